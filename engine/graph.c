@@ -1,0 +1,456 @@
+/* The in-memory catalogue and crosswalk graph.  Coverage, gap and compare
+ * queries walk mapping paths many times per call; doing that against LMDB
+ * cursors would repeat the same lookups thousands of times, so the graph is
+ * built once per catalogue generation and shared, read-only, by every query
+ * until a catalogue or crosswalk write bumps the generation. */
+#include "graph.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t read_gen(MDB_txn *txn, cw_db *db)
+{
+    MDB_val k = {3, "gen"}, v;
+    if (mdb_get(txn, db->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8)
+        return be64_get(v.mv_data);
+    return 0;
+}
+
+uint32_t graph_fw(const graph *g, const char *fw)
+{
+    size_t i;
+    return strmap_get(&g->fwidx, fw, strlen(fw), &i) ? (uint32_t)i : G_NONE;
+}
+
+static uint32_t add_fw(graph *g, const char *fw, size_t len, size_t *cap)
+{
+    size_t i;
+    if (strmap_get(&g->fwidx, fw, len, &i))
+        return (uint32_t)i;
+    const char **arr = cw_arena_grow(g->a, g->fws, sizeof *g->fws, cap, g->n_fws + 1);
+    char *copy = cw_arena_strndup(g->a, fw, len);
+    if (!arr || !copy)
+        return G_NONE;
+    g->fws = arr;
+    g->fws[g->n_fws] = copy;
+    if (strmap_put(&g->fwidx, copy, len, g->n_fws, NULL) < 0)
+        return G_NONE;
+    return (uint32_t)g->n_fws++;
+}
+
+bool graph_find(const graph *g, const char *fw, const char *id, uint32_t *out)
+{
+    char buf[CW_MAX_SLUG + CW_MAX_ID + 2];
+    size_t fl = strlen(fw), il = strlen(id);
+    if (fl > CW_MAX_SLUG || il > CW_MAX_ID)
+        return false;
+    memcpy(buf, fw, fl);
+    buf[fl] = '\0';
+    memcpy(buf + fl + 1, id, il);
+    size_t v;
+    if (!strmap_get(&g->idx, buf, fl + 1 + il, &v))
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+static bool find_key(const graph *g, const void *key, size_t len, uint32_t *out)
+{
+    size_t v;
+    if (!strmap_get(&g->idx, key, len, &v))
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+static int kid_cmp_ctx_seq(const g_node *nodes, uint32_t a, uint32_t b)
+{
+    if (nodes[a].seq != nodes[b].seq)
+        return nodes[a].seq < nodes[b].seq ? -1 : 1;
+    return cw_id_cmp(nodes[a].id, nodes[b].id);
+}
+
+static void sort_kids(const g_node *nodes, uint32_t *k, uint32_t n)
+{
+    /* Insertion sort: child lists are short and mostly loaded in order. */
+    for (uint32_t i = 1; i < n; i++) {
+        uint32_t x = k[i], j = i;
+        while (j > 0 && kid_cmp_ctx_seq(nodes, k[j - 1], x) > 0) {
+            k[j] = k[j - 1];
+            j--;
+        }
+        k[j] = x;
+    }
+}
+
+typedef struct raw_edge {
+    uint32_t from, to;
+    uint8_t rel, strength;
+    const char *origin, *rationale;
+} raw_edge;
+
+static int build(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
+{
+    cw_arena *a = g->a;
+    size_t fcap = 0, ncap = 0;
+    if (strmap_init(&g->fwidx, a, 16) || strmap_init(&g->idx, a, 1024))
+        return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, db->dbi[DB_FW], &c);
+    if (rc)
+        return lmdb_err(rc, err, "graph");
+    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
+         r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        if (add_fw(g, k.mv_data, k.mv_size, &fcap) == G_NONE) {
+            mdb_cursor_close(c);
+            return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+        }
+    mdb_cursor_close(c);
+
+    /* Requirements, remembering each one's parent id to resolve after. */
+    const char **parent_ids = NULL;
+    size_t pcap = 0;
+    if ((rc = mdb_cursor_open(txn, db->dbi[DB_REQ], &c)))
+        return lmdb_err(rc, err, "graph");
+    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
+         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const char *key = k.mv_data;
+        const char *z = memchr(key, '\0', k.mv_size);
+        if (!z)
+            continue;
+        g_node *nodes = cw_arena_grow(a, g->nodes, sizeof *nodes, &ncap, g->n + 1);
+        size_t pc = pcap;
+        const char **pids = cw_arena_grow(a, parent_ids, sizeof *pids, &pc, g->n + 1);
+        char *kcopy = cw_arena_strndup(a, key, k.mv_size);
+        if (!nodes || !pids || !kcopy) {
+            mdb_cursor_close(c);
+            return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+        }
+        g->nodes = nodes;
+        parent_ids = pids;
+        pcap = pc;
+        g_node *n = &nodes[g->n];
+        memset(n, 0, sizeof *n);
+        n->fw = add_fw(g, key, (size_t)(z - key), &fcap);
+        n->id = kcopy + (z - key) + 1;
+        n->parent = G_NONE;
+        rec_reader rr;
+        parent_ids[g->n] = NULL;
+        if (rr_open(&rr, v, NULL) == 0) {
+            parent_ids[g->n] = obj_str(a, rr_at(&rr, 0));
+            n->kind = obj_str(a, rr_at(&rr, 1));
+            n->title = obj_str(a, rr_at(&rr, 2));
+            n->seq = obj_int(rr_at(&rr, 5), 0);
+            rr_close(&rr);
+        }
+        if (strmap_put(&g->idx, kcopy, k.mv_size, g->n, NULL) < 0) {
+            mdb_cursor_close(c);
+            return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+        }
+        g->n++;
+    }
+    mdb_cursor_close(c);
+    uint32_t *nk = cw_arena_alloc(a, (g->n + 1) * sizeof *nk);
+    if (!nk)
+        return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+    for (size_t i = 0; i < g->n; i++) {
+        uint32_t p;
+        if (parent_ids[i] && graph_find(g, g->fws[g->nodes[i].fw], parent_ids[i], &p)) {
+            g->nodes[i].parent = p;
+            nk[p]++;
+        }
+    }
+    for (size_t i = 0; i < g->n; i++) {
+        g->nodes[i].kids = nk[i] ? cw_arena_alloc(a, nk[i] * sizeof(uint32_t)) : NULL;
+        g->nodes[i].leaf = nk[i] == 0;
+    }
+    for (size_t i = 0; i < g->n; i++) {
+        uint32_t p = g->nodes[i].parent;
+        if (p != G_NONE && g->nodes[p].kids)
+            g->nodes[p].kids[g->nodes[p].n_kids++] = (uint32_t)i;
+    }
+    for (size_t i = 0; i < g->n; i++)
+        sort_kids(g->nodes, g->nodes[i].kids, g->nodes[i].n_kids);
+
+    /* Crosswalk rows: one edge each way per distinct (to, relationship). */
+    raw_edge *re = NULL;
+    size_t nre = 0, recap = 0, dcap = 0;
+    if ((rc = mdb_cursor_open(txn, db->dbi[DB_MAP], &c)))
+        return lmdb_err(rc, err, "graph");
+    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
+         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        /* sfw\0sid\0tfw\0tid: the source key ends at the second NUL. */
+        const char *key = k.mv_data;
+        const char *z1 = memchr(key, '\0', k.mv_size);
+        const char *z2 = z1 ? memchr(z1 + 1, '\0', k.mv_size - (size_t)(z1 + 1 - key)) : NULL;
+        if (!z2)
+            continue;
+        size_t sl = (size_t)(z2 - key);
+        uint32_t s, t;
+        bool hs = find_key(g, key, sl, &s);
+        bool ht = find_key(g, z2 + 1, k.mv_size - sl - 1, &t);
+        rec_reader rr;
+        if (rr_open(&rr, v, NULL))
+            continue;
+        for (size_t i = 0; i < rr.n; i++) {
+            const msgpack_object *e = &rr.o[i];
+            if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 4)
+                continue;
+            const char *origin = obj_str(a, &e->via.array.ptr[0]);
+            if (!hs || !ht) {
+                struct g_dangling *d =
+                    cw_arena_grow(a, g->dangling, sizeof *d, &dcap, g->n_dangling + 1);
+                if (!d)
+                    break;
+                g->dangling = d;
+                d = &d[g->n_dangling++];
+                const char *tk = z2 + 1;
+                size_t tl = k.mv_size - sl - 1;
+                const char *tz = memchr(tk, '\0', tl);
+                d->s.framework = cw_arena_strndup(a, key, (size_t)(z1 - key));
+                d->s.id = cw_arena_strndup(a, z1 + 1, (size_t)(z2 - z1 - 1));
+                d->t.framework = cw_arena_strndup(a, tk, tz ? (size_t)(tz - tk) : tl);
+                d->t.id = tz ? cw_arena_strndup(a, tz + 1, tl - (size_t)(tz - tk) - 1) : "";
+                d->origin = origin;
+                d->s_missing = !hs;
+                d->t_missing = !ht;
+                continue;
+            }
+            raw_edge *arr = cw_arena_grow(a, re, sizeof *re, &recap, nre + 2);
+            if (!arr)
+                break;
+            re = arr;
+            uint8_t rel = (uint8_t)obj_int(&e->via.array.ptr[1], CW_REL_INTERSECTS_WITH);
+            uint8_t st = (uint8_t)obj_int(&e->via.array.ptr[2], 0);
+            const char *rat = obj_str(a, &e->via.array.ptr[3]);
+            re[nre++] = (raw_edge){s, t, rel, st, origin, rat};
+            re[nre++] = (raw_edge){t, s, (uint8_t)cw_rel_inverse(rel), st, origin, rat};
+        }
+        rr_close(&rr);
+    }
+    mdb_cursor_close(c);
+    uint32_t *cnt = cw_arena_alloc(a, (g->n + 1) * sizeof *cnt);
+    if (!cnt)
+        return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+    for (size_t i = 0; i < nre; i++)
+        cnt[re[i].from]++;
+    for (size_t i = 0; i < g->n; i++)
+        g->nodes[i].edges = cnt[i] ? cw_arena_alloc(a, cnt[i] * sizeof(g_edge)) : NULL;
+    for (size_t i = 0; i < nre; i++) {
+        g_node *n = &g->nodes[re[i].from];
+        if (!n->edges)
+            continue;
+        g_edge *dup = NULL;
+        for (uint32_t j = 0; j < n->n_edges; j++)
+            if (n->edges[j].to == re[i].to && n->edges[j].rel == re[i].rel)
+                dup = &n->edges[j];
+        if (dup) {
+            /* Several origins state the same relationship: one edge, the
+             * strongest stated strength, the origins joined. */
+            if (re[i].strength > dup->strength)
+                dup->strength = re[i].strength;
+            if (re[i].origin && dup->origin && !strstr(dup->origin, re[i].origin)) {
+                size_t l1 = strlen(dup->origin), l2 = strlen(re[i].origin);
+                char *o = cw_arena_alloc(a, l1 + l2 + 3);
+                if (o) {
+                    memcpy(o, dup->origin, l1);
+                    memcpy(o + l1, "; ", 2);
+                    memcpy(o + l1 + 2, re[i].origin, l2 + 1);
+                    dup->origin = o;
+                }
+            }
+            continue;
+        }
+        n->edges[n->n_edges++] = (g_edge){re[i].to, re[i].rel, re[i].strength, re[i].origin,
+                                          re[i].rationale};
+    }
+    return 0;
+}
+
+static void graph_free(graph *g)
+{
+    if (g)
+        cw_arena_free(g->a);
+}
+
+int graph_acquire(cw_db *db, MDB_txn *txn, graph **out, cw_err *err)
+{
+    uint64_t gen = read_gen(txn, db);
+    pthread_mutex_lock(&db->gcache_lock);
+    graph *c = db->gcache;
+    if (c && c->gen == gen) {
+        atomic_fetch_add(&c->refs, 1);
+        pthread_mutex_unlock(&db->gcache_lock);
+        *out = c;
+        return 0;
+    }
+    pthread_mutex_unlock(&db->gcache_lock);
+
+    cw_arena *a = cw_arena_new();
+    graph *g = a ? cw_arena_alloc(a, sizeof *g) : NULL;
+    if (!g) {
+        cw_arena_free(a);
+        return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+    }
+    g->a = a;
+    g->gen = gen;
+    int rc = build(txn, db, g, err);
+    if (rc) {
+        graph_free(g);
+        return rc;
+    }
+    g->refs = 1;
+    pthread_mutex_lock(&db->gcache_lock);
+    c = db->gcache;
+    /* Keep the newest generation cached; an older reader's graph is still
+     * handed to it but not cached. */
+    if (!c || c->gen <= gen) {
+        /* The cache holds one reference of its own. */
+        if (c && atomic_fetch_sub(&c->refs, 1) == 1)
+            graph_free(c);
+        atomic_fetch_add(&g->refs, 1);
+        db->gcache = g;
+    }
+    pthread_mutex_unlock(&db->gcache_lock);
+    *out = g;
+    return 0;
+}
+
+static void graph_unref(void *p)
+{
+    graph *g = p;
+    if (atomic_fetch_sub(&g->refs, 1) == 1)
+        graph_free(g);
+}
+
+void graph_release(cw_db *db, graph *g)
+{
+    (void)db;
+    if (g)
+        graph_unref(g);
+}
+
+int graph_hold(graph *g, cw_arena *a)
+{
+    atomic_fetch_add(&g->refs, 1);
+    return cw_arena_defer(a, graph_unref, g) ? CW_ENOMEM : 0;
+}
+
+void graph_cache_clear(cw_db *db)
+{
+    pthread_mutex_lock(&db->gcache_lock);
+    graph *g = db->gcache;
+    db->gcache = NULL;
+    pthread_mutex_unlock(&db->gcache_lock);
+    if (g)
+        graph_unref(g);
+}
+
+int graph_leaves(const graph *g, uint32_t node, cw_arena *a, uint32_t **out, size_t *n,
+                 size_t *cap)
+{
+    const g_node *nd = &g->nodes[node];
+    if (nd->leaf) {
+        uint32_t *arr = cw_arena_grow(a, *out, sizeof **out, cap, *n + 1);
+        if (!arr)
+            return CW_ENOMEM;
+        *out = arr;
+        arr[(*n)++] = node;
+        return 0;
+    }
+    for (uint32_t i = 0; i < nd->n_kids; i++) {
+        int rc = graph_leaves(g, nd->kids[i], a, out, n, cap);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+uint32_t graph_root(const graph *g, uint32_t node)
+{
+    int guard = 0;
+    while (g->nodes[node].parent != G_NONE && guard++ < 64)
+        node = g->nodes[node].parent;
+    return node;
+}
+
+struct walk {
+    const graph *g;
+    int max_hops;
+    bool report_all;
+    path_cb cb;
+    void *ctx;
+    uint32_t nodes[CW_MAX_HOPS + 1];
+    const g_edge *edges[CW_MAX_HOPS];
+};
+
+static int walk_from(struct walk *w, size_t depth, cw_rel so_far)
+{
+    const g_node *n = &w->g->nodes[w->nodes[depth]];
+    for (uint32_t i = 0; i < n->n_edges; i++) {
+        const g_edge *e = &n->edges[i];
+        bool seen = false;
+        for (size_t j = 0; j <= depth; j++)
+            if (w->nodes[j] == e->to)
+                seen = true;
+        if (seen)
+            continue;
+        cw_rel c = depth == 0 ? (cw_rel)e->rel : cw_rel_compose(so_far, (cw_rel)e->rel);
+        bool dead = c == CW_REL_UNKNOWN || c == CW_REL_NOT_RELATED;
+        w->nodes[depth + 1] = e->to;
+        w->edges[depth] = e;
+        /* A direct not_related row is a stated fact, always reported. */
+        if (!dead || w->report_all || depth == 0) {
+            int rc = w->cb(w->ctx, w->nodes, w->edges, depth + 1, c);
+            if (rc)
+                return rc;
+        }
+        if (!dead && (int)depth + 1 < w->max_hops) {
+            int rc = walk_from(w, depth + 1, c);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int graph_walk(const graph *g, uint32_t start, int max_hops, bool report_all, path_cb cb,
+               void *ctx)
+{
+    if (max_hops < 1)
+        return 0;
+    if (max_hops > CW_MAX_HOPS)
+        max_hops = CW_MAX_HOPS;
+    struct walk w = {g, max_hops, report_all, cb, ctx, {start}, {0}};
+    return walk_from(&w, 0, CW_REL_EQUAL);
+}
+
+cw_path *graph_path(const graph *g, cw_arena *a, const uint32_t *nodes,
+                    const g_edge *const *edges, size_t hops, cw_rel composed)
+{
+    cw_path *p = cw_arena_alloc(a, sizeof *p);
+    if (!p)
+        return NULL;
+    p->steps = cw_arena_alloc(a, hops * sizeof *p->steps);
+    if (!p->steps)
+        return NULL;
+    p->from.framework = g->fws[g->nodes[nodes[0]].fw];
+    p->from.id = g->nodes[nodes[0]].id;
+    p->hops = hops;
+    p->composed = composed;
+    p->inferred = hops >= 2;
+    int strength = 10;
+    for (size_t i = 0; i < hops; i++) {
+        const g_node *n = &g->nodes[nodes[i + 1]];
+        p->steps[i] = (cw_step){{g->fws[n->fw], n->id}, (cw_rel)edges[i]->rel,
+                                edges[i]->strength, edges[i]->origin, edges[i]->rationale};
+        if (edges[i]->strength == 0)
+            strength = 0;
+        else if (strength && edges[i]->strength < strength)
+            strength = edges[i]->strength;
+    }
+    p->strength = strength;
+    return p;
+}

@@ -1,0 +1,86 @@
+/* Engine-private: the catalogue and crosswalk graph held in memory for
+ * queries.  Built from one read transaction, shared read-only between
+ * queries and rebuilt only when the catalogue generation changes. */
+#ifndef CW_ENGINE_GRAPH_H
+#define CW_ENGINE_GRAPH_H
+
+#include "internal.h"
+
+#define G_NONE UINT32_MAX
+
+typedef struct g_edge {
+    uint32_t to;
+    uint8_t rel;      /* this node REL to */
+    uint8_t strength; /* 0 unknown */
+    const char *origin;
+    const char *rationale;
+} g_edge;
+
+typedef struct g_node {
+    uint32_t fw;
+    const char *id, *title, *kind;
+    uint32_t parent; /* G_NONE for a root */
+    uint32_t *kids;
+    uint32_t n_kids;
+    bool leaf;
+    int64_t seq;
+    g_edge *edges;
+    uint32_t n_edges;
+} g_node;
+
+typedef struct graph {
+    cw_arena *a;
+    g_node *nodes;
+    size_t n;
+    const char **fws; /* framework slugs, index = g_node.fw */
+    size_t n_fws;
+    strmap idx;   /* "fw\0id" -> node */
+    strmap fwidx; /* slug -> fw index */
+    uint64_t gen;
+    _Atomic int refs;
+    /* Crosswalk rows whose endpoint is missing, kept for mapping.check. */
+    struct g_dangling {
+        cw_ref s, t;
+        const char *origin;
+        bool s_missing, t_missing;
+    } *dangling;
+    size_t n_dangling;
+} graph;
+
+/* Returns the shared graph for txn's snapshot (building it if the cached one
+ * is stale).  Release with graph_release. */
+int graph_acquire(cw_db *db, MDB_txn *txn, graph **out, cw_err *err);
+void graph_release(cw_db *db, graph *g);
+/* Keeps g alive until arena a is freed (answers point into the graph). */
+int graph_hold(graph *g, cw_arena *a);
+/* Frees the cached graph at close. */
+void graph_cache_clear(cw_db *db);
+
+bool graph_find(const graph *g, const char *fw, const char *id, uint32_t *out);
+/* Index of framework slug, or G_NONE. */
+uint32_t graph_fw(const graph *g, const char *fw);
+
+/* Appends to *out (arena array, capacity *cap) every leaf at or under node
+ * (node itself when it is a leaf). */
+int graph_leaves(const graph *g, uint32_t node, cw_arena *a, uint32_t **out, size_t *n,
+                 size_t *cap);
+
+/* Top-level ancestor of a node (itself for a root). */
+uint32_t graph_root(const graph *g, uint32_t node);
+
+/* Path enumeration (§3): every simple path of 1..max_hops steps from start,
+ * each step read from the node it leaves.  cb sees the nodes (len hops+1),
+ * the edges taken, and the composed relationship; returning non-zero stops
+ * the walk.  Paths whose composed relationship can no longer give anything
+ * (unknown, or not_related) are not extended, but are reported when
+ * report_all is set. */
+typedef int (*path_cb)(void *ctx, const uint32_t *nodes, const g_edge *const *edges,
+                       size_t hops, cw_rel composed);
+int graph_walk(const graph *g, uint32_t start, int max_hops, bool report_all, path_cb cb,
+               void *ctx);
+
+/* Turns a walk's nodes/edges into a cw_path in arena a. */
+cw_path *graph_path(const graph *g, cw_arena *a, const uint32_t *nodes,
+                    const g_edge *const *edges, size_t hops, cw_rel composed);
+
+#endif

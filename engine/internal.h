@@ -1,0 +1,159 @@
+/* Engine-private declarations: the environment struct, the named databases,
+ * key building, record encoding and the transaction helpers every module
+ * uses.  Nothing here is visible outside engine/. */
+#ifndef CW_ENGINE_INTERNAL_H
+#define CW_ENGINE_INTERNAL_H
+
+#include "crosswalk/arena.h"
+#include "crosswalk/db.h"
+#include "crosswalk/error.h"
+#include "crosswalk/model.h"
+
+#include <lmdb.h>
+#include <msgpack.h>
+#include <pthread.h>
+
+/* Named databases.  Keys join their parts with NUL bytes. */
+enum {
+    DB_META,     /* "schema" -> u32, "gen" -> u64 */
+    DB_FW,       /* slug -> [name, version, publisher, licence] */
+    DB_REQ,      /* fw\0id -> [parent, kind, title, description, attrs, seq] */
+    DB_CHILD,    /* dupsort: fw\0parent -> child id */
+    DB_MAP,      /* sfw\0sid\0tfw\0tid -> [[origin, rel, strength, rationale]...] */
+    DB_MAPIDX,   /* dupsort: fw\0id -> 'S'|'T' other_fw\0other_id */
+    DB_ORG,      /* slug -> [name] */
+    DB_CTL,      /* org\0id -> [title, owner, status, [[fw, id, level]...]] */
+    DB_CTLLINK,  /* dupsort: org\0fw\0req -> control id */
+    DB_EV,       /* org\0id -> [controls, kind, title, source, uri, sha256,
+                    collected, valid_until|nil, result] */
+    DB_EVCTL,    /* dupsort: org\0ctl -> be64(collected) result(1) evid */
+    DB_EVPASS,   /* dupsort: org\0ctl -> be64(valid_until|max) be64(collected) evid */
+    DB_SCOPE,    /* org\0fw\0id -> [applicable, justification] */
+    DB_COUNT
+};
+
+struct cw_db {
+    MDB_env *env;
+    MDB_dbi dbi[DB_COUNT];
+    size_t map_size, map_max;
+    bool was_empty;
+    /* Readers hold it shared for the length of one call; growing the map
+     * takes it exclusively, since a remap invalidates readers' pointers. */
+    pthread_rwlock_t grow_lock;
+    pthread_mutex_t rcache_lock;
+    MDB_txn *rcache[8];
+    int n_rcache;
+    /* The in-memory catalogue graph of the newest generation seen. */
+    pthread_mutex_t gcache_lock;
+    struct graph *gcache;
+};
+
+struct cw_wtxn {
+    cw_db *db;
+    MDB_txn *txn;
+};
+
+/* ---- keys ---- */
+#define CW_KEY_MAX 511
+typedef struct cw_key {
+    size_t n;
+    char b[CW_KEY_MAX + 1];
+} cw_key;
+
+void key_init(cw_key *k);
+/* Appends a part, preceded by a NUL separator unless it is the first. */
+void key_part(cw_key *k, const char *s);
+/* Appends raw bytes with no separator. */
+void key_raw(cw_key *k, const void *p, size_t n);
+/* Ends the key with a NUL so it serves as a prefix of fw\0... keys. */
+void key_sep(cw_key *k);
+MDB_val key_val(const cw_key *k);
+void be64_put(unsigned char *p, uint64_t v);
+uint64_t be64_get(const unsigned char *p);
+/* Order-preserving mapping of signed times onto unsigned. */
+uint64_t time_key(cw_time t);
+cw_time time_unkey(uint64_t k);
+
+/* ---- transactions ---- */
+int lmdb_err(int rc, cw_err *err, const char *what);
+int read_begin(cw_db *db, MDB_txn **out, cw_err *err);
+void read_end(cw_db *db, MDB_txn *txn);
+
+typedef int (*write_fn)(cw_wtxn *w, void *arg, cw_err *err);
+/* Runs fn atomically: inside w (nested) when w is given, otherwise in its
+ * own transaction, growing the map and retrying on a full map. */
+int write_run(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, cw_err *err);
+/* Bumps the catalogue generation inside w. */
+int bump_generation(cw_wtxn *w, cw_err *err);
+
+/* ---- record encoding (msgpack) ---- */
+typedef struct rec_writer {
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+} rec_writer;
+void rw_init(rec_writer *r);
+void rw_free(rec_writer *r);
+void rw_str(rec_writer *r, const char *s); /* NULL packs nil */
+void rw_int(rec_writer *r, int64_t v);
+void rw_array(rec_writer *r, size_t n);
+void rw_nil(rec_writer *r);
+void rw_bool(rec_writer *r, bool b);
+MDB_val rw_val(rec_writer *r);
+
+/* A decoded record: a msgpack array whose element strings are copied into
+ * an arena on request. */
+typedef struct rec_reader {
+    msgpack_unpacked u;
+    const msgpack_object *o; /* the top array's elements */
+    size_t n;
+} rec_reader;
+int rr_open(rec_reader *r, MDB_val v, cw_err *err);
+void rr_close(rec_reader *r);
+const msgpack_object *rr_at(const rec_reader *r, size_t i); /* NULL if absent */
+char *obj_str(cw_arena *a, const msgpack_object *o); /* NULL for nil/absent */
+int64_t obj_int(const msgpack_object *o, int64_t dflt);
+bool obj_is_nil(const msgpack_object *o);
+
+/* ---- validation shared by the write modules ---- */
+int check_name(const char *field, const char *s, size_t max, cw_err *err);
+int check_text(const char *field, const char *s, cw_err *err);
+
+/* ---- lookups shared by modules (inside a transaction) ---- */
+int fw_exists(MDB_txn *txn, cw_db *db, const char *fw);
+/* 0 found (optionally fills *leaf), CW_ENOFW, CW_ENOREQ. */
+int req_exists(MDB_txn *txn, cw_db *db, const char *fw, const char *id, bool *leaf);
+int org_exists(MDB_txn *txn, cw_db *db, const char *org);
+
+
+/* ---- a string-keyed hash map in an arena (keys are borrowed) ---- */
+typedef struct strmap {
+    size_t cap, n;
+    const char **keys;
+    size_t *lens;
+    size_t *vals;
+    cw_arena *a;
+} strmap;
+int strmap_init(strmap *m, cw_arena *a, size_t expect);
+/* Inserts key -> val.  Returns 1 and leaves the old value when key is
+ * present (old value in *old if non-NULL), 0 when inserted, CW_ENOMEM. */
+int strmap_put(strmap *m, const char *key, size_t len, size_t val, size_t *old);
+bool strmap_get(const strmap *m, const char *key, size_t len, size_t *val);
+
+/* Deletes every record whose key starts with prefix (all duplicates). */
+int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count);
+
+/* Control state at t inside an open transaction (org.c), for queries. */
+struct cw_control_state;
+int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time t,
+              cw_arena *a, struct cw_control_state *out);
+/* Decodes a control record (org.c). */
+struct cw_control;
+int decode_control(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,
+                   struct cw_control *out);
+struct cw_scope;
+int controls_of(MDB_txn *txn, cw_db *db, const char *org, cw_arena *a, struct cw_control **out,
+                size_t *n);
+int scopes_of(MDB_txn *txn, cw_db *db, const char *org, const char *fw, cw_arena *a,
+              struct cw_scope **out, size_t *n);
+
+#endif

@@ -1,0 +1,1117 @@
+/* Organisations, their controls, evidence and scope decisions in LMDB, and
+ * the control state rule of SPEC §3.  Two evidence indexes serve that rule:
+ * ev_ctl orders a control's items by collection time (fail last among equal
+ * times, so the tie rule falls out of the order) and ev_pass orders its
+ * passing items by expiry, so "latest item at T" and "fresh passing item at
+ * T" are each one cursor seek. */
+#include "crosswalk/org.h"
+
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- organisations ---- */
+
+struct org_args {
+    const cw_org *org;
+    bool created;
+};
+
+static int org_put_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    struct org_args *oa = arg;
+    MDB_val k = {strlen(oa->org->slug), (void *)oa->org->slug}, v;
+    oa->created = mdb_get(w->txn, w->db->dbi[DB_ORG], &k, &v) != 0;
+    rec_writer rw;
+    rw_init(&rw);
+    rw_array(&rw, 1);
+    rw_str(&rw, oa->org->name && *oa->org->name ? oa->org->name : oa->org->slug);
+    v = rw_val(&rw);
+    int rc = mdb_put(w->txn, w->db->dbi[DB_ORG], &k, &v, 0);
+    rw_free(&rw);
+    return lmdb_err(rc, err, "org");
+}
+
+int cw_org_put(cw_db *db, cw_wtxn *w, const cw_org *org, bool *created, cw_err *err)
+{
+    int rc;
+    if ((rc = check_name("org", org->slug, CW_MAX_SLUG, err)) ||
+        (rc = check_text("name", org->name, err)))
+        return rc;
+    struct org_args oa = {org, false};
+    rc = write_run(db, w, org_put_fn, &oa, err);
+    if (created)
+        *created = oa.created;
+    return rc;
+}
+
+static int decode_org(cw_arena *a, const char *slug, size_t sl, MDB_val v, cw_org *out)
+{
+    rec_reader r;
+    if (rr_open(&r, v, NULL))
+        return CW_ECORRUPT;
+    out->slug = cw_arena_strndup(a, slug, sl);
+    out->name = obj_str(a, rr_at(&r, 0));
+    rr_close(&r);
+    return 0;
+}
+
+int cw_org_get(cw_db *db, const char *slug, cw_arena *a, cw_org *out, cw_err *err)
+{
+    int rc = check_name("org", slug, CW_MAX_SLUG, err);
+    if (rc)
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    MDB_val k = {strlen(slug), (void *)slug}, v;
+    if (mdb_get(txn, db->dbi[DB_ORG], &k, &v))
+        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", slug);
+    else if (decode_org(a, slug, strlen(slug), v, out))
+        rc = cw_err_set(err, CW_ECORRUPT, "org: record of '%s' is unreadable", slug);
+    read_end(db, txn);
+    return rc;
+}
+
+int cw_org_list(cw_db *db, cw_arena *a, cw_org **out, size_t *n, cw_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    MDB_txn *txn;
+    int rc = read_begin(db, &txn, err);
+    if (rc)
+        return rc;
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(txn, db->dbi[DB_ORG], &c))) {
+        read_end(db, txn);
+        return lmdb_err(rc, err, "org");
+    }
+    size_t cap = 0;
+    MDB_val k, v;
+    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
+         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        cw_org *arr = cw_arena_grow(a, *out, sizeof **out, &cap, *n + 1);
+        if (!arr) {
+            rc = cw_err_set(err, CW_ENOMEM, "org: out of memory");
+            break;
+        }
+        *out = arr;
+        if (decode_org(a, k.mv_data, k.mv_size, v, &arr[*n]) == 0)
+            (*n)++;
+    }
+    mdb_cursor_close(c);
+    read_end(db, txn);
+    return rc;
+}
+
+static int org_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    const char *slug = ((const char **)arg)[0];
+    cw_bulk_stats *st = ((cw_bulk_stats **)arg)[1];
+    MDB_val k = {strlen(slug), (void *)slug};
+    int rc = mdb_del(w->txn, w->db->dbi[DB_ORG], &k, NULL);
+    if (rc == MDB_NOTFOUND)
+        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", slug);
+    if (rc)
+        return lmdb_err(rc, err, "org");
+    cw_key pre;
+    key_init(&pre);
+    key_part(&pre, slug);
+    key_sep(&pre);
+    static const int dbs[] = {DB_CTL, DB_CTLLINK, DB_EV, DB_EVCTL, DB_EVPASS, DB_SCOPE};
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        size_t count = 0;
+        if ((rc = delete_prefix(w, dbs[i], &pre, &count)))
+            return lmdb_err(rc, err, "org");
+        if (dbs[i] == DB_CTL || dbs[i] == DB_EV || dbs[i] == DB_SCOPE)
+            st->deleted += count;
+    }
+    return 0;
+}
+
+int cw_org_delete(cw_db *db, cw_wtxn *w, const char *slug, cw_bulk_stats *st, cw_err *err)
+{
+    int rc = check_name("org", slug, CW_MAX_SLUG, err);
+    if (rc)
+        return rc;
+    cw_bulk_stats local = {0};
+    const void *args[2] = {slug, &local};
+    rc = write_run(db, w, org_delete_fn, (void *)args, err);
+    if (st)
+        *st = rc ? (cw_bulk_stats){0} : local;
+    return rc;
+}
+
+/* ---- controls ---- */
+
+static void control_key(cw_key *k, const char *org, const char *id)
+{
+    key_init(k);
+    key_part(k, org);
+    key_part(k, id);
+}
+
+static void link_key(cw_key *k, const char *org, const char *fw, const char *req)
+{
+    key_init(k);
+    key_part(k, org);
+    key_part(k, fw);
+    key_part(k, req);
+}
+
+int decode_control(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,
+                   cw_control *out)
+{
+    rec_reader r;
+    if (rr_open(&r, v, NULL))
+        return CW_ECORRUPT;
+    memset(out, 0, sizeof *out);
+    out->org = org;
+    out->id = cw_arena_strndup(a, id, idl);
+    out->title = obj_str(a, rr_at(&r, 0));
+    out->owner = obj_str(a, rr_at(&r, 1));
+    out->status = (cw_ctl_status)obj_int(rr_at(&r, 2), CW_CTL_NOT_IMPLEMENTED);
+    const msgpack_object *l = rr_at(&r, 3);
+    if (l && l->type == MSGPACK_OBJECT_ARRAY) {
+        out->links = cw_arena_alloc(a, (l->via.array.size + 1) * sizeof *out->links);
+        for (size_t i = 0; out->links && i < l->via.array.size; i++) {
+            const msgpack_object *e = &l->via.array.ptr[i];
+            if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 3)
+                continue;
+            cw_link *ln = &out->links[out->n_links++];
+            ln->framework = obj_str(a, &e->via.array.ptr[0]);
+            ln->id = obj_str(a, &e->via.array.ptr[1]);
+            ln->level = (cw_level)obj_int(&e->via.array.ptr[2], CW_LEVEL_PARTIAL);
+        }
+    }
+    rr_close(&r);
+    return 0;
+}
+
+static int validate_control(MDB_txn *txn, cw_db *db, const cw_control *c, size_t i, cw_err *err)
+{
+    char f[96];
+    int rc;
+    snprintf(f, sizeof f, "controls[%zu].org", i);
+    if ((rc = check_name(f, c->org, CW_MAX_SLUG, err)))
+        return rc;
+    snprintf(f, sizeof f, "controls[%zu].id", i);
+    if ((rc = check_name(f, c->id, CW_MAX_ID, err)))
+        return rc;
+    snprintf(f, sizeof f, "controls[%zu].title", i);
+    if ((rc = check_text(f, c->title, err)))
+        return rc;
+    snprintf(f, sizeof f, "controls[%zu].owner", i);
+    if ((rc = check_text(f, c->owner, err)))
+        return rc;
+    if ((unsigned)c->status > CW_CTL_NOT_IMPLEMENTED)
+        return cw_err_set(err, CW_EINVAL,
+                          "controls[%zu].status: must be implemented, planned or not_implemented",
+                          i);
+    if (org_exists(txn, db, c->org))
+        return cw_err_set(err, CW_ENOORG, "controls[%zu].org: no organisation '%s'", i, c->org);
+    if (c->n_links > CW_MAX_LIST)
+        return cw_err_set(err, CW_EINVAL, "controls[%zu].links: more than %d", i, CW_MAX_LIST);
+    for (size_t j = 0; j < c->n_links; j++) {
+        const cw_link *l = &c->links[j];
+        snprintf(f, sizeof f, "controls[%zu].links[%zu].framework", i, j);
+        if ((rc = check_name(f, l->framework, CW_MAX_SLUG, err)))
+            return rc;
+        snprintf(f, sizeof f, "controls[%zu].links[%zu].id", i, j);
+        if ((rc = check_name(f, l->id, CW_MAX_ID, err)))
+            return rc;
+        if (l->level != CW_LEVEL_FULL && l->level != CW_LEVEL_PARTIAL)
+            return cw_err_set(err, CW_EINVAL,
+                              "controls[%zu].links[%zu].level: must be full or partial", i, j);
+        rc = req_exists(txn, db, l->framework, l->id, NULL);
+        if (rc == CW_ENOFW)
+            return cw_err_set(err, CW_ELINK, "controls[%zu].links[%zu].framework: no framework '%s'",
+                              i, j, l->framework);
+        if (rc)
+            return cw_err_set(err, CW_ELINK,
+                              "controls[%zu].links[%zu].id: no requirement '%s' in framework '%s'",
+                              i, j, l->id, l->framework);
+    }
+    return 0;
+}
+
+struct ctl_args {
+    const cw_control *ctls;
+    size_t n;
+    cw_bulk_stats st;
+};
+
+static int unlink_old(cw_wtxn *w, const char *org, const char *id, MDB_val old)
+{
+    cw_arena *a = cw_arena_new();
+    if (!a)
+        return CW_ENOMEM;
+    cw_control oc;
+    int rc = 0;
+    if (decode_control(a, org, id, strlen(id), old, &oc) == 0) {
+        for (size_t j = 0; j < oc.n_links && rc == 0; j++) {
+            if (!oc.links[j].framework || !oc.links[j].id)
+                continue;
+            cw_key lk;
+            link_key(&lk, org, oc.links[j].framework, oc.links[j].id);
+            MDB_val kv = key_val(&lk), vv = {strlen(id), (void *)id};
+            rc = mdb_del(w->txn, w->db->dbi[DB_CTLLINK], &kv, &vv);
+            if (rc == MDB_NOTFOUND)
+                rc = 0;
+        }
+    }
+    cw_arena_free(a);
+    return rc;
+}
+
+static int control_put_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    struct ctl_args *ca = arg;
+    cw_db *db = w->db;
+    cw_arena *a = cw_arena_new();
+    strmap seen;
+    if (!a || strmap_init(&seen, a, ca->n)) {
+        cw_arena_free(a);
+        return cw_err_set(err, CW_ENOMEM, "controls: out of memory");
+    }
+    int rc = 0;
+    for (size_t i = 0; i < ca->n && rc == 0; i++) {
+        const cw_control *c = &ca->ctls[i];
+        if ((rc = validate_control(w->txn, db, c, i, err)))
+            break;
+        cw_key k;
+        control_key(&k, c->org, c->id);
+        char *dk = cw_arena_strndup(a, k.b, k.n);
+        size_t prev;
+        if (!dk || strmap_put(&seen, dk, k.n, i, &prev) == 1) {
+            rc = dk ? cw_err_set(err, CW_ECONFLICT,
+                                 "controls[%zu].id: '%s' appears twice (also controls[%zu])", i,
+                                 c->id, prev)
+                    : cw_err_set(err, CW_ENOMEM, "controls: out of memory");
+            break;
+        }
+        MDB_val kv = key_val(&k), v;
+        if (mdb_get(w->txn, db->dbi[DB_CTL], &kv, &v) == 0) {
+            ca->st.updated++;
+            if ((rc = unlink_old(w, c->org, c->id, v))) {
+                rc = lmdb_err(rc, err, "controls");
+                break;
+            }
+        } else {
+            ca->st.created++;
+        }
+        rec_writer rw;
+        rw_init(&rw);
+        rw_array(&rw, 4);
+        rw_str(&rw, c->title ? c->title : "");
+        rw_str(&rw, c->owner ? c->owner : "");
+        rw_int(&rw, c->status);
+        rw_array(&rw, c->n_links);
+        for (size_t j = 0; j < c->n_links; j++) {
+            rw_array(&rw, 3);
+            rw_str(&rw, c->links[j].framework);
+            rw_str(&rw, c->links[j].id);
+            rw_int(&rw, c->links[j].level);
+        }
+        v = rw_val(&rw);
+        kv = key_val(&k);
+        rc = mdb_put(w->txn, db->dbi[DB_CTL], &kv, &v, 0);
+        rw_free(&rw);
+        for (size_t j = 0; j < c->n_links && rc == 0; j++) {
+            cw_key lk;
+            link_key(&lk, c->org, c->links[j].framework, c->links[j].id);
+            MDB_val lkv = key_val(&lk), vv = {strlen(c->id), (void *)c->id};
+            rc = mdb_put(w->txn, db->dbi[DB_CTLLINK], &lkv, &vv, MDB_NODUPDATA);
+            if (rc == MDB_KEYEXIST)
+                rc = 0;
+        }
+        if (rc)
+            rc = lmdb_err(rc, err, "controls");
+    }
+    cw_arena_free(a);
+    return rc;
+}
+
+int cw_control_put(cw_db *db, cw_wtxn *w, const cw_control *ctls, size_t n, cw_bulk_stats *st,
+                   cw_err *err)
+{
+    if (st)
+        memset(st, 0, sizeof *st);
+    if (n && !ctls)
+        return cw_err_set(err, CW_EINVAL, "controls: missing");
+    struct ctl_args ca = {ctls, n, {0}};
+    int rc = write_run(db, w, control_put_fn, &ca, err);
+    if (st) {
+        if (rc == 0)
+            *st = ca.st;
+        else
+            st->rejected = n;
+    }
+    return rc;
+}
+
+int cw_control_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_control *out,
+                   cw_err *err)
+{
+    int rc;
+    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = check_name("id", id, CW_MAX_ID, err)))
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    cw_key k;
+    control_key(&k, org, id);
+    MDB_val kv = key_val(&k), v;
+    if (org_exists(txn, db, org))
+        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
+    else if (mdb_get(txn, db->dbi[DB_CTL], &kv, &v))
+        rc = cw_err_set(err, CW_ENOCTL, "id: no control '%s' in organisation '%s'", id, org);
+    else if (decode_control(a, cw_arena_strdup(a, org), id, strlen(id), v, out))
+        rc = cw_err_set(err, CW_ECORRUPT, "id: record of control '%s' is unreadable", id);
+    read_end(db, txn);
+    return rc;
+}
+
+/* Lists records under prefix org\0 in db dbi, calling fn for each. */
+typedef int (*each_fn)(void *ctx, const char *id, size_t idl, MDB_val v);
+static int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, void *ctx)
+{
+    cw_key pre;
+    key_init(&pre);
+    key_part(&pre, org);
+    key_sep(&pre);
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, db->dbi[dbi], &c);
+    if (rc)
+        return lmdb_err(rc, NULL, "list");
+    MDB_val k = key_val(&pre), v;
+    for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+         r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
+         r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        if ((rc = fn(ctx, (const char *)k.mv_data + pre.n, k.mv_size - pre.n, v)))
+            break;
+    mdb_cursor_close(c);
+    return rc;
+}
+
+struct ctl_list {
+    cw_arena *a;
+    const char *org;
+    cw_control *out;
+    size_t n, cap;
+};
+
+static int ctl_list_fn(void *ctx, const char *id, size_t idl, MDB_val v)
+{
+    struct ctl_list *cl = ctx;
+    cw_control *arr = cw_arena_grow(cl->a, cl->out, sizeof *arr, &cl->cap, cl->n + 1);
+    if (!arr)
+        return CW_ENOMEM;
+    cl->out = arr;
+    if (decode_control(cl->a, cl->org, id, idl, v, &arr[cl->n]) == 0)
+        cl->n++;
+    return 0;
+}
+
+/* Internal: all of an org's controls inside txn. */
+int controls_of(MDB_txn *txn, cw_db *db, const char *org, cw_arena *a, cw_control **out,
+                size_t *n)
+{
+    struct ctl_list cl = {a, cw_arena_strdup(a, org), NULL, 0, 0};
+    int rc = each_in_org(txn, db, DB_CTL, org, ctl_list_fn, &cl);
+    *out = cl.out;
+    *n = cl.n;
+    return rc;
+}
+
+int cw_control_list(cw_db *db, const char *org, cw_arena *a, cw_control **out, size_t *n,
+                    cw_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    int rc = check_name("org", org, CW_MAX_SLUG, err);
+    if (rc)
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    if (org_exists(txn, db, org))
+        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
+    else if ((rc = controls_of(txn, db, org, a, out, n)))
+        cw_err_set(err, rc, "controls: cannot list");
+    read_end(db, txn);
+    return rc;
+}
+
+static int control_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    const char **p = arg;
+    cw_key k;
+    control_key(&k, p[0], p[1]);
+    MDB_val kv = key_val(&k), v;
+    if (org_exists(w->txn, w->db, p[0]))
+        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", p[0]);
+    if (mdb_get(w->txn, w->db->dbi[DB_CTL], &kv, &v))
+        return cw_err_set(err, CW_ENOCTL, "id: no control '%s' in organisation '%s'", p[1], p[0]);
+    int rc = unlink_old(w, p[0], p[1], v);
+    if (!rc)
+        rc = mdb_del(w->txn, w->db->dbi[DB_CTL], &kv, NULL);
+    return rc ? lmdb_err(rc, err, "controls") : 0;
+}
+
+int cw_control_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_err *err)
+{
+    int rc;
+    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = check_name("id", id, CW_MAX_ID, err)))
+        return rc;
+    const char *p[2] = {org, id};
+    return write_run(db, w, control_delete_fn, (void *)p, err);
+}
+
+/* ---- evidence ---- */
+
+static void ev_index_vals(cw_key *byt, cw_key *pass, cw_time collected, bool has_vu, cw_time vu,
+                          cw_result result, const char *id)
+{
+    unsigned char b[8];
+    key_init(byt);
+    be64_put(b, time_key(collected));
+    key_raw(byt, b, 8);
+    unsigned char r = (unsigned char)result; /* pass 0 < unknown 1 < fail 2 */
+    key_raw(byt, &r, 1);
+    key_raw(byt, id, strlen(id));
+    key_init(pass);
+    be64_put(b, has_vu ? time_key(vu) : UINT64_MAX);
+    key_raw(pass, b, 8);
+    be64_put(b, time_key(collected));
+    key_raw(pass, b, 8);
+    key_raw(pass, id, strlen(id));
+}
+
+/* Adds (del=false) or removes the index entries of one evidence item. */
+static int ev_index(cw_wtxn *w, const cw_evidence *e, bool del)
+{
+    cw_key byt, pass;
+    ev_index_vals(&byt, &pass, e->collected_at, e->has_valid_until, e->valid_until, e->result,
+                  e->id);
+    for (size_t i = 0; i < e->n_controls; i++) {
+        cw_key ck;
+        control_key(&ck, e->org, e->controls[i]);
+        MDB_val kv = key_val(&ck), vv = key_val(&byt);
+        int rc = del ? mdb_del(w->txn, w->db->dbi[DB_EVCTL], &kv, &vv)
+                     : mdb_put(w->txn, w->db->dbi[DB_EVCTL], &kv, &vv, MDB_NODUPDATA);
+        if (rc && rc != MDB_KEYEXIST && rc != MDB_NOTFOUND)
+            return rc;
+        if (e->result != CW_RESULT_PASS)
+            continue;
+        vv = key_val(&pass);
+        rc = del ? mdb_del(w->txn, w->db->dbi[DB_EVPASS], &kv, &vv)
+                 : mdb_put(w->txn, w->db->dbi[DB_EVPASS], &kv, &vv, MDB_NODUPDATA);
+        if (rc && rc != MDB_KEYEXIST && rc != MDB_NOTFOUND)
+            return rc;
+    }
+    return 0;
+}
+
+static int decode_evidence(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,
+                           cw_evidence *out)
+{
+    rec_reader r;
+    if (rr_open(&r, v, NULL))
+        return CW_ECORRUPT;
+    memset(out, 0, sizeof *out);
+    out->org = org;
+    out->id = cw_arena_strndup(a, id, idl);
+    const msgpack_object *c = rr_at(&r, 0);
+    if (c && c->type == MSGPACK_OBJECT_ARRAY) {
+        out->controls = cw_arena_alloc(a, (c->via.array.size + 1) * sizeof(char *));
+        for (size_t i = 0; out->controls && i < c->via.array.size; i++) {
+            const char *s = obj_str(a, &c->via.array.ptr[i]);
+            if (s)
+                out->controls[out->n_controls++] = s;
+        }
+    }
+    out->kind = obj_str(a, rr_at(&r, 1));
+    out->title = obj_str(a, rr_at(&r, 2));
+    out->source = obj_str(a, rr_at(&r, 3));
+    out->uri = obj_str(a, rr_at(&r, 4));
+    out->sha256 = obj_str(a, rr_at(&r, 5));
+    out->collected_at = obj_int(rr_at(&r, 6), 0);
+    out->has_valid_until = !obj_is_nil(rr_at(&r, 7));
+    out->valid_until = obj_int(rr_at(&r, 7), 0);
+    out->result = (cw_result)obj_int(rr_at(&r, 8), CW_RESULT_UNKNOWN);
+    rr_close(&r);
+    return 0;
+}
+
+static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size_t i,
+                             cw_err *err)
+{
+    char f[96];
+    int rc;
+    snprintf(f, sizeof f, "items[%zu].org", i);
+    if ((rc = check_name(f, e->org, CW_MAX_SLUG, err)))
+        return rc;
+    snprintf(f, sizeof f, "items[%zu].id", i);
+    if ((rc = check_name(f, e->id, CW_MAX_ID, err)))
+        return rc;
+    const char *texts[] = {e->kind, e->title, e->source, e->uri, e->sha256};
+    const char *names[] = {"kind", "title", "source", "uri", "sha256"};
+    for (int j = 0; j < 5; j++) {
+        snprintf(f, sizeof f, "items[%zu].%s", i, names[j]);
+        if ((rc = check_text(f, texts[j], err)))
+            return rc;
+    }
+    if (e->sha256 && *e->sha256) {
+        size_t l = strlen(e->sha256);
+        bool hex = l == 64;
+        for (size_t j = 0; hex && j < l; j++)
+            hex = strchr("0123456789abcdefABCDEF", e->sha256[j]) != NULL;
+        if (!hex)
+            return cw_err_set(err, CW_EINVAL, "items[%zu].sha256: expected 64 hex digits", i);
+    }
+    if ((unsigned)e->result > CW_RESULT_FAIL)
+        return cw_err_set(err, CW_EINVAL, "items[%zu].result: must be pass, fail or unknown", i);
+    if (e->has_valid_until && e->valid_until < e->collected_at)
+        return cw_err_set(err, CW_ERANGE, "items[%zu].valid_until: earlier than collected_at", i);
+    if (org_exists(txn, db, e->org))
+        return cw_err_set(err, CW_ENOORG, "items[%zu].org: no organisation '%s'", i, e->org);
+    if (e->n_controls == 0)
+        return cw_err_set(err, CW_EINVAL, "items[%zu].controls: at least one control is needed", i);
+    if (e->n_controls > CW_MAX_LIST)
+        return cw_err_set(err, CW_EINVAL, "items[%zu].controls: more than %d", i, CW_MAX_LIST);
+    for (size_t j = 0; j < e->n_controls; j++) {
+        snprintf(f, sizeof f, "items[%zu].controls[%zu]", i, j);
+        if ((rc = check_name(f, e->controls[j], CW_MAX_ID, err)))
+            return rc;
+        cw_key k;
+        control_key(&k, e->org, e->controls[j]);
+        MDB_val kv = key_val(&k), v;
+        if (mdb_get(txn, db->dbi[DB_CTL], &kv, &v))
+            return cw_err_set(err, CW_ENOCTL, "%s: no control '%s' in organisation '%s'", f,
+                              e->controls[j], e->org);
+    }
+    return 0;
+}
+
+struct ev_args {
+    const cw_evidence *items;
+    size_t n;
+    cw_bulk_stats st;
+};
+
+/* Removes an item's record-derived index entries, given its stored record. */
+static int ev_unindex_stored(cw_wtxn *w, const char *org, const char *id, MDB_val v)
+{
+    cw_arena *a = cw_arena_new();
+    if (!a)
+        return CW_ENOMEM;
+    cw_evidence old;
+    int rc = 0;
+    if (decode_evidence(a, org, id, strlen(id), v, &old) == 0)
+        rc = ev_index(w, &old, true);
+    cw_arena_free(a);
+    return rc;
+}
+
+static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    struct ev_args *ea = arg;
+    cw_db *db = w->db;
+    cw_arena *a = cw_arena_new();
+    strmap seen;
+    if (!a || strmap_init(&seen, a, ea->n)) {
+        cw_arena_free(a);
+        return cw_err_set(err, CW_ENOMEM, "items: out of memory");
+    }
+    int rc = 0;
+    for (size_t i = 0; i < ea->n && rc == 0; i++) {
+        const cw_evidence *e = &ea->items[i];
+        if ((rc = validate_evidence(w->txn, db, e, i, err)))
+            break;
+        cw_key k;
+        control_key(&k, e->org, e->id);
+        char *dk = cw_arena_strndup(a, k.b, k.n);
+        size_t prev;
+        if (!dk || strmap_put(&seen, dk, k.n, i, &prev) == 1) {
+            rc = dk ? cw_err_set(err, CW_ECONFLICT,
+                                 "items[%zu].id: '%s' appears twice (also items[%zu])", i, e->id,
+                                 prev)
+                    : cw_err_set(err, CW_ENOMEM, "items: out of memory");
+            break;
+        }
+        MDB_val kv = key_val(&k), v;
+        if (mdb_get(w->txn, db->dbi[DB_EV], &kv, &v) == 0) {
+            ea->st.updated++;
+            if ((rc = ev_unindex_stored(w, e->org, e->id, v))) {
+                rc = lmdb_err(rc, err, "items");
+                break;
+            }
+        } else {
+            ea->st.created++;
+        }
+        rec_writer rw;
+        rw_init(&rw);
+        rw_array(&rw, 9);
+        rw_array(&rw, e->n_controls);
+        for (size_t j = 0; j < e->n_controls; j++)
+            rw_str(&rw, e->controls[j]);
+        rw_str(&rw, e->kind ? e->kind : "");
+        rw_str(&rw, e->title ? e->title : "");
+        rw_str(&rw, e->source ? e->source : "");
+        rw_str(&rw, e->uri ? e->uri : "");
+        rw_str(&rw, e->sha256 ? e->sha256 : "");
+        rw_int(&rw, e->collected_at);
+        if (e->has_valid_until)
+            rw_int(&rw, e->valid_until);
+        else
+            rw_nil(&rw);
+        rw_int(&rw, e->result);
+        v = rw_val(&rw);
+        kv = key_val(&k);
+        rc = mdb_put(w->txn, db->dbi[DB_EV], &kv, &v, 0);
+        rw_free(&rw);
+        if (!rc)
+            rc = ev_index(w, e, false);
+        if (rc)
+            rc = lmdb_err(rc, err, "items");
+    }
+    cw_arena_free(a);
+    return rc;
+}
+
+int cw_evidence_put(cw_db *db, cw_wtxn *w, const cw_evidence *items, size_t n,
+                    cw_bulk_stats *st, cw_err *err)
+{
+    if (st)
+        memset(st, 0, sizeof *st);
+    if (n && !items)
+        return cw_err_set(err, CW_EINVAL, "items: missing");
+    struct ev_args ea = {items, n, {0}};
+    int rc = write_run(db, w, evidence_put_fn, &ea, err);
+    if (st) {
+        if (rc == 0)
+            *st = ea.st;
+        else
+            st->rejected = n;
+    }
+    return rc;
+}
+
+int cw_evidence_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_evidence *out,
+                    cw_err *err)
+{
+    int rc;
+    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = check_name("id", id, CW_MAX_ID, err)))
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    cw_key k;
+    control_key(&k, org, id);
+    MDB_val kv = key_val(&k), v;
+    if (org_exists(txn, db, org))
+        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
+    else if (mdb_get(txn, db->dbi[DB_EV], &kv, &v))
+        rc = cw_err_set(err, CW_ENOEV, "id: no evidence '%s' in organisation '%s'", id, org);
+    else if (decode_evidence(a, cw_arena_strdup(a, org), id, strlen(id), v, out))
+        rc = cw_err_set(err, CW_ECORRUPT, "id: record of evidence '%s' is unreadable", id);
+    read_end(db, txn);
+    return rc;
+}
+
+struct ev_list {
+    cw_arena *a;
+    const char *org;
+    cw_evidence *out;
+    size_t n, cap;
+};
+
+static int ev_list_fn(void *ctx, const char *id, size_t idl, MDB_val v)
+{
+    struct ev_list *el = ctx;
+    cw_evidence *arr = cw_arena_grow(el->a, el->out, sizeof *arr, &el->cap, el->n + 1);
+    if (!arr)
+        return CW_ENOMEM;
+    el->out = arr;
+    if (decode_evidence(el->a, el->org, id, idl, v, &arr[el->n]) == 0)
+        el->n++;
+    return 0;
+}
+
+int cw_evidence_list(cw_db *db, const char *org, const char *control, cw_arena *a,
+                     cw_evidence **out, size_t *n, cw_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    int rc = check_name("org", org, CW_MAX_SLUG, err);
+    if (rc || (control && (rc = check_name("control", control, CW_MAX_ID, err))))
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    struct ev_list el = {a, cw_arena_strdup(a, org), NULL, 0, 0};
+    if (org_exists(txn, db, org)) {
+        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
+    } else if (!control) {
+        if ((rc = each_in_org(txn, db, DB_EV, org, ev_list_fn, &el)))
+            cw_err_set(err, rc, "items: cannot list");
+    } else {
+        cw_key ck;
+        control_key(&ck, org, control);
+        MDB_val kv = key_val(&ck), v;
+        if (mdb_get(txn, db->dbi[DB_CTL], &kv, &v)) {
+            rc = cw_err_set(err, CW_ENOCTL, "control: no control '%s' in organisation '%s'",
+                            control, org);
+        } else {
+            MDB_cursor *c;
+            if ((rc = mdb_cursor_open(txn, db->dbi[DB_EVCTL], &c)) == 0) {
+                kv = key_val(&ck);
+                for (int r = mdb_cursor_get(c, &kv, &v, MDB_SET); r == 0 && rc == 0;
+                     r = mdb_cursor_get(c, &kv, &v, MDB_NEXT_DUP)) {
+                    cw_key ek;
+                    key_init(&ek);
+                    key_part(&ek, org);
+                    key_sep(&ek);
+                    key_raw(&ek, (const char *)v.mv_data + 9, v.mv_size - 9);
+                    MDB_val ekv = key_val(&ek), ev;
+                    if (mdb_get(txn, db->dbi[DB_EV], &ekv, &ev) == 0)
+                        rc = ev_list_fn(&el, (const char *)v.mv_data + 9, v.mv_size - 9, ev);
+                }
+                mdb_cursor_close(c);
+            }
+            if (rc)
+                cw_err_set(err, CW_ENOMEM, "items: out of memory");
+        }
+    }
+    read_end(db, txn);
+    *out = el.out;
+    *n = el.n;
+    return rc;
+}
+
+static int evidence_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    const char **p = arg;
+    cw_key k;
+    control_key(&k, p[0], p[1]);
+    MDB_val kv = key_val(&k), v;
+    if (org_exists(w->txn, w->db, p[0]))
+        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", p[0]);
+    if (mdb_get(w->txn, w->db->dbi[DB_EV], &kv, &v))
+        return cw_err_set(err, CW_ENOEV, "id: no evidence '%s' in organisation '%s'", p[1], p[0]);
+    int rc = ev_unindex_stored(w, p[0], p[1], v);
+    if (!rc)
+        rc = mdb_del(w->txn, w->db->dbi[DB_EV], &kv, NULL);
+    return rc ? lmdb_err(rc, err, "items") : 0;
+}
+
+int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_err *err)
+{
+    int rc;
+    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = check_name("id", id, CW_MAX_ID, err)))
+        return rc;
+    const char *p[2] = {org, id};
+    return write_run(db, w, evidence_delete_fn, (void *)p, err);
+}
+
+/* ---- control state (§3) ---- */
+
+int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time t, cw_arena *a,
+              cw_control_state *out)
+{
+    memset(out, 0, sizeof *out);
+    out->state = CW_STATE_UNVERIFIED;
+    cw_key ck;
+    control_key(&ck, org, ctl);
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, db->dbi[DB_EVCTL], &c);
+    if (rc)
+        return lmdb_err(rc, NULL, "evidence");
+    /* Latest item with collected_at <= t: seek past t, step back. */
+    unsigned char bound[8];
+    uint64_t tk = time_key(t);
+    be64_put(bound, tk == UINT64_MAX ? tk : tk + 1);
+    MDB_val kv = key_val(&ck), v = {8, bound};
+    int r = mdb_cursor_get(c, &kv, &v, MDB_GET_BOTH_RANGE);
+    if (r == 0)
+        r = mdb_cursor_get(c, &kv, &v, MDB_PREV_DUP);
+    else {
+        kv = key_val(&ck);
+        r = mdb_cursor_get(c, &kv, &v, MDB_SET);
+        if (r == 0)
+            r = mdb_cursor_get(c, &kv, &v, MDB_LAST_DUP);
+    }
+    if (r == 0 && v.mv_size >= 9 && be64_get(v.mv_data) > tk)
+        r = MDB_NOTFOUND;
+    mdb_cursor_close(c);
+    if (r != 0 || v.mv_size < 9)
+        return 0; /* no evidence by t: unverified */
+    const unsigned char *lv = v.mv_data;
+    const char *latest = cw_arena_strndup(a, (const char *)lv + 9, v.mv_size - 9);
+    if (lv[8] == CW_RESULT_FAIL) {
+        out->state = CW_STATE_FAILING;
+        out->evidence = cw_arena_alloc(a, sizeof(char *));
+        if (out->evidence) {
+            out->evidence[0] = latest;
+            out->n_evidence = 1;
+        }
+        return 0;
+    }
+    /* Fresh passing item: valid_until >= t (or none) and collected <= t. */
+    if ((rc = mdb_cursor_open(txn, db->dbi[DB_EVPASS], &c)))
+        return lmdb_err(rc, NULL, "evidence");
+    be64_put(bound, tk);
+    kv = key_val(&ck);
+    v = (MDB_val){8, bound};
+    const char *fresh = NULL;
+    for (r = mdb_cursor_get(c, &kv, &v, MDB_GET_BOTH_RANGE); r == 0;
+         r = mdb_cursor_get(c, &kv, &v, MDB_NEXT_DUP)) {
+        if (v.mv_size < 16)
+            continue;
+        if (be64_get((const unsigned char *)v.mv_data + 8) <= tk) {
+            fresh = cw_arena_strndup(a, (const char *)v.mv_data + 16, v.mv_size - 16);
+            break;
+        }
+    }
+    mdb_cursor_close(c);
+    out->evidence = cw_arena_alloc(a, sizeof(char *));
+    if (!out->evidence)
+        return CW_ENOMEM;
+    out->n_evidence = 1;
+    if (fresh) {
+        out->state = CW_STATE_EFFECTIVE;
+        out->evidence[0] = fresh;
+    } else {
+        out->stale = true;
+        out->evidence[0] = latest;
+    }
+    return 0;
+}
+
+int cw_control_state_get(cw_db *db, const char *org, const char *id, cw_time t, cw_arena *a,
+                         cw_control_state *out, cw_err *err)
+{
+    int rc;
+    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = check_name("id", id, CW_MAX_ID, err)))
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    cw_key k;
+    control_key(&k, org, id);
+    MDB_val kv = key_val(&k), v;
+    cw_control c;
+    if (org_exists(txn, db, org))
+        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
+    else if (mdb_get(txn, db->dbi[DB_CTL], &kv, &v))
+        rc = cw_err_set(err, CW_ENOCTL, "id: no control '%s' in organisation '%s'", id, org);
+    else if (decode_control(a, org, id, strlen(id), v, &c))
+        rc = cw_err_set(err, CW_ECORRUPT, "id: record of control '%s' is unreadable", id);
+    else if (c.status != CW_CTL_IMPLEMENTED)
+        memset(out, 0, sizeof *out); /* INACTIVE */
+    else if ((rc = ctl_state(txn, db, org, id, t, a, out)))
+        cw_err_set(err, rc, "evidence: cannot read");
+    read_end(db, txn);
+    return rc;
+}
+
+/* ---- scope ---- */
+
+static int validate_scope(MDB_txn *txn, cw_db *db, const cw_scope *s, size_t i, cw_err *err)
+{
+    char f[64];
+    int rc;
+    snprintf(f, sizeof f, "items[%zu].org", i);
+    if ((rc = check_name(f, s->org, CW_MAX_SLUG, err)))
+        return rc;
+    snprintf(f, sizeof f, "items[%zu].framework", i);
+    if ((rc = check_name(f, s->framework, CW_MAX_SLUG, err)))
+        return rc;
+    snprintf(f, sizeof f, "items[%zu].id", i);
+    if ((rc = check_name(f, s->id, CW_MAX_ID, err)))
+        return rc;
+    snprintf(f, sizeof f, "items[%zu].justification", i);
+    if ((rc = check_text(f, s->justification, err)))
+        return rc;
+    if (org_exists(txn, db, s->org))
+        return cw_err_set(err, CW_ENOORG, "items[%zu].org: no organisation '%s'", i, s->org);
+    bool leaf = false;
+    rc = req_exists(txn, db, s->framework, s->id, &leaf);
+    if (rc == CW_ENOFW)
+        return cw_err_set(err, CW_ENOFW, "items[%zu].framework: no framework '%s'", i,
+                          s->framework);
+    if (rc)
+        return cw_err_set(err, CW_ENOREQ, "items[%zu].id: no requirement '%s' in framework '%s'",
+                          i, s->id, s->framework);
+    if (!leaf)
+        return cw_err_set(err, CW_EINVAL,
+                          "items[%zu].id: '%s' is a group; scope decisions apply to leaf "
+                          "requirements",
+                          i, s->id);
+    if (!s->applicable && strcmp(s->framework, "iso27001-2022") == 0 &&
+        strncmp(s->id, "A.", 2) != 0)
+        return cw_err_set(err, CW_EMANDATORY,
+                          "items[%zu].id: clause %s of iso27001-2022 is mandatory and cannot be "
+                          "excluded; only Annex A controls can",
+                          i, s->id);
+    return 0;
+}
+
+struct scope_args {
+    const cw_scope *items;
+    size_t n;
+    cw_bulk_stats st;
+};
+
+static int scope_put_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    struct scope_args *sa = arg;
+    int rc = 0;
+    for (size_t i = 0; i < sa->n && rc == 0; i++) {
+        const cw_scope *s = &sa->items[i];
+        if ((rc = validate_scope(w->txn, w->db, s, i, err)))
+            break;
+        cw_key k;
+        link_key(&k, s->org, s->framework, s->id);
+        MDB_val kv = key_val(&k), v;
+        if (mdb_get(w->txn, w->db->dbi[DB_SCOPE], &kv, &v) == 0)
+            sa->st.updated++;
+        else
+            sa->st.created++;
+        rec_writer rw;
+        rw_init(&rw);
+        rw_array(&rw, 2);
+        rw_bool(&rw, s->applicable);
+        rw_str(&rw, s->justification ? s->justification : "");
+        v = rw_val(&rw);
+        rc = mdb_put(w->txn, w->db->dbi[DB_SCOPE], &kv, &v, 0);
+        rw_free(&rw);
+        if (rc)
+            rc = lmdb_err(rc, err, "items");
+    }
+    return rc;
+}
+
+int cw_scope_put(cw_db *db, cw_wtxn *w, const cw_scope *items, size_t n, cw_bulk_stats *st,
+                 cw_err *err)
+{
+    if (st)
+        memset(st, 0, sizeof *st);
+    if (n && !items)
+        return cw_err_set(err, CW_EINVAL, "items: missing");
+    struct scope_args sa = {items, n, {0}};
+    int rc = write_run(db, w, scope_put_fn, &sa, err);
+    if (st) {
+        if (rc == 0)
+            *st = sa.st;
+        else
+            st->rejected = n;
+    }
+    return rc;
+}
+
+int decode_scope(cw_arena *a, const char *org, const char *rest, size_t rl, MDB_val v,
+                 cw_scope *out)
+{
+    const char *z = memchr(rest, '\0', rl);
+    if (!z)
+        return CW_ECORRUPT;
+    rec_reader r;
+    if (rr_open(&r, v, NULL))
+        return CW_ECORRUPT;
+    out->org = org;
+    out->framework = cw_arena_strndup(a, rest, (size_t)(z - rest));
+    out->id = cw_arena_strndup(a, z + 1, rl - (size_t)(z - rest) - 1);
+    const msgpack_object *ap = rr_at(&r, 0);
+    out->applicable = ap && ap->type == MSGPACK_OBJECT_BOOLEAN && ap->via.boolean;
+    out->justification = obj_str(a, rr_at(&r, 1));
+    rr_close(&r);
+    return 0;
+}
+
+struct scope_list {
+    cw_arena *a;
+    const char *org, *fw;
+    cw_scope *out;
+    size_t n, cap;
+};
+
+static int scope_list_fn(void *ctx, const char *rest, size_t rl, MDB_val v)
+{
+    struct scope_list *sl = ctx;
+    if (sl->fw) {
+        size_t fl = strlen(sl->fw);
+        if (rl <= fl || memcmp(rest, sl->fw, fl) != 0 || rest[fl] != '\0')
+            return 0;
+    }
+    cw_scope *arr = cw_arena_grow(sl->a, sl->out, sizeof *arr, &sl->cap, sl->n + 1);
+    if (!arr)
+        return CW_ENOMEM;
+    sl->out = arr;
+    if (decode_scope(sl->a, sl->org, rest, rl, v, &arr[sl->n]) == 0)
+        sl->n++;
+    return 0;
+}
+
+int scopes_of(MDB_txn *txn, cw_db *db, const char *org, const char *fw, cw_arena *a,
+              cw_scope **out, size_t *n)
+{
+    struct scope_list sl = {a, cw_arena_strdup(a, org), fw, NULL, 0, 0};
+    int rc = each_in_org(txn, db, DB_SCOPE, org, scope_list_fn, &sl);
+    *out = sl.out;
+    *n = sl.n;
+    return rc;
+}
+
+int cw_scope_list(cw_db *db, const char *org, const char *framework, cw_arena *a,
+                  cw_scope **out, size_t *n, cw_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    int rc = check_name("org", org, CW_MAX_SLUG, err);
+    if (rc || (framework && (rc = check_name("framework", framework, CW_MAX_SLUG, err))))
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    if (org_exists(txn, db, org))
+        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
+    else if ((rc = scopes_of(txn, db, org, framework, a, out, n)))
+        cw_err_set(err, rc, "scope: cannot list");
+    read_end(db, txn);
+    return rc;
+}
+
+static int scope_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    const char **p = arg;
+    cw_key k;
+    link_key(&k, p[0], p[1], p[2]);
+    MDB_val kv = key_val(&k);
+    if (org_exists(w->txn, w->db, p[0]))
+        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", p[0]);
+    int rc = mdb_del(w->txn, w->db->dbi[DB_SCOPE], &kv, NULL);
+    if (rc == MDB_NOTFOUND)
+        return cw_err_set(err, CW_ENOENT, "id: no scope decision for %s %s in organisation '%s'",
+                          p[1], p[2], p[0]);
+    return lmdb_err(rc, err, "scope");
+}
+
+int cw_scope_delete(cw_db *db, cw_wtxn *w, const char *org, const char *framework,
+                    const char *id, cw_err *err)
+{
+    int rc;
+    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = check_name("framework", framework, CW_MAX_SLUG, err)) ||
+        (rc = check_name("id", id, CW_MAX_ID, err)))
+        return rc;
+    const char *p[3] = {org, framework, id};
+    return write_run(db, w, scope_delete_fn, (void *)p, err);
+}

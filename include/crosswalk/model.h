@@ -1,0 +1,189 @@
+/* The data model of SPEC §2 as plain C values, and the vocabulary of §3.
+ *
+ * These structs are what callers hand to the engine's write functions and
+ * what read functions return.  Strings are borrowed: on input the engine
+ * copies what it keeps before returning; on output they live in the arena
+ * passed to the read function.  Times are Unix seconds (UTC). */
+#ifndef CROSSWALK_MODEL_H
+#define CROSSWALK_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef int64_t cw_time;
+
+/* Size limits checked on every write (bytes, not counting the NUL). */
+#define CW_MAX_SLUG 64
+#define CW_MAX_ID 128
+#define CW_MAX_TEXT 65536
+#define CW_MAX_LIST 4096 /* attribute values, links, evidence controls */
+#define CW_MAX_HOPS 3
+
+/* NIST IR 8477 set-theory relationships; "source REL target".  UNKNOWN only
+ * arises from composing paths and is never stored. */
+typedef enum cw_rel {
+    CW_REL_EQUAL = 0,
+    CW_REL_SUBSET_OF,
+    CW_REL_SUPERSET_OF,
+    CW_REL_INTERSECTS_WITH,
+    CW_REL_NOT_RELATED,
+    CW_REL_UNKNOWN,
+    CW_REL_COUNT
+} cw_rel;
+
+typedef enum cw_level { CW_LEVEL_NONE = 0, CW_LEVEL_PARTIAL, CW_LEVEL_FULL } cw_level;
+
+typedef enum cw_ctl_status {
+    CW_CTL_IMPLEMENTED = 0,
+    CW_CTL_PLANNED,
+    CW_CTL_NOT_IMPLEMENTED
+} cw_ctl_status;
+
+typedef enum cw_result { CW_RESULT_PASS = 0, CW_RESULT_UNKNOWN, CW_RESULT_FAIL } cw_result;
+
+/* A control's state at time T (§3).  INACTIVE: status is not implemented. */
+typedef enum cw_ctl_state {
+    CW_STATE_INACTIVE = 0,
+    CW_STATE_FAILING,
+    CW_STATE_UNVERIFIED,
+    CW_STATE_EFFECTIVE
+} cw_ctl_state;
+
+/* Requirement status, in increasing order of merit; NOT_APPLICABLE overrides
+ * everything and so sits outside the order. */
+typedef enum cw_status {
+    CW_ST_GAP = 0,
+    CW_ST_FAILING,
+    CW_ST_UNVERIFIED,
+    CW_ST_PARTIAL,
+    CW_ST_MET,
+    CW_ST_NOT_APPLICABLE,
+    CW_ST_COUNT
+} cw_status;
+
+typedef struct cw_attr {
+    const char *key;
+    const char **values;
+    size_t n_values;
+} cw_attr;
+
+typedef struct cw_framework {
+    const char *slug, *name, *version, *publisher, *licence;
+} cw_framework;
+
+typedef struct cw_requirement {
+    const char *framework; /* ignored on input to cw_catalog_load */
+    const char *id;
+    const char *parent; /* NULL or "" for a root */
+    const char *kind;
+    const char *title;
+    const char *description; /* may be NULL */
+    cw_attr *attrs;
+    size_t n_attrs;
+    bool leaf; /* output only: no requirement has this one as parent */
+} cw_requirement;
+
+typedef struct cw_mapping {
+    const char *source_fw, *source_id, *target_fw, *target_id;
+    cw_rel rel;
+    int strength;          /* 1..10, 0 = not given */
+    const char *rationale; /* NULL, "syntactic", "semantic" or "functional" */
+    const char *origin;    /* published source or "crosswalk-authored" */
+} cw_mapping;
+
+typedef struct cw_org {
+    const char *slug, *name;
+} cw_org;
+
+typedef struct cw_link {
+    const char *framework, *id;
+    cw_level level; /* FULL or PARTIAL */
+} cw_link;
+
+typedef struct cw_control {
+    const char *org, *id, *title, *owner;
+    cw_ctl_status status;
+    cw_link *links;
+    size_t n_links;
+} cw_control;
+
+typedef struct cw_evidence {
+    const char *org, *id;
+    const char **controls;
+    size_t n_controls;
+    const char *kind, *title, *source, *uri, *sha256;
+    cw_time collected_at;
+    bool has_valid_until;
+    cw_time valid_until; /* inclusive */
+    cw_result result;
+} cw_evidence;
+
+/* A scope decision.  applicable=false excludes a leaf requirement
+ * (not_applicable); applicable=true records why it is in scope, for the
+ * Statement of Applicability. */
+typedef struct cw_scope {
+    const char *org, *framework, *id;
+    bool applicable;
+    const char *justification;
+} cw_scope;
+
+/* What a bulk write did.  Bulk writes are atomic, so rejected is 0 on
+ * success and the whole batch size on failure. */
+typedef struct cw_bulk_stats {
+    size_t created, updated, deleted, rejected;
+} cw_bulk_stats;
+
+/* A reference to one requirement. */
+typedef struct cw_ref {
+    const char *framework, *id;
+} cw_ref;
+
+/* One step of a mapping path, read in the direction of travel. */
+typedef struct cw_step {
+    cw_ref to;
+    cw_rel rel; /* previous node REL to */
+    int strength;
+    const char *origin;
+    const char *rationale;
+} cw_step;
+
+/* A path R0 -> ... -> Rk through crosswalk mappings (§3). */
+typedef struct cw_path {
+    cw_ref from;
+    cw_step *steps;
+    size_t hops;
+    cw_rel composed;
+    int strength; /* minimum along the path, 0 when any step's is unknown */
+    bool inferred; /* hops >= 2 */
+} cw_path;
+
+/* Names <-> enums.  The *_name functions return static strings; the parse
+ * functions return 0 or CW_EINVAL / CW_EREL. */
+const char *cw_rel_name(cw_rel r);
+int cw_rel_parse(const char *s, cw_rel *out);
+const char *cw_level_name(cw_level l);
+int cw_level_parse(const char *s, cw_level *out);
+const char *cw_ctl_status_name(cw_ctl_status s);
+int cw_ctl_status_parse(const char *s, cw_ctl_status *out);
+const char *cw_result_name(cw_result r);
+int cw_result_parse(const char *s, cw_result *out);
+const char *cw_ctl_state_name(cw_ctl_state s);
+const char *cw_status_name(cw_status s);
+
+/* Inverse of a relationship (subset_of <-> superset_of). */
+cw_rel cw_rel_inverse(cw_rel r);
+
+/* The §3 composition: "X so_far B" then "B next C" gives "X result C". */
+cw_rel cw_rel_compose(cw_rel so_far, cw_rel next);
+
+/* Level a satisfied source gives the end of a path with this composed
+ * relationship: FULL for equal/superset_of, PARTIAL for
+ * subset_of/intersects_with, NONE otherwise. */
+cw_level cw_rel_level(cw_rel composed);
+
+/* Natural order of requirement ids: digit runs compare as numbers, so
+ * A.5.2 < A.5.10 and GV.OC-01 < GV.OC-02.  strcmp-like result. */
+int cw_id_cmp(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,74 @@
+/* An organisation's own data: the organisation, its controls (with their
+ * links to requirements), the evidence behind the controls and its scope
+ * decisions.  Every write is an idempotent upsert keyed by id; the bulk
+ * forms are all or nothing.  Evidence is indexed per control by collection
+ * time and, for passing items, by expiry, so a control's state at any time
+ * is found without reading all its evidence. */
+#ifndef CROSSWALK_ORG_H
+#define CROSSWALK_ORG_H
+
+#include "crosswalk/arena.h"
+#include "crosswalk/db.h"
+#include "crosswalk/model.h"
+
+/* Creates or renames an organisation.  *created (if given) tells which. */
+int cw_org_put(cw_db *db, cw_wtxn *w, const cw_org *org, bool *created, cw_err *err);
+int cw_org_get(cw_db *db, const char *slug, cw_arena *a, cw_org *out, cw_err *err);
+int cw_org_list(cw_db *db, cw_arena *a, cw_org **out, size_t *n, cw_err *err);
+/* Removes the organisation and all of its controls, evidence and scope
+ * decisions (st->deleted counts records).  CW_ENOORG when absent. */
+int cw_org_delete(cw_db *db, cw_wtxn *w, const char *slug, cw_bulk_stats *st, cw_err *err);
+
+/* Upserts ctls[0..n), all or nothing.  The organisation must exist
+ * (CW_ENOORG); every link must name an existing requirement (CW_ELINK, e.g.
+ * "controls[2].links[0].id: no requirement 'A.9.9' in framework
+ * 'iso27001-2022'") at level FULL or PARTIAL; an id twice in the batch is
+ * CW_ECONFLICT. */
+int cw_control_put(cw_db *db, cw_wtxn *w, const cw_control *ctls, size_t n, cw_bulk_stats *st,
+                   cw_err *err);
+int cw_control_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_control *out,
+                   cw_err *err);
+/* The organisation's controls, by id. */
+int cw_control_list(cw_db *db, const char *org, cw_arena *a, cw_control **out, size_t *n,
+                    cw_err *err);
+/* Deletes one control.  Its evidence stays (it may back other controls and
+ * comes back into force if the control is put again).  CW_ENOCTL when
+ * absent. */
+int cw_control_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_err *err);
+
+/* Upserts evidence items, all or nothing: every named control must exist
+ * (CW_ENOCTL), at least one control per item, valid_until not before
+ * collected_at (CW_ERANGE). */
+int cw_evidence_put(cw_db *db, cw_wtxn *w, const cw_evidence *items, size_t n,
+                    cw_bulk_stats *st, cw_err *err);
+int cw_evidence_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_evidence *out,
+                    cw_err *err);
+/* The organisation's evidence by id, or one control's by collection time. */
+int cw_evidence_list(cw_db *db, const char *org, const char *control, cw_arena *a,
+                     cw_evidence **out, size_t *n, cw_err *err);
+int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_err *err);
+
+/* Upserts scope decisions, all or nothing.  The requirement must exist and
+ * be a leaf; in iso27001-2022 only Annex A controls may be excluded
+ * (CW_EMANDATORY for clauses 4-10). */
+int cw_scope_put(cw_db *db, cw_wtxn *w, const cw_scope *items, size_t n, cw_bulk_stats *st,
+                 cw_err *err);
+/* The organisation's decisions, optionally for one framework. */
+int cw_scope_list(cw_db *db, const char *org, const char *framework, cw_arena *a,
+                  cw_scope **out, size_t *n, cw_err *err);
+int cw_scope_delete(cw_db *db, cw_wtxn *w, const char *org, const char *framework,
+                    const char *id, cw_err *err);
+
+/* A control's state at time t (§3) and the ids of the evidence that decided
+ * it (the latest item for failing and stale, a fresh passing item for
+ * effective).  Results live in a. */
+typedef struct cw_control_state {
+    cw_ctl_state state;
+    const char **evidence;
+    size_t n_evidence;
+    bool stale; /* unverified because all passing evidence expired */
+} cw_control_state;
+int cw_control_state_get(cw_db *db, const char *org, const char *id, cw_time t, cw_arena *a,
+                         cw_control_state *out, cw_err *err);
+
+#endif

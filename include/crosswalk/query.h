@@ -1,0 +1,190 @@
+/* The questions crosswalk answers (SPEC §3 and §4): coverage of a framework
+ * by an organisation at a time, the gap report with its greedy plan, the
+ * organisation-free framework comparison, and the ISO/IEC 27001:2022
+ * Statement of Applicability.  "Now" is always a parameter.  Every answer
+ * is allocated in the arena the caller passes and lives until it is freed. */
+#ifndef CROSSWALK_QUERY_H
+#define CROSSWALK_QUERY_H
+
+#include "crosswalk/arena.h"
+#include "crosswalk/db.h"
+#include "crosswalk/model.h"
+
+#define CW_DEFAULT_HOPS_COVERAGE 1
+#define CW_DEFAULT_HOPS_GAP 2
+#define CW_DEFAULT_HOPS_COMPARE 1
+
+/* How a contribution reached its requirement. */
+typedef enum cw_via {
+    CW_VIA_DIRECT = 0, /* the control links the requirement itself */
+    CW_VIA_GROUP,      /* the control links a group above it at level full */
+    CW_VIA_MAPPING,    /* a crosswalk path from a requirement the control links */
+} cw_via;
+
+const char *cw_via_name(cw_via v);
+
+typedef struct cw_contribution {
+    const char *control;
+    cw_ctl_state state;
+    cw_level level;    /* the level it gives this requirement */
+    cw_via via;
+    cw_link link;      /* the control's link it starts from */
+    const cw_path *path; /* VIA_MAPPING: from the linked requirement (or a leaf
+                            under it) to this requirement or a group above it */
+    const char *reached_group; /* path ended at this group, which gave full */
+    const char **evidence;     /* ids that decided the control's state */
+    size_t n_evidence;
+    bool stale;
+} cw_contribution;
+
+typedef struct cw_req_status {
+    const char *id, *title, *group; /* group: top-level ancestor id */
+    cw_status status;
+    const char *justification;      /* scope decision, if any */
+    cw_contribution *contribs;      /* only with detail */
+    size_t n_contribs;
+    size_t best;                    /* index of the deciding contribution */
+} cw_req_status;
+
+typedef struct cw_group_summary {
+    const char *id, *title;
+    size_t counts[CW_ST_COUNT];
+    size_t assessable;
+    double percent;
+    const char **partial_links; /* controls with a partial link to the group itself */
+    size_t n_partial_links;
+} cw_group_summary;
+
+typedef struct cw_coverage_query {
+    const char *org, *framework;
+    cw_time as_of;
+    int max_hops; /* 0 = default (1) */
+    bool detail;
+} cw_coverage_query;
+
+typedef struct cw_coverage {
+    const char *org, *framework;
+    cw_time as_of;
+    int max_hops;
+    size_t counts[CW_ST_COUNT];
+    size_t assessable; /* leaves */
+    double percent;    /* met / (assessable - not_applicable) * 100; 0 if none */
+    cw_group_summary *groups;
+    size_t n_groups;
+    cw_req_status *reqs; /* every leaf, publisher order */
+    size_t n_reqs;
+} cw_coverage;
+
+/* CW_ENOORG, CW_ENOFW, CW_ERANGE (max_hops outside 1..3). */
+int cw_coverage_get(cw_db *db, const cw_coverage_query *q, cw_arena *a, cw_coverage *out,
+                    cw_err *err);
+
+typedef struct cw_gap_candidate {
+    cw_ref ref;
+    const char *title;
+    const cw_path *path; /* from the candidate to the gap (or a group above it) */
+    cw_level gives;      /* level satisfying the candidate would give the gap */
+    bool covered;        /* the organisation satisfies the candidate already */
+} cw_gap_candidate;
+
+typedef struct cw_gap_control {
+    const char *control;
+    cw_ctl_status status;
+    cw_ctl_state state;
+    cw_level level; /* level it gives (or would give, once implemented) */
+    cw_via via;
+    cw_link link;
+} cw_gap_control;
+
+typedef struct cw_gap_item {
+    const char *id, *title, *group;
+    cw_status status;
+    cw_gap_candidate *cands;
+    size_t n_cands;
+    cw_gap_control *controls; /* planned, not implemented or partial */
+    size_t n_controls;
+} cw_gap_item;
+
+typedef struct cw_plan_step {
+    cw_ref ref;
+    const char *title;
+    const char **closes; /* target ids closed in full, in target order */
+    size_t n_closes;
+} cw_plan_step;
+
+typedef struct cw_gap_query {
+    const char *org, *target, *source; /* source optional */
+    cw_time as_of;
+    int max_hops; /* 0 = default (2) */
+} cw_gap_query;
+
+typedef struct cw_gap_report {
+    const char *org, *target, *source;
+    cw_time as_of;
+    int max_hops;
+    size_t counts[CW_ST_COUNT];
+    size_t assessable;
+    double percent;
+    cw_gap_item *gaps;
+    size_t n_gaps;
+    cw_plan_step *plan;
+    size_t n_plan;
+    size_t closable; /* gaps the plan closes in full */
+} cw_gap_report;
+
+int cw_gap_report_get(cw_db *db, const cw_gap_query *q, cw_arena *a, cw_gap_report *out,
+                      cw_err *err);
+
+typedef struct cw_compare_item {
+    const char *id, *title, *group;
+    cw_level level;
+    const cw_path **paths; /* paths that give that level (at most 16 kept) */
+    size_t n_paths;
+    size_t n_paths_total;  /* how many paths give that level in all */
+} cw_compare_item;
+
+typedef struct cw_compare_query {
+    const char *source, *target;
+    int max_hops; /* 0 = default (1) */
+} cw_compare_query;
+
+typedef struct cw_compare {
+    const char *source, *target;
+    int max_hops;
+    size_t full, partial, unreached, assessable;
+    cw_compare_item *items; /* every target leaf */
+    size_t n_items;
+} cw_compare;
+
+/* If every requirement of source were satisfied, which target leaves would
+ * be full, partial or unreached.  No organisation involved. */
+int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_compare *out,
+                         cw_err *err);
+
+typedef struct cw_soa_item {
+    const char *id, *title, *theme;
+    bool applicable;
+    const char *justification;
+    cw_status status;           /* the coverage status */
+    const char *implementation; /* "implemented", "partially implemented",
+                                   "not verified", "failing", "not implemented",
+                                   "planned", "not applicable" */
+    const char **controls;      /* implementing controls */
+    size_t n_controls;
+    const char **evidence;
+    size_t n_evidence;
+} cw_soa_item;
+
+typedef struct cw_soa {
+    const char *org;
+    cw_time as_of;
+    cw_soa_item *items; /* the 93 Annex A controls, in order */
+    size_t n_items;
+    size_t applicable, excluded, implemented;
+} cw_soa;
+
+/* Needs the iso27001-2022 catalogue (CW_ENOFW otherwise). */
+int cw_soa_get(cw_db *db, const char *org, cw_time as_of, cw_arena *a, cw_soa *out,
+               cw_err *err);
+
+#endif
