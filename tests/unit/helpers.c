@@ -1,0 +1,158 @@
+/* Fixtures for the unit tests; see helpers.h. */
+#include "helpers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+tdb *t_open(size_t map_size, size_t map_max)
+{
+    tdb *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    strcpy(t->dir, "/tmp/cwtest.XXXXXX");
+    assert_non_null(mkdtemp(t->dir));
+    cw_db_options o = {.path = t->dir, .map_size = map_size, .map_size_max = map_max,
+                       .no_sync = true};
+    cw_err err = {0};
+    int rc = cw_db_open(&o, &t->db, &err);
+    if (rc)
+        fail_msg("open: %s", err.msg);
+    return t;
+}
+
+void t_close(tdb *t)
+{
+    if (!t)
+        return;
+    cw_db_close(t->db);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", t->dir);
+    free(t);
+}
+
+int t_setup(void **state)
+{
+    *state = t_open(0, 0);
+    return 0;
+}
+
+int t_teardown(void **state)
+{
+    t_close(*state);
+    return 0;
+}
+
+void t_catalog(cw_db *db, const char *slug, const char *spec)
+{
+    char *copy = strdup(spec);
+    cw_requirement reqs[512];
+    size_t n = 0;
+    for (char *save, *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        char *colon = strchr(tok, ':');
+        if (colon)
+            *colon = '\0';
+        reqs[n] = (cw_requirement){.id = tok, .parent = colon ? colon + 1 : NULL,
+                                   .kind = colon ? "control" : "group", .title = tok};
+        n++;
+    }
+    cw_framework fw = {slug, slug, "1", "test", "none"};
+    cw_err err = {0};
+    int rc = cw_catalog_load(db, NULL, &fw, reqs, n, false, NULL, &err);
+    if (rc)
+        fail_msg("catalog %s: %s", slug, err.msg);
+    free(copy);
+}
+
+static void split_ref(const char *s, char *fw, char *id)
+{
+    const char *slash = strchr(s, '/');
+    size_t fl = (size_t)(slash - s);
+    memcpy(fw, s, fl);
+    fw[fl] = '\0';
+    strcpy(id, slash + 1);
+}
+
+int t_map(cw_db *db, const char *src, const char *rel, const char *dst)
+{
+    char sf[80], si[160], tf[80], ti[160];
+    split_ref(src, sf, si);
+    split_ref(dst, tf, ti);
+    cw_mapping m = {sf, si, tf, ti, CW_REL_UNKNOWN, 0, NULL, "test"};
+    if (cw_rel_parse(rel, &m.rel))
+        m.rel = (cw_rel)99;
+    return cw_mapping_load(db, NULL, &m, 1, NULL, NULL);
+}
+
+void t_org(cw_db *db, const char *org)
+{
+    cw_org o = {org, org};
+    assert_int_equal(cw_org_put(db, NULL, &o, NULL, NULL), 0);
+}
+
+int t_control(cw_db *db, const char *org, const char *id, cw_ctl_status st, const char *links)
+{
+    char *copy = strdup(links ? links : "");
+    cw_link ls[64];
+    char fws[64][80], ids[64][160];
+    size_t n = 0;
+    for (char *save, *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        char *colon = strrchr(tok, ':');
+        *colon = '\0';
+        split_ref(tok, fws[n], ids[n]);
+        ls[n] = (cw_link){fws[n], ids[n],
+                          strcmp(colon + 1, "full") == 0 ? CW_LEVEL_FULL : CW_LEVEL_PARTIAL};
+        n++;
+    }
+    cw_control c = {org, id, id, "owner", st, ls, n};
+    int rc = cw_control_put(db, NULL, &c, 1, NULL, NULL);
+    free(copy);
+    return rc;
+}
+
+int t_evidence(cw_db *db, const char *org, const char *id, const char *controls,
+               cw_time collected, cw_time valid_until, cw_result res)
+{
+    char *copy = strdup(controls);
+    const char *cs[32];
+    size_t n = 0;
+    for (char *save, *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+        cs[n++] = tok;
+    cw_evidence e = {.org = org, .id = id, .controls = cs, .n_controls = n, .kind = "test",
+                     .title = id, .collected_at = collected,
+                     .has_valid_until = valid_until >= 0, .valid_until = valid_until,
+                     .result = res};
+    int rc = cw_evidence_put(db, NULL, &e, 1, NULL, NULL);
+    free(copy);
+    return rc;
+}
+
+const cw_req_status *t_req(const cw_coverage *c, const char *id)
+{
+    for (size_t i = 0; i < c->n_reqs; i++)
+        if (strcmp(c->reqs[i].id, id) == 0)
+            return &c->reqs[i];
+    fail_msg("no leaf %s in coverage of %s", id, c->framework);
+    return NULL;
+}
+
+cw_status t_status(const cw_coverage *c, const char *id)
+{
+    return t_req(c, id)->status;
+}
+
+cw_status t_cov1(cw_db *db, const char *org, const char *fw, const char *id, cw_time t, int hops)
+{
+    cw_arena *a = cw_arena_new();
+    cw_coverage c;
+    cw_err err = {0};
+    cw_coverage_query q = {org, fw, t, hops, true};
+    int rc = cw_coverage_get(db, &q, a, &c, &err);
+    if (rc)
+        fail_msg("coverage: %s", err.msg);
+    cw_status s = t_status(&c, id);
+    cw_arena_free(a);
+    return s;
+}

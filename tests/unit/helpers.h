@@ -1,0 +1,49 @@
+/* Shared fixtures for the engine's unit tests: a fresh LMDB store in a
+ * temporary directory per test, and terse builders for catalogues,
+ * crosswalks, controls and evidence so each test states only what it
+ * checks. */
+#ifndef CW_TEST_HELPERS_H
+#define CW_TEST_HELPERS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "crosswalk/catalog.h"
+#include "crosswalk/db.h"
+#include "crosswalk/mapping.h"
+#include "crosswalk/org.h"
+#include "crosswalk/query.h"
+
+typedef struct tdb {
+    cw_db *db;
+    char dir[64];
+} tdb;
+
+/* cmocka setup/teardown: state is a tdb* */
+int t_setup(void **state);
+int t_teardown(void **state);
+/* Opens a fresh store with the given map size and cap (0 = defaults). */
+tdb *t_open(size_t map_size, size_t map_max);
+void t_close(tdb *t);
+
+/* Loads framework slug from a spec "id[:parent] id[:parent] ..." in
+ * publisher order.  Asserts success. */
+void t_catalog(cw_db *db, const char *slug, const char *spec);
+/* One crosswalk row "fw/id REL fw/id", origin "test".  Returns the rc. */
+int t_map(cw_db *db, const char *src, const char *rel, const char *dst);
+void t_org(cw_db *db, const char *org);
+/* Control with links "fw/id:full fw/id:partial ...".  Returns the rc. */
+int t_control(cw_db *db, const char *org, const char *id, cw_ctl_status st, const char *links);
+/* Evidence backing "c1 c2"; valid_until < 0 means none.  Returns the rc. */
+int t_evidence(cw_db *db, const char *org, const char *id, const char *controls,
+               cw_time collected, cw_time valid_until, cw_result res);
+/* Status of one leaf in a coverage answer (asserts the leaf is there). */
+cw_status t_status(const cw_coverage *c, const char *id);
+const cw_req_status *t_req(const cw_coverage *c, const char *id);
+/* Coverage of fw for org at t with max_hops (detail on). */
+cw_status t_cov1(cw_db *db, const char *org, const char *fw, const char *id, cw_time t, int hops);
+
+#endif

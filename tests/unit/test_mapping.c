@@ -1,0 +1,252 @@
+/* Unit tests for crosswalks: loading with endpoint checks and precise
+ * errors, reading from both ends, inferred paths with composed
+ * relationships and strengths, max_hops bounds, deletion and the
+ * consistency findings. */
+#include "helpers.h"
+
+#include <string.h>
+
+static cw_db *D(void **state)
+{
+    return ((tdb *)*state)->db;
+}
+
+static void three_frameworks(cw_db *db)
+{
+    t_catalog(db, "fa", "a1 a2 a3");
+    t_catalog(db, "fb", "b1 b2 b3");
+    t_catalog(db, "fc", "c1 c2 c3");
+}
+
+static void test_load_errors(void **state)
+{
+    cw_db *db = D(state);
+    three_frameworks(db);
+    cw_err err = {0};
+    cw_bulk_stats st;
+    cw_mapping ok = {"fa", "a1", "fb", "b1", CW_REL_EQUAL, 7, "semantic", "pub"};
+    cw_mapping bad[] = {ok, ok, ok, ok, ok, ok, ok, ok};
+    bad[1].target_id = "b9";
+    assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_EDANGLING);
+    assert_non_null(strstr(err.msg, "mappings[1].target"));
+    assert_non_null(strstr(err.msg, "'b9'"));
+    assert_int_equal(st.rejected, 2);
+    bad[1] = ok;
+    bad[1].source_fw = "zz";
+    assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_EDANGLING);
+    assert_non_null(strstr(err.msg, "mappings[1].source_framework"));
+    bad[1] = ok;
+    bad[1].rel = CW_REL_UNKNOWN;
+    assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_EREL);
+    assert_non_null(strstr(err.msg, "mappings[1].relationship"));
+    bad[1] = ok;
+    bad[1].strength = 11;
+    assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_ERANGE);
+    assert_non_null(strstr(err.msg, "mappings[1].strength"));
+    bad[1] = ok;
+    bad[1].rationale = "vibes";
+    assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_EINVAL);
+    assert_non_null(strstr(err.msg, "rationale"));
+    bad[1] = ok;
+    bad[1].origin = "";
+    assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_EINVAL);
+    bad[1] = ok;
+    bad[1].target_fw = "fa";
+    bad[1].target_id = "a1";
+    assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_ECONFLICT);
+    /* same pair and origin twice in one batch */
+    assert_int_equal(cw_mapping_load(db, NULL, bad, 1, &st, &err), 0);
+    bad[1] = ok;
+    assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_ECONFLICT);
+    assert_non_null(strstr(err.msg, "appears twice"));
+    /* nothing from the failed batches was stored: only the one good row */
+    cw_db_counts c;
+    assert_int_equal(cw_db_counts_get(db, &c, NULL), 0);
+    assert_int_equal(c.mappings, 1);
+    assert_int_equal(t_map(db, "fa/a1", "bogus", "fb/b1"), CW_EREL);
+}
+
+static void test_both_ends_and_upsert(void **state)
+{
+    cw_db *db = D(state);
+    three_frameworks(db);
+    assert_int_equal(t_map(db, "fa/a1", "subset_of", "fb/b1"), 0);
+    cw_arena *a = cw_arena_new();
+    cw_path *p;
+    size_t n;
+    cw_mapping_query q = {.framework = "fb", .id = "b1"};
+    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, NULL), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(p[0].from.id, "b1");
+    assert_string_equal(p[0].steps[0].to.id, "a1");
+    assert_int_equal(p[0].steps[0].rel, CW_REL_SUPERSET_OF); /* read from b1's end */
+    assert_false(p[0].inferred);
+    q = (cw_mapping_query){.framework = "fa", .id = "a1"};
+    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, NULL), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(p[0].steps[0].rel, CW_REL_SUBSET_OF);
+    assert_string_equal(p[0].steps[0].origin, "test");
+    /* upsert: same pair and origin replaces */
+    cw_bulk_stats st;
+    cw_mapping m = {"fa", "a1", "fb", "b1", CW_REL_EQUAL, 3, NULL, "test"};
+    assert_int_equal(cw_mapping_load(db, NULL, &m, 1, &st, NULL), 0);
+    assert_int_equal(st.updated, 1);
+    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, NULL), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(p[0].steps[0].rel, CW_REL_EQUAL);
+    assert_int_equal(p[0].strength, 3);
+    cw_arena_free(a);
+}
+
+static void test_inferred_paths(void **state)
+{
+    cw_db *db = D(state);
+    three_frameworks(db);
+    assert_int_equal(t_map(db, "fa/a1", "equal", "fb/b1"), 0);
+    assert_int_equal(t_map(db, "fb/b1", "subset_of", "fc/c1"), 0);
+    assert_int_equal(t_map(db, "fc/c1", "superset_of", "fb/b2"), 0); /* a1 sub c1 sup b2: unknown */
+    cw_arena *a = cw_arena_new();
+    cw_path *p;
+    size_t n;
+    cw_err err = {0};
+    cw_mapping_query q = {.framework = "fa", .id = "a1", .target_framework = "fc", .max_hops = 2};
+    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_true(p[0].inferred);
+    assert_int_equal(p[0].hops, 2);
+    assert_int_equal(p[0].composed, CW_REL_SUBSET_OF);
+    assert_string_equal(p[0].steps[0].to.id, "b1");
+    assert_string_equal(p[0].steps[1].to.id, "c1");
+    assert_int_equal(p[0].strength, 0); /* unknown strengths along it */
+    /* one hop only: no path to fc */
+    q.max_hops = 1;
+    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, &err), 0);
+    assert_int_equal(n, 0);
+    /* three hops to fb: a1 -> b1 direct only; a1->b1->c1->b2 composes to unknown: omitted */
+    q = (cw_mapping_query){.framework = "fa", .id = "a1", .target_framework = "fb", .max_hops = 3};
+    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(p[0].steps[0].to.id, "b1");
+    q.max_hops = 4;
+    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, &err), CW_ERANGE);
+    assert_non_null(strstr(err.msg, "max_hops"));
+    q.max_hops = -1;
+    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, &err), CW_ERANGE);
+    q = (cw_mapping_query){.framework = "nope"};
+    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, &err), CW_ENOFW);
+    q = (cw_mapping_query){.framework = "fa", .id = "zz"};
+    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, &err), CW_ENOREQ);
+    /* whole framework listing */
+    q = (cw_mapping_query){.framework = "fb"};
+    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, &err), 0);
+    assert_int_equal(n, 3); /* b1->a1, b1->c1, b2->c1 */
+    cw_arena_free(a);
+}
+
+static void test_strength_min(void **state)
+{
+    cw_db *db = D(state);
+    three_frameworks(db);
+    cw_mapping m[] = {{"fa", "a1", "fb", "b1", CW_REL_EQUAL, 8, NULL, "x"},
+                      {"fb", "b1", "fc", "c1", CW_REL_EQUAL, 5, NULL, "x"}};
+    assert_int_equal(cw_mapping_load(db, NULL, m, 2, NULL, NULL), 0);
+    cw_arena *a = cw_arena_new();
+    cw_path *p;
+    size_t n;
+    cw_mapping_query q = {.framework = "fa", .id = "a1", .target_framework = "fc", .max_hops = 2};
+    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, NULL), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(p[0].strength, 5);
+    assert_int_equal(p[0].composed, CW_REL_EQUAL);
+    cw_arena_free(a);
+}
+
+static void test_delete(void **state)
+{
+    cw_db *db = D(state);
+    three_frameworks(db);
+    cw_mapping m[] = {{"fa", "a1", "fb", "b1", CW_REL_EQUAL, 0, NULL, "o1"},
+                      {"fa", "a1", "fb", "b1", CW_REL_EQUAL, 0, NULL, "o2"},
+                      {"fa", "a2", "fc", "c2", CW_REL_EQUAL, 0, NULL, "o1"}};
+    assert_int_equal(cw_mapping_load(db, NULL, m, 3, NULL, NULL), 0);
+    cw_bulk_stats st;
+    cw_err err = {0};
+    cw_mapping_filter f = {0};
+    assert_int_equal(cw_mapping_delete(db, NULL, &f, &st, &err), CW_EINVAL);
+    f.origin = "o2";
+    assert_int_equal(cw_mapping_delete(db, NULL, &f, &st, &err), 0);
+    assert_int_equal(st.deleted, 1);
+    /* a pair filter matches in the reverse direction too */
+    f = (cw_mapping_filter){.source_fw = "fb", .source_id = "b1", .target_fw = "fa",
+                            .target_id = "a1"};
+    assert_int_equal(cw_mapping_delete(db, NULL, &f, &st, &err), 0);
+    assert_int_equal(st.deleted, 1);
+    f = (cw_mapping_filter){.framework = "fc"};
+    assert_int_equal(cw_mapping_delete(db, NULL, &f, &st, &err), 0);
+    assert_int_equal(st.deleted, 1);
+    cw_db_counts c;
+    cw_db_counts_get(db, &c, NULL);
+    assert_int_equal(c.mappings, 0);
+    size_t problems;
+    assert_int_equal(cw_db_check(db, &problems, &err), 0);
+    assert_int_equal(problems, 0);
+}
+
+static void test_check_findings(void **state)
+{
+    cw_db *db = D(state);
+    three_frameworks(db);
+    cw_arena *a = cw_arena_new();
+    cw_finding *fs;
+    size_t n;
+    cw_mapping m[] = {
+        {"fa", "a1", "fb", "b1", CW_REL_SUBSET_OF, 0, NULL, "o1"},
+        {"fb", "b1", "fa", "a1", CW_REL_SUBSET_OF, 0, NULL, "o2"}, /* both ways, no equal */
+        {"fa", "a2", "fb", "b2", CW_REL_EQUAL, 0, NULL, "o1"},
+        {"fa", "a2", "fb", "b2", CW_REL_INTERSECTS_WITH, 0, NULL, "o2"}, /* conflict */
+        {"fa", "a3", "fc", "c3", CW_REL_EQUAL, 0, NULL, "o1"},
+        {"fa", "a3", "fb", "b3", CW_REL_EQUAL, 0, NULL, "o1"},
+        {"fa", "a3", "fb", "b3", CW_REL_EQUAL, 0, NULL, "o2"}, /* agreement: fine */
+    };
+    assert_int_equal(cw_mapping_load(db, NULL, m, 7, NULL, NULL), 0);
+    assert_int_equal(cw_mapping_check(db, NULL, a, &fs, &n, NULL), 0);
+    assert_int_equal(n, 2);
+    int sub = -1, conf = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(fs[i].kind, "subset_both_ways") == 0)
+            sub = (int)i;
+        if (strcmp(fs[i].kind, "conflict") == 0)
+            conf = (int)i;
+    }
+    assert_true(sub >= 0 && conf >= 0);
+    assert_non_null(strstr(fs[conf].detail, "o2"));
+    /* Deleting fc leaves a dangling row, reported; the rest is untouched. */
+    assert_int_equal(cw_catalog_delete(db, NULL, "fc", NULL, NULL), 0);
+    assert_int_equal(cw_mapping_check(db, NULL, a, &fs, &n, NULL), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(cw_mapping_check(db, "fc", a, &fs, &n, NULL), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(fs[0].kind, "dangling");
+    assert_non_null(strstr(fs[0].detail, "target"));
+    assert_int_equal(cw_mapping_check(db, "zz", a, &fs, &n, NULL), CW_ENOFW);
+    /* adding equal resolves the both-ways finding */
+    cw_mapping eq = {"fa", "a1", "fb", "b1", CW_REL_EQUAL, 0, NULL, "o3"};
+    assert_int_equal(cw_mapping_load(db, NULL, &eq, 1, NULL, NULL), 0);
+    assert_int_equal(cw_mapping_check(db, "fa", a, &fs, &n, NULL), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_string_not_equal(fs[i].kind, "subset_both_ways");
+    cw_arena_free(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_load_errors, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_both_ends_and_upsert, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_inferred_paths, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_strength_min, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_delete, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_check_findings, t_setup, t_teardown),
+    };
+    return cmocka_run_group_tests_name("mapping", tests, NULL, NULL);
+}

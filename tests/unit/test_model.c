@@ -1,0 +1,175 @@
+/* Unit tests for the model vocabulary: every cell of the SPEC §3
+ * composition table, the not_related/unknown rules, inverses, levels, enum
+ * names and the natural order of requirement ids. */
+#include "helpers.h"
+
+#include <string.h>
+
+#define EQ CW_REL_EQUAL
+#define SUB CW_REL_SUBSET_OF
+#define SUP CW_REL_SUPERSET_OF
+#define INT CW_REL_INTERSECTS_WITH
+#define NR CW_REL_NOT_RELATED
+#define UNK CW_REL_UNKNOWN
+
+static void test_compose_table(void **state)
+{
+    (void)state;
+    /* Written out cell by cell from SPEC §3 (row: so far, column: next). */
+    struct { cw_rel a, b, want; } cells[] = {
+        {EQ, EQ, EQ},   {EQ, SUB, SUB},   {EQ, SUP, SUP},   {EQ, INT, INT},
+        {SUB, EQ, SUB}, {SUB, SUB, SUB},  {SUB, SUP, UNK},  {SUB, INT, UNK},
+        {SUP, EQ, SUP}, {SUP, SUB, INT},  {SUP, SUP, SUP},  {SUP, INT, INT},
+        {INT, EQ, INT}, {INT, SUB, INT},  {INT, SUP, UNK},  {INT, INT, UNK},
+    };
+    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+        cw_rel got = cw_rel_compose(cells[i].a, cells[i].b);
+        if (got != cells[i].want)
+            fail_msg("%s then %s: got %s, want %s", cw_rel_name(cells[i].a),
+                     cw_rel_name(cells[i].b), cw_rel_name(got), cw_rel_name(cells[i].want));
+    }
+}
+
+static void test_compose_not_related_and_unknown(void **state)
+{
+    (void)state;
+    assert_int_equal(cw_rel_compose(NR, EQ), NR);
+    assert_int_equal(cw_rel_compose(EQ, NR), NR);
+    cw_rel others[] = {SUB, SUP, INT, NR};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(cw_rel_compose(NR, others[i]), UNK);
+        assert_int_equal(cw_rel_compose(others[i], NR), UNK);
+    }
+    cw_rel all[] = {EQ, SUB, SUP, INT, NR, UNK};
+    for (size_t i = 0; i < 6; i++) {
+        assert_int_equal(cw_rel_compose(UNK, all[i]), UNK);
+        assert_int_equal(cw_rel_compose(all[i], UNK), UNK);
+    }
+}
+
+static void test_levels(void **state)
+{
+    (void)state;
+    assert_int_equal(cw_rel_level(EQ), CW_LEVEL_FULL);
+    assert_int_equal(cw_rel_level(SUP), CW_LEVEL_FULL);
+    assert_int_equal(cw_rel_level(SUB), CW_LEVEL_PARTIAL);
+    assert_int_equal(cw_rel_level(INT), CW_LEVEL_PARTIAL);
+    assert_int_equal(cw_rel_level(NR), CW_LEVEL_NONE);
+    assert_int_equal(cw_rel_level(UNK), CW_LEVEL_NONE);
+}
+
+static void test_inverse_and_names(void **state)
+{
+    (void)state;
+    assert_int_equal(cw_rel_inverse(SUB), SUP);
+    assert_int_equal(cw_rel_inverse(SUP), SUB);
+    assert_int_equal(cw_rel_inverse(EQ), EQ);
+    assert_int_equal(cw_rel_inverse(INT), INT);
+    assert_int_equal(cw_rel_inverse(NR), NR);
+    const char *names[] = {"equal", "subset_of", "superset_of", "intersects_with", "not_related"};
+    for (int i = 0; i < 5; i++) {
+        cw_rel r;
+        assert_int_equal(cw_rel_parse(names[i], &r), 0);
+        assert_int_equal(r, i);
+        assert_string_equal(cw_rel_name(r), names[i]);
+    }
+    cw_rel r;
+    assert_int_equal(cw_rel_parse("unknown", &r), CW_EREL);
+    assert_int_equal(cw_rel_parse("subset", &r), CW_EREL);
+    assert_int_equal(cw_rel_parse(NULL, &r), CW_EREL);
+    cw_level l;
+    assert_int_equal(cw_level_parse("full", &l), 0);
+    assert_int_equal(l, CW_LEVEL_FULL);
+    assert_int_equal(cw_level_parse("half", &l), CW_EINVAL);
+    cw_result res;
+    assert_int_equal(cw_result_parse("fail", &res), 0);
+    assert_int_equal(res, CW_RESULT_FAIL);
+    assert_int_equal(cw_result_parse("ok", &res), CW_EINVAL);
+    cw_ctl_status st;
+    assert_int_equal(cw_ctl_status_parse("planned", &st), 0);
+    assert_int_equal(st, CW_CTL_PLANNED);
+    assert_string_equal(cw_status_name(CW_ST_NOT_APPLICABLE), "not_applicable");
+    assert_string_equal(cw_strerror(CW_ENOFW), "unknown_framework");
+    assert_string_equal(cw_protocol_error(CW_ENOFW), "not_found");
+    assert_string_equal(cw_protocol_error(CW_EFULL), "storage_full");
+}
+
+static void test_status_order(void **state)
+{
+    (void)state;
+    /* met > partial > unverified > failing > gap */
+    assert_true(CW_ST_MET > CW_ST_PARTIAL);
+    assert_true(CW_ST_PARTIAL > CW_ST_UNVERIFIED);
+    assert_true(CW_ST_UNVERIFIED > CW_ST_FAILING);
+    assert_true(CW_ST_FAILING > CW_ST_GAP);
+}
+
+static void test_id_order(void **state)
+{
+    (void)state;
+    assert_true(cw_id_cmp("A.5.2", "A.5.10") < 0);
+    assert_true(cw_id_cmp("A.5.10", "A.5.2") > 0);
+    assert_true(cw_id_cmp("9.2", "10.1") < 0);
+    assert_true(cw_id_cmp("GV.OC-01", "GV.OC-02") < 0);
+    assert_true(cw_id_cmp("CC1.1", "CC10.1") < 0);
+    assert_int_equal(cw_id_cmp("A.5.1", "A.5.1"), 0);
+    assert_true(cw_id_cmp("A.5.01", "A.5.1") != 0);
+    assert_true(cw_id_cmp("4", "4.1") < 0);
+}
+
+static void test_err_helpers(void **state)
+{
+    (void)state;
+    cw_err e = {0};
+    assert_int_equal(cw_err_set(&e, CW_EINVAL, "field: %s", "bad"), CW_EINVAL);
+    assert_string_equal(e.msg, "field: bad");
+    cw_err_prefix(&e, "items[%d].", 3);
+    assert_string_equal(e.msg, "items[3].field: bad");
+    char big[600];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    cw_err_set(&e, CW_EINVAL, "%s", big);
+    assert_true(strlen(e.msg) < CW_ERR_MSG_MAX);
+    assert_int_equal(cw_err_set(NULL, CW_ENOFW, "x"), CW_ENOFW);
+}
+
+static void test_arena(void **state)
+{
+    (void)state;
+    cw_arena *a = cw_arena_new();
+    for (int i = 0; i < 10000; i++) {
+        char *p = cw_arena_alloc(a, (size_t)(i % 97) + 1);
+        assert_non_null(p);
+        assert_int_equal(((uintptr_t)p) % 16, 0);
+    }
+    char *big = cw_arena_alloc(a, 1 << 20);
+    assert_non_null(big);
+    big[(1 << 20) - 1] = 1;
+    size_t cap = 0;
+    int *arr = NULL;
+    for (int i = 0; i < 1000; i++) {
+        arr = cw_arena_grow(a, arr, sizeof *arr, &cap, (size_t)i + 1);
+        arr[i] = i;
+    }
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(arr[i], i);
+    assert_string_equal(cw_arena_strndup(a, "hello", 4), "hell");
+    cw_arena_reset(a);
+    assert_int_equal(cw_arena_used(a), 0);
+    cw_arena_free(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_compose_table),
+        cmocka_unit_test(test_compose_not_related_and_unknown),
+        cmocka_unit_test(test_levels),
+        cmocka_unit_test(test_inverse_and_names),
+        cmocka_unit_test(test_status_order),
+        cmocka_unit_test(test_id_order),
+        cmocka_unit_test(test_err_helpers),
+        cmocka_unit_test(test_arena),
+    };
+    return cmocka_run_group_tests_name("model", tests, NULL, NULL);
+}
