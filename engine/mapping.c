@@ -543,7 +543,7 @@ int cw_mapping_check(cw_db *db, const char *framework, cw_arena *a, cw_finding *
             uint32_t v = nu->edges[i].to;
             if (v < u)
                 continue; /* each pair once, from its lower node */
-            if (fw != G_NONE && nu->fw != fw && g->nodes[v].fw != fw)
+            if (framework && (fw == G_NONE || (nu->fw != fw && g->nodes[v].fw != fw)))
                 continue;
             /* First edge to v decides; later ones to the same v skip. */
             bool first = true;

@@ -869,14 +869,18 @@ int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time
     be64_put(bound, tk);
     kv = key_val(&ck);
     v = (MDB_val){8, bound};
+    /* Any fresh item makes the control effective; the most recently
+     * collected one is named as the deciding evidence. */
     const char *fresh = NULL;
+    uint64_t fresh_at = 0;
     for (r = mdb_cursor_get(c, &kv, &v, MDB_GET_BOTH_RANGE); r == 0;
          r = mdb_cursor_get(c, &kv, &v, MDB_NEXT_DUP)) {
         if (v.mv_size < 16)
             continue;
-        if (be64_get((const unsigned char *)v.mv_data + 8) <= tk) {
+        uint64_t col = be64_get((const unsigned char *)v.mv_data + 8);
+        if (col <= tk && (!fresh || col >= fresh_at)) {
             fresh = cw_arena_strndup(a, (const char *)v.mv_data + 16, v.mv_size - 16);
-            break;
+            fresh_at = col;
         }
     }
     mdb_cursor_close(c);
