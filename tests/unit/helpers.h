@@ -17,6 +17,8 @@
 #include "crosswalk/org.h"
 #include "crosswalk/query.h"
 
+#include <lmdb.h>
+
 typedef struct tdb {
     cw_db *db;
     char dir[64];
