@@ -40,7 +40,7 @@ static int encode_req(rec_writer *r, const cw_requirement *q, int64_t seq)
 
 static int validate_req(const cw_requirement *q, size_t i, cw_err *err)
 {
-    char f[64];
+    char f[112];
     snprintf(f, sizeof f, "requirements[%zu].id", i);
     int rc = check_name(f, q->id, CW_MAX_ID, err);
     if (rc)

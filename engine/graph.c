@@ -188,7 +188,7 @@ static int build(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
         if (!z2)
             continue;
         size_t sl = (size_t)(z2 - key);
-        uint32_t s, t;
+        uint32_t s = G_NONE, t = G_NONE;
         bool hs = find_key(g, key, sl, &s);
         bool ht = find_key(g, z2 + 1, k.mv_size - sl - 1, &t);
         rec_reader rr;

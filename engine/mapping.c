@@ -14,7 +14,7 @@ static const char *const rationales[] = {"syntactic", "semantic", "functional"};
 
 static int validate(const cw_mapping *m, size_t i, cw_err *err)
 {
-    char f[64];
+    char f[112];
     int rc;
     snprintf(f, sizeof f, "mappings[%zu].source_framework", i);
     if ((rc = check_name(f, m->source_fw, CW_MAX_SLUG, err)))

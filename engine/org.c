@@ -191,7 +191,7 @@ int decode_control(cw_arena *a, const char *org, const char *id, size_t idl, MDB
 
 static int validate_control(MDB_txn *txn, cw_db *db, const cw_control *c, size_t i, cw_err *err)
 {
-    char f[96];
+    char f[112];
     int rc;
     snprintf(f, sizeof f, "controls[%zu].org", i);
     if ((rc = check_name(f, c->org, CW_MAX_SLUG, err)))
@@ -550,7 +550,7 @@ static int decode_evidence(cw_arena *a, const char *org, const char *id, size_t 
 static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size_t i,
                              cw_err *err)
 {
-    char f[96];
+    char f[112];
     int rc;
     snprintf(f, sizeof f, "items[%zu].org", i);
     if ((rc = check_name(f, e->org, CW_MAX_SLUG, err)))
@@ -930,7 +930,7 @@ int cw_control_state_get(cw_db *db, const char *org, const char *id, cw_time t, 
 
 static int validate_scope(MDB_txn *txn, cw_db *db, const cw_scope *s, size_t i, cw_err *err)
 {
-    char f[64];
+    char f[112];
     int rc;
     snprintf(f, sizeof f, "items[%zu].org", i);
     if ((rc = check_name(f, s->org, CW_MAX_SLUG, err)))

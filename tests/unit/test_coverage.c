@@ -495,7 +495,7 @@ static void crosscheck(cw_db *db, unsigned seed)
             reqs[i] = (cw_requirement){.id = R[g].id,
                                        .parent = R[g].parent >= 0 ? R[R[g].parent].id : NULL};
         }
-        char slug[8];
+        char slug[16];
         snprintf(slug, sizeof slug, "f%d", f);
         cw_framework fw = {slug, slug, "", "", ""};
         cw_err err = {0};
@@ -503,16 +503,16 @@ static void crosscheck(cw_db *db, unsigned seed)
             fail_msg("catalog: %s", err.msg);
     }
     static cw_mapping maps[NMAP];
-    static char origins[NMAP][8], fa[NMAP][8], fb[NMAP][8];
+    static char origins[NMAP][16], fa[NMAP][16], fb[NMAP][16];
     for (int i = 0; i < NMAP; i++) {
         do {
             M[i].a = pick_req();
             M[i].b = pick_req();
         } while (M[i].a == M[i].b);
         M[i].rel = rand() % 5;
-        snprintf(origins[i], 8, "o%d", i);
-        snprintf(fa[i], 8, "f%d", fw_of(M[i].a));
-        snprintf(fb[i], 8, "f%d", fw_of(M[i].b));
+        snprintf(origins[i], 16, "o%d", i);
+        snprintf(fa[i], 16, "f%d", fw_of(M[i].a));
+        snprintf(fb[i], 16, "f%d", fw_of(M[i].b));
         maps[i] = (cw_mapping){fa[i], R[M[i].a].id, fb[i], R[M[i].b].id, (cw_rel)M[i].rel, 0,
                                NULL, origins[i]};
     }
@@ -522,7 +522,7 @@ static void crosscheck(cw_db *db, unsigned seed)
     t_org(db, "acme");
     static cw_control ctls[NCTL];
     static cw_link links[NCTL][4];
-    static char cid[NCTL][8], lfw[NCTL][4][8];
+    static char cid[NCTL][16], lfw[NCTL][4][16];
     for (int c = 0; c < NCTL; c++) {
         C[c].n = 1 + rand() % 4;
         int s = rand() % 10;
@@ -530,10 +530,10 @@ static void crosscheck(cw_db *db, unsigned seed)
         for (int k = 0; k < C[c].n; k++) {
             C[c].req[k] = pick_req();
             C[c].level[k] = rand() % 3 ? 2 : 1;
-            snprintf(lfw[c][k], 8, "f%d", fw_of(C[c].req[k]));
+            snprintf(lfw[c][k], 16, "f%d", fw_of(C[c].req[k]));
             links[c][k] = (cw_link){lfw[c][k], R[C[c].req[k]].id, (cw_level)C[c].level[k]};
         }
-        snprintf(cid[c], 8, "c%d", c);
+        snprintf(cid[c], 16, "c%d", c);
         ctls[c] = (cw_control){"acme", cid[c], "", "", (cw_ctl_status)C[c].status, links[c],
                                (size_t)C[c].n};
     }
@@ -541,7 +541,7 @@ static void crosscheck(cw_db *db, unsigned seed)
         fail_msg("controls: %s", err.msg);
     static cw_evidence evs[NEV];
     static const char *ectl[NEV][3];
-    static char eid[NEV][8];
+    static char eid[NEV][16];
     for (int i = 0; i < NEV; i++) {
         E[i].nc = 1 + rand() % 3;
         for (int j = 0; j < E[i].nc; j++) {
@@ -555,7 +555,7 @@ static void crosscheck(cw_db *db, unsigned seed)
         E[i].vu = rand() % 4 ? E[i].col + rand() % 25 : -1;
         int r = rand() % 10;
         E[i].res = r < 6 ? PASS : r < 8 ? FAIL : CW_RESULT_UNKNOWN;
-        snprintf(eid[i], 8, "e%d", i);
+        snprintf(eid[i], 16, "e%d", i);
         evs[i] = (cw_evidence){.org = "acme", .id = eid[i], .controls = ectl[i],
                                .n_controls = (size_t)E[i].nc, .collected_at = E[i].col,
                                .has_valid_until = E[i].vu >= 0, .valid_until = E[i].vu,
@@ -567,8 +567,8 @@ static void crosscheck(cw_db *db, unsigned seed)
     for (int i = 0; i < NREQ; i += 7) {
         if (!R[i].leaf)
             continue;
-        char f[8];
-        snprintf(f, 8, "f%d", fw_of(i));
+        char f[16];
+        snprintf(f, 16, "f%d", fw_of(i));
         cw_scope s = {"acme", f, R[i].id, false, "random"};
         assert_int_equal(cw_scope_put(db, NULL, &s, 1, NULL, NULL), 0);
         NA[i] = true;
@@ -580,8 +580,8 @@ static void crosscheck(cw_db *db, unsigned seed)
                 ref_coverage(tf, t, hops);
                 cw_arena *a = cw_arena_new();
                 cw_coverage c;
-                char f[8];
-                snprintf(f, 8, "f%d", tf);
+                char f[16];
+                snprintf(f, 16, "f%d", tf);
                 cw_coverage_query q = {"acme", f, t, hops, hops == 2};
                 if (cw_coverage_get(db, &q, a, &c, &err))
                     fail_msg("coverage: %s", err.msg);
