@@ -1,0 +1,116 @@
+/* Bearer-token authentication.  The auth file holds only SHA-256 hashes of
+ * tokens, one per line: "<64 hex digits> <admin|editor|auditor> [org]
+ * [label]", '#' starting a comment.  A presented token is hashed and
+ * compared in constant time with every entry, so neither the file nor the
+ * timing gives a token away.  Tokens are never logged: only labels. */
+#include "server.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+void cw_sha256(const void *data, size_t len, unsigned char out[32])
+{
+    crypto_hash_sha256(out, data, len);
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int cw_auth_load(cw_server *s, const char *path, cw_err *err)
+{
+    if (sodium_init() < 0)
+        return cw_err_set(err, CW_EINVAL, "auth: libsodium failed to initialise");
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return cw_err_set(err, CW_EINVAL, "auth: cannot open '%s'", path);
+    char line[512];
+    int lineno = 0, rc = 0;
+    size_t cap = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strtok(line, " \t\r\n");
+        if (!hash || hash[0] == '#')
+            continue;
+        char *role = strtok(NULL, " \t\r\n");
+        char *org = strtok(NULL, " \t\r\n");
+        char *label = strtok(NULL, " \t\r\n");
+        cw_token t;
+        memset(&t, 0, sizeof t);
+        if (strlen(hash) != 64) {
+            rc = cw_err_set(err, CW_EINVAL, "auth: %s:%d: expected a 64-digit SHA-256 hex hash",
+                            path, lineno);
+            break;
+        }
+        for (int i = 0; i < 32 && rc == 0; i++) {
+            int hi = hexval(hash[2 * i]), lo = hexval(hash[2 * i + 1]);
+            if (hi < 0 || lo < 0)
+                rc = cw_err_set(err, CW_EINVAL, "auth: %s:%d: hash is not hexadecimal", path,
+                                lineno);
+            t.hash[i] = (unsigned char)(hi << 4 | lo);
+        }
+        if (rc)
+            break;
+        if (role && strcmp(role, "admin") == 0)
+            t.role = ROLE_ADMIN;
+        else if (role && strcmp(role, "editor") == 0)
+            t.role = ROLE_EDITOR;
+        else if (role && strcmp(role, "auditor") == 0)
+            t.role = ROLE_AUDITOR;
+        else {
+            rc = cw_err_set(err, CW_EINVAL, "auth: %s:%d: role must be admin, editor or auditor",
+                            path, lineno);
+            break;
+        }
+        if (t.role != ROLE_ADMIN) {
+            if (!org || strlen(org) > CW_MAX_SLUG) {
+                rc = cw_err_set(err, CW_EINVAL,
+                                "auth: %s:%d: an %s token needs the organisation it may use",
+                                path, lineno, role);
+                break;
+            }
+            strcpy(t.org, org);
+        } else if (org) {
+            label = org; /* admin lines: the third field is the label */
+        }
+        snprintf(t.name, sizeof t.name, "%s", label ? label : "line");
+        if (!label)
+            snprintf(t.name, sizeof t.name, "line%d", lineno);
+        if (s->n_tokens == cap) {
+            cap = cap ? cap * 2 : 8;
+            cw_token *nt = realloc(s->tokens, cap * sizeof *nt);
+            if (!nt) {
+                rc = cw_err_set(err, CW_ENOMEM, "auth: out of memory");
+                break;
+            }
+            s->tokens = nt;
+        }
+        s->tokens[s->n_tokens++] = t;
+    }
+    fclose(f);
+    if (rc == 0 && s->n_tokens == 0)
+        rc = cw_err_set(err, CW_EINVAL, "auth: %s holds no tokens", path);
+    if (rc == 0)
+        s->auth_required = true;
+    return rc;
+}
+
+const cw_token *cw_auth_find(const cw_server *s, const char *token, size_t len)
+{
+    unsigned char h[32];
+    cw_sha256(token, len, h);
+    const cw_token *found = NULL;
+    for (size_t i = 0; i < s->n_tokens; i++)
+        if (sodium_memcmp(h, s->tokens[i].hash, 32) == 0)
+            found = &s->tokens[i];
+    return found;
+}

@@ -1,0 +1,685 @@
+/* The event-driven side of crosswalkd: listeners, connections, the
+ * streaming read path (frame scan, then msgpack-c, then dispatch, for every
+ * whole message in a read), the central request checks (envelope, method,
+ * argument names, permissions), answers buffered per connection and flushed
+ * once per read, backpressure on clients that do not read, idle timeouts,
+ * and delivery of the writer thread's answers.  Everything here runs on the
+ * loop thread. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READ_CHUNK 65536
+#define MAX_AUTH_FAILURES 3
+
+uint64_t cw_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void cw_record_latency(cw_server *s, uint64_t start_ns)
+{
+    uint64_t us = (cw_now_ns() - start_ns) / 1000;
+    int b = 0;
+    while (b < LAT_BUCKETS - 1 && (1ULL << b) < us)
+        b++;
+    s->lat[b]++;
+}
+
+void cw_log(const cw_server *s, int level, const char *fmt, ...)
+{
+    if (level > s->cfg.log_level)
+        return;
+    static const char *names[] = {"error", "warn", "info", "debug"};
+    char ts[40];
+    cw_time_format(cw_now(), ts, sizeof ts);
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    /* one event, one line */
+    for (char *p = line; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    fprintf(stderr, "%s %s %s\n", ts, names[level], line);
+}
+
+/* ---- connection lifetime ---- */
+
+static void conn_free(cw_conn *c)
+{
+    free(c->in);
+    msgpack_sbuffer_destroy(&c->out);
+    free(c);
+}
+
+void cw_conn_unref(cw_conn *c)
+{
+    if (--c->refs == 0)
+        conn_free(c);
+}
+
+static void on_conn_closed(uv_handle_t *h)
+{
+    cw_conn *c = h->data;
+    cw_server *s = c->srv;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->n_conns--;
+    cw_log(s, LOG_DEBUG, "closed conn=%llu peer=%s", (unsigned long long)c->id, c->peer);
+    cw_conn_unref(c);
+}
+
+static void conn_close(cw_conn *c, const char *why)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    if (why)
+        cw_log(c->srv, LOG_INFO, "closing conn=%llu peer=%s reason=%s", (unsigned long long)c->id,
+               c->peer, why);
+    uv_read_stop(&c->h.stream);
+    uv_close((uv_handle_t *)&c->h.stream, on_conn_closed);
+}
+
+/* ---- output ---- */
+
+typedef struct wreq {
+    uv_write_t req;
+    uv_buf_t buf;
+    cw_conn *c;
+} wreq;
+
+static void start_reading(cw_conn *c);
+
+static void on_written(uv_write_t *req, int status)
+{
+    wreq *wr = (wreq *)req;
+    cw_conn *c = wr->c;
+    c->queued -= wr->buf.len;
+    c->srv->bytes_out += status == 0 ? wr->buf.len : 0;
+    free(wr->buf.base);
+    free(wr);
+    if (status < 0 && !c->closing)
+        conn_close(c, uv_strerror(status));
+    if (!c->closing && c->close_after_flush && c->queued == 0)
+        conn_close(c, NULL);
+    /* Resume a throttled reader once half its backlog is gone. */
+    if (!c->closing && !c->reading && !c->close_after_flush &&
+        c->queued <= c->srv->cfg.max_output_soft / 2 && !c->srv->stopping)
+        start_reading(c);
+    cw_conn_unref(c);
+}
+
+static void flush(cw_conn *c)
+{
+    if (c->closing || c->out.size == 0)
+        return;
+    wreq *wr = malloc(sizeof *wr);
+    if (!wr) {
+        conn_close(c, "out of memory");
+        return;
+    }
+    wr->c = c;
+    wr->buf.len = c->out.size;
+    wr->buf.base = msgpack_sbuffer_release(&c->out);
+    c->queued += wr->buf.len;
+    c->refs++;
+    int rc = uv_write(&wr->req, &c->h.stream, &wr->buf, 1, on_written);
+    if (rc < 0) {
+        c->queued -= wr->buf.len;
+        free(wr->buf.base);
+        free(wr);
+        c->refs--;
+        conn_close(c, uv_strerror(rc));
+        return;
+    }
+    const cw_config *cfg = &c->srv->cfg;
+    if (c->queued > cfg->max_output) {
+        conn_close(c, "client does not read its answers (hard output limit)");
+    } else if (c->queued > cfg->max_output_soft && c->reading) {
+        uv_read_stop(&c->h.stream);
+        c->reading = false;
+        cw_log(c->srv, LOG_DEBUG, "throttling conn=%llu queued=%zu", (unsigned long long)c->id,
+               c->queued);
+    }
+}
+
+static void send_error(cw_conn *c, uint64_t msgid, int code, const char *msg)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &c->out, msgpack_sbuffer_write);
+    cw_pack_error(&pk, msgid, code, msg);
+}
+
+/* ---- dispatch ---- */
+
+static int method_index(const cw_method *m)
+{
+    return (int)(m - cw_method_at(0));
+}
+
+int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u)
+{
+    const msgpack_object *o = &u->data;
+    uint64_t start = cw_now_ns();
+    uint64_t msgid = 0;
+    char msg[CW_ERR_MSG_MAX];
+    int code = 0;
+    const cw_method *m = NULL;
+    const msgpack_object *args = NULL;
+
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 3) {
+        code = CW_PE_INVALID_REQUEST;
+        snprintf(msg, sizeof msg, "expected [0, msgid, method, params]");
+        goto fail;
+    }
+    const msgpack_object *e = o->via.array.ptr;
+    if (e[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        code = CW_PE_INVALID_REQUEST;
+        snprintf(msg, sizeof msg, "message type must be 0 (request), 1 or 2");
+        goto fail;
+    }
+    if (e[0].via.u64 == CW_MSG_RESPONSE || e[0].via.u64 == CW_MSG_NOTIFY) {
+        /* Client responses and notifications (e.g. a client announcing
+         * itself) need no answer. */
+        msgpack_unpacked_destroy(u);
+        return DISPATCH_DONE;
+    }
+    if (e[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER && e[1].via.u64 <= UINT32_MAX)
+        msgid = e[1].via.u64;
+    if (e[0].via.u64 != CW_MSG_REQUEST || o->via.array.size != 4) {
+        code = CW_PE_INVALID_REQUEST;
+        snprintf(msg, sizeof msg, "a request is [0, msgid, method, params]");
+        goto fail;
+    }
+    if (e[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER || e[1].via.u64 > UINT32_MAX) {
+        code = CW_PE_INVALID_REQUEST;
+        snprintf(msg, sizeof msg, "msgid: expected an unsigned 32-bit integer");
+        goto fail;
+    }
+    const char *name;
+    size_t nlen;
+    if (e[2].type == MSGPACK_OBJECT_STR) {
+        name = e[2].via.str.ptr;
+        nlen = e[2].via.str.size;
+    } else if (e[2].type == MSGPACK_OBJECT_BIN) {
+        name = e[2].via.bin.ptr;
+        nlen = e[2].via.bin.size;
+    } else {
+        code = CW_PE_INVALID_REQUEST;
+        snprintf(msg, sizeof msg, "method: expected a string");
+        goto fail;
+    }
+    m = cw_method_find(name, nlen);
+    if (!m) {
+        s->unknown_methods++;
+        code = CW_PE_METHOD_NOT_FOUND;
+        snprintf(msg, sizeof msg, "'%.*s' is not a method (server.info lists the protocol)",
+                 (int)(nlen > 64 ? 64 : nlen), name);
+        goto fail;
+    }
+    /* Reads behind this connection's pending writes wait for them, so a
+     * client always reads its own acknowledged writes. */
+    if (c->pending_writes && !(m->flags & M_WRITE))
+        return DISPATCH_BLOCKED;
+    s->mstats[method_index(m)].requests++;
+    if (e[3].type != MSGPACK_OBJECT_ARRAY) {
+        code = CW_PE_INVALID_PARAMS;
+        snprintf(msg, sizeof msg, "params: expected an array");
+        goto fail;
+    }
+    if (e[3].via.array.size == 1 && e[3].via.array.ptr[0].type == MSGPACK_OBJECT_MAP) {
+        args = &e[3].via.array.ptr[0];
+    } else if (e[3].via.array.size != 0 &&
+               !(e[3].via.array.size == 1 && e[3].via.array.ptr[0].type == MSGPACK_OBJECT_NIL)) {
+        code = CW_PE_INVALID_PARAMS;
+        snprintf(msg, sizeof msg, "params: expected [] or [{named arguments}]");
+        goto fail;
+    }
+    cw_err err = {0};
+    if (arg_check_keys(args, m->keys, &err)) {
+        code = CW_PE_INVALID_PARAMS;
+        snprintf(msg, sizeof msg, "%s", err.msg);
+        goto fail;
+    }
+    /* Permissions (SPEC §5). */
+    if (s->auth_required && !(m->flags & M_OPEN)) {
+        if (c->role == ROLE_NONE) {
+            code = CW_PE_UNAUTHENTICATED;
+            snprintf(msg, sizeof msg, "call auth with a token first");
+            goto fail;
+        }
+        if ((m->flags & M_ADMIN) && c->role != ROLE_ADMIN) {
+            code = CW_PE_FORBIDDEN;
+            snprintf(msg, sizeof msg, "%s needs the admin role", m->name);
+            goto fail;
+        }
+        if ((m->flags & M_WRITE) && c->role == ROLE_AUDITOR) {
+            code = CW_PE_FORBIDDEN;
+            snprintf(msg, sizeof msg, "%s needs the editor role; this token is an auditor's",
+                     m->name);
+            goto fail;
+        }
+        if ((m->flags & M_ORG) && c->role != ROLE_ADMIN) {
+            const msgpack_object *org = arg_get(args, "org");
+            if (org && org->type == MSGPACK_OBJECT_STR &&
+                (org->via.str.size != strlen(c->org) ||
+                 memcmp(org->via.str.ptr, c->org, org->via.str.size) != 0)) {
+                code = CW_PE_FORBIDDEN;
+                snprintf(msg, sizeof msg, "org: this token may only use organisation '%s'",
+                         c->org);
+                goto fail;
+            }
+        }
+    }
+    if (m->flags & M_WRITE) {
+        if (s->stopping) {
+            code = CW_PE_OVERLOADED;
+            snprintf(msg, sizeof msg, "the server is shutting down");
+            goto fail;
+        }
+        cw_job *j = calloc(1, sizeof *j);
+        if (!j) {
+            code = CW_PE_INTERNAL;
+            snprintf(msg, sizeof msg, "out of memory");
+            goto fail;
+        }
+        j->conn = c;
+        j->msgid = msgid;
+        j->m = m;
+        j->msg = *u; /* the job now owns the request's zone */
+        j->args = args;
+        j->start_ns = start;
+        msgpack_sbuffer_init(&j->reply);
+        c->refs++;
+        c->pending_writes++;
+        cw_writer_submit(s, j);
+        return DISPATCH_DONE;
+    }
+    /* Reads: answer inline. */
+    {
+        cw_arena *a = cw_arena_new();
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_array(&pk, 4);
+        msgpack_pack_int(&pk, CW_MSG_RESPONSE);
+        msgpack_pack_uint64(&pk, msgid);
+        msgpack_pack_nil(&pk);
+        int rc = a ? m->fn(s, c, args, NULL, a, &pk, &err)
+                   : cw_err_set(&err, CW_ENOMEM, "out of memory");
+        if (rc == 0) {
+            msgpack_sbuffer_write(&c->out, sb.data, sb.size);
+        } else {
+            s->mstats[method_index(m)].errors++;
+            int pc = rc == -1000 ? CW_PE_UNAUTHENTICATED : cw_proto_code(rc);
+            send_error(c, msgid, pc, err.msg);
+            if (rc == -1000 && c->auth_failures >= MAX_AUTH_FAILURES) {
+                cw_log(s, LOG_WARN, "conn=%llu peer=%s: %u failed auth attempts, closing",
+                       (unsigned long long)c->id, c->peer, c->auth_failures);
+                c->close_after_flush = true;
+            }
+        }
+        msgpack_sbuffer_destroy(&sb);
+        cw_arena_free(a);
+        msgpack_unpacked_destroy(u);
+        cw_record_latency(s, start);
+        return DISPATCH_DONE;
+    }
+fail:
+    if (m)
+        s->mstats[method_index(m)].errors++;
+    else
+        s->protocol_errors++;
+    send_error(c, msgid, code, msg);
+    msgpack_unpacked_destroy(u);
+    return DISPATCH_DONE;
+}
+
+/* Parses and dispatches every whole message buffered on c. */
+static void process_input(cw_conn *c)
+{
+    cw_server *s = c->srv;
+    size_t off = 0;
+    while (!c->closing && !c->close_after_flush && !c->blocked && off < c->in_len) {
+        size_t mlen = 0;
+        int r = cw_frame_scan(&c->frame, c->in + off, c->in_len - off, &mlen);
+        if (r == CW_FRAME_MORE)
+            break;
+        if (r < 0) {
+            s->protocol_errors++;
+            send_error(c, 0, r == CW_FRAME_PARSE ? CW_PE_PARSE_ERROR : CW_PE_TOO_LARGE,
+                       c->frame.why);
+            cw_log(s, LOG_INFO, "conn=%llu peer=%s: %s: %s", (unsigned long long)c->id, c->peer,
+                   r == CW_FRAME_PARSE ? "parse_error" : "too_large", c->frame.why);
+            c->close_after_flush = true;
+            off = c->in_len;
+            break;
+        }
+        msgpack_unpacked u;
+        msgpack_unpacked_init(&u);
+        size_t uoff = 0;
+        if (msgpack_unpack_next(&u, (const char *)c->in + off, mlen, &uoff) !=
+                MSGPACK_UNPACK_SUCCESS ||
+            uoff != mlen) {
+            msgpack_unpacked_destroy(&u);
+            s->protocol_errors++;
+            send_error(c, 0, CW_PE_PARSE_ERROR, "the message is not valid msgpack");
+            c->close_after_flush = true;
+            off = c->in_len;
+            break;
+        }
+        if (cw_dispatch(s, c, &u) == DISPATCH_BLOCKED) {
+            msgpack_unpacked_destroy(&u);
+            c->blocked = true;
+            cw_frame_init(&c->frame, s->cfg.max_message, s->cfg.max_depth);
+            break;
+        }
+        off += mlen;
+    }
+    if (off) {
+        memmove(c->in, c->in + off, c->in_len - off);
+        c->in_len -= off;
+    }
+    flush(c);
+    if (c->close_after_flush && c->queued == 0 && !c->closing)
+        conn_close(c, NULL);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    cw_conn *c = h->data;
+    if (c->in_cap - c->in_len < READ_CHUNK) {
+        size_t nc = c->in_cap ? c->in_cap * 2 : READ_CHUNK * 2;
+        while (nc - c->in_len < READ_CHUNK)
+            nc *= 2;
+        unsigned char *p = realloc(c->in, nc);
+        if (!p) {
+            buf->base = NULL;
+            buf->len = 0;
+            return;
+        }
+        c->in = p;
+        c->in_cap = nc;
+    }
+    buf->base = (char *)c->in + c->in_len;
+    buf->len = c->in_cap - c->in_len;
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+    (void)buf;
+    cw_conn *c = st->data;
+    if (n < 0) {
+        conn_close(c, n == UV_EOF ? NULL : uv_strerror((int)n));
+        return;
+    }
+    if (n == 0)
+        return;
+    c->in_len += (size_t)n;
+    c->srv->bytes_in += (uint64_t)n;
+    c->last_active_ms = uv_now(c->srv->loop);
+    process_input(c);
+    /* A shrunk buffer after a large message is given back. */
+    if (c->in_len == 0 && c->in_cap > 4 * READ_CHUNK) {
+        free(c->in);
+        c->in = NULL;
+        c->in_cap = 0;
+    }
+}
+
+static void start_reading(cw_conn *c)
+{
+    if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
+        c->reading = true;
+}
+
+void cw_conn_deliver(cw_server *s, cw_job *j)
+{
+    cw_conn *c = j->conn;
+    c->pending_writes--;
+    if (!c->closing) {
+        msgpack_sbuffer_write(&c->out, j->reply.data, j->reply.size);
+        if (c->blocked && c->pending_writes == 0) {
+            c->blocked = false;
+            process_input(c);
+        } else {
+            flush(c);
+        }
+    }
+    cw_record_latency(s, j->start_ns);
+    cw_job_free(j);
+    cw_conn_unref(c);
+}
+
+/* ---- listeners ---- */
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    cw_server *s = server->data;
+    if (status < 0) {
+        cw_log(s, LOG_WARN, "accept failed: %s", uv_strerror(status));
+        return;
+    }
+    cw_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return;
+    c->srv = s;
+    c->refs = 1;
+    c->id = ++s->next_conn_id;
+    msgpack_sbuffer_init(&c->out);
+    cw_frame_init(&c->frame, s->cfg.max_message, s->cfg.max_depth);
+    int rc;
+    if (server->type == UV_TCP)
+        rc = uv_tcp_init(s->loop, &c->h.tcp);
+    else
+        rc = uv_pipe_init(s->loop, &c->h.pipe, 0);
+    if (rc) {
+        conn_free(c);
+        return;
+    }
+    c->h.stream.data = c;
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->n_conns++;
+    s->total_conns++;
+    if (uv_accept(server, &c->h.stream)) {
+        conn_close(c, "accept failed");
+        return;
+    }
+    if (server->type == UV_TCP) {
+        struct sockaddr_storage ss;
+        int len = sizeof ss;
+        uv_tcp_nodelay(&c->h.tcp, 1);
+        if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) == 0) {
+            char ip[48] = "?";
+            int port = 0;
+            if (ss.ss_family == AF_INET) {
+                uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof ip);
+                port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+            } else {
+                uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof ip);
+                port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+            }
+            snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
+        }
+    } else {
+        snprintf(c->peer, sizeof c->peer, "unix");
+    }
+    c->last_active_ms = uv_now(s->loop);
+    if (!s->auth_required)
+        c->role = ROLE_ADMIN; /* loopback/Unix only: the socket is the trust boundary */
+    if (s->n_conns > s->cfg.max_connections) {
+        char m[96];
+        snprintf(m, sizeof m, "the server already has its maximum of %u connections",
+                 s->cfg.max_connections);
+        send_error(c, 0, CW_PE_OVERLOADED, m);
+        cw_log(s, LOG_WARN, "refusing conn=%llu peer=%s: connection limit %u reached",
+               (unsigned long long)c->id, c->peer, s->cfg.max_connections);
+        c->close_after_flush = true;
+        flush(c);
+        return;
+    }
+    cw_log(s, LOG_DEBUG, "accepted conn=%llu peer=%s", (unsigned long long)c->id, c->peer);
+    start_reading(c);
+}
+
+static bool loopback_host(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return strcmp(host, "localhost") == 0;
+}
+
+static int listen_one(cw_server *s, const char *addr, cw_err *err)
+{
+    int i = s->n_listeners;
+    if (i >= MAX_LISTEN)
+        return cw_err_set(err, CW_EINVAL, "listen: at most %d addresses", MAX_LISTEN);
+    int rc;
+    if (strncmp(addr, "unix:", 5) == 0) {
+        const char *path = addr + 5;
+        if (!*path)
+            return cw_err_set(err, CW_EINVAL, "listen: '%s' has no socket path", addr);
+        unlink(path); /* a stale socket from an earlier run */
+        if ((rc = uv_pipe_init(s->loop, &s->listeners[i].pipe, 0)) ||
+            (rc = uv_pipe_bind(&s->listeners[i].pipe, path)))
+            return cw_err_set(err, CW_EINVAL, "listen: cannot bind %s: %s", addr,
+                              uv_strerror(rc));
+        snprintf(s->listen_names[i], sizeof s->listen_names[i], "unix:%s", path);
+    } else if (strncmp(addr, "tcp://", 6) == 0) {
+        char host[128];
+        const char *hp = addr + 6, *colon;
+        int port;
+        if (*hp == '[') {
+            const char *end = strchr(hp, ']');
+            if (!end || end[1] != ':' || (size_t)(end - hp - 1) >= sizeof host)
+                return cw_err_set(err, CW_EINVAL, "listen: '%s' is not tcp://[v6]:PORT", addr);
+            memcpy(host, hp + 1, (size_t)(end - hp - 1));
+            host[end - hp - 1] = '\0';
+            colon = end + 1;
+        } else {
+            colon = strrchr(hp, ':');
+            if (!colon || (size_t)(colon - hp) >= sizeof host)
+                return cw_err_set(err, CW_EINVAL, "listen: '%s' is not tcp://HOST:PORT", addr);
+            memcpy(host, hp, (size_t)(colon - hp));
+            host[colon - hp] = '\0';
+        }
+        char *end;
+        long p = strtol(colon + 1, &end, 10);
+        if (*end || p < 0 || p > 65535 || colon[1] == '\0')
+            return cw_err_set(err, CW_EINVAL, "listen: '%s' has a bad port", addr);
+        port = (int)p;
+        if (strcmp(host, "localhost") == 0)
+            strcpy(host, "127.0.0.1");
+        if (!s->auth_required && !loopback_host(host))
+            return cw_err_set(err, CW_EINVAL,
+                              "listen: refusing to serve %s without authentication; give "
+                              "--auth FILE or listen on loopback or a Unix socket",
+                              addr);
+        struct sockaddr_storage ss;
+        if (uv_ip4_addr(host, port, (struct sockaddr_in *)&ss) &&
+            uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss))
+            return cw_err_set(err, CW_EINVAL, "listen: '%s' is not an IP address", host);
+        if ((rc = uv_tcp_init(s->loop, &s->listeners[i].tcp)) ||
+            (rc = uv_tcp_bind(&s->listeners[i].tcp, (struct sockaddr *)&ss, 0)))
+            return cw_err_set(err, CW_EINVAL, "listen: cannot bind %s: %s", addr,
+                              uv_strerror(rc));
+        struct sockaddr_storage bound;
+        int blen = sizeof bound;
+        uv_tcp_getsockname(&s->listeners[i].tcp, (struct sockaddr *)&bound, &blen);
+        int real = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
+                                                    : ((struct sockaddr_in6 *)&bound)->sin6_port);
+        snprintf(s->listen_names[i], sizeof s->listen_names[i],
+                 strchr(host, ':') ? "tcp://[%s]:%d" : "tcp://%s:%d", host, real);
+    } else {
+        return cw_err_set(err, CW_EINVAL, "listen: '%s' must start with tcp:// or unix:", addr);
+    }
+    s->listeners[i].stream.data = s;
+    s->n_listeners++;
+    if ((rc = uv_listen(&s->listeners[i].stream, 511, on_connection)))
+        return cw_err_set(err, CW_EINVAL, "listen: %s: %s", addr, uv_strerror(rc));
+    return 0;
+}
+
+int cw_listen_all(cw_server *s, cw_err *err)
+{
+    for (int i = 0; i < s->cfg.n_listen; i++) {
+        int rc = listen_one(s, s->cfg.listen[i], err);
+        if (rc)
+            return rc;
+    }
+    for (int i = 0; i < s->n_listeners; i++)
+        fprintf(stderr, "listening on %s\n", s->listen_names[i]);
+    fflush(stderr);
+    return 0;
+}
+
+void cw_close_listeners(cw_server *s)
+{
+    for (int i = 0; i < s->n_listeners; i++)
+        if (!uv_is_closing((uv_handle_t *)&s->listeners[i].stream))
+            uv_close((uv_handle_t *)&s->listeners[i].stream, NULL);
+    for (int i = 0; i < s->n_listeners; i++)
+        if (strncmp(s->listen_names[i], "unix:", 5) == 0)
+            unlink(s->listen_names[i] + 5);
+}
+
+void cw_close_all(cw_server *s)
+{
+    for (cw_conn *c = s->conns; c; c = c->next)
+        conn_close(c, NULL);
+}
+
+/* Stops reading new requests on every connection (shutdown). */
+void cw_stop_reading_all(cw_server *s)
+{
+    for (cw_conn *c = s->conns; c; c = c->next)
+        if (c->reading) {
+            uv_read_stop(&c->h.stream);
+            c->reading = false;
+        }
+}
+
+/* Pending work across connections, for an orderly shutdown. */
+bool cw_conns_quiet(cw_server *s)
+{
+    for (cw_conn *c = s->conns; c; c = c->next)
+        if (!c->closing && (c->pending_writes || c->queued || c->out.size))
+            return false;
+    return true;
+}
+
+void cw_idle_sweep(cw_server *s)
+{
+    if (!s->cfg.idle_timeout)
+        return;
+    uint64_t now = uv_now(s->loop);
+    for (cw_conn *c = s->conns; c; c = c->next)
+        if (!c->closing && !c->pending_writes && c->queued == 0 &&
+            now - c->last_active_ms > (uint64_t)s->cfg.idle_timeout * 1000)
+            conn_close(c, "idle timeout");
+}

@@ -1,0 +1,190 @@
+/* The writer thread: every write request from every connection is queued
+ * here, and whatever has queued up while the previous commit ran is executed
+ * in ONE LMDB write transaction (group commit), each request in its own
+ * nested transaction so that a failing one leaves the rest of the group
+ * intact.  Answers are released to the loop thread only after the commit
+ * is durable.  A full map aborts the group, grows the map and replays it. */
+#include "server.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_GROUP 1024
+
+void cw_job_free(cw_job *j)
+{
+    msgpack_unpacked_destroy(&j->msg);
+    msgpack_sbuffer_destroy(&j->reply);
+    free(j);
+}
+
+void cw_writer_submit(cw_server *s, cw_job *j)
+{
+    pthread_mutex_lock(&s->wlock);
+    j->next = NULL;
+    if (s->wq_tail)
+        s->wq_tail->next = j;
+    else
+        s->wq_head = j;
+    s->wq_tail = j;
+    s->wq_len++;
+    pthread_cond_signal(&s->wcond);
+    pthread_mutex_unlock(&s->wlock);
+}
+
+static void reply_error(cw_job *j, int proto, const char *msg)
+{
+    j->failed = true;
+    msgpack_sbuffer_clear(&j->reply);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &j->reply, msgpack_sbuffer_write);
+    cw_pack_error(&pk, j->msgid, proto, msg);
+}
+
+/* Runs one job inside w; returns CW_EMAPFULL when the group must be
+ * replayed after growing the map, else 0 (the job's answer is set). */
+static int run_job(cw_server *s, cw_job *j, cw_wtxn *w)
+{
+    msgpack_sbuffer_clear(&j->reply);
+    j->failed = false;
+    cw_arena *a = cw_arena_new();
+    if (!a) {
+        reply_error(j, CW_PE_INTERNAL, "out of memory");
+        return 0;
+    }
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &j->reply, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 4);
+    msgpack_pack_int(&pk, CW_MSG_RESPONSE);
+    msgpack_pack_uint64(&pk, j->msgid);
+    msgpack_pack_nil(&pk);
+    cw_err err = {0};
+    int rc = j->m->fn(s, j->conn, j->args, w, a, &pk, &err);
+    cw_arena_free(a);
+    if (rc == CW_EMAPFULL)
+        return rc;
+    if (rc)
+        reply_error(j, cw_proto_code(rc), err.msg);
+    return 0;
+}
+
+static void run_group(cw_server *s, cw_job *head, size_t n)
+{
+    for (int attempt = 0; attempt < 32; attempt++) {
+        cw_wtxn *w;
+        cw_err err = {0};
+        int rc = cw_write_begin(s->db, &w, &err);
+        if (rc) {
+            for (cw_job *j = head; j; j = j->next)
+                reply_error(j, cw_proto_code(rc), err.msg);
+            return;
+        }
+        bool full = false;
+        for (cw_job *j = head; j && !full; j = j->next)
+            full = run_job(s, j, w) == CW_EMAPFULL;
+        if (!full) {
+            rc = cw_write_commit(w, &err);
+            if (rc == 0) {
+                atomic_fetch_add(&s->commits, 1);
+                atomic_fetch_add(&s->grouped_writes, n);
+                return;
+            }
+            if (rc != CW_EMAPFULL) {
+                for (cw_job *j = head; j; j = j->next)
+                    reply_error(j, cw_proto_code(rc), err.msg);
+                return;
+            }
+        } else {
+            cw_write_abort(w);
+        }
+        cw_err gerr = {0};
+        if (cw_db_grow(s->db, &gerr)) {
+            /* Nothing of the group was committed: every request in it is
+             * answered storage_full and may be retried later. */
+            for (cw_job *j = head; j; j = j->next)
+                reply_error(j, CW_PE_STORAGE_FULL, gerr.msg);
+            cw_log(s, LOG_WARN, "storage full: %s", gerr.msg);
+            return;
+        }
+        cw_log(s, LOG_INFO, "storage map grown; replaying %zu writes", n);
+    }
+    for (cw_job *j = head; j; j = j->next)
+        reply_error(j, CW_PE_STORAGE_FULL, "the write does not fit after growing the map");
+}
+
+static void *writer_main(void *arg)
+{
+    cw_server *s = arg;
+    pthread_mutex_lock(&s->wlock);
+    for (;;) {
+        while (!s->wq_head && !s->writer_stop)
+            pthread_cond_wait(&s->wcond, &s->wlock);
+        if (!s->wq_head && s->writer_stop)
+            break;
+        cw_job *head = s->wq_head, *tail = head;
+        size_t n = 1;
+        while (tail->next && n < MAX_GROUP) {
+            tail = tail->next;
+            n++;
+        }
+        s->wq_head = tail->next;
+        if (!s->wq_head)
+            s->wq_tail = NULL;
+        s->wq_len -= n;
+        tail->next = NULL;
+        pthread_mutex_unlock(&s->wlock);
+
+        run_group(s, head, n);
+
+        pthread_mutex_lock(&s->wlock);
+        if (s->done_tail)
+            s->done_tail->next = head;
+        else
+            s->done_head = head;
+        s->done_tail = tail;
+        pthread_mutex_unlock(&s->wlock);
+        uv_async_send(&s->done_async);
+        pthread_mutex_lock(&s->wlock);
+    }
+    pthread_mutex_unlock(&s->wlock);
+    return NULL;
+}
+
+static void on_done(uv_async_t *h)
+{
+    cw_server *s = h->data;
+    pthread_mutex_lock(&s->wlock);
+    cw_job *j = s->done_head;
+    s->done_head = s->done_tail = NULL;
+    pthread_mutex_unlock(&s->wlock);
+    while (j) {
+        cw_job *next = j->next;
+        if (j->failed)
+            s->mstats[j->m - cw_method_at(0)].errors++;
+        cw_conn_deliver(s, j);
+        j = next;
+    }
+}
+
+int cw_writer_start(cw_server *s)
+{
+    pthread_mutex_init(&s->wlock, NULL);
+    pthread_cond_init(&s->wcond, NULL);
+    int rc = uv_async_init(s->loop, &s->done_async, on_done);
+    if (rc)
+        return rc;
+    s->done_async.data = s;
+    return pthread_create(&s->writer, NULL, writer_main, s);
+}
+
+void cw_writer_stop(cw_server *s)
+{
+    pthread_mutex_lock(&s->wlock);
+    s->writer_stop = true;
+    pthread_cond_signal(&s->wcond);
+    pthread_mutex_unlock(&s->wlock);
+    pthread_join(s->writer, NULL);
+    /* Deliver what the last group produced. */
+    on_done(&s->done_async);
+}
