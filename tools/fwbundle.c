@@ -93,6 +93,26 @@ typedef struct table {
     long line, nl_in_record;
 } table;
 
+/* Every table read, so free_all can release them: the model below points
+ * into their fields. */
+static table **tables;
+static size_t n_tables;
+
+static void free_table(table *t)
+{
+    for (size_t r = 0; r < t->n; r++) {
+        for (size_t i = 0; i < t->rows[r].n; i++)
+            free(t->rows[r].f[i]);
+        free(t->rows[r].f);
+    }
+    for (size_t i = 0; i < t->ncur; i++)
+        free(t->cur[i]);
+    free(t->cur);
+    free(t->rows);
+    free(t->path);
+    free(t);
+}
+
 static void on_field(void *s, size_t len, void *data)
 {
     table *t = data;
@@ -180,8 +200,8 @@ bad:
 }
 
 /* Reads and parses path.  Returns NULL (after reporting) when the file
- * cannot be read or is not well-formed CSV.  The table is owned by the
- * caller (never freed: the process exits right after). */
+ * cannot be read or is not well-formed CSV.  The table is registered in
+ * tables and owned by free_all; its path is a copy of path. */
 static table *read_csv(const char *path)
 {
     FILE *fp = fopen(path, "rb");
@@ -228,6 +248,8 @@ static table *read_csv(const char *path)
     if (!t)
         exit(1);
     t->path = xstrdup(path);
+    tables = xrealloc(tables, (n_tables + 1) * sizeof *tables);
+    tables[n_tables++] = t;
     t->line = 1;
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL | CSV_APPEND_NULL)) {
@@ -369,6 +391,34 @@ static size_t n_fws;
 static mapping *maps;
 static size_t n_maps, cap_maps;
 
+static void free_attrs(req *q)
+{
+    for (size_t a = 0; a < q->n_attrs; a++) {
+        for (size_t v = 0; v < q->attrs[a].n; v++)
+            free(q->attrs[a].vals[v]);
+        free(q->attrs[a].vals);
+        free(q->attrs[a].key);
+    }
+    free(q->attrs);
+    q->attrs = NULL;
+    q->n_attrs = 0;
+}
+
+/* Releases the model and every table (so LeakSanitizer builds pass). */
+static void free_all(void)
+{
+    for (size_t i = 0; i < n_fws; i++) {
+        for (size_t j = 0; j < fws[i].n_reqs; j++)
+            free_attrs(&fws[i].reqs[j]);
+        free(fws[i].reqs);
+    }
+    free(fws);
+    free(maps);
+    for (size_t i = 0; i < n_tables; i++)
+        free_table(tables[i]);
+    free(tables);
+}
+
 static fw *find_fw(const char *slug)
 {
     for (size_t i = 0; i < n_fws; i++)
@@ -456,10 +506,12 @@ static char *join(const char *dir, const char *name)
 
 static void read_frameworks(const char *dir)
 {
-    char *path = join(dir, "frameworks.csv");
-    table *t = read_csv(path);
+    char *jp = join(dir, "frameworks.csv");
+    table *t = read_csv(jp);
+    free(jp);
     if (!t || !check_shape(t, FW_COLS, 6))
         return;
+    const char *path = t->path;
     fws = calloc(t->n, sizeof *fws);
     if (!fws)
         exit(1);
@@ -497,12 +549,14 @@ static void read_frameworks(const char *dir)
 
 static void read_catalog(const char *dir, fw *f)
 {
-    char *path = join(dir, f->catalog_file);
-    table *t = read_csv(path);
+    char *jp = join(dir, f->catalog_file);
+    table *t = read_csv(jp);
+    free(jp);
     if (!t || !check_shape(t, CAT_COLS, 6)) {
         f->broken = true;
         return;
     }
+    const char *path = t->path;
     f->reqs = calloc(t->n, sizeof *f->reqs);
     if (!f->reqs)
         exit(1);
@@ -544,6 +598,8 @@ static void read_catalog(const char *dir, fw *f)
         parse_attrs(path, line, c[5], &q);
         if (ok && n_errors == before)
             f->reqs[f->n_reqs++] = q;
+        else
+            free_attrs(&q);
     }
     if (t->n == 1)
         problem(path, 1, "row", "catalogue has no requirements");
@@ -575,6 +631,7 @@ static void read_crosswalk(const char *path)
     table *t = read_csv(path);
     if (!t || !check_shape(t, MAP_COLS, 8))
         return;
+    path = t->path; /* outlives the caller's copy */
     char rels[128], rats[64];
     list_text(rels, sizeof rels, RELS);
     list_text(rats, sizeof rats, RATIONALES);
@@ -820,7 +877,7 @@ int main(int argc, char **argv)
     int grc = glob(pat, 0, NULL, &g);
     if (grc == 0) {
         for (size_t i = 0; i < g.gl_pathc; i++)
-            read_crosswalk(xstrdup(g.gl_pathv[i]));
+            read_crosswalk(g.gl_pathv[i]);
         globfree(&g);
     } else if (grc != GLOB_NOMATCH) {
         problem(pat, 0, "file", "cannot list crosswalk files");
@@ -830,6 +887,7 @@ int main(int argc, char **argv)
     if (n_errors) {
         fprintf(stderr, "fwbundle: %d problem%s in %s%s; nothing written\n", n_errors,
                 n_errors == 1 ? "" : "s", dir, n_errors > 200 ? " (first 200 shown)" : "");
+        free_all();
         return 1;
     }
     size_t n_reqs = 0;
@@ -848,5 +906,6 @@ int main(int argc, char **argv)
         printf("fwbundle: %zu frameworks, %zu requirements, %zu crosswalk rows, %zu bytes\n",
                n_fws, n_reqs, n_maps, sb.size);
     msgpack_sbuffer_destroy(&sb);
+    free_all();
     return ok ? 0 : 1;
 }
