@@ -139,7 +139,10 @@ static void flush(cw_conn *c)
     wr->buf.base = msgpack_sbuffer_release(&c->out);
     c->queued += wr->buf.len;
     c->refs++;
-    int rc = uv_write(&wr->req, &c->h.stream, &wr->buf, 1, on_written);
+    /* uv_write copies the descriptors; a local copy also keeps gcc's
+     * object-size analysis (ASan builds) from misjudging the heap struct. */
+    uv_buf_t bufs[1] = {wr->buf};
+    int rc = uv_write(&wr->req, &c->h.stream, bufs, 1, on_written);
     if (rc < 0) {
         c->queued -= wr->buf.len;
         free(wr->buf.base);
