@@ -127,6 +127,7 @@ class Server:
         with self._cond:
             self._eof = True
             self._cond.notify_all()
+        self.proc.stderr.close()
 
     def _wait_listening(self, n, timeout):
         deadline = time.monotonic() + timeout
