@@ -232,8 +232,14 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u)
     if (!m) {
         s->unknown_methods++;
         code = CW_PE_METHOD_NOT_FOUND;
-        snprintf(msg, sizeof msg, "'%.*s' is not a method (server.info lists the protocol)",
-                 (int)(nlen > 64 ? 64 : nlen), name);
+        /* Echo the name back printable, whatever bytes it held. */
+        char shown[65];
+        size_t sl = nlen > 64 ? 64 : nlen;
+        for (size_t i = 0; i < sl; i++)
+            shown[i] = name[i] >= 0x20 && name[i] < 0x7f ? name[i] : '?';
+        shown[sl] = '\0';
+        snprintf(msg, sizeof msg, "'%s' is not a method (server.info lists the protocol)",
+                 shown);
         goto fail;
     }
     /* Reads behind this connection's pending writes wait for them, so a
@@ -290,7 +296,7 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u)
             }
         }
     }
-    if (m->flags & M_WRITE) {
+    if ((m->flags & M_WRITE) && !s->inline_writes) {
         if (s->stopping) {
             code = CW_PE_OVERLOADED;
             snprintf(msg, sizeof msg, "the server is shutting down");
@@ -314,7 +320,7 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u)
         cw_writer_submit(s, j);
         return DISPATCH_DONE;
     }
-    /* Reads: answer inline. */
+    /* Reads (and, without a writer thread, writes): answer inline. */
     {
         cw_arena *a = cw_arena_new();
         msgpack_sbuffer sb;

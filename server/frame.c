@@ -38,6 +38,13 @@ int cw_frame_scan(cw_frame *f, const unsigned char *buf, size_t len, size_t *len
     }
     while (f->pos < len) {
         size_t p = f->pos;
+        /* Positional, so the verdict does not depend on how bytes arrive. */
+        if (p >= f->max_message) {
+            snprintf(f->why, sizeof f->why, "message longer than the %zu-byte limit",
+                     f->max_message);
+            reset(f);
+            return CW_FRAME_TOO_LARGE;
+        }
         unsigned char b = buf[p];
         size_t hdr = 1;
         uint64_t body = 0, items = 0;
@@ -137,10 +144,8 @@ int cw_frame_scan(cw_frame *f, const unsigned char *buf, size_t len, size_t *len
         }
     }
 more:
-    if (len >= f->max_message) {
-        snprintf(f->why, sizeof f->why, "message longer than the %zu-byte limit", f->max_message);
-        reset(f);
-        return CW_FRAME_TOO_LARGE;
-    }
+    /* Waiting is bounded: an incomplete element already passed the limit
+     * checks, so the caller never holds more than the limit plus one
+     * header (9 bytes) for this message. */
     return CW_FRAME_MORE;
 }

@@ -1402,12 +1402,17 @@ const cw_method *cw_method_at(size_t i)
 
 const cw_method *cw_method_find(const char *name, size_t len)
 {
+    /* Names arrive as length-counted bytes (possibly empty, possibly with
+     * NULs): compare them as such. */
+    if (!name || len == 0 || len > 64)
+        return NULL;
     size_t lo = 0, hi = cw_method_count();
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strncmp(methods[mid].name, name, len);
-        if (c == 0 && methods[mid].name[len] != '\0')
-            c = 1;
+        size_t ml = strlen(methods[mid].name);
+        int c = memcmp(methods[mid].name, name, ml < len ? ml : len);
+        if (c == 0 && ml != len)
+            c = ml < len ? -1 : 1;
         if (c == 0)
             return &methods[mid];
         if (c < 0)

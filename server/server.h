@@ -128,6 +128,9 @@ typedef struct cw_server {
     size_t wq_len;
     cw_job *done_head, *done_tail;
     bool writer_stop;
+    /* No writer thread: writes run inline in their own transactions (the
+     * fuzzers and other single-threaded embedders). */
+    bool inline_writes;
     uv_async_t done_async;
     /* signals */
     uv_signal_t sigterm, sigint;
