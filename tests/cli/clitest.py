@@ -1,0 +1,99 @@
+"""Harness for the crosswalk CLI tests.
+
+Starts the real crosswalkd ($CROSSWALKD, set by ctest) on a Unix socket in
+a temporary directory with its own --data directory, and runs the real
+crosswalk binary ($CROSSWALK) against it through CROSSWALK_SERVER.  The
+server is stopped with SIGTERM and must exit 0.  Standard library only.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+
+def binary(var, rel):
+    path = os.environ.get(var)
+    if not path:
+        here = os.path.dirname(os.path.abspath(__file__))
+        path = os.path.join(here, "..", "..", "build", rel)
+    if not os.access(path, os.X_OK):
+        raise unittest.SkipTest(f"{rel} not found (set {var})")
+    return os.path.abspath(path)
+
+
+class Server:
+    """One crosswalkd on unix:<tmp>/cw.sock with --data <tmp>/data."""
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="cwcli-")
+        self.sock = os.path.join(self.tmp, "cw.sock")
+        self.addr = "unix:" + self.sock
+        env = dict(os.environ)
+        for k in ("CROSSWALK_LISTEN", "CROSSWALK_DATA", "CROSSWALK_AUTH"):
+            env.pop(k, None)
+        self.log = open(os.path.join(self.tmp, "server.log"), "w+")
+        self.proc = subprocess.Popen(
+            [binary("CROSSWALKD", "server/crosswalkd"), "--listen", self.addr,
+             "--data", os.path.join(self.tmp, "data")],
+            stdout=subprocess.DEVNULL, stderr=self.log, env=env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            self.log.seek(0)
+            if "listening on unix:" in self.log.read():
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("crosswalkd did not start")
+
+    def stop(self):
+        rc = None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        else:
+            rc = self.proc.returncode
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return rc
+
+
+class CliCase(unittest.TestCase):
+    """A test class sharing one server; run() calls the CLI."""
+
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cli = binary("CROSSWALK", "tools/cli/crosswalk")
+        cls.server = Server()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.server:
+            rc = cls.server.stop()
+            assert rc == 0, f"crosswalkd exited {rc} on SIGTERM"
+
+    def run_cli(self, *args, input=None, env=None, server=True):
+        e = dict(os.environ)
+        for k in ("CROSSWALK_SERVER", "CROSSWALK_TOKEN", "NO_COLOR"):
+            e.pop(k, None)
+        if server:
+            e["CROSSWALK_SERVER"] = self.server.addr
+        if env:
+            e.update(env)
+        return subprocess.run([self.cli, *args], input=input, capture_output=True,
+                              text=True, env=e, timeout=120)
+
+    def ok(self, *args, **kw):
+        r = self.run_cli(*args, **kw)
+        self.assertEqual(r.returncode, 0, f"crosswalk {' '.join(args)}: {r.stderr}")
+        return r.stdout

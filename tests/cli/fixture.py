@@ -1,0 +1,45 @@
+"""The organisation the CLI report tests share: ISO/IEC 27001:2022 controls
+of 'acme' with evidence, and two test crosswalk rows that make a control
+meet a SOC 2 criterion in full and give the gap report a non-empty plan
+(the shipped ISO 27001 -> SOC 2 rows are all intersects_with, which only
+ever gives partial)."""
+import json
+
+ORG = "acme"
+
+MAPPINGS = [
+    {"source_framework": "iso27001-2022", "source": "A.5.15", "target_framework": "soc2-2017",
+     "target": "CC6.1", "relationship": "equal", "strength": 8, "origin": "cli-test"},
+    {"source_framework": "iso27001-2022", "source": "A.8.15", "target_framework": "soc2-2017",
+     "target": "CC7.2", "relationship": "superset_of", "strength": 7, "origin": "cli-test"},
+]
+
+CONTROLS = [
+    {"id": "POL-1", "title": "Information security policy", "status": "implemented",
+     "links": [{"framework": "iso27001-2022", "id": "A.5.1", "level": "full"}]},
+    {"id": "AC-1", "title": "Access control", "status": "implemented",
+     "links": [{"framework": "iso27001-2022", "id": "A.5.15", "level": "full"}]},
+    {"id": "LOG-1", "title": "Central logging", "status": "planned",
+     "links": [{"framework": "iso27001-2022", "id": "A.8.15", "level": "full"}]},
+    {"id": "VULN-1", "title": "Vulnerability scanning", "status": "implemented",
+     "links": [{"framework": "iso27001-2022", "id": "A.8.8", "level": "full"}]},
+]
+
+EVIDENCE = [
+    {"id": "EV-1", "controls": ["POL-1"], "kind": "document", "title": "Policy v3",
+     "collected_at": "2026-11-01T09:00:00Z", "result": "pass"},
+    {"id": "EV-2", "controls": ["AC-1"], "kind": "test", "title": "Access review Q4",
+     "collected_at": "2026-11-02T09:00:00Z", "result": "pass"},
+    {"id": "EV-3", "controls": ["VULN-1"], "kind": "scan", "title": "Nessus scan",
+     "collected_at": "2026-11-03T09:00:00Z", "result": "fail"},
+]
+
+AS_OF = "2026-11-20T00:00:00Z"
+
+
+def load_with_call(case):
+    """Loads the fixture with `crosswalk call` (no importer needed)."""
+    case.ok("call", "org.put", json.dumps({"org": ORG, "name": "Acme Ltd"}))
+    case.ok("call", "mapping.load", json.dumps({"mappings": MAPPINGS}))
+    case.ok("call", "control.put", json.dumps({"org": ORG, "controls": CONTROLS}))
+    case.ok("call", "evidence.load", json.dumps({"org": ORG, "items": EVIDENCE}))

@@ -1,0 +1,234 @@
+"""crosswalk CLI: usage errors (exit 2), server errors (exit 1 with the
+server's named message), `call`, --help of every command, and the report
+commands against a real crosswalkd, including the gap report for SOC 2
+from an organisation's ISO 27001 controls in all five formats."""
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+import unittest
+
+from clitest import CliCase
+import fixture
+
+HAVE_IMPORT = os.environ.get("CW_HAVE_IMPORT", "").upper() in ("ON", "1", "TRUE")
+# load/export parse their arguments only in a build with the importers.
+IMPORT_USAGE = ((["export"], ["load"], ["load", "--batch-size", "0", "x.csv"],
+                 ["export", "--framework", "x", "--format", "xml"]) if HAVE_IMPORT else ())
+COMMANDS = ["call", "load", "export", "coverage", "gap", "compare", "soa", "check"]
+
+
+class Usage(CliCase):
+    def test_no_command(self):
+        r = self.run_cli()
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no command", r.stderr)
+
+    def test_unknown_command_and_options(self):
+        for args in (["frobnicate"], ["--bogus", "call", "ping"], ["gap", "--org", "acme"],
+                     ["gap", "--org", "acme", "--target", "soc2-2017", "--format", "pdf"],
+                     ["coverage", "--org", "a", "--framework", "f", "--max-hops", "two"],
+                     ["coverage", "--org", "a", "--framework", "f", "--nope"],
+                     ["compare", "--source", "a"], ["soa"], ["soa", "--org", "a", "extra"],
+                     ["call"], ["call", "ping", "{not json"], ["call", "ping", "[1]"],
+                     ["call", "a", "{}", "b"], ["gap", "--org"], ["--server"]) + IMPORT_USAGE:
+            r = self.run_cli(*args)
+            self.assertEqual(r.returncode, 2, f"{args}: {r.stdout} {r.stderr}")
+            self.assertIn("crosswalk", r.stderr)
+            self.assertEqual(r.stdout, "", args)
+
+    def test_help(self):
+        r = self.run_cli("--help", server=False)
+        self.assertEqual(r.returncode, 0)
+        for c in COMMANDS:
+            self.assertIn(c, r.stdout)
+        for c in COMMANDS:
+            r = self.run_cli(c, "--help", server=False)
+            self.assertEqual(r.returncode, 0, c)
+            self.assertIn("Usage: crosswalk " + c, r.stdout)
+
+    def test_unreachable_server_is_exit_1(self):
+        r = self.run_cli("call", "ping", env={"CROSSWALK_SERVER": "unix:" + self.server.tmp + "/none"})
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot connect", r.stderr)
+
+
+class Calls(CliCase):
+    def test_ping_and_server_flag(self):
+        self.assertEqual(json.loads(self.ok("call", "ping")), "pong")
+        out = self.ok("--server", self.server.addr, "call", "ping", server=False)
+        self.assertEqual(json.loads(out), "pong")
+        out = self.ok("--server=" + self.server.addr, "call", "server.info", server=False)
+        info = json.loads(out)
+        self.assertIn("limits", info)
+        self.assertTrue(out.startswith("{\n  "), "indented JSON")
+
+    def test_call_with_arguments(self):
+        req = json.loads(self.ok("call", "requirement.get", '{"framework": "soc2-2017", "id": "CC6.1"}'))
+        self.assertEqual(req["id"], "CC6.1")
+        self.assertEqual(req["framework"], "soc2-2017")
+
+    def test_server_errors_exit_1_with_message(self):
+        cases = [
+            (["call", "no.such.method"], "method_not_found"),
+            (["call", "requirement.get", '{"framework": "soc2-2017", "id": "ZZ9"}'], "not_found"),
+            (["call", "framework.get", '{"framework": 7}'], "invalid_params: framework"),
+            (["coverage", "--org", "nobody", "--framework", "soc2-2017"], "not_found"),
+            (["gap", "--org", "acme", "--target", "soc2-2017", "--max-hops", "9"], "invalid_params"),
+            (["compare", "--source", "nope", "--target", "soc2-2017"], "not_found"),
+        ]
+        for args, msg in cases:
+            r = self.run_cli(*args)
+            self.assertEqual(r.returncode, 1, f"{args}: {r.stderr}")
+            self.assertRegex(r.stderr, r"^crosswalk: " + re.escape(msg), args)
+
+    def test_token_file(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".tok", delete=False) as f:
+            f.write("  some-token \n")
+        try:
+            # Without --auth the server refuses tokens it does not know; the
+            # point is that the CLI sends auth first and reports the answer.
+            r = self.run_cli("--token-file", f.name, "call", "ping")
+            self.assertIn(r.returncode, (0, 1))
+            if r.returncode:
+                self.assertRegex(r.stderr, r"^crosswalk: [a-z_]+:")
+        finally:
+            os.unlink(f.name)
+        r = self.run_cli("--token-file", "/nonexistent/tok", "call", "ping")
+        self.assertEqual(r.returncode, 1)
+
+
+class Reports(CliCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        case = cls("test_compare")
+        fixture.load_with_call(case)
+
+    def gap(self, fmt, *extra):
+        return self.ok("gap", "--org", fixture.ORG, "--target", "soc2-2017", "--source", "iso27001-2022",
+                       "--as-of", fixture.AS_OF, "--format", fmt, *extra)
+
+    def test_gap_json_is_the_server_answer(self):
+        d = json.loads(self.gap("json"))
+        self.assertEqual(d["target"], "soc2-2017")
+        self.assertEqual(d["source"], "iso27001-2022")
+        ids = {g["id"]: g for g in d["gaps"]}
+        self.assertNotIn("CC6.1", ids, "met through the equal row from A.5.15")
+        self.assertEqual(d["counts"]["met"], 1)
+        self.assertIn("CC7.2", ids)
+        self.assertEqual({c["control"] for c in ids["CC7.2"]["controls"]}, {"LOG-1"})
+        self.assertEqual(d["plan"][0]["id"], "A.8.15")
+        self.assertIn("CC7.2", d["plan"][0]["closes"])
+
+    def test_gap_table(self):
+        out = self.gap("table")
+        self.assertNotIn("\033[", out, "no colour when piped")
+        self.assertIn("Gap report: soc2-2017 for acme from iso27001-2022", out)
+        self.assertRegex(out, r"met:\s+1\n")
+        self.assertRegex(out, r"percent:\s+1\.6%")
+        self.assertRegex(out, r"\nCC6\s+Logical and Physical Access Controls\s+8\s+1\s")
+        self.assertRegex(out, r"\nCC7\.2\s+.*\s+gap\s+LOG-1 \(planned")
+        self.assertRegex(out, r"\n1\s+iso27001-2022\s+A\.8\.15\s+.*\s1\s+CC7\.2")
+        # Aligned: every row of the gaps table starts its status column at
+        # the same offset as the header.
+        block = out.split("Gaps (not met, not excluded)")[1].split("\n\n")[0].splitlines()
+        col = block[1].index("status")
+        for line in block[3:]:
+            self.assertRegex(line[col:], r"^(gap|partial|failing|unverified) ", line)
+
+    def test_gap_markdown(self):
+        out = self.gap("md")
+        self.assertTrue(out.startswith("# Gap report: soc2-2017 for acme"))
+        self.assertIn("- **met**: 1", out)
+        self.assertIn("| id | title | group | status | controls | candidates |", out)
+        self.assertIn("## Plan: satisfy these, in order, to close gaps in full (1)", out)
+        self.assertRegex(out, r"\| 1 \| iso27001-2022 \| A\.8\.15 \| .* \| 1 \| CC7\.2 \|")
+        self.assertIn("## What each status means", out)
+
+    def test_gap_csv_one_row_per_requirement(self):
+        d = json.loads(self.gap("json"))
+        rows = list(csv.reader(io.StringIO(self.gap("csv"))))
+        self.assertEqual(rows[0], ["id", "title", "group", "status", "controls", "candidates"])
+        self.assertEqual([r[0] for r in rows[1:]], [g["id"] for g in d["gaps"]])
+        by_id = {r[0]: r for r in rows[1:]}
+        self.assertEqual(by_id["CC7.2"][3], "gap")
+        self.assertIn("iso27001-2022 A.8.15 (full)", by_id["CC7.2"][5])
+        self.assertEqual(by_id["CC6.6"][3] if "CC6.6" in by_id else "failing",
+                         by_id.get("CC6.6", ["", "", "", "failing"])[3])
+
+    def test_gap_html(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "gap.html")
+            out = self.ok("gap", "--org", fixture.ORG, "--target", "soc2-2017", "--source", "iso27001-2022",
+                          "--as-of", fixture.AS_OF, "-o", path)
+            self.assertEqual(out, "")
+            html = open(path, encoding="utf-8").read()
+        self.assertTrue(html.startswith("<!DOCTYPE html>"))
+        self.assertIn('<svg id="coverage-chart"', html)
+        self.assertEqual(html.count("<svg"), 1)
+        self.assertIn('<rect class="bar"', html)
+        self.assertIn("CC6: met 1 of 8", html)
+        for caption in ("Gaps (not met, not excluded)", "Candidates: related requirements",
+                        "Plan: satisfy these", "Per-group breakdown", "What each status means"):
+            self.assertIn(caption, html)
+        self.assertNotIn("<script", html)
+        self.assertNotRegex(html, r"(src|href)=\"https?:")
+        self.assertNotIn("@import", html)
+        self.assertNotIn("@font-face", html)
+        self.assertIn("-intersects_with-&gt; soc2-2017", html, "paths are escaped")
+
+    def test_coverage_detail(self):
+        out = self.ok("coverage", "--org", fixture.ORG, "--framework", "soc2-2017", "--as-of", fixture.AS_OF,
+                      "--detail")
+        self.assertIn("Explanation: every contribution", out)
+        self.assertRegex(out, r"CC6\.1\s+met\s+AC-1\s+effective\s+full\s+mapping\s+iso27001-2022 A\.5\.15 "
+                              r"-equal-> soc2-2017 CC6\.1 \[composed equal, strength 8\]\s+EV-2")
+        rows = list(csv.reader(io.StringIO(self.ok(
+            "coverage", "--org", fixture.ORG, "--framework", "soc2-2017", "--as-of", fixture.AS_OF,
+            "--format", "csv"))))
+        self.assertEqual(len(rows), 1 + 61)
+        by_id = {r[0]: r for r in rows[1:]}
+        self.assertEqual(by_id["CC6.1"][3], "met")
+        self.assertIn("control AC-1 (effective, level full) via mapping", by_id["CC6.1"][4])
+        self.assertIn("evidence EV-2", by_id["CC6.1"][4])
+        d = json.loads(self.ok("coverage", "--org", fixture.ORG, "--framework", "iso27001-2022",
+                               "--as-of", fixture.AS_OF, "--format", "json"))
+        self.assertNotIn("requirements", d, "json is the answer to what was asked (no detail)")
+
+    def test_compare(self):
+        out = self.ok("compare", "--source", "iso27001-2022", "--target", "soc2-2017", "--format", "md")
+        self.assertIn("# Compare iso27001-2022 -> soc2-2017", out)
+        self.assertRegex(out, r"- \*\*assessable\*\*: 61")
+
+    def test_soa(self):
+        rows = list(csv.reader(io.StringIO(self.ok("soa", "--org", fixture.ORG, "--as-of", fixture.AS_OF,
+                                                   "--format", "csv"))))
+        self.assertEqual(len(rows), 1 + 93)
+        by_id = {r[0]: r for r in rows[1:]}
+        self.assertEqual(by_id["A.5.1"][6], "POL-1")
+        self.assertEqual(by_id["A.5.1"][7], "EV-1")
+
+    def test_check(self):
+        out = self.ok("check")
+        self.assertRegex(out, r"store consistent:\s+yes")
+        d = json.loads(self.ok("check", "--format", "json"))
+        self.assertIn("findings", d["mapping_check"])
+        self.assertTrue(d["store_check"]["consistent"])
+
+    def test_html_escapes_server_text(self):
+        self.ok("call", "catalog.load", json.dumps({
+            "framework": "esc-test", "name": "Escaping <test>",
+            "requirements": [{"id": "G1", "kind": "group", "title": "Group & <one>"},
+                             {"id": "R1", "parent": "G1", "kind": "leaf",
+                              "title": "<script>alert('x')</script> \"quoted\""}]}))
+        html = self.ok("coverage", "--org", fixture.ORG, "--framework", "esc-test", "--format", "html")
+        self.assertNotIn("<script", html)
+        self.assertIn("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &quot;quoted&quot;", html)
+        self.assertIn("Group &amp; &lt;one&gt;", html)
+
+
+if __name__ == "__main__":
+    unittest.main()

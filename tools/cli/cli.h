@@ -1,0 +1,161 @@
+/* Internal interfaces of the `crosswalk` command-line client.
+ *
+ * The client has three layers, one file each: rpc.c speaks msgpack-RPC to
+ * crosswalkd over TCP or a Unix socket and converts between msgpack and
+ * jansson values; report.c turns a server answer (coverage, gap report,
+ * compare, SoA, check) into a format-neutral report model (summary lines,
+ * a chart by group and status, tables); render.c writes that model as an
+ * aligned text table, Markdown, CSV or one self-contained HTML file.
+ * main.c parses the command line and ties them together; load.c holds the
+ * `load` and `export` commands, which need the importers (import.h).
+ *
+ * Ownership: every cw_* object here is owned by the caller that created it
+ * and released with its matching *_free / *_close function; json_t values
+ * passed in are borrowed unless a comment says otherwise. */
+#ifndef CW_CLI_H
+#define CW_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- rpc.c ------------------------------------------------------------ */
+
+/* Returned by cw_rpc_call: the server answered with an error (the message
+ * starts with the error's stable name), or the transport failed. */
+#define CW_RPC_ESERVER (-1)
+#define CW_RPC_ETRANSPORT (-2)
+
+typedef struct cw_rpc {
+    int fd;
+    uint32_t next_id;
+    void *unpacker; /* msgpack_unpacker *, kept opaque so callers need no msgpack headers */
+} cw_rpc;
+
+/* Connects to ADDR (`tcp://HOST:PORT` or `unix:PATH`).  On failure returns
+ * a negative value and writes a message into err. */
+int cw_rpc_connect(cw_rpc *c, const char *addr, char *err, size_t errlen);
+/* Sends one request and waits for its answer.  params (borrowed) is a JSON
+ * object of named arguments or NULL for none.  On success *result is a new
+ * reference the caller must json_decref.  On failure *errmsg is a malloc'd
+ * message the caller frees, and the return value is CW_RPC_ESERVER or
+ * CW_RPC_ETRANSPORT. */
+int cw_rpc_call(cw_rpc *c, const char *method, json_t *params, json_t **result, char **errmsg);
+void cw_rpc_close(cw_rpc *c);
+
+/* ---- report.c --------------------------------------------------------- */
+
+/* One table: ncols column names and nrows rows of ncols cells each.  All
+ * strings are owned by the table. status_col names the column whose cells
+ * are statuses (coloured on a terminal), or -1. */
+typedef struct cw_table {
+    char *caption;
+    size_t ncols;
+    char **cols;
+    size_t nrows, cap;
+    char **cells; /* nrows * ncols */
+    int status_col;
+} cw_table;
+
+/* A stacked-bar chart: for each group, one count per series. */
+typedef struct cw_chart {
+    size_t nseries;
+    const char *const *series; /* static strings */
+    size_t ngroups;
+    char **labels;
+    long *counts; /* ngroups * nseries */
+} cw_chart;
+
+typedef struct cw_report {
+    char *title;
+    size_t nsummary;
+    char **sum_key, **sum_val;
+    cw_chart chart;
+    size_t ntables;
+    cw_table *tables;
+    size_t csv_table;  /* the table with one row per requirement */
+    size_t nlegend;    /* explanation of each status value */
+    const char *const *legend_key;
+    const char *const *legend_val;
+    json_t *answer;    /* the server's answer, owned (printed by --format json) */
+} cw_report;
+
+typedef enum cw_report_kind { CW_REP_COVERAGE, CW_REP_GAP, CW_REP_COMPARE, CW_REP_SOA, CW_REP_CHECK } cw_report_kind;
+
+/* Builds a report from the server's answer.  answer is stolen (owned by
+ * the report afterwards); groups_answer (borrowed, may be NULL) is a
+ * coverage.get answer whose per-group breakdown feeds the gap report's
+ * chart; show_detail adds the per-contribution explanation table to a
+ * coverage report.  Returns 0 or -1 when the answer has an unexpected
+ * shape (err filled). */
+int cw_report_build(cw_report *r, cw_report_kind kind, json_t *answer, json_t *groups_answer,
+                    bool show_detail, char *err, size_t errlen);
+void cw_report_free(cw_report *r);
+
+/* Helpers shared with render.c. */
+int cw_table_init(cw_table *t, const char *caption, size_t ncols, const char *const *cols);
+/* Appends one row of ncols strings (copied; NULL becomes ""). */
+int cw_table_add(cw_table *t, const char *const *cells);
+
+/* ---- render.c --------------------------------------------------------- */
+
+typedef enum cw_format { CW_FMT_TABLE, CW_FMT_MD, CW_FMT_CSV, CW_FMT_JSON, CW_FMT_HTML } cw_format;
+
+/* Parses a --format value; returns 0 or -1 when unknown. */
+int cw_format_parse(const char *s, cw_format *out);
+/* Writes r to out in the given format; colour adds ANSI colours to status
+ * cells in table format (only ever set when out is a terminal). Returns 0
+ * or -1 on a write error. */
+int cw_render(FILE *out, const cw_report *r, cw_format fmt, bool colour);
+/* Writes s HTML-escaped (& < > " '). */
+void cw_html_escape(FILE *out, const char *s);
+
+/* ---- main.c: shared by the commands in main.c and load.c -------------- */
+
+/* Exit codes (SPEC §6). */
+enum { CW_EXIT_OK = 0, CW_EXIT_ERROR = 1, CW_EXIT_USAGE = 2 };
+
+/* Where and as whom to connect; filled from the global flags and the
+ * environment.  token is owned (malloc'd) or NULL. */
+typedef struct cw_ctx {
+    const char *server;
+    char *token;
+} cw_ctx;
+
+/* Connects and, when a token is set, authenticates.  Prints the reason on
+ * failure and returns CW_EXIT_ERROR; 0 on success (close with cw_rpc_close). */
+int cw_ctx_connect(const cw_ctx *ctx, cw_rpc *c);
+/* Calls method and prints a failure as "crosswalk: <server message>".
+ * Returns 0 with *result set (caller json_decrefs) or CW_EXIT_ERROR. */
+int cw_ctx_call(cw_rpc *c, const char *method, json_t *params, json_t **result);
+
+/* Command-line options of one subcommand.  An option with arg fills
+ * *sval (the argv string, borrowed); a flag sets *flag to true. */
+typedef struct cw_opt {
+    const char *name;  /* "--org" */
+    const char *alias; /* "-o" or NULL */
+    bool arg;
+    const char **sval;
+    bool *flag;
+} cw_opt;
+
+/* Parses argv[0..argc) against opts; positionals are collected into pos
+ * (an array of at least argc entries, borrowed strings).  Returns 0,
+ * CW_EXIT_USAGE after printing the problem, or 3 when --help was asked. */
+int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, size_t nopts,
+                  char **pos, size_t *npos);
+/* Prints "crosswalk CMD: message" and the --help hint; returns CW_EXIT_USAGE. */
+int cw_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses a non-negative decimal integer; -1 when s is not one. */
+long cw_parse_count(const char *s);
+
+/* load.c (built only when the importers exist); the help texts live in
+ * main.c so that --help works in a build without them. */
+extern const char cw_help_load[];
+extern const char cw_help_export[];
+int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv);
+int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,240 @@
+/* `crosswalk load` and `crosswalk export`: files in and out via the importers.
+ *
+ * load validates every file first (cw_import_file parses and checks without
+ * touching the server) and sends nothing when any file has a problem, so a
+ * typo on line 900 never leaves half a catalogue behind.  Then it sends each
+ * file's batches in order; every batch is one bulk call, which the server
+ * applies atomically, so an interrupted load leaves whole batches only.  A
+ * progress bar is drawn on stderr only when stderr is a terminal, so logs
+ * and pipes get nothing but the summary.
+ *
+ * export asks mapping.list for a framework's direct rows (max_hops 1) and
+ * hands the answer to the CSV or OSCAL mapping-collection writer.
+ *
+ * Built only when the importers exist (CW_HAVE_IMPORT, see CMakeLists.txt). */
+#include "cli.h"
+#include "import.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* Adds the bulk counts of an answer to the running totals. */
+static void cw_tally(json_t *ans, long totals[4]) {
+    static const char *const keys[] = {"created", "updated", "deleted", "rejected"};
+    for (size_t k = 0; k < 4; k++) {
+        json_t *v = json_object_get(ans, keys[k]);
+        if (json_is_integer(v))
+            totals[k] += (long)json_integer_value(v);
+    }
+    /* org.put answers {org, created: bool}. */
+    if (json_is_true(json_object_get(ans, "created")))
+        totals[0]++;
+}
+
+static void cw_progress(size_t done, size_t total) {
+    const int width = 40;
+    int fill = total ? (int)((double)done / (double)total * width) : width;
+    fputs("\r[", stderr);
+    for (int i = 0; i < width; i++)
+        fputc(i < fill ? '#' : ' ', stderr);
+    fprintf(stderr, "] %zu/%zu items", done, total);
+    fflush(stderr);
+}
+
+/* Creates the organisation when it does not exist; a failure other than
+ * not_found is reported. */
+static int cw_ensure_org(cw_rpc *c, const char *org, long totals[4]) {
+    json_t *p = json_pack("{s:s}", "org", org), *res = NULL;
+    char *msg = NULL;
+    int rc = cw_rpc_call(c, "org.get", p, &res, &msg);
+    json_decref(res);
+    if (rc == 0) {
+        json_decref(p);
+        return 0;
+    }
+    if (rc != CW_RPC_ESERVER || !msg || strncmp(msg, "not_found", 9) != 0) {
+        fprintf(stderr, "crosswalk: %s\n", msg ? msg : "org.get failed");
+        free(msg);
+        json_decref(p);
+        return CW_EXIT_ERROR;
+    }
+    free(msg);
+    res = NULL;
+    rc = cw_ctx_call(c, "org.put", p, &res);
+    json_decref(p);
+    if (rc == 0)
+        cw_tally(res, totals);
+    json_decref(res);
+    return rc;
+}
+
+int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv) {
+    const char *org = NULL, *framework = NULL, *batch = NULL;
+    bool dry = false;
+    cw_opt opts[] = {{"--org", NULL, true, &org, NULL},
+                     {"--framework", NULL, true, &framework, NULL},
+                     {"--batch-size", NULL, true, &batch, NULL},
+                     {"--dry-run", NULL, false, NULL, &dry}};
+    char **files = calloc((size_t)argc + 1, sizeof *files);
+    size_t nfiles = 0;
+    if (!files)
+        return CW_EXIT_ERROR;
+    int rc = cw_opts_parse("load", argc, argv, opts, sizeof opts / sizeof opts[0], files, &nfiles);
+    if (rc == 3) {
+        fputs(cw_help_load, stdout);
+        free(files);
+        return 0;
+    }
+    long bs = batch ? cw_parse_count(batch) : 10000;
+    if (rc == 0 && nfiles == 0)
+        rc = cw_usage("load", "no FILE given");
+    if (rc == 0 && bs <= 0)
+        rc = cw_usage("load", "--batch-size: expected a positive number, got '%s'", batch);
+    if (rc) {
+        free(files);
+        return rc;
+    }
+
+    cw_import_opts io = {org, framework, (size_t)bs};
+    cw_import *imps = calloc(nfiles, sizeof *imps);
+    if (!imps) {
+        free(files);
+        return CW_EXIT_ERROR;
+    }
+    size_t problems = 0, items = 0, batches = 0;
+    for (size_t i = 0; i < nfiles; i++) {
+        int r = cw_import_file(files[i], &io, &imps[i]);
+        for (size_t k = 0; k < imps[i].n_problems; k++) {
+            const cw_import_problem *p = &imps[i].problems[k];
+            fprintf(stderr, "%s: %s: %s\n", p->where, p->field, p->msg);
+        }
+        problems += imps[i].n_problems;
+        if (r < 0 && imps[i].n_problems == 0) {
+            fprintf(stderr, "%s: file: cannot be imported\n", files[i]);
+            problems++;
+        }
+        items += imps[i].total_items;
+        batches += imps[i].n_batches;
+    }
+    if (problems) {
+        fprintf(stderr, "crosswalk load: %zu problem%s; nothing loaded\n", problems, problems == 1 ? "" : "s");
+        rc = CW_EXIT_ERROR;
+        goto done;
+    }
+    if (dry) {
+        for (size_t i = 0; i < nfiles; i++)
+            printf("%s: %s, %zu items in %zu batch%s\n", files[i], imps[i].format ? imps[i].format : "?",
+                   imps[i].total_items, imps[i].n_batches, imps[i].n_batches == 1 ? "" : "es");
+        printf("dry run: %zu file%s valid, %zu items in %zu batches; nothing sent\n", nfiles,
+               nfiles == 1 ? "" : "s", items, batches);
+        goto done;
+    }
+
+    cw_rpc c;
+    if ((rc = cw_ctx_connect(ctx, &c)) != 0)
+        goto done;
+    long totals[4] = {0, 0, 0, 0};
+    if (org)
+        rc = cw_ensure_org(&c, org, totals);
+    bool bar = isatty(STDERR_FILENO);
+    size_t done_items = 0;
+    for (size_t i = 0; i < nfiles && rc == 0; i++) {
+        for (size_t b = 0; b < imps[i].n_batches && rc == 0; b++) {
+            const cw_import_batch *bt = &imps[i].batches[b];
+            json_t *res = NULL;
+            char *msg = NULL;
+            int r = cw_rpc_call(&c, bt->method, bt->params, &res, &msg);
+            if (r) {
+                if (bar)
+                    fputc('\n', stderr);
+                fprintf(stderr, "crosswalk: %s: batch %zu of %zu (%s, %zu items): %s\n", files[i], b + 1,
+                        imps[i].n_batches, bt->method, bt->items, msg ? msg : "failed");
+                free(msg);
+                rc = CW_EXIT_ERROR;
+                break;
+            }
+            cw_tally(res, totals);
+            json_decref(res);
+            done_items += bt->items;
+            if (bar)
+                cw_progress(done_items, items);
+        }
+    }
+    if (bar && rc == 0)
+        fputc('\n', stderr);
+    cw_rpc_close(&c);
+    printf("%s %zu of %zu items from %zu file%s: created %ld, updated %ld, rejected %ld\n",
+           rc ? "stopped after" : "loaded", done_items, items, nfiles, nfiles == 1 ? "" : "s", totals[0],
+           totals[1], totals[3]);
+done:
+    for (size_t i = 0; i < nfiles; i++)
+        cw_import_free(&imps[i]);
+    free(imps);
+    free(files);
+    return rc;
+}
+
+int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv) {
+    const char *fw = NULL, *target = NULL, *format = NULL, *output = NULL;
+    cw_opt opts[] = {{"--framework", NULL, true, &fw, NULL},
+                     {"--target-framework", NULL, true, &target, NULL},
+                     {"--format", NULL, true, &format, NULL},
+                     {"--output", "-o", true, &output, NULL}};
+    char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    size_t npos = 0;
+    if (!pos)
+        return CW_EXIT_ERROR;
+    int rc = cw_opts_parse("export", argc, argv, opts, sizeof opts / sizeof opts[0], pos, &npos);
+    if (rc == 3) {
+        fputs(cw_help_export, stdout);
+        free(pos);
+        return 0;
+    }
+    if (rc == 0 && npos)
+        rc = cw_usage("export", "unexpected argument '%s'", pos[0]);
+    free(pos);
+    if (rc)
+        return rc;
+    if (!fw)
+        return cw_usage("export", "--framework is required");
+    bool oscal = false;
+    if (format) {
+        if (strcmp(format, "oscal") == 0)
+            oscal = true;
+        else if (strcmp(format, "csv") != 0)
+            return cw_usage("export", "--format: expected csv or oscal, got '%s'", format);
+    } else if (output && strlen(output) > 5 && strcasecmp(output + strlen(output) - 5, ".json") == 0) {
+        oscal = true;
+    }
+    cw_rpc c;
+    if ((rc = cw_ctx_connect(ctx, &c)) != 0)
+        return rc;
+    json_t *p = json_pack("{s:s,s:i}", "framework", fw, "max_hops", 1), *paths = NULL;
+    if (target)
+        json_object_set_new(p, "target_framework", json_string(target));
+    rc = cw_ctx_call(&c, "mapping.list", p, &paths);
+    json_decref(p);
+    cw_rpc_close(&c);
+    if (rc)
+        return rc;
+    FILE *out = output ? fopen(output, "w") : stdout;
+    if (!out) {
+        fprintf(stderr, "crosswalk: -o %s: %s\n", output, strerror(errno));
+        json_decref(paths);
+        return CW_EXIT_ERROR;
+    }
+    int w = oscal ? cw_export_oscal(out, paths, fw, target) : cw_export_csv(out, paths);
+    if (fflush(out))
+        w = -1;
+    if (output && fclose(out))
+        w = -1;
+    json_decref(paths);
+    if (w) {
+        fprintf(stderr, "crosswalk: export: writing %s failed\n", output ? output : "standard output");
+        return CW_EXIT_ERROR;
+    }
+    return 0;
+}

@@ -1,0 +1,634 @@
+/* `crosswalk`: the command-line client of crosswalkd.
+ *
+ * Parses the global flags (--server, --token-file, with CROSSWALK_SERVER and
+ * CROSSWALK_TOKEN standing in), picks the subcommand and runs it.  Every
+ * subcommand talks to the server only through msgpack-RPC (rpc.c): `call`
+ * sends any method, the report commands (coverage, gap, compare, soa,
+ * check) fetch an answer and render it (report.c, render.c), and `load` /
+ * `export` (load.c) move files through the importers.
+ *
+ * Exit codes follow SPEC §6: 0 ok, 1 server or data error (the server's
+ * message, which starts with the error name, is printed), 2 usage error.
+ * Output format: table by default — on a terminal with coloured statuses,
+ * otherwise the same table without colour, so piping never changes the
+ * shape of the output; `--format json` gives the server's answer. */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define CW_DEFAULT_SERVER "tcp://127.0.0.1:7787"
+
+static const char cw_help_main[] =
+    "Usage: crosswalk [--server ADDR] [--token-file FILE] COMMAND [ARGS...]\n"
+    "\n"
+    "Client of the crosswalkd control-mapping server (msgpack-RPC).\n"
+    "\n"
+    "Global options:\n"
+    "  --server ADDR       tcp://HOST:PORT or unix:PATH (env CROSSWALK_SERVER,\n"
+    "                      default " CW_DEFAULT_SERVER ")\n"
+    "  --token-file FILE   read the bearer token from FILE and authenticate first\n"
+    "                      (env CROSSWALK_TOKEN holds the token itself)\n"
+    "  -h, --help          this help; `crosswalk COMMAND --help` for a command\n"
+    "\n"
+    "Commands:\n"
+    "  call METHOD [JSON]  call any method, print the answer as JSON\n"
+    "  load FILE...        validate and load catalogues, crosswalks, evidence\n"
+    "  export              write crosswalks as CSV or OSCAL mapping-collection JSON\n"
+    "  coverage            coverage of a framework for an organisation\n"
+    "  gap                 gap report against a target framework\n"
+    "  compare             how far one framework reaches another (no organisation)\n"
+    "  soa                 ISO/IEC 27001:2022 Statement of Applicability\n"
+    "  check               crosswalk consistency (and the store, for admins)\n"
+    "\n"
+    "Report formats (--format): table (default; coloured on a terminal, plain\n"
+    "when piped), md, csv (one row per requirement), json (the server's answer),\n"
+    "html (one self-contained file with an SVG chart). With -o FILE and no\n"
+    "--format, the format follows the extension (.html .md .csv .json).\n"
+    "\n"
+    "Exit status: 0 ok, 1 server or data error, 2 usage error.\n";
+
+static const char cw_help_call[] =
+    "Usage: crosswalk call METHOD ['{\"named\": \"arguments\"}']\n"
+    "\n"
+    "Calls any crosswalkd method (server/PROTOCOL.md) with the JSON object as its\n"
+    "named arguments (none when omitted) and prints the answer as indented JSON.\n"
+    "Example: crosswalk call requirement.get '{\"framework\": \"soc2-2017\", \"id\": \"CC6.1\"}'\n";
+
+#define CW_REPORT_OPTS_HELP                                                                  \
+    "  --format FMT        table|md|csv|json|html (default table; see crosswalk --help)\n" \
+    "  -o, --output FILE   write to FILE instead of standard output\n"
+
+static const char cw_help_coverage[] =
+    "Usage: crosswalk coverage --org ORG --framework FW [--as-of TIME] [--max-hops N]\n"
+    "                          [--detail] [--format FMT] [-o FILE]\n"
+    "\n"
+    "Coverage of FW for ORG (coverage.get): counts and percent, a per-group\n"
+    "breakdown and one row per requirement with the contribution that decided\n"
+    "its status. --detail adds every contribution: control, state, level, via,\n"
+    "the mapping path with its composed relationship, the evidence ids.\n"
+    "  --as-of TIME        RFC 3339 or Unix seconds (default: now)\n"
+    "  --max-hops N        crosswalk steps to follow, 1..3 (server default 1)\n" CW_REPORT_OPTS_HELP;
+
+static const char cw_help_gap[] =
+    "Usage: crosswalk gap --org ORG --target FW [--source FW] [--as-of TIME]\n"
+    "                     [--max-hops N] [--format FMT] [-o FILE]\n"
+    "\n"
+    "Gap report (gap.report): every target requirement not met and not excluded,\n"
+    "its candidates in other frameworks (or in --source) with the mapping path,\n"
+    "the planned or partial controls touching it, and a ranked plan of what to\n"
+    "satisfy next and which gaps each step closes in full.\n"
+    "  --as-of TIME        RFC 3339 or Unix seconds (default: now)\n"
+    "  --max-hops N        crosswalk steps to follow, 1..3 (server default 2)\n" CW_REPORT_OPTS_HELP;
+
+static const char cw_help_compare[] =
+    "Usage: crosswalk compare --source FW --target FW [--max-hops N] [--format FMT] [-o FILE]\n"
+    "\n"
+    "Without any organisation (framework.compare): if all of the source were\n"
+    "satisfied, which target requirements would be full, partial or unreached.\n"
+    "  --max-hops N        crosswalk steps to follow, 1..3 (server default 1)\n" CW_REPORT_OPTS_HELP;
+
+static const char cw_help_soa[] =
+    "Usage: crosswalk soa --org ORG [--as-of TIME] [--format FMT] [-o FILE]\n"
+    "\n"
+    "The ISO/IEC 27001:2022 Statement of Applicability (soa.get): every Annex A\n"
+    "control with applicability, justification, status, implementing controls\n"
+    "and evidence.\n"
+    "  --as-of TIME        RFC 3339 or Unix seconds (default: now)\n" CW_REPORT_OPTS_HELP;
+
+static const char cw_help_check[] =
+    "Usage: crosswalk check [--framework FW] [--format FMT] [-o FILE]\n"
+    "\n"
+    "Crosswalk consistency (mapping.check: dangling ids, subset both ways,\n"
+    "conflicting relationships), plus the store's index check (store.check)\n"
+    "when the token may call it (admin, or no auth). Findings are reported and\n"
+    "exit 0; an inconsistent store exits 1.\n" CW_REPORT_OPTS_HELP;
+
+const char cw_help_load[] =
+    "Usage: crosswalk load [--org ORG] [--framework FW] [--dry-run] [--batch-size N] FILE...\n"
+    "\n"
+    "Loads catalogues, crosswalks, controls and evidence. The format of each file\n"
+    "is recognised from its content: the project's CSV files (catalogue,\n"
+    "crosswalk, controls, evidence), OSCAL catalog JSON, OSCAL 1.2\n"
+    "mapping-collection JSON, GRC YAML libraries. Every file is validated first;\n"
+    "if any has a problem, each is printed as `where: field: message` and nothing\n"
+    "is loaded (exit 1). Each batch is one atomic bulk call.\n"
+    "  --org ORG           organisation for controls and evidence files; created\n"
+    "                      (org.put) when it does not exist yet\n"
+    "  --framework FW      framework slug for catalogue files (overrides the file's)\n"
+    "  --dry-run           validate and summarise only; nothing is sent\n"
+    "  --batch-size N      items per bulk call (default 10000)\n";
+
+const char cw_help_export[] =
+    "Usage: crosswalk export --framework FW [--target-framework FW] [--format csv|oscal]\n"
+    "                        [-o FILE]\n"
+    "\n"
+    "Writes the direct crosswalk rows of FW (mapping.list, max_hops 1), optionally\n"
+    "only those to the target framework, as the project's crosswalk CSV (default)\n"
+    "or as an OSCAL 1.2 mapping-collection JSON document. Both load back with\n"
+    "`crosswalk load`. With -o FILE.json and no --format, oscal is used.\n";
+
+int cw_usage(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "crosswalk%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'crosswalk%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
+    return CW_EXIT_USAGE;
+}
+
+long cw_parse_count(const char *s) {
+    if (!s || !*s)
+        return -1;
+    for (const char *p = s; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            return -1;
+    errno = 0;
+    long v = strtol(s, NULL, 10);
+    return errno ? -1 : v;
+}
+
+int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, size_t nopts,
+                  char **pos, size_t *npos) {
+    *npos = 0;
+    bool only_pos = false;
+    for (int i = 0; i < argc; i++) {
+        char *a = argv[i];
+        if (only_pos || a[0] != '-' || a[1] == '\0') {
+            pos[(*npos)++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_pos = true;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return 3;
+        /* --name=value is accepted as well as --name value. */
+        const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
+        size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+        const cw_opt *o = NULL;
+        for (size_t k = 0; k < nopts && !o; k++)
+            if ((strlen(opts[k].name) == nl && strncmp(opts[k].name, a, nl) == 0) ||
+                (opts[k].alias && strcmp(opts[k].alias, a) == 0))
+                o = &opts[k];
+        if (!o)
+            return cw_usage(cmd, "unknown option '%.*s'", (int)nl, a);
+        if (!o->arg) {
+            if (eq)
+                return cw_usage(cmd, "%s takes no value", o->name);
+            *o->flag = true;
+            continue;
+        }
+        if (eq)
+            *o->sval = eq + 1;
+        else if (i + 1 < argc)
+            *o->sval = argv[++i];
+        else
+            return cw_usage(cmd, "%s needs a value", o->name);
+    }
+    return 0;
+}
+
+int cw_ctx_call(cw_rpc *c, const char *method, json_t *params, json_t **result) {
+    char *msg = NULL;
+    int rc = cw_rpc_call(c, method, params, result, &msg);
+    if (rc == 0)
+        return 0;
+    fprintf(stderr, "crosswalk: %s%s\n", rc == CW_RPC_ETRANSPORT ? "connection: " : "", msg ? msg : "?");
+    free(msg);
+    return CW_EXIT_ERROR;
+}
+
+int cw_ctx_connect(const cw_ctx *ctx, cw_rpc *c) {
+    char err[512];
+    if (cw_rpc_connect(c, ctx->server, err, sizeof err)) {
+        fprintf(stderr, "crosswalk: %s\n", err);
+        return CW_EXIT_ERROR;
+    }
+    if (ctx->token) {
+        json_t *p = json_pack("{s:s}", "token", ctx->token), *res = NULL;
+        int rc = cw_ctx_call(c, "auth", p, &res);
+        json_decref(p);
+        json_decref(res);
+        if (rc) {
+            cw_rpc_close(c);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Reads the token: the first line of the file, surrounding blanks removed. */
+static int cw_read_token(const char *path, char **out) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "crosswalk: --token-file %s: %s\n", path, strerror(errno));
+        return CW_EXIT_ERROR;
+    }
+    char buf[4096];
+    if (!fgets(buf, sizeof buf, f))
+        buf[0] = '\0';
+    fclose(f);
+    char *s = buf, *e = buf + strlen(buf);
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    if (!*s) {
+        fprintf(stderr, "crosswalk: --token-file %s: the file holds no token\n", path);
+        return CW_EXIT_ERROR;
+    }
+    *out = strdup(s);
+    return *out ? 0 : CW_EXIT_ERROR;
+}
+
+/* ---- call --------------------------------------------------------------- */
+
+static int cw_cmd_call(const cw_ctx *ctx, int argc, char **argv) {
+    char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    size_t npos = 0;
+    if (!pos)
+        return CW_EXIT_ERROR;
+    int rc = cw_opts_parse("call", argc, argv, NULL, 0, pos, &npos);
+    if (rc == 3) {
+        fputs(cw_help_call, stdout);
+        free(pos);
+        return 0;
+    }
+    if (rc || npos < 1 || npos > 2) {
+        free(pos);
+        return rc ? rc : cw_usage("call", npos < 1 ? "METHOD is missing" : "too many arguments");
+    }
+    json_t *params = NULL;
+    if (npos == 2) {
+        json_error_t je;
+        params = json_loads(pos[1], JSON_DECODE_ANY, &je);
+        if (!params) {
+            rc = cw_usage("call", "arguments are not JSON: %s (column %d)", je.text, je.column);
+            free(pos);
+            return rc;
+        }
+        if (!json_is_object(params)) {
+            json_decref(params);
+            free(pos);
+            return cw_usage("call", "arguments must be a JSON object of named arguments");
+        }
+    }
+    cw_rpc c;
+    rc = cw_ctx_connect(ctx, &c);
+    if (rc == 0) {
+        json_t *res = NULL;
+        rc = cw_ctx_call(&c, pos[0], params, &res);
+        if (rc == 0) {
+            json_dumpf(res, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
+            fputc('\n', stdout);
+            json_decref(res);
+        }
+        cw_rpc_close(&c);
+    }
+    json_decref(params);
+    free(pos);
+    return rc;
+}
+
+/* ---- reports ------------------------------------------------------------ */
+
+typedef struct cw_report_args {
+    const char *org, *framework, *target, *source, *as_of, *max_hops, *format, *output;
+    bool detail;
+} cw_report_args;
+
+/* Adds as_of (integer when all digits, else the string) and max_hops. */
+static int cw_add_time_hops(const char *cmd, json_t *p, const cw_report_args *a) {
+    if (a->as_of) {
+        long t = cw_parse_count(a->as_of);
+        json_object_set_new(p, "as_of", t >= 0 ? json_integer(t) : json_string(a->as_of));
+    }
+    if (a->max_hops) {
+        long h = cw_parse_count(a->max_hops);
+        if (h < 0)
+            return cw_usage(cmd, "--max-hops: expected a number, got '%s'", a->max_hops);
+        json_object_set_new(p, "max_hops", json_integer(h));
+    }
+    return 0;
+}
+
+static int cw_format_for(const char *cmd, const cw_report_args *a, cw_format *fmt) {
+    if (a->format) {
+        if (cw_format_parse(a->format, fmt))
+            return cw_usage(cmd, "--format: expected table, md, csv, json or html, got '%s'", a->format);
+        return 0;
+    }
+    *fmt = CW_FMT_TABLE;
+    const char *dot = a->output ? strrchr(a->output, '.') : NULL;
+    if (dot) {
+        if (strcasecmp(dot, ".html") == 0 || strcasecmp(dot, ".htm") == 0)
+            *fmt = CW_FMT_HTML;
+        else if (strcasecmp(dot, ".md") == 0)
+            *fmt = CW_FMT_MD;
+        else if (strcasecmp(dot, ".csv") == 0)
+            *fmt = CW_FMT_CSV;
+        else if (strcasecmp(dot, ".json") == 0)
+            *fmt = CW_FMT_JSON;
+    }
+    return 0;
+}
+
+/* Renders and writes; -o FILE is written whole or reported as failed. */
+static int cw_emit(const cw_report *r, cw_format fmt, const char *output) {
+    FILE *out = stdout;
+    if (output) {
+        out = fopen(output, "w");
+        if (!out) {
+            fprintf(stderr, "crosswalk: -o %s: %s\n", output, strerror(errno));
+            return CW_EXIT_ERROR;
+        }
+    }
+    /* Colour only for a person looking at a terminal; NO_COLOR opts out. */
+    const char *term = getenv("TERM");
+    bool colour = !output && fmt == CW_FMT_TABLE && isatty(STDOUT_FILENO) && !getenv("NO_COLOR") &&
+                  !(term && strcmp(term, "dumb") == 0);
+    int rc = cw_render(out, r, fmt, colour);
+    if (output && fclose(out))
+        rc = -1;
+    if (rc) {
+        fprintf(stderr, "crosswalk: writing %s failed: %s\n", output ? output : "the report", strerror(errno));
+        return CW_EXIT_ERROR;
+    }
+    return 0;
+}
+
+static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **argv) {
+    cw_report_args a;
+    memset(&a, 0, sizeof a);
+    cw_opt opts[10];
+    size_t n = 0;
+    const char *help = NULL;
+    cw_report_kind kind;
+    if (strcmp(cmd, "coverage") == 0) {
+        kind = CW_REP_COVERAGE;
+        help = cw_help_coverage;
+        opts[n++] = (cw_opt){"--org", NULL, true, &a.org, NULL};
+        opts[n++] = (cw_opt){"--framework", NULL, true, &a.framework, NULL};
+        opts[n++] = (cw_opt){"--as-of", NULL, true, &a.as_of, NULL};
+        opts[n++] = (cw_opt){"--max-hops", NULL, true, &a.max_hops, NULL};
+        opts[n++] = (cw_opt){"--detail", NULL, false, NULL, &a.detail};
+    } else if (strcmp(cmd, "gap") == 0) {
+        kind = CW_REP_GAP;
+        help = cw_help_gap;
+        opts[n++] = (cw_opt){"--org", NULL, true, &a.org, NULL};
+        opts[n++] = (cw_opt){"--target", NULL, true, &a.target, NULL};
+        opts[n++] = (cw_opt){"--source", NULL, true, &a.source, NULL};
+        opts[n++] = (cw_opt){"--as-of", NULL, true, &a.as_of, NULL};
+        opts[n++] = (cw_opt){"--max-hops", NULL, true, &a.max_hops, NULL};
+    } else if (strcmp(cmd, "compare") == 0) {
+        kind = CW_REP_COMPARE;
+        help = cw_help_compare;
+        opts[n++] = (cw_opt){"--source", NULL, true, &a.source, NULL};
+        opts[n++] = (cw_opt){"--target", NULL, true, &a.target, NULL};
+        opts[n++] = (cw_opt){"--max-hops", NULL, true, &a.max_hops, NULL};
+    } else if (strcmp(cmd, "soa") == 0) {
+        kind = CW_REP_SOA;
+        help = cw_help_soa;
+        opts[n++] = (cw_opt){"--org", NULL, true, &a.org, NULL};
+        opts[n++] = (cw_opt){"--as-of", NULL, true, &a.as_of, NULL};
+    } else {
+        kind = CW_REP_CHECK;
+        help = cw_help_check;
+        opts[n++] = (cw_opt){"--framework", NULL, true, &a.framework, NULL};
+    }
+    opts[n++] = (cw_opt){"--format", NULL, true, &a.format, NULL};
+    opts[n++] = (cw_opt){"--output", "-o", true, &a.output, NULL};
+
+    char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    size_t npos = 0;
+    if (!pos)
+        return CW_EXIT_ERROR;
+    int rc = cw_opts_parse(cmd, argc, argv, opts, n, pos, &npos);
+    if (rc == 3) {
+        fputs(help, stdout);
+        free(pos);
+        return 0;
+    }
+    if (rc == 0 && npos > 0)
+        rc = cw_usage(cmd, "unexpected argument '%s'", pos[0]);
+    free(pos);
+    if (rc)
+        return rc;
+
+    cw_format fmt;
+    if ((rc = cw_format_for(cmd, &a, &fmt)) != 0)
+        return rc;
+    const char *method;
+    json_t *p = json_object();
+    switch (kind) {
+    case CW_REP_COVERAGE:
+        if (!a.org || !a.framework)
+            rc = cw_usage(cmd, "--org and --framework are required");
+        method = "coverage.get";
+        json_object_set_new(p, "org", json_string(a.org ? a.org : ""));
+        json_object_set_new(p, "framework", json_string(a.framework ? a.framework : ""));
+        /* Every format but json shows one row per requirement, which needs
+         * the detailed answer; json gives exactly what was asked. */
+        if (a.detail || fmt != CW_FMT_JSON)
+            json_object_set_new(p, "detail", json_true());
+        break;
+    case CW_REP_GAP:
+        if (!a.org || !a.target)
+            rc = cw_usage(cmd, "--org and --target are required");
+        method = "gap.report";
+        json_object_set_new(p, "org", json_string(a.org ? a.org : ""));
+        json_object_set_new(p, "target", json_string(a.target ? a.target : ""));
+        if (a.source)
+            json_object_set_new(p, "source", json_string(a.source));
+        break;
+    case CW_REP_COMPARE:
+        if (!a.source || !a.target)
+            rc = cw_usage(cmd, "--source and --target are required");
+        method = "framework.compare";
+        json_object_set_new(p, "source", json_string(a.source ? a.source : ""));
+        json_object_set_new(p, "target", json_string(a.target ? a.target : ""));
+        break;
+    case CW_REP_SOA:
+        if (!a.org)
+            rc = cw_usage(cmd, "--org is required");
+        method = "soa.get";
+        json_object_set_new(p, "org", json_string(a.org ? a.org : ""));
+        break;
+    default:
+        method = "mapping.check";
+        if (a.framework)
+            json_object_set_new(p, "framework", json_string(a.framework));
+        break;
+    }
+    if (rc == 0)
+        rc = cw_add_time_hops(cmd, p, &a);
+    if (rc) {
+        json_decref(p);
+        return rc;
+    }
+
+    cw_rpc c;
+    if ((rc = cw_ctx_connect(ctx, &c)) != 0) {
+        json_decref(p);
+        return rc;
+    }
+    json_t *answer = NULL, *groups = NULL;
+    rc = cw_ctx_call(&c, method, p, &answer);
+    json_decref(p);
+    if (rc == 0 && kind == CW_REP_GAP && fmt != CW_FMT_JSON) {
+        /* The gap answer lists only what is open; the chart and the
+         * per-group table need every group, so ask coverage for the same
+         * target, time and hops. */
+        json_t *q = json_pack("{s:s,s:O,s:O,s:O}", "org", a.org, "framework", json_object_get(answer, "target"),
+                              "as_of", json_object_get(answer, "as_of"), "max_hops",
+                              json_object_get(answer, "max_hops"));
+        rc = q ? cw_ctx_call(&c, "coverage.get", q, &groups) : CW_EXIT_ERROR;
+        json_decref(q);
+    }
+    if (rc == 0 && kind == CW_REP_CHECK) {
+        json_t *sc = NULL, *all = json_object();
+        char *msg = NULL;
+        int src = cw_rpc_call(&c, "store.check", NULL, &sc, &msg);
+        json_object_set_new(all, "mapping_check", answer);
+        answer = all;
+        if (src == 0) {
+            json_object_set_new(all, "store_check", sc);
+        } else if (src == CW_RPC_ESERVER && msg && strncmp(msg, "forbidden", 9) == 0) {
+            /* Only admins may check the store; the crosswalk part stands. */
+            json_object_set_new(all, "store_check", json_null());
+            json_object_set_new(all, "store_check_note", json_string("not permitted for this token (admin only)"));
+        } else {
+            fprintf(stderr, "crosswalk: %s\n", msg ? msg : "store.check failed");
+            rc = CW_EXIT_ERROR;
+        }
+        free(msg);
+    }
+    cw_rpc_close(&c);
+    if (rc) {
+        json_decref(answer);
+        json_decref(groups);
+        return rc;
+    }
+    bool inconsistent =
+        kind == CW_REP_CHECK && json_is_false(json_object_get(json_object_get(answer, "store_check"), "consistent"));
+    cw_report r;
+    char err[256];
+    if (cw_report_build(&r, kind, answer, groups, a.detail, err, sizeof err)) {
+        fprintf(stderr, "crosswalk: %s\n", err);
+        rc = CW_EXIT_ERROR;
+    } else {
+        rc = cw_emit(&r, fmt, a.output);
+    }
+    cw_report_free(&r);
+    json_decref(groups);
+    if (rc == 0 && inconsistent) {
+        fprintf(stderr, "crosswalk: store.check: the store is inconsistent\n");
+        rc = CW_EXIT_ERROR;
+    }
+    return rc;
+}
+
+#ifndef CW_HAVE_IMPORT
+/* Built without the importers: say so rather than pretend. */
+static bool cw_asks_help(int argc, char **argv) {
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv) {
+    (void)ctx;
+    if (cw_asks_help(argc, argv)) {
+        fputs(cw_help_load, stdout);
+        return 0;
+    }
+    fputs("crosswalk load: this build has no importers (tools/cli/import.h missing)\n", stderr);
+    return CW_EXIT_ERROR;
+}
+int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv) {
+    (void)ctx;
+    if (cw_asks_help(argc, argv)) {
+        fputs(cw_help_export, stdout);
+        return 0;
+    }
+    fputs("crosswalk export: this build has no exporters (tools/cli/import.h missing)\n", stderr);
+    return CW_EXIT_ERROR;
+}
+#endif
+
+int main(int argc, char **argv) {
+    cw_ctx ctx = {getenv("CROSSWALK_SERVER"), NULL};
+    const char *token_file = NULL;
+    int i = 1;
+    while (i < argc && argv[i][0] == '-') {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(cw_help_main, stdout);
+            return 0;
+        }
+        const char *eq = strchr(a, '=');
+        size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+        const char **dst = NULL;
+        if (nl == 8 && strncmp(a, "--server", nl) == 0)
+            dst = &ctx.server;
+        else if (nl == 12 && strncmp(a, "--token-file", nl) == 0)
+            dst = &token_file;
+        else
+            return cw_usage(NULL, "unknown option '%.*s'", (int)nl, a);
+        if (eq)
+            *dst = eq + 1;
+        else if (i + 1 < argc)
+            *dst = argv[++i];
+        else
+            return cw_usage(NULL, "%.*s needs a value", (int)nl, a);
+        i++;
+    }
+    if (i >= argc)
+        return cw_usage(NULL, "no command given");
+    if (!ctx.server || !*ctx.server)
+        ctx.server = CW_DEFAULT_SERVER;
+    const char *cmd = argv[i++];
+    int sub_argc = argc - i;
+    char **sub_argv = argv + i;
+
+    static const char *const reports[] = {"coverage", "gap", "compare", "soa", "check"};
+    bool is_report = false;
+    for (size_t k = 0; k < sizeof reports / sizeof reports[0]; k++)
+        is_report |= strcmp(cmd, reports[k]) == 0;
+    if (!is_report && strcmp(cmd, "call") && strcmp(cmd, "load") && strcmp(cmd, "export"))
+        return cw_usage(NULL, "unknown command '%s'", cmd);
+
+    /* The token is read only now so that --help and usage errors never
+     * depend on the file. */
+    bool wants_help = false;
+    for (int k = 0; k < sub_argc; k++)
+        wants_help |= strcmp(sub_argv[k], "--help") == 0 || strcmp(sub_argv[k], "-h") == 0;
+    if (!wants_help) {
+        if (token_file) {
+            int rc = cw_read_token(token_file, &ctx.token);
+            if (rc)
+                return rc;
+        } else if (getenv("CROSSWALK_TOKEN") && *getenv("CROSSWALK_TOKEN")) {
+            ctx.token = strdup(getenv("CROSSWALK_TOKEN"));
+        }
+    }
+    int rc;
+    if (strcmp(cmd, "call") == 0)
+        rc = cw_cmd_call(&ctx, sub_argc, sub_argv);
+    else if (strcmp(cmd, "load") == 0)
+        rc = cw_cmd_load(&ctx, sub_argc, sub_argv);
+    else if (strcmp(cmd, "export") == 0)
+        rc = cw_cmd_export(&ctx, sub_argc, sub_argv);
+    else
+        rc = cw_cmd_report(&ctx, cmd, sub_argc, sub_argv);
+    free(ctx.token);
+    return rc;
+}

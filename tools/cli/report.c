@@ -1,0 +1,753 @@
+/* Report model: from a server answer to summary, chart and tables.
+ *
+ * Each report command (coverage, gap, compare, soa, check) gets one builder
+ * here that reads the answer documented in server/PROTOCOL.md and fills a
+ * format-neutral cw_report: summary key/value lines, a chart of counts by
+ * group and status, and tables whose cells are plain strings.  Keeping the
+ * shaping here means the five output formats in render.c share one reading
+ * of the answer, so a table, its CSV and its HTML never disagree.
+ *
+ * Explanations follow SPEC §3: a requirement's row says which contribution
+ * decided its status (control, state, level, via, the mapping path with its
+ * composed relationship, the deciding evidence); the detail table lists
+ * every contribution.  Answers are read defensively: a missing field shows
+ * as an empty cell rather than a crash, since the server may grow fields. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const cw_cov_series[] = {"met", "partial", "unverified", "failing", "gap", "not_applicable"};
+enum { CW_COV_NSERIES = 6 };
+static const char *const cw_cov_legend_val[] = {
+    "a control linked at level full (directly, through a group, or through a mapping that composes to "
+    "equal or superset_of) is effective: implemented, latest evidence not failing, a passing item still valid",
+    "an effective control reaches it only at level partial (a partial link, or a mapping composing to "
+    "subset_of or intersects_with)",
+    "a control reaches it but has no evidence, or its passing evidence has expired",
+    "a control reaches it but its latest evidence failed",
+    "no implemented control reaches it",
+    "excluded by a scope decision (the justification is shown)"};
+static const char *const cw_cmp_series[] = {"full", "partial", "unreached"};
+static const char *const cw_cmp_legend_val[] = {
+    "satisfying all of the source framework satisfies it in full (a path composing to equal or superset_of)",
+    "only paths composing to subset_of or intersects_with reach it",
+    "no mapping path reaches it within max_hops"};
+static const char *const cw_chk_legend_key[] = {"dangling", "subset_both_ways", "conflict"};
+static const char *const cw_chk_legend_val[] = {
+    "a crosswalk row or control link names a requirement that does not exist",
+    "A subset_of B and B subset_of A are both stated but A equal B is not",
+    "the same pair is stated with different relationships by different origins"};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static char *cw_xstrdup(const char *s) {
+    char *d = strdup(s ? s : "");
+    if (!d) {
+        fputs("crosswalk: out of memory\n", stderr);
+        exit(1);
+    }
+    return d;
+}
+
+/* A string view of a JSON scalar: strings as they are, numbers and
+ * booleans printed, null/absent as "".  buf backs the printed forms. */
+static const char *cw_jtext(json_t *v, char *buf, size_t n) {
+    if (!v)
+        return "";
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return json_string_value(v);
+    case JSON_INTEGER:
+        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+        return buf;
+    case JSON_REAL:
+        snprintf(buf, n, "%.1f", json_real_value(v));
+        return buf;
+    case JSON_TRUE:
+        return "yes";
+    case JSON_FALSE:
+        return "no";
+    default:
+        return "";
+    }
+}
+
+static const char *cw_js(json_t *o, const char *key) {
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static long cw_jl(json_t *o, const char *key) {
+    json_t *v = json_object_get(o, key);
+    if (json_is_integer(v))
+        return (long)json_integer_value(v);
+    if (json_is_real(v))
+        return (long)json_real_value(v);
+    return 0;
+}
+
+/* A growing string on open_memstream; cw_sb_take hands the text over. */
+typedef struct cw_sb {
+    FILE *f;
+    char *p;
+    size_t n;
+} cw_sb;
+
+static void cw_sb_open(cw_sb *b) {
+    b->p = NULL;
+    b->n = 0;
+    b->f = open_memstream(&b->p, &b->n);
+    if (!b->f) {
+        fputs("crosswalk: out of memory\n", stderr);
+        exit(1);
+    }
+}
+
+static char *cw_sb_take(cw_sb *b) {
+    fclose(b->f);
+    return b->p;
+}
+
+/* Joins the strings of a JSON array with sep. */
+static void cw_join(FILE *f, json_t *arr, const char *sep) {
+    size_t i;
+    json_t *e;
+    char buf[64];
+    json_array_foreach(arr, i, e) fprintf(f, "%s%s", i ? sep : "", cw_jtext(e, buf, sizeof buf));
+}
+
+/* "fw id -rel-> fw id ... [composed X, strength S, inferred]" */
+static void cw_path_text(FILE *f, json_t *path) {
+    json_t *from = json_object_get(path, "from");
+    fprintf(f, "%s %s", cw_js(from, "framework"), cw_js(from, "id"));
+    size_t i;
+    json_t *st;
+    json_array_foreach(json_object_get(path, "steps"), i, st)
+        fprintf(f, " -%s-> %s %s", cw_js(st, "relationship"), cw_js(st, "framework"), cw_js(st, "id"));
+    fprintf(f, " [composed %s", cw_js(path, "composed"));
+    json_t *s = json_object_get(path, "strength");
+    if (json_is_integer(s))
+        fprintf(f, ", strength %lld", (long long)json_integer_value(s));
+    if (json_is_true(json_object_get(path, "inferred")))
+        fputs(", inferred", f);
+    fputc(']', f);
+}
+
+/* One contribution as a sentence: who, in what state, by which route. */
+static void cw_contribution_text(FILE *f, json_t *c) {
+    fprintf(f, "control %s (%s, level %s) via %s", cw_js(c, "control"), cw_js(c, "state"),
+            cw_js(c, "level"), cw_js(c, "via"));
+    json_t *path = json_object_get(c, "path");
+    json_t *link = json_object_get(c, "link");
+    if (json_is_object(path)) {
+        fputs(": ", f);
+        cw_path_text(f, path);
+    } else if (json_is_object(link)) {
+        fprintf(f, ": link to %s %s at %s", cw_js(link, "framework"), cw_js(link, "id"), cw_js(link, "level"));
+    }
+    json_t *rg = json_object_get(c, "reached_group");
+    if (json_is_string(rg))
+        fprintf(f, " (through group %s)", json_string_value(rg));
+    json_t *ev = json_object_get(c, "evidence");
+    if (json_array_size(ev)) {
+        fputs("; evidence ", f);
+        cw_join(f, ev, ", ");
+    }
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+int cw_table_init(cw_table *t, const char *caption, size_t ncols, const char *const *cols) {
+    memset(t, 0, sizeof *t);
+    t->caption = cw_xstrdup(caption);
+    t->ncols = ncols;
+    t->cols = calloc(ncols, sizeof *t->cols);
+    if (!t->cols)
+        return -1;
+    for (size_t i = 0; i < ncols; i++)
+        t->cols[i] = cw_xstrdup(cols[i]);
+    t->status_col = -1;
+    return 0;
+}
+
+int cw_table_add(cw_table *t, const char *const *cells) {
+    if (t->nrows == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 16;
+        char **p = realloc(t->cells, nc * t->ncols * sizeof *p);
+        if (!p)
+            return -1;
+        t->cells = p;
+        t->cap = nc;
+    }
+    for (size_t i = 0; i < t->ncols; i++)
+        t->cells[t->nrows * t->ncols + i] = cw_xstrdup(cells[i]);
+    t->nrows++;
+    return 0;
+}
+
+static void cw_table_free(cw_table *t) {
+    for (size_t i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    for (size_t i = 0; i < t->ncols; i++)
+        free(t->cols[i]);
+    free(t->cells);
+    free(t->cols);
+    free(t->caption);
+}
+
+/* Adds a table to the report and returns it (the pointer stays valid
+ * until the next call). */
+static cw_table *cw_rep_table(cw_report *r, const char *caption, size_t ncols, const char *const *cols) {
+    cw_table *p = realloc(r->tables, (r->ntables + 1) * sizeof *p);
+    if (!p) {
+        fputs("crosswalk: out of memory\n", stderr);
+        exit(1);
+    }
+    r->tables = p;
+    cw_table *t = &r->tables[r->ntables++];
+    if (cw_table_init(t, caption, ncols, cols)) {
+        fputs("crosswalk: out of memory\n", stderr);
+        exit(1);
+    }
+    return t;
+}
+
+static void cw_add_row(cw_table *t, const char *const *cells) {
+    if (cw_table_add(t, cells)) {
+        fputs("crosswalk: out of memory\n", stderr);
+        exit(1);
+    }
+}
+
+static void cw_sum(cw_report *r, const char *k, const char *v) {
+    char **a = realloc(r->sum_key, (r->nsummary + 1) * sizeof *a);
+    char **b = a ? realloc(r->sum_val, (r->nsummary + 1) * sizeof *b) : NULL;
+    if (a)
+        r->sum_key = a;
+    if (!a || !b) {
+        fputs("crosswalk: out of memory\n", stderr);
+        exit(1);
+    }
+    r->sum_val = b;
+    r->sum_key[r->nsummary] = cw_xstrdup(k);
+    r->sum_val[r->nsummary] = cw_xstrdup(v);
+    r->nsummary++;
+}
+
+static void cw_sum_json(cw_report *r, json_t *o, const char *key) {
+    char buf[64];
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        return;
+    const char *t = cw_jtext(v, buf, sizeof buf);
+    cw_sum(r, key, json_is_null(v) ? "-" : t);
+}
+
+static void cw_sum_counts(cw_report *r, json_t *counts) {
+    for (size_t i = 0; i < CW_COV_NSERIES; i++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%ld", cw_jl(counts, cw_cov_series[i]));
+        cw_sum(r, cw_cov_series[i], buf);
+    }
+}
+
+static void cw_sum_percent(cw_report *r, json_t *o) {
+    char buf[32];
+    json_t *p = json_object_get(o, "percent");
+    snprintf(buf, sizeof buf, "%.1f%%", json_is_number(p) ? json_number_value(p) : 0.0);
+    cw_sum(r, "percent", buf);
+}
+
+/* ---- chart -------------------------------------------------------------- */
+
+static void cw_chart_init(cw_chart *c, const char *const *series, size_t nseries) {
+    memset(c, 0, sizeof *c);
+    c->series = series;
+    c->nseries = nseries;
+}
+
+/* Index of the group named label, added when new. */
+static size_t cw_chart_group(cw_chart *c, const char *label) {
+    for (size_t i = 0; i < c->ngroups; i++)
+        if (strcmp(c->labels[i], label) == 0)
+            return i;
+    char **l = realloc(c->labels, (c->ngroups + 1) * sizeof *l);
+    long *n = l ? realloc(c->counts, (c->ngroups + 1) * c->nseries * sizeof *n) : NULL;
+    if (l)
+        c->labels = l;
+    if (!l || !n) {
+        fputs("crosswalk: out of memory\n", stderr);
+        exit(1);
+    }
+    c->counts = n;
+    c->labels[c->ngroups] = cw_xstrdup(label);
+    memset(&c->counts[c->ngroups * c->nseries], 0, c->nseries * sizeof *n);
+    return c->ngroups++;
+}
+
+static void cw_chart_add(cw_chart *c, const char *label, const char *series, long n) {
+    size_t g = cw_chart_group(c, label);
+    for (size_t s = 0; s < c->nseries; s++)
+        if (strcmp(c->series[s], series) == 0)
+            c->counts[g * c->nseries + s] += n;
+}
+
+/* A per-group table from the chart: counts per series and the percent of
+ * the first series among the groups' non-excluded items. */
+static void cw_chart_table(cw_report *r, const char *caption, const char *first_col) {
+    cw_chart *c = &r->chart;
+    size_t ncols = c->nseries + 3;
+    const char *cols[16];
+    cols[0] = first_col;
+    cols[1] = "total";
+    for (size_t s = 0; s < c->nseries; s++)
+        cols[2 + s] = c->series[s];
+    cols[ncols - 1] = "percent";
+    cw_table *t = cw_rep_table(r, caption, ncols, cols);
+    char bufs[16][32];
+    const char *cells[16];
+    for (size_t g = 0; g < c->ngroups; g++) {
+        long total = 0, na = 0;
+        for (size_t s = 0; s < c->nseries; s++) {
+            long n = c->counts[g * c->nseries + s];
+            total += n;
+            if (strcmp(c->series[s], "not_applicable") == 0)
+                na = n;
+            snprintf(bufs[2 + s], sizeof bufs[0], "%ld", n);
+            cells[2 + s] = bufs[2 + s];
+        }
+        cells[0] = c->labels[g];
+        snprintf(bufs[1], sizeof bufs[0], "%ld", total);
+        cells[1] = bufs[1];
+        double pct = total - na > 0 ? 100.0 * (double)c->counts[g * c->nseries] / (double)(total - na) : 0.0;
+        snprintf(bufs[ncols - 1], sizeof bufs[0], "%.1f%%", pct);
+        cells[ncols - 1] = bufs[ncols - 1];
+        cw_add_row(t, cells);
+    }
+}
+
+/* ---- coverage ----------------------------------------------------------- */
+
+/* Fills the chart from a coverage answer's groups. */
+static void cw_chart_from_groups(cw_chart *c, json_t *groups) {
+    size_t i;
+    json_t *g;
+    json_array_foreach(groups, i, g) {
+        const char *id = cw_js(g, "id");
+        cw_chart_group(c, id);
+        json_t *counts = json_object_get(g, "counts");
+        for (size_t s = 0; s < CW_COV_NSERIES; s++)
+            cw_chart_add(c, id, cw_cov_series[s], cw_jl(counts, cw_cov_series[s]));
+    }
+}
+
+static void cw_groups_table(cw_report *r, json_t *groups) {
+    static const char *const cols[] = {"group", "title", "assessable", "met", "partial", "unverified",
+                                       "failing", "gap", "not_applicable", "percent"};
+    cw_table *t = cw_rep_table(r, "Per-group breakdown", 10, cols);
+    size_t i;
+    json_t *g;
+    json_array_foreach(groups, i, g) {
+        char b[8][32];
+        const char *cells[10];
+        cells[0] = cw_js(g, "id");
+        cells[1] = cw_js(g, "title");
+        snprintf(b[0], sizeof b[0], "%ld", cw_jl(g, "assessable"));
+        cells[2] = b[0];
+        json_t *counts = json_object_get(g, "counts");
+        for (size_t s = 0; s < CW_COV_NSERIES; s++) {
+            snprintf(b[1 + s], sizeof b[0], "%ld", cw_jl(counts, cw_cov_series[s]));
+            cells[3 + s] = b[1 + s];
+        }
+        json_t *p = json_object_get(g, "percent");
+        snprintf(b[7], sizeof b[7], "%.1f%%", json_is_number(p) ? json_number_value(p) : 0.0);
+        cells[9] = b[7];
+        cw_add_row(t, cells);
+    }
+}
+
+/* Why a requirement has its status, in one cell. */
+static char *cw_requirement_why(json_t *req) {
+    cw_sb b;
+    cw_sb_open(&b);
+    const char *status = cw_js(req, "status");
+    json_t *contribs = json_object_get(req, "contributions");
+    json_t *dec = json_object_get(req, "decided_by");
+    if (strcmp(status, "not_applicable") == 0) {
+        fprintf(b.f, "excluded: %s", cw_js(req, "justification"));
+    } else if (json_is_integer(dec) && json_array_get(contribs, (size_t)json_integer_value(dec))) {
+        cw_contribution_text(b.f, json_array_get(contribs, (size_t)json_integer_value(dec)));
+        size_t n = json_array_size(contribs);
+        if (n > 1)
+            fprintf(b.f, " (+%zu more)", n - 1);
+    } else if (json_array_size(contribs)) {
+        fprintf(b.f, "%zu contribution(s), none effective at the needed level", json_array_size(contribs));
+    } else {
+        fputs("no implemented control reaches it", b.f);
+    }
+    return cw_sb_take(&b);
+}
+
+static int cw_build_coverage(cw_report *r, json_t *a, bool detail) {
+    char title[512];
+    snprintf(title, sizeof title, "Coverage of %s for %s", cw_js(a, "framework"), cw_js(a, "org"));
+    r->title = cw_xstrdup(title);
+    cw_sum_json(r, a, "org");
+    cw_sum_json(r, a, "framework");
+    cw_sum_json(r, a, "as_of");
+    cw_sum_json(r, a, "max_hops");
+    cw_sum_json(r, a, "assessable");
+    cw_sum_counts(r, json_object_get(a, "counts"));
+    cw_sum_percent(r, a);
+    cw_chart_init(&r->chart, cw_cov_series, CW_COV_NSERIES);
+    json_t *groups = json_object_get(a, "groups");
+    cw_chart_from_groups(&r->chart, groups);
+    cw_groups_table(r, groups);
+
+    static const char *const rcols[] = {"id", "title", "group", "status", "explanation"};
+    r->csv_table = r->ntables;
+    cw_table *t = cw_rep_table(r, "Requirements", 5, rcols);
+    t->status_col = 3;
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(a, "requirements"), i, q) {
+        char *why = cw_requirement_why(q);
+        const char *cells[] = {cw_js(q, "id"), cw_js(q, "title"), cw_js(q, "group"), cw_js(q, "status"), why};
+        cw_add_row(t, cells);
+        free(why);
+    }
+    if (detail) {
+        static const char *const dcols[] = {"requirement", "status", "control", "state", "level",
+                                            "via", "path", "evidence"};
+        cw_table *d = cw_rep_table(r, "Explanation: every contribution", 8, dcols);
+        d->status_col = 1;
+        json_array_foreach(json_object_get(a, "requirements"), i, q) {
+            size_t j;
+            json_t *c;
+            json_array_foreach(json_object_get(q, "contributions"), j, c) {
+                cw_sb pb, eb;
+                cw_sb_open(&pb);
+                cw_sb_open(&eb);
+                json_t *path = json_object_get(c, "path");
+                json_t *link = json_object_get(c, "link");
+                if (json_is_object(path))
+                    cw_path_text(pb.f, path);
+                else if (json_is_object(link))
+                    fprintf(pb.f, "link %s %s (%s)", cw_js(link, "framework"), cw_js(link, "id"),
+                            cw_js(link, "level"));
+                if (json_is_string(json_object_get(c, "reached_group")))
+                    fprintf(pb.f, " through group %s", cw_js(c, "reached_group"));
+                cw_join(eb.f, json_object_get(c, "evidence"), ", ");
+                char *ps = cw_sb_take(&pb), *es = cw_sb_take(&eb);
+                const char *cells[] = {cw_js(q, "id"), cw_js(q, "status"), cw_js(c, "control"),
+                                       cw_js(c, "state"), cw_js(c, "level"), cw_js(c, "via"), ps, es};
+                cw_add_row(d, cells);
+                free(ps);
+                free(es);
+            }
+        }
+    }
+    r->nlegend = CW_COV_NSERIES;
+    r->legend_key = cw_cov_series;
+    r->legend_val = cw_cov_legend_val;
+    return 0;
+}
+
+/* ---- gap report --------------------------------------------------------- */
+
+static int cw_build_gap(cw_report *r, json_t *a, json_t *cov) {
+    char title[512];
+    const char *src = cw_js(a, "source");
+    snprintf(title, sizeof title, "Gap report: %s for %s%s%s", cw_js(a, "target"), cw_js(a, "org"),
+             *src ? " from " : "", src);
+    r->title = cw_xstrdup(title);
+    cw_sum_json(r, a, "org");
+    cw_sum_json(r, a, "target");
+    cw_sum_json(r, a, "source");
+    cw_sum_json(r, a, "as_of");
+    cw_sum_json(r, a, "max_hops");
+    cw_sum_json(r, a, "assessable");
+    cw_sum_counts(r, json_object_get(a, "counts"));
+    cw_sum_percent(r, a);
+    char buf[32];
+    snprintf(buf, sizeof buf, "%zu", json_array_size(json_object_get(a, "gaps")));
+    cw_sum(r, "gaps", buf);
+    snprintf(buf, sizeof buf, "%zu", json_array_size(json_object_get(a, "plan")));
+    cw_sum(r, "plan steps", buf);
+    cw_sum_json(r, a, "closable");
+
+    cw_chart_init(&r->chart, cw_cov_series, CW_COV_NSERIES);
+    json_t *gaps = json_object_get(a, "gaps");
+    size_t i;
+    json_t *g;
+    if (cov && json_is_array(json_object_get(cov, "groups"))) {
+        cw_chart_from_groups(&r->chart, json_object_get(cov, "groups"));
+        cw_groups_table(r, json_object_get(cov, "groups"));
+    } else {
+        /* Without the coverage breakdown only the open items are known. */
+        json_array_foreach(gaps, i, g) cw_chart_add(&r->chart, cw_js(g, "group"), cw_js(g, "status"), 1);
+        cw_chart_table(r, "Open requirements per group", "group");
+    }
+
+    static const char *const gcols[] = {"id", "title", "group", "status", "controls", "candidates"};
+    r->csv_table = r->ntables;
+    cw_table *t = cw_rep_table(r, "Gaps (not met, not excluded)", 6, gcols);
+    t->status_col = 3;
+    json_array_foreach(gaps, i, g) {
+        cw_sb cb, kb;
+        cw_sb_open(&cb);
+        cw_sb_open(&kb);
+        size_t j;
+        json_t *c;
+        json_array_foreach(json_object_get(g, "controls"), j, c) {
+            fprintf(cb.f, "%s%s (%s, %s", j ? "; " : "", cw_js(c, "control"), cw_js(c, "status"),
+                    cw_js(c, "state"));
+            if (*cw_js(c, "level"))
+                fprintf(cb.f, ", %s", cw_js(c, "level"));
+            fputc(')', cb.f);
+        }
+        json_array_foreach(json_object_get(g, "candidates"), j, c)
+            fprintf(kb.f, "%s%s %s (%s%s)", j ? "; " : "", cw_js(c, "framework"), cw_js(c, "id"),
+                    cw_js(c, "gives"), json_is_true(json_object_get(c, "covered")) ? ", covered" : "");
+        char *cs = cw_sb_take(&cb), *ks = cw_sb_take(&kb);
+        const char *cells[] = {cw_js(g, "id"), cw_js(g, "title"), cw_js(g, "group"), cw_js(g, "status"), cs, ks};
+        cw_add_row(t, cells);
+        free(cs);
+        free(ks);
+    }
+
+    static const char *const kcols[] = {"gap", "framework", "id", "title", "gives", "covered", "path"};
+    cw_table *k = cw_rep_table(r, "Candidates: related requirements and how they reach each gap", 7, kcols);
+    json_array_foreach(gaps, i, g) {
+        size_t j;
+        json_t *c;
+        json_array_foreach(json_object_get(g, "candidates"), j, c) {
+            cw_sb pb;
+            cw_sb_open(&pb);
+            if (json_is_object(json_object_get(c, "path")))
+                cw_path_text(pb.f, json_object_get(c, "path"));
+            char *ps = cw_sb_take(&pb);
+            const char *cells[] = {cw_js(g, "id"), cw_js(c, "framework"), cw_js(c, "id"), cw_js(c, "title"),
+                                   cw_js(c, "gives"),
+                                   json_is_true(json_object_get(c, "covered")) ? "yes" : "no", ps};
+            cw_add_row(k, cells);
+            free(ps);
+        }
+    }
+
+    static const char *const pcols[] = {"rank", "framework", "id", "title", "closes", "gaps closed"};
+    cw_table *p = cw_rep_table(r, "Plan: satisfy these, in order, to close gaps in full", 6, pcols);
+    json_array_foreach(json_object_get(a, "plan"), i, g) {
+        char rb[32], nb[32];
+        cw_sb cb;
+        cw_sb_open(&cb);
+        cw_join(cb.f, json_object_get(g, "closes"), ", ");
+        char *cs = cw_sb_take(&cb);
+        snprintf(rb, sizeof rb, "%ld", cw_jl(g, "rank"));
+        snprintf(nb, sizeof nb, "%zu", json_array_size(json_object_get(g, "closes")));
+        const char *cells[] = {rb, cw_js(g, "framework"), cw_js(g, "id"), cw_js(g, "title"), nb, cs};
+        cw_add_row(p, cells);
+        free(cs);
+    }
+    r->nlegend = CW_COV_NSERIES;
+    r->legend_key = cw_cov_series;
+    r->legend_val = cw_cov_legend_val;
+    return 0;
+}
+
+/* ---- compare ------------------------------------------------------------ */
+
+static int cw_build_compare(cw_report *r, json_t *a) {
+    char title[512];
+    snprintf(title, sizeof title, "Compare %s -> %s", cw_js(a, "source"), cw_js(a, "target"));
+    r->title = cw_xstrdup(title);
+    cw_sum_json(r, a, "source");
+    cw_sum_json(r, a, "target");
+    cw_sum_json(r, a, "max_hops");
+    cw_sum_json(r, a, "assessable");
+    cw_sum_json(r, a, "full");
+    cw_sum_json(r, a, "partial");
+    cw_sum_json(r, a, "unreached");
+    char buf[32];
+    long n = cw_jl(a, "assessable");
+    snprintf(buf, sizeof buf, "%.1f%%", n > 0 ? 100.0 * (double)cw_jl(a, "full") / (double)n : 0.0);
+    cw_sum(r, "percent full", buf);
+
+    cw_chart_init(&r->chart, cw_cmp_series, 3);
+    json_t *reqs = json_object_get(a, "requirements");
+    size_t i;
+    json_t *q;
+    json_array_foreach(reqs, i, q) cw_chart_add(&r->chart, cw_js(q, "group"), cw_js(q, "level"), 1);
+    cw_chart_table(r, "Per-group breakdown", "group");
+
+    static const char *const cols[] = {"id", "title", "group", "level", "paths", "best paths"};
+    r->csv_table = r->ntables;
+    cw_table *t = cw_rep_table(r, "Target requirements", 6, cols);
+    t->status_col = 3;
+    json_array_foreach(reqs, i, q) {
+        cw_sb pb;
+        cw_sb_open(&pb);
+        size_t j;
+        json_t *p;
+        json_array_foreach(json_object_get(q, "paths"), j, p) {
+            if (j == 3) {
+                fputs("; ...", pb.f);
+                break;
+            }
+            if (j)
+                fputs("; ", pb.f);
+            cw_path_text(pb.f, p);
+        }
+        char *ps = cw_sb_take(&pb);
+        char nb[32];
+        snprintf(nb, sizeof nb, "%ld", cw_jl(q, "paths_total"));
+        const char *cells[] = {cw_js(q, "id"), cw_js(q, "title"), cw_js(q, "group"), cw_js(q, "level"), nb, ps};
+        cw_add_row(t, cells);
+        free(ps);
+    }
+    r->nlegend = 3;
+    r->legend_key = cw_cmp_series;
+    r->legend_val = cw_cmp_legend_val;
+    return 0;
+}
+
+/* ---- statement of applicability ---------------------------------------- */
+
+static int cw_build_soa(cw_report *r, json_t *a) {
+    char title[512];
+    snprintf(title, sizeof title, "Statement of Applicability (iso27001-2022) for %s", cw_js(a, "org"));
+    r->title = cw_xstrdup(title);
+    cw_sum_json(r, a, "org");
+    cw_sum_json(r, a, "as_of");
+    cw_sum_json(r, a, "applicable");
+    cw_sum_json(r, a, "excluded");
+    cw_sum_json(r, a, "implemented");
+
+    cw_chart_init(&r->chart, cw_cov_series, CW_COV_NSERIES);
+    json_t *ctrls = json_object_get(a, "controls");
+    size_t i;
+    json_t *c;
+    json_array_foreach(ctrls, i, c) {
+        bool applicable = !json_is_false(json_object_get(c, "applicable"));
+        cw_chart_add(&r->chart, cw_js(c, "theme"), applicable ? cw_js(c, "status") : "not_applicable", 1);
+    }
+    cw_chart_table(r, "Per-theme breakdown", "theme");
+
+    static const char *const cols[] = {"id", "title", "theme", "applicable", "status", "implementation",
+                                       "implementing controls", "evidence", "justification"};
+    r->csv_table = r->ntables;
+    cw_table *t = cw_rep_table(r, "Annex A controls", 9, cols);
+    t->status_col = 4;
+    json_array_foreach(ctrls, i, c) {
+        cw_sb ib, eb;
+        cw_sb_open(&ib);
+        cw_sb_open(&eb);
+        cw_join(ib.f, json_object_get(c, "implementing_controls"), ", ");
+        cw_join(eb.f, json_object_get(c, "evidence"), ", ");
+        char *is = cw_sb_take(&ib), *es = cw_sb_take(&eb);
+        const char *cells[] = {cw_js(c, "id"), cw_js(c, "title"), cw_js(c, "theme"),
+                               json_is_false(json_object_get(c, "applicable")) ? "no" : "yes",
+                               cw_js(c, "status"), cw_js(c, "implementation"), is, es,
+                               cw_js(c, "justification")};
+        cw_add_row(t, cells);
+        free(is);
+        free(es);
+    }
+    r->nlegend = CW_COV_NSERIES;
+    r->legend_key = cw_cov_series;
+    r->legend_val = cw_cov_legend_val;
+    return 0;
+}
+
+/* ---- check -------------------------------------------------------------- */
+
+/* The answer is the CLI's own composite {mapping_check, store_check}
+ * (store_check null when the token may not call it). */
+static int cw_build_check(cw_report *r, json_t *a) {
+    r->title = cw_xstrdup("Consistency check");
+    json_t *mc = json_object_get(a, "mapping_check");
+    json_t *sc = json_object_get(a, "store_check");
+    json_t *findings = json_object_get(mc, "findings");
+    char buf[64];
+    snprintf(buf, sizeof buf, "%zu", json_array_size(findings));
+    cw_sum(r, "mapping findings", buf);
+    for (size_t k = 0; k < 3; k++) {
+        long n = 0;
+        size_t i;
+        json_t *f;
+        json_array_foreach(findings, i, f) n += strcmp(cw_js(f, "kind"), cw_chk_legend_key[k]) == 0;
+        snprintf(buf, sizeof buf, "%ld", n);
+        cw_sum(r, cw_chk_legend_key[k], buf);
+    }
+    if (json_is_object(sc)) {
+        cw_sum(r, "store consistent", json_is_true(json_object_get(sc, "consistent")) ? "yes" : "no");
+        snprintf(buf, sizeof buf, "%ld", cw_jl(sc, "problems"));
+        cw_sum(r, "store problems", buf);
+        if (json_is_string(json_object_get(sc, "first")))
+            cw_sum(r, "first problem", cw_js(sc, "first"));
+    } else {
+        cw_sum(r, "store check", cw_js(a, "store_check_note"));
+    }
+    cw_chart_init(&r->chart, cw_chk_legend_key, 3);
+    static const char *const cols[] = {"kind", "a", "b", "detail"};
+    r->csv_table = r->ntables;
+    cw_table *t = cw_rep_table(r, "Crosswalk findings", 4, cols);
+    size_t i;
+    json_t *f;
+    json_array_foreach(findings, i, f) {
+        char ab[512], bb[512];
+        json_t *x = json_object_get(f, "a"), *y = json_object_get(f, "b");
+        snprintf(ab, sizeof ab, "%s %s", cw_js(x, "framework"), cw_js(x, "id"));
+        snprintf(bb, sizeof bb, "%s %s", cw_js(y, "framework"), cw_js(y, "id"));
+        const char *cells[] = {cw_js(f, "kind"), ab, bb, cw_js(f, "detail")};
+        cw_add_row(t, cells);
+    }
+    r->nlegend = 3;
+    r->legend_key = cw_chk_legend_key;
+    r->legend_val = cw_chk_legend_val;
+    return 0;
+}
+
+int cw_report_build(cw_report *r, cw_report_kind kind, json_t *answer, json_t *groups_answer,
+                    bool show_detail, char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    r->answer = answer;
+    if (!json_is_object(answer)) {
+        snprintf(err, errlen, "internal: the server's answer is not a map");
+        return -1;
+    }
+    switch (kind) {
+    case CW_REP_COVERAGE:
+        return cw_build_coverage(r, answer, show_detail);
+    case CW_REP_GAP:
+        return cw_build_gap(r, answer, groups_answer);
+    case CW_REP_COMPARE:
+        return cw_build_compare(r, answer);
+    case CW_REP_SOA:
+        return cw_build_soa(r, answer);
+    case CW_REP_CHECK:
+        return cw_build_check(r, answer);
+    }
+    snprintf(err, errlen, "internal: unknown report");
+    return -1;
+}
+
+void cw_report_free(cw_report *r) {
+    free(r->title);
+    for (size_t i = 0; i < r->nsummary; i++) {
+        free(r->sum_key[i]);
+        free(r->sum_val[i]);
+    }
+    free(r->sum_key);
+    free(r->sum_val);
+    for (size_t i = 0; i < r->chart.ngroups; i++)
+        free(r->chart.labels[i]);
+    free(r->chart.labels);
+    free(r->chart.counts);
+    for (size_t i = 0; i < r->ntables; i++)
+        cw_table_free(&r->tables[i]);
+    free(r->tables);
+    json_decref(r->answer);
+    memset(r, 0, sizeof *r);
+}

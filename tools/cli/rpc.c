@@ -1,0 +1,392 @@
+/* msgpack-RPC client for crosswalkd (server/PROTOCOL.md).
+ *
+ * Opens a TCP or Unix stream socket, sends `[0, msgid, method, [params]]`
+ * requests and reads until the response with the same msgid arrives,
+ * skipping notifications.  Arguments and answers travel through the rest of
+ * the CLI as jansson values, so this file also converts JSON to msgpack
+ * (integers stay integers, objects become maps with str keys) and msgpack to
+ * JSON (str and bin become strings, timestamps become RFC 3339 strings).
+ * The client is synchronous: one request at a time is all a command-line
+ * tool needs, and it keeps the error paths simple. */
+#include "cli.h"
+
+#include <errno.h>
+#include <msgpack.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <crosswalk/protocol.h>
+
+/* Read in chunks of this size; the unpacker grows its buffer as needed. */
+#define CW_RPC_READ_CHUNK (64u * 1024u)
+
+static int cw_connect_unix(const char *path, char *err, size_t errlen) {
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof sa.sun_path) {
+        snprintf(err, errlen, "unix socket path too long: %s", path);
+        return -1;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        snprintf(err, errlen, "cannot connect to unix:%s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int cw_connect_tcp(const char *hostport, char *err, size_t errlen) {
+    /* HOST:PORT, HOST may be a bracketed IPv6 literal. */
+    char host[256];
+    const char *colon = strrchr(hostport, ':');
+    if (!colon || colon == hostport || !colon[1]) {
+        snprintf(err, errlen, "server address must be tcp://HOST:PORT: tcp://%s", hostport);
+        return -1;
+    }
+    size_t hl = (size_t)(colon - hostport);
+    if (hostport[0] == '[' && hl >= 2 && hostport[hl - 1] == ']') {
+        hostport++;
+        hl -= 2;
+    }
+    if (hl >= sizeof host) {
+        snprintf(err, errlen, "host name too long");
+        return -1;
+    }
+    memcpy(host, hostport, hl);
+    host[hl] = '\0';
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(host, colon + 1, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1, last = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            last = errno;
+            continue;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+            break;
+        last = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        snprintf(err, errlen, "cannot connect to tcp://%s:%s: %s", host, colon + 1, strerror(last));
+    return fd;
+}
+
+int cw_rpc_connect(cw_rpc *c, const char *addr, char *err, size_t errlen) {
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+    c->next_id = 1;
+    int fd;
+    if (strncmp(addr, "unix:", 5) == 0)
+        fd = cw_connect_unix(addr + 5, err, errlen);
+    else if (strncmp(addr, "tcp://", 6) == 0)
+        fd = cw_connect_tcp(addr + 6, err, errlen);
+    else {
+        snprintf(err, errlen, "server address must be tcp://HOST:PORT or unix:PATH: %s", addr);
+        return -1;
+    }
+    if (fd < 0)
+        return -1;
+    msgpack_unpacker *up = msgpack_unpacker_new(CW_RPC_READ_CHUNK);
+    if (!up) {
+        close(fd);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    c->fd = fd;
+    c->unpacker = up;
+    return 0;
+}
+
+void cw_rpc_close(cw_rpc *c) {
+    if (c->fd >= 0)
+        close(c->fd);
+    if (c->unpacker)
+        msgpack_unpacker_free(c->unpacker);
+    c->fd = -1;
+    c->unpacker = NULL;
+}
+
+/* JSON → msgpack.  Real numbers that hold an integral value stay reals:
+ * the user wrote 1.0 and the server decides whether that is acceptable. */
+static int cw_pack_json(msgpack_packer *pk, json_t *v) {
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        if (msgpack_pack_map(pk, json_object_size(v)))
+            return -1;
+        const char *k;
+        json_t *e;
+        json_object_foreach(v, k, e) {
+            size_t kl = strlen(k);
+            if (msgpack_pack_str(pk, kl) || msgpack_pack_str_body(pk, k, kl) || cw_pack_json(pk, e))
+                return -1;
+        }
+        return 0;
+    }
+    case JSON_ARRAY: {
+        if (msgpack_pack_array(pk, json_array_size(v)))
+            return -1;
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) {
+            if (cw_pack_json(pk, e))
+                return -1;
+        }
+        return 0;
+    }
+    case JSON_STRING: {
+        size_t n = json_string_length(v);
+        return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, json_string_value(v), n) ? -1 : 0;
+    }
+    case JSON_INTEGER:
+        return msgpack_pack_int64(pk, (int64_t)json_integer_value(v));
+    case JSON_REAL:
+        return msgpack_pack_double(pk, json_real_value(v));
+    case JSON_TRUE:
+        return msgpack_pack_true(pk);
+    case JSON_FALSE:
+        return msgpack_pack_false(pk);
+    case JSON_NULL:
+        return msgpack_pack_nil(pk);
+    }
+    return -1;
+}
+
+/* A string from msgpack bytes; bytes that are not UTF-8 (bin payloads)
+ * are shown as hex so the answer can still be printed as JSON. */
+static json_t *cw_json_bytes(const char *p, size_t n) {
+    json_t *s = json_stringn(p, n);
+    if (s)
+        return s;
+    char *hex = malloc(n * 2 + 1);
+    if (!hex)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        snprintf(hex + 2 * i, 3, "%02x", (unsigned char)p[i]);
+    s = json_string(hex);
+    free(hex);
+    return s;
+}
+
+/* msgpack → JSON; NULL when out of memory. */
+static json_t *cw_to_json(const msgpack_object *o) {
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL:
+        return json_null();
+    case MSGPACK_OBJECT_BOOLEAN:
+        return json_boolean(o->via.boolean);
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        /* JSON integers are signed 64-bit in jansson. */
+        if (o->via.u64 > (uint64_t)INT64_MAX)
+            return json_real((double)o->via.u64);
+        return json_integer((json_int_t)o->via.u64);
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        return json_integer((json_int_t)o->via.i64);
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        return json_real(o->via.f64);
+    case MSGPACK_OBJECT_STR:
+        return cw_json_bytes(o->via.str.ptr, o->via.str.size);
+    case MSGPACK_OBJECT_BIN:
+        return cw_json_bytes(o->via.bin.ptr, o->via.bin.size);
+    case MSGPACK_OBJECT_EXT: {
+        msgpack_timestamp ts;
+        if (o->via.ext.type == -1 && msgpack_object_to_timestamp(o, &ts)) {
+            time_t t = (time_t)ts.tv_sec;
+            struct tm tm;
+            char buf[64];
+            if (gmtime_r(&t, &tm) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
+                return json_string(buf);
+        }
+        return json_null();
+    }
+    case MSGPACK_OBJECT_ARRAY: {
+        json_t *a = json_array();
+        for (uint32_t i = 0; a && i < o->via.array.size; i++) {
+            json_t *e = cw_to_json(&o->via.array.ptr[i]);
+            if (!e || json_array_append_new(a, e)) {
+                json_decref(a);
+                return NULL;
+            }
+        }
+        return a;
+    }
+    case MSGPACK_OBJECT_MAP: {
+        json_t *m = json_object();
+        for (uint32_t i = 0; m && i < o->via.map.size; i++) {
+            const msgpack_object *k = &o->via.map.ptr[i].key;
+            json_t *ks = NULL;
+            if (k->type == MSGPACK_OBJECT_STR || k->type == MSGPACK_OBJECT_BIN)
+                ks = cw_json_bytes(k->via.str.ptr, k->via.str.size);
+            else {
+                /* The protocol promises string keys; render others as text
+                 * rather than dropping them. */
+                char buf[64];
+                if (k->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+                    snprintf(buf, sizeof buf, "%llu", (unsigned long long)k->via.u64);
+                else if (k->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+                    snprintf(buf, sizeof buf, "%lld", (long long)k->via.i64);
+                else
+                    snprintf(buf, sizeof buf, "key%u", (unsigned)i);
+                ks = json_string(buf);
+            }
+            json_t *v = cw_to_json(&o->via.map.ptr[i].val);
+            if (!ks || !v || json_object_set_new(m, json_string_value(ks), v)) {
+                json_decref(ks);
+                json_decref(m);
+                return NULL;
+            }
+            json_decref(ks);
+        }
+        return m;
+    }
+    }
+    return json_null();
+}
+
+static int cw_send_all(int fd, const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static char *cw_strdupf(const char *fmt, const char *a, const char *b) {
+    size_t n = strlen(fmt) + strlen(a) + (b ? strlen(b) : 0) + 1;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, fmt, a, b ? b : "");
+    return s;
+}
+
+/* Turns the error element of a response into "name: message".  The server
+ * sends [code, message]; other shapes are printed as JSON. */
+static char *cw_error_text(const msgpack_object *e) {
+    if (e->type == MSGPACK_OBJECT_ARRAY && e->via.array.size >= 2 &&
+        e->via.array.ptr[1].type == MSGPACK_OBJECT_STR) {
+        const msgpack_object *m = &e->via.array.ptr[1];
+        char *s = malloc(m->via.str.size + 1);
+        if (s) {
+            memcpy(s, m->via.str.ptr, m->via.str.size);
+            s[m->via.str.size] = '\0';
+        }
+        return s;
+    }
+    json_t *j = cw_to_json(e);
+    char *d = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    return d ? d : cw_strdupf("%s%s", "internal: unreadable error", NULL);
+}
+
+int cw_rpc_call(cw_rpc *c, const char *method, json_t *params, json_t **result, char **errmsg) {
+    *result = NULL;
+    *errmsg = NULL;
+    uint32_t id = c->next_id++;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    size_t ml = strlen(method);
+    int bad = msgpack_pack_array(&pk, 4) || msgpack_pack_int(&pk, CW_MSG_REQUEST) ||
+              msgpack_pack_uint32(&pk, id) || msgpack_pack_str(&pk, ml) ||
+              msgpack_pack_str_body(&pk, method, ml) || msgpack_pack_array(&pk, params ? 1 : 0) ||
+              (params && cw_pack_json(&pk, params));
+    if (bad) {
+        msgpack_sbuffer_destroy(&sb);
+        *errmsg = cw_strdupf("%s%s", "out of memory encoding the request", NULL);
+        return CW_RPC_ETRANSPORT;
+    }
+    int rc = cw_send_all(c->fd, sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    if (rc) {
+        *errmsg = cw_strdupf("connection lost while sending: %s%s", strerror(errno), NULL);
+        return CW_RPC_ETRANSPORT;
+    }
+
+    msgpack_unpacker *up = c->unpacker;
+    msgpack_unpacked msg;
+    msgpack_unpacked_init(&msg);
+    for (;;) {
+        msgpack_unpack_return ur = msgpack_unpacker_next(up, &msg);
+        if (ur == MSGPACK_UNPACK_SUCCESS) {
+            const msgpack_object *o = &msg.data;
+            /* Only responses matter here; notifications and anything else
+             * are skipped, as the protocol allows the server to send them. */
+            if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 4 ||
+                o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+                o->via.array.ptr[0].via.u64 != CW_MSG_RESPONSE)
+                continue;
+            const msgpack_object *mid = &o->via.array.ptr[1];
+            const msgpack_object *err = &o->via.array.ptr[2];
+            if (mid->type != MSGPACK_OBJECT_POSITIVE_INTEGER || (mid->via.u64 != id && mid->via.u64 != 0))
+                continue;
+            int ret = 0;
+            if (err->type != MSGPACK_OBJECT_NIL) {
+                /* msgid 0 carries a connection-level error (parse_error,
+                 * too_large) for whatever request caused it. */
+                *errmsg = cw_error_text(err);
+                ret = CW_RPC_ESERVER;
+            } else if (mid->via.u64 != id) {
+                continue;
+            } else {
+                *result = cw_to_json(&o->via.array.ptr[3]);
+                if (!*result) {
+                    *errmsg = cw_strdupf("%s%s", "out of memory decoding the answer", NULL);
+                    ret = CW_RPC_ETRANSPORT;
+                }
+            }
+            msgpack_unpacked_destroy(&msg);
+            return ret;
+        }
+        if (ur == MSGPACK_UNPACK_PARSE_ERROR || ur == MSGPACK_UNPACK_NOMEM_ERROR) {
+            msgpack_unpacked_destroy(&msg);
+            *errmsg = cw_strdupf("%s%s", "the server sent bytes that are not msgpack", NULL);
+            return CW_RPC_ETRANSPORT;
+        }
+        if (!msgpack_unpacker_reserve_buffer(up, CW_RPC_READ_CHUNK)) {
+            msgpack_unpacked_destroy(&msg);
+            *errmsg = cw_strdupf("%s%s", "out of memory reading the answer", NULL);
+            return CW_RPC_ETRANSPORT;
+        }
+        ssize_t n;
+        do
+            n = recv(c->fd, msgpack_unpacker_buffer(up), msgpack_unpacker_buffer_capacity(up), 0);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0) {
+            msgpack_unpacked_destroy(&msg);
+            *errmsg = n == 0 ? cw_strdupf("%s%s", "the server closed the connection", NULL)
+                             : cw_strdupf("connection lost: %s%s", strerror(errno), NULL);
+            return CW_RPC_ETRANSPORT;
+        }
+        msgpack_unpacker_buffer_consumed(up, (size_t)n);
+    }
+}
