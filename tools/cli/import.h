@@ -1,0 +1,146 @@
+/* Importers and exporters of the `crosswalk` client: turn a user's file into
+ * the RPC batches that load it, and turn crosswalk rows back into files.
+ *
+ * cw_import_file reads one file, recognises its format from the content
+ * (never from the file name), parses it with a maintained library (libcsv,
+ * jansson, libyaml), validates every field and converts it into a list of
+ * batches, each one named-argument object for one RPC method
+ * (catalog.load, mapping.load, evidence.load, control.put).  It never
+ * talks to a server: the caller (load.c) sends the batches in order, and
+ * only when the file produced no problems, so a file is loaded completely
+ * or not at all.  Every problem names where it is ("file:line" for CSV and
+ * YAML, "file:$.json.path" for JSON), the field and what is wrong.
+ *
+ * cw_export_csv / cw_export_oscal write the direct rows (hops == 1) of a
+ * mapping.list answer as the project's crosswalk CSV or as an OSCAL 1.2
+ * mapping-collection, in a form cw_import_file reads back unchanged.
+ *
+ * The format rules (how each foreign format maps onto crosswalk's model)
+ * are listed in the README of the CLI; the implementations are
+ * import_common.c (reading, detection, shared checks), import_csv.c (the
+ * four CSV formats and the CSV export), import_oscal.c (OSCAL catalog and
+ * mapping-collection, and the OSCAL export) and import_yaml.c (GRC YAML
+ * libraries).
+ *
+ * Ownership: a cw_import is filled by cw_import_file and owns its batches'
+ * params and its problems; release it with cw_import_free (also after a
+ * failed import).  Strings named "static" point to constants.  json_t
+ * arguments of the export functions are borrowed. */
+#ifndef CW_IMPORT_H
+#define CW_IMPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct cw_import_problem {
+    char where[256]; /* "file:line" or "file:$.json.path" */
+    char field[96];
+    char msg[256];
+} cw_import_problem;
+
+typedef struct cw_import_batch {
+    const char *method; /* static: "catalog.load", "mapping.load", "evidence.load", "org.put", "control.put" */
+    json_t *params;     /* owned: the one named-argument object to send */
+    size_t items;
+} cw_import_batch;
+
+typedef struct cw_import_opts {
+    const char *org;       /* for evidence files */
+    const char *framework; /* slug override for catalogue files */
+    size_t batch_size;     /* evidence items per batch, default 10000 */
+} cw_import_opts;
+
+typedef struct cw_import {
+    const char *format; /* static name: "csv-catalog", "csv-crosswalk", "csv-evidence", "csv-controls", "oscal-catalog", "oscal-mapping", "grc-yaml"; NULL when not recognised */
+    cw_import_batch *batches;
+    size_t n_batches;
+    cw_import_problem *problems;
+    size_t n_problems;
+    size_t total_items;
+} cw_import;
+
+/* Detects the format from the content (not the file name), parses and
+ * validates the whole file; never talks to a server.  Returns 0 when the
+ * file was read (problems may still be listed: callers must load nothing if
+ * n_problems > 0), negative when it cannot be read at all (a problem
+ * describes why: it cannot be opened, is not valid JSON/YAML, or is in no
+ * known format).  opts may be NULL.  Free with cw_import_free. */
+int cw_import_file(const char *path, const cw_import_opts *opts, cw_import *out);
+void cw_import_free(cw_import *imp);
+
+/* Export: given the JSON answer array of mapping.list (paths with hops == 1
+ * only are exported) write the project's crosswalk CSV, or an OSCAL 1.2
+ * mapping-collection JSON document.  cw_export_oscal keeps only rows from
+ * source_fw to target_fw when those are non-NULL.  Both return 0, or -1
+ * when paths is not an array or writing fails. */
+int cw_export_csv(FILE *out, json_t *paths);
+int cw_export_oscal(FILE *out, json_t *paths, const char *source_fw, const char *target_fw);
+
+/* ---- shared by the import_*.c files only (not for other callers) ------- */
+
+#define CW_IMP_MAX_PROBLEMS 500
+#define CW_IMP_MAX_ID 128
+#define CW_IMP_MAX_SLUG 64
+#define CW_IMP_MAX_TEXT 65536
+
+/* Records a problem; past CW_IMP_MAX_PROBLEMS one last "too many problems"
+ * entry is kept and the rest are dropped. */
+void cw_imp_problem(cw_import *imp, const char *where, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Same, with where = "file:line". */
+void cw_imp_problem_at(cw_import *imp, const char *file, long line, const char *field,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Appends a batch; params is stolen.  Returns 0 or -1 (out of memory). */
+int cw_imp_batch(cw_import *imp, const char *method, json_t *params, size_t items);
+/* Splits items (borrowed) into batches of at most batch_size elements: each
+ * batch is a copy of base (borrowed) plus key: the slice. */
+int cw_imp_batches(cw_import *imp, const char *method, json_t *base, const char *key,
+                   json_t *items, size_t batch_size);
+
+/* A framework slug: lower-case letters, digits, '.', '-', starting with a
+ * letter, at most 64 bytes. */
+int cw_imp_slug_ok(const char *s);
+/* Lower-cases s and turns every run of characters other than [a-z0-9] into
+ * one '-', trimming '-' at both ends, into out (at most 64 bytes).  Returns
+ * 0 when the result is a valid slug, -1 otherwise. */
+int cw_imp_slugify(const char *s, char *out, size_t outlen);
+/* An id the server accepts: non-empty, at most 128 bytes, no control
+ * characters.  Returns NULL when fine, else a static reason. */
+const char *cw_imp_id_problem(const char *s);
+/* A time: RFC 3339 (returned as a string, unchanged) or integer Unix
+ * seconds (returned as an integer).  Returns 0 and fills *out (new
+ * reference) and *epoch, or -1. */
+int cw_imp_time(const char *s, json_t **out, long long *epoch);
+/* Relationship, rationale names of the project; 1 when valid. */
+int cw_imp_rel_ok(const char *s);
+int cw_imp_rationale_ok(const char *s);
+
+/* A string set/map (keys copied) for duplicate checks and look-ups. */
+typedef struct cw_imp_map {
+    size_t cap, n;
+    char **keys;
+    long *vals;
+} cw_imp_map;
+/* Inserts key -> val.  Returns 1 (and *old, when non-NULL, gets the
+ * stored value) when key was present, 0 when inserted, -1 out of memory. */
+int cw_imp_map_put(cw_imp_map *m, const char *key, long val, long *old);
+/* Returns 1 and fills *val (when non-NULL) when key is present, else 0. */
+int cw_imp_map_get(const cw_imp_map *m, const char *key, long *val);
+void cw_imp_map_free(cw_imp_map *m);
+
+/* Per-format readers: add batches and problems to imp.  name is the path
+ * used in problem locations. */
+int cw_imp_csv(cw_import *imp, const char *name, const char *data, size_t len,
+               const cw_import_opts *opts);
+int cw_imp_oscal_catalog(cw_import *imp, const char *name, json_t *root,
+                         const cw_import_opts *opts);
+int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root,
+                         const cw_import_opts *opts);
+/* Returns 1 when data is valid YAML but not a GRC library (nothing
+ * recorded, imp->format left NULL), -1 when it is not valid YAML (a problem
+ * recorded). */
+int cw_imp_yaml(cw_import *imp, const char *name, const char *data, size_t len,
+                const cw_import_opts *opts);
+
+#endif

@@ -1,0 +1,477 @@
+/* import_common.c: the entry point of the importers and what they share.
+ *
+ * cw_import_file reads the whole file into memory, skips a UTF-8 byte
+ * order mark and decides the format from the content alone: a document
+ * whose first non-blank character is '{' is JSON (parsed with jansson; a
+ * "catalog" member makes it an OSCAL catalog, "mapping-collection" an
+ * OSCAL mapping collection); a first line that is one of the four CSV
+ * headers of the project (or looks like a CSV header: commas, no colon)
+ * is CSV; anything else is tried as a YAML document (libyaml) and is a GRC
+ * library when its top level has an `objects:` mapping.  It then hands the
+ * content to the reader of that format.  This file also holds the problem
+ * list, batch building and the small checks every reader uses (slugs,
+ * ids, times, the relationship and rationale vocabularies).
+ *
+ * Ownership: everything allocated here belongs to the cw_import and is
+ * released by cw_import_free. */
+#include "import.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- problems and batches ---- */
+
+static void add_problem(cw_import *imp, const char *where, const char *field, const char *msg)
+{
+    if (imp->n_problems > CW_IMP_MAX_PROBLEMS)
+        return;
+    cw_import_problem *np = realloc(imp->problems, (imp->n_problems + 1) * sizeof *np);
+    if (!np)
+        return;
+    imp->problems = np;
+    cw_import_problem *p = &np[imp->n_problems++];
+    if (imp->n_problems > CW_IMP_MAX_PROBLEMS) {
+        snprintf(p->where, sizeof p->where, "%s", where);
+        snprintf(p->field, sizeof p->field, "%s", "file");
+        snprintf(p->msg, sizeof p->msg, "more than %d problems; the rest are not listed",
+                 CW_IMP_MAX_PROBLEMS);
+        return;
+    }
+    snprintf(p->where, sizeof p->where, "%s", where);
+    snprintf(p->field, sizeof p->field, "%s", field);
+    snprintf(p->msg, sizeof p->msg, "%s", msg);
+}
+
+void cw_imp_problem(cw_import *imp, const char *where, const char *field, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    add_problem(imp, where, field, msg);
+}
+
+void cw_imp_problem_at(cw_import *imp, const char *file, long line, const char *field,
+                       const char *fmt, ...)
+{
+    char msg[256], where[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(where, sizeof where, "%s:%ld", file, line);
+    add_problem(imp, where, field, msg);
+}
+
+int cw_imp_batch(cw_import *imp, const char *method, json_t *params, size_t items)
+{
+    cw_import_batch *nb = realloc(imp->batches, (imp->n_batches + 1) * sizeof *nb);
+    if (!nb) {
+        json_decref(params);
+        return -1;
+    }
+    imp->batches = nb;
+    nb[imp->n_batches].method = method;
+    nb[imp->n_batches].params = params;
+    nb[imp->n_batches].items = items;
+    imp->n_batches++;
+    imp->total_items += items;
+    return 0;
+}
+
+int cw_imp_batches(cw_import *imp, const char *method, json_t *base, const char *key,
+                   json_t *items, size_t batch_size)
+{
+    size_t n = json_array_size(items);
+    if (batch_size == 0)
+        batch_size = 10000;
+    for (size_t at = 0; at < n; at += batch_size) {
+        size_t k = n - at < batch_size ? n - at : batch_size;
+        json_t *p = json_copy(base), *slice = json_array();
+        if (!p || !slice) {
+            json_decref(p);
+            json_decref(slice);
+            return -1;
+        }
+        for (size_t i = 0; i < k; i++)
+            json_array_append(slice, json_array_get(items, at + i));
+        json_object_set_new(p, key, slice);
+        if (cw_imp_batch(imp, method, p, k))
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- shared checks ---- */
+
+int cw_imp_slug_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > CW_IMP_MAX_SLUG || !(s[0] >= 'a' && s[0] <= 'z'))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+              s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+int cw_imp_slugify(const char *s, char *out, size_t outlen)
+{
+    size_t o = 0;
+    int dash = 0;
+    if (outlen == 0)
+        return -1;
+    for (; *s && o + 1 < outlen && o < CW_IMP_MAX_SLUG; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (isalnum(c) && c < 0x80) {
+            if (dash && o > 0 && o + 2 < outlen)
+                out[o++] = '-';
+            dash = 0;
+            out[o++] = (char)tolower(c);
+        } else {
+            dash = 1;
+        }
+    }
+    out[o] = '\0';
+    return cw_imp_slug_ok(out) ? 0 : -1;
+}
+
+const char *cw_imp_id_problem(const char *s)
+{
+    if (!s || !*s)
+        return "must not be empty";
+    if (strlen(s) > CW_IMP_MAX_ID)
+        return "longer than 128 bytes";
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return "contains a control character";
+    return NULL;
+}
+
+static int digits(const char *s, int n, int *v)
+{
+    *v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        *v = *v * 10 + (s[i] - '0');
+    }
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static long long days_from_civil(long long y, int m, int d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long yoe = y - era * 400;
+    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int cw_imp_time(const char *s, json_t **out, long long *epoch)
+{
+    size_t n = strlen(s);
+    if (n > 0 && n <= 18 && strspn(s, "0123456789") == n) {
+        errno = 0;
+        char *end;
+        long long v = strtoll(s, &end, 10);
+        if (errno || *end)
+            return -1;
+        *epoch = v;
+        *out = json_integer(v);
+        return *out ? 0 : -1;
+    }
+    int Y, M, D, h, mi, sec, oh = 0, om = 0;
+    if (n < 20 || digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' ||
+        digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) ||
+        s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &sec))
+        return -1;
+    const char *p = s + 19;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    int sign = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        sign = *p == '+' ? 1 : -1;
+        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59)
+            return -1;
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p)
+        return -1;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+    if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || (M == 2 && D == 29 && !leap) || h > 23 ||
+        mi > 59 || sec > 60)
+        return -1;
+    *epoch = days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + sec -
+             (long long)sign * (oh * 3600 + om * 60);
+    *out = json_string(s);
+    return *out ? 0 : -1;
+}
+
+int cw_imp_rel_ok(const char *s)
+{
+    static const char *const rel[] = {"equal", "subset_of", "superset_of", "intersects_with",
+                                      "not_related"};
+    for (size_t i = 0; i < sizeof rel / sizeof *rel; i++)
+        if (strcmp(s, rel[i]) == 0)
+            return 1;
+    return 0;
+}
+
+int cw_imp_rationale_ok(const char *s)
+{
+    return strcmp(s, "syntactic") == 0 || strcmp(s, "semantic") == 0 ||
+           strcmp(s, "functional") == 0;
+}
+
+/* ---- reading and detection ---- */
+
+static int read_all(const char *path, char **data, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n < cap) {
+            if (ferror(f)) {
+                free(buf);
+                buf = NULL;
+            }
+            break;
+        }
+        char *nb = cap > SIZE_MAX / 4 ? NULL : realloc(buf, cap * 2 + 1);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            errno = ENOMEM;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int saved = errno;
+    fclose(f);
+    if (!buf) {
+        errno = saved ? saved : EIO;
+        return -1;
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+static const char *const csv_headers[] = {
+    "id,parent,kind,title,description,attributes",
+    "source_framework,source_id,target_framework,target_id,relationship,strength,rationale,origin",
+    "id,controls,kind,title,source,uri,sha256,collected_at,valid_until,result",
+    "id,title,owner,status,links",
+};
+
+static int looks_like_csv(const char *s, size_t len)
+{
+    size_t n = 0;
+    while (n < len && s[n] != '\n' && s[n] != '\r')
+        n++;
+    for (size_t i = 0; i < sizeof csv_headers / sizeof *csv_headers; i++)
+        if (strlen(csv_headers[i]) == n && memcmp(csv_headers[i], s, n) == 0)
+            return 1;
+    /* A header-like first line: words and commas, no YAML "key:". */
+    if (n == 0 || memchr(s, ':', n) || !memchr(s, ',', n))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == ',' || s[i] == ' ' ||
+              s[i] == '"'))
+            return 0;
+    return 1;
+}
+
+/* Line of a byte offset (1-based). */
+static long line_of(const char *s, size_t off)
+{
+    long line = 1;
+    for (size_t i = 0; i < off && s[i]; i++)
+        line += s[i] == '\n';
+    return line;
+}
+
+int cw_import_file(const char *path, const cw_import_opts *opts, cw_import *out)
+{
+    static const cw_import_opts defaults = {NULL, NULL, 10000};
+    cw_import_opts o = opts ? *opts : defaults;
+    if (o.batch_size == 0)
+        o.batch_size = 10000;
+    memset(out, 0, sizeof *out);
+
+    char *data;
+    size_t len;
+    if (read_all(path, &data, &len)) {
+        cw_imp_problem(out, path, "file", "cannot read: %s", strerror(errno));
+        return -1;
+    }
+    const char *s = data;
+    size_t n = len;
+    if (n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+        s += 3;
+        n -= 3;
+    }
+    if (memchr(s, '\0', n)) {
+        cw_imp_problem(out, path, "file", "is binary (contains NUL bytes), not CSV, JSON or YAML");
+        free(data);
+        return -1;
+    }
+    size_t k = 0;
+    while (k < n && isspace((unsigned char)s[k]))
+        k++;
+    int rc;
+    if (k == n) {
+        cw_imp_problem(out, path, "file", "is empty");
+        rc = -1;
+    } else if (s[k] == '{') {
+        json_error_t je;
+        json_t *root = json_loadb(s, n, JSON_REJECT_DUPLICATES, &je);
+        if (!root) {
+            char where[256];
+            snprintf(where, sizeof where, "%s:%d", path, je.line);
+            cw_imp_problem(out, where, "json", "%s", je.text);
+            rc = -1;
+        } else if (json_is_object(json_object_get(root, "catalog"))) {
+            out->format = "oscal-catalog";
+            rc = cw_imp_oscal_catalog(out, path, root, &o);
+        } else if (json_is_object(json_object_get(root, "mapping-collection"))) {
+            out->format = "oscal-mapping";
+            rc = cw_imp_oscal_mapping(out, path, root, &o);
+        } else {
+            char where[256];
+            snprintf(where, sizeof where, "%s:$", path);
+            cw_imp_problem(out, where, "json",
+                           "not an OSCAL catalog or mapping-collection (no \"catalog\" or "
+                           "\"mapping-collection\" object at the top)");
+            rc = -1;
+        }
+        json_decref(root);
+    } else if (looks_like_csv(s, n)) {
+        rc = cw_imp_csv(out, path, s, n, &o);
+    } else {
+        rc = cw_imp_yaml(out, path, s, n, &o);
+        if (rc > 0) {
+            cw_imp_problem_at(out, path, line_of(s, k), "file",
+                              "not a recognised format (crosswalk CSV, OSCAL catalog or "
+                              "mapping-collection JSON, GRC YAML library)");
+            rc = -1;
+        }
+    }
+    free(data);
+    return rc;
+}
+
+void cw_import_free(cw_import *imp)
+{
+    if (!imp)
+        return;
+    for (size_t i = 0; i < imp->n_batches; i++)
+        json_decref(imp->batches[i].params);
+    free(imp->batches);
+    free(imp->problems);
+    memset(imp, 0, sizeof *imp);
+}
+
+/* ---- a small string map (open addressing, FNV-1a) ---- */
+
+static size_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+static int map_grow(cw_imp_map *m)
+{
+    size_t ncap = m->cap ? m->cap * 2 : 64;
+    char **nk = calloc(ncap, sizeof *nk);
+    long *nv = calloc(ncap, sizeof *nv);
+    if (!nk || !nv) {
+        free(nk);
+        free(nv);
+        return -1;
+    }
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->keys[i])
+            continue;
+        size_t j = hash_str(m->keys[i]) & (ncap - 1);
+        while (nk[j])
+            j = (j + 1) & (ncap - 1);
+        nk[j] = m->keys[i];
+        nv[j] = m->vals[i];
+    }
+    free(m->keys);
+    free(m->vals);
+    m->keys = nk;
+    m->vals = nv;
+    m->cap = ncap;
+    return 0;
+}
+
+int cw_imp_map_get(const cw_imp_map *m, const char *key, long *val)
+{
+    if (!m->cap)
+        return 0;
+    for (size_t j = hash_str(key) & (m->cap - 1); m->keys[j]; j = (j + 1) & (m->cap - 1))
+        if (strcmp(m->keys[j], key) == 0) {
+            if (val)
+                *val = m->vals[j];
+            return 1;
+        }
+    return 0;
+}
+
+int cw_imp_map_put(cw_imp_map *m, const char *key, long val, long *old)
+{
+    if (cw_imp_map_get(m, key, old))
+        return 1;
+    if ((m->n + 1) * 2 > m->cap && map_grow(m))
+        return -1;
+    size_t j = hash_str(key) & (m->cap - 1);
+    while (m->keys[j])
+        j = (j + 1) & (m->cap - 1);
+    size_t n = strlen(key) + 1;
+    if (!(m->keys[j] = malloc(n)))
+        return -1;
+    memcpy(m->keys[j], key, n);
+    m->vals[j] = val;
+    m->n++;
+    return 0;
+}
+
+void cw_imp_map_free(cw_imp_map *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->keys[i]);
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}

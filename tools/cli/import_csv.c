@@ -1,0 +1,772 @@
+/* import_csv.c: the project's own CSV formats, and the crosswalk CSV export.
+ *
+ * The file is parsed with libcsv in strict mode (RFC 4180 quoting; spaces
+ * are kept so that a value beginning or ending with a space can be
+ * reported), fed one physical line at a time so that every record knows
+ * the line it starts on.  The header line decides the format:
+ *   id,parent,kind,title,description,attributes            catalogue
+ *   source_framework,source_id,...,origin                  crosswalk
+ *   id,controls,kind,title,source,uri,sha256,...,result    evidence
+ *   id,title,owner,status,links                            controls
+ * Catalogue and crosswalk rows follow frameworks/README.md exactly; the
+ * evidence and controls formats are documented in the CLI README.  Every
+ * field of every row is checked and each problem is reported as
+ * file:line, field, message; the rows become one catalog.load batch, or
+ * mapping.load / evidence.load / control.put batches of at most
+ * batch_size items.  Blank lines between records are skipped.
+ *
+ * cw_export_csv writes the direct rows of a mapping.list answer in the
+ * crosswalk format, quoting fields as RFC 4180 requires.
+ *
+ * Ownership: the parsed table is freed before returning; batches belong to
+ * the cw_import. */
+#include "import.h"
+
+#include <csv.h>
+#include <stdarg.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct rec {
+    long line;
+    size_t n;
+    char **f;
+} rec;
+
+typedef struct table {
+    rec *r;
+    size_t n, cap;
+    rec cur;
+    long rec_line;
+    int oom;
+} table;
+
+static void on_field(void *s, size_t len, void *data)
+{
+    table *t = data;
+    char **nf = realloc(t->cur.f, (t->cur.n + 1) * sizeof *nf);
+    char *v = malloc(len + 1);
+    if (!nf || !v) {
+        free(v);
+        if (nf)
+            t->cur.f = nf;
+        t->oom = 1;
+        return;
+    }
+    memcpy(v, s ? s : "", len);
+    v[len] = '\0';
+    t->cur.f = nf;
+    t->cur.f[t->cur.n++] = v;
+}
+
+static void on_record(int c, void *data)
+{
+    (void)c;
+    table *t = data;
+    if (t->n == t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 256;
+        rec *nr = realloc(t->r, ncap * sizeof *nr);
+        if (!nr) {
+            t->oom = 1;
+            return;
+        }
+        t->r = nr;
+        t->cap = ncap;
+    }
+    t->cur.line = t->rec_line;
+    t->r[t->n++] = t->cur;
+    memset(&t->cur, 0, sizeof t->cur);
+    t->rec_line = 0;
+}
+
+static int no_space(unsigned char c)
+{
+    (void)c;
+    return 0;
+}
+
+static void table_free(table *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        for (size_t j = 0; j < t->r[i].n; j++)
+            free(t->r[i].f[j]);
+        free(t->r[i].f);
+    }
+    for (size_t j = 0; j < t->cur.n; j++)
+        free(t->cur.f[j]);
+    free(t->cur.f);
+    free(t->r);
+}
+
+/* Parses data into t; returns 0 or -1 with a problem recorded. */
+static int parse_csv(cw_import *imp, const char *name, const char *data, size_t len, table *t)
+{
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+        cw_imp_problem(imp, name, "file", "out of memory");
+        return -1;
+    }
+    csv_set_space_func(&p, no_space);
+    long line = 0;
+    size_t at = 0;
+    int rc = 0;
+    while (at < len) {
+        const char *nl = memchr(data + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - data) + 1 : len;
+        line++;
+        if (t->rec_line == 0) {
+            size_t l = end - at;
+            if ((l == 1 && data[at] == '\n') || (l == 2 && data[at] == '\r' && data[at + 1] == '\n')) {
+                at = end;
+                continue;
+            }
+            t->rec_line = line;
+        }
+        if (csv_parse(&p, data + at, end - at, on_field, on_record, t) != end - at) {
+            cw_imp_problem_at(imp, name, line, "csv", "%s", csv_strerror(csv_error(&p)));
+            rc = -1;
+            break;
+        }
+        at = end;
+    }
+    if (rc == 0 && csv_fini(&p, on_field, on_record, t) != 0) {
+        cw_imp_problem_at(imp, name, t->rec_line ? t->rec_line : line, "csv",
+                          "unterminated quoted field");
+        rc = -1;
+    }
+    csv_free(&p);
+    if (rc == 0 && t->oom) {
+        cw_imp_problem(imp, name, "file", "out of memory");
+        rc = -1;
+    }
+    return rc;
+}
+
+/* ---- field checks ---- */
+
+typedef struct ctx {
+    cw_import *imp;
+    const char *name;
+    long line;
+    int bad; /* problems on the current row */
+} ctx;
+
+static void bad(ctx *c, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void bad(ctx *c, const char *field, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cw_imp_problem_at(c->imp, c->name, c->line, field, "%s", msg);
+    c->bad = 1;
+}
+
+/* An identifier in the project's CSV files: non-empty, no white space, at
+ * most 128 bytes, no control characters. */
+static int check_id(ctx *c, const char *field, const char *v)
+{
+    const char *why = cw_imp_id_problem(v);
+    if (!why) {
+        for (const char *p = v; *p; p++)
+            if (isspace((unsigned char)*p)) {
+                why = "must not contain spaces";
+                break;
+            }
+    }
+    if (why) {
+        bad(c, field, "'%.60s' %s", v, why);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_slug(ctx *c, const char *field, const char *v)
+{
+    if (!cw_imp_slug_ok(v)) {
+        bad(c, field,
+            "'%.60s' is not a framework slug (lower-case letters, digits, '.' and '-', "
+            "starting with a letter)",
+            v);
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *jstr(const char *s)
+{
+    return json_string(s);
+}
+
+static void set_opt(json_t *o, const char *key, const char *v)
+{
+    if (v && *v)
+        json_object_set_new(o, key, jstr(v));
+}
+
+static int lower_snake(const char *s)
+{
+    if (!(*s >= 'a' && *s <= 'z'))
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return 0;
+    return 1;
+}
+
+/* Splits s at sep into a malloc'd vector of malloc'd strings (empty parts
+ * kept).  Returns the count or (size_t)-1. */
+static size_t split(const char *s, char sep, char ***out)
+{
+    size_t n = 1;
+    for (const char *p = s; *p; p++)
+        n += *p == sep;
+    char **v = calloc(n, sizeof *v);
+    if (!v)
+        return (size_t)-1;
+    size_t i = 0;
+    const char *start = s;
+    for (const char *p = s;; p++) {
+        if (*p == sep || *p == '\0') {
+            size_t l = (size_t)(p - start);
+            v[i] = malloc(l + 1);
+            if (!v[i]) {
+                for (size_t k = 0; k < i; k++)
+                    free(v[k]);
+                free(v);
+                return (size_t)-1;
+            }
+            memcpy(v[i], start, l);
+            v[i][l] = '\0';
+            i++;
+            start = p + 1;
+            if (*p == '\0')
+                break;
+        }
+    }
+    *out = v;
+    return n;
+}
+
+static void split_free(char **v, size_t n)
+{
+    if (n == (size_t)-1)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* attributes: name=value|value;name=value -> {name: [values]} */
+static json_t *parse_attributes(ctx *c, const char *s)
+{
+    json_t *obj = json_object();
+    char **items;
+    size_t n = split(s, ';', &items);
+    if (n == (size_t)-1)
+        return obj;
+    for (size_t i = 0; i < n; i++) {
+        char *eq = strchr(items[i], '=');
+        if (!eq) {
+            bad(c, "attributes", "item '%.60s' is not name=value", items[i]);
+            continue;
+        }
+        *eq = '\0';
+        const char *nm = items[i];
+        if (!lower_snake(nm)) {
+            bad(c, "attributes", "name '%.60s' is not lower_snake_case", nm);
+            continue;
+        }
+        if (json_object_get(obj, nm)) {
+            bad(c, "attributes", "name '%.60s' appears twice", nm);
+            continue;
+        }
+        char **vals;
+        size_t nv = split(eq + 1, '|', &vals);
+        if (nv == (size_t)-1)
+            continue;
+        json_t *arr = json_array();
+        for (size_t k = 0; k < nv; k++) {
+            size_t l = strlen(vals[k]);
+            if (l == 0)
+                bad(c, "attributes", "'%.60s' has an empty value", nm);
+            else if (strchr(vals[k], '='))
+                bad(c, "attributes", "value '%.60s' of '%.60s' contains '='", vals[k], nm);
+            else if (isspace((unsigned char)vals[k][0]) || isspace((unsigned char)vals[k][l - 1]))
+                bad(c, "attributes", "value '%.60s' of '%.60s' begins or ends with a space",
+                    vals[k], nm);
+            else
+                json_array_append_new(arr, jstr(vals[k]));
+        }
+        split_free(vals, nv);
+        json_object_set_new(obj, nm, arr);
+    }
+    split_free(items, n);
+    return obj;
+}
+
+/* ---- the four formats ---- */
+
+enum fmt { F_CATALOG, F_CROSSWALK, F_EVIDENCE, F_CONTROLS };
+static const char *const headers[][10] = {
+    {"id", "parent", "kind", "title", "description", "attributes"},
+    {"source_framework", "source_id", "target_framework", "target_id", "relationship", "strength",
+     "rationale", "origin"},
+    {"id", "controls", "kind", "title", "source", "uri", "sha256", "collected_at", "valid_until",
+     "result"},
+    {"id", "title", "owner", "status", "links"},
+};
+static const size_t ncols[] = {6, 8, 10, 5};
+static const char *const format_names[] = {"csv-catalog", "csv-crosswalk", "csv-evidence",
+                                           "csv-controls"};
+
+static const char *const kinds[] = {"clause",   "theme",  "control",  "objective",
+                                    "function", "category", "subcategory", "series",
+                                    "criterion", "domain", "practice"};
+
+/* The framework slug of a catalogue file: <slug>.catalog.csv */
+static int slug_from_name(const char *path, char *out, size_t outlen)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    const char *suf = ".catalog.csv";
+    size_t n = strlen(b), sl = strlen(suf);
+    if (n <= sl || strcmp(b + n - sl, suf) != 0 || n - sl >= outlen)
+        return -1;
+    memcpy(out, b, n - sl);
+    out[n - sl] = '\0';
+    return cw_imp_slug_ok(out) ? 0 : -1;
+}
+
+static int do_catalog(cw_import *imp, const char *name, table *t, const cw_import_opts *o)
+{
+    char slug[CW_IMP_MAX_SLUG + 1];
+    if (o->framework) {
+        if (!cw_imp_slug_ok(o->framework)) {
+            cw_imp_problem_at(imp, name, 1, "framework", "'%.60s' is not a framework slug",
+                              o->framework);
+            return 0;
+        }
+        snprintf(slug, sizeof slug, "%s", o->framework);
+    } else if (slug_from_name(name, slug, sizeof slug)) {
+        cw_imp_problem_at(imp, name, 1, "framework",
+                          "cannot tell the framework: name the file <slug>.catalog.csv or give "
+                          "the framework slug");
+        slug[0] = '\0';
+    }
+    cw_imp_map all = {0}, seen = {0};
+    for (size_t i = 1; i < t->n; i++)
+        if (t->r[i].n == ncols[F_CATALOG])
+            cw_imp_map_put(&all, t->r[i].f[0], t->r[i].line, NULL);
+    json_t *reqs = json_array();
+    for (size_t i = 1; i < t->n; i++) {
+        rec *r = &t->r[i];
+        ctx c = {imp, name, r->line, 0};
+        if (r->n != ncols[F_CATALOG])
+            continue;
+        const char *id = r->f[0], *parent = r->f[1], *kind = r->f[2], *title = r->f[3],
+                   *desc = r->f[4], *attrs = r->f[5];
+        long prev;
+        if (check_id(&c, "id", id) == 0 && cw_imp_map_put(&seen, id, r->line, &prev) == 1)
+            bad(&c, "id", "'%.60s' already appears on line %ld", id, prev);
+        if (*parent) {
+            long pl;
+            if (strcmp(parent, id) == 0)
+                bad(&c, "parent", "'%.60s' is the row itself", parent);
+            else if (cw_imp_map_get(&seen, parent, NULL))
+                ;
+            else if (cw_imp_map_get(&all, parent, &pl))
+                bad(&c, "parent", "'%.60s' comes later (line %ld); parents must come first",
+                    parent, pl);
+            else
+                bad(&c, "parent", "no row with id '%.60s'", parent);
+        }
+        int kind_ok = 0;
+        for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+            kind_ok |= strcmp(kind, kinds[k]) == 0;
+        if (!kind_ok)
+            bad(&c, "kind", "'%.60s' is not one of clause, theme, control, objective, function, "
+                            "category, subcategory, series, criterion, domain, practice",
+                kind);
+        if (!*title)
+            bad(&c, "title", "must not be empty");
+        json_t *req = json_object();
+        json_object_set_new(req, "id", jstr(id));
+        set_opt(req, "parent", parent);
+        set_opt(req, "kind", kind);
+        set_opt(req, "title", title);
+        set_opt(req, "description", desc);
+        if (*attrs)
+            json_object_set_new(req, "attributes", parse_attributes(&c, attrs));
+        json_array_append_new(reqs, req);
+    }
+    cw_imp_map_free(&all);
+    cw_imp_map_free(&seen);
+    if (json_array_size(reqs) == 0)
+        cw_imp_problem_at(imp, name, 1, "file", "no requirement rows");
+    json_t *p = json_object();
+    json_object_set_new(p, "framework", jstr(slug));
+    json_object_set_new(p, "requirements", reqs);
+    return cw_imp_batch(imp, "catalog.load", p, json_array_size(reqs));
+}
+
+static int do_crosswalk(cw_import *imp, const char *name, table *t, const cw_import_opts *o)
+{
+    cw_imp_map pairs = {0};
+    json_t *rows = json_array();
+    for (size_t i = 1; i < t->n; i++) {
+        rec *r = &t->r[i];
+        ctx c = {imp, name, r->line, 0};
+        if (r->n != ncols[F_CROSSWALK])
+            continue;
+        const char *sf = r->f[0], *sid = r->f[1], *tf = r->f[2], *tid = r->f[3], *rel = r->f[4],
+                   *str = r->f[5], *rat = r->f[6], *origin = r->f[7];
+        check_slug(&c, "source_framework", sf);
+        check_id(&c, "source_id", sid);
+        check_slug(&c, "target_framework", tf);
+        check_id(&c, "target_id", tid);
+        if (!cw_imp_rel_ok(rel))
+            bad(&c, "relationship",
+                "'%.60s' is not one of equal, subset_of, superset_of, intersects_with, "
+                "not_related",
+                rel);
+        long strength = 0;
+        if (*str) {
+            char *end;
+            strength = strtol(str, &end, 10);
+            if (*end || !isdigit((unsigned char)str[0]) || strength < 1 || strength > 10) {
+                bad(&c, "strength", "'%.60s' is not an integer from 1 to 10", str);
+                strength = 0;
+            }
+        }
+        if (*rat && !cw_imp_rationale_ok(rat))
+            bad(&c, "rationale", "'%.60s' is not one of syntactic, semantic, functional", rat);
+        if (!*origin)
+            bad(&c, "origin", "must not be empty (use crosswalk-authored for your own rows)");
+        if (strcmp(sf, tf) == 0 && strcmp(sid, tid) == 0)
+            bad(&c, "target_id", "maps '%.60s' to itself", sid);
+        size_t kl = strlen(sf) + strlen(sid) + strlen(tf) + strlen(tid) + strlen(origin) + 5;
+        char *key = malloc(kl);
+        if (key) {
+            long prev;
+            snprintf(key, kl, "%s%c%s%c%s%c%s%c%s", sf, 1, sid, 1, tf, 1, tid, 1, origin);
+            if (cw_imp_map_put(&pairs, key, r->line, &prev) == 1)
+                bad(&c, "target_id", "the pair %.40s/%.40s -> %.40s/%.40s already appears on line %ld",
+                    sf, sid, tf, tid, prev);
+            free(key);
+        }
+        json_t *m = json_object();
+        json_object_set_new(m, "source_framework", jstr(sf));
+        json_object_set_new(m, "source", jstr(sid));
+        json_object_set_new(m, "target_framework", jstr(tf));
+        json_object_set_new(m, "target", jstr(tid));
+        json_object_set_new(m, "relationship", jstr(rel));
+        if (strength)
+            json_object_set_new(m, "strength", json_integer(strength));
+        set_opt(m, "rationale", rat);
+        json_object_set_new(m, "origin", jstr(origin));
+        json_array_append_new(rows, m);
+    }
+    cw_imp_map_free(&pairs);
+    if (json_array_size(rows) == 0)
+        cw_imp_problem_at(imp, name, 1, "file", "no crosswalk rows");
+    json_t *base = json_object();
+    int rc = cw_imp_batches(imp, "mapping.load", base, "mappings", rows, o->batch_size);
+    json_decref(base);
+    json_decref(rows);
+    return rc;
+}
+
+static int need_org(cw_import *imp, const char *name, const cw_import_opts *o, const char *what)
+{
+    if (!o->org || !*o->org) {
+        cw_imp_problem_at(imp, name, 1, "org", "%s files need an organisation (--org)", what);
+        return -1;
+    }
+    if (cw_imp_id_problem(o->org)) {
+        cw_imp_problem_at(imp, name, 1, "org", "'%.60s' %s", o->org, cw_imp_id_problem(o->org));
+        return -1;
+    }
+    return 0;
+}
+
+static int do_evidence(cw_import *imp, const char *name, table *t, const cw_import_opts *o)
+{
+    need_org(imp, name, o, "evidence");
+    cw_imp_map ids = {0};
+    json_t *items = json_array();
+    for (size_t i = 1; i < t->n; i++) {
+        rec *r = &t->r[i];
+        ctx c = {imp, name, r->line, 0};
+        if (r->n != ncols[F_EVIDENCE])
+            continue;
+        const char *id = r->f[0], *controls = r->f[1], *kind = r->f[2], *title = r->f[3],
+                   *source = r->f[4], *uri = r->f[5], *sha = r->f[6], *coll = r->f[7],
+                   *valid = r->f[8], *result = r->f[9];
+        long prev;
+        if (check_id(&c, "id", id) == 0 && cw_imp_map_put(&ids, id, r->line, &prev) == 1)
+            bad(&c, "id", "'%.60s' already appears on line %ld", id, prev);
+        json_t *e = json_object();
+        json_object_set_new(e, "id", jstr(id));
+        json_t *ctl = json_array();
+        if (!*controls) {
+            bad(&c, "controls", "must name at least one control");
+        } else {
+            char **v;
+            size_t n = split(controls, '|', &v);
+            for (size_t k = 0; n != (size_t)-1 && k < n; k++) {
+                if (check_id(&c, "controls", v[k]))
+                    continue;
+                int dup = 0;
+                for (size_t j = 0; j < k; j++)
+                    dup |= strcmp(v[j], v[k]) == 0;
+                if (dup)
+                    bad(&c, "controls", "'%.60s' is named twice", v[k]);
+                else
+                    json_array_append_new(ctl, jstr(v[k]));
+            }
+            split_free(v, n);
+        }
+        json_object_set_new(e, "controls", ctl);
+        if (*kind && !lower_snake(kind))
+            bad(&c, "kind", "'%.60s' is not a lower-case word (document, log, test, screenshot, "
+                            "attestation, scan, ticket, ...)",
+                kind);
+        set_opt(e, "kind", kind);
+        set_opt(e, "title", title);
+        set_opt(e, "source", source);
+        set_opt(e, "uri", uri);
+        if (*sha) {
+            size_t l = strlen(sha);
+            if (l != 64 || strspn(sha, "0123456789abcdefABCDEF") != 64) {
+                bad(&c, "sha256", "'%.70s' is not 64 hexadecimal digits", sha);
+            } else {
+                char low[65];
+                for (size_t k = 0; k < 64; k++)
+                    low[k] = (char)tolower((unsigned char)sha[k]);
+                low[64] = '\0';
+                json_object_set_new(e, "sha256", jstr(low));
+            }
+        }
+        json_t *tv;
+        long long t0 = 0, t1;
+        int have_t0 = 0;
+        if (!*coll) {
+            bad(&c, "collected_at", "must not be empty");
+        } else if (cw_imp_time(coll, &tv, &t0)) {
+            bad(&c, "collected_at", "'%.60s' is not an RFC 3339 time or integer Unix seconds", coll);
+        } else {
+            json_object_set_new(e, "collected_at", tv);
+            have_t0 = 1;
+        }
+        if (*valid) {
+            if (cw_imp_time(valid, &tv, &t1)) {
+                bad(&c, "valid_until", "'%.60s' is not an RFC 3339 time or integer Unix seconds",
+                    valid);
+            } else {
+                json_object_set_new(e, "valid_until", tv);
+                if (have_t0 && t1 < t0)
+                    bad(&c, "valid_until", "'%.60s' is before collected_at", valid);
+            }
+        }
+        if (strcmp(result, "pass") && strcmp(result, "fail") && strcmp(result, "unknown"))
+            bad(&c, "result", "'%.60s' is not one of pass, fail, unknown", result);
+        else
+            json_object_set_new(e, "result", jstr(result));
+        json_array_append_new(items, e);
+    }
+    cw_imp_map_free(&ids);
+    if (json_array_size(items) == 0)
+        cw_imp_problem_at(imp, name, 1, "file", "no evidence rows");
+    json_t *base = json_object();
+    json_object_set_new(base, "org", jstr(o->org ? o->org : ""));
+    int rc = cw_imp_batches(imp, "evidence.load", base, "items", items, o->batch_size);
+    json_decref(base);
+    json_decref(items);
+    return rc;
+}
+
+static int do_controls(cw_import *imp, const char *name, table *t, const cw_import_opts *o)
+{
+    need_org(imp, name, o, "controls");
+    cw_imp_map ids = {0};
+    json_t *items = json_array();
+    for (size_t i = 1; i < t->n; i++) {
+        rec *r = &t->r[i];
+        ctx c = {imp, name, r->line, 0};
+        if (r->n != ncols[F_CONTROLS])
+            continue;
+        const char *id = r->f[0], *title = r->f[1], *owner = r->f[2], *status = r->f[3],
+                   *links = r->f[4];
+        long prev;
+        if (check_id(&c, "id", id) == 0 && cw_imp_map_put(&ids, id, r->line, &prev) == 1)
+            bad(&c, "id", "'%.60s' already appears on line %ld", id, prev);
+        if (*status && strcmp(status, "implemented") && strcmp(status, "planned") &&
+            strcmp(status, "not_implemented"))
+            bad(&c, "status", "'%.60s' is not one of implemented, planned, not_implemented",
+                status);
+        json_t *ctl = json_object();
+        json_object_set_new(ctl, "id", jstr(id));
+        set_opt(ctl, "title", title);
+        set_opt(ctl, "owner", owner);
+        set_opt(ctl, "status", status);
+        if (*links) {
+            json_t *arr = json_array();
+            char **v;
+            size_t n = split(links, '|', &v);
+            for (size_t k = 0; n != (size_t)-1 && k < n; k++) {
+                char *l = v[k], *slash = strchr(l, '/');
+                const char *level = "full";
+                if (!slash) {
+                    bad(&c, "links", "'%.60s' is not framework/id[:full|:partial]", l);
+                    continue;
+                }
+                *slash = '\0';
+                char *rid = slash + 1, *colon = strrchr(rid, ':');
+                if (colon) {
+                    if (strcmp(colon + 1, "full") && strcmp(colon + 1, "partial")) {
+                        bad(&c, "links", "level '%.40s' of '%.40s/%.60s' is not full or partial",
+                            colon + 1, l, rid);
+                        continue;
+                    }
+                    *colon = '\0';
+                    level = colon + 1;
+                }
+                if (check_slug(&c, "links", l) || check_id(&c, "links", rid))
+                    continue;
+                int dup = 0;
+                for (size_t j = 0; j < json_array_size(arr); j++) {
+                    json_t *x = json_array_get(arr, j);
+                    dup |= strcmp(json_string_value(json_object_get(x, "framework")), l) == 0 &&
+                           strcmp(json_string_value(json_object_get(x, "id")), rid) == 0;
+                }
+                if (dup) {
+                    bad(&c, "links", "%.60s/%.60s is linked twice", l, rid);
+                    continue;
+                }
+                json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "framework", l, "id", rid,
+                                                     "level", level));
+            }
+            split_free(v, n);
+            json_object_set_new(ctl, "links", arr);
+        }
+        json_array_append_new(items, ctl);
+    }
+    cw_imp_map_free(&ids);
+    if (json_array_size(items) == 0)
+        cw_imp_problem_at(imp, name, 1, "file", "no control rows");
+    json_t *base = json_object();
+    json_object_set_new(base, "org", jstr(o->org ? o->org : ""));
+    int rc = cw_imp_batches(imp, "control.put", base, "controls", items, o->batch_size);
+    json_decref(base);
+    json_decref(items);
+    return rc;
+}
+
+int cw_imp_csv(cw_import *imp, const char *name, const char *data, size_t len,
+               const cw_import_opts *opts)
+{
+    table t = {0};
+    if (parse_csv(imp, name, data, len, &t)) {
+        table_free(&t);
+        return -1;
+    }
+    int f = -1;
+    if (t.n > 0) {
+        for (int k = 0; k < 4 && f < 0; k++) {
+            if (t.r[0].n != ncols[k])
+                continue;
+            size_t j = 0;
+            while (j < ncols[k] && strcmp(t.r[0].f[j], headers[k][j]) == 0)
+                j++;
+            if (j == ncols[k])
+                f = k;
+        }
+    }
+    if (f < 0) {
+        cw_imp_problem_at(imp, name, 1, "header",
+                          "not a crosswalk CSV header (expected the catalogue, crosswalk, "
+                          "evidence or controls header)");
+        table_free(&t);
+        return -1;
+    }
+    imp->format = format_names[f];
+    /* Checks every format shares: field count, no surrounding spaces. */
+    for (size_t i = 1; i < t.n; i++) {
+        rec *r = &t.r[i];
+        ctx c = {imp, name, r->line, 0};
+        if (r->n != ncols[f]) {
+            bad(&c, "row", "has %zu fields, the header has %zu", r->n, ncols[f]);
+            continue;
+        }
+        for (size_t j = 0; j < r->n; j++) {
+            size_t l = strlen(r->f[j]);
+            if (l && (isspace((unsigned char)r->f[j][0]) || isspace((unsigned char)r->f[j][l - 1])))
+                bad(&c, headers[f][j], "'%.60s' begins or ends with a space", r->f[j]);
+        }
+    }
+    int rc;
+    switch (f) {
+    case F_CATALOG: rc = do_catalog(imp, name, &t, opts); break;
+    case F_CROSSWALK: rc = do_crosswalk(imp, name, &t, opts); break;
+    case F_EVIDENCE: rc = do_evidence(imp, name, &t, opts); break;
+    default: rc = do_controls(imp, name, &t, opts); break;
+    }
+    table_free(&t);
+    if (rc) {
+        cw_imp_problem(imp, name, "file", "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- export ---- */
+
+static void put_field(FILE *out, const char *s, int last)
+{
+    if (!s)
+        s = "";
+    if (strpbrk(s, ",\"\r\n")) {
+        fputc('"', out);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', out);
+            fputc(*s, out);
+        }
+        fputc('"', out);
+    } else {
+        fputs(s, out);
+    }
+    fputc(last ? '\n' : ',', out);
+}
+
+int cw_export_csv(FILE *out, json_t *paths)
+{
+    if (!json_is_array(paths))
+        return -1;
+    fputs("source_framework,source_id,target_framework,target_id,relationship,strength,rationale,"
+          "origin\n",
+          out);
+    size_t i;
+    json_t *p;
+    json_array_foreach(paths, i, p) {
+        json_t *from = json_object_get(p, "from"), *steps = json_object_get(p, "steps");
+        if (json_integer_value(json_object_get(p, "hops")) != 1 || json_array_size(steps) != 1)
+            continue;
+        json_t *s = json_array_get(steps, 0), *st = json_object_get(s, "strength");
+        char strength[24] = "";
+        if (json_is_integer(st))
+            snprintf(strength, sizeof strength, "%lld", (long long)json_integer_value(st));
+        put_field(out, json_string_value(json_object_get(from, "framework")), 0);
+        put_field(out, json_string_value(json_object_get(from, "id")), 0);
+        put_field(out, json_string_value(json_object_get(s, "framework")), 0);
+        put_field(out, json_string_value(json_object_get(s, "id")), 0);
+        put_field(out, json_string_value(json_object_get(s, "relationship")), 0);
+        put_field(out, strength, 0);
+        put_field(out, json_string_value(json_object_get(s, "rationale")), 0);
+        put_field(out, json_string_value(json_object_get(s, "origin")), 1);
+    }
+    return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,692 @@
+/* import_oscal.c: OSCAL catalog and mapping-collection JSON, and the OSCAL
+ * export of a crosswalk.
+ *
+ * Catalog (`{"catalog": {...}}`): every group that has an id and every
+ * control (including enhancements, the controls nested in a control)
+ * becomes one requirement, with the enclosing group or control as its
+ * parent; a group without an id adds no requirement and its contents take
+ * the enclosing parent.  Groups are loaded with kind "category", controls
+ * with kind "control".  A control's description is the prose of its part
+ * named "statement" and every part nested in it, in document order, each
+ * prefixed by the part's "label" prop when it has one, joined by spaces
+ * (parameter insertions are kept as written).  Props kept as attributes:
+ * "label" (label=AC-1) and "status" (status=withdrawn: withdrawn controls
+ * are loaded and marked, not dropped).  The framework slug is the
+ * caller's override or the metadata title made into a slug (lower case,
+ * every run of other characters than a-z and 0-9 becomes '-'); name and
+ * version come from the metadata.
+ *
+ * Mapping collection (`{"mapping-collection": {...}}`): each map's
+ * relationship is translated (equivalent-to and equal-to -> equal,
+ * subset-of -> subset_of, superset-of -> superset_of, intersects-with ->
+ * intersects_with, no-relationship -> not_related) and every (source,
+ * target) pair of the map becomes one crosswalk row.  Only items of type
+ * "control" are accepted.  The framework slug of a source-resource or
+ * target-resource is, in this order: a prop named "framework"; the rest of
+ * an href "urn:crosswalk:framework:<slug>"; the resource's "title"; the
+ * title of the back-matter resource an href "#uuid" points to; the last
+ * segment of the href without its extension and a trailing
+ * "_catalog"/"-catalog"/"_profile"/"-profile", made into a slug.
+ * strength comes from the map's confidence-score (a number 0..1 ->
+ * round(score*10), a number above 1 up to 100 is a percentage, a named
+ * level low/medium/high -> 3/6/9, or an object holding "percentage" or
+ * "category"), else from its coverage ("target-coverage" read the same
+ * way), clamped to 1..10.  rationale comes from a map prop named
+ * "rationale" (syntactic/semantic/functional).  origin is a map prop named
+ * "origin", else the collection's metadata title.  Remarks and coverage
+ * text are not kept: origin is part of a row's key and must stay one
+ * stable name per published mapping.
+ *
+ * Problems name a JSON path: file:$.catalog.groups[2].controls[5].id.
+ *
+ * cw_export_oscal writes one mapping per (source framework, target
+ * framework) pair, with "framework" props and urn:crosswalk:framework:
+ * hrefs, and "origin"/"rationale" props and a confidence-score of
+ * strength/10 on every map, so that importing it gives the same rows.
+ *
+ * Ownership: the parsed document is borrowed from the caller; batches
+ * belong to the cw_import. */
+#define _POSIX_C_SOURCE 200809L
+#include "import.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+typedef struct oc {
+    cw_import *imp;
+    const char *name;
+    cw_imp_map ids;
+    json_t *reqs;
+} oc;
+
+static void prob(oc *c, const char *path, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void prob(oc *c, const char *path, const char *field, const char *fmt, ...)
+{
+    char where[256], msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (field && *field)
+        snprintf(where, sizeof where, "%s:%s.%s", c->name, path, field);
+    else
+        snprintf(where, sizeof where, "%s:%s", c->name, path);
+    cw_imp_problem(c->imp, where, field ? field : "", "%s", msg);
+}
+
+static const char *str_member(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* ---- growing string ---- */
+
+typedef struct sbuf {
+    char *s;
+    size_t n, cap;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s)
+{
+    size_t l = strlen(s);
+    if (b->n + l + 2 > b->cap) {
+        size_t ncap = (b->n + l + 2) * 2;
+        char *ns = realloc(b->s, ncap);
+        if (!ns)
+            return;
+        b->s = ns;
+        b->cap = ncap;
+    }
+    if (b->n)
+        b->s[b->n++] = ' ';
+    memcpy(b->s + b->n, s, l + 1);
+    b->n += l;
+}
+
+static const char *prop_value(json_t *obj, const char *name)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(obj, "props"), i, p) {
+        const char *n = str_member(p, "name");
+        if (n && strcmp(n, name) == 0)
+            return str_member(p, "value");
+    }
+    return NULL;
+}
+
+static void collect_prose(json_t *part, sbuf *b)
+{
+    const char *label = prop_value(part, "label"), *prose = str_member(part, "prose");
+    if (prose && *prose) {
+        if (label)
+            sb_add(b, label);
+        sb_add(b, prose);
+    } else if (label && json_array_size(json_object_get(part, "parts"))) {
+        sb_add(b, label);
+    }
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(part, "parts"), i, p)
+        collect_prose(p, b);
+}
+
+/* ---- catalog ---- */
+
+static int add_req(oc *c, json_t *node, const char *path, const char *parent, const char *kind,
+                   const char **id_out)
+{
+    json_t *jid = json_object_get(node, "id");
+    const char *id = json_string_value(jid), *why;
+    *id_out = id;
+    if (!jid) {
+        prob(c, path, "id", "missing");
+        return -1;
+    }
+    if (!id) {
+        prob(c, path, "id", "must be a string");
+        return -1;
+    }
+    if ((why = cw_imp_id_problem(id))) {
+        prob(c, path, "id", "'%.60s' %s", id, why);
+        return -1;
+    }
+    long prev;
+    if (cw_imp_map_put(&c->ids, id, 0, &prev) == 1)
+        prob(c, path, "id", "'%.60s' appears twice in the catalog", id);
+    const char *title = str_member(node, "title");
+    if (!title || !*title)
+        prob(c, path, "title", "missing or empty");
+    json_t *req = json_object();
+    json_object_set_new(req, "id", json_string(id));
+    if (parent)
+        json_object_set_new(req, "parent", json_string(parent));
+    json_object_set_new(req, "kind", json_string(kind));
+    if (title)
+        json_object_set_new(req, "title", json_string(title));
+    sbuf b = {0};
+    size_t i;
+    json_t *part;
+    json_array_foreach(json_object_get(node, "parts"), i, part) {
+        const char *pn = str_member(part, "name");
+        if (pn && strcmp(pn, "statement") == 0)
+            collect_prose(part, &b);
+    }
+    if (b.n) {
+        if (b.n > CW_IMP_MAX_TEXT) {
+            size_t cut = CW_IMP_MAX_TEXT;
+            while (cut > 0 && ((unsigned char)b.s[cut] & 0xc0) == 0x80)
+                cut--;
+            b.s[cut] = '\0';
+        }
+        json_object_set_new(req, "description", json_string(b.s));
+    }
+    free(b.s);
+    json_t *attrs = json_object();
+    const char *label = prop_value(node, "label"), *status = prop_value(node, "status");
+    if (label && *label)
+        json_object_set_new(attrs, "label", json_pack("[s]", label));
+    if (status && *status)
+        json_object_set_new(attrs, "status", json_pack("[s]", status));
+    if (json_object_size(attrs))
+        json_object_set_new(req, "attributes", attrs);
+    else
+        json_decref(attrs);
+    json_array_append_new(c->reqs, req);
+    return 0;
+}
+
+static void walk_control(oc *c, json_t *ctl, const char *path, const char *parent, int depth)
+{
+    const char *id;
+    if (!json_is_object(ctl)) {
+        prob(c, path, NULL, "a control must be an object");
+        return;
+    }
+    if (add_req(c, ctl, path, parent, "control", &id))
+        id = parent;
+    if (depth > 16) {
+        prob(c, path, "controls", "nested too deeply");
+        return;
+    }
+    size_t i;
+    json_t *sub;
+    json_array_foreach(json_object_get(ctl, "controls"), i, sub) {
+        char p[512];
+        snprintf(p, sizeof p, "%s.controls[%zu]", path, i);
+        walk_control(c, sub, p, id, depth + 1);
+    }
+}
+
+static void walk_group(oc *c, json_t *grp, const char *path, const char *parent, int depth)
+{
+    if (!json_is_object(grp)) {
+        prob(c, path, NULL, "a group must be an object");
+        return;
+    }
+    const char *id = parent;
+    if (json_object_get(grp, "id")) {
+        const char *gid;
+        if (add_req(c, grp, path, parent, "category", &gid) == 0)
+            id = gid;
+    }
+    if (depth > 16) {
+        prob(c, path, "groups", "nested too deeply");
+        return;
+    }
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(grp, "controls"), i, x) {
+        char p[512];
+        snprintf(p, sizeof p, "%s.controls[%zu]", path, i);
+        walk_control(c, x, p, id, 0);
+    }
+    json_array_foreach(json_object_get(grp, "groups"), i, x) {
+        char p[512];
+        snprintf(p, sizeof p, "%s.groups[%zu]", path, i);
+        walk_group(c, x, p, id, depth + 1);
+    }
+}
+
+int cw_imp_oscal_catalog(cw_import *imp, const char *name, json_t *root,
+                         const cw_import_opts *opts)
+{
+    oc c = {imp, name, {0}, json_array()};
+    json_t *cat = json_object_get(root, "catalog"), *md = json_object_get(cat, "metadata");
+    const char *title = str_member(md, "title"), *version = str_member(md, "version");
+    char slug[CW_IMP_MAX_SLUG + 1] = "";
+    if (!title || !*title)
+        prob(&c, "$.catalog.metadata", "title", "missing or empty");
+    if (opts->framework) {
+        if (!cw_imp_slug_ok(opts->framework))
+            prob(&c, "$", "framework", "'%.60s' is not a framework slug", opts->framework);
+        snprintf(slug, sizeof slug, "%s", opts->framework);
+    } else if (title && cw_imp_slugify(title, slug, sizeof slug)) {
+        prob(&c, "$.catalog.metadata", "title",
+             "cannot make a framework slug of '%.60s'; give the framework slug", title);
+    }
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(cat, "controls"), i, x) {
+        char p[64];
+        snprintf(p, sizeof p, "$.catalog.controls[%zu]", i);
+        walk_control(&c, x, p, NULL, 0);
+    }
+    json_array_foreach(json_object_get(cat, "groups"), i, x) {
+        char p[64];
+        snprintf(p, sizeof p, "$.catalog.groups[%zu]", i);
+        walk_group(&c, x, p, NULL, 0);
+    }
+    if (json_array_size(c.reqs) == 0)
+        prob(&c, "$", "catalog", "no groups or controls with ids");
+    cw_imp_map_free(&c.ids);
+    json_t *p = json_object();
+    json_object_set_new(p, "framework", json_string(slug));
+    if (title)
+        json_object_set_new(p, "name", json_string(title));
+    if (version)
+        json_object_set_new(p, "version", json_string(version));
+    size_t n = json_array_size(c.reqs);
+    json_object_set_new(p, "requirements", c.reqs);
+    if (cw_imp_batch(imp, "catalog.load", p, n)) {
+        cw_imp_problem(imp, name, "file", "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- mapping collection ---- */
+
+static int resource_slug(oc *c, json_t *coll, json_t *res, const char *path, char *slug)
+{
+    const char *v = prop_value(res, "framework"), *href = str_member(res, "href");
+    const char *urn = "urn:crosswalk:framework:";
+    if (!json_is_object(res)) {
+        prob(c, path, NULL, "missing");
+        return -1;
+    }
+    if (v) {
+        if (!cw_imp_slug_ok(v)) {
+            prob(c, path, "props", "framework '%.60s' is not a framework slug", v);
+            return -1;
+        }
+        snprintf(slug, CW_IMP_MAX_SLUG + 1, "%s", v);
+        return 0;
+    }
+    if (href && strncmp(href, urn, strlen(urn)) == 0) {
+        if (!cw_imp_slug_ok(href + strlen(urn))) {
+            prob(c, path, "href", "'%.60s' does not end in a framework slug", href);
+            return -1;
+        }
+        snprintf(slug, CW_IMP_MAX_SLUG + 1, "%s", href + strlen(urn));
+        return 0;
+    }
+    const char *title = str_member(res, "title");
+    if (!title && href && href[0] == '#') {
+        size_t i;
+        json_t *r;
+        json_array_foreach(json_object_get(json_object_get(coll, "back-matter"), "resources"), i, r) {
+            const char *u = str_member(r, "uuid");
+            if (u && strcmp(u, href + 1) == 0)
+                title = str_member(r, "title");
+        }
+    }
+    if (title) {
+        if (cw_imp_slugify(title, slug, CW_IMP_MAX_SLUG + 1)) {
+            prob(c, path, "title", "cannot make a framework slug of '%.60s'", title);
+            return -1;
+        }
+        return 0;
+    }
+    if (!href || !*href || href[0] == '#') {
+        prob(c, path, "href", "names no framework (add a prop named \"framework\")");
+        return -1;
+    }
+    char base[256];
+    const char *b = strrchr(href, '/');
+    snprintf(base, sizeof base, "%s", b ? b + 1 : href);
+    base[strcspn(base, "?#")] = '\0';
+    static const char *const ext[] = {".json", ".xml", ".yaml", ".yml"};
+    static const char *const suf[] = {"_catalog", "-catalog", "_profile", "-profile"};
+    for (size_t k = 0; k < 4; k++) {
+        size_t n = strlen(base), l = strlen(ext[k]);
+        if (n > l && strcasecmp(base + n - l, ext[k]) == 0)
+            base[n - l] = '\0';
+    }
+    for (size_t k = 0; k < 4; k++) {
+        size_t n = strlen(base), l = strlen(suf[k]);
+        if (n > l && strcasecmp(base + n - l, suf[k]) == 0)
+            base[n - l] = '\0';
+    }
+    if (cw_imp_slugify(base, slug, CW_IMP_MAX_SLUG + 1)) {
+        prob(c, path, "href", "cannot make a framework slug of '%.60s'", href);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *map_rel(const char *r)
+{
+    static const char *const tab[][2] = {
+        {"equivalent-to", "equal"},       {"equal-to", "equal"},
+        {"subset-of", "subset_of"},       {"superset-of", "superset_of"},
+        {"intersects-with", "intersects_with"}, {"no-relationship", "not_related"},
+    };
+    for (size_t i = 0; r && i < sizeof tab / sizeof *tab; i++)
+        if (strcmp(r, tab[i][0]) == 0)
+            return tab[i][1];
+    return NULL;
+}
+
+/* A score read as strength 1..10: 0 when absent, -1 when unreadable. */
+static int score_strength(json_t *v)
+{
+    if (!v)
+        return 0;
+    if (json_is_object(v)) {
+        json_t *x = json_object_get(v, "percentage");
+        if (!x)
+            x = json_object_get(v, "category");
+        if (!x)
+            x = json_object_get(v, "target-coverage");
+        return x ? score_strength(x) : -1;
+    }
+    double d;
+    if (json_is_number(v)) {
+        d = json_number_value(v);
+    } else if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        if (strcasecmp(s, "low") == 0)
+            return 3;
+        if (strcasecmp(s, "medium") == 0)
+            return 6;
+        if (strcasecmp(s, "high") == 0)
+            return 9;
+        char *end;
+        d = strtod(s, &end);
+        if (end == s || (*end && strcmp(end, "%") != 0))
+            return -1;
+        if (*end == '%')
+            d /= 100.0;
+    } else {
+        return -1;
+    }
+    if (!(d >= 0) || d > 100)
+        return -1;
+    if (d > 1)
+        d /= 100.0;
+    long s = lround(d * 10);
+    return s < 1 ? 1 : s > 10 ? 10 : (int)s;
+}
+
+static int item_ids(oc *c, json_t *arr, const char *path, const char *what, json_t *out)
+{
+    if (!json_is_array(arr) || json_array_size(arr) == 0) {
+        prob(c, path, what, "must be a non-empty array");
+        return -1;
+    }
+    size_t i;
+    json_t *it;
+    int rc = 0;
+    json_array_foreach(arr, i, it) {
+        char p[512];
+        snprintf(p, sizeof p, "%s.%s[%zu]", path, what, i);
+        const char *type = str_member(it, "type"), *id = str_member(it, "id-ref"), *why;
+        if (type && strcmp(type, "control") != 0) {
+            prob(c, p, "type", "'%.40s' is not supported (only control)", type);
+            rc = -1;
+        } else if (!id) {
+            prob(c, p, "id-ref", "missing");
+            rc = -1;
+        } else if ((why = cw_imp_id_problem(id))) {
+            prob(c, p, "id-ref", "'%.60s' %s", id, why);
+            rc = -1;
+        } else {
+            json_array_append_new(out, json_string(id));
+        }
+    }
+    return rc;
+}
+
+int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root,
+                         const cw_import_opts *opts)
+{
+    oc c = {imp, name, {0}, json_array()};
+    json_t *coll = json_object_get(root, "mapping-collection");
+    const char *title = str_member(json_object_get(coll, "metadata"), "title");
+    json_t *mappings = json_object_get(coll, "mappings");
+    if (!json_is_array(mappings) || json_array_size(mappings) == 0)
+        prob(&c, "$.mapping-collection", "mappings", "must be a non-empty array");
+    size_t i;
+    json_t *m;
+    json_array_foreach(mappings, i, m) {
+        char path[128], sp[160], tp[160];
+        snprintf(path, sizeof path, "$.mapping-collection.mappings[%zu]", i);
+        snprintf(sp, sizeof sp, "%s.source-resource", path);
+        snprintf(tp, sizeof tp, "%s.target-resource", path);
+        char sf[CW_IMP_MAX_SLUG + 1], tf[CW_IMP_MAX_SLUG + 1];
+        int ok = resource_slug(&c, coll, json_object_get(m, "source-resource"), sp, sf) == 0;
+        ok &= resource_slug(&c, coll, json_object_get(m, "target-resource"), tp, tf) == 0;
+        json_t *maps = json_object_get(m, "maps");
+        if (!json_is_array(maps) || json_array_size(maps) == 0)
+            prob(&c, path, "maps", "must be a non-empty array");
+        size_t j;
+        json_t *mp;
+        json_array_foreach(maps, j, mp) {
+            char mpath[192];
+            snprintf(mpath, sizeof mpath, "%s.maps[%zu]", path, j);
+            json_t *jr = json_object_get(mp, "relationship");
+            const char *rs = json_is_object(jr) ? str_member(jr, "type") : json_string_value(jr);
+            const char *rel = map_rel(rs);
+            int mok = ok;
+            if (!rel) {
+                prob(&c, mpath, "relationship",
+                     "'%.40s' is not one of equivalent-to, equal-to, subset-of, superset-of, "
+                     "intersects-with, no-relationship",
+                     rs ? rs : "(missing)");
+                mok = 0;
+            }
+            json_t *conf = json_object_get(mp, "confidence-score");
+            int strength = score_strength(conf ? conf : json_object_get(mp, "coverage"));
+            if (strength < 0) {
+                prob(&c, mpath, conf ? "confidence-score" : "coverage",
+                     "not a score from 0 to 1, a percentage or low/medium/high");
+                mok = 0;
+            }
+            const char *rat = prop_value(mp, "rationale"), *origin = prop_value(mp, "origin");
+            if (rat && !cw_imp_rationale_ok(rat)) {
+                prob(&c, mpath, "props", "rationale '%.40s' is not one of syntactic, semantic, "
+                                         "functional",
+                     rat);
+                mok = 0;
+            }
+            if (!origin)
+                origin = title;
+            if (!origin || !*origin) {
+                prob(&c, mpath, "origin",
+                     "no origin: the collection has no metadata title and the map no origin prop");
+                mok = 0;
+            }
+            json_t *srcs = json_array(), *tgts = json_array();
+            mok &= item_ids(&c, json_object_get(mp, "sources"), mpath, "sources", srcs) == 0;
+            mok &= item_ids(&c, json_object_get(mp, "targets"), mpath, "targets", tgts) == 0;
+            size_t a, b;
+            json_t *s, *t;
+            json_array_foreach(srcs, a, s) json_array_foreach(tgts, b, t) {
+                const char *sid = json_string_value(s), *tid = json_string_value(t);
+                if (!mok)
+                    break;
+                if (strcmp(sf, tf) == 0 && strcmp(sid, tid) == 0) {
+                    prob(&c, mpath, "targets", "maps '%.60s' to itself", sid);
+                    continue;
+                }
+                size_t kl = strlen(sf) + strlen(sid) + strlen(tf) + strlen(tid) + strlen(origin) + 5;
+                char *key = malloc(kl);
+                if (key) {
+                    snprintf(key, kl, "%s%c%s%c%s%c%s%c%s", sf, 1, sid, 1, tf, 1, tid, 1, origin);
+                    if (cw_imp_map_put(&c.ids, key, 0, NULL) == 1)
+                        prob(&c, mpath, "targets", "the pair %.40s/%.40s -> %.40s/%.40s is mapped twice",
+                             sf, sid, tf, tid);
+                    free(key);
+                }
+                json_t *row = json_object();
+                json_object_set_new(row, "source_framework", json_string(sf));
+                json_object_set_new(row, "source", json_string(sid));
+                json_object_set_new(row, "target_framework", json_string(tf));
+                json_object_set_new(row, "target", json_string(tid));
+                json_object_set_new(row, "relationship", json_string(rel));
+                if (strength > 0)
+                    json_object_set_new(row, "strength", json_integer(strength));
+                if (rat)
+                    json_object_set_new(row, "rationale", json_string(rat));
+                json_object_set_new(row, "origin", json_string(origin));
+                json_array_append_new(c.reqs, row);
+            }
+            json_decref(srcs);
+            json_decref(tgts);
+        }
+    }
+    cw_imp_map_free(&c.ids);
+    json_t *base = json_object();
+    int rc = cw_imp_batches(imp, "mapping.load", base, "mappings", c.reqs, opts->batch_size);
+    json_decref(base);
+    json_decref(c.reqs);
+    if (rc) {
+        cw_imp_problem(imp, name, "file", "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- export ---- */
+
+static void uuid4(char out[37])
+{
+    unsigned char b[16];
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (!f || fread(b, 1, 16, f) != 16) {
+        static unsigned long ctr;
+        uint64_t x = (uint64_t)time(NULL) * 6364136223846793005ULL + ++ctr;
+        for (int i = 0; i < 16; i++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            b[i] = (unsigned char)(x >> 56);
+        }
+    }
+    if (f)
+        fclose(f);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+             b[13], b[14], b[15]);
+}
+
+static json_t *resource(const char *slug)
+{
+    char href[128];
+    snprintf(href, sizeof href, "urn:crosswalk:framework:%s", slug);
+    return json_pack("{s:s,s:s,s:[{s:s,s:s}]}", "type", "catalog", "href", href, "props", "name",
+                     "framework", "value", slug);
+}
+
+static const char *oscal_rel(const char *r)
+{
+    if (!r)
+        return NULL;
+    if (strcmp(r, "equal") == 0)
+        return "equivalent-to";
+    if (strcmp(r, "subset_of") == 0)
+        return "subset-of";
+    if (strcmp(r, "superset_of") == 0)
+        return "superset-of";
+    if (strcmp(r, "intersects_with") == 0)
+        return "intersects-with";
+    if (strcmp(r, "not_related") == 0)
+        return "no-relationship";
+    return NULL;
+}
+
+int cw_export_oscal(FILE *out, json_t *paths, const char *source_fw, const char *target_fw)
+{
+    if (!json_is_array(paths))
+        return -1;
+    json_t *mappings = json_array();
+    const char *origin1 = NULL;
+    int one_origin = 1;
+    size_t i;
+    json_t *p;
+    json_array_foreach(paths, i, p) {
+        json_t *from = json_object_get(p, "from"), *steps = json_object_get(p, "steps");
+        if (json_integer_value(json_object_get(p, "hops")) != 1 || json_array_size(steps) != 1)
+            continue;
+        json_t *s = json_array_get(steps, 0);
+        const char *sf = str_member(from, "framework"), *sid = str_member(from, "id"),
+                   *tf = str_member(s, "framework"), *tid = str_member(s, "id"),
+                   *rel = oscal_rel(str_member(s, "relationship")),
+                   *origin = str_member(s, "origin"), *rat = str_member(s, "rationale");
+        if (!sf || !sid || !tf || !tid || !rel || !origin)
+            continue;
+        if ((source_fw && strcmp(sf, source_fw)) || (target_fw && strcmp(tf, target_fw)))
+            continue;
+        if (!origin1)
+            origin1 = origin;
+        else if (strcmp(origin1, origin))
+            one_origin = 0;
+        json_t *mapping = NULL, *m;
+        size_t k;
+        json_array_foreach(mappings, k, m) {
+            if (strcmp(prop_value(json_object_get(m, "source-resource"), "framework"), sf) == 0 &&
+                strcmp(prop_value(json_object_get(m, "target-resource"), "framework"), tf) == 0)
+                mapping = m;
+        }
+        char u[37];
+        if (!mapping) {
+            uuid4(u);
+            mapping = json_pack("{s:s,s:o,s:o,s:[]}", "uuid", u, "source-resource", resource(sf),
+                                "target-resource", resource(tf), "maps");
+            json_array_append_new(mappings, mapping);
+        }
+        uuid4(u);
+        json_t *props = json_pack("[{s:s,s:s}]", "name", "origin", "value", origin);
+        if (rat && *rat)
+            json_array_append_new(props, json_pack("{s:s,s:s}", "name", "rationale", "value", rat));
+        json_t *map = json_pack("{s:s,s:o,s:s,s:[{s:s,s:s}],s:[{s:s,s:s}]}", "uuid", u, "props",
+                                props, "relationship", rel, "sources", "type", "control", "id-ref",
+                                sid, "targets", "type", "control", "id-ref", tid);
+        json_t *st = json_object_get(s, "strength");
+        if (json_is_integer(st))
+            json_object_set_new(map, "confidence-score",
+                                json_pack("{s:f}", "percentage",
+                                          (double)json_integer_value(st) / 10.0));
+        json_array_append_new(json_object_get(mapping, "maps"), map);
+    }
+    char title[512], now[32], u[37];
+    if (origin1 && one_origin)
+        snprintf(title, sizeof title, "%s", origin1);
+    else
+        snprintf(title, sizeof title, "crosswalk export%s%s%s%s", source_fw ? ": " : "",
+                 source_fw ? source_fw : "", target_fw ? " to " : "", target_fw ? target_fw : "");
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    uuid4(u);
+    json_t *doc = json_pack(
+        "{s:{s:s,s:{s:s,s:s,s:s,s:s},s:{s:s,s:s,s:s},s:o}}", "mapping-collection", "uuid", u,
+        "metadata", "title", title, "last-modified", now, "version", "1.0", "oscal-version",
+        "1.2.0", "provenance", "method", "human", "status", "complete", "mapping-description",
+        "Exported from crosswalk: one map per crosswalk row; each map's origin and rationale props "
+        "and confidence-score (strength / 10) carry the row's fields.",
+        "mappings", mappings);
+    if (!doc)
+        return -1;
+    int rc = json_dumpf(doc, out, JSON_INDENT(2)) == 0 && fputc('\n', out) != EOF ? 0 : -1;
+    json_decref(doc);
+    return rc || ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,497 @@
+/* import_yaml.c: the YAML libraries of open-source GRC tools (the library
+ * format of CISO Assistant and tools that share it).
+ *
+ * The document is loaded with libyaml's document API, so every node keeps
+ * the line it starts on and problems are reported as file:line.  A
+ * library is a mapping with `urn`, `ref_id`, `name`, `version`, `provider`
+ * and `objects`; a YAML document without `objects` is not a library.
+ *
+ * objects.framework becomes one catalog.load batch: framework slug = the
+ * caller's override, else the last ':' segment of the framework's urn
+ * (lower-cased, characters other than a-z 0-9 '.' '-' turned into '-');
+ * name = the framework's name, version = the library's version, publisher
+ * = the library's provider.  Each of requirement_nodes is one
+ * requirement: id = ref_id, or the last ':' segment of its urn when it has
+ * no ref_id; parent = the id of the node its parent_urn names (in the same
+ * framework); title = name, else the start of the description (at most
+ * 100 bytes, cut at a space), else the id; description = description;
+ * implementation_groups (a list) is kept as an attribute.  depth and
+ * assessable are not needed: the parent links say which nodes are leaves.
+ *
+ * objects.requirement_mapping_sets (a list) or requirement_mapping_set (one
+ * mapping) become mapping.load batches.  A requirement URN resolves to
+ * (framework slug, requirement id) through the nodes of the framework in
+ * the same file when it is one of them, otherwise by the URN convention
+ * urn:<provider>:risk:req_node:<framework-ref>:<node-ref>, giving slug =
+ * framework-ref and id = node-ref as written (such ids are often
+ * lower-cased versions of the publisher's ids, so a crosswalk between
+ * frameworks loaded from other files resolves only when the ids agree).
+ * relationship: equal -> equal, subset -> subset_of, superset ->
+ * superset_of, intersect -> intersects_with, not_related -> not_related;
+ * rationale must be syntactic/semantic/functional (or absent);
+ * strength_of_relationship 1..10 becomes strength (0 or absent: none);
+ * origin = the mapping set's name, else the library's name.
+ *
+ * Ownership: the libyaml document is freed before returning; batches
+ * belong to the cw_import. */
+
+#define _POSIX_C_SOURCE 200809L
+#include "import.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+typedef struct yc {
+    cw_import *imp;
+    const char *name;
+    yaml_document_t *doc;
+} yc;
+
+static long yline(yaml_node_t *n)
+{
+    return n ? (long)n->start_mark.line + 1 : 1;
+}
+
+static yaml_node_t *yget(yc *c, yaml_node_t *map, const char *key)
+{
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+        if (k && k->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, key) == 0)
+            return yaml_document_get_node(c->doc, p->value);
+    }
+    return NULL;
+}
+
+/* A scalar's text; NULL for a missing node, a non-scalar or a null. */
+static const char *yscalar(yaml_node_t *n)
+{
+    if (!n || n->type != YAML_SCALAR_NODE)
+        return NULL;
+    const char *v = (const char *)n->data.scalar.value;
+    if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+        (!*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL")))
+        return NULL;
+    return v;
+}
+
+static const char *ystr(yc *c, yaml_node_t *map, const char *key)
+{
+    return yscalar(yget(c, map, key));
+}
+
+static size_t yseq_len(yaml_node_t *n)
+{
+    return n && n->type == YAML_SEQUENCE_NODE
+               ? (size_t)(n->data.sequence.items.top - n->data.sequence.items.start)
+               : 0;
+}
+
+static yaml_node_t *yseq_at(yc *c, yaml_node_t *n, size_t i)
+{
+    return yaml_document_get_node(c->doc, n->data.sequence.items.start[i]);
+}
+
+static void prob(yc *c, yaml_node_t *n, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void prob(yc *c, yaml_node_t *n, const char *field, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cw_imp_problem_at(c->imp, c->name, yline(n), field, "%s", msg);
+}
+
+static const char *last_segment(const char *urn)
+{
+    const char *s = strrchr(urn, ':');
+    return s ? s + 1 : urn;
+}
+
+/* Lower-case, characters outside [a-z0-9.-] -> '-'; 0 when a valid slug. */
+static int urn_slug(const char *s, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o < CW_IMP_MAX_SLUG; i++) {
+        char ch = (char)tolower((unsigned char)s[i]);
+        out[o++] = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' ? ch : '-';
+    }
+    out[o] = '\0';
+    return n <= CW_IMP_MAX_SLUG && cw_imp_slug_ok(out) ? 0 : -1;
+}
+
+static void lower(char *s)
+{
+    for (; *s; s++)
+        *s = (char)tolower((unsigned char)*s);
+}
+
+/* Resolution table: lower-cased node urn -> index into refs. */
+typedef struct nodes {
+    cw_imp_map by_urn;
+    char **ref; /* "slug\1id" */
+    size_t n;
+} nodes;
+
+static void nodes_free(nodes *t)
+{
+    cw_imp_map_free(&t->by_urn);
+    for (size_t i = 0; i < t->n; i++)
+        free(t->ref[i]);
+    free(t->ref);
+}
+
+static json_t *title_from(const char *desc)
+{
+    size_t n = strlen(desc);
+    if (n <= 100)
+        return json_string(desc);
+    size_t cut = 100;
+    while (cut > 40 && desc[cut] != ' ')
+        cut--;
+    while (cut > 0 && ((unsigned char)desc[cut] & 0xc0) == 0x80)
+        cut--;
+    char buf[128];
+    snprintf(buf, sizeof buf, "%.*s...", (int)cut, desc);
+    return json_string(buf);
+}
+
+static void do_framework(yc *c, yaml_node_t *root, yaml_node_t *fw, const cw_import_opts *o,
+                         nodes *tab)
+{
+    const char *urn = ystr(c, fw, "urn");
+    char slug[CW_IMP_MAX_SLUG + 1] = "";
+    if (fw->type != YAML_MAPPING_NODE) {
+        prob(c, fw, "framework", "must be a mapping");
+        return;
+    }
+    if (o->framework) {
+        if (!cw_imp_slug_ok(o->framework))
+            prob(c, fw, "framework", "'%.60s' is not a framework slug", o->framework);
+        snprintf(slug, sizeof slug, "%s", o->framework);
+    } else if (!urn) {
+        prob(c, fw, "urn", "the framework has no urn (or give the framework slug)");
+    } else if (urn_slug(last_segment(urn), strlen(last_segment(urn)), slug)) {
+        prob(c, yget(c, fw, "urn"), "urn", "cannot make a framework slug of '%.60s'", urn);
+    }
+    yaml_node_t *rn = yget(c, fw, "requirement_nodes");
+    size_t n = yseq_len(rn);
+    if (n == 0) {
+        prob(c, rn ? rn : fw, "requirement_nodes", "must be a non-empty list");
+        return;
+    }
+    /* Pass 1: urn -> id of every node. */
+    cw_imp_map ids = {0};
+    char **idv = calloc(n, sizeof *idv);
+    tab->ref = realloc(tab->ref, (tab->n + n) * sizeof *tab->ref);
+    if (!idv || !tab->ref) {
+        free(idv);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *node = yseq_at(c, rn, i);
+        const char *nurn = ystr(c, node, "urn"), *ref = ystr(c, node, "ref_id");
+        if (!nurn) {
+            prob(c, node, "urn", "missing");
+            continue;
+        }
+        const char *id = ref ? ref : last_segment(nurn), *why;
+        if ((why = cw_imp_id_problem(id))) {
+            prob(c, node, ref ? "ref_id" : "urn", "'%.60s' %s", id, why);
+            continue;
+        }
+        long prev;
+        if (cw_imp_map_put(&ids, id, yline(node), &prev) == 1) {
+            prob(c, node, "ref_id", "'%.60s' is already the id of the node on line %ld", id, prev);
+            continue;
+        }
+        idv[i] = strdup(id);
+        char *key = strdup(nurn);
+        size_t rl = strlen(slug) + strlen(id) + 2;
+        char *r = malloc(rl);
+        if (!key || !r || !idv[i]) {
+            free(key);
+            free(r);
+            continue;
+        }
+        lower(key);
+        snprintf(r, rl, "%s%c%s", slug, 1, id);
+        if (cw_imp_map_put(&tab->by_urn, key, (long)tab->n, &prev) == 1) {
+            prob(c, node, "urn", "'%.60s' appears twice", nurn);
+            free(r);
+        } else {
+            tab->ref[tab->n++] = r;
+        }
+        free(key);
+    }
+    /* Pass 2: requirements. */
+    json_t *reqs = json_array();
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *node = yseq_at(c, rn, i);
+        if (!idv[i])
+            continue;
+        json_t *req = json_object();
+        json_object_set_new(req, "id", json_string(idv[i]));
+        const char *purn = ystr(c, node, "parent_urn");
+        if (purn) {
+            char *key = strdup(purn);
+            long k;
+            if (key) {
+                lower(key);
+                if (cw_imp_map_get(&tab->by_urn, key, &k) &&
+                    strncmp(tab->ref[k], slug, strlen(slug)) == 0 && tab->ref[k][strlen(slug)] == 1) {
+                    const char *pid = tab->ref[k] + strlen(slug) + 1;
+                    if (strcmp(pid, idv[i]) == 0)
+                        prob(c, yget(c, node, "parent_urn"), "parent_urn", "names the node itself");
+                    else
+                        json_object_set_new(req, "parent", json_string(pid));
+                } else {
+                    prob(c, yget(c, node, "parent_urn"), "parent_urn",
+                         "no requirement node '%.80s' in this framework", purn);
+                }
+                free(key);
+            }
+        }
+        const char *nm = ystr(c, node, "name"), *desc = ystr(c, node, "description");
+        if (nm)
+            json_object_set_new(req, "title", json_string(nm));
+        else if (desc)
+            json_object_set_new(req, "title", title_from(desc));
+        else
+            json_object_set_new(req, "title", json_string(idv[i]));
+        if (desc)
+            json_object_set_new(req, "description", json_string(desc));
+        yaml_node_t *ig = yget(c, node, "implementation_groups");
+        if (yseq_len(ig)) {
+            json_t *vals = json_array();
+            for (size_t k = 0; k < yseq_len(ig); k++) {
+                const char *v = yscalar(yseq_at(c, ig, k));
+                if (v)
+                    json_array_append_new(vals, json_string(v));
+            }
+            json_object_set_new(req, "attributes",
+                                json_pack("{s:o}", "implementation_groups", vals));
+        }
+        json_array_append_new(reqs, req);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(idv[i]);
+    free(idv);
+    cw_imp_map_free(&ids);
+    json_t *p = json_object();
+    json_object_set_new(p, "framework", json_string(slug));
+    const char *fname = ystr(c, fw, "name"), *ver = ystr(c, root, "version"),
+               *prov = ystr(c, root, "provider");
+    if (!fname)
+        fname = ystr(c, root, "name");
+    if (fname)
+        json_object_set_new(p, "name", json_string(fname));
+    if (ver)
+        json_object_set_new(p, "version", json_string(ver));
+    if (prov)
+        json_object_set_new(p, "publisher", json_string(prov));
+    size_t k = json_array_size(reqs);
+    json_object_set_new(p, "requirements", reqs);
+    cw_imp_batch(c->imp, "catalog.load", p, k);
+}
+
+/* Resolves a requirement urn into slug/id (each at most 128 bytes). */
+static int resolve(yc *c, nodes *tab, yaml_node_t *at, const char *field, const char *urn,
+                   char *slug, char *id)
+{
+    char *key = strdup(urn);
+    long k;
+    if (!key)
+        return -1;
+    lower(key);
+    int found = cw_imp_map_get(&tab->by_urn, key, &k);
+    free(key);
+    if (found) {
+        const char *sep = strchr(tab->ref[k], 1);
+        snprintf(slug, CW_IMP_MAX_SLUG + 1, "%.*s", (int)(sep - tab->ref[k]), tab->ref[k]);
+        snprintf(id, CW_IMP_MAX_ID + 1, "%s", sep + 1);
+        return 0;
+    }
+    /* urn:<provider>:risk:req_node:<framework-ref>:<node-ref> */
+    const char *s[5];
+    const char *p = urn;
+    int i = 0;
+    for (; i < 5 && (p = strchr(p, ':')); i++)
+        s[i] = ++p;
+    if (i == 5 && strncmp(urn, "urn:", 4) == 0 && strncmp(s[1], "risk:", 5) == 0 &&
+        strncmp(s[2], "req_node:", 9) == 0 && *s[4] &&
+        urn_slug(s[3], (size_t)(s[4] - 1 - s[3]), slug) == 0 && !cw_imp_id_problem(s[4])) {
+        snprintf(id, CW_IMP_MAX_ID + 1, "%s", s[4]);
+        return 0;
+    }
+    prob(c, at, field,
+         "'%.80s' is no node of this file's framework and not a urn:<provider>:risk:req_node:"
+         "<framework>:<node> URN",
+         urn);
+    return -1;
+}
+
+static void do_mapping_set(yc *c, yaml_node_t *root, yaml_node_t *set, nodes *tab, json_t *rows,
+                           cw_imp_map *keys)
+{
+    if (set->type != YAML_MAPPING_NODE) {
+        prob(c, set, "requirement_mapping_set", "must be a mapping");
+        return;
+    }
+    const char *origin = ystr(c, set, "name");
+    if (!origin)
+        origin = ystr(c, root, "name");
+    if (!origin) {
+        prob(c, set, "name", "the mapping set and the library have no name (the rows' origin)");
+        origin = "";
+    }
+    yaml_node_t *rm = yget(c, set, "requirement_mappings");
+    size_t n = yseq_len(rm);
+    if (n == 0)
+        prob(c, rm ? rm : set, "requirement_mappings", "must be a non-empty list");
+    static const char *const rels[][2] = {{"equal", "equal"},
+                                          {"subset", "subset_of"},
+                                          {"superset", "superset_of"},
+                                          {"intersect", "intersects_with"},
+                                          {"not_related", "not_related"}};
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *m = yseq_at(c, rm, i);
+        const char *su = ystr(c, m, "source_requirement_urn"),
+                   *tu = ystr(c, m, "target_requirement_urn"), *rs = ystr(c, m, "relationship"),
+                   *rat = ystr(c, m, "rationale"), *st = ystr(c, m, "strength_of_relationship");
+        char sf[CW_IMP_MAX_SLUG + 1], tf[CW_IMP_MAX_SLUG + 1], sid[CW_IMP_MAX_ID + 1],
+            tid[CW_IMP_MAX_ID + 1];
+        int ok = 1;
+        if (!su) {
+            prob(c, m, "source_requirement_urn", "missing");
+            ok = 0;
+        } else if (resolve(c, tab, yget(c, m, "source_requirement_urn"), "source_requirement_urn",
+                           su, sf, sid)) {
+            ok = 0;
+        }
+        if (!tu) {
+            prob(c, m, "target_requirement_urn", "missing");
+            ok = 0;
+        } else if (resolve(c, tab, yget(c, m, "target_requirement_urn"), "target_requirement_urn",
+                           tu, tf, tid)) {
+            ok = 0;
+        }
+        const char *rel = NULL;
+        for (size_t k = 0; rs && k < sizeof rels / sizeof *rels; k++)
+            if (strcmp(rs, rels[k][0]) == 0)
+                rel = rels[k][1];
+        if (!rel) {
+            prob(c, rs ? yget(c, m, "relationship") : m, "relationship",
+                 "'%.40s' is not one of equal, subset, superset, intersect, not_related",
+                 rs ? rs : "(missing)");
+            ok = 0;
+        }
+        if (rat && !cw_imp_rationale_ok(rat)) {
+            prob(c, yget(c, m, "rationale"), "rationale",
+                 "'%.40s' is not one of syntactic, semantic, functional", rat);
+            ok = 0;
+        }
+        long strength = 0;
+        if (st) {
+            char *end;
+            strength = strtol(st, &end, 10);
+            if (*end || !isdigit((unsigned char)*st) || strength > 10) {
+                prob(c, yget(c, m, "strength_of_relationship"), "strength_of_relationship",
+                     "'%.40s' is not an integer from 0 to 10", st);
+                ok = 0;
+            }
+        }
+        if (!ok)
+            continue;
+        if (strcmp(sf, tf) == 0 && strcmp(sid, tid) == 0) {
+            prob(c, m, "target_requirement_urn", "maps '%.60s' to itself", sid);
+            continue;
+        }
+        char key[4 * 130 + 512];
+        long prev;
+        snprintf(key, sizeof key, "%s%c%s%c%s%c%s%c%.500s", sf, 1, sid, 1, tf, 1, tid, 1, origin);
+        if (cw_imp_map_put(keys, key, yline(m), &prev) == 1) {
+            prob(c, m, "target_requirement_urn", "the pair %.40s/%.40s -> %.40s/%.40s already "
+                                                 "appears on line %ld",
+                 sf, sid, tf, tid, prev);
+            continue;
+        }
+        json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:s}", "source_framework", sf, "source", sid,
+                                "target_framework", tf, "target", tid, "relationship", rel);
+        if (strength > 0)
+            json_object_set_new(row, "strength", json_integer(strength));
+        if (rat)
+            json_object_set_new(row, "rationale", json_string(rat));
+        json_object_set_new(row, "origin", json_string(origin));
+        json_array_append_new(rows, row);
+    }
+}
+
+int cw_imp_yaml(cw_import *imp, const char *name, const char *data, size_t len,
+                const cw_import_opts *opts)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser)) {
+        cw_imp_problem(imp, name, "file", "out of memory");
+        return -1;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        const yaml_mark_t *mk = &parser.problem_mark;
+        cw_imp_problem_at(imp, name, (long)mk->line + 1, "yaml", "%s%s%s",
+                          parser.problem ? parser.problem : "not valid YAML",
+                          parser.context ? " " : "", parser.context ? parser.context : "");
+        yaml_parser_delete(&parser);
+        return -1;
+    }
+    yaml_parser_delete(&parser);
+    yc c = {imp, name, &doc};
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    yaml_node_t *objects = yget(&c, root, "objects");
+    if (!objects) {
+        yaml_document_delete(&doc);
+        return 1;
+    }
+    imp->format = "grc-yaml";
+    if (objects->type != YAML_MAPPING_NODE) {
+        prob(&c, objects, "objects", "must be a mapping");
+        yaml_document_delete(&doc);
+        return 0;
+    }
+    nodes tab = {0};
+    yaml_node_t *fw = yget(&c, objects, "framework");
+    if (fw)
+        do_framework(&c, root, fw, opts, &tab);
+    json_t *rows = json_array();
+    cw_imp_map keys = {0};
+    yaml_node_t *sets = yget(&c, objects, "requirement_mapping_sets"),
+                *one = yget(&c, objects, "requirement_mapping_set");
+    if (one)
+        do_mapping_set(&c, root, one, &tab, rows, &keys);
+    if (sets && sets->type != YAML_SEQUENCE_NODE)
+        prob(&c, sets, "requirement_mapping_sets", "must be a list");
+    for (size_t i = 0; i < yseq_len(sets); i++)
+        do_mapping_set(&c, root, yseq_at(&c, sets, i), &tab, rows, &keys);
+    if (!fw && !one && !sets)
+        prob(&c, objects, "objects",
+             "holds no framework, requirement_mapping_set or requirement_mapping_sets");
+    json_t *base = json_object();
+    int rc = cw_imp_batches(imp, "mapping.load", base, "mappings", rows, opts->batch_size);
+    json_decref(base);
+    json_decref(rows);
+    cw_imp_map_free(&keys);
+    nodes_free(&tab);
+    yaml_document_delete(&doc);
+    if (rc) {
+        cw_imp_problem(imp, name, "file", "out of memory");
+        return -1;
+    }
+    return 0;
+}
