@@ -105,7 +105,7 @@ class Reports(CliCase):
     def setUpClass(cls):
         super().setUpClass()
         case = cls("test_compare")
-        fixture.load_with_call(case)
+        fixture.load_fixture(case)
 
     def gap(self, fmt, *extra):
         return self.ok("gap", "--org", fixture.ORG, "--target", "soc2-2017", "--source", "iso27001-2022",
@@ -165,7 +165,8 @@ class Reports(CliCase):
             out = self.ok("gap", "--org", fixture.ORG, "--target", "soc2-2017", "--source", "iso27001-2022",
                           "--as-of", fixture.AS_OF, "-o", path)
             self.assertEqual(out, "")
-            html = open(path, encoding="utf-8").read()
+            with open(path, encoding="utf-8") as f:
+                html = f.read()
         self.assertTrue(html.startswith("<!DOCTYPE html>"))
         self.assertIn('<svg id="coverage-chart"', html)
         self.assertEqual(html.count("<svg"), 1)

@@ -29,7 +29,7 @@ class HeadlessBrowser(CliCase):
         if not chromium():
             raise unittest.SkipTest("chromium is not installed (scripts/deps.sh installs Debian's chromium)")
         super().setUpClass()
-        fixture.load_with_call(cls("test_dom_has_chart_and_tables"))
+        fixture.load_fixture(cls("test_dom_has_chart_and_tables"))
 
     def browse(self, tmp, *mode):
         profile = os.path.join(tmp, "profile")
