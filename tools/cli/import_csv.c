@@ -166,12 +166,15 @@ static void bad(ctx *c, const char *field, const char *fmt, ...)
 
 /* An identifier in the project's CSV files: non-empty, no white space, at
  * most 128 bytes, no control characters. */
-static int check_id(ctx *c, const char *field, const char *v)
+static int check_id(ctx *c, const char *field, const char *v, int whole)
 {
     const char *why = cw_imp_id_problem(v);
     if (!why) {
-        for (const char *p = v; *p; p++)
-            if (isspace((unsigned char)*p)) {
+        /* Spaces at either end of a whole field are reported once, by the
+         * shared check; parts of a list are checked here in full. */
+        size_t n = strlen(v);
+        for (size_t i = whole ? 1 : 0; i + (whole ? 1 : 0) < n; i++)
+            if (isspace((unsigned char)v[i])) {
                 why = "must not contain spaces";
                 break;
             }
@@ -369,7 +372,7 @@ static int do_catalog(cw_import *imp, const char *name, table *t, const cw_impor
         const char *id = r->f[0], *parent = r->f[1], *kind = r->f[2], *title = r->f[3],
                    *desc = r->f[4], *attrs = r->f[5];
         long prev;
-        if (check_id(&c, "id", id) == 0 && cw_imp_map_put(&seen, id, r->line, &prev) == 1)
+        if (check_id(&c, "id", id, 1) == 0 && cw_imp_map_put(&seen, id, r->line, &prev) == 1)
             bad(&c, "id", "'%.60s' already appears on line %ld", id, prev);
         if (*parent) {
             long pl;
@@ -424,9 +427,9 @@ static int do_crosswalk(cw_import *imp, const char *name, table *t, const cw_imp
         const char *sf = r->f[0], *sid = r->f[1], *tf = r->f[2], *tid = r->f[3], *rel = r->f[4],
                    *str = r->f[5], *rat = r->f[6], *origin = r->f[7];
         check_slug(&c, "source_framework", sf);
-        check_id(&c, "source_id", sid);
+        check_id(&c, "source_id", sid, 1);
         check_slug(&c, "target_framework", tf);
-        check_id(&c, "target_id", tid);
+        check_id(&c, "target_id", tid, 1);
         if (!cw_imp_rel_ok(rel))
             bad(&c, "relationship",
                 "'%.60s' is not one of equal, subset_of, superset_of, intersects_with, "
@@ -506,7 +509,7 @@ static int do_evidence(cw_import *imp, const char *name, table *t, const cw_impo
                    *source = r->f[4], *uri = r->f[5], *sha = r->f[6], *coll = r->f[7],
                    *valid = r->f[8], *result = r->f[9];
         long prev;
-        if (check_id(&c, "id", id) == 0 && cw_imp_map_put(&ids, id, r->line, &prev) == 1)
+        if (check_id(&c, "id", id, 1) == 0 && cw_imp_map_put(&ids, id, r->line, &prev) == 1)
             bad(&c, "id", "'%.60s' already appears on line %ld", id, prev);
         json_t *e = json_object();
         json_object_set_new(e, "id", jstr(id));
@@ -517,7 +520,7 @@ static int do_evidence(cw_import *imp, const char *name, table *t, const cw_impo
             char **v;
             size_t n = split(controls, '|', &v);
             for (size_t k = 0; n != (size_t)-1 && k < n; k++) {
-                if (check_id(&c, "controls", v[k]))
+                if (check_id(&c, "controls", v[k], 0))
                     continue;
                 int dup = 0;
                 for (size_t j = 0; j < k; j++)
@@ -601,7 +604,7 @@ static int do_controls(cw_import *imp, const char *name, table *t, const cw_impo
         const char *id = r->f[0], *title = r->f[1], *owner = r->f[2], *status = r->f[3],
                    *links = r->f[4];
         long prev;
-        if (check_id(&c, "id", id) == 0 && cw_imp_map_put(&ids, id, r->line, &prev) == 1)
+        if (check_id(&c, "id", id, 1) == 0 && cw_imp_map_put(&ids, id, r->line, &prev) == 1)
             bad(&c, "id", "'%.60s' already appears on line %ld", id, prev);
         if (*status && strcmp(status, "implemented") && strcmp(status, "planned") &&
             strcmp(status, "not_implemented"))
@@ -634,7 +637,7 @@ static int do_controls(cw_import *imp, const char *name, table *t, const cw_impo
                     *colon = '\0';
                     level = colon + 1;
                 }
-                if (check_slug(&c, "links", l) || check_id(&c, "links", rid))
+                if (check_slug(&c, "links", l) || check_id(&c, "links", rid, 0))
                     continue;
                 int dup = 0;
                 for (size_t j = 0; j < json_array_size(arr); j++) {
