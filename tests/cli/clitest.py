@@ -5,7 +5,9 @@ a temporary directory with its own --data directory, and runs the real
 crosswalk binary ($CROSSWALK) against it through CROSSWALK_SERVER.  The
 server is stopped with SIGTERM and must exit 0.  Standard library only.
 """
+import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -27,22 +29,36 @@ def binary(var, rel):
 class Server:
     """One crosswalkd on unix:<tmp>/cw.sock with --data <tmp>/data."""
 
-    def __init__(self):
+    def __init__(self, extra=(), tokens=()):
+        """extra: more crosswalkd arguments; tokens: (token, role, org)
+        triples written to an --auth file."""
         self.tmp = tempfile.mkdtemp(prefix="cwcli-")
         self.sock = os.path.join(self.tmp, "cw.sock")
         self.addr = "unix:" + self.sock
         env = dict(os.environ)
         for k in ("CROSSWALK_LISTEN", "CROSSWALK_DATA", "CROSSWALK_AUTH"):
             env.pop(k, None)
+        args = [binary("CROSSWALKD", "server/crosswalkd"), "--listen", self.addr,
+                "--data", os.path.join(self.tmp, "data"), *extra]
+        if tokens:
+            auth = os.path.join(self.tmp, "auth")
+            with open(auth, "w") as f:
+                for token, role, org in tokens:
+                    digest = hashlib.sha256(token.encode()).hexdigest()
+                    f.write(f"{digest} {role} {org or ''}\n")
+            args += ["--auth", auth]
+        self.tcp = None
         self.log = open(os.path.join(self.tmp, "server.log"), "w+")
-        self.proc = subprocess.Popen(
-            [binary("CROSSWALKD", "server/crosswalkd"), "--listen", self.addr,
-             "--data", os.path.join(self.tmp, "data")],
+        self.proc = subprocess.Popen(args,
             stdout=subprocess.DEVNULL, stderr=self.log, env=env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             self.log.seek(0)
-            if "listening on unix:" in self.log.read():
+            text = self.log.read()
+            want_tcp = any(a.startswith("tcp://") for a in extra)
+            m = re.search(r"listening on (tcp://\S+)", text)
+            if "listening on unix:" in text and (m or not want_tcp):
+                self.tcp = m.group(1) if m else None
                 return
             if self.proc.poll() is not None:
                 break
@@ -70,11 +86,13 @@ class CliCase(unittest.TestCase):
     """A test class sharing one server; run() calls the CLI."""
 
     server = None
+    server_args = ()
+    tokens = ()
 
     @classmethod
     def setUpClass(cls):
         cls.cli = binary("CROSSWALK", "tools/cli/crosswalk")
-        cls.server = Server()
+        cls.server = Server(cls.server_args, cls.tokens)
 
     @classmethod
     def tearDownClass(cls):

@@ -84,18 +84,7 @@ class Calls(CliCase):
             self.assertEqual(r.returncode, 1, f"{args}: {r.stderr}")
             self.assertRegex(r.stderr, r"^crosswalk: " + re.escape(msg), args)
 
-    def test_token_file(self):
-        with tempfile.NamedTemporaryFile("w", suffix=".tok", delete=False) as f:
-            f.write("  some-token \n")
-        try:
-            # Without --auth the server refuses tokens it does not know; the
-            # point is that the CLI sends auth first and reports the answer.
-            r = self.run_cli("--token-file", f.name, "call", "ping")
-            self.assertIn(r.returncode, (0, 1))
-            if r.returncode:
-                self.assertRegex(r.stderr, r"^crosswalk: [a-z_]+:")
-        finally:
-            os.unlink(f.name)
+    def test_missing_token_file(self):
         r = self.run_cli("--token-file", "/nonexistent/tok", "call", "ping")
         self.assertEqual(r.returncode, 1)
 
@@ -229,6 +218,42 @@ class Reports(CliCase):
         self.assertNotIn("<script", html)
         self.assertIn("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &quot;quoted&quot;", html)
         self.assertIn("Group &amp; &lt;one&gt;", html)
+
+
+class AuthAndTcp(CliCase):
+    """A server with --auth listening on TCP port 0 and a Unix socket."""
+    server_args = ("--listen", "tcp://127.0.0.1:0")
+    tokens = (("admin-secret", "admin", None), ("editor-secret", "editor", "acme"))
+
+    def test_tcp(self):
+        out = self.ok("--server", self.server.tcp, "call", "ping", server=False)
+        self.assertEqual(json.loads(out), "pong")
+
+    def test_token_file_and_env(self):
+        r = self.run_cli("call", "org.list")
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, r"^crosswalk: unauthenticated")
+        with tempfile.TemporaryDirectory() as tmp:
+            tok = os.path.join(tmp, "token")
+            with open(tok, "w") as f:
+                f.write("admin-secret\n")
+            self.ok("--token-file", tok, "call", "org.put", '{"org": "acme"}')
+            self.ok("--token-file=" + tok, "--server", self.server.tcp, "call", "org.list", server=False)
+        who = json.loads(self.ok("call", "auth", '{"token": "editor-secret"}'))
+        self.assertEqual(who["role"], "editor")
+        # The editor may not read another organisation ...
+        r = self.run_cli("coverage", "--org", "other", "--framework", "soc2-2017",
+                         env={"CROSSWALK_TOKEN": "editor-secret"})
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, r"^crosswalk: forbidden")
+        # ... and `check` reports the store check as not permitted.
+        out = self.ok("check", env={"CROSSWALK_TOKEN": "editor-secret"})
+        self.assertIn("not permitted", out)
+        out = self.ok("check", env={"CROSSWALK_TOKEN": "admin-secret"})
+        self.assertRegex(out, r"store consistent:\s+yes")
+        r = self.run_cli("call", "ping", env={"CROSSWALK_TOKEN": "wrong"})
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, r"^crosswalk: unauthenticated")
 
 
 if __name__ == "__main__":
