@@ -18,6 +18,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <glob.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -416,7 +417,10 @@ static const bad_case bad_cases[] = {
     {"bad-nodes.grc.yaml", NULL, 0, "grc-yaml",
      {{"bad-nodes.grc.yaml:20", "ref_id", "'HR-1' is already the id of the node on line 16"},
       {"bad-nodes.grc.yaml:17", "parent_urn",
-       "no requirement node 'urn:acme:risk:req_node:acme-hr-2026:people' in this framework"}}},
+       "no requirement node 'urn:acme:risk:req_node:acme-hr-2026:people' in this framework"},
+      {"bad-nodes.grc.yaml:30", "source_requirement_urn",
+       "'urn:acme:risk:req_node:acme-hr-2026:hr-2' names no requirement node of this file's "
+       "framework 'acme-hr-2026'"}}},
     {"bad-syntax.grc.yaml", NULL, -1, NULL,
      {{"bad-syntax.grc.yaml:10", "yaml",
        "found unexpected end of stream while scanning a quoted scalar"}}},
@@ -599,6 +603,39 @@ static void test_export_filters(void **state)
     cw_import_free(&a);
 }
 
+/* The shipped data files (frameworks/, next to tests/) are in the same
+ * formats: each imports without problems, with the documented counts. */
+static void test_shipped_frameworks(void **state)
+{
+    (void)state;
+    char pattern[8192];
+    snprintf(pattern, sizeof pattern, "%s/../../../frameworks/*.c*.csv", sample(""));
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) != 0) {
+        skip();
+        return;
+    }
+    size_t reqs = 0, rows = 0, files = 0;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        cw_import imp;
+        int rc = cw_import_file(g.gl_pathv[i], NULL, &imp);
+        if (imp.n_problems)
+            dump_problems(&imp);
+        assert_int_equal(rc, 0);
+        assert_int_equal(imp.n_problems, 0);
+        if (strcmp(imp.format, "csv-catalog") == 0)
+            reqs += imp.total_items;
+        else
+            rows += imp.total_items;
+        files++;
+        cw_import_free(&imp);
+    }
+    globfree(&g);
+    assert_int_equal(files, 10);
+    assert_int_equal(reqs, 792);
+    assert_int_equal(rows, 1014);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -609,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_grc_combined),   cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_unreadable),     cmocka_unit_test(test_roundtrip_csv),
         cmocka_unit_test(test_roundtrip_oscal), cmocka_unit_test(test_export_filters),
+        cmocka_unit_test(test_shipped_frameworks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

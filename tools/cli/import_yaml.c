@@ -21,7 +21,8 @@
  * objects.requirement_mapping_sets (a list) or requirement_mapping_set (one
  * mapping) become mapping.load batches.  A requirement URN resolves to
  * (framework slug, requirement id) through the nodes of the framework in
- * the same file when it is one of them, otherwise by the URN convention
+ * the same file when it is one of them (a URN of that framework that
+ * names none of its nodes is a problem), otherwise by the URN convention
  * urn:<provider>:risk:req_node:<framework-ref>:<node-ref>, giving slug =
  * framework-ref and id = node-ref as written (such ids are often
  * lower-cased versions of the publisher's ids, so a crosswalk between
@@ -134,6 +135,7 @@ static void lower(char *s)
 
 /* Resolution table: lower-cased node urn -> index into refs. */
 typedef struct nodes {
+    char slug[CW_IMP_MAX_SLUG + 1]; /* the file's framework, or "" */
     cw_imp_map by_urn;
     char **ref; /* "slug\1id" */
     size_t n;
@@ -186,6 +188,7 @@ static void do_framework(yc *c, yaml_node_t *root, yaml_node_t *fw, const cw_imp
         prob(c, rn ? rn : fw, "requirement_nodes", "must be a non-empty list");
         return;
     }
+    snprintf(tab->slug, sizeof tab->slug, "%s", slug);
     /* Pass 1: urn -> id of every node. */
     cw_imp_map ids = {0};
     char **idv = calloc(n, sizeof *idv);
@@ -328,7 +331,11 @@ static int resolve(yc *c, nodes *tab, yaml_node_t *at, const char *field, const 
         strncmp(s[2], "req_node:", 9) == 0 && *s[4] &&
         urn_slug(s[3], (size_t)(s[4] - 1 - s[3]), slug) == 0 && !cw_imp_id_problem(s[4])) {
         snprintf(id, CW_IMP_MAX_ID + 1, "%s", s[4]);
-        return 0;
+        if (!tab->slug[0] || strcmp(slug, tab->slug) != 0)
+            return 0;
+        prob(c, at, field, "'%.80s' names no requirement node of this file's framework '%s'",
+             urn, tab->slug);
+        return -1;
     }
     prob(c, at, field,
          "'%.80s' is no node of this file's framework and not a urn:<provider>:risk:req_node:"
