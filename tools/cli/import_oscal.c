@@ -49,7 +49,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "import.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -421,7 +420,7 @@ static int score_strength(json_t *v)
         return -1;
     if (d > 1)
         d /= 100.0;
-    long s = lround(d * 10);
+    long s = (long)(d * 10 + 0.5);
     return s < 1 ? 1 : s > 10 ? 10 : (int)s;
 }
 
