@@ -40,8 +40,8 @@
  * Problems name a JSON path: file:$.catalog.groups[2].controls[5].id.
  *
  * cw_export_oscal writes one mapping per (source framework, target
- * framework) pair, with "framework" props and urn:crosswalk:framework:
- * hrefs, and "origin"/"rationale" props and a confidence-score of
+ * framework) pair, with "framework" props (namespace urn:crosswalk:oscal)
+ * and urn:crosswalk:framework: hrefs, and "origin"/"rationale" props and a confidence-score of
  * strength/10 on every map, so that importing it gives the same rows.
  *
  * Ownership: the parsed document is borrowed from the caller; batches
@@ -565,6 +565,10 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root,
 
 /* ---- export ---- */
 
+/* The namespace of the props crosswalk writes (they are read by name,
+ * whatever their namespace). */
+#define CW_OSCAL_NS "urn:crosswalk:oscal"
+
 static void uuid4(char out[37])
 {
     unsigned char b[16];
@@ -590,8 +594,8 @@ static json_t *resource(const char *slug)
 {
     char href[128];
     snprintf(href, sizeof href, "urn:crosswalk:framework:%s", slug);
-    return json_pack("{s:s,s:s,s:[{s:s,s:s}]}", "type", "catalog", "href", href, "props", "name",
-                     "framework", "value", slug);
+    return json_pack("{s:s,s:s,s:[{s:s,s:s,s:s}]}", "type", "catalog", "href", href, "props",
+                     "name", "framework", "ns", CW_OSCAL_NS, "value", slug);
 }
 
 static const char *oscal_rel(const char *r)
@@ -652,9 +656,11 @@ int cw_export_oscal(FILE *out, json_t *paths, const char *source_fw, const char 
             json_array_append_new(mappings, mapping);
         }
         uuid4(u);
-        json_t *props = json_pack("[{s:s,s:s}]", "name", "origin", "value", origin);
+        json_t *props =
+            json_pack("[{s:s,s:s,s:s}]", "name", "origin", "ns", CW_OSCAL_NS, "value", origin);
         if (rat && *rat)
-            json_array_append_new(props, json_pack("{s:s,s:s}", "name", "rationale", "value", rat));
+            json_array_append_new(props, json_pack("{s:s,s:s,s:s}", "name", "rationale", "ns",
+                                                   CW_OSCAL_NS, "value", rat));
         json_t *map = json_pack("{s:s,s:o,s:s,s:[{s:s,s:s}],s:[{s:s,s:s}]}", "uuid", u, "props",
                                 props, "relationship", rel, "sources", "type", "control", "id-ref",
                                 sid, "targets", "type", "control", "id-ref", tid);
@@ -685,7 +691,7 @@ int cw_export_oscal(FILE *out, json_t *paths, const char *source_fw, const char 
         "mappings", mappings);
     if (!doc)
         return -1;
-    int rc = json_dumpf(doc, out, JSON_INDENT(2)) == 0 && fputc('\n', out) != EOF ? 0 : -1;
+    int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(6)) == 0 && fputc('\n', out) != EOF ? 0 : -1;
     json_decref(doc);
     return rc || ferror(out) ? -1 : 0;
 }
