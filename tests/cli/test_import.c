@@ -7,7 +7,8 @@
  * problems (location, field, message; locations are compared without the
  * directory).  Crosswalk rows exported as CSV and as an OSCAL
  * mapping-collection must import back to the same rows.  The samples are
- * found next to this source file, or in $CW_SAMPLES_DIR. */
+ * found in $CW_SAMPLES_DIR, else in the directory the CW_SAMPLES_DIR macro
+ * names when it is defined, else next to this source file. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +32,10 @@ static const char *sample(const char *rel)
     static char path[8192];
     if (!dir[0]) {
         const char *env = getenv("CW_SAMPLES_DIR");
+#ifdef CW_SAMPLES_DIR
+        if (!env)
+            env = CW_SAMPLES_DIR;
+#endif
         if (env) {
             snprintf(dir, sizeof dir, "%s", env);
         } else {
