@@ -105,6 +105,7 @@ typedef struct wreq {
 } wreq;
 
 static void start_reading(cw_conn *c);
+static void process_input(cw_conn *c);
 
 static void on_written(uv_write_t *req, int status)
 {
@@ -118,10 +119,17 @@ static void on_written(uv_write_t *req, int status)
         conn_close(c, uv_strerror(status));
     if (!c->closing && c->close_after_flush && c->queued == 0)
         conn_close(c, NULL);
-    /* Resume a throttled reader once half its backlog is gone. */
-    if (!c->closing && !c->reading && !c->close_after_flush &&
-        c->queued <= c->srv->cfg.max_output_soft / 2 && !c->srv->stopping)
-        start_reading(c);
+    /* Resume a throttled client once half its backlog is gone: first the
+     * requests already buffered, then reading. */
+    if (!c->closing && !c->close_after_flush && c->queued <= c->srv->cfg.max_output_soft / 2 &&
+        !c->srv->stopping) {
+        if (c->throttled) {
+            c->throttled = false;
+            process_input(c);
+        }
+        if (!c->closing && !c->reading && !c->throttled)
+            start_reading(c);
+    }
     cw_conn_unref(c);
 }
 
@@ -176,7 +184,7 @@ static int method_index(const cw_method *m)
     return (int)(m - cw_method_at(0));
 }
 
-int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u)
+int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, size_t raw_len)
 {
     const msgpack_object *o = &u->data;
     uint64_t start = cw_now_ns();
@@ -302,17 +310,35 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u)
             snprintf(msg, sizeof msg, "the server is shutting down");
             goto fail;
         }
+        /* msgpack-c's strings point into the bytes they were decoded from,
+         * and the connection's input buffer is reused as soon as this
+         * returns: the job decodes its own copy. */
         cw_job *j = calloc(1, sizeof *j);
-        if (!j) {
+        char *copy = j ? malloc(raw_len) : NULL;
+        if (!copy) {
+            free(j);
             code = CW_PE_INTERNAL;
             snprintf(msg, sizeof msg, "out of memory");
             goto fail;
         }
+        memcpy(copy, raw, raw_len);
+        j->raw = copy;
+        msgpack_unpacked_init(&j->msg);
+        size_t joff = 0;
+        if (msgpack_unpack_next(&j->msg, copy, raw_len, &joff) != MSGPACK_UNPACK_SUCCESS) {
+            msgpack_unpacked_destroy(&j->msg);
+            free(copy);
+            free(j);
+            code = CW_PE_INTERNAL;
+            snprintf(msg, sizeof msg, "could not re-read the request");
+            goto fail;
+        }
+        msgpack_unpacked_destroy(u);
+        const msgpack_object *jp = &j->msg.data.via.array.ptr[3];
         j->conn = c;
         j->msgid = msgid;
         j->m = m;
-        j->msg = *u; /* the job now owns the request's zone */
-        j->args = args;
+        j->args = args ? &jp->via.array.ptr[0] : NULL;
         j->start_ns = start;
         msgpack_sbuffer_init(&j->reply);
         c->refs++;
@@ -366,7 +392,22 @@ static void process_input(cw_conn *c)
 {
     cw_server *s = c->srv;
     size_t off = 0;
+    const cw_config *cfg = &s->cfg;
     while (!c->closing && !c->close_after_flush && !c->blocked && off < c->in_len) {
+        /* A client that does not read its answers: stop answering (and
+         * reading) until they drain; what is buffered waits. */
+        if (c->out.size + c->queued > cfg->max_output_soft) {
+            if (!c->throttled)
+                c->throttled_since_ms = uv_now(s->loop);
+            c->throttled = true;
+            if (c->reading) {
+                uv_read_stop(&c->h.stream);
+                c->reading = false;
+                cw_log(s, LOG_DEBUG, "throttling conn=%llu queued=%zu",
+                       (unsigned long long)c->id, c->out.size + c->queued);
+            }
+            break;
+        }
         size_t mlen = 0;
         int r = cw_frame_scan(&c->frame, c->in + off, c->in_len - off, &mlen);
         if (r == CW_FRAME_MORE)
@@ -394,7 +435,7 @@ static void process_input(cw_conn *c)
             off = c->in_len;
             break;
         }
-        if (cw_dispatch(s, c, &u) == DISPATCH_BLOCKED) {
+        if (cw_dispatch(s, c, &u, (const char *)c->in + off, mlen) == DISPATCH_BLOCKED) {
             msgpack_unpacked_destroy(&u);
             c->blocked = true;
             cw_frame_init(&c->frame, s->cfg.max_message, s->cfg.max_depth);
@@ -684,11 +725,24 @@ bool cw_conns_quiet(cw_server *s)
 
 void cw_idle_sweep(cw_server *s)
 {
-    if (!s->cfg.idle_timeout)
-        return;
     uint64_t now = uv_now(s->loop);
-    for (cw_conn *c = s->conns; c; c = c->next)
-        if (!c->closing && !c->pending_writes && c->queued == 0 &&
+    char why[160];
+    for (cw_conn *c = s->conns; c; c = c->next) {
+        if (c->closing)
+            continue;
+        /* Like Redis' soft limit with a time: a client that keeps its
+         * answers unread above the soft limit is cut off. */
+        if (c->throttled && c->queued > s->cfg.max_output_soft / 2 &&
+            now - c->throttled_since_ms > (uint64_t)s->cfg.stall_timeout * 1000) {
+            snprintf(why, sizeof why,
+                     "client does not read its answers: %zu bytes unread for %u s (hard output "
+                     "limit %zu)",
+                     c->queued, s->cfg.stall_timeout, s->cfg.max_output);
+            conn_close(c, why);
+            continue;
+        }
+        if (s->cfg.idle_timeout && !c->pending_writes && c->queued == 0 && !c->throttled &&
             now - c->last_active_ms > (uint64_t)s->cfg.idle_timeout * 1000)
             conn_close(c, "idle timeout");
+    }
 }

@@ -32,6 +32,8 @@ static void usage(FILE *f)
             "  --max-output BYTES   queued answers per connection before it is cut off\n"
             "                       (default %u; reading pauses at a quarter of it)\n"
             "  --idle-timeout SECS  close connections idle this long (default 0: never)\n"
+            "  --stall-timeout SECS cut off a client whose unread answers stay above a quarter\n"
+            "                       of --max-output this long (default 10)\n"
             "  --log-level LEVEL    error, warn, info (default) or debug\n"
             "  --no-bootstrap       do not load the embedded frameworks into an empty store\n"
             "  --no-sync            do not fsync commits (benchmarks only: loses durability)\n"
@@ -146,6 +148,7 @@ int main(int argc, char **argv)
     cfg->max_connections = CW_DEFAULT_MAX_CONNECTIONS;
     cfg->max_output = CW_DEFAULT_MAX_OUTPUT;
     cfg->log_level = LOG_INFO;
+    cfg->stall_timeout = 10;
 
     const char *env;
     static char env_listen[2048];
@@ -160,7 +163,7 @@ int main(int argc, char **argv)
     if ((env = getenv("CROSSWALK_AUTH")) && *env)
         cfg->auth_file = env;
 
-    enum { O_MAPMAX = 256, O_DEPTH, O_IDLE, O_NOBOOT, O_NOSYNC, O_HASH, O_MAXOUT };
+    enum { O_MAPMAX = 256, O_DEPTH, O_IDLE, O_NOBOOT, O_NOSYNC, O_HASH, O_MAXOUT, O_STALL };
     static const struct option opts[] = {
         {"listen", required_argument, 0, 'l'},
         {"data", required_argument, 0, 'd'},
@@ -172,6 +175,7 @@ int main(int argc, char **argv)
         {"max-connections", required_argument, 0, 'c'},
         {"max-output", required_argument, 0, O_MAXOUT},
         {"idle-timeout", required_argument, 0, O_IDLE},
+        {"stall-timeout", required_argument, 0, O_STALL},
         {"log-level", required_argument, 0, 'L'},
         {"no-bootstrap", no_argument, 0, O_NOBOOT},
         {"no-sync", no_argument, 0, O_NOSYNC},
@@ -218,6 +222,7 @@ int main(int argc, char **argv)
             break;
         case O_DEPTH:
         case 'c':
+        case O_STALL:
         case O_IDLE: {
             char *end;
             long n = strtol(optarg, &end, 10);
@@ -229,6 +234,8 @@ int main(int argc, char **argv)
                 cfg->max_depth = (unsigned)(n > CW_FRAME_MAX_DEPTH ? CW_FRAME_MAX_DEPTH : n);
             else if (o == 'c')
                 cfg->max_connections = (unsigned)n;
+            else if (o == O_STALL)
+                cfg->stall_timeout = (unsigned)n;
             else
                 cfg->idle_timeout = (unsigned)n;
             break;

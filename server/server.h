@@ -34,6 +34,7 @@ typedef struct cw_config {
     size_t max_output;      /* hard limit of queued output per connection */
     size_t max_output_soft; /* stop reading above this */
     unsigned idle_timeout;  /* seconds, 0 = none */
+    unsigned stall_timeout; /* seconds a client may leave answers unread above the soft limit */
     int log_level;          /* 0 error, 1 warn, 2 info, 3 debug */
     bool no_sync;
     bool no_bootstrap; /* do not load the embedded frameworks */
@@ -61,7 +62,7 @@ typedef struct cw_conn {
     struct cw_server *srv;
     uint64_t id;
     int refs; /* handle + jobs in flight */
-    bool closing, close_after_flush, reading, blocked;
+    bool closing, close_after_flush, reading, blocked, throttled;
     char peer[80];
     /* input */
     unsigned char *in;
@@ -76,6 +77,7 @@ typedef struct cw_conn {
     char org[CW_MAX_SLUG + 1];
     unsigned auth_failures;
     uint64_t last_active_ms;
+    uint64_t throttled_since_ms;
     struct cw_conn *prev, *next;
 } cw_conn;
 
@@ -87,6 +89,9 @@ typedef struct cw_job {
     cw_conn *conn;
     uint64_t msgid;
     const struct cw_method *m;
+    char *raw;            /* owned copy of the request's bytes: msgpack-c
+                             strings point into it, not into the
+                             connection's reusable input buffer */
     msgpack_unpacked msg; /* owns the request's objects */
     const msgpack_object *args; /* map or NULL */
     msgpack_sbuffer reply;
@@ -235,7 +240,8 @@ enum { DISPATCH_DONE = 0, DISPATCH_BLOCKED = 1 };
 /* Runs one request: envelope, permissions, then the handler (reads) or the
  * writer (writes).  Takes msg unless it returns DISPATCH_BLOCKED (a read
  * behind this connection's pending writes, to be retried after them). */
-int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *msg);
+int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *msg, const char *raw,
+                size_t raw_len);
 
 /* ---- logging ---- */
 void cw_log(const cw_server *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -16,6 +16,7 @@ void cw_job_free(cw_job *j)
 {
     msgpack_unpacked_destroy(&j->msg);
     msgpack_sbuffer_destroy(&j->reply);
+    free(j->raw);
     free(j);
 }
 

@@ -60,7 +60,7 @@ class ConnectionLimitTest(ServerTest):
 
 class BackpressureTest(ServerTest):
     def test_client_that_never_reads_is_cut_off(self):
-        srv = self.start("--max-output", "1048576")
+        srv = self.start("--max-output", "1048576", "--stall-timeout", "2")
         good = srv.client()
         self.addCleanup(good.close)
         self.assertEqual(good.call("ping"), (None, "pong"))
