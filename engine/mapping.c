@@ -479,6 +479,81 @@ out:
     return rc;
 }
 
+/* ---- rows as stored ---- */
+
+static bool part_eq(const char *p, size_t l, const char *s)
+{
+    return strlen(s) == l && memcmp(p, s, l) == 0;
+}
+
+int cw_mapping_rows(cw_db *db, const char *framework, const char *target_framework,
+                    cw_arena *a, cw_mapping **out, size_t *n, cw_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    int rc;
+    if ((rc = check_name("framework", framework, CW_MAX_SLUG, err)) ||
+        (target_framework &&
+         (rc = check_name("target_framework", target_framework, CW_MAX_SLUG, err))))
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    if (fw_exists(txn, db, framework)) {
+        read_end(db, txn);
+        return cw_err_set(err, CW_ENOFW, "framework: no framework '%s'", framework);
+    }
+    if (target_framework && fw_exists(txn, db, target_framework)) {
+        read_end(db, txn);
+        return cw_err_set(err, CW_ENOFW, "target_framework: no framework '%s'",
+                          target_framework);
+    }
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(txn, db->dbi[DB_MAP], &c))) {
+        read_end(db, txn);
+        return lmdb_err(rc, err, "mappings");
+    }
+    size_t cap = 0;
+    MDB_val k, v;
+    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0 && rc == 0;
+         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const char *p[4];
+        size_t l[4];
+        if (!split4(&k, p, l))
+            continue;
+        bool s_is = part_eq(p[0], l[0], framework), t_is = part_eq(p[2], l[2], framework);
+        if (!s_is && !t_is)
+            continue;
+        if (target_framework && !((s_is && part_eq(p[2], l[2], target_framework)) ||
+                                  (t_is && part_eq(p[0], l[0], target_framework))))
+            continue;
+        rec_reader rr;
+        if (rr_open(&rr, v, NULL))
+            continue;
+        for (size_t i = 0; i < rr.n; i++) {
+            const msgpack_object *e = &rr.o[i];
+            if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 4)
+                continue;
+            cw_mapping *arr = cw_arena_grow(a, *out, sizeof *arr, &cap, *n + 1);
+            if (!arr) {
+                rc = cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
+                break;
+            }
+            *out = arr;
+            arr[(*n)++] = (cw_mapping){
+                cw_arena_strndup(a, p[0], l[0]), cw_arena_strndup(a, p[1], l[1]),
+                cw_arena_strndup(a, p[2], l[2]), cw_arena_strndup(a, p[3], l[3]),
+                (cw_rel)obj_int(&e->via.array.ptr[1], CW_REL_INTERSECTS_WITH),
+                (int)obj_int(&e->via.array.ptr[2], 0), obj_str(a, &e->via.array.ptr[3]),
+                obj_str(a, &e->via.array.ptr[0])};
+        }
+        rr_close(&rr);
+    }
+    mdb_cursor_close(c);
+    read_end(db, txn);
+    return rc;
+}
+
 /* ---- check ---- */
 
 static int add_finding(cw_arena *a, cw_finding **out, size_t *n, size_t *cap, const char *kind,

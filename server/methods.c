@@ -542,6 +542,37 @@ static int h_mapping_delete(cw_server *s, cw_conn *c, const msgpack_object *args
     return 0;
 }
 
+static int h_mapping_export(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn *w,
+                            cw_arena *a, msgpack_packer *pk, cw_err *err)
+{
+    (void)c, (void)w;
+    const char *fw, *tfw;
+    cw_mapping *m;
+    size_t n;
+    int rc;
+    if ((rc = arg_str(args, "framework", true, a, &fw, err)) ||
+        (rc = arg_str(args, "target_framework", false, a, &tfw, err)) ||
+        (rc = cw_mapping_rows(s->db, fw, tfw, a, &m, &n, err)))
+        return rc;
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < n; i++) {
+        msgpack_pack_map(pk, 8);
+        pk_kv_str(pk, "source_framework", m[i].source_fw);
+        pk_kv_str(pk, "source", m[i].source_id);
+        pk_kv_str(pk, "target_framework", m[i].target_fw);
+        pk_kv_str(pk, "target", m[i].target_id);
+        pk_kv_str(pk, "relationship", cw_rel_name(m[i].rel));
+        pk_key(pk, "strength");
+        if (m[i].strength)
+            msgpack_pack_int(pk, m[i].strength);
+        else
+            msgpack_pack_nil(pk);
+        pk_kv_str(pk, "rationale", m[i].rationale);
+        pk_kv_str(pk, "origin", m[i].origin);
+    }
+    return 0;
+}
+
 static int h_mapping_check(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn *w,
                            cw_arena *a, msgpack_packer *pk, cw_err *err)
 {
@@ -1368,6 +1399,7 @@ static const cw_method methods[] = {
     {"mapping.check", h_mapping_check, R, "framework"},
     {"mapping.delete", h_mapping_delete, W | M_ADMIN,
      "source_framework source target_framework target origin framework"},
+    {"mapping.export", h_mapping_export, R, "framework target_framework"},
     {"mapping.list", h_mapping_list, R, "framework id target_framework max_hops"},
     {"mapping.load", h_mapping_load, W | M_ADMIN, "mappings"},
     {"org.delete", h_org_delete, W | M_ADMIN, "org"},

@@ -48,6 +48,13 @@ typedef struct cw_mapping_query {
 int cw_mapping_list(cw_db *db, const cw_mapping_query *q, cw_arena *a, cw_path **out,
                     size_t *n, cw_err *err);
 
+/* The stored crosswalk rows touching framework (and, if given,
+ * target_framework at the other end), exactly as stored: in their stored
+ * direction, one per origin.  This is what an export must write so that
+ * loading it back updates the same rows.  Results live in a. */
+int cw_mapping_rows(cw_db *db, const char *framework, const char *target_framework,
+                    cw_arena *a, cw_mapping **out, size_t *n, cw_err *err);
+
 typedef struct cw_finding {
     const char *kind; /* "dangling", "subset_both_ways", "conflict" */
     cw_ref a, b;

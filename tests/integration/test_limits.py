@@ -116,7 +116,9 @@ class BackpressureTest(ServerTest):
         # Per-connection output is bounded by --max-output: the server must not
         # buffer far more than that for one client, nor stall the others.
         problems = []
-        if peak - before > 48 * 1024:
+        # Under ASan (CW_TIME_SCALE > 1) freed memory sits in the allocator's
+        # quarantine, so resident size says nothing about buffering there.
+        if SLOW == 1 and peak - before > 48 * 1024:
             problems.append("server grew by %d KiB buffering answers for a client that does "
                             "not read (--max-output 1 MiB)" % (peak - before))
         if worst > 0.5 * SLOW:

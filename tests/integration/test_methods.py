@@ -327,6 +327,22 @@ class MethodsTest(ServerTest):
         for f in chk["findings"]:
             self.assertIn("kind", f)
 
+    def test_mapping_export_round_trip(self):
+        # Rows come back as stored (SOC 2 -> ISO), one per origin, whichever
+        # end is asked for; loading them again only updates.
+        rows = self.c.ok("mapping.export", {"framework": "iso27001-2022",
+                                            "target_framework": "soc2-2017"})
+        self.assertEqual(len(rows), 166)
+        self.assertTrue(all(r["source_framework"] == "soc2-2017" for r in rows))
+        self.assertTrue(all(r["origin"] for r in rows))
+        res = self.c.ok("mapping.load", {"mappings": [
+            {k: v for k, v in r.items() if v is not None} for r in rows]})
+        self.assertEqual((res["created"], res["updated"]), (0, 166))
+        err, _ = self.c.call("mapping.export", {"framework": "nope"})
+        self.assertError(err, NOT_FOUND)
+        err, _ = self.c.call("mapping.export", {"framework": 7})
+        self.assertError(err, INVALID_PARAMS)
+
     # ---- organisations ----
     def test_org(self):
         res = self.c.ok("org.put", {"org": "org-t", "name": "Org T"})

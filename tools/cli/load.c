@@ -8,7 +8,7 @@
  * progress bar is drawn on stderr only when stderr is a terminal, so logs
  * and pipes get nothing but the summary.
  *
- * export asks mapping.list for a framework's direct rows (max_hops 1) and
+ * export asks mapping.export for a framework's stored rows and
  * hands the answer to the CSV or OSCAL mapping-collection writer.
  *
  * Built only when the importers exist (CW_HAVE_IMPORT, see CMakeLists.txt). */
@@ -212,21 +212,44 @@ int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv) {
     cw_rpc c;
     if ((rc = cw_ctx_connect(ctx, &c)) != 0)
         return rc;
-    json_t *p = json_pack("{s:s,s:i}", "framework", fw, "max_hops", 1), *paths = NULL;
+    /* mapping.export gives the rows as stored (direction and origin), so
+     * loading the export back updates them instead of adding reversed or
+     * merged copies; they are shaped as one-hop paths for the writers. */
+    json_t *p = json_pack("{s:s}", "framework", fw), *rows = NULL;
     if (target)
         json_object_set_new(p, "target_framework", json_string(target));
-    rc = cw_ctx_call(&c, "mapping.list", p, &paths);
+    rc = cw_ctx_call(&c, "mapping.export", p, &rows);
     json_decref(p);
     cw_rpc_close(&c);
     if (rc)
         return rc;
+    json_t *paths = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        json_t *step = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O}", "framework",
+                                 json_object_get(row, "target_framework"), "id",
+                                 json_object_get(row, "target"), "relationship",
+                                 json_object_get(row, "relationship"), "strength",
+                                 json_object_get(row, "strength"), "rationale",
+                                 json_object_get(row, "rationale"), "origin",
+                                 json_object_get(row, "origin"));
+        json_t *path = json_pack("{s:{s:O,s:O},s:[o],s:i,s:b}", "from", "framework",
+                                 json_object_get(row, "source_framework"), "id",
+                                 json_object_get(row, "source"), "steps", step, "hops", 1,
+                                 "inferred", 0);
+        if (path)
+            json_array_append_new(paths, path);
+    }
+    json_decref(rows);
     FILE *out = output ? fopen(output, "w") : stdout;
     if (!out) {
         fprintf(stderr, "crosswalk: -o %s: %s\n", output, strerror(errno));
         json_decref(paths);
         return CW_EXIT_ERROR;
     }
-    int w = oscal ? cw_export_oscal(out, paths, fw, target) : cw_export_csv(out, paths);
+    /* Rows may be stored in either direction: no source/target filter. */
+    int w = oscal ? cw_export_oscal(out, paths, NULL, NULL) : cw_export_csv(out, paths);
     if (fflush(out))
         w = -1;
     if (output && fclose(out))
