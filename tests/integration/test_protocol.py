@@ -223,7 +223,7 @@ class ProtocolTest(ServerTest):
         self.assertCutOff(self.c, TOO_LARGE)
         t.join(10)
         self.assertEqual(other.call("ping"), (None, "pong"))
-        self.assertRegex(self.srv.log(), "too_large")
+        self.assertTrue(self.srv.wait_log("too_large", 10), "no too_large line in the log")
 
     def test_total_message_over_max_message(self):
         # Many small strings that add up to more than the limit.
