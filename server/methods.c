@@ -741,37 +741,71 @@ static int items_of(const msgpack_object *args, const char *list_key,
     return 0;
 }
 
+/* Decodes the single item or the bulk list of an org-scoped write into an
+ * arena array of elem-sized structs, naming fields "controls[3].id" in bulk
+ * and plain "id" for a single item. */
+typedef int (*item_decoder)(const msgpack_object *m, const char *org, const char *path,
+                            cw_arena *a, void *out, cw_err *err);
+
+static int decode_batch(const msgpack_object *args, const char *list_key, size_t elem,
+                        item_decoder fn, cw_arena *a, const char **org, void **out, size_t *n,
+                        bool *bulk, cw_err *err)
+{
+    const msgpack_object *items = NULL;
+    int rc;
+    *n = 0;
+    *bulk = false;
+    if ((rc = arg_str(args, "org", true, a, org, err)) ||
+        (rc = items_of(args, list_key, &items, n, bulk, err)))
+        return rc;
+    char *arr = cw_arena_alloc(a, (*n + 1) * elem);
+    if (!arr)
+        return cw_err_set(err, CW_ENOMEM, "%s: out of memory", list_key);
+    for (size_t i = 0; i < *n; i++) {
+        char path[48] = "";
+        if (*bulk) {
+            FIELD(path, "%s[%zu]", list_key, i);
+            if ((rc = need_map(&items[i], path, err)))
+                return rc;
+            FIELD(path, "%s[%zu].", list_key, i);
+        }
+        if ((rc = fn(&items[i], *org, path, a, arr + i * elem, err)))
+            return rc;
+    }
+    *out = arr;
+    return 0;
+}
+
+/* The engine names fields as in a batch; a single item's error reads
+ * better without the "items[0]." prefix. */
+static int single_error(int rc, bool bulk, const char *list_key, cw_err *err)
+{
+    char pre[32];
+    size_t pl = (size_t)snprintf(pre, sizeof pre, "%s[0].", list_key);
+    if (rc && !bulk && strncmp(err->msg, pre, pl) == 0)
+        memmove(err->msg, err->msg + pl, strlen(err->msg + pl) + 1);
+    return rc;
+}
+
+static int control_decoder(const msgpack_object *m, const char *org, const char *path,
+                           cw_arena *a, void *out, cw_err *err)
+{
+    return decode_control(m, org, path, a, out, err);
+}
+
 static int h_control_put(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn *w,
                          cw_arena *a, msgpack_packer *pk, cw_err *err)
 {
     (void)c;
     const char *org;
-    const msgpack_object *items = NULL;
-    size_t n = 0;
-    bool bulk = false;
-    int rc;
-    if ((rc = arg_str(args, "org", true, a, &org, err)) ||
-        (rc = items_of(args, "controls", &items, &n, &bulk, err)))
-        return rc;
-    cw_control *ctl = cw_arena_alloc(a, (n + 1) * sizeof *ctl);
-    if (!ctl)
-        return cw_err_set(err, CW_ENOMEM, "controls: out of memory");
-    for (size_t i = 0; i < n; i++) {
-        char path[48] = "";
-        if (bulk) {
-            FIELD(path, "controls[%zu]", i);
-            if ((rc = need_map(&items[i], path, err)))
-                return rc;
-            FIELD(path, "controls[%zu].", i);
-        }
-        if ((rc = decode_control(&items[i], org, path, a, &ctl[i], err)))
-            return rc;
-    }
+    void *ctl;
+    size_t n;
+    bool bulk;
     cw_bulk_stats st;
-    rc = cw_control_put(s->db, w, ctl, n, &st, err);
-    if (rc && !bulk && strncmp(err->msg, "controls[0].", 12) == 0)
-        memmove(err->msg, err->msg + 12, strlen(err->msg + 12) + 1);
-    if (rc)
+    int rc = decode_batch(args, "controls", sizeof(cw_control), control_decoder, a, &org, &ctl,
+                          &n, &bulk, err);
+    if (rc || (rc = single_error(cw_control_put(s->db, w, ctl, n, &st, err), bulk, "controls",
+                                 err)))
         return rc;
     pk_stats(pk, &st);
     return 0;
@@ -907,39 +941,28 @@ static int decode_evidence(const msgpack_object *m, const char *org, const char 
     return 0;
 }
 
+static int evidence_decoder(const msgpack_object *m, const char *org, const char *path,
+                            cw_arena *a, void *out, cw_err *err)
+{
+    return decode_evidence(m, org, path, a, out, err);
+}
+
 static int evidence_write(cw_server *s, const msgpack_object *args, bool bulk_only, cw_wtxn *w,
                           cw_arena *a, msgpack_packer *pk, cw_err *err)
 {
-    const char *org;
-    const msgpack_object *items = NULL;
-    size_t n = 0;
-    bool bulk = false;
-    int rc;
-    if ((rc = arg_str(args, "org", true, a, &org, err)))
-        return rc;
-    if (bulk_only && !arg_get(args, "items"))
-        return cw_err_set(err, CW_EINVAL, "items: missing");
-    if ((rc = items_of(args, "items", &items, &n, &bulk, err)))
-        return rc;
-    cw_evidence *ev = cw_arena_alloc(a, (n + 1) * sizeof *ev);
-    if (!ev)
-        return cw_err_set(err, CW_ENOMEM, "items: out of memory");
-    for (size_t i = 0; i < n; i++) {
-        char path[48] = "";
-        if (bulk) {
-            FIELD(path, "items[%zu]", i);
-            if ((rc = need_map(&items[i], path, err)))
-                return rc;
-            FIELD(path, "items[%zu].", i);
-        }
-        if ((rc = decode_evidence(&items[i], org, path, a, &ev[i], err)))
-            return rc;
+    if (bulk_only && !arg_get(args, "items")) {
+        const char *o;
+        int orc = arg_str(args, "org", true, a, &o, err);
+        return orc ? orc : cw_err_set(err, CW_EINVAL, "items: missing");
     }
+    const char *org;
+    void *ev;
+    size_t n;
+    bool bulk;
     cw_bulk_stats st;
-    rc = cw_evidence_put(s->db, w, ev, n, &st, err);
-    if (rc && !bulk && strncmp(err->msg, "items[0].", 9) == 0)
-        memmove(err->msg, err->msg + 9, strlen(err->msg + 9) + 1);
-    if (rc)
+    int rc = decode_batch(args, "items", sizeof(cw_evidence), evidence_decoder, a, &org, &ev, &n,
+                          &bulk, err);
+    if (rc || (rc = single_error(cw_evidence_put(s->db, w, ev, n, &st, err), bulk, "items", err)))
         return rc;
     pk_stats(pk, &st);
     return 0;
@@ -1030,48 +1053,38 @@ static int h_evidence_delete(cw_server *s, cw_conn *c, const msgpack_object *arg
 
 /* ---- scope ---- */
 
+static int scope_decoder(const msgpack_object *m, const char *org, const char *path,
+                         cw_arena *a, void *out, cw_err *err)
+{
+    cw_scope *sc = out;
+    int rc;
+    sc->org = org;
+    sc->applicable = false;
+    if ((rc = item_str(m, path, "framework", true, a, &sc->framework, err)) ||
+        (rc = item_str(m, path, "id", true, a, &sc->id, err)) ||
+        (rc = item_str(m, path, "justification", false, a, &sc->justification, err)))
+        return rc;
+    const msgpack_object *ap = arg_get(m, "applicable");
+    if (ap && ap->type != MSGPACK_OBJECT_NIL) {
+        if (ap->type != MSGPACK_OBJECT_BOOLEAN)
+            return cw_err_set(err, CW_EINVAL, "%sapplicable: expected a boolean", path);
+        sc->applicable = ap->via.boolean;
+    }
+    return 0;
+}
+
 static int h_scope_put(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn *w,
                        cw_arena *a, msgpack_packer *pk, cw_err *err)
 {
     (void)c;
     const char *org;
-    const msgpack_object *items = NULL;
-    size_t n = 0;
-    bool bulk = false;
-    int rc;
-    if ((rc = arg_str(args, "org", true, a, &org, err)) ||
-        (rc = items_of(args, "items", &items, &n, &bulk, err)))
-        return rc;
-    cw_scope *sc = cw_arena_alloc(a, (n + 1) * sizeof *sc);
-    if (!sc)
-        return cw_err_set(err, CW_ENOMEM, "items: out of memory");
-    for (size_t i = 0; i < n; i++) {
-        char path[48] = "";
-        if (bulk) {
-            FIELD(path, "items[%zu]", i);
-            if ((rc = need_map(&items[i], path, err)))
-                return rc;
-            FIELD(path, "items[%zu].", i);
-        }
-        sc[i].org = org;
-        sc[i].applicable = false;
-        if ((rc = item_str(&items[i], path, "framework", true, a, &sc[i].framework, err)) ||
-            (rc = item_str(&items[i], path, "id", true, a, &sc[i].id, err)) ||
-            (rc = item_str(&items[i], path, "justification", false, a, &sc[i].justification,
-                           err)))
-            return rc;
-        const msgpack_object *ap = arg_get(&items[i], "applicable");
-        if (ap && ap->type != MSGPACK_OBJECT_NIL) {
-            if (ap->type != MSGPACK_OBJECT_BOOLEAN)
-                return cw_err_set(err, CW_EINVAL, "%sapplicable: expected a boolean", path);
-            sc[i].applicable = ap->via.boolean;
-        }
-    }
+    void *sc;
+    size_t n;
+    bool bulk;
     cw_bulk_stats st;
-    rc = cw_scope_put(s->db, w, sc, n, &st, err);
-    if (rc && !bulk && strncmp(err->msg, "items[0].", 9) == 0)
-        memmove(err->msg, err->msg + 9, strlen(err->msg + 9) + 1);
-    if (rc)
+    int rc = decode_batch(args, "items", sizeof(cw_scope), scope_decoder, a, &org, &sc, &n, &bulk,
+                          err);
+    if (rc || (rc = single_error(cw_scope_put(s->db, w, sc, n, &st, err), bulk, "items", err)))
         return rc;
     pk_stats(pk, &st);
     return 0;
