@@ -455,7 +455,8 @@ static void cw_usage(FILE *f)
         "                      [--warmup 2] [--scenario NAME]... [--json FILE] [--orgs 3]\n"
         "                      [--controls 400] [--seed N]\n"
         "scenarios: requirement.get coverage-summary coverage-detail gap compare evidence-put\n"
-        "           (ping always runs first as the baseline)\n"
+        "           (the default set), evidence-put-serial (only when named: one connection\n"
+        "           writing one item at a time); ping always runs first as the baseline\n"
         "ADDR: tcp://HOST:PORT, HOST:PORT or unix:PATH\n",
         f);
 }
@@ -887,6 +888,7 @@ typedef enum {
     CW_S_GAP,
     CW_S_COMPARE,
     CW_S_EVPUT,
+    CW_S_EVPUT_SERIAL,
 } cw_scn_kind;
 
 static const struct {
@@ -901,7 +903,12 @@ static const struct {
     {"gap", CW_S_GAP, "gap.report soc2-2017 max_hops 2"},
     {"compare", CW_S_COMPARE, "framework.compare iso27001-2022 -> soc2-2017 max_hops 3"},
     {"evidence-put", CW_S_EVPUT, "evidence.put, one item per request"},
+    /* Only when named: the issue's "one commit per write" baseline, one
+     * client writing serially, to divide evidence-put by in the same run. */
+    {"evidence-put-serial", CW_S_EVPUT_SERIAL, "evidence.put, one connection, one at a time"},
 };
+/* Scenarios run when none is named: all but the serial baseline. */
+#define CW_NDEFAULT 7
 #define CW_NSCN (sizeof cw_scn_table / sizeof cw_scn_table[0])
 
 typedef struct {
@@ -991,7 +998,8 @@ static void cw_build(const cw_run_ctx *x, cw_scn_kind k, cw_rconn *c)
         cw_pk_kstr(&pk, "target", "soc2-2017");
         cw_pk_kint(&pk, "max_hops", 3);
         break;
-    case CW_S_EVPUT: {
+    case CW_S_EVPUT:
+    case CW_S_EVPUT_SERIAL: {
         char eid[96], ctl[16];
         snprintf(eid, sizeof eid, "PUT-%" PRIx64 "-%u-%" PRIu64, x->nonce, c->idx, c->seq++);
         snprintf(ctl, sizeof ctl, "C-%04u", 1 + cw_rng_below(&c->rng, x->o->controls));
@@ -1079,6 +1087,10 @@ static void cw_phase(const cw_run_ctx *x, cw_rconn *cs, unsigned n, cw_result *r
     uint64_t to = from + (uint64_t)(o->duration * 1e9);
     bool issuing = true;
     uint64_t drain_deadline = 0;
+    /* The serial baseline keeps one request in flight on connection 0 only;
+     * the other connections stay open and idle. */
+    bool serial = k == CW_S_EVPUT_SERIAL;
+    unsigned depth = serial ? 1 : o->pipeline;
     for (;;) {
         uint64_t now = cw_now_ns();
         if (issuing && (now >= to || cw_interrupted)) {
@@ -1088,7 +1100,7 @@ static void cw_phase(const cw_run_ctx *x, cw_rconn *cs, unsigned n, cw_result *r
         unsigned busy = 0;
         for (unsigned i = 0; i < n; i++) {
             cw_rconn *c = &cs[i];
-            while (issuing && c->inflight < o->pipeline) {
+            while (issuing && c->inflight < depth && (!serial || i == 0)) {
                 cw_build(x, k, c);
                 r->sent++;
             }
@@ -1151,7 +1163,7 @@ static void cw_phase(const cw_run_ctx *x, cw_rconn *cs, unsigned n, cw_result *r
                     cw_die("connection %u: unparsable response", i);
                 /* Refill at once so this connection's pipeline stays full
                  * while the others are serviced in the same sweep. */
-                while (issuing && cw_now_ns() < to && c->inflight < o->pipeline) {
+                while (issuing && cw_now_ns() < to && c->inflight < depth && (!serial || i == 0)) {
                     cw_build(x, k, c);
                     r->sent++;
                 }
@@ -1203,7 +1215,7 @@ static void cw_run(const cw_opts *o)
     unsigned order[CW_NSCN + 32], norder = 0;
     order[norder++] = 0;
     if (o->nscenarios == 0) {
-        for (unsigned i = 1; i < CW_NSCN; i++)
+        for (unsigned i = 1; i < CW_NDEFAULT; i++)
             order[norder++] = i;
     }
     for (unsigned s = 0; s < o->nscenarios; s++) {
