@@ -226,9 +226,7 @@ static int h_auth(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn 
         const cw_token *t = cw_auth_find(s, tok, strlen(tok));
         if (!t) {
             c->auth_failures++;
-            /* CW_EMANDATORY is never produced by this path; the dispatcher
-             * turns this marker into unauthenticated. */
-            return cw_err_set(err, -1000, "token: not recognised");
+            return cw_err_set(err, CW_E_AUTH_FAILED, "token: not recognised");
         }
         c->role = t->role;
         snprintf(c->org, sizeof c->org, "%s", t->org);

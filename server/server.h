@@ -150,6 +150,10 @@ typedef struct cw_server {
     uint64_t unknown_methods, protocol_errors;
 } cw_server;
 
+/* Server-only handler result: a token was presented and not recognised
+ * (answered unauthenticated; counts toward closing the connection). */
+#define CW_E_AUTH_FAILED (-1000)
+
 /* ---- method table ---- */
 enum {
     M_READ = 1,    /* answered on the loop thread */
