@@ -293,14 +293,7 @@ int cw_catalog_load(cw_db *db, cw_wtxn *w, const cw_framework *fw,
     if (n && !reqs)
         return cw_err_set(err, CW_EINVAL, "requirements: missing");
     struct load_args la = {fw, reqs, n, replace, {0}};
-    rc = write_run(db, w, catalog_load_fn, &la, err);
-    if (st) {
-        if (rc == 0)
-            *st = la.st;
-        else
-            st->rejected = n;
-    }
-    return rc;
+    return write_bulk(db, w, catalog_load_fn, &la, &la.st, n, st, err);
 }
 
 struct del_args {

@@ -404,6 +404,19 @@ int write_run(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, cw_err *err)
     return cw_err_set(err, CW_EFULL, "storage: the write does not fit after growing the map");
 }
 
+int write_bulk(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, const cw_bulk_stats *done,
+               size_t n, cw_bulk_stats *st, cw_err *err)
+{
+    int rc = write_run(db, w, fn, arg, err);
+    if (st) {
+        if (rc == 0)
+            *st = *done;
+        else
+            *st = (cw_bulk_stats){.rejected = n};
+    }
+    return rc;
+}
+
 int bump_generation(cw_wtxn *w, cw_err *err)
 {
     MDB_val k = {3, "gen"}, v;

@@ -83,6 +83,10 @@ typedef int (*write_fn)(cw_wtxn *w, void *arg, cw_err *err);
 /* Runs fn atomically: inside w (nested) when w is given, otherwise in its
  * own transaction, growing the map and retrying on a full map. */
 int write_run(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, cw_err *err);
+/* write_run for a bulk call of n items: *st (may be NULL) receives the
+ * counts fn left in *done on success, or rejected = n on failure. */
+int write_bulk(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, const cw_bulk_stats *done,
+               size_t n, cw_bulk_stats *st, cw_err *err);
 /* Bumps the catalogue generation inside w. */
 int bump_generation(cw_wtxn *w, cw_err *err);
 

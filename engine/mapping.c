@@ -225,14 +225,7 @@ int cw_mapping_load(cw_db *db, cw_wtxn *w, const cw_mapping *maps, size_t n,
     if (n && !maps)
         return cw_err_set(err, CW_EINVAL, "mappings: missing");
     struct load_args la = {maps, n, {0}};
-    int rc = write_run(db, w, load_fn, &la, err);
-    if (st) {
-        if (rc == 0)
-            *st = la.st;
-        else
-            st->rejected = n;
-    }
-    return rc;
+    return write_bulk(db, w, load_fn, &la, &la.st, n, st, err);
 }
 
 /* ---- delete ---- */

@@ -341,14 +341,7 @@ int cw_control_put(cw_db *db, cw_wtxn *w, const cw_control *ctls, size_t n, cw_b
     if (n && !ctls)
         return cw_err_set(err, CW_EINVAL, "controls: missing");
     struct ctl_args ca = {ctls, n, {0}};
-    int rc = write_run(db, w, control_put_fn, &ca, err);
-    if (st) {
-        if (rc == 0)
-            *st = ca.st;
-        else
-            st->rejected = n;
-    }
-    return rc;
+    return write_bulk(db, w, control_put_fn, &ca, &ca.st, n, st, err);
 }
 
 int cw_control_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_control *out,
@@ -691,14 +684,7 @@ int cw_evidence_put(cw_db *db, cw_wtxn *w, const cw_evidence *items, size_t n,
     if (n && !items)
         return cw_err_set(err, CW_EINVAL, "items: missing");
     struct ev_args ea = {items, n, {0}};
-    int rc = write_run(db, w, evidence_put_fn, &ea, err);
-    if (st) {
-        if (rc == 0)
-            *st = ea.st;
-        else
-            st->rejected = n;
-    }
-    return rc;
+    return write_bulk(db, w, evidence_put_fn, &ea, &ea.st, n, st, err);
 }
 
 int cw_evidence_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_evidence *out,
@@ -1011,14 +997,7 @@ int cw_scope_put(cw_db *db, cw_wtxn *w, const cw_scope *items, size_t n, cw_bulk
     if (n && !items)
         return cw_err_set(err, CW_EINVAL, "items: missing");
     struct scope_args sa = {items, n, {0}};
-    int rc = write_run(db, w, scope_put_fn, &sa, err);
-    if (st) {
-        if (rc == 0)
-            *st = sa.st;
-        else
-            st->rejected = n;
-    }
-    return rc;
+    return write_bulk(db, w, scope_put_fn, &sa, &sa.st, n, st, err);
 }
 
 int decode_scope(cw_arena *a, const char *org, const char *rest, size_t rl, MDB_val v,
