@@ -338,6 +338,23 @@ int graph_hold(graph *g, cw_arena *a)
     return cw_arena_defer(a, graph_unref, g) ? CW_ENOMEM : 0;
 }
 
+int graph_for_answer(cw_db *db, cw_arena *a, graph **out, cw_err *err)
+{
+    MDB_txn *txn;
+    int rc = read_begin(db, &txn, err);
+    if (rc)
+        return rc;
+    rc = graph_acquire(db, txn, out, err);
+    read_end(db, txn);
+    if (rc)
+        return rc;
+    if (graph_hold(*out, a)) {
+        graph_release(db, *out);
+        return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+    }
+    return 0;
+}
+
 void graph_cache_clear(cw_db *db)
 {
     pthread_mutex_lock(&db->gcache_lock);

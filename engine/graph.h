@@ -53,6 +53,10 @@ int graph_acquire(cw_db *db, MDB_txn *txn, graph **out, cw_err *err);
 void graph_release(cw_db *db, graph *g);
 /* Keeps g alive until arena a is freed (answers point into the graph). */
 int graph_hold(graph *g, cw_arena *a);
+/* The current graph for an answer built in a: acquired in a short read
+ * transaction and held by a.  Release the caller's reference with
+ * graph_release when done; a keeps its own. */
+int graph_for_answer(cw_db *db, cw_arena *a, graph **out, cw_err *err);
 /* Frees the cached graph at close. */
 void graph_cache_clear(cw_db *db);
 

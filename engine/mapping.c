@@ -411,19 +411,9 @@ int cw_mapping_list(cw_db *db, const cw_mapping_query *q, cw_arena *a, cw_path *
     if (hops < 1 || hops > CW_MAX_HOPS)
         return cw_err_set(err, CW_ERANGE, "max_hops: %d is outside 1..%d", q->max_hops,
                           CW_MAX_HOPS);
-    MDB_txn *txn;
-    if ((rc = read_begin(db, &txn, err)))
-        return rc;
     graph *g;
-    rc = graph_acquire(db, txn, &g, err);
-    read_end(db, txn);
-    if (rc)
+    if ((rc = graph_for_answer(db, a, &g, err)))
         return rc;
-    /* The answer points into the graph: keep it alive with the arena. */
-    if (graph_hold(g, a)) {
-        graph_release(db, g);
-        return cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
-    }
     struct list_ctx lc = {g, a, G_NONE, NULL, 0, 0};
     uint32_t fw = graph_fw(g, q->framework);
     if (fw == G_NONE) {
@@ -568,19 +558,9 @@ int cw_mapping_check(cw_db *db, const char *framework, cw_arena *a, cw_finding *
     int rc;
     if (framework && (rc = check_name("framework", framework, CW_MAX_SLUG, err)))
         return rc;
-    MDB_txn *txn;
-    if ((rc = read_begin(db, &txn, err)))
-        return rc;
     graph *g;
-    rc = graph_acquire(db, txn, &g, err);
-    read_end(db, txn);
-    if (rc)
+    if ((rc = graph_for_answer(db, a, &g, err)))
         return rc;
-    /* The answer points into the graph: keep it alive with the arena. */
-    if (graph_hold(g, a)) {
-        graph_release(db, g);
-        return cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
-    }
     uint32_t fw = G_NONE;
     if (framework && (fw = graph_fw(g, framework)) == G_NONE) {
         /* A deleted framework can still have dangling rows; only refuse a
