@@ -1384,6 +1384,32 @@ static int h_store_check(cw_server *s, cw_conn *c, const msgpack_object *args, c
     return 0;
 }
 
+/* Raising the cap at run time is how an operator recovers from storage_full
+ * without a restart: the next write that meets MDB_MAP_FULL grows into the
+ * new room.  The cap never shrinks here, since the map may already be larger. */
+static int h_store_set_map_max(cw_server *s, cw_conn *c, const msgpack_object *args,
+                               cw_wtxn *w, cw_arena *a, msgpack_packer *pk, cw_err *err)
+{
+    (void)c, (void)w, (void)a;
+    int64_t bytes;
+    int rc = arg_int(args, "bytes", true, 1, INT64_MAX, &bytes, err);
+    if (rc)
+        return rc;
+    cw_db_counts n;
+    if ((rc = cw_db_counts_get(s->db, &n, err)))
+        return rc;
+    if ((uint64_t)bytes < n.map_size_max)
+        return cw_err_set(err, CW_ERANGE,
+                          "bytes: %lld is below the current cap of %zu; the cap only grows",
+                          (long long)bytes, n.map_size_max);
+    cw_db_set_map_max(s->db, (size_t)bytes);
+    cw_log(s, LOG_INFO, "map size cap raised to %lld bytes", (long long)bytes);
+    msgpack_pack_map(pk, 2);
+    pk_kv_int(pk, "map_size", (int64_t)n.map_size);
+    pk_kv_int(pk, "map_size_max", bytes);
+    return 0;
+}
+
 #define R M_READ
 #define W M_WRITE
 static const cw_method methods[] = {
@@ -1429,6 +1455,7 @@ static const cw_method methods[] = {
     {"server.stats", h_server_stats, R, ""},
     {"soa.get", h_soa_get, R | M_ORG, "org as_of"},
     {"store.check", h_store_check, R | M_ADMIN, ""},
+    {"store.set_map_max", h_store_set_map_max, R | M_ADMIN, "bytes"},
 };
 #undef R
 #undef W
