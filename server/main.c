@@ -300,9 +300,19 @@ int main(int argc, char **argv)
         cw_log(s, LOG_INFO, "first start: loaded the embedded frameworks (%zu records) in %.1f ms",
                st.created + st.updated, (double)(cw_now_ns() - t0) / 1e6);
     }
+    /* The handlers are installed before the "listening on" lines: a
+     * supervisor (or a test) may send SIGTERM as soon as it reads them, and
+     * that must be an orderly stop, not death by the default action. */
+    uv_signal_init(s->loop, &s->sigterm);
+    uv_signal_init(s->loop, &s->sigint);
+    s->sigterm.data = s->sigint.data = s;
+    uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&s->sigint, on_signal, SIGINT);
     if (cw_listen_all(s, &err)) {
         cw_log(s, LOG_ERROR, "%s", err.msg);
         cw_close_listeners(s);
+        close_handle((uv_handle_t *)&s->sigterm);
+        close_handle((uv_handle_t *)&s->sigint);
         uv_run(s->loop, UV_RUN_NOWAIT);
         cw_db_close(s->db);
         return 1;
@@ -311,11 +321,6 @@ int main(int argc, char **argv)
         cw_log(s, LOG_ERROR, "cannot start the writer thread");
         return 1;
     }
-    uv_signal_init(s->loop, &s->sigterm);
-    uv_signal_init(s->loop, &s->sigint);
-    s->sigterm.data = s->sigint.data = s;
-    uv_signal_start(&s->sigterm, on_signal, SIGTERM);
-    uv_signal_start(&s->sigint, on_signal, SIGINT);
     uv_timer_init(s->loop, &s->idle_timer);
     s->idle_timer.data = s;
     uv_timer_start(&s->idle_timer, on_idle_timer, 1000, 1000);
