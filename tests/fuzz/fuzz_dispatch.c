@@ -18,12 +18,13 @@ static cw_conn conn;
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    char tmpl[] = "/tmp/cwfuzz.XXXXXX";
-    char *dir = mkdtemp(tmpl);
-    if (!dir)
+    /* The store goes under $TMPDIR (run_fuzzer.sh points it at a directory
+     * it removes afterwards), else /tmp. */
+    const char *tmp = getenv("TMPDIR");
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/cwfuzz.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(path))
         abort();
-    static char path[64];
-    snprintf(path, sizeof path, "%s", dir);
     srv.cfg.log_level = -1;
     srv.cfg.max_message = 1 << 20;
     srv.cfg.max_depth = 32;
