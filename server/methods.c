@@ -35,6 +35,32 @@ static int item_str(const msgpack_object *m, const char *path, const char *key, 
     return obj_to_str(o, f, a, out, err);
 }
 
+/* A filter that names a slug or id (requirement.list kind, mapping.delete
+ * endpoints): held to the rules the stored values obey, so that an empty
+ * or oversized filter is refused instead of silently matching nothing. */
+static int check_filter(const char *field, const char *s, size_t max, cw_err *err)
+{
+    if (!*s)
+        return cw_err_set(err, CW_EINVAL, "%s: must be a non-empty string", field);
+    size_t n = strlen(s);
+    if (n > max)
+        return cw_err_set(err, CW_EINVAL, "%s: '%.40s...' is longer than %zu bytes", field, s,
+                          max);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return cw_err_set(err, CW_EINVAL, "%s: contains a control character", field);
+    return 0;
+}
+
+static int arg_filter(const msgpack_object *args, const char *key, size_t max, cw_arena *a,
+                      const char **out, cw_err *err)
+{
+    int rc = arg_str(args, key, false, a, out, err);
+    if (rc == 0 && *out)
+        rc = check_filter(key, *out, max, err);
+    return rc;
+}
+
 static void pk_stats(msgpack_packer *pk, const cw_bulk_stats *st)
 {
     msgpack_pack_map(pk, 4);
@@ -225,7 +251,12 @@ static int h_auth(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn 
     } else {
         const cw_token *t = cw_auth_find(s, tok, strlen(tok));
         if (!t) {
+            /* A wrong token must not leave an earlier identity in force:
+             * a client that meant to switch tokens would otherwise go on
+             * acting with the old one without noticing. */
             c->auth_failures++;
+            c->role = ROLE_NONE;
+            c->org[0] = '\0';
             return cw_err_set(err, CW_E_AUTH_FAILED, "token: not recognised");
         }
         c->role = t->role;
@@ -330,18 +361,23 @@ static int h_requirement_list(cw_server *s, cw_conn *c, const msgpack_object *ar
     int rc;
     if ((rc = arg_str(args, "framework", true, a, &f.framework, err)) ||
         (rc = arg_str(args, "parent", false, a, &f.parent, err)) ||
-        (rc = arg_str(args, "kind", false, a, &f.kind, err)) ||
+        (rc = arg_filter(args, "kind", CW_MAX_SLUG, a, &f.kind, err)) ||
         (rc = arg_bool(args, "leaves_only", &f.leaves_only, err)) ||
         (rc = arg_str(args, "attribute", false, a, &attr, err)))
         return rc;
     if (attr) {
         /* "key" or "key=value" */
         char *copy = cw_arena_strdup(a, attr);
+        if (!copy)
+            return cw_err_set(err, CW_ENOMEM, "attribute: out of memory");
         char *eq = strchr(copy, '=');
         if (eq)
             *eq = '\0';
         f.attr_key = copy;
         f.attr_value = eq ? eq + 1 : NULL;
+        if ((rc = check_filter("attribute", f.attr_key, CW_MAX_SLUG, err)) ||
+            (f.attr_value && (rc = check_filter("attribute", f.attr_value, CW_MAX_ID, err))))
+            return rc;
     }
     cw_requirement *list;
     size_t n;
@@ -526,12 +562,12 @@ static int h_mapping_delete(cw_server *s, cw_conn *c, const msgpack_object *args
     (void)c;
     cw_mapping_filter f = {0};
     int rc;
-    if ((rc = arg_str(args, "source_framework", false, a, &f.source_fw, err)) ||
-        (rc = arg_str(args, "source", false, a, &f.source_id, err)) ||
-        (rc = arg_str(args, "target_framework", false, a, &f.target_fw, err)) ||
-        (rc = arg_str(args, "target", false, a, &f.target_id, err)) ||
-        (rc = arg_str(args, "origin", false, a, &f.origin, err)) ||
-        (rc = arg_str(args, "framework", false, a, &f.framework, err)))
+    if ((rc = arg_filter(args, "source_framework", CW_MAX_SLUG, a, &f.source_fw, err)) ||
+        (rc = arg_filter(args, "source", CW_MAX_ID, a, &f.source_id, err)) ||
+        (rc = arg_filter(args, "target_framework", CW_MAX_SLUG, a, &f.target_fw, err)) ||
+        (rc = arg_filter(args, "target", CW_MAX_ID, a, &f.target_id, err)) ||
+        (rc = arg_filter(args, "origin", CW_MAX_ORIGIN, a, &f.origin, err)) ||
+        (rc = arg_filter(args, "framework", CW_MAX_SLUG, a, &f.framework, err)))
         return rc;
     cw_bulk_stats st;
     if ((rc = cw_mapping_delete(s->db, w, &f, &st, err)))
@@ -728,6 +764,22 @@ static int items_of(const msgpack_object *args, const char *list_key,
     if (l && l->type != MSGPACK_OBJECT_NIL) {
         if (l->type != MSGPACK_OBJECT_ARRAY)
             return cw_err_set(err, CW_EINVAL, "%s: expected an array", list_key);
+        /* A single item's fields beside the list would be dropped without
+         * a word; the dispatcher has already checked that keys are
+         * strings. */
+        for (uint32_t i = 0; i < args->via.map.size; i++) {
+            const msgpack_object *k = &args->via.map.ptr[i].key;
+            const char *p = k->type == MSGPACK_OBJECT_STR ? k->via.str.ptr : k->via.bin.ptr;
+            uint32_t kn = k->type == MSGPACK_OBJECT_STR ? k->via.str.size : k->via.bin.size;
+            const msgpack_object *v = &args->via.map.ptr[i].val;
+            bool known = (kn == 3 && memcmp(p, "org", 3) == 0) ||
+                         (kn == strlen(list_key) && memcmp(p, list_key, kn) == 0);
+            if (!known && v->type != MSGPACK_OBJECT_NIL)
+                return cw_err_set(err, CW_EINVAL,
+                                  "%.*s: not allowed beside %s (give one item's fields or a "
+                                  "list of items)",
+                                  (int)(kn > 60 ? 60 : kn), p, list_key);
+        }
         *items = l->via.array.ptr;
         *n = l->via.array.size;
         *bulk = true;
@@ -948,7 +1000,8 @@ static int evidence_decoder(const msgpack_object *m, const char *org, const char
 static int evidence_write(cw_server *s, const msgpack_object *args, bool bulk_only, cw_wtxn *w,
                           cw_arena *a, msgpack_packer *pk, cw_err *err)
 {
-    if (bulk_only && !arg_get(args, "items")) {
+    const msgpack_object *items = arg_get(args, "items");
+    if (bulk_only && (!items || items->type == MSGPACK_OBJECT_NIL)) {
         const char *o;
         int orc = arg_str(args, "org", true, a, &o, err);
         return orc ? orc : cw_err_set(err, CW_EINVAL, "items: missing");
