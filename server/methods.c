@@ -805,7 +805,10 @@ static int decode_batch(const msgpack_object *args, const char *list_key, size_t
     int rc;
     *n = 0;
     *bulk = false;
+    /* The engine checks org per item and would name it "items[0].org";
+     * it is one argument, so it is checked (and named) once here. */
     if ((rc = arg_str(args, "org", true, a, org, err)) ||
+        (rc = check_filter("org", *org, CW_MAX_SLUG, err)) ||
         (rc = items_of(args, list_key, &items, n, bulk, err)))
         return rc;
     char *arr = cw_arena_alloc(a, (*n + 1) * elem);
