@@ -10,7 +10,7 @@ import unittest
 
 import msgpack
 
-from cwtest import (INVALID_PARAMS, TOO_LARGE, ERROR_NAMES, Closed, ServerTest, evidence)
+from cwtest import ERROR_NAMES, INVALID_PARAMS, TOO_LARGE, ServerTest, evidence
 from test_tenants import parse_method_table
 
 # Argument kinds.
