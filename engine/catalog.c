@@ -5,6 +5,7 @@
 #include "crosswalk/catalog.h"
 
 #include "internal.h"
+#include "graph.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -381,7 +382,7 @@ static int decode_fw(cw_arena *a, const char *slug, size_t sl, MDB_val v, cw_fra
 }
 
 /* Decodes a requirement record.  seq receives its publisher position. */
-static int decode_req(cw_arena *a, const char *fw, const char *id, size_t idl, MDB_val v,
+int decode_req(cw_arena *a, const char *fw, const char *id, size_t idl, MDB_val v,
                       cw_requirement *q, int64_t *seq)
 {
     rec_reader r;
@@ -562,6 +563,9 @@ static int load_all(MDB_txn *txn, cw_db *db, const char *fw, cw_arena *a, seq_re
     return rc;
 }
 
+/* Answered from the catalogue graph, which holds every requirement decoded
+ * with its children in publisher order: one lookup in memory instead of a
+ * record decode plus a lookup per child. */
 int cw_requirement_get(cw_db *db, const char *fw, const char *id, cw_arena *a,
                        cw_requirement *out, const char ***children, size_t *n_children,
                        cw_err *err)
@@ -570,67 +574,33 @@ int cw_requirement_get(cw_db *db, const char *fw, const char *id, cw_arena *a,
     if ((rc = check_name("framework", fw, CW_MAX_SLUG, err)) ||
         (rc = check_name("id", id, CW_MAX_ID, err)))
         return rc;
-    MDB_txn *txn;
-    if ((rc = read_begin(db, &txn, err)))
+    graph *g;
+    if ((rc = graph_for_answer(db, a, &g, err)))
         return rc;
-    cw_key key;
-    key_init(&key);
-    key_part(&key, fw);
-    key_part(&key, id);
-    MDB_val k = key_val(&key), v;
-    if (mdb_get(txn, db->dbi[DB_REQ], &k, &v)) {
-        rc = fw_exists(txn, db, fw)
-                 ? cw_err_set(err, CW_ENOFW, "framework: no framework '%s'", fw)
-                 : cw_err_set(err, CW_ENOREQ, "id: no requirement '%s' in framework '%s'", id, fw);
-        read_end(db, txn);
-        return rc;
-    }
-    rc = decode_req(a, cw_arena_strdup(a, fw), id, strlen(id), v, out, NULL);
-    if (rc) {
-        read_end(db, txn);
-        return cw_err_set(err, rc, "id: record of '%s' is unreadable", id);
-    }
-    /* Children in publisher order: look each up for its sequence number. */
-    MDB_cursor *cc;
-    seq_req *kids = NULL;
-    size_t nk = 0, cap = 0;
-    if (mdb_cursor_open(txn, db->dbi[DB_CHILD], &cc) == 0) {
-        MDB_val ck = key_val(&key), cv;
-        for (int r = mdb_cursor_get(cc, &ck, &cv, MDB_SET); r == 0;
-             r = mdb_cursor_get(cc, &ck, &cv, MDB_NEXT_DUP)) {
-            seq_req *arr = cw_arena_grow(a, kids, sizeof *kids, &cap, nk + 1);
-            if (!arr)
-                break;
-            kids = arr;
-            cw_key kk;
-            key_init(&kk);
-            key_part(&kk, fw);
-            key_sep(&kk);
-            key_raw(&kk, cv.mv_data, cv.mv_size);
-            MDB_val kkv = key_val(&kk), rv;
-            kids[nk].q.id = cw_arena_strndup(a, cv.mv_data, cv.mv_size);
-            kids[nk].seq = 0;
-            if (mdb_get(txn, db->dbi[DB_REQ], &kkv, &rv) == 0) {
-                rec_reader rr;
-                if (rr_open(&rr, rv, NULL) == 0) {
-                    kids[nk].seq = obj_int(rr_at(&rr, 5), 0);
-                    rr_close(&rr);
-                }
-            }
-            nk++;
-        }
-        mdb_cursor_close(cc);
-    }
-    out->leaf = nk == 0;
-    if (nk)
-        qsort(kids, nk, sizeof *kids, seq_cmp);
+    uint32_t x;
+    if (!graph_find(g, fw, id, &x))
+        return graph_fw(g, fw) == G_NONE
+                   ? cw_err_set(err, CW_ENOFW, "framework: no framework '%s'", fw)
+                   : cw_err_set(err, CW_ENOREQ, "id: no requirement '%s' in framework '%s'", id,
+                                fw);
+    const g_node *n = &g->nodes[x];
+    *out = (cw_requirement){.framework = g->fws[n->fw],
+                            .id = n->id,
+                            .parent = n->parent_id,
+                            .kind = n->kind,
+                            .title = n->title,
+                            .description = n->description,
+                            .attrs = n->attrs,
+                            .n_attrs = n->n_attrs,
+                            .leaf = n->leaf};
     if (children) {
-        *children = cw_arena_alloc(a, (nk + 1) * sizeof(char *));
-        for (size_t i = 0; *children && i < nk; i++)
-            (*children)[i] = kids[i].q.id;
-        *n_children = nk;
+        *children = cw_arena_alloc(a, (n->n_kids + 1) * sizeof(char *));
+        if (!*children)
+            return cw_err_set(err, CW_ENOMEM, "requirement: out of memory");
+        for (size_t i = 0; i < n->n_kids; i++)
+            (*children)[i] = g->nodes[n->kids[i]].id;
+        *n_children = n->n_kids;
     }
-    read_end(db, txn);
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "crosswalk/query.h"
 
 #include "graph.h"
+#include "orgsnap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,33 +228,27 @@ static int check_hops(int given, int dflt, int *out, cw_err *err)
 
 /* Everything one organisation-level query needs, loaded in one snapshot. */
 typedef struct org_snapshot {
-    cw_control *ctls;
+    const char *org;
+    const cw_control *ctls;
     size_t n_ctls;
-    cw_control_state *st; /* per control; INACTIVE unless implemented */
+    const cw_control_state *st; /* per control; INACTIVE unless implemented */
     cw_scope *scope;
     size_t n_scope;
 } org_snapshot;
 
-static int load_org(cw_db *db, MDB_txn *txn, const char *org, const char *fw, cw_arena *a,
-                    cw_time t, org_snapshot *s, cw_err *err)
+static int load_org(cw_db *db, MDB_txn *txn, const char *org, cw_arena *a, cw_time t,
+                    org_snapshot *s, org_snap **snap, cw_err *err)
 {
     memset(s, 0, sizeof *s);
     if (org_exists(txn, db, org))
         return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
-    int rc = controls_of(txn, db, org, a, &s->ctls, &s->n_ctls);
-    if (!rc)
-        rc = scopes_of(txn, db, org, fw, a, &s->scope, &s->n_scope);
+    int rc = orgsnap_acquire(db, txn, org, t, a, snap, err);
     if (rc)
-        return cw_err_set(err, rc, "org: cannot read the data of '%s'", org);
-    s->st = cw_arena_alloc(a, (s->n_ctls + 1) * sizeof *s->st);
-    if (!s->st)
-        return cw_err_set(err, CW_ENOMEM, "org: out of memory");
-    for (size_t i = 0; i < s->n_ctls; i++) {
-        if (s->ctls[i].status != CW_CTL_IMPLEMENTED)
-            continue;
-        if ((rc = ctl_state(txn, db, org, s->ctls[i].id, t, a, &s->st[i])))
-            return cw_err_set(err, rc, "evidence: cannot read control '%s'", s->ctls[i].id);
-    }
+        return rc;
+    s->org = (*snap)->org;
+    s->ctls = (*snap)->ctls;
+    s->n_ctls = (*snap)->n_ctls;
+    s->st = (*snap)->st;
     return 0;
 }
 
@@ -264,6 +259,7 @@ typedef struct qctx {
     MDB_txn *txn;
     graph *g;
     uint32_t fw;
+    org_snap *snap;
     org_snapshot os;
 } qctx;
 
@@ -289,7 +285,7 @@ static int qctx_open(qctx *q, cw_db *db, const char *org, const char *fw, const 
         rc = cw_err_set(err, CW_ENOFW, "%s: no framework '%s'", fw_field, fw);
         goto fail;
     }
-    if (org && (rc = load_org(db, q->txn, org, fw, a, t, &q->os, err)))
+    if (org && (rc = load_org(db, q->txn, org, a, t, &q->os, &q->snap, err)))
         goto fail;
     return 0;
 fail:
@@ -307,6 +303,40 @@ static void qctx_close(qctx *q)
         graph_release(q->db, q->g);
     if (q->txn)
         read_end(q->db, q->txn);
+}
+
+typedef int (*compute_fn)(qctx *qc, const void *query, cw_arena *w, void *out);
+
+/* Answers an organisation query from the snapshot's memo, or computes it
+ * into an arena of its own (which also receives the scope decisions it
+ * reads, and holds the graph it points into) and offers it to the memo.
+ * The answer is copied shallowly into out, size bytes; the caller fills in
+ * the fields that echo the query (org, as_of, ...). */
+static int memo_answer(qctx *qc, const char *key, compute_fn fn, const void *query,
+                       size_t size, cw_arena *a, void *out, uint64_t *id)
+{
+    const void *m = orgsnap_memo_get(qc->snap, qc->g->gen, key, id);
+    if (m) {
+        memcpy(out, m, size);
+        return 0;
+    }
+    cw_arena *w = cw_arena_new();
+    if (!w || graph_hold(qc->g, w)) {
+        cw_arena_free(w);
+        return CW_ENOMEM;
+    }
+    void *res = cw_arena_alloc(w, size);
+    int rc = res ? scopes_of(qc->txn, qc->db, qc->os.org, qc->g->fws[qc->fw], w, &qc->os.scope,
+                             &qc->os.n_scope)
+                 : CW_ENOMEM;
+    if (!rc)
+        rc = fn(qc, query, w, res);
+    if (rc) {
+        cw_arena_free(w);
+        return rc;
+    }
+    memcpy(out, res, size);
+    return orgsnap_memo_put(qc->snap, qc->g->gen, key, w, res, a, id);
 }
 
 /* Runs every control (inactive ones too when with_inactive, for the gap
@@ -414,6 +444,25 @@ static int shape_coverage(const run *r, const org_snapshot *os, cw_arena *a, cw_
     return 0;
 }
 
+struct cov_args {
+    const cw_coverage_query *q;
+    int hops;
+};
+
+static int coverage_compute(qctx *qc, const void *query, cw_arena *a, void *res)
+{
+    const struct cov_args *ca = query;
+    cw_coverage *out = res;
+    run r;
+    int rc;
+    if ((rc = run_init(&r, qc->g, a, qc->fw, ca->hops, ca->q->detail)) ||
+        (rc = collect_all(&r, &qc->os, false)) || (rc = shape_coverage(&r, &qc->os, a, out)))
+        return rc;
+    out->framework = qc->g->fws[qc->fw];
+    out->max_hops = ca->hops;
+    return 0;
+}
+
 int cw_coverage_get(cw_db *db, const cw_coverage_query *q, cw_arena *a, cw_coverage *out,
                     cw_err *err)
 {
@@ -426,17 +475,17 @@ int cw_coverage_get(cw_db *db, const cw_coverage_query *q, cw_arena *a, cw_cover
     qctx qc;
     if ((rc = qctx_open(&qc, db, q->org, q->framework, "framework", q->as_of, a, err)))
         return rc;
-    run r;
-    if ((rc = run_init(&r, qc.g, a, qc.fw, hops, q->detail)) ||
-        (rc = collect_all(&r, &qc.os, false)) || (rc = shape_coverage(&r, &qc.os, a, out))) {
-        qctx_close(&qc);
-        return cw_err_set(err, rc, "coverage: out of memory");
-    }
-    out->org = cw_arena_strdup(a, q->org);
-    out->framework = qc.g->fws[qc.fw];
-    out->as_of = q->as_of;
-    out->max_hops = hops;
+    char key[64];
+    snprintf(key, sizeof key, "coverage %u %d %d", qc.fw, hops, q->detail ? 1 : 0);
+    struct cov_args ca = {q, hops};
+    uint64_t id = 0;
+    rc = memo_answer(&qc, key, coverage_compute, &ca, sizeof *out, a, out, &id);
     qctx_close(&qc);
+    if (rc)
+        return cw_err_set(err, rc, "coverage: out of memory");
+    out->org = qc.os.org;
+    out->as_of = q->as_of;
+    out->answer_id = id;
     return 0;
 }
 
@@ -552,26 +601,19 @@ static int cand_cmp(const void *x, const void *y)
     return c ? c : cw_id_cmp(a->ref.id, b->ref.id);
 }
 
-int cw_gap_report_get(cw_db *db, const cw_gap_query *q, cw_arena *a, cw_gap_report *out,
-                      cw_err *err)
+struct gap_args {
+    int hops;
+    uint32_t src_fw;
+};
+
+static int gap_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
 {
-    memset(out, 0, sizeof *out);
-    int hops, rc;
-    if ((rc = check_hops(q->max_hops, CW_DEFAULT_HOPS_GAP, &hops, err)))
-        return rc;
-    if (!q->org)
-        return cw_err_set(err, CW_EINVAL, "org: must be a non-empty string");
-    if (q->source && (rc = check_name("source", q->source, CW_MAX_SLUG, err)))
-        return rc;
-    qctx qc;
-    if ((rc = qctx_open(&qc, db, q->org, q->target, "target", q->as_of, a, err)))
-        return rc;
+    const struct gap_args *ga = query;
+    cw_gap_report *out = res;
+    const qctx qc = *qcp;
     const graph *g = qc.g;
-    uint32_t src_fw = G_NONE;
-    if (q->source && (src_fw = graph_fw(g, q->source)) == G_NONE) {
-        qctx_close(&qc);
-        return cw_err_set(err, CW_ENOFW, "source: no framework '%s'", q->source);
-    }
+    int hops = ga->hops, rc;
+    uint32_t src_fw = ga->src_fw;
     run r;
     cw_coverage cov = {0};
     bool *sat = NULL;
@@ -584,10 +626,7 @@ int cw_gap_report_get(cw_db *db, const cw_gap_query *q, cw_arena *a, cw_gap_repo
         rc = satisfied_set(g, &qc.os, a, &sat);
     if (rc)
         goto nomem;
-    out->org = q->org;
     out->target = g->fws[qc.fw];
-    out->source = q->source;
-    out->as_of = q->as_of;
     out->max_hops = hops;
     memcpy(out->counts, cov.counts, sizeof out->counts);
     out->assessable = cov.assessable;
@@ -739,11 +778,42 @@ int cw_gap_report_get(cw_db *db, const cw_gap_query *q, cw_arena *a, cw_gap_repo
         }
         out->closable += ps->n_closes;
     }
-    qctx_close(&qc);
     return 0;
 nomem:
+    return CW_ENOMEM;
+}
+
+int cw_gap_report_get(cw_db *db, const cw_gap_query *q, cw_arena *a, cw_gap_report *out,
+                      cw_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int hops, rc;
+    if ((rc = check_hops(q->max_hops, CW_DEFAULT_HOPS_GAP, &hops, err)))
+        return rc;
+    if (!q->org)
+        return cw_err_set(err, CW_EINVAL, "org: must be a non-empty string");
+    if (q->source && (rc = check_name("source", q->source, CW_MAX_SLUG, err)))
+        return rc;
+    qctx qc;
+    if ((rc = qctx_open(&qc, db, q->org, q->target, "target", q->as_of, a, err)))
+        return rc;
+    uint32_t src_fw = G_NONE;
+    if (q->source && (src_fw = graph_fw(qc.g, q->source)) == G_NONE) {
+        qctx_close(&qc);
+        return cw_err_set(err, CW_ENOFW, "source: no framework '%s'", q->source);
+    }
+    char key[64];
+    snprintf(key, sizeof key, "gap %u %u %d", qc.fw, src_fw, hops);
+    struct gap_args ga = {hops, src_fw};
+    uint64_t id;
+    rc = memo_answer(&qc, key, gap_compute, &ga, sizeof *out, a, out, &id);
     qctx_close(&qc);
-    return cw_err_set(err, CW_ENOMEM, "gap: out of memory");
+    if (rc)
+        return cw_err_set(err, rc, "gap: out of memory");
+    out->org = qc.os.org;
+    out->source = q->source;
+    out->as_of = q->as_of;
+    return 0;
 }
 
 /* ---- framework compare ---- */
@@ -897,27 +967,17 @@ static bool in_list(const char **l, size_t n, const char *s)
     return false;
 }
 
-int cw_soa_get(cw_db *db, const char *org, cw_time as_of, cw_arena *a, cw_soa *out, cw_err *err)
+static int soa_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
 {
-    memset(out, 0, sizeof *out);
+    (void)query;
+    cw_soa *out = res;
+    const qctx qc = *qcp;
     int rc;
-    if (!org)
-        return cw_err_set(err, CW_EINVAL, "org: must be a non-empty string");
-    qctx qc;
-    if ((rc = qctx_open(&qc, db, org, "iso27001-2022", "framework", as_of, a, err))) {
-        if (rc == CW_ENOFW)
-            cw_err_set(err, CW_ENOFW,
-                       "framework: the iso27001-2022 catalogue is not loaded; the Statement of "
-                       "Applicability needs it");
-        return rc;
-    }
     run r;
     cw_coverage cov = {0};
     if ((rc = run_init(&r, qc.g, a, qc.fw, CW_DEFAULT_HOPS_COVERAGE, true)) ||
         (rc = collect_all(&r, &qc.os, true)) || (rc = shape_coverage(&r, &qc.os, a, &cov)))
         goto nomem;
-    out->org = org;
-    out->as_of = as_of;
     out->items = cw_arena_alloc(a, (cov.n_reqs + 1) * sizeof *out->items);
     if (!out->items)
         goto nomem;
@@ -974,9 +1034,31 @@ int cw_soa_get(cw_db *db, const char *org, cw_time as_of, cw_arena *a, cw_soa *o
         if (rs->status == CW_ST_MET)
             out->implemented++;
     }
-    qctx_close(&qc);
     return 0;
 nomem:
+    return CW_ENOMEM;
+}
+
+int cw_soa_get(cw_db *db, const char *org, cw_time as_of, cw_arena *a, cw_soa *out, cw_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc;
+    if (!org)
+        return cw_err_set(err, CW_EINVAL, "org: must be a non-empty string");
+    qctx qc;
+    if ((rc = qctx_open(&qc, db, org, "iso27001-2022", "framework", as_of, a, err))) {
+        if (rc == CW_ENOFW)
+            cw_err_set(err, CW_ENOFW,
+                       "framework: the iso27001-2022 catalogue is not loaded; the Statement of "
+                       "Applicability needs it");
+        return rc;
+    }
+    uint64_t id;
+    rc = memo_answer(&qc, "soa", soa_compute, NULL, sizeof *out, a, out, &id);
     qctx_close(&qc);
-    return cw_err_set(err, CW_ENOMEM, "soa: out of memory");
+    if (rc)
+        return cw_err_set(err, rc, "soa: out of memory");
+    out->org = qc.os.org;
+    out->as_of = as_of;
+    return 0;
 }

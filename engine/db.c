@@ -4,6 +4,7 @@
  * record encoding helpers the model modules share. */
 #include "internal.h"
 #include "graph.h"
+#include "orgsnap.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -191,6 +192,7 @@ int cw_db_open(const cw_db_options *opts, cw_db **out, cw_err *err)
     pthread_rwlock_init(&db->grow_lock, NULL);
     pthread_mutex_init(&db->rcache_lock, NULL);
     pthread_mutex_init(&db->gcache_lock, NULL);
+    pthread_mutex_init(&db->ocache_lock, NULL);
     if ((rc = mdb_env_create(&db->env)) || (rc = mdb_env_set_maxdbs(db->env, DB_COUNT + 2)) ||
         (rc = mdb_env_set_maxreaders(db->env, 126))) {
         cw_db_close(db);
@@ -226,6 +228,7 @@ void cw_db_close(cw_db *db)
     if (!db)
         return;
     graph_cache_clear(db);
+    orgsnap_cache_clear(db);
     for (int i = 0; i < db->n_rcache; i++)
         mdb_txn_abort(db->rcache[i]);
     if (db->env)
@@ -233,6 +236,7 @@ void cw_db_close(cw_db *db)
     pthread_rwlock_destroy(&db->grow_lock);
     pthread_mutex_destroy(&db->rcache_lock);
     pthread_mutex_destroy(&db->gcache_lock);
+    pthread_mutex_destroy(&db->ocache_lock);
     free(db);
 }
 
@@ -622,4 +626,33 @@ int org_exists(MDB_txn *txn, cw_db *db, const char *org)
 {
     MDB_val k = {strlen(org), (void *)org}, v;
     return mdb_get(txn, db->dbi[DB_ORG], &k, &v) == 0 ? 0 : CW_ENOORG;
+}
+
+static void org_gen_key(cw_key *k, const char *org)
+{
+    key_init(k);
+    key_part(k, "org");
+    key_part(k, org);
+}
+
+int org_touch(MDB_txn *txn, cw_db *db, const char *org)
+{
+    /* The writing transaction's id is unique and grows with every commit,
+     * so it serves as the generation without reading the old value. */
+    cw_key k;
+    org_gen_key(&k, org);
+    unsigned char b[8];
+    be64_put(b, (uint64_t)mdb_txn_id(txn));
+    MDB_val kv = key_val(&k), v = {8, b};
+    return mdb_put(txn, db->dbi[DB_META], &kv, &v, 0);
+}
+
+uint64_t org_gen(MDB_txn *txn, cw_db *db, const char *org)
+{
+    cw_key k;
+    org_gen_key(&k, org);
+    MDB_val kv = key_val(&k), v;
+    if (mdb_get(txn, db->dbi[DB_META], &kv, &v) == 0 && v.mv_size == 8)
+        return be64_get(v.mv_data);
+    return 0;
 }

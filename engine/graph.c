@@ -136,14 +136,16 @@ static int build(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
         n->fw = add_fw(g, key, (size_t)(z - key), &fcap);
         n->id = kcopy + (z - key) + 1;
         n->parent = G_NONE;
-        rec_reader rr;
+        cw_requirement q;
         parent_ids[g->n] = NULL;
-        if (rr_open(&rr, v, NULL) == 0) {
-            parent_ids[g->n] = obj_str(a, rr_at(&rr, 0));
-            n->kind = obj_str(a, rr_at(&rr, 1));
-            n->title = obj_str(a, rr_at(&rr, 2));
-            n->seq = obj_int(rr_at(&rr, 5), 0);
-            rr_close(&rr);
+        if (decode_req(a, NULL, n->id, strlen(n->id), v, &q, &n->seq) == 0) {
+            parent_ids[g->n] = q.parent;
+            n->parent_id = q.parent;
+            n->kind = q.kind;
+            n->title = q.title;
+            n->description = q.description;
+            n->attrs = q.attrs;
+            n->n_attrs = q.n_attrs;
         }
         if (strmap_put(&g->idx, kcopy, k.mv_size, g->n, NULL) < 0) {
             mdb_cursor_close(c);
@@ -282,6 +284,8 @@ int graph_acquire(cw_db *db, MDB_txn *txn, graph **out, cw_err *err)
     graph *c = db->gcache;
     if (c && c->gen == gen) {
         atomic_fetch_add(&c->refs, 1);
+        if (mdb_txn_id(txn) > db->gcache_txnid)
+            db->gcache_txnid = mdb_txn_id(txn);
         pthread_mutex_unlock(&db->gcache_lock);
         *out = c;
         return 0;
@@ -312,6 +316,7 @@ int graph_acquire(cw_db *db, MDB_txn *txn, graph **out, cw_err *err)
             graph_free(c);
         atomic_fetch_add(&g->refs, 1);
         db->gcache = g;
+        db->gcache_txnid = mdb_txn_id(txn);
     }
     pthread_mutex_unlock(&db->gcache_lock);
     *out = g;
@@ -338,14 +343,38 @@ int graph_hold(graph *g, cw_arena *a)
     return cw_arena_defer(a, graph_unref, g) ? CW_ENOMEM : 0;
 }
 
+/* The cached graph without a read transaction, when no transaction has
+ * committed since one confirmed its generation: catalogue lookups are the
+ * most frequent queries, and most of their cost was opening a snapshot to
+ * read one counter. */
+static graph *graph_if_current(cw_db *db)
+{
+    MDB_envinfo info;
+    graph *c = NULL;
+    pthread_rwlock_rdlock(&db->grow_lock); /* a remap moves the meta pages */
+    int rc = mdb_env_info(db->env, &info);
+    pthread_rwlock_unlock(&db->grow_lock);
+    if (rc)
+        return NULL;
+    pthread_mutex_lock(&db->gcache_lock);
+    if (db->gcache && db->gcache_txnid == info.me_last_txnid) {
+        c = db->gcache;
+        atomic_fetch_add(&c->refs, 1);
+    }
+    pthread_mutex_unlock(&db->gcache_lock);
+    return c;
+}
+
 int graph_for_answer(cw_db *db, cw_arena *a, graph **out, cw_err *err)
 {
-    MDB_txn *txn;
-    int rc = read_begin(db, &txn, err);
-    if (rc)
-        return rc;
-    rc = graph_acquire(db, txn, out, err);
-    read_end(db, txn);
+    int rc = 0;
+    if (!(*out = graph_if_current(db))) {
+        MDB_txn *txn;
+        if ((rc = read_begin(db, &txn, err)))
+            return rc;
+        rc = graph_acquire(db, txn, out, err);
+        read_end(db, txn);
+    }
     if (rc)
         return rc;
     if (graph_hold(*out, a)) {

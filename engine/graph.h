@@ -19,6 +19,9 @@ typedef struct g_edge {
 typedef struct g_node {
     uint32_t fw;
     const char *id, *title, *kind;
+    const char *parent_id, *description; /* as stored */
+    cw_attr *attrs;
+    size_t n_attrs;
     uint32_t parent; /* G_NONE for a root */
     uint32_t *kids;
     uint32_t n_kids;

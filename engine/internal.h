@@ -15,7 +15,7 @@
 
 /* Named databases.  Keys join their parts with NUL bytes. */
 enum {
-    DB_META,     /* "schema" -> u32, "gen" -> u64 */
+    DB_META,     /* "schema" -> u32, "gen" -> u64, "org\0<slug>" -> be64 */
     DB_FW,       /* slug -> [name, version, publisher, licence] */
     DB_REQ,      /* fw\0id -> [parent, kind, title, description, attrs, seq] */
     DB_CHILD,    /* dupsort: fw\0parent -> child id */
@@ -32,6 +32,8 @@ enum {
     DB_COUNT
 };
 
+#define ORGSNAP_SLOTS 16
+
 struct cw_db {
     MDB_env *env;
     MDB_dbi dbi[DB_COUNT];
@@ -46,6 +48,13 @@ struct cw_db {
     /* The in-memory catalogue graph of the newest generation seen. */
     pthread_mutex_t gcache_lock;
     struct graph *gcache;
+    /* Newest transaction id at which gcache's generation was confirmed. */
+    size_t gcache_txnid;
+    /* The newest snapshot of recently queried organisations (orgsnap.c). */
+    pthread_mutex_t ocache_lock;
+    struct org_snap *ocache[ORGSNAP_SLOTS];
+    uint64_t ocache_tick;
+    _Atomic uint64_t memo_seq;
 };
 
 struct cw_wtxn {
@@ -127,6 +136,13 @@ int fw_exists(MDB_txn *txn, cw_db *db, const char *fw);
 /* 0 found (optionally fills *leaf), CW_ENOFW, CW_ENOREQ. */
 int req_exists(MDB_txn *txn, cw_db *db, const char *fw, const char *id, bool *leaf);
 int org_exists(MDB_txn *txn, cw_db *db, const char *org);
+/* Organisation data generation (meta "org\0<slug>"): every write that
+ * changes an organisation's controls, evidence, scope or existence stamps
+ * it with its transaction id, so cached per-organisation state is valid
+ * exactly while the generation it was built from is current.  0 = never
+ * stamped. */
+int org_touch(MDB_txn *txn, cw_db *db, const char *org);
+uint64_t org_gen(MDB_txn *txn, cw_db *db, const char *org);
 
 
 /* ---- a string-keyed hash map in an arena (keys are borrowed) ---- */
@@ -149,7 +165,12 @@ int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count);
 /* Control state at t inside an open transaction (org.c), for queries. */
 struct cw_control_state;
 int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time t,
-              cw_arena *a, struct cw_control_state *out);
+              cw_arena *a, struct cw_control_state *out, cw_time *until);
+/* Decodes a requirement record into a (catalog.c); seq (may be NULL)
+ * receives its publisher position. */
+struct cw_requirement;
+int decode_req(cw_arena *a, const char *fw, const char *id, size_t idl, MDB_val v,
+               struct cw_requirement *q, int64_t *seq);
 /* Decodes a control record (org.c). */
 struct cw_control;
 int decode_control(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,

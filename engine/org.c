@@ -30,6 +30,8 @@ static int org_put_fn(cw_wtxn *w, void *arg, cw_err *err)
     v = rw_val(&rw);
     int rc = mdb_put(w->txn, w->db->dbi[DB_ORG], &k, &v, 0);
     rw_free(&rw);
+    if (!rc)
+        rc = org_touch(w->txn, w->db, oa->org->slug);
     return lmdb_err(rc, err, "org");
 }
 
@@ -113,6 +115,8 @@ static int org_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     int rc = mdb_del(w->txn, w->db->dbi[DB_ORG], &k, NULL);
     if (rc == MDB_NOTFOUND)
         return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", slug);
+    if (!rc)
+        rc = org_touch(w->txn, w->db, slug);
     if (rc)
         return lmdb_err(rc, err, "org");
     cw_key pre;
@@ -265,8 +269,19 @@ static int unlink_old(cw_wtxn *w, const char *org, const char *id, MDB_val old)
     return rc;
 }
 
+/* Bulk items usually share one organisation: stamp each run of them once. */
+static int touch_once(cw_wtxn *w, const char *org, const char **last, cw_err *err)
+{
+    if (*last && strcmp(*last, org) == 0)
+        return 0;
+    *last = org;
+    int rc = org_touch(w->txn, w->db, org);
+    return rc ? lmdb_err(rc, err, "org") : 0;
+}
+
 static int control_put_fn(cw_wtxn *w, void *arg, cw_err *err)
 {
+    const char *touched = NULL;
     struct ctl_args *ca = arg;
     cw_db *db = w->db;
     cw_arena *a = cw_arena_new();
@@ -278,7 +293,7 @@ static int control_put_fn(cw_wtxn *w, void *arg, cw_err *err)
     int rc = 0;
     for (size_t i = 0; i < ca->n && rc == 0; i++) {
         const cw_control *c = &ca->ctls[i];
-        if ((rc = validate_control(w->txn, db, c, i, err)))
+        if ((rc = validate_control(w->txn, db, c, i, err)) || (rc = touch_once(w, c->org, &touched, err)))
             break;
         cw_key k;
         control_key(&k, c->org, c->id);
@@ -446,6 +461,9 @@ static int control_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     MDB_val kv = key_val(&k), v;
     if (org_exists(w->txn, w->db, p[0]))
         return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", p[0]);
+    int trc = org_touch(w->txn, w->db, p[0]);
+    if (trc)
+        return lmdb_err(trc, err, "org");
     if (mdb_get(w->txn, w->db->dbi[DB_CTL], &kv, &v))
         return cw_err_set(err, CW_ENOCTL, "id: no control '%s' in organisation '%s'", p[1], p[0]);
     int rc = unlink_old(w, p[0], p[1], v);
@@ -612,6 +630,7 @@ static int ev_unindex_stored(cw_wtxn *w, const char *org, const char *id, MDB_va
 
 static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
 {
+    const char *touched = NULL;
     struct ev_args *ea = arg;
     cw_db *db = w->db;
     cw_arena *a = cw_arena_new();
@@ -623,7 +642,7 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
     int rc = 0;
     for (size_t i = 0; i < ea->n && rc == 0; i++) {
         const cw_evidence *e = &ea->items[i];
-        if ((rc = validate_evidence(w->txn, db, e, i, err)))
+        if ((rc = validate_evidence(w->txn, db, e, i, err)) || (rc = touch_once(w, e->org, &touched, err)))
             break;
         cw_key k;
         control_key(&k, e->org, e->id);
@@ -788,6 +807,9 @@ static int evidence_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     MDB_val kv = key_val(&k), v;
     if (org_exists(w->txn, w->db, p[0]))
         return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", p[0]);
+    int trc = org_touch(w->txn, w->db, p[0]);
+    if (trc)
+        return lmdb_err(trc, err, "org");
     if (mdb_get(w->txn, w->db->dbi[DB_EV], &kv, &v))
         return cw_err_set(err, CW_ENOEV, "id: no evidence '%s' in organisation '%s'", p[1], p[0]);
     int rc = ev_unindex_stored(w, p[0], p[1], v);
@@ -808,11 +830,17 @@ int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, c
 
 /* ---- control state (§3) ---- */
 
+/* Beside the state at t, *until (when given) receives the first time after
+ * t at which the answer could differ: the next collection of an item for
+ * this control, or the expiry of the deciding fresh item.  Up to then the
+ * same state, evidence and staleness hold, which is what lets queries reuse
+ * it (orgsnap.c).  INT64_MAX when nothing ahead can change it. */
 int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time t, cw_arena *a,
-              cw_control_state *out)
+              cw_control_state *out, cw_time *until)
 {
     memset(out, 0, sizeof *out);
     out->state = CW_STATE_UNVERIFIED;
+    cw_time next = INT64_MAX;
     cw_key ck;
     control_key(&ck, org, ctl);
     MDB_cursor *c;
@@ -825,9 +853,11 @@ int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time
     be64_put(bound, tk == UINT64_MAX ? tk : tk + 1);
     MDB_val kv = key_val(&ck), v = {8, bound};
     int r = mdb_cursor_get(c, &kv, &v, MDB_GET_BOTH_RANGE);
-    if (r == 0)
+    if (r == 0) {
+        if (v.mv_size >= 8)
+            next = time_unkey(be64_get(v.mv_data));
         r = mdb_cursor_get(c, &kv, &v, MDB_PREV_DUP);
-    else {
+    } else {
         kv = key_val(&ck);
         r = mdb_cursor_get(c, &kv, &v, MDB_SET);
         if (r == 0)
@@ -836,6 +866,8 @@ int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time
     if (r == 0 && v.mv_size >= 9 && be64_get(v.mv_data) > tk)
         r = MDB_NOTFOUND;
     mdb_cursor_close(c);
+    if (until)
+        *until = next;
     if (r != 0 || v.mv_size < 9)
         return 0; /* no evidence by t: unverified */
     const unsigned char *lv = v.mv_data;
@@ -858,7 +890,7 @@ int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time
     /* Any fresh item makes the control effective; the most recently
      * collected one is named as the deciding evidence. */
     const char *fresh = NULL;
-    uint64_t fresh_at = 0;
+    uint64_t fresh_at = 0, fresh_vu = 0;
     for (r = mdb_cursor_get(c, &kv, &v, MDB_GET_BOTH_RANGE); r == 0;
          r = mdb_cursor_get(c, &kv, &v, MDB_NEXT_DUP)) {
         if (v.mv_size < 16)
@@ -867,6 +899,7 @@ int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time
         if (col <= tk && (!fresh || col >= fresh_at)) {
             fresh = cw_arena_strndup(a, (const char *)v.mv_data + 16, v.mv_size - 16);
             fresh_at = col;
+            fresh_vu = be64_get(v.mv_data);
         }
     }
     mdb_cursor_close(c);
@@ -877,6 +910,13 @@ int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time
     if (fresh) {
         out->state = CW_STATE_EFFECTIVE;
         out->evidence[0] = fresh;
+        /* While the deciding item stays fresh it stays the most recently
+         * collected fresh one, so only its expiry can change the answer. */
+        if (until && fresh_vu != UINT64_MAX) {
+            cw_time exp = time_unkey(fresh_vu);
+            if (exp < INT64_MAX && exp + 1 < *until)
+                *until = exp + 1;
+        }
     } else {
         out->stale = true;
         out->evidence[0] = latest;
@@ -906,7 +946,7 @@ int cw_control_state_get(cw_db *db, const char *org, const char *id, cw_time t, 
         rc = cw_err_set(err, CW_ECORRUPT, "id: record of control '%s' is unreadable", id);
     else if (c.status != CW_CTL_IMPLEMENTED)
         memset(out, 0, sizeof *out); /* INACTIVE */
-    else if ((rc = ctl_state(txn, db, org, id, t, a, out)))
+    else if ((rc = ctl_state(txn, db, org, id, t, a, out, NULL)))
         cw_err_set(err, rc, "evidence: cannot read");
     read_end(db, txn);
     return rc;
@@ -962,11 +1002,12 @@ struct scope_args {
 
 static int scope_put_fn(cw_wtxn *w, void *arg, cw_err *err)
 {
+    const char *touched = NULL;
     struct scope_args *sa = arg;
     int rc = 0;
     for (size_t i = 0; i < sa->n && rc == 0; i++) {
         const cw_scope *s = &sa->items[i];
-        if ((rc = validate_scope(w->txn, w->db, s, i, err)))
+        if ((rc = validate_scope(w->txn, w->db, s, i, err)) || (rc = touch_once(w, s->org, &touched, err)))
             break;
         cw_key k;
         link_key(&k, s->org, s->framework, s->id);
@@ -1080,7 +1121,9 @@ static int scope_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     MDB_val kv = key_val(&k);
     if (org_exists(w->txn, w->db, p[0]))
         return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", p[0]);
-    int rc = mdb_del(w->txn, w->db->dbi[DB_SCOPE], &kv, NULL);
+    int rc = org_touch(w->txn, w->db, p[0]);
+    if (!rc)
+        rc = mdb_del(w->txn, w->db->dbi[DB_SCOPE], &kv, NULL);
     if (rc == MDB_NOTFOUND)
         return cw_err_set(err, CW_ENOENT, "id: no scope decision for %s %s in organisation '%s'",
                           p[1], p[2], p[0]);

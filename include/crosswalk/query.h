@@ -73,6 +73,11 @@ typedef struct cw_coverage {
     size_t n_groups;
     cw_req_status *reqs; /* every leaf, publisher order */
     size_t n_reqs;
+    /* Nonzero when the engine shares this answer between identical queries
+     * (same organisation data, catalogue and options, a time inside the
+     * same validity window): answers with equal ids are identical apart
+     * from org and as_of, so a caller may cache what it renders from one. */
+    uint64_t answer_id;
 } cw_coverage;
 
 /* CW_ENOORG, CW_ENOFW, CW_ERANGE (max_hops outside 1..3). */

@@ -574,9 +574,13 @@ static void crosscheck(cw_db *db, unsigned seed)
         NA[i] = true;
     }
     size_t compared = 0, seen[CW_ST_COUNT] = {0};
+    /* Forward and backward in time, so cached control states are reused
+     * inside their windows and rebuilt across every kind of boundary. */
+    static const long times[] = {20, 70, 120, 45, 95, 10, 121, 70, 0, 33};
     for (int tf = 0; tf < NF; tf++)
         for (int hops = 1; hops <= 3; hops++)
-            for (long t = 20; t <= 120; t += 50) {
+            for (size_t ti = 0; ti < sizeof times / sizeof times[0]; ti++) {
+                long t = times[ti];
                 ref_coverage(tf, t, hops);
                 cw_arena *a = cw_arena_new();
                 cw_coverage c;
@@ -615,6 +619,80 @@ static void crosscheck(cw_db *db, unsigned seed)
     print_message("\n");
 }
 
+/* Control states are cached per organisation (engine/orgsnap.c): answers
+ * must follow the clock across expiries and collections in either
+ * direction, and every kind of write to the organisation. */
+static void test_cached_states_follow_time_and_writes(void **state)
+{
+    cw_db *db = D(state);
+    world(db);
+    t_org(db, "other");
+    assert_int_equal(t_control(db, "acme", "C1", CW_CTL_IMPLEMENTED, "tgt/T1.a:full"), 0);
+    assert_int_equal(t_evidence(db, "acme", "e1", "C1", 10, 50, PASS), 0);
+    assert_int_equal(t_evidence(db, "acme", "e2", "C1", 20, 40, PASS), 0);
+    cw_status (*cov)(cw_db *, const char *, const char *, const char *, cw_time, int) = t_cov1;
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 25, 1), CW_ST_MET);
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 41, 1), CW_ST_MET); /* e2 expired, e1 holds */
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 50, 1), CW_ST_MET); /* inclusive */
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 51, 1), CW_ST_UNVERIFIED);
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 15, 1), CW_ST_MET); /* back in time */
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 5, 1), CW_ST_UNVERIFIED);
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 60, 1), CW_ST_UNVERIFIED);
+    /* the deciding evidence changes when e2 expires */
+    cw_arena *a = cw_arena_new();
+    cw_coverage c;
+    cw_err err;
+    cw_coverage_query q = {"acme", "tgt", 30, 1, true};
+    assert_int_equal(cw_coverage_get(db, &q, a, &c, &err), 0);
+    const cw_req_status *rs = t_req(&c, "T1.a");
+    assert_string_equal(rs->contribs[rs->best].evidence[0], "e2");
+    q.as_of = 45;
+    assert_int_equal(cw_coverage_get(db, &q, a, &c, &err), 0);
+    rs = t_req(&c, "T1.a");
+    assert_string_equal(rs->contribs[rs->best].evidence[0], "e1");
+    cw_arena_free(a);
+    /* a failing item collected later takes over from its collection time */
+    assert_int_equal(t_evidence(db, "acme", "f1", "C1", 55, -1, FAIL), 0);
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 60, 1), CW_ST_FAILING);
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 54, 1), CW_ST_UNVERIFIED);
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 25, 1), CW_ST_MET);
+    /* writes to another organisation change nothing here */
+    assert_int_equal(t_control(db, "other", "C1", CW_CTL_IMPLEMENTED, "tgt/T1.b:full"), 0);
+    assert_int_equal(cov(db, "acme", "tgt", "T1.b", 60, 1), CW_ST_GAP);
+    /* deleting evidence, changing a control, scope: each shows at once */
+    cw_err e2;
+    assert_int_equal(cw_evidence_delete(db, NULL, "acme", "f1", &e2), 0);
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 60, 1), CW_ST_UNVERIFIED);
+    assert_int_equal(t_evidence(db, "acme", "e3", "C1", 58, -1, PASS), 0);
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 60, 1), CW_ST_MET);
+    assert_int_equal(t_control(db, "acme", "C1", CW_CTL_IMPLEMENTED, "tgt/T1.a:partial"), 0);
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 60, 1), CW_ST_PARTIAL);
+    assert_int_equal(t_control(db, "acme", "C1", CW_CTL_PLANNED, "tgt/T1.a:full"), 0);
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 60, 1), CW_ST_GAP);
+    assert_int_equal(t_control(db, "acme", "C1", CW_CTL_IMPLEMENTED, "tgt/T1.a:full"), 0);
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 60, 1), CW_ST_MET);
+    cw_scope sc = {"acme", "tgt", "T1.a", false, "out of scope"};
+    assert_int_equal(cw_scope_put(db, NULL, &sc, 1, NULL, &e2), 0);
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 60, 1), CW_ST_NOT_APPLICABLE);
+    assert_int_equal(cw_control_delete(db, NULL, "acme", "C1", &e2), 0);
+    assert_int_equal(cw_scope_delete(db, NULL, "acme", "tgt", "T1.a", &e2), 0);
+    assert_int_equal(cov(db, "acme", "tgt", "T1.a", 60, 1), CW_ST_GAP);
+    /* a crosswalk loaded after a query shows in the next answer */
+    assert_int_equal(t_control(db, "acme", "C3", CW_CTL_IMPLEMENTED, "src/S1:full"), 0);
+    assert_int_equal(t_evidence(db, "acme", "e5", "C3", 1, -1, PASS), 0);
+    assert_int_equal(cov(db, "acme", "tgt", "T3", 60, 1), CW_ST_GAP);
+    assert_int_equal(t_map(db, "src/S1", "equal", "tgt/T3"), 0);
+    assert_int_equal(cov(db, "acme", "tgt", "T3", 60, 1), CW_ST_MET);
+    /* an organisation deleted and made again starts empty */
+    assert_int_equal(t_control(db, "acme", "C2", CW_CTL_IMPLEMENTED, "tgt/T1.b:full"), 0);
+    assert_int_equal(t_evidence(db, "acme", "e4", "C2", 1, -1, PASS), 0);
+    assert_int_equal(cov(db, "acme", "tgt", "T1.b", 60, 1), CW_ST_MET);
+    cw_bulk_stats st;
+    assert_int_equal(cw_org_delete(db, NULL, "acme", &st, &e2), 0);
+    t_org(db, "acme");
+    assert_int_equal(cov(db, "acme", "tgt", "T1.b", 60, 1), CW_ST_GAP);
+}
+
 static void test_random_crosscheck(void **state)
 {
     (void)state;
@@ -639,6 +717,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group_ends_only, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_best_level_and_explanation, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_scope_and_percent, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_cached_states_follow_time_and_writes, t_setup,
+                                        t_teardown),
         cmocka_unit_test(test_random_crosscheck),
     };
     return cmocka_run_group_tests_name("coverage", tests, NULL, NULL);
