@@ -348,20 +348,21 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, 
     }
     /* Reads (and, without a writer thread, writes): answer inline. */
     {
-        cw_arena *a = cw_arena_new();
-        msgpack_sbuffer sb;
-        msgpack_sbuffer_init(&sb);
+        /* The answer is packed straight into the connection's output (large
+         * answers would otherwise be grown and copied twice); an error
+         * rolls the output back to where this answer began. */
+        cw_arena *a = s->req_arena;
+        size_t mark = c->out.size;
         msgpack_packer pk;
-        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_packer_init(&pk, &c->out, msgpack_sbuffer_write);
         msgpack_pack_array(&pk, 4);
         msgpack_pack_int(&pk, CW_MSG_RESPONSE);
         msgpack_pack_uint64(&pk, msgid);
         msgpack_pack_nil(&pk);
         int rc = a ? m->fn(s, c, args, NULL, a, &pk, &err)
                    : cw_err_set(&err, CW_ENOMEM, "out of memory");
-        if (rc == 0) {
-            msgpack_sbuffer_write(&c->out, sb.data, sb.size);
-        } else {
+        if (rc != 0) {
+            c->out.size = mark;
             s->mstats[method_index(m)].errors++;
             int pc = rc == CW_E_AUTH_FAILED ? CW_PE_UNAUTHENTICATED : cw_proto_code(rc);
             send_error(c, msgid, pc, err.msg);
@@ -371,8 +372,8 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, 
                 c->close_after_flush = true;
             }
         }
-        msgpack_sbuffer_destroy(&sb);
-        cw_arena_free(a);
+        if (a)
+            cw_arena_reset(a); /* keeps its first block for the next request */
         msgpack_unpacked_destroy(u);
         cw_record_latency(s, start);
         return DISPATCH_DONE;
@@ -422,13 +423,17 @@ static void process_input(cw_conn *c)
             off = c->in_len;
             break;
         }
+        /* Objects go to the loop's reused zone (cleared per message, so no
+         * allocation per request); the unpacked handed on owns no zone, and
+         * nothing keeps its objects past cw_dispatch (write jobs decode
+         * their own copy). */
         msgpack_unpacked u;
         msgpack_unpacked_init(&u);
+        msgpack_zone_clear(&s->zone);
         size_t uoff = 0;
-        if (msgpack_unpack_next(&u, (const char *)c->in + off, mlen, &uoff) !=
+        if (msgpack_unpack((const char *)c->in + off, mlen, &uoff, &s->zone, &u.data) !=
                 MSGPACK_UNPACK_SUCCESS ||
             uoff != mlen) {
-            msgpack_unpacked_destroy(&u);
             s->protocol_errors++;
             send_error(c, 0, CW_PE_PARSE_ERROR, "the message is not valid msgpack");
             c->close_after_flush = true;

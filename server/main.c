@@ -279,6 +279,11 @@ int main(int argc, char **argv)
     s->loop = uv_default_loop();
     s->start_ms = uv_now(s->loop);
     s->mstats = calloc(cw_method_count(), sizeof *s->mstats);
+    s->req_arena = cw_arena_new();
+    if (!s->mstats || !s->req_arena || !msgpack_zone_init(&s->zone, MSGPACK_ZONE_CHUNK_SIZE)) {
+        cw_log(s, LOG_ERROR, "out of memory");
+        return 1;
+    }
     cw_err err = {0};
     if (cfg->auth_file && cw_auth_load(s, cfg->auth_file, &err)) {
         cw_log(s, LOG_ERROR, "%s", err.msg);
@@ -331,6 +336,9 @@ int main(int argc, char **argv)
 
     uv_loop_close(s->loop);
     cw_db_close(s->db);
+    cw_render_cache_free(s);
+    msgpack_zone_destroy(&s->zone);
+    cw_arena_free(s->req_arena);
     free(s->mstats);
     free(s->tokens);
     cw_log(s, LOG_INFO, "stopped");

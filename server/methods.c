@@ -1211,6 +1211,92 @@ static void pk_contribution(msgpack_packer *pk, const cw_contribution *c)
     pk_strs(pk, c->evidence, c->n_evidence);
 }
 
+/* Everything in a coverage answer after the fields that echo the query. */
+static void pk_coverage_body(msgpack_packer *pk, const cw_coverage *cv, bool detail)
+{
+    pk_kv_int(pk, "max_hops", cv->max_hops);
+    pk_kv_int(pk, "assessable", (int64_t)cv->assessable);
+    pk_key(pk, "counts");
+    pk_counts(pk, cv->counts);
+    pk_kv_double(pk, "percent", cv->percent);
+    pk_key(pk, "groups");
+    msgpack_pack_array(pk, cv->n_groups);
+    for (size_t i = 0; i < cv->n_groups; i++) {
+        const cw_group_summary *g = &cv->groups[i];
+        msgpack_pack_map(pk, 6);
+        pk_kv_str(pk, "id", g->id);
+        pk_kv_str(pk, "title", g->title);
+        pk_kv_int(pk, "assessable", (int64_t)g->assessable);
+        pk_key(pk, "counts");
+        pk_counts(pk, g->counts);
+        pk_kv_double(pk, "percent", g->percent);
+        pk_key(pk, "partial_group_links");
+        pk_strs(pk, g->partial_links, g->n_partial_links);
+    }
+    if (!detail)
+        return;
+    pk_key(pk, "requirements");
+    msgpack_pack_array(pk, cv->n_reqs);
+    for (size_t i = 0; i < cv->n_reqs; i++) {
+        const cw_req_status *r = &cv->reqs[i];
+        msgpack_pack_map(pk, 7);
+        pk_kv_str(pk, "id", r->id);
+        pk_kv_str(pk, "title", r->title);
+        pk_kv_str(pk, "group", r->group);
+        pk_kv_str(pk, "status", cw_status_name(r->status));
+        pk_kv_str(pk, "justification", r->justification);
+        pk_key(pk, "decided_by");
+        if (r->n_contribs && r->status != CW_ST_NOT_APPLICABLE)
+            msgpack_pack_int64(pk, (int64_t)r->best);
+        else
+            msgpack_pack_nil(pk);
+        pk_key(pk, "contributions");
+        msgpack_pack_array(pk, r->n_contribs);
+        for (size_t j = 0; j < r->n_contribs; j++)
+            pk_contribution(pk, &r->contribs[j]);
+    }
+}
+
+/* The render cache: audit tools poll the same coverage again and again, and
+ * a detailed answer is hundreds of kilobytes of msgpack whose packing cost
+ * far more than computing it once the engine shares answers.  The engine
+ * marks a shared answer with an id that identifies its content, so the
+ * packed body is kept per id and copied out; a small LRU table bounds it. */
+#define RENDER_MAX_BYTES (4u << 20)
+
+static const struct cw_rendered *render_find(cw_server *s, uint64_t id)
+{
+    for (size_t i = 0; i < RENDER_SLOTS; i++)
+        if (s->rendered[i].answer_id == id && s->rendered[i].buf) {
+            s->rendered[i].used = ++s->render_tick;
+            return &s->rendered[i];
+        }
+    return NULL;
+}
+
+static void render_keep(cw_server *s, uint64_t id, msgpack_sbuffer *sb)
+{
+    if (sb->size > RENDER_MAX_BYTES)
+        return;
+    struct cw_rendered *victim = &s->rendered[0];
+    for (size_t i = 1; i < RENDER_SLOTS && victim->buf; i++)
+        if (!s->rendered[i].buf || s->rendered[i].used < victim->used)
+            victim = &s->rendered[i];
+    free(victim->buf);
+    /* the sbuffer's storage moves into the cache */
+    size_t len = sb->size;
+    char *buf = msgpack_sbuffer_release(sb);
+    *victim = (struct cw_rendered){id, ++s->render_tick, buf, len};
+}
+
+void cw_render_cache_free(cw_server *s)
+{
+    for (size_t i = 0; i < RENDER_SLOTS; i++) {
+        free(s->rendered[i].buf);
+        s->rendered[i] = (struct cw_rendered){0};
+    }
+}
+
 static int h_coverage_get(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn *w,
                           cw_arena *a, msgpack_packer *pk, cw_err *err)
 {
@@ -1229,47 +1315,26 @@ static int h_coverage_get(cw_server *s, cw_conn *c, const msgpack_object *args, 
     pk_kv_str(pk, "org", cv.org);
     pk_kv_str(pk, "framework", cv.framework);
     pk_kv_time(pk, "as_of", cv.as_of);
-    pk_kv_int(pk, "max_hops", cv.max_hops);
-    pk_kv_int(pk, "assessable", (int64_t)cv.assessable);
-    pk_key(pk, "counts");
-    pk_counts(pk, cv.counts);
-    pk_kv_double(pk, "percent", cv.percent);
-    pk_key(pk, "groups");
-    msgpack_pack_array(pk, cv.n_groups);
-    for (size_t i = 0; i < cv.n_groups; i++) {
-        const cw_group_summary *g = &cv.groups[i];
-        msgpack_pack_map(pk, 6);
-        pk_kv_str(pk, "id", g->id);
-        pk_kv_str(pk, "title", g->title);
-        pk_kv_int(pk, "assessable", (int64_t)g->assessable);
-        pk_key(pk, "counts");
-        pk_counts(pk, g->counts);
-        pk_kv_double(pk, "percent", g->percent);
-        pk_key(pk, "partial_group_links");
-        pk_strs(pk, g->partial_links, g->n_partial_links);
+    if (!cv.answer_id) {
+        pk_coverage_body(pk, &cv, q.detail);
+        return 0;
     }
-    if (q.detail) {
-        pk_key(pk, "requirements");
-        msgpack_pack_array(pk, cv.n_reqs);
-        for (size_t i = 0; i < cv.n_reqs; i++) {
-            const cw_req_status *r = &cv.reqs[i];
-            msgpack_pack_map(pk, 7);
-            pk_kv_str(pk, "id", r->id);
-            pk_kv_str(pk, "title", r->title);
-            pk_kv_str(pk, "group", r->group);
-            pk_kv_str(pk, "status", cw_status_name(r->status));
-            pk_kv_str(pk, "justification", r->justification);
-            pk_key(pk, "decided_by");
-            if (r->n_contribs && r->status != CW_ST_NOT_APPLICABLE)
-                msgpack_pack_int64(pk, (int64_t)r->best);
-            else
-                msgpack_pack_nil(pk);
-            pk_key(pk, "contributions");
-            msgpack_pack_array(pk, r->n_contribs);
-            for (size_t j = 0; j < r->n_contribs; j++)
-                pk_contribution(pk, &r->contribs[j]);
+    const struct cw_rendered *r = render_find(s, cv.answer_id);
+    if (!r) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer bpk;
+        msgpack_packer_init(&bpk, &sb, msgpack_sbuffer_write);
+        pk_coverage_body(&bpk, &cv, q.detail);
+        render_keep(s, cv.answer_id, &sb);
+        r = render_find(s, cv.answer_id);
+        if (!r) { /* too large to keep */
+            pk->callback(pk->data, sb.data, sb.size);
+            msgpack_sbuffer_destroy(&sb);
+            return 0;
         }
     }
+    pk->callback(pk->data, r->buf, r->len);
     return 0;
 }
 

@@ -105,6 +105,8 @@ typedef struct cw_method_stats {
 
 #define LAT_BUCKETS 24 /* log2 buckets of microseconds */
 
+#define RENDER_SLOTS 8
+
 typedef struct cw_server {
     cw_config cfg;
     uv_loop_t *loop;
@@ -148,7 +150,21 @@ typedef struct cw_server {
     uint64_t lat[LAT_BUCKETS];
     cw_method_stats *mstats; /* per method-table entry */
     uint64_t unknown_methods, protocol_errors;
+    /* Packed bodies of shared engine answers (methods.c, render cache). */
+    struct cw_rendered {
+        uint64_t answer_id, used;
+        char *buf;
+        size_t len;
+    } rendered[RENDER_SLOTS];
+    uint64_t render_tick;
+    /* Reused for every request decoded on the loop thread. */
+    msgpack_zone zone;
+    /* Answer arena of the request being answered on the loop thread. */
+    cw_arena *req_arena;
 } cw_server;
+
+/* Frees the render cache (at shutdown). */
+void cw_render_cache_free(cw_server *s);
 
 /* Server-only handler result: a token was presented and not recognised
  * (answered unauthenticated; counts toward closing the connection). */

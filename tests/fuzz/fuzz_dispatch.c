@@ -32,6 +32,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     srv.loop = uv_default_loop();
     srv.mstats = calloc(cw_method_count(), sizeof *srv.mstats);
     srv.inline_writes = true;
+    srv.req_arena = cw_arena_new();
     cw_db_options o = {path, 8u << 20, 256u << 20, true};
     cw_err err = {0};
     if (cw_db_open(&o, &srv.db, &err) ||
