@@ -58,11 +58,13 @@ STATIC_CONTROLS = 40
 # unbounded per-connection buffering or a gross leak.
 RSS_BOUND_MIB = 512 if ASAN else 160
 # Round 2 against round 1, heap only (RssAnon), peak and after: round 2 may
-# add round 1's own growth again plus this slack.  glibc keeps memory freed
+# add twice round 1's own growth plus this slack.  glibc keeps memory freed
 # after a burst (measured: ~4 MiB of 50-60 MiB still in use after a round,
 # malloc_trim gives the rest back), and that held memory creeps up for a few
-# rounds, so this is a coarse check; the exact one is LeakSanitizer when the
-# sanitizer build exits (Server.stop() requires exit status 0).
+# rounds (measured: round 2 adds 0.6-1.3 times round 1's growth), so this
+# only catches a leak of several hundred bytes per request; the exact check
+# is LeakSanitizer when the sanitizer build exits (Server.stop() requires
+# exit status 0).
 ROUND_SLACK_MIB = 128 if ASAN else 16
 
 
@@ -412,7 +414,7 @@ class LoadTest(ServerTest):
                         % (grow / mib, RSS_BOUND_MIB))
         for when in ("peak", "after"):
             a1, a2 = r1[when]["RssAnon"], r2[when]["RssAnon"]
-            allowed = a1 + max(0, a1 - idle["RssAnon"]) + ROUND_SLACK_MIB * mib
+            allowed = a1 + 2 * max(0, a1 - idle["RssAnon"]) + ROUND_SLACK_MIB * mib
             self.assertLess(a2, allowed, "heap (%s) grew from round 1 to round 2: %.1f -> "
                             "%.1f MiB (allowed %.1f)" % (when, a1 / mib, a2 / mib, allowed / mib))
         self.assertTrue(self.srv.running())
