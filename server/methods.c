@@ -22,17 +22,31 @@ static int need_map(const msgpack_object *o, const char *field, cw_err *err)
     return 0;
 }
 
+/* Puts path ("items[3].") in front of an error naming a field inside one
+ * item.  Paths are only formatted once something is wrong: bulk loads
+ * decode millions of fields. */
+static int in_path(int rc, const char *path, cw_err *err)
+{
+    size_t pl = strlen(path), ml = strlen(err->msg);
+    if (rc && pl && pl < CW_ERR_MSG_MAX) {
+        if (pl + ml >= CW_ERR_MSG_MAX)
+            ml = CW_ERR_MSG_MAX - 1 - pl;
+        memmove(err->msg + pl, err->msg, ml);
+        memcpy(err->msg, path, pl);
+        err->msg[pl + ml] = '\0';
+    }
+    return rc;
+}
+
 /* String member of an item map, with a field path for messages. */
 static int item_str(const msgpack_object *m, const char *path, const char *key, bool required,
                     cw_arena *a, const char **out, cw_err *err)
 {
     const msgpack_object *o = arg_get(m, key);
-    char f[160];
-    FIELD(f, "%s%s", path, key);
     *out = NULL;
     if (!o || o->type == MSGPACK_OBJECT_NIL)
-        return required ? cw_err_set(err, CW_EINVAL, "%s: missing", f) : 0;
-    return obj_to_str(o, f, a, out, err);
+        return required ? in_path(cw_err_set(err, CW_EINVAL, "%s: missing", key), path, err) : 0;
+    return in_path(obj_to_str(o, key, a, out, err), path, err);
 }
 
 /* A filter that names a slug or id (requirement.list kind, mapping.delete
@@ -815,15 +829,16 @@ static int decode_batch(const msgpack_object *args, const char *list_key, size_t
     if (!arr)
         return cw_err_set(err, CW_ENOMEM, "%s: out of memory", list_key);
     for (size_t i = 0; i < *n; i++) {
-        char path[48] = "";
-        if (*bulk) {
+        char path[48];
+        if (*bulk && items[i].type != MSGPACK_OBJECT_MAP) {
             FIELD(path, "%s[%zu]", list_key, i);
-            if ((rc = need_map(&items[i], path, err)))
-                return rc;
-            FIELD(path, "%s[%zu].", list_key, i);
+            return need_map(&items[i], path, err);
         }
-        if ((rc = fn(&items[i], *org, path, a, arr + i * elem, err)))
-            return rc;
+        if ((rc = fn(&items[i], *org, "", a, arr + i * elem, err))) {
+            if (*bulk)
+                FIELD(path, "%s[%zu].", list_key, i);
+            return in_path(rc, *bulk ? path : "", err);
+        }
     }
     *out = arr;
     return 0;
@@ -947,7 +962,6 @@ static int decode_evidence(const msgpack_object *m, const char *org, const char 
     memset(e, 0, sizeof *e);
     e->org = org;
     const char *result;
-    char f[96];
     if ((rc = item_str(m, path, "id", true, a, &e->id, err)) ||
         (rc = item_str(m, path, "kind", false, a, &e->kind, err)) ||
         (rc = item_str(m, path, "title", false, a, &e->title, err)) ||
@@ -960,36 +974,35 @@ static int decode_evidence(const msgpack_object *m, const char *org, const char 
         return cw_err_set(err, CW_EINVAL, "%sresult: '%.40s' is not pass, fail or unknown", path,
                           result);
     const msgpack_object *o = arg_get(m, "collected_at");
-    FIELD(f, "%scollected_at", path);
     if (!o || o->type == MSGPACK_OBJECT_NIL)
-        return cw_err_set(err, CW_EINVAL, "%s: missing", f);
-    if ((rc = obj_to_time(o, f, &e->collected_at, err)))
-        return rc;
+        return in_path(cw_err_set(err, CW_EINVAL, "collected_at: missing"), path, err);
+    if ((rc = obj_to_time(o, "collected_at", &e->collected_at, err)))
+        return in_path(rc, path, err);
     o = arg_get(m, "valid_until");
     if (o && o->type != MSGPACK_OBJECT_NIL) {
-        FIELD(f, "%svalid_until", path);
-        if ((rc = obj_to_time(o, f, &e->valid_until, err)))
-            return rc;
+        if ((rc = obj_to_time(o, "valid_until", &e->valid_until, err)))
+            return in_path(rc, path, err);
         e->has_valid_until = true;
     }
     o = arg_get(m, "controls");
-    FIELD(f, "%scontrols", path);
     if (!o || o->type == MSGPACK_OBJECT_NIL)
-        return cw_err_set(err, CW_EINVAL, "%s: missing", f);
+        return in_path(cw_err_set(err, CW_EINVAL, "controls: missing"), path, err);
     if (o->type == MSGPACK_OBJECT_STR) {
         e->n_controls = 1;
         e->controls = cw_arena_alloc(a, sizeof(char *));
-        return obj_to_str(o, f, a, &e->controls[0], err);
+        return in_path(obj_to_str(o, "controls", a, &e->controls[0], err), path, err);
     }
     if (o->type != MSGPACK_OBJECT_ARRAY)
-        return cw_err_set(err, CW_EINVAL, "%s: expected a list of control ids", f);
+        return in_path(cw_err_set(err, CW_EINVAL, "controls: expected a list of control ids"),
+                       path, err);
     e->n_controls = o->via.array.size;
     e->controls = cw_arena_alloc(a, (e->n_controls + 1) * sizeof(char *));
     for (uint32_t j = 0; j < o->via.array.size; j++) {
-        char fj[112];
-        FIELD(fj, "%s[%u]", f, j);
-        if ((rc = obj_to_str(&o->via.array.ptr[j], fj, a, &e->controls[j], err)))
-            return rc;
+        if (obj_to_str(&o->via.array.ptr[j], "controls", a, &e->controls[j], err)) {
+            char fj[112];
+            FIELD(fj, "%scontrols[%u]", path, j);
+            return obj_to_str(&o->via.array.ptr[j], fj, a, &e->controls[j], err);
+        }
     }
     return 0;
 }

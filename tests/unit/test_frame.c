@@ -127,6 +127,16 @@ static void test_times(void **state)
     assert_int_not_equal(cw_time_parse("2026-13-01T00:00:00Z", 20, &t), 0);
     assert_int_not_equal(cw_time_parse("2026-01-01 00:00:00", 19, &t), 0);
     assert_int_not_equal(cw_time_parse("yesterday at noon....", 21, &t), 0);
+    assert_int_not_equal(cw_time_parse("2026-1-31T12:00:00Z.", 20, &t), 0);
+    assert_int_not_equal(cw_time_parse("+026-01-31T12:00:00Z", 20, &t), 0);
+    assert_int_not_equal(cw_time_parse("2026-01-31T12:00:0xZ", 20, &t), 0);
+    assert_int_not_equal(cw_time_parse("2026-01-31T24:00:00Z", 20, &t), 0);
+    assert_int_not_equal(cw_time_parse("2026-01-31T12:00:00", 19, &t), 0);
+    assert_int_not_equal(cw_time_parse("2026-01-31T12:00:00X", 20, &t), 0);
+    assert_int_equal(cw_time_parse("2026-01-31t12:00:00z", 20, &t), 0);
+    assert_int_equal(t, 1769860800);
+    assert_int_equal(cw_time_parse("2026-01-31 12:00:00Z", 20, &t), 0);
+    assert_int_equal(t, 1769860800);
     char buf[40];
     cw_time_format(1769860800, buf, sizeof buf);
     assert_string_equal(buf, "2026-01-31T12:00:00Z");
