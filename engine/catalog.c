@@ -577,6 +577,7 @@ int cw_requirement_get(cw_db *db, const char *fw, const char *id, cw_arena *a,
     graph *g;
     if ((rc = graph_for_answer(db, a, &g, err)))
         return rc;
+    graph_release(db, g); /* a holds the graph for the answer */
     uint32_t x;
     if (!graph_find(g, fw, id, &x))
         return graph_fw(g, fw) == G_NONE
