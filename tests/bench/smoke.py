@@ -5,8 +5,10 @@ Starts a real crosswalkd on a free loopback port in a temporary data
 directory (--no-sync: durability is not what is tested here), runs `gen` at a
 small scale and a one-second `run` of two scenarios with --json, checks that
 the JSON holds the ping baseline and both scenarios with answered requests
-and no error answers, checks that `evidence-csv` writes the CLI's header, then
-stops the server with SIGTERM and expects exit status 0.  The binaries come
+and no error answers, checks that `evidence-csv` writes the CLI's header, runs
+a 2,000-item `load` (with its LMDB baseline) and a 20-connection `idle` and
+checks their JSON, then stops the server with SIGTERM and expects exit status
+0; last, `startup --runs 1` starts its own crosswalkd twice.  The binaries come
 from $CROSSWALKD and $CROSSWALK_BENCH (set by CMake from the targets)."""
 
 import json
@@ -90,11 +92,78 @@ def main():
                 or len(rows) != 51:
             raise SystemExit("bad CSV: %r" % rows[:2])
 
+        # load: a small evidence.load run and its raw LMDB baseline, beside
+        # the server's data directory, with the server's durability (both
+        # --no-sync here).
+        out = os.path.join(tmp, "load.json")
+        r = subprocess.run([BENCH, "load", "--server", addr, "--org", "bench-org-1",
+                            "--items", "2000", "--batch", "500", "--controls", "20",
+                            "--no-sync", "--data-dir", os.path.join(tmp, "data"),
+                            "--json", out], timeout=30 * SLOW, stdout=subprocess.PIPE, text=True)
+        print(r.stdout)
+        if r.returncode != 0:
+            raise SystemExit("load exited %d" % r.returncode)
+        with open(out) as f:
+            doc = json.load(f)
+        srv, base = doc["server"], doc["baseline"]
+        if doc["items"] != 2000 or doc["batches"] != 4 or doc["sync"] != "nosync" \
+                or srv["created"] + srv["updated"] != 2000 or srv["created"] != 2000:
+            raise SystemExit("load: bad counts %r" % doc)
+        for side in (srv, base):
+            if not (side["seconds"] > 0 and side["items_per_s"] > 0
+                    and 0 < side["batch_p50_ms"] <= side["batch_p99_ms"] <= side["batch_max_ms"] + 0.01):
+                raise SystemExit("load: inconsistent figures %r" % side)
+        if abs(doc["ratio_to_baseline"] - srv["items_per_s"] / base["items_per_s"]) > 1e-3 * doc["ratio_to_baseline"]:
+            raise SystemExit("load: bad ratio %r" % doc)
+        leftover = [n for n in os.listdir(tmp) if n.startswith("cw-bench-lmdb-")]
+        if leftover:
+            raise SystemExit("load left its baseline environment behind: %r" % leftover)
+        # The loaded items are really there.
+        r = subprocess.run([BENCH, "load", "--server", addr, "--org", "bench-org-1",
+                            "--items", "10", "--batch", "10", "--controls", "20", "--no-sync",
+                            "--json", out], timeout=30 * SLOW, stdout=subprocess.DEVNULL)
+        with open(out) as f:
+            doc = json.load(f)
+        if r.returncode != 0 or doc["server"]["updated"] != 10 or doc["server"]["created"] != 0:
+            raise SystemExit("load: reloading the first items did not update them: %r" % doc)
+
+        # idle: 20 connections, each answered one ping, server RSS read
+        # from /proc.
+        out = os.path.join(tmp, "idle.json")
+        r = subprocess.run([BENCH, "idle", "--server", addr, "--pid", str(proc.pid),
+                            "--connections", "20", "--settle", "0.1", "--json", out],
+                           timeout=30 * SLOW, stdout=subprocess.PIPE, text=True)
+        print(r.stdout)
+        if r.returncode != 0:
+            raise SystemExit("idle exited %d" % r.returncode)
+        with open(out) as f:
+            doc = json.load(f)
+        if doc["connections"] != 20 or doc["rss_before_kib"] <= 0 or doc["rss_open_kib"] <= 0 \
+                or doc["rss_after_close_kib"] <= 0 \
+                or abs(doc["added_mib"] * 1024 - (doc["rss_open_kib"] - doc["rss_before_kib"])) > 1:
+            raise SystemExit("idle: bad figures %r" % doc)
+
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(timeout=10 * SLOW)
         proc = None
         if rc != 0:
             raise SystemExit("crosswalkd exited %d after SIGTERM:\n%s" % (rc, "\n".join(lines)))
+
+        # startup: one run, its own crosswalkd on an empty then an existing
+        # data directory, each stopped with SIGTERM (exit 0 checked by the
+        # tool).
+        out = os.path.join(tmp, "startup.json")
+        r = subprocess.run([BENCH, "startup", "--crosswalkd", SERVER, "--runs", "1",
+                            "--json", out], timeout=60 * SLOW, stdout=subprocess.PIPE, text=True)
+        print(r.stdout)
+        if r.returncode != 0:
+            raise SystemExit("startup exited %d" % r.returncode)
+        with open(out) as f:
+            doc = json.load(f)
+        for k in ("empty", "existing"):
+            d = doc[k]
+            if len(d["ms"]) != 1 or not (0 < d["median_ms"] == d["max_ms"] == d["ms"][0]):
+                raise SystemExit("startup: bad %s figures %r" % (k, doc))
         print("bench smoke: ok")
     finally:
         if proc is not None:

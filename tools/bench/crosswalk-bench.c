@@ -1,6 +1,6 @@
-/* crosswalk-bench: the benchmark tool of issue 7.  It has three jobs, all
- * done purely over the msgpack-RPC protocol (it never links the engine, so
- * what it measures is what a real client sees):
+/* crosswalk-bench: the benchmark tool of issue 7.  Its jobs are all done
+ * purely over the msgpack-RPC protocol (it never links the engine, so what
+ * it measures is what a real client sees):
  *
  *   gen           builds a deterministic dataset (3 organisations, their
  *                 controls linked to shipped leaf requirements, evidence
@@ -12,7 +12,16 @@
  *                 `pipeline` requests in flight, one scenario after another
  *                 on the same connections, always starting with `ping` so
  *                 every figure can be read as a ratio to a baseline taken in
- *                 the same run (absolute numbers drift on a shared machine).
+ *                 the same run (absolute numbers drift on a shared machine);
+ *   load          evidence.load of a million generated items in batches,
+ *                 then, as the baseline in the same run, the same records in
+ *                 a raw LMDB put loop on a fresh local environment (the only
+ *                 use of liblmdb here: a local baseline, never the server's
+ *                 store);
+ *   idle          the server's resident memory before and after opening
+ *                 many connections that each answered a ping;
+ *   startup       time from exec to the first answered ping, on an empty
+ *                 and on an existing data directory.
  *
  * Sockets are plain POSIX with poll(); msgpack-c packs requests and its
  * streaming unpacker splits responses. */
@@ -31,11 +40,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <lmdb.h>
 #include <msgpack.h>
 
 /* ------------------------------------------------------------------ */
@@ -175,8 +189,10 @@ static const msgpack_object *cw_map_get(const msgpack_object *m, const char *key
 /* ------------------------------------------------------------------ */
 /* Connections                                                          */
 
-/* Accepts tcp://HOST:PORT, HOST:PORT and unix:PATH, as crosswalkd does. */
-static int cw_connect(const char *addr)
+/* Accepts tcp://HOST:PORT, HOST:PORT and unix:PATH, as crosswalkd does.
+ * Returns the connected socket, or -1 with errno set when nothing accepted
+ * the connection (startup polls with it); a malformed address is fatal. */
+static int cw_connect_try(const char *addr)
 {
     if (strncmp(addr, "unix:", 5) == 0) {
         struct sockaddr_un sun;
@@ -186,8 +202,14 @@ static int cw_connect(const char *addr)
             cw_die("unix path too long: %s", addr + 5);
         strcpy(sun.sun_path, addr + 5);
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
-            cw_die("connect %s: %s", addr, strerror(errno));
+        if (fd < 0)
+            cw_die("socket: %s", strerror(errno));
+        if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
         return fd;
     }
     const char *hp = strncmp(addr, "tcp://", 6) == 0 ? addr + 6 : addr;
@@ -207,24 +229,37 @@ static int cw_connect(const char *addr)
     int rc = getaddrinfo(host, colon + 1, &hints, &res);
     if (rc != 0)
         cw_die("resolve %s: %s", addr, gai_strerror(rc));
-    int fd = -1;
+    int fd = -1, err = ECONNREFUSED;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0)
+        if (fd < 0) {
+            err = errno;
             continue;
+        }
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
             break;
+        err = errno;
         close(fd);
         fd = -1;
     }
     freeaddrinfo(res);
     free(host);
-    if (fd < 0)
-        cw_die("connect %s: %s", addr, strerror(errno));
+    if (fd < 0) {
+        errno = err;
+        return -1;
+    }
     /* Small requests must leave at once: Nagle would add ~40 ms stalls to a
      * closed loop and measure the kernel instead of the server. */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+static int cw_connect(const char *addr)
+{
+    int fd = cw_connect_try(addr);
+    if (fd < 0)
+        cw_die("connect %s: %s", addr, strerror(errno));
     return fd;
 }
 
@@ -275,12 +310,13 @@ static void cw_write_all(int fd, const char *p, size_t n)
     }
 }
 
-/* Sends the buffered request and waits for its answer.  The result lives in
- * *out (caller destroys it); an error answer is fatal for gen, whose data
- * must be complete, and reported with the server's message. */
-static const msgpack_object *cw_call(cw_client *c, const char *what, msgpack_unpacked *out)
+/* Waits for the next answer on the connection.  The result lives in *out
+ * (caller destroys it); *msgid, when asked for, gets the answer's msgid.  An
+ * error answer is fatal for gen and load, whose data must be complete, and
+ * reported with the server's message. */
+static const msgpack_object *cw_recv(cw_client *c, const char *what, msgpack_unpacked *out,
+                                     uint64_t *msgid)
 {
-    cw_write_all(c->fd, c->sb.data, c->sb.size);
     msgpack_unpacked_init(out);
     for (;;) {
         msgpack_unpack_return r = msgpack_unpacker_next(&c->up, out);
@@ -295,6 +331,10 @@ static const msgpack_object *cw_call(cw_client *c, const char *what, msgpack_unp
                     msg = cw_obj_strdup(&err->via.array.ptr[1]);
                 cw_die("%s: server error: %s", what, msg ? msg : "?");
             }
+            if (msgid)
+                *msgid = o->via.array.ptr[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER
+                             ? o->via.array.ptr[1].via.u64
+                             : 0;
             return &o->via.array.ptr[3];
         }
         if (r == MSGPACK_UNPACK_PARSE_ERROR)
@@ -309,6 +349,13 @@ static const msgpack_object *cw_call(cw_client *c, const char *what, msgpack_unp
             cw_die("%s: connection closed by server", what);
         msgpack_unpacker_buffer_consumed(&c->up, (size_t)n);
     }
+}
+
+/* Sends the buffered request and waits for its answer (see cw_recv). */
+static const msgpack_object *cw_call(cw_client *c, const char *what, msgpack_unpacked *out)
+{
+    cw_write_all(c->fd, c->sb.data, c->sb.size);
+    return cw_recv(c, what, out, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -423,6 +470,16 @@ typedef struct {
     const char *scenarios[32];
     unsigned nscenarios;
     const char *json;
+    /* load */
+    uint64_t items;
+    const char *data_dir;
+    bool no_sync;
+    /* idle */
+    long pid;
+    double settle;
+    /* startup */
+    const char *crosswalkd;
+    unsigned runs;
 } cw_opts;
 
 static unsigned long long cw_num(const char *flag, const char *v)
@@ -454,6 +511,24 @@ static void cw_usage(FILE *f)
         "  crosswalk-bench run --server ADDR [--connections 50] [--pipeline 1] [--duration 10]\n"
         "                      [--warmup 2] [--scenario NAME]... [--json FILE] [--orgs 3]\n"
         "                      [--controls 400] [--seed N]\n"
+        "  crosswalk-bench load --server ADDR --org O [--items 1000000] [--batch 10000]\n"
+        "                      [--pipeline 1] [--seed N] [--controls 400] [--data-dir DIR]\n"
+        "                      [--no-sync] [--json FILE]\n"
+        "      evidence.load of --items generated items (ids LD-0000001..) in batches of\n"
+        "      --batch, --pipeline requests in flight (the next batch is packed while the\n"
+        "      server works), then the same records put into a fresh local LMDB environment\n"
+        "      in transactions of --batch (the raw put loop baseline; beside DIR, the\n"
+        "      server's data directory, when given, else in $TMPDIR or /tmp), fsync'd on\n"
+        "      commit unless --no-sync (use it exactly when crosswalkd runs with --no-sync)\n"
+        "  crosswalk-bench idle --server ADDR --pid PID [--connections 1000] [--settle 1]\n"
+        "                      [--json FILE]\n"
+        "      the server's VmRSS (/proc/PID/status) before and after opening --connections\n"
+        "      connections that each answered one ping, and after closing them; crosswalkd\n"
+        "      must allow them (--max-connections above N; default 4096)\n"
+        "  crosswalk-bench startup --crosswalkd PATH [--runs 5] [--json FILE]\n"
+        "      time from fork/exec of PATH --data DIR --listen unix:SOCK (fsync on) to the\n"
+        "      first answered ping, on an empty data directory and again on the one it\n"
+        "      left; each start is stopped with SIGTERM and must exit 0\n"
         "scenarios: requirement.get coverage-summary coverage-detail gap compare evidence-put\n"
         "           (the default set), evidence-put-serial (only when named: one connection\n"
         "           writing one item at a time); ping always runs first as the baseline\n"
@@ -470,8 +545,11 @@ static void cw_parse(cw_opts *o, int argc, char **argv)
     o->evidence = 20000;
     o->batch = 10000;
     o->exclusions = 8;
-    o->connections = 50;
+    o->connections = strcmp(argv[1], "idle") == 0 ? 1000 : 50;
     o->pipeline = 1;
+    o->items = 1000000;
+    o->settle = 1;
+    o->runs = 5;
     o->duration = 10;
     o->warmup = 2;
     for (int i = 2; i < argc; i++) {
@@ -479,6 +557,10 @@ static void cw_parse(cw_opts *o, int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             cw_usage(stdout);
             exit(0);
+        }
+        if (strcmp(a, "--no-sync") == 0) {
+            o->no_sync = true;
+            continue;
         }
         if (i + 1 >= argc)
             cw_die("%s needs a value (or unknown option)", a);
@@ -513,6 +595,18 @@ static void cw_parse(cw_opts *o, int argc, char **argv)
             o->warmup = cw_dnum(a, v);
         else if (strcmp(a, "--json") == 0)
             o->json = v;
+        else if (strcmp(a, "--items") == 0)
+            o->items = cw_num(a, v);
+        else if (strcmp(a, "--data-dir") == 0)
+            o->data_dir = v;
+        else if (strcmp(a, "--pid") == 0)
+            o->pid = (long)cw_num(a, v);
+        else if (strcmp(a, "--settle") == 0)
+            o->settle = cw_dnum(a, v);
+        else if (strcmp(a, "--crosswalkd") == 0)
+            o->crosswalkd = v;
+        else if (strcmp(a, "--runs") == 0)
+            o->runs = (unsigned)cw_num(a, v);
         else if (strcmp(a, "--scenario") == 0) {
             if (o->nscenarios == sizeof o->scenarios / sizeof o->scenarios[0])
                 cw_die("too many --scenario");
@@ -585,6 +679,40 @@ static void cw_ev_draw(cw_rng *r, unsigned controls, cw_ev *e)
 }
 
 static const char *const cw_results[] = {"pass", "fail", "unknown"};
+
+/* Draws one evidence item and packs it as the map evidence.put and
+ * evidence.load take: gen's items and load's are made here, so both have
+ * the same shape and field mix.  The sha256, when present, is drawn after
+ * the other fields. */
+static void cw_pk_ev_item(msgpack_packer *pk, cw_rng *rng, unsigned controls, const char *eid,
+                          uint64_t n, const char *uri)
+{
+    cw_ev e;
+    cw_ev_draw(rng, controls, &e);
+    char title[64], c1[16], c2[16];
+    snprintf(title, sizeof title, "%s %" PRIu64, cw_kinds[e.kind], n);
+    snprintf(c1, sizeof c1, "C-%04u", e.c1);
+    snprintf(c2, sizeof c2, "C-%04u", e.c2);
+    msgpack_pack_map(pk, 8 + (e.valid != 0) + e.sha);
+    cw_pk_kstr(pk, "id", eid);
+    cw_pk_str(pk, "controls");
+    msgpack_pack_array(pk, e.c2 ? 2 : 1);
+    cw_pk_str(pk, c1);
+    if (e.c2)
+        cw_pk_str(pk, c2);
+    cw_pk_kstr(pk, "kind", cw_kinds[e.kind]);
+    cw_pk_kstr(pk, "title", title);
+    cw_pk_kstr(pk, "source", cw_sources[e.source]);
+    cw_pk_kstr(pk, "uri", uri);
+    cw_pk_kint(pk, "collected_at", e.collected);
+    if (e.valid)
+        cw_pk_kint(pk, "valid_until", e.valid);
+    if (e.sha) {
+        cw_pk_str(pk, "sha256");
+        cw_pk_hex64(pk, rng);
+    }
+    cw_pk_kstr(pk, "result", cw_results[e.result]);
+}
 
 static void cw_gen(const cw_opts *o)
 {
@@ -687,33 +815,10 @@ static void cw_gen(const cw_opts *o)
             cw_pk_str(&c.pk, "items");
             msgpack_pack_array(&c.pk, n);
             for (unsigned k = 0; k < n; k++) {
-                cw_ev e;
-                cw_ev_draw(&rng, o->controls, &e);
-                char eid[32], title[64], uri[96], c1[16], c2[16];
+                char eid[32], uri[96];
                 snprintf(eid, sizeof eid, "EV-%06u", done + k + 1);
-                snprintf(title, sizeof title, "%s %u", cw_kinds[e.kind], done + k + 1);
                 snprintf(uri, sizeof uri, "https://evidence.example/%s/%u", oid, done + k + 1);
-                snprintf(c1, sizeof c1, "C-%04u", e.c1);
-                snprintf(c2, sizeof c2, "C-%04u", e.c2);
-                msgpack_pack_map(&c.pk, 8 + (e.valid != 0) + e.sha);
-                cw_pk_kstr(&c.pk, "id", eid);
-                cw_pk_str(&c.pk, "controls");
-                msgpack_pack_array(&c.pk, e.c2 ? 2 : 1);
-                cw_pk_str(&c.pk, c1);
-                if (e.c2)
-                    cw_pk_str(&c.pk, c2);
-                cw_pk_kstr(&c.pk, "kind", cw_kinds[e.kind]);
-                cw_pk_kstr(&c.pk, "title", title);
-                cw_pk_kstr(&c.pk, "source", cw_sources[e.source]);
-                cw_pk_kstr(&c.pk, "uri", uri);
-                cw_pk_kint(&c.pk, "collected_at", e.collected);
-                if (e.valid)
-                    cw_pk_kint(&c.pk, "valid_until", e.valid);
-                if (e.sha) {
-                    cw_pk_str(&c.pk, "sha256");
-                    cw_pk_hex64(&c.pk, &rng);
-                }
-                cw_pk_kstr(&c.pk, "result", cw_results[e.result]);
+                cw_pk_ev_item(&c.pk, &rng, o->controls, eid, done + k + 1, uri);
             }
             cw_call(&c, "evidence.load", &u);
             msgpack_unpacked_destroy(&u);
@@ -1474,6 +1579,636 @@ static void cw_run(const cw_opts *o)
         exit(2);
 }
 
+/* ------------------------------------------------------------------ */
+/* load                                                                 */
+
+/* One evidence.load request and where each item's map sits in it: the
+ * baseline puts exactly those bytes as the LMDB values. */
+typedef struct {
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    size_t *off, *len;
+    unsigned n;
+} cw_lbatch;
+
+/* Packs batch number `b` (0-based, items first..first+n-1, numbered from 1)
+ * as a request with msgid b + 1.  Items come from `rng` in order, so
+ * replaying the same seed packs the same bytes. */
+static void cw_lbatch_build(cw_lbatch *lb, const cw_opts *o, cw_rng *rng, uint64_t b,
+                            uint64_t first, unsigned n)
+{
+    msgpack_sbuffer_clear(&lb->sb);
+    cw_pk_request(&lb->pk, (uint32_t)(b + 1), "evidence.load", 2);
+    cw_pk_kstr(&lb->pk, "org", o->org);
+    cw_pk_str(&lb->pk, "items");
+    msgpack_pack_array(&lb->pk, n);
+    for (unsigned k = 0; k < n; k++) {
+        char eid[32], uri[160];
+        uint64_t num = first + k;
+        /* LD-nnnnnnn never collides with gen's EV-nnnnnn or evidence-csv's
+         * CSV-nnnnnnn, so load adds items beside the generated dataset. */
+        snprintf(eid, sizeof eid, "LD-%07" PRIu64, num);
+        snprintf(uri, sizeof uri, "https://evidence.example/%s/load/%" PRIu64, o->org, num);
+        lb->off[k] = lb->sb.size;
+        cw_pk_ev_item(&lb->pk, rng, o->controls, eid, num, uri);
+        lb->len[k] = lb->sb.size - lb->off[k];
+    }
+    lb->n = n;
+}
+
+static uint64_t cw_map_uint(const msgpack_object *m, const char *key)
+{
+    const msgpack_object *v = cw_map_get(m, key);
+    return v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? v->via.u64 : 0;
+}
+
+/* Removes a directory tree (the baseline environment, startup's data). */
+static int cw_rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+static void cw_rmtree(const char *dir)
+{
+    if (nftw(dir, cw_rm_cb, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
+        fprintf(stderr, "crosswalk-bench: could not remove %s: %s\n", dir, strerror(errno));
+}
+
+static void cw_lmdb_check(int rc, const char *what)
+{
+    if (rc)
+        cw_die("baseline: %s: %s", what, mdb_strerror(rc));
+}
+
+static void cw_load(const cw_opts *o)
+{
+    if (!o->server || !o->org)
+        cw_die("load: --server and --org are required");
+    if (!o->items)
+        cw_die("load: --items must be at least 1");
+    if (o->pipeline < 1 || o->pipeline > 64)
+        cw_die("load: --pipeline must be 1..64");
+    uint64_t nbatches = (o->items + o->batch - 1) / o->batch;
+    const char *sync = o->no_sync ? "nosync" : "fsync";
+
+    cw_lbatch lb;
+    memset(&lb, 0, sizeof lb);
+    msgpack_sbuffer_init(&lb.sb);
+    msgpack_packer_init(&lb.pk, &lb.sb, msgpack_sbuffer_write);
+    lb.off = cw_xmalloc(o->batch * sizeof *lb.off);
+    lb.len = cw_xmalloc(o->batch * sizeof *lb.len);
+    const uint64_t seed = o->seed ^ 0x6c6f61646c6f6164ull; /* "loadload" */
+
+    /* Server side.  One connection, --pipeline requests in flight (1 by
+     * default: the next batch is sent the moment the previous is answered,
+     * so the server sees one bulk write at a time and cannot merge two into
+     * one commit).  Packing batch k+1 happens while batch k is on the
+     * server, so the client's own work is hidden except for the CPU it
+     * takes from the server on a small machine. */
+    cw_client c;
+    cw_client_open(&c, o->server);
+    {
+        msgpack_unpacked u;
+        cw_begin(&c, "ping", 0);
+        cw_call(&c, "ping", &u);
+        msgpack_unpacked_destroy(&u);
+    }
+    fprintf(stderr, "load: %" PRIu64 " items into %s in %" PRIu64 " batches of %u, pipeline %u...\n",
+            o->items, o->org, nbatches, o->batch, o->pipeline);
+    cw_rng rng = {seed};
+    cw_hist *sh = calloc(1, sizeof *sh);
+    cw_hist *bh = calloc(1, sizeof *bh);
+    uint64_t *sent_at = calloc(nbatches, sizeof *sent_at);
+    if (!sh || !bh || !sent_at)
+        cw_die("out of memory");
+    uint64_t created = 0, updated = 0, bytes = 0;
+    uint64_t built = 0, sent = 0, answered = 0;
+    cw_lbatch_build(&lb, o, &rng, 0, 1, o->items < o->batch ? (unsigned)o->items : o->batch);
+    built = 1;
+    uint64_t t0 = cw_now_ns();
+    while (answered < nbatches) {
+        while (sent < built && sent - answered < o->pipeline) {
+            sent_at[sent] = cw_now_ns();
+            cw_write_all(c.fd, lb.sb.data, lb.sb.size);
+            bytes += lb.sb.size;
+            sent++;
+            if (built < nbatches) {
+                uint64_t first = built * o->batch + 1;
+                uint64_t left = o->items - (first - 1);
+                cw_lbatch_build(&lb, o, &rng, built, first,
+                                left < o->batch ? (unsigned)left : o->batch);
+                built++;
+            }
+        }
+        msgpack_unpacked u;
+        uint64_t mid = 0;
+        const msgpack_object *res = cw_recv(&c, "evidence.load", &u, &mid);
+        uint64_t now = cw_now_ns();
+        if (mid < 1 || mid > sent || !sent_at[mid - 1])
+            cw_die("evidence.load: answer for unexpected msgid %" PRIu64, mid);
+        cw_h_add(sh, now - sent_at[mid - 1]);
+        sent_at[mid - 1] = 0;
+        uint64_t n = mid == nbatches ? o->items - (nbatches - 1) * o->batch : o->batch;
+        uint64_t cr = cw_map_uint(res, "created"), up = cw_map_uint(res, "updated");
+        uint64_t rj = cw_map_uint(res, "rejected");
+        if (cr + up != n || rj)
+            cw_die("evidence.load: batch %" PRIu64 " of %" PRIu64 " items answered created %" PRIu64
+                   ", updated %" PRIu64 ", rejected %" PRIu64,
+                   mid, n, cr, up, rj);
+        created += cr;
+        updated += up;
+        msgpack_unpacked_destroy(&u);
+        answered++;
+    }
+    double server_s = (double)(cw_now_ns() - t0) / 1e9;
+    cw_client_close(&c);
+    double server_ips = (double)o->items / server_s;
+    fprintf(stderr, "load: server done in %.2f s; baseline LMDB put loop (%s)...\n", server_s, sync);
+
+    /* Baseline: the same records, key org NUL id, value the item's map as
+     * sent, into a fresh environment opened as the server opens its own
+     * (MDB_NOTLS, MDB_NOSYNC only with --no-sync), one transaction per
+     * --batch puts.  Only begin..commit is timed: packing the batch is the
+     * client's work, not the store's. */
+    char dir[4096];
+    {
+        char parent[4096];
+        if (o->data_dir) {
+            /* Beside the server's data, so on the same filesystem. */
+            snprintf(parent, sizeof parent, "%s", o->data_dir);
+            size_t l = strlen(parent);
+            while (l > 1 && parent[l - 1] == '/')
+                parent[--l] = 0;
+            char *slash = strrchr(parent, '/');
+            if (!slash)
+                snprintf(parent, sizeof parent, ".");
+            else if (slash == parent)
+                parent[1] = 0;
+            else
+                *slash = 0;
+        } else {
+            const char *t = getenv("TMPDIR");
+            snprintf(parent, sizeof parent, "%s", t && *t ? t : "/tmp");
+        }
+        snprintf(dir, sizeof dir, "%s/cw-bench-lmdb-XXXXXX", parent);
+        if (!mkdtemp(dir))
+            cw_die("baseline: mkdtemp %s: %s", dir, strerror(errno));
+    }
+    MDB_env *env;
+    MDB_dbi dbi;
+    MDB_txn *txn;
+    /* Sized up front for about 1 KiB a record (items are ~300 bytes); it
+     * grows if that is short, like the server's map, but never should. */
+    size_t map = (size_t)(64u << 20) + (size_t)o->items * 1024u;
+    cw_lmdb_check(mdb_env_create(&env), "mdb_env_create");
+    cw_lmdb_check(mdb_env_set_mapsize(env, map), "mdb_env_set_mapsize");
+    cw_lmdb_check(mdb_env_open(env, dir, MDB_NOTLS | (o->no_sync ? MDB_NOSYNC : 0), 0600),
+                  "mdb_env_open");
+    cw_lmdb_check(mdb_txn_begin(env, NULL, 0, &txn), "mdb_txn_begin");
+    cw_lmdb_check(mdb_dbi_open(txn, NULL, 0, &dbi), "mdb_dbi_open");
+    cw_lmdb_check(mdb_txn_commit(txn), "mdb_txn_commit");
+    rng.s = seed;
+    size_t olen = strlen(o->org);
+    char key[512];
+    if (olen + 40 > sizeof key)
+        cw_die("load: --org too long");
+    memcpy(key, o->org, olen);
+    key[olen] = 0;
+    uint64_t base_ns = 0;
+    for (uint64_t b = 0; b < nbatches; b++) {
+        uint64_t first = b * o->batch + 1;
+        uint64_t left = o->items - (first - 1);
+        cw_lbatch_build(&lb, o, &rng, b, first, left < o->batch ? (unsigned)left : o->batch);
+        uint64_t ts = cw_now_ns();
+        for (;;) {
+            cw_lmdb_check(mdb_txn_begin(env, NULL, 0, &txn), "mdb_txn_begin");
+            int rc = 0;
+            for (unsigned k = 0; k < lb.n && !rc; k++) {
+                int kl = snprintf(key + olen + 1, sizeof key - olen - 1, "LD-%07" PRIu64, first + k);
+                MDB_val kv = {olen + 1 + (size_t)kl, key};
+                MDB_val vv = {lb.len[k], lb.sb.data + lb.off[k]};
+                rc = mdb_put(txn, dbi, &kv, &vv, 0);
+            }
+            if (!rc)
+                rc = mdb_txn_commit(txn);
+            else
+                mdb_txn_abort(txn);
+            if (rc != MDB_MAP_FULL) {
+                cw_lmdb_check(rc, "mdb_put/mdb_txn_commit");
+                break;
+            }
+            map *= 2;
+            cw_lmdb_check(mdb_env_set_mapsize(env, map), "mdb_env_set_mapsize");
+        }
+        uint64_t te = cw_now_ns();
+        cw_h_add(bh, te - ts);
+        base_ns += te - ts;
+    }
+    mdb_env_close(env);
+    cw_rmtree(dir);
+    double base_s = (double)base_ns / 1e9;
+    double base_ips = (double)o->items / base_s;
+    double ratio = server_ips / base_ips;
+    bool ratio_met = ratio >= 0.25, rate_met = server_ips >= 100000;
+
+    printf("crosswalk-bench load: %s, org %s, %" PRIu64 " items in batches of %u, pipeline %u, "
+           "%s commits\n",
+           o->server, o->org, o->items, o->batch, o->pipeline, sync);
+    printf("%-22s %12s %10s %12s %12s %12s\n", "side", "items/s", "seconds", "batch p50 ms",
+           "batch p99 ms", "batch max ms");
+    printf("%-22s %12.0f %10.2f %12.1f %12.1f %12.1f\n", "evidence.load", server_ips, server_s,
+           cw_h_quantile_us(sh, 0.5) / 1000, cw_h_quantile_us(sh, 0.99) / 1000,
+           (double)sh->max / 1e6);
+    printf("%-22s %12.0f %10.2f %12.1f %12.1f %12.1f\n", "raw LMDB put loop", base_ips, base_s,
+           cw_h_quantile_us(bh, 0.5) / 1000, cw_h_quantile_us(bh, 0.99) / 1000,
+           (double)bh->max / 1e6);
+    printf("server created %" PRIu64 ", updated %" PRIu64 "; %.1f MB of requests\n", created,
+           updated, (double)bytes / 1e6);
+    printf("server / baseline: %.3f (target >= 0.25: %s); server items/s target >= 100000: %s\n",
+           ratio, ratio_met ? "met" : "missed", rate_met ? "met" : "missed");
+    if (o->no_sync)
+        printf("baseline opened with MDB_NOSYNC: compare only with crosswalkd --no-sync\n");
+    else
+        printf("baseline fsyncs every commit: compare only with crosswalkd without --no-sync\n");
+
+    if (o->json) {
+        FILE *f = strcmp(o->json, "-") == 0 ? stdout : fopen(o->json, "w");
+        if (!f)
+            cw_die("%s: %s", o->json, strerror(errno));
+        fprintf(f, "{\"command\": \"load\", \"server\": ");
+        cw_json_str(f, o->server);
+        fprintf(f, ", \"org\": ");
+        cw_json_str(f, o->org);
+        fprintf(f,
+                ", \"items\": %" PRIu64 ", \"batch\": %u, \"batches\": %" PRIu64
+                ", \"pipeline\": %u, \"seed\": %" PRIu64 ", \"sync\": \"%s\",\n"
+                " \"server\": {\"seconds\": %.3f, \"items_per_s\": %.1f, \"batch_p50_ms\": %.2f, "
+                "\"batch_p99_ms\": %.2f, \"batch_max_ms\": %.2f, \"created\": %" PRIu64
+                ", \"updated\": %" PRIu64 ", \"request_bytes\": %" PRIu64 "},\n"
+                " \"baseline\": {\"what\": \"raw LMDB put loop, key org NUL id, value the item map "
+                "as sent, one transaction per batch\", \"seconds\": %.3f, \"items_per_s\": %.1f, "
+                "\"batch_p50_ms\": %.2f, \"batch_p99_ms\": %.2f, \"batch_max_ms\": %.2f},\n"
+                " \"ratio_to_baseline\": %.4f, \"target_ratio\": 0.25, \"ratio_met\": %s, "
+                "\"target_items_per_s\": 100000, \"items_per_s_met\": %s}\n",
+                o->items, o->batch, nbatches, o->pipeline, o->seed, sync, server_s, server_ips,
+                cw_h_quantile_us(sh, 0.5) / 1000, cw_h_quantile_us(sh, 0.99) / 1000,
+                (double)sh->max / 1e6, created, updated, bytes, base_s, base_ips,
+                cw_h_quantile_us(bh, 0.5) / 1000, cw_h_quantile_us(bh, 0.99) / 1000,
+                (double)bh->max / 1e6, ratio, ratio_met ? "true" : "false",
+                rate_met ? "true" : "false");
+        if (f != stdout && fclose(f) != 0)
+            cw_die("%s: %s", o->json, strerror(errno));
+    }
+    free(sh);
+    free(bh);
+    free(sent_at);
+    free(lb.off);
+    free(lb.len);
+    msgpack_sbuffer_destroy(&lb.sb);
+}
+
+/* ------------------------------------------------------------------ */
+/* idle                                                                 */
+
+/* The server's resident set in KiB, from /proc/PID/status. */
+static uint64_t cw_rss_kib(long pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        cw_die("%s: %s", path, strerror(errno));
+    uint64_t kib = 0;
+    bool found = false;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %" SCNu64, &kib) == 1) {
+            found = true;
+            break;
+        }
+    fclose(f);
+    if (!found)
+        cw_die("%s: no VmRSS line (is %ld a running process?)", path, pid);
+    return kib;
+}
+
+static void cw_sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Sends one ping with `msgid` on a blocking socket and reads its answer.
+ * Returns 0 when "pong" came back for that msgid, -1 when the server closed
+ * the connection or answered otherwise (why, in *why). */
+static int cw_ping_fd(int fd, uint32_t msgid, const char **why)
+{
+    unsigned char req[16], in[256];
+    size_t rl = 0, got = 0, ml = 0;
+    req[rl++] = 0x94;
+    req[rl++] = 0x00;
+    req[rl++] = 0xce;
+    for (int i = 3; i >= 0; i--)
+        req[rl++] = (unsigned char)(msgid >> (8 * i));
+    req[rl++] = 0xa4;
+    memcpy(req + rl, "ping", 4);
+    rl += 4;
+    req[rl++] = 0x90;
+    if (send(fd, req, rl, MSG_NOSIGNAL) != (ssize_t)rl) {
+        *why = "send failed";
+        return -1;
+    }
+    while ((ml = cw_mp_len(in, got)) == 0) {
+        if (got == sizeof in) {
+            *why = "answer too long";
+            return -1;
+        }
+        ssize_t n = recv(fd, in + got, sizeof in - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            *why = n == 0 ? "connection closed by the server" : "recv failed";
+            return -1;
+        }
+        got += (size_t)n;
+    }
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    int rc = -1;
+    *why = "not a pong answer";
+    if (ml != SIZE_MAX &&
+        msgpack_unpack_next(&u, (const char *)in, ml, NULL) == MSGPACK_UNPACK_SUCCESS) {
+        const msgpack_object *o = &u.data;
+        if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 4 &&
+            o->via.array.ptr[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+            o->via.array.ptr[1].via.u64 == msgid && o->via.array.ptr[2].type == MSGPACK_OBJECT_NIL &&
+            cw_obj_is_str(&o->via.array.ptr[3]))
+            rc = 0;
+    }
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
+static void cw_idle(const cw_opts *o)
+{
+    if (!o->server || o->pid <= 0)
+        cw_die("idle: --server and --pid are required");
+    if (o->connections < 1 || o->connections > 100000)
+        cw_die("--connections must be 1..100000");
+    unsigned n = o->connections;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        cw_die("getrlimit: %s", strerror(errno));
+    rlim_t need = (rlim_t)n + 64;
+    if (rl.rlim_cur < need) {
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+            cw_die("idle: %u connections need %lu open files, the hard limit is %lu", n,
+                   (unsigned long)need, (unsigned long)rl.rlim_max);
+        rl.rlim_cur = need;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            cw_die("setrlimit: %s", strerror(errno));
+    }
+
+    /* A first connection answered and closed before the "before" reading,
+     * so what the server sets up once (its first request's buffers) is not
+     * charged to the idle connections. */
+    const char *why;
+    int fd0 = cw_connect(o->server);
+    if (cw_ping_fd(fd0, 1, &why) != 0)
+        cw_die("idle: warm-up ping: %s", why);
+    close(fd0);
+    cw_sleep_s(o->settle);
+    uint64_t before = cw_rss_kib(o->pid);
+
+    int *fds = cw_xmalloc(n * sizeof *fds);
+    uint64_t t0 = cw_now_ns();
+    for (unsigned i = 0; i < n; i++) {
+        fds[i] = cw_connect(o->server);
+        if (cw_ping_fd(fds[i], i + 1, &why) != 0)
+            cw_die("idle: connection %u of %u: %s (crosswalkd needs --max-connections above %u)",
+                   i + 1, n, why, n);
+    }
+    double open_s = (double)(cw_now_ns() - t0) / 1e9;
+    cw_sleep_s(o->settle);
+    uint64_t open = cw_rss_kib(o->pid);
+    /* Still connected?  A ping on the first and last after the reading
+     * shows the server kept them (an idle timeout would have closed them). */
+    if (cw_ping_fd(fds[0], n + 1, &why) != 0 || cw_ping_fd(fds[n - 1], n + 2, &why) != 0)
+        cw_die("idle: connections were dropped while idle: %s", why);
+    for (unsigned i = 0; i < n; i++)
+        close(fds[i]);
+    free(fds);
+    cw_sleep_s(o->settle);
+    uint64_t after = cw_rss_kib(o->pid);
+
+    double added_mib = ((double)open - (double)before) / 1024.0;
+    double per_kib = ((double)open - (double)before) / n;
+    /* The issue's target, 1,000 idle connections in at most 64 MiB, scaled
+     * to N: 65.5 KiB a connection. */
+    bool met = per_kib * 1000.0 <= 64.0 * 1024.0;
+    printf("crosswalk-bench idle: %s, pid %ld, %u connections (each answered one ping; opened in "
+           "%.2f s), %.1f s settle\n",
+           o->server, o->pid, n, open_s, o->settle);
+    printf("%-26s %12s\n", "server VmRSS", "KiB");
+    printf("%-26s %12" PRIu64 "\n", "before", before);
+    printf("%-26s %12" PRIu64 "\n", "with connections open", open);
+    printf("%-26s %12" PRIu64 "\n", "after closing them", after);
+    printf("added: %.2f MiB total, %.1f KiB per connection (target <= 64 MiB per 1000, "
+           "65.5 KiB each: %s)\n",
+           added_mib, per_kib, met ? "met" : "missed");
+    if (o->json) {
+        FILE *f = strcmp(o->json, "-") == 0 ? stdout : fopen(o->json, "w");
+        if (!f)
+            cw_die("%s: %s", o->json, strerror(errno));
+        fprintf(f, "{\"command\": \"idle\", \"server\": ");
+        cw_json_str(f, o->server);
+        fprintf(f,
+                ", \"pid\": %ld, \"connections\": %u, \"settle_s\": %g, \"open_s\": %.3f, "
+                "\"rss_before_kib\": %" PRIu64 ", \"rss_open_kib\": %" PRIu64
+                ", \"rss_after_close_kib\": %" PRIu64 ", \"added_mib\": %.3f, "
+                "\"added_per_connection_kib\": %.2f, \"target_mib_per_1000\": 64, \"met\": %s}\n",
+                o->pid, n, o->settle, open_s, before, open, after, added_mib, per_kib,
+                met ? "true" : "false");
+        if (f != stdout && fclose(f) != 0)
+            cw_die("%s: %s", o->json, strerror(errno));
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* startup                                                              */
+
+/* Prints the server's log (its stderr) for a failed start. */
+static void cw_dump_log(const char *log)
+{
+    FILE *f = fopen(log, "r");
+    if (!f)
+        return;
+    char line[512];
+    fprintf(stderr, "--- %s\n", log);
+    while (fgets(line, sizeof line, f))
+        fputs(line, stderr);
+    fclose(f);
+}
+
+/* Starts crosswalkd on `data` listening on unix:`sock` and returns the
+ * milliseconds from fork to the first answered ping; then SIGTERM, and the
+ * exit status must be 0. */
+static double cw_start_once(const cw_opts *o, const char *data, const char *sock, const char *log,
+                            const char *what)
+{
+    char listen[4200];
+    snprintf(listen, sizeof listen, "unix:%s", sock);
+    unlink(sock);
+    uint64_t t0 = cw_now_ns();
+    pid_t pid = fork();
+    if (pid < 0)
+        cw_die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int lf = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        int nf = open("/dev/null", O_RDONLY);
+        if (lf >= 0) {
+            dup2(lf, 1);
+            dup2(lf, 2);
+        }
+        if (nf >= 0)
+            dup2(nf, 0);
+        execl(o->crosswalkd, o->crosswalkd, "--data", data, "--listen", listen, (char *)NULL);
+        _exit(127);
+    }
+    double ms = -1;
+    for (uint32_t tries = 1;; tries++) {
+        int fd = cw_connect_try(listen);
+        if (fd >= 0) {
+            const char *why;
+            int rc = cw_ping_fd(fd, tries, &why);
+            close(fd);
+            if (rc == 0) {
+                ms = (double)(cw_now_ns() - t0) / 1e6;
+                break;
+            }
+        }
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            cw_dump_log(log);
+            cw_die("startup (%s): crosswalkd exited before answering a ping (status %d)", what, st);
+        }
+        if (cw_now_ns() - t0 > 30ull * 1000000000u) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            cw_dump_log(log);
+            cw_die("startup (%s): no ping answer within 30 s", what);
+        }
+        cw_sleep_s(0.001);
+    }
+    if (kill(pid, SIGTERM) != 0)
+        cw_die("kill: %s", strerror(errno));
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            cw_die("waitpid: %s", strerror(errno));
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        cw_dump_log(log);
+        if (WIFSIGNALED(st))
+            cw_die("startup (%s): crosswalkd died of signal %d after SIGTERM", what, WTERMSIG(st));
+        cw_die("startup (%s): crosswalkd exited %d after SIGTERM", what, WEXITSTATUS(st));
+    }
+    return ms;
+}
+
+static int cw_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double cw_median(const double *v, unsigned n)
+{
+    double *s = cw_xmalloc(n * sizeof *s);
+    memcpy(s, v, n * sizeof *s);
+    qsort(s, n, sizeof *s, cw_cmp_double);
+    double m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    free(s);
+    return m;
+}
+
+static double cw_max(const double *v, unsigned n)
+{
+    double m = v[0];
+    for (unsigned i = 1; i < n; i++)
+        m = v[i] > m ? v[i] : m;
+    return m;
+}
+
+static void cw_json_list(FILE *f, const double *v, unsigned n)
+{
+    fputc('[', f);
+    for (unsigned i = 0; i < n; i++)
+        fprintf(f, "%s%.2f", i ? ", " : "", v[i]);
+    fputc(']', f);
+}
+
+static void cw_startup(const cw_opts *o)
+{
+    if (!o->crosswalkd)
+        cw_die("startup: --crosswalkd is required");
+    if (access(o->crosswalkd, X_OK) != 0)
+        cw_die("startup: %s: %s", o->crosswalkd, strerror(errno));
+    if (o->runs < 1 || o->runs > 1000)
+        cw_die("--runs must be 1..1000");
+    double *empty = cw_xmalloc(o->runs * sizeof *empty);
+    double *existing = cw_xmalloc(o->runs * sizeof *existing);
+    for (unsigned r = 0; r < o->runs; r++) {
+        /* Short paths under /tmp: a Unix socket path is limited to 107
+         * bytes, which a long $TMPDIR could exceed. */
+        char dir[] = "/tmp/cw-start-XXXXXX";
+        if (!mkdtemp(dir))
+            cw_die("mkdtemp: %s", strerror(errno));
+        char data[64], sock[64], log[64];
+        snprintf(data, sizeof data, "%s/data", dir);
+        snprintf(sock, sizeof sock, "%s/sock", dir);
+        snprintf(log, sizeof log, "%s/log", dir);
+        empty[r] = cw_start_once(o, data, sock, log, "empty data directory");
+        existing[r] = cw_start_once(o, data, sock, log, "existing data directory");
+        fprintf(stderr, "startup: run %u: empty %.1f ms, existing %.1f ms\n", r + 1, empty[r],
+                existing[r]);
+        cw_rmtree(dir);
+    }
+    double em = cw_median(empty, o->runs), ex = cw_max(empty, o->runs);
+    double xm = cw_median(existing, o->runs), xx = cw_max(existing, o->runs);
+    bool em_met = em <= 200, xm_met = xm <= 20;
+    printf("crosswalk-bench startup: %s, %u runs, fork/exec to the first answered ping over a "
+           "Unix socket, fsync on\n",
+           o->crosswalkd, o->runs);
+    printf("%-24s %10s %10s %10s %8s\n", "data directory", "median ms", "max ms", "target ms",
+           "median");
+    printf("%-24s %10.1f %10.1f %10s %8s\n", "empty (bootstrap)", em, ex, "<= 200",
+           em_met ? "met" : "missed");
+    printf("%-24s %10.1f %10.1f %10s %8s\n", "existing", xm, xx, "<= 20", xm_met ? "met" : "missed");
+    if (o->json) {
+        FILE *f = strcmp(o->json, "-") == 0 ? stdout : fopen(o->json, "w");
+        if (!f)
+            cw_die("%s: %s", o->json, strerror(errno));
+        fprintf(f, "{\"command\": \"startup\", \"crosswalkd\": ");
+        cw_json_str(f, o->crosswalkd);
+        fprintf(f, ", \"runs\": %u, \"sync\": \"fsync\",\n \"empty\": {\"ms\": ", o->runs);
+        cw_json_list(f, empty, o->runs);
+        fprintf(f,
+                ", \"median_ms\": %.2f, \"max_ms\": %.2f, \"target_ms\": 200, \"met\": %s},\n"
+                " \"existing\": {\"ms\": ",
+                em, ex, em_met ? "true" : "false");
+        cw_json_list(f, existing, o->runs);
+        fprintf(f, ", \"median_ms\": %.2f, \"max_ms\": %.2f, \"target_ms\": 20, \"met\": %s}}\n", xm,
+                xx, xm_met ? "true" : "false");
+        if (f != stdout && fclose(f) != 0)
+            cw_die("%s: %s", o->json, strerror(errno));
+    }
+    free(empty);
+    free(existing);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1493,6 +2228,12 @@ int main(int argc, char **argv)
         cw_evidence_csv(&o);
     else if (strcmp(cmd, "run") == 0)
         cw_run(&o);
+    else if (strcmp(cmd, "load") == 0)
+        cw_load(&o);
+    else if (strcmp(cmd, "idle") == 0)
+        cw_idle(&o);
+    else if (strcmp(cmd, "startup") == 0)
+        cw_startup(&o);
     else {
         cw_usage(stderr);
         return 2;
