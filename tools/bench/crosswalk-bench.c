@@ -1735,9 +1735,11 @@ static void cw_load(const cw_opts *o)
      * client's work, not the store's. */
     char dir[4096];
     {
-        char parent[4096];
+        char parent[4000];
         if (o->data_dir) {
             /* Beside the server's data, so on the same filesystem. */
+            if (strlen(o->data_dir) >= sizeof parent)
+                cw_die("--data-dir too long");
             snprintf(parent, sizeof parent, "%s", o->data_dir);
             size_t l = strlen(parent);
             while (l > 1 && parent[l - 1] == '/')
@@ -1751,7 +1753,9 @@ static void cw_load(const cw_opts *o)
                 *slash = 0;
         } else {
             const char *t = getenv("TMPDIR");
-            snprintf(parent, sizeof parent, "%s", t && *t ? t : "/tmp");
+            if (!t || !*t || strlen(t) >= sizeof parent)
+                t = "/tmp";
+            snprintf(parent, sizeof parent, "%s", t);
         }
         snprintf(dir, sizeof dir, "%s/cw-bench-lmdb-XXXXXX", parent);
         if (!mkdtemp(dir))
