@@ -139,7 +139,7 @@ def main():
         with open(out) as f:
             doc = json.load(f)
         if doc["connections"] != 20 or doc["rss_before_kib"] <= 0 or doc["rss_open_kib"] <= 0 \
-                or doc["rss_after_close_kib"] <= 0 \
+                or doc["rss_after_close_kib"] <= 0 or doc["anon_open_kib"] <= 0 \
                 or abs(doc["added_mib"] * 1024 - (doc["rss_open_kib"] - doc["rss_before_kib"])) > 1:
             raise SystemExit("idle: bad figures %r" % doc)
 
