@@ -527,6 +527,95 @@ static int ev_index(cw_wtxn *w, const cw_evidence *e, bool del)
     return 0;
 }
 
+/* Index entries of a bulk call, inserted after its records in key order:
+ * LMDB positions a cursor on the page it is already on when the next key
+ * falls there, so sorted inserts touch each index page once instead of
+ * jumping between the sub-databases of hundreds of controls per item. */
+typedef struct ix_ent {
+    uint8_t dbi;
+    uint16_t kl, vl;
+    const char *kv; /* key bytes then value bytes */
+} ix_ent;
+
+typedef struct ix_list {
+    ix_ent *e;
+    size_t n, cap;
+    cw_arena *a;
+} ix_list;
+
+static int ix_add(ix_list *l, int dbi, const cw_key *k, const cw_key *v)
+{
+    ix_ent *arr = cw_arena_grow(l->a, l->e, sizeof *arr, &l->cap, l->n + 1);
+    char *kv = cw_arena_alloc(l->a, k->n + v->n);
+    if (!arr || !kv)
+        return CW_ENOMEM;
+    memcpy(kv, k->b, k->n);
+    memcpy(kv + k->n, v->b, v->n);
+    l->e = arr;
+    l->e[l->n++] = (ix_ent){(uint8_t)dbi, (uint16_t)k->n, (uint16_t)v->n, kv};
+    return 0;
+}
+
+/* LMDB's default order for keys and for duplicate values: bytes, then
+ * length. */
+static int bytes_cmp(const char *a, size_t al, const char *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al > bl) - (al < bl);
+}
+
+static int ix_cmp(const void *x, const void *y)
+{
+    const ix_ent *a = x, *b = y;
+    if (a->dbi != b->dbi)
+        return a->dbi < b->dbi ? -1 : 1;
+    int c = bytes_cmp(a->kv, a->kl, b->kv, b->kl);
+    return c ? c : bytes_cmp(a->kv + a->kl, a->vl, b->kv + b->kl, b->vl);
+}
+
+static int ix_collect(ix_list *l, const cw_evidence *e)
+{
+    cw_key byt, pass;
+    ev_index_vals(&byt, &pass, e->collected_at, e->has_valid_until, e->valid_until, e->result,
+                  e->id);
+    for (size_t i = 0; i < e->n_controls; i++) {
+        cw_key ck;
+        control_key(&ck, e->org, e->controls[i]);
+        int rc = ix_add(l, DB_EVCTL, &ck, &byt);
+        if (!rc && e->result == CW_RESULT_PASS)
+            rc = ix_add(l, DB_EVPASS, &ck, &pass);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int ix_flush(cw_wtxn *w, ix_list *l)
+{
+    if (l->n > 1)
+        qsort(l->e, l->n, sizeof *l->e, ix_cmp);
+    MDB_cursor *c = NULL;
+    int cur_dbi = -1, rc = 0;
+    for (size_t i = 0; i < l->n && rc == 0; i++) {
+        const ix_ent *x = &l->e[i];
+        if (x->dbi != cur_dbi) {
+            if (c)
+                mdb_cursor_close(c);
+            c = NULL;
+            cur_dbi = x->dbi;
+            if ((rc = mdb_cursor_open(w->txn, w->db->dbi[cur_dbi], &c)))
+                break;
+        }
+        MDB_val k = {x->kl, (void *)x->kv}, v = {x->vl, (void *)(x->kv + x->kl)};
+        rc = mdb_cursor_put(c, &k, &v, MDB_NODUPDATA);
+        if (rc == MDB_KEYEXIST)
+            rc = 0;
+    }
+    if (c)
+        mdb_cursor_close(c);
+    return rc;
+}
+
 static int decode_evidence(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,
                            cw_evidence *out)
 {
@@ -654,6 +743,7 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         cw_arena_free(a);
         return cw_err_set(err, CW_ENOMEM, "items: out of memory");
     }
+    ix_list ix = {NULL, 0, 0, a};
     /* One record buffer for the whole call. */
     rec_writer rw;
     rw_init(&rw);
@@ -704,10 +794,13 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         kv = key_val(&k);
         rc = mdb_put(w->txn, db->dbi[DB_EV], &kv, &v, 0);
         if (!rc)
-            rc = ev_index(w, e, false);
+            rc = ix_collect(&ix, e);
         if (rc)
-            rc = lmdb_err(rc, err, "items");
+            rc = rc == CW_ENOMEM ? cw_err_set(err, rc, "items: out of memory")
+                                 : lmdb_err(rc, err, "items");
     }
+    if (rc == 0 && (rc = ix_flush(w, &ix)))
+        rc = lmdb_err(rc, err, "items");
     rw_free(&rw);
     cw_arena_free(a);
     return rc;
