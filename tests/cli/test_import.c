@@ -25,6 +25,8 @@
 
 #include "import.h"
 
+#include <msgpack.h>
+
 static char dir[4096];
 
 static const char *sample(const char *rel)
@@ -82,9 +84,60 @@ static const char *s_of(json_t *o, const char *k)
     return v ? v : "";
 }
 
-static json_t *item(const cw_import *imp, size_t batch, const char *key, size_t i)
+/* msgpack -> JSON for the pre-packed batches (strings, integers, nil,
+ * arrays and maps: all an importer packs). */
+static json_t *to_json(const msgpack_object *o)
 {
-    json_t *v = json_array_get(json_object_get(imp->batches[batch].params, key), i);
+    switch (o->type) {
+    case MSGPACK_OBJECT_STR: return json_stringn(o->via.str.ptr, o->via.str.size);
+    case MSGPACK_OBJECT_POSITIVE_INTEGER: return json_integer((json_int_t)o->via.u64);
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return json_integer((json_int_t)o->via.i64);
+    case MSGPACK_OBJECT_ARRAY: {
+        json_t *a = json_array();
+        for (uint32_t i = 0; i < o->via.array.size; i++)
+            json_array_append_new(a, to_json(&o->via.array.ptr[i]));
+        return a;
+    }
+    case MSGPACK_OBJECT_MAP: {
+        json_t *m = json_object();
+        for (uint32_t i = 0; i < o->via.map.size; i++) {
+            const msgpack_object *k = &o->via.map.ptr[i].key;
+            assert_int_equal(k->type, MSGPACK_OBJECT_STR);
+            char key[64];
+            snprintf(key, sizeof key, "%.*s", (int)k->via.str.size, k->via.str.ptr);
+            assert_null(json_object_get(m, key)); /* no key twice */
+            json_object_set_new(m, key, to_json(&o->via.map.ptr[i].val));
+        }
+        return m;
+    }
+    default: fail_msg("unexpected msgpack type %d in a batch", (int)o->type);
+    }
+    return NULL;
+}
+
+/* A batch's params as JSON, whichever form the importer chose (owned by
+ * the batch: decoded packed params are cached in place of params). */
+static json_t *params(cw_import *imp, size_t b)
+{
+    cw_import_batch *bt = &imp->batches[b];
+    if (!bt->params) {
+        assert_non_null(bt->packed);
+        msgpack_unpacked u;
+        msgpack_unpacked_init(&u);
+        size_t off = 0;
+        assert_int_equal(msgpack_unpack_next(&u, bt->packed, bt->packed_len, &off),
+                         MSGPACK_UNPACK_SUCCESS);
+        assert_int_equal(off, bt->packed_len); /* exactly one object */
+        bt->params = to_json(&u.data);
+        msgpack_unpacked_destroy(&u);
+        assert_int_equal(json_array_size(json_object_get(bt->params, "items")), bt->items);
+    }
+    return bt->params;
+}
+
+static json_t *item(cw_import *imp, size_t batch, const char *key, size_t i)
+{
+    json_t *v = json_array_get(json_object_get(params(imp, batch), key), i);
     assert_non_null(v);
     return v;
 }
@@ -151,7 +204,7 @@ static void test_csv_evidence(void **state)
     assert_int_equal(import("evidence.csv", "acme", NULL, 0, &imp), 0);
     expect_clean(&imp, "csv-evidence", 1, 4);
     assert_string_equal(imp.batches[0].method, "evidence.load");
-    assert_string_equal(s_of(imp.batches[0].params, "org"), "acme");
+    assert_string_equal(s_of(params(&imp, 0), "org"), "acme");
     json_t *e1 = item(&imp, 0, "items", 0);
     assert_int_equal(strlen(s_of(e1, "sha256")), 64);
     assert_string_equal(s_of(e1, "valid_until"), "2027-10-01T09:00:00Z");
@@ -171,7 +224,8 @@ static void test_csv_evidence(void **state)
     assert_int_equal(import("evidence.csv", "acme", NULL, 3, &imp), 0);
     assert_int_equal(imp.n_batches, 2);
     assert_int_equal(imp.batches[1].items, 1);
-    assert_string_equal(s_of(imp.batches[1].params, "org"), "acme");
+    assert_string_equal(s_of(params(&imp, 1), "org"), "acme");
+    assert_int_equal(json_array_size(json_object_get(params(&imp, 0), "items")), 3);
     cw_import_free(&imp);
 }
 

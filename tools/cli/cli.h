@@ -43,6 +43,14 @@ int cw_rpc_connect(cw_rpc *c, const char *addr, char *err, size_t errlen);
  * message the caller frees, and the return value is CW_RPC_ESERVER or
  * CW_RPC_ETRANSPORT. */
 int cw_rpc_call(cw_rpc *c, const char *method, json_t *params, json_t **result, char **errmsg);
+/* cw_rpc_call in two halves, so requests can be pipelined: send one whose
+ * params are already packed (len bytes, borrowed, one msgpack map of named
+ * arguments) and get its msgid; later wait for that msgid's answer (waits
+ * must come in the order of the sends).  Results and errors as for
+ * cw_rpc_call. */
+int cw_rpc_send_packed(cw_rpc *c, const char *method, const char *params, size_t len,
+                       uint32_t *id, char **errmsg);
+int cw_rpc_wait(cw_rpc *c, uint32_t id, json_t **result, char **errmsg);
 void cw_rpc_close(cw_rpc *c);
 
 /* ---- report.c --------------------------------------------------------- */

@@ -41,7 +41,11 @@ typedef struct cw_import_problem {
 
 typedef struct cw_import_batch {
     const char *method; /* static: "catalog.load", "mapping.load", "evidence.load", "org.put", "control.put" */
-    json_t *params;     /* owned: the one named-argument object to send */
+    json_t *params;     /* owned: the one named-argument object to send, or NULL when packed */
+    /* owned: the same object already packed as msgpack (evidence files,
+     * which run to millions of items: a JSON tree per item cost gigabytes) */
+    char *packed;
+    size_t packed_len;
     size_t items;
 } cw_import_batch;
 
@@ -93,6 +97,10 @@ void cw_imp_problem_at(cw_import *imp, const char *file, long line, const char *
                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Appends a batch; params is stolen.  Returns 0 or -1 (out of memory). */
 int cw_imp_batch(cw_import *imp, const char *method, json_t *params, size_t items);
+/* Appends a pre-packed batch {org: org, key: [n items]}: items holds the n
+ * items' msgpack bytes (borrowed, copied).  Returns 0 or -1. */
+int cw_imp_packed_batch(cw_import *imp, const char *method, const char *org, const char *key,
+                        const char *items, size_t len, size_t n);
 /* Splits items (borrowed) into batches of at most batch_size elements: each
  * batch is a copy of base (borrowed) plus key: the slice. */
 int cw_imp_batches(cw_import *imp, const char *method, json_t *base, const char *key,
@@ -110,7 +118,7 @@ int cw_imp_slugify(const char *s, char *out, size_t outlen);
 const char *cw_imp_id_problem(const char *s);
 /* A time: RFC 3339 (returned as a string, unchanged) or integer Unix
  * seconds (returned as an integer).  Returns 0 and fills *out (new
- * reference) and *epoch, or -1. */
+ * reference; out may be NULL to only check) and *epoch, or -1. */
 int cw_imp_time(const char *s, json_t **out, long long *epoch);
 /* Relationship, rationale names of the project; 1 when valid. */
 int cw_imp_rel_ok(const char *s);

@@ -16,6 +16,8 @@
  * released by cw_import_free. */
 #include "import.h"
 
+#include <msgpack.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -77,11 +79,37 @@ int cw_imp_batch(cw_import *imp, const char *method, json_t *params, size_t item
         return -1;
     }
     imp->batches = nb;
-    nb[imp->n_batches].method = method;
-    nb[imp->n_batches].params = params;
-    nb[imp->n_batches].items = items;
+    nb[imp->n_batches] = (cw_import_batch){method, params, NULL, 0, items};
     imp->n_batches++;
     imp->total_items += items;
+    return 0;
+}
+
+int cw_imp_packed_batch(cw_import *imp, const char *method, const char *org, const char *key,
+                        const char *items, size_t len, size_t n)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    size_t ol = strlen(org), kl = strlen(key);
+    if (msgpack_pack_map(&pk, 2) || msgpack_pack_str(&pk, 3) || msgpack_pack_str_body(&pk, "org", 3) ||
+        msgpack_pack_str(&pk, ol) || msgpack_pack_str_body(&pk, org, ol) ||
+        msgpack_pack_str(&pk, kl) || msgpack_pack_str_body(&pk, key, kl) ||
+        msgpack_pack_array(&pk, n) || msgpack_sbuffer_write(&sb, items, len)) {
+        msgpack_sbuffer_destroy(&sb);
+        return -1;
+    }
+    cw_import_batch *nb = realloc(imp->batches, (imp->n_batches + 1) * sizeof *nb);
+    if (!nb) {
+        msgpack_sbuffer_destroy(&sb);
+        return -1;
+    }
+    imp->batches = nb;
+    size_t l = sb.size;
+    nb[imp->n_batches] = (cw_import_batch){method, NULL, msgpack_sbuffer_release(&sb), l, n};
+    imp->n_batches++;
+    imp->total_items += n;
     return 0;
 }
 
@@ -187,6 +215,8 @@ int cw_imp_time(const char *s, json_t **out, long long *epoch)
         if (errno || *end)
             return -1;
         *epoch = v;
+        if (!out)
+            return 0;
         *out = json_integer(v);
         return *out ? 0 : -1;
     }
@@ -223,6 +253,8 @@ int cw_imp_time(const char *s, json_t **out, long long *epoch)
         return -1;
     *epoch = days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + sec -
              (long long)sign * (oh * 3600 + om * 60);
+    if (!out)
+        return 0;
     *out = json_string(s);
     return *out ? 0 : -1;
 }
@@ -392,8 +424,10 @@ void cw_import_free(cw_import *imp)
 {
     if (!imp)
         return;
-    for (size_t i = 0; i < imp->n_batches; i++)
+    for (size_t i = 0; i < imp->n_batches; i++) {
         json_decref(imp->batches[i].params);
+        free(imp->batches[i].packed);
+    }
     free(imp->batches);
     free(imp->problems);
     memset(imp, 0, sizeof *imp);

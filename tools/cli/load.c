@@ -141,20 +141,68 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv) {
         rc = cw_ensure_org(&c, org, totals);
     bool bar = isatty(STDERR_FILENO);
     size_t done_items = 0;
-    for (size_t i = 0; i < nfiles && rc == 0; i++) {
-        for (size_t b = 0; b < imps[i].n_batches && rc == 0; b++) {
-            const cw_import_batch *bt = &imps[i].batches[b];
-            json_t *res = NULL;
+    /* Packed (evidence) batches are pipelined a few deep: the server groups
+     * writes that wait together into one commit, and the next batch is on
+     * its way while one commits.  Answers come back in order; after a
+     * failure nothing more is sent, the batches already sent are still
+     * waited for and counted if they were applied. */
+    enum { DEPTH = 8 };
+    struct flight { size_t file, batch; uint32_t id; } fl[DEPTH];
+    size_t nfl = 0, head = 0;
+    for (size_t i = 0; i < nfiles; i++) {
+        for (size_t b = 0; b <= imps[i].n_batches; b++) {
+            const cw_import_batch *bt = b < imps[i].n_batches ? &imps[i].batches[b] : NULL;
+            bool last = i == nfiles - 1 && !bt;
+            /* Wait while the pipeline is full, before an unpacked batch
+             * (sent and answered alone), after a failure, and at the end. */
+            while (nfl && (nfl == DEPTH || (bt && !bt->packed) || rc || last)) {
+                struct flight *f = &fl[head];
+                const cw_import_batch *fb = &imps[f->file].batches[f->batch];
+                json_t *res = NULL;
+                char *msg = NULL;
+                int r = cw_rpc_wait(&c, f->id, &res, &msg);
+                head = (head + 1) % DEPTH;
+                nfl--;
+                if (r) {
+                    if (bar)
+                        fputc('\n', stderr);
+                    fprintf(stderr, "crosswalk: %s: batch %zu of %zu (%s, %zu items): %s\n",
+                            files[f->file], f->batch + 1, imps[f->file].n_batches, fb->method,
+                            fb->items, msg ? msg : "failed");
+                    free(msg);
+                    rc = CW_EXIT_ERROR;
+                    continue;
+                }
+                cw_tally(res, totals);
+                json_decref(res);
+                done_items += fb->items;
+                if (bar)
+                    cw_progress(done_items, items);
+            }
+            if (!bt || rc)
+                continue;
             char *msg = NULL;
-            int r = cw_rpc_call(&c, bt->method, bt->params, &res, &msg);
+            json_t *res = NULL;
+            int r;
+            if (bt->packed) {
+                struct flight *f = &fl[(head + nfl) % DEPTH];
+                *f = (struct flight){i, b, 0};
+                r = cw_rpc_send_packed(&c, bt->method, bt->packed, bt->packed_len, &f->id, &msg);
+                if (!r) {
+                    nfl++;
+                    continue;
+                }
+            } else {
+                r = cw_rpc_call(&c, bt->method, bt->params, &res, &msg);
+            }
             if (r) {
                 if (bar)
                     fputc('\n', stderr);
-                fprintf(stderr, "crosswalk: %s: batch %zu of %zu (%s, %zu items): %s\n", files[i], b + 1,
-                        imps[i].n_batches, bt->method, bt->items, msg ? msg : "failed");
+                fprintf(stderr, "crosswalk: %s: batch %zu of %zu (%s, %zu items): %s\n", files[i],
+                        b + 1, imps[i].n_batches, bt->method, bt->items, msg ? msg : "failed");
                 free(msg);
                 rc = CW_EXIT_ERROR;
-                break;
+                continue;
             }
             cw_tally(res, totals);
             json_decref(res);

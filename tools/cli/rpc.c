@@ -307,30 +307,45 @@ static char *cw_error_text(const msgpack_object *e) {
     return d ? d : cw_strdupf("%s%s", "internal: unreadable error", NULL);
 }
 
-int cw_rpc_call(cw_rpc *c, const char *method, json_t *params, json_t **result, char **errmsg) {
-    *result = NULL;
+/* Sends one request whose params are either JSON (converted) or bytes
+ * already packed as msgpack; *id receives its msgid. */
+static int cw_rpc_send_any(cw_rpc *c, const char *method, json_t *params, const char *packed,
+                           size_t packed_len, uint32_t *id_out, char **errmsg) {
     *errmsg = NULL;
     uint32_t id = c->next_id++;
+    *id_out = id;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     size_t ml = strlen(method);
+    bool have = params || packed;
     int bad = msgpack_pack_array(&pk, 4) || msgpack_pack_int(&pk, CW_MSG_REQUEST) ||
               msgpack_pack_uint32(&pk, id) || msgpack_pack_str(&pk, ml) ||
-              msgpack_pack_str_body(&pk, method, ml) || msgpack_pack_array(&pk, params ? 1 : 0) ||
+              msgpack_pack_str_body(&pk, method, ml) || msgpack_pack_array(&pk, have ? 1 : 0) ||
               (params && cw_pack_json(&pk, params));
     if (bad) {
         msgpack_sbuffer_destroy(&sb);
         *errmsg = cw_strdupf("%s%s", "out of memory encoding the request", NULL);
         return CW_RPC_ETRANSPORT;
     }
+    /* Pre-packed params go out as they are, after the envelope. */
     int rc = cw_send_all(c->fd, sb.data, sb.size);
+    if (!rc && packed)
+        rc = cw_send_all(c->fd, packed, packed_len);
     msgpack_sbuffer_destroy(&sb);
     if (rc) {
         *errmsg = cw_strdupf("connection lost while sending: %s%s", strerror(errno), NULL);
         return CW_RPC_ETRANSPORT;
     }
+    return 0;
+}
+
+/* Waits for the answer to request id (answers to other ids are skipped:
+ * callers wait in the order they sent). */
+int cw_rpc_wait(cw_rpc *c, uint32_t id, json_t **result, char **errmsg) {
+    *result = NULL;
+    *errmsg = NULL;
 
     msgpack_unpacker *up = c->unpacker;
     msgpack_unpacked msg;
@@ -389,4 +404,16 @@ int cw_rpc_call(cw_rpc *c, const char *method, json_t *params, json_t **result, 
         }
         msgpack_unpacker_buffer_consumed(up, (size_t)n);
     }
+}
+
+int cw_rpc_call(cw_rpc *c, const char *method, json_t *params, json_t **result, char **errmsg) {
+    uint32_t id;
+    *result = NULL;
+    int rc = cw_rpc_send_any(c, method, params, NULL, 0, &id, errmsg);
+    return rc ? rc : cw_rpc_wait(c, id, result, errmsg);
+}
+
+int cw_rpc_send_packed(cw_rpc *c, const char *method, const char *params, size_t len,
+                       uint32_t *id, char **errmsg) {
+    return cw_rpc_send_any(c, method, NULL, params, len, id, errmsg);
 }
