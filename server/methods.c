@@ -756,6 +756,8 @@ static int decode_control(const msgpack_object *m, const char *org, const char *
         const msgpack_object *e = &l->via.array.ptr[j];
         if ((rc = need_map(e, lp, err)))
             return rc;
+        if ((rc = arg_check_keys(e, "framework id level", err)))
+            return in_path(rc, (FIELD(lp, "%slinks[%u].", path, j), lp), err);
         FIELD(lp, "%slinks[%u].", path, j);
         const char *level = NULL;
         if ((rc = item_str(e, lp, "framework", true, a, &out->links[j].framework, err)) ||
@@ -811,9 +813,12 @@ static int items_of(const msgpack_object *args, const char *list_key,
 typedef int (*item_decoder)(const msgpack_object *m, const char *org, const char *path,
                             cw_arena *a, void *out, cw_err *err);
 
-static int decode_batch(const msgpack_object *args, const char *list_key, size_t elem,
-                        item_decoder fn, cw_arena *a, const char **org, void **out, size_t *n,
-                        bool *bulk, cw_err *err)
+/* item_keys: the fields a bulk item may have; any other is refused so a
+ * misspelt field does not pass silently (a single item's fields are the
+ * call's arguments and checked with them). */
+static int decode_batch(const msgpack_object *args, const char *list_key, const char *item_keys,
+                        size_t elem, item_decoder fn, cw_arena *a, const char **org, void **out,
+                        size_t *n, bool *bulk, cw_err *err)
 {
     const msgpack_object *items = NULL;
     int rc;
@@ -834,7 +839,8 @@ static int decode_batch(const msgpack_object *args, const char *list_key, size_t
             FIELD(path, "%s[%zu]", list_key, i);
             return need_map(&items[i], path, err);
         }
-        if ((rc = fn(&items[i], *org, "", a, arr + i * elem, err))) {
+        if ((*bulk && (rc = arg_check_keys(&items[i], item_keys, err))) ||
+            (rc = fn(&items[i], *org, "", a, arr + i * elem, err))) {
             if (*bulk)
                 FIELD(path, "%s[%zu].", list_key, i);
             return in_path(rc, *bulk ? path : "", err);
@@ -870,7 +876,7 @@ static int h_control_put(cw_server *s, cw_conn *c, const msgpack_object *args, c
     size_t n;
     bool bulk;
     cw_bulk_stats st;
-    int rc = decode_batch(args, "controls", sizeof(cw_control), control_decoder, a, &org, &ctl,
+    int rc = decode_batch(args, "controls", "id title owner status links", sizeof(cw_control), control_decoder, a, &org, &ctl,
                           &n, &bulk, err);
     if (rc || (rc = single_error(cw_control_put(s->db, w, ctl, n, &st, err), bulk, "controls",
                                  err)))
@@ -1027,7 +1033,9 @@ static int evidence_write(cw_server *s, const msgpack_object *args, bool bulk_on
     size_t n;
     bool bulk;
     cw_bulk_stats st;
-    int rc = decode_batch(args, "items", sizeof(cw_evidence), evidence_decoder, a, &org, &ev, &n,
+    int rc = decode_batch(args, "items",
+                          "id controls kind title source uri sha256 collected_at valid_until result",
+                          sizeof(cw_evidence), evidence_decoder, a, &org, &ev, &n,
                           &bulk, err);
     if (rc || (rc = single_error(cw_evidence_put(s->db, w, ev, n, &st, err), bulk, "items", err)))
         return rc;
@@ -1149,7 +1157,7 @@ static int h_scope_put(cw_server *s, cw_conn *c, const msgpack_object *args, cw_
     size_t n;
     bool bulk;
     cw_bulk_stats st;
-    int rc = decode_batch(args, "items", sizeof(cw_scope), scope_decoder, a, &org, &sc, &n, &bulk,
+    int rc = decode_batch(args, "items", "framework id applicable justification", sizeof(cw_scope), scope_decoder, a, &org, &sc, &n, &bulk,
                           err);
     if (rc || (rc = single_error(cw_scope_put(s->db, w, sc, n, &st, err), bulk, "items", err)))
         return rc;

@@ -488,6 +488,27 @@ class MethodsTest(ServerTest):
         self.assertEqual(sorted(e["id"] for e in self.c.ok("evidence.list", {"org": org})),
                          ["E1", "E3"])
 
+    def test_bulk_items_refuse_unknown_fields(self):
+        """A misspelt field inside a bulk item is refused, named with its
+        path, and nothing of the batch is written."""
+        org = self.org("org-typo")
+        self.c.ok("control.put", {"org": org, "controls": [{"id": "C1"}]})
+        err, _ = self.c.call("evidence.load", {"org": org, "items": [
+            evidence("T1", "C1", collected_at=T2025),
+            dict(evidence("T2", "C1", collected_at=T2025), titel="x")]})
+        self.assertError(err, INVALID_PARAMS, contains="items[1].titel: unknown argument")
+        err, _ = self.c.call("control.put", {"org": org, "controls": [
+            {"id": "C2"}, {"id": "C3", "links": [
+                {"framework": "iso27001-2022", "id": "A.5.1", "lvl": "full"}]}]})
+        self.assertError(err, INVALID_PARAMS, contains="controls[1].links[0].lvl")
+        err, _ = self.c.call("scope.put", {"org": org, "items": [
+            {"framework": "iso27001-2022", "id": "A.5.1", "applicable": False,
+             "justificaton": "typo"}]})
+        self.assertError(err, INVALID_PARAMS, contains="items[0].justificaton")
+        self.assertEqual(self.c.ok("evidence.list", {"org": org}), [])
+        self.assertEqual([c["id"] for c in self.c.ok("control.list", {"org": org})], ["C1"])
+        self.assertEqual(self.c.call("ping"), (None, "pong"))
+
     def test_scope(self):
         org = self.org("org-s")
         st = self.c.ok("scope.put", {"org": org, "framework": "iso27001-2022", "id": "A.5.7",
