@@ -60,9 +60,12 @@ def is_asan():
     or longer waits)."""
     try:
         with open(crosswalkd(), "rb") as f:
-            return b"AddressSanitizer" in f.read()
+            data = f.read()
     except OSError:
         return False
+    # gcc links the runtime dynamically (a NEEDED libasan.so entry); clang
+    # links it in (its own strings).
+    return b"libasan.so" in data or b"AddressSanitizer" in data
 
 
 def hash_token(token):

@@ -32,9 +32,7 @@ import msgpack
 
 from cwtest import SLOW, ServerTest, is_asan
 
-# cwtest.is_asan() looks for "AddressSanitizer" in the binary, which a gcc
-# build (libasan linked dynamically) does not contain; ctest's CW_TIME_SCALE
-# (> 1 in CW_SANITIZE builds) tells as well.
+# ctest's CW_TIME_SCALE (> 1 in CW_SANITIZE builds) tells as well.
 ASAN = is_asan() or SLOW > 1
 # The sanitizer build is several times slower per request: fewer
 # connections, a slightly longer round, looser memory bounds (freed memory
