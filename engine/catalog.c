@@ -593,7 +593,9 @@ int cw_requirement_get(cw_db *db, const char *fw, const char *id, cw_arena *a,
                             .description = n->description,
                             .attrs = n->attrs,
                             .n_attrs = n->n_attrs,
-                            .leaf = n->leaf};
+                            .leaf = n->leaf,
+                            /* generations are never reused: unique per content */
+                            .answer_id = (g->gen + 1) << 32 | x};
     if (children) {
         *children = cw_arena_alloc(a, (n->n_kids + 1) * sizeof(char *));
         if (!*children)

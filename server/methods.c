@@ -362,7 +362,25 @@ static int h_requirement_get(cw_server *s, cw_conn *c, const msgpack_object *arg
         (rc = arg_str(args, "id", true, a, &id, err)) ||
         (rc = cw_requirement_get(s->db, fw, id, a, &q, &kids, &nk, err)))
         return rc;
-    pk_requirement(pk, &q, kids, nk, true);
+    /* Catalogue look-ups are the most frequent calls; their packed answers
+     * are kept per answer id, like coverage answers (render cache below). */
+    if (!q.answer_id || (!s->req_rendered &&
+                         !(s->req_rendered = calloc(REQ_RENDER_SLOTS, sizeof *s->req_rendered)))) {
+        pk_requirement(pk, &q, kids, nk, true);
+        return 0;
+    }
+    struct cw_rendered *r = &s->req_rendered[q.answer_id % REQ_RENDER_SLOTS];
+    if (r->answer_id != q.answer_id || !r->buf) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer bpk;
+        msgpack_packer_init(&bpk, &sb, msgpack_sbuffer_write);
+        pk_requirement(&bpk, &q, kids, nk, true);
+        free(r->buf);
+        size_t len = sb.size;
+        *r = (struct cw_rendered){q.answer_id, 0, msgpack_sbuffer_release(&sb), len};
+    }
+    pk->callback(pk->data, r->buf, r->len);
     return 0;
 }
 
@@ -1316,6 +1334,10 @@ void cw_render_cache_free(cw_server *s)
         free(s->rendered[i].buf);
         s->rendered[i] = (struct cw_rendered){0};
     }
+    for (size_t i = 0; s->req_rendered && i < REQ_RENDER_SLOTS; i++)
+        free(s->req_rendered[i].buf);
+    free(s->req_rendered);
+    s->req_rendered = NULL;
 }
 
 static int h_coverage_get(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn *w,

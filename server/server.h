@@ -106,6 +106,7 @@ typedef struct cw_method_stats {
 #define LAT_BUCKETS 24 /* log2 buckets of microseconds */
 
 #define RENDER_SLOTS 8
+#define REQ_RENDER_SLOTS 4096
 
 typedef struct cw_server {
     cw_config cfg;
@@ -157,6 +158,8 @@ typedef struct cw_server {
         size_t len;
     } rendered[RENDER_SLOTS];
     uint64_t render_tick;
+    /* requirement.get answers, direct-mapped by answer id */
+    struct cw_rendered *req_rendered; /* REQ_RENDER_SLOTS, allocated on first use */
     /* Reused for every request decoded on the loop thread. */
     msgpack_zone zone;
     /* Answer arena of the request being answered on the loop thread. */

@@ -82,6 +82,10 @@ typedef struct cw_requirement {
     cw_attr *attrs;
     size_t n_attrs;
     bool leaf; /* output only: no requirement has this one as parent */
+    /* Output only, nonzero when set: identifies this requirement's answer
+     * (with its children) for one catalogue generation, so a caller may
+     * cache what it renders from it. */
+    uint64_t answer_id;
 } cw_requirement;
 
 typedef struct cw_mapping {
