@@ -271,12 +271,15 @@ int arg_check_keys(const msgpack_object *map, const char *allowed, cw_err *err)
             return cw_err_set(err, CW_EINVAL, "params: argument names must be strings, got %s",
                               type_name(k));
         }
+        /* Runs for every key of every bulk item: one pass over the list,
+         * comparing only where a word starts with the key's first byte. */
         bool ok = false;
         for (const char *a = allowed; a && *a && !ok;) {
-            const char *e = strchr(a, ' ');
-            size_t al = e ? (size_t)(e - a) : strlen(a);
-            ok = al == n && memcmp(a, p, n) == 0;
-            a = e ? e + 1 : a + al;
+            const char *e = a;
+            while (*e && *e != ' ')
+                e++;
+            ok = n && (size_t)(e - a) == n && a[0] == p[0] && memcmp(a, p, n) == 0;
+            a = *e ? e + 1 : e;
         }
         if (!ok)
             return cw_err_set(err, CW_EINVAL, "%.*s: unknown argument (accepted: %s)",
