@@ -56,10 +56,90 @@ void cw_log(const cw_server *s, int level, const char *fmt, ...)
 
 /* ---- connection lifetime ---- */
 
+cw_blob *cw_blob_new(const msgpack_sbuffer *sb)
+{
+    cw_blob *b = malloc(sizeof *b + sb->size);
+    if (!b)
+        return NULL;
+    b->refs = 1;
+    b->len = sb->size;
+    memcpy(b->data, sb->data, sb->size);
+    return b;
+}
+
+void cw_blob_unref(cw_blob *b)
+{
+    if (b && --b->refs == 0)
+        free(b);
+}
+
+static void segs_free(cw_seg *segs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(segs[i].own);
+        cw_blob_unref(segs[i].blob);
+    }
+    free(segs);
+}
+
+static bool segs_reserve(cw_conn *c, size_t more)
+{
+    if (c->nsegs + more <= c->segs_cap)
+        return true;
+    size_t cap = c->segs_cap ? c->segs_cap * 2 : 8;
+    while (cap < c->nsegs + more)
+        cap *= 2;
+    cw_seg *n = realloc(c->segs, cap * sizeof *n);
+    if (!n)
+        return false;
+    c->segs = n;
+    c->segs_cap = cap;
+    return true;
+}
+
+/* Moves what out holds into a segment of its own (out starts afresh). */
+static void out_to_seg(cw_conn *c)
+{
+    size_t len = c->out.size;
+    c->segs[c->nsegs++] = (cw_seg){msgpack_sbuffer_release(&c->out), NULL, len};
+    c->seg_bytes += len;
+}
+
+int cw_conn_send_blob(cw_conn *c, cw_blob *b)
+{
+    if (!segs_reserve(c, 2))
+        return CW_ENOMEM;
+    if (c->out.size)
+        out_to_seg(c);
+    b->refs++;
+    c->segs[c->nsegs++] = (cw_seg){NULL, b, b->len};
+    c->seg_bytes += b->len;
+    return 0;
+}
+
+void cw_conn_take_output(cw_conn *c, msgpack_sbuffer *to)
+{
+    for (size_t i = 0; i < c->nsegs; i++)
+        msgpack_sbuffer_write(to, c->segs[i].own ? c->segs[i].own : c->segs[i].blob->data,
+                              c->segs[i].len);
+    msgpack_sbuffer_write(to, c->out.data, c->out.size);
+    segs_free(c->segs, c->nsegs);
+    c->segs = NULL;
+    c->nsegs = c->segs_cap = c->seg_bytes = 0;
+    msgpack_sbuffer_clear(&c->out);
+}
+
+/* Output packed for c and not yet handed to uv_write. */
+static size_t pending_out(const cw_conn *c)
+{
+    return c->out.size + c->seg_bytes;
+}
+
 static void conn_free(cw_conn *c)
 {
     free(c->in);
     msgpack_sbuffer_destroy(&c->out);
+    segs_free(c->segs, c->nsegs);
     free(c);
 }
 
@@ -98,10 +178,15 @@ static void conn_close(cw_conn *c, const char *why)
 
 /* ---- output ---- */
 
+/* One uv_write: either a single owned buffer (base) or, when shared
+ * answer bodies are among it, the connection's segments in order. */
 typedef struct wreq {
     uv_write_t req;
-    uv_buf_t buf;
     cw_conn *c;
+    size_t len;
+    char *base;
+    cw_seg *segs;
+    size_t nsegs;
 } wreq;
 
 static void start_reading(cw_conn *c);
@@ -111,9 +196,10 @@ static void on_written(uv_write_t *req, int status)
 {
     wreq *wr = (wreq *)req;
     cw_conn *c = wr->c;
-    c->queued -= wr->buf.len;
-    c->srv->bytes_out += status == 0 ? wr->buf.len : 0;
-    free(wr->buf.base);
+    c->queued -= wr->len;
+    c->srv->bytes_out += status == 0 ? wr->len : 0;
+    free(wr->base);
+    segs_free(wr->segs, wr->nsegs);
     free(wr);
     if (status < 0 && !c->closing)
         conn_close(c, uv_strerror(status));
@@ -135,25 +221,51 @@ static void on_written(uv_write_t *req, int status)
 
 static void flush(cw_conn *c)
 {
-    if (c->closing || c->out.size == 0)
+    if (c->closing || pending_out(c) == 0)
         return;
-    wreq *wr = malloc(sizeof *wr);
-    if (!wr) {
+    wreq *wr = calloc(1, sizeof *wr);
+    if (!wr || (c->nsegs && c->out.size && !segs_reserve(c, 1))) {
+        free(wr);
         conn_close(c, "out of memory");
         return;
     }
     wr->c = c;
-    wr->buf.len = c->out.size;
-    wr->buf.base = msgpack_sbuffer_release(&c->out);
-    c->queued += wr->buf.len;
-    c->refs++;
-    /* uv_write copies the descriptors; a local copy also keeps gcc's
+    /* uv_write copies the descriptors; a local array also keeps gcc's
      * object-size analysis (ASan builds) from misjudging the heap struct. */
-    uv_buf_t bufs[1] = {wr->buf};
-    int rc = uv_write(&wr->req, &c->h.stream, bufs, 1, on_written);
+    uv_buf_t one[1], *bufs = one;
+    unsigned nbufs = 1;
+    if (c->nsegs == 0) {
+        wr->len = c->out.size;
+        wr->base = msgpack_sbuffer_release(&c->out);
+        one[0] = uv_buf_init(wr->base, (unsigned)wr->len);
+    } else {
+        if (c->out.size)
+            out_to_seg(c);
+        bufs = malloc(c->nsegs * sizeof *bufs);
+        if (!bufs) {
+            free(wr);
+            conn_close(c, "out of memory");
+            return;
+        }
+        for (size_t i = 0; i < c->nsegs; i++)
+            bufs[i] = uv_buf_init(c->segs[i].own ? c->segs[i].own : c->segs[i].blob->data,
+                                  (unsigned)c->segs[i].len);
+        nbufs = (unsigned)c->nsegs;
+        wr->len = c->seg_bytes;
+        wr->segs = c->segs;
+        wr->nsegs = c->nsegs;
+        c->segs = NULL;
+        c->nsegs = c->segs_cap = c->seg_bytes = 0;
+    }
+    c->queued += wr->len;
+    c->refs++;
+    int rc = uv_write(&wr->req, &c->h.stream, bufs, nbufs, on_written);
+    if (bufs != one)
+        free(bufs);
     if (rc < 0) {
-        c->queued -= wr->buf.len;
-        free(wr->buf.base);
+        c->queued -= wr->len;
+        free(wr->base);
+        segs_free(wr->segs, wr->nsegs);
         free(wr);
         c->refs--;
         conn_close(c, uv_strerror(rc));
@@ -397,7 +509,7 @@ static void process_input(cw_conn *c)
     while (!c->closing && !c->close_after_flush && !c->blocked && off < c->in_len) {
         /* A client that does not read its answers: stop answering (and
          * reading) until they drain; what is buffered waits. */
-        if (c->out.size + c->queued > cfg->max_output_soft) {
+        if (pending_out(c) + c->queued > cfg->max_output_soft) {
             if (!c->throttled)
                 c->throttled_since_ms = uv_now(s->loop);
             c->throttled = true;
@@ -405,7 +517,7 @@ static void process_input(cw_conn *c)
                 uv_read_stop(&c->h.stream);
                 c->reading = false;
                 cw_log(s, LOG_DEBUG, "throttling conn=%llu queued=%zu",
-                       (unsigned long long)c->id, c->out.size + c->queued);
+                       (unsigned long long)c->id, pending_out(c) + c->queued);
             }
             break;
         }
@@ -723,7 +835,7 @@ void cw_stop_reading_all(cw_server *s)
 bool cw_conns_quiet(cw_server *s)
 {
     for (cw_conn *c = s->conns; c; c = c->next)
-        if (!c->closing && (c->pending_writes || c->queued || c->out.size))
+        if (!c->closing && (c->pending_writes || c->queued || pending_out(c)))
             return false;
     return true;
 }

@@ -370,17 +370,23 @@ static int h_requirement_get(cw_server *s, cw_conn *c, const msgpack_object *arg
         return 0;
     }
     struct cw_rendered *r = &s->req_rendered[q.answer_id % REQ_RENDER_SLOTS];
-    if (r->answer_id != q.answer_id || !r->buf) {
+    if (r->answer_id != q.answer_id || !r->blob) {
         msgpack_sbuffer sb;
         msgpack_sbuffer_init(&sb);
         msgpack_packer bpk;
         msgpack_packer_init(&bpk, &sb, msgpack_sbuffer_write);
         pk_requirement(&bpk, &q, kids, nk, true);
-        free(r->buf);
-        size_t len = sb.size;
-        *r = (struct cw_rendered){q.answer_id, 0, msgpack_sbuffer_release(&sb), len};
+        cw_blob *b = cw_blob_new(&sb);
+        msgpack_sbuffer_destroy(&sb);
+        if (!b) {
+            pk_requirement(pk, &q, kids, nk, true);
+            return 0;
+        }
+        cw_blob_unref(r->blob);
+        *r = (struct cw_rendered){q.answer_id, 0, b};
     }
-    pk->callback(pk->data, r->buf, r->len);
+    /* small: copying beats a write segment of its own */
+    pk->callback(pk->data, r->blob->data, r->blob->len);
     return 0;
 }
 
@@ -1306,44 +1312,50 @@ static void pk_coverage_body(msgpack_packer *pk, const cw_coverage *cv, bool det
 static const struct cw_rendered *render_find(cw_server *s, uint64_t id)
 {
     for (size_t i = 0; i < RENDER_SLOTS; i++)
-        if (s->rendered[i].answer_id == id && s->rendered[i].buf) {
+        if (s->rendered[i].answer_id == id && s->rendered[i].blob) {
             s->rendered[i].used = ++s->render_tick;
             return &s->rendered[i];
         }
     return NULL;
 }
 
-static void render_keep(cw_server *s, uint64_t id, msgpack_sbuffer *sb)
+/* Keeps sb's bytes for id (sb stays the caller's). */
+static void render_keep(cw_server *s, uint64_t id, const msgpack_sbuffer *sb)
 {
     if (sb->size > RENDER_MAX_BYTES)
         return;
+    cw_blob *b = cw_blob_new(sb);
+    if (!b)
+        return;
     struct cw_rendered *victim = &s->rendered[0];
-    for (size_t i = 1; i < RENDER_SLOTS && victim->buf; i++)
-        if (!s->rendered[i].buf || s->rendered[i].used < victim->used)
+    for (size_t i = 1; i < RENDER_SLOTS && victim->blob; i++)
+        if (!s->rendered[i].blob || s->rendered[i].used < victim->used)
             victim = &s->rendered[i];
-    free(victim->buf);
-    /* the sbuffer's storage moves into the cache */
-    size_t len = sb->size;
-    char *buf = msgpack_sbuffer_release(sb);
-    *victim = (struct cw_rendered){id, ++s->render_tick, buf, len};
+    /* a write still sending the old body holds its own reference */
+    cw_blob_unref(victim->blob);
+    *victim = (struct cw_rendered){id, ++s->render_tick, b};
 }
 
 void cw_render_cache_free(cw_server *s)
 {
     for (size_t i = 0; i < RENDER_SLOTS; i++) {
-        free(s->rendered[i].buf);
+        cw_blob_unref(s->rendered[i].blob);
         s->rendered[i] = (struct cw_rendered){0};
     }
     for (size_t i = 0; s->req_rendered && i < REQ_RENDER_SLOTS; i++)
-        free(s->req_rendered[i].buf);
+        cw_blob_unref(s->req_rendered[i].blob);
     free(s->req_rendered);
     s->req_rendered = NULL;
 }
 
+/* Below this a cached body is copied into the output; above it, sent by
+ * reference. */
+#define BLOB_SEND_MIN 16384
+
 static int h_coverage_get(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn *w,
                           cw_arena *a, msgpack_packer *pk, cw_err *err)
 {
-    (void)c, (void)w;
+    (void)w;
     cw_coverage_query q = {.as_of = cw_now()};
     cw_coverage cv;
     int rc;
@@ -1371,13 +1383,17 @@ static int h_coverage_get(cw_server *s, cw_conn *c, const msgpack_object *args, 
         pk_coverage_body(&bpk, &cv, q.detail);
         render_keep(s, cv.answer_id, &sb);
         r = render_find(s, cv.answer_id);
-        if (!r) { /* too large to keep */
+        if (!r) { /* too large to keep, or out of memory */
             pk->callback(pk->data, sb.data, sb.size);
             msgpack_sbuffer_destroy(&sb);
             return 0;
         }
+        msgpack_sbuffer_destroy(&sb);
     }
-    pk->callback(pk->data, r->buf, r->len);
+    /* The body is the answer's last element, so nothing after this can
+     * need rolling back. */
+    if (r->blob->len < BLOB_SEND_MIN || cw_conn_send_blob(c, r->blob) != 0)
+        pk->callback(pk->data, r->blob->data, r->blob->len);
     return 0;
 }
 

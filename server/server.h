@@ -53,6 +53,23 @@ typedef struct cw_token {
 
 struct cw_server;
 
+/* A packed answer body kept by a render cache and shared, not copied,
+ * by every write that sends it (hundreds of kilobytes for a detailed
+ * coverage answer). Reference-counted on the loop thread only; the last
+ * holder frees it. */
+typedef struct cw_blob {
+    size_t refs, len;
+    char data[];
+} cw_blob;
+
+/* One piece of a connection's pending output: an owned buffer or a
+ * reference to a blob. */
+typedef struct cw_seg {
+    char *own; /* malloc'd and owned, or NULL */
+    cw_blob *blob; /* one reference held, or NULL */
+    size_t len;
+} cw_seg;
+
 typedef struct cw_conn {
     union {
         uv_tcp_t tcp;
@@ -68,8 +85,12 @@ typedef struct cw_conn {
     unsigned char *in;
     size_t in_len, in_cap;
     cw_frame frame;
-    /* output: packed answers not yet handed to uv_write */
+    /* output: packed answers not yet handed to uv_write; when a shared
+     * answer body was sent, what preceded it waits in segs (in order)
+     * and out holds what follows */
     msgpack_sbuffer out;
+    struct cw_seg *segs;
+    size_t nsegs, segs_cap, seg_bytes;
     size_t queued; /* bytes handed to uv_write and not yet written */
     unsigned pending_writes;
     /* auth */
@@ -154,8 +175,7 @@ typedef struct cw_server {
     /* Packed bodies of shared engine answers (methods.c, render cache). */
     struct cw_rendered {
         uint64_t answer_id, used;
-        char *buf;
-        size_t len;
+        cw_blob *blob; /* one reference held by the cache */
     } rendered[RENDER_SLOTS];
     uint64_t render_tick;
     /* requirement.get answers, direct-mapped by answer id */
@@ -256,6 +276,18 @@ void cw_conn_unref(cw_conn *c);
 void cw_close_listeners(cw_server *s);
 void cw_close_all(cw_server *s);
 void cw_record_latency(cw_server *s, uint64_t start_ns);
+/* Returns a blob holding a copy of sb's bytes with one reference, or NULL
+ * when out of memory; sb is left as it was (the caller still owns it). */
+cw_blob *cw_blob_new(const msgpack_sbuffer *sb);
+void cw_blob_unref(cw_blob *b);
+/* Appends b's bytes to c's output without copying them (c takes a
+ * reference); everything already packed for c goes before it. Must be the
+ * last part of an answer: nothing packed earlier can be rolled back after
+ * it. Returns 0, or CW_ENOMEM with nothing changed. */
+int cw_conn_send_blob(cw_conn *c, cw_blob *b);
+/* Appends all of c's pending output, in order, to to (caller-owned) and
+ * empties it: for callers that drive cw_dispatch without a socket. */
+void cw_conn_take_output(cw_conn *c, msgpack_sbuffer *to);
 uint64_t cw_now_ns(void);
 
 /* Runs a request: permissions, then the handler (reads) or the writer. */

@@ -126,6 +126,60 @@ class BackpressureTest(ServerTest):
         self.assertEqual(problems, [])
 
 
+    def test_non_reader_of_shared_answers_is_cut_off(self):
+        """Detailed coverage answers above 16 KiB leave the server by
+        reference to its render cache, not copied into the connection's
+        output: they still count against the output limits, so a client
+        that asks for many and reads none is throttled and cut off."""
+        srv = self.start("--max-output", "1048576", "--stall-timeout", "2")
+        good = srv.client()
+        self.addCleanup(good.close)
+        good.ok("org.put", {"org": "big", "name": "Big"})
+        leaves = [r["id"] for r in good.ok("requirement.list", {"framework": "nist-csf-2.0",
+                                                                "leaves_only": True})]
+        good.ok("control.put", {"org": "big", "controls": [
+            {"id": "C-%03d" % i, "links": [{"framework": "nist-csf-2.0",
+                                            "id": leaves[(i * 4 + k) % len(leaves)]}
+                                           for k in range(4)]} for i in range(80)]})
+        q = {"org": "big", "framework": "nist-csf-2.0", "detail": True}
+        size = len(msgpack.packb(good.ok("coverage.get", q)))
+        self.assertGreater(size, 16384)
+        before = rss_kib(srv.proc.pid)
+        flood = socket.create_connection(("127.0.0.1", srv.tcp_port), 10)
+        flood.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        self.addCleanup(flood.close)
+        n = 64 * (1048576 // size + 1)  # answers for 64 times --max-output
+        payload = b"".join(msgpack.packb([0, i, "coverage.get", [q]]) for i in range(n))
+
+        def send():
+            flood.settimeout(30 * SLOW)
+            try:
+                flood.sendall(payload)
+            except (OSError, socket.timeout):
+                pass
+
+        t = threading.Thread(target=send)
+        t.start()
+        worst = 0.0
+        for _ in range(20):
+            t0 = time.monotonic()
+            self.assertEqual(good.call("ping", timeout=5), (None, "pong"))
+            worst = max(worst, time.monotonic() - t0)
+            time.sleep(0.02)
+        self.assertTrue(srv.wait_log("client does not read its answers", 15 * SLOW))
+        t.join(40 * SLOW)
+        self.assertFalse(t.is_alive())
+        peak = peak_rss_kib(srv.proc.pid)
+        # the same answer for the reading client, and the server serving
+        self.assertEqual(len(msgpack.packb(good.ok("coverage.get", q))), size)
+        self.assertTrue(srv.running())
+        self.assertLess(worst, 0.5 * SLOW)
+        if SLOW == 1:
+            self.assertLess(peak - before, 48 * 1024,
+                            "server grew by %d KiB for a client that does not read"
+                            % (peak - before))
+
+
 class IdleTimeoutTest(ServerTest):
     def test_idle_connection_closed(self):
         srv = self.start("--idle-timeout", "1")

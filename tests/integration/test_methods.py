@@ -5,6 +5,8 @@ import shutil
 import tempfile
 import unittest
 
+import msgpack
+
 from cwtest import (CONFLICT, INVALID_PARAMS, METHOD_NOT_FOUND,
                     NOT_FOUND, SHIPPED, Server, ServerTest, evidence)
 
@@ -569,6 +571,51 @@ class MethodsTest(ServerTest):
             evidence("EV-ROLES", "ROLES", result="fail", collected_at=T2025)]})
         self.c.ok("scope.put", {"org": org, "framework": "iso27001-2022", "id": "A.7.5",
                                 "justification": "cloud only"})
+
+    def test_large_detail_answers_pipelined(self):
+        """A detailed answer above the server's copy threshold (16 KiB) is
+        sent from its render cache by reference, between the small answers
+        packed around it: pipelined together, every answer must arrive
+        whole, in order, and equal to the same call made alone."""
+        org = self.org("org-bigdetail")
+        leaves = [r["id"] for r in self.c.ok("requirement.list", {"framework": "nist-csf-2.0",
+                                                                   "leaves_only": True})]
+        ctls = [{"id": "BD-%03d" % i, "title": "big detail %d" % i,
+                 "links": [{"framework": "nist-csf-2.0", "id": leaves[(i * 4 + k) % len(leaves)],
+                            "level": "full" if k % 2 == 0 else "partial"} for k in range(4)]}
+                for i in range(80)]
+        self.c.ok("control.put", {"org": org, "controls": ctls})
+        self.c.ok("evidence.load", {"org": org, "items": [
+            evidence("BDE-%03d" % i, ["BD-%03d" % i], "pass" if i % 5 else "fail")
+            for i in range(80)]})
+        q = {"org": org, "framework": "nist-csf-2.0", "detail": True, "as_of": T2025}
+        q2 = dict(q, max_hops=2, framework="iso27001-2022")
+        alone, alone2 = self.c.ok("coverage.get", q), self.c.ok("coverage.get", q2)
+        self.assertGreater(len(msgpack.packb(alone)), 16384)
+        self.assertGreater(len(msgpack.packb(alone2)), 16384)
+        small = {"framework": "nist-csf-2.0", "id": leaves[0]}
+        reqs = [("ping", None), ("coverage.get", q), ("requirement.get", small),
+                ("coverage.get", q), ("coverage.get", q2), ("ping", None),
+                ("coverage.get", dict(q, detail=False)), ("coverage.get", q2),
+                ("coverage.get", dict(q, org="org-none")), ("coverage.get", q)]
+        for _ in range(3):
+            got = self.c.pipeline(reqs)
+            self.assertEqual([e for e, _ in got[:8]], [None] * 8)
+            self.assertEqual(got[0][1], "pong")
+            self.assertEqual(got[1][1], alone)
+            self.assertEqual(got[2][1]["id"], leaves[0])
+            self.assertEqual(got[3][1], alone)
+            self.assertEqual(got[4][1], alone2)
+            self.assertEqual(got[5][1], "pong")
+            self.assertNotIn("requirements", got[6][1])
+            self.assertEqual(got[7][1], alone2)
+            self.assertEqual(got[8][0][0], NOT_FOUND)
+            self.assertEqual(got[9][1], alone)
+        # a write changes the answer: the cached body is not reused
+        self.c.ok("evidence.put", {"org": org, **evidence("BDE-000", ["BD-000"], "pass")})
+        after = self.c.ok("coverage.get", q)
+        self.assertTrue(after != alone, "the answer did not change after a write")
+        self.assertEqual(self.c.pipeline([("coverage.get", q)] * 4), [(None, after)] * 4)
 
     def test_coverage(self):
         org = "org-cov"
