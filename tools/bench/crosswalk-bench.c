@@ -33,6 +33,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -465,7 +466,7 @@ typedef struct {
     const char *org;
     const char *out;
     /* run */
-    unsigned connections, pipeline;
+    unsigned connections, pipeline, threads;
     double duration, warmup;
     const char *scenarios[32];
     unsigned nscenarios;
@@ -510,7 +511,9 @@ static void cw_usage(FILE *f)
         "  crosswalk-bench evidence-csv --rows N --org O -o FILE [--seed N] [--controls 400]\n"
         "  crosswalk-bench run --server ADDR [--connections 50] [--pipeline 1] [--duration 10]\n"
         "                      [--warmup 2] [--scenario NAME]... [--json FILE] [--orgs 3]\n"
-        "                      [--controls 400] [--seed N]\n"
+        "                      [--controls 400] [--seed N] [--threads 1]\n"
+        "      --threads: client threads, each driving its share of the connections (so\n"
+        "      reading large answers does not make the client the bottleneck)\n"
         "  crosswalk-bench load --server ADDR --org O [--items 1000000] [--batch 10000]\n"
         "                      [--pipeline 1] [--seed N] [--controls 400] [--data-dir DIR]\n"
         "                      [--no-sync] [--json FILE]\n"
@@ -547,6 +550,7 @@ static void cw_parse(cw_opts *o, int argc, char **argv)
     o->exclusions = 8;
     o->connections = strcmp(argv[1], "idle") == 0 ? 1000 : 50;
     o->pipeline = 1;
+    o->threads = 1;
     o->items = 1000000;
     o->settle = 1;
     o->runs = 5;
@@ -589,6 +593,8 @@ static void cw_parse(cw_opts *o, int argc, char **argv)
             o->connections = (unsigned)cw_num(a, v);
         else if (strcmp(a, "--pipeline") == 0)
             o->pipeline = (unsigned)cw_num(a, v);
+        else if (strcmp(a, "--threads") == 0)
+            o->threads = (unsigned)cw_num(a, v);
         else if (strcmp(a, "--duration") == 0)
             o->duration = cw_dnum(a, v);
         else if (strcmp(a, "--warmup") == 0)
@@ -1029,6 +1035,15 @@ typedef struct {
     uint64_t t;
 } cw_slot;
 
+/* Where the scan of an incomplete message stopped: the start of the first
+ * element not yet complete and how many elements were still due there. A
+ * 300 KB answer arrives in many reads; resuming keeps the client from
+ * walking its start again after every read (off 0 = a fresh message). */
+typedef struct {
+    size_t off;
+    uint64_t pending;
+} cw_scan;
+
 typedef struct {
     int fd;
     unsigned idx;
@@ -1041,6 +1056,7 @@ typedef struct {
     uint32_t next_id;
     uint64_t seq;
     cw_rng rng;
+    cw_scan scan; /* of the message at the start of in */
 } cw_rconn;
 
 /* msgpack_packer write callback appending to a connection's output. */
@@ -1186,14 +1202,69 @@ static uint64_t cw_be(const unsigned char *p, size_t w)
     return v;
 }
 
-static size_t cw_mp_len(const unsigned char *p, size_t n)
+/* For each first byte of a msgpack element: its whole size when that
+ * follows from the byte alone (0: read further), and how many elements it
+ * opens (fixmap, fixarray). Most of an answer is such elements, so the
+ * scanner's common case is two table loads and no unpredictable branch. */
+static const unsigned char cw_mp_size[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+    1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 5, 9, 2, 3, 5, 9,
+    2, 3, 5, 9, 3, 4, 6, 10, 18, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+static const unsigned char cw_mp_opens[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30,
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+static size_t cw_mp_scan(const unsigned char *p, size_t n, cw_scan *st)
 {
-    size_t off = 0;
-    uint64_t pending = 1;
+    size_t off = st->off;
+    uint64_t pending = off ? st->pending : 1;
+    size_t start = off;
+    uint64_t pstart = pending;
     while (pending) {
+        start = off;
+        pstart = pending;
         if (off >= n)
-            return 0;
-        unsigned b = p[off++];
+            goto partial;
+        unsigned b = p[off];
+        size_t whole = cw_mp_size[b];
+        if (whole) {
+            if (n - off < whole)
+                goto partial;
+            off += whole;
+            pending += cw_mp_opens[b];
+            pending--;
+            continue;
+        }
+        off++;
         pending--;
         size_t lenw = 0, fixed = 0, countw = 0, pairs = 0;
         int ext = 0;
@@ -1237,22 +1308,35 @@ static size_t cw_mp_len(const unsigned char *p, size_t n)
         }
         if (countw) {
             if (n - off < countw)
-                return 0;
+                goto partial;
             pending += cw_be(p + off, countw) << pairs;
             off += countw;
             continue;
         }
         if (lenw) {
             if (n - off < lenw)
-                return 0;
+                goto partial;
             fixed = (size_t)cw_be(p + off, lenw) + (size_t)ext;
             off += lenw;
         }
         if (n - off < fixed)
-            return 0;
+            goto partial;
         off += fixed;
     }
+    *st = (cw_scan){0, 0};
     return off;
+partial:
+    st->off = start;
+    st->pending = pstart;
+    return 0;
+}
+
+/* Length of the complete message at p, 0 if incomplete, SIZE_MAX if it is
+ * not msgpack. */
+static size_t cw_mp_len(const unsigned char *p, size_t n)
+{
+    cw_scan st = {0, 0};
+    return cw_mp_scan(p, n, &st);
 }
 
 /* One whole response message: answers without an error are counted from
@@ -1326,7 +1410,7 @@ static void cw_phase(const cw_run_ctx *x, cw_rconn *cs, unsigned n, cw_result *r
         unsigned busy = 0;
         for (unsigned i = 0; i < n; i++) {
             cw_rconn *c = &cs[i];
-            while (issuing && c->inflight < depth && (!serial || i == 0)) {
+            while (issuing && c->inflight < depth && (!serial || c->idx == 0)) {
                 cw_build(x, k, c);
                 r->sent++;
             }
@@ -1382,7 +1466,7 @@ static void cw_phase(const cw_run_ctx *x, cw_rconn *cs, unsigned n, cw_result *r
                 c->in_len += (size_t)got;
                 uint64_t t = cw_now_ns();
                 size_t done = 0, ml;
-                while ((ml = cw_mp_len(c->in + done, c->in_len - done)) != 0) {
+                while ((ml = cw_mp_scan(c->in + done, c->in_len - done, &c->scan)) != 0) {
                     if (ml == SIZE_MAX)
                         cw_die("connection %u: unparsable response", i);
                     cw_on_raw_response(c, c->in + done, ml, r, t, from, to);
@@ -1394,7 +1478,7 @@ static void cw_phase(const cw_run_ctx *x, cw_rconn *cs, unsigned n, cw_result *r
                 }
                 /* Refill at once so this connection's pipeline stays full
                  * while the others are serviced in the same sweep. */
-                while (issuing && cw_now_ns() < to && c->inflight < depth && (!serial || i == 0)) {
+                while (issuing && cw_now_ns() < to && c->inflight < depth && (!serial || c->idx == 0)) {
                     cw_build(x, k, c);
                     r->sent++;
                 }
@@ -1413,6 +1497,64 @@ static void cw_phase(const cw_run_ctx *x, cw_rconn *cs, unsigned n, cw_result *r
     r->seconds = cw_interrupted ? (double)(cw_now_ns() - from) / 1e9 : o->duration;
     if (r->seconds <= 0)
         r->seconds = o->duration > 0 ? o->duration : 1;
+}
+
+/* One client thread's share of a scenario: connections [first, first + n). */
+typedef struct {
+    const cw_run_ctx *x;
+    cw_rconn *cs;
+    unsigned n;
+    struct pollfd *pfd;
+    cw_result r;
+} cw_share;
+
+static void *cw_share_main(void *arg)
+{
+    cw_share *sh = arg;
+    cw_phase(sh->x, sh->cs, sh->n, &sh->r, sh->pfd);
+    return NULL;
+}
+
+/* Runs a scenario on every connection, split over o->threads threads, and
+ * adds their figures into r (histograms merged bucket by bucket). */
+static void cw_phase_threads(const cw_run_ctx *x, cw_rconn *cs, unsigned n, cw_result *r,
+                             struct pollfd *pfd)
+{
+    unsigned t = x->o->threads < n ? x->o->threads : n;
+    if (t <= 1) {
+        cw_phase(x, cs, n, r, pfd);
+        return;
+    }
+    cw_share *sh = calloc(t, sizeof *sh);
+    pthread_t *tid = calloc(t, sizeof *tid);
+    if (!sh || !tid)
+        cw_die("out of memory");
+    for (unsigned i = 0, first = 0; i < t; i++) {
+        unsigned cnt = n / t + (i < n % t);
+        sh[i] = (cw_share){x, cs + first, cnt, pfd + first, {.scn = r->scn}};
+        first += cnt;
+        if (pthread_create(&tid[i], NULL, cw_share_main, &sh[i]))
+            cw_die("pthread_create failed");
+    }
+    r->seconds = 0;
+    for (unsigned i = 0; i < t; i++) {
+        pthread_join(tid[i], NULL);
+        const cw_result *q = &sh[i].r;
+        for (unsigned b = 0; b < CW_H_BUCKETS; b++)
+            r->hist.b[b] += q->hist.b[b];
+        r->hist.count += q->hist.count;
+        if (q->hist.max > r->hist.max)
+            r->hist.max = q->hist.max;
+        r->requests += q->requests;
+        r->errors += q->errors;
+        r->sent += q->sent;
+        if (q->seconds > r->seconds)
+            r->seconds = q->seconds;
+        if (!r->first_error[0] && q->first_error[0])
+            memcpy(r->first_error, q->first_error, sizeof r->first_error);
+    }
+    free(sh);
+    free(tid);
 }
 
 static void cw_json_str(FILE *f, const char *s)
@@ -1438,6 +1580,8 @@ static void cw_run(const cw_opts *o)
         cw_die("--connections must be 1..10000");
     if (o->pipeline < 1 || o->pipeline > 4096)
         cw_die("--pipeline must be 1..4096");
+    if (o->threads < 1 || o->threads > 64)
+        cw_die("--threads must be 1..64");
     if (o->duration <= 0)
         cw_die("--duration must be positive");
 
@@ -1504,14 +1648,15 @@ static void cw_run(const cw_opts *o)
         res[s].scn = order[s];
         fprintf(stderr, "run: %s (%.0f s warm-up, %.0f s measured)...\n",
                 cw_scn_table[order[s]].name, o->warmup, o->duration);
-        cw_phase(&x, cs, o->connections, &res[s], pfd);
+        cw_phase_threads(&x, cs, o->connections, &res[s], pfd);
     }
 
     double ping_rps = res[0].requests / res[0].seconds;
     uint64_t total_errors = 0;
-    printf("crosswalk-bench run: %s, %u connections, pipeline %u, %.1f s per scenario "
-           "(+%.1f s warm-up)\n",
-           o->server, o->connections, o->pipeline, o->duration, o->warmup);
+    printf("crosswalk-bench run: %s, %u connections, pipeline %u, %u client thread%s, %.1f s per "
+           "scenario (+%.1f s warm-up)\n",
+           o->server, o->connections, o->pipeline, o->threads, o->threads == 1 ? "" : "s",
+           o->duration, o->warmup);
     printf("%-18s %12s %10s %10s %10s %10s %8s %8s\n", "scenario", "requests/s", "p50 us",
            "p99 us", "p999 us", "max us", "errors", "x ping");
     for (unsigned s = 0; s < norder; s++) {
@@ -1533,9 +1678,9 @@ static void cw_run(const cw_opts *o)
         fprintf(f, "{\"server\": ");
         cw_json_str(f, o->server);
         fprintf(f,
-                ", \"connections\": %u, \"pipeline\": %u, \"duration_s\": %g, \"warmup_s\": %g, "
-                "\"seed\": %" PRIu64 ", \"baseline\": \"ping\", \"scenarios\": [",
-                o->connections, o->pipeline, o->duration, o->warmup, o->seed);
+                ", \"connections\": %u, \"pipeline\": %u, \"threads\": %u, \"duration_s\": %g, "
+                "\"warmup_s\": %g, \"seed\": %" PRIu64 ", \"baseline\": \"ping\", \"scenarios\": [",
+                o->connections, o->pipeline, o->threads, o->duration, o->warmup, o->seed);
         for (unsigned s = 0; s < norder; s++) {
             const cw_result *r = &res[s];
             double rps = r->requests / r->seconds;
