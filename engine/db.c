@@ -32,6 +32,8 @@ static const struct {
     [DB_EVCTL] = {"ev_ctl", MDB_DUPSORT},
     [DB_EVPASS] = {"ev_pass", MDB_DUPSORT},
     [DB_SCOPE] = {"scope", 0},
+    [DB_EVCTL_D] = {"ev_ctl_delta", MDB_DUPSORT},
+    [DB_EVPASS_D] = {"ev_pass_delta", MDB_DUPSORT},
 };
 
 /* ---- errors ---- */
@@ -155,7 +157,14 @@ static int open_dbs(cw_db *db, cw_err *err)
         rc = mdb_put(txn, db->dbi[DB_META], &k, &v, 0);
     } else if (rc == 0) {
         uint64_t have = v.mv_size == 8 ? be64_get(v.mv_data) : 0;
-        if (have != CW_SCHEMA_VERSION) {
+        if (have == 1) {
+            /* Version 2 only added the (empty) delta indexes opened above;
+             * the stamp keeps version-1 builds from missing their entries. */
+            unsigned char ver[8];
+            be64_put(ver, CW_SCHEMA_VERSION);
+            MDB_val nv = {8, ver};
+            rc = mdb_put(txn, db->dbi[DB_META], &k, &nv, 0);
+        } else if (have != CW_SCHEMA_VERSION) {
             mdb_txn_abort(txn);
             return cw_err_set(err, CW_ESCHEMA,
                               "data: store has schema version %llu, this build reads %d",
@@ -187,6 +196,7 @@ int cw_db_open(const cw_db_options *opts, cw_db **out, cw_err *err)
         return cw_err_set(err, CW_ENOMEM, "data: out of memory");
     db->map_size = opts->map_size ? opts->map_size : DEFAULT_MAP;
     db->map_max = opts->map_size_max ? opts->map_size_max : DEFAULT_MAP_MAX;
+    db->ev_delta_min = opts->index_delta_min ? opts->index_delta_min : 65536;
     if (db->map_max < db->map_size)
         db->map_max = db->map_size;
     pthread_rwlock_init(&db->grow_lock, NULL);

@@ -29,6 +29,12 @@ enum {
     DB_EVCTL,    /* dupsort: org\0ctl -> be64(collected) result(1) evid */
     DB_EVPASS,   /* dupsort: org\0ctl -> be64(valid_until|max) be64(collected) evid */
     DB_SCOPE,    /* org\0fw\0id -> [applicable, justification] */
+    /* Recent index entries, same formats as DB_EVCTL and DB_EVPASS: writes
+     * go here and are merged into the main pair in one sorted pass when
+     * this pair grows past a share of it (see ev_delta_merge). Every entry
+     * is in exactly one of the two; readers consult both. */
+    DB_EVCTL_D,
+    DB_EVPASS_D,
     DB_COUNT
 };
 
@@ -38,6 +44,7 @@ struct cw_db {
     MDB_env *env;
     MDB_dbi dbi[DB_COUNT];
     size_t map_size, map_max;
+    size_t ev_delta_min; /* entries the delta indexes may hold before merging */
     bool was_empty;
     /* Readers hold it shared for the length of one call; growing the map
      * takes it exclusively, since a remap invalidates readers' pointers. */

@@ -123,7 +123,8 @@ static int org_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     key_init(&pre);
     key_part(&pre, slug);
     key_sep(&pre);
-    static const int dbs[] = {DB_CTL, DB_CTLLINK, DB_EV, DB_EVCTL, DB_EVPASS, DB_SCOPE};
+    static const int dbs[] = {DB_CTL,   DB_CTLLINK,  DB_EV,      DB_EVCTL,
+                              DB_EVPASS, DB_EVCTL_D, DB_EVPASS_D, DB_SCOPE};
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
         size_t count = 0;
         if ((rc = delete_prefix(w, dbs[i], &pre, &count)))
@@ -502,29 +503,91 @@ static void ev_index_vals(cw_key *byt, cw_key *pass, cw_time collected, bool has
     key_raw(pass, id, strlen(id));
 }
 
-/* Adds (del=false) or removes the index entries of one evidence item. */
-static int ev_index(cw_wtxn *w, const cw_evidence *e, bool del)
+/* Removes the index entries of one evidence item, from whichever of the
+ * main and delta indexes holds them. */
+static int ev_unindex(cw_wtxn *w, const cw_evidence *e)
 {
     cw_key byt, pass;
     ev_index_vals(&byt, &pass, e->collected_at, e->has_valid_until, e->valid_until, e->result,
                   e->id);
+    static const int by_time[] = {DB_EVCTL, DB_EVCTL_D}, passing[] = {DB_EVPASS, DB_EVPASS_D};
     for (size_t i = 0; i < e->n_controls; i++) {
         cw_key ck;
         control_key(&ck, e->org, e->controls[i]);
-        MDB_val kv = key_val(&ck), vv = key_val(&byt);
-        int rc = del ? mdb_del(w->txn, w->db->dbi[DB_EVCTL], &kv, &vv)
-                     : mdb_put(w->txn, w->db->dbi[DB_EVCTL], &kv, &vv, MDB_NODUPDATA);
-        if (rc && rc != MDB_KEYEXIST && rc != MDB_NOTFOUND)
-            return rc;
-        if (e->result != CW_RESULT_PASS)
-            continue;
-        vv = key_val(&pass);
-        rc = del ? mdb_del(w->txn, w->db->dbi[DB_EVPASS], &kv, &vv)
-                 : mdb_put(w->txn, w->db->dbi[DB_EVPASS], &kv, &vv, MDB_NODUPDATA);
-        if (rc && rc != MDB_KEYEXIST && rc != MDB_NOTFOUND)
-            return rc;
+        for (int d = 0; d < 2; d++) {
+            MDB_val kv = key_val(&ck), vv = key_val(&byt);
+            int rc = mdb_del(w->txn, w->db->dbi[by_time[d]], &kv, &vv);
+            if (rc && rc != MDB_NOTFOUND)
+                return rc;
+            if (e->result != CW_RESULT_PASS)
+                continue;
+            kv = key_val(&ck);
+            vv = key_val(&pass);
+            rc = mdb_del(w->txn, w->db->dbi[passing[d]], &kv, &vv);
+            if (rc && rc != MDB_NOTFOUND)
+                return rc;
+        }
     }
     return 0;
+}
+
+/* Moves every entry of the delta index from into the main index to, in key
+ * order (one pass over each main page touched), and empties from. */
+static int ev_delta_merge_one(MDB_txn *txn, MDB_dbi from, MDB_dbi to)
+{
+    MDB_cursor *cf = NULL, *ct = NULL;
+    int rc = mdb_cursor_open(txn, from, &cf);
+    if (!rc)
+        rc = mdb_cursor_open(txn, to, &ct);
+    MDB_val k, v;
+    int r = rc ? rc : mdb_cursor_get(cf, &k, &v, MDB_FIRST);
+    for (; r == 0; r = mdb_cursor_get(cf, &k, &v, MDB_NEXT)) {
+        /* Copied: what LMDB returns is only promised until the next write. */
+        char kb[512], vb[512];
+        if (k.mv_size > sizeof kb || v.mv_size > sizeof vb) {
+            r = MDB_BAD_VALSIZE;
+            break;
+        }
+        memcpy(kb, k.mv_data, k.mv_size);
+        memcpy(vb, v.mv_data, v.mv_size);
+        MDB_val kc = {k.mv_size, kb}, vc = {v.mv_size, vb};
+        r = mdb_cursor_put(ct, &kc, &vc, MDB_NODUPDATA);
+        if (r == MDB_KEYEXIST)
+            r = 0;
+        if (r)
+            break;
+    }
+    if (r == MDB_NOTFOUND)
+        r = 0;
+    if (cf)
+        mdb_cursor_close(cf);
+    if (ct)
+        mdb_cursor_close(ct);
+    return r ? r : mdb_drop(txn, from, 0);
+}
+
+/* Bulk writes put their index entries in the delta pair, whose pages are
+ * few enough that every write rewriting them costs little; inserting them
+ * straight into the main pair rewrote nearly every main index page on
+ * each bulk call once the store held a few hundred thousand items (items'
+ * times are spread over each control's whole history). The delta is
+ * merged once it outgrows a quarter of the main pair, which keeps the
+ * pages written per item roughly constant as the store grows. */
+static int ev_delta_maybe_merge(cw_wtxn *w)
+{
+    MDB_stat ms, ds;
+    int rc;
+    if ((rc = mdb_stat(w->txn, w->db->dbi[DB_EVCTL], &ms)) ||
+        (rc = mdb_stat(w->txn, w->db->dbi[DB_EVCTL_D], &ds)))
+        return rc;
+    size_t limit = ms.ms_entries / 4;
+    if (limit < w->db->ev_delta_min)
+        limit = w->db->ev_delta_min;
+    if (ds.ms_entries <= limit)
+        return 0;
+    if ((rc = ev_delta_merge_one(w->txn, w->db->dbi[DB_EVCTL_D], w->db->dbi[DB_EVCTL])))
+        return rc;
+    return ev_delta_merge_one(w->txn, w->db->dbi[DB_EVPASS_D], w->db->dbi[DB_EVPASS]);
 }
 
 /* Index entries of a bulk call, inserted after its records in key order:
@@ -621,9 +684,9 @@ static int ix_collect(ix_list *l, const cw_evidence *e)
             ki = l->nk;
             l->keys[l->nk++] = (ix_key){kb, ck.n};
         }
-        int rc = ix_add(l, DB_EVCTL, (uint32_t)ki, &byt);
+        int rc = ix_add(l, DB_EVCTL_D, (uint32_t)ki, &byt);
         if (!rc && e->result == CW_RESULT_PASS)
-            rc = ix_add(l, DB_EVPASS, (uint32_t)ki, &pass);
+            rc = ix_add(l, DB_EVPASS_D, (uint32_t)ki, &pass);
         if (rc)
             return rc;
     }
@@ -786,7 +849,7 @@ static int ev_unindex_stored(cw_wtxn *w, const char *org, const char *id, MDB_va
     cw_evidence old;
     int rc = 0;
     if (decode_evidence(a, org, id, strlen(id), v, &old) == 0)
-        rc = ev_index(w, &old, true);
+        rc = ev_unindex(w, &old);
     cw_arena_free(a);
     return rc;
 }
@@ -858,7 +921,7 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
             rc = rc == CW_ENOMEM ? cw_err_set(err, rc, "items: out of memory")
                                  : lmdb_err(rc, err, "items");
     }
-    if (rc == 0 && (rc = ix_flush(w, &ix)))
+    if (rc == 0 && ((rc = ix_flush(w, &ix)) || (rc = ev_delta_maybe_merge(w))))
         rc = lmdb_err(rc, err, "items");
     rw_free(&rw);
     cw_arena_free(a);
@@ -943,24 +1006,44 @@ int cw_evidence_list(cw_db *db, const char *org, const char *control, cw_arena *
             rc = cw_err_set(err, CW_ENOCTL, "control: no control '%s' in organisation '%s'",
                             control, org);
         } else {
-            MDB_cursor *c;
-            if ((rc = mdb_cursor_open(txn, db->dbi[DB_EVCTL], &c)) == 0) {
-                kv = key_val(&ck);
-                for (int r = mdb_cursor_get(c, &kv, &v, MDB_SET); r == 0 && rc == 0;
-                     r = mdb_cursor_get(c, &kv, &v, MDB_NEXT_DUP)) {
+            /* The control's entries of the main and delta by-time indexes,
+             * merged into one collection-time order. */
+            MDB_cursor *c[2] = {NULL, NULL};
+            MDB_val cv[2];
+            int cr[2] = {MDB_NOTFOUND, MDB_NOTFOUND};
+            static const int by_time[] = {DB_EVCTL, DB_EVCTL_D};
+            for (int d = 0; d < 2 && rc == 0; d++) {
+                if ((rc = mdb_cursor_open(txn, db->dbi[by_time[d]], &c[d])) == 0) {
+                    kv = key_val(&ck);
+                    cr[d] = mdb_cursor_get(c[d], &kv, &cv[d], MDB_SET);
+                }
+            }
+            while (rc == 0 && (cr[0] == 0 || cr[1] == 0)) {
+                int d = cr[0] != 0 ? 1
+                        : cr[1] != 0
+                            ? 0
+                            : bytes_cmp(cv[0].mv_data, cv[0].mv_size, cv[1].mv_data,
+                                        cv[1].mv_size) <= 0 ? 0 : 1;
+                v = cv[d];
+                if (v.mv_size > 9) {
                     cw_key ek;
                     key_init(&ek);
                     key_part(&ek, org);
                     key_sep(&ek);
                     key_raw(&ek, (const char *)v.mv_data + 9, v.mv_size - 9);
                     MDB_val ekv = key_val(&ek), ev;
-                    if (mdb_get(txn, db->dbi[DB_EV], &ekv, &ev) == 0)
-                        rc = ev_list_fn(&el, (const char *)v.mv_data + 9, v.mv_size - 9, ev);
+                    if (mdb_get(txn, db->dbi[DB_EV], &ekv, &ev) == 0 &&
+                        ev_list_fn(&el, (const char *)v.mv_data + 9, v.mv_size - 9, ev))
+                        rc = CW_ENOMEM;
                 }
-                mdb_cursor_close(c);
+                cr[d] = mdb_cursor_get(c[d], &kv, &cv[d], MDB_NEXT_DUP);
             }
+            for (int d = 0; d < 2; d++)
+                if (c[d])
+                    mdb_cursor_close(c[d]);
             if (rc)
-                cw_err_set(err, CW_ENOMEM, "items: out of memory");
+                rc = cw_err_set(err, rc == CW_ENOMEM ? rc : CW_ESTORAGE,
+                                rc == CW_ENOMEM ? "items: out of memory" : "items: cannot list");
         }
     }
     read_end(db, txn);
@@ -1013,33 +1096,45 @@ int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time
     cw_time next = INT64_MAX;
     cw_key ck;
     control_key(&ck, org, ctl);
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, db->dbi[DB_EVCTL], &c);
-    if (rc)
-        return lmdb_err(rc, NULL, "evidence");
-    /* Latest item with collected_at <= t: seek past t, step back. */
+    /* Latest item with collected_at <= t, in either by-time index: seek
+     * past t, step back; the greater of the two in index order wins, as
+     * it would in one index. */
     unsigned char bound[8];
     uint64_t tk = time_key(t);
-    be64_put(bound, tk == UINT64_MAX ? tk : tk + 1);
-    MDB_val kv = key_val(&ck), v = {8, bound};
-    int r = mdb_cursor_get(c, &kv, &v, MDB_GET_BOTH_RANGE);
-    if (r == 0) {
-        if (v.mv_size >= 8)
-            next = time_unkey(be64_get(v.mv_data));
-        r = mdb_cursor_get(c, &kv, &v, MDB_PREV_DUP);
-    } else {
+    MDB_val best = {0, NULL}, kv, v;
+    MDB_cursor *c;
+    int rc, r;
+    static const int by_time[] = {DB_EVCTL, DB_EVCTL_D}, passing[] = {DB_EVPASS, DB_EVPASS_D};
+    for (int d = 0; d < 2; d++) {
+        if ((rc = mdb_cursor_open(txn, db->dbi[by_time[d]], &c)))
+            return lmdb_err(rc, NULL, "evidence");
+        be64_put(bound, tk == UINT64_MAX ? tk : tk + 1);
         kv = key_val(&ck);
-        r = mdb_cursor_get(c, &kv, &v, MDB_SET);
-        if (r == 0)
-            r = mdb_cursor_get(c, &kv, &v, MDB_LAST_DUP);
+        v = (MDB_val){8, bound};
+        r = mdb_cursor_get(c, &kv, &v, MDB_GET_BOTH_RANGE);
+        if (r == 0) {
+            if (v.mv_size >= 8) {
+                cw_time at = time_unkey(be64_get(v.mv_data));
+                if (at < next)
+                    next = at;
+            }
+            r = mdb_cursor_get(c, &kv, &v, MDB_PREV_DUP);
+        } else {
+            kv = key_val(&ck);
+            r = mdb_cursor_get(c, &kv, &v, MDB_SET);
+            if (r == 0)
+                r = mdb_cursor_get(c, &kv, &v, MDB_LAST_DUP);
+        }
+        if (r == 0 && v.mv_size >= 9 && be64_get(v.mv_data) <= tk &&
+            (!best.mv_data || bytes_cmp(v.mv_data, v.mv_size, best.mv_data, best.mv_size) > 0))
+            best = v;
+        mdb_cursor_close(c);
     }
-    if (r == 0 && v.mv_size >= 9 && be64_get(v.mv_data) > tk)
-        r = MDB_NOTFOUND;
-    mdb_cursor_close(c);
     if (until)
         *until = next;
-    if (r != 0 || v.mv_size < 9)
+    if (!best.mv_data)
         return 0; /* no evidence by t: unverified */
+    v = best;
     const unsigned char *lv = v.mv_data;
     const char *latest = cw_arena_strndup(a, (const char *)lv + 9, v.mv_size - 9);
     if (lv[8] == CW_RESULT_FAIL) {
@@ -1051,28 +1146,41 @@ int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time
         }
         return 0;
     }
-    /* Fresh passing item: valid_until >= t (or none) and collected <= t. */
-    if ((rc = mdb_cursor_open(txn, db->dbi[DB_EVPASS], &c)))
-        return lmdb_err(rc, NULL, "evidence");
-    be64_put(bound, tk);
-    kv = key_val(&ck);
-    v = (MDB_val){8, bound};
-    /* Any fresh item makes the control effective; the most recently
-     * collected one is named as the deciding evidence. */
-    const char *fresh = NULL;
-    uint64_t fresh_at = 0, fresh_vu = 0;
-    for (r = mdb_cursor_get(c, &kv, &v, MDB_GET_BOTH_RANGE); r == 0;
-         r = mdb_cursor_get(c, &kv, &v, MDB_NEXT_DUP)) {
-        if (v.mv_size < 16)
-            continue;
-        uint64_t col = be64_get((const unsigned char *)v.mv_data + 8);
-        if (col <= tk && (!fresh || col >= fresh_at)) {
-            fresh = cw_arena_strndup(a, (const char *)v.mv_data + 16, v.mv_size - 16);
-            fresh_at = col;
-            fresh_vu = be64_get(v.mv_data);
+    /* Fresh passing item: valid_until >= t (or none) and collected <= t.
+     * Any fresh item makes the control effective; the most recently
+     * collected one is named as the deciding evidence, ties going to the
+     * greatest entry in index order (expiry, then id). */
+    MDB_val fv = {0, NULL};
+    uint64_t fresh_at = 0;
+    for (int d = 0; d < 2; d++) {
+        if ((rc = mdb_cursor_open(txn, db->dbi[passing[d]], &c)))
+            return lmdb_err(rc, NULL, "evidence");
+        be64_put(bound, tk);
+        kv = key_val(&ck);
+        v = (MDB_val){8, bound};
+        for (r = mdb_cursor_get(c, &kv, &v, MDB_GET_BOTH_RANGE); r == 0;
+             r = mdb_cursor_get(c, &kv, &v, MDB_NEXT_DUP)) {
+            if (v.mv_size < 16)
+                continue;
+            uint64_t col = be64_get((const unsigned char *)v.mv_data + 8);
+            if (col <= tk &&
+                (!fv.mv_data || col > fresh_at ||
+                 (col == fresh_at &&
+                  bytes_cmp(v.mv_data, v.mv_size, fv.mv_data, fv.mv_size) > 0))) {
+                fv = v;
+                fresh_at = col;
+            }
         }
+        mdb_cursor_close(c);
     }
-    mdb_cursor_close(c);
+    const char *fresh = NULL;
+    uint64_t fresh_vu = 0;
+    if (fv.mv_data) {
+        fresh = cw_arena_strndup(a, (const char *)fv.mv_data + 16, fv.mv_size - 16);
+        fresh_vu = be64_get(fv.mv_data);
+        if (!fresh)
+            return CW_ENOMEM;
+    }
     out->evidence = cw_arena_alloc(a, sizeof(char *));
     if (!out->evidence)
         return CW_ENOMEM;

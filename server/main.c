@@ -289,7 +289,10 @@ int main(int argc, char **argv)
         cw_log(s, LOG_ERROR, "%s", err.msg);
         return 1;
     }
-    cw_db_options dbo = {cfg->data_dir, cfg->map_size, cfg->map_max, cfg->no_sync};
+    cw_db_options dbo = {.path = cfg->data_dir,
+                         .map_size = cfg->map_size,
+                         .map_size_max = cfg->map_max,
+                         .no_sync = cfg->no_sync};
     if (cw_db_open(&dbo, &s->db, &err)) {
         cw_log(s, LOG_ERROR, "%s", err.msg);
         return 1;

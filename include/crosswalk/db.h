@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CW_SCHEMA_VERSION 1
+#define CW_SCHEMA_VERSION 2
 
 typedef struct cw_db cw_db;
 typedef struct cw_wtxn cw_wtxn;
@@ -27,6 +27,10 @@ typedef struct cw_db_options {
     size_t map_size;     /* initial map size; 0 = 64 MiB */
     size_t map_size_max; /* growth cap; 0 = 64 GiB; never below map_size */
     bool no_sync;        /* MDB_NOSYNC: for tests and benchmarks only */
+    /* Evidence index entries held apart before a merge into the main
+     * indexes, at least (the limit is also a quarter of the main index);
+     * 0 = 65536. Tests set it small to exercise merging. */
+    size_t index_delta_min;
 } cw_db_options;
 
 /* Opens (creating if needed) the store in opts->path.  On success *out owns

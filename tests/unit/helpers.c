@@ -8,12 +8,17 @@
 
 tdb *t_open(size_t map_size, size_t map_max)
 {
+    return t_open_delta(map_size, map_max, 0);
+}
+
+tdb *t_open_delta(size_t map_size, size_t map_max, size_t index_delta_min)
+{
     tdb *t = calloc(1, sizeof *t);
     assert_non_null(t);
     strcpy(t->dir, "/tmp/cwtest.XXXXXX");
     assert_non_null(mkdtemp(t->dir));
     cw_db_options o = {.path = t->dir, .map_size = map_size, .map_size_max = map_max,
-                       .no_sync = true};
+                       .no_sync = true, .index_delta_min = index_delta_min};
     cw_err err = {0};
     int rc = cw_db_open(&o, &t->db, &err);
     if (rc)

@@ -29,6 +29,8 @@ int t_setup(void **state);
 int t_teardown(void **state);
 /* Opens a fresh store with the given map size and cap (0 = defaults). */
 tdb *t_open(size_t map_size, size_t map_max);
+/* The same with the store's index delta limit (cw_db_options). */
+tdb *t_open_delta(size_t map_size, size_t map_max, size_t index_delta_min);
 void t_close(tdb *t);
 
 /* Loads framework slug from a spec "id[:parent] id[:parent] ..." in

@@ -472,6 +472,34 @@ static int pick_req(void)
     }
 }
 
+/* Draws evidence item i of the reference world (controls, times, result). */
+static void rand_evidence(int i, char cid[][16])
+{
+    (void)cid;
+    E[i].nc = 1 + rand() % 3;
+    for (int j = 0; j < E[i].nc; j++) {
+        E[i].ctl[j] = rand() % NCTL;
+        for (int k = 0; k < j; k++)
+            if (E[i].ctl[k] == E[i].ctl[j])
+                E[i].ctl[j] = (E[i].ctl[j] + 1) % NCTL;
+    }
+    E[i].col = rand() % 100; /* coarse, so ties happen */
+    E[i].vu = rand() % 4 ? E[i].col + rand() % 25 : -1;
+    int r = rand() % 10;
+    E[i].res = r < 6 ? PASS : r < 8 ? FAIL : CW_RESULT_UNKNOWN;
+}
+
+/* The engine's item for E[i]; ectl receives its control ids. */
+static cw_evidence ev_of(int i, const char *id, const char **ectl, char cid[][16])
+{
+    for (int j = 0; j < E[i].nc; j++)
+        ectl[j] = cid[E[i].ctl[j]];
+    return (cw_evidence){.org = "acme", .id = id, .controls = ectl,
+                         .n_controls = (size_t)E[i].nc, .collected_at = E[i].col,
+                         .has_valid_until = E[i].vu >= 0, .valid_until = E[i].vu,
+                         .result = (cw_result)E[i].res};
+}
+
 static void crosscheck(cw_db *db, unsigned seed)
 {
     srand(seed);
@@ -543,26 +571,43 @@ static void crosscheck(cw_db *db, unsigned seed)
     static const char *ectl[NEV][3];
     static char eid[NEV][16];
     for (int i = 0; i < NEV; i++) {
-        E[i].nc = 1 + rand() % 3;
-        for (int j = 0; j < E[i].nc; j++) {
-            E[i].ctl[j] = rand() % NCTL;
-            for (int k = 0; k < j; k++)
-                if (E[i].ctl[k] == E[i].ctl[j])
-                    E[i].ctl[j] = (E[i].ctl[j] + 1) % NCTL;
-            ectl[i][j] = cid[E[i].ctl[j]];
-        }
-        E[i].col = rand() % 100; /* coarse, so ties happen */
-        E[i].vu = rand() % 4 ? E[i].col + rand() % 25 : -1;
-        int r = rand() % 10;
-        E[i].res = r < 6 ? PASS : r < 8 ? FAIL : CW_RESULT_UNKNOWN;
+        rand_evidence(i, cid);
         snprintf(eid[i], 16, "e%d", i);
-        evs[i] = (cw_evidence){.org = "acme", .id = eid[i], .controls = ectl[i],
-                               .n_controls = (size_t)E[i].nc, .collected_at = E[i].col,
-                               .has_valid_until = E[i].vu >= 0, .valid_until = E[i].vu,
-                               .result = (cw_result)E[i].res};
     }
-    if (cw_evidence_put(db, NULL, evs, NEV, NULL, &err))
-        fail_msg("evidence: %s", err.msg);
+    /* In six bulk calls, then an update of a random tenth: with a small
+     * delta limit the index entries end up partly merged into the main
+     * indexes and partly not, and updates remove entries from both. */
+    for (int i = 0; i < NEV; i++)
+        evs[i] = ev_of(i, eid[i], ectl[i], cid);
+    for (int k = 0; k < 6; k++)
+        if (cw_evidence_put(db, NULL, evs + k * (NEV / 6), NEV / 6, NULL, &err))
+            fail_msg("evidence: %s", err.msg);
+    static cw_evidence upd[NEV / 10];
+    for (int u = 0; u < NEV / 10; u++) {
+        int i = u * 10 + rand() % 10; /* distinct */
+        rand_evidence(i, cid);
+        upd[u] = ev_of(i, eid[i], ectl[i], cid);
+    }
+    if (cw_evidence_put(db, NULL, upd, NEV / 10, NULL, &err))
+        fail_msg("evidence update: %s", err.msg);
+    /* one control's evidence comes back whole, by collection time */
+    for (int c = 0; c < NCTL; c += 37) {
+        cw_arena *a = cw_arena_new();
+        cw_evidence *l;
+        size_t n, want = 0;
+        if (cw_evidence_list(db, "acme", cid[c], a, &l, &n, &err))
+            fail_msg("evidence list: %s", err.msg);
+        for (int i = 0; i < NEV; i++)
+            for (int j = 0; j < E[i].nc; j++)
+                want += E[i].ctl[j] == c;
+        assert_int_equal(n, want);
+        for (size_t i = 1; i < n; i++)
+            assert_true(l[i - 1].collected_at <= l[i].collected_at);
+        cw_arena_free(a);
+    }
+    size_t problems;
+    assert_int_equal(cw_db_check(db, &problems, &err), 0);
+    assert_int_equal(problems, 0);
     /* a few exclusions */
     for (int i = 0; i < NREQ; i += 7) {
         if (!R[i].leaf)
@@ -696,9 +741,13 @@ static void test_cached_states_follow_time_and_writes(void **state)
 static void test_random_crosscheck(void **state)
 {
     (void)state;
+    /* Delta limits: the default (nothing merged at this size), merging
+     * after almost every call, and every other call; the last two leave
+     * the final state split between main and delta indexes. */
     unsigned seeds[] = {20261128, 7, 4242};
+    size_t delta_min[] = {0, 1, 700};
     for (size_t i = 0; i < 3; i++) {
-        tdb *t = t_open(0, 0);
+        tdb *t = t_open_delta(0, 0, delta_min[i]);
         crosscheck(t->db, seeds[i]);
         t_close(t);
     }

@@ -46,6 +46,38 @@ static void test_persist_and_schema(void **state)
     assert_int_equal(cw_db_open(&o, &t->db, &err), CW_ESCHEMA);
     assert_non_null(strstr(err.msg, "99"));
     assert_null(t->db);
+    /* a version-1 store (no delta indexes yet) is upgraded in place and
+     * keeps its data */
+    unsigned char v1[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+    assert_int_equal(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 32);
+    assert_int_equal(mdb_env_open(env, t->dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    k = (MDB_val){6, "schema"};
+    v = (MDB_val){8, v1};
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    MDB_dbi dd;
+    assert_int_equal(mdb_dbi_open(txn, "ev_ctl_delta", MDB_DUPSORT, &dd), 0);
+    assert_int_equal(mdb_drop(txn, dd, 1), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    assert_int_equal(cw_db_open(&o, &t->db, &err), 0);
+    assert_int_equal(cw_db_counts_get(t->db, &c, &err), 0);
+    assert_int_equal(c.orgs, 1);
+    cw_db_close(t->db);
+    t->db = NULL;
+    assert_int_equal(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 32);
+    assert_int_equal(mdb_env_open(env, t->dir, MDB_RDONLY, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    k = (MDB_val){6, "schema"};
+    assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+    assert_int_equal(((const unsigned char *)v.mv_data)[7], CW_SCHEMA_VERSION);
+    assert_int_equal(mdb_dbi_open(txn, "ev_ctl_delta", MDB_DUPSORT, &dd), 0);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
     t_close(t);
     cw_db *db = NULL;
     o.path = "";
@@ -174,9 +206,15 @@ static void test_check_finds_damage(void **state)
     mdb_env_set_maxdbs(env, 32);
     assert_int_equal(mdb_env_open(env, t->dir, 0, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    /* the entry is in the main index or, not yet merged, in the delta */
+    MDB_dbi dbd;
     assert_int_equal(mdb_dbi_open(txn, "ev_ctl", MDB_DUPSORT, &dbi), 0);
+    assert_int_equal(mdb_dbi_open(txn, "ev_ctl_delta", MDB_DUPSORT, &dbd), 0);
     MDB_val k = {6, "acme\0C"};
-    assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+    int in_main = mdb_del(txn, dbi, &k, NULL);
+    k = (MDB_val){6, "acme\0C"};
+    int in_delta = mdb_del(txn, dbd, &k, NULL);
+    assert_true((in_main == 0) != (in_delta == 0));
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
     cw_db_options o = {.path = t->dir};
