@@ -257,6 +257,7 @@ int arg_check_keys(const msgpack_object *map, const char *allowed, cw_err *err)
 {
     if (!map)
         return 0;
+    const char *next = NULL; /* the word after the last match */
     for (uint32_t i = 0; i < map->via.map.size; i++) {
         const msgpack_object *k = &map->via.map.ptr[i].key;
         const char *p;
@@ -271,15 +272,24 @@ int arg_check_keys(const msgpack_object *map, const char *allowed, cw_err *err)
             return cw_err_set(err, CW_EINVAL, "params: argument names must be strings, got %s",
                               type_name(k));
         }
-        /* Runs for every key of every bulk item: one pass over the list,
-         * comparing only where a word starts with the key's first byte. */
+        /* Runs for every key of every bulk item. Clients send an item's
+         * keys in one order, mostly the documented one, so the search
+         * starts after the word the previous key matched and wraps round:
+         * usually the first word it looks at is the one. */
         bool ok = false;
-        for (const char *a = allowed; a && *a && !ok;) {
+        const char *start = next && *next ? next : allowed;
+        for (const char *a = start; a && n && !ok;) {
             const char *e = a;
             while (*e && *e != ' ')
                 e++;
-            ok = n && (size_t)(e - a) == n && a[0] == p[0] && memcmp(a, p, n) == 0;
-            a = *e ? e + 1 : e;
+            if ((size_t)(e - a) == n && a[0] == p[0] && memcmp(a, p, n) == 0) {
+                ok = true;
+                next = *e ? e + 1 : e;
+                break;
+            }
+            a = *e ? e + 1 : allowed; /* past the last word: from the first */
+            if (a == start)
+                break;
         }
         if (!ok)
             return cw_err_set(err, CW_EINVAL, "%.*s: unknown argument (accepted: %s)",
