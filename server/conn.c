@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #define READ_CHUNK 65536
+/* Messages at least this long are decoded from a copy a write job can
+ * adopt (see process_input). */
+#define ADOPT_MIN 65536
 #define MAX_AUTH_FAILURES 3
 
 uint64_t cw_now_ns(void)
@@ -296,7 +299,8 @@ static int method_index(const cw_method *m)
     return (int)(m - cw_method_at(0));
 }
 
-int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, size_t raw_len)
+int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, size_t raw_len,
+                char **own_raw)
 {
     const msgpack_object *o = &u->data;
     uint64_t start = cw_now_ns();
@@ -424,26 +428,35 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, 
         }
         /* msgpack-c's strings point into the bytes they were decoded from,
          * and the connection's input buffer is reused as soon as this
-         * returns: the job decodes its own copy. */
+         * returns: the job decodes its own copy, unless the caller already
+         * decoded this message from a copy of its own (large messages),
+         * which the job then adopts with its objects. */
         cw_job *j = calloc(1, sizeof *j);
-        char *copy = j ? malloc(raw_len) : NULL;
-        if (!copy) {
-            free(j);
-            code = CW_PE_INTERNAL;
-            snprintf(msg, sizeof msg, "out of memory");
-            goto fail;
-        }
-        memcpy(copy, raw, raw_len);
-        j->raw = copy;
-        msgpack_unpacked_init(&j->msg);
-        size_t joff = 0;
-        if (msgpack_unpack_next(&j->msg, copy, raw_len, &joff) != MSGPACK_UNPACK_SUCCESS) {
-            msgpack_unpacked_destroy(&j->msg);
-            free(copy);
-            free(j);
-            code = CW_PE_INTERNAL;
-            snprintf(msg, sizeof msg, "could not re-read the request");
-            goto fail;
+        if (j && own_raw && *own_raw && u->zone) {
+            j->raw = *own_raw;
+            *own_raw = NULL;
+            j->msg = *u;
+            u->zone = NULL;
+        } else {
+            char *copy = j ? malloc(raw_len) : NULL;
+            if (!copy) {
+                free(j);
+                code = CW_PE_INTERNAL;
+                snprintf(msg, sizeof msg, "out of memory");
+                goto fail;
+            }
+            memcpy(copy, raw, raw_len);
+            j->raw = copy;
+            msgpack_unpacked_init(&j->msg);
+            size_t joff = 0;
+            if (msgpack_unpack_next(&j->msg, copy, raw_len, &joff) != MSGPACK_UNPACK_SUCCESS) {
+                msgpack_unpacked_destroy(&j->msg);
+                free(copy);
+                free(j);
+                code = CW_PE_INTERNAL;
+                snprintf(msg, sizeof msg, "could not re-read the request");
+                goto fail;
+            }
         }
         msgpack_unpacked_destroy(u);
         const msgpack_object *jp = &j->msg.data.via.array.ptr[3];
@@ -538,26 +551,46 @@ static void process_input(cw_conn *c)
         /* Objects go to the loop's reused zone (cleared per message, so no
          * allocation per request); the unpacked handed on owns no zone, and
          * nothing keeps its objects past cw_dispatch (write jobs decode
-         * their own copy). */
+         * their own copy). A large message (a bulk write, mostly) is
+         * copied first and decoded once, into a zone of its own, so that
+         * a write job can adopt the copy and its objects instead of
+         * decoding megabytes a second time. */
         msgpack_unpacked u;
         msgpack_unpacked_init(&u);
-        msgpack_zone_clear(&s->zone);
+        char *own = NULL;
+        const char *raw = (const char *)c->in + off;
+        msgpack_zone *z = &s->zone;
+        if (mlen >= ADOPT_MIN && (own = malloc(mlen)) &&
+            !(u.zone = msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE))) {
+            free(own);
+            own = NULL;
+        }
+        if (own) {
+            memcpy(own, raw, mlen);
+            raw = own;
+            z = u.zone;
+        } else {
+            msgpack_zone_clear(&s->zone);
+        }
         size_t uoff = 0;
-        if (msgpack_unpack((const char *)c->in + off, mlen, &uoff, &s->zone, &u.data) !=
-                MSGPACK_UNPACK_SUCCESS ||
+        if (msgpack_unpack(raw, mlen, &uoff, z, &u.data) != MSGPACK_UNPACK_SUCCESS ||
             uoff != mlen) {
+            msgpack_unpacked_destroy(&u);
+            free(own);
             s->protocol_errors++;
             send_error(c, 0, CW_PE_PARSE_ERROR, "the message is not valid msgpack");
             c->close_after_flush = true;
             off = c->in_len;
             break;
         }
-        if (cw_dispatch(s, c, &u, (const char *)c->in + off, mlen) == DISPATCH_BLOCKED) {
+        if (cw_dispatch(s, c, &u, raw, mlen, &own) == DISPATCH_BLOCKED) {
             msgpack_unpacked_destroy(&u);
+            free(own);
             c->blocked = true;
             cw_frame_init(&c->frame, s->cfg.max_message, s->cfg.max_depth);
             break;
         }
+        free(own); /* not adopted by a write job */
         off += mlen;
     }
     if (off) {

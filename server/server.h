@@ -294,9 +294,12 @@ uint64_t cw_now_ns(void);
 enum { DISPATCH_DONE = 0, DISPATCH_BLOCKED = 1 };
 /* Runs one request: envelope, permissions, then the handler (reads) or the
  * writer (writes).  Takes msg unless it returns DISPATCH_BLOCKED (a read
- * behind this connection's pending writes, to be retried after them). */
+ * behind this connection's pending writes, to be retried after them).
+ * own_raw may be NULL; when *own_raw is set, raw is that malloc'd copy and
+ * msg owns its zone, and a write job may adopt both (then *own_raw is set
+ * to NULL; otherwise the caller frees it after the call). */
 int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *msg, const char *raw,
-                size_t raw_len);
+                size_t raw_len, char **own_raw);
 
 /* ---- logging ---- */
 void cw_log(const cw_server *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             msgpack_unpacked_destroy(&u);
             break;
         }
-        if (cw_dispatch(&srv, &conn, &u, (const char *)data + off, len) == DISPATCH_BLOCKED)
+        if (cw_dispatch(&srv, &conn, &u, (const char *)data + off, len, NULL) == DISPATCH_BLOCKED)
             msgpack_unpacked_destroy(&u);
         off += len;
     }
