@@ -886,16 +886,6 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
                     : cw_err_set(err, CW_ENOMEM, "items: out of memory");
             break;
         }
-        MDB_val kv = key_val(&k), v;
-        if (mdb_get(w->txn, db->dbi[DB_EV], &kv, &v) == 0) {
-            ea->st.updated++;
-            if ((rc = ev_unindex_stored(w, e->org, e->id, v))) {
-                rc = lmdb_err(rc, err, "items");
-                break;
-            }
-        } else {
-            ea->st.created++;
-        }
         msgpack_sbuffer_clear(&rw.sb);
         rw_array(&rw, 9);
         rw_array(&rw, e->n_controls);
@@ -912,9 +902,22 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         else
             rw_nil(&rw);
         rw_int(&rw, e->result);
-        v = rw_val(&rw);
-        kv = key_val(&k);
-        rc = mdb_put(w->txn, db->dbi[DB_EV], &kv, &v, 0);
+        /* Bulk loads mostly create: one put that fails on an existing key
+         * (handing back the stored record) instead of a look-up first. */
+        MDB_val kv = key_val(&k), v = rw_val(&rw);
+        rc = mdb_put(w->txn, db->dbi[DB_EV], &kv, &v, MDB_NOOVERWRITE);
+        if (rc == 0) {
+            ea->st.created++;
+        } else if (rc == MDB_KEYEXIST) {
+            ea->st.updated++;
+            if ((rc = ev_unindex_stored(w, e->org, e->id, v))) {
+                rc = lmdb_err(rc, err, "items");
+                break;
+            }
+            kv = key_val(&k);
+            v = rw_val(&rw);
+            rc = mdb_put(w->txn, db->dbi[DB_EV], &kv, &v, 0);
+        }
         if (!rc)
             rc = ix_collect(&ix, e);
         if (rc)
