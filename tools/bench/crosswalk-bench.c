@@ -1264,47 +1264,24 @@ static size_t cw_mp_scan(const unsigned char *p, size_t n, cw_scan *st)
             pending--;
             continue;
         }
+        /* Sizes read from the element itself: bin, str8-32, ext, the
+         * 16/32-bit arrays and maps (everything else is in the table). */
         off++;
         pending--;
         size_t lenw = 0, fixed = 0, countw = 0, pairs = 0;
         int ext = 0;
-        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-            continue;
-        if ((b & 0xf0) == 0x80) {
-            pending += 2u * (b & 0x0f);
-            continue;
-        }
-        if ((b & 0xf0) == 0x90) {
-            pending += b & 0x0f;
-            continue;
-        }
-        if ((b & 0xe0) == 0xa0) {
-            fixed = b & 0x1f;
-        } else {
-            switch (b) {
-            case 0xc4: case 0xd9: lenw = 1; break;
-            case 0xc5: case 0xda: lenw = 2; break;
-            case 0xc6: case 0xdb: lenw = 4; break;
-            case 0xc7: lenw = 1; ext = 1; break;
-            case 0xc8: lenw = 2; ext = 1; break;
-            case 0xc9: lenw = 4; ext = 1; break;
-            case 0xca: fixed = 4; break;
-            case 0xcb: fixed = 8; break;
-            case 0xcc: case 0xd0: fixed = 1; break;
-            case 0xcd: case 0xd1: fixed = 2; break;
-            case 0xce: case 0xd2: fixed = 4; break;
-            case 0xcf: case 0xd3: fixed = 8; break;
-            case 0xd4: fixed = 2; break;
-            case 0xd5: fixed = 3; break;
-            case 0xd6: fixed = 5; break;
-            case 0xd7: fixed = 9; break;
-            case 0xd8: fixed = 17; break;
-            case 0xdc: countw = 2; break;
-            case 0xdd: countw = 4; break;
-            case 0xde: countw = 2; pairs = 1; break;
-            case 0xdf: countw = 4; pairs = 1; break;
-            default: return SIZE_MAX; /* 0xc1 */
-            }
+        switch (b) {
+        case 0xc4: case 0xd9: lenw = 1; break;
+        case 0xc5: case 0xda: lenw = 2; break;
+        case 0xc6: case 0xdb: lenw = 4; break;
+        case 0xc7: lenw = 1; ext = 1; break;
+        case 0xc8: lenw = 2; ext = 1; break;
+        case 0xc9: lenw = 4; ext = 1; break;
+        case 0xdc: countw = 2; break;
+        case 0xdd: countw = 4; break;
+        case 0xde: countw = 2; pairs = 1; break;
+        case 0xdf: countw = 4; pairs = 1; break;
+        default: return SIZE_MAX; /* 0xc1, never used */
         }
         if (countw) {
             if (n - off < countw)
