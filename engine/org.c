@@ -503,6 +503,10 @@ static void ev_index_vals(cw_key *byt, cw_key *pass, cw_time collected, bool has
     key_raw(pass, id, strlen(id));
 }
 
+/* The two evidence indexes, main then delta (see DB_EVCTL_D). */
+static const int ev_by_time[2] = {DB_EVCTL, DB_EVCTL_D};
+static const int ev_passing[2] = {DB_EVPASS, DB_EVPASS_D};
+
 /* Removes the index entries of one evidence item, from whichever of the
  * main and delta indexes holds them. */
 static int ev_unindex(cw_wtxn *w, const cw_evidence *e)
@@ -510,20 +514,19 @@ static int ev_unindex(cw_wtxn *w, const cw_evidence *e)
     cw_key byt, pass;
     ev_index_vals(&byt, &pass, e->collected_at, e->has_valid_until, e->valid_until, e->result,
                   e->id);
-    static const int by_time[] = {DB_EVCTL, DB_EVCTL_D}, passing[] = {DB_EVPASS, DB_EVPASS_D};
     for (size_t i = 0; i < e->n_controls; i++) {
         cw_key ck;
         control_key(&ck, e->org, e->controls[i]);
         for (int d = 0; d < 2; d++) {
             MDB_val kv = key_val(&ck), vv = key_val(&byt);
-            int rc = mdb_del(w->txn, w->db->dbi[by_time[d]], &kv, &vv);
+            int rc = mdb_del(w->txn, w->db->dbi[ev_by_time[d]], &kv, &vv);
             if (rc && rc != MDB_NOTFOUND)
                 return rc;
             if (e->result != CW_RESULT_PASS)
                 continue;
             kv = key_val(&ck);
             vv = key_val(&pass);
-            rc = mdb_del(w->txn, w->db->dbi[passing[d]], &kv, &vv);
+            rc = mdb_del(w->txn, w->db->dbi[ev_passing[d]], &kv, &vv);
             if (rc && rc != MDB_NOTFOUND)
                 return rc;
         }
@@ -666,6 +669,21 @@ static int ix_cmp(const void *x, const void *y)
     return bytes_cmp(a->v + 8, a->vl - 8u, b->v + 8, b->vl - 8u);
 }
 
+/* Index of control key k among the call's distinct keys, added if new. */
+static int ix_key_index(ix_list *l, const cw_key *k, size_t *ki)
+{
+    if (strmap_get(&l->kmap, k->b, k->n, ki))
+        return 0;
+    ix_key *ks = cw_arena_grow(l->a, l->keys, sizeof *ks, &l->kcap, l->nk + 1);
+    char *kb = cw_arena_strndup(l->a, k->b, k->n);
+    if (!ks || !kb || strmap_put(&l->kmap, kb, k->n, l->nk, NULL) < 0)
+        return CW_ENOMEM;
+    l->keys = ks;
+    *ki = l->nk;
+    l->keys[l->nk++] = (ix_key){kb, k->n};
+    return 0;
+}
+
 static int ix_collect(ix_list *l, const cw_evidence *e)
 {
     cw_key byt, pass;
@@ -675,16 +693,9 @@ static int ix_collect(ix_list *l, const cw_evidence *e)
         cw_key ck;
         control_key(&ck, e->org, e->controls[i]);
         size_t ki;
-        if (!strmap_get(&l->kmap, ck.b, ck.n, &ki)) {
-            ix_key *ks = cw_arena_grow(l->a, l->keys, sizeof *ks, &l->kcap, l->nk + 1);
-            char *kb = cw_arena_strndup(l->a, ck.b, ck.n);
-            if (!ks || !kb || strmap_put(&l->kmap, kb, ck.n, l->nk, NULL) < 0)
-                return CW_ENOMEM;
-            l->keys = ks;
-            ki = l->nk;
-            l->keys[l->nk++] = (ix_key){kb, ck.n};
-        }
-        int rc = ix_add(l, DB_EVCTL_D, (uint32_t)ki, &byt);
+        int rc = ix_key_index(l, &ck, &ki);
+        if (!rc)
+            rc = ix_add(l, DB_EVCTL_D, (uint32_t)ki, &byt);
         if (!rc && e->result == CW_RESULT_PASS)
             rc = ix_add(l, DB_EVPASS_D, (uint32_t)ki, &pass);
         if (rc)
@@ -778,11 +789,12 @@ static int decode_evidence(cw_arena *a, const char *org, const char *id, size_t 
         }                                                                                      \
     } while (0)
 
-/* org_ok names an organisation already found in this call (or NULL);
- * known holds the control keys found so far (arena-owned), so a bulk call
- * looks each organisation and control up once. */
+/* org_ok names an organisation already found in this call (or NULL); the
+ * call's index list holds the control keys found so far (the same keys its
+ * index entries are ranked by), so a bulk call looks each organisation and
+ * control up once. */
 static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size_t i,
-                             const char *org_ok, strmap *known, cw_err *err)
+                             const char *org_ok, ix_list *ix, cw_err *err)
 {
     char f[112];
     ITEM_CHECK(check_name("", e->org, CW_MAX_SLUG, NULL), (f, sizeof f, "items[%zu].org", i),
@@ -820,15 +832,15 @@ static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size
                    check_name(f, e->controls[j], CW_MAX_ID, err));
         cw_key k;
         control_key(&k, e->org, e->controls[j]);
-        if (strmap_get(known, k.b, k.n, NULL))
+        if (strmap_get(&ix->kmap, k.b, k.n, NULL))
             continue;
         MDB_val kv = key_val(&k), v;
         if (mdb_get(txn, db->dbi[DB_CTL], &kv, &v))
             return cw_err_set(err, CW_ENOCTL, "items[%zu].controls[%zu]: no control '%s' in "
                                               "organisation '%s'",
                               i, j, e->controls[j], e->org);
-        char *dk = cw_arena_strndup(known->a, k.b, k.n);
-        if (!dk || strmap_put(known, dk, k.n, 0, NULL) < 0)
+        size_t ki;
+        if (ix_key_index(ix, &k, &ki))
             return cw_err_set(err, CW_ENOMEM, "items: out of memory");
     }
     return 0;
@@ -860,9 +872,9 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
     struct ev_args *ea = arg;
     cw_db *db = w->db;
     cw_arena *a = cw_arena_new();
-    strmap seen, known;
+    strmap seen;
     ix_list ix;
-    if (!a || strmap_init(&seen, a, ea->n) || strmap_init(&known, a, 64) || ix_init(&ix, a)) {
+    if (!a || strmap_init(&seen, a, ea->n) || ix_init(&ix, a)) {
         cw_arena_free(a);
         return cw_err_set(err, CW_ENOMEM, "items: out of memory");
     }
@@ -872,7 +884,7 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
     int rc = 0;
     for (size_t i = 0; i < ea->n && rc == 0; i++) {
         const cw_evidence *e = &ea->items[i];
-        if ((rc = validate_evidence(w->txn, db, e, i, touched, &known, err)) ||
+        if ((rc = validate_evidence(w->txn, db, e, i, touched, &ix, err)) ||
             (rc = touch_once(w, e->org, &touched, err)))
             break;
         cw_key k;
@@ -1014,9 +1026,8 @@ int cw_evidence_list(cw_db *db, const char *org, const char *control, cw_arena *
             MDB_cursor *c[2] = {NULL, NULL};
             MDB_val cv[2];
             int cr[2] = {MDB_NOTFOUND, MDB_NOTFOUND};
-            static const int by_time[] = {DB_EVCTL, DB_EVCTL_D};
             for (int d = 0; d < 2 && rc == 0; d++) {
-                if ((rc = mdb_cursor_open(txn, db->dbi[by_time[d]], &c[d])) == 0) {
+                if ((rc = mdb_cursor_open(txn, db->dbi[ev_by_time[d]], &c[d])) == 0) {
                     kv = key_val(&ck);
                     cr[d] = mdb_cursor_get(c[d], &kv, &cv[d], MDB_SET);
                 }
@@ -1107,9 +1118,8 @@ int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time
     MDB_val best = {0, NULL}, kv, v;
     MDB_cursor *c;
     int rc, r;
-    static const int by_time[] = {DB_EVCTL, DB_EVCTL_D}, passing[] = {DB_EVPASS, DB_EVPASS_D};
     for (int d = 0; d < 2; d++) {
-        if ((rc = mdb_cursor_open(txn, db->dbi[by_time[d]], &c)))
+        if ((rc = mdb_cursor_open(txn, db->dbi[ev_by_time[d]], &c)))
             return lmdb_err(rc, NULL, "evidence");
         be64_put(bound, tk == UINT64_MAX ? tk : tk + 1);
         kv = key_val(&ck);
@@ -1156,7 +1166,7 @@ int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time
     MDB_val fv = {0, NULL};
     uint64_t fresh_at = 0;
     for (int d = 0; d < 2; d++) {
-        if ((rc = mdb_cursor_open(txn, db->dbi[passing[d]], &c)))
+        if ((rc = mdb_cursor_open(txn, db->dbi[ev_passing[d]], &c)))
             return lmdb_err(rc, NULL, "evidence");
         be64_put(bound, tk);
         kv = key_val(&ck);
