@@ -432,7 +432,7 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, 
          * decoded this message from a copy of its own (large messages),
          * which the job then adopts with its objects. */
         cw_job *j = calloc(1, sizeof *j);
-        if (j && own_raw && *own_raw && u->zone) {
+        if (j && own_raw && *own_raw) {
             j->raw = *own_raw;
             *own_raw = NULL;
             j->msg = *u;

@@ -1319,14 +1319,16 @@ static const struct cw_rendered *render_find(cw_server *s, uint64_t id)
     return NULL;
 }
 
-/* Keeps sb's bytes for id (sb stays the caller's). */
-static void render_keep(cw_server *s, uint64_t id, const msgpack_sbuffer *sb)
+/* Keeps sb's bytes for id (sb stays the caller's); NULL when too large to
+ * keep or out of memory. */
+static const struct cw_rendered *render_keep(cw_server *s, uint64_t id,
+                                             const msgpack_sbuffer *sb)
 {
     if (sb->size > RENDER_MAX_BYTES)
-        return;
+        return NULL;
     cw_blob *b = cw_blob_new(sb);
     if (!b)
-        return;
+        return NULL;
     struct cw_rendered *victim = &s->rendered[0];
     for (size_t i = 1; i < RENDER_SLOTS && victim->blob; i++)
         if (!s->rendered[i].blob || s->rendered[i].used < victim->used)
@@ -1334,6 +1336,7 @@ static void render_keep(cw_server *s, uint64_t id, const msgpack_sbuffer *sb)
     /* a write still sending the old body holds its own reference */
     cw_blob_unref(victim->blob);
     *victim = (struct cw_rendered){id, ++s->render_tick, b};
+    return victim;
 }
 
 void cw_render_cache_free(cw_server *s)
@@ -1381,8 +1384,7 @@ static int h_coverage_get(cw_server *s, cw_conn *c, const msgpack_object *args, 
         msgpack_packer bpk;
         msgpack_packer_init(&bpk, &sb, msgpack_sbuffer_write);
         pk_coverage_body(&bpk, &cv, q.detail);
-        render_keep(s, cv.answer_id, &sb);
-        r = render_find(s, cv.answer_id);
+        r = render_keep(s, cv.answer_id, &sb);
         if (!r) { /* too large to keep, or out of memory */
             pk->callback(pk->data, sb.data, sb.size);
             msgpack_sbuffer_destroy(&sb);
