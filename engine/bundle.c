@@ -328,9 +328,9 @@ static int rd_requirement(dec *d, size_t i, size_t j, cw_requirement *r)
     size_t n;
     if (rd_array(d, &n))
         return CW_EINVAL;
-    if (n != 6)
+    if (n != 6 && n != 8)
         return bad(d, "expected 6 elements [id, parent, kind, title, description, "
-                      "attributes], got %zu", n);
+                      "attributes] or 8 (then assessable, status), got %zu", n);
     const char **dst[] = {&r->id, &r->parent, &r->kind, &r->title, &r->description};
     for (size_t k = 0; k < 5; k++) {
         at(d, "frameworks[%zu].requirements[%zu][%zu] (%s)", i, j, k, names[k]);
@@ -338,7 +338,26 @@ static int rd_requirement(dec *d, size_t i, size_t j, cw_requirement *r)
         if (optional ? rd_optstr(d, dst[k]) : rd_str(d, dst[k]))
             return CW_EINVAL;
     }
-    return rd_attrs(d, i, j, r);
+    int rc = rd_attrs(d, i, j, r);
+    if (rc || n == 6)
+        return rc;
+    at(d, "frameworks[%zu].requirements[%zu][6] (assessable)", i, j);
+    if (!left(d))
+        return bad(d, "truncated");
+    unsigned char t = *d->p;
+    if (t != 0xc0 && t != 0xc2 && t != 0xc3)
+        return bad(d, "expected nil, true or false");
+    d->p++;
+    r->assess = t == 0xc0 ? CW_ASSESS_AUTO : t == 0xc3 ? CW_ASSESS_YES : CW_ASSESS_NO;
+    at(d, "frameworks[%zu].requirements[%zu][7] (status)", i, j);
+    const char *st;
+    size_t sl;
+    if (rd_strview(d, &st, &sl))
+        return CW_EINVAL;
+    if (!key_is(st, sl, "active") && !key_is(st, sl, "withdrawn"))
+        return bad(d, "status must be active or withdrawn");
+    r->withdrawn = key_is(st, sl, "withdrawn");
+    return 0;
 }
 
 typedef struct bundle_fw {
@@ -406,13 +425,33 @@ static int rd_mapping(dec *d, size_t i, cw_mapping *m)
     size_t n;
     if (rd_array(d, &n))
         return CW_EINVAL;
-    if (n != 8)
+    if (n != 8 && n != 9)
         return bad(d, "expected 8 elements [source_fw, source_id, target_fw, target_id, "
-                      "relationship, strength, rationale, origin], got %zu", n);
+                      "relationship, strength, rationale, origin] or 9 (then note), got %zu",
+                   n);
     const char **dst[] = {&m->source_fw, &m->source_id, &m->target_fw, &m->target_id};
-    for (size_t k = 0; k < 8; k++) {
-        at(d, "mappings[%zu][%zu] (%s)", i, k, names[k]);
-        if (k < 4) {
+    for (size_t k = 0; k < n; k++) {
+        at(d, "mappings[%zu][%zu] (%s)", i, k, k < 8 ? names[k] : "note");
+        if (k == 1 && left(d) && ((*d->p & 0xf0) == 0x90 || *d->p == 0xdc || *d->p == 0xdd)) {
+            /* a joint row: the source set */
+            size_t ns;
+            if (rd_array(d, &ns))
+                return CW_EINVAL;
+            if (ns < 2 || ns > CW_MAX_JOINT)
+                return bad(d, "a joint row's set has 2..%d ids, got %zu", CW_MAX_JOINT, ns);
+            m->source_ids = cw_arena_alloc(d->a, ns * sizeof *m->source_ids);
+            if (!m->source_ids)
+                return cw_err_set(d->err, CW_ENOMEM, "bundle: out of memory");
+            m->n_sources = ns;
+            for (size_t j = 0; j < ns; j++) {
+                at(d, "mappings[%zu][1][%zu] (source_id)", i, j);
+                if (rd_str(d, &m->source_ids[j]))
+                    return CW_EINVAL;
+            }
+        } else if (k == 8) {
+            if (rd_optstr(d, &m->note))
+                return CW_EINVAL;
+        } else if (k < 4) {
             if (rd_str(d, dst[k]))
                 return CW_EINVAL;
         } else if (k == 4) {
@@ -477,8 +516,8 @@ static int rd_bundle(dec *d, bundle *b)
             have_version = true;
             if (rd_uint(d, &v))
                 return CW_EINVAL;
-            if (v != CW_BUNDLE_VERSION)
-                return bad(d, "unsupported bundle version %llu (this build reads %d)",
+            if (v < 1 || v > CW_BUNDLE_VERSION)
+                return bad(d, "unsupported bundle version %llu (this build reads 1..%d)",
                            (unsigned long long)v, CW_BUNDLE_VERSION);
         } else if (key_is(key, kl, "frameworks")) {
             if (have_fws)

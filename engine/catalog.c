@@ -20,9 +20,13 @@ struct load_args {
     cw_bulk_stats st;
 };
 
+/* Record: [parent, kind, title, description, attrs, seq, assessable,
+ * withdrawn].  assessable is nil when left to the tree (AUTO), else a
+ * boolean; withdrawn is 0 or 1.  Records written before schema 3 stop at
+ * seq and read as AUTO and active, which is what they meant. */
 static int encode_req(rec_writer *r, const cw_requirement *q, int64_t seq)
 {
-    rw_array(r, 6);
+    rw_array(r, 8);
     rw_str(r, q->parent && *q->parent ? q->parent : NULL);
     rw_str(r, q->kind && *q->kind ? q->kind : "requirement");
     rw_str(r, q->title ? q->title : "");
@@ -36,6 +40,11 @@ static int encode_req(rec_writer *r, const cw_requirement *q, int64_t seq)
             rw_str(r, q->attrs[i].values[j]);
     }
     rw_int(r, seq);
+    if (q->assess == CW_ASSESS_AUTO)
+        rw_nil(r);
+    else
+        rw_bool(r, q->assess == CW_ASSESS_YES);
+    rw_int(r, q->withdrawn ? 1 : 0);
     return 0;
 }
 
@@ -416,17 +425,24 @@ int decode_req(cw_arena *a, const char *fw, const char *id, size_t idl, MDB_val 
     }
     if (seq)
         *seq = obj_int(rr_at(&r, 5), 0);
+    const msgpack_object *as = rr_at(&r, 6);
+    q->assess = as && as->type == MSGPACK_OBJECT_BOOLEAN
+                    ? (as->via.boolean ? CW_ASSESS_YES : CW_ASSESS_NO)
+                    : CW_ASSESS_AUTO;
+    q->withdrawn = obj_int(rr_at(&r, 7), 0) == 1;
     rr_close(&r);
     return 0;
 }
 
-static int count_reqs(MDB_txn *txn, cw_db *db, const char *slug, size_t *reqs, size_t *leaves)
+/* Counts fw's requirements, leaves, assessed and withdrawn ones.  The
+ * assessable flag and status sit in the record, so each is decoded. */
+static int count_reqs(MDB_txn *txn, cw_db *db, const char *slug, cw_framework_info *fi)
 {
     cw_key pre;
     key_init(&pre);
     key_part(&pre, slug);
     key_sep(&pre);
-    *reqs = *leaves = 0;
+    fi->requirements = fi->leaves = fi->assessable = fi->withdrawn = 0;
     MDB_cursor *c, *cc;
     if (mdb_cursor_open(txn, db->dbi[DB_REQ], &c))
         return CW_ESTORAGE;
@@ -438,10 +454,19 @@ static int count_reqs(MDB_txn *txn, cw_db *db, const char *slug, size_t *reqs, s
     for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
          r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
          r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        (*reqs)++;
+        fi->requirements++;
         MDB_val ck = k, cv;
-        if (mdb_cursor_get(cc, &ck, &cv, MDB_SET))
-            (*leaves)++;
+        bool leaf = mdb_cursor_get(cc, &ck, &cv, MDB_SET) != 0;
+        fi->leaves += leaf;
+        rec_reader rr;
+        if (rr_open(&rr, v, NULL))
+            continue;
+        const msgpack_object *as = rr_at(&rr, 6);
+        bool assessable = as && as->type == MSGPACK_OBJECT_BOOLEAN ? as->via.boolean : leaf;
+        bool withdrawn = obj_int(rr_at(&rr, 7), 0) == 1;
+        rr_close(&rr);
+        fi->withdrawn += withdrawn;
+        fi->assessable += assessable && !withdrawn;
     }
     mdb_cursor_close(cc);
     mdb_cursor_close(c);
@@ -474,7 +499,7 @@ int cw_framework_list(cw_db *db, cw_arena *a, cw_framework_info **out, size_t *n
         cw_framework_info *fi = &arr[*n];
         if (decode_fw(a, k.mv_data, k.mv_size, v, &fi->fw))
             continue;
-        count_reqs(txn, db, fi->fw.slug, &fi->requirements, &fi->leaves);
+        count_reqs(txn, db, fi->fw.slug, fi);
         (*n)++;
     }
     mdb_cursor_close(c);
@@ -498,7 +523,7 @@ int cw_framework_get(cw_db *db, const char *slug, cw_arena *a, cw_framework_info
         memset(out, 0, sizeof *out);
         rc = decode_fw(a, slug, strlen(slug), v, &out->fw);
         if (rc == 0)
-            count_reqs(txn, db, slug, &out->requirements, &out->leaves);
+            count_reqs(txn, db, slug, out);
         else
             cw_err_set(err, rc, "framework: record of '%s' is unreadable", slug);
     }
@@ -553,7 +578,9 @@ static int load_all(MDB_txn *txn, cw_db *db, const char *fw, cw_arena *a, seq_re
                        &arr[*n].q, &arr[*n].seq))
             continue;
         MDB_val ck = k, cv;
-        arr[*n].q.leaf = mdb_cursor_get(cc, &ck, &cv, MDB_SET) != 0;
+        cw_requirement *q = &arr[*n].q;
+        q->leaf = mdb_cursor_get(cc, &ck, &cv, MDB_SET) != 0;
+        q->assessable = q->assess == CW_ASSESS_YES || (q->assess == CW_ASSESS_AUTO && q->leaf);
         (*n)++;
     }
     mdb_cursor_close(cc);
@@ -594,6 +621,9 @@ int cw_requirement_get(cw_db *db, const char *fw, const char *id, cw_arena *a,
                             .attrs = n->attrs,
                             .n_attrs = n->n_attrs,
                             .leaf = n->leaf,
+                            .assess = n->assess,
+                            .withdrawn = n->withdrawn,
+                            .assessable = n->assessable,
                             /* generations are never reused: unique per content */
                             .answer_id = (g->gen + 1) << 32 | x};
     if (children) {
@@ -659,6 +689,8 @@ int cw_requirement_list(cw_db *db, const cw_req_filter *f, cw_arena *a, cw_requi
         if (f->kind && (!q->kind || strcmp(q->kind, f->kind) != 0))
             continue;
         if (f->leaves_only && !q->leaf)
+            continue;
+        if (f->assessable_only && (!q->assessable || q->withdrawn))
             continue;
         if (f->attr_key && !has_attr(q, f->attr_key, f->attr_value))
             continue;

@@ -21,6 +21,7 @@ const char *cw_via_name(cw_via v)
     switch (v) {
     case CW_VIA_DIRECT: return "direct";
     case CW_VIA_GROUP: return "group";
+    case CW_VIA_JOINT: return "joint";
     default: return "mapping";
     }
 }
@@ -36,35 +37,56 @@ static int contrib_rank(cw_level level, cw_ctl_state state)
     }
 }
 
-typedef struct leaf_acc {
+typedef struct req_acc {
     int best; /* best rank so far, -1 none */
     cw_contribution *c;
     size_t n, cap;
     size_t best_idx;
-} leaf_acc;
+} req_acc;
 
-typedef struct run {
+/* The controls a run walks: an organisation's, or compare's single
+ * "everything of source" control. */
+typedef struct ctl_set {
+    const cw_control *ctls;
+    const cw_control_state *st;
+    size_t n;
+    bool with_inactive; /* walk controls that are not implemented too */
+} ctl_set;
+
+typedef struct run run;
+
+/* One walk over a framework: every contribution to each assessed
+ * requirement, and (for the query's own framework) the joint rows that
+ * target it.  Member statuses of joint rows come from a run of their own
+ * per member framework with one hop fewer and no joint rows. */
+struct run {
     const graph *g;
     cw_arena *a;
     uint32_t fw;
     int hops;
     bool detail;
-    int32_t *pos; /* node -> leaf position, -1 if not a target leaf */
-    uint32_t *leaves;
-    size_t n_leaves;
-    leaf_acc *acc;
+    int32_t *pos; /* node -> position among reqs, -1 if not assessed here */
+    uint32_t *reqs; /* assessed requirements of fw, publisher order */
+    size_t n_reqs;
+    req_acc *acc;
     /* the control and link being walked */
     const cw_control *ctl;
     const cw_control_state *st;
     const cw_link *link;
     int err;
-} run;
+    /* joint rows targeting fw, evaluated by collect_joints */
+    const ctl_set *cs;
+    run **members; /* per framework index, the member run (lazily) */
+    cw_joint_eval *jevals;
+    uint32_t *jnode; /* per jeval, its target node */
+    uint32_t *jidx;  /* per jeval, its index in g->joints */
+    size_t n_jevals;
+};
 
-static void add(run *r, uint32_t leaf, cw_level level, cw_via via, const cw_path *path,
-                const char *group)
+/* Records a contribution c giving rank to assessed requirement node. */
+static void add_contrib(run *r, uint32_t node, int rank, const cw_contribution *c)
 {
-    leaf_acc *la = &r->acc[r->pos[leaf]];
-    int rank = contrib_rank(level, r->st->state);
+    req_acc *la = &r->acc[r->pos[node]];
     bool better = rank > la->best;
     if (better)
         la->best = rank;
@@ -78,7 +100,14 @@ static void add(run *r, uint32_t leaf, cw_level level, cw_via via, const cw_path
     la->c = arr;
     if (better)
         la->best_idx = la->n;
-    arr[la->n++] = (cw_contribution){
+    arr[la->n] = *c;
+    arr[la->n++].gives = rank < 0 ? CW_ST_GAP : (cw_status)rank;
+}
+
+static void add(run *r, uint32_t node, cw_level level, cw_via via, const cw_path *path,
+                const char *group)
+{
+    cw_contribution c = {
         .control = r->ctl->id,
         .state = r->st->state,
         .level = level,
@@ -90,14 +119,17 @@ static void add(run *r, uint32_t leaf, cw_level level, cw_via via, const cw_path
         .n_evidence = r->st->n_evidence,
         .stale = r->st->stale,
     };
+    add_contrib(r, node, contrib_rank(level, r->st->state), &c);
 }
 
+/* A full link or path to a group reaches every assessed requirement under
+ * it, at any depth. */
 static void add_group(run *r, uint32_t node, cw_level level, cw_via via, const cw_path *path,
                       bool is_end_group)
 {
     uint32_t *lv = NULL;
     size_t n = 0, cap = 0;
-    if (graph_leaves(r->g, node, r->a, &lv, &n, &cap)) {
+    if (graph_assessable_under(r->g, node, r->a, &lv, &n, &cap)) {
         r->err = CW_ENOMEM;
         return;
     }
@@ -115,12 +147,15 @@ static int cov_cb(void *ctx, const uint32_t *nodes, const g_edge *const *edges, 
     if (ny->fw != r->fw)
         return 0;
     cw_level level = cw_rel_level(composed);
-    if (level == CW_LEVEL_NONE || (!ny->leaf && level != CW_LEVEL_FULL))
+    bool to_group = g_group(ny) && level == CW_LEVEL_FULL;
+    /* an assessable parent takes a path for itself alone; a withdrawn or
+     * childless non-assessable end takes nothing */
+    if (level == CW_LEVEL_NONE || (r->pos[y] < 0 && !to_group))
         return 0;
     const cw_path *p = NULL;
     if (r->detail && !(p = graph_path(r->g, r->a, nodes, edges, hops, composed)))
         return CW_ENOMEM;
-    if (ny->leaf)
+    if (r->pos[y] >= 0)
         add(r, y, level, CW_VIA_MAPPING, p, NULL);
     else
         add_group(r, y, level, CW_VIA_MAPPING, p, true);
@@ -139,19 +174,23 @@ static int collect_control(run *r, const cw_control *c, const cw_control_state *
         if (!l->framework || !l->id || !graph_find(r->g, l->framework, l->id, &x))
             continue; /* a link to a deleted catalogue counts for nothing */
         const g_node *nx = &r->g->nodes[x];
+        bool group = g_group(nx);
         if (nx->fw == r->fw) {
-            if (nx->leaf)
+            if (r->pos[x] >= 0)
                 add(r, x, l->level, CW_VIA_DIRECT, NULL, NULL);
-            else if (l->level == CW_LEVEL_FULL)
+            else if (group && l->level == CW_LEVEL_FULL)
                 add_group(r, x, CW_LEVEL_FULL, CW_VIA_GROUP, NULL, false);
         }
         if (l->level != CW_LEVEL_FULL || r->hops < 1)
             continue;
         int rc = graph_walk(r->g, x, r->hops, false, cov_cb, r);
-        if (!rc && !nx->leaf) {
+        /* A full link to a group also starts propagation from each
+         * assessable requirement under it; one to an assessable parent
+         * does not reach its children. */
+        if (!rc && group) {
             uint32_t *lv = NULL;
             size_t n = 0, cap = 0;
-            if (graph_leaves(r->g, x, r->a, &lv, &n, &cap))
+            if (graph_assessable_under(r->g, x, r->a, &lv, &n, &cap))
                 return CW_ENOMEM;
             for (size_t j = 0; j < n && !rc; j++)
                 rc = graph_walk(r->g, lv[j], r->hops, false, cov_cb, r);
@@ -160,32 +199,6 @@ static int collect_control(run *r, const cw_control *c, const cw_control_state *
             return rc;
     }
     return r->err;
-}
-
-/* Roots of framework fw in publisher order. */
-static int fw_roots(const graph *g, uint32_t fw, cw_arena *a, uint32_t **out, size_t *n)
-{
-    size_t cap = 0;
-    *out = NULL;
-    *n = 0;
-    for (size_t i = 0; i < g->n; i++) {
-        if (g->nodes[i].fw != fw || g->nodes[i].parent != G_NONE)
-            continue;
-        uint32_t *arr = cw_arena_grow(a, *out, sizeof *arr, &cap, *n + 1);
-        if (!arr)
-            return CW_ENOMEM;
-        *out = arr;
-        size_t j = (*n)++;
-        /* insertion by (seq, id) */
-        while (j > 0 && (g->nodes[arr[j - 1]].seq > g->nodes[i].seq ||
-                         (g->nodes[arr[j - 1]].seq == g->nodes[i].seq &&
-                          cw_id_cmp(g->nodes[arr[j - 1]].id, g->nodes[i].id) > 0))) {
-            arr[j] = arr[j - 1];
-            j--;
-        }
-        arr[j] = (uint32_t)i;
-    }
-    return 0;
 }
 
 static int run_init(run *r, const graph *g, cw_arena *a, uint32_t fw, int hops, bool detail)
@@ -201,19 +214,213 @@ static int run_init(run *r, const graph *g, cw_arena *a, uint32_t fw, int hops, 
         return CW_ENOMEM;
     for (size_t i = 0; i < g->n; i++)
         r->pos[i] = -1;
-    uint32_t *roots;
-    size_t nr, cap = 0;
-    if (fw_roots(g, fw, a, &roots, &nr))
+    if (graph_assessed(g, fw, a, &r->reqs, &r->n_reqs))
         return CW_ENOMEM;
-    for (size_t i = 0; i < nr; i++)
-        if (graph_leaves(g, roots[i], a, &r->leaves, &r->n_leaves, &cap))
-            return CW_ENOMEM;
-    r->acc = cw_arena_alloc(a, (r->n_leaves + 1) * sizeof *r->acc);
+    r->acc = cw_arena_alloc(a, (r->n_reqs + 1) * sizeof *r->acc);
     if (!r->acc)
         return CW_ENOMEM;
-    for (size_t i = 0; i < r->n_leaves; i++) {
-        r->pos[r->leaves[i]] = (int32_t)i;
+    for (size_t i = 0; i < r->n_reqs; i++) {
+        r->pos[r->reqs[i]] = (int32_t)i;
         r->acc[i].best = -1;
+    }
+    return 0;
+}
+
+/* Runs every control of cs (inactive ones too when cs says so, for the
+ * gap report's planned candidates) through collect. */
+static int collect_set(run *r, const ctl_set *cs)
+{
+    for (size_t i = 0; i < cs->n; i++) {
+        if (cs->ctls[i].status != CW_CTL_IMPLEMENTED && !cs->with_inactive)
+            continue;
+        int rc = collect_control(r, &cs->ctls[i], &cs->st[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- joint rows ---- */
+
+static cw_status status_of(const req_acc *la)
+{
+    return la->best < 0 ? CW_ST_GAP : (cw_status)la->best;
+}
+
+static const cw_contribution *deciding(const run *m, const req_acc *la)
+{
+    return m->detail && la->best >= 0 && la->n ? &la->c[la->best_idx] : NULL;
+}
+
+/* The run that gives member statuses in framework sfw: the same controls,
+ * one hop fewer, no joint rows, no scope. */
+static int member_run(run *r, uint32_t sfw, run **out)
+{
+    if (!r->members) {
+        r->members = cw_arena_alloc(r->a, (r->g->n_fws + 1) * sizeof *r->members);
+        if (!r->members)
+            return CW_ENOMEM;
+    }
+    if (!r->members[sfw]) {
+        run *m = cw_arena_alloc(r->a, sizeof *m);
+        int rc = m ? run_init(m, r->g, r->a, sfw, r->hops - 1, r->detail) : CW_ENOMEM;
+        if (!rc)
+            rc = collect_set(m, r->cs);
+        if (rc)
+            return rc;
+        r->members[sfw] = m;
+    }
+    *out = r->members[sfw];
+    return 0;
+}
+
+/* A member's status (§3 "Joint rows"): its own status when it is assessed;
+ * for a group, the lowest among the assessed requirements under it; gap
+ * when it is withdrawn, gone, not assessable or has nothing assessed
+ * under it. */
+static int member_status(run *r, const g_joint *J, uint32_t i, cw_joint_member *out)
+{
+    const graph *g = r->g;
+    uint32_t x = J->members[i];
+    memset(out, 0, sizeof *out);
+    out->ref = (cw_ref){J->sfw_slug, J->member_ids[i]};
+    out->status = CW_ST_GAP;
+    if (x == G_NONE || J->sfw == G_NONE) {
+        out->why = "not in the catalogue";
+        return 0;
+    }
+    const g_node *nx = &g->nodes[x];
+    out->title = nx->title;
+    if (nx->withdrawn) {
+        out->why = "withdrawn";
+        return 0;
+    }
+    if (!g_assessed(nx) && !g_group(nx)) {
+        out->why = "not assessable";
+        return 0;
+    }
+    run *m;
+    int rc = member_run(r, J->sfw, &m);
+    if (rc)
+        return rc;
+    if (g_assessed(nx)) {
+        const req_acc *la = &m->acc[m->pos[x]];
+        out->status = status_of(la);
+        out->contribution = deciding(m, la);
+        return 0;
+    }
+    uint32_t *lv = NULL;
+    size_t n = 0, cap = 0;
+    if (graph_assessable_under(g, x, r->a, &lv, &n, &cap))
+        return CW_ENOMEM;
+    bool any = false;
+    for (size_t k = 0; k < n; k++) {
+        if (m->pos[lv[k]] < 0)
+            continue;
+        const req_acc *la = &m->acc[m->pos[lv[k]]];
+        if (!any || status_of(la) < out->status) {
+            out->status = status_of(la);
+            out->decided_by = g->nodes[lv[k]].id;
+            out->contribution = deciding(m, la);
+        }
+        any = true;
+    }
+    if (!any)
+        out->why = "nothing assessed under it";
+    return 0;
+}
+
+/* What joint row J contributes given its members' statuses; -1 nothing. */
+static int joint_rank(const g_joint *J, const cw_joint_member *ms)
+{
+    if (J->rel == CW_REL_NOT_RELATED)
+        return -1;
+    bool all_met = true, some[CW_ST_COUNT] = {false};
+    for (uint32_t i = 0; i < J->n_members; i++) {
+        all_met &= ms[i].status == CW_ST_MET;
+        some[ms[i].status] = true;
+    }
+    if (all_met && (J->rel == CW_REL_EQUAL || J->rel == CW_REL_SUPERSET_OF))
+        return CW_ST_MET;
+    if (some[CW_ST_MET] || some[CW_ST_PARTIAL])
+        return CW_ST_PARTIAL;
+    if (some[CW_ST_UNVERIFIED])
+        return CW_ST_UNVERIFIED;
+    if (some[CW_ST_FAILING])
+        return CW_ST_FAILING;
+    return -1;
+}
+
+/* Evaluates every joint row whose target is in r's framework and adds what
+ * each contributes: to its target when assessed, or, when the target is a
+ * group and the row gives met, to every assessed requirement under it.
+ * Joint rows are the last step of a contribution: nothing propagates from
+ * what they give.  All evaluations are kept (r->jevals), contributing or
+ * not, for the gap report. */
+static int collect_joints(run *r, const ctl_set *cs)
+{
+    const graph *g = r->g;
+    r->cs = cs;
+    size_t want = 0;
+    for (size_t j = 0; j < g->n_joints; j++)
+        want += g->nodes[g->joints[j].target].fw == r->fw;
+    if (!want)
+        return 0;
+    r->jevals = cw_arena_alloc(r->a, want * sizeof *r->jevals);
+    r->jnode = cw_arena_alloc(r->a, want * sizeof *r->jnode);
+    r->jidx = cw_arena_alloc(r->a, want * sizeof *r->jidx);
+    if (!r->jevals || !r->jnode || !r->jidx)
+        return CW_ENOMEM;
+    for (size_t j = 0; j < g->n_joints; j++) {
+        const g_joint *J = &g->joints[j];
+        uint32_t t = J->target;
+        if (g->nodes[t].fw != r->fw)
+            continue;
+        cw_joint_eval *je = &r->jevals[r->n_jevals];
+        r->jnode[r->n_jevals] = t;
+        r->jidx[r->n_jevals++] = (uint32_t)j;
+        memset(je, 0, sizeof *je);
+        graph_joint_row(g, J, &je->row);
+        je->members = cw_arena_alloc(r->a, (J->n_members + 1) * sizeof *je->members);
+        if (!je->members)
+            return CW_ENOMEM;
+        je->n_members = J->n_members;
+        for (uint32_t i = 0; i < J->n_members; i++) {
+            int rc = member_status(r, J, i, &je->members[i]);
+            if (rc)
+                return rc;
+            je->n_met += je->members[i].status == CW_ST_MET;
+        }
+        int rank = joint_rank(J, je->members);
+        if (rank < 0)
+            continue;
+        je->gives_any = true;
+        je->gives = (cw_status)rank;
+        const g_node *nt = &g->nodes[t];
+        cw_contribution c = {
+            .state = rank == CW_ST_MET || rank == CW_ST_PARTIAL ? CW_STATE_EFFECTIVE
+                     : rank == CW_ST_UNVERIFIED                 ? CW_STATE_UNVERIFIED
+                                                                : CW_STATE_FAILING,
+            .level = rank == CW_ST_MET       ? CW_LEVEL_FULL
+                     : rank == CW_ST_PARTIAL ? CW_LEVEL_PARTIAL
+                                             : CW_LEVEL_NONE,
+            .via = CW_VIA_JOINT,
+            .joint = je,
+        };
+        if (r->pos[t] >= 0) {
+            add_contrib(r, t, rank, &c);
+        } else if (g_group(nt) && rank == CW_ST_MET) {
+            c.reached_group = nt->id;
+            uint32_t *lv = NULL;
+            size_t n = 0, cap = 0;
+            if (graph_assessable_under(g, t, r->a, &lv, &n, &cap))
+                return CW_ENOMEM;
+            for (size_t k = 0; k < n; k++)
+                if (r->pos[lv[k]] >= 0)
+                    add_contrib(r, lv[k], rank, &c);
+        }
+        if (r->err)
+            return r->err;
     }
     return 0;
 }
@@ -339,18 +546,14 @@ static int memo_answer(qctx *qc, const char *key, compute_fn fn, const void *que
     return orgsnap_memo_put(qc->snap, qc->g->gen, key, w, res, a, id);
 }
 
-/* Runs every control (inactive ones too when with_inactive, for the gap
- * report's planned candidates) through collect. */
+/* Runs every control of the organisation (inactive ones too when
+ * with_inactive, for the gap report's planned candidates) through collect,
+ * then the joint rows that target r's framework. */
 static int collect_all(run *r, const org_snapshot *os, bool with_inactive)
 {
-    for (size_t i = 0; i < os->n_ctls; i++) {
-        if (os->ctls[i].status != CW_CTL_IMPLEMENTED && !with_inactive)
-            continue;
-        int rc = collect_control(r, &os->ctls[i], &os->st[i]);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    ctl_set cs = {os->ctls, os->st, os->n_ctls, with_inactive};
+    int rc = collect_set(r, &cs);
+    return rc ? rc : collect_joints(r, &cs);
 }
 
 static const cw_scope *scope_for(const org_snapshot *os, const char *id)
@@ -365,12 +568,12 @@ static const cw_scope *scope_for(const org_snapshot *os, const char *id)
 static int shape_coverage(const run *r, const org_snapshot *os, cw_arena *a, cw_coverage *out)
 {
     const graph *g = r->g;
-    out->assessable = r->n_leaves;
-    out->n_reqs = r->n_leaves;
-    out->reqs = cw_arena_alloc(a, (r->n_leaves + 1) * sizeof *out->reqs);
+    out->assessable = r->n_reqs;
+    out->n_reqs = r->n_reqs;
+    out->reqs = cw_arena_alloc(a, (r->n_reqs + 1) * sizeof *out->reqs);
     uint32_t *roots;
     size_t nr;
-    if (!out->reqs || fw_roots(g, r->fw, a, &roots, &nr))
+    if (!out->reqs || graph_roots(g, r->fw, a, &roots, &nr))
         return CW_ENOMEM;
     out->groups = cw_arena_alloc(a, (nr + 1) * sizeof *out->groups);
     if (!out->groups)
@@ -380,11 +583,11 @@ static int shape_coverage(const run *r, const org_snapshot *os, cw_arena *a, cw_
         out->groups[i].id = g->nodes[roots[i]].id;
         out->groups[i].title = g->nodes[roots[i]].title;
     }
-    for (size_t i = 0; i < r->n_leaves; i++) {
-        uint32_t node = r->leaves[i];
+    for (size_t i = 0; i < r->n_reqs; i++) {
+        uint32_t node = r->reqs[i];
         const g_node *n = &g->nodes[node];
         cw_req_status *rs = &out->reqs[i];
-        const leaf_acc *la = &r->acc[i];
+        const req_acc *la = &r->acc[i];
         uint32_t root = graph_root(g, node);
         rs->id = n->id;
         rs->title = n->title;
@@ -413,7 +616,7 @@ static int shape_coverage(const run *r, const org_snapshot *os, cw_arena *a, cw_
         size_t d = gs->assessable - gs->counts[CW_ST_NOT_APPLICABLE];
         gs->percent = d ? 100.0 * (double)gs->counts[CW_ST_MET] / (double)d : 0.0;
     }
-    /* Partial links to groups count for no leaf but are listed. */
+    /* Partial links to groups count for nothing assessed but are listed. */
     for (size_t i = 0; os && i < os->n_ctls; i++) {
         const cw_control *c = &os->ctls[i];
         if (c->status != CW_CTL_IMPLEMENTED)
@@ -422,7 +625,7 @@ static int shape_coverage(const run *r, const org_snapshot *os, cw_arena *a, cw_
             uint32_t x;
             if (c->links[k].level != CW_LEVEL_PARTIAL || !c->links[k].framework ||
                 !graph_find(g, c->links[k].framework, c->links[k].id, &x) ||
-                g->nodes[x].fw != r->fw || g->nodes[x].leaf)
+                g->nodes[x].fw != r->fw || !g_group(&g->nodes[x]))
                 continue;
             uint32_t root = graph_root(g, x);
             for (size_t j = 0; j < nr; j++) {
@@ -491,6 +694,14 @@ int cw_coverage_get(cw_db *db, const cw_coverage_query *q, cw_arena *a, cw_cover
 
 /* ---- gap report ---- */
 
+static void mark_under(const graph *g, uint32_t x, bool *mark)
+{
+    for (uint32_t j = 0; j < g->nodes[x].n_kids; j++) {
+        mark[g->nodes[x].kids[j]] = true;
+        mark_under(g, g->nodes[x].kids[j], mark);
+    }
+}
+
 /* Which requirements the organisation satisfies (§4): an effective control
  * links it, or a group above it, directly at level full. */
 static int satisfied_set(const graph *g, const org_snapshot *os, cw_arena *a, bool **out)
@@ -507,16 +718,11 @@ static int satisfied_set(const graph *g, const org_snapshot *os, cw_arena *a, bo
             if (c->links[k].level != CW_LEVEL_FULL || !c->links[k].framework ||
                 !graph_find(g, c->links[k].framework, c->links[k].id, &x))
                 continue;
-            /* mark x and everything under it */
-            uint32_t stack[512];
-            size_t sp = 0;
-            stack[sp++] = x;
-            while (sp) {
-                uint32_t y = stack[--sp];
-                sat[y] = true;
-                for (uint32_t j = 0; j < g->nodes[y].n_kids && sp < 512; j++)
-                    stack[sp++] = g->nodes[y].kids[j];
-            }
+            sat[x] = true;
+            /* a group satisfies what is under it; an assessable parent
+             * does not satisfy its children */
+            if (g_group(&g->nodes[x]))
+                mark_under(g, x, sat);
         }
     }
     *out = sat;
@@ -601,6 +807,424 @@ static int cand_cmp(const void *x, const void *y)
     return c ? c : cw_id_cmp(a->ref.id, b->ref.id);
 }
 
+/* ---- the plan ---- */
+
+/* A step the plan may take: one requirement (a crosswalk candidate that
+ * would close gaps in full), or the missing members of one joint row. */
+typedef struct pstep {
+    bool joint;
+    uint32_t node;              /* single step: the requirement */
+    size_t je;                  /* joint step: index into r->jevals */
+    uint32_t *missing;          /* joint step: members not met when the plan starts */
+    size_t n_missing;
+    uint64_t *bits;             /* gaps it closes on its own */
+    bool used;
+} pstep;
+
+typedef struct plan {
+    const graph *g;
+    cw_arena *a;
+    const run *r;
+    size_t ng, words;
+    pstep *steps;
+    size_t n_steps, cap;
+    int32_t *single_of;         /* node -> single step, -1 */
+    bool *added;                /* requirements the plan has satisfied so far */
+    /* node -> joint steps it may complete: a missing member at or under
+     * it, or one it reaches in full by a path */
+    uint32_t **jsteps_at;
+    uint32_t *n_jsteps_at;
+    /* missing member -> requirements whose satisfaction would make it met
+     * through a path of at most max_hops - 1 steps (as member statuses are
+     * computed) */
+    uint32_t **reach;
+    uint32_t *n_reach;
+    bool *reach_done;
+    uint64_t *remaining, *scratch;
+    const bool *sat;
+} plan;
+
+static bool in_nodes(const uint32_t *nodes, size_t n, uint32_t x)
+{
+    for (size_t i = 0; i < n; i++)
+        if (nodes[i] == x)
+            return true;
+    return false;
+}
+
+/* x is satisfied by the step (nodes) or earlier: itself, or a group above
+ * it, is there. */
+static bool satisfied_by(const plan *p, const uint32_t *nodes, size_t n, uint32_t x)
+{
+    if (p->added[x] || in_nodes(nodes, n, x))
+        return true;
+    for (uint32_t up = p->g->nodes[x].parent; up != G_NONE; up = p->g->nodes[up].parent)
+        if (g_group(&p->g->nodes[up]) && (p->added[up] || in_nodes(nodes, n, up)))
+            return true;
+    return false;
+}
+
+/* Missing member m would be met once the step (nodes) is taken: it is
+ * satisfied, or a satisfied requirement reaches it in full. */
+static bool covers(const plan *p, const uint32_t *nodes, size_t n, uint32_t m)
+{
+    if (satisfied_by(p, nodes, n, m))
+        return true;
+    for (uint32_t i = 0; i < p->n_reach[m]; i++)
+        if (satisfied_by(p, nodes, n, p->reach[m][i]))
+            return true;
+    return false;
+}
+
+/* The step's requirements as they stand now (a joint step's missing
+ * members less those already added). */
+static size_t step_nodes(const plan *p, const pstep *st, uint32_t *out)
+{
+    if (!st->joint) {
+        out[0] = st->node;
+        return 1;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < st->n_missing; i++)
+        if (!covers(p, NULL, 0, st->missing[i]))
+            out[n++] = st->missing[i];
+    return n;
+}
+
+/* Gaps still open that taking nodes[0..n) would close, into p->scratch:
+ * their own crosswalk candidates' gaps, and every joint row all of whose
+ * missing members the step and earlier steps supply.  Returns the count. */
+static size_t closes_now(plan *p, const uint32_t *nodes, size_t n)
+{
+    memset(p->scratch, 0, p->words * sizeof *p->scratch);
+    for (size_t i = 0; i < n; i++) {
+        int32_t s = p->single_of[nodes[i]];
+        if (s >= 0)
+            for (size_t w = 0; w < p->words; w++)
+                p->scratch[w] |= p->steps[s].bits[w];
+        for (uint32_t k = 0; k < p->n_jsteps_at[nodes[i]]; k++) {
+            const pstep *K = &p->steps[p->jsteps_at[nodes[i]][k]];
+            bool done = true;
+            for (size_t m = 0; m < K->n_missing && done; m++)
+                done = covers(p, nodes, n, K->missing[m]);
+            if (done)
+                for (size_t w = 0; w < p->words; w++)
+                    p->scratch[w] |= K->bits[w];
+        }
+    }
+    size_t cnt = 0;
+    for (size_t w = 0; w < p->words; w++) {
+        p->scratch[w] &= p->remaining[w];
+        cnt += (size_t)__builtin_popcountll(p->scratch[w]);
+    }
+    return cnt;
+}
+
+/* Tie order between two steps with the same ratio: more gaps closed, then
+ * fewer requirements, then the first requirement by framework and id, then
+ * a single step before a joint one, then the joint row's target. */
+static bool step_before(const plan *p, const pstep *a, size_t ca, size_t na, const uint32_t *fa,
+                        const pstep *b, size_t cb, size_t nb, const uint32_t *fb)
+{
+    /* ca/na > cb/nb */
+    if (ca * nb != cb * na)
+        return ca * nb > cb * na;
+    if (ca != cb)
+        return ca > cb;
+    if (na != nb)
+        return na < nb;
+    const g_node *x = &p->g->nodes[fa[0]], *y = &p->g->nodes[fb[0]];
+    int c = strcmp(p->g->fws[x->fw], p->g->fws[y->fw]);
+    if (c)
+        return c < 0;
+    if ((c = cw_id_cmp(x->id, y->id)))
+        return c < 0;
+    if (a->joint != b->joint)
+        return !a->joint;
+    if (a->joint)
+        return cw_id_cmp(p->r->jevals[a->je].row.target_id, p->r->jevals[b->je].row.target_id) < 0;
+    return false;
+}
+
+/* Whether a member can ever be made met by satisfying it. */
+static bool member_reachable(const graph *g, uint32_t m)
+{
+    if (m == G_NONE)
+        return false;
+    const g_node *n = &g->nodes[m];
+    if (n->withdrawn)
+        return false;
+    if (g_assessed(n))
+        return true;
+    if (!g_group(n))
+        return false;
+    for (uint32_t i = 0; i < n->n_kids; i++)
+        if (g_assessed(&g->nodes[n->kids[i]]) || member_reachable(g, n->kids[i]))
+            return true;
+    return false;
+}
+
+static pstep *plan_add(plan *p)
+{
+    pstep *arr = cw_arena_grow(p->a, p->steps, sizeof *arr, &p->cap, p->n_steps + 1);
+    uint64_t *bits = cw_arena_alloc(p->a, (p->words + 1) * sizeof *bits);
+    if (!arr || !bits)
+        return NULL;
+    p->steps = arr;
+    pstep *st = &arr[p->n_steps++];
+    memset(st, 0, sizeof *st);
+    st->bits = bits;
+    return st;
+}
+
+static int index_jstep(plan *p, uint32_t node, uint32_t step)
+{
+    uint32_t n = p->n_jsteps_at[node];
+    uint32_t *arr = cw_arena_alloc(p->a, (n + 1) * sizeof *arr);
+    if (!arr)
+        return CW_ENOMEM;
+    if (n)
+        memcpy(arr, p->jsteps_at[node], n * sizeof *arr);
+    arr[n] = step;
+    p->jsteps_at[node] = arr;
+    p->n_jsteps_at[node] = n + 1;
+    return 0;
+}
+
+/* Fills p->reach[m]: the requirements (not of the target framework, of
+ * src_fw when given, not yet satisfied) with a full path of at most
+ * max_hops - 1 steps to member m or to a group above it; each becomes a
+ * single step of the plan if it is not one yet, since satisfying it would
+ * make m met. */
+static int member_reach(plan *p, uint32_t m, uint32_t src_fw)
+{
+    const graph *g = p->g;
+    if (p->reach_done[m])
+        return 0;
+    p->reach_done[m] = true;
+    int hops = p->r->hops - 1;
+    if (hops < 1)
+        return 0;
+    rev rv = {g, p->a, p->r->fw, false, NULL, NULL, 0, 0, 0, 0};
+    int rc = 0;
+    for (uint32_t y = m; y != G_NONE && !rc; y = g->nodes[y].parent) {
+        if (y != m && !g_group(&g->nodes[y]))
+            continue;
+        rv.end_is_group = y != m;
+        rc = graph_walk(g, y, hops, true, rev_cb, &rv);
+    }
+    if (rc)
+        return rc;
+    uint32_t *arr = cw_arena_alloc(p->a, (rv.n + 1) * sizeof *arr);
+    if (!arr)
+        return CW_ENOMEM;
+    uint32_t n = 0;
+    for (size_t i = 0; i < rv.n; i++) {
+        uint32_t x = rv.cnode[i];
+        if (rv.c[i].gives != CW_LEVEL_FULL || p->sat[x] || x == m ||
+            (src_fw != G_NONE && g->nodes[x].fw != src_fw))
+            continue;
+        arr[n++] = x;
+        if (p->single_of[x] < 0) {
+            pstep *st = plan_add(p);
+            if (!st)
+                return CW_ENOMEM;
+            st->node = x;
+            p->single_of[x] = (int32_t)(p->n_steps - 1);
+        }
+    }
+    p->reach[m] = arr;
+    p->n_reach[m] = n;
+    return 0;
+}
+
+/* The greedy plan (§4): unsatisfied requirements of other frameworks (or
+ * of src_fw), alone or as a joint row's missing members together, ranked
+ * by remaining gaps closed in full per requirement added. */
+static int make_plan(const run *r, cw_gap_report *out, const uint32_t *gap_node,
+                     const bool *sat, uint32_t src_fw, cw_arena *a)
+{
+    const graph *g = r->g;
+    plan P = {.g = g, .a = a, .r = r, .ng = out->n_gaps, .words = (out->n_gaps + 63) / 64};
+    plan *p = &P;
+    size_t ng = p->ng, words = p->words;
+    p->single_of = cw_arena_alloc(a, (g->n + 1) * sizeof *p->single_of);
+    p->added = cw_arena_alloc(a, g->n + 1);
+    p->jsteps_at = cw_arena_alloc(a, (g->n + 1) * sizeof *p->jsteps_at);
+    p->n_jsteps_at = cw_arena_alloc(a, (g->n + 1) * sizeof *p->n_jsteps_at);
+    p->remaining = cw_arena_alloc(a, (words + 1) * sizeof *p->remaining);
+    p->scratch = cw_arena_alloc(a, (words + 1) * sizeof *p->scratch);
+    int32_t *gap_of = cw_arena_alloc(a, (g->n + 1) * sizeof *gap_of);
+    p->reach = cw_arena_alloc(a, (g->n + 1) * sizeof *p->reach);
+    p->n_reach = cw_arena_alloc(a, (g->n + 1) * sizeof *p->n_reach);
+    p->reach_done = cw_arena_alloc(a, g->n + 1);
+    if (!p->single_of || !p->added || !p->jsteps_at || !p->n_jsteps_at || !p->remaining ||
+        !p->scratch || !gap_of || !p->reach || !p->n_reach || !p->reach_done)
+        return CW_ENOMEM;
+    p->sat = sat;
+    for (size_t i = 0; i < g->n; i++)
+        p->single_of[i] = gap_of[i] = -1;
+    for (size_t gi = 0; gi < ng; gi++)
+        gap_of[gap_node[gi]] = (int32_t)gi;
+    /* single candidates */
+    for (size_t gi = 0; gi < ng; gi++) {
+        const cw_gap_item *item = &out->gaps[gi];
+        for (size_t j = 0; j < item->n_cands; j++) {
+            const cw_gap_candidate *c = &item->cands[j];
+            uint32_t x;
+            if (c->gives != CW_LEVEL_FULL || c->covered ||
+                !graph_find(g, c->ref.framework, c->ref.id, &x) ||
+                (src_fw != G_NONE && g->nodes[x].fw != src_fw))
+                continue;
+            if (p->single_of[x] < 0) {
+                pstep *st = plan_add(p);
+                if (!st)
+                    return CW_ENOMEM;
+                st->node = x;
+                p->single_of[x] = (int32_t)(p->n_steps - 1);
+            }
+            p->steps[p->single_of[x]].bits[gi / 64] |= UINT64_C(1) << (gi % 64);
+        }
+    }
+    /* joint steps: rows that would give met once their missing members are
+     * satisfied */
+    for (size_t k = 0; k < r->n_jevals; k++) {
+        const cw_joint_eval *je = &r->jevals[k];
+        const g_joint *J = &g->joints[r->jidx[k]];
+        if ((J->rel != CW_REL_EQUAL && J->rel != CW_REL_SUPERSET_OF) ||
+            (src_fw != G_NONE && J->sfw != src_fw))
+            continue;
+        bool ok = true;
+        size_t nm = 0;
+        for (uint32_t i = 0; i < J->n_members && ok; i++) {
+            ok = member_reachable(g, J->members[i]);
+            nm += je->members[i].status != CW_ST_MET;
+        }
+        if (!ok || !nm)
+            continue;
+        uint32_t t = r->jnode[k];
+        pstep *st = plan_add(p);
+        uint32_t *miss = cw_arena_alloc(a, nm * sizeof *miss);
+        if (!st || !miss)
+            return CW_ENOMEM;
+        st->joint = true;
+        st->je = k;
+        st->missing = miss;
+        for (uint32_t i = 0; i < J->n_members; i++)
+            if (je->members[i].status != CW_ST_MET)
+                st->missing[st->n_missing++] = J->members[i];
+        size_t closes = 0;
+        if (gap_of[t] >= 0) {
+            st->bits[gap_of[t] / 64] |= UINT64_C(1) << (gap_of[t] % 64);
+            closes++;
+        } else if (g_group(&g->nodes[t])) {
+            uint32_t *lv = NULL;
+            size_t nl = 0, lcap = 0;
+            if (graph_assessable_under(g, t, a, &lv, &nl, &lcap))
+                return CW_ENOMEM;
+            for (size_t j = 0; j < nl; j++)
+                if (gap_of[lv[j]] >= 0) {
+                    st->bits[gap_of[lv[j]] / 64] |= UINT64_C(1) << (gap_of[lv[j]] % 64);
+                    closes++;
+                }
+        }
+        if (!closes) {
+            p->n_steps--;
+            continue;
+        }
+        uint32_t si = (uint32_t)(p->n_steps - 1);
+        for (size_t m = 0; m < st->n_missing; m++) {
+            uint32_t mm = st->missing[m];
+            if (member_reach(p, mm, src_fw))
+                return CW_ENOMEM;
+            st = &p->steps[si]; /* member_reach may add steps */
+            for (uint32_t u = mm; u != G_NONE; u = g->nodes[u].parent)
+                if (index_jstep(p, u, si))
+                    return CW_ENOMEM;
+            for (uint32_t i = 0; i < p->n_reach[mm]; i++)
+                for (uint32_t u = p->reach[mm][i]; u != G_NONE; u = g->nodes[u].parent)
+                    if (index_jstep(p, u, si))
+                        return CW_ENOMEM;
+        }
+    }
+    /* A group candidate also closes what the assessable requirements under
+     * it close, since satisfying a group at full starts propagation from
+     * each of them. */
+    for (size_t i = 0; i < p->n_steps; i++) {
+        if (p->steps[i].joint || !g_group(&g->nodes[p->steps[i].node]))
+            continue;
+        uint32_t *lv = NULL;
+        size_t nl = 0, lcap = 0;
+        if (graph_assessable_under(g, p->steps[i].node, a, &lv, &nl, &lcap))
+            return CW_ENOMEM;
+        for (size_t j = 0; j < nl; j++)
+            if (p->single_of[lv[j]] >= 0)
+                for (size_t w = 0; w < words; w++)
+                    p->steps[i].bits[w] |= p->steps[p->single_of[lv[j]]].bits[w];
+    }
+    for (size_t gi = 0; gi < ng; gi++)
+        p->remaining[gi / 64] |= UINT64_C(1) << (gi % 64);
+    /* what the organisation satisfies already counts as added */
+    for (size_t i = 0; i < g->n; i++)
+        p->added[i] = sat[i];
+    out->plan = cw_arena_alloc(a, (p->n_steps + 1) * sizeof *out->plan);
+    uint32_t *cur = cw_arena_alloc(a, (CW_MAX_JOINT + 1) * sizeof *cur);
+    uint32_t *best_nodes = cw_arena_alloc(a, (CW_MAX_JOINT + 1) * sizeof *best_nodes);
+    if (!out->plan || !cur || !best_nodes)
+        return CW_ENOMEM;
+    for (;;) {
+        size_t best = SIZE_MAX, best_c = 0, best_n = 0;
+        for (size_t i = 0; i < p->n_steps; i++) {
+            pstep *st = &p->steps[i];
+            if (st->used)
+                continue;
+            size_t n = step_nodes(p, st, cur);
+            if (!n || (!st->joint && satisfied_by(p, NULL, 0, st->node)))
+                continue;
+            size_t c = closes_now(p, cur, n);
+            if (!c)
+                continue;
+            if (best == SIZE_MAX ||
+                step_before(p, st, c, n, cur, &p->steps[best], best_c, best_n, best_nodes)) {
+                best = i;
+                best_c = c;
+                best_n = n;
+                memcpy(best_nodes, cur, n * sizeof *cur);
+            }
+        }
+        if (best == SIZE_MAX)
+            break;
+        pstep *st = &p->steps[best];
+        st->used = true;
+        closes_now(p, best_nodes, best_n);
+        cw_plan_step *ps = &out->plan[out->n_plan++];
+        ps->adds = cw_arena_alloc(a, best_n * sizeof *ps->adds);
+        ps->add_titles = cw_arena_alloc(a, best_n * sizeof *ps->add_titles);
+        ps->closes = cw_arena_alloc(a, (best_c + 1) * sizeof *ps->closes);
+        if (!ps->adds || !ps->add_titles || !ps->closes)
+            return CW_ENOMEM;
+        for (size_t i = 0; i < best_n; i++) {
+            const g_node *nb = &g->nodes[best_nodes[i]];
+            ps->adds[i] = (cw_ref){g->fws[nb->fw], nb->id};
+            ps->add_titles[i] = nb->title;
+            p->added[best_nodes[i]] = true;
+        }
+        ps->n_adds = best_n;
+        ps->ref = ps->adds[0];
+        ps->title = ps->add_titles[0];
+        ps->joint = st->joint ? &r->jevals[st->je] : NULL;
+        for (size_t gi = 0; gi < ng; gi++) {
+            uint64_t bit = UINT64_C(1) << (gi % 64);
+            if (p->scratch[gi / 64] & bit) {
+                ps->closes[ps->n_closes++] = out->gaps[gi].id;
+                p->remaining[gi / 64] &= ~bit;
+            }
+        }
+        out->closable += ps->n_closes;
+    }
+    return 0;
+}
+
 struct gap_args {
     int hops;
     uint32_t src_fw;
@@ -632,7 +1256,8 @@ static int gap_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
     out->assessable = cov.assessable;
     out->percent = cov.percent;
 
-    /* Gaps, with their candidates and the controls that touch them. */
+    /* Gaps, with their candidates, the controls that touch them and the
+     * joint rows that reach them. */
     out->gaps = cw_arena_alloc(a, (cov.n_reqs + 1) * sizeof *out->gaps);
     uint32_t *gap_node = cw_arena_alloc(a, (cov.n_reqs + 1) * sizeof *gap_node);
     if (!out->gaps || !gap_node)
@@ -641,15 +1266,21 @@ static int gap_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
         const cw_req_status *rs = &cov.reqs[i];
         if (rs->status == CW_ST_MET || rs->status == CW_ST_NOT_APPLICABLE)
             continue;
+        uint32_t y0 = r.reqs[i];
         cw_gap_item *gi = &out->gaps[out->n_gaps];
-        gap_node[out->n_gaps++] = r.leaves[i];
+        gap_node[out->n_gaps++] = y0;
         gi->id = rs->id;
         gi->title = rs->title;
         gi->group = rs->group;
         gi->status = rs->status;
+        /* Paths reach the gap itself, or a group above it (which gives
+         * full to what is under it); an assessable parent in between takes
+         * paths for itself only. */
         rev rv = {g, a, qc.fw, false, NULL, NULL, 0, 0, 0, 0};
-        for (uint32_t y = r.leaves[i]; y != G_NONE && !rc; y = g->nodes[y].parent) {
-            rv.end_is_group = y != r.leaves[i];
+        for (uint32_t y = y0; y != G_NONE && !rc; y = g->nodes[y].parent) {
+            if (y != y0 && !g_group(&g->nodes[y]))
+                continue;
+            rv.end_is_group = y != y0;
             rc = graph_walk(g, y, hops, true, rev_cb, &rv);
         }
         if (rc)
@@ -665,6 +1296,8 @@ static int gap_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
             goto nomem;
         for (size_t j = 0; j < rs->n_contribs; j++) {
             const cw_contribution *c = &rs->contribs[j];
+            if (!c->control)
+                continue; /* a joint contribution is listed with the joint rows */
             const cw_control *ctl = NULL;
             for (size_t k = 0; k < qc.os.n_ctls && !ctl; k++)
                 if (strcmp(qc.os.ctls[k].id, c->control) == 0)
@@ -673,111 +1306,23 @@ static int gap_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
                 c->control, ctl ? ctl->status : CW_CTL_NOT_IMPLEMENTED, c->state, c->level,
                 c->via, c->link};
         }
-    }
-
-    /* The plan: which unsatisfied requirements (of other frameworks, or of
-     * source) would close the most remaining gaps in full, greedily. */
-    size_t ng = out->n_gaps;
-    size_t words = (ng + 63) / 64;
-    typedef struct pc {
-        uint32_t node;
-        uint64_t *bits;
-    } pc;
-    pc *pcs = NULL;
-    size_t npc = 0, pccap = 0;
-    int32_t *pc_of = cw_arena_alloc(a, (g->n + 1) * sizeof *pc_of);
-    if (!pc_of)
-        goto nomem;
-    for (size_t i = 0; i < g->n; i++)
-        pc_of[i] = -1;
-    for (size_t gi = 0; gi < ng; gi++) {
-        const cw_gap_item *item = &out->gaps[gi];
-        for (size_t j = 0; j < item->n_cands; j++) {
-            const cw_gap_candidate *c = &item->cands[j];
-            if (c->gives != CW_LEVEL_FULL || c->covered)
-                continue;
-            uint32_t x;
-            if (!graph_find(g, c->ref.framework, c->ref.id, &x))
-                continue;
-            if (src_fw != G_NONE && g->nodes[x].fw != src_fw)
-                continue;
-            if (pc_of[x] < 0) {
-                pc *arr = cw_arena_grow(a, pcs, sizeof *arr, &pccap, npc + 1);
-                uint64_t *bits = cw_arena_alloc(a, (words + 1) * sizeof *bits);
-                if (!arr || !bits)
-                    goto nomem;
-                pcs = arr;
-                pcs[npc] = (pc){x, bits};
-                pc_of[x] = (int32_t)npc++;
-            }
-            pcs[pc_of[x]].bits[gi / 64] |= UINT64_C(1) << (gi % 64);
+        size_t nj = 0;
+        for (size_t k = 0; k < r.n_jevals; k++)
+            for (uint32_t y = y0; y != G_NONE; y = g->nodes[y].parent)
+                if (r.jnode[k] == y && (y == y0 || g_group(&g->nodes[y])))
+                    nj++;
+        if (nj) {
+            gi->joints = cw_arena_alloc(a, nj * sizeof *gi->joints);
+            if (!gi->joints)
+                goto nomem;
+            for (size_t k = 0; k < r.n_jevals; k++)
+                for (uint32_t y = y0; y != G_NONE; y = g->nodes[y].parent)
+                    if (r.jnode[k] == y && (y == y0 || g_group(&g->nodes[y])))
+                        gi->joints[gi->n_joints++] = &r.jevals[k];
         }
     }
-    /* A group candidate also closes what the leaves under it close, since
-     * satisfying a group at full starts propagation from each leaf. */
-    for (size_t i = 0; i < npc; i++) {
-        const g_node *n = &g->nodes[pcs[i].node];
-        if (n->leaf)
-            continue;
-        uint32_t *lv = NULL;
-        size_t nl = 0, lcap = 0;
-        if (graph_leaves(g, pcs[i].node, a, &lv, &nl, &lcap))
-            goto nomem;
-        for (size_t j = 0; j < nl; j++)
-            if (pc_of[lv[j]] >= 0)
-                for (size_t w = 0; w < words; w++)
-                    pcs[i].bits[w] |= pcs[pc_of[lv[j]]].bits[w];
-    }
-    uint64_t *remaining = cw_arena_alloc(a, (words + 1) * sizeof *remaining);
-    out->plan = cw_arena_alloc(a, (npc + 1) * sizeof *out->plan);
-    if (!remaining || !out->plan)
+    if (make_plan(&r, out, gap_node, sat, src_fw, a))
         goto nomem;
-    for (size_t gi = 0; gi < ng; gi++)
-        remaining[gi / 64] |= UINT64_C(1) << (gi % 64);
-    bool *used = cw_arena_alloc(a, npc + 1);
-    if (!used)
-        goto nomem;
-    for (;;) {
-        size_t best = SIZE_MAX, best_n = 0;
-        for (size_t i = 0; i < npc; i++) {
-            if (used[i])
-                continue;
-            size_t cnt = 0;
-            for (size_t w = 0; w < words; w++)
-                cnt += (size_t)__builtin_popcountll(pcs[i].bits[w] & remaining[w]);
-            if (cnt == 0)
-                continue;
-            const g_node *ni = &g->nodes[pcs[i].node];
-            bool take = cnt > best_n;
-            if (!take && cnt == best_n) {
-                const g_node *nb = &g->nodes[pcs[best].node];
-                int c = strcmp(g->fws[ni->fw], g->fws[nb->fw]);
-                take = c < 0 || (c == 0 && cw_id_cmp(ni->id, nb->id) < 0);
-            }
-            if (take) {
-                best = i;
-                best_n = cnt;
-            }
-        }
-        if (best == SIZE_MAX)
-            break;
-        used[best] = true;
-        const g_node *nb = &g->nodes[pcs[best].node];
-        cw_plan_step *ps = &out->plan[out->n_plan++];
-        ps->ref = (cw_ref){g->fws[nb->fw], nb->id};
-        ps->title = nb->title;
-        ps->closes = cw_arena_alloc(a, (best_n + 1) * sizeof *ps->closes);
-        if (!ps->closes)
-            goto nomem;
-        for (size_t gi = 0; gi < ng; gi++) {
-            uint64_t bit = UINT64_C(1) << (gi % 64);
-            if ((pcs[best].bits[gi / 64] & bit) && (remaining[gi / 64] & bit)) {
-                ps->closes[ps->n_closes++] = out->gaps[gi].id;
-                remaining[gi / 64] &= ~bit;
-            }
-        }
-        out->closable += ps->n_closes;
-    }
     return 0;
 nomem:
     return CW_ENOMEM;
@@ -858,24 +1403,47 @@ static int cmp_cb(void *ctx, const uint32_t *nodes, const g_edge *const *edges, 
     if (ny->fw != c->tfw)
         return 0;
     cw_level lv = cw_rel_level(composed);
-    if (lv == CW_LEVEL_NONE || (!ny->leaf && lv != CW_LEVEL_FULL))
+    bool to_group = g_group(ny) && lv == CW_LEVEL_FULL;
+    if (lv == CW_LEVEL_NONE || (c->pos[y] < 0 && !to_group))
         return 0;
-    /* Build the path only if it can still be kept. */
     const cw_path *p = graph_path(c->g, c->a, nodes, edges, hops, composed);
     if (!p)
         return CW_ENOMEM;
-    if (ny->leaf) {
+    if (c->pos[y] >= 0) {
         cmp_add(c, y, lv, p);
     } else {
         uint32_t *lv2 = NULL;
         size_t n = 0, cap = 0;
-        if (graph_leaves(c->g, y, c->a, &lv2, &n, &cap))
+        if (graph_assessable_under(c->g, y, c->a, &lv2, &n, &cap))
             return CW_ENOMEM;
         for (size_t i = 0; i < n; i++)
             if (c->pos[lv2[i]] >= 0)
                 cmp_add(c, lv2[i], lv, p);
     }
     return c->err;
+}
+
+/* Compare's organisation: one effective control linking every requirement
+ * of the source framework (groups and withdrawn ones included) at full. */
+static int everything_of(const graph *g, uint32_t sfw, cw_arena *a, ctl_set *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g->n; i++)
+        n += g->nodes[i].fw == sfw;
+    cw_control *c = cw_arena_alloc(a, sizeof *c);
+    cw_control_state *st = cw_arena_alloc(a, sizeof *st);
+    cw_link *links = cw_arena_alloc(a, (n + 1) * sizeof *links);
+    if (!c || !st || !links)
+        return CW_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (g->nodes[i].fw == sfw)
+            links[k++] = (cw_link){g->fws[sfw], g->nodes[i].id, CW_LEVEL_FULL};
+    *c = (cw_control){.id = g->fws[sfw], .status = CW_CTL_IMPLEMENTED, .links = links,
+                      .n_links = k};
+    *st = (cw_control_state){.state = CW_STATE_EFFECTIVE};
+    *out = (ctl_set){c, st, 1, false};
+    return 0;
 }
 
 int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_compare *out,
@@ -897,21 +1465,23 @@ int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_c
         return cw_err_set(err, CW_ENOFW, "source: no framework '%s'", q->source);
     }
     run r;
-    if ((rc = run_init(&r, g, a, qc.fw, hops, false)))
+    ctl_set cs;
+    if ((rc = run_init(&r, g, a, qc.fw, hops, false)) || (rc = everything_of(g, sfw, a, &cs)))
         goto nomem;
     out->source = g->fws[sfw];
     out->target = g->fws[qc.fw];
     out->max_hops = hops;
-    out->assessable = out->n_items = r.n_leaves;
-    out->items = cw_arena_alloc(a, (r.n_leaves + 1) * sizeof *out->items);
+    out->assessable = out->n_items = r.n_reqs;
+    out->items = cw_arena_alloc(a, (r.n_reqs + 1) * sizeof *out->items);
     if (!out->items)
         goto nomem;
-    for (size_t i = 0; i < r.n_leaves; i++) {
-        const g_node *n = &g->nodes[r.leaves[i]];
+    for (size_t i = 0; i < r.n_reqs; i++) {
+        const g_node *n = &g->nodes[r.reqs[i]];
         out->items[i].id = n->id;
         out->items[i].title = n->title;
-        out->items[i].group = g->nodes[graph_root(g, r.leaves[i])].id;
-        /* Comparing a framework with itself: each leaf satisfies itself. */
+        out->items[i].group = g->nodes[graph_root(g, r.reqs[i])].id;
+        /* Comparing a framework with itself: each requirement satisfies
+         * itself. */
         if (sfw == qc.fw) {
             out->items[i].level = CW_LEVEL_FULL;
             out->items[i].n_paths_total = 1;
@@ -924,7 +1494,42 @@ int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_c
         if ((rc = graph_walk(g, (uint32_t)i, hops, false, cmp_cb, &c)))
             goto nomem;
     }
-    for (size_t i = 0; i < r.n_leaves; i++) {
+    /* Joint rows into the target, their members judged as the same
+     * everything-of-source organisation would be. */
+    if ((rc = collect_joints(&r, &cs)))
+        goto nomem;
+    for (size_t i = 0; i < r.n_reqs; i++) {
+        cw_compare_item *it = &out->items[i];
+        int best = r.acc[i].best;
+        cw_level jl = best == CW_ST_MET ? CW_LEVEL_FULL
+                      : best == CW_ST_PARTIAL ? CW_LEVEL_PARTIAL
+                                              : CW_LEVEL_NONE;
+        if (jl > it->level) {
+            it->level = jl;
+            it->n_paths = it->n_paths_total = 0;
+        }
+        if (jl == CW_LEVEL_NONE || jl != it->level)
+            continue;
+        /* the joint rows that give this level, to it or a group above it */
+        size_t nj = 0;
+        const cw_joint_eval **js = cw_arena_alloc(a, (r.n_jevals + 1) * sizeof *js);
+        if (!js)
+            goto nomem;
+        for (size_t k = 0; k < r.n_jevals; k++) {
+            const cw_joint_eval *je = &r.jevals[k];
+            if (!je->gives_any || je->gives != (jl == CW_LEVEL_FULL ? CW_ST_MET : CW_ST_PARTIAL))
+                continue;
+            for (uint32_t y = r.reqs[i]; y != G_NONE; y = g->nodes[y].parent)
+                if (r.jnode[k] == y && (y == r.reqs[i] || (g_group(&g->nodes[y]) &&
+                                                           je->gives == CW_ST_MET))) {
+                    js[nj++] = je;
+                    break;
+                }
+        }
+        it->joints = js;
+        it->n_joints = nj;
+    }
+    for (size_t i = 0; i < r.n_reqs; i++) {
         if (out->items[i].level == CW_LEVEL_FULL)
             out->full++;
         else if (out->items[i].level == CW_LEVEL_PARTIAL)
@@ -952,7 +1557,7 @@ static const char *implementation_of(const cw_req_status *rs, const org_snapshot
     default: break;
     }
     for (size_t i = 0; i < rs->n_contribs; i++)
-        for (size_t k = 0; k < os->n_ctls; k++)
+        for (size_t k = 0; k < os->n_ctls && rs->contribs[i].control; k++)
             if (strcmp(os->ctls[k].id, rs->contribs[i].control) == 0 &&
                 os->ctls[k].status == CW_CTL_PLANNED)
                 return "planned";
@@ -992,22 +1597,36 @@ static int soa_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
         it->applicable = rs->status != CW_ST_NOT_APPLICABLE;
         it->status = rs->status;
         it->implementation = implementation_of(rs, &qc.os);
-        it->controls = cw_arena_alloc(a, (rs->n_contribs + 1) * sizeof(char *));
-        size_t nev = 0;
-        for (size_t j = 0; j < rs->n_contribs; j++)
-            nev += rs->contribs[j].n_evidence;
+        /* A joint contribution is implemented by the controls behind its
+         * members' statuses. */
+        size_t nctl = 0, nev = 0;
+        for (size_t j = 0; j < rs->n_contribs; j++) {
+            const cw_contribution *c = &rs->contribs[j];
+            nctl++;
+            nev += c->n_evidence;
+            for (size_t m = 0; c->joint && m < c->joint->n_members; m++)
+                if (c->joint->members[m].contribution) {
+                    nctl++;
+                    nev += c->joint->members[m].contribution->n_evidence;
+                }
+        }
+        it->controls = cw_arena_alloc(a, (nctl + 1) * sizeof(char *));
         it->evidence = cw_arena_alloc(a, (nev + 1) * sizeof(char *));
         if (!it->controls || !it->evidence)
             goto nomem;
         for (size_t j = 0; j < rs->n_contribs; j++) {
             const cw_contribution *c = &rs->contribs[j];
-            if (c->state == CW_STATE_INACTIVE)
-                continue;
-            if (!in_list(it->controls, it->n_controls, c->control))
-                it->controls[it->n_controls++] = c->control;
-            for (size_t k = 0; k < c->n_evidence; k++)
-                if (!in_list(it->evidence, it->n_evidence, c->evidence[k]))
-                    it->evidence[it->n_evidence++] = c->evidence[k];
+            size_t nm = c->joint ? c->joint->n_members : 0;
+            for (size_t m = 0; m <= nm; m++) {
+                const cw_contribution *x = m < nm ? c->joint->members[m].contribution : c;
+                if (!x || !x->control || x->state == CW_STATE_INACTIVE)
+                    continue;
+                if (!in_list(it->controls, it->n_controls, x->control))
+                    it->controls[it->n_controls++] = x->control;
+                for (size_t k = 0; k < x->n_evidence; k++)
+                    if (!in_list(it->evidence, it->n_evidence, x->evidence[k]))
+                        it->evidence[it->n_evidence++] = x->evidence[k];
+            }
         }
         if (rs->justification && *rs->justification) {
             it->justification = rs->justification;

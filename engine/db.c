@@ -34,6 +34,8 @@ static const struct {
     [DB_SCOPE] = {"scope", 0},
     [DB_EVCTL_D] = {"ev_ctl_delta", MDB_DUPSORT},
     [DB_EVPASS_D] = {"ev_pass_delta", MDB_DUPSORT},
+    [DB_JOINT] = {"joint", 0},
+    [DB_JOINTIDX] = {"joint_idx", MDB_DUPSORT},
 };
 
 /* ---- errors ---- */
@@ -157,9 +159,13 @@ static int open_dbs(cw_db *db, cw_err *err)
         rc = mdb_put(txn, db->dbi[DB_META], &k, &v, 0);
     } else if (rc == 0) {
         uint64_t have = v.mv_size == 8 ? be64_get(v.mv_data) : 0;
-        if (have == 1) {
-            /* Version 2 only added the (empty) delta indexes opened above;
-             * the stamp keeps version-1 builds from missing their entries. */
+        if (have == 1 || have == 2) {
+            /* Version 2 added the (empty) delta indexes and version 3 the
+             * (empty) joint-row databases, both opened above; requirement
+             * records without the assessable and status fields and pair
+             * entries without a note read as their defaults.  The stamp
+             * keeps older builds from missing what newer writes put in the
+             * new databases. */
             unsigned char ver[8];
             be64_put(ver, CW_SCHEMA_VERSION);
             MDB_val nv = {8, ver};
@@ -474,6 +480,21 @@ int cw_db_counts_get(cw_db *db, cw_db_counts *out, cw_err *err)
         mdb_cursor_close(c);
         out->mappings = rows;
     }
+    /* Joint rows: one record per (set, target), one entry per origin. */
+    if (mdb_cursor_open(txn, db->dbi[DB_JOINT], &c) == 0) {
+        MDB_val k, v;
+        for (int op = MDB_FIRST; mdb_cursor_get(c, &k, &v, op) == 0; op = MDB_NEXT) {
+            rec_reader r;
+            if (rr_open(&r, v, NULL) == 0) {
+                const msgpack_object *e = rr_at(&r, 1);
+                if (e && e->type == MSGPACK_OBJECT_ARRAY)
+                    out->joint_mappings += e->via.array.size;
+                rr_close(&r);
+            }
+        }
+        mdb_cursor_close(c);
+        out->mappings += out->joint_mappings;
+    }
     MDB_val k = {3, "gen"}, v;
     if (mdb_get(txn, db->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8)
         out->generation = be64_get(v.mv_data);
@@ -616,7 +637,7 @@ int fw_exists(MDB_txn *txn, cw_db *db, const char *fw)
     return mdb_get(txn, db->dbi[DB_FW], &k, &v) == 0 ? 0 : CW_ENOFW;
 }
 
-int req_exists(MDB_txn *txn, cw_db *db, const char *fw, const char *id, bool *leaf)
+int req_exists(MDB_txn *txn, cw_db *db, const char *fw, const char *id, bool *assessed)
 {
     cw_key key;
     key_init(&key);
@@ -625,9 +646,20 @@ int req_exists(MDB_txn *txn, cw_db *db, const char *fw, const char *id, bool *le
     MDB_val k = key_val(&key), v;
     if (mdb_get(txn, db->dbi[DB_REQ], &k, &v) != 0)
         return fw_exists(txn, db, fw) ? CW_ENOFW : CW_ENOREQ;
-    if (leaf) {
+    if (assessed) {
         MDB_val ck = key_val(&key), cv;
-        *leaf = mdb_get(txn, db->dbi[DB_CHILD], &ck, &cv) != 0;
+        bool leaf = mdb_get(txn, db->dbi[DB_CHILD], &ck, &cv) != 0;
+        /* record fields 6 (assessable: nil = by the tree) and 7 (withdrawn) */
+        rec_reader rr;
+        bool as = leaf, wd = false;
+        if (rr_open(&rr, v, NULL) == 0) {
+            const msgpack_object *o = rr_at(&rr, 6);
+            if (o && o->type == MSGPACK_OBJECT_BOOLEAN)
+                as = o->via.boolean;
+            wd = obj_int(rr_at(&rr, 7), 0) == 1;
+            rr_close(&rr);
+        }
+        *assessed = as && !wd;
     }
     return 0;
 }

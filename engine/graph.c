@@ -87,8 +87,162 @@ static void sort_kids(const g_node *nodes, uint32_t *k, uint32_t n)
 typedef struct raw_edge {
     uint32_t from, to;
     uint8_t rel, strength;
-    const char *origin, *rationale;
+    const char *origin, *rationale, *note;
 } raw_edge;
+
+/* Joins origin o to *dst as "a; b", unless already named there. */
+static void join_origin(cw_arena *a, const char **dst, const char *o)
+{
+    if (!o || !*dst || strstr(*dst, o))
+        return;
+    size_t l1 = strlen(*dst), l2 = strlen(o);
+    char *j = cw_arena_alloc(a, l1 + l2 + 3);
+    if (!j)
+        return;
+    memcpy(j, *dst, l1);
+    memcpy(j + l1, "; ", 2);
+    memcpy(j + l1 + 2, o, l2 + 1);
+    *dst = j;
+}
+
+/* Joint rows (schema 3): one g_joint per distinct (set, target,
+ * relationship), origins stating the same relationship joined.  A row
+ * whose target is gone is kept aside for mapping.check; a member that is
+ * gone stays as G_NONE (its member status is gap). */
+static int build_joints(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
+{
+    cw_arena *a = g->a;
+    size_t jcap = 0, dcap = g->n_dangling;
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, db->dbi[DB_JOINT], &c);
+    if (rc)
+        return lmdb_err(rc, err, "graph");
+    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
+         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        /* tfw\0tid\0sfw\0hash8 */
+        const char *key = k.mv_data;
+        if (k.mv_size < 9)
+            continue;
+        const char *z1 = memchr(key, '\0', k.mv_size - 9);
+        const char *z2 = z1 ? memchr(z1 + 1, '\0', k.mv_size - 9 - (size_t)(z1 + 1 - key)) : NULL;
+        if (!z2)
+            continue;
+        size_t tl = (size_t)(z2 - key);
+        const char *sfw = z2 + 1;
+        size_t sfl = k.mv_size - 9 - tl - 1;
+        uint32_t t = G_NONE;
+        bool ht = find_key(g, key, tl, &t);
+        rec_reader rr;
+        if (rr_open(&rr, v, NULL))
+            continue;
+        const msgpack_object *ms = rr_at(&rr, 0), *es = rr_at(&rr, 1);
+        if (!ms || ms->type != MSGPACK_OBJECT_ARRAY || !es || es->type != MSGPACK_OBJECT_ARRAY) {
+            rr_close(&rr);
+            continue;
+        }
+        uint32_t nm = ms->via.array.size;
+        const char **ids = cw_arena_alloc(a, (nm + 1) * sizeof *ids);
+        uint32_t *mem = cw_arena_alloc(a, (nm + 1) * sizeof *mem);
+        char *sfwc = cw_arena_strndup(a, sfw, sfl);
+        if (!ids || !mem || !sfwc) {
+            rr_close(&rr);
+            mdb_cursor_close(c);
+            return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+        }
+        for (uint32_t i = 0; i < nm; i++) {
+            ids[i] = obj_str(a, &ms->via.array.ptr[i]);
+            if (!ids[i] || !graph_find(g, sfwc, ids[i], &mem[i]))
+                mem[i] = G_NONE;
+        }
+        size_t first = g->n_joints;
+        for (uint32_t i = 0; i < es->via.array.size; i++) {
+            const msgpack_object *e = &es->via.array.ptr[i];
+            if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 4)
+                continue;
+            const char *origin = obj_str(a, &e->via.array.ptr[0]);
+            if (!ht) {
+                struct g_dangling *d =
+                    cw_arena_grow(a, g->dangling, sizeof *d, &dcap, g->n_dangling + 1);
+                if (!d)
+                    break;
+                g->dangling = d;
+                d = &d[g->n_dangling++];
+                const char *tz = memchr(key, '\0', tl);
+                *d = (struct g_dangling){
+                    .s = {sfwc, ids[0]},
+                    .t = {cw_arena_strndup(a, key, tz ? (size_t)(tz - key) : tl),
+                          tz ? cw_arena_strndup(a, tz + 1, tl - (size_t)(tz - key) - 1) : ""},
+                    .origin = origin,
+                    .t_missing = true,
+                    .members = ids,
+                    .n_members = nm};
+                continue;
+            }
+            uint8_t rel = (uint8_t)obj_int(&e->via.array.ptr[1], CW_REL_INTERSECTS_WITH);
+            uint8_t st = (uint8_t)obj_int(&e->via.array.ptr[2], 0);
+            g_joint *same = NULL;
+            for (size_t j = first; j < g->n_joints; j++)
+                if (g->joints[j].rel == rel)
+                    same = &g->joints[j];
+            if (same) {
+                if (st > same->strength)
+                    same->strength = st;
+                join_origin(a, &same->origin, origin);
+                continue;
+            }
+            g_joint *arr = cw_arena_grow(a, g->joints, sizeof *arr, &jcap, g->n_joints + 1);
+            if (!arr)
+                break;
+            g->joints = arr;
+            arr[g->n_joints++] = (g_joint){
+                .target = t,
+                .sfw = graph_fw(g, sfwc),
+                .sfw_slug = sfwc,
+                .members = mem,
+                .member_ids = ids,
+                .n_members = nm,
+                .rel = rel,
+                .strength = st,
+                .origin = origin,
+                .rationale = obj_str(a, &e->via.array.ptr[3]),
+                .note = e->via.array.size > 4 ? obj_str(a, &e->via.array.ptr[4]) : NULL};
+        }
+        rr_close(&rr);
+    }
+    mdb_cursor_close(c);
+    /* Per node: the joint rows targeting it and those it is a member of. */
+    uint32_t *nin = cw_arena_alloc(a, (g->n + 1) * sizeof *nin);
+    uint32_t *nof = cw_arena_alloc(a, (g->n + 1) * sizeof *nof);
+    if (!nin || !nof)
+        return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+    for (size_t j = 0; j < g->n_joints; j++) {
+        const g_joint *J = &g->joints[j];
+        nin[J->target]++;
+        for (uint32_t i = 0; i < J->n_members; i++)
+            if (J->members[i] != G_NONE)
+                nof[J->members[i]]++;
+    }
+    for (size_t i = 0; i < g->n; i++) {
+        g_node *n = &g->nodes[i];
+        n->joints_in = nin[i] ? cw_arena_alloc(a, nin[i] * sizeof(uint32_t)) : NULL;
+        n->joints_of = nof[i] ? cw_arena_alloc(a, nof[i] * sizeof(uint32_t)) : NULL;
+        if ((nin[i] && !n->joints_in) || (nof[i] && !n->joints_of))
+            return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+    }
+    for (size_t j = 0; j < g->n_joints; j++) {
+        const g_joint *J = &g->joints[j];
+        g_node *t = &g->nodes[J->target];
+        t->joints_in[t->n_joints_in++] = (uint32_t)j;
+        for (uint32_t i = 0; i < J->n_members; i++) {
+            if (J->members[i] == G_NONE)
+                continue;
+            g_node *m = &g->nodes[J->members[i]];
+            m->joints_of[m->n_joints_of++] = (uint32_t)j;
+        }
+    }
+    return 0;
+}
 
 static int build(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
 {
@@ -146,6 +300,8 @@ static int build(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
             n->description = q.description;
             n->attrs = q.attrs;
             n->n_attrs = q.n_attrs;
+            n->assess = q.assess;
+            n->withdrawn = q.withdrawn;
         }
         if (strmap_put(&g->idx, kcopy, k.mv_size, g->n, NULL) < 0) {
             mdb_cursor_close(c);
@@ -165,8 +321,10 @@ static int build(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
         }
     }
     for (size_t i = 0; i < g->n; i++) {
-        g->nodes[i].kids = nk[i] ? cw_arena_alloc(a, nk[i] * sizeof(uint32_t)) : NULL;
-        g->nodes[i].leaf = nk[i] == 0;
+        g_node *n = &g->nodes[i];
+        n->kids = nk[i] ? cw_arena_alloc(a, nk[i] * sizeof(uint32_t)) : NULL;
+        n->leaf = nk[i] == 0;
+        n->assessable = n->assess == CW_ASSESS_YES || (n->assess == CW_ASSESS_AUTO && n->leaf);
     }
     for (size_t i = 0; i < g->n; i++) {
         uint32_t p = g->nodes[i].parent;
@@ -227,8 +385,9 @@ static int build(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
             uint8_t rel = (uint8_t)obj_int(&e->via.array.ptr[1], CW_REL_INTERSECTS_WITH);
             uint8_t st = (uint8_t)obj_int(&e->via.array.ptr[2], 0);
             const char *rat = obj_str(a, &e->via.array.ptr[3]);
-            re[nre++] = (raw_edge){s, t, rel, st, origin, rat};
-            re[nre++] = (raw_edge){t, s, (uint8_t)cw_rel_inverse(rel), st, origin, rat};
+            const char *note = e->via.array.size > 4 ? obj_str(a, &e->via.array.ptr[4]) : NULL;
+            re[nre++] = (raw_edge){s, t, rel, st, origin, rat, note};
+            re[nre++] = (raw_edge){t, s, (uint8_t)cw_rel_inverse(rel), st, origin, rat, note};
         }
         rr_close(&rr);
     }
@@ -253,22 +412,13 @@ static int build(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
              * strongest stated strength, the origins joined. */
             if (re[i].strength > dup->strength)
                 dup->strength = re[i].strength;
-            if (re[i].origin && dup->origin && !strstr(dup->origin, re[i].origin)) {
-                size_t l1 = strlen(dup->origin), l2 = strlen(re[i].origin);
-                char *o = cw_arena_alloc(a, l1 + l2 + 3);
-                if (o) {
-                    memcpy(o, dup->origin, l1);
-                    memcpy(o + l1, "; ", 2);
-                    memcpy(o + l1 + 2, re[i].origin, l2 + 1);
-                    dup->origin = o;
-                }
-            }
+            join_origin(a, &dup->origin, re[i].origin);
             continue;
         }
         n->edges[n->n_edges++] = (g_edge){re[i].to, re[i].rel, re[i].strength, re[i].origin,
-                                          re[i].rationale};
+                                          re[i].rationale, re[i].note};
     }
-    return 0;
+    return build_joints(txn, db, g, err);
 }
 
 static void graph_free(graph *g)
@@ -394,24 +544,80 @@ void graph_cache_clear(cw_db *db)
         graph_unref(g);
 }
 
-int graph_leaves(const graph *g, uint32_t node, cw_arena *a, uint32_t **out, size_t *n,
-                 size_t *cap)
+int graph_assessable_under(const graph *g, uint32_t node, cw_arena *a, uint32_t **out,
+                           size_t *n, size_t *cap)
 {
     const g_node *nd = &g->nodes[node];
-    if (nd->leaf) {
+    for (uint32_t i = 0; i < nd->n_kids; i++) {
+        uint32_t k = nd->kids[i];
+        if (g->nodes[k].assessable) {
+            uint32_t *arr = cw_arena_grow(a, *out, sizeof **out, cap, *n + 1);
+            if (!arr)
+                return CW_ENOMEM;
+            *out = arr;
+            arr[(*n)++] = k;
+        }
+        int rc = graph_assessable_under(g, k, a, out, n, cap);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int graph_roots(const graph *g, uint32_t fw, cw_arena *a, uint32_t **out, size_t *n)
+{
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        if (g->nodes[i].fw != fw || g->nodes[i].parent != G_NONE)
+            continue;
+        uint32_t *arr = cw_arena_grow(a, *out, sizeof *arr, &cap, *n + 1);
+        if (!arr)
+            return CW_ENOMEM;
+        *out = arr;
+        size_t j = (*n)++;
+        /* insertion by (seq, id) */
+        while (j > 0 && (g->nodes[arr[j - 1]].seq > g->nodes[i].seq ||
+                         (g->nodes[arr[j - 1]].seq == g->nodes[i].seq &&
+                          cw_id_cmp(g->nodes[arr[j - 1]].id, g->nodes[i].id) > 0))) {
+            arr[j] = arr[j - 1];
+            j--;
+        }
+        arr[j] = (uint32_t)i;
+    }
+    return 0;
+}
+
+static int assessed_from(const graph *g, uint32_t node, cw_arena *a, uint32_t **out, size_t *n,
+                         size_t *cap)
+{
+    const g_node *nd = &g->nodes[node];
+    if (g_assessed(nd)) {
         uint32_t *arr = cw_arena_grow(a, *out, sizeof **out, cap, *n + 1);
         if (!arr)
             return CW_ENOMEM;
         *out = arr;
         arr[(*n)++] = node;
-        return 0;
     }
     for (uint32_t i = 0; i < nd->n_kids; i++) {
-        int rc = graph_leaves(g, nd->kids[i], a, out, n, cap);
+        int rc = assessed_from(g, nd->kids[i], a, out, n, cap);
         if (rc)
             return rc;
     }
     return 0;
+}
+
+int graph_assessed(const graph *g, uint32_t fw, cw_arena *a, uint32_t **out, size_t *n)
+{
+    uint32_t *roots;
+    size_t nr, cap = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = graph_roots(g, fw, a, &roots, &nr);
+    for (size_t i = 0; !rc && i < nr; i++)
+        rc = assessed_from(g, roots[i], a, out, n, &cap);
+    return rc;
 }
 
 uint32_t graph_root(const graph *g, uint32_t node)
@@ -491,7 +697,8 @@ cw_path *graph_path(const graph *g, cw_arena *a, const uint32_t *nodes,
     for (size_t i = 0; i < hops; i++) {
         const g_node *n = &g->nodes[nodes[i + 1]];
         p->steps[i] = (cw_step){{g->fws[n->fw], n->id}, (cw_rel)edges[i]->rel,
-                                edges[i]->strength, edges[i]->origin, edges[i]->rationale};
+                                edges[i]->strength, edges[i]->origin, edges[i]->rationale,
+                                edges[i]->note};
         if (edges[i]->strength == 0)
             strength = 0;
         else if (strength && edges[i]->strength < strength)
@@ -499,4 +706,19 @@ cw_path *graph_path(const graph *g, cw_arena *a, const uint32_t *nodes,
     }
     p->strength = strength;
     return p;
+}
+
+void graph_joint_row(const graph *g, const g_joint *J, cw_mapping *out)
+{
+    const g_node *t = &g->nodes[J->target];
+    *out = (cw_mapping){.source_fw = J->sfw_slug,
+                        .target_fw = g->fws[t->fw],
+                        .target_id = t->id,
+                        .rel = (cw_rel)J->rel,
+                        .strength = J->strength,
+                        .rationale = J->rationale,
+                        .origin = J->origin,
+                        .source_ids = J->member_ids,
+                        .n_sources = J->n_members,
+                        .note = J->note};
 }

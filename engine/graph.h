@@ -8,13 +8,30 @@
 
 #define G_NONE UINT32_MAX
 
-typedef struct g_edge {
+struct g_edge {
     uint32_t to;
     uint8_t rel;      /* this node REL to */
     uint8_t strength; /* 0 unknown */
     const char *origin;
     const char *rationale;
-} g_edge;
+    const char *note;
+};
+
+typedef struct g_edge g_edge;
+
+/* A joint crosswalk row (§3): members of one framework that together are
+ * REL the target.  One per distinct (set, target, relationship); origins
+ * stating the same relationship are joined, as for edges. */
+typedef struct g_joint {
+    uint32_t target;
+    uint32_t sfw;              /* the members' framework; G_NONE when not loaded */
+    const char *sfw_slug;
+    uint32_t *members;         /* nodes; G_NONE for one deleted from its catalogue */
+    const char **member_ids;   /* as stored, natural id order */
+    uint32_t n_members;
+    uint8_t rel, strength;
+    const char *origin, *rationale, *note;
+} g_joint;
 
 typedef struct g_node {
     uint32_t fw;
@@ -26,10 +43,30 @@ typedef struct g_node {
     uint32_t *kids;
     uint32_t n_kids;
     bool leaf;
+    cw_assess assess; /* as stored */
+    bool assessable;  /* assess applied to the tree */
+    bool withdrawn;
     int64_t seq;
     g_edge *edges;
     uint32_t n_edges;
+    uint32_t *joints_in;   /* joint rows targeting this node (indexes into joints) */
+    uint32_t n_joints_in;
+    uint32_t *joints_of;   /* joint rows this node is a member of */
+    uint32_t n_joints_of;
 } g_node;
+
+/* Assessed: counted in coverage (assessable and active). */
+static inline bool g_assessed(const g_node *n)
+{
+    return n->assessable && !n->withdrawn;
+}
+
+/* A group: has children and is not itself assessable; a full link or path
+ * to it reaches every assessable requirement under it. */
+static inline bool g_group(const g_node *n)
+{
+    return n->n_kids > 0 && !n->assessable;
+}
 
 typedef struct graph {
     cw_arena *a;
@@ -41,11 +78,15 @@ typedef struct graph {
     strmap fwidx; /* slug -> fw index */
     uint64_t gen;
     _Atomic int refs;
+    g_joint *joints;
+    size_t n_joints;
     /* Crosswalk rows whose endpoint is missing, kept for mapping.check. */
     struct g_dangling {
         cw_ref s, t;
         const char *origin;
         bool s_missing, t_missing;
+        const char **members; /* a joint row whose target is missing: its set */
+        size_t n_members;
     } *dangling;
     size_t n_dangling;
 } graph;
@@ -67,10 +108,19 @@ bool graph_find(const graph *g, const char *fw, const char *id, uint32_t *out);
 /* Index of framework slug, or G_NONE. */
 uint32_t graph_fw(const graph *g, const char *fw);
 
-/* Appends to *out (arena array, capacity *cap) every leaf at or under node
- * (node itself when it is a leaf). */
-int graph_leaves(const graph *g, uint32_t node, cw_arena *a, uint32_t **out, size_t *n,
-                 size_t *cap);
+/* Appends to *out (arena array, capacity *cap) every assessable requirement
+ * strictly under node, at any depth, in publisher order (withdrawn ones
+ * included: callers that assess filter them out).  This is what a full
+ * link or path to a group reaches. */
+int graph_assessable_under(const graph *g, uint32_t node, cw_arena *a, uint32_t **out,
+                           size_t *n, size_t *cap);
+
+/* Every assessed requirement (assessable, not withdrawn) of framework fw
+ * in publisher order: depth first, parents before their children. */
+int graph_assessed(const graph *g, uint32_t fw, cw_arena *a, uint32_t **out, size_t *n);
+
+/* Roots of framework fw in publisher order. */
+int graph_roots(const graph *g, uint32_t fw, cw_arena *a, uint32_t **out, size_t *n);
 
 /* Top-level ancestor of a node (itself for a root). */
 uint32_t graph_root(const graph *g, uint32_t node);
@@ -85,6 +135,9 @@ typedef int (*path_cb)(void *ctx, const uint32_t *nodes, const g_edge *const *ed
                        size_t hops, cw_rel composed);
 int graph_walk(const graph *g, uint32_t start, int max_hops, bool report_all, path_cb cb,
                void *ctx);
+
+/* The joint row J as a cw_mapping (pointers into the graph). */
+void graph_joint_row(const graph *g, const g_joint *J, cw_mapping *out);
 
 /* Turns a walk's nodes/edges into a cw_path in arena a. */
 cw_path *graph_path(const graph *g, cw_arena *a, const uint32_t *nodes,

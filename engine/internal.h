@@ -19,7 +19,8 @@ enum {
     DB_FW,       /* slug -> [name, version, publisher, licence] */
     DB_REQ,      /* fw\0id -> [parent, kind, title, description, attrs, seq] */
     DB_CHILD,    /* dupsort: fw\0parent -> child id */
-    DB_MAP,      /* sfw\0sid\0tfw\0tid -> [[origin, rel, strength, rationale]...] */
+    DB_MAP,      /* sfw\0sid\0tfw\0tid -> [[origin, rel, strength, rationale, note]...]
+                    (note absent before schema 3) */
     DB_MAPIDX,   /* dupsort: fw\0id -> 'S'|'T' other_fw\0other_id */
     DB_ORG,      /* slug -> [name] */
     DB_CTL,      /* org\0id -> [title, owner, status, [[fw, id, level]...]] */
@@ -35,6 +36,11 @@ enum {
      * is in exactly one of the two; readers consult both. */
     DB_EVCTL_D,
     DB_EVPASS_D,
+    /* Joint crosswalk rows (schema 3): tfw\0tid\0sfw\0<8-byte set hash> ->
+     * [[member ids, natural order], [[origin, rel, strength, rationale,
+     * note]...]]; the hash is joint_hash() of the ordered member ids. */
+    DB_JOINT,
+    DB_JOINTIDX, /* dupsort: sfw\0member -> the joint row's key */
     DB_COUNT
 };
 
@@ -140,8 +146,9 @@ int check_text(const char *field, const char *s, cw_err *err);
 
 /* ---- lookups shared by modules (inside a transaction) ---- */
 int fw_exists(MDB_txn *txn, cw_db *db, const char *fw);
-/* 0 found (optionally fills *leaf), CW_ENOFW, CW_ENOREQ. */
-int req_exists(MDB_txn *txn, cw_db *db, const char *fw, const char *id, bool *leaf);
+/* 0 found (optionally fills *assessed: assessable and not withdrawn),
+ * CW_ENOFW, CW_ENOREQ. */
+int req_exists(MDB_txn *txn, cw_db *db, const char *fw, const char *id, bool *assessed);
 int org_exists(MDB_txn *txn, cw_db *db, const char *org);
 /* Organisation data generation (meta "org\0<slug>"): every write that
  * changes an organisation's controls, evidence, scope or existence stamps

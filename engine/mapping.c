@@ -1,8 +1,10 @@
 /* Crosswalk rows in LMDB and the queries over them.  A pair's record holds
  * one entry per origin; the map_idx database lists, under each endpoint,
  * the other end and the direction, so a requirement's mappings are found
- * from either side without a scan.  Path listing and the consistency check
- * run on the shared in-memory graph. */
+ * from either side without a scan.  A joint row (a source set that together
+ * relates to one target) is stored once under its target and a hash of its
+ * ordered set, with one joint_idx entry per member.  Path listing and the
+ * consistency check run on the shared in-memory graph. */
 #include "crosswalk/mapping.h"
 
 #include "graph.h"
@@ -12,6 +14,82 @@
 
 static const char *const rationales[] = {"syntactic", "semantic", "functional"};
 
+static bool is_joint(const cw_mapping *m)
+{
+    return m->source_ids != NULL || m->n_sources > 0;
+}
+
+/* Order of a joint row's members: natural id order, bytes on a tie, so a
+ * set has one spelling whatever order it was given in. */
+static int member_cmp(const void *x, const void *y)
+{
+    const char *a = *(const char *const *)x, *b = *(const char *const *)y;
+    int c = cw_id_cmp(a, b);
+    return c ? c : strcmp(a, b);
+}
+
+/* FNV-1a over the ordered ids, NUL-separated: the set's part of the key
+ * (the full set is in the record and compared on every write). */
+static uint64_t joint_hash(const char *const *ids, size_t n)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (size_t i = 0; i < n; i++) {
+        for (const unsigned char *p = (const unsigned char *)ids[i]; *p; p++)
+            h = (h ^ *p) * UINT64_C(0x100000001b3);
+        h = (h ^ 0) * UINT64_C(0x100000001b3);
+    }
+    return h;
+}
+
+static void joint_key(cw_key *k, const char *tfw, const char *tid, const char *sfw,
+                      const char *const *ids, size_t n)
+{
+    key_init(k);
+    key_part(k, tfw);
+    key_part(k, tid);
+    key_part(k, sfw);
+    key_sep(k);
+    unsigned char h[8];
+    be64_put(h, joint_hash(ids, n));
+    key_raw(k, h, 8);
+}
+
+/* The joint-specific checks: 2..CW_MAX_JOINT non-empty ids, none twice,
+ * the target not among them.  *sorted receives the ids in member order
+ * (arena a). */
+static int validate_joint(const cw_mapping *m, size_t i, cw_arena *a, const char ***sorted,
+                          cw_err *err)
+{
+    char f[112];
+    int rc;
+    if (m->n_sources < 2 || m->n_sources > CW_MAX_JOINT || !m->source_ids)
+        return cw_err_set(err, CW_EINVAL,
+                          "mappings[%zu].source: a joint row names 2..%d requirements, got %zu",
+                          i, CW_MAX_JOINT, m->n_sources);
+    const char **ids = cw_arena_alloc(a, m->n_sources * sizeof *ids);
+    if (!ids)
+        return cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
+    for (size_t j = 0; j < m->n_sources; j++) {
+        snprintf(f, sizeof f, "mappings[%zu].source[%zu]", i, j);
+        if ((rc = check_name(f, m->source_ids[j], CW_MAX_ID, err)))
+            return rc;
+        if (strcmp(m->source_fw, m->target_fw) == 0 && strcmp(m->source_ids[j], m->target_id) == 0)
+            return cw_err_set(err, CW_EINVAL,
+                              "%s: '%s' is the row's own target; a joint row's set cannot "
+                              "contain its target",
+                              f, m->source_ids[j]);
+        for (size_t k = 0; k < j; k++)
+            if (strcmp(m->source_ids[k], m->source_ids[j]) == 0)
+                return cw_err_set(err, CW_EINVAL,
+                                  "%s: '%s' appears twice in the set (also source[%zu])", f,
+                                  m->source_ids[j], k);
+        ids[j] = m->source_ids[j];
+    }
+    qsort(ids, m->n_sources, sizeof *ids, member_cmp);
+    *sorted = ids;
+    return 0;
+}
+
 static int validate(const cw_mapping *m, size_t i, cw_err *err)
 {
     char f[112];
@@ -20,7 +98,7 @@ static int validate(const cw_mapping *m, size_t i, cw_err *err)
     if ((rc = check_name(f, m->source_fw, CW_MAX_SLUG, err)))
         return rc;
     snprintf(f, sizeof f, "mappings[%zu].source", i);
-    if ((rc = check_name(f, m->source_id, CW_MAX_ID, err)))
+    if (!is_joint(m) && (rc = check_name(f, m->source_id, CW_MAX_ID, err)))
         return rc;
     snprintf(f, sizeof f, "mappings[%zu].target_framework", i);
     if ((rc = check_name(f, m->target_fw, CW_MAX_SLUG, err)))
@@ -49,7 +127,11 @@ static int validate(const cw_mapping *m, size_t i, cw_err *err)
     snprintf(f, sizeof f, "mappings[%zu].origin", i);
     if ((rc = check_name(f, m->origin, CW_MAX_ORIGIN, err)))
         return rc;
-    if (strcmp(m->source_fw, m->target_fw) == 0 && strcmp(m->source_id, m->target_id) == 0)
+    if (m->note && strlen(m->note) > CW_MAX_NOTE)
+        return cw_err_set(err, CW_EINVAL, "mappings[%zu].note: longer than %d bytes", i,
+                          CW_MAX_NOTE);
+    if (!is_joint(m) && strcmp(m->source_fw, m->target_fw) == 0 &&
+        strcmp(m->source_id, m->target_id) == 0)
         return cw_err_set(err, CW_ECONFLICT, "mappings[%zu].target: '%s' maps to itself", i,
                           m->source_id);
     return 0;
@@ -84,14 +166,14 @@ static int idx_put(cw_wtxn *w, const char *fw, const char *id, char dir, const c
     return rc == MDB_KEYEXIST || rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-static void pack_entry(rec_writer *rw, const char *origin, int rel, int strength,
-                       const char *rationale)
+static void pack_entry(rec_writer *rw, const cw_mapping *m)
 {
-    rw_array(rw, 4);
-    rw_str(rw, origin);
-    rw_int(rw, rel);
-    rw_int(rw, strength);
-    rw_str(rw, rationale && *rationale ? rationale : NULL);
+    rw_array(rw, 5);
+    rw_str(rw, m->origin);
+    rw_int(rw, m->rel);
+    rw_int(rw, m->strength);
+    rw_str(rw, m->rationale && *m->rationale ? m->rationale : NULL);
+    rw_str(rw, m->note && *m->note ? m->note : NULL);
 }
 
 static void pack_obj_entry(rec_writer *rw, const msgpack_object *e)
@@ -116,6 +198,133 @@ struct load_args {
     cw_bulk_stats st;
 };
 
+/* Rewrites the entry list es (msgpack array of [origin, ...] entries)
+ * without origin, then with the new entry m when given; returns the packed
+ * array in rw.  *replaced tells whether an entry of that origin was there. */
+static void entries_replace(rec_writer *rw, const msgpack_object *es, const char *origin,
+                            const cw_mapping *m, bool *replaced)
+{
+    size_t n = es && es->type == MSGPACK_OBJECT_ARRAY ? es->via.array.size : 0, keep = 0;
+    for (size_t j = 0; j < n; j++)
+        keep += !entry_origin_is(&es->via.array.ptr[j], origin);
+    *replaced = keep != n;
+    rw_array(rw, keep + (m ? 1 : 0));
+    for (size_t j = 0; j < n; j++)
+        if (!entry_origin_is(&es->via.array.ptr[j], origin))
+            pack_obj_entry(rw, &es->via.array.ptr[j]);
+    if (m)
+        pack_entry(rw, m);
+}
+
+static bool members_equal(const msgpack_object *ms, const char *const *ids, size_t n)
+{
+    if (!ms || ms->type != MSGPACK_OBJECT_ARRAY || ms->via.array.size != n)
+        return false;
+    for (size_t j = 0; j < n; j++) {
+        const msgpack_object *o = &ms->via.array.ptr[j];
+        size_t l = strlen(ids[j]);
+        if (o->type != MSGPACK_OBJECT_STR || o->via.str.size != l ||
+            memcmp(o->via.str.ptr, ids[j], l) != 0)
+            return false;
+    }
+    return true;
+}
+
+static int jidx_put(cw_wtxn *w, const char *sfw, const char *member, const cw_key *jk, bool del)
+{
+    cw_key k;
+    key_init(&k);
+    key_part(&k, sfw);
+    key_part(&k, member);
+    MDB_val kv = key_val(&k), vv = key_val(jk);
+    int rc = del ? mdb_del(w->txn, w->db->dbi[DB_JOINTIDX], &kv, &vv)
+                 : mdb_put(w->txn, w->db->dbi[DB_JOINTIDX], &kv, &vv, MDB_NODUPDATA);
+    return rc == MDB_KEYEXIST || rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Stores joint row m (already validated) as mappings[i]: every member and
+ * the target must exist; the same (set, target, origin) twice in one batch
+ * is a conflict, as for pairs. */
+static int joint_put(cw_wtxn *w, const cw_mapping *m, size_t i, cw_arena *a, strmap *seen,
+                     bool *updated, cw_err *err)
+{
+    cw_db *db = w->db;
+    const char **ids = NULL;
+    int rc = validate_joint(m, i, a, &ids, err);
+    if (rc)
+        return rc;
+    if (fw_exists(w->txn, db, m->source_fw))
+        return cw_err_set(err, CW_EDANGLING, "mappings[%zu].source_framework: no framework '%s'",
+                          i, m->source_fw);
+    for (size_t j = 0; j < m->n_sources; j++)
+        if (req_exists(w->txn, db, m->source_fw, m->source_ids[j], NULL))
+            return cw_err_set(err, CW_EDANGLING,
+                              "mappings[%zu].source[%zu]: no requirement '%s' in framework '%s'",
+                              i, j, m->source_ids[j], m->source_fw);
+    int e2 = req_exists(w->txn, db, m->target_fw, m->target_id, NULL);
+    if (e2)
+        return e2 == CW_ENOFW
+                   ? cw_err_set(err, CW_EDANGLING,
+                                "mappings[%zu].target_framework: no framework '%s'", i,
+                                m->target_fw)
+                   : cw_err_set(err, CW_EDANGLING,
+                                "mappings[%zu].target: no requirement '%s' in framework '%s'", i,
+                                m->target_id, m->target_fw);
+    cw_key k;
+    joint_key(&k, m->target_fw, m->target_id, m->source_fw, ids, m->n_sources);
+    /* seen holds pair keys too; a leading 'J' keeps the two apart */
+    size_t ol = strlen(m->origin);
+    char *dk = cw_arena_alloc(a, k.n + ol + 2);
+    if (!dk)
+        return cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
+    dk[0] = 'J';
+    memcpy(dk + 1, k.b, k.n);
+    dk[k.n + 1] = '\0';
+    memcpy(dk + k.n + 2, m->origin, ol);
+    size_t prev;
+    if (strmap_put(seen, dk, k.n + ol + 2, i, &prev) == 1)
+        return cw_err_set(err, CW_ECONFLICT,
+                          "mappings[%zu]: the joint row %s {%s, ...} -> %s %s from '%s' appears "
+                          "twice (also mappings[%zu])",
+                          i, m->source_fw, ids[0], m->target_fw, m->target_id, m->origin, prev);
+    MDB_val kv = key_val(&k), v;
+    rec_writer rw;
+    rw_init(&rw);
+    rw_array(&rw, 2);
+    rw_array(&rw, m->n_sources);
+    for (size_t j = 0; j < m->n_sources; j++)
+        rw_str(&rw, ids[j]);
+    *updated = false;
+    if (mdb_get(w->txn, db->dbi[DB_JOINT], &kv, &v) == 0) {
+        rec_reader rr;
+        if ((rc = rr_open(&rr, v, err))) {
+            rw_free(&rw);
+            return rc;
+        }
+        if (!members_equal(rr_at(&rr, 0), ids, m->n_sources)) {
+            /* Two sets with one 64-bit hash: never seen, refused if it is. */
+            rr_close(&rr);
+            rw_free(&rw);
+            return cw_err_set(err, CW_ECONFLICT,
+                              "mappings[%zu].source: the set's 64-bit key collides with a "
+                              "different set already stored for this target; it cannot be "
+                              "stored",
+                              i);
+        }
+        entries_replace(&rw, rr_at(&rr, 1), m->origin, m, updated);
+        rr_close(&rr);
+    } else {
+        rw_array(&rw, 1);
+        pack_entry(&rw, m);
+    }
+    v = rw_val(&rw);
+    rc = mdb_put(w->txn, db->dbi[DB_JOINT], &kv, &v, 0);
+    rw_free(&rw);
+    for (size_t j = 0; !rc && j < m->n_sources; j++)
+        rc = jidx_put(w, m->source_fw, ids[j], &k, false);
+    return rc ? lmdb_err(rc, err, "mappings") : 0;
+}
+
 static int load_fn(cw_wtxn *w, void *arg, cw_err *err)
 {
     struct load_args *la = arg;
@@ -131,6 +340,16 @@ static int load_fn(cw_wtxn *w, void *arg, cw_err *err)
         const cw_mapping *m = &la->maps[i];
         if ((rc = validate(m, i, err)))
             break;
+        if (is_joint(m)) {
+            bool updated = false;
+            if ((rc = joint_put(w, m, i, a, &seen, &updated, err)))
+                break;
+            if (updated)
+                la->st.updated++;
+            else
+                la->st.created++;
+            continue;
+        }
         int e1 = req_exists(w->txn, db, m->source_fw, m->source_id, NULL);
         if (e1) {
             rc = e1 == CW_ENOFW ? cw_err_set(err, CW_EDANGLING,
@@ -194,7 +413,7 @@ static int load_fn(cw_wtxn *w, void *arg, cw_err *err)
         } else {
             rw_array(&rw, 1);
         }
-        pack_entry(&rw, m->origin, m->rel, m->strength, m->rationale);
+        pack_entry(&rw, m);
         v = rw_val(&rw);
         rc = mdb_put(w->txn, db->dbi[DB_MAP], &kv, &v, 0);
         rw_free(&rw);
@@ -266,6 +485,129 @@ static bool pair_matches(const cw_mapping_filter *f, const char *p[4], size_t l[
     return fwd || rev;
 }
 
+/* Splits a joint key tfw\0tid\0sfw\0hash8 into its three names. */
+static bool split_joint(const MDB_val *k, const char *p[3], size_t l[3])
+{
+    if (k->mv_size < 9)
+        return false;
+    const char *s = k->mv_data, *end = s + k->mv_size - 9;
+    for (int i = 0; i < 3; i++) {
+        const char *z = memchr(s, '\0', (size_t)(end - s + (i == 2)));
+        if (!z || (i == 2 && z != end))
+            return false;
+        p[i] = s;
+        l[i] = (size_t)(z - s);
+        s = z + 1;
+    }
+    return true;
+}
+
+static bool joint_matches(const cw_mapping_filter *f, const char *p[3], size_t l[3],
+                          const msgpack_object *members, const char *const *want)
+{
+    if (f->source_id)
+        return false; /* a single source id names single rows only */
+    if (f->framework && !part_is(p[0], l[0], f->framework) && !part_is(p[2], l[2], f->framework))
+        return false;
+    if (!part_is(p[2], l[2], f->source_fw) || !part_is(p[0], l[0], f->target_fw) ||
+        !part_is(p[1], l[1], f->target_id))
+        return false;
+    return !want || members_equal(members, want, f->n_sources);
+}
+
+/* Deletes the joint rows matching f (see cw_mapping_filter). */
+static int del_joints(cw_wtxn *w, const cw_mapping_filter *f, cw_arena *a, size_t *deleted,
+                      cw_err *err)
+{
+    cw_db *db = w->db;
+    const char **want = NULL;
+    if (f->sources) {
+        want = cw_arena_alloc(a, (f->n_sources + 1) * sizeof *want);
+        if (!want)
+            return cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
+        memcpy(want, f->sources, f->n_sources * sizeof *want);
+        qsort(want, f->n_sources, sizeof *want, member_cmp);
+    }
+    typedef struct {
+        char *key;
+        size_t len;
+    } victim;
+    victim *vs = NULL;
+    size_t nv = 0, cap = 0;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(w->txn, db->dbi[DB_JOINT], &c);
+    if (rc)
+        return lmdb_err(rc, err, "mappings");
+    MDB_val k, v;
+    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
+         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const char *p[3];
+        size_t l[3];
+        rec_reader rr;
+        if (!split_joint(&k, p, l) || rr_open(&rr, v, NULL))
+            continue;
+        bool hit = joint_matches(f, p, l, rr_at(&rr, 0), want);
+        rr_close(&rr);
+        if (!hit)
+            continue;
+        victim *arr = cw_arena_grow(a, vs, sizeof *vs, &cap, nv + 1);
+        if (!arr)
+            break;
+        vs = arr;
+        vs[nv].key = cw_arena_strndup(a, k.mv_data, k.mv_size);
+        vs[nv++].len = k.mv_size;
+    }
+    mdb_cursor_close(c);
+    for (size_t i = 0; i < nv && rc == 0; i++) {
+        k = (MDB_val){vs[i].len, vs[i].key};
+        if (mdb_get(w->txn, db->dbi[DB_JOINT], &k, &v))
+            continue;
+        rec_reader rr;
+        if ((rc = rr_open(&rr, v, err)))
+            break;
+        const msgpack_object *ms = rr_at(&rr, 0), *es = rr_at(&rr, 1);
+        size_t ne = es && es->type == MSGPACK_OBJECT_ARRAY ? es->via.array.size : 0, keep = 0;
+        for (size_t j = 0; j < ne; j++)
+            keep += f->origin && !entry_origin_is(&es->via.array.ptr[j], f->origin);
+        *deleted += ne - keep;
+        if (keep == ne) {
+            rr_close(&rr);
+            continue;
+        }
+        if (keep) {
+            rec_writer rw;
+            rw_init(&rw);
+            rw_array(&rw, 2);
+            msgpack_pack_object(&rw.pk, *ms);
+            bool replaced;
+            entries_replace(&rw, es, f->origin, NULL, &replaced);
+            MDB_val nv2 = rw_val(&rw);
+            rc = mdb_put(w->txn, db->dbi[DB_JOINT], &k, &nv2, 0);
+            rw_free(&rw);
+            rr_close(&rr);
+            continue;
+        }
+        const char *p[3];
+        size_t l[3];
+        split_joint(&k, p, l);
+        char *sfw = cw_arena_strndup(a, p[2], l[2]);
+        cw_key jk;
+        key_init(&jk);
+        key_raw(&jk, k.mv_data, k.mv_size);
+        for (size_t j = 0; !rc && ms && ms->type == MSGPACK_OBJECT_ARRAY &&
+                           j < ms->via.array.size;
+             j++) {
+            char *id = obj_str(a, &ms->via.array.ptr[j]);
+            if (id && sfw)
+                rc = jidx_put(w, sfw, id, &jk, true);
+        }
+        rr_close(&rr);
+        if (!rc)
+            rc = mdb_del(w->txn, db->dbi[DB_JOINT], &k, NULL);
+    }
+    return rc < 0 ? rc : rc ? lmdb_err(rc, err, "mappings") : 0;
+}
+
 static int del_fn(cw_wtxn *w, void *arg, cw_err *err)
 {
     struct del_args *da = arg;
@@ -274,6 +616,11 @@ static int del_fn(cw_wtxn *w, void *arg, cw_err *err)
     cw_arena *a = cw_arena_new();
     if (!a)
         return cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
+    int jrc = del_joints(w, f, a, &da->st.deleted, err);
+    if (jrc) {
+        cw_arena_free(a);
+        return jrc;
+    }
     /* Collect the matching pairs first, then rewrite them: the cursor is
      * not disturbed by writes that way. */
     typedef struct {
@@ -293,7 +640,7 @@ static int del_fn(cw_wtxn *w, void *arg, cw_err *err)
          r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         const char *p[4];
         size_t l[4];
-        if (!split4(&k, p, l) || !pair_matches(f, p, l))
+        if (f->sources || !split4(&k, p, l) || !pair_matches(f, p, l))
             continue;
         victim *arr = cw_arena_grow(a, vs, sizeof *vs, &cap, nv + 1);
         if (!arr)
@@ -356,10 +703,14 @@ int cw_mapping_delete(cw_db *db, cw_wtxn *w, const cw_mapping_filter *f, cw_bulk
     if (st)
         memset(st, 0, sizeof *st);
     if (!f || !(f->source_fw || f->source_id || f->target_fw || f->target_id || f->origin ||
-                f->framework))
+                f->framework || f->sources))
         return cw_err_set(err, CW_EINVAL,
                           "mappings: give at least one of source_framework, source, "
                           "target_framework, target, origin or framework");
+    if (f->sources && (f->n_sources < 2 || f->n_sources > CW_MAX_JOINT))
+        return cw_err_set(err, CW_EINVAL,
+                          "source: a joint row's set has 2..%d requirements, got %zu",
+                          CW_MAX_JOINT, f->n_sources);
     struct del_args da = {f, {0}};
     int rc = write_run(db, w, del_fn, &da, err);
     if (st && rc == 0)
@@ -394,11 +745,59 @@ static int list_cb(void *ctx, const uint32_t *nodes, const g_edge *const *edges,
     return 0;
 }
 
-int cw_mapping_list(cw_db *db, const cw_mapping_query *q, cw_arena *a, cw_path **out,
-                    size_t *n, cw_err *err)
+static int add_listing(const graph *g, cw_arena *a, cw_mapping_answer *out, size_t *cap,
+                       uint32_t j, const char *role, const g_node *from)
 {
-    *out = NULL;
-    *n = 0;
+    cw_joint_listing *arr = cw_arena_grow(a, out->joints, sizeof *arr, cap, out->n_joints + 1);
+    if (!arr)
+        return CW_ENOMEM;
+    out->joints = arr;
+    cw_joint_listing *l = &arr[out->n_joints++];
+    l->role = role;
+    l->from = from ? (cw_ref){g->fws[from->fw], from->id} : (cw_ref){NULL, NULL};
+    graph_joint_row(g, &g->joints[j], &l->row);
+    return 0;
+}
+
+/* The joint rows a listing shows: those the requirement (or, without one,
+ * any requirement of fw) is a member or the target of, whose other end is
+ * in tfw when tfw is given. */
+static int list_joints(const graph *g, uint32_t fw, const uint32_t *node, uint32_t tfw,
+                       cw_arena *a, cw_mapping_answer *out)
+{
+    size_t cap = 0;
+    int rc = 0;
+    if (node) {
+        const g_node *n = &g->nodes[*node];
+        for (uint32_t i = 0; !rc && i < n->n_joints_of; i++) {
+            const g_joint *J = &g->joints[n->joints_of[i]];
+            if (tfw == G_NONE || g->nodes[J->target].fw == tfw)
+                rc = add_listing(g, a, out, &cap, n->joints_of[i], "member", n);
+        }
+        for (uint32_t i = 0; !rc && i < n->n_joints_in; i++) {
+            const g_joint *J = &g->joints[n->joints_in[i]];
+            if (tfw == G_NONE || J->sfw == tfw)
+                rc = add_listing(g, a, out, &cap, n->joints_in[i], "target", n);
+        }
+        return rc;
+    }
+    for (size_t j = 0; !rc && j < g->n_joints; j++) {
+        const g_joint *J = &g->joints[j];
+        uint32_t jt = g->nodes[J->target].fw;
+        if (J->sfw == fw && (tfw == G_NONE || jt == tfw))
+            rc = add_listing(g, a, out, &cap, (uint32_t)j, "member", NULL);
+        else if (jt == fw && (tfw == G_NONE || J->sfw == tfw))
+            rc = add_listing(g, a, out, &cap, (uint32_t)j, "target", NULL);
+    }
+    return rc;
+}
+
+int cw_mapping_list(cw_db *db, const cw_mapping_query *q, cw_arena *a, cw_mapping_answer *ans,
+                    cw_err *err)
+{
+    memset(ans, 0, sizeof *ans);
+    cw_path **out = &ans->paths;
+    size_t *n = &ans->n_paths;
     int rc;
     if ((rc = check_name("framework", q->framework, CW_MAX_SLUG, err)))
         return rc;
@@ -436,6 +835,8 @@ int cw_mapping_list(cw_db *db, const cw_mapping_query *q, cw_arena *a, cw_path *
             goto out;
         }
         rc = graph_walk(g, s, hops, false, list_cb, &lc);
+        if (!rc)
+            rc = list_joints(g, fw, &s, lc.target_fw, a, ans);
     } else {
         /* Every requirement of the framework, in publisher order. */
         for (size_t i = 0; rc == 0 && i < g->n; i++) {
@@ -452,6 +853,8 @@ int cw_mapping_list(cw_db *db, const cw_mapping_query *q, cw_arena *a, cw_path *
                     stack[sp++] = nd->kids[j];
             }
         }
+        if (!rc)
+            rc = list_joints(g, fw, NULL, lc.target_fw, a, ans);
     }
     if (rc)
         cw_err_set(err, rc, "mappings: out of memory");
@@ -528,11 +931,68 @@ int cw_mapping_rows(cw_db *db, const char *framework, const char *target_framewo
                 cw_arena_strndup(a, p[2], l[2]), cw_arena_strndup(a, p[3], l[3]),
                 (cw_rel)obj_int(&e->via.array.ptr[1], CW_REL_INTERSECTS_WITH),
                 (int)obj_int(&e->via.array.ptr[2], 0), obj_str(a, &e->via.array.ptr[3]),
-                obj_str(a, &e->via.array.ptr[0])};
+                obj_str(a, &e->via.array.ptr[0]), NULL, 0,
+                e->via.array.size > 4 ? obj_str(a, &e->via.array.ptr[4]) : NULL};
         }
         rr_close(&rr);
     }
     mdb_cursor_close(c);
+    if (!rc && (rc = mdb_cursor_open(txn, db->dbi[DB_JOINT], &c)))
+        rc = lmdb_err(rc, err, "mappings");
+    else if (!rc) {
+        for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0 && rc == 0;
+             r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            const char *p[3];
+            size_t l[3];
+            if (!split_joint(&k, p, l))
+                continue;
+            bool s_is = part_eq(p[2], l[2], framework), t_is = part_eq(p[0], l[0], framework);
+            if (!s_is && !t_is)
+                continue;
+            if (target_framework && !((s_is && part_eq(p[0], l[0], target_framework)) ||
+                                      (t_is && part_eq(p[2], l[2], target_framework))))
+                continue;
+            rec_reader rr;
+            if (rr_open(&rr, v, NULL))
+                continue;
+            const msgpack_object *ms = rr_at(&rr, 0), *es = rr_at(&rr, 1);
+            if (!ms || ms->type != MSGPACK_OBJECT_ARRAY || !es ||
+                es->type != MSGPACK_OBJECT_ARRAY) {
+                rr_close(&rr);
+                continue;
+            }
+            size_t nm = ms->via.array.size;
+            const char **ids = cw_arena_alloc(a, (nm + 1) * sizeof *ids);
+            for (size_t j = 0; ids && j < nm; j++)
+                ids[j] = obj_str(a, &ms->via.array.ptr[j]);
+            for (size_t i = 0; ids && i < es->via.array.size; i++) {
+                const msgpack_object *e = &es->via.array.ptr[i];
+                if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 4)
+                    continue;
+                cw_mapping *arr = cw_arena_grow(a, *out, sizeof *arr, &cap, *n + 1);
+                if (!arr) {
+                    rc = cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
+                    break;
+                }
+                *out = arr;
+                arr[(*n)++] = (cw_mapping){
+                    .source_fw = cw_arena_strndup(a, p[2], l[2]),
+                    .target_fw = cw_arena_strndup(a, p[0], l[0]),
+                    .target_id = cw_arena_strndup(a, p[1], l[1]),
+                    .rel = (cw_rel)obj_int(&e->via.array.ptr[1], CW_REL_INTERSECTS_WITH),
+                    .strength = (int)obj_int(&e->via.array.ptr[2], 0),
+                    .rationale = obj_str(a, &e->via.array.ptr[3]),
+                    .origin = obj_str(a, &e->via.array.ptr[0]),
+                    .source_ids = ids,
+                    .n_sources = nm,
+                    .note = e->via.array.size > 4 ? obj_str(a, &e->via.array.ptr[4]) : NULL};
+            }
+            if (!ids)
+                rc = cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
+            rr_close(&rr);
+        }
+        mdb_cursor_close(c);
+    }
     read_end(db, txn);
     return rc;
 }
@@ -548,6 +1008,133 @@ static int add_finding(cw_arena *a, cw_finding **out, size_t *n, size_t *cap, co
     *out = arr;
     arr[(*n)++] = (cw_finding){kind, x, y, cw_arena_strdup(a, detail)};
     return 0;
+}
+
+/* Appends "id, id, ..." of the members flagged in pick to buf. */
+static void list_members(const g_joint *J, const bool *pick, char *buf, size_t cap)
+{
+    size_t o = strlen(buf);
+    bool first = true;
+    for (uint32_t i = 0; i < J->n_members && o < cap - 1; i++) {
+        if (!pick[i])
+            continue;
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s", first ? "" : ", ", J->member_ids[i]);
+        first = false;
+    }
+}
+
+/* Does a single row "s REL1 t" contradict "the set containing s REL2 t"?
+ * Each member must overlap t (so s not_related t contradicts any joint
+ * claim but not_related); a set whose union lies inside t (subset_of) or
+ * is t (equal) cannot hold a member that is wider than t. */
+static bool single_contradicts(cw_rel single, cw_rel joint)
+{
+    if (single == CW_REL_NOT_RELATED || joint == CW_REL_NOT_RELATED)
+        return single != joint;
+    if (single == CW_REL_SUPERSET_OF)
+        return joint == CW_REL_SUBSET_OF || joint == CW_REL_EQUAL;
+    if (single == CW_REL_EQUAL)
+        return joint == CW_REL_SUBSET_OF;
+    return false;
+}
+
+/* The findings about joint row j: members missing from their catalogue,
+ * withdrawn members, a member repeated or already inside a group member,
+ * a member whose own single row to the target contradicts the set's
+ * relationship, and the same set and target stated with different
+ * relationships. */
+static int check_joint(const graph *g, size_t j, uint32_t fw, bool filtered, cw_arena *a,
+                       cw_finding **out, size_t *n, size_t *cap)
+{
+    const g_joint *J = &g->joints[j];
+    const g_node *t = &g->nodes[J->target];
+    if (filtered && (fw == G_NONE || (J->sfw != fw && t->fw != fw)))
+        return 0;
+    cw_ref tref = {g->fws[t->fw], t->id};
+    cw_ref first = {J->sfw_slug, J->member_ids[0]};
+    char detail[512];
+    bool *pick = cw_arena_alloc(a, J->n_members + 1);
+    if (!pick)
+        return CW_ENOMEM;
+    int rc = 0;
+    /* missing and withdrawn members */
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        size_t hits = 0;
+        for (uint32_t i = 0; i < J->n_members; i++) {
+            uint32_t m = J->members[i];
+            pick[i] = pass == 0 ? m == G_NONE : m != G_NONE && g->nodes[m].withdrawn;
+            if (pick[i] && !hits++)
+                first.id = J->member_ids[i];
+        }
+        if (!hits)
+            continue;
+        snprintf(detail, sizeof detail, "joint row from '%s': %s: ", J->origin ? J->origin : "?",
+                 pass == 0 ? "members that do not exist" : "withdrawn members");
+        list_members(J, pick, detail, sizeof detail);
+        rc = add_finding(a, out, n, cap, pass == 0 ? "dangling" : "withdrawn_member", first, tref,
+                         detail);
+    }
+    /* a member twice, or under a member that is a group */
+    size_t hits = 0;
+    for (uint32_t i = 0; i < J->n_members && !rc; i++) {
+        pick[i] = false;
+        uint32_t m = J->members[i];
+        for (uint32_t k = 0; k < J->n_members; k++) {
+            if (k == i)
+                continue;
+            if (strcmp(J->member_ids[k], J->member_ids[i]) == 0 && k < i)
+                pick[i] = true;
+            uint32_t up = m == G_NONE ? G_NONE : g->nodes[m].parent;
+            for (int guard = 0; up != G_NONE && guard < 64; guard++, up = g->nodes[up].parent)
+                if (up == J->members[k] && g_group(&g->nodes[up]))
+                    pick[i] = true;
+        }
+        if (pick[i] && !hits++)
+            first.id = J->member_ids[i];
+    }
+    if (hits && !rc) {
+        snprintf(detail, sizeof detail,
+                 "joint row from '%s': members repeated or already inside a group member: ",
+                 J->origin ? J->origin : "?");
+        list_members(J, pick, detail, sizeof detail);
+        rc = add_finding(a, out, n, cap, "duplicate_member", first, tref, detail);
+    }
+    /* a member's own row to the target contradicting the set's relationship */
+    for (uint32_t i = 0; i < J->n_members && !rc; i++) {
+        uint32_t m = J->members[i];
+        if (m == G_NONE)
+            continue;
+        const g_node *nm = &g->nodes[m];
+        for (uint32_t e = 0; e < nm->n_edges && !rc; e++) {
+            const g_edge *ed = &nm->edges[e];
+            if (ed->to != J->target || !single_contradicts((cw_rel)ed->rel, (cw_rel)J->rel))
+                continue;
+            snprintf(detail, sizeof detail,
+                     "%s %s %s (%s) but the joint row with it says the set is %s %s (%s)",
+                     nm->id, cw_rel_name(ed->rel), t->id, ed->origin ? ed->origin : "?",
+                     cw_rel_name(J->rel), t->id, J->origin ? J->origin : "?");
+            rc = add_finding(a, out, n, cap, "conflict", (cw_ref){J->sfw_slug, nm->id}, tref,
+                             detail);
+        }
+    }
+    /* the same set and target with another relationship (reported once) */
+    for (size_t k = j + 1; k < g->n_joints && !rc; k++) {
+        const g_joint *K = &g->joints[k];
+        if (K->target != J->target || K->n_members != J->n_members || K->rel == J->rel ||
+            strcmp(K->sfw_slug, J->sfw_slug) != 0)
+            continue;
+        bool same = true;
+        for (uint32_t i = 0; i < J->n_members && same; i++)
+            same = strcmp(J->member_ids[i], K->member_ids[i]) == 0;
+        if (!same)
+            continue;
+        snprintf(detail, sizeof detail, "joint row stated as %s (%s) and as %s (%s)",
+                 cw_rel_name(J->rel), J->origin ? J->origin : "?", cw_rel_name(K->rel),
+                 K->origin ? K->origin : "?");
+        rc = add_finding(a, out, n, cap, "conflict", (cw_ref){J->sfw_slug, J->member_ids[0]},
+                         tref, detail);
+    }
+    return rc;
 }
 
 int cw_mapping_check(cw_db *db, const char *framework, cw_arena *a, cw_finding **out,
@@ -580,9 +1167,14 @@ int cw_mapping_check(cw_db *db, const char *framework, cw_arena *a, cw_finding *
         const struct g_dangling *d = &g->dangling[i];
         if (framework && strcmp(d->s.framework, framework) && strcmp(d->t.framework, framework))
             continue;
-        snprintf(detail, sizeof detail, "%s%s%s does not exist (row from '%s')",
-                 d->s_missing ? "source" : "", d->s_missing && d->t_missing ? " and " : "",
-                 d->t_missing ? "target" : "", d->origin ? d->origin : "?");
+        if (d->n_members)
+            snprintf(detail, sizeof detail,
+                     "target does not exist (joint row of %zu members from '%s')", d->n_members,
+                     d->origin ? d->origin : "?");
+        else
+            snprintf(detail, sizeof detail, "%s%s%s does not exist (row from '%s')",
+                     d->s_missing ? "source" : "", d->s_missing && d->t_missing ? " and " : "",
+                     d->t_missing ? "target" : "", d->origin ? d->origin : "?");
         rc = add_finding(a, out, n, &cap, "dangling", d->s, d->t, detail);
     }
     for (size_t u = 0; rc == 0 && u < g->n; u++) {
@@ -621,6 +1213,8 @@ int cw_mapping_check(cw_db *db, const char *framework, cw_arena *a, cw_finding *
                 rc = add_finding(a, out, n, &cap, "conflict", x, y, detail);
         }
     }
+    for (size_t j = 0; rc == 0 && j < g->n_joints; j++)
+        rc = check_joint(g, j, fw, framework != NULL, a, out, n, &cap);
     graph_release(db, g);
     if (rc)
         return cw_err_set(err, rc, "findings: out of memory");

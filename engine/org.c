@@ -1263,18 +1263,18 @@ static int validate_scope(MDB_txn *txn, cw_db *db, const cw_scope *s, size_t i, 
         return rc;
     if (org_exists(txn, db, s->org))
         return cw_err_set(err, CW_ENOORG, "items[%zu].org: no organisation '%s'", i, s->org);
-    bool leaf = false;
-    rc = req_exists(txn, db, s->framework, s->id, &leaf);
+    bool assessed = false;
+    rc = req_exists(txn, db, s->framework, s->id, &assessed);
     if (rc == CW_ENOFW)
         return cw_err_set(err, CW_ENOFW, "items[%zu].framework: no framework '%s'", i,
                           s->framework);
     if (rc)
         return cw_err_set(err, CW_ENOREQ, "items[%zu].id: no requirement '%s' in framework '%s'",
                           i, s->id, s->framework);
-    if (!leaf)
+    if (!assessed)
         return cw_err_set(err, CW_EINVAL,
-                          "items[%zu].id: '%s' is a group; scope decisions apply to leaf "
-                          "requirements",
+                          "items[%zu].id: '%s' is not assessed (a group, withdrawn or not "
+                          "assessable); scope decisions apply to assessed requirements",
                           i, s->id);
     if (!s->applicable && strcmp(s->framework, "iso27001-2022") == 0 &&
         strncmp(s->id, "A.", 2) != 0)

@@ -104,7 +104,7 @@ static void pk_path(msgpack_packer *pk, const cw_path *p)
     msgpack_pack_array(pk, p->hops);
     for (size_t i = 0; i < p->hops; i++) {
         const cw_step *s = &p->steps[i];
-        msgpack_pack_map(pk, 6);
+        msgpack_pack_map(pk, s->note ? 7 : 6);
         pk_kv_str(pk, "framework", s->to.framework);
         pk_kv_str(pk, "id", s->to.id);
         pk_kv_str(pk, "relationship", cw_rel_name(s->rel));
@@ -115,6 +115,8 @@ static void pk_path(msgpack_packer *pk, const cw_path *p)
             msgpack_pack_nil(pk);
         pk_kv_str(pk, "origin", s->origin);
         pk_kv_str(pk, "rationale", s->rationale);
+        if (s->note)
+            pk_kv_str(pk, "note", s->note);
     }
     pk_kv_str(pk, "composed", cw_rel_name(p->composed));
     pk_key(pk, "strength");
@@ -131,6 +133,30 @@ static void pk_strs(msgpack_packer *pk, const char *const *v, size_t n)
     msgpack_pack_array(pk, n);
     for (size_t i = 0; i < n; i++)
         pk_str(pk, v[i]);
+}
+
+/* A crosswalk row as mapping.load takes it: source is a string, or the
+ * set of a joint row. */
+static void pk_row(msgpack_packer *pk, const cw_mapping *m)
+{
+    msgpack_pack_map(pk, 9);
+    pk_kv_str(pk, "source_framework", m->source_fw);
+    pk_key(pk, "source");
+    if (m->n_sources)
+        pk_strs(pk, m->source_ids, m->n_sources);
+    else
+        pk_str(pk, m->source_id);
+    pk_kv_str(pk, "target_framework", m->target_fw);
+    pk_kv_str(pk, "target", m->target_id);
+    pk_kv_str(pk, "relationship", cw_rel_name(m->rel));
+    pk_key(pk, "strength");
+    if (m->strength)
+        msgpack_pack_int(pk, m->strength);
+    else
+        msgpack_pack_nil(pk);
+    pk_kv_str(pk, "rationale", m->rationale);
+    pk_kv_str(pk, "origin", m->origin);
+    pk_kv_str(pk, "note", m->note);
 }
 
 static int opt_hops(const msgpack_object *args, int *out, cw_err *err)
@@ -173,10 +199,11 @@ static int h_server_info(cw_server *s, cw_conn *c, const msgpack_object *args, c
     pk_kv_int(pk, "idle_timeout_s", s->cfg.idle_timeout);
     pk_kv_int(pk, "max_hops", CW_MAX_HOPS);
     pk_key(pk, "counts");
-    msgpack_pack_map(pk, 7);
+    msgpack_pack_map(pk, 8);
     pk_kv_int(pk, "frameworks", (int64_t)n.frameworks);
     pk_kv_int(pk, "requirements", (int64_t)n.requirements);
     pk_kv_int(pk, "mappings", (int64_t)n.mappings);
+    pk_kv_int(pk, "joint_mappings", (int64_t)n.joint_mappings);
     pk_kv_int(pk, "orgs", (int64_t)n.orgs);
     pk_kv_int(pk, "controls", (int64_t)n.controls);
     pk_kv_int(pk, "evidence", (int64_t)n.evidence);
@@ -288,7 +315,7 @@ static int h_auth(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn 
 
 static void pk_framework(msgpack_packer *pk, const cw_framework_info *fi)
 {
-    msgpack_pack_map(pk, 7);
+    msgpack_pack_map(pk, 9);
     pk_kv_str(pk, "framework", fi->fw.slug);
     pk_kv_str(pk, "name", fi->fw.name);
     pk_kv_str(pk, "version", fi->fw.version);
@@ -296,6 +323,8 @@ static void pk_framework(msgpack_packer *pk, const cw_framework_info *fi)
     pk_kv_str(pk, "licence", fi->fw.licence);
     pk_kv_int(pk, "requirements", (int64_t)fi->requirements);
     pk_kv_int(pk, "leaves", (int64_t)fi->leaves);
+    pk_kv_int(pk, "assessable", (int64_t)fi->assessable);
+    pk_kv_int(pk, "withdrawn", (int64_t)fi->withdrawn);
 }
 
 static int h_framework_list(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn *w,
@@ -330,7 +359,7 @@ static int h_framework_get(cw_server *s, cw_conn *c, const msgpack_object *args,
 static void pk_requirement(msgpack_packer *pk, const cw_requirement *q, const char **kids,
                            size_t nk, bool with_kids)
 {
-    msgpack_pack_map(pk, with_kids ? 9 : 8);
+    msgpack_pack_map(pk, with_kids ? 11 : 10);
     pk_kv_str(pk, "framework", q->framework);
     pk_kv_str(pk, "id", q->id);
     pk_kv_str(pk, "parent", q->parent);
@@ -338,6 +367,8 @@ static void pk_requirement(msgpack_packer *pk, const cw_requirement *q, const ch
     pk_kv_str(pk, "title", q->title);
     pk_kv_str(pk, "description", q->description);
     pk_kv_bool(pk, "leaf", q->leaf);
+    pk_kv_bool(pk, "assessable", q->assessable);
+    pk_kv_str(pk, "status", q->withdrawn ? "withdrawn" : "active");
     pk_key(pk, "attributes");
     msgpack_pack_map(pk, q->n_attrs);
     for (size_t i = 0; i < q->n_attrs; i++) {
@@ -401,6 +432,7 @@ static int h_requirement_list(cw_server *s, cw_conn *c, const msgpack_object *ar
         (rc = arg_str(args, "parent", false, a, &f.parent, err)) ||
         (rc = arg_filter(args, "kind", CW_MAX_SLUG, a, &f.kind, err)) ||
         (rc = arg_bool(args, "leaves_only", &f.leaves_only, err)) ||
+        (rc = arg_bool(args, "assessable_only", &f.assessable_only, err)) ||
         (rc = arg_str(args, "attribute", false, a, &attr, err)))
         return rc;
     if (attr) {
@@ -469,6 +501,11 @@ static int decode_attrs(const msgpack_object *o, const char *path, cw_arena *a,
     return 0;
 }
 
+#define REQ_KEYS "id parent kind title description attributes assessable status"
+#define MAP_KEYS                                                                          \
+    "source_framework source target_framework target relationship strength rationale origin " \
+    "note"
+
 static int h_catalog_load(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn *w,
                           cw_arena *a, msgpack_packer *pk, cw_err *err)
 {
@@ -495,13 +532,30 @@ static int h_catalog_load(cw_server *s, cw_conn *c, const msgpack_object *args, 
         if ((rc = need_map(m, path, err)))
             return rc;
         FIELD(path, "requirements[%u].", i);
-        if ((rc = item_str(m, path, "id", true, a, &q[i].id, err)) ||
+        const char *status = NULL;
+        if ((rc = in_path(arg_check_keys(m, REQ_KEYS, err), path, err)) ||
+            (rc = item_str(m, path, "id", true, a, &q[i].id, err)) ||
             (rc = item_str(m, path, "parent", false, a, &q[i].parent, err)) ||
             (rc = item_str(m, path, "kind", false, a, &q[i].kind, err)) ||
             (rc = item_str(m, path, "title", false, a, &q[i].title, err)) ||
             (rc = item_str(m, path, "description", false, a, &q[i].description, err)) ||
-            (rc = decode_attrs(arg_get(m, "attributes"), path, a, &q[i], err)))
+            (rc = decode_attrs(arg_get(m, "attributes"), path, a, &q[i], err)) ||
+            (rc = item_str(m, path, "status", false, a, &status, err)))
             return rc;
+        const msgpack_object *as = arg_get(m, "assessable");
+        if (as && as->type != MSGPACK_OBJECT_NIL) {
+            if (as->type != MSGPACK_OBJECT_BOOLEAN)
+                return cw_err_set(err, CW_EINVAL,
+                                  "%sassessable: expected a boolean (or nil to decide by the "
+                                  "tree)",
+                                  path);
+            q[i].assess = as->via.boolean ? CW_ASSESS_YES : CW_ASSESS_NO;
+        }
+        if (status && strcmp(status, "withdrawn") == 0)
+            q[i].withdrawn = true;
+        else if (status && strcmp(status, "active") != 0)
+            return cw_err_set(err, CW_EINVAL, "%sstatus: '%.40s' is not active or withdrawn",
+                              path, status);
     }
     cw_bulk_stats st;
     if ((rc = cw_catalog_load(s->db, w, &fw, q, reqs->size, replace, &st, err)))
@@ -526,6 +580,53 @@ static int h_catalog_delete(cw_server *s, cw_conn *c, const msgpack_object *args
 
 /* ---- crosswalks ---- */
 
+/* A mapping's source: one id, or for a joint row an array of 2..64 ids of
+ * the row's source framework.  A member may also be written as a map
+ * {framework?, id}, as OSCAL and GRC tools name requirements; its
+ * framework, when given, must be the row's.  Fills m->source_id or
+ * m->source_ids / n_sources. */
+static int decode_sources(const msgpack_object *o, const char *path, const char *sfw,
+                          cw_arena *a, cw_mapping *m, cw_err *err)
+{
+    const msgpack_object *src = arg_get(o, "source");
+    if (!src || src->type != MSGPACK_OBJECT_ARRAY)
+        return item_str(o, path, "source", true, a, &m->source_id, err);
+    uint32_t n = src->via.array.size;
+    if (n < 2 || n > CW_MAX_JOINT)
+        return cw_err_set(err, CW_EINVAL,
+                          "%ssource: a joint row names 2..%d requirements, got %u (one source "
+                          "is written as a string)",
+                          path, CW_MAX_JOINT, n);
+    m->source_ids = cw_arena_alloc(a, n * sizeof *m->source_ids);
+    if (!m->source_ids)
+        return cw_err_set(err, CW_ENOMEM, "%ssource: out of memory", path);
+    m->n_sources = n;
+    for (uint32_t j = 0; j < n; j++) {
+        char f[160];
+        FIELD(f, "%ssource[%u]", path, j);
+        const msgpack_object *e = &src->via.array.ptr[j];
+        int rc;
+        if (e->type == MSGPACK_OBJECT_MAP) {
+            const char *efw = NULL;
+            char fp[176];
+            FIELD(fp, "%s.", f);
+            if ((rc = in_path(arg_check_keys(e, "framework id", err), fp, err)) ||
+                (rc = item_str(e, fp, "framework", false, a, &efw, err)) ||
+                (rc = item_str(e, fp, "id", true, a, &m->source_ids[j], err)))
+                return rc;
+            if (efw && sfw && strcmp(efw, sfw) != 0)
+                return cw_err_set(err, CW_EINVAL,
+                                  "%s.framework: '%.64s' is not the row's source_framework "
+                                  "'%.64s'; a joint row's members are of one framework",
+                                  f, efw, sfw);
+            continue;
+        }
+        if ((rc = obj_to_str(e, f, a, &m->source_ids[j], err)))
+            return rc;
+    }
+    return 0;
+}
+
 static int h_mapping_load(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn *w,
                           cw_arena *a, msgpack_packer *pk, cw_err *err)
 {
@@ -545,8 +646,10 @@ static int h_mapping_load(cw_server *s, cw_conn *c, const msgpack_object *args, 
             return rc;
         FIELD(path, "mappings[%u].", i);
         const char *rel;
-        if ((rc = item_str(o, path, "source_framework", true, a, &m[i].source_fw, err)) ||
-            (rc = item_str(o, path, "source", true, a, &m[i].source_id, err)) ||
+        if ((rc = in_path(arg_check_keys(o, MAP_KEYS, err), path, err)) ||
+            (rc = item_str(o, path, "source_framework", true, a, &m[i].source_fw, err)) ||
+            (rc = decode_sources(o, path, m[i].source_fw, a, &m[i], err)) ||
+            (rc = item_str(o, path, "note", false, a, &m[i].note, err)) ||
             (rc = item_str(o, path, "target_framework", true, a, &m[i].target_fw, err)) ||
             (rc = item_str(o, path, "target", true, a, &m[i].target_id, err)) ||
             (rc = item_str(o, path, "relationship", true, a, &rel, err)) ||
@@ -584,13 +687,24 @@ static int h_mapping_list(cw_server *s, cw_conn *c, const msgpack_object *args, 
         (rc = arg_str(args, "target_framework", false, a, &q.target_framework, err)) ||
         (rc = opt_hops(args, &q.max_hops, err)))
         return rc;
-    cw_path *p;
-    size_t n;
-    if ((rc = cw_mapping_list(s->db, &q, a, &p, &n, err)))
+    cw_mapping_answer ans;
+    if ((rc = cw_mapping_list(s->db, &q, a, &ans, err)))
         return rc;
-    msgpack_pack_array(pk, n);
-    for (size_t i = 0; i < n; i++)
-        pk_path(pk, &p[i]);
+    msgpack_pack_array(pk, ans.n_paths + ans.n_joints);
+    for (size_t i = 0; i < ans.n_paths; i++)
+        pk_path(pk, &ans.paths[i]);
+    for (size_t i = 0; i < ans.n_joints; i++) {
+        const cw_joint_listing *l = &ans.joints[i];
+        msgpack_pack_map(pk, l->from.id ? 4 : 3);
+        pk_kv_str(pk, "via", "joint");
+        pk_kv_str(pk, "role", l->role);
+        if (l->from.id) {
+            pk_key(pk, "from");
+            pk_ref(pk, &l->from);
+        }
+        pk_key(pk, "row");
+        pk_row(pk, &l->row);
+    }
     return 0;
 }
 
@@ -600,8 +714,29 @@ static int h_mapping_delete(cw_server *s, cw_conn *c, const msgpack_object *args
     (void)c;
     cw_mapping_filter f = {0};
     int rc;
+    const msgpack_object *src = arg_get(args, "source");
+    if (src && src->type == MSGPACK_OBJECT_ARRAY) {
+        /* a joint row's set */
+        uint32_t n = src->via.array.size;
+        if (n < 2 || n > CW_MAX_JOINT)
+            return cw_err_set(err, CW_EINVAL,
+                              "source: a joint row's set has 2..%d requirements, got %u",
+                              CW_MAX_JOINT, n);
+        f.sources = cw_arena_alloc(a, n * sizeof *f.sources);
+        if (!f.sources)
+            return cw_err_set(err, CW_ENOMEM, "source: out of memory");
+        f.n_sources = n;
+        for (uint32_t j = 0; j < n; j++) {
+            char fld[32];
+            FIELD(fld, "source[%u]", j);
+            if ((rc = obj_to_str(&src->via.array.ptr[j], fld, a, &f.sources[j], err)) ||
+                (rc = check_filter(fld, f.sources[j], CW_MAX_ID, err)))
+                return rc;
+        }
+    } else if ((rc = arg_filter(args, "source", CW_MAX_ID, a, &f.source_id, err))) {
+        return rc;
+    }
     if ((rc = arg_filter(args, "source_framework", CW_MAX_SLUG, a, &f.source_fw, err)) ||
-        (rc = arg_filter(args, "source", CW_MAX_ID, a, &f.source_id, err)) ||
         (rc = arg_filter(args, "target_framework", CW_MAX_SLUG, a, &f.target_fw, err)) ||
         (rc = arg_filter(args, "target", CW_MAX_ID, a, &f.target_id, err)) ||
         (rc = arg_filter(args, "origin", CW_MAX_ORIGIN, a, &f.origin, err)) ||
@@ -627,21 +762,8 @@ static int h_mapping_export(cw_server *s, cw_conn *c, const msgpack_object *args
         (rc = cw_mapping_rows(s->db, fw, tfw, a, &m, &n, err)))
         return rc;
     msgpack_pack_array(pk, n);
-    for (size_t i = 0; i < n; i++) {
-        msgpack_pack_map(pk, 8);
-        pk_kv_str(pk, "source_framework", m[i].source_fw);
-        pk_kv_str(pk, "source", m[i].source_id);
-        pk_kv_str(pk, "target_framework", m[i].target_fw);
-        pk_kv_str(pk, "target", m[i].target_id);
-        pk_kv_str(pk, "relationship", cw_rel_name(m[i].rel));
-        pk_key(pk, "strength");
-        if (m[i].strength)
-            msgpack_pack_int(pk, m[i].strength);
-        else
-            msgpack_pack_nil(pk);
-        pk_kv_str(pk, "rationale", m[i].rationale);
-        pk_kv_str(pk, "origin", m[i].origin);
-    }
+    for (size_t i = 0; i < n; i++)
+        pk_row(pk, &m[i]);
     return 0;
 }
 
@@ -1237,8 +1359,49 @@ static void pk_counts(msgpack_packer *pk, const size_t *counts)
         pk_kv_int(pk, cw_status_name((cw_status)i), (int64_t)counts[i]);
 }
 
+static void pk_contribution(msgpack_packer *pk, const cw_contribution *c);
+
+/* A joint row as evaluated: the row, what it gives, and each member with
+ * its member status and the contribution that decided it. */
+static void pk_joint_eval(msgpack_packer *pk, const cw_joint_eval *je)
+{
+    msgpack_pack_map(pk, 5);
+    pk_key(pk, "row");
+    pk_row(pk, &je->row);
+    pk_kv_str(pk, "gives", je->gives_any ? cw_status_name(je->gives) : NULL);
+    pk_kv_int(pk, "in_place", (int64_t)je->n_met);
+    pk_kv_int(pk, "of", (int64_t)je->n_members);
+    pk_key(pk, "members");
+    msgpack_pack_array(pk, je->n_members);
+    for (size_t i = 0; i < je->n_members; i++) {
+        const cw_joint_member *m = &je->members[i];
+        msgpack_pack_map(pk, 7);
+        pk_kv_str(pk, "framework", m->ref.framework);
+        pk_kv_str(pk, "id", m->ref.id);
+        pk_kv_str(pk, "title", m->title);
+        pk_kv_str(pk, "status", cw_status_name(m->status));
+        pk_kv_str(pk, "why", m->why);
+        pk_kv_str(pk, "decided_by", m->decided_by);
+        pk_key(pk, "contribution");
+        if (m->contribution)
+            pk_contribution(pk, m->contribution);
+        else
+            msgpack_pack_nil(pk);
+    }
+}
+
 static void pk_contribution(msgpack_packer *pk, const cw_contribution *c)
 {
+    if (c->via == CW_VIA_JOINT) {
+        msgpack_pack_map(pk, 5);
+        pk_kv_str(pk, "via", "joint");
+        pk_kv_str(pk, "level", cw_level_name(c->level));
+        pk_kv_str(pk, "gives", cw_status_name(c->gives));
+        pk_kv_str(pk, "reached_group", c->reached_group);
+        pk_key(pk, "joint");
+        pk_joint_eval(pk, c->joint);
+        return;
+    }
     msgpack_pack_map(pk, 8);
     pk_kv_str(pk, "control", c->control);
     pk_kv_str(pk, "state", c->stale ? "stale" : cw_ctl_state_name(c->state));
@@ -1427,7 +1590,7 @@ static int h_gap_report(cw_server *s, cw_conn *c, const msgpack_object *args, cw
     msgpack_pack_array(pk, r.n_gaps);
     for (size_t i = 0; i < r.n_gaps; i++) {
         const cw_gap_item *g = &r.gaps[i];
-        msgpack_pack_map(pk, 6);
+        msgpack_pack_map(pk, 7);
         pk_kv_str(pk, "id", g->id);
         pk_kv_str(pk, "title", g->title);
         pk_kv_str(pk, "group", g->group);
@@ -1457,16 +1620,59 @@ static int h_gap_report(cw_server *s, cw_conn *c, const msgpack_object *args, cw
             pk_kv_str(pk, "via", cw_via_name(gc->via));
             pk_kv_str(pk, "link", gc->link.id);
         }
+        /* joint rows to it (or a group above it): what is in place and
+         * which members are still missing */
+        pk_key(pk, "joints");
+        msgpack_pack_array(pk, g->n_joints);
+        for (size_t j = 0; j < g->n_joints; j++) {
+            const cw_joint_eval *je = g->joints[j];
+            msgpack_pack_map(pk, 6);
+            pk_key(pk, "row");
+            pk_row(pk, &je->row);
+            pk_kv_str(pk, "gives", je->gives_any ? cw_status_name(je->gives) : NULL);
+            pk_kv_int(pk, "in_place", (int64_t)je->n_met);
+            pk_kv_int(pk, "of", (int64_t)je->n_members);
+            size_t nmiss = je->n_members - je->n_met;
+            pk_key(pk, "missing");
+            msgpack_pack_array(pk, nmiss);
+            for (size_t k = 0; k < je->n_members; k++)
+                if (je->members[k].status != CW_ST_MET)
+                    pk_str(pk, je->members[k].ref.id);
+            pk_key(pk, "members");
+            msgpack_pack_array(pk, je->n_members);
+            for (size_t k = 0; k < je->n_members; k++) {
+                const cw_joint_member *m = &je->members[k];
+                msgpack_pack_map(pk, 5);
+                pk_kv_str(pk, "id", m->ref.id);
+                pk_kv_str(pk, "title", m->title);
+                pk_kv_str(pk, "status", cw_status_name(m->status));
+                pk_kv_str(pk, "why", m->why);
+                pk_kv_str(pk, "decided_by", m->decided_by);
+            }
+        }
     }
     pk_key(pk, "plan");
     msgpack_pack_array(pk, r.n_plan);
     for (size_t i = 0; i < r.n_plan; i++) {
         const cw_plan_step *p = &r.plan[i];
-        msgpack_pack_map(pk, 5);
+        msgpack_pack_map(pk, 7);
         pk_kv_int(pk, "rank", (int64_t)i + 1);
         pk_kv_str(pk, "framework", p->ref.framework);
         pk_kv_str(pk, "id", p->ref.id);
         pk_kv_str(pk, "title", p->title);
+        pk_key(pk, "adds");
+        msgpack_pack_array(pk, p->n_adds);
+        for (size_t j = 0; j < p->n_adds; j++) {
+            msgpack_pack_map(pk, 3);
+            pk_kv_str(pk, "framework", p->adds[j].framework);
+            pk_kv_str(pk, "id", p->adds[j].id);
+            pk_kv_str(pk, "title", p->add_titles[j]);
+        }
+        pk_key(pk, "joint");
+        if (p->joint)
+            pk_row(pk, &p->joint->row);
+        else
+            msgpack_pack_nil(pk);
         pk_key(pk, "closes");
         pk_strs(pk, p->closes, p->n_closes);
     }
@@ -1498,7 +1704,7 @@ static int h_framework_compare(cw_server *s, cw_conn *c, const msgpack_object *a
     msgpack_pack_array(pk, r.n_items);
     for (size_t i = 0; i < r.n_items; i++) {
         const cw_compare_item *it = &r.items[i];
-        msgpack_pack_map(pk, 6);
+        msgpack_pack_map(pk, 7);
         pk_kv_str(pk, "id", it->id);
         pk_kv_str(pk, "title", it->title);
         pk_kv_str(pk, "group", it->group);
@@ -1508,6 +1714,10 @@ static int h_framework_compare(cw_server *s, cw_conn *c, const msgpack_object *a
         msgpack_pack_array(pk, it->n_paths);
         for (size_t j = 0; j < it->n_paths; j++)
             pk_path(pk, it->paths[j]);
+        pk_key(pk, "joints");
+        msgpack_pack_array(pk, it->n_joints);
+        for (size_t j = 0; j < it->n_joints; j++)
+            pk_joint_eval(pk, it->joints[j]);
     }
     return 0;
 }
@@ -1628,7 +1838,7 @@ static const cw_method methods[] = {
     {"ping", h_ping, R | M_OPEN, ""},
     {"requirement.get", h_requirement_get, R, "framework id"},
     {"requirement.list", h_requirement_list, R,
-     "framework parent kind leaves_only attribute"},
+     "framework parent kind leaves_only assessable_only attribute"},
     {"scope.delete", h_scope_delete, W | M_ORG | M_EDITOR, "org framework id"},
     {"scope.list", h_scope_list, R | M_ORG, "org framework"},
     {"scope.put", h_scope_put, W | M_ORG | M_EDITOR,

@@ -7,7 +7,8 @@
  * row against frameworks/README.md: exact headers, known kinds and
  * relationship names, strength 1..10 or empty, rationale vocabulary,
  * attribute syntax, parents before children, crosswalk endpoints that
- * exist, no duplicate pairs.  Problems are reported as
+ * exist (every member of a joint row's source set), no duplicate pairs or
+ * sets, a note on every joint row.  Problems are reported as
  * "file:line: field: message", all of them, and the exit status is 1, so a
  * bad data file fails the build rather than the first start of the server.
  * When everything is valid it writes the msgpack bundle (format in
@@ -31,6 +32,8 @@
 
 #define MAX_SLUG 64
 #define MAX_ID 128
+#define MAX_JOINT 64
+#define MAX_NOTE 1024
 
 static int n_errors;
 
@@ -380,8 +383,13 @@ typedef struct fw {
 } fw;
 
 typedef struct mapping {
-    const char *sfw, *sid, *tfw, *tid, *rel, *rationale, *origin;
+    const char *sfw, *sid, *tfw, *tid, *rel, *rationale, *origin, *note;
     int strength;
+    /* The source ids: one, or 2..MAX_JOINT for a joint row (source_id
+     * "A.5.15|A.8.5"), sorted so that a set is compared as a set.  Owned,
+     * freed by free_all. */
+    char **sids;
+    size_t n_sids;
     const char *path;
     long line;
 } mapping;
@@ -413,6 +421,11 @@ static void free_all(void)
         free(fws[i].reqs);
     }
     free(fws);
+    for (size_t i = 0; i < n_maps; i++) {
+        for (size_t j = 0; j < maps[i].n_sids; j++)
+            free(maps[i].sids[j]);
+        free(maps[i].sids);
+    }
     free(maps);
     for (size_t i = 0; i < n_tables; i++)
         free_table(tables[i]);
@@ -494,7 +507,7 @@ static const char *const CAT_COLS[] = {"id", "parent", "kind", "title", "descrip
                                        "attributes"};
 static const char *const MAP_COLS[] = {"source_framework", "source_id", "target_framework",
                                        "target_id", "relationship", "strength",
-                                       "rationale", "origin"};
+                                       "rationale", "origin", "note"};
 
 static char *join(const char *dir, const char *name)
 {
@@ -619,6 +632,66 @@ static bool crosswalk_name(const char *base, char *a, char *b)
     return true;
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Splits a source_id field into its ids ("A.5.15|A.8.5" for a joint row),
+ * reporting empty, invalid and repeated ones.  Returns false after
+ * reporting; on success m->sids holds the ids sorted. */
+static bool split_sources(const char *path, long line, const char *text, mapping *m)
+{
+    char *copy = xstrdup(text);
+    bool ok = true;
+    for (char *id = copy, *next; id; id = next) {
+        next = strchr(id, '|');
+        if (next)
+            *next++ = '\0';
+        if (!valid_id(id)) {
+            problem(path, line, "source_id", "'%s' is empty, holds spaces or control "
+                    "characters, or is longer than %d bytes", id, MAX_ID);
+            ok = false;
+            continue;
+        }
+        if (m->n_sids == MAX_JOINT) {
+            problem(path, line, "source_id", "a joint row has at most %d ids", MAX_JOINT);
+            ok = false;
+            break;
+        }
+        m->sids = xrealloc(m->sids, (m->n_sids + 1) * sizeof *m->sids);
+        m->sids[m->n_sids++] = xstrdup(id);
+    }
+    free(copy);
+    if (m->n_sids > 1)
+        qsort(m->sids, m->n_sids, sizeof *m->sids, str_cmp);
+    for (size_t i = 1; i < m->n_sids; i++)
+        if (!strcmp(m->sids[i - 1], m->sids[i])) {
+            problem(path, line, "source_id", "'%s' appears twice in the set", m->sids[i]);
+            ok = false;
+        }
+    return ok;
+}
+
+static bool same_sources(const mapping *a, const mapping *b)
+{
+    if (a->n_sids != b->n_sids || strcmp(a->sfw, b->sfw))
+        return false;
+    for (size_t i = 0; i < a->n_sids; i++)
+        if (strcmp(a->sids[i], b->sids[i]))
+            return false;
+    return true;
+}
+
+static void free_sources(mapping *m)
+{
+    for (size_t j = 0; j < m->n_sids; j++)
+        free(m->sids[j]);
+    free(m->sids);
+    m->sids = NULL;
+    m->n_sids = 0;
+}
+
 static void read_crosswalk(const char *path)
 {
     const char *base = strrchr(path, '/');
@@ -629,19 +702,21 @@ static void read_crosswalk(const char *path)
         return;
     }
     table *t = read_csv(path);
-    if (!t || !check_shape(t, MAP_COLS, 8))
+    if (!t || !check_shape(t, MAP_COLS, 9))
         return;
     path = t->path; /* outlives the caller's copy */
     char rels[128], rats[64];
     list_text(rels, sizeof rels, RELS);
     list_text(rats, sizeof rats, RATIONALES);
     for (size_t r = 1; r < t->n; r++) {
-        if (!row_ok(t, r, 8))
+        if (!row_ok(t, r, 9))
             continue;
         char **c = t->rows[r].f;
         long line = t->rows[r].line;
-        mapping m = {c[0], c[1], c[2], c[3], c[4], *c[6] ? c[6] : NULL, c[7], 0, path, line};
-        bool ok = true;
+        mapping m = {c[0], c[1], c[2], c[3], c[4], *c[6] ? c[6] : NULL, c[7],
+                     *c[8] ? c[8] : NULL, 0, NULL, 0, path, line};
+        bool ok = split_sources(path, line, m.sid, &m);
+        bool joint = m.n_sids > 1;
         const char *ends[2][3] = {{m.sfw, m.sid, fa}, {m.tfw, m.tid, fb}};
         for (int e = 0; e < 2; e++) {
             const char *fcol = MAP_COLS[2 * e], *icol = MAP_COLS[2 * e + 1];
@@ -656,15 +731,26 @@ static void read_crosswalk(const char *path)
                 ok = false;
             } else if (f->broken) {
                 ok = false; /* reported once, at the catalogue */
-            } else if (!find_req(f, ends[e][1], f->n_reqs)) {
-                problem(path, line, icol, "no requirement '%s' in %s", ends[e][1], f->slug);
-                ok = false;
+            } else if (e == 1) {
+                if (!find_req(f, m.tid, f->n_reqs)) {
+                    problem(path, line, icol, "no requirement '%s' in %s", m.tid, f->slug);
+                    ok = false;
+                }
+            } else {
+                for (size_t j = 0; j < m.n_sids; j++)
+                    if (!find_req(f, m.sids[j], f->n_reqs)) {
+                        problem(path, line, icol, "no requirement '%s' in %s", m.sids[j],
+                                f->slug);
+                        ok = false;
+                    }
             }
         }
-        if (ok && strcmp(m.sfw, m.tfw) == 0 && strcmp(m.sid, m.tid) == 0) {
-            problem(path, line, "target_id", "a requirement mapped to itself");
-            ok = false;
-        }
+        for (size_t j = 0; ok && j < m.n_sids; j++)
+            if (strcmp(m.sfw, m.tfw) == 0 && strcmp(m.sids[j], m.tid) == 0) {
+                problem(path, line, "target_id", joint ? "the target is one of its own sources"
+                                                       : "a requirement mapped to itself");
+                ok = false;
+            }
         if (!in_list(m.rel, RELS)) {
             problem(path, line, "relationship", "'%s' is not one of %s", m.rel, rels);
             ok = false;
@@ -688,26 +774,42 @@ static void read_crosswalk(const char *path)
             problem(path, line, "origin", *m.origin ? "leading or trailing space" : "empty");
             ok = false;
         }
-        if (!ok)
+        if (m.note && (has_edge_space(m.note) || strlen(m.note) > MAX_NOTE)) {
+            problem(path, line, "note", "leading or trailing space, or longer than %d bytes",
+                    MAX_NOTE);
+            ok = false;
+        }
+        /* A joint row claims that a set covers its target: the reviewer
+         * must be able to read why in the diff. */
+        if (joint && !m.note) {
+            problem(path, line, "note", "a joint row must say why its set covers the target");
+            ok = false;
+        }
+        if (!ok) {
+            free_sources(&m);
             continue;
-        /* The same pair twice in a file is a data slip; the same (pair,
-         * origin) anywhere, in either direction, would be one stored row
-         * stated twice. */
+        }
+        /* The same pair (or source set and target) twice in a file is a
+         * data slip; the same one with the same origin anywhere, in either
+         * direction, would be one stored row stated twice. */
         for (size_t i = 0; i < n_maps; i++) {
             const mapping *o = &maps[i];
-            bool same = !strcmp(o->sfw, m.sfw) && !strcmp(o->sid, m.sid) &&
-                        !strcmp(o->tfw, m.tfw) && !strcmp(o->tid, m.tid);
-            bool rev = !strcmp(o->sfw, m.tfw) && !strcmp(o->sid, m.tid) &&
-                       !strcmp(o->tfw, m.sfw) && !strcmp(o->tid, m.sid);
+            bool same = same_sources(o, &m) && !strcmp(o->tfw, m.tfw) && !strcmp(o->tid, m.tid);
+            bool rev = !joint && o->n_sids == 1 && !strcmp(o->sfw, m.tfw) &&
+                       !strcmp(o->sid, m.tid) && !strcmp(o->tfw, m.sfw) &&
+                       !strcmp(o->tid, m.sid);
             if ((same || rev) && (o->path == path || !strcmp(o->origin, m.origin))) {
-                problem(path, line, "target_id", "the pair %s/%s - %s/%s is already on %s:%ld",
-                        m.sfw, m.sid, m.tfw, m.tid, o->path, o->line);
+                problem(path, line, "target_id", "%s %s/%s - %s/%s is already on %s:%ld",
+                        joint ? "the joint row" : "the pair", m.sfw, m.sid, m.tfw, m.tid,
+                        o->path, o->line);
                 ok = false;
                 break;
             }
         }
-        if (!ok)
+        if (!ok) {
+            free_sources(&m);
             continue;
+        }
         if (n_maps == cap_maps) {
             cap_maps = cap_maps ? 2 * cap_maps : 1024;
             maps = xrealloc(maps, cap_maps * sizeof *maps);
@@ -773,15 +875,22 @@ static void pack_bundle(msgpack_sbuffer *sb)
     msgpack_pack_array(&pk, n_maps);
     for (size_t i = 0; i < n_maps; i++) {
         const mapping *m = &maps[i];
-        msgpack_pack_array(&pk, 8);
+        msgpack_pack_array(&pk, 9);
         pack_str(&pk, m->sfw);
-        pack_str(&pk, m->sid);
+        if (m->n_sids > 1) {
+            msgpack_pack_array(&pk, m->n_sids);
+            for (size_t j = 0; j < m->n_sids; j++)
+                pack_str(&pk, m->sids[j]);
+        } else {
+            pack_str(&pk, m->sid);
+        }
         pack_str(&pk, m->tfw);
         pack_str(&pk, m->tid);
         pack_str(&pk, m->rel);
         msgpack_pack_int(&pk, m->strength);
         pack_str(&pk, m->rationale);
         pack_str(&pk, m->origin);
+        pack_str(&pk, m->note);
     }
 }
 
@@ -902,9 +1011,13 @@ int main(int argc, char **argv)
         ok = write_file(out_bundle, sb.data, sb.size, false) && ok;
     if (out_c)
         ok = write_file(out_c, sb.data, sb.size, true) && ok;
+    size_t n_joint = 0;
+    for (size_t i = 0; i < n_maps; i++)
+        n_joint += maps[i].n_sids > 1;
     if (ok)
-        printf("fwbundle: %zu frameworks, %zu requirements, %zu crosswalk rows, %zu bytes\n",
-               n_fws, n_reqs, n_maps, sb.size);
+        printf("fwbundle: %zu frameworks, %zu requirements, %zu crosswalk rows (%zu joint), "
+               "%zu bytes\n",
+               n_fws, n_reqs, n_maps, n_joint, sb.size);
     msgpack_sbuffer_destroy(&sb);
     free_all();
     return ok ? 0 : 1;

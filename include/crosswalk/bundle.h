@@ -7,19 +7,27 @@
  * library cwframeworks, so crosswalkd can fill an empty data directory on first
  * start with no files beside the binary.
  *
- * Bundle format, version 1 (one msgpack value, nothing after it):
+ * Bundle format, version 2 (one msgpack value, nothing after it):
  *
  *   map {
  *     "format":     "crosswalk-bundle",
- *     "version":    1,
+ *     "version":    2,
  *     "frameworks": [ map {
  *         "slug", "name", "version", "publisher", "licence": str,
  *         "requirements": [ [id, parent|nil, kind, title, description|nil,
- *                            map { attribute name: [value str, ...] }], ... ]
+ *                            map { attribute name: [value str, ...] },
+ *                            (assessable: nil|bool, status: "active"|"withdrawn")],
+ *                           ... ]
  *       }, ... ],
- *     "mappings":   [ [source_fw, source_id, target_fw, target_id,
- *                      relationship, strength, rationale|nil, origin], ... ]
+ *     "mappings":   [ [source_fw, source_id | [source_id, ...], target_fw,
+ *                      target_id, relationship, strength, rationale|nil,
+ *                      origin, (note|nil)], ... ]
  *   }
+ *
+ * The elements in parentheses are new in version 2 and may be left out
+ * (a requirement of 6 elements, a mapping of 8): version 1 bundles load
+ * unchanged.  A mapping whose source is an array of 2..64 ids is a joint
+ * row (SPEC §3).
  *
  * Requirements are in publisher order, each parent before its children;
  * relationship is one of the SPEC §2 names; strength is an integer 0..10,
@@ -36,7 +44,7 @@
 #include <stddef.h>
 
 #define CW_BUNDLE_FORMAT "crosswalk-bundle"
-#define CW_BUNDLE_VERSION 1
+#define CW_BUNDLE_VERSION 2
 
 /* Decodes the bundle buf[0..len) and loads every framework (cw_catalog_load,
  * upsert: requirements already stored but absent from the bundle are kept)

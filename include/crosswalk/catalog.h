@@ -1,8 +1,12 @@
 /* Framework catalogues: frameworks and their requirement trees.
  *
- * A requirement's parent is in the same framework; leaves (requirements no
- * other requirement names as parent) are the assessable ones.  Lists come
- * back in the publisher's order: the order the catalogue was loaded in. */
+ * A requirement's parent is in the same framework.  Which requirements an
+ * organisation is assessed against is each requirement's `assessable`
+ * flag (by default: the leaves, i.e. requirements no other requirement
+ * names as parent) less the withdrawn ones; an assessable requirement may
+ * have children of its own (an 800-53 control and its enhancements).
+ * Lists come back in the publisher's order: the order the catalogue was
+ * loaded in. */
 #ifndef CROSSWALK_CATALOG_H
 #define CROSSWALK_CATALOG_H
 
@@ -32,6 +36,8 @@ int cw_catalog_delete(cw_db *db, cw_wtxn *w, const char *slug, cw_bulk_stats *st
 typedef struct cw_framework_info {
     cw_framework fw;
     size_t requirements, leaves;
+    size_t assessable; /* assessed: assessable and not withdrawn */
+    size_t withdrawn;
 } cw_framework_info;
 
 /* All frameworks, by slug, with requirement counts.  Results live in a. */
@@ -52,7 +58,8 @@ typedef struct cw_req_filter {
     const char *framework;      /* required */
     const char *parent;         /* only direct children of this id */
     const char *kind;           /* only this kind */
-    bool leaves_only;           /* only assessable requirements */
+    bool leaves_only;           /* only requirements without children */
+    bool assessable_only;       /* only assessed ones: assessable and not withdrawn */
     const char *attr_key;       /* only those with this attribute ... */
     const char *attr_value;     /* ... holding this value (any value if NULL) */
 } cw_req_filter;

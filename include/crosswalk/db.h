@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CW_SCHEMA_VERSION 2
+#define CW_SCHEMA_VERSION 3
 
 typedef struct cw_db cw_db;
 typedef struct cw_wtxn cw_wtxn;
@@ -64,6 +64,7 @@ bool cw_db_is_empty(cw_db *db);
 
 typedef struct cw_db_counts {
     size_t frameworks, requirements, mappings, orgs, controls, evidence, scope;
+    size_t joint_mappings; /* of mappings, the joint rows */
     size_t map_size, map_used, map_size_max;
     uint64_t generation; /* bumped by every catalogue or crosswalk change */
 } cw_db_counts;

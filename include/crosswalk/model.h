@@ -19,6 +19,8 @@ typedef int64_t cw_time;
 #define CW_MAX_TEXT 65536
 #define CW_MAX_LIST 4096 /* attribute values, links, evidence controls */
 #define CW_MAX_HOPS 3
+#define CW_MAX_JOINT 64  /* members of a joint crosswalk row's source set */
+#define CW_MAX_NOTE 1024 /* a crosswalk row's note */
 
 /* NIST IR 8477 set-theory relationships; "source REL target".  UNKNOWN only
  * arises from composing paths and is never stored. */
@@ -72,6 +74,13 @@ typedef struct cw_framework {
     const char *slug, *name, *version, *publisher, *licence;
 } cw_framework;
 
+/* Whether an organisation is assessed against a requirement (§2).  AUTO
+ * decides on the current tree: a requirement without children is
+ * assessable, one with children is a group.  An explicit value is kept
+ * whatever the tree (an 800-53 control with enhancements is YES; a
+ * childless NO is neither assessed nor a group). */
+typedef enum cw_assess { CW_ASSESS_AUTO = 0, CW_ASSESS_YES, CW_ASSESS_NO } cw_assess;
+
 typedef struct cw_requirement {
     const char *framework; /* ignored on input to cw_catalog_load */
     const char *id;
@@ -82,18 +91,28 @@ typedef struct cw_requirement {
     cw_attr *attrs;
     size_t n_attrs;
     bool leaf; /* output only: no requirement has this one as parent */
+    cw_assess assess; /* as given on input, as stored on output */
+    bool withdrawn;   /* status `withdrawn`: kept for crosswalks, never assessed */
+    bool assessable;  /* output only: assess applied to the tree */
     /* Output only, nonzero when set: identifies this requirement's answer
      * (with its children) for one catalogue generation, so a caller may
      * cache what it renders from it. */
     uint64_t answer_id;
 } cw_requirement;
 
+/* A crosswalk row.  A single row has one source, source_id.  A joint row
+ * (§3 "Joint rows") has a source set instead: n_sources (2..CW_MAX_JOINT)
+ * ids of source_fw in source_ids, which together are REL the target; its
+ * source_id is NULL on output and ignored on input. */
 typedef struct cw_mapping {
     const char *source_fw, *source_id, *target_fw, *target_id;
     cw_rel rel;
     int strength;          /* 1..10, 0 = not given */
     const char *rationale; /* NULL, "syntactic", "semantic" or "functional" */
     const char *origin;    /* published source or "crosswalk-authored" */
+    const char **source_ids; /* joint rows only; on output in natural id order */
+    size_t n_sources;        /* 0 for a single row */
+    const char *note;        /* NULL, or why the row holds (at most CW_MAX_NOTE) */
 } cw_mapping;
 
 typedef struct cw_org {
@@ -150,6 +169,7 @@ typedef struct cw_step {
     int strength;
     const char *origin;
     const char *rationale;
+    const char *note;
 } cw_step;
 
 /* A path R0 -> ... -> Rk through crosswalk mappings (§3). */

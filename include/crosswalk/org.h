@@ -49,7 +49,8 @@ int cw_evidence_list(cw_db *db, const char *org, const char *control, cw_arena *
 int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_err *err);
 
 /* Upserts scope decisions, all or nothing.  The requirement must exist and
- * be a leaf; in iso27001-2022 only Annex A controls may be excluded
+ * be assessed (assessable, not withdrawn); it excludes that requirement
+ * alone, not its children; in iso27001-2022 only Annex A controls may be excluded
  * (CW_EMANDATORY for clauses 4-10). */
 int cw_scope_put(cw_db *db, cw_wtxn *w, const cw_scope *items, size_t n, cw_bulk_stats *st,
                  cw_err *err);

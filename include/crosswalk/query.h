@@ -19,23 +19,53 @@ typedef enum cw_via {
     CW_VIA_DIRECT = 0, /* the control links the requirement itself */
     CW_VIA_GROUP,      /* the control links a group above it at level full */
     CW_VIA_MAPPING,    /* a crosswalk path from a requirement the control links */
+    CW_VIA_JOINT,      /* a joint crosswalk row whose members are in place */
 } cw_via;
 
 const char *cw_via_name(cw_via v);
 
+struct cw_joint_eval;
+
 typedef struct cw_contribution {
-    const char *control;
+    const char *control; /* NULL for a joint contribution */
     cw_ctl_state state;
     cw_level level;    /* the level it gives this requirement */
     cw_via via;
     cw_link link;      /* the control's link it starts from */
-    const cw_path *path; /* VIA_MAPPING: from the linked requirement (or a leaf
-                            under it) to this requirement or a group above it */
-    const char *reached_group; /* path ended at this group, which gave full */
+    const cw_path *path; /* VIA_MAPPING: from the linked requirement (or an
+                            assessable requirement under it) to this
+                            requirement or a group above it */
+    const char *reached_group; /* path or joint row ended at this group */
     const char **evidence;     /* ids that decided the control's state */
     size_t n_evidence;
     bool stale;
+    cw_status gives; /* the status this contribution alone gives; GAP: none */
+    const struct cw_joint_eval *joint; /* VIA_JOINT: the row and its members */
 } cw_contribution;
+
+/* One member of a joint row as evaluated for an organisation (§3): its
+ * member status and what decided it. */
+typedef struct cw_joint_member {
+    cw_ref ref;
+    const char *title;           /* NULL when it is not in its catalogue */
+    cw_status status;            /* GAP .. MET */
+    const char *why;             /* NULL, or why it is a gap whatever is linked:
+                                    "withdrawn", "not in the catalogue",
+                                    "not assessable", "nothing assessed under it" */
+    const char *decided_by;      /* a group member: the requirement under it
+                                    whose (lowest) status it took */
+    const cw_contribution *contribution; /* what decided that status; NULL for gap */
+} cw_joint_member;
+
+/* A joint row evaluated for one answer. */
+typedef struct cw_joint_eval {
+    cw_mapping row;              /* source set, target, relationship, origin, note */
+    cw_joint_member *members;    /* in the row's order */
+    size_t n_members;
+    size_t n_met;                /* members met ("in place") */
+    bool gives_any;              /* it contributes to its target */
+    cw_status gives;             /* what it contributes, when gives_any */
+} cw_joint_eval;
 
 typedef struct cw_req_status {
     const char *id, *title, *group; /* group: top-level ancestor id */
@@ -67,11 +97,11 @@ typedef struct cw_coverage {
     cw_time as_of;
     int max_hops;
     size_t counts[CW_ST_COUNT];
-    size_t assessable; /* leaves */
+    size_t assessable; /* assessed requirements: assessable and not withdrawn */
     double percent;    /* met / (assessable - not_applicable) * 100; 0 if none */
     cw_group_summary *groups;
     size_t n_groups;
-    cw_req_status *reqs; /* every leaf, publisher order */
+    cw_req_status *reqs; /* every assessed requirement, publisher order */
     size_t n_reqs;
     /* Nonzero when the engine shares this answer between identical queries
      * (same organisation data, catalogue and options, a time inside the
@@ -108,11 +138,19 @@ typedef struct cw_gap_item {
     size_t n_cands;
     cw_gap_control *controls; /* planned, not implemented or partial */
     size_t n_controls;
+    const cw_joint_eval **joints; /* joint rows to it or to a group above it */
+    size_t n_joints;
 } cw_gap_item;
 
+/* One step of the plan: one requirement to satisfy, or the missing
+ * members of one joint row together. */
 typedef struct cw_plan_step {
-    cw_ref ref;
+    cw_ref ref;          /* the first requirement the step adds */
     const char *title;
+    cw_ref *adds;        /* every requirement the step adds (ref first) */
+    const char **add_titles;
+    size_t n_adds;
+    const cw_joint_eval *joint; /* a joint step: the row it completes */
     const char **closes; /* target ids closed in full, in target order */
     size_t n_closes;
 } cw_plan_step;
@@ -146,6 +184,8 @@ typedef struct cw_compare_item {
     const cw_path **paths; /* paths that give that level (at most 16 kept) */
     size_t n_paths;
     size_t n_paths_total;  /* how many paths give that level in all */
+    const cw_joint_eval **joints; /* joint rows that give that level */
+    size_t n_joints;
 } cw_compare_item;
 
 typedef struct cw_compare_query {
@@ -157,12 +197,14 @@ typedef struct cw_compare {
     const char *source, *target;
     int max_hops;
     size_t full, partial, unreached, assessable;
-    cw_compare_item *items; /* every target leaf */
+    cw_compare_item *items; /* every assessed target requirement */
     size_t n_items;
 } cw_compare;
 
-/* If every requirement of source were satisfied, which target leaves would
- * be full, partial or unreached.  No organisation involved. */
+/* If every requirement of source were satisfied (as if one effective
+ * control linked each of them, groups and withdrawn ones included, at level
+ * full), which assessed target requirements would be full (met), partial
+ * or unreached.  No organisation involved. */
 int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_compare *out,
                          cw_err *err);
 

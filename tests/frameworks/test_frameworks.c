@@ -147,12 +147,13 @@ static bool has_direct_mapping(const cw_path *paths, size_t n, const char *id)
 static size_t mappings_of(cw_arena *a, const char *fw, const char *target_fw, cw_path **out)
 {
     cw_mapping_query q = {.framework = fw, .target_framework = target_fw, .max_hops = 1};
-    size_t n = 0;
     cw_err err = {0};
-    int rc = cw_mapping_list(shipped->db, &q, a, out, &n, &err);
+    cw_mapping_answer ans;
+    int rc = cw_mapping_list(shipped->db, &q, a, &ans, &err);
     if (rc)
         fail_msg("mapping.list %s: %s", fw, err.msg);
-    return n;
+    *out = ans.paths;
+    return ans.n_paths;
 }
 
 /* ---- the bundle's own rows, read back with msgpack-c ---- */

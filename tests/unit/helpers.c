@@ -56,11 +56,22 @@ void t_catalog(cw_db *db, const char *slug, const char *spec)
     cw_requirement reqs[512];
     size_t n = 0;
     for (char *save, *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        char *bang = strchr(tok, '!');
+        if (bang)
+            *bang = '\0';
         char *colon = strchr(tok, ':');
         if (colon)
             *colon = '\0';
         reqs[n] = (cw_requirement){.id = tok, .parent = colon ? colon + 1 : NULL,
                                    .kind = colon ? "control" : "group", .title = tok};
+        for (const char *f = bang ? bang + 1 : ""; *f; f++) {
+            if (*f == 'a')
+                reqs[n].assess = CW_ASSESS_YES;
+            else if (*f == 'n')
+                reqs[n].assess = CW_ASSESS_NO;
+            else if (*f == 'w')
+                reqs[n].withdrawn = true;
+        }
         n++;
     }
     cw_framework fw = {slug, slug, "1", "test", "none"};
@@ -85,10 +96,33 @@ int t_map(cw_db *db, const char *src, const char *rel, const char *dst)
     char sf[80], si[160], tf[80], ti[160];
     split_ref(src, sf, si);
     split_ref(dst, tf, ti);
-    cw_mapping m = {sf, si, tf, ti, CW_REL_UNKNOWN, 0, NULL, "test"};
+    cw_mapping m = {.source_fw = sf, .source_id = si, .target_fw = tf, .target_id = ti,
+                    .origin = "test"};
     if (cw_rel_parse(rel, &m.rel))
         m.rel = (cw_rel)99;
     return cw_mapping_load(db, NULL, &m, 1, NULL, NULL);
+}
+
+int t_joint(cw_db *db, const char *srcs, const char *rel, const char *dst, cw_err *err)
+{
+    char *copy = strdup(srcs);
+    char sf[80] = "", tf[80], ti[160];
+    const char *ids[CW_MAX_JOINT + 2];
+    char idbuf[CW_MAX_JOINT + 2][160];
+    size_t n = 0;
+    for (char *save, *tok = strtok_r(copy, " ", &save); tok && n < CW_MAX_JOINT + 2;
+         tok = strtok_r(NULL, " ", &save)) {
+        split_ref(tok, sf, idbuf[n]);
+        ids[n] = idbuf[n];
+        n++;
+    }
+    free(copy);
+    split_ref(dst, tf, ti);
+    cw_mapping m = {.source_fw = sf, .target_fw = tf, .target_id = ti, .origin = "test",
+                    .source_ids = ids, .n_sources = n};
+    if (cw_rel_parse(rel, &m.rel))
+        m.rel = (cw_rel)99;
+    return cw_mapping_load(db, NULL, &m, 1, NULL, err);
 }
 
 void t_org(cw_db *db, const char *org)

@@ -33,11 +33,15 @@ tdb *t_open(size_t map_size, size_t map_max);
 tdb *t_open_delta(size_t map_size, size_t map_max, size_t index_delta_min);
 void t_close(tdb *t);
 
-/* Loads framework slug from a spec "id[:parent] id[:parent] ..." in
- * publisher order.  Asserts success. */
+/* Loads framework slug from a spec "id[:parent][!flags] ..." in publisher
+ * order; flags: a = assessable, n = not assessable, w = withdrawn.
+ * Asserts success. */
 void t_catalog(cw_db *db, const char *slug, const char *spec);
 /* One crosswalk row "fw/id REL fw/id", origin "test".  Returns the rc. */
 int t_map(cw_db *db, const char *src, const char *rel, const char *dst);
+/* One joint row "fw/a fw/b ..." REL "fw/t", origin "test".  Returns the rc
+ * (err may be NULL). */
+int t_joint(cw_db *db, const char *srcs, const char *rel, const char *dst, cw_err *err);
 void t_org(cw_db *db, const char *org);
 /* Control with links "fw/id:full fw/id:partial ...".  Returns the rc. */
 int t_control(cw_db *db, const char *org, const char *id, cw_ctl_status st, const char *links);

@@ -212,9 +212,9 @@ static void test_best_level_and_explanation(void **state)
     cw_db *db = D(state);
     world(db);
     cw_mapping m[] = {
-        {"src", "S1", "tgt", "T3", CW_REL_INTERSECTS_WITH, 4, "semantic", "pubA"},
-        {"src", "S1", "mid", "M1", CW_REL_EQUAL, 9, NULL, "pubB"},
-        {"mid", "M1", "tgt", "T3", CW_REL_EQUAL, 6, NULL, "pubC"},
+        {.source_fw = "src", .source_id = "S1", .target_fw = "tgt", .target_id = "T3", .rel = CW_REL_INTERSECTS_WITH, .strength = 4, .rationale = "semantic", .origin = "pubA"},
+        {.source_fw = "src", .source_id = "S1", .target_fw = "mid", .target_id = "M1", .rel = CW_REL_EQUAL, .strength = 9, .rationale = NULL, .origin = "pubB"},
+        {.source_fw = "mid", .source_id = "M1", .target_fw = "tgt", .target_id = "T3", .rel = CW_REL_EQUAL, .strength = 6, .rationale = NULL, .origin = "pubC"},
     };
     assert_int_equal(cw_mapping_load(db, NULL, m, 3, NULL, NULL), 0);
     effective(db, "C", "src/S1:full");
@@ -541,8 +541,9 @@ static void crosscheck(cw_db *db, unsigned seed)
         snprintf(origins[i], 16, "o%d", i);
         snprintf(fa[i], 16, "f%d", fw_of(M[i].a));
         snprintf(fb[i], 16, "f%d", fw_of(M[i].b));
-        maps[i] = (cw_mapping){fa[i], R[M[i].a].id, fb[i], R[M[i].b].id, (cw_rel)M[i].rel, 0,
-                               NULL, origins[i]};
+        maps[i] = (cw_mapping){.source_fw = fa[i], .source_id = R[M[i].a].id,
+                               .target_fw = fb[i], .target_id = R[M[i].b].id,
+                               .rel = (cw_rel)M[i].rel, .origin = origins[i]};
     }
     cw_err err = {0};
     if (cw_mapping_load(db, NULL, maps, NMAP, NULL, &err))

@@ -6,6 +6,17 @@
 
 #include <string.h>
 
+/* The paths of a listing (joint rows are tested apart). */
+static int list_paths(cw_db *db, const cw_mapping_query *q, cw_arena *a, cw_path **p, size_t *n,
+                      cw_err *err)
+{
+    cw_mapping_answer ans;
+    int rc = cw_mapping_list(db, q, a, &ans, err);
+    *p = ans.paths;
+    *n = ans.n_paths;
+    return rc;
+}
+
 static cw_db *D(void **state)
 {
     return ((tdb *)*state)->db;
@@ -24,7 +35,7 @@ static void test_load_errors(void **state)
     three_frameworks(db);
     cw_err err = {0};
     cw_bulk_stats st;
-    cw_mapping ok = {"fa", "a1", "fb", "b1", CW_REL_EQUAL, 7, "semantic", "pub"};
+    cw_mapping ok = {.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_EQUAL, .strength = 7, .rationale = "semantic", .origin = "pub"};
     cw_mapping bad[] = {ok, ok, ok, ok, ok, ok, ok, ok};
     bad[1].target_id = "b9";
     assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_EDANGLING);
@@ -75,23 +86,23 @@ static void test_both_ends_and_upsert(void **state)
     cw_path *p;
     size_t n;
     cw_mapping_query q = {.framework = "fb", .id = "b1"};
-    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, NULL), 0);
+    assert_int_equal(list_paths(db, &q, a, &p, &n, NULL), 0);
     assert_int_equal(n, 1);
     assert_string_equal(p[0].from.id, "b1");
     assert_string_equal(p[0].steps[0].to.id, "a1");
     assert_int_equal(p[0].steps[0].rel, CW_REL_SUPERSET_OF); /* read from b1's end */
     assert_false(p[0].inferred);
     q = (cw_mapping_query){.framework = "fa", .id = "a1"};
-    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, NULL), 0);
+    assert_int_equal(list_paths(db, &q, a, &p, &n, NULL), 0);
     assert_int_equal(n, 1);
     assert_int_equal(p[0].steps[0].rel, CW_REL_SUBSET_OF);
     assert_string_equal(p[0].steps[0].origin, "test");
     /* upsert: same pair and origin replaces */
     cw_bulk_stats st;
-    cw_mapping m = {"fa", "a1", "fb", "b1", CW_REL_EQUAL, 3, NULL, "test"};
+    cw_mapping m = {.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_EQUAL, .strength = 3, .rationale = NULL, .origin = "test"};
     assert_int_equal(cw_mapping_load(db, NULL, &m, 1, &st, NULL), 0);
     assert_int_equal(st.updated, 1);
-    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, NULL), 0);
+    assert_int_equal(list_paths(db, &q, a, &p, &n, NULL), 0);
     assert_int_equal(n, 1);
     assert_int_equal(p[0].steps[0].rel, CW_REL_EQUAL);
     assert_int_equal(p[0].strength, 3);
@@ -110,7 +121,7 @@ static void test_inferred_paths(void **state)
     size_t n;
     cw_err err = {0};
     cw_mapping_query q = {.framework = "fa", .id = "a1", .target_framework = "fc", .max_hops = 2};
-    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, &err), 0);
+    assert_int_equal(list_paths(db, &q, a, &p, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_true(p[0].inferred);
     assert_int_equal(p[0].hops, 2);
@@ -120,25 +131,25 @@ static void test_inferred_paths(void **state)
     assert_int_equal(p[0].strength, 0); /* unknown strengths along it */
     /* one hop only: no path to fc */
     q.max_hops = 1;
-    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, &err), 0);
+    assert_int_equal(list_paths(db, &q, a, &p, &n, &err), 0);
     assert_int_equal(n, 0);
     /* three hops to fb: a1 -> b1 direct only; a1->b1->c1->b2 composes to unknown: omitted */
     q = (cw_mapping_query){.framework = "fa", .id = "a1", .target_framework = "fb", .max_hops = 3};
-    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, &err), 0);
+    assert_int_equal(list_paths(db, &q, a, &p, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_string_equal(p[0].steps[0].to.id, "b1");
     q.max_hops = 4;
-    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, &err), CW_ERANGE);
+    assert_int_equal(list_paths(db, &q, a, &p, &n, &err), CW_ERANGE);
     assert_non_null(strstr(err.msg, "max_hops"));
     q.max_hops = -1;
-    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, &err), CW_ERANGE);
+    assert_int_equal(list_paths(db, &q, a, &p, &n, &err), CW_ERANGE);
     q = (cw_mapping_query){.framework = "nope"};
-    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, &err), CW_ENOFW);
+    assert_int_equal(list_paths(db, &q, a, &p, &n, &err), CW_ENOFW);
     q = (cw_mapping_query){.framework = "fa", .id = "zz"};
-    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, &err), CW_ENOREQ);
+    assert_int_equal(list_paths(db, &q, a, &p, &n, &err), CW_ENOREQ);
     /* whole framework listing */
     q = (cw_mapping_query){.framework = "fb"};
-    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, &err), 0);
+    assert_int_equal(list_paths(db, &q, a, &p, &n, &err), 0);
     assert_int_equal(n, 3); /* b1->a1, b1->c1, b2->c1 */
     cw_arena_free(a);
 }
@@ -147,14 +158,14 @@ static void test_strength_min(void **state)
 {
     cw_db *db = D(state);
     three_frameworks(db);
-    cw_mapping m[] = {{"fa", "a1", "fb", "b1", CW_REL_EQUAL, 8, NULL, "x"},
-                      {"fb", "b1", "fc", "c1", CW_REL_EQUAL, 5, NULL, "x"}};
+    cw_mapping m[] = {{.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_EQUAL, .strength = 8, .rationale = NULL, .origin = "x"},
+                      {.source_fw = "fb", .source_id = "b1", .target_fw = "fc", .target_id = "c1", .rel = CW_REL_EQUAL, .strength = 5, .rationale = NULL, .origin = "x"}};
     assert_int_equal(cw_mapping_load(db, NULL, m, 2, NULL, NULL), 0);
     cw_arena *a = cw_arena_new();
     cw_path *p;
     size_t n;
     cw_mapping_query q = {.framework = "fa", .id = "a1", .target_framework = "fc", .max_hops = 2};
-    assert_int_equal(cw_mapping_list(db, &q, a, &p, &n, NULL), 0);
+    assert_int_equal(list_paths(db, &q, a, &p, &n, NULL), 0);
     assert_int_equal(n, 1);
     assert_int_equal(p[0].strength, 5);
     assert_int_equal(p[0].composed, CW_REL_EQUAL);
@@ -165,9 +176,9 @@ static void test_delete(void **state)
 {
     cw_db *db = D(state);
     three_frameworks(db);
-    cw_mapping m[] = {{"fa", "a1", "fb", "b1", CW_REL_EQUAL, 0, NULL, "o1"},
-                      {"fa", "a1", "fb", "b1", CW_REL_EQUAL, 0, NULL, "o2"},
-                      {"fa", "a2", "fc", "c2", CW_REL_EQUAL, 0, NULL, "o1"}};
+    cw_mapping m[] = {{.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o1"},
+                      {.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o2"},
+                      {.source_fw = "fa", .source_id = "a2", .target_fw = "fc", .target_id = "c2", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o1"}};
     assert_int_equal(cw_mapping_load(db, NULL, m, 3, NULL, NULL), 0);
     cw_bulk_stats st;
     cw_err err = {0};
@@ -200,13 +211,13 @@ static void test_check_findings(void **state)
     cw_finding *fs;
     size_t n;
     cw_mapping m[] = {
-        {"fa", "a1", "fb", "b1", CW_REL_SUBSET_OF, 0, NULL, "o1"},
-        {"fb", "b1", "fa", "a1", CW_REL_SUBSET_OF, 0, NULL, "o2"}, /* both ways, no equal */
-        {"fa", "a2", "fb", "b2", CW_REL_EQUAL, 0, NULL, "o1"},
-        {"fa", "a2", "fb", "b2", CW_REL_INTERSECTS_WITH, 0, NULL, "o2"}, /* conflict */
-        {"fa", "a3", "fc", "c3", CW_REL_EQUAL, 0, NULL, "o1"},
-        {"fa", "a3", "fb", "b3", CW_REL_EQUAL, 0, NULL, "o1"},
-        {"fa", "a3", "fb", "b3", CW_REL_EQUAL, 0, NULL, "o2"}, /* agreement: fine */
+        {.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_SUBSET_OF, .strength = 0, .rationale = NULL, .origin = "o1"},
+        {.source_fw = "fb", .source_id = "b1", .target_fw = "fa", .target_id = "a1", .rel = CW_REL_SUBSET_OF, .strength = 0, .rationale = NULL, .origin = "o2"}, /* both ways, no equal */
+        {.source_fw = "fa", .source_id = "a2", .target_fw = "fb", .target_id = "b2", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o1"},
+        {.source_fw = "fa", .source_id = "a2", .target_fw = "fb", .target_id = "b2", .rel = CW_REL_INTERSECTS_WITH, .strength = 0, .rationale = NULL, .origin = "o2"}, /* conflict */
+        {.source_fw = "fa", .source_id = "a3", .target_fw = "fc", .target_id = "c3", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o1"},
+        {.source_fw = "fa", .source_id = "a3", .target_fw = "fb", .target_id = "b3", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o1"},
+        {.source_fw = "fa", .source_id = "a3", .target_fw = "fb", .target_id = "b3", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o2"}, /* agreement: fine */
     };
     assert_int_equal(cw_mapping_load(db, NULL, m, 7, NULL, NULL), 0);
     assert_int_equal(cw_mapping_check(db, NULL, a, &fs, &n, NULL), 0);
@@ -230,7 +241,7 @@ static void test_check_findings(void **state)
     assert_non_null(strstr(fs[0].detail, "target"));
     assert_int_equal(cw_mapping_check(db, "zz", a, &fs, &n, NULL), CW_ENOFW);
     /* adding equal resolves the both-ways finding */
-    cw_mapping eq = {"fa", "a1", "fb", "b1", CW_REL_EQUAL, 0, NULL, "o3"};
+    cw_mapping eq = {.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o3"};
     assert_int_equal(cw_mapping_load(db, NULL, &eq, 1, NULL, NULL), 0);
     assert_int_equal(cw_mapping_check(db, "fa", a, &fs, &n, NULL), 0);
     for (size_t i = 0; i < n; i++)
