@@ -8,6 +8,7 @@
 
 #include "internal.h"
 
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -789,6 +790,40 @@ static int decode_evidence(cw_arena *a, const char *org, const char *id, size_t 
         }                                                                                      \
     } while (0)
 
+static int str_ptr_cmp(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* A control named twice by one item would index it once but be counted,
+ * and unindexed, twice: refused.  Short lists are compared pairwise; long
+ * ones sorted, so a hostile item cannot make this quadratic. */
+static int no_repeats(const cw_evidence *e, size_t i, cw_err *err)
+{
+    size_t n = e->n_controls;
+    if (n <= 16) {
+        for (size_t j = 1; j < n; j++)
+            for (size_t k = 0; k < j; k++)
+                if (strcmp(e->controls[j], e->controls[k]) == 0)
+                    return cw_err_set(err, CW_EINVAL,
+                                      "items[%zu].controls[%zu]: '%s' appears twice (also "
+                                      "controls[%zu])",
+                                      i, j, e->controls[j], k);
+        return 0;
+    }
+    const char **s = malloc(n * sizeof *s);
+    if (!s)
+        return cw_err_set(err, CW_ENOMEM, "items: out of memory");
+    memcpy(s, e->controls, n * sizeof *s);
+    qsort(s, n, sizeof *s, str_ptr_cmp);
+    int rc = 0;
+    for (size_t j = 1; j < n && !rc; j++)
+        if (strcmp(s[j - 1], s[j]) == 0)
+            rc = cw_err_set(err, CW_EINVAL, "items[%zu].controls: '%s' appears twice", i, s[j]);
+    free(s);
+    return rc;
+}
+
 /* org_ok names an organisation already found in this call (or NULL); the
  * call's index list holds the control keys found so far (the same keys its
  * index entries are ranked by), so a bulk call looks each organisation and
@@ -843,7 +878,7 @@ static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size
         if (ix_key_index(ix, &k, &ki))
             return cw_err_set(err, CW_ENOMEM, "items: out of memory");
     }
-    return 0;
+    return no_repeats(e, i, err);
 }
 
 struct ev_args {

@@ -117,6 +117,19 @@ static void test_evidence_crud(void **state)
                      .n_controls = 1, .sha256 = "xyz", .result = CW_RESULT_PASS};
     assert_int_equal(cw_evidence_put(db, NULL, &e, 1, NULL, &err), CW_EINVAL);
     assert_non_null(strstr(err.msg, "items[0].sha256"));
+    /* a control named twice would be indexed once and counted twice */
+    assert_int_equal(t_evidence(db, "acme", "E2", "C1 C2 C1", 100, -1, CW_RESULT_PASS),
+                     CW_EINVAL);
+    const char *many[40];
+    char names[40][8];
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof names[i], "C%d", i % 2 + 1);
+        many[i] = names[i];
+    }
+    cw_evidence rep = {.org = "acme", .id = "E4", .controls = many, .n_controls = 40,
+                       .result = CW_RESULT_PASS};
+    assert_int_equal(cw_evidence_put(db, NULL, &rep, 1, NULL, &err), CW_EINVAL);
+    assert_non_null(strstr(err.msg, "'C1' appears twice"));
     cw_arena *a = cw_arena_new();
     cw_evidence *list;
     size_t n;
