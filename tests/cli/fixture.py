@@ -1,8 +1,8 @@
 """The organisation the CLI report tests share: ISO/IEC 27001:2022 controls
 of 'acme' with evidence, and two test crosswalk rows that make a control
-meet a SOC 2 criterion in full and give the gap report a non-empty plan
-(the shipped ISO 27001 -> SOC 2 rows are all intersects_with, which only
-ever gives partial)."""
+meet a SOC 2 criterion in full through a single row (the shipped
+ISO 27001 -> SOC 2 rows that give met are joint rows, which need every
+member of their set in place)."""
 import json
 import os
 import tempfile

@@ -133,9 +133,20 @@ class Reports(CliCase):
         self.assertTrue(out.startswith("# Gap report: soc2-2017 for acme"))
         self.assertIn("- **met**: 1", out)
         self.assertIn("| id | title | group | status | controls | candidates |", out)
-        self.assertIn("## Plan: satisfy these, in order, to close gaps in full (1)", out)
-        self.assertRegex(out, r"\| 1 \| iso27001-2022 \| A\.8\.15 \| .* \| 1 \| CC7\.2 \|")
+        self.assertRegex(out, r"## Plan: satisfy these, in order, to close gaps in full \(\d+\)")
+        self.assertRegex(out, r"\| 1 \| iso27001-2022 A\.8\.15 \| Logging \| 1 \| CC7\.2 \|")
+        # a joint step adds several requirements together
+        self.assertRegex(out, r"\| \d+ \| iso27001-2022 A\.5\.16, A\.5\.17 and A\.5\.18 \(together, "
+                              r"for CC6\.2\) \|")
         self.assertIn("## What each status means", out)
+        # the report leads with one line per unmet requirement
+        lead = out.split("## ")[1]
+        self.assertTrue(lead.startswith("What is missing, requirement by requirement"), lead[:80])
+        self.assertRegex(out, r"\| CC6\.2 \| .* \| partial \| needs A\.5\.16, A\.5\.17 and A\.5\.18 "
+                              r"\(1 of 4 of the iso27001-2022 set in place\) \|")
+        self.assertRegex(out, r"\| P1\.1 \| .* \| gap \| iso27001-2022 only partly covers it: link a "
+                              r"control to it directly \|")
+        self.assertIn("## Joint rows: requirements that together cover a gap", out)
 
     def test_gap_csv_one_row_per_requirement(self):
         d = json.loads(self.gap("json"))

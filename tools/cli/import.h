@@ -11,9 +11,10 @@
  * or not at all.  Every problem names where it is ("file:line" for CSV and
  * YAML, "file:$.json.path" for JSON), the field and what is wrong.
  *
- * cw_export_csv / cw_export_oscal write the direct rows (hops == 1) of a
- * mapping.list answer as the project's crosswalk CSV or as an OSCAL 1.2
- * mapping-collection, in a form cw_import_file reads back unchanged.
+ * cw_export_csv / cw_export_oscal write the rows of a mapping.export
+ * answer (joint rows included) as the project's crosswalk CSV or as an
+ * OSCAL 1.2 mapping-collection, in a form cw_import_file reads back
+ * unchanged.
  *
  * The format rules (how each foreign format maps onto crosswalk's model)
  * are listed in the README of the CLI; the implementations are
@@ -73,13 +74,15 @@ typedef struct cw_import {
 int cw_import_file(const char *path, const cw_import_opts *opts, cw_import *out);
 void cw_import_free(cw_import *imp);
 
-/* Export: given the JSON answer array of mapping.list (paths with hops == 1
- * only are exported) write the project's crosswalk CSV, or an OSCAL 1.2
+/* Export: given the JSON answer array of mapping.export (rows as stored:
+ * source_framework, source (a string, or an array for a joint row),
+ * target_framework, target, relationship, strength, rationale, origin,
+ * note) write the project's crosswalk CSV, or an OSCAL 1.2
  * mapping-collection JSON document.  cw_export_oscal keeps only rows from
  * source_fw to target_fw when those are non-NULL.  Both return 0, or -1
- * when paths is not an array or writing fails. */
-int cw_export_csv(FILE *out, json_t *paths);
-int cw_export_oscal(FILE *out, json_t *paths, const char *source_fw, const char *target_fw);
+ * when rows is not an array or writing fails. */
+int cw_export_csv(FILE *out, json_t *rows);
+int cw_export_oscal(FILE *out, json_t *rows, const char *source_fw, const char *target_fw);
 
 /* ---- shared by the import_*.c files only (not for other callers) ------- */
 

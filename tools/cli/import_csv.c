@@ -4,8 +4,9 @@
  * are kept so that a value beginning or ending with a space can be
  * reported), fed one physical line at a time so that every record knows
  * the line it starts on.  The header line decides the format:
- *   id,parent,kind,title,description,attributes            catalogue
- *   source_framework,source_id,...,origin                  crosswalk
+ *   id,parent,kind,title,description,attributes[,assessable,status]
+ *                                                          catalogue
+ *   source_framework,source_id,...,origin[,note]           crosswalk
  *   id,controls,kind,title,source,uri,sha256,...,result    evidence
  *   id,title,owner,status,links                            controls
  * Catalogue and crosswalk rows follow frameworks/README.md exactly; the
@@ -15,8 +16,12 @@
  * mapping.load / evidence.load / control.put batches of at most
  * batch_size items.  Blank lines between records are skipped.
  *
- * cw_export_csv writes the direct rows of a mapping.list answer in the
- * crosswalk format, quoting fields as RFC 4180 requires.
+ * A crosswalk row whose source_id holds ids joined by '|' is a joint row
+ * (its set of 2..64 sources together relate to the target).
+ *
+ * cw_export_csv writes the rows of a mapping.export answer in the
+ * crosswalk format with the note column, quoting fields as RFC 4180
+ * requires.
  *
  * Ownership: the parsed table is freed before returning; batches belong to
  * the cw_import. */
@@ -349,7 +354,10 @@ static json_t *parse_attributes(ctx *c, const char *s)
 
 /* ---- the four formats ---- */
 
-enum fmt { F_CATALOG, F_CROSSWALK, F_EVIDENCE, F_CONTROLS };
+/* A catalogue may add the columns assessable and status; a crosswalk may
+ * add note.  The shorter headers are still read, so files written for an
+ * earlier version load unchanged. */
+enum fmt { F_CATALOG, F_CROSSWALK, F_EVIDENCE, F_CONTROLS, F_CATALOG8, F_CROSSWALK9 };
 static const char *const headers[][10] = {
     {"id", "parent", "kind", "title", "description", "attributes"},
     {"source_framework", "source_id", "target_framework", "target_id", "relationship", "strength",
@@ -357,10 +365,13 @@ static const char *const headers[][10] = {
     {"id", "controls", "kind", "title", "source", "uri", "sha256", "collected_at", "valid_until",
      "result"},
     {"id", "title", "owner", "status", "links"},
+    {"id", "parent", "kind", "title", "description", "attributes", "assessable", "status"},
+    {"source_framework", "source_id", "target_framework", "target_id", "relationship", "strength",
+     "rationale", "origin", "note"},
 };
-static const size_t ncols[] = {6, 8, 10, 5};
+static const size_t ncols[] = {6, 8, 10, 5, 8, 9};
 static const char *const format_names[] = {"csv-catalog", "csv-crosswalk", "csv-evidence",
-                                           "csv-controls"};
+                                           "csv-controls", "csv-catalog", "csv-crosswalk"};
 
 static const char *const kinds[] = {"clause",   "theme",  "control",  "objective",
                                     "function", "category", "subcategory", "series",
@@ -380,7 +391,8 @@ static int slug_from_name(const char *path, char *out, size_t outlen)
     return cw_imp_slug_ok(out) ? 0 : -1;
 }
 
-static int do_catalog(cw_import *imp, const char *name, table *t, const cw_import_opts *o)
+static int do_catalog(cw_import *imp, const char *name, table *t, const cw_import_opts *o,
+                      size_t cols)
 {
     char slug[CW_IMP_MAX_SLUG + 1];
     if (o->framework) {
@@ -398,16 +410,17 @@ static int do_catalog(cw_import *imp, const char *name, table *t, const cw_impor
     }
     cw_imp_map all = {0}, seen = {0};
     for (size_t i = 1; i < t->n; i++)
-        if (t->r[i].n == ncols[F_CATALOG])
+        if (t->r[i].n == cols)
             cw_imp_map_put(&all, t->r[i].f[0], t->r[i].line, NULL);
     json_t *reqs = json_array();
     for (size_t i = 1; i < t->n; i++) {
         rec *r = &t->r[i];
         ctx c = {imp, name, r->line, 0};
-        if (r->n != ncols[F_CATALOG])
+        if (r->n != cols)
             continue;
         const char *id = r->f[0], *parent = r->f[1], *kind = r->f[2], *title = r->f[3],
                    *desc = r->f[4], *attrs = r->f[5];
+        const char *assess = cols > 6 ? r->f[6] : "", *status = cols > 6 ? r->f[7] : "";
         long prev;
         if (check_id(&c, "id", id, 1) == 0 && cw_imp_map_put(&seen, id, r->line, &prev) == 1)
             bad(&c, "id", "'%.60s' already appears on line %ld", id, prev);
@@ -440,6 +453,15 @@ static int do_catalog(cw_import *imp, const char *name, table *t, const cw_impor
         set_opt(req, "description", desc);
         if (*attrs)
             json_object_set_new(req, "attributes", parse_attributes(&c, attrs));
+        /* empty: decided by the tree (a row without children is assessed) */
+        if (strcmp(assess, "true") == 0 || strcmp(assess, "false") == 0)
+            json_object_set_new(req, "assessable", json_boolean(assess[0] == 't'));
+        else if (*assess)
+            bad(&c, "assessable", "'%.60s' is not true, false or empty", assess);
+        if (strcmp(status, "active") == 0 || strcmp(status, "withdrawn") == 0)
+            json_object_set_new(req, "status", jstr(status));
+        else if (*status)
+            bad(&c, "status", "'%.60s' is not active, withdrawn or empty", status);
         json_array_append_new(reqs, req);
     }
     cw_imp_map_free(&all);
@@ -452,19 +474,53 @@ static int do_catalog(cw_import *imp, const char *name, table *t, const cw_impor
     return cw_imp_batch(imp, "catalog.load", p, json_array_size(reqs));
 }
 
-static int do_crosswalk(cw_import *imp, const char *name, table *t, const cw_import_opts *o)
+/* source_id of a joint row: 2..64 ids joined by '|' ("A.5.15|A.8.5"),
+ * none twice, not the target.  Returns the JSON array of ids (new
+ * reference) or NULL when sid is one id. */
+static json_t *joint_sources(ctx *c, const char *sid, const char *sf, const char *tf,
+                             const char *tid)
+{
+    if (!strchr(sid, '|'))
+        return NULL;
+    json_t *ids = json_array();
+    char *copy = strdup(sid);
+    for (char *id = copy, *next; id; id = next) {
+        next = strchr(id, '|');
+        if (next)
+            *next++ = '\0';
+        if (check_id(c, "source_id", id, 1))
+            continue;
+        size_t k;
+        json_t *x;
+        json_array_foreach(ids, k, x) if (strcmp(json_string_value(x), id) == 0)
+            bad(c, "source_id", "'%.60s' appears twice in the set", id);
+        if (strcmp(sf, tf) == 0 && strcmp(id, tid) == 0)
+            bad(c, "source_id", "the set holds its own target '%.60s'", id);
+        json_array_append_new(ids, jstr(id));
+    }
+    free(copy);
+    if (json_array_size(ids) > 64)
+        bad(c, "source_id", "a joint row has at most 64 ids, this one %zu", json_array_size(ids));
+    return ids;
+}
+
+static int do_crosswalk(cw_import *imp, const char *name, table *t, const cw_import_opts *o,
+                        size_t cols)
 {
     cw_imp_map pairs = {0};
     json_t *rows = json_array();
     for (size_t i = 1; i < t->n; i++) {
         rec *r = &t->r[i];
         ctx c = {imp, name, r->line, 0};
-        if (r->n != ncols[F_CROSSWALK])
+        if (r->n != cols)
             continue;
         const char *sf = r->f[0], *sid = r->f[1], *tf = r->f[2], *tid = r->f[3], *rel = r->f[4],
                    *str = r->f[5], *rat = r->f[6], *origin = r->f[7];
+        const char *note = cols > 8 ? r->f[8] : "";
         check_slug(&c, "source_framework", sf);
-        check_id(&c, "source_id", sid, 1);
+        json_t *set = joint_sources(&c, sid, sf, tf, tid);
+        if (!set)
+            check_id(&c, "source_id", sid, 1);
         check_slug(&c, "target_framework", tf);
         check_id(&c, "target_id", tid, 1);
         if (!cw_imp_rel_ok(rel))
@@ -485,8 +541,10 @@ static int do_crosswalk(cw_import *imp, const char *name, table *t, const cw_imp
             bad(&c, "rationale", "'%.60s' is not one of syntactic, semantic, functional", rat);
         if (!*origin)
             bad(&c, "origin", "must not be empty (use crosswalk-authored for your own rows)");
-        if (strcmp(sf, tf) == 0 && strcmp(sid, tid) == 0)
+        if (!set && strcmp(sf, tf) == 0 && strcmp(sid, tid) == 0)
             bad(&c, "target_id", "maps '%.60s' to itself", sid);
+        if (strlen(note) > 1024)
+            bad(&c, "note", "longer than 1024 bytes");
         size_t kl = strlen(sf) + strlen(sid) + strlen(tf) + strlen(tid) + strlen(origin) + 5;
         char *key = malloc(kl);
         if (key) {
@@ -499,7 +557,7 @@ static int do_crosswalk(cw_import *imp, const char *name, table *t, const cw_imp
         }
         json_t *m = json_object();
         json_object_set_new(m, "source_framework", jstr(sf));
-        json_object_set_new(m, "source", jstr(sid));
+        json_object_set_new(m, "source", set ? set : jstr(sid));
         json_object_set_new(m, "target_framework", jstr(tf));
         json_object_set_new(m, "target", jstr(tid));
         json_object_set_new(m, "relationship", jstr(rel));
@@ -507,6 +565,7 @@ static int do_crosswalk(cw_import *imp, const char *name, table *t, const cw_imp
             json_object_set_new(m, "strength", json_integer(strength));
         set_opt(m, "rationale", rat);
         json_object_set_new(m, "origin", jstr(origin));
+        set_opt(m, "note", note);
         json_array_append_new(rows, m);
     }
     cw_imp_map_free(&pairs);
@@ -757,7 +816,7 @@ int cw_imp_csv(cw_import *imp, const char *name, const char *data, size_t len,
     }
     int f = -1;
     if (t.n > 0) {
-        for (int k = 0; k < 4 && f < 0; k++) {
+        for (int k = 0; k < 6 && f < 0; k++) {
             if (t.r[0].n != ncols[k])
                 continue;
             size_t j = 0;
@@ -791,8 +850,10 @@ int cw_imp_csv(cw_import *imp, const char *name, const char *data, size_t len,
     }
     int rc;
     switch (f) {
-    case F_CATALOG: rc = do_catalog(imp, name, &t, opts); break;
-    case F_CROSSWALK: rc = do_crosswalk(imp, name, &t, opts); break;
+    case F_CATALOG:
+    case F_CATALOG8: rc = do_catalog(imp, name, &t, opts, ncols[f]); break;
+    case F_CROSSWALK:
+    case F_CROSSWALK9: rc = do_crosswalk(imp, name, &t, opts, ncols[f]); break;
     case F_EVIDENCE: rc = do_evidence(imp, name, &t, opts); break;
     default: rc = do_controls(imp, name, &t, opts); break;
     }
@@ -824,31 +885,44 @@ static void put_field(FILE *out, const char *s, int last)
     fputc(last ? '\n' : ',', out);
 }
 
-int cw_export_csv(FILE *out, json_t *paths)
+int cw_export_csv(FILE *out, json_t *rows)
 {
-    if (!json_is_array(paths))
+    if (!json_is_array(rows))
         return -1;
     fputs("source_framework,source_id,target_framework,target_id,relationship,strength,rationale,"
-          "origin\n",
+          "origin,note\n",
           out);
     size_t i;
-    json_t *p;
-    json_array_foreach(paths, i, p) {
-        json_t *from = json_object_get(p, "from"), *steps = json_object_get(p, "steps");
-        if (json_integer_value(json_object_get(p, "hops")) != 1 || json_array_size(steps) != 1)
-            continue;
-        json_t *s = json_array_get(steps, 0), *st = json_object_get(s, "strength");
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        json_t *src = json_object_get(r, "source"), *st = json_object_get(r, "strength");
         char strength[24] = "";
         if (json_is_integer(st))
             snprintf(strength, sizeof strength, "%lld", (long long)json_integer_value(st));
-        put_field(out, json_string_value(json_object_get(from, "framework")), 0);
-        put_field(out, json_string_value(json_object_get(from, "id")), 0);
-        put_field(out, json_string_value(json_object_get(s, "framework")), 0);
-        put_field(out, json_string_value(json_object_get(s, "id")), 0);
-        put_field(out, json_string_value(json_object_get(s, "relationship")), 0);
+        /* a joint row's set joined with '|' */
+        char *sid = NULL;
+        if (json_is_array(src)) {
+            size_t len = 1, k;
+            json_t *x;
+            json_array_foreach(src, k, x) len += strlen(json_string_value(x) ? json_string_value(x) : "") + 1;
+            sid = calloc(1, len);
+            json_array_foreach(src, k, x) {
+                if (sid && k)
+                    strcat(sid, "|");
+                if (sid && json_string_value(x))
+                    strcat(sid, json_string_value(x));
+            }
+        }
+        put_field(out, json_string_value(json_object_get(r, "source_framework")), 0);
+        put_field(out, sid ? sid : json_string_value(src), 0);
+        put_field(out, json_string_value(json_object_get(r, "target_framework")), 0);
+        put_field(out, json_string_value(json_object_get(r, "target")), 0);
+        put_field(out, json_string_value(json_object_get(r, "relationship")), 0);
         put_field(out, strength, 0);
-        put_field(out, json_string_value(json_object_get(s, "rationale")), 0);
-        put_field(out, json_string_value(json_object_get(s, "origin")), 1);
+        put_field(out, json_string_value(json_object_get(r, "rationale")), 0);
+        put_field(out, json_string_value(json_object_get(r, "origin")), 0);
+        put_field(out, json_string_value(json_object_get(r, "note")), 1);
+        free(sid);
     }
     return ferror(out) ? -1 : 0;
 }

@@ -9,9 +9,11 @@
  * with kind "control".  A control's description is the prose of its part
  * named "statement" and every part nested in it, in document order, each
  * prefixed by the part's "label" prop when it has one, joined by spaces
- * (parameter insertions are kept as written).  Props kept as attributes:
- * "label" (label=AC-1) and "status" (status=withdrawn: withdrawn controls
- * are loaded and marked, not dropped).  The framework slug is the
+ * (parameter insertions are kept as written).  Every control (an
+ * enhancement too, and a control that has enhancements) is assessable;
+ * a group is not.  A control whose "status" prop is "withdrawn" is loaded
+ * with status withdrawn: kept for its crosswalks, never assessed.  Props
+ * kept as attributes: "label" (label=AC-1) and any other "status".  The framework slug is the
  * caller's override or the metadata title made into a slug (lower case,
  * every run of other characters than a-z and 0-9 becomes '-'); name and
  * version come from the metadata.
@@ -19,9 +21,17 @@
  * Mapping collection (`{"mapping-collection": {...}}`): each map's
  * relationship is translated (equivalent-to and equal-to -> equal,
  * subset-of -> subset_of, superset-of -> superset_of, intersects-with ->
- * intersects_with, no-relationship -> not_related) and every (source,
- * target) pair of the map becomes one crosswalk row.  Only items of type
- * "control" are accepted.  The framework slug of a source-resource or
+ * intersects_with, no-relationship -> not_related).  A map states
+ * "sources REL targets" of the unions of its sources and targets.  One
+ * source and one target give one row.  Several sources and one target give
+ * one joint row (the sources together are REL the target).  Several
+ * targets are split into one row per target (joint when there are several
+ * sources), with what the set relation allows for each target alone: when
+ * the sources equal or contain the union of the targets they contain each
+ * target (superset_of); when they are not related to the union they are
+ * not related to any target (not_related); when they only overlap the
+ * union, or lie inside it, nothing more than an overlap can be said of one
+ * target (intersects_with).  Only items of type "control" are accepted.  The framework slug of a source-resource or
  * target-resource is, in this order: a prop named "framework"; the rest of
  * an href "urn:crosswalk:framework:<slug>"; the resource's "title"; the
  * title of the back-matter resource an href "#uuid" points to; the last
@@ -33,7 +43,8 @@
  * "category"), else from its coverage ("target-coverage" read the same
  * way), clamped to 1..10.  rationale comes from a map prop named
  * "rationale" (syntactic/semantic/functional).  origin is a map prop named
- * "origin", else the collection's metadata title.  Remarks and coverage
+ * "origin", else the collection's metadata title; a map prop "note"
+ * becomes the row's note.  Remarks and coverage
  * text are not kept: origin is part of a row's key and must stay one
  * stable name per published mapping.
  *
@@ -41,8 +52,9 @@
  *
  * cw_export_oscal writes one mapping per (source framework, target
  * framework) pair, with "framework" props (namespace urn:crosswalk:oscal)
- * and urn:crosswalk:framework: hrefs, and "origin"/"rationale" props and a confidence-score of
- * strength/10 on every map, so that importing it gives the same rows.
+ * and urn:crosswalk:framework: hrefs, and "origin"/"rationale"/"note" props
+ * and a confidence-score of strength/10 on every map (a joint row is one
+ * map with several sources), so that importing it gives the same rows.
  *
  * Ownership: the parsed document is borrowed from the caller; batches
  * belong to the cw_import. */
@@ -191,7 +203,11 @@ static int add_req(oc *c, json_t *node, const char *path, const char *parent, co
     const char *label = prop_value(node, "label"), *status = prop_value(node, "status");
     if (label && *label)
         json_object_set_new(attrs, "label", json_pack("[s]", label));
-    if (status && *status)
+    /* A control is assessed, enhancements and all; a group is not. */
+    json_object_set_new(req, "assessable", json_boolean(strcmp(kind, "control") == 0));
+    if (status && strcasecmp(status, "withdrawn") == 0)
+        json_object_set_new(req, "status", json_string("withdrawn"));
+    else if (status && *status)
         json_object_set_new(attrs, "status", json_pack("[s]", status));
     if (json_object_size(attrs))
         json_object_set_new(req, "attributes", attrs);
@@ -514,37 +530,73 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root,
             }
             json_t *srcs = json_array(), *tgts = json_array();
             mok &= item_ids(&c, json_object_get(mp, "sources"), mpath, "sources", srcs) == 0;
+            for (size_t x = 1; x < json_array_size(srcs); x++)
+                for (size_t y = 0; y < x; y++)
+                    if (strcmp(json_string_value(json_array_get(srcs, x)),
+                               json_string_value(json_array_get(srcs, y))) == 0) {
+                        prob(&c, mpath, "sources", "'%.60s' is listed twice",
+                             json_string_value(json_array_get(srcs, x)));
+                        mok = 0;
+                    }
             mok &= item_ids(&c, json_object_get(mp, "targets"), mpath, "targets", tgts) == 0;
-            size_t a, b;
-            json_t *s, *t;
-            json_array_foreach(srcs, a, s) json_array_foreach(tgts, b, t) {
-                const char *sid = json_string_value(s), *tid = json_string_value(t);
+            /* each target on its own: see the file's opening comment */
+            size_t nsrc = json_array_size(srcs), ntgt = json_array_size(tgts);
+            const char *trel = rel;
+            if (ntgt > 1 && rel)
+                trel = strcmp(rel, "equal") == 0 || strcmp(rel, "superset_of") == 0 ? "superset_of"
+                       : strcmp(rel, "not_related") == 0                            ? "not_related"
+                                                                                     : "intersects_with";
+            if (nsrc > 64) {
+                prob(&c, mpath, "sources", "%zu sources: a joint row has at most 64", nsrc);
+                mok = 0;
+            }
+            size_t b;
+            json_t *t;
+            json_array_foreach(tgts, b, t) {
+                const char *tid = json_string_value(t);
                 if (!mok)
                     break;
-                if (strcmp(sf, tf) == 0 && strcmp(sid, tid) == 0) {
-                    prob(&c, mpath, "targets", "maps '%.60s' to itself", sid);
+                size_t a;
+                json_t *s;
+                int self = 0;
+                json_array_foreach(srcs, a, s) self |= strcmp(sf, tf) == 0 &&
+                                                       strcmp(json_string_value(s), tid) == 0;
+                if (self) {
+                    prob(&c, mpath, "targets", "maps '%.60s' to itself", tid);
                     continue;
                 }
-                size_t kl = strlen(sf) + strlen(sid) + strlen(tf) + strlen(tid) + strlen(origin) + 5;
+                /* key: the (sorted) source set, target and origin */
+                size_t kl = strlen(sf) + strlen(tf) + strlen(tid) + strlen(origin) + 8;
+                json_array_foreach(srcs, a, s) kl += strlen(json_string_value(s)) + 1;
                 char *key = malloc(kl);
                 if (key) {
-                    snprintf(key, kl, "%s%c%s%c%s%c%s%c%s", sf, 1, sid, 1, tf, 1, tid, 1, origin);
+                    size_t o = (size_t)snprintf(key, kl, "%s%c", sf, 1);
+                    json_array_foreach(srcs, a, s) o += (size_t)snprintf(key + o, kl - o, "%s%c",
+                                                                         json_string_value(s), 2);
+                    snprintf(key + o, kl - o, "%c%s%c%s%c%s", 1, tf, 1, tid, 1, origin);
                     if (cw_imp_map_put(&c.ids, key, 0, NULL) == 1)
-                        prob(&c, mpath, "targets", "the pair %.40s/%.40s -> %.40s/%.40s is mapped twice",
-                             sf, sid, tf, tid);
+                        prob(&c, mpath, "targets", "%.40s/%.40s%s -> %.40s/%.40s is mapped twice",
+                             sf, json_string_value(json_array_get(srcs, 0)),
+                             nsrc > 1 ? " (and the rest of its set)" : "", tf, tid);
                     free(key);
                 }
                 json_t *row = json_object();
                 json_object_set_new(row, "source_framework", json_string(sf));
-                json_object_set_new(row, "source", json_string(sid));
+                if (nsrc > 1)
+                    json_object_set(row, "source", srcs);
+                else
+                    json_object_set(row, "source", json_array_get(srcs, 0));
                 json_object_set_new(row, "target_framework", json_string(tf));
                 json_object_set_new(row, "target", json_string(tid));
-                json_object_set_new(row, "relationship", json_string(rel));
+                json_object_set_new(row, "relationship", json_string(trel));
                 if (strength > 0)
                     json_object_set_new(row, "strength", json_integer(strength));
                 if (rat)
                     json_object_set_new(row, "rationale", json_string(rat));
                 json_object_set_new(row, "origin", json_string(origin));
+                const char *note = prop_value(mp, "note");
+                if (note && *note)
+                    json_object_set_new(row, "note", json_string(note));
                 json_array_append_new(c.reqs, row);
             }
             json_decref(srcs);
@@ -615,25 +667,23 @@ static const char *oscal_rel(const char *r)
     return NULL;
 }
 
-int cw_export_oscal(FILE *out, json_t *paths, const char *source_fw, const char *target_fw)
+int cw_export_oscal(FILE *out, json_t *rows, const char *source_fw, const char *target_fw)
 {
-    if (!json_is_array(paths))
+    if (!json_is_array(rows))
         return -1;
     json_t *mappings = json_array();
     const char *origin1 = NULL;
     int one_origin = 1;
     size_t i;
-    json_t *p;
-    json_array_foreach(paths, i, p) {
-        json_t *from = json_object_get(p, "from"), *steps = json_object_get(p, "steps");
-        if (json_integer_value(json_object_get(p, "hops")) != 1 || json_array_size(steps) != 1)
-            continue;
-        json_t *s = json_array_get(steps, 0);
-        const char *sf = str_member(from, "framework"), *sid = str_member(from, "id"),
-                   *tf = str_member(s, "framework"), *tid = str_member(s, "id"),
-                   *rel = oscal_rel(str_member(s, "relationship")),
-                   *origin = str_member(s, "origin"), *rat = str_member(s, "rationale");
-        if (!sf || !sid || !tf || !tid || !rel || !origin)
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        json_t *src = json_object_get(r, "source");
+        const char *sf = str_member(r, "source_framework"), *tf = str_member(r, "target_framework"),
+                   *tid = str_member(r, "target"),
+                   *rel = oscal_rel(str_member(r, "relationship")),
+                   *origin = str_member(r, "origin"), *rat = str_member(r, "rationale"),
+                   *note = str_member(r, "note");
+        if (!sf || !(json_is_string(src) || json_is_array(src)) || !tf || !tid || !rel || !origin)
             continue;
         if ((source_fw && strcmp(sf, source_fw)) || (target_fw && strcmp(tf, target_fw)))
             continue;
@@ -661,10 +711,22 @@ int cw_export_oscal(FILE *out, json_t *paths, const char *source_fw, const char 
         if (rat && *rat)
             json_array_append_new(props, json_pack("{s:s,s:s,s:s}", "name", "rationale", "ns",
                                                    CW_OSCAL_NS, "value", rat));
-        json_t *map = json_pack("{s:s,s:o,s:s,s:[{s:s,s:s}],s:[{s:s,s:s}]}", "uuid", u, "props",
-                                props, "relationship", rel, "sources", "type", "control", "id-ref",
-                                sid, "targets", "type", "control", "id-ref", tid);
-        json_t *st = json_object_get(s, "strength");
+        if (note && *note)
+            json_array_append_new(props, json_pack("{s:s,s:s,s:s}", "name", "note", "ns",
+                                                   CW_OSCAL_NS, "value", note));
+        /* a joint row is one map with several sources */
+        json_t *sources = json_array(), *x;
+        if (json_is_array(src)) {
+            json_array_foreach(src, k, x) if (json_is_string(x))
+                json_array_append_new(sources, json_pack("{s:s,s:O}", "type", "control", "id-ref",
+                                                         x));
+        } else {
+            json_array_append_new(sources, json_pack("{s:s,s:O}", "type", "control", "id-ref", src));
+        }
+        json_t *map = json_pack("{s:s,s:o,s:s,s:o,s:[{s:s,s:s}]}", "uuid", u, "props", props,
+                                "relationship", rel, "sources", sources, "targets", "type",
+                                "control", "id-ref", tid);
+        json_t *st = json_object_get(r, "strength");
         if (json_is_integer(st))
             json_object_set_new(map, "confidence-score",
                                 json_pack("{s:f}", "percentage",
@@ -686,8 +748,9 @@ int cw_export_oscal(FILE *out, json_t *paths, const char *source_fw, const char 
         "{s:{s:s,s:{s:s,s:s,s:s,s:s},s:{s:s,s:s,s:s},s:o}}", "mapping-collection", "uuid", u,
         "metadata", "title", title, "last-modified", now, "version", "1.0", "oscal-version",
         "1.2.0", "provenance", "method", "human", "status", "complete", "mapping-description",
-        "Exported from crosswalk: one map per crosswalk row; each map's origin and rationale props "
-        "and confidence-score (strength / 10) carry the row's fields.",
+        "Exported from crosswalk: one map per crosswalk row (a joint row is one map with several "
+        "sources); each map's origin, rationale and note props and confidence-score "
+        "(strength / 10) carry the row's fields.",
         "mappings", mappings);
     if (!doc)
         return -1;

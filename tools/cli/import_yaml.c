@@ -15,8 +15,9 @@
  * no ref_id; parent = the id of the node its parent_urn names (in the same
  * framework); title = name, else the start of the description (at most
  * 100 bytes, cut at a space), else the id; description = description;
- * implementation_groups (a list) is kept as an attribute.  depth and
- * assessable are not needed: the parent links say which nodes are leaves.
+ * implementation_groups (a list) is kept as an attribute; a node's
+ * `assessable` (true/false) becomes its assessable flag (without it the
+ * tree decides: a node without children is assessed).
  *
  * objects.requirement_mapping_sets (a list) or requirement_mapping_set (one
  * mapping) become mapping.load batches.  A requirement URN resolves to
@@ -29,7 +30,10 @@
  * frameworks loaded from other files resolves only when the ids agree).
  * relationship: equal -> equal, subset -> subset_of, superset ->
  * superset_of, intersect -> intersects_with, not_related -> not_related;
- * rationale must be syntactic/semantic/functional (or absent);
+ * A source_requirement_urn that is a list of URNs (2..64, one framework)
+ * is a joint row: the sources together are RELATIONSHIP the target.
+ * rationale must be syntactic/semantic/functional (or absent); a mapping's
+ * `annotation` becomes the row's note;
  * strength_of_relationship 1..10 becomes strength (0 or absent: none);
  * origin = the mapping set's name, else the library's name.
  *
@@ -270,6 +274,12 @@ static void do_framework(yc *c, yaml_node_t *root, yaml_node_t *fw, const cw_imp
             json_object_set_new(req, "title", json_string(idv[i]));
         if (desc)
             json_object_set_new(req, "description", json_string(desc));
+        const char *as = ystr(c, node, "assessable");
+        if (as && (!strcmp(as, "true") || !strcmp(as, "True") || !strcmp(as, "false") ||
+                   !strcmp(as, "False")))
+            json_object_set_new(req, "assessable", json_boolean(as[0] == 't' || as[0] == 'T'));
+        else if (as)
+            prob(c, yget(c, node, "assessable"), "assessable", "'%.40s' is not true or false", as);
         yaml_node_t *ig = yget(c, node, "implementation_groups");
         if (yseq_len(ig)) {
             json_t *vals = json_array();
@@ -371,15 +381,54 @@ static void do_mapping_set(yc *c, yaml_node_t *root, yaml_node_t *set, nodes *ta
         yaml_node_t *m = yseq_at(c, rm, i);
         const char *su = ystr(c, m, "source_requirement_urn"),
                    *tu = ystr(c, m, "target_requirement_urn"), *rs = ystr(c, m, "relationship"),
-                   *rat = ystr(c, m, "rationale"), *st = ystr(c, m, "strength_of_relationship");
+                   *rat = ystr(c, m, "rationale"), *st = ystr(c, m, "strength_of_relationship"),
+                   *note = ystr(c, m, "annotation");
         char sf[CW_IMP_MAX_SLUG + 1], tf[CW_IMP_MAX_SLUG + 1], sid[CW_IMP_MAX_ID + 1],
             tid[CW_IMP_MAX_ID + 1];
         int ok = 1;
-        if (!su) {
+        yaml_node_t *sn = yget(c, m, "source_requirement_urn");
+        json_t *jset = NULL; /* a joint row's sources */
+        if (yseq_len(sn)) {
+            jset = json_array();
+            size_t ns = yseq_len(sn);
+            if (ns < 2 || ns > 64) {
+                prob(c, sn, "source_requirement_urn", "a list of sources holds 2..64 URNs, not %zu",
+                     ns);
+                ok = 0;
+            }
+            for (size_t k = 0; k < ns && ok; k++) {
+                yaml_node_t *e = yseq_at(c, sn, k);
+                const char *eu = yscalar(e);
+                char esf[CW_IMP_MAX_SLUG + 1];
+                if (!eu || resolve(c, tab, e, "source_requirement_urn", eu, esf, sid)) {
+                    if (!eu)
+                        prob(c, e, "source_requirement_urn", "expected a URN");
+                    ok = 0;
+                    break;
+                }
+                if (k == 0) {
+                    snprintf(sf, sizeof sf, "%s", esf);
+                } else if (strcmp(esf, sf) != 0) {
+                    prob(c, e, "source_requirement_urn",
+                         "'%.60s' is in framework '%s', the first source in '%s': a joint row's "
+                         "sources are of one framework",
+                         eu, esf, sf);
+                    ok = 0;
+                }
+                size_t q;
+                json_t *x;
+                json_array_foreach(jset, q, x) if (strcmp(json_string_value(x), sid) == 0) {
+                    prob(c, e, "source_requirement_urn", "'%.60s' is listed twice", eu);
+                    ok = 0;
+                }
+                json_array_append_new(jset, json_string(sid));
+            }
+            /* messages name the set by its first id */
+            snprintf(sid, sizeof sid, "%s", ok ? json_string_value(json_array_get(jset, 0)) : "");
+        } else if (!su) {
             prob(c, m, "source_requirement_urn", "missing");
             ok = 0;
-        } else if (resolve(c, tab, yget(c, m, "source_requirement_urn"), "source_requirement_urn",
-                           su, sf, sid)) {
+        } else if (resolve(c, tab, sn, "source_requirement_urn", su, sf, sid)) {
             ok = 0;
         }
         if (!tu) {
@@ -414,23 +463,41 @@ static void do_mapping_set(yc *c, yaml_node_t *root, yaml_node_t *set, nodes *ta
                 ok = 0;
             }
         }
-        if (!ok)
-            continue;
-        if (strcmp(sf, tf) == 0 && strcmp(sid, tid) == 0) {
-            prob(c, m, "target_requirement_urn", "maps '%.60s' to itself", sid);
+        if (!ok) {
+            json_decref(jset);
             continue;
         }
-        char key[4 * 130 + 512];
+        int self = !jset && strcmp(sf, tf) == 0 && strcmp(sid, tid) == 0;
+        size_t q;
+        json_t *x;
+        json_array_foreach(jset, q, x) self |= strcmp(sf, tf) == 0 &&
+                                             strcmp(json_string_value(x), tid) == 0;
+        if (self) {
+            prob(c, m, "target_requirement_urn", "maps '%.60s' to itself", tid);
+            json_decref(jset);
+            continue;
+        }
+        char key[64 * 130 + 1024];
         long prev;
-        snprintf(key, sizeof key, "%s%c%s%c%s%c%s%c%.500s", sf, 1, sid, 1, tf, 1, tid, 1, origin);
+        size_t ko = (size_t)snprintf(key, sizeof key, "%s%c", sf, 1);
+        if (jset) /* the set in the order given: a reordered set is not caught here */
+            json_array_foreach(jset, q, x) ko += (size_t)snprintf(key + ko, sizeof key - ko,
+                                                                 "%s%c", json_string_value(x), 2);
+        else
+            ko += (size_t)snprintf(key + ko, sizeof key - ko, "%s", sid);
+        snprintf(key + ko, sizeof key - ko, "%c%s%c%s%c%.500s", 1, tf, 1, tid, 1, origin);
         if (cw_imp_map_put(keys, key, yline(m), &prev) == 1) {
             prob(c, m, "target_requirement_urn", "the pair %.40s/%.40s -> %.40s/%.40s already "
                                                  "appears on line %ld",
                  sf, sid, tf, tid, prev);
+            json_decref(jset);
             continue;
         }
-        json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:s}", "source_framework", sf, "source", sid,
-                                "target_framework", tf, "target", tid, "relationship", rel);
+        json_t *row = json_pack("{s:s,s:o,s:s,s:s,s:s}", "source_framework", sf, "source",
+                                jset ? jset : json_string(sid), "target_framework", tf, "target",
+                                tid, "relationship", rel);
+        if (note && *note)
+            json_object_set_new(row, "note", json_string(note));
         if (strength > 0)
             json_object_set_new(row, "strength", json_integer(strength));
         if (rat)

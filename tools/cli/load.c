@@ -260,9 +260,9 @@ int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv) {
     cw_rpc c;
     if ((rc = cw_ctx_connect(ctx, &c)) != 0)
         return rc;
-    /* mapping.export gives the rows as stored (direction and origin), so
-     * loading the export back updates them instead of adding reversed or
-     * merged copies; they are shaped as one-hop paths for the writers. */
+    /* mapping.export gives the rows as stored (direction, origin, a joint
+     * row's set), so loading the export back updates them instead of
+     * adding reversed or merged copies. */
     json_t *p = json_pack("{s:s}", "framework", fw), *rows = NULL;
     if (target)
         json_object_set_new(p, "target_framework", json_string(target));
@@ -271,38 +271,19 @@ int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv) {
     cw_rpc_close(&c);
     if (rc)
         return rc;
-    json_t *paths = json_array();
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row) {
-        json_t *step = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O}", "framework",
-                                 json_object_get(row, "target_framework"), "id",
-                                 json_object_get(row, "target"), "relationship",
-                                 json_object_get(row, "relationship"), "strength",
-                                 json_object_get(row, "strength"), "rationale",
-                                 json_object_get(row, "rationale"), "origin",
-                                 json_object_get(row, "origin"));
-        json_t *path = json_pack("{s:{s:O,s:O},s:[o],s:i,s:b}", "from", "framework",
-                                 json_object_get(row, "source_framework"), "id",
-                                 json_object_get(row, "source"), "steps", step, "hops", 1,
-                                 "inferred", 0);
-        if (path)
-            json_array_append_new(paths, path);
-    }
-    json_decref(rows);
     FILE *out = output ? fopen(output, "w") : stdout;
     if (!out) {
         fprintf(stderr, "crosswalk: -o %s: %s\n", output, strerror(errno));
-        json_decref(paths);
+        json_decref(rows);
         return CW_EXIT_ERROR;
     }
     /* Rows may be stored in either direction: no source/target filter. */
-    int w = oscal ? cw_export_oscal(out, paths, NULL, NULL) : cw_export_csv(out, paths);
+    int w = oscal ? cw_export_oscal(out, rows, NULL, NULL) : cw_export_csv(out, rows);
     if (fflush(out))
         w = -1;
     if (output && fclose(out))
         w = -1;
-    json_decref(paths);
+    json_decref(rows);
     if (w) {
         fprintf(stderr, "crosswalk: export: writing %s failed\n", output ? output : "standard output");
         return CW_EXIT_ERROR;

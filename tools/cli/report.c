@@ -21,23 +21,30 @@ static const char *const cw_cov_series[] = {"met", "partial", "unverified", "fai
 enum { CW_COV_NSERIES = 6 };
 static const char *const cw_cov_legend_val[] = {
     "a control linked at level full (directly, through a group, or through a mapping that composes to "
-    "equal or superset_of) is effective: implemented, latest evidence not failing, a passing item still valid",
+    "equal or superset_of) is effective: implemented, latest evidence not failing, a passing item still "
+    "valid; or every member of a joint row (a set of requirements that together are equal to or contain "
+    "it) is met",
     "an effective control reaches it only at level partial (a partial link, or a mapping composing to "
-    "subset_of or intersects_with)",
+    "subset_of or intersects_with), or some members of a joint row are in place",
     "a control reaches it but has no evidence, or its passing evidence has expired",
     "a control reaches it but its latest evidence failed",
     "no implemented control reaches it",
     "excluded by a scope decision (the justification is shown)"};
 static const char *const cw_cmp_series[] = {"full", "partial", "unreached"};
 static const char *const cw_cmp_legend_val[] = {
-    "satisfying all of the source framework satisfies it in full (a path composing to equal or superset_of)",
-    "only paths composing to subset_of or intersects_with reach it",
-    "no mapping path reaches it within max_hops"};
-static const char *const cw_chk_legend_key[] = {"dangling", "subset_both_ways", "conflict"};
+    "satisfying all of the source framework satisfies it in full (a path composing to equal or superset_of, "
+    "or a joint row equal or superset_of whose members are all satisfied)",
+    "only paths composing to subset_of or intersects_with, or joint rows partly in place, reach it",
+    "no mapping path or joint row reaches it within max_hops"};
+static const char *const cw_chk_legend_key[] = {"dangling", "subset_both_ways", "conflict",
+                                                "withdrawn_member", "duplicate_member"};
 static const char *const cw_chk_legend_val[] = {
     "a crosswalk row or control link names a requirement that does not exist",
     "A subset_of B and B subset_of A are both stated but A equal B is not",
-    "the same pair is stated with different relationships by different origins"};
+    "the same pair (or joint row) is stated with different relationships, or a member's own row "
+    "to a joint row's target contradicts the set's relationship",
+    "a joint row's set holds a withdrawn requirement: the row can never give met",
+    "a joint row's set holds a requirement twice, or one already inside a group member"};
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -134,8 +141,49 @@ static void cw_path_text(FILE *f, json_t *path) {
     fputc(']', f);
 }
 
+/* A joint row as "{A.5.15, A.8.5} superset_of iso27001-2022 CC6.1". */
+static void cw_row_text(FILE *f, json_t *row) {
+    fprintf(f, "%s {", cw_js(row, "source_framework"));
+    cw_join(f, json_object_get(row, "source"), ", ");
+    fprintf(f, "} together %s %s %s", cw_js(row, "relationship"), cw_js(row, "target_framework"),
+            cw_js(row, "target"));
+}
+
+/* A joint row's members and their statuses: "A.5.15 met, A.8.3 gap". */
+static void cw_members_text(FILE *f, json_t *je) {
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(je, "members"), i, m) {
+        fprintf(f, "%s%s %s", i ? ", " : "", cw_js(m, "id"), cw_js(m, "status"));
+        if (*cw_js(m, "decided_by"))
+            fprintf(f, " (lowest under it: %s)", cw_js(m, "decided_by"));
+        if (*cw_js(m, "why"))
+            fprintf(f, " (%s)", cw_js(m, "why"));
+        json_t *c = json_object_get(m, "contribution");
+        if (json_is_object(c) && *cw_js(c, "control")) {
+            fprintf(f, " by control %s", cw_js(c, "control"));
+            json_t *ev = json_object_get(c, "evidence");
+            if (json_array_size(ev)) {
+                fputs(" [", f);
+                cw_join(f, ev, ", ");
+                fputc(']', f);
+            }
+        }
+    }
+}
+
 /* One contribution as a sentence: who, in what state, by which route. */
 static void cw_contribution_text(FILE *f, json_t *c) {
+    if (strcmp(cw_js(c, "via"), "joint") == 0) {
+        json_t *je = json_object_get(c, "joint");
+        fprintf(f, "joint row (gives %s): ", cw_js(c, "gives"));
+        cw_row_text(f, json_object_get(je, "row"));
+        fprintf(f, "; %ld of %ld members in place: ", cw_jl(je, "in_place"), cw_jl(je, "of"));
+        cw_members_text(f, je);
+        if (json_is_string(json_object_get(c, "reached_group")))
+            fprintf(f, " (through group %s)", cw_js(c, "reached_group"));
+        return;
+    }
     fprintf(f, "control %s (%s, level %s) via %s", cw_js(c, "control"), cw_js(c, "state"),
             cw_js(c, "level"), cw_js(c, "via"));
     json_t *path = json_object_get(c, "path");
@@ -431,7 +479,12 @@ static int cw_build_coverage(cw_report *r, json_t *a, bool detail) {
                 cw_sb_open(&eb);
                 json_t *path = json_object_get(c, "path");
                 json_t *link = json_object_get(c, "link");
-                if (json_is_object(path))
+                json_t *je = json_object_get(c, "joint");
+                if (json_is_object(je)) {
+                    cw_row_text(pb.f, json_object_get(je, "row"));
+                    fputs("; members: ", pb.f);
+                    cw_members_text(pb.f, je);
+                } else if (json_is_object(path))
                     cw_path_text(pb.f, path);
                 else if (json_is_object(link))
                     fprintf(pb.f, "link %s %s (%s)", cw_js(link, "framework"), cw_js(link, "id"),
@@ -455,6 +508,82 @@ static int cw_build_coverage(cw_report *r, json_t *a, bool detail) {
 }
 
 /* ---- gap report --------------------------------------------------------- */
+
+/* "A.8.3 and A.5.18" from a JSON array of ids */
+static void cw_and_list(FILE *f, json_t *ids) {
+    size_t n = json_array_size(ids), i;
+    json_t *x;
+    json_array_foreach(ids, i, x)
+        fprintf(f, "%s%s", i ? (i + 1 == n ? " and " : ", ") : "", json_string_value(x));
+}
+
+/* One line saying what would close gap g: the missing members of its best
+ * joint row, a related requirement that would give it in full, or that
+ * nothing in the source framework relates to it (link a control to it
+ * directly); failing and unverified controls are named first. */
+static char *cw_gap_answer(json_t *a, json_t *g) {
+    cw_sb b;
+    cw_sb_open(&b);
+    const char *status = cw_js(g, "status"), *src = cw_js(a, "source");
+    size_t i;
+    json_t *c;
+    /* a control that reaches it but is failing or unverified */
+    json_array_foreach(json_object_get(g, "controls"), i, c) {
+        if (strcmp(cw_js(c, "status"), "implemented") != 0)
+            continue;
+        if (strcmp(status, "failing") == 0 && strcmp(cw_js(c, "state"), "failing") == 0) {
+            fprintf(b.f, "control %s is failing: its latest evidence failed; ", cw_js(c, "control"));
+            break;
+        }
+        if (strcmp(status, "unverified") == 0 && strcmp(cw_js(c, "state"), "unverified") == 0) {
+            fprintf(b.f, "control %s has no current passing evidence; ", cw_js(c, "control"));
+            break;
+        }
+    }
+    /* the joint row (equal or superset_of) with the fewest missing members */
+    json_t *best = NULL;
+    json_t *je;
+    json_array_foreach(json_object_get(g, "joints"), i, je) {
+        const char *rel = cw_js(json_object_get(je, "row"), "relationship");
+        if (strcmp(rel, "equal") && strcmp(rel, "superset_of"))
+            continue;
+        if (*src && strcmp(cw_js(json_object_get(je, "row"), "source_framework"), src))
+            continue;
+        if (!best || json_array_size(json_object_get(je, "missing")) <
+                         json_array_size(json_object_get(best, "missing")))
+            best = je;
+    }
+    if (best && json_array_size(json_object_get(best, "missing"))) {
+        fputs("needs ", b.f);
+        cw_and_list(b.f, json_object_get(best, "missing"));
+        fprintf(b.f, " (%ld of %ld of the %s set in place)", cw_jl(best, "in_place"),
+                cw_jl(best, "of"), cw_js(json_object_get(best, "row"), "source_framework"));
+        return cw_sb_take(&b);
+    }
+    /* a related requirement that would give it in full */
+    json_t *full = NULL;
+    size_t related = 0;
+    json_array_foreach(json_object_get(g, "candidates"), i, c) {
+        if (*src && strcmp(cw_js(c, "framework"), src))
+            continue;
+        related++;
+        if (!full && strcmp(cw_js(c, "gives"), "full") == 0 &&
+            !json_is_true(json_object_get(c, "covered")))
+            full = c;
+    }
+    json_array_foreach(json_object_get(g, "joints"), i, je)
+        related += !*src || !strcmp(cw_js(json_object_get(je, "row"), "source_framework"), src);
+    if (full) {
+        fprintf(b.f, "needs %s %s", cw_js(full, "framework"), cw_js(full, "id"));
+    } else if (related) {
+        fprintf(b.f, "%s only partly covers it: link a control to it directly",
+                *src ? src : "what relates to it");
+    } else {
+        fprintf(b.f, "no %s requirement relates to this: link a control to it directly",
+                *src ? src : "other framework's");
+    }
+    return cw_sb_take(&b);
+}
 
 static int cw_build_gap(cw_report *r, json_t *a, json_t *cov) {
     char title[512];
@@ -488,6 +617,24 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov) {
         /* Without the coverage breakdown only the open items are known. */
         json_array_foreach(gaps, i, g) cw_chart_add(&r->chart, cw_js(g, "group"), cw_js(g, "status"), 1);
         cw_chart_table(r, "Open requirements per group", "group");
+    }
+
+    /* One line per unmet requirement saying what would close it, first:
+     * that is what a reader of the gap report came for. */
+    static const char *const acols[] = {"id", "title", "status", "what is missing"};
+    cw_table *ans = cw_rep_table(r, "What is missing, requirement by requirement", 4, acols);
+    ans->status_col = 2;
+    json_array_foreach(gaps, i, g) {
+        char *why = cw_gap_answer(a, g);
+        const char *cells[] = {cw_js(g, "id"), cw_js(g, "title"), cw_js(g, "status"), why};
+        cw_add_row(ans, cells);
+        free(why);
+    }
+    /* the chart and breakdown read better after the answers */
+    if (r->ntables > 1) {
+        cw_table moved = r->tables[r->ntables - 1];
+        memmove(&r->tables[1], &r->tables[0], (r->ntables - 1) * sizeof *r->tables);
+        r->tables[0] = moved;
     }
 
     static const char *const gcols[] = {"id", "title", "group", "status", "controls", "candidates"};
@@ -536,19 +683,63 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov) {
         }
     }
 
-    static const char *const pcols[] = {"rank", "framework", "id", "title", "closes", "gaps closed"};
-    cw_table *p = cw_rep_table(r, "Plan: satisfy these, in order, to close gaps in full", 6, pcols);
+    static const char *const jcols[] = {"gap", "joint row", "relationship", "in place", "missing",
+                                        "origin", "why the set covers it"};
+    cw_table *jt = cw_rep_table(r, "Joint rows: requirements that together cover a gap", 7, jcols);
+    json_array_foreach(gaps, i, g) {
+        size_t j;
+        json_t *je;
+        json_array_foreach(json_object_get(g, "joints"), j, je) {
+            json_t *row = json_object_get(je, "row");
+            cw_sb sb, mb;
+            cw_sb_open(&sb);
+            cw_sb_open(&mb);
+            fprintf(sb.f, "%s {", cw_js(row, "source_framework"));
+            cw_join(sb.f, json_object_get(row, "source"), ", ");
+            fprintf(sb.f, "} -> %s", cw_js(row, "target"));
+            cw_join(mb.f, json_object_get(je, "missing"), ", ");
+            char *ss = cw_sb_take(&sb), *ms = cw_sb_take(&mb);
+            char ip[48];
+            snprintf(ip, sizeof ip, "%ld of %ld", cw_jl(je, "in_place"), cw_jl(je, "of"));
+            const char *cells[] = {cw_js(g, "id"), ss, cw_js(row, "relationship"), ip, ms,
+                                   cw_js(row, "origin"), cw_js(row, "note")};
+            cw_add_row(jt, cells);
+            free(ss);
+            free(ms);
+        }
+    }
+
+    static const char *const pcols[] = {"rank", "satisfy", "title", "closes", "gaps closed"};
+    cw_table *p = cw_rep_table(r, "Plan: satisfy these, in order, to close gaps in full", 5, pcols);
     json_array_foreach(json_object_get(a, "plan"), i, g) {
         char rb[32], nb[32];
-        cw_sb cb;
+        cw_sb cb, ab, tb;
         cw_sb_open(&cb);
+        cw_sb_open(&ab);
+        cw_sb_open(&tb);
         cw_join(cb.f, json_object_get(g, "closes"), ", ");
-        char *cs = cw_sb_take(&cb);
+        size_t j;
+        json_t *x;
+        json_t *adds = json_object_get(g, "adds");
+        json_array_foreach(adds, j, x) {
+            fprintf(ab.f, "%s%s%s%s", j ? (j + 1 == json_array_size(adds) ? " and " : ", ") : "",
+                    j ? "" : cw_js(x, "framework"), j ? "" : " ", cw_js(x, "id"));
+            fprintf(tb.f, "%s%s", j ? "; " : "", cw_js(x, "title"));
+        }
+        if (!json_array_size(adds)) {
+            fprintf(ab.f, "%s %s", cw_js(g, "framework"), cw_js(g, "id"));
+            fputs(cw_js(g, "title"), tb.f);
+        }
+        if (json_is_object(json_object_get(g, "joint")))
+            fprintf(ab.f, " (together, for %s)", cw_js(json_object_get(g, "joint"), "target"));
+        char *cs = cw_sb_take(&cb), *as = cw_sb_take(&ab), *ts = cw_sb_take(&tb);
         snprintf(rb, sizeof rb, "%ld", cw_jl(g, "rank"));
         snprintf(nb, sizeof nb, "%zu", json_array_size(json_object_get(g, "closes")));
-        const char *cells[] = {rb, cw_js(g, "framework"), cw_js(g, "id"), cw_js(g, "title"), nb, cs};
+        const char *cells[] = {rb, as, ts, nb, cs};
         cw_add_row(p, cells);
         free(cs);
+        free(as);
+        free(ts);
     }
     r->nlegend = CW_COV_NSERIES;
     r->legend_key = cw_cov_series;
@@ -599,9 +790,15 @@ static int cw_build_compare(cw_report *r, json_t *a) {
                 fputs("; ", pb.f);
             cw_path_text(pb.f, p);
         }
+        size_t np = json_array_size(json_object_get(q, "paths"));
+        json_array_foreach(json_object_get(q, "joints"), j, p) {
+            fputs(np || j ? "; " : "", pb.f);
+            cw_row_text(pb.f, json_object_get(p, "row"));
+        }
         char *ps = cw_sb_take(&pb);
         char nb[32];
-        snprintf(nb, sizeof nb, "%ld", cw_jl(q, "paths_total"));
+        snprintf(nb, sizeof nb, "%ld", cw_jl(q, "paths_total") +
+                                           (long)json_array_size(json_object_get(q, "joints")));
         const char *cells[] = {cw_js(q, "id"), cw_js(q, "title"), cw_js(q, "group"), cw_js(q, "level"), nb, ps};
         cw_add_row(t, cells);
         free(ps);
@@ -703,7 +900,7 @@ static int cw_build_check(cw_report *r, json_t *a) {
         const char *cells[] = {cw_js(f, "kind"), ab, bb, cw_js(f, "detail")};
         cw_add_row(t, cells);
     }
-    r->nlegend = 3;
+    r->nlegend = 5;
     r->legend_key = cw_chk_legend_key;
     r->legend_val = cw_chk_legend_val;
     return 0;
