@@ -1390,33 +1390,37 @@ static void pk_joint_eval(msgpack_packer *pk, const cw_joint_eval *je)
     }
 }
 
+/* Every contribution has the same keys; a joint one has no control, link,
+ * path or evidence of its own (its members carry them) and names its row
+ * and members under "joint". */
 static void pk_contribution(msgpack_packer *pk, const cw_contribution *c)
 {
-    if (c->via == CW_VIA_JOINT) {
-        msgpack_pack_map(pk, 5);
-        pk_kv_str(pk, "via", "joint");
-        pk_kv_str(pk, "level", cw_level_name(c->level));
-        pk_kv_str(pk, "gives", cw_status_name(c->gives));
-        pk_kv_str(pk, "reached_group", c->reached_group);
-        pk_key(pk, "joint");
-        pk_joint_eval(pk, c->joint);
-        return;
-    }
-    msgpack_pack_map(pk, 8);
+    bool joint = c->via == CW_VIA_JOINT;
+    msgpack_pack_map(pk, 10);
     pk_kv_str(pk, "control", c->control);
-    pk_kv_str(pk, "state", c->stale ? "stale" : cw_ctl_state_name(c->state));
+    pk_kv_str(pk, "state", joint ? NULL : c->stale ? "stale" : cw_ctl_state_name(c->state));
     pk_kv_str(pk, "level", cw_level_name(c->level));
     pk_kv_str(pk, "via", cw_via_name(c->via));
     pk_key(pk, "link");
-    msgpack_pack_map(pk, 3);
-    pk_kv_str(pk, "framework", c->link.framework);
-    pk_kv_str(pk, "id", c->link.id);
-    pk_kv_str(pk, "level", cw_level_name(c->link.level));
+    if (joint) {
+        msgpack_pack_nil(pk);
+    } else {
+        msgpack_pack_map(pk, 3);
+        pk_kv_str(pk, "framework", c->link.framework);
+        pk_kv_str(pk, "id", c->link.id);
+        pk_kv_str(pk, "level", cw_level_name(c->link.level));
+    }
     pk_key(pk, "path");
     pk_path(pk, c->path);
     pk_kv_str(pk, "reached_group", c->reached_group);
     pk_key(pk, "evidence");
     pk_strs(pk, c->evidence, c->n_evidence);
+    pk_kv_str(pk, "gives", cw_status_name(c->gives));
+    pk_key(pk, "joint");
+    if (joint)
+        pk_joint_eval(pk, c->joint);
+    else
+        msgpack_pack_nil(pk);
 }
 
 /* Everything in a coverage answer after the fields that echo the query. */

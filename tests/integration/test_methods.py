@@ -1,5 +1,7 @@
 """Every method of crosswalkd, success and error paths, against the real
 server with the shipped frameworks loaded on first start."""
+import csv
+import os
 import re
 import shutil
 import tempfile
@@ -11,6 +13,14 @@ from cwtest import (CONFLICT, INVALID_PARAMS, METHOD_NOT_FOUND,
                     NOT_FOUND, SHIPPED, Server, ServerTest, evidence)
 
 T2025 = "2025-06-01T00:00:00Z"
+
+
+def shipped_rows(name):
+    """Rows of a shipped crosswalk file (frameworks/NAME.crosswalk.csv)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "frameworks",
+                        name + ".crosswalk.csv")
+    with open(path, newline="", encoding="utf-8") as f:
+        return sum(1 for _ in csv.DictReader(f))
 
 
 def natural(ident):
@@ -334,12 +344,13 @@ class MethodsTest(ServerTest):
         # end is asked for; loading them again only updates.
         rows = self.c.ok("mapping.export", {"framework": "iso27001-2022",
                                             "target_framework": "soc2-2017"})
-        self.assertEqual(len(rows), 166)
-        self.assertTrue(all(r["source_framework"] == "soc2-2017" for r in rows))
+        want = shipped_rows("soc2-2017__iso27001-2022") + shipped_rows("iso27001-2022__soc2-2017")
+        self.assertEqual(len(rows), want)
         self.assertTrue(all(r["origin"] for r in rows))
+        self.assertTrue(any(isinstance(r["source"], list) for r in rows), "joint rows too")
         res = self.c.ok("mapping.load", {"mappings": [
             {k: v for k, v in r.items() if v is not None} for r in rows]})
-        self.assertEqual((res["created"], res["updated"]), (0, 166))
+        self.assertEqual((res["created"], res["updated"]), (0, want))
         err, _ = self.c.call("mapping.export", {"framework": "nope"})
         self.assertError(err, NOT_FOUND)
         err, _ = self.c.call("mapping.export", {"framework": 7})
@@ -658,7 +669,13 @@ class MethodsTest(ServerTest):
                                          "as_of": "2026-01-01T00:00:00Z"})
         via = [c for r in csf["requirements"] for c in r["contributions"]]
         self.assertTrue(via)
-        self.assertTrue(all(c["path"] is not None for c in via))
+        self.assertTrue(all(c["path"] is not None for c in via if c["via"] == "mapping"))
+        # and joint rows from ISO 27001: every member explained
+        joints = [c for c in via if c["via"] == "joint"]
+        self.assertTrue(joints)
+        for c in joints:
+            self.assertIsNone(c["control"])
+            self.assertTrue(all("status" in m for m in c["joint"]["members"]))
         # errors
         self.assertCallError(self.c, "coverage.get", {"org": org, "framework": "nope"},
                              NOT_FOUND)
@@ -694,8 +711,15 @@ class MethodsTest(ServerTest):
                 self.assertNotEqual(cd["framework"], "soc2-2017")
                 self.assertIn(cd["gives"], ("full", "partial"))
                 self.assertEqual(cd["path"]["steps"][-1]["id"], g["id"])
-        # The shipped SOC 2 crosswalks only intersect: nothing closes in full.
-        self.assertEqual(r["plan"], [])
+        # The shipped ISO 27001 -> SOC 2 joint rows close criteria once their
+        # missing members are satisfied: plan steps add several together.
+        self.assertTrue(r["plan"])
+        joint_steps = [p for p in r["plan"] if p["joint"]]
+        self.assertTrue(joint_steps)
+        for p in joint_steps:
+            self.assertEqual(p["joint"]["target_framework"], "soc2-2017")
+            self.assertEqual([a["id"] for a in p["adds"]][0], p["id"])
+            self.assertTrue(set(a["id"] for a in p["adds"]) <= set(p["joint"]["source"]))
         # ISO 27001:2013 is reached by equal/subset mappings: a real plan.
         r = self.c.ok("gap.report", {"org": org, "target": "iso27001-2013",
                                      "as_of": "2026-01-01T00:00:00Z"})
@@ -751,7 +775,7 @@ class MethodsTest(ServerTest):
             self.assertIn(it["level"], ("full", "partial", "unreached"))
             self.assertLessEqual(len(it["paths"]), it["paths_total"])
             if it["level"] != "unreached":
-                self.assertTrue(it["paths"])
+                self.assertTrue(it["paths"] or it["joints"])
         r2 = self.c.ok("framework.compare", {"source": "iso27001-2013", "target": "soc2-2017",
                                              "max_hops": 2})
         self.assertEqual(r2["max_hops"], 2)

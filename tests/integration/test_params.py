@@ -43,11 +43,14 @@ SCOPE = {"framework": arg(NAME, True), "id": arg(NAME, True), "applicable": arg(
 # a root, an empty kind the default one.
 REQUIREMENT = {"id": arg(NAME, True), "parent": arg(NAME, empty_ok=True),
                "kind": arg(NAME, empty_ok=True),
-               "title": arg(TEXT), "description": arg(TEXT), "attributes": arg(ATTRS)}
+               "title": arg(TEXT), "description": arg(TEXT), "attributes": arg(ATTRS),
+               "assessable": arg(BOOL), "status": arg(ENUM)}
+# source is also a joint row's set (an array of 2..64 ids): test_joint.py
+# covers that form; here the single-id form.
 MAPPING = {"source_framework": arg(NAME, True), "source": arg(NAME, True),
            "target_framework": arg(NAME, True), "target": arg(NAME, True),
            "relationship": arg(ENUM, True), "strength": arg(INT), "rationale": arg(ENUM, empty_ok=True),
-           "origin": arg(NAME, True)}
+           "origin": arg(NAME, True), "note": arg(TEXT)}
 
 ORG = "acme"
 FW = "params-fw"       # a small test catalogue
@@ -67,7 +70,7 @@ def ctl(cid):
 
 def req(rid, **kw):
     d = {"id": rid, "title": "t", "description": "d", "kind": "control",
-         "attributes": {"type": ["a", "b"]}}
+         "attributes": {"type": ["a", "b"]}, "assessable": True, "status": "active"}
     d.update(kw)
     return d
 
@@ -75,7 +78,7 @@ def req(rid, **kw):
 def mapping(origin):
     return {"source_framework": FW, "source": "R1", "target_framework": "iso27001-2022",
             "target": "A.5.1", "relationship": "subset_of", "strength": 5,
-            "rationale": "semantic", "origin": origin}
+            "rationale": "semantic", "origin": origin, "note": "why"}
 
 
 # method -> {"args": {name: arg}, "bases": [valid argument maps], "setup": [calls]}
@@ -95,9 +98,9 @@ TABLE = {
                         "bases": [{"framework": FW, "id": "R1"}]},
     "requirement.list": {
         "args": {"framework": arg(NAME, True), "parent": arg(NAME), "kind": arg(NAME),
-                 "leaves_only": arg(BOOL), "attribute": arg(NAME)},
+                 "leaves_only": arg(BOOL), "assessable_only": arg(BOOL), "attribute": arg(NAME)},
         "bases": [{"framework": FW, "parent": "R1", "kind": "control", "leaves_only": True,
-                   "attribute": "type=a"}]},
+                   "assessable_only": True, "attribute": "type=a"}]},
     "catalog.load": {
         "args": {"framework": arg(NAME, True), "name": arg(TEXT), "version": arg(TEXT),
                  "publisher": arg(TEXT), "licence": arg(TEXT),
