@@ -1,5 +1,5 @@
 /* Coverage, gap report, framework comparison and Statement of
- * Applicability: the normative rules of SPEC §3 applied over the shared
+ * Applicability: the rules of docs/SEMANTICS.md applied over the shared
  * catalogue graph and one read transaction for the organisation's controls,
  * evidence and scope.  One routine (collect) walks every control link,
  * group expansion and crosswalk path once and records contributions per

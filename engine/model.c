@@ -1,5 +1,5 @@
 /* The vocabulary of the data model: enum names, their parsers, the
- * relationship composition table of SPEC §3, and the natural order in which
+ * relationship composition table of docs/SEMANTICS.md §2.2, and the natural order in which
  * requirement ids are listed. */
 #include "crosswalk/model.h"
 
@@ -111,7 +111,7 @@ cw_rel cw_rel_inverse(cw_rel r)
 #define SUP CW_REL_SUPERSET_OF
 #define INT CW_REL_INTERSECTS_WITH
 #define UNK CW_REL_UNKNOWN
-/* SPEC §3, rows "so far", columns "next", for the four positive relations. */
+/* docs/SEMANTICS.md §2.2, rows "so far", columns "next", for the four positive relations. */
 static const cw_rel compose_table[4][4] = {
     /* equal      */ {EQ, SUB, SUP, INT},
     /* subset_of  */ {SUB, SUB, UNK, UNK},

@@ -1,5 +1,5 @@
 /* Organisations, their controls, evidence and scope decisions in LMDB, and
- * the control state rule of SPEC §3.  Two evidence indexes serve that rule:
+ * the control state rule of docs/SEMANTICS.md §2.1.  Two evidence indexes serve that rule:
  * ev_ctl orders a control's items by collection time (fail last among equal
  * times, so the tie rule falls out of the order) and ev_pass orders its
  * passing items by expiry, so "latest item at T" and "fresh passing item at

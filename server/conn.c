@@ -390,7 +390,7 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, 
         snprintf(msg, sizeof msg, "%s", err.msg);
         goto fail;
     }
-    /* Permissions (SPEC §5). */
+    /* Permissions (PROTOCOL.md, "Authentication and roles"). */
     if (s->auth_required && !(m->flags & M_OPEN)) {
         if (c->role == ROLE_NONE) {
             code = CW_PE_UNAUTHENTICATED;

@@ -306,7 +306,7 @@ static bool check_shape(table *t, const char *const *cols, size_t ncols)
 /* Rows with the wrong field count were reported and are skipped. */
 static bool row_ok(const table *t, size_t r, size_t ncols) { return t->rows[r].n == ncols; }
 
-/* ---- vocabularies (SPEC §2; the engine holds the same lists) ---- */
+/* ---- vocabularies (docs/SEMANTICS.md §1; the engine holds the same lists) ---- */
 
 static const char *const KINDS[] = {"clause",   "theme",       "control",   "objective",
                                     "function", "category",    "subcategory", "series",

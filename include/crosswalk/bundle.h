@@ -27,10 +27,10 @@
  * The elements in parentheses are new in version 2 and may be left out
  * (a requirement of 6 elements, a mapping of 8): version 1 bundles load
  * unchanged.  A mapping whose source is an array of 2..64 ids is a joint
- * row (SPEC §3).
+ * row (docs/SEMANTICS.md §2.3).
  *
  * Requirements are in publisher order, each parent before its children;
- * relationship is one of the SPEC §2 names; strength is an integer 0..10,
+ * relationship is one of the docs/SEMANTICS.md §1 names; strength is an integer 0..10,
  * 0 meaning "not given".  Keys of the top map and of a framework map may
  * come in any order; unknown keys are skipped so a later minor revision can
  * add fields without breaking older loaders.  Strings are UTF-8 msgpack

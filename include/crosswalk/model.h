@@ -1,4 +1,5 @@
-/* The data model of SPEC §2 as plain C values, and the vocabulary of §3.
+/* The data model of docs/SEMANTICS.md §1 as plain C values, and the
+ * vocabulary of §2.
  *
  * These structs are what callers hand to the engine's write functions and
  * what read functions return.  Strings are borrowed: on input the engine

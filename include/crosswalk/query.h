@@ -1,4 +1,4 @@
-/* The questions crosswalk answers (SPEC §3 and §4): coverage of a framework
+/* The questions crosswalk answers (docs/SEMANTICS.md; the protocol in server/PROTOCOL.md): coverage of a framework
  * by an organisation at a time, the gap report with its greedy plan, the
  * organisation-free framework comparison, and the ISO/IEC 27001:2022
  * Statement of Applicability.  "Now" is always a parameter.  Every answer

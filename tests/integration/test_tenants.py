@@ -37,7 +37,7 @@ def parse_method_table(path=METHODS_C):
     return table
 
 
-# Who may call what (SPEC §5, PROTOCOL.md "Authentication and roles").
+# Who may call what (PROTOCOL.md "Authentication and roles").
 OPEN = "open"            # before auth: ping, auth, server.info
 SHARED = "shared-read"   # any authenticated caller: catalogues, crosswalks
 ADMIN = "admin"          # admin only

@@ -1,9 +1,9 @@
-/* Unit tests for coverage (SPEC §3): direct, group and crosswalk
+/* Unit tests for coverage (docs/SEMANTICS.md §2): direct, group and crosswalk
  * contributions, the relationship levels, propagation only from full links,
  * max_hops, group expansion only at path ends, best level over paths, the
  * status order, scope exclusions and the percent, the explanation of each
  * status; and a randomized cross-check against a plain reference
- * computation written here from the SPEC's words. */
+ * computation written here from docs/SEMANTICS.md's words. */
 #include "helpers.h"
 
 #include <stdio.h>
@@ -282,7 +282,7 @@ static void test_scope_and_percent(void **state)
 /* ---- randomized cross-check against a reference computation ---- */
 
 static const int REF_TABLE[4][4] = {
-    /* from SPEC §3; indexes equal=0, subset=1, superset=2, intersects=3, unknown=5 */
+    /* from docs/SEMANTICS.md §2.2; indexes equal=0, subset=1, superset=2, intersects=3, unknown=5 */
     {0, 1, 2, 3},
     {1, 1, 5, 5},
     {2, 3, 2, 3},

@@ -1,4 +1,4 @@
-/* Unit tests for what SPEC §2-§3 added to the model: assessable
+/* Unit tests for what docs/SEMANTICS.md §1-§2 says about: assessable
  * requirements with children (an 800-53 control and its enhancements),
  * childless requirements that are not assessable, withdrawn requirements,
  * and joint crosswalk rows (a source set that together relates to one

@@ -1,4 +1,4 @@
-/* Unit tests for the model vocabulary: every cell of the SPEC §3
+/* Unit tests for the model vocabulary: every cell of the docs/SEMANTICS.md §2.2
  * composition table, the not_related/unknown rules, inverses, levels, enum
  * names and the natural order of requirement ids. */
 #include "helpers.h"
@@ -15,7 +15,7 @@
 static void test_compose_table(void **state)
 {
     (void)state;
-    /* Written out cell by cell from SPEC §3 (row: so far, column: next). */
+    /* Written out cell by cell from docs/SEMANTICS.md §2.2 (row: so far, column: next). */
     struct { cw_rel a, b, want; } cells[] = {
         {EQ, EQ, EQ},   {EQ, SUB, SUB},   {EQ, SUP, SUP},   {EQ, INT, INT},
         {SUB, EQ, SUB}, {SUB, SUB, SUB},  {SUB, SUP, UNK},  {SUB, INT, UNK},

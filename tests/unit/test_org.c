@@ -1,6 +1,6 @@
 /* Unit tests for organisation data: organisations, controls and their
  * links, evidence and its indexes, scope decisions, the atomicity of bulk
- * writes, and every case of the control-state rule of SPEC §3 (no
+ * writes, and every case of the control-state rule of docs/SEMANTICS.md §2.1 (no
  * evidence, latest fail, the collected_at tie, valid_until inclusive,
  * stale, evidence from the future ignored). */
 #include "helpers.h"

@@ -122,7 +122,7 @@ void cw_html_escape(FILE *out, const char *s);
 
 /* ---- main.c: shared by the commands in main.c and load.c -------------- */
 
-/* Exit codes (SPEC §6). */
+/* Exit codes (tools/cli/README.md). */
 enum { CW_EXIT_OK = 0, CW_EXIT_ERROR = 1, CW_EXIT_USAGE = 2 };
 
 /* Where and as whom to connect; filled from the global flags and the

@@ -7,7 +7,7 @@
  * check) fetch an answer and render it (report.c, render.c), and `load` /
  * `export` (load.c) move files through the importers.
  *
- * Exit codes follow SPEC §6: 0 ok, 1 server or data error (the server's
+ * Exit codes (tools/cli/README.md): 0 ok, 1 server or data error (the server's
  * message, which starts with the error name, is printed), 2 usage error.
  * Output format: table by default — on a terminal with coloured statuses,
  * otherwise the same table without colour, so piping never changes the

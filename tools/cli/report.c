@@ -7,7 +7,7 @@
  * shaping here means the five output formats in render.c share one reading
  * of the answer, so a table, its CSV and its HTML never disagree.
  *
- * Explanations follow SPEC §3: a requirement's row says which contribution
+ * Explanations follow docs/SEMANTICS.md §2: a requirement's row says which contribution
  * decided its status (control, state, level, via, the mapping path with its
  * composed relationship, the deciding evidence); the detail table lists
  * every contribution.  Answers are read defensively: a missing field shows
