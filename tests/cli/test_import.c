@@ -741,9 +741,9 @@ static void test_shipped_frameworks(void **state)
         cw_import_free(&imp);
     }
     globfree(&g);
-    assert_int_equal(files, 10);
+    assert_int_equal(files, 12);
     assert_int_equal(reqs, 792);
-    assert_int_equal(rows, 1014);
+    assert_int_equal(rows, 1580);
 }
 
 int main(void)

@@ -330,6 +330,7 @@ static void test_crosswalk_rows(void **state)
     const msgpack_object *rows = bundle_rows(&u, &n);
     if (n < 1000)
         fail_msg("only %zu crosswalk rows in the bundle", n);
+    size_t joint = 0;
     for (size_t i = 0; i < n; i++) {
         char sf[80], si[160], tf[80], ti[160], org[300];
         fld(&rows[i], 0, sf, sizeof sf);
@@ -339,8 +340,21 @@ static void test_crosswalk_rows(void **state)
         fld(&rows[i], 7, org, sizeof org);
         if (!*org)
             fail_msg("row %zu (%s/%s -> %s/%s): empty origin", i, sf, si, tf, ti);
-        if (!req_exists(sf, si))
+        const msgpack_object *src = &rows[i].via.array.ptr[1];
+        if (src->type == MSGPACK_OBJECT_ARRAY) {
+            /* a joint row: every member exists, and it says why */
+            joint++;
+            for (uint32_t k = 0; k < src->via.array.size; k++) {
+                fld(src, k, si, sizeof si);
+                if (!req_exists(sf, si))
+                    fail_msg("row %zu: member %s/%s does not exist", i, sf, si);
+            }
+            char note[1100];
+            if (rows[i].via.array.size < 9 || !*fld(&rows[i], 8, note, sizeof note))
+                fail_msg("joint row %zu (-> %s/%s): no note", i, tf, ti);
+        } else if (!req_exists(sf, si)) {
             fail_msg("row %zu: source %s/%s does not exist", i, sf, si);
+        }
         if (!req_exists(tf, ti))
             fail_msg("row %zu: target %s/%s does not exist", i, tf, ti);
     }
@@ -349,10 +363,14 @@ static void test_crosswalk_rows(void **state)
     static const char *const fws[] = {"iso27001-2022", "iso27001-2013", "nist-csf-2.0",
                                       "soc2-2017", "cobit-2019"};
     cw_arena *a = cw_arena_new();
-    size_t direct = 0;
+    size_t direct = 0, joint_listed = 0;
     for (size_t f = 0; f < 5; f++) {
         cw_path *p;
         size_t np = mappings_of(a, fws[f], NULL, &p);
+        cw_mapping_query q = {.framework = fws[f], .max_hops = 1};
+        cw_mapping_answer ans;
+        assert_int_equal(cw_mapping_list(shipped->db, &q, a, &ans, NULL), 0);
+        joint_listed += ans.n_joints;
         for (size_t i = 0; i < np; i++) {
             if (p[i].hops != 1)
                 continue;
@@ -362,10 +380,15 @@ static void test_crosswalk_rows(void **state)
                          p[i].from.id, p[i].steps[0].to.framework, p[i].steps[0].to.id);
         }
     }
-    print_message("%zu crosswalk rows in the bundle, %zu direct paths listed from both ends\n",
-                  n, direct);
-    if (direct < n)
-        fail_msg("only %zu direct paths for %zu rows", direct, n);
+    print_message("%zu crosswalk rows in the bundle (%zu joint), %zu direct paths listed from "
+                  "both ends, %zu joint rows listed from both ends\n",
+                  n, joint, direct, joint_listed);
+    if (direct < n - joint)
+        fail_msg("only %zu direct paths for %zu single rows", direct, n - joint);
+    /* a joint row is listed once from its members' framework and once
+     * from its target's */
+    if (joint_listed != 2 * joint)
+        fail_msg("%zu joint rows listed for %zu joint rows", joint_listed, joint);
     cw_arena_free(a);
     msgpack_unpacked_destroy(&u);
 }
@@ -384,12 +407,22 @@ static void test_no_duplicate_pair_origin(void **state)
     char **keys = calloc(n, sizeof *keys);
     assert_non_null(keys);
     for (size_t i = 0; i < n; i++) {
-        char sf[80], si[160], tf[80], ti[160], org[300], a[256], b[256];
+        char sf[80], si[2048], tf[80], ti[160], org[300], a[2200], b[256];
         fld(&rows[i], 0, sf, sizeof sf);
         fld(&rows[i], 1, si, sizeof si);
         fld(&rows[i], 2, tf, sizeof tf);
         fld(&rows[i], 3, ti, sizeof ti);
         fld(&rows[i], 7, org, sizeof org);
+        const msgpack_object *src = &rows[i].via.array.ptr[1];
+        if (src->type == MSGPACK_OBJECT_ARRAY) {
+            /* a joint row's key is its set (sorted by fwbundle) */
+            size_t o = 0;
+            for (uint32_t k = 0; k < src->via.array.size && o < sizeof si - 140; k++) {
+                char m[160];
+                fld(src, k, m, sizeof m);
+                o += (size_t)snprintf(si + o, sizeof si - o, "%s{%s}", k ? "+" : "", m);
+            }
+        }
         snprintf(a, sizeof a, "%s/%s", sf, si);
         snprintf(b, sizeof b, "%s/%s", tf, ti);
         bool swap = strcmp(a, b) > 0;
@@ -457,11 +490,28 @@ static void test_mapping_check_clean(void **state)
     size_t n;
     cw_err err = {0};
     assert_int_equal(cw_mapping_check(shipped->db, NULL, a, &f, &n, &err), 0);
-    for (size_t i = 0; i < n; i++)
+    /* The only findings are the ones frameworks/README.md explains: four
+     * ISO controls this project judges to cover a CSF subcategory alone,
+     * where NIST's informative reference states only that they relate. */
+    static const char *const explained[][2] = {
+        {"A.5.9", "ID.AM-01"}, {"A.5.9", "ID.AM-02"}, {"A.8.13", "PR.DS-11"},
+        {"A.8.6", "PR.IR-04"}};
+    size_t unexplained = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool ok = false;
+        for (size_t k = 0; k < 4; k++)
+            ok |= strcmp(f[i].kind, "conflict") == 0 && strcmp(f[i].a.id, explained[k][0]) == 0 &&
+                  strcmp(f[i].b.id, explained[k][1]) == 0;
+        if (ok)
+            continue;
+        unexplained++;
         print_error("finding %zu: %s %s/%s - %s/%s: %s\n", i, f[i].kind, f[i].a.framework,
                     f[i].a.id, f[i].b.framework, f[i].b.id, f[i].detail ? f[i].detail : "");
-    if (n)
-        fail_msg("mapping.check reports %zu findings over the shipped data (listed above)", n);
+    }
+    if (unexplained || n != 4)
+        fail_msg("mapping.check reports %zu findings over the shipped data, %zu unexplained "
+                 "(listed above)",
+                 n, unexplained);
     size_t problems = 1;
     assert_int_equal(cw_db_check(shipped->db, &problems, &err), 0);
     if (problems)
@@ -744,13 +794,21 @@ static void test_bundle_hostile(void **state)
     assert_int_equal(cw_bundle_load(s->db, b, sb.size + 1, NULL, &err), CW_EINVAL);
     if (!strstr(err.msg, "after the end"))
         fail_msg("trailing byte: %s", err.msg);
-    char *ver = memmem(b, sb.size, "version\x01", 8);
+    char *ver = memmem(b, sb.size, "version\x02", 8);
     assert_non_null(ver);
-    ver[7] = 2;
+    ver[7] = 3;
     assert_int_equal(cw_bundle_load(s->db, b, sb.size, NULL, &err), CW_EINVAL);
     if (!strstr(err.msg, "version"))
-        fail_msg("version 2: %s", err.msg);
+        fail_msg("version 3: %s", err.msg);
+    /* a version-1 bundle (six-element requirements, eight-element rows)
+     * still loads */
     ver[7] = 1;
+    {
+        store *s1 = store_open(0);
+        assert_int_equal(cw_bundle_load(s1->db, b, sb.size, NULL, &err), 0);
+        store_close(s1);
+    }
+    ver[7] = 2;
     char *fmt = memmem(b, sb.size, "crosswalk-bundle", 16);
     assert_non_null(fmt);
     fmt[0] = 'X';
@@ -763,6 +821,89 @@ static void test_bundle_hostile(void **state)
     msgpack_sbuffer_destroy(&sb);
     expect_empty(s->db, "hostile bundles");
     store_close(s);
+}
+
+/* ---- corrections pinned after a review against published references ---- */
+
+/* The one stored row between two requirements with the given origin prefix,
+ * in either direction ("" origin: any); NULL when there is none. */
+static const cw_mapping *row_between(cw_arena *a, const char *sfw, const char *sid,
+                                     const char *tfw, const char *tid, const char *origin)
+{
+    cw_mapping *rows;
+    size_t n;
+    assert_int_equal(cw_mapping_rows(shipped->db, sfw, tfw, a, &rows, &n, NULL), 0);
+    for (size_t i = 0; i < n; i++)
+        if (!rows[i].n_sources && strcmp(rows[i].source_id, sid) == 0 &&
+            strcmp(rows[i].target_id, tid) == 0 && strcmp(rows[i].source_fw, sfw) == 0 &&
+            strncmp(rows[i].origin, origin, strlen(origin)) == 0)
+            return &rows[i];
+    return NULL;
+}
+
+static void expect_rel(cw_arena *a, const char *sfw, const char *sid, const char *tfw,
+                       const char *tid, cw_rel want)
+{
+    const cw_mapping *m = row_between(a, sfw, sid, tfw, tid, "");
+    if (!m)
+        fail_msg("no row %s/%s -> %s/%s", sfw, sid, tfw, tid);
+    if (m->rel != want)
+        fail_msg("%s/%s -> %s/%s is %s, expected %s", sfw, sid, tfw, tid, cw_rel_name(m->rel),
+                 cw_rel_name(want));
+}
+
+static void test_published_corrections(void **state)
+{
+    (void)state;
+    cw_arena *a = cw_arena_new();
+    /* ISO/IEC 27002:2022 Annex B: 2013 A.8.3.2 also went to A.7.14, so
+     * A.11.2.7 -> A.7.14 is a merge, no longer one-to-one */
+    expect_rel(a, "iso27001-2013", "A.8.3.2", "iso27001-2022", "A.7.14", CW_REL_INTERSECTS_WITH);
+    expect_rel(a, "iso27001-2013", "A.8.3.2", "iso27001-2022", "A.7.10", CW_REL_SUBSET_OF);
+    expect_rel(a, "iso27001-2013", "A.11.2.7", "iso27001-2022", "A.7.14", CW_REL_SUBSET_OF);
+    /* renamed controls that widened in 2022; teleworking is the same control */
+    expect_rel(a, "iso27001-2013", "A.15.1.3", "iso27001-2022", "A.5.21", CW_REL_SUBSET_OF);
+    expect_rel(a, "iso27001-2013", "A.9.4.5", "iso27001-2022", "A.8.4", CW_REL_SUBSET_OF);
+    expect_rel(a, "iso27001-2013", "A.16.1.1", "iso27001-2022", "A.5.24", CW_REL_SUBSET_OF);
+    expect_rel(a, "iso27001-2013", "A.6.2.2", "iso27001-2022", "A.6.7", CW_REL_EQUAL);
+    /* COBIT 2019 -> CSF 2.0: rows the CSF 1.1 references do not support */
+    const char *nist = "NIST CSF 1.1 informative references";
+    assert_null(row_between(a, "cobit-2019", "BAI03.02", "nist-csf-2.0", "PR.IR-03", nist));
+    assert_non_null(row_between(a, "cobit-2019", "BAI03.02", "nist-csf-2.0", "GV.OC-04", nist));
+    assert_null(row_between(a, "cobit-2019", "DSS04.02", "nist-csf-2.0", "PR.IR-03", nist));
+    assert_null(row_between(a, "cobit-2019", "BAI08.01", "nist-csf-2.0", "ID.RA-02", ""));
+    assert_non_null(row_between(a, "cobit-2019", "BAI08.03", "nist-csf-2.0", "ID.RA-02", nist));
+    /* a published origin carries no strength or rationale its source does
+     * not give */
+    cw_mapping *rows;
+    size_t n, published = 0;
+    assert_int_equal(cw_mapping_rows(shipped->db, "cobit-2019", NULL, a, &rows, &n, NULL), 0);
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(rows[i].origin, nist, strlen(nist)) != 0)
+            continue;
+        published++;
+        if (rows[i].strength || rows[i].rationale)
+            fail_msg("%s -> %s (%s): strength %d, rationale %s", rows[i].source_id,
+                     rows[i].target_id, rows[i].origin, rows[i].strength,
+                     rows[i].rationale ? rows[i].rationale : "-");
+    }
+    assert_true(published > 100);
+    /* NIST's informative references also relate CSF functions and
+     * categories to ISO/IEC 27001:2022 */
+    assert_int_equal(cw_mapping_rows(shipped->db, "nist-csf-2.0", "iso27001-2022", a, &rows, &n,
+                                     NULL),
+                     0);
+    size_t upper = 0;
+    for (size_t i = 0; i < n; i++)
+        upper += !rows[i].n_sources && strchr(rows[i].source_id, '-') == NULL &&
+                 strncmp(rows[i].origin, "NIST CSF 2.0 Informative References", 35) == 0;
+    assert_int_equal(upper, 79);
+    /* SOC 2's CC2 series follows COSO's order of words */
+    cw_requirement r;
+    assert_int_equal(cw_requirement_get(shipped->db, "soc2-2017", "CC2", a, &r, NULL, NULL, NULL),
+                     0);
+    assert_string_equal(r.title, "Information and Communication");
+    cw_arena_free(a);
 }
 
 /* ---- framework comparison figures ---- */
@@ -809,6 +950,7 @@ int main(void)
         cmocka_unit_test(test_every_soc2_criterion_mapped),
         cmocka_unit_test(test_every_2013_control_has_successor),
         cmocka_unit_test(test_mapping_check_clean),
+        cmocka_unit_test(test_published_corrections),
         cmocka_unit_test(test_reload_is_idempotent),
         cmocka_unit_test(test_load_grows_map),
         cmocka_unit_test(test_small_bundle_loads),
