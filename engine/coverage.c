@@ -864,14 +864,30 @@ static bool satisfied_by(const plan *p, const uint32_t *nodes, size_t n, uint32_
     return false;
 }
 
+/* A path starts from x once the step (nodes) is taken: x itself is
+ * satisfied, or x is assessable and a group above it is (a full link to a
+ * group starts propagation from the group and from each assessable
+ * requirement under it, not from a group nested in it). */
+static bool propagates_from(const plan *p, const uint32_t *nodes, size_t n, uint32_t x)
+{
+    if (p->added[x] || in_nodes(nodes, n, x))
+        return true;
+    if (!p->g->nodes[x].assessable)
+        return false;
+    for (uint32_t up = p->g->nodes[x].parent; up != G_NONE; up = p->g->nodes[up].parent)
+        if (g_group(&p->g->nodes[up]) && (p->added[up] || in_nodes(nodes, n, up)))
+            return true;
+    return false;
+}
+
 /* Missing member m would be met once the step (nodes) is taken: it is
- * satisfied, or a satisfied requirement reaches it in full. */
+ * satisfied, or a requirement that then starts a path reaches it in full. */
 static bool covers(const plan *p, const uint32_t *nodes, size_t n, uint32_t m)
 {
     if (satisfied_by(p, nodes, n, m))
         return true;
     for (uint32_t i = 0; i < p->n_reach[m]; i++)
-        if (satisfied_by(p, nodes, n, p->reach[m][i]))
+        if (propagates_from(p, nodes, n, p->reach[m][i]))
             return true;
     return false;
 }

@@ -454,6 +454,34 @@ static void test_plan_member_through_a_path(void **state)
     cw_arena_free(a);
 }
 
+/* Satisfying a group starts paths from the assessable requirements under
+ * it, not from a group nested in it: a member reached only from such a
+ * nested group is not made met by satisfying the outer group. */
+static void test_plan_reach_through_nested_group(void **state)
+{
+    cw_db *db = D(state);
+    t_catalog(db, "fa", "A1 A1.3:A1 A1.3.1:A1.3!n");
+    t_catalog(db, "fb", "B1 B2");
+    t_catalog(db, "fc", "C4 C6!a");
+    t_org(db, "acme");
+    joint(db, "fc/C4 fc/C6", "superset_of", "fb/B1");
+    assert_int_equal(t_map(db, "fc/C4", "equal", "fa/A1.3"), 0);
+    assert_int_equal(t_map(db, "fb/B2", "equal", "fa/A1"), 0);
+    cw_arena *a = cw_arena_new();
+    cw_gap_report r;
+    cw_gap_query q = {"acme", "fb", NULL, 100, 2};
+    assert_int_equal(cw_gap_report_get(db, &q, a, &r, NULL), 0);
+    assert_int_equal(r.n_plan, 2);
+    assert_string_equal(r.plan[0].ref.id, "A1");
+    assert_int_equal(r.plan[0].n_closes, 1);
+    assert_string_equal(r.plan[0].closes[0], "B2");
+    /* A1.3 is a group (its one child is not assessable): satisfying A1 does
+     * not start a path from it, so C4 is still needed */
+    assert_int_equal(r.plan[1].n_adds, 2);
+    assert_string_equal(r.plan[1].closes[0], "B1");
+    cw_arena_free(a);
+}
+
 static void test_joint_storage(void **state)
 {
     cw_db *db = D(state);
@@ -582,6 +610,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_compare_with_joint_rows, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_gap_missing_members_and_plan, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_plan_member_through_a_path, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_plan_reach_through_nested_group, t_setup,
+                                        t_teardown),
         cmocka_unit_test_setup_teardown(test_joint_storage, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_joint_check, t_setup, t_teardown),
     };
