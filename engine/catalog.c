@@ -165,12 +165,35 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
     key_sep(&pre);
     bool existed = fw_exists(w->txn, db, slug) == 0;
     size_t existing = 0;
+    /* With replace, the ids stored before, so that the counts say what
+     * changed: kept ids are updated, dropped ones deleted. */
+    strmap before = {0};
     if (la->replace && existed) {
-        size_t removed = 0;
-        if ((rc = delete_prefix(w, DB_REQ, &pre, &removed)) ||
+        MDB_cursor *c;
+        MDB_val k = key_val(&pre), v;
+        size_t nb = 0;
+        if (strmap_init(&before, a, 64)) {
+            rc = cw_err_set(err, CW_ENOMEM, "requirements: out of memory");
+            goto out;
+        }
+        if (mdb_cursor_open(w->txn, db->dbi[DB_REQ], &c) == 0) {
+            for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+                 r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
+                 r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+                char *id = cw_arena_strndup(a, (const char *)k.mv_data + pre.n, k.mv_size - pre.n);
+                if (!id || strmap_put(&before, id, strlen(id), nb, NULL) < 0) {
+                    mdb_cursor_close(c);
+                    rc = cw_err_set(err, CW_ENOMEM, "requirements: out of memory");
+                    goto out;
+                }
+                nb++;
+            }
+            mdb_cursor_close(c);
+        }
+        if ((rc = delete_prefix(w, DB_REQ, &pre, NULL)) ||
             (rc = delete_prefix(w, DB_CHILD, &pre, NULL)))
             goto out;
-        la->st.deleted = removed;
+        la->st.deleted = nb;
     } else if (existed) {
         MDB_cursor *c;
         MDB_val k = key_val(&pre), v;
@@ -221,7 +244,12 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
         key_part(&key, q->id);
         MDB_val k = key_val(&key), v;
         int64_t seq = (int64_t)(existing + i);
-        if (mdb_get(w->txn, db->dbi[DB_REQ], &k, &v) == 0) {
+        size_t bi;
+        if (before.keys && strmap_get(&before, q->id, strlen(q->id), &bi)) {
+            /* replaced, and kept: an update, not a delete and a create */
+            la->st.updated++;
+            la->st.deleted--;
+        } else if (mdb_get(w->txn, db->dbi[DB_REQ], &k, &v) == 0) {
             la->st.updated++;
             rec_reader r;
             if (rr_open(&r, v, NULL) == 0) {

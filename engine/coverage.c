@@ -320,7 +320,7 @@ static int member_status(run *r, const g_joint *J, uint32_t i, cw_joint_member *
         const req_acc *la = &m->acc[m->pos[lv[k]]];
         if (!any || status_of(la) < out->status) {
             out->status = status_of(la);
-            out->decided_by = g->nodes[lv[k]].id;
+            out->lowest = g->nodes[lv[k]].id;
             out->contribution = deciding(m, la);
         }
         any = true;

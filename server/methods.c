@@ -1381,7 +1381,7 @@ static void pk_joint_eval(msgpack_packer *pk, const cw_joint_eval *je)
         pk_kv_str(pk, "title", m->title);
         pk_kv_str(pk, "status", cw_status_name(m->status));
         pk_kv_str(pk, "why", m->why);
-        pk_kv_str(pk, "decided_by", m->decided_by);
+        pk_kv_str(pk, "lowest", m->lowest);
         pk_key(pk, "contribution");
         if (m->contribution)
             pk_contribution(pk, m->contribution);
@@ -1651,7 +1651,7 @@ static int h_gap_report(cw_server *s, cw_conn *c, const msgpack_object *args, cw
                 pk_kv_str(pk, "title", m->title);
                 pk_kv_str(pk, "status", cw_status_name(m->status));
                 pk_kv_str(pk, "why", m->why);
-                pk_kv_str(pk, "decided_by", m->decided_by);
+                pk_kv_str(pk, "lowest", m->lowest);
             }
         }
     }

@@ -52,7 +52,7 @@ typedef struct cw_joint_member {
     const char *why;             /* NULL, or why it is a gap whatever is linked:
                                     "withdrawn", "not in the catalogue",
                                     "not assessable", "nothing assessed under it" */
-    const char *decided_by;      /* a group member: the requirement under it
+    const char *lowest;          /* a group member: the requirement under it
                                     whose (lowest) status it took */
     const cw_contribution *contribution; /* what decided that status; NULL for gap */
 } cw_joint_member;

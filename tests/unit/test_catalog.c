@@ -211,6 +211,13 @@ static void test_replace_and_delete(void **state)
     assert_int_equal(cw_catalog_load(db, NULL, &fw, nr, 2, true, &st, &err), 0);
     assert_int_equal(st.created, 2);
     assert_int_equal(st.deleted, 3);
+    /* replacing with a list that keeps one id: it is updated, the other
+     * dropped */
+    cw_requirement keep[] = {{.id = "K"}, {.id = "K.2", .parent = "K"}};
+    assert_int_equal(cw_catalog_load(db, NULL, &fw, keep, 2, true, &st, &err), 0);
+    assert_int_equal(st.created, 1);
+    assert_int_equal(st.updated, 1);
+    assert_int_equal(st.deleted, 1);
     cw_arena *a = cw_arena_new();
     cw_framework_info fi;
     assert_int_equal(cw_framework_get(db, "fx", a, &fi, NULL), 0);

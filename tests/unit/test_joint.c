@@ -159,7 +159,7 @@ static void test_group_member_and_target(void **state)
     assert_string_equal(je->members[0].ref.id, "A");
     assert_string_equal(je->members[1].ref.id, "G");
     assert_int_equal(je->members[1].status, CW_ST_PARTIAL);
-    assert_string_equal(je->members[1].decided_by, "G.3");
+    assert_string_equal(je->members[1].lowest, "G.3");
     /* a group member with nothing assessed under it is a gap */
     rs = t_req(&c, "S2");
     assert_int_equal(rs->status, CW_ST_PARTIAL);

@@ -155,8 +155,8 @@ static void cw_members_text(FILE *f, json_t *je) {
     json_t *m;
     json_array_foreach(json_object_get(je, "members"), i, m) {
         fprintf(f, "%s%s %s", i ? ", " : "", cw_js(m, "id"), cw_js(m, "status"));
-        if (*cw_js(m, "decided_by"))
-            fprintf(f, " (lowest under it: %s)", cw_js(m, "decided_by"));
+        if (*cw_js(m, "lowest"))
+            fprintf(f, " (lowest under it: %s)", cw_js(m, "lowest"));
         if (*cw_js(m, "why"))
             fprintf(f, " (%s)", cw_js(m, "why"));
         json_t *c = json_object_get(m, "contribution");
