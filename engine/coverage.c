@@ -1374,6 +1374,7 @@ int cw_gap_report_get(cw_db *db, const cw_gap_query *q, cw_arena *a, cw_gap_repo
     out->org = qc.os.org;
     out->source = q->source;
     out->as_of = q->as_of;
+    out->answer_id = id;
     return 0;
 }
 
@@ -1462,28 +1463,17 @@ static int everything_of(const graph *g, uint32_t sfw, cw_arena *a, ctl_set *out
     return 0;
 }
 
-int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_compare *out,
-                         cw_err *err)
+/* The comparison of framework sfw with qc's target, computed into a. */
+static int compare_compute(const qctx *qcp, uint32_t sfw, int hops, cw_arena *a, cw_compare *out)
 {
-    memset(out, 0, sizeof *out);
-    int hops, rc;
-    if ((rc = check_hops(q->max_hops, CW_DEFAULT_HOPS_COMPARE, &hops, err)))
-        return rc;
-    if ((rc = check_name("source", q->source, CW_MAX_SLUG, err)))
-        return rc;
-    qctx qc;
-    if ((rc = qctx_open(&qc, db, NULL, q->target, "target", 0, a, err)))
-        return rc;
+    const qctx qc = *qcp;
     const graph *g = qc.g;
-    uint32_t sfw = graph_fw(g, q->source);
-    if (sfw == G_NONE) {
-        qctx_close(&qc);
-        return cw_err_set(err, CW_ENOFW, "source: no framework '%s'", q->source);
-    }
+    int rc;
     run r;
     ctl_set cs;
     if ((rc = run_init(&r, g, a, qc.fw, hops, false)) || (rc = everything_of(g, sfw, a, &cs)))
         goto nomem;
+    memset(out, 0, sizeof *out);
     out->source = g->fws[sfw];
     out->target = g->fws[qc.fw];
     out->max_hops = hops;
@@ -1553,11 +1543,52 @@ int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_c
         else
             out->unreached++;
     }
-    qctx_close(&qc);
     return 0;
 nomem:
+    return CW_ENOMEM;
+}
+
+int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_compare *out,
+                         cw_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int hops, rc;
+    if ((rc = check_hops(q->max_hops, CW_DEFAULT_HOPS_COMPARE, &hops, err)))
+        return rc;
+    if ((rc = check_name("source", q->source, CW_MAX_SLUG, err)))
+        return rc;
+    qctx qc;
+    if ((rc = qctx_open(&qc, db, NULL, q->target, "target", 0, a, err)))
+        return rc;
+    uint32_t sfw = graph_fw(qc.g, q->source);
+    if (sfw == G_NONE) {
+        qctx_close(&qc);
+        return cw_err_set(err, CW_ENOFW, "source: no framework '%s'", q->source);
+    }
+    /* Compare depends on the catalogues alone: computed once per graph
+     * generation and kept with the graph. */
+    char key[64];
+    snprintf(key, sizeof key, "compare %u %u %d", sfw, qc.fw, hops);
+    uint64_t id = 0;
+    const cw_compare *m = graph_memo_get(qc.g, key, &id);
+    if (m) {
+        *out = *m;
+    } else {
+        cw_arena *w = cw_arena_new();
+        cw_compare *res = w ? cw_arena_alloc(w, sizeof *res) : NULL;
+        rc = res ? compare_compute(&qc, sfw, hops, w, res) : CW_ENOMEM;
+        if (rc) {
+            cw_arena_free(w);
+        } else {
+            *out = *res;
+            rc = graph_memo_put(qc.g, key, w, res, &db->memo_seq, a, &id);
+        }
+    }
     qctx_close(&qc);
-    return cw_err_set(err, CW_ENOMEM, "compare: out of memory");
+    if (rc)
+        return cw_err_set(err, CW_ENOMEM, "compare: out of memory");
+    out->answer_id = id;
+    return 0;
 }
 
 /* ---- Statement of Applicability ---- */

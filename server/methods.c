@@ -1361,13 +1361,44 @@ static void pk_counts(msgpack_packer *pk, const size_t *counts)
 
 static void pk_contribution(msgpack_packer *pk, const cw_contribution *c);
 
-/* A joint row as evaluated: the row, what it gives, and each member with
- * its member status and the contribution that decided it. */
+/* A joint row as evaluated, as coverage detail and compare answer it: the
+ * row (its note left to mapping.list, mapping.export and gap reports:
+ * detail answers repeat rows for every requirement they reach), what it
+ * gives, and each member with its status and the contribution that decided
+ * it.  Keys that would be nil (why, lowest) are left out: a detailed
+ * answer holds hundreds of members. */
+static void pk_member_contribution(msgpack_packer *pk, const cw_contribution *c)
+{
+    msgpack_pack_map(pk, 6);
+    pk_kv_str(pk, "control", c->control);
+    pk_kv_str(pk, "state", c->stale ? "stale" : cw_ctl_state_name(c->state));
+    pk_kv_str(pk, "level", cw_level_name(c->level));
+    pk_kv_str(pk, "via", cw_via_name(c->via));
+    pk_key(pk, "path");
+    pk_path(pk, c->path);
+    pk_key(pk, "evidence");
+    pk_strs(pk, c->evidence, c->n_evidence);
+}
+
 static void pk_joint_eval(msgpack_packer *pk, const cw_joint_eval *je)
 {
     msgpack_pack_map(pk, 5);
     pk_key(pk, "row");
-    pk_row(pk, &je->row);
+    const cw_mapping *m0 = &je->row;
+    msgpack_pack_map(pk, 8);
+    pk_kv_str(pk, "source_framework", m0->source_fw);
+    pk_key(pk, "source");
+    pk_strs(pk, m0->source_ids, m0->n_sources);
+    pk_kv_str(pk, "target_framework", m0->target_fw);
+    pk_kv_str(pk, "target", m0->target_id);
+    pk_kv_str(pk, "relationship", cw_rel_name(m0->rel));
+    pk_key(pk, "strength");
+    if (m0->strength)
+        msgpack_pack_int(pk, m0->strength);
+    else
+        msgpack_pack_nil(pk);
+    pk_kv_str(pk, "rationale", m0->rationale);
+    pk_kv_str(pk, "origin", m0->origin);
     pk_kv_str(pk, "gives", je->gives_any ? cw_status_name(je->gives) : NULL);
     pk_kv_int(pk, "in_place", (int64_t)je->n_met);
     pk_kv_int(pk, "of", (int64_t)je->n_members);
@@ -1375,16 +1406,16 @@ static void pk_joint_eval(msgpack_packer *pk, const cw_joint_eval *je)
     msgpack_pack_array(pk, je->n_members);
     for (size_t i = 0; i < je->n_members; i++) {
         const cw_joint_member *m = &je->members[i];
-        msgpack_pack_map(pk, 7);
-        pk_kv_str(pk, "framework", m->ref.framework);
+        msgpack_pack_map(pk, 3 + (m->why != NULL) + (m->lowest != NULL));
         pk_kv_str(pk, "id", m->ref.id);
-        pk_kv_str(pk, "title", m->title);
         pk_kv_str(pk, "status", cw_status_name(m->status));
-        pk_kv_str(pk, "why", m->why);
-        pk_kv_str(pk, "lowest", m->lowest);
+        if (m->why)
+            pk_kv_str(pk, "why", m->why);
+        if (m->lowest)
+            pk_kv_str(pk, "lowest", m->lowest);
         pk_key(pk, "contribution");
         if (m->contribution)
-            pk_contribution(pk, m->contribution);
+            pk_member_contribution(pk, m->contribution);
         else
             msgpack_pack_nil(pk);
     }
@@ -1522,6 +1553,50 @@ void cw_render_cache_free(cw_server *s)
  * reference. */
 #define BLOB_SEND_MIN 16384
 
+/* Packs an answer's body through the render cache: a body the engine marked
+ * as shared (id nonzero) is packed once and then copied, or sent by
+ * reference when large. */
+typedef void (*body_fn)(msgpack_packer *pk, const void *ctx);
+
+static void pk_cached_body(cw_server *s, cw_conn *c, msgpack_packer *pk, uint64_t id,
+                           body_fn fn, const void *ctx)
+{
+    if (!id) {
+        fn(pk, ctx);
+        return;
+    }
+    const struct cw_rendered *r = render_find(s, id);
+    if (!r) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer bpk;
+        msgpack_packer_init(&bpk, &sb, msgpack_sbuffer_write);
+        fn(&bpk, ctx);
+        r = render_keep(s, id, &sb);
+        if (!r) { /* too large to keep, or out of memory */
+            pk->callback(pk->data, sb.data, sb.size);
+            msgpack_sbuffer_destroy(&sb);
+            return;
+        }
+        msgpack_sbuffer_destroy(&sb);
+    }
+    /* The body is the answer's last element, so nothing after this can
+     * need rolling back. */
+    if (r->blob->len < BLOB_SEND_MIN || cw_conn_send_blob(c, r->blob) != 0)
+        pk->callback(pk->data, r->blob->data, r->blob->len);
+}
+
+struct cov_body {
+    const cw_coverage *cv;
+    bool detail;
+};
+
+static void cov_body(msgpack_packer *pk, const void *ctx)
+{
+    const struct cov_body *b = ctx;
+    pk_coverage_body(pk, b->cv, b->detail);
+}
+
 static int h_coverage_get(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn *w,
                           cw_arena *a, msgpack_packer *pk, cw_err *err)
 {
@@ -1540,36 +1615,17 @@ static int h_coverage_get(cw_server *s, cw_conn *c, const msgpack_object *args, 
     pk_kv_str(pk, "org", cv.org);
     pk_kv_str(pk, "framework", cv.framework);
     pk_kv_time(pk, "as_of", cv.as_of);
-    if (!cv.answer_id) {
-        pk_coverage_body(pk, &cv, q.detail);
-        return 0;
-    }
-    const struct cw_rendered *r = render_find(s, cv.answer_id);
-    if (!r) {
-        msgpack_sbuffer sb;
-        msgpack_sbuffer_init(&sb);
-        msgpack_packer bpk;
-        msgpack_packer_init(&bpk, &sb, msgpack_sbuffer_write);
-        pk_coverage_body(&bpk, &cv, q.detail);
-        r = render_keep(s, cv.answer_id, &sb);
-        if (!r) { /* too large to keep, or out of memory */
-            pk->callback(pk->data, sb.data, sb.size);
-            msgpack_sbuffer_destroy(&sb);
-            return 0;
-        }
-        msgpack_sbuffer_destroy(&sb);
-    }
-    /* The body is the answer's last element, so nothing after this can
-     * need rolling back. */
-    if (r->blob->len < BLOB_SEND_MIN || cw_conn_send_blob(c, r->blob) != 0)
-        pk->callback(pk->data, r->blob->data, r->blob->len);
+    struct cov_body b = {&cv, q.detail};
+    pk_cached_body(s, c, pk, cv.answer_id, cov_body, &b);
     return 0;
 }
+
+static void gap_body(msgpack_packer *pk, const void *ctx);
 
 static int h_gap_report(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn *w,
                         cw_arena *a, msgpack_packer *pk, cw_err *err)
 {
-    (void)c, (void)w;
+    (void)w;
     cw_gap_query q = {.as_of = cw_now()};
     cw_gap_report r;
     int rc;
@@ -1585,6 +1641,14 @@ static int h_gap_report(cw_server *s, cw_conn *c, const msgpack_object *args, cw
     pk_kv_str(pk, "target", r.target);
     pk_kv_str(pk, "source", r.source);
     pk_kv_time(pk, "as_of", r.as_of);
+    pk_cached_body(s, c, pk, r.answer_id, gap_body, &r);
+    return 0;
+}
+
+/* Everything in a gap report after the fields that echo the query. */
+static void gap_body(msgpack_packer *pk, const void *ctx)
+{
+    const cw_gap_report r = *(const cw_gap_report *)ctx;
     pk_kv_int(pk, "max_hops", r.max_hops);
     pk_kv_int(pk, "assessable", (int64_t)r.assessable);
     pk_key(pk, "counts");
@@ -1681,13 +1745,14 @@ static int h_gap_report(cw_server *s, cw_conn *c, const msgpack_object *args, cw
         pk_strs(pk, p->closes, p->n_closes);
     }
     pk_kv_int(pk, "closable", (int64_t)r.closable);
-    return 0;
 }
+
+static void compare_body(msgpack_packer *pk, const void *ctx);
 
 static int h_framework_compare(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn *w,
                                cw_arena *a, msgpack_packer *pk, cw_err *err)
 {
-    (void)c, (void)w;
+    (void)w;
     cw_compare_query q = {0};
     cw_compare r;
     int rc;
@@ -1696,6 +1761,14 @@ static int h_framework_compare(cw_server *s, cw_conn *c, const msgpack_object *a
         (rc = opt_hops(args, &q.max_hops, err)) ||
         (rc = cw_framework_compare(s->db, &q, a, &r, err)))
         return rc;
+    pk_cached_body(s, c, pk, r.answer_id, compare_body, &r);
+    return 0;
+}
+
+/* A compare answer; it echoes nothing that is not part of its id. */
+static void compare_body(msgpack_packer *pk, const void *ctx)
+{
+    const cw_compare r = *(const cw_compare *)ctx;
     msgpack_pack_map(pk, 8);
     pk_kv_str(pk, "source", r.source);
     pk_kv_str(pk, "target", r.target);
@@ -1723,7 +1796,6 @@ static int h_framework_compare(cw_server *s, cw_conn *c, const msgpack_object *a
         for (size_t j = 0; j < it->n_joints; j++)
             pk_joint_eval(pk, it->joints[j]);
     }
-    return 0;
 }
 
 static int h_soa_get(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn *w,

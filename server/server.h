@@ -126,7 +126,7 @@ typedef struct cw_method_stats {
 
 #define LAT_BUCKETS 24 /* log2 buckets of microseconds */
 
-#define RENDER_SLOTS 8
+#define RENDER_SLOTS 16
 #define REQ_RENDER_SLOTS 4096
 
 typedef struct cw_server {

@@ -173,6 +173,9 @@ typedef struct cw_gap_report {
     cw_plan_step *plan;
     size_t n_plan;
     size_t closable; /* gaps the plan closes in full */
+    /* As cw_coverage.answer_id: equal ids mean identical answers apart
+     * from org, source and as_of. */
+    uint64_t answer_id;
 } cw_gap_report;
 
 int cw_gap_report_get(cw_db *db, const cw_gap_query *q, cw_arena *a, cw_gap_report *out,
@@ -199,6 +202,9 @@ typedef struct cw_compare {
     size_t full, partial, unreached, assessable;
     cw_compare_item *items; /* every assessed target requirement */
     size_t n_items;
+    /* Nonzero when shared: answers with equal ids are identical, so a
+     * caller may cache what it renders from one. */
+    uint64_t answer_id;
 } cw_compare;
 
 /* If every requirement of source were satisfied (as if one effective
