@@ -1369,35 +1369,33 @@ static void pk_contribution(msgpack_packer *pk, const cw_contribution *c);
  * answer holds hundreds of members. */
 static void pk_member_contribution(msgpack_packer *pk, const cw_contribution *c)
 {
-    msgpack_pack_map(pk, 6);
+    msgpack_pack_map(pk, c->path ? 5 : 4);
     pk_kv_str(pk, "control", c->control);
     pk_kv_str(pk, "state", c->stale ? "stale" : cw_ctl_state_name(c->state));
-    pk_kv_str(pk, "level", cw_level_name(c->level));
     pk_kv_str(pk, "via", cw_via_name(c->via));
-    pk_key(pk, "path");
-    pk_path(pk, c->path);
+    if (c->path) {
+        pk_key(pk, "path");
+        pk_path(pk, c->path);
+    }
     pk_key(pk, "evidence");
     pk_strs(pk, c->evidence, c->n_evidence);
 }
-
 static void pk_joint_eval(msgpack_packer *pk, const cw_joint_eval *je)
 {
     msgpack_pack_map(pk, 5);
     pk_key(pk, "row");
     const cw_mapping *m0 = &je->row;
-    msgpack_pack_map(pk, 8);
+    /* the target framework is the answer's own; nil fields left out */
+    msgpack_pack_map(pk, 5 + (m0->strength != 0) + (m0->rationale != NULL));
     pk_kv_str(pk, "source_framework", m0->source_fw);
     pk_key(pk, "source");
     pk_strs(pk, m0->source_ids, m0->n_sources);
-    pk_kv_str(pk, "target_framework", m0->target_fw);
     pk_kv_str(pk, "target", m0->target_id);
     pk_kv_str(pk, "relationship", cw_rel_name(m0->rel));
-    pk_key(pk, "strength");
     if (m0->strength)
-        msgpack_pack_int(pk, m0->strength);
-    else
-        msgpack_pack_nil(pk);
-    pk_kv_str(pk, "rationale", m0->rationale);
+        pk_kv_int(pk, "strength", m0->strength);
+    if (m0->rationale)
+        pk_kv_str(pk, "rationale", m0->rationale);
     pk_kv_str(pk, "origin", m0->origin);
     pk_kv_str(pk, "gives", je->gives_any ? cw_status_name(je->gives) : NULL);
     pk_kv_int(pk, "in_place", (int64_t)je->n_met);
@@ -1421,37 +1419,53 @@ static void pk_joint_eval(msgpack_packer *pk, const cw_joint_eval *je)
     }
 }
 
-/* Every contribution has the same keys; a joint one has no control, link,
- * path or evidence of its own (its members carry them) and names its row
- * and members under "joint". */
+/* An ordinary contribution names its control, link, path and evidence; a
+ * joint one has none of its own (its members carry them) and names its row
+ * and members under "joint".  Detailed answers hold a thousand
+ * contributions, so keys that would only say nil are left out where the
+ * protocol marks them optional. */
 static void pk_contribution(msgpack_packer *pk, const cw_contribution *c)
 {
     bool joint = c->via == CW_VIA_JOINT;
-    msgpack_pack_map(pk, 10);
+    size_t n = (c->reached_group != NULL) + 2;
+    if (joint) {
+        msgpack_pack_map(pk, n + 2);
+        pk_kv_str(pk, "level", cw_level_name(c->level));
+        pk_kv_str(pk, "via", cw_via_name(c->via));
+        if (c->reached_group)
+            pk_kv_str(pk, "reached_group", c->reached_group);
+        pk_kv_str(pk, "gives", cw_status_name(c->gives));
+        pk_key(pk, "joint");
+        pk_joint_eval(pk, c->joint);
+        return;
+    }
+    /* A path that starts at the linked requirement itself already names
+     * the link (only full links start paths), so the link is given only
+     * when it says something the path does not: direct and group
+     * contributions, and paths started under a linked group. */
+    bool link = !(c->path && c->link.framework && c->link.id &&
+                  strcmp(c->path->from.framework, c->link.framework) == 0 &&
+                  strcmp(c->path->from.id, c->link.id) == 0);
+    msgpack_pack_map(pk, n + 5);
     pk_kv_str(pk, "control", c->control);
-    pk_kv_str(pk, "state", joint ? NULL : c->stale ? "stale" : cw_ctl_state_name(c->state));
+    pk_kv_str(pk, "state", c->stale ? "stale" : cw_ctl_state_name(c->state));
     pk_kv_str(pk, "level", cw_level_name(c->level));
     pk_kv_str(pk, "via", cw_via_name(c->via));
     pk_key(pk, "link");
-    if (joint) {
-        msgpack_pack_nil(pk);
-    } else {
+    if (link) {
         msgpack_pack_map(pk, 3);
         pk_kv_str(pk, "framework", c->link.framework);
         pk_kv_str(pk, "id", c->link.id);
         pk_kv_str(pk, "level", cw_level_name(c->link.level));
+    } else {
+        msgpack_pack_nil(pk);
     }
     pk_key(pk, "path");
     pk_path(pk, c->path);
-    pk_kv_str(pk, "reached_group", c->reached_group);
+    if (c->reached_group)
+        pk_kv_str(pk, "reached_group", c->reached_group);
     pk_key(pk, "evidence");
     pk_strs(pk, c->evidence, c->n_evidence);
-    pk_kv_str(pk, "gives", cw_status_name(c->gives));
-    pk_key(pk, "joint");
-    if (joint)
-        pk_joint_eval(pk, c->joint);
-    else
-        msgpack_pack_nil(pk);
 }
 
 /* Everything in a coverage answer after the fields that echo the query. */

@@ -206,6 +206,7 @@ class JointTest(ServerTest):
         self.assertEqual(members["A"]["contribution"]["evidence"], ["ev-CA"])
         self.assertEqual(members["B"]["status"], "gap")
         self.assertNotIn("note", best["joint"]["row"])  # the gap report and listings carry it
+        self.assertNotIn("reached_group", best)  # the row names S1 itself
         gap = self.c.ok("gap.report", {"org": org, "target": "jdst", "source": "jsrc",
                                        "as_of": "2026-01-01T00:00:00Z"})
         g1 = {g["id"]: g for g in gap["gaps"]}["S1"]
@@ -227,6 +228,17 @@ class JointTest(ServerTest):
         self.assertEqual(lv["S1"]["level"], "full")
         self.assertEqual(lv["S1"]["joints"][0]["row"]["source"], ["A", "B"])
         self.assertEqual(lv["SG.2"]["level"], "full")
+        # once G is in place the row into group SG meets SG.1 and SG.2,
+        # each naming the group it was reached through
+        self.effective(org, "CG", [("jsrc", "G")])
+        cov = self.c.ok("coverage.get", {"org": org, "framework": "jdst", "detail": True,
+                                         "as_of": "2026-01-01T00:00:00Z"})
+        for rid in ("SG.1", "SG.2"):
+            r = {r["id"]: r for r in cov["requirements"]}[rid]
+            self.assertEqual(r["status"], "met")
+            c = r["contributions"][r["decided_by"]]
+            self.assertEqual((c["via"], c["reached_group"], c["gives"]), ("joint", "SG", "met"))
+            self.assertEqual(c["joint"]["row"]["target"], "SG")
         self.c.ok("mapping.delete", {"origin": "ans"})
 
     def test_scope_on_assessed_requirements_only(self):

@@ -670,12 +670,26 @@ class MethodsTest(ServerTest):
         via = [c for r in csf["requirements"] for c in r["contributions"]]
         self.assertTrue(via)
         self.assertTrue(all(c["path"] is not None for c in via if c["via"] == "mapping"))
+        # a path that starts at the linked requirement names the link itself:
+        # "link" is nil then, and given when the path starts under a group
+        for c in via:
+            if c["via"] == "mapping":
+                if c["link"] is None:
+                    self.assertEqual(c["path"]["from"]["framework"], "iso27001-2022")
+                else:
+                    self.assertNotEqual(c["path"]["from"]["id"], c["link"]["id"])
+            if c["via"] != "joint":
+                self.assertNotIn("joint", c)
+                self.assertNotIn("gives", c)
         # and joint rows from ISO 27001: every member explained
         joints = [c for c in via if c["via"] == "joint"]
         self.assertTrue(joints)
         for c in joints:
-            self.assertIsNone(c["control"])
+            self.assertNotIn("control", c)  # its members carry the controls
             self.assertTrue(all("status" in m for m in c["joint"]["members"]))
+            # the row's target framework is the answer's own
+            self.assertNotIn("target_framework", c["joint"]["row"])
+            self.assertIn(c["gives"], ("met", "partial", "unverified", "failing"))
         # errors
         self.assertCallError(self.c, "coverage.get", {"org": org, "framework": "nope"},
                              NOT_FOUND)
