@@ -173,6 +173,38 @@ static void test_csv_catalog(void **state)
     cw_import_free(&imp);
 }
 
+/* A title made into a framework slug: lower case, words joined by '-', and
+ * a title too long for 64 bytes cut at its last whole word. */
+static void test_slugify(void **state)
+{
+    (void)state;
+    char out[CW_IMP_MAX_SLUG + 1];
+    assert_int_equal(cw_imp_slugify("  ACME ISMS, v2 ", out, sizeof out), 0);
+    assert_string_equal(out, "acme-isms-v2");
+    assert_int_equal(cw_imp_slugify("NIST Special Publication 800-53 Revision 5: Security and "
+                                    "Privacy Controls for Information Systems and Organizations",
+                                    out, sizeof out),
+                     0);
+    assert_string_equal(out, "nist-special-publication-800-53-revision-5-security-and-privacy");
+    assert_true(strlen(out) <= CW_IMP_MAX_SLUG);
+    /* exactly 64 bytes fits whole */
+    const char *w64 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    assert_int_equal(cw_imp_slugify(w64, out, sizeof out), 0);
+    assert_string_equal(out, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+    /* one word longer than a slug is cut at 64 bytes */
+    char one[100];
+    memset(one, 'x', 99);
+    one[99] = '\0';
+    assert_int_equal(cw_imp_slugify(one, out, sizeof out), 0);
+    assert_int_equal(strlen(out), CW_IMP_MAX_SLUG);
+    /* nothing to make a slug of */
+    assert_int_equal(cw_imp_slugify("--- ---", out, sizeof out), -1);
+    /* a small buffer ends at a whole word too */
+    char small[8];
+    assert_int_equal(cw_imp_slugify("abc def ghi", small, sizeof small), 0);
+    assert_string_equal(small, "abc-def");
+}
+
 static void test_csv_crosswalk(void **state)
 {
     (void)state;
@@ -749,7 +781,8 @@ static void test_shipped_frameworks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_csv_catalog),    cmocka_unit_test(test_csv_crosswalk),
+        cmocka_unit_test(test_csv_catalog),    cmocka_unit_test(test_slugify),
+        cmocka_unit_test(test_csv_crosswalk),
         cmocka_unit_test(test_csv_evidence),   cmocka_unit_test(test_csv_controls),
         cmocka_unit_test(test_oscal_catalog),  cmocka_unit_test(test_oscal_mapping),
         cmocka_unit_test(test_grc_framework),  cmocka_unit_test(test_grc_mapping),

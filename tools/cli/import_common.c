@@ -152,20 +152,31 @@ int cw_imp_slug_ok(const char *s)
 
 int cw_imp_slugify(const char *s, char *out, size_t outlen)
 {
-    size_t o = 0;
+    size_t o = 0, cut = 0; /* cut: where the slug ends if a word is cut */
     int dash = 0;
     if (outlen == 0)
         return -1;
-    for (; *s && o + 1 < outlen && o < CW_IMP_MAX_SLUG; s++) {
+    size_t room = outlen - 1 < CW_IMP_MAX_SLUG ? outlen - 1 : CW_IMP_MAX_SLUG;
+    for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (isalnum(c) && c < 0x80) {
-            if (dash && o > 0 && o + 2 < outlen)
-                out[o++] = '-';
-            dash = 0;
-            out[o++] = (char)tolower(c);
-        } else {
+        if (!isalnum(c) || c >= 0x80) {
             dash = 1;
+            continue;
         }
+        if (dash && o > 0) {
+            cut = o;
+            if (o + 2 > room)
+                break;
+            out[o++] = '-';
+        }
+        dash = 0;
+        if (o + 1 > room) {
+            /* a long title: end at the last whole word rather than glue
+             * or halve one ("...-privacy", not "...-privacyc") */
+            o = cut ? cut : o;
+            break;
+        }
+        out[o++] = (char)tolower(c);
     }
     out[o] = '\0';
     return cw_imp_slug_ok(out) ? 0 : -1;
