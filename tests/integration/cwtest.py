@@ -229,6 +229,36 @@ class Server:
         return False
 
 
+class AnswerLog:
+    """With $CW_ANSWER_LOG naming a directory, every answer a Client
+    receives to call() or pipeline() is appended there (one file per test
+    process), keyed by its request and how often that request was made
+    before. Refactors compare two such logs to show answers unchanged
+    (scripts/answers-compare.py)."""
+
+    def __init__(self):
+        self.dir = os.environ.get("CW_ANSWER_LOG")
+        self.seen = {}
+        self.f = None
+
+    def add(self, method, args, err, res):
+        if not self.dir:
+            return
+        if self.f is None:
+            import sys
+            name = os.path.basename(sys.argv[-1]).replace(".py", "")
+            self.f = open(os.path.join(self.dir, "%s.%d.log" % (name, os.getpid())), "ab")
+        req = msgpack.packb([method, args], use_bin_type=True)
+        n = self.seen.get(req, 0)
+        self.seen[req] = n + 1
+        ans = msgpack.packb([err, res], use_bin_type=True)
+        self.f.write(msgpack.packb([req, n, ans], use_bin_type=True))
+        self.f.flush()
+
+
+ANSWER_LOG = AnswerLog()
+
+
 class Closed(Exception):
     """The server closed the connection."""
 
@@ -299,6 +329,7 @@ class Client:
         msgid, data = self.pack_request(method, args)
         self.sock.sendall(data)
         msg = self.recv_response(msgid, timeout)
+        ANSWER_LOG.add(method, args, msg[2], msg[3])
         return msg[2], msg[3]
 
     def ok(self, method, args=None, timeout=None):
@@ -329,6 +360,8 @@ class Client:
                 got[msg[1]] = msg
         finally:
             sender.join(60 * SLOW)
+        for (method, args), i in zip(requests, ids):
+            ANSWER_LOG.add(method, args, got[i][2], got[i][3])
         return [(got[i][2], got[i][3]) for i in ids]
 
     def read_until_closed(self, timeout=10):
