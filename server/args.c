@@ -101,90 +101,6 @@ int arg_bool(const msgpack_object *map, const char *key, bool *out, cw_err *err)
     return 0;
 }
 
-/* RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM); fractions are
- * truncated to seconds. */
-static int two_digits(const char *p)
-{
-    return isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1])
-               ? (p[0] - '0') * 10 + (p[1] - '0')
-               : -1;
-}
-
-int cw_time_parse(const char *s, size_t n, cw_time *out)
-{
-    char buf[64];
-    if (n < 20 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    /* Fixed positions; checked by hand because this runs for every time
-     * of every bulk item, where sscanf dominated the decode. */
-    int c1 = two_digits(buf), c2 = two_digits(buf + 2), M = two_digits(buf + 5),
-        D = two_digits(buf + 8), h = two_digits(buf + 11), m = two_digits(buf + 14),
-        sec = two_digits(buf + 17);
-    if (c1 < 0 || c2 < 0 || M < 0 || D < 0 || h < 0 || m < 0 || sec < 0 || buf[4] != '-' ||
-        buf[7] != '-' || !(buf[10] == 'T' || buf[10] == 't' || buf[10] == ' ') ||
-        buf[13] != ':' || buf[16] != ':')
-        return -1;
-    int Y = c1 * 100 + c2;
-    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
-        return -1;
-    const char *p = buf + 19;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return -1;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    long off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int oh, om;
-        if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3] != ':' ||
-            !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]))
-            return -1;
-        oh = (p[1] - '0') * 10 + (p[2] - '0');
-        om = (p[4] - '0') * 10 + (p[5] - '0');
-        if (oh > 23 || om > 59)
-            return -1;
-        off = (oh * 60L + om) * 60L * (*p == '+' ? 1 : -1);
-        p += 6;
-    } else {
-        return -1;
-    }
-    if (*p)
-        return -1;
-    /* days from civil (Howard Hinnant's algorithm, public domain idea) */
-    int y = Y - (M <= 2);
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153L * (M + (M > 2 ? -3 : 9)) + 2) / 5 + D - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    long days = era * 146097 + doe - 719468;
-    *out = (cw_time)days * 86400 + h * 3600 + m * 60 + sec - off;
-    return 0;
-}
-
-void cw_time_format(cw_time t, char *buf, size_t cap)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&tt, &tm)) {
-        snprintf(buf, cap, "%lld", (long long)t);
-        return;
-    }
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-cw_time cw_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (cw_time)ts.tv_sec;
-}
-
 int obj_to_time(const msgpack_object *o, const char *field, cw_time *out, cw_err *err)
 {
     switch (o->type) {
@@ -354,32 +270,6 @@ void pk_kv_time(msgpack_packer *pk, const char *k, cw_time t)
 {
     pk_key(pk, k);
     pk_time(pk, t);
-}
-
-static const struct {
-    int code;
-    const char *name;
-} proto_names[] = {
-#define CW_X_PN(n, c, s, d) {c, s},
-    CW_PROTO_ERRORS(CW_X_PN)
-#undef CW_X_PN
-};
-
-const char *cw_proto_name(int code)
-{
-    for (size_t i = 0; i < sizeof proto_names / sizeof proto_names[0]; i++)
-        if (proto_names[i].code == code)
-            return proto_names[i].name;
-    return "internal";
-}
-
-int cw_proto_code(int engine_code)
-{
-    const char *name = cw_protocol_error(engine_code);
-    for (size_t i = 0; i < sizeof proto_names / sizeof proto_names[0]; i++)
-        if (strcmp(proto_names[i].name, name) == 0)
-            return proto_names[i].code;
-    return CW_PE_INTERNAL;
 }
 
 void cw_pack_error(msgpack_packer *pk, uint64_t msgid, int proto_code, const char *msg)

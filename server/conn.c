@@ -489,9 +489,9 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, 
         if (rc != 0) {
             c->out.size = mark;
             s->mstats[method_index(m)].errors++;
-            int pc = rc == CW_E_AUTH_FAILED ? CW_PE_UNAUTHENTICATED : cw_proto_code(rc);
+            int pc = rc == CW_EAUTH ? CW_PE_UNAUTHENTICATED : cw_proto_code(rc);
             send_error(c, msgid, pc, err.msg);
-            if (rc == CW_E_AUTH_FAILED && c->auth_failures >= MAX_AUTH_FAILURES) {
+            if (rc == CW_EAUTH && c->auth_failures >= MAX_AUTH_FAILURES) {
                 cw_log(s, LOG_WARN, "conn=%llu peer=%s: %u failed auth attempts, closing",
                        (unsigned long long)c->id, c->peer, c->auth_failures);
                 c->close_after_flush = true;

@@ -298,7 +298,7 @@ static int h_auth(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn 
             c->auth_failures++;
             c->role = ROLE_NONE;
             c->org[0] = '\0';
-            return cw_err_set(err, CW_E_AUTH_FAILED, "token: not recognised");
+            return cw_err_set(err, CW_EAUTH, "token: not recognised");
         }
         c->role = t->role;
         snprintf(c->org, sizeof c->org, "%s", t->org);

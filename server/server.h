@@ -189,10 +189,6 @@ typedef struct cw_server {
 /* Frees the render cache (at shutdown). */
 void cw_render_cache_free(cw_server *s);
 
-/* Server-only handler result: a token was presented and not recognised
- * (answered unauthenticated; counts toward closing the connection). */
-#define CW_E_AUTH_FAILED (-1000)
-
 /* ---- method table ---- */
 enum {
     M_READ = 1,    /* answered on the loop thread */
@@ -238,10 +234,6 @@ int arg_time(const msgpack_object *map, const char *key, bool required, cw_time 
 int arg_array(const msgpack_object *map, const char *key, bool required,
               const msgpack_object_array **out, cw_err *err);
 int arg_check_keys(const msgpack_object *map, const char *allowed, cw_err *err);
-/* RFC 3339 parse/format. */
-int cw_time_parse(const char *s, size_t n, cw_time *out);
-void cw_time_format(cw_time t, char *buf, size_t cap);
-cw_time cw_now(void);
 
 /* ---- answers (pack helpers) ---- */
 void pk_str(msgpack_packer *pk, const char *s); /* NULL packs nil */
@@ -255,8 +247,6 @@ void pk_time(msgpack_packer *pk, cw_time t);
 
 /* Packs a full response [1, msgid, error, result]. */
 void cw_pack_error(msgpack_packer *pk, uint64_t msgid, int proto_code, const char *msg);
-int cw_proto_code(int engine_code);
-const char *cw_proto_name(int proto_code);
 
 /* ---- auth (auth.c) ---- */
 int cw_auth_load(cw_server *s, const char *path, cw_err *err);

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef int64_t cw_time;
+#include "crosswalk/time.h"
 
 /* Size limits checked on every write (bytes, not counting the NUL). */
 #define CW_MAX_SLUG 64

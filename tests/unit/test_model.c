@@ -90,8 +90,12 @@ static void test_inverse_and_names(void **state)
     assert_int_equal(st, CW_CTL_PLANNED);
     assert_string_equal(cw_status_name(CW_ST_NOT_APPLICABLE), "not_applicable");
     assert_string_equal(cw_strerror(CW_ENOFW), "unknown_framework");
-    assert_string_equal(cw_protocol_error(CW_ENOFW), "not_found");
-    assert_string_equal(cw_protocol_error(CW_EFULL), "storage_full");
+    assert_int_equal(cw_proto_code(CW_ENOFW), CW_PE_NOT_FOUND);
+    assert_string_equal(cw_proto_name(cw_proto_code(CW_ENOFW)), "not_found");
+    assert_int_equal(cw_proto_code(CW_EFULL), CW_PE_STORAGE_FULL);
+    assert_int_equal(cw_proto_code(CW_EAUTH), CW_PE_UNAUTHENTICATED);
+    assert_int_equal(cw_proto_code(-999), CW_PE_INTERNAL);
+    assert_string_equal(cw_proto_name(99), "internal");
 }
 
 static void test_status_order(void **state)

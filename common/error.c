@@ -18,13 +18,22 @@ const char *cw_strerror(int code)
     }
 }
 
-const char *cw_protocol_error(int code)
+int cw_proto_code(int code)
 {
     switch (code) {
-    case CW_OK: return "ok";
 #define CW_X_PROTO(n, v, s, p) case CW_##n: return p;
     CW_ERRNO_MAP(CW_X_PROTO)
 #undef CW_X_PROTO
+    default: return CW_PE_INTERNAL;
+    }
+}
+
+const char *cw_proto_name(int proto_code)
+{
+    switch (proto_code) {
+#define CW_X_PNAME(n, c, s, d) case CW_PE_##n: return s;
+    CW_PROTO_ERRORS(CW_X_PNAME)
+#undef CW_X_PNAME
     default: return "internal";
     }
 }
