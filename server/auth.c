@@ -114,3 +114,9 @@ const cw_token *cw_auth_find(const cw_server *s, const char *token, size_t len)
             found = &s->tokens[i];
     return found;
 }
+
+const char *cw_role_name(cw_role r)
+{
+    return r == ROLE_ADMIN ? "admin" : r == ROLE_EDITOR ? "editor" : r == ROLE_AUDITOR ? "auditor"
+                                                                                     : "none";
+}

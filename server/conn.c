@@ -1,10 +1,8 @@
 /* The event-driven side of crosswalkd: listeners, connections, the
  * streaming read path (frame scan, then msgpack-c, then dispatch, for every
- * whole message in a read), the central request checks (envelope, method,
- * argument names, permissions), answers buffered per connection and flushed
- * once per read, backpressure on clients that do not read, idle timeouts,
- * and delivery of the writer thread's answers.  Everything here runs on the
- * loop thread. */
+ * whole message in a read), answers flushed to the socket once per read,
+ * backpressure on clients that do not read, idle timeouts, and delivery of
+ * the writer thread's answers.  Everything here runs on the loop thread. */
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -20,129 +18,17 @@
 /* Messages at least this long are decoded from a copy a write job can
  * adopt (see process_input). */
 #define ADOPT_MIN 65536
-#define MAX_AUTH_FAILURES 3
-
-uint64_t cw_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-void cw_record_latency(cw_server *s, uint64_t start_ns)
-{
-    uint64_t us = (cw_now_ns() - start_ns) / 1000;
-    int b = 0;
-    while (b < LAT_BUCKETS - 1 && (1ULL << b) < us)
-        b++;
-    s->lat[b]++;
-}
-
-void cw_log(const cw_server *s, int level, const char *fmt, ...)
-{
-    if (level > s->cfg.log_level)
-        return;
-    static const char *names[] = {"error", "warn", "info", "debug"};
-    char ts[40];
-    cw_time_format(cw_now(), ts, sizeof ts);
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    /* one event, one line */
-    for (char *p = line; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-    fprintf(stderr, "%s %s %s\n", ts, names[level], line);
-}
-
-/* ---- connection lifetime ---- */
-
-cw_blob *cw_blob_new(const msgpack_sbuffer *sb)
-{
-    cw_blob *b = malloc(sizeof *b + sb->size);
-    if (!b)
-        return NULL;
-    b->refs = 1;
-    b->len = sb->size;
-    memcpy(b->data, sb->data, sb->size);
-    return b;
-}
-
-void cw_blob_unref(cw_blob *b)
-{
-    if (b && --b->refs == 0)
-        free(b);
-}
-
-static void segs_free(cw_seg *segs, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(segs[i].own);
-        cw_blob_unref(segs[i].blob);
-    }
-    free(segs);
-}
-
-static bool segs_reserve(cw_conn *c, size_t more)
-{
-    if (c->nsegs + more <= c->segs_cap)
-        return true;
-    size_t cap = c->segs_cap ? c->segs_cap * 2 : 8;
-    while (cap < c->nsegs + more)
-        cap *= 2;
-    cw_seg *n = realloc(c->segs, cap * sizeof *n);
-    if (!n)
-        return false;
-    c->segs = n;
-    c->segs_cap = cap;
-    return true;
-}
-
-/* Moves what out holds into a segment of its own (out starts afresh). */
-static void out_to_seg(cw_conn *c)
-{
-    size_t len = c->out.size;
-    c->segs[c->nsegs++] = (cw_seg){msgpack_sbuffer_release(&c->out), NULL, len};
-    c->seg_bytes += len;
-}
-
-int cw_conn_send_blob(cw_conn *c, cw_blob *b)
-{
-    if (!segs_reserve(c, 2))
-        return CW_ENOMEM;
-    if (c->out.size)
-        out_to_seg(c);
-    b->refs++;
-    c->segs[c->nsegs++] = (cw_seg){NULL, b, b->len};
-    c->seg_bytes += b->len;
-    return 0;
-}
-
-void cw_conn_take_output(cw_conn *c, msgpack_sbuffer *to)
-{
-    for (size_t i = 0; i < c->nsegs; i++)
-        msgpack_sbuffer_write(to, c->segs[i].own ? c->segs[i].own : c->segs[i].blob->data,
-                              c->segs[i].len);
-    msgpack_sbuffer_write(to, c->out.data, c->out.size);
-    segs_free(c->segs, c->nsegs);
-    c->segs = NULL;
-    c->nsegs = c->segs_cap = c->seg_bytes = 0;
-    msgpack_sbuffer_clear(&c->out);
-}
 
 /* Output packed for c and not yet handed to uv_write. */
 static size_t pending_out(const cw_conn *c)
 {
-    return c->out.size + c->seg_bytes;
+    return cw_out_pending(&c->out);
 }
 
 static void conn_free(cw_conn *c)
 {
     free(c->in);
-    msgpack_sbuffer_destroy(&c->out);
-    segs_free(c->segs, c->nsegs);
+    cw_out_free(&c->out);
     free(c);
 }
 
@@ -202,7 +88,7 @@ static void on_written(uv_write_t *req, int status)
     c->queued -= wr->len;
     c->srv->bytes_out += status == 0 ? wr->len : 0;
     free(wr->base);
-    segs_free(wr->segs, wr->nsegs);
+    cw_segs_free(wr->segs, wr->nsegs);
     free(wr);
     if (status < 0 && !c->closing)
         conn_close(c, uv_strerror(status));
@@ -227,7 +113,7 @@ static void flush(cw_conn *c)
     if (c->closing || pending_out(c) == 0)
         return;
     wreq *wr = calloc(1, sizeof *wr);
-    if (!wr || (c->nsegs && c->out.size && !segs_reserve(c, 1))) {
+    if (!wr || cw_out_detach(&c->out, &wr->base, &wr->segs, &wr->nsegs, &wr->len)) {
         free(wr);
         conn_close(c, "out of memory");
         return;
@@ -237,28 +123,20 @@ static void flush(cw_conn *c)
      * object-size analysis (ASan builds) from misjudging the heap struct. */
     uv_buf_t one[1], *bufs = one;
     unsigned nbufs = 1;
-    if (c->nsegs == 0) {
-        wr->len = c->out.size;
-        wr->base = msgpack_sbuffer_release(&c->out);
+    if (wr->nsegs == 0) {
         one[0] = uv_buf_init(wr->base, (unsigned)wr->len);
     } else {
-        if (c->out.size)
-            out_to_seg(c);
-        bufs = malloc(c->nsegs * sizeof *bufs);
+        bufs = malloc(wr->nsegs * sizeof *bufs);
         if (!bufs) {
+            cw_segs_free(wr->segs, wr->nsegs);
             free(wr);
             conn_close(c, "out of memory");
             return;
         }
-        for (size_t i = 0; i < c->nsegs; i++)
-            bufs[i] = uv_buf_init(c->segs[i].own ? c->segs[i].own : c->segs[i].blob->data,
-                                  (unsigned)c->segs[i].len);
-        nbufs = (unsigned)c->nsegs;
-        wr->len = c->seg_bytes;
-        wr->segs = c->segs;
-        wr->nsegs = c->nsegs;
-        c->segs = NULL;
-        c->nsegs = c->segs_cap = c->seg_bytes = 0;
+        for (size_t i = 0; i < wr->nsegs; i++)
+            bufs[i] = uv_buf_init(wr->segs[i].own ? wr->segs[i].own : wr->segs[i].blob->data,
+                                  (unsigned)wr->segs[i].len);
+        nbufs = (unsigned)wr->nsegs;
     }
     c->queued += wr->len;
     c->refs++;
@@ -268,7 +146,7 @@ static void flush(cw_conn *c)
     if (rc < 0) {
         c->queued -= wr->len;
         free(wr->base);
-        segs_free(wr->segs, wr->nsegs);
+        cw_segs_free(wr->segs, wr->nsegs);
         free(wr);
         c->refs--;
         conn_close(c, uv_strerror(rc));
@@ -283,234 +161,6 @@ static void flush(cw_conn *c)
         cw_log(c->srv, LOG_DEBUG, "throttling conn=%llu queued=%zu", (unsigned long long)c->id,
                c->queued);
     }
-}
-
-static void send_error(cw_conn *c, uint64_t msgid, int code, const char *msg)
-{
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &c->out, msgpack_sbuffer_write);
-    cw_pack_error(&pk, msgid, code, msg);
-}
-
-/* ---- dispatch ---- */
-
-static int method_index(const cw_method *m)
-{
-    return (int)(m - cw_method_at(0));
-}
-
-int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, size_t raw_len,
-                char **own_raw)
-{
-    const msgpack_object *o = &u->data;
-    uint64_t start = cw_now_ns();
-    uint64_t msgid = 0;
-    char msg[CW_ERR_MSG_MAX];
-    int code = 0;
-    const cw_method *m = NULL;
-    const msgpack_object *args = NULL;
-
-    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 3) {
-        code = CW_PE_INVALID_REQUEST;
-        snprintf(msg, sizeof msg, "expected [0, msgid, method, params]");
-        goto fail;
-    }
-    const msgpack_object *e = o->via.array.ptr;
-    if (e[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
-        code = CW_PE_INVALID_REQUEST;
-        snprintf(msg, sizeof msg, "message type must be 0 (request), 1 or 2");
-        goto fail;
-    }
-    if (e[0].via.u64 == CW_MSG_RESPONSE || e[0].via.u64 == CW_MSG_NOTIFY) {
-        /* Client responses and notifications (e.g. a client announcing
-         * itself) need no answer. */
-        msgpack_unpacked_destroy(u);
-        return DISPATCH_DONE;
-    }
-    if (e[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER && e[1].via.u64 <= UINT32_MAX)
-        msgid = e[1].via.u64;
-    if (e[0].via.u64 != CW_MSG_REQUEST || o->via.array.size != 4) {
-        code = CW_PE_INVALID_REQUEST;
-        snprintf(msg, sizeof msg, "a request is [0, msgid, method, params]");
-        goto fail;
-    }
-    if (e[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER || e[1].via.u64 > UINT32_MAX) {
-        code = CW_PE_INVALID_REQUEST;
-        snprintf(msg, sizeof msg, "msgid: expected an unsigned 32-bit integer");
-        goto fail;
-    }
-    const char *name;
-    size_t nlen;
-    if (e[2].type == MSGPACK_OBJECT_STR) {
-        name = e[2].via.str.ptr;
-        nlen = e[2].via.str.size;
-    } else if (e[2].type == MSGPACK_OBJECT_BIN) {
-        name = e[2].via.bin.ptr;
-        nlen = e[2].via.bin.size;
-    } else {
-        code = CW_PE_INVALID_REQUEST;
-        snprintf(msg, sizeof msg, "method: expected a string");
-        goto fail;
-    }
-    m = cw_method_find(name, nlen);
-    if (!m) {
-        s->unknown_methods++;
-        code = CW_PE_METHOD_NOT_FOUND;
-        /* Echo the name back printable, whatever bytes it held. */
-        char shown[65];
-        size_t sl = nlen > 64 ? 64 : nlen;
-        for (size_t i = 0; i < sl; i++)
-            shown[i] = name[i] >= 0x20 && name[i] < 0x7f ? name[i] : '?';
-        shown[sl] = '\0';
-        snprintf(msg, sizeof msg, "'%s' is not a method (server.info lists the protocol)",
-                 shown);
-        goto fail;
-    }
-    /* Reads behind this connection's pending writes wait for them, so a
-     * client always reads its own acknowledged writes. */
-    if (c->pending_writes && !(m->flags & M_WRITE))
-        return DISPATCH_BLOCKED;
-    s->mstats[method_index(m)].requests++;
-    if (e[3].type != MSGPACK_OBJECT_ARRAY) {
-        code = CW_PE_INVALID_PARAMS;
-        snprintf(msg, sizeof msg, "params: expected an array");
-        goto fail;
-    }
-    if (e[3].via.array.size == 1 && e[3].via.array.ptr[0].type == MSGPACK_OBJECT_MAP) {
-        args = &e[3].via.array.ptr[0];
-    } else if (e[3].via.array.size != 0 &&
-               !(e[3].via.array.size == 1 && e[3].via.array.ptr[0].type == MSGPACK_OBJECT_NIL)) {
-        code = CW_PE_INVALID_PARAMS;
-        snprintf(msg, sizeof msg, "params: expected [] or [{named arguments}]");
-        goto fail;
-    }
-    cw_err err = {0};
-    if (arg_check_keys(args, m->keys, &err)) {
-        code = CW_PE_INVALID_PARAMS;
-        snprintf(msg, sizeof msg, "%s", err.msg);
-        goto fail;
-    }
-    /* Permissions (PROTOCOL.md, "Authentication and roles"). */
-    if (s->auth_required && !(m->flags & M_OPEN)) {
-        if (c->role == ROLE_NONE) {
-            code = CW_PE_UNAUTHENTICATED;
-            snprintf(msg, sizeof msg, "call auth with a token first");
-            goto fail;
-        }
-        if ((m->flags & M_ADMIN) && c->role != ROLE_ADMIN) {
-            code = CW_PE_FORBIDDEN;
-            snprintf(msg, sizeof msg, "%s needs the admin role", m->name);
-            goto fail;
-        }
-        if ((m->flags & M_WRITE) && c->role == ROLE_AUDITOR) {
-            code = CW_PE_FORBIDDEN;
-            snprintf(msg, sizeof msg, "%s needs the editor role; this token is an auditor's",
-                     m->name);
-            goto fail;
-        }
-        if ((m->flags & M_ORG) && c->role != ROLE_ADMIN) {
-            const msgpack_object *org = arg_get(args, "org");
-            if (org && org->type == MSGPACK_OBJECT_STR &&
-                (org->via.str.size != strlen(c->org) ||
-                 memcmp(org->via.str.ptr, c->org, org->via.str.size) != 0)) {
-                code = CW_PE_FORBIDDEN;
-                snprintf(msg, sizeof msg, "org: this token may only use organisation '%s'",
-                         c->org);
-                goto fail;
-            }
-        }
-    }
-    if ((m->flags & M_WRITE) && !s->inline_writes) {
-        if (s->stopping) {
-            code = CW_PE_OVERLOADED;
-            snprintf(msg, sizeof msg, "the server is shutting down");
-            goto fail;
-        }
-        /* msgpack-c's strings point into the bytes they were decoded from,
-         * and the connection's input buffer is reused as soon as this
-         * returns: the job decodes its own copy, unless the caller already
-         * decoded this message from a copy of its own (large messages),
-         * which the job then adopts with its objects. */
-        cw_job *j = calloc(1, sizeof *j);
-        if (j && own_raw && *own_raw) {
-            j->raw = *own_raw;
-            *own_raw = NULL;
-            j->msg = *u;
-            u->zone = NULL;
-        } else {
-            char *copy = j ? malloc(raw_len) : NULL;
-            if (!copy) {
-                free(j);
-                code = CW_PE_INTERNAL;
-                snprintf(msg, sizeof msg, "out of memory");
-                goto fail;
-            }
-            memcpy(copy, raw, raw_len);
-            j->raw = copy;
-            msgpack_unpacked_init(&j->msg);
-            size_t joff = 0;
-            if (msgpack_unpack_next(&j->msg, copy, raw_len, &joff) != MSGPACK_UNPACK_SUCCESS) {
-                msgpack_unpacked_destroy(&j->msg);
-                free(copy);
-                free(j);
-                code = CW_PE_INTERNAL;
-                snprintf(msg, sizeof msg, "could not re-read the request");
-                goto fail;
-            }
-        }
-        msgpack_unpacked_destroy(u);
-        const msgpack_object *jp = &j->msg.data.via.array.ptr[3];
-        j->conn = c;
-        j->msgid = msgid;
-        j->m = m;
-        j->args = args ? &jp->via.array.ptr[0] : NULL;
-        j->start_ns = start;
-        msgpack_sbuffer_init(&j->reply);
-        c->refs++;
-        c->pending_writes++;
-        cw_writer_submit(s, j);
-        return DISPATCH_DONE;
-    }
-    /* Reads (and, without a writer thread, writes): answer inline. */
-    {
-        /* The answer is packed straight into the connection's output (large
-         * answers would otherwise be grown and copied twice); an error
-         * rolls the output back to where this answer began. */
-        cw_arena *a = s->req_arena;
-        size_t mark = c->out.size;
-        msgpack_packer pk;
-        msgpack_packer_init(&pk, &c->out, msgpack_sbuffer_write);
-        msgpack_pack_array(&pk, 4);
-        msgpack_pack_int(&pk, CW_MSG_RESPONSE);
-        msgpack_pack_uint64(&pk, msgid);
-        msgpack_pack_nil(&pk);
-        int rc = a ? m->fn(s, c, args, NULL, a, &pk, &err)
-                   : cw_err_set(&err, CW_ENOMEM, "out of memory");
-        if (rc != 0) {
-            c->out.size = mark;
-            s->mstats[method_index(m)].errors++;
-            int pc = rc == CW_EAUTH ? CW_PE_UNAUTHENTICATED : cw_proto_code(rc);
-            send_error(c, msgid, pc, err.msg);
-            if (rc == CW_EAUTH && c->auth_failures >= MAX_AUTH_FAILURES) {
-                cw_log(s, LOG_WARN, "conn=%llu peer=%s: %u failed auth attempts, closing",
-                       (unsigned long long)c->id, c->peer, c->auth_failures);
-                c->close_after_flush = true;
-            }
-        }
-        if (a)
-            cw_arena_reset(a); /* keeps its first block for the next request */
-        msgpack_unpacked_destroy(u);
-        cw_record_latency(s, start);
-        return DISPATCH_DONE;
-    }
-fail:
-    if (m)
-        s->mstats[method_index(m)].errors++;
-    else
-        s->protocol_errors++;
-    send_error(c, msgid, code, msg);
-    msgpack_unpacked_destroy(u);
-    return DISPATCH_DONE;
 }
 
 /* Parses and dispatches every whole message buffered on c. */
@@ -540,8 +190,7 @@ static void process_input(cw_conn *c)
             break;
         if (r < 0) {
             s->protocol_errors++;
-            send_error(c, 0, r == CW_FRAME_PARSE ? CW_PE_PARSE_ERROR : CW_PE_TOO_LARGE,
-                       c->frame.why);
+            cw_answer_error(c, 0, r == CW_FRAME_PARSE ? CW_EPARSE : CW_ETOOBIG, c->frame.why);
             cw_log(s, LOG_INFO, "conn=%llu peer=%s: %s: %s", (unsigned long long)c->id, c->peer,
                    r == CW_FRAME_PARSE ? "parse_error" : "too_large", c->frame.why);
             c->close_after_flush = true;
@@ -578,7 +227,7 @@ static void process_input(cw_conn *c)
             msgpack_unpacked_destroy(&u);
             free(own);
             s->protocol_errors++;
-            send_error(c, 0, CW_PE_PARSE_ERROR, "the message is not valid msgpack");
+            cw_answer_error(c, 0, CW_EPARSE, "the message is not valid msgpack");
             c->close_after_flush = true;
             off = c->in_len;
             break;
@@ -651,12 +300,13 @@ static void start_reading(cw_conn *c)
         c->reading = true;
 }
 
-void cw_conn_deliver(cw_server *s, cw_job *j)
+/* The writer's answer to one of c's writes (s->deliver). */
+static void deliver(cw_server *s, cw_job *j)
 {
     cw_conn *c = j->conn;
     c->pending_writes--;
     if (!c->closing) {
-        msgpack_sbuffer_write(&c->out, j->reply.data, j->reply.size);
+        msgpack_sbuffer_write(&c->out.buf, j->reply.data, j->reply.size);
         if (c->blocked && c->pending_writes == 0) {
             c->blocked = false;
             process_input(c);
@@ -684,7 +334,8 @@ static void on_connection(uv_stream_t *server, int status)
     c->srv = s;
     c->refs = 1;
     c->id = ++s->next_conn_id;
-    msgpack_sbuffer_init(&c->out);
+    cw_out_init(&c->out);
+    c->who.conn_id = c->id;
     cw_frame_init(&c->frame, s->cfg.max_message, s->cfg.max_depth);
     int rc;
     if (server->type == UV_TCP)
@@ -727,12 +378,12 @@ static void on_connection(uv_stream_t *server, int status)
     }
     c->last_active_ms = uv_now(s->loop);
     if (!s->auth_required)
-        c->role = ROLE_ADMIN; /* loopback/Unix only: the socket is the trust boundary */
+        c->who.role = ROLE_ADMIN; /* loopback/Unix only: the socket is the trust boundary */
     if (s->n_conns > s->cfg.max_connections) {
         char m[96];
         snprintf(m, sizeof m, "the server already has its maximum of %u connections",
                  s->cfg.max_connections);
-        send_error(c, 0, CW_PE_OVERLOADED, m);
+        cw_answer_error(c, 0, CW_EOVERLOAD, m);
         cw_log(s, LOG_WARN, "refusing conn=%llu peer=%s: connection limit %u reached",
                (unsigned long long)c->id, c->peer, s->cfg.max_connections);
         c->close_after_flush = true;
@@ -827,6 +478,7 @@ static int listen_one(cw_server *s, const char *addr, cw_err *err)
 
 int cw_listen_all(cw_server *s, cw_err *err)
 {
+    s->deliver = deliver;
     for (int i = 0; i < s->cfg.n_listen; i++) {
         int rc = listen_one(s, s->cfg.listen[i], err);
         if (rc)

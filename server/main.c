@@ -78,8 +78,6 @@ static void close_handle(uv_handle_t *h)
         uv_close(h, NULL);
 }
 
-static uint64_t stop_deadline;
-
 static void on_stop_tick(uv_timer_t *t)
 {
     cw_server *s = t->data;
@@ -87,7 +85,7 @@ static void on_stop_tick(uv_timer_t *t)
     bool writer_idle = !s->wq_head;
     pthread_mutex_unlock(&s->wlock);
     bool quiet = writer_idle && cw_conns_quiet(s);
-    if (!quiet && uv_now(s->loop) < stop_deadline)
+    if (!quiet && uv_now(s->loop) < s->stop_deadline_ms)
         return;
     if (!quiet)
         cw_log(s, LOG_WARN, "shutdown deadline passed with answers still queued");
@@ -112,7 +110,7 @@ static void on_signal(uv_signal_t *h, int signum)
     cw_log(s, LOG_INFO, "received %s: stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
     cw_close_listeners(s);
     cw_stop_reading_all(s);
-    stop_deadline = uv_now(s->loop) + SHUTDOWN_DEADLINE_MS;
+    s->stop_deadline_ms = uv_now(s->loop) + SHUTDOWN_DEADLINE_MS;
     uv_timer_init(s->loop, &s->stop_timer);
     s->stop_timer.data = s;
     uv_timer_start(&s->stop_timer, on_stop_tick, 0, 20);
@@ -285,6 +283,10 @@ int main(int argc, char **argv)
         return 1;
     }
     cw_err err = {0};
+    if (cw_methods_check(&err)) {
+        cw_log(s, LOG_ERROR, "%s", err.msg);
+        return 1;
+    }
     if (cfg->auth_file && cw_auth_load(s, cfg->auth_file, &err)) {
         cw_log(s, LOG_ERROR, "%s", err.msg);
         return 1;

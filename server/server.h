@@ -1,8 +1,10 @@
-/* crosswalkd internals shared by the server's modules: configuration,
- * the server context (the only mutable state the process has), connections,
- * write jobs for the writer thread, the method table and the argument and
- * answer helpers handlers use.  Nothing here calls LMDB: storage is reached
- * only through the engine API. */
+/* crosswalkd internals shared by the server's modules: configuration, the
+ * server context (the only mutable state the process has), the caller's
+ * session, a connection's pending output, connections, write jobs, and the
+ * functions each module offers the ones above it.  The floors, bottom up:
+ * log.c, frame.c, pack.c, out.c; schema.c; the handlers (m_*.c); methods.c
+ * (the table); writer.c; dispatch.c; conn.c; main.c.  Nothing here calls
+ * LMDB: storage is reached only through the engine API. */
 #ifndef CW_SERVER_H
 #define CW_SERVER_H
 
@@ -12,6 +14,7 @@
 #include "crosswalk/model.h"
 #include "crosswalk/protocol.h"
 #include "frame.h"
+#include "schema.h"
 
 #include <msgpack.h>
 #include <pthread.h>
@@ -51,7 +54,13 @@ typedef struct cw_token {
     char name[64];             /* label for logs; never the token */
 } cw_token;
 
-struct cw_server;
+/* Who is calling on a connection: what auth established. */
+typedef struct cw_session {
+    cw_role role;
+    char org[CW_MAX_SLUG + 1]; /* "" unless an org-scoped token */
+    unsigned auth_failures;
+    uint64_t conn_id; /* for logs */
+} cw_session;
 
 /* A packed answer body kept by a render cache and shared, not copied,
  * by every write that sends it (hundreds of kilobytes for a detailed
@@ -62,13 +71,23 @@ typedef struct cw_blob {
     char data[];
 } cw_blob;
 
-/* One piece of a connection's pending output: an owned buffer or a
- * reference to a blob. */
+/* One piece of pending output: an owned buffer or a reference to a blob. */
 typedef struct cw_seg {
-    char *own; /* malloc'd and owned, or NULL */
+    char *own;     /* malloc'd and owned, or NULL */
     cw_blob *blob; /* one reference held, or NULL */
     size_t len;
 } cw_seg;
+
+/* The answers a connection owes and has not handed to the socket yet, in
+ * order: when a shared body was sent, what preceded it waits in segs and
+ * buf holds what follows.  Answers are packed straight into buf. */
+typedef struct cw_out {
+    msgpack_sbuffer buf;
+    cw_seg *segs;
+    size_t nsegs, segs_cap, seg_bytes;
+} cw_out;
+
+struct cw_server;
 
 typedef struct cw_conn {
     union {
@@ -85,31 +104,22 @@ typedef struct cw_conn {
     unsigned char *in;
     size_t in_len, in_cap;
     cw_frame frame;
-    /* output: packed answers not yet handed to uv_write; when a shared
-     * answer body was sent, what preceded it waits in segs (in order)
-     * and out holds what follows */
-    msgpack_sbuffer out;
-    struct cw_seg *segs;
-    size_t nsegs, segs_cap, seg_bytes;
+    cw_out out;
     size_t queued; /* bytes handed to uv_write and not yet written */
     unsigned pending_writes;
-    /* auth */
-    cw_role role;
-    char org[CW_MAX_SLUG + 1];
-    unsigned auth_failures;
+    cw_session who;
     uint64_t last_active_ms;
     uint64_t throttled_since_ms;
     struct cw_conn *prev, *next;
 } cw_conn;
-
-struct cw_method;
 
 /* One write request travelling to the writer thread and back. */
 typedef struct cw_job {
     struct cw_job *next;
     cw_conn *conn;
     uint64_t msgid;
-    const struct cw_method *m;
+    const cw_method *m;
+    size_t method_index;
     char *raw;            /* owned copy of the request's bytes: msgpack-c
                              strings point into it, not into the
                              connection's reusable input buffer */
@@ -161,10 +171,14 @@ typedef struct cw_server {
      * fuzzers and other single-threaded embedders). */
     bool inline_writes;
     uv_async_t done_async;
+    /* Hands a finished write job back to its connection (loop thread);
+     * set by conn.c, called by the writer's completion. */
+    void (*deliver)(struct cw_server *s, cw_job *j);
     /* signals */
     uv_signal_t sigterm, sigint;
     bool stopping;
     uv_timer_t stop_timer;
+    uint64_t stop_deadline_ms;
     /* stats */
     uint64_t start_ms;
     uint64_t bytes_in, bytes_out, total_conns;
@@ -172,7 +186,7 @@ typedef struct cw_server {
     uint64_t lat[LAT_BUCKETS];
     cw_method_stats *mstats; /* per method-table entry */
     uint64_t unknown_methods, protocol_errors;
-    /* Packed bodies of shared engine answers (methods.c, render cache). */
+    /* Packed bodies of shared engine answers (m_query.c, render cache). */
     struct cw_rendered {
         uint64_t answer_id, used;
         cw_blob *blob; /* one reference held by the cache */
@@ -186,101 +200,52 @@ typedef struct cw_server {
     cw_arena *req_arena;
 } cw_server;
 
+/* ---- log.c: logging and counters ---- */
+void cw_log(const cw_server *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+uint64_t cw_now_ns(void);
+void cw_record_latency(cw_server *s, uint64_t start_ns);
+
+/* ---- out.c: pending output ---- */
+void cw_out_init(cw_out *o);
+void cw_out_free(cw_out *o);
+/* Bytes packed and not yet handed to the socket. */
+size_t cw_out_pending(const cw_out *o);
+/* Returns a blob holding a copy of sb's bytes with one reference, or NULL
+ * when out of memory; sb is left as it was (the caller still owns it). */
+cw_blob *cw_blob_new(const msgpack_sbuffer *sb);
+void cw_blob_unref(cw_blob *b);
+/* Appends b's bytes without copying them (o takes a reference); everything
+ * already packed goes before it. Must be the last part of an answer:
+ * nothing packed earlier can be rolled back after it. Returns 0, or
+ * CW_ENOMEM with nothing changed. */
+int cw_out_send_blob(cw_out *o, cw_blob *b);
+/* Appends all pending output, in order, to to (caller-owned) and empties
+ * o: for callers that drive cw_dispatch without a socket. */
+void cw_out_take(cw_out *o, msgpack_sbuffer *to);
+/* Hands all pending output over for one socket write: either one owned
+ * buffer (*base, *nsegs = 0) or the segment array (*segs, *nsegs; the
+ * caller owns both and frees them with cw_segs_free).  *len is the byte
+ * count. Returns CW_ENOMEM with nothing changed. */
+int cw_out_detach(cw_out *o, char **base, cw_seg **segs, size_t *nsegs, size_t *len);
+void cw_segs_free(cw_seg *segs, size_t n);
+
+/* ---- m_query.c ---- */
 /* Frees the render cache (at shutdown). */
 void cw_render_cache_free(cw_server *s);
 
-/* ---- method table ---- */
-enum {
-    M_READ = 1,    /* answered on the loop thread */
-    M_WRITE = 2,   /* sent to the writer thread */
-    M_ADMIN = 4,   /* admin role only */
-    M_ORG = 8,     /* org-scoped: the org argument must be the token's org */
-    M_OPEN = 16,   /* allowed before authentication */
-    M_EDITOR = 32, /* writes need editor (or admin) */
-};
-
-/* A handler answers one request: it packs the result into pk and returns
- * 0, or returns a CW_E* code with err filled (nothing packed).  w is the
- * shared write transaction for M_WRITE methods, NULL for reads.  a is an
- * arena that lives for this request only. */
-typedef int (*cw_handler)(cw_server *s, cw_conn *c, const msgpack_object *args, cw_wtxn *w,
-                          cw_arena *a, msgpack_packer *pk, cw_err *err);
-
-typedef struct cw_method {
-    const char *name;
-    cw_handler fn;
-    unsigned flags;
-    const char *keys; /* accepted argument names, space separated */
-} cw_method;
-
-const cw_method *cw_method_find(const char *name, size_t len);
-size_t cw_method_count(void);
-const cw_method *cw_method_at(size_t i);
-
-/* ---- arguments (args.c) ---- */
-const msgpack_object *arg_get(const msgpack_object *map, const char *key);
-/* Each returns 0 or CW_EINVAL with "field: expected ..." in err.  Strings
- * are copied into a with a NUL; embedded NULs are refused. */
-int obj_to_str(const msgpack_object *o, const char *field, cw_arena *a, const char **out,
-               cw_err *err);
-int arg_str(const msgpack_object *map, const char *key, bool required, cw_arena *a,
-            const char **out, cw_err *err);
-int arg_int(const msgpack_object *map, const char *key, bool required, int64_t lo, int64_t hi,
-            int64_t *out, cw_err *err);
-int arg_bool(const msgpack_object *map, const char *key, bool *out, cw_err *err);
-int obj_to_time(const msgpack_object *o, const char *field, cw_time *out, cw_err *err);
-int arg_time(const msgpack_object *map, const char *key, bool required, cw_time *out,
-             cw_err *err);
-int arg_array(const msgpack_object *map, const char *key, bool required,
-              const msgpack_object_array **out, cw_err *err);
-int arg_check_keys(const msgpack_object *map, const char *allowed, cw_err *err);
-
-/* ---- answers (pack helpers) ---- */
-void pk_str(msgpack_packer *pk, const char *s); /* NULL packs nil */
-void pk_key(msgpack_packer *pk, const char *k);
-void pk_kv_str(msgpack_packer *pk, const char *k, const char *v);
-void pk_kv_int(msgpack_packer *pk, const char *k, int64_t v);
-void pk_kv_bool(msgpack_packer *pk, const char *k, bool v);
-void pk_kv_double(msgpack_packer *pk, const char *k, double v);
-void pk_kv_time(msgpack_packer *pk, const char *k, cw_time t);
-void pk_time(msgpack_packer *pk, cw_time t);
-
-/* Packs a full response [1, msgid, error, result]. */
-void cw_pack_error(msgpack_packer *pk, uint64_t msgid, int proto_code, const char *msg);
-
-/* ---- auth (auth.c) ---- */
+/* ---- auth.c ---- */
 int cw_auth_load(cw_server *s, const char *path, cw_err *err);
 void cw_sha256(const void *data, size_t len, unsigned char out[32]);
 const cw_token *cw_auth_find(const cw_server *s, const char *token, size_t len);
+const char *cw_role_name(cw_role r);
 
-/* ---- writer (writer.c) ---- */
+/* ---- writer.c ---- */
 int cw_writer_start(cw_server *s);
 void cw_writer_submit(cw_server *s, cw_job *j);
 void cw_writer_stop(cw_server *s);
 void cw_job_free(cw_job *j);
 
-/* ---- connections (conn.c) ---- */
-int cw_listen_all(cw_server *s, cw_err *err);
-void cw_conn_deliver(cw_server *s, cw_job *j); /* loop thread: a write's answer */
-void cw_conn_unref(cw_conn *c);
-void cw_close_listeners(cw_server *s);
-void cw_close_all(cw_server *s);
-void cw_record_latency(cw_server *s, uint64_t start_ns);
-/* Returns a blob holding a copy of sb's bytes with one reference, or NULL
- * when out of memory; sb is left as it was (the caller still owns it). */
-cw_blob *cw_blob_new(const msgpack_sbuffer *sb);
-void cw_blob_unref(cw_blob *b);
-/* Appends b's bytes to c's output without copying them (c takes a
- * reference); everything already packed for c goes before it. Must be the
- * last part of an answer: nothing packed earlier can be rolled back after
- * it. Returns 0, or CW_ENOMEM with nothing changed. */
-int cw_conn_send_blob(cw_conn *c, cw_blob *b);
-/* Appends all of c's pending output, in order, to to (caller-owned) and
- * empties it: for callers that drive cw_dispatch without a socket. */
-void cw_conn_take_output(cw_conn *c, msgpack_sbuffer *to);
-uint64_t cw_now_ns(void);
-
-/* Runs a request: permissions, then the handler (reads) or the writer. */
+/* ---- dispatch.c ---- */
 enum { DISPATCH_DONE = 0, DISPATCH_BLOCKED = 1 };
 /* Runs one request: envelope, permissions, then the handler (reads) or the
  * writer (writes).  Takes msg unless it returns DISPATCH_BLOCKED (a read
@@ -290,11 +255,16 @@ enum { DISPATCH_DONE = 0, DISPATCH_BLOCKED = 1 };
  * to NULL; otherwise the caller frees it after the call). */
 int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *msg, const char *raw,
                 size_t raw_len, char **own_raw);
+/* Packs an error answer for msgid into c's output: the one place a code
+ * becomes an answer. */
+void cw_answer_error(cw_conn *c, uint64_t msgid, int code, const char *msg);
 
-/* ---- logging ---- */
-void cw_log(const cw_server *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-
+/* ---- conn.c ---- */
+/* Also sets s->deliver. */
+int cw_listen_all(cw_server *s, cw_err *err);
+void cw_conn_unref(cw_conn *c);
+void cw_close_listeners(cw_server *s);
+void cw_close_all(cw_server *s);
 void cw_stop_reading_all(cw_server *s);
 bool cw_conns_quiet(cw_server *s);
 void cw_idle_sweep(cw_server *s);

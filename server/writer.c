@@ -4,6 +4,7 @@
  * nested transaction so that a failing one leaves the rest of the group
  * intact.  Answers are released to the loop thread only after the commit
  * is durable.  A full map aborts the group, grows the map and replays it. */
+#include "pack.h"
 #include "server.h"
 
 #include <stdatomic.h>
@@ -34,13 +35,14 @@ void cw_writer_submit(cw_server *s, cw_job *j)
     pthread_mutex_unlock(&s->wlock);
 }
 
-static void reply_error(cw_job *j, int proto, const char *msg)
+/* code: a CW_E* code */
+static void reply_error(cw_job *j, int code, const char *msg)
 {
     j->failed = true;
     msgpack_sbuffer_clear(&j->reply);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &j->reply, msgpack_sbuffer_write);
-    cw_pack_error(&pk, j->msgid, proto, msg);
+    cw_pack_error(&pk, j->msgid, cw_proto_code(code), msg);
 }
 
 /* Runs one job inside w; returns CW_EMAPFULL when the group must be
@@ -51,7 +53,7 @@ static int run_job(cw_server *s, cw_job *j, cw_wtxn *w)
     j->failed = false;
     cw_arena *a = cw_arena_new();
     if (!a) {
-        reply_error(j, CW_PE_INTERNAL, "out of memory");
+        reply_error(j, CW_ENOMEM, "out of memory");
         return 0;
     }
     msgpack_packer pk;
@@ -61,12 +63,14 @@ static int run_job(cw_server *s, cw_job *j, cw_wtxn *w)
     msgpack_pack_uint64(&pk, j->msgid);
     msgpack_pack_nil(&pk);
     cw_err err = {0};
-    int rc = j->m->fn(s, j->conn, j->args, w, a, &pk, &err);
+    /* writes see no session and send nothing by reference */
+    cw_call k = {s, s->db, w, a, NULL, NULL};
+    int rc = j->m->run(&k, j->args, &pk, &err);
     cw_arena_free(a);
     if (rc == CW_EMAPFULL)
         return rc;
     if (rc)
-        reply_error(j, cw_proto_code(rc), err.msg);
+        reply_error(j, rc, err.msg);
     return 0;
 }
 
@@ -78,7 +82,7 @@ static void run_group(cw_server *s, cw_job *head, size_t n)
         int rc = cw_write_begin(s->db, &w, &err);
         if (rc) {
             for (cw_job *j = head; j; j = j->next)
-                reply_error(j, cw_proto_code(rc), err.msg);
+                reply_error(j, rc, err.msg);
             return;
         }
         bool full = false;
@@ -93,7 +97,7 @@ static void run_group(cw_server *s, cw_job *head, size_t n)
             }
             if (rc != CW_EMAPFULL) {
                 for (cw_job *j = head; j; j = j->next)
-                    reply_error(j, cw_proto_code(rc), err.msg);
+                    reply_error(j, rc, err.msg);
                 return;
             }
         } else {
@@ -104,14 +108,14 @@ static void run_group(cw_server *s, cw_job *head, size_t n)
             /* Nothing of the group was committed: every request in it is
              * answered storage_full and may be retried later. */
             for (cw_job *j = head; j; j = j->next)
-                reply_error(j, CW_PE_STORAGE_FULL, gerr.msg);
+                reply_error(j, CW_EFULL, gerr.msg);
             cw_log(s, LOG_WARN, "storage full: %s", gerr.msg);
             return;
         }
         cw_log(s, LOG_INFO, "storage map grown; replaying %zu writes", n);
     }
     for (cw_job *j = head; j; j = j->next)
-        reply_error(j, CW_PE_STORAGE_FULL, "the write does not fit after growing the map");
+        reply_error(j, CW_EFULL, "the write does not fit after growing the map");
 }
 
 static void *writer_main(void *arg)
@@ -162,8 +166,8 @@ static void on_done(uv_async_t *h)
     while (j) {
         cw_job *next = j->next;
         if (j->failed)
-            s->mstats[j->m - cw_method_at(0)].errors++;
-        cw_conn_deliver(s, j);
+            s->mstats[j->method_index].errors++;
+        s->deliver(s, j);
         j = next;
     }
 }

@@ -43,7 +43,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     }
     conn.srv = &srv;
     conn.refs = 1;
-    msgpack_sbuffer_init(&conn.out);
+    cw_out_init(&conn.out);
     msgpack_sbuffer_init(&answers);
     return 0;
 }
@@ -74,9 +74,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     srv.auth_required = data[0] & 4;
-    conn.role = (cw_role)(data[0] % 4);
-    snprintf(conn.org, sizeof conn.org, "%s", data[0] & 8 ? "acme" : "");
-    conn.auth_failures = 0;
+    conn.who.role = (cw_role)(data[0] % 4);
+    snprintf(conn.who.org, sizeof conn.who.org, "%s", data[0] & 8 ? "acme" : "");
+    conn.who.auth_failures = 0;
     conn.pending_writes = 0;
     data++;
     size--;
@@ -100,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             msgpack_unpacked_destroy(&u);
         off += len;
     }
-    cw_conn_take_output(&conn, &answers);
+    cw_out_take(&conn.out, &answers);
     check_answers();
     msgpack_sbuffer_clear(&answers);
     return 0;

@@ -433,6 +433,24 @@ class ServerTest(unittest.TestCase):
         return err
 
 
+# server.schema's access flags, named as in server/schema.h.
+FLAG_NAMES = {"write": "M_WRITE", "admin": "M_ADMIN", "org": "M_ORG", "open": "M_OPEN",
+              "editor": "M_EDITOR"}
+
+
+def method_table(client):
+    """{name: (set of flags, tuple of argument names, [argument specs])}
+    as the server publishes them (server.schema, made from
+    server/methods.def), so that a method added there makes the tests that
+    classify methods fail until it is classified."""
+    schema = client.ok("server.schema")
+    table = {}
+    for m in schema["methods"]:
+        flags = {FLAG_NAMES[k] for k, v in m["access"].items() if v}
+        table[m["name"]] = (flags, tuple(m["keys"].split()), m["args"])
+    return table
+
+
 def evidence(eid, controls, result="pass", collected_at=1700000000, **kw):
     d = {"id": eid, "controls": controls, "result": result, "collected_at": collected_at}
     d.update(kw)

@@ -10,8 +10,7 @@ import unittest
 
 import msgpack
 
-from cwtest import ERROR_NAMES, INVALID_PARAMS, TOO_LARGE, ServerTest, evidence
-from test_tenants import parse_method_table
+from cwtest import ERROR_NAMES, INVALID_PARAMS, TOO_LARGE, ServerTest, evidence, method_table
 
 # Argument kinds.
 NAME = "name"      # slug or id: non-empty, bounded
@@ -89,6 +88,7 @@ TABLE = {
     "auth": {"args": {"token": arg(TOKEN, True)}, "bases": [{"token": "t"}]},
     "ping": {"args": {}},
     "server.info": {"args": {}},
+    "server.schema": {"args": {}},
     "server.stats": {"args": {}},
     "store.check": {"args": {}},
     "store.set_map_max": {"args": {"bytes": arg(INT, True)}, "bases": ["CAP"]},
@@ -282,10 +282,6 @@ def cases(kind, required, items, empty_ok=False):
 
 
 class ParamsTest(ServerTest):
-    @classmethod
-    def setUpClass(cls):
-        cls.table = parse_method_table()
-
     def setUp(self):
         super().setUp()
         self.srv = self.start()
@@ -298,6 +294,7 @@ class ParamsTest(ServerTest):
         c.ok("control.put", {"org": ORG, "id": "C1",
                              "links": [{"framework": FW, "id": "R2"}]})
         c.ok("evidence.put", dict(evidence("E1", ["C1"]), org=ORG))
+        self.table = method_table(c)
         info = c.ok("server.info")
         self.max_depth = info["limits"]["max_depth"]
         self.cap = info["storage"]["map_size_max"]
@@ -397,13 +394,41 @@ class ParamsTest(ServerTest):
 
     # -- tests --
     def test_table_matches_server(self):
+        """The cases here follow server.schema: the same methods, argument
+        names, required arguments and item fields."""
         self.assertEqual(set(TABLE), set(self.table),
-                         "methods added to or removed from server/methods.c need a row here")
-        for method, (_, keys) in self.table.items():
+                         "methods added to or removed from server/methods.def need a row here")
+        items = self.c.ok("server.schema")["items"]
+
+        def fields(item):
+            return {f["name"]: f for f in items[item]["fields"]}
+
+        def same_items(spec, item, where):
+            got = fields(item)
+            self.assertEqual(set(spec), set(got), where)
+            for name, f in got.items():
+                self.assertEqual(spec[name]["required"], f["required"], where + "." + name)
+                if spec[name]["kind"] == ITEMS:
+                    same_items(spec[name]["items"], f["item"], where + "." + name)
+
+        for method, (_, keys, args) in self.table.items():
             with self.subTest(method=method):
                 self.assertEqual(set(TABLE[method]["args"]), set(keys))
                 for name in keys:
                     self.base(method, name)  # every argument has a base to vary
+                for a in args:
+                    spec = TABLE[method]["args"][a["name"]]
+                    if a["type"] == "ITEM_OR_LIST":
+                        # the item's fields are arguments too
+                        self.assertFalse(spec["required"])
+                        same_items(spec["items"], a["item"], method + "." + a["name"])
+                        for name, f in fields(a["item"]).items():
+                            self.assertEqual(TABLE[method]["args"][name]["required"],
+                                             f["required"], method + "." + name)
+                        continue
+                    self.assertEqual(spec["required"], a["required"], method + "." + a["name"])
+                    if a["type"] == "LIST":
+                        same_items(spec["items"], a["item"], method + "." + a["name"])
 
     def test_bases_succeed(self):
         for method in sorted(TABLE):

@@ -7,35 +7,10 @@ no trace; nothing of the other organisation may show in any answer.  Also:
 failed auth closes the connection after the documented count, and tokens
 never reach an answer or the log."""
 import os
-import re
 import unittest
 
-from cwtest import (FORBIDDEN, UNAUTHENTICATED, ServerTest, evidence, hash_token)
-
-METHODS_C = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                         "..", "..", "server", "methods.c")
-
-
-def parse_method_table(path=METHODS_C):
-    """{name: (set of flags, tuple of argument names)} from the method
-    table at the bottom of server/methods.c, so that a method added there
-    makes these tests fail until it is classified here."""
-    with open(path) as f:
-        src = f.read()
-    start = src.index("static const cw_method methods[] = {")
-    body = src[start:src.index("};", start)]
-    table = {}
-    rx = re.compile(r'\{\s*"([^"]+)"\s*,\s*(\w+)\s*,\s*([^,]+?)\s*,\s*((?:"[^"]*"\s*)+)\}')
-    for m in rx.finditer(body):
-        name, flags, keys = m.group(1), m.group(3), m.group(4)
-        flags = {f.strip() for f in flags.split("|")}
-        flags = {{"R": "M_READ", "W": "M_WRITE"}.get(f, f) for f in flags}
-        keys = "".join(re.findall(r'"([^"]*)"', keys)).split()
-        table[name] = (flags, tuple(keys))
-    # every entry of the table must have been understood
-    assert len(table) == body.count('{"'), "could not parse every method table entry"
-    return table
-
+from cwtest import (FORBIDDEN, UNAUTHENTICATED, ServerTest, evidence, hash_token,
+                    method_table)
 
 # Who may call what (PROTOCOL.md "Authentication and roles").
 OPEN = "open"            # before auth: ping, auth, server.info
@@ -45,7 +20,7 @@ ORG_READ = "org-read"    # org-scoped read: own org for editor/auditor
 ORG_WRITE = "org-write"  # org-scoped write: own org for editor only
 
 CLASSES = {
-    "auth": OPEN, "ping": OPEN, "server.info": OPEN,
+    "auth": OPEN, "ping": OPEN, "server.info": OPEN, "server.schema": OPEN,
     "framework.list": SHARED, "framework.get": SHARED, "framework.compare": SHARED,
     "requirement.get": SHARED, "requirement.list": SHARED,
     "mapping.list": SHARED, "mapping.export": SHARED, "mapping.check": SHARED,
@@ -63,9 +38,9 @@ CLASSES = {
 
 # The flags each class must carry in the server's table.
 CLASS_FLAGS = {
-    OPEN: {"M_READ", "M_OPEN"},
-    SHARED: {"M_READ"},
-    ORG_READ: {"M_READ", "M_ORG"},
+    OPEN: {"M_OPEN"},
+    SHARED: set(),
+    ORG_READ: {"M_ORG"},
     ORG_WRITE: {"M_WRITE", "M_ORG", "M_EDITOR"},
 }
 
@@ -201,8 +176,8 @@ class TenantMatrixTest(ServerTest):
         def created(err, res):
             self.assertEqual(res["created"], 1, res)
 
-        if method in ("ping", "server.info", "server.stats", "framework.list", "org.list",
-                      "store.check"):
+        if method in ("ping", "server.info", "server.schema", "server.stats", "framework.list",
+                      "org.list", "store.check"):
             return None, None
         if method == "framework.get":
             return {"framework": "soc2-2017"}, None
@@ -330,11 +305,11 @@ class TenantMatrixTest(ServerTest):
 
     # -- the tests --
     def test_method_table_is_classified(self):
-        table = parse_method_table()
+        table = method_table(self.srv.client())
         self.assertEqual(set(table), set(CLASSES),
-                         "methods added to or removed from server/methods.c must be classified "
-                         "here")
-        for name, (flags, _) in table.items():
+                         "methods added to or removed from server/methods.def must be "
+                         "classified here")
+        for name, (flags, _, _) in table.items():
             cls = CLASSES[name]
             with self.subTest(method=name):
                 if cls == ADMIN:
@@ -348,7 +323,7 @@ class TenantMatrixTest(ServerTest):
                     self.assertIn("org", table[name][1])
 
     def test_matrix(self):
-        table = parse_method_table()
+        table = method_table(self.srv.client())
         self.assertEqual(set(table), set(CLASSES))
         clients = {role: self.connect(role) for role in ROLES}
         cells = 0

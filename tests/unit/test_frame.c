@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "frame.h"
+#include "pack.h"
 #include "server.h"
 
 #include <string.h>
@@ -147,15 +148,15 @@ static void test_times(void **state)
     o.via.ext.size = 4;
     o.via.ext.ptr = (const char *)ts32;
     cw_err err = {0};
-    assert_int_equal(obj_to_time(&o, "as_of", &t, &err), 0);
+    assert_int_equal(cw_to_time(&o, "as_of", &t, &err), 0);
     assert_int_equal(t, 0x697dee00);
     unsigned char ts96[12] = {0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     o.via.ext.size = 12;
     o.via.ext.ptr = (const char *)ts96;
-    assert_int_equal(obj_to_time(&o, "as_of", &t, &err), 0);
+    assert_int_equal(cw_to_time(&o, "as_of", &t, &err), 0);
     assert_int_equal(t, -1);
     o.via.ext.type = 5;
-    assert_int_equal(obj_to_time(&o, "as_of", &t, &err), CW_EINVAL);
+    assert_int_equal(cw_to_time(&o, "as_of", &t, &err), CW_EINVAL);
     assert_non_null(strstr(err.msg, "as_of"));
 }
 

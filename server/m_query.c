@@ -1,0 +1,502 @@
+/* The question methods: coverage of a framework for an organisation, the
+ * gap report with its plan, how far one framework reaches another, and the
+ * Statement of Applicability; and the render cache that keeps their packed
+ * bodies, since audit tools ask the same question many times a second and
+ * a detailed answer is hundreds of kilobytes. */
+#include "crosswalk/query.h"
+#include "pack.h"
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void pk_counts(msgpack_packer *pk, const size_t *counts)
+{
+    msgpack_pack_map(pk, CW_ST_COUNT);
+    for (int i = CW_ST_COUNT - 1; i >= 0; i--)
+        pk_kv_int(pk, cw_status_name((cw_status)i), (int64_t)counts[i]);
+}
+
+static void pk_contribution(msgpack_packer *pk, const cw_contribution *c);
+
+/* A joint row as evaluated, as coverage detail and compare answer it: the
+ * row (its note left to mapping.list, mapping.export and gap reports:
+ * detail answers repeat rows for every requirement they reach), what it
+ * gives, and each member with its status and the contribution that decided
+ * it.  Keys that would be nil (why, lowest) are left out: a detailed
+ * answer holds hundreds of members. */
+static void pk_member_contribution(msgpack_packer *pk, const cw_contribution *c)
+{
+    msgpack_pack_map(pk, c->path ? 5 : 4);
+    pk_kv_str(pk, "control", c->control);
+    pk_kv_str(pk, "state", c->stale ? "stale" : cw_ctl_state_name(c->state));
+    pk_kv_str(pk, "via", cw_via_name(c->via));
+    if (c->path) {
+        pk_key(pk, "path");
+        pk_path(pk, c->path);
+    }
+    pk_key(pk, "evidence");
+    pk_strs(pk, c->evidence, c->n_evidence);
+}
+static void pk_joint_eval(msgpack_packer *pk, const cw_joint_eval *je)
+{
+    msgpack_pack_map(pk, 5);
+    pk_key(pk, "row");
+    const cw_mapping *m0 = &je->row;
+    /* the target framework is the answer's own; nil fields left out */
+    msgpack_pack_map(pk, 5 + (m0->strength != 0) + (m0->rationale != NULL));
+    pk_kv_str(pk, "source_framework", m0->source_fw);
+    pk_key(pk, "source");
+    pk_strs(pk, m0->source_ids, m0->n_sources);
+    pk_kv_str(pk, "target", m0->target_id);
+    pk_kv_str(pk, "relationship", cw_rel_name(m0->rel));
+    if (m0->strength)
+        pk_kv_int(pk, "strength", m0->strength);
+    if (m0->rationale)
+        pk_kv_str(pk, "rationale", m0->rationale);
+    pk_kv_str(pk, "origin", m0->origin);
+    pk_kv_str(pk, "gives", je->gives_any ? cw_status_name(je->gives) : NULL);
+    pk_kv_int(pk, "in_place", (int64_t)je->n_met);
+    pk_kv_int(pk, "of", (int64_t)je->n_members);
+    pk_key(pk, "members");
+    msgpack_pack_array(pk, je->n_members);
+    for (size_t i = 0; i < je->n_members; i++) {
+        const cw_joint_member *m = &je->members[i];
+        msgpack_pack_map(pk, 3 + (m->why != NULL) + (m->lowest != NULL));
+        pk_kv_str(pk, "id", m->ref.id);
+        pk_kv_str(pk, "status", cw_status_name(m->status));
+        if (m->why)
+            pk_kv_str(pk, "why", m->why);
+        if (m->lowest)
+            pk_kv_str(pk, "lowest", m->lowest);
+        pk_key(pk, "contribution");
+        if (m->contribution)
+            pk_member_contribution(pk, m->contribution);
+        else
+            msgpack_pack_nil(pk);
+    }
+}
+
+/* An ordinary contribution names its control, link, path and evidence; a
+ * joint one has none of its own (its members carry them) and names its row
+ * and members under "joint".  Detailed answers hold a thousand
+ * contributions, so keys that would only say nil are left out where the
+ * protocol marks them optional. */
+static void pk_contribution(msgpack_packer *pk, const cw_contribution *c)
+{
+    bool joint = c->via == CW_VIA_JOINT;
+    size_t n = (c->reached_group != NULL) + 2;
+    if (joint) {
+        msgpack_pack_map(pk, n + 2);
+        pk_kv_str(pk, "level", cw_level_name(c->level));
+        pk_kv_str(pk, "via", cw_via_name(c->via));
+        if (c->reached_group)
+            pk_kv_str(pk, "reached_group", c->reached_group);
+        pk_kv_str(pk, "gives", cw_status_name(c->gives));
+        pk_key(pk, "joint");
+        pk_joint_eval(pk, c->joint);
+        return;
+    }
+    /* A path that starts at the linked requirement itself already names
+     * the link (only full links start paths), so the link is given only
+     * when it says something the path does not: direct and group
+     * contributions, and paths started under a linked group. */
+    bool link = !(c->path && c->link.framework && c->link.id &&
+                  strcmp(c->path->from.framework, c->link.framework) == 0 &&
+                  strcmp(c->path->from.id, c->link.id) == 0);
+    msgpack_pack_map(pk, n + 5);
+    pk_kv_str(pk, "control", c->control);
+    pk_kv_str(pk, "state", c->stale ? "stale" : cw_ctl_state_name(c->state));
+    pk_kv_str(pk, "level", cw_level_name(c->level));
+    pk_kv_str(pk, "via", cw_via_name(c->via));
+    pk_key(pk, "link");
+    if (link) {
+        msgpack_pack_map(pk, 3);
+        pk_kv_str(pk, "framework", c->link.framework);
+        pk_kv_str(pk, "id", c->link.id);
+        pk_kv_str(pk, "level", cw_level_name(c->link.level));
+    } else {
+        msgpack_pack_nil(pk);
+    }
+    pk_key(pk, "path");
+    pk_path(pk, c->path);
+    if (c->reached_group)
+        pk_kv_str(pk, "reached_group", c->reached_group);
+    pk_key(pk, "evidence");
+    pk_strs(pk, c->evidence, c->n_evidence);
+}
+
+/* Everything in a coverage answer after the fields that echo the query. */
+static void pk_coverage_body(msgpack_packer *pk, const cw_coverage *cv, bool detail)
+{
+    pk_kv_int(pk, "max_hops", cv->max_hops);
+    pk_kv_int(pk, "assessable", (int64_t)cv->assessable);
+    pk_key(pk, "counts");
+    pk_counts(pk, cv->counts);
+    pk_kv_double(pk, "percent", cv->percent);
+    pk_key(pk, "groups");
+    msgpack_pack_array(pk, cv->n_groups);
+    for (size_t i = 0; i < cv->n_groups; i++) {
+        const cw_group_summary *g = &cv->groups[i];
+        msgpack_pack_map(pk, 6);
+        pk_kv_str(pk, "id", g->id);
+        pk_kv_str(pk, "title", g->title);
+        pk_kv_int(pk, "assessable", (int64_t)g->assessable);
+        pk_key(pk, "counts");
+        pk_counts(pk, g->counts);
+        pk_kv_double(pk, "percent", g->percent);
+        pk_key(pk, "partial_group_links");
+        pk_strs(pk, g->partial_links, g->n_partial_links);
+    }
+    if (!detail)
+        return;
+    pk_key(pk, "requirements");
+    msgpack_pack_array(pk, cv->n_reqs);
+    for (size_t i = 0; i < cv->n_reqs; i++) {
+        const cw_req_status *r = &cv->reqs[i];
+        msgpack_pack_map(pk, 7);
+        pk_kv_str(pk, "id", r->id);
+        pk_kv_str(pk, "title", r->title);
+        pk_kv_str(pk, "group", r->group);
+        pk_kv_str(pk, "status", cw_status_name(r->status));
+        pk_kv_str(pk, "justification", r->justification);
+        pk_key(pk, "decided_by");
+        if (r->n_contribs && r->status != CW_ST_NOT_APPLICABLE)
+            msgpack_pack_int64(pk, (int64_t)r->best);
+        else
+            msgpack_pack_nil(pk);
+        pk_key(pk, "contributions");
+        msgpack_pack_array(pk, r->n_contribs);
+        for (size_t j = 0; j < r->n_contribs; j++)
+            pk_contribution(pk, &r->contribs[j]);
+    }
+}
+
+/* The render cache: audit tools poll the same coverage again and again, and
+ * a detailed answer is hundreds of kilobytes of msgpack whose packing cost
+ * far more than computing it once the engine shares answers.  The engine
+ * marks a shared answer with an id that identifies its content, so the
+ * packed body is kept per id and copied out; a small LRU table bounds it. */
+#define RENDER_MAX_BYTES (4u << 20)
+
+static const struct cw_rendered *render_find(cw_server *s, uint64_t id)
+{
+    for (size_t i = 0; i < RENDER_SLOTS; i++)
+        if (s->rendered[i].answer_id == id && s->rendered[i].blob) {
+            s->rendered[i].used = ++s->render_tick;
+            return &s->rendered[i];
+        }
+    return NULL;
+}
+
+/* Keeps sb's bytes for id (sb stays the caller's); NULL when too large to
+ * keep or out of memory. */
+static const struct cw_rendered *render_keep(cw_server *s, uint64_t id,
+                                             const msgpack_sbuffer *sb)
+{
+    if (sb->size > RENDER_MAX_BYTES)
+        return NULL;
+    cw_blob *b = cw_blob_new(sb);
+    if (!b)
+        return NULL;
+    struct cw_rendered *victim = &s->rendered[0];
+    for (size_t i = 1; i < RENDER_SLOTS && victim->blob; i++)
+        if (!s->rendered[i].blob || s->rendered[i].used < victim->used)
+            victim = &s->rendered[i];
+    /* a write still sending the old body holds its own reference */
+    cw_blob_unref(victim->blob);
+    *victim = (struct cw_rendered){id, ++s->render_tick, b};
+    return victim;
+}
+
+void cw_render_cache_free(cw_server *s)
+{
+    for (size_t i = 0; i < RENDER_SLOTS; i++) {
+        cw_blob_unref(s->rendered[i].blob);
+        s->rendered[i] = (struct cw_rendered){0};
+    }
+    for (size_t i = 0; s->req_rendered && i < REQ_RENDER_SLOTS; i++)
+        cw_blob_unref(s->req_rendered[i].blob);
+    free(s->req_rendered);
+    s->req_rendered = NULL;
+}
+
+/* Below this a cached body is copied into the output; above it, sent by
+ * reference. */
+#define BLOB_SEND_MIN 16384
+
+/* Packs an answer's body through the render cache: a body the engine marked
+ * as shared (id nonzero) is packed once and then copied, or sent by
+ * reference when large. */
+typedef void (*body_fn)(msgpack_packer *pk, const void *ctx);
+
+static void pk_cached_body(cw_server *s, cw_out *out, msgpack_packer *pk, uint64_t id,
+                           body_fn fn, const void *ctx)
+{
+    if (!id) {
+        fn(pk, ctx);
+        return;
+    }
+    const struct cw_rendered *r = render_find(s, id);
+    if (!r) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer bpk;
+        msgpack_packer_init(&bpk, &sb, msgpack_sbuffer_write);
+        fn(&bpk, ctx);
+        r = render_keep(s, id, &sb);
+        if (!r) { /* too large to keep, or out of memory */
+            pk->callback(pk->data, sb.data, sb.size);
+            msgpack_sbuffer_destroy(&sb);
+            return;
+        }
+        msgpack_sbuffer_destroy(&sb);
+    }
+    /* The body is the answer's last element, so nothing after this can
+     * need rolling back. */
+    if (r->blob->len < BLOB_SEND_MIN || !out || cw_out_send_blob(out, r->blob) != 0)
+        pk->callback(pk->data, r->blob->data, r->blob->len);
+}
+
+struct cov_body {
+    const cw_coverage *cv;
+    bool detail;
+};
+
+static void cov_body(msgpack_packer *pk, const void *ctx)
+{
+    const struct cov_body *b = ctx;
+    pk_coverage_body(pk, b->cv, b->detail);
+}
+
+int cw_h_coverage_get(cw_call *k, const cw_args_coverage_get *args, msgpack_packer *pk,
+                      cw_err *err)
+{
+    cw_coverage_query q = {
+        .org = args->org,
+        .framework = args->framework,
+        .as_of = args->has_as_of ? args->as_of : cw_now(),
+        .max_hops = args->max_hops,
+        .detail = args->detail,
+    };
+    cw_coverage cv;
+    int rc = cw_coverage_get(k->db, &q, k->a, &cv, err);
+    if (rc)
+        return rc;
+    msgpack_pack_map(pk, q.detail ? 9 : 8);
+    pk_kv_str(pk, "org", cv.org);
+    pk_kv_str(pk, "framework", cv.framework);
+    pk_kv_time(pk, "as_of", cv.as_of);
+    struct cov_body b = {&cv, q.detail};
+    pk_cached_body(k->s, k->out, pk, cv.answer_id, cov_body, &b);
+    return 0;
+}
+
+static void gap_body(msgpack_packer *pk, const void *ctx);
+
+int cw_h_gap_report(cw_call *k, const cw_args_gap_report *args, msgpack_packer *pk,
+                    cw_err *err)
+{
+    cw_gap_query q = {
+        .org = args->org,
+        .target = args->target,
+        .source = args->source,
+        .as_of = args->has_as_of ? args->as_of : cw_now(),
+        .max_hops = args->max_hops,
+    };
+    cw_gap_report r;
+    int rc = cw_gap_report_get(k->db, &q, k->a, &r, err);
+    if (rc)
+        return rc;
+    msgpack_pack_map(pk, 11);
+    pk_kv_str(pk, "org", r.org);
+    pk_kv_str(pk, "target", r.target);
+    pk_kv_str(pk, "source", r.source);
+    pk_kv_time(pk, "as_of", r.as_of);
+    pk_cached_body(k->s, k->out, pk, r.answer_id, gap_body, &r);
+    return 0;
+}
+
+/* Everything in a gap report after the fields that echo the query. */
+static void gap_body(msgpack_packer *pk, const void *ctx)
+{
+    const cw_gap_report r = *(const cw_gap_report *)ctx;
+    pk_kv_int(pk, "max_hops", r.max_hops);
+    pk_kv_int(pk, "assessable", (int64_t)r.assessable);
+    pk_key(pk, "counts");
+    pk_counts(pk, r.counts);
+    pk_kv_double(pk, "percent", r.percent);
+    pk_key(pk, "gaps");
+    msgpack_pack_array(pk, r.n_gaps);
+    for (size_t i = 0; i < r.n_gaps; i++) {
+        const cw_gap_item *g = &r.gaps[i];
+        msgpack_pack_map(pk, 7);
+        pk_kv_str(pk, "id", g->id);
+        pk_kv_str(pk, "title", g->title);
+        pk_kv_str(pk, "group", g->group);
+        pk_kv_str(pk, "status", cw_status_name(g->status));
+        pk_key(pk, "candidates");
+        msgpack_pack_array(pk, g->n_cands);
+        for (size_t j = 0; j < g->n_cands; j++) {
+            const cw_gap_candidate *cd = &g->cands[j];
+            msgpack_pack_map(pk, 6);
+            pk_kv_str(pk, "framework", cd->ref.framework);
+            pk_kv_str(pk, "id", cd->ref.id);
+            pk_kv_str(pk, "title", cd->title);
+            pk_kv_str(pk, "gives", cw_level_name(cd->gives));
+            pk_kv_bool(pk, "covered", cd->covered);
+            pk_key(pk, "path");
+            pk_path(pk, cd->path);
+        }
+        pk_key(pk, "controls");
+        msgpack_pack_array(pk, g->n_controls);
+        for (size_t j = 0; j < g->n_controls; j++) {
+            const cw_gap_control *gc = &g->controls[j];
+            msgpack_pack_map(pk, 6);
+            pk_kv_str(pk, "control", gc->control);
+            pk_kv_str(pk, "status", cw_ctl_status_name(gc->status));
+            pk_kv_str(pk, "state", cw_ctl_state_name(gc->state));
+            pk_kv_str(pk, "level", cw_level_name(gc->level));
+            pk_kv_str(pk, "via", cw_via_name(gc->via));
+            pk_kv_str(pk, "link", gc->link.id);
+        }
+        /* joint rows to it (or a group above it): what is in place and
+         * which members are still missing */
+        pk_key(pk, "joints");
+        msgpack_pack_array(pk, g->n_joints);
+        for (size_t j = 0; j < g->n_joints; j++) {
+            const cw_joint_eval *je = g->joints[j];
+            msgpack_pack_map(pk, 6);
+            pk_key(pk, "row");
+            pk_row(pk, &je->row);
+            pk_kv_str(pk, "gives", je->gives_any ? cw_status_name(je->gives) : NULL);
+            pk_kv_int(pk, "in_place", (int64_t)je->n_met);
+            pk_kv_int(pk, "of", (int64_t)je->n_members);
+            size_t nmiss = je->n_members - je->n_met;
+            pk_key(pk, "missing");
+            msgpack_pack_array(pk, nmiss);
+            for (size_t k = 0; k < je->n_members; k++)
+                if (je->members[k].status != CW_ST_MET)
+                    pk_str(pk, je->members[k].ref.id);
+            pk_key(pk, "members");
+            msgpack_pack_array(pk, je->n_members);
+            for (size_t k = 0; k < je->n_members; k++) {
+                const cw_joint_member *m = &je->members[k];
+                msgpack_pack_map(pk, 5);
+                pk_kv_str(pk, "id", m->ref.id);
+                pk_kv_str(pk, "title", m->title);
+                pk_kv_str(pk, "status", cw_status_name(m->status));
+                pk_kv_str(pk, "why", m->why);
+                pk_kv_str(pk, "lowest", m->lowest);
+            }
+        }
+    }
+    pk_key(pk, "plan");
+    msgpack_pack_array(pk, r.n_plan);
+    for (size_t i = 0; i < r.n_plan; i++) {
+        const cw_plan_step *p = &r.plan[i];
+        msgpack_pack_map(pk, 7);
+        pk_kv_int(pk, "rank", (int64_t)i + 1);
+        pk_kv_str(pk, "framework", p->ref.framework);
+        pk_kv_str(pk, "id", p->ref.id);
+        pk_kv_str(pk, "title", p->title);
+        pk_key(pk, "adds");
+        msgpack_pack_array(pk, p->n_adds);
+        for (size_t j = 0; j < p->n_adds; j++) {
+            msgpack_pack_map(pk, 3);
+            pk_kv_str(pk, "framework", p->adds[j].framework);
+            pk_kv_str(pk, "id", p->adds[j].id);
+            pk_kv_str(pk, "title", p->add_titles[j]);
+        }
+        pk_key(pk, "joint");
+        if (p->joint)
+            pk_row(pk, &p->joint->row);
+        else
+            msgpack_pack_nil(pk);
+        pk_key(pk, "closes");
+        pk_strs(pk, p->closes, p->n_closes);
+    }
+    pk_kv_int(pk, "closable", (int64_t)r.closable);
+}
+
+static void compare_body(msgpack_packer *pk, const void *ctx);
+
+int cw_h_framework_compare(cw_call *k, const cw_args_framework_compare *args,
+                           msgpack_packer *pk, cw_err *err)
+{
+    cw_compare_query q = {.source = args->source, .target = args->target,
+                          .max_hops = args->max_hops};
+    cw_compare r;
+    int rc = cw_framework_compare(k->db, &q, k->a, &r, err);
+    if (rc)
+        return rc;
+    pk_cached_body(k->s, k->out, pk, r.answer_id, compare_body, &r);
+    return 0;
+}
+
+/* A compare answer; it echoes nothing that is not part of its id. */
+static void compare_body(msgpack_packer *pk, const void *ctx)
+{
+    const cw_compare r = *(const cw_compare *)ctx;
+    msgpack_pack_map(pk, 8);
+    pk_kv_str(pk, "source", r.source);
+    pk_kv_str(pk, "target", r.target);
+    pk_kv_int(pk, "max_hops", r.max_hops);
+    pk_kv_int(pk, "assessable", (int64_t)r.assessable);
+    pk_kv_int(pk, "full", (int64_t)r.full);
+    pk_kv_int(pk, "partial", (int64_t)r.partial);
+    pk_kv_int(pk, "unreached", (int64_t)r.unreached);
+    pk_key(pk, "requirements");
+    msgpack_pack_array(pk, r.n_items);
+    for (size_t i = 0; i < r.n_items; i++) {
+        const cw_compare_item *it = &r.items[i];
+        msgpack_pack_map(pk, 7);
+        pk_kv_str(pk, "id", it->id);
+        pk_kv_str(pk, "title", it->title);
+        pk_kv_str(pk, "group", it->group);
+        pk_kv_str(pk, "level", it->level == CW_LEVEL_NONE ? "unreached" : cw_level_name(it->level));
+        pk_kv_int(pk, "paths_total", (int64_t)it->n_paths_total);
+        pk_key(pk, "paths");
+        msgpack_pack_array(pk, it->n_paths);
+        for (size_t j = 0; j < it->n_paths; j++)
+            pk_path(pk, it->paths[j]);
+        pk_key(pk, "joints");
+        msgpack_pack_array(pk, it->n_joints);
+        for (size_t j = 0; j < it->n_joints; j++)
+            pk_joint_eval(pk, it->joints[j]);
+    }
+}
+
+int cw_h_soa_get(cw_call *k, const cw_args_soa_get *args, msgpack_packer *pk, cw_err *err)
+{
+    cw_soa r;
+    int rc = cw_soa_get(k->db, args->org, args->has_as_of ? args->as_of : cw_now(), k->a, &r,
+                        err);
+    if (rc)
+        return rc;
+    msgpack_pack_map(pk, 6);
+    pk_kv_str(pk, "org", r.org);
+    pk_kv_time(pk, "as_of", r.as_of);
+    pk_kv_int(pk, "applicable", (int64_t)r.applicable);
+    pk_kv_int(pk, "excluded", (int64_t)r.excluded);
+    pk_kv_int(pk, "implemented", (int64_t)r.implemented);
+    pk_key(pk, "controls");
+    msgpack_pack_array(pk, r.n_items);
+    for (size_t i = 0; i < r.n_items; i++) {
+        const cw_soa_item *it = &r.items[i];
+        msgpack_pack_map(pk, 9);
+        pk_kv_str(pk, "id", it->id);
+        pk_kv_str(pk, "title", it->title);
+        pk_kv_str(pk, "theme", it->theme);
+        pk_kv_bool(pk, "applicable", it->applicable);
+        pk_kv_str(pk, "justification", it->justification);
+        pk_kv_str(pk, "status", cw_status_name(it->status));
+        pk_kv_str(pk, "implementation", it->implementation);
+        pk_key(pk, "implementing_controls");
+        pk_strs(pk, it->controls, it->n_controls);
+        pk_key(pk, "evidence");
+        pk_strs(pk, it->evidence, it->n_evidence);
+    }
+    return 0;
+}
+

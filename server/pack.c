@@ -1,0 +1,165 @@
+/* Packing answers: the small helpers every handler uses so that answer maps
+ * always have string keys and times their RFC 3339 form, the packers of
+ * values several methods answer with (paths, crosswalk rows, bulk counts),
+ * and the error answer itself. */
+#include "pack.h"
+
+#include "crosswalk/error.h"
+#include "crosswalk/protocol.h"
+
+#include <stdio.h>
+#include <string.h>
+
+
+void pk_str(msgpack_packer *pk, const char *s)
+{
+    if (!s) {
+        msgpack_pack_nil(pk);
+        return;
+    }
+    size_t n = strlen(s);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, s, n);
+}
+
+void pk_key(msgpack_packer *pk, const char *k)
+{
+    pk_str(pk, k);
+}
+
+void pk_kv_str(msgpack_packer *pk, const char *k, const char *v)
+{
+    pk_key(pk, k);
+    pk_str(pk, v);
+}
+
+void pk_kv_int(msgpack_packer *pk, const char *k, int64_t v)
+{
+    pk_key(pk, k);
+    msgpack_pack_int64(pk, v);
+}
+
+void pk_kv_bool(msgpack_packer *pk, const char *k, bool v)
+{
+    pk_key(pk, k);
+    if (v)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}
+
+void pk_kv_double(msgpack_packer *pk, const char *k, double v)
+{
+    pk_key(pk, k);
+    msgpack_pack_double(pk, v);
+}
+
+void pk_time(msgpack_packer *pk, cw_time t)
+{
+    char buf[40];
+    cw_time_format(t, buf, sizeof buf);
+    pk_str(pk, buf);
+}
+
+void pk_kv_time(msgpack_packer *pk, const char *k, cw_time t)
+{
+    pk_key(pk, k);
+    pk_time(pk, t);
+}
+
+void cw_pack_error(msgpack_packer *pk, uint64_t msgid, int proto_code, const char *msg)
+{
+    char buf[CW_ERR_MSG_MAX + 48];
+    snprintf(buf, sizeof buf, "%s: %s", cw_proto_name(proto_code), msg);
+    msgpack_pack_array(pk, 4);
+    msgpack_pack_int(pk, CW_MSG_RESPONSE);
+    msgpack_pack_uint64(pk, msgid);
+    msgpack_pack_array(pk, 2);
+    msgpack_pack_int(pk, proto_code);
+    pk_str(pk, buf);
+    msgpack_pack_nil(pk);
+}
+
+void pk_stats(msgpack_packer *pk, const cw_bulk_stats *st)
+{
+    msgpack_pack_map(pk, 4);
+    pk_kv_int(pk, "created", (int64_t)st->created);
+    pk_kv_int(pk, "updated", (int64_t)st->updated);
+    pk_kv_int(pk, "deleted", (int64_t)st->deleted);
+    pk_kv_int(pk, "rejected", (int64_t)st->rejected);
+}
+
+void pk_ref(msgpack_packer *pk, const cw_ref *r)
+{
+    msgpack_pack_map(pk, 2);
+    pk_kv_str(pk, "framework", r->framework);
+    pk_kv_str(pk, "id", r->id);
+}
+
+void pk_path(msgpack_packer *pk, const cw_path *p)
+{
+    if (!p) {
+        msgpack_pack_nil(pk);
+        return;
+    }
+    msgpack_pack_map(pk, 6);
+    pk_key(pk, "from");
+    pk_ref(pk, &p->from);
+    pk_key(pk, "steps");
+    msgpack_pack_array(pk, p->hops);
+    for (size_t i = 0; i < p->hops; i++) {
+        const cw_step *s = &p->steps[i];
+        msgpack_pack_map(pk, s->note ? 7 : 6);
+        pk_kv_str(pk, "framework", s->to.framework);
+        pk_kv_str(pk, "id", s->to.id);
+        pk_kv_str(pk, "relationship", cw_rel_name(s->rel));
+        pk_key(pk, "strength");
+        if (s->strength)
+            msgpack_pack_int(pk, s->strength);
+        else
+            msgpack_pack_nil(pk);
+        pk_kv_str(pk, "origin", s->origin);
+        pk_kv_str(pk, "rationale", s->rationale);
+        if (s->note)
+            pk_kv_str(pk, "note", s->note);
+    }
+    pk_kv_str(pk, "composed", cw_rel_name(p->composed));
+    pk_key(pk, "strength");
+    if (p->strength)
+        msgpack_pack_int(pk, p->strength);
+    else
+        msgpack_pack_nil(pk);
+    pk_kv_bool(pk, "inferred", p->inferred);
+    pk_kv_int(pk, "hops", (int64_t)p->hops);
+}
+
+void pk_strs(msgpack_packer *pk, const char *const *v, size_t n)
+{
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < n; i++)
+        pk_str(pk, v[i]);
+}
+
+/* A crosswalk row as mapping.load takes it: source is a string, or the
+ * set of a joint row. */
+void pk_row(msgpack_packer *pk, const cw_mapping *m)
+{
+    msgpack_pack_map(pk, 9);
+    pk_kv_str(pk, "source_framework", m->source_fw);
+    pk_key(pk, "source");
+    if (m->n_sources)
+        pk_strs(pk, m->source_ids, m->n_sources);
+    else
+        pk_str(pk, m->source_id);
+    pk_kv_str(pk, "target_framework", m->target_fw);
+    pk_kv_str(pk, "target", m->target_id);
+    pk_kv_str(pk, "relationship", cw_rel_name(m->rel));
+    pk_key(pk, "strength");
+    if (m->strength)
+        msgpack_pack_int(pk, m->strength);
+    else
+        msgpack_pack_nil(pk);
+    pk_kv_str(pk, "rationale", m->rationale);
+    pk_kv_str(pk, "origin", m->origin);
+    pk_kv_str(pk, "note", m->note);
+}

@@ -1,0 +1,37 @@
+/* Answer packing shared by the handlers and the dispatcher (pack.c).  Every
+ * helper packs into a msgpack_packer the caller owns; strings are packed
+ * by copy, NULL as nil. */
+#ifndef CW_PACK_H
+#define CW_PACK_H
+
+#include "crosswalk/model.h"
+#include "crosswalk/query.h"
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+void pk_str(msgpack_packer *pk, const char *s); /* NULL packs nil */
+void pk_key(msgpack_packer *pk, const char *k);
+void pk_kv_str(msgpack_packer *pk, const char *k, const char *v);
+void pk_kv_int(msgpack_packer *pk, const char *k, int64_t v);
+void pk_kv_bool(msgpack_packer *pk, const char *k, bool v);
+void pk_kv_double(msgpack_packer *pk, const char *k, double v);
+void pk_kv_time(msgpack_packer *pk, const char *k, cw_time t);
+void pk_time(msgpack_packer *pk, cw_time t);
+void pk_strs(msgpack_packer *pk, const char *const *v, size_t n);
+
+/* {created, updated, deleted, rejected} of a bulk write. */
+void pk_stats(msgpack_packer *pk, const cw_bulk_stats *st);
+/* {framework, id} */
+void pk_ref(msgpack_packer *pk, const cw_ref *r);
+/* A mapping path {from, steps, composed, strength, inferred, hops}, or nil. */
+void pk_path(msgpack_packer *pk, const cw_path *p);
+/* A crosswalk row as mapping.load takes it: source is a string, or the
+ * set of a joint row. */
+void pk_row(msgpack_packer *pk, const cw_mapping *m);
+
+/* Packs a full error response [1, msgid, [code, "name: msg"], nil]. */
+void cw_pack_error(msgpack_packer *pk, uint64_t msgid, int proto_code, const char *msg);
+
+#endif

@@ -1,0 +1,952 @@
+/* methods.def made into code: the value decoders every argument and item
+ * field goes through (one message per mistake, naming the field with its
+ * path, "controls[3].links[0].id: missing"), the generated decoder of
+ * each method's arguments and of each item, the method table the
+ * dispatcher looks names up in, and the schema server.schema publishes.
+ * Paths are formatted only once something is wrong: bulk loads decode
+ * millions of fields. */
+#include "schema.h"
+
+#include "pack.h"
+
+#include "crosswalk/mapping.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIELD(buf, ...) snprintf(buf, sizeof buf, __VA_ARGS__)
+
+/* ---- reading msgpack ---- */
+
+const msgpack_object *cw_arg_get(const msgpack_object *map, const char *key)
+{
+    if (!map || map->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    size_t kl = strlen(key);
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        if ((k->type == MSGPACK_OBJECT_STR && k->via.str.size == kl &&
+             memcmp(k->via.str.ptr, key, kl) == 0) ||
+            (k->type == MSGPACK_OBJECT_BIN && k->via.bin.size == kl &&
+             memcmp(k->via.bin.ptr, key, kl) == 0))
+            return &map->via.map.ptr[i].val;
+    }
+    return NULL;
+}
+
+static const char *type_name(const msgpack_object *o)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL: return "nil";
+    case MSGPACK_OBJECT_BOOLEAN: return "a boolean";
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "an integer";
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: return "a float";
+    case MSGPACK_OBJECT_STR: return "a string";
+    case MSGPACK_OBJECT_BIN: return "binary";
+    case MSGPACK_OBJECT_ARRAY: return "an array";
+    case MSGPACK_OBJECT_MAP: return "a map";
+    default: return "an extension";
+    }
+}
+
+/* Puts path ("items[3].") in front of the message of a failed decode. */
+static int in_path(int rc, const char *path, cw_err *err)
+{
+    size_t pl = strlen(path), ml = strlen(err->msg);
+    if (rc && pl && pl < CW_ERR_MSG_MAX) {
+        if (pl + ml >= CW_ERR_MSG_MAX)
+            ml = CW_ERR_MSG_MAX - 1 - pl;
+        memmove(err->msg + pl, err->msg, ml);
+        memcpy(err->msg, path, pl);
+        err->msg[pl + ml] = '\0';
+    }
+    return rc;
+}
+
+static bool absent(const msgpack_object *o)
+{
+    return !o || o->type == MSGPACK_OBJECT_NIL;
+}
+
+static int missing(const char *path, const char *key, cw_err *err)
+{
+    return in_path(cw_err_set(err, CW_EINVAL, "%s: missing", key), path, err);
+}
+
+/* A string copied into a with a NUL; embedded NULs are refused. */
+static int to_str(const msgpack_object *o, const char *field, cw_arena *a, const char **out,
+                  cw_err *err)
+{
+    if (o->type != MSGPACK_OBJECT_STR)
+        return cw_err_set(err, CW_EINVAL, "%s: expected a string, got %s", field, type_name(o));
+    if (memchr(o->via.str.ptr, '\0', o->via.str.size))
+        return cw_err_set(err, CW_EINVAL, "%s: contains a NUL byte", field);
+    *out = cw_arena_strndup(a, o->via.str.ptr, o->via.str.size);
+    if (!*out)
+        return cw_err_set(err, CW_ENOMEM, "%s: out of memory", field);
+    return 0;
+}
+
+int cw_to_time(const msgpack_object *o, const char *field, cw_time *out, cw_err *err)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        if (o->via.u64 > (uint64_t)INT64_MAX / 2)
+            return cw_err_set(err, CW_ERANGE, "%s: time out of range", field);
+        *out = (cw_time)o->via.u64;
+        return 0;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: *out = o->via.i64; return 0;
+    case MSGPACK_OBJECT_STR:
+        if (cw_time_parse(o->via.str.ptr, o->via.str.size, out))
+            return cw_err_set(err, CW_EINVAL,
+                              "%s: expected an RFC 3339 time like 2026-01-31T12:00:00Z", field);
+        return 0;
+    case MSGPACK_OBJECT_EXT:
+        if (o->via.ext.type == -1) {
+            /* msgpack timestamp 32, 64 (34-bit seconds) or 96 */
+            const unsigned char *p = (const unsigned char *)o->via.ext.ptr;
+            uint32_t n = o->via.ext.size;
+            uint64_t v = 0;
+            for (uint32_t i = 0; i < n && i < 8; i++)
+                v = v << 8 | p[i];
+            if (n == 4) {
+                *out = (cw_time)(uint32_t)v;
+                return 0;
+            }
+            if (n == 8) {
+                *out = (cw_time)(v & 0x3ffffffffULL);
+                return 0;
+            }
+            if (n == 12) {
+                int64_t sec = 0;
+                for (int i = 4; i < 12; i++)
+                    sec = (int64_t)((uint64_t)sec << 8 | p[i]);
+                *out = sec;
+                return 0;
+            }
+        }
+        return cw_err_set(err, CW_EINVAL, "%s: extension type is not a msgpack timestamp", field);
+    default:
+        return cw_err_set(err, CW_EINVAL,
+                          "%s: expected a time (integer seconds, RFC 3339 string or msgpack "
+                          "timestamp), got %s",
+                          field, type_name(o));
+    }
+}
+
+static int to_int(const msgpack_object *o, const char *field, int64_t lo, int64_t hi,
+                  int64_t *out, cw_err *err)
+{
+    int64_t v;
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        if (o->via.u64 > (uint64_t)INT64_MAX)
+            return cw_err_set(err, CW_ERANGE, "%s: %llu is outside %lld..%lld", field,
+                              (unsigned long long)o->via.u64, (long long)lo, (long long)hi);
+        v = (int64_t)o->via.u64;
+    } else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        v = o->via.i64;
+    } else {
+        return cw_err_set(err, CW_EINVAL, "%s: expected an integer, got %s", field,
+                          type_name(o));
+    }
+    if (v < lo || v > hi)
+        return cw_err_set(err, CW_ERANGE, "%s: %lld is outside %lld..%lld", field, (long long)v,
+                          (long long)lo, (long long)hi);
+    *out = v;
+    return 0;
+}
+
+/* A filter that names a slug, id or origin: held to the rules the stored
+ * values obey, so that an empty or oversized filter is refused instead of
+ * silently matching nothing. */
+static int check_filter(const char *field, const char *s, size_t max, cw_err *err)
+{
+    if (!*s)
+        return cw_err_set(err, CW_EINVAL, "%s: must be a non-empty string", field);
+    size_t n = strlen(s);
+    if (n > max)
+        return cw_err_set(err, CW_EINVAL, "%s: '%.40s...' is longer than %zu bytes", field, s,
+                          max);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return cw_err_set(err, CW_EINVAL, "%s: contains a control character", field);
+    return 0;
+}
+
+int cw_check_keys(const msgpack_object *map, const char *allowed, cw_err *err)
+{
+    if (!map)
+        return 0;
+    const char *next = NULL; /* the word after the last match */
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        const char *p;
+        size_t n;
+        if (k->type == MSGPACK_OBJECT_STR) {
+            p = k->via.str.ptr;
+            n = k->via.str.size;
+        } else if (k->type == MSGPACK_OBJECT_BIN) {
+            p = k->via.bin.ptr;
+            n = k->via.bin.size;
+        } else {
+            return cw_err_set(err, CW_EINVAL, "params: argument names must be strings, got %s",
+                              type_name(k));
+        }
+        /* Runs for every key of every bulk item. Clients send an item's
+         * keys in one order, mostly the declared one, so the search starts
+         * after the word the previous key matched and wraps round: usually
+         * the first word it looks at is the one. */
+        bool ok = false;
+        const char *start = next && *next ? next : allowed;
+        for (const char *w = start; w && n && !ok;) {
+            const char *e = w;
+            while (*e && *e != ' ')
+                e++;
+            if ((size_t)(e - w) == n && w[0] == p[0] && memcmp(w, p, n) == 0) {
+                ok = true;
+                next = *e ? e + 1 : e;
+                break;
+            }
+            w = *e ? e + 1 : allowed; /* past the last word: from the first */
+            if (w == start)
+                break;
+        }
+        if (!ok)
+            return cw_err_set(err, CW_EINVAL, "%.*s: unknown argument (accepted: %s)",
+                              (int)(n > 60 ? 60 : n), p, allowed && *allowed ? allowed : "none");
+    }
+    return 0;
+}
+
+/* ---- value decoders ---- */
+
+static void set_has(bool *has, bool v)
+{
+    if (has)
+        *has = v;
+}
+
+/* *o: key's value in map, or NULL when it is absent or nil, which is a
+ * mistake when req.  has (may be NULL) says which. */
+static int value_of(const msgpack_object *map, const char *path, const char *key, bool req,
+                    bool *has, const msgpack_object **o, cw_err *err)
+{
+    *o = cw_arg_get(map, key);
+    if (absent(*o))
+        *o = NULL;
+    set_has(has, *o != NULL);
+    return !*o && req ? missing(path, key, err) : 0;
+}
+
+int cw_dec_STR(const msgpack_object *map, const char *path, const char *key, bool req,
+               cw_arena *a, const char **out, bool *has, cw_err *err)
+{
+    const msgpack_object *o;
+    *out = NULL;
+    int rc = value_of(map, path, key, req, has, &o, err);
+    if (rc || !o)
+        return rc;
+    return in_path(to_str(o, key, a, out, err), path, err);
+}
+
+static int filter(const msgpack_object *map, const char *path, const char *key, bool req,
+                  size_t max, cw_arena *a, const char **out, bool *has, cw_err *err)
+{
+    int rc = cw_dec_STR(map, path, key, req, a, out, has, err);
+    if (rc == 0 && *out)
+        rc = in_path(check_filter(key, *out, max, err), path, err);
+    return rc;
+}
+
+int cw_dec_SLUG(const msgpack_object *map, const char *path, const char *key, bool req,
+                cw_arena *a, const char **out, bool *has, cw_err *err)
+{
+    return filter(map, path, key, req, CW_MAX_SLUG, a, out, has, err);
+}
+
+int cw_dec_ID(const msgpack_object *map, const char *path, const char *key, bool req,
+              cw_arena *a, const char **out, bool *has, cw_err *err)
+{
+    return filter(map, path, key, req, CW_MAX_ID, a, out, has, err);
+}
+
+int cw_dec_ORIGIN(const msgpack_object *map, const char *path, const char *key, bool req,
+                  cw_arena *a, const char **out, bool *has, cw_err *err)
+{
+    return filter(map, path, key, req, CW_MAX_ORIGIN, a, out, has, err);
+}
+
+int cw_dec_BOOL(const msgpack_object *map, const char *path, const char *key, bool req,
+                cw_arena *a, bool *out, bool *has, cw_err *err)
+{
+    (void)a;
+    const msgpack_object *o;
+    int rc = value_of(map, path, key, req, has, &o, err);
+    if (rc || !o)
+        return rc;
+    if (o->type != MSGPACK_OBJECT_BOOLEAN)
+        return in_path(cw_err_set(err, CW_EINVAL, "%s: expected a boolean, got %s", key,
+                                  type_name(o)),
+                       path, err);
+    *out = o->via.boolean;
+    return 0;
+}
+
+int cw_dec_TIME(const msgpack_object *map, const char *path, const char *key, bool req,
+                cw_arena *a, cw_time *out, bool *has, cw_err *err)
+{
+    (void)a;
+    const msgpack_object *o;
+    int rc = value_of(map, path, key, req, has, &o, err);
+    if (rc || !o)
+        return rc;
+    return in_path(cw_to_time(o, key, out, err), path, err);
+}
+
+static int integer(const msgpack_object *map, const char *path, const char *key, bool req,
+                   int64_t lo, int64_t hi, int64_t *out, bool *has, cw_err *err)
+{
+    const msgpack_object *o;
+    int rc = value_of(map, path, key, req, has, &o, err);
+    if (rc || !o)
+        return rc;
+    return in_path(to_int(o, key, lo, hi, out, err), path, err);
+}
+
+int cw_dec_HOPS(const msgpack_object *map, const char *path, const char *key, bool req,
+                cw_arena *a, int *out, bool *has, cw_err *err)
+{
+    (void)a;
+    int64_t v = 0;
+    int rc = integer(map, path, key, req, 1, CW_MAX_HOPS, &v, has, err);
+    *out = (int)v;
+    return rc;
+}
+
+int cw_dec_BYTES(const msgpack_object *map, const char *path, const char *key, bool req,
+                 cw_arena *a, int64_t *out, bool *has, cw_err *err)
+{
+    (void)a;
+    return integer(map, path, key, req, 1, INT64_MAX, out, has, err);
+}
+
+int cw_dec_ATTRFILTER(const msgpack_object *map, const char *path, const char *key, bool req,
+                      cw_arena *a, cw_attr_filter *out, bool *has, cw_err *err)
+{
+    const char *s;
+    int rc = cw_dec_STR(map, path, key, req, a, &s, has, err);
+    if (rc || !s)
+        return rc;
+    char *copy = cw_arena_strdup(a, s);
+    if (!copy)
+        return cw_err_set(err, CW_ENOMEM, "%s%s: out of memory", path, key);
+    char *eq = strchr(copy, '=');
+    if (eq)
+        *eq = '\0';
+    out->key = copy;
+    out->value = eq ? eq + 1 : NULL;
+    if ((rc = check_filter(key, out->key, CW_MAX_SLUG, err)) ||
+        (out->value && (rc = check_filter(key, out->value, CW_MAX_ID, err))))
+        return in_path(rc, path, err);
+    return 0;
+}
+
+int cw_dec_DELSOURCE(const msgpack_object *map, const char *path, const char *key, bool req,
+                     cw_arena *a, cw_source_arg *out, bool *has, cw_err *err)
+{
+    const msgpack_object *src = cw_arg_get(map, key);
+    if (!src || src->type != MSGPACK_OBJECT_ARRAY)
+        return cw_dec_ID(map, path, key, req, a, &out->one, has, err);
+    set_has(has, true);
+    uint32_t n = src->via.array.size;
+    if (n < 2 || n > CW_MAX_JOINT)
+        return cw_err_set(err, CW_EINVAL, "%s%s: a joint row's set has 2..%d requirements, got %u",
+                          path, key, CW_MAX_JOINT, n);
+    out->set = cw_arena_alloc(a, n * sizeof *out->set);
+    if (!out->set)
+        return cw_err_set(err, CW_ENOMEM, "%s%s: out of memory", path, key);
+    out->n = n;
+    for (uint32_t j = 0; j < n; j++) {
+        char f[CW_ERR_MSG_MAX];
+        FIELD(f, "%s%s[%u]", path, key, j);
+        int rc;
+        if ((rc = to_str(&src->via.array.ptr[j], f, a, &out->set[j], err)) ||
+            (rc = check_filter(f, out->set[j], CW_MAX_ID, err)))
+            return rc;
+    }
+    return 0;
+}
+
+/* A word out of a fixed list: missing, not a string, or not one of them. */
+static int word(const msgpack_object *map, const char *path, const char *key, bool req,
+                cw_arena *a, int (*parse)(const char *, int *), int code, const char *choices,
+                int *out, cw_err *err)
+{
+    const char *s;
+    int rc = cw_dec_STR(map, path, key, req, a, &s, NULL, err);
+    if (rc || !s)
+        return rc;
+    if (parse(s, out))
+        return cw_err_set(err, code, "%s%s: '%.40s' is not %s", path, key, s, choices);
+    return 0;
+}
+
+/* The decoders of words from a fixed list, each into its own enum: the
+ * value before decoding (or dflt when absent) stays when none is given. */
+#define CW_WORD_DEC(T, ctype, parse, code, dflt, choices)                                  \
+    static int parse_##T(const char *s, int *out)                                          \
+    {                                                                                      \
+        ctype v;                                                                           \
+        int rc = parse(s, &v);                                                             \
+        *out = (int)v;                                                                     \
+        return rc;                                                                         \
+    }                                                                                      \
+    int cw_dec_##T(const msgpack_object *map, const char *path, const char *key, bool req, \
+                   cw_arena *a, ctype *out, bool *has, cw_err *err)                        \
+    {                                                                                      \
+        int v = (int)(dflt);                                                               \
+        set_has(has, !absent(cw_arg_get(map, key)));                                       \
+        int rc = word(map, path, key, req, a, parse_##T, code, choices, &v, err);          \
+        *out = (ctype)v;                                                                   \
+        return rc;                                                                         \
+    }
+CW_WORD_DEC(REL, cw_rel, cw_rel_parse, CW_EREL, *out,
+            "equal, subset_of, superset_of, intersects_with or not_related")
+/* a link is full unless it says otherwise */
+CW_WORD_DEC(LEVEL, cw_level, cw_level_parse, CW_EINVAL, CW_LEVEL_FULL, "full or partial")
+CW_WORD_DEC(CTLSTATUS, cw_ctl_status, cw_ctl_status_parse, CW_EINVAL, CW_CTL_IMPLEMENTED,
+            "implemented, planned or not_implemented")
+CW_WORD_DEC(RESULT, cw_result, cw_result_parse, CW_EINVAL, *out, "pass, fail or unknown")
+#undef CW_WORD_DEC
+
+int cw_dec_STRENGTH(const msgpack_object *map, const char *path, const char *key, bool req,
+                    cw_arena *a, int *out, bool *has, cw_err *err)
+{
+    (void)a;
+    const msgpack_object *o;
+    int rc = value_of(map, path, key, req, has, &o, err);
+    if (rc || !o)
+        return rc;
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 < 1 || o->via.u64 > 10)
+        return cw_err_set(err, CW_ERANGE, "%s%s: expected an integer 1..10", path, key);
+    *out = (int)o->via.u64;
+    return 0;
+}
+
+int cw_dec_APPLIC(const msgpack_object *map, const char *path, const char *key, bool req,
+                  cw_arena *a, bool *out, bool *has, cw_err *err)
+{
+    (void)a;
+    const msgpack_object *o;
+    int rc = value_of(map, path, key, req, has, &o, err);
+    if (rc || !o)
+        return rc;
+    if (o->type != MSGPACK_OBJECT_BOOLEAN)
+        return cw_err_set(err, CW_EINVAL, "%s%s: expected a boolean", path, key);
+    *out = o->via.boolean;
+    return 0;
+}
+
+/* ---- decoders into a whole item ---- */
+
+int cw_dec_ATTRS(const msgpack_object *map, const char *path, const char *key, bool req,
+                 cw_arena *a, cw_requirement *q, cw_err *err)
+{
+    char f[160];
+    FIELD(f, "%s%s", path, key);
+    const msgpack_object *o;
+    int rc = value_of(map, path, key, req, NULL, &o, err);
+    if (rc || !o)
+        return rc;
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return cw_err_set(err, CW_EINVAL, "%s: expected a map of name to list of strings", f);
+    q->n_attrs = o->via.map.size;
+    q->attrs = cw_arena_alloc(a, (q->n_attrs + 1) * sizeof *q->attrs);
+    if (!q->attrs)
+        return cw_err_set(err, CW_ENOMEM, "%s: out of memory", f);
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        const msgpack_object_kv *kv = &o->via.map.ptr[i];
+        rc = to_str(&kv->key, f, a, &q->attrs[i].key, err);
+        if (rc)
+            return rc;
+        const msgpack_object *v = &kv->val;
+        char fv[200];
+        FIELD(fv, "%s.%s", f, q->attrs[i].key);
+        if (v->type == MSGPACK_OBJECT_STR) {
+            q->attrs[i].n_values = 1;
+            q->attrs[i].values = cw_arena_alloc(a, sizeof(char *));
+            if (!q->attrs[i].values)
+                return cw_err_set(err, CW_ENOMEM, "%s: out of memory", fv);
+            if ((rc = to_str(v, fv, a, &q->attrs[i].values[0], err)))
+                return rc;
+            continue;
+        }
+        if (v->type != MSGPACK_OBJECT_ARRAY)
+            return cw_err_set(err, CW_EINVAL, "%s: expected a list of strings", fv);
+        q->attrs[i].n_values = v->via.array.size;
+        q->attrs[i].values = cw_arena_alloc(a, (v->via.array.size + 1) * sizeof(char *));
+        if (!q->attrs[i].values)
+            return cw_err_set(err, CW_ENOMEM, "%s: out of memory", fv);
+        for (uint32_t j = 0; j < v->via.array.size; j++) {
+            char fj[220];
+            FIELD(fj, "%s[%u]", fv, j);
+            if ((rc = to_str(&v->via.array.ptr[j], fj, a, &q->attrs[i].values[j], err)))
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int cw_dec_ASSESS(const msgpack_object *map, const char *path, const char *key, bool req,
+                  cw_arena *a, cw_requirement *q, cw_err *err)
+{
+    (void)a;
+    const msgpack_object *o;
+    int rc = value_of(map, path, key, req, NULL, &o, err);
+    if (rc || !o)
+        return rc;
+    if (o->type != MSGPACK_OBJECT_BOOLEAN)
+        return cw_err_set(err, CW_EINVAL,
+                          "%s%s: expected a boolean (or nil to decide by the tree)", path, key);
+    q->assess = o->via.boolean ? CW_ASSESS_YES : CW_ASSESS_NO;
+    return 0;
+}
+
+int cw_dec_REQSTATUS(const msgpack_object *map, const char *path, const char *key, bool req,
+                     cw_arena *a, cw_requirement *q, cw_err *err)
+{
+    const char *s;
+    int rc = cw_dec_STR(map, path, key, req, a, &s, NULL, err);
+    if (rc || !s)
+        return rc;
+    if (strcmp(s, "withdrawn") == 0)
+        q->withdrawn = true;
+    else if (strcmp(s, "active") != 0)
+        return cw_err_set(err, CW_EINVAL, "%s%s: '%.40s' is not active or withdrawn", path, key,
+                          s);
+    return 0;
+}
+
+/* A mapping's source: one id, or for a joint row an array of 2..64 ids of
+ * the row's source framework.  A member may also be written as a map
+ * {framework?, id}, as OSCAL and GRC tools name requirements; its
+ * framework, when given, must be the row's (decoded before it). */
+int cw_dec_SOURCES(const msgpack_object *map, const char *path, const char *key, bool req,
+                   cw_arena *a, cw_mapping *m, cw_err *err)
+{
+    const msgpack_object *src = cw_arg_get(map, key);
+    if (!src || src->type != MSGPACK_OBJECT_ARRAY)
+        return cw_dec_STR(map, path, key, req, a, &m->source_id, NULL, err);
+    uint32_t n = src->via.array.size;
+    if (n < 2 || n > CW_MAX_JOINT)
+        return cw_err_set(err, CW_EINVAL,
+                          "%s%s: a joint row names 2..%d requirements, got %u (one source "
+                          "is written as a string)",
+                          path, key, CW_MAX_JOINT, n);
+    m->source_ids = cw_arena_alloc(a, n * sizeof *m->source_ids);
+    if (!m->source_ids)
+        return cw_err_set(err, CW_ENOMEM, "%s%s: out of memory", path, key);
+    m->n_sources = n;
+    for (uint32_t j = 0; j < n; j++) {
+        char f[160];
+        FIELD(f, "%s%s[%u]", path, key, j);
+        const msgpack_object *e = &src->via.array.ptr[j];
+        int rc;
+        if (e->type == MSGPACK_OBJECT_MAP) {
+            const char *efw = NULL;
+            char fp[176];
+            FIELD(fp, "%s.", f);
+            if ((rc = in_path(cw_check_keys(e, "framework id", err), fp, err)) ||
+                (rc = cw_dec_STR(e, fp, "framework", false, a, &efw, NULL, err)) ||
+                (rc = cw_dec_STR(e, fp, "id", true, a, &m->source_ids[j], NULL, err)))
+                return rc;
+            if (efw && m->source_fw && strcmp(efw, m->source_fw) != 0)
+                return cw_err_set(err, CW_EINVAL,
+                                  "%s.framework: '%.64s' is not the row's source_framework "
+                                  "'%.64s'; a joint row's members are of one framework",
+                                  f, efw, m->source_fw);
+            continue;
+        }
+        if ((rc = to_str(e, f, a, &m->source_ids[j], err)))
+            return rc;
+    }
+    return 0;
+}
+
+int cw_dec_EVCONTROLS(const msgpack_object *map, const char *path, const char *key, bool req,
+                      cw_arena *a, cw_evidence *e, cw_err *err)
+{
+    const msgpack_object *o;
+    int rc = value_of(map, path, key, req, NULL, &o, err);
+    if (rc || !o)
+        return rc;
+    if (o->type == MSGPACK_OBJECT_STR) {
+        e->n_controls = 1;
+        e->controls = cw_arena_alloc(a, sizeof(char *));
+        if (!e->controls)
+            return cw_err_set(err, CW_ENOMEM, "%s%s: out of memory", path, key);
+        return in_path(to_str(o, key, a, &e->controls[0], err), path, err);
+    }
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return in_path(cw_err_set(err, CW_EINVAL, "%s: expected a list of control ids", key),
+                       path, err);
+    e->n_controls = o->via.array.size;
+    e->controls = cw_arena_alloc(a, (e->n_controls + 1) * sizeof(char *));
+    if (!e->controls)
+        return cw_err_set(err, CW_ENOMEM, "%s%s: out of memory", path, key);
+    for (uint32_t j = 0; j < o->via.array.size; j++) {
+        if (to_str(&o->via.array.ptr[j], key, a, &e->controls[j], err)) {
+            char fj[112];
+            FIELD(fj, "%s%s[%u]", path, key, j);
+            return to_str(&o->via.array.ptr[j], fj, a, &e->controls[j], err);
+        }
+    }
+    return 0;
+}
+
+int cw_dec_VALID(const msgpack_object *map, const char *path, const char *key, bool req,
+                 cw_arena *a, cw_evidence *e, cw_err *err)
+{
+    return cw_dec_TIME(map, path, key, req, a, &e->valid_until, &e->has_valid_until, err);
+}
+
+/* A list of items under key, each a map with only item_keys, decoded by
+ * fn into an arena array of elem-sized structs. */
+typedef int (*item_fn)(const msgpack_object *m, const char *path, cw_arena *a, void *out,
+                       cw_err *err);
+
+static int dec_items(const msgpack_object *items, size_t n, bool bulk, const char *key,
+                     const char *item_keys, size_t elem, item_fn fn, cw_arena *a, void **out,
+                     cw_err *err)
+{
+    char *arr = cw_arena_alloc(a, (n + 1) * elem);
+    if (!arr)
+        return cw_err_set(err, CW_ENOMEM, "%s: out of memory", key);
+    for (size_t i = 0; i < n; i++) {
+        char path[48];
+        int rc;
+        if (bulk && items[i].type != MSGPACK_OBJECT_MAP) {
+            FIELD(path, "%s[%zu]", key, i);
+            return cw_err_set(err, CW_EINVAL, "%s: expected a map", path);
+        }
+        if ((bulk && (rc = cw_check_keys(&items[i], item_keys, err))) ||
+            (rc = fn(&items[i], "", a, arr + i * elem, err))) {
+            if (bulk)
+                FIELD(path, "%s[%zu].", key, i);
+            return in_path(rc, bulk ? path : "", err);
+        }
+    }
+    *out = arr;
+    return 0;
+}
+
+/* L: a list of items. */
+static int dec_list(const msgpack_object *map, const char *key, bool req, const char *item_keys,
+                    size_t elem, item_fn fn, cw_arena *a, void **out, size_t *n, cw_err *err)
+{
+    const msgpack_object *o;
+    *n = 0;
+    int rc = value_of(map, "", key, req, NULL, &o, err);
+    if (rc || !o)
+        return rc;
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return cw_err_set(err, CW_EINVAL, "%s: expected an array, got %s", key, type_name(o));
+    *n = o->via.array.size;
+    return dec_items(o->via.array.ptr, *n, true, key, item_keys, elem, fn, a, out, err);
+}
+
+/* B: a list of items under key, or (not req) one item's fields as the
+ * call's own arguments beside those named in others. */
+static int dec_bulk(const msgpack_object *map, const char *key, bool req, const char *others,
+                    const char *item_keys, size_t elem, item_fn fn, cw_arena *a, void **out,
+                    size_t *n, bool *bulk, cw_err *err)
+{
+    const msgpack_object *l = cw_arg_get(map, key);
+    *n = 0;
+    *bulk = false;
+    if (absent(l)) {
+        if (req)
+            return missing("", key, err);
+        *n = 1;
+        return dec_items(map, 1, false, key, item_keys, elem, fn, a, out, err);
+    }
+    if (l->type != MSGPACK_OBJECT_ARRAY)
+        return cw_err_set(err, CW_EINVAL, "%s: expected an array", key);
+    /* A single item's fields beside the list would be dropped without a
+     * word; the dispatcher has already checked that keys are strings. */
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        const char *p = k->type == MSGPACK_OBJECT_STR ? k->via.str.ptr : k->via.bin.ptr;
+        uint32_t kn = k->type == MSGPACK_OBJECT_STR ? k->via.str.size : k->via.bin.size;
+        bool known = kn == strlen(key) && memcmp(p, key, kn) == 0;
+        for (const char *w = others; !known && *w;) {
+            const char *e = w;
+            while (*e && *e != ' ')
+                e++;
+            known = (size_t)(e - w) == kn && memcmp(w, p, kn) == 0;
+            w = *e ? e + 1 : e;
+        }
+        if (!known && map->via.map.ptr[i].val.type != MSGPACK_OBJECT_NIL)
+            return cw_err_set(err, CW_EINVAL,
+                              "%.*s: not allowed beside %s (give one item's fields or a list "
+                              "of items)",
+                              (int)(kn > 60 ? 60 : kn), p, key);
+    }
+    *n = l->via.array.size;
+    *bulk = true;
+    return dec_items(l->via.array.ptr, *n, true, key, item_keys, elem, fn, a, out, err);
+}
+
+/* ---- generated: item decoders ---- */
+
+/* An item's accepted keys, space separated. */
+#define ITEM_KEYS(item) ((CW_ITEM_##item(CW_K_F, CW_K_C)) + 1)
+
+/* A link is a control's sub-item: decoded here, with its own path. */
+int cw_dec_LINKS(const msgpack_object *map, const char *path, const char *key, bool req,
+                 cw_arena *a, cw_control *out, cw_err *err)
+{
+    const msgpack_object *l;
+    int rc = value_of(map, path, key, req, NULL, &l, err);
+    if (rc || !l)
+        return rc;
+    if (l->type != MSGPACK_OBJECT_ARRAY)
+        return cw_err_set(err, CW_EINVAL, "%s%s: expected an array", path, key);
+    out->n_links = l->via.array.size;
+    out->links = cw_arena_alloc(a, (out->n_links + 1) * sizeof *out->links);
+    if (!out->links)
+        return cw_err_set(err, CW_ENOMEM, "%s%s: out of memory", path, key);
+    for (uint32_t j = 0; j < l->via.array.size; j++) {
+        char lp[96];
+        FIELD(lp, "%s%s[%u]", path, key, j);
+        const msgpack_object *e = &l->via.array.ptr[j];
+        if (e->type != MSGPACK_OBJECT_MAP)
+            return cw_err_set(err, CW_EINVAL, "%s: expected a map", lp);
+        FIELD(lp, "%s%s[%u].", path, key, j);
+        if ((rc = in_path(cw_check_keys(e, ITEM_KEYS(link), err), lp, err)) ||
+            (rc = cw_item_link(e, lp, a, &out->links[j], err)))
+            return rc;
+    }
+    return 0;
+}
+
+#define CW_D_F(T, key, member, req, doc)                                                   \
+    if ((rc = cw_dec_##T(m, path, #key, req, a, &out->member, NULL, err)))                  \
+        return rc;
+#define CW_D_C(T, key, req, doc)                                                           \
+    if ((rc = cw_dec_##T(m, path, #key, req, a, out, err)))                                 \
+        return rc;
+#define CW_X_ITEM(item, ctype, doc)                                                        \
+    int cw_item_##item(const msgpack_object *m, const char *path, cw_arena *a, ctype *out, \
+                       cw_err *err)                                                        \
+    {                                                                                      \
+        int rc = 0;                                                                        \
+        memset(out, 0, sizeof *out);                                                       \
+        CW_ITEM_##item(CW_D_F, CW_D_C) return rc;                                          \
+    }                                                                                      \
+    __attribute__((unused)) static int item_thunk_##item(const msgpack_object *m,         \
+                                                         const char *path, cw_arena *a,    \
+                                 void *out, cw_err *err)                                   \
+    {                                                                                      \
+        return cw_item_##item(m, path, a, out, err);                                       \
+    }
+CW_ITEMS(CW_X_ITEM)
+#undef CW_X_ITEM
+#undef CW_D_F
+#undef CW_D_C
+
+/* ---- generated: argument decoders ---- */
+
+/* The arguments that may stand beside a B list. */
+#define CW_O_A(T, key, req, doc) " " #key
+#define CW_O_L(key, item, req, doc) " " #key
+#define CW_O_B(key, item, req, doc)
+
+#define CW_D_A(T, key, req, doc)                                                           \
+    if ((rc = cw_dec_##T(map, "", #key, req, a, &out->key, &out->has_##key, err)))         \
+        return rc;
+#define CW_D_L(key, item, req, doc)                                                        \
+    if ((rc = dec_list(map, #key, req, ITEM_KEYS(item), sizeof(cw_itype_##item),           \
+                       item_thunk_##item, a, (void **)&out->key, &out->n_##key, err)))      \
+        return rc;
+#define CW_D_B(key, item, req, doc)                                                        \
+    if ((rc = dec_bulk(map, #key, req, others, ITEM_KEYS(item), sizeof(cw_itype_##item),  \
+                       item_thunk_##item, a, (void **)&out->key, &out->n_##key, &out->bulk, \
+                       err)))                                                              \
+        return rc;
+#define CW_X_DECODE(id, name, flags, doc)                                                  \
+    int cw_decode_##id(const msgpack_object *map, cw_arena *a, cw_args_##id *out,          \
+                       cw_err *err)                                                        \
+    {                                                                                      \
+        const char *others = "" CW_ARGS_##id(CW_O_A, CW_O_L, CW_O_B);                      \
+        int rc = 0;                                                                        \
+        (void)map, (void)a, (void)others, (void)err;                                       \
+        memset(out, 0, sizeof *out);                                                       \
+        CW_ARGS_##id(CW_D_A, CW_D_L, CW_D_B);                                              \
+        return rc;                                                                         \
+    }
+CW_METHODS(CW_X_DECODE)
+#undef CW_X_DECODE
+
+/* ---- generated: the published schema ---- */
+
+typedef struct argdoc {
+    const char *name, *type, *item, *doc;
+    bool required;
+} argdoc;
+
+const char *cw_schema_name(size_t i)
+{
+    static const char *const names[] = {
+#define CW_X_P(id, name, flags, doc) name,
+        CW_METHODS(CW_X_P)
+#undef CW_X_P
+    };
+    return i < sizeof names / sizeof names[0] ? names[i] : NULL;
+}
+
+#define CW_G_A(T, key, req, doc) {#key, #T, NULL, doc, req},
+#define CW_G_L(key, item, req, doc) {#key, "LIST", #item, doc, req},
+#define CW_G_B(key, item, req, doc) {#key, req ? "LIST" : "ITEM_OR_LIST", #item, doc, req},
+#define CW_G_F(T, key, member, req, doc) {#key, #T, NULL, doc, req},
+#define CW_G_C(T, key, req, doc) {#key, #T, T##_ITEM, doc, req},
+/* the sub-item a custom type holds */
+#define LINKS_ITEM "link"
+#define ATTRS_ITEM NULL
+#define ASSESS_ITEM NULL
+#define REQSTATUS_ITEM NULL
+#define SOURCES_ITEM NULL
+#define EVCONTROLS_ITEM NULL
+#define VALID_ITEM NULL
+
+#define CW_X_GDOC(id, name, flags, doc)                                                    \
+    static const argdoc margs_##id[] = {CW_ARGS_##id(CW_G_A, CW_G_L, CW_G_B){NULL, NULL, NULL, \
+                                                                            NULL, false}};
+CW_METHODS(CW_X_GDOC)
+#undef CW_X_GDOC
+#define CW_X_GDOC(item, ctype, doc)                                                        \
+    static const argdoc ifields_##item[] = {CW_ITEM_##item(CW_G_F, CW_G_C){NULL, NULL, NULL, \
+                                                                          NULL, false}};
+CW_ITEMS(CW_X_GDOC)
+#undef CW_X_GDOC
+
+
+static void pk_args(msgpack_packer *pk, const argdoc *d)
+{
+    size_t n = 0;
+    while (d[n].name)
+        n++;
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < n; i++) {
+        msgpack_pack_map(pk, d[i].item ? 5 : 4);
+        pk_str(pk, "name");
+        pk_str(pk, d[i].name);
+        pk_str(pk, "type");
+        pk_str(pk, d[i].type);
+        pk_str(pk, "required");
+        if (d[i].required)
+            msgpack_pack_true(pk);
+        else
+            msgpack_pack_false(pk);
+        if (d[i].item) {
+            pk_str(pk, "item");
+            pk_str(pk, d[i].item);
+        }
+        pk_str(pk, "doc");
+        pk_str(pk, d[i].doc);
+    }
+}
+
+static void pk_flag(msgpack_packer *pk, const char *name, bool v)
+{
+    pk_str(pk, name);
+    if (v)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}
+
+void cw_schema_pack(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 3);
+    pk_str(pk, "methods");
+    static const argdoc *const margs[] = {
+#define CW_X_P(id, name, flags, doc) margs_##id,
+        CW_METHODS(CW_X_P)
+#undef CW_X_P
+    };
+    static const struct mdoc {
+        const char *name, *keys, *doc;
+        unsigned flags;
+    } ms[] = {
+#define CW_X_P(id, name, flags, doc) {name, CW_METHOD_KEYS(id), doc, flags},
+        CW_METHODS(CW_X_P)
+#undef CW_X_P
+    };
+    size_t nm = sizeof ms / sizeof ms[0];
+    msgpack_pack_array(pk, nm);
+    for (size_t i = 0; i < nm; i++) {
+        const struct mdoc *m = &ms[i];
+        msgpack_pack_map(pk, 5);
+        pk_str(pk, "name");
+        pk_str(pk, m->name);
+        pk_str(pk, "doc");
+        pk_str(pk, m->doc);
+        pk_str(pk, "access");
+        msgpack_pack_map(pk, 5);
+        pk_flag(pk, "write", m->flags & M_WRITE);
+        pk_flag(pk, "admin", m->flags & M_ADMIN);
+        pk_flag(pk, "org", m->flags & M_ORG);
+        pk_flag(pk, "open", m->flags & M_OPEN);
+        pk_flag(pk, "editor", m->flags & M_EDITOR);
+        pk_str(pk, "keys");
+        pk_str(pk, m->keys + (*m->keys == ' '));
+        pk_str(pk, "args");
+        pk_args(pk, margs[i]);
+    }
+    static const struct {
+        const char *name, *doc;
+        const argdoc *fields;
+    } items[] = {
+#define CW_X_P(item, ctype, doc) {#item, doc, ifields_##item},
+        CW_ITEMS(CW_X_P)
+#undef CW_X_P
+    };
+    size_t ni = sizeof items / sizeof items[0];
+    pk_str(pk, "items");
+    msgpack_pack_map(pk, ni);
+    for (size_t i = 0; i < ni; i++) {
+        pk_str(pk, items[i].name);
+        msgpack_pack_map(pk, 3);
+        pk_str(pk, "doc");
+        pk_str(pk, items[i].doc);
+        pk_str(pk, "keys");
+        size_t kl = 0;
+        char keys[512] = "";
+        for (const argdoc *d = items[i].fields; d->name; d++)
+            kl += (size_t)snprintf(keys + kl, kl < sizeof keys ? sizeof keys - kl : 0, "%s%s",
+                                   kl ? " " : "", d->name);
+        pk_str(pk, keys);
+        pk_str(pk, "fields");
+        pk_args(pk, items[i].fields);
+    }
+    static const struct {
+        const char *name, *doc;
+    } types[] = {
+#define CW_X_P(T, ctype, doc) {#T, doc},
+        CW_ARG_TYPES(CW_X_P) CW_ITEM_ARG_TYPES(CW_X_P)
+#undef CW_X_P
+        {"LIST", "array of items"},
+        {"ITEM_OR_LIST", "one item's fields as the call's arguments, or an array of items"},
+    };
+    size_t nt = sizeof types / sizeof types[0];
+    pk_str(pk, "types");
+    msgpack_pack_map(pk, nt);
+    for (size_t i = 0; i < nt; i++) {
+        pk_str(pk, types[i].name);
+        pk_str(pk, types[i].doc);
+    }
+}
