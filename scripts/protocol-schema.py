@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # How each argument type reads in a table cell.
 SHORT = {
     "STR": "string", "SLUG": "slug", "ID": "id", "ORIGIN": "origin", "BOOL": "bool",
-    "TIME": "time", "HOPS": "1..3", "BYTES": "integer ≥ 1", "ATTRFILTER": "key or key=value",
+    "TIME": "time", "HOPS": "1..3", "COUNT": "1..10000", "TEXT": "text", "BYTES": "integer ≥ 1", "ATTRFILTER": "key or key=value",
     "DELSOURCE": "id or [2..64 ids]", "REL": "relationship", "STRENGTH": "1..10",
     "LEVEL": "full/partial", "CTLSTATUS": "implemented/planned/not_implemented",
     "RESULT": "pass/fail/unknown", "APPLIC": "bool", "ATTRS": "{name: [strings]}",

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void pk_framework(msgpack_packer *pk, const cw_framework_info *fi)
 {
@@ -133,6 +134,99 @@ int cw_h_requirement_list(cw_call *k, const cw_args_requirement_list *args, msgp
     msgpack_pack_array(pk, n);
     for (size_t i = 0; i < n; i++)
         pk_requirement(pk, &list[i], NULL, 0, false);
+    return 0;
+}
+
+/* requirement.search: a match's rank, best first; -1 for none.  Letters
+ * compare without case (ASCII: ids and the shipped titles are). */
+enum { HIT_ID, HIT_ID_START, HIT_ID_PART, HIT_TITLE, HIT_DESCRIPTION, HIT_KINDS };
+static const char *const hit_names[HIT_KINDS] = {"id", "id_start", "id_part", "title",
+                                                 "description"};
+
+static int hit_of(const cw_requirement *q, const char *text)
+{
+    if (strcasecmp(q->id, text) == 0)
+        return HIT_ID;
+    if (strncasecmp(q->id, text, strlen(text)) == 0)
+        return HIT_ID_START;
+    if (strcasestr(q->id, text))
+        return HIT_ID_PART;
+    if (q->title && strcasestr(q->title, text))
+        return HIT_TITLE;
+    if (q->description && strcasestr(q->description, text))
+        return HIT_DESCRIPTION;
+    return -1;
+}
+
+typedef struct hit {
+    const cw_requirement *q;
+    int rank;
+} hit;
+
+static int hit_cmp(const void *pa, const void *pb)
+{
+    const hit *a = pa, *b = pb;
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    int c = strcmp(a->q->framework, b->q->framework);
+    return c ? c : cw_id_cmp(a->q->id, b->q->id);
+}
+
+/* Searches the catalogues as the engine lists them: a few thousand
+ * requirements, scanned per call (answers are small and callers are
+ * people and completions, not audit loops). */
+int cw_h_requirement_search(cw_call *k, const cw_args_requirement_search *args,
+                            msgpack_packer *pk, cw_err *err)
+{
+    cw_framework_info *fi = NULL;
+    size_t nf = 1;
+    int rc;
+    if (!args->framework && (rc = cw_framework_list(k->db, k->a, &fi, &nf, err)))
+        return rc;
+    hit *hits = NULL;
+    size_t nh = 0, cap = 0;
+    for (size_t f = 0; f < nf; f++) {
+        cw_req_filter flt = {.framework = fi ? fi[f].fw.slug : args->framework};
+        cw_requirement *list;
+        size_t n;
+        if ((rc = cw_requirement_list(k->db, &flt, k->a, &list, &n, err)))
+            return rc;
+        for (size_t i = 0; i < n; i++) {
+            int r = hit_of(&list[i], args->text);
+            if (r < 0)
+                continue;
+            if (nh == cap) {
+                size_t nc = cap ? cap * 2 : 64;
+                hit *grown = cw_arena_alloc(k->a, nc * sizeof *grown);
+                if (!grown)
+                    return cw_err_set(err, CW_ENOMEM, "text: out of memory");
+                if (nh)
+                    memcpy(grown, hits, nh * sizeof *hits);
+                hits = grown;
+                cap = nc;
+            }
+            hits[nh++] = (hit){&list[i], r};
+        }
+    }
+    if (nh)
+        qsort(hits, nh, sizeof *hits, hit_cmp);
+    size_t limit = args->has_limit ? (size_t)args->limit : 50;
+    size_t shown = nh < limit ? nh : limit;
+    msgpack_pack_map(pk, 2);
+    pk_kv_int(pk, "count", (int64_t)nh);
+    pk_key(pk, "matches");
+    msgpack_pack_array(pk, shown);
+    for (size_t i = 0; i < shown; i++) {
+        const cw_requirement *q = hits[i].q;
+        msgpack_pack_map(pk, 7);
+        pk_kv_str(pk, "framework", q->framework);
+        pk_kv_str(pk, "id", q->id);
+        pk_kv_str(pk, "title", q->title);
+        pk_kv_str(pk, "kind", q->kind);
+        pk_kv_bool(pk, "assessable", q->assessable);
+        pk_kv_str(pk, "status", q->withdrawn ? "withdrawn" : "active");
+        pk_kv_str(pk, "match", hit_names[hits[i].rank]);
+    }
     return 0;
 }
 

@@ -333,6 +333,22 @@ int cw_dec_BYTES(const msgpack_object *map, const char *path, const char *key, b
     return integer(map, path, key, req, 1, INT64_MAX, out, has, err);
 }
 
+int cw_dec_COUNT(const msgpack_object *map, const char *path, const char *key, bool req,
+                 cw_arena *a, int *out, bool *has, cw_err *err)
+{
+    (void)a;
+    int64_t v = 0;
+    int rc = integer(map, path, key, req, 1, 10000, &v, has, err);
+    *out = (int)v;
+    return rc;
+}
+
+int cw_dec_TEXT(const msgpack_object *map, const char *path, const char *key, bool req,
+                cw_arena *a, const char **out, bool *has, cw_err *err)
+{
+    return filter(map, path, key, req, CW_MAX_ID, a, out, has, err);
+}
+
 int cw_dec_ATTRFILTER(const msgpack_object *map, const char *path, const char *key, bool req,
                       cw_arena *a, cw_attr_filter *out, bool *has, cw_err *err)
 {

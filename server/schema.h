@@ -53,6 +53,8 @@ typedef struct cw_source_arg {
     X(TIME, cw_time, "time: RFC 3339 string, integer seconds or msgpack timestamp")        \
     X(HOPS, int, "integer 1..3")                                                           \
     X(BYTES, int64_t, "integer, at least 1")                                               \
+    X(COUNT, int, "integer 1..10000")                                                      \
+    X(TEXT, const char *, "text: non-empty, at most 128 bytes, no control characters")     \
     X(ATTRFILTER, cw_attr_filter, "string: key or key=value")                              \
     X(DELSOURCE, cw_source_arg, "id, or an array of 2..64 ids")                            \
     X(REL, cw_rel, "equal, subset_of, superset_of, intersects_with or not_related")       \

@@ -173,6 +173,40 @@ class MethodsTest(ServerTest):
         self.assertCallError(self.c, "requirement.get", {"framework": "iso27001-2022", "id": 1},
                              INVALID_PARAMS, field="id")
 
+    def test_requirement_search(self):
+        r = self.c.ok("requirement.search", {"text": "a.5.1"})
+        # the whole id first (both ISO editions have an A.5.1), then ids
+        # starting with it, then the rest
+        self.assertEqual([(m["framework"], m["id"]) for m in r["matches"][:2]],
+                         [("iso27001-2013", "A.5.1"), ("iso27001-2022", "A.5.1")])
+        self.assertEqual(r["matches"][1]["match"], "id")
+        kinds = [m["match"] for m in r["matches"]]
+        order = ["id", "id_start", "id_part", "title", "description"]
+        self.assertEqual(kinds, sorted(kinds, key=order.index))
+        self.assertIn(("iso27001-2022", "A.5.10"),
+                      [(m["framework"], m["id"]) for m in r["matches"] if m["match"] == "id_start"])
+        # titles, any case, within one framework; count is every match
+        r = self.c.ok("requirement.search", {"text": "ACCESS", "framework": "iso27001-2022",
+                                             "limit": 2})
+        self.assertEqual(len(r["matches"]), 2)
+        self.assertGreater(r["count"], 2)
+        self.assertTrue(all(m["framework"] == "iso27001-2022" for m in r["matches"]))
+        self.assertTrue(all("access" in (m["title"] or "").lower() or m["match"].startswith("id")
+                            for m in r["matches"]))
+        every = self.c.ok("requirement.search", {"text": "access", "framework": "iso27001-2022",
+                                                 "limit": 10000})
+        self.assertEqual(len(every["matches"]), every["count"])
+        self.assertEqual(self.c.ok("requirement.search", {"text": "no such words here"}),
+                         {"count": 0, "matches": []})
+        # bad input
+        self.assertCallError(self.c, "requirement.search", {}, INVALID_PARAMS, field="text")
+        self.assertCallError(self.c, "requirement.search", {"text": ""}, INVALID_PARAMS,
+                             field="text")
+        self.assertCallError(self.c, "requirement.search", {"text": "x", "limit": 0},
+                             INVALID_PARAMS, field="limit")
+        self.assertCallError(self.c, "requirement.search", {"text": "x", "framework": "nope"},
+                             NOT_FOUND)
+
     def test_requirement_list_filters(self):
         fw = "iso27001-2022"
         every = self.c.ok("requirement.list", {"framework": fw})

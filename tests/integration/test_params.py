@@ -101,6 +101,9 @@ TABLE = {
                  "leaves_only": arg(BOOL), "assessable_only": arg(BOOL), "attribute": arg(NAME)},
         "bases": [{"framework": FW, "parent": "R1", "kind": "control", "leaves_only": True,
                    "assessable_only": True, "attribute": "type=a"}]},
+    "requirement.search": {
+        "args": {"text": arg(NAME, True), "framework": arg(NAME), "limit": arg(INT)},
+        "bases": [{"text": "R", "framework": FW, "limit": 10}]},
     "catalog.load": {
         "args": {"framework": arg(NAME, True), "name": arg(TEXT), "version": arg(TEXT),
                  "publisher": arg(TEXT), "licence": arg(TEXT),

@@ -22,7 +22,7 @@ ORG_WRITE = "org-write"  # org-scoped write: own org for editor only
 CLASSES = {
     "auth": OPEN, "ping": OPEN, "server.info": OPEN, "server.schema": OPEN,
     "framework.list": SHARED, "framework.get": SHARED, "framework.compare": SHARED,
-    "requirement.get": SHARED, "requirement.list": SHARED,
+    "requirement.get": SHARED, "requirement.list": SHARED, "requirement.search": SHARED,
     "mapping.list": SHARED, "mapping.export": SHARED, "mapping.check": SHARED,
     "org.list": SHARED, "server.stats": SHARED,
     "catalog.load": ADMIN, "catalog.delete": ADMIN, "mapping.load": ADMIN,
@@ -187,6 +187,8 @@ class TenantMatrixTest(ServerTest):
             return {"framework": "iso27001-2022", "id": "A.5.1"}, None
         if method == "requirement.list":
             return {"framework": TEST_FW}, None
+        if method == "requirement.search":
+            return {"text": "access"}, None
         if method == "mapping.list":
             return {"framework": "iso27001-2022", "id": "A.5.1"}, None
         if method == "mapping.export":
