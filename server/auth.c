@@ -15,17 +15,6 @@ void cw_sha256(const void *data, size_t len, unsigned char out[32])
     crypto_hash_sha256(out, data, len);
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int cw_auth_load(cw_server *s, const char *path, cw_err *err)
 {
     if (sodium_init() < 0)
@@ -38,12 +27,13 @@ int cw_auth_load(cw_server *s, const char *path, cw_err *err)
     size_t cap = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
-        char *hash = strtok(line, " \t\r\n");
+        char *save = NULL;
+        char *hash = strtok_r(line, " \t\r\n", &save);
         if (!hash || hash[0] == '#')
             continue;
-        char *role = strtok(NULL, " \t\r\n");
-        char *org = strtok(NULL, " \t\r\n");
-        char *label = strtok(NULL, " \t\r\n");
+        char *role = strtok_r(NULL, " \t\r\n", &save);
+        char *org = strtok_r(NULL, " \t\r\n", &save);
+        char *label = strtok_r(NULL, " \t\r\n", &save);
         cw_token t;
         memset(&t, 0, sizeof t);
         if (strlen(hash) != 64) {
@@ -51,15 +41,13 @@ int cw_auth_load(cw_server *s, const char *path, cw_err *err)
                             path, lineno);
             break;
         }
-        for (int i = 0; i < 32 && rc == 0; i++) {
-            int hi = hexval(hash[2 * i]), lo = hexval(hash[2 * i + 1]);
-            if (hi < 0 || lo < 0)
-                rc = cw_err_set(err, CW_EINVAL, "auth: %s:%d: hash is not hexadecimal", path,
-                                lineno);
-            t.hash[i] = (unsigned char)(hi << 4 | lo);
-        }
-        if (rc)
+        size_t bin_len = 0;
+        const char *end = NULL;
+        if (sodium_hex2bin(t.hash, sizeof t.hash, hash, 64, NULL, &bin_len, &end) != 0 ||
+            bin_len != sizeof t.hash || *end) {
+            rc = cw_err_set(err, CW_EINVAL, "auth: %s:%d: hash is not hexadecimal", path, lineno);
             break;
+        }
         if (role && strcmp(role, "admin") == 0)
             t.role = ROLE_ADMIN;
         else if (role && strcmp(role, "editor") == 0)

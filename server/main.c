@@ -7,6 +7,7 @@
 #include "server.h"
 
 #include <getopt.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,10 +128,9 @@ static int hash_token(void)
         return 2;
     }
     unsigned char h[32];
+    char hex[2 * sizeof h + 1];
     cw_sha256(buf, n, h);
-    for (int i = 0; i < 32; i++)
-        printf("%02x", h[i]);
-    printf("\n");
+    printf("%s\n", sodium_bin2hex(hex, sizeof hex, h, sizeof h));
     return 0;
 }
 
