@@ -113,12 +113,12 @@ static bool stored_parent(cw_wtxn *w, const char *fw, const char *id, char *buf,
     return true;
 }
 
-int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count)
+int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_err *err)
 {
     MDB_cursor *c;
     int rc = mdb_cursor_open(w->txn, w->db->dbi[dbi], &c);
     if (rc)
-        return lmdb_err(rc, NULL, "delete");
+        return lmdb_err(rc, err, "delete");
     for (;;) {
         MDB_val k = key_val(prefix), v;
         rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
@@ -130,7 +130,7 @@ int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count)
             (*count)++;
     }
     mdb_cursor_close(c);
-    return rc == MDB_NOTFOUND || rc == 0 ? 0 : lmdb_err(rc, NULL, "delete");
+    return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc, err, "delete");
 }
 
 static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
@@ -176,34 +176,38 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
             rc = cw_err_set(err, CW_ENOMEM, "requirements: out of memory");
             goto out;
         }
-        if (mdb_cursor_open(w->txn, db->dbi[DB_REQ], &c) == 0) {
-            for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-                 r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
-                 r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-                char *id = cw_arena_strndup(a, (const char *)k.mv_data + pre.n, k.mv_size - pre.n);
-                if (!id || strmap_put(&before, id, strlen(id), nb, NULL) < 0) {
-                    mdb_cursor_close(c);
-                    rc = cw_err_set(err, CW_ENOMEM, "requirements: out of memory");
-                    goto out;
-                }
-                nb++;
-            }
-            mdb_cursor_close(c);
+        if ((rc = mdb_cursor_open(w->txn, db->dbi[DB_REQ], &c))) {
+            rc = lmdb_err(rc, err, "requirements");
+            goto out;
         }
-        if ((rc = delete_prefix(w, DB_REQ, &pre, NULL)) ||
-            (rc = delete_prefix(w, DB_CHILD, &pre, NULL)))
+        for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+             r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
+             r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            char *id = cw_arena_strndup(a, (const char *)k.mv_data + pre.n, k.mv_size - pre.n);
+            if (!id || strmap_put(&before, id, strlen(id), nb, NULL) < 0) {
+                mdb_cursor_close(c);
+                rc = cw_err_set(err, CW_ENOMEM, "requirements: out of memory");
+                goto out;
+            }
+            nb++;
+        }
+        mdb_cursor_close(c);
+        if ((rc = delete_prefix(w, DB_REQ, &pre, NULL, err)) ||
+            (rc = delete_prefix(w, DB_CHILD, &pre, NULL, err)))
             goto out;
         la->st.deleted = nb;
     } else if (existed) {
         MDB_cursor *c;
         MDB_val k = key_val(&pre), v;
-        if (mdb_cursor_open(w->txn, db->dbi[DB_REQ], &c) == 0) {
-            for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-                 r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
-                 r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-                existing++;
-            mdb_cursor_close(c);
+        if ((rc = mdb_cursor_open(w->txn, db->dbi[DB_REQ], &c))) {
+            rc = lmdb_err(rc, err, "requirements");
+            goto out;
         }
+        for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+             r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
+             r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+            existing++;
+        mdb_cursor_close(c);
     }
     /* Parents and cycles, against the batch first and the store second. */
     char buf[CW_MAX_ID + 1];
@@ -262,9 +266,14 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
                     key_sep(&ck);
                     key_raw(&ck, op->via.str.ptr, op->via.str.size);
                     MDB_val cv = {strlen(q->id), (void *)q->id}, ckv = key_val(&ck);
-                    mdb_del(w->txn, db->dbi[DB_CHILD], &ckv, &cv);
+                    rc = mdb_del(w->txn, db->dbi[DB_CHILD], &ckv, &cv);
                 }
                 rr_close(&r);
+                if (rc && rc != MDB_NOTFOUND) {
+                    rc = lmdb_err(rc, err, "requirements");
+                    goto out;
+                }
+                rc = 0;
             }
         } else {
             la->st.created++;
@@ -353,9 +362,9 @@ static int catalog_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     key_init(&pre);
     key_part(&pre, da->slug);
     key_sep(&pre);
-    if ((rc = delete_prefix(w, DB_REQ, &pre, &da->st.deleted)) ||
-        (rc = delete_prefix(w, DB_CHILD, &pre, NULL)))
-        return lmdb_err(rc, err, "requirements");
+    if ((rc = delete_prefix(w, DB_REQ, &pre, &da->st.deleted, err)) ||
+        (rc = delete_prefix(w, DB_CHILD, &pre, NULL, err)))
+        return rc;
     /* Scope decisions are keyed org\0fw\0id: walk them all (they are few),
      * collect the matching keys, then delete. */
     MDB_cursor *c;
@@ -364,7 +373,8 @@ static int catalog_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     cw_arena *a = cw_arena_new();
     MDB_val *victims = NULL, v;
     size_t nv = 0, cap = 0, sl = strlen(da->slug);
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); a && r == 0;
+    rc = a ? 0 : CW_ENOMEM;
+    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && r == 0;
          r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         const char *key = k.mv_data;
         const char *z = memchr(key, '\0', k.mv_size);
@@ -372,21 +382,22 @@ static int catalog_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
         if (!(z && rest > sl && memcmp(z + 1, da->slug, sl) == 0 && z[1 + sl] == '\0'))
             continue;
         MDB_val *arr = cw_arena_grow(a, victims, sizeof *victims, &cap, nv + 1);
-        if (!arr)
+        char *kc = cw_arena_strndup(a, k.mv_data, k.mv_size);
+        if (!arr || !kc) {
+            rc = CW_ENOMEM;
             break;
+        }
         victims = arr;
         victims[nv].mv_size = k.mv_size;
-        victims[nv++].mv_data = cw_arena_strndup(a, k.mv_data, k.mv_size);
+        victims[nv++].mv_data = kc;
     }
     mdb_cursor_close(c);
-    rc = a ? 0 : CW_ENOMEM;
-    for (size_t i = 0; rc == 0 && i < nv; i++)
-        rc = mdb_del(w->txn, db->dbi[DB_SCOPE], &victims[i], NULL);
-    cw_arena_free(a);
     if (rc)
-        return rc == CW_ENOMEM ? cw_err_set(err, rc, "scope: out of memory")
-                               : lmdb_err(rc, err, "scope");
-    return bump_generation(w, err);
+        rc = cw_err_set(err, rc, "scope: out of memory");
+    for (size_t i = 0; rc == 0 && i < nv; i++)
+        rc = lmdb_err(mdb_del(w->txn, db->dbi[DB_SCOPE], &victims[i], NULL), err, "scope");
+    cw_arena_free(a);
+    return rc ? rc : bump_generation(w, err);
 }
 
 int cw_catalog_delete(cw_db *db, cw_wtxn *w, const char *slug, cw_bulk_stats *st, cw_err *err)

@@ -677,7 +677,7 @@ static void org_gen_key(cw_key *k, const char *org)
     key_part(k, org);
 }
 
-int org_touch(MDB_txn *txn, cw_db *db, const char *org)
+int org_touch(MDB_txn *txn, cw_db *db, const char *org, cw_err *err)
 {
     /* The writing transaction's id is unique and grows with every commit,
      * so it serves as the generation without reading the old value. */
@@ -686,7 +686,7 @@ int org_touch(MDB_txn *txn, cw_db *db, const char *org)
     unsigned char b[8];
     be64_put(b, (uint64_t)mdb_txn_id(txn));
     MDB_val kv = key_val(&k), v = {8, b};
-    return mdb_put(txn, db->dbi[DB_META], &kv, &v, 0);
+    return lmdb_err(mdb_put(txn, db->dbi[DB_META], &kv, &v, 0), err, "org");
 }
 
 uint64_t org_gen(MDB_txn *txn, cw_db *db, const char *org)

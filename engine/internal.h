@@ -97,6 +97,11 @@ uint64_t time_key(cw_time t);
 cw_time time_unkey(uint64_t k);
 
 /* ---- transactions ---- */
+/* Turns an LMDB result (an MDB_* code or an errno) into 0 or a CW_E* code,
+ * filling err with "what: ..." when given.  Every mdb_* result goes
+ * through it where the call is made (after testing for MDB_NOTFOUND or
+ * MDB_KEYEXIST where those mean something): no engine function returns a
+ * raw LMDB code or errno, so a CW_E* code is never mistaken for one. */
 int lmdb_err(int rc, cw_err *err, const char *what);
 int read_begin(cw_db *db, MDB_txn **out, cw_err *err);
 void read_end(cw_db *db, MDB_txn *txn);
@@ -155,7 +160,7 @@ int org_exists(MDB_txn *txn, cw_db *db, const char *org);
  * it with its transaction id, so cached per-organisation state is valid
  * exactly while the generation it was built from is current.  0 = never
  * stamped. */
-int org_touch(MDB_txn *txn, cw_db *db, const char *org);
+int org_touch(MDB_txn *txn, cw_db *db, const char *org, cw_err *err);
 uint64_t org_gen(MDB_txn *txn, cw_db *db, const char *org);
 
 
@@ -173,8 +178,9 @@ int strmap_init(strmap *m, cw_arena *a, size_t expect);
 int strmap_put(strmap *m, const char *key, size_t len, size_t val, size_t *old);
 bool strmap_get(const strmap *m, const char *key, size_t len, size_t *val);
 
-/* Deletes every record whose key starts with prefix (all duplicates). */
-int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count);
+/* Deletes every record whose key starts with prefix (all duplicates),
+ * adding how many to *count when count is given. */
+int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_err *err);
 
 /* Control state at t inside an open transaction (org.c), for queries. */
 struct cw_control_state;

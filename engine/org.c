@@ -29,11 +29,9 @@ static int org_put_fn(cw_wtxn *w, void *arg, cw_err *err)
     rw_array(&rw, 1);
     rw_str(&rw, oa->org->name && *oa->org->name ? oa->org->name : oa->org->slug);
     v = rw_val(&rw);
-    int rc = mdb_put(w->txn, w->db->dbi[DB_ORG], &k, &v, 0);
+    int rc = lmdb_err(mdb_put(w->txn, w->db->dbi[DB_ORG], &k, &v, 0), err, "org");
     rw_free(&rw);
-    if (!rc)
-        rc = org_touch(w->txn, w->db, oa->org->slug);
-    return lmdb_err(rc, err, "org");
+    return rc ? rc : org_touch(w->txn, w->db, oa->org->slug, err);
 }
 
 int cw_org_put(cw_db *db, cw_wtxn *w, const cw_org *org, bool *created, cw_err *err)
@@ -116,10 +114,8 @@ static int org_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     int rc = mdb_del(w->txn, w->db->dbi[DB_ORG], &k, NULL);
     if (rc == MDB_NOTFOUND)
         return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", slug);
-    if (!rc)
-        rc = org_touch(w->txn, w->db, slug);
-    if (rc)
-        return lmdb_err(rc, err, "org");
+    if ((rc = lmdb_err(rc, err, "org")) || (rc = org_touch(w->txn, w->db, slug, err)))
+        return rc;
     cw_key pre;
     key_init(&pre);
     key_part(&pre, slug);
@@ -128,8 +124,8 @@ static int org_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
                               DB_EVPASS, DB_EVCTL_D, DB_EVPASS_D, DB_SCOPE};
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
         size_t count = 0;
-        if ((rc = delete_prefix(w, dbs[i], &pre, &count)))
-            return lmdb_err(rc, err, "org");
+        if ((rc = delete_prefix(w, dbs[i], &pre, &count, err)))
+            return rc;
         if (dbs[i] == DB_CTL || dbs[i] == DB_EV || dbs[i] == DB_SCOPE)
             st->deleted += count;
     }
@@ -248,11 +244,12 @@ struct ctl_args {
     cw_bulk_stats st;
 };
 
-static int unlink_old(cw_wtxn *w, const char *org, const char *id, MDB_val old)
+/* Removes the link index entries of a control's stored record old. */
+static int unlink_old(cw_wtxn *w, const char *org, const char *id, MDB_val old, cw_err *err)
 {
     cw_arena *a = cw_arena_new();
     if (!a)
-        return CW_ENOMEM;
+        return cw_err_set(err, CW_ENOMEM, "controls: out of memory");
     cw_control oc;
     int rc = 0;
     if (decode_control(a, org, id, strlen(id), old, &oc) == 0) {
@@ -263,8 +260,7 @@ static int unlink_old(cw_wtxn *w, const char *org, const char *id, MDB_val old)
             link_key(&lk, org, oc.links[j].framework, oc.links[j].id);
             MDB_val kv = key_val(&lk), vv = {strlen(id), (void *)id};
             rc = mdb_del(w->txn, w->db->dbi[DB_CTLLINK], &kv, &vv);
-            if (rc == MDB_NOTFOUND)
-                rc = 0;
+            rc = rc == MDB_NOTFOUND ? 0 : lmdb_err(rc, err, "controls");
         }
     }
     cw_arena_free(a);
@@ -277,8 +273,7 @@ static int touch_once(cw_wtxn *w, const char *org, const char **last, cw_err *er
     if (*last && strcmp(*last, org) == 0)
         return 0;
     *last = org;
-    int rc = org_touch(w->txn, w->db, org);
-    return rc ? lmdb_err(rc, err, "org") : 0;
+    return org_touch(w->txn, w->db, org, err);
 }
 
 static int control_put_fn(cw_wtxn *w, void *arg, cw_err *err)
@@ -311,10 +306,8 @@ static int control_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         MDB_val kv = key_val(&k), v;
         if (mdb_get(w->txn, db->dbi[DB_CTL], &kv, &v) == 0) {
             ca->st.updated++;
-            if ((rc = unlink_old(w, c->org, c->id, v))) {
-                rc = lmdb_err(rc, err, "controls");
+            if ((rc = unlink_old(w, c->org, c->id, v, err)))
                 break;
-            }
         } else {
             ca->st.created++;
         }
@@ -463,15 +456,14 @@ static int control_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     MDB_val kv = key_val(&k), v;
     if (org_exists(w->txn, w->db, p[0]))
         return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", p[0]);
-    int trc = org_touch(w->txn, w->db, p[0]);
-    if (trc)
-        return lmdb_err(trc, err, "org");
+    int rc = org_touch(w->txn, w->db, p[0], err);
+    if (rc)
+        return rc;
     if (mdb_get(w->txn, w->db->dbi[DB_CTL], &kv, &v))
         return cw_err_set(err, CW_ENOCTL, "id: no control '%s' in organisation '%s'", p[1], p[0]);
-    int rc = unlink_old(w, p[0], p[1], v);
-    if (!rc)
-        rc = mdb_del(w->txn, w->db->dbi[DB_CTL], &kv, NULL);
-    return rc ? lmdb_err(rc, err, "controls") : 0;
+    if ((rc = unlink_old(w, p[0], p[1], v, err)))
+        return rc;
+    return lmdb_err(mdb_del(w->txn, w->db->dbi[DB_CTL], &kv, NULL), err, "controls");
 }
 
 int cw_control_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_err *err)
@@ -510,7 +502,7 @@ static const int ev_passing[2] = {DB_EVPASS, DB_EVPASS_D};
 
 /* Removes the index entries of one evidence item, from whichever of the
  * main and delta indexes holds them. */
-static int ev_unindex(cw_wtxn *w, const cw_evidence *e)
+static int ev_unindex(cw_wtxn *w, const cw_evidence *e, cw_err *err)
 {
     cw_key byt, pass;
     ev_index_vals(&byt, &pass, e->collected_at, e->has_valid_until, e->valid_until, e->result,
@@ -522,14 +514,14 @@ static int ev_unindex(cw_wtxn *w, const cw_evidence *e)
             MDB_val kv = key_val(&ck), vv = key_val(&byt);
             int rc = mdb_del(w->txn, w->db->dbi[ev_by_time[d]], &kv, &vv);
             if (rc && rc != MDB_NOTFOUND)
-                return rc;
+                return lmdb_err(rc, err, "items");
             if (e->result != CW_RESULT_PASS)
                 continue;
             kv = key_val(&ck);
             vv = key_val(&pass);
             rc = mdb_del(w->txn, w->db->dbi[ev_passing[d]], &kv, &vv);
             if (rc && rc != MDB_NOTFOUND)
-                return rc;
+                return lmdb_err(rc, err, "items");
         }
     }
     return 0;
@@ -537,7 +529,7 @@ static int ev_unindex(cw_wtxn *w, const cw_evidence *e)
 
 /* Moves every entry of the delta index from into the main index to, in key
  * order (one pass over each main page touched), and empties from. */
-static int ev_delta_merge_one(MDB_txn *txn, MDB_dbi from, MDB_dbi to)
+static int ev_delta_merge_one(MDB_txn *txn, MDB_dbi from, MDB_dbi to, cw_err *err)
 {
     MDB_cursor *cf = NULL, *ct = NULL;
     int rc = mdb_cursor_open(txn, from, &cf);
@@ -567,7 +559,7 @@ static int ev_delta_merge_one(MDB_txn *txn, MDB_dbi from, MDB_dbi to)
         mdb_cursor_close(cf);
     if (ct)
         mdb_cursor_close(ct);
-    return r ? r : mdb_drop(txn, from, 0);
+    return lmdb_err(r ? r : mdb_drop(txn, from, 0), err, "items");
 }
 
 /* Bulk writes put their index entries in the delta pair, whose pages are
@@ -577,21 +569,21 @@ static int ev_delta_merge_one(MDB_txn *txn, MDB_dbi from, MDB_dbi to)
  * times are spread over each control's whole history). The delta is
  * merged once it outgrows a quarter of the main pair, which keeps the
  * pages written per item roughly constant as the store grows. */
-static int ev_delta_maybe_merge(cw_wtxn *w)
+static int ev_delta_maybe_merge(cw_wtxn *w, cw_err *err)
 {
     MDB_stat ms, ds;
     int rc;
     if ((rc = mdb_stat(w->txn, w->db->dbi[DB_EVCTL], &ms)) ||
         (rc = mdb_stat(w->txn, w->db->dbi[DB_EVCTL_D], &ds)))
-        return rc;
+        return lmdb_err(rc, err, "items");
     size_t limit = ms.ms_entries / 4;
     if (limit < w->db->ev_delta_min)
         limit = w->db->ev_delta_min;
     if (ds.ms_entries <= limit)
         return 0;
-    if ((rc = ev_delta_merge_one(w->txn, w->db->dbi[DB_EVCTL_D], w->db->dbi[DB_EVCTL])))
+    if ((rc = ev_delta_merge_one(w->txn, w->db->dbi[DB_EVCTL_D], w->db->dbi[DB_EVCTL], err)))
         return rc;
-    return ev_delta_merge_one(w->txn, w->db->dbi[DB_EVPASS_D], w->db->dbi[DB_EVPASS]);
+    return ev_delta_merge_one(w->txn, w->db->dbi[DB_EVPASS_D], w->db->dbi[DB_EVPASS], err);
 }
 
 /* Index entries of a bulk call, inserted after its records in key order:
@@ -705,14 +697,14 @@ static int ix_collect(ix_list *l, const cw_evidence *e)
     return 0;
 }
 
-static int ix_flush(cw_wtxn *w, ix_list *l)
+static int ix_flush(cw_wtxn *w, ix_list *l, cw_err *err)
 {
     if (l->nk > 1) {
         /* Rank the distinct keys, then give every entry its key's rank. */
         uint32_t *rank = cw_arena_alloc(l->a, l->nk * sizeof *rank);
         ix_key *sorted = cw_arena_alloc(l->a, l->nk * sizeof *sorted);
         if (!rank || !sorted)
-            return CW_ENOMEM;
+            return cw_err_set(err, CW_ENOMEM, "items: out of memory");
         memcpy(sorted, l->keys, l->nk * sizeof *sorted);
         qsort(sorted, l->nk, sizeof *sorted, ix_key_cmp);
         for (size_t r = 0; r < l->nk; r++) {
@@ -745,7 +737,7 @@ static int ix_flush(cw_wtxn *w, ix_list *l)
     }
     if (c)
         mdb_cursor_close(c);
-    return rc;
+    return lmdb_err(rc, err, "items");
 }
 
 static int decode_evidence(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,
@@ -888,15 +880,16 @@ struct ev_args {
 };
 
 /* Removes an item's record-derived index entries, given its stored record. */
-static int ev_unindex_stored(cw_wtxn *w, const char *org, const char *id, MDB_val v)
+static int ev_unindex_stored(cw_wtxn *w, const char *org, const char *id, MDB_val v,
+                             cw_err *err)
 {
     cw_arena *a = cw_arena_new();
     if (!a)
-        return CW_ENOMEM;
+        return cw_err_set(err, CW_ENOMEM, "items: out of memory");
     cw_evidence old;
     int rc = 0;
     if (decode_evidence(a, org, id, strlen(id), v, &old) == 0)
-        rc = ev_unindex(w, &old);
+        rc = ev_unindex(w, &old, err);
     cw_arena_free(a);
     return rc;
 }
@@ -957,22 +950,19 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
             ea->st.created++;
         } else if (rc == MDB_KEYEXIST) {
             ea->st.updated++;
-            if ((rc = ev_unindex_stored(w, e->org, e->id, v))) {
-                rc = lmdb_err(rc, err, "items");
+            if ((rc = ev_unindex_stored(w, e->org, e->id, v, err)))
                 break;
-            }
             kv = key_val(&k);
             v = rw_val(&rw);
             rc = mdb_put(w->txn, db->dbi[DB_EV], &kv, &v, 0);
         }
-        if (!rc)
-            rc = ix_collect(&ix, e);
-        if (rc)
-            rc = rc == CW_ENOMEM ? cw_err_set(err, rc, "items: out of memory")
-                                 : lmdb_err(rc, err, "items");
+        if ((rc = lmdb_err(rc, err, "items")))
+            break;
+        if ((rc = ix_collect(&ix, e)))
+            rc = cw_err_set(err, rc, "items: out of memory");
     }
-    if (rc == 0 && ((rc = ix_flush(w, &ix)) || (rc = ev_delta_maybe_merge(w))))
-        rc = lmdb_err(rc, err, "items");
+    if (rc == 0 && (rc = ix_flush(w, &ix, err)) == 0)
+        rc = ev_delta_maybe_merge(w, err);
     rw_free(&rw);
     cw_arena_free(a);
     return rc;
@@ -1062,7 +1052,8 @@ int cw_evidence_list(cw_db *db, const char *org, const char *control, cw_arena *
             MDB_val cv[2];
             int cr[2] = {MDB_NOTFOUND, MDB_NOTFOUND};
             for (int d = 0; d < 2 && rc == 0; d++) {
-                if ((rc = mdb_cursor_open(txn, db->dbi[ev_by_time[d]], &c[d])) == 0) {
+                if ((rc = lmdb_err(mdb_cursor_open(txn, db->dbi[ev_by_time[d]], &c[d]), err,
+                                   "items")) == 0) {
                     kv = key_val(&ck);
                     cr[d] = mdb_cursor_get(c[d], &kv, &cv[d], MDB_SET);
                 }
@@ -1083,16 +1074,13 @@ int cw_evidence_list(cw_db *db, const char *org, const char *control, cw_arena *
                     MDB_val ekv = key_val(&ek), ev;
                     if (mdb_get(txn, db->dbi[DB_EV], &ekv, &ev) == 0 &&
                         ev_list_fn(&el, (const char *)v.mv_data + 9, v.mv_size - 9, ev))
-                        rc = CW_ENOMEM;
+                        rc = cw_err_set(err, CW_ENOMEM, "items: out of memory");
                 }
                 cr[d] = mdb_cursor_get(c[d], &kv, &cv[d], MDB_NEXT_DUP);
             }
             for (int d = 0; d < 2; d++)
                 if (c[d])
                     mdb_cursor_close(c[d]);
-            if (rc)
-                rc = cw_err_set(err, rc == CW_ENOMEM ? rc : CW_ESTORAGE,
-                                rc == CW_ENOMEM ? "items: out of memory" : "items: cannot list");
         }
     }
     read_end(db, txn);
@@ -1109,15 +1097,14 @@ static int evidence_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     MDB_val kv = key_val(&k), v;
     if (org_exists(w->txn, w->db, p[0]))
         return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", p[0]);
-    int trc = org_touch(w->txn, w->db, p[0]);
-    if (trc)
-        return lmdb_err(trc, err, "org");
+    int rc = org_touch(w->txn, w->db, p[0], err);
+    if (rc)
+        return rc;
     if (mdb_get(w->txn, w->db->dbi[DB_EV], &kv, &v))
         return cw_err_set(err, CW_ENOEV, "id: no evidence '%s' in organisation '%s'", p[1], p[0]);
-    int rc = ev_unindex_stored(w, p[0], p[1], v);
-    if (!rc)
-        rc = mdb_del(w->txn, w->db->dbi[DB_EV], &kv, NULL);
-    return rc ? lmdb_err(rc, err, "items") : 0;
+    if ((rc = ev_unindex_stored(w, p[0], p[1], v, err)))
+        return rc;
+    return lmdb_err(mdb_del(w->txn, w->db->dbi[DB_EV], &kv, NULL), err, "items");
 }
 
 int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_err *err)
@@ -1447,9 +1434,10 @@ static int scope_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     MDB_val kv = key_val(&k);
     if (org_exists(w->txn, w->db, p[0]))
         return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", p[0]);
-    int rc = org_touch(w->txn, w->db, p[0]);
-    if (!rc)
-        rc = mdb_del(w->txn, w->db->dbi[DB_SCOPE], &kv, NULL);
+    int rc = org_touch(w->txn, w->db, p[0], err);
+    if (rc)
+        return rc;
+    rc = mdb_del(w->txn, w->db->dbi[DB_SCOPE], &kv, NULL);
     if (rc == MDB_NOTFOUND)
         return cw_err_set(err, CW_ENOENT, "id: no scope decision for %s %s in organisation '%s'",
                           p[1], p[2], p[0]);
