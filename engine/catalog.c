@@ -20,34 +20,6 @@ struct load_args {
     cw_bulk_stats st;
 };
 
-/* Record: [parent, kind, title, description, attrs, seq, assessable,
- * withdrawn].  assessable is nil when left to the tree (AUTO), else a
- * boolean; withdrawn is 0 or 1.  Records written before schema 3 stop at
- * seq and read as AUTO and active, which is what they meant. */
-static int encode_req(rec_writer *r, const cw_requirement *q, int64_t seq)
-{
-    rw_array(r, 8);
-    rw_str(r, q->parent && *q->parent ? q->parent : NULL);
-    rw_str(r, q->kind && *q->kind ? q->kind : "requirement");
-    rw_str(r, q->title ? q->title : "");
-    rw_str(r, q->description && *q->description ? q->description : NULL);
-    rw_array(r, q->n_attrs);
-    for (size_t i = 0; i < q->n_attrs; i++) {
-        rw_array(r, 2);
-        rw_str(r, q->attrs[i].key);
-        rw_array(r, q->attrs[i].n_values);
-        for (size_t j = 0; j < q->attrs[i].n_values; j++)
-            rw_str(r, q->attrs[i].values[j]);
-    }
-    rw_int(r, seq);
-    if (q->assess == CW_ASSESS_AUTO)
-        rw_nil(r);
-    else
-        rw_bool(r, q->assess == CW_ASSESS_YES);
-    rw_int(r, q->withdrawn ? 1 : 0);
-    return 0;
-}
-
 static int validate_req(const cw_requirement *q, size_t i, cw_err *err)
 {
     char f[112];
@@ -111,26 +83,6 @@ static bool stored_parent(cw_wtxn *w, const char *fw, const char *id, char *buf,
         rr_close(&r);
     }
     return true;
-}
-
-int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_err *err)
-{
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(w->txn, w->db->dbi[dbi], &c);
-    if (rc)
-        return lmdb_err(rc, err, "delete");
-    for (;;) {
-        MDB_val k = key_val(prefix), v;
-        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-        if (rc || k.mv_size < prefix->n || memcmp(k.mv_data, prefix->b, prefix->n) != 0)
-            break;
-        if ((rc = mdb_cursor_del(c, MDB_NODUPDATA)))
-            break;
-        if (count)
-            (*count)++;
-    }
-    mdb_cursor_close(c);
-    return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc, err, "delete");
 }
 
 static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
@@ -425,50 +377,6 @@ static int decode_fw(cw_arena *a, const char *slug, size_t sl, MDB_val v, cw_fra
     out->version = obj_str(a, rr_at(&r, 1));
     out->publisher = obj_str(a, rr_at(&r, 2));
     out->licence = obj_str(a, rr_at(&r, 3));
-    rr_close(&r);
-    return 0;
-}
-
-/* Decodes a requirement record.  seq receives its publisher position. */
-int decode_req(cw_arena *a, const char *fw, const char *id, size_t idl, MDB_val v,
-                      cw_requirement *q, int64_t *seq)
-{
-    rec_reader r;
-    int rc = rr_open(&r, v, NULL);
-    if (rc)
-        return rc;
-    memset(q, 0, sizeof *q);
-    q->framework = fw;
-    q->id = cw_arena_strndup(a, id, idl);
-    q->parent = obj_str(a, rr_at(&r, 0));
-    q->kind = obj_str(a, rr_at(&r, 1));
-    q->title = obj_str(a, rr_at(&r, 2));
-    q->description = obj_str(a, rr_at(&r, 3));
-    const msgpack_object *at = rr_at(&r, 4);
-    if (at && at->type == MSGPACK_OBJECT_ARRAY && at->via.array.size) {
-        q->n_attrs = at->via.array.size;
-        q->attrs = cw_arena_alloc(a, q->n_attrs * sizeof *q->attrs);
-        for (size_t i = 0; q->attrs && i < q->n_attrs; i++) {
-            const msgpack_object *e = &at->via.array.ptr[i];
-            if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 2)
-                continue;
-            q->attrs[i].key = obj_str(a, &e->via.array.ptr[0]);
-            const msgpack_object *vals = &e->via.array.ptr[1];
-            if (vals->type == MSGPACK_OBJECT_ARRAY) {
-                q->attrs[i].n_values = vals->via.array.size;
-                q->attrs[i].values = cw_arena_alloc(a, (vals->via.array.size + 1) * sizeof(char *));
-                for (size_t j = 0; q->attrs[i].values && j < vals->via.array.size; j++)
-                    q->attrs[i].values[j] = obj_str(a, &vals->via.array.ptr[j]);
-            }
-        }
-    }
-    if (seq)
-        *seq = obj_int(rr_at(&r, 5), 0);
-    const msgpack_object *as = rr_at(&r, 6);
-    q->assess = as && as->type == MSGPACK_OBJECT_BOOLEAN
-                    ? (as->via.boolean ? CW_ASSESS_YES : CW_ASSESS_NO)
-                    : CW_ASSESS_AUTO;
-    q->withdrawn = obj_int(rr_at(&r, 7), 0) == 1;
     rr_close(&r);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include "crosswalk/org.h"
 #include "crosswalk/query.h"
 
+#include "entity.h"
 #include "graph.h"
 #include "orgsnap.h"
 

@@ -1,10 +1,9 @@
 /* The LMDB environment: opening it with its named databases and schema
  * record, short reused read transactions, atomic writes with map growth and
- * retry, LMDB error translation (the only place it happens), and the key and
- * record encoding helpers the model modules share. */
+ * retry, LMDB error translation (the only place it happens), the store's
+ * counts, and freeing the caches the modules above keep on it when it
+ * closes. */
 #include "internal.h"
-#include "graph.h"
-#include "orgsnap.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -56,64 +55,6 @@ int lmdb_err(int rc, cw_err *err, const char *what)
     case ENOSPC: return cw_err_set(err, CW_EFULL, "%s: no space left on device", what);
     default: return cw_err_set(err, CW_ESTORAGE, "%s: %s", what, mdb_strerror(rc));
     }
-}
-
-/* ---- keys ---- */
-
-void key_init(cw_key *k)
-{
-    k->n = 0;
-}
-
-void key_raw(cw_key *k, const void *p, size_t n)
-{
-    /* Parts are length-checked on input (slug 64, id 128), so only a
-     * malformed caller can overflow; truncation keeps it memory-safe. */
-    if (n > CW_KEY_MAX - k->n)
-        n = CW_KEY_MAX - k->n;
-    memcpy(k->b + k->n, p, n);
-    k->n += n;
-}
-
-void key_sep(cw_key *k)
-{
-    key_raw(k, "", 1);
-}
-
-void key_part(cw_key *k, const char *s)
-{
-    if (k->n)
-        key_sep(k);
-    key_raw(k, s ? s : "", s ? strlen(s) : 0);
-}
-
-MDB_val key_val(const cw_key *k)
-{
-    return (MDB_val){.mv_size = k->n, .mv_data = (void *)k->b};
-}
-
-void be64_put(unsigned char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)v;
-}
-
-uint64_t be64_get(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-uint64_t time_key(cw_time t)
-{
-    return (uint64_t)t ^ (UINT64_C(1) << 63);
-}
-
-cw_time time_unkey(uint64_t k)
-{
-    return (cw_time)(k ^ (UINT64_C(1) << 63));
 }
 
 /* ---- open / close ---- */
@@ -243,8 +184,9 @@ void cw_db_close(cw_db *db)
 {
     if (!db)
         return;
-    graph_cache_clear(db);
-    orgsnap_cache_clear(db);
+    for (int i = 0; i < DB_CACHES; i++)
+        if (db->cache_free[i])
+            db->cache_free[i](db);
     for (int i = 0; i < db->n_rcache; i++)
         mdb_txn_abort(db->rcache[i]);
     if (db->env)
@@ -254,6 +196,13 @@ void cw_db_close(cw_db *db)
     pthread_mutex_destroy(&db->gcache_lock);
     pthread_mutex_destroy(&db->ocache_lock);
     free(db);
+}
+
+void db_cache_register(cw_db *db, int which, void (*free_fn)(cw_db *db))
+{
+    /* Written under the cache's own lock, always with the same function:
+     * no two threads store different values, and closing runs alone. */
+    db->cache_free[which] = free_fn;
 }
 
 bool cw_db_is_empty(cw_db *db)
@@ -437,18 +386,6 @@ int write_bulk(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, const cw_bulk_stat
     return rc;
 }
 
-int bump_generation(cw_wtxn *w, cw_err *err)
-{
-    MDB_val k = {3, "gen"}, v;
-    uint64_t gen = 0;
-    if (mdb_get(w->txn, w->db->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8)
-        gen = be64_get(v.mv_data);
-    unsigned char b[8];
-    be64_put(b, gen + 1);
-    v = (MDB_val){8, b};
-    return lmdb_err(mdb_put(w->txn, w->db->dbi[DB_META], &k, &v, 0), err, "generation");
-}
-
 int cw_db_counts_get(cw_db *db, cw_db_counts *out, cw_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -505,196 +442,5 @@ int cw_db_counts_get(cw_db *db, cw_db_counts *out, cw_err *err)
     out->map_used = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
     out->map_size_max = db->map_max;
     read_end(db, txn);
-    return 0;
-}
-
-/* ---- record encoding ---- */
-
-void rw_init(rec_writer *r)
-{
-    msgpack_sbuffer_init(&r->sb);
-    msgpack_packer_init(&r->pk, &r->sb, msgpack_sbuffer_write);
-}
-
-void rw_free(rec_writer *r)
-{
-    msgpack_sbuffer_destroy(&r->sb);
-}
-
-void rw_str(rec_writer *r, const char *s)
-{
-    if (!s) {
-        msgpack_pack_nil(&r->pk);
-        return;
-    }
-    size_t n = strlen(s);
-    msgpack_pack_str(&r->pk, n);
-    msgpack_pack_str_body(&r->pk, s, n);
-}
-
-void rw_int(rec_writer *r, int64_t v)
-{
-    msgpack_pack_int64(&r->pk, v);
-}
-
-void rw_array(rec_writer *r, size_t n)
-{
-    msgpack_pack_array(&r->pk, n);
-}
-
-void rw_nil(rec_writer *r)
-{
-    msgpack_pack_nil(&r->pk);
-}
-
-void rw_bool(rec_writer *r, bool b)
-{
-    if (b)
-        msgpack_pack_true(&r->pk);
-    else
-        msgpack_pack_false(&r->pk);
-}
-
-MDB_val rw_val(rec_writer *r)
-{
-    return (MDB_val){.mv_size = r->sb.size, .mv_data = r->sb.data};
-}
-
-int rr_open(rec_reader *r, MDB_val v, cw_err *err)
-{
-    msgpack_unpacked_init(&r->u);
-    size_t off = 0;
-    if (msgpack_unpack_next(&r->u, v.mv_data, v.mv_size, &off) != MSGPACK_UNPACK_SUCCESS ||
-        r->u.data.type != MSGPACK_OBJECT_ARRAY) {
-        msgpack_unpacked_destroy(&r->u);
-        return cw_err_set(err, CW_ECORRUPT, "record: not a valid encoded record");
-    }
-    r->o = r->u.data.via.array.ptr;
-    r->n = r->u.data.via.array.size;
-    return 0;
-}
-
-void rr_close(rec_reader *r)
-{
-    msgpack_unpacked_destroy(&r->u);
-}
-
-const msgpack_object *rr_at(const rec_reader *r, size_t i)
-{
-    return i < r->n ? &r->o[i] : NULL;
-}
-
-char *obj_str(cw_arena *a, const msgpack_object *o)
-{
-    if (!o || o->type != MSGPACK_OBJECT_STR)
-        return NULL;
-    return cw_arena_strndup(a, o->via.str.ptr, o->via.str.size);
-}
-
-int64_t obj_int(const msgpack_object *o, int64_t dflt)
-{
-    if (!o)
-        return dflt;
-    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return (int64_t)o->via.u64;
-    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        return o->via.i64;
-    return dflt;
-}
-
-bool obj_is_nil(const msgpack_object *o)
-{
-    return !o || o->type == MSGPACK_OBJECT_NIL;
-}
-
-/* ---- validation ---- */
-
-int check_name(const char *field, const char *s, size_t max, cw_err *err)
-{
-    if (!s || !*s)
-        return cw_err_set(err, CW_EINVAL, "%s: must be a non-empty string", field);
-    size_t n = strlen(s);
-    if (n > max)
-        return cw_err_set(err, CW_EINVAL, "%s: '%.40s...' is longer than %zu bytes", field, s,
-                          max);
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return cw_err_set(err, CW_EINVAL, "%s: '%.60s' contains a control character",
-                              field, s);
-    return 0;
-}
-
-int check_text(const char *field, const char *s, cw_err *err)
-{
-    if (s && strlen(s) > CW_MAX_TEXT)
-        return cw_err_set(err, CW_EINVAL, "%s: longer than %d bytes", field, CW_MAX_TEXT);
-    return 0;
-}
-
-int fw_exists(MDB_txn *txn, cw_db *db, const char *fw)
-{
-    MDB_val k = {strlen(fw), (void *)fw}, v;
-    return mdb_get(txn, db->dbi[DB_FW], &k, &v) == 0 ? 0 : CW_ENOFW;
-}
-
-int req_exists(MDB_txn *txn, cw_db *db, const char *fw, const char *id, bool *assessed)
-{
-    cw_key key;
-    key_init(&key);
-    key_part(&key, fw);
-    key_part(&key, id);
-    MDB_val k = key_val(&key), v;
-    if (mdb_get(txn, db->dbi[DB_REQ], &k, &v) != 0)
-        return fw_exists(txn, db, fw) ? CW_ENOFW : CW_ENOREQ;
-    if (assessed) {
-        MDB_val ck = key_val(&key), cv;
-        bool leaf = mdb_get(txn, db->dbi[DB_CHILD], &ck, &cv) != 0;
-        /* record fields 6 (assessable: nil = by the tree) and 7 (withdrawn) */
-        rec_reader rr;
-        bool as = leaf, wd = false;
-        if (rr_open(&rr, v, NULL) == 0) {
-            const msgpack_object *o = rr_at(&rr, 6);
-            if (o && o->type == MSGPACK_OBJECT_BOOLEAN)
-                as = o->via.boolean;
-            wd = obj_int(rr_at(&rr, 7), 0) == 1;
-            rr_close(&rr);
-        }
-        *assessed = as && !wd;
-    }
-    return 0;
-}
-
-int org_exists(MDB_txn *txn, cw_db *db, const char *org)
-{
-    MDB_val k = {strlen(org), (void *)org}, v;
-    return mdb_get(txn, db->dbi[DB_ORG], &k, &v) == 0 ? 0 : CW_ENOORG;
-}
-
-static void org_gen_key(cw_key *k, const char *org)
-{
-    key_init(k);
-    key_part(k, "org");
-    key_part(k, org);
-}
-
-int org_touch(MDB_txn *txn, cw_db *db, const char *org, cw_err *err)
-{
-    /* The writing transaction's id is unique and grows with every commit,
-     * so it serves as the generation without reading the old value. */
-    cw_key k;
-    org_gen_key(&k, org);
-    unsigned char b[8];
-    be64_put(b, (uint64_t)mdb_txn_id(txn));
-    MDB_val kv = key_val(&k), v = {8, b};
-    return lmdb_err(mdb_put(txn, db->dbi[DB_META], &kv, &v, 0), err, "org");
-}
-
-uint64_t org_gen(MDB_txn *txn, cw_db *db, const char *org)
-{
-    cw_key k;
-    org_gen_key(&k, org);
-    MDB_val kv = key_val(&k), v;
-    if (mdb_get(txn, db->dbi[DB_META], &kv, &v) == 0 && v.mv_size == 8)
-        return be64_get(v.mv_data);
     return 0;
 }

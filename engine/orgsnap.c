@@ -13,6 +13,8 @@
 
 #include "crosswalk/org.h"
 
+#include "entity.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +188,7 @@ int orgsnap_acquire(cw_db *db, MDB_txn *txn, const char *org, cw_time t, cw_aren
             org_snap *old = db->ocache[slot];
             atomic_fetch_add(&s->refs, 1);
             db->ocache[slot] = s;
+            db_cache_register(db, DB_CACHE_ORGSNAP, orgsnap_cache_clear);
             if (old)
                 snap_unref(old);
         }

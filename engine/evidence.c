@@ -1,482 +1,16 @@
-/* Organisations, their controls, evidence and scope decisions in LMDB, and
- * the control state rule of docs/SEMANTICS.md §2.1.  Two evidence indexes serve that rule:
- * ev_ctl orders a control's items by collection time (fail last among equal
- * times, so the tie rule falls out of the order) and ev_pass orders its
- * passing items by expiry, so "latest item at T" and "fresh passing item at
- * T" are each one cursor seek. */
+/* Evidence in LMDB, and a control's state at a time T read from it.  Two
+ * evidence indexes serve the control state rule of docs/SEMANTICS.md §2.1
+ * (state.c): ev_ctl orders a control's items by collection time (fail last
+ * among equal times, so the tie rule falls out of the order) and ev_pass
+ * orders its passing items by expiry, so "latest item at T" and "fresh
+ * passing item at T" are each one cursor seek. */
 #include "crosswalk/org.h"
 
-#include "internal.h"
+#include "entity.h"
 
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-
-/* ---- organisations ---- */
-
-struct org_args {
-    const cw_org *org;
-    bool created;
-};
-
-static int org_put_fn(cw_wtxn *w, void *arg, cw_err *err)
-{
-    struct org_args *oa = arg;
-    MDB_val k = {strlen(oa->org->slug), (void *)oa->org->slug}, v;
-    oa->created = mdb_get(w->txn, w->db->dbi[DB_ORG], &k, &v) != 0;
-    rec_writer rw;
-    rw_init(&rw);
-    rw_array(&rw, 1);
-    rw_str(&rw, oa->org->name && *oa->org->name ? oa->org->name : oa->org->slug);
-    v = rw_val(&rw);
-    int rc = lmdb_err(mdb_put(w->txn, w->db->dbi[DB_ORG], &k, &v, 0), err, "org");
-    rw_free(&rw);
-    return rc ? rc : org_touch(w->txn, w->db, oa->org->slug, err);
-}
-
-int cw_org_put(cw_db *db, cw_wtxn *w, const cw_org *org, bool *created, cw_err *err)
-{
-    int rc;
-    if ((rc = check_name("org", org->slug, CW_MAX_SLUG, err)) ||
-        (rc = check_text("name", org->name, err)))
-        return rc;
-    struct org_args oa = {org, false};
-    rc = write_run(db, w, org_put_fn, &oa, err);
-    if (created)
-        *created = oa.created;
-    return rc;
-}
-
-static int decode_org(cw_arena *a, const char *slug, size_t sl, MDB_val v, cw_org *out)
-{
-    rec_reader r;
-    if (rr_open(&r, v, NULL))
-        return CW_ECORRUPT;
-    out->slug = cw_arena_strndup(a, slug, sl);
-    out->name = obj_str(a, rr_at(&r, 0));
-    rr_close(&r);
-    return 0;
-}
-
-int cw_org_get(cw_db *db, const char *slug, cw_arena *a, cw_org *out, cw_err *err)
-{
-    int rc = check_name("org", slug, CW_MAX_SLUG, err);
-    if (rc)
-        return rc;
-    MDB_txn *txn;
-    if ((rc = read_begin(db, &txn, err)))
-        return rc;
-    MDB_val k = {strlen(slug), (void *)slug}, v;
-    if (mdb_get(txn, db->dbi[DB_ORG], &k, &v))
-        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", slug);
-    else if (decode_org(a, slug, strlen(slug), v, out))
-        rc = cw_err_set(err, CW_ECORRUPT, "org: record of '%s' is unreadable", slug);
-    read_end(db, txn);
-    return rc;
-}
-
-int cw_org_list(cw_db *db, cw_arena *a, cw_org **out, size_t *n, cw_err *err)
-{
-    *out = NULL;
-    *n = 0;
-    MDB_txn *txn;
-    int rc = read_begin(db, &txn, err);
-    if (rc)
-        return rc;
-    MDB_cursor *c;
-    if ((rc = mdb_cursor_open(txn, db->dbi[DB_ORG], &c))) {
-        read_end(db, txn);
-        return lmdb_err(rc, err, "org");
-    }
-    size_t cap = 0;
-    MDB_val k, v;
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
-         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        cw_org *arr = cw_arena_grow(a, *out, sizeof **out, &cap, *n + 1);
-        if (!arr) {
-            rc = cw_err_set(err, CW_ENOMEM, "org: out of memory");
-            break;
-        }
-        *out = arr;
-        if (decode_org(a, k.mv_data, k.mv_size, v, &arr[*n]) == 0)
-            (*n)++;
-    }
-    mdb_cursor_close(c);
-    read_end(db, txn);
-    return rc;
-}
-
-static int org_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
-{
-    const char *slug = ((const char **)arg)[0];
-    cw_bulk_stats *st = ((cw_bulk_stats **)arg)[1];
-    MDB_val k = {strlen(slug), (void *)slug};
-    int rc = mdb_del(w->txn, w->db->dbi[DB_ORG], &k, NULL);
-    if (rc == MDB_NOTFOUND)
-        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", slug);
-    if ((rc = lmdb_err(rc, err, "org")) || (rc = org_touch(w->txn, w->db, slug, err)))
-        return rc;
-    cw_key pre;
-    key_init(&pre);
-    key_part(&pre, slug);
-    key_sep(&pre);
-    static const int dbs[] = {DB_CTL,   DB_CTLLINK,  DB_EV,      DB_EVCTL,
-                              DB_EVPASS, DB_EVCTL_D, DB_EVPASS_D, DB_SCOPE};
-    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
-        size_t count = 0;
-        if ((rc = delete_prefix(w, dbs[i], &pre, &count, err)))
-            return rc;
-        if (dbs[i] == DB_CTL || dbs[i] == DB_EV || dbs[i] == DB_SCOPE)
-            st->deleted += count;
-    }
-    return 0;
-}
-
-int cw_org_delete(cw_db *db, cw_wtxn *w, const char *slug, cw_bulk_stats *st, cw_err *err)
-{
-    int rc = check_name("org", slug, CW_MAX_SLUG, err);
-    if (rc)
-        return rc;
-    cw_bulk_stats local = {0};
-    const void *args[2] = {slug, &local};
-    rc = write_run(db, w, org_delete_fn, (void *)args, err);
-    if (st)
-        *st = rc ? (cw_bulk_stats){0} : local;
-    return rc;
-}
-
-/* ---- controls ---- */
-
-static void control_key(cw_key *k, const char *org, const char *id)
-{
-    key_init(k);
-    key_part(k, org);
-    key_part(k, id);
-}
-
-static void link_key(cw_key *k, const char *org, const char *fw, const char *req)
-{
-    key_init(k);
-    key_part(k, org);
-    key_part(k, fw);
-    key_part(k, req);
-}
-
-int decode_control(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,
-                   cw_control *out)
-{
-    rec_reader r;
-    if (rr_open(&r, v, NULL))
-        return CW_ECORRUPT;
-    memset(out, 0, sizeof *out);
-    out->org = org;
-    out->id = cw_arena_strndup(a, id, idl);
-    out->title = obj_str(a, rr_at(&r, 0));
-    out->owner = obj_str(a, rr_at(&r, 1));
-    out->status = (cw_ctl_status)obj_int(rr_at(&r, 2), CW_CTL_NOT_IMPLEMENTED);
-    const msgpack_object *l = rr_at(&r, 3);
-    if (l && l->type == MSGPACK_OBJECT_ARRAY) {
-        out->links = cw_arena_alloc(a, (l->via.array.size + 1) * sizeof *out->links);
-        for (size_t i = 0; out->links && i < l->via.array.size; i++) {
-            const msgpack_object *e = &l->via.array.ptr[i];
-            if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 3)
-                continue;
-            cw_link *ln = &out->links[out->n_links++];
-            ln->framework = obj_str(a, &e->via.array.ptr[0]);
-            ln->id = obj_str(a, &e->via.array.ptr[1]);
-            ln->level = (cw_level)obj_int(&e->via.array.ptr[2], CW_LEVEL_PARTIAL);
-        }
-    }
-    rr_close(&r);
-    return 0;
-}
-
-static int validate_control(MDB_txn *txn, cw_db *db, const cw_control *c, size_t i, cw_err *err)
-{
-    char f[112];
-    int rc;
-    snprintf(f, sizeof f, "controls[%zu].org", i);
-    if ((rc = check_name(f, c->org, CW_MAX_SLUG, err)))
-        return rc;
-    snprintf(f, sizeof f, "controls[%zu].id", i);
-    if ((rc = check_name(f, c->id, CW_MAX_ID, err)))
-        return rc;
-    snprintf(f, sizeof f, "controls[%zu].title", i);
-    if ((rc = check_text(f, c->title, err)))
-        return rc;
-    snprintf(f, sizeof f, "controls[%zu].owner", i);
-    if ((rc = check_text(f, c->owner, err)))
-        return rc;
-    if ((unsigned)c->status > CW_CTL_NOT_IMPLEMENTED)
-        return cw_err_set(err, CW_EINVAL,
-                          "controls[%zu].status: must be implemented, planned or not_implemented",
-                          i);
-    if (org_exists(txn, db, c->org))
-        return cw_err_set(err, CW_ENOORG, "controls[%zu].org: no organisation '%s'", i, c->org);
-    if (c->n_links > CW_MAX_LIST)
-        return cw_err_set(err, CW_EINVAL, "controls[%zu].links: more than %d", i, CW_MAX_LIST);
-    for (size_t j = 0; j < c->n_links; j++) {
-        const cw_link *l = &c->links[j];
-        snprintf(f, sizeof f, "controls[%zu].links[%zu].framework", i, j);
-        if ((rc = check_name(f, l->framework, CW_MAX_SLUG, err)))
-            return rc;
-        snprintf(f, sizeof f, "controls[%zu].links[%zu].id", i, j);
-        if ((rc = check_name(f, l->id, CW_MAX_ID, err)))
-            return rc;
-        if (l->level != CW_LEVEL_FULL && l->level != CW_LEVEL_PARTIAL)
-            return cw_err_set(err, CW_EINVAL,
-                              "controls[%zu].links[%zu].level: must be full or partial", i, j);
-        rc = req_exists(txn, db, l->framework, l->id, NULL);
-        if (rc == CW_ENOFW)
-            return cw_err_set(err, CW_ELINK, "controls[%zu].links[%zu].framework: no framework '%s'",
-                              i, j, l->framework);
-        if (rc)
-            return cw_err_set(err, CW_ELINK,
-                              "controls[%zu].links[%zu].id: no requirement '%s' in framework '%s'",
-                              i, j, l->id, l->framework);
-    }
-    return 0;
-}
-
-struct ctl_args {
-    const cw_control *ctls;
-    size_t n;
-    cw_bulk_stats st;
-};
-
-/* Removes the link index entries of a control's stored record old. */
-static int unlink_old(cw_wtxn *w, const char *org, const char *id, MDB_val old, cw_err *err)
-{
-    cw_arena *a = cw_arena_new();
-    if (!a)
-        return cw_err_set(err, CW_ENOMEM, "controls: out of memory");
-    cw_control oc;
-    int rc = 0;
-    if (decode_control(a, org, id, strlen(id), old, &oc) == 0) {
-        for (size_t j = 0; j < oc.n_links && rc == 0; j++) {
-            if (!oc.links[j].framework || !oc.links[j].id)
-                continue;
-            cw_key lk;
-            link_key(&lk, org, oc.links[j].framework, oc.links[j].id);
-            MDB_val kv = key_val(&lk), vv = {strlen(id), (void *)id};
-            rc = mdb_del(w->txn, w->db->dbi[DB_CTLLINK], &kv, &vv);
-            rc = rc == MDB_NOTFOUND ? 0 : lmdb_err(rc, err, "controls");
-        }
-    }
-    cw_arena_free(a);
-    return rc;
-}
-
-/* Bulk items usually share one organisation: stamp each run of them once. */
-static int touch_once(cw_wtxn *w, const char *org, const char **last, cw_err *err)
-{
-    if (*last && strcmp(*last, org) == 0)
-        return 0;
-    *last = org;
-    return org_touch(w->txn, w->db, org, err);
-}
-
-static int control_put_fn(cw_wtxn *w, void *arg, cw_err *err)
-{
-    const char *touched = NULL;
-    struct ctl_args *ca = arg;
-    cw_db *db = w->db;
-    cw_arena *a = cw_arena_new();
-    strmap seen;
-    if (!a || strmap_init(&seen, a, ca->n)) {
-        cw_arena_free(a);
-        return cw_err_set(err, CW_ENOMEM, "controls: out of memory");
-    }
-    int rc = 0;
-    for (size_t i = 0; i < ca->n && rc == 0; i++) {
-        const cw_control *c = &ca->ctls[i];
-        if ((rc = validate_control(w->txn, db, c, i, err)) || (rc = touch_once(w, c->org, &touched, err)))
-            break;
-        cw_key k;
-        control_key(&k, c->org, c->id);
-        char *dk = cw_arena_strndup(a, k.b, k.n);
-        size_t prev;
-        if (!dk || strmap_put(&seen, dk, k.n, i, &prev) == 1) {
-            rc = dk ? cw_err_set(err, CW_ECONFLICT,
-                                 "controls[%zu].id: '%s' appears twice (also controls[%zu])", i,
-                                 c->id, prev)
-                    : cw_err_set(err, CW_ENOMEM, "controls: out of memory");
-            break;
-        }
-        MDB_val kv = key_val(&k), v;
-        if (mdb_get(w->txn, db->dbi[DB_CTL], &kv, &v) == 0) {
-            ca->st.updated++;
-            if ((rc = unlink_old(w, c->org, c->id, v, err)))
-                break;
-        } else {
-            ca->st.created++;
-        }
-        rec_writer rw;
-        rw_init(&rw);
-        rw_array(&rw, 4);
-        rw_str(&rw, c->title ? c->title : "");
-        rw_str(&rw, c->owner ? c->owner : "");
-        rw_int(&rw, c->status);
-        rw_array(&rw, c->n_links);
-        for (size_t j = 0; j < c->n_links; j++) {
-            rw_array(&rw, 3);
-            rw_str(&rw, c->links[j].framework);
-            rw_str(&rw, c->links[j].id);
-            rw_int(&rw, c->links[j].level);
-        }
-        v = rw_val(&rw);
-        kv = key_val(&k);
-        rc = mdb_put(w->txn, db->dbi[DB_CTL], &kv, &v, 0);
-        rw_free(&rw);
-        for (size_t j = 0; j < c->n_links && rc == 0; j++) {
-            cw_key lk;
-            link_key(&lk, c->org, c->links[j].framework, c->links[j].id);
-            MDB_val lkv = key_val(&lk), vv = {strlen(c->id), (void *)c->id};
-            rc = mdb_put(w->txn, db->dbi[DB_CTLLINK], &lkv, &vv, MDB_NODUPDATA);
-            if (rc == MDB_KEYEXIST)
-                rc = 0;
-        }
-        if (rc)
-            rc = lmdb_err(rc, err, "controls");
-    }
-    cw_arena_free(a);
-    return rc;
-}
-
-int cw_control_put(cw_db *db, cw_wtxn *w, const cw_control *ctls, size_t n, cw_bulk_stats *st,
-                   cw_err *err)
-{
-    if (st)
-        memset(st, 0, sizeof *st);
-    if (n && !ctls)
-        return cw_err_set(err, CW_EINVAL, "controls: missing");
-    struct ctl_args ca = {ctls, n, {0}};
-    return write_bulk(db, w, control_put_fn, &ca, &ca.st, n, st, err);
-}
-
-int cw_control_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_control *out,
-                   cw_err *err)
-{
-    int rc;
-    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
-        (rc = check_name("id", id, CW_MAX_ID, err)))
-        return rc;
-    MDB_txn *txn;
-    if ((rc = read_begin(db, &txn, err)))
-        return rc;
-    cw_key k;
-    control_key(&k, org, id);
-    MDB_val kv = key_val(&k), v;
-    if (org_exists(txn, db, org))
-        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
-    else if (mdb_get(txn, db->dbi[DB_CTL], &kv, &v))
-        rc = cw_err_set(err, CW_ENOCTL, "id: no control '%s' in organisation '%s'", id, org);
-    else if (decode_control(a, cw_arena_strdup(a, org), id, strlen(id), v, out))
-        rc = cw_err_set(err, CW_ECORRUPT, "id: record of control '%s' is unreadable", id);
-    read_end(db, txn);
-    return rc;
-}
-
-/* Lists records under prefix org\0 in db dbi, calling fn for each. */
-typedef int (*each_fn)(void *ctx, const char *id, size_t idl, MDB_val v);
-static int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, void *ctx)
-{
-    cw_key pre;
-    key_init(&pre);
-    key_part(&pre, org);
-    key_sep(&pre);
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, db->dbi[dbi], &c);
-    if (rc)
-        return lmdb_err(rc, NULL, "list");
-    MDB_val k = key_val(&pre), v;
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-         r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
-         r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        if ((rc = fn(ctx, (const char *)k.mv_data + pre.n, k.mv_size - pre.n, v)))
-            break;
-    mdb_cursor_close(c);
-    return rc;
-}
-
-struct ctl_list {
-    cw_arena *a;
-    const char *org;
-    cw_control *out;
-    size_t n, cap;
-};
-
-static int ctl_list_fn(void *ctx, const char *id, size_t idl, MDB_val v)
-{
-    struct ctl_list *cl = ctx;
-    cw_control *arr = cw_arena_grow(cl->a, cl->out, sizeof *arr, &cl->cap, cl->n + 1);
-    if (!arr)
-        return CW_ENOMEM;
-    cl->out = arr;
-    if (decode_control(cl->a, cl->org, id, idl, v, &arr[cl->n]) == 0)
-        cl->n++;
-    return 0;
-}
-
-/* Internal: all of an org's controls inside txn. */
-int controls_of(MDB_txn *txn, cw_db *db, const char *org, cw_arena *a, cw_control **out,
-                size_t *n)
-{
-    struct ctl_list cl = {a, cw_arena_strdup(a, org), NULL, 0, 0};
-    int rc = each_in_org(txn, db, DB_CTL, org, ctl_list_fn, &cl);
-    *out = cl.out;
-    *n = cl.n;
-    return rc;
-}
-
-int cw_control_list(cw_db *db, const char *org, cw_arena *a, cw_control **out, size_t *n,
-                    cw_err *err)
-{
-    *out = NULL;
-    *n = 0;
-    int rc = check_name("org", org, CW_MAX_SLUG, err);
-    if (rc)
-        return rc;
-    MDB_txn *txn;
-    if ((rc = read_begin(db, &txn, err)))
-        return rc;
-    if (org_exists(txn, db, org))
-        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
-    else if ((rc = controls_of(txn, db, org, a, out, n)))
-        cw_err_set(err, rc, "controls: cannot list");
-    read_end(db, txn);
-    return rc;
-}
-
-static int control_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
-{
-    const char **p = arg;
-    cw_key k;
-    control_key(&k, p[0], p[1]);
-    MDB_val kv = key_val(&k), v;
-    if (org_exists(w->txn, w->db, p[0]))
-        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", p[0]);
-    int rc = org_touch(w->txn, w->db, p[0], err);
-    if (rc)
-        return rc;
-    if (mdb_get(w->txn, w->db->dbi[DB_CTL], &kv, &v))
-        return cw_err_set(err, CW_ENOCTL, "id: no control '%s' in organisation '%s'", p[1], p[0]);
-    if ((rc = unlink_old(w, p[0], p[1], v, err)))
-        return rc;
-    return lmdb_err(mdb_del(w->txn, w->db->dbi[DB_CTL], &kv, NULL), err, "controls");
-}
-
-int cw_control_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_err *err)
-{
-    int rc;
-    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
-        (rc = check_name("id", id, CW_MAX_ID, err)))
-        return rc;
-    const char *p[2] = {org, id};
-    return write_run(db, w, control_delete_fn, (void *)p, err);
-}
-
-/* ---- evidence ---- */
 
 static void ev_index_vals(cw_key *byt, cw_key *pass, cw_time collected, bool has_vu, cw_time vu,
                           cw_result result, const char *id)
@@ -509,7 +43,7 @@ static int ev_unindex(cw_wtxn *w, const cw_evidence *e, cw_err *err)
                   e->id);
     for (size_t i = 0; i < e->n_controls; i++) {
         cw_key ck;
-        control_key(&ck, e->org, e->controls[i]);
+        org_item_key(&ck, e->org, e->controls[i]);
         for (int d = 0; d < 2; d++) {
             MDB_val kv = key_val(&ck), vv = key_val(&byt);
             int rc = mdb_del(w->txn, w->db->dbi[ev_by_time[d]], &kv, &vv);
@@ -684,7 +218,7 @@ static int ix_collect(ix_list *l, const cw_evidence *e)
                   e->id);
     for (size_t i = 0; i < e->n_controls; i++) {
         cw_key ck;
-        control_key(&ck, e->org, e->controls[i]);
+        org_item_key(&ck, e->org, e->controls[i]);
         size_t ki;
         int rc = ix_key_index(l, &ck, &ki);
         if (!rc)
@@ -858,7 +392,7 @@ static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size
                    (f, sizeof f, "items[%zu].controls[%zu]", i, j),
                    check_name(f, e->controls[j], CW_MAX_ID, err));
         cw_key k;
-        control_key(&k, e->org, e->controls[j]);
+        org_item_key(&k, e->org, e->controls[j]);
         if (strmap_get(&ix->kmap, k.b, k.n, NULL))
             continue;
         MDB_val kv = key_val(&k), v;
@@ -913,10 +447,10 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
     for (size_t i = 0; i < ea->n && rc == 0; i++) {
         const cw_evidence *e = &ea->items[i];
         if ((rc = validate_evidence(w->txn, db, e, i, touched, &ix, err)) ||
-            (rc = touch_once(w, e->org, &touched, err)))
+            (rc = org_touch_once(w, e->org, &touched, err)))
             break;
         cw_key k;
-        control_key(&k, e->org, e->id);
+        org_item_key(&k, e->org, e->id);
         char *dk = cw_arena_strndup(a, k.b, k.n);
         size_t prev;
         if (!dk || strmap_put(&seen, dk, k.n, i, &prev) == 1) {
@@ -990,7 +524,7 @@ int cw_evidence_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_
     if ((rc = read_begin(db, &txn, err)))
         return rc;
     cw_key k;
-    control_key(&k, org, id);
+    org_item_key(&k, org, id);
     MDB_val kv = key_val(&k), v;
     if (org_exists(txn, db, org))
         rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
@@ -1040,7 +574,7 @@ int cw_evidence_list(cw_db *db, const char *org, const char *control, cw_arena *
             cw_err_set(err, rc, "items: cannot list");
     } else {
         cw_key ck;
-        control_key(&ck, org, control);
+        org_item_key(&ck, org, control);
         MDB_val kv = key_val(&ck), v;
         if (mdb_get(txn, db->dbi[DB_CTL], &kv, &v)) {
             rc = cw_err_set(err, CW_ENOCTL, "control: no control '%s' in organisation '%s'",
@@ -1093,7 +627,7 @@ static int evidence_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
 {
     const char **p = arg;
     cw_key k;
-    control_key(&k, p[0], p[1]);
+    org_item_key(&k, p[0], p[1]);
     MDB_val kv = key_val(&k), v;
     if (org_exists(w->txn, w->db, p[0]))
         return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", p[0]);
@@ -1117,7 +651,7 @@ int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, c
     return write_run(db, w, evidence_delete_fn, (void *)p, err);
 }
 
-/* ---- control state (§3) ---- */
+/* ---- control state (§2.1) ---- */
 
 /* Beside the state at t, *until (when given) receives the first time after
  * t at which the answer could differ: the next collection of an item for
@@ -1131,7 +665,7 @@ int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time
     out->state = CW_STATE_UNVERIFIED;
     cw_time next = INT64_MAX;
     cw_key ck;
-    control_key(&ck, org, ctl);
+    org_item_key(&ck, org, ctl);
     /* Latest item with collected_at <= t, in either by-time index: seek
      * past t, step back; the greater of the two in index order wins, as
      * it would in one index. */
@@ -1248,7 +782,7 @@ int cw_control_state_get(cw_db *db, const char *org, const char *id, cw_time t, 
     if ((rc = read_begin(db, &txn, err)))
         return rc;
     cw_key k;
-    control_key(&k, org, id);
+    org_item_key(&k, org, id);
     MDB_val kv = key_val(&k), v;
     cw_control c;
     if (org_exists(txn, db, org))
@@ -1263,195 +797,4 @@ int cw_control_state_get(cw_db *db, const char *org, const char *id, cw_time t, 
         cw_err_set(err, rc, "evidence: cannot read");
     read_end(db, txn);
     return rc;
-}
-
-/* ---- scope ---- */
-
-static int validate_scope(MDB_txn *txn, cw_db *db, const cw_scope *s, size_t i, cw_err *err)
-{
-    char f[112];
-    int rc;
-    snprintf(f, sizeof f, "items[%zu].org", i);
-    if ((rc = check_name(f, s->org, CW_MAX_SLUG, err)))
-        return rc;
-    snprintf(f, sizeof f, "items[%zu].framework", i);
-    if ((rc = check_name(f, s->framework, CW_MAX_SLUG, err)))
-        return rc;
-    snprintf(f, sizeof f, "items[%zu].id", i);
-    if ((rc = check_name(f, s->id, CW_MAX_ID, err)))
-        return rc;
-    snprintf(f, sizeof f, "items[%zu].justification", i);
-    if ((rc = check_text(f, s->justification, err)))
-        return rc;
-    if (org_exists(txn, db, s->org))
-        return cw_err_set(err, CW_ENOORG, "items[%zu].org: no organisation '%s'", i, s->org);
-    bool assessed = false;
-    rc = req_exists(txn, db, s->framework, s->id, &assessed);
-    if (rc == CW_ENOFW)
-        return cw_err_set(err, CW_ENOFW, "items[%zu].framework: no framework '%s'", i,
-                          s->framework);
-    if (rc)
-        return cw_err_set(err, CW_ENOREQ, "items[%zu].id: no requirement '%s' in framework '%s'",
-                          i, s->id, s->framework);
-    if (!assessed)
-        return cw_err_set(err, CW_EINVAL,
-                          "items[%zu].id: '%s' is not assessed (a group, withdrawn or not "
-                          "assessable); scope decisions apply to assessed requirements",
-                          i, s->id);
-    if (!s->applicable && strcmp(s->framework, "iso27001-2022") == 0 &&
-        strncmp(s->id, "A.", 2) != 0)
-        return cw_err_set(err, CW_EMANDATORY,
-                          "items[%zu].id: clause %s of iso27001-2022 is mandatory and cannot be "
-                          "excluded; only Annex A controls can",
-                          i, s->id);
-    return 0;
-}
-
-struct scope_args {
-    const cw_scope *items;
-    size_t n;
-    cw_bulk_stats st;
-};
-
-static int scope_put_fn(cw_wtxn *w, void *arg, cw_err *err)
-{
-    const char *touched = NULL;
-    struct scope_args *sa = arg;
-    int rc = 0;
-    for (size_t i = 0; i < sa->n && rc == 0; i++) {
-        const cw_scope *s = &sa->items[i];
-        if ((rc = validate_scope(w->txn, w->db, s, i, err)) || (rc = touch_once(w, s->org, &touched, err)))
-            break;
-        cw_key k;
-        link_key(&k, s->org, s->framework, s->id);
-        MDB_val kv = key_val(&k), v;
-        if (mdb_get(w->txn, w->db->dbi[DB_SCOPE], &kv, &v) == 0)
-            sa->st.updated++;
-        else
-            sa->st.created++;
-        rec_writer rw;
-        rw_init(&rw);
-        rw_array(&rw, 2);
-        rw_bool(&rw, s->applicable);
-        rw_str(&rw, s->justification ? s->justification : "");
-        v = rw_val(&rw);
-        rc = mdb_put(w->txn, w->db->dbi[DB_SCOPE], &kv, &v, 0);
-        rw_free(&rw);
-        if (rc)
-            rc = lmdb_err(rc, err, "items");
-    }
-    return rc;
-}
-
-int cw_scope_put(cw_db *db, cw_wtxn *w, const cw_scope *items, size_t n, cw_bulk_stats *st,
-                 cw_err *err)
-{
-    if (st)
-        memset(st, 0, sizeof *st);
-    if (n && !items)
-        return cw_err_set(err, CW_EINVAL, "items: missing");
-    struct scope_args sa = {items, n, {0}};
-    return write_bulk(db, w, scope_put_fn, &sa, &sa.st, n, st, err);
-}
-
-int decode_scope(cw_arena *a, const char *org, const char *rest, size_t rl, MDB_val v,
-                 cw_scope *out)
-{
-    const char *z = memchr(rest, '\0', rl);
-    if (!z)
-        return CW_ECORRUPT;
-    rec_reader r;
-    if (rr_open(&r, v, NULL))
-        return CW_ECORRUPT;
-    out->org = org;
-    out->framework = cw_arena_strndup(a, rest, (size_t)(z - rest));
-    out->id = cw_arena_strndup(a, z + 1, rl - (size_t)(z - rest) - 1);
-    const msgpack_object *ap = rr_at(&r, 0);
-    out->applicable = ap && ap->type == MSGPACK_OBJECT_BOOLEAN && ap->via.boolean;
-    out->justification = obj_str(a, rr_at(&r, 1));
-    rr_close(&r);
-    return 0;
-}
-
-struct scope_list {
-    cw_arena *a;
-    const char *org, *fw;
-    cw_scope *out;
-    size_t n, cap;
-};
-
-static int scope_list_fn(void *ctx, const char *rest, size_t rl, MDB_val v)
-{
-    struct scope_list *sl = ctx;
-    if (sl->fw) {
-        size_t fl = strlen(sl->fw);
-        if (rl <= fl || memcmp(rest, sl->fw, fl) != 0 || rest[fl] != '\0')
-            return 0;
-    }
-    cw_scope *arr = cw_arena_grow(sl->a, sl->out, sizeof *arr, &sl->cap, sl->n + 1);
-    if (!arr)
-        return CW_ENOMEM;
-    sl->out = arr;
-    if (decode_scope(sl->a, sl->org, rest, rl, v, &arr[sl->n]) == 0)
-        sl->n++;
-    return 0;
-}
-
-int scopes_of(MDB_txn *txn, cw_db *db, const char *org, const char *fw, cw_arena *a,
-              cw_scope **out, size_t *n)
-{
-    struct scope_list sl = {a, cw_arena_strdup(a, org), fw, NULL, 0, 0};
-    int rc = each_in_org(txn, db, DB_SCOPE, org, scope_list_fn, &sl);
-    *out = sl.out;
-    *n = sl.n;
-    return rc;
-}
-
-int cw_scope_list(cw_db *db, const char *org, const char *framework, cw_arena *a,
-                  cw_scope **out, size_t *n, cw_err *err)
-{
-    *out = NULL;
-    *n = 0;
-    int rc = check_name("org", org, CW_MAX_SLUG, err);
-    if (rc || (framework && (rc = check_name("framework", framework, CW_MAX_SLUG, err))))
-        return rc;
-    MDB_txn *txn;
-    if ((rc = read_begin(db, &txn, err)))
-        return rc;
-    if (org_exists(txn, db, org))
-        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
-    else if ((rc = scopes_of(txn, db, org, framework, a, out, n)))
-        cw_err_set(err, rc, "scope: cannot list");
-    read_end(db, txn);
-    return rc;
-}
-
-static int scope_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
-{
-    const char **p = arg;
-    cw_key k;
-    link_key(&k, p[0], p[1], p[2]);
-    MDB_val kv = key_val(&k);
-    if (org_exists(w->txn, w->db, p[0]))
-        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", p[0]);
-    int rc = org_touch(w->txn, w->db, p[0], err);
-    if (rc)
-        return rc;
-    rc = mdb_del(w->txn, w->db->dbi[DB_SCOPE], &kv, NULL);
-    if (rc == MDB_NOTFOUND)
-        return cw_err_set(err, CW_ENOENT, "id: no scope decision for %s %s in organisation '%s'",
-                          p[1], p[2], p[0]);
-    return lmdb_err(rc, err, "scope");
-}
-
-int cw_scope_delete(cw_db *db, cw_wtxn *w, const char *org, const char *framework,
-                    const char *id, cw_err *err)
-{
-    int rc;
-    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
-        (rc = check_name("framework", framework, CW_MAX_SLUG, err)) ||
-        (rc = check_name("id", id, CW_MAX_ID, err)))
-        return rc;
-    const char *p[3] = {org, framework, id};
-    return write_run(db, w, scope_delete_fn, (void *)p, err);
 }
