@@ -16,12 +16,13 @@ struct cw_scope;
 int controls_of(MDB_txn *txn, cw_db *db, const char *org, cw_arena *a, struct cw_control **out,
                 size_t *n);
 
-/* The state at t of implemented control ctl of org (docs/SEMANTICS.md
- * §2.1), its deciding evidence copied into a.  *until (when given)
- * receives the first time after t at which the answer could differ.
- * Returns 0 or a CW_E* code. */
-int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time t,
-              cw_arena *a, struct cw_control_state *out, cw_time *until);
+/* The state at t of control ctl of org, whose status is status
+ * (docs/SEMANTICS.md §2.1, state.c), its deciding evidence copied into a.
+ * *until (when given) receives the first time after t at which the answer
+ * could differ; INT64_MAX when nothing ahead can change it.  Returns 0 or
+ * a CW_E* code. */
+int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_ctl_status status,
+              cw_time t, cw_arena *a, struct cw_control_state *out, cw_time *until);
 
 /* Scope decisions of org, of framework fw only when fw is given.  Returns 0
  * or a CW_E* code. */

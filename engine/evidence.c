@@ -7,6 +7,7 @@
 #include "crosswalk/org.h"
 
 #include "entity.h"
+#include "state.h"
 
 #include <stdlib.h>
 #include <stdio.h>
@@ -651,45 +652,36 @@ int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, c
     return write_run(db, w, evidence_delete_fn, (void *)p, err);
 }
 
-/* ---- control state (§2.1) ---- */
+/* ---- a control's evidence at T, and its state (§2.1) ---- */
 
-/* Beside the state at t, *until (when given) receives the first time after
- * t at which the answer could differ: the next collection of an item for
- * this control, or the expiry of the deciding fresh item.  Up to then the
- * same state, evidence and staleness hold, which is what lets queries reuse
- * it (orgsnap.c).  INT64_MAX when nothing ahead can change it. */
-int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time t, cw_arena *a,
-              cw_control_state *out, cw_time *until)
+/* Reads the latest item collected at or before t (id copied into a) and
+ * the first collection after t, from either by-time index: seek past t,
+ * step back; the greater of the two in index order wins, as it would in
+ * one index. */
+static int ev_latest_at(MDB_txn *txn, cw_db *db, const cw_key *ck, uint64_t tk, cw_arena *a,
+                        ctl_evidence *ev)
 {
-    memset(out, 0, sizeof *out);
-    out->state = CW_STATE_UNVERIFIED;
-    cw_time next = INT64_MAX;
-    cw_key ck;
-    org_item_key(&ck, org, ctl);
-    /* Latest item with collected_at <= t, in either by-time index: seek
-     * past t, step back; the greater of the two in index order wins, as
-     * it would in one index. */
     unsigned char bound[8];
-    uint64_t tk = time_key(t);
     MDB_val best = {0, NULL}, kv, v;
     MDB_cursor *c;
     int rc, r;
+    ev->next = INT64_MAX;
     for (int d = 0; d < 2; d++) {
         if ((rc = mdb_cursor_open(txn, db->dbi[ev_by_time[d]], &c)))
             return lmdb_err(rc, NULL, "evidence");
         be64_put(bound, tk == UINT64_MAX ? tk : tk + 1);
-        kv = key_val(&ck);
+        kv = key_val(ck);
         v = (MDB_val){8, bound};
         r = mdb_cursor_get(c, &kv, &v, MDB_GET_BOTH_RANGE);
         if (r == 0) {
             if (v.mv_size >= 8) {
                 cw_time at = time_unkey(be64_get(v.mv_data));
-                if (at < next)
-                    next = at;
+                if (at < ev->next)
+                    ev->next = at;
             }
             r = mdb_cursor_get(c, &kv, &v, MDB_PREV_DUP);
         } else {
-            kv = key_val(&ck);
+            kv = key_val(ck);
             r = mdb_cursor_get(c, &kv, &v, MDB_SET);
             if (r == 0)
                 r = mdb_cursor_get(c, &kv, &v, MDB_LAST_DUP);
@@ -699,33 +691,30 @@ int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time
             best = v;
         mdb_cursor_close(c);
     }
-    if (until)
-        *until = next;
     if (!best.mv_data)
-        return 0; /* no evidence by t: unverified */
-    v = best;
-    const unsigned char *lv = v.mv_data;
-    const char *latest = cw_arena_strndup(a, (const char *)lv + 9, v.mv_size - 9);
-    if (lv[8] == CW_RESULT_FAIL) {
-        out->state = CW_STATE_FAILING;
-        out->evidence = cw_arena_alloc(a, sizeof(char *));
-        if (out->evidence) {
-            out->evidence[0] = latest;
-            out->n_evidence = 1;
-        }
         return 0;
-    }
-    /* Fresh passing item: valid_until >= t (or none) and collected <= t.
-     * Any fresh item makes the control effective; the most recently
-     * collected one is named as the deciding evidence, ties going to the
-     * greatest entry in index order (expiry, then id). */
-    MDB_val fv = {0, NULL};
+    const unsigned char *lv = best.mv_data;
+    ev->latest_result = (cw_result)lv[8];
+    ev->latest = cw_arena_strndup(a, (const char *)lv + 9, best.mv_size - 9);
+    return ev->latest ? 0 : CW_ENOMEM;
+}
+
+/* Reads the fresh passing item at t: valid_until >= t (or none) and
+ * collected <= t.  Of several, the most recently collected one, ties
+ * going to the greatest entry in index order (expiry, then id). */
+static int ev_fresh_at(MDB_txn *txn, cw_db *db, const cw_key *ck, uint64_t tk, cw_arena *a,
+                       ctl_evidence *ev)
+{
+    unsigned char bound[8];
+    MDB_val fv = {0, NULL}, kv, v;
+    MDB_cursor *c;
     uint64_t fresh_at = 0;
+    int rc, r;
     for (int d = 0; d < 2; d++) {
         if ((rc = mdb_cursor_open(txn, db->dbi[ev_passing[d]], &c)))
             return lmdb_err(rc, NULL, "evidence");
         be64_put(bound, tk);
-        kv = key_val(&ck);
+        kv = key_val(ck);
         v = (MDB_val){8, bound};
         for (r = mdb_cursor_get(c, &kv, &v, MDB_GET_BOTH_RANGE); r == 0;
              r = mdb_cursor_get(c, &kv, &v, MDB_NEXT_DUP)) {
@@ -742,33 +731,31 @@ int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time
         }
         mdb_cursor_close(c);
     }
-    const char *fresh = NULL;
-    uint64_t fresh_vu = 0;
-    if (fv.mv_data) {
-        fresh = cw_arena_strndup(a, (const char *)fv.mv_data + 16, fv.mv_size - 16);
-        fresh_vu = be64_get(fv.mv_data);
-        if (!fresh)
-            return CW_ENOMEM;
+    if (!fv.mv_data)
+        return 0;
+    ev->fresh_until = time_unkey(be64_get(fv.mv_data)); /* no expiry: INT64_MAX */
+    ev->fresh = cw_arena_strndup(a, (const char *)fv.mv_data + 16, fv.mv_size - 16);
+    return ev->fresh ? 0 : CW_ENOMEM;
+}
+
+/* The state rule itself is state_decide (state.c); this reads what it
+ * needs, seeking the fresh item only when it can matter.  *until lets
+ * queries reuse a state until it can change (orgsnap.c). */
+int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_ctl_status status,
+              cw_time t, cw_arena *a, cw_control_state *out, cw_time *until)
+{
+    ctl_evidence ev = {NULL, CW_RESULT_UNKNOWN, NULL, INT64_MAX, INT64_MAX};
+    if (state_applies(status)) {
+        cw_key ck;
+        org_item_key(&ck, org, ctl);
+        uint64_t tk = time_key(t);
+        int rc = ev_latest_at(txn, db, &ck, tk, a, &ev);
+        if (!rc && state_needs_fresh(&ev))
+            rc = ev_fresh_at(txn, db, &ck, tk, a, &ev);
+        if (rc)
+            return rc;
     }
-    out->evidence = cw_arena_alloc(a, sizeof(char *));
-    if (!out->evidence)
-        return CW_ENOMEM;
-    out->n_evidence = 1;
-    if (fresh) {
-        out->state = CW_STATE_EFFECTIVE;
-        out->evidence[0] = fresh;
-        /* While the deciding item stays fresh it stays the most recently
-         * collected fresh one, so only its expiry can change the answer. */
-        if (until && fresh_vu != UINT64_MAX) {
-            cw_time exp = time_unkey(fresh_vu);
-            if (exp < INT64_MAX && exp + 1 < *until)
-                *until = exp + 1;
-        }
-    } else {
-        out->stale = true;
-        out->evidence[0] = latest;
-    }
-    return 0;
+    return state_decide(status, &ev, a, out, until);
 }
 
 int cw_control_state_get(cw_db *db, const char *org, const char *id, cw_time t, cw_arena *a,
@@ -791,9 +778,7 @@ int cw_control_state_get(cw_db *db, const char *org, const char *id, cw_time t, 
         rc = cw_err_set(err, CW_ENOCTL, "id: no control '%s' in organisation '%s'", id, org);
     else if (decode_control(a, org, id, strlen(id), v, &c))
         rc = cw_err_set(err, CW_ECORRUPT, "id: record of control '%s' is unreadable", id);
-    else if (c.status != CW_CTL_IMPLEMENTED)
-        memset(out, 0, sizeof *out); /* INACTIVE */
-    else if ((rc = ctl_state(txn, db, org, id, t, a, out, NULL)))
+    else if ((rc = ctl_state(txn, db, org, id, c.status, t, a, out, NULL)))
         cw_err_set(err, rc, "evidence: cannot read");
     read_end(db, txn);
     return rc;
