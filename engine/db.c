@@ -12,7 +12,7 @@
 
 #define DEFAULT_MAP (64u << 20)
 #define DEFAULT_MAP_MAX ((size_t)64 << 30)
-#define WRITE_RETRIES 24
+#define DEFAULT_READERS 126
 
 static const struct {
     const char *name;
@@ -150,14 +150,21 @@ int cw_db_open(const cw_db_options *opts, cw_db **out, cw_err *err)
     pthread_mutex_init(&db->rcache_lock, NULL);
     pthread_mutex_init(&db->gcache_lock, NULL);
     pthread_mutex_init(&db->ocache_lock, NULL);
+    unsigned readers = opts->max_readers ? opts->max_readers : DEFAULT_READERS;
     if ((rc = mdb_env_create(&db->env)) || (rc = mdb_env_set_maxdbs(db->env, DB_COUNT + 2)) ||
-        (rc = mdb_env_set_maxreaders(db->env, 126))) {
+        (rc = mdb_env_set_maxreaders(db->env, readers))) {
         cw_db_close(db);
         return lmdb_err(rc, err, "data");
     }
     /* An existing store may already be bigger than the requested size;
      * LMDB keeps the larger of the two. */
     mdb_env_set_mapsize(db->env, db->map_size);
+    /* Deliberately without MDB_WRITEMAP: LMDB then writes dirty pages with
+     * write() from its own buffers and the data file grows by those
+     * writes, while the map stays read-only and is read only up to the
+     * last committed page.  A full disk therefore fails a commit with
+     * ENOSPC (CW_EFULL) and can never raise SIGBUS on a page of a sparse
+     * file, which a writable map would do; no handler is needed. */
     unsigned flags = MDB_NOTLS | (opts->no_sync ? MDB_NOSYNC : 0);
     rc = mdb_env_open(db->env, opts->path, flags, 0600);
     if (rc) {
@@ -218,23 +225,91 @@ void cw_db_set_map_max(cw_db *db, size_t map_size_max)
     pthread_rwlock_unlock(&db->grow_lock);
 }
 
-/* ---- reads ---- */
+/* ---- recovery ----
+ *
+ * One policy for every LMDB condition that a retry can cure, after
+ * postfix's slmdb, applied by reads (read_begin) and write groups alike:
+ *
+ * - MDB_MAP_RESIZED: another process (an offline loader, a second
+ *   server on the same directory) grew the map past ours: adopt its size
+ *   (mdb_env_set_mapsize(env, 0)) and retry;
+ * - MDB_READERS_FULL: every reader slot is taken; slots of processes that
+ *   died holding a read transaction stay taken until mdb_reader_check
+ *   frees them: check, and retry when some were freed;
+ * - MDB_MAP_FULL (writes only): abort the whole group, double the map up
+ *   to map_size_max and replay the group; at the cap the answer is
+ *   CW_EFULL (storage_full) and reads keep working.
+ *
+ * Every retry counts against RECOVER_ATTEMPTS, so a condition that keeps
+ * coming back ends in an error instead of a loop. */
 
-/* Another process (an offline loader) may have grown the map; adopt its
- * size.  Needs the exclusive lock, like any remap. */
-static void adopt_resized(cw_db *db)
+/* Doubling from the smallest map LMDB allows reaches any cap well within
+ * this, with room for adopting sizes and clearing readers on the way. */
+#define RECOVER_ATTEMPTS 32
+
+/* Remaps at the size another process gave the map.  Needs the exclusive
+ * lock, like any remap, so no read transaction is running. */
+static int adopt_resized(cw_db *db)
 {
     pthread_rwlock_wrlock(&db->grow_lock);
-    mdb_env_set_mapsize(db->env, 0);
-    MDB_envinfo info;
-    mdb_env_info(db->env, &info);
-    db->map_size = info.me_mapsize;
+    int rc = mdb_env_set_mapsize(db->env, 0);
+    if (rc == 0) {
+        MDB_envinfo info;
+        mdb_env_info(db->env, &info);
+        db->map_size = info.me_mapsize;
+    }
     pthread_rwlock_unlock(&db->grow_lock);
+    return rc;
 }
+
+/* Cures rc when it is MDB_MAP_RESIZED or MDB_READERS_FULL, counting what
+ * was done in rep (may be NULL); true when the call should be retried. */
+static bool cure(cw_db *db, int rc, cw_write_report *rep)
+{
+    if (rc == MDB_MAP_RESIZED) {
+        if (adopt_resized(db))
+            return false;
+        if (rep)
+            rep->resized++;
+        return true;
+    }
+    if (rc == MDB_READERS_FULL) {
+        int dead = 0;
+        if (mdb_reader_check(db->env, &dead) || dead <= 0)
+            return false;
+        if (rep)
+            rep->readers_cleared += (unsigned)dead;
+        return true;
+    }
+    return false;
+}
+
+/* Doubles the map, capped by map_max; CW_EFULL at the cap.  No write
+ * transaction may be open; waits for running reads. */
+static int grow_map(cw_db *db, cw_err *err)
+{
+    pthread_rwlock_wrlock(&db->grow_lock);
+    int rc = 0;
+    if (db->map_size >= db->map_max) {
+        rc = cw_err_set(err, CW_EFULL, "storage: the map is full at its cap of %zu bytes",
+                        db->map_max);
+    } else {
+        size_t ns = db->map_size > db->map_max / 2 ? db->map_max : db->map_size * 2;
+        int mrc = mdb_env_set_mapsize(db->env, ns);
+        if (mrc)
+            rc = lmdb_err(mrc, err, "storage");
+        else
+            db->map_size = ns;
+    }
+    pthread_rwlock_unlock(&db->grow_lock);
+    return rc;
+}
+
+/* ---- reads ---- */
 
 int read_begin(cw_db *db, MDB_txn **out, cw_err *err)
 {
-    for (int attempt = 0; attempt < 3; attempt++) {
+    for (int attempt = 0; attempt < RECOVER_ATTEMPTS; attempt++) {
         pthread_rwlock_rdlock(&db->grow_lock);
         MDB_txn *txn = NULL;
         pthread_mutex_lock(&db->rcache_lock);
@@ -254,11 +329,11 @@ int read_begin(cw_db *db, MDB_txn **out, cw_err *err)
             return 0;
         }
         pthread_rwlock_unlock(&db->grow_lock);
-        if (rc != MDB_MAP_RESIZED)
+        if (!cure(db, rc, NULL))
             return lmdb_err(rc, err, "read");
-        adopt_resized(db);
     }
-    return cw_err_set(err, CW_ESTORAGE, "read: the map keeps being resized");
+    return cw_err_set(err, CW_ESTORAGE, "read: still failing after %d recoveries",
+                      RECOVER_ATTEMPTS);
 }
 
 void read_end(cw_db *db, MDB_txn *txn)
@@ -277,17 +352,15 @@ void read_end(cw_db *db, MDB_txn *txn)
 
 /* ---- writes ---- */
 
-static int begin_top(cw_db *db, MDB_txn **txn, cw_err *err)
+static int begin_top(cw_db *db, MDB_txn **txn, cw_write_report *rep, cw_err *err)
 {
-    for (int attempt = 0; attempt < 3; attempt++) {
+    for (int attempt = 0; attempt < RECOVER_ATTEMPTS; attempt++) {
         int rc = mdb_txn_begin(db->env, NULL, 0, txn);
-        if (rc == MDB_MAP_RESIZED) {
-            adopt_resized(db);
-            continue;
-        }
-        return lmdb_err(rc, err, "write");
+        if (rc == 0 || !cure(db, rc, rep))
+            return lmdb_err(rc, err, "write");
     }
-    return cw_err_set(err, CW_ESTORAGE, "write: the map keeps being resized");
+    return cw_err_set(err, CW_ESTORAGE, "write: still failing after %d recoveries",
+                      RECOVER_ATTEMPTS);
 }
 
 int cw_write_begin(cw_db *db, cw_wtxn **out, cw_err *err)
@@ -296,7 +369,7 @@ int cw_write_begin(cw_db *db, cw_wtxn **out, cw_err *err)
     if (!w)
         return cw_err_set(err, CW_ENOMEM, "write: out of memory");
     w->db = db;
-    int rc = begin_top(db, &w->txn, err);
+    int rc = begin_top(db, &w->txn, NULL, err);
     if (rc) {
         free(w);
         return rc;
@@ -320,26 +393,73 @@ void cw_write_abort(cw_wtxn *w)
     free(w);
 }
 
-int cw_db_grow(cw_db *db, cw_err *err)
+/* Runs each op once inside top.  Returns CW_EMAPFULL as soon as one finds
+ * the map full (the group is then aborted, grown and replayed), else 0,
+ * each op's rc telling how it went. */
+static int run_ops(cw_db *db, MDB_txn *top, cw_write_op *ops, size_t n)
 {
-    pthread_rwlock_wrlock(&db->grow_lock);
-    int rc = 0;
-    if (db->map_size >= db->map_max) {
-        rc = cw_err_set(err, CW_EFULL, "storage: the map is full at its cap of %zu bytes",
-                        db->map_max);
-    } else {
-        size_t ns = db->map_size > db->map_max / 2 ? db->map_max : db->map_size * 2;
-        int mrc = mdb_env_set_mapsize(db->env, ns);
-        if (mrc)
-            rc = lmdb_err(mrc, err, "storage");
-        else
-            db->map_size = ns;
+    if (n == 1) {
+        /* Alone in its group, an op needs no nested transaction: when it
+         * fails, aborting the group is its rollback. */
+        cw_wtxn w = {db, top};
+        cw_err_clear(ops[0].err);
+        ops[0].rc = ops[0].fn(&w, ops[0].ctx, ops[0].err);
+        return ops[0].rc == CW_EMAPFULL ? CW_EMAPFULL : 0;
     }
-    pthread_rwlock_unlock(&db->grow_lock);
-    return rc;
+    for (size_t i = 0; i < n; i++) {
+        cw_write_op *op = &ops[i];
+        cw_err_clear(op->err);
+        cw_wtxn child = {db, NULL};
+        int rc = lmdb_err(mdb_txn_begin(db->env, top, 0, &child.txn), op->err, "write");
+        if (rc == 0) {
+            rc = op->fn(&child, op->ctx, op->err);
+            if (rc)
+                mdb_txn_abort(child.txn); /* this op's writes only */
+            else
+                rc = lmdb_err(mdb_txn_commit(child.txn), op->err, "write");
+        }
+        op->rc = rc;
+        if (rc == CW_EMAPFULL)
+            return rc;
+    }
+    return 0;
 }
 
-int write_run(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, cw_err *err)
+int cw_write_group(cw_db *db, cw_write_op *ops, size_t n, cw_write_report *rep, cw_err *err)
+{
+    cw_write_report local;
+    if (!rep)
+        rep = &local;
+    memset(rep, 0, sizeof *rep);
+    for (int attempt = 0; attempt < RECOVER_ATTEMPTS; attempt++) {
+        MDB_txn *top;
+        int rc = begin_top(db, &top, rep, err);
+        if (rc)
+            return rc;
+        rep->runs++;
+        rc = run_ops(db, top, ops, n);
+        if (rc == 0 && n == 1 && ops[0].rc) {
+            mdb_txn_abort(top); /* nothing else in the group to keep */
+            return 0;
+        }
+        if (rc == 0) {
+            /* No MDB_WRITEMAP (see cw_db_open): a full disk fails this
+             * commit's write() with ENOSPC, answered CW_EFULL. */
+            rc = mdb_txn_commit(top);
+            if (rc != MDB_MAP_FULL)
+                return lmdb_err(rc, err, "commit");
+        } else {
+            mdb_txn_abort(top);
+        }
+        /* The map filled: nothing of the group was committed. */
+        if ((rc = grow_map(db, err)))
+            return rc;
+        rep->grown++;
+    }
+    return cw_err_set(err, CW_EFULL, "storage: the write does not fit after growing the map");
+}
+
+int write_run(cw_db *db, cw_wtxn *w, cw_write_fn fn, void *arg, cw_err *err)
 {
     if (w) {
         cw_wtxn child = {db, NULL};
@@ -353,27 +473,12 @@ int write_run(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, cw_err *err)
         }
         return lmdb_err(mdb_txn_commit(child.txn), err, "write");
     }
-    for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
-        cw_wtxn top = {db, NULL};
-        int rc = begin_top(db, &top.txn, err);
-        if (rc)
-            return rc;
-        rc = fn(&top, arg, err);
-        if (rc == 0)
-            rc = lmdb_err(mdb_txn_commit(top.txn), err, "commit");
-        else
-            mdb_txn_abort(top.txn);
-        if (rc != CW_EMAPFULL)
-            return rc;
-        cw_err_clear(err);
-        rc = cw_db_grow(db, err);
-        if (rc)
-            return rc;
-    }
-    return cw_err_set(err, CW_EFULL, "storage: the write does not fit after growing the map");
+    cw_write_op op = {fn, arg, err, 0};
+    int rc = cw_write_group(db, &op, 1, NULL, err);
+    return rc ? rc : op.rc;
 }
 
-int write_bulk(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, const cw_bulk_stats *done,
+int write_bulk(cw_db *db, cw_wtxn *w, cw_write_fn fn, void *arg, const cw_bulk_stats *done,
                size_t n, cw_bulk_stats *st, cw_err *err)
 {
     int rc = write_run(db, w, fn, arg, err);

@@ -165,13 +165,13 @@ int lmdb_err(int rc, cw_err *err, const char *what);
 int read_begin(cw_db *db, MDB_txn **out, cw_err *err);
 void read_end(cw_db *db, MDB_txn *txn);
 
-typedef int (*write_fn)(cw_wtxn *w, void *arg, cw_err *err);
-/* Runs fn atomically: inside w (nested) when w is given, otherwise in its
- * own transaction, growing the map and retrying on a full map. */
-int write_run(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, cw_err *err);
+/* Runs fn atomically: inside w (nested) when w is given, otherwise as a
+ * write group of its own (cw_write_group: map growth and replay, the
+ * recovery policy). */
+int write_run(cw_db *db, cw_wtxn *w, cw_write_fn fn, void *arg, cw_err *err);
 /* write_run for a bulk call of n items: *st (may be NULL) receives the
  * counts fn left in *done on success, or rejected = n on failure. */
-int write_bulk(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, const cw_bulk_stats *done,
+int write_bulk(cw_db *db, cw_wtxn *w, cw_write_fn fn, void *arg, const cw_bulk_stats *done,
                size_t n, cw_bulk_stats *st, cw_err *err);
 /* Registers how the cache `which` is freed when the environment closes.
  * Called by the module that fills it, each time it does (idempotent). */
