@@ -31,6 +31,8 @@ int check_text(const char *field, const char *s, cw_err *err)
     return 0;
 }
 
+/* ---- lookups ---- */
+
 int fw_exists(MDB_txn *txn, cw_db *db, const char *fw)
 {
     MDB_val k = {strlen(fw), (void *)fw}, v;
@@ -70,6 +72,8 @@ int org_exists(MDB_txn *txn, cw_db *db, const char *org)
     return mdb_get(txn, db->dbi[DB_ORG], &k, &v) == 0 ? 0 : CW_ENOORG;
 }
 
+/* ---- generations ---- */
+
 static void org_gen_key(cw_key *k, const char *org)
 {
     key_init(k);
@@ -99,7 +103,6 @@ uint64_t org_gen(MDB_txn *txn, cw_db *db, const char *org)
     return 0;
 }
 
-
 /* Bulk items usually share one organisation: stamp each run of them once. */
 int org_touch_once(cw_wtxn *w, const char *org, const char **last, cw_err *err)
 {
@@ -120,6 +123,8 @@ int bump_generation(cw_wtxn *w, cw_err *err)
     v = (MDB_val){8, b};
     return lmdb_err(mdb_put(w->txn, w->db->dbi[DB_META], &k, &v, 0), err, "generation");
 }
+
+/* ---- records under a prefix ---- */
 
 int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_err *err)
 {
