@@ -6,8 +6,9 @@
  * a bundle may come from anywhere, so here every length and element count
  * is checked against the bytes that remain before anything is allocated.
  * Everything decoded lives in one arena owned by cw_bundle_load; the whole
- * document is decoded first, then written in one explicit write transaction
- * through cw_catalog_load and cw_mapping_load, so the engine's own checks
+ * document is decoded first, then written as one write group (one
+ * transaction, replayed if the map must grow) through cw_catalog_load and
+ * cw_mapping_load, so the engine's own checks
  * (parents, dangling endpoints, duplicates) apply and a failure anywhere
  * leaves the store untouched. */
 #include "crosswalk/bundle.h"
@@ -24,9 +25,6 @@
 /* Deep enough for any bundle (the deepest value is 5 levels down) while
  * bounding the recursion of skip() on hostile input. */
 #define MAX_DEPTH 32
-/* Replaying a load after growing the map: doubling from 64 MiB reaches
- * any sane cap well within this. */
-#define LOAD_ATTEMPTS 12
 
 typedef struct dec {
     const unsigned char *p, *start, *end;
@@ -598,6 +596,20 @@ static int load_all(cw_db *db, cw_wtxn *w, const bundle *b, cw_bulk_stats *sum, 
     return 0;
 }
 
+struct load_ctx {
+    cw_db *db;
+    const bundle *b;
+    cw_bulk_stats sum;
+};
+
+/* The whole bundle as one write; a replay starts the counts again. */
+static int load_op(cw_wtxn *w, void *ctx, cw_err *err)
+{
+    struct load_ctx *lc = ctx;
+    memset(&lc->sum, 0, sizeof lc->sum);
+    return load_all(lc->db, w, lc->b, &lc->sum, err);
+}
+
 int cw_bundle_load(cw_db *db, const void *buf, size_t len, cw_bulk_stats *st, cw_err *err)
 {
     cw_bulk_stats sum = {0};
@@ -614,26 +626,13 @@ int cw_bundle_load(cw_db *db, const void *buf, size_t len, cw_bulk_stats *st, cw
     dec d = {.p = buf, .start = buf, .end = (const unsigned char *)buf + len, .a = a, .err = e};
     bundle b = {0};
     int rc = rd_bundle(&d, &b);
-    for (int attempt = 0; rc == 0; attempt++) {
-        if (attempt == LOAD_ATTEMPTS) {
-            rc = cw_err_set(e, CW_EFULL, "bundle: does not fit after growing the map");
-            break;
-        }
-        memset(&sum, 0, sizeof sum);
-        cw_wtxn *w;
-        rc = cw_write_begin(db, &w, e);
-        if (rc)
-            break;
-        rc = load_all(db, w, &b, &sum, e);
+    if (rc == 0) {
+        struct load_ctx lc = {db, &b, {0}};
+        cw_write_op op = {load_op, &lc, e, 0};
+        rc = cw_write_group(db, &op, 1, NULL, e);
         if (rc == 0)
-            rc = cw_write_commit(w, e); /* frees w, aborting on failure */
-        else
-            cw_write_abort(w);
-        if (rc != CW_EMAPFULL)
-            break;
-        /* The map filled: nothing was written.  Grow and replay it all. */
-        cw_err_clear(e);
-        rc = cw_db_grow(db, e);
+            rc = op.rc;
+        sum = lc.sum;
     }
     if (rc == 0 && st)
         *st = sum;

@@ -20,34 +20,6 @@ struct load_args {
     cw_bulk_stats st;
 };
 
-/* Record: [parent, kind, title, description, attrs, seq, assessable,
- * withdrawn].  assessable is nil when left to the tree (AUTO), else a
- * boolean; withdrawn is 0 or 1.  Records written before schema 3 stop at
- * seq and read as AUTO and active, which is what they meant. */
-static int encode_req(rec_writer *r, const cw_requirement *q, int64_t seq)
-{
-    rw_array(r, 8);
-    rw_str(r, q->parent && *q->parent ? q->parent : NULL);
-    rw_str(r, q->kind && *q->kind ? q->kind : "requirement");
-    rw_str(r, q->title ? q->title : "");
-    rw_str(r, q->description && *q->description ? q->description : NULL);
-    rw_array(r, q->n_attrs);
-    for (size_t i = 0; i < q->n_attrs; i++) {
-        rw_array(r, 2);
-        rw_str(r, q->attrs[i].key);
-        rw_array(r, q->attrs[i].n_values);
-        for (size_t j = 0; j < q->attrs[i].n_values; j++)
-            rw_str(r, q->attrs[i].values[j]);
-    }
-    rw_int(r, seq);
-    if (q->assess == CW_ASSESS_AUTO)
-        rw_nil(r);
-    else
-        rw_bool(r, q->assess == CW_ASSESS_YES);
-    rw_int(r, q->withdrawn ? 1 : 0);
-    return 0;
-}
-
 static int validate_req(const cw_requirement *q, size_t i, cw_err *err)
 {
     char f[112];
@@ -113,26 +85,6 @@ static bool stored_parent(cw_wtxn *w, const char *fw, const char *id, char *buf,
     return true;
 }
 
-int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count)
-{
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(w->txn, w->db->dbi[dbi], &c);
-    if (rc)
-        return lmdb_err(rc, NULL, "delete");
-    for (;;) {
-        MDB_val k = key_val(prefix), v;
-        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-        if (rc || k.mv_size < prefix->n || memcmp(k.mv_data, prefix->b, prefix->n) != 0)
-            break;
-        if ((rc = mdb_cursor_del(c, MDB_NODUPDATA)))
-            break;
-        if (count)
-            (*count)++;
-    }
-    mdb_cursor_close(c);
-    return rc == MDB_NOTFOUND || rc == 0 ? 0 : lmdb_err(rc, NULL, "delete");
-}
-
 static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
 {
     struct load_args *la = arg;
@@ -176,34 +128,38 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
             rc = cw_err_set(err, CW_ENOMEM, "requirements: out of memory");
             goto out;
         }
-        if (mdb_cursor_open(w->txn, db->dbi[DB_REQ], &c) == 0) {
-            for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-                 r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
-                 r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-                char *id = cw_arena_strndup(a, (const char *)k.mv_data + pre.n, k.mv_size - pre.n);
-                if (!id || strmap_put(&before, id, strlen(id), nb, NULL) < 0) {
-                    mdb_cursor_close(c);
-                    rc = cw_err_set(err, CW_ENOMEM, "requirements: out of memory");
-                    goto out;
-                }
-                nb++;
-            }
-            mdb_cursor_close(c);
+        if ((rc = mdb_cursor_open(w->txn, db->dbi[DB_REQ], &c))) {
+            rc = lmdb_err(rc, err, "requirements");
+            goto out;
         }
-        if ((rc = delete_prefix(w, DB_REQ, &pre, NULL)) ||
-            (rc = delete_prefix(w, DB_CHILD, &pre, NULL)))
+        for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+             r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
+             r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            char *id = cw_arena_strndup(a, (const char *)k.mv_data + pre.n, k.mv_size - pre.n);
+            if (!id || strmap_put(&before, id, strlen(id), nb, NULL) < 0) {
+                mdb_cursor_close(c);
+                rc = cw_err_set(err, CW_ENOMEM, "requirements: out of memory");
+                goto out;
+            }
+            nb++;
+        }
+        mdb_cursor_close(c);
+        if ((rc = delete_prefix(w, DB_REQ, &pre, NULL, err)) ||
+            (rc = delete_prefix(w, DB_CHILD, &pre, NULL, err)))
             goto out;
         la->st.deleted = nb;
     } else if (existed) {
         MDB_cursor *c;
         MDB_val k = key_val(&pre), v;
-        if (mdb_cursor_open(w->txn, db->dbi[DB_REQ], &c) == 0) {
-            for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-                 r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
-                 r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-                existing++;
-            mdb_cursor_close(c);
+        if ((rc = mdb_cursor_open(w->txn, db->dbi[DB_REQ], &c))) {
+            rc = lmdb_err(rc, err, "requirements");
+            goto out;
         }
+        for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+             r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
+             r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+            existing++;
+        mdb_cursor_close(c);
     }
     /* Parents and cycles, against the batch first and the store second. */
     char buf[CW_MAX_ID + 1];
@@ -262,9 +218,14 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
                     key_sep(&ck);
                     key_raw(&ck, op->via.str.ptr, op->via.str.size);
                     MDB_val cv = {strlen(q->id), (void *)q->id}, ckv = key_val(&ck);
-                    mdb_del(w->txn, db->dbi[DB_CHILD], &ckv, &cv);
+                    rc = mdb_del(w->txn, db->dbi[DB_CHILD], &ckv, &cv);
                 }
                 rr_close(&r);
+                if (rc && rc != MDB_NOTFOUND) {
+                    rc = lmdb_err(rc, err, "requirements");
+                    goto out;
+                }
+                rc = 0;
             }
         } else {
             la->st.created++;
@@ -353,9 +314,9 @@ static int catalog_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     key_init(&pre);
     key_part(&pre, da->slug);
     key_sep(&pre);
-    if ((rc = delete_prefix(w, DB_REQ, &pre, &da->st.deleted)) ||
-        (rc = delete_prefix(w, DB_CHILD, &pre, NULL)))
-        return lmdb_err(rc, err, "requirements");
+    if ((rc = delete_prefix(w, DB_REQ, &pre, &da->st.deleted, err)) ||
+        (rc = delete_prefix(w, DB_CHILD, &pre, NULL, err)))
+        return rc;
     /* Scope decisions are keyed org\0fw\0id: walk them all (they are few),
      * collect the matching keys, then delete. */
     MDB_cursor *c;
@@ -364,7 +325,8 @@ static int catalog_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     cw_arena *a = cw_arena_new();
     MDB_val *victims = NULL, v;
     size_t nv = 0, cap = 0, sl = strlen(da->slug);
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); a && r == 0;
+    rc = a ? 0 : CW_ENOMEM;
+    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && r == 0;
          r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         const char *key = k.mv_data;
         const char *z = memchr(key, '\0', k.mv_size);
@@ -372,21 +334,22 @@ static int catalog_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
         if (!(z && rest > sl && memcmp(z + 1, da->slug, sl) == 0 && z[1 + sl] == '\0'))
             continue;
         MDB_val *arr = cw_arena_grow(a, victims, sizeof *victims, &cap, nv + 1);
-        if (!arr)
+        char *kc = cw_arena_strndup(a, k.mv_data, k.mv_size);
+        if (!arr || !kc) {
+            rc = CW_ENOMEM;
             break;
+        }
         victims = arr;
         victims[nv].mv_size = k.mv_size;
-        victims[nv++].mv_data = cw_arena_strndup(a, k.mv_data, k.mv_size);
+        victims[nv++].mv_data = kc;
     }
     mdb_cursor_close(c);
-    rc = a ? 0 : CW_ENOMEM;
-    for (size_t i = 0; rc == 0 && i < nv; i++)
-        rc = mdb_del(w->txn, db->dbi[DB_SCOPE], &victims[i], NULL);
-    cw_arena_free(a);
     if (rc)
-        return rc == CW_ENOMEM ? cw_err_set(err, rc, "scope: out of memory")
-                               : lmdb_err(rc, err, "scope");
-    return bump_generation(w, err);
+        rc = cw_err_set(err, rc, "scope: out of memory");
+    for (size_t i = 0; rc == 0 && i < nv; i++)
+        rc = lmdb_err(mdb_del(w->txn, db->dbi[DB_SCOPE], &victims[i], NULL), err, "scope");
+    cw_arena_free(a);
+    return rc ? rc : bump_generation(w, err);
 }
 
 int cw_catalog_delete(cw_db *db, cw_wtxn *w, const char *slug, cw_bulk_stats *st, cw_err *err)
@@ -414,50 +377,6 @@ static int decode_fw(cw_arena *a, const char *slug, size_t sl, MDB_val v, cw_fra
     out->version = obj_str(a, rr_at(&r, 1));
     out->publisher = obj_str(a, rr_at(&r, 2));
     out->licence = obj_str(a, rr_at(&r, 3));
-    rr_close(&r);
-    return 0;
-}
-
-/* Decodes a requirement record.  seq receives its publisher position. */
-int decode_req(cw_arena *a, const char *fw, const char *id, size_t idl, MDB_val v,
-                      cw_requirement *q, int64_t *seq)
-{
-    rec_reader r;
-    int rc = rr_open(&r, v, NULL);
-    if (rc)
-        return rc;
-    memset(q, 0, sizeof *q);
-    q->framework = fw;
-    q->id = cw_arena_strndup(a, id, idl);
-    q->parent = obj_str(a, rr_at(&r, 0));
-    q->kind = obj_str(a, rr_at(&r, 1));
-    q->title = obj_str(a, rr_at(&r, 2));
-    q->description = obj_str(a, rr_at(&r, 3));
-    const msgpack_object *at = rr_at(&r, 4);
-    if (at && at->type == MSGPACK_OBJECT_ARRAY && at->via.array.size) {
-        q->n_attrs = at->via.array.size;
-        q->attrs = cw_arena_alloc(a, q->n_attrs * sizeof *q->attrs);
-        for (size_t i = 0; q->attrs && i < q->n_attrs; i++) {
-            const msgpack_object *e = &at->via.array.ptr[i];
-            if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 2)
-                continue;
-            q->attrs[i].key = obj_str(a, &e->via.array.ptr[0]);
-            const msgpack_object *vals = &e->via.array.ptr[1];
-            if (vals->type == MSGPACK_OBJECT_ARRAY) {
-                q->attrs[i].n_values = vals->via.array.size;
-                q->attrs[i].values = cw_arena_alloc(a, (vals->via.array.size + 1) * sizeof(char *));
-                for (size_t j = 0; q->attrs[i].values && j < vals->via.array.size; j++)
-                    q->attrs[i].values[j] = obj_str(a, &vals->via.array.ptr[j]);
-            }
-        }
-    }
-    if (seq)
-        *seq = obj_int(rr_at(&r, 5), 0);
-    const msgpack_object *as = rr_at(&r, 6);
-    q->assess = as && as->type == MSGPACK_OBJECT_BOOLEAN
-                    ? (as->via.boolean ? CW_ASSESS_YES : CW_ASSESS_NO)
-                    : CW_ASSESS_AUTO;
-    q->withdrawn = obj_int(rr_at(&r, 7), 0) == 1;
     rr_close(&r);
     return 0;
 }

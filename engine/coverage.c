@@ -1,14 +1,17 @@
 /* Coverage, gap report, framework comparison and Statement of
- * Applicability: the rules of docs/SEMANTICS.md applied over the shared
- * catalogue graph and one read transaction for the organisation's controls,
- * evidence and scope.  One routine (collect) walks every control link,
+ * Applicability: the rules of docs/SEMANTICS.md (those that decide a state
+ * or a status are in state.c) applied over the shared catalogue graph and
+ * one read transaction for the organisation's controls, evidence and
+ * scope.  One routine (collect) walks every control link,
  * group expansion and crosswalk path once and records contributions per
  * target leaf; each query shapes its answer from that. */
 #include "crosswalk/org.h"
 #include "crosswalk/query.h"
 
+#include "entity.h"
 #include "graph.h"
 #include "orgsnap.h"
+#include "state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,17 +26,6 @@ const char *cw_via_name(cw_via v)
     case CW_VIA_GROUP: return "group";
     case CW_VIA_JOINT: return "joint";
     default: return "mapping";
-    }
-}
-
-/* Status a single (level, state) pair gives; -1 when it gives nothing. */
-static int contrib_rank(cw_level level, cw_ctl_state state)
-{
-    switch (state) {
-    case CW_STATE_EFFECTIVE: return level == CW_LEVEL_FULL ? CW_ST_MET : CW_ST_PARTIAL;
-    case CW_STATE_UNVERIFIED: return CW_ST_UNVERIFIED;
-    case CW_STATE_FAILING: return CW_ST_FAILING;
-    default: return -1;
     }
 }
 
@@ -87,7 +79,7 @@ struct run {
 static void add_contrib(run *r, uint32_t node, int rank, const cw_contribution *c)
 {
     req_acc *la = &r->acc[r->pos[node]];
-    bool better = rank > la->best;
+    bool better = status_better(rank, la->best);
     if (better)
         la->best = rank;
     if (!r->detail)
@@ -101,7 +93,7 @@ static void add_contrib(run *r, uint32_t node, int rank, const cw_contribution *
     if (better)
         la->best_idx = la->n;
     arr[la->n] = *c;
-    arr[la->n++].gives = rank < 0 ? CW_ST_GAP : (cw_status)rank;
+    arr[la->n++].gives = status_settled(rank, false);
 }
 
 static void add(run *r, uint32_t node, cw_level level, cw_via via, const cw_path *path,
@@ -119,7 +111,7 @@ static void add(run *r, uint32_t node, cw_level level, cw_via via, const cw_path
         .n_evidence = r->st->n_evidence,
         .stale = r->st->stale,
     };
-    add_contrib(r, node, contrib_rank(level, r->st->state), &c);
+    add_contrib(r, node, status_given(level, r->st->state), &c);
 }
 
 /* A full link or path to a group reaches every assessed requirement under
@@ -231,7 +223,7 @@ static int run_init(run *r, const graph *g, cw_arena *a, uint32_t fw, int hops, 
 static int collect_set(run *r, const ctl_set *cs)
 {
     for (size_t i = 0; i < cs->n; i++) {
-        if (cs->ctls[i].status != CW_CTL_IMPLEMENTED && !cs->with_inactive)
+        if (!state_applies(cs->ctls[i].status) && !cs->with_inactive)
             continue;
         int rc = collect_control(r, &cs->ctls[i], &cs->st[i]);
         if (rc)
@@ -244,7 +236,7 @@ static int collect_set(run *r, const ctl_set *cs)
 
 static cw_status status_of(const req_acc *la)
 {
-    return la->best < 0 ? CW_ST_GAP : (cw_status)la->best;
+    return status_settled(la->best, false);
 }
 
 static const cw_contribution *deciding(const run *m, const req_acc *la)
@@ -318,7 +310,7 @@ static int member_status(run *r, const g_joint *J, uint32_t i, cw_joint_member *
         if (m->pos[lv[k]] < 0)
             continue;
         const req_acc *la = &m->acc[m->pos[lv[k]]];
-        if (!any || status_of(la) < out->status) {
+        if (!any || status_better(out->status, status_of(la))) {
             out->status = status_of(la);
             out->lowest = g->nodes[lv[k]].id;
             out->contribution = deciding(m, la);
@@ -328,27 +320,6 @@ static int member_status(run *r, const g_joint *J, uint32_t i, cw_joint_member *
     if (!any)
         out->why = "nothing assessed under it";
     return 0;
-}
-
-/* What joint row J contributes given its members' statuses; -1 nothing. */
-static int joint_rank(const g_joint *J, const cw_joint_member *ms)
-{
-    if (J->rel == CW_REL_NOT_RELATED)
-        return -1;
-    bool all_met = true, some[CW_ST_COUNT] = {false};
-    for (uint32_t i = 0; i < J->n_members; i++) {
-        all_met &= ms[i].status == CW_ST_MET;
-        some[ms[i].status] = true;
-    }
-    if (all_met && (J->rel == CW_REL_EQUAL || J->rel == CW_REL_SUPERSET_OF))
-        return CW_ST_MET;
-    if (some[CW_ST_MET] || some[CW_ST_PARTIAL])
-        return CW_ST_PARTIAL;
-    if (some[CW_ST_UNVERIFIED])
-        return CW_ST_UNVERIFIED;
-    if (some[CW_ST_FAILING])
-        return CW_ST_FAILING;
-    return -1;
 }
 
 /* Evaluates every joint row whose target is in r's framework and adds what
@@ -391,22 +362,14 @@ static int collect_joints(run *r, const ctl_set *cs)
                 return rc;
             je->n_met += je->members[i].status == CW_ST_MET;
         }
-        int rank = joint_rank(J, je->members);
+        int rank = status_of_joint(J->rel, je->members, J->n_members);
         if (rank < 0)
             continue;
         je->gives_any = true;
         je->gives = (cw_status)rank;
         const g_node *nt = &g->nodes[t];
-        cw_contribution c = {
-            .state = rank == CW_ST_MET || rank == CW_ST_PARTIAL ? CW_STATE_EFFECTIVE
-                     : rank == CW_ST_UNVERIFIED                 ? CW_STATE_UNVERIFIED
-                                                                : CW_STATE_FAILING,
-            .level = rank == CW_ST_MET       ? CW_LEVEL_FULL
-                     : rank == CW_ST_PARTIAL ? CW_LEVEL_PARTIAL
-                                             : CW_LEVEL_NONE,
-            .via = CW_VIA_JOINT,
-            .joint = je,
-        };
+        cw_contribution c = {.via = CW_VIA_JOINT, .joint = je};
+        status_parts(rank, &c.level, &c.state);
         if (r->pos[t] >= 0) {
             add_contrib(r, t, rank, &c);
         } else if (g_group(nt) && rank == CW_ST_MET) {
@@ -592,16 +555,13 @@ static int shape_coverage(const run *r, const org_snapshot *os, cw_arena *a, cw_
         rs->id = n->id;
         rs->title = n->title;
         rs->group = g->nodes[root].id;
-        rs->status = la->best < 0 ? CW_ST_GAP : (cw_status)la->best;
         rs->contribs = la->c;
         rs->n_contribs = la->n;
         rs->best = la->best_idx;
         const cw_scope *sc = os ? scope_for(os, n->id) : NULL;
-        if (sc) {
+        rs->status = status_settled(la->best, sc && !sc->applicable);
+        if (sc)
             rs->justification = sc->justification;
-            if (!sc->applicable)
-                rs->status = CW_ST_NOT_APPLICABLE;
-        }
         out->counts[rs->status]++;
         for (size_t j = 0; j < nr; j++)
             if (roots[j] == root) {
@@ -609,17 +569,13 @@ static int shape_coverage(const run *r, const org_snapshot *os, cw_arena *a, cw_
                 out->groups[j].assessable++;
             }
     }
-    size_t denom = out->assessable - out->counts[CW_ST_NOT_APPLICABLE];
-    out->percent = denom ? 100.0 * (double)out->counts[CW_ST_MET] / (double)denom : 0.0;
-    for (size_t j = 0; j < nr; j++) {
-        cw_group_summary *gs = &out->groups[j];
-        size_t d = gs->assessable - gs->counts[CW_ST_NOT_APPLICABLE];
-        gs->percent = d ? 100.0 * (double)gs->counts[CW_ST_MET] / (double)d : 0.0;
-    }
+    out->percent = status_percent(out->counts, out->assessable);
+    for (size_t j = 0; j < nr; j++)
+        out->groups[j].percent = status_percent(out->groups[j].counts, out->groups[j].assessable);
     /* Partial links to groups count for nothing assessed but are listed. */
     for (size_t i = 0; os && i < os->n_ctls; i++) {
         const cw_control *c = &os->ctls[i];
-        if (c->status != CW_CTL_IMPLEMENTED)
+        if (!state_applies(c->status))
             continue;
         for (size_t k = 0; k < c->n_links; k++) {
             uint32_t x;
@@ -1506,10 +1462,9 @@ static int compare_compute(const qctx *qcp, uint32_t sfw, int hops, cw_arena *a,
         goto nomem;
     for (size_t i = 0; i < r.n_reqs; i++) {
         cw_compare_item *it = &out->items[i];
-        int best = r.acc[i].best;
-        cw_level jl = best == CW_ST_MET ? CW_LEVEL_FULL
-                      : best == CW_ST_PARTIAL ? CW_LEVEL_PARTIAL
-                                              : CW_LEVEL_NONE;
+        cw_level jl;
+        cw_ctl_state unused;
+        status_parts(r.acc[i].best, &jl, &unused);
         if (jl > it->level) {
             it->level = jl;
             it->n_paths = it->n_paths_total = 0;

@@ -1,10 +1,9 @@
 /* The LMDB environment: opening it with its named databases and schema
  * record, short reused read transactions, atomic writes with map growth and
- * retry, LMDB error translation (the only place it happens), and the key and
- * record encoding helpers the model modules share. */
+ * retry, LMDB error translation (the only place it happens), the store's
+ * counts, and freeing the caches the modules above keep on it when it
+ * closes. */
 #include "internal.h"
-#include "graph.h"
-#include "orgsnap.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -13,7 +12,7 @@
 
 #define DEFAULT_MAP (64u << 20)
 #define DEFAULT_MAP_MAX ((size_t)64 << 30)
-#define WRITE_RETRIES 24
+#define DEFAULT_READERS 126
 
 static const struct {
     const char *name;
@@ -56,64 +55,6 @@ int lmdb_err(int rc, cw_err *err, const char *what)
     case ENOSPC: return cw_err_set(err, CW_EFULL, "%s: no space left on device", what);
     default: return cw_err_set(err, CW_ESTORAGE, "%s: %s", what, mdb_strerror(rc));
     }
-}
-
-/* ---- keys ---- */
-
-void key_init(cw_key *k)
-{
-    k->n = 0;
-}
-
-void key_raw(cw_key *k, const void *p, size_t n)
-{
-    /* Parts are length-checked on input (slug 64, id 128), so only a
-     * malformed caller can overflow; truncation keeps it memory-safe. */
-    if (n > CW_KEY_MAX - k->n)
-        n = CW_KEY_MAX - k->n;
-    memcpy(k->b + k->n, p, n);
-    k->n += n;
-}
-
-void key_sep(cw_key *k)
-{
-    key_raw(k, "", 1);
-}
-
-void key_part(cw_key *k, const char *s)
-{
-    if (k->n)
-        key_sep(k);
-    key_raw(k, s ? s : "", s ? strlen(s) : 0);
-}
-
-MDB_val key_val(const cw_key *k)
-{
-    return (MDB_val){.mv_size = k->n, .mv_data = (void *)k->b};
-}
-
-void be64_put(unsigned char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)v;
-}
-
-uint64_t be64_get(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-uint64_t time_key(cw_time t)
-{
-    return (uint64_t)t ^ (UINT64_C(1) << 63);
-}
-
-cw_time time_unkey(uint64_t k)
-{
-    return (cw_time)(k ^ (UINT64_C(1) << 63));
 }
 
 /* ---- open / close ---- */
@@ -209,14 +150,21 @@ int cw_db_open(const cw_db_options *opts, cw_db **out, cw_err *err)
     pthread_mutex_init(&db->rcache_lock, NULL);
     pthread_mutex_init(&db->gcache_lock, NULL);
     pthread_mutex_init(&db->ocache_lock, NULL);
+    unsigned readers = opts->max_readers ? opts->max_readers : DEFAULT_READERS;
     if ((rc = mdb_env_create(&db->env)) || (rc = mdb_env_set_maxdbs(db->env, DB_COUNT + 2)) ||
-        (rc = mdb_env_set_maxreaders(db->env, 126))) {
+        (rc = mdb_env_set_maxreaders(db->env, readers))) {
         cw_db_close(db);
         return lmdb_err(rc, err, "data");
     }
     /* An existing store may already be bigger than the requested size;
      * LMDB keeps the larger of the two. */
     mdb_env_set_mapsize(db->env, db->map_size);
+    /* Deliberately without MDB_WRITEMAP: LMDB then writes dirty pages with
+     * write() from its own buffers and the data file grows by those
+     * writes, while the map stays read-only and is read only up to the
+     * last committed page.  A full disk therefore fails a commit with
+     * ENOSPC (CW_EFULL) and can never raise SIGBUS on a page of a sparse
+     * file, which a writable map would do; no handler is needed. */
     unsigned flags = MDB_NOTLS | (opts->no_sync ? MDB_NOSYNC : 0);
     rc = mdb_env_open(db->env, opts->path, flags, 0600);
     if (rc) {
@@ -243,8 +191,9 @@ void cw_db_close(cw_db *db)
 {
     if (!db)
         return;
-    graph_cache_clear(db);
-    orgsnap_cache_clear(db);
+    for (int i = 0; i < DB_CACHES; i++)
+        if (db->cache_free[i])
+            db->cache_free[i](db);
     for (int i = 0; i < db->n_rcache; i++)
         mdb_txn_abort(db->rcache[i]);
     if (db->env)
@@ -254,6 +203,13 @@ void cw_db_close(cw_db *db)
     pthread_mutex_destroy(&db->gcache_lock);
     pthread_mutex_destroy(&db->ocache_lock);
     free(db);
+}
+
+void db_cache_register(cw_db *db, int which, void (*free_fn)(cw_db *db))
+{
+    /* Written under the cache's own lock, always with the same function:
+     * no two threads store different values, and closing runs alone. */
+    db->cache_free[which] = free_fn;
 }
 
 bool cw_db_is_empty(cw_db *db)
@@ -269,23 +225,91 @@ void cw_db_set_map_max(cw_db *db, size_t map_size_max)
     pthread_rwlock_unlock(&db->grow_lock);
 }
 
-/* ---- reads ---- */
+/* ---- recovery ----
+ *
+ * One policy for every LMDB condition that a retry can cure, after
+ * postfix's slmdb, applied by reads (read_begin) and write groups alike:
+ *
+ * - MDB_MAP_RESIZED: another process (an offline loader, a second
+ *   server on the same directory) grew the map past ours: adopt its size
+ *   (mdb_env_set_mapsize(env, 0)) and retry;
+ * - MDB_READERS_FULL: every reader slot is taken; slots of processes that
+ *   died holding a read transaction stay taken until mdb_reader_check
+ *   frees them: check, and retry when some were freed;
+ * - MDB_MAP_FULL (writes only): abort the whole group, double the map up
+ *   to map_size_max and replay the group; at the cap the answer is
+ *   CW_EFULL (storage_full) and reads keep working.
+ *
+ * Every retry counts against RECOVER_ATTEMPTS, so a condition that keeps
+ * coming back ends in an error instead of a loop. */
 
-/* Another process (an offline loader) may have grown the map; adopt its
- * size.  Needs the exclusive lock, like any remap. */
-static void adopt_resized(cw_db *db)
+/* Doubling from the smallest map LMDB allows reaches any cap well within
+ * this, with room for adopting sizes and clearing readers on the way. */
+#define RECOVER_ATTEMPTS 32
+
+/* Remaps at the size another process gave the map.  Needs the exclusive
+ * lock, like any remap, so no read transaction is running. */
+static int adopt_resized(cw_db *db)
 {
     pthread_rwlock_wrlock(&db->grow_lock);
-    mdb_env_set_mapsize(db->env, 0);
-    MDB_envinfo info;
-    mdb_env_info(db->env, &info);
-    db->map_size = info.me_mapsize;
+    int rc = mdb_env_set_mapsize(db->env, 0);
+    if (rc == 0) {
+        MDB_envinfo info;
+        mdb_env_info(db->env, &info);
+        db->map_size = info.me_mapsize;
+    }
     pthread_rwlock_unlock(&db->grow_lock);
+    return rc;
 }
+
+/* Cures rc when it is MDB_MAP_RESIZED or MDB_READERS_FULL, counting what
+ * was done in rep (may be NULL); true when the call should be retried. */
+static bool cure(cw_db *db, int rc, cw_write_report *rep)
+{
+    if (rc == MDB_MAP_RESIZED) {
+        if (adopt_resized(db))
+            return false;
+        if (rep)
+            rep->resized++;
+        return true;
+    }
+    if (rc == MDB_READERS_FULL) {
+        int dead = 0;
+        if (mdb_reader_check(db->env, &dead) || dead <= 0)
+            return false;
+        if (rep)
+            rep->readers_cleared += (unsigned)dead;
+        return true;
+    }
+    return false;
+}
+
+/* Doubles the map, capped by map_max; CW_EFULL at the cap.  No write
+ * transaction may be open; waits for running reads. */
+static int grow_map(cw_db *db, cw_err *err)
+{
+    pthread_rwlock_wrlock(&db->grow_lock);
+    int rc = 0;
+    if (db->map_size >= db->map_max) {
+        rc = cw_err_set(err, CW_EFULL, "storage: the map is full at its cap of %zu bytes",
+                        db->map_max);
+    } else {
+        size_t ns = db->map_size > db->map_max / 2 ? db->map_max : db->map_size * 2;
+        int mrc = mdb_env_set_mapsize(db->env, ns);
+        if (mrc)
+            rc = lmdb_err(mrc, err, "storage");
+        else
+            db->map_size = ns;
+    }
+    pthread_rwlock_unlock(&db->grow_lock);
+    return rc;
+}
+
+/* ---- reads ---- */
 
 int read_begin(cw_db *db, MDB_txn **out, cw_err *err)
 {
-    for (int attempt = 0; attempt < 3; attempt++) {
+    for (int attempt = 0; attempt < RECOVER_ATTEMPTS; attempt++) {
         pthread_rwlock_rdlock(&db->grow_lock);
         MDB_txn *txn = NULL;
         pthread_mutex_lock(&db->rcache_lock);
@@ -305,11 +329,11 @@ int read_begin(cw_db *db, MDB_txn **out, cw_err *err)
             return 0;
         }
         pthread_rwlock_unlock(&db->grow_lock);
-        if (rc != MDB_MAP_RESIZED)
+        if (!cure(db, rc, NULL))
             return lmdb_err(rc, err, "read");
-        adopt_resized(db);
     }
-    return cw_err_set(err, CW_ESTORAGE, "read: the map keeps being resized");
+    return cw_err_set(err, CW_ESTORAGE, "read: still failing after %d recoveries",
+                      RECOVER_ATTEMPTS);
 }
 
 void read_end(cw_db *db, MDB_txn *txn)
@@ -328,17 +352,15 @@ void read_end(cw_db *db, MDB_txn *txn)
 
 /* ---- writes ---- */
 
-static int begin_top(cw_db *db, MDB_txn **txn, cw_err *err)
+static int begin_top(cw_db *db, MDB_txn **txn, cw_write_report *rep, cw_err *err)
 {
-    for (int attempt = 0; attempt < 3; attempt++) {
+    for (int attempt = 0; attempt < RECOVER_ATTEMPTS; attempt++) {
         int rc = mdb_txn_begin(db->env, NULL, 0, txn);
-        if (rc == MDB_MAP_RESIZED) {
-            adopt_resized(db);
-            continue;
-        }
-        return lmdb_err(rc, err, "write");
+        if (rc == 0 || !cure(db, rc, rep))
+            return lmdb_err(rc, err, "write");
     }
-    return cw_err_set(err, CW_ESTORAGE, "write: the map keeps being resized");
+    return cw_err_set(err, CW_ESTORAGE, "write: still failing after %d recoveries",
+                      RECOVER_ATTEMPTS);
 }
 
 int cw_write_begin(cw_db *db, cw_wtxn **out, cw_err *err)
@@ -347,7 +369,7 @@ int cw_write_begin(cw_db *db, cw_wtxn **out, cw_err *err)
     if (!w)
         return cw_err_set(err, CW_ENOMEM, "write: out of memory");
     w->db = db;
-    int rc = begin_top(db, &w->txn, err);
+    int rc = begin_top(db, &w->txn, NULL, err);
     if (rc) {
         free(w);
         return rc;
@@ -371,26 +393,73 @@ void cw_write_abort(cw_wtxn *w)
     free(w);
 }
 
-int cw_db_grow(cw_db *db, cw_err *err)
+/* Runs each op once inside top.  Returns CW_EMAPFULL as soon as one finds
+ * the map full (the group is then aborted, grown and replayed), else 0,
+ * each op's rc telling how it went. */
+static int run_ops(cw_db *db, MDB_txn *top, cw_write_op *ops, size_t n)
 {
-    pthread_rwlock_wrlock(&db->grow_lock);
-    int rc = 0;
-    if (db->map_size >= db->map_max) {
-        rc = cw_err_set(err, CW_EFULL, "storage: the map is full at its cap of %zu bytes",
-                        db->map_max);
-    } else {
-        size_t ns = db->map_size > db->map_max / 2 ? db->map_max : db->map_size * 2;
-        int mrc = mdb_env_set_mapsize(db->env, ns);
-        if (mrc)
-            rc = lmdb_err(mrc, err, "storage");
-        else
-            db->map_size = ns;
+    if (n == 1) {
+        /* Alone in its group, an op needs no nested transaction: when it
+         * fails, aborting the group is its rollback. */
+        cw_wtxn w = {db, top};
+        cw_err_clear(ops[0].err);
+        ops[0].rc = ops[0].fn(&w, ops[0].ctx, ops[0].err);
+        return ops[0].rc == CW_EMAPFULL ? CW_EMAPFULL : 0;
     }
-    pthread_rwlock_unlock(&db->grow_lock);
-    return rc;
+    for (size_t i = 0; i < n; i++) {
+        cw_write_op *op = &ops[i];
+        cw_err_clear(op->err);
+        cw_wtxn child = {db, NULL};
+        int rc = lmdb_err(mdb_txn_begin(db->env, top, 0, &child.txn), op->err, "write");
+        if (rc == 0) {
+            rc = op->fn(&child, op->ctx, op->err);
+            if (rc)
+                mdb_txn_abort(child.txn); /* this op's writes only */
+            else
+                rc = lmdb_err(mdb_txn_commit(child.txn), op->err, "write");
+        }
+        op->rc = rc;
+        if (rc == CW_EMAPFULL)
+            return rc;
+    }
+    return 0;
 }
 
-int write_run(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, cw_err *err)
+int cw_write_group(cw_db *db, cw_write_op *ops, size_t n, cw_write_report *rep, cw_err *err)
+{
+    cw_write_report local;
+    if (!rep)
+        rep = &local;
+    memset(rep, 0, sizeof *rep);
+    for (int attempt = 0; attempt < RECOVER_ATTEMPTS; attempt++) {
+        MDB_txn *top;
+        int rc = begin_top(db, &top, rep, err);
+        if (rc)
+            return rc;
+        rep->runs++;
+        rc = run_ops(db, top, ops, n);
+        if (rc == 0 && n == 1 && ops[0].rc) {
+            mdb_txn_abort(top); /* nothing else in the group to keep */
+            return 0;
+        }
+        if (rc == 0) {
+            /* No MDB_WRITEMAP (see cw_db_open): a full disk fails this
+             * commit's write() with ENOSPC, answered CW_EFULL. */
+            rc = mdb_txn_commit(top);
+            if (rc != MDB_MAP_FULL)
+                return lmdb_err(rc, err, "commit");
+        } else {
+            mdb_txn_abort(top);
+        }
+        /* The map filled: nothing of the group was committed. */
+        if ((rc = grow_map(db, err)))
+            return rc;
+        rep->grown++;
+    }
+    return cw_err_set(err, CW_EFULL, "storage: the write does not fit after growing the map");
+}
+
+int write_run(cw_db *db, cw_wtxn *w, cw_write_fn fn, void *arg, cw_err *err)
 {
     if (w) {
         cw_wtxn child = {db, NULL};
@@ -404,27 +473,12 @@ int write_run(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, cw_err *err)
         }
         return lmdb_err(mdb_txn_commit(child.txn), err, "write");
     }
-    for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
-        cw_wtxn top = {db, NULL};
-        int rc = begin_top(db, &top.txn, err);
-        if (rc)
-            return rc;
-        rc = fn(&top, arg, err);
-        if (rc == 0)
-            rc = lmdb_err(mdb_txn_commit(top.txn), err, "commit");
-        else
-            mdb_txn_abort(top.txn);
-        if (rc != CW_EMAPFULL)
-            return rc;
-        cw_err_clear(err);
-        rc = cw_db_grow(db, err);
-        if (rc)
-            return rc;
-    }
-    return cw_err_set(err, CW_EFULL, "storage: the write does not fit after growing the map");
+    cw_write_op op = {fn, arg, err, 0};
+    int rc = cw_write_group(db, &op, 1, NULL, err);
+    return rc ? rc : op.rc;
 }
 
-int write_bulk(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, const cw_bulk_stats *done,
+int write_bulk(cw_db *db, cw_wtxn *w, cw_write_fn fn, void *arg, const cw_bulk_stats *done,
                size_t n, cw_bulk_stats *st, cw_err *err)
 {
     int rc = write_run(db, w, fn, arg, err);
@@ -435,18 +489,6 @@ int write_bulk(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, const cw_bulk_stat
             *st = (cw_bulk_stats){.rejected = n};
     }
     return rc;
-}
-
-int bump_generation(cw_wtxn *w, cw_err *err)
-{
-    MDB_val k = {3, "gen"}, v;
-    uint64_t gen = 0;
-    if (mdb_get(w->txn, w->db->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8)
-        gen = be64_get(v.mv_data);
-    unsigned char b[8];
-    be64_put(b, gen + 1);
-    v = (MDB_val){8, b};
-    return lmdb_err(mdb_put(w->txn, w->db->dbi[DB_META], &k, &v, 0), err, "generation");
 }
 
 int cw_db_counts_get(cw_db *db, cw_db_counts *out, cw_err *err)
@@ -505,196 +547,5 @@ int cw_db_counts_get(cw_db *db, cw_db_counts *out, cw_err *err)
     out->map_used = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
     out->map_size_max = db->map_max;
     read_end(db, txn);
-    return 0;
-}
-
-/* ---- record encoding ---- */
-
-void rw_init(rec_writer *r)
-{
-    msgpack_sbuffer_init(&r->sb);
-    msgpack_packer_init(&r->pk, &r->sb, msgpack_sbuffer_write);
-}
-
-void rw_free(rec_writer *r)
-{
-    msgpack_sbuffer_destroy(&r->sb);
-}
-
-void rw_str(rec_writer *r, const char *s)
-{
-    if (!s) {
-        msgpack_pack_nil(&r->pk);
-        return;
-    }
-    size_t n = strlen(s);
-    msgpack_pack_str(&r->pk, n);
-    msgpack_pack_str_body(&r->pk, s, n);
-}
-
-void rw_int(rec_writer *r, int64_t v)
-{
-    msgpack_pack_int64(&r->pk, v);
-}
-
-void rw_array(rec_writer *r, size_t n)
-{
-    msgpack_pack_array(&r->pk, n);
-}
-
-void rw_nil(rec_writer *r)
-{
-    msgpack_pack_nil(&r->pk);
-}
-
-void rw_bool(rec_writer *r, bool b)
-{
-    if (b)
-        msgpack_pack_true(&r->pk);
-    else
-        msgpack_pack_false(&r->pk);
-}
-
-MDB_val rw_val(rec_writer *r)
-{
-    return (MDB_val){.mv_size = r->sb.size, .mv_data = r->sb.data};
-}
-
-int rr_open(rec_reader *r, MDB_val v, cw_err *err)
-{
-    msgpack_unpacked_init(&r->u);
-    size_t off = 0;
-    if (msgpack_unpack_next(&r->u, v.mv_data, v.mv_size, &off) != MSGPACK_UNPACK_SUCCESS ||
-        r->u.data.type != MSGPACK_OBJECT_ARRAY) {
-        msgpack_unpacked_destroy(&r->u);
-        return cw_err_set(err, CW_ECORRUPT, "record: not a valid encoded record");
-    }
-    r->o = r->u.data.via.array.ptr;
-    r->n = r->u.data.via.array.size;
-    return 0;
-}
-
-void rr_close(rec_reader *r)
-{
-    msgpack_unpacked_destroy(&r->u);
-}
-
-const msgpack_object *rr_at(const rec_reader *r, size_t i)
-{
-    return i < r->n ? &r->o[i] : NULL;
-}
-
-char *obj_str(cw_arena *a, const msgpack_object *o)
-{
-    if (!o || o->type != MSGPACK_OBJECT_STR)
-        return NULL;
-    return cw_arena_strndup(a, o->via.str.ptr, o->via.str.size);
-}
-
-int64_t obj_int(const msgpack_object *o, int64_t dflt)
-{
-    if (!o)
-        return dflt;
-    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return (int64_t)o->via.u64;
-    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        return o->via.i64;
-    return dflt;
-}
-
-bool obj_is_nil(const msgpack_object *o)
-{
-    return !o || o->type == MSGPACK_OBJECT_NIL;
-}
-
-/* ---- validation ---- */
-
-int check_name(const char *field, const char *s, size_t max, cw_err *err)
-{
-    if (!s || !*s)
-        return cw_err_set(err, CW_EINVAL, "%s: must be a non-empty string", field);
-    size_t n = strlen(s);
-    if (n > max)
-        return cw_err_set(err, CW_EINVAL, "%s: '%.40s...' is longer than %zu bytes", field, s,
-                          max);
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return cw_err_set(err, CW_EINVAL, "%s: '%.60s' contains a control character",
-                              field, s);
-    return 0;
-}
-
-int check_text(const char *field, const char *s, cw_err *err)
-{
-    if (s && strlen(s) > CW_MAX_TEXT)
-        return cw_err_set(err, CW_EINVAL, "%s: longer than %d bytes", field, CW_MAX_TEXT);
-    return 0;
-}
-
-int fw_exists(MDB_txn *txn, cw_db *db, const char *fw)
-{
-    MDB_val k = {strlen(fw), (void *)fw}, v;
-    return mdb_get(txn, db->dbi[DB_FW], &k, &v) == 0 ? 0 : CW_ENOFW;
-}
-
-int req_exists(MDB_txn *txn, cw_db *db, const char *fw, const char *id, bool *assessed)
-{
-    cw_key key;
-    key_init(&key);
-    key_part(&key, fw);
-    key_part(&key, id);
-    MDB_val k = key_val(&key), v;
-    if (mdb_get(txn, db->dbi[DB_REQ], &k, &v) != 0)
-        return fw_exists(txn, db, fw) ? CW_ENOFW : CW_ENOREQ;
-    if (assessed) {
-        MDB_val ck = key_val(&key), cv;
-        bool leaf = mdb_get(txn, db->dbi[DB_CHILD], &ck, &cv) != 0;
-        /* record fields 6 (assessable: nil = by the tree) and 7 (withdrawn) */
-        rec_reader rr;
-        bool as = leaf, wd = false;
-        if (rr_open(&rr, v, NULL) == 0) {
-            const msgpack_object *o = rr_at(&rr, 6);
-            if (o && o->type == MSGPACK_OBJECT_BOOLEAN)
-                as = o->via.boolean;
-            wd = obj_int(rr_at(&rr, 7), 0) == 1;
-            rr_close(&rr);
-        }
-        *assessed = as && !wd;
-    }
-    return 0;
-}
-
-int org_exists(MDB_txn *txn, cw_db *db, const char *org)
-{
-    MDB_val k = {strlen(org), (void *)org}, v;
-    return mdb_get(txn, db->dbi[DB_ORG], &k, &v) == 0 ? 0 : CW_ENOORG;
-}
-
-static void org_gen_key(cw_key *k, const char *org)
-{
-    key_init(k);
-    key_part(k, "org");
-    key_part(k, org);
-}
-
-int org_touch(MDB_txn *txn, cw_db *db, const char *org)
-{
-    /* The writing transaction's id is unique and grows with every commit,
-     * so it serves as the generation without reading the old value. */
-    cw_key k;
-    org_gen_key(&k, org);
-    unsigned char b[8];
-    be64_put(b, (uint64_t)mdb_txn_id(txn));
-    MDB_val kv = key_val(&k), v = {8, b};
-    return mdb_put(txn, db->dbi[DB_META], &kv, &v, 0);
-}
-
-uint64_t org_gen(MDB_txn *txn, cw_db *db, const char *org)
-{
-    cw_key k;
-    org_gen_key(&k, org);
-    MDB_val kv = key_val(&k), v;
-    if (mdb_get(txn, db->dbi[DB_META], &kv, &v) == 0 && v.mv_size == 8)
-        return be64_get(v.mv_data);
     return 0;
 }

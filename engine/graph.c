@@ -531,6 +531,7 @@ int graph_acquire(cw_db *db, MDB_txn *txn, graph **out, cw_err *err)
         atomic_fetch_add(&g->refs, 1);
         db->gcache = g;
         db->gcache_txnid = mdb_txn_id(txn);
+        db_cache_register(db, DB_CACHE_GRAPH, graph_cache_clear);
     }
     pthread_mutex_unlock(&db->gcache_lock);
     *out = g;

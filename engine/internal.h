@@ -1,6 +1,11 @@
-/* Engine-private declarations: the environment struct, the named databases,
- * key building, record encoding and the transaction helpers every module
- * uses.  Nothing here is visible outside engine/. */
+/* Engine-private declarations of the store floor, the bottom of the
+ * engine: the environment struct and its named databases (db.c), key
+ * building and record encoding (record.c), and the lookups and helpers
+ * every module uses inside a transaction (store.c).  Nothing here calls
+ * up into the modules above: the entity modules (catalog.c, mapping.c,
+ * orgs.c, controls.c, evidence.c, scope.c) and the catalogue graph build on
+ * it, the organisation snapshot cache and the queries on those.  Nothing
+ * here is visible outside engine/. */
 #ifndef CW_ENGINE_INTERNAL_H
 #define CW_ENGINE_INTERNAL_H
 
@@ -46,6 +51,9 @@ enum {
 
 #define ORGSNAP_SLOTS 16
 
+/* The caches kept on the environment by the modules above this floor. */
+enum { DB_CACHE_GRAPH, DB_CACHE_ORGSNAP, DB_CACHES };
+
 struct cw_db {
     MDB_env *env;
     MDB_dbi dbi[DB_COUNT];
@@ -58,6 +66,9 @@ struct cw_db {
     pthread_mutex_t rcache_lock;
     MDB_txn *rcache[8];
     int n_rcache;
+    /* Caches kept for the modules above (graph.c, orgsnap.c); each one
+     * registers how to free its own (db_cache_register). */
+    void (*cache_free[DB_CACHES])(cw_db *db);
     /* The in-memory catalogue graph of the newest generation seen. */
     pthread_mutex_t gcache_lock;
     struct graph *gcache;
@@ -74,6 +85,8 @@ struct cw_wtxn {
     cw_db *db;
     MDB_txn *txn;
 };
+
+/* ==== record.c: keys and record encoding ==== */
 
 /* ---- keys ---- */
 #define CW_KEY_MAX 511
@@ -95,22 +108,11 @@ uint64_t be64_get(const unsigned char *p);
 /* Order-preserving mapping of signed times onto unsigned. */
 uint64_t time_key(cw_time t);
 cw_time time_unkey(uint64_t k);
-
-/* ---- transactions ---- */
-int lmdb_err(int rc, cw_err *err, const char *what);
-int read_begin(cw_db *db, MDB_txn **out, cw_err *err);
-void read_end(cw_db *db, MDB_txn *txn);
-
-typedef int (*write_fn)(cw_wtxn *w, void *arg, cw_err *err);
-/* Runs fn atomically: inside w (nested) when w is given, otherwise in its
- * own transaction, growing the map and retrying on a full map. */
-int write_run(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, cw_err *err);
-/* write_run for a bulk call of n items: *st (may be NULL) receives the
- * counts fn left in *done on success, or rejected = n on failure. */
-int write_bulk(cw_db *db, cw_wtxn *w, write_fn fn, void *arg, const cw_bulk_stats *done,
-               size_t n, cw_bulk_stats *st, cw_err *err);
-/* Bumps the catalogue generation inside w. */
-int bump_generation(cw_wtxn *w, cw_err *err);
+/* org\0id: a control's or an evidence item's record, a control's evidence
+ * index entries. */
+void org_item_key(cw_key *k, const char *org, const char *id);
+/* org\0fw\0req: a control link index entry, a scope decision. */
+void org_req_key(cw_key *k, const char *org, const char *fw, const char *req);
 
 /* ---- record encoding (msgpack) ---- */
 typedef struct rec_writer {
@@ -140,6 +142,43 @@ char *obj_str(cw_arena *a, const msgpack_object *o); /* NULL for nil/absent */
 int64_t obj_int(const msgpack_object *o, int64_t dflt);
 bool obj_is_nil(const msgpack_object *o);
 
+/* Records read by more than one module.  The decoders copy strings into a
+ * and return 0 or CW_ECORRUPT. */
+/* Requirement record; seq is its publisher position. */
+int encode_req(rec_writer *r, const cw_requirement *q, int64_t seq);
+/* seq (may be NULL) receives the publisher position. */
+int decode_req(cw_arena *a, const char *fw, const char *id, size_t idl, MDB_val v,
+               cw_requirement *q, int64_t *seq);
+void encode_control(rec_writer *r, const cw_control *c);
+int decode_control(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,
+                   cw_control *out);
+
+/* ==== db.c: the environment and its transactions ==== */
+
+/* ---- transactions ---- */
+/* Turns an LMDB result (an MDB_* code or an errno) into 0 or a CW_E* code,
+ * filling err with "what: ..." when given.  Every mdb_* result goes
+ * through it where the call is made (after testing for MDB_NOTFOUND or
+ * MDB_KEYEXIST where those mean something): no engine function returns a
+ * raw LMDB code or errno, so a CW_E* code is never mistaken for one. */
+int lmdb_err(int rc, cw_err *err, const char *what);
+int read_begin(cw_db *db, MDB_txn **out, cw_err *err);
+void read_end(cw_db *db, MDB_txn *txn);
+
+/* Runs fn atomically: inside w (nested) when w is given, otherwise as a
+ * write group of its own (cw_write_group: map growth and replay, the
+ * recovery policy). */
+int write_run(cw_db *db, cw_wtxn *w, cw_write_fn fn, void *arg, cw_err *err);
+/* write_run for a bulk call of n items: *st (may be NULL) receives the
+ * counts fn left in *done on success, or rejected = n on failure. */
+int write_bulk(cw_db *db, cw_wtxn *w, cw_write_fn fn, void *arg, const cw_bulk_stats *done,
+               size_t n, cw_bulk_stats *st, cw_err *err);
+/* Registers how the cache `which` is freed when the environment closes.
+ * Called by the module that fills it, each time it does (idempotent). */
+void db_cache_register(cw_db *db, int which, void (*free_fn)(cw_db *db));
+
+/* ==== store.c: lookups and helpers inside a transaction ==== */
+
 /* ---- validation shared by the write modules ---- */
 int check_name(const char *field, const char *s, size_t max, cw_err *err);
 int check_text(const char *field, const char *s, cw_err *err);
@@ -155,11 +194,22 @@ int org_exists(MDB_txn *txn, cw_db *db, const char *org);
  * it with its transaction id, so cached per-organisation state is valid
  * exactly while the generation it was built from is current.  0 = never
  * stamped. */
-int org_touch(MDB_txn *txn, cw_db *db, const char *org);
+int org_touch(MDB_txn *txn, cw_db *db, const char *org, cw_err *err);
 uint64_t org_gen(MDB_txn *txn, cw_db *db, const char *org);
+/* org_touch once per run of bulk items of one organisation: *last is the
+ * organisation stamped last in this call (NULL at first). */
+int org_touch_once(cw_wtxn *w, const char *org, const char **last, cw_err *err);
+/* Bumps the catalogue generation inside w. */
+int bump_generation(cw_wtxn *w, cw_err *err);
+/* Deletes every record whose key starts with prefix (all duplicates),
+ * adding how many to *count when count is given. */
+int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_err *err);
+/* Calls fn for each record under org\0 in database dbi with the rest of
+ * its key; stops at the first non-zero (a CW_E* code) and returns it. */
+typedef int (*each_fn)(void *ctx, const char *rest, size_t rl, MDB_val v);
+int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, void *ctx);
 
-
-/* ---- a string-keyed hash map in an arena (keys are borrowed) ---- */
+/* ==== strmap.c: a string-keyed hash map in an arena (keys are borrowed) ==== */
 typedef struct strmap {
     size_t cap, n;
     const char **keys;
@@ -172,27 +222,5 @@ int strmap_init(strmap *m, cw_arena *a, size_t expect);
  * present (old value in *old if non-NULL), 0 when inserted, CW_ENOMEM. */
 int strmap_put(strmap *m, const char *key, size_t len, size_t val, size_t *old);
 bool strmap_get(const strmap *m, const char *key, size_t len, size_t *val);
-
-/* Deletes every record whose key starts with prefix (all duplicates). */
-int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count);
-
-/* Control state at t inside an open transaction (org.c), for queries. */
-struct cw_control_state;
-int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_time t,
-              cw_arena *a, struct cw_control_state *out, cw_time *until);
-/* Decodes a requirement record into a (catalog.c); seq (may be NULL)
- * receives its publisher position. */
-struct cw_requirement;
-int decode_req(cw_arena *a, const char *fw, const char *id, size_t idl, MDB_val v,
-               struct cw_requirement *q, int64_t *seq);
-/* Decodes a control record (org.c). */
-struct cw_control;
-int decode_control(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,
-                   struct cw_control *out);
-struct cw_scope;
-int controls_of(MDB_txn *txn, cw_db *db, const char *org, cw_arena *a, struct cw_control **out,
-                size_t *n);
-int scopes_of(MDB_txn *txn, cw_db *db, const char *org, const char *fw, cw_arena *a,
-              struct cw_scope **out, size_t *n);
 
 #endif

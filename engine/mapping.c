@@ -149,7 +149,7 @@ static void pair_key(cw_key *k, const char *sfw, const char *sid, const char *tf
 
 /* Index entry under one endpoint: dir byte then the other end fw\0id. */
 static int idx_put(cw_wtxn *w, const char *fw, const char *id, char dir, const char *ofw,
-                   const char *oid, bool del)
+                   const char *oid, bool del, cw_err *err)
 {
     cw_key k, v;
     key_init(&k);
@@ -163,7 +163,7 @@ static int idx_put(cw_wtxn *w, const char *fw, const char *id, char dir, const c
     MDB_val kv = key_val(&k), vv = key_val(&v);
     int rc = del ? mdb_del(w->txn, w->db->dbi[DB_MAPIDX], &kv, &vv)
                  : mdb_put(w->txn, w->db->dbi[DB_MAPIDX], &kv, &vv, MDB_NODUPDATA);
-    return rc == MDB_KEYEXIST || rc == MDB_NOTFOUND ? 0 : rc;
+    return rc == MDB_KEYEXIST || rc == MDB_NOTFOUND ? 0 : lmdb_err(rc, err, "mappings");
 }
 
 static void pack_entry(rec_writer *rw, const cw_mapping *m)
@@ -230,7 +230,8 @@ static bool members_equal(const msgpack_object *ms, const char *const *ids, size
     return true;
 }
 
-static int jidx_put(cw_wtxn *w, const char *sfw, const char *member, const cw_key *jk, bool del)
+static int jidx_put(cw_wtxn *w, const char *sfw, const char *member, const cw_key *jk, bool del,
+                    cw_err *err)
 {
     cw_key k;
     key_init(&k);
@@ -239,7 +240,7 @@ static int jidx_put(cw_wtxn *w, const char *sfw, const char *member, const cw_ke
     MDB_val kv = key_val(&k), vv = key_val(jk);
     int rc = del ? mdb_del(w->txn, w->db->dbi[DB_JOINTIDX], &kv, &vv)
                  : mdb_put(w->txn, w->db->dbi[DB_JOINTIDX], &kv, &vv, MDB_NODUPDATA);
-    return rc == MDB_KEYEXIST || rc == MDB_NOTFOUND ? 0 : rc;
+    return rc == MDB_KEYEXIST || rc == MDB_NOTFOUND ? 0 : lmdb_err(rc, err, "mappings");
 }
 
 /* Stores joint row m (already validated) as mappings[i]: every member and
@@ -318,11 +319,11 @@ static int joint_put(cw_wtxn *w, const cw_mapping *m, size_t i, cw_arena *a, str
         pack_entry(&rw, m);
     }
     v = rw_val(&rw);
-    rc = mdb_put(w->txn, db->dbi[DB_JOINT], &kv, &v, 0);
+    rc = lmdb_err(mdb_put(w->txn, db->dbi[DB_JOINT], &kv, &v, 0), err, "mappings");
     rw_free(&rw);
     for (size_t j = 0; !rc && j < m->n_sources; j++)
-        rc = jidx_put(w, m->source_fw, ids[j], &k, false);
-    return rc ? lmdb_err(rc, err, "mappings") : 0;
+        rc = jidx_put(w, m->source_fw, ids[j], &k, false, err);
+    return rc;
 }
 
 static int load_fn(cw_wtxn *w, void *arg, cw_err *err)
@@ -415,16 +416,16 @@ static int load_fn(cw_wtxn *w, void *arg, cw_err *err)
         }
         pack_entry(&rw, m);
         v = rw_val(&rw);
-        rc = mdb_put(w->txn, db->dbi[DB_MAP], &kv, &v, 0);
+        rc = lmdb_err(mdb_put(w->txn, db->dbi[DB_MAP], &kv, &v, 0), err, "mappings");
         rw_free(&rw);
         if (!rc)
-            rc = idx_put(w, m->source_fw, m->source_id, 'S', m->target_fw, m->target_id, false);
+            rc = idx_put(w, m->source_fw, m->source_id, 'S', m->target_fw, m->target_id, false,
+                         err);
         if (!rc)
-            rc = idx_put(w, m->target_fw, m->target_id, 'T', m->source_fw, m->source_id, false);
-        if (rc) {
-            rc = lmdb_err(rc, err, "mappings");
+            rc = idx_put(w, m->target_fw, m->target_id, 'T', m->source_fw, m->source_id, false,
+                         err);
+        if (rc)
             break;
-        }
         if (updated)
             la->st.updated++;
         else
@@ -551,10 +552,13 @@ static int del_joints(cw_wtxn *w, const cw_mapping_filter *f, cw_arena *a, size_
         if (!hit)
             continue;
         victim *arr = cw_arena_grow(a, vs, sizeof *vs, &cap, nv + 1);
-        if (!arr)
+        char *kc = cw_arena_strndup(a, k.mv_data, k.mv_size);
+        if (!arr || !kc) {
+            rc = cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
             break;
+        }
         vs = arr;
-        vs[nv].key = cw_arena_strndup(a, k.mv_data, k.mv_size);
+        vs[nv].key = kc;
         vs[nv++].len = k.mv_size;
     }
     mdb_cursor_close(c);
@@ -582,7 +586,7 @@ static int del_joints(cw_wtxn *w, const cw_mapping_filter *f, cw_arena *a, size_
             bool replaced;
             entries_replace(&rw, es, f->origin, NULL, &replaced);
             MDB_val nv2 = rw_val(&rw);
-            rc = mdb_put(w->txn, db->dbi[DB_JOINT], &k, &nv2, 0);
+            rc = lmdb_err(mdb_put(w->txn, db->dbi[DB_JOINT], &k, &nv2, 0), err, "mappings");
             rw_free(&rw);
             rr_close(&rr);
             continue;
@@ -599,13 +603,13 @@ static int del_joints(cw_wtxn *w, const cw_mapping_filter *f, cw_arena *a, size_
              j++) {
             char *id = obj_str(a, &ms->via.array.ptr[j]);
             if (id && sfw)
-                rc = jidx_put(w, sfw, id, &jk, true);
+                rc = jidx_put(w, sfw, id, &jk, true, err);
         }
         rr_close(&rr);
         if (!rc)
-            rc = mdb_del(w->txn, db->dbi[DB_JOINT], &k, NULL);
+            rc = lmdb_err(mdb_del(w->txn, db->dbi[DB_JOINT], &k, NULL), err, "mappings");
     }
-    return rc < 0 ? rc : rc ? lmdb_err(rc, err, "mappings") : 0;
+    return rc;
 }
 
 static int del_fn(cw_wtxn *w, void *arg, cw_err *err)
@@ -643,10 +647,13 @@ static int del_fn(cw_wtxn *w, void *arg, cw_err *err)
         if (f->sources || !split4(&k, p, l) || !pair_matches(f, p, l))
             continue;
         victim *arr = cw_arena_grow(a, vs, sizeof *vs, &cap, nv + 1);
-        if (!arr)
+        char *kc = cw_arena_strndup(a, k.mv_data, k.mv_size);
+        if (!arr || !kc) {
+            rc = cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
             break;
+        }
         vs = arr;
-        vs[nv].key = cw_arena_strndup(a, k.mv_data, k.mv_size);
+        vs[nv].key = kc;
         vs[nv++].len = k.mv_size;
     }
     mdb_cursor_close(c);
@@ -673,7 +680,7 @@ static int del_fn(cw_wtxn *w, void *arg, cw_err *err)
                 if (!entry_origin_is(&rr.o[j], f->origin))
                     pack_obj_entry(&rw, &rr.o[j]);
             MDB_val nv2 = rw_val(&rw);
-            rc = mdb_put(w->txn, db->dbi[DB_MAP], &k, &nv2, 0);
+            rc = lmdb_err(mdb_put(w->txn, db->dbi[DB_MAP], &k, &nv2, 0), err, "mappings");
             rw_free(&rw);
             rr_close(&rr);
             continue;
@@ -684,16 +691,18 @@ static int del_fn(cw_wtxn *w, void *arg, cw_err *err)
         split4(&k, p, l);
         char *s[4];
         for (int j = 0; j < 4; j++)
-            s[j] = cw_arena_strndup(a, p[j], l[j]);
-        rc = mdb_del(w->txn, db->dbi[DB_MAP], &k, NULL);
+            if (!(s[j] = cw_arena_strndup(a, p[j], l[j])))
+                rc = cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
         if (!rc)
-            rc = idx_put(w, s[0], s[1], 'S', s[2], s[3], true);
+            rc = lmdb_err(mdb_del(w->txn, db->dbi[DB_MAP], &k, NULL), err, "mappings");
         if (!rc)
-            rc = idx_put(w, s[2], s[3], 'T', s[0], s[1], true);
+            rc = idx_put(w, s[0], s[1], 'S', s[2], s[3], true, err);
+        if (!rc)
+            rc = idx_put(w, s[2], s[3], 'T', s[0], s[1], true, err);
     }
     cw_arena_free(a);
     if (rc)
-        return rc < 0 ? rc : lmdb_err(rc, err, "mappings");
+        return rc;
     return da->st.deleted ? bump_generation(w, err) : 0;
 }
 

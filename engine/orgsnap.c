@@ -13,6 +13,8 @@
 
 #include "crosswalk/org.h"
 
+#include "entity.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,10 +119,9 @@ static int snap_build(cw_db *db, MDB_txn *txn, const char *org, uint64_t gen, cw
         return cw_err_set(err, CW_ENOMEM, "org: out of memory");
     }
     for (size_t i = 0; i < s->n_ctls; i++) {
-        if (s->ctls[i].status != CW_CTL_IMPLEMENTED)
-            continue;
         cw_time until;
-        if ((rc = ctl_state(txn, db, org, s->ctls[i].id, t, a, &s->st[i], &until))) {
+        if ((rc = ctl_state(txn, db, org, s->ctls[i].id, s->ctls[i].status, t, a, &s->st[i],
+                            &until))) {
             snap_unref(s);
             return cw_err_set(err, rc, "evidence: cannot read control '%s'", s->ctls[i].id);
         }
@@ -186,6 +187,7 @@ int orgsnap_acquire(cw_db *db, MDB_txn *txn, const char *org, cw_time t, cw_aren
             org_snap *old = db->ocache[slot];
             atomic_fetch_add(&s->refs, 1);
             db->ocache[slot] = s;
+            db_cache_register(db, DB_CACHE_ORGSNAP, orgsnap_cache_clear);
             if (old)
                 snap_unref(old);
         }

@@ -1,9 +1,11 @@
 /* The writer thread: every write request from every connection is queued
- * here, and whatever has queued up while the previous commit ran is executed
- * in ONE LMDB write transaction (group commit), each request in its own
- * nested transaction so that a failing one leaves the rest of the group
- * intact.  Answers are released to the loop thread only after the commit
- * is durable.  A full map aborts the group, grows the map and replays it. */
+ * here, and whatever has queued up while the previous commit ran is handed
+ * to the engine as ONE write group (group commit: one transaction, each
+ * request in its own nested transaction so that a failing one leaves the
+ * rest of the group intact, cw_write_group).  Answers are released to the
+ * loop thread only after the commit is durable.  Recovering from a full
+ * map (grow and replay) is the engine's: this file only queues, counts and
+ * delivers. */
 #include "pack.h"
 #include "server.h"
 
@@ -45,16 +47,21 @@ static void reply_error(cw_job *j, int code, const char *msg)
     cw_pack_error(&pk, j->msgid, cw_proto_code(code), msg);
 }
 
-/* Runs one job inside w; returns CW_EMAPFULL when the group must be
- * replayed after growing the map, else 0 (the job's answer is set). */
-static int run_job(cw_server *s, cw_job *j, cw_wtxn *w)
+/* One queued request as a write of the group: its handler runs against w
+ * and packs its answer, or its error, into j->reply.  The engine runs it
+ * again when it replays the group, so the answer starts afresh each time.
+ * The handler's message goes to a cw_err of its own (the engine's is not
+ * used). */
+static int job_write(cw_wtxn *w, void *ctx, cw_err *unused)
 {
+    (void)unused;
+    cw_job *j = ctx;
     msgpack_sbuffer_clear(&j->reply);
     j->failed = false;
     cw_arena *a = cw_arena_new();
     if (!a) {
         reply_error(j, CW_ENOMEM, "out of memory");
-        return 0;
+        return CW_ENOMEM;
     }
     msgpack_packer pk;
     msgpack_packer_init(&pk, &j->reply, msgpack_sbuffer_write);
@@ -64,58 +71,42 @@ static int run_job(cw_server *s, cw_job *j, cw_wtxn *w)
     msgpack_pack_nil(&pk);
     cw_err err = {0};
     /* writes see no session and send nothing by reference */
+    cw_server *s = j->conn->srv;
     cw_call k = {s, s->db, w, a, NULL, NULL};
     int rc = j->m->run(&k, j->args, &pk, &err);
     cw_arena_free(a);
-    if (rc == CW_EMAPFULL)
-        return rc;
-    if (rc)
+    if (rc && rc != CW_EMAPFULL)
         reply_error(j, rc, err.msg);
-    return 0;
+    return rc;
 }
 
 static void run_group(cw_server *s, cw_job *head, size_t n)
 {
-    for (int attempt = 0; attempt < 32; attempt++) {
-        cw_wtxn *w;
-        cw_err err = {0};
-        int rc = cw_write_begin(s->db, &w, &err);
-        if (rc) {
-            for (cw_job *j = head; j; j = j->next)
-                reply_error(j, rc, err.msg);
-            return;
-        }
-        bool full = false;
-        for (cw_job *j = head; j && !full; j = j->next)
-            full = run_job(s, j, w) == CW_EMAPFULL;
-        if (!full) {
-            rc = cw_write_commit(w, &err);
-            if (rc == 0) {
-                atomic_fetch_add(&s->commits, 1);
-                atomic_fetch_add(&s->grouped_writes, n);
-                return;
-            }
-            if (rc != CW_EMAPFULL) {
-                for (cw_job *j = head; j; j = j->next)
-                    reply_error(j, rc, err.msg);
-                return;
-            }
-        } else {
-            cw_write_abort(w);
-        }
-        cw_err gerr = {0};
-        if (cw_db_grow(s->db, &gerr)) {
-            /* Nothing of the group was committed: every request in it is
-             * answered storage_full and may be retried later. */
-            for (cw_job *j = head; j; j = j->next)
-                reply_error(j, CW_EFULL, gerr.msg);
-            cw_log(s, LOG_WARN, "storage full: %s", gerr.msg);
-            return;
-        }
-        cw_log(s, LOG_INFO, "storage map grown; replaying %zu writes", n);
-    }
+    cw_write_op ops[MAX_GROUP];
+    size_t i = 0;
     for (cw_job *j = head; j; j = j->next)
-        reply_error(j, CW_EFULL, "the write does not fit after growing the map");
+        ops[i++] = (cw_write_op){job_write, j, NULL, 0};
+    cw_write_report rep;
+    cw_err err = {0};
+    int rc = cw_write_group(s->db, ops, n, &rep, &err);
+    if (rep.grown)
+        cw_log(s, LOG_INFO, "storage map grown %u times; %zu writes replayed", rep.grown, n);
+    if (rep.resized || rep.readers_cleared)
+        cw_log(s, LOG_INFO, "storage: map size adopted from another process %u times, %u "
+                            "reader slots of dead processes freed",
+               rep.resized, rep.readers_cleared);
+    if (rc == 0) {
+        atomic_fetch_add(&s->commits, 1);
+        atomic_fetch_add(&s->grouped_writes, n);
+        return;
+    }
+    /* Nothing of the group was committed: every request in it is answered
+     * with the group's error (storage_full at the cap) and may be retried
+     * later. */
+    for (cw_job *j = head; j; j = j->next)
+        reply_error(j, rc, err.msg);
+    if (rc == CW_EFULL)
+        cw_log(s, LOG_WARN, "storage full: %s", err.msg);
 }
 
 static void *writer_main(void *arg)

@@ -1,0 +1,785 @@
+/* Evidence in LMDB, and a control's state at a time T read from it.  Two
+ * evidence indexes serve the control state rule of docs/SEMANTICS.md §2.1
+ * (state.c): ev_ctl orders a control's items by collection time (fail last
+ * among equal times, so the tie rule falls out of the order) and ev_pass
+ * orders its passing items by expiry, so "latest item at T" and "fresh
+ * passing item at T" are each one cursor seek. */
+#include "crosswalk/org.h"
+
+#include "entity.h"
+#include "state.h"
+
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+static void ev_index_vals(cw_key *byt, cw_key *pass, cw_time collected, bool has_vu, cw_time vu,
+                          cw_result result, const char *id)
+{
+    unsigned char b[8];
+    key_init(byt);
+    be64_put(b, time_key(collected));
+    key_raw(byt, b, 8);
+    unsigned char r = (unsigned char)result; /* pass 0 < unknown 1 < fail 2 */
+    key_raw(byt, &r, 1);
+    key_raw(byt, id, strlen(id));
+    key_init(pass);
+    be64_put(b, has_vu ? time_key(vu) : UINT64_MAX);
+    key_raw(pass, b, 8);
+    be64_put(b, time_key(collected));
+    key_raw(pass, b, 8);
+    key_raw(pass, id, strlen(id));
+}
+
+/* The two evidence indexes, main then delta (see DB_EVCTL_D). */
+static const int ev_by_time[2] = {DB_EVCTL, DB_EVCTL_D};
+static const int ev_passing[2] = {DB_EVPASS, DB_EVPASS_D};
+
+/* Removes the index entries of one evidence item, from whichever of the
+ * main and delta indexes holds them. */
+static int ev_unindex(cw_wtxn *w, const cw_evidence *e, cw_err *err)
+{
+    cw_key byt, pass;
+    ev_index_vals(&byt, &pass, e->collected_at, e->has_valid_until, e->valid_until, e->result,
+                  e->id);
+    for (size_t i = 0; i < e->n_controls; i++) {
+        cw_key ck;
+        org_item_key(&ck, e->org, e->controls[i]);
+        for (int d = 0; d < 2; d++) {
+            MDB_val kv = key_val(&ck), vv = key_val(&byt);
+            int rc = mdb_del(w->txn, w->db->dbi[ev_by_time[d]], &kv, &vv);
+            if (rc && rc != MDB_NOTFOUND)
+                return lmdb_err(rc, err, "items");
+            if (e->result != CW_RESULT_PASS)
+                continue;
+            kv = key_val(&ck);
+            vv = key_val(&pass);
+            rc = mdb_del(w->txn, w->db->dbi[ev_passing[d]], &kv, &vv);
+            if (rc && rc != MDB_NOTFOUND)
+                return lmdb_err(rc, err, "items");
+        }
+    }
+    return 0;
+}
+
+/* Moves every entry of the delta index from into the main index to, in key
+ * order (one pass over each main page touched), and empties from. */
+static int ev_delta_merge_one(MDB_txn *txn, MDB_dbi from, MDB_dbi to, cw_err *err)
+{
+    MDB_cursor *cf = NULL, *ct = NULL;
+    int rc = mdb_cursor_open(txn, from, &cf);
+    if (!rc)
+        rc = mdb_cursor_open(txn, to, &ct);
+    MDB_val k, v;
+    int r = rc ? rc : mdb_cursor_get(cf, &k, &v, MDB_FIRST);
+    for (; r == 0; r = mdb_cursor_get(cf, &k, &v, MDB_NEXT)) {
+        /* Copied: what LMDB returns is only promised until the next write. */
+        char kb[512], vb[512];
+        if (k.mv_size > sizeof kb || v.mv_size > sizeof vb) {
+            r = MDB_BAD_VALSIZE;
+            break;
+        }
+        memcpy(kb, k.mv_data, k.mv_size);
+        memcpy(vb, v.mv_data, v.mv_size);
+        MDB_val kc = {k.mv_size, kb}, vc = {v.mv_size, vb};
+        r = mdb_cursor_put(ct, &kc, &vc, MDB_NODUPDATA);
+        if (r == MDB_KEYEXIST)
+            r = 0;
+        if (r)
+            break;
+    }
+    if (r == MDB_NOTFOUND)
+        r = 0;
+    if (cf)
+        mdb_cursor_close(cf);
+    if (ct)
+        mdb_cursor_close(ct);
+    return lmdb_err(r ? r : mdb_drop(txn, from, 0), err, "items");
+}
+
+/* Bulk writes put their index entries in the delta pair, whose pages are
+ * few enough that every write rewriting them costs little; inserting them
+ * straight into the main pair rewrote nearly every main index page on
+ * each bulk call once the store held a few hundred thousand items (items'
+ * times are spread over each control's whole history). The delta is
+ * merged once it outgrows a quarter of the main pair, which keeps the
+ * pages written per item roughly constant as the store grows. */
+static int ev_delta_maybe_merge(cw_wtxn *w, cw_err *err)
+{
+    MDB_stat ms, ds;
+    int rc;
+    if ((rc = mdb_stat(w->txn, w->db->dbi[DB_EVCTL], &ms)) ||
+        (rc = mdb_stat(w->txn, w->db->dbi[DB_EVCTL_D], &ds)))
+        return lmdb_err(rc, err, "items");
+    size_t limit = ms.ms_entries / 4;
+    if (limit < w->db->ev_delta_min)
+        limit = w->db->ev_delta_min;
+    if (ds.ms_entries <= limit)
+        return 0;
+    if ((rc = ev_delta_merge_one(w->txn, w->db->dbi[DB_EVCTL_D], w->db->dbi[DB_EVCTL], err)))
+        return rc;
+    return ev_delta_merge_one(w->txn, w->db->dbi[DB_EVPASS_D], w->db->dbi[DB_EVPASS], err);
+}
+
+/* Index entries of a bulk call, inserted after its records in key order:
+ * LMDB positions a cursor on the page it is already on when the next key
+ * falls there, so sorted inserts touch each index page once instead of
+ * jumping between the sub-databases of hundreds of controls per item.
+ * Sorting a million entries by their bytes was itself a tenth of a bulk
+ * load, so each entry carries its key as the rank of that key among the
+ * call's distinct control keys and the first eight value bytes (a time) as
+ * an integer: nearly every comparison ends on integers. */
+typedef struct ix_ent {
+    uint8_t dbi;
+    uint16_t vl;
+    uint32_t key;  /* index into ix_list.keys, then its rank once ranked */
+    uint64_t vpfx; /* first 8 value bytes, big-endian, as a number */
+    const char *v; /* value bytes (arena) */
+} ix_ent;
+
+typedef struct ix_key {
+    const char *b; /* arena */
+    size_t n;
+} ix_key;
+
+typedef struct ix_list {
+    ix_ent *e;
+    size_t n, cap;
+    ix_key *keys; /* distinct control keys, in first-seen order */
+    size_t nk, kcap;
+    strmap kmap; /* key bytes -> index into keys */
+    cw_arena *a;
+} ix_list;
+
+static int ix_init(ix_list *l, cw_arena *a)
+{
+    *l = (ix_list){.a = a};
+    return strmap_init(&l->kmap, a, 64);
+}
+
+/* Values are at least 9 bytes (a time first), never more than UINT16_MAX. */
+static int ix_add(ix_list *l, int dbi, uint32_t key, const cw_key *v)
+{
+    ix_ent *arr = cw_arena_grow(l->a, l->e, sizeof *arr, &l->cap, l->n + 1);
+    char *vb = cw_arena_alloc(l->a, v->n);
+    if (!arr || !vb)
+        return CW_ENOMEM;
+    memcpy(vb, v->b, v->n);
+    l->e = arr;
+    l->e[l->n++] = (ix_ent){(uint8_t)dbi, (uint16_t)v->n, key, be64_get((const unsigned char *)vb), vb};
+    return 0;
+}
+
+/* LMDB's default order for keys and for duplicate values: bytes, then
+ * length. */
+static int bytes_cmp(const char *a, size_t al, const char *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al > bl) - (al < bl);
+}
+
+static int ix_key_cmp(const void *x, const void *y)
+{
+    const ix_key *a = x, *b = y;
+    return bytes_cmp(a->b, a->n, b->b, b->n);
+}
+
+/* Same order as comparing (dbi, key bytes, value bytes), given ranked keys. */
+static int ix_cmp(const void *x, const void *y)
+{
+    const ix_ent *a = x, *b = y;
+    if (a->dbi != b->dbi)
+        return a->dbi < b->dbi ? -1 : 1;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    if (a->vpfx != b->vpfx)
+        return a->vpfx < b->vpfx ? -1 : 1;
+    return bytes_cmp(a->v + 8, a->vl - 8u, b->v + 8, b->vl - 8u);
+}
+
+/* Index of control key k among the call's distinct keys, added if new. */
+static int ix_key_index(ix_list *l, const cw_key *k, size_t *ki)
+{
+    if (strmap_get(&l->kmap, k->b, k->n, ki))
+        return 0;
+    ix_key *ks = cw_arena_grow(l->a, l->keys, sizeof *ks, &l->kcap, l->nk + 1);
+    char *kb = cw_arena_strndup(l->a, k->b, k->n);
+    if (!ks || !kb || strmap_put(&l->kmap, kb, k->n, l->nk, NULL) < 0)
+        return CW_ENOMEM;
+    l->keys = ks;
+    *ki = l->nk;
+    l->keys[l->nk++] = (ix_key){kb, k->n};
+    return 0;
+}
+
+static int ix_collect(ix_list *l, const cw_evidence *e)
+{
+    cw_key byt, pass;
+    ev_index_vals(&byt, &pass, e->collected_at, e->has_valid_until, e->valid_until, e->result,
+                  e->id);
+    for (size_t i = 0; i < e->n_controls; i++) {
+        cw_key ck;
+        org_item_key(&ck, e->org, e->controls[i]);
+        size_t ki;
+        int rc = ix_key_index(l, &ck, &ki);
+        if (!rc)
+            rc = ix_add(l, DB_EVCTL_D, (uint32_t)ki, &byt);
+        if (!rc && e->result == CW_RESULT_PASS)
+            rc = ix_add(l, DB_EVPASS_D, (uint32_t)ki, &pass);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int ix_flush(cw_wtxn *w, ix_list *l, cw_err *err)
+{
+    if (l->nk > 1) {
+        /* Rank the distinct keys, then give every entry its key's rank. */
+        uint32_t *rank = cw_arena_alloc(l->a, l->nk * sizeof *rank);
+        ix_key *sorted = cw_arena_alloc(l->a, l->nk * sizeof *sorted);
+        if (!rank || !sorted)
+            return cw_err_set(err, CW_ENOMEM, "items: out of memory");
+        memcpy(sorted, l->keys, l->nk * sizeof *sorted);
+        qsort(sorted, l->nk, sizeof *sorted, ix_key_cmp);
+        for (size_t r = 0; r < l->nk; r++) {
+            size_t ki = 0;
+            strmap_get(&l->kmap, sorted[r].b, sorted[r].n, &ki);
+            rank[ki] = (uint32_t)r;
+        }
+        for (size_t i = 0; i < l->n; i++)
+            l->e[i].key = rank[l->e[i].key];
+        l->keys = sorted;
+    }
+    if (l->n > 1)
+        qsort(l->e, l->n, sizeof *l->e, ix_cmp);
+    MDB_cursor *c = NULL;
+    int cur_dbi = -1, rc = 0;
+    for (size_t i = 0; i < l->n && rc == 0; i++) {
+        const ix_ent *x = &l->e[i];
+        if (x->dbi != cur_dbi) {
+            if (c)
+                mdb_cursor_close(c);
+            c = NULL;
+            cur_dbi = x->dbi;
+            if ((rc = mdb_cursor_open(w->txn, w->db->dbi[cur_dbi], &c)))
+                break;
+        }
+        MDB_val k = {l->keys[x->key].n, (void *)l->keys[x->key].b}, v = {x->vl, (void *)x->v};
+        rc = mdb_cursor_put(c, &k, &v, MDB_NODUPDATA);
+        if (rc == MDB_KEYEXIST)
+            rc = 0;
+    }
+    if (c)
+        mdb_cursor_close(c);
+    return lmdb_err(rc, err, "items");
+}
+
+static int decode_evidence(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,
+                           cw_evidence *out)
+{
+    rec_reader r;
+    if (rr_open(&r, v, NULL))
+        return CW_ECORRUPT;
+    memset(out, 0, sizeof *out);
+    out->org = org;
+    out->id = cw_arena_strndup(a, id, idl);
+    const msgpack_object *c = rr_at(&r, 0);
+    if (c && c->type == MSGPACK_OBJECT_ARRAY) {
+        out->controls = cw_arena_alloc(a, (c->via.array.size + 1) * sizeof(char *));
+        for (size_t i = 0; out->controls && i < c->via.array.size; i++) {
+            const char *s = obj_str(a, &c->via.array.ptr[i]);
+            if (s)
+                out->controls[out->n_controls++] = s;
+        }
+    }
+    out->kind = obj_str(a, rr_at(&r, 1));
+    out->title = obj_str(a, rr_at(&r, 2));
+    out->source = obj_str(a, rr_at(&r, 3));
+    out->uri = obj_str(a, rr_at(&r, 4));
+    out->sha256 = obj_str(a, rr_at(&r, 5));
+    out->collected_at = obj_int(rr_at(&r, 6), 0);
+    out->has_valid_until = !obj_is_nil(rr_at(&r, 7));
+    out->valid_until = obj_int(rr_at(&r, 7), 0);
+    out->result = (cw_result)obj_int(rr_at(&r, 8), CW_RESULT_UNKNOWN);
+    rr_close(&r);
+    return 0;
+}
+
+/* Checks run first without an error to fill (NULL), and only a failing
+ * check is repeated with its field path formatted: bulk loads validate
+ * millions of fields and nearly all pass. */
+#define ITEM_CHECK(call_null, fmt_args, call_err)                                              \
+    do {                                                                                       \
+        if (call_null) {                                                                       \
+            snprintf fmt_args;                                                                 \
+            return call_err;                                                                   \
+        }                                                                                      \
+    } while (0)
+
+static int str_ptr_cmp(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* A control named twice by one item would index it once but be counted,
+ * and unindexed, twice: refused.  Short lists are compared pairwise; long
+ * ones sorted, so a hostile item cannot make this quadratic. */
+static int no_repeats(const cw_evidence *e, size_t i, cw_err *err)
+{
+    size_t n = e->n_controls;
+    if (n <= 16) {
+        for (size_t j = 1; j < n; j++)
+            for (size_t k = 0; k < j; k++)
+                if (strcmp(e->controls[j], e->controls[k]) == 0)
+                    return cw_err_set(err, CW_EINVAL,
+                                      "items[%zu].controls[%zu]: '%s' appears twice (also "
+                                      "controls[%zu])",
+                                      i, j, e->controls[j], k);
+        return 0;
+    }
+    const char **s = malloc(n * sizeof *s);
+    if (!s)
+        return cw_err_set(err, CW_ENOMEM, "items: out of memory");
+    memcpy(s, e->controls, n * sizeof *s);
+    qsort(s, n, sizeof *s, str_ptr_cmp);
+    int rc = 0;
+    for (size_t j = 1; j < n && !rc; j++)
+        if (strcmp(s[j - 1], s[j]) == 0)
+            rc = cw_err_set(err, CW_EINVAL, "items[%zu].controls: '%s' appears twice", i, s[j]);
+    free(s);
+    return rc;
+}
+
+/* org_ok names an organisation already found in this call (or NULL); the
+ * call's index list holds the control keys found so far (the same keys its
+ * index entries are ranked by), so a bulk call looks each organisation and
+ * control up once. */
+static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size_t i,
+                             const char *org_ok, ix_list *ix, cw_err *err)
+{
+    char f[112];
+    ITEM_CHECK(check_name("", e->org, CW_MAX_SLUG, NULL), (f, sizeof f, "items[%zu].org", i),
+               check_name(f, e->org, CW_MAX_SLUG, err));
+    ITEM_CHECK(check_name("", e->id, CW_MAX_ID, NULL), (f, sizeof f, "items[%zu].id", i),
+               check_name(f, e->id, CW_MAX_ID, err));
+    const char *texts[] = {e->kind, e->title, e->source, e->uri, e->sha256};
+    const char *names[] = {"kind", "title", "source", "uri", "sha256"};
+    for (int j = 0; j < 5; j++)
+        ITEM_CHECK(check_text("", texts[j], NULL), (f, sizeof f, "items[%zu].%s", i, names[j]),
+                   check_text(f, texts[j], err));
+    if (e->sha256 && *e->sha256) {
+        size_t l = strlen(e->sha256);
+        bool hex = l == 64;
+        for (size_t j = 0; hex && j < l; j++) {
+            unsigned char ch = (unsigned char)e->sha256[j];
+            hex = (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f');
+        }
+        if (!hex)
+            return cw_err_set(err, CW_EINVAL, "items[%zu].sha256: expected 64 hex digits", i);
+    }
+    if ((unsigned)e->result > CW_RESULT_FAIL)
+        return cw_err_set(err, CW_EINVAL, "items[%zu].result: must be pass, fail or unknown", i);
+    if (e->has_valid_until && e->valid_until < e->collected_at)
+        return cw_err_set(err, CW_ERANGE, "items[%zu].valid_until: earlier than collected_at", i);
+    if (!(org_ok && strcmp(org_ok, e->org) == 0) && org_exists(txn, db, e->org))
+        return cw_err_set(err, CW_ENOORG, "items[%zu].org: no organisation '%s'", i, e->org);
+    if (e->n_controls == 0)
+        return cw_err_set(err, CW_EINVAL, "items[%zu].controls: at least one control is needed", i);
+    if (e->n_controls > CW_MAX_LIST)
+        return cw_err_set(err, CW_EINVAL, "items[%zu].controls: more than %d", i, CW_MAX_LIST);
+    for (size_t j = 0; j < e->n_controls; j++) {
+        ITEM_CHECK(check_name("", e->controls[j], CW_MAX_ID, NULL),
+                   (f, sizeof f, "items[%zu].controls[%zu]", i, j),
+                   check_name(f, e->controls[j], CW_MAX_ID, err));
+        cw_key k;
+        org_item_key(&k, e->org, e->controls[j]);
+        if (strmap_get(&ix->kmap, k.b, k.n, NULL))
+            continue;
+        MDB_val kv = key_val(&k), v;
+        if (mdb_get(txn, db->dbi[DB_CTL], &kv, &v))
+            return cw_err_set(err, CW_ENOCTL, "items[%zu].controls[%zu]: no control '%s' in "
+                                              "organisation '%s'",
+                              i, j, e->controls[j], e->org);
+        size_t ki;
+        if (ix_key_index(ix, &k, &ki))
+            return cw_err_set(err, CW_ENOMEM, "items: out of memory");
+    }
+    return no_repeats(e, i, err);
+}
+
+struct ev_args {
+    const cw_evidence *items;
+    size_t n;
+    cw_bulk_stats st;
+};
+
+/* Removes an item's record-derived index entries, given its stored record. */
+static int ev_unindex_stored(cw_wtxn *w, const char *org, const char *id, MDB_val v,
+                             cw_err *err)
+{
+    cw_arena *a = cw_arena_new();
+    if (!a)
+        return cw_err_set(err, CW_ENOMEM, "items: out of memory");
+    cw_evidence old;
+    int rc = 0;
+    if (decode_evidence(a, org, id, strlen(id), v, &old) == 0)
+        rc = ev_unindex(w, &old, err);
+    cw_arena_free(a);
+    return rc;
+}
+
+static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    const char *touched = NULL;
+    struct ev_args *ea = arg;
+    cw_db *db = w->db;
+    cw_arena *a = cw_arena_new();
+    strmap seen;
+    ix_list ix;
+    if (!a || strmap_init(&seen, a, ea->n) || ix_init(&ix, a)) {
+        cw_arena_free(a);
+        return cw_err_set(err, CW_ENOMEM, "items: out of memory");
+    }
+    /* One record buffer for the whole call. */
+    rec_writer rw;
+    rw_init(&rw);
+    int rc = 0;
+    for (size_t i = 0; i < ea->n && rc == 0; i++) {
+        const cw_evidence *e = &ea->items[i];
+        if ((rc = validate_evidence(w->txn, db, e, i, touched, &ix, err)) ||
+            (rc = org_touch_once(w, e->org, &touched, err)))
+            break;
+        cw_key k;
+        org_item_key(&k, e->org, e->id);
+        char *dk = cw_arena_strndup(a, k.b, k.n);
+        size_t prev;
+        if (!dk || strmap_put(&seen, dk, k.n, i, &prev) == 1) {
+            rc = dk ? cw_err_set(err, CW_ECONFLICT,
+                                 "items[%zu].id: '%s' appears twice (also items[%zu])", i, e->id,
+                                 prev)
+                    : cw_err_set(err, CW_ENOMEM, "items: out of memory");
+            break;
+        }
+        msgpack_sbuffer_clear(&rw.sb);
+        rw_array(&rw, 9);
+        rw_array(&rw, e->n_controls);
+        for (size_t j = 0; j < e->n_controls; j++)
+            rw_str(&rw, e->controls[j]);
+        rw_str(&rw, e->kind ? e->kind : "");
+        rw_str(&rw, e->title ? e->title : "");
+        rw_str(&rw, e->source ? e->source : "");
+        rw_str(&rw, e->uri ? e->uri : "");
+        rw_str(&rw, e->sha256 ? e->sha256 : "");
+        rw_int(&rw, e->collected_at);
+        if (e->has_valid_until)
+            rw_int(&rw, e->valid_until);
+        else
+            rw_nil(&rw);
+        rw_int(&rw, e->result);
+        /* Bulk loads mostly create: one put that fails on an existing key
+         * (handing back the stored record) instead of a look-up first. */
+        MDB_val kv = key_val(&k), v = rw_val(&rw);
+        rc = mdb_put(w->txn, db->dbi[DB_EV], &kv, &v, MDB_NOOVERWRITE);
+        if (rc == 0) {
+            ea->st.created++;
+        } else if (rc == MDB_KEYEXIST) {
+            ea->st.updated++;
+            if ((rc = ev_unindex_stored(w, e->org, e->id, v, err)))
+                break;
+            kv = key_val(&k);
+            v = rw_val(&rw);
+            rc = mdb_put(w->txn, db->dbi[DB_EV], &kv, &v, 0);
+        }
+        if ((rc = lmdb_err(rc, err, "items")))
+            break;
+        if ((rc = ix_collect(&ix, e)))
+            rc = cw_err_set(err, rc, "items: out of memory");
+    }
+    if (rc == 0 && (rc = ix_flush(w, &ix, err)) == 0)
+        rc = ev_delta_maybe_merge(w, err);
+    rw_free(&rw);
+    cw_arena_free(a);
+    return rc;
+}
+
+int cw_evidence_put(cw_db *db, cw_wtxn *w, const cw_evidence *items, size_t n,
+                    cw_bulk_stats *st, cw_err *err)
+{
+    if (st)
+        memset(st, 0, sizeof *st);
+    if (n && !items)
+        return cw_err_set(err, CW_EINVAL, "items: missing");
+    struct ev_args ea = {items, n, {0}};
+    return write_bulk(db, w, evidence_put_fn, &ea, &ea.st, n, st, err);
+}
+
+int cw_evidence_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_evidence *out,
+                    cw_err *err)
+{
+    int rc;
+    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = check_name("id", id, CW_MAX_ID, err)))
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    cw_key k;
+    org_item_key(&k, org, id);
+    MDB_val kv = key_val(&k), v;
+    if (org_exists(txn, db, org))
+        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
+    else if (mdb_get(txn, db->dbi[DB_EV], &kv, &v))
+        rc = cw_err_set(err, CW_ENOEV, "id: no evidence '%s' in organisation '%s'", id, org);
+    else if (decode_evidence(a, cw_arena_strdup(a, org), id, strlen(id), v, out))
+        rc = cw_err_set(err, CW_ECORRUPT, "id: record of evidence '%s' is unreadable", id);
+    read_end(db, txn);
+    return rc;
+}
+
+struct ev_list {
+    cw_arena *a;
+    const char *org;
+    cw_evidence *out;
+    size_t n, cap;
+};
+
+static int ev_list_fn(void *ctx, const char *id, size_t idl, MDB_val v)
+{
+    struct ev_list *el = ctx;
+    cw_evidence *arr = cw_arena_grow(el->a, el->out, sizeof *arr, &el->cap, el->n + 1);
+    if (!arr)
+        return CW_ENOMEM;
+    el->out = arr;
+    if (decode_evidence(el->a, el->org, id, idl, v, &arr[el->n]) == 0)
+        el->n++;
+    return 0;
+}
+
+int cw_evidence_list(cw_db *db, const char *org, const char *control, cw_arena *a,
+                     cw_evidence **out, size_t *n, cw_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    int rc = check_name("org", org, CW_MAX_SLUG, err);
+    if (rc || (control && (rc = check_name("control", control, CW_MAX_ID, err))))
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    struct ev_list el = {a, cw_arena_strdup(a, org), NULL, 0, 0};
+    if (org_exists(txn, db, org)) {
+        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
+    } else if (!control) {
+        if ((rc = each_in_org(txn, db, DB_EV, org, ev_list_fn, &el)))
+            cw_err_set(err, rc, "items: cannot list");
+    } else {
+        cw_key ck;
+        org_item_key(&ck, org, control);
+        MDB_val kv = key_val(&ck), v;
+        if (mdb_get(txn, db->dbi[DB_CTL], &kv, &v)) {
+            rc = cw_err_set(err, CW_ENOCTL, "control: no control '%s' in organisation '%s'",
+                            control, org);
+        } else {
+            /* The control's entries of the main and delta by-time indexes,
+             * merged into one collection-time order. */
+            MDB_cursor *c[2] = {NULL, NULL};
+            MDB_val cv[2];
+            int cr[2] = {MDB_NOTFOUND, MDB_NOTFOUND};
+            for (int d = 0; d < 2 && rc == 0; d++) {
+                if ((rc = lmdb_err(mdb_cursor_open(txn, db->dbi[ev_by_time[d]], &c[d]), err,
+                                   "items")) == 0) {
+                    kv = key_val(&ck);
+                    cr[d] = mdb_cursor_get(c[d], &kv, &cv[d], MDB_SET);
+                }
+            }
+            while (rc == 0 && (cr[0] == 0 || cr[1] == 0)) {
+                int d = cr[0] != 0 ? 1
+                        : cr[1] != 0
+                            ? 0
+                            : bytes_cmp(cv[0].mv_data, cv[0].mv_size, cv[1].mv_data,
+                                        cv[1].mv_size) <= 0 ? 0 : 1;
+                v = cv[d];
+                if (v.mv_size > 9) {
+                    cw_key ek;
+                    key_init(&ek);
+                    key_part(&ek, org);
+                    key_sep(&ek);
+                    key_raw(&ek, (const char *)v.mv_data + 9, v.mv_size - 9);
+                    MDB_val ekv = key_val(&ek), ev;
+                    if (mdb_get(txn, db->dbi[DB_EV], &ekv, &ev) == 0 &&
+                        ev_list_fn(&el, (const char *)v.mv_data + 9, v.mv_size - 9, ev))
+                        rc = cw_err_set(err, CW_ENOMEM, "items: out of memory");
+                }
+                cr[d] = mdb_cursor_get(c[d], &kv, &cv[d], MDB_NEXT_DUP);
+            }
+            for (int d = 0; d < 2; d++)
+                if (c[d])
+                    mdb_cursor_close(c[d]);
+        }
+    }
+    read_end(db, txn);
+    *out = el.out;
+    *n = el.n;
+    return rc;
+}
+
+static int evidence_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    const char **p = arg;
+    cw_key k;
+    org_item_key(&k, p[0], p[1]);
+    MDB_val kv = key_val(&k), v;
+    if (org_exists(w->txn, w->db, p[0]))
+        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", p[0]);
+    int rc = org_touch(w->txn, w->db, p[0], err);
+    if (rc)
+        return rc;
+    if (mdb_get(w->txn, w->db->dbi[DB_EV], &kv, &v))
+        return cw_err_set(err, CW_ENOEV, "id: no evidence '%s' in organisation '%s'", p[1], p[0]);
+    if ((rc = ev_unindex_stored(w, p[0], p[1], v, err)))
+        return rc;
+    return lmdb_err(mdb_del(w->txn, w->db->dbi[DB_EV], &kv, NULL), err, "items");
+}
+
+int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_err *err)
+{
+    int rc;
+    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = check_name("id", id, CW_MAX_ID, err)))
+        return rc;
+    const char *p[2] = {org, id};
+    return write_run(db, w, evidence_delete_fn, (void *)p, err);
+}
+
+/* ---- a control's evidence at T, and its state (§2.1) ---- */
+
+/* Reads the latest item collected at or before t (id copied into a) and
+ * the first collection after t, from either by-time index: seek past t,
+ * step back; the greater of the two in index order wins, as it would in
+ * one index. */
+static int ev_latest_at(MDB_txn *txn, cw_db *db, const cw_key *ck, uint64_t tk, cw_arena *a,
+                        ctl_evidence *ev)
+{
+    unsigned char bound[8];
+    MDB_val best = {0, NULL}, kv, v;
+    MDB_cursor *c;
+    int rc, r;
+    ev->next = INT64_MAX;
+    for (int d = 0; d < 2; d++) {
+        if ((rc = mdb_cursor_open(txn, db->dbi[ev_by_time[d]], &c)))
+            return lmdb_err(rc, NULL, "evidence");
+        be64_put(bound, tk == UINT64_MAX ? tk : tk + 1);
+        kv = key_val(ck);
+        v = (MDB_val){8, bound};
+        r = mdb_cursor_get(c, &kv, &v, MDB_GET_BOTH_RANGE);
+        if (r == 0) {
+            if (v.mv_size >= 8) {
+                cw_time at = time_unkey(be64_get(v.mv_data));
+                if (at < ev->next)
+                    ev->next = at;
+            }
+            r = mdb_cursor_get(c, &kv, &v, MDB_PREV_DUP);
+        } else {
+            kv = key_val(ck);
+            r = mdb_cursor_get(c, &kv, &v, MDB_SET);
+            if (r == 0)
+                r = mdb_cursor_get(c, &kv, &v, MDB_LAST_DUP);
+        }
+        if (r == 0 && v.mv_size >= 9 && be64_get(v.mv_data) <= tk &&
+            (!best.mv_data || bytes_cmp(v.mv_data, v.mv_size, best.mv_data, best.mv_size) > 0))
+            best = v;
+        mdb_cursor_close(c);
+    }
+    if (!best.mv_data)
+        return 0;
+    const unsigned char *lv = best.mv_data;
+    ev->latest_result = (cw_result)lv[8];
+    ev->latest = cw_arena_strndup(a, (const char *)lv + 9, best.mv_size - 9);
+    return ev->latest ? 0 : CW_ENOMEM;
+}
+
+/* Reads the fresh passing item at t: valid_until >= t (or none) and
+ * collected <= t.  Of several, the most recently collected one, ties
+ * going to the greatest entry in index order (expiry, then id). */
+static int ev_fresh_at(MDB_txn *txn, cw_db *db, const cw_key *ck, uint64_t tk, cw_arena *a,
+                       ctl_evidence *ev)
+{
+    unsigned char bound[8];
+    MDB_val fv = {0, NULL}, kv, v;
+    MDB_cursor *c;
+    uint64_t fresh_at = 0;
+    int rc, r;
+    for (int d = 0; d < 2; d++) {
+        if ((rc = mdb_cursor_open(txn, db->dbi[ev_passing[d]], &c)))
+            return lmdb_err(rc, NULL, "evidence");
+        be64_put(bound, tk);
+        kv = key_val(ck);
+        v = (MDB_val){8, bound};
+        for (r = mdb_cursor_get(c, &kv, &v, MDB_GET_BOTH_RANGE); r == 0;
+             r = mdb_cursor_get(c, &kv, &v, MDB_NEXT_DUP)) {
+            if (v.mv_size < 16)
+                continue;
+            uint64_t col = be64_get((const unsigned char *)v.mv_data + 8);
+            if (col <= tk &&
+                (!fv.mv_data || col > fresh_at ||
+                 (col == fresh_at &&
+                  bytes_cmp(v.mv_data, v.mv_size, fv.mv_data, fv.mv_size) > 0))) {
+                fv = v;
+                fresh_at = col;
+            }
+        }
+        mdb_cursor_close(c);
+    }
+    if (!fv.mv_data)
+        return 0;
+    ev->fresh_until = time_unkey(be64_get(fv.mv_data)); /* no expiry: INT64_MAX */
+    ev->fresh = cw_arena_strndup(a, (const char *)fv.mv_data + 16, fv.mv_size - 16);
+    return ev->fresh ? 0 : CW_ENOMEM;
+}
+
+/* The state rule itself is state_decide (state.c); this reads what it
+ * needs, seeking the fresh item only when it can matter.  *until lets
+ * queries reuse a state until it can change (orgsnap.c). */
+int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_ctl_status status,
+              cw_time t, cw_arena *a, cw_control_state *out, cw_time *until)
+{
+    ctl_evidence ev = {NULL, CW_RESULT_UNKNOWN, NULL, INT64_MAX, INT64_MAX};
+    if (state_applies(status)) {
+        cw_key ck;
+        org_item_key(&ck, org, ctl);
+        uint64_t tk = time_key(t);
+        int rc = ev_latest_at(txn, db, &ck, tk, a, &ev);
+        if (!rc && state_needs_fresh(&ev))
+            rc = ev_fresh_at(txn, db, &ck, tk, a, &ev);
+        if (rc)
+            return rc;
+    }
+    return state_decide(status, &ev, a, out, until);
+}
+
+int cw_control_state_get(cw_db *db, const char *org, const char *id, cw_time t, cw_arena *a,
+                         cw_control_state *out, cw_err *err)
+{
+    int rc;
+    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = check_name("id", id, CW_MAX_ID, err)))
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    cw_key k;
+    org_item_key(&k, org, id);
+    MDB_val kv = key_val(&k), v;
+    cw_control c;
+    if (org_exists(txn, db, org))
+        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
+    else if (mdb_get(txn, db->dbi[DB_CTL], &kv, &v))
+        rc = cw_err_set(err, CW_ENOCTL, "id: no control '%s' in organisation '%s'", id, org);
+    else if (decode_control(a, org, id, strlen(id), v, &c))
+        rc = cw_err_set(err, CW_ECORRUPT, "id: record of control '%s' is unreadable", id);
+    else if ((rc = ctl_state(txn, db, org, id, c.status, t, a, out, NULL)))
+        cw_err_set(err, rc, "evidence: cannot read");
+    read_end(db, txn);
+    return rc;
+}

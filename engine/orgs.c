@@ -1,0 +1,139 @@
+/* Organisations in LMDB: creating, reading and listing them, and deleting
+ * one with everything it owns (controls, their link index, evidence and
+ * both evidence index pairs, scope decisions). */
+#include "crosswalk/org.h"
+
+#include "internal.h"
+
+#include <string.h>
+
+struct org_args {
+    const cw_org *org;
+    bool created;
+};
+
+static int org_put_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    struct org_args *oa = arg;
+    MDB_val k = {strlen(oa->org->slug), (void *)oa->org->slug}, v;
+    oa->created = mdb_get(w->txn, w->db->dbi[DB_ORG], &k, &v) != 0;
+    rec_writer rw;
+    rw_init(&rw);
+    rw_array(&rw, 1);
+    rw_str(&rw, oa->org->name && *oa->org->name ? oa->org->name : oa->org->slug);
+    v = rw_val(&rw);
+    int rc = lmdb_err(mdb_put(w->txn, w->db->dbi[DB_ORG], &k, &v, 0), err, "org");
+    rw_free(&rw);
+    return rc ? rc : org_touch(w->txn, w->db, oa->org->slug, err);
+}
+
+int cw_org_put(cw_db *db, cw_wtxn *w, const cw_org *org, bool *created, cw_err *err)
+{
+    int rc;
+    if ((rc = check_name("org", org->slug, CW_MAX_SLUG, err)) ||
+        (rc = check_text("name", org->name, err)))
+        return rc;
+    struct org_args oa = {org, false};
+    rc = write_run(db, w, org_put_fn, &oa, err);
+    if (created)
+        *created = oa.created;
+    return rc;
+}
+
+static int decode_org(cw_arena *a, const char *slug, size_t sl, MDB_val v, cw_org *out)
+{
+    rec_reader r;
+    if (rr_open(&r, v, NULL))
+        return CW_ECORRUPT;
+    out->slug = cw_arena_strndup(a, slug, sl);
+    out->name = obj_str(a, rr_at(&r, 0));
+    rr_close(&r);
+    return 0;
+}
+
+int cw_org_get(cw_db *db, const char *slug, cw_arena *a, cw_org *out, cw_err *err)
+{
+    int rc = check_name("org", slug, CW_MAX_SLUG, err);
+    if (rc)
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    MDB_val k = {strlen(slug), (void *)slug}, v;
+    if (mdb_get(txn, db->dbi[DB_ORG], &k, &v))
+        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", slug);
+    else if (decode_org(a, slug, strlen(slug), v, out))
+        rc = cw_err_set(err, CW_ECORRUPT, "org: record of '%s' is unreadable", slug);
+    read_end(db, txn);
+    return rc;
+}
+
+int cw_org_list(cw_db *db, cw_arena *a, cw_org **out, size_t *n, cw_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    MDB_txn *txn;
+    int rc = read_begin(db, &txn, err);
+    if (rc)
+        return rc;
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(txn, db->dbi[DB_ORG], &c))) {
+        read_end(db, txn);
+        return lmdb_err(rc, err, "org");
+    }
+    size_t cap = 0;
+    MDB_val k, v;
+    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
+         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        cw_org *arr = cw_arena_grow(a, *out, sizeof **out, &cap, *n + 1);
+        if (!arr) {
+            rc = cw_err_set(err, CW_ENOMEM, "org: out of memory");
+            break;
+        }
+        *out = arr;
+        if (decode_org(a, k.mv_data, k.mv_size, v, &arr[*n]) == 0)
+            (*n)++;
+    }
+    mdb_cursor_close(c);
+    read_end(db, txn);
+    return rc;
+}
+
+static int org_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    const char *slug = ((const char **)arg)[0];
+    cw_bulk_stats *st = ((cw_bulk_stats **)arg)[1];
+    MDB_val k = {strlen(slug), (void *)slug};
+    int rc = mdb_del(w->txn, w->db->dbi[DB_ORG], &k, NULL);
+    if (rc == MDB_NOTFOUND)
+        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", slug);
+    if ((rc = lmdb_err(rc, err, "org")) || (rc = org_touch(w->txn, w->db, slug, err)))
+        return rc;
+    cw_key pre;
+    key_init(&pre);
+    key_part(&pre, slug);
+    key_sep(&pre);
+    static const int dbs[] = {DB_CTL,   DB_CTLLINK,  DB_EV,      DB_EVCTL,
+                              DB_EVPASS, DB_EVCTL_D, DB_EVPASS_D, DB_SCOPE};
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        size_t count = 0;
+        if ((rc = delete_prefix(w, dbs[i], &pre, &count, err)))
+            return rc;
+        if (dbs[i] == DB_CTL || dbs[i] == DB_EV || dbs[i] == DB_SCOPE)
+            st->deleted += count;
+    }
+    return 0;
+}
+
+int cw_org_delete(cw_db *db, cw_wtxn *w, const char *slug, cw_bulk_stats *st, cw_err *err)
+{
+    int rc = check_name("org", slug, CW_MAX_SLUG, err);
+    if (rc)
+        return rc;
+    cw_bulk_stats local = {0};
+    const void *args[2] = {slug, &local};
+    rc = write_run(db, w, org_delete_fn, (void *)args, err);
+    if (st)
+        *st = rc ? (cw_bulk_stats){0} : local;
+    return rc;
+}

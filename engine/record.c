@@ -1,0 +1,305 @@
+/* Record layer: how keys and values are laid out in the store.  Keys join
+ * their parts with NUL bytes; values are msgpack arrays, written with
+ * rec_writer and read back with rec_reader, whose strings are copied into
+ * an arena on request.  The requirement and control records, which more
+ * than one module reads, are encoded and decoded here (the other records
+ * belong to the one module that reads and writes them).  Nothing here
+ * opens a transaction. */
+#include "internal.h"
+
+#include <string.h>
+
+/* ---- keys ---- */
+
+void key_init(cw_key *k)
+{
+    k->n = 0;
+}
+
+void key_raw(cw_key *k, const void *p, size_t n)
+{
+    /* Parts are length-checked on input (slug 64, id 128), so only a
+     * malformed caller can overflow; truncation keeps it memory-safe. */
+    if (n > CW_KEY_MAX - k->n)
+        n = CW_KEY_MAX - k->n;
+    memcpy(k->b + k->n, p, n);
+    k->n += n;
+}
+
+void key_sep(cw_key *k)
+{
+    key_raw(k, "", 1);
+}
+
+void key_part(cw_key *k, const char *s)
+{
+    if (k->n)
+        key_sep(k);
+    key_raw(k, s ? s : "", s ? strlen(s) : 0);
+}
+
+MDB_val key_val(const cw_key *k)
+{
+    return (MDB_val){.mv_size = k->n, .mv_data = (void *)k->b};
+}
+
+void be64_put(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)v;
+}
+
+uint64_t be64_get(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+uint64_t time_key(cw_time t)
+{
+    return (uint64_t)t ^ (UINT64_C(1) << 63);
+}
+
+cw_time time_unkey(uint64_t k)
+{
+    return (cw_time)(k ^ (UINT64_C(1) << 63));
+}
+
+/* ---- record encoding ---- */
+
+void rw_init(rec_writer *r)
+{
+    msgpack_sbuffer_init(&r->sb);
+    msgpack_packer_init(&r->pk, &r->sb, msgpack_sbuffer_write);
+}
+
+void rw_free(rec_writer *r)
+{
+    msgpack_sbuffer_destroy(&r->sb);
+}
+
+void rw_str(rec_writer *r, const char *s)
+{
+    if (!s) {
+        msgpack_pack_nil(&r->pk);
+        return;
+    }
+    size_t n = strlen(s);
+    msgpack_pack_str(&r->pk, n);
+    msgpack_pack_str_body(&r->pk, s, n);
+}
+
+void rw_int(rec_writer *r, int64_t v)
+{
+    msgpack_pack_int64(&r->pk, v);
+}
+
+void rw_array(rec_writer *r, size_t n)
+{
+    msgpack_pack_array(&r->pk, n);
+}
+
+void rw_nil(rec_writer *r)
+{
+    msgpack_pack_nil(&r->pk);
+}
+
+void rw_bool(rec_writer *r, bool b)
+{
+    if (b)
+        msgpack_pack_true(&r->pk);
+    else
+        msgpack_pack_false(&r->pk);
+}
+
+MDB_val rw_val(rec_writer *r)
+{
+    return (MDB_val){.mv_size = r->sb.size, .mv_data = r->sb.data};
+}
+
+int rr_open(rec_reader *r, MDB_val v, cw_err *err)
+{
+    msgpack_unpacked_init(&r->u);
+    size_t off = 0;
+    if (msgpack_unpack_next(&r->u, v.mv_data, v.mv_size, &off) != MSGPACK_UNPACK_SUCCESS ||
+        r->u.data.type != MSGPACK_OBJECT_ARRAY) {
+        msgpack_unpacked_destroy(&r->u);
+        return cw_err_set(err, CW_ECORRUPT, "record: not a valid encoded record");
+    }
+    r->o = r->u.data.via.array.ptr;
+    r->n = r->u.data.via.array.size;
+    return 0;
+}
+
+void rr_close(rec_reader *r)
+{
+    msgpack_unpacked_destroy(&r->u);
+}
+
+const msgpack_object *rr_at(const rec_reader *r, size_t i)
+{
+    return i < r->n ? &r->o[i] : NULL;
+}
+
+char *obj_str(cw_arena *a, const msgpack_object *o)
+{
+    if (!o || o->type != MSGPACK_OBJECT_STR)
+        return NULL;
+    return cw_arena_strndup(a, o->via.str.ptr, o->via.str.size);
+}
+
+int64_t obj_int(const msgpack_object *o, int64_t dflt)
+{
+    if (!o)
+        return dflt;
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return (int64_t)o->via.u64;
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return o->via.i64;
+    return dflt;
+}
+
+bool obj_is_nil(const msgpack_object *o)
+{
+    return !o || o->type == MSGPACK_OBJECT_NIL;
+}
+
+/* ---- keys shared by the organisation modules ---- */
+
+void org_item_key(cw_key *k, const char *org, const char *id)
+{
+    key_init(k);
+    key_part(k, org);
+    key_part(k, id);
+}
+
+void org_req_key(cw_key *k, const char *org, const char *fw, const char *req)
+{
+    key_init(k);
+    key_part(k, org);
+    key_part(k, fw);
+    key_part(k, req);
+}
+
+/* ---- requirement records ---- */
+
+/* Record: [parent, kind, title, description, attrs, seq, assessable,
+ * withdrawn].  assessable is nil when left to the tree (AUTO), else a
+ * boolean; withdrawn is 0 or 1.  Records written before schema 3 stop at
+ * seq and read as AUTO and active, which is what they meant. */
+int encode_req(rec_writer *r, const cw_requirement *q, int64_t seq)
+{
+    rw_array(r, 8);
+    rw_str(r, q->parent && *q->parent ? q->parent : NULL);
+    rw_str(r, q->kind && *q->kind ? q->kind : "requirement");
+    rw_str(r, q->title ? q->title : "");
+    rw_str(r, q->description && *q->description ? q->description : NULL);
+    rw_array(r, q->n_attrs);
+    for (size_t i = 0; i < q->n_attrs; i++) {
+        rw_array(r, 2);
+        rw_str(r, q->attrs[i].key);
+        rw_array(r, q->attrs[i].n_values);
+        for (size_t j = 0; j < q->attrs[i].n_values; j++)
+            rw_str(r, q->attrs[i].values[j]);
+    }
+    rw_int(r, seq);
+    if (q->assess == CW_ASSESS_AUTO)
+        rw_nil(r);
+    else
+        rw_bool(r, q->assess == CW_ASSESS_YES);
+    rw_int(r, q->withdrawn ? 1 : 0);
+    return 0;
+}
+
+/* Decodes a requirement record.  seq receives its publisher position. */
+int decode_req(cw_arena *a, const char *fw, const char *id, size_t idl, MDB_val v,
+                      cw_requirement *q, int64_t *seq)
+{
+    rec_reader r;
+    int rc = rr_open(&r, v, NULL);
+    if (rc)
+        return rc;
+    memset(q, 0, sizeof *q);
+    q->framework = fw;
+    q->id = cw_arena_strndup(a, id, idl);
+    q->parent = obj_str(a, rr_at(&r, 0));
+    q->kind = obj_str(a, rr_at(&r, 1));
+    q->title = obj_str(a, rr_at(&r, 2));
+    q->description = obj_str(a, rr_at(&r, 3));
+    const msgpack_object *at = rr_at(&r, 4);
+    if (at && at->type == MSGPACK_OBJECT_ARRAY && at->via.array.size) {
+        q->n_attrs = at->via.array.size;
+        q->attrs = cw_arena_alloc(a, q->n_attrs * sizeof *q->attrs);
+        for (size_t i = 0; q->attrs && i < q->n_attrs; i++) {
+            const msgpack_object *e = &at->via.array.ptr[i];
+            if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 2)
+                continue;
+            q->attrs[i].key = obj_str(a, &e->via.array.ptr[0]);
+            const msgpack_object *vals = &e->via.array.ptr[1];
+            if (vals->type == MSGPACK_OBJECT_ARRAY) {
+                q->attrs[i].n_values = vals->via.array.size;
+                q->attrs[i].values = cw_arena_alloc(a, (vals->via.array.size + 1) * sizeof(char *));
+                for (size_t j = 0; q->attrs[i].values && j < vals->via.array.size; j++)
+                    q->attrs[i].values[j] = obj_str(a, &vals->via.array.ptr[j]);
+            }
+        }
+    }
+    if (seq)
+        *seq = obj_int(rr_at(&r, 5), 0);
+    const msgpack_object *as = rr_at(&r, 6);
+    q->assess = as && as->type == MSGPACK_OBJECT_BOOLEAN
+                    ? (as->via.boolean ? CW_ASSESS_YES : CW_ASSESS_NO)
+                    : CW_ASSESS_AUTO;
+    q->withdrawn = obj_int(rr_at(&r, 7), 0) == 1;
+    rr_close(&r);
+    return 0;
+}
+
+/* ---- control records ---- */
+
+/* Record: [title, owner, status, [[fw, id, level]...]]. */
+void encode_control(rec_writer *r, const cw_control *c)
+{
+    rw_array(r, 4);
+    rw_str(r, c->title ? c->title : "");
+    rw_str(r, c->owner ? c->owner : "");
+    rw_int(r, c->status);
+    rw_array(r, c->n_links);
+    for (size_t j = 0; j < c->n_links; j++) {
+        rw_array(r, 3);
+        rw_str(r, c->links[j].framework);
+        rw_str(r, c->links[j].id);
+        rw_int(r, c->links[j].level);
+    }
+}
+
+int decode_control(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,
+                   cw_control *out)
+{
+    rec_reader r;
+    if (rr_open(&r, v, NULL))
+        return CW_ECORRUPT;
+    memset(out, 0, sizeof *out);
+    out->org = org;
+    out->id = cw_arena_strndup(a, id, idl);
+    out->title = obj_str(a, rr_at(&r, 0));
+    out->owner = obj_str(a, rr_at(&r, 1));
+    out->status = (cw_ctl_status)obj_int(rr_at(&r, 2), CW_CTL_NOT_IMPLEMENTED);
+    const msgpack_object *l = rr_at(&r, 3);
+    if (l && l->type == MSGPACK_OBJECT_ARRAY) {
+        out->links = cw_arena_alloc(a, (l->via.array.size + 1) * sizeof *out->links);
+        for (size_t i = 0; out->links && i < l->via.array.size; i++) {
+            const msgpack_object *e = &l->via.array.ptr[i];
+            if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 3)
+                continue;
+            cw_link *ln = &out->links[out->n_links++];
+            ln->framework = obj_str(a, &e->via.array.ptr[0]);
+            ln->id = obj_str(a, &e->via.array.ptr[1]);
+            ln->level = (cw_level)obj_int(&e->via.array.ptr[2], CW_LEVEL_PARTIAL);
+        }
+    }
+    rr_close(&r);
+    return 0;
+}

@@ -1,0 +1,198 @@
+/* Scope decisions in LMDB: an assessed requirement declared not applicable
+ * (or applicable, with a justification) for one organisation, keyed
+ * org\0fw\0id. */
+#include "crosswalk/org.h"
+
+#include "entity.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int validate_scope(MDB_txn *txn, cw_db *db, const cw_scope *s, size_t i, cw_err *err)
+{
+    char f[112];
+    int rc;
+    snprintf(f, sizeof f, "items[%zu].org", i);
+    if ((rc = check_name(f, s->org, CW_MAX_SLUG, err)))
+        return rc;
+    snprintf(f, sizeof f, "items[%zu].framework", i);
+    if ((rc = check_name(f, s->framework, CW_MAX_SLUG, err)))
+        return rc;
+    snprintf(f, sizeof f, "items[%zu].id", i);
+    if ((rc = check_name(f, s->id, CW_MAX_ID, err)))
+        return rc;
+    snprintf(f, sizeof f, "items[%zu].justification", i);
+    if ((rc = check_text(f, s->justification, err)))
+        return rc;
+    if (org_exists(txn, db, s->org))
+        return cw_err_set(err, CW_ENOORG, "items[%zu].org: no organisation '%s'", i, s->org);
+    bool assessed = false;
+    rc = req_exists(txn, db, s->framework, s->id, &assessed);
+    if (rc == CW_ENOFW)
+        return cw_err_set(err, CW_ENOFW, "items[%zu].framework: no framework '%s'", i,
+                          s->framework);
+    if (rc)
+        return cw_err_set(err, CW_ENOREQ, "items[%zu].id: no requirement '%s' in framework '%s'",
+                          i, s->id, s->framework);
+    if (!assessed)
+        return cw_err_set(err, CW_EINVAL,
+                          "items[%zu].id: '%s' is not assessed (a group, withdrawn or not "
+                          "assessable); scope decisions apply to assessed requirements",
+                          i, s->id);
+    if (!s->applicable && strcmp(s->framework, "iso27001-2022") == 0 &&
+        strncmp(s->id, "A.", 2) != 0)
+        return cw_err_set(err, CW_EMANDATORY,
+                          "items[%zu].id: clause %s of iso27001-2022 is mandatory and cannot be "
+                          "excluded; only Annex A controls can",
+                          i, s->id);
+    return 0;
+}
+
+struct scope_args {
+    const cw_scope *items;
+    size_t n;
+    cw_bulk_stats st;
+};
+
+static int scope_put_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    const char *touched = NULL;
+    struct scope_args *sa = arg;
+    int rc = 0;
+    for (size_t i = 0; i < sa->n && rc == 0; i++) {
+        const cw_scope *s = &sa->items[i];
+        if ((rc = validate_scope(w->txn, w->db, s, i, err)) || (rc = org_touch_once(w, s->org, &touched, err)))
+            break;
+        cw_key k;
+        org_req_key(&k, s->org, s->framework, s->id);
+        MDB_val kv = key_val(&k), v;
+        if (mdb_get(w->txn, w->db->dbi[DB_SCOPE], &kv, &v) == 0)
+            sa->st.updated++;
+        else
+            sa->st.created++;
+        rec_writer rw;
+        rw_init(&rw);
+        rw_array(&rw, 2);
+        rw_bool(&rw, s->applicable);
+        rw_str(&rw, s->justification ? s->justification : "");
+        v = rw_val(&rw);
+        rc = mdb_put(w->txn, w->db->dbi[DB_SCOPE], &kv, &v, 0);
+        rw_free(&rw);
+        if (rc)
+            rc = lmdb_err(rc, err, "items");
+    }
+    return rc;
+}
+
+int cw_scope_put(cw_db *db, cw_wtxn *w, const cw_scope *items, size_t n, cw_bulk_stats *st,
+                 cw_err *err)
+{
+    if (st)
+        memset(st, 0, sizeof *st);
+    if (n && !items)
+        return cw_err_set(err, CW_EINVAL, "items: missing");
+    struct scope_args sa = {items, n, {0}};
+    return write_bulk(db, w, scope_put_fn, &sa, &sa.st, n, st, err);
+}
+
+static int decode_scope(cw_arena *a, const char *org, const char *rest, size_t rl, MDB_val v,
+                 cw_scope *out)
+{
+    const char *z = memchr(rest, '\0', rl);
+    if (!z)
+        return CW_ECORRUPT;
+    rec_reader r;
+    if (rr_open(&r, v, NULL))
+        return CW_ECORRUPT;
+    out->org = org;
+    out->framework = cw_arena_strndup(a, rest, (size_t)(z - rest));
+    out->id = cw_arena_strndup(a, z + 1, rl - (size_t)(z - rest) - 1);
+    const msgpack_object *ap = rr_at(&r, 0);
+    out->applicable = ap && ap->type == MSGPACK_OBJECT_BOOLEAN && ap->via.boolean;
+    out->justification = obj_str(a, rr_at(&r, 1));
+    rr_close(&r);
+    return 0;
+}
+
+struct scope_list {
+    cw_arena *a;
+    const char *org, *fw;
+    cw_scope *out;
+    size_t n, cap;
+};
+
+static int scope_list_fn(void *ctx, const char *rest, size_t rl, MDB_val v)
+{
+    struct scope_list *sl = ctx;
+    if (sl->fw) {
+        size_t fl = strlen(sl->fw);
+        if (rl <= fl || memcmp(rest, sl->fw, fl) != 0 || rest[fl] != '\0')
+            return 0;
+    }
+    cw_scope *arr = cw_arena_grow(sl->a, sl->out, sizeof *arr, &sl->cap, sl->n + 1);
+    if (!arr)
+        return CW_ENOMEM;
+    sl->out = arr;
+    if (decode_scope(sl->a, sl->org, rest, rl, v, &arr[sl->n]) == 0)
+        sl->n++;
+    return 0;
+}
+
+int scopes_of(MDB_txn *txn, cw_db *db, const char *org, const char *fw, cw_arena *a,
+              cw_scope **out, size_t *n)
+{
+    struct scope_list sl = {a, cw_arena_strdup(a, org), fw, NULL, 0, 0};
+    int rc = each_in_org(txn, db, DB_SCOPE, org, scope_list_fn, &sl);
+    *out = sl.out;
+    *n = sl.n;
+    return rc;
+}
+
+int cw_scope_list(cw_db *db, const char *org, const char *framework, cw_arena *a,
+                  cw_scope **out, size_t *n, cw_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    int rc = check_name("org", org, CW_MAX_SLUG, err);
+    if (rc || (framework && (rc = check_name("framework", framework, CW_MAX_SLUG, err))))
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    if (org_exists(txn, db, org))
+        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
+    else if ((rc = scopes_of(txn, db, org, framework, a, out, n)))
+        cw_err_set(err, rc, "scope: cannot list");
+    read_end(db, txn);
+    return rc;
+}
+
+static int scope_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    const char **p = arg;
+    cw_key k;
+    org_req_key(&k, p[0], p[1], p[2]);
+    MDB_val kv = key_val(&k);
+    if (org_exists(w->txn, w->db, p[0]))
+        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", p[0]);
+    int rc = org_touch(w->txn, w->db, p[0], err);
+    if (rc)
+        return rc;
+    rc = mdb_del(w->txn, w->db->dbi[DB_SCOPE], &kv, NULL);
+    if (rc == MDB_NOTFOUND)
+        return cw_err_set(err, CW_ENOENT, "id: no scope decision for %s %s in organisation '%s'",
+                          p[1], p[2], p[0]);
+    return lmdb_err(rc, err, "scope");
+}
+
+int cw_scope_delete(cw_db *db, cw_wtxn *w, const char *org, const char *framework,
+                    const char *id, cw_err *err)
+{
+    int rc;
+    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = check_name("framework", framework, CW_MAX_SLUG, err)) ||
+        (rc = check_name("id", id, CW_MAX_ID, err)))
+        return rc;
+    const char *p[3] = {org, framework, id};
+    return write_run(db, w, scope_delete_fn, (void *)p, err);
+}
