@@ -8,6 +8,7 @@
 #include "crosswalk/db.h"
 #include "crosswalk/error.h"
 #include "crosswalk/model.h"
+#include "crosswalk/strmap.h"
 
 #include <lmdb.h>
 #include <msgpack.h>
@@ -159,19 +160,21 @@ int org_touch(MDB_txn *txn, cw_db *db, const char *org);
 uint64_t org_gen(MDB_txn *txn, cw_db *db, const char *org);
 
 
-/* ---- a string-keyed hash map in an arena (keys are borrowed) ---- */
-typedef struct strmap {
-    size_t cap, n;
-    const char **keys;
-    size_t *lens;
-    size_t *vals;
-    cw_arena *a;
-} strmap;
-int strmap_init(strmap *m, cw_arena *a, size_t expect);
-/* Inserts key -> val.  Returns 1 and leaves the old value when key is
- * present (old value in *old if non-NULL), 0 when inserted, CW_ENOMEM. */
-int strmap_put(strmap *m, const char *key, size_t len, size_t val, size_t *old);
-bool strmap_get(const strmap *m, const char *key, size_t len, size_t *val);
+/* ---- a string-keyed hash map in an arena (keys are borrowed) ----
+ * The engine's short names for the shared map (common/strmap.c). */
+typedef cw_strmap strmap;
+static inline int strmap_init(strmap *m, cw_arena *a, size_t expect)
+{
+    return cw_strmap_init(m, a, expect);
+}
+static inline int strmap_put(strmap *m, const char *key, size_t len, size_t val, size_t *old)
+{
+    return cw_strmap_put(m, key, len, val, old);
+}
+static inline bool strmap_get(const strmap *m, const char *key, size_t len, size_t *val)
+{
+    return cw_strmap_get(m, key, len, val);
+}
 
 /* Deletes every record whose key starts with prefix (all duplicates). */
 int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count);
