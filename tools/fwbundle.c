@@ -15,9 +15,10 @@
  * include/crosswalk/bundle.h) and a C source defining cw_frameworks_bundle
  * and cw_frameworks_bundle_len; both are written to temporary files and
  * renamed, so an interrupted run never leaves half a file for make to
- * trust.  It does not link the engine (tools/ must not), so the small
- * vocabularies below repeat the engine's; the bundle loader re-checks
- * everything when the bundle is loaded, and the framework tests load it. */
+ * trust.  It does not link the engine (tools/ must not); the vocabularies
+ * (kinds, relationships, rationales) are common/'s, the ones the engine
+ * checks with.  The bundle loader re-checks everything when the bundle is
+ * loaded, and the framework tests load it. */
 #include <csv.h>
 #include <errno.h>
 #include <glob.h>
@@ -29,11 +30,13 @@
 #include <string.h>
 
 #include "crosswalk/bundle.h"
+#include "crosswalk/model.h"
 
-#define MAX_SLUG 64
-#define MAX_ID 128
-#define MAX_JOINT 64
-#define MAX_NOTE 1024
+/* The engine's limits (crosswalk/model.h). */
+#define MAX_SLUG CW_MAX_SLUG
+#define MAX_ID CW_MAX_ID
+#define MAX_JOINT CW_MAX_JOINT
+#define MAX_NOTE CW_MAX_NOTE
 
 static int n_errors;
 
@@ -306,32 +309,6 @@ static bool check_shape(table *t, const char *const *cols, size_t ncols)
 /* Rows with the wrong field count were reported and are skipped. */
 static bool row_ok(const table *t, size_t r, size_t ncols) { return t->rows[r].n == ncols; }
 
-/* ---- vocabularies (docs/SEMANTICS.md §1; the engine holds the same lists) ---- */
-
-static const char *const KINDS[] = {"clause",   "theme",       "control",   "objective",
-                                    "function", "category",    "subcategory", "series",
-                                    "criterion", "domain",     "practice",  NULL};
-static const char *const RELS[] = {"equal", "subset_of", "superset_of", "intersects_with",
-                                   "not_related", NULL};
-static const char *const RATIONALES[] = {"syntactic", "semantic", "functional", NULL};
-
-static bool in_list(const char *s, const char *const *list)
-{
-    for (; *list; list++)
-        if (strcmp(s, *list) == 0)
-            return true;
-    return false;
-}
-
-static void list_text(char *out, size_t cap, const char *const *list)
-{
-    out[0] = '\0';
-    for (size_t i = 0; list[i]; i++) {
-        size_t l = strlen(out);
-        snprintf(out + l, cap - l, "%s%s", i ? ", " : "", list[i]);
-    }
-}
-
 static bool has_edge_space(const char *s)
 {
     size_t n = strlen(s);
@@ -574,7 +551,7 @@ static void read_catalog(const char *dir, fw *f)
     if (!f->reqs)
         exit(1);
     char kinds[256];
-    list_text(kinds, sizeof kinds, KINDS);
+    cw_names_join(cw_kind_names, kinds, sizeof kinds);
     for (size_t r = 1; r < t->n; r++) {
         if (!row_ok(t, r, 6))
             continue;
@@ -595,7 +572,7 @@ static void read_catalog(const char *dir, fw *f)
                     "parent comes before its children)", q.parent);
             ok = false;
         }
-        if (!in_list(q.kind, KINDS)) {
+        if (!cw_kind_ok(q.kind)) {
             problem(path, line, "kind", "'%s' is not one of %s", q.kind, kinds);
             ok = false;
         }
@@ -705,9 +682,13 @@ static void read_crosswalk(const char *path)
     if (!t || !check_shape(t, MAP_COLS, 9))
         return;
     path = t->path; /* outlives the caller's copy */
+    /* The relationships a row may state: all but "unknown". */
+    const char *rel_names[CW_REL_NOT_RELATED + 2] = {NULL};
+    for (int i = 0; i <= CW_REL_NOT_RELATED; i++)
+        rel_names[i] = cw_rel_name((cw_rel)i);
     char rels[128], rats[64];
-    list_text(rels, sizeof rels, RELS);
-    list_text(rats, sizeof rats, RATIONALES);
+    cw_names_join(rel_names, rels, sizeof rels);
+    cw_names_join(cw_rationale_names, rats, sizeof rats);
     for (size_t r = 1; r < t->n; r++) {
         if (!row_ok(t, r, 9))
             continue;
@@ -751,7 +732,8 @@ static void read_crosswalk(const char *path)
                                                        : "a requirement mapped to itself");
                 ok = false;
             }
-        if (!in_list(m.rel, RELS)) {
+        cw_rel relv;
+        if (cw_rel_parse(m.rel, &relv)) {
             problem(path, line, "relationship", "'%s' is not one of %s", m.rel, rels);
             ok = false;
         }
@@ -766,7 +748,7 @@ static void read_crosswalk(const char *path)
                 m.strength = (int)v;
             }
         }
-        if (m.rationale && !in_list(m.rationale, RATIONALES)) {
+        if (m.rationale && !cw_rationale_ok(m.rationale)) {
             problem(path, line, "rationale", "'%s' is not empty or one of %s", m.rationale, rats);
             ok = false;
         }

@@ -27,6 +27,8 @@
  * the cw_import. */
 #include "import.h"
 
+#include <crosswalk/model.h>
+
 #include <csv.h>
 #include <msgpack.h>
 #include <stdarg.h>
@@ -373,10 +375,6 @@ static const size_t ncols[] = {6, 8, 10, 5, 8, 9};
 static const char *const format_names[] = {"csv-catalog", "csv-crosswalk", "csv-evidence",
                                            "csv-controls", "csv-catalog", "csv-crosswalk"};
 
-static const char *const kinds[] = {"clause",   "theme",  "control",  "objective",
-                                    "function", "category", "subcategory", "series",
-                                    "criterion", "domain", "practice"};
-
 /* The framework slug of a catalogue file: <slug>.catalog.csv */
 static int slug_from_name(const char *path, char *out, size_t outlen)
 {
@@ -436,13 +434,11 @@ static int do_catalog(cw_import *imp, const char *name, table *t, const cw_impor
             else
                 bad(&c, "parent", "no row with id '%.60s'", parent);
         }
-        int kind_ok = 0;
-        for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
-            kind_ok |= strcmp(kind, kinds[k]) == 0;
-        if (!kind_ok)
-            bad(&c, "kind", "'%.60s' is not one of clause, theme, control, objective, function, "
-                            "category, subcategory, series, criterion, domain, practice",
-                kind);
+        if (!cw_kind_ok(kind)) {
+            char list[256];
+            cw_names_join(cw_kind_names, list, sizeof list);
+            bad(&c, "kind", "'%.60s' is not one of %s", kind, list);
+        }
         if (!*title)
             bad(&c, "title", "must not be empty");
         json_t *req = json_object();
@@ -523,7 +519,8 @@ static int do_crosswalk(cw_import *imp, const char *name, table *t, const cw_imp
             check_id(&c, "source_id", sid, 1);
         check_slug(&c, "target_framework", tf);
         check_id(&c, "target_id", tid, 1);
-        if (!cw_imp_rel_ok(rel))
+        cw_rel relv;
+        if (cw_rel_parse(rel, &relv))
             bad(&c, "relationship",
                 "'%.60s' is not one of equal, subset_of, superset_of, intersects_with, "
                 "not_related",
@@ -537,7 +534,7 @@ static int do_crosswalk(cw_import *imp, const char *name, table *t, const cw_imp
                 strength = 0;
             }
         }
-        if (*rat && !cw_imp_rationale_ok(rat))
+        if (*rat && !cw_rationale_ok(rat))
             bad(&c, "rationale", "'%.60s' is not one of syntactic, semantic, functional", rat);
         if (!*origin)
             bad(&c, "origin", "must not be empty (use crosswalk-authored for your own rows)");

@@ -43,6 +43,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "import.h"
 
+#include <crosswalk/model.h>
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -448,7 +450,7 @@ static void do_mapping_set(yc *c, yaml_node_t *root, yaml_node_t *set, nodes *ta
                  rs ? rs : "(missing)");
             ok = 0;
         }
-        if (rat && !cw_imp_rationale_ok(rat)) {
+        if (rat && !cw_rationale_ok(rat)) {
             prob(c, yget(c, m, "rationale"), "rationale",
                  "'%.40s' is not one of syntactic, semantic, functional", rat);
             ok = 0;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <crosswalk/protocol.h>
+#include <crosswalk/time.h>
 
 /* Read in chunks of this size; the unpacker grows its buffer as needed. */
 #define CW_RPC_READ_CHUNK (64u * 1024u)
@@ -214,11 +215,9 @@ static json_t *cw_to_json(const msgpack_object *o) {
     case MSGPACK_OBJECT_EXT: {
         msgpack_timestamp ts;
         if (o->via.ext.type == -1 && msgpack_object_to_timestamp(o, &ts)) {
-            time_t t = (time_t)ts.tv_sec;
-            struct tm tm;
             char buf[64];
-            if (gmtime_r(&t, &tm) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
-                return json_string(buf);
+            cw_time_format(ts.tv_sec, buf, sizeof buf);
+            return json_string(buf);
         }
         return json_null();
     }
