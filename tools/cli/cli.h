@@ -1,8 +1,8 @@
 /* Internal interfaces of the `crosswalk` command-line client.
  *
- * The client has three layers, one file each: rpc.c speaks msgpack-RPC to
- * crosswalkd over TCP or a Unix socket and converts between msgpack and
- * jansson values; report.c turns a server answer (coverage, gap report,
+ * The client has three layers, one file each: json_rpc.c speaks
+ * msgpack-RPC to crosswalkd through the tools' client (tools/rpc/) and
+ * converts between msgpack and jansson values; report.c turns a server answer (coverage, gap report,
  * compare, SoA, check) into a format-neutral report model (summary lines,
  * a chart by group and status, tables); render.c writes that model as an
  * aligned text table, Markdown, CSV or one self-contained HTML file.
@@ -21,27 +21,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* ---- rpc.c ------------------------------------------------------------ */
+#include "rpc.h"
 
-/* Returned by cw_rpc_call: the server answered with an error (the message
- * starts with the error's stable name), or the transport failed. */
-#define CW_RPC_ESERVER (-1)
-#define CW_RPC_ETRANSPORT (-2)
+/* ---- json_rpc.c: JSON over the tools' msgpack-RPC client (rpc.h) ------ */
 
-typedef struct cw_rpc {
-    int fd;
-    uint32_t next_id;
-    void *unpacker; /* msgpack_unpacker *, kept opaque so callers need no msgpack headers */
-} cw_rpc;
+/* Connect with cw_rpc_open(c, addr, 0, err, errlen) and close with
+ * cw_rpc_close (tools/rpc/rpc.h). */
 
-/* Connects to ADDR (`tcp://HOST:PORT` or `unix:PATH`).  On failure returns
- * a negative value and writes a message into err. */
-int cw_rpc_connect(cw_rpc *c, const char *addr, char *err, size_t errlen);
 /* Sends one request and waits for its answer.  params (borrowed) is a JSON
  * object of named arguments or NULL for none.  On success *result is a new
  * reference the caller must json_decref.  On failure *errmsg is a malloc'd
- * message the caller frees, and the return value is CW_RPC_ESERVER or
- * CW_RPC_ETRANSPORT. */
+ * message the caller frees, and the return value is CW_RPC_ESERVER (the
+ * message starts with the error's stable name) or CW_RPC_ETRANSPORT. */
 int cw_rpc_call(cw_rpc *c, const char *method, json_t *params, json_t **result, char **errmsg);
 /* cw_rpc_call in two halves, so requests can be pipelined: send one whose
  * params are already packed (len bytes, borrowed, one msgpack map of named
@@ -51,7 +42,6 @@ int cw_rpc_call(cw_rpc *c, const char *method, json_t *params, json_t **result, 
 int cw_rpc_send_packed(cw_rpc *c, const char *method, const char *params, size_t len,
                        uint32_t *id, char **errmsg);
 int cw_rpc_wait(cw_rpc *c, uint32_t id, json_t **result, char **errmsg);
-void cw_rpc_close(cw_rpc *c);
 
 /* ---- report.c --------------------------------------------------------- */
 

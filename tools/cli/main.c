@@ -2,7 +2,7 @@
  *
  * Parses the global flags (--server, --token-file, with CROSSWALK_SERVER and
  * CROSSWALK_TOKEN standing in), picks the subcommand and runs it.  Every
- * subcommand talks to the server only through msgpack-RPC (rpc.c): `call`
+ * subcommand talks to the server only through msgpack-RPC (json_rpc.c): `call`
  * sends any method, the report commands (coverage, gap, compare, soa,
  * check) fetch an answer and render it (report.c, render.c), and `load` /
  * `export` (load.c) move files through the importers.
@@ -208,7 +208,7 @@ int cw_ctx_call(cw_rpc *c, const char *method, json_t *params, json_t **result) 
 
 int cw_ctx_connect(const cw_ctx *ctx, cw_rpc *c) {
     char err[512];
-    if (cw_rpc_connect(c, ctx->server, err, sizeof err)) {
+    if (cw_rpc_open(c, ctx->server, 0, err, sizeof err)) {
         fprintf(stderr, "crosswalk: %s\n", err);
         return CW_EXIT_ERROR;
     }
