@@ -139,9 +139,11 @@ typedef struct cw_opt {
     bool *flag;
 } cw_opt;
 
-/* Parses argv[0..argc) against opts; positionals are collected into pos
- * (an array of at least argc entries, borrowed strings).  Returns 0,
- * CW_EXIT_USAGE after printing the problem, or 3 when --help was asked. */
+/* Parses argv[1..argc) against opts (argv[0] is the command's name) with
+ * getopt_long, options by their full names only; positionals are
+ * collected into pos (an array of at least argc entries, borrowed
+ * strings).  Returns 0, CW_EXIT_USAGE after printing the problem, or 3
+ * when --help was asked. */
 int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, size_t nopts,
                   char **pos, size_t *npos);
 /* Prints "crosswalk CMD: message" and the --help hint; returns CW_EXIT_USAGE. */
@@ -149,6 +151,7 @@ int cw_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 /* Parses a non-negative decimal integer; -1 when s is not one. */
 long cw_parse_count(const char *s);
 
+/* The commands take argv with their own name at argv[0]. */
 /* load.c (built only when the importers exist); the help texts live in
  * main.c so that --help works in a build without them. */
 extern const char cw_help_load[];
