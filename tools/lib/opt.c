@@ -49,6 +49,7 @@ int cw_opt_next(cw_opt_reader *g)
     g->next = optind;
     g->arg = optarg;
     g->word = at < g->argc ? g->argv[at] : "";
+    g->at = at < g->argc ? at : g->argc;
     if (c == -1)
         return CW_OPT_END;
     if (c == 1)
