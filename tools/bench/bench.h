@@ -70,6 +70,10 @@ uint64_t cw_now_ns(void);
 void cw_sleep_s(double s);
 /* s as a JSON string, quoted and escaped. */
 void cw_json_str(FILE *f, const char *s);
+/* The --json FILE of a command: "-" is standard output; failures are
+ * fatal.  Close it with cw_json_close (which leaves stdout open). */
+FILE *cw_json_open(const char *path);
+void cw_json_close(FILE *f, const char *path);
 /* Removes a directory tree (the baseline environment, startup's data). */
 void cw_rmtree(const char *dir);
 

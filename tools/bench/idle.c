@@ -110,9 +110,7 @@ void cw_idle(const cw_opts *o)
            "65.5 KiB each: %s); of it anonymous: %.2f MiB\n",
            added_mib, per_kib, met ? "met" : "missed", anon_mib);
     if (o->json) {
-        FILE *f = strcmp(o->json, "-") == 0 ? stdout : fopen(o->json, "w");
-        if (!f)
-            cw_die("%s: %s", o->json, strerror(errno));
+        FILE *f = cw_json_open(o->json);
         fprintf(f, "{\"command\": \"idle\", \"server\": ");
         cw_json_str(f, o->server);
         fprintf(f,
@@ -124,8 +122,7 @@ void cw_idle(const cw_opts *o)
                 "\"added_per_connection_kib\": %.2f, \"target_mib_per_1000\": 64, \"met\": %s}\n",
                 o->pid, n, o->settle, open_s, before.rss, open.rss, after.rss, before.anon,
                 open.anon, after.anon, added_mib, anon_mib, per_kib, met ? "true" : "false");
-        if (f != stdout && fclose(f) != 0)
-            cw_die("%s: %s", o->json, strerror(errno));
+        cw_json_close(f, o->json);
     }
 }
 

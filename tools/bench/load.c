@@ -252,9 +252,7 @@ void cw_load(const cw_opts *o)
         printf("baseline fsyncs every commit: compare only with crosswalkd without --no-sync\n");
 
     if (o->json) {
-        FILE *f = strcmp(o->json, "-") == 0 ? stdout : fopen(o->json, "w");
-        if (!f)
-            cw_die("%s: %s", o->json, strerror(errno));
+        FILE *f = cw_json_open(o->json);
         fprintf(f, "{\"command\": \"load\", \"server\": ");
         cw_json_str(f, o->server);
         fprintf(f, ", \"org\": ");
@@ -276,8 +274,7 @@ void cw_load(const cw_opts *o)
                 cw_h_quantile_us(bh, 0.5) / 1000, cw_h_quantile_us(bh, 0.99) / 1000,
                 (double)bh->max / 1e6, ratio, ratio_met ? "true" : "false",
                 rate_met ? "true" : "false");
-        if (f != stdout && fclose(f) != 0)
-            cw_die("%s: %s", o->json, strerror(errno));
+        cw_json_close(f, o->json);
     }
     free(sh);
     free(bh);

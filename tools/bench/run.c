@@ -520,9 +520,7 @@ void cw_run(const cw_opts *o)
     }
 
     if (o->json) {
-        FILE *f = strcmp(o->json, "-") == 0 ? stdout : fopen(o->json, "w");
-        if (!f)
-            cw_die("%s: %s", o->json, strerror(errno));
+        FILE *f = cw_json_open(o->json);
         fprintf(f, "{\"server\": ");
         cw_json_str(f, o->server);
         fprintf(f,
@@ -550,8 +548,7 @@ void cw_run(const cw_opts *o)
             fputc('}', f);
         }
         fprintf(f, "\n], \"errors\": %" PRIu64 "}\n", total_errors);
-        if (f != stdout && fclose(f) != 0)
-            cw_die("%s: %s", o->json, strerror(errno));
+        cw_json_close(f, o->json);
     }
 
     for (unsigned i = 0; i < o->connections; i++) {

@@ -93,6 +93,20 @@ void cw_json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+FILE *cw_json_open(const char *path)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (!f)
+        cw_die("%s: %s", path, strerror(errno));
+    return f;
+}
+
+void cw_json_close(FILE *f, const char *path)
+{
+    if (f != stdout && fclose(f) != 0)
+        cw_die("%s: %s", path, strerror(errno));
+}
+
 /* Removes a directory tree (the baseline environment, startup's data). */
 static int cw_rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {

@@ -158,9 +158,7 @@ void cw_startup(const cw_opts *o)
            em_met ? "met" : "missed");
     printf("%-24s %10.1f %10.1f %10s %8s\n", "existing", xm, xx, "<= 20", xm_met ? "met" : "missed");
     if (o->json) {
-        FILE *f = strcmp(o->json, "-") == 0 ? stdout : fopen(o->json, "w");
-        if (!f)
-            cw_die("%s: %s", o->json, strerror(errno));
+        FILE *f = cw_json_open(o->json);
         fprintf(f, "{\"command\": \"startup\", \"crosswalkd\": ");
         cw_json_str(f, o->crosswalkd);
         fprintf(f, ", \"runs\": %u, \"sync\": \"fsync\",\n \"empty\": {\"ms\": ", o->runs);
@@ -172,8 +170,7 @@ void cw_startup(const cw_opts *o)
         cw_json_list(f, existing, o->runs);
         fprintf(f, ", \"median_ms\": %.2f, \"max_ms\": %.2f, \"target_ms\": 20, \"met\": %s}}\n", xm,
                 xx, xm_met ? "true" : "false");
-        if (f != stdout && fclose(f) != 0)
-            cw_die("%s: %s", o->json, strerror(errno));
+        cw_json_close(f, o->json);
     }
     free(empty);
     free(existing);
