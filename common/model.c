@@ -120,6 +120,18 @@ bool cw_kind_ok(const char *s)
     return false;
 }
 
+bool cw_slug_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > CW_MAX_SLUG || !(s[0] >= 'a' && s[0] <= 'z'))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+              s[i] == '-'))
+            return false;
+    return true;
+}
+
 void cw_names_join(const char *const *names, char *out, size_t cap)
 {
     size_t at = 0;

@@ -259,17 +259,6 @@ static bool has_edge_space(const char *s)
     return n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t');
 }
 
-/* A slug: lower-case letters, digits, '.', '-'; starts with a letter. */
-static bool valid_slug(const char *s)
-{
-    if (!(*s >= 'a' && *s <= 'z') || strlen(s) > MAX_SLUG)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '.' || *s == '-'))
-            return false;
-    return true;
-}
-
 /* An id: printable, no spaces, within the engine's limit. */
 static bool valid_id(const char *s)
 {
@@ -453,7 +442,7 @@ static void read_frameworks(const char *dir)
         char **f = t->rows[r].f;
         long line = t->rows[r].line;
         bool ok = true;
-        if (!valid_slug(f[0])) {
+        if (!cw_slug_ok(f[0])) {
             problem(path, line, "slug", "'%s' is not a slug (a-z 0-9 . -, starting with a letter)",
                     f[0]);
             ok = false;

@@ -208,6 +208,12 @@ bool cw_rationale_ok(const char *s);
 extern const char *const cw_kind_names[];
 bool cw_kind_ok(const char *s);
 
+/* A framework slug as the project's files spell one (frameworks/README.md):
+ * a lower-case letter, then lower-case letters, digits, '.' and '-', at
+ * most CW_MAX_SLUG bytes.  The tools hold files to it; the engine only
+ * limits the length. */
+bool cw_slug_ok(const char *s);
+
 /* Writes names (NULL-terminated) joined by ", " into out (cap bytes,
  * NUL-terminated, truncated if short): the lists in messages. */
 void cw_names_join(const char *const *names, char *out, size_t cap);

@@ -112,9 +112,6 @@ int cw_imp_packed_batch(cw_import *imp, const char *method, const char *org, con
 int cw_imp_batches(cw_import *imp, const char *method, json_t *base, const char *key,
                    json_t *items, size_t batch_size);
 
-/* A framework slug: lower-case letters, digits, '.', '-', starting with a
- * letter, at most 64 bytes. */
-int cw_imp_slug_ok(const char *s);
 /* Lower-cases s and turns every run of characters other than [a-z0-9] into
  * one '-', trimming '-' at both ends, into out (at most 64 bytes).  Returns
  * 0 when the result is a valid slug, -1 otherwise. */

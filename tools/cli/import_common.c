@@ -140,18 +140,6 @@ int cw_imp_batches(cw_import *imp, const char *method, json_t *base, const char 
 
 /* ---- shared checks ---- */
 
-int cw_imp_slug_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > CW_IMP_MAX_SLUG || !(s[0] >= 'a' && s[0] <= 'z'))
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
-              s[i] == '-'))
-            return 0;
-    return 1;
-}
-
 int cw_imp_slugify(const char *s, char *out, size_t outlen)
 {
     size_t o = 0, cut = 0; /* cut: where the slug ends if a word is cut */
@@ -181,7 +169,7 @@ int cw_imp_slugify(const char *s, char *out, size_t outlen)
         out[o++] = (char)tolower(c);
     }
     out[o] = '\0';
-    return cw_imp_slug_ok(out) ? 0 : -1;
+    return cw_slug_ok(out) ? 0 : -1;
 }
 
 const char *cw_imp_id_problem(const char *s)

@@ -103,7 +103,7 @@ static int check_id(ctx *c, const char *field, const char *v, int whole)
 
 static int check_slug(ctx *c, const char *field, const char *v)
 {
-    if (!cw_imp_slug_ok(v)) {
+    if (!cw_slug_ok(v)) {
         bad(c, field,
             "'%.60s' is not a framework slug (lower-case letters, digits, '.' and '-', "
             "starting with a letter)",
@@ -254,7 +254,7 @@ static int slug_from_name(const char *path, char *out, size_t outlen)
         return -1;
     memcpy(out, b, n - sl);
     out[n - sl] = '\0';
-    return cw_imp_slug_ok(out) ? 0 : -1;
+    return cw_slug_ok(out) ? 0 : -1;
 }
 
 static int do_catalog(cw_import *imp, const char *name, table *t, const cw_import_opts *o,
@@ -262,7 +262,7 @@ static int do_catalog(cw_import *imp, const char *name, table *t, const cw_impor
 {
     char slug[CW_IMP_MAX_SLUG + 1];
     if (o->framework) {
-        if (!cw_imp_slug_ok(o->framework)) {
+        if (!cw_slug_ok(o->framework)) {
             cw_imp_problem_at(imp, name, 1, "framework", "'%.60s' is not a framework slug",
                               o->framework);
             return 0;

@@ -282,7 +282,7 @@ int cw_imp_oscal_catalog(cw_import *imp, const char *name, json_t *root,
     if (!title || !*title)
         prob(&c, "$.catalog.metadata", "title", "missing or empty");
     if (opts->framework) {
-        if (!cw_imp_slug_ok(opts->framework))
+        if (!cw_slug_ok(opts->framework))
             prob(&c, "$", "framework", "'%.60s' is not a framework slug", opts->framework);
         snprintf(slug, sizeof slug, "%s", opts->framework);
     } else if (title && cw_imp_slugify(title, slug, sizeof slug)) {
@@ -330,7 +330,7 @@ static int resource_slug(oc *c, json_t *coll, json_t *res, const char *path, cha
         return -1;
     }
     if (v) {
-        if (!cw_imp_slug_ok(v)) {
+        if (!cw_slug_ok(v)) {
             prob(c, path, "props", "framework '%.60s' is not a framework slug", v);
             return -1;
         }
@@ -338,7 +338,7 @@ static int resource_slug(oc *c, json_t *coll, json_t *res, const char *path, cha
         return 0;
     }
     if (href && strncmp(href, urn, strlen(urn)) == 0) {
-        if (!cw_imp_slug_ok(href + strlen(urn))) {
+        if (!cw_slug_ok(href + strlen(urn))) {
             prob(c, path, "href", "'%.60s' does not end in a framework slug", href);
             return -1;
         }
