@@ -218,18 +218,16 @@ const msgpack_object *cw_call(cw_rpc *c, const char *what, msgpack_unpacked *out
 
 int cw_ping_fd(int fd, uint32_t msgid, const char **why)
 {
-    unsigned char req[16], in[256];
-    size_t rl = 0, got = 0, ml = 0;
-    req[rl++] = 0x94;
-    req[rl++] = 0x00;
-    req[rl++] = 0xce;
-    for (int i = 3; i >= 0; i--)
-        req[rl++] = (unsigned char)(msgid >> (8 * i));
-    req[rl++] = 0xa4;
-    memcpy(req + rl, "ping", 4);
-    rl += 4;
-    req[rl++] = 0x90;
-    if (send(fd, req, rl, MSG_NOSIGNAL) != (ssize_t)rl) {
+    unsigned char in[256];
+    size_t got = 0, ml = 0;
+    msgpack_sbuffer req;
+    msgpack_sbuffer_init(&req);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &req, msgpack_sbuffer_write);
+    cw_rpc_pack_request(&pk, msgid, "ping", 0);
+    int sent = cw_rpc_write_all(fd, req.data, req.size);
+    msgpack_sbuffer_destroy(&req);
+    if (sent) {
         *why = "send failed";
         return -1;
     }

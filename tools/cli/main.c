@@ -16,6 +16,8 @@
 
 #include "opt.h"
 
+#include <crosswalk/protocol.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -24,7 +26,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define CW_DEFAULT_SERVER "tcp://127.0.0.1:7787"
+#define CW_STR_(x) #x
+#define CW_STR(x) CW_STR_(x)
+#define CW_DEFAULT_SERVER "tcp://127.0.0.1:" CW_STR(CW_DEFAULT_PORT)
 
 static const char cw_help_main[] =
     "Usage: crosswalk [--server ADDR] [--token-file FILE] COMMAND [ARGS...]\n"
