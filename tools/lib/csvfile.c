@@ -36,18 +36,28 @@ static void *pool_alloc(cw_csv_table *t, size_t n)
     return p;
 }
 
+/* Makes room for one more element in the malloc'd array *p (n used, *cap
+ * allocated, first size first): doubles it when full.  false when out of
+ * memory (*p is then unchanged and still owned by the table). */
+static bool grow(void **p, size_t *cap, size_t n, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return true;
+    size_t nc = *cap ? *cap * 2 : first;
+    void *np = realloc(*p, nc * elem);
+    if (!np)
+        return false;
+    *p = np;
+    *cap = nc;
+    return true;
+}
+
 static void on_field(void *s, size_t len, void *data)
 {
     cw_csv_table *t = data;
-    if (t->cur.n == t->cur_cap) {
-        size_t nc = t->cur_cap ? t->cur_cap * 2 : 16;
-        char **nf = realloc(t->cur.f, nc * sizeof *nf);
-        if (!nf) {
-            t->oom = true;
-            return;
-        }
-        t->cur.f = nf;
-        t->cur_cap = nc;
+    if (!grow((void **)&t->cur.f, &t->cur_cap, t->cur.n, sizeof *t->cur.f, 16)) {
+        t->oom = true;
+        return;
     }
     char *v = pool_alloc(t, len + 1);
     if (!v) {
@@ -63,15 +73,9 @@ static void on_record(int c, void *data)
 {
     (void)c;
     cw_csv_table *t = data;
-    if (t->n == t->cap) {
-        size_t ncap = t->cap ? t->cap * 2 : 256;
-        cw_csv_rec *nr = realloc(t->r, ncap * sizeof *nr);
-        if (!nr) {
-            t->oom = true;
-            return;
-        }
-        t->r = nr;
-        t->cap = ncap;
+    if (!grow((void **)&t->r, &t->cap, t->n, sizeof *t->r, 256)) {
+        t->oom = true;
+        return;
     }
     char **f = pool_alloc(t, (t->cur.n + 1) * sizeof *f);
     if (!f) {
@@ -93,15 +97,9 @@ static int no_space(unsigned char c)
 
 static void add_blank(cw_csv_table *t, long line)
 {
-    if (t->n_blank == t->cap_blank) {
-        size_t nc = t->cap_blank ? t->cap_blank * 2 : 16;
-        long *nb = realloc(t->blank, nc * sizeof *nb);
-        if (!nb) {
-            t->oom = true;
-            return;
-        }
-        t->blank = nb;
-        t->cap_blank = nc;
+    if (!grow((void **)&t->blank, &t->cap_blank, t->n_blank, sizeof *t->blank, 16)) {
+        t->oom = true;
+        return;
     }
     t->blank[t->n_blank++] = line;
 }
