@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "rpc.h"
 
@@ -65,8 +66,14 @@ void cw_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn)
 void *cw_xmalloc(size_t n);
 void *cw_xrealloc(void *p, size_t n);
 char *cw_xstrndup(const char *s, size_t n);
-/* CLOCK_MONOTONIC in nanoseconds. */
-uint64_t cw_now_ns(void);
+/* CLOCK_MONOTONIC in nanoseconds.  Inline, like the two below: the load
+ * generator calls them for every request. */
+static inline uint64_t cw_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 void cw_sleep_s(double s);
 /* s as a JSON string, quoted and escaped. */
 void cw_json_str(FILE *f, const char *s);
@@ -82,9 +89,20 @@ void cw_rmtree(const char *dir);
 typedef struct {
     uint64_t s;
 } cw_rng;
-uint64_t cw_rng_next(cw_rng *r);
+
+static inline uint64_t cw_rng_next(cw_rng *r)
+{
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
 /* Uniform in [0, n); the modulo bias is negligible for the small n used. */
-uint32_t cw_rng_below(cw_rng *r, uint32_t n);
+static inline uint32_t cw_rng_below(cw_rng *r, uint32_t n)
+{
+    return n ? (uint32_t)(cw_rng_next(r) % n) : 0;
+}
 
 /* ---- msgpack reading helpers (shared.c) ---- */
 

@@ -51,26 +51,6 @@ char *cw_xstrndup(const char *s, size_t n)
     return d;
 }
 
-uint64_t cw_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t cw_rng_next(cw_rng *r)
-{
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-uint32_t cw_rng_below(cw_rng *r, uint32_t n)
-{
-    return n ? (uint32_t)(cw_rng_next(r) % n) : 0;
-}
-
 void cw_sleep_s(double s)
 {
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};

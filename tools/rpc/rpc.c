@@ -391,22 +391,3 @@ size_t cw_rpc_msg_len(const unsigned char *p, size_t n)
     cw_rpc_scan st = {0, 0};
     return cw_rpc_scan_next(p, n, &st);
 }
-
-bool cw_rpc_answer_ok(const unsigned char *p, size_t len, uint64_t *msgid)
-{
-    /* fixarray of 4, positive fixint CW_MSG_RESPONSE, then the msgid as a
-     * fixint or uint8..64, then nil for "no error". */
-    if (len <= 3 || p[0] != 0x94 || p[1] != CW_MSG_RESPONSE)
-        return false;
-    unsigned b = p[2];
-    size_t off = 3;
-    size_t w = b <= 0x7f ? 0 : b == 0xcc ? 1 : b == 0xcd ? 2 : b == 0xce ? 4 : b == 0xcf ? 8 : 9;
-    if (w == 9 || len <= off + w)
-        return false;
-    uint64_t mid = w ? be(p + off, w) : b;
-    off += w;
-    if (p[off] != 0xc0)
-        return false;
-    *msgid = mid;
-    return true;
-}

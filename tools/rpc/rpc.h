@@ -15,6 +15,8 @@
 #ifndef CW_TOOLS_RPC_H
 #define CW_TOOLS_RPC_H
 
+#include <crosswalk/protocol.h>
+
 #include <msgpack.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -110,7 +112,27 @@ size_t cw_rpc_scan_next(const unsigned char *p, size_t n, cw_rpc_scan *st);
 size_t cw_rpc_msg_len(const unsigned char *p, size_t n);
 /* Whether the whole message p[0..len) is a successful answer [1, msgid,
  * nil, ...], judged from its envelope alone; its msgid in *msgid.  false
- * for anything else (an error answer: unpack it to read the message). */
-bool cw_rpc_answer_ok(const unsigned char *p, size_t len, uint64_t *msgid);
+ * for anything else (an error answer: unpack it to read the message).
+ * Inline: the load generator asks it of every answer. */
+static inline bool cw_rpc_answer_ok(const unsigned char *p, size_t len, uint64_t *msgid)
+{
+    /* fixarray of 4, positive fixint CW_MSG_RESPONSE, then the msgid as a
+     * fixint or uint8..64, then nil for "no error". */
+    if (len <= 3 || p[0] != 0x94 || p[1] != CW_MSG_RESPONSE)
+        return false;
+    unsigned b = p[2];
+    size_t off = 3;
+    size_t w = b <= 0x7f ? 0 : b == 0xcc ? 1 : b == 0xcd ? 2 : b == 0xce ? 4 : b == 0xcf ? 8 : 9;
+    if (w == 9 || len <= off + w)
+        return false;
+    uint64_t mid = w ? 0 : b;
+    for (size_t i = 0; i < w; i++)
+        mid = mid << 8 | p[off + i];
+    off += w;
+    if (p[off] != 0xc0)
+        return false;
+    *msgid = mid;
+    return true;
+}
 
 #endif
