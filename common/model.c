@@ -6,6 +6,7 @@
 #include "crosswalk/error.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const rel_names[CW_REL_COUNT] = {
@@ -95,6 +96,53 @@ static const char *const status_names[CW_ST_COUNT] = {
 const char *cw_status_name(cw_status s)
 {
     return (unsigned)s < CW_ST_COUNT ? status_names[s] : "gap";
+}
+
+const char *const cw_rationale_names[] = {"syntactic", "semantic", "functional", NULL};
+
+bool cw_rationale_ok(const char *s)
+{
+    for (size_t i = 0; s && cw_rationale_names[i]; i++)
+        if (strcmp(s, cw_rationale_names[i]) == 0)
+            return true;
+    return false;
+}
+
+const char *const cw_kind_names[] = {"clause",   "theme",    "control",     "objective",
+                                     "function", "category", "subcategory", "series",
+                                     "criterion", "domain",  "practice",    NULL};
+
+bool cw_kind_ok(const char *s)
+{
+    for (size_t i = 0; s && cw_kind_names[i]; i++)
+        if (strcmp(s, cw_kind_names[i]) == 0)
+            return true;
+    return false;
+}
+
+bool cw_slug_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > CW_MAX_SLUG || !(s[0] >= 'a' && s[0] <= 'z'))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+              s[i] == '-'))
+            return false;
+    return true;
+}
+
+void cw_names_join(const char *const *names, char *out, size_t cap)
+{
+    size_t at = 0;
+    if (cap)
+        out[0] = '\0';
+    for (size_t i = 0; names[i] && at < cap; i++) {
+        int n = snprintf(out + at, cap - at, "%s%s", i ? ", " : "", names[i]);
+        if (n < 0)
+            break;
+        at += (size_t)n;
+    }
 }
 
 cw_rel cw_rel_inverse(cw_rel r)

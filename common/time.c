@@ -5,6 +5,7 @@
 #include "crosswalk/time.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -18,25 +19,29 @@ static int two_digits(const char *p)
                : -1;
 }
 
-int cw_time_parse(const char *s, size_t n, cw_time *out)
+/* The parser behind both entry points, over a NUL-terminated buf of at
+ * least 20 bytes.  strict: the date and time are joined by 'T' or 't'
+ * only, and the day must exist in its month (see cw_time_parse_strict). */
+static int parse(const char *buf, bool strict, cw_time *out)
 {
-    char buf[64];
-    if (n < 20 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
     /* Fixed positions; checked by hand because this runs for every time
      * of every bulk item, where sscanf dominated the decode. */
     int c1 = two_digits(buf), c2 = two_digits(buf + 2), M = two_digits(buf + 5),
         D = two_digits(buf + 8), h = two_digits(buf + 11), m = two_digits(buf + 14),
         sec = two_digits(buf + 17);
     if (c1 < 0 || c2 < 0 || M < 0 || D < 0 || h < 0 || m < 0 || sec < 0 || buf[4] != '-' ||
-        buf[7] != '-' || !(buf[10] == 'T' || buf[10] == 't' || buf[10] == ' ') ||
+        buf[7] != '-' || !(buf[10] == 'T' || buf[10] == 't' || (buf[10] == ' ' && !strict)) ||
         buf[13] != ':' || buf[16] != ':')
         return -1;
     int Y = c1 * 100 + c2;
     if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
         return -1;
+    if (strict) {
+        static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+        if (D > mdays[M - 1] || (M == 2 && D == 29 && !leap))
+            return -1;
+    }
     const char *p = buf + 19;
     if (*p == '.') {
         p++;
@@ -73,6 +78,21 @@ int cw_time_parse(const char *s, size_t n, cw_time *out)
     long days = era * 146097 + doe - 719468;
     *out = (cw_time)days * 86400 + h * 3600 + m * 60 + sec - off;
     return 0;
+}
+
+int cw_time_parse(const char *s, size_t n, cw_time *out)
+{
+    char buf[64];
+    if (n < 20 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return parse(buf, false, out);
+}
+
+int cw_time_parse_strict(const char *s, cw_time *out)
+{
+    return strlen(s) < 20 ? -1 : parse(s, true, out);
 }
 
 void cw_time_format(cw_time t, char *buf, size_t cap)

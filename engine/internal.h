@@ -13,6 +13,7 @@
 #include "crosswalk/db.h"
 #include "crosswalk/error.h"
 #include "crosswalk/model.h"
+#include "crosswalk/strmap.h"
 
 #include <lmdb.h>
 #include <msgpack.h>
@@ -209,18 +210,20 @@ int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_e
 typedef int (*each_fn)(void *ctx, const char *rest, size_t rl, MDB_val v);
 int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, void *ctx);
 
-/* ==== strmap.c: a string-keyed hash map in an arena (keys are borrowed) ==== */
-typedef struct strmap {
-    size_t cap, n;
-    const char **keys;
-    size_t *lens;
-    size_t *vals;
-    cw_arena *a;
-} strmap;
-int strmap_init(strmap *m, cw_arena *a, size_t expect);
-/* Inserts key -> val.  Returns 1 and leaves the old value when key is
- * present (old value in *old if non-NULL), 0 when inserted, CW_ENOMEM. */
-int strmap_put(strmap *m, const char *key, size_t len, size_t val, size_t *old);
-bool strmap_get(const strmap *m, const char *key, size_t len, size_t *val);
+/* ---- a string-keyed hash map in an arena (keys are borrowed) ----
+ * The engine's short names for the shared map (common/strmap.c). */
+typedef cw_strmap strmap;
+static inline int strmap_init(strmap *m, cw_arena *a, size_t expect)
+{
+    return cw_strmap_init(m, a, expect);
+}
+static inline int strmap_put(strmap *m, const char *key, size_t len, size_t val, size_t *old)
+{
+    return cw_strmap_put(m, key, len, val, old);
+}
+static inline bool strmap_get(const strmap *m, const char *key, size_t len, size_t *val)
+{
+    return cw_strmap_get(m, key, len, val);
+}
 
 #endif

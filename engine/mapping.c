@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const rationales[] = {"syntactic", "semantic", "functional"};
-
 static bool is_joint(const cw_mapping *m)
 {
     return m->source_ids != NULL || m->n_sources > 0;
@@ -115,10 +113,7 @@ static int validate(const cw_mapping *m, size_t i, cw_err *err)
         return cw_err_set(err, CW_ERANGE, "mappings[%zu].strength: %d is outside 1..10", i,
                           m->strength);
     if (m->rationale && *m->rationale) {
-        bool ok = false;
-        for (int j = 0; j < 3; j++)
-            ok |= strcmp(m->rationale, rationales[j]) == 0;
-        if (!ok)
+        if (!cw_rationale_ok(m->rationale))
             return cw_err_set(err, CW_EINVAL,
                               "mappings[%zu].rationale: '%.40s' is not syntactic, semantic or "
                               "functional",

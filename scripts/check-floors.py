@@ -7,7 +7,7 @@ touches LMDB, and nothing below server/ calls up into it.
 
     check-floors.py BUILD_DIR      (ctest runs it as "floors")
 
-It reads the symbol tables of the object files CMake built (`nm`), so it
+It reads the symbol tables of the static libraries CMake built (`nm`), so it
 sees calls through headers and macros exactly as the linker does.  Exit
 status 0 when every rule holds; otherwise each broken rule is printed with
 the symbols that break it."""
@@ -20,27 +20,32 @@ LIBS = {"common": "cwcommon", "engine": "cwengine", "server": "cwserver"}
 
 
 def objects(build):
-    """{source path relative to the repo: (defined symbols, undefined symbols)}"""
+    """{source path relative to the repo: (defined symbols, undefined symbols)},
+    from the members of the static libraries as last linked (stale objects
+    of moved files do not count)."""
     out = {}
     for folder, lib in LIBS.items():
-        pattern = os.path.join(build, "**", "CMakeFiles", lib + ".dir", "**", "*.o")
-        for obj in glob.glob(pattern, recursive=True):
-            src = obj.split(lib + ".dir" + os.sep, 1)[1][:-2]  # "engine/db.c"
-            src = os.path.normpath(src).replace(os.sep, "/")
-            if not src.startswith(folder + "/"):
-                src = folder + "/" + os.path.basename(src)
-            res = subprocess.run(["nm", "-P", obj], capture_output=True, text=True, check=True)
-            defined, used = set(), set()
-            for line in res.stdout.splitlines():
-                parts = line.split()
-                if len(parts) < 2:
-                    continue
-                name, kind = parts[0], parts[1]
-                if kind == "U":
-                    used.add(name)
-                elif kind in ("T", "D", "B", "R", "C", "V", "W"):
-                    defined.add(name)  # file-local (lower case) names link nothing
-            out[src] = (defined, used)
+        archives = glob.glob(os.path.join(build, "**", "lib%s.a" % lib), recursive=True)
+        if not archives:
+            continue
+        res = subprocess.run(["nm", "-P", "-A", archives[0]], capture_output=True, text=True,
+                             check=True)
+        for line in res.stdout.splitlines():
+            # "path/libcwengine.a[db.c.o]: name T 0 0"
+            head, _, rest = line.partition(": ")
+            if "[" not in head:
+                continue
+            member = head[head.index("[") + 1:-1]
+            src = folder + "/" + member[:-2]  # "engine/db.c"
+            parts = rest.split()
+            if len(parts) < 2:
+                continue
+            name, kind = parts[0], parts[1]
+            defined, used = out.setdefault(src, (set(), set()))
+            if kind == "U":
+                used.add(name)
+            elif kind in ("T", "D", "B", "R", "C", "V", "W"):
+                defined.add(name)  # file-local (lower case) names link nothing
     return out
 
 

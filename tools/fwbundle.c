@@ -3,7 +3,8 @@
  *
  * It reads frameworks.csv (one row per framework, naming its catalogue
  * file), every catalogue it names and every *.crosswalk.csv in the
- * directory, parses them with libcsv in strict mode, and validates every
+ * directory, parses them with the tools' CSV reader (tools/lib/csvfile.c:
+ * libcsv in strict mode, as `crosswalk load` reads), and validates every
  * row against frameworks/README.md: exact headers, known kinds and
  * relationship names, strength 1..10 or empty, rationale vocabulary,
  * attribute syntax, parents before children, crosswalk endpoints that
@@ -15,9 +16,10 @@
  * include/crosswalk/bundle.h) and a C source defining cw_frameworks_bundle
  * and cw_frameworks_bundle_len; both are written to temporary files and
  * renamed, so an interrupted run never leaves half a file for make to
- * trust.  It does not link the engine (tools/ must not), so the small
- * vocabularies below repeat the engine's; the bundle loader re-checks
- * everything when the bundle is loaded, and the framework tests load it. */
+ * trust.  It does not link the engine (tools/ must not); the vocabularies
+ * (kinds, relationships, rationales) are common/'s, the ones the engine
+ * checks with.  The bundle loader re-checks everything when the bundle is
+ * loaded, and the framework tests load it. */
 #include <csv.h>
 #include <errno.h>
 #include <glob.h>
@@ -29,11 +31,15 @@
 #include <string.h>
 
 #include "crosswalk/bundle.h"
+#include "csvfile.h"
+#include "opt.h"
+#include "crosswalk/model.h"
 
-#define MAX_SLUG 64
-#define MAX_ID 128
-#define MAX_JOINT 64
-#define MAX_NOTE 1024
+/* The engine's limits (crosswalk/model.h). */
+#define MAX_SLUG CW_MAX_SLUG
+#define MAX_ID CW_MAX_ID
+#define MAX_JOINT CW_MAX_JOINT
+#define MAX_NOTE CW_MAX_NOTE
 
 static int n_errors;
 
@@ -80,20 +86,15 @@ static char *xstrdup(const char *s)
 
 /* ---- CSV tables ---- */
 
-typedef struct row {
-    char **f;   /* fields, NUL-terminated; owned by the table */
-    size_t n;
-    long line;  /* line the record starts on */
-} row;
+typedef cw_csv_rec row;
 
+/* One file as read by the tools' CSV reader (tools/lib/csvfile.c, the one
+ * `crosswalk load` reads with): rows and n are csv.r and csv.n. */
 typedef struct table {
     char *path;
-    row *rows;  /* rows[0] is the header */
-    size_t n, cap;
-    /* parser state */
-    char **cur;
-    size_t ncur, capcur;
-    long line, nl_in_record;
+    cw_csv_table csv;
+    row *rows; /* rows[0] is the header */
+    size_t n;
 } table;
 
 /* Every table read, so free_all can release them: the model below points
@@ -103,62 +104,9 @@ static size_t n_tables;
 
 static void free_table(table *t)
 {
-    for (size_t r = 0; r < t->n; r++) {
-        for (size_t i = 0; i < t->rows[r].n; i++)
-            free(t->rows[r].f[i]);
-        free(t->rows[r].f);
-    }
-    for (size_t i = 0; i < t->ncur; i++)
-        free(t->cur[i]);
-    free(t->cur);
-    free(t->rows);
+    cw_csv_free(&t->csv);
     free(t->path);
     free(t);
-}
-
-static void on_field(void *s, size_t len, void *data)
-{
-    table *t = data;
-    if (t->ncur == t->capcur) {
-        t->capcur = t->capcur ? 2 * t->capcur : 8;
-        t->cur = xrealloc(t->cur, t->capcur * sizeof *t->cur);
-    }
-    char *f = xmalloc(len + 1);
-    memcpy(f, s ? s : "", len);
-    f[len] = '\0';
-    /* A quoted field may span lines; count them so later records keep
-     * their real line numbers. */
-    for (size_t i = 0; i < len; i++)
-        t->nl_in_record += f[i] == '\n';
-    t->cur[t->ncur++] = f;
-}
-
-static void on_record(int c, void *data)
-{
-    table *t = data;
-    (void)c;
-    if (t->ncur == 0) {
-        /* CSV_REPALL_NL reports a blank line as an empty record. */
-        problem(t->path, t->line, "row", "blank line");
-        t->line++;
-        return;
-    }
-    if (t->n == t->cap) {
-        t->cap = t->cap ? 2 * t->cap : 64;
-        t->rows = xrealloc(t->rows, t->cap * sizeof *t->rows);
-    }
-    t->rows[t->n++] = (row){t->cur, t->ncur, t->line};
-    t->line += 1 + t->nl_in_record;
-    t->nl_in_record = 0;
-    t->cur = NULL;
-    t->ncur = t->capcur = 0;
-}
-
-/* Keep spaces: a stray space is a data error to report, not to hide. */
-static int no_space(unsigned char c)
-{
-    (void)c;
-    return 0;
 }
 
 /* Strict UTF-8: no overlongs, surrogates or code points past U+10FFFF. */
@@ -253,25 +201,24 @@ static table *read_csv(const char *path)
     t->path = xstrdup(path);
     tables = xrealloc(tables, (n_tables + 1) * sizeof *tables);
     tables[n_tables++] = t;
-    t->line = 1;
-    struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL | CSV_APPEND_NULL)) {
-        fprintf(stderr, "fwbundle: csv_init failed\n");
+    cw_csv_error e;
+    int rc = cw_csv_read(buf, n, &t->csv, &e);
+    free(buf);
+    t->rows = t->csv.r;
+    t->n = t->csv.n;
+    /* A blank line in a shipped file is a slip to fix, not to skip. */
+    for (size_t i = 0; i < t->csv.n_blank; i++)
+        problem(path, t->csv.blank[i], "row", "blank line");
+    if (rc && e.oom) {
+        fprintf(stderr, "fwbundle: out of memory\n");
         exit(1);
     }
-    csv_set_space_func(&p, no_space);
-    size_t used = csv_parse(&p, buf, n, on_field, on_record, t);
-    int rc = used == n ? csv_fini(&p, on_field, on_record, t) : -1;
     if (rc) {
         /* libcsv stops at the first malformed quote; the record being read
-         * began on t->line. */
-        problem(path, t->line, "row", "malformed CSV: %s", csv_strerror(csv_error(&p)));
-        csv_free(&p);
-        free(buf);
+         * began on e.rec_line. */
+        problem(path, e.rec_line, "row", "malformed CSV: %s", csv_strerror(e.csv_errno));
         return NULL;
     }
-    csv_free(&p);
-    free(buf);
     if (t->n == 0) {
         problem(path, 1, "header", "file is empty");
         return NULL;
@@ -306,47 +253,10 @@ static bool check_shape(table *t, const char *const *cols, size_t ncols)
 /* Rows with the wrong field count were reported and are skipped. */
 static bool row_ok(const table *t, size_t r, size_t ncols) { return t->rows[r].n == ncols; }
 
-/* ---- vocabularies (docs/SEMANTICS.md §1; the engine holds the same lists) ---- */
-
-static const char *const KINDS[] = {"clause",   "theme",       "control",   "objective",
-                                    "function", "category",    "subcategory", "series",
-                                    "criterion", "domain",     "practice",  NULL};
-static const char *const RELS[] = {"equal", "subset_of", "superset_of", "intersects_with",
-                                   "not_related", NULL};
-static const char *const RATIONALES[] = {"syntactic", "semantic", "functional", NULL};
-
-static bool in_list(const char *s, const char *const *list)
-{
-    for (; *list; list++)
-        if (strcmp(s, *list) == 0)
-            return true;
-    return false;
-}
-
-static void list_text(char *out, size_t cap, const char *const *list)
-{
-    out[0] = '\0';
-    for (size_t i = 0; list[i]; i++) {
-        size_t l = strlen(out);
-        snprintf(out + l, cap - l, "%s%s", i ? ", " : "", list[i]);
-    }
-}
-
 static bool has_edge_space(const char *s)
 {
     size_t n = strlen(s);
     return n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t');
-}
-
-/* A slug: lower-case letters, digits, '.', '-'; starts with a letter. */
-static bool valid_slug(const char *s)
-{
-    if (!(*s >= 'a' && *s <= 'z') || strlen(s) > MAX_SLUG)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '.' || *s == '-'))
-            return false;
-    return true;
 }
 
 /* An id: printable, no spaces, within the engine's limit. */
@@ -503,11 +413,9 @@ static void parse_attrs(const char *path, long line, const char *text, req *r)
 
 static const char *const FW_COLS[] = {"slug",      "name",         "version",
                                       "publisher", "licence_note", "catalog_file"};
-static const char *const CAT_COLS[] = {"id", "parent", "kind", "title", "description",
-                                       "attributes"};
-static const char *const MAP_COLS[] = {"source_framework", "source_id", "target_framework",
-                                       "target_id", "relationship", "strength",
-                                       "rationale", "origin", "note"};
+/* The shipped catalogues use the six base columns, the crosswalks all nine. */
+#define CAT_COLS cw_csv_catalog_cols
+#define MAP_COLS cw_csv_crosswalk_cols
 
 static char *join(const char *dir, const char *name)
 {
@@ -534,7 +442,7 @@ static void read_frameworks(const char *dir)
         char **f = t->rows[r].f;
         long line = t->rows[r].line;
         bool ok = true;
-        if (!valid_slug(f[0])) {
+        if (!cw_slug_ok(f[0])) {
             problem(path, line, "slug", "'%s' is not a slug (a-z 0-9 . -, starting with a letter)",
                     f[0]);
             ok = false;
@@ -565,7 +473,7 @@ static void read_catalog(const char *dir, fw *f)
     char *jp = join(dir, f->catalog_file);
     table *t = read_csv(jp);
     free(jp);
-    if (!t || !check_shape(t, CAT_COLS, 6)) {
+    if (!t || !check_shape(t, CAT_COLS, CW_CSV_CATALOG_BASE)) {
         f->broken = true;
         return;
     }
@@ -574,9 +482,9 @@ static void read_catalog(const char *dir, fw *f)
     if (!f->reqs)
         exit(1);
     char kinds[256];
-    list_text(kinds, sizeof kinds, KINDS);
+    cw_names_join(cw_kind_names, kinds, sizeof kinds);
     for (size_t r = 1; r < t->n; r++) {
-        if (!row_ok(t, r, 6))
+        if (!row_ok(t, r, CW_CSV_CATALOG_BASE))
             continue;
         char **c = t->rows[r].f;
         long line = t->rows[r].line;
@@ -595,7 +503,7 @@ static void read_catalog(const char *dir, fw *f)
                     "parent comes before its children)", q.parent);
             ok = false;
         }
-        if (!in_list(q.kind, KINDS)) {
+        if (!cw_kind_ok(q.kind)) {
             problem(path, line, "kind", "'%s' is not one of %s", q.kind, kinds);
             ok = false;
         }
@@ -702,14 +610,18 @@ static void read_crosswalk(const char *path)
         return;
     }
     table *t = read_csv(path);
-    if (!t || !check_shape(t, MAP_COLS, 9))
+    if (!t || !check_shape(t, MAP_COLS, CW_CSV_CROSSWALK_COLS))
         return;
     path = t->path; /* outlives the caller's copy */
+    /* The relationships a row may state: all but "unknown". */
+    const char *rel_names[CW_REL_NOT_RELATED + 2] = {NULL};
+    for (int i = 0; i <= CW_REL_NOT_RELATED; i++)
+        rel_names[i] = cw_rel_name((cw_rel)i);
     char rels[128], rats[64];
-    list_text(rels, sizeof rels, RELS);
-    list_text(rats, sizeof rats, RATIONALES);
+    cw_names_join(rel_names, rels, sizeof rels);
+    cw_names_join(cw_rationale_names, rats, sizeof rats);
     for (size_t r = 1; r < t->n; r++) {
-        if (!row_ok(t, r, 9))
+        if (!row_ok(t, r, CW_CSV_CROSSWALK_COLS))
             continue;
         char **c = t->rows[r].f;
         long line = t->rows[r].line;
@@ -751,7 +663,8 @@ static void read_crosswalk(const char *path)
                                                        : "a requirement mapped to itself");
                 ok = false;
             }
-        if (!in_list(m.rel, RELS)) {
+        cw_rel relv;
+        if (cw_rel_parse(m.rel, &relv)) {
             problem(path, line, "relationship", "'%s' is not one of %s", m.rel, rels);
             ok = false;
         }
@@ -766,7 +679,7 @@ static void read_crosswalk(const char *path)
                 m.strength = (int)v;
             }
         }
-        if (m.rationale && !in_list(m.rationale, RATIONALES)) {
+        if (m.rationale && !cw_rationale_ok(m.rationale)) {
             problem(path, line, "rationale", "'%s' is not empty or one of %s", m.rationale, rats);
             ok = false;
         }
@@ -940,22 +853,30 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     const char *out_bundle = NULL, *out_c = NULL, *dir = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--bundle") && i + 1 < argc)
-            out_bundle = argv[++i];
-        else if (!strcmp(argv[i], "--c-source") && i + 1 < argc)
-            out_c = argv[++i];
-        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+    static const struct option longs[] = {{"bundle", required_argument, NULL, 'b'},
+                                          {"c-source", required_argument, NULL, 'c'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+    cw_opt_reader op;
+    cw_opt_init(&op, argc, argv, "h", longs);
+    for (int c; (c = cw_opt_next(&op)) != CW_OPT_END;) {
+        if (c == 'b')
+            out_bundle = op.arg;
+        else if (c == 'c')
+            out_c = op.arg;
+        else if (c == 'h') {
             usage();
             return 0;
-        } else if (argv[i][0] != '-' && !dir)
-            dir = argv[i];
+        } else if (c == CW_OPT_POS && !dir && op.arg[0] != '-')
+            dir = op.arg;
         else {
             usage();
             return 2;
         }
     }
-    if (!dir) {
+    /* "--" is no separator here: every argument is an option or the one
+     * directory. */
+    if (!dir || strcmp(op.word, "--") == 0) {
         usage();
         return 2;
     }

@@ -196,6 +196,28 @@ int cw_result_parse(const char *s, cw_result *out);
 const char *cw_ctl_state_name(cw_ctl_state s);
 const char *cw_status_name(cw_status s);
 
+/* The rationale kinds of NIST IR 8477 a crosswalk row may name
+ * ("syntactic", "semantic", "functional"), NULL-terminated, and whether s
+ * is one of them. */
+extern const char *const cw_rationale_names[];
+bool cw_rationale_ok(const char *s);
+
+/* The requirement kinds a catalogue file may use (frameworks/README.md:
+ * "clause" .. "practice"), NULL-terminated, and whether s is one.  The
+ * engine stores any kind; the tools hold files to this list. */
+extern const char *const cw_kind_names[];
+bool cw_kind_ok(const char *s);
+
+/* A framework slug as the project's files spell one (frameworks/README.md):
+ * a lower-case letter, then lower-case letters, digits, '.' and '-', at
+ * most CW_MAX_SLUG bytes.  The tools hold files to it; the engine only
+ * limits the length. */
+bool cw_slug_ok(const char *s);
+
+/* Writes names (NULL-terminated) joined by ", " into out (cap bytes,
+ * NUL-terminated, truncated if short): the lists in messages. */
+void cw_names_join(const char *const *names, char *out, size_t cap);
+
 /* Inverse of a relationship (subset_of <-> superset_of). */
 cw_rel cw_rel_inverse(cw_rel r);
 

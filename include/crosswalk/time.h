@@ -15,6 +15,12 @@ typedef int64_t cw_time;
  * 0, or -1 when they are not such a time (nothing written). */
 int cw_time_parse(const char *s, size_t n, cw_time *out);
 
+/* Like cw_time_parse, for a NUL-terminated s and more strictly: the
+ * date and time are joined by 'T' or 't' only (not ' ') and the day must
+ * exist in its month ("2026-02-30" is refused rather than read as March
+ * 2nd).  The tools check files with it before anything is sent. */
+int cw_time_parse_strict(const char *s, cw_time *out);
+
 /* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into buf (cap bytes, NUL-terminated;
  * 21 bytes suffice for years 0000..9999). */
 void cw_time_format(cw_time t, char *buf, size_t cap);

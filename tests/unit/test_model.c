@@ -1,7 +1,13 @@
 /* Unit tests for the model vocabulary: every cell of the docs/SEMANTICS.md §2.2
  * composition table, the not_related/unknown rules, inverses, levels, enum
- * names and the natural order of requirement ids. */
+ * names and the natural order of requirement ids; and the vocabularies,
+ * strict time reading and string map the tools share from common/. */
 #include "helpers.h"
+
+#include "crosswalk/strmap.h"
+#include "crosswalk/time.h"
+
+#include <stdio.h>
 
 #include <string.h>
 
@@ -163,6 +169,58 @@ static void test_arena(void **state)
     cw_arena_free(a);
 }
 
+/* The vocabularies, the strict time reading and the string map of
+ * common/ that the tools share with the engine. */
+static void test_tools_floor(void **state)
+{
+    (void)state;
+    assert_true(cw_rationale_ok("semantic"));
+    assert_false(cw_rationale_ok("Semantic"));
+    assert_false(cw_rationale_ok(NULL));
+    assert_true(cw_kind_ok("subcategory"));
+    assert_false(cw_kind_ok("widget"));
+    char list[256];
+    cw_names_join(cw_rationale_names, list, sizeof list);
+    assert_string_equal(list, "syntactic, semantic, functional");
+    cw_names_join(cw_kind_names, list, 12);
+    assert_string_equal(list, "clause, the");
+    assert_true(cw_slug_ok("iso27001-2022"));
+    assert_false(cw_slug_ok("ISO"));
+    assert_false(cw_slug_ok("2022"));
+    assert_false(cw_slug_ok(""));
+
+    cw_time t;
+    assert_int_equal(cw_time_parse_strict("2024-02-29T00:00:00Z", &t), 0);
+    assert_int_equal(t, 1709164800);
+    assert_int_equal(cw_time_parse_strict("2026-01-31T13:30:00.5+01:30", &t), 0);
+    assert_int_equal(t, 1769860800);
+    /* the lax reading takes these; the strict one does not */
+    assert_int_equal(cw_time_parse("2026-02-30T00:00:00Z", 20, &t), 0);
+    assert_int_not_equal(cw_time_parse_strict("2026-02-30T00:00:00Z", &t), 0);
+    assert_int_not_equal(cw_time_parse_strict("2023-02-29T00:00:00Z", &t), 0);
+    assert_int_not_equal(cw_time_parse_strict("2026-04-31T00:00:00Z", &t), 0);
+    assert_int_not_equal(cw_time_parse_strict("2026-01-31 12:00:00Z", &t), 0);
+    assert_int_not_equal(cw_time_parse_strict("2026-01-31T12:00:00", &t), 0);
+
+    cw_arena *a = cw_arena_new();
+    assert_non_null(a);
+    cw_strmap m = {0};
+    assert_false(cw_strmap_get(&m, "x", 1, NULL));
+    assert_int_equal(cw_strmap_init(&m, a, 2), 0);
+    char keys[100][8];
+    for (size_t i = 0; i < 100; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%zu", i);
+        assert_int_equal(cw_strmap_put(&m, keys[i], strlen(keys[i]), i, NULL), 0);
+    }
+    size_t v, old;
+    assert_int_equal(cw_strmap_put(&m, "k7", 2, 99, &old), 1);
+    assert_int_equal(old, 7);
+    assert_true(cw_strmap_get(&m, "k42", 3, &v));
+    assert_int_equal(v, 42);
+    assert_false(cw_strmap_get(&m, "k4", 3, NULL)); /* length counts */
+    cw_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_id_order),
         cmocka_unit_test(test_err_helpers),
         cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_tools_floor),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }

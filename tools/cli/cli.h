@@ -1,8 +1,8 @@
 /* Internal interfaces of the `crosswalk` command-line client.
  *
- * The client has three layers, one file each: rpc.c speaks msgpack-RPC to
- * crosswalkd over TCP or a Unix socket and converts between msgpack and
- * jansson values; report.c turns a server answer (coverage, gap report,
+ * The client has three layers, one file each: json_rpc.c speaks
+ * msgpack-RPC to crosswalkd through the tools' client (tools/rpc/) and
+ * converts between msgpack and jansson values; report.c turns a server answer (coverage, gap report,
  * compare, SoA, check) into a format-neutral report model (summary lines,
  * a chart by group and status, tables); render.c writes that model as an
  * aligned text table, Markdown, CSV or one self-contained HTML file.
@@ -21,27 +21,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* ---- rpc.c ------------------------------------------------------------ */
+#include "rpc.h"
 
-/* Returned by cw_rpc_call: the server answered with an error (the message
- * starts with the error's stable name), or the transport failed. */
-#define CW_RPC_ESERVER (-1)
-#define CW_RPC_ETRANSPORT (-2)
+/* ---- json_rpc.c: JSON over the tools' msgpack-RPC client (rpc.h) ------ */
 
-typedef struct cw_rpc {
-    int fd;
-    uint32_t next_id;
-    void *unpacker; /* msgpack_unpacker *, kept opaque so callers need no msgpack headers */
-} cw_rpc;
+/* Connect with cw_rpc_open(c, addr, 0, err, errlen) and close with
+ * cw_rpc_close (tools/rpc/rpc.h). */
 
-/* Connects to ADDR (`tcp://HOST:PORT` or `unix:PATH`).  On failure returns
- * a negative value and writes a message into err. */
-int cw_rpc_connect(cw_rpc *c, const char *addr, char *err, size_t errlen);
 /* Sends one request and waits for its answer.  params (borrowed) is a JSON
  * object of named arguments or NULL for none.  On success *result is a new
  * reference the caller must json_decref.  On failure *errmsg is a malloc'd
- * message the caller frees, and the return value is CW_RPC_ESERVER or
- * CW_RPC_ETRANSPORT. */
+ * message the caller frees, and the return value is CW_RPC_ESERVER (the
+ * message starts with the error's stable name) or CW_RPC_ETRANSPORT. */
 int cw_rpc_call(cw_rpc *c, const char *method, json_t *params, json_t **result, char **errmsg);
 /* cw_rpc_call in two halves, so requests can be pipelined: send one whose
  * params are already packed (len bytes, borrowed, one msgpack map of named
@@ -51,7 +42,6 @@ int cw_rpc_call(cw_rpc *c, const char *method, json_t *params, json_t **result, 
 int cw_rpc_send_packed(cw_rpc *c, const char *method, const char *params, size_t len,
                        uint32_t *id, char **errmsg);
 int cw_rpc_wait(cw_rpc *c, uint32_t id, json_t **result, char **errmsg);
-void cw_rpc_close(cw_rpc *c);
 
 /* ---- report.c --------------------------------------------------------- */
 
@@ -149,9 +139,11 @@ typedef struct cw_opt {
     bool *flag;
 } cw_opt;
 
-/* Parses argv[0..argc) against opts; positionals are collected into pos
- * (an array of at least argc entries, borrowed strings).  Returns 0,
- * CW_EXIT_USAGE after printing the problem, or 3 when --help was asked. */
+/* Parses argv[1..argc) against opts (argv[0] is the command's name) with
+ * getopt_long, options by their full names only; positionals are
+ * collected into pos (an array of at least argc entries, borrowed
+ * strings).  Returns 0, CW_EXIT_USAGE after printing the problem, or 3
+ * when --help was asked. */
 int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, size_t nopts,
                   char **pos, size_t *npos);
 /* Prints "crosswalk CMD: message" and the --help hint; returns CW_EXIT_USAGE. */
@@ -159,6 +151,7 @@ int cw_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 /* Parses a non-negative decimal integer; -1 when s is not one. */
 long cw_parse_count(const char *s);
 
+/* The commands take argv with their own name at argv[0]. */
 /* load.c (built only when the importers exist); the help texts live in
  * main.c so that --help works in a build without them. */
 extern const char cw_help_load[];

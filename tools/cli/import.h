@@ -30,6 +30,8 @@
 #ifndef CW_IMPORT_H
 #define CW_IMPORT_H
 
+#include <crosswalk/model.h>
+#include <crosswalk/strmap.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -87,9 +89,10 @@ int cw_export_oscal(FILE *out, json_t *rows, const char *source_fw, const char *
 /* ---- shared by the import_*.c files only (not for other callers) ------- */
 
 #define CW_IMP_MAX_PROBLEMS 500
-#define CW_IMP_MAX_ID 128
-#define CW_IMP_MAX_SLUG 64
-#define CW_IMP_MAX_TEXT 65536
+/* The engine's limits (crosswalk/model.h). */
+#define CW_IMP_MAX_ID CW_MAX_ID
+#define CW_IMP_MAX_SLUG CW_MAX_SLUG
+#define CW_IMP_MAX_TEXT CW_MAX_TEXT
 
 /* Records a problem; past CW_IMP_MAX_PROBLEMS one last "too many problems"
  * entry is kept and the rest are dropped. */
@@ -109,9 +112,6 @@ int cw_imp_packed_batch(cw_import *imp, const char *method, const char *org, con
 int cw_imp_batches(cw_import *imp, const char *method, json_t *base, const char *key,
                    json_t *items, size_t batch_size);
 
-/* A framework slug: lower-case letters, digits, '.', '-', starting with a
- * letter, at most 64 bytes. */
-int cw_imp_slug_ok(const char *s);
 /* Lower-cases s and turns every run of characters other than [a-z0-9] into
  * one '-', trimming '-' at both ends, into out (at most 64 bytes).  Returns
  * 0 when the result is a valid slug, -1 otherwise. */
@@ -123,15 +123,14 @@ const char *cw_imp_id_problem(const char *s);
  * seconds (returned as an integer).  Returns 0 and fills *out (new
  * reference; out may be NULL to only check) and *epoch, or -1. */
 int cw_imp_time(const char *s, json_t **out, long long *epoch);
-/* Relationship, rationale names of the project; 1 when valid. */
-int cw_imp_rel_ok(const char *s);
-int cw_imp_rationale_ok(const char *s);
 
-/* A string set/map (keys copied) for duplicate checks and look-ups. */
+/* A string set/map for duplicate checks and look-ups: the shared string
+ * map (crosswalk/strmap.h) over copies of the keys, kept in an arena of
+ * its own.  A zeroed cw_imp_map is empty; cw_imp_map_free releases the
+ * arena with every key. */
 typedef struct cw_imp_map {
-    size_t cap, n;
-    char **keys;
-    long *vals;
+    cw_arena *arena; /* owned; NULL until the first put */
+    cw_strmap map;
 } cw_imp_map;
 /* Inserts key -> val.  Returns 1 (and *old, when non-NULL, gets the
  * stored value) when key was present, 0 when inserted, -1 out of memory. */

@@ -10,11 +10,13 @@
  * library when its top level has an `objects:` mapping.  It then hands the
  * content to the reader of that format.  This file also holds the problem
  * list, batch building and the small checks every reader uses (slugs,
- * ids, times, the relationship and rationale vocabularies).
+ * ids, times; the vocabularies and the time parser are common/'s).
  *
  * Ownership: everything allocated here belongs to the cw_import and is
  * released by cw_import_free. */
 #include "import.h"
+
+#include <crosswalk/time.h>
 
 #include <msgpack.h>
 
@@ -138,18 +140,6 @@ int cw_imp_batches(cw_import *imp, const char *method, json_t *base, const char 
 
 /* ---- shared checks ---- */
 
-int cw_imp_slug_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > CW_IMP_MAX_SLUG || !(s[0] >= 'a' && s[0] <= 'z'))
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
-              s[i] == '-'))
-            return 0;
-    return 1;
-}
-
 int cw_imp_slugify(const char *s, char *out, size_t outlen)
 {
     size_t o = 0, cut = 0; /* cut: where the slug ends if a word is cut */
@@ -179,7 +169,7 @@ int cw_imp_slugify(const char *s, char *out, size_t outlen)
         out[o++] = (char)tolower(c);
     }
     out[o] = '\0';
-    return cw_imp_slug_ok(out) ? 0 : -1;
+    return cw_slug_ok(out) ? 0 : -1;
 }
 
 const char *cw_imp_id_problem(const char *s)
@@ -192,28 +182,6 @@ const char *cw_imp_id_problem(const char *s)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             return "contains a control character";
     return NULL;
-}
-
-static int digits(const char *s, int n, int *v)
-{
-    *v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        *v = *v * 10 + (s[i] - '0');
-    }
-    return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static long long days_from_civil(long long y, int m, int d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    long long yoe = y - era * 400;
-    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
 }
 
 int cw_imp_time(const char *s, json_t **out, long long *epoch)
@@ -231,59 +199,14 @@ int cw_imp_time(const char *s, json_t **out, long long *epoch)
         *out = json_integer(v);
         return *out ? 0 : -1;
     }
-    int Y, M, D, h, mi, sec, oh = 0, om = 0;
-    if (n < 20 || digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' ||
-        digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) ||
-        s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &sec))
+    cw_time t;
+    if (cw_time_parse_strict(s, &t))
         return -1;
-    const char *p = s + 19;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return -1;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    int sign = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        sign = *p == '+' ? 1 : -1;
-        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59)
-            return -1;
-        p += 6;
-    } else {
-        return -1;
-    }
-    if (*p)
-        return -1;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
-    if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || (M == 2 && D == 29 && !leap) || h > 23 ||
-        mi > 59 || sec > 60)
-        return -1;
-    *epoch = days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + sec -
-             (long long)sign * (oh * 3600 + om * 60);
+    *epoch = t;
     if (!out)
         return 0;
     *out = json_string(s);
     return *out ? 0 : -1;
-}
-
-int cw_imp_rel_ok(const char *s)
-{
-    static const char *const rel[] = {"equal", "subset_of", "superset_of", "intersects_with",
-                                      "not_related"};
-    for (size_t i = 0; i < sizeof rel / sizeof *rel; i++)
-        if (strcmp(s, rel[i]) == 0)
-            return 1;
-    return 0;
-}
-
-int cw_imp_rationale_ok(const char *s)
-{
-    return strcmp(s, "syntactic") == 0 || strcmp(s, "semantic") == 0 ||
-           strcmp(s, "functional") == 0;
 }
 
 /* ---- reading and detection ---- */
@@ -444,79 +367,36 @@ void cw_import_free(cw_import *imp)
     memset(imp, 0, sizeof *imp);
 }
 
-/* ---- a small string map (open addressing, FNV-1a) ---- */
-
-static size_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return (size_t)h;
-}
-
-static int map_grow(cw_imp_map *m)
-{
-    size_t ncap = m->cap ? m->cap * 2 : 64;
-    char **nk = calloc(ncap, sizeof *nk);
-    long *nv = calloc(ncap, sizeof *nv);
-    if (!nk || !nv) {
-        free(nk);
-        free(nv);
-        return -1;
-    }
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i])
-            continue;
-        size_t j = hash_str(m->keys[i]) & (ncap - 1);
-        while (nk[j])
-            j = (j + 1) & (ncap - 1);
-        nk[j] = m->keys[i];
-        nv[j] = m->vals[i];
-    }
-    free(m->keys);
-    free(m->vals);
-    m->keys = nk;
-    m->vals = nv;
-    m->cap = ncap;
-    return 0;
-}
+/* ---- the string map: common/strmap.c, over keys copied into its arena ---- */
 
 int cw_imp_map_get(const cw_imp_map *m, const char *key, long *val)
 {
-    if (!m->cap)
+    size_t v;
+    if (!cw_strmap_get(&m->map, key, strlen(key), &v))
         return 0;
-    for (size_t j = hash_str(key) & (m->cap - 1); m->keys[j]; j = (j + 1) & (m->cap - 1))
-        if (strcmp(m->keys[j], key) == 0) {
-            if (val)
-                *val = m->vals[j];
-            return 1;
-        }
-    return 0;
+    if (val)
+        *val = (long)v;
+    return 1;
 }
 
 int cw_imp_map_put(cw_imp_map *m, const char *key, long val, long *old)
 {
-    if (cw_imp_map_get(m, key, old))
+    if (!m->arena && (!(m->arena = cw_arena_new()) || cw_strmap_init(&m->map, m->arena, 64)))
+        return -1;
+    size_t n = strlen(key), prev;
+    if (cw_strmap_get(&m->map, key, n, &prev)) {
+        if (old)
+            *old = (long)prev;
         return 1;
-    if ((m->n + 1) * 2 > m->cap && map_grow(m))
+    }
+    const char *copy = cw_arena_strndup(m->arena, key, n);
+    if (!copy || cw_strmap_put(&m->map, copy, n, (size_t)val, NULL) < 0)
         return -1;
-    size_t j = hash_str(key) & (m->cap - 1);
-    while (m->keys[j])
-        j = (j + 1) & (m->cap - 1);
-    size_t n = strlen(key) + 1;
-    if (!(m->keys[j] = malloc(n)))
-        return -1;
-    memcpy(m->keys[j], key, n);
-    m->vals[j] = val;
-    m->n++;
     return 0;
 }
 
 void cw_imp_map_free(cw_imp_map *m)
 {
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->keys[i]);
-    free(m->keys);
-    free(m->vals);
+    cw_arena_free(m->arena);
     memset(m, 0, sizeof *m);
 }

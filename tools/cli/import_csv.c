@@ -1,9 +1,10 @@
 /* import_csv.c: the project's own CSV formats, and the crosswalk CSV export.
  *
- * The file is parsed with libcsv in strict mode (RFC 4180 quoting; spaces
- * are kept so that a value beginning or ending with a space can be
- * reported), fed one physical line at a time so that every record knows
- * the line it starts on.  The header line decides the format:
+ * The file is parsed by the tools' CSV reader (tools/lib/csvfile.c, the
+ * one fwbundle reads the shipped frameworks with: libcsv in strict mode,
+ * RFC 4180 quoting; spaces are kept so that a value beginning or ending
+ * with a space can be reported; every record knows the line it starts
+ * on).  The header line decides the format:
  *   id,parent,kind,title,description,attributes[,assessable,status]
  *                                                          catalogue
  *   source_framework,source_id,...,origin[,note]           crosswalk
@@ -21,11 +22,15 @@
  *
  * cw_export_csv writes the rows of a mapping.export answer in the
  * crosswalk format with the note column, quoting fields as RFC 4180
- * requires.
+ * requires (libcsv's csv_fwrite, through cw_csv_put).
  *
  * Ownership: the parsed table is freed before returning; batches belong to
  * the cw_import. */
 #include "import.h"
+
+#include "csvfile.h"
+
+#include <crosswalk/model.h>
 
 #include <csv.h>
 #include <msgpack.h>
@@ -34,155 +39,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct rec {
-    long line;
-    size_t n;
-    char **f;
-} rec;
+typedef cw_csv_rec rec;
+typedef cw_csv_table table;
 
-/* Fields and field vectors live in big blocks freed together: an evidence
- * file has millions of fields, and one malloc each dominated parsing. */
-typedef struct blk {
-    struct blk *next;
-    size_t used, cap;
-    char data[];
-} blk;
-
-typedef struct table {
-    rec *r;
-    size_t n, cap;
-    rec cur; /* cur.f is a scratch vector reused for every record */
-    size_t cur_cap;
-    long rec_line;
-    int oom;
-    blk *pool;
-} table;
-
-static void *pool_alloc(table *t, size_t n)
-{
-    n = (n + 15) & ~(size_t)15;
-    if (!t->pool || t->pool->cap - t->pool->used < n) {
-        size_t cap = n > (1u << 20) ? n : (1u << 20);
-        blk *b = malloc(sizeof *b + cap);
-        if (!b)
-            return NULL;
-        b->next = t->pool;
-        b->used = 0;
-        b->cap = cap;
-        t->pool = b;
-    }
-    void *p = t->pool->data + t->pool->used;
-    t->pool->used += n;
-    return p;
-}
-
-static void on_field(void *s, size_t len, void *data)
-{
-    table *t = data;
-    if (t->cur.n == t->cur_cap) {
-        size_t nc = t->cur_cap ? t->cur_cap * 2 : 16;
-        char **nf = realloc(t->cur.f, nc * sizeof *nf);
-        if (!nf) {
-            t->oom = 1;
-            return;
-        }
-        t->cur.f = nf;
-        t->cur_cap = nc;
-    }
-    char *v = pool_alloc(t, len + 1);
-    if (!v) {
-        t->oom = 1;
-        return;
-    }
-    memcpy(v, s ? s : "", len);
-    v[len] = '\0';
-    t->cur.f[t->cur.n++] = v;
-}
-
-static void on_record(int c, void *data)
-{
-    (void)c;
-    table *t = data;
-    if (t->n == t->cap) {
-        size_t ncap = t->cap ? t->cap * 2 : 256;
-        rec *nr = realloc(t->r, ncap * sizeof *nr);
-        if (!nr) {
-            t->oom = 1;
-            return;
-        }
-        t->r = nr;
-        t->cap = ncap;
-    }
-    char **f = pool_alloc(t, (t->cur.n + 1) * sizeof *f);
-    if (!f) {
-        t->oom = 1;
-        return;
-    }
-    memcpy(f, t->cur.f, t->cur.n * sizeof *f);
-    t->r[t->n++] = (rec){t->rec_line, t->cur.n, f};
-    t->cur.n = 0;
-    t->rec_line = 0;
-}
-
-static int no_space(unsigned char c)
-{
-    (void)c;
-    return 0;
-}
-
-static void table_free(table *t)
-{
-    while (t->pool) {
-        blk *n = t->pool->next;
-        free(t->pool);
-        t->pool = n;
-    }
-    free(t->cur.f);
-    free(t->r);
-}
-
-/* Parses data into t; returns 0 or -1 with a problem recorded. */
+/* Parses data into t (tools/lib/csvfile.c); returns 0 or -1 with a problem
+ * recorded. */
 static int parse_csv(cw_import *imp, const char *name, const char *data, size_t len, table *t)
 {
-    struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+    cw_csv_error e;
+    if (cw_csv_read(data, len, t, &e) == 0)
+        return 0;
+    if (e.oom)
         cw_imp_problem(imp, name, "file", "out of memory");
-        return -1;
-    }
-    csv_set_space_func(&p, no_space);
-    long line = 0;
-    size_t at = 0;
-    int rc = 0;
-    while (at < len) {
-        const char *nl = memchr(data + at, '\n', len - at);
-        size_t end = nl ? (size_t)(nl - data) + 1 : len;
-        line++;
-        if (t->rec_line == 0) {
-            size_t l = end - at;
-            if ((l == 1 && data[at] == '\n') || (l == 2 && data[at] == '\r' && data[at + 1] == '\n')) {
-                at = end;
-                continue;
-            }
-            t->rec_line = line;
-        }
-        if (csv_parse(&p, data + at, end - at, on_field, on_record, t) != end - at) {
-            cw_imp_problem_at(imp, name, line, "csv", "%s", csv_strerror(csv_error(&p)));
-            rc = -1;
-            break;
-        }
-        at = end;
-    }
-    if (rc == 0 && csv_fini(&p, on_field, on_record, t) != 0) {
-        cw_imp_problem_at(imp, name, t->rec_line ? t->rec_line : line, "csv",
-                          "unterminated quoted field");
-        rc = -1;
-    }
-    csv_free(&p);
-    if (rc == 0 && t->oom) {
-        cw_imp_problem(imp, name, "file", "out of memory");
-        rc = -1;
-    }
-    return rc;
+    else if (e.at_end)
+        cw_imp_problem_at(imp, name, e.rec_line, "csv", "unterminated quoted field");
+    else
+        cw_imp_problem_at(imp, name, e.line, "csv", "%s", csv_strerror(e.csv_errno));
+    return -1;
 }
 
 /* ---- field checks ---- */
@@ -230,7 +103,7 @@ static int check_id(ctx *c, const char *field, const char *v, int whole)
 
 static int check_slug(ctx *c, const char *field, const char *v)
 {
-    if (!cw_imp_slug_ok(v)) {
+    if (!cw_slug_ok(v)) {
         bad(c, field,
             "'%.60s' is not a framework slug (lower-case letters, digits, '.' and '-', "
             "starting with a letter)",
@@ -358,24 +231,17 @@ static json_t *parse_attributes(ctx *c, const char *s)
  * add note.  The shorter headers are still read, so files written for an
  * earlier version load unchanged. */
 enum fmt { F_CATALOG, F_CROSSWALK, F_EVIDENCE, F_CONTROLS, F_CATALOG8, F_CROSSWALK9 };
-static const char *const headers[][10] = {
-    {"id", "parent", "kind", "title", "description", "attributes"},
-    {"source_framework", "source_id", "target_framework", "target_id", "relationship", "strength",
-     "rationale", "origin"},
-    {"id", "controls", "kind", "title", "source", "uri", "sha256", "collected_at", "valid_until",
-     "result"},
-    {"id", "title", "owner", "status", "links"},
-    {"id", "parent", "kind", "title", "description", "attributes", "assessable", "status"},
-    {"source_framework", "source_id", "target_framework", "target_id", "relationship", "strength",
-     "rationale", "origin", "note"},
-};
-static const size_t ncols[] = {6, 8, 10, 5, 8, 9};
+static const char *const evidence_cols[] = {"id",     "controls", "kind",         "title",
+                                            "source", "uri",      "sha256",       "collected_at",
+                                            "valid_until", "result"};
+static const char *const controls_cols[] = {"id", "title", "owner", "status", "links"};
+static const char *const *const headers[] = {cw_csv_catalog_cols, cw_csv_crosswalk_cols,
+                                             evidence_cols,       controls_cols,
+                                             cw_csv_catalog_cols, cw_csv_crosswalk_cols};
+static const size_t ncols[] = {CW_CSV_CATALOG_BASE, CW_CSV_CROSSWALK_BASE, 10, 5,
+                               CW_CSV_CATALOG_COLS, CW_CSV_CROSSWALK_COLS};
 static const char *const format_names[] = {"csv-catalog", "csv-crosswalk", "csv-evidence",
                                            "csv-controls", "csv-catalog", "csv-crosswalk"};
-
-static const char *const kinds[] = {"clause",   "theme",  "control",  "objective",
-                                    "function", "category", "subcategory", "series",
-                                    "criterion", "domain", "practice"};
 
 /* The framework slug of a catalogue file: <slug>.catalog.csv */
 static int slug_from_name(const char *path, char *out, size_t outlen)
@@ -388,7 +254,7 @@ static int slug_from_name(const char *path, char *out, size_t outlen)
         return -1;
     memcpy(out, b, n - sl);
     out[n - sl] = '\0';
-    return cw_imp_slug_ok(out) ? 0 : -1;
+    return cw_slug_ok(out) ? 0 : -1;
 }
 
 static int do_catalog(cw_import *imp, const char *name, table *t, const cw_import_opts *o,
@@ -396,7 +262,7 @@ static int do_catalog(cw_import *imp, const char *name, table *t, const cw_impor
 {
     char slug[CW_IMP_MAX_SLUG + 1];
     if (o->framework) {
-        if (!cw_imp_slug_ok(o->framework)) {
+        if (!cw_slug_ok(o->framework)) {
             cw_imp_problem_at(imp, name, 1, "framework", "'%.60s' is not a framework slug",
                               o->framework);
             return 0;
@@ -436,13 +302,11 @@ static int do_catalog(cw_import *imp, const char *name, table *t, const cw_impor
             else
                 bad(&c, "parent", "no row with id '%.60s'", parent);
         }
-        int kind_ok = 0;
-        for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
-            kind_ok |= strcmp(kind, kinds[k]) == 0;
-        if (!kind_ok)
-            bad(&c, "kind", "'%.60s' is not one of clause, theme, control, objective, function, "
-                            "category, subcategory, series, criterion, domain, practice",
-                kind);
+        if (!cw_kind_ok(kind)) {
+            char list[256];
+            cw_names_join(cw_kind_names, list, sizeof list);
+            bad(&c, "kind", "'%.60s' is not one of %s", kind, list);
+        }
         if (!*title)
             bad(&c, "title", "must not be empty");
         json_t *req = json_object();
@@ -523,7 +387,8 @@ static int do_crosswalk(cw_import *imp, const char *name, table *t, const cw_imp
             check_id(&c, "source_id", sid, 1);
         check_slug(&c, "target_framework", tf);
         check_id(&c, "target_id", tid, 1);
-        if (!cw_imp_rel_ok(rel))
+        cw_rel relv;
+        if (cw_rel_parse(rel, &relv))
             bad(&c, "relationship",
                 "'%.60s' is not one of equal, subset_of, superset_of, intersects_with, "
                 "not_related",
@@ -537,7 +402,7 @@ static int do_crosswalk(cw_import *imp, const char *name, table *t, const cw_imp
                 strength = 0;
             }
         }
-        if (*rat && !cw_imp_rationale_ok(rat))
+        if (*rat && !cw_rationale_ok(rat))
             bad(&c, "rationale", "'%.60s' is not one of syntactic, semantic, functional", rat);
         if (!*origin)
             bad(&c, "origin", "must not be empty (use crosswalk-authored for your own rows)");
@@ -811,7 +676,7 @@ int cw_imp_csv(cw_import *imp, const char *name, const char *data, size_t len,
 {
     table t = {0};
     if (parse_csv(imp, name, data, len, &t)) {
-        table_free(&t);
+        cw_csv_free(&t);
         return -1;
     }
     int f = -1;
@@ -830,7 +695,7 @@ int cw_imp_csv(cw_import *imp, const char *name, const char *data, size_t len,
         cw_imp_problem_at(imp, name, 1, "header",
                           "not a crosswalk CSV header (expected the catalogue, crosswalk, "
                           "evidence or controls header)");
-        table_free(&t);
+        cw_csv_free(&t);
         return -1;
     }
     imp->format = format_names[f];
@@ -857,7 +722,7 @@ int cw_imp_csv(cw_import *imp, const char *name, const char *data, size_t len,
     case F_EVIDENCE: rc = do_evidence(imp, name, &t, opts); break;
     default: rc = do_controls(imp, name, &t, opts); break;
     }
-    table_free(&t);
+    cw_csv_free(&t);
     if (rc) {
         cw_imp_problem(imp, name, "file", "out of memory");
         return -1;
@@ -869,19 +734,7 @@ int cw_imp_csv(cw_import *imp, const char *name, const char *data, size_t len,
 
 static void put_field(FILE *out, const char *s, int last)
 {
-    if (!s)
-        s = "";
-    if (strpbrk(s, ",\"\r\n")) {
-        fputc('"', out);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', out);
-            fputc(*s, out);
-        }
-        fputc('"', out);
-    } else {
-        fputs(s, out);
-    }
+    cw_csv_put(out, s, 0);
     fputc(last ? '\n' : ',', out);
 }
 

@@ -61,6 +61,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "import.h"
 
+#include <crosswalk/model.h>
+#include <crosswalk/time.h>
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -279,7 +282,7 @@ int cw_imp_oscal_catalog(cw_import *imp, const char *name, json_t *root,
     if (!title || !*title)
         prob(&c, "$.catalog.metadata", "title", "missing or empty");
     if (opts->framework) {
-        if (!cw_imp_slug_ok(opts->framework))
+        if (!cw_slug_ok(opts->framework))
             prob(&c, "$", "framework", "'%.60s' is not a framework slug", opts->framework);
         snprintf(slug, sizeof slug, "%s", opts->framework);
     } else if (title && cw_imp_slugify(title, slug, sizeof slug)) {
@@ -327,7 +330,7 @@ static int resource_slug(oc *c, json_t *coll, json_t *res, const char *path, cha
         return -1;
     }
     if (v) {
-        if (!cw_imp_slug_ok(v)) {
+        if (!cw_slug_ok(v)) {
             prob(c, path, "props", "framework '%.60s' is not a framework slug", v);
             return -1;
         }
@@ -335,7 +338,7 @@ static int resource_slug(oc *c, json_t *coll, json_t *res, const char *path, cha
         return 0;
     }
     if (href && strncmp(href, urn, strlen(urn)) == 0) {
-        if (!cw_imp_slug_ok(href + strlen(urn))) {
+        if (!cw_slug_ok(href + strlen(urn))) {
             prob(c, path, "href", "'%.60s' does not end in a framework slug", href);
             return -1;
         }
@@ -515,7 +518,7 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root,
                 mok = 0;
             }
             const char *rat = prop_value(mp, "rationale"), *origin = prop_value(mp, "origin");
-            if (rat && !cw_imp_rationale_ok(rat)) {
+            if (rat && !cw_rationale_ok(rat)) {
                 prob(&c, mpath, "props", "rationale '%.40s' is not one of syntactic, semantic, "
                                          "functional",
                      rat);
@@ -739,10 +742,7 @@ int cw_export_oscal(FILE *out, json_t *rows, const char *source_fw, const char *
     else
         snprintf(title, sizeof title, "crosswalk export%s%s%s%s", source_fw ? ": " : "",
                  source_fw ? source_fw : "", target_fw ? " to " : "", target_fw ? target_fw : "");
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cw_time_format(cw_now(), now, sizeof now);
     uuid4(u);
     json_t *doc = json_pack(
         "{s:{s:s,s:{s:s,s:s,s:s,s:s},s:{s:s,s:s,s:s},s:o}}", "mapping-collection", "uuid", u,

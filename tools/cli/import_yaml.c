@@ -43,6 +43,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "import.h"
 
+#include <crosswalk/model.h>
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -128,7 +130,7 @@ static int urn_slug(const char *s, size_t n, char *out)
         out[o++] = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' ? ch : '-';
     }
     out[o] = '\0';
-    return n <= CW_IMP_MAX_SLUG && cw_imp_slug_ok(out) ? 0 : -1;
+    return n <= CW_IMP_MAX_SLUG && cw_slug_ok(out) ? 0 : -1;
 }
 
 static void lower(char *s)
@@ -178,7 +180,7 @@ static void do_framework(yc *c, yaml_node_t *root, yaml_node_t *fw, const cw_imp
         return;
     }
     if (o->framework) {
-        if (!cw_imp_slug_ok(o->framework))
+        if (!cw_slug_ok(o->framework))
             prob(c, fw, "framework", "'%.60s' is not a framework slug", o->framework);
         snprintf(slug, sizeof slug, "%s", o->framework);
     } else if (!urn) {
@@ -448,7 +450,7 @@ static void do_mapping_set(yc *c, yaml_node_t *root, yaml_node_t *set, nodes *ta
                  rs ? rs : "(missing)");
             ok = 0;
         }
-        if (rat && !cw_imp_rationale_ok(rat)) {
+        if (rat && !cw_rationale_ok(rat)) {
             prob(c, yget(c, m, "rationale"), "rationale",
                  "'%.40s' is not one of syntactic, semantic, functional", rat);
             ok = 0;

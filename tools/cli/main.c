@@ -2,7 +2,7 @@
  *
  * Parses the global flags (--server, --token-file, with CROSSWALK_SERVER and
  * CROSSWALK_TOKEN standing in), picks the subcommand and runs it.  Every
- * subcommand talks to the server only through msgpack-RPC (rpc.c): `call`
+ * subcommand talks to the server only through msgpack-RPC (json_rpc.c): `call`
  * sends any method, the report commands (coverage, gap, compare, soa,
  * check) fetch an answer and render it (report.c, render.c), and `load` /
  * `export` (load.c) move files through the importers.
@@ -14,6 +14,10 @@
  * shape of the output; `--format json` gives the server's answer. */
 #include "cli.h"
 
+#include "opt.h"
+
+#include <crosswalk/protocol.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -22,7 +26,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define CW_DEFAULT_SERVER "tcp://127.0.0.1:7787"
+#define CW_STR_(x) #x
+#define CW_STR(x) CW_STR_(x)
+#define CW_DEFAULT_SERVER "tcp://127.0.0.1:" CW_STR(CW_DEFAULT_PORT)
 
 static const char cw_help_main[] =
     "Usage: crosswalk [--server ADDR] [--token-file FILE] COMMAND [ARGS...]\n"
@@ -154,46 +160,64 @@ long cw_parse_count(const char *s) {
     return errno ? -1 : v;
 }
 
+/* The cw_opt an option read by getopt_long stands for: its long name
+ * ("--org") or its alias ("-o"), as written in word (up to any '='). */
+static const cw_opt *cw_opt_of(const cw_opt *opts, size_t nopts, const char *word, int len) {
+    for (size_t k = 0; k < nopts; k++)
+        if ((strlen(opts[k].name) == (size_t)len && strncmp(opts[k].name, word, (size_t)len) == 0) ||
+            (opts[k].alias && strlen(opts[k].alias) == (size_t)len &&
+             strncmp(opts[k].alias, word, (size_t)len) == 0))
+            return &opts[k];
+    return NULL;
+}
+
 int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, size_t nopts,
                   char **pos, size_t *npos) {
     *npos = 0;
-    bool only_pos = false;
-    for (int i = 0; i < argc; i++) {
-        char *a = argv[i];
-        if (only_pos || a[0] != '-' || a[1] == '\0') {
-            pos[(*npos)++] = a;
-            continue;
-        }
-        if (strcmp(a, "--") == 0) {
-            only_pos = true;
-            continue;
-        }
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
-            return 3;
-        /* --name=value is accepted as well as --name value. */
-        const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
-        size_t nl = eq ? (size_t)(eq - a) : strlen(a);
-        const cw_opt *o = NULL;
-        for (size_t k = 0; k < nopts && !o; k++)
-            if ((strlen(opts[k].name) == nl && strncmp(opts[k].name, a, nl) == 0) ||
-                (opts[k].alias && strcmp(opts[k].alias, a) == 0))
-                o = &opts[k];
-        if (!o)
-            return cw_usage(cmd, "unknown option '%.*s'", (int)nl, a);
-        if (!o->arg) {
-            if (eq)
-                return cw_usage(cmd, "%s takes no value", o->name);
-            *o->flag = true;
-            continue;
-        }
-        if (eq)
-            *o->sval = eq + 1;
-        else if (i + 1 < argc)
-            *o->sval = argv[++i];
-        else
-            return cw_usage(cmd, "%s needs a value", o->name);
+    /* getopt_long's tables: each option by its long name (val 256 + its
+     * index), an alias as a short option, and --help / -h. */
+    struct option *longs = calloc(nopts + 2, sizeof *longs);
+    char shorts[64] = "h";
+    if (!longs)
+        return CW_EXIT_ERROR;
+    for (size_t k = 0; k < nopts; k++) {
+        longs[k] = (struct option){opts[k].name + 2, opts[k].arg ? required_argument : no_argument,
+                                   NULL, 256 + (int)k};
+        size_t l = strlen(shorts);
+        if (opts[k].alias && l + 3 < sizeof shorts)
+            snprintf(shorts + l, sizeof shorts - l, "%c%s", opts[k].alias[1], opts[k].arg ? ":" : "");
     }
-    return 0;
+    longs[nopts] = (struct option){"help", no_argument, NULL, 'h'};
+    cw_opt_reader g;
+    cw_opt_init(&g, argc, argv, shorts, longs);
+    int c, rc = 0, len;
+    while (rc == 0 && (c = cw_opt_next(&g)) != CW_OPT_END) {
+        if (c == CW_OPT_POS) {
+            pos[(*npos)++] = (char *)g.arg;
+            continue;
+        }
+        if (c == 'h') {
+            rc = 3;
+            break;
+        }
+        const char *w = cw_opt_name(&g, &len);
+        const cw_opt *o = c >= 256 ? &opts[c - 256] : cw_opt_of(opts, nopts, w, len);
+        if (c == CW_OPT_NOVALUE && g.val != 'h')
+            rc = cw_usage(cmd, "%s takes no value", opts[g.val - 256].name);
+        else if (c == CW_OPT_MISSING && o)
+            rc = cw_usage(cmd, "%s needs a value", o->name);
+        else if (!o || c == CW_OPT_UNKNOWN || c == CW_OPT_NOVALUE)
+            rc = cw_usage(cmd, "unknown option '%.*s'", len, w);
+        else if (o->arg)
+            *o->sval = g.arg;
+        else
+            *o->flag = true;
+    }
+    /* After "--" everything is positional. */
+    for (int i = g.next; rc == 0 && i < argc; i++)
+        pos[(*npos)++] = argv[i];
+    free(longs);
+    return rc;
 }
 
 int cw_ctx_call(cw_rpc *c, const char *method, json_t *params, json_t **result) {
@@ -208,7 +232,7 @@ int cw_ctx_call(cw_rpc *c, const char *method, json_t *params, json_t **result) 
 
 int cw_ctx_connect(const cw_ctx *ctx, cw_rpc *c) {
     char err[512];
-    if (cw_rpc_connect(c, ctx->server, err, sizeof err)) {
+    if (cw_rpc_open(c, ctx->server, 0, err, sizeof err)) {
         fprintf(stderr, "crosswalk: %s\n", err);
         return CW_EXIT_ERROR;
     }
@@ -567,37 +591,39 @@ int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv) {
 int main(int argc, char **argv) {
     cw_ctx ctx = {getenv("CROSSWALK_SERVER"), NULL};
     const char *token_file = NULL;
-    int i = 1;
-    while (i < argc && argv[i][0] == '-') {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+    static const struct option longs[] = {{"server", required_argument, NULL, 's'},
+                                          {"token-file", required_argument, NULL, 't'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+    cw_opt_reader g;
+    cw_opt_init(&g, argc, argv, "h", longs);
+    const char *cmd = NULL;
+    for (int c, len; !cmd && (c = cw_opt_next(&g)) != CW_OPT_END;) {
+        const char *w = cw_opt_name(&g, &len);
+        if (c == 'h') {
             fputs(cw_help_main, stdout);
             return 0;
-        }
-        const char *eq = strchr(a, '=');
-        size_t nl = eq ? (size_t)(eq - a) : strlen(a);
-        const char **dst = NULL;
-        if (nl == 8 && strncmp(a, "--server", nl) == 0)
-            dst = &ctx.server;
-        else if (nl == 12 && strncmp(a, "--token-file", nl) == 0)
-            dst = &token_file;
+        } else if (c == 's')
+            ctx.server = g.arg;
+        else if (c == 't')
+            token_file = g.arg;
+        else if (c == CW_OPT_POS && g.arg[0] != '-')
+            cmd = g.arg;
+        else if (c == CW_OPT_MISSING)
+            return cw_usage(NULL, "%.*s needs a value", len, w);
         else
-            return cw_usage(NULL, "unknown option '%.*s'", (int)nl, a);
-        if (eq)
-            *dst = eq + 1;
-        else if (i + 1 < argc)
-            *dst = argv[++i];
-        else
-            return cw_usage(NULL, "%.*s needs a value", (int)nl, a);
-        i++;
+            return cw_usage(NULL, "unknown option '%.*s'", len, w);
     }
-    if (i >= argc)
+    /* Global options end at the command: "--" is no separator here. */
+    if (!cmd && strcmp(g.word, "--") == 0)
+        return cw_usage(NULL, "unknown option '--'");
+    if (!cmd)
         return cw_usage(NULL, "no command given");
     if (!ctx.server || !*ctx.server)
         ctx.server = CW_DEFAULT_SERVER;
-    const char *cmd = argv[i++];
-    int sub_argc = argc - i;
-    char **sub_argv = argv + i;
+    /* A command's arguments start with its name, as main's do. */
+    int sub_argc = argc - g.next + 1;
+    char **sub_argv = argv + g.next - 1;
 
     static const char *const reports[] = {"coverage", "gap", "compare", "soa", "check"};
     bool is_report = false;

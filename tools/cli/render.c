@@ -16,6 +16,8 @@
  *        text from the server goes through cw_html_escape. */
 #include "cli.h"
 
+#include "csvfile.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,20 +181,8 @@ static void cw_render_md(FILE *out, const cw_report *r) {
     }
 }
 
-static void cw_csv_field(FILE *out, const char *s) {
-    if (strpbrk(s, ",\"\r\n") == NULL && s[0] != ' ' && (s[0] == '\0' || s[strlen(s) - 1] != ' ')) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
+/* Fields are written by libcsv (cw_csv_put), quoted also when a space
+ * begins or ends the value, so a spreadsheet keeps it. */
 static void cw_render_csv(FILE *out, const cw_report *r) {
     if (r->csv_table >= r->ntables)
         return;
@@ -200,14 +190,14 @@ static void cw_render_csv(FILE *out, const cw_report *r) {
     for (size_t c = 0; c < t->ncols; c++) {
         if (c)
             fputc(',', out);
-        cw_csv_field(out, t->cols[c]);
+        cw_csv_put(out, t->cols[c], CW_CSV_QUOTE_EDGE_SPACE);
     }
     fputs("\r\n", out);
     for (size_t row = 0; row < t->nrows; row++) {
         for (size_t c = 0; c < t->ncols; c++) {
             if (c)
                 fputc(',', out);
-            cw_csv_field(out, t->cells[row * t->ncols + c]);
+            cw_csv_put(out, t->cells[row * t->ncols + c], CW_CSV_QUOTE_EDGE_SPACE);
         }
         fputs("\r\n", out);
     }

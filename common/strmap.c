@@ -1,8 +1,12 @@
 /* Open-addressing hash map from byte strings to indexes, allocated in an
  * arena, used to find requirements, controls and batch duplicates by key
- * while a query or a bulk load runs. */
-#include "internal.h"
+ * while a query or a bulk load runs, and by the tools' importers to find
+ * ids and duplicate rows in a file. */
+#include "crosswalk/strmap.h"
 
+#include "crosswalk/error.h"
+
+#include <stdint.h>
 #include <string.h>
 
 static uint64_t hash(const char *s, size_t n)
@@ -15,7 +19,7 @@ static uint64_t hash(const char *s, size_t n)
     return h;
 }
 
-int strmap_init(strmap *m, cw_arena *a, size_t expect)
+int cw_strmap_init(cw_strmap *m, cw_arena *a, size_t expect)
 {
     size_t cap = 16;
     while (cap < expect * 2)
@@ -29,7 +33,7 @@ int strmap_init(strmap *m, cw_arena *a, size_t expect)
     return m->keys && m->lens && m->vals ? 0 : CW_ENOMEM;
 }
 
-static size_t slot(const strmap *m, const char *key, size_t len)
+static size_t slot(const cw_strmap *m, const char *key, size_t len)
 {
     size_t i = hash(key, len) & (m->cap - 1);
     while (m->keys[i] && !(m->lens[i] == len && memcmp(m->keys[i], key, len) == 0))
@@ -37,7 +41,7 @@ static size_t slot(const strmap *m, const char *key, size_t len)
     return i;
 }
 
-int strmap_put(strmap *m, const char *key, size_t len, size_t val, size_t *old)
+int cw_strmap_put(cw_strmap *m, const char *key, size_t len, size_t val, size_t *old)
 {
     size_t i = slot(m, key, len);
     if (m->keys[i]) {
@@ -46,8 +50,8 @@ int strmap_put(strmap *m, const char *key, size_t len, size_t val, size_t *old)
         return 1;
     }
     if ((m->n + 1) * 2 > m->cap) {
-        strmap bigger;
-        if (strmap_init(&bigger, m->a, m->cap))
+        cw_strmap bigger;
+        if (cw_strmap_init(&bigger, m->a, m->cap))
             return CW_ENOMEM;
         for (size_t j = 0; j < m->cap; j++)
             if (m->keys[j]) {
@@ -67,7 +71,7 @@ int strmap_put(strmap *m, const char *key, size_t len, size_t val, size_t *old)
     return 0;
 }
 
-bool strmap_get(const strmap *m, const char *key, size_t len, size_t *val)
+bool cw_strmap_get(const cw_strmap *m, const char *key, size_t len, size_t *val)
 {
     if (!m->cap)
         return false;
