@@ -5,17 +5,9 @@
  * crosswalks' integrity and coverage, cw_mapping_check, and that the
  * loader turns malformed bundles away cleanly.  Failures name the
  * framework and requirement so a data slip can be found in the CSV. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "helpers.h"
 
 #include "crosswalk/bundle.h"
-#include "crosswalk/catalog.h"
-#include "crosswalk/db.h"
-#include "crosswalk/mapping.h"
-#include "crosswalk/query.h"
 
 #include <msgpack.h>
 #include <stdio.h>
@@ -24,38 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- store fixture ---- */
-
-typedef struct store {
-    cw_db *db;
-    char dir[64];
-} store;
-
-/* A fresh store in a new temporary directory; free with store_close. */
-static store *store_open(size_t map_size)
-{
-    store *s = calloc(1, sizeof *s);
-    assert_non_null(s);
-    strcpy(s->dir, "/tmp/cwfw.XXXXXX");
-    assert_non_null(mkdtemp(s->dir));
-    cw_db_options o = {.path = s->dir, .map_size = map_size, .no_sync = true};
-    cw_err err = {0};
-    if (cw_db_open(&o, &s->db, &err))
-        fail_msg("cw_db_open(%s): %s", s->dir, err.msg);
-    return s;
-}
-
-static void store_close(store *s)
-{
-    if (!s)
-        return;
-    cw_db_close(s->db);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", s->dir);
-    free(s);
-}
+/* ---- the shipped store (fresh ones: t_open, ../unit/helpers.h) ---- */
 
 static double now_ms(void)
 {
@@ -66,12 +27,12 @@ static double now_ms(void)
 
 /* The group state: one store holding the embedded bundle, shared
  * read-only by the tests that only look. */
-static store *shipped;
+static tdb *shipped;
 
 static int group_setup(void **state)
 {
     (void)state;
-    shipped = store_open(0);
+    shipped = t_open(0, 0);
     cw_err err = {0};
     cw_bulk_stats st = {0};
     double t0 = now_ms();
@@ -91,7 +52,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    store_close(shipped);
+    t_close(shipped);
     return 0;
 }
 
@@ -545,7 +506,7 @@ static void test_reload_is_idempotent(void **state)
 static void test_load_grows_map(void **state)
 {
     (void)state;
-    store *s = store_open(64 * 1024);
+    tdb *s = t_open(64 * 1024, 0);
     cw_err err = {0};
     cw_bulk_stats st;
     int rc = cw_bundle_load(s->db, cw_frameworks_bundle, cw_frameworks_bundle_len, &st, &err);
@@ -557,7 +518,7 @@ static void test_load_grows_map(void **state)
     assert_int_equal(c.requirements, 792);
     if (c.map_size <= 64 * 1024)
         fail_msg("map did not grow (%zu bytes)", c.map_size);
-    store_close(s);
+    t_close(s);
 }
 
 /* ---- malformed bundles ---- */
@@ -641,7 +602,7 @@ static void expect_empty(cw_db *db, const char *what)
 static void test_small_bundle_loads(void **state)
 {
     (void)state;
-    store *s = store_open(0);
+    tdb *s = t_open(0, 0);
     msgpack_sbuffer sb;
     small_bundle(&sb, false);
     cw_err err = {0};
@@ -666,7 +627,7 @@ static void test_small_bundle_loads(void **state)
     assert_int_equal(r.attrs[1].n_values, 0);
     cw_arena_free(a);
     msgpack_sbuffer_destroy(&sb);
-    store_close(s);
+    t_close(s);
 }
 
 /* A bundle the engine rejects (a dangling crosswalk endpoint) loads
@@ -674,7 +635,7 @@ static void test_small_bundle_loads(void **state)
 static void test_bundle_all_or_nothing(void **state)
 {
     (void)state;
-    store *s = store_open(0);
+    tdb *s = t_open(0, 0);
     msgpack_sbuffer sb;
     small_bundle(&sb, true);
     cw_err err = {0};
@@ -686,13 +647,13 @@ static void test_bundle_all_or_nothing(void **state)
     assert_int_equal(st.rejected, 8);
     expect_empty(s->db, "a rejected bundle");
     msgpack_sbuffer_destroy(&sb);
-    store_close(s);
+    t_close(s);
 }
 
 static void test_bundle_truncations(void **state)
 {
     (void)state;
-    store *s = store_open(0);
+    tdb *s = t_open(0, 0);
     msgpack_sbuffer sb;
     small_bundle(&sb, false);
     /* Each truncation is copied to a buffer of exactly that length so the
@@ -726,13 +687,13 @@ static void test_bundle_truncations(void **state)
     }
     assert_int_equal(cw_db_counts_get(shipped->db, &after, NULL), 0);
     assert_int_equal(before.generation, after.generation);
-    store_close(s);
+    t_close(s);
 }
 
 static void test_bundle_garbage(void **state)
 {
     (void)state;
-    store *s = store_open(0);
+    tdb *s = t_open(0, 0);
     unsigned seed = 20240226;
     /* Random bytes. */
     for (int i = 0; i < 3000; i++) {
@@ -767,14 +728,14 @@ static void test_bundle_garbage(void **state)
         free(b);
     }
     msgpack_sbuffer_destroy(&sb);
-    store_close(s);
+    t_close(s);
 }
 
 /* Hand-made hostile headers. */
 static void test_bundle_hostile(void **state)
 {
     (void)state;
-    store *s = store_open(0);
+    tdb *s = t_open(0, 0);
     /* {"format": "crosswalk-bundle", "version": 1, "frameworks": array32(4G)} */
     static const unsigned char huge[] = {
         0x83, 0xa6, 'f', 'o', 'r', 'm', 'a', 't', 0xb0, 'c', 'r', 'o', 's', 's', 'w', 'a', 'l',
@@ -804,9 +765,9 @@ static void test_bundle_hostile(void **state)
      * still loads */
     ver[7] = 1;
     {
-        store *s1 = store_open(0);
+        tdb *s1 = t_open(0, 0);
         assert_int_equal(cw_bundle_load(s1->db, b, sb.size, NULL, &err), 0);
-        store_close(s1);
+        t_close(s1);
     }
     ver[7] = 2;
     char *fmt = memmem(b, sb.size, "crosswalk-bundle", 16);
@@ -820,7 +781,7 @@ static void test_bundle_hostile(void **state)
     free(b);
     msgpack_sbuffer_destroy(&sb);
     expect_empty(s->db, "hostile bundles");
-    store_close(s);
+    t_close(s);
 }
 
 /* ---- corrections pinned after a review against published references ---- */

@@ -13,16 +13,22 @@ tdb *t_open(size_t map_size, size_t map_max)
 
 tdb *t_open_delta(size_t map_size, size_t map_max, size_t index_delta_min)
 {
+    cw_db_options o = {.map_size = map_size, .map_size_max = map_max, .no_sync = true,
+                       .index_delta_min = index_delta_min};
+    return t_open_opts(&o);
+}
+
+tdb *t_open_opts(cw_db_options *o)
+{
     tdb *t = calloc(1, sizeof *t);
     assert_non_null(t);
     strcpy(t->dir, "/tmp/cwtest.XXXXXX");
     assert_non_null(mkdtemp(t->dir));
-    cw_db_options o = {.path = t->dir, .map_size = map_size, .map_size_max = map_max,
-                       .no_sync = true, .index_delta_min = index_delta_min};
+    o->path = t->dir;
     cw_err err = {0};
-    int rc = cw_db_open(&o, &t->db, &err);
+    int rc = cw_db_open(o, &t->db, &err);
     if (rc)
-        fail_msg("open: %s", err.msg);
+        fail_msg("open %s: %s", t->dir, err.msg);
     return t;
 }
 

@@ -31,6 +31,8 @@ int t_teardown(void **state);
 tdb *t_open(size_t map_size, size_t map_max);
 /* The same with the store's index delta limit (cw_db_options). */
 tdb *t_open_delta(size_t map_size, size_t map_max, size_t index_delta_min);
+/* The same with any options: o's path is set to the new directory. */
+tdb *t_open_opts(cw_db_options *o);
 void t_close(tdb *t);
 
 /* Loads framework slug from a spec "id[:parent][!flags] ..." in publisher
