@@ -56,6 +56,11 @@ int t_teardown(void **state)
     return 0;
 }
 
+cw_db *t_db(void **state)
+{
+    return ((tdb *)*state)->db;
+}
+
 void t_catalog(cw_db *db, const char *slug, const char *spec)
 {
     char *copy = strdup(spec);

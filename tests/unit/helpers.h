@@ -27,6 +27,10 @@ typedef struct tdb {
 /* cmocka setup/teardown: state is a tdb* */
 int t_setup(void **state);
 int t_teardown(void **state);
+/* The store of a test run with t_setup/t_teardown. */
+cw_db *t_db(void **state);
+/* A test entry for main()'s list: f runs with a fresh store as its state. */
+#define T_STORE_TEST(f) cmocka_unit_test_setup_teardown(f, t_setup, t_teardown)
 /* Opens a fresh store with the given map size and cap (0 = defaults). */
 tdb *t_open(size_t map_size, size_t map_max);
 /* The same with the store's index delta limit (cw_db_options). */

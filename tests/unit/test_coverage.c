@@ -10,11 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static cw_db *D(void **state)
-{
-    return ((tdb *)*state)->db;
-}
-
 #define PASS CW_RESULT_PASS
 #define FAIL CW_RESULT_FAIL
 
@@ -39,7 +34,7 @@ static void effective(cw_db *db, const char *ctl, const char *links)
 
 static void test_direct_links_and_states(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     effective(db, "C1", "tgt/T1.a:full");
     effective(db, "C2", "tgt/T1.b:partial");
@@ -59,7 +54,7 @@ static void test_direct_links_and_states(void **state)
 
 static void test_status_order_over_controls(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     /* failing + unverified -> unverified */
     assert_int_equal(t_control(db, "acme", "F", CW_CTL_IMPLEMENTED, "tgt/T3:full"), 0);
@@ -77,7 +72,7 @@ static void test_status_order_over_controls(void **state)
 
 static void test_group_links(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     effective(db, "G", "tgt/T2:full");
     assert_int_equal(ST("T2.x.1", 1), CW_ST_MET); /* nested leaves too */
@@ -106,7 +101,7 @@ static void test_group_links(void **state)
 
 static void test_relationship_levels(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     assert_int_equal(t_map(db, "src/S1", "equal", "tgt/T1.a"), 0);
     assert_int_equal(t_map(db, "src/S1", "superset_of", "tgt/T1.b"), 0);
@@ -127,7 +122,7 @@ static void test_relationship_levels(void **state)
 
 static void test_propagation_only_from_full(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     assert_int_equal(t_map(db, "src/S1", "equal", "tgt/T1.a"), 0);
     effective(db, "C", "src/S1:partial");
@@ -138,7 +133,7 @@ static void test_propagation_only_from_full(void **state)
 
 static void test_max_hops_and_composition(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     assert_int_equal(t_map(db, "src/S1", "equal", "mid/M1"), 0);
     assert_int_equal(t_map(db, "mid/M1", "subset_of", "tgt/T1.a"), 0);
@@ -173,7 +168,7 @@ static void test_max_hops_and_composition(void **state)
 
 static void test_three_hops(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     assert_int_equal(t_map(db, "src/S1", "equal", "mid/M1"), 0);
     assert_int_equal(t_map(db, "mid/M1", "equal", "mid/M2"), 0);
@@ -185,7 +180,7 @@ static void test_three_hops(void **state)
 
 static void test_group_ends_only(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     /* a path reaching a target group at full gives full to its leaves */
     assert_int_equal(t_map(db, "src/S1", "equal", "tgt/T2.x"), 0);
@@ -209,7 +204,7 @@ static void test_group_ends_only(void **state)
 
 static void test_best_level_and_explanation(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     cw_mapping m[] = {
         {.source_fw = "src", .source_id = "S1", .target_fw = "tgt", .target_id = "T3", .rel = CW_REL_INTERSECTS_WITH, .strength = 4, .rationale = "semantic", .origin = "pubA"},
@@ -249,7 +244,7 @@ static void test_best_level_and_explanation(void **state)
 
 static void test_scope_and_percent(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     effective(db, "C", "tgt/T1.a:full tgt/T1.b:full tgt/T3:full");
     cw_scope s = {"acme", "tgt", "T3", false, "not used here"};
@@ -811,7 +806,7 @@ static void crosscheck(cw_db *db, unsigned seed)
  * direction, and every kind of write to the organisation. */
 static void test_cached_states_follow_time_and_writes(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     t_org(db, "other");
     assert_int_equal(t_control(db, "acme", "C1", CW_CTL_IMPLEMENTED, "tgt/T1.a:full"), 0);
@@ -898,18 +893,17 @@ static void test_random_crosscheck(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_direct_links_and_states, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_status_order_over_controls, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_group_links, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_relationship_levels, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_propagation_only_from_full, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_max_hops_and_composition, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_three_hops, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_group_ends_only, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_best_level_and_explanation, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_scope_and_percent, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_cached_states_follow_time_and_writes, t_setup,
-                                        t_teardown),
+        T_STORE_TEST(test_direct_links_and_states),
+        T_STORE_TEST(test_status_order_over_controls),
+        T_STORE_TEST(test_group_links),
+        T_STORE_TEST(test_relationship_levels),
+        T_STORE_TEST(test_propagation_only_from_full),
+        T_STORE_TEST(test_max_hops_and_composition),
+        T_STORE_TEST(test_three_hops),
+        T_STORE_TEST(test_group_ends_only),
+        T_STORE_TEST(test_best_level_and_explanation),
+        T_STORE_TEST(test_scope_and_percent),
+        T_STORE_TEST(test_cached_states_follow_time_and_writes),
         cmocka_unit_test(test_random_crosscheck),
     };
     return cmocka_run_group_tests_name("coverage", tests, NULL, NULL);

@@ -13,11 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static cw_db *D(void **state)
-{
-    return ((tdb *)*state)->db;
-}
-
 #define PASS CW_RESULT_PASS
 #define FAIL CW_RESULT_FAIL
 
@@ -66,7 +61,7 @@ static bool assessed_in(const cw_coverage *c, const char *id)
 
 static void test_joint_statuses(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     joint(db, "src/A src/B", "superset_of", "dst/S1");
     joint(db, "src/A src/B", "equal", "dst/S2");
@@ -105,7 +100,7 @@ static void test_joint_statuses(void **state)
 
 static void test_not_related_and_explanation(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     joint(db, "src/A src/B", "not_related", "dst/S1");
     joint(db, "src/B src/A", "superset_of", "dst/S2"); /* order does not matter */
@@ -140,7 +135,7 @@ static void test_not_related_and_explanation(void **state)
 
 static void test_group_member_and_target(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     joint(db, "src/G src/A", "superset_of", "dst/S1");
     joint(db, "src/E src/A", "superset_of", "dst/S2"); /* E has nothing assessed */
@@ -183,7 +178,7 @@ static void test_group_member_and_target(void **state)
 
 static void test_members_use_one_hop_less(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     joint(db, "src/A src/B", "superset_of", "dst/S1");
     assert_int_equal(t_map(db, "mid/M1", "equal", "src/A"), 0);
@@ -203,7 +198,7 @@ static void test_members_use_one_hop_less(void **state)
 
 static void test_joint_is_the_last_step(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     joint(db, "src/A src/B", "superset_of", "dst/S1");
     assert_int_equal(t_map(db, "dst/S1", "equal", "mid/M1"), 0);
@@ -221,7 +216,7 @@ static void test_joint_is_the_last_step(void **state)
 
 static void test_withdrawn(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     joint(db, "src/A src/W", "superset_of", "dst/S1");
     assert_int_equal(t_map(db, "mid/M1", "equal", "src/W"), 0);
@@ -249,7 +244,7 @@ static void test_withdrawn(void **state)
 
 static void test_assessable_parent(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     t_catalog(db, "nist", "AC AC-1:AC AC-2:AC!a AC-2(1):AC-2 AC-2(2):AC-2!w AC-3:AC");
     t_catalog(db, "x", "X1 X2 X3");
     t_org(db, "acme");
@@ -325,7 +320,7 @@ static void test_assessable_parent(void **state)
 
 static void test_not_assessable_leaf(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     assert_int_equal(t_map(db, "src/N", "equal", "dst/S1"), 0);
     assert_int_equal(t_map(db, "mid/M1", "equal", "src/N"), 0);
@@ -345,7 +340,7 @@ static void test_not_assessable_leaf(void **state)
 
 static void test_compare_with_joint_rows(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     joint(db, "src/A src/B", "superset_of", "dst/S1");
     joint(db, "src/A src/B", "intersects_with", "dst/S2");
@@ -379,7 +374,7 @@ static void test_compare_with_joint_rows(void **state)
 
 static void test_gap_missing_members_and_plan(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     t_catalog(db, "src", "P Q R S T U");
     t_catalog(db, "dst", "D1 D2 D3 D4");
     t_org(db, "acme");
@@ -427,7 +422,7 @@ static void test_gap_missing_members_and_plan(void **state)
 
 static void test_plan_member_through_a_path(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     t_catalog(db, "src", "P Q");
     t_catalog(db, "mid", "M");
     t_catalog(db, "dst", "D1");
@@ -459,7 +454,7 @@ static void test_plan_member_through_a_path(void **state)
  * nested group is not made met by satisfying the outer group. */
 static void test_plan_reach_through_nested_group(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     t_catalog(db, "fa", "A1 A1.3:A1 A1.3.1:A1.3!n");
     t_catalog(db, "fb", "B1 B2");
     t_catalog(db, "fc", "C4 C6!a");
@@ -484,7 +479,7 @@ static void test_plan_reach_through_nested_group(void **state)
 
 static void test_joint_storage(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     cw_err err = {0};
     /* bad rows: nothing is written */
@@ -568,7 +563,7 @@ static bool has_finding(const cw_finding *fs, size_t n, const char *kind, const 
 
 static void test_joint_check(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     t_catalog(db, "gone", "Z1 Z2");
     joint(db, "src/A src/W", "superset_of", "dst/S1");       /* withdrawn member */
@@ -599,21 +594,20 @@ static void test_joint_check(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_joint_statuses, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_not_related_and_explanation, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_group_member_and_target, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_members_use_one_hop_less, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_joint_is_the_last_step, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_withdrawn, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_assessable_parent, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_not_assessable_leaf, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_compare_with_joint_rows, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_gap_missing_members_and_plan, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_plan_member_through_a_path, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_plan_reach_through_nested_group, t_setup,
-                                        t_teardown),
-        cmocka_unit_test_setup_teardown(test_joint_storage, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_joint_check, t_setup, t_teardown),
+        T_STORE_TEST(test_joint_statuses),
+        T_STORE_TEST(test_not_related_and_explanation),
+        T_STORE_TEST(test_group_member_and_target),
+        T_STORE_TEST(test_members_use_one_hop_less),
+        T_STORE_TEST(test_joint_is_the_last_step),
+        T_STORE_TEST(test_withdrawn),
+        T_STORE_TEST(test_assessable_parent),
+        T_STORE_TEST(test_not_assessable_leaf),
+        T_STORE_TEST(test_compare_with_joint_rows),
+        T_STORE_TEST(test_gap_missing_members_and_plan),
+        T_STORE_TEST(test_plan_member_through_a_path),
+        T_STORE_TEST(test_plan_reach_through_nested_group),
+        T_STORE_TEST(test_joint_storage),
+        T_STORE_TEST(test_joint_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,11 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static cw_db *D(void **state)
-{
-    return ((tdb *)*state)->db;
-}
-
 static void base(cw_db *db)
 {
     t_catalog(db, "fx", "G G.1:G G.2:G L");
@@ -22,7 +17,7 @@ static void base(cw_db *db)
 
 static void test_org_crud(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     cw_org o = {"acme", "Acme Ltd"};
     bool created;
     cw_err err = {0};
@@ -50,7 +45,7 @@ static void test_org_crud(void **state)
 
 static void test_controls(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     base(db);
     cw_err err = {0};
     assert_int_equal(t_control(db, "acme", "C1", CW_CTL_IMPLEMENTED, "fx/G.1:full fx/L:partial"),
@@ -104,7 +99,7 @@ static void test_controls(void **state)
 
 static void test_evidence_crud(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     base(db);
     cw_err err = {0};
     assert_int_equal(t_control(db, "acme", "C1", CW_CTL_IMPLEMENTED, "fx/L:full"), 0);
@@ -195,7 +190,7 @@ static cw_ctl_state state_at(cw_db *db, const char *ctl, cw_time t, const char *
 
 static void test_control_state_rules(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     base(db);
     const char *ev;
     assert_int_equal(t_control(db, "acme", "C", CW_CTL_IMPLEMENTED, "fx/L:full"), 0);
@@ -258,7 +253,7 @@ static void test_control_state_rules(void **state)
 
 static void test_scope(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     base(db);
     cw_err err = {0};
     cw_scope s = {"acme", "iso27001-2022", "A.5.2", false, "no suppliers"};
@@ -302,7 +297,7 @@ static void test_scope(void **state)
 
 static void test_org_delete(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     base(db);
     assert_int_equal(t_control(db, "acme", "C", CW_CTL_IMPLEMENTED, "fx/L:full"), 0);
     assert_int_equal(t_evidence(db, "acme", "E", "C", 1, -1, CW_RESULT_PASS), 0);
@@ -324,12 +319,12 @@ static void test_org_delete(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_org_crud, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_controls, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_evidence_crud, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_control_state_rules, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_scope, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_org_delete, t_setup, t_teardown),
+        T_STORE_TEST(test_org_crud),
+        T_STORE_TEST(test_controls),
+        T_STORE_TEST(test_evidence_crud),
+        T_STORE_TEST(test_control_state_rules),
+        T_STORE_TEST(test_scope),
+        T_STORE_TEST(test_org_delete),
     };
     return cmocka_run_group_tests_name("org", tests, NULL, NULL);
 }
