@@ -179,6 +179,19 @@ int t_evidence(cw_db *db, const char *org, const char *id, const char *controls,
     return rc;
 }
 
+void t_backed(cw_db *db, const char *org, const char *id, const char *links, cw_result res)
+{
+    assert_int_equal(t_control(db, org, id, CW_CTL_IMPLEMENTED, links), 0);
+    char ev[64];
+    snprintf(ev, sizeof ev, "ev-%s", id);
+    assert_int_equal(t_evidence(db, org, ev, id, 10, -1, res), 0);
+}
+
+void t_effective(cw_db *db, const char *org, const char *id, const char *links)
+{
+    t_backed(db, org, id, links, CW_RESULT_PASS);
+}
+
 const cw_req_status *t_req(const cw_coverage *c, const char *id)
 {
     for (size_t i = 0; i < c->n_reqs; i++)

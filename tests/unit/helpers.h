@@ -54,6 +54,11 @@ int t_control(cw_db *db, const char *org, const char *id, cw_ctl_status st, cons
 /* Evidence backing "c1 c2"; valid_until < 0 means none.  Returns the rc. */
 int t_evidence(cw_db *db, const char *org, const char *id, const char *controls,
                cw_time collected, cw_time valid_until, cw_result res);
+/* An implemented control with links, backed by one evidence "ev-<id>"
+ * collected at 10 with result res.  Asserts both writes. */
+void t_backed(cw_db *db, const char *org, const char *id, const char *links, cw_result res);
+/* An effective control: t_backed with a passing result. */
+void t_effective(cw_db *db, const char *org, const char *id, const char *links);
 /* Status of one leaf in a coverage answer (asserts the leaf is there). */
 cw_status t_status(const cw_coverage *c, const char *id);
 const cw_req_status *t_req(const cw_coverage *c, const char *id);

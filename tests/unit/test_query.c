@@ -6,14 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void effective(cw_db *db, const char *ctl, const char *links)
-{
-    assert_int_equal(t_control(db, "acme", ctl, CW_CTL_IMPLEMENTED, links), 0);
-    char id[64];
-    snprintf(id, sizeof id, "ev-%s", ctl);
-    assert_int_equal(t_evidence(db, "acme", id, ctl, 10, -1, CW_RESULT_PASS), 0);
-}
-
 /* target soc: 5 criteria; held: iso with mappings */
 static void world(cw_db *db)
 {
@@ -42,9 +34,9 @@ static void test_gap_report(void **state)
 {
     cw_db *db = t_db(state);
     world(db);
-    effective(db, "C1", "iso/A1:full");
+    t_effective(db, "acme", "C1", "iso/A1:full");
     assert_int_equal(t_control(db, "acme", "P", CW_CTL_PLANNED, "soc/CC5:full"), 0);
-    effective(db, "H", "soc/CC4:partial");
+    t_effective(db, "acme", "H", "soc/CC4:partial");
     cw_arena *a = cw_arena_new();
     cw_gap_report r;
     cw_err err = {0};
@@ -179,7 +171,7 @@ static void test_soa(void **state)
     cw_arena *a = cw_arena_new();
     cw_soa s;
     cw_err err = {0};
-    effective(db, "POL", "iso27001-2022/A.5.1:full");
+    t_effective(db, "acme", "POL", "iso27001-2022/A.5.1:full");
     assert_int_equal(t_control(db, "acme", "RB", CW_CTL_PLANNED, "iso27001-2022/A.5.2:full"), 0);
     cw_scope sc = {"acme", "iso27001-2022", "A.8.1", false, "no endpoints in scope"};
     assert_int_equal(cw_scope_put(db, NULL, &sc, 1, NULL, NULL), 0);
