@@ -3,14 +3,12 @@ server with the shipped frameworks loaded on first start."""
 import csv
 import os
 import re
-import shutil
-import tempfile
 import unittest
 
 import msgpack
 
 from cwtest import (CONFLICT, INVALID_PARAMS, METHOD_NOT_FOUND,
-                    NOT_FOUND, SHIPPED, Server, ServerTest, evidence)
+                    NOT_FOUND, SHIPPED, SharedServerTest, evidence)
 
 T2025 = "2025-06-01T00:00:00Z"
 
@@ -28,23 +26,10 @@ def natural(ident):
     return [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.split(r"(\d+)", ident)]
 
 
-class MethodsTest(ServerTest):
+class MethodsTest(SharedServerTest):
     """One server for the class; the tests use distinct organisations so
     that their order does not matter."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.ctmp = tempfile.mkdtemp(prefix="cwit-m-", dir="/tmp")
-        cls.srv = Server(cls.ctmp)
-        cls.c = cls.srv.client()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.close()
-        try:
-            cls.srv.stop()
-        finally:
-            shutil.rmtree(cls.ctmp, True)
+    TMP_PREFIX = "cwit-m-"
 
     def org(self, slug, name=None):
         res = self.c.ok("org.put", {"org": slug, "name": name or slug.title()})
