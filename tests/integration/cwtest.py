@@ -432,6 +432,22 @@ class ServerTest(unittest.TestCase):
         self.assertIsNone(res)
         return err
 
+    def assertSocketEnds(self, sock, timeout, tolerate=()):
+        """Reads a cut-off client's socket (possibly unread answers) until
+        the server closes it or resets it; fewer than 64 MiB may come.
+        An exception in tolerate (say socket.timeout) also ends it."""
+        sock.settimeout(timeout)
+        total = 0
+        try:
+            while True:
+                d = sock.recv(1 << 20)
+                if not d:
+                    break
+                total += len(d)
+                self.assertLess(total, 64 << 20)
+        except (ConnectionResetError,) + tuple(tolerate):
+            pass
+
 
 class SharedServerTest(ServerTest):
     """Base class for tests that share one server: started for the class
