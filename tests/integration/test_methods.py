@@ -590,6 +590,8 @@ class MethodsTest(SharedServerTest):
 
     # ---- queries ----
     def setup_covered_org(self, org):
+        """org with controls met, failing and planned and an exclusion;
+        returns org."""
         self.org(org)
         self.c.ok("control.put", {"org": org, "controls": [
             {"id": "POL", "links": [{"framework": "iso27001-2022", "id": "A.5.1"}]},
@@ -601,6 +603,7 @@ class MethodsTest(SharedServerTest):
             evidence("EV-ROLES", "ROLES", result="fail", collected_at=T2025)]})
         self.c.ok("scope.put", {"org": org, "framework": "iso27001-2022", "id": "A.7.5",
                                 "justification": "cloud only"})
+        return org
 
     def test_large_detail_answers_pipelined(self):
         """A detailed answer above the server's copy threshold (16 KiB) is
@@ -648,8 +651,7 @@ class MethodsTest(SharedServerTest):
         self.assertEqual(self.c.pipeline([("coverage.get", q)] * 4), [(None, after)] * 4)
 
     def test_coverage(self):
-        org = "org-cov"
-        self.setup_covered_org(org)
+        org = self.setup_covered_org("org-cov")
         cv = self.c.ok("coverage.get", {"org": org, "framework": "iso27001-2022",
                                         "as_of": "2026-01-01T00:00:00Z"})
         self.assertEqual(cv["assessable"], 123)
@@ -727,8 +729,7 @@ class MethodsTest(SharedServerTest):
                              INVALID_PARAMS, field="as_of")
 
     def test_gap_report_with_plan(self):
-        org = "org-gap"
-        self.setup_covered_org(org)
+        org = self.setup_covered_org("org-gap")
         r = self.c.ok("gap.report", {"org": org, "target": "soc2-2017",
                                      "as_of": "2026-01-01T00:00:00Z"})
         self.assertEqual(r["max_hops"], 2)
@@ -823,8 +824,7 @@ class MethodsTest(SharedServerTest):
                              INVALID_PARAMS, field="max_hops")
 
     def test_soa(self):
-        org = "org-soa"
-        self.setup_covered_org(org)
+        org = self.setup_covered_org("org-soa")
         r = self.c.ok("soa.get", {"org": org, "as_of": "2026-01-01T00:00:00Z"})
         items = {i["id"]: i for i in r["controls"]}
         self.assertEqual(len(items), 93)
