@@ -51,6 +51,8 @@ int t_joint(cw_db *db, const char *srcs, const char *rel, const char *dst, cw_er
 void t_org(cw_db *db, const char *org);
 /* Control with links "fw/id:full fw/id:partial ...".  Returns the rc. */
 int t_control(cw_db *db, const char *org, const char *id, cw_ctl_status st, const char *links);
+#define PASS CW_RESULT_PASS
+#define FAIL CW_RESULT_FAIL
 /* Evidence backing "c1 c2"; valid_until < 0 means none.  Returns the rc. */
 int t_evidence(cw_db *db, const char *org, const char *id, const char *controls,
                cw_time collected, cw_time valid_until, cw_result res);

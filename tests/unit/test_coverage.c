@@ -10,9 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PASS CW_RESULT_PASS
-#define FAIL CW_RESULT_FAIL
-
 /* tgt: two groups, one nested; src: a few leaves and a group. */
 static void world(cw_db *db)
 {

@@ -13,9 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PASS CW_RESULT_PASS
-#define FAIL CW_RESULT_FAIL
-
 /* src: a group G with three members, two single requirements, a group whose
  * only child is withdrawn; dst: three criteria and a group of two; mid: a
  * third framework. */
