@@ -192,6 +192,16 @@ void t_effective(cw_db *db, const char *org, const char *id, const char *links)
     t_backed(db, org, id, links, CW_RESULT_PASS);
 }
 
+void t_consistent(cw_db *db)
+{
+    size_t problems;
+    cw_err err = {0};
+    assert_int_equal(cw_db_check(db, &problems, &err), 0);
+    if (problems)
+        print_error("store check: %s\n", err.msg);
+    assert_int_equal(problems, 0);
+}
+
 const cw_req_status *t_req(const cw_coverage *c, const char *id)
 {
     for (size_t i = 0; i < c->n_reqs; i++)

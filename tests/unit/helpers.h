@@ -61,6 +61,8 @@ int t_evidence(cw_db *db, const char *org, const char *id, const char *controls,
 void t_backed(cw_db *db, const char *org, const char *id, const char *links, cw_result res);
 /* An effective control: t_backed with a passing result. */
 void t_effective(cw_db *db, const char *org, const char *id, const char *links);
+/* Asserts that the store's consistency check runs and finds no problem. */
+void t_consistent(cw_db *db);
 /* Status of one leaf in a coverage answer (asserts the leaf is there). */
 cw_status t_status(const cw_coverage *c, const char *id);
 const cw_req_status *t_req(const cw_coverage *c, const char *id);

@@ -186,9 +186,7 @@ static void test_parent_from_store_and_move(void **state)
     assert_int_equal(cw_requirement_get(db, "fx", "H", a, &q, &kids, &nk, NULL), 0);
     assert_int_equal(nk, 1);
     assert_false(q.leaf);
-    size_t problems;
-    assert_int_equal(cw_db_check(db, &problems, NULL), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(db);
     cw_arena_free(a);
 }
 
@@ -227,9 +225,7 @@ static void test_replace_and_delete(void **state)
     size_t n;
     assert_int_equal(cw_scope_list(db, "acme", NULL, a, &sl, &n, NULL), 0);
     assert_int_equal(n, 0);
-    size_t problems;
-    assert_int_equal(cw_db_check(db, &problems, NULL), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(db);
     cw_arena_free(a);
 }
 

@@ -87,13 +87,10 @@ static void test_controls(void **state)
     assert_int_equal(n, 2);
     /* relinking replaces the link index entries */
     assert_int_equal(t_control(db, "acme", "C1", CW_CTL_IMPLEMENTED, "fx/G.2:full"), 0);
-    size_t problems;
-    assert_int_equal(cw_db_check(db, &problems, &err), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(db);
     assert_int_equal(cw_control_delete(db, NULL, "acme", "C1", &err), 0);
     assert_int_equal(cw_control_delete(db, NULL, "acme", "C1", &err), CW_ENOCTL);
-    assert_int_equal(cw_db_check(db, &problems, &err), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(db);
     cw_arena_free(a);
 }
 
@@ -143,15 +140,12 @@ static void test_evidence_crud(void **state)
     assert_int_equal(got.result, CW_RESULT_FAIL);
     assert_false(got.has_valid_until);
     assert_int_equal(got.collected_at, 150);
-    size_t problems;
-    assert_int_equal(cw_db_check(db, &problems, &err), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(db);
     assert_int_equal(cw_evidence_delete(db, NULL, "acme", "E1", &err), 0);
     assert_int_equal(cw_evidence_get(db, "acme", "E1", a, &got, &err), CW_ENOEV);
     assert_int_equal(cw_evidence_list(db, "acme", NULL, a, &list, &n, &err), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(cw_db_check(db, &problems, &err), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(db);
     /* bulk atomic */
     cw_evidence items[3];
     const char *c1[] = {"C1"}, *c9[] = {"C9"};
@@ -311,9 +305,7 @@ static void test_org_delete(void **state)
     assert_int_equal(c.controls, 1);
     assert_int_equal(c.evidence, 0);
     assert_int_equal(cw_org_delete(db, NULL, "acme", &st, NULL), CW_ENOORG);
-    size_t problems;
-    assert_int_equal(cw_db_check(db, &problems, NULL), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(db);
 }
 
 int main(void)
