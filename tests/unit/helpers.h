@@ -1,6 +1,7 @@
-/* Shared fixtures for the engine's unit tests: a fresh LMDB store in a
- * temporary directory per test, and terse builders for catalogues,
- * crosswalks, controls and evidence so each test states only what it
+/* Shared fixtures for the engine's unit tests (and test_frameworks): a
+ * fresh LMDB store in a temporary directory per test, terse builders for
+ * catalogues, crosswalks, controls and evidence, and the common checks
+ * (a leaf's status, a consistent store) so each test states only what it
  * checks. */
 #ifndef CW_TEST_HELPERS_H
 #define CW_TEST_HELPERS_H
@@ -51,6 +52,7 @@ int t_joint(cw_db *db, const char *srcs, const char *rel, const char *dst, cw_er
 void t_org(cw_db *db, const char *org);
 /* Control with links "fw/id:full fw/id:partial ...".  Returns the rc. */
 int t_control(cw_db *db, const char *org, const char *id, cw_ctl_status st, const char *links);
+/* Evidence results, short. */
 #define PASS CW_RESULT_PASS
 #define FAIL CW_RESULT_FAIL
 /* Evidence backing "c1 c2"; valid_until < 0 means none.  Returns the rc. */
