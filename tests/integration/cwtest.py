@@ -432,6 +432,47 @@ class ServerTest(unittest.TestCase):
         self.assertIsNone(res)
         return err
 
+    def assertSocketEnds(self, sock, timeout, tolerate=()):
+        """Reads a cut-off client's socket (possibly unread answers) until
+        the server closes it or resets it; fewer than 64 MiB may come.
+        An exception in tolerate (say socket.timeout) also ends it."""
+        sock.settimeout(timeout)
+        total = 0
+        try:
+            while True:
+                d = sock.recv(1 << 20)
+                if not d:
+                    break
+                total += len(d)
+                self.assertLess(total, 64 << 20)
+        except (ConnectionResetError,) + tuple(tolerate):
+            pass
+
+
+class SharedServerTest(ServerTest):
+    """Base class for tests that share one server: started for the class
+    in a temporary directory (prefix TMP_PREFIX) with SERVER_ARGS, with
+    one client cls.c; both stopped (exit 0 checked) and the directory
+    removed after the last test.  A subclass adding setup calls
+    super().setUpClass() first."""
+
+    TMP_PREFIX = "cwit-"
+    SERVER_ARGS = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ctmp = tempfile.mkdtemp(prefix=cls.TMP_PREFIX, dir="/tmp")
+        cls.srv = Server(cls.ctmp, *cls.SERVER_ARGS)
+        cls.c = cls.srv.client()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.c.close()
+        try:
+            cls.srv.stop()
+        finally:
+            shutil.rmtree(cls.ctmp, True)
+
 
 # server.schema's access flags, named as in server/schema.h.
 FLAG_NAMES = {"write": "M_WRITE", "admin": "M_ADMIN", "org": "M_ORG", "open": "M_OPEN",

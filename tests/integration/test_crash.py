@@ -20,6 +20,7 @@ CW_CRASH_SEED=<seed> repeats the same schedule (CW_CRASH_ROUNDS changes the
 number of rounds).  The initial map is small (--map-size 4M), so some kills
 land while the map grows.
 """
+import contextlib
 import json
 import os
 import random
@@ -112,6 +113,18 @@ class Round:
         if not self.killed.is_set():
             self.fail("%s: connection lost before the kill: %r" % (who, e))
 
+    @contextlib.contextmanager
+    def writer_client(self, who, unix):
+        """A client for one writer thread: an answer that does not come in
+        time is an error, and so is a lost connection before the kill."""
+        try:
+            with self.srv.client(unix=unix) as c:
+                yield c
+        except socket.timeout as e:
+            self.fail("%s: no answer in time: %r" % (who, e))
+        except (Closed, OSError) as e:
+            self.lost_connection(who, e)
+
     def start(self):
         self.threads = [threading.Thread(target=self.bulk_sequential, args=(0,)),
                         threading.Thread(target=self.bulk_pipelined, args=(1,))]
@@ -146,84 +159,69 @@ class Round:
 
     def bulk_sequential(self, t):
         rng = random.Random(self.seed * 100 + t)
-        try:
-            with self.srv.client(unix=False) as c:
-                for seq in range(1000):
-                    rec = self.new_batch(t, seq, rng.randint(200, 1500))
-                    items = [bulk_item(rec["bid"], k) for k in range(rec["n"])]
-                    err, res = c.call("evidence.load", {"org": self.org, "items": items})
-                    if not self.check_bulk_answer(rec, err, res):
-                        return
-                    time.sleep(rng.uniform(0, 0.02))
-        except socket.timeout as e:
-            self.fail("bulk %d: no answer in time: %r" % (t, e))
-        except (Closed, OSError) as e:
-            self.lost_connection("bulk %d" % t, e)
+        with self.writer_client("bulk %d" % t, unix=False) as c:
+            for seq in range(1000):
+                rec = self.new_batch(t, seq, rng.randint(200, 1500))
+                items = [bulk_item(rec["bid"], k) for k in range(rec["n"])]
+                err, res = c.call("evidence.load", {"org": self.org, "items": items})
+                if not self.check_bulk_answer(rec, err, res):
+                    return
+                time.sleep(rng.uniform(0, 0.02))
 
     def bulk_pipelined(self, t):
         """Three bulk calls sent at once, so that several are queued for
         the writer (one group commit) when the kill comes."""
         rng = random.Random(self.seed * 100 + t)
-        try:
-            with self.srv.client(unix=True) as c:
-                for rnd in range(1000):
-                    recs, ids, chunks = [], [], []
-                    for j in range(3):
-                        rec = self.new_batch(t, rnd * 3 + j, rng.randint(100, 800))
-                        items = [bulk_item(rec["bid"], k) for k in range(rec["n"])]
-                        msgid, data = c.pack_request("evidence.load",
-                                                     {"org": self.org, "items": items})
-                        recs.append(rec)
-                        ids.append(msgid)
-                        chunks.append(data)
-                    c.send_raw(b"".join(chunks))
-                    for rec, msgid in zip(recs, ids):
-                        m = c.recv_response(msgid)
-                        if not self.check_bulk_answer(rec, m[2], m[3]):
-                            return
-                    time.sleep(rng.uniform(0, 0.02))
-        except socket.timeout as e:
-            self.fail("bulk %d: no answer in time: %r" % (t, e))
-        except (Closed, OSError) as e:
-            self.lost_connection("bulk %d" % t, e)
+        with self.writer_client("bulk %d" % t, unix=True) as c:
+            for rnd in range(1000):
+                recs, ids, chunks = [], [], []
+                for j in range(3):
+                    rec = self.new_batch(t, rnd * 3 + j, rng.randint(100, 800))
+                    items = [bulk_item(rec["bid"], k) for k in range(rec["n"])]
+                    msgid, data = c.pack_request("evidence.load",
+                                                 {"org": self.org, "items": items})
+                    recs.append(rec)
+                    ids.append(msgid)
+                    chunks.append(data)
+                c.send_raw(b"".join(chunks))
+                for rec, msgid in zip(recs, ids):
+                    m = c.recv_response(msgid)
+                    if not self.check_bulk_answer(rec, m[2], m[3]):
+                        return
+                time.sleep(rng.uniform(0, 0.02))
 
     def singles_writer(self, t):
         rng = random.Random(self.seed * 100 + t)
         cid = "K%d" % t
-        try:
-            with self.srv.client(unix=(t % 2 == 1)) as c:
-                for i in range(100000):
-                    if i % 3 == 2:
-                        ver = control_version(t, i)
-                        entry = [ver, False]
-                        with self.lock:
-                            self.versions[cid].append(entry)
-                        err, res = c.call("control.put", dict(ver, org=self.org))
-                        what = "control.put %s v%d" % (cid, i)
-                    else:
-                        eid = "r%02dt%di%05d" % (self.n, t, i)
-                        item = evidence(eid, rng.sample(CONTROLS, rng.randint(1, 2)),
-                                        result=rng.choice(RESULTS),
-                                        collected_at=BASE_TIME + rng.randint(0, 10 ** 6),
-                                        kind="single", title="single %d/%d %x" % (
-                                            t, i, rng.getrandbits(32)))
-                        entry = [expect_of(item), False]
-                        with self.lock:
-                            self.singles[eid] = entry
-                        err, res = c.call("evidence.put", dict(item, org=self.org))
-                        what = "evidence.put %s" % eid
-                    if err is not None:
-                        self.fail("%s: %r" % (what, err))
-                        return
-                    if not (isinstance(res, dict) and res.get("rejected") == 0
-                            and res.get("created", 0) + res.get("updated", 0) == 1):
-                        self.fail("%s answered %r" % (what, res))
-                        return
-                    entry[1] = True
-        except socket.timeout as e:
-            self.fail("writer %d: no answer in time: %r" % (t, e))
-        except (Closed, OSError) as e:
-            self.lost_connection("writer %d" % t, e)
+        with self.writer_client("writer %d" % t, unix=(t % 2 == 1)) as c:
+            for i in range(100000):
+                if i % 3 == 2:
+                    ver = control_version(t, i)
+                    entry = [ver, False]
+                    with self.lock:
+                        self.versions[cid].append(entry)
+                    err, res = c.call("control.put", dict(ver, org=self.org))
+                    what = "control.put %s v%d" % (cid, i)
+                else:
+                    eid = "r%02dt%di%05d" % (self.n, t, i)
+                    item = evidence(eid, rng.sample(CONTROLS, rng.randint(1, 2)),
+                                    result=rng.choice(RESULTS),
+                                    collected_at=BASE_TIME + rng.randint(0, 10 ** 6),
+                                    kind="single", title="single %d/%d %x" % (
+                                        t, i, rng.getrandbits(32)))
+                    entry = [expect_of(item), False]
+                    with self.lock:
+                        self.singles[eid] = entry
+                    err, res = c.call("evidence.put", dict(item, org=self.org))
+                    what = "evidence.put %s" % eid
+                if err is not None:
+                    self.fail("%s: %r" % (what, err))
+                    return
+                if not (isinstance(res, dict) and res.get("rejected") == 0
+                        and res.get("created", 0) + res.get("updated", 0) == 1):
+                    self.fail("%s answered %r" % (what, res))
+                    return
+                entry[1] = True
 
 
 class CrashTest(ServerTest):

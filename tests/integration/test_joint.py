@@ -4,10 +4,7 @@ mapping.load/delete, their bad input (each answered invalid_params naming
 the field, nothing written, the connection still serving), and the answers
 that explain them: coverage detail, gap report joint rows and plan steps,
 framework.compare, mapping.list/export/check."""
-import shutil
-import tempfile
-
-from cwtest import CONFLICT, INVALID_PARAMS, NOT_FOUND, Server, ServerTest, evidence
+from cwtest import CONFLICT, INVALID_PARAMS, NOT_FOUND, SharedServerTest, evidence
 
 
 def req(rid, parent=None, **kw):
@@ -25,13 +22,13 @@ def joint(sources, target, rel="superset_of", origin="test", sfw="jsrc", tfw="jd
     return m
 
 
-class JointTest(ServerTest):
+class JointTest(SharedServerTest):
+    TMP_PREFIX = "cwit-j-"
+    SERVER_ARGS = ("--no-bootstrap",)
 
     @classmethod
     def setUpClass(cls):
-        cls.ctmp = tempfile.mkdtemp(prefix="cwit-j-", dir="/tmp")
-        cls.srv = Server(cls.ctmp, "--no-bootstrap")
-        cls.c = cls.srv.client()
+        super().setUpClass()
         c = cls.c
         c.ok("catalog.load", {"framework": "jsrc", "requirements": [
             req("G"), req("G.1", "G"), req("G.2", "G"), req("A"), req("B"),
@@ -42,14 +39,6 @@ class JointTest(ServerTest):
             req("AC", kind="category"), req("AC-2", "AC", assessable=True),
             req("AC-2(1)", "AC-2"), req("AC-2(2)", "AC-2", status="withdrawn"),
             req("AC-3", "AC")]})
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.close()
-        try:
-            cls.srv.stop()
-        finally:
-            shutil.rmtree(cls.ctmp, True)
 
     def mapping_count(self):
         return self.c.ok("server.info")["counts"]["mappings"]

@@ -3,14 +3,12 @@ server with the shipped frameworks loaded on first start."""
 import csv
 import os
 import re
-import shutil
-import tempfile
 import unittest
 
 import msgpack
 
 from cwtest import (CONFLICT, INVALID_PARAMS, METHOD_NOT_FOUND,
-                    NOT_FOUND, SHIPPED, Server, ServerTest, evidence)
+                    NOT_FOUND, SHIPPED, SharedServerTest, evidence)
 
 T2025 = "2025-06-01T00:00:00Z"
 
@@ -28,23 +26,10 @@ def natural(ident):
     return [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.split(r"(\d+)", ident)]
 
 
-class MethodsTest(ServerTest):
+class MethodsTest(SharedServerTest):
     """One server for the class; the tests use distinct organisations so
     that their order does not matter."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.ctmp = tempfile.mkdtemp(prefix="cwit-m-", dir="/tmp")
-        cls.srv = Server(cls.ctmp)
-        cls.c = cls.srv.client()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.close()
-        try:
-            cls.srv.stop()
-        finally:
-            shutil.rmtree(cls.ctmp, True)
+    TMP_PREFIX = "cwit-m-"
 
     def org(self, slug, name=None):
         res = self.c.ok("org.put", {"org": slug, "name": name or slug.title()})
@@ -605,6 +590,8 @@ class MethodsTest(ServerTest):
 
     # ---- queries ----
     def setup_covered_org(self, org):
+        """org with controls met, failing and planned and an exclusion;
+        returns org."""
         self.org(org)
         self.c.ok("control.put", {"org": org, "controls": [
             {"id": "POL", "links": [{"framework": "iso27001-2022", "id": "A.5.1"}]},
@@ -616,6 +603,7 @@ class MethodsTest(ServerTest):
             evidence("EV-ROLES", "ROLES", result="fail", collected_at=T2025)]})
         self.c.ok("scope.put", {"org": org, "framework": "iso27001-2022", "id": "A.7.5",
                                 "justification": "cloud only"})
+        return org
 
     def test_large_detail_answers_pipelined(self):
         """A detailed answer above the server's copy threshold (16 KiB) is
@@ -663,8 +651,7 @@ class MethodsTest(ServerTest):
         self.assertEqual(self.c.pipeline([("coverage.get", q)] * 4), [(None, after)] * 4)
 
     def test_coverage(self):
-        org = "org-cov"
-        self.setup_covered_org(org)
+        org = self.setup_covered_org("org-cov")
         cv = self.c.ok("coverage.get", {"org": org, "framework": "iso27001-2022",
                                         "as_of": "2026-01-01T00:00:00Z"})
         self.assertEqual(cv["assessable"], 123)
@@ -742,8 +729,7 @@ class MethodsTest(ServerTest):
                              INVALID_PARAMS, field="as_of")
 
     def test_gap_report_with_plan(self):
-        org = "org-gap"
-        self.setup_covered_org(org)
+        org = self.setup_covered_org("org-gap")
         r = self.c.ok("gap.report", {"org": org, "target": "soc2-2017",
                                      "as_of": "2026-01-01T00:00:00Z"})
         self.assertEqual(r["max_hops"], 2)
@@ -838,8 +824,7 @@ class MethodsTest(ServerTest):
                              INVALID_PARAMS, field="max_hops")
 
     def test_soa(self):
-        org = "org-soa"
-        self.setup_covered_org(org)
+        org = self.setup_covered_org("org-soa")
         r = self.c.ok("soa.get", {"org": org, "as_of": "2026-01-01T00:00:00Z"})
         items = {i["id"]: i for i in r["controls"]}
         self.assertEqual(len(items), 93)

@@ -5,35 +5,23 @@ NIST CSF 2.0.  The shipped joint rows must let it meet most of SOC 2's
 common criteria and of CSF 2.0, fewer of SOC 2's privacy series, and an
 organisation holding half of Annex A strictly less.  The figures are
 printed (and quoted in frameworks/README.md)."""
-import shutil
-import tempfile
-
-from cwtest import Server, ServerTest
+from cwtest import SharedServerTest
 
 AS_OF = "2026-12-01T00:00:00Z"
 
 
-class ShippedCoverageTest(ServerTest):
+class ShippedCoverageTest(SharedServerTest):
+    TMP_PREFIX = "cwit-sc-"
 
     @classmethod
     def setUpClass(cls):
-        cls.ctmp = tempfile.mkdtemp(prefix="cwit-sc-", dir="/tmp")
-        cls.srv = Server(cls.ctmp)
-        cls.c = cls.srv.client()
+        super().setUpClass()
         iso = [r["id"] for r in cls.c.ok("requirement.list", {"framework": "iso27001-2022",
                                                               "assessable_only": True})]
         assert len(iso) == 123, len(iso)
         annex = [i for i in iso if i.startswith("A.")]
         cls.hold("all-iso", iso)
         cls.hold("half-iso", [i for i in iso if not i.startswith("A.")] + annex[::2])
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.close()
-        try:
-            cls.srv.stop()
-        finally:
-            shutil.rmtree(cls.ctmp, True)
 
     @classmethod
     def hold(cls, org, ids):

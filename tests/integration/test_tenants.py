@@ -69,6 +69,17 @@ ROLES = ("admin", "editor", "auditor", "none", "wrong")
 TEST_FW = "tenant-test-fw"
 # Annex A leaves handed out to scope cells so that no two cells share one.
 SCOPE_LEAVES = ["A.8.%d" % i for i in range(1, 35)]
+# The arguments of the shared reads: no setup before, nothing to check after.
+SHARED_READ_ARGS = {
+    "framework.get": {"framework": "soc2-2017"},
+    "framework.compare": {"source": "iso27001-2022", "target": "soc2-2017"},
+    "requirement.get": {"framework": "iso27001-2022", "id": "A.5.1"},
+    "requirement.list": {"framework": TEST_FW},
+    "requirement.search": {"text": "access"},
+    "mapping.list": {"framework": "iso27001-2022", "id": "A.5.1"},
+    "mapping.export": {"framework": TEST_FW},
+    "mapping.check": {"framework": "soc2-2017"},
+}
 
 
 def expected(role, cls, org):
@@ -179,22 +190,8 @@ class TenantMatrixTest(ServerTest):
         if method in ("ping", "server.info", "server.schema", "server.stats", "framework.list",
                       "org.list", "store.check"):
             return None, None
-        if method == "framework.get":
-            return {"framework": "soc2-2017"}, None
-        if method == "framework.compare":
-            return {"source": "iso27001-2022", "target": "soc2-2017"}, None
-        if method == "requirement.get":
-            return {"framework": "iso27001-2022", "id": "A.5.1"}, None
-        if method == "requirement.list":
-            return {"framework": TEST_FW}, None
-        if method == "requirement.search":
-            return {"text": "access"}, None
-        if method == "mapping.list":
-            return {"framework": "iso27001-2022", "id": "A.5.1"}, None
-        if method == "mapping.export":
-            return {"framework": TEST_FW}, None
-        if method == "mapping.check":
-            return {"framework": "soc2-2017"}, None
+        if method in SHARED_READ_ARGS:
+            return dict(SHARED_READ_ARGS[method]), None
         row = {"source_framework": TEST_FW, "source": "R1", "target_framework": "iso27001-2022",
                "target": "A.5.1", "relationship": "subset_of", "origin": t}
 

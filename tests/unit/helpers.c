@@ -13,16 +13,22 @@ tdb *t_open(size_t map_size, size_t map_max)
 
 tdb *t_open_delta(size_t map_size, size_t map_max, size_t index_delta_min)
 {
+    cw_db_options o = {.map_size = map_size, .map_size_max = map_max, .no_sync = true,
+                       .index_delta_min = index_delta_min};
+    return t_open_opts(&o);
+}
+
+tdb *t_open_opts(cw_db_options *o)
+{
     tdb *t = calloc(1, sizeof *t);
     assert_non_null(t);
     strcpy(t->dir, "/tmp/cwtest.XXXXXX");
     assert_non_null(mkdtemp(t->dir));
-    cw_db_options o = {.path = t->dir, .map_size = map_size, .map_size_max = map_max,
-                       .no_sync = true, .index_delta_min = index_delta_min};
+    o->path = t->dir;
     cw_err err = {0};
-    int rc = cw_db_open(&o, &t->db, &err);
+    int rc = cw_db_open(o, &t->db, &err);
     if (rc)
-        fail_msg("open: %s", err.msg);
+        fail_msg("open %s: %s", t->dir, err.msg);
     return t;
 }
 
@@ -48,6 +54,11 @@ int t_teardown(void **state)
 {
     t_close(*state);
     return 0;
+}
+
+cw_db *t_db(void **state)
+{
+    return ((tdb *)*state)->db;
 }
 
 void t_catalog(cw_db *db, const char *slug, const char *spec)
@@ -166,6 +177,29 @@ int t_evidence(cw_db *db, const char *org, const char *id, const char *controls,
     int rc = cw_evidence_put(db, NULL, &e, 1, NULL, NULL);
     free(copy);
     return rc;
+}
+
+void t_backed(cw_db *db, const char *org, const char *id, const char *links, cw_result res)
+{
+    assert_int_equal(t_control(db, org, id, CW_CTL_IMPLEMENTED, links), 0);
+    char ev[64];
+    snprintf(ev, sizeof ev, "ev-%s", id);
+    assert_int_equal(t_evidence(db, org, ev, id, 10, -1, res), 0);
+}
+
+void t_effective(cw_db *db, const char *org, const char *id, const char *links)
+{
+    t_backed(db, org, id, links, CW_RESULT_PASS);
+}
+
+void t_consistent(cw_db *db)
+{
+    size_t problems;
+    cw_err err = {0};
+    assert_int_equal(cw_db_check(db, &problems, &err), 0);
+    if (problems)
+        print_error("store check: %s\n", err.msg);
+    assert_int_equal(problems, 0);
 }
 
 const cw_req_status *t_req(const cw_coverage *c, const char *id)

@@ -1,6 +1,7 @@
-/* Shared fixtures for the engine's unit tests: a fresh LMDB store in a
- * temporary directory per test, and terse builders for catalogues,
- * crosswalks, controls and evidence so each test states only what it
+/* Shared fixtures for the engine's unit tests (and test_frameworks): a
+ * fresh LMDB store in a temporary directory per test, terse builders for
+ * catalogues, crosswalks, controls and evidence, and the common checks
+ * (a leaf's status, a consistent store) so each test states only what it
  * checks. */
 #ifndef CW_TEST_HELPERS_H
 #define CW_TEST_HELPERS_H
@@ -27,10 +28,16 @@ typedef struct tdb {
 /* cmocka setup/teardown: state is a tdb* */
 int t_setup(void **state);
 int t_teardown(void **state);
+/* The store of a test run with t_setup/t_teardown. */
+cw_db *t_db(void **state);
+/* A test entry for main()'s list: f runs with a fresh store as its state. */
+#define T_STORE_TEST(f) cmocka_unit_test_setup_teardown(f, t_setup, t_teardown)
 /* Opens a fresh store with the given map size and cap (0 = defaults). */
 tdb *t_open(size_t map_size, size_t map_max);
 /* The same with the store's index delta limit (cw_db_options). */
 tdb *t_open_delta(size_t map_size, size_t map_max, size_t index_delta_min);
+/* The same with any options: o's path is set to the new directory. */
+tdb *t_open_opts(cw_db_options *o);
 void t_close(tdb *t);
 
 /* Loads framework slug from a spec "id[:parent][!flags] ..." in publisher
@@ -45,9 +52,19 @@ int t_joint(cw_db *db, const char *srcs, const char *rel, const char *dst, cw_er
 void t_org(cw_db *db, const char *org);
 /* Control with links "fw/id:full fw/id:partial ...".  Returns the rc. */
 int t_control(cw_db *db, const char *org, const char *id, cw_ctl_status st, const char *links);
+/* Evidence results, short. */
+#define PASS CW_RESULT_PASS
+#define FAIL CW_RESULT_FAIL
 /* Evidence backing "c1 c2"; valid_until < 0 means none.  Returns the rc. */
 int t_evidence(cw_db *db, const char *org, const char *id, const char *controls,
                cw_time collected, cw_time valid_until, cw_result res);
+/* An implemented control with links, backed by one evidence "ev-<id>"
+ * collected at 10 with result res.  Asserts both writes. */
+void t_backed(cw_db *db, const char *org, const char *id, const char *links, cw_result res);
+/* An effective control: t_backed with a passing result. */
+void t_effective(cw_db *db, const char *org, const char *id, const char *links);
+/* Asserts that the store's consistency check runs and finds no problem. */
+void t_consistent(cw_db *db);
 /* Status of one leaf in a coverage answer (asserts the leaf is there). */
 cw_status t_status(const cw_coverage *c, const char *id);
 const cw_req_status *t_req(const cw_coverage *c, const char *id);

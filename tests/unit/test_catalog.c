@@ -6,14 +6,9 @@
 
 #include <string.h>
 
-static cw_db *D(void **state)
-{
-    return ((tdb *)*state)->db;
-}
-
 static void test_load_get_list(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     t_catalog(db, "fx", "G1 G1.2:G1 G1.10:G1 G2 G2.1:G2 G2.1.a:G2.1 L3");
     cw_arena *a = cw_arena_new();
     cw_err err = {0};
@@ -63,7 +58,7 @@ static void test_load_get_list(void **state)
 
 static void test_attributes_and_filter(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     const char *v1[] = {"Preventive"}, *v2[] = {"Confidentiality", "Integrity"};
     cw_attr at[] = {{"control_type", v1, 1}, {"security_properties", v2, 2}};
     cw_requirement reqs[] = {
@@ -113,7 +108,7 @@ static void expect_unchanged(cw_db *db)
 
 static void test_rejections(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     t_catalog(db, "fx", "G G.1:G G.2:G");
     cw_framework fw = {"fx", "fx", "", "", ""};
     cw_err err = {0};
@@ -177,7 +172,7 @@ static void test_rejections(void **state)
 
 static void test_parent_from_store_and_move(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     t_catalog(db, "fx", "G G.1:G H");
     /* Add a child of a stored requirement, then move G.1 under H. */
     t_catalog(db, "fx", "G.2:G G.1:H");
@@ -191,15 +186,13 @@ static void test_parent_from_store_and_move(void **state)
     assert_int_equal(cw_requirement_get(db, "fx", "H", a, &q, &kids, &nk, NULL), 0);
     assert_int_equal(nk, 1);
     assert_false(q.leaf);
-    size_t problems;
-    assert_int_equal(cw_db_check(db, &problems, NULL), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(db);
     cw_arena_free(a);
 }
 
 static void test_replace_and_delete(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     t_catalog(db, "fx", "G G.1:G G.2:G");
     t_org(db, "acme");
     cw_scope sc = {"acme", "fx", "G.1", false, "n/a"};
@@ -232,20 +225,18 @@ static void test_replace_and_delete(void **state)
     size_t n;
     assert_int_equal(cw_scope_list(db, "acme", NULL, a, &sl, &n, NULL), 0);
     assert_int_equal(n, 0);
-    size_t problems;
-    assert_int_equal(cw_db_check(db, &problems, NULL), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(db);
     cw_arena_free(a);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_load_get_list, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_attributes_and_filter, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_rejections, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_parent_from_store_and_move, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_replace_and_delete, t_setup, t_teardown),
+        T_STORE_TEST(test_load_get_list),
+        T_STORE_TEST(test_attributes_and_filter),
+        T_STORE_TEST(test_rejections),
+        T_STORE_TEST(test_parent_from_store_and_move),
+        T_STORE_TEST(test_replace_and_delete),
     };
     return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }

@@ -10,14 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static cw_db *D(void **state)
-{
-    return ((tdb *)*state)->db;
-}
-
-#define PASS CW_RESULT_PASS
-#define FAIL CW_RESULT_FAIL
-
 /* tgt: two groups, one nested; src: a few leaves and a group. */
 static void world(cw_db *db)
 {
@@ -27,22 +19,14 @@ static void world(cw_db *db)
     t_org(db, "acme");
 }
 
-static void effective(cw_db *db, const char *ctl, const char *links)
-{
-    assert_int_equal(t_control(db, "acme", ctl, CW_CTL_IMPLEMENTED, links), 0);
-    char id[64];
-    snprintf(id, sizeof id, "ev-%s", ctl);
-    assert_int_equal(t_evidence(db, "acme", id, ctl, 10, -1, PASS), 0);
-}
-
 #define ST(id, hops) t_cov1(db, "acme", "tgt", id, 100, hops)
 
 static void test_direct_links_and_states(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
-    effective(db, "C1", "tgt/T1.a:full");
-    effective(db, "C2", "tgt/T1.b:partial");
+    t_effective(db, "acme", "C1", "tgt/T1.a:full");
+    t_effective(db, "acme", "C2", "tgt/T1.b:partial");
     assert_int_equal(t_control(db, "acme", "C3", CW_CTL_IMPLEMENTED, "tgt/T3:full"), 0);
     assert_int_equal(t_control(db, "acme", "C4", CW_CTL_IMPLEMENTED, "tgt/T2.y:full"), 0);
     assert_int_equal(t_evidence(db, "acme", "f", "C4", 10, -1, FAIL), 0);
@@ -59,7 +43,7 @@ static void test_direct_links_and_states(void **state)
 
 static void test_status_order_over_controls(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     /* failing + unverified -> unverified */
     assert_int_equal(t_control(db, "acme", "F", CW_CTL_IMPLEMENTED, "tgt/T3:full"), 0);
@@ -68,23 +52,23 @@ static void test_status_order_over_controls(void **state)
     assert_int_equal(t_control(db, "acme", "U", CW_CTL_IMPLEMENTED, "tgt/T3:full"), 0);
     assert_int_equal(ST("T3", 1), CW_ST_UNVERIFIED);
     /* + partial effective -> partial */
-    effective(db, "P", "tgt/T3:partial");
+    t_effective(db, "acme", "P", "tgt/T3:partial");
     assert_int_equal(ST("T3", 1), CW_ST_PARTIAL);
     /* + full effective -> met */
-    effective(db, "M", "tgt/T3:full");
+    t_effective(db, "acme", "M", "tgt/T3:full");
     assert_int_equal(ST("T3", 1), CW_ST_MET);
 }
 
 static void test_group_links(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
-    effective(db, "G", "tgt/T2:full");
+    t_effective(db, "acme", "G", "tgt/T2:full");
     assert_int_equal(ST("T2.x.1", 1), CW_ST_MET); /* nested leaves too */
     assert_int_equal(ST("T2.x.2", 1), CW_ST_MET);
     assert_int_equal(ST("T2.y", 1), CW_ST_MET);
     assert_int_equal(ST("T1.a", 1), CW_ST_GAP);
-    effective(db, "H", "tgt/T1:partial");
+    t_effective(db, "acme", "H", "tgt/T1:partial");
     assert_int_equal(ST("T1.a", 1), CW_ST_GAP); /* partial to a group: no leaf */
     assert_int_equal(ST("T1.b", 1), CW_ST_GAP);
     cw_arena *a = cw_arena_new();
@@ -106,14 +90,14 @@ static void test_group_links(void **state)
 
 static void test_relationship_levels(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     assert_int_equal(t_map(db, "src/S1", "equal", "tgt/T1.a"), 0);
     assert_int_equal(t_map(db, "src/S1", "superset_of", "tgt/T1.b"), 0);
     assert_int_equal(t_map(db, "src/S1", "subset_of", "tgt/T2.y"), 0);
     assert_int_equal(t_map(db, "src/S1", "intersects_with", "tgt/T3"), 0);
     assert_int_equal(t_map(db, "src/S1", "not_related", "tgt/T2.x.1"), 0);
-    effective(db, "C", "src/S1:full");
+    t_effective(db, "acme", "C", "src/S1:full");
     assert_int_equal(ST("T1.a", 1), CW_ST_MET);
     assert_int_equal(ST("T1.b", 1), CW_ST_MET);
     assert_int_equal(ST("T2.y", 1), CW_ST_PARTIAL);
@@ -127,35 +111,35 @@ static void test_relationship_levels(void **state)
 
 static void test_propagation_only_from_full(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     assert_int_equal(t_map(db, "src/S1", "equal", "tgt/T1.a"), 0);
-    effective(db, "C", "src/S1:partial");
+    t_effective(db, "acme", "C", "src/S1:partial");
     assert_int_equal(ST("T1.a", 1), CW_ST_GAP);
-    effective(db, "C", "src/S1:full");
+    t_effective(db, "acme", "C", "src/S1:full");
     assert_int_equal(ST("T1.a", 1), CW_ST_MET);
 }
 
 static void test_max_hops_and_composition(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     assert_int_equal(t_map(db, "src/S1", "equal", "mid/M1"), 0);
     assert_int_equal(t_map(db, "mid/M1", "subset_of", "tgt/T1.a"), 0);
     assert_int_equal(t_map(db, "src/S2", "subset_of", "mid/M2"), 0);
     assert_int_equal(t_map(db, "mid/M2", "superset_of", "tgt/T1.b"), 0); /* unknown */
     assert_int_equal(t_map(db, "src/S3", "superset_of", "mid/M2"), 0);   /* S3 sup M2 sup T1.b */
-    effective(db, "C1", "src/S1:full");
-    effective(db, "C2", "src/S2:full");
+    t_effective(db, "acme", "C1", "src/S1:full");
+    t_effective(db, "acme", "C2", "src/S2:full");
     assert_int_equal(ST("T1.a", 1), CW_ST_GAP);     /* two steps away */
     assert_int_equal(ST("T1.a", 2), CW_ST_PARTIAL); /* equal then subset_of */
     assert_int_equal(ST("T1.b", 2), CW_ST_GAP);     /* subset then superset: unknown */
-    effective(db, "C3", "src/S3:full");
+    t_effective(db, "acme", "C3", "src/S3:full");
     assert_int_equal(ST("T1.b", 2), CW_ST_MET); /* superset twice */
     /* three steps: S1 = M1 -> ... needs a third hop */
     assert_int_equal(t_map(db, "tgt/T3", "equal", "mid/MG.1"), 0);
     assert_int_equal(t_map(db, "mid/MG.1", "equal", "src/SG.1"), 0);
-    effective(db, "C4", "src/SG.1:full");
+    t_effective(db, "acme", "C4", "src/SG.1:full");
     assert_int_equal(ST("T3", 1), CW_ST_GAP);
     assert_int_equal(ST("T3", 2), CW_ST_MET);
     cw_arena *a = cw_arena_new();
@@ -173,26 +157,26 @@ static void test_max_hops_and_composition(void **state)
 
 static void test_three_hops(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     assert_int_equal(t_map(db, "src/S1", "equal", "mid/M1"), 0);
     assert_int_equal(t_map(db, "mid/M1", "equal", "mid/M2"), 0);
     assert_int_equal(t_map(db, "mid/M2", "equal", "tgt/T3"), 0);
-    effective(db, "C", "src/S1:full");
+    t_effective(db, "acme", "C", "src/S1:full");
     assert_int_equal(ST("T3", 2), CW_ST_GAP);
     assert_int_equal(ST("T3", 3), CW_ST_MET);
 }
 
 static void test_group_ends_only(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     /* a path reaching a target group at full gives full to its leaves */
     assert_int_equal(t_map(db, "src/S1", "equal", "tgt/T2.x"), 0);
     /* ... at partial, to no leaf */
     assert_int_equal(t_map(db, "src/S2", "intersects_with", "tgt/T1"), 0);
-    effective(db, "C1", "src/S1:full");
-    effective(db, "C2", "src/S2:full");
+    t_effective(db, "acme", "C1", "src/S1:full");
+    t_effective(db, "acme", "C2", "src/S2:full");
     assert_int_equal(ST("T2.x.1", 1), CW_ST_MET);
     assert_int_equal(ST("T2.x.2", 1), CW_ST_MET);
     assert_int_equal(ST("T2.y", 1), CW_ST_GAP);
@@ -200,16 +184,16 @@ static void test_group_ends_only(void **state)
     /* no stepping from a group down to its leaves mid-path */
     assert_int_equal(t_map(db, "src/S3", "equal", "mid/MG"), 0);
     assert_int_equal(t_map(db, "mid/MG.1", "equal", "tgt/T3"), 0);
-    effective(db, "C3", "src/S3:full");
+    t_effective(db, "acme", "C3", "src/S3:full");
     assert_int_equal(ST("T3", 3), CW_ST_GAP);
     /* but a full control link to a group starts from each leaf under it */
-    effective(db, "C4", "mid/MG:full");
+    t_effective(db, "acme", "C4", "mid/MG:full");
     assert_int_equal(ST("T3", 1), CW_ST_MET);
 }
 
 static void test_best_level_and_explanation(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     cw_mapping m[] = {
         {.source_fw = "src", .source_id = "S1", .target_fw = "tgt", .target_id = "T3", .rel = CW_REL_INTERSECTS_WITH, .strength = 4, .rationale = "semantic", .origin = "pubA"},
@@ -217,7 +201,7 @@ static void test_best_level_and_explanation(void **state)
         {.source_fw = "mid", .source_id = "M1", .target_fw = "tgt", .target_id = "T3", .rel = CW_REL_EQUAL, .strength = 6, .rationale = NULL, .origin = "pubC"},
     };
     assert_int_equal(cw_mapping_load(db, NULL, m, 3, NULL, NULL), 0);
-    effective(db, "C", "src/S1:full");
+    t_effective(db, "acme", "C", "src/S1:full");
     assert_int_equal(ST("T3", 1), CW_ST_PARTIAL);
     assert_int_equal(ST("T3", 2), CW_ST_MET); /* the better of two paths wins */
     cw_arena *a = cw_arena_new();
@@ -249,9 +233,9 @@ static void test_best_level_and_explanation(void **state)
 
 static void test_scope_and_percent(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
-    effective(db, "C", "tgt/T1.a:full tgt/T1.b:full tgt/T3:full");
+    t_effective(db, "acme", "C", "tgt/T1.a:full tgt/T1.b:full tgt/T3:full");
     cw_scope s = {"acme", "tgt", "T3", false, "not used here"};
     assert_int_equal(cw_scope_put(db, NULL, &s, 1, NULL, NULL), 0);
     cw_arena *a = cw_arena_new();
@@ -811,7 +795,7 @@ static void crosscheck(cw_db *db, unsigned seed)
  * direction, and every kind of write to the organisation. */
 static void test_cached_states_follow_time_and_writes(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     t_org(db, "other");
     assert_int_equal(t_control(db, "acme", "C1", CW_CTL_IMPLEMENTED, "tgt/T1.a:full"), 0);
@@ -898,18 +882,17 @@ static void test_random_crosscheck(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_direct_links_and_states, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_status_order_over_controls, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_group_links, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_relationship_levels, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_propagation_only_from_full, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_max_hops_and_composition, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_three_hops, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_group_ends_only, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_best_level_and_explanation, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_scope_and_percent, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_cached_states_follow_time_and_writes, t_setup,
-                                        t_teardown),
+        T_STORE_TEST(test_direct_links_and_states),
+        T_STORE_TEST(test_status_order_over_controls),
+        T_STORE_TEST(test_group_links),
+        T_STORE_TEST(test_relationship_levels),
+        T_STORE_TEST(test_propagation_only_from_full),
+        T_STORE_TEST(test_max_hops_and_composition),
+        T_STORE_TEST(test_three_hops),
+        T_STORE_TEST(test_group_ends_only),
+        T_STORE_TEST(test_best_level_and_explanation),
+        T_STORE_TEST(test_scope_and_percent),
+        T_STORE_TEST(test_cached_states_follow_time_and_writes),
         cmocka_unit_test(test_random_crosscheck),
     };
     return cmocka_run_group_tests_name("coverage", tests, NULL, NULL);

@@ -9,6 +9,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The store in dir opened with LMDB itself, behind the engine's back as a
+ * tool would: the environment and a transaction, both with flags (0 or
+ * MDB_RDONLY). */
+static MDB_txn *raw_begin(const char *dir, unsigned flags, MDB_env **env)
+{
+    MDB_txn *txn;
+    assert_int_equal(mdb_env_create(env), 0);
+    mdb_env_set_maxdbs(*env, 32);
+    assert_int_equal(mdb_env_open(*env, dir, flags, 0600), 0);
+    assert_int_equal(mdb_txn_begin(*env, NULL, flags, &txn), 0);
+    return txn;
+}
+
+/* Writes the schema record (meta "schema", eight bytes big-endian) as
+ * version v. */
+static void raw_set_schema(MDB_txn *txn, unsigned char v)
+{
+    MDB_dbi dbi;
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    unsigned char b[8] = {0, 0, 0, 0, 0, 0, 0, v};
+    MDB_val k = {6, "schema"}, val = {8, b};
+    assert_int_equal(mdb_put(txn, dbi, &k, &val, 0), 0);
+}
+
+/* The version in the schema record. */
+static unsigned raw_schema(MDB_txn *txn)
+{
+    MDB_dbi dbi;
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    MDB_val k = {6, "schema"}, v;
+    assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+    return ((const unsigned char *)v.mv_data)[7];
+}
+
+/* Deletes database name, as a store from before it existed lacks it. */
+static void raw_drop(MDB_txn *txn, const char *name, unsigned flags)
+{
+    MDB_dbi dbi;
+    assert_int_equal(mdb_dbi_open(txn, name, flags, &dbi), 0);
+    assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+}
+
 static void test_persist_and_schema(void **state)
 {
     (void)state;
@@ -31,16 +73,8 @@ static void test_persist_and_schema(void **state)
     t->db = NULL;
     /* a store from another schema version is refused, not misread */
     MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    assert_int_equal(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 32);
-    assert_int_equal(mdb_env_open(env, t->dir, 0, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    unsigned char v99[8] = {0, 0, 0, 0, 0, 0, 0, 99};
-    MDB_val k = {6, "schema"}, v = {8, v99};
-    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    MDB_txn *txn = raw_begin(t->dir, 0, &env);
+    raw_set_schema(txn, 99);
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
     assert_int_equal(cw_db_open(&o, &t->db, &err), CW_ESCHEMA);
@@ -48,18 +82,9 @@ static void test_persist_and_schema(void **state)
     assert_null(t->db);
     /* a version-1 store (no delta indexes yet) is upgraded in place and
      * keeps its data */
-    unsigned char v1[8] = {0, 0, 0, 0, 0, 0, 0, 1};
-    assert_int_equal(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 32);
-    assert_int_equal(mdb_env_open(env, t->dir, 0, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    k = (MDB_val){6, "schema"};
-    v = (MDB_val){8, v1};
-    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-    MDB_dbi dd;
-    assert_int_equal(mdb_dbi_open(txn, "ev_ctl_delta", MDB_DUPSORT, &dd), 0);
-    assert_int_equal(mdb_drop(txn, dd, 1), 0);
+    txn = raw_begin(t->dir, 0, &env);
+    raw_set_schema(txn, 1);
+    raw_drop(txn, "ev_ctl_delta", MDB_DUPSORT);
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
     assert_int_equal(cw_db_open(&o, &t->db, &err), 0);
@@ -67,14 +92,9 @@ static void test_persist_and_schema(void **state)
     assert_int_equal(c.orgs, 1);
     cw_db_close(t->db);
     t->db = NULL;
-    assert_int_equal(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 32);
-    assert_int_equal(mdb_env_open(env, t->dir, MDB_RDONLY, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    k = (MDB_val){6, "schema"};
-    assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
-    assert_int_equal(((const unsigned char *)v.mv_data)[7], CW_SCHEMA_VERSION);
+    txn = raw_begin(t->dir, MDB_RDONLY, &env);
+    assert_int_equal(raw_schema(txn), CW_SCHEMA_VERSION);
+    MDB_dbi dd;
     assert_int_equal(mdb_dbi_open(txn, "ev_ctl_delta", MDB_DUPSORT, &dd), 0);
     mdb_txn_abort(txn);
     mdb_env_close(env);
@@ -86,20 +106,10 @@ static void test_persist_and_schema(void **state)
     assert_int_equal(t_map(t->db, "fx/A.1", "equal", "fy/G.1"), 0);
     cw_db_close(t->db);
     t->db = NULL;
-    unsigned char v2[8] = {0, 0, 0, 0, 0, 0, 0, 2};
-    assert_int_equal(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 32);
-    assert_int_equal(mdb_env_open(env, t->dir, 0, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    k = (MDB_val){6, "schema"};
-    v = (MDB_val){8, v2};
-    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-    MDB_dbi jd;
-    assert_int_equal(mdb_dbi_open(txn, "joint", 0, &jd), 0);
-    assert_int_equal(mdb_drop(txn, jd, 1), 0);
-    assert_int_equal(mdb_dbi_open(txn, "joint_idx", MDB_DUPSORT, &jd), 0);
-    assert_int_equal(mdb_drop(txn, jd, 1), 0);
+    txn = raw_begin(t->dir, 0, &env);
+    raw_set_schema(txn, 2);
+    raw_drop(txn, "joint", 0);
+    raw_drop(txn, "joint_idx", MDB_DUPSORT);
     /* rewrite the records in the version-2 shapes */
     MDB_dbi rq, mp;
     assert_int_equal(mdb_dbi_open(txn, "req", 0, &rq), 0);
@@ -167,20 +177,12 @@ static void test_persist_and_schema(void **state)
     assert_int_equal(t_cov1(t->db, "acme", "fy", "G.2", 20, 1), CW_ST_GAP);
     /* joint rows can be written once upgraded */
     assert_int_equal(t_joint(t->db, "fy/G.1 fy/G.2", "equal", "fx/A", &err), 0);
-    size_t probs;
-    assert_int_equal(cw_db_check(t->db, &probs, &err), 0);
-    assert_int_equal(probs, 0);
+    t_consistent(t->db);
     cw_arena_free(ar);
     cw_db_close(t->db);
     t->db = NULL;
-    assert_int_equal(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 32);
-    assert_int_equal(mdb_env_open(env, t->dir, MDB_RDONLY, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    k = (MDB_val){6, "schema"};
-    assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
-    assert_int_equal(((const unsigned char *)v.mv_data)[7], 3);
+    txn = raw_begin(t->dir, MDB_RDONLY, &env);
+    assert_int_equal(raw_schema(txn), 3);
     mdb_txn_abort(txn);
     mdb_env_close(env);
     t_close(t);
@@ -283,9 +285,7 @@ static void test_grow_and_full(void **state)
     assert_int_equal(load_evidence(t->db, 900000, 1000, &err), 0);
     assert_int_equal(cw_db_counts_get(t->db, &c, &err), 0);
     assert_int_equal(c.evidence, before + 1000);
-    size_t problems;
-    assert_int_equal(cw_db_check(t->db, &problems, &err), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(t->db);
     t_close(t);
 }
 
@@ -299,18 +299,13 @@ static void test_check_finds_damage(void **state)
     assert_int_equal(t_evidence(t->db, "acme", "E", "C", 1, -1, CW_RESULT_PASS), 0);
     size_t problems;
     cw_err err = {0};
-    assert_int_equal(cw_db_check(t->db, &problems, &err), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(t->db);
     cw_db_close(t->db);
     /* Damage the store from outside with the LMDB tools' library: drop the
      * evidence-by-time index entry behind the engine's back. */
     MDB_env *env;
-    MDB_txn *txn;
+    MDB_txn *txn = raw_begin(t->dir, 0, &env);
     MDB_dbi dbi;
-    assert_int_equal(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 32);
-    assert_int_equal(mdb_env_open(env, t->dir, 0, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
     /* the entry is in the main index or, not yet merged, in the delta */
     MDB_dbi dbd;
     assert_int_equal(mdb_dbi_open(txn, "ev_ctl", MDB_DUPSORT, &dbi), 0);

@@ -13,14 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static cw_db *D(void **state)
-{
-    return ((tdb *)*state)->db;
-}
-
-#define PASS CW_RESULT_PASS
-#define FAIL CW_RESULT_FAIL
-
 /* src: a group G with three members, two single requirements, a group whose
  * only child is withdrawn; dst: three criteria and a group of two; mid: a
  * third framework. */
@@ -32,15 +24,13 @@ static void world(cw_db *db)
     t_org(db, "acme");
 }
 
+/* An implemented control with passing (1), failing (-1) or no (0) evidence. */
 static void ctl(cw_db *db, const char *id, const char *links, int evidence)
 {
-    assert_int_equal(t_control(db, "acme", id, CW_CTL_IMPLEMENTED, links), 0);
-    char ev[64];
-    snprintf(ev, sizeof ev, "ev-%s", id);
-    if (evidence == 1)
-        assert_int_equal(t_evidence(db, "acme", ev, id, 10, -1, PASS), 0);
-    else if (evidence == -1)
-        assert_int_equal(t_evidence(db, "acme", ev, id, 10, -1, FAIL), 0);
+    if (evidence)
+        t_backed(db, "acme", id, links, evidence > 0 ? PASS : FAIL);
+    else
+        assert_int_equal(t_control(db, "acme", id, CW_CTL_IMPLEMENTED, links), 0);
 }
 
 static void joint(cw_db *db, const char *srcs, const char *rel, const char *dst)
@@ -66,7 +56,7 @@ static bool assessed_in(const cw_coverage *c, const char *id)
 
 static void test_joint_statuses(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     joint(db, "src/A src/B", "superset_of", "dst/S1");
     joint(db, "src/A src/B", "equal", "dst/S2");
@@ -105,7 +95,7 @@ static void test_joint_statuses(void **state)
 
 static void test_not_related_and_explanation(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     joint(db, "src/A src/B", "not_related", "dst/S1");
     joint(db, "src/B src/A", "superset_of", "dst/S2"); /* order does not matter */
@@ -140,7 +130,7 @@ static void test_not_related_and_explanation(void **state)
 
 static void test_group_member_and_target(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     joint(db, "src/G src/A", "superset_of", "dst/S1");
     joint(db, "src/E src/A", "superset_of", "dst/S2"); /* E has nothing assessed */
@@ -183,7 +173,7 @@ static void test_group_member_and_target(void **state)
 
 static void test_members_use_one_hop_less(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     joint(db, "src/A src/B", "superset_of", "dst/S1");
     assert_int_equal(t_map(db, "mid/M1", "equal", "src/A"), 0);
@@ -203,7 +193,7 @@ static void test_members_use_one_hop_less(void **state)
 
 static void test_joint_is_the_last_step(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     joint(db, "src/A src/B", "superset_of", "dst/S1");
     assert_int_equal(t_map(db, "dst/S1", "equal", "mid/M1"), 0);
@@ -221,7 +211,7 @@ static void test_joint_is_the_last_step(void **state)
 
 static void test_withdrawn(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     joint(db, "src/A src/W", "superset_of", "dst/S1");
     assert_int_equal(t_map(db, "mid/M1", "equal", "src/W"), 0);
@@ -249,7 +239,7 @@ static void test_withdrawn(void **state)
 
 static void test_assessable_parent(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     t_catalog(db, "nist", "AC AC-1:AC AC-2:AC!a AC-2(1):AC-2 AC-2(2):AC-2!w AC-3:AC");
     t_catalog(db, "x", "X1 X2 X3");
     t_org(db, "acme");
@@ -325,7 +315,7 @@ static void test_assessable_parent(void **state)
 
 static void test_not_assessable_leaf(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     assert_int_equal(t_map(db, "src/N", "equal", "dst/S1"), 0);
     assert_int_equal(t_map(db, "mid/M1", "equal", "src/N"), 0);
@@ -345,7 +335,7 @@ static void test_not_assessable_leaf(void **state)
 
 static void test_compare_with_joint_rows(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     joint(db, "src/A src/B", "superset_of", "dst/S1");
     joint(db, "src/A src/B", "intersects_with", "dst/S2");
@@ -379,7 +369,7 @@ static void test_compare_with_joint_rows(void **state)
 
 static void test_gap_missing_members_and_plan(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     t_catalog(db, "src", "P Q R S T U");
     t_catalog(db, "dst", "D1 D2 D3 D4");
     t_org(db, "acme");
@@ -427,7 +417,7 @@ static void test_gap_missing_members_and_plan(void **state)
 
 static void test_plan_member_through_a_path(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     t_catalog(db, "src", "P Q");
     t_catalog(db, "mid", "M");
     t_catalog(db, "dst", "D1");
@@ -459,7 +449,7 @@ static void test_plan_member_through_a_path(void **state)
  * nested group is not made met by satisfying the outer group. */
 static void test_plan_reach_through_nested_group(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     t_catalog(db, "fa", "A1 A1.3:A1 A1.3.1:A1.3!n");
     t_catalog(db, "fb", "B1 B2");
     t_catalog(db, "fc", "C4 C6!a");
@@ -484,7 +474,7 @@ static void test_plan_reach_through_nested_group(void **state)
 
 static void test_joint_storage(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     cw_err err = {0};
     /* bad rows: nothing is written */
@@ -552,9 +542,7 @@ static void test_joint_storage(void **state)
     assert_int_equal(bs.deleted, 1);
     assert_int_equal(cw_mapping_list(db, &lq, a, &ans, NULL), 0);
     assert_int_equal(ans.n_joints, 0);
-    size_t problems;
-    assert_int_equal(cw_db_check(db, &problems, NULL), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(db);
     cw_arena_free(a);
 }
 
@@ -568,7 +556,7 @@ static bool has_finding(const cw_finding *fs, size_t n, const char *kind, const 
 
 static void test_joint_check(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     t_catalog(db, "gone", "Z1 Z2");
     joint(db, "src/A src/W", "superset_of", "dst/S1");       /* withdrawn member */
@@ -599,21 +587,20 @@ static void test_joint_check(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_joint_statuses, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_not_related_and_explanation, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_group_member_and_target, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_members_use_one_hop_less, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_joint_is_the_last_step, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_withdrawn, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_assessable_parent, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_not_assessable_leaf, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_compare_with_joint_rows, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_gap_missing_members_and_plan, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_plan_member_through_a_path, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_plan_reach_through_nested_group, t_setup,
-                                        t_teardown),
-        cmocka_unit_test_setup_teardown(test_joint_storage, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_joint_check, t_setup, t_teardown),
+        T_STORE_TEST(test_joint_statuses),
+        T_STORE_TEST(test_not_related_and_explanation),
+        T_STORE_TEST(test_group_member_and_target),
+        T_STORE_TEST(test_members_use_one_hop_less),
+        T_STORE_TEST(test_joint_is_the_last_step),
+        T_STORE_TEST(test_withdrawn),
+        T_STORE_TEST(test_assessable_parent),
+        T_STORE_TEST(test_not_assessable_leaf),
+        T_STORE_TEST(test_compare_with_joint_rows),
+        T_STORE_TEST(test_gap_missing_members_and_plan),
+        T_STORE_TEST(test_plan_member_through_a_path),
+        T_STORE_TEST(test_plan_reach_through_nested_group),
+        T_STORE_TEST(test_joint_storage),
+        T_STORE_TEST(test_joint_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,11 +17,6 @@ static int list_paths(cw_db *db, const cw_mapping_query *q, cw_arena *a, cw_path
     return rc;
 }
 
-static cw_db *D(void **state)
-{
-    return ((tdb *)*state)->db;
-}
-
 static void three_frameworks(cw_db *db)
 {
     t_catalog(db, "fa", "a1 a2 a3");
@@ -31,7 +26,7 @@ static void three_frameworks(cw_db *db)
 
 static void test_load_errors(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     three_frameworks(db);
     cw_err err = {0};
     cw_bulk_stats st;
@@ -79,7 +74,7 @@ static void test_load_errors(void **state)
 
 static void test_both_ends_and_upsert(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     three_frameworks(db);
     assert_int_equal(t_map(db, "fa/a1", "subset_of", "fb/b1"), 0);
     cw_arena *a = cw_arena_new();
@@ -111,7 +106,7 @@ static void test_both_ends_and_upsert(void **state)
 
 static void test_inferred_paths(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     three_frameworks(db);
     assert_int_equal(t_map(db, "fa/a1", "equal", "fb/b1"), 0);
     assert_int_equal(t_map(db, "fb/b1", "subset_of", "fc/c1"), 0);
@@ -156,7 +151,7 @@ static void test_inferred_paths(void **state)
 
 static void test_strength_min(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     three_frameworks(db);
     cw_mapping m[] = {{.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_EQUAL, .strength = 8, .rationale = NULL, .origin = "x"},
                       {.source_fw = "fb", .source_id = "b1", .target_fw = "fc", .target_id = "c1", .rel = CW_REL_EQUAL, .strength = 5, .rationale = NULL, .origin = "x"}};
@@ -174,7 +169,7 @@ static void test_strength_min(void **state)
 
 static void test_delete(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     three_frameworks(db);
     cw_mapping m[] = {{.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o1"},
                       {.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o2"},
@@ -198,14 +193,12 @@ static void test_delete(void **state)
     cw_db_counts c;
     cw_db_counts_get(db, &c, NULL);
     assert_int_equal(c.mappings, 0);
-    size_t problems;
-    assert_int_equal(cw_db_check(db, &problems, &err), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(db);
 }
 
 static void test_check_findings(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     three_frameworks(db);
     cw_arena *a = cw_arena_new();
     cw_finding *fs;
@@ -252,12 +245,12 @@ static void test_check_findings(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_load_errors, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_both_ends_and_upsert, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_inferred_paths, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_strength_min, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_delete, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_check_findings, t_setup, t_teardown),
+        T_STORE_TEST(test_load_errors),
+        T_STORE_TEST(test_both_ends_and_upsert),
+        T_STORE_TEST(test_inferred_paths),
+        T_STORE_TEST(test_strength_min),
+        T_STORE_TEST(test_delete),
+        T_STORE_TEST(test_check_findings),
     };
     return cmocka_run_group_tests_name("mapping", tests, NULL, NULL);
 }

@@ -8,11 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static cw_db *D(void **state)
-{
-    return ((tdb *)*state)->db;
-}
-
 static void base(cw_db *db)
 {
     t_catalog(db, "fx", "G G.1:G G.2:G L");
@@ -22,7 +17,7 @@ static void base(cw_db *db)
 
 static void test_org_crud(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     cw_org o = {"acme", "Acme Ltd"};
     bool created;
     cw_err err = {0};
@@ -50,7 +45,7 @@ static void test_org_crud(void **state)
 
 static void test_controls(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     base(db);
     cw_err err = {0};
     assert_int_equal(t_control(db, "acme", "C1", CW_CTL_IMPLEMENTED, "fx/G.1:full fx/L:partial"),
@@ -92,19 +87,16 @@ static void test_controls(void **state)
     assert_int_equal(n, 2);
     /* relinking replaces the link index entries */
     assert_int_equal(t_control(db, "acme", "C1", CW_CTL_IMPLEMENTED, "fx/G.2:full"), 0);
-    size_t problems;
-    assert_int_equal(cw_db_check(db, &problems, &err), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(db);
     assert_int_equal(cw_control_delete(db, NULL, "acme", "C1", &err), 0);
     assert_int_equal(cw_control_delete(db, NULL, "acme", "C1", &err), CW_ENOCTL);
-    assert_int_equal(cw_db_check(db, &problems, &err), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(db);
     cw_arena_free(a);
 }
 
 static void test_evidence_crud(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     base(db);
     cw_err err = {0};
     assert_int_equal(t_control(db, "acme", "C1", CW_CTL_IMPLEMENTED, "fx/L:full"), 0);
@@ -148,15 +140,12 @@ static void test_evidence_crud(void **state)
     assert_int_equal(got.result, CW_RESULT_FAIL);
     assert_false(got.has_valid_until);
     assert_int_equal(got.collected_at, 150);
-    size_t problems;
-    assert_int_equal(cw_db_check(db, &problems, &err), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(db);
     assert_int_equal(cw_evidence_delete(db, NULL, "acme", "E1", &err), 0);
     assert_int_equal(cw_evidence_get(db, "acme", "E1", a, &got, &err), CW_ENOEV);
     assert_int_equal(cw_evidence_list(db, "acme", NULL, a, &list, &n, &err), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(cw_db_check(db, &problems, &err), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(db);
     /* bulk atomic */
     cw_evidence items[3];
     const char *c1[] = {"C1"}, *c9[] = {"C9"};
@@ -195,7 +184,7 @@ static cw_ctl_state state_at(cw_db *db, const char *ctl, cw_time t, const char *
 
 static void test_control_state_rules(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     base(db);
     const char *ev;
     assert_int_equal(t_control(db, "acme", "C", CW_CTL_IMPLEMENTED, "fx/L:full"), 0);
@@ -258,7 +247,7 @@ static void test_control_state_rules(void **state)
 
 static void test_scope(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     base(db);
     cw_err err = {0};
     cw_scope s = {"acme", "iso27001-2022", "A.5.2", false, "no suppliers"};
@@ -302,7 +291,7 @@ static void test_scope(void **state)
 
 static void test_org_delete(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     base(db);
     assert_int_equal(t_control(db, "acme", "C", CW_CTL_IMPLEMENTED, "fx/L:full"), 0);
     assert_int_equal(t_evidence(db, "acme", "E", "C", 1, -1, CW_RESULT_PASS), 0);
@@ -316,20 +305,18 @@ static void test_org_delete(void **state)
     assert_int_equal(c.controls, 1);
     assert_int_equal(c.evidence, 0);
     assert_int_equal(cw_org_delete(db, NULL, "acme", &st, NULL), CW_ENOORG);
-    size_t problems;
-    assert_int_equal(cw_db_check(db, &problems, NULL), 0);
-    assert_int_equal(problems, 0);
+    t_consistent(db);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_org_crud, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_controls, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_evidence_crud, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_control_state_rules, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_scope, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_org_delete, t_setup, t_teardown),
+        T_STORE_TEST(test_org_crud),
+        T_STORE_TEST(test_controls),
+        T_STORE_TEST(test_evidence_crud),
+        T_STORE_TEST(test_control_state_rules),
+        T_STORE_TEST(test_scope),
+        T_STORE_TEST(test_org_delete),
     };
     return cmocka_run_group_tests_name("org", tests, NULL, NULL);
 }

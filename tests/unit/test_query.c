@@ -6,19 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static cw_db *D(void **state)
-{
-    return ((tdb *)*state)->db;
-}
-
-static void effective(cw_db *db, const char *ctl, const char *links)
-{
-    assert_int_equal(t_control(db, "acme", ctl, CW_CTL_IMPLEMENTED, links), 0);
-    char id[64];
-    snprintf(id, sizeof id, "ev-%s", ctl);
-    assert_int_equal(t_evidence(db, "acme", id, ctl, 10, -1, CW_RESULT_PASS), 0);
-}
-
 /* target soc: 5 criteria; held: iso with mappings */
 static void world(cw_db *db)
 {
@@ -45,11 +32,11 @@ static const cw_gap_item *gap(const cw_gap_report *r, const char *id)
 
 static void test_gap_report(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
-    effective(db, "C1", "iso/A1:full");
+    t_effective(db, "acme", "C1", "iso/A1:full");
     assert_int_equal(t_control(db, "acme", "P", CW_CTL_PLANNED, "soc/CC5:full"), 0);
-    effective(db, "H", "soc/CC4:partial");
+    t_effective(db, "acme", "H", "soc/CC4:partial");
     cw_arena *a = cw_arena_new();
     cw_gap_report r;
     cw_err err = {0};
@@ -115,7 +102,7 @@ static void test_gap_report(void **state)
 
 static void test_plan_ties_and_covered(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     t_catalog(db, "t", "T1 T2");
     t_catalog(db, "b", "B1 B2");
     t_catalog(db, "a", "A1 A2");
@@ -147,7 +134,7 @@ static void test_plan_ties_and_covered(void **state)
 
 static void test_compare(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     world(db);
     cw_arena *a = cw_arena_new();
     cw_compare c;
@@ -178,13 +165,13 @@ static void test_compare(void **state)
 
 static void test_soa(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     t_catalog(db, "iso27001-2022", "4 4.1:4 A.5 A.5.1:A.5 A.5.2:A.5 A.5.3:A.5 A.8 A.8.1:A.8");
     t_org(db, "acme");
     cw_arena *a = cw_arena_new();
     cw_soa s;
     cw_err err = {0};
-    effective(db, "POL", "iso27001-2022/A.5.1:full");
+    t_effective(db, "acme", "POL", "iso27001-2022/A.5.1:full");
     assert_int_equal(t_control(db, "acme", "RB", CW_CTL_PLANNED, "iso27001-2022/A.5.2:full"), 0);
     cw_scope sc = {"acme", "iso27001-2022", "A.8.1", false, "no endpoints in scope"};
     assert_int_equal(cw_scope_put(db, NULL, &sc, 1, NULL, NULL), 0);
@@ -211,7 +198,7 @@ static void test_soa(void **state)
 
 static void test_soa_needs_iso(void **state)
 {
-    cw_db *db = D(state);
+    cw_db *db = t_db(state);
     t_org(db, "acme");
     cw_arena *a = cw_arena_new();
     cw_soa s;
@@ -224,11 +211,11 @@ static void test_soa_needs_iso(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_gap_report, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_plan_ties_and_covered, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_compare, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_soa, t_setup, t_teardown),
-        cmocka_unit_test_setup_teardown(test_soa_needs_iso, t_setup, t_teardown),
+        T_STORE_TEST(test_gap_report),
+        T_STORE_TEST(test_plan_ties_and_covered),
+        T_STORE_TEST(test_compare),
+        T_STORE_TEST(test_soa),
+        T_STORE_TEST(test_soa_needs_iso),
     };
     return cmocka_run_group_tests_name("query", tests, NULL, NULL);
 }

@@ -247,13 +247,9 @@ static void test_readers_full_stale_slots(void **state)
 {
     (void)state;
     enum { SLOTS = 4 };
-    tdb *t = calloc(1, sizeof *t);
-    assert_non_null(t);
-    strcpy(t->dir, "/tmp/cwtest.XXXXXX");
-    assert_non_null(mkdtemp(t->dir));
-    cw_db_options o = {.path = t->dir, .no_sync = true, .max_readers = SLOTS};
+    cw_db_options o = {.no_sync = true, .max_readers = SLOTS};
+    tdb *t = t_open_opts(&o);
     cw_err err = {0};
-    assert_int_equal(cw_db_open(&o, &t->db, &err), 0);
     /* writes take no reader slot: this process holds none yet */
     cw_org org = {"acme", "Acme Ltd"};
     assert_int_equal(cw_org_put(t->db, NULL, &org, NULL, &err), 0);
