@@ -113,7 +113,10 @@ def main():
             if not (side["seconds"] > 0 and side["items_per_s"] > 0
                     and 0 < side["batch_p50_ms"] <= side["batch_p99_ms"] <= side["batch_max_ms"] + 0.01):
                 raise SystemExit("load: inconsistent figures %r" % side)
-        if abs(doc["ratio_to_baseline"] - srv["items_per_s"] / base["items_per_s"]) > 1e-3 * doc["ratio_to_baseline"]:
+        # the ratio is written with 4 decimals: allow half a unit of the last
+        # one beside the relative error (a busy machine gives ratios < 0.05)
+        if abs(doc["ratio_to_baseline"] - srv["items_per_s"] / base["items_per_s"]) > \
+                1e-3 * doc["ratio_to_baseline"] + 0.5e-4:
             raise SystemExit("load: bad ratio %r" % doc)
         leftover = [n for n in os.listdir(tmp) if n.startswith("cw-bench-lmdb-")]
         if leftover:
