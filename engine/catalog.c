@@ -24,19 +24,19 @@ static int validate_req(const cw_requirement *q, size_t i, cw_err *err)
 {
     char f[112];
     snprintf(f, sizeof f, "requirements[%zu].id", i);
-    int rc = check_name(f, q->id, CW_MAX_ID, err);
+    int rc = cw_check_name(f, q->id, CW_MAX_ID, err);
     if (rc)
         return rc;
     if (q->parent && *q->parent) {
         snprintf(f, sizeof f, "requirements[%zu].parent", i);
-        if ((rc = check_name(f, q->parent, CW_MAX_ID, err)))
+        if ((rc = cw_check_name(f, q->parent, CW_MAX_ID, err)))
             return rc;
         if (strcmp(q->parent, q->id) == 0)
             return cw_err_set(err, CW_ECONFLICT, "%s: '%s' cannot be its own parent", f, q->id);
     }
     if (q->kind && *q->kind) {
         snprintf(f, sizeof f, "requirements[%zu].kind", i);
-        if ((rc = check_name(f, q->kind, CW_MAX_SLUG, err)))
+        if ((rc = cw_check_name(f, q->kind, CW_MAX_SLUG, err)))
             return rc;
     }
     snprintf(f, sizeof f, "requirements[%zu].title", i);
@@ -50,12 +50,12 @@ static int validate_req(const cw_requirement *q, size_t i, cw_err *err)
                           CW_MAX_LIST);
     for (size_t j = 0; j < q->n_attrs; j++) {
         snprintf(f, sizeof f, "requirements[%zu].attributes[%zu]", i, j);
-        if ((rc = check_name(f, q->attrs[j].key, CW_MAX_SLUG, err)))
+        if ((rc = cw_check_name(f, q->attrs[j].key, CW_MAX_SLUG, err)))
             return rc;
         if (q->attrs[j].n_values > CW_MAX_LIST)
             return cw_err_set(err, CW_EINVAL, "%s: more than %d values", f, CW_MAX_LIST);
         for (size_t k = 0; k < q->attrs[j].n_values; k++)
-            if ((rc = check_name(f, q->attrs[j].values[k], CW_MAX_ID, err)))
+            if ((rc = cw_check_name(f, q->attrs[j].values[k], CW_MAX_ID, err)))
                 return rc;
     }
     return 0;
@@ -282,7 +282,7 @@ int cw_catalog_load(cw_db *db, cw_wtxn *w, const cw_framework *fw,
         memset(st, 0, sizeof *st);
     if (!fw)
         return cw_err_set(err, CW_EINVAL, "framework: missing");
-    int rc = check_name("framework", fw->slug, CW_MAX_SLUG, err);
+    int rc = cw_check_name("framework", fw->slug, CW_MAX_SLUG, err);
     if (rc)
         return rc;
     if ((rc = check_text("name", fw->name, err)) || (rc = check_text("version", fw->version, err)) ||
@@ -354,7 +354,7 @@ static int catalog_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
 
 int cw_catalog_delete(cw_db *db, cw_wtxn *w, const char *slug, cw_bulk_stats *st, cw_err *err)
 {
-    int rc = check_name("framework", slug, CW_MAX_SLUG, err);
+    int rc = cw_check_name("framework", slug, CW_MAX_SLUG, err);
     if (rc)
         return rc;
     struct del_args da = {slug, {0}};
@@ -457,7 +457,7 @@ int cw_framework_list(cw_db *db, cw_arena *a, cw_framework_info **out, size_t *n
 int cw_framework_get(cw_db *db, const char *slug, cw_arena *a, cw_framework_info *out,
                      cw_err *err)
 {
-    int rc = check_name("framework", slug, CW_MAX_SLUG, err);
+    int rc = cw_check_name("framework", slug, CW_MAX_SLUG, err);
     if (rc)
         return rc;
     MDB_txn *txn;
@@ -545,8 +545,8 @@ int cw_requirement_get(cw_db *db, const char *fw, const char *id, cw_arena *a,
                        cw_err *err)
 {
     int rc;
-    if ((rc = check_name("framework", fw, CW_MAX_SLUG, err)) ||
-        (rc = check_name("id", id, CW_MAX_ID, err)))
+    if ((rc = cw_check_name("framework", fw, CW_MAX_SLUG, err)) ||
+        (rc = cw_check_name("id", id, CW_MAX_ID, err)))
         return rc;
     graph *g;
     if ((rc = graph_for_answer(db, a, &g, err)))
@@ -603,10 +603,10 @@ int cw_requirement_list(cw_db *db, const cw_req_filter *f, cw_arena *a, cw_requi
 {
     *out = NULL;
     *n = 0;
-    int rc = check_name("framework", f->framework, CW_MAX_SLUG, err);
+    int rc = cw_check_name("framework", f->framework, CW_MAX_SLUG, err);
     if (rc)
         return rc;
-    if (f->parent && (rc = check_name("parent", f->parent, CW_MAX_ID, err)))
+    if (f->parent && (rc = cw_check_name("parent", f->parent, CW_MAX_ID, err)))
         return rc;
     MDB_txn *txn;
     if ((rc = read_begin(db, &txn, err)))

@@ -13,10 +13,10 @@ static int validate_control(MDB_txn *txn, cw_db *db, const cw_control *c, size_t
     char f[112];
     int rc;
     snprintf(f, sizeof f, "controls[%zu].org", i);
-    if ((rc = check_name(f, c->org, CW_MAX_SLUG, err)))
+    if ((rc = cw_check_name(f, c->org, CW_MAX_SLUG, err)))
         return rc;
     snprintf(f, sizeof f, "controls[%zu].id", i);
-    if ((rc = check_name(f, c->id, CW_MAX_ID, err)))
+    if ((rc = cw_check_name(f, c->id, CW_MAX_ID, err)))
         return rc;
     snprintf(f, sizeof f, "controls[%zu].title", i);
     if ((rc = check_text(f, c->title, err)))
@@ -35,10 +35,10 @@ static int validate_control(MDB_txn *txn, cw_db *db, const cw_control *c, size_t
     for (size_t j = 0; j < c->n_links; j++) {
         const cw_link *l = &c->links[j];
         snprintf(f, sizeof f, "controls[%zu].links[%zu].framework", i, j);
-        if ((rc = check_name(f, l->framework, CW_MAX_SLUG, err)))
+        if ((rc = cw_check_name(f, l->framework, CW_MAX_SLUG, err)))
             return rc;
         snprintf(f, sizeof f, "controls[%zu].links[%zu].id", i, j);
-        if ((rc = check_name(f, l->id, CW_MAX_ID, err)))
+        if ((rc = cw_check_name(f, l->id, CW_MAX_ID, err)))
             return rc;
         if (l->level != CW_LEVEL_FULL && l->level != CW_LEVEL_PARTIAL)
             return cw_err_set(err, CW_EINVAL,
@@ -156,8 +156,8 @@ int cw_control_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_c
                    cw_err *err)
 {
     int rc;
-    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
-        (rc = check_name("id", id, CW_MAX_ID, err)))
+    if ((rc = cw_check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = cw_check_name("id", id, CW_MAX_ID, err)))
         return rc;
     MDB_txn *txn;
     if ((rc = read_begin(db, &txn, err)))
@@ -211,7 +211,7 @@ int cw_control_list(cw_db *db, const char *org, cw_arena *a, cw_control **out, s
 {
     *out = NULL;
     *n = 0;
-    int rc = check_name("org", org, CW_MAX_SLUG, err);
+    int rc = cw_check_name("org", org, CW_MAX_SLUG, err);
     if (rc)
         return rc;
     MDB_txn *txn;
@@ -246,8 +246,8 @@ static int control_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
 int cw_control_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_err *err)
 {
     int rc;
-    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
-        (rc = check_name("id", id, CW_MAX_ID, err)))
+    if ((rc = cw_check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = cw_check_name("id", id, CW_MAX_ID, err)))
         return rc;
     const char *p[2] = {org, id};
     return write_run(db, w, control_delete_fn, (void *)p, err);

@@ -439,8 +439,8 @@ static int qctx_open(qctx *q, cw_db *db, const char *org, const char *fw, const 
     memset(q, 0, sizeof *q);
     q->db = db;
     int rc;
-    if ((org && (rc = check_name("org", org, CW_MAX_SLUG, err))) ||
-        (rc = check_name(fw_field, fw, CW_MAX_SLUG, err)))
+    if ((org && (rc = cw_check_name("org", org, CW_MAX_SLUG, err))) ||
+        (rc = cw_check_name(fw_field, fw, CW_MAX_SLUG, err)))
         return rc;
     if ((rc = read_begin(db, &q->txn, err)))
         return rc;
@@ -1309,7 +1309,7 @@ int cw_gap_report_get(cw_db *db, const cw_gap_query *q, cw_arena *a, cw_gap_repo
         return rc;
     if (!q->org)
         return cw_err_set(err, CW_EINVAL, "org: must be a non-empty string");
-    if (q->source && (rc = check_name("source", q->source, CW_MAX_SLUG, err)))
+    if (q->source && (rc = cw_check_name("source", q->source, CW_MAX_SLUG, err)))
         return rc;
     qctx qc;
     if ((rc = qctx_open(&qc, db, q->org, q->target, "target", q->as_of, a, err)))
@@ -1510,7 +1510,7 @@ int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_c
     int hops, rc;
     if ((rc = check_hops(q->max_hops, CW_DEFAULT_HOPS_COMPARE, &hops, err)))
         return rc;
-    if ((rc = check_name("source", q->source, CW_MAX_SLUG, err)))
+    if ((rc = cw_check_name("source", q->source, CW_MAX_SLUG, err)))
         return rc;
     qctx qc;
     if ((rc = qctx_open(&qc, db, NULL, q->target, "target", 0, a, err)))

@@ -359,10 +359,10 @@ static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size
                              const char *org_ok, ix_list *ix, cw_err *err)
 {
     char f[112];
-    ITEM_CHECK(check_name("", e->org, CW_MAX_SLUG, NULL), (f, sizeof f, "items[%zu].org", i),
-               check_name(f, e->org, CW_MAX_SLUG, err));
-    ITEM_CHECK(check_name("", e->id, CW_MAX_ID, NULL), (f, sizeof f, "items[%zu].id", i),
-               check_name(f, e->id, CW_MAX_ID, err));
+    ITEM_CHECK(cw_check_name("", e->org, CW_MAX_SLUG, NULL), (f, sizeof f, "items[%zu].org", i),
+               cw_check_name(f, e->org, CW_MAX_SLUG, err));
+    ITEM_CHECK(cw_check_name("", e->id, CW_MAX_ID, NULL), (f, sizeof f, "items[%zu].id", i),
+               cw_check_name(f, e->id, CW_MAX_ID, err));
     const char *texts[] = {e->kind, e->title, e->source, e->uri, e->sha256};
     const char *names[] = {"kind", "title", "source", "uri", "sha256"};
     for (int j = 0; j < 5; j++)
@@ -389,9 +389,9 @@ static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size
     if (e->n_controls > CW_MAX_LIST)
         return cw_err_set(err, CW_EINVAL, "items[%zu].controls: more than %d", i, CW_MAX_LIST);
     for (size_t j = 0; j < e->n_controls; j++) {
-        ITEM_CHECK(check_name("", e->controls[j], CW_MAX_ID, NULL),
+        ITEM_CHECK(cw_check_name("", e->controls[j], CW_MAX_ID, NULL),
                    (f, sizeof f, "items[%zu].controls[%zu]", i, j),
-                   check_name(f, e->controls[j], CW_MAX_ID, err));
+                   cw_check_name(f, e->controls[j], CW_MAX_ID, err));
         cw_key k;
         org_item_key(&k, e->org, e->controls[j]);
         if (strmap_get(&ix->kmap, k.b, k.n, NULL))
@@ -518,8 +518,8 @@ int cw_evidence_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_
                     cw_err *err)
 {
     int rc;
-    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
-        (rc = check_name("id", id, CW_MAX_ID, err)))
+    if ((rc = cw_check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = cw_check_name("id", id, CW_MAX_ID, err)))
         return rc;
     MDB_txn *txn;
     if ((rc = read_begin(db, &txn, err)))
@@ -561,8 +561,8 @@ int cw_evidence_list(cw_db *db, const char *org, const char *control, cw_arena *
 {
     *out = NULL;
     *n = 0;
-    int rc = check_name("org", org, CW_MAX_SLUG, err);
-    if (rc || (control && (rc = check_name("control", control, CW_MAX_ID, err))))
+    int rc = cw_check_name("org", org, CW_MAX_SLUG, err);
+    if (rc || (control && (rc = cw_check_name("control", control, CW_MAX_ID, err))))
         return rc;
     MDB_txn *txn;
     if ((rc = read_begin(db, &txn, err)))
@@ -645,8 +645,8 @@ static int evidence_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
 int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_err *err)
 {
     int rc;
-    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
-        (rc = check_name("id", id, CW_MAX_ID, err)))
+    if ((rc = cw_check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = cw_check_name("id", id, CW_MAX_ID, err)))
         return rc;
     const char *p[2] = {org, id};
     return write_run(db, w, evidence_delete_fn, (void *)p, err);
@@ -762,8 +762,8 @@ int cw_control_state_get(cw_db *db, const char *org, const char *id, cw_time t, 
                          cw_control_state *out, cw_err *err)
 {
     int rc;
-    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
-        (rc = check_name("id", id, CW_MAX_ID, err)))
+    if ((rc = cw_check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = cw_check_name("id", id, CW_MAX_ID, err)))
         return rc;
     MDB_txn *txn;
     if ((rc = read_begin(db, &txn, err)))

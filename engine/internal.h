@@ -10,6 +10,7 @@
 #define CW_ENGINE_INTERNAL_H
 
 #include "crosswalk/arena.h"
+#include "crosswalk/check.h"
 #include "crosswalk/db.h"
 #include "crosswalk/error.h"
 #include "crosswalk/model.h"
@@ -179,8 +180,8 @@ void db_cache_register(cw_db *db, int which, void (*free_fn)(cw_db *db));
 
 /* ==== store.c: lookups and helpers inside a transaction ==== */
 
-/* ---- validation shared by the write modules ---- */
-int check_name(const char *field, const char *s, size_t max, cw_err *err);
+/* ---- validation shared by the write modules (names: cw_check_name,
+ * crosswalk/check.h, the rule the server holds filters to) ---- */
 int check_text(const char *field, const char *s, cw_err *err);
 
 /* ---- lookups shared by modules (inside a transaction) ---- */

@@ -71,7 +71,7 @@ static int validate_joint(const cw_mapping *m, size_t i, cw_arena *a, const char
         return cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
     for (size_t j = 0; j < m->n_sources; j++) {
         snprintf(f, sizeof f, "mappings[%zu].source[%zu]", i, j);
-        if ((rc = check_name(f, m->source_ids[j], CW_MAX_ID, err)))
+        if ((rc = cw_check_name(f, m->source_ids[j], CW_MAX_ID, err)))
             return rc;
         if (strcmp(m->source_fw, m->target_fw) == 0 && strcmp(m->source_ids[j], m->target_id) == 0)
             return cw_err_set(err, CW_EINVAL,
@@ -95,16 +95,16 @@ static int validate(const cw_mapping *m, size_t i, cw_err *err)
     char f[112];
     int rc;
     snprintf(f, sizeof f, "mappings[%zu].source_framework", i);
-    if ((rc = check_name(f, m->source_fw, CW_MAX_SLUG, err)))
+    if ((rc = cw_check_name(f, m->source_fw, CW_MAX_SLUG, err)))
         return rc;
     snprintf(f, sizeof f, "mappings[%zu].source", i);
-    if (!is_joint(m) && (rc = check_name(f, m->source_id, CW_MAX_ID, err)))
+    if (!is_joint(m) && (rc = cw_check_name(f, m->source_id, CW_MAX_ID, err)))
         return rc;
     snprintf(f, sizeof f, "mappings[%zu].target_framework", i);
-    if ((rc = check_name(f, m->target_fw, CW_MAX_SLUG, err)))
+    if ((rc = cw_check_name(f, m->target_fw, CW_MAX_SLUG, err)))
         return rc;
     snprintf(f, sizeof f, "mappings[%zu].target", i);
-    if ((rc = check_name(f, m->target_id, CW_MAX_ID, err)))
+    if ((rc = cw_check_name(f, m->target_id, CW_MAX_ID, err)))
         return rc;
     if ((unsigned)m->rel > CW_REL_NOT_RELATED)
         return cw_err_set(err, CW_EREL,
@@ -125,7 +125,7 @@ static int validate(const cw_mapping *m, size_t i, cw_err *err)
                               i, m->rationale);
     }
     snprintf(f, sizeof f, "mappings[%zu].origin", i);
-    if ((rc = check_name(f, m->origin, CW_MAX_ORIGIN, err)))
+    if ((rc = cw_check_name(f, m->origin, CW_MAX_ORIGIN, err)))
         return rc;
     if (m->note && strlen(m->note) > CW_MAX_NOTE)
         return cw_err_set(err, CW_EINVAL, "mappings[%zu].note: longer than %d bytes", i,
@@ -808,11 +808,11 @@ int cw_mapping_list(cw_db *db, const cw_mapping_query *q, cw_arena *a, cw_mappin
     cw_path **out = &ans->paths;
     size_t *n = &ans->n_paths;
     int rc;
-    if ((rc = check_name("framework", q->framework, CW_MAX_SLUG, err)))
+    if ((rc = cw_check_name("framework", q->framework, CW_MAX_SLUG, err)))
         return rc;
-    if (q->id && (rc = check_name("id", q->id, CW_MAX_ID, err)))
+    if (q->id && (rc = cw_check_name("id", q->id, CW_MAX_ID, err)))
         return rc;
-    if (q->target_framework && (rc = check_name("target_framework", q->target_framework,
+    if (q->target_framework && (rc = cw_check_name("target_framework", q->target_framework,
                                                 CW_MAX_SLUG, err)))
         return rc;
     int hops = q->max_hops ? q->max_hops : 1;
@@ -887,9 +887,9 @@ int cw_mapping_rows(cw_db *db, const char *framework, const char *target_framewo
     *out = NULL;
     *n = 0;
     int rc;
-    if ((rc = check_name("framework", framework, CW_MAX_SLUG, err)) ||
+    if ((rc = cw_check_name("framework", framework, CW_MAX_SLUG, err)) ||
         (target_framework &&
-         (rc = check_name("target_framework", target_framework, CW_MAX_SLUG, err))))
+         (rc = cw_check_name("target_framework", target_framework, CW_MAX_SLUG, err))))
         return rc;
     MDB_txn *txn;
     if ((rc = read_begin(db, &txn, err)))
@@ -1152,7 +1152,7 @@ int cw_mapping_check(cw_db *db, const char *framework, cw_arena *a, cw_finding *
     *out = NULL;
     *n = 0;
     int rc;
-    if (framework && (rc = check_name("framework", framework, CW_MAX_SLUG, err)))
+    if (framework && (rc = cw_check_name("framework", framework, CW_MAX_SLUG, err)))
         return rc;
     graph *g;
     if ((rc = graph_for_answer(db, a, &g, err)))

@@ -30,7 +30,7 @@ static int org_put_fn(cw_wtxn *w, void *arg, cw_err *err)
 int cw_org_put(cw_db *db, cw_wtxn *w, const cw_org *org, bool *created, cw_err *err)
 {
     int rc;
-    if ((rc = check_name("org", org->slug, CW_MAX_SLUG, err)) ||
+    if ((rc = cw_check_name("org", org->slug, CW_MAX_SLUG, err)) ||
         (rc = check_text("name", org->name, err)))
         return rc;
     struct org_args oa = {org, false};
@@ -53,7 +53,7 @@ static int decode_org(cw_arena *a, const char *slug, size_t sl, MDB_val v, cw_or
 
 int cw_org_get(cw_db *db, const char *slug, cw_arena *a, cw_org *out, cw_err *err)
 {
-    int rc = check_name("org", slug, CW_MAX_SLUG, err);
+    int rc = cw_check_name("org", slug, CW_MAX_SLUG, err);
     if (rc)
         return rc;
     MDB_txn *txn;
@@ -127,7 +127,7 @@ static int org_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
 
 int cw_org_delete(cw_db *db, cw_wtxn *w, const char *slug, cw_bulk_stats *st, cw_err *err)
 {
-    int rc = check_name("org", slug, CW_MAX_SLUG, err);
+    int rc = cw_check_name("org", slug, CW_MAX_SLUG, err);
     if (rc)
         return rc;
     cw_bulk_stats local = {0};

@@ -13,13 +13,13 @@ static int validate_scope(MDB_txn *txn, cw_db *db, const cw_scope *s, size_t i, 
     char f[112];
     int rc;
     snprintf(f, sizeof f, "items[%zu].org", i);
-    if ((rc = check_name(f, s->org, CW_MAX_SLUG, err)))
+    if ((rc = cw_check_name(f, s->org, CW_MAX_SLUG, err)))
         return rc;
     snprintf(f, sizeof f, "items[%zu].framework", i);
-    if ((rc = check_name(f, s->framework, CW_MAX_SLUG, err)))
+    if ((rc = cw_check_name(f, s->framework, CW_MAX_SLUG, err)))
         return rc;
     snprintf(f, sizeof f, "items[%zu].id", i);
-    if ((rc = check_name(f, s->id, CW_MAX_ID, err)))
+    if ((rc = cw_check_name(f, s->id, CW_MAX_ID, err)))
         return rc;
     snprintf(f, sizeof f, "items[%zu].justification", i);
     if ((rc = check_text(f, s->justification, err)))
@@ -153,8 +153,8 @@ int cw_scope_list(cw_db *db, const char *org, const char *framework, cw_arena *a
 {
     *out = NULL;
     *n = 0;
-    int rc = check_name("org", org, CW_MAX_SLUG, err);
-    if (rc || (framework && (rc = check_name("framework", framework, CW_MAX_SLUG, err))))
+    int rc = cw_check_name("org", org, CW_MAX_SLUG, err);
+    if (rc || (framework && (rc = cw_check_name("framework", framework, CW_MAX_SLUG, err))))
         return rc;
     MDB_txn *txn;
     if ((rc = read_begin(db, &txn, err)))
@@ -189,9 +189,9 @@ int cw_scope_delete(cw_db *db, cw_wtxn *w, const char *org, const char *framewor
                     const char *id, cw_err *err)
 {
     int rc;
-    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
-        (rc = check_name("framework", framework, CW_MAX_SLUG, err)) ||
-        (rc = check_name("id", id, CW_MAX_ID, err)))
+    if ((rc = cw_check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = cw_check_name("framework", framework, CW_MAX_SLUG, err)) ||
+        (rc = cw_check_name("id", id, CW_MAX_ID, err)))
         return rc;
     const char *p[3] = {org, framework, id};
     return write_run(db, w, scope_delete_fn, (void *)p, err);
