@@ -22,40 +22,37 @@ struct load_args {
 
 static int validate_req(const cw_requirement *q, size_t i, cw_err *err)
 {
-    char f[112];
-    snprintf(f, sizeof f, "requirements[%zu].id", i);
-    int rc = cw_check_name(f, q->id, CW_MAX_ID, err);
+    int rc = check_name_at(q->id, CW_MAX_ID, err, "requirements[%zu].id", i);
     if (rc)
         return rc;
     if (q->parent && *q->parent) {
-        snprintf(f, sizeof f, "requirements[%zu].parent", i);
-        if ((rc = cw_check_name(f, q->parent, CW_MAX_ID, err)))
+        if ((rc = check_name_at(q->parent, CW_MAX_ID, err, "requirements[%zu].parent", i)))
             return rc;
         if (strcmp(q->parent, q->id) == 0)
-            return cw_err_set(err, CW_ECONFLICT, "%s: '%s' cannot be its own parent", f, q->id);
+            return cw_err_set(err, CW_ECONFLICT,
+                              "requirements[%zu].parent: '%s' cannot be its own parent", i, q->id);
     }
-    if (q->kind && *q->kind) {
-        snprintf(f, sizeof f, "requirements[%zu].kind", i);
-        if ((rc = cw_check_name(f, q->kind, CW_MAX_SLUG, err)))
-            return rc;
-    }
-    snprintf(f, sizeof f, "requirements[%zu].title", i);
-    if ((rc = check_text(f, q->title, err)))
+    if (q->kind && *q->kind &&
+        (rc = check_name_at(q->kind, CW_MAX_SLUG, err, "requirements[%zu].kind", i)))
         return rc;
-    snprintf(f, sizeof f, "requirements[%zu].description", i);
-    if ((rc = check_text(f, q->description, err)))
+    if ((rc = check_text_at(q->title, err, "requirements[%zu].title", i)) ||
+        (rc = check_text_at(q->description, err, "requirements[%zu].description", i)))
         return rc;
     if (q->n_attrs > CW_MAX_LIST)
         return cw_err_set(err, CW_EINVAL, "requirements[%zu].attributes: more than %d", i,
                           CW_MAX_LIST);
     for (size_t j = 0; j < q->n_attrs; j++) {
-        snprintf(f, sizeof f, "requirements[%zu].attributes[%zu]", i, j);
-        if ((rc = cw_check_name(f, q->attrs[j].key, CW_MAX_SLUG, err)))
+        const cw_attr *at = &q->attrs[j];
+        if ((rc = check_name_at(at->key, CW_MAX_SLUG, err, "requirements[%zu].attributes[%zu]",
+                                i, j)))
             return rc;
-        if (q->attrs[j].n_values > CW_MAX_LIST)
-            return cw_err_set(err, CW_EINVAL, "%s: more than %d values", f, CW_MAX_LIST);
-        for (size_t k = 0; k < q->attrs[j].n_values; k++)
-            if ((rc = cw_check_name(f, q->attrs[j].values[k], CW_MAX_ID, err)))
+        if (at->n_values > CW_MAX_LIST)
+            return cw_err_set(err, CW_EINVAL,
+                              "requirements[%zu].attributes[%zu]: more than %d values", i, j,
+                              CW_MAX_LIST);
+        for (size_t k = 0; k < at->n_values; k++)
+            if ((rc = check_name_at(at->values[k], CW_MAX_ID, err,
+                                    "requirements[%zu].attributes[%zu]", i, j)))
                 return rc;
     }
     return 0;

@@ -5,24 +5,15 @@
 
 #include "entity.h"
 
-#include <stdio.h>
 #include <string.h>
 
 static int validate_control(MDB_txn *txn, cw_db *db, const cw_control *c, size_t i, cw_err *err)
 {
-    char f[112];
     int rc;
-    snprintf(f, sizeof f, "controls[%zu].org", i);
-    if ((rc = cw_check_name(f, c->org, CW_MAX_SLUG, err)))
-        return rc;
-    snprintf(f, sizeof f, "controls[%zu].id", i);
-    if ((rc = cw_check_name(f, c->id, CW_MAX_ID, err)))
-        return rc;
-    snprintf(f, sizeof f, "controls[%zu].title", i);
-    if ((rc = check_text(f, c->title, err)))
-        return rc;
-    snprintf(f, sizeof f, "controls[%zu].owner", i);
-    if ((rc = check_text(f, c->owner, err)))
+    if ((rc = check_name_at(c->org, CW_MAX_SLUG, err, "controls[%zu].org", i)) ||
+        (rc = check_name_at(c->id, CW_MAX_ID, err, "controls[%zu].id", i)) ||
+        (rc = check_text_at(c->title, err, "controls[%zu].title", i)) ||
+        (rc = check_text_at(c->owner, err, "controls[%zu].owner", i)))
         return rc;
     if ((unsigned)c->status > CW_CTL_NOT_IMPLEMENTED)
         return cw_err_set(err, CW_EINVAL,
@@ -34,11 +25,9 @@ static int validate_control(MDB_txn *txn, cw_db *db, const cw_control *c, size_t
         return cw_err_set(err, CW_EINVAL, "controls[%zu].links: more than %d", i, CW_MAX_LIST);
     for (size_t j = 0; j < c->n_links; j++) {
         const cw_link *l = &c->links[j];
-        snprintf(f, sizeof f, "controls[%zu].links[%zu].framework", i, j);
-        if ((rc = cw_check_name(f, l->framework, CW_MAX_SLUG, err)))
-            return rc;
-        snprintf(f, sizeof f, "controls[%zu].links[%zu].id", i, j);
-        if ((rc = cw_check_name(f, l->id, CW_MAX_ID, err)))
+        if ((rc = check_name_at(l->framework, CW_MAX_SLUG, err,
+                                "controls[%zu].links[%zu].framework", i, j)) ||
+            (rc = check_name_at(l->id, CW_MAX_ID, err, "controls[%zu].links[%zu].id", i, j)))
             return rc;
         if (l->level != CW_LEVEL_FULL && l->level != CW_LEVEL_PARTIAL)
             return cw_err_set(err, CW_EINVAL,

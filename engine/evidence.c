@@ -10,7 +10,6 @@
 #include "state.h"
 
 #include <stdlib.h>
-#include <stdio.h>
 #include <string.h>
 
 static void ev_index_vals(cw_key *byt, cw_key *pass, cw_time collected, bool has_vu, cw_time vu,
@@ -306,17 +305,6 @@ static int decode_evidence(cw_arena *a, const char *org, const char *id, size_t 
     return 0;
 }
 
-/* Checks run first without an error to fill (NULL), and only a failing
- * check is repeated with its field path formatted: bulk loads validate
- * millions of fields and nearly all pass. */
-#define ITEM_CHECK(call_null, fmt_args, call_err)                                              \
-    do {                                                                                       \
-        if (call_null) {                                                                       \
-            snprintf fmt_args;                                                                 \
-            return call_err;                                                                   \
-        }                                                                                      \
-    } while (0)
-
 static int str_ptr_cmp(const void *x, const void *y)
 {
     return strcmp(*(const char *const *)x, *(const char *const *)y);
@@ -358,16 +346,15 @@ static int no_repeats(const cw_evidence *e, size_t i, cw_err *err)
 static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size_t i,
                              const char *org_ok, ix_list *ix, cw_err *err)
 {
-    char f[112];
-    ITEM_CHECK(cw_check_name("", e->org, CW_MAX_SLUG, NULL), (f, sizeof f, "items[%zu].org", i),
-               cw_check_name(f, e->org, CW_MAX_SLUG, err));
-    ITEM_CHECK(cw_check_name("", e->id, CW_MAX_ID, NULL), (f, sizeof f, "items[%zu].id", i),
-               cw_check_name(f, e->id, CW_MAX_ID, err));
+    int rc;
+    if ((rc = check_name_at(e->org, CW_MAX_SLUG, err, "items[%zu].org", i)) ||
+        (rc = check_name_at(e->id, CW_MAX_ID, err, "items[%zu].id", i)))
+        return rc;
     const char *texts[] = {e->kind, e->title, e->source, e->uri, e->sha256};
     const char *names[] = {"kind", "title", "source", "uri", "sha256"};
     for (int j = 0; j < 5; j++)
-        ITEM_CHECK(check_text("", texts[j], NULL), (f, sizeof f, "items[%zu].%s", i, names[j]),
-                   check_text(f, texts[j], err));
+        if ((rc = check_text_at(texts[j], err, "items[%zu].%s", i, names[j])))
+            return rc;
     if (e->sha256 && *e->sha256) {
         size_t l = strlen(e->sha256);
         bool hex = l == 64;
@@ -389,9 +376,9 @@ static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size
     if (e->n_controls > CW_MAX_LIST)
         return cw_err_set(err, CW_EINVAL, "items[%zu].controls: more than %d", i, CW_MAX_LIST);
     for (size_t j = 0; j < e->n_controls; j++) {
-        ITEM_CHECK(cw_check_name("", e->controls[j], CW_MAX_ID, NULL),
-                   (f, sizeof f, "items[%zu].controls[%zu]", i, j),
-                   cw_check_name(f, e->controls[j], CW_MAX_ID, err));
+        if ((rc = check_name_at(e->controls[j], CW_MAX_ID, err, "items[%zu].controls[%zu]", i,
+                                j)))
+            return rc;
         cw_key k;
         org_item_key(&k, e->org, e->controls[j]);
         if (strmap_get(&ix->kmap, k.b, k.n, NULL))

@@ -183,6 +183,12 @@ void db_cache_register(cw_db *db, int which, void (*free_fn)(cw_db *db));
 /* ---- validation shared by the write modules (names: cw_check_name,
  * crosswalk/check.h, the rule the server holds filters to) ---- */
 int check_text(const char *field, const char *s, cw_err *err);
+/* cw_check_name and check_text for a field whose name is printf-formatted
+ * from fmt (cut at 111 bytes), formatted only when the check fails. */
+int check_name_at(const char *s, size_t max, cw_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int check_text_at(const char *s, cw_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- lookups shared by modules (inside a transaction) ---- */
 int fw_exists(MDB_txn *txn, cw_db *db, const char *fw);

@@ -60,7 +60,6 @@ static void joint_key(cw_key *k, const char *tfw, const char *tid, const char *s
 static int validate_joint(const cw_mapping *m, size_t i, cw_arena *a, const char ***sorted,
                           cw_err *err)
 {
-    char f[112];
     int rc;
     if (m->n_sources < 2 || m->n_sources > CW_MAX_JOINT || !m->source_ids)
         return cw_err_set(err, CW_EINVAL,
@@ -70,19 +69,20 @@ static int validate_joint(const cw_mapping *m, size_t i, cw_arena *a, const char
     if (!ids)
         return cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
     for (size_t j = 0; j < m->n_sources; j++) {
-        snprintf(f, sizeof f, "mappings[%zu].source[%zu]", i, j);
-        if ((rc = cw_check_name(f, m->source_ids[j], CW_MAX_ID, err)))
+        if ((rc = check_name_at(m->source_ids[j], CW_MAX_ID, err, "mappings[%zu].source[%zu]",
+                                i, j)))
             return rc;
         if (strcmp(m->source_fw, m->target_fw) == 0 && strcmp(m->source_ids[j], m->target_id) == 0)
             return cw_err_set(err, CW_EINVAL,
-                              "%s: '%s' is the row's own target; a joint row's set cannot "
-                              "contain its target",
-                              f, m->source_ids[j]);
+                              "mappings[%zu].source[%zu]: '%s' is the row's own target; a joint "
+                              "row's set cannot contain its target",
+                              i, j, m->source_ids[j]);
         for (size_t k = 0; k < j; k++)
             if (strcmp(m->source_ids[k], m->source_ids[j]) == 0)
                 return cw_err_set(err, CW_EINVAL,
-                                  "%s: '%s' appears twice in the set (also source[%zu])", f,
-                                  m->source_ids[j], k);
+                                  "mappings[%zu].source[%zu]: '%s' appears twice in the set "
+                                  "(also source[%zu])",
+                                  i, j, m->source_ids[j], k);
         ids[j] = m->source_ids[j];
     }
     qsort(ids, m->n_sources, sizeof *ids, member_cmp);
@@ -92,19 +92,14 @@ static int validate_joint(const cw_mapping *m, size_t i, cw_arena *a, const char
 
 static int validate(const cw_mapping *m, size_t i, cw_err *err)
 {
-    char f[112];
     int rc;
-    snprintf(f, sizeof f, "mappings[%zu].source_framework", i);
-    if ((rc = cw_check_name(f, m->source_fw, CW_MAX_SLUG, err)))
-        return rc;
-    snprintf(f, sizeof f, "mappings[%zu].source", i);
-    if (!is_joint(m) && (rc = cw_check_name(f, m->source_id, CW_MAX_ID, err)))
-        return rc;
-    snprintf(f, sizeof f, "mappings[%zu].target_framework", i);
-    if ((rc = cw_check_name(f, m->target_fw, CW_MAX_SLUG, err)))
-        return rc;
-    snprintf(f, sizeof f, "mappings[%zu].target", i);
-    if ((rc = cw_check_name(f, m->target_id, CW_MAX_ID, err)))
+    if ((rc = check_name_at(m->source_fw, CW_MAX_SLUG, err, "mappings[%zu].source_framework",
+                            i)) ||
+        (!is_joint(m) &&
+         (rc = check_name_at(m->source_id, CW_MAX_ID, err, "mappings[%zu].source", i))) ||
+        (rc = check_name_at(m->target_fw, CW_MAX_SLUG, err, "mappings[%zu].target_framework",
+                            i)) ||
+        (rc = check_name_at(m->target_id, CW_MAX_ID, err, "mappings[%zu].target", i)))
         return rc;
     if ((unsigned)m->rel > CW_REL_NOT_RELATED)
         return cw_err_set(err, CW_EREL,
@@ -124,8 +119,7 @@ static int validate(const cw_mapping *m, size_t i, cw_err *err)
                               "functional",
                               i, m->rationale);
     }
-    snprintf(f, sizeof f, "mappings[%zu].origin", i);
-    if ((rc = cw_check_name(f, m->origin, CW_MAX_ORIGIN, err)))
+    if ((rc = check_name_at(m->origin, CW_MAX_ORIGIN, err, "mappings[%zu].origin", i)))
         return rc;
     if (m->note && strlen(m->note) > CW_MAX_NOTE)
         return cw_err_set(err, CW_EINVAL, "mappings[%zu].note: longer than %d bytes", i,

@@ -5,24 +5,15 @@
 
 #include "entity.h"
 
-#include <stdio.h>
 #include <string.h>
 
 static int validate_scope(MDB_txn *txn, cw_db *db, const cw_scope *s, size_t i, cw_err *err)
 {
-    char f[112];
     int rc;
-    snprintf(f, sizeof f, "items[%zu].org", i);
-    if ((rc = cw_check_name(f, s->org, CW_MAX_SLUG, err)))
-        return rc;
-    snprintf(f, sizeof f, "items[%zu].framework", i);
-    if ((rc = cw_check_name(f, s->framework, CW_MAX_SLUG, err)))
-        return rc;
-    snprintf(f, sizeof f, "items[%zu].id", i);
-    if ((rc = cw_check_name(f, s->id, CW_MAX_ID, err)))
-        return rc;
-    snprintf(f, sizeof f, "items[%zu].justification", i);
-    if ((rc = check_text(f, s->justification, err)))
+    if ((rc = check_name_at(s->org, CW_MAX_SLUG, err, "items[%zu].org", i)) ||
+        (rc = check_name_at(s->framework, CW_MAX_SLUG, err, "items[%zu].framework", i)) ||
+        (rc = check_name_at(s->id, CW_MAX_ID, err, "items[%zu].id", i)) ||
+        (rc = check_text_at(s->justification, err, "items[%zu].justification", i)))
         return rc;
     if (org_exists(txn, db, s->org))
         return cw_err_set(err, CW_ENOORG, "items[%zu].org: no organisation '%s'", i, s->org);

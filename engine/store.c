@@ -5,6 +5,8 @@
  * records under a key prefix. */
 #include "internal.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- validation ---- */
@@ -14,6 +16,34 @@ int check_text(const char *field, const char *s, cw_err *err)
     if (s && strlen(s) > CW_MAX_TEXT)
         return cw_err_set(err, CW_EINVAL, "%s: longer than %d bytes", field, CW_MAX_TEXT);
     return 0;
+}
+
+/* The field of a bulk item is named ("items[3].org") only once its check
+ * has failed: bulk loads check millions of fields and nearly all pass. */
+#define FIELD_MAX 112
+
+int check_name_at(const char *s, size_t max, cw_err *err, const char *fmt, ...)
+{
+    if (cw_check_name("", s, max, NULL) == 0)
+        return 0;
+    char f[FIELD_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f, sizeof f, fmt, ap);
+    va_end(ap);
+    return cw_check_name(f, s, max, err);
+}
+
+int check_text_at(const char *s, cw_err *err, const char *fmt, ...)
+{
+    if (check_text("", s, NULL) == 0)
+        return 0;
+    char f[FIELD_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f, sizeof f, fmt, ap);
+    va_end(ap);
+    return check_text(f, s, err);
 }
 
 /* ---- lookups ---- */
