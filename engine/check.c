@@ -200,7 +200,7 @@ int cw_db_check(cw_db *db, size_t *problems, cw_err *err)
             size_t il = k.mv_size - ol - 1;
             cw_time col = obj_int(rr_at(&rr, 6), 0);
             const msgpack_object *vu = rr_at(&rr, 7);
-            int res = (int)obj_int(rr_at(&rr, 8), CW_RESULT_UNKNOWN);
+            cw_result res = (cw_result)obj_int(rr_at(&rr, 8), CW_RESULT_UNKNOWN);
             const msgpack_object *ctls = rr_at(&rr, 0);
             for (size_t i = 0; ctls && ctls->type == MSGPACK_OBJECT_ARRAY &&
                                i < ctls->via.array.size;
@@ -208,32 +208,20 @@ int cw_db_check(cw_db *db, size_t *problems, cw_err *err)
                 const msgpack_object *cid = &ctls->via.array.ptr[i];
                 if (cid->type != MSGPACK_OBJECT_STR)
                     continue;
-                cw_key ck, iv;
+                cw_key ck, byt, pass;
                 key_init(&ck);
                 key_raw(&ck, k.mv_data, ol + 1);
                 key_raw(&ck, cid->via.str.ptr, cid->via.str.size);
-                unsigned char b[8];
-                key_init(&iv);
-                be64_put(b, time_key(col));
-                key_raw(&iv, b, 8);
-                unsigned char rb = (unsigned char)res;
-                key_raw(&iv, &rb, 1);
-                key_raw(&iv, id, il);
+                ev_index_vals(&byt, &pass, col, !obj_is_nil(vu), obj_int(vu, 0), res, id, il);
                 ev_entries++;
-                if (!has(txn, db->dbi[DB_EVCTL], ck.b, ck.n, iv.b, iv.n) &&
-                    !has(txn, db->dbi[DB_EVCTL_D], ck.b, ck.n, iv.b, iv.n))
+                if (!has(txn, db->dbi[DB_EVCTL], ck.b, ck.n, byt.b, byt.n) &&
+                    !has(txn, db->dbi[DB_EVCTL_D], ck.b, ck.n, byt.b, byt.n))
                     problem(problems, err, "ev: %s is missing from ev_ctl", k.mv_data, k.mv_size);
                 if (res != CW_RESULT_PASS)
                     continue;
-                key_init(&iv);
-                be64_put(b, obj_is_nil(vu) ? UINT64_MAX : time_key(obj_int(vu, 0)));
-                key_raw(&iv, b, 8);
-                be64_put(b, time_key(col));
-                key_raw(&iv, b, 8);
-                key_raw(&iv, id, il);
                 pass_entries++;
-                if (!has(txn, db->dbi[DB_EVPASS], ck.b, ck.n, iv.b, iv.n) &&
-                    !has(txn, db->dbi[DB_EVPASS_D], ck.b, ck.n, iv.b, iv.n))
+                if (!has(txn, db->dbi[DB_EVPASS], ck.b, ck.n, pass.b, pass.n) &&
+                    !has(txn, db->dbi[DB_EVPASS_D], ck.b, ck.n, pass.b, pass.n))
                     problem(problems, err, "ev: %s is missing from ev_pass", k.mv_data, k.mv_size);
             }
             rr_close(&rr);

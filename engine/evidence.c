@@ -12,22 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void ev_index_vals(cw_key *byt, cw_key *pass, cw_time collected, bool has_vu, cw_time vu,
-                          cw_result result, const char *id)
+/* The index values of item e (record.c lays them out). */
+static void item_index_vals(cw_key *byt, cw_key *pass, const cw_evidence *e)
 {
-    unsigned char b[8];
-    key_init(byt);
-    be64_put(b, time_key(collected));
-    key_raw(byt, b, 8);
-    unsigned char r = (unsigned char)result; /* pass 0 < unknown 1 < fail 2 */
-    key_raw(byt, &r, 1);
-    key_raw(byt, id, strlen(id));
-    key_init(pass);
-    be64_put(b, has_vu ? time_key(vu) : UINT64_MAX);
-    key_raw(pass, b, 8);
-    be64_put(b, time_key(collected));
-    key_raw(pass, b, 8);
-    key_raw(pass, id, strlen(id));
+    ev_index_vals(byt, pass, e->collected_at, e->has_valid_until, e->valid_until, e->result,
+                  e->id, strlen(e->id));
 }
 
 /* The two evidence indexes, main then delta (see DB_EVCTL_D). */
@@ -39,8 +28,7 @@ static const int ev_passing[2] = {DB_EVPASS, DB_EVPASS_D};
 static int ev_unindex(cw_wtxn *w, const cw_evidence *e, cw_err *err)
 {
     cw_key byt, pass;
-    ev_index_vals(&byt, &pass, e->collected_at, e->has_valid_until, e->valid_until, e->result,
-                  e->id);
+    item_index_vals(&byt, &pass, e);
     for (size_t i = 0; i < e->n_controls; i++) {
         cw_key ck;
         org_item_key(&ck, e->org, e->controls[i]);
@@ -214,8 +202,7 @@ static int ix_key_index(ix_list *l, const cw_key *k, size_t *ki)
 static int ix_collect(ix_list *l, const cw_evidence *e)
 {
     cw_key byt, pass;
-    ev_index_vals(&byt, &pass, e->collected_at, e->has_valid_until, e->valid_until, e->result,
-                  e->id);
+    item_index_vals(&byt, &pass, e);
     for (size_t i = 0; i < e->n_controls; i++) {
         cw_key ck;
         org_item_key(&ck, e->org, e->controls[i]);

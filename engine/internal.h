@@ -114,6 +114,11 @@ cw_time time_unkey(uint64_t k);
 void org_item_key(cw_key *k, const char *org, const char *id);
 /* org\0fw\0req: a control link index entry, a scope decision. */
 void org_req_key(cw_key *k, const char *org, const char *fw, const char *req);
+/* The values an evidence item (id: idl bytes) has under each of its
+ * controls' org\0ctl keys: byt in DB_EVCTL(_D), pass in DB_EVPASS(_D)
+ * when its result is pass.  Written by evidence.c, verified by check.c. */
+void ev_index_vals(cw_key *byt, cw_key *pass, cw_time collected, bool has_vu, cw_time vu,
+                   cw_result result, const char *id, size_t idl);
 
 /* ---- record encoding (msgpack) ---- */
 typedef struct rec_writer {

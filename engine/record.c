@@ -1,10 +1,10 @@
 /* Record layer: how keys and values are laid out in the store.  Keys join
  * their parts with NUL bytes; values are msgpack arrays, written with
  * rec_writer and read back with rec_reader, whose strings are copied into
- * an arena on request.  The requirement and control records, which more
- * than one module reads, are encoded and decoded here (the other records
- * belong to the one module that reads and writes them).  Nothing here
- * opens a transaction. */
+ * an arena on request.  The requirement and control records and the
+ * evidence index values, which more than one module reads, are laid out
+ * here (the other records belong to the one module that reads and writes
+ * them).  Nothing here opens a transaction. */
 #include "internal.h"
 
 #include <string.h>
@@ -181,6 +181,28 @@ void org_req_key(cw_key *k, const char *org, const char *fw, const char *req)
     key_part(k, org);
     key_part(k, fw);
     key_part(k, req);
+}
+
+/* The values of an evidence item's entries under each of its controls:
+ * by time, be64(collected) result(1) id, where pass 0 < unknown 1 < fail
+ * 2 puts a fail last among equal times; passing, be64(valid_until, or
+ * UINT64_MAX when open-ended) be64(collected) id. */
+void ev_index_vals(cw_key *byt, cw_key *pass, cw_time collected, bool has_vu, cw_time vu,
+                   cw_result result, const char *id, size_t idl)
+{
+    unsigned char b[8];
+    key_init(byt);
+    be64_put(b, time_key(collected));
+    key_raw(byt, b, 8);
+    unsigned char r = (unsigned char)result;
+    key_raw(byt, &r, 1);
+    key_raw(byt, id, idl);
+    key_init(pass);
+    be64_put(b, has_vu ? time_key(vu) : UINT64_MAX);
+    key_raw(pass, b, 8);
+    be64_put(b, time_key(collected));
+    key_raw(pass, b, 8);
+    key_raw(pass, id, idl);
 }
 
 /* ---- requirement records ---- */
