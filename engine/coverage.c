@@ -410,10 +410,8 @@ static int load_org(cw_db *db, MDB_txn *txn, const char *org, cw_arena *a, cw_ti
                     org_snapshot *s, org_snap **snap, cw_err *err)
 {
     memset(s, 0, sizeof *s);
-    if (org_exists(txn, db, org))
-        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
-    int rc = orgsnap_acquire(db, txn, org, t, a, snap, err);
-    if (rc)
+    int rc = org_find(txn, db, org, err);
+    if (rc || (rc = orgsnap_acquire(db, txn, org, t, a, snap, err)))
         return rc;
     s->org = (*snap)->org;
     s->ctls = (*snap)->ctls;

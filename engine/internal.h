@@ -87,6 +87,8 @@ struct cw_wtxn {
     MDB_txn *txn;
 };
 
+struct strmap;
+
 /* ==== record.c: keys and record encoding ==== */
 
 /* ---- keys ---- */
@@ -179,6 +181,18 @@ int write_run(cw_db *db, cw_wtxn *w, cw_write_fn fn, void *arg, cw_err *err);
  * counts fn left in *done on success, or rejected = n on failure. */
 int write_bulk(cw_db *db, cw_wtxn *w, cw_write_fn fn, void *arg, const cw_bulk_stats *done,
                size_t n, cw_bulk_stats *st, cw_err *err);
+/* A bulk call's items as its write closure sees them, and the counts the
+ * closure leaves. */
+typedef struct bulk_args {
+    const void *items; /* the call's n items, borrowed */
+    size_t n;
+    cw_bulk_stats st;
+} bulk_args;
+/* write_bulk of the n items of a bulk call, handed to fn as a bulk_args:
+ * *st (may be NULL) is zeroed first, and no items with n > 0 is refused
+ * ("<field>: missing"). */
+int write_items(cw_db *db, cw_wtxn *w, cw_write_fn fn, const char *field, const void *items,
+                size_t n, cw_bulk_stats *st, cw_err *err);
 /* Registers how the cache `which` is freed when the environment closes.
  * Called by the module that fills it, each time it does (idempotent). */
 void db_cache_register(cw_db *db, int which, void (*free_fn)(cw_db *db));
@@ -194,6 +208,8 @@ int check_name_at(const char *s, size_t max, cw_err *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 int check_text_at(const char *s, cw_err *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Whether ids[j] equals an earlier id of the list; *k: the first such. */
+bool repeats_earlier(const char *const *ids, size_t j, size_t *k);
 
 /* ---- lookups shared by modules (inside a transaction) ---- */
 int fw_exists(MDB_txn *txn, cw_db *db, const char *fw);
@@ -220,6 +236,84 @@ int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_e
  * its key; stops at the first non-zero (a CW_E* code) and returns it. */
 typedef int (*each_fn)(void *ctx, const char *rest, size_t rl, MDB_val v);
 int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, void *ctx);
+/* 0 when org exists, else CW_ENOORG with "org: no organisation '<org>'". */
+int org_find(MDB_txn *txn, cw_db *db, const char *org, cw_err *err);
+/* Refuses the second item of a bulk call with the same key (kn bytes):
+ * seen maps the keys met so far (copied into a) to their item's index i.
+ * list names the bulk argument and id the item in the message
+ * ("controls[3].id: 'C-1' appears twice (also controls[1])"). */
+int once_per_call(struct strmap *seen, cw_arena *a, const char *key, size_t kn, size_t i,
+                  const char *list, const char *id, cw_err *err);
+
+/* ---- organisation items: the records an entity module keeps under
+ * org\0 (controls, evidence, scope decisions), read, listed and deleted
+ * the same way ---- */
+
+/* Decodes record v, keyed org\0rest, into out (the module's item type),
+ * copying strings into a.  0, or non-zero to leave the record out. */
+typedef int (*item_decode_fn)(cw_arena *a, const char *org, const char *rest, size_t rl,
+                              MDB_val v, void *out);
+/* Removes what the item old (as stored, decoded) indexes elsewhere, before
+ * its record is deleted or replaced.  0 or a CW_E* code with err filled. */
+typedef int (*item_unindex_fn)(cw_wtxn *w, const void *old, cw_err *err);
+
+typedef struct item_kind {
+    int dbi;
+    const char *noun;  /* "control": "id: no control 'C-1' in organisation 'o'" */
+    const char *field; /* the bulk argument, "controls": LMDB failures name it */
+    int missing;       /* the code for an id with no record */
+    size_t size;       /* bytes of one decoded item */
+    item_decode_fn decode;
+    item_unindex_fn unindex; /* NULL when nothing else points at a record */
+} item_kind;
+
+/* Decoded items of one organisation growing in an arena; items_add (an
+ * each_fn) decodes one more. */
+typedef struct item_list {
+    const item_kind *kind;
+    cw_arena *a;       /* holds the items and everything they point to */
+    const char *org;   /* the organisation as the items name it (in a) */
+    const char *under; /* NULL, or only the records whose rest starts under\0 */
+    void *items;
+    size_t n, cap;
+} item_list;
+
+int items_add(void *list, const char *rest, size_t rl, MDB_val v);
+/* Every item org keeps in l's database, appended to l.  0 or a CW_E* code. */
+int items_of(MDB_txn *txn, cw_db *db, const char *org, item_list *l);
+/* items_of in a read transaction of its own, once org is found; what
+ * names the list in messages ("controls: cannot list").  The caller has
+ * checked the names. */
+int items_list(cw_db *db, const char *org, item_list *l, const char *what, cw_err *err);
+/* cw_check_name of org ("org", a slug) and id ("id"). */
+int check_org_id(const char *org, const char *id, cw_err *err);
+/* Record org\0id of kind: 0 and *v (valid while txn is), CW_ENOORG, or
+ * kind->missing, with err filled. */
+int item_find(MDB_txn *txn, cw_db *db, const item_kind *kind, const char *org, const char *id,
+              MDB_val *v, cw_err *err);
+/* What item_read hands an item's record v to, inside its read transaction;
+ * fills err itself. */
+typedef int (*item_read_fn)(MDB_txn *txn, cw_db *db, const char *org, const char *id,
+                            MDB_val v, void *ctx, cw_err *err);
+/* Checks the names "org" and "id", finds the item in a read transaction of
+ * its own and runs fn(..., ctx, err) on its record. */
+int item_read(cw_db *db, const item_kind *kind, const char *org, const char *id, item_read_fn fn,
+              void *ctx, cw_err *err);
+/* Decodes record v of org's item id into out, strings (org too) copied
+ * into a; CW_ECORRUPT "id: record of <noun> '<id>' is unreadable". */
+int item_decode(const item_kind *kind, cw_arena *a, const char *org, const char *id, MDB_val v,
+                void *out, cw_err *err);
+/* item_read that decodes the item into out (item_decode). */
+int item_get(cw_db *db, const item_kind *kind, const char *org, const char *id, cw_arena *a,
+             void *out, cw_err *err);
+/* Runs kind->unindex on the stored record v of org\0id, decoded: what a
+ * put that replaces the item and a delete both do first. */
+int item_unindex(cw_wtxn *w, const item_kind *kind, const char *org, const char *id, MDB_val v,
+                 cw_err *err);
+/* Deletes item org\0id and what it indexes, inside w (see write_run);
+ * checks the names "org" and "id". */
+int item_delete(cw_db *db, cw_wtxn *w, const item_kind *kind, const char *org, const char *id,
+                cw_err *err);
 
 /* ==== strmap.c: a string-keyed hash map in an arena (keys are borrowed) ==== */
 typedef struct strmap {

@@ -77,12 +77,12 @@ static int validate_joint(const cw_mapping *m, size_t i, cw_arena *a, const char
                               "mappings[%zu].source[%zu]: '%s' is the row's own target; a joint "
                               "row's set cannot contain its target",
                               i, j, m->source_ids[j]);
-        for (size_t k = 0; k < j; k++)
-            if (strcmp(m->source_ids[k], m->source_ids[j]) == 0)
-                return cw_err_set(err, CW_EINVAL,
-                                  "mappings[%zu].source[%zu]: '%s' appears twice in the set "
-                                  "(also source[%zu])",
-                                  i, j, m->source_ids[j], k);
+        size_t k;
+        if (repeats_earlier(m->source_ids, j, &k))
+            return cw_err_set(err, CW_EINVAL,
+                              "mappings[%zu].source[%zu]: '%s' appears twice in the set (also "
+                              "source[%zu])",
+                              i, j, m->source_ids[j], k);
         ids[j] = m->source_ids[j];
     }
     qsort(ids, m->n_sources, sizeof *ids, member_cmp);

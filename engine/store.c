@@ -18,32 +18,48 @@ int check_text(const char *field, const char *s, cw_err *err)
     return 0;
 }
 
+static int text_rule(const char *field, const char *s, size_t max, cw_err *err)
+{
+    (void)max; /* CW_MAX_TEXT */
+    return check_text(field, s, err);
+}
+
 /* The field of a bulk item is named ("items[3].org") only once its check
  * has failed: bulk loads check millions of fields and nearly all pass. */
-#define FIELD_MAX 112
+static int check_at(int (*rule)(const char *, const char *, size_t, cw_err *), const char *s,
+                    size_t max, cw_err *err, const char *fmt, va_list ap)
+{
+    if (rule("", s, max, NULL) == 0)
+        return 0;
+    char f[112];
+    vsnprintf(f, sizeof f, fmt, ap);
+    return rule(f, s, max, err);
+}
 
 int check_name_at(const char *s, size_t max, cw_err *err, const char *fmt, ...)
 {
-    if (cw_check_name("", s, max, NULL) == 0)
-        return 0;
-    char f[FIELD_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(f, sizeof f, fmt, ap);
+    int rc = check_at(cw_check_name, s, max, err, fmt, ap);
     va_end(ap);
-    return cw_check_name(f, s, max, err);
+    return rc;
 }
 
 int check_text_at(const char *s, cw_err *err, const char *fmt, ...)
 {
-    if (check_text("", s, NULL) == 0)
-        return 0;
-    char f[FIELD_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(f, sizeof f, fmt, ap);
+    int rc = check_at(text_rule, s, CW_MAX_TEXT, err, fmt, ap);
     va_end(ap);
-    return check_text(f, s, err);
+    return rc;
+}
+
+bool repeats_earlier(const char *const *ids, size_t j, size_t *k)
+{
+    for (*k = 0; *k < j; (*k)++)
+        if (strcmp(ids[*k], ids[j]) == 0)
+            return true;
+    return false;
 }
 
 /* ---- lookups ---- */
@@ -180,4 +196,175 @@ int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, v
             break;
     mdb_cursor_close(c);
     return rc;
+}
+
+int org_find(MDB_txn *txn, cw_db *db, const char *org, cw_err *err)
+{
+    if (org_exists(txn, db, org))
+        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
+    return 0;
+}
+
+int once_per_call(strmap *seen, cw_arena *a, const char *key, size_t kn, size_t i,
+                  const char *list, const char *id, cw_err *err)
+{
+    char *dk = cw_arena_strndup(a, key, kn);
+    if (!dk)
+        return cw_err_set(err, CW_ENOMEM, "%s: out of memory", list);
+    size_t prev;
+    if (strmap_put(seen, dk, kn, i, &prev) == 1)
+        return cw_err_set(err, CW_ECONFLICT, "%s[%zu].id: '%s' appears twice (also %s[%zu])",
+                          list, i, id, list, prev);
+    return 0;
+}
+
+/* ---- organisation items ---- */
+
+int items_add(void *list, const char *rest, size_t rl, MDB_val v)
+{
+    item_list *l = list;
+    if (l->under) {
+        size_t ul = strlen(l->under);
+        if (rl <= ul || memcmp(rest, l->under, ul) != 0 || rest[ul] != '\0')
+            return 0;
+    }
+    char *arr = cw_arena_grow(l->a, l->items, l->kind->size, &l->cap, l->n + 1);
+    if (!arr)
+        return CW_ENOMEM;
+    l->items = arr;
+    if (l->kind->decode(l->a, l->org, rest, rl, v, arr + l->n * l->kind->size) == 0)
+        l->n++;
+    return 0;
+}
+
+int items_of(MDB_txn *txn, cw_db *db, const char *org, item_list *l)
+{
+    return each_in_org(txn, db, l->kind->dbi, org, items_add, l);
+}
+
+int items_list(cw_db *db, const char *org, item_list *l, const char *what, cw_err *err)
+{
+    MDB_txn *txn;
+    int rc = read_begin(db, &txn, err);
+    if (rc)
+        return rc;
+    if (!(rc = org_find(txn, db, org, err)) && (rc = items_of(txn, db, org, l)))
+        cw_err_set(err, rc, "%s: cannot list", what);
+    read_end(db, txn);
+    return rc;
+}
+
+int item_find(MDB_txn *txn, cw_db *db, const item_kind *kind, const char *org, const char *id,
+              MDB_val *v, cw_err *err)
+{
+    int rc = org_find(txn, db, org, err);
+    if (rc)
+        return rc;
+    cw_key k;
+    org_item_key(&k, org, id);
+    MDB_val kv = key_val(&k);
+    if (mdb_get(txn, db->dbi[kind->dbi], &kv, v))
+        return cw_err_set(err, kind->missing, "id: no %s '%s' in organisation '%s'", kind->noun,
+                          id, org);
+    return 0;
+}
+
+int check_org_id(const char *org, const char *id, cw_err *err)
+{
+    int rc = cw_check_name("org", org, CW_MAX_SLUG, err);
+    return rc ? rc : cw_check_name("id", id, CW_MAX_ID, err);
+}
+
+int item_read(cw_db *db, const item_kind *kind, const char *org, const char *id, item_read_fn fn,
+              void *ctx, cw_err *err)
+{
+    int rc = check_org_id(org, id, err);
+    if (rc)
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    MDB_val v;
+    if (!(rc = item_find(txn, db, kind, org, id, &v, err)))
+        rc = fn(txn, db, org, id, v, ctx, err);
+    read_end(db, txn);
+    return rc;
+}
+
+int item_decode(const item_kind *kind, cw_arena *a, const char *org, const char *id, MDB_val v,
+                void *out, cw_err *err)
+{
+    if (kind->decode(a, cw_arena_strdup(a, org), id, strlen(id), v, out))
+        return cw_err_set(err, CW_ECORRUPT, "id: record of %s '%s' is unreadable", kind->noun, id);
+    return 0;
+}
+
+struct item_out {
+    const item_kind *kind;
+    cw_arena *a;
+    void *out;
+};
+
+static int decode_out(MDB_txn *txn, cw_db *db, const char *org, const char *id, MDB_val v,
+                      void *ctx, cw_err *err)
+{
+    (void)txn;
+    (void)db;
+    const struct item_out *o = ctx;
+    return item_decode(o->kind, o->a, org, id, v, o->out, err);
+}
+
+int item_get(cw_db *db, const item_kind *kind, const char *org, const char *id, cw_arena *a,
+             void *out, cw_err *err)
+{
+    struct item_out o = {kind, a, out};
+    return item_read(db, kind, org, id, decode_out, &o, err);
+}
+
+int item_unindex(cw_wtxn *w, const item_kind *kind, const char *org, const char *id, MDB_val v,
+                 cw_err *err)
+{
+    /* The old record is decoded into an arena of its own, freed here. */
+    cw_arena *a = cw_arena_new();
+    void *old = a ? cw_arena_alloc(a, kind->size) : NULL;
+    if (!old) {
+        cw_arena_free(a);
+        return cw_err_set(err, CW_ENOMEM, "%s: out of memory", kind->field);
+    }
+    int rc = 0;
+    if (kind->decode(a, org, id, strlen(id), v, old) == 0)
+        rc = kind->unindex(w, old, err);
+    cw_arena_free(a);
+    return rc;
+}
+
+struct item_del {
+    const item_kind *kind;
+    const char *org, *id;
+};
+
+/* A failed lookup fails the write, so the organisation is stamped after
+ * it: a stamp is only kept with the deletion it announces. */
+static int item_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    const struct item_del *d = arg;
+    MDB_val v;
+    int rc = item_find(w->txn, w->db, d->kind, d->org, d->id, &v, err);
+    if (rc || (rc = org_touch(w->txn, w->db, d->org, err)) ||
+        (d->kind->unindex && (rc = item_unindex(w, d->kind, d->org, d->id, v, err))))
+        return rc;
+    cw_key k;
+    org_item_key(&k, d->org, d->id);
+    MDB_val kv = key_val(&k);
+    return lmdb_err(mdb_del(w->txn, w->db->dbi[d->kind->dbi], &kv, NULL), err, d->kind->field);
+}
+
+int item_delete(cw_db *db, cw_wtxn *w, const item_kind *kind, const char *org, const char *id,
+                cw_err *err)
+{
+    int rc = check_org_id(org, id, err);
+    if (rc)
+        return rc;
+    struct item_del d = {kind, org, id};
+    return write_run(db, w, item_delete_fn, &d, err);
 }
