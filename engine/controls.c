@@ -79,23 +79,18 @@ const item_kind control_items = {DB_CTL,        "control", "controls", CW_ENOCTL
 
 static int control_put_fn(cw_wtxn *w, void *arg, cw_err *err)
 {
-    const char *touched = NULL;
     bulk_args *ba = arg;
     cw_db *db = w->db;
-    cw_arena *a = cw_arena_new();
-    strmap seen;
-    if (!a || strmap_init(&seen, a, ba->n)) {
-        cw_arena_free(a);
-        return cw_err_set(err, CW_ENOMEM, "controls: out of memory");
-    }
-    int rc = 0;
+    bulk_call bc;
+    int rc = bulk_call_begin(&bc, ba->n, "controls", err);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < ba->n && rc == 0; i++) {
         const cw_control *c = (const cw_control *)ba->items + i;
         cw_key k;
         org_item_key(&k, c->org, c->id);
         if ((rc = validate_control(w->txn, db, c, i, err)) ||
-            (rc = org_touch_once(w, c->org, &touched, err)) ||
-            (rc = once_per_call(&seen, a, k.b, k.n, i, "controls", c->id, err)))
+            (rc = bulk_call_admit(w, &bc, &k, c->org, i, c->id, err)))
             break;
         MDB_val kv = key_val(&k), v;
         if (mdb_get(w->txn, db->dbi[DB_CTL], &kv, &v) == 0) {
@@ -115,7 +110,7 @@ static int control_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         if (!rc)
             rc = index_links(w, c, false, err);
     }
-    cw_arena_free(a);
+    bulk_call_end(&bc);
     return rc;
 }
 

@@ -390,27 +390,26 @@ static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size
 
 static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
 {
-    const char *touched = NULL;
     bulk_args *ba = arg;
     cw_db *db = w->db;
-    cw_arena *a = cw_arena_new();
-    strmap seen;
+    bulk_call bc;
     ix_list ix;
-    if (!a || strmap_init(&seen, a, ba->n) || ix_init(&ix, a)) {
-        cw_arena_free(a);
+    int rc = bulk_call_begin(&bc, ba->n, "items", err);
+    if (rc)
+        return rc;
+    if (ix_init(&ix, bc.a)) {
+        bulk_call_end(&bc);
         return cw_err_set(err, CW_ENOMEM, "items: out of memory");
     }
     /* One record buffer for the whole call. */
     rec_writer rw;
     rw_init(&rw);
-    int rc = 0;
     for (size_t i = 0; i < ba->n && rc == 0; i++) {
         const cw_evidence *e = (const cw_evidence *)ba->items + i;
         cw_key k;
         org_item_key(&k, e->org, e->id);
-        if ((rc = validate_evidence(w->txn, db, e, i, touched, &ix, err)) ||
-            (rc = org_touch_once(w, e->org, &touched, err)) ||
-            (rc = once_per_call(&seen, a, k.b, k.n, i, "items", e->id, err)))
+        if ((rc = validate_evidence(w->txn, db, e, i, bc.touched, &ix, err)) ||
+            (rc = bulk_call_admit(w, &bc, &k, e->org, i, e->id, err)))
             break;
         msgpack_sbuffer_clear(&rw.sb);
         rw_array(&rw, 9);
@@ -450,7 +449,7 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
     if (rc == 0 && (rc = ix_flush(w, &ix, err)) == 0)
         rc = ev_delta_maybe_merge(w, err);
     rw_free(&rw);
-    cw_arena_free(a);
+    bulk_call_end(&bc);
     return rc;
 }
 

@@ -87,8 +87,6 @@ struct cw_wtxn {
     MDB_txn *txn;
 };
 
-struct strmap;
-
 /* ==== record.c: keys and record encoding ==== */
 
 /* ---- keys ---- */
@@ -197,6 +195,20 @@ int write_items(cw_db *db, cw_wtxn *w, cw_write_fn fn, const char *field, const 
  * Called by the module that fills it, each time it does (idempotent). */
 void db_cache_register(cw_db *db, int which, void (*free_fn)(cw_db *db));
 
+/* ==== strmap.c: a string-keyed hash map in an arena (keys are borrowed) ==== */
+typedef struct strmap {
+    size_t cap, n;
+    const char **keys;
+    size_t *lens;
+    size_t *vals;
+    cw_arena *a;
+} strmap;
+int strmap_init(strmap *m, cw_arena *a, size_t expect);
+/* Inserts key -> val.  Returns 1 and leaves the old value when key is
+ * present (old value in *old if non-NULL), 0 when inserted, CW_ENOMEM. */
+int strmap_put(strmap *m, const char *key, size_t len, size_t val, size_t *old);
+bool strmap_get(const strmap *m, const char *key, size_t len, size_t *val);
+
 /* ==== store.c: lookups and helpers inside a transaction ==== */
 
 /* ---- validation shared by the write modules (names: cw_check_name,
@@ -242,8 +254,23 @@ int org_find(MDB_txn *txn, cw_db *db, const char *org, cw_err *err);
  * seen maps the keys met so far (copied into a) to their item's index i.
  * list names the bulk argument and id the item in the message
  * ("controls[3].id: 'C-1' appears twice (also controls[1])"). */
-int once_per_call(struct strmap *seen, cw_arena *a, const char *key, size_t kn, size_t i,
+int once_per_call(strmap *seen, cw_arena *a, const char *key, size_t kn, size_t i,
                   const char *list, const char *id, cw_err *err);
+/* What a bulk write keeps for the length of one call. */
+typedef struct bulk_call {
+    const char *field;   /* the bulk argument, "controls" */
+    cw_arena *a;         /* the call's scratch, freed by bulk_call_end */
+    strmap seen;         /* the keys of the items so far -> their index */
+    const char *touched; /* the organisation stamped last (org_touch_once) */
+} bulk_call;
+/* 0, or CW_ENOMEM "<field>: out of memory" (nothing to end then). */
+int bulk_call_begin(bulk_call *b, size_t n, const char *field, cw_err *err);
+void bulk_call_end(bulk_call *b);
+/* Item i (key k, organisation org, id id) of a bulk of organisation
+ * items, checked: stamps org once per run of its items and refuses a key
+ * met earlier in the call (once_per_call). */
+int bulk_call_admit(cw_wtxn *w, bulk_call *b, const cw_key *k, const char *org, size_t i,
+                    const char *id, cw_err *err);
 
 /* ---- organisation items: the records an entity module keeps under
  * org\0 (controls, evidence, scope decisions), read, listed and deleted
@@ -314,19 +341,5 @@ int item_unindex(cw_wtxn *w, const item_kind *kind, const char *org, const char 
  * checks the names "org" and "id". */
 int item_delete(cw_db *db, cw_wtxn *w, const item_kind *kind, const char *org, const char *id,
                 cw_err *err);
-
-/* ==== strmap.c: a string-keyed hash map in an arena (keys are borrowed) ==== */
-typedef struct strmap {
-    size_t cap, n;
-    const char **keys;
-    size_t *lens;
-    size_t *vals;
-    cw_arena *a;
-} strmap;
-int strmap_init(strmap *m, cw_arena *a, size_t expect);
-/* Inserts key -> val.  Returns 1 and leaves the old value when key is
- * present (old value in *old if non-NULL), 0 when inserted, CW_ENOMEM. */
-int strmap_put(strmap *m, const char *key, size_t len, size_t val, size_t *old);
-bool strmap_get(const strmap *m, const char *key, size_t len, size_t *val);
 
 #endif

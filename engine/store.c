@@ -218,6 +218,28 @@ int once_per_call(strmap *seen, cw_arena *a, const char *key, size_t kn, size_t 
     return 0;
 }
 
+int bulk_call_begin(bulk_call *b, size_t n, const char *field, cw_err *err)
+{
+    *b = (bulk_call){.field = field, .a = cw_arena_new()};
+    if (!b->a || strmap_init(&b->seen, b->a, n)) {
+        cw_arena_free(b->a);
+        return cw_err_set(err, CW_ENOMEM, "%s: out of memory", field);
+    }
+    return 0;
+}
+
+void bulk_call_end(bulk_call *b)
+{
+    cw_arena_free(b->a);
+}
+
+int bulk_call_admit(cw_wtxn *w, bulk_call *b, const cw_key *k, const char *org, size_t i,
+                    const char *id, cw_err *err)
+{
+    int rc = org_touch_once(w, org, &b->touched, err);
+    return rc ? rc : once_per_call(&b->seen, b->a, k->b, k->n, i, b->field, id, err);
+}
+
 /* ---- organisation items ---- */
 
 int items_add(void *list, const char *rest, size_t rl, MDB_val v)
