@@ -54,10 +54,8 @@ static int index_links(cw_wtxn *w, const cw_control *c, bool del, cw_err *err)
             continue; /* a stored link that did not decode */
         cw_key lk;
         org_req_key(&lk, c->org, l->framework, l->id);
-        MDB_val kv = key_val(&lk), vv = {strlen(c->id), (void *)c->id};
-        rc = del ? mdb_del(w->txn, w->db->dbi[DB_CTLLINK], &kv, &vv)
-                 : mdb_put(w->txn, w->db->dbi[DB_CTLLINK], &kv, &vv, MDB_NODUPDATA);
-        rc = rc == MDB_NOTFOUND || rc == MDB_KEYEXIST ? 0 : lmdb_err(rc, err, "controls");
+        MDB_val vv = {strlen(c->id), (void *)c->id};
+        rc = index_put(w, DB_CTLLINK, key_val(&lk), vv, del, "controls", err);
     }
     return rc;
 }

@@ -30,24 +30,18 @@ static int ev_unindex(cw_wtxn *w, const void *item, cw_err *err)
     const cw_evidence *e = item;
     cw_key byt, pass;
     item_index_vals(&byt, &pass, e);
-    for (size_t i = 0; i < e->n_controls; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < e->n_controls && !rc; i++) {
         cw_key ck;
         org_item_key(&ck, e->org, e->controls[i]);
-        for (int d = 0; d < 2; d++) {
-            MDB_val kv = key_val(&ck), vv = key_val(&byt);
-            int rc = mdb_del(w->txn, w->db->dbi[ev_by_time[d]], &kv, &vv);
-            if (rc && rc != MDB_NOTFOUND)
-                return lmdb_err(rc, err, "items");
-            if (e->result != CW_RESULT_PASS)
-                continue;
-            kv = key_val(&ck);
-            vv = key_val(&pass);
-            rc = mdb_del(w->txn, w->db->dbi[ev_passing[d]], &kv, &vv);
-            if (rc && rc != MDB_NOTFOUND)
-                return lmdb_err(rc, err, "items");
+        for (int d = 0; d < 2 && !rc; d++) {
+            rc = index_put(w, ev_by_time[d], key_val(&ck), key_val(&byt), true, "items", err);
+            if (!rc && e->result == CW_RESULT_PASS)
+                rc = index_put(w, ev_passing[d], key_val(&ck), key_val(&pass), true, "items",
+                               err);
         }
     }
-    return 0;
+    return rc;
 }
 
 /* Moves every entry of the delta index from into the main index to, in key

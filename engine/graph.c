@@ -105,6 +105,26 @@ static void join_origin(cw_arena *a, const char **dst, const char *o)
     *dst = j;
 }
 
+/* A "fw\0id" key part (len bytes) as a reference, both parts copied into
+ * a; the id is "" when there is no NUL. */
+static cw_ref key_ref(cw_arena *a, const char *k, size_t len)
+{
+    const char *z = memchr(k, '\0', len);
+    return (cw_ref){cw_arena_strndup(a, k, z ? (size_t)(z - k) : len),
+                    z ? cw_arena_strndup(a, z + 1, len - (size_t)(z - k) - 1) : ""};
+}
+
+/* Room for one more row kept aside for mapping.check: NULL when out of
+ * memory. */
+static struct g_dangling *add_dangling(graph *g, size_t *cap)
+{
+    struct g_dangling *d = cw_arena_grow(g->a, g->dangling, sizeof *d, cap, g->n_dangling + 1);
+    if (!d)
+        return NULL;
+    g->dangling = d;
+    return memset(&d[g->n_dangling++], 0, sizeof *d);
+}
+
 /* Joint rows (schema 3): one g_joint per distinct (set, target,
  * relationship), origins stating the same relationship joined.  A row
  * whose target is gone is kept aside for mapping.check; a member that is
@@ -157,30 +177,22 @@ static int build_joints(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
         }
         size_t first = g->n_joints;
         for (uint32_t i = 0; i < es->via.array.size; i++) {
-            const msgpack_object *e = &es->via.array.ptr[i];
-            if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 4)
+            cw_mapping en;
+            if (!decode_map_entry(a, &es->via.array.ptr[i], &en))
                 continue;
-            const char *origin = obj_str(a, &e->via.array.ptr[0]);
             if (!ht) {
-                struct g_dangling *d =
-                    cw_arena_grow(a, g->dangling, sizeof *d, &dcap, g->n_dangling + 1);
+                struct g_dangling *d = add_dangling(g, &dcap);
                 if (!d)
                     break;
-                g->dangling = d;
-                d = &d[g->n_dangling++];
-                const char *tz = memchr(key, '\0', tl);
-                *d = (struct g_dangling){
-                    .s = {sfwc, ids[0]},
-                    .t = {cw_arena_strndup(a, key, tz ? (size_t)(tz - key) : tl),
-                          tz ? cw_arena_strndup(a, tz + 1, tl - (size_t)(tz - key) - 1) : ""},
-                    .origin = origin,
-                    .t_missing = true,
-                    .members = ids,
-                    .n_members = nm};
+                *d = (struct g_dangling){.s = {sfwc, ids[0]},
+                                         .t = key_ref(a, key, tl),
+                                         .origin = en.origin,
+                                         .t_missing = true,
+                                         .members = ids,
+                                         .n_members = nm};
                 continue;
             }
-            uint8_t rel = (uint8_t)obj_int(&e->via.array.ptr[1], CW_REL_INTERSECTS_WITH);
-            uint8_t st = (uint8_t)obj_int(&e->via.array.ptr[2], 0);
+            uint8_t rel = (uint8_t)en.rel, st = (uint8_t)en.strength;
             g_joint *same = NULL;
             for (size_t j = first; j < g->n_joints; j++)
                 if (g->joints[j].rel == rel)
@@ -188,7 +200,7 @@ static int build_joints(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
             if (same) {
                 if (st > same->strength)
                     same->strength = st;
-                join_origin(a, &same->origin, origin);
+                join_origin(a, &same->origin, en.origin);
                 continue;
             }
             g_joint *arr = cw_arena_grow(a, g->joints, sizeof *arr, &jcap, g->n_joints + 1);
@@ -204,9 +216,9 @@ static int build_joints(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
                 .n_members = nm,
                 .rel = rel,
                 .strength = st,
-                .origin = origin,
-                .rationale = obj_str(a, &e->via.array.ptr[3]),
-                .note = e->via.array.size > 4 ? obj_str(a, &e->via.array.ptr[4]) : NULL};
+                .origin = en.origin,
+                .rationale = en.rationale,
+                .note = en.note};
         }
         rr_close(&rr);
     }
@@ -355,39 +367,28 @@ static int build(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
         if (rr_open(&rr, v, NULL))
             continue;
         for (size_t i = 0; i < rr.n; i++) {
-            const msgpack_object *e = &rr.o[i];
-            if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 4)
+            cw_mapping en;
+            if (!decode_map_entry(a, &rr.o[i], &en))
                 continue;
-            const char *origin = obj_str(a, &e->via.array.ptr[0]);
             if (!hs || !ht) {
-                struct g_dangling *d =
-                    cw_arena_grow(a, g->dangling, sizeof *d, &dcap, g->n_dangling + 1);
+                struct g_dangling *d = add_dangling(g, &dcap);
                 if (!d)
                     break;
-                g->dangling = d;
-                d = &d[g->n_dangling++];
-                const char *tk = z2 + 1;
-                size_t tl = k.mv_size - sl - 1;
-                const char *tz = memchr(tk, '\0', tl);
-                d->s.framework = cw_arena_strndup(a, key, (size_t)(z1 - key));
-                d->s.id = cw_arena_strndup(a, z1 + 1, (size_t)(z2 - z1 - 1));
-                d->t.framework = cw_arena_strndup(a, tk, tz ? (size_t)(tz - tk) : tl);
-                d->t.id = tz ? cw_arena_strndup(a, tz + 1, tl - (size_t)(tz - tk) - 1) : "";
-                d->origin = origin;
-                d->s_missing = !hs;
-                d->t_missing = !ht;
+                *d = (struct g_dangling){.s = key_ref(a, key, sl),
+                                         .t = key_ref(a, z2 + 1, k.mv_size - sl - 1),
+                                         .origin = en.origin,
+                                         .s_missing = !hs,
+                                         .t_missing = !ht};
                 continue;
             }
             raw_edge *arr = cw_arena_grow(a, re, sizeof *re, &recap, nre + 2);
             if (!arr)
                 break;
             re = arr;
-            uint8_t rel = (uint8_t)obj_int(&e->via.array.ptr[1], CW_REL_INTERSECTS_WITH);
-            uint8_t st = (uint8_t)obj_int(&e->via.array.ptr[2], 0);
-            const char *rat = obj_str(a, &e->via.array.ptr[3]);
-            const char *note = e->via.array.size > 4 ? obj_str(a, &e->via.array.ptr[4]) : NULL;
-            re[nre++] = (raw_edge){s, t, rel, st, origin, rat, note};
-            re[nre++] = (raw_edge){t, s, (uint8_t)cw_rel_inverse(rel), st, origin, rat, note};
+            uint8_t rel = (uint8_t)en.rel, st = (uint8_t)en.strength;
+            re[nre++] = (raw_edge){s, t, rel, st, en.origin, en.rationale, en.note};
+            re[nre++] = (raw_edge){t, s, (uint8_t)cw_rel_inverse(rel), st, en.origin,
+                                   en.rationale, en.note};
         }
         rr_close(&rr);
     }

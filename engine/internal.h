@@ -155,6 +155,11 @@ int encode_req(rec_writer *r, const cw_requirement *q, int64_t seq);
 /* seq (may be NULL) receives the publisher position. */
 int decode_req(cw_arena *a, const char *fw, const char *id, size_t idl, MDB_val v,
                cw_requirement *q, int64_t *seq);
+/* One crosswalk entry of a pair's or a joint row's record (DB_MAP,
+ * DB_JOINT): m's origin, rel, strength, rationale and note.  The decoder
+ * fills those fields of m (strings in a), false when e is no entry. */
+void encode_map_entry(rec_writer *r, const cw_mapping *m);
+bool decode_map_entry(cw_arena *a, const msgpack_object *e, cw_mapping *m);
 void encode_control(rec_writer *r, const cw_control *c);
 int decode_control(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,
                    cw_control *out);
@@ -248,6 +253,18 @@ int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_e
  * its key; stops at the first non-zero (a CW_E* code) and returns it. */
 typedef int (*each_fn)(void *ctx, const char *rest, size_t rl, MDB_val v);
 int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, void *ctx);
+/* Adds the entry (k, v) to the dupsort index dbi, or (del) removes it;
+ * one already there, or already gone, is no error.  0 or a CW_E* code,
+ * err saying "<what>: ...". */
+int index_put(cw_wtxn *w, int dbi, MDB_val k, MDB_val v, bool del, const char *what,
+              cw_err *err);
+/* Whether record (k, v) is one keys_where collects. */
+typedef bool (*record_match_fn)(void *ctx, MDB_val k, MDB_val v);
+/* The keys of dbi's records that match, copied into a, so that the caller
+ * can rewrite or delete those records after the walk without disturbing
+ * it.  0, or a CW_E* code with err saying "<what>: ...". */
+int keys_where(MDB_txn *txn, cw_db *db, int dbi, record_match_fn match, void *ctx, cw_arena *a,
+               const char *what, MDB_val **keys, size_t *n, cw_err *err);
 /* 0 when org exists, else CW_ENOORG with "org: no organisation '<org>'". */
 int org_find(MDB_txn *txn, cw_db *db, const char *org, cw_err *err);
 /* Refuses the second item of a bulk call with the same key (kn bytes):
@@ -263,7 +280,7 @@ typedef struct bulk_call {
     strmap seen;         /* the keys of the items so far -> their index */
     const char *touched; /* the organisation stamped last (org_touch_once) */
 } bulk_call;
-/* 0, or CW_ENOMEM "<field>: out of memory" (nothing to end then). */
+/* 0, or CW_ENOMEM "<field>: out of memory"; bulk_call_end either way. */
 int bulk_call_begin(bulk_call *b, size_t n, const char *field, cw_err *err);
 void bulk_call_end(bulk_call *b);
 /* Item i (key k, organisation org, id id) of a bulk of organisation

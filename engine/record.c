@@ -1,9 +1,9 @@
 /* Record layer: how keys and values are laid out in the store.  Keys join
  * their parts with NUL bytes; values are msgpack arrays, written with
  * rec_writer and read back with rec_reader, whose strings are copied into
- * an arena on request.  The requirement and control records and the
- * evidence index values, which more than one module reads, are laid out
- * here (the other records belong to the one module that reads and writes
+ * an arena on request.  The requirement and control records, the crosswalk
+ * entries and the evidence index values, which more than one module reads,
+ * are laid out here (the other records belong to the one module that reads and writes
  * them).  Nothing here opens a transaction. */
 #include "internal.h"
 
@@ -203,6 +203,33 @@ void ev_index_vals(cw_key *byt, cw_key *pass, cw_time collected, bool has_vu, cw
     be64_put(b, time_key(collected));
     key_raw(pass, b, 8);
     key_raw(pass, id, idl);
+}
+
+/* ---- crosswalk entries ---- */
+
+/* Entry: [origin, rel, strength, rationale, note]; entries written before
+ * schema 3 stop at rationale. */
+void encode_map_entry(rec_writer *r, const cw_mapping *m)
+{
+    rw_array(r, 5);
+    rw_str(r, m->origin);
+    rw_int(r, m->rel);
+    rw_int(r, m->strength);
+    rw_str(r, m->rationale && *m->rationale ? m->rationale : NULL);
+    rw_str(r, m->note && *m->note ? m->note : NULL);
+}
+
+bool decode_map_entry(cw_arena *a, const msgpack_object *e, cw_mapping *m)
+{
+    if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 4)
+        return false;
+    const msgpack_object *f = e->via.array.ptr;
+    m->origin = obj_str(a, &f[0]);
+    m->rel = (cw_rel)obj_int(&f[1], CW_REL_INTERSECTS_WITH);
+    m->strength = (int)obj_int(&f[2], 0);
+    m->rationale = obj_str(a, &f[3]);
+    m->note = e->via.array.size > 4 ? obj_str(a, &f[4]) : NULL;
+    return true;
 }
 
 /* ---- requirement records ---- */

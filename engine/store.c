@@ -198,6 +198,42 @@ int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, v
     return rc;
 }
 
+int index_put(cw_wtxn *w, int dbi, MDB_val k, MDB_val v, bool del, const char *what,
+              cw_err *err)
+{
+    int rc = del ? mdb_del(w->txn, w->db->dbi[dbi], &k, &v)
+                 : mdb_put(w->txn, w->db->dbi[dbi], &k, &v, MDB_NODUPDATA);
+    return rc == MDB_KEYEXIST || rc == MDB_NOTFOUND ? 0 : lmdb_err(rc, err, what);
+}
+
+int keys_where(MDB_txn *txn, cw_db *db, int dbi, record_match_fn match, void *ctx, cw_arena *a,
+               const char *what, MDB_val **keys, size_t *n, cw_err *err)
+{
+    *keys = NULL;
+    *n = 0;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, db->dbi[dbi], &c);
+    if (rc)
+        return lmdb_err(rc, err, what);
+    size_t cap = 0;
+    MDB_val k, v;
+    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
+         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (!match(ctx, k, v))
+            continue;
+        MDB_val *arr = cw_arena_grow(a, *keys, sizeof *arr, &cap, *n + 1);
+        char *kc = cw_arena_strndup(a, k.mv_data, k.mv_size);
+        if (!arr || !kc) {
+            rc = cw_err_set(err, CW_ENOMEM, "%s: out of memory", what);
+            break;
+        }
+        *keys = arr;
+        arr[(*n)++] = (MDB_val){k.mv_size, kc};
+    }
+    mdb_cursor_close(c);
+    return rc;
+}
+
 int org_find(MDB_txn *txn, cw_db *db, const char *org, cw_err *err)
 {
     if (org_exists(txn, db, org))
@@ -223,6 +259,7 @@ int bulk_call_begin(bulk_call *b, size_t n, const char *field, cw_err *err)
     *b = (bulk_call){.field = field, .a = cw_arena_new()};
     if (!b->a || strmap_init(&b->seen, b->a, n)) {
         cw_arena_free(b->a);
+        b->a = NULL;
         return cw_err_set(err, CW_ENOMEM, "%s: out of memory", field);
     }
     return 0;
