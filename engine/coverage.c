@@ -540,7 +540,7 @@ typedef int (*compute_fn)(qctx *qc, const void *query, cw_arena *w, void *out);
 static int memo_answer(qctx *qc, const char *key, compute_fn fn, const void *query,
                        size_t size, cw_arena *a, void *out, uint64_t *id)
 {
-    const void *m = orgsnap_memo_get(qc->snap, qc->g->gen, key, id);
+    const void *m = memo_get(&qc->snap->memo, qc->g->gen, key, id);
     if (m) {
         memcpy(out, m, size);
         return 0;
@@ -561,7 +561,7 @@ static int memo_answer(qctx *qc, const char *key, compute_fn fn, const void *que
         return rc;
     }
     memcpy(out, res, size);
-    return orgsnap_memo_put(qc->snap, qc->g->gen, key, w, res, a, id);
+    return memo_put(&qc->snap->memo, qc->g->gen, key, w, res, a, id);
 }
 
 /* memo_answer, then qc closed; a failure says "<what>: out of memory". */
@@ -1563,7 +1563,7 @@ int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_c
     char key[64];
     snprintf(key, sizeof key, "compare %u %u %d", sfw, qc.fw, hops);
     uint64_t id = 0;
-    const cw_compare *m = graph_memo_get(qc.g, key, &id);
+    const cw_compare *m = memo_get(&qc.g->memo, 0, key, &id);
     if (m) {
         *out = *m;
     } else {
@@ -1574,7 +1574,7 @@ int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_c
             cw_arena_free(w);
         } else {
             *out = *res;
-            rc = graph_memo_put(qc.g, key, w, res, &db->memo_seq, a, &id);
+            rc = memo_put(&qc.g->memo, 0, key, w, res, a, &id);
         }
     }
     qctx_close(&qc);

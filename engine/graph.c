@@ -422,14 +422,6 @@ static int build(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
     return build_joints(txn, db, g, err);
 }
 
-typedef struct graph_memo {
-    struct graph_memo *next;
-    char *key;
-    const void *answer;
-    uint64_t id;
-    cw_arena *m;
-} graph_memo;
-
 /* Bounds the memo: source x target x max_hops of compare on real catalogues
  * stay far below it. */
 #define GRAPH_MEMO_MAX 128
@@ -438,57 +430,8 @@ static void graph_free(graph *g)
 {
     if (!g)
         return;
-    for (graph_memo *e = g->memo, *n; e; e = n) {
-        n = e->next;
-        cw_arena_free(e->m); /* e lives in its own arena */
-    }
-    pthread_mutex_destroy(&g->memo_lock);
+    memo_free(&g->memo);
     cw_arena_free(g->a);
-}
-
-const void *graph_memo_get(graph *g, const char *key, uint64_t *id)
-{
-    const void *found = NULL;
-    pthread_mutex_lock(&g->memo_lock);
-    for (const graph_memo *e = g->memo; e && !found; e = e->next)
-        if (strcmp(e->key, key) == 0) {
-            found = e->answer;
-            *id = e->id;
-        }
-    pthread_mutex_unlock(&g->memo_lock);
-    return found;
-}
-
-static void arena_free_fn(void *p)
-{
-    cw_arena_free(p);
-}
-
-int graph_memo_put(graph *g, const char *key, cw_arena *m, const void *answer,
-                   _Atomic uint64_t *seq, cw_arena *hold, uint64_t *id)
-{
-    *id = 0;
-    graph_memo *e = cw_arena_alloc(m, sizeof *e);
-    char *k = cw_arena_strdup(m, key);
-    bool kept = false;
-    if (e && k) {
-        *e = (graph_memo){NULL, k, answer, 0, m};
-        pthread_mutex_lock(&g->memo_lock);
-        bool dup = false;
-        for (const graph_memo *o = g->memo; o && !dup; o = o->next)
-            dup = strcmp(o->key, key) == 0;
-        if (!dup && g->n_memo < GRAPH_MEMO_MAX) {
-            e->next = g->memo;
-            g->memo = e;
-            g->n_memo++;
-            kept = true;
-            *id = e->id = atomic_fetch_add(seq, 1) + 1;
-        }
-        pthread_mutex_unlock(&g->memo_lock);
-    }
-    if (!kept && cw_arena_defer(hold, arena_free_fn, m))
-        return CW_ENOMEM; /* defer ran the free already */
-    return 0;
 }
 
 int graph_acquire(cw_db *db, MDB_txn *txn, graph **out, cw_err *err)
@@ -514,7 +457,7 @@ int graph_acquire(cw_db *db, MDB_txn *txn, graph **out, cw_err *err)
     }
     g->a = a;
     g->gen = gen;
-    pthread_mutex_init(&g->memo_lock, NULL);
+    memo_init(&g->memo, GRAPH_MEMO_MAX, &db->memo_seq);
     int rc = build(txn, db, g, err);
     if (rc) {
         graph_free(g);

@@ -200,6 +200,31 @@ int write_items(cw_db *db, cw_wtxn *w, cw_write_fn fn, const char *field, const 
  * Called by the module that fills it, each time it does (idempotent). */
 void db_cache_register(cw_db *db, int which, void (*free_fn)(cw_db *db));
 
+/* ==== memo.c: answers kept with a shared cache entry ==== */
+
+/* A bounded list of answers, each under a key and a tag (what else it
+ * depends on), each in an arena of its own that the memo owns once kept.
+ * Thread-safe. */
+typedef struct memo {
+    pthread_mutex_t lock;
+    struct memo_entry *head;
+    size_t n, max;
+    _Atomic uint64_t *seq; /* the environment's answer id sequence */
+} memo;
+void memo_init(memo *m, size_t max, _Atomic uint64_t *seq);
+/* Frees every kept answer's arena. */
+void memo_free(memo *m);
+/* The answer under (tag, key), or NULL; *id receives its id.  It lives as
+ * long as the memo. */
+const void *memo_get(memo *m, uint64_t tag, const char *key, uint64_t *id);
+/* Offers answer, allocated in a together with everything it points to,
+ * under (tag, key).  Takes a: the memo keeps it, or, when the key is
+ * already there or the memo is full, it is handed to hold and freed with
+ * it.  *id receives the entry's id (unique in the process), or 0 when it
+ * was not kept.  Returns 0 or CW_ENOMEM (a then already freed). */
+int memo_put(memo *m, uint64_t tag, const char *key, cw_arena *a, const void *answer,
+             cw_arena *hold, uint64_t *id);
+
 /* ==== strmap.c: a string-keyed hash map in an arena (keys are borrowed) ==== */
 typedef struct strmap {
     size_t cap, n;
