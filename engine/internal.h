@@ -103,6 +103,9 @@ void key_part(cw_key *k, const char *s);
 void key_raw(cw_key *k, const void *p, size_t n);
 /* Ends the key with a NUL so it serves as a prefix of fw\0... keys. */
 void key_sep(cw_key *k);
+/* name\0: the prefix of every key under name (a framework's requirements,
+ * an organisation's records). */
+void key_prefix(cw_key *k, const char *name);
 MDB_val key_val(const cw_key *k);
 void be64_put(unsigned char *p, uint64_t v);
 uint64_t be64_get(const unsigned char *p);
@@ -160,6 +163,10 @@ int decode_req(cw_arena *a, const char *fw, const char *id, size_t idl, MDB_val 
  * fills those fields of m (strings in a), false when e is no entry. */
 void encode_map_entry(rec_writer *r, const cw_mapping *m);
 bool decode_map_entry(cw_arena *a, const msgpack_object *e, cw_mapping *m);
+/* Fields 6 and 7 of requirement record v alone: whether it is assessable
+ * (nil: by the tree, that is when it is a leaf) and withdrawn.  0, or
+ * CW_ECORRUPT with nothing set. */
+int req_flags(MDB_val v, bool leaf, bool *assessable, bool *withdrawn);
 void encode_control(rec_writer *r, const cw_control *c);
 int decode_control(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,
                    cw_control *out);
@@ -274,9 +281,14 @@ int bump_generation(cw_wtxn *w, cw_err *err);
 /* Deletes every record whose key starts with prefix (all duplicates),
  * adding how many to *count when count is given. */
 int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_err *err);
-/* Calls fn for each record under org\0 in database dbi with the rest of
- * its key; stops at the first non-zero (a CW_E* code) and returns it. */
+/* Calls fn for each record of database dbi whose key starts with prefix
+ * (every record when prefix is NULL), in key order, with the rest of its
+ * key; stops at the first non-zero (a CW_E* code) and returns it.  A
+ * cursor that cannot be opened is answered with err saying "<what>: ...". */
 typedef int (*each_fn)(void *ctx, const char *rest, size_t rl, MDB_val v);
+int each_record(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix, each_fn fn, void *ctx,
+                cw_err *err, const char *what);
+/* each_record under org\0. */
 int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, void *ctx);
 /* Adds the entry (k, v) to the dupsort index dbi, or (del) removes it;
  * one already there, or already gone, is no error.  0 or a CW_E* code,
@@ -314,12 +326,13 @@ void bulk_call_end(bulk_call *b);
 int bulk_call_admit(cw_wtxn *w, bulk_call *b, const cw_key *k, const char *org, size_t i,
                     const char *id, cw_err *err);
 
-/* ---- organisation items: the records an entity module keeps under
- * org\0 (controls, evidence, scope decisions), read, listed and deleted
- * the same way ---- */
+/* ---- items: the records a module keeps, read, listed and deleted the
+ * same way: an organisation's under org\0 (controls, evidence, scope
+ * decisions), and records named by a slug (frameworks, organisations) ---- */
 
-/* Decodes record v, keyed org\0rest, into out (the module's item type),
- * copying strings into a.  0, or non-zero to leave the record out. */
+/* Decodes record v, keyed org\0rest (a named record: rest is the name,
+ * org NULL), into out (the module's item type), copying strings into a.
+ * 0, or non-zero to leave the record out. */
 typedef int (*item_decode_fn)(cw_arena *a, const char *org, const char *rest, size_t rl,
                               MDB_val v, void *out);
 /* Removes what the item old (as stored, decoded) indexes elsewhere, before
@@ -329,19 +342,20 @@ typedef int (*item_unindex_fn)(cw_wtxn *w, const void *old, cw_err *err);
 typedef struct item_kind {
     int dbi;
     const char *noun;  /* "control": "id: no control 'C-1' in organisation 'o'" */
-    const char *field; /* the bulk argument, "controls": LMDB failures name it */
-    int missing;       /* the code for an id with no record */
+    const char *field; /* the argument naming the records ("controls"; a
+                          named record's own, "framework"), in messages */
+    int missing;       /* the code for an id or a name with no record */
     size_t size;       /* bytes of one decoded item */
     item_decode_fn decode;
     item_unindex_fn unindex; /* NULL when nothing else points at a record */
 } item_kind;
 
-/* Decoded items of one organisation growing in an arena; items_add (an
- * each_fn) decodes one more. */
+/* Decoded items growing in an arena; items_add (an each_fn) decodes one
+ * more. */
 typedef struct item_list {
     const item_kind *kind;
     cw_arena *a;       /* holds the items and everything they point to */
-    const char *org;   /* the organisation as the items name it (in a) */
+    const char *org;   /* the organisation as the items name it (in a), or NULL */
     const char *under; /* NULL, or only the records whose rest starts under\0 */
     void *items;
     size_t n, cap;
@@ -354,6 +368,18 @@ int items_of(MDB_txn *txn, cw_db *db, const char *org, item_list *l);
  * names the list in messages ("controls: cannot list").  The caller has
  * checked the names. */
 int items_list(cw_db *db, const char *org, item_list *l, const char *what, cw_err *err);
+/* What runs on each decoded item inside the read transaction that read
+ * it (framework counts). */
+typedef void (*item_then_fn)(MDB_txn *txn, cw_db *db, void *item);
+/* Every record of l's database, decoded into l in a read transaction of
+ * its own, then (may be NULL) run on each.  0 or a CW_E* code, "<field>:
+ * out of memory" when l could not grow. */
+int items_all(cw_db *db, item_list *l, item_then_fn then, cw_err *err);
+/* The record named name (checked as a slug, under kind->field) decoded into
+ * out, zeroed first, then (may be NULL) run on it, in a read transaction
+ * of its own.  CW_E<missing> "<field>: no <noun> '<name>'", CW_ECORRUPT. */
+int named_get(cw_db *db, const item_kind *kind, const char *name, item_then_fn then,
+              cw_arena *a, void *out, cw_err *err);
 /* cw_check_name of org ("org", a slug) and id ("id"). */
 int check_org_id(const char *org, const char *id, cw_err *err);
 /* Record org\0id of kind: 0 and *v (valid while txn is), CW_ENOORG, or

@@ -38,6 +38,13 @@ void key_part(cw_key *k, const char *s)
     key_raw(k, s ? s : "", s ? strlen(s) : 0);
 }
 
+void key_prefix(cw_key *k, const char *name)
+{
+    key_init(k);
+    key_part(k, name);
+    key_sep(k);
+}
+
 MDB_val key_val(const cw_key *k)
 {
     return (MDB_val){.mv_size = k->n, .mv_data = (void *)k->b};
@@ -259,6 +266,18 @@ int encode_req(rec_writer *r, const cw_requirement *q, int64_t seq)
     else
         rw_bool(r, q->assess == CW_ASSESS_YES);
     rw_int(r, q->withdrawn ? 1 : 0);
+    return 0;
+}
+
+int req_flags(MDB_val v, bool leaf, bool *assessable, bool *withdrawn)
+{
+    rec_reader r;
+    if (rr_open(&r, v, NULL))
+        return CW_ECORRUPT;
+    const msgpack_object *as = rr_at(&r, 6);
+    *assessable = as && as->type == MSGPACK_OBJECT_BOOLEAN ? as->via.boolean : leaf;
+    *withdrawn = obj_int(rr_at(&r, 7), 0) == 1;
+    rr_close(&r);
     return 0;
 }
 

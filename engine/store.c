@@ -82,16 +82,8 @@ int req_exists(MDB_txn *txn, cw_db *db, const char *fw, const char *id, bool *as
     if (assessed) {
         MDB_val ck = key_val(&key), cv;
         bool leaf = mdb_get(txn, db->dbi[DB_CHILD], &ck, &cv) != 0;
-        /* record fields 6 (assessable: nil = by the tree) and 7 (withdrawn) */
-        rec_reader rr;
         bool as = leaf, wd = false;
-        if (rr_open(&rr, v, NULL) == 0) {
-            const msgpack_object *o = rr_at(&rr, 6);
-            if (o && o->type == MSGPACK_OBJECT_BOOLEAN)
-                as = o->via.boolean;
-            wd = obj_int(rr_at(&rr, 7), 0) == 1;
-            rr_close(&rr);
-        }
+        req_flags(v, leaf, &as, &wd);
         *assessed = as && !wd;
     }
     return 0;
@@ -177,25 +169,29 @@ int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_e
     return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc, err, "delete");
 }
 
-/* Lists records under prefix org\0 in db dbi, calling fn for each. */
-int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, void *ctx)
+int each_record(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix, each_fn fn, void *ctx,
+                cw_err *err, const char *what)
 {
-    cw_key pre;
-    key_init(&pre);
-    key_part(&pre, org);
-    key_sep(&pre);
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, db->dbi[dbi], &c);
     if (rc)
-        return lmdb_err(rc, NULL, "list");
-    MDB_val k = key_val(&pre), v;
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-         r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
+        return lmdb_err(rc, err, what);
+    size_t pn = prefix ? prefix->n : 0;
+    MDB_val k = prefix ? key_val(prefix) : (MDB_val){0, NULL}, v;
+    for (int r = mdb_cursor_get(c, &k, &v, prefix ? MDB_SET_RANGE : MDB_FIRST);
+         r == 0 && (!prefix || (k.mv_size >= pn && memcmp(k.mv_data, prefix->b, pn) == 0));
          r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        if ((rc = fn(ctx, (const char *)k.mv_data + pre.n, k.mv_size - pre.n, v)))
+        if ((rc = fn(ctx, (const char *)k.mv_data + pn, k.mv_size - pn, v)))
             break;
     mdb_cursor_close(c);
     return rc;
+}
+
+int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, void *ctx)
+{
+    cw_key pre;
+    key_prefix(&pre, org);
+    return each_record(txn, db, dbi, &pre, fn, ctx, NULL, "list");
 }
 
 int index_put(cw_wtxn *w, int dbi, MDB_val k, MDB_val v, bool del, const char *what,
@@ -326,6 +322,44 @@ int item_find(MDB_txn *txn, cw_db *db, const item_kind *kind, const char *org, c
         return cw_err_set(err, kind->missing, "id: no %s '%s' in organisation '%s'", kind->noun,
                           id, org);
     return 0;
+}
+
+int items_all(cw_db *db, item_list *l, item_then_fn then, cw_err *err)
+{
+    MDB_txn *txn;
+    int rc = read_begin(db, &txn, err);
+    if (rc)
+        return rc;
+    if ((rc = each_record(txn, db, l->kind->dbi, NULL, items_add, l, err, l->kind->field)) ==
+        CW_ENOMEM)
+        cw_err_set(err, rc, "%s: out of memory", l->kind->field);
+    for (size_t i = 0; then && i < l->n; i++)
+        then(txn, db, (char *)l->items + i * l->kind->size);
+    read_end(db, txn);
+    return rc;
+}
+
+int named_get(cw_db *db, const item_kind *kind, const char *name, item_then_fn then,
+              cw_arena *a, void *out, cw_err *err)
+{
+    int rc = cw_check_name(kind->field, name, CW_MAX_SLUG, err);
+    if (rc)
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    MDB_val k = {strlen(name), (void *)name}, v;
+    if (mdb_get(txn, db->dbi[kind->dbi], &k, &v)) {
+        rc = cw_err_set(err, kind->missing, "%s: no %s '%s'", kind->field, kind->noun, name);
+    } else {
+        memset(out, 0, kind->size);
+        if ((rc = kind->decode(a, NULL, name, strlen(name), v, out)))
+            cw_err_set(err, rc, "%s: record of '%s' is unreadable", kind->field, name);
+        else if (then)
+            then(txn, db, out);
+    }
+    read_end(db, txn);
+    return rc;
 }
 
 int check_org_id(const char *org, const char *id, cw_err *err)
