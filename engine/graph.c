@@ -9,14 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t read_gen(MDB_txn *txn, cw_db *db)
-{
-    MDB_val k = {3, "gen"}, v;
-    if (mdb_get(txn, db->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8)
-        return be64_get(v.mv_data);
-    return 0;
-}
-
 uint32_t graph_fw(const graph *g, const char *fw)
 {
     size_t i;
@@ -453,7 +445,7 @@ static void graph_free(graph *g)
 
 int graph_acquire(cw_db *db, MDB_txn *txn, graph **out, cw_err *err)
 {
-    uint64_t gen = read_gen(txn, db);
+    uint64_t gen = cat_gen(txn, db);
     pthread_mutex_lock(&db->gcache_lock);
     graph *c = db->gcache;
     if (c && c->gen == gen) {

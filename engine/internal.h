@@ -276,6 +276,9 @@ uint64_t org_gen(MDB_txn *txn, cw_db *db, const char *org);
 /* org_touch once per run of bulk items of one organisation: *last is the
  * organisation stamped last in this call (NULL at first). */
 int org_touch_once(cw_wtxn *w, const char *org, const char **last, cw_err *err);
+/* The catalogue generation: bumped by every catalogue or crosswalk write,
+ * so the graph built at one is valid while it is current.  0 = never. */
+uint64_t cat_gen(MDB_txn *txn, cw_db *db);
 /* Bumps the catalogue generation inside w. */
 int bump_generation(cw_wtxn *w, cw_err *err);
 /* Deletes every record whose key starts with prefix (all duplicates),

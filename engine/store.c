@@ -97,6 +97,20 @@ int org_exists(MDB_txn *txn, cw_db *db, const char *org)
 
 /* ---- generations ---- */
 
+/* The 8-byte counter under meta key k; 0 when there is none. */
+static uint64_t meta_counter(MDB_txn *txn, cw_db *db, MDB_val k)
+{
+    MDB_val v;
+    if (mdb_get(txn, db->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8)
+        return be64_get(v.mv_data);
+    return 0;
+}
+
+uint64_t cat_gen(MDB_txn *txn, cw_db *db)
+{
+    return meta_counter(txn, db, (MDB_val){3, "gen"});
+}
+
 static void org_gen_key(cw_key *k, const char *org)
 {
     key_init(k);
@@ -120,10 +134,7 @@ uint64_t org_gen(MDB_txn *txn, cw_db *db, const char *org)
 {
     cw_key k;
     org_gen_key(&k, org);
-    MDB_val kv = key_val(&k), v;
-    if (mdb_get(txn, db->dbi[DB_META], &kv, &v) == 0 && v.mv_size == 8)
-        return be64_get(v.mv_data);
-    return 0;
+    return meta_counter(txn, db, key_val(&k));
 }
 
 /* Bulk items usually share one organisation: stamp each run of them once. */
@@ -137,13 +148,9 @@ int org_touch_once(cw_wtxn *w, const char *org, const char **last, cw_err *err)
 
 int bump_generation(cw_wtxn *w, cw_err *err)
 {
-    MDB_val k = {3, "gen"}, v;
-    uint64_t gen = 0;
-    if (mdb_get(w->txn, w->db->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8)
-        gen = be64_get(v.mv_data);
     unsigned char b[8];
-    be64_put(b, gen + 1);
-    v = (MDB_val){8, b};
+    be64_put(b, cat_gen(w->txn, w->db) + 1);
+    MDB_val k = {3, "gen"}, v = {8, b};
     return lmdb_err(mdb_put(w->txn, w->db->dbi[DB_META], &k, &v, 0), err, "generation");
 }
 
