@@ -1,11 +1,13 @@
 /* Engine-private declarations of the store floor, the bottom of the
  * engine: the environment struct and its named databases (db.c), key
- * building and record encoding (record.c), and the lookups and helpers
- * every module uses inside a transaction (store.c).  Nothing here calls
- * up into the modules above: the entity modules (catalog.c, mapping.c,
- * orgs.c, controls.c, evidence.c, scope.c) and the catalogue graph build on
- * it, the organisation snapshot cache and the queries on those.  Nothing
- * here is visible outside engine/. */
+ * building and record encoding (record.c), and what every module shares
+ * (store.c: lookups, generations, record walks, bulk calls and the items
+ * plumbing), with the arena-backed string map (strmap.c) and answer memo
+ * (memo.c) they use.  Nothing here calls up into the modules above: the
+ * entity modules (catalog.c, mapping.c, orgs.c, controls.c, evidence.c,
+ * scope.c) and the catalogue graph build on it, the organisation snapshot
+ * cache and the queries on those.  Nothing here is visible outside
+ * engine/. */
 #ifndef CW_ENGINE_INTERNAL_H
 #define CW_ENGINE_INTERNAL_H
 
@@ -246,7 +248,7 @@ int strmap_init(strmap *m, cw_arena *a, size_t expect);
 int strmap_put(strmap *m, const char *key, size_t len, size_t val, size_t *old);
 bool strmap_get(const strmap *m, const char *key, size_t len, size_t *val);
 
-/* ==== store.c: lookups and helpers inside a transaction ==== */
+/* ==== store.c: what every module shares ==== */
 
 /* ---- validation shared by the write modules (names: cw_check_name,
  * crosswalk/check.h, the rule the server holds filters to) ---- */
@@ -260,12 +262,16 @@ int check_text_at(const char *s, cw_err *err, const char *fmt, ...)
 /* Whether ids[j] equals an earlier id of the list; *k: the first such. */
 bool repeats_earlier(const char *const *ids, size_t j, size_t *k);
 
-/* ---- lookups shared by modules (inside a transaction) ---- */
+/* ---- lookups (inside a transaction) ---- */
 int fw_exists(MDB_txn *txn, cw_db *db, const char *fw);
 /* 0 found (optionally fills *assessed: assessable and not withdrawn),
  * CW_ENOFW, CW_ENOREQ. */
 int req_exists(MDB_txn *txn, cw_db *db, const char *fw, const char *id, bool *assessed);
 int org_exists(MDB_txn *txn, cw_db *db, const char *org);
+/* 0 when org exists, else CW_ENOORG with "org: no organisation '<org>'". */
+int org_find(MDB_txn *txn, cw_db *db, const char *org, cw_err *err);
+
+/* ---- generations ---- */
 /* Organisation data generation (meta "org\0<slug>"): every write that
  * changes an organisation's controls, evidence, scope or existence stamps
  * it with its transaction id, so cached per-organisation state is valid
@@ -281,6 +287,8 @@ int org_touch_once(cw_wtxn *w, const char *org, const char **last, cw_err *err);
 uint64_t cat_gen(MDB_txn *txn, cw_db *db);
 /* Bumps the catalogue generation inside w. */
 int bump_generation(cw_wtxn *w, cw_err *err);
+
+/* ---- walking and writing records ---- */
 /* Deletes every record whose key starts with prefix (all duplicates),
  * adding how many to *count when count is given. */
 int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_err *err);
@@ -305,8 +313,8 @@ typedef bool (*record_match_fn)(void *ctx, MDB_val k, MDB_val v);
  * it.  0, or a CW_E* code with err saying "<what>: ...". */
 int keys_where(MDB_txn *txn, cw_db *db, int dbi, record_match_fn match, void *ctx, cw_arena *a,
                const char *what, MDB_val **keys, size_t *n, cw_err *err);
-/* 0 when org exists, else CW_ENOORG with "org: no organisation '<org>'". */
-int org_find(MDB_txn *txn, cw_db *db, const char *org, cw_err *err);
+
+/* ---- bulk calls ---- */
 /* Refuses the second item of a bulk call with the same key (kn bytes):
  * seen maps the keys met so far (copied into a) to their item's index i.
  * list names the bulk argument and id the item in the message

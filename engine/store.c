@@ -1,8 +1,12 @@
-/* Reads and writes every module shares inside an open transaction: input
- * validation, whether a framework, requirement or organisation exists,
- * the organisation data generation that cached organisation state is
- * checked against, the catalogue generation, and deleting or listing the
- * records under a key prefix. */
+/* What every module shares on top of the environment and the record
+ * layout: input validation, whether a framework, requirement or
+ * organisation exists, the organisation and catalogue generations that
+ * cached state is checked against, walking, deleting and indexing records,
+ * what a bulk write keeps for one call, and the items plumbing: reading,
+ * listing and deleting the records a module keeps (an organisation's
+ * controls, evidence and scope decisions; frameworks and organisations by
+ * name) the same way, each module giving only its record's decoder and
+ * what else it indexes. */
 #include "internal.h"
 
 #include <stdarg.h>
@@ -95,6 +99,13 @@ int org_exists(MDB_txn *txn, cw_db *db, const char *org)
     return mdb_get(txn, db->dbi[DB_ORG], &k, &v) == 0 ? 0 : CW_ENOORG;
 }
 
+int org_find(MDB_txn *txn, cw_db *db, const char *org, cw_err *err)
+{
+    if (org_exists(txn, db, org))
+        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
+    return 0;
+}
+
 /* ---- generations ---- */
 
 /* The 8-byte counter under meta key k; 0 when there is none. */
@@ -154,7 +165,7 @@ int bump_generation(cw_wtxn *w, cw_err *err)
     return lmdb_err(mdb_put(w->txn, w->db->dbi[DB_META], &k, &v, 0), err, "generation");
 }
 
-/* ---- records under a prefix ---- */
+/* ---- walking and writing records ---- */
 
 int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_err *err)
 {
@@ -237,12 +248,7 @@ int keys_where(MDB_txn *txn, cw_db *db, int dbi, record_match_fn match, void *ct
     return rc;
 }
 
-int org_find(MDB_txn *txn, cw_db *db, const char *org, cw_err *err)
-{
-    if (org_exists(txn, db, org))
-        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
-    return 0;
-}
+/* ---- bulk calls ---- */
 
 int once_per_call(strmap *seen, cw_arena *a, const char *key, size_t kn, size_t i,
                   const char *list, const char *id, cw_err *err)
@@ -280,7 +286,7 @@ int bulk_call_admit(cw_wtxn *w, bulk_call *b, const cw_key *k, const char *org, 
     return rc ? rc : once_per_call(&b->seen, b->a, k->b, k->n, i, b->field, id, err);
 }
 
-/* ---- organisation items ---- */
+/* ---- items ---- */
 
 int items_add(void *list, const char *rest, size_t rl, MDB_val v)
 {
