@@ -66,6 +66,8 @@ static int unlink_old(cw_wtxn *w, const void *old, cw_err *err)
     return index_links(w, old, true, err);
 }
 
+/* An item_decode_fn: record.c's decoder, which check.c shares, with out
+ * untyped. */
 static int ctl_decode(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,
                       void *out)
 {
