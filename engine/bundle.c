@@ -75,53 +75,77 @@ static int take(dec *d, size_t n, uint64_t *v)
     return 0;
 }
 
-/* An array header; n is checked against the remaining bytes (every element
- * takes at least one byte) so a lying count cannot drive an allocation. */
-static int rd_array(dec *d, size_t *n)
+/* The two msgpack containers, told apart by their type bytes: the fix
+ * form (high nibble fix, count in the low one), then the 16- and 32-bit
+ * forms t16 and t16 + 1.  Each element takes at least per bytes. */
+typedef struct container {
+    unsigned char fix, t16;
+    size_t per;
+    const char *a, *name, *unit; /* for messages: "an array", "array", "elements" */
+} container;
+
+static const container ARRAY = {0x90, 0xdc, 1, "an array", "array", "elements"};
+static const container MAP = {0x80, 0xde, 2, "a map", "map", "entries"};
+
+/* A container header; its count is checked against the remaining bytes so
+ * a lying count cannot drive an allocation. */
+static int rd_header(dec *d, const container *c, size_t *n)
 {
     if (!left(d))
-        return bad(d, "truncated, expected an array");
+        return bad(d, "truncated, expected %s", c->a);
     unsigned char t = *d->p;
     uint64_t v = 0;
-    if ((t & 0xf0) == 0x90) {
+    if ((t & 0xf0) == c->fix) {
         d->p++;
         v = t & 0x0f;
-    } else if (t == 0xdc || t == 0xdd) {
+    } else if (t == c->t16 || t == c->t16 + 1) {
         d->p++;
-        if (take(d, t == 0xdc ? 2 : 4, &v))
+        if (take(d, t == c->t16 ? 2 : 4, &v))
             return CW_EINVAL;
     } else {
-        return bad(d, "expected an array");
+        return bad(d, "expected %s", c->a);
     }
-    if (v > left(d))
-        return bad(d, "array of %llu elements cannot fit in %zu remaining bytes",
-                   (unsigned long long)v, left(d));
+    if (v > left(d) / c->per)
+        return bad(d, "%s of %llu %s cannot fit in %zu remaining bytes", c->name,
+                   (unsigned long long)v, c->unit, left(d));
     *n = (size_t)v;
     return 0;
 }
 
-/* A map header; every entry takes at least two bytes. */
+static int rd_array(dec *d, size_t *n)
+{
+    return rd_header(d, &ARRAY, n);
+}
+
 static int rd_map(dec *d, size_t *n)
 {
-    if (!left(d))
-        return bad(d, "truncated, expected a map");
-    unsigned char t = *d->p;
-    uint64_t v = 0;
-    if ((t & 0xf0) == 0x80) {
-        d->p++;
-        v = t & 0x0f;
-    } else if (t == 0xde || t == 0xdf) {
-        d->p++;
-        if (take(d, t == 0xde ? 2 : 4, &v))
-            return CW_EINVAL;
-    } else {
-        return bad(d, "expected a map");
-    }
-    if (v > left(d) / 2)
-        return bad(d, "map of %llu entries cannot fit in %zu remaining bytes",
-                   (unsigned long long)v, left(d));
-    *n = (size_t)v;
+    return rd_header(d, &MAP, n);
+}
+
+/* A container header (c), then room in d's arena for its *n elements of
+ * size bytes each, zeroed (NULL when there are none).  Returns NULL with
+ * *rc set on failure too: CW_EINVAL (the header) or CW_ENOMEM. */
+static void *rd_room(dec *d, const container *c, size_t size, size_t *n, int *rc)
+{
+    void *p = NULL;
+    if ((*rc = rd_header(d, c, n)) == 0 && *n && !(p = cw_arena_alloc(d->a, *n * size)))
+        *rc = cw_err_set(d->err, CW_ENOMEM, "bundle: out of memory");
+    return p;
+}
+
+/* A key that may be given once: refused the second time. */
+static int once(dec *d, bool *have)
+{
+    if (*have)
+        return bad(d, "given twice");
+    *have = true;
     return 0;
+}
+
+/* The array under a key that may be given once, as rd_room. */
+static void *rd_list(dec *d, bool *have, size_t size, size_t *n, int *rc)
+{
+    return (*rc = once(d, have)) ? NULL : rd_room(d, &ARRAY, size, n, rc);
 }
 
 static bool is_nil(const dec *d) { return left(d) && *d->p == 0xc0; }
@@ -287,14 +311,11 @@ static bool key_is(const char *s, size_t n, const char *k)
 static int rd_attrs(dec *d, size_t i, size_t j, cw_requirement *r)
 {
     at(d, "frameworks[%zu].requirements[%zu][5]", i, j);
-    size_t n;
-    if (rd_map(d, &n))
-        return CW_EINVAL;
-    r->n_attrs = n;
-    r->attrs = n ? cw_arena_alloc(d->a, n * sizeof *r->attrs) : NULL;
-    if (n && !r->attrs)
-        return cw_err_set(d->err, CW_ENOMEM, "bundle: out of memory");
-    for (size_t k = 0; k < n; k++) {
+    int rc;
+    r->attrs = rd_room(d, &MAP, sizeof *r->attrs, &r->n_attrs, &rc);
+    if (rc)
+        return rc;
+    for (size_t k = 0; k < r->n_attrs; k++) {
         cw_attr *at_ = &r->attrs[k];
         at(d, "frameworks[%zu].requirements[%zu][5] key %zu", i, j, k);
         if (rd_str(d, &at_->key))
@@ -303,14 +324,10 @@ static int rd_attrs(dec *d, size_t i, size_t j, cw_requirement *r)
             if (strcmp(r->attrs[m].key, at_->key) == 0)
                 return bad(d, "attribute '%.40s' given twice", at_->key);
         at(d, "frameworks[%zu].requirements[%zu][5].%.40s", i, j, at_->key);
-        size_t nv;
-        if (rd_array(d, &nv))
-            return CW_EINVAL;
-        at_->n_values = nv;
-        at_->values = nv ? cw_arena_alloc(d->a, nv * sizeof *at_->values) : NULL;
-        if (nv && !at_->values)
-            return cw_err_set(d->err, CW_ENOMEM, "bundle: out of memory");
-        for (size_t m = 0; m < nv; m++) {
+        at_->values = rd_room(d, &ARRAY, sizeof *at_->values, &at_->n_values, &rc);
+        if (rc)
+            return rc;
+        for (size_t m = 0; m < at_->n_values; m++) {
             at(d, "frameworks[%zu].requirements[%zu][5].%.40s[%zu]", i, j, at_->key, m);
             if (rd_str(d, &at_->values[m]))
                 return CW_EINVAL;
@@ -390,17 +407,11 @@ static int rd_framework(dec *d, size_t i, bundle_fw *f)
             if (rd_str(d, dst))
                 return CW_EINVAL;
         } else if (key_is(key, kl, "requirements")) {
-            if (have_reqs)
-                return bad(d, "given twice");
-            have_reqs = true;
-            size_t nr;
-            if (rd_array(d, &nr))
-                return CW_EINVAL;
-            f->n_reqs = nr;
-            f->reqs = nr ? cw_arena_alloc(d->a, nr * sizeof *f->reqs) : NULL;
-            if (nr && !f->reqs)
-                return cw_err_set(d->err, CW_ENOMEM, "bundle: out of memory");
-            for (size_t j = 0; j < nr; j++)
+            int rc;
+            f->reqs = rd_list(d, &have_reqs, sizeof *f->reqs, &f->n_reqs, &rc);
+            if (rc)
+                return rc;
+            for (size_t j = 0; j < f->n_reqs; j++)
                 if (rd_requirement(d, i, j, &f->reqs[j]))
                     return CW_EINVAL;
         } else if (skip(d, 2)) {
@@ -497,35 +508,25 @@ static int rd_bundle(dec *d, bundle *b)
         if (rd_strview(d, &key, &kl))
             return CW_EINVAL;
         at(d, "%.*s", (int)(kl > 40 ? 40 : kl), key);
+        int rc;
         if (key_is(key, kl, "format")) {
             const char *s;
             size_t sl;
-            if (have_format)
-                return bad(d, "given twice");
-            have_format = true;
-            if (rd_strview(d, &s, &sl))
+            if (once(d, &have_format) || rd_strview(d, &s, &sl))
                 return CW_EINVAL;
             if (!key_is(s, sl, CW_BUNDLE_FORMAT))
                 return bad(d, "not a crosswalk bundle (expected \"%s\")", CW_BUNDLE_FORMAT);
         } else if (key_is(key, kl, "version")) {
             uint64_t v;
-            if (have_version)
-                return bad(d, "given twice");
-            have_version = true;
-            if (rd_uint(d, &v))
+            if (once(d, &have_version) || rd_uint(d, &v))
                 return CW_EINVAL;
             if (v < 1 || v > CW_BUNDLE_VERSION)
                 return bad(d, "unsupported bundle version %llu (this build reads 1..%d)",
                            (unsigned long long)v, CW_BUNDLE_VERSION);
         } else if (key_is(key, kl, "frameworks")) {
-            if (have_fws)
-                return bad(d, "given twice");
-            have_fws = true;
-            if (rd_array(d, &b->n_fws))
-                return CW_EINVAL;
-            b->fws = b->n_fws ? cw_arena_alloc(d->a, b->n_fws * sizeof *b->fws) : NULL;
-            if (b->n_fws && !b->fws)
-                return cw_err_set(d->err, CW_ENOMEM, "bundle: out of memory");
+            b->fws = rd_list(d, &have_fws, sizeof *b->fws, &b->n_fws, &rc);
+            if (rc)
+                return rc;
             for (size_t i = 0; i < b->n_fws; i++) {
                 if (rd_framework(d, i, &b->fws[i]))
                     return CW_EINVAL;
@@ -537,14 +538,9 @@ static int rd_bundle(dec *d, bundle *b)
                     }
             }
         } else if (key_is(key, kl, "mappings")) {
-            if (have_maps)
-                return bad(d, "given twice");
-            have_maps = true;
-            if (rd_array(d, &b->n_maps))
-                return CW_EINVAL;
-            b->maps = b->n_maps ? cw_arena_alloc(d->a, b->n_maps * sizeof *b->maps) : NULL;
-            if (b->n_maps && !b->maps)
-                return cw_err_set(d->err, CW_ENOMEM, "bundle: out of memory");
+            b->maps = rd_list(d, &have_maps, sizeof *b->maps, &b->n_maps, &rc);
+            if (rc)
+                return rc;
             for (size_t i = 0; i < b->n_maps; i++)
                 if (rd_mapping(d, i, &b->maps[i]))
                     return CW_EINVAL;

@@ -22,40 +22,37 @@ struct load_args {
 
 static int validate_req(const cw_requirement *q, size_t i, cw_err *err)
 {
-    char f[112];
-    snprintf(f, sizeof f, "requirements[%zu].id", i);
-    int rc = check_name(f, q->id, CW_MAX_ID, err);
+    int rc = check_name_at(q->id, CW_MAX_ID, err, "requirements[%zu].id", i);
     if (rc)
         return rc;
     if (q->parent && *q->parent) {
-        snprintf(f, sizeof f, "requirements[%zu].parent", i);
-        if ((rc = check_name(f, q->parent, CW_MAX_ID, err)))
+        if ((rc = check_name_at(q->parent, CW_MAX_ID, err, "requirements[%zu].parent", i)))
             return rc;
         if (strcmp(q->parent, q->id) == 0)
-            return cw_err_set(err, CW_ECONFLICT, "%s: '%s' cannot be its own parent", f, q->id);
+            return cw_err_set(err, CW_ECONFLICT,
+                              "requirements[%zu].parent: '%s' cannot be its own parent", i, q->id);
     }
-    if (q->kind && *q->kind) {
-        snprintf(f, sizeof f, "requirements[%zu].kind", i);
-        if ((rc = check_name(f, q->kind, CW_MAX_SLUG, err)))
-            return rc;
-    }
-    snprintf(f, sizeof f, "requirements[%zu].title", i);
-    if ((rc = check_text(f, q->title, err)))
+    if (q->kind && *q->kind &&
+        (rc = check_name_at(q->kind, CW_MAX_SLUG, err, "requirements[%zu].kind", i)))
         return rc;
-    snprintf(f, sizeof f, "requirements[%zu].description", i);
-    if ((rc = check_text(f, q->description, err)))
+    if ((rc = check_text_at(q->title, err, "requirements[%zu].title", i)) ||
+        (rc = check_text_at(q->description, err, "requirements[%zu].description", i)))
         return rc;
     if (q->n_attrs > CW_MAX_LIST)
         return cw_err_set(err, CW_EINVAL, "requirements[%zu].attributes: more than %d", i,
                           CW_MAX_LIST);
     for (size_t j = 0; j < q->n_attrs; j++) {
-        snprintf(f, sizeof f, "requirements[%zu].attributes[%zu]", i, j);
-        if ((rc = check_name(f, q->attrs[j].key, CW_MAX_SLUG, err)))
+        const cw_attr *at = &q->attrs[j];
+        if ((rc = check_name_at(at->key, CW_MAX_SLUG, err, "requirements[%zu].attributes[%zu]",
+                                i, j)))
             return rc;
-        if (q->attrs[j].n_values > CW_MAX_LIST)
-            return cw_err_set(err, CW_EINVAL, "%s: more than %d values", f, CW_MAX_LIST);
-        for (size_t k = 0; k < q->attrs[j].n_values; k++)
-            if ((rc = check_name(f, q->attrs[j].values[k], CW_MAX_ID, err)))
+        if (at->n_values > CW_MAX_LIST)
+            return cw_err_set(err, CW_EINVAL,
+                              "requirements[%zu].attributes[%zu]: more than %d values", i, j,
+                              CW_MAX_LIST);
+        for (size_t k = 0; k < at->n_values; k++)
+            if ((rc = check_name_at(at->values[k], CW_MAX_ID, err,
+                                    "requirements[%zu].attributes[%zu]", i, j)))
                 return rc;
     }
     return 0;
@@ -85,81 +82,77 @@ static bool stored_parent(cw_wtxn *w, const char *fw, const char *id, char *buf,
     return true;
 }
 
+/* The ids a framework held before a replacing load, so that the counts say
+ * what changed: kept ids are updated, dropped ones deleted. */
+struct ids_before {
+    cw_arena *a;
+    strmap ids; /* id (in a) -> its position */
+    size_t n;
+};
+
+/* An each_fn: notes one stored requirement's id. */
+static int note_before(void *ctx, const char *id, size_t idl, MDB_val v)
+{
+    (void)v;
+    struct ids_before *b = ctx;
+    char *c = cw_arena_strndup(b->a, id, idl);
+    if (!c || strmap_put(&b->ids, c, strlen(c), b->n, NULL) < 0)
+        return CW_ENOMEM;
+    b->n++;
+    return 0;
+}
+
+/* An each_fn: counts the records it is called for. */
+static int count_one(void *ctx, const char *rest, size_t rl, MDB_val v)
+{
+    (void)rest;
+    (void)rl;
+    (void)v;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
 static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
 {
     struct load_args *la = arg;
     cw_db *db = w->db;
     const char *slug = la->fw->slug;
-    int rc;
-    cw_arena *a = cw_arena_new();
-    if (!a)
-        return cw_err_set(err, CW_ENOMEM, "requirements: out of memory");
-    strmap ids;
-    if (strmap_init(&ids, a, la->n)) {
-        cw_arena_free(a);
-        return cw_err_set(err, CW_ENOMEM, "requirements: out of memory");
-    }
+    bulk_call bc;
+    int rc = bulk_call_begin(&bc, la->n, "requirements", err);
+    if (rc)
+        return rc;
+    cw_arena *a = bc.a;
     for (size_t i = 0; i < la->n; i++) {
         const cw_requirement *q = &la->reqs[i];
-        if ((rc = validate_req(q, i, err)))
+        if ((rc = validate_req(q, i, err)) ||
+            (rc = once_per_call(&bc.seen, a, q->id, strlen(q->id), i, "requirements", q->id,
+                                err)))
             goto out;
-        size_t prev;
-        if (strmap_put(&ids, q->id, strlen(q->id), i, &prev) == 1) {
-            rc = cw_err_set(err, CW_ECONFLICT,
-                            "requirements[%zu].id: '%s' appears twice (also requirements[%zu])",
-                            i, q->id, prev);
-            goto out;
-        }
     }
+    strmap *ids = &bc.seen; /* the batch's ids -> their position */
     cw_key pre;
-    key_init(&pre);
-    key_part(&pre, slug);
-    key_sep(&pre);
+    key_prefix(&pre, slug);
     bool existed = fw_exists(w->txn, db, slug) == 0;
     size_t existing = 0;
-    /* With replace, the ids stored before, so that the counts say what
-     * changed: kept ids are updated, dropped ones deleted. */
-    strmap before = {0};
+    struct ids_before before = {a, {0}, 0};
     if (la->replace && existed) {
-        MDB_cursor *c;
-        MDB_val k = key_val(&pre), v;
-        size_t nb = 0;
-        if (strmap_init(&before, a, 64)) {
+        if (strmap_init(&before.ids, a, 64)) {
             rc = cw_err_set(err, CW_ENOMEM, "requirements: out of memory");
             goto out;
         }
-        if ((rc = mdb_cursor_open(w->txn, db->dbi[DB_REQ], &c))) {
-            rc = lmdb_err(rc, err, "requirements");
+        if ((rc = each_record(w->txn, db, DB_REQ, &pre, note_before, &before, err,
+                              "requirements"))) {
+            if (rc == CW_ENOMEM)
+                cw_err_set(err, rc, "requirements: out of memory");
             goto out;
         }
-        for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-             r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
-             r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-            char *id = cw_arena_strndup(a, (const char *)k.mv_data + pre.n, k.mv_size - pre.n);
-            if (!id || strmap_put(&before, id, strlen(id), nb, NULL) < 0) {
-                mdb_cursor_close(c);
-                rc = cw_err_set(err, CW_ENOMEM, "requirements: out of memory");
-                goto out;
-            }
-            nb++;
-        }
-        mdb_cursor_close(c);
         if ((rc = delete_prefix(w, DB_REQ, &pre, NULL, err)) ||
             (rc = delete_prefix(w, DB_CHILD, &pre, NULL, err)))
             goto out;
-        la->st.deleted = nb;
-    } else if (existed) {
-        MDB_cursor *c;
-        MDB_val k = key_val(&pre), v;
-        if ((rc = mdb_cursor_open(w->txn, db->dbi[DB_REQ], &c))) {
-            rc = lmdb_err(rc, err, "requirements");
-            goto out;
-        }
-        for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-             r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
-             r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-            existing++;
-        mdb_cursor_close(c);
+        la->st.deleted = before.n;
+    } else if (existed && (rc = each_record(w->txn, db, DB_REQ, &pre, count_one, &existing,
+                                            err, "requirements"))) {
+        goto out;
     }
     /* Parents and cycles, against the batch first and the store second. */
     char buf[CW_MAX_ID + 1];
@@ -176,7 +169,7 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
                                 i, q->parent, MAX_DEPTH);
                 goto out;
             }
-            if (strmap_get(&ids, p, strlen(p), &j)) {
+            if (strmap_get(ids, p, strlen(p), &j)) {
                 const char *pp = la->reqs[j].parent;
                 p = pp && *pp ? pp : NULL;
             } else if (!la->replace && stored_parent(w, slug, p, buf, sizeof buf)) {
@@ -201,7 +194,7 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
         MDB_val k = key_val(&key), v;
         int64_t seq = (int64_t)(existing + i);
         size_t bi;
-        if (before.keys && strmap_get(&before, q->id, strlen(q->id), &bi)) {
+        if (before.ids.keys && strmap_get(&before.ids, q->id, strlen(q->id), &bi)) {
             /* replaced, and kept: an update, not a delete and a create */
             la->st.updated++;
             la->st.deleted--;
@@ -212,20 +205,16 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
                 seq = obj_int(rr_at(&r, 5), seq);
                 const msgpack_object *op = rr_at(&r, 0);
                 if (op && op->type == MSGPACK_OBJECT_STR) {
+                    /* out of its old parent's children */
                     cw_key ck;
-                    key_init(&ck);
-                    key_part(&ck, slug);
-                    key_sep(&ck);
+                    key_prefix(&ck, slug);
                     key_raw(&ck, op->via.str.ptr, op->via.str.size);
-                    MDB_val cv = {strlen(q->id), (void *)q->id}, ckv = key_val(&ck);
-                    rc = mdb_del(w->txn, db->dbi[DB_CHILD], &ckv, &cv);
+                    MDB_val cv = {strlen(q->id), (void *)q->id};
+                    rc = index_put(w, DB_CHILD, key_val(&ck), cv, true, "requirements", err);
                 }
                 rr_close(&r);
-                if (rc && rc != MDB_NOTFOUND) {
-                    rc = lmdb_err(rc, err, "requirements");
+                if (rc)
                     goto out;
-                }
-                rc = 0;
             }
         } else {
             la->st.created++;
@@ -246,12 +235,9 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
             key_init(&ck);
             key_part(&ck, slug);
             key_part(&ck, q->parent);
-            MDB_val ckv = key_val(&ck), cv = {strlen(q->id), (void *)q->id};
-            rc = mdb_put(w->txn, db->dbi[DB_CHILD], &ckv, &cv, MDB_NODUPDATA);
-            if (rc && rc != MDB_KEYEXIST) {
-                rc = lmdb_err(rc, err, "requirements");
+            MDB_val cv = {strlen(q->id), (void *)q->id};
+            if ((rc = index_put(w, DB_CHILD, key_val(&ck), cv, false, "requirements", err)))
                 goto out;
-            }
         }
     }
     rec_writer rw;
@@ -270,7 +256,7 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
     }
     rc = bump_generation(w, err);
 out:
-    cw_arena_free(a);
+    bulk_call_end(&bc);
     return rc;
 }
 
@@ -282,7 +268,7 @@ int cw_catalog_load(cw_db *db, cw_wtxn *w, const cw_framework *fw,
         memset(st, 0, sizeof *st);
     if (!fw)
         return cw_err_set(err, CW_EINVAL, "framework: missing");
-    int rc = check_name("framework", fw->slug, CW_MAX_SLUG, err);
+    int rc = cw_check_name("framework", fw->slug, CW_MAX_SLUG, err);
     if (rc)
         return rc;
     if ((rc = check_text("name", fw->name, err)) || (rc = check_text("version", fw->version, err)) ||
@@ -300,6 +286,15 @@ struct del_args {
     cw_bulk_stats st;
 };
 
+/* A record_match_fn: the scope decisions (org\0fw\0id) of framework fw. */
+static bool scope_of_fw(void *fw, MDB_val k, MDB_val v)
+{
+    (void)v;
+    const char *key = k.mv_data, *z = memchr(key, '\0', k.mv_size);
+    size_t sl = strlen(fw), rest = z ? k.mv_size - (size_t)(z + 1 - key) : 0;
+    return z && rest > sl && memcmp(z + 1, fw, sl) == 0 && z[1 + sl] == '\0';
+}
+
 static int catalog_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
 {
     struct del_args *da = arg;
@@ -311,41 +306,19 @@ static int catalog_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     if (rc)
         return lmdb_err(rc, err, "framework");
     cw_key pre;
-    key_init(&pre);
-    key_part(&pre, da->slug);
-    key_sep(&pre);
+    key_prefix(&pre, da->slug);
     if ((rc = delete_prefix(w, DB_REQ, &pre, &da->st.deleted, err)) ||
         (rc = delete_prefix(w, DB_CHILD, &pre, NULL, err)))
         return rc;
     /* Scope decisions are keyed org\0fw\0id: walk them all (they are few),
      * collect the matching keys, then delete. */
-    MDB_cursor *c;
-    if ((rc = mdb_cursor_open(w->txn, db->dbi[DB_SCOPE], &c)))
-        return lmdb_err(rc, err, "scope");
     cw_arena *a = cw_arena_new();
-    MDB_val *victims = NULL, v;
-    size_t nv = 0, cap = 0, sl = strlen(da->slug);
-    rc = a ? 0 : CW_ENOMEM;
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && r == 0;
-         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        const char *key = k.mv_data;
-        const char *z = memchr(key, '\0', k.mv_size);
-        size_t rest = z ? k.mv_size - (size_t)(z + 1 - key) : 0;
-        if (!(z && rest > sl && memcmp(z + 1, da->slug, sl) == 0 && z[1 + sl] == '\0'))
-            continue;
-        MDB_val *arr = cw_arena_grow(a, victims, sizeof *victims, &cap, nv + 1);
-        char *kc = cw_arena_strndup(a, k.mv_data, k.mv_size);
-        if (!arr || !kc) {
-            rc = CW_ENOMEM;
-            break;
-        }
-        victims = arr;
-        victims[nv].mv_size = k.mv_size;
-        victims[nv++].mv_data = kc;
-    }
-    mdb_cursor_close(c);
-    if (rc)
-        rc = cw_err_set(err, rc, "scope: out of memory");
+    if (!a)
+        return cw_err_set(err, CW_ENOMEM, "scope: out of memory");
+    MDB_val *victims;
+    size_t nv;
+    rc = keys_where(w->txn, db, DB_SCOPE, scope_of_fw, (void *)da->slug, a, "scope", &victims, &nv,
+                    err);
     for (size_t i = 0; rc == 0 && i < nv; i++)
         rc = lmdb_err(mdb_del(w->txn, db->dbi[DB_SCOPE], &victims[i], NULL), err, "scope");
     cw_arena_free(a);
@@ -354,7 +327,7 @@ static int catalog_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
 
 int cw_catalog_delete(cw_db *db, cw_wtxn *w, const char *slug, cw_bulk_stats *st, cw_err *err)
 {
-    int rc = check_name("framework", slug, CW_MAX_SLUG, err);
+    int rc = cw_check_name("framework", slug, CW_MAX_SLUG, err);
     if (rc)
         return rc;
     struct del_args da = {slug, {0}};
@@ -381,101 +354,97 @@ static int decode_fw(cw_arena *a, const char *slug, size_t sl, MDB_val v, cw_fra
     return 0;
 }
 
-/* Counts fw's requirements, leaves, assessed and withdrawn ones.  The
- * assessable flag and status sit in the record, so each is decoded. */
-static int count_reqs(MDB_txn *txn, cw_db *db, const char *slug, cw_framework_info *fi)
+/* The requirements of framework fw as each_req hands them on: id, record
+ * and whether it is a leaf (has no child index entry). */
+typedef int (*req_fn)(void *ctx, const char *id, size_t idl, MDB_val v, bool leaf);
+
+struct req_walk {
+    const cw_key *pre; /* fw\0 */
+    MDB_cursor *cc;    /* on the child index */
+    req_fn fn;
+    void *ctx;
+};
+
+static int req_walk_fn(void *ctx, const char *id, size_t idl, MDB_val v)
+{
+    struct req_walk *rw = ctx;
+    cw_key k = *rw->pre;
+    key_raw(&k, id, idl);
+    MDB_val ck = key_val(&k), cv;
+    return rw->fn(rw->ctx, id, idl, v, mdb_cursor_get(rw->cc, &ck, &cv, MDB_SET) != 0);
+}
+
+/* Calls fn for every requirement of fw in key order; stops at the first
+ * non-zero and returns it. */
+static int each_req(MDB_txn *txn, cw_db *db, const char *fw, req_fn fn, void *ctx)
 {
     cw_key pre;
-    key_init(&pre);
-    key_part(&pre, slug);
-    key_sep(&pre);
-    fi->requirements = fi->leaves = fi->assessable = fi->withdrawn = 0;
-    MDB_cursor *c, *cc;
-    if (mdb_cursor_open(txn, db->dbi[DB_REQ], &c))
+    key_prefix(&pre, fw);
+    MDB_cursor *cc;
+    if (mdb_cursor_open(txn, db->dbi[DB_CHILD], &cc))
         return CW_ESTORAGE;
-    if (mdb_cursor_open(txn, db->dbi[DB_CHILD], &cc)) {
-        mdb_cursor_close(c);
-        return CW_ESTORAGE;
-    }
-    MDB_val k = key_val(&pre), v;
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-         r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
-         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        fi->requirements++;
-        MDB_val ck = k, cv;
-        bool leaf = mdb_cursor_get(cc, &ck, &cv, MDB_SET) != 0;
-        fi->leaves += leaf;
-        rec_reader rr;
-        if (rr_open(&rr, v, NULL))
-            continue;
-        const msgpack_object *as = rr_at(&rr, 6);
-        bool assessable = as && as->type == MSGPACK_OBJECT_BOOLEAN ? as->via.boolean : leaf;
-        bool withdrawn = obj_int(rr_at(&rr, 7), 0) == 1;
-        rr_close(&rr);
+    struct req_walk rw = {&pre, cc, fn, ctx};
+    int rc = each_record(txn, db, DB_REQ, &pre, req_walk_fn, &rw, NULL, "requirements");
+    mdb_cursor_close(cc);
+    return rc;
+}
+
+/* A req_fn: counts a requirement into the cw_framework_info ctx.  The
+ * assessable flag and status sit in the record, so each is read. */
+static int count_req(void *ctx, const char *id, size_t idl, MDB_val v, bool leaf)
+{
+    (void)id;
+    (void)idl;
+    cw_framework_info *fi = ctx;
+    bool assessable, withdrawn;
+    fi->requirements++;
+    fi->leaves += leaf;
+    if (req_flags(v, leaf, &assessable, &withdrawn) == 0) {
         fi->withdrawn += withdrawn;
         fi->assessable += assessable && !withdrawn;
     }
-    mdb_cursor_close(cc);
-    mdb_cursor_close(c);
     return 0;
+}
+
+/* Counts fw's requirements, leaves, assessed and withdrawn ones. */
+static int count_reqs(MDB_txn *txn, cw_db *db, const char *slug, cw_framework_info *fi)
+{
+    fi->requirements = fi->leaves = fi->assessable = fi->withdrawn = 0;
+    return each_req(txn, db, slug, count_req, fi);
+}
+
+/* An item_decode_fn for framework records (keyed by slug): out is a
+ * cw_framework_info, its counts filled in after. */
+static int decode_fw_info(cw_arena *a, const char *org, const char *slug, size_t sl, MDB_val v,
+                          void *out)
+{
+    (void)org;
+    return decode_fw(a, slug, sl, v, &((cw_framework_info *)out)->fw);
+}
+
+static const item_kind framework_records = {DB_FW,        "framework", "framework", CW_ENOFW,
+                                            sizeof(cw_framework_info), decode_fw_info, NULL};
+
+/* An item_then_fn: a listed framework's counts. */
+static void count_fw(MDB_txn *txn, cw_db *db, void *item)
+{
+    cw_framework_info *fi = item;
+    count_reqs(txn, db, fi->fw.slug, fi);
 }
 
 int cw_framework_list(cw_db *db, cw_arena *a, cw_framework_info **out, size_t *n, cw_err *err)
 {
-    *out = NULL;
-    *n = 0;
-    MDB_txn *txn;
-    int rc = read_begin(db, &txn, err);
-    if (rc)
-        return rc;
-    MDB_cursor *c;
-    size_t cap = 0;
-    if ((rc = mdb_cursor_open(txn, db->dbi[DB_FW], &c))) {
-        read_end(db, txn);
-        return lmdb_err(rc, err, "framework");
-    }
-    MDB_val k, v;
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
-         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        cw_framework_info *arr = cw_arena_grow(a, *out, sizeof **out, &cap, *n + 1);
-        if (!arr) {
-            rc = cw_err_set(err, CW_ENOMEM, "framework: out of memory");
-            break;
-        }
-        *out = arr;
-        cw_framework_info *fi = &arr[*n];
-        if (decode_fw(a, k.mv_data, k.mv_size, v, &fi->fw))
-            continue;
-        count_reqs(txn, db, fi->fw.slug, fi);
-        (*n)++;
-    }
-    mdb_cursor_close(c);
-    read_end(db, txn);
+    item_list l = {&framework_records, a, NULL, NULL, NULL, 0, 0};
+    int rc = items_all(db, &l, count_fw, err);
+    *out = l.items;
+    *n = l.n;
     return rc;
 }
 
 int cw_framework_get(cw_db *db, const char *slug, cw_arena *a, cw_framework_info *out,
                      cw_err *err)
 {
-    int rc = check_name("framework", slug, CW_MAX_SLUG, err);
-    if (rc)
-        return rc;
-    MDB_txn *txn;
-    if ((rc = read_begin(db, &txn, err)))
-        return rc;
-    MDB_val k = {strlen(slug), (void *)slug}, v;
-    if (mdb_get(txn, db->dbi[DB_FW], &k, &v)) {
-        rc = cw_err_set(err, CW_ENOFW, "framework: no framework '%s'", slug);
-    } else {
-        memset(out, 0, sizeof *out);
-        rc = decode_fw(a, slug, strlen(slug), v, &out->fw);
-        if (rc == 0)
-            count_reqs(txn, db, slug, out);
-        else
-            cw_err_set(err, rc, "framework: record of '%s' is unreadable", slug);
-    }
-    read_end(db, txn);
-    return rc;
+    return named_get(db, &framework_records, slug, count_fw, a, out, err);
 }
 
 typedef struct seq_req {
@@ -491,49 +460,40 @@ static int seq_cmp(const void *x, const void *y)
     return cw_id_cmp(a->q.id, b->q.id);
 }
 
+struct req_list {
+    cw_arena *a;
+    const char *fw; /* in a */
+    seq_req *out;
+    size_t n, cap;
+};
+
+/* A req_fn: decodes one requirement into the req_list ctx. */
+static int list_req(void *ctx, const char *id, size_t idl, MDB_val v, bool leaf)
+{
+    struct req_list *l = ctx;
+    seq_req *arr = cw_arena_grow(l->a, l->out, sizeof *arr, &l->cap, l->n + 1);
+    if (!arr)
+        return CW_ENOMEM;
+    l->out = arr;
+    cw_requirement *q = &arr[l->n].q;
+    if (decode_req(l->a, l->fw, id, idl, v, q, &arr[l->n].seq))
+        return 0;
+    q->leaf = leaf;
+    q->assessable = q->assess == CW_ASSESS_YES || (q->assess == CW_ASSESS_AUTO && q->leaf);
+    l->n++;
+    return 0;
+}
+
 /* Loads every requirement of fw (with leaf flags) in publisher order. */
 static int load_all(MDB_txn *txn, cw_db *db, const char *fw, cw_arena *a, seq_req **out,
                     size_t *n)
 {
-    cw_key pre;
-    key_init(&pre);
-    key_part(&pre, fw);
-    key_sep(&pre);
-    *out = NULL;
-    *n = 0;
-    size_t cap = 0;
-    MDB_cursor *c, *cc;
-    if (mdb_cursor_open(txn, db->dbi[DB_REQ], &c))
-        return CW_ESTORAGE;
-    if (mdb_cursor_open(txn, db->dbi[DB_CHILD], &cc)) {
-        mdb_cursor_close(c);
-        return CW_ESTORAGE;
-    }
-    const char *fwc = cw_arena_strdup(a, fw);
-    MDB_val k = key_val(&pre), v;
-    int rc = 0;
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-         r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
-         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        seq_req *arr = cw_arena_grow(a, *out, sizeof **out, &cap, *n + 1);
-        if (!arr) {
-            rc = CW_ENOMEM;
-            break;
-        }
-        *out = arr;
-        if (decode_req(a, fwc, (const char *)k.mv_data + pre.n, k.mv_size - pre.n, v,
-                       &arr[*n].q, &arr[*n].seq))
-            continue;
-        MDB_val ck = k, cv;
-        cw_requirement *q = &arr[*n].q;
-        q->leaf = mdb_cursor_get(cc, &ck, &cv, MDB_SET) != 0;
-        q->assessable = q->assess == CW_ASSESS_YES || (q->assess == CW_ASSESS_AUTO && q->leaf);
-        (*n)++;
-    }
-    mdb_cursor_close(cc);
-    mdb_cursor_close(c);
-    if (*n)
-        qsort(*out, *n, sizeof **out, seq_cmp);
+    struct req_list l = {a, cw_arena_strdup(a, fw), NULL, 0, 0};
+    int rc = each_req(txn, db, fw, list_req, &l);
+    if (l.n)
+        qsort(l.out, l.n, sizeof *l.out, seq_cmp);
+    *out = l.out;
+    *n = l.n;
     return rc;
 }
 
@@ -545,8 +505,8 @@ int cw_requirement_get(cw_db *db, const char *fw, const char *id, cw_arena *a,
                        cw_err *err)
 {
     int rc;
-    if ((rc = check_name("framework", fw, CW_MAX_SLUG, err)) ||
-        (rc = check_name("id", id, CW_MAX_ID, err)))
+    if ((rc = cw_check_name("framework", fw, CW_MAX_SLUG, err)) ||
+        (rc = cw_check_name("id", id, CW_MAX_ID, err)))
         return rc;
     graph *g;
     if ((rc = graph_for_answer(db, a, &g, err)))
@@ -603,10 +563,10 @@ int cw_requirement_list(cw_db *db, const cw_req_filter *f, cw_arena *a, cw_requi
 {
     *out = NULL;
     *n = 0;
-    int rc = check_name("framework", f->framework, CW_MAX_SLUG, err);
+    int rc = cw_check_name("framework", f->framework, CW_MAX_SLUG, err);
     if (rc)
         return rc;
-    if (f->parent && (rc = check_name("parent", f->parent, CW_MAX_ID, err)))
+    if (f->parent && (rc = cw_check_name("parent", f->parent, CW_MAX_ID, err)))
         return rc;
     MDB_txn *txn;
     if ((rc = read_begin(db, &txn, err)))

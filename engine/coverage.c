@@ -114,44 +114,92 @@ static void add(run *r, uint32_t node, cw_level level, cw_via via, const cw_path
     add_contrib(r, node, status_given(level, r->st->state), &c);
 }
 
+/* The requirements under node (at any depth) that a walk assesses (pos),
+ * into *out in a.  Returns 0 or CW_ENOMEM. */
+static int assessed_under(const graph *g, const int32_t *pos, uint32_t node, cw_arena *a,
+                          uint32_t **out, size_t *n)
+{
+    size_t cap = 0, k = 0;
+    *out = NULL;
+    *n = 0;
+    if (graph_assessable_under(g, node, a, out, n, &cap))
+        return CW_ENOMEM;
+    for (size_t i = 0; i < *n; i++)
+        if (pos[(*out)[i]] >= 0)
+            (*out)[k++] = (*out)[i];
+    *n = k;
+    return 0;
+}
+
 /* A full link or path to a group reaches every assessed requirement under
  * it, at any depth. */
 static void add_group(run *r, uint32_t node, cw_level level, cw_via via, const cw_path *path,
                       bool is_end_group)
 {
-    uint32_t *lv = NULL;
-    size_t n = 0, cap = 0;
-    if (graph_assessable_under(r->g, node, r->a, &lv, &n, &cap)) {
+    uint32_t *lv;
+    size_t n;
+    if (assessed_under(r->g, r->pos, node, r->a, &lv, &n)) {
         r->err = CW_ENOMEM;
         return;
     }
     for (size_t i = 0; i < n; i++)
-        if (r->pos[lv[i]] >= 0)
-            add(r, lv[i], level, via, path, is_end_group ? r->g->nodes[node].id : NULL);
+        add(r, lv[i], level, via, path, is_end_group ? r->g->nodes[node].id : NULL);
 }
 
-static int cov_cb(void *ctx, const uint32_t *nodes, const g_edge *const *edges, size_t hops,
-                  cw_rel composed)
+/* A walk along crosswalk paths into framework fw (coverage's, or
+ * compare's target), and where the paths that count go. */
+typedef struct path_walk {
+    const graph *g;
+    const int32_t *pos; /* fw's requirements assessed here */
+    uint32_t fw;
+    cw_arena *a;
+    bool want_path; /* build each path (detail, compare) */
+    /* Gives level, by path p, to assessed requirement leaf; group: the
+     * group end the path reached it through, or NULL.  A failure sets
+     * *err. */
+    void (*reach)(void *ctx, uint32_t leaf, cw_level level, const cw_path *p, const char *group);
+    void *ctx;
+    const int *err;
+} path_walk;
+
+/* graph_walk's callback for a path_walk (SEMANTICS §2.2): a path into fw
+ * counts at the level its composed relationship gives.  An assessed end
+ * takes it for itself alone (an assessable parent too), a group end taken
+ * in full gives it to every assessed requirement under it, and a withdrawn
+ * or childless non-assessable end takes nothing. */
+static int on_path(void *ctx, const uint32_t *nodes, const g_edge *const *edges, size_t hops,
+                   cw_rel composed)
 {
-    run *r = ctx;
+    const path_walk *w = ctx;
     uint32_t y = nodes[hops];
-    const g_node *ny = &r->g->nodes[y];
-    if (ny->fw != r->fw)
+    const g_node *ny = &w->g->nodes[y];
+    if (ny->fw != w->fw)
         return 0;
     cw_level level = cw_rel_level(composed);
     bool to_group = g_group(ny) && level == CW_LEVEL_FULL;
-    /* an assessable parent takes a path for itself alone; a withdrawn or
-     * childless non-assessable end takes nothing */
-    if (level == CW_LEVEL_NONE || (r->pos[y] < 0 && !to_group))
+    if (level == CW_LEVEL_NONE || (w->pos[y] < 0 && !to_group))
         return 0;
     const cw_path *p = NULL;
-    if (r->detail && !(p = graph_path(r->g, r->a, nodes, edges, hops, composed)))
+    if (w->want_path && !(p = graph_path(w->g, w->a, nodes, edges, hops, composed)))
         return CW_ENOMEM;
-    if (r->pos[y] >= 0)
-        add(r, y, level, CW_VIA_MAPPING, p, NULL);
-    else
-        add_group(r, y, level, CW_VIA_MAPPING, p, true);
-    return r->err;
+    if (w->pos[y] >= 0) {
+        w->reach(w->ctx, y, level, p, NULL);
+        return *w->err;
+    }
+    uint32_t *under;
+    size_t n;
+    if (assessed_under(w->g, w->pos, y, w->a, &under, &n))
+        return CW_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        w->reach(w->ctx, under[i], level, p, ny->id);
+    return *w->err;
+}
+
+/* Coverage's path_walk reach: a mapping contribution. */
+static void cov_reach(void *ctx, uint32_t leaf, cw_level level, const cw_path *p,
+                      const char *group)
+{
+    add(ctx, leaf, level, CW_VIA_MAPPING, p, group);
 }
 
 /* Walks one control's links: direct, group and crosswalk contributions. */
@@ -159,6 +207,7 @@ static int collect_control(run *r, const cw_control *c, const cw_control_state *
 {
     r->ctl = c;
     r->st = st;
+    path_walk pw = {r->g, r->pos, r->fw, r->a, r->detail, cov_reach, r, &r->err};
     for (size_t i = 0; i < c->n_links && !r->err; i++) {
         const cw_link *l = &c->links[i];
         r->link = l;
@@ -175,7 +224,7 @@ static int collect_control(run *r, const cw_control *c, const cw_control_state *
         }
         if (l->level != CW_LEVEL_FULL || r->hops < 1)
             continue;
-        int rc = graph_walk(r->g, x, r->hops, false, cov_cb, r);
+        int rc = graph_walk(r->g, x, r->hops, false, on_path, &pw);
         /* A full link to a group also starts propagation from each
          * assessable requirement under it; one to an assessable parent
          * does not reach its children. */
@@ -185,7 +234,7 @@ static int collect_control(run *r, const cw_control *c, const cw_control_state *
             if (graph_assessable_under(r->g, x, r->a, &lv, &n, &cap))
                 return CW_ENOMEM;
             for (size_t j = 0; j < n && !rc; j++)
-                rc = graph_walk(r->g, lv[j], r->hops, false, cov_cb, r);
+                rc = graph_walk(r->g, lv[j], r->hops, false, on_path, &pw);
         }
         if (rc)
             return rc;
@@ -301,14 +350,12 @@ static int member_status(run *r, const g_joint *J, uint32_t i, cw_joint_member *
         out->contribution = deciding(m, la);
         return 0;
     }
-    uint32_t *lv = NULL;
-    size_t n = 0, cap = 0;
-    if (graph_assessable_under(g, x, r->a, &lv, &n, &cap))
+    uint32_t *lv;
+    size_t n;
+    if (assessed_under(g, m->pos, x, r->a, &lv, &n))
         return CW_ENOMEM;
     bool any = false;
     for (size_t k = 0; k < n; k++) {
-        if (m->pos[lv[k]] < 0)
-            continue;
         const req_acc *la = &m->acc[m->pos[lv[k]]];
         if (!any || status_better(out->status, status_of(la))) {
             out->status = status_of(la);
@@ -374,13 +421,12 @@ static int collect_joints(run *r, const ctl_set *cs)
             add_contrib(r, t, rank, &c);
         } else if (g_group(nt) && rank == CW_ST_MET) {
             c.reached_group = nt->id;
-            uint32_t *lv = NULL;
-            size_t n = 0, cap = 0;
-            if (graph_assessable_under(g, t, r->a, &lv, &n, &cap))
+            uint32_t *lv;
+            size_t n;
+            if (assessed_under(g, r->pos, t, r->a, &lv, &n))
                 return CW_ENOMEM;
             for (size_t k = 0; k < n; k++)
-                if (r->pos[lv[k]] >= 0)
-                    add_contrib(r, lv[k], rank, &c);
+                add_contrib(r, lv[k], rank, &c);
         }
         if (r->err)
             return r->err;
@@ -394,6 +440,17 @@ static int check_hops(int given, int dflt, int *out, cw_err *err)
     if (*out < 1 || *out > CW_MAX_HOPS)
         return cw_err_set(err, CW_ERANGE, "max_hops: %d is outside 1..%d", given, CW_MAX_HOPS);
     return 0;
+}
+
+/* The checks an organisation query starts with, in the order answered:
+ * max_hops (given, or dflt when 0), then that an organisation is named
+ * (its name is checked when the query opens, qctx_open). */
+static int check_org_query(const char *org, int given, int dflt, int *hops, cw_err *err)
+{
+    int rc = check_hops(given, dflt, hops, err);
+    if (!rc && !org)
+        rc = cw_err_set(err, CW_EINVAL, "org: must be a non-empty string");
+    return rc;
 }
 
 /* Everything one organisation-level query needs, loaded in one snapshot. */
@@ -410,10 +467,8 @@ static int load_org(cw_db *db, MDB_txn *txn, const char *org, cw_arena *a, cw_ti
                     org_snapshot *s, org_snap **snap, cw_err *err)
 {
     memset(s, 0, sizeof *s);
-    if (org_exists(txn, db, org))
-        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
-    int rc = orgsnap_acquire(db, txn, org, t, a, snap, err);
-    if (rc)
+    int rc = org_find(txn, db, org, err);
+    if (rc || (rc = orgsnap_acquire(db, txn, org, t, a, snap, err)))
         return rc;
     s->org = (*snap)->org;
     s->ctls = (*snap)->ctls;
@@ -439,8 +494,8 @@ static int qctx_open(qctx *q, cw_db *db, const char *org, const char *fw, const 
     memset(q, 0, sizeof *q);
     q->db = db;
     int rc;
-    if ((org && (rc = check_name("org", org, CW_MAX_SLUG, err))) ||
-        (rc = check_name(fw_field, fw, CW_MAX_SLUG, err)))
+    if ((org && (rc = cw_check_name("org", org, CW_MAX_SLUG, err))) ||
+        (rc = cw_check_name(fw_field, fw, CW_MAX_SLUG, err)))
         return rc;
     if ((rc = read_begin(db, &q->txn, err)))
         return rc;
@@ -485,7 +540,7 @@ typedef int (*compute_fn)(qctx *qc, const void *query, cw_arena *w, void *out);
 static int memo_answer(qctx *qc, const char *key, compute_fn fn, const void *query,
                        size_t size, cw_arena *a, void *out, uint64_t *id)
 {
-    const void *m = orgsnap_memo_get(qc->snap, qc->g->gen, key, id);
+    const void *m = memo_get(&qc->snap->memo, qc->g->gen, key, id);
     if (m) {
         memcpy(out, m, size);
         return 0;
@@ -506,7 +561,16 @@ static int memo_answer(qctx *qc, const char *key, compute_fn fn, const void *que
         return rc;
     }
     memcpy(out, res, size);
-    return orgsnap_memo_put(qc->snap, qc->g->gen, key, w, res, a, id);
+    return memo_put(&qc->snap->memo, qc->g->gen, key, w, res, a, id);
+}
+
+/* memo_answer, then qc closed; a failure says "<what>: out of memory". */
+static int answer(qctx *qc, const char *key, compute_fn fn, const void *query, size_t size,
+                  cw_arena *a, void *out, uint64_t *id, const char *what, cw_err *err)
+{
+    int rc = memo_answer(qc, key, fn, query, size, a, out, id);
+    qctx_close(qc);
+    return rc ? cw_err_set(err, rc, "%s: out of memory", what) : 0;
 }
 
 /* Runs every control of the organisation (inactive ones too when
@@ -627,21 +691,16 @@ int cw_coverage_get(cw_db *db, const cw_coverage_query *q, cw_arena *a, cw_cover
 {
     memset(out, 0, sizeof *out);
     int hops, rc;
-    if ((rc = check_hops(q->max_hops, CW_DEFAULT_HOPS_COVERAGE, &hops, err)))
-        return rc;
-    if (!q->org)
-        return cw_err_set(err, CW_EINVAL, "org: must be a non-empty string");
     qctx qc;
-    if ((rc = qctx_open(&qc, db, q->org, q->framework, "framework", q->as_of, a, err)))
+    if ((rc = check_org_query(q->org, q->max_hops, CW_DEFAULT_HOPS_COVERAGE, &hops, err)) ||
+        (rc = qctx_open(&qc, db, q->org, q->framework, "framework", q->as_of, a, err)))
         return rc;
     char key[64];
     snprintf(key, sizeof key, "coverage %u %d %d", qc.fw, hops, q->detail ? 1 : 0);
     struct cov_args ca = {q, hops};
     uint64_t id = 0;
-    rc = memo_answer(&qc, key, coverage_compute, &ca, sizeof *out, a, out, &id);
-    qctx_close(&qc);
-    if (rc)
-        return cw_err_set(err, rc, "coverage: out of memory");
+    if ((rc = answer(&qc, key, coverage_compute, &ca, sizeof *out, a, out, &id, "coverage", err)))
+        return rc;
     out->org = qc.os.org;
     out->as_of = q->as_of;
     out->answer_id = id;
@@ -754,6 +813,22 @@ static int rev_cb(void *ctx, const uint32_t *nodes, const g_edge *const *edges, 
     return 0;
 }
 
+/* Walks back from y0, and from each group above it (which gives full to
+ * what is under it), collecting candidates in rv; an assessable parent in
+ * between takes paths for itself only. */
+static int rev_walk(rev *rv, uint32_t y0, int hops)
+{
+    const graph *g = rv->g;
+    int rc = 0;
+    for (uint32_t y = y0; y != G_NONE && !rc; y = g->nodes[y].parent) {
+        if (y != y0 && !g_group(&g->nodes[y]))
+            continue;
+        rv->end_is_group = y != y0;
+        rc = graph_walk(g, y, hops, true, rev_cb, rv);
+    }
+    return rc;
+}
+
 static int cand_cmp(const void *x, const void *y)
 {
     const cw_gap_candidate *a = x, *b = y;
@@ -808,16 +883,26 @@ static bool in_nodes(const uint32_t *nodes, size_t n, uint32_t x)
     return false;
 }
 
+/* x is added by the step (nodes) or an earlier one. */
+static bool added(const plan *p, const uint32_t *nodes, size_t n, uint32_t x)
+{
+    return p->added[x] || in_nodes(nodes, n, x);
+}
+
+/* A group above x is added by the step (nodes) or an earlier one. */
+static bool group_above_added(const plan *p, const uint32_t *nodes, size_t n, uint32_t x)
+{
+    for (uint32_t up = p->g->nodes[x].parent; up != G_NONE; up = p->g->nodes[up].parent)
+        if (g_group(&p->g->nodes[up]) && added(p, nodes, n, up))
+            return true;
+    return false;
+}
+
 /* x is satisfied by the step (nodes) or earlier: itself, or a group above
  * it, is there. */
 static bool satisfied_by(const plan *p, const uint32_t *nodes, size_t n, uint32_t x)
 {
-    if (p->added[x] || in_nodes(nodes, n, x))
-        return true;
-    for (uint32_t up = p->g->nodes[x].parent; up != G_NONE; up = p->g->nodes[up].parent)
-        if (g_group(&p->g->nodes[up]) && (p->added[up] || in_nodes(nodes, n, up)))
-            return true;
-    return false;
+    return added(p, nodes, n, x) || group_above_added(p, nodes, n, x);
 }
 
 /* A path starts from x once the step (nodes) is taken: x itself is
@@ -826,14 +911,8 @@ static bool satisfied_by(const plan *p, const uint32_t *nodes, size_t n, uint32_
  * requirement under it, not from a group nested in it). */
 static bool propagates_from(const plan *p, const uint32_t *nodes, size_t n, uint32_t x)
 {
-    if (p->added[x] || in_nodes(nodes, n, x))
-        return true;
-    if (!p->g->nodes[x].assessable)
-        return false;
-    for (uint32_t up = p->g->nodes[x].parent; up != G_NONE; up = p->g->nodes[up].parent)
-        if (g_group(&p->g->nodes[up]) && (p->added[up] || in_nodes(nodes, n, up)))
-            return true;
-    return false;
+    return added(p, nodes, n, x) ||
+           (p->g->nodes[x].assessable && group_above_added(p, nodes, n, x));
 }
 
 /* Missing member m would be met once the step (nodes) is taken: it is
@@ -949,6 +1028,20 @@ static pstep *plan_add(plan *p)
     return st;
 }
 
+/* The single step for requirement x, added when x has none yet; NULL when
+ * out of memory. */
+static pstep *single_step(plan *p, uint32_t x)
+{
+    if (p->single_of[x] < 0) {
+        pstep *st = plan_add(p);
+        if (!st)
+            return NULL;
+        st->node = x;
+        p->single_of[x] = (int32_t)(p->n_steps - 1);
+    }
+    return &p->steps[p->single_of[x]];
+}
+
 static int index_jstep(plan *p, uint32_t node, uint32_t step)
 {
     uint32_t n = p->n_jsteps_at[node];
@@ -978,13 +1071,7 @@ static int member_reach(plan *p, uint32_t m, uint32_t src_fw)
     if (hops < 1)
         return 0;
     rev rv = {g, p->a, p->r->fw, false, NULL, NULL, 0, 0, 0, 0};
-    int rc = 0;
-    for (uint32_t y = m; y != G_NONE && !rc; y = g->nodes[y].parent) {
-        if (y != m && !g_group(&g->nodes[y]))
-            continue;
-        rv.end_is_group = y != m;
-        rc = graph_walk(g, y, hops, true, rev_cb, &rv);
-    }
+    int rc = rev_walk(&rv, m, hops);
     if (rc)
         return rc;
     uint32_t *arr = cw_arena_alloc(p->a, (rv.n + 1) * sizeof *arr);
@@ -997,13 +1084,8 @@ static int member_reach(plan *p, uint32_t m, uint32_t src_fw)
             (src_fw != G_NONE && g->nodes[x].fw != src_fw))
             continue;
         arr[n++] = x;
-        if (p->single_of[x] < 0) {
-            pstep *st = plan_add(p);
-            if (!st)
-                return CW_ENOMEM;
-            st->node = x;
-            p->single_of[x] = (int32_t)(p->n_steps - 1);
-        }
+        if (!single_step(p, x))
+            return CW_ENOMEM;
     }
     p->reach[m] = arr;
     p->n_reach[m] = n;
@@ -1048,14 +1130,10 @@ static int make_plan(const run *r, cw_gap_report *out, const uint32_t *gap_node,
                 !graph_find(g, c->ref.framework, c->ref.id, &x) ||
                 (src_fw != G_NONE && g->nodes[x].fw != src_fw))
                 continue;
-            if (p->single_of[x] < 0) {
-                pstep *st = plan_add(p);
-                if (!st)
-                    return CW_ENOMEM;
-                st->node = x;
-                p->single_of[x] = (int32_t)(p->n_steps - 1);
-            }
-            p->steps[p->single_of[x]].bits[gi / 64] |= UINT64_C(1) << (gi % 64);
+            pstep *st = single_step(p, x);
+            if (!st)
+                return CW_ENOMEM;
+            st->bits[gi / 64] |= UINT64_C(1) << (gi % 64);
         }
     }
     /* joint steps: rows that would give met once their missing members are
@@ -1221,7 +1299,7 @@ static int gap_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
     if (!rc)
         rc = satisfied_set(g, &qc.os, a, &sat);
     if (rc)
-        goto nomem;
+        return CW_ENOMEM;
     out->target = g->fws[qc.fw];
     out->max_hops = hops;
     memcpy(out->counts, cov.counts, sizeof out->counts);
@@ -1233,7 +1311,7 @@ static int gap_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
     out->gaps = cw_arena_alloc(a, (cov.n_reqs + 1) * sizeof *out->gaps);
     uint32_t *gap_node = cw_arena_alloc(a, (cov.n_reqs + 1) * sizeof *gap_node);
     if (!out->gaps || !gap_node)
-        goto nomem;
+        return CW_ENOMEM;
     for (size_t i = 0; i < cov.n_reqs; i++) {
         const cw_req_status *rs = &cov.reqs[i];
         if (rs->status == CW_ST_MET || rs->status == CW_ST_NOT_APPLICABLE)
@@ -1245,18 +1323,10 @@ static int gap_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
         gi->title = rs->title;
         gi->group = rs->group;
         gi->status = rs->status;
-        /* Paths reach the gap itself, or a group above it (which gives
-         * full to what is under it); an assessable parent in between takes
-         * paths for itself only. */
+        /* Paths reach the gap itself, or a group above it. */
         rev rv = {g, a, qc.fw, false, NULL, NULL, 0, 0, 0, 0};
-        for (uint32_t y = y0; y != G_NONE && !rc; y = g->nodes[y].parent) {
-            if (y != y0 && !g_group(&g->nodes[y]))
-                continue;
-            rv.end_is_group = y != y0;
-            rc = graph_walk(g, y, hops, true, rev_cb, &rv);
-        }
-        if (rc)
-            goto nomem;
+        if ((rc = rev_walk(&rv, y0, hops)))
+            return CW_ENOMEM;
         for (size_t j = 0; j < rv.n; j++)
             rv.c[j].covered = sat[rv.cnode[j]];
         if (rv.n)
@@ -1265,7 +1335,7 @@ static int gap_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
         gi->n_cands = rv.n;
         gi->controls = cw_arena_alloc(a, (rs->n_contribs + 1) * sizeof *gi->controls);
         if (!gi->controls)
-            goto nomem;
+            return CW_ENOMEM;
         for (size_t j = 0; j < rs->n_contribs; j++) {
             const cw_contribution *c = &rs->contribs[j];
             if (!c->control)
@@ -1286,7 +1356,7 @@ static int gap_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
         if (nj) {
             gi->joints = cw_arena_alloc(a, nj * sizeof *gi->joints);
             if (!gi->joints)
-                goto nomem;
+                return CW_ENOMEM;
             for (size_t k = 0; k < r.n_jevals; k++)
                 for (uint32_t y = y0; y != G_NONE; y = g->nodes[y].parent)
                     if (r.jnode[k] == y && (y == y0 || g_group(&g->nodes[y])))
@@ -1294,10 +1364,8 @@ static int gap_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
         }
     }
     if (make_plan(&r, out, gap_node, sat, src_fw, a))
-        goto nomem;
+        return CW_ENOMEM;
     return 0;
-nomem:
-    return CW_ENOMEM;
 }
 
 int cw_gap_report_get(cw_db *db, const cw_gap_query *q, cw_arena *a, cw_gap_report *out,
@@ -1305,14 +1373,10 @@ int cw_gap_report_get(cw_db *db, const cw_gap_query *q, cw_arena *a, cw_gap_repo
 {
     memset(out, 0, sizeof *out);
     int hops, rc;
-    if ((rc = check_hops(q->max_hops, CW_DEFAULT_HOPS_GAP, &hops, err)))
-        return rc;
-    if (!q->org)
-        return cw_err_set(err, CW_EINVAL, "org: must be a non-empty string");
-    if (q->source && (rc = check_name("source", q->source, CW_MAX_SLUG, err)))
-        return rc;
     qctx qc;
-    if ((rc = qctx_open(&qc, db, q->org, q->target, "target", q->as_of, a, err)))
+    if ((rc = check_org_query(q->org, q->max_hops, CW_DEFAULT_HOPS_GAP, &hops, err)) ||
+        (q->source && (rc = cw_check_name("source", q->source, CW_MAX_SLUG, err))) ||
+        (rc = qctx_open(&qc, db, q->org, q->target, "target", q->as_of, a, err)))
         return rc;
     uint32_t src_fw = G_NONE;
     if (q->source && (src_fw = graph_fw(qc.g, q->source)) == G_NONE) {
@@ -1323,10 +1387,8 @@ int cw_gap_report_get(cw_db *db, const cw_gap_query *q, cw_arena *a, cw_gap_repo
     snprintf(key, sizeof key, "gap %u %u %d", qc.fw, src_fw, hops);
     struct gap_args ga = {hops, src_fw};
     uint64_t id;
-    rc = memo_answer(&qc, key, gap_compute, &ga, sizeof *out, a, out, &id);
-    qctx_close(&qc);
-    if (rc)
-        return cw_err_set(err, rc, "gap: out of memory");
+    if ((rc = answer(&qc, key, gap_compute, &ga, sizeof *out, a, out, &id, "gap", err)))
+        return rc;
     out->org = qc.os.org;
     out->source = q->source;
     out->as_of = q->as_of;
@@ -1337,10 +1399,8 @@ int cw_gap_report_get(cw_db *db, const cw_gap_query *q, cw_arena *a, cw_gap_repo
 /* ---- framework compare ---- */
 
 typedef struct cmp_run {
-    const graph *g;
     cw_arena *a;
-    uint32_t tfw;
-    int32_t *pos;
+    const int32_t *pos;
     cw_compare_item *items;
     int err;
 } cmp_run;
@@ -1367,33 +1427,12 @@ static void cmp_add(cmp_run *c, uint32_t leaf, cw_level level, const cw_path *p)
     it->paths[it->n_paths++] = p;
 }
 
-static int cmp_cb(void *ctx, const uint32_t *nodes, const g_edge *const *edges, size_t hops,
-                  cw_rel composed)
+/* Compare's path_walk reach. */
+static void cmp_reach(void *ctx, uint32_t leaf, cw_level level, const cw_path *p,
+                      const char *group)
 {
-    cmp_run *c = ctx;
-    uint32_t y = nodes[hops];
-    const g_node *ny = &c->g->nodes[y];
-    if (ny->fw != c->tfw)
-        return 0;
-    cw_level lv = cw_rel_level(composed);
-    bool to_group = g_group(ny) && lv == CW_LEVEL_FULL;
-    if (lv == CW_LEVEL_NONE || (c->pos[y] < 0 && !to_group))
-        return 0;
-    const cw_path *p = graph_path(c->g, c->a, nodes, edges, hops, composed);
-    if (!p)
-        return CW_ENOMEM;
-    if (c->pos[y] >= 0) {
-        cmp_add(c, y, lv, p);
-    } else {
-        uint32_t *lv2 = NULL;
-        size_t n = 0, cap = 0;
-        if (graph_assessable_under(c->g, y, c->a, &lv2, &n, &cap))
-            return CW_ENOMEM;
-        for (size_t i = 0; i < n; i++)
-            if (c->pos[lv2[i]] >= 0)
-                cmp_add(c, lv2[i], lv, p);
-    }
-    return c->err;
+    (void)group;
+    cmp_add(ctx, leaf, level, p);
 }
 
 /* Compare's organisation: one effective control linking every requirement
@@ -1428,7 +1467,7 @@ static int compare_compute(const qctx *qcp, uint32_t sfw, int hops, cw_arena *a,
     run r;
     ctl_set cs;
     if ((rc = run_init(&r, g, a, qc.fw, hops, false)) || (rc = everything_of(g, sfw, a, &cs)))
-        goto nomem;
+        return CW_ENOMEM;
     memset(out, 0, sizeof *out);
     out->source = g->fws[sfw];
     out->target = g->fws[qc.fw];
@@ -1436,7 +1475,7 @@ static int compare_compute(const qctx *qcp, uint32_t sfw, int hops, cw_arena *a,
     out->assessable = out->n_items = r.n_reqs;
     out->items = cw_arena_alloc(a, (r.n_reqs + 1) * sizeof *out->items);
     if (!out->items)
-        goto nomem;
+        return CW_ENOMEM;
     for (size_t i = 0; i < r.n_reqs; i++) {
         const g_node *n = &g->nodes[r.reqs[i]];
         out->items[i].id = n->id;
@@ -1449,17 +1488,18 @@ static int compare_compute(const qctx *qcp, uint32_t sfw, int hops, cw_arena *a,
             out->items[i].n_paths_total = 1;
         }
     }
-    cmp_run c = {g, a, qc.fw, r.pos, out->items, 0};
+    cmp_run c = {a, r.pos, out->items, 0};
+    path_walk pw = {g, r.pos, qc.fw, a, true, cmp_reach, &c, &c.err};
     for (size_t i = 0; i < g->n && sfw != qc.fw; i++) {
         if (g->nodes[i].fw != sfw)
             continue;
-        if ((rc = graph_walk(g, (uint32_t)i, hops, false, cmp_cb, &c)))
-            goto nomem;
+        if ((rc = graph_walk(g, (uint32_t)i, hops, false, on_path, &pw)))
+            return CW_ENOMEM;
     }
     /* Joint rows into the target, their members judged as the same
      * everything-of-source organisation would be. */
     if ((rc = collect_joints(&r, &cs)))
-        goto nomem;
+        return CW_ENOMEM;
     for (size_t i = 0; i < r.n_reqs; i++) {
         cw_compare_item *it = &out->items[i];
         cw_level jl;
@@ -1475,7 +1515,7 @@ static int compare_compute(const qctx *qcp, uint32_t sfw, int hops, cw_arena *a,
         size_t nj = 0;
         const cw_joint_eval **js = cw_arena_alloc(a, (r.n_jevals + 1) * sizeof *js);
         if (!js)
-            goto nomem;
+            return CW_ENOMEM;
         for (size_t k = 0; k < r.n_jevals; k++) {
             const cw_joint_eval *je = &r.jevals[k];
             if (!je->gives_any || je->gives != (jl == CW_LEVEL_FULL ? CW_ST_MET : CW_ST_PARTIAL))
@@ -1499,8 +1539,6 @@ static int compare_compute(const qctx *qcp, uint32_t sfw, int hops, cw_arena *a,
             out->unreached++;
     }
     return 0;
-nomem:
-    return CW_ENOMEM;
 }
 
 int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_compare *out,
@@ -1510,7 +1548,7 @@ int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_c
     int hops, rc;
     if ((rc = check_hops(q->max_hops, CW_DEFAULT_HOPS_COMPARE, &hops, err)))
         return rc;
-    if ((rc = check_name("source", q->source, CW_MAX_SLUG, err)))
+    if ((rc = cw_check_name("source", q->source, CW_MAX_SLUG, err)))
         return rc;
     qctx qc;
     if ((rc = qctx_open(&qc, db, NULL, q->target, "target", 0, a, err)))
@@ -1525,7 +1563,7 @@ int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_c
     char key[64];
     snprintf(key, sizeof key, "compare %u %u %d", sfw, qc.fw, hops);
     uint64_t id = 0;
-    const cw_compare *m = graph_memo_get(qc.g, key, &id);
+    const cw_compare *m = memo_get(&qc.g->memo, 0, key, &id);
     if (m) {
         *out = *m;
     } else {
@@ -1536,7 +1574,7 @@ int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_c
             cw_arena_free(w);
         } else {
             *out = *res;
-            rc = graph_memo_put(qc.g, key, w, res, &db->memo_seq, a, &id);
+            rc = memo_put(&qc.g->memo, 0, key, w, res, a, &id);
         }
     }
     qctx_close(&qc);
@@ -1584,10 +1622,10 @@ static int soa_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
     cw_coverage cov = {0};
     if ((rc = run_init(&r, qc.g, a, qc.fw, CW_DEFAULT_HOPS_COVERAGE, true)) ||
         (rc = collect_all(&r, &qc.os, true)) || (rc = shape_coverage(&r, &qc.os, a, &cov)))
-        goto nomem;
+        return CW_ENOMEM;
     out->items = cw_arena_alloc(a, (cov.n_reqs + 1) * sizeof *out->items);
     if (!out->items)
-        goto nomem;
+        return CW_ENOMEM;
     for (size_t i = 0; i < cov.n_reqs; i++) {
         const cw_req_status *rs = &cov.reqs[i];
         if (strncmp(rs->id, "A.", 2) != 0)
@@ -1615,7 +1653,7 @@ static int soa_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
         it->controls = cw_arena_alloc(a, (nctl + 1) * sizeof(char *));
         it->evidence = cw_arena_alloc(a, (nev + 1) * sizeof(char *));
         if (!it->controls || !it->evidence)
-            goto nomem;
+            return CW_ENOMEM;
         for (size_t j = 0; j < rs->n_contribs; j++) {
             const cw_contribution *c = &rs->contribs[j];
             size_t nm = c->joint ? c->joint->n_members : 0;
@@ -1640,7 +1678,7 @@ static int soa_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
                 len += strlen(it->controls[j]) + 2;
             char *s = cw_arena_alloc(a, len);
             if (!s)
-                goto nomem;
+                return CW_ENOMEM;
             size_t o = (size_t)snprintf(s, len, "included: addressed by ");
             for (size_t j = 0; j < it->n_controls; j++)
                 o += (size_t)snprintf(s + o, len - o, "%s%s", j ? ", " : "", it->controls[j]);
@@ -1656,8 +1694,6 @@ static int soa_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
             out->implemented++;
     }
     return 0;
-nomem:
-    return CW_ENOMEM;
 }
 
 int cw_soa_get(cw_db *db, const char *org, cw_time as_of, cw_arena *a, cw_soa *out, cw_err *err)
@@ -1675,10 +1711,8 @@ int cw_soa_get(cw_db *db, const char *org, cw_time as_of, cw_arena *a, cw_soa *o
         return rc;
     }
     uint64_t id;
-    rc = memo_answer(&qc, "soa", soa_compute, NULL, sizeof *out, a, out, &id);
-    qctx_close(&qc);
-    if (rc)
-        return cw_err_set(err, rc, "soa: out of memory");
+    if ((rc = answer(&qc, "soa", soa_compute, NULL, sizeof *out, a, out, &id, "soa", err)))
+        return rc;
     out->org = qc.os.org;
     out->as_of = as_of;
     return 0;

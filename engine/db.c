@@ -491,6 +491,17 @@ int write_bulk(cw_db *db, cw_wtxn *w, cw_write_fn fn, void *arg, const cw_bulk_s
     return rc;
 }
 
+int write_items(cw_db *db, cw_wtxn *w, cw_write_fn fn, const char *field, const void *items,
+                size_t n, cw_bulk_stats *st, cw_err *err)
+{
+    if (st)
+        memset(st, 0, sizeof *st);
+    if (n && !items)
+        return cw_err_set(err, CW_EINVAL, "%s: missing", field);
+    bulk_args ba = {items, n, {0}};
+    return write_bulk(db, w, fn, &ba, &ba.st, n, st, err);
+}
+
 int cw_db_counts_get(cw_db *db, cw_db_counts *out, cw_err *err)
 {
     memset(out, 0, sizeof *out);

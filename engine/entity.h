@@ -12,6 +12,9 @@ struct cw_control;
 struct cw_control_state;
 struct cw_scope;
 
+/* How controls are kept (controls.c): org\0id records in DB_CTL. */
+extern const item_kind control_items;
+
 /* Every control of org, decoded into a.  Returns 0 or a CW_E* code. */
 int controls_of(MDB_txn *txn, cw_db *db, const char *org, cw_arena *a, struct cw_control **out,
                 size_t *n);

@@ -10,25 +10,13 @@
 #include "state.h"
 
 #include <stdlib.h>
-#include <stdio.h>
 #include <string.h>
 
-static void ev_index_vals(cw_key *byt, cw_key *pass, cw_time collected, bool has_vu, cw_time vu,
-                          cw_result result, const char *id)
+/* The index values of item e (record.c lays them out). */
+static void item_index_vals(cw_key *byt, cw_key *pass, const cw_evidence *e)
 {
-    unsigned char b[8];
-    key_init(byt);
-    be64_put(b, time_key(collected));
-    key_raw(byt, b, 8);
-    unsigned char r = (unsigned char)result; /* pass 0 < unknown 1 < fail 2 */
-    key_raw(byt, &r, 1);
-    key_raw(byt, id, strlen(id));
-    key_init(pass);
-    be64_put(b, has_vu ? time_key(vu) : UINT64_MAX);
-    key_raw(pass, b, 8);
-    be64_put(b, time_key(collected));
-    key_raw(pass, b, 8);
-    key_raw(pass, id, strlen(id));
+    ev_index_vals(byt, pass, e->collected_at, e->has_valid_until, e->valid_until, e->result,
+                  e->id, strlen(e->id));
 }
 
 /* The two evidence indexes, main then delta (see DB_EVCTL_D). */
@@ -37,29 +25,23 @@ static const int ev_passing[2] = {DB_EVPASS, DB_EVPASS_D};
 
 /* Removes the index entries of one evidence item, from whichever of the
  * main and delta indexes holds them. */
-static int ev_unindex(cw_wtxn *w, const cw_evidence *e, cw_err *err)
+static int ev_unindex(cw_wtxn *w, const void *item, cw_err *err)
 {
+    const cw_evidence *e = item;
     cw_key byt, pass;
-    ev_index_vals(&byt, &pass, e->collected_at, e->has_valid_until, e->valid_until, e->result,
-                  e->id);
-    for (size_t i = 0; i < e->n_controls; i++) {
+    item_index_vals(&byt, &pass, e);
+    int rc = 0;
+    for (size_t i = 0; i < e->n_controls && !rc; i++) {
         cw_key ck;
         org_item_key(&ck, e->org, e->controls[i]);
-        for (int d = 0; d < 2; d++) {
-            MDB_val kv = key_val(&ck), vv = key_val(&byt);
-            int rc = mdb_del(w->txn, w->db->dbi[ev_by_time[d]], &kv, &vv);
-            if (rc && rc != MDB_NOTFOUND)
-                return lmdb_err(rc, err, "items");
-            if (e->result != CW_RESULT_PASS)
-                continue;
-            kv = key_val(&ck);
-            vv = key_val(&pass);
-            rc = mdb_del(w->txn, w->db->dbi[ev_passing[d]], &kv, &vv);
-            if (rc && rc != MDB_NOTFOUND)
-                return lmdb_err(rc, err, "items");
+        for (int d = 0; d < 2 && !rc; d++) {
+            rc = index_put(w, ev_by_time[d], key_val(&ck), key_val(&byt), true, "items", err);
+            if (!rc && e->result == CW_RESULT_PASS)
+                rc = index_put(w, ev_passing[d], key_val(&ck), key_val(&pass), true, "items",
+                               err);
         }
     }
-    return 0;
+    return rc;
 }
 
 /* Moves every entry of the delta index from into the main index to, in key
@@ -215,8 +197,7 @@ static int ix_key_index(ix_list *l, const cw_key *k, size_t *ki)
 static int ix_collect(ix_list *l, const cw_evidence *e)
 {
     cw_key byt, pass;
-    ev_index_vals(&byt, &pass, e->collected_at, e->has_valid_until, e->valid_until, e->result,
-                  e->id);
+    item_index_vals(&byt, &pass, e);
     for (size_t i = 0; i < e->n_controls; i++) {
         cw_key ck;
         org_item_key(&ck, e->org, e->controls[i]);
@@ -275,9 +256,11 @@ static int ix_flush(cw_wtxn *w, ix_list *l, cw_err *err)
     return lmdb_err(rc, err, "items");
 }
 
+/* An item_decode_fn: out is a cw_evidence. */
 static int decode_evidence(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,
-                           cw_evidence *out)
+                           void *item)
 {
+    cw_evidence *out = item;
     rec_reader r;
     if (rr_open(&r, v, NULL))
         return CW_ECORRUPT;
@@ -306,16 +289,8 @@ static int decode_evidence(cw_arena *a, const char *org, const char *id, size_t 
     return 0;
 }
 
-/* Checks run first without an error to fill (NULL), and only a failing
- * check is repeated with its field path formatted: bulk loads validate
- * millions of fields and nearly all pass. */
-#define ITEM_CHECK(call_null, fmt_args, call_err)                                              \
-    do {                                                                                       \
-        if (call_null) {                                                                       \
-            snprintf fmt_args;                                                                 \
-            return call_err;                                                                   \
-        }                                                                                      \
-    } while (0)
+static const item_kind evidence_items = {DB_EV,        "evidence", "items", CW_ENOEV,
+                                         sizeof(cw_evidence), decode_evidence, ev_unindex};
 
 static int str_ptr_cmp(const void *x, const void *y)
 {
@@ -329,13 +304,13 @@ static int no_repeats(const cw_evidence *e, size_t i, cw_err *err)
 {
     size_t n = e->n_controls;
     if (n <= 16) {
+        size_t k;
         for (size_t j = 1; j < n; j++)
-            for (size_t k = 0; k < j; k++)
-                if (strcmp(e->controls[j], e->controls[k]) == 0)
-                    return cw_err_set(err, CW_EINVAL,
-                                      "items[%zu].controls[%zu]: '%s' appears twice (also "
-                                      "controls[%zu])",
-                                      i, j, e->controls[j], k);
+            if (repeats_earlier(e->controls, j, &k))
+                return cw_err_set(err, CW_EINVAL,
+                                  "items[%zu].controls[%zu]: '%s' appears twice (also "
+                                  "controls[%zu])",
+                                  i, j, e->controls[j], k);
         return 0;
     }
     const char **s = malloc(n * sizeof *s);
@@ -358,16 +333,15 @@ static int no_repeats(const cw_evidence *e, size_t i, cw_err *err)
 static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size_t i,
                              const char *org_ok, ix_list *ix, cw_err *err)
 {
-    char f[112];
-    ITEM_CHECK(check_name("", e->org, CW_MAX_SLUG, NULL), (f, sizeof f, "items[%zu].org", i),
-               check_name(f, e->org, CW_MAX_SLUG, err));
-    ITEM_CHECK(check_name("", e->id, CW_MAX_ID, NULL), (f, sizeof f, "items[%zu].id", i),
-               check_name(f, e->id, CW_MAX_ID, err));
+    int rc;
+    if ((rc = check_name_at(e->org, CW_MAX_SLUG, err, "items[%zu].org", i)) ||
+        (rc = check_name_at(e->id, CW_MAX_ID, err, "items[%zu].id", i)))
+        return rc;
     const char *texts[] = {e->kind, e->title, e->source, e->uri, e->sha256};
     const char *names[] = {"kind", "title", "source", "uri", "sha256"};
     for (int j = 0; j < 5; j++)
-        ITEM_CHECK(check_text("", texts[j], NULL), (f, sizeof f, "items[%zu].%s", i, names[j]),
-                   check_text(f, texts[j], err));
+        if ((rc = check_text_at(texts[j], err, "items[%zu].%s", i, names[j])))
+            return rc;
     if (e->sha256 && *e->sha256) {
         size_t l = strlen(e->sha256);
         bool hex = l == 64;
@@ -389,9 +363,9 @@ static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size
     if (e->n_controls > CW_MAX_LIST)
         return cw_err_set(err, CW_EINVAL, "items[%zu].controls: more than %d", i, CW_MAX_LIST);
     for (size_t j = 0; j < e->n_controls; j++) {
-        ITEM_CHECK(check_name("", e->controls[j], CW_MAX_ID, NULL),
-                   (f, sizeof f, "items[%zu].controls[%zu]", i, j),
-                   check_name(f, e->controls[j], CW_MAX_ID, err));
+        if ((rc = check_name_at(e->controls[j], CW_MAX_ID, err, "items[%zu].controls[%zu]", i,
+                                j)))
+            return rc;
         cw_key k;
         org_item_key(&k, e->org, e->controls[j]);
         if (strmap_get(&ix->kmap, k.b, k.n, NULL))
@@ -408,59 +382,29 @@ static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size
     return no_repeats(e, i, err);
 }
 
-struct ev_args {
-    const cw_evidence *items;
-    size_t n;
-    cw_bulk_stats st;
-};
-
-/* Removes an item's record-derived index entries, given its stored record. */
-static int ev_unindex_stored(cw_wtxn *w, const char *org, const char *id, MDB_val v,
-                             cw_err *err)
-{
-    cw_arena *a = cw_arena_new();
-    if (!a)
-        return cw_err_set(err, CW_ENOMEM, "items: out of memory");
-    cw_evidence old;
-    int rc = 0;
-    if (decode_evidence(a, org, id, strlen(id), v, &old) == 0)
-        rc = ev_unindex(w, &old, err);
-    cw_arena_free(a);
-    return rc;
-}
-
 static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
 {
-    const char *touched = NULL;
-    struct ev_args *ea = arg;
+    bulk_args *ba = arg;
     cw_db *db = w->db;
-    cw_arena *a = cw_arena_new();
-    strmap seen;
+    bulk_call bc;
     ix_list ix;
-    if (!a || strmap_init(&seen, a, ea->n) || ix_init(&ix, a)) {
-        cw_arena_free(a);
+    int rc = bulk_call_begin(&bc, ba->n, "items", err);
+    if (rc)
+        return rc;
+    if (ix_init(&ix, bc.a)) {
+        bulk_call_end(&bc);
         return cw_err_set(err, CW_ENOMEM, "items: out of memory");
     }
     /* One record buffer for the whole call. */
     rec_writer rw;
     rw_init(&rw);
-    int rc = 0;
-    for (size_t i = 0; i < ea->n && rc == 0; i++) {
-        const cw_evidence *e = &ea->items[i];
-        if ((rc = validate_evidence(w->txn, db, e, i, touched, &ix, err)) ||
-            (rc = org_touch_once(w, e->org, &touched, err)))
-            break;
+    for (size_t i = 0; i < ba->n && rc == 0; i++) {
+        const cw_evidence *e = (const cw_evidence *)ba->items + i;
         cw_key k;
         org_item_key(&k, e->org, e->id);
-        char *dk = cw_arena_strndup(a, k.b, k.n);
-        size_t prev;
-        if (!dk || strmap_put(&seen, dk, k.n, i, &prev) == 1) {
-            rc = dk ? cw_err_set(err, CW_ECONFLICT,
-                                 "items[%zu].id: '%s' appears twice (also items[%zu])", i, e->id,
-                                 prev)
-                    : cw_err_set(err, CW_ENOMEM, "items: out of memory");
+        if ((rc = validate_evidence(w->txn, db, e, i, bc.touched, &ix, err)) ||
+            (rc = bulk_call_admit(w, &bc, &k, e->org, i, e->id, err)))
             break;
-        }
         msgpack_sbuffer_clear(&rw.sb);
         rw_array(&rw, 9);
         rw_array(&rw, e->n_controls);
@@ -482,10 +426,10 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         MDB_val kv = key_val(&k), v = rw_val(&rw);
         rc = mdb_put(w->txn, db->dbi[DB_EV], &kv, &v, MDB_NOOVERWRITE);
         if (rc == 0) {
-            ea->st.created++;
+            ba->st.created++;
         } else if (rc == MDB_KEYEXIST) {
-            ea->st.updated++;
-            if ((rc = ev_unindex_stored(w, e->org, e->id, v, err)))
+            ba->st.updated++;
+            if ((rc = item_unindex(w, &evidence_items, e->org, e->id, v, err)))
                 break;
             kv = key_val(&k);
             v = rw_val(&rw);
@@ -499,61 +443,74 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
     if (rc == 0 && (rc = ix_flush(w, &ix, err)) == 0)
         rc = ev_delta_maybe_merge(w, err);
     rw_free(&rw);
-    cw_arena_free(a);
+    bulk_call_end(&bc);
     return rc;
 }
 
 int cw_evidence_put(cw_db *db, cw_wtxn *w, const cw_evidence *items, size_t n,
                     cw_bulk_stats *st, cw_err *err)
 {
-    if (st)
-        memset(st, 0, sizeof *st);
-    if (n && !items)
-        return cw_err_set(err, CW_EINVAL, "items: missing");
-    struct ev_args ea = {items, n, {0}};
-    return write_bulk(db, w, evidence_put_fn, &ea, &ea.st, n, st, err);
+    return write_items(db, w, evidence_put_fn, "items", items, n, st, err);
 }
 
 int cw_evidence_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_evidence *out,
                     cw_err *err)
 {
-    int rc;
-    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
-        (rc = check_name("id", id, CW_MAX_ID, err)))
-        return rc;
-    MDB_txn *txn;
-    if ((rc = read_begin(db, &txn, err)))
-        return rc;
-    cw_key k;
-    org_item_key(&k, org, id);
-    MDB_val kv = key_val(&k), v;
-    if (org_exists(txn, db, org))
-        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
-    else if (mdb_get(txn, db->dbi[DB_EV], &kv, &v))
-        rc = cw_err_set(err, CW_ENOEV, "id: no evidence '%s' in organisation '%s'", id, org);
-    else if (decode_evidence(a, cw_arena_strdup(a, org), id, strlen(id), v, out))
-        rc = cw_err_set(err, CW_ECORRUPT, "id: record of evidence '%s' is unreadable", id);
-    read_end(db, txn);
-    return rc;
+    return item_get(db, &evidence_items, org, id, a, out, err);
 }
 
-struct ev_list {
-    cw_arena *a;
-    const char *org;
-    cw_evidence *out;
-    size_t n, cap;
-};
-
-static int ev_list_fn(void *ctx, const char *id, size_t idl, MDB_val v)
+/* The items naming control, in collection-time order: its entries of the
+ * main and delta by-time indexes, merged. */
+static int evidence_of_control(cw_db *db, const char *org, const char *control, item_list *l,
+                               cw_err *err)
 {
-    struct ev_list *el = ctx;
-    cw_evidence *arr = cw_arena_grow(el->a, el->out, sizeof *arr, &el->cap, el->n + 1);
-    if (!arr)
-        return CW_ENOMEM;
-    el->out = arr;
-    if (decode_evidence(el->a, el->org, id, idl, v, &arr[el->n]) == 0)
-        el->n++;
-    return 0;
+    MDB_txn *txn;
+    int rc = read_begin(db, &txn, err);
+    if (rc)
+        return rc;
+    cw_key ck;
+    org_item_key(&ck, org, control);
+    MDB_val kv = key_val(&ck), v;
+    if (!(rc = org_find(txn, db, org, err)) && mdb_get(txn, db->dbi[DB_CTL], &kv, &v))
+        rc = cw_err_set(err, CW_ENOCTL, "control: no control '%s' in organisation '%s'", control,
+                        org);
+    if (!rc) {
+        MDB_cursor *c[2] = {NULL, NULL};
+        MDB_val cv[2];
+        int cr[2] = {MDB_NOTFOUND, MDB_NOTFOUND};
+        for (int d = 0; d < 2 && rc == 0; d++) {
+            if ((rc = lmdb_err(mdb_cursor_open(txn, db->dbi[ev_by_time[d]], &c[d]), err,
+                               "items")) == 0) {
+                kv = key_val(&ck);
+                cr[d] = mdb_cursor_get(c[d], &kv, &cv[d], MDB_SET);
+            }
+        }
+        while (rc == 0 && (cr[0] == 0 || cr[1] == 0)) {
+            int d = cr[0] != 0 ? 1
+                    : cr[1] != 0
+                        ? 0
+                        : bytes_cmp(cv[0].mv_data, cv[0].mv_size, cv[1].mv_data,
+                                    cv[1].mv_size) <= 0 ? 0 : 1;
+            v = cv[d];
+            if (v.mv_size > 9) {
+                cw_key ek;
+                key_init(&ek);
+                key_part(&ek, org);
+                key_sep(&ek);
+                key_raw(&ek, (const char *)v.mv_data + 9, v.mv_size - 9);
+                MDB_val ekv = key_val(&ek), ev;
+                if (mdb_get(txn, db->dbi[DB_EV], &ekv, &ev) == 0 &&
+                    items_add(l, (const char *)v.mv_data + 9, v.mv_size - 9, ev))
+                    rc = cw_err_set(err, CW_ENOMEM, "items: out of memory");
+            }
+            cr[d] = mdb_cursor_get(c[d], &kv, &cv[d], MDB_NEXT_DUP);
+        }
+        for (int d = 0; d < 2; d++)
+            if (c[d])
+                mdb_cursor_close(c[d]);
+    }
+    read_end(db, txn);
+    return rc;
 }
 
 int cw_evidence_list(cw_db *db, const char *org, const char *control, cw_arena *a,
@@ -561,95 +518,20 @@ int cw_evidence_list(cw_db *db, const char *org, const char *control, cw_arena *
 {
     *out = NULL;
     *n = 0;
-    int rc = check_name("org", org, CW_MAX_SLUG, err);
-    if (rc || (control && (rc = check_name("control", control, CW_MAX_ID, err))))
+    int rc = cw_check_name("org", org, CW_MAX_SLUG, err);
+    if (rc || (control && (rc = cw_check_name("control", control, CW_MAX_ID, err))))
         return rc;
-    MDB_txn *txn;
-    if ((rc = read_begin(db, &txn, err)))
-        return rc;
-    struct ev_list el = {a, cw_arena_strdup(a, org), NULL, 0, 0};
-    if (org_exists(txn, db, org)) {
-        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
-    } else if (!control) {
-        if ((rc = each_in_org(txn, db, DB_EV, org, ev_list_fn, &el)))
-            cw_err_set(err, rc, "items: cannot list");
-    } else {
-        cw_key ck;
-        org_item_key(&ck, org, control);
-        MDB_val kv = key_val(&ck), v;
-        if (mdb_get(txn, db->dbi[DB_CTL], &kv, &v)) {
-            rc = cw_err_set(err, CW_ENOCTL, "control: no control '%s' in organisation '%s'",
-                            control, org);
-        } else {
-            /* The control's entries of the main and delta by-time indexes,
-             * merged into one collection-time order. */
-            MDB_cursor *c[2] = {NULL, NULL};
-            MDB_val cv[2];
-            int cr[2] = {MDB_NOTFOUND, MDB_NOTFOUND};
-            for (int d = 0; d < 2 && rc == 0; d++) {
-                if ((rc = lmdb_err(mdb_cursor_open(txn, db->dbi[ev_by_time[d]], &c[d]), err,
-                                   "items")) == 0) {
-                    kv = key_val(&ck);
-                    cr[d] = mdb_cursor_get(c[d], &kv, &cv[d], MDB_SET);
-                }
-            }
-            while (rc == 0 && (cr[0] == 0 || cr[1] == 0)) {
-                int d = cr[0] != 0 ? 1
-                        : cr[1] != 0
-                            ? 0
-                            : bytes_cmp(cv[0].mv_data, cv[0].mv_size, cv[1].mv_data,
-                                        cv[1].mv_size) <= 0 ? 0 : 1;
-                v = cv[d];
-                if (v.mv_size > 9) {
-                    cw_key ek;
-                    key_init(&ek);
-                    key_part(&ek, org);
-                    key_sep(&ek);
-                    key_raw(&ek, (const char *)v.mv_data + 9, v.mv_size - 9);
-                    MDB_val ekv = key_val(&ek), ev;
-                    if (mdb_get(txn, db->dbi[DB_EV], &ekv, &ev) == 0 &&
-                        ev_list_fn(&el, (const char *)v.mv_data + 9, v.mv_size - 9, ev))
-                        rc = cw_err_set(err, CW_ENOMEM, "items: out of memory");
-                }
-                cr[d] = mdb_cursor_get(c[d], &kv, &cv[d], MDB_NEXT_DUP);
-            }
-            for (int d = 0; d < 2; d++)
-                if (c[d])
-                    mdb_cursor_close(c[d]);
-        }
-    }
-    read_end(db, txn);
-    *out = el.out;
-    *n = el.n;
+    item_list l = {&evidence_items, a, cw_arena_strdup(a, org), NULL, NULL, 0, 0};
+    rc = control ? evidence_of_control(db, org, control, &l, err)
+                 : items_list(db, org, &l, "items", err);
+    *out = l.items;
+    *n = l.n;
     return rc;
-}
-
-static int evidence_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
-{
-    const char **p = arg;
-    cw_key k;
-    org_item_key(&k, p[0], p[1]);
-    MDB_val kv = key_val(&k), v;
-    if (org_exists(w->txn, w->db, p[0]))
-        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", p[0]);
-    int rc = org_touch(w->txn, w->db, p[0], err);
-    if (rc)
-        return rc;
-    if (mdb_get(w->txn, w->db->dbi[DB_EV], &kv, &v))
-        return cw_err_set(err, CW_ENOEV, "id: no evidence '%s' in organisation '%s'", p[1], p[0]);
-    if ((rc = ev_unindex_stored(w, p[0], p[1], v, err)))
-        return rc;
-    return lmdb_err(mdb_del(w->txn, w->db->dbi[DB_EV], &kv, NULL), err, "items");
 }
 
 int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_err *err)
 {
-    int rc;
-    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
-        (rc = check_name("id", id, CW_MAX_ID, err)))
-        return rc;
-    const char *p[2] = {org, id};
-    return write_run(db, w, evidence_delete_fn, (void *)p, err);
+    return item_delete(db, w, &evidence_items, org, id, err);
 }
 
 /* ---- a control's evidence at T, and its state (§2.1) ---- */
@@ -758,28 +640,27 @@ int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_ctl_
     return state_decide(status, &ev, a, out, until);
 }
 
+struct state_at {
+    cw_time t;
+    cw_arena *a;
+    cw_control_state *out;
+};
+
+/* An item_read_fn: the state of the control whose record is v. */
+static int state_of(MDB_txn *txn, cw_db *db, const char *org, const char *id, MDB_val v,
+                    void *ctx, cw_err *err)
+{
+    const struct state_at *s = ctx;
+    cw_control c;
+    int rc = item_decode(&control_items, s->a, org, id, v, &c, err);
+    if (!rc && (rc = ctl_state(txn, db, org, id, c.status, s->t, s->a, s->out, NULL)))
+        cw_err_set(err, rc, "evidence: cannot read");
+    return rc;
+}
+
 int cw_control_state_get(cw_db *db, const char *org, const char *id, cw_time t, cw_arena *a,
                          cw_control_state *out, cw_err *err)
 {
-    int rc;
-    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
-        (rc = check_name("id", id, CW_MAX_ID, err)))
-        return rc;
-    MDB_txn *txn;
-    if ((rc = read_begin(db, &txn, err)))
-        return rc;
-    cw_key k;
-    org_item_key(&k, org, id);
-    MDB_val kv = key_val(&k), v;
-    cw_control c;
-    if (org_exists(txn, db, org))
-        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
-    else if (mdb_get(txn, db->dbi[DB_CTL], &kv, &v))
-        rc = cw_err_set(err, CW_ENOCTL, "id: no control '%s' in organisation '%s'", id, org);
-    else if (decode_control(a, org, id, strlen(id), v, &c))
-        rc = cw_err_set(err, CW_ECORRUPT, "id: record of control '%s' is unreadable", id);
-    else if ((rc = ctl_state(txn, db, org, id, c.status, t, a, out, NULL)))
-        cw_err_set(err, rc, "evidence: cannot read");
-    read_end(db, txn);
-    return rc;
+    struct state_at s = {t, a, out};
+    return item_read(db, &control_items, org, id, state_of, &s, err);
 }

@@ -9,14 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t read_gen(MDB_txn *txn, cw_db *db)
-{
-    MDB_val k = {3, "gen"}, v;
-    if (mdb_get(txn, db->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8)
-        return be64_get(v.mv_data);
-    return 0;
-}
-
 uint32_t graph_fw(const graph *g, const char *fw)
 {
     size_t i;
@@ -105,117 +97,293 @@ static void join_origin(cw_arena *a, const char **dst, const char *o)
     *dst = j;
 }
 
-/* Joint rows (schema 3): one g_joint per distinct (set, target,
- * relationship), origins stating the same relationship joined.  A row
- * whose target is gone is kept aside for mapping.check; a member that is
- * gone stays as G_NONE (its member status is gap). */
-static int build_joints(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
+/* A "fw\0id" key part (len bytes) as a reference, both parts copied into
+ * a; the id is "" when there is no NUL. */
+static cw_ref key_ref(cw_arena *a, const char *k, size_t len)
+{
+    const char *z = memchr(k, '\0', len);
+    return (cw_ref){cw_arena_strndup(a, k, z ? (size_t)(z - k) : len),
+                    z ? cw_arena_strndup(a, z + 1, len - (size_t)(z - k) - 1) : ""};
+}
+
+/* Room for one more row kept aside for mapping.check: NULL when out of
+ * memory. */
+static struct g_dangling *add_dangling(graph *g, size_t *cap)
+{
+    struct g_dangling *d = cw_arena_grow(g->a, g->dangling, sizeof *d, cap, g->n_dangling + 1);
+    if (!d)
+        return NULL;
+    g->dangling = d;
+    return memset(&d[g->n_dangling++], 0, sizeof *d);
+}
+
+/* What building a graph keeps between its walks of the store. */
+typedef struct builder {
+    graph *g;
+    size_t fcap, ncap, dcap, jcap; /* of g->fws, nodes, dangling, joints */
+    const char **parent_ids;       /* per node, its parent's id, resolved after */
+    size_t pcap;
+    raw_edge *re; /* crosswalk rows read, each way */
+    size_t nre, recap;
+} builder;
+
+/* An each_fn over DB_FW: the frameworks, in slug order. */
+static int build_fw(void *ctx, const char *slug, size_t sl, MDB_val v)
+{
+    (void)v;
+    builder *b = ctx;
+    return add_fw(b->g, slug, sl, &b->fcap) == G_NONE ? CW_ENOMEM : 0;
+}
+
+/* An each_fn over DB_REQ: one node per requirement, its parent's id kept
+ * to be resolved once every node is there. */
+static int build_req(void *ctx, const char *key, size_t kl, MDB_val v)
+{
+    builder *b = ctx;
+    graph *g = b->g;
+    cw_arena *a = g->a;
+    const char *z = memchr(key, '\0', kl);
+    if (!z)
+        return 0;
+    g_node *nodes = cw_arena_grow(a, g->nodes, sizeof *nodes, &b->ncap, g->n + 1);
+    size_t pc = b->pcap;
+    const char **pids = cw_arena_grow(a, b->parent_ids, sizeof *pids, &pc, g->n + 1);
+    char *kcopy = cw_arena_strndup(a, key, kl);
+    if (!nodes || !pids || !kcopy)
+        return CW_ENOMEM;
+    g->nodes = nodes;
+    b->parent_ids = pids;
+    b->pcap = pc;
+    g_node *n = &nodes[g->n];
+    memset(n, 0, sizeof *n);
+    n->fw = add_fw(g, key, (size_t)(z - key), &b->fcap);
+    n->id = kcopy + (z - key) + 1;
+    n->parent = G_NONE;
+    cw_requirement q;
+    pids[g->n] = NULL;
+    if (decode_req(a, NULL, n->id, strlen(n->id), v, &q, &n->seq) == 0) {
+        pids[g->n] = q.parent;
+        n->parent_id = q.parent;
+        n->kind = q.kind;
+        n->title = q.title;
+        n->description = q.description;
+        n->attrs = q.attrs;
+        n->n_attrs = q.n_attrs;
+        n->assess = q.assess;
+        n->withdrawn = q.withdrawn;
+    }
+    if (strmap_put(&g->idx, kcopy, kl, g->n, NULL) < 0)
+        return CW_ENOMEM;
+    g->n++;
+    return 0;
+}
+
+/* Each node's parent and children, children in publisher order. */
+static int link_kids(graph *g, const char *const *parent_ids)
+{
+    uint32_t *nk = cw_arena_alloc(g->a, (g->n + 1) * sizeof *nk);
+    if (!nk)
+        return CW_ENOMEM;
+    for (size_t i = 0; i < g->n; i++) {
+        uint32_t p;
+        if (parent_ids[i] && graph_find(g, g->fws[g->nodes[i].fw], parent_ids[i], &p)) {
+            g->nodes[i].parent = p;
+            nk[p]++;
+        }
+    }
+    for (size_t i = 0; i < g->n; i++) {
+        g_node *n = &g->nodes[i];
+        n->kids = nk[i] ? cw_arena_alloc(g->a, nk[i] * sizeof(uint32_t)) : NULL;
+        n->leaf = nk[i] == 0;
+        n->assessable = n->assess == CW_ASSESS_YES || (n->assess == CW_ASSESS_AUTO && n->leaf);
+    }
+    for (size_t i = 0; i < g->n; i++) {
+        uint32_t p = g->nodes[i].parent;
+        if (p != G_NONE && g->nodes[p].kids)
+            g->nodes[p].kids[g->nodes[p].n_kids++] = (uint32_t)i;
+    }
+    for (size_t i = 0; i < g->n; i++)
+        sort_kids(g->nodes, g->nodes[i].kids, g->nodes[i].n_kids);
+    return 0;
+}
+
+/* An each_fn over DB_MAP (sfw\0sid\0tfw\0tid: the source ends at the
+ * second NUL): each entry read both ways, or kept aside for mapping.check
+ * when an end is gone.  Out of room, the rest of a record is passed over. */
+static int build_map(void *ctx, const char *key, size_t kl, MDB_val v)
+{
+    builder *b = ctx;
+    graph *g = b->g;
+    cw_arena *a = g->a;
+    const char *z1 = memchr(key, '\0', kl);
+    const char *z2 = z1 ? memchr(z1 + 1, '\0', kl - (size_t)(z1 + 1 - key)) : NULL;
+    if (!z2)
+        return 0;
+    size_t sl = (size_t)(z2 - key);
+    uint32_t s = G_NONE, t = G_NONE;
+    bool hs = find_key(g, key, sl, &s);
+    bool ht = find_key(g, z2 + 1, kl - sl - 1, &t);
+    rec_reader rr;
+    if (rr_open(&rr, v, NULL))
+        return 0;
+    for (size_t i = 0; i < rr.n; i++) {
+        cw_mapping en;
+        if (!decode_map_entry(a, &rr.o[i], &en))
+            continue;
+        if (!hs || !ht) {
+            struct g_dangling *d = add_dangling(g, &b->dcap);
+            if (!d)
+                break;
+            *d = (struct g_dangling){.s = key_ref(a, key, sl),
+                                     .t = key_ref(a, z2 + 1, kl - sl - 1),
+                                     .origin = en.origin,
+                                     .s_missing = !hs,
+                                     .t_missing = !ht};
+            continue;
+        }
+        raw_edge *arr = cw_arena_grow(a, b->re, sizeof *arr, &b->recap, b->nre + 2);
+        if (!arr)
+            break;
+        b->re = arr;
+        uint8_t rel = (uint8_t)en.rel, st = (uint8_t)en.strength;
+        arr[b->nre++] = (raw_edge){s, t, rel, st, en.origin, en.rationale, en.note};
+        arr[b->nre++] = (raw_edge){t, s, (uint8_t)cw_rel_inverse(rel), st, en.origin,
+                                   en.rationale, en.note};
+    }
+    rr_close(&rr);
+    return 0;
+}
+
+/* One edge each way per distinct (to, relationship) of the rows read. */
+static int add_edges(graph *g, const raw_edge *re, size_t nre)
+{
+    uint32_t *cnt = cw_arena_alloc(g->a, (g->n + 1) * sizeof *cnt);
+    if (!cnt)
+        return CW_ENOMEM;
+    for (size_t i = 0; i < nre; i++)
+        cnt[re[i].from]++;
+    for (size_t i = 0; i < g->n; i++)
+        g->nodes[i].edges = cnt[i] ? cw_arena_alloc(g->a, cnt[i] * sizeof(g_edge)) : NULL;
+    for (size_t i = 0; i < nre; i++) {
+        g_node *n = &g->nodes[re[i].from];
+        if (!n->edges)
+            continue;
+        g_edge *dup = NULL;
+        for (uint32_t j = 0; j < n->n_edges; j++)
+            if (n->edges[j].to == re[i].to && n->edges[j].rel == re[i].rel)
+                dup = &n->edges[j];
+        if (dup) {
+            /* Several origins state the same relationship: one edge, the
+             * strongest stated strength, the origins joined. */
+            if (re[i].strength > dup->strength)
+                dup->strength = re[i].strength;
+            join_origin(g->a, &dup->origin, re[i].origin);
+            continue;
+        }
+        n->edges[n->n_edges++] = (g_edge){re[i].to, re[i].rel, re[i].strength, re[i].origin,
+                                          re[i].rationale, re[i].note};
+    }
+    return 0;
+}
+
+/* An each_fn over DB_JOINT (schema 3; tfw\0tid\0sfw\0hash8): one g_joint
+ * per distinct (set, target, relationship), origins stating the same
+ * relationship joined.  A row whose target is gone is kept aside for
+ * mapping.check; a member that is gone stays as G_NONE (its member status
+ * is gap). */
+static int build_joint(void *ctx, const char *key, size_t kl, MDB_val v)
+{
+    builder *b = ctx;
+    graph *g = b->g;
+    cw_arena *a = g->a;
+    if (kl < 9)
+        return 0;
+    const char *z1 = memchr(key, '\0', kl - 9);
+    const char *z2 = z1 ? memchr(z1 + 1, '\0', kl - 9 - (size_t)(z1 + 1 - key)) : NULL;
+    if (!z2)
+        return 0;
+    size_t tl = (size_t)(z2 - key);
+    const char *sfw = z2 + 1;
+    size_t sfl = kl - 9 - tl - 1;
+    uint32_t t = G_NONE;
+    bool ht = find_key(g, key, tl, &t);
+    rec_reader rr;
+    if (rr_open(&rr, v, NULL))
+        return 0;
+    const msgpack_object *ms = rr_at(&rr, 0), *es = rr_at(&rr, 1);
+    if (!ms || ms->type != MSGPACK_OBJECT_ARRAY || !es || es->type != MSGPACK_OBJECT_ARRAY) {
+        rr_close(&rr);
+        return 0;
+    }
+    uint32_t nm = ms->via.array.size;
+    const char **ids = cw_arena_alloc(a, (nm + 1) * sizeof *ids);
+    uint32_t *mem = cw_arena_alloc(a, (nm + 1) * sizeof *mem);
+    char *sfwc = cw_arena_strndup(a, sfw, sfl);
+    if (!ids || !mem || !sfwc) {
+        rr_close(&rr);
+        return CW_ENOMEM;
+    }
+    for (uint32_t i = 0; i < nm; i++) {
+        ids[i] = obj_str(a, &ms->via.array.ptr[i]);
+        if (!ids[i] || !graph_find(g, sfwc, ids[i], &mem[i]))
+            mem[i] = G_NONE;
+    }
+    size_t first = g->n_joints;
+    for (uint32_t i = 0; i < es->via.array.size; i++) {
+        cw_mapping en;
+        if (!decode_map_entry(a, &es->via.array.ptr[i], &en))
+            continue;
+        if (!ht) {
+            struct g_dangling *d = add_dangling(g, &b->dcap);
+            if (!d)
+                break;
+            *d = (struct g_dangling){.s = {sfwc, ids[0]},
+                                     .t = key_ref(a, key, tl),
+                                     .origin = en.origin,
+                                     .t_missing = true,
+                                     .members = ids,
+                                     .n_members = nm};
+            continue;
+        }
+        uint8_t rel = (uint8_t)en.rel, st = (uint8_t)en.strength;
+        g_joint *same = NULL;
+        for (size_t j = first; j < g->n_joints; j++)
+            if (g->joints[j].rel == rel)
+                same = &g->joints[j];
+        if (same) {
+            if (st > same->strength)
+                same->strength = st;
+            join_origin(a, &same->origin, en.origin);
+            continue;
+        }
+        g_joint *arr = cw_arena_grow(a, g->joints, sizeof *arr, &b->jcap, g->n_joints + 1);
+        if (!arr)
+            break;
+        g->joints = arr;
+        arr[g->n_joints++] = (g_joint){.target = t,
+                                       .sfw = graph_fw(g, sfwc),
+                                       .sfw_slug = sfwc,
+                                       .members = mem,
+                                       .member_ids = ids,
+                                       .n_members = nm,
+                                       .rel = rel,
+                                       .strength = st,
+                                       .origin = en.origin,
+                                       .rationale = en.rationale,
+                                       .note = en.note};
+    }
+    rr_close(&rr);
+    return 0;
+}
+
+/* Per node: the joint rows targeting it and those it is a member of. */
+static int index_joints(graph *g)
 {
     cw_arena *a = g->a;
-    size_t jcap = 0, dcap = g->n_dangling;
-    MDB_cursor *c;
-    MDB_val k, v;
-    int rc = mdb_cursor_open(txn, db->dbi[DB_JOINT], &c);
-    if (rc)
-        return lmdb_err(rc, err, "graph");
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
-         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        /* tfw\0tid\0sfw\0hash8 */
-        const char *key = k.mv_data;
-        if (k.mv_size < 9)
-            continue;
-        const char *z1 = memchr(key, '\0', k.mv_size - 9);
-        const char *z2 = z1 ? memchr(z1 + 1, '\0', k.mv_size - 9 - (size_t)(z1 + 1 - key)) : NULL;
-        if (!z2)
-            continue;
-        size_t tl = (size_t)(z2 - key);
-        const char *sfw = z2 + 1;
-        size_t sfl = k.mv_size - 9 - tl - 1;
-        uint32_t t = G_NONE;
-        bool ht = find_key(g, key, tl, &t);
-        rec_reader rr;
-        if (rr_open(&rr, v, NULL))
-            continue;
-        const msgpack_object *ms = rr_at(&rr, 0), *es = rr_at(&rr, 1);
-        if (!ms || ms->type != MSGPACK_OBJECT_ARRAY || !es || es->type != MSGPACK_OBJECT_ARRAY) {
-            rr_close(&rr);
-            continue;
-        }
-        uint32_t nm = ms->via.array.size;
-        const char **ids = cw_arena_alloc(a, (nm + 1) * sizeof *ids);
-        uint32_t *mem = cw_arena_alloc(a, (nm + 1) * sizeof *mem);
-        char *sfwc = cw_arena_strndup(a, sfw, sfl);
-        if (!ids || !mem || !sfwc) {
-            rr_close(&rr);
-            mdb_cursor_close(c);
-            return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
-        }
-        for (uint32_t i = 0; i < nm; i++) {
-            ids[i] = obj_str(a, &ms->via.array.ptr[i]);
-            if (!ids[i] || !graph_find(g, sfwc, ids[i], &mem[i]))
-                mem[i] = G_NONE;
-        }
-        size_t first = g->n_joints;
-        for (uint32_t i = 0; i < es->via.array.size; i++) {
-            const msgpack_object *e = &es->via.array.ptr[i];
-            if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 4)
-                continue;
-            const char *origin = obj_str(a, &e->via.array.ptr[0]);
-            if (!ht) {
-                struct g_dangling *d =
-                    cw_arena_grow(a, g->dangling, sizeof *d, &dcap, g->n_dangling + 1);
-                if (!d)
-                    break;
-                g->dangling = d;
-                d = &d[g->n_dangling++];
-                const char *tz = memchr(key, '\0', tl);
-                *d = (struct g_dangling){
-                    .s = {sfwc, ids[0]},
-                    .t = {cw_arena_strndup(a, key, tz ? (size_t)(tz - key) : tl),
-                          tz ? cw_arena_strndup(a, tz + 1, tl - (size_t)(tz - key) - 1) : ""},
-                    .origin = origin,
-                    .t_missing = true,
-                    .members = ids,
-                    .n_members = nm};
-                continue;
-            }
-            uint8_t rel = (uint8_t)obj_int(&e->via.array.ptr[1], CW_REL_INTERSECTS_WITH);
-            uint8_t st = (uint8_t)obj_int(&e->via.array.ptr[2], 0);
-            g_joint *same = NULL;
-            for (size_t j = first; j < g->n_joints; j++)
-                if (g->joints[j].rel == rel)
-                    same = &g->joints[j];
-            if (same) {
-                if (st > same->strength)
-                    same->strength = st;
-                join_origin(a, &same->origin, origin);
-                continue;
-            }
-            g_joint *arr = cw_arena_grow(a, g->joints, sizeof *arr, &jcap, g->n_joints + 1);
-            if (!arr)
-                break;
-            g->joints = arr;
-            arr[g->n_joints++] = (g_joint){
-                .target = t,
-                .sfw = graph_fw(g, sfwc),
-                .sfw_slug = sfwc,
-                .members = mem,
-                .member_ids = ids,
-                .n_members = nm,
-                .rel = rel,
-                .strength = st,
-                .origin = origin,
-                .rationale = obj_str(a, &e->via.array.ptr[3]),
-                .note = e->via.array.size > 4 ? obj_str(a, &e->via.array.ptr[4]) : NULL};
-        }
-        rr_close(&rr);
-    }
-    mdb_cursor_close(c);
-    /* Per node: the joint rows targeting it and those it is a member of. */
     uint32_t *nin = cw_arena_alloc(a, (g->n + 1) * sizeof *nin);
     uint32_t *nof = cw_arena_alloc(a, (g->n + 1) * sizeof *nof);
     if (!nin || !nof)
-        return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+        return CW_ENOMEM;
     for (size_t j = 0; j < g->n_joints; j++) {
         const g_joint *J = &g->joints[j];
         nin[J->target]++;
@@ -228,7 +396,7 @@ static int build_joints(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
         n->joints_in = nin[i] ? cw_arena_alloc(a, nin[i] * sizeof(uint32_t)) : NULL;
         n->joints_of = nof[i] ? cw_arena_alloc(a, nof[i] * sizeof(uint32_t)) : NULL;
         if ((nin[i] && !n->joints_in) || (nof[i] && !n->joints_of))
-            return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+            return CW_ENOMEM;
     }
     for (size_t j = 0; j < g->n_joints; j++) {
         const g_joint *J = &g->joints[j];
@@ -244,190 +412,24 @@ static int build_joints(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
     return 0;
 }
 
+/* The graph of txn's snapshot: frameworks, requirements and their tree,
+ * then crosswalk rows, then joint rows (dangling ones of both kept in that
+ * order), each database walked once. */
 static int build(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
 {
-    cw_arena *a = g->a;
-    size_t fcap = 0, ncap = 0;
-    if (strmap_init(&g->fwidx, a, 16) || strmap_init(&g->idx, a, 1024))
-        return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
-    MDB_cursor *c;
-    MDB_val k, v;
-    int rc = mdb_cursor_open(txn, db->dbi[DB_FW], &c);
-    if (rc)
-        return lmdb_err(rc, err, "graph");
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
-         r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        if (add_fw(g, k.mv_data, k.mv_size, &fcap) == G_NONE) {
-            mdb_cursor_close(c);
-            return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
-        }
-    mdb_cursor_close(c);
-
-    /* Requirements, remembering each one's parent id to resolve after. */
-    const char **parent_ids = NULL;
-    size_t pcap = 0;
-    if ((rc = mdb_cursor_open(txn, db->dbi[DB_REQ], &c)))
-        return lmdb_err(rc, err, "graph");
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
-         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        const char *key = k.mv_data;
-        const char *z = memchr(key, '\0', k.mv_size);
-        if (!z)
-            continue;
-        g_node *nodes = cw_arena_grow(a, g->nodes, sizeof *nodes, &ncap, g->n + 1);
-        size_t pc = pcap;
-        const char **pids = cw_arena_grow(a, parent_ids, sizeof *pids, &pc, g->n + 1);
-        char *kcopy = cw_arena_strndup(a, key, k.mv_size);
-        if (!nodes || !pids || !kcopy) {
-            mdb_cursor_close(c);
-            return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
-        }
-        g->nodes = nodes;
-        parent_ids = pids;
-        pcap = pc;
-        g_node *n = &nodes[g->n];
-        memset(n, 0, sizeof *n);
-        n->fw = add_fw(g, key, (size_t)(z - key), &fcap);
-        n->id = kcopy + (z - key) + 1;
-        n->parent = G_NONE;
-        cw_requirement q;
-        parent_ids[g->n] = NULL;
-        if (decode_req(a, NULL, n->id, strlen(n->id), v, &q, &n->seq) == 0) {
-            parent_ids[g->n] = q.parent;
-            n->parent_id = q.parent;
-            n->kind = q.kind;
-            n->title = q.title;
-            n->description = q.description;
-            n->attrs = q.attrs;
-            n->n_attrs = q.n_attrs;
-            n->assess = q.assess;
-            n->withdrawn = q.withdrawn;
-        }
-        if (strmap_put(&g->idx, kcopy, k.mv_size, g->n, NULL) < 0) {
-            mdb_cursor_close(c);
-            return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
-        }
-        g->n++;
-    }
-    mdb_cursor_close(c);
-    uint32_t *nk = cw_arena_alloc(a, (g->n + 1) * sizeof *nk);
-    if (!nk)
-        return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
-    for (size_t i = 0; i < g->n; i++) {
-        uint32_t p;
-        if (parent_ids[i] && graph_find(g, g->fws[g->nodes[i].fw], parent_ids[i], &p)) {
-            g->nodes[i].parent = p;
-            nk[p]++;
-        }
-    }
-    for (size_t i = 0; i < g->n; i++) {
-        g_node *n = &g->nodes[i];
-        n->kids = nk[i] ? cw_arena_alloc(a, nk[i] * sizeof(uint32_t)) : NULL;
-        n->leaf = nk[i] == 0;
-        n->assessable = n->assess == CW_ASSESS_YES || (n->assess == CW_ASSESS_AUTO && n->leaf);
-    }
-    for (size_t i = 0; i < g->n; i++) {
-        uint32_t p = g->nodes[i].parent;
-        if (p != G_NONE && g->nodes[p].kids)
-            g->nodes[p].kids[g->nodes[p].n_kids++] = (uint32_t)i;
-    }
-    for (size_t i = 0; i < g->n; i++)
-        sort_kids(g->nodes, g->nodes[i].kids, g->nodes[i].n_kids);
-
-    /* Crosswalk rows: one edge each way per distinct (to, relationship). */
-    raw_edge *re = NULL;
-    size_t nre = 0, recap = 0, dcap = 0;
-    if ((rc = mdb_cursor_open(txn, db->dbi[DB_MAP], &c)))
-        return lmdb_err(rc, err, "graph");
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
-         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        /* sfw\0sid\0tfw\0tid: the source key ends at the second NUL. */
-        const char *key = k.mv_data;
-        const char *z1 = memchr(key, '\0', k.mv_size);
-        const char *z2 = z1 ? memchr(z1 + 1, '\0', k.mv_size - (size_t)(z1 + 1 - key)) : NULL;
-        if (!z2)
-            continue;
-        size_t sl = (size_t)(z2 - key);
-        uint32_t s = G_NONE, t = G_NONE;
-        bool hs = find_key(g, key, sl, &s);
-        bool ht = find_key(g, z2 + 1, k.mv_size - sl - 1, &t);
-        rec_reader rr;
-        if (rr_open(&rr, v, NULL))
-            continue;
-        for (size_t i = 0; i < rr.n; i++) {
-            const msgpack_object *e = &rr.o[i];
-            if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 4)
-                continue;
-            const char *origin = obj_str(a, &e->via.array.ptr[0]);
-            if (!hs || !ht) {
-                struct g_dangling *d =
-                    cw_arena_grow(a, g->dangling, sizeof *d, &dcap, g->n_dangling + 1);
-                if (!d)
-                    break;
-                g->dangling = d;
-                d = &d[g->n_dangling++];
-                const char *tk = z2 + 1;
-                size_t tl = k.mv_size - sl - 1;
-                const char *tz = memchr(tk, '\0', tl);
-                d->s.framework = cw_arena_strndup(a, key, (size_t)(z1 - key));
-                d->s.id = cw_arena_strndup(a, z1 + 1, (size_t)(z2 - z1 - 1));
-                d->t.framework = cw_arena_strndup(a, tk, tz ? (size_t)(tz - tk) : tl);
-                d->t.id = tz ? cw_arena_strndup(a, tz + 1, tl - (size_t)(tz - tk) - 1) : "";
-                d->origin = origin;
-                d->s_missing = !hs;
-                d->t_missing = !ht;
-                continue;
-            }
-            raw_edge *arr = cw_arena_grow(a, re, sizeof *re, &recap, nre + 2);
-            if (!arr)
-                break;
-            re = arr;
-            uint8_t rel = (uint8_t)obj_int(&e->via.array.ptr[1], CW_REL_INTERSECTS_WITH);
-            uint8_t st = (uint8_t)obj_int(&e->via.array.ptr[2], 0);
-            const char *rat = obj_str(a, &e->via.array.ptr[3]);
-            const char *note = e->via.array.size > 4 ? obj_str(a, &e->via.array.ptr[4]) : NULL;
-            re[nre++] = (raw_edge){s, t, rel, st, origin, rat, note};
-            re[nre++] = (raw_edge){t, s, (uint8_t)cw_rel_inverse(rel), st, origin, rat, note};
-        }
-        rr_close(&rr);
-    }
-    mdb_cursor_close(c);
-    uint32_t *cnt = cw_arena_alloc(a, (g->n + 1) * sizeof *cnt);
-    if (!cnt)
-        return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
-    for (size_t i = 0; i < nre; i++)
-        cnt[re[i].from]++;
-    for (size_t i = 0; i < g->n; i++)
-        g->nodes[i].edges = cnt[i] ? cw_arena_alloc(a, cnt[i] * sizeof(g_edge)) : NULL;
-    for (size_t i = 0; i < nre; i++) {
-        g_node *n = &g->nodes[re[i].from];
-        if (!n->edges)
-            continue;
-        g_edge *dup = NULL;
-        for (uint32_t j = 0; j < n->n_edges; j++)
-            if (n->edges[j].to == re[i].to && n->edges[j].rel == re[i].rel)
-                dup = &n->edges[j];
-        if (dup) {
-            /* Several origins state the same relationship: one edge, the
-             * strongest stated strength, the origins joined. */
-            if (re[i].strength > dup->strength)
-                dup->strength = re[i].strength;
-            join_origin(a, &dup->origin, re[i].origin);
-            continue;
-        }
-        n->edges[n->n_edges++] = (g_edge){re[i].to, re[i].rel, re[i].strength, re[i].origin,
-                                          re[i].rationale, re[i].note};
-    }
-    return build_joints(txn, db, g, err);
+    builder b = {.g = g};
+    int rc = 0;
+    if (strmap_init(&g->fwidx, g->a, 16) || strmap_init(&g->idx, g->a, 1024) ||
+        (rc = each_record(txn, db, DB_FW, NULL, build_fw, &b, err, "graph")) ||
+        (rc = each_record(txn, db, DB_REQ, NULL, build_req, &b, err, "graph")) ||
+        (rc = link_kids(g, b.parent_ids)) ||
+        (rc = each_record(txn, db, DB_MAP, NULL, build_map, &b, err, "graph")) ||
+        (rc = add_edges(g, b.re, b.nre)) ||
+        (rc = each_record(txn, db, DB_JOINT, NULL, build_joint, &b, err, "graph")) ||
+        (rc = index_joints(g)))
+        return rc && rc != CW_ENOMEM ? rc : cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+    return 0;
 }
-
-typedef struct graph_memo {
-    struct graph_memo *next;
-    char *key;
-    const void *answer;
-    uint64_t id;
-    cw_arena *m;
-} graph_memo;
 
 /* Bounds the memo: source x target x max_hops of compare on real catalogues
  * stay far below it. */
@@ -437,62 +439,13 @@ static void graph_free(graph *g)
 {
     if (!g)
         return;
-    for (graph_memo *e = g->memo, *n; e; e = n) {
-        n = e->next;
-        cw_arena_free(e->m); /* e lives in its own arena */
-    }
-    pthread_mutex_destroy(&g->memo_lock);
+    memo_free(&g->memo);
     cw_arena_free(g->a);
-}
-
-const void *graph_memo_get(graph *g, const char *key, uint64_t *id)
-{
-    const void *found = NULL;
-    pthread_mutex_lock(&g->memo_lock);
-    for (const graph_memo *e = g->memo; e && !found; e = e->next)
-        if (strcmp(e->key, key) == 0) {
-            found = e->answer;
-            *id = e->id;
-        }
-    pthread_mutex_unlock(&g->memo_lock);
-    return found;
-}
-
-static void arena_free_fn(void *p)
-{
-    cw_arena_free(p);
-}
-
-int graph_memo_put(graph *g, const char *key, cw_arena *m, const void *answer,
-                   _Atomic uint64_t *seq, cw_arena *hold, uint64_t *id)
-{
-    *id = 0;
-    graph_memo *e = cw_arena_alloc(m, sizeof *e);
-    char *k = cw_arena_strdup(m, key);
-    bool kept = false;
-    if (e && k) {
-        *e = (graph_memo){NULL, k, answer, 0, m};
-        pthread_mutex_lock(&g->memo_lock);
-        bool dup = false;
-        for (const graph_memo *o = g->memo; o && !dup; o = o->next)
-            dup = strcmp(o->key, key) == 0;
-        if (!dup && g->n_memo < GRAPH_MEMO_MAX) {
-            e->next = g->memo;
-            g->memo = e;
-            g->n_memo++;
-            kept = true;
-            *id = e->id = atomic_fetch_add(seq, 1) + 1;
-        }
-        pthread_mutex_unlock(&g->memo_lock);
-    }
-    if (!kept && cw_arena_defer(hold, arena_free_fn, m))
-        return CW_ENOMEM; /* defer ran the free already */
-    return 0;
 }
 
 int graph_acquire(cw_db *db, MDB_txn *txn, graph **out, cw_err *err)
 {
-    uint64_t gen = read_gen(txn, db);
+    uint64_t gen = cat_gen(txn, db);
     pthread_mutex_lock(&db->gcache_lock);
     graph *c = db->gcache;
     if (c && c->gen == gen) {
@@ -513,7 +466,7 @@ int graph_acquire(cw_db *db, MDB_txn *txn, graph **out, cw_err *err)
     }
     g->a = a;
     g->gen = gen;
-    pthread_mutex_init(&g->memo_lock, NULL);
+    memo_init(&g->memo, GRAPH_MEMO_MAX, &db->memo_seq);
     int rc = build(txn, db, g, err);
     if (rc) {
         graph_free(g);

@@ -78,12 +78,10 @@ typedef struct graph {
     strmap fwidx; /* slug -> fw index */
     uint64_t gen;
     _Atomic int refs;
-    /* Answers that depend on the catalogues alone (framework.compare),
-     * kept for the graph's life: each in an arena of its own, freed with
-     * the graph.  Guarded by memo_lock. */
-    pthread_mutex_t memo_lock;
-    struct graph_memo *memo;
-    size_t n_memo;
+    /* Answers that depend on the catalogues alone (framework.compare,
+     * under tag 0), kept for the graph's life and freed with it.  An answer
+     * kept here must not hold a reference to the graph. */
+    memo memo;
     g_joint *joints;
     size_t n_joints;
     /* Crosswalk rows whose endpoint is missing, kept for mapping.check. */
@@ -109,16 +107,6 @@ int graph_hold(graph *g, cw_arena *a);
 int graph_for_answer(cw_db *db, cw_arena *a, graph **out, cw_err *err);
 /* Frees the cached graph at close. */
 void graph_cache_clear(cw_db *db);
-
-/* A catalogue-only answer under key (e.g. "compare 3 1 2"), or NULL;
- * *id receives its answer id.  The answer lives as long as g. */
-const void *graph_memo_get(graph *g, const char *key, uint64_t *id);
-/* Offers answer (allocated in m, which must not hold a reference to g)
- * under key; takes m.  *id receives the id (from the environment's
- * sequence seq) or 0 when the memo is full or the key is there, and then
- * m is freed with hold.  Returns 0 or CW_ENOMEM. */
-int graph_memo_put(graph *g, const char *key, cw_arena *m, const void *answer,
-                   _Atomic uint64_t *seq, cw_arena *hold, uint64_t *id);
 
 bool graph_find(const graph *g, const char *fw, const char *id, uint32_t *out);
 /* Index of framework slug, or G_NONE. */

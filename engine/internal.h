@@ -1,15 +1,18 @@
 /* Engine-private declarations of the store floor, the bottom of the
  * engine: the environment struct and its named databases (db.c), key
- * building and record encoding (record.c), and the lookups and helpers
- * every module uses inside a transaction (store.c).  Nothing here calls
- * up into the modules above: the entity modules (catalog.c, mapping.c,
- * orgs.c, controls.c, evidence.c, scope.c) and the catalogue graph build on
- * it, the organisation snapshot cache and the queries on those.  Nothing
- * here is visible outside engine/. */
+ * building and record encoding (record.c), and what every module shares
+ * (store.c: lookups, generations, record walks, bulk calls and the items
+ * plumbing), with the arena-backed string map (strmap.c) and answer memo
+ * (memo.c) they use.  Nothing here calls up into the modules above: the
+ * entity modules (catalog.c, mapping.c, orgs.c, controls.c, evidence.c,
+ * scope.c) and the catalogue graph build on it, the organisation snapshot
+ * cache and the queries on those.  Nothing here is visible outside
+ * engine/. */
 #ifndef CW_ENGINE_INTERNAL_H
 #define CW_ENGINE_INTERNAL_H
 
 #include "crosswalk/arena.h"
+#include "crosswalk/check.h"
 #include "crosswalk/db.h"
 #include "crosswalk/error.h"
 #include "crosswalk/model.h"
@@ -103,6 +106,9 @@ void key_part(cw_key *k, const char *s);
 void key_raw(cw_key *k, const void *p, size_t n);
 /* Ends the key with a NUL so it serves as a prefix of fw\0... keys. */
 void key_sep(cw_key *k);
+/* name\0: the prefix of every key under name (a framework's requirements,
+ * an organisation's records). */
+void key_prefix(cw_key *k, const char *name);
 MDB_val key_val(const cw_key *k);
 void be64_put(unsigned char *p, uint64_t v);
 uint64_t be64_get(const unsigned char *p);
@@ -114,6 +120,11 @@ cw_time time_unkey(uint64_t k);
 void org_item_key(cw_key *k, const char *org, const char *id);
 /* org\0fw\0req: a control link index entry, a scope decision. */
 void org_req_key(cw_key *k, const char *org, const char *fw, const char *req);
+/* The values an evidence item (id: idl bytes) has under each of its
+ * controls' org\0ctl keys: byt in DB_EVCTL(_D), pass in DB_EVPASS(_D)
+ * when its result is pass.  Written by evidence.c, verified by check.c. */
+void ev_index_vals(cw_key *byt, cw_key *pass, cw_time collected, bool has_vu, cw_time vu,
+                   cw_result result, const char *id, size_t idl);
 
 /* ---- record encoding (msgpack) ---- */
 typedef struct rec_writer {
@@ -150,6 +161,15 @@ int encode_req(rec_writer *r, const cw_requirement *q, int64_t seq);
 /* seq (may be NULL) receives the publisher position. */
 int decode_req(cw_arena *a, const char *fw, const char *id, size_t idl, MDB_val v,
                cw_requirement *q, int64_t *seq);
+/* One crosswalk entry of a pair's or a joint row's record (DB_MAP,
+ * DB_JOINT): m's origin, rel, strength, rationale and note.  The decoder
+ * fills those fields of m (strings in a), false when e is no entry. */
+void encode_map_entry(rec_writer *r, const cw_mapping *m);
+bool decode_map_entry(cw_arena *a, const msgpack_object *e, cw_mapping *m);
+/* Fields 6 and 7 of requirement record v alone: whether it is assessable
+ * (nil: by the tree, that is when it is a leaf) and withdrawn.  0, or
+ * CW_ECORRUPT with nothing set. */
+int req_flags(MDB_val v, bool leaf, bool *assessable, bool *withdrawn);
 void encode_control(rec_writer *r, const cw_control *c);
 int decode_control(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,
                    cw_control *out);
@@ -174,41 +194,46 @@ int write_run(cw_db *db, cw_wtxn *w, cw_write_fn fn, void *arg, cw_err *err);
  * counts fn left in *done on success, or rejected = n on failure. */
 int write_bulk(cw_db *db, cw_wtxn *w, cw_write_fn fn, void *arg, const cw_bulk_stats *done,
                size_t n, cw_bulk_stats *st, cw_err *err);
+/* A bulk call's items as its write closure sees them, and the counts the
+ * closure leaves. */
+typedef struct bulk_args {
+    const void *items; /* the call's n items, borrowed */
+    size_t n;
+    cw_bulk_stats st;
+} bulk_args;
+/* write_bulk of the n items of a bulk call, handed to fn as a bulk_args:
+ * *st (may be NULL) is zeroed first, and no items with n > 0 is refused
+ * ("<field>: missing"). */
+int write_items(cw_db *db, cw_wtxn *w, cw_write_fn fn, const char *field, const void *items,
+                size_t n, cw_bulk_stats *st, cw_err *err);
 /* Registers how the cache `which` is freed when the environment closes.
  * Called by the module that fills it, each time it does (idempotent). */
 void db_cache_register(cw_db *db, int which, void (*free_fn)(cw_db *db));
 
-/* ==== store.c: lookups and helpers inside a transaction ==== */
+/* ==== memo.c: answers kept with a shared cache entry ==== */
 
-/* ---- validation shared by the write modules ---- */
-int check_name(const char *field, const char *s, size_t max, cw_err *err);
-int check_text(const char *field, const char *s, cw_err *err);
-
-/* ---- lookups shared by modules (inside a transaction) ---- */
-int fw_exists(MDB_txn *txn, cw_db *db, const char *fw);
-/* 0 found (optionally fills *assessed: assessable and not withdrawn),
- * CW_ENOFW, CW_ENOREQ. */
-int req_exists(MDB_txn *txn, cw_db *db, const char *fw, const char *id, bool *assessed);
-int org_exists(MDB_txn *txn, cw_db *db, const char *org);
-/* Organisation data generation (meta "org\0<slug>"): every write that
- * changes an organisation's controls, evidence, scope or existence stamps
- * it with its transaction id, so cached per-organisation state is valid
- * exactly while the generation it was built from is current.  0 = never
- * stamped. */
-int org_touch(MDB_txn *txn, cw_db *db, const char *org, cw_err *err);
-uint64_t org_gen(MDB_txn *txn, cw_db *db, const char *org);
-/* org_touch once per run of bulk items of one organisation: *last is the
- * organisation stamped last in this call (NULL at first). */
-int org_touch_once(cw_wtxn *w, const char *org, const char **last, cw_err *err);
-/* Bumps the catalogue generation inside w. */
-int bump_generation(cw_wtxn *w, cw_err *err);
-/* Deletes every record whose key starts with prefix (all duplicates),
- * adding how many to *count when count is given. */
-int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_err *err);
-/* Calls fn for each record under org\0 in database dbi with the rest of
- * its key; stops at the first non-zero (a CW_E* code) and returns it. */
-typedef int (*each_fn)(void *ctx, const char *rest, size_t rl, MDB_val v);
-int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, void *ctx);
+/* A bounded list of answers, each under a key and a tag (what else it
+ * depends on), each in an arena of its own that the memo owns once kept.
+ * Thread-safe. */
+typedef struct memo {
+    pthread_mutex_t lock;
+    struct memo_entry *head;
+    size_t n, max;
+    _Atomic uint64_t *seq; /* the environment's answer id sequence */
+} memo;
+void memo_init(memo *m, size_t max, _Atomic uint64_t *seq);
+/* Frees every kept answer's arena. */
+void memo_free(memo *m);
+/* The answer under (tag, key), or NULL; *id receives its id.  It lives as
+ * long as the memo. */
+const void *memo_get(memo *m, uint64_t tag, const char *key, uint64_t *id);
+/* Offers answer, allocated in a together with everything it points to,
+ * under (tag, key).  Takes a: the memo keeps it, or, when the key is
+ * already there or the memo is full, it is handed to hold and freed with
+ * it.  *id receives the entry's id (unique in the process), or 0 when it
+ * was not kept.  Returns 0 or CW_ENOMEM (a then already freed). */
+int memo_put(memo *m, uint64_t tag, const char *key, cw_arena *a, const void *answer,
+             cw_arena *hold, uint64_t *id);
 
 /* ---- a string-keyed hash map in an arena (keys are borrowed) ----
  * The engine's short names for the shared map (common/strmap.c). */
@@ -225,5 +250,178 @@ static inline bool strmap_get(const strmap *m, const char *key, size_t len, size
 {
     return cw_strmap_get(m, key, len, val);
 }
+
+/* ==== store.c: what every module shares ==== */
+
+/* ---- validation shared by the write modules (names: cw_check_name,
+ * crosswalk/check.h, the rule the server holds filters to) ---- */
+int check_text(const char *field, const char *s, cw_err *err);
+/* cw_check_name and check_text for a field whose name is printf-formatted
+ * from fmt (cut at 111 bytes), formatted only when the check fails. */
+int check_name_at(const char *s, size_t max, cw_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int check_text_at(const char *s, cw_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Whether ids[j] equals an earlier id of the list; *k: the first such. */
+bool repeats_earlier(const char *const *ids, size_t j, size_t *k);
+
+/* ---- lookups (inside a transaction) ---- */
+int fw_exists(MDB_txn *txn, cw_db *db, const char *fw);
+/* 0 found (optionally fills *assessed: assessable and not withdrawn),
+ * CW_ENOFW, CW_ENOREQ. */
+int req_exists(MDB_txn *txn, cw_db *db, const char *fw, const char *id, bool *assessed);
+int org_exists(MDB_txn *txn, cw_db *db, const char *org);
+/* 0 when org exists, else CW_ENOORG with "org: no organisation '<org>'". */
+int org_find(MDB_txn *txn, cw_db *db, const char *org, cw_err *err);
+
+/* ---- generations ---- */
+/* Organisation data generation (meta "org\0<slug>"): every write that
+ * changes an organisation's controls, evidence, scope or existence stamps
+ * it with its transaction id, so cached per-organisation state is valid
+ * exactly while the generation it was built from is current.  0 = never
+ * stamped. */
+int org_touch(MDB_txn *txn, cw_db *db, const char *org, cw_err *err);
+uint64_t org_gen(MDB_txn *txn, cw_db *db, const char *org);
+/* org_touch once per run of bulk items of one organisation: *last is the
+ * organisation stamped last in this call (NULL at first). */
+int org_touch_once(cw_wtxn *w, const char *org, const char **last, cw_err *err);
+/* The catalogue generation: bumped by every catalogue or crosswalk write,
+ * so the graph built at one is valid while it is current.  0 = never. */
+uint64_t cat_gen(MDB_txn *txn, cw_db *db);
+/* Bumps the catalogue generation inside w. */
+int bump_generation(cw_wtxn *w, cw_err *err);
+
+/* ---- walking and writing records ---- */
+/* Deletes every record whose key starts with prefix (all duplicates),
+ * adding how many to *count when count is given. */
+int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_err *err);
+/* Calls fn for each record of database dbi whose key starts with prefix
+ * (every record when prefix is NULL), in key order, with the rest of its
+ * key; stops at the first non-zero (a CW_E* code) and returns it.  A
+ * cursor that cannot be opened is answered with err saying "<what>: ...". */
+typedef int (*each_fn)(void *ctx, const char *rest, size_t rl, MDB_val v);
+int each_record(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix, each_fn fn, void *ctx,
+                cw_err *err, const char *what);
+/* each_record under org\0. */
+int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, void *ctx);
+/* Adds the entry (k, v) to the dupsort index dbi, or (del) removes it;
+ * one already there, or already gone, is no error.  0 or a CW_E* code,
+ * err saying "<what>: ...". */
+int index_put(cw_wtxn *w, int dbi, MDB_val k, MDB_val v, bool del, const char *what,
+              cw_err *err);
+/* Whether record (k, v) is one keys_where collects. */
+typedef bool (*record_match_fn)(void *ctx, MDB_val k, MDB_val v);
+/* The keys of dbi's records that match, copied into a, so that the caller
+ * can rewrite or delete those records after the walk without disturbing
+ * it.  0, or a CW_E* code with err saying "<what>: ...". */
+int keys_where(MDB_txn *txn, cw_db *db, int dbi, record_match_fn match, void *ctx, cw_arena *a,
+               const char *what, MDB_val **keys, size_t *n, cw_err *err);
+
+/* ---- bulk calls ---- */
+/* Refuses the second item of a bulk call with the same key (kn bytes):
+ * seen maps the keys met so far (copied into a) to their item's index i.
+ * list names the bulk argument and id the item in the message
+ * ("controls[3].id: 'C-1' appears twice (also controls[1])"). */
+int once_per_call(strmap *seen, cw_arena *a, const char *key, size_t kn, size_t i,
+                  const char *list, const char *id, cw_err *err);
+/* What a bulk write keeps for the length of one call. */
+typedef struct bulk_call {
+    const char *field;   /* the bulk argument, "controls" */
+    cw_arena *a;         /* the call's scratch, freed by bulk_call_end */
+    strmap seen;         /* the keys of the items so far -> their index */
+    const char *touched; /* the organisation stamped last (org_touch_once) */
+} bulk_call;
+/* 0, or CW_ENOMEM "<field>: out of memory"; bulk_call_end either way. */
+int bulk_call_begin(bulk_call *b, size_t n, const char *field, cw_err *err);
+void bulk_call_end(bulk_call *b);
+/* Item i (key k, organisation org, id id) of a bulk of organisation
+ * items, checked: stamps org once per run of its items and refuses a key
+ * met earlier in the call (once_per_call). */
+int bulk_call_admit(cw_wtxn *w, bulk_call *b, const cw_key *k, const char *org, size_t i,
+                    const char *id, cw_err *err);
+
+/* ---- items: the records a module keeps, read, listed and deleted the
+ * same way: an organisation's under org\0 (controls, evidence, scope
+ * decisions), and records named by a slug (frameworks, organisations) ---- */
+
+/* Decodes record v, keyed org\0rest (a named record: rest is the name,
+ * org NULL), into out (the module's item type), copying strings into a.
+ * 0, or non-zero to leave the record out. */
+typedef int (*item_decode_fn)(cw_arena *a, const char *org, const char *rest, size_t rl,
+                              MDB_val v, void *out);
+/* Removes what the item old (as stored, decoded) indexes elsewhere, before
+ * its record is deleted or replaced.  0 or a CW_E* code with err filled. */
+typedef int (*item_unindex_fn)(cw_wtxn *w, const void *old, cw_err *err);
+
+typedef struct item_kind {
+    int dbi;
+    const char *noun;  /* "control": "id: no control 'C-1' in organisation 'o'" */
+    const char *field; /* the argument naming the records ("controls"; a
+                          named record's own, "framework"), in messages */
+    int missing;       /* the code for an id or a name with no record */
+    size_t size;       /* bytes of one decoded item */
+    item_decode_fn decode;
+    item_unindex_fn unindex; /* NULL when nothing else points at a record */
+} item_kind;
+
+/* Decoded items growing in an arena; items_add (an each_fn) decodes one
+ * more. */
+typedef struct item_list {
+    const item_kind *kind;
+    cw_arena *a;       /* holds the items and everything they point to */
+    const char *org;   /* the organisation as the items name it (in a), or NULL */
+    const char *under; /* NULL, or only the records whose rest starts under\0 */
+    void *items;
+    size_t n, cap;
+} item_list;
+
+int items_add(void *list, const char *rest, size_t rl, MDB_val v);
+/* Every item org keeps in l's database, appended to l.  0 or a CW_E* code. */
+int items_of(MDB_txn *txn, cw_db *db, const char *org, item_list *l);
+/* items_of in a read transaction of its own, once org is found; what
+ * names the list in messages ("controls: cannot list").  The caller has
+ * checked the names. */
+int items_list(cw_db *db, const char *org, item_list *l, const char *what, cw_err *err);
+/* What runs on each decoded item inside the read transaction that read
+ * it (framework counts). */
+typedef void (*item_then_fn)(MDB_txn *txn, cw_db *db, void *item);
+/* Every record of l's database, decoded into l in a read transaction of
+ * its own, then (may be NULL) run on each.  0 or a CW_E* code, "<field>:
+ * out of memory" when l could not grow. */
+int items_all(cw_db *db, item_list *l, item_then_fn then, cw_err *err);
+/* The record named name (checked as a slug, under kind->field) decoded into
+ * out, zeroed first, then (may be NULL) run on it, in a read transaction
+ * of its own.  CW_E<missing> "<field>: no <noun> '<name>'", CW_ECORRUPT. */
+int named_get(cw_db *db, const item_kind *kind, const char *name, item_then_fn then,
+              cw_arena *a, void *out, cw_err *err);
+/* cw_check_name of org ("org", a slug) and id ("id"). */
+int check_org_id(const char *org, const char *id, cw_err *err);
+/* Record org\0id of kind: 0 and *v (valid while txn is), CW_ENOORG, or
+ * kind->missing, with err filled. */
+int item_find(MDB_txn *txn, cw_db *db, const item_kind *kind, const char *org, const char *id,
+              MDB_val *v, cw_err *err);
+/* What item_read hands an item's record v to, inside its read transaction;
+ * fills err itself. */
+typedef int (*item_read_fn)(MDB_txn *txn, cw_db *db, const char *org, const char *id,
+                            MDB_val v, void *ctx, cw_err *err);
+/* Checks the names "org" and "id", finds the item in a read transaction of
+ * its own and runs fn(..., ctx, err) on its record. */
+int item_read(cw_db *db, const item_kind *kind, const char *org, const char *id, item_read_fn fn,
+              void *ctx, cw_err *err);
+/* Decodes record v of org's item id into out, strings (org too) copied
+ * into a; CW_ECORRUPT "id: record of <noun> '<id>' is unreadable". */
+int item_decode(const item_kind *kind, cw_arena *a, const char *org, const char *id, MDB_val v,
+                void *out, cw_err *err);
+/* item_read that decodes the item into out (item_decode). */
+int item_get(cw_db *db, const item_kind *kind, const char *org, const char *id, cw_arena *a,
+             void *out, cw_err *err);
+/* Runs kind->unindex on the stored record v of org\0id, decoded: what a
+ * put that replaces the item and a delete both do first. */
+int item_unindex(cw_wtxn *w, const item_kind *kind, const char *org, const char *id, MDB_val v,
+                 cw_err *err);
+/* Deletes item org\0id and what it indexes, inside w (see write_run);
+ * checks the names "org" and "id". */
+int item_delete(cw_db *db, cw_wtxn *w, const item_kind *kind, const char *org, const char *id,
+                cw_err *err);
 
 #endif

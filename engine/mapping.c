@@ -58,7 +58,6 @@ static void joint_key(cw_key *k, const char *tfw, const char *tid, const char *s
 static int validate_joint(const cw_mapping *m, size_t i, cw_arena *a, const char ***sorted,
                           cw_err *err)
 {
-    char f[112];
     int rc;
     if (m->n_sources < 2 || m->n_sources > CW_MAX_JOINT || !m->source_ids)
         return cw_err_set(err, CW_EINVAL,
@@ -68,19 +67,20 @@ static int validate_joint(const cw_mapping *m, size_t i, cw_arena *a, const char
     if (!ids)
         return cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
     for (size_t j = 0; j < m->n_sources; j++) {
-        snprintf(f, sizeof f, "mappings[%zu].source[%zu]", i, j);
-        if ((rc = check_name(f, m->source_ids[j], CW_MAX_ID, err)))
+        if ((rc = check_name_at(m->source_ids[j], CW_MAX_ID, err, "mappings[%zu].source[%zu]",
+                                i, j)))
             return rc;
         if (strcmp(m->source_fw, m->target_fw) == 0 && strcmp(m->source_ids[j], m->target_id) == 0)
             return cw_err_set(err, CW_EINVAL,
-                              "%s: '%s' is the row's own target; a joint row's set cannot "
-                              "contain its target",
-                              f, m->source_ids[j]);
-        for (size_t k = 0; k < j; k++)
-            if (strcmp(m->source_ids[k], m->source_ids[j]) == 0)
-                return cw_err_set(err, CW_EINVAL,
-                                  "%s: '%s' appears twice in the set (also source[%zu])", f,
-                                  m->source_ids[j], k);
+                              "mappings[%zu].source[%zu]: '%s' is the row's own target; a joint "
+                              "row's set cannot contain its target",
+                              i, j, m->source_ids[j]);
+        size_t k;
+        if (repeats_earlier(m->source_ids, j, &k))
+            return cw_err_set(err, CW_EINVAL,
+                              "mappings[%zu].source[%zu]: '%s' appears twice in the set (also "
+                              "source[%zu])",
+                              i, j, m->source_ids[j], k);
         ids[j] = m->source_ids[j];
     }
     qsort(ids, m->n_sources, sizeof *ids, member_cmp);
@@ -90,19 +90,14 @@ static int validate_joint(const cw_mapping *m, size_t i, cw_arena *a, const char
 
 static int validate(const cw_mapping *m, size_t i, cw_err *err)
 {
-    char f[112];
     int rc;
-    snprintf(f, sizeof f, "mappings[%zu].source_framework", i);
-    if ((rc = check_name(f, m->source_fw, CW_MAX_SLUG, err)))
-        return rc;
-    snprintf(f, sizeof f, "mappings[%zu].source", i);
-    if (!is_joint(m) && (rc = check_name(f, m->source_id, CW_MAX_ID, err)))
-        return rc;
-    snprintf(f, sizeof f, "mappings[%zu].target_framework", i);
-    if ((rc = check_name(f, m->target_fw, CW_MAX_SLUG, err)))
-        return rc;
-    snprintf(f, sizeof f, "mappings[%zu].target", i);
-    if ((rc = check_name(f, m->target_id, CW_MAX_ID, err)))
+    if ((rc = check_name_at(m->source_fw, CW_MAX_SLUG, err, "mappings[%zu].source_framework",
+                            i)) ||
+        (!is_joint(m) &&
+         (rc = check_name_at(m->source_id, CW_MAX_ID, err, "mappings[%zu].source", i))) ||
+        (rc = check_name_at(m->target_fw, CW_MAX_SLUG, err, "mappings[%zu].target_framework",
+                            i)) ||
+        (rc = check_name_at(m->target_id, CW_MAX_ID, err, "mappings[%zu].target", i)))
         return rc;
     if ((unsigned)m->rel > CW_REL_NOT_RELATED)
         return cw_err_set(err, CW_EREL,
@@ -119,8 +114,7 @@ static int validate(const cw_mapping *m, size_t i, cw_err *err)
                               "functional",
                               i, m->rationale);
     }
-    snprintf(f, sizeof f, "mappings[%zu].origin", i);
-    if ((rc = check_name(f, m->origin, CW_MAX_ORIGIN, err)))
+    if ((rc = check_name_at(m->origin, CW_MAX_ORIGIN, err, "mappings[%zu].origin", i)))
         return rc;
     if (m->note && strlen(m->note) > CW_MAX_NOTE)
         return cw_err_set(err, CW_EINVAL, "mappings[%zu].note: longer than %d bytes", i,
@@ -155,20 +149,18 @@ static int idx_put(cw_wtxn *w, const char *fw, const char *id, char dir, const c
     key_raw(&v, ofw, strlen(ofw));
     key_sep(&v);
     key_raw(&v, oid, strlen(oid));
-    MDB_val kv = key_val(&k), vv = key_val(&v);
-    int rc = del ? mdb_del(w->txn, w->db->dbi[DB_MAPIDX], &kv, &vv)
-                 : mdb_put(w->txn, w->db->dbi[DB_MAPIDX], &kv, &vv, MDB_NODUPDATA);
-    return rc == MDB_KEYEXIST || rc == MDB_NOTFOUND ? 0 : lmdb_err(rc, err, "mappings");
+    return index_put(w, DB_MAPIDX, key_val(&k), key_val(&v), del, "mappings", err);
 }
 
-static void pack_entry(rec_writer *rw, const cw_mapping *m)
+/* A joint row's entry under one member: the row's key. */
+static int jidx_put(cw_wtxn *w, const char *sfw, const char *member, const cw_key *jk, bool del,
+                    cw_err *err)
 {
-    rw_array(rw, 5);
-    rw_str(rw, m->origin);
-    rw_int(rw, m->rel);
-    rw_int(rw, m->strength);
-    rw_str(rw, m->rationale && *m->rationale ? m->rationale : NULL);
-    rw_str(rw, m->note && *m->note ? m->note : NULL);
+    cw_key k;
+    key_init(&k);
+    key_part(&k, sfw);
+    key_part(&k, member);
+    return index_put(w, DB_JOINTIDX, key_val(&k), key_val(jk), del, "mappings", err);
 }
 
 static void pack_obj_entry(rec_writer *rw, const msgpack_object *e)
@@ -187,11 +179,22 @@ static bool entry_origin_is(const msgpack_object *e, const char *origin)
            memcmp(o->via.str.ptr, origin, l) == 0;
 }
 
-struct load_args {
-    const cw_mapping *maps;
-    size_t n;
-    cw_bulk_stats st;
-};
+/* The stored record's entry list: a pair's record is the list; a joint
+ * row's holds it after the members. */
+static const msgpack_object *entry_list(rec_reader *rr, int dbi)
+{
+    return dbi == DB_JOINT ? rr_at(rr, 1) : &rr->u.data;
+}
+
+/* How many entries of es remain once origin's are dropped (none when
+ * origin is NULL: then every entry goes). */
+static size_t entries_kept(const msgpack_object *es, const char *origin)
+{
+    size_t n = es && es->type == MSGPACK_OBJECT_ARRAY ? es->via.array.size : 0, keep = 0;
+    for (size_t j = 0; origin && j < n; j++)
+        keep += !entry_origin_is(&es->via.array.ptr[j], origin);
+    return keep;
+}
 
 /* Rewrites the entry list es (msgpack array of [origin, ...] entries)
  * without origin, then with the new entry m when given; returns the packed
@@ -199,16 +202,15 @@ struct load_args {
 static void entries_replace(rec_writer *rw, const msgpack_object *es, const char *origin,
                             const cw_mapping *m, bool *replaced)
 {
-    size_t n = es && es->type == MSGPACK_OBJECT_ARRAY ? es->via.array.size : 0, keep = 0;
-    for (size_t j = 0; j < n; j++)
-        keep += !entry_origin_is(&es->via.array.ptr[j], origin);
+    size_t n = es && es->type == MSGPACK_OBJECT_ARRAY ? es->via.array.size : 0;
+    size_t keep = entries_kept(es, origin);
     *replaced = keep != n;
     rw_array(rw, keep + (m ? 1 : 0));
     for (size_t j = 0; j < n; j++)
         if (!entry_origin_is(&es->via.array.ptr[j], origin))
             pack_obj_entry(rw, &es->via.array.ptr[j]);
     if (m)
-        pack_entry(rw, m);
+        encode_map_entry(rw, m);
 }
 
 static bool members_equal(const msgpack_object *ms, const char *const *ids, size_t n)
@@ -225,222 +227,165 @@ static bool members_equal(const msgpack_object *ms, const char *const *ids, size
     return true;
 }
 
-static int jidx_put(cw_wtxn *w, const char *sfw, const char *member, const cw_key *jk, bool del,
-                    cw_err *err)
+/* Writes record k of dbi with m's entry in place of any of its origin's
+ * (*updated: there was one).  rw holds what precedes the entries (a joint
+ * row's members, ids, which the stored record must hold too). */
+static int put_entry(cw_wtxn *w, int dbi, const cw_key *k, rec_writer *rw, const cw_mapping *m,
+                     const char *const *ids, size_t i, bool *updated, cw_err *err)
 {
-    cw_key k;
-    key_init(&k);
-    key_part(&k, sfw);
-    key_part(&k, member);
-    MDB_val kv = key_val(&k), vv = key_val(jk);
-    int rc = del ? mdb_del(w->txn, w->db->dbi[DB_JOINTIDX], &kv, &vv)
-                 : mdb_put(w->txn, w->db->dbi[DB_JOINTIDX], &kv, &vv, MDB_NODUPDATA);
-    return rc == MDB_KEYEXIST || rc == MDB_NOTFOUND ? 0 : lmdb_err(rc, err, "mappings");
+    MDB_val kv = key_val(k), v;
+    rec_reader rr;
+    bool stored = mdb_get(w->txn, w->db->dbi[dbi], &kv, &v) == 0;
+    int rc = stored ? rr_open(&rr, v, err) : 0;
+    if (rc)
+        return rc;
+    if (stored && ids && !members_equal(rr_at(&rr, 0), ids, m->n_sources)) {
+        /* Two sets with one 64-bit hash: never seen, refused if it is. */
+        rr_close(&rr);
+        return cw_err_set(err, CW_ECONFLICT,
+                          "mappings[%zu].source: the set's 64-bit key collides with a "
+                          "different set already stored for this target; it cannot be "
+                          "stored",
+                          i);
+    }
+    entries_replace(rw, stored ? entry_list(&rr, dbi) : NULL, m->origin, m, updated);
+    if (stored)
+        rr_close(&rr);
+    v = rw_val(rw);
+    return lmdb_err(mdb_put(w->txn, w->db->dbi[dbi], &kv, &v, 0), err, "mappings");
+}
+
+/* Refuses row i whose end (fw, id) is not in the catalogue; end names the
+ * row's field ("source", "target"). */
+static int end_exists(cw_wtxn *w, const char *fw, const char *id, size_t i, const char *end,
+                      cw_err *err)
+{
+    int rc = req_exists(w->txn, w->db, fw, id, NULL);
+    if (rc == CW_ENOFW)
+        return cw_err_set(err, CW_EDANGLING, "mappings[%zu].%s_framework: no framework '%s'", i,
+                          end, fw);
+    if (rc)
+        return cw_err_set(err, CW_EDANGLING,
+                          "mappings[%zu].%s: no requirement '%s' in framework '%s'", i, end, id,
+                          fw);
+    return 0;
+}
+
+/* Row i, stored at k with origin, seen earlier in the batch?  seen holds
+ * pair and joint rows alike; tag ('P', 'J') keeps the two apart.  1 seen
+ * (*prev: where), 0 not, CW_ENOMEM. */
+static int seen_before(strmap *seen, cw_arena *a, char tag, const cw_key *k, const char *origin,
+                       size_t i, size_t *prev)
+{
+    size_t ol = strlen(origin);
+    char *dk = cw_arena_alloc(a, k->n + ol + 2);
+    if (!dk)
+        return CW_ENOMEM;
+    dk[0] = tag;
+    memcpy(dk + 1, k->b, k->n);
+    dk[k->n + 1] = '\0';
+    memcpy(dk + k->n + 2, origin, ol);
+    int r = strmap_put(seen, dk, k->n + ol + 2, i, prev);
+    return r < 0 ? CW_ENOMEM : r;
 }
 
 /* Stores joint row m (already validated) as mappings[i]: every member and
  * the target must exist; the same (set, target, origin) twice in one batch
  * is a conflict, as for pairs. */
-static int joint_put(cw_wtxn *w, const cw_mapping *m, size_t i, cw_arena *a, strmap *seen,
-                     bool *updated, cw_err *err)
+static int joint_put(cw_wtxn *w, const cw_mapping *m, size_t i, bulk_call *bc, bool *updated,
+                     cw_err *err)
 {
-    cw_db *db = w->db;
     const char **ids = NULL;
-    int rc = validate_joint(m, i, a, &ids, err);
+    int rc = validate_joint(m, i, bc->a, &ids, err);
     if (rc)
         return rc;
-    if (fw_exists(w->txn, db, m->source_fw))
+    if (fw_exists(w->txn, w->db, m->source_fw))
         return cw_err_set(err, CW_EDANGLING, "mappings[%zu].source_framework: no framework '%s'",
                           i, m->source_fw);
     for (size_t j = 0; j < m->n_sources; j++)
-        if (req_exists(w->txn, db, m->source_fw, m->source_ids[j], NULL))
+        if (req_exists(w->txn, w->db, m->source_fw, m->source_ids[j], NULL))
             return cw_err_set(err, CW_EDANGLING,
                               "mappings[%zu].source[%zu]: no requirement '%s' in framework '%s'",
                               i, j, m->source_ids[j], m->source_fw);
-    int e2 = req_exists(w->txn, db, m->target_fw, m->target_id, NULL);
-    if (e2)
-        return e2 == CW_ENOFW
-                   ? cw_err_set(err, CW_EDANGLING,
-                                "mappings[%zu].target_framework: no framework '%s'", i,
-                                m->target_fw)
-                   : cw_err_set(err, CW_EDANGLING,
-                                "mappings[%zu].target: no requirement '%s' in framework '%s'", i,
-                                m->target_id, m->target_fw);
+    if ((rc = end_exists(w, m->target_fw, m->target_id, i, "target", err)))
+        return rc;
     cw_key k;
     joint_key(&k, m->target_fw, m->target_id, m->source_fw, ids, m->n_sources);
-    /* seen holds pair keys too; a leading 'J' keeps the two apart */
-    size_t ol = strlen(m->origin);
-    char *dk = cw_arena_alloc(a, k.n + ol + 2);
-    if (!dk)
-        return cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
-    dk[0] = 'J';
-    memcpy(dk + 1, k.b, k.n);
-    dk[k.n + 1] = '\0';
-    memcpy(dk + k.n + 2, m->origin, ol);
     size_t prev;
-    if (strmap_put(seen, dk, k.n + ol + 2, i, &prev) == 1)
-        return cw_err_set(err, CW_ECONFLICT,
-                          "mappings[%zu]: the joint row %s {%s, ...} -> %s %s from '%s' appears "
-                          "twice (also mappings[%zu])",
-                          i, m->source_fw, ids[0], m->target_fw, m->target_id, m->origin, prev);
-    MDB_val kv = key_val(&k), v;
+    if ((rc = seen_before(&bc->seen, bc->a, 'J', &k, m->origin, i, &prev)))
+        return rc == 1 ? cw_err_set(err, CW_ECONFLICT,
+                                    "mappings[%zu]: the joint row %s {%s, ...} -> %s %s from '%s' "
+                                    "appears twice (also mappings[%zu])",
+                                    i, m->source_fw, ids[0], m->target_fw, m->target_id,
+                                    m->origin, prev)
+                       : cw_err_set(err, rc, "mappings: out of memory");
     rec_writer rw;
     rw_init(&rw);
     rw_array(&rw, 2);
     rw_array(&rw, m->n_sources);
     for (size_t j = 0; j < m->n_sources; j++)
         rw_str(&rw, ids[j]);
-    *updated = false;
-    if (mdb_get(w->txn, db->dbi[DB_JOINT], &kv, &v) == 0) {
-        rec_reader rr;
-        if ((rc = rr_open(&rr, v, err))) {
-            rw_free(&rw);
-            return rc;
-        }
-        if (!members_equal(rr_at(&rr, 0), ids, m->n_sources)) {
-            /* Two sets with one 64-bit hash: never seen, refused if it is. */
-            rr_close(&rr);
-            rw_free(&rw);
-            return cw_err_set(err, CW_ECONFLICT,
-                              "mappings[%zu].source: the set's 64-bit key collides with a "
-                              "different set already stored for this target; it cannot be "
-                              "stored",
-                              i);
-        }
-        entries_replace(&rw, rr_at(&rr, 1), m->origin, m, updated);
-        rr_close(&rr);
-    } else {
-        rw_array(&rw, 1);
-        pack_entry(&rw, m);
-    }
-    v = rw_val(&rw);
-    rc = lmdb_err(mdb_put(w->txn, db->dbi[DB_JOINT], &kv, &v, 0), err, "mappings");
+    rc = put_entry(w, DB_JOINT, &k, &rw, m, ids, i, updated, err);
     rw_free(&rw);
     for (size_t j = 0; !rc && j < m->n_sources; j++)
         rc = jidx_put(w, m->source_fw, ids[j], &k, false, err);
     return rc;
 }
 
+/* Stores the single row m (already validated) as mappings[i], indexed
+ * under both ends. */
+static int pair_put(cw_wtxn *w, const cw_mapping *m, size_t i, bulk_call *bc, bool *updated,
+                    cw_err *err)
+{
+    int rc;
+    if ((rc = end_exists(w, m->source_fw, m->source_id, i, "source", err)) ||
+        (rc = end_exists(w, m->target_fw, m->target_id, i, "target", err)))
+        return rc;
+    cw_key k;
+    pair_key(&k, m->source_fw, m->source_id, m->target_fw, m->target_id);
+    size_t prev;
+    if ((rc = seen_before(&bc->seen, bc->a, 'P', &k, m->origin, i, &prev)))
+        return rc == 1 ? cw_err_set(err, CW_ECONFLICT,
+                                    "mappings[%zu]: %s %s -> %s %s from '%s' appears twice (also "
+                                    "mappings[%zu])",
+                                    i, m->source_fw, m->source_id, m->target_fw, m->target_id,
+                                    m->origin, prev)
+                       : cw_err_set(err, rc, "mappings: out of memory");
+    rec_writer rw;
+    rw_init(&rw);
+    rc = put_entry(w, DB_MAP, &k, &rw, m, NULL, i, updated, err);
+    rw_free(&rw);
+    if (!rc)
+        rc = idx_put(w, m->source_fw, m->source_id, 'S', m->target_fw, m->target_id, false, err);
+    if (!rc)
+        rc = idx_put(w, m->target_fw, m->target_id, 'T', m->source_fw, m->source_id, false, err);
+    return rc;
+}
+
 static int load_fn(cw_wtxn *w, void *arg, cw_err *err)
 {
-    struct load_args *la = arg;
-    cw_db *db = w->db;
-    int rc = 0;
-    cw_arena *a = cw_arena_new();
-    strmap seen;
-    if (!a || strmap_init(&seen, a, la->n)) {
-        cw_arena_free(a);
-        return cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
-    }
-    for (size_t i = 0; i < la->n && rc == 0; i++) {
-        const cw_mapping *m = &la->maps[i];
-        if ((rc = validate(m, i, err)))
-            break;
-        if (is_joint(m)) {
-            bool updated = false;
-            if ((rc = joint_put(w, m, i, a, &seen, &updated, err)))
-                break;
-            if (updated)
-                la->st.updated++;
-            else
-                la->st.created++;
-            continue;
-        }
-        int e1 = req_exists(w->txn, db, m->source_fw, m->source_id, NULL);
-        if (e1) {
-            rc = e1 == CW_ENOFW ? cw_err_set(err, CW_EDANGLING,
-                                             "mappings[%zu].source_framework: no framework '%s'",
-                                             i, m->source_fw)
-                                : cw_err_set(err, CW_EDANGLING,
-                                             "mappings[%zu].source: no requirement '%s' in "
-                                             "framework '%s'",
-                                             i, m->source_id, m->source_fw);
-            break;
-        }
-        int e2 = req_exists(w->txn, db, m->target_fw, m->target_id, NULL);
-        if (e2) {
-            rc = e2 == CW_ENOFW ? cw_err_set(err, CW_EDANGLING,
-                                             "mappings[%zu].target_framework: no framework '%s'",
-                                             i, m->target_fw)
-                                : cw_err_set(err, CW_EDANGLING,
-                                             "mappings[%zu].target: no requirement '%s' in "
-                                             "framework '%s'",
-                                             i, m->target_id, m->target_fw);
-            break;
-        }
-        cw_key k;
-        pair_key(&k, m->source_fw, m->source_id, m->target_fw, m->target_id);
-        key_sep(&k);
-        key_raw(&k, m->origin, strlen(m->origin));
-        char *dk = cw_arena_strndup(a, k.b, k.n);
-        size_t prev;
-        if (!dk) {
-            rc = cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
-            break;
-        }
-        if (strmap_put(&seen, dk, k.n, i, &prev) == 1) {
-            rc = cw_err_set(err, CW_ECONFLICT,
-                            "mappings[%zu]: %s %s -> %s %s from '%s' appears twice (also "
-                            "mappings[%zu])",
-                            i, m->source_fw, m->source_id, m->target_fw, m->target_id,
-                            m->origin, prev);
-            break;
-        }
-        pair_key(&k, m->source_fw, m->source_id, m->target_fw, m->target_id);
-        MDB_val kv = key_val(&k), v;
-        rec_writer rw;
-        rw_init(&rw);
+    bulk_args *ba = arg;
+    bulk_call bc;
+    int rc = bulk_call_begin(&bc, ba->n, "mappings", err);
+    for (size_t i = 0; i < ba->n && rc == 0; i++) {
+        const cw_mapping *m = (const cw_mapping *)ba->items + i;
         bool updated = false;
-        if (mdb_get(w->txn, db->dbi[DB_MAP], &kv, &v) == 0) {
-            rec_reader rr;
-            if ((rc = rr_open(&rr, v, err))) {
-                rw_free(&rw);
-                break;
-            }
-            size_t keep = 0;
-            for (size_t j = 0; j < rr.n; j++)
-                keep += !entry_origin_is(&rr.o[j], m->origin);
-            updated = keep != rr.n;
-            rw_array(&rw, keep + 1);
-            for (size_t j = 0; j < rr.n; j++)
-                if (!entry_origin_is(&rr.o[j], m->origin))
-                    pack_obj_entry(&rw, &rr.o[j]);
-            rr_close(&rr);
-        } else {
-            rw_array(&rw, 1);
-        }
-        pack_entry(&rw, m);
-        v = rw_val(&rw);
-        rc = lmdb_err(mdb_put(w->txn, db->dbi[DB_MAP], &kv, &v, 0), err, "mappings");
-        rw_free(&rw);
-        if (!rc)
-            rc = idx_put(w, m->source_fw, m->source_id, 'S', m->target_fw, m->target_id, false,
-                         err);
-        if (!rc)
-            rc = idx_put(w, m->target_fw, m->target_id, 'T', m->source_fw, m->source_id, false,
-                         err);
-        if (rc)
-            break;
-        if (updated)
-            la->st.updated++;
-        else
-            la->st.created++;
+        if (!(rc = validate(m, i, err)))
+            rc = is_joint(m) ? joint_put(w, m, i, &bc, &updated, err)
+                             : pair_put(w, m, i, &bc, &updated, err);
+        if (!rc && updated)
+            ba->st.updated++;
+        else if (!rc)
+            ba->st.created++;
     }
-    cw_arena_free(a);
-    if (rc == 0)
-        rc = bump_generation(w, err);
-    return rc;
+    bulk_call_end(&bc);
+    return rc ? rc : bump_generation(w, err);
 }
 
 int cw_mapping_load(cw_db *db, cw_wtxn *w, const cw_mapping *maps, size_t n,
                     cw_bulk_stats *st, cw_err *err)
 {
-    if (st)
-        memset(st, 0, sizeof *st);
-    if (n && !maps)
-        return cw_err_set(err, CW_EINVAL, "mappings: missing");
-    struct load_args la = {maps, n, {0}};
-    return write_bulk(db, w, load_fn, &la, &la.st, n, st, err);
+    return write_items(db, w, load_fn, "mappings", maps, n, st, err);
 }
 
 /* ---- delete ---- */
@@ -511,98 +456,105 @@ static bool joint_matches(const cw_mapping_filter *f, const char *p[3], size_t l
     return !want || members_equal(members, want, f->n_sources);
 }
 
-/* Deletes the joint rows matching f (see cw_mapping_filter). */
-static int del_joints(cw_wtxn *w, const cw_mapping_filter *f, cw_arena *a, size_t *deleted,
-                      cw_err *err)
+struct joint_match {
+    const cw_mapping_filter *f;
+    const char *const *want; /* f->sources in member order, or NULL */
+};
+
+/* A record_match_fn: the joint rows f names. */
+static bool joint_hit(void *ctx, MDB_val k, MDB_val v)
 {
-    cw_db *db = w->db;
-    const char **want = NULL;
-    if (f->sources) {
-        want = cw_arena_alloc(a, (f->n_sources + 1) * sizeof *want);
-        if (!want)
-            return cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
-        memcpy(want, f->sources, f->n_sources * sizeof *want);
-        qsort(want, f->n_sources, sizeof *want, member_cmp);
+    const struct joint_match *jm = ctx;
+    const char *p[3];
+    size_t l[3];
+    rec_reader rr;
+    if (!split_joint(&k, p, l) || rr_open(&rr, v, NULL))
+        return false;
+    bool hit = joint_matches(jm->f, p, l, rr_at(&rr, 0), jm->want);
+    rr_close(&rr);
+    return hit;
+}
+
+/* A record_match_fn: the pairs f names (none when it names a set). */
+static bool pair_hit(void *ctx, MDB_val k, MDB_val v)
+{
+    (void)v;
+    const cw_mapping_filter *f = ctx;
+    const char *p[4];
+    size_t l[4];
+    return !f->sources && split4(&k, p, l) && pair_matches(f, p, l);
+}
+
+/* Removes the index entries of the row stored at k (record rr): a pair's
+ * under both ends, a joint row's under each member. */
+static int unindex_row(cw_wtxn *w, int dbi, MDB_val k, rec_reader *rr, cw_arena *a, cw_err *err)
+{
+    if (dbi == DB_MAP) {
+        const char *p[4];
+        size_t l[4];
+        char *s[4];
+        split4(&k, p, l);
+        for (int j = 0; j < 4; j++)
+            if (!(s[j] = cw_arena_strndup(a, p[j], l[j])))
+                return cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
+        int rc = idx_put(w, s[0], s[1], 'S', s[2], s[3], true, err);
+        return rc ? rc : idx_put(w, s[2], s[3], 'T', s[0], s[1], true, err);
     }
-    typedef struct {
-        char *key;
-        size_t len;
-    } victim;
-    victim *vs = NULL;
-    size_t nv = 0, cap = 0;
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(w->txn, db->dbi[DB_JOINT], &c);
-    if (rc)
-        return lmdb_err(rc, err, "mappings");
-    MDB_val k, v;
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
-         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        const char *p[3];
-        size_t l[3];
-        rec_reader rr;
-        if (!split_joint(&k, p, l) || rr_open(&rr, v, NULL))
-            continue;
-        bool hit = joint_matches(f, p, l, rr_at(&rr, 0), want);
-        rr_close(&rr);
-        if (!hit)
-            continue;
-        victim *arr = cw_arena_grow(a, vs, sizeof *vs, &cap, nv + 1);
-        char *kc = cw_arena_strndup(a, k.mv_data, k.mv_size);
-        if (!arr || !kc) {
-            rc = cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
-            break;
-        }
-        vs = arr;
-        vs[nv].key = kc;
-        vs[nv++].len = k.mv_size;
+    const char *p[3];
+    size_t l[3];
+    split_joint(&k, p, l);
+    char *sfw = cw_arena_strndup(a, p[2], l[2]);
+    cw_key jk;
+    key_init(&jk);
+    key_raw(&jk, k.mv_data, k.mv_size);
+    const msgpack_object *ms = rr_at(rr, 0);
+    int rc = 0;
+    for (size_t j = 0; !rc && ms && ms->type == MSGPACK_OBJECT_ARRAY && j < ms->via.array.size;
+         j++) {
+        char *id = obj_str(a, &ms->via.array.ptr[j]);
+        if (id && sfw)
+            rc = jidx_put(w, sfw, id, &jk, true, err);
     }
-    mdb_cursor_close(c);
-    for (size_t i = 0; i < nv && rc == 0; i++) {
-        k = (MDB_val){vs[i].len, vs[i].key};
-        if (mdb_get(w->txn, db->dbi[DB_JOINT], &k, &v))
+    return rc;
+}
+
+/* Drops origin's entries (every entry when origin is NULL) from the rows
+ * of dbi stored at keys: a row left with some is rewritten, one left with
+ * none is deleted with its index entries.  Adds the entries dropped to
+ * *deleted. */
+static int drop_entries(cw_wtxn *w, int dbi, const MDB_val *keys, size_t nk, const char *origin,
+                        cw_arena *a, size_t *deleted, cw_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < nk && rc == 0; i++) {
+        MDB_val k = keys[i], v;
+        if (mdb_get(w->txn, w->db->dbi[dbi], &k, &v))
             continue;
         rec_reader rr;
         if ((rc = rr_open(&rr, v, err)))
             break;
-        const msgpack_object *ms = rr_at(&rr, 0), *es = rr_at(&rr, 1);
-        size_t ne = es && es->type == MSGPACK_OBJECT_ARRAY ? es->via.array.size : 0, keep = 0;
-        for (size_t j = 0; j < ne; j++)
-            keep += f->origin && !entry_origin_is(&es->via.array.ptr[j], f->origin);
-        *deleted += ne - keep;
-        if (keep == ne) {
-            rr_close(&rr);
-            continue;
-        }
-        if (keep) {
+        const msgpack_object *es = entry_list(&rr, dbi);
+        size_t n = es && es->type == MSGPACK_OBJECT_ARRAY ? es->via.array.size : 0;
+        size_t keep = entries_kept(es, origin);
+        *deleted += n - keep;
+        if (keep == n) {
+            /* nothing of origin's here */
+        } else if (keep) {
             rec_writer rw;
             rw_init(&rw);
-            rw_array(&rw, 2);
-            msgpack_pack_object(&rw.pk, *ms);
+            if (dbi == DB_JOINT) {
+                rw_array(&rw, 2);
+                msgpack_pack_object(&rw.pk, *rr_at(&rr, 0));
+            }
             bool replaced;
-            entries_replace(&rw, es, f->origin, NULL, &replaced);
-            MDB_val nv2 = rw_val(&rw);
-            rc = lmdb_err(mdb_put(w->txn, db->dbi[DB_JOINT], &k, &nv2, 0), err, "mappings");
+            entries_replace(&rw, es, origin, NULL, &replaced);
+            MDB_val nv = rw_val(&rw);
+            rc = lmdb_err(mdb_put(w->txn, w->db->dbi[dbi], &k, &nv, 0), err, "mappings");
             rw_free(&rw);
-            rr_close(&rr);
-            continue;
-        }
-        const char *p[3];
-        size_t l[3];
-        split_joint(&k, p, l);
-        char *sfw = cw_arena_strndup(a, p[2], l[2]);
-        cw_key jk;
-        key_init(&jk);
-        key_raw(&jk, k.mv_data, k.mv_size);
-        for (size_t j = 0; !rc && ms && ms->type == MSGPACK_OBJECT_ARRAY &&
-                           j < ms->via.array.size;
-             j++) {
-            char *id = obj_str(a, &ms->via.array.ptr[j]);
-            if (id && sfw)
-                rc = jidx_put(w, sfw, id, &jk, true, err);
+        } else if (!(rc = unindex_row(w, dbi, k, &rr, a, err))) {
+            rc = lmdb_err(mdb_del(w->txn, w->db->dbi[dbi], &k, NULL), err, "mappings");
         }
         rr_close(&rr);
-        if (!rc)
-            rc = lmdb_err(mdb_del(w->txn, db->dbi[DB_JOINT], &k, NULL), err, "mappings");
     }
     return rc;
 }
@@ -611,90 +563,27 @@ static int del_fn(cw_wtxn *w, void *arg, cw_err *err)
 {
     struct del_args *da = arg;
     const cw_mapping_filter *f = da->f;
-    cw_db *db = w->db;
     cw_arena *a = cw_arena_new();
-    if (!a)
+    const char **want = NULL;
+    if (!a || (f->sources && !(want = cw_arena_alloc(a, (f->n_sources + 1) * sizeof *want)))) {
+        cw_arena_free(a);
         return cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
-    int jrc = del_joints(w, f, a, &da->st.deleted, err);
-    if (jrc) {
-        cw_arena_free(a);
-        return jrc;
     }
-    /* Collect the matching pairs first, then rewrite them: the cursor is
-     * not disturbed by writes that way. */
-    typedef struct {
-        char *key;
-        size_t len;
-    } victim;
-    victim *vs = NULL;
-    size_t nv = 0, cap = 0;
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(w->txn, db->dbi[DB_MAP], &c);
-    if (rc) {
-        cw_arena_free(a);
-        return lmdb_err(rc, err, "mappings");
+    if (want) {
+        memcpy(want, f->sources, f->n_sources * sizeof *want);
+        qsort(want, f->n_sources, sizeof *want, member_cmp);
     }
-    MDB_val k, v;
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
-         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        const char *p[4];
-        size_t l[4];
-        if (f->sources || !split4(&k, p, l) || !pair_matches(f, p, l))
-            continue;
-        victim *arr = cw_arena_grow(a, vs, sizeof *vs, &cap, nv + 1);
-        char *kc = cw_arena_strndup(a, k.mv_data, k.mv_size);
-        if (!arr || !kc) {
-            rc = cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
-            break;
-        }
-        vs = arr;
-        vs[nv].key = kc;
-        vs[nv++].len = k.mv_size;
-    }
-    mdb_cursor_close(c);
-    for (size_t i = 0; i < nv && rc == 0; i++) {
-        k = (MDB_val){vs[i].len, vs[i].key};
-        if (mdb_get(w->txn, db->dbi[DB_MAP], &k, &v))
-            continue;
-        rec_reader rr;
-        if ((rc = rr_open(&rr, v, err)))
-            break;
-        size_t keep = 0;
-        for (size_t j = 0; j < rr.n; j++)
-            keep += f->origin && !entry_origin_is(&rr.o[j], f->origin);
-        da->st.deleted += rr.n - keep;
-        if (keep == rr.n) {
-            rr_close(&rr);
-            continue;
-        }
-        if (keep) {
-            rec_writer rw;
-            rw_init(&rw);
-            rw_array(&rw, keep);
-            for (size_t j = 0; j < rr.n; j++)
-                if (!entry_origin_is(&rr.o[j], f->origin))
-                    pack_obj_entry(&rw, &rr.o[j]);
-            MDB_val nv2 = rw_val(&rw);
-            rc = lmdb_err(mdb_put(w->txn, db->dbi[DB_MAP], &k, &nv2, 0), err, "mappings");
-            rw_free(&rw);
-            rr_close(&rr);
-            continue;
-        }
-        rr_close(&rr);
-        const char *p[4];
-        size_t l[4];
-        split4(&k, p, l);
-        char *s[4];
-        for (int j = 0; j < 4; j++)
-            if (!(s[j] = cw_arena_strndup(a, p[j], l[j])))
-                rc = cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
-        if (!rc)
-            rc = lmdb_err(mdb_del(w->txn, db->dbi[DB_MAP], &k, NULL), err, "mappings");
-        if (!rc)
-            rc = idx_put(w, s[0], s[1], 'S', s[2], s[3], true, err);
-        if (!rc)
-            rc = idx_put(w, s[2], s[3], 'T', s[0], s[1], true, err);
-    }
+    struct joint_match jm = {f, want};
+    MDB_val *keys;
+    size_t nk;
+    int rc = keys_where(w->txn, w->db, DB_JOINT, joint_hit, &jm, a, "mappings", &keys, &nk, err);
+    if (!rc)
+        rc = drop_entries(w, DB_JOINT, keys, nk, f->origin, a, &da->st.deleted, err);
+    if (!rc)
+        rc = keys_where(w->txn, w->db, DB_MAP, pair_hit, (void *)f, a, "mappings", &keys, &nk,
+                        err);
+    if (!rc)
+        rc = drop_entries(w, DB_MAP, keys, nk, f->origin, a, &da->st.deleted, err);
     cw_arena_free(a);
     if (rc)
         return rc;
@@ -803,11 +692,11 @@ int cw_mapping_list(cw_db *db, const cw_mapping_query *q, cw_arena *a, cw_mappin
     cw_path **out = &ans->paths;
     size_t *n = &ans->n_paths;
     int rc;
-    if ((rc = check_name("framework", q->framework, CW_MAX_SLUG, err)))
+    if ((rc = cw_check_name("framework", q->framework, CW_MAX_SLUG, err)))
         return rc;
-    if (q->id && (rc = check_name("id", q->id, CW_MAX_ID, err)))
+    if (q->id && (rc = cw_check_name("id", q->id, CW_MAX_ID, err)))
         return rc;
-    if (q->target_framework && (rc = check_name("target_framework", q->target_framework,
+    if (q->target_framework && (rc = cw_check_name("target_framework", q->target_framework,
                                                 CW_MAX_SLUG, err)))
         return rc;
     int hops = q->max_hops ? q->max_hops : 1;
@@ -876,15 +765,45 @@ static bool part_eq(const char *p, size_t l, const char *s)
     return strlen(s) == l && memcmp(p, s, l) == 0;
 }
 
+/* Whether a row from framework s to framework t belongs to the listing of
+ * framework, with target_framework (when given) at its other end. */
+static bool row_listed(const char *s, size_t sl, const char *t, size_t tl, const char *framework,
+                       const char *target_framework)
+{
+    bool s_is = part_eq(s, sl, framework), t_is = part_eq(t, tl, framework);
+    if (!s_is && !t_is)
+        return false;
+    return !target_framework || (s_is && part_eq(t, tl, target_framework)) ||
+           (t_is && part_eq(s, sl, target_framework));
+}
+
+/* Appends one row per entry of the stored list es, with the ends (and a
+ * joint row's set) of ends.  Returns 0 or CW_ENOMEM. */
+static int add_rows(cw_arena *a, const msgpack_object *es, const cw_mapping *ends,
+                    cw_mapping **out, size_t *n, size_t *cap)
+{
+    for (size_t i = 0; i < es->via.array.size; i++) {
+        cw_mapping row = *ends;
+        if (!decode_map_entry(a, &es->via.array.ptr[i], &row))
+            continue;
+        cw_mapping *arr = cw_arena_grow(a, *out, sizeof *arr, cap, *n + 1);
+        if (!arr)
+            return CW_ENOMEM;
+        *out = arr;
+        arr[(*n)++] = row;
+    }
+    return 0;
+}
+
 int cw_mapping_rows(cw_db *db, const char *framework, const char *target_framework,
                     cw_arena *a, cw_mapping **out, size_t *n, cw_err *err)
 {
     *out = NULL;
     *n = 0;
     int rc;
-    if ((rc = check_name("framework", framework, CW_MAX_SLUG, err)) ||
+    if ((rc = cw_check_name("framework", framework, CW_MAX_SLUG, err)) ||
         (target_framework &&
-         (rc = check_name("target_framework", target_framework, CW_MAX_SLUG, err))))
+         (rc = cw_check_name("target_framework", target_framework, CW_MAX_SLUG, err))))
         return rc;
     MDB_txn *txn;
     if ((rc = read_begin(db, &txn, err)))
@@ -909,35 +828,16 @@ int cw_mapping_rows(cw_db *db, const char *framework, const char *target_framewo
          r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         const char *p[4];
         size_t l[4];
-        if (!split4(&k, p, l))
-            continue;
-        bool s_is = part_eq(p[0], l[0], framework), t_is = part_eq(p[2], l[2], framework);
-        if (!s_is && !t_is)
-            continue;
-        if (target_framework && !((s_is && part_eq(p[2], l[2], target_framework)) ||
-                                  (t_is && part_eq(p[0], l[0], target_framework))))
-            continue;
         rec_reader rr;
-        if (rr_open(&rr, v, NULL))
+        if (!split4(&k, p, l) || !row_listed(p[0], l[0], p[2], l[2], framework, target_framework) ||
+            rr_open(&rr, v, NULL))
             continue;
-        for (size_t i = 0; i < rr.n; i++) {
-            const msgpack_object *e = &rr.o[i];
-            if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 4)
-                continue;
-            cw_mapping *arr = cw_arena_grow(a, *out, sizeof *arr, &cap, *n + 1);
-            if (!arr) {
-                rc = cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
-                break;
-            }
-            *out = arr;
-            arr[(*n)++] = (cw_mapping){
-                cw_arena_strndup(a, p[0], l[0]), cw_arena_strndup(a, p[1], l[1]),
-                cw_arena_strndup(a, p[2], l[2]), cw_arena_strndup(a, p[3], l[3]),
-                (cw_rel)obj_int(&e->via.array.ptr[1], CW_REL_INTERSECTS_WITH),
-                (int)obj_int(&e->via.array.ptr[2], 0), obj_str(a, &e->via.array.ptr[3]),
-                obj_str(a, &e->via.array.ptr[0]), NULL, 0,
-                e->via.array.size > 4 ? obj_str(a, &e->via.array.ptr[4]) : NULL};
-        }
+        cw_mapping ends = {.source_fw = cw_arena_strndup(a, p[0], l[0]),
+                           .source_id = cw_arena_strndup(a, p[1], l[1]),
+                           .target_fw = cw_arena_strndup(a, p[2], l[2]),
+                           .target_id = cw_arena_strndup(a, p[3], l[3])};
+        if (add_rows(a, &rr.u.data, &ends, out, n, &cap))
+            rc = cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
         rr_close(&rr);
     }
     mdb_cursor_close(c);
@@ -948,16 +848,10 @@ int cw_mapping_rows(cw_db *db, const char *framework, const char *target_framewo
              r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
             const char *p[3];
             size_t l[3];
-            if (!split_joint(&k, p, l))
-                continue;
-            bool s_is = part_eq(p[2], l[2], framework), t_is = part_eq(p[0], l[0], framework);
-            if (!s_is && !t_is)
-                continue;
-            if (target_framework && !((s_is && part_eq(p[0], l[0], target_framework)) ||
-                                      (t_is && part_eq(p[2], l[2], target_framework))))
-                continue;
             rec_reader rr;
-            if (rr_open(&rr, v, NULL))
+            if (!split_joint(&k, p, l) ||
+                !row_listed(p[2], l[2], p[0], l[0], framework, target_framework) ||
+                rr_open(&rr, v, NULL))
                 continue;
             const msgpack_object *ms = rr_at(&rr, 0), *es = rr_at(&rr, 1);
             if (!ms || ms->type != MSGPACK_OBJECT_ARRAY || !es ||
@@ -969,29 +863,12 @@ int cw_mapping_rows(cw_db *db, const char *framework, const char *target_framewo
             const char **ids = cw_arena_alloc(a, (nm + 1) * sizeof *ids);
             for (size_t j = 0; ids && j < nm; j++)
                 ids[j] = obj_str(a, &ms->via.array.ptr[j]);
-            for (size_t i = 0; ids && i < es->via.array.size; i++) {
-                const msgpack_object *e = &es->via.array.ptr[i];
-                if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 4)
-                    continue;
-                cw_mapping *arr = cw_arena_grow(a, *out, sizeof *arr, &cap, *n + 1);
-                if (!arr) {
-                    rc = cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
-                    break;
-                }
-                *out = arr;
-                arr[(*n)++] = (cw_mapping){
-                    .source_fw = cw_arena_strndup(a, p[2], l[2]),
-                    .target_fw = cw_arena_strndup(a, p[0], l[0]),
-                    .target_id = cw_arena_strndup(a, p[1], l[1]),
-                    .rel = (cw_rel)obj_int(&e->via.array.ptr[1], CW_REL_INTERSECTS_WITH),
-                    .strength = (int)obj_int(&e->via.array.ptr[2], 0),
-                    .rationale = obj_str(a, &e->via.array.ptr[3]),
-                    .origin = obj_str(a, &e->via.array.ptr[0]),
-                    .source_ids = ids,
-                    .n_sources = nm,
-                    .note = e->via.array.size > 4 ? obj_str(a, &e->via.array.ptr[4]) : NULL};
-            }
-            if (!ids)
+            cw_mapping ends = {.source_fw = cw_arena_strndup(a, p[2], l[2]),
+                               .target_fw = cw_arena_strndup(a, p[0], l[0]),
+                               .target_id = cw_arena_strndup(a, p[1], l[1]),
+                               .source_ids = ids,
+                               .n_sources = nm};
+            if (!ids || add_rows(a, es, &ends, out, n, &cap))
                 rc = cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
             rr_close(&rr);
         }
@@ -1147,7 +1024,7 @@ int cw_mapping_check(cw_db *db, const char *framework, cw_arena *a, cw_finding *
     *out = NULL;
     *n = 0;
     int rc;
-    if (framework && (rc = check_name("framework", framework, CW_MAX_SLUG, err)))
+    if (framework && (rc = cw_check_name("framework", framework, CW_MAX_SLUG, err)))
         return rc;
     graph *g;
     if ((rc = graph_for_answer(db, a, &g, err)))

@@ -30,7 +30,7 @@ static int org_put_fn(cw_wtxn *w, void *arg, cw_err *err)
 int cw_org_put(cw_db *db, cw_wtxn *w, const cw_org *org, bool *created, cw_err *err)
 {
     int rc;
-    if ((rc = check_name("org", org->slug, CW_MAX_SLUG, err)) ||
+    if ((rc = cw_check_name("org", org->slug, CW_MAX_SLUG, err)) ||
         (rc = check_text("name", org->name, err)))
         return rc;
     struct org_args oa = {org, false};
@@ -51,51 +51,28 @@ static int decode_org(cw_arena *a, const char *slug, size_t sl, MDB_val v, cw_or
     return 0;
 }
 
+/* An item_decode_fn for organisation records (keyed by slug). */
+static int decode_org_item(cw_arena *a, const char *org, const char *slug, size_t sl, MDB_val v,
+                           void *out)
+{
+    (void)org;
+    return decode_org(a, slug, sl, v, out);
+}
+
+static const item_kind org_records = {DB_ORG,        "organisation", "org", CW_ENOORG,
+                                      sizeof(cw_org), decode_org_item, NULL};
+
 int cw_org_get(cw_db *db, const char *slug, cw_arena *a, cw_org *out, cw_err *err)
 {
-    int rc = check_name("org", slug, CW_MAX_SLUG, err);
-    if (rc)
-        return rc;
-    MDB_txn *txn;
-    if ((rc = read_begin(db, &txn, err)))
-        return rc;
-    MDB_val k = {strlen(slug), (void *)slug}, v;
-    if (mdb_get(txn, db->dbi[DB_ORG], &k, &v))
-        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", slug);
-    else if (decode_org(a, slug, strlen(slug), v, out))
-        rc = cw_err_set(err, CW_ECORRUPT, "org: record of '%s' is unreadable", slug);
-    read_end(db, txn);
-    return rc;
+    return named_get(db, &org_records, slug, NULL, a, out, err);
 }
 
 int cw_org_list(cw_db *db, cw_arena *a, cw_org **out, size_t *n, cw_err *err)
 {
-    *out = NULL;
-    *n = 0;
-    MDB_txn *txn;
-    int rc = read_begin(db, &txn, err);
-    if (rc)
-        return rc;
-    MDB_cursor *c;
-    if ((rc = mdb_cursor_open(txn, db->dbi[DB_ORG], &c))) {
-        read_end(db, txn);
-        return lmdb_err(rc, err, "org");
-    }
-    size_t cap = 0;
-    MDB_val k, v;
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
-         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        cw_org *arr = cw_arena_grow(a, *out, sizeof **out, &cap, *n + 1);
-        if (!arr) {
-            rc = cw_err_set(err, CW_ENOMEM, "org: out of memory");
-            break;
-        }
-        *out = arr;
-        if (decode_org(a, k.mv_data, k.mv_size, v, &arr[*n]) == 0)
-            (*n)++;
-    }
-    mdb_cursor_close(c);
-    read_end(db, txn);
+    item_list l = {&org_records, a, NULL, NULL, NULL, 0, 0};
+    int rc = items_all(db, &l, NULL, err);
+    *out = l.items;
+    *n = l.n;
     return rc;
 }
 
@@ -110,9 +87,7 @@ static int org_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     if ((rc = lmdb_err(rc, err, "org")) || (rc = org_touch(w->txn, w->db, slug, err)))
         return rc;
     cw_key pre;
-    key_init(&pre);
-    key_part(&pre, slug);
-    key_sep(&pre);
+    key_prefix(&pre, slug);
     static const int dbs[] = {DB_CTL,   DB_CTLLINK,  DB_EV,      DB_EVCTL,
                               DB_EVPASS, DB_EVCTL_D, DB_EVPASS_D, DB_SCOPE};
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
@@ -127,7 +102,7 @@ static int org_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
 
 int cw_org_delete(cw_db *db, cw_wtxn *w, const char *slug, cw_bulk_stats *st, cw_err *err)
 {
-    int rc = check_name("org", slug, CW_MAX_SLUG, err);
+    int rc = cw_check_name("org", slug, CW_MAX_SLUG, err);
     if (rc)
         return rc;
     cw_bulk_stats local = {0};

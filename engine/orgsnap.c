@@ -22,73 +22,14 @@
  * query kinds stay far below it on real catalogues. */
 #define MEMO_MAX 64
 
-typedef struct snap_memo {
-    struct snap_memo *next;
-    uint64_t graph_gen, id;
-    char *key;
-    const void *answer;
-    cw_arena *m;
-} snap_memo;
-
-static void arena_free_fn(void *p)
-{
-    cw_arena_free(p);
-}
-
 static void snap_unref(void *p)
 {
     org_snap *s = p;
     if (atomic_fetch_sub(&s->refs, 1) == 1) {
-        for (snap_memo *e = s->memo, *n; e; e = n) {
-            n = e->next;
-            cw_arena_free(e->m); /* e lives in its own arena */
-        }
-        pthread_mutex_destroy(&s->memo_lock);
+        memo_free(&s->memo);
         cw_arena_free(s->a);
         free(s);
     }
-}
-
-const void *orgsnap_memo_get(org_snap *s, uint64_t graph_gen, const char *key, uint64_t *id)
-{
-    const void *found = NULL;
-    pthread_mutex_lock(&s->memo_lock);
-    for (const snap_memo *e = s->memo; e && !found; e = e->next)
-        if (e->graph_gen == graph_gen && strcmp(e->key, key) == 0) {
-            found = e->answer;
-            *id = e->id;
-        }
-    pthread_mutex_unlock(&s->memo_lock);
-    return found;
-}
-
-int orgsnap_memo_put(org_snap *s, uint64_t graph_gen, const char *key, cw_arena *m,
-                     const void *answer, cw_arena *hold, uint64_t *id)
-{
-    *id = 0;
-    snap_memo *e = cw_arena_alloc(m, sizeof *e);
-    char *k = cw_arena_strdup(m, key);
-    bool kept = false;
-    if (e && k) {
-        *e = (snap_memo){NULL, graph_gen, 0, k, answer, m};
-        pthread_mutex_lock(&s->memo_lock);
-        bool dup = false;
-        for (const snap_memo *o = s->memo; o && !dup; o = o->next)
-            dup = o->graph_gen == graph_gen && strcmp(o->key, key) == 0;
-        if (!dup && s->n_memo < MEMO_MAX) {
-            e->next = s->memo;
-            s->memo = e;
-            s->n_memo++;
-            kept = true;
-            /* from the environment's sequence: ids never repeat, even
-             * across snapshots freed and allocated at the same address */
-            *id = e->id = atomic_fetch_add(s->seq, 1) + 1;
-        }
-        pthread_mutex_unlock(&s->memo_lock);
-    }
-    if (!kept && cw_arena_defer(hold, arena_free_fn, m))
-        return CW_ENOMEM; /* defer ran the free already */
-    return 0;
 }
 
 static int snap_build(cw_db *db, MDB_txn *txn, const char *org, uint64_t gen, cw_time t,
@@ -102,12 +43,11 @@ static int snap_build(cw_db *db, MDB_txn *txn, const char *org, uint64_t gen, cw
         return cw_err_set(err, CW_ENOMEM, "org: out of memory");
     }
     s->a = a;
-    s->seq = &db->memo_seq;
     s->gen = gen;
     s->from = t;
     s->until = INT64_MAX;
     atomic_init(&s->refs, 1);
-    pthread_mutex_init(&s->memo_lock, NULL);
+    memo_init(&s->memo, MEMO_MAX, &db->memo_seq);
     int rc = controls_of(txn, db, org, a, &s->ctls, &s->n_ctls);
     if (rc) {
         snap_unref(s);

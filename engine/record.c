@@ -1,10 +1,10 @@
 /* Record layer: how keys and values are laid out in the store.  Keys join
  * their parts with NUL bytes; values are msgpack arrays, written with
  * rec_writer and read back with rec_reader, whose strings are copied into
- * an arena on request.  The requirement and control records, which more
- * than one module reads, are encoded and decoded here (the other records
- * belong to the one module that reads and writes them).  Nothing here
- * opens a transaction. */
+ * an arena on request.  The requirement and control records, the crosswalk
+ * entries and the evidence index values, which more than one module reads,
+ * are laid out here (the other records belong to the one module that reads and writes
+ * them).  Nothing here opens a transaction. */
 #include "internal.h"
 
 #include <string.h>
@@ -36,6 +36,13 @@ void key_part(cw_key *k, const char *s)
     if (k->n)
         key_sep(k);
     key_raw(k, s ? s : "", s ? strlen(s) : 0);
+}
+
+void key_prefix(cw_key *k, const char *name)
+{
+    key_init(k);
+    key_part(k, name);
+    key_sep(k);
 }
 
 MDB_val key_val(const cw_key *k)
@@ -183,6 +190,55 @@ void org_req_key(cw_key *k, const char *org, const char *fw, const char *req)
     key_part(k, req);
 }
 
+/* The values of an evidence item's entries under each of its controls:
+ * by time, be64(collected) result(1) id, where pass 0 < unknown 1 < fail
+ * 2 puts a fail last among equal times; passing, be64(valid_until, or
+ * UINT64_MAX when open-ended) be64(collected) id. */
+void ev_index_vals(cw_key *byt, cw_key *pass, cw_time collected, bool has_vu, cw_time vu,
+                   cw_result result, const char *id, size_t idl)
+{
+    unsigned char b[8];
+    key_init(byt);
+    be64_put(b, time_key(collected));
+    key_raw(byt, b, 8);
+    unsigned char r = (unsigned char)result;
+    key_raw(byt, &r, 1);
+    key_raw(byt, id, idl);
+    key_init(pass);
+    be64_put(b, has_vu ? time_key(vu) : UINT64_MAX);
+    key_raw(pass, b, 8);
+    be64_put(b, time_key(collected));
+    key_raw(pass, b, 8);
+    key_raw(pass, id, idl);
+}
+
+/* ---- crosswalk entries ---- */
+
+/* Entry: [origin, rel, strength, rationale, note]; entries written before
+ * schema 3 stop at rationale. */
+void encode_map_entry(rec_writer *r, const cw_mapping *m)
+{
+    rw_array(r, 5);
+    rw_str(r, m->origin);
+    rw_int(r, m->rel);
+    rw_int(r, m->strength);
+    rw_str(r, m->rationale && *m->rationale ? m->rationale : NULL);
+    rw_str(r, m->note && *m->note ? m->note : NULL);
+}
+
+bool decode_map_entry(cw_arena *a, const msgpack_object *e, cw_mapping *m)
+{
+    if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 4)
+        return false;
+    const msgpack_object *f = e->via.array.ptr;
+    m->origin = obj_str(a, &f[0]);
+    m->rel = (cw_rel)obj_int(&f[1], CW_REL_INTERSECTS_WITH);
+    m->strength = (int)obj_int(&f[2], 0);
+    m->rationale = obj_str(a, &f[3]);
+    m->note = e->via.array.size > 4 ? obj_str(a, &f[4]) : NULL;
+    return true;
+}
+
 /* ---- requirement records ---- */
 
 /* Record: [parent, kind, title, description, attrs, seq, assessable,
@@ -210,6 +266,18 @@ int encode_req(rec_writer *r, const cw_requirement *q, int64_t seq)
     else
         rw_bool(r, q->assess == CW_ASSESS_YES);
     rw_int(r, q->withdrawn ? 1 : 0);
+    return 0;
+}
+
+int req_flags(MDB_val v, bool leaf, bool *assessable, bool *withdrawn)
+{
+    rec_reader r;
+    if (rr_open(&r, v, NULL))
+        return CW_ECORRUPT;
+    const msgpack_object *as = rr_at(&r, 6);
+    *assessable = as && as->type == MSGPACK_OBJECT_BOOLEAN ? as->via.boolean : leaf;
+    *withdrawn = obj_int(rr_at(&r, 7), 0) == 1;
+    rr_close(&r);
     return 0;
 }
 

@@ -5,24 +5,15 @@
 
 #include "entity.h"
 
-#include <stdio.h>
 #include <string.h>
 
 static int validate_scope(MDB_txn *txn, cw_db *db, const cw_scope *s, size_t i, cw_err *err)
 {
-    char f[112];
     int rc;
-    snprintf(f, sizeof f, "items[%zu].org", i);
-    if ((rc = check_name(f, s->org, CW_MAX_SLUG, err)))
-        return rc;
-    snprintf(f, sizeof f, "items[%zu].framework", i);
-    if ((rc = check_name(f, s->framework, CW_MAX_SLUG, err)))
-        return rc;
-    snprintf(f, sizeof f, "items[%zu].id", i);
-    if ((rc = check_name(f, s->id, CW_MAX_ID, err)))
-        return rc;
-    snprintf(f, sizeof f, "items[%zu].justification", i);
-    if ((rc = check_text(f, s->justification, err)))
+    if ((rc = check_name_at(s->org, CW_MAX_SLUG, err, "items[%zu].org", i)) ||
+        (rc = check_name_at(s->framework, CW_MAX_SLUG, err, "items[%zu].framework", i)) ||
+        (rc = check_name_at(s->id, CW_MAX_ID, err, "items[%zu].id", i)) ||
+        (rc = check_text_at(s->justification, err, "items[%zu].justification", i)))
         return rc;
     if (org_exists(txn, db, s->org))
         return cw_err_set(err, CW_ENOORG, "items[%zu].org: no organisation '%s'", i, s->org);
@@ -48,28 +39,22 @@ static int validate_scope(MDB_txn *txn, cw_db *db, const cw_scope *s, size_t i, 
     return 0;
 }
 
-struct scope_args {
-    const cw_scope *items;
-    size_t n;
-    cw_bulk_stats st;
-};
-
 static int scope_put_fn(cw_wtxn *w, void *arg, cw_err *err)
 {
     const char *touched = NULL;
-    struct scope_args *sa = arg;
+    bulk_args *ba = arg;
     int rc = 0;
-    for (size_t i = 0; i < sa->n && rc == 0; i++) {
-        const cw_scope *s = &sa->items[i];
+    for (size_t i = 0; i < ba->n && rc == 0; i++) {
+        const cw_scope *s = (const cw_scope *)ba->items + i;
         if ((rc = validate_scope(w->txn, w->db, s, i, err)) || (rc = org_touch_once(w, s->org, &touched, err)))
             break;
         cw_key k;
         org_req_key(&k, s->org, s->framework, s->id);
         MDB_val kv = key_val(&k), v;
         if (mdb_get(w->txn, w->db->dbi[DB_SCOPE], &kv, &v) == 0)
-            sa->st.updated++;
+            ba->st.updated++;
         else
-            sa->st.created++;
+            ba->st.created++;
         rec_writer rw;
         rw_init(&rw);
         rw_array(&rw, 2);
@@ -87,17 +72,14 @@ static int scope_put_fn(cw_wtxn *w, void *arg, cw_err *err)
 int cw_scope_put(cw_db *db, cw_wtxn *w, const cw_scope *items, size_t n, cw_bulk_stats *st,
                  cw_err *err)
 {
-    if (st)
-        memset(st, 0, sizeof *st);
-    if (n && !items)
-        return cw_err_set(err, CW_EINVAL, "items: missing");
-    struct scope_args sa = {items, n, {0}};
-    return write_bulk(db, w, scope_put_fn, &sa, &sa.st, n, st, err);
+    return write_items(db, w, scope_put_fn, "items", items, n, st, err);
 }
 
+/* An item_decode_fn: out is a cw_scope, rest is fw\0id. */
 static int decode_scope(cw_arena *a, const char *org, const char *rest, size_t rl, MDB_val v,
-                 cw_scope *out)
+                        void *item)
 {
+    cw_scope *out = item;
     const char *z = memchr(rest, '\0', rl);
     if (!z)
         return CW_ECORRUPT;
@@ -114,37 +96,18 @@ static int decode_scope(cw_arena *a, const char *org, const char *rest, size_t r
     return 0;
 }
 
-struct scope_list {
-    cw_arena *a;
-    const char *org, *fw;
-    cw_scope *out;
-    size_t n, cap;
-};
-
-static int scope_list_fn(void *ctx, const char *rest, size_t rl, MDB_val v)
-{
-    struct scope_list *sl = ctx;
-    if (sl->fw) {
-        size_t fl = strlen(sl->fw);
-        if (rl <= fl || memcmp(rest, sl->fw, fl) != 0 || rest[fl] != '\0')
-            return 0;
-    }
-    cw_scope *arr = cw_arena_grow(sl->a, sl->out, sizeof *arr, &sl->cap, sl->n + 1);
-    if (!arr)
-        return CW_ENOMEM;
-    sl->out = arr;
-    if (decode_scope(sl->a, sl->org, rest, rl, v, &arr[sl->n]) == 0)
-        sl->n++;
-    return 0;
-}
+/* Scope decisions are listed, never read or deleted one by one through
+ * item_get / item_delete: their keys hold a framework too. */
+static const item_kind scope_items = {DB_SCOPE, "scope decision", "items", CW_ENOENT,
+                                      sizeof(cw_scope), decode_scope, NULL};
 
 int scopes_of(MDB_txn *txn, cw_db *db, const char *org, const char *fw, cw_arena *a,
               cw_scope **out, size_t *n)
 {
-    struct scope_list sl = {a, cw_arena_strdup(a, org), fw, NULL, 0, 0};
-    int rc = each_in_org(txn, db, DB_SCOPE, org, scope_list_fn, &sl);
-    *out = sl.out;
-    *n = sl.n;
+    item_list l = {&scope_items, a, cw_arena_strdup(a, org), fw, NULL, 0, 0};
+    int rc = items_of(txn, db, org, &l);
+    *out = l.items;
+    *n = l.n;
     return rc;
 }
 
@@ -153,17 +116,13 @@ int cw_scope_list(cw_db *db, const char *org, const char *framework, cw_arena *a
 {
     *out = NULL;
     *n = 0;
-    int rc = check_name("org", org, CW_MAX_SLUG, err);
-    if (rc || (framework && (rc = check_name("framework", framework, CW_MAX_SLUG, err))))
+    int rc = cw_check_name("org", org, CW_MAX_SLUG, err);
+    if (rc || (framework && (rc = cw_check_name("framework", framework, CW_MAX_SLUG, err))))
         return rc;
-    MDB_txn *txn;
-    if ((rc = read_begin(db, &txn, err)))
-        return rc;
-    if (org_exists(txn, db, org))
-        rc = cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
-    else if ((rc = scopes_of(txn, db, org, framework, a, out, n)))
-        cw_err_set(err, rc, "scope: cannot list");
-    read_end(db, txn);
+    item_list l = {&scope_items, a, cw_arena_strdup(a, org), framework, NULL, 0, 0};
+    rc = items_list(db, org, &l, "scope", err);
+    *out = l.items;
+    *n = l.n;
     return rc;
 }
 
@@ -173,10 +132,8 @@ static int scope_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     cw_key k;
     org_req_key(&k, p[0], p[1], p[2]);
     MDB_val kv = key_val(&k);
-    if (org_exists(w->txn, w->db, p[0]))
-        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", p[0]);
-    int rc = org_touch(w->txn, w->db, p[0], err);
-    if (rc)
+    int rc = org_find(w->txn, w->db, p[0], err);
+    if (rc || (rc = org_touch(w->txn, w->db, p[0], err)))
         return rc;
     rc = mdb_del(w->txn, w->db->dbi[DB_SCOPE], &kv, NULL);
     if (rc == MDB_NOTFOUND)
@@ -189,9 +146,9 @@ int cw_scope_delete(cw_db *db, cw_wtxn *w, const char *org, const char *framewor
                     const char *id, cw_err *err)
 {
     int rc;
-    if ((rc = check_name("org", org, CW_MAX_SLUG, err)) ||
-        (rc = check_name("framework", framework, CW_MAX_SLUG, err)) ||
-        (rc = check_name("id", id, CW_MAX_ID, err)))
+    if ((rc = cw_check_name("org", org, CW_MAX_SLUG, err)) ||
+        (rc = cw_check_name("framework", framework, CW_MAX_SLUG, err)) ||
+        (rc = cw_check_name("id", id, CW_MAX_ID, err)))
         return rc;
     const char *p[3] = {org, framework, id};
     return write_run(db, w, scope_delete_fn, (void *)p, err);

@@ -1,34 +1,69 @@
-/* Reads and writes every module shares inside an open transaction: input
- * validation, whether a framework, requirement or organisation exists,
- * the organisation data generation that cached organisation state is
- * checked against, the catalogue generation, and deleting or listing the
- * records under a key prefix. */
+/* What every module shares on top of the environment and the record
+ * layout: input validation, whether a framework, requirement or
+ * organisation exists, the organisation and catalogue generations that
+ * cached state is checked against, walking, deleting and indexing records,
+ * what a bulk write keeps for one call, and the items plumbing: reading,
+ * listing and deleting the records a module keeps (an organisation's
+ * controls, evidence and scope decisions; frameworks and organisations by
+ * name) the same way, each module giving only its record's decoder and
+ * what else it indexes. */
 #include "internal.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- validation ---- */
-
-int check_name(const char *field, const char *s, size_t max, cw_err *err)
-{
-    if (!s || !*s)
-        return cw_err_set(err, CW_EINVAL, "%s: must be a non-empty string", field);
-    size_t n = strlen(s);
-    if (n > max)
-        return cw_err_set(err, CW_EINVAL, "%s: '%.40s...' is longer than %zu bytes", field, s,
-                          max);
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return cw_err_set(err, CW_EINVAL, "%s: '%.60s' contains a control character",
-                              field, s);
-    return 0;
-}
 
 int check_text(const char *field, const char *s, cw_err *err)
 {
     if (s && strlen(s) > CW_MAX_TEXT)
         return cw_err_set(err, CW_EINVAL, "%s: longer than %d bytes", field, CW_MAX_TEXT);
     return 0;
+}
+
+static int text_rule(const char *field, const char *s, size_t max, cw_err *err)
+{
+    (void)max; /* CW_MAX_TEXT */
+    return check_text(field, s, err);
+}
+
+/* The field of a bulk item is named ("items[3].org") only once its check
+ * has failed: bulk loads check millions of fields and nearly all pass. */
+static int check_at(int (*rule)(const char *, const char *, size_t, cw_err *), const char *s,
+                    size_t max, cw_err *err, const char *fmt, va_list ap)
+{
+    if (rule("", s, max, NULL) == 0)
+        return 0;
+    char f[112];
+    vsnprintf(f, sizeof f, fmt, ap);
+    return rule(f, s, max, err);
+}
+
+int check_name_at(const char *s, size_t max, cw_err *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = check_at(cw_check_name, s, max, err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int check_text_at(const char *s, cw_err *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = check_at(text_rule, s, CW_MAX_TEXT, err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+bool repeats_earlier(const char *const *ids, size_t j, size_t *k)
+{
+    for (*k = 0; *k < j; (*k)++)
+        if (strcmp(ids[*k], ids[j]) == 0)
+            return true;
+    return false;
 }
 
 /* ---- lookups ---- */
@@ -51,16 +86,8 @@ int req_exists(MDB_txn *txn, cw_db *db, const char *fw, const char *id, bool *as
     if (assessed) {
         MDB_val ck = key_val(&key), cv;
         bool leaf = mdb_get(txn, db->dbi[DB_CHILD], &ck, &cv) != 0;
-        /* record fields 6 (assessable: nil = by the tree) and 7 (withdrawn) */
-        rec_reader rr;
         bool as = leaf, wd = false;
-        if (rr_open(&rr, v, NULL) == 0) {
-            const msgpack_object *o = rr_at(&rr, 6);
-            if (o && o->type == MSGPACK_OBJECT_BOOLEAN)
-                as = o->via.boolean;
-            wd = obj_int(rr_at(&rr, 7), 0) == 1;
-            rr_close(&rr);
-        }
+        req_flags(v, leaf, &as, &wd);
         *assessed = as && !wd;
     }
     return 0;
@@ -72,7 +99,28 @@ int org_exists(MDB_txn *txn, cw_db *db, const char *org)
     return mdb_get(txn, db->dbi[DB_ORG], &k, &v) == 0 ? 0 : CW_ENOORG;
 }
 
+int org_find(MDB_txn *txn, cw_db *db, const char *org, cw_err *err)
+{
+    if (org_exists(txn, db, org))
+        return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
+    return 0;
+}
+
 /* ---- generations ---- */
+
+/* The 8-byte counter under meta key k; 0 when there is none. */
+static uint64_t meta_counter(MDB_txn *txn, cw_db *db, MDB_val k)
+{
+    MDB_val v;
+    if (mdb_get(txn, db->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8)
+        return be64_get(v.mv_data);
+    return 0;
+}
+
+uint64_t cat_gen(MDB_txn *txn, cw_db *db)
+{
+    return meta_counter(txn, db, (MDB_val){3, "gen"});
+}
 
 static void org_gen_key(cw_key *k, const char *org)
 {
@@ -97,10 +145,7 @@ uint64_t org_gen(MDB_txn *txn, cw_db *db, const char *org)
 {
     cw_key k;
     org_gen_key(&k, org);
-    MDB_val kv = key_val(&k), v;
-    if (mdb_get(txn, db->dbi[DB_META], &kv, &v) == 0 && v.mv_size == 8)
-        return be64_get(v.mv_data);
-    return 0;
+    return meta_counter(txn, db, key_val(&k));
 }
 
 /* Bulk items usually share one organisation: stamp each run of them once. */
@@ -114,17 +159,13 @@ int org_touch_once(cw_wtxn *w, const char *org, const char **last, cw_err *err)
 
 int bump_generation(cw_wtxn *w, cw_err *err)
 {
-    MDB_val k = {3, "gen"}, v;
-    uint64_t gen = 0;
-    if (mdb_get(w->txn, w->db->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8)
-        gen = be64_get(v.mv_data);
     unsigned char b[8];
-    be64_put(b, gen + 1);
-    v = (MDB_val){8, b};
+    be64_put(b, cat_gen(w->txn, w->db) + 1);
+    MDB_val k = {3, "gen"}, v = {8, b};
     return lmdb_err(mdb_put(w->txn, w->db->dbi[DB_META], &k, &v, 0), err, "generation");
 }
 
-/* ---- records under a prefix ---- */
+/* ---- walking and writing records ---- */
 
 int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_err *err)
 {
@@ -146,23 +187,290 @@ int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_e
     return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc, err, "delete");
 }
 
-/* Lists records under prefix org\0 in db dbi, calling fn for each. */
-int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, void *ctx)
+int each_record(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix, each_fn fn, void *ctx,
+                cw_err *err, const char *what)
 {
-    cw_key pre;
-    key_init(&pre);
-    key_part(&pre, org);
-    key_sep(&pre);
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, db->dbi[dbi], &c);
     if (rc)
-        return lmdb_err(rc, NULL, "list");
-    MDB_val k = key_val(&pre), v;
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-         r == 0 && k.mv_size >= pre.n && memcmp(k.mv_data, pre.b, pre.n) == 0;
+        return lmdb_err(rc, err, what);
+    size_t pn = prefix ? prefix->n : 0;
+    MDB_val k = prefix ? key_val(prefix) : (MDB_val){0, NULL}, v;
+    for (int r = mdb_cursor_get(c, &k, &v, prefix ? MDB_SET_RANGE : MDB_FIRST);
+         r == 0 && (!prefix || (k.mv_size >= pn && memcmp(k.mv_data, prefix->b, pn) == 0));
          r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        if ((rc = fn(ctx, (const char *)k.mv_data + pre.n, k.mv_size - pre.n, v)))
+        if ((rc = fn(ctx, (const char *)k.mv_data + pn, k.mv_size - pn, v)))
             break;
     mdb_cursor_close(c);
     return rc;
+}
+
+int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, void *ctx)
+{
+    cw_key pre;
+    key_prefix(&pre, org);
+    return each_record(txn, db, dbi, &pre, fn, ctx, NULL, "list");
+}
+
+int index_put(cw_wtxn *w, int dbi, MDB_val k, MDB_val v, bool del, const char *what,
+              cw_err *err)
+{
+    int rc = del ? mdb_del(w->txn, w->db->dbi[dbi], &k, &v)
+                 : mdb_put(w->txn, w->db->dbi[dbi], &k, &v, MDB_NODUPDATA);
+    return rc == MDB_KEYEXIST || rc == MDB_NOTFOUND ? 0 : lmdb_err(rc, err, what);
+}
+
+int keys_where(MDB_txn *txn, cw_db *db, int dbi, record_match_fn match, void *ctx, cw_arena *a,
+               const char *what, MDB_val **keys, size_t *n, cw_err *err)
+{
+    *keys = NULL;
+    *n = 0;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, db->dbi[dbi], &c);
+    if (rc)
+        return lmdb_err(rc, err, what);
+    size_t cap = 0;
+    MDB_val k, v;
+    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
+         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (!match(ctx, k, v))
+            continue;
+        MDB_val *arr = cw_arena_grow(a, *keys, sizeof *arr, &cap, *n + 1);
+        char *kc = cw_arena_strndup(a, k.mv_data, k.mv_size);
+        if (!arr || !kc) {
+            rc = cw_err_set(err, CW_ENOMEM, "%s: out of memory", what);
+            break;
+        }
+        *keys = arr;
+        arr[(*n)++] = (MDB_val){k.mv_size, kc};
+    }
+    mdb_cursor_close(c);
+    return rc;
+}
+
+/* ---- bulk calls ---- */
+
+int once_per_call(strmap *seen, cw_arena *a, const char *key, size_t kn, size_t i,
+                  const char *list, const char *id, cw_err *err)
+{
+    char *dk = cw_arena_strndup(a, key, kn);
+    if (!dk)
+        return cw_err_set(err, CW_ENOMEM, "%s: out of memory", list);
+    size_t prev;
+    if (strmap_put(seen, dk, kn, i, &prev) == 1)
+        return cw_err_set(err, CW_ECONFLICT, "%s[%zu].id: '%s' appears twice (also %s[%zu])",
+                          list, i, id, list, prev);
+    return 0;
+}
+
+int bulk_call_begin(bulk_call *b, size_t n, const char *field, cw_err *err)
+{
+    *b = (bulk_call){.field = field, .a = cw_arena_new()};
+    if (!b->a || strmap_init(&b->seen, b->a, n)) {
+        cw_arena_free(b->a);
+        b->a = NULL;
+        return cw_err_set(err, CW_ENOMEM, "%s: out of memory", field);
+    }
+    return 0;
+}
+
+void bulk_call_end(bulk_call *b)
+{
+    cw_arena_free(b->a);
+}
+
+int bulk_call_admit(cw_wtxn *w, bulk_call *b, const cw_key *k, const char *org, size_t i,
+                    const char *id, cw_err *err)
+{
+    int rc = org_touch_once(w, org, &b->touched, err);
+    return rc ? rc : once_per_call(&b->seen, b->a, k->b, k->n, i, b->field, id, err);
+}
+
+/* ---- items ---- */
+
+int items_add(void *list, const char *rest, size_t rl, MDB_val v)
+{
+    item_list *l = list;
+    if (l->under) {
+        size_t ul = strlen(l->under);
+        if (rl <= ul || memcmp(rest, l->under, ul) != 0 || rest[ul] != '\0')
+            return 0;
+    }
+    char *arr = cw_arena_grow(l->a, l->items, l->kind->size, &l->cap, l->n + 1);
+    if (!arr)
+        return CW_ENOMEM;
+    l->items = arr;
+    if (l->kind->decode(l->a, l->org, rest, rl, v, arr + l->n * l->kind->size) == 0)
+        l->n++;
+    return 0;
+}
+
+int items_of(MDB_txn *txn, cw_db *db, const char *org, item_list *l)
+{
+    return each_in_org(txn, db, l->kind->dbi, org, items_add, l);
+}
+
+int items_list(cw_db *db, const char *org, item_list *l, const char *what, cw_err *err)
+{
+    MDB_txn *txn;
+    int rc = read_begin(db, &txn, err);
+    if (rc)
+        return rc;
+    if (!(rc = org_find(txn, db, org, err)) && (rc = items_of(txn, db, org, l)))
+        cw_err_set(err, rc, "%s: cannot list", what);
+    read_end(db, txn);
+    return rc;
+}
+
+int item_find(MDB_txn *txn, cw_db *db, const item_kind *kind, const char *org, const char *id,
+              MDB_val *v, cw_err *err)
+{
+    int rc = org_find(txn, db, org, err);
+    if (rc)
+        return rc;
+    cw_key k;
+    org_item_key(&k, org, id);
+    MDB_val kv = key_val(&k);
+    if (mdb_get(txn, db->dbi[kind->dbi], &kv, v))
+        return cw_err_set(err, kind->missing, "id: no %s '%s' in organisation '%s'", kind->noun,
+                          id, org);
+    return 0;
+}
+
+int items_all(cw_db *db, item_list *l, item_then_fn then, cw_err *err)
+{
+    MDB_txn *txn;
+    int rc = read_begin(db, &txn, err);
+    if (rc)
+        return rc;
+    if ((rc = each_record(txn, db, l->kind->dbi, NULL, items_add, l, err, l->kind->field)) ==
+        CW_ENOMEM)
+        cw_err_set(err, rc, "%s: out of memory", l->kind->field);
+    for (size_t i = 0; then && i < l->n; i++)
+        then(txn, db, (char *)l->items + i * l->kind->size);
+    read_end(db, txn);
+    return rc;
+}
+
+int named_get(cw_db *db, const item_kind *kind, const char *name, item_then_fn then,
+              cw_arena *a, void *out, cw_err *err)
+{
+    int rc = cw_check_name(kind->field, name, CW_MAX_SLUG, err);
+    if (rc)
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    MDB_val k = {strlen(name), (void *)name}, v;
+    if (mdb_get(txn, db->dbi[kind->dbi], &k, &v)) {
+        rc = cw_err_set(err, kind->missing, "%s: no %s '%s'", kind->field, kind->noun, name);
+    } else {
+        memset(out, 0, kind->size);
+        if ((rc = kind->decode(a, NULL, name, strlen(name), v, out)))
+            cw_err_set(err, rc, "%s: record of '%s' is unreadable", kind->field, name);
+        else if (then)
+            then(txn, db, out);
+    }
+    read_end(db, txn);
+    return rc;
+}
+
+int check_org_id(const char *org, const char *id, cw_err *err)
+{
+    int rc = cw_check_name("org", org, CW_MAX_SLUG, err);
+    return rc ? rc : cw_check_name("id", id, CW_MAX_ID, err);
+}
+
+int item_read(cw_db *db, const item_kind *kind, const char *org, const char *id, item_read_fn fn,
+              void *ctx, cw_err *err)
+{
+    int rc = check_org_id(org, id, err);
+    if (rc)
+        return rc;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    MDB_val v;
+    if (!(rc = item_find(txn, db, kind, org, id, &v, err)))
+        rc = fn(txn, db, org, id, v, ctx, err);
+    read_end(db, txn);
+    return rc;
+}
+
+int item_decode(const item_kind *kind, cw_arena *a, const char *org, const char *id, MDB_val v,
+                void *out, cw_err *err)
+{
+    if (kind->decode(a, cw_arena_strdup(a, org), id, strlen(id), v, out))
+        return cw_err_set(err, CW_ECORRUPT, "id: record of %s '%s' is unreadable", kind->noun, id);
+    return 0;
+}
+
+struct item_out {
+    const item_kind *kind;
+    cw_arena *a;
+    void *out;
+};
+
+static int decode_out(MDB_txn *txn, cw_db *db, const char *org, const char *id, MDB_val v,
+                      void *ctx, cw_err *err)
+{
+    (void)txn;
+    (void)db;
+    const struct item_out *o = ctx;
+    return item_decode(o->kind, o->a, org, id, v, o->out, err);
+}
+
+int item_get(cw_db *db, const item_kind *kind, const char *org, const char *id, cw_arena *a,
+             void *out, cw_err *err)
+{
+    struct item_out o = {kind, a, out};
+    return item_read(db, kind, org, id, decode_out, &o, err);
+}
+
+int item_unindex(cw_wtxn *w, const item_kind *kind, const char *org, const char *id, MDB_val v,
+                 cw_err *err)
+{
+    /* The old record is decoded into an arena of its own, freed here. */
+    cw_arena *a = cw_arena_new();
+    void *old = a ? cw_arena_alloc(a, kind->size) : NULL;
+    if (!old) {
+        cw_arena_free(a);
+        return cw_err_set(err, CW_ENOMEM, "%s: out of memory", kind->field);
+    }
+    int rc = 0;
+    if (kind->decode(a, org, id, strlen(id), v, old) == 0)
+        rc = kind->unindex(w, old, err);
+    cw_arena_free(a);
+    return rc;
+}
+
+struct item_del {
+    const item_kind *kind;
+    const char *org, *id;
+};
+
+/* A failed lookup fails the write, so the organisation is stamped after
+ * it: a stamp is only kept with the deletion it announces. */
+static int item_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    const struct item_del *d = arg;
+    MDB_val v;
+    int rc = item_find(w->txn, w->db, d->kind, d->org, d->id, &v, err);
+    if (rc || (rc = org_touch(w->txn, w->db, d->org, err)) ||
+        (d->kind->unindex && (rc = item_unindex(w, d->kind, d->org, d->id, v, err))))
+        return rc;
+    cw_key k;
+    org_item_key(&k, d->org, d->id);
+    MDB_val kv = key_val(&k);
+    return lmdb_err(mdb_del(w->txn, w->db->dbi[d->kind->dbi], &kv, NULL), err, d->kind->field);
+}
+
+int item_delete(cw_db *db, cw_wtxn *w, const item_kind *kind, const char *org, const char *id,
+                cw_err *err)
+{
+    int rc = check_org_id(org, id, err);
+    if (rc)
+        return rc;
+    struct item_del d = {kind, org, id};
+    return write_run(db, w, item_delete_fn, &d, err);
 }
