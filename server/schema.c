@@ -9,6 +9,7 @@
 
 #include "pack.h"
 
+#include "crosswalk/check.h"
 #include "crosswalk/mapping.h"
 
 #include <stdio.h>
@@ -159,23 +160,6 @@ static int to_int(const msgpack_object *o, const char *field, int64_t lo, int64_
     return 0;
 }
 
-/* A filter that names a slug, id or origin: held to the rules the stored
- * values obey, so that an empty or oversized filter is refused instead of
- * silently matching nothing. */
-static int check_filter(const char *field, const char *s, size_t max, cw_err *err)
-{
-    if (!*s)
-        return cw_err_set(err, CW_EINVAL, "%s: must be a non-empty string", field);
-    size_t n = strlen(s);
-    if (n > max)
-        return cw_err_set(err, CW_EINVAL, "%s: '%.40s...' is longer than %zu bytes", field, s,
-                          max);
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return cw_err_set(err, CW_EINVAL, "%s: contains a control character", field);
-    return 0;
-}
-
 int cw_check_keys(const msgpack_object *map, const char *allowed, cw_err *err)
 {
     if (!map)
@@ -257,7 +241,7 @@ static int filter(const msgpack_object *map, const char *path, const char *key, 
 {
     int rc = cw_dec_STR(map, path, key, req, a, out, has, err);
     if (rc == 0 && *out)
-        rc = in_path(check_filter(key, *out, max, err), path, err);
+        rc = in_path(cw_check_name(key, *out, max, err), path, err);
     return rc;
 }
 
@@ -364,8 +348,8 @@ int cw_dec_ATTRFILTER(const msgpack_object *map, const char *path, const char *k
         *eq = '\0';
     out->key = copy;
     out->value = eq ? eq + 1 : NULL;
-    if ((rc = check_filter(key, out->key, CW_MAX_SLUG, err)) ||
-        (out->value && (rc = check_filter(key, out->value, CW_MAX_ID, err))))
+    if ((rc = cw_check_name(key, out->key, CW_MAX_SLUG, err)) ||
+        (out->value && (rc = cw_check_name(key, out->value, CW_MAX_ID, err))))
         return in_path(rc, path, err);
     return 0;
 }
@@ -390,7 +374,7 @@ int cw_dec_DELSOURCE(const msgpack_object *map, const char *path, const char *ke
         FIELD(f, "%s%s[%u]", path, key, j);
         int rc;
         if ((rc = to_str(&src->via.array.ptr[j], f, a, &out->set[j], err)) ||
-            (rc = check_filter(f, out->set[j], CW_MAX_ID, err)))
+            (rc = cw_check_name(f, out->set[j], CW_MAX_ID, err)))
             return rc;
     }
     return 0;
