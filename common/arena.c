@@ -130,8 +130,7 @@ char *cw_arena_strdup(cw_arena *a, const char *s)
     return s ? cw_arena_strndup(a, s, strlen(s)) : NULL;
 }
 
-void *cw_arena_grow(cw_arena *a, void *old, size_t elem, size_t *cap,
-                    size_t need)
+void *cw_arena_grow(cw_arena *a, void *old, size_t elem, size_t *cap, size_t need)
 {
     if (need <= *cap)
         return old;

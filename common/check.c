@@ -11,11 +11,9 @@ int cw_check_name(const char *field, const char *s, size_t max, cw_err *err)
         return cw_err_set(err, CW_EINVAL, "%s: must be a non-empty string", field);
     size_t n = strlen(s);
     if (n > max)
-        return cw_err_set(err, CW_EINVAL, "%s: '%.40s...' is longer than %zu bytes", field, s,
-                          max);
+        return cw_err_set(err, CW_EINVAL, "%s: '%.40s...' is longer than %zu bytes", field, s, max);
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return cw_err_set(err, CW_EINVAL, "%s: '%.60s' contains a control character",
-                              field, s);
+            return cw_err_set(err, CW_EINVAL, "%s: '%.60s' contains a control character", field, s);
     return 0;
 }

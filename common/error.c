@@ -11,8 +11,9 @@ const char *cw_strerror(int code)
 {
     switch (code) {
     case CW_OK: return "ok";
-#define CW_X_NAME(n, v, s, p) case CW_##n: return s;
-    CW_ERRNO_MAP(CW_X_NAME)
+#define CW_X_NAME(n, v, s, p)                                                                      \
+    case CW_##n: return s;
+        CW_ERRNO_MAP(CW_X_NAME)
 #undef CW_X_NAME
     default: return "unknown_error";
     }
@@ -21,8 +22,9 @@ const char *cw_strerror(int code)
 int cw_proto_code(int code)
 {
     switch (code) {
-#define CW_X_PROTO(n, v, s, p) case CW_##n: return p;
-    CW_ERRNO_MAP(CW_X_PROTO)
+#define CW_X_PROTO(n, v, s, p)                                                                     \
+    case CW_##n: return p;
+        CW_ERRNO_MAP(CW_X_PROTO)
 #undef CW_X_PROTO
     default: return CW_PE_INTERNAL;
     }
@@ -31,8 +33,9 @@ int cw_proto_code(int code)
 const char *cw_proto_name(int proto_code)
 {
     switch (proto_code) {
-#define CW_X_PNAME(n, c, s, d) case CW_PE_##n: return s;
-    CW_PROTO_ERRORS(CW_X_PNAME)
+#define CW_X_PNAME(n, c, s, d)                                                                     \
+    case CW_PE_##n: return s;
+        CW_PROTO_ERRORS(CW_X_PNAME)
 #undef CW_X_PNAME
     default: return "internal";
     }

@@ -108,9 +108,9 @@ bool cw_rationale_ok(const char *s)
     return false;
 }
 
-const char *const cw_kind_names[] = {"clause",   "theme",    "control",     "objective",
-                                     "function", "category", "subcategory", "series",
-                                     "criterion", "domain",  "practice",    NULL};
+const char *const cw_kind_names[] = {"clause",    "theme",    "control",     "objective",
+                                     "function",  "category", "subcategory", "series",
+                                     "criterion", "domain",   "practice",    NULL};
 
 bool cw_kind_ok(const char *s)
 {

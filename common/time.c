@@ -112,4 +112,3 @@ cw_time cw_now(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (cw_time)ts.tv_sec;
 }
-

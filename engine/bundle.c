@@ -33,7 +33,10 @@ typedef struct dec {
     char where[160]; /* the field being read, for messages */
 } dec;
 
-static size_t left(const dec *d) { return (size_t)(d->end - d->p); }
+static size_t left(const dec *d)
+{
+    return (size_t)(d->end - d->p);
+}
 
 static int bad(dec *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bad(dec *d, const char *fmt, ...)
@@ -148,7 +151,10 @@ static void *rd_list(dec *d, bool *have, size_t size, size_t *n, int *rc)
     return (*rc = once(d, have)) ? NULL : rd_room(d, &ARRAY, size, n, rc);
 }
 
-static bool is_nil(const dec *d) { return left(d) && *d->p == 0xc0; }
+static bool is_nil(const dec *d)
+{
+    return left(d) && *d->p == 0xc0;
+}
 
 /* A str without copying: *s points into the buffer (not NUL-terminated). */
 static int rd_strview(dec *d, const char **s, size_t *n)
@@ -274,26 +280,36 @@ static int skip(dec *d, int depth)
     d->p++;
     size_t len;
     switch (t) {
-    case 0xc4: case 0xc5: case 0xc6: /* bin 8/16/32 */
+    case 0xc4:
+    case 0xc5:
+    case 0xc6: /* bin 8/16/32 */
         if (take(d, (size_t)1 << (t - 0xc4), &v))
             return CW_EINVAL;
         len = 0;
         break;
-    case 0xc7: case 0xc8: case 0xc9: /* ext 8/16/32: length, type byte */
+    case 0xc7:
+    case 0xc8:
+    case 0xc9: /* ext 8/16/32: length, type byte */
         if (take(d, (size_t)1 << (t - 0xc7), &v))
             return CW_EINVAL;
         len = 1;
         break;
     case 0xca: len = 4; break;
     case 0xcb: len = 8; break;
-    case 0xcc: case 0xcd: case 0xce: case 0xcf: len = (size_t)1 << (t - 0xcc); break;
-    case 0xd0: case 0xd1: case 0xd2: case 0xd3: len = (size_t)1 << (t - 0xd0); break;
-    case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8: /* fixext: type + data */
-        len = 1 + ((size_t)1 << (t - 0xd4));
-        break;
-    default: /* 0xc1 is never used */
-        d->p--;
-        return bad(d, "invalid msgpack type byte 0x%02x", t);
+    case 0xcc:
+    case 0xcd:
+    case 0xce:
+    case 0xcf: len = (size_t)1 << (t - 0xcc); break;
+    case 0xd0:
+    case 0xd1:
+    case 0xd2:
+    case 0xd3: len = (size_t)1 << (t - 0xd0); break;
+    case 0xd4:
+    case 0xd5:
+    case 0xd6:
+    case 0xd7:
+    case 0xd8: /* fixext: type + data */ len = 1 + ((size_t)1 << (t - 0xd4)); break;
+    default: /* 0xc1 is never used */ d->p--; return bad(d, "invalid msgpack type byte 0x%02x", t);
     }
     if (v > left(d) || len > left(d) - v)
         return bad(d, "truncated");
@@ -344,8 +360,10 @@ static int rd_requirement(dec *d, size_t i, size_t j, cw_requirement *r)
     if (rd_array(d, &n))
         return CW_EINVAL;
     if (n != 6 && n != 8)
-        return bad(d, "expected 6 elements [id, parent, kind, title, description, "
-                      "attributes] or 8 (then assessable, status), got %zu", n);
+        return bad(d,
+                   "expected 6 elements [id, parent, kind, title, description, "
+                   "attributes] or 8 (then assessable, status), got %zu",
+                   n);
     const char **dst[] = {&r->id, &r->parent, &r->kind, &r->title, &r->description};
     for (size_t k = 0; k < 5; k++) {
         at(d, "frameworks[%zu].requirements[%zu][%zu] (%s)", i, j, k, names[k]);
@@ -428,15 +446,16 @@ static int rd_framework(dec *d, size_t i, bundle_fw *f)
 
 static int rd_mapping(dec *d, size_t i, cw_mapping *m)
 {
-    static const char *const names[] = {"source_fw", "source_id",    "target_fw", "target_id",
-                                        "relationship", "strength", "rationale", "origin"};
+    static const char *const names[] = {"source_fw",    "source_id", "target_fw", "target_id",
+                                        "relationship", "strength",  "rationale", "origin"};
     at(d, "mappings[%zu]", i);
     size_t n;
     if (rd_array(d, &n))
         return CW_EINVAL;
     if (n != 8 && n != 9)
-        return bad(d, "expected 8 elements [source_fw, source_id, target_fw, target_id, "
-                      "relationship, strength, rationale, origin] or 9 (then note), got %zu",
+        return bad(d,
+                   "expected 8 elements [source_fw, source_id, target_fw, target_id, "
+                   "relationship, strength, rationale, origin] or 9 (then note), got %zu",
                    n);
     const char **dst[] = {&m->source_fw, &m->source_id, &m->target_fw, &m->target_id};
     for (size_t k = 0; k < n; k++) {
@@ -533,8 +552,8 @@ static int rd_bundle(dec *d, bundle *b)
                 for (size_t j = 0; j < i; j++)
                     if (strcmp(b->fws[j].fw.slug, b->fws[i].fw.slug) == 0) {
                         at(d, "frameworks[%zu].slug", i);
-                        return bad(d, "'%.64s' already given as frameworks[%zu]",
-                                   b->fws[i].fw.slug, j);
+                        return bad(d, "'%.64s' already given as frameworks[%zu]", b->fws[i].fw.slug,
+                                   j);
                     }
             }
         } else if (key_is(key, kl, "mappings")) {

@@ -43,8 +43,8 @@ static int validate_req(const cw_requirement *q, size_t i, cw_err *err)
                           CW_MAX_LIST);
     for (size_t j = 0; j < q->n_attrs; j++) {
         const cw_attr *at = &q->attrs[j];
-        if ((rc = check_name_at(at->key, CW_MAX_SLUG, err, "requirements[%zu].attributes[%zu]",
-                                i, j)))
+        if ((rc = check_name_at(at->key, CW_MAX_SLUG, err, "requirements[%zu].attributes[%zu]", i,
+                                j)))
             return rc;
         if (at->n_values > CW_MAX_LIST)
             return cw_err_set(err, CW_EINVAL,
@@ -125,8 +125,7 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
     for (size_t i = 0; i < la->n; i++) {
         const cw_requirement *q = &la->reqs[i];
         if ((rc = validate_req(q, i, err)) ||
-            (rc = once_per_call(&bc.seen, a, q->id, strlen(q->id), i, "requirements", q->id,
-                                err)))
+            (rc = once_per_call(&bc.seen, a, q->id, strlen(q->id), i, "requirements", q->id, err)))
             goto out;
     }
     strmap *ids = &bc.seen; /* the batch's ids -> their position */
@@ -150,8 +149,8 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
             (rc = delete_prefix(w, DB_CHILD, &pre, NULL, err)))
             goto out;
         la->st.deleted = before.n;
-    } else if (existed && (rc = each_record(w->txn, db, DB_REQ, &pre, count_one, &existing,
-                                            err, "requirements"))) {
+    } else if (existed && (rc = each_record(w->txn, db, DB_REQ, &pre, count_one, &existing, err,
+                                            "requirements"))) {
         goto out;
     }
     /* Parents and cycles, against the batch first and the store second. */
@@ -260,9 +259,8 @@ out:
     return rc;
 }
 
-int cw_catalog_load(cw_db *db, cw_wtxn *w, const cw_framework *fw,
-                    const cw_requirement *reqs, size_t n, bool replace,
-                    cw_bulk_stats *st, cw_err *err)
+int cw_catalog_load(cw_db *db, cw_wtxn *w, const cw_framework *fw, const cw_requirement *reqs,
+                    size_t n, bool replace, cw_bulk_stats *st, cw_err *err)
 {
     if (st)
         memset(st, 0, sizeof *st);
@@ -271,7 +269,8 @@ int cw_catalog_load(cw_db *db, cw_wtxn *w, const cw_framework *fw,
     int rc = cw_check_name("framework", fw->slug, CW_MAX_SLUG, err);
     if (rc)
         return rc;
-    if ((rc = check_text("name", fw->name, err)) || (rc = check_text("version", fw->version, err)) ||
+    if ((rc = check_text("name", fw->name, err)) ||
+        (rc = check_text("version", fw->version, err)) ||
         (rc = check_text("publisher", fw->publisher, err)) ||
         (rc = check_text("licence", fw->licence, err)))
         return rc;
@@ -422,8 +421,8 @@ static int decode_fw_info(cw_arena *a, const char *org, const char *slug, size_t
     return decode_fw(a, slug, sl, v, &((cw_framework_info *)out)->fw);
 }
 
-static const item_kind framework_records = {DB_FW,        "framework", "framework", CW_ENOFW,
-                                            sizeof(cw_framework_info), decode_fw_info, NULL};
+static const item_kind framework_records = {
+    DB_FW, "framework", "framework", CW_ENOFW, sizeof(cw_framework_info), decode_fw_info, NULL};
 
 /* An item_then_fn: a listed framework's counts. */
 static void count_fw(MDB_txn *txn, cw_db *db, void *item)
@@ -441,8 +440,7 @@ int cw_framework_list(cw_db *db, cw_arena *a, cw_framework_info **out, size_t *n
     return rc;
 }
 
-int cw_framework_get(cw_db *db, const char *slug, cw_arena *a, cw_framework_info *out,
-                     cw_err *err)
+int cw_framework_get(cw_db *db, const char *slug, cw_arena *a, cw_framework_info *out, cw_err *err)
 {
     return named_get(db, &framework_records, slug, count_fw, a, out, err);
 }
@@ -485,8 +483,7 @@ static int list_req(void *ctx, const char *id, size_t idl, MDB_val v, bool leaf)
 }
 
 /* Loads every requirement of fw (with leaf flags) in publisher order. */
-static int load_all(MDB_txn *txn, cw_db *db, const char *fw, cw_arena *a, seq_req **out,
-                    size_t *n)
+static int load_all(MDB_txn *txn, cw_db *db, const char *fw, cw_arena *a, seq_req **out, size_t *n)
 {
     struct req_list l = {a, cw_arena_strdup(a, fw), NULL, 0, 0};
     int rc = each_req(txn, db, fw, list_req, &l);
@@ -500,9 +497,8 @@ static int load_all(MDB_txn *txn, cw_db *db, const char *fw, cw_arena *a, seq_re
 /* Answered from the catalogue graph, which holds every requirement decoded
  * with its children in publisher order: one lookup in memory instead of a
  * record decode plus a lookup per child. */
-int cw_requirement_get(cw_db *db, const char *fw, const char *id, cw_arena *a,
-                       cw_requirement *out, const char ***children, size_t *n_children,
-                       cw_err *err)
+int cw_requirement_get(cw_db *db, const char *fw, const char *id, cw_arena *a, cw_requirement *out,
+                       const char ***children, size_t *n_children, cw_err *err)
 {
     int rc;
     if ((rc = cw_check_name("framework", fw, CW_MAX_SLUG, err)) ||

@@ -48,8 +48,7 @@ static bool has(const check *c, int dbi, const void *k, size_t kl, const void *v
 /* Whether the record an index entry (k, v) names is in dbi: its key is
  * k up to its first NUL, then v (a child's fw\0id, a linked control's
  * org\0id), built in rk. */
-static bool names_record(const check *c, int dbi, const char *k, size_t kl, MDB_val v,
-                         cw_key *rk)
+static bool names_record(const check *c, int dbi, const char *k, size_t kl, MDB_val v, cw_key *rk)
 {
     const char *z = memchr(k, '\0', kl);
     key_init(rk);
@@ -230,8 +229,7 @@ static void check_count(check *c, int main_dbi, int delta_dbi, size_t want, cons
 {
     MDB_stat st, sd;
     if (mdb_stat(c->txn, c->db->dbi[main_dbi], &st) == 0 &&
-        mdb_stat(c->txn, c->db->dbi[delta_dbi], &sd) == 0 &&
-        st.ms_entries + sd.ms_entries != want)
+        mdb_stat(c->txn, c->db->dbi[delta_dbi], &sd) == 0 && st.ms_entries + sd.ms_entries != want)
         problem(c, fmt, "count", 5);
 }
 
@@ -253,7 +251,7 @@ int cw_db_check(cw_db *db, size_t *problems, cw_err *err)
     static const struct {
         int dbi;
         each_fn fn;
-    } walks[] = {{DB_CHILD, check_child}, {DB_REQ, check_req},     {DB_MAP, check_map},
+    } walks[] = {{DB_CHILD, check_child},   {DB_REQ, check_req}, {DB_MAP, check_map},
                  {DB_MAPIDX, check_mapidx}, {DB_CTL, check_ctl}, {DB_CTLLINK, check_ctllink},
                  {DB_EV, check_ev}};
     for (size_t i = 0; i < sizeof walks / sizeof walks[0]; i++)

@@ -34,8 +34,9 @@ static int validate_control(MDB_txn *txn, cw_db *db, const cw_control *c, size_t
                               "controls[%zu].links[%zu].level: must be full or partial", i, j);
         rc = req_exists(txn, db, l->framework, l->id, NULL);
         if (rc == CW_ENOFW)
-            return cw_err_set(err, CW_ELINK, "controls[%zu].links[%zu].framework: no framework '%s'",
-                              i, j, l->framework);
+            return cw_err_set(err, CW_ELINK,
+                              "controls[%zu].links[%zu].framework: no framework '%s'", i, j,
+                              l->framework);
         if (rc)
             return cw_err_set(err, CW_ELINK,
                               "controls[%zu].links[%zu].id: no requirement '%s' in framework '%s'",
@@ -74,8 +75,8 @@ static int ctl_decode(cw_arena *a, const char *org, const char *id, size_t idl, 
     return decode_control(a, org, id, idl, v, out);
 }
 
-const item_kind control_items = {DB_CTL,        "control", "controls", CW_ENOCTL,
-                                 sizeof(cw_control), ctl_decode, unlink_old};
+const item_kind control_items = {DB_CTL,     "control", "controls", CW_ENOCTL, sizeof(cw_control),
+                                 ctl_decode, unlink_old};
 
 static int control_put_fn(cw_wtxn *w, void *arg, cw_err *err)
 {
@@ -126,8 +127,7 @@ int cw_control_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_c
     return item_get(db, &control_items, org, id, a, out, err);
 }
 
-int controls_of(MDB_txn *txn, cw_db *db, const char *org, cw_arena *a, cw_control **out,
-                size_t *n)
+int controls_of(MDB_txn *txn, cw_db *db, const char *org, cw_arena *a, cw_control **out, size_t *n)
 {
     item_list l = {&control_items, a, cw_arena_strdup(a, org), NULL, NULL, 0, 0};
     int rc = items_of(txn, db, org, &l);

@@ -57,7 +57,7 @@ struct run {
     uint32_t fw;
     int hops;
     bool detail;
-    int32_t *pos; /* node -> position among reqs, -1 if not assessed here */
+    int32_t *pos;   /* node -> position among reqs, -1 if not assessed here */
     uint32_t *reqs; /* assessed requirements of fw, publisher order */
     size_t n_reqs;
     req_acc *acc;
@@ -196,8 +196,7 @@ static int on_path(void *ctx, const uint32_t *nodes, const g_edge *const *edges,
 }
 
 /* Coverage's path_walk reach: a mapping contribution. */
-static void cov_reach(void *ctx, uint32_t leaf, cw_level level, const cw_path *p,
-                      const char *group)
+static void cov_reach(void *ctx, uint32_t leaf, cw_level level, const cw_path *p, const char *group)
 {
     add(ctx, leaf, level, CW_VIA_MAPPING, p, group);
 }
@@ -537,8 +536,8 @@ typedef int (*compute_fn)(qctx *qc, const void *query, cw_arena *w, void *out);
  * reads, and holds the graph it points into) and offers it to the memo.
  * The answer is copied shallowly into out, size bytes; the caller fills in
  * the fields that echo the query (org, as_of, ...). */
-static int memo_answer(qctx *qc, const char *key, compute_fn fn, const void *query,
-                       size_t size, cw_arena *a, void *out, uint64_t *id)
+static int memo_answer(qctx *qc, const char *key, compute_fn fn, const void *query, size_t size,
+                       cw_arena *a, void *out, uint64_t *id)
 {
     const void *m = memo_get(&qc->snap->memo, qc->g->gen, key, id);
     if (m) {
@@ -844,11 +843,11 @@ static int cand_cmp(const void *x, const void *y)
  * would close gaps in full), or the missing members of one joint row. */
 typedef struct pstep {
     bool joint;
-    uint32_t node;              /* single step: the requirement */
-    size_t je;                  /* joint step: index into r->jevals */
-    uint32_t *missing;          /* joint step: members not met when the plan starts */
+    uint32_t node;     /* single step: the requirement */
+    size_t je;         /* joint step: index into r->jevals */
+    uint32_t *missing; /* joint step: members not met when the plan starts */
     size_t n_missing;
-    uint64_t *bits;             /* gaps it closes on its own */
+    uint64_t *bits; /* gaps it closes on its own */
     bool used;
 } pstep;
 
@@ -859,8 +858,8 @@ typedef struct plan {
     size_t ng, words;
     pstep *steps;
     size_t n_steps, cap;
-    int32_t *single_of;         /* node -> single step, -1 */
-    bool *added;                /* requirements the plan has satisfied so far */
+    int32_t *single_of; /* node -> single step, -1 */
+    bool *added;        /* requirements the plan has satisfied so far */
     /* node -> joint steps it may complete: a missing member at or under
      * it, or one it reaches in full by a path */
     uint32_t **jsteps_at;
@@ -1095,8 +1094,8 @@ static int member_reach(plan *p, uint32_t m, uint32_t src_fw)
 /* The greedy plan (§4): unsatisfied requirements of other frameworks (or
  * of src_fw), alone or as a joint row's missing members together, ranked
  * by remaining gaps closed in full per requirement added. */
-static int make_plan(const run *r, cw_gap_report *out, const uint32_t *gap_node,
-                     const bool *sat, uint32_t src_fw, cw_arena *a)
+static int make_plan(const run *r, cw_gap_report *out, const uint32_t *gap_node, const bool *sat,
+                     uint32_t src_fw, cw_arena *a)
 {
     const graph *g = r->g;
     plan P = {.g = g, .a = a, .r = r, .ng = out->n_gaps, .words = (out->n_gaps + 63) / 64};
@@ -1345,8 +1344,8 @@ static int gap_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
                 if (strcmp(qc.os.ctls[k].id, c->control) == 0)
                     ctl = &qc.os.ctls[k];
             gi->controls[gi->n_controls++] = (cw_gap_control){
-                c->control, ctl ? ctl->status : CW_CTL_NOT_IMPLEMENTED, c->state, c->level,
-                c->via, c->link};
+                c->control, ctl ? ctl->status : CW_CTL_NOT_IMPLEMENTED, c->state, c->level, c->via,
+                c->link};
         }
         size_t nj = 0;
         for (size_t k = 0; k < r.n_jevals; k++)
@@ -1428,8 +1427,7 @@ static void cmp_add(cmp_run *c, uint32_t leaf, cw_level level, const cw_path *p)
 }
 
 /* Compare's path_walk reach. */
-static void cmp_reach(void *ctx, uint32_t leaf, cw_level level, const cw_path *p,
-                      const char *group)
+static void cmp_reach(void *ctx, uint32_t leaf, cw_level level, const cw_path *p, const char *group)
 {
     (void)group;
     cmp_add(ctx, leaf, level, p);
@@ -1451,8 +1449,8 @@ static int everything_of(const graph *g, uint32_t sfw, cw_arena *a, ctl_set *out
     for (size_t i = 0; i < g->n; i++)
         if (g->nodes[i].fw == sfw)
             links[k++] = (cw_link){g->fws[sfw], g->nodes[i].id, CW_LEVEL_FULL};
-    *c = (cw_control){.id = g->fws[sfw], .status = CW_CTL_IMPLEMENTED, .links = links,
-                      .n_links = k};
+    *c =
+        (cw_control){.id = g->fws[sfw], .status = CW_CTL_IMPLEMENTED, .links = links, .n_links = k};
     *st = (cw_control_state){.state = CW_STATE_EFFECTIVE};
     *out = (ctl_set){c, st, 1, false};
     return 0;
@@ -1521,8 +1519,8 @@ static int compare_compute(const qctx *qcp, uint32_t sfw, int hops, cw_arena *a,
             if (!je->gives_any || je->gives != (jl == CW_LEVEL_FULL ? CW_ST_MET : CW_ST_PARTIAL))
                 continue;
             for (uint32_t y = r.reqs[i]; y != G_NONE; y = g->nodes[y].parent)
-                if (r.jnode[k] == y && (y == r.reqs[i] || (g_group(&g->nodes[y]) &&
-                                                           je->gives == CW_ST_MET))) {
+                if (r.jnode[k] == y &&
+                    (y == r.reqs[i] || (g_group(&g->nodes[y]) && je->gives == CW_ST_MET))) {
                     js[nj++] = je;
                     break;
                 }

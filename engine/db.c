@@ -43,14 +43,11 @@ int lmdb_err(int rc, cw_err *err, const char *what)
 {
     switch (rc) {
     case 0: return 0;
-    case MDB_MAP_FULL:
-        return cw_err_set(err, CW_EMAPFULL, "%s: the storage map is full", what);
+    case MDB_MAP_FULL: return cw_err_set(err, CW_EMAPFULL, "%s: the storage map is full", what);
     case MDB_NOTFOUND: return cw_err_set(err, CW_ENOENT, "%s: not found", what);
-    case MDB_BAD_VALSIZE:
-        return cw_err_set(err, CW_ETOOBIG, "%s: key or value too large", what);
+    case MDB_BAD_VALSIZE: return cw_err_set(err, CW_ETOOBIG, "%s: key or value too large", what);
     case MDB_CORRUPTED:
-    case MDB_PAGE_NOTFOUND:
-        return cw_err_set(err, CW_ECORRUPT, "%s: %s", what, mdb_strerror(rc));
+    case MDB_PAGE_NOTFOUND: return cw_err_set(err, CW_ECORRUPT, "%s: %s", what, mdb_strerror(rc));
     case ENOMEM: return cw_err_set(err, CW_ENOMEM, "%s: out of memory", what);
     case ENOSPC: return cw_err_set(err, CW_EFULL, "%s: no space left on device", what);
     default: return cw_err_set(err, CW_ESTORAGE, "%s: %s", what, mdb_strerror(rc));
@@ -510,10 +507,10 @@ int cw_db_counts_get(cw_db *db, cw_db_counts *out, cw_err *err)
     if (rc)
         return rc;
     MDB_stat st;
-    size_t *dst[DB_COUNT] = {[DB_FW] = &out->frameworks, [DB_REQ] = &out->requirements,
-                             [DB_MAP] = &out->mappings,  [DB_ORG] = &out->orgs,
-                             [DB_CTL] = &out->controls,  [DB_EV] = &out->evidence,
-                             [DB_SCOPE] = &out->scope};
+    size_t *dst[DB_COUNT] = {
+        [DB_FW] = &out->frameworks, [DB_REQ] = &out->requirements, [DB_MAP] = &out->mappings,
+        [DB_ORG] = &out->orgs,      [DB_CTL] = &out->controls,     [DB_EV] = &out->evidence,
+        [DB_SCOPE] = &out->scope};
     for (int i = 0; i < DB_COUNT; i++)
         if (dst[i] && mdb_stat(txn, db->dbi[i], &st) == 0)
             *dst[i] = st.ms_entries;

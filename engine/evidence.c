@@ -15,8 +15,8 @@
 /* The index values of item e (record.c lays them out). */
 static void item_index_vals(cw_key *byt, cw_key *pass, const cw_evidence *e)
 {
-    ev_index_vals(byt, pass, e->collected_at, e->has_valid_until, e->valid_until, e->result,
-                  e->id, strlen(e->id));
+    ev_index_vals(byt, pass, e->collected_at, e->has_valid_until, e->valid_until, e->result, e->id,
+                  strlen(e->id));
 }
 
 /* The two evidence indexes, main then delta (see DB_EVCTL_D). */
@@ -37,8 +37,7 @@ static int ev_unindex(cw_wtxn *w, const void *item, cw_err *err)
         for (int d = 0; d < 2 && !rc; d++) {
             rc = index_put(w, ev_by_time[d], key_val(&ck), key_val(&byt), true, "items", err);
             if (!rc && e->result == CW_RESULT_PASS)
-                rc = index_put(w, ev_passing[d], key_val(&ck), key_val(&pass), true, "items",
-                               err);
+                rc = index_put(w, ev_passing[d], key_val(&ck), key_val(&pass), true, "items", err);
         }
     }
     return rc;
@@ -148,7 +147,8 @@ static int ix_add(ix_list *l, int dbi, uint32_t key, const cw_key *v)
         return CW_ENOMEM;
     memcpy(vb, v->b, v->n);
     l->e = arr;
-    l->e[l->n++] = (ix_ent){(uint8_t)dbi, (uint16_t)v->n, key, be64_get((const unsigned char *)vb), vb};
+    l->e[l->n++] =
+        (ix_ent){(uint8_t)dbi, (uint16_t)v->n, key, be64_get((const unsigned char *)vb), vb};
     return 0;
 }
 
@@ -289,8 +289,8 @@ static int decode_evidence(cw_arena *a, const char *org, const char *id, size_t 
     return 0;
 }
 
-static const item_kind evidence_items = {DB_EV,        "evidence", "items", CW_ENOEV,
-                                         sizeof(cw_evidence), decode_evidence, ev_unindex};
+static const item_kind evidence_items = {
+    DB_EV, "evidence", "items", CW_ENOEV, sizeof(cw_evidence), decode_evidence, ev_unindex};
 
 static int str_ptr_cmp(const void *x, const void *y)
 {
@@ -363,8 +363,7 @@ static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size
     if (e->n_controls > CW_MAX_LIST)
         return cw_err_set(err, CW_EINVAL, "items[%zu].controls: more than %d", i, CW_MAX_LIST);
     for (size_t j = 0; j < e->n_controls; j++) {
-        if ((rc = check_name_at(e->controls[j], CW_MAX_ID, err, "items[%zu].controls[%zu]", i,
-                                j)))
+        if ((rc = check_name_at(e->controls[j], CW_MAX_ID, err, "items[%zu].controls[%zu]", i, j)))
             return rc;
         cw_key k;
         org_item_key(&k, e->org, e->controls[j]);
@@ -372,8 +371,9 @@ static int validate_evidence(MDB_txn *txn, cw_db *db, const cw_evidence *e, size
             continue;
         MDB_val kv = key_val(&k), v;
         if (mdb_get(txn, db->dbi[DB_CTL], &kv, &v))
-            return cw_err_set(err, CW_ENOCTL, "items[%zu].controls[%zu]: no control '%s' in "
-                                              "organisation '%s'",
+            return cw_err_set(err, CW_ENOCTL,
+                              "items[%zu].controls[%zu]: no control '%s' in "
+                              "organisation '%s'",
                               i, j, e->controls[j], e->org);
         size_t ki;
         if (ix_key_index(ix, &k, &ki))
@@ -447,8 +447,8 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
     return rc;
 }
 
-int cw_evidence_put(cw_db *db, cw_wtxn *w, const cw_evidence *items, size_t n,
-                    cw_bulk_stats *st, cw_err *err)
+int cw_evidence_put(cw_db *db, cw_wtxn *w, const cw_evidence *items, size_t n, cw_bulk_stats *st,
+                    cw_err *err)
 {
     return write_items(db, w, evidence_put_fn, "items", items, n, st, err);
 }
@@ -486,11 +486,11 @@ static int evidence_of_control(cw_db *db, const char *org, const char *control, 
             }
         }
         while (rc == 0 && (cr[0] == 0 || cr[1] == 0)) {
-            int d = cr[0] != 0 ? 1
-                    : cr[1] != 0
+            int d = cr[0] != 0   ? 1
+                    : cr[1] != 0 ? 0
+                    : bytes_cmp(cv[0].mv_data, cv[0].mv_size, cv[1].mv_data, cv[1].mv_size) <= 0
                         ? 0
-                        : bytes_cmp(cv[0].mv_data, cv[0].mv_size, cv[1].mv_data,
-                                    cv[1].mv_size) <= 0 ? 0 : 1;
+                        : 1;
             v = cv[d];
             if (v.mv_size > 9) {
                 cw_key ek;
@@ -603,10 +603,9 @@ static int ev_fresh_at(MDB_txn *txn, cw_db *db, const cw_key *ck, uint64_t tk, c
             if (v.mv_size < 16)
                 continue;
             uint64_t col = be64_get((const unsigned char *)v.mv_data + 8);
-            if (col <= tk &&
-                (!fv.mv_data || col > fresh_at ||
-                 (col == fresh_at &&
-                  bytes_cmp(v.mv_data, v.mv_size, fv.mv_data, fv.mv_size) > 0))) {
+            if (col <= tk && (!fv.mv_data || col > fresh_at ||
+                              (col == fresh_at &&
+                               bytes_cmp(v.mv_data, v.mv_size, fv.mv_data, fv.mv_size) > 0))) {
                 fv = v;
                 fresh_at = col;
             }
@@ -647,8 +646,8 @@ struct state_at {
 };
 
 /* An item_read_fn: the state of the control whose record is v. */
-static int state_of(MDB_txn *txn, cw_db *db, const char *org, const char *id, MDB_val v,
-                    void *ctx, cw_err *err)
+static int state_of(MDB_txn *txn, cw_db *db, const char *org, const char *id, MDB_val v, void *ctx,
+                    cw_err *err)
 {
     const struct state_at *s = ctx;
     cw_control c;

@@ -247,8 +247,8 @@ static int build_map(void *ctx, const char *key, size_t kl, MDB_val v)
         b->re = arr;
         uint8_t rel = (uint8_t)en.rel, st = (uint8_t)en.strength;
         arr[b->nre++] = (raw_edge){s, t, rel, st, en.origin, en.rationale, en.note};
-        arr[b->nre++] = (raw_edge){t, s, (uint8_t)cw_rel_inverse(rel), st, en.origin,
-                                   en.rationale, en.note};
+        arr[b->nre++] =
+            (raw_edge){t, s, (uint8_t)cw_rel_inverse(rel), st, en.origin, en.rationale, en.note};
     }
     rr_close(&rr);
     return 0;
@@ -280,8 +280,8 @@ static int add_edges(graph *g, const raw_edge *re, size_t nre)
             join_origin(g->a, &dup->origin, re[i].origin);
             continue;
         }
-        n->edges[n->n_edges++] = (g_edge){re[i].to, re[i].rel, re[i].strength, re[i].origin,
-                                          re[i].rationale, re[i].note};
+        n->edges[n->n_edges++] = (g_edge){re[i].to,     re[i].rel,       re[i].strength,
+                                          re[i].origin, re[i].rationale, re[i].note};
     }
     return 0;
 }
@@ -562,8 +562,8 @@ void graph_cache_clear(cw_db *db)
         graph_unref(g);
 }
 
-int graph_assessable_under(const graph *g, uint32_t node, cw_arena *a, uint32_t **out,
-                           size_t *n, size_t *cap)
+int graph_assessable_under(const graph *g, uint32_t node, cw_arena *a, uint32_t **out, size_t *n,
+                           size_t *cap)
 {
     const g_node *nd = &g->nodes[node];
     for (uint32_t i = 0; i < nd->n_kids; i++) {
@@ -686,8 +686,7 @@ static int walk_from(struct walk *w, size_t depth, cw_rel so_far)
     return 0;
 }
 
-int graph_walk(const graph *g, uint32_t start, int max_hops, bool report_all, path_cb cb,
-               void *ctx)
+int graph_walk(const graph *g, uint32_t start, int max_hops, bool report_all, path_cb cb, void *ctx)
 {
     if (max_hops < 1)
         return 0;
@@ -697,8 +696,8 @@ int graph_walk(const graph *g, uint32_t start, int max_hops, bool report_all, pa
     return walk_from(&w, 0, CW_REL_EQUAL);
 }
 
-cw_path *graph_path(const graph *g, cw_arena *a, const uint32_t *nodes,
-                    const g_edge *const *edges, size_t hops, cw_rel composed)
+cw_path *graph_path(const graph *g, cw_arena *a, const uint32_t *nodes, const g_edge *const *edges,
+                    size_t hops, cw_rel composed)
 {
     cw_path *p = cw_arena_alloc(a, sizeof *p);
     if (!p)
@@ -714,9 +713,8 @@ cw_path *graph_path(const graph *g, cw_arena *a, const uint32_t *nodes,
     int strength = 10;
     for (size_t i = 0; i < hops; i++) {
         const g_node *n = &g->nodes[nodes[i + 1]];
-        p->steps[i] = (cw_step){{g->fws[n->fw], n->id}, (cw_rel)edges[i]->rel,
-                                edges[i]->strength, edges[i]->origin, edges[i]->rationale,
-                                edges[i]->note};
+        p->steps[i] = (cw_step){{g->fws[n->fw], n->id}, (cw_rel)edges[i]->rel, edges[i]->strength,
+                                edges[i]->origin,       edges[i]->rationale,   edges[i]->note};
         if (edges[i]->strength == 0)
             strength = 0;
         else if (strength && edges[i]->strength < strength)

@@ -24,10 +24,10 @@ typedef struct g_edge g_edge;
  * stating the same relationship are joined, as for edges. */
 typedef struct g_joint {
     uint32_t target;
-    uint32_t sfw;              /* the members' framework; G_NONE when not loaded */
+    uint32_t sfw; /* the members' framework; G_NONE when not loaded */
     const char *sfw_slug;
-    uint32_t *members;         /* nodes; G_NONE for one deleted from its catalogue */
-    const char **member_ids;   /* as stored, natural id order */
+    uint32_t *members;       /* nodes; G_NONE for one deleted from its catalogue */
+    const char **member_ids; /* as stored, natural id order */
     uint32_t n_members;
     uint8_t rel, strength;
     const char *origin, *rationale, *note;
@@ -49,9 +49,9 @@ typedef struct g_node {
     int64_t seq;
     g_edge *edges;
     uint32_t n_edges;
-    uint32_t *joints_in;   /* joint rows targeting this node (indexes into joints) */
+    uint32_t *joints_in; /* joint rows targeting this node (indexes into joints) */
     uint32_t n_joints_in;
-    uint32_t *joints_of;   /* joint rows this node is a member of */
+    uint32_t *joints_of; /* joint rows this node is a member of */
     uint32_t n_joints_of;
 } g_node;
 
@@ -91,7 +91,7 @@ typedef struct graph {
         bool s_missing, t_missing;
         const char **members; /* a joint row whose target is missing: its set */
         size_t n_members;
-    } *dangling;
+    } * dangling;
     size_t n_dangling;
 } graph;
 
@@ -116,8 +116,8 @@ uint32_t graph_fw(const graph *g, const char *fw);
  * strictly under node, at any depth, in publisher order (withdrawn ones
  * included: callers that assess filter them out).  This is what a full
  * link or path to a group reaches. */
-int graph_assessable_under(const graph *g, uint32_t node, cw_arena *a, uint32_t **out,
-                           size_t *n, size_t *cap);
+int graph_assessable_under(const graph *g, uint32_t node, cw_arena *a, uint32_t **out, size_t *n,
+                           size_t *cap);
 
 /* Every assessed requirement (assessable, not withdrawn) of framework fw
  * in publisher order: depth first, parents before their children. */
@@ -135,8 +135,8 @@ uint32_t graph_root(const graph *g, uint32_t node);
  * the walk.  Paths whose composed relationship can no longer give anything
  * (unknown, or not_related) are not extended, but are reported when
  * report_all is set. */
-typedef int (*path_cb)(void *ctx, const uint32_t *nodes, const g_edge *const *edges,
-                       size_t hops, cw_rel composed);
+typedef int (*path_cb)(void *ctx, const uint32_t *nodes, const g_edge *const *edges, size_t hops,
+                       cw_rel composed);
 int graph_walk(const graph *g, uint32_t start, int max_hops, bool report_all, path_cb cb,
                void *ctx);
 
@@ -144,7 +144,7 @@ int graph_walk(const graph *g, uint32_t start, int max_hops, bool report_all, pa
 void graph_joint_row(const graph *g, const g_joint *J, cw_mapping *out);
 
 /* Turns a walk's nodes/edges into a cw_path in arena a. */
-cw_path *graph_path(const graph *g, cw_arena *a, const uint32_t *nodes,
-                    const g_edge *const *edges, size_t hops, cw_rel composed);
+cw_path *graph_path(const graph *g, cw_arena *a, const uint32_t *nodes, const g_edge *const *edges,
+                    size_t hops, cw_rel composed);
 
 #endif

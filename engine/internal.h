@@ -24,21 +24,21 @@
 
 /* Named databases.  Keys join their parts with NUL bytes. */
 enum {
-    DB_META,     /* "schema" -> u32, "gen" -> u64, "org\0<slug>" -> be64 */
-    DB_FW,       /* slug -> [name, version, publisher, licence] */
-    DB_REQ,      /* fw\0id -> [parent, kind, title, description, attrs, seq] */
-    DB_CHILD,    /* dupsort: fw\0parent -> child id */
-    DB_MAP,      /* sfw\0sid\0tfw\0tid -> [[origin, rel, strength, rationale, note]...]
+    DB_META,    /* "schema" -> u32, "gen" -> u64, "org\0<slug>" -> be64 */
+    DB_FW,      /* slug -> [name, version, publisher, licence] */
+    DB_REQ,     /* fw\0id -> [parent, kind, title, description, attrs, seq] */
+    DB_CHILD,   /* dupsort: fw\0parent -> child id */
+    DB_MAP,     /* sfw\0sid\0tfw\0tid -> [[origin, rel, strength, rationale, note]...]
                     (note absent before schema 3) */
-    DB_MAPIDX,   /* dupsort: fw\0id -> 'S'|'T' other_fw\0other_id */
-    DB_ORG,      /* slug -> [name] */
-    DB_CTL,      /* org\0id -> [title, owner, status, [[fw, id, level]...]] */
-    DB_CTLLINK,  /* dupsort: org\0fw\0req -> control id */
-    DB_EV,       /* org\0id -> [controls, kind, title, source, uri, sha256,
+    DB_MAPIDX,  /* dupsort: fw\0id -> 'S'|'T' other_fw\0other_id */
+    DB_ORG,     /* slug -> [name] */
+    DB_CTL,     /* org\0id -> [title, owner, status, [[fw, id, level]...]] */
+    DB_CTLLINK, /* dupsort: org\0fw\0req -> control id */
+    DB_EV,      /* org\0id -> [controls, kind, title, source, uri, sha256,
                     collected, valid_until|nil, result] */
-    DB_EVCTL,    /* dupsort: org\0ctl -> be64(collected) result(1) evid */
-    DB_EVPASS,   /* dupsort: org\0ctl -> be64(valid_until|max) be64(collected) evid */
-    DB_SCOPE,    /* org\0fw\0id -> [applicable, justification] */
+    DB_EVCTL,   /* dupsort: org\0ctl -> be64(collected) result(1) evid */
+    DB_EVPASS,  /* dupsort: org\0ctl -> be64(valid_until|max) be64(collected) evid */
+    DB_SCOPE,   /* org\0fw\0id -> [applicable, justification] */
     /* Recent index entries, same formats as DB_EVCTL and DB_EVPASS: writes
      * go here and are merged into the main pair in one sorted pass when
      * this pair grows past a share of it (see ev_delta_merge). Every entry
@@ -150,7 +150,7 @@ typedef struct rec_reader {
 int rr_open(rec_reader *r, MDB_val v, cw_err *err);
 void rr_close(rec_reader *r);
 const msgpack_object *rr_at(const rec_reader *r, size_t i); /* NULL if absent */
-char *obj_str(cw_arena *a, const msgpack_object *o); /* NULL for nil/absent */
+char *obj_str(cw_arena *a, const msgpack_object *o);        /* NULL for nil/absent */
 int64_t obj_int(const msgpack_object *o, int64_t dflt);
 bool obj_is_nil(const msgpack_object *o);
 
@@ -307,8 +307,7 @@ int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, v
 /* Adds the entry (k, v) to the dupsort index dbi, or (del) removes it;
  * one already there, or already gone, is no error.  0 or a CW_E* code,
  * err saying "<what>: ...". */
-int index_put(cw_wtxn *w, int dbi, MDB_val k, MDB_val v, bool del, const char *what,
-              cw_err *err);
+int index_put(cw_wtxn *w, int dbi, MDB_val k, MDB_val v, bool del, const char *what, cw_err *err);
 /* Whether record (k, v) is one keys_where collects. */
 typedef bool (*record_match_fn)(void *ctx, MDB_val k, MDB_val v);
 /* The keys of dbi's records that match, copied into a, so that the caller
@@ -322,8 +321,8 @@ int keys_where(MDB_txn *txn, cw_db *db, int dbi, record_match_fn match, void *ct
  * seen maps the keys met so far (copied into a) to their item's index i.
  * list names the bulk argument and id the item in the message
  * ("controls[3].id: 'C-1' appears twice (also controls[1])"). */
-int once_per_call(strmap *seen, cw_arena *a, const char *key, size_t kn, size_t i,
-                  const char *list, const char *id, cw_err *err);
+int once_per_call(strmap *seen, cw_arena *a, const char *key, size_t kn, size_t i, const char *list,
+                  const char *id, cw_err *err);
 /* What a bulk write keeps for the length of one call. */
 typedef struct bulk_call {
     const char *field;   /* the bulk argument, "controls" */
@@ -347,8 +346,8 @@ int bulk_call_admit(cw_wtxn *w, bulk_call *b, const cw_key *k, const char *org, 
 /* Decodes record v, keyed org\0rest (a named record: rest is the name,
  * org NULL), into out (the module's item type), copying strings into a.
  * 0, or non-zero to leave the record out. */
-typedef int (*item_decode_fn)(cw_arena *a, const char *org, const char *rest, size_t rl,
-                              MDB_val v, void *out);
+typedef int (*item_decode_fn)(cw_arena *a, const char *org, const char *rest, size_t rl, MDB_val v,
+                              void *out);
 /* Removes what the item old (as stored, decoded) indexes elsewhere, before
  * its record is deleted or replaced.  0 or a CW_E* code with err filled. */
 typedef int (*item_unindex_fn)(cw_wtxn *w, const void *old, cw_err *err);
@@ -392,8 +391,8 @@ int items_all(cw_db *db, item_list *l, item_then_fn then, cw_err *err);
 /* The record named name (checked as a slug, under kind->field) decoded into
  * out, zeroed first, then (may be NULL) run on it, in a read transaction
  * of its own.  CW_E<missing> "<field>: no <noun> '<name>'", CW_ECORRUPT. */
-int named_get(cw_db *db, const item_kind *kind, const char *name, item_then_fn then,
-              cw_arena *a, void *out, cw_err *err);
+int named_get(cw_db *db, const item_kind *kind, const char *name, item_then_fn then, cw_arena *a,
+              void *out, cw_err *err);
 /* cw_check_name of org ("org", a slug) and id ("id"). */
 int check_org_id(const char *org, const char *id, cw_err *err);
 /* Record org\0id of kind: 0 and *v (valid while txn is), CW_ENOORG, or
@@ -402,8 +401,8 @@ int item_find(MDB_txn *txn, cw_db *db, const item_kind *kind, const char *org, c
               MDB_val *v, cw_err *err);
 /* What item_read hands an item's record v to, inside its read transaction;
  * fills err itself. */
-typedef int (*item_read_fn)(MDB_txn *txn, cw_db *db, const char *org, const char *id,
-                            MDB_val v, void *ctx, cw_err *err);
+typedef int (*item_read_fn)(MDB_txn *txn, cw_db *db, const char *org, const char *id, MDB_val v,
+                            void *ctx, cw_err *err);
 /* Checks the names "org" and "id", finds the item in a read transaction of
  * its own and runs fn(..., ctx, err) on its record. */
 int item_read(cw_db *db, const item_kind *kind, const char *org, const char *id, item_read_fn fn,

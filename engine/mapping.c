@@ -61,14 +61,14 @@ static int validate_joint(const cw_mapping *m, size_t i, cw_arena *a, const char
     int rc;
     if (m->n_sources < 2 || m->n_sources > CW_MAX_JOINT || !m->source_ids)
         return cw_err_set(err, CW_EINVAL,
-                          "mappings[%zu].source: a joint row names 2..%d requirements, got %zu",
-                          i, CW_MAX_JOINT, m->n_sources);
+                          "mappings[%zu].source: a joint row names 2..%d requirements, got %zu", i,
+                          CW_MAX_JOINT, m->n_sources);
     const char **ids = cw_arena_alloc(a, m->n_sources * sizeof *ids);
     if (!ids)
         return cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
     for (size_t j = 0; j < m->n_sources; j++) {
-        if ((rc = check_name_at(m->source_ids[j], CW_MAX_ID, err, "mappings[%zu].source[%zu]",
-                                i, j)))
+        if ((rc = check_name_at(m->source_ids[j], CW_MAX_ID, err, "mappings[%zu].source[%zu]", i,
+                                j)))
             return rc;
         if (strcmp(m->source_fw, m->target_fw) == 0 && strcmp(m->source_ids[j], m->target_id) == 0)
             return cw_err_set(err, CW_EINVAL,
@@ -91,12 +91,10 @@ static int validate_joint(const cw_mapping *m, size_t i, cw_arena *a, const char
 static int validate(const cw_mapping *m, size_t i, cw_err *err)
 {
     int rc;
-    if ((rc = check_name_at(m->source_fw, CW_MAX_SLUG, err, "mappings[%zu].source_framework",
-                            i)) ||
+    if ((rc = check_name_at(m->source_fw, CW_MAX_SLUG, err, "mappings[%zu].source_framework", i)) ||
         (!is_joint(m) &&
          (rc = check_name_at(m->source_id, CW_MAX_ID, err, "mappings[%zu].source", i))) ||
-        (rc = check_name_at(m->target_fw, CW_MAX_SLUG, err, "mappings[%zu].target_framework",
-                            i)) ||
+        (rc = check_name_at(m->target_fw, CW_MAX_SLUG, err, "mappings[%zu].target_framework", i)) ||
         (rc = check_name_at(m->target_id, CW_MAX_ID, err, "mappings[%zu].target", i)))
         return rc;
     if ((unsigned)m->rel > CW_REL_NOT_RELATED)
@@ -126,8 +124,7 @@ static int validate(const cw_mapping *m, size_t i, cw_err *err)
     return 0;
 }
 
-static void pair_key(cw_key *k, const char *sfw, const char *sid, const char *tfw,
-                     const char *tid)
+static void pair_key(cw_key *k, const char *sfw, const char *sid, const char *tfw, const char *tid)
 {
     key_init(k);
     key_part(k, sfw);
@@ -300,13 +297,13 @@ static int joint_put(cw_wtxn *w, const cw_mapping *m, size_t i, bulk_call *bc, b
     if (rc)
         return rc;
     if (fw_exists(w->txn, w->db, m->source_fw))
-        return cw_err_set(err, CW_EDANGLING, "mappings[%zu].source_framework: no framework '%s'",
-                          i, m->source_fw);
+        return cw_err_set(err, CW_EDANGLING, "mappings[%zu].source_framework: no framework '%s'", i,
+                          m->source_fw);
     for (size_t j = 0; j < m->n_sources; j++)
         if (req_exists(w->txn, w->db, m->source_fw, m->source_ids[j], NULL))
             return cw_err_set(err, CW_EDANGLING,
-                              "mappings[%zu].source[%zu]: no requirement '%s' in framework '%s'",
-                              i, j, m->source_ids[j], m->source_fw);
+                              "mappings[%zu].source[%zu]: no requirement '%s' in framework '%s'", i,
+                              j, m->source_ids[j], m->source_fw);
     if ((rc = end_exists(w, m->target_fw, m->target_id, i, "target", err)))
         return rc;
     cw_key k;
@@ -316,8 +313,8 @@ static int joint_put(cw_wtxn *w, const cw_mapping *m, size_t i, bulk_call *bc, b
         return rc == 1 ? cw_err_set(err, CW_ECONFLICT,
                                     "mappings[%zu]: the joint row %s {%s, ...} -> %s %s from '%s' "
                                     "appears twice (also mappings[%zu])",
-                                    i, m->source_fw, ids[0], m->target_fw, m->target_id,
-                                    m->origin, prev)
+                                    i, m->source_fw, ids[0], m->target_fw, m->target_id, m->origin,
+                                    prev)
                        : cw_err_set(err, rc, "mappings: out of memory");
     rec_writer rw;
     rw_init(&rw);
@@ -382,8 +379,8 @@ static int load_fn(cw_wtxn *w, void *arg, cw_err *err)
     return rc ? rc : bump_generation(w, err);
 }
 
-int cw_mapping_load(cw_db *db, cw_wtxn *w, const cw_mapping *maps, size_t n,
-                    cw_bulk_stats *st, cw_err *err)
+int cw_mapping_load(cw_db *db, cw_wtxn *w, const cw_mapping *maps, size_t n, cw_bulk_stats *st,
+                    cw_err *err)
 {
     return write_items(db, w, load_fn, "mappings", maps, n, st, err);
 }
@@ -580,8 +577,7 @@ static int del_fn(cw_wtxn *w, void *arg, cw_err *err)
     if (!rc)
         rc = drop_entries(w, DB_JOINT, keys, nk, f->origin, a, &da->st.deleted, err);
     if (!rc)
-        rc = keys_where(w->txn, w->db, DB_MAP, pair_hit, (void *)f, a, "mappings", &keys, &nk,
-                        err);
+        rc = keys_where(w->txn, w->db, DB_MAP, pair_hit, (void *)f, a, "mappings", &keys, &nk, err);
     if (!rc)
         rc = drop_entries(w, DB_MAP, keys, nk, f->origin, a, &da->st.deleted, err);
     cw_arena_free(a);
@@ -602,8 +598,8 @@ int cw_mapping_delete(cw_db *db, cw_wtxn *w, const cw_mapping_filter *f, cw_bulk
                           "target_framework, target, origin or framework");
     if (f->sources && (f->n_sources < 2 || f->n_sources > CW_MAX_JOINT))
         return cw_err_set(err, CW_EINVAL,
-                          "source: a joint row's set has 2..%d requirements, got %zu",
-                          CW_MAX_JOINT, f->n_sources);
+                          "source: a joint row's set has 2..%d requirements, got %zu", CW_MAX_JOINT,
+                          f->n_sources);
     struct del_args da = {f, {0}};
     int rc = write_run(db, w, del_fn, &da, err);
     if (st && rc == 0)
@@ -638,8 +634,8 @@ static int list_cb(void *ctx, const uint32_t *nodes, const g_edge *const *edges,
     return 0;
 }
 
-static int add_listing(const graph *g, cw_arena *a, cw_mapping_answer *out, size_t *cap,
-                       uint32_t j, const char *role, const g_node *from)
+static int add_listing(const graph *g, cw_arena *a, cw_mapping_answer *out, size_t *cap, uint32_t j,
+                       const char *role, const g_node *from)
 {
     cw_joint_listing *arr = cw_arena_grow(a, out->joints, sizeof *arr, cap, out->n_joints + 1);
     if (!arr)
@@ -655,8 +651,8 @@ static int add_listing(const graph *g, cw_arena *a, cw_mapping_answer *out, size
 /* The joint rows a listing shows: those the requirement (or, without one,
  * any requirement of fw) is a member or the target of, whose other end is
  * in tfw when tfw is given. */
-static int list_joints(const graph *g, uint32_t fw, const uint32_t *node, uint32_t tfw,
-                       cw_arena *a, cw_mapping_answer *out)
+static int list_joints(const graph *g, uint32_t fw, const uint32_t *node, uint32_t tfw, cw_arena *a,
+                       cw_mapping_answer *out)
 {
     size_t cap = 0;
     int rc = 0;
@@ -696,8 +692,8 @@ int cw_mapping_list(cw_db *db, const cw_mapping_query *q, cw_arena *a, cw_mappin
         return rc;
     if (q->id && (rc = cw_check_name("id", q->id, CW_MAX_ID, err)))
         return rc;
-    if (q->target_framework && (rc = cw_check_name("target_framework", q->target_framework,
-                                                CW_MAX_SLUG, err)))
+    if (q->target_framework &&
+        (rc = cw_check_name("target_framework", q->target_framework, CW_MAX_SLUG, err)))
         return rc;
     int hops = q->max_hops ? q->max_hops : 1;
     if (hops < 1 || hops > CW_MAX_HOPS)
@@ -779,8 +775,8 @@ static bool row_listed(const char *s, size_t sl, const char *t, size_t tl, const
 
 /* Appends one row per entry of the stored list es, with the ends (and a
  * joint row's set) of ends.  Returns 0 or CW_ENOMEM. */
-static int add_rows(cw_arena *a, const msgpack_object *es, const cw_mapping *ends,
-                    cw_mapping **out, size_t *n, size_t *cap)
+static int add_rows(cw_arena *a, const msgpack_object *es, const cw_mapping *ends, cw_mapping **out,
+                    size_t *n, size_t *cap)
 {
     for (size_t i = 0; i < es->via.array.size; i++) {
         cw_mapping row = *ends;
@@ -795,8 +791,8 @@ static int add_rows(cw_arena *a, const msgpack_object *es, const cw_mapping *end
     return 0;
 }
 
-int cw_mapping_rows(cw_db *db, const char *framework, const char *target_framework,
-                    cw_arena *a, cw_mapping **out, size_t *n, cw_err *err)
+int cw_mapping_rows(cw_db *db, const char *framework, const char *target_framework, cw_arena *a,
+                    cw_mapping **out, size_t *n, cw_err *err)
 {
     *out = NULL;
     *n = 0;
@@ -814,8 +810,7 @@ int cw_mapping_rows(cw_db *db, const char *framework, const char *target_framewo
     }
     if (target_framework && fw_exists(txn, db, target_framework)) {
         read_end(db, txn);
-        return cw_err_set(err, CW_ENOFW, "target_framework: no framework '%s'",
-                          target_framework);
+        return cw_err_set(err, CW_ENOFW, "target_framework: no framework '%s'", target_framework);
     }
     MDB_cursor *c;
     if ((rc = mdb_cursor_open(txn, db->dbi[DB_MAP], &c))) {
@@ -991,8 +986,8 @@ static int check_joint(const graph *g, size_t j, uint32_t fw, bool filtered, cw_
             if (ed->to != J->target || !single_contradicts((cw_rel)ed->rel, (cw_rel)J->rel))
                 continue;
             snprintf(detail, sizeof detail,
-                     "%s %s %s (%s) but the joint row with it says the set is %s %s (%s)",
-                     nm->id, cw_rel_name(ed->rel), t->id, ed->origin ? ed->origin : "?",
+                     "%s %s %s (%s) but the joint row with it says the set is %s %s (%s)", nm->id,
+                     cw_rel_name(ed->rel), t->id, ed->origin ? ed->origin : "?",
                      cw_rel_name(J->rel), t->id, J->origin ? J->origin : "?");
             rc = add_finding(a, out, n, cap, "conflict", (cw_ref){J->sfw_slug, nm->id}, tref,
                              detail);
@@ -1012,14 +1007,14 @@ static int check_joint(const graph *g, size_t j, uint32_t fw, bool filtered, cw_
         snprintf(detail, sizeof detail, "joint row stated as %s (%s) and as %s (%s)",
                  cw_rel_name(J->rel), J->origin ? J->origin : "?", cw_rel_name(K->rel),
                  K->origin ? K->origin : "?");
-        rc = add_finding(a, out, n, cap, "conflict", (cw_ref){J->sfw_slug, J->member_ids[0]},
-                         tref, detail);
+        rc = add_finding(a, out, n, cap, "conflict", (cw_ref){J->sfw_slug, J->member_ids[0]}, tref,
+                         detail);
     }
     return rc;
 }
 
-int cw_mapping_check(cw_db *db, const char *framework, cw_arena *a, cw_finding **out,
-                     size_t *n, cw_err *err)
+int cw_mapping_check(cw_db *db, const char *framework, cw_arena *a, cw_finding **out, size_t *n,
+                     cw_err *err)
 {
     *out = NULL;
     *n = 0;
@@ -1036,7 +1031,7 @@ int cw_mapping_check(cw_db *db, const char *framework, cw_arena *a, cw_finding *
         bool mentioned = false;
         for (size_t i = 0; i < g->n_dangling; i++)
             mentioned |= strcmp(g->dangling[i].s.framework, framework) == 0 ||
-                          strcmp(g->dangling[i].t.framework, framework) == 0;
+                         strcmp(g->dangling[i].t.framework, framework) == 0;
         if (!mentioned) {
             graph_release(db, g);
             return cw_err_set(err, CW_ENOFW, "framework: no framework '%s'", framework);

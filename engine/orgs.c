@@ -59,7 +59,7 @@ static int decode_org_item(cw_arena *a, const char *org, const char *slug, size_
     return decode_org(a, slug, sl, v, out);
 }
 
-static const item_kind org_records = {DB_ORG,        "organisation", "org", CW_ENOORG,
+static const item_kind org_records = {DB_ORG,         "organisation",  "org", CW_ENOORG,
                                       sizeof(cw_org), decode_org_item, NULL};
 
 int cw_org_get(cw_db *db, const char *slug, cw_arena *a, cw_org *out, cw_err *err)
@@ -88,7 +88,7 @@ static int org_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
         return rc;
     cw_key pre;
     key_prefix(&pre, slug);
-    static const int dbs[] = {DB_CTL,   DB_CTLLINK,  DB_EV,      DB_EVCTL,
+    static const int dbs[] = {DB_CTL,    DB_CTLLINK, DB_EV,       DB_EVCTL,
                               DB_EVPASS, DB_EVCTL_D, DB_EVPASS_D, DB_SCOPE};
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
         size_t count = 0;

@@ -283,7 +283,7 @@ int req_flags(MDB_val v, bool leaf, bool *assessable, bool *withdrawn)
 
 /* Decodes a requirement record.  seq receives its publisher position. */
 int decode_req(cw_arena *a, const char *fw, const char *id, size_t idl, MDB_val v,
-                      cw_requirement *q, int64_t *seq)
+               cw_requirement *q, int64_t *seq)
 {
     rec_reader r;
     int rc = rr_open(&r, v, NULL);

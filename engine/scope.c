@@ -23,8 +23,8 @@ static int validate_scope(MDB_txn *txn, cw_db *db, const cw_scope *s, size_t i, 
         return cw_err_set(err, CW_ENOFW, "items[%zu].framework: no framework '%s'", i,
                           s->framework);
     if (rc)
-        return cw_err_set(err, CW_ENOREQ, "items[%zu].id: no requirement '%s' in framework '%s'",
-                          i, s->id, s->framework);
+        return cw_err_set(err, CW_ENOREQ, "items[%zu].id: no requirement '%s' in framework '%s'", i,
+                          s->id, s->framework);
     if (!assessed)
         return cw_err_set(err, CW_EINVAL,
                           "items[%zu].id: '%s' is not assessed (a group, withdrawn or not "
@@ -46,7 +46,8 @@ static int scope_put_fn(cw_wtxn *w, void *arg, cw_err *err)
     int rc = 0;
     for (size_t i = 0; i < ba->n && rc == 0; i++) {
         const cw_scope *s = (const cw_scope *)ba->items + i;
-        if ((rc = validate_scope(w->txn, w->db, s, i, err)) || (rc = org_touch_once(w, s->org, &touched, err)))
+        if ((rc = validate_scope(w->txn, w->db, s, i, err)) ||
+            (rc = org_touch_once(w, s->org, &touched, err)))
             break;
         cw_key k;
         org_req_key(&k, s->org, s->framework, s->id);
@@ -98,11 +99,11 @@ static int decode_scope(cw_arena *a, const char *org, const char *rest, size_t r
 
 /* Scope decisions are listed, never read or deleted one by one through
  * item_get / item_delete: their keys hold a framework too. */
-static const item_kind scope_items = {DB_SCOPE, "scope decision", "items", CW_ENOENT,
-                                      sizeof(cw_scope), decode_scope, NULL};
+static const item_kind scope_items = {DB_SCOPE,         "scope decision", "items", CW_ENOENT,
+                                      sizeof(cw_scope), decode_scope,     NULL};
 
-int scopes_of(MDB_txn *txn, cw_db *db, const char *org, const char *fw, cw_arena *a,
-              cw_scope **out, size_t *n)
+int scopes_of(MDB_txn *txn, cw_db *db, const char *org, const char *fw, cw_arena *a, cw_scope **out,
+              size_t *n)
 {
     item_list l = {&scope_items, a, cw_arena_strdup(a, org), fw, NULL, 0, 0};
     int rc = items_of(txn, db, org, &l);
@@ -111,8 +112,8 @@ int scopes_of(MDB_txn *txn, cw_db *db, const char *org, const char *fw, cw_arena
     return rc;
 }
 
-int cw_scope_list(cw_db *db, const char *org, const char *framework, cw_arena *a,
-                  cw_scope **out, size_t *n, cw_err *err)
+int cw_scope_list(cw_db *db, const char *org, const char *framework, cw_arena *a, cw_scope **out,
+                  size_t *n, cw_err *err)
 {
     *out = NULL;
     *n = 0;
@@ -142,8 +143,8 @@ static int scope_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     return lmdb_err(rc, err, "scope");
 }
 
-int cw_scope_delete(cw_db *db, cw_wtxn *w, const char *org, const char *framework,
-                    const char *id, cw_err *err)
+int cw_scope_delete(cw_db *db, cw_wtxn *w, const char *org, const char *framework, const char *id,
+                    cw_err *err)
 {
     int rc;
     if ((rc = cw_check_name("org", org, CW_MAX_SLUG, err)) ||

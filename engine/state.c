@@ -19,8 +19,8 @@ bool state_needs_fresh(const ctl_evidence *ev)
     return ev->latest && ev->latest_result != CW_RESULT_FAIL;
 }
 
-int state_decide(cw_ctl_status status, const ctl_evidence *ev, cw_arena *a,
-                 cw_control_state *out, cw_time *until)
+int state_decide(cw_ctl_status status, const ctl_evidence *ev, cw_arena *a, cw_control_state *out,
+                 cw_time *until)
 {
     memset(out, 0, sizeof *out);
     if (until)
@@ -70,7 +70,7 @@ int status_given(cw_level level, cw_ctl_state state)
 
 void status_parts(int rank, cw_level *level, cw_ctl_state *state)
 {
-    *level = rank == CW_ST_MET ? CW_LEVEL_FULL
+    *level = rank == CW_ST_MET       ? CW_LEVEL_FULL
              : rank == CW_ST_PARTIAL ? CW_LEVEL_PARTIAL
                                      : CW_LEVEL_NONE;
     *state = rank == CW_ST_MET || rank == CW_ST_PARTIAL ? CW_STATE_EFFECTIVE

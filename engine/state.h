@@ -36,8 +36,8 @@ bool state_needs_fresh(const ctl_evidence *ev);
  * first time after t at which the answer could differ: ev->next, or
  * earlier the day after the deciding fresh item expires.  Returns 0 or
  * CW_ENOMEM. */
-int state_decide(cw_ctl_status status, const ctl_evidence *ev, cw_arena *a,
-                 cw_control_state *out, cw_time *until);
+int state_decide(cw_ctl_status status, const ctl_evidence *ev, cw_arena *a, cw_control_state *out,
+                 cw_time *until);
 
 /* §2.4: the status one contribution (level, control state) gives, or -1
  * when it gives none (an inactive control). */

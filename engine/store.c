@@ -212,8 +212,7 @@ int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, v
     return each_record(txn, db, dbi, &pre, fn, ctx, NULL, "list");
 }
 
-int index_put(cw_wtxn *w, int dbi, MDB_val k, MDB_val v, bool del, const char *what,
-              cw_err *err)
+int index_put(cw_wtxn *w, int dbi, MDB_val k, MDB_val v, bool del, const char *what, cw_err *err)
 {
     int rc = del ? mdb_del(w->txn, w->db->dbi[dbi], &k, &v)
                  : mdb_put(w->txn, w->db->dbi[dbi], &k, &v, MDB_NODUPDATA);
@@ -250,16 +249,16 @@ int keys_where(MDB_txn *txn, cw_db *db, int dbi, record_match_fn match, void *ct
 
 /* ---- bulk calls ---- */
 
-int once_per_call(strmap *seen, cw_arena *a, const char *key, size_t kn, size_t i,
-                  const char *list, const char *id, cw_err *err)
+int once_per_call(strmap *seen, cw_arena *a, const char *key, size_t kn, size_t i, const char *list,
+                  const char *id, cw_err *err)
 {
     char *dk = cw_arena_strndup(a, key, kn);
     if (!dk)
         return cw_err_set(err, CW_ENOMEM, "%s: out of memory", list);
     size_t prev;
     if (strmap_put(seen, dk, kn, i, &prev) == 1)
-        return cw_err_set(err, CW_ECONFLICT, "%s[%zu].id: '%s' appears twice (also %s[%zu])",
-                          list, i, id, list, prev);
+        return cw_err_set(err, CW_ECONFLICT, "%s[%zu].id: '%s' appears twice (also %s[%zu])", list,
+                          i, id, list, prev);
     return 0;
 }
 
@@ -332,8 +331,8 @@ int item_find(MDB_txn *txn, cw_db *db, const item_kind *kind, const char *org, c
     org_item_key(&k, org, id);
     MDB_val kv = key_val(&k);
     if (mdb_get(txn, db->dbi[kind->dbi], &kv, v))
-        return cw_err_set(err, kind->missing, "id: no %s '%s' in organisation '%s'", kind->noun,
-                          id, org);
+        return cw_err_set(err, kind->missing, "id: no %s '%s' in organisation '%s'", kind->noun, id,
+                          org);
     return 0;
 }
 
@@ -352,8 +351,8 @@ int items_all(cw_db *db, item_list *l, item_then_fn then, cw_err *err)
     return rc;
 }
 
-int named_get(cw_db *db, const item_kind *kind, const char *name, item_then_fn then,
-              cw_arena *a, void *out, cw_err *err)
+int named_get(cw_db *db, const item_kind *kind, const char *name, item_then_fn then, cw_arena *a,
+              void *out, cw_err *err)
 {
     int rc = cw_check_name(kind->field, name, CW_MAX_SLUG, err);
     if (rc)

@@ -62,8 +62,8 @@ int cw_auth_load(cw_server *s, const char *path, cw_err *err)
         if (t.role != ROLE_ADMIN) {
             if (!org || strlen(org) > CW_MAX_SLUG) {
                 rc = cw_err_set(err, CW_EINVAL,
-                                "auth: %s:%d: an %s token needs the organisation it may use",
-                                path, lineno, role);
+                                "auth: %s:%d: an %s token needs the organisation it may use", path,
+                                lineno, role);
                 break;
             }
             strcpy(t.org, org);
@@ -105,6 +105,8 @@ const cw_token *cw_auth_find(const cw_server *s, const char *token, size_t len)
 
 const char *cw_role_name(cw_role r)
 {
-    return r == ROLE_ADMIN ? "admin" : r == ROLE_EDITOR ? "editor" : r == ROLE_AUDITOR ? "auditor"
-                                                                                     : "none";
+    return r == ROLE_ADMIN     ? "admin"
+           : r == ROLE_EDITOR  ? "editor"
+           : r == ROLE_AUDITOR ? "auditor"
+                               : "none";
 }

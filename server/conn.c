@@ -179,8 +179,8 @@ static void process_input(cw_conn *c)
             if (c->reading) {
                 uv_read_stop(&c->h.stream);
                 c->reading = false;
-                cw_log(s, LOG_DEBUG, "throttling conn=%llu queued=%zu",
-                       (unsigned long long)c->id, pending_out(c) + c->queued);
+                cw_log(s, LOG_DEBUG, "throttling conn=%llu queued=%zu", (unsigned long long)c->id,
+                       pending_out(c) + c->queued);
             }
             break;
         }
@@ -418,8 +418,7 @@ static int listen_one(cw_server *s, const char *addr, cw_err *err)
         unlink(path); /* a stale socket from an earlier run */
         if ((rc = uv_pipe_init(s->loop, &s->listeners[i].pipe, 0)) ||
             (rc = uv_pipe_bind(&s->listeners[i].pipe, path)))
-            return cw_err_set(err, CW_EINVAL, "listen: cannot bind %s: %s", addr,
-                              uv_strerror(rc));
+            return cw_err_set(err, CW_EINVAL, "listen: cannot bind %s: %s", addr, uv_strerror(rc));
         snprintf(s->listen_names[i], sizeof s->listen_names[i], "unix:%s", path);
     } else if (strncmp(addr, "tcp://", 6) == 0) {
         char host[128];
@@ -457,8 +456,7 @@ static int listen_one(cw_server *s, const char *addr, cw_err *err)
             return cw_err_set(err, CW_EINVAL, "listen: '%s' is not an IP address", host);
         if ((rc = uv_tcp_init(s->loop, &s->listeners[i].tcp)) ||
             (rc = uv_tcp_bind(&s->listeners[i].tcp, (struct sockaddr *)&ss, 0)))
-            return cw_err_set(err, CW_EINVAL, "listen: cannot bind %s: %s", addr,
-                              uv_strerror(rc));
+            return cw_err_set(err, CW_EINVAL, "listen: cannot bind %s: %s", addr, uv_strerror(rc));
         struct sockaddr_storage bound;
         int blen = sizeof bound;
         uv_tcp_getsockname(&s->listeners[i].tcp, (struct sockaddr *)&bound, &blen);

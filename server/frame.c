@@ -60,27 +60,34 @@ int cw_frame_scan(cw_frame *f, const unsigned char *buf, size_t len, size_t *len
             body = b & 0x1f;
         } else {
             switch (b) {
-            case 0xc4: case 0xd9: lenbytes = 1; break;       /* bin8, str8 */
-            case 0xc5: case 0xda: lenbytes = 2; break;       /* bin16, str16 */
-            case 0xc6: case 0xdb: lenbytes = 4; break;       /* bin32, str32 */
-            case 0xc7: lenbytes = 1; break;                  /* ext8 */
-            case 0xc8: lenbytes = 2; break;                  /* ext16 */
-            case 0xc9: lenbytes = 4; break;                  /* ext32 */
-            case 0xca: body = 4; break;                      /* float32 */
-            case 0xcb: body = 8; break;                      /* float64 */
-            case 0xcc: case 0xd0: body = 1; break;
-            case 0xcd: case 0xd1: body = 2; break;
-            case 0xce: case 0xd2: body = 4; break;
-            case 0xcf: case 0xd3: body = 8; break;
-            case 0xd4: body = 2; break;                      /* fixext1: type + 1 */
+            case 0xc4:
+            case 0xd9: lenbytes = 1; break; /* bin8, str8 */
+            case 0xc5:
+            case 0xda: lenbytes = 2; break; /* bin16, str16 */
+            case 0xc6:
+            case 0xdb: lenbytes = 4; break; /* bin32, str32 */
+            case 0xc7: lenbytes = 1; break; /* ext8 */
+            case 0xc8: lenbytes = 2; break; /* ext16 */
+            case 0xc9: lenbytes = 4; break; /* ext32 */
+            case 0xca: body = 4; break;     /* float32 */
+            case 0xcb: body = 8; break;     /* float64 */
+            case 0xcc:
+            case 0xd0: body = 1; break;
+            case 0xcd:
+            case 0xd1: body = 2; break;
+            case 0xce:
+            case 0xd2: body = 4; break;
+            case 0xcf:
+            case 0xd3: body = 8; break;
+            case 0xd4: body = 2; break; /* fixext1: type + 1 */
             case 0xd5: body = 3; break;
             case 0xd6: body = 5; break;
             case 0xd7: body = 9; break;
             case 0xd8: body = 17; break;
-            case 0xdc: lenbytes = 2; break;                  /* array16 */
-            case 0xdd: lenbytes = 4; break;                  /* array32 */
-            case 0xde: lenbytes = 2; break;                  /* map16 */
-            case 0xdf: lenbytes = 4; break;                  /* map32 */
+            case 0xdc: lenbytes = 2; break; /* array16 */
+            case 0xdd: lenbytes = 4; break; /* array32 */
+            case 0xde: lenbytes = 2; break; /* map16 */
+            case 0xdf: lenbytes = 4; break; /* map32 */
             default:
                 snprintf(f->why, sizeof f->why, "byte 0x%02x at offset %zu is not a msgpack type",
                          b, p);

@@ -26,7 +26,7 @@ static void pk_framework(msgpack_packer *pk, const cw_framework_info *fi)
 }
 
 int cw_h_framework_list(cw_call *k, const cw_args_framework_list *args, msgpack_packer *pk,
-                       cw_err *err)
+                        cw_err *err)
 {
     (void)args;
     cw_framework_info *fi;
@@ -41,7 +41,7 @@ int cw_h_framework_list(cw_call *k, const cw_args_framework_list *args, msgpack_
 }
 
 int cw_h_framework_get(cw_call *k, const cw_args_framework_get *args, msgpack_packer *pk,
-                      cw_err *err)
+                       cw_err *err)
 {
     cw_framework_info fi;
     int rc = cw_framework_get(k->db, args->framework, k->a, &fi, err);
@@ -77,7 +77,7 @@ static void pk_requirement(msgpack_packer *pk, const cw_requirement *q, const ch
 }
 
 int cw_h_requirement_get(cw_call *k, const cw_args_requirement_get *args, msgpack_packer *pk,
-                        cw_err *err)
+                         cw_err *err)
 {
     cw_server *s = k->s;
     const char **kids;
@@ -115,7 +115,7 @@ int cw_h_requirement_get(cw_call *k, const cw_args_requirement_get *args, msgpac
 }
 
 int cw_h_requirement_list(cw_call *k, const cw_args_requirement_list *args, msgpack_packer *pk,
-                         cw_err *err)
+                          cw_err *err)
 {
     cw_req_filter f = {
         .framework = args->framework,
@@ -175,8 +175,8 @@ static int hit_cmp(const void *pa, const void *pb)
 /* Searches the catalogues as the engine lists them: a few thousand
  * requirements, scanned per call (answers are small and callers are
  * people and completions, not audit loops). */
-int cw_h_requirement_search(cw_call *k, const cw_args_requirement_search *args,
-                            msgpack_packer *pk, cw_err *err)
+int cw_h_requirement_search(cw_call *k, const cw_args_requirement_search *args, msgpack_packer *pk,
+                            cw_err *err)
 {
     cw_framework_info *fi = NULL;
     size_t nf = 1;
@@ -230,8 +230,7 @@ int cw_h_requirement_search(cw_call *k, const cw_args_requirement_search *args,
     return 0;
 }
 
-int cw_h_catalog_load(cw_call *k, const cw_args_catalog_load *args, msgpack_packer *pk,
-                      cw_err *err)
+int cw_h_catalog_load(cw_call *k, const cw_args_catalog_load *args, msgpack_packer *pk, cw_err *err)
 {
     cw_framework fw = {
         .slug = args->framework,
@@ -260,8 +259,7 @@ int cw_h_catalog_delete(cw_call *k, const cw_args_catalog_delete *args, msgpack_
     return 0;
 }
 
-int cw_h_mapping_load(cw_call *k, const cw_args_mapping_load *args, msgpack_packer *pk,
-                      cw_err *err)
+int cw_h_mapping_load(cw_call *k, const cw_args_mapping_load *args, msgpack_packer *pk, cw_err *err)
 {
     cw_bulk_stats st;
     int rc = cw_mapping_load(k->db, k->w, args->mappings, args->n_mappings, &st, err);
@@ -271,8 +269,7 @@ int cw_h_mapping_load(cw_call *k, const cw_args_mapping_load *args, msgpack_pack
     return 0;
 }
 
-int cw_h_mapping_list(cw_call *k, const cw_args_mapping_list *args, msgpack_packer *pk,
-                      cw_err *err)
+int cw_h_mapping_list(cw_call *k, const cw_args_mapping_list *args, msgpack_packer *pk, cw_err *err)
 {
     cw_mapping_query q = {
         .framework = args->framework,

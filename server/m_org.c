@@ -68,8 +68,7 @@ int cw_h_org_list(cw_call *k, const cw_args_org_list *args, msgpack_packer *pk, 
     return 0;
 }
 
-int cw_h_org_delete(cw_call *k, const cw_args_org_delete *args, msgpack_packer *pk,
-                    cw_err *err)
+int cw_h_org_delete(cw_call *k, const cw_args_org_delete *args, msgpack_packer *pk, cw_err *err)
 {
     cw_bulk_stats st;
     int rc = cw_org_delete(k->db, k->w, args->org, &st, err);
@@ -85,8 +84,7 @@ static void pk_deleted(msgpack_packer *pk)
     pk_kv_int(pk, "deleted", 1);
 }
 
-int cw_h_control_put(cw_call *k, const cw_args_control_put *args, msgpack_packer *pk,
-                     cw_err *err)
+int cw_h_control_put(cw_call *k, const cw_args_control_put *args, msgpack_packer *pk, cw_err *err)
 {
     for (size_t i = 0; i < args->n_controls; i++)
         args->controls[i].org = args->org;
@@ -122,8 +120,7 @@ static void pk_control(msgpack_packer *pk, const cw_control *c, const cw_control
     }
 }
 
-int cw_h_control_get(cw_call *k, const cw_args_control_get *args, msgpack_packer *pk,
-                     cw_err *err)
+int cw_h_control_get(cw_call *k, const cw_args_control_get *args, msgpack_packer *pk, cw_err *err)
 {
     cw_time t = args->has_as_of ? args->as_of : cw_now();
     cw_control ctl;
@@ -136,8 +133,7 @@ int cw_h_control_get(cw_call *k, const cw_args_control_get *args, msgpack_packer
     return 0;
 }
 
-int cw_h_control_list(cw_call *k, const cw_args_control_list *args, msgpack_packer *pk,
-                      cw_err *err)
+int cw_h_control_list(cw_call *k, const cw_args_control_list *args, msgpack_packer *pk, cw_err *err)
 {
     cw_control *ctl;
     size_t n;
@@ -173,8 +169,7 @@ static int evidence_write(cw_call *k, const char *org, cw_evidence *ev, size_t n
     return 0;
 }
 
-int cw_h_evidence_put(cw_call *k, const cw_args_evidence_put *args, msgpack_packer *pk,
-                      cw_err *err)
+int cw_h_evidence_put(cw_call *k, const cw_args_evidence_put *args, msgpack_packer *pk, cw_err *err)
 {
     return evidence_write(k, args->org, args->items, args->n_items, args->bulk, pk, err);
 }
@@ -206,8 +201,7 @@ static void pk_evidence(msgpack_packer *pk, const cw_evidence *e)
     pk_kv_str(pk, "org", e->org);
 }
 
-int cw_h_evidence_get(cw_call *k, const cw_args_evidence_get *args, msgpack_packer *pk,
-                      cw_err *err)
+int cw_h_evidence_get(cw_call *k, const cw_args_evidence_get *args, msgpack_packer *pk, cw_err *err)
 {
     cw_evidence e;
     int rc = cw_evidence_get(k->db, args->org, args->id, k->a, &e, err);
@@ -254,8 +248,7 @@ int cw_h_scope_put(cw_call *k, const cw_args_scope_put *args, msgpack_packer *pk
     return 0;
 }
 
-int cw_h_scope_list(cw_call *k, const cw_args_scope_list *args, msgpack_packer *pk,
-                    cw_err *err)
+int cw_h_scope_list(cw_call *k, const cw_args_scope_list *args, msgpack_packer *pk, cw_err *err)
 {
     cw_scope *sc;
     size_t n;
@@ -273,8 +266,7 @@ int cw_h_scope_list(cw_call *k, const cw_args_scope_list *args, msgpack_packer *
     return 0;
 }
 
-int cw_h_scope_delete(cw_call *k, const cw_args_scope_delete *args, msgpack_packer *pk,
-                      cw_err *err)
+int cw_h_scope_delete(cw_call *k, const cw_args_scope_delete *args, msgpack_packer *pk, cw_err *err)
 {
     int rc = cw_scope_delete(k->db, k->w, args->org, args->framework, args->id, err);
     if (rc)

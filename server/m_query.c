@@ -191,8 +191,7 @@ static const struct cw_rendered *render_find(cw_server *s, uint64_t id)
 
 /* Keeps sb's bytes for id (sb stays the caller's); NULL when too large to
  * keep or out of memory. */
-static const struct cw_rendered *render_keep(cw_server *s, uint64_t id,
-                                             const msgpack_sbuffer *sb)
+static const struct cw_rendered *render_keep(cw_server *s, uint64_t id, const msgpack_sbuffer *sb)
 {
     if (sb->size > RENDER_MAX_BYTES)
         return NULL;
@@ -230,8 +229,8 @@ void cw_render_cache_free(cw_server *s)
  * reference when large. */
 typedef void (*body_fn)(msgpack_packer *pk, const void *ctx);
 
-static void pk_cached_body(cw_server *s, cw_out *out, msgpack_packer *pk, uint64_t id,
-                           body_fn fn, const void *ctx)
+static void pk_cached_body(cw_server *s, cw_out *out, msgpack_packer *pk, uint64_t id, body_fn fn,
+                           const void *ctx)
 {
     if (!id) {
         fn(pk, ctx);
@@ -269,8 +268,7 @@ static void cov_body(msgpack_packer *pk, const void *ctx)
     pk_coverage_body(pk, b->cv, b->detail);
 }
 
-int cw_h_coverage_get(cw_call *k, const cw_args_coverage_get *args, msgpack_packer *pk,
-                      cw_err *err)
+int cw_h_coverage_get(cw_call *k, const cw_args_coverage_get *args, msgpack_packer *pk, cw_err *err)
 {
     cw_coverage_query q = {
         .org = args->org,
@@ -294,8 +292,7 @@ int cw_h_coverage_get(cw_call *k, const cw_args_coverage_get *args, msgpack_pack
 
 static void gap_body(msgpack_packer *pk, const void *ctx);
 
-int cw_h_gap_report(cw_call *k, const cw_args_gap_report *args, msgpack_packer *pk,
-                    cw_err *err)
+int cw_h_gap_report(cw_call *k, const cw_args_gap_report *args, msgpack_packer *pk, cw_err *err)
 {
     cw_gap_query q = {
         .org = args->org,
@@ -421,11 +418,11 @@ static void gap_body(msgpack_packer *pk, const void *ctx)
 
 static void compare_body(msgpack_packer *pk, const void *ctx);
 
-int cw_h_framework_compare(cw_call *k, const cw_args_framework_compare *args,
-                           msgpack_packer *pk, cw_err *err)
+int cw_h_framework_compare(cw_call *k, const cw_args_framework_compare *args, msgpack_packer *pk,
+                           cw_err *err)
 {
-    cw_compare_query q = {.source = args->source, .target = args->target,
-                          .max_hops = args->max_hops};
+    cw_compare_query q = {
+        .source = args->source, .target = args->target, .max_hops = args->max_hops};
     cw_compare r;
     int rc = cw_framework_compare(k->db, &q, k->a, &r, err);
     if (rc)
@@ -470,8 +467,7 @@ static void compare_body(msgpack_packer *pk, const void *ctx)
 int cw_h_soa_get(cw_call *k, const cw_args_soa_get *args, msgpack_packer *pk, cw_err *err)
 {
     cw_soa r;
-    int rc = cw_soa_get(k->db, args->org, args->has_as_of ? args->as_of : cw_now(), k->a, &r,
-                        err);
+    int rc = cw_soa_get(k->db, args->org, args->has_as_of ? args->as_of : cw_now(), k->a, &r, err);
     if (rc)
         return rc;
     msgpack_pack_map(pk, 6);
@@ -499,4 +495,3 @@ int cw_h_soa_get(cw_call *k, const cw_args_soa_get *args, msgpack_packer *pk, cw
     }
     return 0;
 }
-

@@ -16,8 +16,7 @@ int cw_h_ping(cw_call *k, const cw_args_ping *args, msgpack_packer *pk, cw_err *
     return 0;
 }
 
-int cw_h_server_info(cw_call *k, const cw_args_server_info *args, msgpack_packer *pk,
-                     cw_err *err)
+int cw_h_server_info(cw_call *k, const cw_args_server_info *args, msgpack_packer *pk, cw_err *err)
 {
     (void)args;
     cw_server *s = k->s;
@@ -80,8 +79,7 @@ int cw_h_server_schema(cw_call *k, const cw_args_server_schema *args, msgpack_pa
     return 0;
 }
 
-int cw_h_server_stats(cw_call *k, const cw_args_server_stats *args, msgpack_packer *pk,
-                      cw_err *err)
+int cw_h_server_stats(cw_call *k, const cw_args_server_stats *args, msgpack_packer *pk, cw_err *err)
 {
     (void)args, (void)err;
     cw_server *s = k->s;
@@ -151,8 +149,7 @@ int cw_h_auth(cw_call *k, const cw_args_auth *args, msgpack_packer *pk, cw_err *
     return 0;
 }
 
-int cw_h_store_check(cw_call *k, const cw_args_store_check *args, msgpack_packer *pk,
-                     cw_err *err)
+int cw_h_store_check(cw_call *k, const cw_args_store_check *args, msgpack_packer *pk, cw_err *err)
 {
     (void)args;
     size_t problems;
@@ -170,8 +167,8 @@ int cw_h_store_check(cw_call *k, const cw_args_store_check *args, msgpack_packer
 /* Raising the cap at run time is how an operator recovers from storage_full
  * without a restart: the next write that meets MDB_MAP_FULL grows into the
  * new room.  The cap never shrinks here, since the map may already be larger. */
-int cw_h_store_set_map_max(cw_call *k, const cw_args_store_set_map_max *args,
-                           msgpack_packer *pk, cw_err *err)
+int cw_h_store_set_map_max(cw_call *k, const cw_args_store_set_map_max *args, msgpack_packer *pk,
+                           cw_err *err)
 {
     cw_db_counts n;
     int rc;

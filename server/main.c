@@ -17,33 +17,34 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: crosswalkd [options]\n"
-            "\n"
-            "  --listen ADDR        tcp://HOST:PORT or unix:PATH; repeatable (default\n"
-            "                       tcp://127.0.0.1:%d; port 0 picks a free port)\n"
-            "  --data DIR           data directory (default ./crosswalk-data)\n"
-            "  --auth FILE          token file: '<sha256 hex> <admin|editor|auditor> [org] [label]'\n"
-            "                       per line; without it only loopback and Unix sockets are served\n"
-            "  --map-size BYTES     initial LMDB map size (default 64 MiB; grows as needed)\n"
-            "  --map-max BYTES      largest map size before storage_full (default 64 GiB)\n"
-            "  --max-message BYTES  largest request (default %u)\n"
-            "  --max-depth N        deepest nesting of arrays and maps (default %d)\n"
-            "  --max-connections N  simultaneous connections (default %d)\n"
-            "  --max-output BYTES   queued answers per connection before it is cut off\n"
-            "                       (default %u; reading pauses at a quarter of it)\n"
-            "  --idle-timeout SECS  close connections idle this long (default 0: never)\n"
-            "  --stall-timeout SECS cut off a client whose unread answers stay above a quarter\n"
-            "                       of --max-output this long (default 10)\n"
-            "  --log-level LEVEL    error, warn, info (default) or debug\n"
-            "  --no-bootstrap       do not load the embedded frameworks into an empty store\n"
-            "  --no-sync            do not fsync commits (benchmarks only: loses durability)\n"
-            "  --hash-token         read a token on stdin, print the line hash for --auth\n"
-            "  --version, --help\n"
-            "\n"
-            "Environment: CROSSWALK_LISTEN (comma-separated), CROSSWALK_DATA, CROSSWALK_AUTH.\n",
-            CW_DEFAULT_PORT, CW_DEFAULT_MAX_MESSAGE, CW_DEFAULT_MAX_DEPTH,
-            CW_DEFAULT_MAX_CONNECTIONS, CW_DEFAULT_MAX_OUTPUT);
+    fprintf(
+        f,
+        "usage: crosswalkd [options]\n"
+        "\n"
+        "  --listen ADDR        tcp://HOST:PORT or unix:PATH; repeatable (default\n"
+        "                       tcp://127.0.0.1:%d; port 0 picks a free port)\n"
+        "  --data DIR           data directory (default ./crosswalk-data)\n"
+        "  --auth FILE          token file: '<sha256 hex> <admin|editor|auditor> [org] [label]'\n"
+        "                       per line; without it only loopback and Unix sockets are served\n"
+        "  --map-size BYTES     initial LMDB map size (default 64 MiB; grows as needed)\n"
+        "  --map-max BYTES      largest map size before storage_full (default 64 GiB)\n"
+        "  --max-message BYTES  largest request (default %u)\n"
+        "  --max-depth N        deepest nesting of arrays and maps (default %d)\n"
+        "  --max-connections N  simultaneous connections (default %d)\n"
+        "  --max-output BYTES   queued answers per connection before it is cut off\n"
+        "                       (default %u; reading pauses at a quarter of it)\n"
+        "  --idle-timeout SECS  close connections idle this long (default 0: never)\n"
+        "  --stall-timeout SECS cut off a client whose unread answers stay above a quarter\n"
+        "                       of --max-output this long (default 10)\n"
+        "  --log-level LEVEL    error, warn, info (default) or debug\n"
+        "  --no-bootstrap       do not load the embedded frameworks into an empty store\n"
+        "  --no-sync            do not fsync commits (benchmarks only: loses durability)\n"
+        "  --hash-token         read a token on stdin, print the line hash for --auth\n"
+        "  --version, --help\n"
+        "\n"
+        "Environment: CROSSWALK_LISTEN (comma-separated), CROSSWALK_DATA, CROSSWALK_AUTH.\n",
+        CW_DEFAULT_PORT, CW_DEFAULT_MAX_MESSAGE, CW_DEFAULT_MAX_DEPTH, CW_DEFAULT_MAX_CONNECTIONS,
+        CW_DEFAULT_MAX_OUTPUT);
 }
 
 static int parse_size(const char *s, size_t *out)

@@ -6,15 +6,14 @@
 
 #include <string.h>
 
-#define CW_X_RUN(id, name, flags, doc)                                                     \
-    static int run_##id(cw_call *k, const msgpack_object *map, msgpack_packer *pk,         \
-                        cw_err *err)                                                       \
-    {                                                                                      \
-        cw_args_##id *args = cw_arena_alloc(k->a, sizeof *args);                           \
-        if (!args)                                                                         \
-            return cw_err_set(err, CW_ENOMEM, "out of memory");                            \
-        int rc = cw_decode_##id(map, k->a, args, err);                                     \
-        return rc ? rc : cw_h_##id(k, args, pk, err);                                      \
+#define CW_X_RUN(id, name, flags, doc)                                                             \
+    static int run_##id(cw_call *k, const msgpack_object *map, msgpack_packer *pk, cw_err *err)    \
+    {                                                                                              \
+        cw_args_##id *args = cw_arena_alloc(k->a, sizeof *args);                                   \
+        if (!args)                                                                                 \
+            return cw_err_set(err, CW_ENOMEM, "out of memory");                                    \
+        int rc = cw_decode_##id(map, k->a, args, err);                                             \
+        return rc ? rc : cw_h_##id(k, args, pk, err);                                              \
     }
 CW_METHODS(CW_X_RUN)
 #undef CW_X_RUN

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 void pk_str(msgpack_packer *pk, const char *s)
 {
     if (!s) {

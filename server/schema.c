@@ -138,8 +138,8 @@ int cw_to_time(const msgpack_object *o, const char *field, cw_time *out, cw_err 
     }
 }
 
-static int to_int(const msgpack_object *o, const char *field, int64_t lo, int64_t hi,
-                  int64_t *out, cw_err *err)
+static int to_int(const msgpack_object *o, const char *field, int64_t lo, int64_t hi, int64_t *out,
+                  cw_err *err)
 {
     int64_t v;
     if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
@@ -150,8 +150,7 @@ static int to_int(const msgpack_object *o, const char *field, int64_t lo, int64_
     } else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
         v = o->via.i64;
     } else {
-        return cw_err_set(err, CW_EINVAL, "%s: expected an integer, got %s", field,
-                          type_name(o));
+        return cw_err_set(err, CW_EINVAL, "%s: expected an integer, got %s", field, type_name(o));
     }
     if (v < lo || v > hi)
         return cw_err_set(err, CW_ERANGE, "%s: %lld is outside %lld..%lld", field, (long long)v,
@@ -225,8 +224,8 @@ static int value_of(const msgpack_object *map, const char *path, const char *key
     return !*o && req ? missing(path, key, err) : 0;
 }
 
-int cw_dec_STR(const msgpack_object *map, const char *path, const char *key, bool req,
-               cw_arena *a, const char **out, bool *has, cw_err *err)
+int cw_dec_STR(const msgpack_object *map, const char *path, const char *key, bool req, cw_arena *a,
+               const char **out, bool *has, cw_err *err)
 {
     const msgpack_object *o;
     *out = NULL;
@@ -245,14 +244,14 @@ static int filter(const msgpack_object *map, const char *path, const char *key, 
     return rc;
 }
 
-int cw_dec_SLUG(const msgpack_object *map, const char *path, const char *key, bool req,
-                cw_arena *a, const char **out, bool *has, cw_err *err)
+int cw_dec_SLUG(const msgpack_object *map, const char *path, const char *key, bool req, cw_arena *a,
+                const char **out, bool *has, cw_err *err)
 {
     return filter(map, path, key, req, CW_MAX_SLUG, a, out, has, err);
 }
 
-int cw_dec_ID(const msgpack_object *map, const char *path, const char *key, bool req,
-              cw_arena *a, const char **out, bool *has, cw_err *err)
+int cw_dec_ID(const msgpack_object *map, const char *path, const char *key, bool req, cw_arena *a,
+              const char **out, bool *has, cw_err *err)
 {
     return filter(map, path, key, req, CW_MAX_ID, a, out, has, err);
 }
@@ -263,8 +262,8 @@ int cw_dec_ORIGIN(const msgpack_object *map, const char *path, const char *key, 
     return filter(map, path, key, req, CW_MAX_ORIGIN, a, out, has, err);
 }
 
-int cw_dec_BOOL(const msgpack_object *map, const char *path, const char *key, bool req,
-                cw_arena *a, bool *out, bool *has, cw_err *err)
+int cw_dec_BOOL(const msgpack_object *map, const char *path, const char *key, bool req, cw_arena *a,
+                bool *out, bool *has, cw_err *err)
 {
     (void)a;
     const msgpack_object *o;
@@ -272,15 +271,15 @@ int cw_dec_BOOL(const msgpack_object *map, const char *path, const char *key, bo
     if (rc || !o)
         return rc;
     if (o->type != MSGPACK_OBJECT_BOOLEAN)
-        return in_path(cw_err_set(err, CW_EINVAL, "%s: expected a boolean, got %s", key,
-                                  type_name(o)),
-                       path, err);
+        return in_path(
+            cw_err_set(err, CW_EINVAL, "%s: expected a boolean, got %s", key, type_name(o)), path,
+            err);
     *out = o->via.boolean;
     return 0;
 }
 
-int cw_dec_TIME(const msgpack_object *map, const char *path, const char *key, bool req,
-                cw_arena *a, cw_time *out, bool *has, cw_err *err)
+int cw_dec_TIME(const msgpack_object *map, const char *path, const char *key, bool req, cw_arena *a,
+                cw_time *out, bool *has, cw_err *err)
 {
     (void)a;
     const msgpack_object *o;
@@ -300,8 +299,8 @@ static int integer(const msgpack_object *map, const char *path, const char *key,
     return in_path(to_int(o, key, lo, hi, out, err), path, err);
 }
 
-int cw_dec_HOPS(const msgpack_object *map, const char *path, const char *key, bool req,
-                cw_arena *a, int *out, bool *has, cw_err *err)
+int cw_dec_HOPS(const msgpack_object *map, const char *path, const char *key, bool req, cw_arena *a,
+                int *out, bool *has, cw_err *err)
 {
     (void)a;
     int64_t v = 0;
@@ -327,8 +326,8 @@ int cw_dec_COUNT(const msgpack_object *map, const char *path, const char *key, b
     return rc;
 }
 
-int cw_dec_TEXT(const msgpack_object *map, const char *path, const char *key, bool req,
-                cw_arena *a, const char **out, bool *has, cw_err *err)
+int cw_dec_TEXT(const msgpack_object *map, const char *path, const char *key, bool req, cw_arena *a,
+                const char **out, bool *has, cw_err *err)
 {
     return filter(map, path, key, req, CW_MAX_ID, a, out, has, err);
 }
@@ -381,9 +380,9 @@ int cw_dec_DELSOURCE(const msgpack_object *map, const char *path, const char *ke
 }
 
 /* A word out of a fixed list: missing, not a string, or not one of them. */
-static int word(const msgpack_object *map, const char *path, const char *key, bool req,
-                cw_arena *a, int (*parse)(const char *, int *), int code, const char *choices,
-                int *out, cw_err *err)
+static int word(const msgpack_object *map, const char *path, const char *key, bool req, cw_arena *a,
+                int (*parse)(const char *, int *), int code, const char *choices, int *out,
+                cw_err *err)
 {
     const char *s;
     int rc = cw_dec_STR(map, path, key, req, a, &s, NULL, err);
@@ -396,22 +395,22 @@ static int word(const msgpack_object *map, const char *path, const char *key, bo
 
 /* The decoders of words from a fixed list, each into its own enum: the
  * value before decoding (or dflt when absent) stays when none is given. */
-#define CW_WORD_DEC(T, ctype, parse, code, dflt, choices)                                  \
-    static int parse_##T(const char *s, int *out)                                          \
-    {                                                                                      \
-        ctype v;                                                                           \
-        int rc = parse(s, &v);                                                             \
-        *out = (int)v;                                                                     \
-        return rc;                                                                         \
-    }                                                                                      \
-    int cw_dec_##T(const msgpack_object *map, const char *path, const char *key, bool req, \
-                   cw_arena *a, ctype *out, bool *has, cw_err *err)                        \
-    {                                                                                      \
-        int v = (int)(dflt);                                                               \
-        set_has(has, !absent(cw_arg_get(map, key)));                                       \
-        int rc = word(map, path, key, req, a, parse_##T, code, choices, &v, err);          \
-        *out = (ctype)v;                                                                   \
-        return rc;                                                                         \
+#define CW_WORD_DEC(T, ctype, parse, code, dflt, choices)                                          \
+    static int parse_##T(const char *s, int *out)                                                  \
+    {                                                                                              \
+        ctype v;                                                                                   \
+        int rc = parse(s, &v);                                                                     \
+        *out = (int)v;                                                                             \
+        return rc;                                                                                 \
+    }                                                                                              \
+    int cw_dec_##T(const msgpack_object *map, const char *path, const char *key, bool req,         \
+                   cw_arena *a, ctype *out, bool *has, cw_err *err)                                \
+    {                                                                                              \
+        int v = (int)(dflt);                                                                       \
+        set_has(has, !absent(cw_arg_get(map, key)));                                               \
+        int rc = word(map, path, key, req, a, parse_##T, code, choices, &v, err);                  \
+        *out = (ctype)v;                                                                           \
+        return rc;                                                                                 \
     }
 CW_WORD_DEC(REL, cw_rel, cw_rel_parse, CW_EREL, *out,
             "equal, subset_of, superset_of, intersects_with or not_related")
@@ -509,8 +508,8 @@ int cw_dec_ASSESS(const msgpack_object *map, const char *path, const char *key, 
     if (rc || !o)
         return rc;
     if (o->type != MSGPACK_OBJECT_BOOLEAN)
-        return cw_err_set(err, CW_EINVAL,
-                          "%s%s: expected a boolean (or nil to decide by the tree)", path, key);
+        return cw_err_set(err, CW_EINVAL, "%s%s: expected a boolean (or nil to decide by the tree)",
+                          path, key);
     q->assess = o->via.boolean ? CW_ASSESS_YES : CW_ASSESS_NO;
     return 0;
 }
@@ -525,8 +524,7 @@ int cw_dec_REQSTATUS(const msgpack_object *map, const char *path, const char *ke
     if (strcmp(s, "withdrawn") == 0)
         q->withdrawn = true;
     else if (strcmp(s, "active") != 0)
-        return cw_err_set(err, CW_EINVAL, "%s%s: '%.40s' is not active or withdrawn", path, key,
-                          s);
+        return cw_err_set(err, CW_EINVAL, "%s%s: '%.40s' is not active or withdrawn", path, key, s);
     return 0;
 }
 
@@ -591,8 +589,8 @@ int cw_dec_EVCONTROLS(const msgpack_object *map, const char *path, const char *k
         return in_path(to_str(o, key, a, &e->controls[0], err), path, err);
     }
     if (o->type != MSGPACK_OBJECT_ARRAY)
-        return in_path(cw_err_set(err, CW_EINVAL, "%s: expected a list of control ids", key),
-                       path, err);
+        return in_path(cw_err_set(err, CW_EINVAL, "%s: expected a list of control ids", key), path,
+                       err);
     e->n_controls = o->via.array.size;
     e->controls = cw_arena_alloc(a, (e->n_controls + 1) * sizeof(char *));
     if (!e->controls)
@@ -733,25 +731,24 @@ int cw_dec_LINKS(const msgpack_object *map, const char *path, const char *key, b
     return 0;
 }
 
-#define CW_D_F(T, key, member, req, doc)                                                   \
-    if ((rc = cw_dec_##T(m, path, #key, req, a, &out->member, NULL, err)))                  \
+#define CW_D_F(T, key, member, req, doc)                                                           \
+    if ((rc = cw_dec_##T(m, path, #key, req, a, &out->member, NULL, err)))                         \
         return rc;
-#define CW_D_C(T, key, req, doc)                                                           \
-    if ((rc = cw_dec_##T(m, path, #key, req, a, out, err)))                                 \
+#define CW_D_C(T, key, req, doc)                                                                   \
+    if ((rc = cw_dec_##T(m, path, #key, req, a, out, err)))                                        \
         return rc;
-#define CW_X_ITEM(item, ctype, doc)                                                        \
-    int cw_item_##item(const msgpack_object *m, const char *path, cw_arena *a, ctype *out, \
-                       cw_err *err)                                                        \
-    {                                                                                      \
-        int rc = 0;                                                                        \
-        memset(out, 0, sizeof *out);                                                       \
-        CW_ITEM_##item(CW_D_F, CW_D_C) return rc;                                          \
-    }                                                                                      \
-    __attribute__((unused)) static int item_thunk_##item(const msgpack_object *m,         \
-                                                         const char *path, cw_arena *a,    \
-                                 void *out, cw_err *err)                                   \
-    {                                                                                      \
-        return cw_item_##item(m, path, a, out, err);                                       \
+#define CW_X_ITEM(item, ctype, doc)                                                                \
+    int cw_item_##item(const msgpack_object *m, const char *path, cw_arena *a, ctype *out,         \
+                       cw_err *err)                                                                \
+    {                                                                                              \
+        int rc = 0;                                                                                \
+        memset(out, 0, sizeof *out);                                                               \
+        CW_ITEM_##item(CW_D_F, CW_D_C) return rc;                                                  \
+    }                                                                                              \
+    __attribute__((unused)) static int item_thunk_##item(                                          \
+        const msgpack_object *m, const char *path, cw_arena *a, void *out, cw_err *err)            \
+    {                                                                                              \
+        return cw_item_##item(m, path, a, out, err);                                               \
     }
 CW_ITEMS(CW_X_ITEM)
 #undef CW_X_ITEM
@@ -765,28 +762,26 @@ CW_ITEMS(CW_X_ITEM)
 #define CW_O_L(key, item, req, doc) " " #key
 #define CW_O_B(key, item, req, doc)
 
-#define CW_D_A(T, key, req, doc)                                                           \
-    if ((rc = cw_dec_##T(map, "", #key, req, a, &out->key, &out->has_##key, err)))         \
+#define CW_D_A(T, key, req, doc)                                                                   \
+    if ((rc = cw_dec_##T(map, "", #key, req, a, &out->key, &out->has_##key, err)))                 \
         return rc;
-#define CW_D_L(key, item, req, doc)                                                        \
-    if ((rc = dec_list(map, #key, req, ITEM_KEYS(item), sizeof(cw_itype_##item),           \
-                       item_thunk_##item, a, (void **)&out->key, &out->n_##key, err)))      \
+#define CW_D_L(key, item, req, doc)                                                                \
+    if ((rc = dec_list(map, #key, req, ITEM_KEYS(item), sizeof(cw_itype_##item),                   \
+                       item_thunk_##item, a, (void **)&out->key, &out->n_##key, err)))             \
         return rc;
-#define CW_D_B(key, item, req, doc)                                                        \
-    if ((rc = dec_bulk(map, #key, req, others, ITEM_KEYS(item), sizeof(cw_itype_##item),  \
-                       item_thunk_##item, a, (void **)&out->key, &out->n_##key, &out->bulk, \
-                       err)))                                                              \
+#define CW_D_B(key, item, req, doc)                                                                \
+    if ((rc = dec_bulk(map, #key, req, others, ITEM_KEYS(item), sizeof(cw_itype_##item),           \
+                       item_thunk_##item, a, (void **)&out->key, &out->n_##key, &out->bulk, err))) \
         return rc;
-#define CW_X_DECODE(id, name, flags, doc)                                                  \
-    int cw_decode_##id(const msgpack_object *map, cw_arena *a, cw_args_##id *out,          \
-                       cw_err *err)                                                        \
-    {                                                                                      \
-        const char *others = "" CW_ARGS_##id(CW_O_A, CW_O_L, CW_O_B);                      \
-        int rc = 0;                                                                        \
-        (void)map, (void)a, (void)others, (void)err;                                       \
-        memset(out, 0, sizeof *out);                                                       \
-        CW_ARGS_##id(CW_D_A, CW_D_L, CW_D_B);                                              \
-        return rc;                                                                         \
+#define CW_X_DECODE(id, name, flags, doc)                                                          \
+    int cw_decode_##id(const msgpack_object *map, cw_arena *a, cw_args_##id *out, cw_err *err)     \
+    {                                                                                              \
+        const char *others = "" CW_ARGS_##id(CW_O_A, CW_O_L, CW_O_B);                              \
+        int rc = 0;                                                                                \
+        (void)map, (void)a, (void)others, (void)err;                                               \
+        memset(out, 0, sizeof *out);                                                               \
+        CW_ARGS_##id(CW_D_A, CW_D_L, CW_D_B);                                                      \
+        return rc;                                                                                 \
     }
 CW_METHODS(CW_X_DECODE)
 #undef CW_X_DECODE
@@ -822,17 +817,16 @@ const char *cw_schema_name(size_t i)
 #define EVCONTROLS_ITEM NULL
 #define VALID_ITEM NULL
 
-#define CW_X_GDOC(id, name, flags, doc)                                                    \
-    static const argdoc margs_##id[] = {CW_ARGS_##id(CW_G_A, CW_G_L, CW_G_B){NULL, NULL, NULL, \
-                                                                            NULL, false}};
+#define CW_X_GDOC(id, name, flags, doc)                                                            \
+    static const argdoc margs_##id[] = {                                                           \
+        CW_ARGS_##id(CW_G_A, CW_G_L, CW_G_B){NULL, NULL, NULL, NULL, false}};
 CW_METHODS(CW_X_GDOC)
 #undef CW_X_GDOC
-#define CW_X_GDOC(item, ctype, doc)                                                        \
-    static const argdoc ifields_##item[] = {CW_ITEM_##item(CW_G_F, CW_G_C){NULL, NULL, NULL, \
-                                                                          NULL, false}};
+#define CW_X_GDOC(item, ctype, doc)                                                                \
+    static const argdoc ifields_##item[] = {                                                       \
+        CW_ITEM_##item(CW_G_F, CW_G_C){NULL, NULL, NULL, NULL, false}};
 CW_ITEMS(CW_X_GDOC)
 #undef CW_X_GDOC
-
 
 static void pk_args(msgpack_packer *pk, const argdoc *d)
 {
@@ -939,7 +933,7 @@ void cw_schema_pack(msgpack_packer *pk)
 #define CW_X_P(T, ctype, doc) {#T, doc},
         CW_ARG_TYPES(CW_X_P) CW_ITEM_ARG_TYPES(CW_X_P)
 #undef CW_X_P
-        {"LIST", "array of items"},
+            {"LIST", "array of items"},
         {"ITEM_OR_LIST", "one item's fields as the call's arguments, or an array of items"},
     };
     size_t nt = sizeof types / sizeof types[0];

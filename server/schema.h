@@ -44,47 +44,47 @@ typedef struct cw_source_arg {
 
 /* Argument types: X(TYPE, C type, "what a client sends").  The decoder of
  * TYPE is cw_dec_<TYPE>. */
-#define CW_ARG_TYPES(X)                                                                    \
-    X(STR, const char *, "string")                                                         \
-    X(SLUG, const char *, "slug: non-empty, at most 64 bytes, no control characters")      \
-    X(ID, const char *, "id: non-empty, at most 128 bytes, no control characters")         \
-    X(ORIGIN, const char *, "origin: non-empty, at most 256 bytes, no control characters") \
-    X(BOOL, bool, "boolean")                                                               \
-    X(TIME, cw_time, "time: RFC 3339 string, integer seconds or msgpack timestamp")        \
-    X(HOPS, int, "integer 1..3")                                                           \
-    X(BYTES, int64_t, "integer, at least 1")                                               \
-    X(COUNT, int, "integer 1..10000")                                                      \
-    X(TEXT, const char *, "text: non-empty, at most 128 bytes, no control characters")     \
-    X(ATTRFILTER, cw_attr_filter, "string: key or key=value")                              \
-    X(DELSOURCE, cw_source_arg, "id, or an array of 2..64 ids")                            \
-    X(REL, cw_rel, "equal, subset_of, superset_of, intersects_with or not_related")       \
-    X(STRENGTH, int, "integer 1..10")                                                      \
-    X(LEVEL, cw_level, "full or partial")                                                  \
-    X(CTLSTATUS, cw_ctl_status, "implemented, planned or not_implemented")                 \
-    X(RESULT, cw_result, "pass, fail or unknown")                                          \
+#define CW_ARG_TYPES(X)                                                                            \
+    X(STR, const char *, "string")                                                                 \
+    X(SLUG, const char *, "slug: non-empty, at most 64 bytes, no control characters")              \
+    X(ID, const char *, "id: non-empty, at most 128 bytes, no control characters")                 \
+    X(ORIGIN, const char *, "origin: non-empty, at most 256 bytes, no control characters")         \
+    X(BOOL, bool, "boolean")                                                                       \
+    X(TIME, cw_time, "time: RFC 3339 string, integer seconds or msgpack timestamp")                \
+    X(HOPS, int, "integer 1..3")                                                                   \
+    X(BYTES, int64_t, "integer, at least 1")                                                       \
+    X(COUNT, int, "integer 1..10000")                                                              \
+    X(TEXT, const char *, "text: non-empty, at most 128 bytes, no control characters")             \
+    X(ATTRFILTER, cw_attr_filter, "string: key or key=value")                                      \
+    X(DELSOURCE, cw_source_arg, "id, or an array of 2..64 ids")                                    \
+    X(REL, cw_rel, "equal, subset_of, superset_of, intersects_with or not_related")                \
+    X(STRENGTH, int, "integer 1..10")                                                              \
+    X(LEVEL, cw_level, "full or partial")                                                          \
+    X(CTLSTATUS, cw_ctl_status, "implemented, planned or not_implemented")                         \
+    X(RESULT, cw_result, "pass, fail or unknown")                                                  \
     X(APPLIC, bool, "boolean")
 
 /* Types decoded into a whole item: X(TYPE, item C type, "what a client sends"). */
-#define CW_ITEM_ARG_TYPES(X)                                                               \
-    X(ATTRS, cw_requirement, "map of name to string or list of strings")                   \
-    X(ASSESS, cw_requirement, "boolean or nil")                                            \
-    X(REQSTATUS, cw_requirement, "active or withdrawn")                                    \
-    X(SOURCES, cw_mapping, "id, or an array of 2..64 ids (or {framework?, id} maps)")      \
-    X(EVCONTROLS, cw_evidence, "control id or list of control ids")                        \
-    X(VALID, cw_evidence, "time, or nil for no expiry")                                    \
+#define CW_ITEM_ARG_TYPES(X)                                                                       \
+    X(ATTRS, cw_requirement, "map of name to string or list of strings")                           \
+    X(ASSESS, cw_requirement, "boolean or nil")                                                    \
+    X(REQSTATUS, cw_requirement, "active or withdrawn")                                            \
+    X(SOURCES, cw_mapping, "id, or an array of 2..64 ids (or {framework?, id} maps)")              \
+    X(EVCONTROLS, cw_evidence, "control id or list of control ids")                                \
+    X(VALID, cw_evidence, "time, or nil for no expiry")                                            \
     X(LINKS, cw_control, "list of link items")
 
 /* A value decoder: o is the key's value in map (NULL when absent).  path
  * ("controls[3]." or "") is put in front of the field in any message;
  * has (may be NULL) is set when a non-nil value was given.  Strings are
  * copied into a. */
-#define CW_X_DEC(T, ctype, doc)                                                            \
-    int cw_dec_##T(const msgpack_object *map, const char *path, const char *key, bool req, \
+#define CW_X_DEC(T, ctype, doc)                                                                    \
+    int cw_dec_##T(const msgpack_object *map, const char *path, const char *key, bool req,         \
                    cw_arena *a, ctype *out, bool *has, cw_err *err);
 CW_ARG_TYPES(CW_X_DEC)
 #undef CW_X_DEC
-#define CW_X_DEC(T, ctype, doc)                                                            \
-    int cw_dec_##T(const msgpack_object *map, const char *path, const char *key, bool req, \
+#define CW_X_DEC(T, ctype, doc)                                                                    \
+    int cw_dec_##T(const msgpack_object *map, const char *path, const char *key, bool req,         \
                    cw_arena *a, ctype *out, cw_err *err);
 CW_ITEM_ARG_TYPES(CW_X_DEC)
 #undef CW_X_DEC
@@ -92,8 +92,8 @@ CW_ITEM_ARG_TYPES(CW_X_DEC)
 /* Item decoders: cw_item_<item>(map, path, arena, out, err) fills *out
  * (zeroed first) from one item map; the caller has checked it is a map
  * with known keys. */
-#define CW_X_ITEM(item, ctype, doc)                                                        \
-    int cw_item_##item(const msgpack_object *m, const char *path, cw_arena *a, ctype *out, \
+#define CW_X_ITEM(item, ctype, doc)                                                                \
+    int cw_item_##item(const msgpack_object *m, const char *path, cw_arena *a, ctype *out,         \
                        cw_err *err);
 CW_ITEMS(CW_X_ITEM)
 #undef CW_X_ITEM
@@ -107,13 +107,20 @@ CW_ITEMS(CW_X_ITYPE)
 #define CW_X_CT(T, ctype, doc) typedef ctype cw_ctype_##T;
 CW_ARG_TYPES(CW_X_CT)
 #undef CW_X_CT
-#define CW_S_A(T, key, req, doc) cw_ctype_##T key; bool has_##key;
-#define CW_S_L(key, item, req, doc) cw_itype_##item *key; size_t n_##key;
-#define CW_S_B(key, item, req, doc) cw_itype_##item *key; size_t n_##key; bool bulk;
-#define CW_X_ARGS(id, name, flags, doc)                                                    \
-    typedef struct cw_args_##id {                                                          \
-        char unused_; /* a method may have no arguments */                                 \
-        CW_ARGS_##id(CW_S_A, CW_S_L, CW_S_B)                                               \
+#define CW_S_A(T, key, req, doc)                                                                   \
+    cw_ctype_##T key;                                                                              \
+    bool has_##key;
+#define CW_S_L(key, item, req, doc)                                                                \
+    cw_itype_##item *key;                                                                          \
+    size_t n_##key;
+#define CW_S_B(key, item, req, doc)                                                                \
+    cw_itype_##item *key;                                                                          \
+    size_t n_##key;                                                                                \
+    bool bulk;
+#define CW_X_ARGS(id, name, flags, doc)                                                            \
+    typedef struct cw_args_##id {                                                                  \
+        char unused_; /* a method may have no arguments */                                         \
+        CW_ARGS_##id(CW_S_A, CW_S_L, CW_S_B)                                                       \
     } cw_args_##id;
 CW_METHODS(CW_X_ARGS)
 #undef CW_X_ARGS
@@ -131,15 +138,15 @@ struct cw_out;
 typedef struct cw_call {
     struct cw_server *s;
     cw_db *db;
-    cw_wtxn *w;           /* M_WRITE methods: the group's transaction; else NULL */
-    cw_arena *a;          /* lives for this request only */
+    cw_wtxn *w;  /* M_WRITE methods: the group's transaction; else NULL */
+    cw_arena *a; /* lives for this request only */
     struct cw_session *who;
-    struct cw_out *out;   /* NULL on the writer thread */
+    struct cw_out *out; /* NULL on the writer thread */
 } cw_call;
 
 /* Handlers: pack the result into pk and return 0, or return a CW_E* code
  * with err filled and nothing packed. */
-#define CW_X_H(id, name, flags, doc)                                                       \
+#define CW_X_H(id, name, flags, doc)                                                               \
     int cw_h_##id(cw_call *k, const cw_args_##id *args, msgpack_packer *pk, cw_err *err);
 CW_METHODS(CW_X_H)
 #undef CW_X_H
@@ -148,9 +155,8 @@ CW_METHODS(CW_X_H)
  * request's argument map (NULL when none was given); strings and lists go
  * into a.  The caller has checked the map's keys (cw_check_keys against
  * CW_METHOD_KEYS). */
-#define CW_X_DECODE(id, name, flags, doc)                                                  \
-    int cw_decode_##id(const msgpack_object *map, cw_arena *a, cw_args_##id *out,          \
-                       cw_err *err);
+#define CW_X_DECODE(id, name, flags, doc)                                                          \
+    int cw_decode_##id(const msgpack_object *map, cw_arena *a, cw_args_##id *out, cw_err *err);
 CW_METHODS(CW_X_DECODE)
 #undef CW_X_DECODE
 

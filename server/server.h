@@ -120,10 +120,10 @@ typedef struct cw_job {
     uint64_t msgid;
     const cw_method *m;
     size_t method_index;
-    char *raw;            /* owned copy of the request's bytes: msgpack-c
+    char *raw;                  /* owned copy of the request's bytes: msgpack-c
                              strings point into it, not into the
                              connection's reusable input buffer */
-    msgpack_unpacked msg; /* owns the request's objects */
+    msgpack_unpacked msg;       /* owns the request's objects */
     const msgpack_object *args; /* map or NULL */
     msgpack_sbuffer reply;
     bool failed; /* the reply is an error */
@@ -201,7 +201,8 @@ typedef struct cw_server {
 } cw_server;
 
 /* ---- log.c: logging and counters ---- */
-void cw_log(const cw_server *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void cw_log(const cw_server *s, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 uint64_t cw_now_ns(void);
 void cw_record_latency(cw_server *s, uint64_t start_ns);
 
@@ -253,8 +254,8 @@ enum { DISPATCH_DONE = 0, DISPATCH_BLOCKED = 1 };
  * own_raw may be NULL; when *own_raw is set, raw is that malloc'd copy and
  * msg owns its zone, and a write job may adopt both (then *own_raw is set
  * to NULL; otherwise the caller frees it after the call). */
-int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *msg, const char *raw,
-                size_t raw_len, char **own_raw);
+int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *msg, const char *raw, size_t raw_len,
+                char **own_raw);
 /* Packs an error answer for msgid into c's output: the one place a code
  * becomes an answer. */
 void cw_answer_error(cw_conn *c, uint64_t msgid, int code, const char *msg);

@@ -92,8 +92,9 @@ static void run_group(cw_server *s, cw_job *head, size_t n)
     if (rep.grown)
         cw_log(s, LOG_INFO, "storage map grown %u times; %zu writes replayed", rep.grown, n);
     if (rep.resized || rep.readers_cleared)
-        cw_log(s, LOG_INFO, "storage: map size adopted from another process %u times, %u "
-                            "reader slots of dead processes freed",
+        cw_log(s, LOG_INFO,
+               "storage: map size adopted from another process %u times, %u "
+               "reader slots of dead processes freed",
                rep.resized, rep.readers_cleared);
     if (rc == 0) {
         atomic_fetch_add(&s->commits, 1);

@@ -245,13 +245,16 @@ static bool check_shape(table *t, const char *const *cols, size_t ncols)
     }
     for (size_t r = 1; r < t->n; r++)
         if (t->rows[r].n != ncols)
-            problem(t->path, t->rows[r].line, "row", "%zu fields, expected %zu",
-                    t->rows[r].n, ncols);
+            problem(t->path, t->rows[r].line, "row", "%zu fields, expected %zu", t->rows[r].n,
+                    ncols);
     return true;
 }
 
 /* Rows with the wrong field count were reported and are skipped. */
-static bool row_ok(const table *t, size_t r, size_t ncols) { return t->rows[r].n == ncols; }
+static bool row_ok(const table *t, size_t r, size_t ncols)
+{
+    return t->rows[r].n == ncols;
+}
 
 static bool has_edge_space(const char *s)
 {
@@ -491,16 +494,20 @@ static void read_catalog(const char *dir, fw *f)
         req q = {c[0], *c[1] ? c[1] : NULL, c[2], c[3], *c[4] ? c[4] : NULL, NULL, 0};
         bool ok = true;
         if (!valid_id(q.id)) {
-            problem(path, line, "id", "'%s' is empty, holds spaces or control characters, or "
-                    "is longer than %d bytes", q.id, MAX_ID);
+            problem(path, line, "id",
+                    "'%s' is empty, holds spaces or control characters, or "
+                    "is longer than %d bytes",
+                    q.id, MAX_ID);
             ok = false;
         } else if (find_req(f, q.id, f->n_reqs)) {
             problem(path, line, "id", "'%s' appears twice", q.id);
             ok = false;
         }
         if (q.parent && !find_req(f, q.parent, f->n_reqs)) {
-            problem(path, line, "parent", "'%s' is not an earlier row of this file (every "
-                    "parent comes before its children)", q.parent);
+            problem(path, line, "parent",
+                    "'%s' is not an earlier row of this file (every "
+                    "parent comes before its children)",
+                    q.parent);
             ok = false;
         }
         if (!cw_kind_ok(q.kind)) {
@@ -557,8 +564,10 @@ static bool split_sources(const char *path, long line, const char *text, mapping
         if (next)
             *next++ = '\0';
         if (!valid_id(id)) {
-            problem(path, line, "source_id", "'%s' is empty, holds spaces or control "
-                    "characters, or is longer than %d bytes", id, MAX_ID);
+            problem(path, line, "source_id",
+                    "'%s' is empty, holds spaces or control "
+                    "characters, or is longer than %d bytes",
+                    id, MAX_ID);
             ok = false;
             continue;
         }
@@ -625,8 +634,8 @@ static void read_crosswalk(const char *path)
             continue;
         char **c = t->rows[r].f;
         long line = t->rows[r].line;
-        mapping m = {c[0], c[1], c[2], c[3], c[4], *c[6] ? c[6] : NULL, c[7],
-                     *c[8] ? c[8] : NULL, 0, NULL, 0, path, line};
+        mapping m = {c[0], c[1], c[2], c[3], c[4], *c[6] ? c[6] : NULL, c[7], *c[8] ? c[8] : NULL,
+                     0,    NULL, 0,    path, line};
         bool ok = split_sources(path, line, m.sid, &m);
         bool joint = m.n_sids > 1;
         const char *ends[2][3] = {{m.sfw, m.sid, fa}, {m.tfw, m.tid, fb}};
@@ -651,16 +660,16 @@ static void read_crosswalk(const char *path)
             } else {
                 for (size_t j = 0; j < m.n_sids; j++)
                     if (!find_req(f, m.sids[j], f->n_reqs)) {
-                        problem(path, line, icol, "no requirement '%s' in %s", m.sids[j],
-                                f->slug);
+                        problem(path, line, icol, "no requirement '%s' in %s", m.sids[j], f->slug);
                         ok = false;
                     }
             }
         }
         for (size_t j = 0; ok && j < m.n_sids; j++)
             if (strcmp(m.sfw, m.tfw) == 0 && strcmp(m.sids[j], m.tid) == 0) {
-                problem(path, line, "target_id", joint ? "the target is one of its own sources"
-                                                       : "a requirement mapped to itself");
+                problem(path, line, "target_id",
+                        joint ? "the target is one of its own sources"
+                              : "a requirement mapped to itself");
                 ok = false;
             }
         cw_rel relv;
@@ -709,12 +718,11 @@ static void read_crosswalk(const char *path)
             const mapping *o = &maps[i];
             bool same = same_sources(o, &m) && !strcmp(o->tfw, m.tfw) && !strcmp(o->tid, m.tid);
             bool rev = !joint && o->n_sids == 1 && !strcmp(o->sfw, m.tfw) &&
-                       !strcmp(o->sid, m.tid) && !strcmp(o->tfw, m.sfw) &&
-                       !strcmp(o->tid, m.sid);
+                       !strcmp(o->sid, m.tid) && !strcmp(o->tfw, m.sfw) && !strcmp(o->tid, m.sid);
             if ((same || rev) && (o->path == path || !strcmp(o->origin, m.origin))) {
                 problem(path, line, "target_id", "%s %s/%s - %s/%s is already on %s:%ld",
-                        joint ? "the joint row" : "the pair", m.sfw, m.sid, m.tfw, m.tid,
-                        o->path, o->line);
+                        joint ? "the joint row" : "the pair", m.sfw, m.sid, m.tfw, m.tid, o->path,
+                        o->line);
                 ok = false;
                 break;
             }
@@ -758,8 +766,10 @@ static void pack_bundle(msgpack_sbuffer *sb)
     for (size_t i = 0; i < n_fws; i++) {
         const fw *f = &fws[i];
         msgpack_pack_map(&pk, 6);
-        const char *kv[][2] = {{"slug", f->slug},           {"name", f->name},
-                               {"version", f->version},     {"publisher", f->publisher},
+        const char *kv[][2] = {{"slug", f->slug},
+                               {"name", f->name},
+                               {"version", f->version},
+                               {"publisher", f->publisher},
                                {"licence", f->licence}};
         for (size_t k = 0; k < 5; k++) {
             pack_str(&pk, kv[k][0]);

@@ -34,8 +34,7 @@ char *cw_arena_strdup(cw_arena *a, const char *s);
 /* Grows an array held in the arena: returns an array of at least need
  * elements of size elem holding the first *cap elements of old, updating
  * *cap.  The old storage is simply abandoned to the arena. */
-void *cw_arena_grow(cw_arena *a, void *old, size_t elem, size_t *cap,
-                    size_t need);
+void *cw_arena_grow(cw_arena *a, void *old, size_t elem, size_t *cap, size_t need);
 
 /* Runs fn(arg) when the arena is freed or reset (last registered first).
  * Lets an answer keep shared data it points into alive.  Returns

@@ -21,17 +21,15 @@
  * catalogue (CW_ENOREQ), no parent cycles (CW_ECONFLICT).  The message
  * names the field, e.g. "requirements[4].parent: ...".  reqs[i].framework
  * is ignored.  w may be NULL (own transaction).  st may be NULL. */
-int cw_catalog_load(cw_db *db, cw_wtxn *w, const cw_framework *fw,
-                    const cw_requirement *reqs, size_t n, bool replace,
-                    cw_bulk_stats *st, cw_err *err);
+int cw_catalog_load(cw_db *db, cw_wtxn *w, const cw_framework *fw, const cw_requirement *reqs,
+                    size_t n, bool replace, cw_bulk_stats *st, cw_err *err);
 
 /* Removes framework slug, its requirements and the scope decisions about
  * them.  Crosswalk rows and control links that name it are kept (they
  * become dangling and mapping.check reports them) so that a catalogue can
  * be deleted and loaded again without losing its crosswalks.  CW_ENOFW when
  * absent. */
-int cw_catalog_delete(cw_db *db, cw_wtxn *w, const char *slug, cw_bulk_stats *st,
-                      cw_err *err);
+int cw_catalog_delete(cw_db *db, cw_wtxn *w, const char *slug, cw_bulk_stats *st, cw_err *err);
 
 typedef struct cw_framework_info {
     cw_framework fw;
@@ -41,27 +39,24 @@ typedef struct cw_framework_info {
 } cw_framework_info;
 
 /* All frameworks, by slug, with requirement counts.  Results live in a. */
-int cw_framework_list(cw_db *db, cw_arena *a, cw_framework_info **out, size_t *n,
-                      cw_err *err);
+int cw_framework_list(cw_db *db, cw_arena *a, cw_framework_info **out, size_t *n, cw_err *err);
 
 /* One framework; CW_ENOFW when absent. */
-int cw_framework_get(cw_db *db, const char *slug, cw_arena *a, cw_framework_info *out,
-                     cw_err *err);
+int cw_framework_get(cw_db *db, const char *slug, cw_arena *a, cw_framework_info *out, cw_err *err);
 
 /* One requirement, with its children's ids in publisher order.  CW_ENOFW or
  * CW_ENOREQ when absent.  Results live in a. */
-int cw_requirement_get(cw_db *db, const char *fw, const char *id, cw_arena *a,
-                       cw_requirement *out, const char ***children, size_t *n_children,
-                       cw_err *err);
+int cw_requirement_get(cw_db *db, const char *fw, const char *id, cw_arena *a, cw_requirement *out,
+                       const char ***children, size_t *n_children, cw_err *err);
 
 typedef struct cw_req_filter {
-    const char *framework;      /* required */
-    const char *parent;         /* only direct children of this id */
-    const char *kind;           /* only this kind */
-    bool leaves_only;           /* only requirements without children */
-    bool assessable_only;       /* only assessed ones: assessable and not withdrawn */
-    const char *attr_key;       /* only those with this attribute ... */
-    const char *attr_value;     /* ... holding this value (any value if NULL) */
+    const char *framework;  /* required */
+    const char *parent;     /* only direct children of this id */
+    const char *kind;       /* only this kind */
+    bool leaves_only;       /* only requirements without children */
+    bool assessable_only;   /* only assessed ones: assessable and not withdrawn */
+    const char *attr_key;   /* only those with this attribute ... */
+    const char *attr_value; /* ... holding this value (any value if NULL) */
 } cw_req_filter;
 
 /* Requirements matching f, in publisher order.  CW_ENOFW for an unknown

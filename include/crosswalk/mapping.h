@@ -17,8 +17,8 @@
  * NULL or syntactic/semantic/functional, origin non-empty; a row that maps a
  * requirement to itself, or the same (pair, origin) twice in one batch, is
  * CW_ECONFLICT.  w may be NULL.  st may be NULL. */
-int cw_mapping_load(cw_db *db, cw_wtxn *w, const cw_mapping *maps, size_t n,
-                    cw_bulk_stats *st, cw_err *err);
+int cw_mapping_load(cw_db *db, cw_wtxn *w, const cw_mapping *maps, size_t n, cw_bulk_stats *st,
+                    cw_err *err);
 
 /* Rows to delete: every given field must match (a pair matches in either
  * stored direction); at least one field must be given (CW_EINVAL).  A
@@ -74,8 +74,8 @@ int cw_mapping_list(cw_db *db, const cw_mapping_query *q, cw_arena *a, cw_mappin
  * target_framework at the other end), exactly as stored: in their stored
  * direction, one per origin; joint rows after the pairs, with their set.  This is what an export must write so that
  * loading it back updates the same rows.  Results live in a. */
-int cw_mapping_rows(cw_db *db, const char *framework, const char *target_framework,
-                    cw_arena *a, cw_mapping **out, size_t *n, cw_err *err);
+int cw_mapping_rows(cw_db *db, const char *framework, const char *target_framework, cw_arena *a,
+                    cw_mapping **out, size_t *n, cw_err *err);
 
 typedef struct cw_finding {
     const char *kind; /* "dangling", "subset_both_ways", "conflict", and for joint
@@ -94,7 +94,7 @@ typedef struct cw_finding {
  * inside of or equal to), and the same set and target stated with
  * different relationships.  An empty list means the crosswalks are
  * consistent.  Results live in a. */
-int cw_mapping_check(cw_db *db, const char *framework, cw_arena *a, cw_finding **out,
-                     size_t *n, cw_err *err);
+int cw_mapping_check(cw_db *db, const char *framework, cw_arena *a, cw_finding **out, size_t *n,
+                     cw_err *err);
 
 #endif

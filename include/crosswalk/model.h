@@ -91,7 +91,7 @@ typedef struct cw_requirement {
     const char *description; /* may be NULL */
     cw_attr *attrs;
     size_t n_attrs;
-    bool leaf; /* output only: no requirement has this one as parent */
+    bool leaf;        /* output only: no requirement has this one as parent */
     cw_assess assess; /* as given on input, as stored on output */
     bool withdrawn;   /* status `withdrawn`: kept for crosswalks, never assessed */
     bool assessable;  /* output only: assess applied to the tree */
@@ -108,9 +108,9 @@ typedef struct cw_requirement {
 typedef struct cw_mapping {
     const char *source_fw, *source_id, *target_fw, *target_id;
     cw_rel rel;
-    int strength;          /* 1..10, 0 = not given */
-    const char *rationale; /* NULL, "syntactic", "semantic" or "functional" */
-    const char *origin;    /* published source or "crosswalk-authored" */
+    int strength;            /* 1..10, 0 = not given */
+    const char *rationale;   /* NULL, "syntactic", "semantic" or "functional" */
+    const char *origin;      /* published source or "crosswalk-authored" */
     const char **source_ids; /* joint rows only; on output in natural id order */
     size_t n_sources;        /* 0 for a single row */
     const char *note;        /* NULL, or why the row holds (at most CW_MAX_NOTE) */
@@ -179,7 +179,7 @@ typedef struct cw_path {
     cw_step *steps;
     size_t hops;
     cw_rel composed;
-    int strength; /* minimum along the path, 0 when any step's is unknown */
+    int strength;  /* minimum along the path, 0 when any step's is unknown */
     bool inferred; /* hops >= 2 */
 } cw_path;
 

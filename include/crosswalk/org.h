@@ -39,8 +39,8 @@ int cw_control_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw
 /* Upserts evidence items, all or nothing: every named control must exist
  * (CW_ENOCTL), at least one control per item, valid_until not before
  * collected_at (CW_ERANGE). */
-int cw_evidence_put(cw_db *db, cw_wtxn *w, const cw_evidence *items, size_t n,
-                    cw_bulk_stats *st, cw_err *err);
+int cw_evidence_put(cw_db *db, cw_wtxn *w, const cw_evidence *items, size_t n, cw_bulk_stats *st,
+                    cw_err *err);
 int cw_evidence_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_evidence *out,
                     cw_err *err);
 /* The organisation's evidence by id, or one control's by collection time. */
@@ -55,10 +55,10 @@ int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, c
 int cw_scope_put(cw_db *db, cw_wtxn *w, const cw_scope *items, size_t n, cw_bulk_stats *st,
                  cw_err *err);
 /* The organisation's decisions, optionally for one framework. */
-int cw_scope_list(cw_db *db, const char *org, const char *framework, cw_arena *a,
-                  cw_scope **out, size_t *n, cw_err *err);
-int cw_scope_delete(cw_db *db, cw_wtxn *w, const char *org, const char *framework,
-                    const char *id, cw_err *err);
+int cw_scope_list(cw_db *db, const char *org, const char *framework, cw_arena *a, cw_scope **out,
+                  size_t *n, cw_err *err);
+int cw_scope_delete(cw_db *db, cw_wtxn *w, const char *org, const char *framework, const char *id,
+                    cw_err *err);
 
 /* A control's state at time t (§3) and the ids of the evidence that decided
  * it (the latest item for failing and stale, a fresh passing item for

@@ -9,18 +9,18 @@
 #define CW_MSG_NOTIFY 2
 
 /* X(NAME, code, "stable_name", "what it means") */
-#define CW_PROTO_ERRORS(X)                                                                 \
-    X(PARSE_ERROR, 1, "parse_error", "the bytes are not valid msgpack; connection closed") \
-    X(INVALID_REQUEST, 2, "invalid_request", "valid msgpack but not a msgpack-RPC message") \
-    X(METHOD_NOT_FOUND, 3, "method_not_found", "no method of that name")                   \
-    X(INVALID_PARAMS, 4, "invalid_params", "an argument is missing or wrong; names it")    \
-    X(NOT_FOUND, 5, "not_found", "the framework, requirement, org or item does not exist") \
-    X(CONFLICT, 6, "conflict", "the request contradicts itself or the stored data")        \
-    X(UNAUTHENTICATED, 7, "unauthenticated", "no valid token on this connection")          \
-    X(FORBIDDEN, 8, "forbidden", "the token's role or organisation does not allow it")    \
-    X(TOO_LARGE, 9, "too_large", "message, string, count or nesting beyond the limits")    \
-    X(OVERLOADED, 10, "overloaded", "too many connections or queued requests")             \
-    X(STORAGE_FULL, 11, "storage_full", "the store reached its size cap")                  \
+#define CW_PROTO_ERRORS(X)                                                                         \
+    X(PARSE_ERROR, 1, "parse_error", "the bytes are not valid msgpack; connection closed")         \
+    X(INVALID_REQUEST, 2, "invalid_request", "valid msgpack but not a msgpack-RPC message")        \
+    X(METHOD_NOT_FOUND, 3, "method_not_found", "no method of that name")                           \
+    X(INVALID_PARAMS, 4, "invalid_params", "an argument is missing or wrong; names it")            \
+    X(NOT_FOUND, 5, "not_found", "the framework, requirement, org or item does not exist")         \
+    X(CONFLICT, 6, "conflict", "the request contradicts itself or the stored data")                \
+    X(UNAUTHENTICATED, 7, "unauthenticated", "no valid token on this connection")                  \
+    X(FORBIDDEN, 8, "forbidden", "the token's role or organisation does not allow it")             \
+    X(TOO_LARGE, 9, "too_large", "message, string, count or nesting beyond the limits")            \
+    X(OVERLOADED, 10, "overloaded", "too many connections or queued requests")                     \
+    X(STORAGE_FULL, 11, "storage_full", "the store reached its size cap")                          \
     X(INTERNAL, 12, "internal", "an unexpected server-side failure")
 
 enum {

@@ -29,17 +29,17 @@ struct cw_joint_eval;
 typedef struct cw_contribution {
     const char *control; /* NULL for a joint contribution */
     cw_ctl_state state;
-    cw_level level;    /* the level it gives this requirement */
+    cw_level level; /* the level it gives this requirement */
     cw_via via;
-    cw_link link;      /* the control's link it starts from */
-    const cw_path *path; /* VIA_MAPPING: from the linked requirement (or an
+    cw_link link;              /* the control's link it starts from */
+    const cw_path *path;       /* VIA_MAPPING: from the linked requirement (or an
                             assessable requirement under it) to this
                             requirement or a group above it */
     const char *reached_group; /* path or joint row ended at this group */
     const char **evidence;     /* ids that decided the control's state */
     size_t n_evidence;
     bool stale;
-    cw_status gives; /* the status this contribution alone gives; GAP: none */
+    cw_status gives;                   /* the status this contribution alone gives; GAP: none */
     const struct cw_joint_eval *joint; /* VIA_JOINT: the row and its members */
 } cw_contribution;
 
@@ -47,33 +47,33 @@ typedef struct cw_contribution {
  * member status and what decided it. */
 typedef struct cw_joint_member {
     cw_ref ref;
-    const char *title;           /* NULL when it is not in its catalogue */
-    cw_status status;            /* GAP .. MET */
-    const char *why;             /* NULL, or why it is a gap whatever is linked:
+    const char *title;                   /* NULL when it is not in its catalogue */
+    cw_status status;                    /* GAP .. MET */
+    const char *why;                     /* NULL, or why it is a gap whatever is linked:
                                     "withdrawn", "not in the catalogue",
                                     "not assessable", "nothing assessed under it" */
-    const char *lowest;          /* a group member: the requirement under it
+    const char *lowest;                  /* a group member: the requirement under it
                                     whose (lowest) status it took */
     const cw_contribution *contribution; /* what decided that status; NULL for gap */
 } cw_joint_member;
 
 /* A joint row evaluated for one answer. */
 typedef struct cw_joint_eval {
-    cw_mapping row;              /* source set, target, relationship, origin, note */
-    cw_joint_member *members;    /* in the row's order */
+    cw_mapping row;           /* source set, target, relationship, origin, note */
+    cw_joint_member *members; /* in the row's order */
     size_t n_members;
-    size_t n_met;                /* members met ("in place") */
-    bool gives_any;              /* it contributes to its target */
-    cw_status gives;             /* what it contributes, when gives_any */
+    size_t n_met;    /* members met ("in place") */
+    bool gives_any;  /* it contributes to its target */
+    cw_status gives; /* what it contributes, when gives_any */
 } cw_joint_eval;
 
 typedef struct cw_req_status {
     const char *id, *title, *group; /* group: top-level ancestor id */
     cw_status status;
-    const char *justification;      /* scope decision, if any */
-    cw_contribution *contribs;      /* only with detail */
+    const char *justification; /* scope decision, if any */
+    cw_contribution *contribs; /* only with detail */
     size_t n_contribs;
-    size_t best;                    /* index of the deciding contribution */
+    size_t best; /* index of the deciding contribution */
 } cw_req_status;
 
 typedef struct cw_group_summary {
@@ -145,13 +145,13 @@ typedef struct cw_gap_item {
 /* One step of the plan: one requirement to satisfy, or the missing
  * members of one joint row together. */
 typedef struct cw_plan_step {
-    cw_ref ref;          /* the first requirement the step adds */
+    cw_ref ref; /* the first requirement the step adds */
     const char *title;
-    cw_ref *adds;        /* every requirement the step adds (ref first) */
+    cw_ref *adds; /* every requirement the step adds (ref first) */
     const char **add_titles;
     size_t n_adds;
     const cw_joint_eval *joint; /* a joint step: the row it completes */
-    const char **closes; /* target ids closed in full, in target order */
+    const char **closes;        /* target ids closed in full, in target order */
     size_t n_closes;
 } cw_plan_step;
 
@@ -186,7 +186,7 @@ typedef struct cw_compare_item {
     cw_level level;
     const cw_path **paths; /* paths that give that level (at most 16 kept) */
     size_t n_paths;
-    size_t n_paths_total;  /* how many paths give that level in all */
+    size_t n_paths_total;         /* how many paths give that level in all */
     const cw_joint_eval **joints; /* joint rows that give that level */
     size_t n_joints;
 } cw_compare_item;
@@ -237,7 +237,6 @@ typedef struct cw_soa {
 } cw_soa;
 
 /* Needs the iso27001-2022 catalogue (CW_ENOFW otherwise). */
-int cw_soa_get(cw_db *db, const char *org, cw_time as_of, cw_arena *a, cw_soa *out,
-               cw_err *err);
+int cw_soa_get(cw_db *db, const char *org, cw_time as_of, cw_arena *a, cw_soa *out, cw_err *err);
 
 #endif

@@ -157,7 +157,8 @@ static void test_csv_catalog(void **state)
     assert_string_equal(s_of(gov1, "id"), "GOV-1");
     assert_string_equal(s_of(gov1, "parent"), "GOV");
     assert_string_equal(s_of(gov1, "kind"), "control");
-    assert_string_equal(s_of(gov1, "description"), "Keep a board-approved policy set, reviewed yearly.");
+    assert_string_equal(s_of(gov1, "description"),
+                        "Keep a board-approved policy set, reviewed yearly.");
     json_t *ops1 = item(&imp, 0, "requirements", 4);
     json_t *ct = json_object_get(json_object_get(ops1, "attributes"), "control_type");
     assert_int_equal(json_array_size(ct), 2);
@@ -328,13 +329,13 @@ static void test_oscal_mapping(void **state)
     /* a map with two sources and one target is one joint row; a map with
      * several targets is one row per target: superset-of stays superset_of
      * for each target, subset-of says no more than an overlap of each */
-    static const char *const src[] = {"ac-1", "ac-2|ac-2.1", "lg-1", "ac-2.2",
-                                      "lg-1", "lg-1", "ac-1|ac-2", "ac-1|ac-2"};
+    static const char *const src[] = {"ac-1", "ac-2|ac-2.1", "lg-1",      "ac-2.2",
+                                      "lg-1", "lg-1",        "ac-1|ac-2", "ac-1|ac-2"};
     static const char *const tgt[] = {"A.5.15", "A.5.18", "A.8.15", "A.5.16",
                                       "A.8.16", "A.8.17", "A.5.15", "A.5.16"};
-    static const char *const rel[] = {"equal", "subset_of", "intersects_with", "not_related",
-                                      "superset_of", "superset_of", "intersects_with",
-                                      "intersects_with"};
+    static const char *const rel[] = {"equal",           "subset_of",      "intersects_with",
+                                      "not_related",     "superset_of",    "superset_of",
+                                      "intersects_with", "intersects_with"};
     static const int strength[] = {9, 7, 5, 0, 0, 0, 0, 0};
     for (size_t i = 0; i < 8; i++) {
         json_t *r = item(&imp, 0, "mappings", i);
@@ -345,7 +346,8 @@ static void test_oscal_mapping(void **state)
         if (json_is_array(s)) {
             size_t k;
             json_t *x;
-            json_array_foreach(s, k, x) {
+            json_array_foreach(s, k, x)
+            {
                 strcat(joined, k ? "|" : "");
                 strcat(joined, json_string_value(x));
             }
@@ -421,7 +423,8 @@ static void test_grc_mapping(void **state)
     assert_int_equal(json_array_size(set), 2);
     assert_string_equal(json_string_value(json_array_get(set, 1)), "IAM-02");
     assert_string_equal(s_of(r4, "relationship"), "superset_of");
-    assert_string_equal(s_of(r4, "note"), "Single sign-on and admin MFA together enforce the access rules.");
+    assert_string_equal(s_of(r4, "note"),
+                        "Single sign-on and admin MFA together enforce the access rules.");
     cw_import_free(&imp);
 }
 
@@ -456,8 +459,9 @@ static void test_csv_flags_and_joint_rows(void **state)
     expect_clean(&imp, "csv-crosswalk", 1, 3);
     json_t *r0 = item(&imp, 0, "mappings", 0);
     assert_int_equal(json_array_size(json_object_get(r0, "source")), 2);
-    assert_string_equal(s_of(r0, "note"),
-                        "Policy set (GOV-1) and its review cycle (GOV-2) together cover the control.");
+    assert_string_equal(
+        s_of(r0, "note"),
+        "Policy set (GOV-1) and its review cycle (GOV-2) together cover the control.");
     assert_string_equal(s_of(item(&imp, 0, "mappings", 1), "source"), "OPS-1");
     assert_null(json_object_get(item(&imp, 0, "mappings", 1), "note"));
     assert_int_equal(json_array_size(json_object_get(item(&imp, 0, "mappings", 2), "source")), 3);
@@ -499,7 +503,10 @@ typedef struct bad_case {
 } bad_case;
 
 static const bad_case bad_cases[] = {
-    {"bad-rows.catalog.csv", NULL, 0, "csv-catalog",
+    {"bad-rows.catalog.csv",
+     NULL,
+     0,
+     "csv-catalog",
      {{"bad-rows.catalog.csv:3", "parent", "'A.9' comes later (line 7); parents must come first"},
       {"bad-rows.catalog.csv:4", "kind",
        "'widget' is not one of clause, theme, control, objective, function, category, "
@@ -507,9 +514,15 @@ static const bad_case bad_cases[] = {
       {"bad-rows.catalog.csv:5", "id", "'A.2' already appears on line 4"},
       {"bad-rows.catalog.csv:6", "title", "must not be empty"},
       {"bad-rows.catalog.csv:6", "attributes", "name 'Owner' is not lower_snake_case"}}},
-    {"bad-quoting.catalog.csv", NULL, -1, NULL,
+    {"bad-quoting.catalog.csv",
+     NULL,
+     -1,
+     NULL,
      {{"bad-quoting.catalog.csv:3", "csv", "unterminated quoted field"}}},
-    {"bad-fields.crosswalk.csv", NULL, 0, "csv-crosswalk",
+    {"bad-fields.crosswalk.csv",
+     NULL,
+     0,
+     "csv-crosswalk",
      {{"bad-fields.crosswalk.csv:2", "relationship",
        "'equivalent' is not one of equal, subset_of, superset_of, intersects_with, not_related"},
       {"bad-fields.crosswalk.csv:3", "strength", "'11' is not an integer from 1 to 10"},
@@ -523,10 +536,16 @@ static const bad_case bad_cases[] = {
        "letter)"},
       {"bad-fields.crosswalk.csv:7", "origin",
        "must not be empty (use crosswalk-authored for your own rows)"}}},
-    {"bad-shape.crosswalk.csv", NULL, 0, "csv-crosswalk",
+    {"bad-shape.crosswalk.csv",
+     NULL,
+     0,
+     "csv-crosswalk",
      {{"bad-shape.crosswalk.csv:2", "row", "has 7 fields, the header has 8"},
       {"bad-shape.crosswalk.csv:3", "source_id", "'GOV 2' must not contain spaces"}}},
-    {"bad-values.evidence.csv", "acme", 0, "csv-evidence",
+    {"bad-values.evidence.csv",
+     "acme",
+     0,
+     "csv-evidence",
      {{"bad-values.evidence.csv:2", "sha256", "'12ab' is not 64 hexadecimal digits"},
       {"bad-values.evidence.csv:3", "controls", "'LOG-1' is named twice"},
       {"bad-values.evidence.csv:3", "collected_at",
@@ -540,29 +559,47 @@ static const bad_case bad_cases[] = {
        "ticket, ...)"},
       {"bad-values.evidence.csv:5", "collected_at",
        "'yesterday' is not an RFC 3339 time or integer Unix seconds"}}},
-    {"bad-noorg.evidence.csv", NULL, 0, "csv-evidence",
+    {"bad-noorg.evidence.csv",
+     NULL,
+     0,
+     "csv-evidence",
      {{"bad-noorg.evidence.csv:1", "org", "evidence files need an organisation (--org)"},
       {"bad-noorg.evidence.csv:3", "collected_at",
        "'1798761600.5' is not an RFC 3339 time or integer Unix seconds"}}},
-    {"bad-values.controls.csv", "acme", 0, "csv-controls",
+    {"bad-values.controls.csv",
+     "acme",
+     0,
+     "csv-controls",
      {{"bad-values.controls.csv:2", "status",
        "'done' is not one of implemented, planned, not_implemented"},
       {"bad-values.controls.csv:3", "links",
        "level 'most' of 'iso27001-2022/A.8.15:most' is not full or partial"},
       {"bad-values.controls.csv:3", "links", "'A.8.16' is not framework/id[:full|:partial]"},
       {"bad-values.controls.csv:4", "links", "iso27001-2022/A.8.16 is linked twice"}}},
-    {"bad-shape.controls.csv", "acme", 0, "csv-controls",
+    {"bad-shape.controls.csv",
+     "acme",
+     0,
+     "csv-controls",
      {{"bad-shape.controls.csv:2", "id", "' POL-1' begins or ends with a space"},
       {"bad-shape.controls.csv:3", "row", "has 4 fields, the header has 5"}}},
-    {"bad-ids.oscal-catalog.json", NULL, 0, "oscal-catalog",
+    {"bad-ids.oscal-catalog.json",
+     NULL,
+     0,
+     "oscal-catalog",
      {{"bad-ids.oscal-catalog.json:$.catalog.groups[0].controls[1].title", "title",
        "missing or empty"},
       {"bad-ids.oscal-catalog.json:$.catalog.groups[0].controls[2].id", "id", "missing"},
       {"bad-ids.oscal-catalog.json:$.catalog.groups[0].controls[3].id", "id",
        "'ps-1' appears twice in the catalog"}}},
-    {"bad-syntax.oscal-catalog.json", NULL, -1, NULL,
+    {"bad-syntax.oscal-catalog.json",
+     NULL,
+     -1,
+     NULL,
      {{"bad-syntax.oscal-catalog.json:7", "json", "']' expected near '{'"}}},
-    {"bad-maps.oscal-mapping.json", NULL, 0, "oscal-mapping",
+    {"bad-maps.oscal-mapping.json",
+     NULL,
+     0,
+     "oscal-mapping",
      {{"bad-maps.oscal-mapping.json:$.mapping-collection.mappings[0].maps[0].relationship",
        "relationship",
        "'related-to' is not one of equivalent-to, equal-to, subset-of, superset-of, "
@@ -571,14 +608,20 @@ static const bad_case bad_cases[] = {
        "type", "'statement' is not supported (only control)"},
       {"bad-maps.oscal-mapping.json:$.mapping-collection.mappings[0].maps[2].confidence-score",
        "confidence-score", "not a score from 0 to 1, a percentage or low/medium/high"}}},
-    {"bad-resources.oscal-mapping.json", NULL, 0, "oscal-mapping",
+    {"bad-resources.oscal-mapping.json",
+     NULL,
+     0,
+     "oscal-mapping",
      {{"bad-resources.oscal-mapping.json:$.mapping-collection.mappings[0].source-resource.href",
        "href", "names no framework (add a prop named \"framework\")"},
       {"bad-resources.oscal-mapping.json:$.mapping-collection.mappings[0].target-resource.href",
        "href", "cannot make a framework slug of 'https://example.org/catalogs/2026_catalog.json'"},
       {"bad-resources.oscal-mapping.json:$.mapping-collection.mappings[0].maps[0].targets",
        "targets", "must be a non-empty array"}}},
-    {"bad-mappings.grc.yaml", NULL, 0, "grc-yaml",
+    {"bad-mappings.grc.yaml",
+     NULL,
+     0,
+     "grc-yaml",
      {{"bad-mappings.grc.yaml:16", "relationship",
        "'overlaps' is not one of equal, subset, superset, intersect, not_related"},
       {"bad-mappings.grc.yaml:18", "target_requirement_urn",
@@ -588,21 +631,33 @@ static const bad_case bad_cases[] = {
        "'Semantic' is not one of syntactic, semantic, functional"},
       {"bad-mappings.grc.yaml:24", "strength_of_relationship",
        "'12' is not an integer from 0 to 10"}}},
-    {"bad-nodes.grc.yaml", NULL, 0, "grc-yaml",
+    {"bad-nodes.grc.yaml",
+     NULL,
+     0,
+     "grc-yaml",
      {{"bad-nodes.grc.yaml:20", "ref_id", "'HR-1' is already the id of the node on line 16"},
       {"bad-nodes.grc.yaml:17", "parent_urn",
        "no requirement node 'urn:acme:risk:req_node:acme-hr-2026:people' in this framework"},
       {"bad-nodes.grc.yaml:30", "source_requirement_urn",
        "'urn:acme:risk:req_node:acme-hr-2026:hr-2' names no requirement node of this file's "
        "framework 'acme-hr-2026'"}}},
-    {"bad-syntax.grc.yaml", NULL, -1, NULL,
+    {"bad-syntax.grc.yaml",
+     NULL,
+     -1,
+     NULL,
      {{"bad-syntax.grc.yaml:10", "yaml",
        "found unexpected end of stream while scanning a quoted scalar"}}},
-    {"not-a-library.yaml", NULL, -1, NULL,
+    {"not-a-library.yaml",
+     NULL,
+     -1,
+     NULL,
      {{"not-a-library.yaml:1", "file",
        "not a recognised format (crosswalk CSV, OSCAL catalog or mapping-collection JSON, GRC "
        "YAML library)"}}},
-    {"unknown-header.csv", NULL, -1, NULL,
+    {"unknown-header.csv",
+     NULL,
+     -1,
+     NULL,
      {{"unknown-header.csv:1", "header",
        "not a crosswalk CSV header (expected the catalogue, crosswalk, evidence or controls "
        "header)"}}},
@@ -733,9 +788,9 @@ static void test_export_filters(void **state)
     fclose(f);
     json_t *doc = json_loads(buf, 0, NULL);
     assert_non_null(doc);
-    assert_int_equal(json_array_size(json_object_get(json_object_get(doc, "mapping-collection"),
-                                                     "mappings")),
-                     0);
+    assert_int_equal(
+        json_array_size(json_object_get(json_object_get(doc, "mapping-collection"), "mappings")),
+        0);
     json_decref(doc);
     free(buf);
     json_t *notarray = json_object();
@@ -781,15 +836,14 @@ static void test_shipped_frameworks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_csv_catalog),    cmocka_unit_test(test_slugify),
-        cmocka_unit_test(test_csv_crosswalk),
-        cmocka_unit_test(test_csv_evidence),   cmocka_unit_test(test_csv_controls),
-        cmocka_unit_test(test_oscal_catalog),  cmocka_unit_test(test_oscal_mapping),
-        cmocka_unit_test(test_grc_framework),  cmocka_unit_test(test_grc_mapping),
-        cmocka_unit_test(test_grc_combined),   cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_csv_flags_and_joint_rows),
-        cmocka_unit_test(test_unreadable),     cmocka_unit_test(test_roundtrip_csv),
-        cmocka_unit_test(test_roundtrip_oscal), cmocka_unit_test(test_export_filters),
+        cmocka_unit_test(test_csv_catalog),        cmocka_unit_test(test_slugify),
+        cmocka_unit_test(test_csv_crosswalk),      cmocka_unit_test(test_csv_evidence),
+        cmocka_unit_test(test_csv_controls),       cmocka_unit_test(test_oscal_catalog),
+        cmocka_unit_test(test_oscal_mapping),      cmocka_unit_test(test_grc_framework),
+        cmocka_unit_test(test_grc_mapping),        cmocka_unit_test(test_grc_combined),
+        cmocka_unit_test(test_malformed),          cmocka_unit_test(test_csv_flags_and_joint_rows),
+        cmocka_unit_test(test_unreadable),         cmocka_unit_test(test_roundtrip_csv),
+        cmocka_unit_test(test_roundtrip_oscal),    cmocka_unit_test(test_export_filters),
         cmocka_unit_test(test_shipped_frameworks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,15 +36,14 @@ static int group_setup(void **state)
     cw_err err = {0};
     cw_bulk_stats st = {0};
     double t0 = now_ms();
-    int rc = cw_bundle_load(shipped->db, cw_frameworks_bundle, cw_frameworks_bundle_len, &st,
-                            &err);
+    int rc = cw_bundle_load(shipped->db, cw_frameworks_bundle, cw_frameworks_bundle_len, &st, &err);
     if (rc) {
-        fprintf(stderr, "loading the embedded bundle failed: %s: %s\n", cw_strerror(rc),
-                err.msg);
+        fprintf(stderr, "loading the embedded bundle failed: %s: %s\n", cw_strerror(rc), err.msg);
         return -1;
     }
-    fprintf(stderr, "[ INFO     ] embedded bundle: %zu bytes, loaded in %.1f ms "
-                    "(%zu created, %zu updated)\n",
+    fprintf(stderr,
+            "[ INFO     ] embedded bundle: %zu bytes, loaded in %.1f ms "
+            "(%zu created, %zu updated)\n",
             cw_frameworks_bundle_len, now_ms() - t0, st.created, st.updated);
     return 0;
 }
@@ -138,9 +137,9 @@ static const msgpack_object *bundle_rows(msgpack_unpacked *u, size_t *n)
 {
     msgpack_unpacked_init(u);
     size_t off = 0;
-    assert_int_equal(msgpack_unpack_next(u, (const char *)cw_frameworks_bundle,
-                                         cw_frameworks_bundle_len, &off),
-                     MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(
+        msgpack_unpack_next(u, (const char *)cw_frameworks_bundle, cw_frameworks_bundle_len, &off),
+        MSGPACK_UNPACK_SUCCESS);
     const msgpack_object *top = &u->data;
     assert_int_equal(top->type, MSGPACK_OBJECT_MAP);
     for (uint32_t i = 0; i < top->via.map.size; i++) {
@@ -193,11 +192,13 @@ static void test_framework_list(void **state)
     cw_arena_free(a);
 }
 
-static const kind_count iso27001_2022_counts[] = {
-    {"iso27001-2022", "theme", NULL, 4},    {"iso27001-2022", "control", NULL, 93},
-    {"iso27001-2022", "control", "A.5", 37}, {"iso27001-2022", "control", "A.6", 8},
-    {"iso27001-2022", "control", "A.7", 14}, {"iso27001-2022", "control", "A.8", 34},
-    {NULL, NULL, NULL, 0}};
+static const kind_count iso27001_2022_counts[] = {{"iso27001-2022", "theme", NULL, 4},
+                                                  {"iso27001-2022", "control", NULL, 93},
+                                                  {"iso27001-2022", "control", "A.5", 37},
+                                                  {"iso27001-2022", "control", "A.6", 8},
+                                                  {"iso27001-2022", "control", "A.7", 14},
+                                                  {"iso27001-2022", "control", "A.8", 34},
+                                                  {NULL, NULL, NULL, 0}};
 
 static void test_iso27001_2022(void **state)
 {
@@ -205,10 +206,10 @@ static void test_iso27001_2022(void **state)
     expect_counts(iso27001_2022_counts);
     /* Clauses 4-10 with their sub-clauses, exactly. */
     static const char *const clauses[] = {
-        "4", "4.1", "4.2", "4.3", "4.4", "5", "5.1", "5.2", "5.3", "6", "6.1", "6.1.1", "6.1.2",
-        "6.1.3", "6.2", "6.3", "7", "7.1", "7.2", "7.3", "7.4", "7.5", "7.5.1", "7.5.2",
-        "7.5.3", "8", "8.1", "8.2", "8.3", "9", "9.1", "9.2", "9.2.1", "9.2.2", "9.3", "9.3.1",
-        "9.3.2", "9.3.3", "10", "10.1", "10.2"};
+        "4",     "4.1",   "4.2",   "4.3",   "4.4",   "5",   "5.1",  "5.2", "5.3", "6",   "6.1",
+        "6.1.1", "6.1.2", "6.1.3", "6.2",   "6.3",   "7",   "7.1",  "7.2", "7.3", "7.4", "7.5",
+        "7.5.1", "7.5.2", "7.5.3", "8",     "8.1",   "8.2", "8.3",  "9",   "9.1", "9.2", "9.2.1",
+        "9.2.2", "9.3",   "9.3.1", "9.3.2", "9.3.3", "10",  "10.1", "10.2"};
     size_t nc = sizeof clauses / sizeof *clauses;
     cw_arena *a = cw_arena_new();
     cw_requirement *r;
@@ -253,8 +254,8 @@ static void test_iso27001_2022_attributes(void **state)
                 fail_msg("iso27001-2022 %s: attribute %s missing or empty", r[i].id, attrs[k]);
         }
     /* The attribute filter sees them too (requirement.list attribute=). */
-    cw_req_filter f = {.framework = "iso27001-2022", .attr_key = "control_type",
-                       .attr_value = "Preventive"};
+    cw_req_filter f = {
+        .framework = "iso27001-2022", .attr_key = "control_type", .attr_value = "Preventive"};
     cw_err err = {0};
     assert_int_equal(cw_requirement_list(shipped->db, &f, a, &r, &n, &err), 0);
     if (n == 0 || n >= 93)
@@ -272,9 +273,8 @@ static const kind_count nist_csf_counts[] = {{"nist-csf-2.0", "function", NULL, 
                                              {"nist-csf-2.0", "category", NULL, 22},
                                              {"nist-csf-2.0", "subcategory", NULL, 106},
                                              {NULL, NULL, NULL, 0}};
-static const kind_count soc2_counts[] = {{"soc2-2017", "series", NULL, 20},
-                                         {"soc2-2017", "criterion", NULL, 61},
-                                         {NULL, NULL, NULL, 0}};
+static const kind_count soc2_counts[] = {
+    {"soc2-2017", "series", NULL, 20}, {"soc2-2017", "criterion", NULL, 61}, {NULL, NULL, NULL, 0}};
 static const kind_count cobit_counts[] = {{"cobit-2019", "domain", NULL, 5},
                                           {"cobit-2019", "objective", NULL, 40},
                                           {"cobit-2019", "practice", NULL, 231},
@@ -286,7 +286,10 @@ static void test_kind_counts(void **state)
 }
 
 /* A test named name running test_kind_counts over table. */
-#define KIND_COUNTS_TEST(name, table) {#name, test_kind_counts, NULL, NULL, (void *)table}
+#define KIND_COUNTS_TEST(name, table)                                                              \
+    {                                                                                              \
+#name, test_kind_counts, NULL, NULL, (void *)table                                         \
+    }
 
 /* ---- crosswalks ---- */
 
@@ -330,8 +333,8 @@ static void test_crosswalk_rows(void **state)
     }
     /* Each row is listed from its source end: the direct paths out of all
      * five frameworks count every row twice (once from each end). */
-    static const char *const fws[] = {"iso27001-2022", "iso27001-2013", "nist-csf-2.0",
-                                      "soc2-2017", "cobit-2019"};
+    static const char *const fws[] = {"iso27001-2022", "iso27001-2013", "nist-csf-2.0", "soc2-2017",
+                                      "cobit-2019"};
     cw_arena *a = cw_arena_new();
     size_t direct = 0, joint_listed = 0;
     for (size_t f = 0; f < 5; f++) {
@@ -346,8 +349,8 @@ static void test_crosswalk_rows(void **state)
                 continue;
             direct++;
             if (!p[i].steps[0].origin || !*p[i].steps[0].origin)
-                fail_msg("%s/%s -> %s/%s: stored without origin", p[i].from.framework,
-                         p[i].from.id, p[i].steps[0].to.framework, p[i].steps[0].to.id);
+                fail_msg("%s/%s -> %s/%s: stored without origin", p[i].from.framework, p[i].from.id,
+                         p[i].steps[0].to.framework, p[i].steps[0].to.id);
         }
     }
     print_message("%zu crosswalk rows in the bundle (%zu joint), %zu direct paths listed from "
@@ -429,8 +432,8 @@ static void expect_all_mapped(const char *fw, const char *kind, const char *targ
                 snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", r[i].id);
         }
     if (missing)
-        fail_msg("%s: %zu of %zu %s requirements have no mapping%s%s: %s", fw, missing, n,
-                 kind, target_fw ? " to " : "", target_fw ? target_fw : "", list);
+        fail_msg("%s: %zu of %zu %s requirements have no mapping%s%s: %s", fw, missing, n, kind,
+                 target_fw ? " to " : "", target_fw ? target_fw : "", list);
     cw_arena_free(a);
 }
 
@@ -463,9 +466,10 @@ static void test_mapping_check_clean(void **state)
     /* The only findings are the ones frameworks/README.md explains: four
      * ISO controls this project judges to cover a CSF subcategory alone,
      * where NIST's informative reference states only that they relate. */
-    static const char *const explained[][2] = {
-        {"A.5.9", "ID.AM-01"}, {"A.5.9", "ID.AM-02"}, {"A.8.13", "PR.DS-11"},
-        {"A.8.6", "PR.IR-04"}};
+    static const char *const explained[][2] = {{"A.5.9", "ID.AM-01"},
+                                               {"A.5.9", "ID.AM-02"},
+                                               {"A.8.13", "PR.DS-11"},
+                                               {"A.8.6", "PR.IR-04"}};
     size_t unexplained = 0;
     for (size_t i = 0; i < n; i++) {
         bool ok = false;
@@ -497,8 +501,7 @@ static void test_reload_is_idempotent(void **state)
     cw_err err = {0};
     assert_int_equal(cw_db_counts_get(shipped->db, &before, &err), 0);
     cw_bulk_stats st;
-    int rc = cw_bundle_load(shipped->db, cw_frameworks_bundle, cw_frameworks_bundle_len, &st,
-                            &err);
+    int rc = cw_bundle_load(shipped->db, cw_frameworks_bundle, cw_frameworks_bundle_len, &st, &err);
     if (rc)
         fail_msg("reload: %s", err.msg);
     assert_int_equal(st.created, 0);
@@ -559,8 +562,8 @@ static void small_bundle(msgpack_sbuffer *sb, bool bad_target)
     msgpack_pack_array(&pk, 2);
     for (int f = 0; f < 2; f++) {
         msgpack_pack_map(&pk, 6);
-        const char *kv[] = {"slug", f ? "fw-b" : "fw-a", "name", "Framework",
-                            "version", "1", "publisher", "test", "licence", "none"};
+        const char *kv[] = {"slug", f ? "fw-b" : "fw-a", "name", "Framework", "version",
+                            "1",    "publisher",         "test", "licence",   "none"};
         for (int k = 0; k < 10; k++)
             pk_str(&pk, kv[k]);
         pk_str(&pk, "requirements");
@@ -678,8 +681,8 @@ static void test_bundle_truncations(void **state)
         cw_err err = {0};
         int rc = cw_bundle_load(s->db, b, len, NULL, &err);
         if (rc != CW_EINVAL)
-            fail_msg("truncated to %zu of %zu bytes: rc %d (%s), expected invalid_argument",
-                     len, sb.size, rc, err.msg);
+            fail_msg("truncated to %zu of %zu bytes: rc %d (%s), expected invalid_argument", len,
+                     sb.size, rc, err.msg);
         if (strncmp(err.msg, "bundle: ", 8) != 0)
             fail_msg("truncated to %zu: message does not name the place: %s", len, err.msg);
         free(b);
@@ -751,9 +754,9 @@ static void test_bundle_hostile(void **state)
     tdb *s = t_open(0, 0);
     /* {"format": "crosswalk-bundle", "version": 1, "frameworks": array32(4G)} */
     static const unsigned char huge[] = {
-        0x83, 0xa6, 'f', 'o', 'r', 'm', 'a', 't', 0xb0, 'c', 'r', 'o', 's', 's', 'w', 'a', 'l',
-        'k', '-', 'b', 'u', 'n', 'd', 'l', 'e', 0xa7, 'v', 'e', 'r', 's', 'i', 'o', 'n', 0x01,
-        0xaa, 'f', 'r', 'a', 'm', 'e', 'w', 'o', 'r', 'k', 's', 0xdd, 0xff, 0xff, 0xff, 0xff};
+        0x83, 0xa6, 'f', 'o', 'r', 'm', 'a', 't', 0xb0, 'c', 'r', 'o',  's',  's',  'w',  'a', 'l',
+        'k',  '-',  'b', 'u', 'n', 'd', 'l', 'e', 0xa7, 'v', 'e', 'r',  's',  'i',  'o',  'n', 0x01,
+        0xaa, 'f',  'r', 'a', 'm', 'e', 'w', 'o', 'r',  'k', 's', 0xdd, 0xff, 0xff, 0xff, 0xff};
     cw_err err = {0};
     assert_int_equal(cw_bundle_load(s->db, huge, sizeof huge, NULL, &err), CW_EINVAL);
     if (!strstr(err.msg, "frameworks") || !strstr(err.msg, "cannot fit"))
@@ -801,8 +804,8 @@ static void test_bundle_hostile(void **state)
 
 /* The one stored row between two requirements with the given origin prefix,
  * in either direction ("" origin: any); NULL when there is none. */
-static const cw_mapping *row_between(cw_arena *a, const char *sfw, const char *sid,
-                                     const char *tfw, const char *tid, const char *origin)
+static const cw_mapping *row_between(cw_arena *a, const char *sfw, const char *sid, const char *tfw,
+                                     const char *tid, const char *origin)
 {
     cw_mapping *rows;
     size_t n;
@@ -864,9 +867,8 @@ static void test_published_corrections(void **state)
     assert_true(published > 100);
     /* NIST's informative references also relate CSF functions and
      * categories to ISO/IEC 27001:2022 */
-    assert_int_equal(cw_mapping_rows(shipped->db, "nist-csf-2.0", "iso27001-2022", a, &rows, &n,
-                                     NULL),
-                     0);
+    assert_int_equal(
+        cw_mapping_rows(shipped->db, "nist-csf-2.0", "iso27001-2022", a, &rows, &n, NULL), 0);
     size_t upper = 0;
     for (size_t i = 0; i < n; i++)
         upper += !rows[i].n_sources && strchr(rows[i].source_id, '-') == NULL &&

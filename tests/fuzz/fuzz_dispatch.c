@@ -34,7 +34,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     srv.mstats = calloc(cw_method_count(), sizeof *srv.mstats);
     srv.inline_writes = true;
     srv.req_arena = cw_arena_new();
-    cw_db_options o = {.path = path, .map_size = 8u << 20, .map_size_max = 256u << 20, .no_sync = true};
+    cw_db_options o = {
+        .path = path, .map_size = 8u << 20, .map_size_max = 256u << 20, .no_sync = true};
     cw_err err = {0};
     if (cw_db_open(&o, &srv.db, &err) ||
         cw_bundle_load(srv.db, cw_frameworks_bundle, cw_frameworks_bundle_len, NULL, &err)) {

@@ -13,7 +13,9 @@ tdb *t_open(size_t map_size, size_t map_max)
 
 tdb *t_open_delta(size_t map_size, size_t map_max, size_t index_delta_min)
 {
-    cw_db_options o = {.map_size = map_size, .map_size_max = map_max, .no_sync = true,
+    cw_db_options o = {.map_size = map_size,
+                       .map_size_max = map_max,
+                       .no_sync = true,
                        .index_delta_min = index_delta_min};
     return t_open_opts(&o);
 }
@@ -73,8 +75,10 @@ void t_catalog(cw_db *db, const char *slug, const char *spec)
         char *colon = strchr(tok, ':');
         if (colon)
             *colon = '\0';
-        reqs[n] = (cw_requirement){.id = tok, .parent = colon ? colon + 1 : NULL,
-                                   .kind = colon ? "control" : "group", .title = tok};
+        reqs[n] = (cw_requirement){.id = tok,
+                                   .parent = colon ? colon + 1 : NULL,
+                                   .kind = colon ? "control" : "group",
+                                   .title = tok};
         for (const char *f = bang ? bang + 1 : ""; *f; f++) {
             if (*f == 'a')
                 reqs[n].assess = CW_ASSESS_YES;
@@ -107,8 +111,8 @@ int t_map(cw_db *db, const char *src, const char *rel, const char *dst)
     char sf[80], si[160], tf[80], ti[160];
     split_ref(src, sf, si);
     split_ref(dst, tf, ti);
-    cw_mapping m = {.source_fw = sf, .source_id = si, .target_fw = tf, .target_id = ti,
-                    .origin = "test"};
+    cw_mapping m = {
+        .source_fw = sf, .source_id = si, .target_fw = tf, .target_id = ti, .origin = "test"};
     if (cw_rel_parse(rel, &m.rel))
         m.rel = (cw_rel)99;
     return cw_mapping_load(db, NULL, &m, 1, NULL, NULL);
@@ -129,8 +133,12 @@ int t_joint(cw_db *db, const char *srcs, const char *rel, const char *dst, cw_er
     }
     free(copy);
     split_ref(dst, tf, ti);
-    cw_mapping m = {.source_fw = sf, .target_fw = tf, .target_id = ti, .origin = "test",
-                    .source_ids = ids, .n_sources = n};
+    cw_mapping m = {.source_fw = sf,
+                    .target_fw = tf,
+                    .target_id = ti,
+                    .origin = "test",
+                    .source_ids = ids,
+                    .n_sources = n};
     if (cw_rel_parse(rel, &m.rel))
         m.rel = (cw_rel)99;
     return cw_mapping_load(db, NULL, &m, 1, NULL, err);
@@ -162,17 +170,23 @@ int t_control(cw_db *db, const char *org, const char *id, cw_ctl_status st, cons
     return rc;
 }
 
-int t_evidence(cw_db *db, const char *org, const char *id, const char *controls,
-               cw_time collected, cw_time valid_until, cw_result res)
+int t_evidence(cw_db *db, const char *org, const char *id, const char *controls, cw_time collected,
+               cw_time valid_until, cw_result res)
 {
     char *copy = strdup(controls);
     const char *cs[32];
     size_t n = 0;
     for (char *save, *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
         cs[n++] = tok;
-    cw_evidence e = {.org = org, .id = id, .controls = cs, .n_controls = n, .kind = "test",
-                     .title = id, .collected_at = collected,
-                     .has_valid_until = valid_until >= 0, .valid_until = valid_until,
+    cw_evidence e = {.org = org,
+                     .id = id,
+                     .controls = cs,
+                     .n_controls = n,
+                     .kind = "test",
+                     .title = id,
+                     .collected_at = collected,
+                     .has_valid_until = valid_until >= 0,
+                     .valid_until = valid_until,
                      .result = res};
     int rc = cw_evidence_put(db, NULL, &e, 1, NULL, NULL);
     free(copy);

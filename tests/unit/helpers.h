@@ -56,8 +56,8 @@ int t_control(cw_db *db, const char *org, const char *id, cw_ctl_status st, cons
 #define PASS CW_RESULT_PASS
 #define FAIL CW_RESULT_FAIL
 /* Evidence backing "c1 c2"; valid_until < 0 means none.  Returns the rc. */
-int t_evidence(cw_db *db, const char *org, const char *id, const char *controls,
-               cw_time collected, cw_time valid_until, cw_result res);
+int t_evidence(cw_db *db, const char *org, const char *id, const char *controls, cw_time collected,
+               cw_time valid_until, cw_result res);
 /* An implemented control with links, backed by one evidence "ev-<id>"
  * collected at 10 with result res.  Asserts both writes. */
 void t_backed(cw_db *db, const char *org, const char *id, const char *links, cw_result res);

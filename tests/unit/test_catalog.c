@@ -63,8 +63,13 @@ static void test_attributes_and_filter(void **state)
     cw_attr at[] = {{"control_type", v1, 1}, {"security_properties", v2, 2}};
     cw_requirement reqs[] = {
         {.id = "A.5", .kind = "theme", .title = "Org"},
-        {.id = "A.5.1", .parent = "A.5", .kind = "control", .title = "Policies",
-         .description = "Have policies.", .attrs = at, .n_attrs = 2},
+        {.id = "A.5.1",
+         .parent = "A.5",
+         .kind = "control",
+         .title = "Policies",
+         .description = "Have policies.",
+         .attrs = at,
+         .n_attrs = 2},
         {.id = "A.5.2", .parent = "A.5", .kind = "control", .title = "Roles"},
     };
     cw_framework fw = {"iso", "ISO", "2022", "ISO", "ids only"};
@@ -82,8 +87,8 @@ static void test_attributes_and_filter(void **state)
     assert_string_equal(q.description, "Have policies.");
     cw_requirement *list;
     size_t n;
-    cw_req_filter f = {.framework = "iso", .attr_key = "security_properties",
-                       .attr_value = "Integrity"};
+    cw_req_filter f = {
+        .framework = "iso", .attr_key = "security_properties", .attr_value = "Integrity"};
     assert_int_equal(cw_requirement_list(db, &f, a, &list, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_string_equal(list[0].id, "A.5.1");
@@ -232,10 +237,8 @@ static void test_replace_and_delete(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T_STORE_TEST(test_load_get_list),
-        T_STORE_TEST(test_attributes_and_filter),
-        T_STORE_TEST(test_rejections),
-        T_STORE_TEST(test_parent_from_store_and_move),
+        T_STORE_TEST(test_load_get_list),      T_STORE_TEST(test_attributes_and_filter),
+        T_STORE_TEST(test_rejections),         T_STORE_TEST(test_parent_from_store_and_move),
         T_STORE_TEST(test_replace_and_delete),
     };
     return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);

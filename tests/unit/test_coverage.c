@@ -196,9 +196,30 @@ static void test_best_level_and_explanation(void **state)
     cw_db *db = t_db(state);
     world(db);
     cw_mapping m[] = {
-        {.source_fw = "src", .source_id = "S1", .target_fw = "tgt", .target_id = "T3", .rel = CW_REL_INTERSECTS_WITH, .strength = 4, .rationale = "semantic", .origin = "pubA"},
-        {.source_fw = "src", .source_id = "S1", .target_fw = "mid", .target_id = "M1", .rel = CW_REL_EQUAL, .strength = 9, .rationale = NULL, .origin = "pubB"},
-        {.source_fw = "mid", .source_id = "M1", .target_fw = "tgt", .target_id = "T3", .rel = CW_REL_EQUAL, .strength = 6, .rationale = NULL, .origin = "pubC"},
+        {.source_fw = "src",
+         .source_id = "S1",
+         .target_fw = "tgt",
+         .target_id = "T3",
+         .rel = CW_REL_INTERSECTS_WITH,
+         .strength = 4,
+         .rationale = "semantic",
+         .origin = "pubA"},
+        {.source_fw = "src",
+         .source_id = "S1",
+         .target_fw = "mid",
+         .target_id = "M1",
+         .rel = CW_REL_EQUAL,
+         .strength = 9,
+         .rationale = NULL,
+         .origin = "pubB"},
+        {.source_fw = "mid",
+         .source_id = "M1",
+         .target_fw = "tgt",
+         .target_id = "T3",
+         .rel = CW_REL_EQUAL,
+         .strength = 6,
+         .rationale = NULL,
+         .origin = "pubC"},
     };
     assert_int_equal(cw_mapping_load(db, NULL, m, 3, NULL, NULL), 0);
     t_effective(db, "acme", "C", "src/S1:full");
@@ -407,7 +428,7 @@ static void give(int y, int level, int st, int tf)
 {
     if (fw_of(y) != tf || level == 0)
         return;
-    int rank = st == CW_STATE_EFFECTIVE ? (level == 2 ? CW_ST_MET : CW_ST_PARTIAL)
+    int rank = st == CW_STATE_EFFECTIVE    ? (level == 2 ? CW_ST_MET : CW_ST_PARTIAL)
                : st == CW_STATE_UNVERIFIED ? CW_ST_UNVERIFIED
                                            : CW_ST_FAILING;
     give_rank(y, rank, level == 2);
@@ -577,9 +598,13 @@ static cw_evidence ev_of(int i, const char *id, const char **ectl, char cid[][16
 {
     for (int j = 0; j < E[i].nc; j++)
         ectl[j] = cid[E[i].ctl[j]];
-    return (cw_evidence){.org = "acme", .id = id, .controls = ectl,
-                         .n_controls = (size_t)E[i].nc, .collected_at = E[i].col,
-                         .has_valid_until = E[i].vu >= 0, .valid_until = E[i].vu,
+    return (cw_evidence){.org = "acme",
+                         .id = id,
+                         .controls = ectl,
+                         .n_controls = (size_t)E[i].nc,
+                         .collected_at = E[i].col,
+                         .has_valid_until = E[i].vu >= 0,
+                         .valid_until = E[i].vu,
                          .result = (cw_result)E[i].res};
 }
 
@@ -633,9 +658,12 @@ static void crosscheck(cw_db *db, unsigned seed)
         snprintf(origins[i], 16, "o%d", i);
         snprintf(fa[i], 16, "f%d", fw_of(M[i].a));
         snprintf(fb[i], 16, "f%d", fw_of(M[i].b));
-        maps[i] = (cw_mapping){.source_fw = fa[i], .source_id = R[M[i].a].id,
-                               .target_fw = fb[i], .target_id = R[M[i].b].id,
-                               .rel = (cw_rel)M[i].rel, .origin = origins[i]};
+        maps[i] = (cw_mapping){.source_fw = fa[i],
+                               .source_id = R[M[i].a].id,
+                               .target_fw = fb[i],
+                               .target_id = R[M[i].b].id,
+                               .rel = (cw_rel)M[i].rel,
+                               .origin = origins[i]};
     }
     cw_err err = {0};
     if (cw_mapping_load(db, NULL, maps, NMAP, NULL, &err))
@@ -664,9 +692,13 @@ static void crosscheck(cw_db *db, unsigned seed)
         snprintf(jo[k], 16, "j%d", k);
         snprintf(jsf[k], 16, "f%d", sf);
         snprintf(jtf[k], 16, "f%d", fw_of(J[k].target));
-        jm[k] = (cw_mapping){.source_fw = jsf[k], .target_fw = jtf[k],
-                             .target_id = R[J[k].target].id, .rel = (cw_rel)J[k].rel,
-                             .origin = jo[k], .source_ids = jids[k], .n_sources = (size_t)J[k].n};
+        jm[k] = (cw_mapping){.source_fw = jsf[k],
+                             .target_fw = jtf[k],
+                             .target_id = R[J[k].target].id,
+                             .rel = (cw_rel)J[k].rel,
+                             .origin = jo[k],
+                             .source_ids = jids[k],
+                             .n_sources = (size_t)J[k].n};
     }
     if (cw_mapping_load(db, NULL, jm, NJOINT, NULL, &err))
         fail_msg("joint rows: %s", err.msg);
@@ -685,8 +717,8 @@ static void crosscheck(cw_db *db, unsigned seed)
             links[c][k] = (cw_link){lfw[c][k], R[C[c].req[k]].id, (cw_level)C[c].level[k]};
         }
         snprintf(cid[c], 16, "c%d", c);
-        ctls[c] = (cw_control){"acme", cid[c], "", "", (cw_ctl_status)C[c].status, links[c],
-                               (size_t)C[c].n};
+        ctls[c] = (cw_control){"acme",   cid[c],        "", "", (cw_ctl_status)C[c].status,
+                               links[c], (size_t)C[c].n};
     }
     if (cw_control_put(db, NULL, ctls, NCTL, NULL, &err))
         fail_msg("controls: %s", err.msg);
@@ -768,8 +800,8 @@ static void crosscheck(cw_db *db, unsigned seed)
                     na += want == CW_ST_NOT_APPLICABLE;
                     int got = (int)t_status(&c, R[i].id);
                     if (got != want)
-                        fail_msg("f%d %s t=%ld hops=%d: engine %s, reference %s", tf, R[i].id,
-                                 t, hops, cw_status_name((cw_status)got),
+                        fail_msg("f%d %s t=%ld hops=%d: engine %s, reference %s", tf, R[i].id, t,
+                                 hops, cw_status_name((cw_status)got),
                                  cw_status_name((cw_status)want));
                     compared++;
                     seen[want]++;
@@ -780,8 +812,8 @@ static void crosscheck(cw_db *db, unsigned seed)
                 assert_true(c.percent > pct - 1e-9 && c.percent < pct + 1e-9);
                 cw_arena_free(a);
             }
-    print_message("cross-checked %zu requirement statuses (%zu decided by joint rows):",
-                  compared, joint_decided);
+    print_message("cross-checked %zu requirement statuses (%zu decided by joint rows):", compared,
+                  joint_decided);
     assert_true(joint_decided > 0);
     for (int s = 0; s < CW_ST_COUNT; s++) {
         print_message(" %s %zu", cw_status_name((cw_status)s), seen[s]);

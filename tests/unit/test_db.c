@@ -209,8 +209,12 @@ static void test_shared_txn(void **state)
     assert_int_equal(cw_control_put(t->db, w, &good, 1, NULL, &err), 0);
     assert_int_equal(cw_control_put(t->db, w, &broken, 1, NULL, &err), CW_ELINK);
     const char *cs[] = {"G"};
-    cw_evidence e = {.org = "acme", .id = "E", .controls = cs, .n_controls = 1,
-                     .collected_at = 5, .result = CW_RESULT_PASS};
+    cw_evidence e = {.org = "acme",
+                     .id = "E",
+                     .controls = cs,
+                     .n_controls = 1,
+                     .collected_at = 5,
+                     .result = CW_RESULT_PASS};
     assert_int_equal(cw_evidence_put(t->db, w, &e, 1, NULL, &err), 0);
     /* not visible before commit */
     cw_arena *a = cw_arena_new();
@@ -233,14 +237,18 @@ static void test_shared_txn(void **state)
 static int load_evidence(cw_db *db, int from, int n, cw_err *err)
 {
     cw_evidence *items = calloc((size_t)n, sizeof *items);
-    char (*ids)[32] = calloc((size_t)n, 32);
+    char(*ids)[32] = calloc((size_t)n, 32);
     const char *cs[] = {"C"};
     static char title[2000];
     memset(title, 't', sizeof title - 1);
     for (int i = 0; i < n; i++) {
         snprintf(ids[i], 32, "ev-%08d", from + i);
-        items[i] = (cw_evidence){.org = "acme", .id = ids[i], .controls = cs, .n_controls = 1,
-                                 .title = title, .collected_at = from + i,
+        items[i] = (cw_evidence){.org = "acme",
+                                 .id = ids[i],
+                                 .controls = cs,
+                                 .n_controls = 1,
+                                 .title = title,
+                                 .collected_at = from + i,
                                  .result = CW_RESULT_PASS};
     }
     int rc = cw_evidence_put(db, NULL, items, (size_t)n, NULL, err);

@@ -106,9 +106,9 @@ static void test_depth_and_bad_bytes(void **state)
     assert_int_equal(cw_frame_scan(&f, bad, sizeof bad, &len), CW_FRAME_PARSE);
     assert_non_null(strstr(f.why, "0xc1"));
     /* scalars of every width */
-    const unsigned char scal[] = {0x9a, 0xcc, 1, 0xcd, 1, 2, 0xce, 1, 2, 3, 4,
-                                  0xcb, 0, 0, 0, 0, 0, 0, 0, 0, 0xd4, 1, 2,
-                                  0xd6, 0xff, 1, 2, 3, 4, 0xc0, 0xc2, 0xc3, 0xe0};
+    const unsigned char scal[] = {0x9a, 0xcc, 1,    0xcd, 1, 2, 0xce, 1,    2,    3,    4,
+                                  0xcb, 0,    0,    0,    0, 0, 0,    0,    0,    0xd4, 1,
+                                  2,    0xd6, 0xff, 1,    2, 3, 4,    0xc0, 0xc2, 0xc3, 0xe0};
     assert_int_equal(cw_frame_scan(&f, scal, sizeof scal, &len), CW_FRAME_DONE);
     assert_int_equal(len, sizeof scal);
 }

@@ -227,9 +227,9 @@ static void test_withdrawn(void **state)
     assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
     assert_false(assessed_in(&c, "W"));
     assert_false(assessed_in(&c, "E.1"));
-    assert_false(assessed_in(&c, "E"));        /* E has children: a group */
-    assert_false(assessed_in(&c, "N"));         /* childless, not assessable */
-    assert_int_equal(c.assessable, 5);          /* G.1 G.2 G.3 A B */
+    assert_false(assessed_in(&c, "E")); /* E has children: a group */
+    assert_false(assessed_in(&c, "N")); /* childless, not assessable */
+    assert_int_equal(c.assessable, 5);  /* G.1 G.2 G.3 A B */
     cw_arena_free(a);
     assert_int_equal(st(db, "dst", "S2", 1), CW_ST_MET); /* W linked directly */
     assert_int_equal(t_control(db, "acme", "C", CW_CTL_IMPLEMENTED, "mid/M1:full"), 0);
@@ -347,8 +347,8 @@ static void test_compare_with_joint_rows(void **state)
     cw_compare cmp;
     cw_compare_query q = {"src", "dst", 1};
     assert_int_equal(cw_framework_compare(db, &q, a, &cmp, NULL), 0);
-    const char *want1[] = {"S1", "full", "S2", "partial", "S3", "partial", "SG.1", "unreached",
-                           "SG.2", "unreached"};
+    const char *want1[] = {"S1",      "full", "S2",        "partial", "S3",
+                           "partial", "SG.1", "unreached", "SG.2",    "unreached"};
     for (size_t i = 0; i < cmp.n_items; i++) {
         const char *lv = cmp.items[i].level == CW_LEVEL_FULL      ? "full"
                          : cmp.items[i].level == CW_LEVEL_PARTIAL ? "partial"
@@ -497,8 +497,13 @@ static void test_joint_storage(void **state)
     /* a row, then the same set in another order: one row, updated */
     cw_bulk_stats bs;
     const char *ab[] = {"B", "A"};
-    cw_mapping m = {.source_fw = "src", .target_fw = "dst", .target_id = "S1",
-                    .rel = CW_REL_SUPERSET_OF, .origin = "o", .source_ids = ab, .n_sources = 2,
+    cw_mapping m = {.source_fw = "src",
+                    .target_fw = "dst",
+                    .target_id = "S1",
+                    .rel = CW_REL_SUPERSET_OF,
+                    .origin = "o",
+                    .source_ids = ab,
+                    .n_sources = 2,
                     .note = "A and B together"};
     assert_int_equal(cw_mapping_load(db, NULL, &m, 1, &bs, NULL), 0);
     assert_int_equal(bs.created, 1);
@@ -559,12 +564,12 @@ static void test_joint_check(void **state)
     cw_db *db = t_db(state);
     world(db);
     t_catalog(db, "gone", "Z1 Z2");
-    joint(db, "src/A src/W", "superset_of", "dst/S1");       /* withdrawn member */
-    joint(db, "src/G src/G.2", "superset_of", "dst/S2");     /* G.2 is inside G */
-    joint(db, "src/A src/B", "subset_of", "dst/S3");         /* A superset_of S3 below */
+    joint(db, "src/A src/W", "superset_of", "dst/S1");   /* withdrawn member */
+    joint(db, "src/G src/G.2", "superset_of", "dst/S2"); /* G.2 is inside G */
+    joint(db, "src/A src/B", "subset_of", "dst/S3");     /* A superset_of S3 below */
     assert_int_equal(t_map(db, "src/A", "superset_of", "dst/S3"), 0);
-    joint(db, "gone/Z1 gone/Z2", "equal", "dst/SG.1");       /* will dangle */
-    joint(db, "src/A src/B", "equal", "gone/Z1");            /* target will dangle */
+    joint(db, "gone/Z1 gone/Z2", "equal", "dst/SG.1"); /* will dangle */
+    joint(db, "src/A src/B", "equal", "gone/Z1");      /* target will dangle */
     cw_err err = {0};
     assert_int_equal(cw_catalog_delete(db, NULL, "gone", NULL, &err), 0);
     cw_arena *a = cw_arena_new();

@@ -30,7 +30,14 @@ static void test_load_errors(void **state)
     three_frameworks(db);
     cw_err err = {0};
     cw_bulk_stats st;
-    cw_mapping ok = {.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_EQUAL, .strength = 7, .rationale = "semantic", .origin = "pub"};
+    cw_mapping ok = {.source_fw = "fa",
+                     .source_id = "a1",
+                     .target_fw = "fb",
+                     .target_id = "b1",
+                     .rel = CW_REL_EQUAL,
+                     .strength = 7,
+                     .rationale = "semantic",
+                     .origin = "pub"};
     cw_mapping bad[] = {ok, ok, ok, ok, ok, ok, ok, ok};
     bad[1].target_id = "b9";
     assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_EDANGLING);
@@ -94,7 +101,14 @@ static void test_both_ends_and_upsert(void **state)
     assert_string_equal(p[0].steps[0].origin, "test");
     /* upsert: same pair and origin replaces */
     cw_bulk_stats st;
-    cw_mapping m = {.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_EQUAL, .strength = 3, .rationale = NULL, .origin = "test"};
+    cw_mapping m = {.source_fw = "fa",
+                    .source_id = "a1",
+                    .target_fw = "fb",
+                    .target_id = "b1",
+                    .rel = CW_REL_EQUAL,
+                    .strength = 3,
+                    .rationale = NULL,
+                    .origin = "test"};
     assert_int_equal(cw_mapping_load(db, NULL, &m, 1, &st, NULL), 0);
     assert_int_equal(st.updated, 1);
     assert_int_equal(list_paths(db, &q, a, &p, &n, NULL), 0);
@@ -153,8 +167,22 @@ static void test_strength_min(void **state)
 {
     cw_db *db = t_db(state);
     three_frameworks(db);
-    cw_mapping m[] = {{.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_EQUAL, .strength = 8, .rationale = NULL, .origin = "x"},
-                      {.source_fw = "fb", .source_id = "b1", .target_fw = "fc", .target_id = "c1", .rel = CW_REL_EQUAL, .strength = 5, .rationale = NULL, .origin = "x"}};
+    cw_mapping m[] = {{.source_fw = "fa",
+                       .source_id = "a1",
+                       .target_fw = "fb",
+                       .target_id = "b1",
+                       .rel = CW_REL_EQUAL,
+                       .strength = 8,
+                       .rationale = NULL,
+                       .origin = "x"},
+                      {.source_fw = "fb",
+                       .source_id = "b1",
+                       .target_fw = "fc",
+                       .target_id = "c1",
+                       .rel = CW_REL_EQUAL,
+                       .strength = 5,
+                       .rationale = NULL,
+                       .origin = "x"}};
     assert_int_equal(cw_mapping_load(db, NULL, m, 2, NULL, NULL), 0);
     cw_arena *a = cw_arena_new();
     cw_path *p;
@@ -171,9 +199,30 @@ static void test_delete(void **state)
 {
     cw_db *db = t_db(state);
     three_frameworks(db);
-    cw_mapping m[] = {{.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o1"},
-                      {.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o2"},
-                      {.source_fw = "fa", .source_id = "a2", .target_fw = "fc", .target_id = "c2", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o1"}};
+    cw_mapping m[] = {{.source_fw = "fa",
+                       .source_id = "a1",
+                       .target_fw = "fb",
+                       .target_id = "b1",
+                       .rel = CW_REL_EQUAL,
+                       .strength = 0,
+                       .rationale = NULL,
+                       .origin = "o1"},
+                      {.source_fw = "fa",
+                       .source_id = "a1",
+                       .target_fw = "fb",
+                       .target_id = "b1",
+                       .rel = CW_REL_EQUAL,
+                       .strength = 0,
+                       .rationale = NULL,
+                       .origin = "o2"},
+                      {.source_fw = "fa",
+                       .source_id = "a2",
+                       .target_fw = "fc",
+                       .target_id = "c2",
+                       .rel = CW_REL_EQUAL,
+                       .strength = 0,
+                       .rationale = NULL,
+                       .origin = "o1"}};
     assert_int_equal(cw_mapping_load(db, NULL, m, 3, NULL, NULL), 0);
     cw_bulk_stats st;
     cw_err err = {0};
@@ -183,8 +232,8 @@ static void test_delete(void **state)
     assert_int_equal(cw_mapping_delete(db, NULL, &f, &st, &err), 0);
     assert_int_equal(st.deleted, 1);
     /* a pair filter matches in the reverse direction too */
-    f = (cw_mapping_filter){.source_fw = "fb", .source_id = "b1", .target_fw = "fa",
-                            .target_id = "a1"};
+    f = (cw_mapping_filter){
+        .source_fw = "fb", .source_id = "b1", .target_fw = "fa", .target_id = "a1"};
     assert_int_equal(cw_mapping_delete(db, NULL, &f, &st, &err), 0);
     assert_int_equal(st.deleted, 1);
     f = (cw_mapping_filter){.framework = "fc"};
@@ -204,13 +253,62 @@ static void test_check_findings(void **state)
     cw_finding *fs;
     size_t n;
     cw_mapping m[] = {
-        {.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_SUBSET_OF, .strength = 0, .rationale = NULL, .origin = "o1"},
-        {.source_fw = "fb", .source_id = "b1", .target_fw = "fa", .target_id = "a1", .rel = CW_REL_SUBSET_OF, .strength = 0, .rationale = NULL, .origin = "o2"}, /* both ways, no equal */
-        {.source_fw = "fa", .source_id = "a2", .target_fw = "fb", .target_id = "b2", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o1"},
-        {.source_fw = "fa", .source_id = "a2", .target_fw = "fb", .target_id = "b2", .rel = CW_REL_INTERSECTS_WITH, .strength = 0, .rationale = NULL, .origin = "o2"}, /* conflict */
-        {.source_fw = "fa", .source_id = "a3", .target_fw = "fc", .target_id = "c3", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o1"},
-        {.source_fw = "fa", .source_id = "a3", .target_fw = "fb", .target_id = "b3", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o1"},
-        {.source_fw = "fa", .source_id = "a3", .target_fw = "fb", .target_id = "b3", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o2"}, /* agreement: fine */
+        {.source_fw = "fa",
+         .source_id = "a1",
+         .target_fw = "fb",
+         .target_id = "b1",
+         .rel = CW_REL_SUBSET_OF,
+         .strength = 0,
+         .rationale = NULL,
+         .origin = "o1"},
+        {.source_fw = "fb",
+         .source_id = "b1",
+         .target_fw = "fa",
+         .target_id = "a1",
+         .rel = CW_REL_SUBSET_OF,
+         .strength = 0,
+         .rationale = NULL,
+         .origin = "o2"}, /* both ways, no equal */
+        {.source_fw = "fa",
+         .source_id = "a2",
+         .target_fw = "fb",
+         .target_id = "b2",
+         .rel = CW_REL_EQUAL,
+         .strength = 0,
+         .rationale = NULL,
+         .origin = "o1"},
+        {.source_fw = "fa",
+         .source_id = "a2",
+         .target_fw = "fb",
+         .target_id = "b2",
+         .rel = CW_REL_INTERSECTS_WITH,
+         .strength = 0,
+         .rationale = NULL,
+         .origin = "o2"}, /* conflict */
+        {.source_fw = "fa",
+         .source_id = "a3",
+         .target_fw = "fc",
+         .target_id = "c3",
+         .rel = CW_REL_EQUAL,
+         .strength = 0,
+         .rationale = NULL,
+         .origin = "o1"},
+        {.source_fw = "fa",
+         .source_id = "a3",
+         .target_fw = "fb",
+         .target_id = "b3",
+         .rel = CW_REL_EQUAL,
+         .strength = 0,
+         .rationale = NULL,
+         .origin = "o1"},
+        {.source_fw = "fa",
+         .source_id = "a3",
+         .target_fw = "fb",
+         .target_id = "b3",
+         .rel = CW_REL_EQUAL,
+         .strength = 0,
+         .rationale = NULL,
+         .origin = "o2"}, /* agreement: fine */
     };
     assert_int_equal(cw_mapping_load(db, NULL, m, 7, NULL, NULL), 0);
     assert_int_equal(cw_mapping_check(db, NULL, a, &fs, &n, NULL), 0);
@@ -234,7 +332,14 @@ static void test_check_findings(void **state)
     assert_non_null(strstr(fs[0].detail, "target"));
     assert_int_equal(cw_mapping_check(db, "zz", a, &fs, &n, NULL), CW_ENOFW);
     /* adding equal resolves the both-ways finding */
-    cw_mapping eq = {.source_fw = "fa", .source_id = "a1", .target_fw = "fb", .target_id = "b1", .rel = CW_REL_EQUAL, .strength = 0, .rationale = NULL, .origin = "o3"};
+    cw_mapping eq = {.source_fw = "fa",
+                     .source_id = "a1",
+                     .target_fw = "fb",
+                     .target_id = "b1",
+                     .rel = CW_REL_EQUAL,
+                     .strength = 0,
+                     .rationale = NULL,
+                     .origin = "o3"};
     assert_int_equal(cw_mapping_load(db, NULL, &eq, 1, NULL, NULL), 0);
     assert_int_equal(cw_mapping_check(db, "fa", a, &fs, &n, NULL), 0);
     for (size_t i = 0; i < n; i++)
@@ -245,12 +350,9 @@ static void test_check_findings(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T_STORE_TEST(test_load_errors),
-        T_STORE_TEST(test_both_ends_and_upsert),
-        T_STORE_TEST(test_inferred_paths),
-        T_STORE_TEST(test_strength_min),
-        T_STORE_TEST(test_delete),
-        T_STORE_TEST(test_check_findings),
+        T_STORE_TEST(test_load_errors),    T_STORE_TEST(test_both_ends_and_upsert),
+        T_STORE_TEST(test_inferred_paths), T_STORE_TEST(test_strength_min),
+        T_STORE_TEST(test_delete),         T_STORE_TEST(test_check_findings),
     };
     return cmocka_run_group_tests_name("mapping", tests, NULL, NULL);
 }

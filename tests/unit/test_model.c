@@ -22,11 +22,13 @@ static void test_compose_table(void **state)
 {
     (void)state;
     /* Written out cell by cell from docs/SEMANTICS.md §2.2 (row: so far, column: next). */
-    struct { cw_rel a, b, want; } cells[] = {
-        {EQ, EQ, EQ},   {EQ, SUB, SUB},   {EQ, SUP, SUP},   {EQ, INT, INT},
-        {SUB, EQ, SUB}, {SUB, SUB, SUB},  {SUB, SUP, UNK},  {SUB, INT, UNK},
-        {SUP, EQ, SUP}, {SUP, SUB, INT},  {SUP, SUP, SUP},  {SUP, INT, INT},
-        {INT, EQ, INT}, {INT, SUB, INT},  {INT, SUP, UNK},  {INT, INT, UNK},
+    struct {
+        cw_rel a, b, want;
+    } cells[] = {
+        {EQ, EQ, EQ},   {EQ, SUB, SUB},  {EQ, SUP, SUP},  {EQ, INT, INT},
+        {SUB, EQ, SUB}, {SUB, SUB, SUB}, {SUB, SUP, UNK}, {SUB, INT, UNK},
+        {SUP, EQ, SUP}, {SUP, SUB, INT}, {SUP, SUP, SUP}, {SUP, INT, INT},
+        {INT, EQ, INT}, {INT, SUB, INT}, {INT, SUP, UNK}, {INT, INT, UNK},
     };
     for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
         cw_rel got = cw_rel_compose(cells[i].a, cells[i].b);

@@ -57,8 +57,7 @@ static void test_controls(void **state)
     cw_link l = {"fx", "ZZ", CW_LEVEL_FULL};
     cw_control c = {"acme", "C3", "t", "o", CW_CTL_IMPLEMENTED, &l, 1};
     assert_int_equal(cw_control_put(db, NULL, &c, 1, NULL, &err), CW_ELINK);
-    assert_string_equal(err.msg,
-                        "controls[0].links[0].id: no requirement 'ZZ' in framework 'fx'");
+    assert_string_equal(err.msg, "controls[0].links[0].id: no requirement 'ZZ' in framework 'fx'");
     l = (cw_link){"fx", "L", (cw_level)7};
     assert_int_equal(cw_control_put(db, NULL, &c, 1, NULL, &err), CW_EINVAL);
     assert_non_null(strstr(err.msg, "level"));
@@ -105,21 +104,24 @@ static void test_evidence_crud(void **state)
     assert_int_equal(t_evidence(db, "acme", "E2", "C9", 100, -1, CW_RESULT_PASS), CW_ENOCTL);
     assert_int_equal(t_evidence(db, "acme", "E2", "C1", 100, 50, CW_RESULT_PASS), CW_ERANGE);
     assert_int_equal(t_evidence(db, "acme", "E2", "", 100, -1, CW_RESULT_PASS), CW_EINVAL);
-    cw_evidence e = {.org = "acme", .id = "E3", .controls = (const char *[]){"C1"},
-                     .n_controls = 1, .sha256 = "xyz", .result = CW_RESULT_PASS};
+    cw_evidence e = {.org = "acme",
+                     .id = "E3",
+                     .controls = (const char *[]){"C1"},
+                     .n_controls = 1,
+                     .sha256 = "xyz",
+                     .result = CW_RESULT_PASS};
     assert_int_equal(cw_evidence_put(db, NULL, &e, 1, NULL, &err), CW_EINVAL);
     assert_non_null(strstr(err.msg, "items[0].sha256"));
     /* a control named twice would be indexed once and counted twice */
-    assert_int_equal(t_evidence(db, "acme", "E2", "C1 C2 C1", 100, -1, CW_RESULT_PASS),
-                     CW_EINVAL);
+    assert_int_equal(t_evidence(db, "acme", "E2", "C1 C2 C1", 100, -1, CW_RESULT_PASS), CW_EINVAL);
     const char *many[40];
     char names[40][8];
     for (int i = 0; i < 40; i++) {
         snprintf(names[i], sizeof names[i], "C%d", i % 2 + 1);
         many[i] = names[i];
     }
-    cw_evidence rep = {.org = "acme", .id = "E4", .controls = many, .n_controls = 40,
-                       .result = CW_RESULT_PASS};
+    cw_evidence rep = {
+        .org = "acme", .id = "E4", .controls = many, .n_controls = 40, .result = CW_RESULT_PASS};
     assert_int_equal(cw_evidence_put(db, NULL, &rep, 1, NULL, &err), CW_EINVAL);
     assert_non_null(strstr(err.msg, "'C1' appears twice"));
     cw_arena *a = cw_arena_new();
@@ -150,9 +152,14 @@ static void test_evidence_crud(void **state)
     cw_evidence items[3];
     const char *c1[] = {"C1"}, *c9[] = {"C9"};
     for (int i = 0; i < 3; i++)
-        items[i] = (cw_evidence){.org = "acme", .id = i == 0 ? "X0" : i == 1 ? "X1" : "X2",
-                                 .controls = i == 2 ? c9 : c1, .n_controls = 1,
-                                 .collected_at = 10, .result = CW_RESULT_PASS};
+        items[i] = (cw_evidence){.org = "acme",
+                                 .id = i == 0   ? "X0"
+                                       : i == 1 ? "X1"
+                                                : "X2",
+                                 .controls = i == 2 ? c9 : c1,
+                                 .n_controls = 1,
+                                 .collected_at = 10,
+                                 .result = CW_RESULT_PASS};
     cw_bulk_stats st;
     assert_int_equal(cw_evidence_put(db, NULL, items, 3, &st, &err), CW_ENOCTL);
     assert_non_null(strstr(err.msg, "items[2].controls[0]"));
@@ -281,8 +288,7 @@ static void test_scope(void **state)
     assert_int_equal(cw_scope_list(db, "acme", "fx", a, &list, &n, &err), 0);
     assert_int_equal(n, 0);
     assert_int_equal(cw_scope_delete(db, NULL, "acme", "iso27001-2022", "A.5.2", &err), 0);
-    assert_int_equal(cw_scope_delete(db, NULL, "acme", "iso27001-2022", "A.5.2", &err),
-                     CW_ENOENT);
+    assert_int_equal(cw_scope_delete(db, NULL, "acme", "iso27001-2022", "A.5.2", &err), CW_ENOENT);
     assert_int_equal(cw_scope_list(db, "acme", "iso27001-2022", a, &list, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_true(list[0].applicable);
@@ -311,12 +317,9 @@ static void test_org_delete(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T_STORE_TEST(test_org_crud),
-        T_STORE_TEST(test_controls),
-        T_STORE_TEST(test_evidence_crud),
-        T_STORE_TEST(test_control_state_rules),
-        T_STORE_TEST(test_scope),
-        T_STORE_TEST(test_org_delete),
+        T_STORE_TEST(test_org_crud),      T_STORE_TEST(test_controls),
+        T_STORE_TEST(test_evidence_crud), T_STORE_TEST(test_control_state_rules),
+        T_STORE_TEST(test_scope),         T_STORE_TEST(test_org_delete),
     };
     return cmocka_run_group_tests_name("org", tests, NULL, NULL);
 }

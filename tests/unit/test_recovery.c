@@ -47,8 +47,12 @@ static int ev_batch_write(cw_wtxn *w, void *ctx, cw_err *err)
     }
     for (int i = 0; i < b->n; i++) {
         snprintf(ids[i], 32, "%s-%08d", b->prefix, b->from + i);
-        items[i] = (cw_evidence){.org = "acme", .id = ids[i], .controls = cs, .n_controls = 1,
-                                 .title = title, .collected_at = b->from + i,
+        items[i] = (cw_evidence){.org = "acme",
+                                 .id = ids[i],
+                                 .controls = cs,
+                                 .n_controls = 1,
+                                 .title = title,
+                                 .collected_at = b->from + i,
                                  .result = CW_RESULT_PASS};
     }
     int rc = cw_evidence_put(b->db, w, items, (size_t)b->n, NULL, err);
@@ -94,9 +98,8 @@ static void test_map_full_grows_then_storage_full(void **state)
     tdb *t = t_open(1 << 20, 4 << 20); /* 1 MiB, growing to at most 4 MiB */
     fixture(t->db);
     /* ~1.2 MB in one group of three writes, the middle one failing */
-    ev_batch b[3] = {{t->db, "g", "C", 0, 300},
-                     {t->db, "bad", "missing", 0, 1},
-                     {t->db, "g", "C", 300, 300}};
+    ev_batch b[3] = {
+        {t->db, "g", "C", 0, 300}, {t->db, "bad", "missing", 0, 1}, {t->db, "g", "C", 300, 300}};
     cw_err e[3] = {{0}}, err = {0};
     cw_write_op ops[3];
     for (int i = 0; i < 3; i++)
@@ -155,8 +158,8 @@ static int write_one(cw_db *db, ev_batch *b, cw_err *err)
  * success. */
 static int grow_from_other_process(const char *dir, int items)
 {
-    cw_db_options o = {.path = dir, .map_size = 1 << 20, .map_size_max = (size_t)256 << 20,
-                       .no_sync = true};
+    cw_db_options o = {
+        .path = dir, .map_size = 1 << 20, .map_size_max = (size_t)256 << 20, .no_sync = true};
     cw_db *db;
     cw_err err = {0};
     if (cw_db_open(&o, &db, &err))

@@ -131,8 +131,7 @@ void cw_client_open(cw_rpc *c, const char *addr);
 void cw_write_all(int fd, const void *p, size_t n);
 /* Waits for the next answer on the connection.  The result lives in *out
  * (caller destroys it); *msgid, when asked for, gets the answer's msgid. */
-const msgpack_object *cw_recv(cw_rpc *c, const char *what, msgpack_unpacked *out,
-                              uint64_t *msgid);
+const msgpack_object *cw_recv(cw_rpc *c, const char *what, msgpack_unpacked *out, uint64_t *msgid);
 /* Sends the buffered request and waits for its answer (see cw_recv). */
 const msgpack_object *cw_call(cw_rpc *c, const char *what, msgpack_unpacked *out);
 
@@ -195,8 +194,8 @@ void cw_ev_draw(cw_rng *r, unsigned controls, cw_ev *e);
 void cw_hex64(cw_rng *r, char hex[64]);
 /* Draws one evidence item and packs it as the map evidence.put and
  * evidence.load take. */
-void cw_pk_ev_item(msgpack_packer *pk, cw_rng *rng, unsigned controls, const char *eid,
-                   uint64_t n, const char *uri);
+void cw_pk_ev_item(msgpack_packer *pk, cw_rng *rng, unsigned controls, const char *eid, uint64_t n,
+                   const char *uri);
 
 /* ---- latency histogram (shared.c) ---- */
 

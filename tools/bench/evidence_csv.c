@@ -40,11 +40,11 @@ void cw_evidence_csv(const cw_opts *o)
         fprintf(f, "CSV-%07" PRIu64 ",C-%04u", i, e.c1);
         if (e.c2)
             fprintf(f, "|C-%04u", e.c2);
-        fprintf(f, ",%s,%s %" PRIu64 ",%s,https://evidence.example/%s/csv/%" PRIu64 ",%s,%s,%s,%s\n",
+        fprintf(f,
+                ",%s,%s %" PRIu64 ",%s,https://evidence.example/%s/csv/%" PRIu64 ",%s,%s,%s,%s\n",
                 cw_kinds[e.kind], cw_kinds[e.kind], i, cw_sources[e.source], o->org, i, sha, coll,
                 valid, cw_results[e.result]);
     }
     if (fclose(f) != 0)
         cw_die("%s: %s", o->out, strerror(errno));
 }
-

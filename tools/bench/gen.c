@@ -140,7 +140,8 @@ void cw_gen(const cw_opts *o)
                 cw_rpc_pack_kstr(&c.pk, "id", annex.v[j].id);
                 cw_rpc_pack_str(&c.pk, "applicable");
                 msgpack_pack_false(&c.pk);
-                cw_rpc_pack_kstr(&c.pk, "justification", "benchmark: not applicable to this organisation");
+                cw_rpc_pack_kstr(&c.pk, "justification",
+                                 "benchmark: not applicable to this organisation");
             }
             cw_call(&c, "scope.put", &u);
             msgpack_unpacked_destroy(&u);
@@ -160,4 +161,3 @@ void cw_gen(const cw_opts *o)
     cw_strs_free(&fws);
     cw_rpc_close(&c);
 }
-

@@ -125,4 +125,3 @@ void cw_idle(const cw_opts *o)
         cw_json_close(f, o->json);
     }
 }
-

@@ -45,8 +45,8 @@ void cw_ev_draw(cw_rng *r, unsigned controls, cw_ev *e)
  * evidence.load take: gen's items and load's are made here, so both have
  * the same shape and field mix.  The sha256, when present, is drawn after
  * the other fields. */
-void cw_pk_ev_item(msgpack_packer *pk, cw_rng *rng, unsigned controls, const char *eid,
-                   uint64_t n, const char *uri)
+void cw_pk_ev_item(msgpack_packer *pk, cw_rng *rng, unsigned controls, const char *eid, uint64_t n,
+                   const char *uri)
 {
     cw_ev e;
     cw_ev_draw(rng, controls, &e);
@@ -77,4 +77,3 @@ void cw_pk_ev_item(msgpack_packer *pk, cw_rng *rng, unsigned controls, const cha
     }
     cw_rpc_pack_kstr(pk, "result", cw_results[e.result]);
 }
-

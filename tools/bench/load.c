@@ -89,7 +89,8 @@ void cw_load(const cw_opts *o)
         cw_call(&c, "ping", &u);
         msgpack_unpacked_destroy(&u);
     }
-    fprintf(stderr, "load: %" PRIu64 " items into %s in %" PRIu64 " batches of %u, pipeline %u...\n",
+    fprintf(stderr,
+            "load: %" PRIu64 " items into %s in %" PRIu64 " batches of %u, pipeline %u...\n",
             o->items, o->org, nbatches, o->batch, o->pipeline);
     cw_rng rng = {seed};
     cw_hist *sh = calloc(1, sizeof *sh);
@@ -139,7 +140,8 @@ void cw_load(const cw_opts *o)
     double server_s = (double)(cw_now_ns() - t0) / 1e9;
     cw_rpc_close(&c);
     double server_ips = (double)o->items / server_s;
-    fprintf(stderr, "load: server done in %.2f s; baseline LMDB put loop (%s)...\n", server_s, sync);
+    fprintf(stderr, "load: server done in %.2f s; baseline LMDB put loop (%s)...\n", server_s,
+            sync);
 
     /* Baseline: the same records, key org NUL id, value the item's map as
      * sent, into a fresh environment opened as the server opens its own
@@ -204,7 +206,8 @@ void cw_load(const cw_opts *o)
             cw_lmdb_check(mdb_txn_begin(env, NULL, 0, &txn), "mdb_txn_begin");
             int rc = 0;
             for (unsigned k = 0; k < lb.n && !rc; k++) {
-                int kl = snprintf(key + olen + 1, sizeof key - olen - 1, "LD-%07" PRIu64, first + k);
+                int kl =
+                    snprintf(key + olen + 1, sizeof key - olen - 1, "LD-%07" PRIu64, first + k);
                 MDB_val kv = {olen + 1 + (size_t)kl, key};
                 MDB_val vv = {lb.len[k], lb.sb.data + lb.off[k]};
                 rc = mdb_put(txn, dbi, &kv, &vv, 0);
@@ -283,4 +286,3 @@ void cw_load(const cw_opts *o)
     free(lb.len);
     msgpack_sbuffer_destroy(&lb.sb);
 }
-

@@ -48,55 +48,66 @@ static double cw_dnum(const char *flag, const char *v)
 
 static void cw_usage(FILE *f)
 {
-    fputs(
-        "usage:\n"
-        "  crosswalk-bench gen --server ADDR [--seed N] [--controls 400] [--evidence 20000]\n"
-        "                      [--orgs 3] [--exclusions 8] [--batch 10000]\n"
-        "  crosswalk-bench evidence-csv --rows N --org O -o FILE [--seed N] [--controls 400]\n"
-        "  crosswalk-bench run --server ADDR [--connections 50] [--pipeline 1] [--duration 10]\n"
-        "                      [--warmup 2] [--scenario NAME]... [--json FILE] [--orgs 3]\n"
-        "                      [--controls 400] [--seed N] [--threads 1]\n"
-        "      --threads: client threads, each driving its share of the connections (so\n"
-        "      reading large answers does not make the client the bottleneck)\n"
-        "  crosswalk-bench load --server ADDR --org O [--items 1000000] [--batch 10000]\n"
-        "                      [--pipeline 1] [--seed N] [--controls 400] [--data-dir DIR]\n"
-        "                      [--no-sync] [--json FILE]\n"
-        "      evidence.load of --items generated items (ids LD-0000001..) in batches of\n"
-        "      --batch, --pipeline requests in flight (the next batch is packed while the\n"
-        "      server works), then the same records put into a fresh local LMDB environment\n"
-        "      in transactions of --batch (the raw put loop baseline; beside DIR, the\n"
-        "      server's data directory, when given, else in $TMPDIR or /tmp), fsync'd on\n"
-        "      commit unless --no-sync (use it exactly when crosswalkd runs with --no-sync)\n"
-        "  crosswalk-bench idle --server ADDR --pid PID [--connections 1000] [--settle 1]\n"
-        "                      [--json FILE]\n"
-        "      the server's VmRSS (/proc/PID/status) before and after opening --connections\n"
-        "      connections that each answered one ping, and after closing them; crosswalkd\n"
-        "      must allow them (--max-connections above N; default 4096)\n"
-        "  crosswalk-bench startup --crosswalkd PATH [--runs 5] [--json FILE]\n"
-        "      time from fork/exec of PATH --data DIR --listen unix:SOCK (fsync on) to the\n"
-        "      first answered ping, on an empty data directory and again on the one it\n"
-        "      left; each start is stopped with SIGTERM and must exit 0\n"
-        "scenarios: requirement.get coverage-summary coverage-detail gap compare evidence-put\n"
-        "           (the default set), evidence-put-serial (only when named: one connection\n"
-        "           writing one item at a time); ping always runs first as the baseline\n"
-        "ADDR: tcp://HOST:PORT, HOST:PORT or unix:PATH\n",
-        f);
+    fputs("usage:\n"
+          "  crosswalk-bench gen --server ADDR [--seed N] [--controls 400] [--evidence 20000]\n"
+          "                      [--orgs 3] [--exclusions 8] [--batch 10000]\n"
+          "  crosswalk-bench evidence-csv --rows N --org O -o FILE [--seed N] [--controls 400]\n"
+          "  crosswalk-bench run --server ADDR [--connections 50] [--pipeline 1] [--duration 10]\n"
+          "                      [--warmup 2] [--scenario NAME]... [--json FILE] [--orgs 3]\n"
+          "                      [--controls 400] [--seed N] [--threads 1]\n"
+          "      --threads: client threads, each driving its share of the connections (so\n"
+          "      reading large answers does not make the client the bottleneck)\n"
+          "  crosswalk-bench load --server ADDR --org O [--items 1000000] [--batch 10000]\n"
+          "                      [--pipeline 1] [--seed N] [--controls 400] [--data-dir DIR]\n"
+          "                      [--no-sync] [--json FILE]\n"
+          "      evidence.load of --items generated items (ids LD-0000001..) in batches of\n"
+          "      --batch, --pipeline requests in flight (the next batch is packed while the\n"
+          "      server works), then the same records put into a fresh local LMDB environment\n"
+          "      in transactions of --batch (the raw put loop baseline; beside DIR, the\n"
+          "      server's data directory, when given, else in $TMPDIR or /tmp), fsync'd on\n"
+          "      commit unless --no-sync (use it exactly when crosswalkd runs with --no-sync)\n"
+          "  crosswalk-bench idle --server ADDR --pid PID [--connections 1000] [--settle 1]\n"
+          "                      [--json FILE]\n"
+          "      the server's VmRSS (/proc/PID/status) before and after opening --connections\n"
+          "      connections that each answered one ping, and after closing them; crosswalkd\n"
+          "      must allow them (--max-connections above N; default 4096)\n"
+          "  crosswalk-bench startup --crosswalkd PATH [--runs 5] [--json FILE]\n"
+          "      time from fork/exec of PATH --data DIR --listen unix:SOCK (fsync on) to the\n"
+          "      first answered ping, on an empty data directory and again on the one it\n"
+          "      left; each start is stopped with SIGTERM and must exit 0\n"
+          "scenarios: requirement.get coverage-summary coverage-detail gap compare evidence-put\n"
+          "           (the default set), evidence-put-serial (only when named: one connection\n"
+          "           writing one item at a time); ping always runs first as the baseline\n"
+          "ADDR: tcp://HOST:PORT, HOST:PORT or unix:PATH\n",
+          f);
 }
 
-static const struct option cw_longs[] = {
-    {"server", required_argument, NULL, 'S'},      {"seed", required_argument, NULL, 's'},
-    {"orgs", required_argument, NULL, 'O'},        {"controls", required_argument, NULL, 'C'},
-    {"evidence", required_argument, NULL, 'E'},    {"batch", required_argument, NULL, 'B'},
-    {"exclusions", required_argument, NULL, 'X'},  {"rows", required_argument, NULL, 'R'},
-    {"org", required_argument, NULL, 'g'},         {"output", required_argument, NULL, 'o'},
-    {"connections", required_argument, NULL, 'c'}, {"pipeline", required_argument, NULL, 'p'},
-    {"threads", required_argument, NULL, 't'},     {"duration", required_argument, NULL, 'd'},
-    {"warmup", required_argument, NULL, 'w'},      {"json", required_argument, NULL, 'j'},
-    {"items", required_argument, NULL, 'i'},       {"data-dir", required_argument, NULL, 'D'},
-    {"pid", required_argument, NULL, 'P'},         {"settle", required_argument, NULL, 'e'},
-    {"crosswalkd", required_argument, NULL, 'x'},  {"runs", required_argument, NULL, 'r'},
-    {"scenario", required_argument, NULL, 'n'},    {"no-sync", no_argument, NULL, 'N'},
-    {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
+static const struct option cw_longs[] = {{"server", required_argument, NULL, 'S'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {"orgs", required_argument, NULL, 'O'},
+                                         {"controls", required_argument, NULL, 'C'},
+                                         {"evidence", required_argument, NULL, 'E'},
+                                         {"batch", required_argument, NULL, 'B'},
+                                         {"exclusions", required_argument, NULL, 'X'},
+                                         {"rows", required_argument, NULL, 'R'},
+                                         {"org", required_argument, NULL, 'g'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"connections", required_argument, NULL, 'c'},
+                                         {"pipeline", required_argument, NULL, 'p'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"duration", required_argument, NULL, 'd'},
+                                         {"warmup", required_argument, NULL, 'w'},
+                                         {"json", required_argument, NULL, 'j'},
+                                         {"items", required_argument, NULL, 'i'},
+                                         {"data-dir", required_argument, NULL, 'D'},
+                                         {"pid", required_argument, NULL, 'P'},
+                                         {"settle", required_argument, NULL, 'e'},
+                                         {"crosswalkd", required_argument, NULL, 'x'},
+                                         {"runs", required_argument, NULL, 'r'},
+                                         {"scenario", required_argument, NULL, 'n'},
+                                         {"no-sync", no_argument, NULL, 'N'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
 
 /* Reads the options after the subcommand (argv[1]).  Every option but
  * --no-sync and --help takes a value, so a word that is no option is
@@ -128,9 +139,7 @@ static void cw_parse(cw_opts *o, int argc, char **argv)
         snprintf(a, sizeof a, "%.*s", len, w);
         const char *v = g.arg;
         switch (c) {
-        case 'h':
-            cw_usage(stdout);
-            exit(0);
+        case 'h': cw_usage(stdout); exit(0);
         case 'N': o->no_sync = true; break;
         case 'S': o->server = v; break;
         case 's': o->seed = cw_num(a, v); break;
@@ -172,7 +181,6 @@ static void cw_parse(cw_opts *o, int argc, char **argv)
     if (o->batch < 1)
         cw_die("--batch must be at least 1");
 }
-
 
 int main(int argc, char **argv)
 {

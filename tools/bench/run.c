@@ -97,8 +97,8 @@ static int cw_rconn_write(void *data, const char *buf, size_t len)
 
 typedef struct {
     const cw_opts *o;
-    cw_reqs reqs;      /* every shipped requirement, for requirement.get */
-    uint64_t nonce;    /* keeps evidence-put ids distinct across runs */
+    cw_reqs reqs;   /* every shipped requirement, for requirement.get */
+    uint64_t nonce; /* keeps evidence-put ids distinct across runs */
 } cw_run_ctx;
 
 static void cw_build(const cw_run_ctx *x, cw_scn_kind k, cw_rconn *c)
@@ -109,9 +109,7 @@ static void cw_build(const cw_run_ctx *x, cw_scn_kind k, cw_rconn *c)
     char org[32];
     snprintf(org, sizeof org, "bench-org-%u", 1 + cw_rng_below(&c->rng, x->o->orgs));
     switch (k) {
-    case CW_S_PING:
-        cw_rpc_pack_request(&pk, id, "ping", 0);
-        break;
+    case CW_S_PING: cw_rpc_pack_request(&pk, id, "ping", 0); break;
     case CW_S_REQGET: {
         const cw_req *r = &x->reqs.v[cw_rng_below(&c->rng, (uint32_t)x->reqs.n)];
         cw_rpc_pack_request(&pk, id, "requirement.get", 2);
@@ -304,8 +302,7 @@ static void cw_phase(const cw_run_ctx *x, cw_rconn *cs, unsigned n, cw_result *r
             if (!pfd[i].revents)
                 continue;
             if (pfd[i].revents & POLLOUT) {
-                ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-                                 MSG_NOSIGNAL);
+                ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
                 if (w < 0 && errno != EAGAIN && errno != EINTR)
                     cw_die("connection %u: send: %s", i, strerror(errno));
                 if (w > 0) {
@@ -317,7 +314,7 @@ static void cw_phase(const cw_run_ctx *x, cw_rconn *cs, unsigned n, cw_result *r
             if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) {
                 if (c->in_cap - c->in_len < (1 << 16)) {
                     c->in_cap = c->in_cap * 2 > c->in_len + (1 << 16) ? c->in_cap * 2
-                                                                       : c->in_len + (1 << 16);
+                                                                      : c->in_len + (1 << 16);
                     c->in = cw_xrealloc(c->in, c->in_cap);
                 }
                 ssize_t got = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
@@ -341,13 +338,14 @@ static void cw_phase(const cw_run_ctx *x, cw_rconn *cs, unsigned n, cw_result *r
                 }
                 /* Refill at once so this connection's pipeline stays full
                  * while the others are serviced in the same sweep. */
-                while (issuing && cw_now_ns() < to && c->inflight < depth && (!serial || c->idx == 0)) {
+                while (issuing && cw_now_ns() < to && c->inflight < depth &&
+                       (!serial || c->idx == 0)) {
                     cw_build(x, k, c);
                     r->sent++;
                 }
                 if (c->out_off < c->out_len) {
-                    ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-                                     MSG_NOSIGNAL);
+                    ssize_t w =
+                        send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
                     if (w > 0) {
                         c->out_off += (size_t)w;
                         if (c->out_off == c->out_len)
@@ -505,8 +503,8 @@ void cw_run(const cw_opts *o)
            "scenario (+%.1f s warm-up)\n",
            o->server, o->connections, o->pipeline, o->threads, o->threads == 1 ? "" : "s",
            o->duration, o->warmup);
-    printf("%-18s %12s %10s %10s %10s %10s %8s %8s\n", "scenario", "requests/s", "p50 us",
-           "p99 us", "p999 us", "max us", "errors", "x ping");
+    printf("%-18s %12s %10s %10s %10s %10s %8s %8s\n", "scenario", "requests/s", "p50 us", "p99 us",
+           "p999 us", "max us", "errors", "x ping");
     for (unsigned s = 0; s < norder; s++) {
         const cw_result *r = &res[s];
         double rps = r->requests / r->seconds;
@@ -568,4 +566,3 @@ void cw_run(const cw_opts *o)
     if (total_errors)
         exit(2);
 }
-

@@ -169,8 +169,7 @@ void cw_write_all(int fd, const void *p, size_t n)
         cw_die("send: %s", strerror(errno));
 }
 
-const msgpack_object *cw_recv(cw_rpc *c, const char *what, msgpack_unpacked *out,
-                              uint64_t *msgid)
+const msgpack_object *cw_recv(cw_rpc *c, const char *what, msgpack_unpacked *out, uint64_t *msgid)
 {
     char *why;
     if (cw_rpc_next(c, out, &why))
@@ -234,8 +233,8 @@ int cw_ping_fd(int fd, uint32_t msgid, const char **why)
         const msgpack_object *o = &u.data;
         if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 4 &&
             o->via.array.ptr[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-            o->via.array.ptr[1].via.u64 == msgid && o->via.array.ptr[2].type == MSGPACK_OBJECT_NIL &&
-            cw_obj_is_str(&o->via.array.ptr[3]))
+            o->via.array.ptr[1].via.u64 == msgid &&
+            o->via.array.ptr[2].type == MSGPACK_OBJECT_NIL && cw_obj_is_str(&o->via.array.ptr[3]))
             rc = 0;
     }
     msgpack_unpacked_destroy(&u);
@@ -370,4 +369,3 @@ double cw_h_quantile_us(const cw_hist *h, double q)
     }
     return (double)h->max / 1000.0;
 }
-

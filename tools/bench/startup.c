@@ -156,7 +156,8 @@ void cw_startup(const cw_opts *o)
            "median");
     printf("%-24s %10.1f %10.1f %10s %8s\n", "empty (bootstrap)", em, ex, "<= 200",
            em_met ? "met" : "missed");
-    printf("%-24s %10.1f %10.1f %10s %8s\n", "existing", xm, xx, "<= 20", xm_met ? "met" : "missed");
+    printf("%-24s %10.1f %10.1f %10s %8s\n", "existing", xm, xx, "<= 20",
+           xm_met ? "met" : "missed");
     if (o->json) {
         FILE *f = cw_json_open(o->json);
         fprintf(f, "{\"command\": \"startup\", \"crosswalkd\": ");
@@ -168,11 +169,10 @@ void cw_startup(const cw_opts *o)
                 " \"existing\": {\"ms\": ",
                 em, ex, em_met ? "true" : "false");
         cw_json_list(f, existing, o->runs);
-        fprintf(f, ", \"median_ms\": %.2f, \"max_ms\": %.2f, \"target_ms\": 20, \"met\": %s}}\n", xm,
-                xx, xm_met ? "true" : "false");
+        fprintf(f, ", \"median_ms\": %.2f, \"max_ms\": %.2f, \"target_ms\": 20, \"met\": %s}}\n",
+                xm, xx, xm_met ? "true" : "false");
         cw_json_close(f, o->json);
     }
     free(empty);
     free(existing);
 }
-

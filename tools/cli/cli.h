@@ -39,8 +39,8 @@ int cw_rpc_call(cw_rpc *c, const char *method, json_t *params, json_t **result, 
  * arguments) and get its msgid; later wait for that msgid's answer (waits
  * must come in the order of the sends).  Results and errors as for
  * cw_rpc_call. */
-int cw_rpc_send_packed(cw_rpc *c, const char *method, const char *params, size_t len,
-                       uint32_t *id, char **errmsg);
+int cw_rpc_send_packed(cw_rpc *c, const char *method, const char *params, size_t len, uint32_t *id,
+                       char **errmsg);
 int cw_rpc_wait(cw_rpc *c, uint32_t id, json_t **result, char **errmsg);
 
 /* ---- report.c --------------------------------------------------------- */
@@ -73,14 +73,20 @@ typedef struct cw_report {
     cw_chart chart;
     size_t ntables;
     cw_table *tables;
-    size_t csv_table;  /* the table with one row per requirement */
-    size_t nlegend;    /* explanation of each status value */
+    size_t csv_table; /* the table with one row per requirement */
+    size_t nlegend;   /* explanation of each status value */
     const char *const *legend_key;
     const char *const *legend_val;
-    json_t *answer;    /* the server's answer, owned (printed by --format json) */
+    json_t *answer; /* the server's answer, owned (printed by --format json) */
 } cw_report;
 
-typedef enum cw_report_kind { CW_REP_COVERAGE, CW_REP_GAP, CW_REP_COMPARE, CW_REP_SOA, CW_REP_CHECK } cw_report_kind;
+typedef enum cw_report_kind {
+    CW_REP_COVERAGE,
+    CW_REP_GAP,
+    CW_REP_COMPARE,
+    CW_REP_SOA,
+    CW_REP_CHECK
+} cw_report_kind;
 
 /* Builds a report from the server's answer.  answer is stolen (owned by
  * the report afterwards); groups_answer (borrowed, may be NULL) is a

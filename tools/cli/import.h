@@ -43,8 +43,9 @@ typedef struct cw_import_problem {
 } cw_import_problem;
 
 typedef struct cw_import_batch {
-    const char *method; /* static: "catalog.load", "mapping.load", "evidence.load", "org.put", "control.put" */
-    json_t *params;     /* owned: the one named-argument object to send, or NULL when packed */
+    /* static: "catalog.load", "mapping.load", "evidence.load", "org.put", "control.put" */
+    const char *method;
+    json_t *params; /* owned: the one named-argument object to send, or NULL when packed */
     /* owned: the same object already packed as msgpack (evidence files,
      * which run to millions of items: a JSON tree per item cost gigabytes) */
     char *packed;
@@ -59,7 +60,9 @@ typedef struct cw_import_opts {
 } cw_import_opts;
 
 typedef struct cw_import {
-    const char *format; /* static name: "csv-catalog", "csv-crosswalk", "csv-evidence", "csv-controls", "oscal-catalog", "oscal-mapping", "grc-yaml"; NULL when not recognised */
+    /* static name: "csv-catalog", "csv-crosswalk", "csv-evidence", "csv-controls",
+     * "oscal-catalog", "oscal-mapping", "grc-yaml"; NULL when not recognised */
+    const char *format;
     cw_import_batch *batches;
     size_t n_batches;
     cw_import_problem *problems;
@@ -109,8 +112,8 @@ int cw_imp_packed_batch(cw_import *imp, const char *method, const char *org, con
                         const char *items, size_t len, size_t n);
 /* Splits items (borrowed) into batches of at most batch_size elements: each
  * batch is a copy of base (borrowed) plus key: the slice. */
-int cw_imp_batches(cw_import *imp, const char *method, json_t *base, const char *key,
-                   json_t *items, size_t batch_size);
+int cw_imp_batches(cw_import *imp, const char *method, json_t *base, const char *key, json_t *items,
+                   size_t batch_size);
 
 /* Lower-cases s and turns every run of characters other than [a-z0-9] into
  * one '-', trimming '-' at both ends, into out (at most 64 bytes).  Returns

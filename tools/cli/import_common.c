@@ -87,10 +87,11 @@ int cw_imp_packed_batch(cw_import *imp, const char *method, const char *org, con
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     size_t ol = strlen(org), kl = strlen(key);
-    if (msgpack_pack_map(&pk, 2) || msgpack_pack_str(&pk, 3) || msgpack_pack_str_body(&pk, "org", 3) ||
-        msgpack_pack_str(&pk, ol) || msgpack_pack_str_body(&pk, org, ol) ||
-        msgpack_pack_str(&pk, kl) || msgpack_pack_str_body(&pk, key, kl) ||
-        msgpack_pack_array(&pk, n) || msgpack_sbuffer_write(&sb, items, len)) {
+    if (msgpack_pack_map(&pk, 2) || msgpack_pack_str(&pk, 3) ||
+        msgpack_pack_str_body(&pk, "org", 3) || msgpack_pack_str(&pk, ol) ||
+        msgpack_pack_str_body(&pk, org, ol) || msgpack_pack_str(&pk, kl) ||
+        msgpack_pack_str_body(&pk, key, kl) || msgpack_pack_array(&pk, n) ||
+        msgpack_sbuffer_write(&sb, items, len)) {
         msgpack_sbuffer_destroy(&sb);
         return -1;
     }
@@ -107,8 +108,8 @@ int cw_imp_packed_batch(cw_import *imp, const char *method, const char *org, con
     return 0;
 }
 
-int cw_imp_batches(cw_import *imp, const char *method, json_t *base, const char *key,
-                   json_t *items, size_t batch_size)
+int cw_imp_batches(cw_import *imp, const char *method, json_t *base, const char *key, json_t *items,
+                   size_t batch_size)
 {
     size_t n = json_array_size(items);
     if (batch_size == 0)

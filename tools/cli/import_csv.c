@@ -67,7 +67,8 @@ typedef struct ctx {
     int bad; /* problems on the current row */
 } ctx;
 
-static void bad(ctx *c, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void bad(ctx *c, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void bad(ctx *c, const char *field, const char *fmt, ...)
 {
     char msg[256];
@@ -231,8 +232,8 @@ static json_t *parse_attributes(ctx *c, const char *s)
  * add note.  The shorter headers are still read, so files written for an
  * earlier version load unchanged. */
 enum fmt { F_CATALOG, F_CROSSWALK, F_EVIDENCE, F_CONTROLS, F_CATALOG8, F_CROSSWALK9 };
-static const char *const evidence_cols[] = {"id",     "controls", "kind",         "title",
-                                            "source", "uri",      "sha256",       "collected_at",
+static const char *const evidence_cols[] = {"id",          "controls", "kind",   "title",
+                                            "source",      "uri",      "sha256", "collected_at",
                                             "valid_until", "result"};
 static const char *const controls_cols[] = {"id", "title", "owner", "status", "links"};
 static const char *const *const headers[] = {cw_csv_catalog_cols, cw_csv_crosswalk_cols,
@@ -240,8 +241,8 @@ static const char *const *const headers[] = {cw_csv_catalog_cols, cw_csv_crosswa
                                              cw_csv_catalog_cols, cw_csv_crosswalk_cols};
 static const size_t ncols[] = {CW_CSV_CATALOG_BASE, CW_CSV_CROSSWALK_BASE, 10, 5,
                                CW_CSV_CATALOG_COLS, CW_CSV_CROSSWALK_COLS};
-static const char *const format_names[] = {"csv-catalog", "csv-crosswalk", "csv-evidence",
-                                           "csv-controls", "csv-catalog", "csv-crosswalk"};
+static const char *const format_names[] = {"csv-catalog",  "csv-crosswalk", "csv-evidence",
+                                           "csv-controls", "csv-catalog",   "csv-crosswalk"};
 
 /* The framework slug of a catalogue file: <slug>.catalog.csv */
 static int slug_from_name(const char *path, char *out, size_t outlen)
@@ -297,8 +298,8 @@ static int do_catalog(cw_import *imp, const char *name, table *t, const cw_impor
             else if (cw_imp_map_get(&seen, parent, NULL))
                 ;
             else if (cw_imp_map_get(&all, parent, &pl))
-                bad(&c, "parent", "'%.60s' comes later (line %ld); parents must come first",
-                    parent, pl);
+                bad(&c, "parent", "'%.60s' comes later (line %ld); parents must come first", parent,
+                    pl);
             else
                 bad(&c, "parent", "no row with id '%.60s'", parent);
         }
@@ -416,8 +417,9 @@ static int do_crosswalk(cw_import *imp, const char *name, table *t, const cw_imp
             long prev;
             snprintf(key, kl, "%s%c%s%c%s%c%s%c%s", sf, 1, sid, 1, tf, 1, tid, 1, origin);
             if (cw_imp_map_put(&pairs, key, r->line, &prev) == 1)
-                bad(&c, "target_id", "the pair %.40s/%.40s -> %.40s/%.40s already appears on line %ld",
-                    sf, sid, tf, tid, prev);
+                bad(&c, "target_id",
+                    "the pair %.40s/%.40s -> %.40s/%.40s already appears on line %ld", sf, sid, tf,
+                    tid, prev);
             free(key);
         }
         json_t *m = json_object();
@@ -516,8 +518,9 @@ static int do_evidence(cw_import *imp, const char *name, table *t, const cw_impo
             }
         }
         if (*kind && !lower_snake(kind))
-            bad(&c, "kind", "'%.60s' is not a lower-case word (document, log, test, screenshot, "
-                            "attestation, scan, ticket, ...)",
+            bad(&c, "kind",
+                "'%.60s' is not a lower-case word (document, log, test, screenshot, "
+                "attestation, scan, ticket, ...)",
                 kind);
         char low[65] = "";
         if (*sha) {
@@ -535,7 +538,8 @@ static int do_evidence(cw_import *imp, const char *name, table *t, const cw_impo
         if (!*coll) {
             bad(&c, "collected_at", "must not be empty");
         } else if (cw_imp_time(coll, NULL, &t0)) {
-            bad(&c, "collected_at", "'%.60s' is not an RFC 3339 time or integer Unix seconds", coll);
+            bad(&c, "collected_at", "'%.60s' is not an RFC 3339 time or integer Unix seconds",
+                coll);
         } else {
             have_t0 = 1;
         }
@@ -652,8 +656,8 @@ static int do_controls(cw_import *imp, const char *name, table *t, const cw_impo
                     bad(&c, "links", "%.60s/%.60s is linked twice", l, rid);
                     continue;
                 }
-                json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "framework", l, "id", rid,
-                                                     "level", level));
+                json_array_append_new(
+                    arr, json_pack("{s:s,s:s,s:s}", "framework", l, "id", rid, "level", level));
             }
             split_free(v, n);
             json_object_set_new(ctl, "links", arr);
@@ -747,7 +751,8 @@ int cw_export_csv(FILE *out, json_t *rows)
           out);
     size_t i;
     json_t *r;
-    json_array_foreach(rows, i, r) {
+    json_array_foreach(rows, i, r)
+    {
         json_t *src = json_object_get(r, "source"), *st = json_object_get(r, "strength");
         char strength[24] = "";
         if (json_is_integer(st))
@@ -757,9 +762,11 @@ int cw_export_csv(FILE *out, json_t *rows)
         if (json_is_array(src)) {
             size_t len = 1, k;
             json_t *x;
-            json_array_foreach(src, k, x) len += strlen(json_string_value(x) ? json_string_value(x) : "") + 1;
+            json_array_foreach(src, k, x) len +=
+                strlen(json_string_value(x) ? json_string_value(x) : "") + 1;
             sid = calloc(1, len);
-            json_array_foreach(src, k, x) {
+            json_array_foreach(src, k, x)
+            {
                 if (sid && k)
                     strcat(sid, "|");
                 if (sid && json_string_value(x))

@@ -162,4 +162,3 @@ int cw_import_file(const char *path, const cw_import_opts *opts, cw_import *out)
     free(data);
     return rc;
 }
-

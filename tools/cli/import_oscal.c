@@ -127,7 +127,8 @@ static const char *prop_value(json_t *obj, const char *name)
 {
     size_t i;
     json_t *p;
-    json_array_foreach(json_object_get(obj, "props"), i, p) {
+    json_array_foreach(json_object_get(obj, "props"), i, p)
+    {
         const char *n = str_member(p, "name");
         if (n && strcmp(n, name) == 0)
             return str_member(p, "value");
@@ -147,8 +148,7 @@ static void collect_prose(json_t *part, sbuf *b)
     }
     size_t i;
     json_t *p;
-    json_array_foreach(json_object_get(part, "parts"), i, p)
-        collect_prose(p, b);
+    json_array_foreach(json_object_get(part, "parts"), i, p) collect_prose(p, b);
 }
 
 /* ---- catalog ---- */
@@ -187,7 +187,8 @@ static int add_req(oc *c, json_t *node, const char *path, const char *parent, co
     sbuf b = {0};
     size_t i;
     json_t *part;
-    json_array_foreach(json_object_get(node, "parts"), i, part) {
+    json_array_foreach(json_object_get(node, "parts"), i, part)
+    {
         const char *pn = str_member(part, "name");
         if (pn && strcmp(pn, "statement") == 0)
             collect_prose(part, &b);
@@ -235,7 +236,8 @@ static void walk_control(oc *c, json_t *ctl, const char *path, const char *paren
     }
     size_t i;
     json_t *sub;
-    json_array_foreach(json_object_get(ctl, "controls"), i, sub) {
+    json_array_foreach(json_object_get(ctl, "controls"), i, sub)
+    {
         char p[512];
         snprintf(p, sizeof p, "%s.controls[%zu]", path, i);
         walk_control(c, sub, p, id, depth + 1);
@@ -260,20 +262,21 @@ static void walk_group(oc *c, json_t *grp, const char *path, const char *parent,
     }
     size_t i;
     json_t *x;
-    json_array_foreach(json_object_get(grp, "controls"), i, x) {
+    json_array_foreach(json_object_get(grp, "controls"), i, x)
+    {
         char p[512];
         snprintf(p, sizeof p, "%s.controls[%zu]", path, i);
         walk_control(c, x, p, id, 0);
     }
-    json_array_foreach(json_object_get(grp, "groups"), i, x) {
+    json_array_foreach(json_object_get(grp, "groups"), i, x)
+    {
         char p[512];
         snprintf(p, sizeof p, "%s.groups[%zu]", path, i);
         walk_group(c, x, p, id, depth + 1);
     }
 }
 
-int cw_imp_oscal_catalog(cw_import *imp, const char *name, json_t *root,
-                         const cw_import_opts *opts)
+int cw_imp_oscal_catalog(cw_import *imp, const char *name, json_t *root, const cw_import_opts *opts)
 {
     oc c = {imp, name, {0}, json_array()};
     json_t *cat = json_object_get(root, "catalog"), *md = json_object_get(cat, "metadata");
@@ -291,12 +294,14 @@ int cw_imp_oscal_catalog(cw_import *imp, const char *name, json_t *root,
     }
     size_t i;
     json_t *x;
-    json_array_foreach(json_object_get(cat, "controls"), i, x) {
+    json_array_foreach(json_object_get(cat, "controls"), i, x)
+    {
         char p[64];
         snprintf(p, sizeof p, "$.catalog.controls[%zu]", i);
         walk_control(&c, x, p, NULL, 0);
     }
-    json_array_foreach(json_object_get(cat, "groups"), i, x) {
+    json_array_foreach(json_object_get(cat, "groups"), i, x)
+    {
         char p[64];
         snprintf(p, sizeof p, "$.catalog.groups[%zu]", i);
         walk_group(&c, x, p, NULL, 0);
@@ -349,7 +354,8 @@ static int resource_slug(oc *c, json_t *coll, json_t *res, const char *path, cha
     if (!title && href && href[0] == '#') {
         size_t i;
         json_t *r;
-        json_array_foreach(json_object_get(json_object_get(coll, "back-matter"), "resources"), i, r) {
+        json_array_foreach(json_object_get(json_object_get(coll, "back-matter"), "resources"), i, r)
+        {
             const char *u = str_member(r, "uuid");
             if (u && strcmp(u, href + 1) == 0)
                 title = str_member(r, "title");
@@ -392,9 +398,12 @@ static int resource_slug(oc *c, json_t *coll, json_t *res, const char *path, cha
 static const char *map_rel(const char *r)
 {
     static const char *const tab[][2] = {
-        {"equivalent-to", "equal"},       {"equal-to", "equal"},
-        {"subset-of", "subset_of"},       {"superset-of", "superset_of"},
-        {"intersects-with", "intersects_with"}, {"no-relationship", "not_related"},
+        {"equivalent-to", "equal"},
+        {"equal-to", "equal"},
+        {"subset-of", "subset_of"},
+        {"superset-of", "superset_of"},
+        {"intersects-with", "intersects_with"},
+        {"no-relationship", "not_related"},
     };
     for (size_t i = 0; r && i < sizeof tab / sizeof *tab; i++)
         if (strcmp(r, tab[i][0]) == 0)
@@ -452,7 +461,8 @@ static int item_ids(oc *c, json_t *arr, const char *path, const char *what, json
     size_t i;
     json_t *it;
     int rc = 0;
-    json_array_foreach(arr, i, it) {
+    json_array_foreach(arr, i, it)
+    {
         char p[512];
         snprintf(p, sizeof p, "%s.%s[%zu]", path, what, i);
         const char *type = str_member(it, "type"), *id = str_member(it, "id-ref"), *why;
@@ -472,8 +482,7 @@ static int item_ids(oc *c, json_t *arr, const char *path, const char *what, json
     return rc;
 }
 
-int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root,
-                         const cw_import_opts *opts)
+int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root, const cw_import_opts *opts)
 {
     oc c = {imp, name, {0}, json_array()};
     json_t *coll = json_object_get(root, "mapping-collection");
@@ -483,7 +492,8 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root,
         prob(&c, "$.mapping-collection", "mappings", "must be a non-empty array");
     size_t i;
     json_t *m;
-    json_array_foreach(mappings, i, m) {
+    json_array_foreach(mappings, i, m)
+    {
         char path[128], sp[160], tp[160];
         snprintf(path, sizeof path, "$.mapping-collection.mappings[%zu]", i);
         snprintf(sp, sizeof sp, "%s.source-resource", path);
@@ -496,7 +506,8 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root,
             prob(&c, path, "maps", "must be a non-empty array");
         size_t j;
         json_t *mp;
-        json_array_foreach(maps, j, mp) {
+        json_array_foreach(maps, j, mp)
+        {
             char mpath[192];
             snprintf(mpath, sizeof mpath, "%s.maps[%zu]", path, j);
             json_t *jr = json_object_get(mp, "relationship");
@@ -519,8 +530,9 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root,
             }
             const char *rat = prop_value(mp, "rationale"), *origin = prop_value(mp, "origin");
             if (rat && !cw_rationale_ok(rat)) {
-                prob(&c, mpath, "props", "rationale '%.40s' is not one of syntactic, semantic, "
-                                         "functional",
+                prob(&c, mpath, "props",
+                     "rationale '%.40s' is not one of syntactic, semantic, "
+                     "functional",
                      rat);
                 mok = 0;
             }
@@ -548,22 +560,23 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root,
             if (ntgt > 1 && rel)
                 trel = strcmp(rel, "equal") == 0 || strcmp(rel, "superset_of") == 0 ? "superset_of"
                        : strcmp(rel, "not_related") == 0                            ? "not_related"
-                                                                                     : "intersects_with";
+                                                         : "intersects_with";
             if (nsrc > 64) {
                 prob(&c, mpath, "sources", "%zu sources: a joint row has at most 64", nsrc);
                 mok = 0;
             }
             size_t b;
             json_t *t;
-            json_array_foreach(tgts, b, t) {
+            json_array_foreach(tgts, b, t)
+            {
                 const char *tid = json_string_value(t);
                 if (!mok)
                     break;
                 size_t a;
                 json_t *s;
                 int self = 0;
-                json_array_foreach(srcs, a, s) self |= strcmp(sf, tf) == 0 &&
-                                                       strcmp(json_string_value(s), tid) == 0;
+                json_array_foreach(srcs, a, s) self |=
+                    strcmp(sf, tf) == 0 && strcmp(json_string_value(s), tid) == 0;
                 if (self) {
                     prob(&c, mpath, "targets", "maps '%.60s' to itself", tid);
                     continue;
@@ -574,8 +587,8 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root,
                 char *key = malloc(kl);
                 if (key) {
                     size_t o = (size_t)snprintf(key, kl, "%s%c", sf, 1);
-                    json_array_foreach(srcs, a, s) o += (size_t)snprintf(key + o, kl - o, "%s%c",
-                                                                         json_string_value(s), 2);
+                    json_array_foreach(srcs, a, s) o +=
+                        (size_t)snprintf(key + o, kl - o, "%s%c", json_string_value(s), 2);
                     snprintf(key + o, kl - o, "%c%s%c%s%c%s", 1, tf, 1, tid, 1, origin);
                     if (cw_imp_map_put(&c.ids, key, 0, NULL) == 1)
                         prob(&c, mpath, "targets", "%.40s/%.40s%s -> %.40s/%.40s is mapped twice",
@@ -640,9 +653,9 @@ static void uuid4(char out[37])
         fclose(f);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-             b[13], b[14], b[15]);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
 }
 
 static json_t *resource(const char *slug)
@@ -679,11 +692,11 @@ int cw_export_oscal(FILE *out, json_t *rows, const char *source_fw, const char *
     int one_origin = 1;
     size_t i;
     json_t *r;
-    json_array_foreach(rows, i, r) {
+    json_array_foreach(rows, i, r)
+    {
         json_t *src = json_object_get(r, "source");
         const char *sf = str_member(r, "source_framework"), *tf = str_member(r, "target_framework"),
-                   *tid = str_member(r, "target"),
-                   *rel = oscal_rel(str_member(r, "relationship")),
+                   *tid = str_member(r, "target"), *rel = oscal_rel(str_member(r, "relationship")),
                    *origin = str_member(r, "origin"), *rat = str_member(r, "rationale"),
                    *note = str_member(r, "note");
         if (!sf || !(json_is_string(src) || json_is_array(src)) || !tf || !tid || !rel || !origin)
@@ -696,7 +709,8 @@ int cw_export_oscal(FILE *out, json_t *rows, const char *source_fw, const char *
             one_origin = 0;
         json_t *mapping = NULL, *m;
         size_t k;
-        json_array_foreach(mappings, k, m) {
+        json_array_foreach(mappings, k, m)
+        {
             if (strcmp(prop_value(json_object_get(m, "source-resource"), "framework"), sf) == 0 &&
                 strcmp(prop_value(json_object_get(m, "target-resource"), "framework"), tf) == 0)
                 mapping = m;
@@ -720,20 +734,20 @@ int cw_export_oscal(FILE *out, json_t *rows, const char *source_fw, const char *
         /* a joint row is one map with several sources */
         json_t *sources = json_array(), *x;
         if (json_is_array(src)) {
-            json_array_foreach(src, k, x) if (json_is_string(x))
-                json_array_append_new(sources, json_pack("{s:s,s:O}", "type", "control", "id-ref",
-                                                         x));
+            json_array_foreach(src, k, x) if (json_is_string(x)) json_array_append_new(
+                sources, json_pack("{s:s,s:O}", "type", "control", "id-ref", x));
         } else {
-            json_array_append_new(sources, json_pack("{s:s,s:O}", "type", "control", "id-ref", src));
+            json_array_append_new(sources,
+                                  json_pack("{s:s,s:O}", "type", "control", "id-ref", src));
         }
-        json_t *map = json_pack("{s:s,s:o,s:s,s:o,s:[{s:s,s:s}]}", "uuid", u, "props", props,
-                                "relationship", rel, "sources", sources, "targets", "type",
-                                "control", "id-ref", tid);
+        json_t *map =
+            json_pack("{s:s,s:o,s:s,s:o,s:[{s:s,s:s}]}", "uuid", u, "props", props, "relationship",
+                      rel, "sources", sources, "targets", "type", "control", "id-ref", tid);
         json_t *st = json_object_get(r, "strength");
         if (json_is_integer(st))
-            json_object_set_new(map, "confidence-score",
-                                json_pack("{s:f}", "percentage",
-                                          (double)json_integer_value(st) / 10.0));
+            json_object_set_new(
+                map, "confidence-score",
+                json_pack("{s:f}", "percentage", (double)json_integer_value(st) / 10.0));
         json_array_append_new(json_object_get(mapping, "maps"), map);
     }
     char title[512], now[32], u[37];
@@ -754,7 +768,10 @@ int cw_export_oscal(FILE *out, json_t *rows, const char *source_fw, const char *
         "mappings", mappings);
     if (!doc)
         return -1;
-    int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(6)) == 0 && fputc('\n', out) != EOF ? 0 : -1;
+    int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(6)) == 0 &&
+                     fputc('\n', out) != EOF
+                 ? 0
+                 : -1;
     json_decref(doc);
     return rc || ferror(out) ? -1 : 0;
 }

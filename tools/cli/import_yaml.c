@@ -66,7 +66,8 @@ static yaml_node_t *yget(yc *c, yaml_node_t *map, const char *key)
 {
     if (!map || map->type != YAML_MAPPING_NODE)
         return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
         if (k && k->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, key) == 0)
             return yaml_document_get_node(c->doc, p->value);
@@ -254,7 +255,8 @@ static void do_framework(yc *c, yaml_node_t *root, yaml_node_t *fw, const cw_imp
             if (key) {
                 lower(key);
                 if (cw_imp_map_get(&tab->by_urn, key, &k) &&
-                    strncmp(tab->ref[k], slug, strlen(slug)) == 0 && tab->ref[k][strlen(slug)] == 1) {
+                    strncmp(tab->ref[k], slug, strlen(slug)) == 0 &&
+                    tab->ref[k][strlen(slug)] == 1) {
                     const char *pid = tab->ref[k] + strlen(slug) + 1;
                     if (strcmp(pid, idv[i]) == 0)
                         prob(c, yget(c, node, "parent_urn"), "parent_urn", "names the node itself");
@@ -345,8 +347,8 @@ static int resolve(yc *c, nodes *tab, yaml_node_t *at, const char *field, const 
         snprintf(id, CW_IMP_MAX_ID + 1, "%s", s[4]);
         if (!tab->slug[0] || strcmp(slug, tab->slug) != 0)
             return 0;
-        prob(c, at, field, "'%.80s' names no requirement node of this file's framework '%s'",
-             urn, tab->slug);
+        prob(c, at, field, "'%.80s' names no requirement node of this file's framework '%s'", urn,
+             tab->slug);
         return -1;
     }
     prob(c, at, field,
@@ -419,7 +421,8 @@ static void do_mapping_set(yc *c, yaml_node_t *root, yaml_node_t *set, nodes *ta
                 }
                 size_t q;
                 json_t *x;
-                json_array_foreach(jset, q, x) if (strcmp(json_string_value(x), sid) == 0) {
+                json_array_foreach(jset, q, x) if (strcmp(json_string_value(x), sid) == 0)
+                {
                     prob(c, e, "source_requirement_urn", "'%.60s' is listed twice", eu);
                     ok = 0;
                 }
@@ -472,8 +475,8 @@ static void do_mapping_set(yc *c, yaml_node_t *root, yaml_node_t *set, nodes *ta
         int self = !jset && strcmp(sf, tf) == 0 && strcmp(sid, tid) == 0;
         size_t q;
         json_t *x;
-        json_array_foreach(jset, q, x) self |= strcmp(sf, tf) == 0 &&
-                                             strcmp(json_string_value(x), tid) == 0;
+        json_array_foreach(jset, q, x) self |=
+            strcmp(sf, tf) == 0 && strcmp(json_string_value(x), tid) == 0;
         if (self) {
             prob(c, m, "target_requirement_urn", "maps '%.60s' to itself", tid);
             json_decref(jset);
@@ -483,14 +486,15 @@ static void do_mapping_set(yc *c, yaml_node_t *root, yaml_node_t *set, nodes *ta
         long prev;
         size_t ko = (size_t)snprintf(key, sizeof key, "%s%c", sf, 1);
         if (jset) /* the set in the order given: a reordered set is not caught here */
-            json_array_foreach(jset, q, x) ko += (size_t)snprintf(key + ko, sizeof key - ko,
-                                                                 "%s%c", json_string_value(x), 2);
+            json_array_foreach(jset, q, x) ko +=
+                (size_t)snprintf(key + ko, sizeof key - ko, "%s%c", json_string_value(x), 2);
         else
             ko += (size_t)snprintf(key + ko, sizeof key - ko, "%s", sid);
         snprintf(key + ko, sizeof key - ko, "%c%s%c%s%c%.500s", 1, tf, 1, tid, 1, origin);
         if (cw_imp_map_put(keys, key, yline(m), &prev) == 1) {
-            prob(c, m, "target_requirement_urn", "the pair %.40s/%.40s -> %.40s/%.40s already "
-                                                 "appears on line %ld",
+            prob(c, m, "target_requirement_urn",
+                 "the pair %.40s/%.40s -> %.40s/%.40s already "
+                 "appears on line %ld",
                  sf, sid, tf, tid, prev);
             json_decref(jset);
             continue;

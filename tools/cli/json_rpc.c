@@ -19,14 +19,16 @@
 
 /* JSON → msgpack.  Real numbers that hold an integral value stay reals:
  * the user wrote 1.0 and the server decides whether that is acceptable. */
-static int cw_pack_json(msgpack_packer *pk, json_t *v) {
+static int cw_pack_json(msgpack_packer *pk, json_t *v)
+{
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
         if (msgpack_pack_map(pk, json_object_size(v)))
             return -1;
         const char *k;
         json_t *e;
-        json_object_foreach(v, k, e) {
+        json_object_foreach(v, k, e)
+        {
             size_t kl = strlen(k);
             if (msgpack_pack_str(pk, kl) || msgpack_pack_str_body(pk, k, kl) || cw_pack_json(pk, e))
                 return -1;
@@ -38,7 +40,8 @@ static int cw_pack_json(msgpack_packer *pk, json_t *v) {
             return -1;
         size_t i;
         json_t *e;
-        json_array_foreach(v, i, e) {
+        json_array_foreach(v, i, e)
+        {
             if (cw_pack_json(pk, e))
                 return -1;
         }
@@ -46,25 +49,22 @@ static int cw_pack_json(msgpack_packer *pk, json_t *v) {
     }
     case JSON_STRING: {
         size_t n = json_string_length(v);
-        return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, json_string_value(v), n) ? -1 : 0;
+        return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, json_string_value(v), n) ? -1
+                                                                                             : 0;
     }
-    case JSON_INTEGER:
-        return msgpack_pack_int64(pk, (int64_t)json_integer_value(v));
-    case JSON_REAL:
-        return msgpack_pack_double(pk, json_real_value(v));
-    case JSON_TRUE:
-        return msgpack_pack_true(pk);
-    case JSON_FALSE:
-        return msgpack_pack_false(pk);
-    case JSON_NULL:
-        return msgpack_pack_nil(pk);
+    case JSON_INTEGER: return msgpack_pack_int64(pk, (int64_t)json_integer_value(v));
+    case JSON_REAL: return msgpack_pack_double(pk, json_real_value(v));
+    case JSON_TRUE: return msgpack_pack_true(pk);
+    case JSON_FALSE: return msgpack_pack_false(pk);
+    case JSON_NULL: return msgpack_pack_nil(pk);
     }
     return -1;
 }
 
 /* A string from msgpack bytes; bytes that are not UTF-8 (bin payloads)
  * are shown as hex so the answer can still be printed as JSON. */
-static json_t *cw_json_bytes(const char *p, size_t n) {
+static json_t *cw_json_bytes(const char *p, size_t n)
+{
     json_t *s = json_stringn(p, n);
     if (s)
         return s;
@@ -79,26 +79,21 @@ static json_t *cw_json_bytes(const char *p, size_t n) {
 }
 
 /* msgpack → JSON; NULL when out of memory. */
-static json_t *cw_to_json(const msgpack_object *o) {
+static json_t *cw_to_json(const msgpack_object *o)
+{
     switch (o->type) {
-    case MSGPACK_OBJECT_NIL:
-        return json_null();
-    case MSGPACK_OBJECT_BOOLEAN:
-        return json_boolean(o->via.boolean);
+    case MSGPACK_OBJECT_NIL: return json_null();
+    case MSGPACK_OBJECT_BOOLEAN: return json_boolean(o->via.boolean);
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
         /* JSON integers are signed 64-bit in jansson. */
         if (o->via.u64 > (uint64_t)INT64_MAX)
             return json_real((double)o->via.u64);
         return json_integer((json_int_t)o->via.u64);
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        return json_integer((json_int_t)o->via.i64);
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return json_integer((json_int_t)o->via.i64);
     case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64:
-        return json_real(o->via.f64);
-    case MSGPACK_OBJECT_STR:
-        return cw_json_bytes(o->via.str.ptr, o->via.str.size);
-    case MSGPACK_OBJECT_BIN:
-        return cw_json_bytes(o->via.bin.ptr, o->via.bin.size);
+    case MSGPACK_OBJECT_FLOAT64: return json_real(o->via.f64);
+    case MSGPACK_OBJECT_STR: return cw_json_bytes(o->via.str.ptr, o->via.str.size);
+    case MSGPACK_OBJECT_BIN: return cw_json_bytes(o->via.bin.ptr, o->via.bin.size);
     case MSGPACK_OBJECT_EXT: {
         msgpack_timestamp ts;
         if (o->via.ext.type == -1 && msgpack_object_to_timestamp(o, &ts)) {
@@ -152,7 +147,8 @@ static json_t *cw_to_json(const msgpack_object *o) {
     return json_null();
 }
 
-static char *cw_strdupf(const char *fmt, const char *a, const char *b) {
+static char *cw_strdupf(const char *fmt, const char *a, const char *b)
+{
     size_t n = strlen(fmt) + strlen(a) + (b ? strlen(b) : 0) + 1;
     char *s = malloc(n);
     if (s)
@@ -162,7 +158,8 @@ static char *cw_strdupf(const char *fmt, const char *a, const char *b) {
 
 /* Turns the error element of a response into "name: message".  The server
  * sends [code, message]; other shapes are printed as JSON. */
-static char *cw_error_text(const msgpack_object *e) {
+static char *cw_error_text(const msgpack_object *e)
+{
     char *s = cw_rpc_error_text(e);
     if (s)
         return s;
@@ -175,7 +172,8 @@ static char *cw_error_text(const msgpack_object *e) {
 /* Sends one request whose params are either JSON (converted) or bytes
  * already packed as msgpack; *id receives its msgid. */
 static int cw_rpc_send_any(cw_rpc *c, const char *method, json_t *params, const char *packed,
-                           size_t packed_len, uint32_t *id_out, char **errmsg) {
+                           size_t packed_len, uint32_t *id_out, char **errmsg)
+{
     *errmsg = NULL;
     *id_out = cw_rpc_begin_params(c, method, params || packed ? 1 : 0);
     if (params && cw_pack_json(&c->pk, params)) {
@@ -187,7 +185,8 @@ static int cw_rpc_send_any(cw_rpc *c, const char *method, json_t *params, const 
 
 /* Waits for the answer to request id (answers to other ids are skipped:
  * callers wait in the order they sent). */
-int cw_rpc_wait(cw_rpc *c, uint32_t id, json_t **result, char **errmsg) {
+int cw_rpc_wait(cw_rpc *c, uint32_t id, json_t **result, char **errmsg)
+{
     *result = NULL;
     *errmsg = NULL;
     for (;;) {
@@ -234,14 +233,16 @@ int cw_rpc_wait(cw_rpc *c, uint32_t id, json_t **result, char **errmsg) {
     }
 }
 
-int cw_rpc_call(cw_rpc *c, const char *method, json_t *params, json_t **result, char **errmsg) {
+int cw_rpc_call(cw_rpc *c, const char *method, json_t *params, json_t **result, char **errmsg)
+{
     uint32_t id;
     *result = NULL;
     int rc = cw_rpc_send_any(c, method, params, NULL, 0, &id, errmsg);
     return rc ? rc : cw_rpc_wait(c, id, result, errmsg);
 }
 
-int cw_rpc_send_packed(cw_rpc *c, const char *method, const char *params, size_t len,
-                       uint32_t *id, char **errmsg) {
+int cw_rpc_send_packed(cw_rpc *c, const char *method, const char *params, size_t len, uint32_t *id,
+                       char **errmsg)
+{
     return cw_rpc_send_any(c, method, NULL, params, len, id, errmsg);
 }

@@ -22,7 +22,8 @@
 #include <unistd.h>
 
 /* Adds the bulk counts of an answer to the running totals. */
-static void cw_tally(json_t *ans, long totals[4]) {
+static void cw_tally(json_t *ans, long totals[4])
+{
     static const char *const keys[] = {"created", "updated", "deleted", "rejected"};
     for (size_t k = 0; k < 4; k++) {
         json_t *v = json_object_get(ans, keys[k]);
@@ -34,7 +35,8 @@ static void cw_tally(json_t *ans, long totals[4]) {
         totals[0]++;
 }
 
-static void cw_progress(size_t done, size_t total) {
+static void cw_progress(size_t done, size_t total)
+{
     const int width = 40;
     int fill = total ? (int)((double)done / (double)total * width) : width;
     fputs("\r[", stderr);
@@ -46,7 +48,8 @@ static void cw_progress(size_t done, size_t total) {
 
 /* Creates the organisation when it does not exist; a failure other than
  * not_found is reported. */
-static int cw_ensure_org(cw_rpc *c, const char *org, long totals[4]) {
+static int cw_ensure_org(cw_rpc *c, const char *org, long totals[4])
+{
     json_t *p = json_pack("{s:s}", "org", org), *res = NULL;
     char *msg = NULL;
     int rc = cw_rpc_call(c, "org.get", p, &res, &msg);
@@ -71,7 +74,8 @@ static int cw_ensure_org(cw_rpc *c, const char *org, long totals[4]) {
     return rc;
 }
 
-int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv) {
+int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
+{
     const char *org = NULL, *framework = NULL, *batch = NULL;
     bool dry = false;
     cw_opt opts[] = {{"--org", NULL, true, &org, NULL},
@@ -120,14 +124,16 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv) {
         batches += imps[i].n_batches;
     }
     if (problems) {
-        fprintf(stderr, "crosswalk load: %zu problem%s; nothing loaded\n", problems, problems == 1 ? "" : "s");
+        fprintf(stderr, "crosswalk load: %zu problem%s; nothing loaded\n", problems,
+                problems == 1 ? "" : "s");
         rc = CW_EXIT_ERROR;
         goto done;
     }
     if (dry) {
         for (size_t i = 0; i < nfiles; i++)
-            printf("%s: %s, %zu items in %zu batch%s\n", files[i], imps[i].format ? imps[i].format : "?",
-                   imps[i].total_items, imps[i].n_batches, imps[i].n_batches == 1 ? "" : "es");
+            printf("%s: %s, %zu items in %zu batch%s\n", files[i],
+                   imps[i].format ? imps[i].format : "?", imps[i].total_items, imps[i].n_batches,
+                   imps[i].n_batches == 1 ? "" : "es");
         printf("dry run: %zu file%s valid, %zu items in %zu batches; nothing sent\n", nfiles,
                nfiles == 1 ? "" : "s", items, batches);
         goto done;
@@ -147,7 +153,10 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv) {
      * failure nothing more is sent, the batches already sent are still
      * waited for and counted if they were applied. */
     enum { DEPTH = 8 };
-    struct flight { size_t file, batch; uint32_t id; } fl[DEPTH];
+    struct flight {
+        size_t file, batch;
+        uint32_t id;
+    } fl[DEPTH];
     size_t nfl = 0, head = 0;
     for (size_t i = 0; i < nfiles; i++) {
         for (size_t b = 0; b <= imps[i].n_batches; b++) {
@@ -215,8 +224,8 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv) {
         fputc('\n', stderr);
     cw_rpc_close(&c);
     printf("%s %zu of %zu items from %zu file%s: created %ld, updated %ld, rejected %ld\n",
-           rc ? "stopped after" : "loaded", done_items, items, nfiles, nfiles == 1 ? "" : "s", totals[0],
-           totals[1], totals[3]);
+           rc ? "stopped after" : "loaded", done_items, items, nfiles, nfiles == 1 ? "" : "s",
+           totals[0], totals[1], totals[3]);
 done:
     for (size_t i = 0; i < nfiles; i++)
         cw_import_free(&imps[i]);
@@ -225,7 +234,8 @@ done:
     return rc;
 }
 
-int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv) {
+int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv)
+{
     const char *fw = NULL, *target = NULL, *format = NULL, *output = NULL;
     cw_opt opts[] = {{"--framework", NULL, true, &fw, NULL},
                      {"--target-framework", NULL, true, &target, NULL},
@@ -254,7 +264,8 @@ int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv) {
             oscal = true;
         else if (strcmp(format, "csv") != 0)
             return cw_usage("export", "--format: expected csv or oscal, got '%s'", format);
-    } else if (output && strlen(output) > 5 && strcasecmp(output + strlen(output) - 5, ".json") == 0) {
+    } else if (output && strlen(output) > 5 &&
+               strcasecmp(output + strlen(output) - 5, ".json") == 0) {
         oscal = true;
     }
     cw_rpc c;
@@ -285,7 +296,8 @@ int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv) {
         w = -1;
     json_decref(rows);
     if (w) {
-        fprintf(stderr, "crosswalk: export: writing %s failed\n", output ? output : "standard output");
+        fprintf(stderr, "crosswalk: export: writing %s failed\n",
+                output ? output : "standard output");
         return CW_EXIT_ERROR;
     }
     return 0;

@@ -66,8 +66,8 @@ static const char cw_help_call[] =
     "named arguments (none when omitted) and prints the answer as indented JSON.\n"
     "Example: crosswalk call requirement.get '{\"framework\": \"soc2-2017\", \"id\": \"CC6.1\"}'\n";
 
-#define CW_REPORT_OPTS_HELP                                                                  \
-    "  --format FMT        table|md|csv|json|html (default table; see crosswalk --help)\n" \
+#define CW_REPORT_OPTS_HELP                                                                        \
+    "  --format FMT        table|md|csv|json|html (default table; see crosswalk --help)\n"         \
     "  -o, --output FILE   write to FILE instead of standard output\n"
 
 static const char cw_help_coverage[] =
@@ -139,7 +139,8 @@ const char cw_help_export[] =
     "or as an OSCAL 1.2 mapping-collection JSON document. Both load back with\n"
     "`crosswalk load`. With -o FILE.json and no --format, oscal is used.\n";
 
-int cw_usage(const char *cmd, const char *fmt, ...) {
+int cw_usage(const char *cmd, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "crosswalk%s%s: ", cmd ? " " : "", cmd ? cmd : "");
@@ -149,7 +150,8 @@ int cw_usage(const char *cmd, const char *fmt, ...) {
     return CW_EXIT_USAGE;
 }
 
-long cw_parse_count(const char *s) {
+long cw_parse_count(const char *s)
+{
     if (!s || !*s)
         return -1;
     for (const char *p = s; *p; p++)
@@ -162,9 +164,11 @@ long cw_parse_count(const char *s) {
 
 /* The cw_opt an option read by getopt_long stands for: its long name
  * ("--org") or its alias ("-o"), as written in word (up to any '='). */
-static const cw_opt *cw_opt_of(const cw_opt *opts, size_t nopts, const char *word, int len) {
+static const cw_opt *cw_opt_of(const cw_opt *opts, size_t nopts, const char *word, int len)
+{
     for (size_t k = 0; k < nopts; k++)
-        if ((strlen(opts[k].name) == (size_t)len && strncmp(opts[k].name, word, (size_t)len) == 0) ||
+        if ((strlen(opts[k].name) == (size_t)len &&
+             strncmp(opts[k].name, word, (size_t)len) == 0) ||
             (opts[k].alias && strlen(opts[k].alias) == (size_t)len &&
              strncmp(opts[k].alias, word, (size_t)len) == 0))
             return &opts[k];
@@ -172,7 +176,8 @@ static const cw_opt *cw_opt_of(const cw_opt *opts, size_t nopts, const char *wor
 }
 
 int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, size_t nopts,
-                  char **pos, size_t *npos) {
+                  char **pos, size_t *npos)
+{
     *npos = 0;
     /* getopt_long's tables: each option by its long name (val 256 + its
      * index), an alias as a short option, and --help / -h. */
@@ -185,7 +190,8 @@ int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, si
                                    NULL, 256 + (int)k};
         size_t l = strlen(shorts);
         if (opts[k].alias && l + 3 < sizeof shorts)
-            snprintf(shorts + l, sizeof shorts - l, "%c%s", opts[k].alias[1], opts[k].arg ? ":" : "");
+            snprintf(shorts + l, sizeof shorts - l, "%c%s", opts[k].alias[1],
+                     opts[k].arg ? ":" : "");
     }
     longs[nopts] = (struct option){"help", no_argument, NULL, 'h'};
     cw_opt_reader g;
@@ -220,17 +226,20 @@ int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, si
     return rc;
 }
 
-int cw_ctx_call(cw_rpc *c, const char *method, json_t *params, json_t **result) {
+int cw_ctx_call(cw_rpc *c, const char *method, json_t *params, json_t **result)
+{
     char *msg = NULL;
     int rc = cw_rpc_call(c, method, params, result, &msg);
     if (rc == 0)
         return 0;
-    fprintf(stderr, "crosswalk: %s%s\n", rc == CW_RPC_ETRANSPORT ? "connection: " : "", msg ? msg : "?");
+    fprintf(stderr, "crosswalk: %s%s\n", rc == CW_RPC_ETRANSPORT ? "connection: " : "",
+            msg ? msg : "?");
     free(msg);
     return CW_EXIT_ERROR;
 }
 
-int cw_ctx_connect(const cw_ctx *ctx, cw_rpc *c) {
+int cw_ctx_connect(const cw_ctx *ctx, cw_rpc *c)
+{
     char err[512];
     if (cw_rpc_open(c, ctx->server, 0, err, sizeof err)) {
         fprintf(stderr, "crosswalk: %s\n", err);
@@ -250,7 +259,8 @@ int cw_ctx_connect(const cw_ctx *ctx, cw_rpc *c) {
 }
 
 /* Reads the token: the first line of the file, surrounding blanks removed. */
-static int cw_read_token(const char *path, char **out) {
+static int cw_read_token(const char *path, char **out)
+{
     FILE *f = fopen(path, "r");
     if (!f) {
         fprintf(stderr, "crosswalk: --token-file %s: %s\n", path, strerror(errno));
@@ -275,7 +285,8 @@ static int cw_read_token(const char *path, char **out) {
 
 /* ---- call --------------------------------------------------------------- */
 
-static int cw_cmd_call(const cw_ctx *ctx, int argc, char **argv) {
+static int cw_cmd_call(const cw_ctx *ctx, int argc, char **argv)
+{
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     size_t npos = 0;
     if (!pos)
@@ -330,7 +341,8 @@ typedef struct cw_report_args {
 } cw_report_args;
 
 /* Adds as_of (integer when all digits, else the string) and max_hops. */
-static int cw_add_time_hops(const char *cmd, json_t *p, const cw_report_args *a) {
+static int cw_add_time_hops(const char *cmd, json_t *p, const cw_report_args *a)
+{
     if (a->as_of) {
         long t = cw_parse_count(a->as_of);
         json_object_set_new(p, "as_of", t >= 0 ? json_integer(t) : json_string(a->as_of));
@@ -344,10 +356,12 @@ static int cw_add_time_hops(const char *cmd, json_t *p, const cw_report_args *a)
     return 0;
 }
 
-static int cw_format_for(const char *cmd, const cw_report_args *a, cw_format *fmt) {
+static int cw_format_for(const char *cmd, const cw_report_args *a, cw_format *fmt)
+{
     if (a->format) {
         if (cw_format_parse(a->format, fmt))
-            return cw_usage(cmd, "--format: expected table, md, csv, json or html, got '%s'", a->format);
+            return cw_usage(cmd, "--format: expected table, md, csv, json or html, got '%s'",
+                            a->format);
         return 0;
     }
     *fmt = CW_FMT_TABLE;
@@ -366,7 +380,8 @@ static int cw_format_for(const char *cmd, const cw_report_args *a, cw_format *fm
 }
 
 /* Renders and writes; -o FILE is written whole or reported as failed. */
-static int cw_emit(const cw_report *r, cw_format fmt, const char *output) {
+static int cw_emit(const cw_report *r, cw_format fmt, const char *output)
+{
     FILE *out = stdout;
     if (output) {
         out = fopen(output, "w");
@@ -383,13 +398,15 @@ static int cw_emit(const cw_report *r, cw_format fmt, const char *output) {
     if (output && fclose(out))
         rc = -1;
     if (rc) {
-        fprintf(stderr, "crosswalk: writing %s failed: %s\n", output ? output : "the report", strerror(errno));
+        fprintf(stderr, "crosswalk: writing %s failed: %s\n", output ? output : "the report",
+                strerror(errno));
         return CW_EXIT_ERROR;
     }
     return 0;
 }
 
-static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **argv) {
+static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **argv)
+{
     cw_report_args a;
     memset(&a, 0, sizeof a);
     cw_opt opts[10];
@@ -511,9 +528,10 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
         /* The gap answer lists only what is open; the chart and the
          * per-group table need every group, so ask coverage for the same
          * target, time and hops. */
-        json_t *q = json_pack("{s:s,s:O,s:O,s:O}", "org", a.org, "framework", json_object_get(answer, "target"),
-                              "as_of", json_object_get(answer, "as_of"), "max_hops",
-                              json_object_get(answer, "max_hops"));
+        json_t *q =
+            json_pack("{s:s,s:O,s:O,s:O}", "org", a.org, "framework",
+                      json_object_get(answer, "target"), "as_of", json_object_get(answer, "as_of"),
+                      "max_hops", json_object_get(answer, "max_hops"));
         rc = q ? cw_ctx_call(&c, "coverage.get", q, &groups) : CW_EXIT_ERROR;
         json_decref(q);
     }
@@ -528,7 +546,8 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
         } else if (src == CW_RPC_ESERVER && msg && strncmp(msg, "forbidden", 9) == 0) {
             /* Only admins may check the store; the crosswalk part stands. */
             json_object_set_new(all, "store_check", json_null());
-            json_object_set_new(all, "store_check_note", json_string("not permitted for this token (admin only)"));
+            json_object_set_new(all, "store_check_note",
+                                json_string("not permitted for this token (admin only)"));
         } else {
             fprintf(stderr, "crosswalk: %s\n", msg ? msg : "store.check failed");
             rc = CW_EXIT_ERROR;
@@ -542,7 +561,8 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
         return rc;
     }
     bool inconsistent =
-        kind == CW_REP_CHECK && json_is_false(json_object_get(json_object_get(answer, "store_check"), "consistent"));
+        kind == CW_REP_CHECK &&
+        json_is_false(json_object_get(json_object_get(answer, "store_check"), "consistent"));
     cw_report r;
     char err[256];
     if (cw_report_build(&r, kind, answer, groups, a.detail, err, sizeof err)) {
@@ -562,13 +582,15 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
 
 #ifndef CW_HAVE_IMPORT
 /* Built without the importers: say so rather than pretend. */
-static bool cw_asks_help(int argc, char **argv) {
+static bool cw_asks_help(int argc, char **argv)
+{
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return true;
     return false;
 }
-int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv) {
+int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
+{
     (void)ctx;
     if (cw_asks_help(argc, argv)) {
         fputs(cw_help_load, stdout);
@@ -577,7 +599,8 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv) {
     fputs("crosswalk load: this build has no importers (tools/cli/import.h missing)\n", stderr);
     return CW_EXIT_ERROR;
 }
-int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv) {
+int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv)
+{
     (void)ctx;
     if (cw_asks_help(argc, argv)) {
         fputs(cw_help_export, stdout);
@@ -588,7 +611,8 @@ int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv) {
 }
 #endif
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     cw_ctx ctx = {getenv("CROSSWALK_SERVER"), NULL};
     const char *token_file = NULL;
     static const struct option longs[] = {{"server", required_argument, NULL, 's'},

@@ -21,11 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cw_format_parse(const char *s, cw_format *out) {
+int cw_format_parse(const char *s, cw_format *out)
+{
     static const struct {
         const char *name;
         cw_format f;
-    } names[] = {{"table", CW_FMT_TABLE}, {"md", CW_FMT_MD}, {"markdown", CW_FMT_MD},
+    } names[] = {{"table", CW_FMT_TABLE}, {"md", CW_FMT_MD},     {"markdown", CW_FMT_MD},
                  {"csv", CW_FMT_CSV},     {"json", CW_FMT_JSON}, {"html", CW_FMT_HTML}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(s, names[i].name) == 0) {
@@ -37,31 +38,34 @@ int cw_format_parse(const char *s, cw_format *out) {
 
 /* Display width: UTF-8 code points (continuation bytes do not count).  The
  * catalogues are Latin text, so this is the width a terminal shows. */
-static size_t cw_width(const char *s) {
+static size_t cw_width(const char *s)
+{
     size_t n = 0;
     for (; *s; s++)
         n += ((unsigned char)*s & 0xC0) != 0x80;
     return n;
 }
 
-static const char *cw_status_colour(const char *v) {
+static const char *cw_status_colour(const char *v)
+{
     static const struct {
         const char *status, *ansi;
-    } map[] = {{"met", "32"},           {"full", "32"},      {"partial", "36"}, {"unverified", "33"},
-               {"failing", "31"},       {"gap", "1;31"},     {"unreached", "1;31"},
-               {"not_applicable", "2"}};
+    } map[] = {{"met", "32"},     {"full", "32"},  {"partial", "36"},     {"unverified", "33"},
+               {"failing", "31"}, {"gap", "1;31"}, {"unreached", "1;31"}, {"not_applicable", "2"}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(v, map[i].status) == 0)
             return map[i].ansi;
     return NULL;
 }
 
-static void cw_pad(FILE *out, size_t n) {
+static void cw_pad(FILE *out, size_t n)
+{
     while (n--)
         fputc(' ', out);
 }
 
-static void cw_render_text_table(FILE *out, const cw_table *t, bool colour) {
+static void cw_render_text_table(FILE *out, const cw_table *t, bool colour)
+{
     size_t *w = calloc(t->ncols, sizeof *w);
     if (!w)
         return;
@@ -105,7 +109,8 @@ static void cw_render_text_table(FILE *out, const cw_table *t, bool colour) {
     free(w);
 }
 
-static void cw_render_table(FILE *out, const cw_report *r, bool colour) {
+static void cw_render_table(FILE *out, const cw_report *r, bool colour)
+{
     fprintf(out, "%s\n", r->title);
     for (size_t i = cw_width(r->title); i > 0; i--)
         fputc('=', out);
@@ -127,7 +132,8 @@ static void cw_render_table(FILE *out, const cw_report *r, bool colour) {
 
 /* Markdown cell: pipes escaped, line breaks flattened so a row stays one
  * line. */
-static void cw_md_cell(FILE *out, const char *s) {
+static void cw_md_cell(FILE *out, const char *s)
+{
     for (; *s; s++) {
         if (*s == '|')
             fputs("\\|", out);
@@ -138,7 +144,8 @@ static void cw_md_cell(FILE *out, const char *s) {
     }
 }
 
-static void cw_render_md(FILE *out, const cw_report *r) {
+static void cw_render_md(FILE *out, const cw_report *r)
+{
     fputs("# ", out);
     cw_md_cell(out, r->title);
     fputs("\n\n", out);
@@ -183,7 +190,8 @@ static void cw_render_md(FILE *out, const cw_report *r) {
 
 /* Fields are written by libcsv (cw_csv_put), quoted also when a space
  * begins or ends the value, so a spreadsheet keeps it. */
-static void cw_render_csv(FILE *out, const cw_report *r) {
+static void cw_render_csv(FILE *out, const cw_report *r)
+{
     if (r->csv_table >= r->ntables)
         return;
     const cw_table *t = &r->tables[r->csv_table];
@@ -203,38 +211,31 @@ static void cw_render_csv(FILE *out, const cw_report *r) {
     }
 }
 
-void cw_html_escape(FILE *out, const char *s) {
+void cw_html_escape(FILE *out, const char *s)
+{
     for (; *s; s++) {
         switch (*s) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&#39;", out);
-            break;
-        default:
-            fputc(*s, out);
+        case '&': fputs("&amp;", out); break;
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '"': fputs("&quot;", out); break;
+        case '\'': fputs("&#39;", out); break;
+        default: fputc(*s, out);
         }
     }
 }
 
 /* Fill colours per series; unknown names fall back to grey. */
-static const char *cw_series_fill(const char *s) {
+static const char *cw_series_fill(const char *s)
+{
     static const struct {
         const char *name, *fill;
-    } map[] = {{"met", "#2e7d32"},        {"full", "#2e7d32"},        {"partial", "#81c784"},
-               {"unverified", "#f9a825"}, {"failing", "#c62828"},     {"gap", "#9e9e9e"},
-               {"unreached", "#9e9e9e"},  {"not_applicable", "#e0e0e0"}, {"dangling", "#c62828"},
-               {"subset_both_ways", "#f9a825"}, {"conflict", "#6a1b9a"}};
+    } map[] = {{"met", "#2e7d32"},       {"full", "#2e7d32"},
+               {"partial", "#81c784"},   {"unverified", "#f9a825"},
+               {"failing", "#c62828"},   {"gap", "#9e9e9e"},
+               {"unreached", "#9e9e9e"}, {"not_applicable", "#e0e0e0"},
+               {"dangling", "#c62828"},  {"subset_both_ways", "#f9a825"},
+               {"conflict", "#6a1b9a"}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(s, map[i].name) == 0)
             return map[i].fill;
@@ -243,21 +244,24 @@ static const char *cw_series_fill(const char *s) {
 
 /* Stacked horizontal bars, one per group, each bar the group's items split
  * by status in proportion (100% width), with the count printed after it. */
-static void cw_html_chart(FILE *out, const cw_chart *c) {
+static void cw_html_chart(FILE *out, const cw_chart *c)
+{
     const double label_w = 110, bar_w = 520, row_h = 24, bar_h = 16, top = 8;
     double legend_y = top + row_h * (double)c->ngroups + 12;
     double height = legend_y + 30;
-    fprintf(out,
-            "<svg id=\"coverage-chart\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" "
-            "height=\"%.0f\" viewBox=\"0 0 720 %.0f\" role=\"img\" aria-label=\"coverage by group and "
-            "status\">\n",
-            height, height);
+    fprintf(
+        out,
+        "<svg id=\"coverage-chart\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" "
+        "height=\"%.0f\" viewBox=\"0 0 720 %.0f\" role=\"img\" aria-label=\"coverage by group and "
+        "status\">\n",
+        height, height);
     for (size_t g = 0; g < c->ngroups; g++) {
         double y = top + row_h * (double)g;
         long total = 0;
         for (size_t s = 0; s < c->nseries; s++)
             total += c->counts[g * c->nseries + s];
-        fprintf(out, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" class=\"lbl\">", label_w - 8, y + bar_h - 3);
+        fprintf(out, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" class=\"lbl\">", label_w - 8,
+                y + bar_h - 3);
         cw_html_escape(out, c->labels[g]);
         fputs("</text>\n", out);
         double x = label_w;
@@ -266,23 +270,28 @@ static void cw_html_chart(FILE *out, const cw_chart *c) {
             if (n == 0)
                 continue;
             double w = bar_w * (double)n / (double)total;
-            fprintf(out, "<rect class=\"bar\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"%s\">"
-                         "<title>",
-                    x, y, w, bar_h, cw_series_fill(c->series[s]));
+            fprintf(
+                out,
+                "<rect class=\"bar\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"%s\">"
+                "<title>",
+                x, y, w, bar_h, cw_series_fill(c->series[s]));
             cw_html_escape(out, c->labels[g]);
             fprintf(out, ": %s %ld of %ld</title></rect>\n", c->series[s], n, total);
             x += w;
         }
         if (total == 0)
-            fprintf(out, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#ccc\"/>\n",
-                    label_w, y, bar_w, bar_h);
-        fprintf(out, "<text x=\"%.0f\" y=\"%.1f\" class=\"cnt\">%ld</text>\n", label_w + bar_w + 8, y + bar_h - 3,
-                total);
+            fprintf(
+                out,
+                "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#ccc\"/>\n",
+                label_w, y, bar_w, bar_h);
+        fprintf(out, "<text x=\"%.0f\" y=\"%.1f\" class=\"cnt\">%ld</text>\n", label_w + bar_w + 8,
+                y + bar_h - 3, total);
     }
     double lx = label_w;
     for (size_t s = 0; s < c->nseries; s++) {
-        fprintf(out, "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-                     "<text x=\"%.0f\" y=\"%.0f\" class=\"lbl\">%s</text>\n",
+        fprintf(out,
+                "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                "<text x=\"%.0f\" y=\"%.0f\" class=\"lbl\">%s</text>\n",
                 lx, legend_y, cw_series_fill(c->series[s]), lx + 16, legend_y + 11, c->series[s]);
         lx += 24 + 7.0 * (double)strlen(c->series[s]);
     }
@@ -305,11 +314,13 @@ static const char cw_css[] =
     "dl.legend dt{font-weight:600;margin-top:.4em}dl.legend dd{margin-left:1.5em}"
     "footer{margin-top:2em;font-size:.8em;color:#777}";
 
-static void cw_render_html(FILE *out, const cw_report *r) {
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-          "img-src data:\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
-          out);
+static void cw_render_html(FILE *out, const cw_report *r)
+{
+    fputs(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+        "img-src data:\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+        out);
     cw_html_escape(out, r->title);
     fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", cw_css);
     cw_html_escape(out, r->title);
@@ -341,7 +352,8 @@ static void cw_render_html(FILE *out, const cw_report *r) {
         const cw_table *t = &r->tables[i];
         fputs("<h2>", out);
         cw_html_escape(out, t->caption);
-        fprintf(out, " (%zu)</h2>\n<table class=\"data\" id=\"table-%zu\">\n<thead><tr>", t->nrows, i + 1);
+        fprintf(out, " (%zu)</h2>\n<table class=\"data\" id=\"table-%zu\">\n<thead><tr>", t->nrows,
+                i + 1);
         for (size_t c = 0; c < t->ncols; c++) {
             fputs("<th>", out);
             cw_html_escape(out, t->cols[c]);
@@ -373,25 +385,18 @@ static void cw_render_html(FILE *out, const cw_report *r) {
           out);
 }
 
-int cw_render(FILE *out, const cw_report *r, cw_format fmt, bool colour) {
+int cw_render(FILE *out, const cw_report *r, cw_format fmt, bool colour)
+{
     switch (fmt) {
-    case CW_FMT_TABLE:
-        cw_render_table(out, r, colour);
-        break;
-    case CW_FMT_MD:
-        cw_render_md(out, r);
-        break;
-    case CW_FMT_CSV:
-        cw_render_csv(out, r);
-        break;
+    case CW_FMT_TABLE: cw_render_table(out, r, colour); break;
+    case CW_FMT_MD: cw_render_md(out, r); break;
+    case CW_FMT_CSV: cw_render_csv(out, r); break;
     case CW_FMT_JSON:
         if (json_dumpf(r->answer, out, JSON_INDENT(2) | JSON_ENCODE_ANY))
             return -1;
         fputc('\n', out);
         break;
-    case CW_FMT_HTML:
-        cw_render_html(out, r);
-        break;
+    case CW_FMT_HTML: cw_render_html(out, r); break;
     }
     return fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }

@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const cw_cov_series[] = {"met", "partial", "unverified", "failing", "gap", "not_applicable"};
+static const char *const cw_cov_series[] = {"met",     "partial", "unverified",
+                                            "failing", "gap",     "not_applicable"};
 enum { CW_COV_NSERIES = 6 };
 static const char *const cw_cov_legend_val[] = {
     "a control linked at level full (directly, through a group, or through a mapping that composes to "
@@ -48,7 +49,8 @@ static const char *const cw_chk_legend_val[] = {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static char *cw_xstrdup(const char *s) {
+static char *cw_xstrdup(const char *s)
+{
     char *d = strdup(s ? s : "");
     if (!d) {
         fputs("crosswalk: out of memory\n", stderr);
@@ -59,33 +61,28 @@ static char *cw_xstrdup(const char *s) {
 
 /* A string view of a JSON scalar: strings as they are, numbers and
  * booleans printed, null/absent as "".  buf backs the printed forms. */
-static const char *cw_jtext(json_t *v, char *buf, size_t n) {
+static const char *cw_jtext(json_t *v, char *buf, size_t n)
+{
     if (!v)
         return "";
     switch (json_typeof(v)) {
-    case JSON_STRING:
-        return json_string_value(v);
-    case JSON_INTEGER:
-        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
-        return buf;
-    case JSON_REAL:
-        snprintf(buf, n, "%.1f", json_real_value(v));
-        return buf;
-    case JSON_TRUE:
-        return "yes";
-    case JSON_FALSE:
-        return "no";
-    default:
-        return "";
+    case JSON_STRING: return json_string_value(v);
+    case JSON_INTEGER: snprintf(buf, n, "%lld", (long long)json_integer_value(v)); return buf;
+    case JSON_REAL: snprintf(buf, n, "%.1f", json_real_value(v)); return buf;
+    case JSON_TRUE: return "yes";
+    case JSON_FALSE: return "no";
+    default: return "";
     }
 }
 
-static const char *cw_js(json_t *o, const char *key) {
+static const char *cw_js(json_t *o, const char *key)
+{
     json_t *v = json_object_get(o, key);
     return json_is_string(v) ? json_string_value(v) : "";
 }
 
-static long cw_jl(json_t *o, const char *key) {
+static long cw_jl(json_t *o, const char *key)
+{
     json_t *v = json_object_get(o, key);
     if (json_is_integer(v))
         return (long)json_integer_value(v);
@@ -101,7 +98,8 @@ typedef struct cw_sb {
     size_t n;
 } cw_sb;
 
-static void cw_sb_open(cw_sb *b) {
+static void cw_sb_open(cw_sb *b)
+{
     b->p = NULL;
     b->n = 0;
     b->f = open_memstream(&b->p, &b->n);
@@ -111,13 +109,15 @@ static void cw_sb_open(cw_sb *b) {
     }
 }
 
-static char *cw_sb_take(cw_sb *b) {
+static char *cw_sb_take(cw_sb *b)
+{
     fclose(b->f);
     return b->p;
 }
 
 /* Joins the strings of a JSON array with sep. */
-static void cw_join(FILE *f, json_t *arr, const char *sep) {
+static void cw_join(FILE *f, json_t *arr, const char *sep)
+{
     size_t i;
     json_t *e;
     char buf[64];
@@ -125,13 +125,14 @@ static void cw_join(FILE *f, json_t *arr, const char *sep) {
 }
 
 /* "fw id -rel-> fw id ... [composed X, strength S, inferred]" */
-static void cw_path_text(FILE *f, json_t *path) {
+static void cw_path_text(FILE *f, json_t *path)
+{
     json_t *from = json_object_get(path, "from");
     fprintf(f, "%s %s", cw_js(from, "framework"), cw_js(from, "id"));
     size_t i;
     json_t *st;
-    json_array_foreach(json_object_get(path, "steps"), i, st)
-        fprintf(f, " -%s-> %s %s", cw_js(st, "relationship"), cw_js(st, "framework"), cw_js(st, "id"));
+    json_array_foreach(json_object_get(path, "steps"), i, st) fprintf(
+        f, " -%s-> %s %s", cw_js(st, "relationship"), cw_js(st, "framework"), cw_js(st, "id"));
     fprintf(f, " [composed %s", cw_js(path, "composed"));
     json_t *s = json_object_get(path, "strength");
     if (json_is_integer(s))
@@ -142,7 +143,8 @@ static void cw_path_text(FILE *f, json_t *path) {
 }
 
 /* A joint row as "iso27001-2022 {A.5.15, A.8.5} together superset_of CC6.1". */
-static void cw_row_text(FILE *f, json_t *row) {
+static void cw_row_text(FILE *f, json_t *row)
+{
     fprintf(f, "%s {", cw_js(row, "source_framework"));
     cw_join(f, json_object_get(row, "source"), ", ");
     /* coverage and compare answers leave out the target framework: it is
@@ -154,10 +156,12 @@ static void cw_row_text(FILE *f, json_t *row) {
 }
 
 /* A joint row's members and their statuses: "A.5.15 met, A.8.3 gap". */
-static void cw_members_text(FILE *f, json_t *je) {
+static void cw_members_text(FILE *f, json_t *je)
+{
     size_t i;
     json_t *m;
-    json_array_foreach(json_object_get(je, "members"), i, m) {
+    json_array_foreach(json_object_get(je, "members"), i, m)
+    {
         fprintf(f, "%s%s %s", i ? ", " : "", cw_js(m, "id"), cw_js(m, "status"));
         if (*cw_js(m, "lowest"))
             fprintf(f, " (lowest under it: %s)", cw_js(m, "lowest"));
@@ -177,7 +181,8 @@ static void cw_members_text(FILE *f, json_t *je) {
 }
 
 /* One contribution as a sentence: who, in what state, by which route. */
-static void cw_contribution_text(FILE *f, json_t *c) {
+static void cw_contribution_text(FILE *f, json_t *c)
+{
     if (strcmp(cw_js(c, "via"), "joint") == 0) {
         json_t *je = json_object_get(c, "joint");
         fprintf(f, "joint row (gives %s): ", cw_js(c, "gives"));
@@ -196,7 +201,8 @@ static void cw_contribution_text(FILE *f, json_t *c) {
         fputs(": ", f);
         cw_path_text(f, path);
     } else if (json_is_object(link)) {
-        fprintf(f, ": link to %s %s at %s", cw_js(link, "framework"), cw_js(link, "id"), cw_js(link, "level"));
+        fprintf(f, ": link to %s %s at %s", cw_js(link, "framework"), cw_js(link, "id"),
+                cw_js(link, "level"));
     }
     json_t *rg = json_object_get(c, "reached_group");
     if (json_is_string(rg))
@@ -210,7 +216,8 @@ static void cw_contribution_text(FILE *f, json_t *c) {
 
 /* ---- tables ------------------------------------------------------------- */
 
-int cw_table_init(cw_table *t, const char *caption, size_t ncols, const char *const *cols) {
+int cw_table_init(cw_table *t, const char *caption, size_t ncols, const char *const *cols)
+{
     memset(t, 0, sizeof *t);
     t->caption = cw_xstrdup(caption);
     t->ncols = ncols;
@@ -223,7 +230,8 @@ int cw_table_init(cw_table *t, const char *caption, size_t ncols, const char *co
     return 0;
 }
 
-int cw_table_add(cw_table *t, const char *const *cells) {
+int cw_table_add(cw_table *t, const char *const *cells)
+{
     if (t->nrows == t->cap) {
         size_t nc = t->cap ? t->cap * 2 : 16;
         char **p = realloc(t->cells, nc * t->ncols * sizeof *p);
@@ -238,7 +246,8 @@ int cw_table_add(cw_table *t, const char *const *cells) {
     return 0;
 }
 
-static void cw_table_free(cw_table *t) {
+static void cw_table_free(cw_table *t)
+{
     for (size_t i = 0; i < t->nrows * t->ncols; i++)
         free(t->cells[i]);
     for (size_t i = 0; i < t->ncols; i++)
@@ -250,7 +259,9 @@ static void cw_table_free(cw_table *t) {
 
 /* Adds a table to the report and returns it (the pointer stays valid
  * until the next call). */
-static cw_table *cw_rep_table(cw_report *r, const char *caption, size_t ncols, const char *const *cols) {
+static cw_table *cw_rep_table(cw_report *r, const char *caption, size_t ncols,
+                              const char *const *cols)
+{
     cw_table *p = realloc(r->tables, (r->ntables + 1) * sizeof *p);
     if (!p) {
         fputs("crosswalk: out of memory\n", stderr);
@@ -265,14 +276,16 @@ static cw_table *cw_rep_table(cw_report *r, const char *caption, size_t ncols, c
     return t;
 }
 
-static void cw_add_row(cw_table *t, const char *const *cells) {
+static void cw_add_row(cw_table *t, const char *const *cells)
+{
     if (cw_table_add(t, cells)) {
         fputs("crosswalk: out of memory\n", stderr);
         exit(1);
     }
 }
 
-static void cw_sum(cw_report *r, const char *k, const char *v) {
+static void cw_sum(cw_report *r, const char *k, const char *v)
+{
     char **a = realloc(r->sum_key, (r->nsummary + 1) * sizeof *a);
     char **b = a ? realloc(r->sum_val, (r->nsummary + 1) * sizeof *b) : NULL;
     if (a)
@@ -287,7 +300,8 @@ static void cw_sum(cw_report *r, const char *k, const char *v) {
     r->nsummary++;
 }
 
-static void cw_sum_json(cw_report *r, json_t *o, const char *key) {
+static void cw_sum_json(cw_report *r, json_t *o, const char *key)
+{
     char buf[64];
     json_t *v = json_object_get(o, key);
     if (!v)
@@ -296,7 +310,8 @@ static void cw_sum_json(cw_report *r, json_t *o, const char *key) {
     cw_sum(r, key, json_is_null(v) ? "-" : t);
 }
 
-static void cw_sum_counts(cw_report *r, json_t *counts) {
+static void cw_sum_counts(cw_report *r, json_t *counts)
+{
     for (size_t i = 0; i < CW_COV_NSERIES; i++) {
         char buf[32];
         snprintf(buf, sizeof buf, "%ld", cw_jl(counts, cw_cov_series[i]));
@@ -304,7 +319,8 @@ static void cw_sum_counts(cw_report *r, json_t *counts) {
     }
 }
 
-static void cw_sum_percent(cw_report *r, json_t *o) {
+static void cw_sum_percent(cw_report *r, json_t *o)
+{
     char buf[32];
     json_t *p = json_object_get(o, "percent");
     snprintf(buf, sizeof buf, "%.1f%%", json_is_number(p) ? json_number_value(p) : 0.0);
@@ -313,14 +329,16 @@ static void cw_sum_percent(cw_report *r, json_t *o) {
 
 /* ---- chart -------------------------------------------------------------- */
 
-static void cw_chart_init(cw_chart *c, const char *const *series, size_t nseries) {
+static void cw_chart_init(cw_chart *c, const char *const *series, size_t nseries)
+{
     memset(c, 0, sizeof *c);
     c->series = series;
     c->nseries = nseries;
 }
 
 /* Index of the group named label, added when new. */
-static size_t cw_chart_group(cw_chart *c, const char *label) {
+static size_t cw_chart_group(cw_chart *c, const char *label)
+{
     for (size_t i = 0; i < c->ngroups; i++)
         if (strcmp(c->labels[i], label) == 0)
             return i;
@@ -338,7 +356,8 @@ static size_t cw_chart_group(cw_chart *c, const char *label) {
     return c->ngroups++;
 }
 
-static void cw_chart_add(cw_chart *c, const char *label, const char *series, long n) {
+static void cw_chart_add(cw_chart *c, const char *label, const char *series, long n)
+{
     size_t g = cw_chart_group(c, label);
     for (size_t s = 0; s < c->nseries; s++)
         if (strcmp(c->series[s], series) == 0)
@@ -347,7 +366,8 @@ static void cw_chart_add(cw_chart *c, const char *label, const char *series, lon
 
 /* A per-group table from the chart: counts per series and the percent of
  * the first series among the groups' non-excluded items. */
-static void cw_chart_table(cw_report *r, const char *caption, const char *first_col) {
+static void cw_chart_table(cw_report *r, const char *caption, const char *first_col)
+{
     cw_chart *c = &r->chart;
     size_t ncols = c->nseries + 3;
     const char *cols[16];
@@ -372,7 +392,8 @@ static void cw_chart_table(cw_report *r, const char *caption, const char *first_
         cells[0] = c->labels[g];
         snprintf(bufs[1], sizeof bufs[0], "%ld", total);
         cells[1] = bufs[1];
-        double pct = total - na > 0 ? 100.0 * (double)c->counts[g * c->nseries] / (double)(total - na) : 0.0;
+        double pct =
+            total - na > 0 ? 100.0 * (double)c->counts[g * c->nseries] / (double)(total - na) : 0.0;
         snprintf(bufs[ncols - 1], sizeof bufs[0], "%.1f%%", pct);
         cells[ncols - 1] = bufs[ncols - 1];
         cw_add_row(t, cells);
@@ -382,10 +403,12 @@ static void cw_chart_table(cw_report *r, const char *caption, const char *first_
 /* ---- coverage ----------------------------------------------------------- */
 
 /* Fills the chart from a coverage answer's groups. */
-static void cw_chart_from_groups(cw_chart *c, json_t *groups) {
+static void cw_chart_from_groups(cw_chart *c, json_t *groups)
+{
     size_t i;
     json_t *g;
-    json_array_foreach(groups, i, g) {
+    json_array_foreach(groups, i, g)
+    {
         const char *id = cw_js(g, "id");
         cw_chart_group(c, id);
         json_t *counts = json_object_get(g, "counts");
@@ -394,13 +417,16 @@ static void cw_chart_from_groups(cw_chart *c, json_t *groups) {
     }
 }
 
-static void cw_groups_table(cw_report *r, json_t *groups) {
-    static const char *const cols[] = {"group", "title", "assessable", "met", "partial", "unverified",
-                                       "failing", "gap", "not_applicable", "percent"};
+static void cw_groups_table(cw_report *r, json_t *groups)
+{
+    static const char *const cols[] = {"group",          "title",      "assessable", "met",
+                                       "partial",        "unverified", "failing",    "gap",
+                                       "not_applicable", "percent"};
     cw_table *t = cw_rep_table(r, "Per-group breakdown", 10, cols);
     size_t i;
     json_t *g;
-    json_array_foreach(groups, i, g) {
+    json_array_foreach(groups, i, g)
+    {
         char b[8][32];
         const char *cells[10];
         cells[0] = cw_js(g, "id");
@@ -420,7 +446,8 @@ static void cw_groups_table(cw_report *r, json_t *groups) {
 }
 
 /* Why a requirement has its status, in one cell. */
-static char *cw_requirement_why(json_t *req) {
+static char *cw_requirement_why(json_t *req)
+{
     cw_sb b;
     cw_sb_open(&b);
     const char *status = cw_js(req, "status");
@@ -434,14 +461,16 @@ static char *cw_requirement_why(json_t *req) {
         if (n > 1)
             fprintf(b.f, " (+%zu more)", n - 1);
     } else if (json_array_size(contribs)) {
-        fprintf(b.f, "%zu contribution(s), none effective at the needed level", json_array_size(contribs));
+        fprintf(b.f, "%zu contribution(s), none effective at the needed level",
+                json_array_size(contribs));
     } else {
         fputs("no implemented control reaches it", b.f);
     }
     return cw_sb_take(&b);
 }
 
-static int cw_build_coverage(cw_report *r, json_t *a, bool detail) {
+static int cw_build_coverage(cw_report *r, json_t *a, bool detail)
+{
     char title[512];
     snprintf(title, sizeof title, "Coverage of %s for %s", cw_js(a, "framework"), cw_js(a, "org"));
     r->title = cw_xstrdup(title);
@@ -463,21 +492,25 @@ static int cw_build_coverage(cw_report *r, json_t *a, bool detail) {
     t->status_col = 3;
     size_t i;
     json_t *q;
-    json_array_foreach(json_object_get(a, "requirements"), i, q) {
+    json_array_foreach(json_object_get(a, "requirements"), i, q)
+    {
         char *why = cw_requirement_why(q);
-        const char *cells[] = {cw_js(q, "id"), cw_js(q, "title"), cw_js(q, "group"), cw_js(q, "status"), why};
+        const char *cells[] = {cw_js(q, "id"), cw_js(q, "title"), cw_js(q, "group"),
+                               cw_js(q, "status"), why};
         cw_add_row(t, cells);
         free(why);
     }
     if (detail) {
-        static const char *const dcols[] = {"requirement", "status", "control", "state", "level",
-                                            "via", "path", "evidence"};
+        static const char *const dcols[] = {"requirement", "status", "control", "state",
+                                            "level",       "via",    "path",    "evidence"};
         cw_table *d = cw_rep_table(r, "Explanation: every contribution", 8, dcols);
         d->status_col = 1;
-        json_array_foreach(json_object_get(a, "requirements"), i, q) {
+        json_array_foreach(json_object_get(a, "requirements"), i, q)
+        {
             size_t j;
             json_t *c;
-            json_array_foreach(json_object_get(q, "contributions"), j, c) {
+            json_array_foreach(json_object_get(q, "contributions"), j, c)
+            {
                 cw_sb pb, eb;
                 cw_sb_open(&pb);
                 cw_sb_open(&eb);
@@ -497,8 +530,14 @@ static int cw_build_coverage(cw_report *r, json_t *a, bool detail) {
                     fprintf(pb.f, " through group %s", cw_js(c, "reached_group"));
                 cw_join(eb.f, json_object_get(c, "evidence"), ", ");
                 char *ps = cw_sb_take(&pb), *es = cw_sb_take(&eb);
-                const char *cells[] = {cw_js(q, "id"), cw_js(q, "status"), cw_js(c, "control"),
-                                       cw_js(c, "state"), cw_js(c, "level"), cw_js(c, "via"), ps, es};
+                const char *cells[] = {cw_js(q, "id"),
+                                       cw_js(q, "status"),
+                                       cw_js(c, "control"),
+                                       cw_js(c, "state"),
+                                       cw_js(c, "level"),
+                                       cw_js(c, "via"),
+                                       ps,
+                                       es};
                 cw_add_row(d, cells);
                 free(ps);
                 free(es);
@@ -514,7 +553,8 @@ static int cw_build_coverage(cw_report *r, json_t *a, bool detail) {
 /* ---- gap report --------------------------------------------------------- */
 
 /* "A.8.3 and A.5.18" from a JSON array of ids */
-static void cw_and_list(FILE *f, json_t *ids) {
+static void cw_and_list(FILE *f, json_t *ids)
+{
     size_t n = json_array_size(ids), i;
     json_t *x;
     json_array_foreach(ids, i, x)
@@ -525,18 +565,21 @@ static void cw_and_list(FILE *f, json_t *ids) {
  * joint row, a related requirement that would give it in full, or that
  * nothing in the source framework relates to it (link a control to it
  * directly); failing and unverified controls are named first. */
-static char *cw_gap_answer(json_t *a, json_t *g) {
+static char *cw_gap_answer(json_t *a, json_t *g)
+{
     cw_sb b;
     cw_sb_open(&b);
     const char *status = cw_js(g, "status"), *src = cw_js(a, "source");
     size_t i;
     json_t *c;
     /* a control that reaches it but is failing or unverified */
-    json_array_foreach(json_object_get(g, "controls"), i, c) {
+    json_array_foreach(json_object_get(g, "controls"), i, c)
+    {
         if (strcmp(cw_js(c, "status"), "implemented") != 0)
             continue;
         if (strcmp(status, "failing") == 0 && strcmp(cw_js(c, "state"), "failing") == 0) {
-            fprintf(b.f, "control %s is failing: its latest evidence failed; ", cw_js(c, "control"));
+            fprintf(b.f, "control %s is failing: its latest evidence failed; ",
+                    cw_js(c, "control"));
             break;
         }
         if (strcmp(status, "unverified") == 0 && strcmp(cw_js(c, "state"), "unverified") == 0) {
@@ -547,7 +590,8 @@ static char *cw_gap_answer(json_t *a, json_t *g) {
     /* the joint row (equal or superset_of) with the fewest missing members */
     json_t *best = NULL;
     json_t *je;
-    json_array_foreach(json_object_get(g, "joints"), i, je) {
+    json_array_foreach(json_object_get(g, "joints"), i, je)
+    {
         const char *rel = cw_js(json_object_get(je, "row"), "relationship");
         if (strcmp(rel, "equal") && strcmp(rel, "superset_of"))
             continue;
@@ -567,7 +611,8 @@ static char *cw_gap_answer(json_t *a, json_t *g) {
     /* a related requirement that would give it in full */
     json_t *full = NULL;
     size_t related = 0;
-    json_array_foreach(json_object_get(g, "candidates"), i, c) {
+    json_array_foreach(json_object_get(g, "candidates"), i, c)
+    {
         if (*src && strcmp(cw_js(c, "framework"), src))
             continue;
         related++;
@@ -575,8 +620,8 @@ static char *cw_gap_answer(json_t *a, json_t *g) {
             !json_is_true(json_object_get(c, "covered")))
             full = c;
     }
-    json_array_foreach(json_object_get(g, "joints"), i, je)
-        related += !*src || !strcmp(cw_js(json_object_get(je, "row"), "source_framework"), src);
+    json_array_foreach(json_object_get(g, "joints"), i, je) related +=
+        !*src || !strcmp(cw_js(json_object_get(je, "row"), "source_framework"), src);
     if (full) {
         fprintf(b.f, "needs %s %s", cw_js(full, "framework"), cw_js(full, "id"));
     } else if (related) {
@@ -589,7 +634,8 @@ static char *cw_gap_answer(json_t *a, json_t *g) {
     return cw_sb_take(&b);
 }
 
-static int cw_build_gap(cw_report *r, json_t *a, json_t *cov) {
+static int cw_build_gap(cw_report *r, json_t *a, json_t *cov)
+{
     char title[512];
     const char *src = cw_js(a, "source");
     snprintf(title, sizeof title, "Gap report: %s for %s%s%s", cw_js(a, "target"), cw_js(a, "org"),
@@ -619,7 +665,8 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov) {
         cw_groups_table(r, json_object_get(cov, "groups"));
     } else {
         /* Without the coverage breakdown only the open items are known. */
-        json_array_foreach(gaps, i, g) cw_chart_add(&r->chart, cw_js(g, "group"), cw_js(g, "status"), 1);
+        json_array_foreach(gaps, i, g)
+            cw_chart_add(&r->chart, cw_js(g, "group"), cw_js(g, "status"), 1);
         cw_chart_table(r, "Open requirements per group", "group");
     }
 
@@ -628,7 +675,8 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov) {
     static const char *const acols[] = {"id", "title", "status", "what is missing"};
     cw_table *ans = cw_rep_table(r, "What is missing, requirement by requirement", 4, acols);
     ans->status_col = 2;
-    json_array_foreach(gaps, i, g) {
+    json_array_foreach(gaps, i, g)
+    {
         char *why = cw_gap_answer(a, g);
         const char *cells[] = {cw_js(g, "id"), cw_js(g, "title"), cw_js(g, "status"), why};
         cw_add_row(ans, cells);
@@ -645,55 +693,68 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov) {
     r->csv_table = r->ntables;
     cw_table *t = cw_rep_table(r, "Gaps (not met, not excluded)", 6, gcols);
     t->status_col = 3;
-    json_array_foreach(gaps, i, g) {
+    json_array_foreach(gaps, i, g)
+    {
         cw_sb cb, kb;
         cw_sb_open(&cb);
         cw_sb_open(&kb);
         size_t j;
         json_t *c;
-        json_array_foreach(json_object_get(g, "controls"), j, c) {
+        json_array_foreach(json_object_get(g, "controls"), j, c)
+        {
             fprintf(cb.f, "%s%s (%s, %s", j ? "; " : "", cw_js(c, "control"), cw_js(c, "status"),
                     cw_js(c, "state"));
             if (*cw_js(c, "level"))
                 fprintf(cb.f, ", %s", cw_js(c, "level"));
             fputc(')', cb.f);
         }
-        json_array_foreach(json_object_get(g, "candidates"), j, c)
-            fprintf(kb.f, "%s%s %s (%s%s)", j ? "; " : "", cw_js(c, "framework"), cw_js(c, "id"),
-                    cw_js(c, "gives"), json_is_true(json_object_get(c, "covered")) ? ", covered" : "");
+        json_array_foreach(json_object_get(g, "candidates"), j, c) fprintf(
+            kb.f, "%s%s %s (%s%s)", j ? "; " : "", cw_js(c, "framework"), cw_js(c, "id"),
+            cw_js(c, "gives"), json_is_true(json_object_get(c, "covered")) ? ", covered" : "");
         char *cs = cw_sb_take(&cb), *ks = cw_sb_take(&kb);
-        const char *cells[] = {cw_js(g, "id"), cw_js(g, "title"), cw_js(g, "group"), cw_js(g, "status"), cs, ks};
+        const char *cells[] = {
+            cw_js(g, "id"), cw_js(g, "title"), cw_js(g, "group"), cw_js(g, "status"), cs, ks};
         cw_add_row(t, cells);
         free(cs);
         free(ks);
     }
 
-    static const char *const kcols[] = {"gap", "framework", "id", "title", "gives", "covered", "path"};
-    cw_table *k = cw_rep_table(r, "Candidates: related requirements and how they reach each gap", 7, kcols);
-    json_array_foreach(gaps, i, g) {
+    static const char *const kcols[] = {"gap",   "framework", "id",  "title",
+                                        "gives", "covered",   "path"};
+    cw_table *k =
+        cw_rep_table(r, "Candidates: related requirements and how they reach each gap", 7, kcols);
+    json_array_foreach(gaps, i, g)
+    {
         size_t j;
         json_t *c;
-        json_array_foreach(json_object_get(g, "candidates"), j, c) {
+        json_array_foreach(json_object_get(g, "candidates"), j, c)
+        {
             cw_sb pb;
             cw_sb_open(&pb);
             if (json_is_object(json_object_get(c, "path")))
                 cw_path_text(pb.f, json_object_get(c, "path"));
             char *ps = cw_sb_take(&pb);
-            const char *cells[] = {cw_js(g, "id"), cw_js(c, "framework"), cw_js(c, "id"), cw_js(c, "title"),
+            const char *cells[] = {cw_js(g, "id"),
+                                   cw_js(c, "framework"),
+                                   cw_js(c, "id"),
+                                   cw_js(c, "title"),
                                    cw_js(c, "gives"),
-                                   json_is_true(json_object_get(c, "covered")) ? "yes" : "no", ps};
+                                   json_is_true(json_object_get(c, "covered")) ? "yes" : "no",
+                                   ps};
             cw_add_row(k, cells);
             free(ps);
         }
     }
 
-    static const char *const jcols[] = {"gap", "joint row", "relationship", "in place", "missing",
-                                        "origin", "why the set covers it"};
+    static const char *const jcols[] = {"gap",     "joint row", "relationship",         "in place",
+                                        "missing", "origin",    "why the set covers it"};
     cw_table *jt = cw_rep_table(r, "Joint rows: requirements that together cover a gap", 7, jcols);
-    json_array_foreach(gaps, i, g) {
+    json_array_foreach(gaps, i, g)
+    {
         size_t j;
         json_t *je;
-        json_array_foreach(json_object_get(g, "joints"), j, je) {
+        json_array_foreach(json_object_get(g, "joints"), j, je)
+        {
             json_t *row = json_object_get(je, "row");
             cw_sb sb, mb;
             cw_sb_open(&sb);
@@ -705,8 +766,9 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov) {
             char *ss = cw_sb_take(&sb), *ms = cw_sb_take(&mb);
             char ip[48];
             snprintf(ip, sizeof ip, "%ld of %ld", cw_jl(je, "in_place"), cw_jl(je, "of"));
-            const char *cells[] = {cw_js(g, "id"), ss, cw_js(row, "relationship"), ip, ms,
-                                   cw_js(row, "origin"), cw_js(row, "note")};
+            const char *cells[] = {
+                cw_js(g, "id"),    ss, cw_js(row, "relationship"), ip, ms, cw_js(row, "origin"),
+                cw_js(row, "note")};
             cw_add_row(jt, cells);
             free(ss);
             free(ms);
@@ -715,7 +777,8 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov) {
 
     static const char *const pcols[] = {"rank", "satisfy", "title", "closes", "gaps closed"};
     cw_table *p = cw_rep_table(r, "Plan: satisfy these, in order, to close gaps in full", 5, pcols);
-    json_array_foreach(json_object_get(a, "plan"), i, g) {
+    json_array_foreach(json_object_get(a, "plan"), i, g)
+    {
         char rb[32], nb[32];
         cw_sb cb, ab, tb;
         cw_sb_open(&cb);
@@ -725,7 +788,8 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov) {
         size_t j;
         json_t *x;
         json_t *adds = json_object_get(g, "adds");
-        json_array_foreach(adds, j, x) {
+        json_array_foreach(adds, j, x)
+        {
             fprintf(ab.f, "%s%s%s%s", j ? (j + 1 == json_array_size(adds) ? " and " : ", ") : "",
                     j ? "" : cw_js(x, "framework"), j ? "" : " ", cw_js(x, "id"));
             fprintf(tb.f, "%s%s", j ? "; " : "", cw_js(x, "title"));
@@ -753,7 +817,8 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov) {
 
 /* ---- compare ------------------------------------------------------------ */
 
-static int cw_build_compare(cw_report *r, json_t *a) {
+static int cw_build_compare(cw_report *r, json_t *a)
+{
     char title[512];
     snprintf(title, sizeof title, "Compare %s -> %s", cw_js(a, "source"), cw_js(a, "target"));
     r->title = cw_xstrdup(title);
@@ -780,12 +845,14 @@ static int cw_build_compare(cw_report *r, json_t *a) {
     r->csv_table = r->ntables;
     cw_table *t = cw_rep_table(r, "Target requirements", 6, cols);
     t->status_col = 3;
-    json_array_foreach(reqs, i, q) {
+    json_array_foreach(reqs, i, q)
+    {
         cw_sb pb;
         cw_sb_open(&pb);
         size_t j;
         json_t *p;
-        json_array_foreach(json_object_get(q, "paths"), j, p) {
+        json_array_foreach(json_object_get(q, "paths"), j, p)
+        {
             if (j == 3) {
                 fputs("; ...", pb.f);
                 break;
@@ -795,15 +862,17 @@ static int cw_build_compare(cw_report *r, json_t *a) {
             cw_path_text(pb.f, p);
         }
         size_t np = json_array_size(json_object_get(q, "paths"));
-        json_array_foreach(json_object_get(q, "joints"), j, p) {
+        json_array_foreach(json_object_get(q, "joints"), j, p)
+        {
             fputs(np || j ? "; " : "", pb.f);
             cw_row_text(pb.f, json_object_get(p, "row"));
         }
         char *ps = cw_sb_take(&pb);
         char nb[32];
-        snprintf(nb, sizeof nb, "%ld", cw_jl(q, "paths_total") +
-                                           (long)json_array_size(json_object_get(q, "joints")));
-        const char *cells[] = {cw_js(q, "id"), cw_js(q, "title"), cw_js(q, "group"), cw_js(q, "level"), nb, ps};
+        snprintf(nb, sizeof nb, "%ld",
+                 cw_jl(q, "paths_total") + (long)json_array_size(json_object_get(q, "joints")));
+        const char *cells[] = {
+            cw_js(q, "id"), cw_js(q, "title"), cw_js(q, "group"), cw_js(q, "level"), nb, ps};
         cw_add_row(t, cells);
         free(ps);
     }
@@ -815,9 +884,11 @@ static int cw_build_compare(cw_report *r, json_t *a) {
 
 /* ---- statement of applicability ---------------------------------------- */
 
-static int cw_build_soa(cw_report *r, json_t *a) {
+static int cw_build_soa(cw_report *r, json_t *a)
+{
     char title[512];
-    snprintf(title, sizeof title, "Statement of Applicability (iso27001-2022) for %s", cw_js(a, "org"));
+    snprintf(title, sizeof title, "Statement of Applicability (iso27001-2022) for %s",
+             cw_js(a, "org"));
     r->title = cw_xstrdup(title);
     cw_sum_json(r, a, "org");
     cw_sum_json(r, a, "as_of");
@@ -829,27 +900,42 @@ static int cw_build_soa(cw_report *r, json_t *a) {
     json_t *ctrls = json_object_get(a, "controls");
     size_t i;
     json_t *c;
-    json_array_foreach(ctrls, i, c) {
+    json_array_foreach(ctrls, i, c)
+    {
         bool applicable = !json_is_false(json_object_get(c, "applicable"));
-        cw_chart_add(&r->chart, cw_js(c, "theme"), applicable ? cw_js(c, "status") : "not_applicable", 1);
+        cw_chart_add(&r->chart, cw_js(c, "theme"),
+                     applicable ? cw_js(c, "status") : "not_applicable", 1);
     }
     cw_chart_table(r, "Per-theme breakdown", "theme");
 
-    static const char *const cols[] = {"id", "title", "theme", "applicable", "status", "implementation",
-                                       "implementing controls", "evidence", "justification"};
+    static const char *const cols[] = {"id",
+                                       "title",
+                                       "theme",
+                                       "applicable",
+                                       "status",
+                                       "implementation",
+                                       "implementing controls",
+                                       "evidence",
+                                       "justification"};
     r->csv_table = r->ntables;
     cw_table *t = cw_rep_table(r, "Annex A controls", 9, cols);
     t->status_col = 4;
-    json_array_foreach(ctrls, i, c) {
+    json_array_foreach(ctrls, i, c)
+    {
         cw_sb ib, eb;
         cw_sb_open(&ib);
         cw_sb_open(&eb);
         cw_join(ib.f, json_object_get(c, "implementing_controls"), ", ");
         cw_join(eb.f, json_object_get(c, "evidence"), ", ");
         char *is = cw_sb_take(&ib), *es = cw_sb_take(&eb);
-        const char *cells[] = {cw_js(c, "id"), cw_js(c, "title"), cw_js(c, "theme"),
+        const char *cells[] = {cw_js(c, "id"),
+                               cw_js(c, "title"),
+                               cw_js(c, "theme"),
                                json_is_false(json_object_get(c, "applicable")) ? "no" : "yes",
-                               cw_js(c, "status"), cw_js(c, "implementation"), is, es,
+                               cw_js(c, "status"),
+                               cw_js(c, "implementation"),
+                               is,
+                               es,
                                cw_js(c, "justification")};
         cw_add_row(t, cells);
         free(is);
@@ -865,7 +951,8 @@ static int cw_build_soa(cw_report *r, json_t *a) {
 
 /* The answer is the CLI's own composite {mapping_check, store_check}
  * (store_check null when the token may not call it). */
-static int cw_build_check(cw_report *r, json_t *a) {
+static int cw_build_check(cw_report *r, json_t *a)
+{
     r->title = cw_xstrdup("Consistency check");
     json_t *mc = json_object_get(a, "mapping_check");
     json_t *sc = json_object_get(a, "store_check");
@@ -882,7 +969,8 @@ static int cw_build_check(cw_report *r, json_t *a) {
         cw_sum(r, cw_chk_legend_key[k], buf);
     }
     if (json_is_object(sc)) {
-        cw_sum(r, "store consistent", json_is_true(json_object_get(sc, "consistent")) ? "yes" : "no");
+        cw_sum(r, "store consistent",
+               json_is_true(json_object_get(sc, "consistent")) ? "yes" : "no");
         snprintf(buf, sizeof buf, "%ld", cw_jl(sc, "problems"));
         cw_sum(r, "store problems", buf);
         if (json_is_string(json_object_get(sc, "first")))
@@ -896,7 +984,8 @@ static int cw_build_check(cw_report *r, json_t *a) {
     cw_table *t = cw_rep_table(r, "Crosswalk findings", 4, cols);
     size_t i;
     json_t *f;
-    json_array_foreach(findings, i, f) {
+    json_array_foreach(findings, i, f)
+    {
         char ab[512], bb[512];
         json_t *x = json_object_get(f, "a"), *y = json_object_get(f, "b");
         snprintf(ab, sizeof ab, "%s %s", cw_js(x, "framework"), cw_js(x, "id"));
@@ -911,7 +1000,8 @@ static int cw_build_check(cw_report *r, json_t *a) {
 }
 
 int cw_report_build(cw_report *r, cw_report_kind kind, json_t *answer, json_t *groups_answer,
-                    bool show_detail, char *err, size_t errlen) {
+                    bool show_detail, char *err, size_t errlen)
+{
     memset(r, 0, sizeof *r);
     r->answer = answer;
     if (!json_is_object(answer)) {
@@ -919,22 +1009,18 @@ int cw_report_build(cw_report *r, cw_report_kind kind, json_t *answer, json_t *g
         return -1;
     }
     switch (kind) {
-    case CW_REP_COVERAGE:
-        return cw_build_coverage(r, answer, show_detail);
-    case CW_REP_GAP:
-        return cw_build_gap(r, answer, groups_answer);
-    case CW_REP_COMPARE:
-        return cw_build_compare(r, answer);
-    case CW_REP_SOA:
-        return cw_build_soa(r, answer);
-    case CW_REP_CHECK:
-        return cw_build_check(r, answer);
+    case CW_REP_COVERAGE: return cw_build_coverage(r, answer, show_detail);
+    case CW_REP_GAP: return cw_build_gap(r, answer, groups_answer);
+    case CW_REP_COMPARE: return cw_build_compare(r, answer);
+    case CW_REP_SOA: return cw_build_soa(r, answer);
+    case CW_REP_CHECK: return cw_build_check(r, answer);
     }
     snprintf(err, errlen, "internal: unknown report");
     return -1;
 }
 
-void cw_report_free(cw_report *r) {
+void cw_report_free(cw_report *r)
+{
     free(r->title);
     for (size_t i = 0; i < r->nsummary; i++) {
         free(r->sum_key[i]);

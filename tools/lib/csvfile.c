@@ -8,8 +8,8 @@
 const char *const cw_csv_catalog_cols[CW_CSV_CATALOG_COLS] = {
     "id", "parent", "kind", "title", "description", "attributes", "assessable", "status"};
 const char *const cw_csv_crosswalk_cols[CW_CSV_CROSSWALK_COLS] = {
-    "source_framework", "source_id", "target_framework", "target_id", "relationship", "strength",
-    "rationale",        "origin",    "note"};
+    "source_framework", "source_id", "target_framework", "target_id", "relationship",
+    "strength",         "rationale", "origin",           "note"};
 
 /* A block of the field pool; blocks are chained and freed together. */
 typedef struct cw_csv_blk {
@@ -122,7 +122,8 @@ int cw_csv_read(const char *data, size_t len, cw_csv_table *t, cw_csv_error *err
         line++;
         if (t->cur.line == 0) {
             size_t l = end - at;
-            if ((l == 1 && data[at] == '\n') || (l == 2 && data[at] == '\r' && data[at + 1] == '\n')) {
+            if ((l == 1 && data[at] == '\n') ||
+                (l == 2 && data[at] == '\r' && data[at + 1] == '\n')) {
                 add_blank(t, line);
                 at = end;
                 continue;

@@ -25,14 +25,14 @@
 
 typedef struct cw_opt_reader {
     int argc;
-    char **argv;                   /* argv[0] is the program or command: skipped */
-    const char *shorts;            /* getopt short options, e.g. "ho:" (no leading '-' or ':') */
-    const struct option *longs;    /* ends with a zeroed entry */
-    const char *arg;               /* the option's value or the positional */
-    const char *word;              /* the argv element being read, for messages */
-    int at;                        /* its index in argv (argc when there is none) */
-    int val;                       /* with CW_OPT_NOVALUE: the option's val */
-    int next;                      /* index of the next argv element (after CW_OPT_END: the first positional left) */
+    char **argv;                /* argv[0] is the program or command: skipped */
+    const char *shorts;         /* getopt short options, e.g. "ho:" (no leading '-' or ':') */
+    const struct option *longs; /* ends with a zeroed entry */
+    const char *arg;            /* the option's value or the positional */
+    const char *word;           /* the argv element being read, for messages */
+    int at;                     /* its index in argv (argc when there is none) */
+    int val;                    /* with CW_OPT_NOVALUE: the option's val */
+    int next; /* index of the next argv element (after CW_OPT_END: the first positional left) */
     char optstring[64];
     int started;
 } cw_opt_reader;

@@ -154,8 +154,7 @@ void cw_rpc_pack_kint(msgpack_packer *pk, const char *k, int64_t v)
     msgpack_pack_int64(pk, v);
 }
 
-void cw_rpc_pack_envelope(msgpack_packer *pk, uint32_t msgid, const char *method,
-                          unsigned nparams)
+void cw_rpc_pack_envelope(msgpack_packer *pk, uint32_t msgid, const char *method, unsigned nparams)
 {
     msgpack_pack_array(pk, 4);
     msgpack_pack_int(pk, CW_MSG_REQUEST);
@@ -305,20 +304,93 @@ static const unsigned char mp_size[256] = {
     [0x00 ... 0x7f] = 1, /* positive fixint */
     [0x80 ... 0x9f] = 1, /* fixmap, fixarray: the byte itself; mp_opens counts the rest */
     /* fixstr: the byte and 0..31 bytes */
-    [0xa0] = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
-    [0xc0] = 1, [0xc2] = 1, [0xc3] = 1,  /* nil, false, true */
-    [0xca] = 5, [0xcb] = 9,              /* float 32, 64 */
-    [0xcc] = 2, [0xcd] = 3, [0xce] = 5, [0xcf] = 9, /* uint 8..64 */
-    [0xd0] = 2, [0xd1] = 3, [0xd2] = 5, [0xd3] = 9, /* int 8..64 */
-    [0xd4] = 3, [0xd5] = 4, [0xd6] = 6, [0xd7] = 10, [0xd8] = 18, /* fixext 1..16 */
+    [0xa0] = 1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+    12,
+    13,
+    14,
+    15,
+    16,
+    17,
+    18,
+    19,
+    20,
+    21,
+    22,
+    23,
+    24,
+    25,
+    26,
+    27,
+    28,
+    29,
+    30,
+    31,
+    32,
+    [0xc0] = 1,
+    [0xc2] = 1,
+    [0xc3] = 1, /* nil, false, true */
+    [0xca] = 5,
+    [0xcb] = 9, /* float 32, 64 */
+    [0xcc] = 2,
+    [0xcd] = 3,
+    [0xce] = 5,
+    [0xcf] = 9, /* uint 8..64 */
+    [0xd0] = 2,
+    [0xd1] = 3,
+    [0xd2] = 5,
+    [0xd3] = 9, /* int 8..64 */
+    [0xd4] = 3,
+    [0xd5] = 4,
+    [0xd6] = 6,
+    [0xd7] = 10,
+    [0xd8] = 18,         /* fixext 1..16 */
     [0xe0 ... 0xff] = 1, /* negative fixint */
 };
 static const unsigned char mp_opens[256] = {
     /* fixmap: two elements a pair */
-    [0x80] = 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30,
+    [0x80] = 0,
+    2,
+    4,
+    6,
+    8,
+    10,
+    12,
+    14,
+    16,
+    18,
+    20,
+    22,
+    24,
+    26,
+    28,
+    30,
     /* fixarray */
-    [0x90] = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+    [0x90] = 0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+    12,
+    13,
+    14,
+    15,
 };
 
 size_t cw_rpc_scan_next(const unsigned char *p, size_t n, cw_rpc_scan *st)
@@ -349,16 +421,34 @@ size_t cw_rpc_scan_next(const unsigned char *p, size_t n, cw_rpc_scan *st)
         size_t lenw = 0, fixed = 0, countw = 0, pairs = 0;
         int ext = 0;
         switch (b) {
-        case 0xc4: case 0xd9: lenw = 1; break;
-        case 0xc5: case 0xda: lenw = 2; break;
-        case 0xc6: case 0xdb: lenw = 4; break;
-        case 0xc7: lenw = 1; ext = 1; break;
-        case 0xc8: lenw = 2; ext = 1; break;
-        case 0xc9: lenw = 4; ext = 1; break;
+        case 0xc4:
+        case 0xd9: lenw = 1; break;
+        case 0xc5:
+        case 0xda: lenw = 2; break;
+        case 0xc6:
+        case 0xdb: lenw = 4; break;
+        case 0xc7:
+            lenw = 1;
+            ext = 1;
+            break;
+        case 0xc8:
+            lenw = 2;
+            ext = 1;
+            break;
+        case 0xc9:
+            lenw = 4;
+            ext = 1;
+            break;
         case 0xdc: countw = 2; break;
         case 0xdd: countw = 4; break;
-        case 0xde: countw = 2; pairs = 1; break;
-        case 0xdf: countw = 4; pairs = 1; break;
+        case 0xde:
+            countw = 2;
+            pairs = 1;
+            break;
+        case 0xdf:
+            countw = 4;
+            pairs = 1;
+            break;
         default: return SIZE_MAX; /* 0xc1, never used */
         }
         if (countw) {

@@ -45,8 +45,7 @@ int cw_rpc_write_all(int fd, const void *p, size_t n);
 
 /* Packs a request envelope [0, msgid, method, params] into pk with a params
  * array of nparams (0 or 1) elements; with 1 the caller packs the element. */
-void cw_rpc_pack_envelope(msgpack_packer *pk, uint32_t msgid, const char *method,
-                          unsigned nparams);
+void cw_rpc_pack_envelope(msgpack_packer *pk, uint32_t msgid, const char *method, unsigned nparams);
 /* Packs a request whose params are one map of nargs named arguments (the
  * caller packs the nargs key/value pairs); nargs 0 packs no params: []. */
 void cw_rpc_pack_request(msgpack_packer *pk, uint32_t msgid, const char *method, uint32_t nargs);
