@@ -204,13 +204,11 @@ int cw_check_keys(const msgpack_object *map, const char *allowed, cw_err *err)
     return 0;
 }
 
-/* ---- value decoders ---- */
-
-static void set_has(bool *has, bool v)
-{
-    if (has)
-        *has = v;
-}
+/* ---- value decoders ----
+ *
+ * Every decoder gets the value itself, present and not nil: the generated
+ * code looks the key up once (value_of), refuses it when required and
+ * missing, and sets has_<key>.  A decoder only converts and checks. */
 
 /* *o: key's value in map, or NULL when it is absent or nil, which is a
  * mistake when req.  has (may be NULL) says which. */
@@ -220,56 +218,52 @@ static int value_of(const msgpack_object *map, const char *path, const char *key
     *o = cw_arg_get(map, key);
     if (absent(*o))
         *o = NULL;
-    set_has(has, *o != NULL);
+    if (has)
+        *has = *o != NULL;
     return !*o && req ? missing(path, key, err) : 0;
 }
 
-int cw_dec_STR(const msgpack_object *map, const char *path, const char *key, bool req, cw_arena *a,
-               const char **out, bool *has, cw_err *err)
+/* A string field of a map that is not itself an argument (a joint
+ * member's {framework, id}). */
+static int field_str(const msgpack_object *map, const char *path, const char *key, bool req,
+                     cw_arena *a, const char **out, cw_err *err)
 {
     const msgpack_object *o;
-    *out = NULL;
-    int rc = value_of(map, path, key, req, has, &o, err);
-    if (rc || !o)
-        return rc;
+    int rc = value_of(map, path, key, req, NULL, &o, err);
+    return rc || !o ? rc : cw_dec_STR(o, path, key, a, out, err);
+}
+
+int cw_dec_STR(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+               const char **out, cw_err *err)
+{
     return in_path(to_str(o, key, a, out, err), path, err);
 }
 
-static int filter(const msgpack_object *map, const char *path, const char *key, bool req,
-                  size_t max, cw_arena *a, const char **out, bool *has, cw_err *err)
+/* A string held to the name rule (crosswalk/check.h) at max bytes. */
+static int name(const msgpack_object *o, const char *path, const char *key, size_t max, cw_arena *a,
+                const char **out, cw_err *err)
 {
-    int rc = cw_dec_STR(map, path, key, req, a, out, has, err);
-    if (rc == 0 && *out)
-        rc = in_path(cw_check_name(key, *out, max, err), path, err);
-    return rc;
+    int rc = cw_dec_STR(o, path, key, a, out, err);
+    return rc ? rc : in_path(cw_check_name(key, *out, max, err), path, err);
 }
 
-int cw_dec_SLUG(const msgpack_object *map, const char *path, const char *key, bool req, cw_arena *a,
-                const char **out, bool *has, cw_err *err)
-{
-    return filter(map, path, key, req, CW_MAX_SLUG, a, out, has, err);
-}
+/* Names held to the rule at each kind's bound; TEXT (a search) to an id's. */
+#define CW_NAME_DEC(T, max)                                                                        \
+    int cw_dec_##T(const msgpack_object *o, const char *path, const char *key, cw_arena *a,        \
+                   const char **out, cw_err *err)                                                  \
+    {                                                                                              \
+        return name(o, path, key, max, a, out, err);                                               \
+    }
+CW_NAME_DEC(SLUG, CW_MAX_SLUG)
+CW_NAME_DEC(ID, CW_MAX_ID)
+CW_NAME_DEC(ORIGIN, CW_MAX_ORIGIN)
+CW_NAME_DEC(TEXT, CW_MAX_ID)
+#undef CW_NAME_DEC
 
-int cw_dec_ID(const msgpack_object *map, const char *path, const char *key, bool req, cw_arena *a,
-              const char **out, bool *has, cw_err *err)
-{
-    return filter(map, path, key, req, CW_MAX_ID, a, out, has, err);
-}
-
-int cw_dec_ORIGIN(const msgpack_object *map, const char *path, const char *key, bool req,
-                  cw_arena *a, const char **out, bool *has, cw_err *err)
-{
-    return filter(map, path, key, req, CW_MAX_ORIGIN, a, out, has, err);
-}
-
-int cw_dec_BOOL(const msgpack_object *map, const char *path, const char *key, bool req, cw_arena *a,
-                bool *out, bool *has, cw_err *err)
+int cw_dec_BOOL(const msgpack_object *o, const char *path, const char *key, cw_arena *a, bool *out,
+                cw_err *err)
 {
     (void)a;
-    const msgpack_object *o;
-    int rc = value_of(map, path, key, req, has, &o, err);
-    if (rc || !o)
-        return rc;
     if (o->type != MSGPACK_OBJECT_BOOLEAN)
         return in_path(
             cw_err_set(err, CW_EINVAL, "%s: expected a boolean, got %s", key, type_name(o)), path,
@@ -278,66 +272,50 @@ int cw_dec_BOOL(const msgpack_object *map, const char *path, const char *key, bo
     return 0;
 }
 
-int cw_dec_TIME(const msgpack_object *map, const char *path, const char *key, bool req, cw_arena *a,
-                cw_time *out, bool *has, cw_err *err)
+int cw_dec_TIME(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                cw_time *out, cw_err *err)
 {
     (void)a;
-    const msgpack_object *o;
-    int rc = value_of(map, path, key, req, has, &o, err);
-    if (rc || !o)
-        return rc;
     return in_path(cw_to_time(o, key, out, err), path, err);
 }
 
-static int integer(const msgpack_object *map, const char *path, const char *key, bool req,
-                   int64_t lo, int64_t hi, int64_t *out, bool *has, cw_err *err)
+/* An integer lo..hi into an int. */
+static int small_int(const msgpack_object *o, const char *path, const char *key, int lo, int hi,
+                     int *out, cw_err *err)
 {
-    const msgpack_object *o;
-    int rc = value_of(map, path, key, req, has, &o, err);
-    if (rc || !o)
-        return rc;
-    return in_path(to_int(o, key, lo, hi, out, err), path, err);
-}
-
-int cw_dec_HOPS(const msgpack_object *map, const char *path, const char *key, bool req, cw_arena *a,
-                int *out, bool *has, cw_err *err)
-{
-    (void)a;
     int64_t v = 0;
-    int rc = integer(map, path, key, req, 1, CW_MAX_HOPS, &v, has, err);
+    int rc = in_path(to_int(o, key, lo, hi, &v, err), path, err);
     *out = (int)v;
     return rc;
 }
 
-int cw_dec_BYTES(const msgpack_object *map, const char *path, const char *key, bool req,
-                 cw_arena *a, int64_t *out, bool *has, cw_err *err)
+int cw_dec_HOPS(const msgpack_object *o, const char *path, const char *key, cw_arena *a, int *out,
+                cw_err *err)
 {
     (void)a;
-    return integer(map, path, key, req, 1, INT64_MAX, out, has, err);
+    return small_int(o, path, key, 1, CW_MAX_HOPS, out, err);
 }
 
-int cw_dec_COUNT(const msgpack_object *map, const char *path, const char *key, bool req,
-                 cw_arena *a, int *out, bool *has, cw_err *err)
+int cw_dec_COUNT(const msgpack_object *o, const char *path, const char *key, cw_arena *a, int *out,
+                 cw_err *err)
 {
     (void)a;
-    int64_t v = 0;
-    int rc = integer(map, path, key, req, 1, 10000, &v, has, err);
-    *out = (int)v;
-    return rc;
+    return small_int(o, path, key, 1, 10000, out, err);
 }
 
-int cw_dec_TEXT(const msgpack_object *map, const char *path, const char *key, bool req, cw_arena *a,
-                const char **out, bool *has, cw_err *err)
+int cw_dec_BYTES(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                 int64_t *out, cw_err *err)
 {
-    return filter(map, path, key, req, CW_MAX_ID, a, out, has, err);
+    (void)a;
+    return in_path(to_int(o, key, 1, INT64_MAX, out, err), path, err);
 }
 
-int cw_dec_ATTRFILTER(const msgpack_object *map, const char *path, const char *key, bool req,
-                      cw_arena *a, cw_attr_filter *out, bool *has, cw_err *err)
+int cw_dec_ATTRFILTER(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                      cw_attr_filter *out, cw_err *err)
 {
     const char *s;
-    int rc = cw_dec_STR(map, path, key, req, a, &s, has, err);
-    if (rc || !s)
+    int rc = cw_dec_STR(o, path, key, a, &s, err);
+    if (rc)
         return rc;
     char *copy = cw_arena_strdup(a, s);
     if (!copy)
@@ -353,49 +331,53 @@ int cw_dec_ATTRFILTER(const msgpack_object *map, const char *path, const char *k
     return 0;
 }
 
-int cw_dec_DELSOURCE(const msgpack_object *map, const char *path, const char *key, bool req,
-                     cw_arena *a, cw_source_arg *out, bool *has, cw_err *err)
+/* A joint row's members as an array of 2..CW_MAX_JOINT: *set allocated in
+ * a with room for them, *n their count; "<what> 2..64 requirements, got
+ * N<hint>" otherwise. */
+static int joint_array(const msgpack_object *o, const char *path, const char *key, const char *what,
+                       const char *hint, cw_arena *a, const char ***set, size_t *n, cw_err *err)
 {
-    const msgpack_object *src = cw_arg_get(map, key);
-    if (!src || src->type != MSGPACK_OBJECT_ARRAY)
-        return cw_dec_ID(map, path, key, req, a, &out->one, has, err);
-    set_has(has, true);
-    uint32_t n = src->via.array.size;
-    if (n < 2 || n > CW_MAX_JOINT)
-        return cw_err_set(err, CW_EINVAL, "%s%s: a joint row's set has 2..%d requirements, got %u",
-                          path, key, CW_MAX_JOINT, n);
-    out->set = cw_arena_alloc(a, n * sizeof *out->set);
-    if (!out->set)
+    uint32_t k = o->via.array.size;
+    if (k < 2 || k > CW_MAX_JOINT)
+        return cw_err_set(err, CW_EINVAL, "%s%s: %s 2..%d requirements, got %u%s", path, key, what,
+                          CW_MAX_JOINT, k, hint);
+    if (!(*set = cw_arena_alloc(a, k * sizeof **set)))
         return cw_err_set(err, CW_ENOMEM, "%s%s: out of memory", path, key);
-    out->n = n;
-    for (uint32_t j = 0; j < n; j++) {
-        char f[CW_ERR_MSG_MAX];
-        FIELD(f, "%s%s[%u]", path, key, j);
-        int rc;
-        if ((rc = to_str(&src->via.array.ptr[j], f, a, &out->set[j], err)) ||
-            (rc = cw_check_name(f, out->set[j], CW_MAX_ID, err)))
-            return rc;
-    }
+    *n = k;
     return 0;
 }
 
-/* A word out of a fixed list: missing, not a string, or not one of them. */
-static int word(const msgpack_object *map, const char *path, const char *key, bool req, cw_arena *a,
+int cw_dec_DELSOURCE(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                     cw_source_arg *out, cw_err *err)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return cw_dec_ID(o, path, key, a, &out->one, err);
+    int rc = joint_array(o, path, key, "a joint row's set has", "", a, &out->set, &out->n, err);
+    for (uint32_t j = 0; rc == 0 && j < out->n; j++) {
+        char f[CW_ERR_MSG_MAX];
+        FIELD(f, "%s%s[%u]", path, key, j);
+        if ((rc = to_str(&o->via.array.ptr[j], f, a, &out->set[j], err)) == 0)
+            rc = cw_check_name(f, out->set[j], CW_MAX_ID, err);
+    }
+    return rc;
+}
+
+/* A word out of a fixed list: not a string, or not one of them. */
+static int word(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
                 int (*parse)(const char *, int *), int code, const char *choices, int *out,
                 cw_err *err)
 {
     const char *s;
-    int rc = cw_dec_STR(map, path, key, req, a, &s, NULL, err);
-    if (rc || !s)
+    int rc = cw_dec_STR(o, path, key, a, &s, err);
+    if (rc)
         return rc;
     if (parse(s, out))
         return cw_err_set(err, code, "%s%s: '%.40s' is not %s", path, key, s, choices);
     return 0;
 }
 
-/* The decoders of words from a fixed list, each into its own enum: the
- * value before decoding (or dflt when absent) stays when none is given. */
-#define CW_WORD_DEC(T, ctype, parse, code, dflt, choices)                                          \
+/* The decoders of words from a fixed list, each into its own enum. */
+#define CW_WORD_DEC(T, ctype, parse, code, choices)                                                \
     static int parse_##T(const char *s, int *out)                                                  \
     {                                                                                              \
         ctype v;                                                                                   \
@@ -403,46 +385,37 @@ static int word(const msgpack_object *map, const char *path, const char *key, bo
         *out = (int)v;                                                                             \
         return rc;                                                                                 \
     }                                                                                              \
-    int cw_dec_##T(const msgpack_object *map, const char *path, const char *key, bool req,         \
-                   cw_arena *a, ctype *out, bool *has, cw_err *err)                                \
+    int cw_dec_##T(const msgpack_object *o, const char *path, const char *key, cw_arena *a,        \
+                   ctype *out, cw_err *err)                                                        \
     {                                                                                              \
-        int v = (int)(dflt);                                                                       \
-        set_has(has, !absent(cw_arg_get(map, key)));                                               \
-        int rc = word(map, path, key, req, a, parse_##T, code, choices, &v, err);                  \
-        *out = (ctype)v;                                                                           \
+        int v;                                                                                     \
+        int rc = word(o, path, key, a, parse_##T, code, choices, &v, err);                         \
+        if (rc == 0)                                                                               \
+            *out = (ctype)v;                                                                       \
         return rc;                                                                                 \
     }
-CW_WORD_DEC(REL, cw_rel, cw_rel_parse, CW_EREL, *out,
+CW_WORD_DEC(REL, cw_rel, cw_rel_parse, CW_EREL,
             "equal, subset_of, superset_of, intersects_with or not_related")
-/* a link is full unless it says otherwise */
-CW_WORD_DEC(LEVEL, cw_level, cw_level_parse, CW_EINVAL, CW_LEVEL_FULL, "full or partial")
-CW_WORD_DEC(CTLSTATUS, cw_ctl_status, cw_ctl_status_parse, CW_EINVAL, CW_CTL_IMPLEMENTED,
+CW_WORD_DEC(LEVEL, cw_level, cw_level_parse, CW_EINVAL, "full or partial")
+CW_WORD_DEC(CTLSTATUS, cw_ctl_status, cw_ctl_status_parse, CW_EINVAL,
             "implemented, planned or not_implemented")
-CW_WORD_DEC(RESULT, cw_result, cw_result_parse, CW_EINVAL, *out, "pass, fail or unknown")
+CW_WORD_DEC(RESULT, cw_result, cw_result_parse, CW_EINVAL, "pass, fail or unknown")
 #undef CW_WORD_DEC
 
-int cw_dec_STRENGTH(const msgpack_object *map, const char *path, const char *key, bool req,
-                    cw_arena *a, int *out, bool *has, cw_err *err)
+int cw_dec_STRENGTH(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                    int *out, cw_err *err)
 {
     (void)a;
-    const msgpack_object *o;
-    int rc = value_of(map, path, key, req, has, &o, err);
-    if (rc || !o)
-        return rc;
     if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 < 1 || o->via.u64 > 10)
         return cw_err_set(err, CW_ERANGE, "%s%s: expected an integer 1..10", path, key);
     *out = (int)o->via.u64;
     return 0;
 }
 
-int cw_dec_APPLIC(const msgpack_object *map, const char *path, const char *key, bool req,
-                  cw_arena *a, bool *out, bool *has, cw_err *err)
+int cw_dec_APPLIC(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                  bool *out, cw_err *err)
 {
     (void)a;
-    const msgpack_object *o;
-    int rc = value_of(map, path, key, req, has, &o, err);
-    if (rc || !o)
-        return rc;
     if (o->type != MSGPACK_OBJECT_BOOLEAN)
         return cw_err_set(err, CW_EINVAL, "%s%s: expected a boolean", path, key);
     *out = o->via.boolean;
@@ -451,15 +424,12 @@ int cw_dec_APPLIC(const msgpack_object *map, const char *path, const char *key, 
 
 /* ---- decoders into a whole item ---- */
 
-int cw_dec_ATTRS(const msgpack_object *map, const char *path, const char *key, bool req,
-                 cw_arena *a, cw_requirement *q, cw_err *err)
+int cw_dec_ATTRS(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                 cw_requirement *q, cw_err *err)
 {
     char f[160];
     FIELD(f, "%s%s", path, key);
-    const msgpack_object *o;
-    int rc = value_of(map, path, key, req, NULL, &o, err);
-    if (rc || !o)
-        return rc;
+    int rc;
     if (o->type != MSGPACK_OBJECT_MAP)
         return cw_err_set(err, CW_EINVAL, "%s: expected a map of name to list of strings", f);
     q->n_attrs = o->via.map.size;
@@ -499,14 +469,10 @@ int cw_dec_ATTRS(const msgpack_object *map, const char *path, const char *key, b
     return 0;
 }
 
-int cw_dec_ASSESS(const msgpack_object *map, const char *path, const char *key, bool req,
-                  cw_arena *a, cw_requirement *q, cw_err *err)
+int cw_dec_ASSESS(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                  cw_requirement *q, cw_err *err)
 {
     (void)a;
-    const msgpack_object *o;
-    int rc = value_of(map, path, key, req, NULL, &o, err);
-    if (rc || !o)
-        return rc;
     if (o->type != MSGPACK_OBJECT_BOOLEAN)
         return cw_err_set(err, CW_EINVAL, "%s%s: expected a boolean (or nil to decide by the tree)",
                           path, key);
@@ -514,52 +480,45 @@ int cw_dec_ASSESS(const msgpack_object *map, const char *path, const char *key, 
     return 0;
 }
 
-int cw_dec_REQSTATUS(const msgpack_object *map, const char *path, const char *key, bool req,
-                     cw_arena *a, cw_requirement *q, cw_err *err)
+static int parse_reqstatus(const char *s, int *withdrawn)
 {
-    const char *s;
-    int rc = cw_dec_STR(map, path, key, req, a, &s, NULL, err);
-    if (rc || !s)
-        return rc;
-    if (strcmp(s, "withdrawn") == 0)
-        q->withdrawn = true;
-    else if (strcmp(s, "active") != 0)
-        return cw_err_set(err, CW_EINVAL, "%s%s: '%.40s' is not active or withdrawn", path, key, s);
-    return 0;
+    *withdrawn = strcmp(s, "withdrawn") == 0;
+    return *withdrawn || strcmp(s, "active") == 0 ? 0 : -1;
+}
+
+int cw_dec_REQSTATUS(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                     cw_requirement *q, cw_err *err)
+{
+    int withdrawn;
+    int rc =
+        word(o, path, key, a, parse_reqstatus, CW_EINVAL, "active or withdrawn", &withdrawn, err);
+    q->withdrawn = rc == 0 && withdrawn;
+    return rc;
 }
 
 /* A mapping's source: one id, or for a joint row an array of 2..64 ids of
  * the row's source framework.  A member may also be written as a map
  * {framework?, id}, as OSCAL and GRC tools name requirements; its
  * framework, when given, must be the row's (decoded before it). */
-int cw_dec_SOURCES(const msgpack_object *map, const char *path, const char *key, bool req,
-                   cw_arena *a, cw_mapping *m, cw_err *err)
+int cw_dec_SOURCES(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                   cw_mapping *m, cw_err *err)
 {
-    const msgpack_object *src = cw_arg_get(map, key);
-    if (!src || src->type != MSGPACK_OBJECT_ARRAY)
-        return cw_dec_STR(map, path, key, req, a, &m->source_id, NULL, err);
-    uint32_t n = src->via.array.size;
-    if (n < 2 || n > CW_MAX_JOINT)
-        return cw_err_set(err, CW_EINVAL,
-                          "%s%s: a joint row names 2..%d requirements, got %u (one source "
-                          "is written as a string)",
-                          path, key, CW_MAX_JOINT, n);
-    m->source_ids = cw_arena_alloc(a, n * sizeof *m->source_ids);
-    if (!m->source_ids)
-        return cw_err_set(err, CW_ENOMEM, "%s%s: out of memory", path, key);
-    m->n_sources = n;
-    for (uint32_t j = 0; j < n; j++) {
+    const msgpack_object *src = o;
+    if (src->type != MSGPACK_OBJECT_ARRAY)
+        return cw_dec_STR(o, path, key, a, &m->source_id, err);
+    int rc = joint_array(o, path, key, "a joint row names", " (one source is written as a string)",
+                         a, &m->source_ids, &m->n_sources, err);
+    for (uint32_t j = 0; rc == 0 && j < m->n_sources; j++) {
         char f[160];
         FIELD(f, "%s%s[%u]", path, key, j);
         const msgpack_object *e = &src->via.array.ptr[j];
-        int rc;
         if (e->type == MSGPACK_OBJECT_MAP) {
             const char *efw = NULL;
             char fp[176];
             FIELD(fp, "%s.", f);
             if ((rc = in_path(cw_check_keys(e, "framework id", err), fp, err)) ||
-                (rc = cw_dec_STR(e, fp, "framework", false, a, &efw, NULL, err)) ||
-                (rc = cw_dec_STR(e, fp, "id", true, a, &m->source_ids[j], NULL, err)))
+                (rc = field_str(e, fp, "framework", false, a, &efw, err)) ||
+                (rc = field_str(e, fp, "id", true, a, &m->source_ids[j], err)))
                 return rc;
             if (efw && m->source_fw && strcmp(efw, m->source_fw) != 0)
                 return cw_err_set(err, CW_EINVAL,
@@ -568,19 +527,14 @@ int cw_dec_SOURCES(const msgpack_object *map, const char *path, const char *key,
                                   f, efw, m->source_fw);
             continue;
         }
-        if ((rc = to_str(e, f, a, &m->source_ids[j], err)))
-            return rc;
+        rc = to_str(e, f, a, &m->source_ids[j], err);
     }
-    return 0;
+    return rc;
 }
 
-int cw_dec_EVCONTROLS(const msgpack_object *map, const char *path, const char *key, bool req,
-                      cw_arena *a, cw_evidence *e, cw_err *err)
+int cw_dec_EVCONTROLS(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                      cw_evidence *e, cw_err *err)
 {
-    const msgpack_object *o;
-    int rc = value_of(map, path, key, req, NULL, &o, err);
-    if (rc || !o)
-        return rc;
     if (o->type == MSGPACK_OBJECT_STR) {
         e->n_controls = 1;
         e->controls = cw_arena_alloc(a, sizeof(char *));
@@ -605,10 +559,11 @@ int cw_dec_EVCONTROLS(const msgpack_object *map, const char *path, const char *k
     return 0;
 }
 
-int cw_dec_VALID(const msgpack_object *map, const char *path, const char *key, bool req,
-                 cw_arena *a, cw_evidence *e, cw_err *err)
+int cw_dec_VALID(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                 cw_evidence *e, cw_err *err)
 {
-    return cw_dec_TIME(map, path, key, req, a, &e->valid_until, &e->has_valid_until, err);
+    e->has_valid_until = true;
+    return cw_dec_TIME(o, path, key, a, &e->valid_until, err);
 }
 
 /* A list of items under key, each a map with only item_keys, decoded by
@@ -704,13 +659,11 @@ static int dec_bulk(const msgpack_object *map, const char *key, bool req, const 
 #define ITEM_KEYS(item) ((CW_ITEM_##item(CW_K_F, CW_K_C)) + 1)
 
 /* A link is a control's sub-item: decoded here, with its own path. */
-int cw_dec_LINKS(const msgpack_object *map, const char *path, const char *key, bool req,
-                 cw_arena *a, cw_control *out, cw_err *err)
+int cw_dec_LINKS(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                 cw_control *out, cw_err *err)
 {
-    const msgpack_object *l;
-    int rc = value_of(map, path, key, req, NULL, &l, err);
-    if (rc || !l)
-        return rc;
+    const msgpack_object *l = o;
+    int rc;
     if (l->type != MSGPACK_OBJECT_ARRAY)
         return cw_err_set(err, CW_EINVAL, "%s%s: expected an array", path, key);
     out->n_links = l->via.array.size;
@@ -727,20 +680,25 @@ int cw_dec_LINKS(const msgpack_object *map, const char *path, const char *key, b
         if ((rc = in_path(cw_check_keys(e, ITEM_KEYS(link), err), lp, err)) ||
             (rc = cw_item_link(e, lp, a, &out->links[j], err)))
             return rc;
+        if (out->links[j].level == CW_LEVEL_NONE) /* full unless it says otherwise */
+            out->links[j].level = CW_LEVEL_FULL;
     }
     return 0;
 }
 
 #define CW_D_F(T, key, member, req, doc)                                                           \
-    if ((rc = cw_dec_##T(m, path, #key, req, a, &out->member, NULL, err)))                         \
+    if ((rc = value_of(m, path, #key, req, NULL, &o, err)) ||                                      \
+        (o && (rc = cw_dec_##T(o, path, #key, a, &out->member, err))))                             \
         return rc;
 #define CW_D_C(T, key, req, doc)                                                                   \
-    if ((rc = cw_dec_##T(m, path, #key, req, a, out, err)))                                        \
+    if ((rc = value_of(m, path, #key, req, NULL, &o, err)) ||                                      \
+        (o && (rc = cw_dec_##T(o, path, #key, a, out, err))))                                      \
         return rc;
 #define CW_X_ITEM(item, ctype, doc)                                                                \
     int cw_item_##item(const msgpack_object *m, const char *path, cw_arena *a, ctype *out,         \
                        cw_err *err)                                                                \
     {                                                                                              \
+        const msgpack_object *o;                                                                   \
         int rc = 0;                                                                                \
         memset(out, 0, sizeof *out);                                                               \
         CW_ITEM_##item(CW_D_F, CW_D_C) return rc;                                                  \
@@ -763,7 +721,8 @@ CW_ITEMS(CW_X_ITEM)
 #define CW_O_B(key, item, req, doc)
 
 #define CW_D_A(T, key, req, doc)                                                                   \
-    if ((rc = cw_dec_##T(map, "", #key, req, a, &out->key, &out->has_##key, err)))                 \
+    if ((rc = value_of(map, "", #key, req, &out->has_##key, &o, err)) ||                           \
+        (o && (rc = cw_dec_##T(o, "", #key, a, &out->key, err))))                                  \
         return rc;
 #define CW_D_L(key, item, req, doc)                                                                \
     if ((rc = dec_list(map, #key, req, ITEM_KEYS(item), sizeof(cw_itype_##item),                   \
@@ -777,8 +736,9 @@ CW_ITEMS(CW_X_ITEM)
     int cw_decode_##id(const msgpack_object *map, cw_arena *a, cw_args_##id *out, cw_err *err)     \
     {                                                                                              \
         const char *others = "" CW_ARGS_##id(CW_O_A, CW_O_L, CW_O_B);                              \
+        const msgpack_object *o;                                                                   \
         int rc = 0;                                                                                \
-        (void)map, (void)a, (void)others, (void)err;                                               \
+        (void)map, (void)a, (void)others, (void)err, (void)o;                                      \
         memset(out, 0, sizeof *out);                                                               \
         CW_ARGS_##id(CW_D_A, CW_D_L, CW_D_B);                                                      \
         return rc;                                                                                 \

@@ -74,18 +74,15 @@ typedef struct cw_source_arg {
     X(VALID, cw_evidence, "time, or nil for no expiry")                                            \
     X(LINKS, cw_control, "list of link items")
 
-/* A value decoder: o is the key's value in map (NULL when absent).  path
- * ("controls[3]." or "") is put in front of the field in any message;
- * has (may be NULL) is set when a non-nil value was given.  Strings are
- * copied into a. */
+/* A value decoder: o is the key's value, present and not nil (the
+ * generated decoders look it up, refuse it missing when required and set
+ * has_<key>).  path ("controls[3]." or "") is put in front of the field in
+ * any message.  Strings are copied into a; an item-type decoder (the
+ * second list) fills its part of the whole item. */
 #define CW_X_DEC(T, ctype, doc)                                                                    \
-    int cw_dec_##T(const msgpack_object *map, const char *path, const char *key, bool req,         \
-                   cw_arena *a, ctype *out, bool *has, cw_err *err);
+    int cw_dec_##T(const msgpack_object *o, const char *path, const char *key, cw_arena *a,        \
+                   ctype *out, cw_err *err);
 CW_ARG_TYPES(CW_X_DEC)
-#undef CW_X_DEC
-#define CW_X_DEC(T, ctype, doc)                                                                    \
-    int cw_dec_##T(const msgpack_object *map, const char *path, const char *key, bool req,         \
-                   cw_arena *a, ctype *out, cw_err *err);
 CW_ITEM_ARG_TYPES(CW_X_DEC)
 #undef CW_X_DEC
 
