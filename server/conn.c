@@ -18,6 +18,16 @@
 /* Messages at least this long are decoded from a copy a write job can
  * adopt (see process_input). */
 #define ADOPT_MIN 65536
+/* One connection's share of a loop turn: this many messages, this many
+ * bytes of answers or this much time, then every other socket gets its turn (like Redis'
+ * per-client processing budget).  Before auth the share is smaller. */
+#define TURN_MESSAGES 64
+#define TURN_MESSAGES_PREAUTH 8
+#define TURN_OUTPUT (1u << 20)
+#define TURN_NS 2000000u /* 2 ms of work, for requests that cost more than a ping */
+
+_Static_assert(sizeof(msgpack_object) == CW_FRAME_OBJECT_BYTES,
+               "frame.h's decoded element cost is msgpack_object's size");
 
 /* Output packed for c and not yet handed to uv_write. */
 static size_t pending_out(const cw_conn *c)
@@ -42,6 +52,10 @@ static void on_conn_closed(uv_handle_t *h)
 {
     cw_conn *c = h->data;
     cw_server *s = c->srv;
+    s->n_more -= c->more;
+    s->n_wait_writer -= c->wait_writer;
+    s->n_preauth -= c->preauth;
+    c->more = c->wait_writer = c->preauth = false;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -78,8 +92,48 @@ typedef struct wreq {
     size_t nsegs;
 } wreq;
 
-static void start_reading(cw_conn *c);
 static void process_input(cw_conn *c);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+static void on_turn(uv_idle_t *t);
+
+/* A connection reads only while it can act on what arrives: not while a
+ * read waits behind its writes, a write waits for the writer's queue, its
+ * answers go unread, or whole messages are left for a later turn.  So its
+ * input buffer never holds more than one message plus a read. */
+static void update_reading(cw_conn *c)
+{
+    bool want = !c->closing && !c->close_after_flush && !c->srv->stopping && !c->blocked &&
+                !c->wait_writer && !c->throttled && !c->more;
+    if (want && !c->reading) {
+        if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
+            c->reading = true;
+    } else if (!want && c->reading) {
+        uv_read_stop(&c->h.stream);
+        c->reading = false;
+    }
+}
+
+static void throttle(cw_conn *c)
+{
+    if (!c->throttled) {
+        c->throttled = true;
+        c->throttled_since_ms = uv_now(c->srv->loop);
+        cw_log(c->srv, LOG_DEBUG, "throttling conn=%llu queued=%zu", (unsigned long long)c->id,
+               pending_out(c) + c->queued);
+    }
+}
+
+/* Whole messages are left: run again on the next loop turn. */
+static void more_later(cw_conn *c)
+{
+    cw_server *s = c->srv;
+    if (c->more)
+        return;
+    c->more = true;
+    if (s->n_more++ == 0)
+        uv_idle_start(&s->turn, on_turn);
+}
 
 static void on_written(uv_write_t *req, int status)
 {
@@ -96,14 +150,9 @@ static void on_written(uv_write_t *req, int status)
         conn_close(c, NULL);
     /* Resume a throttled client once half its backlog is gone: first the
      * requests already buffered, then reading. */
-    if (!c->closing && !c->close_after_flush && c->queued <= c->srv->cfg.max_output_soft / 2 &&
-        !c->srv->stopping) {
-        if (c->throttled) {
-            c->throttled = false;
-            process_input(c);
-        }
-        if (!c->closing && !c->reading && !c->throttled)
-            start_reading(c);
+    if (!c->closing && c->throttled && c->queued <= c->srv->cfg.max_output_soft / 2) {
+        c->throttled = false;
+        process_input(c);
     }
     cw_conn_unref(c);
 }
@@ -153,37 +202,47 @@ static void flush(cw_conn *c)
         return;
     }
     const cw_config *cfg = &c->srv->cfg;
-    if (c->queued > cfg->max_output) {
+    /* One answer may be up to the limit (dispatch refuses larger ones)
+     * and a client is served only while its unread answers are below the
+     * soft limit: more than the limit before this write means it stopped
+     * reading. */
+    if (c->queued - wr->len > cfg->max_output) {
         conn_close(c, "client does not read its answers (hard output limit)");
-    } else if (c->queued > cfg->max_output_soft && c->reading) {
-        uv_read_stop(&c->h.stream);
-        c->reading = false;
-        cw_log(c->srv, LOG_DEBUG, "throttling conn=%llu queued=%zu", (unsigned long long)c->id,
-               c->queued);
+    } else if (c->queued > cfg->max_output_soft) {
+        throttle(c);
+        update_reading(c);
     }
 }
 
-/* Parses and dispatches every whole message buffered on c. */
+/* Parses and dispatches the whole messages buffered on c, up to its share
+ * of this loop turn. */
 static void process_input(cw_conn *c)
 {
     cw_server *s = c->srv;
     size_t off = 0;
     const cw_config *cfg = &s->cfg;
-    while (!c->closing && !c->close_after_flush && !c->blocked && off < c->in_len) {
+    unsigned done = 0;
+    uint64_t t0 = uv_hrtime();
+    while (!c->closing && !c->close_after_flush && !c->blocked && !c->wait_writer &&
+           off < c->in_len) {
         /* A client that does not read its answers: stop answering (and
          * reading) until they drain; what is buffered waits. */
         if (pending_out(c) + c->queued > cfg->max_output_soft) {
-            if (!c->throttled)
-                c->throttled_since_ms = uv_now(s->loop);
-            c->throttled = true;
-            if (c->reading) {
-                uv_read_stop(&c->h.stream);
-                c->reading = false;
-                cw_log(s, LOG_DEBUG, "throttling conn=%llu queued=%zu", (unsigned long long)c->id,
-                       pending_out(c) + c->queued);
-            }
+            throttle(c);
             break;
         }
+        if (done >= (c->preauth ? TURN_MESSAGES_PREAUTH : TURN_MESSAGES) ||
+            pending_out(c) > TURN_OUTPUT || (done && uv_hrtime() - t0 > TURN_NS)) {
+            more_later(c);
+            break;
+        }
+        /* Before auth only small messages: auth, ping and server.info are
+         * all a client may send, and nothing larger is decoded for a
+         * stranger. */
+        if (c->frame.pos == 0)
+            c->frame.max_message = c->preauth && cfg->max_message > CW_PREAUTH_MAX_MESSAGE
+                                       ? CW_PREAUTH_MAX_MESSAGE
+                                       : cfg->max_message;
         size_t mlen = 0;
         int r = cw_frame_scan(&c->frame, c->in + off, c->in_len - off, &mlen);
         if (r == CW_FRAME_MORE)
@@ -232,23 +291,53 @@ static void process_input(cw_conn *c)
             off = c->in_len;
             break;
         }
-        if (cw_dispatch(s, c, &u, raw, mlen, &own) == DISPATCH_BLOCKED) {
+        c->msg_cost = mlen + (size_t)c->frame.last_objects * CW_FRAME_OBJECT_BYTES;
+        int d = cw_dispatch(s, c, &u, raw, mlen, &own);
+        if (d != DISPATCH_DONE) {
+            /* Not taken: scanned and decoded again when it can run. */
             msgpack_unpacked_destroy(&u);
             free(own);
-            c->blocked = true;
+            if (d == DISPATCH_BLOCKED) {
+                c->blocked = true;
+            } else {
+                c->wait_writer = true;
+                s->n_wait_writer++;
+            }
             cw_frame_init(&c->frame, s->cfg.max_message, s->cfg.max_depth);
             break;
         }
         free(own); /* not adopted by a write job */
         off += mlen;
+        done++;
+        if (c->preauth && c->who.role != ROLE_NONE) {
+            c->preauth = false;
+            s->n_preauth--;
+        }
     }
     if (off) {
         memmove(c->in, c->in + off, c->in_len - off);
         c->in_len -= off;
     }
     flush(c);
+    update_reading(c);
     if (c->close_after_flush && c->queued == 0 && !c->closing)
         conn_close(c, NULL);
+}
+
+/* The next loop turn for the connections with whole messages left. */
+static void on_turn(uv_idle_t *t)
+{
+    cw_server *s = t->data;
+    for (cw_conn *c = s->conns, *next; c && s->n_more; c = next) {
+        next = c->next;
+        if (!c->more)
+            continue;
+        c->more = false;
+        s->n_more--;
+        process_input(c);
+    }
+    if (s->n_more == 0)
+        uv_idle_stop(&s->turn);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -294,17 +383,22 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
     }
 }
 
-static void start_reading(cw_conn *c)
-{
-    if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
-        c->reading = true;
-}
-
 /* The writer's answer to one of c's writes (s->deliver). */
 static void deliver(cw_server *s, cw_job *j)
 {
     cw_conn *c = j->conn;
     c->pending_writes--;
+    c->job_bytes -= j->cost;
+    s->job_bytes -= j->cost;
+    /* Room in the writer's queue: the writes that waited for it run on
+     * the next turn, in connection order. */
+    for (cw_conn *w = s->conns; w && s->n_wait_writer; w = w->next)
+        if (w->wait_writer) {
+            w->wait_writer = false;
+            s->n_wait_writer--;
+            if (!w->closing)
+                more_later(w);
+        }
     if (!c->closing) {
         msgpack_sbuffer_write(&c->out.buf, j->reply.data, j->reply.size);
         if (c->blocked && c->pending_writes == 0) {
@@ -320,6 +414,49 @@ static void deliver(cw_server *s, cw_job *j)
 }
 
 /* ---- listeners ---- */
+
+/* Connections that hold a slot: those on their way out (closing, or
+ * closing once their last answer is written) do not.  Counted only when
+ * n_conns, which includes them until their handles close, is over the
+ * limit. */
+static unsigned live_conns(const cw_server *s)
+{
+    unsigned n = 0;
+    for (const cw_conn *c = s->conns; c; c = c->next)
+        n += !c->closing && !c->close_after_flush;
+    return n;
+}
+
+/* Closes the connection that has waited longest without authenticating
+ * (new connections go to the head of the list: the last one found). */
+static void evict_oldest_stranger(cw_server *s)
+{
+    cw_conn *oldest = NULL;
+    for (cw_conn *c = s->conns; c; c = c->next)
+        if (c->preauth && !c->closing && !c->close_after_flush)
+            oldest = c;
+    if (!oldest)
+        return;
+    cw_answer_error(oldest, 0, CW_EOVERLOAD,
+                    "too many connections are waiting to authenticate: the oldest is closed");
+    s->auth_failures_quiet++;
+    if (uv_now(s->loop) - s->last_auth_warn_ms >= 1000) {
+        cw_log(s, LOG_WARN,
+               "%llu connections closed for not authenticating while others waited (%u not "
+               "authenticated, limit %u)",
+               (unsigned long long)s->auth_failures_quiet, s->n_preauth,
+               s->cfg.max_connections - (s->cfg.max_connections / 8 + 1));
+        s->last_auth_warn_ms = uv_now(s->loop);
+        s->auth_failures_quiet = 0;
+    }
+    oldest->close_after_flush = true;
+    s->n_preauth--;
+    oldest->preauth = false;
+    flush(oldest);
+    update_reading(oldest);
+    if (oldest->queued == 0)
+        conn_close(oldest, NULL);
+}
 
 static void on_connection(uv_stream_t *server, int status)
 {
@@ -376,10 +513,21 @@ static void on_connection(uv_stream_t *server, int status)
     } else {
         snprintf(c->peer, sizeof c->peer, "unix");
     }
-    c->last_active_ms = uv_now(s->loop);
+    c->last_active_ms = c->connected_ms = uv_now(s->loop);
     if (!s->auth_required)
         c->who.role = ROLE_ADMIN; /* loopback/Unix only: the socket is the trust boundary */
-    if (s->n_conns > s->cfg.max_connections) {
+    if (s->auth_required) {
+        /* Strangers cannot lock clients out: they may hold all but an
+         * eighth of the slots (kept for clients that have authenticated),
+         * and when their share or every slot is taken the one that has
+         * waited longest without authenticating makes room. */
+        unsigned reserve = s->cfg.max_connections > 1 ? s->cfg.max_connections / 8 + 1 : 0;
+        if (s->n_preauth > 0 &&
+            ((s->n_conns > s->cfg.max_connections && live_conns(s) > s->cfg.max_connections) ||
+             s->n_preauth + reserve >= s->cfg.max_connections))
+            evict_oldest_stranger(s);
+    }
+    if (s->n_conns > s->cfg.max_connections && live_conns(s) > s->cfg.max_connections) {
         char m[96];
         snprintf(m, sizeof m, "the server already has its maximum of %u connections",
                  s->cfg.max_connections);
@@ -390,8 +538,12 @@ static void on_connection(uv_stream_t *server, int status)
         flush(c);
         return;
     }
+    if (s->auth_required) {
+        c->preauth = true;
+        s->n_preauth++;
+    }
     cw_log(s, LOG_DEBUG, "accepted conn=%llu peer=%s", (unsigned long long)c->id, c->peer);
-    start_reading(c);
+    update_reading(c);
 }
 
 static bool loopback_host(const char *host)
@@ -477,6 +629,8 @@ static int listen_one(cw_server *s, const char *addr, cw_err *err)
 int cw_listen_all(cw_server *s, cw_err *err)
 {
     s->deliver = deliver;
+    uv_idle_init(s->loop, &s->turn);
+    s->turn.data = s;
     for (int i = 0; i < s->cfg.n_listen; i++) {
         int rc = listen_one(s, s->cfg.listen[i], err);
         if (rc)
@@ -518,7 +672,7 @@ void cw_stop_reading_all(cw_server *s)
 bool cw_conns_quiet(cw_server *s)
 {
     for (cw_conn *c = s->conns; c; c = c->next)
-        if (!c->closing && (c->pending_writes || c->queued || pending_out(c)))
+        if (!c->closing && (c->pending_writes || c->queued || pending_out(c) || c->more))
             return false;
     return true;
 }
@@ -539,6 +693,17 @@ void cw_idle_sweep(cw_server *s)
                      "limit %zu)",
                      c->queued, s->cfg.stall_timeout, s->cfg.max_output);
             conn_close(c, why);
+            continue;
+        }
+        if (c->preauth && now - c->connected_ms > (uint64_t)s->cfg.auth_timeout * 1000) {
+            snprintf(why, sizeof why, "no successful auth within %u s of connecting",
+                     s->cfg.auth_timeout);
+            cw_answer_error(c, 0, CW_EUNAUTH, why);
+            c->close_after_flush = true;
+            flush(c);
+            update_reading(c);
+            if (c->queued == 0)
+                conn_close(c, why);
             continue;
         }
         if (s->cfg.idle_timeout && !c->pending_writes && c->queued == 0 && !c->throttled &&

@@ -101,6 +101,18 @@ static int permitted(const cw_server *s, const cw_session *who, const cw_method 
     return 0;
 }
 
+/* The writer's queue budget: a connection may have a quarter of
+ * --max-write-queue in flight, all connections together all of it; a
+ * write that would pass either waits (its connection stops reading) until
+ * jobs are delivered.  One job always fits an empty queue, or a message
+ * the limits admit could never run. */
+static bool writer_full(const cw_server *s, const cw_conn *c)
+{
+    size_t cost = c->msg_cost, all = s->cfg.max_write_queue;
+    return (c->job_bytes && c->job_bytes + cost > all / 4) ||
+           (s->job_bytes && s->job_bytes + cost > all);
+}
+
 /* A write becomes a job.  msgpack-c's strings point into the bytes they
  * were decoded from, and the connection's input buffer is reused as soon
  * as dispatch returns: the job decodes its own copy, unless the caller
@@ -143,6 +155,9 @@ static int submit_write(cw_server *s, cw_conn *c, const cw_method *m, uint64_t m
     j->method_index = (size_t)(m - cw_method_at(0));
     j->args = has_args ? &jp->via.array.ptr[0] : NULL;
     j->start_ns = start;
+    j->cost = c->msg_cost;
+    c->job_bytes += j->cost;
+    s->job_bytes += j->cost;
     msgpack_sbuffer_init(&j->reply);
     c->refs++;
     c->pending_writes++;
@@ -167,7 +182,18 @@ static void answer_now(cw_server *s, cw_conn *c, const cw_method *m, uint64_t ms
     msgpack_pack_nil(&pk);
     cw_err err = {0};
     cw_call k = {s, s->db, NULL, a, &c->who, &c->out};
+    size_t before = cw_out_pending(&c->out), segs = c->out.nsegs;
     int rc = a ? m->run(&k, args, &pk, &err) : cw_err_set(&err, CW_ENOMEM, "out of memory");
+    /* An answer the connection could never hold is refused, not cut off
+     * mid-way: the client learns its size and asks for less.  (A shared
+     * body is sent by reference and cannot be taken back; those are
+     * coverage answers far below any output limit.) */
+    size_t len = cw_out_pending(&c->out) - before;
+    if (rc == 0 && len > s->cfg.max_output && c->out.nsegs == segs)
+        rc = cw_err_set(&err, CW_ETOOBIG,
+                        "the answer is %zu bytes, more than the %zu-byte output limit "
+                        "(--max-output); ask for a page at a time (limit, cursor) or less",
+                        len, s->cfg.max_output);
     if (rc != 0) {
         c->out.buf.size = mark;
         s->mstats[m - cw_method_at(0)].errors++;
@@ -201,6 +227,8 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, 
          * a client always reads its own acknowledged writes. */
         if (c->pending_writes && !(m->flags & M_WRITE))
             return DISPATCH_BLOCKED;
+        if ((m->flags & M_WRITE) && !s->inline_writes && writer_full(s, c))
+            return DISPATCH_WAIT;
         s->mstats[m - cw_method_at(0)].requests++;
     }
     if (rc == 0)

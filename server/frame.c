@@ -3,7 +3,8 @@
  * the message limit, for every array and map it checks that the declared
  * count could fit (each element takes at least one byte) and that nesting
  * stays within bounds, and it counts elements to find where the message
- * ends.  Only then does msgpack-c see the bytes. */
+ * ends and what decoding it would cost (CW_FRAME_DECODE_RATIO).  Only then
+ * does msgpack-c see the bytes. */
 #include "frame.h"
 
 #include <stdbool.h>
@@ -29,6 +30,15 @@ static void reset(cw_frame *f)
 {
     f->pos = 0;
     f->depth = 0;
+    f->objects = 0;
+}
+
+/* The decoded cost of n elements against what a message of len bytes may
+ * cost (CW_FRAME_DECODE_RATIO). */
+static bool too_costly(uint64_t n, size_t len)
+{
+    return n * CW_FRAME_OBJECT_BYTES >
+           (uint64_t)len * CW_FRAME_DECODE_RATIO + CW_FRAME_DECODE_SLACK;
 }
 
 int cw_frame_scan(cw_frame *f, const unsigned char *buf, size_t len, size_t *len_out)
@@ -129,6 +139,16 @@ int cw_frame_scan(cw_frame *f, const unsigned char *buf, size_t len, size_t *len
         if (p + hdr + body > len)
             goto more;
         f->pos = p + hdr + body;
+        /* Decode amplification is bounded before anything is decoded: the
+         * limit's own bound already here, the message's at its end. */
+        if (too_costly(++f->objects, f->max_message)) {
+            snprintf(f->why, sizeof f->why,
+                     "the message would decode to more than %d times the %zu-byte limit "
+                     "(%llu elements by offset %zu)",
+                     CW_FRAME_DECODE_RATIO, f->max_message, (unsigned long long)f->objects, p);
+            reset(f);
+            return CW_FRAME_TOO_LARGE;
+        }
         bool container = (b >= 0x80 && b <= 0x9f) || (b >= 0xdc && b <= 0xdf);
         /* This element fills one slot of its parent. */
         f->remain[f->depth]--;
@@ -146,6 +166,17 @@ int cw_frame_scan(cw_frame *f, const unsigned char *buf, size_t len, size_t *len
             f->depth--;
         if (f->depth == 0 && f->remain[0] == 0) {
             *len_out = f->pos;
+            f->last_objects = f->objects;
+            if (too_costly(f->objects, f->pos)) {
+                snprintf(f->why, sizeof f->why,
+                         "%llu elements in %zu bytes would decode to %llu bytes, more than %d "
+                         "times the message; send fewer, larger values",
+                         (unsigned long long)f->objects, f->pos,
+                         (unsigned long long)(f->objects * CW_FRAME_OBJECT_BYTES),
+                         CW_FRAME_DECODE_RATIO);
+                reset(f);
+                return CW_FRAME_TOO_LARGE;
+            }
             reset(f);
             return CW_FRAME_DONE;
         }

@@ -12,6 +12,16 @@
 
 #define CW_FRAME_MAX_DEPTH 128
 
+/* What one element costs once msgpack-c has decoded it (a msgpack_object
+ * on a 64-bit machine; conn.c checks), and how many times its own size a
+ * message may cost decoded.  Requests cost 3 to 5 times their bytes, and
+ * items of one-letter strings ({"id": "x"}) 14 times; a message of
+ * one-byte integers or nils would cost 24 times, and is refused before it
+ * is decoded. */
+#define CW_FRAME_OBJECT_BYTES 24
+#define CW_FRAME_DECODE_RATIO 16
+#define CW_FRAME_DECODE_SLACK 4096
+
 typedef struct cw_frame {
     size_t max_message; /* bytes */
     unsigned max_depth; /* nesting of arrays and maps */
@@ -19,7 +29,9 @@ typedef struct cw_frame {
     size_t pos;
     unsigned depth;
     uint64_t remain[CW_FRAME_MAX_DEPTH + 1];
-    char why[128]; /* what was wrong, for the error answer */
+    uint64_t objects;      /* elements of the message being scanned */
+    uint64_t last_objects; /* elements of the last whole message (on DONE) */
+    char why[128];         /* what was wrong, for the error answer */
 } cw_frame;
 
 enum {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define SHUTDOWN_DEADLINE_MS 10000
 
@@ -29,11 +30,15 @@ static void usage(FILE *f)
         "  --map-size BYTES     initial LMDB map size (default 64 MiB; grows as needed)\n"
         "  --map-max BYTES      largest map size before storage_full (default 64 GiB)\n"
         "  --max-message BYTES  largest request (default %u)\n"
-        "  --max-depth N        deepest nesting of arrays and maps (default %d)\n"
+        "  --max-depth N        deepest nesting of arrays and maps (default and most %d)\n"
         "  --max-connections N  simultaneous connections (default %d)\n"
         "  --max-output BYTES   queued answers per connection before it is cut off\n"
         "                       (default %u; reading pauses at a quarter of it)\n"
+        "  --max-write-queue BYTES  write requests in flight, counted with their decoded\n"
+        "                       size (default %u; a quarter per connection); more wait\n"
         "  --idle-timeout SECS  close connections idle this long (default 0: never)\n"
+        "  --auth-timeout SECS  with --auth, close connections not authenticated this long\n"
+        "                       after connecting (default %d)\n"
         "  --stall-timeout SECS cut off a client whose unread answers stay above a quarter\n"
         "                       of --max-output this long (default 10)\n"
         "  --log-level LEVEL    error, warn, info (default) or debug\n"
@@ -44,7 +49,36 @@ static void usage(FILE *f)
         "\n"
         "Environment: CROSSWALK_LISTEN (comma-separated), CROSSWALK_DATA, CROSSWALK_AUTH.\n",
         CW_DEFAULT_PORT, CW_DEFAULT_MAX_MESSAGE, CW_DEFAULT_MAX_DEPTH, CW_DEFAULT_MAX_CONNECTIONS,
-        CW_DEFAULT_MAX_OUTPUT);
+        CW_DEFAULT_MAX_OUTPUT, CW_DEFAULT_MAX_WRITE_QUEUE, CW_DEFAULT_AUTH_TIMEOUT);
+}
+
+/* Every connection holds a descriptor; the store, the listeners and the
+ * loop need a few more.  The soft limit is raised to what
+ * --max-connections needs (up to the hard limit); failing that, fewer
+ * connections are admitted, with a warning, so that a client over the
+ * limit is answered overloaded instead of an accept failing unseen. */
+#define FD_SPARE 64
+static void fit_fds(cw_server *s)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl))
+        return;
+    rlim_t need = (rlim_t)s->cfg.max_connections + FD_SPARE;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        rlim_t cur = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
+        if (setrlimit(RLIMIT_NOFILE, &rl))
+            rl.rlim_cur = cur;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        unsigned fit = rl.rlim_cur > 2 * FD_SPARE ? (unsigned)(rl.rlim_cur - FD_SPARE) : 1;
+        cw_log(s, LOG_WARN,
+               "--max-connections %u needs %llu file descriptors and the limit is %llu: "
+               "admitting %u connections",
+               s->cfg.max_connections, (unsigned long long)need, (unsigned long long)rl.rlim_cur,
+               fit);
+        s->cfg.max_connections = fit;
+    }
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -98,6 +132,7 @@ static void on_stop_tick(uv_timer_t *t)
     cw_close_all(s);
     close_handle((uv_handle_t *)&s->done_async);
     close_handle((uv_handle_t *)&s->idle_timer);
+    close_handle((uv_handle_t *)&s->turn);
     close_handle((uv_handle_t *)&s->sigterm);
     close_handle((uv_handle_t *)&s->sigint);
     close_handle((uv_handle_t *)t);
@@ -148,6 +183,8 @@ int main(int argc, char **argv)
     cfg->max_output = CW_DEFAULT_MAX_OUTPUT;
     cfg->log_level = LOG_INFO;
     cfg->stall_timeout = 10;
+    cfg->auth_timeout = CW_DEFAULT_AUTH_TIMEOUT;
+    cfg->max_write_queue = CW_DEFAULT_MAX_WRITE_QUEUE;
 
     const char *env;
     static char env_listen[2048];
@@ -162,7 +199,18 @@ int main(int argc, char **argv)
     if ((env = getenv("CROSSWALK_AUTH")) && *env)
         cfg->auth_file = env;
 
-    enum { O_MAPMAX = 256, O_DEPTH, O_IDLE, O_NOBOOT, O_NOSYNC, O_HASH, O_MAXOUT, O_STALL };
+    enum {
+        O_MAPMAX = 256,
+        O_DEPTH,
+        O_IDLE,
+        O_NOBOOT,
+        O_NOSYNC,
+        O_HASH,
+        O_MAXOUT,
+        O_STALL,
+        O_AUTHTO,
+        O_WQUEUE
+    };
     static const struct option opts[] = {
         {"listen", required_argument, 0, 'l'},
         {"data", required_argument, 0, 'd'},
@@ -175,6 +223,8 @@ int main(int argc, char **argv)
         {"max-output", required_argument, 0, O_MAXOUT},
         {"idle-timeout", required_argument, 0, O_IDLE},
         {"stall-timeout", required_argument, 0, O_STALL},
+        {"auth-timeout", required_argument, 0, O_AUTHTO},
+        {"max-write-queue", required_argument, 0, O_WQUEUE},
         {"log-level", required_argument, 0, 'L'},
         {"no-bootstrap", no_argument, 0, O_NOBOOT},
         {"no-sync", no_argument, 0, O_NOSYNC},
@@ -205,6 +255,7 @@ int main(int argc, char **argv)
         case O_MAPMAX:
         case 'M':
         case O_MAXOUT:
+        case O_WQUEUE:
             if (parse_size(optarg, &v) || v == 0) {
                 fprintf(stderr, "crosswalkd: '%s' is not a size (e.g. 1048576, 64M, 2GiB)\n",
                         optarg);
@@ -216,12 +267,15 @@ int main(int argc, char **argv)
                 cfg->map_max = v;
             else if (o == 'M')
                 cfg->max_message = v;
+            else if (o == O_WQUEUE)
+                cfg->max_write_queue = v;
             else
                 cfg->max_output = v;
             break;
         case O_DEPTH:
         case 'c':
         case O_STALL:
+        case O_AUTHTO:
         case O_IDLE: {
             char *end;
             long n = strtol(optarg, &end, 10);
@@ -229,8 +283,16 @@ int main(int argc, char **argv)
                 fprintf(stderr, "crosswalkd: '%s' is not a valid count\n", optarg);
                 return 2;
             }
+            if (o == O_DEPTH && n > CW_MAX_DEPTH_LIMIT) {
+                fprintf(stderr,
+                        "crosswalkd: --max-depth %ld: msgpack-c decodes at most %d levels\n", n,
+                        CW_MAX_DEPTH_LIMIT);
+                return 2;
+            }
             if (o == O_DEPTH)
-                cfg->max_depth = (unsigned)(n > CW_FRAME_MAX_DEPTH ? CW_FRAME_MAX_DEPTH : n);
+                cfg->max_depth = (unsigned)n;
+            else if (o == O_AUTHTO)
+                cfg->auth_timeout = (unsigned)n;
             else if (o == 'c')
                 cfg->max_connections = (unsigned)n;
             else if (o == O_STALL)
@@ -274,6 +336,7 @@ int main(int argc, char **argv)
     cfg->max_output_soft = cfg->max_output / 4;
     if (cfg->max_message < 64)
         cfg->max_message = 64;
+    fit_fds(s);
 
     s->loop = uv_default_loop();
     s->start_ms = uv_now(s->loop);

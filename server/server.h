@@ -38,6 +38,8 @@ typedef struct cw_config {
     size_t max_output_soft; /* stop reading above this */
     unsigned idle_timeout;  /* seconds, 0 = none */
     unsigned stall_timeout; /* seconds a client may leave answers unread above the soft limit */
+    unsigned auth_timeout;  /* seconds from connect to a successful auth (with --auth) */
+    size_t max_write_queue; /* bytes of write jobs in flight (copies and decoded objects) */
     int log_level;          /* 0 error, 1 warn, 2 info, 3 debug */
     bool no_sync;
     bool no_bootstrap; /* do not load the embedded frameworks */
@@ -99,6 +101,11 @@ typedef struct cw_conn {
     uint64_t id;
     int refs; /* handle + jobs in flight */
     bool closing, close_after_flush, reading, blocked, throttled;
+    bool more;        /* whole messages left for a later turn (fairness) */
+    bool wait_writer; /* a write waits for room in the writer's queue */
+    bool preauth;     /* --auth and not authenticated yet */
+    size_t msg_cost;  /* the message being dispatched: its bytes and decoded objects */
+    size_t job_bytes; /* cost of this connection's write jobs in flight */
     char peer[80];
     /* input */
     unsigned char *in;
@@ -109,6 +116,7 @@ typedef struct cw_conn {
     unsigned pending_writes;
     cw_session who;
     uint64_t last_active_ms;
+    uint64_t connected_ms;
     uint64_t throttled_since_ms;
     struct cw_conn *prev, *next;
 } cw_conn;
@@ -127,6 +135,7 @@ typedef struct cw_job {
     const msgpack_object *args; /* map or NULL */
     msgpack_sbuffer reply;
     bool failed; /* the reply is an error */
+    size_t cost; /* counted against the writer's queue budget until delivered */
     uint64_t start_ns;
 } cw_job;
 
@@ -157,7 +166,14 @@ typedef struct cw_server {
     /* connections */
     cw_conn *conns;
     unsigned n_conns;
+    unsigned n_preauth; /* connections not authenticated yet (with --auth) */
     uint64_t next_conn_id;
+    /* Fairness: connections with whole messages left over run again on
+     * the next loop turn (an idle handle), after every other socket. */
+    uv_idle_t turn;
+    unsigned n_more, n_wait_writer;
+    size_t job_bytes; /* cost of all write jobs in flight */
+    uint64_t last_auth_warn_ms, auth_failures_quiet;
     uv_timer_t idle_timer;
     /* writer thread */
     pthread_t writer;
@@ -247,10 +263,12 @@ void cw_writer_stop(cw_server *s);
 void cw_job_free(cw_job *j);
 
 /* ---- dispatch.c ---- */
-enum { DISPATCH_DONE = 0, DISPATCH_BLOCKED = 1 };
+enum { DISPATCH_DONE = 0, DISPATCH_BLOCKED = 1, DISPATCH_WAIT = 2 };
 /* Runs one request: envelope, permissions, then the handler (reads) or the
  * writer (writes).  Takes msg unless it returns DISPATCH_BLOCKED (a read
- * behind this connection's pending writes, to be retried after them).
+ * behind this connection's pending writes, to be retried after them) or
+ * DISPATCH_WAIT (a write that the writer's queue budget has no room for
+ * yet; c->msg_cost is what it would add).
  * own_raw may be NULL; when *own_raw is set, raw is that malloc'd copy and
  * msg owns its zone, and a write job may adopt both (then *own_raw is set
  * to NULL; otherwise the caller frees it after the call). */
