@@ -21,7 +21,8 @@ static int two_digits(const char *p)
 
 /* The parser behind both entry points, over a NUL-terminated buf of at
  * least 20 bytes.  strict: the date and time are joined by 'T' or 't'
- * only, and the day must exist in its month (see cw_time_parse_strict). */
+ * only (see cw_time_parse_strict).  The day must exist in its month either
+ * way: "2026-02-31" is refused, not read as March 3rd. */
 static int parse(const char *buf, bool strict, cw_time *out)
 {
     /* Fixed positions; checked by hand because this runs for every time
@@ -36,12 +37,10 @@ static int parse(const char *buf, bool strict, cw_time *out)
     int Y = c1 * 100 + c2;
     if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
         return -1;
-    if (strict) {
-        static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-        bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
-        if (D > mdays[M - 1] || (M == 2 && D == 29 && !leap))
-            return -1;
-    }
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+    if (D > mdays[M - 1] || (M == 2 && D == 29 && !leap))
+        return -1;
     const char *p = buf + 19;
     if (*p == '.') {
         p++;

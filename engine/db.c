@@ -49,7 +49,16 @@ int lmdb_err(int rc, cw_err *err, const char *what)
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND: return cw_err_set(err, CW_ECORRUPT, "%s: %s", what, mdb_strerror(rc));
     case ENOMEM: return cw_err_set(err, CW_ENOMEM, "%s: out of memory", what);
-    case ENOSPC: return cw_err_set(err, CW_EFULL, "%s: no space left on device", what);
+    case ENOSPC:
+    case EDQUOT:
+    case EIO:
+        /* The disk, not the map: a full filesystem or quota shows as one
+         * of these when the commit writes its pages (EIO on some
+         * filesystems when they run out). */
+        return cw_err_set(err, CW_EFULL,
+                          "%s: the disk refused the write (%s): free space on the data "
+                          "directory's filesystem; nothing of it was stored",
+                          what, strerror(rc));
     default: return cw_err_set(err, CW_ESTORAGE, "%s: %s", what, mdb_strerror(rc));
     }
 }

@@ -16,42 +16,67 @@ int cw_h_ping(cw_call *k, const cw_args_ping *args, msgpack_packer *pk, cw_err *
     return 0;
 }
 
+/* What the caller may see: before auth (with --auth) only what a client
+ * needs to authenticate; the organisations' counts and the storage's use
+ * (which moves with every tenant's writes) only to an admin or, without
+ * --auth, to anyone on the trusted socket. */
 int cw_h_server_info(cw_call *k, const cw_args_server_info *args, msgpack_packer *pk, cw_err *err)
 {
     (void)args;
     cw_server *s = k->s;
+    const cw_config *cfg = &s->cfg;
+    if (k->who->role == ROLE_NONE) {
+        msgpack_pack_map(pk, 4);
+        pk_kv_str(pk, "version", CW_VERSION);
+        pk_kv_int(pk, "schema_version", CW_SCHEMA_VERSION);
+        pk_kv_bool(pk, "auth_required", s->auth_required);
+        pk_key(pk, "limits");
+        msgpack_pack_map(pk, 2);
+        pk_kv_int(pk, "max_message",
+                  cfg->max_message < CW_PREAUTH_MAX_MESSAGE ? (int64_t)cfg->max_message
+                                                            : CW_PREAUTH_MAX_MESSAGE);
+        pk_kv_int(pk, "auth_timeout_s", cfg->auth_timeout);
+        return 0;
+    }
+    bool all = k->who->role == ROLE_ADMIN;
     cw_db_counts n;
     int rc = cw_db_counts_get(k->db, &n, err);
     if (rc)
         return rc;
-    msgpack_pack_map(pk, 8);
+    msgpack_pack_map(pk, all ? 8 : 7);
     pk_kv_str(pk, "version", CW_VERSION);
     pk_kv_int(pk, "schema_version", CW_SCHEMA_VERSION);
     pk_kv_int(pk, "uptime_s", (int64_t)((uv_now(s->loop) - s->start_ms) / 1000));
     pk_kv_bool(pk, "auth_required", s->auth_required);
     pk_key(pk, "limits");
-    msgpack_pack_map(pk, 6);
-    pk_kv_int(pk, "max_message", (int64_t)s->cfg.max_message);
-    pk_kv_int(pk, "max_depth", s->cfg.max_depth);
-    pk_kv_int(pk, "max_connections", s->cfg.max_connections);
-    pk_kv_int(pk, "max_output", (int64_t)s->cfg.max_output);
-    pk_kv_int(pk, "idle_timeout_s", s->cfg.idle_timeout);
+    msgpack_pack_map(pk, 10);
+    pk_kv_int(pk, "max_message", (int64_t)cfg->max_message);
+    pk_kv_int(pk, "max_message_before_auth", CW_PREAUTH_MAX_MESSAGE);
+    pk_kv_int(pk, "decode_ratio", CW_FRAME_DECODE_RATIO);
+    pk_kv_int(pk, "max_depth", cfg->max_depth);
+    pk_kv_int(pk, "max_connections", cfg->max_connections);
+    pk_kv_int(pk, "max_output", (int64_t)cfg->max_output);
+    pk_kv_int(pk, "max_write_queue", (int64_t)cfg->max_write_queue);
+    pk_kv_int(pk, "idle_timeout_s", cfg->idle_timeout);
+    pk_kv_int(pk, "auth_timeout_s", cfg->auth_timeout);
     pk_kv_int(pk, "max_hops", CW_MAX_HOPS);
     pk_key(pk, "counts");
-    msgpack_pack_map(pk, 8);
+    msgpack_pack_map(pk, all ? 8 : 4);
     pk_kv_int(pk, "frameworks", (int64_t)n.frameworks);
     pk_kv_int(pk, "requirements", (int64_t)n.requirements);
     pk_kv_int(pk, "mappings", (int64_t)n.mappings);
     pk_kv_int(pk, "joint_mappings", (int64_t)n.joint_mappings);
-    pk_kv_int(pk, "orgs", (int64_t)n.orgs);
-    pk_kv_int(pk, "controls", (int64_t)n.controls);
-    pk_kv_int(pk, "evidence", (int64_t)n.evidence);
-    pk_kv_int(pk, "scope", (int64_t)n.scope);
-    pk_key(pk, "storage");
-    msgpack_pack_map(pk, 3);
-    pk_kv_int(pk, "map_size", (int64_t)n.map_size);
-    pk_kv_int(pk, "map_used", (int64_t)n.map_used);
-    pk_kv_int(pk, "map_size_max", (int64_t)n.map_size_max);
+    if (all) {
+        pk_kv_int(pk, "orgs", (int64_t)n.orgs);
+        pk_kv_int(pk, "controls", (int64_t)n.controls);
+        pk_kv_int(pk, "evidence", (int64_t)n.evidence);
+        pk_kv_int(pk, "scope", (int64_t)n.scope);
+        pk_key(pk, "storage");
+        msgpack_pack_map(pk, 3);
+        pk_kv_int(pk, "map_size", (int64_t)n.map_size);
+        pk_kv_int(pk, "map_used", (int64_t)n.map_used);
+        pk_kv_int(pk, "map_size_max", (int64_t)n.map_size_max);
+    }
     pk_key(pk, "errors");
     static const struct {
         int code;

@@ -85,13 +85,17 @@ static int to_str(const msgpack_object *o, const char *field, cw_arena *a, const
         return cw_err_set(err, CW_EINVAL, "%s: expected a string, got %s", field, type_name(o));
     if (memchr(o->via.str.ptr, '\0', o->via.str.size))
         return cw_err_set(err, CW_EINVAL, "%s: contains a NUL byte", field);
+    size_t bad = cw_utf8_bad(o->via.str.ptr, o->via.str.size);
+    if (bad < o->via.str.size)
+        return cw_err_set(err, CW_EINVAL, "%s: not valid UTF-8 (byte 0x%02x at offset %zu)", field,
+                          (unsigned char)o->via.str.ptr[bad], bad);
     *out = cw_arena_strndup(a, o->via.str.ptr, o->via.str.size);
     if (!*out)
         return cw_err_set(err, CW_ENOMEM, "%s: out of memory", field);
     return 0;
 }
 
-int cw_to_time(const msgpack_object *o, const char *field, cw_time *out, cw_err *err)
+static int to_time(const msgpack_object *o, const char *field, cw_time *out, cw_err *err)
 {
     switch (o->type) {
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
@@ -136,6 +140,20 @@ int cw_to_time(const msgpack_object *o, const char *field, cw_time *out, cw_err 
                           "timestamp), got %s",
                           field, type_name(o));
     }
+}
+
+/* Any of the three forms, within the years RFC 3339 can write. */
+int cw_to_time(const msgpack_object *o, const char *field, cw_time *out, cw_err *err)
+{
+    cw_time t;
+    int rc = to_time(o, field, &t, err);
+    if (rc == 0 && (t < CW_TIME_MIN || t > CW_TIME_MAX))
+        rc = cw_err_set(err, CW_ERANGE,
+                        "%s: time out of range: %lld is outside the years 0000 to 9999", field,
+                        (long long)t);
+    if (rc == 0)
+        *out = t;
+    return rc;
 }
 
 static int to_int(const msgpack_object *o, const char *field, int64_t lo, int64_t hi, int64_t *out,

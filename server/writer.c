@@ -106,8 +106,7 @@ static void run_group(cw_server *s, cw_job *head, size_t n)
      * later. */
     for (cw_job *j = head; j; j = j->next)
         reply_error(j, rc, err.msg);
-    if (rc == CW_EFULL)
-        cw_log(s, LOG_WARN, "storage full: %s", err.msg);
+    cw_log(s, LOG_ERROR, "%zu writes not stored: %s: %s", n, cw_proto_name(cw_proto_code(rc)), err.msg);
 }
 
 static void *writer_main(void *arg)

@@ -15,4 +15,10 @@
  * start of s. */
 int cw_check_name(const char *field, const char *s, size_t max, cw_err *err);
 
+/* The offset of the first byte of s[0..n) that is not part of well-formed
+ * UTF-8 (overlong forms, surrogates and code points above U+10FFFF are
+ * not), or n when all of it is.  Every stored string is UTF-8, so that
+ * every client's msgpack library can read every answer back. */
+size_t cw_utf8_bad(const char *s, size_t n);
+
 #endif

@@ -11,14 +11,20 @@
 
 typedef int64_t cw_time;
 
+/* The times RFC 3339 can write: 0000-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59Z.  Nothing outside them is stored, so that every
+ * stored time has its one text form. */
+#define CW_TIME_MIN INT64_C(-62167219200)
+#define CW_TIME_MAX INT64_C(253402300799)
+
 /* Parses the n bytes at s (no NUL needed) as RFC 3339 into *out.  Returns
- * 0, or -1 when they are not such a time (nothing written). */
+ * 0, or -1 when they are not such a time (nothing written): a day that
+ * does not exist in its month ("2026-02-31") is not. */
 int cw_time_parse(const char *s, size_t n, cw_time *out);
 
 /* Like cw_time_parse, for a NUL-terminated s and more strictly: the
- * date and time are joined by 'T' or 't' only (not ' ') and the day must
- * exist in its month ("2026-02-30" is refused rather than read as March
- * 2nd).  The tools check files with it before anything is sent. */
+ * date and time are joined by 'T' or 't' only (not ' ').  The tools check
+ * files with it before anything is sent. */
 int cw_time_parse_strict(const char *s, cw_time *out);
 
 /* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into buf (cap bytes, NUL-terminated;

@@ -7,6 +7,7 @@ talks msgpack-RPC to it.  Standard library plus python3-msgpack only.
 import hashlib
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -94,7 +95,8 @@ class Server:
     unix:<tmpdir>/s.sock with data in <tmpdir>/data unless told otherwise.
     Use as a context manager or call stop()."""
 
-    def __init__(self, tmpdir, *extra_args, env=None, start_timeout=60, listen=None):
+    def __init__(self, tmpdir, *extra_args, env=None, start_timeout=60, listen=None,
+                 nofile=None):
         self.tmpdir = tmpdir
         self.data = os.path.join(tmpdir, "data")
         self.sock_path = os.path.join(tmpdir, "s.sock")
@@ -112,7 +114,9 @@ class Server:
         self.unix_path = None
         self.proc = subprocess.Popen(
             self.args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, env=server_env(env))
+            stderr=subprocess.PIPE, env=server_env(env),
+            preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, nofile))
+            if nofile else None)
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
         try:

@@ -137,7 +137,7 @@ class StorageFullTest(ServerTest):
             stats = c.ok("server.stats")["methods"]
             self.assertGreaterEqual(stats["evidence.load"]["errors"], 4)
             self.assertGreaterEqual(stats["evidence.put"]["errors"], 1)
-        self.assertTrue(srv.wait_log(r"storage full: .*cap of %d bytes" % MAP_MAX, 5))
+        self.assertTrue(srv.wait_log(r"writes not stored: storage_full: .*cap of %d bytes" % MAP_MAX, 5))
 
         # Several clients write at once while the store is full, and another
         # reads meanwhile: every write is refused as a whole (or fits), every

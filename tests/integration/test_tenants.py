@@ -24,7 +24,9 @@ CLASSES = {
     "framework.list": SHARED, "framework.get": SHARED, "framework.compare": SHARED,
     "requirement.get": SHARED, "requirement.list": SHARED, "requirement.search": SHARED,
     "mapping.list": SHARED, "mapping.export": SHARED, "mapping.check": SHARED,
-    "org.list": SHARED, "server.stats": SHARED,
+    "org.list": SHARED,
+    # every tenant's request counts: an admin's view (issue 17.10)
+    "server.stats": ADMIN,
     "catalog.load": ADMIN, "catalog.delete": ADMIN, "mapping.load": ADMIN,
     "mapping.delete": ADMIN, "org.delete": ADMIN, "store.check": ADMIN,
     "store.set_map_max": ADMIN,
@@ -384,8 +386,11 @@ class TenantMatrixTest(ServerTest):
             err, res = self.call(c, "org.list")
             self.assertIsNone(err)
             self.assertEqual(res, [{"org": ORG_A, "name": SEED[ORG_A]["name"]}])
-            for method in ("server.stats", "mapping.check", "framework.list"):
+            for method in ("server.info", "mapping.check", "framework.list"):
                 self.assertNoSecrets(method, *self.call(c, method))
+            # the organisations' counts are not an org token's to see
+            self.assertNotIn("evidence", self.call(c, "server.info")[1]["counts"])
+            self.assertError(self.call(c, "server.stats")[0], FORBIDDEN)
         b = self.srv.client()
         self.addCleanup(b.close)
         self.assertEqual(self.call(b, "auth", {"token": TOK_EDITOR_B})[1],

@@ -1,0 +1,400 @@
+"""Bounds under fire: what one client can make the server hold, and that
+every other client keeps its turn meanwhile.  Each test reproduces an
+attack at a size the CI machine bears and asserts the bound the server
+documents (server/PROTOCOL.md "Limits"): resident memory measured from
+/proc, another client's ping latency, and the answer the attacker gets."""
+import os
+import socket
+import threading
+import time
+import unittest
+
+import msgpack
+
+from cwtest import (OVERLOADED, SLOW, TOO_LARGE, UNAUTHENTICATED, Client, Closed, ServerTest,
+                    evidence, hash_token, is_asan)
+
+MIB = 1 << 20
+ADMIN = "adm-bounds-3f9a7c21e0-secret"
+
+
+def rss_mib(pid, field="VmRSS:"):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class RssSampler:
+    """Samples the server's VmRSS every 20 ms until stopped; peak in MiB."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self._stop = pid, rss_mib(pid), threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self):
+        while not self._stop.wait(0.02):
+            try:
+                self.peak = max(self.peak, rss_mib(self.pid))
+            except OSError:
+                return
+
+    def stop(self):
+        self._stop.set()
+        self._t.join()
+        return self.peak
+
+
+class PingProbe:
+    """Another client, in a process of its own (so the test's own threads
+    do not delay it), pinging every 10 ms; stop() gives the p99 of its
+    round trips in ms and how many it made."""
+
+    def __init__(self, port):
+        import subprocess
+        import sys
+        code = (
+            "import socket, sys, time, threading, msgpack\n"
+            "s = socket.create_connection(('127.0.0.1', %d))\n"
+            "s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)\n"
+            "u = msgpack.Unpacker(raw=False)\n"
+            "stop = threading.Event()\n"
+            "threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()\n"
+            "times, i = [], 0\n"
+            "while not stop.wait(0.01):\n"
+            "    i += 1\n"
+            "    t = time.monotonic()\n"
+            "    s.sendall(msgpack.packb([0, i, 'ping', []]))\n"
+            "    msg = None\n"
+            "    while msg is None:\n"
+            "        for msg in u: break\n"
+            "        else: msg = None; u.feed(s.recv(65536))\n"
+            "    assert msg[1] == i and msg[3] == 'pong', msg\n"
+            "    times.append((time.monotonic() - t) * 1000)\n"
+            "times.sort()\n"
+            "print(times[min(len(times) - 1, int(len(times) * 0.99))] if times else 0.0, len(times))\n"
+            % port)
+        self.p = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        self.n = 0
+
+    def stop(self):
+        out, _ = self.p.communicate("stop\n", timeout=60)
+        p99, n = out.split()
+        self.n = int(n)
+        return float(p99)
+
+
+def ping_bytes(n, start=1):
+    pk = msgpack.Packer()
+    return b"".join(pk.pack([0, i, "ping", []]) for i in range(start, start + n))
+
+
+def first_error(c):
+    """Pings on c: None when it answers, else the code of the error the
+    server sent (an overloaded notice comes before any answer)."""
+    try:
+        c.send_raw(msgpack.packb([0, 99, "ping", []]))
+    except OSError:
+        pass
+    try:
+        msg = c.recv_msg(5)
+    except Closed:
+        return "closed"
+    if msg[2] is None:
+        assert msg[3] == "pong", msg
+        return None
+    return msg[2][0]
+
+
+def items(n, prefix):
+    return [evidence("%s-%07d" % (prefix, i), "C1", collected_at=1700000000 + i)
+            for i in range(n)]
+
+
+class MemoryBoundsTest(ServerTest):
+    def setUp(self):
+        super().setUp()
+        self.srv = self.start("--max-write-queue", "32M", "--max-output", "8M")
+        with self.srv.client() as c:
+            c.ok("org.put", {"org": "acme"})
+            c.ok("control.put", {"org": "acme", "id": "C1", "links": [
+                {"framework": "iso27001-2022", "id": "A.5.1"}]})
+        self.pid = self.srv.proc.pid
+
+    def test_pipelined_bulk_writes_wait_for_the_writer_queue(self):
+        """Issue 17.1: one connection pipelines many large bulk writes
+        without reading; the jobs in flight stay within --max-write-queue
+        and the rest waits in the socket, not in the server."""
+        n_calls, per_call = 12, 20000
+        pk = msgpack.Packer()
+        reqs = [pk.pack([0, k + 1, "evidence.load",
+                         [{"org": "acme", "items": items(per_call, "P%02d" % k)}]])
+                for k in range(n_calls)]
+        sent = sum(len(r) for r in reqs)
+        base = rss_mib(self.pid)
+        rss = RssSampler(self.pid)
+        probe = PingProbe(self.srv.tcp_port)
+        with self.srv.client() as c:
+            sender = threading.Thread(target=lambda: c.send_raw(b"".join(reqs)), daemon=True)
+            sender.start()
+            got = {}
+            while len(got) < n_calls:
+                msg = c.recv_msg(120 * SLOW)
+                got[msg[1]] = msg
+            sender.join()
+        p99 = probe.stop()
+        peak = rss.stop()
+        for k in range(1, n_calls + 1):
+            self.assertIsNone(got[k][2], got[k])
+            self.assertEqual(got[k][3]["created"], per_call)
+        # 12 calls of ~1.6 MiB decode to ~8 MiB each: ~115 MiB if all were
+        # held at once; the queue holds 32 MiB of cost (plus one job over).
+        growth = peak - base
+        print("\n  %d MiB sent, peak RSS +%.0f MiB, other client's ping p99 %.1f ms"
+              % (sent // MIB, growth, p99))
+        self.assertLess(growth, 90 if not is_asan() else 400)
+        self.assertLess(p99, 100 * SLOW * (3 if is_asan() else 1))
+        with self.srv.client() as c:
+            self.assertEqual(c.ok("server.info")["counts"]["evidence"], n_calls * per_call)
+            # Issue 17.4: an answer over --max-output is refused with its
+            # size, never cut off mid-way; the connection goes on.
+            err, _ = c.call("evidence.list", {"org": "acme", "control": "C1"})
+            self.assertEqual(err[0], TOO_LARGE, err)
+            self.assertRegex(err[1], r"the answer is \d+ bytes, more than the 8388608-byte")
+            self.assertEqual(c.call("ping"), (None, "pong"))
+
+    def test_input_not_read_while_a_read_waits_behind_a_write(self):
+        """Issue 17.2: a bulk write, then a flood of pings the server may
+        not answer before the write commits (read-your-writes): it stops
+        reading instead of buffering the flood."""
+        base = rss_mib(self.pid)
+        rss = RssSampler(self.pid)
+        flood = ping_bytes(200000, start=2)  # 1.8 MB
+        c = self.srv.client()
+        self.addCleanup(c.close)
+        write = msgpack.packb([0, 1, "evidence.load",
+                               [{"org": "acme", "items": items(30000, "F")}]])
+        total = [0]
+
+        def send():
+            try:
+                c.sock.sendall(write)
+                total[0] += len(write)
+                deadline = time.monotonic() + 3 * SLOW
+                while time.monotonic() < deadline:
+                    c.sock.sendall(flood)
+                    total[0] += len(flood)
+            except OSError:
+                pass
+
+        c.sock.settimeout(2 * SLOW)
+        t = threading.Thread(target=send, daemon=True)
+        t.start()
+        t.join(10 * SLOW)
+        peak = rss.stop()
+        growth = peak - base
+        print("\n  sent %d MiB in 3 s; peak RSS +%.0f MiB" % (total[0] // MIB, growth))
+        # The server holds at most one message plus a read of the flood;
+        # the write itself decodes to ~12 MiB.
+        self.assertLess(growth, 64 if not is_asan() else 300)
+        # it stopped reading: the client could not push the flood through
+        self.assertLess(total[0], 64 * MIB)
+        with self.srv.client() as d:
+            self.assertEqual(d.call("ping"), (None, "pong"))
+
+    def test_decode_amplification_refused_before_decoding(self):
+        """Issue 17.3: a message of one-byte integers would decode to 24
+        times its size; it is refused too_large from its headers."""
+        base = rss_mib(self.pid)
+        rss = RssSampler(self.pid)
+        n = 4 * MIB
+        body = b"\x94\x00\x01\xa4ping\x91\xdd" + n.to_bytes(4, "big") + b"\x01" * n
+        with self.srv.client() as c:
+            threading.Thread(target=lambda: c.send_raw(body), daemon=True).start()
+            msgs = c.read_until_closed(20 * SLOW)
+        peak = rss.stop()
+        self.assertEqual(len(msgs), 1, msgs)
+        self.assertEqual(msgs[0][2][0], TOO_LARGE)
+        self.assertIn("decode", msgs[0][2][1])
+        print("\n  4 MiB of one-byte ints: peak RSS +%.0f MiB" % (peak - base))
+        self.assertLess(peak - base, 40 if not is_asan() else 200)
+        with self.srv.client() as c:
+            self.assertEqual(c.call("ping"), (None, "pong"))
+
+
+class FairnessTest(ServerTest):
+    def test_a_pipelining_client_does_not_stall_the_others(self):
+        """Issue 17.6: 20,000 pipelined mapping.check calls from one client;
+        another client's pings still come back promptly."""
+        srv = self.start()
+        n = 20000 if not is_asan() else 3000
+        flood = b"".join(msgpack.packb([0, i, "mapping.check", []]) for i in range(1, n + 1))
+        probe = PingProbe(srv.tcp_port)
+        with srv.client() as c:
+            threading.Thread(target=lambda: c.send_raw(flood), daemon=True).start()
+            t0 = time.monotonic()
+            last = None
+            for _ in range(n):
+                last = c.recv_msg(300 * SLOW)
+                self.assertIsNone(last[2], last)
+            took = time.monotonic() - t0
+        p99 = probe.stop()
+        print("\n  %d mapping.check in %.1f s; other client's ping p99 %.1f ms (%d pings)"
+              % (n, took, p99, probe.n))
+        self.assertGreater(probe.n, 5)
+        self.assertLess(p99, 100 * SLOW * (3 if is_asan() else 1))
+
+
+class PreauthTest(ServerTest):
+    def setUp(self):
+        super().setUp()
+        self.auth = os.path.join(self.tmp, "tokens")
+        with open(self.auth, "w") as f:
+            f.write("%s admin ops\n" % hash_token(ADMIN))
+
+    def test_small_messages_before_auth(self):
+        """Issue 17.3: before auth a message may be 64 KiB; a lying str32
+        header is refused at once, without waiting for its body."""
+        srv = self.start("--auth", self.auth)
+        with srv.client() as c:
+            c.send_raw(b"\x94\x00\x01\xa4auth\x91\x81\xa5token\xdb" + (15 * MIB).to_bytes(4, "big")
+                       + b"x" * 100)
+            msgs = c.read_until_closed(5 * SLOW)
+            self.assertEqual(msgs[0][2][0], TOO_LARGE, msgs)
+            self.assertIn("65536", msgs[0][2][1])
+        with srv.client() as c:
+            c.send_raw(msgpack.packb([0, 1, "auth", [{"token": "x" * (100 << 10)}]]))
+            msgs = c.read_until_closed(5 * SLOW)
+            self.assertEqual(msgs[0][2][0], TOO_LARGE, msgs)
+        # after auth the full limit applies
+        with srv.client() as c:
+            c.ok("auth", {"token": ADMIN})
+            err, _ = c.call("org.put", {"org": "acme", "name": "n" * (100 << 10)})
+            self.assertNotEqual(err and err[0], TOO_LARGE)
+
+    def test_auth_deadline_counts_from_connect(self):
+        """Issue 17.5: a connection that has not authenticated within
+        --auth-timeout is closed, however often it sends a byte."""
+        srv = self.start("--auth", self.auth, "--auth-timeout", "1", "--idle-timeout", "5")
+        t0 = time.monotonic()
+        with srv.client() as c:
+            ping = msgpack.packb([0, 1, "ping", []])
+            closed_at = None
+            for b in ping * 20:
+                try:
+                    c.sock.sendall(bytes([b]))
+                except OSError:
+                    break
+                time.sleep(0.25)
+                if time.monotonic() - t0 > 6 * SLOW:
+                    break
+            msgs = c.read_until_closed(5 * SLOW)
+            closed_at = time.monotonic() - t0
+        errs = [m[2] for m in msgs if m[2]]
+        self.assertTrue(errs and errs[-1][0] == UNAUTHENTICATED, msgs)
+        self.assertIn("within 1 s", errs[-1][1])
+        self.assertLess(closed_at, 4 * SLOW + 1)
+        # an authenticated connection is not held to it
+        with srv.client() as c:
+            c.ok("auth", {"token": ADMIN})
+            time.sleep(2.5)
+            self.assertEqual(c.call("ping"), (None, "pong"))
+
+    def test_strangers_cannot_take_the_admins_slot(self):
+        """Issue 17.5: with every unauthenticated slot taken, an admin still
+        connects and authenticates."""
+        srv = self.start("--auth", self.auth, "--max-connections", "16")
+        strangers = []
+        for _ in range(30):
+            c = srv.client()
+            self.addCleanup(c.close)
+            strangers.append(c)
+        refused = sum(1 for c in strangers if first_error(c) == OVERLOADED)
+        # 16 slots, 3 kept for clients that have authenticated: from the
+        # 14th stranger on, each closes the one that has waited longest
+        self.assertEqual(refused, 30 - 13)
+        with srv.client() as admin:
+            self.assertEqual(admin.ok("auth", {"token": ADMIN})["role"], "admin")
+            self.assertEqual(admin.call("ping"), (None, "pong"))
+        self.assertTrue(srv.wait_log("closed for not authenticating", 1))
+
+
+class FdLimitTest(ServerTest):
+    def test_connections_fitted_to_the_descriptor_limit(self):
+        """Issue 17.7: under a descriptor limit below --max-connections the
+        server admits what fits and answers the rest overloaded."""
+        srv = self.start("--max-connections", "4096", nofile=(200, 200))
+        self.assertTrue(srv.wait_log("admitting 136 connections", 1), srv.log())
+        conns = []
+        for _ in range(160):
+            c = srv.client()
+            self.addCleanup(c.close)
+            conns.append(c)
+        over = sum(1 for c in conns if first_error(c) == OVERLOADED)
+        self.assertEqual(over, 160 - 136)
+
+    def test_soft_limit_raised_when_the_hard_one_allows(self):
+        srv = self.start("--max-connections", "300", nofile=(128, 4096))
+        conns = []
+        for _ in range(300):
+            c = srv.client()
+            self.addCleanup(c.close)
+            conns.append(c)
+        for c in conns:
+            self.assertEqual(c.call("ping", timeout=5 * SLOW), (None, "pong"))
+        self.assertNotIn("file descriptors", srv.log())
+
+
+class ValidationTest(ServerTest):
+    def test_invalid_utf8_refused_naming_the_field(self):
+        """Issue 17.8: a string that is not UTF-8 is refused, so every
+        answer stays readable by every client."""
+        srv = self.start()
+        with srv.client() as c:
+            c.ok("org.put", {"org": "acme"})
+            for args, field in (({"org": "acme", "name": "PLACEHOLDER"}, "name"),
+                                ({"org": "PLACEHOLDER"}, "org")):
+                raw = msgpack.packb([0, 7, "org.put", [args]])
+                raw = raw.replace(b"\xabPLACEHOLDER", b"\xabPLACE\xffOLDER")
+                c.send_raw(raw)
+                msg = c.recv_response(7)
+                self.assertEqual(msg[2][0], 4, msg)
+                self.assertIn("%s: not valid UTF-8 (byte 0xff at offset 5)" % field, msg[2][1])
+            # nothing was stored: org.list still decodes in a strict client
+            self.assertEqual([o["org"] for o in c.ok("org.list")], ["acme"])
+
+    def test_times_that_do_not_exist_refused(self):
+        """Issue 17.11: no 31 February, no year outside 0000-9999."""
+        srv = self.start()
+        with srv.client() as c:
+            c.ok("org.put", {"org": "acme"})
+            c.ok("control.put", {"org": "acme", "id": "C1", "links": []})
+            for t, code in (("2026-02-31T00:00:00Z", 4), ("2025-02-29T00:00:00Z", 4),
+                            (253402300800, 4), (-62167219201, 4)):
+                err, _ = c.call("evidence.put", dict(evidence("E1", "C1"), org="acme",
+                                                     collected_at=t))
+                self.assertIsNotNone(err, t)
+                self.assertEqual(err[0], code, err)
+                self.assertIn("collected_at", err[1])
+            c.ok("evidence.put", dict(evidence("E1", "C1"), org="acme",
+                                      collected_at="2024-02-29T00:00:00Z"))
+            self.assertEqual(c.ok("evidence.get", {"org": "acme", "id": "E1"})["collected_at"],
+                             "2024-02-29T00:00:00Z")
+
+    def test_max_depth_beyond_the_decoder_refused_at_start(self):
+        """Issue 17.11: msgpack-c decodes 32 levels; a larger --max-depth
+        is refused when the server starts, not with parse errors later."""
+        import subprocess
+        from cwtest import crosswalkd
+        r = subprocess.run([crosswalkd(), "--max-depth", "33", "--data",
+                            os.path.join(self.tmp, "d")], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("at most 32 levels", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
