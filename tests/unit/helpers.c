@@ -118,6 +118,19 @@ int t_map(cw_db *db, const char *src, const char *rel, const char *dst)
     return cw_mapping_load(db, NULL, &m, 1, NULL, NULL);
 }
 
+cw_mapping t_row(const char *sfw, const char *sid, const char *tfw, const char *tid, cw_rel rel,
+                 int strength, const char *rationale, const char *origin)
+{
+    return (cw_mapping){.source_fw = sfw,
+                        .source_id = sid,
+                        .target_fw = tfw,
+                        .target_id = tid,
+                        .rel = rel,
+                        .strength = strength,
+                        .rationale = rationale,
+                        .origin = origin};
+}
+
 int t_joint(cw_db *db, const char *srcs, const char *rel, const char *dst, cw_err *err)
 {
     char *copy = strdup(srcs);

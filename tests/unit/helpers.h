@@ -46,6 +46,11 @@ void t_close(tdb *t);
 void t_catalog(cw_db *db, const char *slug, const char *spec);
 /* One crosswalk row "fw/id REL fw/id", origin "test".  Returns the rc. */
 int t_map(cw_db *db, const char *src, const char *rel, const char *dst);
+/* A single crosswalk row with its fields in cw_mapping's order, for tests
+ * that set strength, rationale or origin (t_map fixes them); the strings
+ * are not copied. */
+cw_mapping t_row(const char *sfw, const char *sid, const char *tfw, const char *tid, cw_rel rel,
+                 int strength, const char *rationale, const char *origin);
 /* One joint row "fw/a fw/b ..." REL "fw/t", origin "test".  Returns the rc
  * (err may be NULL). */
 int t_joint(cw_db *db, const char *srcs, const char *rel, const char *dst, cw_err *err);
