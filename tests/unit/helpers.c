@@ -118,6 +118,20 @@ int t_map(cw_db *db, const char *src, const char *rel, const char *dst)
     return cw_mapping_load(db, NULL, &m, 1, NULL, NULL);
 }
 
+void t_maps(cw_db *db, const char *rows)
+{
+    char *copy = strdup(rows);
+    for (char *save, *row = strtok_r(copy, "\n", &save); row; row = strtok_r(NULL, "\n", &save)) {
+        char src[160], rel[40], dst[160];
+        if (sscanf(row, "%159s %39s %159s", src, rel, dst) != 3)
+            fail_msg("not a row \"fw/id REL fw/id\": %s", row);
+        int rc = t_map(db, src, rel, dst);
+        if (rc)
+            fail_msg("row %s: rc %d", row, rc);
+    }
+    free(copy);
+}
+
 cw_mapping t_row(const char *sfw, const char *sid, const char *tfw, const char *tid, cw_rel rel,
                  int strength, const char *rationale, const char *origin)
 {

@@ -46,6 +46,9 @@ void t_close(tdb *t);
 void t_catalog(cw_db *db, const char *slug, const char *spec);
 /* One crosswalk row "fw/id REL fw/id", origin "test".  Returns the rc. */
 int t_map(cw_db *db, const char *src, const char *rel, const char *dst);
+/* Crosswalk rows "fw/id REL fw/id", one a line, origin "test"; asserts
+ * that each loads, naming the row that does not. */
+void t_maps(cw_db *db, const char *rows);
 /* A single crosswalk row with its fields in cw_mapping's order, for tests
  * that set strength, rationale or origin (t_map fixes them); the strings
  * are not copied. */

@@ -92,11 +92,11 @@ static void test_relationship_levels(void **state)
 {
     cw_db *db = t_db(state);
     world(db);
-    assert_int_equal(t_map(db, "src/S1", "equal", "tgt/T1.a"), 0);
-    assert_int_equal(t_map(db, "src/S1", "superset_of", "tgt/T1.b"), 0);
-    assert_int_equal(t_map(db, "src/S1", "subset_of", "tgt/T2.y"), 0);
-    assert_int_equal(t_map(db, "src/S1", "intersects_with", "tgt/T3"), 0);
-    assert_int_equal(t_map(db, "src/S1", "not_related", "tgt/T2.x.1"), 0);
+    t_maps(db, "src/S1 equal tgt/T1.a\n"
+               "src/S1 superset_of tgt/T1.b\n"
+               "src/S1 subset_of tgt/T2.y\n"
+               "src/S1 intersects_with tgt/T3\n"
+               "src/S1 not_related tgt/T2.x.1\n");
     t_effective(db, "acme", "C", "src/S1:full");
     assert_int_equal(ST("T1.a", 1), CW_ST_MET);
     assert_int_equal(ST("T1.b", 1), CW_ST_MET);
@@ -124,11 +124,11 @@ static void test_max_hops_and_composition(void **state)
 {
     cw_db *db = t_db(state);
     world(db);
-    assert_int_equal(t_map(db, "src/S1", "equal", "mid/M1"), 0);
-    assert_int_equal(t_map(db, "mid/M1", "subset_of", "tgt/T1.a"), 0);
-    assert_int_equal(t_map(db, "src/S2", "subset_of", "mid/M2"), 0);
-    assert_int_equal(t_map(db, "mid/M2", "superset_of", "tgt/T1.b"), 0); /* unknown */
-    assert_int_equal(t_map(db, "src/S3", "superset_of", "mid/M2"), 0);   /* S3 sup M2 sup T1.b */
+    t_maps(db, "src/S1 equal mid/M1\n"
+               "mid/M1 subset_of tgt/T1.a\n"
+               "src/S2 subset_of mid/M2\n"
+               "mid/M2 superset_of tgt/T1.b\n" /* unknown */
+               "src/S3 superset_of mid/M2\n"); /* S3 sup M2 sup T1.b */
     t_effective(db, "acme", "C1", "src/S1:full");
     t_effective(db, "acme", "C2", "src/S2:full");
     assert_int_equal(ST("T1.a", 1), CW_ST_GAP);     /* two steps away */
@@ -137,8 +137,8 @@ static void test_max_hops_and_composition(void **state)
     t_effective(db, "acme", "C3", "src/S3:full");
     assert_int_equal(ST("T1.b", 2), CW_ST_MET); /* superset twice */
     /* three steps: S1 = M1 -> ... needs a third hop */
-    assert_int_equal(t_map(db, "tgt/T3", "equal", "mid/MG.1"), 0);
-    assert_int_equal(t_map(db, "mid/MG.1", "equal", "src/SG.1"), 0);
+    t_maps(db, "tgt/T3 equal mid/MG.1\n"
+               "mid/MG.1 equal src/SG.1\n");
     t_effective(db, "acme", "C4", "src/SG.1:full");
     assert_int_equal(ST("T3", 1), CW_ST_GAP);
     assert_int_equal(ST("T3", 2), CW_ST_MET);
@@ -159,9 +159,9 @@ static void test_three_hops(void **state)
 {
     cw_db *db = t_db(state);
     world(db);
-    assert_int_equal(t_map(db, "src/S1", "equal", "mid/M1"), 0);
-    assert_int_equal(t_map(db, "mid/M1", "equal", "mid/M2"), 0);
-    assert_int_equal(t_map(db, "mid/M2", "equal", "tgt/T3"), 0);
+    t_maps(db, "src/S1 equal mid/M1\n"
+               "mid/M1 equal mid/M2\n"
+               "mid/M2 equal tgt/T3\n");
     t_effective(db, "acme", "C", "src/S1:full");
     assert_int_equal(ST("T3", 2), CW_ST_GAP);
     assert_int_equal(ST("T3", 3), CW_ST_MET);
@@ -182,8 +182,8 @@ static void test_group_ends_only(void **state)
     assert_int_equal(ST("T2.y", 1), CW_ST_GAP);
     assert_int_equal(ST("T1.a", 1), CW_ST_GAP);
     /* no stepping from a group down to its leaves mid-path */
-    assert_int_equal(t_map(db, "src/S3", "equal", "mid/MG"), 0);
-    assert_int_equal(t_map(db, "mid/MG.1", "equal", "tgt/T3"), 0);
+    t_maps(db, "src/S3 equal mid/MG\n"
+               "mid/MG.1 equal tgt/T3\n");
     t_effective(db, "acme", "C3", "src/S3:full");
     assert_int_equal(ST("T3", 3), CW_ST_GAP);
     /* but a full control link to a group starts from each leaf under it */
