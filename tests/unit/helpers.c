@@ -270,3 +270,30 @@ cw_status t_cov1(cw_db *db, const char *org, const char *fw, const char *id, cw_
     cw_arena_free(a);
     return s;
 }
+
+void t_statuses(cw_db *db, const char *org, const char *fw, cw_time t, int hops, const char *want)
+{
+    cw_arena *a = cw_arena_new();
+    cw_coverage c;
+    cw_err err = {0};
+    cw_coverage_query q = {org, fw, t, hops, true};
+    if (cw_coverage_get(db, &q, a, &c, &err))
+        fail_msg("coverage: %s", err.msg);
+    char *copy = strdup(want);
+    char wrong[1024] = "";
+    size_t len = 0;
+    for (char *save, *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq)
+            fail_msg("not \"id=status\": %s", tok);
+        *eq = '\0';
+        const char *got = cw_status_name(t_status(&c, tok));
+        if (strcmp(got, eq + 1) != 0 && len < sizeof wrong)
+            len += (size_t)snprintf(wrong + len, sizeof wrong - len, " %s is %s, want %s;", tok,
+                                    got, eq + 1);
+    }
+    free(copy);
+    cw_arena_free(a);
+    if (len)
+        fail_msg("%s for %s at %d hops:%s", fw, org, hops, wrong);
+}

@@ -79,4 +79,9 @@ const cw_req_status *t_req(const cw_coverage *c, const char *id);
 /* Coverage of fw for org at t with max_hops (detail on). */
 cw_status t_cov1(cw_db *db, const char *org, const char *fw, const char *id, cw_time t, int hops);
 
+/* Asserts the statuses of leaves of fw for org at t with max_hops, given as
+ * "id=status ..." in cw_status_name's words; the failure names every leaf
+ * that differs. */
+void t_statuses(cw_db *db, const char *org, const char *fw, cw_time t, int hops, const char *want);
+
 #endif
