@@ -297,3 +297,12 @@ void t_statuses(cw_db *db, const char *org, const char *fw, cw_time t, int hops,
     if (len)
         fail_msg("%s for %s at %d hops:%s", fw, org, hops, wrong);
 }
+
+cw_gap_report t_gaps(cw_db *db, const cw_gap_query *q, cw_arena *a)
+{
+    cw_gap_report r;
+    cw_err err = {0};
+    if (cw_gap_report_get(db, q, a, &r, &err))
+        fail_msg("gap report: %s", err.msg);
+    return r;
+}

@@ -79,6 +79,9 @@ const cw_req_status *t_req(const cw_coverage *c, const char *id);
 /* Coverage of fw for org at t with max_hops (detail on). */
 cw_status t_cov1(cw_db *db, const char *org, const char *fw, const char *id, cw_time t, int hops);
 
+/* The gap report for q, in a; fails with the engine's message if the
+ * query does. */
+cw_gap_report t_gaps(cw_db *db, const cw_gap_query *q, cw_arena *a);
 /* Asserts the statuses of leaves of fw for org at t with max_hops, given as
  * "id=status ..." in cw_status_name's words; the failure names every leaf
  * that differs. */

@@ -38,10 +38,9 @@ static void test_gap_report(void **state)
     assert_int_equal(t_control(db, "acme", "P", CW_CTL_PLANNED, "soc/CC5:full"), 0);
     t_effective(db, "acme", "H", "soc/CC4:partial");
     cw_arena *a = cw_arena_new();
-    cw_gap_report r;
     cw_err err = {0};
     cw_gap_query q = {"acme", "soc", NULL, 100, 0};
-    assert_int_equal(cw_gap_report_get(db, &q, a, &r, &err), 0);
+    cw_gap_report r = t_gaps(db, &q, a);
     assert_int_equal(r.max_hops, 2);
     assert_int_equal(r.counts[CW_ST_MET], 1); /* CC1 through A1 */
     assert_int_equal(r.n_gaps, 4);
@@ -86,7 +85,7 @@ static void test_gap_report(void **state)
     assert_int_equal(r.closable, 3);
     /* restricted to a source framework */
     q.source = "iso";
-    assert_int_equal(cw_gap_report_get(db, &q, a, &r, &err), 0);
+    r = t_gaps(db, &q, a);
     assert_int_equal(r.n_plan, 1);
     assert_string_equal(r.plan[0].ref.id, "A2");
     q.source = "nope";
@@ -113,9 +112,8 @@ static void test_plan_ties_and_covered(void **state)
                "a/A1 equal t/T2\n"
                "b/B2 equal t/T2\n");
     cw_arena *a = cw_arena_new();
-    cw_gap_report r;
     cw_gap_query q = {"acme", "t", NULL, 100, 1};
-    assert_int_equal(cw_gap_report_get(db, &q, a, &r, NULL), 0);
+    cw_gap_report r = t_gaps(db, &q, a);
     assert_int_equal(r.n_plan, 2);
     assert_string_equal(r.plan[0].ref.id, "A1");
     assert_string_equal(r.plan[0].closes[0], "T2");
@@ -124,7 +122,7 @@ static void test_plan_ties_and_covered(void **state)
      * stays uncovered and the gap shows the failing state. */
     assert_int_equal(t_control(db, "acme", "C", CW_CTL_IMPLEMENTED, "a/A1:full"), 0);
     assert_int_equal(t_evidence(db, "acme", "e", "C", 10, -1, CW_RESULT_FAIL), 0);
-    assert_int_equal(cw_gap_report_get(db, &q, a, &r, NULL), 0);
+    r = t_gaps(db, &q, a);
     const cw_gap_item *g = gap(&r, "T2");
     assert_int_equal(g->status, CW_ST_FAILING);
     for (size_t i = 0; i < g->n_cands; i++)
