@@ -306,3 +306,28 @@ cw_gap_report t_gaps(cw_db *db, const cw_gap_query *q, cw_arena *a)
         fail_msg("gap report: %s", err.msg);
     return r;
 }
+
+const char *t_plan(const cw_gap_report *r)
+{
+    static char text[4096];
+    size_t len = 0;
+    text[0] = '\0';
+    for (size_t i = 0; i < r->n_plan && len < sizeof text; i++) {
+        const cw_plan_step *p = &r->plan[i];
+        /* the text shows adds; ref is documented to be the first of them */
+        if (!p->n_adds || strcmp(p->ref.framework, p->adds[0].framework) != 0 ||
+            strcmp(p->ref.id, p->adds[0].id) != 0)
+            fail_msg("plan step %zu: ref %s/%s is not its first add", i, p->ref.framework,
+                     p->ref.id);
+        for (size_t k = 0; k < p->n_adds && len < sizeof text; k++)
+            len += (size_t)snprintf(text + len, sizeof text - len, "%s%s/%s",
+                                    k   ? "+"
+                                    : i ? " "
+                                        : "",
+                                    p->adds[k].framework, p->adds[k].id);
+        for (size_t k = 0; k < p->n_closes && len < sizeof text; k++)
+            len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", k ? "," : ">",
+                                    p->closes[k]);
+    }
+    return text;
+}

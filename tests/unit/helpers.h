@@ -82,6 +82,11 @@ cw_status t_cov1(cw_db *db, const char *org, const char *fw, const char *id, cw_
 /* The gap report for q, in a; fails with the engine's message if the
  * query does. */
 cw_gap_report t_gaps(cw_db *db, const cw_gap_query *q, cw_arena *a);
+/* A gap report's plan as text, each step "fw/id+fw/id>T1,T2" (what it adds,
+ * then the targets it closes) and steps apart by a space, so that a test
+ * states a whole plan in one comparison.  The text lives until the next
+ * call. */
+const char *t_plan(const cw_gap_report *r);
 /* Asserts the statuses of leaves of fw for org at t with max_hops, given as
  * "id=status ..." in cw_status_name's words; the failure names every leaf
  * that differs. */
