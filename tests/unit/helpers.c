@@ -331,3 +331,12 @@ const char *t_plan(const cw_gap_report *r)
     }
     return text;
 }
+
+const char *t_gap_plan(cw_db *db, const cw_gap_query *q)
+{
+    cw_arena *a = cw_arena_new();
+    cw_gap_report r = t_gaps(db, q, a);
+    const char *text = t_plan(&r);
+    cw_arena_free(a);
+    return text;
+}

@@ -87,6 +87,8 @@ cw_gap_report t_gaps(cw_db *db, const cw_gap_query *q, cw_arena *a);
  * states a whole plan in one comparison.  The text lives until the next
  * call. */
 const char *t_plan(const cw_gap_report *r);
+/* t_plan of the gap report for q, for a test that looks only at the plan. */
+const char *t_gap_plan(cw_db *db, const cw_gap_query *q);
 /* Asserts the statuses of leaves of fw for org at t with max_hops, given as
  * "id=status ..." in cw_status_name's words; the failure names every leaf
  * that differs. */
