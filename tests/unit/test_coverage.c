@@ -32,7 +32,7 @@ static void test_direct_links_and_states(void **state)
     assert_int_equal(t_control(db, "acme", "C4", CW_CTL_IMPLEMENTED, "tgt/T2.y:full"), 0);
     assert_int_equal(t_evidence(db, "acme", "f", "C4", 10, -1, FAIL), 0);
     assert_int_equal(t_control(db, "acme", "C5", CW_CTL_PLANNED, "tgt/T2.x.1:full"), 0);
-    /* T2.x.1: planned contributes nothing */
+    /* a planned control (C5 on T2.x.1) contributes nothing */
     EXPECT(1, "T1.a=met T1.b=partial T3=unverified T2.y=failing T2.x.1=gap T2.x.2=gap");
     /* before the evidence existed the effective controls were unverified */
     assert_int_equal(t_cov1(db, "acme", "tgt", "T1.a", 9, 1), CW_ST_UNVERIFIED);
@@ -123,7 +123,8 @@ static void test_max_hops_and_composition(void **state)
     t_effective(db, "acme", "C1", "src/S1:full");
     t_effective(db, "acme", "C2", "src/S2:full");
     EXPECT(1, "T1.a=gap"); /* two steps away */
-    /* T1.a: equal then subset_of; T1.b: subset then superset: unknown */
+    /* T1.a: equal then subset_of gives partial; T1.b: subset then superset
+     * composes to unknown */
     EXPECT(2, "T1.a=partial T1.b=gap");
     t_effective(db, "acme", "C3", "src/S3:full");
     EXPECT(2, "T1.b=met"); /* superset twice */

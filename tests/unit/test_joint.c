@@ -196,8 +196,8 @@ static void test_joint_is_the_last_step(void **state)
     ctl(db, "C", "src/A:full src/B:full dst/S2:full", 1);
     EXPECT("dst", 3, "S1=met");
     /* S1 holds only through the joint row: nothing propagates from it,
-     * neither along a single row nor as a member of another joint row */
-    /* M2: S2 met, S1 gap */
+     * neither along a single row nor as a member of another joint row
+     * (M2 is partial: its member S2 is met, S1 a gap) */
     EXPECT("mid", 3, "M1=gap M2=partial");
     /* read from its target a joint row covers nothing */
     assert_int_equal(t_control(db, "acme", "C", CW_CTL_IMPLEMENTED, "dst/S1:full"), 0);
