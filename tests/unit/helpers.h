@@ -1,8 +1,8 @@
 /* Shared fixtures for the engine's unit tests (and test_frameworks): a
  * fresh LMDB store in a temporary directory per test, terse builders for
  * catalogues, crosswalks, controls and evidence, and the common checks
- * (a leaf's status, a consistent store) so each test states only what it
- * checks. */
+ * (leaf statuses, a gap plan as text, a consistent store) so each test
+ * states only what it checks. */
 #ifndef CW_TEST_HELPERS_H
 #define CW_TEST_HELPERS_H
 
