@@ -66,8 +66,12 @@ static void dump_problems(const cw_import *imp)
                 imp->problems[i].msg);
 }
 
-static void expect_clean(const cw_import *imp, const char *format, size_t batches, size_t items)
+/* Imports sample rel (for org, in batches of bs) and asserts that it came
+ * in clean: no problem, the format, the numbers of batches and items. */
+static void import_clean(cw_import *imp, const char *rel, const char *org, size_t bs,
+                         const char *format, size_t batches, size_t items)
 {
+    assert_int_equal(import(rel, org, NULL, bs, imp), 0);
     if (imp->n_problems)
         dump_problems(imp);
     assert_int_equal(imp->n_problems, 0);
@@ -82,6 +86,19 @@ static const char *s_of(json_t *o, const char *k)
 {
     const char *v = json_string_value(json_object_get(o, k));
     return v ? v : "";
+}
+
+/* Asserts string members of o ("" when missing): key, value, ... NULL. */
+static void expect_str(json_t *o, ...)
+{
+    va_list ap;
+    va_start(ap, o);
+    for (const char *k; (k = va_arg(ap, const char *));) {
+        const char *want = va_arg(ap, const char *);
+        if (strcmp(s_of(o, k), want) != 0)
+            fail_msg("member %s is \"%s\", want \"%s\"", k, s_of(o, k), want);
+    }
+    va_end(ap);
 }
 
 /* msgpack -> JSON for the pre-packed batches (strings, integers, nil,
@@ -148,17 +165,13 @@ static void test_csv_catalog(void **state)
 {
     (void)state;
     cw_import imp;
-    assert_int_equal(import("acme-isms.catalog.csv", NULL, NULL, 0, &imp), 0);
-    expect_clean(&imp, "csv-catalog", 1, 6);
+    import_clean(&imp, "acme-isms.catalog.csv", NULL, 0, "csv-catalog", 1, 6);
     assert_string_equal(imp.batches[0].method, "catalog.load");
     json_t *p = imp.batches[0].params;
     assert_string_equal(s_of(p, "framework"), "acme-isms");
     json_t *gov1 = item(&imp, 0, "requirements", 1);
-    assert_string_equal(s_of(gov1, "id"), "GOV-1");
-    assert_string_equal(s_of(gov1, "parent"), "GOV");
-    assert_string_equal(s_of(gov1, "kind"), "control");
-    assert_string_equal(s_of(gov1, "description"),
-                        "Keep a board-approved policy set, reviewed yearly.");
+    expect_str(gov1, "id", "GOV-1", "parent", "GOV", "kind", "control", "description",
+               "Keep a board-approved policy set, reviewed yearly.", NULL);
     json_t *ops1 = item(&imp, 0, "requirements", 4);
     json_t *ct = json_object_get(json_object_get(ops1, "attributes"), "control_type");
     assert_int_equal(json_array_size(ct), 2);
@@ -210,17 +223,14 @@ static void test_csv_crosswalk(void **state)
 {
     (void)state;
     cw_import imp;
-    assert_int_equal(import("acme-isms__iso27001-2022.crosswalk.csv", NULL, NULL, 3, &imp), 0);
-    expect_clean(&imp, "csv-crosswalk", 2, 5);
+    import_clean(&imp, "acme-isms__iso27001-2022.crosswalk.csv", NULL, 3, "csv-crosswalk", 2, 5);
     assert_string_equal(imp.batches[0].method, "mapping.load");
     assert_string_equal(imp.batches[1].method, "mapping.load");
     assert_int_equal(imp.batches[0].items, 3);
     assert_int_equal(imp.batches[1].items, 2);
     json_t *r0 = item(&imp, 0, "mappings", 0);
-    assert_string_equal(s_of(r0, "source_framework"), "acme-isms");
-    assert_string_equal(s_of(r0, "source"), "GOV-1");
-    assert_string_equal(s_of(r0, "target"), "A.5.1");
-    assert_string_equal(s_of(r0, "relationship"), "equal");
+    expect_str(r0, "source_framework", "acme-isms", "source", "GOV-1", "target", "A.5.1",
+               "relationship", "equal", NULL);
     assert_int_equal(json_integer_value(json_object_get(r0, "strength")), 9);
     json_t *r3 = item(&imp, 1, "mappings", 0);
     assert_null(json_object_get(r3, "rationale"));
@@ -234,8 +244,7 @@ static void test_csv_evidence(void **state)
 {
     (void)state;
     cw_import imp;
-    assert_int_equal(import("evidence.csv", "acme", NULL, 0, &imp), 0);
-    expect_clean(&imp, "csv-evidence", 1, 4);
+    import_clean(&imp, "evidence.csv", "acme", 0, "csv-evidence", 1, 4);
     assert_string_equal(imp.batches[0].method, "evidence.load");
     assert_string_equal(s_of(params(&imp, 0), "org"), "acme");
     json_t *e1 = item(&imp, 0, "items", 0);
@@ -246,8 +255,7 @@ static void test_csv_evidence(void **state)
     assert_string_equal(s_of(e2, "collected_at"), "2026-11-20T06:00:00+01:00");
     json_t *e3 = item(&imp, 0, "items", 2);
     assert_int_equal(json_integer_value(json_object_get(e3, "collected_at")), 1795000000);
-    assert_string_equal(s_of(e3, "source"), "jira, ops board");
-    assert_string_equal(s_of(e3, "result"), "fail");
+    expect_str(e3, "source", "jira, ops board", "result", "fail", NULL);
     json_t *e4 = item(&imp, 0, "items", 3);
     assert_null(json_object_get(e4, "uri"));
     assert_string_equal(s_of(e4, "result"), "unknown");
@@ -266,8 +274,7 @@ static void test_csv_controls(void **state)
 {
     (void)state;
     cw_import imp;
-    assert_int_equal(import("controls.csv", "acme", NULL, 0, &imp), 0);
-    expect_clean(&imp, "csv-controls", 1, 5);
+    import_clean(&imp, "controls.csv", "acme", 0, "csv-controls", 1, 5);
     assert_string_equal(imp.batches[0].method, "control.put");
     assert_string_equal(s_of(imp.batches[0].params, "org"), "acme");
     json_t *log2 = item(&imp, 0, "controls", 2);
@@ -275,9 +282,8 @@ static void test_csv_controls(void **state)
     json_t *links = json_object_get(log2, "links");
     assert_int_equal(json_array_size(links), 2);
     assert_string_equal(s_of(json_array_get(links, 0), "level"), "full");
-    assert_string_equal(s_of(json_array_get(links, 1), "framework"), "nist-csf-2.0");
-    assert_string_equal(s_of(json_array_get(links, 1), "id"), "DE.CM-01");
-    assert_string_equal(s_of(json_array_get(links, 1), "level"), "partial");
+    expect_str(json_array_get(links, 1), "framework", "nist-csf-2.0", "id", "DE.CM-01", "level",
+               "partial", NULL);
     assert_null(json_object_get(item(&imp, 0, "controls", 4), "links"));
     cw_import_free(&imp);
 }
@@ -286,19 +292,16 @@ static void test_oscal_catalog(void **state)
 {
     (void)state;
     cw_import imp;
-    assert_int_equal(import("oscal-catalog.json", NULL, NULL, 0, &imp), 0);
-    expect_clean(&imp, "oscal-catalog", 1, 7);
+    import_clean(&imp, "oscal-catalog.json", NULL, 0, "oscal-catalog", 1, 7);
     json_t *p = imp.batches[0].params;
     assert_string_equal(imp.batches[0].method, "catalog.load");
-    assert_string_equal(s_of(p, "framework"), "acme-cloud-baseline");
-    assert_string_equal(s_of(p, "name"), "Acme Cloud Baseline");
-    assert_string_equal(s_of(p, "version"), "2.1");
+    expect_str(p, "framework", "acme-cloud-baseline", "name", "Acme Cloud Baseline", "version",
+               "2.1", NULL);
     static const char *const ids[] = {"ac", "ac-1", "ac-2", "ac-2.1", "ac-2.2", "lg", "lg-1"};
     static const char *const parents[] = {"", "ac", "ac", "ac-2", "ac-2", "", "lg"};
     for (size_t i = 0; i < 7; i++) {
         json_t *r = item(&imp, 0, "requirements", i);
-        assert_string_equal(s_of(r, "id"), ids[i]);
-        assert_string_equal(s_of(r, "parent"), parents[i]);
+        expect_str(r, "id", ids[i], "parent", parents[i], NULL);
     }
     json_t *ac1 = item(&imp, 0, "requirements", 1);
     assert_string_equal(s_of(ac1, "description"),
@@ -311,8 +314,7 @@ static void test_oscal_catalog(void **state)
     assert_true(json_is_true(json_object_get(item(&imp, 0, "requirements", 2), "assessable")));
     assert_true(json_is_true(json_object_get(item(&imp, 0, "requirements", 3), "assessable")));
     json_t *wd = item(&imp, 0, "requirements", 4);
-    assert_string_equal(s_of(wd, "kind"), "control");
-    assert_string_equal(s_of(wd, "status"), "withdrawn");
+    expect_str(wd, "kind", "control", "status", "withdrawn", NULL);
     assert_null(json_object_get(json_object_get(wd, "attributes"), "status"));
     assert_null(json_object_get(wd, "description"));
     assert_null(json_object_get(item(&imp, 0, "requirements", 2), "status"));
@@ -323,8 +325,7 @@ static void test_oscal_mapping(void **state)
 {
     (void)state;
     cw_import imp;
-    assert_int_equal(import("oscal-mapping.json", NULL, NULL, 0, &imp), 0);
-    expect_clean(&imp, "oscal-mapping", 1, 8);
+    import_clean(&imp, "oscal-mapping.json", NULL, 0, "oscal-mapping", 1, 8);
     assert_string_equal(imp.batches[0].method, "mapping.load");
     /* a map with two sources and one target is one joint row; a map with
      * several targets is one row per target: superset-of stays superset_of
@@ -339,8 +340,8 @@ static void test_oscal_mapping(void **state)
     static const int strength[] = {9, 7, 5, 0, 0, 0, 0, 0};
     for (size_t i = 0; i < 8; i++) {
         json_t *r = item(&imp, 0, "mappings", i);
-        assert_string_equal(s_of(r, "source_framework"), "acme-cloud-baseline");
-        assert_string_equal(s_of(r, "target_framework"), "iso27001-2022");
+        expect_str(r, "source_framework", "acme-cloud-baseline", "target_framework",
+                   "iso27001-2022", NULL);
         json_t *s = json_object_get(r, "source");
         char joined[64] = "";
         if (json_is_array(s)) {
@@ -355,8 +356,7 @@ static void test_oscal_mapping(void **state)
             snprintf(joined, sizeof joined, "%s", json_string_value(s));
         }
         assert_string_equal(joined, src[i]);
-        assert_string_equal(s_of(r, "target"), tgt[i]);
-        assert_string_equal(s_of(r, "relationship"), rel[i]);
+        expect_str(r, "target", tgt[i], "relationship", rel[i], NULL);
         assert_int_equal(json_integer_value(json_object_get(r, "strength")), strength[i]);
         assert_string_equal(s_of(r, "origin"), "Acme Cloud Baseline to ISO/IEC 27001:2022");
     }
@@ -371,17 +371,13 @@ static void test_grc_framework(void **state)
 {
     (void)state;
     cw_import imp;
-    assert_int_equal(import("grc-framework.yaml", NULL, NULL, 0, &imp), 0);
-    expect_clean(&imp, "grc-yaml", 1, 5);
+    import_clean(&imp, "grc-framework.yaml", NULL, 0, "grc-yaml", 1, 5);
     json_t *p = imp.batches[0].params;
     assert_string_equal(imp.batches[0].method, "catalog.load");
-    assert_string_equal(s_of(p, "framework"), "acme-saas-2026");
-    assert_string_equal(s_of(p, "name"), "Acme SaaS Security Requirements 2026");
-    assert_string_equal(s_of(p, "version"), "3");
-    assert_string_equal(s_of(p, "publisher"), "Acme");
+    expect_str(p, "framework", "acme-saas-2026", "name", "Acme SaaS Security Requirements 2026",
+               "version", "3", "publisher", "Acme", NULL);
     json_t *iam1 = item(&imp, 0, "requirements", 1);
-    assert_string_equal(s_of(iam1, "parent"), "IAM");
-    assert_string_equal(s_of(iam1, "title"), "Single sign-on");
+    expect_str(iam1, "parent", "IAM", "title", "Single sign-on", NULL);
     json_t *ig = json_object_get(json_object_get(iam1, "attributes"), "implementation_groups");
     assert_int_equal(json_array_size(ig), 2);
     json_t *iam2 = item(&imp, 0, "requirements", 2);
@@ -400,20 +396,16 @@ static void test_grc_mapping(void **state)
 {
     (void)state;
     cw_import imp;
-    assert_int_equal(import("grc-mapping.yaml", NULL, NULL, 0, &imp), 0);
-    expect_clean(&imp, "grc-yaml", 1, 5);
+    import_clean(&imp, "grc-mapping.yaml", NULL, 0, "grc-yaml", 1, 5);
     static const char *const rel[] = {"intersects_with", "subset_of", "equal", "not_related"};
     for (size_t i = 0; i < 4; i++) {
         json_t *r = item(&imp, 0, "mappings", i);
-        assert_string_equal(s_of(r, "source_framework"), "acme-saas-2026");
-        assert_string_equal(s_of(r, "target_framework"), "iso27001-2022");
-        assert_string_equal(s_of(r, "relationship"), rel[i]);
-        assert_string_equal(s_of(r, "origin"),
-                            "Acme SaaS 2026 to ISO/IEC 27001:2022 (Acme GRC review 2026)");
+        expect_str(r, "source_framework", "acme-saas-2026", "target_framework", "iso27001-2022",
+                   "relationship", rel[i], "origin",
+                   "Acme SaaS 2026 to ISO/IEC 27001:2022 (Acme GRC review 2026)", NULL);
     }
     json_t *r1 = item(&imp, 0, "mappings", 1);
-    assert_string_equal(s_of(r1, "source"), "IAM-02");
-    assert_string_equal(s_of(r1, "target"), "A.8.5");
+    expect_str(r1, "source", "IAM-02", "target", "A.8.5", NULL);
     assert_int_equal(json_integer_value(json_object_get(r1, "strength")), 8);
     assert_string_equal(s_of(r1, "rationale"), "functional");
     assert_null(json_object_get(item(&imp, 0, "mappings", 3), "strength"));
@@ -422,9 +414,8 @@ static void test_grc_mapping(void **state)
     json_t *set = json_object_get(r4, "source");
     assert_int_equal(json_array_size(set), 2);
     assert_string_equal(json_string_value(json_array_get(set, 1)), "IAM-02");
-    assert_string_equal(s_of(r4, "relationship"), "superset_of");
-    assert_string_equal(s_of(r4, "note"),
-                        "Single sign-on and admin MFA together enforce the access rules.");
+    expect_str(r4, "relationship", "superset_of", "note",
+               "Single sign-on and admin MFA together enforce the access rules.", NULL);
     cw_import_free(&imp);
 }
 
@@ -447,16 +438,14 @@ static void test_csv_flags_and_joint_rows(void **state)
 {
     (void)state;
     cw_import imp;
-    assert_int_equal(import("acme-ctl.catalog.csv", NULL, NULL, 0, &imp), 0);
-    expect_clean(&imp, "csv-catalog", 1, 6);
+    import_clean(&imp, "acme-ctl.catalog.csv", NULL, 0, "csv-catalog", 1, 6);
     assert_true(json_is_true(json_object_get(item(&imp, 0, "requirements", 1), "assessable")));
     assert_null(json_object_get(item(&imp, 0, "requirements", 2), "assessable"));
     assert_string_equal(s_of(item(&imp, 0, "requirements", 3), "status"), "withdrawn");
     assert_string_equal(s_of(item(&imp, 0, "requirements", 4), "status"), "active");
     assert_true(json_is_false(json_object_get(item(&imp, 0, "requirements", 5), "assessable")));
     cw_import_free(&imp);
-    assert_int_equal(import("acme-joint__iso27001-2022.crosswalk.csv", NULL, NULL, 0, &imp), 0);
-    expect_clean(&imp, "csv-crosswalk", 1, 3);
+    import_clean(&imp, "acme-joint__iso27001-2022.crosswalk.csv", NULL, 0, "csv-crosswalk", 1, 3);
     json_t *r0 = item(&imp, 0, "mappings", 0);
     assert_int_equal(json_array_size(json_object_get(r0, "source")), 2);
     assert_string_equal(
@@ -479,16 +468,13 @@ static void test_grc_combined(void **state)
 {
     (void)state;
     cw_import imp;
-    assert_int_equal(import("grc-combined.yaml", NULL, NULL, 0, &imp), 0);
-    expect_clean(&imp, "grc-yaml", 2, 5);
+    import_clean(&imp, "grc-combined.yaml", NULL, 0, "grc-yaml", 2, 5);
     assert_string_equal(imp.batches[0].method, "catalog.load");
     assert_string_equal(imp.batches[1].method, "mapping.load");
     /* URNs of this file's nodes resolve to their ref_id, case-insensitively. */
     json_t *r0 = item(&imp, 1, "mappings", 0), *r1 = item(&imp, 1, "mappings", 1);
-    assert_string_equal(s_of(r0, "source_framework"), "acme-privacy-2026");
-    assert_string_equal(s_of(r0, "source"), "P.1.1");
-    assert_string_equal(s_of(r1, "source"), "P.1.2");
-    assert_string_equal(s_of(r1, "target"), "A.8.10");
+    expect_str(r0, "source_framework", "acme-privacy-2026", "source", "P.1.1", NULL);
+    expect_str(r1, "source", "P.1.2", "target", "A.8.10", NULL);
     cw_import_free(&imp);
 }
 

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- the shipped store (fresh ones: t_open, ../unit/helpers.h) ---- */
+/* ---- the shipped store (tests that write get a fresh one: T_STORE_TEST, helpers.h) ---- */
 
 static double now_ms(void)
 {
@@ -623,15 +623,14 @@ static void expect_empty(cw_db *db, const char *what)
 
 static void test_small_bundle_loads(void **state)
 {
-    (void)state;
-    tdb *s = t_open(0, 0);
+    cw_db *db = t_db(state);
     cw_err err = {0};
     cw_bulk_stats st;
-    int rc = load_small_bundle(s->db, false, &st, &err);
+    int rc = load_small_bundle(db, false, &st, &err);
     if (rc)
         fail_msg("small bundle: %s", err.msg);
     cw_db_counts c;
-    assert_int_equal(cw_db_counts_get(s->db, &c, NULL), 0);
+    assert_int_equal(cw_db_counts_get(db, &c, NULL), 0);
     assert_int_equal(c.frameworks, 2);
     assert_int_equal(c.requirements, 6);
     assert_int_equal(c.mappings, 2);
@@ -639,37 +638,33 @@ static void test_small_bundle_loads(void **state)
     cw_requirement r;
     const char **ch;
     size_t nch;
-    assert_int_equal(cw_requirement_get(s->db, "fw-a", "G.2", a, &r, &ch, &nch, NULL), 0);
+    assert_int_equal(cw_requirement_get(db, "fw-a", "G.2", a, &r, &ch, &nch, NULL), 0);
     assert_int_equal(r.n_attrs, 2);
     assert_string_equal(r.attrs[0].key, "control_type");
     assert_int_equal(r.attrs[0].n_values, 2);
     assert_string_equal(r.attrs[0].values[1], "Detective");
     assert_int_equal(r.attrs[1].n_values, 0);
     cw_arena_free(a);
-    t_close(s);
 }
 
 /* A bundle the engine rejects (a dangling crosswalk endpoint) loads
  * nothing at all: the frameworks before it are rolled back too. */
 static void test_bundle_all_or_nothing(void **state)
 {
-    (void)state;
-    tdb *s = t_open(0, 0);
+    cw_db *db = t_db(state);
     cw_err err = {0};
     cw_bulk_stats st;
-    int rc = load_small_bundle(s->db, true, &st, &err);
+    int rc = load_small_bundle(db, true, &st, &err);
     assert_int_equal(rc, CW_EDANGLING);
     if (!strstr(err.msg, "mappings[1]"))
         fail_msg("message does not name the row: %s", err.msg);
     assert_int_equal(st.rejected, 8);
-    expect_empty(s->db, "a rejected bundle");
-    t_close(s);
+    expect_empty(db, "a rejected bundle");
 }
 
 static void test_bundle_truncations(void **state)
 {
-    (void)state;
-    tdb *s = t_open(0, 0);
+    cw_db *db = t_db(state);
     msgpack_sbuffer sb;
     small_bundle(&sb, false);
     /* Each truncation is copied to a buffer of exactly that length so the
@@ -679,7 +674,7 @@ static void test_bundle_truncations(void **state)
         assert_non_null(b);
         memcpy(b, sb.data, len);
         cw_err err = {0};
-        int rc = cw_bundle_load(s->db, b, len, NULL, &err);
+        int rc = cw_bundle_load(db, b, len, NULL, &err);
         if (rc != CW_EINVAL)
             fail_msg("truncated to %zu of %zu bytes: rc %d (%s), expected invalid_argument", len,
                      sb.size, rc, err.msg);
@@ -687,7 +682,7 @@ static void test_bundle_truncations(void **state)
             fail_msg("truncated to %zu: message does not name the place: %s", len, err.msg);
         free(b);
     }
-    expect_empty(s->db, "truncated bundles");
+    expect_empty(db, "truncated bundles");
     msgpack_sbuffer_destroy(&sb);
 
     /* Truncations of the real bundle, sampled (decoding fails before the
@@ -703,13 +698,11 @@ static void test_bundle_truncations(void **state)
     }
     assert_int_equal(cw_db_counts_get(shipped->db, &after, NULL), 0);
     assert_int_equal(before.generation, after.generation);
-    t_close(s);
 }
 
 static void test_bundle_garbage(void **state)
 {
-    (void)state;
-    tdb *s = t_open(0, 0);
+    cw_db *db = t_db(state);
     unsigned seed = 20240226;
     /* Random bytes. */
     for (int i = 0; i < 3000; i++) {
@@ -722,12 +715,12 @@ static void test_bundle_garbage(void **state)
         if (len && i % 2)
             b[0] = (unsigned char)(0x80 | (b[0] & 0x0f));
         cw_err err = {0};
-        int rc = cw_bundle_load(s->db, b, len, NULL, &err);
+        int rc = cw_bundle_load(db, b, len, NULL, &err);
         if (rc != CW_EINVAL)
             fail_msg("random buffer %d (%zu bytes): rc %d (%s)", i, len, rc, err.msg);
         free(b);
     }
-    expect_empty(s->db, "random buffers");
+    expect_empty(db, "random buffers");
 
     /* Single-byte corruptions of a valid bundle: whatever the loader
      * decides, it must decide cleanly (ASan/UBSan watch the rest). */
@@ -739,26 +732,24 @@ static void test_bundle_garbage(void **state)
         memcpy(b, sb.data, sb.size);
         b[rand_r(&seed) % sb.size] = (unsigned char)rand_r(&seed);
         cw_err err = {0};
-        int rc = cw_bundle_load(s->db, b, sb.size, NULL, &err);
+        int rc = cw_bundle_load(db, b, sb.size, NULL, &err);
         assert_true(rc <= 0);
         free(b);
     }
     msgpack_sbuffer_destroy(&sb);
-    t_close(s);
 }
 
 /* Hand-made hostile headers. */
 static void test_bundle_hostile(void **state)
 {
-    (void)state;
-    tdb *s = t_open(0, 0);
+    cw_db *db = t_db(state);
     /* {"format": "crosswalk-bundle", "version": 1, "frameworks": array32(4G)} */
     static const unsigned char huge[] = {
         0x83, 0xa6, 'f', 'o', 'r', 'm', 'a', 't', 0xb0, 'c', 'r', 'o',  's',  's',  'w',  'a', 'l',
         'k',  '-',  'b', 'u', 'n', 'd', 'l', 'e', 0xa7, 'v', 'e', 'r',  's',  'i',  'o',  'n', 0x01,
         0xaa, 'f',  'r', 'a', 'm', 'e', 'w', 'o', 'r',  'k', 's', 0xdd, 0xff, 0xff, 0xff, 0xff};
     cw_err err = {0};
-    assert_int_equal(cw_bundle_load(s->db, huge, sizeof huge, NULL, &err), CW_EINVAL);
+    assert_int_equal(cw_bundle_load(db, huge, sizeof huge, NULL, &err), CW_EINVAL);
     if (!strstr(err.msg, "frameworks") || !strstr(err.msg, "cannot fit"))
         fail_msg("huge count: %s", err.msg);
     /* Wrong format name, wrong version, trailing bytes, NULL buffer. */
@@ -768,13 +759,13 @@ static void test_bundle_hostile(void **state)
     assert_non_null(b);
     memcpy(b, sb.data, sb.size);
     b[sb.size] = 0xc0;
-    assert_int_equal(cw_bundle_load(s->db, b, sb.size + 1, NULL, &err), CW_EINVAL);
+    assert_int_equal(cw_bundle_load(db, b, sb.size + 1, NULL, &err), CW_EINVAL);
     if (!strstr(err.msg, "after the end"))
         fail_msg("trailing byte: %s", err.msg);
     char *ver = memmem(b, sb.size, "version\x02", 8);
     assert_non_null(ver);
     ver[7] = 3;
-    assert_int_equal(cw_bundle_load(s->db, b, sb.size, NULL, &err), CW_EINVAL);
+    assert_int_equal(cw_bundle_load(db, b, sb.size, NULL, &err), CW_EINVAL);
     if (!strstr(err.msg, "version"))
         fail_msg("version 3: %s", err.msg);
     /* a version-1 bundle (six-element requirements, eight-element rows)
@@ -789,15 +780,14 @@ static void test_bundle_hostile(void **state)
     char *fmt = memmem(b, sb.size, "crosswalk-bundle", 16);
     assert_non_null(fmt);
     fmt[0] = 'X';
-    assert_int_equal(cw_bundle_load(s->db, b, sb.size, NULL, &err), CW_EINVAL);
+    assert_int_equal(cw_bundle_load(db, b, sb.size, NULL, &err), CW_EINVAL);
     if (!strstr(err.msg, "not a crosswalk bundle"))
         fail_msg("format: %s", err.msg);
-    assert_int_equal(cw_bundle_load(s->db, NULL, 10, NULL, &err), CW_EINVAL);
-    assert_int_equal(cw_bundle_load(s->db, NULL, 0, NULL, NULL), CW_EINVAL);
+    assert_int_equal(cw_bundle_load(db, NULL, 10, NULL, &err), CW_EINVAL);
+    assert_int_equal(cw_bundle_load(db, NULL, 0, NULL, NULL), CW_EINVAL);
     free(b);
     msgpack_sbuffer_destroy(&sb);
-    expect_empty(s->db, "hostile bundles");
-    t_close(s);
+    expect_empty(db, "hostile bundles");
 }
 
 /* ---- corrections pinned after a review against published references ---- */
@@ -929,11 +919,11 @@ int main(void)
         cmocka_unit_test(test_published_corrections),
         cmocka_unit_test(test_reload_is_idempotent),
         cmocka_unit_test(test_load_grows_map),
-        cmocka_unit_test(test_small_bundle_loads),
-        cmocka_unit_test(test_bundle_all_or_nothing),
-        cmocka_unit_test(test_bundle_truncations),
-        cmocka_unit_test(test_bundle_garbage),
-        cmocka_unit_test(test_bundle_hostile),
+        T_STORE_TEST(test_small_bundle_loads),
+        T_STORE_TEST(test_bundle_all_or_nothing),
+        T_STORE_TEST(test_bundle_truncations),
+        T_STORE_TEST(test_bundle_garbage),
+        T_STORE_TEST(test_bundle_hostile),
         cmocka_unit_test(test_compare_figures),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -118,6 +118,33 @@ int t_map(cw_db *db, const char *src, const char *rel, const char *dst)
     return cw_mapping_load(db, NULL, &m, 1, NULL, NULL);
 }
 
+void t_maps(cw_db *db, const char *rows)
+{
+    char *copy = strdup(rows);
+    for (char *save, *row = strtok_r(copy, "\n", &save); row; row = strtok_r(NULL, "\n", &save)) {
+        char src[160], rel[40], dst[160];
+        if (sscanf(row, "%159s %39s %159s", src, rel, dst) != 3)
+            fail_msg("not a row \"fw/id REL fw/id\": %s", row);
+        int rc = t_map(db, src, rel, dst);
+        if (rc)
+            fail_msg("row %s: rc %d", row, rc);
+    }
+    free(copy);
+}
+
+cw_mapping t_row(const char *sfw, const char *sid, const char *tfw, const char *tid, cw_rel rel,
+                 int strength, const char *rationale, const char *origin)
+{
+    return (cw_mapping){.source_fw = sfw,
+                        .source_id = sid,
+                        .target_fw = tfw,
+                        .target_id = tid,
+                        .rel = rel,
+                        .strength = strength,
+                        .rationale = rationale,
+                        .origin = origin};
+}
+
 int t_joint(cw_db *db, const char *srcs, const char *rel, const char *dst, cw_err *err)
 {
     char *copy = strdup(srcs);
@@ -242,4 +269,74 @@ cw_status t_cov1(cw_db *db, const char *org, const char *fw, const char *id, cw_
     cw_status s = t_status(&c, id);
     cw_arena_free(a);
     return s;
+}
+
+void t_statuses(cw_db *db, const char *org, const char *fw, cw_time t, int hops, const char *want)
+{
+    cw_arena *a = cw_arena_new();
+    cw_coverage c;
+    cw_err err = {0};
+    cw_coverage_query q = {org, fw, t, hops, true};
+    if (cw_coverage_get(db, &q, a, &c, &err))
+        fail_msg("coverage: %s", err.msg);
+    char *copy = strdup(want);
+    char wrong[1024] = "";
+    size_t len = 0;
+    for (char *save, *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq)
+            fail_msg("not \"id=status\": %s", tok);
+        *eq = '\0';
+        const char *got = cw_status_name(t_status(&c, tok));
+        if (strcmp(got, eq + 1) != 0 && len < sizeof wrong)
+            len += (size_t)snprintf(wrong + len, sizeof wrong - len, " %s is %s, want %s;", tok,
+                                    got, eq + 1);
+    }
+    free(copy);
+    cw_arena_free(a);
+    if (len)
+        fail_msg("%s for %s at %d hops:%s", fw, org, hops, wrong);
+}
+
+cw_gap_report t_gaps(cw_db *db, const cw_gap_query *q, cw_arena *a)
+{
+    cw_gap_report r;
+    cw_err err = {0};
+    if (cw_gap_report_get(db, q, a, &r, &err))
+        fail_msg("gap report: %s", err.msg);
+    return r;
+}
+
+const char *t_plan(const cw_gap_report *r)
+{
+    static char text[4096];
+    size_t len = 0;
+    text[0] = '\0';
+    for (size_t i = 0; i < r->n_plan && len < sizeof text; i++) {
+        const cw_plan_step *p = &r->plan[i];
+        /* the text shows adds; ref is documented to be the first of them */
+        if (!p->n_adds || strcmp(p->ref.framework, p->adds[0].framework) != 0 ||
+            strcmp(p->ref.id, p->adds[0].id) != 0)
+            fail_msg("plan step %zu: ref %s/%s is not its first add", i, p->ref.framework,
+                     p->ref.id);
+        for (size_t k = 0; k < p->n_adds && len < sizeof text; k++)
+            len += (size_t)snprintf(text + len, sizeof text - len, "%s%s/%s",
+                                    k   ? "+"
+                                    : i ? " "
+                                        : "",
+                                    p->adds[k].framework, p->adds[k].id);
+        for (size_t k = 0; k < p->n_closes && len < sizeof text; k++)
+            len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", k ? "," : ">",
+                                    p->closes[k]);
+    }
+    return text;
+}
+
+const char *t_gap_plan(cw_db *db, const cw_gap_query *q)
+{
+    cw_arena *a = cw_arena_new();
+    cw_gap_report r = t_gaps(db, q, a);
+    const char *text = t_plan(&r);
+    cw_arena_free(a);
+    return text;
 }

@@ -1,8 +1,8 @@
 /* Shared fixtures for the engine's unit tests (and test_frameworks): a
  * fresh LMDB store in a temporary directory per test, terse builders for
  * catalogues, crosswalks, controls and evidence, and the common checks
- * (a leaf's status, a consistent store) so each test states only what it
- * checks. */
+ * (leaf statuses, a gap plan as text, a consistent store) so each test
+ * states only what it checks. */
 #ifndef CW_TEST_HELPERS_H
 #define CW_TEST_HELPERS_H
 
@@ -46,6 +46,14 @@ void t_close(tdb *t);
 void t_catalog(cw_db *db, const char *slug, const char *spec);
 /* One crosswalk row "fw/id REL fw/id", origin "test".  Returns the rc. */
 int t_map(cw_db *db, const char *src, const char *rel, const char *dst);
+/* Crosswalk rows "fw/id REL fw/id", one a line, origin "test"; asserts
+ * that each loads, naming the row that does not. */
+void t_maps(cw_db *db, const char *rows);
+/* A single crosswalk row with its fields in cw_mapping's order, for tests
+ * that set strength, rationale or origin (t_map fixes them); the strings
+ * are not copied. */
+cw_mapping t_row(const char *sfw, const char *sid, const char *tfw, const char *tid, cw_rel rel,
+                 int strength, const char *rationale, const char *origin);
 /* One joint row "fw/a fw/b ..." REL "fw/t", origin "test".  Returns the rc
  * (err may be NULL). */
 int t_joint(cw_db *db, const char *srcs, const char *rel, const char *dst, cw_err *err);
@@ -70,5 +78,20 @@ cw_status t_status(const cw_coverage *c, const char *id);
 const cw_req_status *t_req(const cw_coverage *c, const char *id);
 /* Coverage of fw for org at t with max_hops (detail on). */
 cw_status t_cov1(cw_db *db, const char *org, const char *fw, const char *id, cw_time t, int hops);
+
+/* The gap report for q, in a; fails with the engine's message if the
+ * query does. */
+cw_gap_report t_gaps(cw_db *db, const cw_gap_query *q, cw_arena *a);
+/* A gap report's plan as text, each step "fw/id+fw/id>T1,T2" (what it adds,
+ * then the targets it closes) and steps apart by a space, so that a test
+ * states a whole plan in one comparison.  The text lives until the next
+ * call. */
+const char *t_plan(const cw_gap_report *r);
+/* t_plan of the gap report for q, for a test that looks only at the plan. */
+const char *t_gap_plan(cw_db *db, const cw_gap_query *q);
+/* Asserts the statuses of leaves of fw for org at t with max_hops, given as
+ * "id=status ..." in cw_status_name's words; the failure names every leaf
+ * that differs. */
+void t_statuses(cw_db *db, const char *org, const char *fw, cw_time t, int hops, const char *want);
 
 #endif

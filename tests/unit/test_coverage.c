@@ -19,7 +19,8 @@ static void world(cw_db *db)
     t_org(db, "acme");
 }
 
-#define ST(id, hops) t_cov1(db, "acme", "tgt", id, 100, hops)
+/* Asserts statuses of tgt leaves for acme at 100: "id=status ...". */
+#define EXPECT(hops, want) t_statuses(db, "acme", "tgt", 100, hops, want)
 
 static void test_direct_links_and_states(void **state)
 {
@@ -31,12 +32,8 @@ static void test_direct_links_and_states(void **state)
     assert_int_equal(t_control(db, "acme", "C4", CW_CTL_IMPLEMENTED, "tgt/T2.y:full"), 0);
     assert_int_equal(t_evidence(db, "acme", "f", "C4", 10, -1, FAIL), 0);
     assert_int_equal(t_control(db, "acme", "C5", CW_CTL_PLANNED, "tgt/T2.x.1:full"), 0);
-    assert_int_equal(ST("T1.a", 1), CW_ST_MET);
-    assert_int_equal(ST("T1.b", 1), CW_ST_PARTIAL);
-    assert_int_equal(ST("T3", 1), CW_ST_UNVERIFIED);
-    assert_int_equal(ST("T2.y", 1), CW_ST_FAILING);
-    assert_int_equal(ST("T2.x.1", 1), CW_ST_GAP); /* planned contributes nothing */
-    assert_int_equal(ST("T2.x.2", 1), CW_ST_GAP);
+    /* a planned control (C5 on T2.x.1) contributes nothing */
+    EXPECT(1, "T1.a=met T1.b=partial T3=unverified T2.y=failing T2.x.1=gap T2.x.2=gap");
     /* before the evidence existed the effective controls were unverified */
     assert_int_equal(t_cov1(db, "acme", "tgt", "T1.a", 9, 1), CW_ST_UNVERIFIED);
 }
@@ -48,15 +45,15 @@ static void test_status_order_over_controls(void **state)
     /* failing + unverified -> unverified */
     assert_int_equal(t_control(db, "acme", "F", CW_CTL_IMPLEMENTED, "tgt/T3:full"), 0);
     assert_int_equal(t_evidence(db, "acme", "f", "F", 10, -1, FAIL), 0);
-    assert_int_equal(ST("T3", 1), CW_ST_FAILING);
+    EXPECT(1, "T3=failing");
     assert_int_equal(t_control(db, "acme", "U", CW_CTL_IMPLEMENTED, "tgt/T3:full"), 0);
-    assert_int_equal(ST("T3", 1), CW_ST_UNVERIFIED);
+    EXPECT(1, "T3=unverified");
     /* + partial effective -> partial */
     t_effective(db, "acme", "P", "tgt/T3:partial");
-    assert_int_equal(ST("T3", 1), CW_ST_PARTIAL);
+    EXPECT(1, "T3=partial");
     /* + full effective -> met */
     t_effective(db, "acme", "M", "tgt/T3:full");
-    assert_int_equal(ST("T3", 1), CW_ST_MET);
+    EXPECT(1, "T3=met");
 }
 
 static void test_group_links(void **state)
@@ -64,13 +61,11 @@ static void test_group_links(void **state)
     cw_db *db = t_db(state);
     world(db);
     t_effective(db, "acme", "G", "tgt/T2:full");
-    assert_int_equal(ST("T2.x.1", 1), CW_ST_MET); /* nested leaves too */
-    assert_int_equal(ST("T2.x.2", 1), CW_ST_MET);
-    assert_int_equal(ST("T2.y", 1), CW_ST_MET);
-    assert_int_equal(ST("T1.a", 1), CW_ST_GAP);
+    /* a link to a group reaches its nested leaves too */
+    EXPECT(1, "T2.x.1=met T2.x.2=met T2.y=met T1.a=gap");
     t_effective(db, "acme", "H", "tgt/T1:partial");
-    assert_int_equal(ST("T1.a", 1), CW_ST_GAP); /* partial to a group: no leaf */
-    assert_int_equal(ST("T1.b", 1), CW_ST_GAP);
+    /* a partial link to a group gives its leaves nothing */
+    EXPECT(1, "T1.a=gap T1.b=gap");
     cw_arena *a = cw_arena_new();
     cw_coverage c;
     cw_coverage_query q = {"acme", "tgt", 100, 1, true};
@@ -92,21 +87,17 @@ static void test_relationship_levels(void **state)
 {
     cw_db *db = t_db(state);
     world(db);
-    assert_int_equal(t_map(db, "src/S1", "equal", "tgt/T1.a"), 0);
-    assert_int_equal(t_map(db, "src/S1", "superset_of", "tgt/T1.b"), 0);
-    assert_int_equal(t_map(db, "src/S1", "subset_of", "tgt/T2.y"), 0);
-    assert_int_equal(t_map(db, "src/S1", "intersects_with", "tgt/T3"), 0);
-    assert_int_equal(t_map(db, "src/S1", "not_related", "tgt/T2.x.1"), 0);
+    t_maps(db, "src/S1 equal tgt/T1.a\n"
+               "src/S1 superset_of tgt/T1.b\n"
+               "src/S1 subset_of tgt/T2.y\n"
+               "src/S1 intersects_with tgt/T3\n"
+               "src/S1 not_related tgt/T2.x.1\n");
     t_effective(db, "acme", "C", "src/S1:full");
-    assert_int_equal(ST("T1.a", 1), CW_ST_MET);
-    assert_int_equal(ST("T1.b", 1), CW_ST_MET);
-    assert_int_equal(ST("T2.y", 1), CW_ST_PARTIAL);
-    assert_int_equal(ST("T3", 1), CW_ST_PARTIAL);
-    assert_int_equal(ST("T2.x.1", 1), CW_ST_GAP);
+    EXPECT(1, "T1.a=met T1.b=met T2.y=partial T3=partial T2.x.1=gap");
     /* the mapping read from the other end: tgt T2.y superset_of S1 is the
      * same fact, so stating it that way gives the same answer */
     assert_int_equal(t_map(db, "tgt/T2.x.2", "subset_of", "src/S1"), 0);
-    assert_int_equal(ST("T2.x.2", 1), CW_ST_MET); /* S1 superset_of T2.x.2 */
+    EXPECT(1, "T2.x.2=met"); /* S1 superset_of T2.x.2 */
 }
 
 static void test_propagation_only_from_full(void **state)
@@ -115,33 +106,34 @@ static void test_propagation_only_from_full(void **state)
     world(db);
     assert_int_equal(t_map(db, "src/S1", "equal", "tgt/T1.a"), 0);
     t_effective(db, "acme", "C", "src/S1:partial");
-    assert_int_equal(ST("T1.a", 1), CW_ST_GAP);
+    EXPECT(1, "T1.a=gap");
     t_effective(db, "acme", "C", "src/S1:full");
-    assert_int_equal(ST("T1.a", 1), CW_ST_MET);
+    EXPECT(1, "T1.a=met");
 }
 
 static void test_max_hops_and_composition(void **state)
 {
     cw_db *db = t_db(state);
     world(db);
-    assert_int_equal(t_map(db, "src/S1", "equal", "mid/M1"), 0);
-    assert_int_equal(t_map(db, "mid/M1", "subset_of", "tgt/T1.a"), 0);
-    assert_int_equal(t_map(db, "src/S2", "subset_of", "mid/M2"), 0);
-    assert_int_equal(t_map(db, "mid/M2", "superset_of", "tgt/T1.b"), 0); /* unknown */
-    assert_int_equal(t_map(db, "src/S3", "superset_of", "mid/M2"), 0);   /* S3 sup M2 sup T1.b */
+    t_maps(db, "src/S1 equal mid/M1\n"
+               "mid/M1 subset_of tgt/T1.a\n"
+               "src/S2 subset_of mid/M2\n"
+               "mid/M2 superset_of tgt/T1.b\n" /* unknown */
+               "src/S3 superset_of mid/M2\n"); /* S3 sup M2 sup T1.b */
     t_effective(db, "acme", "C1", "src/S1:full");
     t_effective(db, "acme", "C2", "src/S2:full");
-    assert_int_equal(ST("T1.a", 1), CW_ST_GAP);     /* two steps away */
-    assert_int_equal(ST("T1.a", 2), CW_ST_PARTIAL); /* equal then subset_of */
-    assert_int_equal(ST("T1.b", 2), CW_ST_GAP);     /* subset then superset: unknown */
+    EXPECT(1, "T1.a=gap"); /* two steps away */
+    /* T1.a: equal then subset_of gives partial; T1.b: subset then superset
+     * composes to unknown */
+    EXPECT(2, "T1.a=partial T1.b=gap");
     t_effective(db, "acme", "C3", "src/S3:full");
-    assert_int_equal(ST("T1.b", 2), CW_ST_MET); /* superset twice */
+    EXPECT(2, "T1.b=met"); /* superset twice */
     /* three steps: S1 = M1 -> ... needs a third hop */
-    assert_int_equal(t_map(db, "tgt/T3", "equal", "mid/MG.1"), 0);
-    assert_int_equal(t_map(db, "mid/MG.1", "equal", "src/SG.1"), 0);
+    t_maps(db, "tgt/T3 equal mid/MG.1\n"
+               "mid/MG.1 equal src/SG.1\n");
     t_effective(db, "acme", "C4", "src/SG.1:full");
-    assert_int_equal(ST("T3", 1), CW_ST_GAP);
-    assert_int_equal(ST("T3", 2), CW_ST_MET);
+    EXPECT(1, "T3=gap");
+    EXPECT(2, "T3=met");
     cw_arena *a = cw_arena_new();
     cw_coverage c;
     cw_err err = {0};
@@ -159,12 +151,12 @@ static void test_three_hops(void **state)
 {
     cw_db *db = t_db(state);
     world(db);
-    assert_int_equal(t_map(db, "src/S1", "equal", "mid/M1"), 0);
-    assert_int_equal(t_map(db, "mid/M1", "equal", "mid/M2"), 0);
-    assert_int_equal(t_map(db, "mid/M2", "equal", "tgt/T3"), 0);
+    t_maps(db, "src/S1 equal mid/M1\n"
+               "mid/M1 equal mid/M2\n"
+               "mid/M2 equal tgt/T3\n");
     t_effective(db, "acme", "C", "src/S1:full");
-    assert_int_equal(ST("T3", 2), CW_ST_GAP);
-    assert_int_equal(ST("T3", 3), CW_ST_MET);
+    EXPECT(2, "T3=gap");
+    EXPECT(3, "T3=met");
 }
 
 static void test_group_ends_only(void **state)
@@ -177,18 +169,15 @@ static void test_group_ends_only(void **state)
     assert_int_equal(t_map(db, "src/S2", "intersects_with", "tgt/T1"), 0);
     t_effective(db, "acme", "C1", "src/S1:full");
     t_effective(db, "acme", "C2", "src/S2:full");
-    assert_int_equal(ST("T2.x.1", 1), CW_ST_MET);
-    assert_int_equal(ST("T2.x.2", 1), CW_ST_MET);
-    assert_int_equal(ST("T2.y", 1), CW_ST_GAP);
-    assert_int_equal(ST("T1.a", 1), CW_ST_GAP);
+    EXPECT(1, "T2.x.1=met T2.x.2=met T2.y=gap T1.a=gap");
     /* no stepping from a group down to its leaves mid-path */
-    assert_int_equal(t_map(db, "src/S3", "equal", "mid/MG"), 0);
-    assert_int_equal(t_map(db, "mid/MG.1", "equal", "tgt/T3"), 0);
+    t_maps(db, "src/S3 equal mid/MG\n"
+               "mid/MG.1 equal tgt/T3\n");
     t_effective(db, "acme", "C3", "src/S3:full");
-    assert_int_equal(ST("T3", 3), CW_ST_GAP);
+    EXPECT(3, "T3=gap");
     /* but a full control link to a group starts from each leaf under it */
     t_effective(db, "acme", "C4", "mid/MG:full");
-    assert_int_equal(ST("T3", 1), CW_ST_MET);
+    EXPECT(1, "T3=met");
 }
 
 static void test_best_level_and_explanation(void **state)
@@ -196,35 +185,14 @@ static void test_best_level_and_explanation(void **state)
     cw_db *db = t_db(state);
     world(db);
     cw_mapping m[] = {
-        {.source_fw = "src",
-         .source_id = "S1",
-         .target_fw = "tgt",
-         .target_id = "T3",
-         .rel = CW_REL_INTERSECTS_WITH,
-         .strength = 4,
-         .rationale = "semantic",
-         .origin = "pubA"},
-        {.source_fw = "src",
-         .source_id = "S1",
-         .target_fw = "mid",
-         .target_id = "M1",
-         .rel = CW_REL_EQUAL,
-         .strength = 9,
-         .rationale = NULL,
-         .origin = "pubB"},
-        {.source_fw = "mid",
-         .source_id = "M1",
-         .target_fw = "tgt",
-         .target_id = "T3",
-         .rel = CW_REL_EQUAL,
-         .strength = 6,
-         .rationale = NULL,
-         .origin = "pubC"},
+        t_row("src", "S1", "tgt", "T3", CW_REL_INTERSECTS_WITH, 4, "semantic", "pubA"),
+        t_row("src", "S1", "mid", "M1", CW_REL_EQUAL, 9, NULL, "pubB"),
+        t_row("mid", "M1", "tgt", "T3", CW_REL_EQUAL, 6, NULL, "pubC"),
     };
     assert_int_equal(cw_mapping_load(db, NULL, m, 3, NULL, NULL), 0);
     t_effective(db, "acme", "C", "src/S1:full");
-    assert_int_equal(ST("T3", 1), CW_ST_PARTIAL);
-    assert_int_equal(ST("T3", 2), CW_ST_MET); /* the better of two paths wins */
+    EXPECT(1, "T3=partial");
+    EXPECT(2, "T3=met"); /* the better of two paths wins */
     cw_arena *a = cw_arena_new();
     cw_coverage c;
     cw_coverage_query q = {"acme", "tgt", 100, 2, true};

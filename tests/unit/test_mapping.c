@@ -30,47 +30,48 @@ static void test_load_errors(void **state)
     three_frameworks(db);
     cw_err err = {0};
     cw_bulk_stats st;
-    cw_mapping ok = {.source_fw = "fa",
-                     .source_id = "a1",
-                     .target_fw = "fb",
-                     .target_id = "b1",
-                     .rel = CW_REL_EQUAL,
-                     .strength = 7,
-                     .rationale = "semantic",
-                     .origin = "pub"};
-    cw_mapping bad[] = {ok, ok, ok, ok, ok, ok, ok, ok};
-    bad[1].target_id = "b9";
-    assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_EDANGLING);
-    assert_non_null(strstr(err.msg, "mappings[1].target"));
-    assert_non_null(strstr(err.msg, "'b9'"));
-    assert_int_equal(st.rejected, 2);
-    bad[1] = ok;
-    bad[1].source_fw = "zz";
-    assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_EDANGLING);
-    assert_non_null(strstr(err.msg, "mappings[1].source_framework"));
-    bad[1] = ok;
-    bad[1].rel = CW_REL_UNKNOWN;
-    assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_EREL);
-    assert_non_null(strstr(err.msg, "mappings[1].relationship"));
-    bad[1] = ok;
-    bad[1].strength = 11;
-    assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_ERANGE);
-    assert_non_null(strstr(err.msg, "mappings[1].strength"));
-    bad[1] = ok;
-    bad[1].rationale = "vibes";
-    assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_EINVAL);
-    assert_non_null(strstr(err.msg, "rationale"));
-    bad[1] = ok;
-    bad[1].origin = "";
-    assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_EINVAL);
-    bad[1] = ok;
-    bad[1].target_fw = "fa";
-    bad[1].target_id = "a1";
-    assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_ECONFLICT);
+    cw_mapping ok = t_row("fa", "a1", "fb", "b1", CW_REL_EQUAL, 7, "semantic", "pub");
+    /* Each batch is ok then one bad row: the whole batch is refused and the
+     * message names the bad row's index and field. */
+    const struct {
+        const char *what;
+        cw_mapping bad;
+        int rc;
+        const char *msg; /* in err.msg; NULL: not checked */
+    } cases[] = {
+        {"dangling target", t_row("fa", "a1", "fb", "b9", CW_REL_EQUAL, 7, "semantic", "pub"),
+         CW_EDANGLING, "mappings[1].target"},
+        {"dangling target quoted",
+         t_row("fa", "a1", "fb", "b9", CW_REL_EQUAL, 7, "semantic", "pub"), CW_EDANGLING, "'b9'"},
+        {"unknown source framework",
+         t_row("zz", "a1", "fb", "b1", CW_REL_EQUAL, 7, "semantic", "pub"), CW_EDANGLING,
+         "mappings[1].source_framework"},
+        {"unknown relationship",
+         t_row("fa", "a1", "fb", "b1", CW_REL_UNKNOWN, 7, "semantic", "pub"), CW_EREL,
+         "mappings[1].relationship"},
+        {"strength 11", t_row("fa", "a1", "fb", "b1", CW_REL_EQUAL, 11, "semantic", "pub"),
+         CW_ERANGE, "mappings[1].strength"},
+        {"bad rationale", t_row("fa", "a1", "fb", "b1", CW_REL_EQUAL, 7, "vibes", "pub"), CW_EINVAL,
+         "rationale"},
+        {"empty origin", t_row("fa", "a1", "fb", "b1", CW_REL_EQUAL, 7, "semantic", ""), CW_EINVAL,
+         NULL},
+        {"self-mapping", t_row("fa", "a1", "fa", "a1", CW_REL_EQUAL, 7, "semantic", "pub"),
+         CW_ECONFLICT, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cw_mapping batch[] = {ok, cases[i].bad};
+        err.msg[0] = '\0';
+        int rc = cw_mapping_load(db, NULL, batch, 2, &st, &err);
+        if (rc != cases[i].rc || (cases[i].msg && !strstr(err.msg, cases[i].msg)))
+            fail_msg("%s: rc %d, want %d; message \"%s\", want \"%s\"", cases[i].what, rc,
+                     cases[i].rc, err.msg, cases[i].msg ? cases[i].msg : "(any)");
+        if (st.rejected != 2)
+            fail_msg("%s: %zu rows rejected, want the whole batch", cases[i].what, st.rejected);
+    }
     /* same pair and origin twice in one batch */
-    assert_int_equal(cw_mapping_load(db, NULL, bad, 1, &st, &err), 0);
-    bad[1] = ok;
-    assert_int_equal(cw_mapping_load(db, NULL, bad, 2, &st, &err), CW_ECONFLICT);
+    assert_int_equal(cw_mapping_load(db, NULL, &ok, 1, &st, &err), 0);
+    cw_mapping twice[] = {ok, ok};
+    assert_int_equal(cw_mapping_load(db, NULL, twice, 2, &st, &err), CW_ECONFLICT);
     assert_non_null(strstr(err.msg, "appears twice"));
     /* nothing from the failed batches was stored: only the one good row */
     cw_db_counts c;
@@ -101,14 +102,7 @@ static void test_both_ends_and_upsert(void **state)
     assert_string_equal(p[0].steps[0].origin, "test");
     /* upsert: same pair and origin replaces */
     cw_bulk_stats st;
-    cw_mapping m = {.source_fw = "fa",
-                    .source_id = "a1",
-                    .target_fw = "fb",
-                    .target_id = "b1",
-                    .rel = CW_REL_EQUAL,
-                    .strength = 3,
-                    .rationale = NULL,
-                    .origin = "test"};
+    cw_mapping m = t_row("fa", "a1", "fb", "b1", CW_REL_EQUAL, 3, NULL, "test");
     assert_int_equal(cw_mapping_load(db, NULL, &m, 1, &st, NULL), 0);
     assert_int_equal(st.updated, 1);
     assert_int_equal(list_paths(db, &q, a, &p, &n, NULL), 0);
@@ -122,9 +116,9 @@ static void test_inferred_paths(void **state)
 {
     cw_db *db = t_db(state);
     three_frameworks(db);
-    assert_int_equal(t_map(db, "fa/a1", "equal", "fb/b1"), 0);
-    assert_int_equal(t_map(db, "fb/b1", "subset_of", "fc/c1"), 0);
-    assert_int_equal(t_map(db, "fc/c1", "superset_of", "fb/b2"), 0); /* a1 sub c1 sup b2: unknown */
+    t_maps(db, "fa/a1 equal fb/b1\n"
+               "fb/b1 subset_of fc/c1\n"
+               "fc/c1 superset_of fb/b2\n"); /* a1 sub c1 sup b2: unknown */
     cw_arena *a = cw_arena_new();
     cw_path *p;
     size_t n;
@@ -167,22 +161,8 @@ static void test_strength_min(void **state)
 {
     cw_db *db = t_db(state);
     three_frameworks(db);
-    cw_mapping m[] = {{.source_fw = "fa",
-                       .source_id = "a1",
-                       .target_fw = "fb",
-                       .target_id = "b1",
-                       .rel = CW_REL_EQUAL,
-                       .strength = 8,
-                       .rationale = NULL,
-                       .origin = "x"},
-                      {.source_fw = "fb",
-                       .source_id = "b1",
-                       .target_fw = "fc",
-                       .target_id = "c1",
-                       .rel = CW_REL_EQUAL,
-                       .strength = 5,
-                       .rationale = NULL,
-                       .origin = "x"}};
+    cw_mapping m[] = {t_row("fa", "a1", "fb", "b1", CW_REL_EQUAL, 8, NULL, "x"),
+                      t_row("fb", "b1", "fc", "c1", CW_REL_EQUAL, 5, NULL, "x")};
     assert_int_equal(cw_mapping_load(db, NULL, m, 2, NULL, NULL), 0);
     cw_arena *a = cw_arena_new();
     cw_path *p;
@@ -199,30 +179,9 @@ static void test_delete(void **state)
 {
     cw_db *db = t_db(state);
     three_frameworks(db);
-    cw_mapping m[] = {{.source_fw = "fa",
-                       .source_id = "a1",
-                       .target_fw = "fb",
-                       .target_id = "b1",
-                       .rel = CW_REL_EQUAL,
-                       .strength = 0,
-                       .rationale = NULL,
-                       .origin = "o1"},
-                      {.source_fw = "fa",
-                       .source_id = "a1",
-                       .target_fw = "fb",
-                       .target_id = "b1",
-                       .rel = CW_REL_EQUAL,
-                       .strength = 0,
-                       .rationale = NULL,
-                       .origin = "o2"},
-                      {.source_fw = "fa",
-                       .source_id = "a2",
-                       .target_fw = "fc",
-                       .target_id = "c2",
-                       .rel = CW_REL_EQUAL,
-                       .strength = 0,
-                       .rationale = NULL,
-                       .origin = "o1"}};
+    cw_mapping m[] = {t_row("fa", "a1", "fb", "b1", CW_REL_EQUAL, 0, NULL, "o1"),
+                      t_row("fa", "a1", "fb", "b1", CW_REL_EQUAL, 0, NULL, "o2"),
+                      t_row("fa", "a2", "fc", "c2", CW_REL_EQUAL, 0, NULL, "o1")};
     assert_int_equal(cw_mapping_load(db, NULL, m, 3, NULL, NULL), 0);
     cw_bulk_stats st;
     cw_err err = {0};
@@ -253,62 +212,13 @@ static void test_check_findings(void **state)
     cw_finding *fs;
     size_t n;
     cw_mapping m[] = {
-        {.source_fw = "fa",
-         .source_id = "a1",
-         .target_fw = "fb",
-         .target_id = "b1",
-         .rel = CW_REL_SUBSET_OF,
-         .strength = 0,
-         .rationale = NULL,
-         .origin = "o1"},
-        {.source_fw = "fb",
-         .source_id = "b1",
-         .target_fw = "fa",
-         .target_id = "a1",
-         .rel = CW_REL_SUBSET_OF,
-         .strength = 0,
-         .rationale = NULL,
-         .origin = "o2"}, /* both ways, no equal */
-        {.source_fw = "fa",
-         .source_id = "a2",
-         .target_fw = "fb",
-         .target_id = "b2",
-         .rel = CW_REL_EQUAL,
-         .strength = 0,
-         .rationale = NULL,
-         .origin = "o1"},
-        {.source_fw = "fa",
-         .source_id = "a2",
-         .target_fw = "fb",
-         .target_id = "b2",
-         .rel = CW_REL_INTERSECTS_WITH,
-         .strength = 0,
-         .rationale = NULL,
-         .origin = "o2"}, /* conflict */
-        {.source_fw = "fa",
-         .source_id = "a3",
-         .target_fw = "fc",
-         .target_id = "c3",
-         .rel = CW_REL_EQUAL,
-         .strength = 0,
-         .rationale = NULL,
-         .origin = "o1"},
-        {.source_fw = "fa",
-         .source_id = "a3",
-         .target_fw = "fb",
-         .target_id = "b3",
-         .rel = CW_REL_EQUAL,
-         .strength = 0,
-         .rationale = NULL,
-         .origin = "o1"},
-        {.source_fw = "fa",
-         .source_id = "a3",
-         .target_fw = "fb",
-         .target_id = "b3",
-         .rel = CW_REL_EQUAL,
-         .strength = 0,
-         .rationale = NULL,
-         .origin = "o2"}, /* agreement: fine */
+        t_row("fa", "a1", "fb", "b1", CW_REL_SUBSET_OF, 0, NULL, "o1"),
+        t_row("fb", "b1", "fa", "a1", CW_REL_SUBSET_OF, 0, NULL, "o2"), /* both ways, no equal */
+        t_row("fa", "a2", "fb", "b2", CW_REL_EQUAL, 0, NULL, "o1"),
+        t_row("fa", "a2", "fb", "b2", CW_REL_INTERSECTS_WITH, 0, NULL, "o2"), /* conflict */
+        t_row("fa", "a3", "fc", "c3", CW_REL_EQUAL, 0, NULL, "o1"),
+        t_row("fa", "a3", "fb", "b3", CW_REL_EQUAL, 0, NULL, "o1"),
+        t_row("fa", "a3", "fb", "b3", CW_REL_EQUAL, 0, NULL, "o2"), /* agreement: fine */
     };
     assert_int_equal(cw_mapping_load(db, NULL, m, 7, NULL, NULL), 0);
     assert_int_equal(cw_mapping_check(db, NULL, a, &fs, &n, NULL), 0);
@@ -332,14 +242,7 @@ static void test_check_findings(void **state)
     assert_non_null(strstr(fs[0].detail, "target"));
     assert_int_equal(cw_mapping_check(db, "zz", a, &fs, &n, NULL), CW_ENOFW);
     /* adding equal resolves the both-ways finding */
-    cw_mapping eq = {.source_fw = "fa",
-                     .source_id = "a1",
-                     .target_fw = "fb",
-                     .target_id = "b1",
-                     .rel = CW_REL_EQUAL,
-                     .strength = 0,
-                     .rationale = NULL,
-                     .origin = "o3"};
+    cw_mapping eq = t_row("fa", "a1", "fb", "b1", CW_REL_EQUAL, 0, NULL, "o3");
     assert_int_equal(cw_mapping_load(db, NULL, &eq, 1, NULL, NULL), 0);
     assert_int_equal(cw_mapping_check(db, "fa", a, &fs, &n, NULL), 0);
     for (size_t i = 0; i < n; i++)
