@@ -21,20 +21,20 @@ static const char *const cw_cov_series[] = {"met",     "partial", "unverified",
                                             "failing", "gap",     "not_applicable"};
 enum { CW_COV_NSERIES = 6 };
 static const char *const cw_cov_legend_val[] = {
-    "a control linked at level full (directly, through a group, or through a mapping that composes to "
-    "equal or superset_of) is effective: implemented, latest evidence not failing, a passing item still "
-    "valid; or every member of a joint row (a set of requirements that together are equal to or contain "
-    "it) is met",
-    "an effective control reaches it only at level partial (a partial link, or a mapping composing to "
-    "subset_of or intersects_with), or some members of a joint row are in place",
+    ("a control linked at level full (directly, through a group, or through a mapping that composes to "
+     "equal or superset_of) is effective: implemented, latest evidence not failing, a passing item still "
+     "valid; or every member of a joint row (a set of requirements that together are equal to or contain "
+     "it) is met"),
+    ("an effective control reaches it only at level partial (a partial link, or a mapping composing to "
+     "subset_of or intersects_with), or some members of a joint row are in place"),
     "a control reaches it but has no evidence, or its passing evidence has expired",
     "a control reaches it but its latest evidence failed",
     "no implemented control reaches it",
     "excluded by a scope decision (the justification is shown)"};
 static const char *const cw_cmp_series[] = {"full", "partial", "unreached"};
 static const char *const cw_cmp_legend_val[] = {
-    "satisfying all of the source framework satisfies it in full (a path composing to equal or superset_of, "
-    "or a joint row equal or superset_of whose members are all satisfied)",
+    ("satisfying all of the source framework satisfies it in full (a path composing to equal or superset_of, "
+     "or a joint row equal or superset_of whose members are all satisfied)"),
     "only paths composing to subset_of or intersects_with, or joint rows partly in place, reach it",
     "no mapping path or joint row reaches it within max_hops"};
 static const char *const cw_chk_legend_key[] = {"dangling", "subset_both_ways", "conflict",
@@ -42,8 +42,8 @@ static const char *const cw_chk_legend_key[] = {"dangling", "subset_both_ways", 
 static const char *const cw_chk_legend_val[] = {
     "a crosswalk row or control link names a requirement that does not exist",
     "A subset_of B and B subset_of A are both stated but A equal B is not",
-    "the same pair (or joint row) is stated with different relationships, or a member's own row "
-    "to a joint row's target contradicts the set's relationship",
+    ("the same pair (or joint row) is stated with different relationships, or a member's own row "
+     "to a joint row's target contradicts the set's relationship"),
     "a joint row's set holds a withdrawn requirement: the row can never give met",
     "a joint row's set holds a requirement twice, or one already inside a group member"};
 
