@@ -593,11 +593,7 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root, const c
                 json_object_set_new(row, "target_framework", json_string(tf));
                 json_object_set_new(row, "target", json_string(tid));
                 json_object_set_new(row, "relationship", json_string(trel));
-                if (strength > 0)
-                    json_object_set_new(row, "strength", json_integer(strength));
-                if (rat)
-                    json_object_set_new(row, "rationale", json_string(rat));
-                json_object_set_new(row, "origin", json_string(origin));
+                cw_imp_mapping_tail(row, strength, rat, origin);
                 const char *note = prop_value(mp, "note");
                 if (note && *note)
                     json_object_set_new(row, "note", json_string(note));
@@ -608,10 +604,7 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root, const c
         }
     }
     cw_imp_map_free(&c.ids);
-    json_t *base = json_object();
-    int rc = cw_imp_batches(imp, "mapping.load", base, "mappings", c.reqs, opts->batch_size);
-    json_decref(base);
-    json_decref(c.reqs);
+    int rc = cw_imp_mapping_batches(imp, c.reqs, opts->batch_size);
     if (rc) {
         cw_imp_problem(imp, name, "file", "out of memory");
         return -1;
