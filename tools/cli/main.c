@@ -405,48 +405,79 @@ static int cw_emit(const cw_report *r, cw_format fmt, const char *output)
     return 0;
 }
 
+/* The value given for the report argument named key (NULL when not given). */
+static const char *cw_report_arg(const cw_report_args *a, const char *key)
+{
+    if (strcmp(key, "org") == 0)
+        return a->org;
+    if (strcmp(key, "framework") == 0)
+        return a->framework;
+    return strcmp(key, "target") == 0 ? a->target : a->source;
+}
+
 static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **argv)
 {
     cw_report_args a;
     memset(&a, 0, sizeof a);
-    cw_opt opts[10];
+    /* Every report option; bit i of a report's opts below selects every[i],
+     * and --format and --output (the last two) go with every report. */
+    const cw_opt every[] = {
+        {"--org", NULL, true, &a.org, NULL},        {"--framework", NULL, true, &a.framework, NULL},
+        {"--target", NULL, true, &a.target, NULL},  {"--source", NULL, true, &a.source, NULL},
+        {"--as-of", NULL, true, &a.as_of, NULL},    {"--max-hops", NULL, true, &a.max_hops, NULL},
+        {"--detail", NULL, false, NULL, &a.detail}, {"--format", NULL, true, &a.format, NULL},
+        {"--output", "-o", true, &a.output, NULL}};
+    enum { ORG = 1, FRAMEWORK = 2, TARGET = 4, SOURCE = 8, AS_OF = 16, MAX_HOPS = 32, DETAIL = 64 };
+    enum { FORMAT_OUTPUT = 128 | 256 };
+    /* Each report: its options, its method, the arguments it sends in
+     * this order (the first need of them required, else the usage error
+     * missing).  The last entry, check, also stands for any other name. */
+    static const struct {
+        const char *cmd;
+        cw_report_kind kind;
+        const char *help;
+        unsigned opts;
+        const char *method;
+        const char *keys[3];
+        size_t need;
+        const char *missing;
+    } reports[] = {
+        {"coverage",
+         CW_REP_COVERAGE,
+         cw_help_coverage,
+         ORG | FRAMEWORK | AS_OF | MAX_HOPS | DETAIL,
+         "coverage.get",
+         {"org", "framework"},
+         2,
+         "--org and --framework are required"},
+        {"gap",
+         CW_REP_GAP,
+         cw_help_gap,
+         ORG | TARGET | SOURCE | AS_OF | MAX_HOPS,
+         "gap.report",
+         {"org", "target", "source"},
+         2,
+         "--org and --target are required"},
+        {"compare",
+         CW_REP_COMPARE,
+         cw_help_compare,
+         SOURCE | TARGET | MAX_HOPS,
+         "framework.compare",
+         {"source", "target"},
+         2,
+         "--source and --target are required"},
+        {"soa", CW_REP_SOA, cw_help_soa, ORG | AS_OF, "soa.get", {"org"}, 1, "--org is required"},
+        {"check", CW_REP_CHECK, cw_help_check, FRAMEWORK, "mapping.check", {"framework"}, 0, NULL}};
+    size_t k = 0;
+    while (k + 1 < sizeof reports / sizeof reports[0] && strcmp(cmd, reports[k].cmd) != 0)
+        k++;
+    cw_report_kind kind = reports[k].kind;
+    const char *help = reports[k].help;
+    cw_opt opts[sizeof every / sizeof every[0]];
     size_t n = 0;
-    const char *help = NULL;
-    cw_report_kind kind;
-    if (strcmp(cmd, "coverage") == 0) {
-        kind = CW_REP_COVERAGE;
-        help = cw_help_coverage;
-        opts[n++] = (cw_opt){"--org", NULL, true, &a.org, NULL};
-        opts[n++] = (cw_opt){"--framework", NULL, true, &a.framework, NULL};
-        opts[n++] = (cw_opt){"--as-of", NULL, true, &a.as_of, NULL};
-        opts[n++] = (cw_opt){"--max-hops", NULL, true, &a.max_hops, NULL};
-        opts[n++] = (cw_opt){"--detail", NULL, false, NULL, &a.detail};
-    } else if (strcmp(cmd, "gap") == 0) {
-        kind = CW_REP_GAP;
-        help = cw_help_gap;
-        opts[n++] = (cw_opt){"--org", NULL, true, &a.org, NULL};
-        opts[n++] = (cw_opt){"--target", NULL, true, &a.target, NULL};
-        opts[n++] = (cw_opt){"--source", NULL, true, &a.source, NULL};
-        opts[n++] = (cw_opt){"--as-of", NULL, true, &a.as_of, NULL};
-        opts[n++] = (cw_opt){"--max-hops", NULL, true, &a.max_hops, NULL};
-    } else if (strcmp(cmd, "compare") == 0) {
-        kind = CW_REP_COMPARE;
-        help = cw_help_compare;
-        opts[n++] = (cw_opt){"--source", NULL, true, &a.source, NULL};
-        opts[n++] = (cw_opt){"--target", NULL, true, &a.target, NULL};
-        opts[n++] = (cw_opt){"--max-hops", NULL, true, &a.max_hops, NULL};
-    } else if (strcmp(cmd, "soa") == 0) {
-        kind = CW_REP_SOA;
-        help = cw_help_soa;
-        opts[n++] = (cw_opt){"--org", NULL, true, &a.org, NULL};
-        opts[n++] = (cw_opt){"--as-of", NULL, true, &a.as_of, NULL};
-    } else {
-        kind = CW_REP_CHECK;
-        help = cw_help_check;
-        opts[n++] = (cw_opt){"--framework", NULL, true, &a.framework, NULL};
-    }
-    opts[n++] = (cw_opt){"--format", NULL, true, &a.format, NULL};
-    opts[n++] = (cw_opt){"--output", "-o", true, &a.output, NULL};
+    for (size_t i = 0; i < sizeof every / sizeof every[0]; i++)
+        if ((reports[k].opts | FORMAT_OUTPUT) & 1u << i)
+            opts[n++] = every[i];
 
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     size_t npos = 0;
@@ -467,48 +498,21 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
     cw_format fmt;
     if ((rc = cw_format_for(cmd, &a, &fmt)) != 0)
         return rc;
-    const char *method;
+    const char *method = reports[k].method;
     json_t *p = json_object();
-    switch (kind) {
-    case CW_REP_COVERAGE:
-        if (!a.org || !a.framework)
-            rc = cw_usage(cmd, "--org and --framework are required");
-        method = "coverage.get";
-        json_object_set_new(p, "org", json_string(a.org ? a.org : ""));
-        json_object_set_new(p, "framework", json_string(a.framework ? a.framework : ""));
-        /* Every format but json shows one row per requirement, which needs
-         * the detailed answer; json gives exactly what was asked. */
-        if (a.detail || fmt != CW_FMT_JSON)
-            json_object_set_new(p, "detail", json_true());
-        break;
-    case CW_REP_GAP:
-        if (!a.org || !a.target)
-            rc = cw_usage(cmd, "--org and --target are required");
-        method = "gap.report";
-        json_object_set_new(p, "org", json_string(a.org ? a.org : ""));
-        json_object_set_new(p, "target", json_string(a.target ? a.target : ""));
-        if (a.source)
-            json_object_set_new(p, "source", json_string(a.source));
-        break;
-    case CW_REP_COMPARE:
-        if (!a.source || !a.target)
-            rc = cw_usage(cmd, "--source and --target are required");
-        method = "framework.compare";
-        json_object_set_new(p, "source", json_string(a.source ? a.source : ""));
-        json_object_set_new(p, "target", json_string(a.target ? a.target : ""));
-        break;
-    case CW_REP_SOA:
-        if (!a.org)
-            rc = cw_usage(cmd, "--org is required");
-        method = "soa.get";
-        json_object_set_new(p, "org", json_string(a.org ? a.org : ""));
-        break;
-    default:
-        method = "mapping.check";
-        if (a.framework)
-            json_object_set_new(p, "framework", json_string(a.framework));
-        break;
+    bool missing = false;
+    for (size_t i = 0; i < 3 && reports[k].keys[i]; i++) {
+        const char *v = cw_report_arg(&a, reports[k].keys[i]);
+        missing |= i < reports[k].need && !v;
+        if (v)
+            json_object_set_new(p, reports[k].keys[i], json_string(v));
     }
+    if (missing)
+        rc = cw_usage(cmd, "%s", reports[k].missing);
+    /* Every format but json shows one row per requirement, which needs
+     * the detailed answer; json gives exactly what was asked. */
+    if (kind == CW_REP_COVERAGE && (a.detail || fmt != CW_FMT_JSON))
+        json_object_set_new(p, "detail", json_true());
     if (rc == 0)
         rc = cw_add_time_hops(cmd, p, &a);
     if (rc) {
