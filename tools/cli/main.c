@@ -584,8 +584,7 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
     return rc;
 }
 
-#ifndef CW_HAVE_IMPORT
-/* Built without the importers: say so rather than pretend. */
+/* Whether a command's arguments ask for its help, wherever they stand. */
 static bool cw_asks_help(int argc, char **argv)
 {
     for (int i = 0; i < argc; i++)
@@ -593,25 +592,32 @@ static bool cw_asks_help(int argc, char **argv)
             return true;
     return false;
 }
+
+#ifndef CW_HAVE_IMPORT
+/* Built without the importers: say so rather than pretend, but still give
+ * the command's help when asked. */
+static int cw_unavailable(int argc, char **argv, const char *help, const char *why)
+{
+    if (cw_asks_help(argc, argv)) {
+        fputs(help, stdout);
+        return 0;
+    }
+    fputs(why, stderr);
+    return CW_EXIT_ERROR;
+}
 int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
 {
     (void)ctx;
-    if (cw_asks_help(argc, argv)) {
-        fputs(cw_help_load, stdout);
-        return 0;
-    }
-    fputs("crosswalk load: this build has no importers (tools/cli/import.h missing)\n", stderr);
-    return CW_EXIT_ERROR;
+    return cw_unavailable(
+        argc, argv, cw_help_load,
+        "crosswalk load: this build has no importers (tools/cli/import.h missing)\n");
 }
 int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv)
 {
     (void)ctx;
-    if (cw_asks_help(argc, argv)) {
-        fputs(cw_help_export, stdout);
-        return 0;
-    }
-    fputs("crosswalk export: this build has no exporters (tools/cli/import.h missing)\n", stderr);
-    return CW_EXIT_ERROR;
+    return cw_unavailable(
+        argc, argv, cw_help_export,
+        "crosswalk export: this build has no exporters (tools/cli/import.h missing)\n");
 }
 #endif
 
@@ -662,10 +668,7 @@ int main(int argc, char **argv)
 
     /* The token is read only now so that --help and usage errors never
      * depend on the file. */
-    bool wants_help = false;
-    for (int k = 0; k < sub_argc; k++)
-        wants_help |= strcmp(sub_argv[k], "--help") == 0 || strcmp(sub_argv[k], "-h") == 0;
-    if (!wants_help) {
+    if (!cw_asks_help(sub_argc, sub_argv)) {
         if (token_file) {
             int rc = cw_read_token(token_file, &ctx.token);
             if (rc)
