@@ -82,13 +82,11 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
                      {"--framework", NULL, true, &framework, NULL},
                      {"--batch-size", NULL, true, &batch, NULL},
                      {"--dry-run", NULL, false, NULL, &dry}};
-    char **files = calloc((size_t)argc + 1, sizeof *files);
-    size_t nfiles = 0;
-    if (!files)
-        return CW_EXIT_ERROR;
-    int rc = cw_opts_parse("load", argc, argv, opts, sizeof opts / sizeof opts[0], files, &nfiles);
+    char **files;
+    size_t nfiles;
+    int rc = cw_opts_parse("load", argc, argv, opts, sizeof opts / sizeof opts[0], cw_help_load,
+                           &files, &nfiles);
     if (rc == 3) {
-        fputs(cw_help_load, stdout);
         free(files);
         return 0;
     }
@@ -241,13 +239,11 @@ int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv)
                      {"--target-framework", NULL, true, &target, NULL},
                      {"--format", NULL, true, &format, NULL},
                      {"--output", "-o", true, &output, NULL}};
-    char **pos = calloc((size_t)argc + 1, sizeof *pos);
-    size_t npos = 0;
-    if (!pos)
-        return CW_EXIT_ERROR;
-    int rc = cw_opts_parse("export", argc, argv, opts, sizeof opts / sizeof opts[0], pos, &npos);
+    char **pos;
+    size_t npos;
+    int rc = cw_opts_parse("export", argc, argv, opts, sizeof opts / sizeof opts[0], cw_help_export,
+                           &pos, &npos);
     if (rc == 3) {
-        fputs(cw_help_export, stdout);
         free(pos);
         return 0;
     }

@@ -176,9 +176,12 @@ static const cw_opt *cw_opt_of(const cw_opt *opts, size_t nopts, const char *wor
 }
 
 int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, size_t nopts,
-                  char **pos, size_t *npos)
+                  const char *help, char ***pos_out, size_t *npos)
 {
     *npos = 0;
+    char **pos = *pos_out = calloc((size_t)argc + 1, sizeof *pos);
+    if (!pos)
+        return CW_EXIT_ERROR;
     /* getopt_long's tables: each option by its long name (val 256 + its
      * index), an alias as a short option, and --help / -h. */
     struct option *longs = calloc(nopts + 2, sizeof *longs);
@@ -223,6 +226,8 @@ int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, si
     for (int i = g.next; rc == 0 && i < argc; i++)
         pos[(*npos)++] = argv[i];
     free(longs);
+    if (rc == 3)
+        fputs(help, stdout);
     return rc;
 }
 
@@ -287,13 +292,10 @@ static int cw_read_token(const char *path, char **out)
 
 static int cw_cmd_call(const cw_ctx *ctx, int argc, char **argv)
 {
-    char **pos = calloc((size_t)argc + 1, sizeof *pos);
-    size_t npos = 0;
-    if (!pos)
-        return CW_EXIT_ERROR;
-    int rc = cw_opts_parse("call", argc, argv, NULL, 0, pos, &npos);
+    char **pos;
+    size_t npos;
+    int rc = cw_opts_parse("call", argc, argv, NULL, 0, cw_help_call, &pos, &npos);
     if (rc == 3) {
-        fputs(cw_help_call, stdout);
         free(pos);
         return 0;
     }
@@ -472,20 +474,16 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
     while (k + 1 < sizeof reports / sizeof reports[0] && strcmp(cmd, reports[k].cmd) != 0)
         k++;
     cw_report_kind kind = reports[k].kind;
-    const char *help = reports[k].help;
     cw_opt opts[sizeof every / sizeof every[0]];
     size_t n = 0;
     for (size_t i = 0; i < sizeof every / sizeof every[0]; i++)
         if ((reports[k].opts | FORMAT_OUTPUT) & 1u << i)
             opts[n++] = every[i];
 
-    char **pos = calloc((size_t)argc + 1, sizeof *pos);
-    size_t npos = 0;
-    if (!pos)
-        return CW_EXIT_ERROR;
-    int rc = cw_opts_parse(cmd, argc, argv, opts, n, pos, &npos);
+    char **pos;
+    size_t npos;
+    int rc = cw_opts_parse(cmd, argc, argv, opts, n, reports[k].help, &pos, &npos);
     if (rc == 3) {
-        fputs(help, stdout);
         free(pos);
         return 0;
     }
