@@ -146,11 +146,11 @@ typedef struct cw_opt {
 } cw_opt;
 
 /* Parses argv[1..argc) against opts (argv[0] is the command's name) with
- * getopt_long, options by their full names only.  The positionals
- * (borrowed strings) are collected into *pos, a new array the caller
- * frees; it is NULL when out of memory.  Returns 0, CW_EXIT_USAGE after
- * printing the problem, CW_EXIT_ERROR when out of memory, or 3 after
- * printing help (the command then exits 0). */
+ * getopt_long, options by their full names only.  Returns 0 with the
+ * positionals (borrowed strings) in *pos, a new array the caller frees;
+ * otherwise *pos is NULL and the return is CW_EXIT_USAGE after printing
+ * the problem, CW_EXIT_ERROR when out of memory, or 3 after printing help
+ * (the command then exits 0). */
 int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, size_t nopts,
                   const char *help, char ***pos, size_t *npos);
 /* Prints "crosswalk CMD: message" and the --help hint; returns CW_EXIT_USAGE. */

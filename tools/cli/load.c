@@ -117,10 +117,8 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
     size_t nfiles;
     int rc = cw_opts_parse("load", argc, argv, opts, sizeof opts / sizeof opts[0], cw_help_load,
                            &files, &nfiles);
-    if (rc == 3) {
-        free(files);
+    if (rc == 3)
         return 0;
-    }
     long bs = batch ? cw_parse_count(batch) : 10000;
     if (rc == 0 && nfiles == 0)
         rc = cw_usage("load", "no FILE given");
@@ -246,10 +244,8 @@ int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv)
     size_t npos;
     int rc = cw_opts_parse("export", argc, argv, opts, sizeof opts / sizeof opts[0], cw_help_export,
                            &pos, &npos);
-    if (rc == 3) {
-        free(pos);
+    if (rc == 3)
         return 0;
-    }
     if (rc == 0 && npos)
         rc = cw_usage("export", "unexpected argument '%s'", pos[0]);
     free(pos);

@@ -228,6 +228,10 @@ int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, si
     free(longs);
     if (rc == 3)
         fputs(help, stdout);
+    if (rc) {
+        free(pos);
+        *pos_out = NULL;
+    }
     return rc;
 }
 
@@ -295,10 +299,8 @@ static int cw_cmd_call(const cw_ctx *ctx, int argc, char **argv)
     char **pos;
     size_t npos;
     int rc = cw_opts_parse("call", argc, argv, NULL, 0, cw_help_call, &pos, &npos);
-    if (rc == 3) {
-        free(pos);
+    if (rc == 3)
         return 0;
-    }
     if (rc || npos < 1 || npos > 2) {
         free(pos);
         return rc ? rc : cw_usage("call", npos < 1 ? "METHOD is missing" : "too many arguments");
@@ -483,10 +485,8 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
     char **pos;
     size_t npos;
     int rc = cw_opts_parse(cmd, argc, argv, opts, n, reports[k].help, &pos, &npos);
-    if (rc == 3) {
-        free(pos);
+    if (rc == 3)
         return 0;
-    }
     if (rc == 0 && npos > 0)
         rc = cw_usage(cmd, "unexpected argument '%s'", pos[0]);
     free(pos);
