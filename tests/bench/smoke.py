@@ -29,6 +29,19 @@ BENCH = os.environ["CROSSWALK_BENCH"]
 SLOW = 4 if os.environ.get("CW_SANITIZE") else 1
 
 
+def bench_json(tmp, command, args, timeout):
+    """Runs `crosswalk-bench COMMAND ARGS --json TMP/COMMAND.json`, echoes its
+    report, fails the test if it exits non-zero, and returns the JSON."""
+    out = os.path.join(tmp, command + ".json")
+    r = subprocess.run([BENCH, command] + args + ["--json", out], timeout=timeout,
+                       stdout=subprocess.PIPE, text=True)
+    print(r.stdout)
+    if r.returncode != 0:
+        raise SystemExit("%s exited %d" % (command, r.returncode))
+    with open(out) as f:
+        return json.load(f)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="cw-bench-")
     proc = None
@@ -62,16 +75,10 @@ def main():
         subprocess.run([BENCH, "gen", "--server", addr, "--seed", "7", "--controls", "20",
                         "--evidence", "200", "--batch", "150"], check=True, timeout=20 * SLOW)
 
-        out = os.path.join(tmp, "run.json")
-        r = subprocess.run([BENCH, "run", "--server", addr, "--duration", "1", "--warmup", "0",
-                            "--connections", "4", "--controls", "20",
-                            "--scenario", "requirement.get", "--scenario", "coverage-summary",
-                            "--json", out], timeout=30 * SLOW, stdout=subprocess.PIPE, text=True)
-        print(r.stdout)
-        if r.returncode != 0:
-            raise SystemExit("run exited %d" % r.returncode)
-        with open(out) as f:
-            doc = json.load(f)
+        doc = bench_json(tmp, "run", ["--server", addr, "--duration", "1", "--warmup", "0",
+                                      "--connections", "4", "--controls", "20",
+                                      "--scenario", "requirement.get",
+                                      "--scenario", "coverage-summary"], 30 * SLOW)
         names = [s["name"] for s in doc["scenarios"]]
         if names != ["ping", "requirement.get", "coverage-summary"]:
             raise SystemExit("unexpected scenarios %r" % names)
@@ -95,16 +102,10 @@ def main():
         # load: a small evidence.load run and its raw LMDB baseline, beside
         # the server's data directory, with the server's durability (both
         # --no-sync here).
-        out = os.path.join(tmp, "load.json")
-        r = subprocess.run([BENCH, "load", "--server", addr, "--org", "bench-org-1",
-                            "--items", "2000", "--batch", "500", "--controls", "20",
-                            "--no-sync", "--data-dir", os.path.join(tmp, "data"),
-                            "--json", out], timeout=30 * SLOW, stdout=subprocess.PIPE, text=True)
-        print(r.stdout)
-        if r.returncode != 0:
-            raise SystemExit("load exited %d" % r.returncode)
-        with open(out) as f:
-            doc = json.load(f)
+        doc = bench_json(tmp, "load", ["--server", addr, "--org", "bench-org-1",
+                                       "--items", "2000", "--batch", "500", "--controls", "20",
+                                       "--no-sync", "--data-dir", os.path.join(tmp, "data")],
+                         30 * SLOW)
         srv, base = doc["server"], doc["baseline"]
         if doc["items"] != 2000 or doc["batches"] != 4 or doc["sync"] != "nosync" \
                 or srv["created"] + srv["updated"] != 2000 or srv["created"] != 2000:
@@ -122,25 +123,16 @@ def main():
         if leftover:
             raise SystemExit("load left its baseline environment behind: %r" % leftover)
         # The loaded items are really there.
-        r = subprocess.run([BENCH, "load", "--server", addr, "--org", "bench-org-1",
-                            "--items", "10", "--batch", "10", "--controls", "20", "--no-sync",
-                            "--json", out], timeout=30 * SLOW, stdout=subprocess.DEVNULL)
-        with open(out) as f:
-            doc = json.load(f)
-        if r.returncode != 0 or doc["server"]["updated"] != 10 or doc["server"]["created"] != 0:
+        doc = bench_json(tmp, "load", ["--server", addr, "--org", "bench-org-1",
+                                       "--items", "10", "--batch", "10", "--controls", "20",
+                                       "--no-sync"], 30 * SLOW)
+        if doc["server"]["updated"] != 10 or doc["server"]["created"] != 0:
             raise SystemExit("load: reloading the first items did not update them: %r" % doc)
 
         # idle: 20 connections, each answered one ping, server RSS read
         # from /proc.
-        out = os.path.join(tmp, "idle.json")
-        r = subprocess.run([BENCH, "idle", "--server", addr, "--pid", str(proc.pid),
-                            "--connections", "20", "--settle", "0.1", "--json", out],
-                           timeout=30 * SLOW, stdout=subprocess.PIPE, text=True)
-        print(r.stdout)
-        if r.returncode != 0:
-            raise SystemExit("idle exited %d" % r.returncode)
-        with open(out) as f:
-            doc = json.load(f)
+        doc = bench_json(tmp, "idle", ["--server", addr, "--pid", str(proc.pid),
+                                       "--connections", "20", "--settle", "0.1"], 30 * SLOW)
         if doc["connections"] != 20 or doc["rss_before_kib"] <= 0 or doc["rss_open_kib"] <= 0 \
                 or doc["rss_after_close_kib"] <= 0 or doc["anon_open_kib"] <= 0 \
                 or abs(doc["added_mib"] * 1024 - (doc["rss_open_kib"] - doc["rss_before_kib"])) > 1:
@@ -155,14 +147,7 @@ def main():
         # startup: one run, its own crosswalkd on an empty then an existing
         # data directory, each stopped with SIGTERM (exit 0 checked by the
         # tool).
-        out = os.path.join(tmp, "startup.json")
-        r = subprocess.run([BENCH, "startup", "--crosswalkd", SERVER, "--runs", "1",
-                            "--json", out], timeout=60 * SLOW, stdout=subprocess.PIPE, text=True)
-        print(r.stdout)
-        if r.returncode != 0:
-            raise SystemExit("startup exited %d" % r.returncode)
-        with open(out) as f:
-            doc = json.load(f)
+        doc = bench_json(tmp, "startup", ["--crosswalkd", SERVER, "--runs", "1"], 60 * SLOW)
         for k in ("empty", "existing"):
             d = doc[k]
             if len(d["ms"]) != 1 or not (0 < d["median_ms"] == d["max_ms"] == d["ms"][0]):

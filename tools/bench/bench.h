@@ -75,8 +75,9 @@ static inline uint64_t cw_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 void cw_sleep_s(double s);
-/* s as a JSON string, quoted and escaped. */
-void cw_json_str(FILE *f, const char *s);
+/* Writes before as it is (the JSON text up to a value, such as
+ * ", \"org\": ") and then s as a JSON string, quoted and escaped. */
+void cw_json_str(FILE *f, const char *before, const char *s);
 /* The --json FILE of a command: "-" is standard output; failures are
  * fatal.  Close it with cw_json_close (which leaves stdout open). */
 FILE *cw_json_open(const char *path);

@@ -111,8 +111,7 @@ void cw_idle(const cw_opts *o)
            added_mib, per_kib, met ? "met" : "missed", anon_mib);
     if (o->json) {
         FILE *f = cw_json_open(o->json);
-        fprintf(f, "{\"command\": \"idle\", \"server\": ");
-        cw_json_str(f, o->server);
+        cw_json_str(f, "{\"command\": \"idle\", \"server\": ", o->server);
         fprintf(f,
                 ", \"pid\": %ld, \"connections\": %u, \"settle_s\": %g, \"open_s\": %.3f, "
                 "\"rss_before_kib\": %" PRIu64 ", \"rss_open_kib\": %" PRIu64

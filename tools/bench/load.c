@@ -256,10 +256,8 @@ void cw_load(const cw_opts *o)
 
     if (o->json) {
         FILE *f = cw_json_open(o->json);
-        fprintf(f, "{\"command\": \"load\", \"server\": ");
-        cw_json_str(f, o->server);
-        fprintf(f, ", \"org\": ");
-        cw_json_str(f, o->org);
+        cw_json_str(f, "{\"command\": \"load\", \"server\": ", o->server);
+        cw_json_str(f, ", \"org\": ", o->org);
         fprintf(f,
                 ", \"items\": %" PRIu64 ", \"batch\": %u, \"batches\": %" PRIu64
                 ", \"pipeline\": %u, \"seed\": %" PRIu64 ", \"sync\": \"%s\",\n"

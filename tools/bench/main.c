@@ -109,27 +109,32 @@ static const struct option cw_longs[] = {{"server", required_argument, NULL, 'S'
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
 
+/* What the options are when not given; idle's --connections is the
+ * exception (cw_parse). */
+static const cw_opts cw_defaults = {.seed = 1,
+                                    .orgs = 3,
+                                    .controls = 400,
+                                    .evidence = 20000,
+                                    .batch = 10000,
+                                    .exclusions = 8,
+                                    .connections = 50,
+                                    .pipeline = 1,
+                                    .threads = 1,
+                                    .items = 1000000,
+                                    .settle = 1,
+                                    .runs = 5,
+                                    .duration = 10,
+                                    .warmup = 2};
+
 /* Reads the options after the subcommand (argv[1]).  Every option but
  * --no-sync and --help takes a value, so a word that is no option is
  * reported as one that lacks its value when it is last, and as unknown
  * otherwise. */
 static void cw_parse(cw_opts *o, int argc, char **argv)
 {
-    memset(o, 0, sizeof *o);
-    o->seed = 1;
-    o->orgs = 3;
-    o->controls = 400;
-    o->evidence = 20000;
-    o->batch = 10000;
-    o->exclusions = 8;
-    o->connections = strcmp(argv[1], "idle") == 0 ? 1000 : 50;
-    o->pipeline = 1;
-    o->threads = 1;
-    o->items = 1000000;
-    o->settle = 1;
-    o->runs = 5;
-    o->duration = 10;
-    o->warmup = 2;
+    *o = cw_defaults;
+    if (strcmp(argv[1], "idle") == 0)
+        o->connections = 1000;
     cw_opt_reader g;
     cw_opt_init(&g, argc - 1, argv + 1, "ho:", cw_longs);
     for (int c; (c = cw_opt_next(&g)) != CW_OPT_END || strcmp(g.word, "--") == 0;) {
@@ -194,22 +199,19 @@ int main(int argc, char **argv)
         cw_usage(stdout);
         return 0;
     }
+    static const struct {
+        const char *name;
+        void (*run)(const cw_opts *o);
+    } cmds[] = {{"gen", cw_gen},   {"evidence-csv", cw_evidence_csv},
+                {"run", cw_run},   {"load", cw_load},
+                {"idle", cw_idle}, {"startup", cw_startup}};
+    /* options first: a bad option is reported even under an unknown command */
     cw_parse(&o, argc, argv);
-    if (strcmp(cmd, "gen") == 0)
-        cw_gen(&o);
-    else if (strcmp(cmd, "evidence-csv") == 0)
-        cw_evidence_csv(&o);
-    else if (strcmp(cmd, "run") == 0)
-        cw_run(&o);
-    else if (strcmp(cmd, "load") == 0)
-        cw_load(&o);
-    else if (strcmp(cmd, "idle") == 0)
-        cw_idle(&o);
-    else if (strcmp(cmd, "startup") == 0)
-        cw_startup(&o);
-    else {
-        cw_usage(stderr);
-        return 2;
-    }
-    return 0;
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(cmd, cmds[i].name) == 0) {
+            cmds[i].run(&o);
+            return 0;
+        }
+    cw_usage(stderr);
+    return 2;
 }

@@ -519,8 +519,7 @@ void cw_run(const cw_opts *o)
 
     if (o->json) {
         FILE *f = cw_json_open(o->json);
-        fprintf(f, "{\"server\": ");
-        cw_json_str(f, o->server);
+        cw_json_str(f, "{\"server\": ", o->server);
         fprintf(f,
                 ", \"connections\": %u, \"pipeline\": %u, \"threads\": %u, \"duration_s\": %g, "
                 "\"warmup_s\": %g, \"seed\": %" PRIu64 ", \"baseline\": \"ping\", \"scenarios\": [",
@@ -528,10 +527,8 @@ void cw_run(const cw_opts *o)
         for (unsigned s = 0; s < norder; s++) {
             const cw_result *r = &res[s];
             double rps = r->requests / r->seconds;
-            fprintf(f, "%s\n  {\"name\": ", s ? "," : "");
-            cw_json_str(f, cw_scn_table[r->scn].name);
-            fprintf(f, ", \"what\": ");
-            cw_json_str(f, cw_scn_table[r->scn].what);
+            cw_json_str(f, s ? ",\n  {\"name\": " : "\n  {\"name\": ", cw_scn_table[r->scn].name);
+            cw_json_str(f, ", \"what\": ", cw_scn_table[r->scn].what);
             fprintf(f,
                     ", \"requests\": %" PRIu64 ", \"seconds\": %.3f, \"requests_per_s\": %.1f, "
                     "\"p50_us\": %.1f, \"p99_us\": %.1f, \"p999_us\": %.1f, \"max_us\": %.1f, "
@@ -540,8 +537,7 @@ void cw_run(const cw_opts *o)
                     cw_h_quantile_us(&r->hist, 0.99), cw_h_quantile_us(&r->hist, 0.999),
                     (double)r->hist.max / 1000.0, r->errors, ping_rps > 0 ? rps / ping_rps : 0.0);
             if (r->first_error[0]) {
-                fprintf(f, ", \"first_error\": ");
-                cw_json_str(f, r->first_error);
+                cw_json_str(f, ", \"first_error\": ", r->first_error);
             }
             fputc('}', f);
         }

@@ -58,8 +58,9 @@ void cw_sleep_s(double s)
         ;
 }
 
-void cw_json_str(FILE *f, const char *s)
+void cw_json_str(FILE *f, const char *before, const char *s)
 {
+    fputs(before, f);
     fputc('"', f);
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;

@@ -160,8 +160,7 @@ void cw_startup(const cw_opts *o)
            xm_met ? "met" : "missed");
     if (o->json) {
         FILE *f = cw_json_open(o->json);
-        fprintf(f, "{\"command\": \"startup\", \"crosswalkd\": ");
-        cw_json_str(f, o->crosswalkd);
+        cw_json_str(f, "{\"command\": \"startup\", \"crosswalkd\": ", o->crosswalkd);
         fprintf(f, ", \"runs\": %u, \"sync\": \"fsync\",\n \"empty\": {\"ms\": ", o->runs);
         cw_json_list(f, empty, o->runs);
         fprintf(f,

@@ -146,12 +146,13 @@ typedef struct cw_opt {
 } cw_opt;
 
 /* Parses argv[1..argc) against opts (argv[0] is the command's name) with
- * getopt_long, options by their full names only; positionals are
- * collected into pos (an array of at least argc entries, borrowed
- * strings).  Returns 0, CW_EXIT_USAGE after printing the problem, or 3
- * when --help was asked. */
+ * getopt_long, options by their full names only.  Returns 0 with the
+ * positionals (borrowed strings) in *pos, a new array the caller frees;
+ * otherwise *pos is NULL and the return is CW_EXIT_USAGE after printing
+ * the problem, CW_EXIT_ERROR when out of memory, or 3 after printing help
+ * (the command then exits 0). */
 int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, size_t nopts,
-                  char **pos, size_t *npos);
+                  const char *help, char ***pos, size_t *npos);
 /* Prints "crosswalk CMD: message" and the --help hint; returns CW_EXIT_USAGE. */
 int cw_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parses a non-negative decimal integer; -1 when s is not one. */

@@ -114,6 +114,14 @@ int cw_imp_packed_batch(cw_import *imp, const char *method, const char *org, con
  * batch is a copy of base (borrowed) plus key: the slice. */
 int cw_imp_batches(cw_import *imp, const char *method, json_t *base, const char *key, json_t *items,
                    size_t batch_size);
+/* Queues crosswalk rows as mapping.load batches {mappings: [...]} of at
+ * most batch_size rows; rows is stolen (released here, whatever the
+ * outcome).  Returns 0 or -1 (out of memory). */
+int cw_imp_mapping_batches(cw_import *imp, json_t *rows, size_t batch_size);
+/* Sets the fields a crosswalk row (row, borrowed) ends with in every
+ * mapping reader: strength when above 0, rationale when given and not
+ * empty, and origin. */
+void cw_imp_mapping_tail(json_t *row, long strength, const char *rationale, const char *origin);
 
 /* Lower-cases s and turns every run of characters other than [a-z0-9] into
  * one '-', trimming '-' at both ends, into out (at most 64 bytes).  Returns

@@ -131,6 +131,24 @@ int cw_imp_batches(cw_import *imp, const char *method, json_t *base, const char 
     return 0;
 }
 
+int cw_imp_mapping_batches(cw_import *imp, json_t *rows, size_t batch_size)
+{
+    json_t *base = json_object();
+    int rc = cw_imp_batches(imp, "mapping.load", base, "mappings", rows, batch_size);
+    json_decref(base);
+    json_decref(rows);
+    return rc;
+}
+
+void cw_imp_mapping_tail(json_t *row, long strength, const char *rationale, const char *origin)
+{
+    if (strength > 0)
+        json_object_set_new(row, "strength", json_integer(strength));
+    if (rationale && *rationale)
+        json_object_set_new(row, "rationale", json_string(rationale));
+    json_object_set_new(row, "origin", json_string(origin));
+}
+
 /* ---- shared checks ---- */
 
 int cw_imp_slugify(const char *s, char *out, size_t outlen)

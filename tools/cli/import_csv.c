@@ -428,21 +428,14 @@ static int do_crosswalk(cw_import *imp, const char *name, table *t, const cw_imp
         json_object_set_new(m, "target_framework", jstr(tf));
         json_object_set_new(m, "target", jstr(tid));
         json_object_set_new(m, "relationship", jstr(rel));
-        if (strength)
-            json_object_set_new(m, "strength", json_integer(strength));
-        set_opt(m, "rationale", rat);
-        json_object_set_new(m, "origin", jstr(origin));
+        cw_imp_mapping_tail(m, strength, rat, origin);
         set_opt(m, "note", note);
         json_array_append_new(rows, m);
     }
     cw_imp_map_free(&pairs);
     if (json_array_size(rows) == 0)
         cw_imp_problem_at(imp, name, 1, "file", "no crosswalk rows");
-    json_t *base = json_object();
-    int rc = cw_imp_batches(imp, "mapping.load", base, "mappings", rows, o->batch_size);
-    json_decref(base);
-    json_decref(rows);
-    return rc;
+    return cw_imp_mapping_batches(imp, rows, o->batch_size);
 }
 
 static int need_org(cw_import *imp, const char *name, const cw_import_opts *o, const char *what)

@@ -221,6 +221,25 @@ static int add_req(oc *c, json_t *node, const char *path, const char *parent, co
     return 0;
 }
 
+/* A walker for one catalog node (a control or a group) at path, under
+ * requirement parent (NULL at the top), depth levels down its own kind. */
+typedef void walker(oc *c, json_t *node, const char *path, const char *parent, int depth);
+
+/* Walks each element of obj's array member key with fn, naming it
+ * path.key[i] in problems: controls and groups nest the same way. */
+static void walk_each(oc *c, json_t *obj, const char *path, const char *key, const char *parent,
+                      int depth, walker *fn)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(obj, key), i, x)
+    {
+        char p[512];
+        snprintf(p, sizeof p, "%s.%s[%zu]", path, key, i);
+        fn(c, x, p, parent, depth);
+    }
+}
+
 static void walk_control(oc *c, json_t *ctl, const char *path, const char *parent, int depth)
 {
     const char *id;
@@ -234,14 +253,7 @@ static void walk_control(oc *c, json_t *ctl, const char *path, const char *paren
         prob(c, path, "controls", "nested too deeply");
         return;
     }
-    size_t i;
-    json_t *sub;
-    json_array_foreach(json_object_get(ctl, "controls"), i, sub)
-    {
-        char p[512];
-        snprintf(p, sizeof p, "%s.controls[%zu]", path, i);
-        walk_control(c, sub, p, id, depth + 1);
-    }
+    walk_each(c, ctl, path, "controls", id, depth + 1, walk_control);
 }
 
 static void walk_group(oc *c, json_t *grp, const char *path, const char *parent, int depth)
@@ -260,20 +272,8 @@ static void walk_group(oc *c, json_t *grp, const char *path, const char *parent,
         prob(c, path, "groups", "nested too deeply");
         return;
     }
-    size_t i;
-    json_t *x;
-    json_array_foreach(json_object_get(grp, "controls"), i, x)
-    {
-        char p[512];
-        snprintf(p, sizeof p, "%s.controls[%zu]", path, i);
-        walk_control(c, x, p, id, 0);
-    }
-    json_array_foreach(json_object_get(grp, "groups"), i, x)
-    {
-        char p[512];
-        snprintf(p, sizeof p, "%s.groups[%zu]", path, i);
-        walk_group(c, x, p, id, depth + 1);
-    }
+    walk_each(c, grp, path, "controls", id, 0, walk_control);
+    walk_each(c, grp, path, "groups", id, depth + 1, walk_group);
 }
 
 int cw_imp_oscal_catalog(cw_import *imp, const char *name, json_t *root, const cw_import_opts *opts)
@@ -292,20 +292,8 @@ int cw_imp_oscal_catalog(cw_import *imp, const char *name, json_t *root, const c
         prob(&c, "$.catalog.metadata", "title",
              "cannot make a framework slug of '%.60s'; give the framework slug", title);
     }
-    size_t i;
-    json_t *x;
-    json_array_foreach(json_object_get(cat, "controls"), i, x)
-    {
-        char p[64];
-        snprintf(p, sizeof p, "$.catalog.controls[%zu]", i);
-        walk_control(&c, x, p, NULL, 0);
-    }
-    json_array_foreach(json_object_get(cat, "groups"), i, x)
-    {
-        char p[64];
-        snprintf(p, sizeof p, "$.catalog.groups[%zu]", i);
-        walk_group(&c, x, p, NULL, 0);
-    }
+    walk_each(&c, cat, "$.catalog", "controls", NULL, 0, walk_control);
+    walk_each(&c, cat, "$.catalog", "groups", NULL, 0, walk_group);
     if (json_array_size(c.reqs) == 0)
         prob(&c, "$", "catalog", "no groups or controls with ids");
     cw_imp_map_free(&c.ids);
@@ -605,11 +593,7 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root, const c
                 json_object_set_new(row, "target_framework", json_string(tf));
                 json_object_set_new(row, "target", json_string(tid));
                 json_object_set_new(row, "relationship", json_string(trel));
-                if (strength > 0)
-                    json_object_set_new(row, "strength", json_integer(strength));
-                if (rat)
-                    json_object_set_new(row, "rationale", json_string(rat));
-                json_object_set_new(row, "origin", json_string(origin));
+                cw_imp_mapping_tail(row, strength, rat, origin);
                 const char *note = prop_value(mp, "note");
                 if (note && *note)
                     json_object_set_new(row, "note", json_string(note));
@@ -620,10 +604,7 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root, const c
         }
     }
     cw_imp_map_free(&c.ids);
-    json_t *base = json_object();
-    int rc = cw_imp_batches(imp, "mapping.load", base, "mappings", c.reqs, opts->batch_size);
-    json_decref(base);
-    json_decref(c.reqs);
+    int rc = cw_imp_mapping_batches(imp, c.reqs, opts->batch_size);
     if (rc) {
         cw_imp_problem(imp, name, "file", "out of memory");
         return -1;

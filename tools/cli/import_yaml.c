@@ -504,11 +504,7 @@ static void do_mapping_set(yc *c, yaml_node_t *root, yaml_node_t *set, nodes *ta
                                 tid, "relationship", rel);
         if (note && *note)
             json_object_set_new(row, "note", json_string(note));
-        if (strength > 0)
-            json_object_set_new(row, "strength", json_integer(strength));
-        if (rat)
-            json_object_set_new(row, "rationale", json_string(rat));
-        json_object_set_new(row, "origin", json_string(origin));
+        cw_imp_mapping_tail(row, strength, rat, origin);
         json_array_append_new(rows, row);
     }
 }
@@ -562,10 +558,7 @@ int cw_imp_yaml(cw_import *imp, const char *name, const char *data, size_t len,
     if (!fw && !one && !sets)
         prob(&c, objects, "objects",
              "holds no framework, requirement_mapping_set or requirement_mapping_sets");
-    json_t *base = json_object();
-    int rc = cw_imp_batches(imp, "mapping.load", base, "mappings", rows, opts->batch_size);
-    json_decref(base);
-    json_decref(rows);
+    int rc = cw_imp_mapping_batches(imp, rows, opts->batch_size);
     cw_imp_map_free(&keys);
     nodes_free(&tab);
     yaml_document_delete(&doc);

@@ -46,6 +46,37 @@ static void cw_progress(size_t done, size_t total)
     fflush(stderr);
 }
 
+/* A load under way: the progress bar (drawn when bar), the items answered
+ * of all items, and the bulk counts of the answers (cw_tally). */
+typedef struct cw_loading {
+    bool bar;
+    size_t done, items;
+    long totals[4];
+} cw_loading;
+
+/* Takes the outcome r of batch b of file's import: an answer res
+ * (released here) is counted and moves the progress bar; a failure is
+ * reported with msg (freed here).  Returns 0 or CW_EXIT_ERROR. */
+static int cw_batch_answered(cw_loading *ld, const char *file, const cw_import *imp, size_t b,
+                             int r, json_t *res, char *msg)
+{
+    const cw_import_batch *bt = &imp->batches[b];
+    if (r) {
+        if (ld->bar)
+            fputc('\n', stderr);
+        fprintf(stderr, "crosswalk: %s: batch %zu of %zu (%s, %zu items): %s\n", file, b + 1,
+                imp->n_batches, bt->method, bt->items, msg ? msg : "failed");
+        free(msg);
+        return CW_EXIT_ERROR;
+    }
+    cw_tally(res, ld->totals);
+    json_decref(res);
+    ld->done += bt->items;
+    if (ld->bar)
+        cw_progress(ld->done, ld->items);
+    return 0;
+}
+
 /* Creates the organisation when it does not exist; a failure other than
  * not_found is reported. */
 static int cw_ensure_org(cw_rpc *c, const char *org, long totals[4])
@@ -82,16 +113,12 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
                      {"--framework", NULL, true, &framework, NULL},
                      {"--batch-size", NULL, true, &batch, NULL},
                      {"--dry-run", NULL, false, NULL, &dry}};
-    char **files = calloc((size_t)argc + 1, sizeof *files);
-    size_t nfiles = 0;
-    if (!files)
-        return CW_EXIT_ERROR;
-    int rc = cw_opts_parse("load", argc, argv, opts, sizeof opts / sizeof opts[0], files, &nfiles);
-    if (rc == 3) {
-        fputs(cw_help_load, stdout);
-        free(files);
+    char **files;
+    size_t nfiles;
+    int rc = cw_opts_parse("load", argc, argv, opts, sizeof opts / sizeof opts[0], cw_help_load,
+                           &files, &nfiles);
+    if (rc == 3)
         return 0;
-    }
     long bs = batch ? cw_parse_count(batch) : 10000;
     if (rc == 0 && nfiles == 0)
         rc = cw_usage("load", "no FILE given");
@@ -142,11 +169,9 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
     cw_rpc c;
     if ((rc = cw_ctx_connect(ctx, &c)) != 0)
         goto done;
-    long totals[4] = {0, 0, 0, 0};
+    cw_loading ld = {isatty(STDERR_FILENO), 0, items, {0, 0, 0, 0}};
     if (org)
-        rc = cw_ensure_org(&c, org, totals);
-    bool bar = isatty(STDERR_FILENO);
-    size_t done_items = 0;
+        rc = cw_ensure_org(&c, org, ld.totals);
     /* Packed (evidence) batches are pipelined a few deep: the server groups
      * writes that wait together into one commit, and the next batch is on
      * its way while one commits.  Answers come back in order; after a
@@ -166,27 +191,13 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
              * (sent and answered alone), after a failure, and at the end. */
             while (nfl && (nfl == DEPTH || (bt && !bt->packed) || rc || last)) {
                 struct flight *f = &fl[head];
-                const cw_import_batch *fb = &imps[f->file].batches[f->batch];
                 json_t *res = NULL;
                 char *msg = NULL;
                 int r = cw_rpc_wait(&c, f->id, &res, &msg);
                 head = (head + 1) % DEPTH;
                 nfl--;
-                if (r) {
-                    if (bar)
-                        fputc('\n', stderr);
-                    fprintf(stderr, "crosswalk: %s: batch %zu of %zu (%s, %zu items): %s\n",
-                            files[f->file], f->batch + 1, imps[f->file].n_batches, fb->method,
-                            fb->items, msg ? msg : "failed");
-                    free(msg);
+                if (cw_batch_answered(&ld, files[f->file], &imps[f->file], f->batch, r, res, msg))
                     rc = CW_EXIT_ERROR;
-                    continue;
-                }
-                cw_tally(res, totals);
-                json_decref(res);
-                done_items += fb->items;
-                if (bar)
-                    cw_progress(done_items, items);
             }
             if (!bt || rc)
                 continue;
@@ -204,28 +215,16 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
             } else {
                 r = cw_rpc_call(&c, bt->method, bt->params, &res, &msg);
             }
-            if (r) {
-                if (bar)
-                    fputc('\n', stderr);
-                fprintf(stderr, "crosswalk: %s: batch %zu of %zu (%s, %zu items): %s\n", files[i],
-                        b + 1, imps[i].n_batches, bt->method, bt->items, msg ? msg : "failed");
-                free(msg);
+            if (cw_batch_answered(&ld, files[i], &imps[i], b, r, res, msg))
                 rc = CW_EXIT_ERROR;
-                continue;
-            }
-            cw_tally(res, totals);
-            json_decref(res);
-            done_items += bt->items;
-            if (bar)
-                cw_progress(done_items, items);
         }
     }
-    if (bar && rc == 0)
+    if (ld.bar && rc == 0)
         fputc('\n', stderr);
     cw_rpc_close(&c);
     printf("%s %zu of %zu items from %zu file%s: created %ld, updated %ld, rejected %ld\n",
-           rc ? "stopped after" : "loaded", done_items, items, nfiles, nfiles == 1 ? "" : "s",
-           totals[0], totals[1], totals[3]);
+           rc ? "stopped after" : "loaded", ld.done, items, nfiles, nfiles == 1 ? "" : "s",
+           ld.totals[0], ld.totals[1], ld.totals[3]);
 done:
     for (size_t i = 0; i < nfiles; i++)
         cw_import_free(&imps[i]);
@@ -241,16 +240,12 @@ int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv)
                      {"--target-framework", NULL, true, &target, NULL},
                      {"--format", NULL, true, &format, NULL},
                      {"--output", "-o", true, &output, NULL}};
-    char **pos = calloc((size_t)argc + 1, sizeof *pos);
-    size_t npos = 0;
-    if (!pos)
-        return CW_EXIT_ERROR;
-    int rc = cw_opts_parse("export", argc, argv, opts, sizeof opts / sizeof opts[0], pos, &npos);
-    if (rc == 3) {
-        fputs(cw_help_export, stdout);
-        free(pos);
+    char **pos;
+    size_t npos;
+    int rc = cw_opts_parse("export", argc, argv, opts, sizeof opts / sizeof opts[0], cw_help_export,
+                           &pos, &npos);
+    if (rc == 3)
         return 0;
-    }
     if (rc == 0 && npos)
         rc = cw_usage("export", "unexpected argument '%s'", pos[0]);
     free(pos);

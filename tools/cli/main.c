@@ -176,9 +176,12 @@ static const cw_opt *cw_opt_of(const cw_opt *opts, size_t nopts, const char *wor
 }
 
 int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, size_t nopts,
-                  char **pos, size_t *npos)
+                  const char *help, char ***pos_out, size_t *npos)
 {
     *npos = 0;
+    char **pos = *pos_out = calloc((size_t)argc + 1, sizeof *pos);
+    if (!pos)
+        return CW_EXIT_ERROR;
     /* getopt_long's tables: each option by its long name (val 256 + its
      * index), an alias as a short option, and --help / -h. */
     struct option *longs = calloc(nopts + 2, sizeof *longs);
@@ -223,6 +226,12 @@ int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, si
     for (int i = g.next; rc == 0 && i < argc; i++)
         pos[(*npos)++] = argv[i];
     free(longs);
+    if (rc == 3)
+        fputs(help, stdout);
+    if (rc) {
+        free(pos);
+        *pos_out = NULL;
+    }
     return rc;
 }
 
@@ -287,16 +296,11 @@ static int cw_read_token(const char *path, char **out)
 
 static int cw_cmd_call(const cw_ctx *ctx, int argc, char **argv)
 {
-    char **pos = calloc((size_t)argc + 1, sizeof *pos);
-    size_t npos = 0;
-    if (!pos)
-        return CW_EXIT_ERROR;
-    int rc = cw_opts_parse("call", argc, argv, NULL, 0, pos, &npos);
-    if (rc == 3) {
-        fputs(cw_help_call, stdout);
-        free(pos);
+    char **pos;
+    size_t npos;
+    int rc = cw_opts_parse("call", argc, argv, NULL, 0, cw_help_call, &pos, &npos);
+    if (rc == 3)
         return 0;
-    }
     if (rc || npos < 1 || npos > 2) {
         free(pos);
         return rc ? rc : cw_usage("call", npos < 1 ? "METHOD is missing" : "too many arguments");
@@ -405,59 +409,84 @@ static int cw_emit(const cw_report *r, cw_format fmt, const char *output)
     return 0;
 }
 
+/* The value given for the report argument named key (NULL when not given). */
+static const char *cw_report_arg(const cw_report_args *a, const char *key)
+{
+    if (strcmp(key, "org") == 0)
+        return a->org;
+    if (strcmp(key, "framework") == 0)
+        return a->framework;
+    return strcmp(key, "target") == 0 ? a->target : a->source;
+}
+
 static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **argv)
 {
     cw_report_args a;
     memset(&a, 0, sizeof a);
-    cw_opt opts[10];
+    /* Every report option; bit i of a report's opts below selects every[i],
+     * and --format and --output (the last two) go with every report. */
+    const cw_opt every[] = {
+        {"--org", NULL, true, &a.org, NULL},        {"--framework", NULL, true, &a.framework, NULL},
+        {"--target", NULL, true, &a.target, NULL},  {"--source", NULL, true, &a.source, NULL},
+        {"--as-of", NULL, true, &a.as_of, NULL},    {"--max-hops", NULL, true, &a.max_hops, NULL},
+        {"--detail", NULL, false, NULL, &a.detail}, {"--format", NULL, true, &a.format, NULL},
+        {"--output", "-o", true, &a.output, NULL}};
+    enum { ORG = 1, FRAMEWORK = 2, TARGET = 4, SOURCE = 8, AS_OF = 16, MAX_HOPS = 32, DETAIL = 64 };
+    enum { FORMAT_OUTPUT = 128 | 256 };
+    /* Each report: its options, its method, the arguments it sends in
+     * this order (the first need of them required, else the usage error
+     * missing).  The last entry, check, also stands for any other name. */
+    static const struct {
+        const char *cmd;
+        cw_report_kind kind;
+        const char *help;
+        unsigned opts;
+        const char *method;
+        const char *keys[3];
+        size_t need;
+        const char *missing;
+    } reports[] = {
+        {"coverage",
+         CW_REP_COVERAGE,
+         cw_help_coverage,
+         ORG | FRAMEWORK | AS_OF | MAX_HOPS | DETAIL,
+         "coverage.get",
+         {"org", "framework"},
+         2,
+         "--org and --framework are required"},
+        {"gap",
+         CW_REP_GAP,
+         cw_help_gap,
+         ORG | TARGET | SOURCE | AS_OF | MAX_HOPS,
+         "gap.report",
+         {"org", "target", "source"},
+         2,
+         "--org and --target are required"},
+        {"compare",
+         CW_REP_COMPARE,
+         cw_help_compare,
+         SOURCE | TARGET | MAX_HOPS,
+         "framework.compare",
+         {"source", "target"},
+         2,
+         "--source and --target are required"},
+        {"soa", CW_REP_SOA, cw_help_soa, ORG | AS_OF, "soa.get", {"org"}, 1, "--org is required"},
+        {"check", CW_REP_CHECK, cw_help_check, FRAMEWORK, "mapping.check", {"framework"}, 0, NULL}};
+    size_t k = 0;
+    while (k + 1 < sizeof reports / sizeof reports[0] && strcmp(cmd, reports[k].cmd) != 0)
+        k++;
+    cw_report_kind kind = reports[k].kind;
+    cw_opt opts[sizeof every / sizeof every[0]];
     size_t n = 0;
-    const char *help = NULL;
-    cw_report_kind kind;
-    if (strcmp(cmd, "coverage") == 0) {
-        kind = CW_REP_COVERAGE;
-        help = cw_help_coverage;
-        opts[n++] = (cw_opt){"--org", NULL, true, &a.org, NULL};
-        opts[n++] = (cw_opt){"--framework", NULL, true, &a.framework, NULL};
-        opts[n++] = (cw_opt){"--as-of", NULL, true, &a.as_of, NULL};
-        opts[n++] = (cw_opt){"--max-hops", NULL, true, &a.max_hops, NULL};
-        opts[n++] = (cw_opt){"--detail", NULL, false, NULL, &a.detail};
-    } else if (strcmp(cmd, "gap") == 0) {
-        kind = CW_REP_GAP;
-        help = cw_help_gap;
-        opts[n++] = (cw_opt){"--org", NULL, true, &a.org, NULL};
-        opts[n++] = (cw_opt){"--target", NULL, true, &a.target, NULL};
-        opts[n++] = (cw_opt){"--source", NULL, true, &a.source, NULL};
-        opts[n++] = (cw_opt){"--as-of", NULL, true, &a.as_of, NULL};
-        opts[n++] = (cw_opt){"--max-hops", NULL, true, &a.max_hops, NULL};
-    } else if (strcmp(cmd, "compare") == 0) {
-        kind = CW_REP_COMPARE;
-        help = cw_help_compare;
-        opts[n++] = (cw_opt){"--source", NULL, true, &a.source, NULL};
-        opts[n++] = (cw_opt){"--target", NULL, true, &a.target, NULL};
-        opts[n++] = (cw_opt){"--max-hops", NULL, true, &a.max_hops, NULL};
-    } else if (strcmp(cmd, "soa") == 0) {
-        kind = CW_REP_SOA;
-        help = cw_help_soa;
-        opts[n++] = (cw_opt){"--org", NULL, true, &a.org, NULL};
-        opts[n++] = (cw_opt){"--as-of", NULL, true, &a.as_of, NULL};
-    } else {
-        kind = CW_REP_CHECK;
-        help = cw_help_check;
-        opts[n++] = (cw_opt){"--framework", NULL, true, &a.framework, NULL};
-    }
-    opts[n++] = (cw_opt){"--format", NULL, true, &a.format, NULL};
-    opts[n++] = (cw_opt){"--output", "-o", true, &a.output, NULL};
+    for (size_t i = 0; i < sizeof every / sizeof every[0]; i++)
+        if ((reports[k].opts | FORMAT_OUTPUT) & 1u << i)
+            opts[n++] = every[i];
 
-    char **pos = calloc((size_t)argc + 1, sizeof *pos);
-    size_t npos = 0;
-    if (!pos)
-        return CW_EXIT_ERROR;
-    int rc = cw_opts_parse(cmd, argc, argv, opts, n, pos, &npos);
-    if (rc == 3) {
-        fputs(help, stdout);
-        free(pos);
+    char **pos;
+    size_t npos;
+    int rc = cw_opts_parse(cmd, argc, argv, opts, n, reports[k].help, &pos, &npos);
+    if (rc == 3)
         return 0;
-    }
     if (rc == 0 && npos > 0)
         rc = cw_usage(cmd, "unexpected argument '%s'", pos[0]);
     free(pos);
@@ -467,48 +496,21 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
     cw_format fmt;
     if ((rc = cw_format_for(cmd, &a, &fmt)) != 0)
         return rc;
-    const char *method;
+    const char *method = reports[k].method;
     json_t *p = json_object();
-    switch (kind) {
-    case CW_REP_COVERAGE:
-        if (!a.org || !a.framework)
-            rc = cw_usage(cmd, "--org and --framework are required");
-        method = "coverage.get";
-        json_object_set_new(p, "org", json_string(a.org ? a.org : ""));
-        json_object_set_new(p, "framework", json_string(a.framework ? a.framework : ""));
-        /* Every format but json shows one row per requirement, which needs
-         * the detailed answer; json gives exactly what was asked. */
-        if (a.detail || fmt != CW_FMT_JSON)
-            json_object_set_new(p, "detail", json_true());
-        break;
-    case CW_REP_GAP:
-        if (!a.org || !a.target)
-            rc = cw_usage(cmd, "--org and --target are required");
-        method = "gap.report";
-        json_object_set_new(p, "org", json_string(a.org ? a.org : ""));
-        json_object_set_new(p, "target", json_string(a.target ? a.target : ""));
-        if (a.source)
-            json_object_set_new(p, "source", json_string(a.source));
-        break;
-    case CW_REP_COMPARE:
-        if (!a.source || !a.target)
-            rc = cw_usage(cmd, "--source and --target are required");
-        method = "framework.compare";
-        json_object_set_new(p, "source", json_string(a.source ? a.source : ""));
-        json_object_set_new(p, "target", json_string(a.target ? a.target : ""));
-        break;
-    case CW_REP_SOA:
-        if (!a.org)
-            rc = cw_usage(cmd, "--org is required");
-        method = "soa.get";
-        json_object_set_new(p, "org", json_string(a.org ? a.org : ""));
-        break;
-    default:
-        method = "mapping.check";
-        if (a.framework)
-            json_object_set_new(p, "framework", json_string(a.framework));
-        break;
+    bool missing = false;
+    for (size_t i = 0; i < 3 && reports[k].keys[i]; i++) {
+        const char *v = cw_report_arg(&a, reports[k].keys[i]);
+        missing |= i < reports[k].need && !v;
+        if (v)
+            json_object_set_new(p, reports[k].keys[i], json_string(v));
     }
+    if (missing)
+        rc = cw_usage(cmd, "%s", reports[k].missing);
+    /* Every format but json shows one row per requirement, which needs
+     * the detailed answer; json gives exactly what was asked. */
+    if (kind == CW_REP_COVERAGE && (a.detail || fmt != CW_FMT_JSON))
+        json_object_set_new(p, "detail", json_true());
     if (rc == 0)
         rc = cw_add_time_hops(cmd, p, &a);
     if (rc) {
@@ -580,8 +582,7 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
     return rc;
 }
 
-#ifndef CW_HAVE_IMPORT
-/* Built without the importers: say so rather than pretend. */
+/* Whether a command's arguments ask for its help, wherever they stand. */
 static bool cw_asks_help(int argc, char **argv)
 {
     for (int i = 0; i < argc; i++)
@@ -589,25 +590,32 @@ static bool cw_asks_help(int argc, char **argv)
             return true;
     return false;
 }
+
+#ifndef CW_HAVE_IMPORT
+/* Built without the importers: say so rather than pretend, but still give
+ * the command's help when asked. */
+static int cw_unavailable(int argc, char **argv, const char *help, const char *why)
+{
+    if (cw_asks_help(argc, argv)) {
+        fputs(help, stdout);
+        return 0;
+    }
+    fputs(why, stderr);
+    return CW_EXIT_ERROR;
+}
 int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
 {
     (void)ctx;
-    if (cw_asks_help(argc, argv)) {
-        fputs(cw_help_load, stdout);
-        return 0;
-    }
-    fputs("crosswalk load: this build has no importers (tools/cli/import.h missing)\n", stderr);
-    return CW_EXIT_ERROR;
+    return cw_unavailable(
+        argc, argv, cw_help_load,
+        "crosswalk load: this build has no importers (tools/cli/import.h missing)\n");
 }
 int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv)
 {
     (void)ctx;
-    if (cw_asks_help(argc, argv)) {
-        fputs(cw_help_export, stdout);
-        return 0;
-    }
-    fputs("crosswalk export: this build has no exporters (tools/cli/import.h missing)\n", stderr);
-    return CW_EXIT_ERROR;
+    return cw_unavailable(
+        argc, argv, cw_help_export,
+        "crosswalk export: this build has no exporters (tools/cli/import.h missing)\n");
 }
 #endif
 
@@ -658,10 +666,7 @@ int main(int argc, char **argv)
 
     /* The token is read only now so that --help and usage errors never
      * depend on the file. */
-    bool wants_help = false;
-    for (int k = 0; k < sub_argc; k++)
-        wants_help |= strcmp(sub_argv[k], "--help") == 0 || strcmp(sub_argv[k], "-h") == 0;
-    if (!wants_help) {
+    if (!cw_asks_help(sub_argc, sub_argv)) {
         if (token_file) {
             int rc = cw_read_token(token_file, &ctx.token);
             if (rc)

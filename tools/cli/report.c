@@ -14,6 +14,7 @@
  * as an empty cell rather than a crash, since the server may grow fields. */
 #include "cli.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,20 +22,20 @@ static const char *const cw_cov_series[] = {"met",     "partial", "unverified",
                                             "failing", "gap",     "not_applicable"};
 enum { CW_COV_NSERIES = 6 };
 static const char *const cw_cov_legend_val[] = {
-    "a control linked at level full (directly, through a group, or through a mapping that composes to "
-    "equal or superset_of) is effective: implemented, latest evidence not failing, a passing item still "
-    "valid; or every member of a joint row (a set of requirements that together are equal to or contain "
-    "it) is met",
-    "an effective control reaches it only at level partial (a partial link, or a mapping composing to "
-    "subset_of or intersects_with), or some members of a joint row are in place",
+    ("a control linked at level full (directly, through a group, or through a mapping that composes to "
+     "equal or superset_of) is effective: implemented, latest evidence not failing, a passing item still "
+     "valid; or every member of a joint row (a set of requirements that together are equal to or contain "
+     "it) is met"),
+    ("an effective control reaches it only at level partial (a partial link, or a mapping composing to "
+     "subset_of or intersects_with), or some members of a joint row are in place"),
     "a control reaches it but has no evidence, or its passing evidence has expired",
     "a control reaches it but its latest evidence failed",
     "no implemented control reaches it",
     "excluded by a scope decision (the justification is shown)"};
 static const char *const cw_cmp_series[] = {"full", "partial", "unreached"};
 static const char *const cw_cmp_legend_val[] = {
-    "satisfying all of the source framework satisfies it in full (a path composing to equal or superset_of, "
-    "or a joint row equal or superset_of whose members are all satisfied)",
+    ("satisfying all of the source framework satisfies it in full (a path composing to equal or superset_of, "
+     "or a joint row equal or superset_of whose members are all satisfied)"),
     "only paths composing to subset_of or intersects_with, or joint rows partly in place, reach it",
     "no mapping path or joint row reaches it within max_hops"};
 static const char *const cw_chk_legend_key[] = {"dangling", "subset_both_ways", "conflict",
@@ -42,20 +43,27 @@ static const char *const cw_chk_legend_key[] = {"dangling", "subset_both_ways", 
 static const char *const cw_chk_legend_val[] = {
     "a crosswalk row or control link names a requirement that does not exist",
     "A subset_of B and B subset_of A are both stated but A equal B is not",
-    "the same pair (or joint row) is stated with different relationships, or a member's own row "
-    "to a joint row's target contradicts the set's relationship",
+    ("the same pair (or joint row) is stated with different relationships, or a member's own row "
+     "to a joint row's target contradicts the set's relationship"),
     "a joint row's set holds a withdrawn requirement: the row can never give met",
     "a joint row's set holds a requirement twice, or one already inside a group member"};
 
 /* ---- small helpers ------------------------------------------------------ */
 
+/* Building a report has no partial result worth keeping, so running out of
+ * memory ends the command with the one message every allocation here gives. */
+static _Noreturn void cw_oom(void)
+{
+    fputs("crosswalk: out of memory\n", stderr);
+    exit(1);
+}
+
+/* Returns a malloc'd copy of s ("" for NULL); the caller frees it. */
 static char *cw_xstrdup(const char *s)
 {
     char *d = strdup(s ? s : "");
-    if (!d) {
-        fputs("crosswalk: out of memory\n", stderr);
-        exit(1);
-    }
+    if (!d)
+        cw_oom();
     return d;
 }
 
@@ -103,10 +111,8 @@ static void cw_sb_open(cw_sb *b)
     b->p = NULL;
     b->n = 0;
     b->f = open_memstream(&b->p, &b->n);
-    if (!b->f) {
-        fputs("crosswalk: out of memory\n", stderr);
-        exit(1);
-    }
+    if (!b->f)
+        cw_oom();
 }
 
 static char *cw_sb_take(cw_sb *b)
@@ -122,6 +128,15 @@ static void cw_join(FILE *f, json_t *arr, const char *sep)
     json_t *e;
     char buf[64];
     json_array_foreach(arr, i, e) fprintf(f, "%s%s", i ? sep : "", cw_jtext(e, buf, sizeof buf));
+}
+
+/* cw_join into a new string, for a table cell; the caller frees it. */
+static char *cw_joined(json_t *arr, const char *sep)
+{
+    cw_sb b;
+    cw_sb_open(&b);
+    cw_join(b.f, arr, sep);
+    return cw_sb_take(&b);
 }
 
 /* "fw id -rel-> fw id ... [composed X, strength S, inferred]" */
@@ -263,25 +278,19 @@ static cw_table *cw_rep_table(cw_report *r, const char *caption, size_t ncols,
                               const char *const *cols)
 {
     cw_table *p = realloc(r->tables, (r->ntables + 1) * sizeof *p);
-    if (!p) {
-        fputs("crosswalk: out of memory\n", stderr);
-        exit(1);
-    }
+    if (!p)
+        cw_oom();
     r->tables = p;
     cw_table *t = &r->tables[r->ntables++];
-    if (cw_table_init(t, caption, ncols, cols)) {
-        fputs("crosswalk: out of memory\n", stderr);
-        exit(1);
-    }
+    if (cw_table_init(t, caption, ncols, cols))
+        cw_oom();
     return t;
 }
 
 static void cw_add_row(cw_table *t, const char *const *cells)
 {
-    if (cw_table_add(t, cells)) {
-        fputs("crosswalk: out of memory\n", stderr);
-        exit(1);
-    }
+    if (cw_table_add(t, cells))
+        cw_oom();
 }
 
 static void cw_sum(cw_report *r, const char *k, const char *v)
@@ -290,10 +299,8 @@ static void cw_sum(cw_report *r, const char *k, const char *v)
     char **b = a ? realloc(r->sum_val, (r->nsummary + 1) * sizeof *b) : NULL;
     if (a)
         r->sum_key = a;
-    if (!a || !b) {
-        fputs("crosswalk: out of memory\n", stderr);
-        exit(1);
-    }
+    if (!a || !b)
+        cw_oom();
     r->sum_val = b;
     r->sum_key[r->nsummary] = cw_xstrdup(k);
     r->sum_val[r->nsummary] = cw_xstrdup(v);
@@ -327,6 +334,34 @@ static void cw_sum_percent(cw_report *r, json_t *o)
     cw_sum(r, "percent", buf);
 }
 
+/* One summary line per key of o, in the order given (keys ends with NULL). */
+static void cw_sum_keys(cw_report *r, json_t *o, const char *const *keys)
+{
+    for (; *keys; keys++)
+        cw_sum_json(r, o, *keys);
+}
+
+/* Sets the report's title from a printf format; like the other report
+ * text it is cut at 511 bytes. */
+static void cw_title(cw_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cw_title(cw_report *r, const char *fmt, ...)
+{
+    char title[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(title, sizeof title, fmt, ap);
+    va_end(ap);
+    r->title = cw_xstrdup(title);
+}
+
+/* The status legend: n keys and their explanations (static arrays). */
+static void cw_legend(cw_report *r, size_t n, const char *const *keys, const char *const *vals)
+{
+    r->nlegend = n;
+    r->legend_key = keys;
+    r->legend_val = vals;
+}
+
 /* ---- chart -------------------------------------------------------------- */
 
 static void cw_chart_init(cw_chart *c, const char *const *series, size_t nseries)
@@ -346,10 +381,8 @@ static size_t cw_chart_group(cw_chart *c, const char *label)
     long *n = l ? realloc(c->counts, (c->ngroups + 1) * c->nseries * sizeof *n) : NULL;
     if (l)
         c->labels = l;
-    if (!l || !n) {
-        fputs("crosswalk: out of memory\n", stderr);
-        exit(1);
-    }
+    if (!l || !n)
+        cw_oom();
     c->counts = n;
     c->labels[c->ngroups] = cw_xstrdup(label);
     memset(&c->counts[c->ngroups * c->nseries], 0, c->nseries * sizeof *n);
@@ -471,14 +504,9 @@ static char *cw_requirement_why(json_t *req)
 
 static int cw_build_coverage(cw_report *r, json_t *a, bool detail)
 {
-    char title[512];
-    snprintf(title, sizeof title, "Coverage of %s for %s", cw_js(a, "framework"), cw_js(a, "org"));
-    r->title = cw_xstrdup(title);
-    cw_sum_json(r, a, "org");
-    cw_sum_json(r, a, "framework");
-    cw_sum_json(r, a, "as_of");
-    cw_sum_json(r, a, "max_hops");
-    cw_sum_json(r, a, "assessable");
+    cw_title(r, "Coverage of %s for %s", cw_js(a, "framework"), cw_js(a, "org"));
+    static const char *const keys[] = {"org", "framework", "as_of", "max_hops", "assessable", NULL};
+    cw_sum_keys(r, a, keys);
     cw_sum_counts(r, json_object_get(a, "counts"));
     cw_sum_percent(r, a);
     cw_chart_init(&r->chart, cw_cov_series, CW_COV_NSERIES);
@@ -544,9 +572,7 @@ static int cw_build_coverage(cw_report *r, json_t *a, bool detail)
             }
         }
     }
-    r->nlegend = CW_COV_NSERIES;
-    r->legend_key = cw_cov_series;
-    r->legend_val = cw_cov_legend_val;
+    cw_legend(r, CW_COV_NSERIES, cw_cov_series, cw_cov_legend_val);
     return 0;
 }
 
@@ -636,17 +662,12 @@ static char *cw_gap_answer(json_t *a, json_t *g)
 
 static int cw_build_gap(cw_report *r, json_t *a, json_t *cov)
 {
-    char title[512];
     const char *src = cw_js(a, "source");
-    snprintf(title, sizeof title, "Gap report: %s for %s%s%s", cw_js(a, "target"), cw_js(a, "org"),
+    cw_title(r, "Gap report: %s for %s%s%s", cw_js(a, "target"), cw_js(a, "org"),
              *src ? " from " : "", src);
-    r->title = cw_xstrdup(title);
-    cw_sum_json(r, a, "org");
-    cw_sum_json(r, a, "target");
-    cw_sum_json(r, a, "source");
-    cw_sum_json(r, a, "as_of");
-    cw_sum_json(r, a, "max_hops");
-    cw_sum_json(r, a, "assessable");
+    static const char *const keys[] = {"org",      "target",     "source", "as_of",
+                                       "max_hops", "assessable", NULL};
+    cw_sum_keys(r, a, keys);
     cw_sum_counts(r, json_object_get(a, "counts"));
     cw_sum_percent(r, a);
     char buf[32];
@@ -809,9 +830,7 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov)
         free(as);
         free(ts);
     }
-    r->nlegend = CW_COV_NSERIES;
-    r->legend_key = cw_cov_series;
-    r->legend_val = cw_cov_legend_val;
+    cw_legend(r, CW_COV_NSERIES, cw_cov_series, cw_cov_legend_val);
     return 0;
 }
 
@@ -819,16 +838,10 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov)
 
 static int cw_build_compare(cw_report *r, json_t *a)
 {
-    char title[512];
-    snprintf(title, sizeof title, "Compare %s -> %s", cw_js(a, "source"), cw_js(a, "target"));
-    r->title = cw_xstrdup(title);
-    cw_sum_json(r, a, "source");
-    cw_sum_json(r, a, "target");
-    cw_sum_json(r, a, "max_hops");
-    cw_sum_json(r, a, "assessable");
-    cw_sum_json(r, a, "full");
-    cw_sum_json(r, a, "partial");
-    cw_sum_json(r, a, "unreached");
+    cw_title(r, "Compare %s -> %s", cw_js(a, "source"), cw_js(a, "target"));
+    static const char *const keys[] = {"source", "target",  "max_hops",  "assessable",
+                                       "full",   "partial", "unreached", NULL};
+    cw_sum_keys(r, a, keys);
     char buf[32];
     long n = cw_jl(a, "assessable");
     snprintf(buf, sizeof buf, "%.1f%%", n > 0 ? 100.0 * (double)cw_jl(a, "full") / (double)n : 0.0);
@@ -876,9 +889,7 @@ static int cw_build_compare(cw_report *r, json_t *a)
         cw_add_row(t, cells);
         free(ps);
     }
-    r->nlegend = 3;
-    r->legend_key = cw_cmp_series;
-    r->legend_val = cw_cmp_legend_val;
+    cw_legend(r, 3, cw_cmp_series, cw_cmp_legend_val);
     return 0;
 }
 
@@ -886,15 +897,10 @@ static int cw_build_compare(cw_report *r, json_t *a)
 
 static int cw_build_soa(cw_report *r, json_t *a)
 {
-    char title[512];
-    snprintf(title, sizeof title, "Statement of Applicability (iso27001-2022) for %s",
-             cw_js(a, "org"));
-    r->title = cw_xstrdup(title);
-    cw_sum_json(r, a, "org");
-    cw_sum_json(r, a, "as_of");
-    cw_sum_json(r, a, "applicable");
-    cw_sum_json(r, a, "excluded");
-    cw_sum_json(r, a, "implemented");
+    cw_title(r, "Statement of Applicability (iso27001-2022) for %s", cw_js(a, "org"));
+    static const char *const keys[] = {"org",      "as_of",       "applicable",
+                                       "excluded", "implemented", NULL};
+    cw_sum_keys(r, a, keys);
 
     cw_chart_init(&r->chart, cw_cov_series, CW_COV_NSERIES);
     json_t *ctrls = json_object_get(a, "controls");
@@ -922,12 +928,8 @@ static int cw_build_soa(cw_report *r, json_t *a)
     t->status_col = 4;
     json_array_foreach(ctrls, i, c)
     {
-        cw_sb ib, eb;
-        cw_sb_open(&ib);
-        cw_sb_open(&eb);
-        cw_join(ib.f, json_object_get(c, "implementing_controls"), ", ");
-        cw_join(eb.f, json_object_get(c, "evidence"), ", ");
-        char *is = cw_sb_take(&ib), *es = cw_sb_take(&eb);
+        char *is = cw_joined(json_object_get(c, "implementing_controls"), ", ");
+        char *es = cw_joined(json_object_get(c, "evidence"), ", ");
         const char *cells[] = {cw_js(c, "id"),
                                cw_js(c, "title"),
                                cw_js(c, "theme"),
@@ -941,9 +943,7 @@ static int cw_build_soa(cw_report *r, json_t *a)
         free(is);
         free(es);
     }
-    r->nlegend = CW_COV_NSERIES;
-    r->legend_key = cw_cov_series;
-    r->legend_val = cw_cov_legend_val;
+    cw_legend(r, CW_COV_NSERIES, cw_cov_series, cw_cov_legend_val);
     return 0;
 }
 
@@ -993,9 +993,7 @@ static int cw_build_check(cw_report *r, json_t *a)
         const char *cells[] = {cw_js(f, "kind"), ab, bb, cw_js(f, "detail")};
         cw_add_row(t, cells);
     }
-    r->nlegend = 5;
-    r->legend_key = cw_chk_legend_key;
-    r->legend_val = cw_chk_legend_val;
+    cw_legend(r, 5, cw_chk_legend_key, cw_chk_legend_val);
     return 0;
 }
 

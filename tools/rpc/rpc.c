@@ -296,6 +296,13 @@ static uint64_t be(const unsigned char *p, size_t w)
     return v;
 }
 
+/* Sixteen values from a in steps of d: the fix-sized elements' sizes and
+ * counts grow by one step a byte value. */
+#define MP_RUN16(a, d)                                                                             \
+    (a), (a) + (d), (a) + 2 * (d), (a) + 3 * (d), (a) + 4 * (d), (a) + 5 * (d), (a) + 6 * (d),     \
+        (a) + 7 * (d), (a) + 8 * (d), (a) + 9 * (d), (a) + 10 * (d), (a) + 11 * (d),               \
+        (a) + 12 * (d), (a) + 13 * (d), (a) + 14 * (d), (a) + 15 * (d)
+
 /* For each first byte of a msgpack element: its whole size when that
  * follows from the byte alone (0: read further), and how many elements it
  * opens (fixmap, fixarray). Most of an answer is such elements, so the
@@ -304,38 +311,8 @@ static const unsigned char mp_size[256] = {
     [0x00 ... 0x7f] = 1, /* positive fixint */
     [0x80 ... 0x9f] = 1, /* fixmap, fixarray: the byte itself; mp_opens counts the rest */
     /* fixstr: the byte and 0..31 bytes */
-    [0xa0] = 1,
-    2,
-    3,
-    4,
-    5,
-    6,
-    7,
-    8,
-    9,
-    10,
-    11,
-    12,
-    13,
-    14,
-    15,
-    16,
-    17,
-    18,
-    19,
-    20,
-    21,
-    22,
-    23,
-    24,
-    25,
-    26,
-    27,
-    28,
-    29,
-    30,
-    31,
-    32,
+    [0xa0] = MP_RUN16(1, 1),
+    MP_RUN16(17, 1),
     [0xc0] = 1,
     [0xc2] = 1,
     [0xc3] = 1, /* nil, false, true */
@@ -358,39 +335,31 @@ static const unsigned char mp_size[256] = {
 };
 static const unsigned char mp_opens[256] = {
     /* fixmap: two elements a pair */
-    [0x80] = 0,
-    2,
-    4,
-    6,
-    8,
-    10,
-    12,
-    14,
-    16,
-    18,
-    20,
-    22,
-    24,
-    26,
-    28,
-    30,
+    [0x80] = MP_RUN16(0, 2),
     /* fixarray */
-    [0x90] = 0,
-    1,
-    2,
-    3,
-    4,
-    5,
-    6,
-    7,
-    8,
-    9,
-    10,
-    11,
-    12,
-    13,
-    14,
-    15,
+    [0x90] = MP_RUN16(0, 1),
+};
+
+/* The elements whose size the element itself gives: lenw, the bytes of
+ * the length of a bin, str or ext (ext adds its type byte); countw, the
+ * bytes of the count of a 16/32-bit array or map (a map counts pairs).
+ * Zero in both for bytes the tables above cover, and for 0xc1. */
+static const struct mp_var {
+    unsigned char lenw, ext, countw, pairs;
+} mp_var[256] = {
+    [0xc4] = {.lenw = 1},
+    [0xc5] = {.lenw = 2},
+    [0xc6] = {.lenw = 4}, /* bin 8..32 */
+    [0xc7] = {.lenw = 1, .ext = 1},
+    [0xc8] = {.lenw = 2, .ext = 1},
+    [0xc9] = {.lenw = 4, .ext = 1}, /* ext 8..32 */
+    [0xd9] = {.lenw = 1},
+    [0xda] = {.lenw = 2},
+    [0xdb] = {.lenw = 4}, /* str 8..32 */
+    [0xdc] = {.countw = 2},
+    [0xdd] = {.countw = 4}, /* array 16, 32 */
+    [0xde] = {.countw = 2, .pairs = 1},
+    [0xdf] = {.countw = 4, .pairs = 1}, /* map 16, 32 */
 };
 
 size_t cw_rpc_scan_next(const unsigned char *p, size_t n, cw_rpc_scan *st)
@@ -418,52 +387,20 @@ size_t cw_rpc_scan_next(const unsigned char *p, size_t n, cw_rpc_scan *st)
          * 16/32-bit arrays and maps (everything else is in the table). */
         off++;
         pending--;
-        size_t lenw = 0, fixed = 0, countw = 0, pairs = 0;
-        int ext = 0;
-        switch (b) {
-        case 0xc4:
-        case 0xd9: lenw = 1; break;
-        case 0xc5:
-        case 0xda: lenw = 2; break;
-        case 0xc6:
-        case 0xdb: lenw = 4; break;
-        case 0xc7:
-            lenw = 1;
-            ext = 1;
-            break;
-        case 0xc8:
-            lenw = 2;
-            ext = 1;
-            break;
-        case 0xc9:
-            lenw = 4;
-            ext = 1;
-            break;
-        case 0xdc: countw = 2; break;
-        case 0xdd: countw = 4; break;
-        case 0xde:
-            countw = 2;
-            pairs = 1;
-            break;
-        case 0xdf:
-            countw = 4;
-            pairs = 1;
-            break;
-        default: return SIZE_MAX; /* 0xc1, never used */
-        }
-        if (countw) {
-            if (n - off < countw)
+        const struct mp_var *v = &mp_var[b];
+        if (!v->lenw && !v->countw)
+            return SIZE_MAX; /* 0xc1, never used */
+        if (v->countw) {
+            if (n - off < v->countw)
                 goto partial;
-            pending += be(p + off, countw) << pairs;
-            off += countw;
+            pending += be(p + off, v->countw) << v->pairs;
+            off += v->countw;
             continue;
         }
-        if (lenw) {
-            if (n - off < lenw)
-                goto partial;
-            fixed = (size_t)be(p + off, lenw) + (size_t)ext;
-            off += lenw;
-        }
+        if (n - off < v->lenw)
+            goto partial;
+        size_t fixed = (size_t)be(p + off, v->lenw) + v->ext;
+        off += v->lenw;
         if (n - off < fixed)
             goto partial;
         off += fixed;
