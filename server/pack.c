@@ -5,6 +5,7 @@
 #include "pack.h"
 
 #include "crosswalk/error.h"
+#include "crosswalk/mpack.h"
 #include "crosswalk/protocol.h"
 
 #include <stdio.h>
@@ -12,30 +13,22 @@
 
 void pk_str(msgpack_packer *pk, const char *s)
 {
-    if (!s) {
-        msgpack_pack_nil(pk);
-        return;
-    }
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
+    cw_mp_str(pk, s);
 }
 
 void pk_key(msgpack_packer *pk, const char *k)
 {
-    pk_str(pk, k);
+    cw_mp_str(pk, k);
 }
 
 void pk_kv_str(msgpack_packer *pk, const char *k, const char *v)
 {
-    pk_key(pk, k);
-    pk_str(pk, v);
+    cw_mp_kv_str(pk, k, v);
 }
 
 void pk_kv_int(msgpack_packer *pk, const char *k, int64_t v)
 {
-    pk_key(pk, k);
-    msgpack_pack_int64(pk, v);
+    cw_mp_kv_int(pk, k, v);
 }
 
 void pk_kv_bool(msgpack_packer *pk, const char *k, bool v)

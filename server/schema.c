@@ -10,6 +10,7 @@
 #include "pack.h"
 
 #include "crosswalk/check.h"
+#include "crosswalk/mpack.h"
 #include "crosswalk/mapping.h"
 
 #include <stdio.h>
@@ -22,18 +23,7 @@
 
 const msgpack_object *cw_arg_get(const msgpack_object *map, const char *key)
 {
-    if (!map || map->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    size_t kl = strlen(key);
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr[i].key;
-        if ((k->type == MSGPACK_OBJECT_STR && k->via.str.size == kl &&
-             memcmp(k->via.str.ptr, key, kl) == 0) ||
-            (k->type == MSGPACK_OBJECT_BIN && k->via.bin.size == kl &&
-             memcmp(k->via.bin.ptr, key, kl) == 0))
-            return &map->via.map.ptr[i].val;
-    }
-    return NULL;
+    return cw_mp_get(map, key);
 }
 
 static const char *type_name(const msgpack_object *o)

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crosswalk/mpack.h"
 #include "crosswalk/bundle.h"
 #include "csvfile.h"
 #include "opt.h"
@@ -741,27 +742,16 @@ static void read_crosswalk(const char *path)
 
 /* ---- output ---- */
 
-static void pack_str(msgpack_packer *pk, const char *s)
-{
-    if (!s) {
-        msgpack_pack_nil(pk);
-        return;
-    }
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
 static void pack_bundle(msgpack_sbuffer *sb)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 4);
-    pack_str(&pk, "format");
-    pack_str(&pk, CW_BUNDLE_FORMAT);
-    pack_str(&pk, "version");
+    cw_mp_str(&pk, "format");
+    cw_mp_str(&pk, CW_BUNDLE_FORMAT);
+    cw_mp_str(&pk, "version");
     msgpack_pack_int(&pk, CW_BUNDLE_VERSION);
-    pack_str(&pk, "frameworks");
+    cw_mp_str(&pk, "frameworks");
     msgpack_pack_array(&pk, n_fws);
     for (size_t i = 0; i < n_fws; i++) {
         const fw *f = &fws[i];
@@ -772,48 +762,48 @@ static void pack_bundle(msgpack_sbuffer *sb)
                                {"publisher", f->publisher},
                                {"licence", f->licence}};
         for (size_t k = 0; k < 5; k++) {
-            pack_str(&pk, kv[k][0]);
-            pack_str(&pk, kv[k][1]);
+            cw_mp_str(&pk, kv[k][0]);
+            cw_mp_str(&pk, kv[k][1]);
         }
-        pack_str(&pk, "requirements");
+        cw_mp_str(&pk, "requirements");
         msgpack_pack_array(&pk, f->n_reqs);
         for (size_t j = 0; j < f->n_reqs; j++) {
             const req *q = &f->reqs[j];
             msgpack_pack_array(&pk, 6);
-            pack_str(&pk, q->id);
-            pack_str(&pk, q->parent);
-            pack_str(&pk, q->kind);
-            pack_str(&pk, q->title);
-            pack_str(&pk, q->desc);
+            cw_mp_str(&pk, q->id);
+            cw_mp_str(&pk, q->parent);
+            cw_mp_str(&pk, q->kind);
+            cw_mp_str(&pk, q->title);
+            cw_mp_str(&pk, q->desc);
             msgpack_pack_map(&pk, q->n_attrs);
             for (size_t a = 0; a < q->n_attrs; a++) {
-                pack_str(&pk, q->attrs[a].key);
+                cw_mp_str(&pk, q->attrs[a].key);
                 msgpack_pack_array(&pk, q->attrs[a].n);
                 for (size_t v = 0; v < q->attrs[a].n; v++)
-                    pack_str(&pk, q->attrs[a].vals[v]);
+                    cw_mp_str(&pk, q->attrs[a].vals[v]);
             }
         }
     }
-    pack_str(&pk, "mappings");
+    cw_mp_str(&pk, "mappings");
     msgpack_pack_array(&pk, n_maps);
     for (size_t i = 0; i < n_maps; i++) {
         const mapping *m = &maps[i];
         msgpack_pack_array(&pk, 9);
-        pack_str(&pk, m->sfw);
+        cw_mp_str(&pk, m->sfw);
         if (m->n_sids > 1) {
             msgpack_pack_array(&pk, m->n_sids);
             for (size_t j = 0; j < m->n_sids; j++)
-                pack_str(&pk, m->sids[j]);
+                cw_mp_str(&pk, m->sids[j]);
         } else {
-            pack_str(&pk, m->sid);
+            cw_mp_str(&pk, m->sid);
         }
-        pack_str(&pk, m->tfw);
-        pack_str(&pk, m->tid);
-        pack_str(&pk, m->rel);
+        cw_mp_str(&pk, m->tfw);
+        cw_mp_str(&pk, m->tid);
+        cw_mp_str(&pk, m->rel);
         msgpack_pack_int(&pk, m->strength);
-        pack_str(&pk, m->rationale);
-        pack_str(&pk, m->origin);
-        pack_str(&pk, m->note);
+        cw_mp_str(&pk, m->rationale);
+        cw_mp_str(&pk, m->origin);
+        cw_mp_str(&pk, m->note);
     }
 }
 

@@ -4,6 +4,8 @@
  * through the protocol, and the latency histogram. */
 #include "bench.h"
 
+#include "crosswalk/mpack.h"
+
 #include <errno.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -122,16 +124,7 @@ char *cw_obj_strdup(const msgpack_object *o)
 
 const msgpack_object *cw_map_get(const msgpack_object *m, const char *key)
 {
-    if (!m || m->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    size_t kl = strlen(key);
-    for (uint32_t i = 0; i < m->via.map.size; i++) {
-        const msgpack_object *k = &m->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == kl &&
-            memcmp(k->via.str.ptr, key, kl) == 0)
-            return &m->via.map.ptr[i].val;
-    }
-    return NULL;
+    return cw_mp_get(m, key);
 }
 
 /* ------------------------------------------------------------------ */

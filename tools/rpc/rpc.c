@@ -5,6 +5,8 @@
  * the bench drives many of these connections with poll(). */
 #include "rpc.h"
 
+#include "crosswalk/mpack.h"
+
 #include <crosswalk/protocol.h>
 
 #include <errno.h>
@@ -137,21 +139,17 @@ int cw_rpc_write_all(int fd, const void *p, size_t n)
 
 void cw_rpc_pack_str(msgpack_packer *pk, const char *s)
 {
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
+    cw_mp_str(pk, s);
 }
 
 void cw_rpc_pack_kstr(msgpack_packer *pk, const char *k, const char *v)
 {
-    cw_rpc_pack_str(pk, k);
-    cw_rpc_pack_str(pk, v);
+    cw_mp_kv_str(pk, k, v);
 }
 
 void cw_rpc_pack_kint(msgpack_packer *pk, const char *k, int64_t v)
 {
-    cw_rpc_pack_str(pk, k);
-    msgpack_pack_int64(pk, v);
+    cw_mp_kv_int(pk, k, v);
 }
 
 void cw_rpc_pack_envelope(msgpack_packer *pk, uint32_t msgid, const char *method, unsigned nparams)
