@@ -114,6 +114,16 @@ def items(n, prefix):
             for i in range(n)]
 
 
+class BoundsTest(ServerTest):
+    def clients(self, srv, n):
+        """n connections, all open at once, closed at cleanup."""
+        out = []
+        for _ in range(n):
+            out.append(srv.client())
+            self.addCleanup(out[-1].close)
+        return out
+
+
 class MemoryBoundsTest(ServerTest):
     def setUp(self):
         super().setUp()
@@ -248,7 +258,7 @@ class FairnessTest(ServerTest):
         self.assertLess(p99, 100 * SLOW * (3 if is_asan() else 1))
 
 
-class PreauthTest(ServerTest):
+class PreauthTest(BoundsTest):
     def setUp(self):
         super().setUp()
         self.auth = os.path.join(self.tmp, "tokens")
@@ -307,12 +317,7 @@ class PreauthTest(ServerTest):
         """Issue 17.5: with every unauthenticated slot taken, an admin still
         connects and authenticates."""
         srv = self.start("--auth", self.auth, "--max-connections", "16")
-        strangers = []
-        for _ in range(30):
-            c = srv.client()
-            self.addCleanup(c.close)
-            strangers.append(c)
-        refused = sum(1 for c in strangers if first_error(c) == OVERLOADED)
+        refused = [first_error(c) for c in self.clients(srv, 30)].count(OVERLOADED)
         # 16 slots, 3 kept for clients that have authenticated: from the
         # 14th stranger on, each closes the one that has waited longest
         self.assertEqual(refused, 30 - 13)
@@ -322,28 +327,18 @@ class PreauthTest(ServerTest):
         self.assertTrue(srv.wait_log("closed for not authenticating", 1))
 
 
-class FdLimitTest(ServerTest):
+class FdLimitTest(BoundsTest):
     def test_connections_fitted_to_the_descriptor_limit(self):
         """Issue 17.7: under a descriptor limit below --max-connections the
         server admits what fits and answers the rest overloaded."""
         srv = self.start("--max-connections", "4096", nofile=(200, 200))
         self.assertTrue(srv.wait_log("admitting 136 connections", 1), srv.log())
-        conns = []
-        for _ in range(160):
-            c = srv.client()
-            self.addCleanup(c.close)
-            conns.append(c)
-        over = sum(1 for c in conns if first_error(c) == OVERLOADED)
+        over = [first_error(c) for c in self.clients(srv, 160)].count(OVERLOADED)
         self.assertEqual(over, 160 - 136)
 
     def test_soft_limit_raised_when_the_hard_one_allows(self):
         srv = self.start("--max-connections", "300", nofile=(128, 4096))
-        conns = []
-        for _ in range(300):
-            c = srv.client()
-            self.addCleanup(c.close)
-            conns.append(c)
-        for c in conns:
+        for c in self.clients(srv, 300):
             self.assertEqual(c.call("ping", timeout=5 * SLOW), (None, "pong"))
         self.assertNotIn("file descriptors", srv.log())
 
