@@ -433,7 +433,7 @@ static void count_fw(MDB_txn *txn, cw_db *db, void *item)
 
 int cw_framework_list(cw_db *db, cw_arena *a, cw_framework_info **out, size_t *n, cw_err *err)
 {
-    item_list l = {&framework_records, a, NULL, NULL, NULL, 0, 0};
+    item_list l = {&framework_records, a, NULL, NULL, NULL, 0, 0, NULL, 0};
     int rc = items_all(db, &l, count_fw, err);
     *out = l.items;
     *n = l.n;

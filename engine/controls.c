@@ -129,22 +129,30 @@ int cw_control_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_c
 
 int controls_of(MDB_txn *txn, cw_db *db, const char *org, cw_arena *a, cw_control **out, size_t *n)
 {
-    item_list l = {&control_items, a, cw_arena_strdup(a, org), NULL, NULL, 0, 0};
+    item_list l = {&control_items, a, cw_arena_strdup(a, org), NULL, NULL, 0, 0, NULL, 0};
     int rc = items_of(txn, db, org, &l);
     *out = l.items;
     *n = l.n;
     return rc;
 }
 
-int cw_control_list(cw_db *db, const char *org, cw_arena *a, cw_control **out, size_t *n,
-                    cw_err *err)
+int cw_control_list(cw_db *db, const char *org, const cw_page *page, cw_arena *a, cw_control **out,
+                    size_t *n, cw_err *err)
 {
     *out = NULL;
     *n = 0;
     int rc = cw_check_name("org", org, CW_MAX_SLUG, err);
     if (rc)
         return rc;
-    item_list l = {&control_items, a, cw_arena_strdup(a, org), NULL, NULL, 0, 0};
+    item_list l = {&control_items,
+                   a,
+                   cw_arena_strdup(a, org),
+                   NULL,
+                   NULL,
+                   0,
+                   0,
+                   page ? page->after : NULL,
+                   page ? page->limit : 0};
     rc = items_list(db, org, &l, "controls", err);
     *out = l.items;
     *n = l.n;

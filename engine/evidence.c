@@ -513,15 +513,27 @@ static int evidence_of_control(cw_db *db, const char *org, const char *control, 
     return rc;
 }
 
-int cw_evidence_list(cw_db *db, const char *org, const char *control, cw_arena *a,
-                     cw_evidence **out, size_t *n, cw_err *err)
+int cw_evidence_list(cw_db *db, const char *org, const char *control, const cw_page *page,
+                     cw_arena *a, cw_evidence **out, size_t *n, cw_err *err)
 {
     *out = NULL;
     *n = 0;
     int rc = cw_check_name("org", org, CW_MAX_SLUG, err);
     if (rc || (control && (rc = cw_check_name("control", control, CW_MAX_ID, err))))
         return rc;
-    item_list l = {&evidence_items, a, cw_arena_strdup(a, org), NULL, NULL, 0, 0};
+    if (control && page && (page->after || page->limit))
+        return cw_err_set(err, CW_EINVAL,
+                          "control: one control's evidence comes in collection-time order, "
+                          "whole; pages (limit, cursor) are of the organisation's list");
+    item_list l = {&evidence_items,
+                   a,
+                   cw_arena_strdup(a, org),
+                   NULL,
+                   NULL,
+                   0,
+                   0,
+                   page ? page->after : NULL,
+                   page ? page->limit : 0};
     rc = control ? evidence_of_control(db, org, control, &l, err)
                  : items_list(db, org, &l, "items", err);
     *out = l.items;

@@ -302,6 +302,10 @@ int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_e
 typedef int (*each_fn)(void *ctx, const char *rest, size_t rl, MDB_val v);
 int each_record(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix, each_fn fn, void *ctx,
                 cw_err *err, const char *what);
+/* each_record, starting after the key start (which need not exist) when
+ * start is given. */
+int each_record_after(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix, const cw_key *start,
+                      each_fn fn, void *ctx, cw_err *err, const char *what);
 /* each_record under org\0. */
 int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, void *ctx);
 /* Adds the entry (k, v) to the dupsort index dbi, or (del) removes it;
@@ -372,6 +376,10 @@ typedef struct item_list {
     const char *under; /* NULL, or only the records whose rest starts under\0 */
     void *items;
     size_t n, cap;
+    /* A page (items_of): the records after this id, at most limit of them
+     * (0: all).  Key order is id byte order, so pages are stable. */
+    const char *after;
+    size_t limit;
 } item_list;
 
 int items_add(void *list, const char *rest, size_t rl, MDB_val v);

@@ -69,7 +69,7 @@ int cw_org_get(cw_db *db, const char *slug, cw_arena *a, cw_org *out, cw_err *er
 
 int cw_org_list(cw_db *db, cw_arena *a, cw_org **out, size_t *n, cw_err *err)
 {
-    item_list l = {&org_records, a, NULL, NULL, NULL, 0, 0};
+    item_list l = {&org_records, a, NULL, NULL, NULL, 0, 0, NULL, 0};
     int rc = items_all(db, &l, NULL, err);
     *out = l.items;
     *n = l.n;

@@ -105,7 +105,7 @@ static const item_kind scope_items = {DB_SCOPE,         "scope decision", "items
 int scopes_of(MDB_txn *txn, cw_db *db, const char *org, const char *fw, cw_arena *a, cw_scope **out,
               size_t *n)
 {
-    item_list l = {&scope_items, a, cw_arena_strdup(a, org), fw, NULL, 0, 0};
+    item_list l = {&scope_items, a, cw_arena_strdup(a, org), fw, NULL, 0, 0, NULL, 0};
     int rc = items_of(txn, db, org, &l);
     *out = l.items;
     *n = l.n;
@@ -120,7 +120,7 @@ int cw_scope_list(cw_db *db, const char *org, const char *framework, cw_arena *a
     int rc = cw_check_name("org", org, CW_MAX_SLUG, err);
     if (rc || (framework && (rc = cw_check_name("framework", framework, CW_MAX_SLUG, err))))
         return rc;
-    item_list l = {&scope_items, a, cw_arena_strdup(a, org), framework, NULL, 0, 0};
+    item_list l = {&scope_items, a, cw_arena_strdup(a, org), framework, NULL, 0, 0, NULL, 0};
     rc = items_list(db, org, &l, "scope", err);
     *out = l.items;
     *n = l.n;

@@ -187,22 +187,31 @@ int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_e
     return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc, err, "delete");
 }
 
-int each_record(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix, each_fn fn, void *ctx,
-                cw_err *err, const char *what)
+int each_record_after(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix, const cw_key *start,
+                      each_fn fn, void *ctx, cw_err *err, const char *what)
 {
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, db->dbi[dbi], &c);
     if (rc)
         return lmdb_err(rc, err, what);
     size_t pn = prefix ? prefix->n : 0;
-    MDB_val k = prefix ? key_val(prefix) : (MDB_val){0, NULL}, v;
-    for (int r = mdb_cursor_get(c, &k, &v, prefix ? MDB_SET_RANGE : MDB_FIRST);
-         r == 0 && (!prefix || (k.mv_size >= pn && memcmp(k.mv_data, prefix->b, pn) == 0));
+    const cw_key *from = start ? start : prefix;
+    MDB_val k = from ? key_val(from) : (MDB_val){0, NULL}, v;
+    int r = mdb_cursor_get(c, &k, &v, from ? MDB_SET_RANGE : MDB_FIRST);
+    if (r == 0 && start && k.mv_size == start->n && memcmp(k.mv_data, start->b, start->n) == 0)
+        r = mdb_cursor_get(c, &k, &v, MDB_NEXT); /* after it, not from it */
+    for (; r == 0 && (!prefix || (k.mv_size >= pn && memcmp(k.mv_data, prefix->b, pn) == 0));
          r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
         if ((rc = fn(ctx, (const char *)k.mv_data + pn, k.mv_size - pn, v)))
             break;
     mdb_cursor_close(c);
     return rc;
+}
+
+int each_record(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix, each_fn fn, void *ctx,
+                cw_err *err, const char *what)
+{
+    return each_record_after(txn, db, dbi, prefix, NULL, fn, ctx, err, what);
 }
 
 int each_in_org(MDB_txn *txn, cw_db *db, int dbi, const char *org, each_fn fn, void *ctx)
@@ -287,6 +296,9 @@ int bulk_call_admit(cw_wtxn *w, bulk_call *b, const cw_key *k, const char *org, 
 
 /* ---- items ---- */
 
+/* items_add's way of ending a walk when the page is full (not an error). */
+#define ITEMS_PAGE_FULL 1
+
 int items_add(void *list, const char *rest, size_t rl, MDB_val v)
 {
     item_list *l = list;
@@ -295,6 +307,8 @@ int items_add(void *list, const char *rest, size_t rl, MDB_val v)
         if (rl <= ul || memcmp(rest, l->under, ul) != 0 || rest[ul] != '\0')
             return 0;
     }
+    if (l->limit && l->n == l->limit)
+        return ITEMS_PAGE_FULL;
     char *arr = cw_arena_grow(l->a, l->items, l->kind->size, &l->cap, l->n + 1);
     if (!arr)
         return CW_ENOMEM;
@@ -306,7 +320,13 @@ int items_add(void *list, const char *rest, size_t rl, MDB_val v)
 
 int items_of(MDB_txn *txn, cw_db *db, const char *org, item_list *l)
 {
-    return each_in_org(txn, db, l->kind->dbi, org, items_add, l);
+    cw_key pre, start;
+    key_prefix(&pre, org);
+    if (l->after)
+        org_item_key(&start, org, l->after);
+    int rc = each_record_after(txn, db, l->kind->dbi, &pre, l->after ? &start : NULL, items_add, l,
+                               NULL, "list");
+    return rc == ITEMS_PAGE_FULL ? 0 : rc;
 }
 
 int items_list(cw_db *db, const char *org, item_list *l, const char *what, cw_err *err)

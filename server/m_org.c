@@ -137,7 +137,8 @@ int cw_h_control_list(cw_call *k, const cw_args_control_list *args, msgpack_pack
 {
     cw_control *ctl;
     size_t n;
-    int rc = cw_control_list(k->db, args->org, k->a, &ctl, &n, err);
+    cw_page page = {args->cursor, (size_t)args->limit};
+    int rc = cw_control_list(k->db, args->org, &page, k->a, &ctl, &n, err);
     if (rc)
         return rc;
     msgpack_pack_array(pk, n);
@@ -216,7 +217,8 @@ int cw_h_evidence_list(cw_call *k, const cw_args_evidence_list *args, msgpack_pa
 {
     cw_evidence *e;
     size_t n;
-    int rc = cw_evidence_list(k->db, args->org, args->control, k->a, &e, &n, err);
+    cw_page page = {args->cursor, (size_t)args->limit};
+    int rc = cw_evidence_list(k->db, args->org, args->control, &page, k->a, &e, &n, err);
     if (rc)
         return rc;
     msgpack_pack_array(pk, n);

@@ -311,6 +311,13 @@ int cw_dec_COUNT(const msgpack_object *o, const char *path, const char *key, cw_
     return small_int(o, path, key, 1, 10000, out, err);
 }
 
+int cw_dec_PAGE(const msgpack_object *o, const char *path, const char *key, cw_arena *a, int *out,
+                cw_err *err)
+{
+    (void)a;
+    return small_int(o, path, key, 1, 100000, out, err);
+}
+
 int cw_dec_BYTES(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
                  int64_t *out, cw_err *err)
 {

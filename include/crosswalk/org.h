@@ -28,9 +28,17 @@ int cw_control_put(cw_db *db, cw_wtxn *w, const cw_control *ctls, size_t n, cw_b
                    cw_err *err);
 int cw_control_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_control *out,
                    cw_err *err);
-/* The organisation's controls, by id. */
-int cw_control_list(cw_db *db, const char *org, cw_arena *a, cw_control **out, size_t *n,
-                    cw_err *err);
+/* One page of a list in id order: the records whose id comes after
+ * `after` (NULL: from the first; it need not exist) in byte order, at most
+ * limit of them (0: all).  A page shorter than limit is the last. */
+typedef struct cw_page {
+    const char *after;
+    size_t limit;
+} cw_page;
+
+/* The organisation's controls, by id; page may be NULL (all of them). */
+int cw_control_list(cw_db *db, const char *org, const cw_page *page, cw_arena *a, cw_control **out,
+                    size_t *n, cw_err *err);
 /* Deletes one control.  Its evidence stays (it may back other controls and
  * comes back into force if the control is put again).  CW_ENOCTL when
  * absent. */
@@ -43,9 +51,11 @@ int cw_evidence_put(cw_db *db, cw_wtxn *w, const cw_evidence *items, size_t n, c
                     cw_err *err);
 int cw_evidence_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_evidence *out,
                     cw_err *err);
-/* The organisation's evidence by id, or one control's by collection time. */
-int cw_evidence_list(cw_db *db, const char *org, const char *control, cw_arena *a,
-                     cw_evidence **out, size_t *n, cw_err *err);
+/* The organisation's evidence by id, or (control given) one control's by
+ * collection time.  page may be NULL; a page is of the whole list only
+ * (CW_EINVAL with control). */
+int cw_evidence_list(cw_db *db, const char *org, const char *control, const cw_page *page,
+                     cw_arena *a, cw_evidence **out, size_t *n, cw_err *err);
 int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_err *err);
 
 /* Upserts scope decisions, all or nothing.  The requirement must exist and

@@ -175,6 +175,22 @@ class MemoryBoundsTest(ServerTest):
             self.assertEqual(err[0], TOO_LARGE, err)
             self.assertRegex(err[1], r"the answer is \d+ bytes, more than the 8388608-byte")
             self.assertEqual(c.call("ping"), (None, "pong"))
+            # ... and the list comes a page at a time, each id once, in order
+            ids, cursor = [], None
+            while True:
+                args = {"org": "acme", "limit": 40000}
+                if cursor:
+                    args["cursor"] = cursor
+                page = c.ok("evidence.list", args)
+                ids += [e["id"] for e in page]
+                if len(page) < 40000:
+                    break
+                cursor = page[-1]["id"]
+            self.assertEqual(len(ids), n_calls * per_call)
+            self.assertEqual(ids, sorted(set(ids)))
+            err, _ = c.call("evidence.list", {"org": "acme", "control": "C1", "limit": 10})
+            self.assertEqual(err[0], 4, err)
+            self.assertIn("control:", err[1])
 
     def test_input_not_read_while_a_read_waits_behind_a_write(self):
         """Issue 17.2: a bulk write, then a flood of pings the server may

@@ -718,7 +718,7 @@ static void crosscheck(cw_db *db, unsigned seed)
         cw_arena *a = cw_arena_new();
         cw_evidence *l;
         size_t n, want = 0;
-        if (cw_evidence_list(db, "acme", cid[c], a, &l, &n, &err))
+        if (cw_evidence_list(db, "acme", cid[c], NULL, a, &l, &n, &err))
             fail_msg("evidence list: %s", err.msg);
         for (int i = 0; i < NEV; i++)
             for (int j = 0; j < E[i].nc; j++)

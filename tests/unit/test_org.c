@@ -82,8 +82,21 @@ static void test_controls(void **state)
     assert_int_equal(got.status, CW_CTL_IMPLEMENTED);
     cw_control *list;
     size_t n;
-    assert_int_equal(cw_control_list(db, "acme", a, &list, &n, &err), 0);
+    assert_int_equal(cw_control_list(db, "acme", NULL, a, &list, &n, &err), 0);
     assert_int_equal(n, 2);
+    /* pages in id order: one at a time, after an id that need not exist */
+    cw_page first = {NULL, 1}, next = {"C1", 1}, between = {"C1a", 5}, last = {"C2", 1};
+    assert_int_equal(cw_control_list(db, "acme", &first, a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].id, "C1");
+    assert_int_equal(cw_control_list(db, "acme", &next, a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].id, "C2");
+    assert_int_equal(cw_control_list(db, "acme", &between, a, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].id, "C2");
+    assert_int_equal(cw_control_list(db, "acme", &last, a, &list, &n, &err), 0);
+    assert_int_equal(n, 0);
     /* relinking replaces the link index entries */
     assert_int_equal(t_control(db, "acme", "C1", CW_CTL_IMPLEMENTED, "fx/G.2:full"), 0);
     t_consistent(db);
@@ -127,7 +140,7 @@ static void test_evidence_crud(void **state)
     cw_arena *a = cw_arena_new();
     cw_evidence *list;
     size_t n;
-    assert_int_equal(cw_evidence_list(db, "acme", "C2", a, &list, &n, &err), 0);
+    assert_int_equal(cw_evidence_list(db, "acme", "C2", NULL, a, &list, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_string_equal(list[0].id, "E1");
     assert_int_equal(list[0].n_controls, 2);
@@ -135,7 +148,7 @@ static void test_evidence_crud(void **state)
     assert_int_equal(list[0].valid_until, 200);
     /* upsert moves it off C2 */
     assert_int_equal(t_evidence(db, "acme", "E1", "C1", 150, -1, CW_RESULT_FAIL), 0);
-    assert_int_equal(cw_evidence_list(db, "acme", "C2", a, &list, &n, &err), 0);
+    assert_int_equal(cw_evidence_list(db, "acme", "C2", NULL, a, &list, &n, &err), 0);
     assert_int_equal(n, 0);
     cw_evidence got;
     assert_int_equal(cw_evidence_get(db, "acme", "E1", a, &got, &err), 0);
@@ -145,7 +158,7 @@ static void test_evidence_crud(void **state)
     t_consistent(db);
     assert_int_equal(cw_evidence_delete(db, NULL, "acme", "E1", &err), 0);
     assert_int_equal(cw_evidence_get(db, "acme", "E1", a, &got, &err), CW_ENOEV);
-    assert_int_equal(cw_evidence_list(db, "acme", NULL, a, &list, &n, &err), 0);
+    assert_int_equal(cw_evidence_list(db, "acme", NULL, NULL, a, &list, &n, &err), 0);
     assert_int_equal(n, 0);
     t_consistent(db);
     /* bulk atomic */
@@ -163,7 +176,7 @@ static void test_evidence_crud(void **state)
     cw_bulk_stats st;
     assert_int_equal(cw_evidence_put(db, NULL, items, 3, &st, &err), CW_ENOCTL);
     assert_non_null(strstr(err.msg, "items[2].controls[0]"));
-    assert_int_equal(cw_evidence_list(db, "acme", NULL, a, &list, &n, &err), 0);
+    assert_int_equal(cw_evidence_list(db, "acme", NULL, NULL, a, &list, &n, &err), 0);
     assert_int_equal(n, 0);
     assert_int_equal(cw_evidence_put(db, NULL, items, 2, &st, &err), 0);
     assert_int_equal(st.created, 2);
