@@ -407,5 +407,36 @@ class ValidationTest(ServerTest):
         self.assertIn("at most 32 levels", r.stderr)
 
 
+class DiskFullTest(ServerTest):
+    def test_a_full_disk_is_storage_full_and_reads_go_on(self):
+        """Issue 17.9: a commit the disk refuses is answered storage_full,
+        naming the disk, and logged as an error; nothing of it is stored,
+        reads go on, and writes succeed once there is space again."""
+        shim = os.environ.get("CW_DISKFULL_SHIM")
+        if not shim or not os.path.exists(shim):
+            self.skipTest("the full-disk stand-in (cw_diskfull) is not built")
+        flag = os.path.join(self.tmp, "disk-is-full")
+        env = {"CW_DISKFULL_FLAG": flag, "LD_PRELOAD": shim}
+        if is_asan():
+            env["ASAN_OPTIONS"] = "abort_on_error=0:detect_leaks=1:verify_asan_link_order=0"
+        srv = self.start(env=env)
+        with srv.client() as c:
+            c.ok("org.put", {"org": "acme"})
+            c.ok("control.put", {"org": "acme", "id": "C1", "links": []})
+            c.ok("evidence.put", dict(evidence("E1", "C1"), org="acme"))
+            open(flag, "w").close()
+            err, _ = c.call("evidence.put", dict(evidence("E2", "C1"), org="acme"))
+            self.assertEqual(err[0], 11, err)
+            self.assertIn("the disk refused the write", err[1])
+            self.assertIn("No space left on device", err[1])
+            self.assertEqual(c.ok("evidence.get", {"org": "acme", "id": "E1"})["id"], "E1")
+            self.assertEqual(c.call("evidence.get", {"org": "acme", "id": "E2"})[0][0], 5)
+            self.assertTrue(srv.wait_log(r"error 1 writes not stored: storage_full: ", 5))
+            os.unlink(flag)
+            c.ok("evidence.put", dict(evidence("E2", "C1"), org="acme"))
+            self.assertEqual(c.ok("evidence.get", {"org": "acme", "id": "E2"})["id"], "E2")
+            self.assertEqual(c.ok("store.check")["consistent"], True)
+
+
 if __name__ == "__main__":
     unittest.main()
