@@ -110,3 +110,56 @@ const char *cw_role_name(cw_role r)
            : r == ROLE_AUDITOR ? "auditor"
                                : "none";
 }
+
+/* ---- failed attempts, per address ---- */
+
+#define AUTH_BURST 10.0 /* attempts an address may make at once */
+#define AUTH_REFILL 1.0 /* attempts it gets back per second */
+#define AUTH_LOG_MS 10000
+
+static struct cw_auth_bucket *bucket(cw_server *s, const char *addr)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = addr; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    struct cw_auth_bucket *b = &s->auth_buckets[h % AUTH_BUCKETS];
+    uint64_t now = uv_now(s->loop);
+    if (strcmp(b->addr, addr) != 0) {
+        /* Another address had this slot: it is taken over, so a guesser
+         * gains at most a fresh bucket by colliding, never a full table. */
+        snprintf(b->addr, sizeof b->addr, "%s", addr);
+        b->tokens = AUTH_BURST;
+        b->at_ms = now;
+    }
+    b->tokens += (double)(now - b->at_ms) / 1000.0 * AUTH_REFILL;
+    if (b->tokens > AUTH_BURST)
+        b->tokens = AUTH_BURST;
+    b->at_ms = now;
+    return b;
+}
+
+bool cw_auth_may_try(cw_server *s, const cw_session *who)
+{
+    return bucket(s, who->addr)->tokens >= 1.0;
+}
+
+void cw_auth_failed(cw_server *s, const cw_session *who, bool refused)
+{
+    struct cw_auth_bucket *b = bucket(s, who->addr);
+    if (!refused && b->tokens >= 1.0)
+        b->tokens -= 1.0;
+    if (refused)
+        s->auth_refused_unlogged++;
+    else
+        s->auth_fails_unlogged++;
+    uint64_t now = uv_now(s->loop);
+    if (now - s->auth_fail_logged_ms < AUTH_LOG_MS)
+        return;
+    cw_log(s, LOG_WARN,
+           "auth: %llu wrong tokens and %llu attempts refused for too many failures in the "
+           "last %d s; the latest from %s (conn=%llu)",
+           (unsigned long long)s->auth_fails_unlogged, (unsigned long long)s->auth_refused_unlogged,
+           AUTH_LOG_MS / 1000, who->addr, (unsigned long long)who->conn_id);
+    s->auth_fail_logged_ms = now;
+    s->auth_fails_unlogged = s->auth_refused_unlogged = 0;
+}

@@ -509,9 +509,11 @@ static void on_connection(uv_stream_t *server, int status)
                 port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
             }
             snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
+            snprintf(c->who.addr, sizeof c->who.addr, "%s", ip);
         }
     } else {
         snprintf(c->peer, sizeof c->peer, "unix");
+        snprintf(c->who.addr, sizeof c->who.addr, "unix");
     }
     c->last_active_ms = c->connected_ms = uv_now(s->loop);
     if (!s->auth_required)

@@ -199,7 +199,7 @@ static void answer_now(cw_server *s, cw_conn *c, const cw_method *m, uint64_t ms
         s->mstats[m - cw_method_at(0)].errors++;
         cw_answer_error(c, msgid, rc, err.msg);
         if (rc == CW_EAUTH && c->who.auth_failures >= MAX_AUTH_FAILURES) {
-            cw_log(s, LOG_WARN, "conn=%llu peer=%s: %u failed auth attempts, closing",
+            cw_log(s, LOG_DEBUG, "conn=%llu peer=%s: %u failed auth attempts, closing",
                    (unsigned long long)c->id, c->peer, c->who.auth_failures);
             c->close_after_flush = true;
         }

@@ -152,8 +152,18 @@ int cw_h_auth(cw_call *k, const cw_args_auth *args, msgpack_packer *pk, cw_err *
     if (!s->auth_required) {
         who->role = ROLE_ADMIN;
     } else {
+        if (!cw_auth_may_try(s, who)) {
+            who->auth_failures++;
+            who->role = ROLE_NONE;
+            who->org[0] = '\0';
+            cw_auth_failed(s, who, true);
+            return cw_err_set(err, CW_EAUTH,
+                              "token: too many failed attempts from this address; one more "
+                              "is allowed each second");
+        }
         const cw_token *t = cw_auth_find(s, args->token, strlen(args->token));
         if (!t) {
+            cw_auth_failed(s, who, false);
             /* A wrong token must not leave an earlier identity in force:
              * a client that meant to switch tokens would otherwise go on
              * acting with the old one without noticing. */

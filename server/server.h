@@ -62,6 +62,7 @@ typedef struct cw_session {
     char org[CW_MAX_SLUG + 1]; /* "" unless an org-scoped token */
     unsigned auth_failures;
     uint64_t conn_id; /* for logs */
+    char addr[48];    /* the peer's address without its port ("unix" for Unix sockets) */
 } cw_session;
 
 /* A packed answer body kept by a render cache and shared, not copied,
@@ -146,6 +147,7 @@ typedef struct cw_method_stats {
 #define LAT_BUCKETS 24 /* log2 buckets of microseconds */
 
 #define RENDER_SLOTS 16
+#define AUTH_BUCKETS 256
 #define REQ_RENDER_SLOTS 4096
 
 typedef struct cw_server {
@@ -174,6 +176,14 @@ typedef struct cw_server {
     unsigned n_more, n_wait_writer;
     size_t job_bytes; /* cost of all write jobs in flight */
     uint64_t last_auth_warn_ms, auth_failures_quiet;
+    /* Failed auth per peer address: a bucket of attempts that refills
+     * (auth.c), and the failures since the last log line about them. */
+    struct cw_auth_bucket {
+        char addr[48];
+        double tokens;
+        uint64_t at_ms;
+    } auth_buckets[AUTH_BUCKETS];
+    uint64_t auth_fail_logged_ms, auth_fails_unlogged, auth_refused_unlogged;
     uv_timer_t idle_timer;
     /* writer thread */
     pthread_t writer;
@@ -255,6 +265,12 @@ int cw_auth_load(cw_server *s, const char *path, cw_err *err);
 void cw_sha256(const void *data, size_t len, unsigned char out[32]);
 const cw_token *cw_auth_find(const cw_server *s, const char *token, size_t len);
 const char *cw_role_name(cw_role r);
+/* Whether who's address may try a token now (not when its failures have
+ * used up its attempts; they come back at one a second, up to ten). */
+bool cw_auth_may_try(cw_server *s, const cw_session *who);
+/* Counts a failed attempt against who's address, and logs the failures
+ * of the last ten seconds in one line, never one line per attempt. */
+void cw_auth_failed(cw_server *s, const cw_session *who, bool refused);
 
 /* ---- writer.c ---- */
 int cw_writer_start(cw_server *s);

@@ -106,7 +106,8 @@ static void run_group(cw_server *s, cw_job *head, size_t n)
      * later. */
     for (cw_job *j = head; j; j = j->next)
         reply_error(j, rc, err.msg);
-    cw_log(s, LOG_ERROR, "%zu writes not stored: %s: %s", n, cw_proto_name(cw_proto_code(rc)), err.msg);
+    cw_log(s, LOG_ERROR, "%zu writes not stored: %s: %s", n, cw_proto_name(cw_proto_code(rc)),
+           err.msg);
 }
 
 static void *writer_main(void *arg)
