@@ -1,7 +1,8 @@
 /* A stand-in for a full disk, preloaded into crosswalkd by test_bounds.py:
  * while the file named by CW_DISKFULL_FLAG exists, every write to a file
  * named data.mdb fails with ENOSPC, as it would on a filesystem with no
- * space left.  Nothing else changes, so the test sees exactly what the
+ * space left (or with EIO, as some filesystems report it, when
+ * CW_DISKFULL_EIO is set).  Nothing else changes, so the test sees exactly what the
  * server does when a commit cannot be written. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -36,7 +37,7 @@ static bool refused(int fd)
     ret name params                                                                                \
     {                                                                                              \
         if (refused(fd)) {                                                                         \
-            errno = ENOSPC;                                                                        \
+            errno = getenv("CW_DISKFULL_EIO") ? EIO : ENOSPC;                                      \
             return -1;                                                                             \
         }                                                                                          \
         static ret(*real) params;                                                                  \

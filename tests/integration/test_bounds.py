@@ -454,6 +454,18 @@ class DiskFullTest(ServerTest):
             os.unlink(flag)
             c.ok("evidence.put", dict(evidence("E2", "C1"), org="acme"))
             self.assertEqual(c.ok("evidence.get", {"org": "acme", "id": "E2"})["id"], "E2")
+        # some filesystems say EIO when they run out
+        srv.stop()
+        env["CW_DISKFULL_EIO"] = "1"
+        srv = self.start(env=env)
+        with srv.client() as c:
+            open(flag, "w").close()
+            err, _ = c.call("evidence.put", dict(evidence("E3", "C1"), org="acme"))
+            self.assertEqual(err[0], 11, err)
+            self.assertIn("the disk refused the write (Input/output error)", err[1])
+            os.unlink(flag)
+            c.ok("evidence.put", dict(evidence("E3", "C1"), org="acme"))
+            self.assertEqual(c.ok("evidence.get", {"org": "acme", "id": "E2"})["id"], "E2")
             self.assertEqual(c.ok("store.check")["consistent"], True)
 
 
