@@ -562,7 +562,8 @@ int cw_requirement_list(cw_db *db, const cw_req_filter *f, cw_arena *a, cw_requi
     int rc = cw_check_name("framework", f->framework, CW_MAX_SLUG, err);
     if (rc)
         return rc;
-    if (f->parent && (rc = cw_check_name("parent", f->parent, CW_MAX_ID, err)))
+    if ((f->parent && (rc = cw_check_name("parent", f->parent, CW_MAX_ID, err))) ||
+        (f->after && (rc = cw_check_name("cursor", f->after, CW_MAX_ID, err))))
         return rc;
     MDB_txn *txn;
     if ((rc = read_begin(db, &txn, err)))
@@ -585,7 +586,16 @@ int cw_requirement_list(cw_db *db, const cw_req_filter *f, cw_arena *a, cw_requi
     cw_requirement *res = cw_arena_alloc(a, (na + 1) * sizeof *res);
     if (!res)
         return cw_err_set(err, CW_ENOMEM, "requirements: out of memory");
-    for (size_t i = 0; i < na; i++) {
+    size_t from = 0;
+    if (f->after) {
+        while (from < na && strcmp(all[from].q.id, f->after) != 0)
+            from++;
+        if (from == na)
+            return cw_err_set(err, CW_ENOREQ, "cursor: no requirement '%s' in framework '%s'",
+                              f->after, f->framework);
+        from++;
+    }
+    for (size_t i = from; i < na && (!f->limit || *n < f->limit); i++) {
         const cw_requirement *q = &all[i].q;
         if (f->parent && (!q->parent || strcmp(q->parent, f->parent) != 0))
             continue;

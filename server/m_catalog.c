@@ -125,6 +125,8 @@ int cw_h_requirement_list(cw_call *k, const cw_args_requirement_list *args, msgp
         .assessable_only = args->assessable_only,
         .attr_key = args->attribute.key,
         .attr_value = args->attribute.value,
+        .after = args->cursor,
+        .limit = (size_t)args->limit,
     };
     cw_requirement *list;
     size_t n;
@@ -281,10 +283,15 @@ int cw_h_mapping_list(cw_call *k, const cw_args_mapping_list *args, msgpack_pack
     int rc = cw_mapping_list(k->db, &q, k->a, &ans, err);
     if (rc)
         return rc;
-    msgpack_pack_array(pk, ans.n_paths + ans.n_joints);
-    for (size_t i = 0; i < ans.n_paths; i++)
+    /* A page is a slice of the rows in the order they are always listed
+     * (paths, then joint rows), stable while the catalogue is unchanged. */
+    size_t all = ans.n_paths + ans.n_joints;
+    size_t skip = args->offset < (int64_t)all ? (size_t)args->offset : all;
+    size_t end = args->limit && all - skip > (size_t)args->limit ? skip + (size_t)args->limit : all;
+    msgpack_pack_array(pk, end - skip);
+    for (size_t i = skip; i < ans.n_paths && i < end; i++)
         pk_path(pk, &ans.paths[i]);
-    for (size_t i = 0; i < ans.n_joints; i++) {
+    for (size_t i = skip > ans.n_paths ? skip - ans.n_paths : 0; ans.n_paths + i < end; i++) {
         const cw_joint_listing *l = &ans.joints[i];
         msgpack_pack_map(pk, l->from.id ? 4 : 3);
         pk_kv_str(pk, "via", "joint");

@@ -318,6 +318,13 @@ int cw_dec_PAGE(const msgpack_object *o, const char *path, const char *key, cw_a
     return small_int(o, path, key, 1, 100000, out, err);
 }
 
+int cw_dec_OFFSET(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                  int64_t *out, cw_err *err)
+{
+    (void)a;
+    return in_path(to_int(o, key, 0, INT64_MAX, out, err), path, err);
+}
+
 int cw_dec_BYTES(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
                  int64_t *out, cw_err *err)
 {

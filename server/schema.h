@@ -55,6 +55,7 @@ typedef struct cw_source_arg {
     X(BYTES, int64_t, "integer, at least 1")                                                       \
     X(COUNT, int, "integer 1..10000")                                                              \
     X(PAGE, int, "integer 1..100000")                                                              \
+    X(OFFSET, int64_t, "integer, at least 0")                                                      \
     X(TEXT, const char *, "text: non-empty, at most 128 bytes, no control characters")             \
     X(ATTRFILTER, cw_attr_filter, "string: key or key=value")                                      \
     X(DELSOURCE, cw_source_arg, "id, or an array of 2..64 ids")                                    \

@@ -57,10 +57,14 @@ typedef struct cw_req_filter {
     bool assessable_only;   /* only assessed ones: assessable and not withdrawn */
     const char *attr_key;   /* only those with this attribute ... */
     const char *attr_value; /* ... holding this value (any value if NULL) */
+    const char *after;      /* a page: only those after this requirement ... */
+    size_t limit;           /* ... and at most this many (0: all) */
 } cw_req_filter;
 
 /* Requirements matching f, in publisher order.  CW_ENOFW for an unknown
- * framework, CW_ENOREQ for an unknown parent.  Results live in a. */
+ * framework, CW_ENOREQ for an unknown parent or `after` (a page starts
+ * after a requirement of the framework, in publisher order).  Results live
+ * in a. */
 int cw_requirement_list(cw_db *db, const cw_req_filter *f, cw_arena *a, cw_requirement **out,
                         size_t *n, cw_err *err);
 

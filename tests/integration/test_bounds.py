@@ -472,5 +472,42 @@ class DiskFullTest(ServerTest):
             self.assertEqual(c.ok("store.check")["consistent"], True)
 
 
+class PagesTest(ServerTest):
+    def test_catalogue_lists_in_pages(self):
+        """Issue 17.4: requirement.list pages after a requirement, in
+        publisher order; mapping.list pages by offset; either way the
+        pages put together are the whole list."""
+        srv = self.start()
+        with srv.client() as c:
+            whole = c.ok("requirement.list", {"framework": "nist-csf-2.0"})
+            pages, cursor = [], None
+            while True:
+                args = {"framework": "nist-csf-2.0", "limit": 17}
+                if cursor:
+                    args["cursor"] = cursor
+                page = c.ok("requirement.list", args)
+                pages += page
+                if len(page) < 17:
+                    break
+                cursor = page[-1]["id"]
+            self.assertEqual(pages, whole)
+            self.assertGreater(len(whole), 100)
+            err, _ = c.call("requirement.list", {"framework": "nist-csf-2.0", "cursor": "ZZ.9"})
+            self.assertEqual(err[0], 5, err)
+            self.assertIn("cursor: no requirement 'ZZ.9'", err[1])
+            q = {"framework": "iso27001-2022", "max_hops": 2}
+            whole = c.ok("mapping.list", q)
+            rows, offset = [], 0
+            while True:
+                page = c.ok("mapping.list", dict(q, limit=50, offset=offset))
+                rows += page
+                offset += len(page)
+                if len(page) < 50:
+                    break
+            self.assertEqual(rows, whole)
+            self.assertGreater(len(whole), 100)
+            self.assertEqual(c.ok("mapping.list", dict(q, offset=len(whole) + 5)), [])
+
+
 if __name__ == "__main__":
     unittest.main()

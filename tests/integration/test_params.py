@@ -19,6 +19,7 @@ ENUM = "enum"      # one of a few words
 TOKEN = "token"    # any string (no --auth here: every token is accepted)
 TIME = "time"      # integer seconds, RFC 3339 string or msgpack timestamp
 INT = "int"        # integer in a range the base value sits in
+COUNT0 = "count0"  # integer 0 or more (a page's offset)
 BOOL = "bool"
 ITEMS = "items"    # list of maps (schema given)
 STRS = "strs"      # a string or a non-empty list of strings (evidence controls)
@@ -98,9 +99,11 @@ TABLE = {
                         "bases": [{"framework": FW, "id": "R1"}]},
     "requirement.list": {
         "args": {"framework": arg(NAME, True), "parent": arg(NAME), "kind": arg(NAME),
-                 "leaves_only": arg(BOOL), "assessable_only": arg(BOOL), "attribute": arg(NAME)},
+                 "leaves_only": arg(BOOL), "assessable_only": arg(BOOL), "attribute": arg(NAME),
+                 "limit": arg(INT), "cursor": arg(NAME)},
         "bases": [{"framework": FW, "parent": "R1", "kind": "control", "leaves_only": True,
-                   "assessable_only": True, "attribute": "type=a"}]},
+                   "assessable_only": True, "attribute": "type=a", "limit": 10,
+                   "cursor": "R1"}]},
     "requirement.search": {
         "args": {"text": arg(NAME, True), "framework": arg(NAME), "limit": arg(INT)},
         "bases": [{"text": "R", "framework": FW, "limit": 10}]},
@@ -117,9 +120,10 @@ TABLE = {
     "mapping.load": {"args": {"mappings": arg(ITEMS, True, MAPPING)},
                      "bases": [{"mappings": [mapping("o1"), mapping("o2")]}]},
     "mapping.list": {"args": {"framework": arg(NAME, True), "id": arg(NAME),
-                              "target_framework": arg(NAME), "max_hops": arg(INT)},
+                              "target_framework": arg(NAME), "max_hops": arg(INT),
+                              "limit": arg(INT), "offset": arg(COUNT0)},
                      "bases": [{"framework": FW, "id": "R1", "target_framework": "iso27001-2022",
-                                "max_hops": 2}]},
+                                "max_hops": 2, "limit": 10, "offset": 0}]},
     "mapping.export": {"args": {"framework": arg(NAME, True), "target_framework": arg(NAME)},
                        "bases": [{"framework": FW, "target_framework": "iso27001-2022"}]},
     "mapping.check": {"args": {"framework": arg(NAME)}, "bases": [{"framework": FW}]},
@@ -205,7 +209,7 @@ VALUES = {"int": 7, "negative": -7, "str": "x", "nil": None, "bin": b"x", "bool"
 # The labels each kind accepts as a type (whether the value then passes is
 # another matter, decided in cases()).
 ACCEPTS = {NAME: {"str"}, TEXT: {"str"}, ENUM: {"str"}, TOKEN: {"str"},
-           TIME: {"int", "negative", "str", "timestamp"}, INT: {"int", "negative"},
+           TIME: {"int", "negative", "str", "timestamp"}, INT: {"int", "negative"}, COUNT0: {"int", "negative"},
            BOOL: {"bool"}, ITEMS: {"array"}, STRS: {"str", "array"}, ATTRS: {"map"}}
 
 OK, BAD, MISSING, SKIP = "ok", "bad", "missing", "skip"
@@ -245,6 +249,9 @@ def cases(kind, required, items, empty_ok=False):
         out.append(("not a member", "no-such-word", BAD, ""))
     if kind == INT:
         out += [("out of range", 0, BAD, ""), ("negative", -1, BAD, ""),
+                ("beyond int64", (1 << 64) - 1, BAD, "")]
+    if kind == COUNT0:
+        out += [("zero", 0, OK, ""), ("negative", -1, BAD, ""),
                 ("beyond int64", (1 << 64) - 1, BAD, "")]
     if kind == TIME:
         out += [("not a time", "yesterday", BAD, ""), ("beyond range", (1 << 64) - 1, BAD, ""),
