@@ -32,12 +32,9 @@ int cw_h_framework_list(cw_call *k, const cw_args_framework_list *args, msgpack_
     cw_framework_info *fi;
     size_t n;
     int rc = cw_framework_list(k->db, k->a, &fi, &n, err);
-    if (rc)
-        return rc;
-    msgpack_pack_array(pk, n);
-    for (size_t i = 0; i < n; i++)
-        pk_framework(pk, &fi[i]);
-    return 0;
+    if (rc == 0)
+        PK_LIST(pk, fi, n, pk_framework);
+    return rc;
 }
 
 int cw_h_framework_get(cw_call *k, const cw_args_framework_get *args, msgpack_packer *pk,
@@ -242,33 +239,23 @@ int cw_h_catalog_load(cw_call *k, const cw_args_catalog_load *args, msgpack_pack
         .licence = args->licence,
     };
     cw_bulk_stats st;
-    int rc = cw_catalog_load(k->db, k->w, &fw, args->requirements, args->n_requirements,
-                             args->replace, &st, err);
-    if (rc)
-        return rc;
-    pk_stats(pk, &st);
-    return 0;
+    return pk_stats_unless(cw_catalog_load(k->db, k->w, &fw, args->requirements,
+                                           args->n_requirements, args->replace, &st, err),
+                           pk, &st);
 }
 
 int cw_h_catalog_delete(cw_call *k, const cw_args_catalog_delete *args, msgpack_packer *pk,
                         cw_err *err)
 {
     cw_bulk_stats st;
-    int rc = cw_catalog_delete(k->db, k->w, args->framework, &st, err);
-    if (rc)
-        return rc;
-    pk_stats(pk, &st);
-    return 0;
+    return pk_stats_unless(cw_catalog_delete(k->db, k->w, args->framework, &st, err), pk, &st);
 }
 
 int cw_h_mapping_load(cw_call *k, const cw_args_mapping_load *args, msgpack_packer *pk, cw_err *err)
 {
     cw_bulk_stats st;
-    int rc = cw_mapping_load(k->db, k->w, args->mappings, args->n_mappings, &st, err);
-    if (rc)
-        return rc;
-    pk_stats(pk, &st);
-    return 0;
+    return pk_stats_unless(cw_mapping_load(k->db, k->w, args->mappings, args->n_mappings, &st, err),
+                           pk, &st);
 }
 
 int cw_h_mapping_list(cw_call *k, const cw_args_mapping_list *args, msgpack_packer *pk, cw_err *err)
@@ -320,11 +307,7 @@ int cw_h_mapping_delete(cw_call *k, const cw_args_mapping_delete *args, msgpack_
         .framework = args->framework,
     };
     cw_bulk_stats st;
-    int rc = cw_mapping_delete(k->db, k->w, &f, &st, err);
-    if (rc)
-        return rc;
-    pk_stats(pk, &st);
-    return 0;
+    return pk_stats_unless(cw_mapping_delete(k->db, k->w, &f, &st, err), pk, &st);
 }
 
 int cw_h_mapping_export(cw_call *k, const cw_args_mapping_export *args, msgpack_packer *pk,
@@ -333,12 +316,9 @@ int cw_h_mapping_export(cw_call *k, const cw_args_mapping_export *args, msgpack_
     cw_mapping *m;
     size_t n;
     int rc = cw_mapping_rows(k->db, args->framework, args->target_framework, k->a, &m, &n, err);
-    if (rc)
-        return rc;
-    msgpack_pack_array(pk, n);
-    for (size_t i = 0; i < n; i++)
-        pk_row(pk, &m[i]);
-    return 0;
+    if (rc == 0)
+        PK_LIST(pk, m, n, pk_row);
+    return rc;
 }
 
 int cw_h_mapping_check(cw_call *k, const cw_args_mapping_check *args, msgpack_packer *pk,

@@ -71,17 +71,17 @@ int cw_h_org_list(cw_call *k, const cw_args_org_list *args, msgpack_packer *pk, 
 int cw_h_org_delete(cw_call *k, const cw_args_org_delete *args, msgpack_packer *pk, cw_err *err)
 {
     cw_bulk_stats st;
-    int rc = cw_org_delete(k->db, k->w, args->org, &st, err);
-    if (rc)
-        return rc;
-    pk_stats(pk, &st);
-    return 0;
+    return pk_stats_unless(cw_org_delete(k->db, k->w, args->org, &st, err), pk, &st);
 }
 
-static void pk_deleted(msgpack_packer *pk)
+/* A delete's answer: rc when it failed, else 0 with {deleted: 1}. */
+static int pk_deleted_unless(int rc, msgpack_packer *pk)
 {
-    msgpack_pack_map(pk, 1);
-    pk_kv_int(pk, "deleted", 1);
+    if (rc == 0) {
+        msgpack_pack_map(pk, 1);
+        pk_kv_int(pk, "deleted", 1);
+    }
+    return rc;
 }
 
 int cw_h_control_put(cw_call *k, const cw_args_control_put *args, msgpack_packer *pk, cw_err *err)
@@ -89,12 +89,10 @@ int cw_h_control_put(cw_call *k, const cw_args_control_put *args, msgpack_packer
     for (size_t i = 0; i < args->n_controls; i++)
         args->controls[i].org = args->org;
     cw_bulk_stats st;
-    int rc = single_error(cw_control_put(k->db, k->w, args->controls, args->n_controls, &st, err),
-                          args->bulk, "controls", err);
-    if (rc)
-        return rc;
-    pk_stats(pk, &st);
-    return 0;
+    return pk_stats_unless(
+        single_error(cw_control_put(k->db, k->w, args->controls, args->n_controls, &st, err),
+                     args->bulk, "controls", err),
+        pk, &st);
 }
 
 static void pk_control(msgpack_packer *pk, const cw_control *c, const cw_control_state *st)
@@ -150,11 +148,7 @@ int cw_h_control_list(cw_call *k, const cw_args_control_list *args, msgpack_pack
 int cw_h_control_delete(cw_call *k, const cw_args_control_delete *args, msgpack_packer *pk,
                         cw_err *err)
 {
-    int rc = cw_control_delete(k->db, k->w, args->org, args->id, err);
-    if (rc)
-        return rc;
-    pk_deleted(pk);
-    return 0;
+    return pk_deleted_unless(cw_control_delete(k->db, k->w, args->org, args->id, err), pk);
 }
 
 static int evidence_write(cw_call *k, const char *org, cw_evidence *ev, size_t n, bool bulk,
@@ -163,11 +157,8 @@ static int evidence_write(cw_call *k, const char *org, cw_evidence *ev, size_t n
     for (size_t i = 0; i < n; i++)
         ev[i].org = org;
     cw_bulk_stats st;
-    int rc = single_error(cw_evidence_put(k->db, k->w, ev, n, &st, err), bulk, "items", err);
-    if (rc)
-        return rc;
-    pk_stats(pk, &st);
-    return 0;
+    return pk_stats_unless(
+        single_error(cw_evidence_put(k->db, k->w, ev, n, &st, err), bulk, "items", err), pk, &st);
 }
 
 int cw_h_evidence_put(cw_call *k, const cw_args_evidence_put *args, msgpack_packer *pk, cw_err *err)
@@ -219,22 +210,15 @@ int cw_h_evidence_list(cw_call *k, const cw_args_evidence_list *args, msgpack_pa
     size_t n;
     cw_page page = {args->cursor, (size_t)args->limit};
     int rc = cw_evidence_list(k->db, args->org, args->control, &page, k->a, &e, &n, err);
-    if (rc)
-        return rc;
-    msgpack_pack_array(pk, n);
-    for (size_t i = 0; i < n; i++)
-        pk_evidence(pk, &e[i]);
-    return 0;
+    if (rc == 0)
+        PK_LIST(pk, e, n, pk_evidence);
+    return rc;
 }
 
 int cw_h_evidence_delete(cw_call *k, const cw_args_evidence_delete *args, msgpack_packer *pk,
                          cw_err *err)
 {
-    int rc = cw_evidence_delete(k->db, k->w, args->org, args->id, err);
-    if (rc)
-        return rc;
-    pk_deleted(pk);
-    return 0;
+    return pk_deleted_unless(cw_evidence_delete(k->db, k->w, args->org, args->id, err), pk);
 }
 
 int cw_h_scope_put(cw_call *k, const cw_args_scope_put *args, msgpack_packer *pk, cw_err *err)
@@ -242,12 +226,10 @@ int cw_h_scope_put(cw_call *k, const cw_args_scope_put *args, msgpack_packer *pk
     for (size_t i = 0; i < args->n_items; i++)
         args->items[i].org = args->org;
     cw_bulk_stats st;
-    int rc = single_error(cw_scope_put(k->db, k->w, args->items, args->n_items, &st, err),
-                          args->bulk, "items", err);
-    if (rc)
-        return rc;
-    pk_stats(pk, &st);
-    return 0;
+    return pk_stats_unless(
+        single_error(cw_scope_put(k->db, k->w, args->items, args->n_items, &st, err), args->bulk,
+                     "items", err),
+        pk, &st);
 }
 
 int cw_h_scope_list(cw_call *k, const cw_args_scope_list *args, msgpack_packer *pk, cw_err *err)
@@ -270,9 +252,6 @@ int cw_h_scope_list(cw_call *k, const cw_args_scope_list *args, msgpack_packer *
 
 int cw_h_scope_delete(cw_call *k, const cw_args_scope_delete *args, msgpack_packer *pk, cw_err *err)
 {
-    int rc = cw_scope_delete(k->db, k->w, args->org, args->framework, args->id, err);
-    if (rc)
-        return rc;
-    pk_deleted(pk);
-    return 0;
+    return pk_deleted_unless(
+        cw_scope_delete(k->db, k->w, args->org, args->framework, args->id, err), pk);
 }

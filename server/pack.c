@@ -81,6 +81,13 @@ void pk_stats(msgpack_packer *pk, const cw_bulk_stats *st)
     pk_kv_int(pk, "rejected", (int64_t)st->rejected);
 }
 
+int pk_stats_unless(int rc, msgpack_packer *pk, const cw_bulk_stats *st)
+{
+    if (rc == 0)
+        pk_stats(pk, st);
+    return rc;
+}
+
 void pk_ref(msgpack_packer *pk, const cw_ref *r)
 {
     msgpack_pack_map(pk, 2);

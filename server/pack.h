@@ -23,6 +23,18 @@ void pk_strs(msgpack_packer *pk, const char *const *v, size_t n);
 
 /* {created, updated, deleted, rejected} of a bulk write. */
 void pk_stats(msgpack_packer *pk, const cw_bulk_stats *st);
+/* A list answer: the n elements of arr as an array, each packed by
+ * fn(pk, &arr[i]). */
+#define PK_LIST(pk, arr, n, fn)                                                                    \
+    do {                                                                                           \
+        msgpack_pack_array(pk, n);                                                                 \
+        for (size_t i_ = 0; i_ < (size_t)(n); i_++)                                                \
+            fn(pk, &(arr)[i_]);                                                                    \
+    } while (0)
+
+/* A write handler's answer: rc when the write failed, else 0 with the
+ * bulk counts packed. */
+int pk_stats_unless(int rc, msgpack_packer *pk, const cw_bulk_stats *st);
 /* {framework, id} */
 void pk_ref(msgpack_packer *pk, const cw_ref *r);
 /* A mapping path {from, steps, composed, strength, inferred, hops}, or nil. */
