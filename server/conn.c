@@ -29,6 +29,29 @@
 _Static_assert(sizeof(msgpack_object) == CW_FRAME_OBJECT_BYTES,
                "frame.h's decoded element cost is msgpack_object's size");
 
+/* What --max-memory counts: input buffers, answers not yet sent, write
+ * jobs in flight. */
+static size_t mem_used(const cw_server *s)
+{
+    return s->mem_in + s->mem_out + s->job_bytes;
+}
+
+static void memory_freed(cw_server *s);
+static void update_reading(cw_conn *c);
+
+/* Crossing the budget: every connection with nothing buffered stops
+ * reading (update_reading), not only those that happen to be looked at. */
+static void memory_taken(cw_server *s)
+{
+    if (s->at_budget || mem_used(s) <= s->cfg.max_memory)
+        return;
+    s->at_budget = true;
+    cw_log(s, LOG_WARN, "memory budget of %zu bytes reached: no new messages until it drains",
+           s->cfg.max_memory);
+    for (cw_conn *c = s->conns; c; c = c->next)
+        update_reading(c);
+}
+
 /* Output packed for c and not yet handed to uv_write. */
 static size_t pending_out(const cw_conn *c)
 {
@@ -37,6 +60,7 @@ static size_t pending_out(const cw_conn *c)
 
 static void conn_free(cw_conn *c)
 {
+    c->srv->mem_in -= c->in_cap;
     free(c->in);
     cw_out_free(&c->out);
     free(c);
@@ -55,7 +79,8 @@ static void on_conn_closed(uv_handle_t *h)
     s->n_more -= c->more;
     s->n_wait_writer -= c->wait_writer;
     s->n_preauth -= c->preauth;
-    c->more = c->wait_writer = c->preauth = false;
+    s->n_wait_memory -= c->wait_memory;
+    c->more = c->wait_writer = c->preauth = c->wait_memory = false;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -65,6 +90,7 @@ static void on_conn_closed(uv_handle_t *h)
     s->n_conns--;
     cw_log(s, LOG_DEBUG, "closed conn=%llu peer=%s", (unsigned long long)c->id, c->peer);
     cw_conn_unref(c);
+    memory_freed(s);
 }
 
 static void conn_close(cw_conn *c, const char *why)
@@ -103,8 +129,19 @@ static void on_turn(uv_idle_t *t);
  * input buffer never holds more than one message plus a read. */
 static void update_reading(cw_conn *c)
 {
-    bool want = !c->closing && !c->close_after_flush && !c->srv->stopping && !c->blocked &&
+    cw_server *s = c->srv;
+    bool want = !c->closing && !c->close_after_flush && !s->stopping && !c->blocked &&
                 !c->wait_writer && !c->throttled && !c->more;
+    /* At the memory budget no new message is started: a connection with
+     * nothing buffered waits (one in the middle of a message finishes
+     * it), until answers are sent, writes commit or connections close. */
+    if (want && c->in_len == 0 && s->at_budget) {
+        want = false;
+        if (!c->wait_memory) {
+            c->wait_memory = true;
+            s->n_wait_memory++;
+        }
+    }
     if (want && !c->reading) {
         if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
             c->reading = true;
@@ -140,6 +177,7 @@ static void on_written(uv_write_t *req, int status)
     wreq *wr = (wreq *)req;
     cw_conn *c = wr->c;
     c->queued -= wr->len;
+    c->srv->mem_out -= wr->len;
     c->srv->bytes_out += status == 0 ? wr->len : 0;
     free(wr->base);
     cw_segs_free(wr->segs, wr->nsegs);
@@ -154,6 +192,7 @@ static void on_written(uv_write_t *req, int status)
         c->throttled = false;
         process_input(c);
     }
+    memory_freed(c->srv);
     cw_conn_unref(c);
 }
 
@@ -188,12 +227,15 @@ static void flush(cw_conn *c)
         nbufs = (unsigned)wr->nsegs;
     }
     c->queued += wr->len;
+    c->srv->mem_out += wr->len;
+    memory_taken(c->srv);
     c->refs++;
     int rc = uv_write(&wr->req, &c->h.stream, bufs, nbufs, on_written);
     if (bufs != one)
         free(bufs);
     if (rc < 0) {
         c->queued -= wr->len;
+        c->srv->mem_out -= wr->len;
         free(wr->base);
         cw_segs_free(wr->segs, wr->nsegs);
         free(wr);
@@ -306,7 +348,8 @@ static void process_input(cw_conn *c)
             cw_frame_init(&c->frame, s->cfg.max_message, s->cfg.max_depth);
             break;
         }
-        free(own); /* not adopted by a write job */
+        memory_taken(s); /* a write job may have been queued */
+        free(own);       /* not adopted by a write job */
         off += mlen;
         done++;
         if (c->preauth && c->who.role != ROLE_NONE) {
@@ -322,6 +365,21 @@ static void process_input(cw_conn *c)
     update_reading(c);
     if (c->close_after_flush && c->queued == 0 && !c->closing)
         conn_close(c, NULL);
+}
+
+/* Below three quarters of the budget again: the connections that waited
+ * read again. */
+static void memory_freed(cw_server *s)
+{
+    if (!s->at_budget || mem_used(s) > s->cfg.max_memory / 4 * 3)
+        return;
+    s->at_budget = false;
+    for (cw_conn *c = s->conns; c && s->n_wait_memory; c = c->next)
+        if (c->wait_memory) {
+            c->wait_memory = false;
+            s->n_wait_memory--;
+            update_reading(c);
+        }
 }
 
 /* The next loop turn for the connections with whole messages left. */
@@ -354,8 +412,10 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
             buf->len = 0;
             return;
         }
+        c->srv->mem_in += nc - c->in_cap;
         c->in = p;
         c->in_cap = nc;
+        memory_taken(c->srv);
     }
     buf->base = (char *)c->in + c->in_len;
     buf->len = c->in_cap - c->in_len;
@@ -377,9 +437,11 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
     process_input(c);
     /* A shrunk buffer after a large message is given back. */
     if (c->in_len == 0 && c->in_cap > 4 * READ_CHUNK) {
+        c->srv->mem_in -= c->in_cap;
         free(c->in);
         c->in = NULL;
         c->in_cap = 0;
+        memory_freed(c->srv);
     }
 }
 
@@ -390,6 +452,7 @@ static void deliver(cw_server *s, cw_job *j)
     c->pending_writes--;
     c->job_bytes -= j->cost;
     s->job_bytes -= j->cost;
+    memory_freed(s);
     /* Room in the writer's queue: the writes that waited for it run on
      * the next turn, in connection order. */
     for (cw_conn *w = s->conns; w && s->n_wait_writer; w = w->next)
@@ -528,6 +591,18 @@ static void on_connection(uv_stream_t *server, int status)
             ((s->n_conns > s->cfg.max_connections && live_conns(s) > s->cfg.max_connections) ||
              s->n_preauth + reserve >= s->cfg.max_connections))
             evict_oldest_stranger(s);
+    }
+    if (s->at_budget) {
+        char m[160];
+        snprintf(m, sizeof m,
+                 "the server is at its memory budget (--max-memory %zu bytes); try again later",
+                 s->cfg.max_memory);
+        cw_answer_error(c, 0, CW_EOVERLOAD, m);
+        cw_log(s, LOG_DEBUG, "refusing conn=%llu peer=%s: memory budget of %zu bytes reached",
+               (unsigned long long)c->id, c->peer, s->cfg.max_memory);
+        c->close_after_flush = true;
+        flush(c);
+        return;
     }
     if (s->n_conns > s->cfg.max_connections && live_conns(s) > s->cfg.max_connections) {
         char m[96];

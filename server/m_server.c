@@ -49,7 +49,7 @@ int cw_h_server_info(cw_call *k, const cw_args_server_info *args, msgpack_packer
     pk_kv_int(pk, "uptime_s", (int64_t)((uv_now(s->loop) - s->start_ms) / 1000));
     pk_kv_bool(pk, "auth_required", s->auth_required);
     pk_key(pk, "limits");
-    msgpack_pack_map(pk, 10);
+    msgpack_pack_map(pk, 11);
     pk_kv_int(pk, "max_message", (int64_t)cfg->max_message);
     pk_kv_int(pk, "max_message_before_auth", CW_PREAUTH_MAX_MESSAGE);
     pk_kv_int(pk, "decode_ratio", CW_FRAME_DECODE_RATIO);
@@ -57,6 +57,7 @@ int cw_h_server_info(cw_call *k, const cw_args_server_info *args, msgpack_packer
     pk_kv_int(pk, "max_connections", cfg->max_connections);
     pk_kv_int(pk, "max_output", (int64_t)cfg->max_output);
     pk_kv_int(pk, "max_write_queue", (int64_t)cfg->max_write_queue);
+    pk_kv_int(pk, "max_memory", (int64_t)cfg->max_memory);
     pk_kv_int(pk, "idle_timeout_s", cfg->idle_timeout);
     pk_kv_int(pk, "auth_timeout_s", cfg->auth_timeout);
     pk_kv_int(pk, "max_hops", CW_MAX_HOPS);

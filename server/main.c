@@ -36,6 +36,9 @@ static void usage(FILE *f)
         "                       (default %u; reading pauses at a quarter of it)\n"
         "  --max-write-queue BYTES  write requests in flight, counted with their decoded\n"
         "                       size (default %u; a quarter per connection); more wait\n"
+        "  --max-memory BYTES   input buffers, unsent answers and write requests together\n"
+        "                       (default %u); above it no new message or connection\n"
+        "                       is taken until memory is freed\n"
         "  --idle-timeout SECS  close connections idle this long (default 0: never)\n"
         "  --auth-timeout SECS  with --auth, close connections not authenticated this long\n"
         "                       after connecting (default %d)\n"
@@ -49,7 +52,8 @@ static void usage(FILE *f)
         "\n"
         "Environment: CROSSWALK_LISTEN (comma-separated), CROSSWALK_DATA, CROSSWALK_AUTH.\n",
         CW_DEFAULT_PORT, CW_DEFAULT_MAX_MESSAGE, CW_DEFAULT_MAX_DEPTH, CW_DEFAULT_MAX_CONNECTIONS,
-        CW_DEFAULT_MAX_OUTPUT, CW_DEFAULT_MAX_WRITE_QUEUE, CW_DEFAULT_AUTH_TIMEOUT);
+        CW_DEFAULT_MAX_OUTPUT, CW_DEFAULT_MAX_WRITE_QUEUE, CW_DEFAULT_MAX_MEMORY,
+        CW_DEFAULT_AUTH_TIMEOUT);
 }
 
 /* Every connection holds a descriptor; the store, the listeners and the
@@ -185,6 +189,7 @@ int main(int argc, char **argv)
     cfg->stall_timeout = 10;
     cfg->auth_timeout = CW_DEFAULT_AUTH_TIMEOUT;
     cfg->max_write_queue = CW_DEFAULT_MAX_WRITE_QUEUE;
+    cfg->max_memory = CW_DEFAULT_MAX_MEMORY;
 
     const char *env;
     static char env_listen[2048];
@@ -209,7 +214,8 @@ int main(int argc, char **argv)
         O_MAXOUT,
         O_STALL,
         O_AUTHTO,
-        O_WQUEUE
+        O_WQUEUE,
+        O_MAXMEM
     };
     static const struct option opts[] = {
         {"listen", required_argument, 0, 'l'},
@@ -225,6 +231,7 @@ int main(int argc, char **argv)
         {"stall-timeout", required_argument, 0, O_STALL},
         {"auth-timeout", required_argument, 0, O_AUTHTO},
         {"max-write-queue", required_argument, 0, O_WQUEUE},
+        {"max-memory", required_argument, 0, O_MAXMEM},
         {"log-level", required_argument, 0, 'L'},
         {"no-bootstrap", no_argument, 0, O_NOBOOT},
         {"no-sync", no_argument, 0, O_NOSYNC},
@@ -256,6 +263,7 @@ int main(int argc, char **argv)
         case 'M':
         case O_MAXOUT:
         case O_WQUEUE:
+        case O_MAXMEM:
             if (parse_size(optarg, &v) || v == 0) {
                 fprintf(stderr, "crosswalkd: '%s' is not a size (e.g. 1048576, 64M, 2GiB)\n",
                         optarg);
@@ -269,6 +277,8 @@ int main(int argc, char **argv)
                 cfg->max_message = v;
             else if (o == O_WQUEUE)
                 cfg->max_write_queue = v;
+            else if (o == O_MAXMEM)
+                cfg->max_memory = v;
             else
                 cfg->max_output = v;
             break;

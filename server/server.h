@@ -40,6 +40,7 @@ typedef struct cw_config {
     unsigned stall_timeout; /* seconds a client may leave answers unread above the soft limit */
     unsigned auth_timeout;  /* seconds from connect to a successful auth (with --auth) */
     size_t max_write_queue; /* bytes of write jobs in flight (copies and decoded objects) */
+    size_t max_memory;      /* input buffers, unsent answers and write jobs together */
     int log_level;          /* 0 error, 1 warn, 2 info, 3 debug */
     bool no_sync;
     bool no_bootstrap; /* do not load the embedded frameworks */
@@ -105,6 +106,7 @@ typedef struct cw_conn {
     bool more;        /* whole messages left for a later turn (fairness) */
     bool wait_writer; /* a write waits for room in the writer's queue */
     bool preauth;     /* --auth and not authenticated yet */
+    bool wait_memory; /* not reading: the server is at its memory budget */
     size_t msg_cost;  /* the message being dispatched: its bytes and decoded objects */
     size_t job_bytes; /* cost of this connection's write jobs in flight */
     char peer[80];
@@ -175,6 +177,10 @@ typedef struct cw_server {
     uv_idle_t turn;
     unsigned n_more, n_wait_writer;
     size_t job_bytes; /* cost of all write jobs in flight */
+    size_t mem_in;    /* every connection's input buffer */
+    size_t mem_out;   /* every connection's answers handed to the socket, unsent */
+    unsigned n_wait_memory;
+    bool at_budget; /* above --max-memory, until back under three quarters of it */
     uint64_t last_auth_warn_ms, auth_failures_quiet;
     /* Failed auth per peer address: a bucket of attempts that refills
      * (auth.c), and the failures since the last log line about them. */

@@ -35,6 +35,7 @@ enum {
 #define CW_DEFAULT_MAX_CONNECTIONS 4096
 #define CW_DEFAULT_MAX_OUTPUT (64u << 20)
 #define CW_DEFAULT_MAX_WRITE_QUEUE (256u << 20)
+#define CW_DEFAULT_MAX_MEMORY (1u << 30)
 #define CW_DEFAULT_AUTH_TIMEOUT 10
 /* msgpack-c decodes with a fixed stack of this many nested containers. */
 #define CW_MAX_DEPTH_LIMIT 32

@@ -509,5 +509,54 @@ class PagesTest(ServerTest):
             self.assertEqual(c.ok("mapping.list", dict(q, offset=len(whole) + 5)), [])
 
 
+class MemoryBudgetTest(ServerTest):
+    def test_at_the_memory_budget_no_new_work_is_taken(self):
+        """Issue 17: input buffers, unsent answers and write jobs together
+        stay near --max-memory: above it new connections are answered
+        overloaded and idle ones wait, until memory is freed (here: the
+        clients that do not read are cut off)."""
+        srv = self.start("--max-memory", "24M", "--stall-timeout", str(int(3 * SLOW)))
+        with srv.client() as c:
+            c.ok("org.put", {"org": "acme"})
+            c.ok("control.put", {"org": "acme", "id": "C1", "links": []})
+            for k in range(3):
+                c.ok("evidence.load", {"org": "acme", "items": items(20000, "M%d" % k)})
+        idle = srv.client()
+        self.addCleanup(idle.close)
+        self.assertEqual(idle.call("ping"), (None, "pong"))
+        base = rss_mib(srv.proc.pid)
+        rss = RssSampler(srv.proc.pid)
+        hogs = []
+        for _ in range(2):
+            h = srv.client()
+            self.addCleanup(h.close)
+            h.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            h.send_raw(b"".join(msgpack.packb([0, i, "evidence.list",
+                                               [{"org": "acme", "limit": 40000}]])
+                                for i in range(1, 9)))
+            hogs.append(h)
+        self.assertTrue(srv.wait_log("throttling conn", 10 * SLOW))
+        deadline = time.monotonic() + 10 * SLOW
+        while True:
+            late = srv.client()
+            self.addCleanup(late.close)
+            code = first_error(late)
+            if code == OVERLOADED or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(code, OVERLOADED)
+        self.assertTrue(srv.wait_log("memory budget of 25165824 bytes reached", 1))
+        # the idle client is answered once the non-readers are cut off
+        t0 = time.monotonic()
+        self.assertEqual(idle.call("ping", timeout=30), (None, "pong"))
+        waited = time.monotonic() - t0
+        peak = rss.stop()
+        print("\n  ping waited %.1f s at the budget; peak RSS +%.0f MiB" % (waited, peak - base))
+        self.assertTrue(srv.wait_log("client does not read its answers", 1))
+        self.assertLess(peak - base, 80 if not is_asan() else 300)
+        with srv.client() as c:
+            self.assertEqual(c.call("ping"), (None, "pong"))
+
+
 if __name__ == "__main__":
     unittest.main()
