@@ -293,6 +293,16 @@ static void cw_add_row(cw_table *t, const char *const *cells)
         cw_oom();
 }
 
+/* cw_add_row for a row some of whose cells the builder composed for it:
+ * the table keeps copies, so the ntmp strings of tmp (taken over from the
+ * caller, which must not use them again) are freed here. */
+static void cw_add_row_free(cw_table *t, const char *const *cells, char *const *tmp, size_t ntmp)
+{
+    cw_add_row(t, cells);
+    for (size_t i = 0; i < ntmp; i++)
+        free(tmp[i]);
+}
+
 static void cw_sum(cw_report *r, const char *k, const char *v)
 {
     char **a = realloc(r->sum_key, (r->nsummary + 1) * sizeof *a);
@@ -525,8 +535,7 @@ static int cw_build_coverage(cw_report *r, json_t *a, bool detail)
         char *why = cw_requirement_why(q);
         const char *cells[] = {cw_js(q, "id"), cw_js(q, "title"), cw_js(q, "group"),
                                cw_js(q, "status"), why};
-        cw_add_row(t, cells);
-        free(why);
+        cw_add_row_free(t, cells, (char *[]){why}, 1);
     }
     if (detail) {
         static const char *const dcols[] = {"requirement", "status", "control", "state",
@@ -566,9 +575,7 @@ static int cw_build_coverage(cw_report *r, json_t *a, bool detail)
                                        cw_js(c, "via"),
                                        ps,
                                        es};
-                cw_add_row(d, cells);
-                free(ps);
-                free(es);
+                cw_add_row_free(d, cells, (char *[]){ps, es}, 2);
             }
         }
     }
@@ -700,8 +707,7 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov)
     {
         char *why = cw_gap_answer(a, g);
         const char *cells[] = {cw_js(g, "id"), cw_js(g, "title"), cw_js(g, "status"), why};
-        cw_add_row(ans, cells);
-        free(why);
+        cw_add_row_free(ans, cells, (char *[]){why}, 1);
     }
     /* the chart and breakdown read better after the answers */
     if (r->ntables > 1) {
@@ -735,9 +741,7 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov)
         char *cs = cw_sb_take(&cb), *ks = cw_sb_take(&kb);
         const char *cells[] = {
             cw_js(g, "id"), cw_js(g, "title"), cw_js(g, "group"), cw_js(g, "status"), cs, ks};
-        cw_add_row(t, cells);
-        free(cs);
-        free(ks);
+        cw_add_row_free(t, cells, (char *[]){cs, ks}, 2);
     }
 
     static const char *const kcols[] = {"gap",   "framework", "id",  "title",
@@ -762,8 +766,7 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov)
                                    cw_js(c, "gives"),
                                    json_is_true(json_object_get(c, "covered")) ? "yes" : "no",
                                    ps};
-            cw_add_row(k, cells);
-            free(ps);
+            cw_add_row_free(k, cells, (char *[]){ps}, 1);
         }
     }
 
@@ -790,9 +793,7 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov)
             const char *cells[] = {
                 cw_js(g, "id"),    ss, cw_js(row, "relationship"), ip, ms, cw_js(row, "origin"),
                 cw_js(row, "note")};
-            cw_add_row(jt, cells);
-            free(ss);
-            free(ms);
+            cw_add_row_free(jt, cells, (char *[]){ss, ms}, 2);
         }
     }
 
@@ -825,10 +826,7 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov)
         snprintf(rb, sizeof rb, "%ld", cw_jl(g, "rank"));
         snprintf(nb, sizeof nb, "%zu", json_array_size(json_object_get(g, "closes")));
         const char *cells[] = {rb, as, ts, nb, cs};
-        cw_add_row(p, cells);
-        free(cs);
-        free(as);
-        free(ts);
+        cw_add_row_free(p, cells, (char *[]){cs, as, ts}, 3);
     }
     cw_legend(r, CW_COV_NSERIES, cw_cov_series, cw_cov_legend_val);
     return 0;
@@ -886,8 +884,7 @@ static int cw_build_compare(cw_report *r, json_t *a)
                  cw_jl(q, "paths_total") + (long)json_array_size(json_object_get(q, "joints")));
         const char *cells[] = {
             cw_js(q, "id"), cw_js(q, "title"), cw_js(q, "group"), cw_js(q, "level"), nb, ps};
-        cw_add_row(t, cells);
-        free(ps);
+        cw_add_row_free(t, cells, (char *[]){ps}, 1);
     }
     cw_legend(r, 3, cw_cmp_series, cw_cmp_legend_val);
     return 0;
@@ -939,9 +936,7 @@ static int cw_build_soa(cw_report *r, json_t *a)
                                is,
                                es,
                                cw_js(c, "justification")};
-        cw_add_row(t, cells);
-        free(is);
-        free(es);
+        cw_add_row_free(t, cells, (char *[]){is, es}, 2);
     }
     cw_legend(r, CW_COV_NSERIES, cw_cov_series, cw_cov_legend_val);
     return 0;
