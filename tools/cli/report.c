@@ -67,6 +67,17 @@ static char *cw_xstrdup(const char *s)
     return d;
 }
 
+/* realloc that ends the command when out of memory, so a report's
+ * parallel arrays grow without keeping the old block for a failure; p
+ * passes to the result, which the caller owns. */
+static void *cw_xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n);
+    if (!p)
+        cw_oom();
+    return p;
+}
+
 /* A string view of a JSON scalar: strings as they are, numbers and
  * booleans printed, null/absent as "".  buf backs the printed forms. */
 static const char *cw_jtext(json_t *v, char *buf, size_t n)
@@ -277,10 +288,7 @@ static void cw_table_free(cw_table *t)
 static cw_table *cw_rep_table(cw_report *r, const char *caption, size_t ncols,
                               const char *const *cols)
 {
-    cw_table *p = realloc(r->tables, (r->ntables + 1) * sizeof *p);
-    if (!p)
-        cw_oom();
-    r->tables = p;
+    r->tables = cw_xrealloc(r->tables, (r->ntables + 1) * sizeof *r->tables);
     cw_table *t = &r->tables[r->ntables++];
     if (cw_table_init(t, caption, ncols, cols))
         cw_oom();
@@ -305,13 +313,8 @@ static void cw_add_row_free(cw_table *t, const char *const *cells, char *const *
 
 static void cw_sum(cw_report *r, const char *k, const char *v)
 {
-    char **a = realloc(r->sum_key, (r->nsummary + 1) * sizeof *a);
-    char **b = a ? realloc(r->sum_val, (r->nsummary + 1) * sizeof *b) : NULL;
-    if (a)
-        r->sum_key = a;
-    if (!a || !b)
-        cw_oom();
-    r->sum_val = b;
+    r->sum_key = cw_xrealloc(r->sum_key, (r->nsummary + 1) * sizeof *r->sum_key);
+    r->sum_val = cw_xrealloc(r->sum_val, (r->nsummary + 1) * sizeof *r->sum_val);
     r->sum_key[r->nsummary] = cw_xstrdup(k);
     r->sum_val[r->nsummary] = cw_xstrdup(v);
     r->nsummary++;
@@ -387,15 +390,10 @@ static size_t cw_chart_group(cw_chart *c, const char *label)
     for (size_t i = 0; i < c->ngroups; i++)
         if (strcmp(c->labels[i], label) == 0)
             return i;
-    char **l = realloc(c->labels, (c->ngroups + 1) * sizeof *l);
-    long *n = l ? realloc(c->counts, (c->ngroups + 1) * c->nseries * sizeof *n) : NULL;
-    if (l)
-        c->labels = l;
-    if (!l || !n)
-        cw_oom();
-    c->counts = n;
+    c->labels = cw_xrealloc(c->labels, (c->ngroups + 1) * sizeof *c->labels);
+    c->counts = cw_xrealloc(c->counts, (c->ngroups + 1) * c->nseries * sizeof *c->counts);
     c->labels[c->ngroups] = cw_xstrdup(label);
-    memset(&c->counts[c->ngroups * c->nseries], 0, c->nseries * sizeof *n);
+    memset(&c->counts[c->ngroups * c->nseries], 0, c->nseries * sizeof *c->counts);
     return c->ngroups++;
 }
 
