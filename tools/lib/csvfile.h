@@ -69,10 +69,10 @@ void cw_csv_free(cw_csv_table *t);
 /* The data records of t with exactly ncols fields, in order, for a loop
  * over the rows of a file whose header has ncols columns:
  *     for (size_t at = 0; (r = cw_csv_row(t, &at, ncols));)
- * *at starts at 0 and is the index of the record returned (a pointer into
- * t), or NULL after the last.  The header (r[0]) and the records of
- * another width are passed over: each tool reports those once, its own
- * way, before reading the rows. */
+ * Returns the next such record (a pointer into t), or NULL after the
+ * last; *at starts at 0 and then holds the index of the record returned.
+ * The header (r[0]) and the records of another width are passed over:
+ * each tool reports those once, its own way, before reading the rows. */
 const cw_csv_rec *cw_csv_row(const cw_csv_table *t, size_t *at, size_t ncols);
 
 /* cw_csv_put flags. */
