@@ -251,12 +251,6 @@ static bool check_shape(table *t, const char *const *cols, size_t ncols)
     return true;
 }
 
-/* Rows with the wrong field count were reported and are skipped. */
-static bool row_ok(const table *t, size_t r, size_t ncols)
-{
-    return t->rows[r].n == ncols;
-}
-
 static bool has_edge_space(const char *s)
 {
     size_t n = strlen(s);
@@ -440,11 +434,11 @@ static void read_frameworks(const char *dir)
     fws = calloc(t->n, sizeof *fws);
     if (!fws)
         exit(1);
-    for (size_t r = 1; r < t->n; r++) {
-        if (!row_ok(t, r, 6))
-            continue;
-        char **f = t->rows[r].f;
-        long line = t->rows[r].line;
+    /* Rows with the wrong field count were reported by check_shape. */
+    const row *rw;
+    for (size_t at = 0; (rw = cw_csv_row(&t->csv, &at, 6));) {
+        char *const *f = rw->f;
+        long line = rw->line;
         bool ok = true;
         if (!cw_slug_ok(f[0])) {
             problem(path, line, "slug", "'%s' is not a slug (a-z 0-9 . -, starting with a letter)",
@@ -487,11 +481,10 @@ static void read_catalog(const char *dir, fw *f)
         exit(1);
     char kinds[256];
     cw_names_join(cw_kind_names, kinds, sizeof kinds);
-    for (size_t r = 1; r < t->n; r++) {
-        if (!row_ok(t, r, CW_CSV_CATALOG_BASE))
-            continue;
-        char **c = t->rows[r].f;
-        long line = t->rows[r].line;
+    const row *rw;
+    for (size_t at = 0; (rw = cw_csv_row(&t->csv, &at, CW_CSV_CATALOG_BASE));) {
+        char *const *c = rw->f;
+        long line = rw->line;
         req q = {c[0], *c[1] ? c[1] : NULL, c[2], c[3], *c[4] ? c[4] : NULL, NULL, 0};
         bool ok = true;
         if (!valid_id(q.id)) {
@@ -630,11 +623,10 @@ static void read_crosswalk(const char *path)
     char rels[128], rats[64];
     cw_names_join(rel_names, rels, sizeof rels);
     cw_names_join(cw_rationale_names, rats, sizeof rats);
-    for (size_t r = 1; r < t->n; r++) {
-        if (!row_ok(t, r, CW_CSV_CROSSWALK_COLS))
-            continue;
-        char **c = t->rows[r].f;
-        long line = t->rows[r].line;
+    const row *rw;
+    for (size_t at = 0; (rw = cw_csv_row(&t->csv, &at, CW_CSV_CROSSWALK_COLS));) {
+        char *const *c = rw->f;
+        long line = rw->line;
         mapping m = {c[0], c[1], c[2], c[3], c[4], *c[6] ? c[6] : NULL, c[7], *c[8] ? c[8] : NULL,
                      0,    NULL, 0,    path, line};
         bool ok = split_sources(path, line, m.sid, &m);

@@ -20,6 +20,9 @@
 #include <stdio.h>
 #include <time.h>
 
+/* Requests are packed with the common msgpack idioms, the ones the
+ * server reads them with. */
+#include "crosswalk/mpack.h"
 #include "rpc.h"
 
 /* ---- options (main.c) ---- */

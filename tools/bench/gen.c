@@ -49,15 +49,15 @@ void cw_gen(const cw_opts *o)
         msgpack_unpacked u;
 
         cw_rpc_begin(&c, "org.put", 2);
-        cw_rpc_pack_kstr(&c.pk, "org", oid);
-        cw_rpc_pack_kstr(&c.pk, "name", name);
+        cw_mp_kv_str(&c.pk, "org", oid);
+        cw_mp_kv_str(&c.pk, "name", name);
         cw_call(&c, "org.put", &u);
         msgpack_unpacked_destroy(&u);
 
         /* Controls, in one bulk call (atomic: all or nothing). */
         cw_rpc_begin(&c, "control.put", 2);
-        cw_rpc_pack_kstr(&c.pk, "org", oid);
-        cw_rpc_pack_str(&c.pk, "controls");
+        cw_mp_kv_str(&c.pk, "org", oid);
+        cw_mp_str(&c.pk, "controls");
         msgpack_pack_array(&c.pk, o->controls);
         for (unsigned k = 1; k <= o->controls; k++) {
             char cid[16], title[64], owner[32];
@@ -84,17 +84,17 @@ void cw_gen(const cw_opts *o)
                 picked[got++] = rq;
             }
             msgpack_pack_map(&c.pk, 5);
-            cw_rpc_pack_kstr(&c.pk, "id", cid);
-            cw_rpc_pack_kstr(&c.pk, "title", title);
-            cw_rpc_pack_kstr(&c.pk, "owner", owner);
-            cw_rpc_pack_kstr(&c.pk, "status", status);
-            cw_rpc_pack_str(&c.pk, "links");
+            cw_mp_kv_str(&c.pk, "id", cid);
+            cw_mp_kv_str(&c.pk, "title", title);
+            cw_mp_kv_str(&c.pk, "owner", owner);
+            cw_mp_kv_str(&c.pk, "status", status);
+            cw_mp_str(&c.pk, "links");
             msgpack_pack_array(&c.pk, got);
             for (unsigned j = 0; j < got; j++) {
                 msgpack_pack_map(&c.pk, 3);
-                cw_rpc_pack_kstr(&c.pk, "framework", picked[j]->fw);
-                cw_rpc_pack_kstr(&c.pk, "id", picked[j]->id);
-                cw_rpc_pack_kstr(&c.pk, "level", partial[j] ? "partial" : "full");
+                cw_mp_kv_str(&c.pk, "framework", picked[j]->fw);
+                cw_mp_kv_str(&c.pk, "id", picked[j]->id);
+                cw_mp_kv_str(&c.pk, "level", partial[j] ? "partial" : "full");
             }
         }
         cw_call(&c, "control.put", &u);
@@ -104,8 +104,8 @@ void cw_gen(const cw_opts *o)
         for (unsigned done = 0; done < o->evidence;) {
             unsigned n = o->evidence - done < o->batch ? o->evidence - done : o->batch;
             cw_rpc_begin(&c, "evidence.load", 2);
-            cw_rpc_pack_kstr(&c.pk, "org", oid);
-            cw_rpc_pack_str(&c.pk, "items");
+            cw_mp_kv_str(&c.pk, "org", oid);
+            cw_mp_str(&c.pk, "items");
             msgpack_pack_array(&c.pk, n);
             for (unsigned k = 0; k < n; k++) {
                 char eid[32], uri[96];
@@ -126,8 +126,8 @@ void cw_gen(const cw_opts *o)
             if (!used)
                 cw_die("out of memory");
             cw_rpc_begin(&c, "scope.put", 2);
-            cw_rpc_pack_kstr(&c.pk, "org", oid);
-            cw_rpc_pack_str(&c.pk, "items");
+            cw_mp_kv_str(&c.pk, "org", oid);
+            cw_mp_str(&c.pk, "items");
             msgpack_pack_array(&c.pk, nex);
             for (unsigned k = 0; k < nex; k++) {
                 uint32_t j;
@@ -136,12 +136,12 @@ void cw_gen(const cw_opts *o)
                 while (used[j]);
                 used[j] = true;
                 msgpack_pack_map(&c.pk, 4);
-                cw_rpc_pack_kstr(&c.pk, "framework", "iso27001-2022");
-                cw_rpc_pack_kstr(&c.pk, "id", annex.v[j].id);
-                cw_rpc_pack_str(&c.pk, "applicable");
+                cw_mp_kv_str(&c.pk, "framework", "iso27001-2022");
+                cw_mp_kv_str(&c.pk, "id", annex.v[j].id);
+                cw_mp_str(&c.pk, "applicable");
                 msgpack_pack_false(&c.pk);
-                cw_rpc_pack_kstr(&c.pk, "justification",
-                                 "benchmark: not applicable to this organisation");
+                cw_mp_kv_str(&c.pk, "justification",
+                             "benchmark: not applicable to this organisation");
             }
             cw_call(&c, "scope.put", &u);
             msgpack_unpacked_destroy(&u);

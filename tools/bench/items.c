@@ -55,25 +55,25 @@ void cw_pk_ev_item(msgpack_packer *pk, cw_rng *rng, unsigned controls, const cha
     snprintf(c1, sizeof c1, "C-%04u", e.c1);
     snprintf(c2, sizeof c2, "C-%04u", e.c2);
     msgpack_pack_map(pk, 8 + (e.valid != 0) + e.sha);
-    cw_rpc_pack_kstr(pk, "id", eid);
-    cw_rpc_pack_str(pk, "controls");
+    cw_mp_kv_str(pk, "id", eid);
+    cw_mp_str(pk, "controls");
     msgpack_pack_array(pk, e.c2 ? 2 : 1);
-    cw_rpc_pack_str(pk, c1);
+    cw_mp_str(pk, c1);
     if (e.c2)
-        cw_rpc_pack_str(pk, c2);
-    cw_rpc_pack_kstr(pk, "kind", cw_kinds[e.kind]);
-    cw_rpc_pack_kstr(pk, "title", title);
-    cw_rpc_pack_kstr(pk, "source", cw_sources[e.source]);
-    cw_rpc_pack_kstr(pk, "uri", uri);
-    cw_rpc_pack_kint(pk, "collected_at", e.collected);
+        cw_mp_str(pk, c2);
+    cw_mp_kv_str(pk, "kind", cw_kinds[e.kind]);
+    cw_mp_kv_str(pk, "title", title);
+    cw_mp_kv_str(pk, "source", cw_sources[e.source]);
+    cw_mp_kv_str(pk, "uri", uri);
+    cw_mp_kv_int(pk, "collected_at", e.collected);
     if (e.valid)
-        cw_rpc_pack_kint(pk, "valid_until", e.valid);
+        cw_mp_kv_int(pk, "valid_until", e.valid);
     if (e.sha) {
         char hex[64];
         cw_hex64(rng, hex);
-        cw_rpc_pack_str(pk, "sha256");
+        cw_mp_str(pk, "sha256");
         msgpack_pack_str(pk, 64);
         msgpack_pack_str_body(pk, hex, 64);
     }
-    cw_rpc_pack_kstr(pk, "result", cw_results[e.result]);
+    cw_mp_kv_str(pk, "result", cw_results[e.result]);
 }

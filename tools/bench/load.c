@@ -27,8 +27,8 @@ static void cw_lbatch_build(cw_lbatch *lb, const cw_opts *o, cw_rng *rng, uint64
 {
     msgpack_sbuffer_clear(&lb->sb);
     cw_rpc_pack_request(&lb->pk, (uint32_t)(b + 1), "evidence.load", 2);
-    cw_rpc_pack_kstr(&lb->pk, "org", o->org);
-    cw_rpc_pack_str(&lb->pk, "items");
+    cw_mp_kv_str(&lb->pk, "org", o->org);
+    cw_mp_str(&lb->pk, "items");
     msgpack_pack_array(&lb->pk, n);
     for (unsigned k = 0; k < n; k++) {
         char eid[32], uri[160];

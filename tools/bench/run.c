@@ -113,32 +113,32 @@ static void cw_build(const cw_run_ctx *x, cw_scn_kind k, cw_rconn *c)
     case CW_S_REQGET: {
         const cw_req *r = &x->reqs.v[cw_rng_below(&c->rng, (uint32_t)x->reqs.n)];
         cw_rpc_pack_request(&pk, id, "requirement.get", 2);
-        cw_rpc_pack_kstr(&pk, "framework", r->fw);
-        cw_rpc_pack_kstr(&pk, "id", r->id);
+        cw_mp_kv_str(&pk, "framework", r->fw);
+        cw_mp_kv_str(&pk, "id", r->id);
         break;
     }
     case CW_S_COV_SUMMARY:
     case CW_S_COV_DETAIL:
         cw_rpc_pack_request(&pk, id, "coverage.get", k == CW_S_COV_DETAIL ? 4 : 3);
-        cw_rpc_pack_kstr(&pk, "org", org);
-        cw_rpc_pack_kstr(&pk, "framework", "nist-csf-2.0");
-        cw_rpc_pack_kint(&pk, "max_hops", 1);
+        cw_mp_kv_str(&pk, "org", org);
+        cw_mp_kv_str(&pk, "framework", "nist-csf-2.0");
+        cw_mp_kv_int(&pk, "max_hops", 1);
         if (k == CW_S_COV_DETAIL) {
-            cw_rpc_pack_str(&pk, "detail");
+            cw_mp_str(&pk, "detail");
             msgpack_pack_true(&pk);
         }
         break;
     case CW_S_GAP:
         cw_rpc_pack_request(&pk, id, "gap.report", 3);
-        cw_rpc_pack_kstr(&pk, "org", org);
-        cw_rpc_pack_kstr(&pk, "target", "soc2-2017");
-        cw_rpc_pack_kint(&pk, "max_hops", 2);
+        cw_mp_kv_str(&pk, "org", org);
+        cw_mp_kv_str(&pk, "target", "soc2-2017");
+        cw_mp_kv_int(&pk, "max_hops", 2);
         break;
     case CW_S_COMPARE:
         cw_rpc_pack_request(&pk, id, "framework.compare", 3);
-        cw_rpc_pack_kstr(&pk, "source", "iso27001-2022");
-        cw_rpc_pack_kstr(&pk, "target", "soc2-2017");
-        cw_rpc_pack_kint(&pk, "max_hops", 3);
+        cw_mp_kv_str(&pk, "source", "iso27001-2022");
+        cw_mp_kv_str(&pk, "target", "soc2-2017");
+        cw_mp_kv_int(&pk, "max_hops", 3);
         break;
     case CW_S_EVPUT:
     case CW_S_EVPUT_SERIAL: {
@@ -147,15 +147,15 @@ static void cw_build(const cw_run_ctx *x, cw_scn_kind k, cw_rconn *c)
         snprintf(ctl, sizeof ctl, "C-%04u", 1 + cw_rng_below(&c->rng, x->o->controls));
         uint32_t res = cw_rng_below(&c->rng, 10);
         cw_rpc_pack_request(&pk, id, "evidence.put", 7);
-        cw_rpc_pack_kstr(&pk, "org", org);
-        cw_rpc_pack_kstr(&pk, "id", eid);
-        cw_rpc_pack_str(&pk, "controls");
+        cw_mp_kv_str(&pk, "org", org);
+        cw_mp_kv_str(&pk, "id", eid);
+        cw_mp_str(&pk, "controls");
         msgpack_pack_array(&pk, 1);
-        cw_rpc_pack_str(&pk, ctl);
-        cw_rpc_pack_kstr(&pk, "kind", "scan");
-        cw_rpc_pack_kstr(&pk, "title", "benchmark evidence.put");
-        cw_rpc_pack_kint(&pk, "collected_at", (int64_t)time(NULL));
-        cw_rpc_pack_kstr(&pk, "result", res < 8 ? "pass" : res < 9 ? "fail" : "unknown");
+        cw_mp_str(&pk, ctl);
+        cw_mp_kv_str(&pk, "kind", "scan");
+        cw_mp_kv_str(&pk, "title", "benchmark evidence.put");
+        cw_mp_kv_int(&pk, "collected_at", (int64_t)time(NULL));
+        cw_mp_kv_str(&pk, "result", res < 8 ? "pass" : res < 9 ? "fail" : "unknown");
         break;
     }
     }

@@ -298,9 +298,9 @@ void cw_fetch_requirements(cw_rpc *c, const char *fw, bool leaves_only, cw_reqs 
 {
     msgpack_unpacked u;
     cw_rpc_begin(c, "requirement.list", leaves_only ? 2 : 1);
-    cw_rpc_pack_kstr(&c->pk, "framework", fw);
+    cw_mp_kv_str(&c->pk, "framework", fw);
     if (leaves_only) {
-        cw_rpc_pack_str(&c->pk, "leaves_only");
+        cw_mp_str(&c->pk, "leaves_only");
         msgpack_pack_true(&c->pk);
     }
     const msgpack_object *res = cw_call(c, "requirement.list", &u);

@@ -153,6 +153,11 @@ typedef struct cw_opt {
  * (the command then exits 0). */
 int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, size_t nopts,
                   const char *help, char ***pos, size_t *npos);
+/* cw_opts_parse for a command that takes options only, so a positional
+ * is a usage error ("unexpected argument").  Returns 0, or what
+ * cw_opts_parse returns otherwise (3 after printing help). */
+int cw_opts_parse_only(const char *cmd, int argc, char **argv, const cw_opt *opts, size_t nopts,
+                       const char *help);
 /* Prints "crosswalk CMD: message" and the --help hint; returns CW_EXIT_USAGE. */
 int cw_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parses a non-negative decimal integer; -1 when s is not one. */

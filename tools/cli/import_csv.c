@@ -276,15 +276,12 @@ static int do_catalog(cw_import *imp, const char *name, table *t, const cw_impor
         slug[0] = '\0';
     }
     cw_imp_map all = {0}, seen = {0};
-    for (size_t i = 1; i < t->n; i++)
-        if (t->r[i].n == cols)
-            cw_imp_map_put(&all, t->r[i].f[0], t->r[i].line, NULL);
+    const rec *r;
+    for (size_t at = 0; (r = cw_csv_row(t, &at, cols));)
+        cw_imp_map_put(&all, r->f[0], r->line, NULL);
     json_t *reqs = json_array();
-    for (size_t i = 1; i < t->n; i++) {
-        rec *r = &t->r[i];
+    for (size_t at = 0; (r = cw_csv_row(t, &at, cols));) {
         ctx c = {imp, name, r->line, 0};
-        if (r->n != cols)
-            continue;
         const char *id = r->f[0], *parent = r->f[1], *kind = r->f[2], *title = r->f[3],
                    *desc = r->f[4], *attrs = r->f[5];
         const char *assess = cols > 6 ? r->f[6] : "", *status = cols > 6 ? r->f[7] : "";
@@ -374,11 +371,9 @@ static int do_crosswalk(cw_import *imp, const char *name, table *t, const cw_imp
 {
     cw_imp_map pairs = {0};
     json_t *rows = json_array();
-    for (size_t i = 1; i < t->n; i++) {
-        rec *r = &t->r[i];
+    const rec *r;
+    for (size_t at = 0; (r = cw_csv_row(t, &at, cols));) {
         ctx c = {imp, name, r->line, 0};
-        if (r->n != cols)
-            continue;
         const char *sf = r->f[0], *sid = r->f[1], *tf = r->f[2], *tid = r->f[3], *rel = r->f[4],
                    *str = r->f[5], *rat = r->f[6], *origin = r->f[7];
         const char *note = cols > 8 ? r->f[8] : "";
@@ -480,11 +475,9 @@ static int do_evidence(cw_import *imp, const char *name, table *t, const cw_impo
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     const char *org = o->org ? o->org : "";
     int rc = 0;
-    for (size_t i = 1; i < t->n && rc == 0; i++) {
-        rec *r = &t->r[i];
+    const rec *r;
+    for (size_t at = 0; rc == 0 && (r = cw_csv_row(t, &at, ncols[F_EVIDENCE]));) {
         ctx c = {imp, name, r->line, 0};
-        if (r->n != ncols[F_EVIDENCE])
-            continue;
         const char *id = r->f[0], *controls = r->f[1], *kind = r->f[2], *title = r->f[3],
                    *source = r->f[4], *uri = r->f[5], *sha = r->f[6], *coll = r->f[7],
                    *valid = r->f[8], *result = r->f[9];
@@ -596,11 +589,9 @@ static int do_controls(cw_import *imp, const char *name, table *t, const cw_impo
     need_org(imp, name, o, "controls");
     cw_imp_map ids = {0};
     json_t *items = json_array();
-    for (size_t i = 1; i < t->n; i++) {
-        rec *r = &t->r[i];
+    const rec *r;
+    for (size_t at = 0; (r = cw_csv_row(t, &at, ncols[F_CONTROLS]));) {
         ctx c = {imp, name, r->line, 0};
-        if (r->n != ncols[F_CONTROLS])
-            continue;
         const char *id = r->f[0], *title = r->f[1], *owner = r->f[2], *status = r->f[3],
                    *links = r->f[4];
         long prev;

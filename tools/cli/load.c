@@ -240,17 +240,10 @@ int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv)
                      {"--target-framework", NULL, true, &target, NULL},
                      {"--format", NULL, true, &format, NULL},
                      {"--output", "-o", true, &output, NULL}};
-    char **pos;
-    size_t npos;
-    int rc = cw_opts_parse("export", argc, argv, opts, sizeof opts / sizeof opts[0], cw_help_export,
-                           &pos, &npos);
-    if (rc == 3)
-        return 0;
-    if (rc == 0 && npos)
-        rc = cw_usage("export", "unexpected argument '%s'", pos[0]);
-    free(pos);
+    int rc = cw_opts_parse_only("export", argc, argv, opts, sizeof opts / sizeof opts[0],
+                                cw_help_export);
     if (rc)
-        return rc;
+        return rc == 3 ? 0 : rc;
     if (!fw)
         return cw_usage("export", "--framework is required");
     bool oscal = false;

@@ -235,6 +235,18 @@ int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, si
     return rc;
 }
 
+int cw_opts_parse_only(const char *cmd, int argc, char **argv, const cw_opt *opts, size_t nopts,
+                       const char *help)
+{
+    char **pos;
+    size_t npos;
+    int rc = cw_opts_parse(cmd, argc, argv, opts, nopts, help, &pos, &npos);
+    if (rc == 0 && npos > 0)
+        rc = cw_usage(cmd, "unexpected argument '%s'", pos[0]);
+    free(pos);
+    return rc;
+}
+
 int cw_ctx_call(cw_rpc *c, const char *method, json_t *params, json_t **result)
 {
     char *msg = NULL;
@@ -482,16 +494,9 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
         if ((reports[k].opts | FORMAT_OUTPUT) & 1u << i)
             opts[n++] = every[i];
 
-    char **pos;
-    size_t npos;
-    int rc = cw_opts_parse(cmd, argc, argv, opts, n, reports[k].help, &pos, &npos);
-    if (rc == 3)
-        return 0;
-    if (rc == 0 && npos > 0)
-        rc = cw_usage(cmd, "unexpected argument '%s'", pos[0]);
-    free(pos);
+    int rc = cw_opts_parse_only(cmd, argc, argv, opts, n, reports[k].help);
     if (rc)
-        return rc;
+        return rc == 3 ? 0 : rc;
 
     cw_format fmt;
     if ((rc = cw_format_for(cmd, &a, &fmt)) != 0)

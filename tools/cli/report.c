@@ -67,6 +67,17 @@ static char *cw_xstrdup(const char *s)
     return d;
 }
 
+/* realloc that ends the command when out of memory, so a report's
+ * parallel arrays grow without keeping the old block for a failure; p
+ * passes to the result, which the caller owns. */
+static void *cw_xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n);
+    if (!p)
+        cw_oom();
+    return p;
+}
+
 /* A string view of a JSON scalar: strings as they are, numbers and
  * booleans printed, null/absent as "".  buf backs the printed forms. */
 static const char *cw_jtext(json_t *v, char *buf, size_t n)
@@ -277,10 +288,7 @@ static void cw_table_free(cw_table *t)
 static cw_table *cw_rep_table(cw_report *r, const char *caption, size_t ncols,
                               const char *const *cols)
 {
-    cw_table *p = realloc(r->tables, (r->ntables + 1) * sizeof *p);
-    if (!p)
-        cw_oom();
-    r->tables = p;
+    r->tables = cw_xrealloc(r->tables, (r->ntables + 1) * sizeof *r->tables);
     cw_table *t = &r->tables[r->ntables++];
     if (cw_table_init(t, caption, ncols, cols))
         cw_oom();
@@ -293,15 +301,20 @@ static void cw_add_row(cw_table *t, const char *const *cells)
         cw_oom();
 }
 
+/* cw_add_row for a row some of whose cells the builder composed for it:
+ * the table keeps copies, so the ntmp strings of tmp (taken over from the
+ * caller, which must not use them again) are freed here. */
+static void cw_add_row_free(cw_table *t, const char *const *cells, char *const *tmp, size_t ntmp)
+{
+    cw_add_row(t, cells);
+    for (size_t i = 0; i < ntmp; i++)
+        free(tmp[i]);
+}
+
 static void cw_sum(cw_report *r, const char *k, const char *v)
 {
-    char **a = realloc(r->sum_key, (r->nsummary + 1) * sizeof *a);
-    char **b = a ? realloc(r->sum_val, (r->nsummary + 1) * sizeof *b) : NULL;
-    if (a)
-        r->sum_key = a;
-    if (!a || !b)
-        cw_oom();
-    r->sum_val = b;
+    r->sum_key = cw_xrealloc(r->sum_key, (r->nsummary + 1) * sizeof *r->sum_key);
+    r->sum_val = cw_xrealloc(r->sum_val, (r->nsummary + 1) * sizeof *r->sum_val);
     r->sum_key[r->nsummary] = cw_xstrdup(k);
     r->sum_val[r->nsummary] = cw_xstrdup(v);
     r->nsummary++;
@@ -377,15 +390,10 @@ static size_t cw_chart_group(cw_chart *c, const char *label)
     for (size_t i = 0; i < c->ngroups; i++)
         if (strcmp(c->labels[i], label) == 0)
             return i;
-    char **l = realloc(c->labels, (c->ngroups + 1) * sizeof *l);
-    long *n = l ? realloc(c->counts, (c->ngroups + 1) * c->nseries * sizeof *n) : NULL;
-    if (l)
-        c->labels = l;
-    if (!l || !n)
-        cw_oom();
-    c->counts = n;
+    c->labels = cw_xrealloc(c->labels, (c->ngroups + 1) * sizeof *c->labels);
+    c->counts = cw_xrealloc(c->counts, (c->ngroups + 1) * c->nseries * sizeof *c->counts);
     c->labels[c->ngroups] = cw_xstrdup(label);
-    memset(&c->counts[c->ngroups * c->nseries], 0, c->nseries * sizeof *n);
+    memset(&c->counts[c->ngroups * c->nseries], 0, c->nseries * sizeof *c->counts);
     return c->ngroups++;
 }
 
@@ -525,8 +533,7 @@ static int cw_build_coverage(cw_report *r, json_t *a, bool detail)
         char *why = cw_requirement_why(q);
         const char *cells[] = {cw_js(q, "id"), cw_js(q, "title"), cw_js(q, "group"),
                                cw_js(q, "status"), why};
-        cw_add_row(t, cells);
-        free(why);
+        cw_add_row_free(t, cells, (char *[]){why}, 1);
     }
     if (detail) {
         static const char *const dcols[] = {"requirement", "status", "control", "state",
@@ -566,9 +573,7 @@ static int cw_build_coverage(cw_report *r, json_t *a, bool detail)
                                        cw_js(c, "via"),
                                        ps,
                                        es};
-                cw_add_row(d, cells);
-                free(ps);
-                free(es);
+                cw_add_row_free(d, cells, (char *[]){ps, es}, 2);
             }
         }
     }
@@ -700,8 +705,7 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov)
     {
         char *why = cw_gap_answer(a, g);
         const char *cells[] = {cw_js(g, "id"), cw_js(g, "title"), cw_js(g, "status"), why};
-        cw_add_row(ans, cells);
-        free(why);
+        cw_add_row_free(ans, cells, (char *[]){why}, 1);
     }
     /* the chart and breakdown read better after the answers */
     if (r->ntables > 1) {
@@ -735,9 +739,7 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov)
         char *cs = cw_sb_take(&cb), *ks = cw_sb_take(&kb);
         const char *cells[] = {
             cw_js(g, "id"), cw_js(g, "title"), cw_js(g, "group"), cw_js(g, "status"), cs, ks};
-        cw_add_row(t, cells);
-        free(cs);
-        free(ks);
+        cw_add_row_free(t, cells, (char *[]){cs, ks}, 2);
     }
 
     static const char *const kcols[] = {"gap",   "framework", "id",  "title",
@@ -762,8 +764,7 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov)
                                    cw_js(c, "gives"),
                                    json_is_true(json_object_get(c, "covered")) ? "yes" : "no",
                                    ps};
-            cw_add_row(k, cells);
-            free(ps);
+            cw_add_row_free(k, cells, (char *[]){ps}, 1);
         }
     }
 
@@ -790,9 +791,7 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov)
             const char *cells[] = {
                 cw_js(g, "id"),    ss, cw_js(row, "relationship"), ip, ms, cw_js(row, "origin"),
                 cw_js(row, "note")};
-            cw_add_row(jt, cells);
-            free(ss);
-            free(ms);
+            cw_add_row_free(jt, cells, (char *[]){ss, ms}, 2);
         }
     }
 
@@ -825,10 +824,7 @@ static int cw_build_gap(cw_report *r, json_t *a, json_t *cov)
         snprintf(rb, sizeof rb, "%ld", cw_jl(g, "rank"));
         snprintf(nb, sizeof nb, "%zu", json_array_size(json_object_get(g, "closes")));
         const char *cells[] = {rb, as, ts, nb, cs};
-        cw_add_row(p, cells);
-        free(cs);
-        free(as);
-        free(ts);
+        cw_add_row_free(p, cells, (char *[]){cs, as, ts}, 3);
     }
     cw_legend(r, CW_COV_NSERIES, cw_cov_series, cw_cov_legend_val);
     return 0;
@@ -886,8 +882,7 @@ static int cw_build_compare(cw_report *r, json_t *a)
                  cw_jl(q, "paths_total") + (long)json_array_size(json_object_get(q, "joints")));
         const char *cells[] = {
             cw_js(q, "id"), cw_js(q, "title"), cw_js(q, "group"), cw_js(q, "level"), nb, ps};
-        cw_add_row(t, cells);
-        free(ps);
+        cw_add_row_free(t, cells, (char *[]){ps}, 1);
     }
     cw_legend(r, 3, cw_cmp_series, cw_cmp_legend_val);
     return 0;
@@ -939,9 +934,7 @@ static int cw_build_soa(cw_report *r, json_t *a)
                                is,
                                es,
                                cw_js(c, "justification")};
-        cw_add_row(t, cells);
-        free(is);
-        free(es);
+        cw_add_row_free(t, cells, (char *[]){is, es}, 2);
     }
     cw_legend(r, CW_COV_NSERIES, cw_cov_series, cw_cov_legend_val);
     return 0;

@@ -167,6 +167,14 @@ void cw_csv_free(cw_csv_table *t)
     memset(t, 0, sizeof *t);
 }
 
+const cw_csv_rec *cw_csv_row(const cw_csv_table *t, size_t *at, size_t ncols)
+{
+    while (++*at < t->n)
+        if (t->r[*at].n == ncols)
+            return &t->r[*at];
+    return NULL;
+}
+
 int cw_csv_put(FILE *out, const char *s, unsigned flags)
 {
     if (!s)

@@ -7,7 +7,9 @@
  * ending with a space is reported by the caller, not hidden), one physical
  * line at a time, so every record knows the line it starts on.  Blank
  * lines between records are skipped and their lines listed; what each
- * tool makes of them, of the header and of each field is its own.
+ * tool makes of them, of the header and of each field is its own;
+ * cw_csv_row walks the data records that have the header's width, the
+ * loop every reader of these files runs once it has checked the widths.
  *
  * Ownership: a cw_csv_table owns its records and fields (in large blocks
  * freed together: an evidence file has millions of fields, and one malloc
@@ -63,6 +65,15 @@ typedef struct cw_csv_error {
  * with err filled; free t with cw_csv_free either way. */
 int cw_csv_read(const char *data, size_t len, cw_csv_table *t, cw_csv_error *err);
 void cw_csv_free(cw_csv_table *t);
+
+/* The data records of t with exactly ncols fields, in order, for a loop
+ * over the rows of a file whose header has ncols columns:
+ *     for (size_t at = 0; (r = cw_csv_row(t, &at, ncols));)
+ * Returns the next such record (a pointer into t), or NULL after the
+ * last; *at starts at 0 and then holds the index of the record returned.
+ * The header (r[0]) and the records of another width are passed over:
+ * each tool reports those once, its own way, before reading the rows. */
+const cw_csv_rec *cw_csv_row(const cw_csv_table *t, size_t *at, size_t ncols);
 
 /* cw_csv_put flags. */
 #define CW_CSV_QUOTE_EDGE_SPACE 1 /* also quote a value beginning or ending with a space */

@@ -137,27 +137,12 @@ int cw_rpc_write_all(int fd, const void *p, size_t n)
 
 /* ---- packing ---- */
 
-void cw_rpc_pack_str(msgpack_packer *pk, const char *s)
-{
-    cw_mp_str(pk, s);
-}
-
-void cw_rpc_pack_kstr(msgpack_packer *pk, const char *k, const char *v)
-{
-    cw_mp_kv_str(pk, k, v);
-}
-
-void cw_rpc_pack_kint(msgpack_packer *pk, const char *k, int64_t v)
-{
-    cw_mp_kv_int(pk, k, v);
-}
-
 void cw_rpc_pack_envelope(msgpack_packer *pk, uint32_t msgid, const char *method, unsigned nparams)
 {
     msgpack_pack_array(pk, 4);
     msgpack_pack_int(pk, CW_MSG_REQUEST);
     msgpack_pack_uint32(pk, msgid);
-    cw_rpc_pack_str(pk, method);
+    cw_mp_str(pk, method);
     msgpack_pack_array(pk, nparams);
 }
 

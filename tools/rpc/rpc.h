@@ -47,13 +47,10 @@ int cw_rpc_write_all(int fd, const void *p, size_t n);
  * array of nparams (0 or 1) elements; with 1 the caller packs the element. */
 void cw_rpc_pack_envelope(msgpack_packer *pk, uint32_t msgid, const char *method, unsigned nparams);
 /* Packs a request whose params are one map of nargs named arguments (the
- * caller packs the nargs key/value pairs); nargs 0 packs no params: []. */
+ * caller packs the nargs key/value pairs, with crosswalk/mpack.h's
+ * cw_mp_kv_str / cw_mp_kv_int as the server reads them); nargs 0 packs
+ * no params: []. */
 void cw_rpc_pack_request(msgpack_packer *pk, uint32_t msgid, const char *method, uint32_t nargs);
-
-/* Packs s as a str; a key and its str or integer value. */
-void cw_rpc_pack_str(msgpack_packer *pk, const char *s);
-void cw_rpc_pack_kstr(msgpack_packer *pk, const char *k, const char *v);
-void cw_rpc_pack_kint(msgpack_packer *pk, const char *k, int64_t v);
 
 /* A blocking client: one connection, a request buffer, a streaming
  * unpacker for the answers. */
