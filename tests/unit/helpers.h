@@ -2,7 +2,8 @@
  * fresh LMDB store in a temporary directory per test, terse builders for
  * catalogues, crosswalks, controls and evidence, and the common checks
  * (leaf statuses, a gap plan as text, a consistent store) so each test
- * states only what it checks. */
+ * states only what it checks; and the main() every unit test file runs its
+ * group with. */
 #ifndef CW_TEST_HELPERS_H
 #define CW_TEST_HELPERS_H
 
@@ -32,6 +33,15 @@ int t_teardown(void **state);
 cw_db *t_db(void **state);
 /* A test entry for main()'s list: f runs with a fresh store as its state. */
 #define T_STORE_TEST(f) cmocka_unit_test_setup_teardown(f, t_setup, t_teardown)
+/* The main() of a test file: runs its entries as one cmocka group named
+ * group, which prints each test's result and exits non-zero on a failure.
+ * A macro because cmocka counts the entries from the array's type. */
+#define T_MAIN(group, ...)                                                                         \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        const struct CMUnitTest tests[] = {__VA_ARGS__};                                           \
+        return cmocka_run_group_tests_name(group, tests, NULL, NULL);                              \
+    }
 /* Opens a fresh store with the given map size and cap (0 = defaults). */
 tdb *t_open(size_t map_size, size_t map_max);
 /* The same with the store's index delta limit (cw_db_options). */

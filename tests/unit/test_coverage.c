@@ -879,21 +879,11 @@ static void test_random_crosscheck(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T_STORE_TEST(test_direct_links_and_states),
-        T_STORE_TEST(test_status_order_over_controls),
-        T_STORE_TEST(test_group_links),
-        T_STORE_TEST(test_relationship_levels),
-        T_STORE_TEST(test_propagation_only_from_full),
-        T_STORE_TEST(test_max_hops_and_composition),
-        T_STORE_TEST(test_three_hops),
-        T_STORE_TEST(test_group_ends_only),
-        T_STORE_TEST(test_best_level_and_explanation),
-        T_STORE_TEST(test_scope_and_percent),
-        T_STORE_TEST(test_cached_states_follow_time_and_writes),
-        cmocka_unit_test(test_random_crosscheck),
-    };
-    return cmocka_run_group_tests_name("coverage", tests, NULL, NULL);
-}
+T_MAIN("coverage", T_STORE_TEST(test_direct_links_and_states),
+       T_STORE_TEST(test_status_order_over_controls), T_STORE_TEST(test_group_links),
+       T_STORE_TEST(test_relationship_levels), T_STORE_TEST(test_propagation_only_from_full),
+       T_STORE_TEST(test_max_hops_and_composition), T_STORE_TEST(test_three_hops),
+       T_STORE_TEST(test_group_ends_only), T_STORE_TEST(test_best_level_and_explanation),
+       T_STORE_TEST(test_scope_and_percent),
+       T_STORE_TEST(test_cached_states_follow_time_and_writes),
+       cmocka_unit_test(test_random_crosscheck))

@@ -550,23 +550,11 @@ static void test_joint_check(void **state)
     cw_arena_free(a);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T_STORE_TEST(test_joint_statuses),
-        T_STORE_TEST(test_not_related_and_explanation),
-        T_STORE_TEST(test_group_member_and_target),
-        T_STORE_TEST(test_members_use_one_hop_less),
-        T_STORE_TEST(test_joint_is_the_last_step),
-        T_STORE_TEST(test_withdrawn),
-        T_STORE_TEST(test_assessable_parent),
-        T_STORE_TEST(test_not_assessable_leaf),
-        T_STORE_TEST(test_compare_with_joint_rows),
-        T_STORE_TEST(test_gap_missing_members_and_plan),
-        T_STORE_TEST(test_plan_member_through_a_path),
-        T_STORE_TEST(test_plan_reach_through_nested_group),
-        T_STORE_TEST(test_joint_storage),
-        T_STORE_TEST(test_joint_check),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+T_MAIN("joint", T_STORE_TEST(test_joint_statuses), T_STORE_TEST(test_not_related_and_explanation),
+       T_STORE_TEST(test_group_member_and_target), T_STORE_TEST(test_members_use_one_hop_less),
+       T_STORE_TEST(test_joint_is_the_last_step), T_STORE_TEST(test_withdrawn),
+       T_STORE_TEST(test_assessable_parent), T_STORE_TEST(test_not_assessable_leaf),
+       T_STORE_TEST(test_compare_with_joint_rows), T_STORE_TEST(test_gap_missing_members_and_plan),
+       T_STORE_TEST(test_plan_member_through_a_path),
+       T_STORE_TEST(test_plan_reach_through_nested_group), T_STORE_TEST(test_joint_storage),
+       T_STORE_TEST(test_joint_check))

@@ -327,12 +327,6 @@ static void test_org_delete(void **state)
     t_consistent(db);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T_STORE_TEST(test_org_crud),      T_STORE_TEST(test_controls),
-        T_STORE_TEST(test_evidence_crud), T_STORE_TEST(test_control_state_rules),
-        T_STORE_TEST(test_scope),         T_STORE_TEST(test_org_delete),
-    };
-    return cmocka_run_group_tests_name("org", tests, NULL, NULL);
-}
+T_MAIN("org", T_STORE_TEST(test_org_crud), T_STORE_TEST(test_controls),
+       T_STORE_TEST(test_evidence_crud), T_STORE_TEST(test_control_state_rules),
+       T_STORE_TEST(test_scope), T_STORE_TEST(test_org_delete))

@@ -196,12 +196,5 @@ static void test_soa_needs_iso(void **state)
     cw_arena_free(a);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T_STORE_TEST(test_gap_report),    T_STORE_TEST(test_plan_ties_and_covered),
-        T_STORE_TEST(test_compare),       T_STORE_TEST(test_soa),
-        T_STORE_TEST(test_soa_needs_iso),
-    };
-    return cmocka_run_group_tests_name("query", tests, NULL, NULL);
-}
+T_MAIN("query", T_STORE_TEST(test_gap_report), T_STORE_TEST(test_plan_ties_and_covered),
+       T_STORE_TEST(test_compare), T_STORE_TEST(test_soa), T_STORE_TEST(test_soa_needs_iso))
