@@ -177,6 +177,31 @@ void t_org(cw_db *db, const char *org)
     assert_int_equal(cw_org_put(db, NULL, &o, NULL, NULL), 0);
 }
 
+void t_world(cw_db *db, const char *catalogs, const char *org, const char *rows)
+{
+    char *copy = strdup(catalogs);
+    for (char *save, *line = strtok_r(copy, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char *colon = strstr(line, ": ");
+        if (!colon)
+            fail_msg("not a catalogue \"slug: spec\": %s", line);
+        *colon = '\0';
+        t_catalog(db, line, colon + 2);
+    }
+    free(copy);
+    t_org(db, org);
+    if (rows)
+        t_maps(db, rows);
+}
+
+int t_setup_world(void **state)
+{
+    const t_scenario *sc = *state;
+    t_setup(state);
+    t_world(t_db(state), sc->catalogs, sc->org, sc->rows);
+    return 0;
+}
+
 int t_control(cw_db *db, const char *org, const char *id, cw_ctl_status st, const char *links)
 {
     char *copy = strdup(links ? links : "");

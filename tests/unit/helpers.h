@@ -68,6 +68,20 @@ cw_mapping t_row(const char *sfw, const char *sid, const char *tfw, const char *
  * (err may be NULL). */
 int t_joint(cw_db *db, const char *srcs, const char *rel, const char *dst, cw_err *err);
 void t_org(cw_db *db, const char *org);
+/* A test's world: catalogues, one a line "slug: spec" (t_catalog's spec),
+ * then the org, then crosswalk rows as t_maps takes them (NULL: none). */
+void t_world(cw_db *db, const char *catalogs, const char *org, const char *rows);
+/* A world shared by many tests of a file, loaded by T_WORLD_TEST. */
+typedef struct t_scenario {
+    const char *catalogs, *org, *rows;
+} t_scenario;
+/* cmocka setup: a fresh store (as t_setup) holding the t_scenario that
+ * *state points to on entry. */
+int t_setup_world(void **state);
+/* A test entry for main()'s list: f runs with a fresh store holding the
+ * t_scenario sc as its state. */
+#define T_WORLD_TEST(f, sc)                                                                        \
+    cmocka_unit_test_prestate_setup_teardown(f, t_setup_world, t_teardown, (void *)&(sc))
 /* Control with links "fw/id:full fw/id:partial ...".  Returns the rc. */
 int t_control(cw_db *db, const char *org, const char *id, cw_ctl_status st, const char *links);
 /* Evidence results, short. */

@@ -16,13 +16,10 @@
 /* src: a group G with three members, two single requirements, a group whose
  * only child is withdrawn; dst: three criteria and a group of two; mid: a
  * third framework. */
-static void world(cw_db *db)
-{
-    t_catalog(db, "src", "G G.1:G G.2:G G.3:G A B W!w E E.1:E!w N!n");
-    t_catalog(db, "dst", "S1 S2 S3 SG SG.1:SG SG.2:SG");
-    t_catalog(db, "mid", "M1 M2");
-    t_org(db, "acme");
-}
+static const t_scenario world = {"src: G G.1:G G.2:G G.3:G A B W!w E E.1:E!w N!n\n"
+                                 "dst: S1 S2 S3 SG SG.1:SG SG.2:SG\n"
+                                 "mid: M1 M2",
+                                 "acme", NULL};
 
 /* An implemented control with passing (1), failing (-1) or no (0) evidence. */
 static void ctl(cw_db *db, const char *id, const char *links, int evidence)
@@ -55,7 +52,6 @@ static bool assessed_in(const cw_coverage *c, const char *id)
 static void test_joint_statuses(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     joint(db, "src/A src/B", "superset_of", "dst/S1");
     joint(db, "src/A src/B", "equal", "dst/S2");
     joint(db, "src/A src/B", "intersects_with", "dst/S3");
@@ -91,7 +87,6 @@ static void test_joint_statuses(void **state)
 static void test_not_related_and_explanation(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     joint(db, "src/A src/B", "not_related", "dst/S1");
     joint(db, "src/B src/A", "superset_of", "dst/S2"); /* order does not matter */
     ctl(db, "C", "src/A:full src/B:full", 1);
@@ -126,7 +121,6 @@ static void test_not_related_and_explanation(void **state)
 static void test_group_member_and_target(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     joint(db, "src/G src/A", "superset_of", "dst/S1");
     joint(db, "src/E src/A", "superset_of", "dst/S2"); /* E has nothing assessed */
     joint(db, "src/A src/B", "superset_of", "dst/SG"); /* a group target */
@@ -169,7 +163,6 @@ static void test_group_member_and_target(void **state)
 static void test_members_use_one_hop_less(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     joint(db, "src/A src/B", "superset_of", "dst/S1");
     assert_int_equal(t_map(db, "mid/M1", "equal", "src/A"), 0);
     ctl(db, "CM", "mid/M1:full", 1);
@@ -189,7 +182,6 @@ static void test_members_use_one_hop_less(void **state)
 static void test_joint_is_the_last_step(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     joint(db, "src/A src/B", "superset_of", "dst/S1");
     assert_int_equal(t_map(db, "dst/S1", "equal", "mid/M1"), 0);
     joint(db, "dst/S1 dst/S2", "superset_of", "mid/M2");
@@ -207,7 +199,6 @@ static void test_joint_is_the_last_step(void **state)
 static void test_withdrawn(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     joint(db, "src/A src/W", "superset_of", "dst/S1");
     t_maps(db, "mid/M1 equal src/W\n"
                "src/W equal dst/S2\n");
@@ -235,11 +226,12 @@ static void test_withdrawn(void **state)
 static void test_assessable_parent(void **state)
 {
     cw_db *db = t_db(state);
-    t_catalog(db, "nist", "AC AC-1:AC AC-2:AC!a AC-2(1):AC-2 AC-2(2):AC-2!w AC-3:AC");
-    t_catalog(db, "x", "X1 X2 X3");
-    t_org(db, "acme");
-    t_maps(db, "x/X1 superset_of nist/AC-2\n"
-               "x/X2 equal nist/AC\n");
+    t_world(db,
+            "nist: AC AC-1:AC AC-2:AC!a AC-2(1):AC-2 AC-2(2):AC-2!w AC-3:AC\n"
+            "x: X1 X2 X3",
+            "acme",
+            "x/X1 superset_of nist/AC-2\n"
+            "x/X2 equal nist/AC\n");
     ctl(db, "C1", "x/X1:full", 1);
     cw_arena *a = cw_arena_new();
     cw_coverage c;
@@ -308,7 +300,6 @@ static void test_assessable_parent(void **state)
 static void test_not_assessable_leaf(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     t_maps(db, "src/N equal dst/S1\n"
                "mid/M1 equal src/N\n");
     ctl(db, "C", "src/N:full", 1);
@@ -328,7 +319,6 @@ static void test_not_assessable_leaf(void **state)
 static void test_compare_with_joint_rows(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     joint(db, "src/A src/B", "superset_of", "dst/S1");
     joint(db, "src/A src/B", "intersects_with", "dst/S2");
     joint(db, "src/A src/W", "superset_of", "dst/S3"); /* W withdrawn */
@@ -362,9 +352,10 @@ static void test_compare_with_joint_rows(void **state)
 static void test_gap_missing_members_and_plan(void **state)
 {
     cw_db *db = t_db(state);
-    t_catalog(db, "src", "P Q R S T U");
-    t_catalog(db, "dst", "D1 D2 D3 D4");
-    t_org(db, "acme");
+    t_world(db,
+            "src: P Q R S T U\n"
+            "dst: D1 D2 D3 D4",
+            "acme", NULL);
     joint(db, "src/P src/Q src/R", "superset_of", "dst/D1");
     joint(db, "src/Q src/R", "superset_of", "dst/D2");
     joint(db, "src/S src/T", "superset_of", "dst/D3");
@@ -397,10 +388,11 @@ static void test_gap_missing_members_and_plan(void **state)
 static void test_plan_member_through_a_path(void **state)
 {
     cw_db *db = t_db(state);
-    t_catalog(db, "src", "P Q");
-    t_catalog(db, "mid", "M");
-    t_catalog(db, "dst", "D1");
-    t_org(db, "acme");
+    t_world(db,
+            "src: P Q\n"
+            "mid: M\n"
+            "dst: D1",
+            "acme", NULL);
     joint(db, "src/P src/Q", "superset_of", "dst/D1");
     assert_int_equal(t_map(db, "mid/M", "equal", "src/Q"), 0);
     ctl(db, "CP", "src/P:full", 1);
@@ -420,10 +412,11 @@ static void test_plan_member_through_a_path(void **state)
 static void test_plan_reach_through_nested_group(void **state)
 {
     cw_db *db = t_db(state);
-    t_catalog(db, "fa", "A1 A1.3:A1 A1.3.1:A1.3!n");
-    t_catalog(db, "fb", "B1 B2");
-    t_catalog(db, "fc", "C4 C6!a");
-    t_org(db, "acme");
+    t_world(db,
+            "fa: A1 A1.3:A1 A1.3.1:A1.3!n\n"
+            "fb: B1 B2\n"
+            "fc: C4 C6!a",
+            "acme", NULL);
     joint(db, "fc/C4 fc/C6", "superset_of", "fb/B1");
     t_maps(db, "fc/C4 equal fa/A1.3\n"
                "fb/B2 equal fa/A1\n");
@@ -436,7 +429,6 @@ static void test_plan_reach_through_nested_group(void **state)
 static void test_joint_storage(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     cw_err err = {0};
     /* bad rows: nothing is written */
     assert_int_equal(t_joint(db, "src/A", "equal", "dst/S1", &err), CW_EINVAL);
@@ -523,7 +515,6 @@ static bool has_finding(const cw_finding *fs, size_t n, const char *kind, const 
 static void test_joint_check(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     t_catalog(db, "gone", "Z1 Z2");
     joint(db, "src/A src/W", "superset_of", "dst/S1");   /* withdrawn member */
     joint(db, "src/G src/G.2", "superset_of", "dst/S2"); /* G.2 is inside G */
@@ -550,11 +541,14 @@ static void test_joint_check(void **state)
     cw_arena_free(a);
 }
 
-T_MAIN("joint", T_STORE_TEST(test_joint_statuses), T_STORE_TEST(test_not_related_and_explanation),
-       T_STORE_TEST(test_group_member_and_target), T_STORE_TEST(test_members_use_one_hop_less),
-       T_STORE_TEST(test_joint_is_the_last_step), T_STORE_TEST(test_withdrawn),
-       T_STORE_TEST(test_assessable_parent), T_STORE_TEST(test_not_assessable_leaf),
-       T_STORE_TEST(test_compare_with_joint_rows), T_STORE_TEST(test_gap_missing_members_and_plan),
+T_MAIN("joint", T_WORLD_TEST(test_joint_statuses, world),
+       T_WORLD_TEST(test_not_related_and_explanation, world),
+       T_WORLD_TEST(test_group_member_and_target, world),
+       T_WORLD_TEST(test_members_use_one_hop_less, world),
+       T_WORLD_TEST(test_joint_is_the_last_step, world), T_WORLD_TEST(test_withdrawn, world),
+       T_STORE_TEST(test_assessable_parent), T_WORLD_TEST(test_not_assessable_leaf, world),
+       T_WORLD_TEST(test_compare_with_joint_rows, world),
+       T_STORE_TEST(test_gap_missing_members_and_plan),
        T_STORE_TEST(test_plan_member_through_a_path),
-       T_STORE_TEST(test_plan_reach_through_nested_group), T_STORE_TEST(test_joint_storage),
-       T_STORE_TEST(test_joint_check))
+       T_STORE_TEST(test_plan_reach_through_nested_group), T_WORLD_TEST(test_joint_storage, world),
+       T_WORLD_TEST(test_joint_check, world))
