@@ -282,15 +282,20 @@ cw_status t_status(const cw_coverage *c, const char *id)
     return t_req(c, id)->status;
 }
 
+cw_coverage t_coverage(cw_db *db, const cw_coverage_query *q, cw_arena *a)
+{
+    cw_coverage c;
+    cw_err err = {0};
+    if (cw_coverage_get(db, q, a, &c, &err))
+        fail_msg("coverage of %s for %s: %s", q->framework, q->org, err.msg);
+    return c;
+}
+
 cw_status t_cov1(cw_db *db, const char *org, const char *fw, const char *id, cw_time t, int hops)
 {
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
-    cw_err err = {0};
     cw_coverage_query q = {org, fw, t, hops, true};
-    int rc = cw_coverage_get(db, &q, a, &c, &err);
-    if (rc)
-        fail_msg("coverage: %s", err.msg);
+    cw_coverage c = t_coverage(db, &q, a);
     cw_status s = t_status(&c, id);
     cw_arena_free(a);
     return s;
@@ -299,11 +304,8 @@ cw_status t_cov1(cw_db *db, const char *org, const char *fw, const char *id, cw_
 void t_statuses(cw_db *db, const char *org, const char *fw, cw_time t, int hops, const char *want)
 {
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
-    cw_err err = {0};
     cw_coverage_query q = {org, fw, t, hops, true};
-    if (cw_coverage_get(db, &q, a, &c, &err))
-        fail_msg("coverage: %s", err.msg);
+    cw_coverage c = t_coverage(db, &q, a);
     char *copy = strdup(want);
     char wrong[1024] = "";
     size_t len = 0;

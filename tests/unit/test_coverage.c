@@ -62,9 +62,8 @@ static void test_group_links(void **state)
     /* a partial link to a group gives its leaves nothing */
     EXPECT(1, "T1.a=gap T1.b=gap");
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
     cw_coverage_query q = {"acme", "tgt", 100, 1, true};
-    assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
+    cw_coverage c = t_coverage(db, &q, a);
     assert_int_equal(c.n_groups, 3);
     assert_string_equal(c.groups[0].id, "T1");
     assert_int_equal(c.groups[0].n_partial_links, 1); /* ... but listed for the group */
@@ -183,9 +182,8 @@ static void test_best_level_and_explanation(void **state)
     EXPECT(1, "T3=partial");
     EXPECT(2, "T3=met"); /* the better of two paths wins */
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
     cw_coverage_query q = {"acme", "tgt", 100, 2, true};
-    assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
+    cw_coverage c = t_coverage(db, &q, a);
     const cw_req_status *r = t_req(&c, "T3");
     assert_int_equal(r->n_contribs, 2);
     const cw_contribution *best = &r->contribs[r->best];
@@ -216,9 +214,8 @@ static void test_scope_and_percent(void **state)
     cw_scope s = {"acme", "tgt", "T3", false, "not used here"};
     assert_int_equal(cw_scope_put(db, NULL, &s, 1, NULL, NULL), 0);
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
     cw_coverage_query q = {"acme", "tgt", 100, 0, false};
-    assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
+    cw_coverage c = t_coverage(db, &q, a);
     assert_int_equal(c.max_hops, 1);
     assert_int_equal(c.assessable, 6);
     assert_int_equal(c.counts[CW_ST_MET], 2);

@@ -92,9 +92,8 @@ static void test_not_related_and_explanation(void **state)
     ctl(db, "C", "src/A:full src/B:full", 1);
     EXPECT("dst", 1, "S1=gap");
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
     cw_coverage_query q = {"acme", "dst", 100, 1, true};
-    assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
+    cw_coverage c = t_coverage(db, &q, a);
     const cw_req_status *rs = t_req(&c, "S2");
     assert_int_equal(rs->status, CW_ST_MET);
     const cw_contribution *k = &rs->contribs[rs->best];
@@ -130,9 +129,8 @@ static void test_group_member_and_target(void **state)
     /* G's member status is its lowest: G.3 partial */
     EXPECT("dst", 1, "S1=partial");
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
     cw_coverage_query q = {"acme", "dst", 100, 1, true};
-    assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
+    cw_coverage c = t_coverage(db, &q, a);
     const cw_req_status *rs = t_req(&c, "S1");
     const cw_joint_eval *je = rs->contribs[rs->best].joint;
     assert_string_equal(je->members[0].ref.id, "A");
@@ -208,9 +206,8 @@ static void test_withdrawn(void **state)
     /* a withdrawn requirement is not assessed, but a full link to it still
      * propagates and paths pass through it */
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
     cw_coverage_query q = {"acme", "src", 100, 2, false};
-    assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
+    cw_coverage c = t_coverage(db, &q, a);
     assert_false(assessed_in(&c, "W"));
     assert_false(assessed_in(&c, "E.1"));
     assert_false(assessed_in(&c, "E")); /* E has children: a group */
@@ -234,9 +231,8 @@ static void test_assessable_parent(void **state)
             "x/X2 equal nist/AC\n");
     ctl(db, "C1", "x/X1:full", 1);
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
     cw_coverage_query q = {"acme", "nist", 100, 1, false};
-    assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
+    cw_coverage c = t_coverage(db, &q, a);
     /* AC-2 is assessed and so is AC-2(1); AC is a group; AC-2(2) is withdrawn */
     assert_int_equal(c.assessable, 4);
     assert_true(assessed_in(&c, "AC-2"));
@@ -308,9 +304,8 @@ static void test_not_assessable_leaf(void **state)
     /* a path reaching N gives nothing assessed */
     assert_int_equal(t_control(db, "acme", "C", CW_CTL_IMPLEMENTED, "mid/M1:full"), 0);
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
     cw_coverage_query q = {"acme", "src", 100, 1, false};
-    assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
+    cw_coverage c = t_coverage(db, &q, a);
     assert_false(assessed_in(&c, "N"));
     assert_int_equal(c.counts[CW_ST_MET], 0);
     cw_arena_free(a);
