@@ -180,13 +180,13 @@ void t_org(cw_db *db, const char *org)
 void t_world(cw_db *db, const char *catalogs, const char *org, const char *rows)
 {
     char *copy = strdup(catalogs);
-    for (char *save, *line = strtok_r(copy, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        char *colon = strstr(line, ": ");
+    for (char *save, *cat = strtok_r(copy, ";", &save); cat; cat = strtok_r(NULL, ";", &save)) {
+        cat += strspn(cat, " ");
+        char *colon = strstr(cat, ": ");
         if (!colon)
-            fail_msg("not a catalogue \"slug: spec\": %s", line);
+            fail_msg("not a catalogue \"slug: spec\": %s", cat);
         *colon = '\0';
-        t_catalog(db, line, colon + 2);
+        t_catalog(db, cat, colon + 2);
     }
     free(copy);
     t_org(db, org);

@@ -68,8 +68,9 @@ cw_mapping t_row(const char *sfw, const char *sid, const char *tfw, const char *
  * (err may be NULL). */
 int t_joint(cw_db *db, const char *srcs, const char *rel, const char *dst, cw_err *err);
 void t_org(cw_db *db, const char *org);
-/* A test's world: catalogues, one a line "slug: spec" (t_catalog's spec),
- * then the org, then crosswalk rows as t_maps takes them (NULL: none). */
+/* A test's world: catalogues "slug: spec; slug: spec ..." (t_catalog's
+ * spec), then the org, then crosswalk rows as t_maps takes them (NULL:
+ * none). */
 void t_world(cw_db *db, const char *catalogs, const char *org, const char *rows);
 /* A world shared by many tests of a file, loaded by T_WORLD_TEST. */
 typedef struct t_scenario {

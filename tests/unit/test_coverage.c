@@ -12,8 +12,8 @@
 
 /* tgt: two groups, one nested; src: a few leaves and a group. */
 static const t_scenario world = {
-    "tgt: T1 T1.a:T1 T1.b:T1 T2 T2.x:T2 T2.x.1:T2.x T2.x.2:T2.x T2.y:T2 T3\n"
-    "src: S1 S2 S3 SG SG.1:SG SG.2:SG\n"
+    "tgt: T1 T1.a:T1 T1.b:T1 T2 T2.x:T2 T2.x.1:T2.x T2.x.2:T2.x T2.y:T2 T3; "
+    "src: S1 S2 S3 SG SG.1:SG SG.2:SG; "
     "mid: M1 M2 MG MG.1:MG",
     "acme", NULL};
 

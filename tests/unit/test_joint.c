@@ -16,10 +16,9 @@
 /* src: a group G with three members, two single requirements, a group whose
  * only child is withdrawn; dst: three criteria and a group of two; mid: a
  * third framework. */
-static const t_scenario world = {"src: G G.1:G G.2:G G.3:G A B W!w E E.1:E!w N!n\n"
-                                 "dst: S1 S2 S3 SG SG.1:SG SG.2:SG\n"
-                                 "mid: M1 M2",
-                                 "acme", NULL};
+static const t_scenario world = {
+    "src: G G.1:G G.2:G G.3:G A B W!w E E.1:E!w N!n; dst: S1 S2 S3 SG SG.1:SG SG.2:SG; mid: M1 M2",
+    "acme", NULL};
 
 /* An implemented control with passing (1), failing (-1) or no (0) evidence. */
 static void ctl(cw_db *db, const char *id, const char *links, int evidence)
@@ -223,9 +222,7 @@ static void test_withdrawn(void **state)
 static void test_assessable_parent(void **state)
 {
     cw_db *db = t_db(state);
-    t_world(db,
-            "nist: AC AC-1:AC AC-2:AC!a AC-2(1):AC-2 AC-2(2):AC-2!w AC-3:AC\n"
-            "x: X1 X2 X3",
+    t_world(db, "nist: AC AC-1:AC AC-2:AC!a AC-2(1):AC-2 AC-2(2):AC-2!w AC-3:AC; x: X1 X2 X3",
             "acme",
             "x/X1 superset_of nist/AC-2\n"
             "x/X2 equal nist/AC\n");
@@ -347,10 +344,7 @@ static void test_compare_with_joint_rows(void **state)
 static void test_gap_missing_members_and_plan(void **state)
 {
     cw_db *db = t_db(state);
-    t_world(db,
-            "src: P Q R S T U\n"
-            "dst: D1 D2 D3 D4",
-            "acme", NULL);
+    t_world(db, "src: P Q R S T U; dst: D1 D2 D3 D4", "acme", NULL);
     joint(db, "src/P src/Q src/R", "superset_of", "dst/D1");
     joint(db, "src/Q src/R", "superset_of", "dst/D2");
     joint(db, "src/S src/T", "superset_of", "dst/D3");
@@ -383,11 +377,7 @@ static void test_gap_missing_members_and_plan(void **state)
 static void test_plan_member_through_a_path(void **state)
 {
     cw_db *db = t_db(state);
-    t_world(db,
-            "src: P Q\n"
-            "mid: M\n"
-            "dst: D1",
-            "acme", NULL);
+    t_world(db, "src: P Q; mid: M; dst: D1", "acme", NULL);
     joint(db, "src/P src/Q", "superset_of", "dst/D1");
     assert_int_equal(t_map(db, "mid/M", "equal", "src/Q"), 0);
     ctl(db, "CP", "src/P:full", 1);
@@ -407,11 +397,7 @@ static void test_plan_member_through_a_path(void **state)
 static void test_plan_reach_through_nested_group(void **state)
 {
     cw_db *db = t_db(state);
-    t_world(db,
-            "fa: A1 A1.3:A1 A1.3.1:A1.3!n\n"
-            "fb: B1 B2\n"
-            "fc: C4 C6!a",
-            "acme", NULL);
+    t_world(db, "fa: A1 A1.3:A1 A1.3.1:A1.3!n; fb: B1 B2; fc: C4 C6!a", "acme", NULL);
     joint(db, "fc/C4 fc/C6", "superset_of", "fb/B1");
     t_maps(db, "fc/C4 equal fa/A1.3\n"
                "fb/B2 equal fa/A1\n");

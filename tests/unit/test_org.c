@@ -8,9 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const t_scenario base = {"fx: G G.1:G G.2:G L\n"
-                                "iso27001-2022: 6 6.1:6 A.5 A.5.1:A.5 A.5.2:A.5",
-                                "acme", NULL};
+static const t_scenario base = {
+    "fx: G G.1:G G.2:G L; iso27001-2022: 6 6.1:6 A.5 A.5.1:A.5 A.5.2:A.5", "acme", NULL};
 
 static void test_org_crud(void **state)
 {

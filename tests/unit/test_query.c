@@ -7,17 +7,16 @@
 #include <string.h>
 
 /* target soc: 5 criteria; held: iso with mappings */
-static const t_scenario world = {"soc: CC CC1:CC CC2:CC CC3:CC CC4:CC CC5:CC\n"
-                                 "iso: A A1:A A2:A A3:A A4:A\n"
-                                 "csf: GV GV1:GV GV2:GV",
-                                 "acme",
-                                 "iso/A1 equal soc/CC1\n"
-                                 "iso/A2 superset_of soc/CC2\n"
-                                 "iso/A2 superset_of soc/CC3\n"
-                                 "iso/A3 equal soc/CC3\n"
-                                 "iso/A4 intersects_with soc/CC4\n"
-                                 "csf/GV1 equal soc/CC4\n"
-                                 "csf/GV2 equal iso/A3\n"};
+static const t_scenario world = {
+    "soc: CC CC1:CC CC2:CC CC3:CC CC4:CC CC5:CC; iso: A A1:A A2:A A3:A A4:A; csf: GV GV1:GV GV2:GV",
+    "acme",
+    "iso/A1 equal soc/CC1\n"
+    "iso/A2 superset_of soc/CC2\n"
+    "iso/A2 superset_of soc/CC3\n"
+    "iso/A3 equal soc/CC3\n"
+    "iso/A4 intersects_with soc/CC4\n"
+    "csf/GV1 equal soc/CC4\n"
+    "csf/GV2 equal iso/A3\n"};
 
 static const cw_gap_item *gap(const cw_gap_report *r, const char *id)
 {
@@ -92,11 +91,7 @@ static void test_plan_ties_and_covered(void **state)
 {
     cw_db *db = t_db(state);
     /* every candidate closes one gap: ties broken by framework then id */
-    t_world(db,
-            "t: T1 T2\n"
-            "b: B1 B2\n"
-            "a: A1 A2",
-            "acme",
+    t_world(db, "t: T1 T2; b: B1 B2; a: A1 A2", "acme",
             "b/B1 equal t/T1\n"
             "a/A2 equal t/T1\n"
             "a/A1 equal t/T2\n"
