@@ -291,11 +291,16 @@ cw_coverage t_coverage(cw_db *db, const cw_coverage_query *q, cw_arena *a)
     return c;
 }
 
+cw_coverage t_cov(cw_db *db, const char *org, const char *fw, cw_time t, int hops, cw_arena *a)
+{
+    cw_coverage_query q = {org, fw, t, hops, true};
+    return t_coverage(db, &q, a);
+}
+
 cw_status t_cov1(cw_db *db, const char *org, const char *fw, const char *id, cw_time t, int hops)
 {
     cw_arena *a = cw_arena_new();
-    cw_coverage_query q = {org, fw, t, hops, true};
-    cw_coverage c = t_coverage(db, &q, a);
+    cw_coverage c = t_cov(db, org, fw, t, hops, a);
     cw_status s = t_status(&c, id);
     cw_arena_free(a);
     return s;
@@ -304,8 +309,7 @@ cw_status t_cov1(cw_db *db, const char *org, const char *fw, const char *id, cw_
 void t_statuses(cw_db *db, const char *org, const char *fw, cw_time t, int hops, const char *want)
 {
     cw_arena *a = cw_arena_new();
-    cw_coverage_query q = {org, fw, t, hops, true};
-    cw_coverage c = t_coverage(db, &q, a);
+    cw_coverage c = t_cov(db, org, fw, t, hops, a);
     char *copy = strdup(want);
     char wrong[1024] = "";
     size_t len = 0;

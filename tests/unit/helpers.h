@@ -101,6 +101,9 @@ void t_consistent(cw_db *db);
 /* The coverage answer for q, in a; fails with the engine's message if the
  * query does. */
 cw_coverage t_coverage(cw_db *db, const cw_coverage_query *q, cw_arena *a);
+/* t_coverage of fw for org at t with max_hops, detail on: the query most
+ * tests look at. */
+cw_coverage t_cov(cw_db *db, const char *org, const char *fw, cw_time t, int hops, cw_arena *a);
 /* Status of one leaf in a coverage answer (asserts the leaf is there). */
 cw_status t_status(const cw_coverage *c, const char *id);
 const cw_req_status *t_req(const cw_coverage *c, const char *id);

@@ -62,8 +62,7 @@ static void test_group_links(void **state)
     /* a partial link to a group gives its leaves nothing */
     EXPECT(1, "T1.a=gap T1.b=gap");
     cw_arena *a = cw_arena_new();
-    cw_coverage_query q = {"acme", "tgt", 100, 1, true};
-    cw_coverage c = t_coverage(db, &q, a);
+    cw_coverage c = t_cov(db, "acme", "tgt", 100, 1, a);
     assert_int_equal(c.n_groups, 3);
     assert_string_equal(c.groups[0].id, "T1");
     assert_int_equal(c.groups[0].n_partial_links, 1); /* ... but listed for the group */
@@ -182,8 +181,7 @@ static void test_best_level_and_explanation(void **state)
     EXPECT(1, "T3=partial");
     EXPECT(2, "T3=met"); /* the better of two paths wins */
     cw_arena *a = cw_arena_new();
-    cw_coverage_query q = {"acme", "tgt", 100, 2, true};
-    cw_coverage c = t_coverage(db, &q, a);
+    cw_coverage c = t_cov(db, "acme", "tgt", 100, 2, a);
     const cw_req_status *r = t_req(&c, "T3");
     assert_int_equal(r->n_contribs, 2);
     const cw_contribution *best = &r->contribs[r->best];

@@ -91,8 +91,7 @@ static void test_not_related_and_explanation(void **state)
     ctl(db, "C", "src/A:full src/B:full", 1);
     EXPECT("dst", 1, "S1=gap");
     cw_arena *a = cw_arena_new();
-    cw_coverage_query q = {"acme", "dst", 100, 1, true};
-    cw_coverage c = t_coverage(db, &q, a);
+    cw_coverage c = t_cov(db, "acme", "dst", 100, 1, a);
     const cw_req_status *rs = t_req(&c, "S2");
     assert_int_equal(rs->status, CW_ST_MET);
     const cw_contribution *k = &rs->contribs[rs->best];
@@ -128,8 +127,7 @@ static void test_group_member_and_target(void **state)
     /* G's member status is its lowest: G.3 partial */
     EXPECT("dst", 1, "S1=partial");
     cw_arena *a = cw_arena_new();
-    cw_coverage_query q = {"acme", "dst", 100, 1, true};
-    cw_coverage c = t_coverage(db, &q, a);
+    cw_coverage c = t_cov(db, "acme", "dst", 100, 1, a);
     const cw_req_status *rs = t_req(&c, "S1");
     const cw_joint_eval *je = rs->contribs[rs->best].joint;
     assert_string_equal(je->members[0].ref.id, "A");
