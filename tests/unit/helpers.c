@@ -253,6 +253,14 @@ void t_backed(cw_db *db, const char *org, const char *id, const char *links, cw_
     assert_int_equal(t_evidence(db, org, ev, id, 10, -1, res), 0);
 }
 
+void t_implemented(cw_db *db, const char *org, const char *id, const char *links, int evidence)
+{
+    if (evidence)
+        t_backed(db, org, id, links, evidence > 0 ? CW_RESULT_PASS : CW_RESULT_FAIL);
+    else
+        assert_int_equal(t_control(db, org, id, CW_CTL_IMPLEMENTED, links), 0);
+}
+
 void t_effective(cw_db *db, const char *org, const char *id, const char *links)
 {
     t_backed(db, org, id, links, CW_RESULT_PASS);

@@ -94,6 +94,9 @@ int t_evidence(cw_db *db, const char *org, const char *id, const char *controls,
 /* An implemented control with links, backed by one evidence "ev-<id>"
  * collected at 10 with result res.  Asserts both writes. */
 void t_backed(cw_db *db, const char *org, const char *id, const char *links, cw_result res);
+/* An implemented control with links and passing (1), failing (-1) or no
+ * (0) evidence, as t_backed.  Asserts the writes. */
+void t_implemented(cw_db *db, const char *org, const char *id, const char *links, int evidence);
 /* An effective control: t_backed with a passing result. */
 void t_effective(cw_db *db, const char *org, const char *id, const char *links);
 /* Asserts that the store's consistency check runs and finds no problem. */
