@@ -1,5 +1,6 @@
 /* Shared fixtures for the engine's unit tests (and test_frameworks): a
- * fresh LMDB store in a temporary directory per test, terse builders for
+ * fresh LMDB store in a temporary directory per test (holding a world of
+ * catalogues, org and crosswalk rows when the test asks), terse builders for
  * catalogues, crosswalks, controls and evidence, and the common checks
  * (leaf statuses, a gap plan as text, a consistent store) so each test
  * states only what it checks; and the main() every unit test file runs its
