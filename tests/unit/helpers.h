@@ -80,8 +80,8 @@ typedef struct t_scenario {
 /* cmocka setup: a fresh store (as t_setup) holding the t_scenario that
  * *state points to on entry. */
 int t_setup_world(void **state);
-/* A test entry for main()'s list: f runs with a fresh store holding the
- * t_scenario sc as its state. */
+/* A test entry for main()'s list: f runs as with T_STORE_TEST, its store
+ * holding the world sc (a t_scenario). */
 #define T_WORLD_TEST(f, sc)                                                                        \
     cmocka_unit_test_prestate_setup_teardown(f, t_setup_world, t_teardown, (void *)&(sc))
 /* Control with links "fw/id:full fw/id:partial ...".  Returns the rc. */
