@@ -66,20 +66,52 @@ static void dump_problems(const cw_import *imp)
                 imp->problems[i].msg);
 }
 
-/* Imports sample rel (for org, in batches of bs) and asserts that it came
- * in clean: no problem, the format, the numbers of batches and items. */
-static void import_clean(cw_import *imp, const char *rel, const char *org, size_t bs,
-                         const char *format, size_t batches, size_t items)
+/* A valid sample: imported (for org, in batches of bs) it must come in
+ * clean, in this format, with these numbers of batches and items. */
+typedef struct clean_sample {
+    const char *rel, *org;
+    size_t bs;
+    const char *format;
+    size_t batches, items;
+    cw_import imp;
+} clean_sample;
+
+/* cmocka setup of a CLEAN_SAMPLE test: the import and its clean-ness are
+ * checked here, so the test itself checks only the fields it names, with
+ * the import as its state. */
+static int import_clean(void **state)
 {
-    assert_int_equal(import(rel, org, NULL, bs, imp), 0);
+    clean_sample *c = *state;
+    cw_import *imp = &c->imp;
+    assert_int_equal(import(c->rel, c->org, NULL, c->bs, imp), 0);
     if (imp->n_problems)
         dump_problems(imp);
     assert_int_equal(imp->n_problems, 0);
     assert_non_null(imp->format);
-    assert_string_equal(imp->format, format);
-    assert_int_equal(imp->n_batches, batches);
-    assert_int_equal(imp->total_items, items);
+    assert_string_equal(imp->format, c->format);
+    assert_int_equal(imp->n_batches, c->batches);
+    assert_int_equal(imp->total_items, c->items);
+    *state = imp;
+    return 0;
 }
+
+static int import_free(void **state)
+{
+    cw_import_free(*state);
+    return 0;
+}
+
+/* A test entry for f, run on the sample rel imported clean (the other
+ * arguments as in clean_sample). */
+#define CLEAN_SAMPLE(f, rel_, org_, bs_, format_, batches_, items_)                                \
+    {                                                                                              \
+        .name = #f, .test_func = f, .setup_func = import_clean, .teardown_func = import_free,      \
+        .initial_state = &(clean_sample)                                                           \
+        {                                                                                          \
+            .rel = rel_, .org = org_, .bs = bs_, .format = format_, .batches = batches_,           \
+            .items = items_                                                                        \
+        }                                                                                          \
+    }
 
 /* Member k of object o as a string ("" when missing). */
 static const char *s_of(json_t *o, const char *k)
@@ -163,28 +195,26 @@ static json_t *item(cw_import *imp, size_t batch, const char *key, size_t i)
 
 static void test_csv_catalog(void **state)
 {
-    (void)state;
-    cw_import imp;
-    import_clean(&imp, "acme-isms.catalog.csv", NULL, 0, "csv-catalog", 1, 6);
-    assert_string_equal(imp.batches[0].method, "catalog.load");
-    json_t *p = imp.batches[0].params;
+    cw_import *imp = *state;
+    assert_string_equal(imp->batches[0].method, "catalog.load");
+    json_t *p = imp->batches[0].params;
     assert_string_equal(s_of(p, "framework"), "acme-isms");
-    json_t *gov1 = item(&imp, 0, "requirements", 1);
+    json_t *gov1 = item(imp, 0, "requirements", 1);
     expect_str(gov1, "id", "GOV-1", "parent", "GOV", "kind", "control", "description",
                "Keep a board-approved policy set, reviewed yearly.", NULL);
-    json_t *ops1 = item(&imp, 0, "requirements", 4);
+    json_t *ops1 = item(imp, 0, "requirements", 4);
     json_t *ct = json_object_get(json_object_get(ops1, "attributes"), "control_type");
     assert_int_equal(json_array_size(ct), 2);
     assert_string_equal(json_string_value(json_array_get(ct, 1)), "Corrective");
-    assert_null(json_object_get(item(&imp, 0, "requirements", 0), "parent"));
-    assert_null(json_object_get(item(&imp, 0, "requirements", 0), "attributes"));
-    cw_import_free(&imp);
+    assert_null(json_object_get(item(imp, 0, "requirements", 0), "parent"));
+    assert_null(json_object_get(item(imp, 0, "requirements", 0), "attributes"));
 
     /* The slug override wins over the file name. */
-    assert_int_equal(import("acme-isms.catalog.csv", NULL, "acme-isms-v2", 0, &imp), 0);
-    assert_int_equal(imp.n_problems, 0);
-    assert_string_equal(s_of(imp.batches[0].params, "framework"), "acme-isms-v2");
-    cw_import_free(&imp);
+    cw_import v2;
+    assert_int_equal(import("acme-isms.catalog.csv", NULL, "acme-isms-v2", 0, &v2), 0);
+    assert_int_equal(v2.n_problems, 0);
+    assert_string_equal(s_of(v2.batches[0].params, "framework"), "acme-isms-v2");
+    cw_import_free(&v2);
 }
 
 /* A title made into a framework slug: lower case, words joined by '-', and
@@ -221,112 +251,99 @@ static void test_slugify(void **state)
 
 static void test_csv_crosswalk(void **state)
 {
-    (void)state;
-    cw_import imp;
-    import_clean(&imp, "acme-isms__iso27001-2022.crosswalk.csv", NULL, 3, "csv-crosswalk", 2, 5);
-    assert_string_equal(imp.batches[0].method, "mapping.load");
-    assert_string_equal(imp.batches[1].method, "mapping.load");
-    assert_int_equal(imp.batches[0].items, 3);
-    assert_int_equal(imp.batches[1].items, 2);
-    json_t *r0 = item(&imp, 0, "mappings", 0);
+    cw_import *imp = *state;
+    assert_string_equal(imp->batches[0].method, "mapping.load");
+    assert_string_equal(imp->batches[1].method, "mapping.load");
+    assert_int_equal(imp->batches[0].items, 3);
+    assert_int_equal(imp->batches[1].items, 2);
+    json_t *r0 = item(imp, 0, "mappings", 0);
     expect_str(r0, "source_framework", "acme-isms", "source", "GOV-1", "target", "A.5.1",
                "relationship", "equal", NULL);
     assert_int_equal(json_integer_value(json_object_get(r0, "strength")), 9);
-    json_t *r3 = item(&imp, 1, "mappings", 0);
+    json_t *r3 = item(imp, 1, "mappings", 0);
     assert_null(json_object_get(r3, "rationale"));
-    json_t *r4 = item(&imp, 1, "mappings", 1);
+    json_t *r4 = item(imp, 1, "mappings", 1);
     assert_null(json_object_get(r4, "strength"));
     assert_string_equal(s_of(r4, "origin"), "Acme audit notes, 2026");
-    cw_import_free(&imp);
 }
 
 static void test_csv_evidence(void **state)
 {
-    (void)state;
-    cw_import imp;
-    import_clean(&imp, "evidence.csv", "acme", 0, "csv-evidence", 1, 4);
-    assert_string_equal(imp.batches[0].method, "evidence.load");
-    assert_string_equal(s_of(params(&imp, 0), "org"), "acme");
-    json_t *e1 = item(&imp, 0, "items", 0);
+    cw_import *imp = *state;
+    assert_string_equal(imp->batches[0].method, "evidence.load");
+    assert_string_equal(s_of(params(imp, 0), "org"), "acme");
+    json_t *e1 = item(imp, 0, "items", 0);
     assert_int_equal(strlen(s_of(e1, "sha256")), 64);
     assert_string_equal(s_of(e1, "valid_until"), "2027-10-01T09:00:00Z");
-    json_t *e2 = item(&imp, 0, "items", 1);
+    json_t *e2 = item(imp, 0, "items", 1);
     assert_int_equal(json_array_size(json_object_get(e2, "controls")), 2);
     assert_string_equal(s_of(e2, "collected_at"), "2026-11-20T06:00:00+01:00");
-    json_t *e3 = item(&imp, 0, "items", 2);
+    json_t *e3 = item(imp, 0, "items", 2);
     assert_int_equal(json_integer_value(json_object_get(e3, "collected_at")), 1795000000);
     expect_str(e3, "source", "jira, ops board", "result", "fail", NULL);
-    json_t *e4 = item(&imp, 0, "items", 3);
+    json_t *e4 = item(imp, 0, "items", 3);
     assert_null(json_object_get(e4, "uri"));
     assert_string_equal(s_of(e4, "result"), "unknown");
-    cw_import_free(&imp);
 
     /* batch_size splits the items. */
-    assert_int_equal(import("evidence.csv", "acme", NULL, 3, &imp), 0);
-    assert_int_equal(imp.n_batches, 2);
-    assert_int_equal(imp.batches[1].items, 1);
-    assert_string_equal(s_of(params(&imp, 1), "org"), "acme");
-    assert_int_equal(json_array_size(json_object_get(params(&imp, 0), "items")), 3);
-    cw_import_free(&imp);
+    cw_import split;
+    assert_int_equal(import("evidence.csv", "acme", NULL, 3, &split), 0);
+    assert_int_equal(split.n_batches, 2);
+    assert_int_equal(split.batches[1].items, 1);
+    assert_string_equal(s_of(params(&split, 1), "org"), "acme");
+    assert_int_equal(json_array_size(json_object_get(params(&split, 0), "items")), 3);
+    cw_import_free(&split);
 }
 
 static void test_csv_controls(void **state)
 {
-    (void)state;
-    cw_import imp;
-    import_clean(&imp, "controls.csv", "acme", 0, "csv-controls", 1, 5);
-    assert_string_equal(imp.batches[0].method, "control.put");
-    assert_string_equal(s_of(imp.batches[0].params, "org"), "acme");
-    json_t *log2 = item(&imp, 0, "controls", 2);
+    cw_import *imp = *state;
+    assert_string_equal(imp->batches[0].method, "control.put");
+    assert_string_equal(s_of(imp->batches[0].params, "org"), "acme");
+    json_t *log2 = item(imp, 0, "controls", 2);
     assert_string_equal(s_of(log2, "status"), "planned");
     json_t *links = json_object_get(log2, "links");
     assert_int_equal(json_array_size(links), 2);
     assert_string_equal(s_of(json_array_get(links, 0), "level"), "full");
     expect_str(json_array_get(links, 1), "framework", "nist-csf-2.0", "id", "DE.CM-01", "level",
                "partial", NULL);
-    assert_null(json_object_get(item(&imp, 0, "controls", 4), "links"));
-    cw_import_free(&imp);
+    assert_null(json_object_get(item(imp, 0, "controls", 4), "links"));
 }
 
 static void test_oscal_catalog(void **state)
 {
-    (void)state;
-    cw_import imp;
-    import_clean(&imp, "oscal-catalog.json", NULL, 0, "oscal-catalog", 1, 7);
-    json_t *p = imp.batches[0].params;
-    assert_string_equal(imp.batches[0].method, "catalog.load");
+    cw_import *imp = *state;
+    json_t *p = imp->batches[0].params;
+    assert_string_equal(imp->batches[0].method, "catalog.load");
     expect_str(p, "framework", "acme-cloud-baseline", "name", "Acme Cloud Baseline", "version",
                "2.1", NULL);
     static const char *const ids[] = {"ac", "ac-1", "ac-2", "ac-2.1", "ac-2.2", "lg", "lg-1"};
     static const char *const parents[] = {"", "ac", "ac", "ac-2", "ac-2", "", "lg"};
     for (size_t i = 0; i < 7; i++) {
-        json_t *r = item(&imp, 0, "requirements", i);
+        json_t *r = item(imp, 0, "requirements", i);
         expect_str(r, "id", ids[i], "parent", parents[i], NULL);
     }
-    json_t *ac1 = item(&imp, 0, "requirements", 1);
+    json_t *ac1 = item(imp, 0, "requirements", 1);
     assert_string_equal(s_of(ac1, "description"),
                         "a. Write an access control policy and share it with every team. b. Review "
                         "the policy every {{ insert: param, ac-1_prm_1 }}.");
-    assert_string_equal(s_of(item(&imp, 0, "requirements", 0), "kind"), "category");
+    assert_string_equal(s_of(item(imp, 0, "requirements", 0), "kind"), "category");
     /* groups are not assessed; every control is, ac-2 with its enhancements
      * too */
-    assert_true(json_is_false(json_object_get(item(&imp, 0, "requirements", 0), "assessable")));
-    assert_true(json_is_true(json_object_get(item(&imp, 0, "requirements", 2), "assessable")));
-    assert_true(json_is_true(json_object_get(item(&imp, 0, "requirements", 3), "assessable")));
-    json_t *wd = item(&imp, 0, "requirements", 4);
+    assert_true(json_is_false(json_object_get(item(imp, 0, "requirements", 0), "assessable")));
+    assert_true(json_is_true(json_object_get(item(imp, 0, "requirements", 2), "assessable")));
+    assert_true(json_is_true(json_object_get(item(imp, 0, "requirements", 3), "assessable")));
+    json_t *wd = item(imp, 0, "requirements", 4);
     expect_str(wd, "kind", "control", "status", "withdrawn", NULL);
     assert_null(json_object_get(json_object_get(wd, "attributes"), "status"));
     assert_null(json_object_get(wd, "description"));
-    assert_null(json_object_get(item(&imp, 0, "requirements", 2), "status"));
-    cw_import_free(&imp);
+    assert_null(json_object_get(item(imp, 0, "requirements", 2), "status"));
 }
 
 static void test_oscal_mapping(void **state)
 {
-    (void)state;
-    cw_import imp;
-    import_clean(&imp, "oscal-mapping.json", NULL, 0, "oscal-mapping", 1, 8);
-    assert_string_equal(imp.batches[0].method, "mapping.load");
+    cw_import *imp = *state;
+    assert_string_equal(imp->batches[0].method, "mapping.load");
     /* a map with two sources and one target is one joint row; a map with
      * several targets is one row per target: superset-of stays superset_of
      * for each target, subset-of says no more than an overlap of each */
@@ -339,7 +356,7 @@ static void test_oscal_mapping(void **state)
                                       "intersects_with", "intersects_with"};
     static const int strength[] = {9, 7, 5, 0, 0, 0, 0, 0};
     for (size_t i = 0; i < 8; i++) {
-        json_t *r = item(&imp, 0, "mappings", i);
+        json_t *r = item(imp, 0, "mappings", i);
         expect_str(r, "source_framework", "acme-cloud-baseline", "target_framework",
                    "iso27001-2022", NULL);
         json_t *s = json_object_get(r, "source");
@@ -360,63 +377,56 @@ static void test_oscal_mapping(void **state)
         assert_int_equal(json_integer_value(json_object_get(r, "strength")), strength[i]);
         assert_string_equal(s_of(r, "origin"), "Acme Cloud Baseline to ISO/IEC 27001:2022");
     }
-    assert_string_equal(s_of(item(&imp, 0, "mappings", 1), "rationale"), "functional");
-    assert_null(json_object_get(item(&imp, 0, "mappings", 0), "rationale"));
-    assert_string_equal(s_of(item(&imp, 0, "mappings", 4), "note"),
+    assert_string_equal(s_of(item(imp, 0, "mappings", 1), "rationale"), "functional");
+    assert_null(json_object_get(item(imp, 0, "mappings", 0), "rationale"));
+    assert_string_equal(s_of(item(imp, 0, "mappings", 4), "note"),
                         "Logging covers both the log and the monitoring control.");
-    cw_import_free(&imp);
 }
 
 static void test_grc_framework(void **state)
 {
-    (void)state;
-    cw_import imp;
-    import_clean(&imp, "grc-framework.yaml", NULL, 0, "grc-yaml", 1, 5);
-    json_t *p = imp.batches[0].params;
-    assert_string_equal(imp.batches[0].method, "catalog.load");
+    cw_import *imp = *state;
+    json_t *p = imp->batches[0].params;
+    assert_string_equal(imp->batches[0].method, "catalog.load");
     expect_str(p, "framework", "acme-saas-2026", "name", "Acme SaaS Security Requirements 2026",
                "version", "3", "publisher", "Acme", NULL);
-    json_t *iam1 = item(&imp, 0, "requirements", 1);
+    json_t *iam1 = item(imp, 0, "requirements", 1);
     expect_str(iam1, "parent", "IAM", "title", "Single sign-on", NULL);
     json_t *ig = json_object_get(json_object_get(iam1, "attributes"), "implementation_groups");
     assert_int_equal(json_array_size(ig), 2);
-    json_t *iam2 = item(&imp, 0, "requirements", 2);
+    json_t *iam2 = item(imp, 0, "requirements", 2);
     assert_string_equal(s_of(iam2, "title"),
                         "Administrative access requires phishing-resistant multi-factor "
                         "authentication and is reviewed by the...");
-    assert_string_equal(s_of(item(&imp, 0, "requirements", 3), "id"), "node4");
-    assert_string_equal(s_of(item(&imp, 0, "requirements", 4), "parent"), "node4");
+    assert_string_equal(s_of(item(imp, 0, "requirements", 3), "id"), "node4");
+    assert_string_equal(s_of(item(imp, 0, "requirements", 4), "parent"), "node4");
     /* each node's assessable flag is kept */
-    assert_true(json_is_false(json_object_get(item(&imp, 0, "requirements", 0), "assessable")));
+    assert_true(json_is_false(json_object_get(item(imp, 0, "requirements", 0), "assessable")));
     assert_true(json_is_true(json_object_get(iam1, "assessable")));
-    cw_import_free(&imp);
 }
 
 static void test_grc_mapping(void **state)
 {
-    (void)state;
-    cw_import imp;
-    import_clean(&imp, "grc-mapping.yaml", NULL, 0, "grc-yaml", 1, 5);
+    cw_import *imp = *state;
     static const char *const rel[] = {"intersects_with", "subset_of", "equal", "not_related"};
     for (size_t i = 0; i < 4; i++) {
-        json_t *r = item(&imp, 0, "mappings", i);
+        json_t *r = item(imp, 0, "mappings", i);
         expect_str(r, "source_framework", "acme-saas-2026", "target_framework", "iso27001-2022",
                    "relationship", rel[i], "origin",
                    "Acme SaaS 2026 to ISO/IEC 27001:2022 (Acme GRC review 2026)", NULL);
     }
-    json_t *r1 = item(&imp, 0, "mappings", 1);
+    json_t *r1 = item(imp, 0, "mappings", 1);
     expect_str(r1, "source", "IAM-02", "target", "A.8.5", NULL);
     assert_int_equal(json_integer_value(json_object_get(r1, "strength")), 8);
     assert_string_equal(s_of(r1, "rationale"), "functional");
-    assert_null(json_object_get(item(&imp, 0, "mappings", 3), "strength"));
+    assert_null(json_object_get(item(imp, 0, "mappings", 3), "strength"));
     /* a list of source URNs is a joint row */
-    json_t *r4 = item(&imp, 0, "mappings", 4);
+    json_t *r4 = item(imp, 0, "mappings", 4);
     json_t *set = json_object_get(r4, "source");
     assert_int_equal(json_array_size(set), 2);
     assert_string_equal(json_string_value(json_array_get(set, 1)), "IAM-02");
     expect_str(r4, "relationship", "superset_of", "note",
                "Single sign-on and admin MFA together enforce the access rules.", NULL);
-    cw_import_free(&imp);
 }
 
 /* A problem whose location ends with where, on field, mentioning what. */
@@ -434,48 +444,46 @@ static bool has_problem(const cw_import *imp, const char *where, const char *fie
     return false;
 }
 
-static void test_csv_flags_and_joint_rows(void **state)
+static void test_csv_flags(void **state)
 {
-    (void)state;
-    cw_import imp;
-    import_clean(&imp, "acme-ctl.catalog.csv", NULL, 0, "csv-catalog", 1, 6);
-    assert_true(json_is_true(json_object_get(item(&imp, 0, "requirements", 1), "assessable")));
-    assert_null(json_object_get(item(&imp, 0, "requirements", 2), "assessable"));
-    assert_string_equal(s_of(item(&imp, 0, "requirements", 3), "status"), "withdrawn");
-    assert_string_equal(s_of(item(&imp, 0, "requirements", 4), "status"), "active");
-    assert_true(json_is_false(json_object_get(item(&imp, 0, "requirements", 5), "assessable")));
-    cw_import_free(&imp);
-    import_clean(&imp, "acme-joint__iso27001-2022.crosswalk.csv", NULL, 0, "csv-crosswalk", 1, 3);
-    json_t *r0 = item(&imp, 0, "mappings", 0);
+    cw_import *imp = *state;
+    assert_true(json_is_true(json_object_get(item(imp, 0, "requirements", 1), "assessable")));
+    assert_null(json_object_get(item(imp, 0, "requirements", 2), "assessable"));
+    assert_string_equal(s_of(item(imp, 0, "requirements", 3), "status"), "withdrawn");
+    assert_string_equal(s_of(item(imp, 0, "requirements", 4), "status"), "active");
+    assert_true(json_is_false(json_object_get(item(imp, 0, "requirements", 5), "assessable")));
+}
+
+static void test_csv_joint_rows(void **state)
+{
+    cw_import *imp = *state;
+    json_t *r0 = item(imp, 0, "mappings", 0);
     assert_int_equal(json_array_size(json_object_get(r0, "source")), 2);
     assert_string_equal(
         s_of(r0, "note"),
         "Policy set (GOV-1) and its review cycle (GOV-2) together cover the control.");
-    assert_string_equal(s_of(item(&imp, 0, "mappings", 1), "source"), "OPS-1");
-    assert_null(json_object_get(item(&imp, 0, "mappings", 1), "note"));
-    assert_int_equal(json_array_size(json_object_get(item(&imp, 0, "mappings", 2), "source")), 3);
-    cw_import_free(&imp);
+    assert_string_equal(s_of(item(imp, 0, "mappings", 1), "source"), "OPS-1");
+    assert_null(json_object_get(item(imp, 0, "mappings", 1), "note"));
+    assert_int_equal(json_array_size(json_object_get(item(imp, 0, "mappings", 2), "source")), 3);
     /* each bad joint row is named with its line and field */
-    assert_int_equal(import("bad-joint.crosswalk.csv", NULL, NULL, 0, &imp), 0);
-    assert_true(has_problem(&imp, ":2", "source_id", "appears twice"));
-    assert_true(has_problem(&imp, ":3", "source_id", "empty"));
-    assert_true(has_problem(&imp, ":4", "source_id", "own target"));
-    assert_true(has_problem(&imp, ":5", "relationship", "bigger"));
-    cw_import_free(&imp);
+    cw_import bad;
+    assert_int_equal(import("bad-joint.crosswalk.csv", NULL, NULL, 0, &bad), 0);
+    assert_true(has_problem(&bad, ":2", "source_id", "appears twice"));
+    assert_true(has_problem(&bad, ":3", "source_id", "empty"));
+    assert_true(has_problem(&bad, ":4", "source_id", "own target"));
+    assert_true(has_problem(&bad, ":5", "relationship", "bigger"));
+    cw_import_free(&bad);
 }
 
 static void test_grc_combined(void **state)
 {
-    (void)state;
-    cw_import imp;
-    import_clean(&imp, "grc-combined.yaml", NULL, 0, "grc-yaml", 2, 5);
-    assert_string_equal(imp.batches[0].method, "catalog.load");
-    assert_string_equal(imp.batches[1].method, "mapping.load");
+    cw_import *imp = *state;
+    assert_string_equal(imp->batches[0].method, "catalog.load");
+    assert_string_equal(imp->batches[1].method, "mapping.load");
     /* URNs of this file's nodes resolve to their ref_id, case-insensitively. */
-    json_t *r0 = item(&imp, 1, "mappings", 0), *r1 = item(&imp, 1, "mappings", 1);
+    json_t *r0 = item(imp, 1, "mappings", 0), *r1 = item(imp, 1, "mappings", 1);
     expect_str(r0, "source_framework", "acme-privacy-2026", "source", "P.1.1", NULL);
     expect_str(r1, "source", "P.1.2", "target", "A.8.10", NULL);
-    cw_import_free(&imp);
 }
 
 /* ---- malformed samples ---- */
@@ -822,14 +830,25 @@ static void test_shipped_frameworks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_csv_catalog),        cmocka_unit_test(test_slugify),
-        cmocka_unit_test(test_csv_crosswalk),      cmocka_unit_test(test_csv_evidence),
-        cmocka_unit_test(test_csv_controls),       cmocka_unit_test(test_oscal_catalog),
-        cmocka_unit_test(test_oscal_mapping),      cmocka_unit_test(test_grc_framework),
-        cmocka_unit_test(test_grc_mapping),        cmocka_unit_test(test_grc_combined),
-        cmocka_unit_test(test_malformed),          cmocka_unit_test(test_csv_flags_and_joint_rows),
-        cmocka_unit_test(test_unreadable),         cmocka_unit_test(test_roundtrip_csv),
-        cmocka_unit_test(test_roundtrip_oscal),    cmocka_unit_test(test_export_filters),
+        CLEAN_SAMPLE(test_csv_catalog, "acme-isms.catalog.csv", NULL, 0, "csv-catalog", 1, 6),
+        CLEAN_SAMPLE(test_csv_crosswalk, "acme-isms__iso27001-2022.crosswalk.csv", NULL, 3,
+                     "csv-crosswalk", 2, 5),
+        CLEAN_SAMPLE(test_csv_evidence, "evidence.csv", "acme", 0, "csv-evidence", 1, 4),
+        CLEAN_SAMPLE(test_csv_controls, "controls.csv", "acme", 0, "csv-controls", 1, 5),
+        CLEAN_SAMPLE(test_oscal_catalog, "oscal-catalog.json", NULL, 0, "oscal-catalog", 1, 7),
+        CLEAN_SAMPLE(test_oscal_mapping, "oscal-mapping.json", NULL, 0, "oscal-mapping", 1, 8),
+        CLEAN_SAMPLE(test_grc_framework, "grc-framework.yaml", NULL, 0, "grc-yaml", 1, 5),
+        CLEAN_SAMPLE(test_grc_mapping, "grc-mapping.yaml", NULL, 0, "grc-yaml", 1, 5),
+        CLEAN_SAMPLE(test_grc_combined, "grc-combined.yaml", NULL, 0, "grc-yaml", 2, 5),
+        CLEAN_SAMPLE(test_csv_flags, "acme-ctl.catalog.csv", NULL, 0, "csv-catalog", 1, 6),
+        CLEAN_SAMPLE(test_csv_joint_rows, "acme-joint__iso27001-2022.crosswalk.csv", NULL, 0,
+                     "csv-crosswalk", 1, 3),
+        cmocka_unit_test(test_slugify),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_unreadable),
+        cmocka_unit_test(test_roundtrip_csv),
+        cmocka_unit_test(test_roundtrip_oscal),
+        cmocka_unit_test(test_export_filters),
         cmocka_unit_test(test_shipped_frameworks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

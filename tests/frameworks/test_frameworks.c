@@ -8,6 +8,7 @@
 #include "helpers.h"
 
 #include "crosswalk/bundle.h"
+#include "crosswalk/mpack.h"
 
 #include <msgpack.h>
 #include <stdio.h>
@@ -535,16 +536,6 @@ static void test_load_grows_map(void **state)
 
 /* ---- malformed bundles ---- */
 
-static void pk_str(msgpack_packer *pk, const char *s)
-{
-    if (!s) {
-        msgpack_pack_nil(pk);
-        return;
-    }
-    msgpack_pack_str(pk, strlen(s));
-    msgpack_pack_str_body(pk, s, strlen(s));
-}
-
 /* A small valid bundle: two frameworks, attributes, two mappings.  When
  * bad_target is set the second mapping names a requirement that does not
  * exist.  The buffer is owned by the caller (msgpack_sbuffer_destroy). */
@@ -554,51 +545,50 @@ static void small_bundle(msgpack_sbuffer *sb, bool bad_target)
     msgpack_packer pk;
     msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 4);
-    pk_str(&pk, "format");
-    pk_str(&pk, CW_BUNDLE_FORMAT);
-    pk_str(&pk, "version");
-    msgpack_pack_int(&pk, CW_BUNDLE_VERSION);
-    pk_str(&pk, "frameworks");
+    cw_mp_kv_str(&pk, "format", CW_BUNDLE_FORMAT);
+    cw_mp_kv_int(&pk, "version", CW_BUNDLE_VERSION);
+    cw_mp_str(&pk, "frameworks");
     msgpack_pack_array(&pk, 2);
     for (int f = 0; f < 2; f++) {
         msgpack_pack_map(&pk, 6);
-        const char *kv[] = {"slug", f ? "fw-b" : "fw-a", "name", "Framework", "version",
-                            "1",    "publisher",         "test", "licence",   "none"};
-        for (int k = 0; k < 10; k++)
-            pk_str(&pk, kv[k]);
-        pk_str(&pk, "requirements");
+        cw_mp_kv_str(&pk, "slug", f ? "fw-b" : "fw-a");
+        cw_mp_kv_str(&pk, "name", "Framework");
+        cw_mp_kv_str(&pk, "version", "1");
+        cw_mp_kv_str(&pk, "publisher", "test");
+        cw_mp_kv_str(&pk, "licence", "none");
+        cw_mp_str(&pk, "requirements");
         msgpack_pack_array(&pk, 3);
         const char *ids[] = {"G", "G.1", "G.2"};
         for (int r = 0; r < 3; r++) {
             msgpack_pack_array(&pk, 6);
-            pk_str(&pk, ids[r]);
-            pk_str(&pk, r ? "G" : NULL);
-            pk_str(&pk, r ? "control" : "theme");
-            pk_str(&pk, "A title");
-            pk_str(&pk, r == 1 ? "A description" : NULL);
+            cw_mp_str(&pk, ids[r]);
+            cw_mp_str(&pk, r ? "G" : NULL);
+            cw_mp_str(&pk, r ? "control" : "theme");
+            cw_mp_str(&pk, "A title");
+            cw_mp_str(&pk, r == 1 ? "A description" : NULL);
             msgpack_pack_map(&pk, r == 2 ? 2 : 0);
             if (r == 2) {
-                pk_str(&pk, "control_type");
+                cw_mp_str(&pk, "control_type");
                 msgpack_pack_array(&pk, 2);
-                pk_str(&pk, "Preventive");
-                pk_str(&pk, "Detective");
-                pk_str(&pk, "note");
+                cw_mp_str(&pk, "Preventive");
+                cw_mp_str(&pk, "Detective");
+                cw_mp_str(&pk, "note");
                 msgpack_pack_array(&pk, 0);
             }
         }
     }
-    pk_str(&pk, "mappings");
+    cw_mp_str(&pk, "mappings");
     msgpack_pack_array(&pk, 2);
     for (int m = 0; m < 2; m++) {
         msgpack_pack_array(&pk, 8);
-        pk_str(&pk, "fw-a");
-        pk_str(&pk, m ? "G.2" : "G.1");
-        pk_str(&pk, "fw-b");
-        pk_str(&pk, bad_target && m ? "G.9" : m ? "G.2" : "G.1");
-        pk_str(&pk, m ? "subset_of" : "equal");
+        cw_mp_str(&pk, "fw-a");
+        cw_mp_str(&pk, m ? "G.2" : "G.1");
+        cw_mp_str(&pk, "fw-b");
+        cw_mp_str(&pk, bad_target && m ? "G.9" : m ? "G.2" : "G.1");
+        cw_mp_str(&pk, m ? "subset_of" : "equal");
         msgpack_pack_int(&pk, m ? 0 : 7);
-        pk_str(&pk, m ? NULL : "semantic");
-        pk_str(&pk, "test");
+        cw_mp_str(&pk, m ? NULL : "semantic");
+        cw_mp_str(&pk, "test");
     }
 }
 

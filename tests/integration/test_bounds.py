@@ -29,6 +29,28 @@ def rss_mib(pid, field="RssAnon:"):
     return 0.0
 
 
+def all_pages(c, method, args, limit, after):
+    """The whole of a paged list, asked for limit rows at a time; after(rows)
+    gives the arguments that ask for what follows the rows had so far (a
+    cursor or an offset); a short page is the last."""
+    rows = []
+    while True:
+        page = c.ok(method, dict(args, limit=limit, **after(rows)))
+        rows += page
+        if len(page) < limit:
+            return rows
+
+
+# requirement.list and evidence.list page after the last id they gave
+def by_cursor(rows):
+    return {"cursor": rows[-1]["id"]} if rows else {}
+
+
+# mapping.list pages by position
+def by_offset(rows):
+    return {"offset": len(rows)}
+
+
 class RssSampler:
     """Samples the server's RssAnon every 20 ms until stopped; peak in MiB."""
 
@@ -179,16 +201,8 @@ class MemoryBoundsTest(ServerTest):
             self.assertRegex(err[1], r"the answer is \d+ bytes, more than the 8388608-byte")
             self.assertEqual(c.call("ping"), (None, "pong"))
             # ... and the list comes a page at a time, each id once, in order
-            ids, cursor = [], None
-            while True:
-                args = {"org": "acme", "limit": 40000}
-                if cursor:
-                    args["cursor"] = cursor
-                page = c.ok("evidence.list", args)
-                ids += [e["id"] for e in page]
-                if len(page) < 40000:
-                    break
-                cursor = page[-1]["id"]
+            ids = [e["id"] for e in all_pages(c, "evidence.list", {"org": "acme"}, 40000,
+                                              by_cursor)]
             self.assertEqual(len(ids), n_calls * per_call)
             self.assertEqual(ids, sorted(set(ids)))
             err, _ = c.call("evidence.list", {"org": "acme", "control": "C1", "limit": 10})
@@ -480,16 +494,7 @@ class PagesTest(ServerTest):
         srv = self.start()
         with srv.client() as c:
             whole = c.ok("requirement.list", {"framework": "nist-csf-2.0"})
-            pages, cursor = [], None
-            while True:
-                args = {"framework": "nist-csf-2.0", "limit": 17}
-                if cursor:
-                    args["cursor"] = cursor
-                page = c.ok("requirement.list", args)
-                pages += page
-                if len(page) < 17:
-                    break
-                cursor = page[-1]["id"]
+            pages = all_pages(c, "requirement.list", {"framework": "nist-csf-2.0"}, 17, by_cursor)
             self.assertEqual(pages, whole)
             self.assertGreater(len(whole), 100)
             err, _ = c.call("requirement.list", {"framework": "nist-csf-2.0", "cursor": "ZZ.9"})
@@ -497,14 +502,7 @@ class PagesTest(ServerTest):
             self.assertIn("cursor: no requirement 'ZZ.9'", err[1])
             q = {"framework": "iso27001-2022", "max_hops": 2}
             whole = c.ok("mapping.list", q)
-            rows, offset = [], 0
-            while True:
-                page = c.ok("mapping.list", dict(q, limit=50, offset=offset))
-                rows += page
-                offset += len(page)
-                if len(page) < 50:
-                    break
-            self.assertEqual(rows, whole)
+            self.assertEqual(all_pages(c, "mapping.list", q, 50, by_offset), whole)
             self.assertGreater(len(whole), 100)
             self.assertEqual(c.ok("mapping.list", dict(q, offset=len(whole) + 5)), [])
 

@@ -177,6 +177,31 @@ void t_org(cw_db *db, const char *org)
     assert_int_equal(cw_org_put(db, NULL, &o, NULL, NULL), 0);
 }
 
+void t_world(cw_db *db, const char *catalogs, const char *org, const char *rows)
+{
+    char *copy = strdup(catalogs);
+    for (char *save, *cat = strtok_r(copy, ";", &save); cat; cat = strtok_r(NULL, ";", &save)) {
+        cat += strspn(cat, " ");
+        char *colon = strstr(cat, ": ");
+        if (!colon)
+            fail_msg("not a catalogue \"slug: spec\": %s", cat);
+        *colon = '\0';
+        t_catalog(db, cat, colon + 2);
+    }
+    free(copy);
+    t_org(db, org);
+    if (rows)
+        t_maps(db, rows);
+}
+
+int t_setup_world(void **state)
+{
+    const t_scenario *sc = *state;
+    t_setup(state);
+    t_world(t_db(state), sc->catalogs, sc->org, sc->rows);
+    return 0;
+}
+
 int t_control(cw_db *db, const char *org, const char *id, cw_ctl_status st, const char *links)
 {
     char *copy = strdup(links ? links : "");
@@ -228,6 +253,14 @@ void t_backed(cw_db *db, const char *org, const char *id, const char *links, cw_
     assert_int_equal(t_evidence(db, org, ev, id, 10, -1, res), 0);
 }
 
+void t_implemented(cw_db *db, const char *org, const char *id, const char *links, int evidence)
+{
+    if (evidence)
+        t_backed(db, org, id, links, evidence > 0 ? CW_RESULT_PASS : CW_RESULT_FAIL);
+    else
+        assert_int_equal(t_control(db, org, id, CW_CTL_IMPLEMENTED, links), 0);
+}
+
 void t_effective(cw_db *db, const char *org, const char *id, const char *links)
 {
     t_backed(db, org, id, links, CW_RESULT_PASS);
@@ -257,15 +290,25 @@ cw_status t_status(const cw_coverage *c, const char *id)
     return t_req(c, id)->status;
 }
 
+cw_coverage t_coverage(cw_db *db, const cw_coverage_query *q, cw_arena *a)
+{
+    cw_coverage c;
+    cw_err err = {0};
+    if (cw_coverage_get(db, q, a, &c, &err))
+        fail_msg("coverage of %s for %s: %s", q->framework, q->org, err.msg);
+    return c;
+}
+
+cw_coverage t_cov(cw_db *db, const char *org, const char *fw, cw_time t, int hops, cw_arena *a)
+{
+    cw_coverage_query q = {org, fw, t, hops, true};
+    return t_coverage(db, &q, a);
+}
+
 cw_status t_cov1(cw_db *db, const char *org, const char *fw, const char *id, cw_time t, int hops)
 {
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
-    cw_err err = {0};
-    cw_coverage_query q = {org, fw, t, hops, true};
-    int rc = cw_coverage_get(db, &q, a, &c, &err);
-    if (rc)
-        fail_msg("coverage: %s", err.msg);
+    cw_coverage c = t_cov(db, org, fw, t, hops, a);
     cw_status s = t_status(&c, id);
     cw_arena_free(a);
     return s;
@@ -274,11 +317,7 @@ cw_status t_cov1(cw_db *db, const char *org, const char *fw, const char *id, cw_
 void t_statuses(cw_db *db, const char *org, const char *fw, cw_time t, int hops, const char *want)
 {
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
-    cw_err err = {0};
-    cw_coverage_query q = {org, fw, t, hops, true};
-    if (cw_coverage_get(db, &q, a, &c, &err))
-        fail_msg("coverage: %s", err.msg);
+    cw_coverage c = t_cov(db, org, fw, t, hops, a);
     char *copy = strdup(want);
     char wrong[1024] = "";
     size_t len = 0;

@@ -1,8 +1,10 @@
 /* Shared fixtures for the engine's unit tests (and test_frameworks): a
- * fresh LMDB store in a temporary directory per test, terse builders for
+ * fresh LMDB store in a temporary directory per test (holding a world of
+ * catalogues, org and crosswalk rows when the test asks), terse builders for
  * catalogues, crosswalks, controls and evidence, and the common checks
  * (leaf statuses, a gap plan as text, a consistent store) so each test
- * states only what it checks. */
+ * states only what it checks; and the main() every unit test file runs its
+ * group with. */
 #ifndef CW_TEST_HELPERS_H
 #define CW_TEST_HELPERS_H
 
@@ -32,6 +34,15 @@ int t_teardown(void **state);
 cw_db *t_db(void **state);
 /* A test entry for main()'s list: f runs with a fresh store as its state. */
 #define T_STORE_TEST(f) cmocka_unit_test_setup_teardown(f, t_setup, t_teardown)
+/* The main() of a test file: runs its entries as one cmocka group named
+ * group, which prints each test's result and exits non-zero on a failure.
+ * A macro because cmocka counts the entries from the array's type. */
+#define T_MAIN(group, ...)                                                                         \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        const struct CMUnitTest tests[] = {__VA_ARGS__};                                           \
+        return cmocka_run_group_tests_name(group, tests, NULL, NULL);                              \
+    }
 /* Opens a fresh store with the given map size and cap (0 = defaults). */
 tdb *t_open(size_t map_size, size_t map_max);
 /* The same with the store's index delta limit (cw_db_options). */
@@ -58,6 +69,21 @@ cw_mapping t_row(const char *sfw, const char *sid, const char *tfw, const char *
  * (err may be NULL). */
 int t_joint(cw_db *db, const char *srcs, const char *rel, const char *dst, cw_err *err);
 void t_org(cw_db *db, const char *org);
+/* A test's world: catalogues "slug: spec; slug: spec ..." (t_catalog's
+ * spec), then the org, then crosswalk rows as t_maps takes them (NULL:
+ * none). */
+void t_world(cw_db *db, const char *catalogs, const char *org, const char *rows);
+/* A world shared by many tests of a file, loaded by T_WORLD_TEST. */
+typedef struct t_scenario {
+    const char *catalogs, *org, *rows;
+} t_scenario;
+/* cmocka setup: a fresh store (as t_setup) holding the t_scenario that
+ * *state points to on entry. */
+int t_setup_world(void **state);
+/* A test entry for main()'s list: f runs as with T_STORE_TEST, its store
+ * holding the world sc (a t_scenario). */
+#define T_WORLD_TEST(f, sc)                                                                        \
+    cmocka_unit_test_prestate_setup_teardown(f, t_setup_world, t_teardown, (void *)&(sc))
 /* Control with links "fw/id:full fw/id:partial ...".  Returns the rc. */
 int t_control(cw_db *db, const char *org, const char *id, cw_ctl_status st, const char *links);
 /* Evidence results, short. */
@@ -69,10 +95,19 @@ int t_evidence(cw_db *db, const char *org, const char *id, const char *controls,
 /* An implemented control with links, backed by one evidence "ev-<id>"
  * collected at 10 with result res.  Asserts both writes. */
 void t_backed(cw_db *db, const char *org, const char *id, const char *links, cw_result res);
+/* An implemented control with links and passing (1), failing (-1) or no
+ * (0) evidence, as t_backed.  Asserts the writes. */
+void t_implemented(cw_db *db, const char *org, const char *id, const char *links, int evidence);
 /* An effective control: t_backed with a passing result. */
 void t_effective(cw_db *db, const char *org, const char *id, const char *links);
 /* Asserts that the store's consistency check runs and finds no problem. */
 void t_consistent(cw_db *db);
+/* The coverage answer for q, in a; fails with the engine's message if the
+ * query does. */
+cw_coverage t_coverage(cw_db *db, const cw_coverage_query *q, cw_arena *a);
+/* t_coverage of fw for org at t with max_hops, detail on: the query most
+ * tests look at. */
+cw_coverage t_cov(cw_db *db, const char *org, const char *fw, cw_time t, int hops, cw_arena *a);
 /* Status of one leaf in a coverage answer (asserts the leaf is there). */
 cw_status t_status(const cw_coverage *c, const char *id);
 const cw_req_status *t_req(const cw_coverage *c, const char *id);

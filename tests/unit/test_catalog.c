@@ -234,12 +234,6 @@ static void test_replace_and_delete(void **state)
     cw_arena_free(a);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T_STORE_TEST(test_load_get_list),      T_STORE_TEST(test_attributes_and_filter),
-        T_STORE_TEST(test_rejections),         T_STORE_TEST(test_parent_from_store_and_move),
-        T_STORE_TEST(test_replace_and_delete),
-    };
-    return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
-}
+T_MAIN("catalog", T_STORE_TEST(test_load_get_list), T_STORE_TEST(test_attributes_and_filter),
+       T_STORE_TEST(test_rejections), T_STORE_TEST(test_parent_from_store_and_move),
+       T_STORE_TEST(test_replace_and_delete))

@@ -11,13 +11,11 @@
 #include <string.h>
 
 /* tgt: two groups, one nested; src: a few leaves and a group. */
-static void world(cw_db *db)
-{
-    t_catalog(db, "tgt", "T1 T1.a:T1 T1.b:T1 T2 T2.x:T2 T2.x.1:T2.x T2.x.2:T2.x T2.y:T2 T3");
-    t_catalog(db, "src", "S1 S2 S3 SG SG.1:SG SG.2:SG");
-    t_catalog(db, "mid", "M1 M2 MG MG.1:MG");
-    t_org(db, "acme");
-}
+static const t_scenario world = {
+    "tgt: T1 T1.a:T1 T1.b:T1 T2 T2.x:T2 T2.x.1:T2.x T2.x.2:T2.x T2.y:T2 T3; "
+    "src: S1 S2 S3 SG SG.1:SG SG.2:SG; "
+    "mid: M1 M2 MG MG.1:MG",
+    "acme", NULL};
 
 /* Asserts statuses of tgt leaves for acme at 100: "id=status ...". */
 #define EXPECT(hops, want) t_statuses(db, "acme", "tgt", 100, hops, want)
@@ -25,7 +23,6 @@ static void world(cw_db *db)
 static void test_direct_links_and_states(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     t_effective(db, "acme", "C1", "tgt/T1.a:full");
     t_effective(db, "acme", "C2", "tgt/T1.b:partial");
     assert_int_equal(t_control(db, "acme", "C3", CW_CTL_IMPLEMENTED, "tgt/T3:full"), 0);
@@ -38,28 +35,30 @@ static void test_direct_links_and_states(void **state)
     assert_int_equal(t_cov1(db, "acme", "tgt", "T1.a", 9, 1), CW_ST_UNVERIFIED);
 }
 
+/* Controls added one by one on T3, each lifting its status a step up the
+ * order: the best control decides. */
 static void test_status_order_over_controls(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
-    /* failing + unverified -> unverified */
-    assert_int_equal(t_control(db, "acme", "F", CW_CTL_IMPLEMENTED, "tgt/T3:full"), 0);
-    assert_int_equal(t_evidence(db, "acme", "f", "F", 10, -1, FAIL), 0);
-    EXPECT(1, "T3=failing");
-    assert_int_equal(t_control(db, "acme", "U", CW_CTL_IMPLEMENTED, "tgt/T3:full"), 0);
-    EXPECT(1, "T3=unverified");
-    /* + partial effective -> partial */
-    t_effective(db, "acme", "P", "tgt/T3:partial");
-    EXPECT(1, "T3=partial");
-    /* + full effective -> met */
-    t_effective(db, "acme", "M", "tgt/T3:full");
-    EXPECT(1, "T3=met");
+    static const struct {
+        const char *id, *links;
+        int evidence; /* as t_implemented */
+        const char *then;
+    } steps[] = {
+        {"F", "tgt/T3:full", -1, "T3=failing"},
+        {"U", "tgt/T3:full", 0, "T3=unverified"}, /* failing + unverified */
+        {"P", "tgt/T3:partial", 1, "T3=partial"}, /* + partial effective */
+        {"M", "tgt/T3:full", 1, "T3=met"},        /* + full effective */
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+        t_implemented(db, "acme", steps[i].id, steps[i].links, steps[i].evidence);
+        EXPECT(1, steps[i].then);
+    }
 }
 
 static void test_group_links(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     t_effective(db, "acme", "G", "tgt/T2:full");
     /* a link to a group reaches its nested leaves too */
     EXPECT(1, "T2.x.1=met T2.x.2=met T2.y=met T1.a=gap");
@@ -67,9 +66,7 @@ static void test_group_links(void **state)
     /* a partial link to a group gives its leaves nothing */
     EXPECT(1, "T1.a=gap T1.b=gap");
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
-    cw_coverage_query q = {"acme", "tgt", 100, 1, true};
-    assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
+    cw_coverage c = t_cov(db, "acme", "tgt", 100, 1, a);
     assert_int_equal(c.n_groups, 3);
     assert_string_equal(c.groups[0].id, "T1");
     assert_int_equal(c.groups[0].n_partial_links, 1); /* ... but listed for the group */
@@ -86,7 +83,6 @@ static void test_group_links(void **state)
 static void test_relationship_levels(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     t_maps(db, "src/S1 equal tgt/T1.a\n"
                "src/S1 superset_of tgt/T1.b\n"
                "src/S1 subset_of tgt/T2.y\n"
@@ -103,7 +99,6 @@ static void test_relationship_levels(void **state)
 static void test_propagation_only_from_full(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     assert_int_equal(t_map(db, "src/S1", "equal", "tgt/T1.a"), 0);
     t_effective(db, "acme", "C", "src/S1:partial");
     EXPECT(1, "T1.a=gap");
@@ -114,7 +109,6 @@ static void test_propagation_only_from_full(void **state)
 static void test_max_hops_and_composition(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     t_maps(db, "src/S1 equal mid/M1\n"
                "mid/M1 subset_of tgt/T1.a\n"
                "src/S2 subset_of mid/M2\n"
@@ -150,7 +144,6 @@ static void test_max_hops_and_composition(void **state)
 static void test_three_hops(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     t_maps(db, "src/S1 equal mid/M1\n"
                "mid/M1 equal mid/M2\n"
                "mid/M2 equal tgt/T3\n");
@@ -162,7 +155,6 @@ static void test_three_hops(void **state)
 static void test_group_ends_only(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     /* a path reaching a target group at full gives full to its leaves */
     assert_int_equal(t_map(db, "src/S1", "equal", "tgt/T2.x"), 0);
     /* ... at partial, to no leaf */
@@ -183,7 +175,6 @@ static void test_group_ends_only(void **state)
 static void test_best_level_and_explanation(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     cw_mapping m[] = {
         t_row("src", "S1", "tgt", "T3", CW_REL_INTERSECTS_WITH, 4, "semantic", "pubA"),
         t_row("src", "S1", "mid", "M1", CW_REL_EQUAL, 9, NULL, "pubB"),
@@ -194,9 +185,7 @@ static void test_best_level_and_explanation(void **state)
     EXPECT(1, "T3=partial");
     EXPECT(2, "T3=met"); /* the better of two paths wins */
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
-    cw_coverage_query q = {"acme", "tgt", 100, 2, true};
-    assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
+    cw_coverage c = t_cov(db, "acme", "tgt", 100, 2, a);
     const cw_req_status *r = t_req(&c, "T3");
     assert_int_equal(r->n_contribs, 2);
     const cw_contribution *best = &r->contribs[r->best];
@@ -223,14 +212,12 @@ static void test_best_level_and_explanation(void **state)
 static void test_scope_and_percent(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     t_effective(db, "acme", "C", "tgt/T1.a:full tgt/T1.b:full tgt/T3:full");
     cw_scope s = {"acme", "tgt", "T3", false, "not used here"};
     assert_int_equal(cw_scope_put(db, NULL, &s, 1, NULL, NULL), 0);
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
     cw_coverage_query q = {"acme", "tgt", 100, 0, false};
-    assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
+    cw_coverage c = t_coverage(db, &q, a);
     assert_int_equal(c.max_hops, 1);
     assert_int_equal(c.assessable, 6);
     assert_int_equal(c.counts[CW_ST_MET], 2);
@@ -796,7 +783,6 @@ static void crosscheck(cw_db *db, unsigned seed)
 static void test_cached_states_follow_time_and_writes(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     t_org(db, "other");
     assert_int_equal(t_control(db, "acme", "C1", CW_CTL_IMPLEMENTED, "tgt/T1.a:full"), 0);
     assert_int_equal(t_evidence(db, "acme", "e1", "C1", 10, 50, PASS), 0);
@@ -879,21 +865,13 @@ static void test_random_crosscheck(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T_STORE_TEST(test_direct_links_and_states),
-        T_STORE_TEST(test_status_order_over_controls),
-        T_STORE_TEST(test_group_links),
-        T_STORE_TEST(test_relationship_levels),
-        T_STORE_TEST(test_propagation_only_from_full),
-        T_STORE_TEST(test_max_hops_and_composition),
-        T_STORE_TEST(test_three_hops),
-        T_STORE_TEST(test_group_ends_only),
-        T_STORE_TEST(test_best_level_and_explanation),
-        T_STORE_TEST(test_scope_and_percent),
-        T_STORE_TEST(test_cached_states_follow_time_and_writes),
-        cmocka_unit_test(test_random_crosscheck),
-    };
-    return cmocka_run_group_tests_name("coverage", tests, NULL, NULL);
-}
+T_MAIN("coverage", T_WORLD_TEST(test_direct_links_and_states, world),
+       T_WORLD_TEST(test_status_order_over_controls, world), T_WORLD_TEST(test_group_links, world),
+       T_WORLD_TEST(test_relationship_levels, world),
+       T_WORLD_TEST(test_propagation_only_from_full, world),
+       T_WORLD_TEST(test_max_hops_and_composition, world), T_WORLD_TEST(test_three_hops, world),
+       T_WORLD_TEST(test_group_ends_only, world),
+       T_WORLD_TEST(test_best_level_and_explanation, world),
+       T_WORLD_TEST(test_scope_and_percent, world),
+       T_WORLD_TEST(test_cached_states_follow_time_and_writes, world),
+       cmocka_unit_test(test_random_crosscheck))

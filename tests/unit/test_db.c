@@ -333,13 +333,5 @@ static void test_check_finds_damage(void **state)
     t_close(t);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_persist_and_schema),
-        cmocka_unit_test(test_shared_txn),
-        cmocka_unit_test(test_grow_and_full),
-        cmocka_unit_test(test_check_finds_damage),
-    };
-    return cmocka_run_group_tests_name("db", tests, NULL, NULL);
-}
+T_MAIN("db", cmocka_unit_test(test_persist_and_schema), cmocka_unit_test(test_shared_txn),
+       cmocka_unit_test(test_grow_and_full), cmocka_unit_test(test_check_finds_damage))

@@ -2,11 +2,7 @@
  * messages found across any split of the bytes, limits enforced from
  * headers alone (huge declared lengths and counts cost nothing), nesting
  * bounds, invalid bytes, and the three accepted time forms. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "helpers.h" /* for T_MAIN only: this file needs no store */
 
 #include "frame.h"
 #include "pack.h"
@@ -160,13 +156,5 @@ static void test_times(void **state)
     assert_non_null(strstr(err.msg, "as_of"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_whole_and_split),
-        cmocka_unit_test(test_huge_headers),
-        cmocka_unit_test(test_depth_and_bad_bytes),
-        cmocka_unit_test(test_times),
-    };
-    return cmocka_run_group_tests_name("frame", tests, NULL, NULL);
-}
+T_MAIN("frame", cmocka_unit_test(test_whole_and_split), cmocka_unit_test(test_huge_headers),
+       cmocka_unit_test(test_depth_and_bad_bytes), cmocka_unit_test(test_times))

@@ -16,21 +16,14 @@
 /* src: a group G with three members, two single requirements, a group whose
  * only child is withdrawn; dst: three criteria and a group of two; mid: a
  * third framework. */
-static void world(cw_db *db)
-{
-    t_catalog(db, "src", "G G.1:G G.2:G G.3:G A B W!w E E.1:E!w N!n");
-    t_catalog(db, "dst", "S1 S2 S3 SG SG.1:SG SG.2:SG");
-    t_catalog(db, "mid", "M1 M2");
-    t_org(db, "acme");
-}
+static const t_scenario world = {
+    "src: G G.1:G G.2:G G.3:G A B W!w E E.1:E!w N!n; dst: S1 S2 S3 SG SG.1:SG SG.2:SG; mid: M1 M2",
+    "acme", NULL};
 
-/* An implemented control with passing (1), failing (-1) or no (0) evidence. */
+/* t_implemented for acme. */
 static void ctl(cw_db *db, const char *id, const char *links, int evidence)
 {
-    if (evidence)
-        t_backed(db, "acme", id, links, evidence > 0 ? PASS : FAIL);
-    else
-        assert_int_equal(t_control(db, "acme", id, CW_CTL_IMPLEMENTED, links), 0);
+    t_implemented(db, "acme", id, links, evidence);
 }
 
 static void joint(cw_db *db, const char *srcs, const char *rel, const char *dst)
@@ -55,7 +48,6 @@ static bool assessed_in(const cw_coverage *c, const char *id)
 static void test_joint_statuses(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     joint(db, "src/A src/B", "superset_of", "dst/S1");
     joint(db, "src/A src/B", "equal", "dst/S2");
     joint(db, "src/A src/B", "intersects_with", "dst/S3");
@@ -91,15 +83,12 @@ static void test_joint_statuses(void **state)
 static void test_not_related_and_explanation(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     joint(db, "src/A src/B", "not_related", "dst/S1");
     joint(db, "src/B src/A", "superset_of", "dst/S2"); /* order does not matter */
     ctl(db, "C", "src/A:full src/B:full", 1);
     EXPECT("dst", 1, "S1=gap");
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
-    cw_coverage_query q = {"acme", "dst", 100, 1, true};
-    assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
+    cw_coverage c = t_cov(db, "acme", "dst", 100, 1, a);
     const cw_req_status *rs = t_req(&c, "S2");
     assert_int_equal(rs->status, CW_ST_MET);
     const cw_contribution *k = &rs->contribs[rs->best];
@@ -126,7 +115,6 @@ static void test_not_related_and_explanation(void **state)
 static void test_group_member_and_target(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     joint(db, "src/G src/A", "superset_of", "dst/S1");
     joint(db, "src/E src/A", "superset_of", "dst/S2"); /* E has nothing assessed */
     joint(db, "src/A src/B", "superset_of", "dst/SG"); /* a group target */
@@ -136,9 +124,7 @@ static void test_group_member_and_target(void **state)
     /* G's member status is its lowest: G.3 partial */
     EXPECT("dst", 1, "S1=partial");
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
-    cw_coverage_query q = {"acme", "dst", 100, 1, true};
-    assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
+    cw_coverage c = t_cov(db, "acme", "dst", 100, 1, a);
     const cw_req_status *rs = t_req(&c, "S1");
     const cw_joint_eval *je = rs->contribs[rs->best].joint;
     assert_string_equal(je->members[0].ref.id, "A");
@@ -169,7 +155,6 @@ static void test_group_member_and_target(void **state)
 static void test_members_use_one_hop_less(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     joint(db, "src/A src/B", "superset_of", "dst/S1");
     assert_int_equal(t_map(db, "mid/M1", "equal", "src/A"), 0);
     ctl(db, "CM", "mid/M1:full", 1);
@@ -189,7 +174,6 @@ static void test_members_use_one_hop_less(void **state)
 static void test_joint_is_the_last_step(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     joint(db, "src/A src/B", "superset_of", "dst/S1");
     assert_int_equal(t_map(db, "dst/S1", "equal", "mid/M1"), 0);
     joint(db, "dst/S1 dst/S2", "superset_of", "mid/M2");
@@ -207,7 +191,6 @@ static void test_joint_is_the_last_step(void **state)
 static void test_withdrawn(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     joint(db, "src/A src/W", "superset_of", "dst/S1");
     t_maps(db, "mid/M1 equal src/W\n"
                "src/W equal dst/S2\n");
@@ -217,9 +200,8 @@ static void test_withdrawn(void **state)
     /* a withdrawn requirement is not assessed, but a full link to it still
      * propagates and paths pass through it */
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
     cw_coverage_query q = {"acme", "src", 100, 2, false};
-    assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
+    cw_coverage c = t_coverage(db, &q, a);
     assert_false(assessed_in(&c, "W"));
     assert_false(assessed_in(&c, "E.1"));
     assert_false(assessed_in(&c, "E")); /* E has children: a group */
@@ -235,16 +217,14 @@ static void test_withdrawn(void **state)
 static void test_assessable_parent(void **state)
 {
     cw_db *db = t_db(state);
-    t_catalog(db, "nist", "AC AC-1:AC AC-2:AC!a AC-2(1):AC-2 AC-2(2):AC-2!w AC-3:AC");
-    t_catalog(db, "x", "X1 X2 X3");
-    t_org(db, "acme");
-    t_maps(db, "x/X1 superset_of nist/AC-2\n"
-               "x/X2 equal nist/AC\n");
+    t_world(db, "nist: AC AC-1:AC AC-2:AC!a AC-2(1):AC-2 AC-2(2):AC-2!w AC-3:AC; x: X1 X2 X3",
+            "acme",
+            "x/X1 superset_of nist/AC-2\n"
+            "x/X2 equal nist/AC\n");
     ctl(db, "C1", "x/X1:full", 1);
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
     cw_coverage_query q = {"acme", "nist", 100, 1, false};
-    assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
+    cw_coverage c = t_coverage(db, &q, a);
     /* AC-2 is assessed and so is AC-2(1); AC is a group; AC-2(2) is withdrawn */
     assert_int_equal(c.assessable, 4);
     assert_true(assessed_in(&c, "AC-2"));
@@ -308,7 +288,6 @@ static void test_assessable_parent(void **state)
 static void test_not_assessable_leaf(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     t_maps(db, "src/N equal dst/S1\n"
                "mid/M1 equal src/N\n");
     ctl(db, "C", "src/N:full", 1);
@@ -317,9 +296,8 @@ static void test_not_assessable_leaf(void **state)
     /* a path reaching N gives nothing assessed */
     assert_int_equal(t_control(db, "acme", "C", CW_CTL_IMPLEMENTED, "mid/M1:full"), 0);
     cw_arena *a = cw_arena_new();
-    cw_coverage c;
     cw_coverage_query q = {"acme", "src", 100, 1, false};
-    assert_int_equal(cw_coverage_get(db, &q, a, &c, NULL), 0);
+    cw_coverage c = t_coverage(db, &q, a);
     assert_false(assessed_in(&c, "N"));
     assert_int_equal(c.counts[CW_ST_MET], 0);
     cw_arena_free(a);
@@ -328,7 +306,6 @@ static void test_not_assessable_leaf(void **state)
 static void test_compare_with_joint_rows(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     joint(db, "src/A src/B", "superset_of", "dst/S1");
     joint(db, "src/A src/B", "intersects_with", "dst/S2");
     joint(db, "src/A src/W", "superset_of", "dst/S3"); /* W withdrawn */
@@ -362,9 +339,7 @@ static void test_compare_with_joint_rows(void **state)
 static void test_gap_missing_members_and_plan(void **state)
 {
     cw_db *db = t_db(state);
-    t_catalog(db, "src", "P Q R S T U");
-    t_catalog(db, "dst", "D1 D2 D3 D4");
-    t_org(db, "acme");
+    t_world(db, "src: P Q R S T U; dst: D1 D2 D3 D4", "acme", NULL);
     joint(db, "src/P src/Q src/R", "superset_of", "dst/D1");
     joint(db, "src/Q src/R", "superset_of", "dst/D2");
     joint(db, "src/S src/T", "superset_of", "dst/D3");
@@ -397,10 +372,7 @@ static void test_gap_missing_members_and_plan(void **state)
 static void test_plan_member_through_a_path(void **state)
 {
     cw_db *db = t_db(state);
-    t_catalog(db, "src", "P Q");
-    t_catalog(db, "mid", "M");
-    t_catalog(db, "dst", "D1");
-    t_org(db, "acme");
+    t_world(db, "src: P Q; mid: M; dst: D1", "acme", NULL);
     joint(db, "src/P src/Q", "superset_of", "dst/D1");
     assert_int_equal(t_map(db, "mid/M", "equal", "src/Q"), 0);
     ctl(db, "CP", "src/P:full", 1);
@@ -420,10 +392,7 @@ static void test_plan_member_through_a_path(void **state)
 static void test_plan_reach_through_nested_group(void **state)
 {
     cw_db *db = t_db(state);
-    t_catalog(db, "fa", "A1 A1.3:A1 A1.3.1:A1.3!n");
-    t_catalog(db, "fb", "B1 B2");
-    t_catalog(db, "fc", "C4 C6!a");
-    t_org(db, "acme");
+    t_world(db, "fa: A1 A1.3:A1 A1.3.1:A1.3!n; fb: B1 B2; fc: C4 C6!a", "acme", NULL);
     joint(db, "fc/C4 fc/C6", "superset_of", "fb/B1");
     t_maps(db, "fc/C4 equal fa/A1.3\n"
                "fb/B2 equal fa/A1\n");
@@ -436,7 +405,6 @@ static void test_plan_reach_through_nested_group(void **state)
 static void test_joint_storage(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     cw_err err = {0};
     /* bad rows: nothing is written */
     assert_int_equal(t_joint(db, "src/A", "equal", "dst/S1", &err), CW_EINVAL);
@@ -523,7 +491,6 @@ static bool has_finding(const cw_finding *fs, size_t n, const char *kind, const 
 static void test_joint_check(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     t_catalog(db, "gone", "Z1 Z2");
     joint(db, "src/A src/W", "superset_of", "dst/S1");   /* withdrawn member */
     joint(db, "src/G src/G.2", "superset_of", "dst/S2"); /* G.2 is inside G */
@@ -550,23 +517,14 @@ static void test_joint_check(void **state)
     cw_arena_free(a);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T_STORE_TEST(test_joint_statuses),
-        T_STORE_TEST(test_not_related_and_explanation),
-        T_STORE_TEST(test_group_member_and_target),
-        T_STORE_TEST(test_members_use_one_hop_less),
-        T_STORE_TEST(test_joint_is_the_last_step),
-        T_STORE_TEST(test_withdrawn),
-        T_STORE_TEST(test_assessable_parent),
-        T_STORE_TEST(test_not_assessable_leaf),
-        T_STORE_TEST(test_compare_with_joint_rows),
-        T_STORE_TEST(test_gap_missing_members_and_plan),
-        T_STORE_TEST(test_plan_member_through_a_path),
-        T_STORE_TEST(test_plan_reach_through_nested_group),
-        T_STORE_TEST(test_joint_storage),
-        T_STORE_TEST(test_joint_check),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+T_MAIN("joint", T_WORLD_TEST(test_joint_statuses, world),
+       T_WORLD_TEST(test_not_related_and_explanation, world),
+       T_WORLD_TEST(test_group_member_and_target, world),
+       T_WORLD_TEST(test_members_use_one_hop_less, world),
+       T_WORLD_TEST(test_joint_is_the_last_step, world), T_WORLD_TEST(test_withdrawn, world),
+       T_STORE_TEST(test_assessable_parent), T_WORLD_TEST(test_not_assessable_leaf, world),
+       T_WORLD_TEST(test_compare_with_joint_rows, world),
+       T_STORE_TEST(test_gap_missing_members_and_plan),
+       T_STORE_TEST(test_plan_member_through_a_path),
+       T_STORE_TEST(test_plan_reach_through_nested_group), T_WORLD_TEST(test_joint_storage, world),
+       T_WORLD_TEST(test_joint_check, world))

@@ -250,12 +250,6 @@ static void test_check_findings(void **state)
     cw_arena_free(a);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T_STORE_TEST(test_load_errors),    T_STORE_TEST(test_both_ends_and_upsert),
-        T_STORE_TEST(test_inferred_paths), T_STORE_TEST(test_strength_min),
-        T_STORE_TEST(test_delete),         T_STORE_TEST(test_check_findings),
-    };
-    return cmocka_run_group_tests_name("mapping", tests, NULL, NULL);
-}
+T_MAIN("mapping", T_STORE_TEST(test_load_errors), T_STORE_TEST(test_both_ends_and_upsert),
+       T_STORE_TEST(test_inferred_paths), T_STORE_TEST(test_strength_min),
+       T_STORE_TEST(test_delete), T_STORE_TEST(test_check_findings))

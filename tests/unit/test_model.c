@@ -232,18 +232,9 @@ static void test_tools_floor(void **state)
     cw_arena_free(a);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_compose_table),
-        cmocka_unit_test(test_compose_not_related_and_unknown),
-        cmocka_unit_test(test_levels_and_inverses),
-        cmocka_unit_test(test_names),
-        cmocka_unit_test(test_status_order),
-        cmocka_unit_test(test_id_order),
-        cmocka_unit_test(test_err_helpers),
-        cmocka_unit_test(test_arena),
-        cmocka_unit_test(test_tools_floor),
-    };
-    return cmocka_run_group_tests_name("model", tests, NULL, NULL);
-}
+T_MAIN("model", cmocka_unit_test(test_compose_table),
+       cmocka_unit_test(test_compose_not_related_and_unknown),
+       cmocka_unit_test(test_levels_and_inverses), cmocka_unit_test(test_names),
+       cmocka_unit_test(test_status_order), cmocka_unit_test(test_id_order),
+       cmocka_unit_test(test_err_helpers), cmocka_unit_test(test_arena),
+       cmocka_unit_test(test_tools_floor))

@@ -8,12 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static void base(cw_db *db)
-{
-    t_catalog(db, "fx", "G G.1:G G.2:G L");
-    t_catalog(db, "iso27001-2022", "6 6.1:6 A.5 A.5.1:A.5 A.5.2:A.5");
-    t_org(db, "acme");
-}
+static const t_scenario base = {
+    "fx: G G.1:G G.2:G L; iso27001-2022: 6 6.1:6 A.5 A.5.1:A.5 A.5.2:A.5", "acme", NULL};
 
 static void test_org_crud(void **state)
 {
@@ -46,7 +42,6 @@ static void test_org_crud(void **state)
 static void test_controls(void **state)
 {
     cw_db *db = t_db(state);
-    base(db);
     cw_err err = {0};
     assert_int_equal(t_control(db, "acme", "C1", CW_CTL_IMPLEMENTED, "fx/G.1:full fx/L:partial"),
                      0);
@@ -109,7 +104,6 @@ static void test_controls(void **state)
 static void test_evidence_crud(void **state)
 {
     cw_db *db = t_db(state);
-    base(db);
     cw_err err = {0};
     assert_int_equal(t_control(db, "acme", "C1", CW_CTL_IMPLEMENTED, "fx/L:full"), 0);
     assert_int_equal(t_control(db, "acme", "C2", CW_CTL_IMPLEMENTED, "fx/L:full"), 0);
@@ -205,7 +199,6 @@ static cw_ctl_state state_at(cw_db *db, const char *ctl, cw_time t, const char *
 static void test_control_state_rules(void **state)
 {
     cw_db *db = t_db(state);
-    base(db);
     const char *ev;
     assert_int_equal(t_control(db, "acme", "C", CW_CTL_IMPLEMENTED, "fx/L:full"), 0);
     /* no evidence */
@@ -268,7 +261,6 @@ static void test_control_state_rules(void **state)
 static void test_scope(void **state)
 {
     cw_db *db = t_db(state);
-    base(db);
     cw_err err = {0};
     cw_scope s = {"acme", "iso27001-2022", "A.5.2", false, "no suppliers"};
     cw_bulk_stats st;
@@ -311,7 +303,6 @@ static void test_scope(void **state)
 static void test_org_delete(void **state)
 {
     cw_db *db = t_db(state);
-    base(db);
     assert_int_equal(t_control(db, "acme", "C", CW_CTL_IMPLEMENTED, "fx/L:full"), 0);
     assert_int_equal(t_evidence(db, "acme", "E", "C", 1, -1, CW_RESULT_PASS), 0);
     t_org(db, "beta");
@@ -327,12 +318,6 @@ static void test_org_delete(void **state)
     t_consistent(db);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T_STORE_TEST(test_org_crud),      T_STORE_TEST(test_controls),
-        T_STORE_TEST(test_evidence_crud), T_STORE_TEST(test_control_state_rules),
-        T_STORE_TEST(test_scope),         T_STORE_TEST(test_org_delete),
-    };
-    return cmocka_run_group_tests_name("org", tests, NULL, NULL);
-}
+T_MAIN("org", T_STORE_TEST(test_org_crud), T_WORLD_TEST(test_controls, base),
+       T_WORLD_TEST(test_evidence_crud, base), T_WORLD_TEST(test_control_state_rules, base),
+       T_WORLD_TEST(test_scope, base), T_WORLD_TEST(test_org_delete, base))

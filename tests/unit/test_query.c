@@ -7,20 +7,16 @@
 #include <string.h>
 
 /* target soc: 5 criteria; held: iso with mappings */
-static void world(cw_db *db)
-{
-    t_catalog(db, "soc", "CC CC1:CC CC2:CC CC3:CC CC4:CC CC5:CC");
-    t_catalog(db, "iso", "A A1:A A2:A A3:A A4:A");
-    t_catalog(db, "csf", "GV GV1:GV GV2:GV");
-    t_org(db, "acme");
-    t_maps(db, "iso/A1 equal soc/CC1\n"
-               "iso/A2 superset_of soc/CC2\n"
-               "iso/A2 superset_of soc/CC3\n"
-               "iso/A3 equal soc/CC3\n"
-               "iso/A4 intersects_with soc/CC4\n"
-               "csf/GV1 equal soc/CC4\n"
-               "csf/GV2 equal iso/A3\n");
-}
+static const t_scenario world = {
+    "soc: CC CC1:CC CC2:CC CC3:CC CC4:CC CC5:CC; iso: A A1:A A2:A A3:A A4:A; csf: GV GV1:GV GV2:GV",
+    "acme",
+    "iso/A1 equal soc/CC1\n"
+    "iso/A2 superset_of soc/CC2\n"
+    "iso/A2 superset_of soc/CC3\n"
+    "iso/A3 equal soc/CC3\n"
+    "iso/A4 intersects_with soc/CC4\n"
+    "csf/GV1 equal soc/CC4\n"
+    "csf/GV2 equal iso/A3\n"};
 
 static const cw_gap_item *gap(const cw_gap_report *r, const char *id)
 {
@@ -33,7 +29,6 @@ static const cw_gap_item *gap(const cw_gap_report *r, const char *id)
 static void test_gap_report(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     t_effective(db, "acme", "C1", "iso/A1:full");
     assert_int_equal(t_control(db, "acme", "P", CW_CTL_PLANNED, "soc/CC5:full"), 0);
     t_effective(db, "acme", "H", "soc/CC4:partial");
@@ -95,15 +90,12 @@ static void test_gap_report(void **state)
 static void test_plan_ties_and_covered(void **state)
 {
     cw_db *db = t_db(state);
-    t_catalog(db, "t", "T1 T2");
-    t_catalog(db, "b", "B1 B2");
-    t_catalog(db, "a", "A1 A2");
-    t_org(db, "acme");
     /* every candidate closes one gap: ties broken by framework then id */
-    t_maps(db, "b/B1 equal t/T1\n"
-               "a/A2 equal t/T1\n"
-               "a/A1 equal t/T2\n"
-               "b/B2 equal t/T2\n");
+    t_world(db, "t: T1 T2; b: B1 B2; a: A1 A2", "acme",
+            "b/B1 equal t/T1\n"
+            "a/A2 equal t/T1\n"
+            "a/A1 equal t/T2\n"
+            "b/B2 equal t/T2\n");
     cw_arena *a = cw_arena_new();
     cw_gap_query q = {"acme", "t", NULL, 100, 1};
     cw_gap_report r = t_gaps(db, &q, a);
@@ -123,7 +115,6 @@ static void test_plan_ties_and_covered(void **state)
 static void test_compare(void **state)
 {
     cw_db *db = t_db(state);
-    world(db);
     cw_arena *a = cw_arena_new();
     cw_compare c;
     cw_err err = {0};
@@ -196,12 +187,5 @@ static void test_soa_needs_iso(void **state)
     cw_arena_free(a);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        T_STORE_TEST(test_gap_report),    T_STORE_TEST(test_plan_ties_and_covered),
-        T_STORE_TEST(test_compare),       T_STORE_TEST(test_soa),
-        T_STORE_TEST(test_soa_needs_iso),
-    };
-    return cmocka_run_group_tests_name("query", tests, NULL, NULL);
-}
+T_MAIN("query", T_WORLD_TEST(test_gap_report, world), T_STORE_TEST(test_plan_ties_and_covered),
+       T_WORLD_TEST(test_compare, world), T_STORE_TEST(test_soa), T_STORE_TEST(test_soa_needs_iso))

@@ -298,12 +298,6 @@ static void test_readers_full_stale_slots(void **state)
     t_close(t);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_map_full_grows_then_storage_full),
-        cmocka_unit_test(test_map_resized_by_another_process),
-        cmocka_unit_test(test_readers_full_stale_slots),
-    };
-    return cmocka_run_group_tests_name("recovery", tests, NULL, NULL);
-}
+T_MAIN("recovery", cmocka_unit_test(test_map_full_grows_then_storage_full),
+       cmocka_unit_test(test_map_resized_by_another_process),
+       cmocka_unit_test(test_readers_full_stale_slots))
