@@ -55,7 +55,7 @@ static const char *sample(const char *rel)
 
 static int import(const char *rel, const char *org, const char *fw, size_t bs, cw_import *out)
 {
-    cw_import_opts o = {org, fw, bs};
+    cw_import_opts o = {org, fw, bs, NULL};
     return cw_import_file(sample(rel), &o, out);
 }
 
@@ -648,6 +648,28 @@ static const bad_case bad_cases[] = {
      {{"not-a-library.yaml:1", "file",
        "not a recognised format (crosswalk CSV, OSCAL catalog or mapping-collection JSON, GRC "
        "YAML library)"}}},
+    {"cp1252.catalog.csv",
+     NULL,
+     -1,
+     NULL,
+     {{"cp1252.catalog.csv:2:19", "encoding",
+       "byte 0xf4 is not UTF-8; if the file is in another character set, name it: --encoding "
+       "cp1252 (or latin1, ...)"}}},
+    {"oscal-profile.json",
+     NULL,
+     -1,
+     NULL,
+     {{"oscal-profile.json:$.profile", "json",
+       "an OSCAL profile selects controls from a catalog and is not read here: load the resolved "
+       "catalog instead (NIST publishes one beside each baseline, "
+       "*_resolved-profile_catalog.json; oscal-cli's 'profile resolve' makes one)"}}},
+    {"oscal-catalog.xml",
+     NULL,
+     -1,
+     NULL,
+     {{"oscal-catalog.xml:1", "file",
+       "XML is not read here: convert OSCAL XML to JSON first (NIST publishes each catalog as "
+       "JSON too; oscal-cli's 'convert --to json' does it)"}}},
     {"unknown-header.csv",
      NULL,
      -1,
@@ -690,6 +712,34 @@ static void test_malformed(void **state)
     }
 }
 
+/* A file in another character set loads when the user names it, and its
+ * text arrives as UTF-8; an unknown name is a problem, not a guess. */
+static void test_named_encoding(void **state)
+{
+    (void)state;
+    cw_import imp;
+    cw_import_opts o = {NULL, NULL, 0, "CP1252"};
+    assert_int_equal(cw_import_file(sample("cp1252.catalog.csv"), &o, &imp), 0);
+    dump_problems(&imp);
+    assert_int_equal(imp.n_problems, 0);
+    assert_string_equal(imp.format, "csv-catalog");
+    assert_int_equal(imp.n_batches, 1);
+    json_t *reqs = json_object_get(imp.batches[0].params, "requirements");
+    assert_int_equal(json_array_size(reqs), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(reqs, 0), "title")),
+                        "Contrôle d’accès");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(reqs, 1), "description")),
+                        "Les accès sont revus chaque année.");
+    cw_import_free(&imp);
+    o.encoding = "no-such-charset";
+    assert_true(cw_import_file(sample("cp1252.catalog.csv"), &o, &imp) < 0);
+    assert_int_equal(imp.n_problems, 1);
+    assert_string_equal(imp.problems[0].field, "encoding");
+    assert_string_equal(imp.problems[0].msg,
+                        "'no-such-charset' is not a character set iconv knows");
+    cw_import_free(&imp);
+}
+
 static void test_unreadable(void **state)
 {
     (void)state;
@@ -729,7 +779,7 @@ static void roundtrip(const char *file, size_t rows, int oscal)
     else
         assert_int_equal(cw_export_csv(f, paths), 0);
     assert_int_equal(fclose(f), 0);
-    cw_import_opts o = {NULL, NULL, 0};
+    cw_import_opts o = {NULL, NULL, 0, NULL};
     int rc = cw_import_file(tmp, &o, &b);
     if (b.n_problems)
         dump_problems(&b);
@@ -846,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_slugify),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_unreadable),
+        cmocka_unit_test(test_named_encoding),
         cmocka_unit_test(test_roundtrip_csv),
         cmocka_unit_test(test_roundtrip_oscal),
         cmocka_unit_test(test_export_filters),

@@ -57,6 +57,7 @@ typedef struct cw_import_opts {
     const char *org;       /* for evidence files */
     const char *framework; /* slug override for catalogue files */
     size_t batch_size;     /* evidence items per batch, default 10000 */
+    const char *encoding;  /* the file's character set when not UTF-8 (iconv name), or NULL */
 } cw_import_opts;
 
 typedef struct cw_import {

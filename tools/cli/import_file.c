@@ -9,12 +9,21 @@
  * level has an `objects:` mapping.  It then hands the content to the
  * reader of that format (import_csv.c, import_oscal.c, import_yaml.c).
  *
+ * Text is UTF-8, as everything the server stores: a file that is not is
+ * refused with the line and column of its first bad byte, unless the user
+ * names its character set (--encoding, converted with iconv), so a title is
+ * never stored empty or mangled.  OSCAL XML and OSCAL profiles are
+ * recognised and refused with what to give instead.
+ *
  * Ownership: everything allocated here belongs to the cw_import and is
  * released by cw_import_free. */
 #include "import.h"
 
+#include <crosswalk/check.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <iconv.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,9 +102,67 @@ static long line_of(const char *s, size_t off)
     return line;
 }
 
+/* Converts data[0..*len) from the character set enc to UTF-8 in place of
+ * *data (which is freed and replaced; the caller owns the new buffer).
+ * On failure a problem names the line and column of the byte that could
+ * not be converted. */
+static int to_utf8(cw_import *out, const char *path, const char *enc, char **data, size_t *len)
+{
+    iconv_t cd = iconv_open("UTF-8", enc);
+    if (cd == (iconv_t)-1) {
+        cw_imp_problem(out, path, "encoding", "'%.40s' is not a character set iconv knows", enc);
+        return -1;
+    }
+    size_t cap = *len * 4 + 4, left = cap - 1, inleft = *len;
+    char *res = malloc(cap), *in = *data, *o = res;
+    if (!res) {
+        iconv_close(cd);
+        return -1;
+    }
+    size_t r = iconv(cd, &in, &inleft, &o, &left);
+    iconv_close(cd);
+    if (r == (size_t)-1) {
+        size_t at = (size_t)(in - *data), line = 1, col = 1;
+        for (size_t i = 0; i < at; i++, col++)
+            if ((*data)[i] == '\n')
+                line++, col = 0;
+        char where[300];
+        snprintf(where, sizeof where, "%s:%zu:%zu", path, line, col);
+        cw_imp_problem(out, where, "encoding", "byte 0x%02x is not %s", (unsigned char)(*data)[at],
+                       enc);
+        free(res);
+        return -1;
+    }
+    *o = '\0';
+    free(*data);
+    *data = res;
+    *len = (size_t)(o - res);
+    return 0;
+}
+
+/* 0 when s[0..n) is UTF-8; else a problem naming the line and column of
+ * the first byte that is not, and how to load the file anyway. */
+static int check_utf8(cw_import *out, const char *path, const char *s, size_t n)
+{
+    size_t bad = cw_utf8_bad(s, n);
+    if (bad == n)
+        return 0;
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < bad; i++, col++)
+        if (s[i] == '\n')
+            line++, col = 0;
+    char where[300];
+    snprintf(where, sizeof where, "%s:%zu:%zu", path, line, col);
+    cw_imp_problem(out, where, "encoding",
+                   "byte 0x%02x is not UTF-8; if the file is in another character set, name "
+                   "it: --encoding cp1252 (or latin1, ...)",
+                   (unsigned char)s[bad]);
+    return -1;
+}
+
 int cw_import_file(const char *path, const cw_import_opts *opts, cw_import *out)
 {
-    static const cw_import_opts defaults = {NULL, NULL, 10000};
+    static const cw_import_opts defaults = {NULL, NULL, 10000, NULL};
     cw_import_opts o = opts ? *opts : defaults;
     if (o.batch_size == 0)
         o.batch_size = 10000;
@@ -107,16 +174,21 @@ int cw_import_file(const char *path, const cw_import_opts *opts, cw_import *out)
         cw_imp_problem(out, path, "file", "cannot read: %s", strerror(errno));
         return -1;
     }
+    if (memchr(data, '\0', len)) {
+        cw_imp_problem(out, path, "file", "is binary (contains NUL bytes), not CSV, JSON or YAML");
+        free(data);
+        return -1;
+    }
+    if (o.encoding ? to_utf8(out, path, o.encoding, &data, &len)
+                   : check_utf8(out, path, data, len)) {
+        free(data);
+        return -1;
+    }
     const char *s = data;
     size_t n = len;
     if (n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
         s += 3;
         n -= 3;
-    }
-    if (memchr(s, '\0', n)) {
-        cw_imp_problem(out, path, "file", "is binary (contains NUL bytes), not CSV, JSON or YAML");
-        free(data);
-        return -1;
     }
     size_t k = 0;
     while (k < n && isspace((unsigned char)s[k]))
@@ -139,6 +211,15 @@ int cw_import_file(const char *path, const cw_import_opts *opts, cw_import *out)
         } else if (json_is_object(json_object_get(root, "mapping-collection"))) {
             out->format = "oscal-mapping";
             rc = cw_imp_oscal_mapping(out, path, root, &o);
+        } else if (json_is_object(json_object_get(root, "profile"))) {
+            char where[256];
+            snprintf(where, sizeof where, "%s:$.profile", path);
+            cw_imp_problem(out, where, "json",
+                           "an OSCAL profile selects controls from a catalog and is not read "
+                           "here: load the resolved catalog instead (NIST publishes one beside "
+                           "each baseline, *_resolved-profile_catalog.json; oscal-cli's "
+                           "'profile resolve' makes one)");
+            rc = -1;
         } else {
             char where[256];
             snprintf(where, sizeof where, "%s:$", path);
@@ -148,6 +229,11 @@ int cw_import_file(const char *path, const cw_import_opts *opts, cw_import *out)
             rc = -1;
         }
         json_decref(root);
+    } else if (s[k] == '<') {
+        cw_imp_problem_at(out, path, line_of(s, k), "file",
+                          "XML is not read here: convert OSCAL XML to JSON first (NIST publishes "
+                          "each catalog as JSON too; oscal-cli's 'convert --to json' does it)");
+        rc = -1;
     } else if (looks_like_csv(s, n)) {
         rc = cw_imp_csv(out, path, s, n, &o);
     } else {

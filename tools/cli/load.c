@@ -107,11 +107,12 @@ static int cw_ensure_org(cw_rpc *c, const char *org, long totals[4])
 
 int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
 {
-    const char *org = NULL, *framework = NULL, *batch = NULL;
+    const char *org = NULL, *framework = NULL, *batch = NULL, *encoding = NULL;
     bool dry = false;
     cw_opt opts[] = {{"--org", NULL, true, &org, NULL},
                      {"--framework", NULL, true, &framework, NULL},
                      {"--batch-size", NULL, true, &batch, NULL},
+                     {"--encoding", NULL, true, &encoding, NULL},
                      {"--dry-run", NULL, false, NULL, &dry}};
     char **files;
     size_t nfiles;
@@ -129,7 +130,7 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
         return rc;
     }
 
-    cw_import_opts io = {org, framework, (size_t)bs};
+    cw_import_opts io = {org, framework, (size_t)bs, encoding};
     cw_import *imps = calloc(nfiles, sizeof *imps);
     if (!imps) {
         free(files);

@@ -116,7 +116,8 @@ static const char cw_help_check[] =
     "exit 0; an inconsistent store exits 1.\n" CW_REPORT_OPTS_HELP;
 
 const char cw_help_load[] =
-    "Usage: crosswalk load [--org ORG] [--framework FW] [--dry-run] [--batch-size N] FILE...\n"
+    "Usage: crosswalk load [--org ORG] [--framework FW] [--dry-run] [--batch-size N]\n"
+    "                      [--encoding CHARSET] FILE...\n"
     "\n"
     "Loads catalogues, crosswalks, controls and evidence. The format of each file\n"
     "is recognised from its content: the project's CSV files (catalogue,\n"
@@ -128,7 +129,10 @@ const char cw_help_load[] =
     "                      (org.put) when it does not exist yet\n"
     "  --framework FW      framework slug for catalogue files (overrides the file's)\n"
     "  --dry-run           validate and summarise only; nothing is sent\n"
-    "  --batch-size N      items per bulk call (default 10000)\n";
+    "  --batch-size N      items per bulk call (default 10000)\n"
+    "  --encoding CHARSET  the files' character set when not UTF-8 (e.g. cp1252,\n"
+    "                      latin1): converted before reading; without it a file that\n"
+    "                      is not UTF-8 is refused with the line and column\n";
 
 const char cw_help_export[] =
     "Usage: crosswalk export --framework FW [--target-framework FW] [--format csv|oscal]\n"
