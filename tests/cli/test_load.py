@@ -107,6 +107,35 @@ class Load(CliCase):
         self.assertIn("\r[", tty)
         self.assertRegex(tty, r"\] 9/9 items")
 
+    def test_6_refused_batch_reported_and_rerun_converges(self):
+        """A batch the server refuses stops the load; the report says per
+        batch what is stored, refused and not sent, and running the same
+        command on the fixed file stores everything (issue 16)."""
+        self.ok("call", "org.put", '{"org": "fates"}')
+        self.ok("call", "control.put", '{"org": "fates", "id": "C1", "links": []}')
+        head = "id,controls,kind,title,source,uri,sha256,collected_at,valid_until,result\n"
+        rows = ["F-%02d,%s,log,t,s,,,2026-10-01T09:00:00Z,,pass\n" % (i, "NOPE" if i == 5 else "C1")
+                for i in range(1, 11)]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "ev.csv")
+            with open(path, "w") as f:
+                f.write(head + "".join(rows))
+            r = self.run_cli("load", "--org", "fates", "--batch-size", "2", path)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("batch 3 of 5 (evidence.load, 2 items)", r.stderr)
+            m = re.search(re.escape(path) + r": batches of 5: (.*)", r.stdout)
+            self.assertTrue(m, r.stdout)
+            self.assertRegex(m.group(1), r"^1-2 stored; 3 refused;")
+            stored = len(json.loads(self.ok("call", "evidence.list", '{"org": "fates"}')))
+            later = re.findall(r"(\d+)(?:-(\d+))? stored;", m.group(1))[1:]
+            extra = sum(int(b or a) - int(a) + 1 for a, b in later)
+            self.assertEqual(stored, 2 * (2 + extra), r.stdout)
+            self.assertIn("run the same command again", r.stdout)
+            with open(path, "w") as f:
+                f.write(head + "".join(rows).replace("NOPE", "C1"))
+            self.ok("load", "--org", "fates", "--batch-size", "2", path)
+        self.assertEqual(len(json.loads(self.ok("call", "evidence.list", '{"org": "fates"}'))), 10)
+
     def test_5_export_round_trip(self):
         # acme-isms rows are stored with acme-isms as source, so exporting
         # from it writes them in their stored direction.

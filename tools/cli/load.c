@@ -46,21 +46,28 @@ static void cw_progress(size_t done, size_t total)
     fflush(stderr);
 }
 
+/* What became of one batch. */
+enum { B_NOT_SENT = 0, B_STORED, B_REFUSED };
+
 /* A load under way: the progress bar (drawn when bar), the items answered
- * of all items, and the bulk counts of the answers (cw_tally). */
+ * of all items, the bulk counts of the answers (cw_tally), and per file
+ * what became of each batch (fate[file][batch], for the report after a
+ * refusal). */
 typedef struct cw_loading {
     bool bar;
     size_t done, items;
     long totals[4];
+    unsigned char **fate;
 } cw_loading;
 
 /* Takes the outcome r of batch b of file's import: an answer res
  * (released here) is counted and moves the progress bar; a failure is
  * reported with msg (freed here).  Returns 0 or CW_EXIT_ERROR. */
-static int cw_batch_answered(cw_loading *ld, const char *file, const cw_import *imp, size_t b,
-                             int r, json_t *res, char *msg)
+static int cw_batch_answered(cw_loading *ld, size_t fi, const char *file, const cw_import *imp,
+                             size_t b, int r, json_t *res, char *msg)
 {
     const cw_import_batch *bt = &imp->batches[b];
+    ld->fate[fi][b] = r ? B_REFUSED : B_STORED;
     if (r) {
         if (ld->bar)
             fputc('\n', stderr);
@@ -103,6 +110,33 @@ static int cw_ensure_org(cw_rpc *c, const char *org, long totals[4])
         cw_tally(res, totals);
     json_decref(res);
     return rc;
+}
+
+/* After a refusal: per file, which batches are stored, which was refused
+ * and which were never sent, as runs of batch numbers.  Batches that were
+ * already on their way when one was refused may be stored after it.
+ * Every write is an upsert, so loading the fixed file again converges. */
+static void cw_report_fates(const cw_loading *ld, char **files, const cw_import *imps,
+                            size_t nfiles)
+{
+    static const char *const names[] = {"not sent", "stored", "refused"};
+    for (size_t i = 0; i < nfiles; i++) {
+        size_t nb = imps[i].n_batches;
+        printf("%s: batches of %zu:", files[i], nb);
+        for (size_t b = 0; b < nb;) {
+            size_t e = b;
+            while (e + 1 < nb && ld->fate[i][e + 1] == ld->fate[i][b])
+                e++;
+            if (e == b)
+                printf(" %zu %s;", b + 1, names[ld->fate[i][b]]);
+            else
+                printf(" %zu-%zu %s;", b + 1, e + 1, names[ld->fate[i][b]]);
+            b = e + 1;
+        }
+        printf("\n");
+    }
+    printf("fix the file and run the same command again: rows already stored are updated in "
+           "place\n");
 }
 
 int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
@@ -170,9 +204,16 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
     cw_rpc c;
     if ((rc = cw_ctx_connect(ctx, &c)) != 0)
         goto done;
-    cw_loading ld = {isatty(STDERR_FILENO), 0, items, {0, 0, 0, 0}};
-    if (org)
+    cw_loading ld = {isatty(STDERR_FILENO), 0, items, {0, 0, 0, 0}, calloc(nfiles, sizeof(char *))};
+    bool fates = ld.fate != NULL;
+    for (size_t i = 0; fates && i < nfiles; i++)
+        fates = (ld.fate[i] = calloc(imps[i].n_batches + 1, 1)) != NULL;
+    if (!fates) {
+        fprintf(stderr, "crosswalk: out of memory\n");
+        rc = CW_EXIT_ERROR;
+    } else if (org) {
         rc = cw_ensure_org(&c, org, ld.totals);
+    }
     /* Packed (evidence) batches are pipelined a few deep: the server groups
      * writes that wait together into one commit, and the next batch is on
      * its way while one commits.  Answers come back in order; after a
@@ -197,7 +238,8 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
                 int r = cw_rpc_wait(&c, f->id, &res, &msg);
                 head = (head + 1) % DEPTH;
                 nfl--;
-                if (cw_batch_answered(&ld, files[f->file], &imps[f->file], f->batch, r, res, msg))
+                if (cw_batch_answered(&ld, f->file, files[f->file], &imps[f->file], f->batch, r,
+                                      res, msg))
                     rc = CW_EXIT_ERROR;
             }
             if (!bt || rc)
@@ -216,7 +258,7 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
             } else {
                 r = cw_rpc_call(&c, bt->method, bt->params, &res, &msg);
             }
-            if (cw_batch_answered(&ld, files[i], &imps[i], b, r, res, msg))
+            if (cw_batch_answered(&ld, i, files[i], &imps[i], b, r, res, msg))
                 rc = CW_EXIT_ERROR;
         }
     }
@@ -226,6 +268,11 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
     printf("%s %zu of %zu items from %zu file%s: created %ld, updated %ld, rejected %ld\n",
            rc ? "stopped after" : "loaded", ld.done, items, nfiles, nfiles == 1 ? "" : "s",
            ld.totals[0], ld.totals[1], ld.totals[3]);
+    if (rc && fates)
+        cw_report_fates(&ld, files, imps, nfiles);
+    for (size_t i = 0; ld.fate && i < nfiles; i++)
+        free(ld.fate[i]);
+    free(ld.fate);
 done:
     for (size_t i = 0; i < nfiles; i++)
         cw_import_free(&imps[i]);
