@@ -670,6 +670,20 @@ static const bad_case bad_cases[] = {
      {{"oscal-catalog.xml:1", "file",
        "XML is not read here: convert OSCAL XML to JSON first (NIST publishes each catalog as "
        "JSON too; oscal-cli's 'convert --to json' does it)"}}},
+    {"missing-cols.catalog.csv",
+     NULL,
+     -1,
+     NULL,
+     {{"missing-cols.catalog.csv:1", "header",
+       "a catalog header without description, attributes (expected "
+       "id,parent,kind,title,description,attributes,assessable,status, in any order and case)"}}},
+    {"semicolons.catalog.csv",
+     NULL,
+     -1,
+     NULL,
+     {{"semicolons.catalog.csv:1", "header",
+       "the columns are separated by ';': crosswalk reads ',' (save the file as CSV with "
+       "commas)"}}},
     {"unknown-header.csv",
      NULL,
      -1,
@@ -710,6 +724,27 @@ static void test_malformed(void **state)
         }
         cw_import_free(&imp);
     }
+}
+
+/* A header in another order and case, with an unnamed empty column,
+ * reads as the catalogue it is. */
+static void test_header_any_order(void **state)
+{
+    (void)state;
+    cw_import imp;
+    assert_int_equal(import("any-order.catalog.csv", NULL, NULL, 0, &imp), 0);
+    dump_problems(&imp);
+    assert_int_equal(imp.n_problems, 0);
+    assert_string_equal(imp.format, "csv-catalog");
+    json_t *reqs = json_object_get(imp.batches[0].params, "requirements");
+    assert_int_equal(json_array_size(reqs), 2);
+    json_t *r1 = json_array_get(reqs, 1);
+    assert_string_equal(json_string_value(json_object_get(r1, "id")), "AC-2");
+    assert_string_equal(json_string_value(json_object_get(r1, "parent")), "AC");
+    assert_string_equal(json_string_value(json_object_get(r1, "title")), "Account management");
+    assert_string_equal(json_string_value(json_object_get(r1, "description")),
+                        "Accounts are reviewed.");
+    cw_import_free(&imp);
 }
 
 /* A file in another character set loads when the user names it, and its
@@ -897,6 +932,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_unreadable),
         cmocka_unit_test(test_named_encoding),
+        cmocka_unit_test(test_header_any_order),
         cmocka_unit_test(test_roundtrip_csv),
         cmocka_unit_test(test_roundtrip_oscal),
         cmocka_unit_test(test_export_filters),

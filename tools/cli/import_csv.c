@@ -38,6 +38,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef cw_csv_rec rec;
 typedef cw_csv_table table;
@@ -243,6 +244,127 @@ static const size_t ncols[] = {CW_CSV_CATALOG_BASE, CW_CSV_CROSSWALK_BASE, 10, 5
                                CW_CSV_CATALOG_COLS, CW_CSV_CROSSWALK_COLS};
 static const char *const format_names[] = {"csv-catalog",  "csv-crosswalk", "csv-evidence",
                                            "csv-controls", "csv-catalog",   "csv-crosswalk"};
+
+/* Which format a header is, read as people write headers: names in any
+ * case and order, surrounding spaces ignored, the optional columns
+ * anywhere or absent, unnamed columns ignored when they hold nothing.
+ * When the header is not the format's own, every row of the header's
+ * width is put in the format's full column order (*cells holds the new
+ * field vectors, pointing into t's strings; the caller frees it).
+ * Returns the format, or -1 with a problem saying what is missing or
+ * unknown and the expected header. */
+static int header_format(cw_import *imp, const char *name, table *t, char ***cells)
+{
+    static char empty[1];
+    static const int full[] = {F_CATALOG8, F_CROSSWALK9, F_EVIDENCE, F_CONTROLS};
+    static const size_t base[] = {CW_CSV_CATALOG_BASE, CW_CSV_CROSSWALK_BASE, 10, 5};
+    size_t m = t->n ? t->r[0].n : 0;
+    int best = -1, best_hits = -1, pos[64];
+    if (m == 0 || m > 64)
+        goto unknown;
+    for (int k = 0; k < 4; k++) {
+        int fk = full[k], hits = 0;
+        bool ok = true, seen[16] = {false};
+        for (size_t j = 0; j < m; j++) {
+            const char *h = t->r[0].f[j];
+            while (isspace((unsigned char)*h))
+                h++;
+            size_t hl = strlen(h);
+            while (hl && isspace((unsigned char)h[hl - 1]))
+                hl--;
+            pos[j] = -1;
+            if (hl == 0)
+                continue; /* an unnamed column: must hold nothing */
+            for (size_t c = 0; c < ncols[fk]; c++)
+                if (strlen(headers[fk][c]) == hl && strncasecmp(h, headers[fk][c], hl) == 0)
+                    pos[j] = (int)c;
+            if (pos[j] < 0 || seen[pos[j]])
+                ok = false;
+            else
+                seen[pos[j]] = true, hits++;
+        }
+        for (size_t c = 0; c < base[k]; c++)
+            ok = ok && seen[c];
+        if (ok) {
+            /* The format's own header (base or full form): nothing to do. */
+            if ((m == base[k] || m == ncols[fk])) {
+                bool same = true;
+                for (size_t j = 0; j < m; j++)
+                    same = same && pos[j] == (int)j && strcmp(t->r[0].f[j], headers[fk][j]) == 0;
+                if (same)
+                    return m == base[k] ? (fk == F_CATALOG8     ? F_CATALOG
+                                           : fk == F_CROSSWALK9 ? F_CROSSWALK
+                                                                : fk)
+                                        : fk;
+            }
+            size_t w = ncols[fk], bad_rows = 0;
+            for (size_t i = 1; i < t->n; i++) {
+                if (t->r[i].n != m) {
+                    cw_imp_problem_at(imp, name, t->r[i].line, "row",
+                                      "has %zu fields, the header has %zu", t->r[i].n, m);
+                    bad_rows++;
+                    continue;
+                }
+                for (size_t j = 0; j < m; j++)
+                    if (pos[j] < 0 && t->r[i].f[j][0]) {
+                        cw_imp_problem_at(imp, name, t->r[i].line, "row",
+                                          "column %zu has no name in the header but holds '%.40s'",
+                                          j + 1, t->r[i].f[j]);
+                        bad_rows++;
+                    }
+            }
+            if (bad_rows)
+                return -1;
+            if (!(*cells = calloc(t->n * w + 1, sizeof **cells)))
+                return -1;
+            for (size_t i = 0; i < t->n; i++) {
+                char **v = *cells + i * w;
+                for (size_t c = 0; c < w; c++)
+                    v[c] = i == 0 ? (char *)headers[fk][c] : empty;
+                if (i > 0)
+                    for (size_t j = 0; j < m; j++)
+                        if (pos[j] >= 0)
+                            v[pos[j]] = t->r[i].f[j];
+                t->r[i].f = v;
+                t->r[i].n = w;
+            }
+            return fk;
+        }
+        if (hits > best_hits)
+            best = fk, best_hits = hits;
+    }
+    if (best >= 0 && best_hits >= 2) {
+        char missing[512] = "", expected[512] = "";
+        for (size_t c = 0; c < ncols[best]; c++) {
+            bool there = false;
+            for (size_t j = 0; j < m; j++)
+                there = there || strcasecmp(t->r[0].f[j], headers[best][c]) == 0;
+            size_t b = best == F_CATALOG8     ? CW_CSV_CATALOG_BASE
+                       : best == F_CROSSWALK9 ? CW_CSV_CROSSWALK_BASE
+                                              : ncols[best];
+            if (!there && c < b)
+                snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s",
+                         *missing ? ", " : "", headers[best][c]);
+            snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s",
+                     c ? "," : "", headers[best][c]);
+        }
+        cw_imp_problem_at(
+            imp, name, 1, "header", "a %s header %s%s%s (expected %s, in any order and case)",
+            format_names[best] + 4, *missing ? "without " : "with a column it does not have",
+            missing, *missing ? "" : "", expected);
+        return -1;
+    }
+unknown:
+    if (m == 1 && strchr(t->r[0].f[0], ';'))
+        cw_imp_problem_at(imp, name, 1, "header",
+                          "the columns are separated by ';': crosswalk reads ',' (save the file "
+                          "as CSV with commas)");
+    else
+        cw_imp_problem_at(imp, name, 1, "header",
+                          "not a crosswalk CSV header (expected the catalogue, crosswalk, "
+                          "evidence or controls header)");
+    return -1;
+}
 
 /* The framework slug of a catalogue file: <slug>.catalog.csv */
 static int slug_from_name(const char *path, char *out, size_t outlen)
@@ -667,23 +789,11 @@ int cw_imp_csv(cw_import *imp, const char *name, const char *data, size_t len,
         cw_csv_free(&t);
         return -1;
     }
-    int f = -1;
-    if (t.n > 0) {
-        for (int k = 0; k < 6 && f < 0; k++) {
-            if (t.r[0].n != ncols[k])
-                continue;
-            size_t j = 0;
-            while (j < ncols[k] && strcmp(t.r[0].f[j], headers[k][j]) == 0)
-                j++;
-            if (j == ncols[k])
-                f = k;
-        }
-    }
+    char **cells = NULL; /* the rows put in the format's column order, when they were not */
+    int f = header_format(imp, name, &t, &cells);
     if (f < 0) {
-        cw_imp_problem_at(imp, name, 1, "header",
-                          "not a crosswalk CSV header (expected the catalogue, crosswalk, "
-                          "evidence or controls header)");
         cw_csv_free(&t);
+        free(cells);
         return -1;
     }
     imp->format = format_names[f];
@@ -711,6 +821,7 @@ int cw_imp_csv(cw_import *imp, const char *name, const char *data, size_t len,
     default: rc = do_controls(imp, name, &t, opts); break;
     }
     cw_csv_free(&t);
+    free(cells);
     if (rc) {
         cw_imp_problem(imp, name, "file", "out of memory");
         return -1;

@@ -83,12 +83,13 @@ static int looks_like_csv(const char *s, size_t len)
     for (size_t i = 0; i < sizeof csv_headers / sizeof *csv_headers; i++)
         if (strlen(csv_headers[i]) == n && memcmp(csv_headers[i], s, n) == 0)
             return 1;
-    /* A header-like first line: words and commas, no YAML "key:". */
-    if (n == 0 || memchr(s, ':', n) || !memchr(s, ',', n))
+    /* A header-like first line: words and commas (or semicolons, which
+     * the CSV reader then names), no YAML "key:". */
+    if (n == 0 || memchr(s, ':', n) || (!memchr(s, ',', n) && !memchr(s, ';', n)))
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == ',' || s[i] == ' ' ||
-              s[i] == '"'))
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == ',' || s[i] == ';' ||
+              s[i] == ' ' || s[i] == '"'))
             return 0;
     return 1;
 }
