@@ -136,6 +136,32 @@ class Load(CliCase):
             self.ok("load", "--org", "fates", "--batch-size", "2", path)
         self.assertEqual(len(json.loads(self.ok("call", "evidence.list", '{"org": "fates"}'))), 10)
 
+    def test_7_shipped_catalogue_not_merged_into_silently(self):
+        """A library of another publisher whose slug is a shipped one is
+        refused, saying what would change; --framework loads it under its
+        own slug, --replace merges it on purpose (issue 16)."""
+        with open(os.path.join(SAMPLES, "grc-framework.yaml")) as f:
+            text = f.read()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "lib.yaml")
+            with open(path, "w") as f:
+                f.write(re.sub(r"(urn:acme:risk:framework:)[a-z0-9-]+", r"\1soc2-2017", text))
+            before = json.loads(self.ok("call", "framework.get", '{"framework": "soc2-2017"}'))
+            r = self.run_cli("load", path)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("framework 'soc2-2017' already holds AICPA Trust Services Criteria (SOC 2), "
+                          "published by AICPA (81 requirements)", r.stderr)
+            self.assertIn("give --replace to merge it into 'soc2-2017'", r.stderr)
+            self.assertEqual(json.loads(self.ok("call", "framework.get", '{"framework": "soc2-2017"}')),
+                             before, "nothing was merged")
+            out = self.ok("load", "--framework", "acme-soc2-lib", path)
+            self.assertRegex(out, r"loaded \d+ of \d+ items")
+            self.assertEqual(json.loads(self.ok("call", "framework.get", '{"framework": "soc2-2017"}')),
+                             before)
+            self.ok("load", "--replace", path)
+            after = json.loads(self.ok("call", "framework.get", '{"framework": "soc2-2017"}'))
+            self.assertGreater(after["requirements"], before["requirements"])
+
     def test_5_export_round_trip(self):
         # acme-isms rows are stored with acme-isms as source, so exporting
         # from it writes them in their stored direction.

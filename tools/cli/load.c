@@ -139,15 +139,65 @@ static void cw_report_fates(const cw_loading *ld, char **files, const cw_import 
            "place\n");
 }
 
+/* A JSON string's text, or NULL when it is absent or empty. */
+static const char *cw_nonempty(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    return s && *s ? s : NULL;
+}
+
+/* Whether a catalogue batch may go into the framework of its slug.  A
+ * framework that already exists and that the file does not own (it names
+ * another publisher or name, or says none while the stored one has a
+ * publisher, as the shipped catalogues do) is not merged into without
+ * --replace: a library of another tool that happens to use a shipped
+ * slug would otherwise re-parent and re-title a catalogue every
+ * organisation is measured against.  Returns 0, or CW_EXIT_ERROR after
+ * saying what would change and what to do. */
+static int cw_may_load_into(cw_rpc *c, const char *file, const cw_import_batch *bt, bool replace)
+{
+    json_t *p = bt->params;
+    const char *fw = json_string_value(json_object_get(p, "framework"));
+    if (!fw || replace)
+        return 0;
+    json_t *q = json_pack("{s:s}", "framework", fw), *have = NULL;
+    char *msg = NULL;
+    int r = cw_rpc_call(c, "framework.get", q, &have, &msg);
+    json_decref(q);
+    if (r) {
+        bool absent = msg && strncmp(msg, "not_found", 9) == 0;
+        if (!absent)
+            fprintf(stderr, "crosswalk: %s: framework.get: %s\n", file, msg ? msg : "failed");
+        free(msg);
+        return absent ? 0 : CW_EXIT_ERROR;
+    }
+    const char *hn = cw_nonempty(json_object_get(have, "name")),
+               *hp = cw_nonempty(json_object_get(have, "publisher")),
+               *fn = cw_nonempty(json_object_get(p, "name")),
+               *fp = cw_nonempty(json_object_get(p, "publisher"));
+    bool owned = fp ? hp && strcmp(fp, hp) == 0 && (!fn || (hn && strcmp(fn, hn) == 0)) : !hp;
+    if (!owned)
+        fprintf(stderr,
+                "crosswalk: %s: framework '%s' already holds %s%s%s (%lld requirements); this "
+                "file, %s%s%s, would merge %zu requirements into it%s%s%s. Load it under a slug "
+                "of its own (--framework NEW-SLUG), or give --replace to merge it into '%s'\n",
+                file, fw, hn ? hn : fw, hp ? ", published by " : "", hp ? hp : "",
+                (long long)json_integer_value(json_object_get(have, "requirements")),
+                fn ? fn : "without a name", fp ? " by " : "", fp ? fp : "", bt->items,
+                fn && hn && strcmp(fn, hn) ? " and rename it '" : "",
+                fn && hn && strcmp(fn, hn) ? fn : "", fn && hn && strcmp(fn, hn) ? "'" : "", fw);
+    json_decref(have);
+    return owned ? 0 : CW_EXIT_ERROR;
+}
+
 int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
 {
     const char *org = NULL, *framework = NULL, *batch = NULL, *encoding = NULL;
-    bool dry = false;
-    cw_opt opts[] = {{"--org", NULL, true, &org, NULL},
-                     {"--framework", NULL, true, &framework, NULL},
-                     {"--batch-size", NULL, true, &batch, NULL},
-                     {"--encoding", NULL, true, &encoding, NULL},
-                     {"--dry-run", NULL, false, NULL, &dry}};
+    bool dry = false, replace = false;
+    cw_opt opts[] = {
+        {"--org", NULL, true, &org, NULL},          {"--framework", NULL, true, &framework, NULL},
+        {"--batch-size", NULL, true, &batch, NULL}, {"--encoding", NULL, true, &encoding, NULL},
+        {"--replace", NULL, false, NULL, &replace}, {"--dry-run", NULL, false, NULL, &dry}};
     char **files;
     size_t nfiles;
     int rc = cw_opts_parse("load", argc, argv, opts, sizeof opts / sizeof opts[0], cw_help_load,
@@ -214,6 +264,12 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
     } else if (org) {
         rc = cw_ensure_org(&c, org, ld.totals);
     }
+    /* Every catalogue is checked before anything is sent. */
+    for (size_t i = 0; i < nfiles && rc == 0; i++)
+        for (size_t b = 0; b < imps[i].n_batches; b++)
+            if (strcmp(imps[i].batches[b].method, "catalog.load") == 0 &&
+                cw_may_load_into(&c, files[i], &imps[i].batches[b], replace))
+                rc = CW_EXIT_ERROR;
     /* Packed (evidence) batches are pipelined a few deep: the server groups
      * writes that wait together into one commit, and the next batch is on
      * its way while one commits.  Answers come back in order; after a

@@ -117,7 +117,7 @@ static const char cw_help_check[] =
 
 const char cw_help_load[] =
     "Usage: crosswalk load [--org ORG] [--framework FW] [--dry-run] [--batch-size N]\n"
-    "                      [--encoding CHARSET] FILE...\n"
+    "                      [--encoding CHARSET] [--replace] FILE...\n"
     "\n"
     "Loads catalogues, crosswalks, controls and evidence. The format of each file\n"
     "is recognised from its content: the project's CSV files (catalogue,\n"
@@ -130,6 +130,10 @@ const char cw_help_load[] =
     "  --framework FW      framework slug for catalogue files (overrides the file's)\n"
     "  --dry-run           validate and summarise only; nothing is sent\n"
     "  --batch-size N      items per bulk call (default 10000)\n"
+    "  --replace           merge a catalogue into an existing framework of the same\n"
+    "                      slug that the file does not own (another publisher or\n"
+    "                      name; a shipped catalogue); without it such a load is\n"
+    "                      refused, saying what would change\n"
     "  --encoding CHARSET  the files' character set when not UTF-8 (e.g. cp1252,\n"
     "                      latin1): converted before reading; without it a file that\n"
     "                      is not UTF-8 is refused with the line and column\n";
