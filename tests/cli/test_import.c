@@ -684,6 +684,13 @@ static const bad_case bad_cases[] = {
      {{"semicolons.catalog.csv:1", "header",
        "the columns are separated by ';': crosswalk reads ',' (save the file as CSV with "
        "commas)"}}},
+    {"bad-dupes.grc.yaml",
+     NULL,
+     0,
+     "grc-yaml",
+     {{"bad-dupes.grc.yaml:31", "target_requirement_urn",
+       "the pair acme-saas-2026/IAM-02 -> iso27001-2022/A.8.5 already appears on line 24, with "
+       "other values"}}},
     {"unknown-header.csv",
      NULL,
      -1,
@@ -724,6 +731,22 @@ static void test_malformed(void **state)
         }
         cw_import_free(&imp);
     }
+}
+
+/* A mapping library that gives one row twice alike loads, the second
+ * dropped with a note (CISO Assistant's libraries do this). */
+static void test_identical_rows_dropped(void **state)
+{
+    (void)state;
+    cw_import imp;
+    assert_int_equal(import("grc-dupes.yaml", NULL, NULL, 0, &imp), 0);
+    dump_problems(&imp);
+    assert_int_equal(imp.n_problems, 0);
+    assert_int_equal(imp.n_notes, 1);
+    assert_string_equal(imp.notes[0].where + strlen(imp.notes[0].where) - 17, "grc-dupes.yaml:27");
+    assert_string_equal(imp.notes[0].msg, "the same row as on line 20, dropped");
+    assert_int_equal(imp.total_items, 2);
+    cw_import_free(&imp);
 }
 
 /* A header in another order and case, with an unnamed empty column,
@@ -933,6 +956,7 @@ int main(void)
         cmocka_unit_test(test_unreadable),
         cmocka_unit_test(test_named_encoding),
         cmocka_unit_test(test_header_any_order),
+        cmocka_unit_test(test_identical_rows_dropped),
         cmocka_unit_test(test_roundtrip_csv),
         cmocka_unit_test(test_roundtrip_oscal),
         cmocka_unit_test(test_export_filters),

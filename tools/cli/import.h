@@ -68,6 +68,10 @@ typedef struct cw_import {
     size_t n_batches;
     cw_import_problem *problems;
     size_t n_problems;
+    /* what a reader did that the user should know and that does not stop
+     * the file loading (an identical row given twice, dropped) */
+    cw_import_problem *notes;
+    size_t n_notes;
     size_t total_items;
 } cw_import;
 
@@ -103,6 +107,9 @@ int cw_export_oscal(FILE *out, json_t *rows, const char *source_fw, const char *
 void cw_imp_problem(cw_import *imp, const char *where, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Same, with where = "file:line". */
+/* Records a note (see cw_import.notes): printed, not a problem. */
+void cw_imp_note_at(cw_import *imp, const char *file, long line, const char *field, const char *fmt,
+                    ...) __attribute__((format(printf, 5, 6)));
 void cw_imp_problem_at(cw_import *imp, const char *file, long line, const char *field,
                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Appends a batch; params is stolen.  Returns 0 or -1 (out of memory). */

@@ -22,25 +22,45 @@
 
 /* ---- problems and batches ---- */
 
-static void add_problem(cw_import *imp, const char *where, const char *field, const char *msg)
+/* Appends to a list of problems or of notes (*list, *n); past
+ * CW_IMP_MAX_PROBLEMS one last "more than" entry ends it. */
+static void add_entry(cw_import_problem **list, size_t *n, const char *where, const char *field,
+                      const char *msg)
 {
-    if (imp->n_problems > CW_IMP_MAX_PROBLEMS)
+    if (*n > CW_IMP_MAX_PROBLEMS)
         return;
-    cw_import_problem *np = realloc(imp->problems, (imp->n_problems + 1) * sizeof *np);
+    cw_import_problem *np = realloc(*list, (*n + 1) * sizeof *np);
     if (!np)
         return;
-    imp->problems = np;
-    cw_import_problem *p = &np[imp->n_problems++];
-    if (imp->n_problems > CW_IMP_MAX_PROBLEMS) {
+    *list = np;
+    cw_import_problem *p = &np[(*n)++];
+    if (*n > CW_IMP_MAX_PROBLEMS) {
         snprintf(p->where, sizeof p->where, "%s", where);
         snprintf(p->field, sizeof p->field, "%s", "file");
-        snprintf(p->msg, sizeof p->msg, "more than %d problems; the rest are not listed",
+        snprintf(p->msg, sizeof p->msg, "more than %d; the rest are not listed",
                  CW_IMP_MAX_PROBLEMS);
         return;
     }
     snprintf(p->where, sizeof p->where, "%s", where);
     snprintf(p->field, sizeof p->field, "%s", field);
     snprintf(p->msg, sizeof p->msg, "%s", msg);
+}
+
+static void add_problem(cw_import *imp, const char *where, const char *field, const char *msg)
+{
+    add_entry(&imp->problems, &imp->n_problems, where, field, msg);
+}
+
+void cw_imp_note_at(cw_import *imp, const char *file, long line, const char *field, const char *fmt,
+                    ...)
+{
+    char msg[256], where[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(where, sizeof where, "%s:%ld", file, line);
+    add_entry(&imp->notes, &imp->n_notes, where, field, msg);
 }
 
 void cw_imp_problem(cw_import *imp, const char *where, const char *field, const char *fmt, ...)
@@ -230,6 +250,7 @@ void cw_import_free(cw_import *imp)
     }
     free(imp->batches);
     free(imp->problems);
+    free(imp->notes);
     memset(imp, 0, sizeof *imp);
 }
 

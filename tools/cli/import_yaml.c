@@ -47,6 +47,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -491,20 +492,30 @@ static void do_mapping_set(yc *c, yaml_node_t *root, yaml_node_t *set, nodes *ta
         else
             ko += (size_t)snprintf(key + ko, sizeof key - ko, "%s", sid);
         snprintf(key + ko, sizeof key - ko, "%c%s%c%s%c%.500s", 1, tf, 1, tid, 1, origin);
-        if (cw_imp_map_put(keys, key, yline(m), &prev) == 1) {
-            prob(c, m, "target_requirement_urn",
-                 "the pair %.40s/%.40s -> %.40s/%.40s already "
-                 "appears on line %ld",
-                 sf, sid, tf, tid, prev);
-            json_decref(jset);
-            continue;
-        }
         json_t *row = json_pack("{s:s,s:o,s:s,s:s,s:s}", "source_framework", sf, "source",
                                 jset ? jset : json_string(sid), "target_framework", tf, "target",
                                 tid, "relationship", rel);
         if (note && *note)
             json_object_set_new(row, "note", json_string(note));
         cw_imp_mapping_tail(row, strength, rat, origin);
+        /* The map's value is the row's line and its index in rows: a pair
+         * given twice alike is a slip in the library, dropped with a note;
+         * given twice differently it is a problem (which one holds?). */
+        long here = (long)((uint64_t)yline(m) << 32 | json_array_size(rows));
+        if (cw_imp_map_put(keys, key, here, &prev) == 1) {
+            long pline = (long)((uint64_t)prev >> 32);
+            json_t *first = json_array_get(rows, (size_t)(prev & 0xffffffff));
+            if (json_equal(first, row))
+                cw_imp_note_at(c->imp, c->name, yline(m), "target_requirement_urn",
+                               "the same row as on line %ld, dropped", pline);
+            else
+                prob(c, m, "target_requirement_urn",
+                     "the pair %.40s/%.40s -> %.40s/%.40s already appears on line %ld, "
+                     "with other values",
+                     sf, sid, tf, tid, pline);
+            json_decref(row);
+            continue;
+        }
         json_array_append_new(rows, row);
     }
 }

@@ -227,6 +227,10 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
             const cw_import_problem *p = &imps[i].problems[k];
             fprintf(stderr, "%s: %s: %s\n", p->where, p->field, p->msg);
         }
+        for (size_t k = 0; k < imps[i].n_notes; k++) {
+            const cw_import_problem *p = &imps[i].notes[k];
+            fprintf(stderr, "%s: %s: note: %s\n", p->where, p->field, p->msg);
+        }
         problems += imps[i].n_problems;
         if (r < 0 && imps[i].n_problems == 0) {
             fprintf(stderr, "%s: file: cannot be imported\n", files[i]);
