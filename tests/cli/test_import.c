@@ -55,7 +55,7 @@ static const char *sample(const char *rel)
 
 static int import(const char *rel, const char *org, const char *fw, size_t bs, cw_import *out)
 {
-    cw_import_opts o = {org, fw, bs, NULL};
+    cw_import_opts o = {org, fw, bs, NULL, NULL, NULL};
     return cw_import_file(sample(rel), &o, out);
 }
 
@@ -598,8 +598,8 @@ static const bad_case bad_cases[] = {
        "relationship",
        "'related-to' is not one of equivalent-to, equal-to, subset-of, superset-of, "
        "intersects-with, no-relationship"},
-      {"bad-maps.oscal-mapping.json:$.mapping-collection.mappings[0].maps[1].sources[0].type",
-       "type", "'statement' is not supported (only control)"},
+      {"bad-maps.oscal-mapping.json:$.mapping-collection.mappings[0].maps[1].sources[0].id-ref",
+       "id-ref", "'ac-2.a' does not name its control (<control>_smt...)"},
       {"bad-maps.oscal-mapping.json:$.mapping-collection.mappings[0].maps[2].confidence-score",
        "confidence-score", "not a score from 0 to 1, a percentage or low/medium/high"}}},
     {"bad-resources.oscal-mapping.json",
@@ -733,6 +733,39 @@ static void test_malformed(void **state)
     }
 }
 
+/* A mapping-collection as trestle and oscal-content lay them out: the
+ * resources are catalog.json files named by their folder, and statement
+ * items map their control with the parts kept in the note. */
+static void test_trestle_layout_statements(void **state)
+{
+    (void)state;
+    cw_import imp;
+    assert_int_equal(import("trestle-layout.oscal-mapping.json", NULL, NULL, 0, &imp), 0);
+    dump_problems(&imp);
+    assert_int_equal(imp.n_problems, 0);
+    assert_string_equal(imp.format, "oscal-mapping");
+    json_t *rows = json_object_get(imp.batches[0].params, "mappings");
+    assert_int_equal(json_array_size(rows), 2);
+    json_t *r0 = json_array_get(rows, 0);
+    assert_string_equal(json_string_value(json_object_get(r0, "source_framework")),
+                        "nist-800-53-rev5");
+    assert_string_equal(json_string_value(json_object_get(r0, "target_framework")), "nist-csf-2.0");
+    assert_string_equal(json_string_value(json_object_get(r0, "source")), "ac-2");
+    assert_string_equal(json_string_value(json_object_get(r0, "note")),
+                        "statement parts: ac-2_smt.a, ac-2_smt.b");
+    assert_null(json_object_get(json_array_get(rows, 1), "note"));
+    cw_import_free(&imp);
+    /* the user's word wins over the file's layout */
+    cw_import_opts o = {NULL, NULL, 0, NULL, "nist-800-53-r5", "nist-csf-2.0"};
+    assert_int_equal(cw_import_file(sample("trestle-layout.oscal-mapping.json"), &o, &imp), 0);
+    assert_int_equal(imp.n_problems, 0);
+    rows = json_object_get(imp.batches[0].params, "mappings");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(rows, 0), "source_framework")),
+        "nist-800-53-r5");
+    cw_import_free(&imp);
+}
+
 /* A mapping library that gives one row twice alike loads, the second
  * dropped with a note (CISO Assistant's libraries do this). */
 static void test_identical_rows_dropped(void **state)
@@ -776,7 +809,7 @@ static void test_named_encoding(void **state)
 {
     (void)state;
     cw_import imp;
-    cw_import_opts o = {NULL, NULL, 0, "CP1252"};
+    cw_import_opts o = {NULL, NULL, 0, "CP1252", NULL, NULL};
     assert_int_equal(cw_import_file(sample("cp1252.catalog.csv"), &o, &imp), 0);
     dump_problems(&imp);
     assert_int_equal(imp.n_problems, 0);
@@ -837,7 +870,7 @@ static void roundtrip(const char *file, size_t rows, int oscal)
     else
         assert_int_equal(cw_export_csv(f, paths), 0);
     assert_int_equal(fclose(f), 0);
-    cw_import_opts o = {NULL, NULL, 0, NULL};
+    cw_import_opts o = {NULL, NULL, 0, NULL, NULL, NULL};
     int rc = cw_import_file(tmp, &o, &b);
     if (b.n_problems)
         dump_problems(&b);
@@ -957,6 +990,7 @@ int main(void)
         cmocka_unit_test(test_named_encoding),
         cmocka_unit_test(test_header_any_order),
         cmocka_unit_test(test_identical_rows_dropped),
+        cmocka_unit_test(test_trestle_layout_statements),
         cmocka_unit_test(test_roundtrip_csv),
         cmocka_unit_test(test_roundtrip_oscal),
         cmocka_unit_test(test_export_filters),

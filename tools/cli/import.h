@@ -58,6 +58,9 @@ typedef struct cw_import_opts {
     const char *framework; /* slug override for catalogue files */
     size_t batch_size;     /* evidence items per batch, default 10000 */
     const char *encoding;  /* the file's character set when not UTF-8 (iconv name), or NULL */
+    /* the frameworks of a mapping file's sources and targets, when the file
+     * does not say them in a way the reader understands (or NULL) */
+    const char *source_framework, *target_framework;
 } cw_import_opts;
 
 typedef struct cw_import {

@@ -163,7 +163,7 @@ static int check_utf8(cw_import *out, const char *path, const char *s, size_t n)
 
 int cw_import_file(const char *path, const cw_import_opts *opts, cw_import *out)
 {
-    static const cw_import_opts defaults = {NULL, NULL, 10000, NULL};
+    static const cw_import_opts defaults = {NULL, NULL, 10000, NULL, NULL, NULL};
     cw_import_opts o = opts ? *opts : defaults;
     if (o.batch_size == 0)
         o.batch_size = 10000;

@@ -376,11 +376,41 @@ static int resource_slug(oc *c, json_t *coll, json_t *res, const char *path, cha
         if (n > l && strcasecmp(base + n - l, suf[k]) == 0)
             base[n - l] = '\0';
     }
+    /* The usual layout (oscal-content, trestle) names the file for what it
+     * is and the folder for which: catalogs/nist-800-53-rev5/catalog.json. */
+    static const char *const generic[] = {"catalog", "profile", "resolved-profile", "component",
+                                          "mapping"};
+    for (size_t k = 0; k < sizeof generic / sizeof *generic && b; k++)
+        if (strcasecmp(base, generic[k]) == 0) {
+            const char *d = b;
+            while (d > href && d[-1] != '/')
+                d--;
+            snprintf(base, sizeof base, "%.*s", (int)(b - d), d);
+            break;
+        }
+    /* A name that is a slug already (nist-csf-2.0) is kept as written. */
+    if (strlen(base) <= CW_IMP_MAX_SLUG && cw_slug_ok(base)) {
+        snprintf(slug, CW_IMP_MAX_SLUG + 1, "%s", base);
+        return 0;
+    }
     if (cw_imp_slugify(base, slug, CW_IMP_MAX_SLUG + 1)) {
         prob(c, path, "href", "cannot make a framework slug of '%.60s'", href);
         return -1;
     }
     return 0;
+}
+
+/* The user's word for a side's framework (--source-framework,
+ * --target-framework), which wins over what the file says: 1 when given
+ * (a problem when it is not a slug), 0 when not. */
+static int given_slug(oc *c, const char *v, const char *opt, char *slug)
+{
+    if (!v)
+        return 0;
+    if (!cw_slug_ok(v) || strlen(v) > CW_IMP_MAX_SLUG)
+        prob(c, "$", opt, "'%.60s' is not a framework slug", v);
+    snprintf(slug, CW_IMP_MAX_SLUG + 1, "%s", v);
+    return 1;
 }
 
 static const char *map_rel(const char *r)
@@ -440,7 +470,12 @@ static int score_strength(json_t *v)
     return s < 1 ? 1 : s > 10 ? 10 : (int)s;
 }
 
-static int item_ids(oc *c, json_t *arr, const char *path, const char *what, json_t *out)
+/* The ids of a map's sources or targets into out.  A statement item
+ * ("ac-1_smt.a", OSCAL's naming of a control's statement parts) maps its
+ * control, once however many of its parts are named; the part ids go to
+ * parts, for the row's note: the model maps whole requirements. */
+static int item_ids(oc *c, json_t *arr, const char *path, const char *what, json_t *out,
+                    json_t *parts)
 {
     if (!json_is_array(arr) || json_array_size(arr) == 0) {
         prob(c, path, what, "must be a non-empty array");
@@ -454,8 +489,27 @@ static int item_ids(oc *c, json_t *arr, const char *path, const char *what, json
         char p[512];
         snprintf(p, sizeof p, "%s.%s[%zu]", path, what, i);
         const char *type = str_member(it, "type"), *id = str_member(it, "id-ref"), *why;
-        if (type && strcmp(type, "control") != 0) {
-            prob(c, p, "type", "'%.40s' is not supported (only control)", type);
+        char ctl[CW_MAX_ID + 1];
+        bool stmt = type && strcmp(type, "statement") == 0;
+        if (stmt && id) {
+            const char *smt = strstr(id, "_smt");
+            if (!smt || smt == id || (size_t)(smt - id) > CW_MAX_ID) {
+                prob(c, p, "id-ref", "'%.60s' does not name its control (<control>_smt...)", id);
+                rc = -1;
+                continue;
+            }
+            json_array_append_new(parts, json_string(id));
+            snprintf(ctl, sizeof ctl, "%.*s", (int)(smt - id), id);
+            size_t q;
+            json_t *x;
+            bool seen = false;
+            json_array_foreach(out, q, x) seen = seen || strcmp(json_string_value(x), ctl) == 0;
+            if (seen)
+                continue;
+            id = ctl;
+        }
+        if (type && !stmt && strcmp(type, "control") != 0) {
+            prob(c, p, "type", "'%.40s' is not supported (only control and statement)", type);
             rc = -1;
         } else if (!id) {
             prob(c, p, "id-ref", "missing");
@@ -487,8 +541,10 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root, const c
         snprintf(sp, sizeof sp, "%s.source-resource", path);
         snprintf(tp, sizeof tp, "%s.target-resource", path);
         char sf[CW_IMP_MAX_SLUG + 1], tf[CW_IMP_MAX_SLUG + 1];
-        int ok = resource_slug(&c, coll, json_object_get(m, "source-resource"), sp, sf) == 0;
-        ok &= resource_slug(&c, coll, json_object_get(m, "target-resource"), tp, tf) == 0;
+        int ok = given_slug(&c, opts->source_framework, "source-framework", sf) ||
+                 resource_slug(&c, coll, json_object_get(m, "source-resource"), sp, sf) == 0;
+        ok &= given_slug(&c, opts->target_framework, "target-framework", tf) ||
+              resource_slug(&c, coll, json_object_get(m, "target-resource"), tp, tf) == 0;
         json_t *maps = json_object_get(m, "maps");
         if (!json_is_array(maps) || json_array_size(maps) == 0)
             prob(&c, path, "maps", "must be a non-empty array");
@@ -531,8 +587,8 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root, const c
                      "no origin: the collection has no metadata title and the map no origin prop");
                 mok = 0;
             }
-            json_t *srcs = json_array(), *tgts = json_array();
-            mok &= item_ids(&c, json_object_get(mp, "sources"), mpath, "sources", srcs) == 0;
+            json_t *srcs = json_array(), *tgts = json_array(), *parts = json_array();
+            mok &= item_ids(&c, json_object_get(mp, "sources"), mpath, "sources", srcs, parts) == 0;
             for (size_t x = 1; x < json_array_size(srcs); x++)
                 for (size_t y = 0; y < x; y++)
                     if (strcmp(json_string_value(json_array_get(srcs, x)),
@@ -541,7 +597,7 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root, const c
                              json_string_value(json_array_get(srcs, x)));
                         mok = 0;
                     }
-            mok &= item_ids(&c, json_object_get(mp, "targets"), mpath, "targets", tgts) == 0;
+            mok &= item_ids(&c, json_object_get(mp, "targets"), mpath, "targets", tgts, parts) == 0;
             /* each target on its own: see the file's opening comment */
             size_t nsrc = json_array_size(srcs), ntgt = json_array_size(tgts);
             const char *trel = rel;
@@ -595,12 +651,23 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root, const c
                 json_object_set_new(row, "relationship", json_string(trel));
                 cw_imp_mapping_tail(row, strength, rat, origin);
                 const char *note = prop_value(mp, "note");
-                if (note && *note)
-                    json_object_set_new(row, "note", json_string(note));
+                char text[1024];
+                size_t tl = (size_t)snprintf(text, sizeof text, "%s", note ? note : "");
+                size_t q;
+                json_t *x;
+                json_array_foreach(parts, q, x) if (tl < sizeof text) tl +=
+                    (size_t)snprintf(text + tl, sizeof text - tl, "%s%s",
+                                     q    ? ", "
+                                     : tl ? "; statement parts: "
+                                          : "statement parts: ",
+                                     json_string_value(x));
+                if (*text)
+                    json_object_set_new(row, "note", json_string(text));
                 json_array_append_new(c.reqs, row);
             }
             json_decref(srcs);
             json_decref(tgts);
+            json_decref(parts);
         }
     }
     cw_imp_map_free(&c.ids);

@@ -117,7 +117,8 @@ static const char cw_help_check[] =
 
 const char cw_help_load[] =
     "Usage: crosswalk load [--org ORG] [--framework FW] [--dry-run] [--batch-size N]\n"
-    "                      [--encoding CHARSET] [--replace] FILE...\n"
+    "                      [--encoding CHARSET] [--replace]\n"
+    "                      [--source-framework FW] [--target-framework FW] FILE...\n"
     "\n"
     "Loads catalogues, crosswalks, controls and evidence. The format of each file\n"
     "is recognised from its content: the project's CSV files (catalogue,\n"
@@ -134,6 +135,9 @@ const char cw_help_load[] =
     "                      slug that the file does not own (another publisher or\n"
     "                      name; a shipped catalogue); without it such a load is\n"
     "                      refused, saying what would change\n"
+    "  --source-framework FW, --target-framework FW\n"
+    "                      the frameworks of an OSCAL mapping-collection's sources and\n"
+    "                      targets (instead of what its resources say)\n"
     "  --encoding CHARSET  the files' character set when not UTF-8 (e.g. cp1252,\n"
     "                      latin1): converted before reading; without it a file that\n"
     "                      is not UTF-8 is refused with the line and column\n";
