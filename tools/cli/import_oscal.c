@@ -390,7 +390,7 @@ static int resource_slug(oc *c, json_t *coll, json_t *res, const char *path, cha
         }
     /* A name that is a slug already (nist-csf-2.0) is kept as written. */
     if (strlen(base) <= CW_IMP_MAX_SLUG && cw_slug_ok(base)) {
-        snprintf(slug, CW_IMP_MAX_SLUG + 1, "%s", base);
+        snprintf(slug, CW_IMP_MAX_SLUG + 1, "%.*s", CW_IMP_MAX_SLUG, base);
         return 0;
     }
     if (cw_imp_slugify(base, slug, CW_IMP_MAX_SLUG + 1)) {
