@@ -663,13 +663,27 @@ static const bad_case bad_cases[] = {
        "an OSCAL profile selects controls from a catalog and is not read here: load the resolved "
        "catalog instead (NIST publishes one beside each baseline, "
        "*_resolved-profile_catalog.json; oscal-cli's 'profile resolve' makes one)"}}},
-    {"oscal-catalog.xml",
+    {"oscal-mapping.xml",
      NULL,
      -1,
      NULL,
-     {{"oscal-catalog.xml:1", "file",
-       "XML is not read here: convert OSCAL XML to JSON first (NIST publishes each catalog as "
-       "JSON too; oscal-cli's 'convert --to json' does it)"}}},
+     {{"oscal-mapping.xml:2", "xml",
+       "an OSCAL mapping-collection is read in JSON only: convert it first (oscal-cli's "
+       "'convert --to json' does it); catalogs are read in XML and JSON"}}},
+    {"bad-syntax.oscal-catalog.xml",
+     NULL,
+     -1,
+     NULL,
+     {{"bad-syntax.oscal-catalog.xml:9", "xml",
+       "Opening and ending tag mismatch: control line 7 and contrl"}}},
+    /* the reader's JSON paths come back as the lines of the XML elements */
+    {"bad-ids.oscal-catalog.xml",
+     NULL,
+     0,
+     "oscal-catalog",
+     {{"bad-ids.oscal-catalog.xml:11", "title", "missing or empty"},
+      {"bad-ids.oscal-catalog.xml:12", "id", "missing"},
+      {"bad-ids.oscal-catalog.xml:13", "id", "'ps-1' appears twice in the catalog"}}},
     {"missing-cols.catalog.csv",
      NULL,
      -1,
@@ -968,6 +982,31 @@ static void test_shipped_frameworks(void **state)
     assert_int_equal(rows, 1580);
 }
 
+/* An OSCAL catalog in XML goes through the JSON reader: the XML form of
+ * oscal-catalog.json must give exactly its batch. */
+static void test_oscal_catalog_xml(void **state)
+{
+    (void)state;
+    cw_import js, xml;
+    assert_int_equal(import("oscal-catalog.json", NULL, NULL, 0, &js), 0);
+    assert_int_equal(import("oscal-catalog.xml", NULL, NULL, 0, &xml), 0);
+    if (xml.n_problems)
+        dump_problems(&xml);
+    assert_int_equal(xml.n_problems, 0);
+    assert_string_equal(xml.format, "oscal-catalog");
+    assert_int_equal(xml.n_batches, 1);
+    assert_int_equal(js.n_batches, 1);
+    assert_string_equal(xml.batches[0].method, js.batches[0].method);
+    assert_int_equal(xml.total_items, js.total_items);
+    if (!json_equal(params(&xml, 0), params(&js, 0))) {
+        char *a = json_dumps(params(&xml, 0), JSON_INDENT(1) | JSON_SORT_KEYS),
+             *b = json_dumps(params(&js, 0), JSON_INDENT(1) | JSON_SORT_KEYS);
+        fail_msg("XML batch differs:\n%s\nJSON batch:\n%s", a, b);
+    }
+    cw_import_free(&js);
+    cw_import_free(&xml);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -995,6 +1034,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_oscal),
         cmocka_unit_test(test_export_filters),
         cmocka_unit_test(test_shipped_frameworks),
+        cmocka_unit_test(test_oscal_catalog_xml),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,6 +169,10 @@ int cw_imp_oscal_catalog(cw_import *imp, const char *name, json_t *root,
                          const cw_import_opts *opts);
 int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root,
                          const cw_import_opts *opts);
+/* An XML document (import_xml.c): an OSCAL catalog is read through
+ * cw_imp_oscal_catalog; other roots are refused with a problem (-1). */
+int cw_imp_xml(cw_import *imp, const char *name, const char *data, size_t len,
+               const cw_import_opts *opts);
 /* Returns 1 when data is valid YAML but not a GRC library (nothing
  * recorded, imp->format left NULL), -1 when it is not valid YAML (a problem
  * recorded). */

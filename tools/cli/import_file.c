@@ -12,8 +12,9 @@
  * Text is UTF-8, as everything the server stores: a file that is not is
  * refused with the line and column of its first bad byte, unless the user
  * names its character set (--encoding, converted with iconv), so a title is
- * never stored empty or mangled.  OSCAL XML and OSCAL profiles are
- * recognised and refused with what to give instead.
+ * never stored empty or mangled.  A document whose first non-blank
+ * character is '<' is XML, handed to import_xml.c (OSCAL catalogs).  OSCAL
+ * profiles are recognised and refused with what to give instead.
  *
  * Ownership: everything allocated here belongs to the cw_import and is
  * released by cw_import_free. */
@@ -231,10 +232,7 @@ int cw_import_file(const char *path, const cw_import_opts *opts, cw_import *out)
         }
         json_decref(root);
     } else if (s[k] == '<') {
-        cw_imp_problem_at(out, path, line_of(s, k), "file",
-                          "XML is not read here: convert OSCAL XML to JSON first (NIST publishes "
-                          "each catalog as JSON too; oscal-cli's 'convert --to json' does it)");
-        rc = -1;
+        rc = cw_imp_xml(out, path, s, n, &o);
     } else if (looks_like_csv(s, n)) {
         rc = cw_imp_csv(out, path, s, n, &o);
     } else {
