@@ -55,7 +55,7 @@ static const char *sample(const char *rel)
 
 static int import(const char *rel, const char *org, const char *fw, size_t bs, cw_import *out)
 {
-    cw_import_opts o = {org, fw, bs, NULL, NULL, NULL};
+    cw_import_opts o = {org, fw, bs, NULL, NULL, NULL, NULL};
     return cw_import_file(sample(rel), &o, out);
 }
 
@@ -660,9 +660,9 @@ static const bad_case bad_cases[] = {
      -1,
      NULL,
      {{"oscal-profile.json:$.profile", "json",
-       "an OSCAL profile selects controls from a catalog and is not read here: load the resolved "
-       "catalog instead (NIST publishes one beside each baseline, "
-       "*_resolved-profile_catalog.json; oscal-cli's 'profile resolve' makes one)"}}},
+       "an OSCAL profile selects controls from a catalog: name that catalog with --catalog "
+       "CATALOG.json, or load the resolved catalog (NIST publishes one beside each baseline, "
+       "*_resolved-profile_catalog.json)"}}},
     {"oscal-catalog.xml",
      NULL,
      -1,
@@ -756,7 +756,7 @@ static void test_trestle_layout_statements(void **state)
     assert_null(json_object_get(json_array_get(rows, 1), "note"));
     cw_import_free(&imp);
     /* the user's word wins over the file's layout */
-    cw_import_opts o = {NULL, NULL, 0, NULL, "nist-800-53-r5", "nist-csf-2.0"};
+    cw_import_opts o = {NULL, NULL, 0, NULL, "nist-800-53-r5", "nist-csf-2.0", NULL};
     assert_int_equal(cw_import_file(sample("trestle-layout.oscal-mapping.json"), &o, &imp), 0);
     assert_int_equal(imp.n_problems, 0);
     rows = json_object_get(imp.batches[0].params, "mappings");
@@ -809,7 +809,7 @@ static void test_named_encoding(void **state)
 {
     (void)state;
     cw_import imp;
-    cw_import_opts o = {NULL, NULL, 0, "CP1252", NULL, NULL};
+    cw_import_opts o = {NULL, NULL, 0, "CP1252", NULL, NULL, NULL};
     assert_int_equal(cw_import_file(sample("cp1252.catalog.csv"), &o, &imp), 0);
     dump_problems(&imp);
     assert_int_equal(imp.n_problems, 0);
@@ -870,7 +870,7 @@ static void roundtrip(const char *file, size_t rows, int oscal)
     else
         assert_int_equal(cw_export_csv(f, paths), 0);
     assert_int_equal(fclose(f), 0);
-    cw_import_opts o = {NULL, NULL, 0, NULL, NULL, NULL};
+    cw_import_opts o = {NULL, NULL, 0, NULL, NULL, NULL, NULL};
     int rc = cw_import_file(tmp, &o, &b);
     if (b.n_problems)
         dump_problems(&b);
