@@ -55,7 +55,7 @@ static const char *sample(const char *rel)
 
 static int import(const char *rel, const char *org, const char *fw, size_t bs, cw_import *out)
 {
-    cw_import_opts o = {org, fw, bs, NULL, NULL, NULL};
+    cw_import_opts o = {org, fw, bs, NULL, NULL, NULL, NULL};
     return cw_import_file(sample(rel), &o, out);
 }
 
@@ -660,9 +660,9 @@ static const bad_case bad_cases[] = {
      -1,
      NULL,
      {{"oscal-profile.json:$.profile", "json",
-       "an OSCAL profile selects controls from a catalog and is not read here: load the resolved "
-       "catalog instead (NIST publishes one beside each baseline, "
-       "*_resolved-profile_catalog.json; oscal-cli's 'profile resolve' makes one)"}}},
+       "an OSCAL profile selects controls from a catalog: name that catalog with --catalog "
+       "CATALOG.json, or load the resolved catalog (NIST publishes one beside each baseline, "
+       "*_resolved-profile_catalog.json)"}}},
     {"oscal-mapping.xml",
      NULL,
      -1,
@@ -770,7 +770,7 @@ static void test_trestle_layout_statements(void **state)
     assert_null(json_object_get(json_array_get(rows, 1), "note"));
     cw_import_free(&imp);
     /* the user's word wins over the file's layout */
-    cw_import_opts o = {NULL, NULL, 0, NULL, "nist-800-53-r5", "nist-csf-2.0"};
+    cw_import_opts o = {NULL, NULL, 0, NULL, "nist-800-53-r5", "nist-csf-2.0", NULL};
     assert_int_equal(cw_import_file(sample("trestle-layout.oscal-mapping.json"), &o, &imp), 0);
     assert_int_equal(imp.n_problems, 0);
     rows = json_object_get(imp.batches[0].params, "mappings");
@@ -823,7 +823,7 @@ static void test_named_encoding(void **state)
 {
     (void)state;
     cw_import imp;
-    cw_import_opts o = {NULL, NULL, 0, "CP1252", NULL, NULL};
+    cw_import_opts o = {NULL, NULL, 0, "CP1252", NULL, NULL, NULL};
     assert_int_equal(cw_import_file(sample("cp1252.catalog.csv"), &o, &imp), 0);
     dump_problems(&imp);
     assert_int_equal(imp.n_problems, 0);
@@ -884,7 +884,7 @@ static void roundtrip(const char *file, size_t rows, int oscal)
     else
         assert_int_equal(cw_export_csv(f, paths), 0);
     assert_int_equal(fclose(f), 0);
-    cw_import_opts o = {NULL, NULL, 0, NULL, NULL, NULL};
+    cw_import_opts o = {NULL, NULL, 0, NULL, NULL, NULL, NULL};
     int rc = cw_import_file(tmp, &o, &b);
     if (b.n_problems)
         dump_problems(&b);
@@ -1007,6 +1007,122 @@ static void test_oscal_catalog_xml(void **state)
     cw_import_free(&xml);
 }
 
+/* ---- OSCAL profiles resolved against --catalog ---- */
+
+/* Imports the profile sample rel resolved against the catalog sample cat. */
+static int import_profile(const char *rel, const char *cat, const char *fw, cw_import *out)
+{
+    char *cp = strdup(sample(cat)); /* sample() reuses one buffer */
+    assert_non_null(cp);
+    cw_import_opts o = {NULL, fw, 0, NULL, NULL, NULL, cp};
+    int rc = cw_import_file(sample(rel), &o, out);
+    free(cp);
+    return rc;
+}
+
+/* Asserts the requirement ids of a catalog.load batch, in order. */
+static void expect_ids(cw_import *imp, const char *const *ids, size_t n)
+{
+    json_t *reqs = json_object_get(params(imp, 0), "requirements");
+    assert_int_equal(json_array_size(reqs), n);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(s_of(json_array_get(reqs, i), "id"), ids[i]);
+}
+
+static void test_profile_resolved(void **state)
+{
+    (void)state;
+    cw_import imp;
+    int rc = import_profile("low-baseline.oscal-profile.json", "oscal-catalog.json", NULL, &imp);
+    dump_problems(&imp);
+    assert_int_equal(rc, 0);
+    assert_int_equal(imp.n_problems, 0);
+    assert_string_equal(imp.format, "oscal-profile");
+    assert_int_equal(imp.n_batches, 1);
+    assert_string_equal(imp.batches[0].method, "catalog.load");
+    /* ac-2 with its children, less the excluded ac-2.2; lg-* by pattern;
+     * the groups of what is in */
+    static const char *const ids[] = {"ac", "ac-1", "ac-2", "ac-2.1", "lg", "lg-1"};
+    expect_ids(&imp, ids, 6);
+    expect_str(params(&imp, 0), "framework", "acme-cloud-low-baseline", "name",
+               "Acme Cloud Low Baseline", "version", "1.0", NULL);
+    expect_str(item(&imp, 0, "requirements", 3), "parent", "ac-2", NULL);
+    /* merge and modify are reported, not applied, and do not block */
+    assert_int_equal(imp.n_notes, 2);
+    assert_string_equal(imp.notes[0].field, "merge");
+    assert_string_equal(imp.notes[1].field, "set-parameters");
+    assert_non_null(strstr(imp.notes[1].msg, "not applied"));
+    cw_import_free(&imp);
+    /* --framework wins over the profile's title */
+    assert_int_equal(
+        import_profile("low-baseline.oscal-profile.json", "oscal-catalog.json", "acme-low", &imp),
+        0);
+    expect_str(params(&imp, 0), "framework", "acme-low", NULL);
+    cw_import_free(&imp);
+}
+
+/* An enhancement alone brings its base control (noted) and its group. */
+static void test_profile_parent_kept(void **state)
+{
+    (void)state;
+    cw_import imp;
+    int rc = import_profile("enhancement.oscal-profile.json", "oscal-catalog.json", NULL, &imp);
+    dump_problems(&imp);
+    assert_int_equal(rc, 0);
+    assert_int_equal(imp.n_problems, 0);
+    static const char *const ids[] = {"ac", "ac-2", "ac-2.1"};
+    expect_ids(&imp, ids, 3);
+    assert_int_equal(imp.n_notes, 2);
+    const char *w = strrchr(imp.notes[0].where, '/');
+    assert_string_equal(w ? w + 1 : imp.notes[0].where,
+                        "enhancement.oscal-profile.json:$.profile.imports[0].include-controls[1]."
+                        "matching[0]");
+    assert_string_equal(imp.notes[0].msg, "'xx-*' matches no control of oscal-catalog.json");
+    assert_string_equal(imp.notes[1].msg, "ac-2 is loaded as the control ac-2.1 is nested in, "
+                                          "though the profile does not select it");
+    cw_import_free(&imp);
+}
+
+static void test_profile_problems(void **state)
+{
+    (void)state;
+    static const char *const want[][3] = {
+        {"bad-ids.oscal-profile.json:$.profile.imports[0].include-controls[0].with-ids[1]",
+         "with-ids", "'ac-9' is not a control of oscal-catalog.json"},
+        {"bad-ids.oscal-profile.json:$.profile.imports[0].exclude-controls[0].with-ids[0]",
+         "with-ids", "'zz-1' is not a control of oscal-catalog.json"},
+        {"bad-ids.oscal-profile.json:$.profile.imports[1].href", "href",
+         "'other-catalog.json' is not the catalog given (--catalog oscal-catalog.json): only a "
+         "profile of that one catalog is resolved here"},
+    };
+    cw_import imp;
+    int rc = import_profile("bad-ids.oscal-profile.json", "oscal-catalog.json", NULL, &imp);
+    if (imp.n_problems != 3)
+        dump_problems(&imp);
+    assert_int_equal(rc, 0);
+    assert_int_equal(imp.n_problems, 3);
+    assert_int_equal(imp.n_batches, 0);
+    for (size_t i = 0; i < 3; i++) {
+        const char *w = imp.problems[i].where, *slash = strrchr(w, '/');
+        assert_string_equal(slash ? slash + 1 : w, want[i][0]);
+        assert_string_equal(imp.problems[i].field, want[i][1]);
+        assert_string_equal(imp.problems[i].msg, want[i][2]);
+    }
+    cw_import_free(&imp);
+    /* without --catalog the profile is refused, saying how to give it */
+    assert_true(import("low-baseline.oscal-profile.json", NULL, NULL, 0, &imp) < 0);
+    assert_int_equal(imp.n_problems, 1);
+    assert_null(imp.format);
+    assert_non_null(strstr(imp.problems[0].msg, "--catalog CATALOG.json"));
+    cw_import_free(&imp);
+    /* a catalog that is not one is named as such */
+    rc = import_profile("low-baseline.oscal-profile.json", "oscal-mapping.json", NULL, &imp);
+    assert_true(rc < 0);
+    assert_int_equal(imp.n_problems, 1);
+    assert_string_equal(imp.problems[0].field, "catalog");
+    cw_import_free(&imp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1035,6 +1151,9 @@ int main(void)
         cmocka_unit_test(test_export_filters),
         cmocka_unit_test(test_shipped_frameworks),
         cmocka_unit_test(test_oscal_catalog_xml),
+        cmocka_unit_test(test_profile_resolved),
+        cmocka_unit_test(test_profile_parent_kept),
+        cmocka_unit_test(test_profile_problems),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

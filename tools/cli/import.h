@@ -20,7 +20,8 @@
  * are listed in the README of the CLI; the implementations are
  * import_common.c (reading, detection, shared checks), import_csv.c (the
  * four CSV formats and the CSV export), import_oscal.c (OSCAL catalog and
- * mapping-collection, and the OSCAL export) and import_yaml.c (GRC YAML
+ * mapping-collection, and the OSCAL export), import_profile.c (an OSCAL
+ * profile resolved against its catalog) and import_yaml.c (GRC YAML
  * libraries).
  *
  * Ownership: a cw_import is filled by cw_import_file and owns its batches'
@@ -61,11 +62,15 @@ typedef struct cw_import_opts {
     /* the frameworks of a mapping file's sources and targets, when the file
      * does not say them in a way the reader understands (or NULL) */
     const char *source_framework, *target_framework;
+    /* the OSCAL JSON catalog an OSCAL profile selects from (--catalog), or
+     * NULL: without it a profile is refused */
+    const char *catalog_path;
 } cw_import_opts;
 
 typedef struct cw_import {
     /* static name: "csv-catalog", "csv-crosswalk", "csv-evidence", "csv-controls",
-     * "oscal-catalog", "oscal-mapping", "grc-yaml"; NULL when not recognised */
+     * "oscal-catalog", "oscal-mapping", "oscal-profile", "grc-yaml"; NULL when not
+     * recognised */
     const char *format;
     cw_import_batch *batches;
     size_t n_batches;
@@ -173,6 +178,12 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root,
  * cw_imp_oscal_catalog; other roots are refused with a problem (-1). */
 int cw_imp_xml(cw_import *imp, const char *name, const char *data, size_t len,
                const cw_import_opts *opts);
+
+/* An OSCAL profile resolved against opts->catalog_path (import_profile.c):
+ * one catalog.load of the selected controls.  Returns -1 when there is no
+ * catalog to resolve against or it cannot be read, else 0. */
+int cw_imp_oscal_profile(cw_import *imp, const char *name, json_t *root,
+                         const cw_import_opts *opts);
 /* Returns 1 when data is valid YAML but not a GRC library (nothing
  * recorded, imp->format left NULL), -1 when it is not valid YAML (a problem
  * recorded). */

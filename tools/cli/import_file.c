@@ -13,8 +13,9 @@
  * refused with the line and column of its first bad byte, unless the user
  * names its character set (--encoding, converted with iconv), so a title is
  * never stored empty or mangled.  A document whose first non-blank
- * character is '<' is XML, handed to import_xml.c (OSCAL catalogs).  OSCAL
- * profiles are recognised and refused with what to give instead.
+ * character is '<' is XML, handed to import_xml.c (OSCAL catalogs); an
+ * OSCAL profile ("profile") goes to import_profile.c, which needs the
+ * catalog it selects from.
  *
  * Ownership: everything allocated here belongs to the cw_import and is
  * released by cw_import_free. */
@@ -164,7 +165,7 @@ static int check_utf8(cw_import *out, const char *path, const char *s, size_t n)
 
 int cw_import_file(const char *path, const cw_import_opts *opts, cw_import *out)
 {
-    static const cw_import_opts defaults = {NULL, NULL, 10000, NULL, NULL, NULL};
+    static const cw_import_opts defaults = {NULL, NULL, 10000, NULL, NULL, NULL, NULL};
     cw_import_opts o = opts ? *opts : defaults;
     if (o.batch_size == 0)
         o.batch_size = 10000;
@@ -214,14 +215,7 @@ int cw_import_file(const char *path, const cw_import_opts *opts, cw_import *out)
             out->format = "oscal-mapping";
             rc = cw_imp_oscal_mapping(out, path, root, &o);
         } else if (json_is_object(json_object_get(root, "profile"))) {
-            char where[256];
-            snprintf(where, sizeof where, "%s:$.profile", path);
-            cw_imp_problem(out, where, "json",
-                           "an OSCAL profile selects controls from a catalog and is not read "
-                           "here: load the resolved catalog instead (NIST publishes one beside "
-                           "each baseline, *_resolved-profile_catalog.json; oscal-cli's "
-                           "'profile resolve' makes one)");
-            rc = -1;
+            rc = cw_imp_oscal_profile(out, path, root, &o);
         } else {
             char where[256];
             snprintf(where, sizeof where, "%s:$", path);

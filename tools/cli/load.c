@@ -193,7 +193,7 @@ static int cw_may_load_into(cw_rpc *c, const char *file, const cw_import_batch *
 int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
 {
     const char *org = NULL, *framework = NULL, *batch = NULL, *encoding = NULL, *sfw = NULL,
-               *tfw = NULL;
+               *tfw = NULL, *catalog = NULL;
     bool dry = false, replace = false;
     cw_opt opts[] = {{"--org", NULL, true, &org, NULL},
                      {"--framework", NULL, true, &framework, NULL},
@@ -202,7 +202,8 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
                      {"--replace", NULL, false, NULL, &replace},
                      {"--dry-run", NULL, false, NULL, &dry},
                      {"--source-framework", NULL, true, &sfw, NULL},
-                     {"--target-framework", NULL, true, &tfw, NULL}};
+                     {"--target-framework", NULL, true, &tfw, NULL},
+                     {"--catalog", NULL, true, &catalog, NULL}};
     char **files;
     size_t nfiles;
     int rc = cw_opts_parse("load", argc, argv, opts, sizeof opts / sizeof opts[0], cw_help_load,
@@ -219,7 +220,7 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
         return rc;
     }
 
-    cw_import_opts io = {org, framework, (size_t)bs, encoding, sfw, tfw};
+    cw_import_opts io = {org, framework, (size_t)bs, encoding, sfw, tfw, catalog};
     cw_import *imps = calloc(nfiles, sizeof *imps);
     if (!imps) {
         free(files);
