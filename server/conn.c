@@ -490,6 +490,17 @@ static unsigned live_conns(const cw_server *s)
     return n;
 }
 
+/* Answers a new connection overloaded (why, also logged at level) and
+ * closes it once that is written. */
+static void refuse(cw_conn *c, int level, const char *why)
+{
+    cw_answer_error(c, 0, CW_EOVERLOAD, why);
+    cw_log(c->srv, level, "refusing conn=%llu peer=%s: %s", (unsigned long long)c->id, c->peer,
+           why);
+    c->close_after_flush = true;
+    flush(c);
+}
+
 /* Closes the connection that has waited longest without authenticating
  * (new connections go to the head of the list: the last one found). */
 static void evict_oldest_stranger(cw_server *s)
@@ -592,27 +603,17 @@ static void on_connection(uv_stream_t *server, int status)
              s->n_preauth + reserve >= s->cfg.max_connections))
             evict_oldest_stranger(s);
     }
+    char why[160];
     if (s->at_budget) {
-        char m[160];
-        snprintf(m, sizeof m,
-                 "the server is at its memory budget (--max-memory %zu bytes); try again later",
+        snprintf(why, sizeof why, "the server is at its memory budget (--max-memory %zu bytes)",
                  s->cfg.max_memory);
-        cw_answer_error(c, 0, CW_EOVERLOAD, m);
-        cw_log(s, LOG_DEBUG, "refusing conn=%llu peer=%s: memory budget of %zu bytes reached",
-               (unsigned long long)c->id, c->peer, s->cfg.max_memory);
-        c->close_after_flush = true;
-        flush(c);
+        refuse(c, LOG_DEBUG, why);
         return;
     }
     if (s->n_conns > s->cfg.max_connections && live_conns(s) > s->cfg.max_connections) {
-        char m[96];
-        snprintf(m, sizeof m, "the server already has its maximum of %u connections",
+        snprintf(why, sizeof why, "the server already has its maximum of %u connections",
                  s->cfg.max_connections);
-        cw_answer_error(c, 0, CW_EOVERLOAD, m);
-        cw_log(s, LOG_WARN, "refusing conn=%llu peer=%s: connection limit %u reached",
-               (unsigned long long)c->id, c->peer, s->cfg.max_connections);
-        c->close_after_flush = true;
-        flush(c);
+        refuse(c, LOG_WARN, why);
         return;
     }
     if (s->auth_required) {

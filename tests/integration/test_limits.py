@@ -55,7 +55,7 @@ class ConnectionLimitTest(ServerTest):
                     break
             self.assertLess(time.monotonic(), deadline, "slot never freed")
             time.sleep(0.05)
-        self.assertTrue(srv.wait_log("connection limit 3 reached", 1))
+        self.assertTrue(srv.wait_log("refusing conn=.*: the server already has its maximum of 3 connections", 1))
 
 
 class BackpressureTest(ServerTest):

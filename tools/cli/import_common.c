@@ -51,16 +51,23 @@ static void add_problem(cw_import *imp, const char *where, const char *field, co
     add_entry(&imp->problems, &imp->n_problems, where, field, msg);
 }
 
+/* A problem or note at file:line, its message formatted from fmt, ap. */
+static void add_at(cw_import_problem **list, size_t *n, const char *file, long line,
+                   const char *field, const char *fmt, va_list ap)
+{
+    char msg[256], where[256];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    snprintf(where, sizeof where, "%s:%ld", file, line);
+    add_entry(list, n, where, field, msg);
+}
+
 void cw_imp_note_at(cw_import *imp, const char *file, long line, const char *field, const char *fmt,
                     ...)
 {
-    char msg[256], where[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    add_at(&imp->notes, &imp->n_notes, file, line, field, fmt, ap);
     va_end(ap);
-    snprintf(where, sizeof where, "%s:%ld", file, line);
-    add_entry(&imp->notes, &imp->n_notes, where, field, msg);
 }
 
 void cw_imp_problem(cw_import *imp, const char *where, const char *field, const char *fmt, ...)
@@ -76,13 +83,10 @@ void cw_imp_problem(cw_import *imp, const char *where, const char *field, const 
 void cw_imp_problem_at(cw_import *imp, const char *file, long line, const char *field,
                        const char *fmt, ...)
 {
-    char msg[256], where[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    add_at(&imp->problems, &imp->n_problems, file, line, field, fmt, ap);
     va_end(ap);
-    snprintf(where, sizeof where, "%s:%ld", file, line);
-    add_problem(imp, where, field, msg);
 }
 
 int cw_imp_batch(cw_import *imp, const char *method, json_t *params, size_t items)
