@@ -162,6 +162,22 @@ class Load(CliCase):
             after = json.loads(self.ok("call", "framework.get", '{"framework": "soc2-2017"}'))
             self.assertGreater(after["requirements"], before["requirements"])
 
+    def test_8_urn_only_mapping_library(self):
+        """CISO Assistant's mapping libraries name requirements by URN whose
+        last segment is lower case ('ac-1' for AC-1, 'a.5.1' for A.5.1):
+        resolved at load among the stored URNs and ids (issue 16)."""
+        fw = os.path.join(SAMPLES, "ciso-framework.yaml")
+        mp = os.path.join(SAMPLES, "ciso-mapping.yaml")
+        r = self.run_cli("load", fw, mp)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("ciso-mapping.yaml: 4 of 4 requirement URNs of other libraries found", r.stderr)
+        ctl = json.loads(self.ok("call", "requirement.get",
+                                 '{"framework": "demo-800-53", "id": "AC-1"}'))
+        self.assertEqual(ctl["id"], "AC-1")
+        rows = json.loads(self.ok("call", "mapping.list",
+                                  '{"framework": "demo-800-53", "id": "AC-2"}'))
+        self.assertEqual([p["steps"][-1]["id"] for p in rows], ["A.5.16"])
+
     def test_5_export_round_trip(self):
         # acme-isms rows are stored with acme-isms as source, so exporting
         # from it writes them in their stored direction.

@@ -80,6 +80,13 @@ typedef struct cw_import {
      * the file loading (an identical row given twice, dropped) */
     cw_import_problem *notes;
     size_t n_notes;
+    /* GRC libraries: requirement URNs of frameworks not in the file, to be
+     * looked up among the stored requirements' "urn" attributes when the
+     * file is loaded (cw_load_resolve_urns).  An array of
+     * [row, "source"|"target", member or -1, urn], row counting the
+     * mapping.load rows of the file in order; NULL when there are none.
+     * Until then each holds the id the URN convention gives. */
+    json_t *urn_refs;
     size_t total_items;
 } cw_import;
 

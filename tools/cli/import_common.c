@@ -255,6 +255,7 @@ void cw_import_free(cw_import *imp)
     free(imp->batches);
     free(imp->problems);
     free(imp->notes);
+    json_decref(imp->urn_refs);
     memset(imp, 0, sizeof *imp);
 }
 

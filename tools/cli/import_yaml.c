@@ -56,6 +56,11 @@ typedef struct yc {
     cw_import *imp;
     const char *name;
     yaml_document_t *doc;
+    /* the URNs of the row being read that the convention resolved: [side,
+     * member, urn], kept with the row's index once the row is taken */
+    json_t *pend;
+    const char *side;
+    long member;
 } yc;
 
 static long yline(yaml_node_t *n)
@@ -296,6 +301,15 @@ static void do_framework(yc *c, yaml_node_t *root, yaml_node_t *fw, const cw_imp
             json_object_set_new(req, "attributes",
                                 json_pack("{s:o}", "implementation_groups", vals));
         }
+        /* The node's URN, by which other libraries' mappings name it (their
+         * last segment is often not the ref_id: 'ac-1' for AC-1). */
+        const char *nurn = ystr(c, node, "urn");
+        if (nurn && strlen(nurn) <= CW_IMP_MAX_ID) {
+            json_t *at = json_object_get(req, "attributes");
+            if (!at)
+                json_object_set_new(req, "attributes", at = json_object());
+            json_object_set_new(at, "urn", json_pack("[s]", nurn));
+        }
         json_array_append_new(reqs, req);
     }
     for (size_t i = 0; i < n; i++)
@@ -346,8 +360,12 @@ static int resolve(yc *c, nodes *tab, yaml_node_t *at, const char *field, const 
         strncmp(s[2], "req_node:", 9) == 0 && *s[4] &&
         urn_slug(s[3], (size_t)(s[4] - 1 - s[3]), slug) == 0 && !cw_imp_id_problem(s[4])) {
         snprintf(id, CW_IMP_MAX_ID + 1, "%s", s[4]);
-        if (!tab->slug[0] || strcmp(slug, tab->slug) != 0)
+        if (!tab->slug[0] || strcmp(slug, tab->slug) != 0) {
+            if (c->pend)
+                json_array_append_new(c->pend,
+                                      json_pack("[s,I,s]", c->side, (json_int_t)c->member, urn));
             return 0;
+        }
         prob(c, at, field, "'%.80s' names no requirement node of this file's framework '%s'", urn,
              tab->slug);
         return -1;
@@ -391,6 +409,7 @@ static void do_mapping_set(yc *c, yaml_node_t *root, yaml_node_t *set, nodes *ta
         char sf[CW_IMP_MAX_SLUG + 1], tf[CW_IMP_MAX_SLUG + 1], sid[CW_IMP_MAX_ID + 1],
             tid[CW_IMP_MAX_ID + 1];
         int ok = 1;
+        json_array_clear(c->pend);
         yaml_node_t *sn = yget(c, m, "source_requirement_urn");
         json_t *jset = NULL; /* a joint row's sources */
         if (yseq_len(sn)) {
@@ -405,6 +424,8 @@ static void do_mapping_set(yc *c, yaml_node_t *root, yaml_node_t *set, nodes *ta
                 yaml_node_t *e = yseq_at(c, sn, k);
                 const char *eu = yscalar(e);
                 char esf[CW_IMP_MAX_SLUG + 1];
+                c->side = "source";
+                c->member = (long)k;
                 if (!eu || resolve(c, tab, e, "source_requirement_urn", eu, esf, sid)) {
                     if (!eu)
                         prob(c, e, "source_requirement_urn", "expected a URN");
@@ -434,13 +455,15 @@ static void do_mapping_set(yc *c, yaml_node_t *root, yaml_node_t *set, nodes *ta
         } else if (!su) {
             prob(c, m, "source_requirement_urn", "missing");
             ok = 0;
-        } else if (resolve(c, tab, sn, "source_requirement_urn", su, sf, sid)) {
+        } else if ((c->side = "source", c->member = -1,
+                    resolve(c, tab, sn, "source_requirement_urn", su, sf, sid))) {
             ok = 0;
         }
         if (!tu) {
             prob(c, m, "target_requirement_urn", "missing");
             ok = 0;
-        } else if (resolve(c, tab, yget(c, m, "target_requirement_urn"), "target_requirement_urn",
+        } else if ((c->side = "target", c->member = -1, 0) ||
+                   resolve(c, tab, yget(c, m, "target_requirement_urn"), "target_requirement_urn",
                            tu, tf, tid)) {
             ok = 0;
         }
@@ -516,6 +539,18 @@ static void do_mapping_set(yc *c, yaml_node_t *root, yaml_node_t *set, nodes *ta
             json_decref(row);
             continue;
         }
+        /* the URNs this row's ids came from by convention: looked up at load */
+        size_t q2;
+        json_t *pe;
+        json_array_foreach(c->pend, q2, pe)
+        {
+            if (!c->imp->urn_refs)
+                c->imp->urn_refs = json_array();
+            json_array_append_new(c->imp->urn_refs,
+                                  json_pack("[I,O,O,O]", (json_int_t)json_array_size(rows),
+                                            json_array_get(pe, 0), json_array_get(pe, 1),
+                                            json_array_get(pe, 2)));
+        }
         json_array_append_new(rows, row);
     }
 }
@@ -539,7 +574,7 @@ int cw_imp_yaml(cw_import *imp, const char *name, const char *data, size_t len,
         return -1;
     }
     yaml_parser_delete(&parser);
-    yc c = {imp, name, &doc};
+    yc c = {imp, name, &doc, json_array(), "source", -1};
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     yaml_node_t *objects = yget(&c, root, "objects");
     if (!objects) {
@@ -571,6 +606,7 @@ int cw_imp_yaml(cw_import *imp, const char *name, const char *data, size_t len,
              "holds no framework, requirement_mapping_set or requirement_mapping_sets");
     int rc = cw_imp_mapping_batches(imp, rows, opts->batch_size);
     cw_imp_map_free(&keys);
+    json_decref(c.pend);
     nodes_free(&tab);
     yaml_document_delete(&doc);
     if (rc) {

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "import.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,108 @@ static void cw_report_fates(const cw_loading *ld, char **files, const cw_import 
     }
     printf("fix the file and run the same command again: rows already stored are updated in "
            "place\n");
+}
+
+/* The stored requirements of framework slug as lower-cased URN -> id,
+ * from their "urn" attributes (GRC libraries store each node's URN), and
+ * "id:" + lower-cased id -> id; an empty map when the framework is not
+ * stored.  Returns a new reference. */
+static json_t *cw_urn_index(cw_rpc *c, const char *slug)
+{
+    json_t *idx = json_object(), *q = json_pack("{s:s}", "framework", slug), *reqs = NULL;
+    char *msg = NULL;
+    if (cw_rpc_call(c, "requirement.list", q, &reqs, &msg) == 0) {
+        size_t i;
+        json_t *r;
+        json_array_foreach(reqs, i, r)
+        {
+            /* ids too, in any case ("id:a.5.1" -> A.5.1): the URN's last
+             * segment names a shipped catalogue's requirement that way */
+            const char *rid = json_string_value(json_object_get(r, "id"));
+            char *ik = malloc(strlen(rid ? rid : "") + 4);
+            if (ik && rid) {
+                sprintf(ik, "id:%s", rid);
+                for (char *p = ik; *p; p++)
+                    *p = (char)tolower((unsigned char)*p);
+                json_object_set(idx, ik, json_object_get(r, "id"));
+            }
+            free(ik);
+            json_t *urns = json_object_get(json_object_get(r, "attributes"), "urn"), *u;
+            size_t k;
+            json_array_foreach(urns, k, u)
+            {
+                char *key = strdup(json_string_value(u) ? json_string_value(u) : "");
+                for (char *p = key; p && *p; p++)
+                    *p = (char)tolower((unsigned char)*p);
+                if (key && *key)
+                    json_object_set(idx, key, json_object_get(r, "id"));
+                free(key);
+            }
+        }
+    }
+    free(msg);
+    json_decref(q);
+    json_decref(reqs);
+    return idx;
+}
+
+/* A GRC mapping library names requirements of other libraries by URN;
+ * the URN's last segment (what the rows hold until now) is often not the
+ * stored id ('ac-1' for AC-1).  Each such URN is looked up among the
+ * stored requirements' URNs, else its last segment among their ids in
+ * any case (a shipped catalogue's A.5.1 for 'a.5.1'), and the id found is
+ * put into the row; one not found keeps its segment, and the server says
+ * which is unknown. */
+static void cw_resolve_urns(cw_rpc *c, const char *file, cw_import *imp)
+{
+    json_t *rows = json_array(), *cache = json_object(), *ref;
+    for (size_t b = 0; b < imp->n_batches; b++)
+        if (strcmp(imp->batches[b].method, "mapping.load") == 0)
+            json_array_extend(rows, json_object_get(imp->batches[b].params, "mappings"));
+    size_t i, found = 0;
+    json_array_foreach(imp->urn_refs, i, ref)
+    {
+        json_t *row = json_array_get(rows, (size_t)json_integer_value(json_array_get(ref, 0)));
+        const char *side = json_string_value(json_array_get(ref, 1));
+        json_int_t member = json_integer_value(json_array_get(ref, 2));
+        const char *slug = json_string_value(json_object_get(
+            row, strcmp(side, "source") == 0 ? "source_framework" : "target_framework"));
+        if (!row || !slug)
+            continue;
+        json_t *idx = json_object_get(cache, slug);
+        if (!idx)
+            json_object_set_new(cache, slug, idx = cw_urn_index(c, slug));
+        const char *urn = json_string_value(json_array_get(ref, 3));
+        char *key = malloc(strlen(urn) + 4);
+        json_t *id = NULL;
+        if (key) {
+            for (size_t k = 0; (key[k] = (char)tolower((unsigned char)urn[k])); k++)
+                ;
+            id = json_object_get(idx, key);
+            if (!id) { /* by the URN's last segment among the ids */
+                const char *seg = strrchr(urn, ':');
+                sprintf(key, "id:%s", seg ? seg + 1 : urn);
+                for (char *p = key; *p; p++)
+                    *p = (char)tolower((unsigned char)*p);
+                id = json_object_get(idx, key);
+            }
+        }
+        free(key);
+        if (!id)
+            continue;
+        found++;
+        if (member < 0)
+            json_object_set(row, side, id);
+        else
+            json_array_set(json_object_get(row, side), (size_t)member, id);
+    }
+    if (json_array_size(imp->urn_refs))
+        fprintf(stderr,
+                "%s: %zu of %zu requirement URNs of other libraries found among the stored "
+                "frameworks' URNs\n",
+                file, found, json_array_size(imp->urn_refs));
+    json_decref(rows);
+    json_decref(cache);
 }
 
 /* A JSON string's text, or NULL when it is absent or empty. */
@@ -310,6 +413,10 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
             }
             if (!bt || rc)
                 continue;
+            /* after the files before it are stored: a framework library
+             * given first in the same command is found */
+            if (b == 0 && imps[i].urn_refs)
+                cw_resolve_urns(&c, files[i], &imps[i]);
             char *msg = NULL;
             json_t *res = NULL;
             int r;
