@@ -224,8 +224,22 @@ static void do_framework(yc *c, yaml_node_t *root, yaml_node_t *fw, const cw_imp
         }
         long prev;
         if (cw_imp_map_put(&ids, id, yline(node), &prev) == 1) {
-            prob(c, node, "ref_id", "'%.60s' is already the id of the node on line %ld", id, prev);
-            continue;
+            /* Libraries repeat a ref_id where the publisher numbers two
+             * items alike; their URNs differ, so the URN's segment tells
+             * this node apart (and is what mappings name it by). */
+            const char *seg = last_segment(nurn);
+            long p2;
+            if (!ref || strcmp(seg, id) == 0 || cw_imp_id_problem(seg) ||
+                cw_imp_map_put(&ids, seg, yline(node), &p2) == 1) {
+                prob(c, node, "ref_id", "'%.60s' is already the id of the node on line %ld", id,
+                     prev);
+                continue;
+            }
+            cw_imp_note_at(c->imp, c->name, yline(node), "ref_id",
+                           "'%.60s' is also the ref_id of the node on line %ld: this node's id is "
+                           "its URN's last segment '%.60s'",
+                           id, prev, seg);
+            id = seg;
         }
         idv[i] = strdup(id);
         char *key = strdup(nurn);
