@@ -592,12 +592,14 @@ int cw_imp_yaml(cw_import *imp, const char *name, const char *data, size_t len,
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     yaml_node_t *objects = yget(&c, root, "objects");
     if (!objects) {
+        json_decref(c.pend);
         yaml_document_delete(&doc);
         return 1;
     }
     imp->format = "grc-yaml";
     if (objects->type != YAML_MAPPING_NODE) {
         prob(&c, objects, "objects", "must be a mapping");
+        json_decref(c.pend);
         yaml_document_delete(&doc);
         return 0;
     }
