@@ -32,9 +32,11 @@
  * superset_of, intersect -> intersects_with, not_related -> not_related;
  * A source_requirement_urn that is a list of URNs (2..64, one framework)
  * is a joint row: the sources together are RELATIONSHIP the target.
- * rationale must be syntactic/semantic/functional (or absent); a mapping's
+ * rationale syntactic/semantic/functional becomes the row's rationale, any
+ * other text is kept in its note; a mapping's
  * `annotation` becomes the row's note;
- * strength_of_relationship 1..10 becomes strength (0 or absent: none);
+ * strength_of_relationship 1..10 becomes strength (0 or absent: none; 11..100
+ * is read as a percentage, rounded up to tenths);
  * origin = the mapping set's name, else the library's name.
  *
  * Ownership: the libyaml document is freed before returning; batches
@@ -50,6 +52,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 typedef struct yc {
@@ -120,6 +123,20 @@ static void prob(yc *c, yaml_node_t *n, const char *field, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     cw_imp_problem_at(c->imp, c->name, yline(n), field, "%s", msg);
+}
+
+/* A node's own part of its URN, everything after
+ * urn:<provider>:risk:req_node:<framework>: ("3.1:3"), which is unique in
+ * the framework where the last ':' segment ("3") need not be. */
+static const char *node_ref(const char *urn)
+{
+    const char *p = urn;
+    for (int i = 0; i < 5 && p; i++)
+        if ((p = strchr(p, ':')))
+            p++;
+    return p && *p && strstr(urn, ":req_node:") ? p
+           : strrchr(urn, ':')                  ? strrchr(urn, ':') + 1
+                                                : urn;
 }
 
 static const char *last_segment(const char *urn)
@@ -217,7 +234,7 @@ static void do_framework(yc *c, yaml_node_t *root, yaml_node_t *fw, const cw_imp
             prob(c, node, "urn", "missing");
             continue;
         }
-        const char *id = ref ? ref : last_segment(nurn), *why;
+        const char *id = ref ? ref : node_ref(nurn), *why;
         if ((why = cw_imp_id_problem(id))) {
             prob(c, node, ref ? "ref_id" : "urn", "'%.60s' %s", id, why);
             continue;
@@ -227,7 +244,7 @@ static void do_framework(yc *c, yaml_node_t *root, yaml_node_t *fw, const cw_imp
             /* Libraries repeat a ref_id where the publisher numbers two
              * items alike; their URNs differ, so the URN's segment tells
              * this node apart (and is what mappings name it by). */
-            const char *seg = last_segment(nurn);
+            const char *seg = node_ref(nurn);
             long p2;
             if (!ref || strcmp(seg, id) == 0 || cw_imp_id_problem(seg) ||
                 cw_imp_map_put(&ids, seg, yline(node), &p2) == 1) {
@@ -237,7 +254,7 @@ static void do_framework(yc *c, yaml_node_t *root, yaml_node_t *fw, const cw_imp
             }
             cw_imp_note_at(c->imp, c->name, yline(node), "ref_id",
                            "'%.60s' is also the ref_id of the node on line %ld: this node's id is "
-                           "its URN's last segment '%.60s'",
+                           "its part of its URN, '%.60s'",
                            id, prev, seg);
             id = seg;
         }
@@ -309,7 +326,7 @@ static void do_framework(yc *c, yaml_node_t *root, yaml_node_t *fw, const cw_imp
             json_t *vals = json_array();
             for (size_t k = 0; k < yseq_len(ig); k++) {
                 const char *v = yscalar(yseq_at(c, ig, k));
-                if (v)
+                if (v && *v) /* an empty group names nothing */
                     json_array_append_new(vals, json_string(v));
             }
             json_object_set_new(req, "attributes",
@@ -491,19 +508,27 @@ static void do_mapping_set(yc *c, yaml_node_t *root, yaml_node_t *set, nodes *ta
                  rs ? rs : "(missing)");
             ok = 0;
         }
+        /* Libraries write their reasoning into rationale as prose: it is
+         * kept as the row's note (the rationale is one of three words). */
+        const char *why = NULL;
+        static const char *const rats[] = {"syntactic", "semantic", "functional"};
+        for (size_t k = 0; rat && k < 3; k++)
+            if (strcasecmp(rat, rats[k]) == 0)
+                rat = rats[k];
         if (rat && !cw_rationale_ok(rat)) {
-            prob(c, yget(c, m, "rationale"), "rationale",
-                 "'%.40s' is not one of syntactic, semantic, functional", rat);
-            ok = 0;
+            why = rat;
+            rat = NULL;
         }
         long strength = 0;
         if (st) {
             char *end;
             strength = strtol(st, &end, 10);
-            if (*end || !isdigit((unsigned char)*st) || strength > 10) {
+            if (*end || !isdigit((unsigned char)*st) || strength > 100) {
                 prob(c, yget(c, m, "strength_of_relationship"), "strength_of_relationship",
-                     "'%.40s' is not an integer from 0 to 10", st);
+                     "'%.40s' is not an integer from 0 to 10 (or a percentage)", st);
                 ok = 0;
+            } else if (strength > 10) {
+                strength = (strength + 9) / 10; /* a percentage, as some libraries write it */
             }
         }
         if (!ok) {
@@ -532,8 +557,12 @@ static void do_mapping_set(yc *c, yaml_node_t *root, yaml_node_t *set, nodes *ta
         json_t *row = json_pack("{s:s,s:o,s:s,s:s,s:s}", "source_framework", sf, "source",
                                 jset ? jset : json_string(sid), "target_framework", tf, "target",
                                 tid, "relationship", rel);
-        if (note && *note)
-            json_object_set_new(row, "note", json_string(note));
+        if ((note && *note) || why) {
+            char text[1024];
+            snprintf(text, sizeof text, "%s%s%s", note && *note ? note : "",
+                     note && *note && why ? "; " : "", why ? why : "");
+            json_object_set_new(row, "note", json_string(text));
+        }
         cw_imp_mapping_tail(row, strength, rat, origin);
         /* The map's value is the row's line and its index in rows: a pair
          * given twice alike is a slip in the library, dropped with a note;
