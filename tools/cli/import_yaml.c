@@ -209,8 +209,14 @@ static void do_framework(yc *c, yaml_node_t *root, yaml_node_t *fw, const cw_imp
         snprintf(slug, sizeof slug, "%s", o->framework);
     } else if (!urn) {
         prob(c, fw, "urn", "the framework has no urn (or give the framework slug)");
-    } else if (urn_slug(last_segment(urn), strlen(last_segment(urn)), slug)) {
-        prob(c, yget(c, fw, "urn"), "urn", "cannot make a framework slug of '%.60s'", urn);
+    } else if (urn_slug(last_segment(urn), strlen(last_segment(urn)), slug) &&
+               cw_imp_slugify(last_segment(urn), slug, sizeof slug)) {
+        /* a long name is shortened on a word boundary above; what is left
+         * is a name that does not start with a letter */
+        prob(c, yget(c, fw, "urn"), "urn",
+             "cannot make a framework slug of '%.60s' (a slug starts with a letter): give one, "
+             "e.g. --framework fw-%.50s",
+             urn, slug[0] ? slug : last_segment(urn));
     }
     yaml_node_t *rn = yget(c, fw, "requirement_nodes");
     size_t n = yseq_len(rn);
