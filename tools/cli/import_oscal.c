@@ -437,6 +437,8 @@ static int score_strength(json_t *v)
     if (json_is_object(v)) {
         json_t *x = json_object_get(v, "percentage");
         if (!x)
+            x = json_object_get(v, "score");
+        if (!x)
             x = json_object_get(v, "category");
         if (!x)
             x = json_object_get(v, "target-coverage");
@@ -488,7 +490,10 @@ static int item_ids(oc *c, json_t *arr, const char *path, const char *what, json
     {
         char p[512];
         snprintf(p, sizeof p, "%s.%s[%zu]", path, what, i);
-        const char *type = str_member(it, "type"), *id = str_member(it, "id-ref"), *why;
+        /* "id_ref": as oscal-compass's published examples spell it */
+        const char *type = str_member(it, "type"), *why,
+                   *id = str_member(it, "id-ref") ? str_member(it, "id-ref")
+                                                  : str_member(it, "id_ref");
         char ctl[CW_MAX_ID + 1];
         bool stmt = type && strcmp(type, "statement") == 0;
         if (stmt && id) {
@@ -573,6 +578,12 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root, const c
                 mok = 0;
             }
             const char *rat = prop_value(mp, "rationale"), *origin = prop_value(mp, "origin");
+            /* OSCAL 1.2's own field, on the map or the collection's provenance */
+            const char *mr = str_member(mp, "matching-rationale");
+            if (!mr)
+                mr = str_member(json_object_get(coll, "provenance"), "matching-rationale");
+            if (!rat && mr && cw_rationale_ok(mr))
+                rat = mr;
             if (rat && !cw_rationale_ok(rat)) {
                 prob(&c, mpath, "props",
                      "rationale '%.40s' is not one of syntactic, semantic, "
