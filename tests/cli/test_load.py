@@ -178,6 +178,35 @@ class Load(CliCase):
                                   '{"framework": "demo-800-53", "id": "AC-2"}'))
         self.assertEqual([p["steps"][-1]["id"] for p in rows], ["A.5.16"])
 
+    def test_9_files_as_published(self):
+        """Issue 16: one real-shaped sample of each published form, loaded
+        into the real server, with what arrives counted: an OSCAL catalog in
+        XML, a trestle-layout mapping-collection with statement items, a
+        profile resolved against its catalog, a cp1252 CSV."""
+        def load(*args):
+            r = self.run_cli("load", *args)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            return r
+
+        def reqs(fw):
+            return json.loads(self.ok("call", "framework.get", '{"framework": "%s"}' % fw))
+        load("--framework", "nist-800-53-rev5", os.path.join(SAMPLES, "oscal-catalog.xml"))
+        from_json = reqs("nist-800-53-rev5")["requirements"]
+        self.assertEqual(from_json, 7)
+        load(os.path.join(SAMPLES, "trestle-layout.oscal-mapping.json"))
+        rows = json.loads(self.ok("call", "mapping.list",
+                                  '{"framework": "nist-800-53-rev5", "id": "ac-2"}'))
+        self.assertEqual([p["steps"][-1]["id"] for p in rows], ["PR.AA-05"])
+        self.assertEqual(rows[0]["steps"][-1]["note"], "statement parts: ac-2_smt.a, ac-2_smt.b")
+        load("--catalog", os.path.join(SAMPLES, "oscal-catalog.json"), "--framework", "acme-low",
+             os.path.join(SAMPLES, "low-baseline.oscal-profile.json"))
+        self.assertEqual(reqs("acme-low")["requirements"], 6)
+        load("--encoding", "cp1252", "--framework", "acme-fr",
+             os.path.join(SAMPLES, "cp1252.catalog.csv"))
+        self.assertEqual(reqs("acme-fr")["requirements"], 2)
+        got = json.loads(self.ok("call", "requirement.get", '{"framework": "acme-fr", "id": "CP"}'))
+        self.assertEqual(got["title"], "Contrôle d’accès")
+
     def test_5_export_round_trip(self):
         # acme-isms rows are stored with acme-isms as source, so exporting
         # from it writes them in their stored direction.
