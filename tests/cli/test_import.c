@@ -931,6 +931,21 @@ static void test_roundtrip_oscal(void **state)
     (void)state;
     roundtrip("acme-isms__iso27001-2022.crosswalk.csv", 5, 1);
     roundtrip("acme-joint__iso27001-2022.crosswalk.csv", 3, 1);
+    /* an equal row goes out as equal-to, not as the weaker equivalent-to */
+    cw_import a;
+    assert_int_equal(import("acme-isms__iso27001-2022.crosswalk.csv", NULL, NULL, 0, &a), 0);
+    json_t *paths = all_rows(&a);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(cw_export_oscal(f, paths, "acme-isms", "iso27001-2022"), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "\"equal-to\""));
+    assert_null(strstr(buf, "equivalent-to"));
+    free(buf);
+    json_decref(paths);
+    cw_import_free(&a);
 }
 
 static void test_export_filters(void **state)

@@ -729,8 +729,11 @@ static const char *oscal_rel(const char *r)
 {
     if (!r)
         return NULL;
+    /* equal is the same scope both ways: OSCAL's equal-to (its
+     * equivalent-to is "alike in meaning", which the importer also reads
+     * as equal, but is not what the row says) */
     if (strcmp(r, "equal") == 0)
-        return "equivalent-to";
+        return "equal-to";
     if (strcmp(r, "subset_of") == 0)
         return "subset-of";
     if (strcmp(r, "superset_of") == 0)
