@@ -122,11 +122,14 @@ int cw_export_oscal(FILE *out, json_t *rows, const char *source_fw, const char *
 void cw_imp_problem(cw_import *imp, const char *where, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Same, with where = "file:line". */
-/* Records a note (see cw_import.notes): printed, not a problem. */
-void cw_imp_note_at(cw_import *imp, const char *file, long line, const char *field, const char *fmt,
-                    ...) __attribute__((format(printf, 5, 6)));
 void cw_imp_problem_at(cw_import *imp, const char *file, long line, const char *field,
                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Records a note (see cw_import.notes): printed, not a problem; the
+ * _at form with where = "file:line". */
+void cw_imp_note(cw_import *imp, const char *where, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void cw_imp_note_at(cw_import *imp, const char *file, long line, const char *field, const char *fmt,
+                    ...) __attribute__((format(printf, 5, 6)));
 /* Appends a batch; params is stolen.  Returns 0 or -1 (out of memory). */
 int cw_imp_batch(cw_import *imp, const char *method, json_t *params, size_t items);
 /* Appends a pre-packed batch {org: org, key: [n items]}: items holds the n

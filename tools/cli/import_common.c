@@ -61,6 +61,16 @@ static void add_at(cw_import_problem **list, size_t *n, const char *file, long l
     add_entry(list, n, where, field, msg);
 }
 
+void cw_imp_note(cw_import *imp, const char *where, const char *field, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    add_entry(&imp->notes, &imp->n_notes, where, field, msg);
+}
+
 void cw_imp_note_at(cw_import *imp, const char *file, long line, const char *field, const char *fmt,
                     ...)
 {

@@ -67,27 +67,18 @@ static void prob(pr *p, const char *path, const char *field, const char *fmt, ..
     cw_imp_problem(p->imp, where, field, "%s", msg);
 }
 
-/* cw_imp_note_at names a line; the notes here name a JSON path, so they
- * are appended the same way (the list is the cw_import's) under
- * "file:$.path". */
+/* A note at "file:$.path" (the profile's JSON path). */
 static void note(pr *p, const char *path, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void note(pr *p, const char *path, const char *field, const char *fmt, ...)
 {
-    cw_import *imp = p->imp;
-    if (imp->n_notes >= CW_IMP_MAX_PROBLEMS)
-        return;
-    cw_import_problem *nn = realloc(imp->notes, (imp->n_notes + 1) * sizeof *nn);
-    if (!nn)
-        return;
-    imp->notes = nn;
-    cw_import_problem *e = &nn[imp->n_notes++];
-    snprintf(e->where, sizeof e->where, "%s:%s", p->name, path);
-    snprintf(e->field, sizeof e->field, "%s", field);
+    char where[256], msg[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    snprintf(where, sizeof where, "%s:%s", p->name, path);
+    cw_imp_note(p->imp, where, field, "%s", msg);
 }
 
 static const char *base_name(const char *path)
