@@ -140,6 +140,17 @@ static void cw_report_fates(const cw_loading *ld, char **files, const cw_import 
            "place\n");
 }
 
+/* The keys of cw_urn_index: prefix then s, lower-cased, into key (cut at
+ * CW_URN_KEY; ids and the stored URNs are far shorter).  Returns key. */
+#define CW_URN_KEY 512
+static const char *urn_key(char *key, const char *prefix, const char *s)
+{
+    int n = snprintf(key, CW_URN_KEY, "%s%s", prefix, s);
+    for (int i = 0; i < n && i < CW_URN_KEY; i++)
+        key[i] = (char)tolower((unsigned char)key[i]);
+    return key;
+}
+
 /* The stored requirements of framework slug as lower-cased URN -> id,
  * from their "urn" attributes (GRC libraries store each node's URN), and
  * "id:" + lower-cased id -> id; an empty map when the framework is not
@@ -155,26 +166,14 @@ static json_t *cw_urn_index(cw_rpc *c, const char *slug)
         {
             /* ids too, in any case ("id:a.5.1" -> A.5.1): the URN's last
              * segment names a shipped catalogue's requirement that way */
-            const char *rid = json_string_value(json_object_get(r, "id"));
-            char *ik = malloc(strlen(rid ? rid : "") + 4);
-            if (ik && rid) {
-                sprintf(ik, "id:%s", rid);
-                for (char *p = ik; *p; p++)
-                    *p = (char)tolower((unsigned char)*p);
-                json_object_set(idx, ik, json_object_get(r, "id"));
-            }
-            free(ik);
-            json_t *urns = json_object_get(json_object_get(r, "attributes"), "urn"), *u;
+            char key[CW_URN_KEY];
+            json_t *id = json_object_get(r, "id"), *u;
+            if (json_is_string(id))
+                json_object_set(idx, urn_key(key, "id:", json_string_value(id)), id);
             size_t k;
-            json_array_foreach(urns, k, u)
-            {
-                char *key = strdup(json_string_value(u) ? json_string_value(u) : "");
-                for (char *p = key; p && *p; p++)
-                    *p = (char)tolower((unsigned char)*p);
-                if (key && *key)
-                    json_object_set(idx, key, json_object_get(r, "id"));
-                free(key);
-            }
+            json_array_foreach(json_object_get(json_object_get(r, "attributes"), "urn"), k,
+                               u) if (json_is_string(u) && *json_string_value(u))
+                json_object_set(idx, urn_key(key, "", json_string_value(u)), id);
         }
     }
     free(msg);
@@ -209,22 +208,11 @@ static void cw_resolve_urns(cw_rpc *c, const char *file, cw_import *imp)
         json_t *idx = json_object_get(cache, slug);
         if (!idx)
             json_object_set_new(cache, slug, idx = cw_urn_index(c, slug));
-        const char *urn = json_string_value(json_array_get(ref, 3));
-        char *key = malloc(strlen(urn) + 4);
-        json_t *id = NULL;
-        if (key) {
-            for (size_t k = 0; (key[k] = (char)tolower((unsigned char)urn[k])); k++)
-                ;
-            id = json_object_get(idx, key);
-            if (!id) { /* by the URN's last segment among the ids */
-                const char *seg = strrchr(urn, ':');
-                sprintf(key, "id:%s", seg ? seg + 1 : urn);
-                for (char *p = key; *p; p++)
-                    *p = (char)tolower((unsigned char)*p);
-                id = json_object_get(idx, key);
-            }
-        }
-        free(key);
+        const char *urn = json_string_value(json_array_get(ref, 3)), *seg = strrchr(urn, ':');
+        char key[CW_URN_KEY];
+        json_t *id = json_object_get(idx, urn_key(key, "", urn));
+        if (!id) /* by the URN's last segment among the ids */
+            id = json_object_get(idx, urn_key(key, "id:", seg ? seg + 1 : urn));
         if (!id)
             continue;
         found++;
