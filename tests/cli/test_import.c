@@ -778,6 +778,39 @@ static void test_trestle_layout_statements(void **state)
     cw_import_free(&imp);
 }
 
+/* What a published collection says beyond the model's fields: the
+ * provenance's rationale and score are every map's default, a rationale
+ * prop "none" overrides the default, qualifiers go to the note, and what
+ * no row can hold (method, status, remarks) is named in a note. */
+static void test_provenance_and_qualifiers(void **state)
+{
+    (void)state;
+    cw_import imp;
+    assert_int_equal(import("qualified.oscal-mapping.json", NULL, NULL, 0, &imp), 0);
+    dump_problems(&imp);
+    assert_int_equal(imp.n_problems, 0);
+    json_t *rows = json_object_get(imp.batches[0].params, "mappings");
+    assert_int_equal(json_array_size(rows), 2);
+    json_t *r0 = json_array_get(rows, 0), *r1 = json_array_get(rows, 1);
+    assert_int_equal(json_integer_value(json_object_get(r0, "strength")), 9);
+    assert_string_equal(json_string_value(json_object_get(r0, "rationale")), "functional");
+    assert_string_equal(json_string_value(json_object_get(r0, "note")),
+                        "qualifier: target has-requirement (restricted): only for systems "
+                        "holding customer data");
+    assert_int_equal(json_integer_value(json_object_get(r1, "strength")), 5);
+    assert_null(json_object_get(r1, "rationale"));
+    assert_null(json_object_get(r1, "note"));
+    assert_int_equal(imp.n_notes, 3);
+    assert_string_equal(imp.notes[0].msg,
+                        "method automation, status draft: not kept (a crosswalk row has no field "
+                        "for them)");
+    assert_string_equal(imp.notes[1].msg,
+                        "the publisher marks this collection draft: its rows load like any other");
+    assert_string_equal(imp.notes[2].msg, "the remarks of 1 map are not kept (a row's note holds "
+                                          "its statement parts and qualifiers)");
+    cw_import_free(&imp);
+}
+
 /* A ref_id repeated inside one framework (URNs are unique there): the
  * second node takes its URN's last segment as id, with a note. */
 static void test_repeated_ref_id(void **state)
@@ -1173,6 +1206,7 @@ int main(void)
         cmocka_unit_test(test_identical_rows_dropped),
         cmocka_unit_test(test_repeated_ref_id),
         cmocka_unit_test(test_trestle_layout_statements),
+        cmocka_unit_test(test_provenance_and_qualifiers),
         cmocka_unit_test(test_roundtrip_csv),
         cmocka_unit_test(test_roundtrip_oscal),
         cmocka_unit_test(test_export_filters),
