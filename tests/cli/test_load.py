@@ -289,6 +289,28 @@ class Load(CliCase):
             self.assertEqual(first_server.stop(), 0)
             self.assertEqual(second_server.stop(), 0)
 
+    def test_11_oscal_ids_in_another_case(self):
+        """OSCAL writes ids in lower case: an id its framework stores in
+        another case (one only) is taken as that id, and the load says how
+        many."""
+        server = Server()  # its own, whatever order the tests run in
+        try:
+            env = {"CROSSWALK_SERVER": server.addr}
+            self.ok("load", os.path.join(SAMPLES, "acme-isms.catalog.csv"), env=env)
+            r = self.run_cli("load", os.path.join(SAMPLES, "lowercase-ids.oscal-mapping.json"),
+                             env=env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("2 requirement ids found in the stored frameworks in another case "
+                          "(gov-1 -> GOV-1, ...)", r.stderr)
+            rows = json.loads(self.ok("call", "mapping.list",
+                                      '{"framework": "iso27001-2022", "id": "A.5.1"}', env=env))
+        finally:
+            self.assertEqual(server.stop(), 0)
+        text = json.dumps(rows)
+        self.assertIn("lower case", text)
+        self.assertIn('"GOV-1"', text)
+        self.assertIn('"GOV-2"', text)
+        self.assertNotIn('"gov-1"', text)
 
 def oscal_validator():
     """A function giving the schema errors of a document against the
