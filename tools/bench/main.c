@@ -77,7 +77,9 @@ static void cw_usage(FILE *f)
           "      left; each start is stopped with SIGTERM and must exit 0\n"
           "scenarios: requirement.get coverage-summary coverage-detail gap compare evidence-put\n"
           "           (the default set), evidence-put-serial (only when named: one connection\n"
-          "           writing one item at a time); ping always runs first as the baseline\n"
+          "           writing one item at a time), coverage-uncached (only when named: as_of a\n"
+          "           random second of the last 30 days, so no answer is memoised); ping always\n"
+          "           runs first as the baseline\n"
           "ADDR: tcp://HOST:PORT, HOST:PORT or unix:PATH\n",
           f);
 }
@@ -179,8 +181,8 @@ static void cw_parse(cw_opts *o, int argc, char **argv)
             cw_die("unknown option %s (--help lists them)", g.word);
         }
     }
-    if (o->orgs < 1 || o->orgs > 99)
-        cw_die("--orgs must be 1..99");
+    if (o->orgs < 1 || o->orgs > 100000)
+        cw_die("--orgs must be 1..100000");
     if (o->controls < 1 || o->controls > 9999)
         cw_die("--controls must be 1..9999 (ids are C-0001..C-9999)");
     if (o->batch < 1)

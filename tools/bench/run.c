@@ -27,6 +27,7 @@ typedef enum {
     CW_S_REQGET,
     CW_S_COV_SUMMARY,
     CW_S_COV_DETAIL,
+    CW_S_COV_ASOF,
     CW_S_GAP,
     CW_S_COMPARE,
     CW_S_EVPUT,
@@ -48,6 +49,12 @@ static const struct {
     /* Only when named: the issue's "one commit per write" baseline, one
      * client writing serially, to divide evidence-put by in the same run. */
     {"evidence-put-serial", CW_S_EVPUT_SERIAL, "evidence.put, one connection, one at a time"},
+    /* Only when named: a different as_of on every request (a random second
+     * of the last 30 days), so no answer comes from the snapshot's memo:
+     * the cost of computing coverage, which must follow the number of
+     * controls and not the number of evidence items. */
+    {"coverage-uncached", CW_S_COV_ASOF,
+     "coverage.get nist-csf-2.0 max_hops 1, as_of a random second of the last 30 days"},
 };
 /* Scenarios run when none is named: all but the serial baseline. */
 #define CW_NDEFAULT 7
@@ -119,13 +126,17 @@ static void cw_build(const cw_run_ctx *x, cw_scn_kind k, cw_rconn *c)
     }
     case CW_S_COV_SUMMARY:
     case CW_S_COV_DETAIL:
-        cw_rpc_pack_request(&pk, id, "coverage.get", k == CW_S_COV_DETAIL ? 4 : 3);
+    case CW_S_COV_ASOF:
+        cw_rpc_pack_request(&pk, id, "coverage.get", k == CW_S_COV_SUMMARY ? 3 : 4);
         cw_mp_kv_str(&pk, "org", org);
         cw_mp_kv_str(&pk, "framework", "nist-csf-2.0");
         cw_mp_kv_int(&pk, "max_hops", 1);
         if (k == CW_S_COV_DETAIL) {
             cw_mp_str(&pk, "detail");
             msgpack_pack_true(&pk);
+        } else if (k == CW_S_COV_ASOF) {
+            cw_mp_kv_int(&pk, "as_of",
+                         (int64_t)time(NULL) - (int64_t)cw_rng_below(&c->rng, 30u * 86400u));
         }
         break;
     case CW_S_GAP:
