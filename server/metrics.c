@@ -59,7 +59,7 @@ int cw_metrics_addr(const char *addr, struct sockaddr_storage *ss, cw_err *err)
     if (*end || p < 0 || p > 65535)
         return cw_err_set(err, CW_EINVAL, "metrics: '%s' has a bad port", addr);
     if (getaddrinfo(host, port + 1, &hints, &res) || !res)
-        return cw_err_set(err, CW_EINVAL, "metrics: '%s' in '%s' is not an IP address", host, addr);
+        return cw_err_set(err, CW_EINVAL, "metrics: '%s': %s is not an IP address", addr, host);
     memset(ss, 0, sizeof *ss);
     memcpy(ss, res->ai_addr, res->ai_addrlen);
     freeaddrinfo(res);
