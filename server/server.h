@@ -3,7 +3,7 @@
  * session, a connection's pending output, connections, write jobs, and the
  * functions each module offers the ones above it.  The floors, bottom up:
  * log.c, frame.c, pack.c, out.c; schema.c; the handlers (m_*.c); methods.c
- * (the table); writer.c; dispatch.c; conn.c; main.c.  Nothing here calls
+ * (the table); writer.c; dispatch.c; conn.c; metrics.c, observe.c; main.c.  Nothing here calls
  * LMDB: storage is reached only through the engine API. */
 #ifndef CW_SERVER_H
 #define CW_SERVER_H
