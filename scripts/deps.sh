@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages crosswalk builds and tests with, only when
 # some are missing, so repeated runs cost nothing.
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config liblmdb-dev libmsgpack-dev libcmocka-dev libuv1-dev libsodium-dev python3-msgpack libcsv-dev libjansson-dev libyaml-dev libxml2-dev python3-jsonschema python3-regex chromium clang libclang-rt-14-dev)
+pkgs=(build-essential cmake pkg-config liblmdb-dev libmsgpack-dev libcmocka-dev libuv1-dev libsodium-dev python3-msgpack libcsv-dev libjansson-dev libyaml-dev libxml2-dev libmicrohttpd-dev python3-jsonschema python3-regex chromium clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -61,7 +61,7 @@ def main():
             for raw in iter(proc.stderr.readline, b""):
                 line = raw.decode("utf-8", "replace").rstrip("\n")
                 lines.append(line)
-                m = re.match(r"listening on tcp://127\.0\.0\.1:(\d+)$", line)
+                m = re.search(r" msg=listening addr=tcp://127\.0\.0\.1:(\d+)$", line)
                 if m:
                     port = int(m.group(1))
                     listening.set()
