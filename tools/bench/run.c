@@ -27,6 +27,7 @@ typedef enum {
     CW_S_REQGET,
     CW_S_COV_SUMMARY,
     CW_S_COV_DETAIL,
+    CW_S_COV_COMPACT,
     CW_S_COV_ASOF,
     CW_S_GAP,
     CW_S_COMPARE,
@@ -43,6 +44,8 @@ static const struct {
     {"requirement.get", CW_S_REQGET, "requirement.get, random shipped requirement"},
     {"coverage-summary", CW_S_COV_SUMMARY, "coverage.get nist-csf-2.0 max_hops 1"},
     {"coverage-detail", CW_S_COV_DETAIL, "coverage.get nist-csf-2.0 max_hops 1 detail"},
+    {"coverage-compact", CW_S_COV_COMPACT,
+     "coverage.get nist-csf-2.0 max_hops 1 detail \"compact\""},
     {"gap", CW_S_GAP, "gap.report soc2-2017 max_hops 2"},
     {"compare", CW_S_COMPARE, "framework.compare iso27001-2022 -> soc2-2017 max_hops 3"},
     {"evidence-put", CW_S_EVPUT, "evidence.put, one item per request"},
@@ -57,7 +60,7 @@ static const struct {
      "coverage.get nist-csf-2.0 max_hops 1, as_of a random second of the last 30 days"},
 };
 /* Scenarios run when none is named: all but the serial baseline. */
-#define CW_NDEFAULT 7
+#define CW_NDEFAULT 8
 #define CW_NSCN (sizeof cw_scn_table / sizeof cw_scn_table[0])
 
 typedef struct {
@@ -126,6 +129,7 @@ static void cw_build(const cw_run_ctx *x, cw_scn_kind k, cw_rconn *c)
     }
     case CW_S_COV_SUMMARY:
     case CW_S_COV_DETAIL:
+    case CW_S_COV_COMPACT:
     case CW_S_COV_ASOF:
         cw_rpc_pack_request(&pk, id, "coverage.get", k == CW_S_COV_SUMMARY ? 3 : 4);
         cw_mp_kv_str(&pk, "org", org);
@@ -134,6 +138,8 @@ static void cw_build(const cw_run_ctx *x, cw_scn_kind k, cw_rconn *c)
         if (k == CW_S_COV_DETAIL) {
             cw_mp_str(&pk, "detail");
             msgpack_pack_true(&pk);
+        } else if (k == CW_S_COV_COMPACT) {
+            cw_mp_kv_str(&pk, "detail", "compact");
         } else if (k == CW_S_COV_ASOF) {
             cw_mp_kv_int(&pk, "as_of",
                          (int64_t)time(NULL) - (int64_t)cw_rng_below(&c->rng, 30u * 86400u));
