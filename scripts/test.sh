@@ -37,7 +37,10 @@ if [ "${1:-}" != "--quick" ]; then
   rm -f build-deb/crosswalk_*.deb
   (cd build-deb && cpack -G DEB)
   debs=(build-deb/crosswalk_*.deb)
-  [ ${#debs[@]} -eq 1 ] && [ -f "${debs[0]}" ] || { echo "test.sh: cpack made no single .deb" >&2; exit 1; }
+  if [ ${#debs[@]} -ne 1 ] || [ ! -f "${debs[0]}" ]; then
+    echo "test.sh: cpack made no single .deb in build-deb/: ${debs[*]}" >&2
+    exit 1
+  fi
   scripts/package-check.sh "${debs[0]}"
 
   cmake -S . -B build-asan -DCW_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DCW_TESTS=ON >/dev/null
