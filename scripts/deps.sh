@@ -6,18 +6,20 @@
 #            python3-msgpack for scripts/cwcall.py
 #   build    compiler, cmake, pkg-config and the library headers
 #   test     what the test suite adds: cmocka, clang and its sanitizer and
-#            libFuzzer runtimes, chromium for the HTML report check, groff
-#            for the man page check, file for cpack's dependency scan
+#            libFuzzer runtimes, chromium for the HTML report check,
+#            jsonschema and regex for the OSCAL schema check of exports,
+#            groff for the man page check, file for cpack's dependency scan
 #   all      the three (the default)
 #
 # e.g. `scripts/deps.sh build runtime` (what scripts/run.sh installs).
 set -euo pipefail
 
 runtime=(liblmdb0 libuv1 libmsgpackc2 libsodium23 libcsv3 libjansson4 libyaml-0-2 libxml2
-         python3-msgpack)
+         libmicrohttpd12 python3-msgpack)
 build=(build-essential cmake pkg-config liblmdb-dev libmsgpack-dev libuv1-dev libsodium-dev
-       libcsv-dev libjansson-dev libyaml-dev libxml2-dev)
-test=(libcmocka-dev chromium clang libclang-rt-14-dev groff-base file)
+       libcsv-dev libjansson-dev libyaml-dev libxml2-dev libmicrohttpd-dev)
+test=(libcmocka-dev chromium clang libclang-rt-14-dev python3-jsonschema python3-regex groff-base
+      file)
 
 [ $# -gt 0 ] || set -- all
 pkgs=()

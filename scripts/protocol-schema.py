@@ -105,7 +105,7 @@ def start_server():
                           "--listen", "tcp://127.0.0.1:0"], stderr=subprocess.PIPE,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     for line in iter(p.stderr.readline, b""):
-        m = re.match(rb"listening on (tcp://\S+)", line)
+        m = re.search(rb" msg=listening addr=(tcp://\S+)", line)
         if m:
             return p, tmp, m.group(1).decode()
     raise SystemExit("crosswalkd did not start")

@@ -290,8 +290,8 @@ static void process_input(cw_conn *c)
         if (r == CW_FRAME_MORE)
             break;
         if (r < 0) {
-            s->protocol_errors++;
-            cw_answer_error(c, 0, r == CW_FRAME_PARSE ? CW_EPARSE : CW_ETOOBIG, c->frame.why);
+            cw_refuse_message(s, c, r == CW_FRAME_PARSE ? CW_EPARSE : CW_ETOOBIG, c->frame.why,
+                              c->in_len - off);
             cw_log(s, LOG_INFO, "conn=%llu peer=%s: %s: %s", (unsigned long long)c->id, c->peer,
                    r == CW_FRAME_PARSE ? "parse_error" : "too_large", c->frame.why);
             c->close_after_flush = true;
@@ -327,8 +327,7 @@ static void process_input(cw_conn *c)
             uoff != mlen) {
             msgpack_unpacked_destroy(&u);
             free(own);
-            s->protocol_errors++;
-            cw_answer_error(c, 0, CW_EPARSE, "the message is not valid msgpack");
+            cw_refuse_message(s, c, CW_EPARSE, "the message is not valid msgpack", mlen);
             c->close_after_flush = true;
             off = c->in_len;
             break;
@@ -471,7 +470,7 @@ static void deliver(cw_server *s, cw_job *j)
             flush(c);
         }
     }
-    cw_record_latency(s, j->start_ns);
+    cw_job_done(s, j);
     cw_job_free(j);
     cw_conn_unref(c);
 }
@@ -715,8 +714,7 @@ int cw_listen_all(cw_server *s, cw_err *err)
             return rc;
     }
     for (int i = 0; i < s->n_listeners; i++)
-        fprintf(stderr, "listening on %s\n", s->listen_names[i]);
-    fflush(stderr);
+        CW_LOG_KV(s, LOG_INFO, "listening", KV_S("addr", s->listen_names[i]));
     return 0;
 }
 

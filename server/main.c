@@ -45,6 +45,15 @@ static void usage(FILE *f)
         "  --stall-timeout SECS cut off a client whose unread answers stay above a quarter\n"
         "                       of --max-output this long (default 10)\n"
         "  --log-level LEVEL    error, warn, info (default) or debug\n"
+        "  --log-format FORMAT  text (default: time level msg=... key=value) or json (one\n"
+        "                       object per line); under systemd, journald priorities\n"
+        "  --log-file PATH      append the log to PATH instead of stderr; SIGHUP reopens it\n"
+        "  --access-log         one line per request: method, org, role, result, bytes, ms\n"
+        "                       (never arguments or tokens)\n"
+        "  --slow-ms MS         a warn line for every request taking MS ms or more (0: all)\n"
+        "  --metrics ADDR       with ADDR tcp://HOST:PORT, serve Prometheus metrics at\n"
+        "                       http://HOST:PORT/metrics; no auth: keep it on loopback\n"
+        "                       (e.g. tcp://127.0.0.1:9787)\n"
         "  --no-bootstrap       do not load the embedded frameworks into an empty store\n"
         "  --no-sync            do not fsync commits (benchmarks only: loses durability)\n"
         "  --hash-token         read a token on stdin, print the line hash for --auth\n"
@@ -139,6 +148,7 @@ static void on_stop_tick(uv_timer_t *t)
     close_handle((uv_handle_t *)&s->turn);
     close_handle((uv_handle_t *)&s->sigterm);
     close_handle((uv_handle_t *)&s->sigint);
+    cw_observe_stop(s);
     close_handle((uv_handle_t *)t);
 }
 
@@ -215,7 +225,8 @@ int main(int argc, char **argv)
         O_STALL,
         O_AUTHTO,
         O_WQUEUE,
-        O_MAXMEM
+        O_MAXMEM,
+        O_OBSERVE /* cw_observe_option, by name */
     };
     static const struct option opts[] = {
         {"listen", required_argument, 0, 'l'},
@@ -233,6 +244,11 @@ int main(int argc, char **argv)
         {"max-write-queue", required_argument, 0, O_WQUEUE},
         {"max-memory", required_argument, 0, O_MAXMEM},
         {"log-level", required_argument, 0, 'L'},
+        {"log-format", required_argument, 0, O_OBSERVE},
+        {"log-file", required_argument, 0, O_OBSERVE},
+        {"access-log", no_argument, 0, O_OBSERVE},
+        {"slow-ms", required_argument, 0, O_OBSERVE},
+        {"metrics", required_argument, 0, O_OBSERVE},
         {"no-bootstrap", no_argument, 0, O_NOBOOT},
         {"no-sync", no_argument, 0, O_NOSYNC},
         {"hash-token", no_argument, 0, O_HASH},
@@ -241,8 +257,9 @@ int main(int argc, char **argv)
         {0, 0, 0, 0},
     };
     bool cli_listen = false;
-    int o;
-    while ((o = getopt_long(argc, argv, "l:d:a:m:M:c:L:Vh", opts, NULL)) != -1) {
+    int o, li = 0;
+    cw_err oerr = {0};
+    while ((o = getopt_long(argc, argv, "l:d:a:m:M:c:L:Vh", opts, &li)) != -1) {
         size_t v;
         switch (o) {
         case 'l':
@@ -312,16 +329,9 @@ int main(int argc, char **argv)
             break;
         }
         case 'L':
-            if (strcmp(optarg, "error") == 0)
-                cfg->log_level = LOG_ERROR;
-            else if (strcmp(optarg, "warn") == 0)
-                cfg->log_level = LOG_WARN;
-            else if (strcmp(optarg, "info") == 0)
-                cfg->log_level = LOG_INFO;
-            else if (strcmp(optarg, "debug") == 0)
-                cfg->log_level = LOG_DEBUG;
-            else {
-                fprintf(stderr, "crosswalkd: log level must be error, warn, info or debug\n");
+        case O_OBSERVE:
+            if (cw_observe_option(cfg, o == 'L' ? "log-level" : opts[li].name, optarg, &oerr)) {
+                fprintf(stderr, "crosswalkd: --%s\n", oerr.msg);
                 return 2;
             }
             break;
@@ -346,9 +356,13 @@ int main(int argc, char **argv)
     cfg->max_output_soft = cfg->max_output / 4;
     if (cfg->max_message < 64)
         cfg->max_message = 64;
+    s->loop = uv_default_loop();
+    if (cw_observe_start(s, &oerr)) {
+        fprintf(stderr, "crosswalkd: --%s\n", oerr.msg);
+        return 2;
+    }
     fit_fds(s);
 
-    s->loop = uv_default_loop();
     s->start_ms = uv_now(s->loop);
     s->mstats = calloc(cw_method_count(), sizeof *s->mstats);
     s->req_arena = cw_arena_new();
@@ -384,7 +398,7 @@ int main(int argc, char **argv)
         cw_log(s, LOG_INFO, "first start: loaded the embedded frameworks (%zu records) in %.1f ms",
                st.created + st.updated, (double)(cw_now_ns() - t0) / 1e6);
     }
-    /* The handlers are installed before the "listening on" lines: a
+    /* The handlers are installed before the "listening" lines: a
      * supervisor (or a test) may send SIGTERM as soon as it reads them, and
      * that must be an orderly stop, not death by the default action. */
     uv_signal_init(s->loop, &s->sigterm);
@@ -392,9 +406,10 @@ int main(int argc, char **argv)
     s->sigterm.data = s->sigint.data = s;
     uv_signal_start(&s->sigterm, on_signal, SIGTERM);
     uv_signal_start(&s->sigint, on_signal, SIGINT);
-    if (cw_listen_all(s, &err)) {
+    if (cw_listen_all(s, &err) || cw_metrics_start(s, &err)) {
         cw_log(s, LOG_ERROR, "%s", err.msg);
         cw_close_listeners(s);
+        cw_observe_stop(s);
         close_handle((uv_handle_t *)&s->sigterm);
         close_handle((uv_handle_t *)&s->sigint);
         uv_run(s->loop, UV_RUN_NOWAIT);
@@ -421,5 +436,6 @@ int main(int argc, char **argv)
     free(s->mstats);
     free(s->tokens);
     cw_log(s, LOG_INFO, "stopped");
+    cw_log_close(s);
     return 0;
 }

@@ -661,13 +661,16 @@ static const bad_case bad_cases[] = {
        "an OSCAL profile selects controls from a catalog: name that catalog with --catalog "
        "CATALOG.json, or load the resolved catalog (NIST publishes one beside each baseline, "
        "*_resolved-profile_catalog.json)"}}},
-    {"oscal-mapping.xml",
+    /* the reader's JSON paths come back as the lines of the XML elements */
+    {"bad-maps.oscal-mapping.xml",
      NULL,
-     -1,
-     NULL,
-     {{"oscal-mapping.xml:2", "xml",
-       "an OSCAL mapping-collection is read in JSON only: convert it first (oscal-cli's "
-       "'convert --to json' does it); catalogs are read in XML and JSON"}}},
+     0,
+     "oscal-mapping",
+     {{"bad-maps.oscal-mapping.xml:15", "relationship",
+       "'kinda-like' is not one of equivalent-to, equal-to, subset-of, superset-of, "
+       "intersects-with, no-relationship"},
+      {"bad-maps.oscal-mapping.xml:23", "type",
+       "'parameter' is not supported (only control and statement)"}}},
     {"bad-syntax.oscal-catalog.xml",
      NULL,
      -1,
@@ -776,6 +779,55 @@ static void test_trestle_layout_statements(void **state)
         json_string_value(json_object_get(json_array_get(rows, 0), "source_framework")),
         "nist-800-53-r5");
     cw_import_free(&imp);
+}
+
+/* What a published collection says beyond the model's fields: the
+ * provenance's rationale and score are every map's default, a rationale
+ * prop "none" overrides the default, qualifiers go to the note, and what
+ * no row can hold (method, status, remarks) is named in a note. */
+static void check_qualified(const char *rel)
+{
+    cw_import imp;
+    assert_int_equal(import(rel, NULL, NULL, 0, &imp), 0);
+    dump_problems(&imp);
+    assert_int_equal(imp.n_problems, 0);
+    json_t *rows = json_object_get(imp.batches[0].params, "mappings");
+    assert_int_equal(json_array_size(rows), 2);
+    json_t *r0 = json_array_get(rows, 0), *r1 = json_array_get(rows, 1);
+    assert_int_equal(json_integer_value(json_object_get(r0, "strength")), 9);
+    assert_string_equal(json_string_value(json_object_get(r0, "rationale")), "functional");
+    assert_string_equal(json_string_value(json_object_get(r0, "note")),
+                        "qualifier: target has-requirement (restricted): only for systems "
+                        "holding customer data");
+    assert_int_equal(json_integer_value(json_object_get(r1, "strength")), 5);
+    assert_null(json_object_get(r1, "rationale"));
+    assert_null(json_object_get(r1, "note"));
+    assert_int_equal(imp.n_notes, 3);
+    assert_string_equal(imp.notes[0].msg,
+                        "method automation, status draft: not kept (a crosswalk row has no field "
+                        "for them)");
+    assert_string_equal(imp.notes[1].msg,
+                        "the publisher marks this collection draft: its rows load like any other");
+    assert_string_equal(imp.notes[2].msg, "the remarks of 1 map are not kept (a row's note holds "
+                                          "its statement parts and qualifiers)");
+    cw_import_free(&imp);
+}
+
+/* The same collection in XML gives the same batch, through the same reader. */
+static void test_provenance_and_qualifiers(void **state)
+{
+    (void)state;
+    check_qualified("qualified.oscal-mapping.json");
+    check_qualified("qualified.oscal-mapping.xml");
+    cw_import a, b;
+    assert_int_equal(import("qualified.oscal-mapping.json", NULL, NULL, 0, &a), 0);
+    assert_int_equal(import("qualified.oscal-mapping.xml", NULL, NULL, 0, &b), 0);
+    assert_int_equal(a.n_batches, 1);
+    assert_int_equal(b.n_batches, 1);
+    assert_true(json_equal(a.batches[0].params, b.batches[0].params));
+    assert_string_equal(b.format, "oscal-mapping");
+    cw_import_free(&a);
+    cw_import_free(&b);
 }
 
 /* A ref_id repeated inside one framework (URNs are unique there): the
@@ -1174,6 +1226,7 @@ int main(void)
         cmocka_unit_test(test_identical_rows_dropped),
         cmocka_unit_test(test_repeated_ref_id),
         cmocka_unit_test(test_trestle_layout_statements),
+        cmocka_unit_test(test_provenance_and_qualifiers),
         cmocka_unit_test(test_roundtrip_csv),
         cmocka_unit_test(test_roundtrip_oscal),
         cmocka_unit_test(test_export_filters),

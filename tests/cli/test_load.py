@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import unittest
 
-from clitest import CliCase
+from clitest import CliCase, Server
 import fixture
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -226,9 +226,111 @@ class Load(CliCase):
             for path in (out_csv, out_json):
                 out = self.ok("load", path)
                 self.assertRegex(out, r"created 0, updated \d+, rejected 0")
+        # An unknown framework is refused.
         r = self.run_cli("export", "--framework", "nope-fw")
         self.assertEqual(r.returncode, 1)
         self.assertRegex(r.stderr, r"^crosswalk: (not_found|invalid_params)")
+
+    def test_10_oscal_export_valid_and_byte_stable(self):
+        """The OSCAL export passes NIST's OSCAL 1.2.2 JSON schema, and loading
+        it into an empty server and exporting again gives the same bytes: an
+        equal row stays equal-to, a joint row stays one map with several
+        sources, a row without rationale stays without one; the same for a
+        crosswalk with no rows at all."""
+        validate = oscal_validator()
+        env = {"SOURCE_DATE_EPOCH": "1765000000"}
+        first_server, second_server = Server(), Server()
+        try:
+            def on(server, *args):
+                return self.run_cli(*args, env={**env, "CROSSWALK_SERVER": server.addr})
+
+            def ok(server, *args):
+                r = on(server, *args)
+                self.assertEqual(r.returncode, 0, f"crosswalk {' '.join(args)}: {r.stderr}")
+                return r
+
+            with tempfile.TemporaryDirectory() as tmp:
+                first, empty = os.path.join(tmp, "first.json"), os.path.join(tmp, "empty.json")
+                again = os.path.join(tmp, "again.json")
+                again_empty = os.path.join(tmp, "again-empty.json")
+                ok(first_server, "load", *(os.path.join(SAMPLES, n) for n in (
+                    "acme-isms.catalog.csv", "acme-isms__iso27001-2022.crosswalk.csv",
+                    "acme-joint__iso27001-2022.crosswalk.csv")))
+                ok(first_server, "export", "--framework", "acme-isms", "-o", first)
+                r = ok(first_server, "export", "--framework", "acme-isms",
+                       "--target-framework", "soc2-2017", "-o", empty)
+                self.assertIn("no crosswalk rows to write", r.stderr)
+                with open(first) as f:
+                    doc = json.load(f)
+                self.assertEqual(validate(doc), [])
+                maps = [m for g in doc["mapping-collection"]["mappings"] for m in g["maps"]]
+                self.assertGreaterEqual(len(maps), 5)
+                self.assertIn("equal-to", {m["relationship"] for m in maps})
+                self.assertTrue(any(len(m["sources"]) > 1 for m in maps), "a joint row")
+                self.assertEqual(doc["mapping-collection"]["metadata"]["last-modified"],
+                                 "2025-12-06T05:46:40Z")
+                with open(empty) as f:
+                    self.assertEqual(json.load(f)["mapping-collection"]["mappings"], [])
+
+                r = ok(second_server, "load", os.path.join(SAMPLES, "acme-isms.catalog.csv"),
+                       first, empty)
+                with open(os.path.join(SAMPLES, "acme-isms.catalog.csv")) as f:
+                    n_reqs = len(f.read().splitlines()) - 1
+                n = n_reqs + len(maps)
+                self.assertIn(f"loaded {n} of {n} items from 3 files: created {n}, updated 0, "
+                              "rejected 0", r.stdout)
+                ok(second_server, "export", "--framework", "acme-isms", "-o", again)
+                ok(second_server, "export", "--framework", "acme-isms", "--target-framework",
+                   "soc2-2017", "-o", again_empty)
+                for a, b in ((first, again), (empty, again_empty)):
+                    with open(a, "rb") as f, open(b, "rb") as g:
+                        self.assertEqual(f.read(), g.read(), f"{b} differs from {a}")
+        finally:
+            self.assertEqual(first_server.stop(), 0)
+            self.assertEqual(second_server.stop(), 0)
+
+    def test_11_oscal_ids_in_another_case(self):
+        """OSCAL writes ids in lower case: an id its framework stores in
+        another case (one only) is taken as that id, and the load says how
+        many."""
+        server = Server()  # its own, whatever order the tests run in
+        try:
+            env = {"CROSSWALK_SERVER": server.addr}
+            self.ok("load", os.path.join(SAMPLES, "acme-isms.catalog.csv"), env=env)
+            r = self.run_cli("load", os.path.join(SAMPLES, "lowercase-ids.oscal-mapping.json"),
+                             env=env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("2 requirement ids found in the stored frameworks in another case "
+                          "(gov-1 -> GOV-1, ...)", r.stderr)
+            rows = json.loads(self.ok("call", "mapping.list",
+                                      '{"framework": "iso27001-2022", "id": "A.5.1"}', env=env))
+        finally:
+            self.assertEqual(server.stop(), 0)
+        text = json.dumps(rows)
+        self.assertIn("lower case", text)
+        self.assertIn('"GOV-1"', text)
+        self.assertIn('"GOV-2"', text)
+        self.assertNotIn('"gov-1"', text)
+
+def oscal_validator():
+    """A function giving the schema errors of a document against the
+    mapping-collection root of NIST's OSCAL 1.2.2 complete schema."""
+    import jsonschema
+    import regex
+    from jsonschema import validators
+
+    def pattern(v, patrn, instance, schema):
+        if isinstance(instance, str) and not regex.search(patrn, instance):
+            yield jsonschema.ValidationError(f"{instance!r} does not match {patrn!r}")
+
+    with open(os.path.join(HERE, "schema", "oscal_complete_schema-1.2.2.json")) as f:
+        schema = json.load(f)
+    cls = validators.extend(jsonschema.Draft7Validator, {"pattern": pattern})
+    v = cls(schema, format_checker=jsonschema.FormatChecker())
+
+    def errors(doc):
+        return [f"{list(e.absolute_path)}: {e.message[:200]}" for e in v.iter_errors(doc)]
+    return errors
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ loopback TCP port and a Unix socket, keeps its stderr in a list, and
 talks msgpack-RPC to it.  Standard library plus python3-msgpack only.
 """
 import hashlib
+import json
 import os
 import re
 import resource
@@ -90,6 +91,20 @@ class ServerError(AssertionError):
     pass
 
 
+def listening_addr(line):
+    """The address of a server log line announcing a listener
+    (`... info msg=listening addr=ADDR`, or its --log-format json form),
+    else None."""
+    if line.startswith("{"):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return None
+        return obj.get("addr") if obj.get("msg") == "listening" else None
+    m = re.search(r" msg=listening addr=(\S+)$", line)
+    return m.group(1) if m else None
+
+
 class Server:
     """One crosswalkd process.  Listens on tcp://127.0.0.1:0 and
     unix:<tmpdir>/s.sock with data in <tmpdir>/data unless told otherwise.
@@ -140,7 +155,7 @@ class Server:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                found = [l for l in self.lines if l.startswith("listening on ")]
+                found = [a for a in map(listening_addr, self.lines) if a]
                 if len(found) >= n:
                     break
                 if self._eof:
@@ -149,13 +164,12 @@ class Server:
                 if left <= 0:
                     raise ServerError("crosswalkd did not start in time:\n" + self.log())
                 self._cond.wait(left)
-        for l in found:
-            m = re.match(r"listening on tcp://127\.0\.0\.1:(\d+)$", l)
+        for a in found:
+            m = re.match(r"tcp://127\.0\.0\.1:(\d+)$", a)
             if m:
                 self.tcp_port = int(m.group(1))
-            m = re.match(r"listening on unix:(.+)$", l)
-            if m:
-                self.unix_path = m.group(1)
+            if a.startswith("unix:"):
+                self.unix_path = a[5:]
 
     # -- logs --
     def log(self):

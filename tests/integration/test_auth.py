@@ -167,7 +167,7 @@ class AuthStartupTest(ServerTest):
                 self.assertNotEqual(rc, 0)
                 self.assertIn("without authentication", err)
                 self.assertIn(addr, err)
-                self.assertNotIn("listening on", err)
+                self.assertNotIn("msg=listening", err)
         # the environment variable too
         rc, err = self.run_server(env={"CROSSWALK_LISTEN": "tcp://0.0.0.0:0"})
         self.assertNotEqual(rc, 0)
@@ -179,7 +179,7 @@ class AuthStartupTest(ServerTest):
             f.write("%s admin\n" % hash_token(ADMIN))
         srv = Server(self.tmp, "--auth", auth, listen=["tcp://0.0.0.0:0"])
         try:
-            line = srv.wait_log(r"listening on tcp://0\.0\.0\.0:\d+", 1)
+            line = srv.wait_log(r"msg=listening addr=tcp://0\.0\.0\.0:\d+", 1)
             port = int(line.rsplit(":", 1)[1])
             from cwtest import Client
             with Client(port=port) as c:

@@ -41,20 +41,30 @@
  * round(score*10), a number above 1 up to 100 is a percentage, a named
  * level low/medium/high -> 3/6/9, or an object holding "percentage" or
  * "category"), else from its coverage ("target-coverage" read the same
- * way), clamped to 1..10.  rationale comes from a map prop named
- * "rationale" (syntactic/semantic/functional).  origin is a map prop named
- * "origin", else the collection's metadata title; a map prop "note"
- * becomes the row's note.  Remarks and coverage
- * text are not kept: origin is part of a row's key and must stay one
- * stable name per published mapping.
+ * way), else from the provenance's confidence-score or coverage, clamped
+ * to 1..10.  rationale comes from a map prop named "rationale"
+ * (syntactic/semantic/functional, or "none": the map has none), else the
+ * map's matching-rationale, else the provenance's.  origin is a map prop
+ * named "origin", else the collection's metadata title; a map prop "note"
+ * becomes the row's note, followed by the statement parts and each
+ * qualifier ("qualifier: target has-requirement (restricted): remarks").
+ * Remarks, coverage text and the provenance's method and status are not
+ * kept (origin is part of a row's key and must stay one stable name per
+ * published mapping); a note says so.  An empty "mappings" array loads
+ * nothing, with a note.
  *
  * Problems name a JSON path: file:$.catalog.groups[2].controls[5].id.
  *
  * cw_export_oscal writes one mapping per (source framework, target
  * framework) pair, with "framework" props (namespace urn:crosswalk:oscal)
- * and urn:crosswalk:framework: hrefs, and "origin"/"rationale"/"note" props
- * and a confidence-score of strength/10 on every map (a joint row is one
- * map with several sources), so that importing it gives the same rows.
+ * and urn:crosswalk:framework: hrefs, and on every map "origin" and "note"
+ * props, the row's matching-rationale (or a rationale prop "none") and a
+ * confidence-score of strength/10 (a joint row is one map with several
+ * sources), so that importing it gives the same rows.  The document
+ * passes OSCAL 1.2's schema (tests/cli/schema) except when it has no rows
+ * (the schema wants one map).  UUIDs are made from each row's key and
+ * last-modified honours SOURCE_DATE_EPOCH, so the same rows export to the
+ * same bytes.
  *
  * Ownership: the parsed document is borrowed from the caller; batches
  * belong to the cw_import. */
@@ -534,9 +544,29 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root, const c
     oc c = {imp, name, {0}, json_array()};
     json_t *coll = json_object_get(root, "mapping-collection");
     const char *title = str_member(json_object_get(coll, "metadata"), "title");
-    json_t *mappings = json_object_get(coll, "mappings");
-    if (!json_is_array(mappings) || json_array_size(mappings) == 0)
-        prob(&c, "$.mapping-collection", "mappings", "must be a non-empty array");
+    json_t *mappings = json_object_get(coll, "mappings"),
+           *prov = json_object_get(coll, "provenance");
+    if (!json_is_array(mappings))
+        prob(&c, "$.mapping-collection", "mappings", "must be an array");
+    else if (json_array_size(mappings) == 0)
+        cw_imp_note(imp, name, "mappings",
+                    "the collection holds no mappings: nothing to load (OSCAL's schema wants at "
+                    "least one)");
+    /* What the collection's provenance says that rows cannot hold is named
+     * once; its rationale and score are every map's default. */
+    const char *pm = str_member(prov, "method"), *ps = str_member(prov, "status");
+    if (pm || ps)
+        cw_imp_note(imp, name, "provenance",
+                    "method %s, status %s: not kept (a crosswalk row has no field for them)",
+                    pm ? pm : "(none)", ps ? ps : "(none)");
+    if (ps && (strcmp(ps, "deprecated") == 0 || strcmp(ps, "superseded") == 0 ||
+               strcmp(ps, "draft") == 0))
+        cw_imp_note(imp, name, "provenance",
+                    "the publisher marks this collection %s: its rows load like any other", ps);
+    json_t *prov_score = json_object_get(prov, "confidence-score");
+    if (!prov_score)
+        prov_score = json_object_get(prov, "coverage");
+    size_t n_remarks = 0;
     size_t i;
     json_t *m;
     json_array_foreach(mappings, i, m)
@@ -570,24 +600,42 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root, const c
                      rs ? rs : "(missing)");
                 mok = 0;
             }
+            /* the map's score, else its coverage, else the provenance's */
             json_t *conf = json_object_get(mp, "confidence-score");
-            int strength = score_strength(conf ? conf : json_object_get(mp, "coverage"));
+            const char *cfield = "confidence-score", *cpath = mpath;
+            if (!conf) {
+                conf = json_object_get(mp, "coverage");
+                cfield = "coverage";
+            }
+            if (!conf && prov_score) {
+                conf = prov_score;
+                cpath = "$.mapping-collection.provenance";
+                cfield =
+                    json_object_get(prov, "confidence-score") ? "confidence-score" : "coverage";
+            }
+            int strength = score_strength(conf);
             if (strength < 0) {
-                prob(&c, mpath, conf ? "confidence-score" : "coverage",
-                     "not a score from 0 to 1, a percentage or low/medium/high");
+                prob(&c, cpath, cfield, "not a score from 0 to 1, a percentage or low/medium/high");
                 mok = 0;
             }
             const char *rat = prop_value(mp, "rationale"), *origin = prop_value(mp, "origin");
-            /* OSCAL 1.2's own field, on the map or the collection's provenance */
+            /* OSCAL 1.2's own field, on the map or the collection's
+             * provenance; a rationale prop "none" (crosswalk's export
+             * writes it) says the map has none, whatever the provenance
+             * says */
             const char *mr = str_member(mp, "matching-rationale");
             if (!mr)
-                mr = str_member(json_object_get(coll, "provenance"), "matching-rationale");
-            if (!rat && mr && cw_rationale_ok(mr))
+                mr = str_member(prov, "matching-rationale");
+            if (rat && strcmp(rat, "none") == 0)
+                rat = "";
+            else if (!rat && mr && cw_rationale_ok(mr))
                 rat = mr;
-            if (rat && !cw_rationale_ok(rat)) {
+            if (rat && !*rat)
+                rat = NULL;
+            else if (rat && !cw_rationale_ok(rat)) {
                 prob(&c, mpath, "props",
                      "rationale '%.40s' is not one of syntactic, semantic, "
-                     "functional",
+                     "functional, none",
                      rat);
                 mok = 0;
             }
@@ -598,6 +646,8 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root, const c
                      "no origin: the collection has no metadata title and the map no origin prop");
                 mok = 0;
             }
+            if (str_member(mp, "remarks"))
+                n_remarks++;
             json_t *srcs = json_array(), *tgts = json_array(), *parts = json_array();
             mok &= item_ids(&c, json_object_get(mp, "sources"), mpath, "sources", srcs, parts) == 0;
             for (size_t x = 1; x < json_array_size(srcs); x++)
@@ -672,6 +722,21 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root, const c
                                      : tl ? "; statement parts: "
                                           : "statement parts: ",
                                      json_string_value(x));
+                /* a qualifier (what one side requires of, or cannot do
+                 * for, the other) is text the row can keep in its note */
+                json_array_foreach(json_object_get(mp, "qualifiers"), q, x) if (tl < sizeof text)
+                {
+                    const char *qr = str_member(x, "remarks") ? str_member(x, "remarks")
+                                                              : str_member(x, "description");
+                    tl += (size_t)snprintf(
+                        text + tl, sizeof text - tl, "%squalifier: %s %s (%s)%s%s", tl ? "; " : "",
+                        str_member(x, "subject") ? str_member(x, "subject") : "?",
+                        str_member(x, "predicate") ? str_member(x, "predicate") : "?",
+                        str_member(x, "category") ? str_member(x, "category") : "?", qr ? ": " : "",
+                        qr ? qr : "");
+                }
+                if (tl >= sizeof text)
+                    memcpy(text + sizeof text - 4, "...", 4);
                 if (*text)
                     json_object_set_new(row, "note", json_string(text));
                 json_array_append_new(c.reqs, row);
@@ -682,6 +747,11 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root, const c
         }
     }
     cw_imp_map_free(&c.ids);
+    if (n_remarks)
+        cw_imp_note(imp, name, "remarks",
+                    "the remarks of %zu map%s are not kept (a row's note holds its statement "
+                    "parts and qualifiers)",
+                    n_remarks, n_remarks == 1 ? "" : "s");
     int rc = cw_imp_mapping_batches(imp, c.reqs, opts->batch_size);
     if (rc) {
         cw_imp_problem(imp, name, "file", "out of memory");
@@ -696,25 +766,58 @@ int cw_imp_oscal_mapping(cw_import *imp, const char *name, json_t *root, const c
  * whatever their namespace). */
 #define CW_OSCAL_NS "urn:crosswalk:oscal"
 
-static void uuid4(char out[37])
+/* A UUID made from a name: the same row gets the same UUID in every export,
+ * so exporting, loading and exporting again gives the same bytes.  OSCAL
+ * accepts only version 4 and 5 UUIDs; version 5 promises SHA-1 of a
+ * namespace and a name, which this is not, so the bits are marked version
+ * 4: they only have to be unique, and 122 bits of a well-mixed 128-bit hash
+ * of a key that is unique in the document are. */
+typedef struct uhash {
+    uint64_t a, b;
+} uhash;
+
+static void uh_add(uhash *h, const char *s)
 {
-    unsigned char b[16];
-    FILE *f = fopen("/dev/urandom", "rb");
-    if (!f || fread(b, 1, 16, f) != 16) {
-        static unsigned long ctr;
-        uint64_t x = (uint64_t)time(NULL) * 6364136223846793005ULL + ++ctr;
-        for (int i = 0; i < 16; i++) {
-            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-            b[i] = (unsigned char)(x >> 56);
-        }
+    /* two FNV-1a streams with different offsets; a separator byte after
+     * each part so ("ab","c") and ("a","bc") differ */
+    for (const unsigned char *p = (const unsigned char *)s;; p++) {
+        unsigned c = *p ? *p : 0x1f;
+        h->a = (h->a ^ c) * 0x100000001b3ULL;
+        h->b = (h->b ^ (c + 0x55)) * 0x100000001b3ULL;
+        if (!*p)
+            break;
     }
-    if (f)
-        fclose(f);
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static void uh_uuid(const uhash *h, char out[37])
+{
+    uint64_t hi = mix64(h->a ^ mix64(h->b)), lo = mix64(h->b ^ hi);
+    unsigned char b[16];
+    for (int i = 0; i < 8; i++) {
+        b[i] = (unsigned char)(hi >> (56 - 8 * i));
+        b[8 + i] = (unsigned char)(lo >> (56 - 8 * i));
+    }
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
              b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
              b[14], b[15]);
+}
+
+static uhash uh_start(const char *kind)
+{
+    uhash h = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
+    uh_add(&h, kind);
+    return h;
 }
 
 static json_t *resource(const char *slug)
@@ -745,6 +848,26 @@ static const char *oscal_rel(const char *r)
     return NULL;
 }
 
+/* The export's last-modified: SOURCE_DATE_EPOCH when set (the
+ * reproducible-builds convention, so two exports of the same rows are the
+ * same bytes), else now. */
+static cw_time export_time(void)
+{
+    const char *e = getenv("SOURCE_DATE_EPOCH");
+    if (e && *e) {
+        char *end;
+        long long v = strtoll(e, &end, 10);
+        if (!*end && v >= 0 && v <= CW_TIME_MAX)
+            return (cw_time)v;
+    }
+    return cw_now();
+}
+
+static json_t *ns_prop(const char *name, const char *value)
+{
+    return json_pack("{s:s,s:s,s:s}", "name", name, "ns", CW_OSCAL_NS, "value", value);
+}
+
 int cw_export_oscal(FILE *out, json_t *rows, const char *source_fw, const char *target_fw)
 {
     if (!json_is_array(rows))
@@ -752,6 +875,13 @@ int cw_export_oscal(FILE *out, json_t *rows, const char *source_fw, const char *
     json_t *mappings = json_array();
     const char *origin1 = NULL;
     int one_origin = 1;
+    /* OSCAL 1.2 requires a matching-rationale on the provenance, which a
+     * reader applies to every map without its own: the most common one of
+     * the rows is written there, every row's own on its map, and a row
+     * without one says so with a rationale prop "none". */
+    static const char *const rationales[] = {"syntactic", "semantic", "functional"};
+    size_t rat_count[3] = {0, 0, 0}, no_rat = 0;
+    uhash coll_h = uh_start("collection");
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r)
@@ -779,32 +909,53 @@ int cw_export_oscal(FILE *out, json_t *rows, const char *source_fw, const char *
         }
         char u[37];
         if (!mapping) {
-            uuid4(u);
+            uhash h = uh_start("mapping");
+            uh_add(&h, sf);
+            uh_add(&h, tf);
+            uh_uuid(&h, u);
             mapping = json_pack("{s:s,s:o,s:o,s:[]}", "uuid", u, "source-resource", resource(sf),
                                 "target-resource", resource(tf), "maps");
             json_array_append_new(mappings, mapping);
         }
-        uuid4(u);
-        json_t *props =
-            json_pack("[{s:s,s:s,s:s}]", "name", "origin", "ns", CW_OSCAL_NS, "value", origin);
-        if (rat && *rat)
-            json_array_append_new(props, json_pack("{s:s,s:s,s:s}", "name", "rationale", "ns",
-                                                   CW_OSCAL_NS, "value", rat));
-        if (note && *note)
-            json_array_append_new(props, json_pack("{s:s,s:s,s:s}", "name", "note", "ns",
-                                                   CW_OSCAL_NS, "value", note));
-        /* a joint row is one map with several sources */
+        /* the row's key: its source set, target and origin */
+        uhash h = uh_start("map");
+        uh_add(&h, sf);
         json_t *sources = json_array(), *x;
         if (json_is_array(src)) {
-            json_array_foreach(src, k, x) if (json_is_string(x)) json_array_append_new(
-                sources, json_pack("{s:s,s:O}", "type", "control", "id-ref", x));
+            /* a joint row is one map with several sources */
+            json_array_foreach(src, k, x) if (json_is_string(x))
+            {
+                uh_add(&h, json_string_value(x));
+                json_array_append_new(sources,
+                                      json_pack("{s:s,s:O}", "type", "control", "id-ref", x));
+            }
         } else {
+            uh_add(&h, json_string_value(src));
             json_array_append_new(sources,
                                   json_pack("{s:s,s:O}", "type", "control", "id-ref", src));
         }
+        uh_add(&h, tf);
+        uh_add(&h, tid);
+        uh_add(&h, origin);
+        uh_uuid(&h, u);
+        uh_add(&coll_h, u);
+        json_t *props = json_pack("[o]", ns_prop("origin", origin));
+        if (note && *note)
+            json_array_append_new(props, ns_prop("note", note));
         json_t *map =
             json_pack("{s:s,s:o,s:s,s:o,s:[{s:s,s:s}]}", "uuid", u, "props", props, "relationship",
                       rel, "sources", sources, "targets", "type", "control", "id-ref", tid);
+        int ri = -1;
+        for (int q = 0; rat && q < 3; q++)
+            if (strcmp(rat, rationales[q]) == 0)
+                ri = q;
+        if (ri >= 0) {
+            rat_count[ri]++;
+            json_object_set_new(map, "matching-rationale", json_string(rationales[ri]));
+        } else {
+            no_rat++;
+            json_array_append_new(props, ns_prop("rationale", "none"));
+        }
         json_t *st = json_object_get(r, "strength");
         if (json_is_integer(st))
             json_object_set_new(
@@ -812,22 +963,39 @@ int cw_export_oscal(FILE *out, json_t *rows, const char *source_fw, const char *
                 json_pack("{s:f}", "percentage", (double)json_integer_value(st) / 10.0));
         json_array_append_new(json_object_get(mapping, "maps"), map);
     }
+    int top = 1; /* semantic when no row has a rationale */
+    for (int q = 0; q < 3; q++)
+        if (rat_count[q] > rat_count[top])
+            top = q;
     char title[512], now[32], u[37];
     if (origin1 && one_origin)
         snprintf(title, sizeof title, "%s", origin1);
     else
         snprintf(title, sizeof title, "crosswalk export%s%s%s%s", source_fw ? ": " : "",
                  source_fw ? source_fw : "", target_fw ? " to " : "", target_fw ? target_fw : "");
-    cw_time_format(cw_now(), now, sizeof now);
-    uuid4(u);
+    uh_add(&coll_h, title);
+    cw_time_format(export_time(), now, sizeof now);
+    uh_uuid(&coll_h, u);
+    size_t n_maps = 0;
+    json_t *m;
+    json_array_foreach(mappings, i, m) n_maps += json_array_size(json_object_get(m, "maps"));
+    if (n_maps == 0)
+        fprintf(stderr, "crosswalk: export: no crosswalk rows to write: the collection has no "
+                        "mappings, which OSCAL 1.2's schema does not allow (crosswalk load reads "
+                        "it back as empty)\n");
+    char desc[512];
+    snprintf(desc, sizeof desc,
+             "Exported from crosswalk: one map per crosswalk row (a joint row is one map with "
+             "several sources); each map's origin and note props, matching-rationale and "
+             "confidence-score (strength / 10) carry the row's fields.%s",
+             no_rat ? " A map whose rationale prop is none has no matching rationale; the one "
+                      "given here does not apply to it."
+                    : "");
     json_t *doc = json_pack(
-        "{s:{s:s,s:{s:s,s:s,s:s,s:s},s:{s:s,s:s,s:s},s:o}}", "mapping-collection", "uuid", u,
+        "{s:{s:s,s:{s:s,s:s,s:s,s:s},s:{s:s,s:s,s:s,s:s},s:o}}", "mapping-collection", "uuid", u,
         "metadata", "title", title, "last-modified", now, "version", "1.0", "oscal-version",
-        "1.2.0", "provenance", "method", "human", "status", "complete", "mapping-description",
-        "Exported from crosswalk: one map per crosswalk row (a joint row is one map with several "
-        "sources); each map's origin, rationale and note props and confidence-score "
-        "(strength / 10) carry the row's fields.",
-        "mappings", mappings);
+        "1.2.0", "provenance", "method", "human", "matching-rationale", rationales[top], "status",
+        "complete", "mapping-description", desc, "mappings", mappings);
     if (!doc)
         return -1;
     int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(6)) == 0 &&

@@ -1,19 +1,23 @@
-/* import_xml.c: OSCAL catalogs written in XML (NIST publishes XML first),
- * parsed with libxml2 and turned into the JSON tree of the same catalog in
- * OSCAL's JSON format, which cw_imp_oscal_catalog then reads: both forms go
+/* import_xml.c: OSCAL catalogs and mapping-collections written in XML
+ * (NIST publishes XML first), parsed with libxml2 and turned into the JSON
+ * tree of the same document in OSCAL's JSON format, which
+ * cw_imp_oscal_catalog or cw_imp_oscal_mapping then reads: both forms go
  * through one reader, so they give the same batch by construction.  Only
- * what that reader uses is converted: the catalog's uuid and metadata
+ * what the readers use is converted: for a catalog its uuid and metadata
  * (title, version, last-modified, oscal-version), groups, controls (with
  * enhancements), params (id, class, label), parts, props, links and the
- * back-matter resources' uuid and title.  XML prose is markup; it becomes
+ * back-matter resources' uuid and title; for a mapping-collection its
+ * metadata, provenance, back-matter, and each mapping's resources and maps
+ * (relationship, sources, targets, qualifiers, confidence-score, coverage,
+ * props, remarks, matching-rationale), the repeated XML elements becoming
+ * JSON's arrays.  XML prose is markup; it becomes
  * the Markdown OSCAL JSON carries (paragraphs apart by a blank line, list
  * items on lines of their own as "- " or "1. ", inline *em*, **strong**,
  * `code`, [text](href), and an insert as "{{ insert: param, id }}").  A
  * problem the reader names by a JSON path is moved to the line of the XML
  * element that path came from (file:line); XML syntax errors are reported
- * at libxml2's line.  Another root than <catalog> in the OSCAL namespace
- * (a profile, a mapping-collection) is refused with what is read instead.
- *
+ * at libxml2's line.  Another root (a profile) is refused with what is read
+ * instead. *
  * Ownership: the document and the JSON tree live only during cw_imp_xml;
  * batches and problems belong to the cw_import. */
 #include "import.h"
@@ -443,47 +447,181 @@ static json_t *node_of(xc *c, const xmlNode *n, const char *path)
 }
 
 /* Returns a new reference: {"catalog": {...}} for the <catalog> root. */
+/* The trimmed text of n, as a JSON string (stolen by the caller). */
+static json_t *text_of(const xmlNode *n)
+{
+    xmlChar *v = xmlNodeGetContent(n);
+    tb b = {0};
+    tb_text(&b, v ? (const char *)v : "");
+    tb_rtrim(&b);
+    json_t *s = json_string(b.s ? b.s : "");
+    free(b.s);
+    xmlFree(v);
+    return s;
+}
+
+/* metadata: the fields the readers use (title, last-modified, version,
+ * oscal-version). */
+static json_t *metadata_of(xc *c, const xmlNode *k, const char *path)
+{
+    json_t *md = json_object();
+    cw_imp_map_put(&c->lines, path, xmlGetLineNo(k), NULL);
+    set_line(md, "title", k, "title");
+    static const char *const plain[] = {"last-modified", "version", "oscal-version"};
+    for (const xmlNode *m = k->children; m; m = m->next)
+        for (size_t i = 0; i < 3; i++)
+            if (is_el(m, plain[i]))
+                json_object_set_new(md, plain[i], text_of(m));
+    return md;
+}
+
+static json_t *back_matter_of(const xmlNode *k)
+{
+    json_t *res = json_array();
+    for (const xmlNode *r = k->children; r; r = r->next)
+        if (is_el(r, "resource")) {
+            json_t *o = json_object();
+            set_attr(o, "uuid", r, "uuid");
+            set_line(o, "title", r, "title");
+            json_array_append_new(res, o);
+        }
+    return json_pack("{s:o}", "resources", res);
+}
+
 static json_t *catalog_of(xc *c, const xmlNode *root)
 {
-    json_t *cat = node_of(c, root, "$.catalog"), *md = json_object();
+    json_t *cat = node_of(c, root, "$.catalog"), *md = NULL;
     cw_imp_map_put(&c->lines, "$", xmlGetLineNo(root), NULL);
     json_object_del(cat, "id"); /* a catalog has none; its controls' parent is the top */
     set_attr(cat, "uuid", root, "uuid");
     for (const xmlNode *k = root->children; k; k = k->next) {
-        if (is_el(k, "metadata")) {
-            cw_imp_map_put(&c->lines, "$.catalog.metadata", xmlGetLineNo(k), NULL);
-            set_line(md, "title", k, "title");
-            static const char *const plain[] = {"last-modified", "version", "oscal-version"};
-            for (const xmlNode *m = k->children; m; m = m->next)
-                for (size_t i = 0; i < 3; i++)
-                    if (is_el(m, plain[i])) {
-                        xmlChar *v = xmlNodeGetContent(m);
-                        tb b = {0};
-                        tb_text(&b, v ? (const char *)v : "");
-                        tb_rtrim(&b);
-                        json_object_set_new(md, plain[i], json_string(b.s ? b.s : ""));
-                        free(b.s);
-                        xmlFree(v);
-                    }
-        } else if (is_el(k, "back-matter")) {
-            json_t *res = json_array();
-            for (const xmlNode *r = k->children; r; r = r->next)
-                if (is_el(r, "resource")) {
-                    json_t *o = json_object();
-                    set_attr(o, "uuid", r, "uuid");
-                    set_line(o, "title", r, "title");
-                    json_array_append_new(res, o);
-                }
-            json_object_set_new(cat, "back-matter", json_pack("{s:o}", "resources", res));
-        }
+        if (is_el(k, "metadata") && !md)
+            md = metadata_of(c, k, "$.catalog.metadata");
+        else if (is_el(k, "back-matter"))
+            json_object_set_new(cat, "back-matter", back_matter_of(k));
     }
-    json_object_set_new(cat, "metadata", md);
+    json_object_set_new(cat, "metadata", md ? md : json_object());
     return json_pack("{s:o}", "catalog", cat);
 }
 
-/* The reader names its problems by JSON path; the user has an XML file, so
- * each of problems[from..] goes to the line of the nearest element the
- * path (cut back one step at a time) came from. */
+/* What a map, a mapping and a provenance share in XML: the
+ * matching-rationale, method and status flags, a confidence-score (its
+ * category or percentage child), a coverage (its text is JSON's
+ * target-coverage), props and remarks. */
+static void mapping_common(json_t *o, const xmlNode *n)
+{
+    set_attr(o, "matching-rationale", n, "matching-rationale");
+    set_attr(o, "method", n, "method");
+    set_attr(o, "status", n, "status");
+    set_array(o, "props", props_of(n));
+    for (const xmlNode *k = n->children; k; k = k->next) {
+        if (is_el(k, "confidence-score")) {
+            json_t *cs = json_object();
+            for (const xmlNode *v = k->children; v; v = v->next)
+                if (is_el(v, "category") || is_el(v, "percentage"))
+                    json_object_set_new(cs, el_name(v), text_of(v));
+            json_object_set_new(o, "confidence-score", cs);
+        } else if (is_el(k, "coverage")) {
+            json_object_set_new(o, "coverage", json_pack("{s:o}", "target-coverage", text_of(k)));
+        } else if (is_el(k, "remarks") || is_el(k, "mapping-description")) {
+            json_object_set_new(o, el_name(k), text_of(k));
+        }
+    }
+}
+
+static json_t *map_of(xc *c, const xmlNode *n, const char *path)
+{
+    json_t *m = json_object(), *src = json_array(), *tgt = json_array(), *qual = json_array();
+    cw_imp_map_put(&c->lines, path, xmlGetLineNo(n), NULL);
+    set_attr(m, "uuid", n, "uuid");
+    mapping_common(m, n);
+    for (const xmlNode *k = n->children; k; k = k->next) {
+        if (is_el(k, "relationship")) {
+            json_object_set_new(m, "relationship", text_of(k));
+        } else if (is_el(k, "source") || is_el(k, "target")) {
+            json_t *it = json_object(), *side = is_el(k, "source") ? src : tgt;
+            char ip[256];
+            snprintf(ip, sizeof ip, "%s.%s[%zu]", path, is_el(k, "source") ? "sources" : "targets",
+                     json_array_size(side));
+            cw_imp_map_put(&c->lines, ip, xmlGetLineNo(k), NULL);
+            set_attr(it, "type", k, "type");
+            set_attr(it, "id-ref", k, "id-ref");
+            json_array_append_new(side, it);
+        } else if (is_el(k, "qualifier")) {
+            json_t *q = json_object();
+            set_attr(q, "subject", k, "subject");
+            set_attr(q, "predicate", k, "predicate");
+            set_attr(q, "category", k, "category");
+            for (const xmlNode *v = k->children; v; v = v->next)
+                if (is_el(v, "description") || is_el(v, "remarks"))
+                    json_object_set_new(q, el_name(v), text_of(v));
+            json_array_append_new(qual, q);
+        }
+    }
+    set_array(m, "sources", src);
+    set_array(m, "targets", tgt);
+    set_array(m, "qualifiers", qual);
+    return m;
+}
+
+static json_t *resource_of(xc *c, const xmlNode *n, const char *path)
+{
+    json_t *r = json_object();
+    cw_imp_map_put(&c->lines, path, xmlGetLineNo(n), NULL);
+    set_attr(r, "type", n, "type");
+    set_attr(r, "href", n, "href");
+    set_attr(r, "ns", n, "ns");
+    set_line(r, "title", n, "title");
+    set_array(r, "props", props_of(n));
+    return r;
+}
+
+/* A mapping-collection in XML as the JSON tree cw_imp_oscal_mapping reads:
+ * XML repeats <mapping>, <map>, <source>, <target> and <qualifier> where
+ * JSON has the arrays mappings, maps, sources, targets and qualifiers. */
+static json_t *mapping_of(xc *c, const xmlNode *root)
+{
+    json_t *coll = json_object(), *mappings = json_array();
+    cw_imp_map_put(&c->lines, "$", xmlGetLineNo(root), NULL);
+    cw_imp_map_put(&c->lines, "$.mapping-collection", xmlGetLineNo(root), NULL);
+    set_attr(coll, "uuid", root, "uuid");
+    for (const xmlNode *k = root->children; k; k = k->next) {
+        char path[128], sub[192];
+        if (is_el(k, "metadata")) {
+            json_object_set_new(coll, "metadata",
+                                metadata_of(c, k, "$.mapping-collection.metadata"));
+        } else if (is_el(k, "back-matter")) {
+            json_object_set_new(coll, "back-matter", back_matter_of(k));
+        } else if (is_el(k, "provenance")) {
+            json_t *p = json_object();
+            cw_imp_map_put(&c->lines, "$.mapping-collection.provenance", xmlGetLineNo(k), NULL);
+            mapping_common(p, k);
+            json_object_set_new(coll, "provenance", p);
+        } else if (is_el(k, "mapping")) {
+            snprintf(path, sizeof path, "$.mapping-collection.mappings[%zu]",
+                     json_array_size(mappings));
+            cw_imp_map_put(&c->lines, path, xmlGetLineNo(k), NULL);
+            json_t *m = json_object(), *maps = json_array();
+            set_attr(m, "uuid", k, "uuid");
+            mapping_common(m, k);
+            for (const xmlNode *v = k->children; v; v = v->next) {
+                if (is_el(v, "source-resource") || is_el(v, "target-resource")) {
+                    snprintf(sub, sizeof sub, "%s.%s", path, el_name(v));
+                    json_object_set_new(m, el_name(v), resource_of(c, v, sub));
+                } else if (is_el(v, "map")) {
+                    snprintf(sub, sizeof sub, "%s.maps[%zu]", path, json_array_size(maps));
+                    json_array_append_new(maps, map_of(c, v, sub));
+                }
+            }
+            json_object_set_new(m, "maps", maps);
+            json_array_append_new(mappings, m);
+        }
+    }
+    /* the schema wants at least one <mapping>; none reads as an empty array */
+    json_object_set_new(coll, "mappings", mappings);
+    return json_pack("{s:o}", "mapping-collection", coll);
+}
+
 static void paths_to_lines(xc *c, size_t from)
 {
     size_t nl = strlen(c->name);
@@ -554,7 +692,7 @@ int cw_imp_xml(cw_import *imp, const char *name, const char *data, size_t len,
         const char *ns = root && root->ns && root->ns->href ? (const char *)root->ns->href : "";
         cw_imp_problem_at(imp, name, line, "xml",
                           "<%.40s> is not in the OSCAL namespace (%s%.80s%s, not " OSCAL_NS
-                          "): crosswalk reads OSCAL catalogs in XML",
+                          "): crosswalk reads OSCAL catalogs and mapping-collections in XML",
                           rn, *ns ? "'" : "none", ns, *ns ? "'" : "");
     } else if (strcmp(rn, "profile") == 0) {
         cw_imp_problem_at(imp, name, line, "xml",
@@ -562,14 +700,18 @@ int cw_imp_xml(cw_import *imp, const char *name, const char *data, size_t len,
                           "here in XML: load the resolved catalog instead (NIST publishes one "
                           "beside each baseline, *_resolved-profile_catalog.xml)");
     } else if (strcmp(rn, "mapping-collection") == 0) {
-        cw_imp_problem_at(imp, name, line, "xml",
-                          "an OSCAL mapping-collection is read in JSON only: convert it first "
-                          "(oscal-cli's 'convert --to json' does it); catalogs are read in XML "
-                          "and JSON");
+        xc c = {imp, name, {0}};
+        json_t *tree = mapping_of(&c, root);
+        size_t from = imp->n_problems;
+        imp->format = "oscal-mapping";
+        rc = cw_imp_oscal_mapping(imp, name, tree, opts);
+        paths_to_lines(&c, from);
+        json_decref(tree);
+        cw_imp_map_free(&c.lines);
     } else {
         cw_imp_problem_at(imp, name, line, "xml",
-                          "<%.40s> is not an OSCAL catalog: crosswalk reads OSCAL catalogs in "
-                          "XML, and catalogs and mapping-collections in JSON",
+                          "<%.40s> is not an OSCAL catalog or mapping-collection: crosswalk "
+                          "reads those two in XML, and profiles (with --catalog) in JSON",
                           rn);
     }
     xmlFreeDoc(doc);

@@ -152,9 +152,10 @@ static const char *urn_key(char *key, const char *prefix, const char *s)
 }
 
 /* The stored requirements of framework slug as lower-cased URN -> id,
- * from their "urn" attributes (GRC libraries store each node's URN), and
- * "id:" + lower-cased id -> id; an empty map when the framework is not
- * stored.  Returns a new reference. */
+ * from their "urn" attributes (GRC libraries store each node's URN),
+ * "id:" + lower-cased id -> id (null when two ids differ only in case) and
+ * "=" + id -> id; an empty map when the framework is not stored.  Returns
+ * a new reference. */
 static json_t *cw_urn_index(cw_rpc *c, const char *slug)
 {
     json_t *idx = json_object(), *q = json_pack("{s:s}", "framework", slug), *reqs = NULL;
@@ -168,8 +169,16 @@ static json_t *cw_urn_index(cw_rpc *c, const char *slug)
              * segment names a shipped catalogue's requirement that way */
             char key[CW_URN_KEY];
             json_t *id = json_object_get(r, "id"), *u;
-            if (json_is_string(id))
-                json_object_set(idx, urn_key(key, "id:", json_string_value(id)), id);
+            if (json_is_string(id)) {
+                /* two ids alike but for case name neither: null */
+                json_t *was = json_object_get(idx, urn_key(key, "id:", json_string_value(id)));
+                if (was && !json_equal(was, id))
+                    json_object_set_new(idx, key, json_null());
+                else
+                    json_object_set(idx, key, id);
+                snprintf(key, sizeof key, "=%s", json_string_value(id));
+                json_object_set(idx, key, id);
+            }
             size_t k;
             json_array_foreach(json_object_get(json_object_get(r, "attributes"), "urn"), k,
                                u) if (json_is_string(u) && *json_string_value(u))
@@ -213,7 +222,7 @@ static void cw_resolve_urns(cw_rpc *c, const char *file, cw_import *imp)
         json_t *id = json_object_get(idx, urn_key(key, "", urn));
         if (!id) /* by the URN's last segment among the ids */
             id = json_object_get(idx, urn_key(key, "id:", seg ? seg + 1 : urn));
-        if (!id)
+        if (!json_is_string(id))
             continue;
         found++;
         if (member < 0)
@@ -227,6 +236,71 @@ static void cw_resolve_urns(cw_rpc *c, const char *file, cw_import *imp)
                 "frameworks' URNs\n",
                 file, found, json_array_size(imp->urn_refs));
     json_decref(rows);
+    json_decref(cache);
+}
+
+/* The id of slug's stored requirement that id names in another case, or
+ * NULL (it is stored as written, or not at all, or two stored ids differ
+ * from it only in case).  idx is cw_urn_index's, cached in cache. */
+static json_t *cw_id_in_case(cw_rpc *c, json_t *cache, const char *slug, json_t *id)
+{
+    json_t *idx = json_object_get(cache, slug);
+    if (!idx)
+        json_object_set_new(cache, slug, idx = cw_urn_index(c, slug));
+    char key[CW_URN_KEY];
+    snprintf(key, sizeof key, "=%s", json_string_value(id));
+    if (!json_is_string(id) || json_object_get(idx, key))
+        return NULL;
+    json_t *found = json_object_get(idx, urn_key(key, "id:", json_string_value(id)));
+    return json_is_string(found) ? found : NULL;
+}
+
+/* OSCAL writes control ids in lower case ('ac-1', 'de.ae-02') where many
+ * catalogues, the shipped ones among them, write them as published
+ * ('DE.AE-02').  A mapping-collection's id that its framework does not
+ * store as written, but stores in another case (one id only), is taken
+ * as that id, and the count is printed; an id not stored in any case is
+ * left for the server to name. */
+static void cw_resolve_case(cw_rpc *c, const char *file, cw_import *imp)
+{
+    json_t *cache = json_object();
+    size_t n = 0;
+    char first[160] = "";
+    for (size_t b = 0; b < imp->n_batches; b++) {
+        if (strcmp(imp->batches[b].method, "mapping.load") != 0)
+            continue;
+        size_t i;
+        json_t *row;
+        json_array_foreach(json_object_get(imp->batches[b].params, "mappings"), i, row)
+        {
+            static const char *const sides[][2] = {{"source", "source_framework"},
+                                                   {"target", "target_framework"}};
+            for (int s = 0; s < 2; s++) {
+                const char *slug = json_string_value(json_object_get(row, sides[s][1]));
+                json_t *v = json_object_get(row, sides[s][0]), *id;
+                if (!slug)
+                    continue;
+                bool joint = json_is_array(v);
+                size_t members = joint ? json_array_size(v) : 1;
+                for (size_t k = 0; k < members; k++) {
+                    json_t *one = joint ? json_array_get(v, k) : v;
+                    if (!(id = cw_id_in_case(c, cache, slug, one)))
+                        continue;
+                    if (!n++)
+                        snprintf(first, sizeof first, "%.60s -> %.60s", json_string_value(one),
+                                 json_string_value(id));
+                    if (joint)
+                        json_array_set(v, k, id);
+                    else
+                        json_object_set(row, sides[s][0], id);
+                }
+            }
+        }
+    }
+    if (n)
+        fprintf(stderr,
+                "%s: %zu requirement ids found in the stored frameworks in another case (%s%s)\n",
+                file, n, first, n > 1 ? ", ..." : "");
     json_decref(cache);
 }
 
@@ -405,6 +479,8 @@ int cw_cmd_load(const cw_ctx *ctx, int argc, char **argv)
              * given first in the same command is found */
             if (b == 0 && imps[i].urn_refs)
                 cw_resolve_urns(&c, files[i], &imps[i]);
+            if (b == 0 && imps[i].format && strcmp(imps[i].format, "oscal-mapping") == 0)
+                cw_resolve_case(&c, files[i], &imps[i]);
             char *msg = NULL;
             json_t *res = NULL;
             int r;
