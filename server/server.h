@@ -22,7 +22,10 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define CW_VERSION "0.1.0"
+/* The project's version, given by the build (CMakeLists.txt, project()). */
+#ifndef CW_VERSION
+#error "CW_VERSION is defined by the build from the project version"
+#endif
 #define MAX_LISTEN 16
 
 typedef struct cw_config {
