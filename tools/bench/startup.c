@@ -45,7 +45,8 @@ static double cw_start_once(const cw_opts *o, const char *data, const char *sock
         }
         if (nf >= 0)
             dup2(nf, 0);
-        execl(o->crosswalkd, o->crosswalkd, "--data", data, "--listen", listen, (char *)NULL);
+        execl(o->crosswalkd, o->crosswalkd, "--init", "--data", data, "--listen", listen,
+              (char *)NULL);
         _exit(127);
     }
     double ms = -1;
