@@ -482,9 +482,10 @@ class ConfigFileTest(ServerTest):
         example = os.path.join(UNITS, "crosswalkd.conf.example")
         # Its data directory and socket are a system's: the flags put them here.
         srv = self.start("--config", example)
-        self.assertIn("config=" + example, srv.log())
         with srv.client(unix=True) as c:
             self.assertEqual(c.ok("ping"), "pong")
+        # logged once ready, which the answer above follows
+        self.assertIn("config=" + example, srv.log())
 
     def test_bad_flag_values_name_the_flag(self):
         for args, want in ((["--max-connections", "many"], "--max-connections: 'many'"),
