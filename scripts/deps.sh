@@ -8,18 +8,20 @@
 #   test     what the test suite adds: cmocka, clang and its sanitizer and
 #            libFuzzer runtimes, chromium for the HTML report check,
 #            jsonschema and regex for the OSCAL schema check of exports,
-#            groff for the man page check, file for cpack's dependency scan
+#            groff for the man page check, file for cpack's dependency scan,
+#            systemd for systemd-analyze verify of the units
 #   all      the three (the default)
 #
 # e.g. `scripts/deps.sh build runtime` (what scripts/run.sh installs).
 set -euo pipefail
 
 runtime=(liblmdb0 libuv1 libmsgpackc2 libsodium23 libcsv3 libjansson4 libyaml-0-2 libxml2
-         libmicrohttpd12 python3-msgpack)
+         libmicrohttpd12 libsystemd0 libinih1 python3-msgpack)
 build=(build-essential cmake pkg-config liblmdb-dev libmsgpack-dev libuv1-dev libsodium-dev
-       libcsv-dev libjansson-dev libyaml-dev libxml2-dev libmicrohttpd-dev)
+       libcsv-dev libjansson-dev libyaml-dev libxml2-dev libmicrohttpd-dev libsystemd-dev
+       libinih-dev)
 test=(libcmocka-dev chromium clang libclang-rt-14-dev python3-jsonschema python3-regex groff-base
-      file)
+      file systemd)
 
 [ $# -gt 0 ] || set -- all
 pkgs=()

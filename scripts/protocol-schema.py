@@ -101,7 +101,7 @@ def start_server():
     binary = os.environ.get("CROSSWALKD") or os.path.join(HERE, "..", "build", "server",
                                                            "crosswalkd")
     tmp = tempfile.mkdtemp(prefix="cw-schema-")
-    p = subprocess.Popen([binary, "--data", os.path.join(tmp, "d"), "--no-bootstrap",
+    p = subprocess.Popen([binary, "--init", "--data", os.path.join(tmp, "d"), "--no-bootstrap",
                           "--listen", "tcp://127.0.0.1:0"], stderr=subprocess.PIPE,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     for line in iter(p.stderr.readline, b""):

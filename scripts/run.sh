@@ -2,9 +2,10 @@
 # Installs the Debian packages building and running need (not the test
 # tools), builds crosswalkd, the crosswalk CLI and crosswalk-bench in build/,
 # and starts crosswalkd in the foreground on its default address
-# (tcp://127.0.0.1:7787) with its data in ./crosswalk-data.  On first start
-# the server loads the shipped frameworks and crosswalks embedded in the
-# binary.  Extra arguments are passed to crosswalkd (see `crosswalkd --help`).
+# (tcp://127.0.0.1:7787) with its data in ./crosswalk-data, which the first
+# start creates (--init: the server creates a missing data directory only
+# when told to) and fills with the shipped frameworks and crosswalks
+# embedded in the binary.  Extra arguments are passed to crosswalkd (see `crosswalkd --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh build runtime
@@ -14,4 +15,4 @@ tests=()
 pkg-config --exists cmocka || tests=(-DCW_TESTS=OFF)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo "${tests[@]}" >/dev/null
 cmake --build build -j"$(nproc 2>/dev/null || echo 2)" --target crosswalkd crosswalk crosswalk-bench
-exec build/server/crosswalkd "$@"
+exec build/server/crosswalkd --init "$@"

@@ -97,17 +97,17 @@ int cw_observe_start(cw_server *s, cw_err *err)
     int rc = cw_log_open(s, err);
     if (rc)
         return rc;
-    uv_signal_init(s->loop, &s->sighup);
-    s->sighup.data = s;
-    uv_signal_start(&s->sighup, on_sighup, SIGHUP);
+    uv_signal_init(s->loop, &s->sighup_log);
+    s->sighup_log.data = s;
+    uv_signal_start(&s->sighup_log, on_sighup, SIGHUP);
     return 0;
 }
 
 void cw_observe_stop(cw_server *s)
 {
     cw_metrics_stop(s);
-    if (s->sighup.loop && !uv_is_closing((uv_handle_t *)&s->sighup)) {
-        uv_close((uv_handle_t *)&s->sighup, NULL);
+    if (s->sighup_log.loop && !uv_is_closing((uv_handle_t *)&s->sighup_log)) {
+        uv_close((uv_handle_t *)&s->sighup_log, NULL);
         /* Closing the last handle of a signal gives it back its default
          * action, which for SIGHUP is death: the last moments of an
          * orderly stop ignore it instead. */

@@ -3,8 +3,9 @@
  * session, a connection's pending output, connections, write jobs, and the
  * functions each module offers the ones above it.  The floors, bottom up:
  * log.c, frame.c, pack.c, out.c; schema.c; the handlers (m_*.c); methods.c
- * (the table); writer.c; dispatch.c; conn.c; metrics.c, observe.c; main.c.  Nothing here calls
- * LMDB: storage is reached only through the engine API. */
+ * (the table); writer.c; dispatch.c; lifecycle.c; conn.c; config.c;
+ * metrics.c, observe.c; main.c.  Nothing here calls LMDB: storage is
+ * reached only through the engine API. */
 #ifndef CW_SERVER_H
 #define CW_SERVER_H
 
@@ -13,7 +14,9 @@
 #include "crosswalk/error.h"
 #include "crosswalk/model.h"
 #include "crosswalk/protocol.h"
+#include "config.h"
 #include "frame.h"
+#include "lifecycle.h"
 #include "schema.h"
 
 #include <msgpack.h>
@@ -55,6 +58,10 @@ typedef struct cw_config {
     char metrics[256];   /* tcp://HOST:PORT of the metrics listener, "" = none */
     bool no_sync;
     bool no_bootstrap; /* do not load the embedded frameworks */
+    bool init;         /* create the data directory when it does not exist */
+    const char *config_file;
+    int listen_layer;  /* where listen[] came from (config.c): a higher one replaces it */
+    cw_arena *strings; /* owns the strings copied from the file and the environment */
 } cw_config;
 
 enum { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -181,6 +188,7 @@ typedef struct cw_server {
     } listeners[MAX_LISTEN];
     int n_listeners;
     char listen_names[MAX_LISTEN][160];
+    cw_sockfile listen_files[MAX_LISTEN]; /* Unix sockets bound here, removed at stop */
     /* connections */
     cw_conn *conns;
     unsigned n_conns;
@@ -220,14 +228,16 @@ typedef struct cw_server {
     /* Hands a finished write job back to its connection (loop thread);
      * set by conn.c, called by the writer's completion. */
     void (*deliver)(struct cw_server *s, cw_job *j);
-    /* signals */
-    uv_signal_t sigterm, sigint;
+    /* signals (SIGHUP reloads the --auth file); the data directory's lock,
+     * passed sockets (lifecycle.c) */
+    uv_signal_t sigterm, sigint, sighup;
+    cw_life life;
     /* Logs: the descriptor lines go to (0: stderr; a --log-file is kept
      * above 2 and replaced in place on SIGHUP, so the writer thread's
      * lines never see it closed), and whether stderr is the journal. */
     int log_fd;
     bool log_journal;
-    uv_signal_t sighup;         /* reopens --log-file */
+    uv_signal_t sighup_log;     /* reopens --log-file (a second SIGHUP handle) */
     struct cw_metrics *metrics; /* metrics.c's HTTP listener, or NULL */
     bool stopping;
     uv_timer_t stop_timer;
@@ -344,6 +354,10 @@ void cw_segs_free(cw_seg *segs, size_t n);
 void cw_render_cache_free(cw_server *s);
 
 /* ---- auth.c ---- */
+/* Reads the token file at path and, only when all of it is valid,
+ * replaces the tokens in force (at start, and on SIGHUP: a bad file
+ * leaves the old tokens; connections keep the role they authenticated
+ * with).  Returns 0 or CW_EINVAL naming the file and line. */
 int cw_auth_load(cw_server *s, const char *path, cw_err *err);
 void cw_sha256(const void *data, size_t len, unsigned char out[32]);
 const cw_token *cw_auth_find(const cw_server *s, const char *token, size_t len);

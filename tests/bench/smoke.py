@@ -49,8 +49,8 @@ def main():
     lines = []
     try:
         proc = subprocess.Popen(
-            [SERVER, "--listen", "tcp://127.0.0.1:0", "--data", os.path.join(tmp, "data"),
-             "--no-sync"],
+            [SERVER, "--listen", "tcp://127.0.0.1:0", "--init", "--data",
+             os.path.join(tmp, "data"), "--no-sync"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         port = None
         listening = threading.Event()

@@ -39,7 +39,7 @@ class Server:
         for k in ("CROSSWALK_LISTEN", "CROSSWALK_DATA", "CROSSWALK_AUTH"):
             env.pop(k, None)
         args = [binary("CROSSWALKD", "server/crosswalkd"), "--listen", self.addr,
-                "--data", os.path.join(self.tmp, "data"), *extra]
+                "--init", "--data", os.path.join(self.tmp, "data"), *extra]
         if tokens:
             auth = os.path.join(self.tmp, "auth")
             with open(auth, "w") as f:

@@ -77,7 +77,8 @@ def hash_token(token):
 
 def server_env(extra=None):
     env = dict(os.environ)
-    for k in ("CROSSWALK_LISTEN", "CROSSWALK_DATA", "CROSSWALK_AUTH"):
+    for k in ("CROSSWALK_LISTEN", "CROSSWALK_DATA", "CROSSWALK_AUTH", "NOTIFY_SOCKET",
+              "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"):
         env.pop(k, None)
     # Sanitizer builds: fail hard on a report, no leak noise on SIGKILL.
     env.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")
@@ -107,20 +108,27 @@ def listening_addr(line):
 
 class Server:
     """One crosswalkd process.  Listens on tcp://127.0.0.1:0 and
-    unix:<tmpdir>/s.sock with data in <tmpdir>/data unless told otherwise.
-    Use as a context manager or call stop()."""
+    unix:<tmpdir>/s.sock with data in <tmpdir>/data unless told otherwise
+    (data=None: no --data); --init makes that directory on first start
+    unless init=False.  launcher is put before the server's command line
+    (a program that execs it) and gets pass_fds; listeners is the number
+    of "listening on" lines to wait for when it is not len(listen) (sockets
+    from a config file or passed by socket activation).  Use as a context
+    manager or call stop()."""
 
     def __init__(self, tmpdir, *extra_args, env=None, start_timeout=60, listen=None,
-                 nofile=None):
+                 nofile=None, data="", init=True, launcher=(), pass_fds=(), listeners=None):
         self.tmpdir = tmpdir
-        self.data = os.path.join(tmpdir, "data")
+        self.data = os.path.join(tmpdir, "data") if data == "" else data
         self.sock_path = os.path.join(tmpdir, "s.sock")
         if listen is None:
             listen = ["tcp://127.0.0.1:0", "unix:" + self.sock_path]
-        self.args = [crosswalkd()]
+        self.args = list(launcher) + [crosswalkd()]
         for a in listen:
             self.args += ["--listen", a]
-        self.args += ["--data", self.data, "--log-level", "debug"] + list(extra_args)
+        if self.data is not None:
+            self.args += ["--data", self.data]
+        self.args += (["--init"] if init else []) + ["--log-level", "debug"] + list(extra_args)
         self.lines = []
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -129,13 +137,14 @@ class Server:
         self.unix_path = None
         self.proc = subprocess.Popen(
             self.args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, env=server_env(env),
+            stderr=subprocess.PIPE, env=server_env(env), pass_fds=tuple(pass_fds),
             preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, nofile))
             if nofile else None)
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
         try:
-            self._wait_listening(len(listen), start_timeout * SLOW)
+            self._wait_listening(len(listen) if listeners is None else listeners,
+                                 start_timeout * SLOW)
         except BaseException:
             self.kill()
             raise
@@ -158,11 +167,14 @@ class Server:
                 found = [a for a in map(listening_addr, self.lines) if a]
                 if len(found) >= n:
                     break
+                # self.log() would take the lock held here
                 if self._eof:
-                    raise ServerError("crosswalkd exited before listening:\n" + self.log())
+                    raise ServerError("crosswalkd exited before listening:\n"
+                                      + "\n".join(self.lines))
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise ServerError("crosswalkd did not start in time:\n" + self.log())
+                    raise ServerError("crosswalkd did not start in time:\n"
+                                      + "\n".join(self.lines))
                 self._cond.wait(left)
         for a in found:
             m = re.match(r"tcp://127\.0\.0\.1:(\d+)$", a)

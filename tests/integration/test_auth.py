@@ -155,7 +155,8 @@ class AuthTest(ServerTest):
 
 class AuthStartupTest(ServerTest):
     def run_server(self, *args, env=None, timeout=30):
-        p = subprocess.run([crosswalkd(), "--data", os.path.join(self.tmp, "data")] + list(args),
+        p = subprocess.run([crosswalkd(), "--init", "--data", os.path.join(self.tmp, "data")]
+                           + list(args),
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=timeout * SLOW, env=server_env(env))
         return p.returncode, p.stderr.decode()

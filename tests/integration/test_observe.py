@@ -307,7 +307,7 @@ class MetricsTest(ServerTest):
         ]
         for addr, why in cases:
             with self.subTest(addr=addr):
-                rc, err = run_once("--data", os.path.join(self.tmp, "d"), "--metrics", addr)
+                rc, err = run_once("--init", "--data", os.path.join(self.tmp, "d"), "--metrics", addr)
                 self.assertEqual(rc, 2, err)
                 self.assertIn("--metrics: '%s'" % addr, err)
                 self.assertIn(why, err)
@@ -317,7 +317,7 @@ class MetricsTest(ServerTest):
         taken.listen(1)
         port = taken.getsockname()[1]
         try:
-            rc, err = run_once("--data", os.path.join(self.tmp, "d"), "--listen",
+            rc, err = run_once("--init", "--data", os.path.join(self.tmp, "d"), "--listen",
                                "tcp://127.0.0.1:0", "--metrics", "tcp://127.0.0.1:%d" % port)
         finally:
             taken.close()
@@ -491,7 +491,7 @@ class LogTest(ServerTest):
         err_path = os.path.join(self.tmp, "stderr")
         with open(err_path, "w") as err:
             proc = subprocess.Popen(
-                [crosswalkd(), "--data", os.path.join(self.tmp, "data"), "--listen",
+                [crosswalkd(), "--init", "--data", os.path.join(self.tmp, "data"), "--listen",
                  "tcp://127.0.0.1:0", "--log-file", path, "--access-log"],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
                 env=server_env())
@@ -532,7 +532,7 @@ class LogTest(ServerTest):
         with open(err_path, "w") as err:
             st = os.fstat(err.fileno())
             proc = subprocess.Popen(
-                [crosswalkd(), "--data", os.path.join(self.tmp, "data"), "--listen",
+                [crosswalkd(), "--init", "--data", os.path.join(self.tmp, "data"), "--listen",
                  "tcp://127.0.0.1:0", "--access-log", "--slow-ms", "0"],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
                 env=server_env({"JOURNAL_STREAM": "%d:%d" % (st.st_dev, st.st_ino)}))
@@ -554,14 +554,14 @@ class LogTest(ServerTest):
         data = os.path.join(self.tmp, "d")
         for args, want in [
             (["--log-format", "xml"], "--log-format: 'xml' is not text or json"),
-            (["--log-level", "loud"], "--log-level: 'loud' is not error, warn, info or debug"),
+            (["--log-level", "loud"], "--log-level: 'loud': the level is error, warn, info or debug"),
             (["--slow-ms", "-1"], "--slow-ms: '-1' is not a number of milliseconds"),
             (["--slow-ms", "soon"], "--slow-ms: 'soon' is not a number of milliseconds"),
             (["--log-file", os.path.join(self.tmp, "no", "such", "dir.log")],
              "--log-file: cannot open"),
         ]:
             with self.subTest(args=args):
-                rc, err = run_once("--data", data, *args)
+                rc, err = run_once("--init", "--data", data, *args)
                 self.assertEqual(rc, 2, err)
                 self.assertIn(want, err)
         # the help names every flag

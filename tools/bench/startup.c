@@ -29,8 +29,9 @@ pid_t cw_server_start(const cw_opts *o, const char *data, const char *sock, cons
     char listen[4200];
     snprintf(listen, sizeof listen, "unix:%s", sock);
     unlink(sock);
-    const char *argv[24] = {o->crosswalkd, "--data", data, "--listen", listen};
-    size_t argc = 5;
+    /* --init: a fresh data directory is created only when asked for */
+    const char *argv[24] = {o->crosswalkd, "--init", "--data", data, "--listen", listen};
+    size_t argc = 6;
     for (size_t i = 0; extra && extra[i] && argc < 23; i++)
         argv[argc++] = extra[i];
     argv[argc] = NULL;
