@@ -336,6 +336,15 @@ class Client:
         ANSWER_LOG.add(method, args, msg[2], msg[3])
         return msg[2], msg[3]
 
+    def call_params(self, method, params, timeout=None):
+        """(error, result) of one request whose params array is sent as
+        given (positional arguments, or any shape a client might send)."""
+        msgid = self.next_id
+        self.next_id += 1
+        self.sock.sendall(msgpack.packb([0, msgid, method, params], use_bin_type=True))
+        msg = self.recv_response(msgid, timeout)
+        return msg[2], msg[3]
+
     def ok(self, method, args=None, timeout=None):
         """Result of a request that must succeed."""
         err, res = self.call(method, args, timeout)
@@ -480,7 +489,7 @@ class SharedServerTest(ServerTest):
 
 # server.schema's access flags, named as in server/schema.h.
 FLAG_NAMES = {"write": "M_WRITE", "admin": "M_ADMIN", "org": "M_ORG", "open": "M_OPEN",
-              "editor": "M_EDITOR"}
+              "editor": "M_EDITOR", "positional": "M_POS"}
 
 
 def method_table(client):
