@@ -36,17 +36,25 @@ class Load(CliCase):
     def orgs(self):
         return {o["org"] for o in json.loads(self.ok("call", "org.list"))}
 
-    def test_1_dry_run_sends_nothing(self):
+    def test_1_dry_run_writes_nothing(self):
+        """The server checks every batch, each seeing what the files and
+        the organisation before it would have stored; nothing is kept."""
+        before = json.loads(self.ok("call", "server.info"))["counts"]
         out = self.ok("load", "--org", "dry", "--dry-run", *self.samples())
         for name in ORDER:
-            self.assertRegex(out, re.escape(name) + r": [a-z-]+, \d+ items in \d+ batch")
-        self.assertRegex(out, r"dry run: 8 files valid, \d+ items in \d+ batches; nothing sent")
+            self.assertRegex(out, re.escape(name) + r": [a-z-]+, \d+ items in \d+ batch(es)?: "
+                             r"would create [1-9]\d*, update 0, leave 0 unchanged")
+        self.assertRegex(out, r"dry run: 8 files valid, \d+ items in \d+ batches checked by the "
+                              r"server \(would create \d+, update 0, leave 0 unchanged\); "
+                              r"nothing written")
         self.assertNotIn("dry", self.orgs())
+        self.assertEqual(json.loads(self.ok("call", "server.info"))["counts"], before)
 
     def test_2_load_every_format(self):
         r = self.run_cli("load", "--org", "beta", *self.samples())
         self.assertEqual(r.returncode, 0, r.stderr)
-        m = re.search(r"loaded (\d+) of (\d+) items from 8 files: created (\d+), updated 0, rejected 0", r.stdout)
+        m = re.search(r"loaded (\d+) of (\d+) items from 8 files in [\d.]+ s: created (\d+), "
+                      r"updated 0, unchanged 0, rejected 0", r.stdout)
         self.assertTrue(m, r.stdout)
         self.assertEqual(m.group(1), m.group(2))
         self.assertNotIn("\r", r.stderr, "no progress bar when stderr is not a terminal")
@@ -55,9 +63,9 @@ class Load(CliCase):
         self.assertIn("acme-isms", fws)
         ctl = json.loads(self.ok("call", "control.get", '{"org": "beta", "id": "POL-1"}'))
         self.assertEqual(ctl["links"][0]["id"], "A.5.1")
-        # Loading again updates, creates nothing.
+        # Loading again finds every item as it is: nothing created or updated.
         out = self.ok("load", "--org", "beta", *self.samples())
-        self.assertRegex(out, r"created 0, updated \d+, rejected 0")
+        self.assertRegex(out, r"created 0, updated 0, unchanged %s, rejected 0" % m.group(1))
 
     def test_3_problems_load_nothing(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -104,8 +112,15 @@ class Load(CliCase):
             os.close(master)
         self.assertEqual(p.returncode, 0)
         tty = b"".join(chunks).decode()
-        self.assertIn("\r[", tty)
-        self.assertRegex(tty, r"\] 9/9 items")
+        # a validation phase per file, then the bar with rate, time taken
+        # and time left, redrawn in place
+        self.assertRegex(tty, r"\rreading and checking 1/3 \S*crosswalk\.csv")
+        self.assertRegex(tty, r"\rreading and checking 3/3 \S*evidence\.csv")
+        self.assertRegex(tty, r"\rsending \[#* *\] \d/9 items, [\d.]+k?/s, 0:\d\d(, 0:\d\d left)?")
+        self.assertRegex(tty, r"\rsending \[#{20}\] 9/9 items, [\d.]+k?/s, 0:\d\d ")
+        self.assertIn("\033[K", tty, "each redraw clears the rest of the line")
+        self.assertRegex(p.stdout.decode(), r"^loaded 9 of 9 items from 3 files in [\d.]+ s: "
+                                            r"created 10, updated 0, unchanged 0, rejected 0\n$")
 
     def test_6_refused_batch_reported_and_rerun_converges(self):
         """A batch the server refuses stops the load; the report says per
@@ -122,7 +137,10 @@ class Load(CliCase):
                 f.write(head + "".join(rows))
             r = self.run_cli("load", "--org", "fates", "--batch-size", "2", path)
             self.assertEqual(r.returncode, 1)
-            self.assertIn("batch 3 of 5 (evidence.load, 2 items)", r.stderr)
+            # named by the file and line of the refused row (F-05, line 6)
+            self.assertIn("crosswalk: %s:6: not_found: controls[0]: no control 'NOPE' in "
+                          "organisation 'fates' (batch 3 of 5, evidence.load, item 1 of 2)" % path,
+                          r.stderr)
             m = re.search(re.escape(path) + r": batches of 5: (.*)", r.stdout)
             self.assertTrue(m, r.stdout)
             self.assertRegex(m.group(1), r"^1-2 stored; 3 refused;")
@@ -225,7 +243,7 @@ class Load(CliCase):
             self.assertIn("GOV-1", json.dumps(doc))
             for path in (out_csv, out_json):
                 out = self.ok("load", path)
-                self.assertRegex(out, r"created 0, updated \d+, rejected 0")
+                self.assertRegex(out, r"created 0, updated 0, unchanged \d+, rejected 0")
         r = self.run_cli("export", "--framework", "nope-fw")
         self.assertEqual(r.returncode, 1)
         self.assertRegex(r.stderr, r"^crosswalk: (not_found|invalid_params)")
