@@ -96,12 +96,20 @@ static void cw_item_name(const cw_import_batch *bt, size_t k, char *buf, size_t 
         item = json_array_get(json_object_get(bt->params, lists[l]), k);
     const char *id = json_string_value(json_object_get(item, "id"));
     const char *tgt = json_string_value(json_object_get(item, "target"));
-    const char *src = json_string_value(json_object_get(item, "source"));
+    json_t *src = json_object_get(item, "source");
+    char set[160] = "";
+    size_t i, l = 0;
+    json_t *m;
+    json_array_foreach(src, i, m) if (l < sizeof set) l +=
+        (size_t)snprintf(set + l, sizeof set - l, "%s%s", i ? ", " : "{", json_string_value(m));
+    if (l && l < sizeof set - 1)
+        strcat(set, "}");
     buf[0] = '\0';
     if (id)
         snprintf(buf, cap, ": id '%.100s'", id);
     else if (tgt)
-        snprintf(buf, cap, ": %.100s -> %.100s", src ? src : "(a joint set)", tgt);
+        snprintf(buf, cap, ": %.100s -> %.100s", json_is_string(src) ? json_string_value(src) : set,
+                 tgt);
 }
 
 /* Says why batch b of file fi was refused: at the file and line of the

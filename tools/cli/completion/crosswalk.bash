@@ -87,7 +87,7 @@ _crosswalk() {
     fi
     case "$cmd" in
         help)
-            COMPREPLY=($(compgen -W "$commands" -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W "$commands --help" -- "$cur")); return ;;
         org | control | evidence | scope)
             if [[ -z "$action" ]]; then
                 COMPREPLY=($(compgen -W "list get put delete --help" -- "$cur"))
