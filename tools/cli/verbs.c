@@ -263,38 +263,48 @@ static const char h_scope_delete[] =
 
 /* ---- output ----------------------------------------------------------- */
 
-/* A value of an answer as one table cell: strings as they are, lists
- * joined, a link as fw/id:level, nil as "-". */
-static void cw_cell(json_t *v, char *buf, size_t cap)
+/* Writes a value of an answer as one table cell: strings as they are,
+ * lists joined, a link as fw/id:level, nil or an empty list as "-". */
+static void cw_cell_put(FILE *f, json_t *v)
 {
-    buf[0] = '\0';
     if (json_is_string(v)) {
-        snprintf(buf, cap, "%s", json_string_value(v));
+        fputs(json_string_value(v), f);
     } else if (json_is_integer(v)) {
-        snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
+        fprintf(f, "%lld", (long long)json_integer_value(v));
     } else if (json_is_boolean(v)) {
-        snprintf(buf, cap, "%s", json_is_true(v) ? "true" : "false");
-    } else if (json_is_null(v) || !v) {
-        snprintf(buf, cap, "-");
-    } else if (json_is_array(v)) {
-        size_t i, l = 0;
-        if (json_array_size(v) == 0)
-            snprintf(buf, cap, "-");
+        fputs(json_is_true(v) ? "true" : "false", f);
+    } else if (json_is_array(v) && json_array_size(v)) {
+        size_t i;
         json_t *e;
         json_array_foreach(v, i, e)
         {
-            char one[512];
+            fputs(i ? ", " : "", f);
             if (json_is_object(e) && json_object_get(e, "framework"))
-                snprintf(one, sizeof one, "%s/%s:%s",
-                         json_string_value(json_object_get(e, "framework")),
-                         json_string_value(json_object_get(e, "id")),
-                         json_string_value(json_object_get(e, "level")));
+                fprintf(f, "%s/%s:%s", json_string_value(json_object_get(e, "framework")),
+                        json_string_value(json_object_get(e, "id")),
+                        json_string_value(json_object_get(e, "level")));
             else
-                cw_cell(e, one, sizeof one);
-            if (l < cap)
-                l += (size_t)snprintf(buf + l, cap - l, "%s%s", i ? ", " : "", one);
+                cw_cell_put(f, e);
         }
+    } else {
+        fputc('-', f);
     }
+}
+
+/* The cell of v, malloc'd (the caller frees it), or NULL out of memory. */
+static char *cw_cell(json_t *v)
+{
+    char *s = NULL;
+    size_t n;
+    FILE *f = open_memstream(&s, &n);
+    if (!f)
+        return NULL;
+    cw_cell_put(f, v);
+    if (fclose(f)) {
+        free(s);
+        return NULL;
+    }
+    return s;
 }
 
 /* Shows answer (taken over) in a's format: one row per record of a list
@@ -320,31 +330,34 @@ static int cw_show(const cw_ctx *ctx, const char *cmd, const vargs *a, const cha
          cw_table_init(r.tables, list ? "records" : "fields", list ? nkeys : 2, list ? keys : kv);
     if (rc == 0)
         r.ntables = 1;
+    char *cells[16] = {0};
+    rc |= nkeys > 16;
     size_t i;
     json_t *rec;
-    char *cells[32];
-    for (i = 0; rc == 0 && i < nkeys && i < 32; i++)
-        cells[i] = malloc(4096);
-    if (list) {
+    if (rc == 0 && list) {
         json_array_foreach(answer, i, rec)
         {
-            for (size_t k = 0; rc == 0 && k < nkeys; k++)
-                cw_cell(json_object_get(rec, keys[k]), cells[k], 4096);
+            for (size_t k = 0; k < nkeys; k++) {
+                free(cells[k]);
+                rc |= !(cells[k] = cw_cell(json_object_get(rec, keys[k])));
+            }
             if (rc == 0)
                 rc = cw_table_add(r.tables, (const char *const *)cells);
         }
-    } else {
+    } else if (rc == 0) {
         for (size_t k = 0; rc == 0 && k < nkeys; k++) {
             json_t *v = json_object_get(answer, keys[k]);
             if (!v)
                 continue;
-            cw_cell(v, cells[0], 4096);
+            free(cells[0]);
+            rc |= !(cells[0] = cw_cell(v));
             const char *row[] = {keys[k], cells[0]};
-            rc = cw_table_add(r.tables, row);
+            if (rc == 0)
+                rc = cw_table_add(r.tables, row);
         }
     }
-    for (i = 0; i < nkeys && i < 32; i++)
-        free(cells[i]);
+    for (size_t k = 0; k < 16; k++)
+        free(cells[k]);
     if (rc) {
         fprintf(stderr, "crosswalk: out of memory\n");
         rc = CW_EXIT_ERROR;
