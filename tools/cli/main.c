@@ -699,6 +699,13 @@ int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv)
         argc, argv, cw_help_export,
         "crosswalk export: this build has no exporters (tools/cli/import.h missing)\n");
 }
+int cw_load_files(const cw_ctx *ctx, const char *cmd, const cw_load_req *req, char **files,
+                  size_t nfiles)
+{
+    (void)ctx, (void)req, (void)files, (void)nfiles;
+    fprintf(stderr, "crosswalk %s: --file needs the importers, which this build has not\n", cmd);
+    return CW_EXIT_ERROR;
+}
 #endif
 
 /* ---- version and help --------------------------------------------------- */
