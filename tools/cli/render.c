@@ -42,8 +42,6 @@ int cw_format_parse(const char *s, cw_format *out)
     return -1;
 }
 
-#define cw_width cw_text_width
-
 static const char *cw_status_colour(const char *v)
 {
     static const struct {
@@ -129,15 +127,15 @@ static void cw_render_text_table(FILE *out, const cw_table *t, const cw_view *v)
     }
     size_t *floor = w + t->ncols;
     for (size_t c = 0; c < t->ncols; c++)
-        w[c] = cw_width(t->cols[c]);
+        w[c] = cw_text_width(t->cols[c]);
     for (size_t r = 0; r < t->nrows; r++)
         for (size_t c = 0; c < t->ncols; c++) {
-            size_t x = cw_width(t->cells[r * t->ncols + c]);
+            size_t x = cw_text_width(t->cells[r * t->ncols + c]);
             if (x > w[c])
                 w[c] = x;
         }
     for (size_t c = 0; c < t->ncols; c++) {
-        size_t head = cw_width(t->cols[c]);
+        size_t head = cw_text_width(t->cols[c]);
         floor[c] = head > 8 ? head : 8;
         if ((int)c == t->status_col || floor[c] > w[c])
             floor[c] = w[c]; /* statuses are never wrapped */
@@ -147,7 +145,7 @@ static void cw_render_text_table(FILE *out, const cw_table *t, const cw_view *v)
     for (size_t c = 0; c < t->ncols; c++) {
         fputs(t->cols[c], out);
         if (c + 1 < t->ncols)
-            cw_pad(out, w[c] - cw_width(t->cols[c]) + 2);
+            cw_pad(out, w[c] - cw_text_width(t->cols[c]) + 2);
     }
     fputc('\n', out);
     for (size_t c = 0; c < t->ncols; c++) {
@@ -190,16 +188,16 @@ static void cw_render_text_table(FILE *out, const cw_table *t, const cw_view *v)
 static void cw_render_table(FILE *out, const cw_report *r, const cw_view *v)
 {
     fprintf(out, "%s\n", r->title);
-    for (size_t i = cw_width(r->title); i > 0; i--)
+    for (size_t i = cw_text_width(r->title); i > 0; i--)
         fputc('=', out);
     fputc('\n', out);
     size_t kw = 0;
     for (size_t i = 0; i < r->nsummary; i++)
-        if (cw_width(r->sum_key[i]) > kw)
-            kw = cw_width(r->sum_key[i]);
+        if (cw_text_width(r->sum_key[i]) > kw)
+            kw = cw_text_width(r->sum_key[i]);
     for (size_t i = 0; i < r->nsummary; i++) {
         fprintf(out, "%s:", r->sum_key[i]);
-        cw_pad(out, kw - cw_width(r->sum_key[i]) + 1);
+        cw_pad(out, kw - cw_text_width(r->sum_key[i]) + 1);
         fprintf(out, "%s\n", r->sum_val[i]);
     }
     for (size_t i = 0; i < r->ntables; i++) {
