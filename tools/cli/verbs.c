@@ -559,6 +559,33 @@ static json_t *v_link(vctx *v, const char *s, int *rc)
                      "level", level);
 }
 
+/* Sets each field of fields[n] that was given (a flag's value) in p. */
+static void v_fields(json_t *p, const char *const (*fields)[2], size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fields[i][1])
+            json_object_set_new(p, fields[i][0], json_string(fields[i][1]));
+}
+
+/* Writes one record: method with p (taken over; rc a usage error found
+ * while building it), marked a dry run when asked, and says what it did
+ * to what. */
+static int v_write(vctx *v, int rc, json_t *p, const char *method, const char *what)
+{
+    if (rc) {
+        json_decref(p);
+        return rc;
+    }
+    if (v->a->dry_run)
+        json_object_set_new(p, "dry_run", json_true());
+    json_t *res;
+    if ((rc = cw_vcall(v->ctx, method, p, &res)))
+        return rc;
+    cw_wrote(v->a->org, what, res, v->a->dry_run);
+    json_decref(res);
+    return 0;
+}
+
 /* put --file: the project's CSV of that kind, loaded as `load` would. */
 static int v_put_file(vctx *v, const char *format, const char *what)
 {
@@ -580,28 +607,16 @@ static int ctl_put(vctx *v)
     if (rc)
         return rc;
     json_t *p = json_pack("{s:s,s:s}", "org", a->org, "id", v->pos[0]), *links = json_array();
-    const char *fields[][2] = {{"title", a->title}, {"owner", a->owner}, {"status", a->status}};
-    for (size_t i = 0; i < 3; i++)
-        if (fields[i][1])
-            json_object_set_new(p, fields[i][0], json_string(fields[i][1]));
+    const char *const fields[][2] = {
+        {"title", a->title}, {"owner", a->owner}, {"status", a->status}};
+    v_fields(p, fields, 3);
     for (size_t i = 0; rc == 0 && i < a->links.n; i++) {
         json_t *l = v_link(v, a->links.v[i], &rc);
         if (l)
             json_array_append_new(links, l);
     }
     json_object_set_new(p, "links", links);
-    if (a->dry_run)
-        json_object_set_new(p, "dry_run", json_true());
-    json_t *res;
-    if (rc) {
-        json_decref(p);
-        return rc;
-    }
-    if ((rc = cw_vcall(v->ctx, "control.put", p, &res)))
-        return rc;
-    cw_wrote(a->org, "controls", res, a->dry_run);
-    json_decref(res);
-    return 0;
+    return v_write(v, rc, p, "control.put", "controls");
 }
 
 /* Deletes each ID with method, args {org, [framework,] id}. */
@@ -679,29 +694,16 @@ static int ev_put(vctx *v)
     for (size_t i = 0; i < a->controls.n; i++)
         json_array_append_new(ctl, json_string(a->controls.v[i]));
     json_object_set_new(p, "controls", ctl);
-    const char *fields[][2] = {{"kind", a->kind},
-                               {"title", a->title},
-                               {"source", a->source},
-                               {"uri", a->uri},
-                               {"sha256", a->sha256}};
-    for (size_t i = 0; i < 5; i++)
-        if (fields[i][1])
-            json_object_set_new(p, fields[i][0], json_string(fields[i][1]));
+    const char *const fields[][2] = {{"kind", a->kind},
+                                     {"title", a->title},
+                                     {"source", a->source},
+                                     {"uri", a->uri},
+                                     {"sha256", a->sha256}};
+    v_fields(p, fields, 5);
     rc = cw_add_time(v->cmd, p, "collected_at", "--collected-at", a->collected_at);
     if (!rc && a->valid_until)
         rc = cw_add_time(v->cmd, p, "valid_until", "--valid-until", a->valid_until);
-    if (a->dry_run)
-        json_object_set_new(p, "dry_run", json_true());
-    json_t *res;
-    if (rc) {
-        json_decref(p);
-        return rc;
-    }
-    if ((rc = cw_vcall(v->ctx, "evidence.put", p, &res)))
-        return rc;
-    cw_wrote(a->org, "evidence", res, a->dry_run);
-    json_decref(res);
-    return 0;
+    return v_write(v, rc, p, "evidence.put", "evidence");
 }
 
 static int ev_delete(vctx *v)
