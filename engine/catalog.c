@@ -82,23 +82,34 @@ static bool stored_parent(cw_wtxn *w, const char *fw, const char *id, char *buf,
     return true;
 }
 
-/* The ids a framework held before a replacing load, so that the counts say
- * what changed: kept ids are updated, dropped ones deleted. */
+/* The requirements a framework held before a replacing load, so that the
+ * counts say what changed: kept ids are updated (or unchanged, when their
+ * record is the same), dropped ones deleted. */
 struct ids_before {
     cw_arena *a;
     strmap ids; /* id (in a) -> its position */
-    size_t n;
+    size_t n, cap;
+    MDB_val *recs; /* malloc'd: each position's record, its bytes in a */
 };
 
-/* An each_fn: notes one stored requirement's id. */
+/* An each_fn: notes one stored requirement's id and record. */
 static int note_before(void *ctx, const char *id, size_t idl, MDB_val v)
 {
-    (void)v;
     struct ids_before *b = ctx;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        MDB_val *r = realloc(b->recs, cap * sizeof *r);
+        if (!r)
+            return CW_ENOMEM;
+        b->recs = r;
+        b->cap = cap;
+    }
     char *c = cw_arena_strndup(b->a, id, idl);
-    if (!c || strmap_put(&b->ids, c, strlen(c), b->n, NULL) < 0)
+    void *bytes = cw_arena_alloc(b->a, v.mv_size ? v.mv_size : 1);
+    if (!c || !bytes || strmap_put(&b->ids, c, strlen(c), b->n, NULL) < 0)
         return CW_ENOMEM;
-    b->n++;
+    memcpy(bytes, v.mv_data, v.mv_size);
+    b->recs[b->n++] = (MDB_val){v.mv_size, bytes};
     return 0;
 }
 
@@ -122,6 +133,7 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
     if (rc)
         return rc;
     cw_arena *a = bc.a;
+    struct ids_before before = {a, {0}, 0, 0, NULL};
     for (size_t i = 0; i < la->n; i++) {
         const cw_requirement *q = &la->reqs[i];
         if ((rc = validate_req(q, i, err)) ||
@@ -133,7 +145,6 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
     key_prefix(&pre, slug);
     bool existed = fw_exists(w->txn, db, slug) == 0;
     size_t existing = 0;
-    struct ids_before before = {a, {0}, 0};
     if (la->replace && existed) {
         if (strmap_init(&before.ids, a, 64)) {
             rc = cw_err_set(err, CW_ENOMEM, "requirements: out of memory");
@@ -193,15 +204,35 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
         MDB_val k = key_val(&key), v;
         int64_t seq = (int64_t)(existing + i);
         size_t bi;
+        rec_writer rw;
         if (before.ids.keys && strmap_get(&before.ids, q->id, strlen(q->id), &bi)) {
-            /* replaced, and kept: an update, not a delete and a create */
-            la->st.updated++;
+            /* replaced, and kept: an update, not a delete and a create; the
+             * record is written again whatever it held (the load removed
+             * them all) */
+            rw_init(&rw);
+            encode_req(&rw, q, seq);
+            bool same = rec_same(before.recs[bi], rw_val(&rw));
+            rw_free(&rw);
+            if (same)
+                la->st.unchanged++;
+            else
+                la->st.updated++;
             la->st.deleted--;
         } else if (mdb_get(w->txn, db->dbi[DB_REQ], &k, &v) == 0) {
-            la->st.updated++;
             rec_reader r;
             if (rr_open(&r, v, NULL) == 0) {
                 seq = obj_int(rr_at(&r, 5), seq);
+                rw_init(&rw);
+                encode_req(&rw, q, seq);
+                bool same = rec_same(v, rw_val(&rw));
+                rw_free(&rw);
+                if (same) {
+                    /* same parent too: its child entry is there */
+                    rr_close(&r);
+                    la->st.unchanged++;
+                    continue;
+                }
+                la->st.updated++;
                 const msgpack_object *op = rr_at(&r, 0);
                 if (op && op->type == MSGPACK_OBJECT_STR) {
                     /* out of its old parent's children */
@@ -214,11 +245,12 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
                 rr_close(&r);
                 if (rc)
                     goto out;
+            } else {
+                la->st.updated++;
             }
         } else {
             la->st.created++;
         }
-        rec_writer rw;
         rw_init(&rw);
         encode_req(&rw, q, seq);
         v = rw_val(&rw);
@@ -246,15 +278,21 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
     rw_str(&rw, la->fw->version ? la->fw->version : "");
     rw_str(&rw, la->fw->publisher ? la->fw->publisher : "");
     rw_str(&rw, la->fw->licence ? la->fw->licence : "");
-    MDB_val k = {strlen(slug), (void *)slug}, v = rw_val(&rw);
-    rc = mdb_put(w->txn, db->dbi[DB_FW], &k, &v, 0);
+    MDB_val k = {strlen(slug), (void *)slug}, v;
+    bool fw_same =
+        existed && mdb_get(w->txn, db->dbi[DB_FW], &k, &v) == 0 && rec_same(v, rw_val(&rw));
+    v = rw_val(&rw);
+    rc = fw_same ? 0 : mdb_put(w->txn, db->dbi[DB_FW], &k, &v, 0);
     rw_free(&rw);
     if (rc) {
         rc = lmdb_err(rc, err, "framework");
         goto out;
     }
-    rc = bump_generation(w, err);
+    /* A load that changed nothing keeps the catalogue graph built on it. */
+    if (!fw_same || la->st.created + la->st.updated + la->st.deleted)
+        rc = bump_generation(w, err);
 out:
+    free(before.recs);
     bulk_call_end(&bc);
     return rc;
 }

@@ -93,17 +93,25 @@ static int control_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         if ((rc = validate_control(w->txn, db, c, i, err)) ||
             (rc = bulk_call_admit(w, &bc, &k, c->org, i, c->id, err)))
             break;
-        MDB_val kv = key_val(&k), v;
-        if (mdb_get(w->txn, db->dbi[DB_CTL], &kv, &v) == 0) {
-            ba->st.updated++;
-            if ((rc = item_unindex(w, &control_items, c->org, c->id, v, err)))
-                break;
-        } else {
-            ba->st.created++;
-        }
         rec_writer rw;
         rw_init(&rw);
         encode_control(&rw, c);
+        MDB_val kv = key_val(&k), v;
+        if (mdb_get(w->txn, db->dbi[DB_CTL], &kv, &v) == 0) {
+            if (rec_same(v, rw_val(&rw))) {
+                /* its links are indexed already */
+                ba->st.unchanged++;
+                rw_free(&rw);
+                continue;
+            }
+            ba->st.updated++;
+            if ((rc = item_unindex(w, &control_items, c->org, c->id, v, err))) {
+                rw_free(&rw);
+                break;
+            }
+        } else {
+            ba->st.created++;
+        }
         v = rw_val(&rw);
         kv = key_val(&k);
         rc = lmdb_err(mdb_put(w->txn, db->dbi[DB_CTL], &kv, &v, 0), err, "controls");

@@ -387,6 +387,18 @@ int cw_write_begin(cw_db *db, cw_wtxn **out, cw_err *err)
     return 0;
 }
 
+int cw_write_trial(cw_db *db, cw_wtxn *w, cw_write_fn fn, void *ctx, cw_err *err)
+{
+    cw_wtxn t = {db, NULL};
+    int rc = w ? lmdb_err(mdb_txn_begin(db->env, w->txn, 0, &t.txn), err, "write")
+               : begin_top(db, &t.txn, NULL, err);
+    if (rc)
+        return rc;
+    rc = fn(&t, ctx, err);
+    mdb_txn_abort(t.txn);
+    return rc;
+}
+
 int cw_write_commit(cw_wtxn *w, cw_err *err)
 {
     int rc = mdb_txn_commit(w->txn);

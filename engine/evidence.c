@@ -428,6 +428,11 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         rc = mdb_put(w->txn, db->dbi[DB_EV], &kv, &v, MDB_NOOVERWRITE);
         if (rc == 0) {
             ba->st.created++;
+        } else if (rc == MDB_KEYEXIST && rec_same(v, rw_val(&rw))) {
+            /* stored as it is, its index entries with it */
+            ba->st.unchanged++;
+            rc = 0;
+            continue;
         } else if (rc == MDB_KEYEXIST) {
             ba->st.updated++;
             if ((rc = item_unindex(w, &evidence_items, e->org, e->id, v, err)))

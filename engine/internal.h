@@ -143,6 +143,10 @@ void rw_array(rec_writer *r, size_t n);
 void rw_nil(rec_writer *r);
 void rw_bool(rec_writer *r, bool b);
 MDB_val rw_val(rec_writer *r);
+/* Whether record next holds the bytes stored already: writing it would
+ * change nothing (the item is unchanged).  Records are encoded one way
+ * only, so equal items give equal bytes. */
+bool rec_same(MDB_val stored, MDB_val next);
 
 /* A decoded record: a msgpack array whose element strings are copied into
  * an arena on request. */

@@ -224,11 +224,37 @@ static bool members_equal(const msgpack_object *ms, const char *const *ids, size
     return true;
 }
 
-/* Writes record k of dbi with m's entry in place of any of its origin's
- * (*updated: there was one).  rw holds what precedes the entries (a joint
- * row's members, ids, which the stored record must hold too). */
+/* What a put did to one row. */
+enum { ROW_CREATED, ROW_UPDATED, ROW_UNCHANGED };
+
+/* Whether the entry list es holds origin's entry exactly as m would be
+ * written: compared as packed bytes (entries are encoded one way only). */
+static bool entry_same(const msgpack_object *es, const cw_mapping *m)
+{
+    size_t n = es && es->type == MSGPACK_OBJECT_ARRAY ? es->via.array.size : 0;
+    for (size_t j = 0; j < n; j++) {
+        if (!entry_origin_is(&es->via.array.ptr[j], m->origin))
+            continue;
+        rec_writer was, now;
+        rw_init(&was);
+        rw_init(&now);
+        pack_obj_entry(&was, &es->via.array.ptr[j]);
+        encode_map_entry(&now, m);
+        bool same = rec_same(rw_val(&was), rw_val(&now));
+        rw_free(&was);
+        rw_free(&now);
+        return same;
+    }
+    return false;
+}
+
+/* Writes record k of dbi with m's entry in place of any of its origin's;
+ * *how: ROW_CREATED, ROW_UPDATED (there was one), or ROW_UNCHANGED (there
+ * was one just like it: nothing is written).  rw holds what precedes the
+ * entries (a joint row's members, ids, which the stored record must hold
+ * too). */
 static int put_entry(cw_wtxn *w, int dbi, const cw_key *k, rec_writer *rw, const cw_mapping *m,
-                     const char *const *ids, size_t i, bool *updated, cw_err *err)
+                     const char *const *ids, size_t i, int *how, cw_err *err)
 {
     MDB_val kv = key_val(k), v;
     rec_reader rr;
@@ -245,7 +271,14 @@ static int put_entry(cw_wtxn *w, int dbi, const cw_key *k, rec_writer *rw, const
                           "stored",
                           i);
     }
-    entries_replace(rw, stored ? entry_list(&rr, dbi) : NULL, m->origin, m, updated);
+    if (stored && entry_same(entry_list(&rr, dbi), m)) {
+        rr_close(&rr);
+        *how = ROW_UNCHANGED;
+        return 0;
+    }
+    bool replaced;
+    entries_replace(rw, stored ? entry_list(&rr, dbi) : NULL, m->origin, m, &replaced);
+    *how = replaced ? ROW_UPDATED : ROW_CREATED;
     if (stored)
         rr_close(&rr);
     v = rw_val(rw);
@@ -289,7 +322,7 @@ static int seen_before(strmap *seen, cw_arena *a, char tag, const cw_key *k, con
 /* Stores joint row m (already validated) as mappings[i]: every member and
  * the target must exist; the same (set, target, origin) twice in one batch
  * is a conflict, as for pairs. */
-static int joint_put(cw_wtxn *w, const cw_mapping *m, size_t i, bulk_call *bc, bool *updated,
+static int joint_put(cw_wtxn *w, const cw_mapping *m, size_t i, bulk_call *bc, int *how,
                      cw_err *err)
 {
     const char **ids = NULL;
@@ -322,17 +355,16 @@ static int joint_put(cw_wtxn *w, const cw_mapping *m, size_t i, bulk_call *bc, b
     rw_array(&rw, m->n_sources);
     for (size_t j = 0; j < m->n_sources; j++)
         rw_str(&rw, ids[j]);
-    rc = put_entry(w, DB_JOINT, &k, &rw, m, ids, i, updated, err);
+    rc = put_entry(w, DB_JOINT, &k, &rw, m, ids, i, how, err);
     rw_free(&rw);
-    for (size_t j = 0; !rc && j < m->n_sources; j++)
+    for (size_t j = 0; !rc && *how != ROW_UNCHANGED && j < m->n_sources; j++)
         rc = jidx_put(w, m->source_fw, ids[j], &k, false, err);
     return rc;
 }
 
 /* Stores the single row m (already validated) as mappings[i], indexed
  * under both ends. */
-static int pair_put(cw_wtxn *w, const cw_mapping *m, size_t i, bulk_call *bc, bool *updated,
-                    cw_err *err)
+static int pair_put(cw_wtxn *w, const cw_mapping *m, size_t i, bulk_call *bc, int *how, cw_err *err)
 {
     int rc;
     if ((rc = end_exists(w, m->source_fw, m->source_id, i, "source", err)) ||
@@ -350,10 +382,11 @@ static int pair_put(cw_wtxn *w, const cw_mapping *m, size_t i, bulk_call *bc, bo
                        : cw_err_set(err, rc, "mappings: out of memory");
     rec_writer rw;
     rw_init(&rw);
-    rc = put_entry(w, DB_MAP, &k, &rw, m, NULL, i, updated, err);
+    rc = put_entry(w, DB_MAP, &k, &rw, m, NULL, i, how, err);
     rw_free(&rw);
-    if (!rc)
-        rc = idx_put(w, m->source_fw, m->source_id, 'S', m->target_fw, m->target_id, false, err);
+    if (rc || *how == ROW_UNCHANGED)
+        return rc; /* an unchanged row is indexed already */
+    rc = idx_put(w, m->source_fw, m->source_id, 'S', m->target_fw, m->target_id, false, err);
     if (!rc)
         rc = idx_put(w, m->target_fw, m->target_id, 'T', m->source_fw, m->source_id, false, err);
     return rc;
@@ -366,17 +399,24 @@ static int load_fn(cw_wtxn *w, void *arg, cw_err *err)
     int rc = bulk_call_begin(&bc, ba->n, "mappings", err);
     for (size_t i = 0; i < ba->n && rc == 0; i++) {
         const cw_mapping *m = (const cw_mapping *)ba->items + i;
-        bool updated = false;
+        int how = ROW_CREATED;
         if (!(rc = validate(m, i, err)))
-            rc = is_joint(m) ? joint_put(w, m, i, &bc, &updated, err)
-                             : pair_put(w, m, i, &bc, &updated, err);
-        if (!rc && updated)
+            rc = is_joint(m) ? joint_put(w, m, i, &bc, &how, err)
+                             : pair_put(w, m, i, &bc, &how, err);
+        if (rc)
+            break;
+        if (how == ROW_UPDATED)
             ba->st.updated++;
-        else if (!rc)
+        else if (how == ROW_UNCHANGED)
+            ba->st.unchanged++;
+        else
             ba->st.created++;
     }
     bulk_call_end(&bc);
-    return rc ? rc : bump_generation(w, err);
+    /* Nothing changed, nothing to rebuild: the catalogue graph stays. */
+    if (rc || ba->st.created + ba->st.updated == 0)
+        return rc;
+    return bump_generation(w, err);
 }
 
 int cw_mapping_load(cw_db *db, cw_wtxn *w, const cw_mapping *maps, size_t n, cw_bulk_stats *st,

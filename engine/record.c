@@ -128,6 +128,12 @@ MDB_val rw_val(rec_writer *r)
     return (MDB_val){.mv_size = r->sb.size, .mv_data = r->sb.data};
 }
 
+bool rec_same(MDB_val stored, MDB_val next)
+{
+    return stored.mv_size == next.mv_size &&
+           (next.mv_size == 0 || memcmp(stored.mv_data, next.mv_data, next.mv_size) == 0);
+}
+
 int rr_open(rec_reader *r, MDB_val v, cw_err *err)
 {
     msgpack_unpacked_init(&r->u);

@@ -51,16 +51,22 @@ static int scope_put_fn(cw_wtxn *w, void *arg, cw_err *err)
             break;
         cw_key k;
         org_req_key(&k, s->org, s->framework, s->id);
-        MDB_val kv = key_val(&k), v;
-        if (mdb_get(w->txn, w->db->dbi[DB_SCOPE], &kv, &v) == 0)
-            ba->st.updated++;
-        else
-            ba->st.created++;
         rec_writer rw;
         rw_init(&rw);
         rw_array(&rw, 2);
         rw_bool(&rw, s->applicable);
         rw_str(&rw, s->justification ? s->justification : "");
+        MDB_val kv = key_val(&k), v;
+        bool stored = mdb_get(w->txn, w->db->dbi[DB_SCOPE], &kv, &v) == 0;
+        if (stored && rec_same(v, rw_val(&rw))) {
+            ba->st.unchanged++;
+            rw_free(&rw);
+            continue;
+        }
+        if (stored)
+            ba->st.updated++;
+        else
+            ba->st.created++;
         v = rw_val(&rw);
         rc = mdb_put(w->txn, w->db->dbi[DB_SCOPE], &kv, &v, 0);
         rw_free(&rw);

@@ -33,7 +33,8 @@ SHORT = {
     "RESULT": "pass/fail/unknown", "APPLIC": "bool", "ATTRS": "{name: [strings]}",
     "ASSESS": "bool or nil", "REQSTATUS": "active/withdrawn",
     "SOURCES": "id or [2..64 ids]", "EVCONTROLS": "id or [ids]", "VALID": "time or nil",
-    "LINKS": "[link]",
+    "LINKS": "[link]", "ASSUME": "assume", "ERRSHAPE": "standard/nvim",
+    "ASSUMEIDS": "[ids]", "ASSUMEREFS": "[{framework, id}]",
 }
 
 
@@ -74,6 +75,8 @@ def access(m):
     for k in ("open", "admin", "org", "editor"):
         if acc[k]:
             words.append(k)
+    if acc.get("positional"):
+        words.append("pos")
     return " ".join(words)
 
 

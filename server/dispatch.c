@@ -18,7 +18,7 @@ void cw_answer_error(cw_conn *c, uint64_t msgid, int code, const char *msg)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, &c->out.buf, msgpack_sbuffer_write);
-    cw_pack_error(&pk, msgid, cw_proto_code(code), msg);
+    cw_pack_error(&pk, msgid, cw_proto_code(code), msg, c->who.nvim_errors);
 }
 
 /* The end of one request on c: its latency (timed: it reached its
@@ -71,8 +71,8 @@ void cw_refuse_message(cw_server *s, cw_conn *c, int code, const char *why, size
 /* The envelope [0, msgid, method, params]: fills *msgid (0 when it cannot
  * be read), *m and *args, or returns the refusal.  *skip is set for client
  * responses and notifications, which need no answer. */
-static int envelope(cw_server *s, const msgpack_object *o, uint64_t *msgid, const cw_method **m,
-                    const msgpack_object **args, bool *skip, cw_err *err)
+static int envelope(cw_server *s, const msgpack_object *o, msgpack_zone *z, uint64_t *msgid,
+                    const cw_method **m, const msgpack_object **args, bool *skip, cw_err *err)
 {
     *skip = false;
     if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 3)
@@ -114,14 +114,7 @@ static int envelope(cw_server *s, const msgpack_object *o, uint64_t *msgid, cons
         return cw_err_set(err, CW_ENOMETHOD,
                           "'%s' is not a method (server.info lists the protocol)", shown);
     }
-    if (e[3].type != MSGPACK_OBJECT_ARRAY)
-        return cw_err_set(err, CW_EINVAL, "params: expected an array");
-    if (e[3].via.array.size == 1 && e[3].via.array.ptr[0].type == MSGPACK_OBJECT_MAP)
-        *args = &e[3].via.array.ptr[0];
-    else if (e[3].via.array.size != 0 &&
-             !(e[3].via.array.size == 1 && e[3].via.array.ptr[0].type == MSGPACK_OBJECT_NIL))
-        return cw_err_set(err, CW_EINVAL, "params: expected [] or [{named arguments}]");
-    return 0;
+    return cw_params_args(*m, &e[3], z, args, err);
 }
 
 /* Permissions (PROTOCOL.md, "Authentication and roles"). */
@@ -167,7 +160,7 @@ static bool writer_full(const cw_server *s, const cw_conn *c)
  * which the job then adopts with its objects. */
 static int submit_write(cw_server *s, cw_conn *c, const cw_method *m, uint64_t msgid,
                         msgpack_unpacked *u, const char *raw, size_t raw_len, char **own_raw,
-                        bool has_args, uint64_t start, cw_err *err)
+                        uint64_t start, cw_err *err)
 {
     if (s->stopping)
         return cw_err_set(err, CW_EOVERLOAD, "the server is shutting down");
@@ -195,12 +188,16 @@ static int submit_write(cw_server *s, cw_conn *c, const cw_method *m, uint64_t m
         }
     }
     msgpack_unpacked_destroy(u);
-    const msgpack_object *jp = &j->msg.data.via.array.ptr[3];
+    /* The same params as the envelope read, now in the job's own objects. */
+    if (cw_params_args(m, &j->msg.data.via.array.ptr[3], j->msg.zone, &j->args, err)) {
+        cw_job_free(j);
+        return err->code;
+    }
     j->conn = c;
     j->msgid = msgid;
     j->m = m;
     j->method_index = (size_t)(m - cw_method_at(0));
-    j->args = has_args ? &jp->via.array.ptr[0] : NULL;
+    j->nvim_errors = c->who.nvim_errors;
     j->start_ns = start;
     j->raw_len = raw_len;
     j->cost = c->msg_cost;
@@ -266,7 +263,7 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, 
     const msgpack_object *args = NULL;
     bool skip;
     cw_err err = {0};
-    int rc = envelope(s, &u->data, &msgid, &m, &args, &skip, &err);
+    int rc = envelope(s, &u->data, u->zone ? u->zone : &s->zone, &msgid, &m, &args, &skip, &err);
     if (skip) {
         msgpack_unpacked_destroy(u);
         return DISPATCH_DONE;
@@ -286,7 +283,7 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, 
     if (rc == 0)
         rc = permitted(s, &c->who, m, args, &err);
     if (rc == 0 && (m->flags & M_WRITE) && !s->inline_writes) {
-        rc = submit_write(s, c, m, msgid, u, raw, raw_len, own_raw, args != NULL, start, &err);
+        rc = submit_write(s, c, m, msgid, u, raw, raw_len, own_raw, start, &err);
         if (rc == 0)
             return DISPATCH_DONE;
     }

@@ -229,8 +229,9 @@ int cw_h_requirement_search(cw_call *k, const cw_args_requirement_search *args, 
     return 0;
 }
 
-int cw_h_catalog_load(cw_call *k, const cw_args_catalog_load *args, msgpack_packer *pk, cw_err *err)
+static int catalog_write(cw_db *db, cw_wtxn *w, const void *a, cw_bulk_stats *st, cw_err *err)
 {
+    const cw_args_catalog_load *args = a;
     cw_framework fw = {
         .slug = args->framework,
         .name = args->name,
@@ -238,10 +239,13 @@ int cw_h_catalog_load(cw_call *k, const cw_args_catalog_load *args, msgpack_pack
         .publisher = args->publisher,
         .licence = args->licence,
     };
-    cw_bulk_stats st;
-    return pk_stats_unless(cw_catalog_load(k->db, k->w, &fw, args->requirements,
-                                           args->n_requirements, args->replace, &st, err),
-                           pk, &st);
+    return cw_catalog_load(db, w, &fw, args->requirements, args->n_requirements, args->replace, st,
+                           err);
+}
+
+int cw_h_catalog_load(cw_call *k, const cw_args_catalog_load *args, msgpack_packer *pk, cw_err *err)
+{
+    return cw_bulk_answer(k, args->dry_run, NULL, NULL, catalog_write, args, pk, err);
 }
 
 int cw_h_catalog_delete(cw_call *k, const cw_args_catalog_delete *args, msgpack_packer *pk,
@@ -251,11 +255,16 @@ int cw_h_catalog_delete(cw_call *k, const cw_args_catalog_delete *args, msgpack_
     return pk_stats_unless(cw_catalog_delete(k->db, k->w, args->framework, &st, err), pk, &st);
 }
 
+static int mapping_write(cw_db *db, cw_wtxn *w, const void *a, cw_bulk_stats *st, cw_err *err)
+{
+    const cw_args_mapping_load *args = a;
+    return cw_mapping_load(db, w, args->mappings, args->n_mappings, st, err);
+}
+
 int cw_h_mapping_load(cw_call *k, const cw_args_mapping_load *args, msgpack_packer *pk, cw_err *err)
 {
-    cw_bulk_stats st;
-    return pk_stats_unless(cw_mapping_load(k->db, k->w, args->mappings, args->n_mappings, &st, err),
-                           pk, &st);
+    return cw_bulk_answer(k, args->dry_run, args->has_assume ? &args->assume : NULL, NULL,
+                          mapping_write, args, pk, err);
 }
 
 int cw_h_mapping_list(cw_call *k, const cw_args_mapping_list *args, msgpack_packer *pk, cw_err *err)

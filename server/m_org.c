@@ -19,16 +19,29 @@ static int single_error(int rc, bool bulk, const char *list_key, cw_err *err)
     return rc;
 }
 
+struct org_write {
+    cw_call *k;
+    cw_org o;
+    bool created;
+};
+
+static int org_write_fn(cw_wtxn *w, void *ctx, cw_err *err)
+{
+    struct org_write *ow = ctx;
+    return cw_org_put(ow->k->db, w, &ow->o, &ow->created, err);
+}
+
 int cw_h_org_put(cw_call *k, const cw_args_org_put *args, msgpack_packer *pk, cw_err *err)
 {
-    cw_org o = {.slug = args->org, .name = args->name};
-    bool created;
-    int rc = cw_org_put(k->db, k->w, &o, &created, err);
+    struct org_write ow = {k, {.slug = args->org, .name = args->name}, false};
+    int rc = cw_write_or_try(k, args->dry_run, org_write_fn, &ow, err);
     if (rc)
         return rc;
-    msgpack_pack_map(pk, 2);
-    pk_kv_str(pk, "org", o.slug);
-    pk_kv_bool(pk, "created", created);
+    msgpack_pack_map(pk, args->dry_run ? 3 : 2);
+    pk_kv_str(pk, "org", ow.o.slug);
+    pk_kv_bool(pk, "created", ow.created);
+    if (args->dry_run)
+        pk_kv_bool(pk, "dry_run", true);
     return 0;
 }
 
@@ -84,15 +97,19 @@ static int pk_deleted_unless(int rc, msgpack_packer *pk)
     return rc;
 }
 
+static int control_write(cw_db *db, cw_wtxn *w, const void *a, cw_bulk_stats *st, cw_err *err)
+{
+    const cw_args_control_put *args = a;
+    return cw_control_put(db, w, args->controls, args->n_controls, st, err);
+}
+
 int cw_h_control_put(cw_call *k, const cw_args_control_put *args, msgpack_packer *pk, cw_err *err)
 {
     for (size_t i = 0; i < args->n_controls; i++)
         args->controls[i].org = args->org;
-    cw_bulk_stats st;
-    return pk_stats_unless(
-        single_error(cw_control_put(k->db, k->w, args->controls, args->n_controls, &st, err),
-                     args->bulk, "controls", err),
-        pk, &st);
+    return single_error(cw_bulk_answer(k, args->dry_run, args->has_assume ? &args->assume : NULL,
+                                       args->org, control_write, args, pk, err),
+                        args->bulk, "controls", err);
 }
 
 static void pk_control(msgpack_packer *pk, const cw_control *c, const cw_control_state *st)
@@ -151,25 +168,34 @@ int cw_h_control_delete(cw_call *k, const cw_args_control_delete *args, msgpack_
     return pk_deleted_unless(cw_control_delete(k->db, k->w, args->org, args->id, err), pk);
 }
 
-static int evidence_write(cw_call *k, const char *org, cw_evidence *ev, size_t n, bool bulk,
-                          msgpack_packer *pk, cw_err *err)
+static int evidence_write(cw_db *db, cw_wtxn *w, const void *a, cw_bulk_stats *st, cw_err *err)
 {
-    for (size_t i = 0; i < n; i++)
-        ev[i].org = org;
-    cw_bulk_stats st;
-    return pk_stats_unless(
-        single_error(cw_evidence_put(k->db, k->w, ev, n, &st, err), bulk, "items", err), pk, &st);
+    const cw_args_evidence_put *args = a;
+    return cw_evidence_put(db, w, args->items, args->n_items, st, err);
 }
 
 int cw_h_evidence_put(cw_call *k, const cw_args_evidence_put *args, msgpack_packer *pk, cw_err *err)
 {
-    return evidence_write(k, args->org, args->items, args->n_items, args->bulk, pk, err);
+    for (size_t i = 0; i < args->n_items; i++)
+        args->items[i].org = args->org;
+    return single_error(cw_bulk_answer(k, args->dry_run, args->has_assume ? &args->assume : NULL,
+                                       args->org, evidence_write, args, pk, err),
+                        args->bulk, "items", err);
 }
 
+/* The same arguments as evidence.put, where the list is required. */
 int cw_h_evidence_load(cw_call *k, const cw_args_evidence_load *args, msgpack_packer *pk,
                        cw_err *err)
 {
-    return evidence_write(k, args->org, args->items, args->n_items, args->bulk, pk, err);
+    cw_args_evidence_put put = {0};
+    put.org = args->org;
+    put.items = args->items;
+    put.n_items = args->n_items;
+    put.bulk = args->bulk;
+    put.dry_run = args->dry_run;
+    put.assume = args->assume;
+    put.has_assume = args->has_assume;
+    return cw_h_evidence_put(k, &put, pk, err);
 }
 
 static void pk_evidence(msgpack_packer *pk, const cw_evidence *e)
@@ -221,15 +247,19 @@ int cw_h_evidence_delete(cw_call *k, const cw_args_evidence_delete *args, msgpac
     return pk_deleted_unless(cw_evidence_delete(k->db, k->w, args->org, args->id, err), pk);
 }
 
+static int scope_write(cw_db *db, cw_wtxn *w, const void *a, cw_bulk_stats *st, cw_err *err)
+{
+    const cw_args_scope_put *args = a;
+    return cw_scope_put(db, w, args->items, args->n_items, st, err);
+}
+
 int cw_h_scope_put(cw_call *k, const cw_args_scope_put *args, msgpack_packer *pk, cw_err *err)
 {
     for (size_t i = 0; i < args->n_items; i++)
         args->items[i].org = args->org;
-    cw_bulk_stats st;
-    return pk_stats_unless(
-        single_error(cw_scope_put(k->db, k->w, args->items, args->n_items, &st, err), args->bulk,
-                     "items", err),
-        pk, &st);
+    return single_error(cw_bulk_answer(k, args->dry_run, args->has_assume ? &args->assume : NULL,
+                                       args->org, scope_write, args, pk, err),
+                        args->bulk, "items", err);
 }
 
 int cw_h_scope_list(cw_call *k, const cw_args_scope_list *args, msgpack_packer *pk, cw_err *err)

@@ -185,6 +185,29 @@ int cw_h_auth(cw_call *k, const cw_args_auth *args, msgpack_packer *pk, cw_err *
     return 0;
 }
 
+int cw_h_hello(cw_call *k, const cw_args_hello *args, msgpack_packer *pk, cw_err *err)
+{
+    (void)err;
+    cw_session *who = k->who;
+    if (args->has_errors)
+        who->nvim_errors = args->errors;
+    if (args->client) {
+        /* Printable bytes only: one client cannot forge log lines. */
+        char name[81];
+        size_t n = 0;
+        for (const char *c = args->client; *c && n + 1 < sizeof name; c++)
+            name[n++] = (unsigned char)*c >= 0x20 && *c != 0x7f ? *c : '?';
+        name[n] = '\0';
+        cw_log(k->s, LOG_INFO, "hello conn=%llu client=%s errors=%s",
+               (unsigned long long)who->conn_id, name, who->nvim_errors ? "nvim" : "standard");
+    }
+    msgpack_pack_map(pk, 3);
+    pk_kv_str(pk, "server", "crosswalkd");
+    pk_kv_str(pk, "version", CW_VERSION);
+    pk_kv_str(pk, "errors", who->nvim_errors ? "nvim" : "standard");
+    return 0;
+}
+
 int cw_h_store_check(cw_call *k, const cw_args_store_check *args, msgpack_packer *pk, cw_err *err)
 {
     (void)args;

@@ -18,7 +18,19 @@
 CW_METHODS(CW_X_RUN)
 #undef CW_X_RUN
 
-#define CW_X_ENTRY(id, name, flags, doc) {name, flags, CW_METHOD_KEYS(id), run_##id},
+/* Each method's arguments in declared order: the positional order. */
+#define CW_N_A(T, key, req, doc) #key,
+#define CW_N_L(key, item, req, doc) #key,
+#define CW_N_B(key, item, req, doc) #key,
+#define CW_X_NAMES(id, name, flags, doc)                                                           \
+    static const char *const names_##id[] = {CW_ARGS_##id(CW_N_A, CW_N_L, CW_N_B) NULL};
+CW_METHODS(CW_X_NAMES)
+#undef CW_X_NAMES
+#undef CW_N_A
+#undef CW_N_L
+#undef CW_N_B
+
+#define CW_X_ENTRY(id, name, flags, doc) {name, flags, CW_METHOD_KEYS(id), names_##id, run_##id},
 static const cw_method methods[] = {CW_METHODS(CW_X_ENTRY)};
 #undef CW_X_ENTRY
 

@@ -59,7 +59,7 @@ void pk_kv_time(msgpack_packer *pk, const char *k, cw_time t)
     pk_time(pk, t);
 }
 
-void cw_pack_error(msgpack_packer *pk, uint64_t msgid, int proto_code, const char *msg)
+void cw_pack_error(msgpack_packer *pk, uint64_t msgid, int proto_code, const char *msg, bool nvim)
 {
     char buf[CW_ERR_MSG_MAX + 48];
     snprintf(buf, sizeof buf, "%s: %s", cw_proto_name(proto_code), msg);
@@ -67,18 +67,24 @@ void cw_pack_error(msgpack_packer *pk, uint64_t msgid, int proto_code, const cha
     msgpack_pack_int(pk, CW_MSG_RESPONSE);
     msgpack_pack_uint64(pk, msgid);
     msgpack_pack_array(pk, 2);
-    msgpack_pack_int(pk, proto_code);
+    msgpack_pack_int(pk, nvim ? proto_code <= CW_PE_INVALID_PARAMS : proto_code);
     pk_str(pk, buf);
     msgpack_pack_nil(pk);
 }
 
 void pk_stats(msgpack_packer *pk, const cw_bulk_stats *st)
 {
-    msgpack_pack_map(pk, 4);
+    msgpack_pack_map(pk, 5);
+    pk_stats_fields(pk, st);
+}
+
+void pk_stats_fields(msgpack_packer *pk, const cw_bulk_stats *st)
+{
     pk_kv_int(pk, "created", (int64_t)st->created);
     pk_kv_int(pk, "updated", (int64_t)st->updated);
     pk_kv_int(pk, "deleted", (int64_t)st->deleted);
     pk_kv_int(pk, "rejected", (int64_t)st->rejected);
+    pk_kv_int(pk, "unchanged", (int64_t)st->unchanged);
 }
 
 int pk_stats_unless(int rc, msgpack_packer *pk, const cw_bulk_stats *st)

@@ -21,8 +21,10 @@ void pk_kv_time(msgpack_packer *pk, const char *k, cw_time t);
 void pk_time(msgpack_packer *pk, cw_time t);
 void pk_strs(msgpack_packer *pk, const char *const *v, size_t n);
 
-/* {created, updated, deleted, rejected} of a bulk write. */
+/* {created, updated, deleted, rejected, unchanged} of a bulk write. */
 void pk_stats(msgpack_packer *pk, const cw_bulk_stats *st);
+/* Those five keys and values alone, into a map the caller opened. */
+void pk_stats_fields(msgpack_packer *pk, const cw_bulk_stats *st);
 /* A list answer: the n elements of arr as an array, each packed by
  * fn(pk, &arr[i]). */
 #define PK_LIST(pk, arr, n, fn)                                                                    \
@@ -43,7 +45,10 @@ void pk_path(msgpack_packer *pk, const cw_path *p);
  * set of a joint row. */
 void pk_row(msgpack_packer *pk, const cw_mapping *m);
 
-/* Packs a full error response [1, msgid, [code, "name: msg"], nil]. */
-void cw_pack_error(msgpack_packer *pk, uint64_t msgid, int proto_code, const char *msg);
+/* Packs a full error response [1, msgid, [code, "name: msg"], nil]; with
+ * nvim the code is 1 for a mistake in the request (parse_error through
+ * invalid_params) and 0 for the rest, the two kinds Neovim's rpcrequest()
+ * shows (the message still starts with the error's name). */
+void cw_pack_error(msgpack_packer *pk, uint64_t msgid, int proto_code, const char *msg, bool nvim);
 
 #endif

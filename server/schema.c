@@ -212,6 +212,57 @@ int cw_check_keys(const msgpack_object *map, const char *allowed, cw_err *err)
     return 0;
 }
 
+int cw_params_args(const cw_method *m, const msgpack_object *params, msgpack_zone *z,
+                   const msgpack_object **args, cw_err *err)
+{
+    *args = NULL;
+    if (params->type != MSGPACK_OBJECT_ARRAY)
+        return cw_err_set(err, CW_EINVAL, "params: expected an array");
+    uint32_t n = params->via.array.size;
+    const msgpack_object *v = params->via.array.ptr;
+    if (n == 0 || (n == 1 && v[0].type == MSGPACK_OBJECT_NIL))
+        return 0;
+    if (n == 1 && v[0].type == MSGPACK_OBJECT_MAP) {
+        *args = &v[0];
+        return 0;
+    }
+    size_t max = 0;
+    char order[256] = "";
+    for (size_t l = 0; m->names[max]; max++)
+        l += (size_t)snprintf(order + l, l < sizeof order ? sizeof order - l : 0, "%s%s",
+                              max ? ", " : "", m->names[max]);
+    if (max == 0)
+        return cw_err_set(err, CW_EINVAL, "params: %s takes no arguments: []", m->name);
+    if (!(m->flags & M_POS))
+        return cw_err_set(err, CW_EINVAL,
+                          "params: %s takes named arguments only: [{name: value, ...}] (%s)",
+                          m->name, order);
+    if (n > max)
+        return cw_err_set(err, CW_EINVAL,
+                          "params: %s takes at most %zu positional arguments (%s), got %u", m->name,
+                          max, order, n);
+    /* The values stay where they were decoded; only the map around them is
+     * new, in the request's own zone. */
+    msgpack_object *map = msgpack_zone_malloc(z, sizeof *map);
+    msgpack_object_kv *kv = msgpack_zone_malloc(z, n * sizeof *kv);
+    if (!map || !kv)
+        return cw_err_set(err, CW_ENOMEM, "params: out of memory");
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (v[i].type == MSGPACK_OBJECT_NIL)
+            continue;
+        kv[k].key.type = MSGPACK_OBJECT_STR;
+        kv[k].key.via.str.ptr = m->names[i];
+        kv[k].key.via.str.size = (uint32_t)strlen(m->names[i]);
+        kv[k++].val = v[i];
+    }
+    map->type = MSGPACK_OBJECT_MAP;
+    map->via.map.size = k;
+    map->via.map.ptr = kv;
+    *args = map;
+    return 0;
+}
+
 /* ---- value decoders ----
  *
  * Every decoder gets the value itself, present and not nil: the generated
@@ -582,6 +633,28 @@ int cw_dec_SOURCES(const msgpack_object *o, const char *path, const char *key, c
     return rc;
 }
 
+/* An array of strings into *out (allocated in a, *n of them); "<path><key>:
+ * expected <what>" when o is not an array, the element's own path when one
+ * is not a string.  The names themselves are the engine's to check. */
+static int str_list(const msgpack_object *o, const char *path, const char *key, const char *what,
+                    cw_arena *a, const char ***out, size_t *n, cw_err *err)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return in_path(cw_err_set(err, CW_EINVAL, "%s: expected %s", key, what), path, err);
+    *n = o->via.array.size;
+    *out = cw_arena_alloc(a, (*n + 1) * sizeof(char *));
+    if (!*out)
+        return cw_err_set(err, CW_ENOMEM, "%s%s: out of memory", path, key);
+    for (uint32_t j = 0; j < o->via.array.size; j++) {
+        if (to_str(&o->via.array.ptr[j], key, a, &(*out)[j], err)) {
+            char fj[112];
+            FIELD(fj, "%s%s[%u]", path, key, j);
+            return to_str(&o->via.array.ptr[j], fj, a, &(*out)[j], err);
+        }
+    }
+    return 0;
+}
+
 int cw_dec_EVCONTROLS(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
                       cw_evidence *e, cw_err *err)
 {
@@ -592,21 +665,55 @@ int cw_dec_EVCONTROLS(const msgpack_object *o, const char *path, const char *key
             return cw_err_set(err, CW_ENOMEM, "%s%s: out of memory", path, key);
         return in_path(to_str(o, key, a, &e->controls[0], err), path, err);
     }
+    return str_list(o, path, key, "a list of control ids", a, &e->controls, &e->n_controls, err);
+}
+
+int cw_dec_ASSUMEIDS(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                     cw_assume *out, cw_err *err)
+{
+    return str_list(o, path, key, "a list of control ids", a, &out->controls, &out->n_controls,
+                    err);
+}
+
+int cw_dec_ASSUMEREFS(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                      cw_assume *out, cw_err *err)
+{
     if (o->type != MSGPACK_OBJECT_ARRAY)
-        return in_path(cw_err_set(err, CW_EINVAL, "%s: expected a list of control ids", key), path,
-                       err);
-    e->n_controls = o->via.array.size;
-    e->controls = cw_arena_alloc(a, (e->n_controls + 1) * sizeof(char *));
-    if (!e->controls)
+        return cw_err_set(err, CW_EINVAL, "%s%s: expected a list of {framework, id} maps", path,
+                          key);
+    out->n_requirements = o->via.array.size;
+    out->requirements = cw_arena_alloc(a, (out->n_requirements + 1) * sizeof *out->requirements);
+    if (!out->requirements)
         return cw_err_set(err, CW_ENOMEM, "%s%s: out of memory", path, key);
     for (uint32_t j = 0; j < o->via.array.size; j++) {
-        if (to_str(&o->via.array.ptr[j], key, a, &e->controls[j], err)) {
-            char fj[112];
-            FIELD(fj, "%s%s[%u]", path, key, j);
-            return to_str(&o->via.array.ptr[j], fj, a, &e->controls[j], err);
-        }
+        const msgpack_object *e = &o->via.array.ptr[j];
+        char fp[112];
+        FIELD(fp, "%s%s[%u].", path, key, j);
+        int rc;
+        if (e->type != MSGPACK_OBJECT_MAP)
+            return cw_err_set(err, CW_EINVAL, "%s%s[%u]: expected a map {framework, id}", path, key,
+                              j);
+        if ((rc = in_path(cw_check_keys(e, "framework id", err), fp, err)) ||
+            (rc = field_str(e, fp, "framework", true, a, &out->requirements[j].framework, err)) ||
+            (rc = field_str(e, fp, "id", true, a, &out->requirements[j].id, err)))
+            return rc;
     }
     return 0;
+}
+
+static int parse_errshape(const char *s, int *nvim)
+{
+    *nvim = strcmp(s, "nvim") == 0;
+    return *nvim || strcmp(s, "standard") == 0 ? 0 : -1;
+}
+
+int cw_dec_ERRSHAPE(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                    bool *out, cw_err *err)
+{
+    int nvim;
+    int rc = word(o, path, key, a, parse_errshape, CW_EINVAL, "standard or nvim", &nvim, err);
+    *out = rc == 0 && nvim;
+    return rc;
 }
 
 int cw_dec_VALID(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
@@ -736,6 +843,18 @@ int cw_dec_LINKS(const msgpack_object *o, const char *path, const char *key, cw_
     return 0;
 }
 
+/* The assume item of a dry run, decoded with its own path. */
+int cw_dec_ASSUME(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                  cw_assume *out, cw_err *err)
+{
+    char p[64];
+    FIELD(p, "%s%s.", path, key);
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return cw_err_set(err, CW_EINVAL, "%s%s: expected a map (an assume item)", path, key);
+    int rc = in_path(cw_check_keys(o, ITEM_KEYS(assume), err), p, err);
+    return rc ? rc : cw_item_assume(o, p, a, out, err);
+}
+
 #define CW_D_F(T, key, member, req, doc)                                                           \
     if ((rc = value_of(m, path, #key, req, NULL, &o, err)) ||                                      \
         (o && (rc = cw_dec_##T(o, path, #key, a, &out->member, err))))                             \
@@ -826,6 +945,8 @@ const char *cw_schema_name(size_t i)
 #define SOURCES_ITEM NULL
 #define EVCONTROLS_ITEM NULL
 #define VALID_ITEM NULL
+#define ASSUMEIDS_ITEM NULL
+#define ASSUMEREFS_ITEM NULL
 
 #define CW_X_GDOC(id, name, flags, doc)                                                            \
     static const argdoc margs_##id[] = {                                                           \
@@ -900,12 +1021,13 @@ void cw_schema_pack(msgpack_packer *pk)
         pk_str(pk, "doc");
         pk_str(pk, m->doc);
         pk_str(pk, "access");
-        msgpack_pack_map(pk, 5);
+        msgpack_pack_map(pk, 6);
         pk_flag(pk, "write", m->flags & M_WRITE);
         pk_flag(pk, "admin", m->flags & M_ADMIN);
         pk_flag(pk, "org", m->flags & M_ORG);
         pk_flag(pk, "open", m->flags & M_OPEN);
         pk_flag(pk, "editor", m->flags & M_EDITOR);
+        pk_flag(pk, "positional", m->flags & M_POS);
         pk_str(pk, "keys");
         pk_str(pk, m->keys + (*m->keys == ' '));
         pk_str(pk, "args");

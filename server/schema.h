@@ -28,6 +28,7 @@ enum {
     M_ORG = 4,     /* org-scoped: the org argument must be the token's org */
     M_OPEN = 8,    /* allowed before authentication */
     M_EDITOR = 16, /* needs the editor role (or admin): auditors are refused */
+    M_POS = 32,    /* takes its arguments positionally too (methods.def) */
 };
 
 /* requirement.list's attribute filter: "key" or "key=value". */
@@ -44,6 +45,17 @@ typedef struct cw_source_arg {
 
 /* The values of a DETAIL argument. */
 enum { CW_DETAIL_NONE = 0, CW_DETAIL_FULL = 1, CW_DETAIL_COMPACT = 2 };
+
+/* What a dry run takes as written before it (the assume item): placeholders
+ * for what an earlier call of the same load would have created, put in the
+ * dry run's own transaction and discarded with it. */
+typedef struct cw_assume {
+    bool org;              /* the call's organisation */
+    const char **controls; /* controls of the call's organisation */
+    size_t n_controls;
+    cw_ref *requirements;
+    size_t n_requirements;
+} cw_assume;
 
 /* Argument types: X(TYPE, C type, "what a client sends").  The decoder of
  * TYPE is cw_dec_<TYPE>. */
@@ -68,7 +80,9 @@ enum { CW_DETAIL_NONE = 0, CW_DETAIL_FULL = 1, CW_DETAIL_COMPACT = 2 };
     X(LEVEL, cw_level, "full or partial")                                                          \
     X(CTLSTATUS, cw_ctl_status, "implemented, planned or not_implemented")                         \
     X(RESULT, cw_result, "pass, fail or unknown")                                                  \
-    X(APPLIC, bool, "boolean")
+    X(APPLIC, bool, "boolean")                                                                     \
+    X(ASSUME, cw_assume, "map: an assume item")                                                    \
+    X(ERRSHAPE, bool, "standard or nvim")
 
 /* Types decoded into a whole item: X(TYPE, item C type, "what a client sends"). */
 #define CW_ITEM_ARG_TYPES(X)                                                                       \
@@ -78,7 +92,9 @@ enum { CW_DETAIL_NONE = 0, CW_DETAIL_FULL = 1, CW_DETAIL_COMPACT = 2 };
     X(SOURCES, cw_mapping, "id, or an array of 2..64 ids (or {framework?, id} maps)")              \
     X(EVCONTROLS, cw_evidence, "control id or list of control ids")                                \
     X(VALID, cw_evidence, "time, or nil for no expiry")                                            \
-    X(LINKS, cw_control, "list of link items")
+    X(LINKS, cw_control, "list of link items")                                                     \
+    X(ASSUMEIDS, cw_assume, "list of control ids")                                                 \
+    X(ASSUMEREFS, cw_assume, "list of {framework, id} maps")
 
 /* A value decoder: o is the key's value, present and not nil (the
  * generated decoders look it up, refuse it missing when required and set
@@ -180,7 +196,8 @@ CW_METHODS(CW_X_DECODE)
 typedef struct cw_method {
     const char *name;
     unsigned flags;
-    const char *keys; /* accepted argument names, space separated */
+    const char *keys;         /* accepted argument names, space separated */
+    const char *const *names; /* the arguments in declared (positional) order, NULL-ended */
     int (*run)(cw_call *k, const msgpack_object *args, msgpack_packer *pk, cw_err *err);
 } cw_method;
 
@@ -197,6 +214,13 @@ const char *cw_schema_name(size_t i);
 
 /* Packs the whole schema as server.schema answers it. */
 void cw_schema_pack(msgpack_packer *pk);
+
+/* The named arguments of method m given params, the request's params
+ * array: NULL for [] and [nil], the map of [{named arguments}], or for an
+ * M_POS method its positional values under their names (nil values left
+ * out), as a map built in z.  invalid_params naming params otherwise. */
+int cw_params_args(const cw_method *m, const msgpack_object *params, msgpack_zone *z,
+                   const msgpack_object **args, cw_err *err);
 
 /* Checks that map's keys are all in allowed (space separated); else
  * "<key>: unknown argument (accepted: ...)".  Keys must be strings. */

@@ -80,6 +80,7 @@ typedef struct cw_session {
     cw_role role;
     char org[CW_MAX_SLUG + 1]; /* "" unless an org-scoped token */
     unsigned auth_failures;
+    bool nvim_errors; /* hello {errors: "nvim"}: errors as [0 or 1, message] */
     uint64_t conn_id; /* for logs */
     char addr[48];    /* the peer's address without its port ("unix" for Unix sockets) */
 } cw_session;
@@ -155,8 +156,9 @@ typedef struct cw_job {
     msgpack_unpacked msg;       /* owns the request's objects */
     const msgpack_object *args; /* map or NULL */
     msgpack_sbuffer reply;
-    bool failed; /* the reply is an error */
-    size_t cost; /* counted against the writer's queue budget until delivered */
+    bool failed;      /* the reply is an error */
+    bool nvim_errors; /* the connection's error shape when it was queued */
+    size_t cost;      /* counted against the writer's queue budget until delivered */
     uint64_t start_ns;
     size_t raw_len; /* the request's bytes, for the access log */
     int code;       /* the CW_E* code of a failed reply */
@@ -348,6 +350,20 @@ void cw_out_take(cw_out *o, msgpack_sbuffer *to);
  * count. Returns CW_ENOMEM with nothing changed. */
 int cw_out_detach(cw_out *o, char **base, cw_seg **segs, size_t *nsegs, size_t *len);
 void cw_segs_free(cw_seg *segs, size_t n);
+
+/* ---- bulk.c: bulk writes, real or dry ---- */
+/* fn(k->w, ctx, err), or with dry_run fn inside a transaction that is then
+ * thrown away (cw_write_trial).  Returns fn's result. */
+int cw_write_or_try(cw_call *k, bool dry_run, cw_write_fn fn, void *ctx, cw_err *err);
+/* The engine call behind a bulk method: writes args (borrowed) with w. */
+typedef int (*cw_bulk_fn)(cw_db *db, cw_wtxn *w, const void *args, cw_bulk_stats *st, cw_err *err);
+/* Runs write for real, or (dry_run) as a dry run after the stand-ins of
+ * assume (may be NULL; its org means org, the call's organisation), and
+ * packs the counts, with dry_run: true for a dry run.  assume without
+ * dry_run is invalid_params.  Returns write's result, with nothing packed
+ * when it failed. */
+int cw_bulk_answer(cw_call *k, bool dry_run, const cw_assume *assume, const char *org,
+                   cw_bulk_fn write, const void *args, msgpack_packer *pk, cw_err *err);
 
 /* ---- m_query.c ---- */
 /* Frees the render cache (at shutdown). */

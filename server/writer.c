@@ -45,7 +45,7 @@ static void reply_error(cw_job *j, int code, const char *msg)
     msgpack_sbuffer_clear(&j->reply);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &j->reply, msgpack_sbuffer_write);
-    cw_pack_error(&pk, j->msgid, cw_proto_code(code), msg);
+    cw_pack_error(&pk, j->msgid, cw_proto_code(code), msg, j->nvim_errors);
 }
 
 /* One queued request as a write of the group: its handler runs against w

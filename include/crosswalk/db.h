@@ -78,6 +78,14 @@ typedef struct cw_write_report {
  * what recovery took.  One group at a time per environment. */
 int cw_write_group(cw_db *db, cw_write_op *ops, size_t n, cw_write_report *rep, cw_err *err);
 
+/* A dry run: runs fn against a transaction nested in w (or a write
+ * transaction of its own when w is NULL) and then discards whatever fn
+ * wrote, whether it succeeded or not.  fn sees the store as a real write
+ * would, so it finds the same problems and counts the same changes; none
+ * of them is ever committed.  Returns fn's result (CW_EMAPFULL included:
+ * a group replays it like any write). */
+int cw_write_trial(cw_db *db, cw_wtxn *w, cw_write_fn fn, void *ctx, cw_err *err);
+
 /* Starts an explicit write transaction shared by several write calls.
  * Exactly one of cw_write_commit / cw_write_abort ends it and frees *out.
  * Unlike a write group it is not replayed: a full map is reported. */

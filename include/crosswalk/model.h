@@ -153,9 +153,12 @@ typedef struct cw_scope {
 } cw_scope;
 
 /* What a bulk write did.  Bulk writes are atomic, so rejected is 0 on
- * success and the whole batch size on failure. */
+ * success and the whole batch size on failure.  An item equal to what is
+ * stored is unchanged, not updated, and nothing is written for it: a
+ * re-run of the same load says so, and leaves the caches built on the
+ * stored data valid. */
 typedef struct cw_bulk_stats {
-    size_t created, updated, deleted, rejected;
+    size_t created, updated, deleted, rejected, unchanged;
 } cw_bulk_stats;
 
 /* A reference to one requirement. */

@@ -5,9 +5,13 @@ a temporary directory with its own --data directory, and runs the real
 crosswalk binary ($CROSSWALK) against it through CROSSWALK_SERVER.  The
 server is stopped with SIGTERM and must exit 0.  Standard library only.
 """
+import fcntl
 import hashlib
 import os
+import pty
 import re
+import struct
+import termios
 import shutil
 import signal
 import subprocess
@@ -115,3 +119,35 @@ class CliCase(unittest.TestCase):
         r = self.run_cli(*args, **kw)
         self.assertEqual(r.returncode, 0, f"crosswalk {' '.join(args)}: {r.stderr}")
         return r.stdout
+
+    def run_tty(self, *args, cols=80, rows=24, env=None, stdout_pipe=False):
+        """Runs the CLI with standard error (and standard output, unless
+        stdout_pipe) on a pseudo-terminal of cols x rows, as a person at a
+        terminal sees it; returns the exit status and everything written
+        there, decoded (and with stdout_pipe, what standard output got)."""
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        e = dict(os.environ)
+        for k in ("CROSSWALK_SERVER", "CROSSWALK_TOKEN", "NO_COLOR", "PAGER", "COLUMNS"):
+            e.pop(k, None)
+        e["CROSSWALK_SERVER"] = self.server.addr
+        e.setdefault("TERM", "xterm")
+        if env:
+            e.update(env)
+        p = subprocess.Popen([self.cli, *args], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE if stdout_pipe else slave, stderr=slave, env=e)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                b = os.read(master, 65536)
+            except OSError:
+                break
+            if not b:
+                break
+            chunks.append(b)
+        os.close(master)
+        out = p.stdout.read().decode() if stdout_pipe else None
+        rc = p.wait(timeout=120)
+        tty = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+        return (rc, tty, out) if stdout_pipe else (rc, tty)

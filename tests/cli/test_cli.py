@@ -17,7 +17,8 @@ HAVE_IMPORT = os.environ.get("CW_HAVE_IMPORT", "").upper() in ("ON", "1", "TRUE"
 # load/export parse their arguments only in a build with the importers.
 IMPORT_USAGE = ((["export"], ["load"], ["load", "--batch-size", "0", "x.csv"],
                  ["export", "--framework", "x", "--format", "xml"]) if HAVE_IMPORT else ())
-COMMANDS = ["call", "load", "export", "coverage", "gap", "compare", "soa", "check"]
+COMMANDS = ["call", "load", "export", "coverage", "gap", "compare", "soa", "check", "org",
+            "control", "evidence", "scope", "version", "help"]
 
 
 class Usage(CliCase):

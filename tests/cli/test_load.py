@@ -7,9 +7,7 @@ appears only on a terminal; export writes CSV and OSCAL that load back.
 Skipped in a build without the importers."""
 import json
 import os
-import pty
 import re
-import subprocess
 import tempfile
 import unittest
 
@@ -36,17 +34,25 @@ class Load(CliCase):
     def orgs(self):
         return {o["org"] for o in json.loads(self.ok("call", "org.list"))}
 
-    def test_1_dry_run_sends_nothing(self):
+    def test_1_dry_run_writes_nothing(self):
+        """The server checks every batch, each seeing what the files and
+        the organisation before it would have stored; nothing is kept."""
+        before = json.loads(self.ok("call", "server.info"))["counts"]
         out = self.ok("load", "--org", "dry", "--dry-run", *self.samples())
         for name in ORDER:
-            self.assertRegex(out, re.escape(name) + r": [a-z-]+, \d+ items in \d+ batch")
-        self.assertRegex(out, r"dry run: 8 files valid, \d+ items in \d+ batches; nothing sent")
+            self.assertRegex(out, re.escape(name) + r": [a-z-]+, \d+ items in \d+ batch(es)?: "
+                             r"would create [1-9]\d*, update 0, leave 0 unchanged")
+        self.assertRegex(out, r"dry run: 8 files valid, \d+ items in \d+ batches checked by the "
+                              r"server \(would create \d+, update 0, leave 0 unchanged\); "
+                              r"nothing written")
         self.assertNotIn("dry", self.orgs())
+        self.assertEqual(json.loads(self.ok("call", "server.info"))["counts"], before)
 
     def test_2_load_every_format(self):
         r = self.run_cli("load", "--org", "beta", *self.samples())
         self.assertEqual(r.returncode, 0, r.stderr)
-        m = re.search(r"loaded (\d+) of (\d+) items from 8 files: created (\d+), updated 0, rejected 0", r.stdout)
+        m = re.search(r"loaded (\d+) of (\d+) items from 8 files in [\d.]+ s: created (\d+), "
+                      r"updated 0, unchanged 0, rejected 0", r.stdout)
         self.assertTrue(m, r.stdout)
         self.assertEqual(m.group(1), m.group(2))
         self.assertNotIn("\r", r.stderr, "no progress bar when stderr is not a terminal")
@@ -55,9 +61,9 @@ class Load(CliCase):
         self.assertIn("acme-isms", fws)
         ctl = json.loads(self.ok("call", "control.get", '{"org": "beta", "id": "POL-1"}'))
         self.assertEqual(ctl["links"][0]["id"], "A.5.1")
-        # Loading again updates, creates nothing.
+        # Loading again finds every item as it is: nothing created or updated.
         out = self.ok("load", "--org", "beta", *self.samples())
-        self.assertRegex(out, r"created 0, updated \d+, rejected 0")
+        self.assertRegex(out, r"created 0, updated 0, unchanged %s, rejected 0" % m.group(1))
 
     def test_3_problems_load_nothing(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -80,32 +86,19 @@ class Load(CliCase):
         self.assertNotIn("cli-good", json.dumps(rows), "the valid file was not loaded either")
 
     def test_4_progress_bar_on_a_terminal(self):
-        master, slave = pty.openpty()
-        try:
-            env = dict(os.environ, CROSSWALK_SERVER=self.server.addr)
-            with tempfile.TemporaryDirectory() as tmp:
-                p = subprocess.run([self.cli, "load", "--org", "tty", "--batch-size", "1",
-                                    *fixture.write_csv_files(tmp)],
-                                   stdout=subprocess.PIPE, stderr=slave, env=env, timeout=60)
-            os.close(slave)
-            slave = -1
-            chunks = []
-            while True:
-                try:
-                    b = os.read(master, 4096)
-                except OSError:
-                    break
-                if not b:
-                    break
-                chunks.append(b)
-        finally:
-            if slave >= 0:
-                os.close(slave)
-            os.close(master)
-        self.assertEqual(p.returncode, 0)
-        tty = b"".join(chunks).decode()
-        self.assertIn("\r[", tty)
-        self.assertRegex(tty, r"\] 9/9 items")
+        with tempfile.TemporaryDirectory() as tmp:
+            rc, tty, stdout = self.run_tty("load", "--org", "tty", "--batch-size", "1",
+                                           *fixture.write_csv_files(tmp), stdout_pipe=True)
+        self.assertEqual(rc, 0)
+        # a validation phase per file, then the bar with rate, time taken
+        # and time left, redrawn in place
+        self.assertRegex(tty, r"\rreading and checking 1/3 \S*crosswalk\.csv")
+        self.assertRegex(tty, r"\rreading and checking 3/3 \S*evidence\.csv")
+        self.assertRegex(tty, r"\rsending \[#* *\] \d/9 items, [\d.]+k?/s, 0:\d\d(, 0:\d\d left)?")
+        self.assertRegex(tty, r"\rsending \[#{20}\] 9/9 items, [\d.]+k?/s, 0:\d\d ")
+        self.assertIn("\033[K", tty, "each redraw clears the rest of the line")
+        self.assertRegex(stdout, r"^loaded 9 of 9 items from 3 files in [\d.]+ s: "
+                                            r"created 10, updated 0, unchanged 0, rejected 0\n$")
 
     def test_6_refused_batch_reported_and_rerun_converges(self):
         """A batch the server refuses stops the load; the report says per
@@ -122,7 +115,10 @@ class Load(CliCase):
                 f.write(head + "".join(rows))
             r = self.run_cli("load", "--org", "fates", "--batch-size", "2", path)
             self.assertEqual(r.returncode, 1)
-            self.assertIn("batch 3 of 5 (evidence.load, 2 items)", r.stderr)
+            # named by the file and line of the refused row (F-05, line 6)
+            self.assertIn("crosswalk: %s:6: not_found: controls[0]: no control 'NOPE' in "
+                          "organisation 'fates' (batch 3 of 5, evidence.load, item 1 of 2)" % path,
+                          r.stderr)
             m = re.search(re.escape(path) + r": batches of 5: (.*)", r.stdout)
             self.assertTrue(m, r.stdout)
             self.assertRegex(m.group(1), r"^1-2 stored; 3 refused;")
@@ -207,6 +203,75 @@ class Load(CliCase):
         got = json.loads(self.ok("call", "requirement.get", '{"framework": "acme-fr", "id": "CP"}'))
         self.assertEqual(got["title"], "Contrôle d’accès")
 
+    def test_10_dry_run_refusals_at_file_and_line(self):
+        """--dry-run asks the server: a file whose references the server
+        would refuse fails the dry run, at the file and line of the row;
+        references to what earlier files of the same command provide pass;
+        nothing is written either way."""
+        head_c = "id,title,owner,status,links\n"
+        head_e = "id,controls,kind,title,source,uri,sha256,collected_at,valid_until,result\n"
+        head_x = ("source_framework,source_id,target_framework,target_id,relationship,strength,"
+                  "rationale,origin\n")
+        before = json.loads(self.ok("call", "server.info"))["counts"]
+        with tempfile.TemporaryDirectory() as tmp:
+            def write(name, text):
+                path = os.path.join(tmp, name)
+                with open(path, "w") as f:
+                    f.write(text)
+                return path
+            cat = write("dry-fw.catalog.csv", "id,parent,kind,title,description,attributes\n"
+                        "G,,theme,Group,,\nG.1,G,control,One,,\nG.2,G,control,Two,,\n")
+            ctl = write("ctl.csv", head_c + "D-1,t,o,implemented,dry-fw/G.1:full\n"
+                        "D-2,t,o,implemented,iso27001-2022/A.5.1\n")
+            ev = write("ev.csv", head_e + "DE-1,D-1,log,t,s,,,2026-01-01T00:00:00Z,,pass\n"
+                       "DE-2,D-2|D-1,log,t,s,,,2026-01-01T00:00:00Z,,pass\n")
+            xw = write("xw.csv", head_x + "dry-fw,G.2,iso27001-2022,A.5.1,subset_of,5,,dry-test\n")
+            # a new organisation, a new catalogue, controls linking it, their
+            # evidence and a crosswalk from it: all valid together
+            out = self.ok("load", "--dry-run", "--org", "dry-new", cat, ctl, ev, xw)
+            self.assertIn("dry run: 4 files valid", out)
+            # a link to a requirement nobody has
+            bad_ctl = write("bad-ctl.csv", head_c + "D-1,t,o,implemented,dry-fw/G.1:full\n"
+                            "\n"
+                            "D-3,t,o,implemented,iso27001-2022/A.99\n")
+            r = self.run_cli("load", "--dry-run", "--org", "dry-new", cat, bad_ctl)
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertIn(f"crosswalk: {bad_ctl}:4: invalid_params: links[0].id: no requirement "
+                          "'A.99' in framework 'iso27001-2022' (batch 1 of 1, control.put, item 2 "
+                          "of 2)", r.stderr)
+            self.assertIn("dry run: the server refused a batch (above); nothing written", r.stdout)
+            # evidence for a control neither stored nor in the command
+            bad_ev = write("bad-ev.csv", head_e + "DE-1,D-1,log,t,s,,,2026-01-01T00:00:00Z,,pass\n"
+                           "DE-3,GHOST,log,t,s,,,2026-01-01T00:00:00Z,,pass\n")
+            r = self.run_cli("load", "--dry-run", "--org", "dry-new", cat, ctl, bad_ev)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(f"crosswalk: {bad_ev}:3: not_found: controls[0]: no control 'GHOST' in "
+                          "organisation 'dry-new'", r.stderr)
+            # the same file without the controls file before it: its first row fails
+            r = self.run_cli("load", "--dry-run", "--org", "dry-new", ev)
+            self.assertIn(f"crosswalk: {ev}:2: not_found: controls[0]: no control 'D-1'", r.stderr)
+            # a crosswalk row to a framework that is nowhere, and the name meant
+            bad_xw = write("bad-xw.csv", head_x + "dry-fw,G.2,iso27001-2021,A.5.1,equal,,,dt\n")
+            r = self.run_cli("load", "--dry-run", cat, bad_xw)
+            self.assertIn(f"crosswalk: {bad_xw}:2: invalid_params: target_framework: no framework "
+                          "'iso27001-2021'", r.stderr)
+            self.assertIn("did you mean 'iso27001-2022'?", r.stderr)
+            # a JSON file's refused item is named by its position and ends
+            with open(os.path.join(SAMPLES, "oscal-mapping.json")) as f:
+                doc = json.load(f)
+            maps = doc["mapping-collection"]["mappings"][0]["maps"]
+            maps[1]["targets"][0]["id-ref"] = "A.99.9"
+            js = write("m.json", json.dumps(doc))
+            r = self.run_cli("load", "--dry-run", "--source-framework", "acme-cloud-baseline",
+                             os.path.join(SAMPLES, "oscal-catalog.json"), js)
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertRegex(r.stderr, re.escape(js) + r": item 2 of the file: \{[^}]+\} -> A\.99\.9: "
+                             r"invalid_params: mappings\[1\]\.target: no requirement 'A\.99\.9' in "
+                             r"framework 'iso27001-2022' \(batch 1 of 1, mapping\.load\)")
+        self.assertEqual(json.loads(self.ok("call", "server.info"))["counts"], before,
+                         "no dry run wrote anything")
+        self.assertNotIn("dry-new", self.orgs())
+
     def test_5_export_round_trip(self):
         # acme-isms rows are stored with acme-isms as source, so exporting
         # from it writes them in their stored direction.
@@ -225,7 +290,7 @@ class Load(CliCase):
             self.assertIn("GOV-1", json.dumps(doc))
             for path in (out_csv, out_json):
                 out = self.ok("load", path)
-                self.assertRegex(out, r"created 0, updated \d+, rejected 0")
+                self.assertRegex(out, r"created 0, updated 0, unchanged \d+, rejected 0")
         # An unknown framework is refused.
         r = self.run_cli("export", "--framework", "nope-fw")
         self.assertEqual(r.returncode, 1)
@@ -277,8 +342,8 @@ class Load(CliCase):
                 with open(os.path.join(SAMPLES, "acme-isms.catalog.csv")) as f:
                     n_reqs = len(f.read().splitlines()) - 1
                 n = n_reqs + len(maps)
-                self.assertIn(f"loaded {n} of {n} items from 3 files: created {n}, updated 0, "
-                              "rejected 0", r.stdout)
+                self.assertRegex(r.stdout, rf"loaded {n} of {n} items from 3 files in [\d.]+ s: "
+                                 rf"created {n}, updated 0, unchanged 0, rejected 0")
                 ok(second_server, "export", "--framework", "acme-isms", "-o", again)
                 ok(second_server, "export", "--framework", "acme-isms", "--target-framework",
                    "soc2-2017", "-o", again_empty)

@@ -362,6 +362,15 @@ class Client:
         ANSWER_LOG.add(method, args, msg[2], msg[3])
         return msg[2], msg[3]
 
+    def call_params(self, method, params, timeout=None):
+        """(error, result) of one request whose params array is sent as
+        given (positional arguments, or any shape a client might send)."""
+        msgid = self.next_id
+        self.next_id += 1
+        self.sock.sendall(msgpack.packb([0, msgid, method, params], use_bin_type=True))
+        msg = self.recv_response(msgid, timeout)
+        return msg[2], msg[3]
+
     def ok(self, method, args=None, timeout=None):
         """Result of a request that must succeed."""
         err, res = self.call(method, args, timeout)
@@ -434,7 +443,10 @@ class ServerTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.tmp, True)
 
     def start(self, *extra, tmpdir=None, **kw):
-        """Starts a server that is stopped (exit 0 checked) at cleanup."""
+        """Starts a server that is stopped (exit 0 checked) at cleanup; its
+        tmpdir (the data directory's parent) is made when missing."""
+        if tmpdir:
+            os.makedirs(tmpdir, exist_ok=True)
         srv = Server(tmpdir or self.tmp, *extra, **kw)
         self.addCleanup(self._stop, srv)
         return srv
@@ -506,7 +518,7 @@ class SharedServerTest(ServerTest):
 
 # server.schema's access flags, named as in server/schema.h.
 FLAG_NAMES = {"write": "M_WRITE", "admin": "M_ADMIN", "org": "M_ORG", "open": "M_OPEN",
-              "editor": "M_EDITOR"}
+              "editor": "M_EDITOR", "positional": "M_POS"}
 
 
 def method_table(client):

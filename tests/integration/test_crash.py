@@ -151,7 +151,8 @@ class Round:
         if err is not None:
             self.fail("evidence.load %s: %r" % (rec["bid"], err))
             return False
-        if res != {"created": rec["n"], "updated": 0, "deleted": 0, "rejected": 0}:
+        if res != {"created": rec["n"], "updated": 0, "deleted": 0, "rejected": 0,
+                   "unchanged": 0}:
             self.fail("evidence.load %s answered %r" % (rec["bid"], res))
             return False
         rec["acked"] = True
@@ -218,7 +219,8 @@ class Round:
                     self.fail("%s: %r" % (what, err))
                     return
                 if not (isinstance(res, dict) and res.get("rejected") == 0
-                        and res.get("created", 0) + res.get("updated", 0) == 1):
+                        and res.get("created", 0) + res.get("updated", 0)
+                        + res.get("unchanged", 0) == 1):
                     self.fail("%s answered %r" % (what, res))
                     return
                 entry[1] = True

@@ -233,11 +233,13 @@ class Ctx:
         self.created = self.updated = 0
 
     def upserted(self, res):
-        """A single write's answer: created in round 1, mostly updated in
-        round 2 (which replays round 1's ids)."""
-        ok = res["created"] + res["updated"] == 1 and res.get("rejected", 0) == 0
+        """A single write's answer: created in round 1, mostly updated (or
+        unchanged, when written alike) in round 2, which replays round 1's
+        ids."""
+        ok = res["created"] + res["updated"] + res["unchanged"] == 1 \
+            and res.get("rejected", 0) == 0
         self.created += res["created"]
-        self.updated += res["updated"]
+        self.updated += res["updated"] + res["unchanged"]
         return ok
 
     def problem(self, text):

@@ -430,7 +430,7 @@ class MethodsTest(SharedServerTest):
         self.assertTrue(any(isinstance(r["source"], list) for r in rows), "joint rows too")
         res = self.c.ok("mapping.load", {"mappings": [
             {k: v for k, v in r.items() if v is not None} for r in rows]})
-        self.assertEqual((res["created"], res["updated"]), (0, want))
+        self.assertEqual((res["created"], res["updated"], res["unchanged"]), (0, 0, want))
         err, _ = self.c.call("mapping.export", {"framework": "nope"})
         self.assertError(err, NOT_FOUND)
         err, _ = self.c.call("mapping.export", {"framework": 7})

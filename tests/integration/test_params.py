@@ -24,6 +24,7 @@ BOOL = "bool"
 ITEMS = "items"    # list of maps (schema given)
 STRS = "strs"      # a string or a non-empty list of strings (evidence controls)
 ATTRS = "attrs"    # map of name to list of strings (or one string)
+OBJ = "obj"        # one map of named fields (a dry run's assume item)
 
 
 def arg(kind, required=False, items=None, empty_ok=False):
@@ -47,6 +48,9 @@ REQUIREMENT = {"id": arg(NAME, True), "parent": arg(NAME, empty_ok=True),
                "assessable": arg(BOOL), "status": arg(ENUM)}
 # source is also a joint row's set (an array of 2..64 ids): test_joint.py
 # covers that form; here the single-id form.
+# What a dry run takes as written first: always beside dry_run.
+DRY = {"dry_run": arg(BOOL)}
+ASSUMING = dict(DRY, assume=arg(OBJ))
 MAPPING = {"source_framework": arg(NAME, True), "source": arg(NAME, True),
            "target_framework": arg(NAME, True), "target": arg(NAME, True),
            "relationship": arg(ENUM, True), "strength": arg(INT), "rationale": arg(ENUM, empty_ok=True),
@@ -87,6 +91,8 @@ def mapping(origin):
 # something to delete).
 TABLE = {
     "auth": {"args": {"token": arg(TOKEN, True)}, "bases": [{"token": "t"}]},
+    "hello": {"args": {"client": arg(NAME), "errors": arg(ENUM)},
+              "bases": [{"client": "test-params 1.0", "errors": "standard"}]},
     "ping": {"args": {}},
     "server.info": {"args": {}},
     "server.schema": {"args": {}},
@@ -108,17 +114,20 @@ TABLE = {
         "args": {"text": arg(NAME, True), "framework": arg(NAME), "limit": arg(INT)},
         "bases": [{"text": "R", "framework": FW, "limit": 10}]},
     "catalog.load": {
-        "args": {"framework": arg(NAME, True), "name": arg(TEXT), "version": arg(TEXT),
-                 "publisher": arg(TEXT), "licence": arg(TEXT),
-                 "requirements": arg(ITEMS, True, REQUIREMENT), "replace": arg(BOOL)},
+        "args": dict({"framework": arg(NAME, True), "name": arg(TEXT), "version": arg(TEXT),
+                      "publisher": arg(TEXT), "licence": arg(TEXT),
+                      "requirements": arg(ITEMS, True, REQUIREMENT), "replace": arg(BOOL)},
+                     **DRY),
         "bases": [{"framework": "load-fw", "name": "n", "version": "1", "publisher": "p",
                    "licence": "l", "requirements": [req("L1"), req("L2", parent="L1")],
-                   "replace": True}]},
+                   "replace": True, "dry_run": False}]},
     "catalog.delete": {"args": {"framework": arg(NAME, True)}, "bases": [{"framework": "del-fw"}],
                        "setup": [("catalog.load", {"framework": "del-fw",
                                                    "requirements": [{"id": "D1"}]})]},
-    "mapping.load": {"args": {"mappings": arg(ITEMS, True, MAPPING)},
-                     "bases": [{"mappings": [mapping("o1"), mapping("o2")]}]},
+    "mapping.load": {"args": dict({"mappings": arg(ITEMS, True, MAPPING)}, **ASSUMING),
+                     "bases": [{"mappings": [mapping("o1"), mapping("o2")], "dry_run": False},
+                               {"mappings": [mapping("o1")], "dry_run": True,
+                                "assume": {"requirements": [{"framework": FW, "id": "R1"}]}}]},
     "mapping.list": {"args": {"framework": arg(NAME, True), "id": arg(NAME),
                               "target_framework": arg(NAME), "max_hops": arg(INT),
                               "limit": arg(INT), "offset": arg(COUNT0)},
@@ -134,16 +143,19 @@ TABLE = {
         "bases": [{"source_framework": FW, "source": "R1", "target_framework": "iso27001-2022",
                    "target": "A.5.1", "origin": "del", "framework": FW}],
         "setup": [("mapping.load", {"mappings": [mapping("del")]})]},
-    "org.put": {"args": {"org": arg(NAME, True), "name": arg(TEXT)},
-                "bases": [{"org": ORG, "name": "Acme"}]},
+    "org.put": {"args": dict({"org": arg(NAME, True), "name": arg(TEXT)}, **DRY),
+                "bases": [{"org": ORG, "name": "Acme", "dry_run": False}]},
     "org.get": {"args": {"org": arg(NAME, True)}, "bases": [{"org": ORG}]},
     "org.list": {"args": {}},
     "org.delete": {"args": {"org": arg(NAME, True)}, "bases": [{"org": "gone"}],
                    "setup": [("org.put", {"org": "gone"})]},
     "control.put": {
         "args": dict({"org": arg(NAME, True), "controls": arg(ITEMS, False, CONTROL)},
-                     **CONTROL),
-        "bases": [dict(ctl("C2"), org=ORG), {"org": ORG, "controls": [ctl("C3"), ctl("C4")]}],
+                     **CONTROL, **ASSUMING),
+        "bases": [dict(ctl("C2"), org=ORG, dry_run=False),
+                  {"org": ORG, "controls": [ctl("C3"), ctl("C4")]},
+                  {"org": ORG, "controls": [ctl("C5")], "dry_run": True,
+                   "assume": {"org": True, "requirements": [{"framework": FW, "id": "R9"}]}}],
         "single_field": ("controls", "id")},
     "control.get": {"args": {"org": arg(NAME, True), "id": arg(NAME, True), "as_of": arg(TIME)},
                     "bases": [{"org": ORG, "id": "C1", "as_of": 1800000000}]},
@@ -154,11 +166,17 @@ TABLE = {
                        "setup": [("control.put", {"org": ORG, "id": "CD"})]},
     "evidence.put": {
         "args": dict({"org": arg(NAME, True), "items": arg(ITEMS, False, EVIDENCE)},
-                     **EVIDENCE),
-        "bases": [dict(ev("E2"), org=ORG), {"org": ORG, "items": [ev("E3"), ev("E4")]}],
+                     **EVIDENCE, **ASSUMING),
+        "bases": [dict(ev("E2"), org=ORG, dry_run=False),
+                  {"org": ORG, "items": [ev("E3"), ev("E4")]},
+                  {"org": ORG, "items": [ev("E7")], "dry_run": True,
+                   "assume": {"org": True, "controls": ["C9"]}}],
         "single_field": ("items", "id")},
-    "evidence.load": {"args": {"org": arg(NAME, True), "items": arg(ITEMS, True, EVIDENCE)},
-                      "bases": [{"org": ORG, "items": [ev("E5"), ev("E6")]}]},
+    "evidence.load": {"args": dict({"org": arg(NAME, True), "items": arg(ITEMS, True, EVIDENCE)},
+                                   **ASSUMING),
+                      "bases": [{"org": ORG, "items": [ev("E5"), ev("E6")], "dry_run": False},
+                                {"org": ORG, "items": [ev("E8")], "dry_run": True,
+                                 "assume": {"controls": ["C1"]}}]},
     "evidence.get": {"args": {"org": arg(NAME, True), "id": arg(NAME, True)},
                      "bases": [{"org": ORG, "id": "E1"}]},
     # a page is of the whole list: limit and cursor in a base without control
@@ -170,9 +188,12 @@ TABLE = {
                         "bases": [{"org": ORG, "id": "ED"}],
                         "setup": [("evidence.put", dict(evidence("ED", ["C1"]), org=ORG))]},
     "scope.put": {
-        "args": dict({"org": arg(NAME, True), "items": arg(ITEMS, False, SCOPE)}, **SCOPE),
+        "args": dict({"org": arg(NAME, True), "items": arg(ITEMS, False, SCOPE)}, **SCOPE,
+                     **ASSUMING),
         "bases": [{"org": ORG, "framework": FW, "id": "R2", "applicable": False,
-                   "justification": "j"},
+                   "justification": "j", "dry_run": False},
+                  {"org": ORG, "framework": FW, "id": "R2", "dry_run": True,
+                   "assume": {"org": True}},
                   {"org": ORG, "items": [
                       {"framework": FW, "id": "R2", "applicable": True, "justification": "j"},
                       {"framework": FW, "id": "R3", "applicable": False,
@@ -210,7 +231,8 @@ VALUES = {"int": 7, "negative": -7, "str": "x", "nil": None, "bin": b"x", "bool"
 # another matter, decided in cases()).
 ACCEPTS = {NAME: {"str"}, TEXT: {"str"}, ENUM: {"str"}, TOKEN: {"str"},
            TIME: {"int", "negative", "str", "timestamp"}, INT: {"int", "negative"}, COUNT0: {"int", "negative"},
-           BOOL: {"bool"}, ITEMS: {"array"}, STRS: {"str", "array"}, ATTRS: {"map"}}
+           BOOL: {"bool"}, ITEMS: {"array"}, STRS: {"str", "array"}, ATTRS: {"map"},
+           OBJ: {"map"}}
 
 OK, BAD, MISSING, SKIP = "ok", "bad", "missing", "skip"
 
@@ -260,12 +282,18 @@ def cases(kind, required, items, empty_ok=False):
         out.append(("item not a map", ["x"], BAD, "[0]"))
     if kind == STRS:
         out.append(("element not a string", ["C1", 7], BAD, "[1]"))
+    if kind == OBJ:
+        out.append(("unknown field", {"orgg": True}, BAD, ".orgg"))
+        out.append(("field of the wrong type", {"controls": "C1"}, BAD, ".controls"))
+        out.append(("a list element of the wrong type", {"requirements": [{"framework": 7}]},
+                    BAD, ".requirements[0].framework"))
     if kind == ATTRS:
         out.append(("values not strings", {"type": [1]}, BAD, ".type[0]"))
         out.append(("value a map", {"type": {"a": "b"}}, BAD, ".type"))
     # empty
     empty = {NAME: ("", BAD), TEXT: ("", OK), ENUM: ("", BAD), TOKEN: ("", OK),
-             TIME: ("", BAD), ITEMS: ([], OK), STRS: ([], BAD), ATTRS: ({}, OK)}.get(kind)
+             TIME: ("", BAD), ITEMS: ([], OK), STRS: ([], BAD), ATTRS: ({}, OK),
+             OBJ: ({}, OK)}.get(kind)
     if empty:
         out.append(("empty", empty[0], OK if empty_ok else empty[1], ""))
     if kind == ITEMS:
@@ -487,7 +515,7 @@ class ParamsTest(ServerTest):
             single = self.base(method)
             bulk = self.base(method, lst)
             for name in single:
-                if name == "org":
+                if name in ("org", "dry_run", "assume"):  # the call's, not the item's
                     continue
                 with self.subTest(method=method, field=name):
                     args = dict(bulk, **{name: single[name]})

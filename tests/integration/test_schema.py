@@ -27,7 +27,8 @@ class SchemaTest(ServerTest):
         for m in self.schema["methods"]:
             with self.subTest(method=m["name"]):
                 self.assertTrue(m["doc"])
-                self.assertEqual(set(m["access"]), {"write", "admin", "org", "open", "editor"})
+                self.assertEqual(set(m["access"]),
+                                 {"write", "admin", "org", "open", "editor", "positional"})
                 for a in m["args"]:
                     self.assertIn(a["type"], self.schema["types"])
                     self.assertTrue(a["doc"])

@@ -95,9 +95,10 @@ static void test_attributes_and_filter(void **state)
     f.attr_value = "Availability";
     assert_int_equal(cw_requirement_list(db, &f, a, &list, &n, &err), 0);
     assert_int_equal(n, 0);
-    /* Reload counts as updates and keeps order. */
+    /* The same rows again change nothing (and keep the order). */
     assert_int_equal(cw_catalog_load(db, NULL, &fw, reqs, 3, false, &st, &err), 0);
-    assert_int_equal(st.updated, 3);
+    assert_int_equal(st.unchanged, 3);
+    assert_int_equal(st.updated, 0);
     assert_int_equal(st.created, 0);
     cw_arena_free(a);
 }
@@ -209,13 +210,20 @@ static void test_replace_and_delete(void **state)
     assert_int_equal(cw_catalog_load(db, NULL, &fw, nr, 2, true, &st, &err), 0);
     assert_int_equal(st.created, 2);
     assert_int_equal(st.deleted, 3);
-    /* replacing with a list that keeps one id: it is updated, the other
-     * dropped */
+    /* replacing with a list that keeps one id as it was: it is unchanged,
+     * the other dropped */
     cw_requirement keep[] = {{.id = "K"}, {.id = "K.2", .parent = "K"}};
     assert_int_equal(cw_catalog_load(db, NULL, &fw, keep, 2, true, &st, &err), 0);
     assert_int_equal(st.created, 1);
-    assert_int_equal(st.updated, 1);
+    assert_int_equal(st.unchanged, 1);
+    assert_int_equal(st.updated, 0);
     assert_int_equal(st.deleted, 1);
+    /* and again with a new title for K: updated */
+    keep[0].title = "Key";
+    assert_int_equal(cw_catalog_load(db, NULL, &fw, keep, 2, true, &st, &err), 0);
+    assert_int_equal(st.updated, 1);
+    assert_int_equal(st.unchanged, 1);
+    assert_int_equal(st.created + st.deleted, 0);
     cw_arena *a = cw_arena_new();
     cw_framework_info fi;
     assert_int_equal(cw_framework_get(db, "fx", a, &fi, NULL), 0);

@@ -98,7 +98,7 @@ void cw_load(const cw_opts *o)
     uint64_t *sent_at = calloc(nbatches, sizeof *sent_at);
     if (!sh || !bh || !sent_at)
         cw_die("out of memory");
-    uint64_t created = 0, updated = 0, bytes = 0;
+    uint64_t created = 0, updated = 0, unchanged = 0, bytes = 0;
     uint64_t built = 0, sent = 0, answered = 0;
     cw_lbatch_build(&lb, o, &rng, 0, 1, o->items < o->batch ? (unsigned)o->items : o->batch);
     built = 1;
@@ -127,13 +127,14 @@ void cw_load(const cw_opts *o)
         sent_at[mid - 1] = 0;
         uint64_t n = mid == nbatches ? o->items - (nbatches - 1) * o->batch : o->batch;
         uint64_t cr = cw_map_uint(res, "created"), up = cw_map_uint(res, "updated");
-        uint64_t rj = cw_map_uint(res, "rejected");
-        if (cr + up != n || rj)
+        uint64_t un = cw_map_uint(res, "unchanged"), rj = cw_map_uint(res, "rejected");
+        if (cr + up + un != n || rj)
             cw_die("evidence.load: batch %" PRIu64 " of %" PRIu64 " items answered created %" PRIu64
-                   ", updated %" PRIu64 ", rejected %" PRIu64,
-                   mid, n, cr, up, rj);
+                   ", updated %" PRIu64 ", unchanged %" PRIu64 ", rejected %" PRIu64,
+                   mid, n, cr, up, un, rj);
         created += cr;
         updated += up;
+        unchanged += un;
         msgpack_unpacked_destroy(&u);
         answered++;
     }
@@ -245,8 +246,9 @@ void cw_load(const cw_opts *o)
     printf("%-22s %12.0f %10.2f %12.1f %12.1f %12.1f\n", "raw LMDB put loop", base_ips, base_s,
            cw_h_quantile_us(bh, 0.5) / 1000, cw_h_quantile_us(bh, 0.99) / 1000,
            (double)bh->max / 1e6);
-    printf("server created %" PRIu64 ", updated %" PRIu64 "; %.1f MB of requests\n", created,
-           updated, (double)bytes / 1e6);
+    printf("server created %" PRIu64 ", updated %" PRIu64 ", unchanged %" PRIu64
+           "; %.1f MB of requests\n",
+           created, updated, unchanged, (double)bytes / 1e6);
     printf("server / baseline: %.3f (target >= 0.25: %s); server items/s target >= 100000: %s\n",
            ratio, ratio_met ? "met" : "missed", rate_met ? "met" : "missed");
     if (o->no_sync)
@@ -263,7 +265,8 @@ void cw_load(const cw_opts *o)
                 ", \"pipeline\": %u, \"seed\": %" PRIu64 ", \"sync\": \"%s\",\n"
                 " \"server\": {\"seconds\": %.3f, \"items_per_s\": %.1f, \"batch_p50_ms\": %.2f, "
                 "\"batch_p99_ms\": %.2f, \"batch_max_ms\": %.2f, \"created\": %" PRIu64
-                ", \"updated\": %" PRIu64 ", \"request_bytes\": %" PRIu64 "},\n"
+                ", \"updated\": %" PRIu64 ", \"unchanged\": %" PRIu64
+                ", \"request_bytes\": %" PRIu64 "},\n"
                 " \"baseline\": {\"what\": \"raw LMDB put loop, key org NUL id, value the item map "
                 "as sent, one transaction per batch\", \"seconds\": %.3f, \"items_per_s\": %.1f, "
                 "\"batch_p50_ms\": %.2f, \"batch_p99_ms\": %.2f, \"batch_max_ms\": %.2f},\n"
@@ -271,7 +274,7 @@ void cw_load(const cw_opts *o)
                 "\"target_items_per_s\": 100000, \"items_per_s_met\": %s}\n",
                 o->items, o->batch, nbatches, o->pipeline, o->seed, sync, server_s, server_ips,
                 cw_h_quantile_us(sh, 0.5) / 1000, cw_h_quantile_us(sh, 0.99) / 1000,
-                (double)sh->max / 1e6, created, updated, bytes, base_s, base_ips,
+                (double)sh->max / 1e6, created, updated, unchanged, bytes, base_s, base_ips,
                 cw_h_quantile_us(bh, 0.5) / 1000, cw_h_quantile_us(bh, 0.99) / 1000,
                 (double)bh->max / 1e6, ratio, ratio_met ? "true" : "false",
                 rate_met ? "true" : "false");

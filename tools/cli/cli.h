@@ -109,10 +109,17 @@ typedef enum cw_format { CW_FMT_TABLE, CW_FMT_MD, CW_FMT_CSV, CW_FMT_JSON, CW_FM
 
 /* Parses a --format value; returns 0 or -1 when unknown. */
 int cw_format_parse(const char *s, cw_format *out);
-/* Writes r to out in the given format; colour adds ANSI colours to status
- * cells in table format (only ever set when out is a terminal). Returns 0
- * or -1 on a write error. */
-int cw_render(FILE *out, const cw_report *r, cw_format fmt, bool colour);
+/* How a table is shown: colour adds ANSI colours to status cells (only
+ * set for a terminal, or --color=always); width is the display width a
+ * text table must fit, wrapping its longest columns (0: any width). */
+typedef struct cw_view {
+    bool colour;
+    size_t width;
+} cw_view;
+/* Writes r to out in the given format (view may be NULL: no colour, any
+ * width).  CSV cells that a spreadsheet would take for a formula are
+ * written with a ' in front.  Returns 0 or -1 on a write error. */
+int cw_render(FILE *out, const cw_report *r, cw_format fmt, const cw_view *view);
 /* Writes s HTML-escaped (& < > " '). */
 void cw_html_escape(FILE *out, const char *s);
 
@@ -121,12 +128,102 @@ void cw_html_escape(FILE *out, const char *s);
 /* Exit codes (tools/cli/README.md). */
 enum { CW_EXIT_OK = 0, CW_EXIT_ERROR = 1, CW_EXIT_USAGE = 2 };
 
-/* Where and as whom to connect; filled from the global flags and the
- * environment.  token is owned (malloc'd) or NULL. */
+typedef enum cw_color { CW_COLOR_AUTO, CW_COLOR_ALWAYS, CW_COLOR_NEVER } cw_color;
+
+/* Where and as whom to connect, and how to show what comes back; filled
+ * from the global flags and the environment.  token is owned (malloc'd)
+ * or NULL. */
 typedef struct cw_ctx {
     const char *server;
     char *token;
+    cw_color color; /* --color */
+    bool no_pager;  /* --no-pager */
 } cw_ctx;
+
+/* ---- term.c: display widths, the pager, colour ------------------------ */
+
+/* Sets the locale text is measured in (call once, first thing). */
+void cw_term_init(void);
+/* Display cells s takes on a terminal (a control character counts one). */
+size_t cw_text_width(const char *s);
+/* The same for the first n bytes of s. */
+size_t cw_text_width_n(const char *s, size_t n);
+/* Bytes of the longest start of s, in whole characters, that takes at most
+ * cols cells; *width (may be NULL) gets the cells it takes. */
+size_t cw_text_fit(const char *s, size_t cols, size_t *width);
+/* The columns of the terminal fd is, 0 when it is none. */
+int cw_term_columns(int fd);
+/* Parses a --color value (auto, always, never); 0 or -1. */
+int cw_color_parse(const char *s, cw_color *out);
+
+/* A command's output: -o FILE, standard output, or the pager.  Write to f
+ * between cw_output_open and cw_output_close. */
+typedef struct cw_output {
+    FILE *f;
+    const char *path;  /* -o FILE; NULL for standard output */
+    bool colour;       /* for a table: colour the status cells */
+    size_t width;      /* for a table: fit this many columns (0: any) */
+    const char *pager; /* the text is held in buf and may go through it */
+    char *buf;
+    size_t len;
+} cw_output;
+/* Opens path ("-" and NULL mean standard output); table says the output is
+ * a text table (colour and width apply).  0, or CW_EXIT_ERROR after saying
+ * why the file cannot be written. */
+int cw_output_open(cw_output *o, const cw_ctx *ctx, const char *path, bool table);
+/* Ends the output: the held text goes through the pager when it is longer
+ * than the terminal.  rc is the command's result so far (held text is
+ * dropped when it is not 0); returns it, or CW_EXIT_ERROR when writing
+ * failed (said). */
+int cw_output_close(cw_output *o, int rc);
+
+/* ---- progress.c: the progress line of a load ------------------------- */
+
+typedef struct cw_progress {
+    bool tty; /* stderr is a terminal: draw; otherwise nothing is drawn */
+    double start, drawn, phase_start;
+    char phase[32];
+} cw_progress;
+/* Starts the clock. */
+void cw_progress_start(cw_progress *p);
+/* Seconds since cw_progress_start. */
+double cw_progress_elapsed(const cw_progress *p);
+/* Redraws the line (at most ten times a second unless force): phase, and
+ * with total a bar, done of total, the rate since the phase began, the
+ * time taken and the time left; what (may be NULL) names the file. */
+void cw_progress_show(cw_progress *p, const char *phase, const char *what, size_t done,
+                      size_t total, bool force);
+/* Clears the line, for a message or the summary to follow. */
+void cw_progress_clear(cw_progress *p);
+
+/* ---- args.c: argument conventions ------------------------------------- */
+
+/* A time as a person writes it: Unix seconds, YYYY-MM-DD (UTC midnight),
+ * RFC 3339 with any offset, or YYYY-MM-DD[T| ]HH:MM[:SS] in local time.
+ * Writes it as RFC 3339 UTC into out (at least 21 bytes); 0 or -1. */
+int cw_time_arg(const char *s, char *out, size_t cap);
+/* The candidates word may have been meant as: the ones it begins, else the
+ * ones a slip or two away; up to three, written "'a', 'b' or 'c'" into
+ * out.  Returns how many (0: none near, out empty). */
+size_t cw_suggest(const char *word, const char *const *cands, size_t n, char *out, size_t cap);
+/* The counts of a bulk answer, in this order, and their sum over a load. */
+enum { CW_N_CREATED, CW_N_UPDATED, CW_N_DELETED, CW_N_REJECTED, CW_N_UNCHANGED, CW_N_COUNTS };
+/* Adds the bulk counts of answer ans (org.put's created: true counts one)
+ * to t. */
+void cw_counts_add(json_t *ans, long t[CW_N_COUNTS]);
+/* "created 3, updated 1, unchanged 0, rejected 0", or for a dry run "would
+ * create 3, update 1, leave 0 unchanged", into buf. */
+void cw_counts_text(const long t[CW_N_COUNTS], bool dry, char *buf, size_t cap);
+/* Whether a server error msg names one item of a bulk call ("name:
+ * list[k]rest"): *k, *name_len (the error name's length) and *rest (what
+ * follows the item: "controls[0]: ..." or ": ...", its '.' dropped). */
+bool cw_error_item(const char *msg, size_t *k, int *name_len, const char **rest);
+/* Reads the whole file path ("-": standard input) into *data (malloc'd,
+ * NUL-terminated, *len bytes).  0, or -1 with errno. */
+int cw_read_file(const char *path, char **data, size_t *len);
+/* After a server error msg naming a framework or organisation that does
+ * not exist, prints the ones it may have meant (asking c for the list). */
+void cw_hint_unknown(cw_rpc *c, const char *msg);
 
 /* Connects and, when a token is set, authenticates.  Prints the reason on
  * failure and returns CW_EXIT_ERROR; 0 on success (close with cw_rpc_close). */
@@ -143,12 +240,20 @@ void cw_coverage_expand(json_t *answer);
 
 /* Command-line options of one subcommand.  An option with arg fills
  * *sval (the argv string, borrowed); a flag sets *flag to true. */
+/* The values of an option that may be given more than once: v is
+ * malloc'd (the caller frees it), the strings are argv's. */
+typedef struct cw_strs {
+    const char **v;
+    size_t n;
+} cw_strs;
+
 typedef struct cw_opt {
     const char *name;  /* "--org" */
     const char *alias; /* "-o" or NULL */
     bool arg;
     const char **sval;
     bool *flag;
+    cw_strs *many; /* instead of sval: every value given, in order */
 } cw_opt;
 
 /* Parses argv[1..argc) against opts (argv[0] is the command's name) with
@@ -168,6 +273,42 @@ int cw_opts_parse_only(const char *cmd, int argc, char **argv, const cw_opt *opt
 int cw_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parses a non-negative decimal integer; -1 when s is not one. */
 long cw_parse_count(const char *s);
+
+/* Adds the time value (any form cw_time_arg takes) as key to the JSON
+ * object p; a usage error naming flag when it is none. */
+int cw_add_time(const char *cmd, json_t *p, const char *key, const char *flag, const char *value);
+/* The format of --format, else the one the -o file's extension names,
+ * else table.  0, or a usage error for an unknown --format. */
+int cw_format_for(const char *cmd, const char *format, const char *output, cw_format *fmt);
+/* Renders r in fmt to -o output ("-" or NULL: standard output, paged on a
+ * terminal).  0 or CW_EXIT_ERROR (said). */
+int cw_emit(const cw_ctx *ctx, const cw_report *r, cw_format fmt, const char *output);
+
+/* ---- json_rpc.c ---- */
+/* Packs the JSON value v as msgpack into pk.  0, or -1 out of memory. */
+int cw_json_pack(msgpack_packer *pk, json_t *v);
+
+/* ---- load.c: files through the importers ---- */
+/* A load of files the way `load` does it (validated first, then sent in
+ * batches, refusals named by file and line): org for controls and
+ * evidence (created when missing, unless dry_run); dry_run has the server
+ * check and count without writing; expect, when given, is the importer
+ * format every file must be ("csv-controls"), what its name in words.
+ * Returns 0, CW_EXIT_ERROR (said) or CW_EXIT_USAGE. */
+typedef struct cw_load_req {
+    const char *org;
+    bool dry_run;
+    const char *expect, *what;
+} cw_load_req;
+int cw_load_files(const cw_ctx *ctx, const char *cmd, const cw_load_req *req, char **files,
+                  size_t nfiles);
+
+/* ---- verbs.c: org, control, evidence, scope ---- */
+/* Runs `crosswalk NOUN ACTION ...` (argv[0] is the noun). */
+int cw_cmd_noun(const cw_ctx *ctx, int argc, char **argv);
+/* Prints the help of noun, or of its action when given; a usage error when
+ * there is no such action.  Returns the exit code. */
+int cw_noun_help(const char *noun, const char *action);
 
 /* The commands take argv with their own name at argv[0]. */
 /* load.c (built only when the importers exist); the help texts live in

@@ -17,9 +17,10 @@
 #include <crosswalk/protocol.h>
 #include <crosswalk/time.h>
 
-/* JSON → msgpack.  Real numbers that hold an integral value stay reals:
- * the user wrote 1.0 and the server decides whether that is acceptable. */
-static int cw_pack_json(msgpack_packer *pk, json_t *v)
+/* JSON → msgpack (cli.h).  Real numbers that hold an integral value stay
+ * reals: the user wrote 1.0 and the server decides whether that is
+ * acceptable. */
+int cw_json_pack(msgpack_packer *pk, json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
@@ -30,7 +31,7 @@ static int cw_pack_json(msgpack_packer *pk, json_t *v)
         json_object_foreach(v, k, e)
         {
             size_t kl = strlen(k);
-            if (msgpack_pack_str(pk, kl) || msgpack_pack_str_body(pk, k, kl) || cw_pack_json(pk, e))
+            if (msgpack_pack_str(pk, kl) || msgpack_pack_str_body(pk, k, kl) || cw_json_pack(pk, e))
                 return -1;
         }
         return 0;
@@ -42,7 +43,7 @@ static int cw_pack_json(msgpack_packer *pk, json_t *v)
         json_t *e;
         json_array_foreach(v, i, e)
         {
-            if (cw_pack_json(pk, e))
+            if (cw_json_pack(pk, e))
                 return -1;
         }
         return 0;
@@ -176,7 +177,7 @@ static int cw_rpc_send_any(cw_rpc *c, const char *method, json_t *params, const 
 {
     *errmsg = NULL;
     *id_out = cw_rpc_begin_params(c, method, params || packed ? 1 : 0);
-    if (params && cw_pack_json(&c->pk, params)) {
+    if (params && cw_json_pack(&c->pk, params)) {
         *errmsg = cw_strdupf("%s%s", "out of memory encoding the request", NULL);
         return CW_RPC_ETRANSPORT;
     }

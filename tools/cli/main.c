@@ -1,17 +1,21 @@
 /* `crosswalk`: the command-line client of crosswalkd.
  *
  * Parses the global flags (--server, --token-file, with CROSSWALK_SERVER and
- * CROSSWALK_TOKEN standing in), picks the subcommand and runs it.  Every
- * subcommand talks to the server only through msgpack-RPC (json_rpc.c): `call`
- * sends any method, the report commands (coverage, gap, compare, soa,
- * check) fetch an answer and render it (report.c, render.c), and `load` /
- * `export` (load.c) move files through the importers.
+ * CROSSWALK_TOKEN standing in; --color, --no-pager, --version), picks the
+ * command and runs it.  Every command talks to the server only through
+ * msgpack-RPC (json_rpc.c): `call` sends any method, the report commands
+ * (coverage, gap, compare, soa, check) fetch an answer and render it
+ * (report.c, render.c), `load` / `export` (load.c) move files through the
+ * importers, and org / control / evidence / scope (verbs.c) list, show,
+ * write and delete one kind of record each.  `help`, `version` and an
+ * unknown command's nearest names are answered here.
  *
  * Exit codes (tools/cli/README.md): 0 ok, 1 server or data error (the server's
  * message, which starts with the error name, is printed), 2 usage error.
- * Output format: table by default — on a terminal with coloured statuses,
- * otherwise the same table without colour, so piping never changes the
- * shape of the output; `--format json` gives the server's answer. */
+ * Output format: table by default, fitted to the terminal's width and paged
+ * when longer than its height, coloured statuses on a terminal; otherwise
+ * the same table without colour or paging; `--format json` gives the
+ * server's answer. */
 #include "cli.h"
 
 #include "opt.h"
@@ -31,7 +35,8 @@
 #define CW_DEFAULT_SERVER "tcp://127.0.0.1:" CW_STR(CW_DEFAULT_PORT)
 
 static const char cw_help_main[] =
-    "Usage: crosswalk [--server ADDR] [--token-file FILE] COMMAND [ARGS...]\n"
+    "Usage: crosswalk [--server ADDR] [--token-file FILE] [--color WHEN] [--no-pager]\n"
+    "                 COMMAND [ARGS...]\n"
     "\n"
     "Client of the crosswalkd control-mapping server (msgpack-RPC).\n"
     "\n"
@@ -40,7 +45,12 @@ static const char cw_help_main[] =
     "                      default " CW_DEFAULT_SERVER ")\n"
     "  --token-file FILE   read the bearer token from FILE and authenticate first\n"
     "                      (env CROSSWALK_TOKEN holds the token itself)\n"
-    "  -h, --help          this help; `crosswalk COMMAND --help` for a command\n"
+    "  --color WHEN        auto (default: on a terminal, unless NO_COLOR is set and\n"
+    "                      not empty), always or never\n"
+    "  --no-pager          never page: long output on a terminal otherwise goes\n"
+    "                      through $PAGER (default less -FRX)\n"
+    "  --version           print the client's version\n"
+    "  -h, --help          this help; `crosswalk help COMMAND` for a command\n"
     "\n"
     "Commands:\n"
     "  call METHOD [JSON]  call any method, print the answer as JSON\n"
@@ -51,11 +61,22 @@ static const char cw_help_main[] =
     "  compare             how far one framework reaches another (no organisation)\n"
     "  soa                 ISO/IEC 27001:2022 Statement of Applicability\n"
     "  check               crosswalk consistency (and the store, for admins)\n"
+    "  org                 list, show, write or delete organisations\n"
+    "  control             list, show, write or delete an organisation's controls\n"
+    "  evidence            list, show, write or delete an organisation's evidence\n"
+    "  scope               list, show, write or delete scope decisions (the SoA's\n"
+    "                      exclusions and the justifications of what is in)\n"
+    "  version             the client's and the server's versions\n"
+    "  help [COMMAND]      this help, or a command's\n"
     "\n"
-    "Report formats (--format): table (default; coloured on a terminal, plain\n"
-    "when piped), md, csv (one row per requirement), json (the server's answer),\n"
-    "html (one self-contained file with an SVG chart). With -o FILE and no\n"
-    "--format, the format follows the extension (.html .md .csv .json).\n"
+    "Report formats (--format): table (default; fitted to the terminal, coloured\n"
+    "there, plain when piped), md, csv (one row per requirement), json (the\n"
+    "server's answer), html (one self-contained file with an SVG chart). With\n"
+    "-o FILE and no --format, the format follows the extension (.html .md .csv\n"
+    ".json); -o - is standard output.\n"
+    "\n"
+    "Times (--as-of and the like): YYYY-MM-DD (midnight UTC), RFC 3339 with any\n"
+    "offset, YYYY-MM-DD HH:MM[:SS] in local time, or Unix seconds.\n"
     "\n"
     "Exit status: 0 ok, 1 server or data error, 2 usage error.\n";
 
@@ -68,7 +89,7 @@ static const char cw_help_call[] =
 
 #define CW_REPORT_OPTS_HELP                                                                        \
     "  --format FMT        table|md|csv|json|html (default table; see crosswalk --help)\n"         \
-    "  -o, --output FILE   write to FILE instead of standard output\n"
+    "  -o, --output FILE   write to FILE instead of standard output (- is standard output)\n"
 
 static const char cw_help_coverage[] =
     "Usage: crosswalk coverage --org ORG --framework FW [--as-of TIME] [--max-hops N]\n"
@@ -78,7 +99,7 @@ static const char cw_help_coverage[] =
     "breakdown and one row per requirement with the contribution that decided\n"
     "its status. --detail adds every contribution: control, state, level, via,\n"
     "the mapping path with its composed relationship, the evidence ids.\n"
-    "  --as-of TIME        RFC 3339 or Unix seconds (default: now)\n"
+    "  --as-of TIME        YYYY-MM-DD, RFC 3339, local time or Unix seconds (default: now)\n"
     "  --max-hops N        crosswalk steps to follow, 1..3 (server default 1)\n" CW_REPORT_OPTS_HELP;
 
 static const char cw_help_gap[] =
@@ -86,10 +107,12 @@ static const char cw_help_gap[] =
     "                     [--max-hops N] [--format FMT] [-o FILE]\n"
     "\n"
     "Gap report (gap.report): every target requirement not met and not excluded,\n"
-    "its candidates in other frameworks (or in --source) with the mapping path,\n"
-    "the planned or partial controls touching it, and a ranked plan of what to\n"
-    "satisfy next and which gaps each step closes in full.\n"
-    "  --as-of TIME        RFC 3339 or Unix seconds (default: now)\n"
+    "its candidates in every other framework with the mapping path, the planned\n"
+    "or partial controls touching it, and a ranked plan of what to satisfy next\n"
+    "and which gaps each step closes in full.\n"
+    "  --source FW         propose plan steps from FW only (the candidates of each\n"
+    "                      gap are still listed from every framework)\n"
+    "  --as-of TIME        YYYY-MM-DD, RFC 3339, local time or Unix seconds (default: now)\n"
     "  --max-hops N        crosswalk steps to follow, 1..3 (server default 2)\n" CW_REPORT_OPTS_HELP;
 
 static const char cw_help_compare[] =
@@ -105,7 +128,7 @@ static const char cw_help_soa[] =
     "The ISO/IEC 27001:2022 Statement of Applicability (soa.get): every Annex A\n"
     "control with applicability, justification, status, implementing controls\n"
     "and evidence.\n"
-    "  --as-of TIME        RFC 3339 or Unix seconds (default: now)\n" CW_REPORT_OPTS_HELP;
+    "  --as-of TIME        YYYY-MM-DD, RFC 3339, local time or Unix seconds (default: now)\n" CW_REPORT_OPTS_HELP;
 
 static const char cw_help_check[] =
     "Usage: crosswalk check [--framework FW] [--format FMT] [-o FILE]\n"
@@ -127,11 +150,15 @@ const char cw_help_load[] =
     "JSON (with --catalog), OSCAL 1.2 mapping-collection JSON or XML, GRC YAML.\n"
     "Every file is validated first; if any has a problem, each is printed as\n"
     "`where: field: message` and nothing is loaded (exit 1). Each batch is one\n"
-    "atomic bulk call.\n"
+    "atomic bulk call; a batch the server refuses is named by the file and line\n"
+    "of the row it refused. FILE - is standard input. On a terminal a progress\n"
+    "line shows the items sent, the rate, the time taken and the time left; a\n"
+    "summary (created, updated, unchanged, rejected) is always printed.\n"
     "  --org ORG           organisation for controls and evidence files; created\n"
     "                      (org.put) when it does not exist yet\n"
     "  --framework FW      framework slug for catalogue files (overrides the file's)\n"
-    "  --dry-run           validate and summarise only; nothing is sent\n"
+    "  --dry-run           validate, then have the server check every batch as a\n"
+    "                      real load would (references included) and write nothing\n"
     "  --batch-size N      items per bulk call (default 10000)\n"
     "  --replace           merge a catalogue into an existing framework of the same\n"
     "                      slug that the file does not own (another publisher or\n"
@@ -193,6 +220,23 @@ static const cw_opt *cw_opt_of(const cw_opt *opts, size_t nopts, const char *wor
     return NULL;
 }
 
+/* The usage error for an option cmd does not have, with the ones it may
+ * have meant. */
+static int cw_unknown_option(const char *cmd, const cw_opt *opts, size_t nopts, const char *w,
+                             int len)
+{
+    const char *names[64];
+    size_t n = 0;
+    for (size_t k = 0; k < nopts && n < 63; k++)
+        names[n++] = opts[k].name;
+    names[n++] = "--help";
+    char word[128], hint[256];
+    snprintf(word, sizeof word, "%.*s", len, w);
+    if (strncmp(word, "--", 2) == 0 && cw_suggest(word, names, n, hint, sizeof hint))
+        return cw_usage(cmd, "unknown option '%s'; did you mean %s?", word, hint);
+    return cw_usage(cmd, "unknown option '%s'", word);
+}
+
 int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, size_t nopts,
                   const char *help, char ***pos_out, size_t *npos)
 {
@@ -234,8 +278,14 @@ int cw_opts_parse(const char *cmd, int argc, char **argv, const cw_opt *opts, si
         else if (c == CW_OPT_MISSING && o)
             rc = cw_usage(cmd, "%s needs a value", o->name);
         else if (!o || c == CW_OPT_UNKNOWN || c == CW_OPT_NOVALUE)
-            rc = cw_usage(cmd, "unknown option '%.*s'", len, w);
-        else if (o->arg)
+            rc = cw_unknown_option(cmd, opts, nopts, w, len);
+        else if (o->many) {
+            const char **v = realloc(o->many->v, (o->many->n + 1) * sizeof *v);
+            if (!v)
+                rc = CW_EXIT_ERROR;
+            else
+                (o->many->v = v)[o->many->n++] = g.arg;
+        } else if (o->arg)
             *o->sval = g.arg;
         else
             *o->flag = true;
@@ -273,8 +323,23 @@ int cw_ctx_call(cw_rpc *c, const char *method, json_t *params, json_t **result)
         return 0;
     fprintf(stderr, "crosswalk: %s%s\n", rc == CW_RPC_ETRANSPORT ? "connection: " : "",
             msg ? msg : "?");
+    if (rc == CW_RPC_ESERVER)
+        cw_hint_unknown(c, msg);
     free(msg);
     return CW_EXIT_ERROR;
+}
+
+int cw_add_time(const char *cmd, json_t *p, const char *key, const char *flag, const char *value)
+{
+    char t[32];
+    if (cw_time_arg(value, t, sizeof t))
+        return cw_usage(cmd,
+                        "%s: '%s' is not a time (YYYY-MM-DD, RFC 3339 such as "
+                        "2026-12-01T09:30:00+01:00, YYYY-MM-DD HH:MM in local time, or Unix "
+                        "seconds)",
+                        flag, value);
+    json_object_set_new(p, key, json_string(t));
+    return 0;
 }
 
 int cw_ctx_connect(const cw_ctx *ctx, cw_rpc *c)
@@ -355,11 +420,13 @@ static int cw_cmd_call(const cw_ctx *ctx, int argc, char **argv)
     if (rc == 0) {
         json_t *res = NULL;
         rc = cw_ctx_call(&c, pos[0], params, &res);
-        if (rc == 0) {
-            json_dumpf(res, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
-            fputc('\n', stdout);
-            json_decref(res);
+        cw_output o;
+        if (rc == 0 && (rc = cw_output_open(&o, ctx, NULL, false)) == 0) {
+            json_dumpf(res, o.f, JSON_INDENT(2) | JSON_ENCODE_ANY);
+            fputc('\n', o.f);
+            rc = cw_output_close(&o, rc);
         }
+        json_decref(res);
         cw_rpc_close(&c);
     }
     json_decref(params);
@@ -374,13 +441,13 @@ typedef struct cw_report_args {
     bool detail;
 } cw_report_args;
 
-/* Adds as_of (integer when all digits, else the string) and max_hops. */
+/* Adds as_of (any form cw_time_arg takes, sent as RFC 3339 UTC) and
+ * max_hops. */
 static int cw_add_time_hops(const char *cmd, json_t *p, const cw_report_args *a)
 {
-    if (a->as_of) {
-        long t = cw_parse_count(a->as_of);
-        json_object_set_new(p, "as_of", t >= 0 ? json_integer(t) : json_string(a->as_of));
-    }
+    int rc;
+    if (a->as_of && (rc = cw_add_time(cmd, p, "as_of", "--as-of", a->as_of)))
+        return rc;
     if (a->max_hops) {
         long h = cw_parse_count(a->max_hops);
         if (h < 0)
@@ -390,16 +457,16 @@ static int cw_add_time_hops(const char *cmd, json_t *p, const cw_report_args *a)
     return 0;
 }
 
-static int cw_format_for(const char *cmd, const cw_report_args *a, cw_format *fmt)
+int cw_format_for(const char *cmd, const char *format, const char *output, cw_format *fmt)
 {
-    if (a->format) {
-        if (cw_format_parse(a->format, fmt))
+    if (format) {
+        if (cw_format_parse(format, fmt))
             return cw_usage(cmd, "--format: expected table, md, csv, json or html, got '%s'",
-                            a->format);
+                            format);
         return 0;
     }
     *fmt = CW_FMT_TABLE;
-    const char *dot = a->output ? strrchr(a->output, '.') : NULL;
+    const char *dot = output && strcmp(output, "-") ? strrchr(output, '.') : NULL;
     if (dot) {
         if (strcasecmp(dot, ".html") == 0 || strcasecmp(dot, ".htm") == 0)
             *fmt = CW_FMT_HTML;
@@ -413,30 +480,19 @@ static int cw_format_for(const char *cmd, const cw_report_args *a, cw_format *fm
     return 0;
 }
 
-/* Renders and writes; -o FILE is written whole or reported as failed. */
-static int cw_emit(const cw_report *r, cw_format fmt, const char *output)
+int cw_emit(const cw_ctx *ctx, const cw_report *r, cw_format fmt, const char *output)
 {
-    FILE *out = stdout;
-    if (output) {
-        out = fopen(output, "w");
-        if (!out) {
-            fprintf(stderr, "crosswalk: -o %s: %s\n", output, strerror(errno));
-            return CW_EXIT_ERROR;
-        }
-    }
-    /* Colour only for a person looking at a terminal; NO_COLOR opts out. */
-    const char *term = getenv("TERM");
-    bool colour = !output && fmt == CW_FMT_TABLE && isatty(STDOUT_FILENO) && !getenv("NO_COLOR") &&
-                  !(term && strcmp(term, "dumb") == 0);
-    int rc = cw_render(out, r, fmt, colour);
-    if (output && fclose(out))
-        rc = -1;
-    if (rc) {
-        fprintf(stderr, "crosswalk: writing %s failed: %s\n", output ? output : "the report",
+    cw_output o;
+    int rc = cw_output_open(&o, ctx, output, fmt == CW_FMT_TABLE);
+    if (rc)
+        return rc;
+    cw_view v = {o.colour, o.width};
+    if (cw_render(o.f, r, fmt, &v))
+        rc = CW_EXIT_ERROR;
+    if (rc)
+        fprintf(stderr, "crosswalk: writing %s failed: %s\n", o.path ? o.path : "the report",
                 strerror(errno));
-        return CW_EXIT_ERROR;
-    }
-    return 0;
+    return cw_output_close(&o, rc);
 }
 
 /* The value given for the report argument named key (NULL when not given). */
@@ -455,12 +511,15 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
     memset(&a, 0, sizeof a);
     /* Every report option; bit i of a report's opts below selects every[i],
      * and --format and --output (the last two) go with every report. */
-    const cw_opt every[] = {
-        {"--org", NULL, true, &a.org, NULL},        {"--framework", NULL, true, &a.framework, NULL},
-        {"--target", NULL, true, &a.target, NULL},  {"--source", NULL, true, &a.source, NULL},
-        {"--as-of", NULL, true, &a.as_of, NULL},    {"--max-hops", NULL, true, &a.max_hops, NULL},
-        {"--detail", NULL, false, NULL, &a.detail}, {"--format", NULL, true, &a.format, NULL},
-        {"--output", "-o", true, &a.output, NULL}};
+    const cw_opt every[] = {{"--org", NULL, true, &a.org, NULL, NULL},
+                            {"--framework", NULL, true, &a.framework, NULL, NULL},
+                            {"--target", NULL, true, &a.target, NULL, NULL},
+                            {"--source", NULL, true, &a.source, NULL, NULL},
+                            {"--as-of", NULL, true, &a.as_of, NULL, NULL},
+                            {"--max-hops", NULL, true, &a.max_hops, NULL, NULL},
+                            {"--detail", NULL, false, NULL, &a.detail, NULL},
+                            {"--format", NULL, true, &a.format, NULL, NULL},
+                            {"--output", "-o", true, &a.output, NULL, NULL}};
     enum { ORG = 1, FRAMEWORK = 2, TARGET = 4, SOURCE = 8, AS_OF = 16, MAX_HOPS = 32, DETAIL = 64 };
     enum { FORMAT_OUTPUT = 128 | 256 };
     /* Each report: its options, its method, the arguments it sends in
@@ -517,7 +576,7 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
         return rc == 3 ? 0 : rc;
 
     cw_format fmt;
-    if ((rc = cw_format_for(cmd, &a, &fmt)) != 0)
+    if ((rc = cw_format_for(cmd, a.format, a.output, &fmt)) != 0)
         return rc;
     const char *method = reports[k].method;
     json_t *p = json_object();
@@ -597,7 +656,7 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
         fprintf(stderr, "crosswalk: %s\n", err);
         rc = CW_EXIT_ERROR;
     } else {
-        rc = cw_emit(&r, fmt, a.output);
+        rc = cw_emit(ctx, &r, fmt, a.output);
     }
     cw_report_free(&r);
     json_decref(groups);
@@ -643,14 +702,143 @@ int cw_cmd_export(const cw_ctx *ctx, int argc, char **argv)
         argc, argv, cw_help_export,
         "crosswalk export: this build has no exporters (tools/cli/import.h missing)\n");
 }
+int cw_load_files(const cw_ctx *ctx, const char *cmd, const cw_load_req *req, char **files,
+                  size_t nfiles)
+{
+    (void)ctx, (void)req, (void)files, (void)nfiles;
+    fprintf(stderr, "crosswalk %s: --file needs the importers, which this build has not\n", cmd);
+    return CW_EXIT_ERROR;
+}
 #endif
+
+/* ---- version and help --------------------------------------------------- */
+
+static const char cw_help_version[] =
+    "Usage: crosswalk version [--client]\n"
+    "\n"
+    "Prints this client's version, then the server's (server.info: version and\n"
+    "store schema) and its address. --client prints the client's alone, without\n"
+    "connecting. Exit status 1 when the server cannot be reached.\n";
+
+static const char cw_help_help[] =
+    "Usage: crosswalk help [COMMAND [ACTION]]\n"
+    "\n"
+    "Prints the overview of every command, or the help of one command (the same\n"
+    "as `crosswalk COMMAND --help`): `crosswalk help gap`, `crosswalk help scope\n"
+    "put`.\n";
+
+static int cw_cmd_version(const cw_ctx *ctx, int argc, char **argv)
+{
+    bool client = false;
+    const cw_opt opts[] = {{"--client", NULL, false, NULL, &client, NULL}};
+    int rc = cw_opts_parse_only("version", argc, argv, opts, 1, cw_help_version);
+    if (rc)
+        return rc == 3 ? 0 : rc;
+    printf("crosswalk %s\n", CW_CLI_VERSION);
+    if (client)
+        return 0;
+    cw_rpc c;
+    if ((rc = cw_ctx_connect(ctx, &c)) != 0)
+        return rc;
+    json_t *info = NULL;
+    rc = cw_ctx_call(&c, "server.info", NULL, &info);
+    cw_rpc_close(&c);
+    if (rc == 0)
+        printf("crosswalkd %s (store schema %lld) at %s\n",
+               json_string_value(json_object_get(info, "version")),
+               (long long)json_integer_value(json_object_get(info, "schema_version")), ctx->server);
+    json_decref(info);
+    return rc;
+}
+
+/* Every command: name, what it does (the overview lists them in this
+ * order), how it runs, and its help (NULL: it has actions, whose help
+ * verbs.c gives). */
+typedef struct cw_command {
+    const char *name;
+    int (*run)(const cw_ctx *ctx, int argc, char **argv);
+    const char *help;
+} cw_command;
+
+static int cw_cmd_help(const cw_ctx *ctx, int argc, char **argv);
+static int cw_run_report(const cw_ctx *ctx, int argc, char **argv)
+{
+    return cw_cmd_report(ctx, argv[0], argc, argv);
+}
+
+static const cw_command cw_commands[] = {
+    {"call", cw_cmd_call, cw_help_call},
+    {"load", cw_cmd_load, cw_help_load},
+    {"export", cw_cmd_export, cw_help_export},
+    {"coverage", cw_run_report, cw_help_coverage},
+    {"gap", cw_run_report, cw_help_gap},
+    {"compare", cw_run_report, cw_help_compare},
+    {"soa", cw_run_report, cw_help_soa},
+    {"check", cw_run_report, cw_help_check},
+    {"org", cw_cmd_noun, NULL},
+    {"control", cw_cmd_noun, NULL},
+    {"evidence", cw_cmd_noun, NULL},
+    {"scope", cw_cmd_noun, NULL},
+    {"version", cw_cmd_version, cw_help_version},
+    {"help", cw_cmd_help, cw_help_help},
+};
+#define CW_NCOMMANDS (sizeof cw_commands / sizeof cw_commands[0])
+
+/* The command called name, or NULL after a usage error naming the ones it
+ * may have meant (for help, exit code in *rc). */
+static const cw_command *cw_command_find(const char *name, int *rc)
+{
+    const char *names[CW_NCOMMANDS];
+    for (size_t k = 0; k < CW_NCOMMANDS; k++) {
+        if (strcmp(name, cw_commands[k].name) == 0)
+            return &cw_commands[k];
+        names[k] = cw_commands[k].name;
+    }
+    char hint[256];
+    if (cw_suggest(name, names, CW_NCOMMANDS, hint, sizeof hint))
+        *rc = cw_usage(NULL, "unknown command '%s'; did you mean %s?", name, hint);
+    else
+        *rc = cw_usage(NULL, "unknown command '%s'", name);
+    return NULL;
+}
+
+static int cw_cmd_help(const cw_ctx *ctx, int argc, char **argv)
+{
+    (void)ctx;
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(cw_help_help, stdout);
+        return 0;
+    }
+    if (argc < 2) {
+        fputs(cw_help_main, stdout);
+        return 0;
+    }
+    if (argc > 3)
+        return cw_usage("help", "too many arguments: crosswalk help [COMMAND [ACTION]]");
+    int rc = 0;
+    const cw_command *cmd = cw_command_find(argv[1], &rc);
+    if (!cmd)
+        return rc;
+    if (cmd->help) {
+        if (argc > 2)
+            return cw_usage("help", "'%s' has no actions", cmd->name);
+        fputs(cmd->help, stdout);
+        return 0;
+    }
+    return cw_noun_help(cmd->name, argc > 2 ? argv[2] : NULL);
+}
 
 int main(int argc, char **argv)
 {
-    cw_ctx ctx = {getenv("CROSSWALK_SERVER"), NULL};
+    cw_term_init();
+    cw_ctx ctx = {getenv("CROSSWALK_SERVER"), NULL, CW_COLOR_AUTO, false};
     const char *token_file = NULL;
+    bool version = false;
     static const struct option longs[] = {{"server", required_argument, NULL, 's'},
                                           {"token-file", required_argument, NULL, 't'},
+                                          {"color", required_argument, NULL, 'c'},
+                                          {"no-pager", no_argument, NULL, 'P'},
+                                          {"version", no_argument, NULL, 'V'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     cw_opt_reader g;
@@ -665,12 +853,24 @@ int main(int argc, char **argv)
             ctx.server = g.arg;
         else if (c == 't')
             token_file = g.arg;
+        else if (c == 'c' && cw_color_parse(g.arg, &ctx.color))
+            return cw_usage(NULL, "--color: expected auto, always or never, got '%s'", g.arg);
+        else if (c == 'c')
+            continue;
+        else if (c == 'P')
+            ctx.no_pager = true;
+        else if (c == 'V')
+            version = true;
         else if (c == CW_OPT_POS && g.arg[0] != '-')
             cmd = g.arg;
         else if (c == CW_OPT_MISSING)
             return cw_usage(NULL, "%.*s needs a value", len, w);
         else
             return cw_usage(NULL, "unknown option '%.*s'", len, w);
+    }
+    if (version) {
+        printf("crosswalk %s\n", CW_CLI_VERSION);
+        return 0;
     }
     /* Global options end at the command: "--" is no separator here. */
     if (!cmd && strcmp(g.word, "--") == 0)
@@ -682,34 +882,23 @@ int main(int argc, char **argv)
     /* A command's arguments start with its name, as main's do. */
     int sub_argc = argc - g.next + 1;
     char **sub_argv = argv + g.next - 1;
-
-    static const char *const reports[] = {"coverage", "gap", "compare", "soa", "check"};
-    bool is_report = false;
-    for (size_t k = 0; k < sizeof reports / sizeof reports[0]; k++)
-        is_report |= strcmp(cmd, reports[k]) == 0;
-    if (!is_report && strcmp(cmd, "call") && strcmp(cmd, "load") && strcmp(cmd, "export"))
-        return cw_usage(NULL, "unknown command '%s'", cmd);
+    int rc = 0;
+    const cw_command *command = cw_command_find(cmd, &rc);
+    if (!command)
+        return rc;
 
     /* The token is read only now so that --help and usage errors never
      * depend on the file. */
-    if (!cw_asks_help(sub_argc, sub_argv)) {
+    if (!cw_asks_help(sub_argc, sub_argv) && command->run != cw_cmd_help) {
         if (token_file) {
-            int rc = cw_read_token(token_file, &ctx.token);
+            rc = cw_read_token(token_file, &ctx.token);
             if (rc)
                 return rc;
         } else if (getenv("CROSSWALK_TOKEN") && *getenv("CROSSWALK_TOKEN")) {
             ctx.token = strdup(getenv("CROSSWALK_TOKEN"));
         }
     }
-    int rc;
-    if (strcmp(cmd, "call") == 0)
-        rc = cw_cmd_call(&ctx, sub_argc, sub_argv);
-    else if (strcmp(cmd, "load") == 0)
-        rc = cw_cmd_load(&ctx, sub_argc, sub_argv);
-    else if (strcmp(cmd, "export") == 0)
-        rc = cw_cmd_export(&ctx, sub_argc, sub_argv);
-    else
-        rc = cw_cmd_report(&ctx, cmd, sub_argc, sub_argv);
+    rc = command->run(&ctx, sub_argc, sub_argv);
     free(ctx.token);
     return rc;
 }

@@ -1,12 +1,18 @@
 /* Renderers for the report model of report.c.
  *
  * table: a plain-text report for terminals: title, aligned summary, then
- *        each table with aligned columns (widths counted in UTF-8 code
- *        points); status cells are coloured only when asked, which main.c
- *        does only when the output is a terminal.
+ *        each table with aligned columns, measured in display cells
+ *        (term.c) and fitted to the view's width: the widest columns are
+ *        narrowed and their cells wrapped at spaces onto more lines;
+ *        control characters are shown as spaces, so no text from the
+ *        server can move the cursor or restyle the terminal.  Status
+ *        cells are coloured only when the view asks.
  * md:    GitHub-flavoured Markdown: summary list, pipe tables, legend.
  * csv:   RFC 4180, the report's one-row-per-requirement table only, so a
- *        spreadsheet gets exactly one record per requirement.
+ *        spreadsheet gets exactly one record per requirement; a cell
+ *        beginning with =, +, -, @, a tab or a carriage return gets a '
+ *        in front (OWASP's advice against CSV injection), so a
+ *        spreadsheet shows it as text instead of running it.
  * json:  the server's answer, indented.
  * html:  one self-contained file: inline CSS, an inline SVG chart of counts
  *        by group and status (stacked horizontal bars), the status legend
@@ -36,16 +42,6 @@ int cw_format_parse(const char *s, cw_format *out)
     return -1;
 }
 
-/* Display width: UTF-8 code points (continuation bytes do not count).  The
- * catalogues are Latin text, so this is the width a terminal shows. */
-static size_t cw_width(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 static const char *cw_status_colour(const char *v)
 {
     static const struct {
@@ -64,24 +60,92 @@ static void cw_pad(FILE *out, size_t n)
         fputc(' ', out);
 }
 
-static void cw_render_text_table(FILE *out, const cw_table *t, bool colour)
+/* Writes n bytes of s with control characters as spaces. */
+static void cw_put_text(FILE *out, const char *s, size_t n)
 {
-    size_t *w = calloc(t->ncols, sizeof *w);
-    if (!w)
+    for (size_t i = 0; i < n; i++)
+        fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i], out);
+}
+
+/* Narrows the columns of natural widths w (in place) until the row,
+ * columns two spaces apart, fits width: the widest one is narrowed first,
+ * none below its floor (its header's width, at least 8 cells, or its
+ * natural width when less).  A table that cannot fit keeps the floors. */
+static void cw_fit_columns(size_t *w, const size_t *floor, size_t n, size_t width)
+{
+    size_t total = 2 * (n ? n - 1 : 0);
+    for (size_t c = 0; c < n; c++)
+        total += w[c];
+    while (width && total > width) {
+        size_t wide = n;
+        for (size_t c = 0; c < n; c++)
+            if (w[c] > floor[c] && (wide == n || w[c] > w[wide]))
+                wide = c;
+        if (wide == n)
+            break;
+        w[wide]--;
+        total--;
+    }
+}
+
+/* The next line of the cell text at *s that fits cols cells: its bytes in
+ * *n and cells in *cells; *s moves past it and the spaces after it.
+ * Breaks after the last space that fits, else inside the word. */
+static void cw_next_line(const char **s, size_t cols, size_t *n, size_t *cells)
+{
+    const char *p = *s;
+    size_t k = cw_text_fit(p, cols, cells);
+    if (p[k] && p[k] != ' ') {
+        size_t sp = k;
+        while (sp > 0 && p[sp - 1] != ' ')
+            sp--;
+        while (sp > 0 && p[sp - 1] == ' ')
+            sp--;
+        if (sp > 0)
+            *cells = cw_text_width_n(p, k = sp);
+    }
+    if (k == 0 && *p) { /* a character wider than the column: it alone */
+        while (p[++k] && ((unsigned char)p[k] & 0xC0) == 0x80)
+            ;
+        *cells = cw_text_width_n(p, k);
+    }
+    *n = k;
+    p += k;
+    while (*p == ' ')
+        p++;
+    *s = p;
+}
+
+static void cw_render_text_table(FILE *out, const cw_table *t, const cw_view *v)
+{
+    size_t *w = calloc(t->ncols * 2 + 1, sizeof *w);
+    const char **at = calloc(t->ncols + 1, sizeof *at);
+    if (!w || !at) {
+        free(w);
+        free(at);
         return;
+    }
+    size_t *floor = w + t->ncols;
     for (size_t c = 0; c < t->ncols; c++)
-        w[c] = cw_width(t->cols[c]);
+        w[c] = cw_text_width(t->cols[c]);
     for (size_t r = 0; r < t->nrows; r++)
         for (size_t c = 0; c < t->ncols; c++) {
-            size_t x = cw_width(t->cells[r * t->ncols + c]);
+            size_t x = cw_text_width(t->cells[r * t->ncols + c]);
             if (x > w[c])
                 w[c] = x;
         }
+    for (size_t c = 0; c < t->ncols; c++) {
+        size_t head = cw_text_width(t->cols[c]);
+        floor[c] = head > 8 ? head : 8;
+        if ((int)c == t->status_col || floor[c] > w[c])
+            floor[c] = w[c]; /* statuses are never wrapped */
+    }
+    cw_fit_columns(w, floor, t->ncols, v->width);
     fprintf(out, "%s (%zu)\n", t->caption, t->nrows);
     for (size_t c = 0; c < t->ncols; c++) {
         fputs(t->cols[c], out);
         if (c + 1 < t->ncols)
-            cw_pad(out, w[c] - cw_width(t->cols[c]) + 2);
+            cw_pad(out, w[c] - cw_text_width(t->cols[c]) + 2);
     }
     fputc('\n', out);
     for (size_t c = 0; c < t->ncols; c++) {
@@ -92,41 +156,53 @@ static void cw_render_text_table(FILE *out, const cw_table *t, bool colour)
     }
     fputc('\n', out);
     for (size_t r = 0; r < t->nrows; r++) {
-        for (size_t c = 0; c < t->ncols; c++) {
-            const char *v = t->cells[r * t->ncols + c];
-            const char *ansi = colour && (int)c == t->status_col ? cw_status_colour(v) : NULL;
-            if (ansi)
-                fprintf(out, "\033[%sm%s\033[0m", ansi, v);
-            else
-                fputs(v, out);
-            if (c + 1 < t->ncols)
-                cw_pad(out, w[c] - cw_width(v) + 2);
+        for (size_t c = 0; c < t->ncols; c++)
+            at[c] = t->cells[r * t->ncols + c];
+        /* one line of every cell at a time, until all are written */
+        for (bool first = true, more = true; more; first = false) {
+            more = false;
+            for (size_t c = 0; c < t->ncols; c++) {
+                size_t n, cells;
+                const char *line = at[c];
+                cw_next_line(&at[c], w[c], &n, &cells);
+                const char *ansi =
+                    v->colour && first && (int)c == t->status_col ? cw_status_colour(line) : NULL;
+                if (ansi)
+                    fprintf(out, "\033[%sm", ansi);
+                cw_put_text(out, line, n);
+                if (ansi)
+                    fputs("\033[0m", out);
+                more |= *at[c] != '\0';
+                if (c + 1 < t->ncols)
+                    cw_pad(out, (w[c] > cells ? w[c] - cells : 0) + 2);
+            }
+            fputc('\n', out);
         }
-        fputc('\n', out);
     }
     if (t->nrows == 0)
         fputs("(none)\n", out);
     free(w);
+    free(at);
 }
 
-static void cw_render_table(FILE *out, const cw_report *r, bool colour)
+static void cw_render_table(FILE *out, const cw_report *r, const cw_view *v)
 {
     fprintf(out, "%s\n", r->title);
-    for (size_t i = cw_width(r->title); i > 0; i--)
+    for (size_t i = cw_text_width(r->title); i > 0; i--)
         fputc('=', out);
     fputc('\n', out);
     size_t kw = 0;
     for (size_t i = 0; i < r->nsummary; i++)
-        if (cw_width(r->sum_key[i]) > kw)
-            kw = cw_width(r->sum_key[i]);
+        if (cw_text_width(r->sum_key[i]) > kw)
+            kw = cw_text_width(r->sum_key[i]);
     for (size_t i = 0; i < r->nsummary; i++) {
         fprintf(out, "%s:", r->sum_key[i]);
-        cw_pad(out, kw - cw_width(r->sum_key[i]) + 1);
+        cw_pad(out, kw - cw_text_width(r->sum_key[i]) + 1);
         fprintf(out, "%s\n", r->sum_val[i]);
     }
     for (size_t i = 0; i < r->ntables; i++) {
         fputc('\n', out);
-        cw_render_text_table(out, &r->tables[i], colour);
+        cw_render_text_table(out, &r->tables[i], v);
     }
 }
 
@@ -188,8 +264,26 @@ static void cw_render_md(FILE *out, const cw_report *r)
     }
 }
 
-/* Fields are written by libcsv (cw_csv_put), quoted also when a space
- * begins or ends the value, so a spreadsheet keeps it. */
+/* One CSV cell: written by libcsv (cw_csv_put), quoted also when a space
+ * begins or ends the value, so a spreadsheet keeps it; a value that would
+ * start a formula there (=, +, -, @, tab, carriage return: an id such as
+ * =HYPERLINK(...) from a loaded file) is written with a ' in front. */
+static void cw_csv_cell(FILE *out, const char *s)
+{
+    if (s && *s && strchr("=+-@\t\r", *s)) {
+        size_t n = strlen(s);
+        char *quoted = malloc(n + 2);
+        if (quoted) {
+            quoted[0] = '\'';
+            memcpy(quoted + 1, s, n + 1);
+            cw_csv_put(out, quoted, CW_CSV_QUOTE_EDGE_SPACE);
+            free(quoted);
+            return;
+        }
+    }
+    cw_csv_put(out, s, CW_CSV_QUOTE_EDGE_SPACE);
+}
+
 static void cw_render_csv(FILE *out, const cw_report *r)
 {
     if (r->csv_table >= r->ntables)
@@ -198,14 +292,14 @@ static void cw_render_csv(FILE *out, const cw_report *r)
     for (size_t c = 0; c < t->ncols; c++) {
         if (c)
             fputc(',', out);
-        cw_csv_put(out, t->cols[c], CW_CSV_QUOTE_EDGE_SPACE);
+        cw_csv_cell(out, t->cols[c]);
     }
     fputs("\r\n", out);
     for (size_t row = 0; row < t->nrows; row++) {
         for (size_t c = 0; c < t->ncols; c++) {
             if (c)
                 fputc(',', out);
-            cw_csv_put(out, t->cells[row * t->ncols + c], CW_CSV_QUOTE_EDGE_SPACE);
+            cw_csv_cell(out, t->cells[row * t->ncols + c]);
         }
         fputs("\r\n", out);
     }
@@ -385,10 +479,11 @@ static void cw_render_html(FILE *out, const cw_report *r)
           out);
 }
 
-int cw_render(FILE *out, const cw_report *r, cw_format fmt, bool colour)
+int cw_render(FILE *out, const cw_report *r, cw_format fmt, const cw_view *view)
 {
+    static const cw_view plain = {false, 0};
     switch (fmt) {
-    case CW_FMT_TABLE: cw_render_table(out, r, colour); break;
+    case CW_FMT_TABLE: cw_render_table(out, r, view ? view : &plain); break;
     case CW_FMT_MD: cw_render_md(out, r); break;
     case CW_FMT_CSV: cw_render_csv(out, r); break;
     case CW_FMT_JSON:
