@@ -579,10 +579,16 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
         }
         free(msg);
     }
+    /* Names, versions, controls and evidence, so the report reads as a
+     * document (report_context.c); json is the answer alone. */
+    json_t *context = NULL;
+    if (rc == 0 && fmt != CW_FMT_JSON)
+        rc = cw_report_context(&c, kind, answer, &context);
     cw_rpc_close(&c);
     if (rc) {
         json_decref(answer);
         json_decref(groups);
+        json_decref(context);
         return rc;
     }
     bool inconsistent =
@@ -590,7 +596,7 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
         json_is_false(json_object_get(json_object_get(answer, "store_check"), "consistent"));
     cw_report r;
     char err[256];
-    if (cw_report_build(&r, kind, answer, groups, a.detail, err, sizeof err)) {
+    if (cw_report_build(&r, kind, answer, groups, context, a.detail, err, sizeof err)) {
         fprintf(stderr, "crosswalk: %s\n", err);
         rc = CW_EXIT_ERROR;
     } else {
@@ -598,6 +604,7 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
     }
     cw_report_free(&r);
     json_decref(groups);
+    json_decref(context);
     if (rc == 0 && inconsistent) {
         fprintf(stderr, "crosswalk: store.check: the store is inconsistent\n");
         rc = CW_EXIT_ERROR;
