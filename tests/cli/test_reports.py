@@ -6,8 +6,9 @@ crosswalk rows' origins) and show no raw JSON key; evidence is given with
 its result and dates; each status keeps its own shape, and its colour stays
 apart from the others for readers with red-green colour blindness; the SOC
 2 gap report for the example organisation of tools/cli/README.md prints to
-at most 12 pages on Letter and on A4; the Markdown output names the same
-things.  Skipped, with a message, when chromium is absent (scripts/deps.sh
+at most 12 pages on Letter and on A4, and so does `--format pdf`, which
+without a browser says what to do instead; the Markdown output names the
+same things.  Skipped, with a message, when chromium is absent (scripts/deps.sh
 installs it)."""
 import itertools
 import json
@@ -274,6 +275,34 @@ class ReadmeExample(CliCase):
                                     png], check=True, timeout=60)
                     with open(png + ".png", "rb") as f:
                         self.assertTrue(f.read(8).startswith(b"\x89PNG"))
+
+    def test_format_pdf(self):
+        """--format pdf is the same document printed by Chromium; without
+        a browser it says what to do instead, before asking the server."""
+        pdf = os.path.join(self.tmp, "cli.pdf")
+        leftovers = [d for d in os.listdir(tempfile.gettempdir()) if d.startswith("crosswalk-pdf-")]
+        # the sandbox may not start in a container; the other tests run the
+        # browser without it too
+        env = {"CROSSWALK_CHROMIUM_FLAGS": "--no-sandbox"}
+        self.ok("gap", "--org", "acme", "--target", "soc2-2017", "--source", "iso27001-2022",
+                "--as-of", fixture.AS_OF, "-o", pdf, env=env)
+        with open(pdf, "rb") as f:
+            self.assertEqual(f.read(5), b"%PDF-")
+        self.assertLessEqual(browser.pdf_pages(pdf), 12)
+        self.assertGreaterEqual(browser.pdf_pages(pdf), 3)
+        missing = os.path.join(self.tmp, "none.pdf")
+        r = self.run_cli("soa", "--org", "acme", "-o", missing,
+                         env={"CROSSWALK_CHROMIUM": os.path.join(self.tmp, "no-browser")})
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("CROSSWALK_CHROMIUM names", r.stderr)
+        self.assertFalse(os.path.exists(missing))
+        r = self.run_cli("soa", "--org", "acme", "--format", "pdf", env={"PATH": "/nonexistent"})
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("install Debian's chromium, or write --format html and print it from a browser",
+                      r.stderr)
+        self.assertEqual(r.stdout, "")
+        self.assertEqual([d for d in os.listdir(tempfile.gettempdir()) if d.startswith("crosswalk-pdf-")],
+                         leftovers, "the browser's temporary directory is removed")
 
 
 if __name__ == "__main__":

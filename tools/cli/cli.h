@@ -155,15 +155,34 @@ int cw_report_context(cw_rpc *c, cw_report_kind kind, json_t *answer, json_t **o
  * scripts or external resources) laid out for reading and for print. */
 void cw_report_html(FILE *out, const cw_report *r);
 
+/* ---- report_pdf.c ----------------------------------------------------- */
+
+/* Before anything is asked of the server: whether --format pdf can be
+ * written, to output (NULL: standard output, refused on a terminal) with
+ * a Chromium found.  Returns 0, or CW_EXIT_USAGE / CW_EXIT_ERROR after
+ * printing why. */
+int cw_pdf_check(const char *cmd, const char *output);
+/* Writes r to out as PDF: its HTML document printed by headless Chromium.
+ * Returns 0, or -1 after printing why. */
+int cw_report_pdf(FILE *out, const cw_report *r);
+
 /* ---- render.c --------------------------------------------------------- */
 
-typedef enum cw_format { CW_FMT_TABLE, CW_FMT_MD, CW_FMT_CSV, CW_FMT_JSON, CW_FMT_HTML } cw_format;
+typedef enum cw_format {
+    CW_FMT_TABLE,
+    CW_FMT_MD,
+    CW_FMT_CSV,
+    CW_FMT_JSON,
+    CW_FMT_HTML,
+    CW_FMT_PDF
+} cw_format;
 
 /* Parses a --format value; returns 0 or -1 when unknown. */
 int cw_format_parse(const char *s, cw_format *out);
 /* Writes r to out in the given format; colour adds ANSI colours to status
- * cells in table format (only ever set when out is a terminal). Returns 0
- * or -1 on a write error. */
+ * cells in table format (only ever set when out is a terminal). Returns 0,
+ * -1 on a write error, or -2 when the PDF could not be made (the reason
+ * is printed). */
 int cw_render(FILE *out, const cw_report *r, cw_format fmt, bool colour);
 /* Writes s HTML-escaped (& < > " '). */
 void cw_html_escape(FILE *out, const char *s);

@@ -54,8 +54,9 @@ static const char cw_help_main[] =
     "\n"
     "Report formats (--format): table (default; coloured on a terminal, plain\n"
     "when piped), md, csv (one row per requirement), json (the server's answer),\n"
-    "html (one self-contained file with an SVG chart). With -o FILE and no\n"
-    "--format, the format follows the extension (.html .md .csv .json).\n"
+    "html (one self-contained document with an SVG chart, to read or print), pdf\n"
+    "(that document printed by Chromium, when installed). With -o FILE and no\n"
+    "--format, the format follows the extension (.html .md .csv .json .pdf).\n"
     "\n"
     "Exit status: 0 ok, 1 server or data error, 2 usage error.\n";
 
@@ -67,7 +68,7 @@ static const char cw_help_call[] =
     "Example: crosswalk call requirement.get '{\"framework\": \"soc2-2017\", \"id\": \"CC6.1\"}'\n";
 
 #define CW_REPORT_OPTS_HELP                                                                        \
-    "  --format FMT        table|md|csv|json|html (default table; see crosswalk --help)\n"         \
+    "  --format FMT        table|md|csv|json|html|pdf (default table; see crosswalk --help)\n"     \
     "  -o, --output FILE   write to FILE instead of standard output\n"
 
 static const char cw_help_coverage[] =
@@ -394,7 +395,7 @@ static int cw_format_for(const char *cmd, const cw_report_args *a, cw_format *fm
 {
     if (a->format) {
         if (cw_format_parse(a->format, fmt))
-            return cw_usage(cmd, "--format: expected table, md, csv, json or html, got '%s'",
+            return cw_usage(cmd, "--format: expected table, md, csv, json, html or pdf, got '%s'",
                             a->format);
         return 0;
     }
@@ -409,6 +410,8 @@ static int cw_format_for(const char *cmd, const cw_report_args *a, cw_format *fm
             *fmt = CW_FMT_CSV;
         else if (strcasecmp(dot, ".json") == 0)
             *fmt = CW_FMT_JSON;
+        else if (strcasecmp(dot, ".pdf") == 0)
+            *fmt = CW_FMT_PDF;
     }
     return 0;
 }
@@ -432,8 +435,9 @@ static int cw_emit(const cw_report *r, cw_format fmt, const char *output)
     if (output && fclose(out))
         rc = -1;
     if (rc) {
-        fprintf(stderr, "crosswalk: writing %s failed: %s\n", output ? output : "the report",
-                strerror(errno));
+        if (rc != -2) /* a PDF that could not be made was explained already */
+            fprintf(stderr, "crosswalk: writing %s failed: %s\n", output ? output : "the report",
+                    strerror(errno));
         return CW_EXIT_ERROR;
     }
     return 0;
@@ -518,6 +522,8 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
 
     cw_format fmt;
     if ((rc = cw_format_for(cmd, &a, &fmt)) != 0)
+        return rc;
+    if (fmt == CW_FMT_PDF && (rc = cw_pdf_check(cmd, a.output)) != 0)
         return rc;
     const char *method = reports[k].method;
     json_t *p = json_object();

@@ -11,7 +11,8 @@
  *        spreadsheet gets exactly one record per requirement.
  * json:  the server's answer, indented.
  * html:  report_html.c: one self-contained document for reading and
- *        printing (cw_html_escape, below, escapes its text). */
+ *        printing (cw_html_escape, below, escapes its text).
+ * pdf:   report_pdf.c: that document printed by headless Chromium. */
 #include "cli.h"
 
 #include "csvfile.h"
@@ -25,7 +26,8 @@ int cw_format_parse(const char *s, cw_format *out)
         const char *name;
         cw_format f;
     } names[] = {{"table", CW_FMT_TABLE}, {"md", CW_FMT_MD},     {"markdown", CW_FMT_MD},
-                 {"csv", CW_FMT_CSV},     {"json", CW_FMT_JSON}, {"html", CW_FMT_HTML}};
+                 {"csv", CW_FMT_CSV},     {"json", CW_FMT_JSON}, {"html", CW_FMT_HTML},
+                 {"pdf", CW_FMT_PDF}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(s, names[i].name) == 0) {
             *out = names[i].f;
@@ -260,6 +262,10 @@ int cw_render(FILE *out, const cw_report *r, cw_format fmt, bool colour)
         fputc('\n', out);
         break;
     case CW_FMT_HTML: cw_report_html(out, r); break;
+    case CW_FMT_PDF:
+        if (cw_report_pdf(out, r))
+            return -2;
+        break;
     }
     return fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }
