@@ -154,14 +154,15 @@ int cw_report_context(cw_rpc *c, cw_report_kind kind, json_t *answer, json_t **o
 /* Writes r as one self-contained HTML document (inline CSS and SVG, no
  * scripts or external resources) laid out for reading and for print. */
 void cw_report_html(FILE *out, const cw_report *r);
+/* Writes s HTML-escaped (& < > " '). */
+void cw_html_escape(FILE *out, const char *s);
 
 /* ---- report_pdf.c ----------------------------------------------------- */
 
-/* Before anything is asked of the server: whether --format pdf can be
- * written, to output (NULL: standard output, refused on a terminal) with
- * a Chromium found.  Returns 0, or CW_EXIT_USAGE / CW_EXIT_ERROR after
- * printing why. */
-int cw_pdf_check(const char *cmd, const char *output);
+/* Before anything is asked of the server: whether a Chromium is there to
+ * print --format pdf.  Returns 0, or CW_EXIT_ERROR after printing what to
+ * install or do instead. */
+int cw_pdf_check(void);
 /* Writes r to out as PDF: its HTML document printed by headless Chromium.
  * Returns 0, or -1 after printing why. */
 int cw_report_pdf(FILE *out, const cw_report *r);
@@ -184,8 +185,6 @@ int cw_format_parse(const char *s, cw_format *out);
  * -1 on a write error, or -2 when the PDF could not be made (the reason
  * is printed). */
 int cw_render(FILE *out, const cw_report *r, cw_format fmt, bool colour);
-/* Writes s HTML-escaped (& < > " '). */
-void cw_html_escape(FILE *out, const char *s);
 
 /* ---- main.c: shared by the commands in main.c and load.c -------------- */
 

@@ -523,7 +523,10 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
     cw_format fmt;
     if ((rc = cw_format_for(cmd, &a, &fmt)) != 0)
         return rc;
-    if (fmt == CW_FMT_PDF && (rc = cw_pdf_check(cmd, a.output)) != 0)
+    if (fmt == CW_FMT_PDF && !a.output && isatty(STDOUT_FILENO))
+        return cw_usage(cmd, "--format pdf writes a binary file: give -o FILE.pdf or redirect the "
+                             "output");
+    if (fmt == CW_FMT_PDF && (rc = cw_pdf_check()) != 0)
         return rc;
     const char *method = reports[k].method;
     json_t *p = json_object();

@@ -11,7 +11,7 @@
  *        spreadsheet gets exactly one record per requirement.
  * json:  the server's answer, indented.
  * html:  report_html.c: one self-contained document for reading and
- *        printing (cw_html_escape, below, escapes its text).
+ *        printing.
  * pdf:   report_pdf.c: that document printed by headless Chromium. */
 #include "cli.h"
 
@@ -233,20 +233,6 @@ static void cw_render_csv(FILE *out, const cw_report *r)
             cw_csv_put(out, t->cells[row * t->ncols + c], CW_CSV_QUOTE_EDGE_SPACE);
         }
         fputs("\r\n", out);
-    }
-}
-
-void cw_html_escape(FILE *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
-        default: fputc(*s, out);
-        }
     }
 }
 

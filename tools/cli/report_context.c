@@ -221,8 +221,10 @@ int cw_report_context(cw_rpc *c, cw_report_kind kind, json_t *answer, json_t **o
     /* SOURCE_DATE_EPOCH (as for export) makes a report reproducible. */
     cw_time now = cw_now();
     const char *sde = getenv("SOURCE_DATE_EPOCH");
-    if (sde && cw_parse_count(sde) >= 0)
-        now = (cw_time)cw_parse_count(sde);
+    char *end = NULL;
+    long long t = sde && *sde ? strtoll(sde, &end, 10) : -1;
+    if (end && !*end && t >= 0 && t <= CW_TIME_MAX)
+        now = (cw_time)t;
     char when[32];
     cw_time_format(now, when, sizeof when);
     json_object_set_new(ctx, "generated_at", json_string(when));

@@ -27,7 +27,22 @@
  * class attribute only when it is one of the known ones. */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+void cw_html_escape(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", out); break;
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '"': fputs("&quot;", out); break;
+        case '\'': fputs("&#39;", out); break;
+        default: fputc(*s, out);
+        }
+    }
+}
 
 /* A status (or finding kind) and how it looks: its fill, a darker shade
  * for text, its icon and its chart pattern. */

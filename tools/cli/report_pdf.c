@@ -65,12 +65,9 @@ static int cw_browser(char *path, size_t n)
     return -1;
 }
 
-int cw_pdf_check(const char *cmd, const char *output)
+int cw_pdf_check(void)
 {
     char path[4096];
-    if (!output && isatty(STDOUT_FILENO))
-        return cw_usage(cmd, "--format pdf writes a binary file: give -o FILE.pdf or redirect the "
-                             "output");
     if (cw_browser(path, sizeof path) == 0)
         return 0;
     const char *chosen = getenv("CROSSWALK_CHROMIUM");
