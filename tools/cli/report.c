@@ -290,7 +290,9 @@ static void cw_provenance(cw_bctx *b)
     }
     cw_sb s;
     cw_sb_open(&s);
-    fprintf(s.f, "crosswalk %s", *cw_js(ctx, "client_version") ? cw_js(ctx, "client_version") : "");
+    fputs("crosswalk", s.f);
+    if (*cw_js(ctx, "client_version"))
+        fprintf(s.f, " %s", cw_js(ctx, "client_version"));
     if (*cw_js(ctx, "server_version"))
         fprintf(s.f, " from crosswalkd %s", cw_js(ctx, "server_version"));
     if (*cw_js(ctx, "generated_at"))
@@ -369,6 +371,10 @@ static void cw_provenance(cw_bctx *b)
     size_t i;
     json_array_foreach(json_object_get(ctx, "notes"), i, x)
         cw_prov(r, "Not available", json_string_value(x));
+    if (cw_jl(ctx, "notes_more")) {
+        snprintf(buf, sizeof buf, "%ld more items the server refused", cw_jl(ctx, "notes_more"));
+        cw_prov(r, "Not available", buf);
+    }
 }
 
 /* ---- chart -------------------------------------------------------------- */

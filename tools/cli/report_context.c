@@ -27,13 +27,21 @@
  * a thousand evidence items take a few dozen round trips. */
 enum { CW_CTX_WINDOW = 64 };
 
-/* Notes that what could not be fetched, with the server's message. */
+/* Notes what could not be fetched, with the server's message; past the
+ * first ten only how many more, so a report stays readable when, say,
+ * every evidence item is refused. */
 static void cw_ctx_note(json_t *ctx, const char *what, const char *msg)
 {
     json_t *notes = json_object_get(ctx, "notes");
     if (!notes) {
         notes = json_array();
         json_object_set_new(ctx, "notes", notes);
+    }
+    if (json_array_size(notes) >= 10) {
+        json_t *more = json_object_get(ctx, "notes_more");
+        json_object_set_new(ctx, "notes_more",
+                            json_integer(json_is_integer(more) ? json_integer_value(more) + 1 : 1));
+        return;
     }
     char line[512];
     snprintf(line, sizeof line, "%s: %s", what, msg ? msg : "refused");
