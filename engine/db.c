@@ -106,17 +106,20 @@ static int open_dbs(cw_db *db, cw_err *err)
         rc = mdb_put(txn, db->dbi[DB_META], &k, &v, 0);
     } else if (rc == 0) {
         uint64_t have = v.mv_size == 8 ? be64_get(v.mv_data) : 0;
-        if (have == 1 || have == 2) {
+        if (have >= 1 && have <= 3) {
             /* Version 2 added the (empty) delta indexes and version 3 the
              * (empty) joint-row databases, both opened above; requirement
              * records without the assessable and status fields and pair
-             * entries without a note read as their defaults.  The stamp
-             * keeps older builds from missing what newer writes put in the
-             * new databases. */
+             * entries without a note read as their defaults.  Version 4
+             * put the collection time first in the passing index, which is
+             * rewritten here.  The stamp keeps older builds from missing
+             * what newer writes put in the new databases. */
             unsigned char ver[8];
             be64_put(ver, CW_SCHEMA_VERSION);
             MDB_val nv = {8, ver};
-            rc = mdb_put(txn, db->dbi[DB_META], &k, &nv, 0);
+            rc = ev_pass_upgrade(txn, db);
+            if (!rc)
+                rc = mdb_put(txn, db->dbi[DB_META], &k, &nv, 0);
         } else if (have != CW_SCHEMA_VERSION) {
             mdb_txn_abort(txn);
             return cw_err_set(err, CW_ESCHEMA,

@@ -2,8 +2,9 @@
  * evidence indexes serve the control state rule of docs/SEMANTICS.md §2.1
  * (state.c): ev_ctl orders a control's items by collection time (fail last
  * among equal times, so the tie rule falls out of the order) and ev_pass
- * orders its passing items by expiry, so "latest item at T" and "fresh
- * passing item at T" are each one cursor seek. */
+ * orders its passing items by collection time with their expiry beside
+ * it, so "latest item at T" is one cursor seek and "fresh passing item at
+ * T" a seek and a short walk back to the first item still valid at T. */
 #include "crosswalk/org.h"
 
 #include "entity.h"
@@ -548,37 +549,47 @@ int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, c
 
 /* ---- a control's evidence at T, and its state (§2.1) ---- */
 
+/* Puts c on the last of ck's entries collected at or before tk (both
+ * evidence indexes' entries start with be64(collected)); *after gets the
+ * first entry collected after tk, or NULL data when there is none.
+ * Returns 0, or MDB_NOTFOUND when no entry is at or before tk. */
+static int seek_at_or_before(MDB_cursor *c, const cw_key *ck, uint64_t tk, MDB_val *kv, MDB_val *v,
+                             MDB_val *after)
+{
+    unsigned char bound[8];
+    *after = (MDB_val){0, NULL};
+    *kv = key_val(ck);
+    if (tk != UINT64_MAX) {
+        be64_put(bound, tk + 1);
+        *v = (MDB_val){8, bound};
+        if (mdb_cursor_get(c, kv, v, MDB_GET_BOTH_RANGE) == 0) {
+            *after = *v;
+            return mdb_cursor_get(c, kv, v, MDB_PREV_DUP);
+        }
+        *kv = key_val(ck);
+    }
+    int r = mdb_cursor_get(c, kv, v, MDB_SET);
+    return r ? r : mdb_cursor_get(c, kv, v, MDB_LAST_DUP);
+}
+
 /* Reads the latest item collected at or before t (id copied into a) and
- * the first collection after t, from either by-time index: seek past t,
- * step back; the greater of the two in index order wins, as it would in
- * one index. */
+ * the first collection after t, from either by-time index: the greater of
+ * the two in index order wins, as it would in one index. */
 static int ev_latest_at(MDB_txn *txn, cw_db *db, const cw_key *ck, uint64_t tk, cw_arena *a,
                         ctl_evidence *ev)
 {
-    unsigned char bound[8];
-    MDB_val best = {0, NULL}, kv, v;
+    MDB_val best = {0, NULL}, kv, v, after;
     MDB_cursor *c;
     int rc, r;
     ev->next = INT64_MAX;
     for (int d = 0; d < 2; d++) {
         if ((rc = mdb_cursor_open(txn, db->dbi[ev_by_time[d]], &c)))
             return lmdb_err(rc, NULL, "evidence");
-        be64_put(bound, tk == UINT64_MAX ? tk : tk + 1);
-        kv = key_val(ck);
-        v = (MDB_val){8, bound};
-        r = mdb_cursor_get(c, &kv, &v, MDB_GET_BOTH_RANGE);
-        if (r == 0) {
-            if (v.mv_size >= 8) {
-                cw_time at = time_unkey(be64_get(v.mv_data));
-                if (at < ev->next)
-                    ev->next = at;
-            }
-            r = mdb_cursor_get(c, &kv, &v, MDB_PREV_DUP);
-        } else {
-            kv = key_val(ck);
-            r = mdb_cursor_get(c, &kv, &v, MDB_SET);
-            if (r == 0)
-                r = mdb_cursor_get(c, &kv, &v, MDB_LAST_DUP);
+        r = seek_at_or_before(c, ck, tk, &kv, &v, &after);
+        if (after.mv_size >= 8) {
+            cw_time at = time_unkey(be64_get(after.mv_data));
+            if (at < ev->next)
+                ev->next = at;
         }
         if (r == 0 && v.mv_size >= 9 && be64_get(v.mv_data) <= tk &&
             (!best.mv_data || bytes_cmp(v.mv_data, v.mv_size, best.mv_data, best.mv_size) > 0))
@@ -593,40 +604,40 @@ static int ev_latest_at(MDB_txn *txn, cw_db *db, const cw_key *ck, uint64_t tk, 
     return ev->latest ? 0 : CW_ENOMEM;
 }
 
-/* Reads the fresh passing item at t: valid_until >= t (or none) and
- * collected <= t.  Of several, the most recently collected one, ties
- * going to the greatest entry in index order (expiry, then id). */
+/* Reads the fresh passing item at t: collected <= t and valid_until >= t
+ * (or none).  Of several, the most recently collected one, ties going to
+ * the greatest entry in index order (expiry, then id).  The passing index
+ * is ordered by collection time, so a walk back from t stops at the first
+ * item still valid at t: the cost is the number of passing items collected
+ * since the fresh one (usually none), not the control's whole history.  A
+ * control with no fresh item is walked to its first item. */
 static int ev_fresh_at(MDB_txn *txn, cw_db *db, const cw_key *ck, uint64_t tk, cw_arena *a,
                        ctl_evidence *ev)
 {
-    unsigned char bound[8];
-    MDB_val fv = {0, NULL}, kv, v;
+    MDB_val fv = {0, NULL}, kv, v, after;
     MDB_cursor *c;
-    uint64_t fresh_at = 0;
     int rc, r;
     for (int d = 0; d < 2; d++) {
         if ((rc = mdb_cursor_open(txn, db->dbi[ev_passing[d]], &c)))
             return lmdb_err(rc, NULL, "evidence");
-        be64_put(bound, tk);
-        kv = key_val(ck);
-        v = (MDB_val){8, bound};
-        for (r = mdb_cursor_get(c, &kv, &v, MDB_GET_BOTH_RANGE); r == 0;
-             r = mdb_cursor_get(c, &kv, &v, MDB_NEXT_DUP)) {
-            if (v.mv_size < 16)
+        for (r = seek_at_or_before(c, ck, tk, &kv, &v, &after); r == 0;
+             r = mdb_cursor_get(c, &kv, &v, MDB_PREV_DUP)) {
+            if (v.mv_size < 16 || be64_get(v.mv_data) > tk)
                 continue;
-            uint64_t col = be64_get((const unsigned char *)v.mv_data + 8);
-            if (col <= tk && (!fv.mv_data || col > fresh_at ||
-                              (col == fresh_at &&
-                               bytes_cmp(v.mv_data, v.mv_size, fv.mv_data, fv.mv_size) > 0))) {
+            /* the other index's find is older or equal: stop there too */
+            if (fv.mv_data && bytes_cmp(v.mv_data, v.mv_size, fv.mv_data, fv.mv_size) <= 0)
+                break;
+            if (be64_get((const unsigned char *)v.mv_data + 8) >= tk) {
                 fv = v;
-                fresh_at = col;
+                break;
             }
         }
         mdb_cursor_close(c);
     }
     if (!fv.mv_data)
         return 0;
-    ev->fresh_until = time_unkey(be64_get(fv.mv_data)); /* no expiry: INT64_MAX */
+    /* no expiry: INT64_MAX */
+    ev->fresh_until = time_unkey(be64_get((const unsigned char *)fv.mv_data + 8));
     ev->fresh = cw_arena_strndup(a, (const char *)fv.mv_data + 16, fv.mv_size - 16);
     return ev->fresh ? 0 : CW_ENOMEM;
 }

@@ -677,7 +677,9 @@ static int walk_from(struct walk *w, size_t depth, cw_rel so_far)
             if (rc)
                 return rc;
         }
-        if (!dead && (int)depth + 1 < w->max_hops) {
+        /* max_hops never exceeds CW_MAX_HOPS (graph_walk clamps it); the
+         * second bound is the arrays' own and lets the compiler see it. */
+        if (!dead && (int)depth + 1 < w->max_hops && depth + 1 < CW_MAX_HOPS) {
             int rc = walk_from(w, depth + 1, c);
             if (rc)
                 return rc;

@@ -37,7 +37,8 @@ enum {
     DB_EV,      /* org\0id -> [controls, kind, title, source, uri, sha256,
                     collected, valid_until|nil, result] */
     DB_EVCTL,   /* dupsort: org\0ctl -> be64(collected) result(1) evid */
-    DB_EVPASS,  /* dupsort: org\0ctl -> be64(valid_until|max) be64(collected) evid */
+    DB_EVPASS,  /* dupsort: org\0ctl -> be64(collected) be64(valid_until|max) evid
+                    (schema 4; expiry first before) */
     DB_SCOPE,   /* org\0fw\0id -> [applicable, justification] */
     /* Recent index entries, same formats as DB_EVCTL and DB_EVPASS: writes
      * go here and are merged into the main pair in one sorted pass when
@@ -125,6 +126,9 @@ void org_req_key(cw_key *k, const char *org, const char *fw, const char *req);
  * when its result is pass.  Written by evidence.c, verified by check.c. */
 void ev_index_vals(cw_key *byt, cw_key *pass, cw_time collected, bool has_vu, cw_time vu,
                    cw_result result, const char *id, size_t idl);
+/* Rewrites the passing indexes of a store older than schema 4 in the
+ * schema-4 order (record.c).  Returns 0 or an LMDB error code. */
+int ev_pass_upgrade(MDB_txn *txn, cw_db *db);
 
 /* ---- record encoding (msgpack) ---- */
 typedef struct rec_writer {

@@ -490,7 +490,8 @@ static int unindex_row(cw_wtxn *w, int dbi, MDB_val k, rec_reader *rr, cw_arena 
         const char *p[4];
         size_t l[4];
         char *s[4];
-        split4(&k, p, l);
+        if (!split4(&k, p, l))
+            return cw_err_set(err, CW_ECORRUPT, "mappings: a crosswalk row's key is malformed");
         for (int j = 0; j < 4; j++)
             if (!(s[j] = cw_arena_strndup(a, p[j], l[j])))
                 return cw_err_set(err, CW_ENOMEM, "mappings: out of memory");
@@ -499,7 +500,8 @@ static int unindex_row(cw_wtxn *w, int dbi, MDB_val k, rec_reader *rr, cw_arena 
     }
     const char *p[3];
     size_t l[3];
-    split_joint(&k, p, l);
+    if (!split_joint(&k, p, l))
+        return cw_err_set(err, CW_ECORRUPT, "mappings: a joint row's key is malformed");
     char *sfw = cw_arena_strndup(a, p[2], l[2]);
     cw_key jk;
     key_init(&jk);

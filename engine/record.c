@@ -7,6 +7,8 @@
  * them).  Nothing here opens a transaction. */
 #include "internal.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- keys ---- */
@@ -192,8 +194,10 @@ void org_req_key(cw_key *k, const char *org, const char *fw, const char *req)
 
 /* The values of an evidence item's entries under each of its controls:
  * by time, be64(collected) result(1) id, where pass 0 < unknown 1 < fail
- * 2 puts a fail last among equal times; passing, be64(valid_until, or
- * UINT64_MAX when open-ended) be64(collected) id. */
+ * 2 puts a fail last among equal times; passing, be64(collected)
+ * be64(valid_until, or UINT64_MAX when open-ended) id (schema 4; before,
+ * expiry came first), so the fresh item at T is the first one valid at T
+ * on a walk back from T. */
 void ev_index_vals(cw_key *byt, cw_key *pass, cw_time collected, bool has_vu, cw_time vu,
                    cw_result result, const char *id, size_t idl)
 {
@@ -205,11 +209,77 @@ void ev_index_vals(cw_key *byt, cw_key *pass, cw_time collected, bool has_vu, cw
     key_raw(byt, &r, 1);
     key_raw(byt, id, idl);
     key_init(pass);
-    be64_put(b, has_vu ? time_key(vu) : UINT64_MAX);
-    key_raw(pass, b, 8);
     be64_put(b, time_key(collected));
     key_raw(pass, b, 8);
+    be64_put(b, has_vu ? time_key(vu) : UINT64_MAX);
+    key_raw(pass, b, 8);
     key_raw(pass, id, idl);
+}
+
+/* Schema 3 -> 4: the passing index entries (main and delta) get their
+ * collection time before their expiry.  Each control's entries are read,
+ * deleted and put back rewritten, one control at a time, so memory follows
+ * the largest control, not the store. */
+int ev_pass_upgrade(MDB_txn *txn, cw_db *db)
+{
+    for (int d = 0; d < 2; d++) {
+        MDB_cursor *c;
+        int rc = mdb_cursor_open(txn, db->dbi[d ? DB_EVPASS_D : DB_EVPASS], &c);
+        if (rc)
+            return rc;
+        MDB_val k, v;
+        unsigned char *vals = NULL;
+        size_t cap = 0;
+        for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;) {
+            cw_key key;
+            key_init(&key);
+            key_raw(&key, k.mv_data, k.mv_size);
+            size_t used = 0;
+            /* every duplicate of this key: [size_t length][bytes]... */
+            for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
+                size_t need = used + sizeof(size_t) + v.mv_size;
+                if (need > cap) {
+                    unsigned char *nv = realloc(vals, cap = need * 2);
+                    if (!nv) {
+                        free(vals);
+                        mdb_cursor_close(c);
+                        return ENOMEM;
+                    }
+                    vals = nv;
+                }
+                memcpy(vals + used, &v.mv_size, sizeof(size_t));
+                memcpy(vals + used + sizeof(size_t), v.mv_data, v.mv_size);
+                used += sizeof(size_t) + v.mv_size;
+            }
+            MDB_val kk = key_val(&key);
+            rc = mdb_del(txn, db->dbi[d ? DB_EVPASS_D : DB_EVPASS], &kk, NULL);
+            for (size_t o = 0; rc == 0 && o < used;) {
+                size_t l;
+                memcpy(&l, vals + o, sizeof(size_t));
+                unsigned char *p = vals + o + sizeof(size_t), t[8];
+                if (l >= 16) { /* expiry, collected -> collected, expiry */
+                    memcpy(t, p, 8);
+                    memmove(p, p + 8, 8);
+                    memcpy(p + 8, t, 8);
+                }
+                MDB_val nv = {l, p};
+                rc = mdb_put(txn, db->dbi[d ? DB_EVPASS_D : DB_EVPASS], &kk, &nv, 0);
+                o += sizeof(size_t) + l;
+            }
+            if (rc == 0) { /* on to the key after this one */
+                kk = key_val(&key);
+                rc = mdb_cursor_get(c, &kk, &v, MDB_SET_RANGE);
+                if (rc == 0 && kk.mv_size == key.n && memcmp(kk.mv_data, key.b, key.n) == 0)
+                    rc = mdb_cursor_get(c, &kk, &v, MDB_NEXT_NODUP);
+                k = kk;
+            }
+        }
+        free(vals);
+        mdb_cursor_close(c);
+        if (rc != MDB_NOTFOUND)
+            return rc;
+    }
+    return 0;
 }
 
 /* ---- crosswalk entries ---- */

@@ -101,11 +101,11 @@ def start_server():
     binary = os.environ.get("CROSSWALKD") or os.path.join(HERE, "..", "build", "server",
                                                            "crosswalkd")
     tmp = tempfile.mkdtemp(prefix="cw-schema-")
-    p = subprocess.Popen([binary, "--data", os.path.join(tmp, "d"), "--no-bootstrap",
+    p = subprocess.Popen([binary, "--init", "--data", os.path.join(tmp, "d"), "--no-bootstrap",
                           "--listen", "tcp://127.0.0.1:0"], stderr=subprocess.PIPE,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     for line in iter(p.stderr.readline, b""):
-        m = re.match(rb"listening on (tcp://\S+)", line)
+        m = re.search(rb" msg=listening addr=(tcp://\S+)", line)
         if m:
             return p, tmp, m.group(1).decode()
     raise SystemExit("crosswalkd did not start")

@@ -2,9 +2,13 @@
  * tokens, one per line: "<64 hex digits> <admin|editor|auditor> [org]
  * [label]", '#' starting a comment.  A presented token is hashed and
  * compared in constant time with every entry, so neither the file nor the
- * timing gives a token away.  Tokens are never logged: only labels. */
+ * timing gives a token away.  Tokens are never logged: only labels.  The
+ * file is read again on SIGHUP: the new tokens take over only when every
+ * line of it is valid, so a mistake while rotating a token locks nobody
+ * out. */
 #include "server.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -21,10 +25,11 @@ int cw_auth_load(cw_server *s, const char *path, cw_err *err)
         return cw_err_set(err, CW_EINVAL, "auth: libsodium failed to initialise");
     FILE *f = fopen(path, "r");
     if (!f)
-        return cw_err_set(err, CW_EINVAL, "auth: cannot open '%s'", path);
+        return cw_err_set(err, CW_EINVAL, "auth: cannot open '%s': %s", path, strerror(errno));
     char line[512];
     int lineno = 0, rc = 0;
-    size_t cap = 0;
+    cw_token *tokens = NULL; /* owned here until it replaces s->tokens */
+    size_t n_tokens = 0, cap = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
         char *save = NULL;
@@ -73,23 +78,31 @@ int cw_auth_load(cw_server *s, const char *path, cw_err *err)
         snprintf(t.name, sizeof t.name, "%s", label ? label : "line");
         if (!label)
             snprintf(t.name, sizeof t.name, "line%d", lineno);
-        if (s->n_tokens == cap) {
+        if (n_tokens == cap) {
             cap = cap ? cap * 2 : 8;
-            cw_token *nt = realloc(s->tokens, cap * sizeof *nt);
+            cw_token *nt = realloc(tokens, cap * sizeof *nt);
             if (!nt) {
                 rc = cw_err_set(err, CW_ENOMEM, "auth: out of memory");
                 break;
             }
-            s->tokens = nt;
+            tokens = nt;
         }
-        s->tokens[s->n_tokens++] = t;
+        tokens[n_tokens++] = t;
     }
     fclose(f);
-    if (rc == 0 && s->n_tokens == 0)
+    if (rc == 0 && n_tokens == 0)
         rc = cw_err_set(err, CW_EINVAL, "auth: %s holds no tokens", path);
-    if (rc == 0)
-        s->auth_required = true;
-    return rc;
+    if (rc) {
+        free(tokens);
+        return rc;
+    }
+    /* Sessions copy the role and organisation they authenticated with,
+     * never a pointer into this table, so it may be replaced under them. */
+    free(s->tokens);
+    s->tokens = tokens;
+    s->n_tokens = n_tokens;
+    s->auth_required = true;
+    return 0;
 }
 
 const cw_token *cw_auth_find(const cw_server *s, const char *token, size_t len)

@@ -8,9 +8,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -290,8 +293,8 @@ static void process_input(cw_conn *c)
         if (r == CW_FRAME_MORE)
             break;
         if (r < 0) {
-            s->protocol_errors++;
-            cw_answer_error(c, 0, r == CW_FRAME_PARSE ? CW_EPARSE : CW_ETOOBIG, c->frame.why);
+            cw_refuse_message(s, c, r == CW_FRAME_PARSE ? CW_EPARSE : CW_ETOOBIG, c->frame.why,
+                              c->in_len - off);
             cw_log(s, LOG_INFO, "conn=%llu peer=%s: %s: %s", (unsigned long long)c->id, c->peer,
                    r == CW_FRAME_PARSE ? "parse_error" : "too_large", c->frame.why);
             c->close_after_flush = true;
@@ -327,8 +330,7 @@ static void process_input(cw_conn *c)
             uoff != mlen) {
             msgpack_unpacked_destroy(&u);
             free(own);
-            s->protocol_errors++;
-            cw_answer_error(c, 0, CW_EPARSE, "the message is not valid msgpack");
+            cw_refuse_message(s, c, CW_EPARSE, "the message is not valid msgpack", mlen);
             c->close_after_flush = true;
             off = c->in_len;
             break;
@@ -471,7 +473,7 @@ static void deliver(cw_server *s, cw_job *j)
             flush(c);
         }
     }
-    cw_record_latency(s, j->start_ns);
+    cw_job_done(s, j);
     cw_job_free(j);
     cw_conn_unref(c);
 }
@@ -635,6 +637,54 @@ static bool loopback_host(const char *host)
     return strcmp(host, "localhost") == 0;
 }
 
+/* "tcp://HOST:PORT" of listener i as the kernel bound it (port 0 becomes
+ * the real port), into its listen_names slot; the host into host. */
+static void name_tcp(cw_server *s, int i, char *host, size_t host_len)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    int port = 0;
+    snprintf(host, host_len, "?");
+    if (uv_tcp_getsockname(&s->listeners[i].tcp, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_INET) {
+            uv_ip4_name((struct sockaddr_in *)&ss, host, host_len);
+            port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        } else {
+            uv_ip6_name((struct sockaddr_in6 *)&ss, host, host_len);
+            port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        }
+    }
+    snprintf(s->listen_names[i], sizeof s->listen_names[i],
+             strchr(host, ':') ? "tcp://[%s]:%d" : "tcp://%s:%d", host, port);
+}
+
+/* The common tail of a bound and a passed listener: accepting.  libuv
+ * reports a TCP address in use here, not at bind. */
+static int start_listener(cw_server *s, int i, const char *addr, cw_err *err)
+{
+    s->listeners[i].stream.data = s;
+    s->n_listeners++;
+    int rc = uv_listen(&s->listeners[i].stream, 511, on_connection);
+    if (rc)
+        return cw_err_set(err, CW_EINVAL, "listen: %s: %s", addr, uv_strerror(rc));
+    return 0;
+}
+
+/* Whether a socket passed by the service manager already serves name
+ * (the same configuration may be used with and without socket
+ * activation; binding the address again would fail or, for a Unix
+ * socket, be refused as taken by a live server). */
+static bool served_by_passed(cw_server *s, const char *name)
+{
+    for (int j = 0; j < s->life.n_passed && j < s->n_listeners; j++)
+        if (strcmp(s->listen_names[j], name) == 0) {
+            cw_log(s, LOG_DEBUG, "listen: %s is the socket passed at fd %d", name,
+                   SD_LISTEN_FDS_START + j);
+            return true;
+        }
+    return false;
+}
+
 static int listen_one(cw_server *s, const char *addr, cw_err *err)
 {
     int i = s->n_listeners;
@@ -645,10 +695,14 @@ static int listen_one(cw_server *s, const char *addr, cw_err *err)
         const char *path = addr + 5;
         if (!*path)
             return cw_err_set(err, CW_EINVAL, "listen: '%s' has no socket path", addr);
-        unlink(path); /* a stale socket from an earlier run */
+        if (served_by_passed(s, addr))
+            return 0;
+        if ((rc = cw_life_unix_claim(path, addr, err)))
+            return rc;
         if ((rc = uv_pipe_init(s->loop, &s->listeners[i].pipe, 0)) ||
             (rc = uv_pipe_bind(&s->listeners[i].pipe, path)))
             return cw_err_set(err, CW_EINVAL, "listen: cannot bind %s: %s", addr, uv_strerror(rc));
+        cw_life_unix_bound(path, &s->listen_files[i]);
         snprintf(s->listen_names[i], sizeof s->listen_names[i], "unix:%s", path);
     } else if (strncmp(addr, "tcp://", 6) == 0) {
         char host[128];
@@ -675,6 +729,11 @@ static int listen_one(cw_server *s, const char *addr, cw_err *err)
         port = (int)p;
         if (strcmp(host, "localhost") == 0)
             strcpy(host, "127.0.0.1");
+        char name[sizeof s->listen_names[0]];
+        snprintf(name, sizeof name, strchr(host, ':') ? "tcp://[%s]:%d" : "tcp://%s:%d", host,
+                 port);
+        if (port && served_by_passed(s, name))
+            return 0;
         if (!s->auth_required && !loopback_host(host))
             return cw_err_set(err, CW_EINVAL,
                               "listen: refusing to serve %s without authentication; give "
@@ -687,21 +746,61 @@ static int listen_one(cw_server *s, const char *addr, cw_err *err)
         if ((rc = uv_tcp_init(s->loop, &s->listeners[i].tcp)) ||
             (rc = uv_tcp_bind(&s->listeners[i].tcp, (struct sockaddr *)&ss, 0)))
             return cw_err_set(err, CW_EINVAL, "listen: cannot bind %s: %s", addr, uv_strerror(rc));
-        struct sockaddr_storage bound;
-        int blen = sizeof bound;
-        uv_tcp_getsockname(&s->listeners[i].tcp, (struct sockaddr *)&bound, &blen);
-        int real = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
-                                                    : ((struct sockaddr_in6 *)&bound)->sin6_port);
-        snprintf(s->listen_names[i], sizeof s->listen_names[i],
-                 strchr(host, ':') ? "tcp://[%s]:%d" : "tcp://%s:%d", host, real);
+        if ((rc = start_listener(s, i, addr, err)))
+            return rc;
+        name_tcp(s, i, host, sizeof host);
+        return 0;
     } else {
         return cw_err_set(err, CW_EINVAL, "listen: '%s' must start with tcp:// or unix:", addr);
     }
-    s->listeners[i].stream.data = s;
-    s->n_listeners++;
-    if ((rc = uv_listen(&s->listeners[i].stream, 511, on_connection)))
-        return cw_err_set(err, CW_EINVAL, "listen: %s: %s", addr, uv_strerror(rc));
-    return 0;
+    return start_listener(s, i, addr, err);
+}
+
+/* A socket the service manager bound and passed (socket activation): the
+ * same rules as one bound here, but its file, if any, is not ours. */
+static int adopt_one(cw_server *s, int fd, cw_err *err)
+{
+    int i = s->n_listeners;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len))
+        return cw_err_set(err, CW_EINVAL, "listen: passed socket (fd %d): %s", fd, strerror(errno));
+    int rc;
+    if (ss.ss_family == AF_UNIX) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)&ss;
+        if ((rc = uv_pipe_init(s->loop, &s->listeners[i].pipe, 0)) ||
+            (rc = uv_pipe_open(&s->listeners[i].pipe, fd)))
+            return cw_err_set(err, CW_EINVAL, "listen: passed socket (fd %d): %s", fd,
+                              uv_strerror(rc));
+        size_t plen = len > offsetof(struct sockaddr_un, sun_path)
+                          ? len - offsetof(struct sockaddr_un, sun_path)
+                          : 0;
+        if (plen && !un->sun_path[0]) /* abstract: a NUL byte, then the name */
+            snprintf(s->listen_names[i], sizeof s->listen_names[i], "unix:@%.*s", (int)(plen - 1),
+                     un->sun_path + 1);
+        else
+            snprintf(s->listen_names[i], sizeof s->listen_names[i], "unix:%.*s",
+                     (int)strnlen(un->sun_path, plen), un->sun_path);
+    } else if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+        char host[128];
+        if ((rc = uv_tcp_init(s->loop, &s->listeners[i].tcp)) ||
+            (rc = uv_tcp_open(&s->listeners[i].tcp, fd)))
+            return cw_err_set(err, CW_EINVAL, "listen: passed socket (fd %d): %s", fd,
+                              uv_strerror(rc));
+        name_tcp(s, i, host, sizeof host);
+        if (!s->auth_required && !loopback_host(host)) {
+            s->n_listeners++; /* closed with the others */
+            return cw_err_set(err, CW_EINVAL,
+                              "listen: refusing to serve the passed socket %s without "
+                              "authentication; give --auth FILE or pass a loopback or Unix "
+                              "socket",
+                              s->listen_names[i]);
+        }
+    } else {
+        return cw_err_set(err, CW_EINVAL,
+                          "listen: passed socket (fd %d) is neither TCP nor a Unix socket", fd);
+    }
+    return start_listener(s, i, s->listen_names[i], err);
 }
 
 int cw_listen_all(cw_server *s, cw_err *err)
@@ -709,14 +808,16 @@ int cw_listen_all(cw_server *s, cw_err *err)
     s->deliver = deliver;
     uv_idle_init(s->loop, &s->turn);
     s->turn.data = s;
+    for (int i = 0; i < s->life.n_passed; i++) {
+        int rc = adopt_one(s, SD_LISTEN_FDS_START + i, err);
+        if (rc)
+            return rc;
+    }
     for (int i = 0; i < s->cfg.n_listen; i++) {
         int rc = listen_one(s, s->cfg.listen[i], err);
         if (rc)
             return rc;
     }
-    for (int i = 0; i < s->n_listeners; i++)
-        fprintf(stderr, "listening on %s\n", s->listen_names[i]);
-    fflush(stderr);
     return 0;
 }
 
@@ -727,7 +828,7 @@ void cw_close_listeners(cw_server *s)
             uv_close((uv_handle_t *)&s->listeners[i].stream, NULL);
     for (int i = 0; i < s->n_listeners; i++)
         if (strncmp(s->listen_names[i], "unix:", 5) == 0)
-            unlink(s->listen_names[i] + 5);
+            cw_life_unix_remove(s->listen_names[i] + 5, &s->listen_files[i]);
 }
 
 void cw_close_all(cw_server *s)

@@ -21,6 +21,53 @@ void cw_answer_error(cw_conn *c, uint64_t msgid, int code, const char *msg)
     cw_pack_error(&pk, msgid, cw_proto_code(code), msg);
 }
 
+/* The end of one request on c: its latency (timed: it reached its
+ * handler) and its access or slow-request line, which names the
+ * organisation the call is about, from its org argument when that is a
+ * plausible name or else from the token, and never any other argument. */
+static void request_done(cw_server *s, const cw_conn *c, const cw_method *m,
+                         const msgpack_object *args, int code, size_t in, size_t out,
+                         uint64_t start, bool timed)
+{
+    cw_request_rec r = {.conn = c->id,
+                        .peer = c->peer,
+                        .role = cw_role_name(c->who.role),
+                        .method = m ? m->name : NULL,
+                        .method_index = m ? (long)(m - cw_method_at(0)) : -1,
+                        .code = code,
+                        .bytes_in = in,
+                        .bytes_out = out,
+                        .start_ns = start,
+                        .timed = timed};
+    if (s->cfg.access_log || s->cfg.slow_log) {
+        const msgpack_object *org = args ? cw_arg_get(args, "org") : NULL;
+        if (org && org->type == MSGPACK_OBJECT_STR && org->via.str.size > 0 &&
+            org->via.str.size <= CW_MAX_SLUG) {
+            r.org = org->via.str.ptr;
+            r.org_len = org->via.str.size;
+        } else if (c->who.org[0]) {
+            r.org = c->who.org;
+            r.org_len = strlen(c->who.org);
+        }
+    }
+    cw_request_done(s, &r);
+}
+
+void cw_job_done(cw_server *s, const cw_job *j)
+{
+    request_done(s, j->conn, j->m, j->args, j->failed ? j->code : 0, j->raw_len, j->reply.size,
+                 j->start_ns, true);
+}
+
+void cw_refuse_message(cw_server *s, cw_conn *c, int code, const char *why, size_t bytes_in)
+{
+    size_t before = cw_out_pending(&c->out);
+    s->protocol_errors++;
+    cw_answer_error(c, 0, code, why);
+    request_done(s, c, NULL, NULL, code, bytes_in, cw_out_pending(&c->out) - before, cw_now_ns(),
+                 false);
+}
+
 /* The envelope [0, msgid, method, params]: fills *msgid (0 when it cannot
  * be read), *m and *args, or returns the refusal.  *skip is set for client
  * responses and notifications, which need no answer. */
@@ -155,6 +202,7 @@ static int submit_write(cw_server *s, cw_conn *c, const cw_method *m, uint64_t m
     j->method_index = (size_t)(m - cw_method_at(0));
     j->args = has_args ? &jp->via.array.ptr[0] : NULL;
     j->start_ns = start;
+    j->raw_len = raw_len;
     j->cost = c->msg_cost;
     c->job_bytes += j->cost;
     s->job_bytes += j->cost;
@@ -168,9 +216,9 @@ static int submit_write(cw_server *s, cw_conn *c, const cw_method *m, uint64_t m
 /* A read (or, without a writer thread, a write) answered now.  The answer
  * is packed straight into the connection's output (large answers would
  * otherwise be grown and copied twice); an error rolls the output back to
- * where this answer began. */
-static void answer_now(cw_server *s, cw_conn *c, const cw_method *m, uint64_t msgid,
-                       const msgpack_object *args)
+ * where this answer began.  Returns the code it was answered with. */
+static int answer_now(cw_server *s, cw_conn *c, const cw_method *m, uint64_t msgid,
+                      const msgpack_object *args)
 {
     cw_arena *a = s->req_arena;
     size_t mark = c->out.buf.size;
@@ -206,6 +254,7 @@ static void answer_now(cw_server *s, cw_conn *c, const cw_method *m, uint64_t ms
     }
     if (a)
         cw_arena_reset(a); /* keeps its first block for the next request */
+    return rc;
 }
 
 int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, size_t raw_len,
@@ -231,6 +280,7 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, 
             return DISPATCH_WAIT;
         s->mstats[m - cw_method_at(0)].requests++;
     }
+    size_t out0 = cw_out_pending(&c->out);
     if (rc == 0)
         rc = cw_check_keys(args, m->keys + (*m->keys == ' '), &err);
     if (rc == 0)
@@ -241,9 +291,9 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, 
             return DISPATCH_DONE;
     }
     if (rc == 0) {
-        answer_now(s, c, m, msgid, args);
+        rc = answer_now(s, c, m, msgid, args);
+        request_done(s, c, m, args, rc, raw_len, cw_out_pending(&c->out) - out0, start, true);
         msgpack_unpacked_destroy(u);
-        cw_record_latency(s, start);
         return DISPATCH_DONE;
     }
     if (m)
@@ -251,6 +301,7 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *u, const char *raw, 
     else
         s->protocol_errors++;
     cw_answer_error(c, msgid, rc, err.msg);
+    request_done(s, c, m, args, rc, raw_len, cw_out_pending(&c->out) - out0, start, false);
     msgpack_unpacked_destroy(u);
     return DISPATCH_DONE;
 }

@@ -38,12 +38,10 @@ static void pk_member_contribution(msgpack_packer *pk, const cw_contribution *c)
     pk_key(pk, "evidence");
     pk_strs(pk, c->evidence, c->n_evidence);
 }
-static void pk_joint_eval(msgpack_packer *pk, const cw_joint_eval *je)
+/* A joint row as a coverage answer gives it: the target framework is the
+ * answer's own, nil fields left out. */
+static void pk_joint_row(msgpack_packer *pk, const cw_mapping *m0)
 {
-    msgpack_pack_map(pk, 5);
-    pk_key(pk, "row");
-    const cw_mapping *m0 = &je->row;
-    /* the target framework is the answer's own; nil fields left out */
     msgpack_pack_map(pk, 5 + (m0->strength != 0) + (m0->rationale != NULL));
     pk_kv_str(pk, "source_framework", m0->source_fw);
     pk_key(pk, "source");
@@ -55,6 +53,13 @@ static void pk_joint_eval(msgpack_packer *pk, const cw_joint_eval *je)
     if (m0->rationale)
         pk_kv_str(pk, "rationale", m0->rationale);
     pk_kv_str(pk, "origin", m0->origin);
+}
+
+static void pk_joint_eval(msgpack_packer *pk, const cw_joint_eval *je)
+{
+    msgpack_pack_map(pk, 5);
+    pk_key(pk, "row");
+    pk_joint_row(pk, &je->row);
     pk_kv_str(pk, "gives", je->gives_any ? cw_status_name(je->gives) : NULL);
     pk_kv_int(pk, "in_place", (int64_t)je->n_met);
     pk_kv_int(pk, "of", (int64_t)je->n_members);
@@ -126,8 +131,35 @@ static void pk_contribution(msgpack_packer *pk, const cw_contribution *c)
     pk_strs(pk, c->evidence, c->n_evidence);
 }
 
+static void pk_requirements_compact(msgpack_packer *pk, const cw_coverage *cv);
+
+/* "requirements" with every contribution in full. */
+static void pk_requirements_full(msgpack_packer *pk, const cw_coverage *cv)
+{
+    pk_key(pk, "requirements");
+    msgpack_pack_array(pk, cv->n_reqs);
+    for (size_t i = 0; i < cv->n_reqs; i++) {
+        const cw_req_status *r = &cv->reqs[i];
+        msgpack_pack_map(pk, 7);
+        pk_kv_str(pk, "id", r->id);
+        pk_kv_str(pk, "title", r->title);
+        pk_kv_str(pk, "group", r->group);
+        pk_kv_str(pk, "status", cw_status_name(r->status));
+        pk_kv_str(pk, "justification", r->justification);
+        pk_key(pk, "decided_by");
+        if (r->n_contribs && r->status != CW_ST_NOT_APPLICABLE)
+            msgpack_pack_int64(pk, (int64_t)r->best);
+        else
+            msgpack_pack_nil(pk);
+        pk_key(pk, "contributions");
+        msgpack_pack_array(pk, r->n_contribs);
+        for (size_t j = 0; j < r->n_contribs; j++)
+            pk_contribution(pk, &r->contribs[j]);
+    }
+}
+
 /* Everything in a coverage answer after the fields that echo the query. */
-static void pk_coverage_body(msgpack_packer *pk, const cw_coverage *cv, bool detail)
+static void pk_coverage_body(msgpack_packer *pk, const cw_coverage *cv, int detail)
 {
     pk_kv_int(pk, "max_hops", cv->max_hops);
     pk_kv_int(pk, "assessable", (int64_t)cv->assessable);
@@ -148,27 +180,288 @@ static void pk_coverage_body(msgpack_packer *pk, const cw_coverage *cv, bool det
         pk_key(pk, "partial_group_links");
         pk_strs(pk, g->partial_links, g->n_partial_links);
     }
-    if (!detail)
+    if (detail == CW_DETAIL_NONE)
         return;
-    pk_key(pk, "requirements");
-    msgpack_pack_array(pk, cv->n_reqs);
+    if (detail == CW_DETAIL_COMPACT) {
+        pk_requirements_compact(pk, cv);
+        return;
+    }
+    pk_requirements_full(pk, cv);
+}
+
+/* ---- detail: "compact" ----
+ *
+ * A detailed answer repeats the same crosswalk steps, paths and joint rows
+ * for every contribution that walks them, and the same key names in every
+ * contribution.  The compact form sends each distinct step, path and joint
+ * row once, in the tables "steps", "paths" (a path's steps as indices into
+ * steps) and "rows", and each contribution as an array whose positions
+ * server/PROTOCOL.md gives, naming paths and rows by index.  The
+ * requirements are packed first into a buffer of their own (the tables
+ * fill as they go) and follow the tables in the answer. */
+
+/* A table of distinct packed values, each packed once into bytes in the
+ * order first added and found again by its bytes through an
+ * open-addressing table of (hash, offset, length). */
+typedef struct dedup {
+    msgpack_sbuffer bytes;
+    size_t n;
+    struct dedup_slot {
+        uint64_t hash;
+        size_t off, len, index;
+        bool used;
+    } * slots;
+    size_t cap; /* a power of two */
+} dedup;
+
+static uint64_t bytes_hash(const char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static bool dedup_grow(dedup *d)
+{
+    size_t ncap = d->cap ? d->cap * 2 : 256;
+    struct dedup_slot *ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return false;
+    for (size_t i = 0; i < d->cap; i++)
+        if (d->slots[i].used) {
+            size_t j = d->slots[i].hash & (ncap - 1);
+            while (ns[j].used)
+                j = (j + 1) & (ncap - 1);
+            ns[j] = d->slots[i];
+        }
+    free(d->slots);
+    d->slots = ns;
+    d->cap = ncap;
+    return true;
+}
+
+/* The index of the value v (n bytes), added when new; -1 out of memory. */
+static int64_t dedup_add(dedup *d, const char *v, size_t n)
+{
+    if ((d->n + 1) * 2 > d->cap && !dedup_grow(d))
+        return -1;
+    uint64_t h = bytes_hash(v, n);
+    size_t j = h & (d->cap - 1);
+    while (d->slots[j].used && !(d->slots[j].hash == h && d->slots[j].len == n &&
+                                 memcmp(d->bytes.data + d->slots[j].off, v, n) == 0))
+        j = (j + 1) & (d->cap - 1);
+    if (d->slots[j].used)
+        return (int64_t)d->slots[j].index;
+    size_t off = d->bytes.size;
+    if (msgpack_sbuffer_write(&d->bytes, v, n) != 0)
+        return -1;
+    d->slots[j] = (struct dedup_slot){h, off, n, d->n, true};
+    return (int64_t)d->n++;
+}
+
+/* An sbuffer whose failed writes (out of memory) are remembered, since
+ * msgpack's packers report them only to whoever checks each call. */
+typedef struct fsbuf {
+    msgpack_sbuffer sb;
+    bool *failed;
+} fsbuf;
+
+static int fsbuf_write(void *data, const char *buf, size_t len)
+{
+    fsbuf *f = data;
+    int rc = msgpack_sbuffer_write(&f->sb, buf, len);
+    if (rc)
+        *f->failed = true;
+    return rc;
+}
+
+typedef struct compact_tabs {
+    dedup steps, paths, rows;
+    fsbuf scratch;
+    msgpack_packer spk; /* packs into scratch */
+    bool failed;        /* out of memory: the answer falls back to the full form */
+} compact_tabs;
+
+/* Adds what scratch holds (packed since it was emptied) to d; its index. */
+static int64_t compact_take(compact_tabs *t, dedup *d)
+{
+    int64_t k = dedup_add(d, t->scratch.sb.data, t->scratch.sb.size);
+    t->scratch.sb.size = 0;
+    if (k < 0)
+        t->failed = true;
+    return k < 0 ? 0 : k;
+}
+
+/* A path's index in the paths table, each path [from_framework, from_id,
+ * steps, composed, strength, inferred] with its steps as indices into the
+ * steps table, each step [framework, id, relationship, strength, origin,
+ * rationale, note]; nil for no path. */
+static void pk_path_index(msgpack_packer *pk, compact_tabs *t, const cw_path *p)
+{
+    if (!p) {
+        msgpack_pack_nil(pk);
+        return;
+    }
+    size_t idx[CW_MAX_HOPS + 1] = {0}, hops = p->hops <= CW_MAX_HOPS ? p->hops : CW_MAX_HOPS;
+    for (size_t i = 0; i < hops; i++) {
+        const cw_step *st = &p->steps[i];
+        msgpack_pack_array(&t->spk, 7);
+        pk_str(&t->spk, st->to.framework);
+        pk_str(&t->spk, st->to.id);
+        pk_str(&t->spk, cw_rel_name(st->rel));
+        if (st->strength)
+            msgpack_pack_int(&t->spk, st->strength);
+        else
+            msgpack_pack_nil(&t->spk);
+        pk_str(&t->spk, st->origin);
+        pk_str(&t->spk, st->rationale);
+        pk_str(&t->spk, st->note);
+        idx[i] = (size_t)compact_take(t, &t->steps);
+    }
+    msgpack_pack_array(&t->spk, 6);
+    pk_str(&t->spk, p->from.framework);
+    pk_str(&t->spk, p->from.id);
+    msgpack_pack_array(&t->spk, hops);
+    for (size_t i = 0; i < hops; i++)
+        msgpack_pack_uint64(&t->spk, idx[i]);
+    pk_str(&t->spk, cw_rel_name(p->composed));
+    if (p->strength)
+        msgpack_pack_int(&t->spk, p->strength);
+    else
+        msgpack_pack_nil(&t->spk);
+    if (p->inferred)
+        msgpack_pack_true(&t->spk);
+    else
+        msgpack_pack_false(&t->spk);
+    msgpack_pack_uint64(pk, (uint64_t)compact_take(t, &t->paths));
+}
+
+static void pk_joint_row(msgpack_packer *pk, const cw_mapping *m0);
+
+/* [via, control, state, level, link, path, evidence, reached_group] or,
+ * for a joint contribution, ["joint", level, reached_group, gives, row,
+ * row_gives, in_place, of, members], each member [id, status, why, lowest,
+ * contribution], a member's contribution [control, state, via, path,
+ * evidence] or nil. */
+static void pk_contribution_compact(msgpack_packer *pk, compact_tabs *t, const cw_contribution *c)
+{
+    if (c->via == CW_VIA_JOINT) {
+        const cw_joint_eval *je = c->joint;
+        msgpack_pack_array(pk, 9);
+        pk_str(pk, cw_via_name(c->via));
+        pk_str(pk, cw_level_name(c->level));
+        pk_str(pk, c->reached_group);
+        pk_str(pk, cw_status_name(c->gives));
+        pk_joint_row(&t->spk, &je->row);
+        msgpack_pack_uint64(pk, (uint64_t)compact_take(t, &t->rows));
+        pk_str(pk, je->gives_any ? cw_status_name(je->gives) : NULL);
+        msgpack_pack_uint64(pk, je->n_met);
+        msgpack_pack_uint64(pk, je->n_members);
+        msgpack_pack_array(pk, je->n_members);
+        for (size_t i = 0; i < je->n_members; i++) {
+            const cw_joint_member *m = &je->members[i];
+            const cw_contribution *mc = m->contribution;
+            msgpack_pack_array(pk, 5);
+            pk_str(pk, m->ref.id);
+            pk_str(pk, cw_status_name(m->status));
+            pk_str(pk, m->why);
+            pk_str(pk, m->lowest);
+            if (!mc) {
+                msgpack_pack_nil(pk);
+                continue;
+            }
+            msgpack_pack_array(pk, 5);
+            pk_str(pk, mc->control);
+            pk_str(pk, mc->stale ? "stale" : cw_ctl_state_name(mc->state));
+            pk_str(pk, cw_via_name(mc->via));
+            pk_path_index(pk, t, mc->path);
+            pk_strs(pk, mc->evidence, mc->n_evidence);
+        }
+        return;
+    }
+    /* the link only when the path does not already name it (as in full) */
+    bool link = !(c->path && c->link.framework && c->link.id &&
+                  strcmp(c->path->from.framework, c->link.framework) == 0 &&
+                  strcmp(c->path->from.id, c->link.id) == 0);
+    msgpack_pack_array(pk, 8);
+    pk_str(pk, cw_via_name(c->via));
+    pk_str(pk, c->control);
+    pk_str(pk, c->stale ? "stale" : cw_ctl_state_name(c->state));
+    pk_str(pk, cw_level_name(c->level));
+    if (link) {
+        msgpack_pack_array(pk, 3);
+        pk_str(pk, c->link.framework);
+        pk_str(pk, c->link.id);
+        pk_str(pk, cw_level_name(c->link.level));
+    } else {
+        msgpack_pack_nil(pk);
+    }
+    pk_path_index(pk, t, c->path);
+    pk_strs(pk, c->evidence, c->n_evidence);
+    pk_str(pk, c->reached_group);
+}
+
+static void pk_table(msgpack_packer *pk, const char *key, const dedup *d)
+{
+    pk_key(pk, key);
+    msgpack_pack_array(pk, d->n);
+    if (d->bytes.size)
+        pk->callback(pk->data, d->bytes.data, d->bytes.size);
+}
+
+static void pk_requirements_compact(msgpack_packer *pk, const cw_coverage *cv)
+{
+    compact_tabs t = {0};
+    fsbuf reqs = {.failed = &t.failed};
+    t.scratch.failed = &t.failed;
+    msgpack_sbuffer_init(&reqs.sb);
+    msgpack_sbuffer_init(&t.scratch.sb);
+    msgpack_sbuffer_init(&t.steps.bytes);
+    msgpack_sbuffer_init(&t.paths.bytes);
+    msgpack_sbuffer_init(&t.rows.bytes);
+    msgpack_packer_init(&t.spk, &t.scratch, fsbuf_write);
+    msgpack_packer rpk;
+    msgpack_packer_init(&rpk, &reqs, fsbuf_write);
+    msgpack_pack_array(&rpk, cv->n_reqs);
     for (size_t i = 0; i < cv->n_reqs; i++) {
         const cw_req_status *r = &cv->reqs[i];
-        msgpack_pack_map(pk, 7);
-        pk_kv_str(pk, "id", r->id);
-        pk_kv_str(pk, "title", r->title);
-        pk_kv_str(pk, "group", r->group);
-        pk_kv_str(pk, "status", cw_status_name(r->status));
-        pk_kv_str(pk, "justification", r->justification);
-        pk_key(pk, "decided_by");
+        msgpack_pack_map(&rpk, 7);
+        pk_kv_str(&rpk, "id", r->id);
+        pk_kv_str(&rpk, "title", r->title);
+        pk_kv_str(&rpk, "group", r->group);
+        pk_kv_str(&rpk, "status", cw_status_name(r->status));
+        pk_kv_str(&rpk, "justification", r->justification);
+        pk_key(&rpk, "decided_by");
         if (r->n_contribs && r->status != CW_ST_NOT_APPLICABLE)
-            msgpack_pack_int64(pk, (int64_t)r->best);
+            msgpack_pack_int64(&rpk, (int64_t)r->best);
         else
-            msgpack_pack_nil(pk);
-        pk_key(pk, "contributions");
-        msgpack_pack_array(pk, r->n_contribs);
+            msgpack_pack_nil(&rpk);
+        pk_key(&rpk, "contributions");
+        msgpack_pack_array(&rpk, r->n_contribs);
         for (size_t j = 0; j < r->n_contribs; j++)
-            pk_contribution(pk, &r->contribs[j]);
+            pk_contribution_compact(&rpk, &t, &r->contribs[j]);
+    }
+    if (t.failed) {
+        /* out of memory: empty tables and every contribution in full */
+        dedup none = {0};
+        pk_table(pk, "steps", &none);
+        pk_table(pk, "paths", &none);
+        pk_table(pk, "rows", &none);
+        pk_requirements_full(pk, cv);
+    } else {
+        pk_table(pk, "steps", &t.steps);
+        pk_table(pk, "paths", &t.paths);
+        pk_table(pk, "rows", &t.rows);
+        pk_key(pk, "requirements");
+        pk->callback(pk->data, reqs.sb.data, reqs.sb.size);
+    }
+    msgpack_sbuffer_destroy(&reqs.sb);
+    msgpack_sbuffer_destroy(&t.scratch.sb);
+    dedup *ds[] = {&t.steps, &t.paths, &t.rows};
+    for (size_t i = 0; i < 3; i++) {
+        msgpack_sbuffer_destroy(&ds[i]->bytes);
+        free(ds[i]->slots);
     }
 }
 
@@ -259,7 +552,7 @@ static void pk_cached_body(cw_server *s, cw_out *out, msgpack_packer *pk, uint64
 
 struct cov_body {
     const cw_coverage *cv;
-    bool detail;
+    int detail;
 };
 
 static void cov_body(msgpack_packer *pk, const void *ctx)
@@ -275,18 +568,22 @@ int cw_h_coverage_get(cw_call *k, const cw_args_coverage_get *args, msgpack_pack
         .framework = args->framework,
         .as_of = args->has_as_of ? args->as_of : cw_now(),
         .max_hops = args->max_hops,
-        .detail = args->detail,
+        .detail = args->detail != CW_DETAIL_NONE,
     };
     cw_coverage cv;
     int rc = cw_coverage_get(k->db, &q, k->a, &cv, err);
     if (rc)
         return rc;
-    msgpack_pack_map(pk, q.detail ? 9 : 8);
+    bool compact = args->detail == CW_DETAIL_COMPACT;
+    msgpack_pack_map(pk, q.detail ? 9 + 3 * compact : 8);
     pk_kv_str(pk, "org", cv.org);
     pk_kv_str(pk, "framework", cv.framework);
     pk_kv_time(pk, "as_of", cv.as_of);
-    struct cov_body b = {&cv, q.detail};
-    pk_cached_body(k->s, k->out, pk, cv.answer_id, cov_body, &b);
+    struct cov_body b = {&cv, args->detail};
+    /* the full and the compact body of one answer are cached apart; answer
+     * ids count up from 1 in one sequence, so the top bit is free */
+    uint64_t id = cv.answer_id && compact ? cv.answer_id | (UINT64_C(1) << 63) : cv.answer_id;
+    pk_cached_body(k->s, k->out, pk, id, cov_body, &b);
     return 0;
 }
 

@@ -1,12 +1,13 @@
-/* crosswalkd: command line and environment, opening the store (and filling
- * an empty one with the frameworks embedded at build time), starting the
- * listeners and the writer thread, and the orderly shutdown on SIGTERM or
- * SIGINT: stop accepting and reading, let the writer commit what it holds,
- * flush answers under a deadline, close every handle, close the store. */
+/* crosswalkd: the start in its order (settings, config.c; the data
+ * directory claimed, then every listener bound, then the directory made
+ * and the store opened, filling an empty one with the frameworks embedded
+ * at build time, lifecycle.c), the writer thread, SIGHUP (the token file
+ * read again), and the orderly shutdown on SIGTERM or SIGINT: stop
+ * accepting and reading, let the writer commit what it holds, flush
+ * answers under a deadline, close every handle, close the store. */
 #include "crosswalk/bundle.h"
 #include "server.h"
 
-#include <getopt.h>
 #include <sodium.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,13 +21,22 @@ static void usage(FILE *f)
 {
     fprintf(
         f,
-        "usage: crosswalkd [options]\n"
+        "usage: crosswalkd [--config FILE] [options]\n"
         "\n"
+        "  --config FILE        read settings from FILE: one 'key = value' a line, the keys\n"
+        "                       named as the options below without '--' (listen may repeat;\n"
+        "                       switches take true or false), '#' or ';' comments\n"
         "  --listen ADDR        tcp://HOST:PORT or unix:PATH; repeatable (default\n"
-        "                       tcp://127.0.0.1:%d; port 0 picks a free port)\n"
-        "  --data DIR           data directory (default ./crosswalk-data)\n"
+        "                       tcp://127.0.0.1:%d, or only the sockets systemd passes;\n"
+        "                       port 0 picks a free port). A Unix socket another server\n"
+        "                       answers on is never taken over\n"
+        "  --data DIR           data directory (default ./crosswalk-data); it must exist,\n"
+        "                       and one server at a time may use it\n"
+        "  --init               create the data directory if it does not exist (not its\n"
+        "                       parents), once every listener is bound\n"
         "  --auth FILE          token file: '<sha256 hex> <admin|editor|auditor> [org] [label]'\n"
-        "                       per line; without it only loopback and Unix sockets are served\n"
+        "                       per line, read again on SIGHUP; without it only loopback and\n"
+        "                       Unix sockets are served\n"
         "  --map-size BYTES     initial LMDB map size (default 64 MiB; grows as needed)\n"
         "  --map-max BYTES      largest map size before storage_full (default 64 GiB)\n"
         "  --max-message BYTES  largest request (default %u)\n"
@@ -45,12 +55,24 @@ static void usage(FILE *f)
         "  --stall-timeout SECS cut off a client whose unread answers stay above a quarter\n"
         "                       of --max-output this long (default 10)\n"
         "  --log-level LEVEL    error, warn, info (default) or debug\n"
+        "  --log-format FORMAT  text (default: time level msg=... key=value) or json (one\n"
+        "                       object per line); under systemd, journald priorities\n"
+        "  --log-file PATH      append the log to PATH instead of stderr; SIGHUP reopens it\n"
+        "  --access-log         one line per request: method, org, role, result, bytes, ms\n"
+        "                       (never arguments or tokens)\n"
+        "  --slow-ms MS         a warn line for every request taking MS ms or more (0: all)\n"
+        "  --metrics ADDR       with ADDR tcp://HOST:PORT, serve Prometheus metrics at\n"
+        "                       http://HOST:PORT/metrics; no auth: keep it on loopback\n"
+        "                       (e.g. tcp://127.0.0.1:9787)\n"
         "  --no-bootstrap       do not load the embedded frameworks into an empty store\n"
         "  --no-sync            do not fsync commits (benchmarks only: loses durability)\n"
         "  --hash-token         read a token on stdin, print the line hash for --auth\n"
         "  --version, --help\n"
         "\n"
-        "Environment: CROSSWALK_LISTEN (comma-separated), CROSSWALK_DATA, CROSSWALK_AUTH.\n",
+        "Environment: CROSSWALK_LISTEN (comma-separated), CROSSWALK_DATA, CROSSWALK_AUTH.\n"
+        "Precedence: options on the command line, then the --config file, then the\n"
+        "environment, then the defaults.\n"
+        "Signals: SIGTERM or SIGINT stop in order; SIGHUP reads the --auth file again.\n",
         CW_DEFAULT_PORT, CW_DEFAULT_MAX_MESSAGE, CW_DEFAULT_MAX_DEPTH, CW_DEFAULT_MAX_CONNECTIONS,
         CW_DEFAULT_MAX_OUTPUT, CW_DEFAULT_MAX_WRITE_QUEUE, CW_DEFAULT_MAX_MEMORY,
         CW_DEFAULT_AUTH_TIMEOUT);
@@ -85,28 +107,6 @@ static void fit_fds(cw_server *s)
     }
 }
 
-static int parse_size(const char *s, size_t *out)
-{
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s)
-        return -1;
-    if (*end == 'K' || *end == 'k')
-        v <<= 10, end++;
-    else if (*end == 'M' || *end == 'm')
-        v <<= 20, end++;
-    else if (*end == 'G' || *end == 'g')
-        v <<= 30, end++;
-    if (*end == 'i' && end[1] == 'B')
-        end += 2;
-    else if (*end == 'B')
-        end++;
-    if (*end)
-        return -1;
-    *out = (size_t)v;
-    return 0;
-}
-
 static void on_idle_timer(uv_timer_t *t)
 {
     cw_idle_sweep(t->data);
@@ -139,6 +139,8 @@ static void on_stop_tick(uv_timer_t *t)
     close_handle((uv_handle_t *)&s->turn);
     close_handle((uv_handle_t *)&s->sigterm);
     close_handle((uv_handle_t *)&s->sigint);
+    close_handle((uv_handle_t *)&s->sighup);
+    cw_observe_stop(s);
     close_handle((uv_handle_t *)t);
 }
 
@@ -149,12 +151,41 @@ static void on_signal(uv_signal_t *h, int signum)
         return;
     s->stopping = true;
     cw_log(s, LOG_INFO, "received %s: stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    cw_life_notify(s, "STOPPING=1\nSTATUS=stopping: finishing the requests in flight");
     cw_close_listeners(s);
     cw_stop_reading_all(s);
     s->stop_deadline_ms = uv_now(s->loop) + SHUTDOWN_DEADLINE_MS;
     uv_timer_init(s->loop, &s->stop_timer);
     s->stop_timer.data = s;
     uv_timer_start(&s->stop_timer, on_stop_tick, 0, 20);
+}
+
+/* Tells a service manager the server answers (after start and reload). */
+static void notify_ready(const cw_server *s)
+{
+    cw_life_notify(s, "READY=1\nSTATUS=serving %d sockets; data in %s", s->n_listeners,
+                   s->cfg.data_dir);
+}
+
+/* SIGHUP: the token file is read again (a token rotated without a
+ * restart).  A file that does not read keeps the tokens in force. */
+static void on_sighup(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    cw_server *s = h->data;
+    if (s->stopping)
+        return;
+    cw_life_notify(s, "RELOADING=1");
+    cw_err err = {0};
+    if (!s->cfg.auth_file)
+        cw_log(s, LOG_INFO, "received SIGHUP: no --auth file to read again");
+    else if (cw_auth_load(s, s->cfg.auth_file, &err))
+        cw_log(s, LOG_ERROR, "received SIGHUP: %s; keeping the %zu tokens in force", err.msg,
+               s->n_tokens);
+    else
+        cw_log(s, LOG_INFO, "received SIGHUP: %zu tokens read from %s", s->n_tokens,
+               s->cfg.auth_file);
+    notify_ready(s);
 }
 
 static int hash_token(void)
@@ -174,181 +205,82 @@ static int hash_token(void)
     return 0;
 }
 
+/* Opens the store in the claimed data directory and fills it with the
+ * embedded frameworks when it is empty. */
+static int open_store(cw_server *s, cw_err *err)
+{
+    cw_db_options dbo = {.path = s->cfg.data_dir,
+                         .map_size = s->cfg.map_size,
+                         .map_size_max = s->cfg.map_max,
+                         .no_sync = s->cfg.no_sync};
+    int rc = cw_db_open(&dbo, &s->db, err);
+    if (rc || !cw_db_is_empty(s->db) || s->cfg.no_bootstrap)
+        return rc;
+    cw_bulk_stats st;
+    uint64_t t0 = cw_now_ns();
+    if ((rc = cw_bundle_load(s->db, cw_frameworks_bundle, cw_frameworks_bundle_len, &st, err))) {
+        cw_err_prefix(err, "loading the embedded frameworks failed: ");
+        return rc;
+    }
+    cw_log(s, LOG_INFO, "first start: loaded the embedded frameworks (%zu records) in %.1f ms",
+           st.created + st.updated, (double)(cw_now_ns() - t0) / 1e6);
+    return 0;
+}
+
+/* What a start that did not get to serve must undo: listeners (and the
+ * socket files made for them), signal handlers, the store, the lock. */
+static int fail_start(cw_server *s, const cw_err *err)
+{
+    cw_log(s, LOG_ERROR, "%s", err->msg);
+    cw_close_listeners(s);
+    close_handle((uv_handle_t *)&s->sigterm);
+    close_handle((uv_handle_t *)&s->sigint);
+    close_handle((uv_handle_t *)&s->sighup);
+    cw_observe_stop(s);
+    uv_run(s->loop, UV_RUN_NOWAIT);
+    if (s->db)
+        cw_db_close(s->db);
+    cw_life_data_release(s);
+    cw_config_free(&s->cfg);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
     static cw_server srv; /* the server context: all mutable state lives here */
     cw_server *s = &srv;
     cw_config *cfg = &s->cfg;
-    cfg->data_dir = "./crosswalk-data";
-    cfg->max_message = CW_DEFAULT_MAX_MESSAGE;
-    cfg->max_depth = CW_DEFAULT_MAX_DEPTH;
-    cfg->max_connections = CW_DEFAULT_MAX_CONNECTIONS;
-    cfg->max_output = CW_DEFAULT_MAX_OUTPUT;
-    cfg->log_level = LOG_INFO;
-    cfg->stall_timeout = 10;
-    cfg->auth_timeout = CW_DEFAULT_AUTH_TIMEOUT;
-    cfg->max_write_queue = CW_DEFAULT_MAX_WRITE_QUEUE;
-    cfg->max_memory = CW_DEFAULT_MAX_MEMORY;
-
-    const char *env;
-    static char env_listen[2048];
-    if ((env = getenv("CROSSWALK_LISTEN")) && *env) {
-        snprintf(env_listen, sizeof env_listen, "%s", env);
-        for (char *save, *tok = strtok_r(env_listen, ",", &save); tok && cfg->n_listen < MAX_LISTEN;
-             tok = strtok_r(NULL, ",", &save))
-            cfg->listen[cfg->n_listen++] = tok;
+    cw_err err = {0};
+    cw_action action;
+    int rc = cw_config_parse(cfg, argc, argv, &action, &err);
+    if (rc || action != CW_RUN) {
+        if (rc)
+            fprintf(stderr, "crosswalkd: %s\n", err.msg);
+        if (rc && action == CW_SHOW_HELP)
+            usage(stderr);
+        else if (!rc && action == CW_SHOW_HELP)
+            usage(stdout);
+        else if (!rc && action == CW_SHOW_VERSION)
+            printf("crosswalkd %s (schema %d)\n", CW_VERSION, CW_SCHEMA_VERSION);
+        else if (!rc && action == CW_HASH_TOKEN)
+            rc = hash_token();
+        cw_config_free(cfg);
+        return rc ? 2 : 0;
     }
-    if ((env = getenv("CROSSWALK_DATA")) && *env)
-        cfg->data_dir = env;
-    if ((env = getenv("CROSSWALK_AUTH")) && *env)
-        cfg->auth_file = env;
-
-    enum {
-        O_MAPMAX = 256,
-        O_DEPTH,
-        O_IDLE,
-        O_NOBOOT,
-        O_NOSYNC,
-        O_HASH,
-        O_MAXOUT,
-        O_STALL,
-        O_AUTHTO,
-        O_WQUEUE,
-        O_MAXMEM
-    };
-    static const struct option opts[] = {
-        {"listen", required_argument, 0, 'l'},
-        {"data", required_argument, 0, 'd'},
-        {"auth", required_argument, 0, 'a'},
-        {"map-size", required_argument, 0, 'm'},
-        {"map-max", required_argument, 0, O_MAPMAX},
-        {"max-message", required_argument, 0, 'M'},
-        {"max-depth", required_argument, 0, O_DEPTH},
-        {"max-connections", required_argument, 0, 'c'},
-        {"max-output", required_argument, 0, O_MAXOUT},
-        {"idle-timeout", required_argument, 0, O_IDLE},
-        {"stall-timeout", required_argument, 0, O_STALL},
-        {"auth-timeout", required_argument, 0, O_AUTHTO},
-        {"max-write-queue", required_argument, 0, O_WQUEUE},
-        {"max-memory", required_argument, 0, O_MAXMEM},
-        {"log-level", required_argument, 0, 'L'},
-        {"no-bootstrap", no_argument, 0, O_NOBOOT},
-        {"no-sync", no_argument, 0, O_NOSYNC},
-        {"hash-token", no_argument, 0, O_HASH},
-        {"version", no_argument, 0, 'V'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    bool cli_listen = false;
-    int o;
-    while ((o = getopt_long(argc, argv, "l:d:a:m:M:c:L:Vh", opts, NULL)) != -1) {
-        size_t v;
-        switch (o) {
-        case 'l':
-            if (!cli_listen) {
-                cfg->n_listen = 0; /* flags replace the environment */
-                cli_listen = true;
-            }
-            if (cfg->n_listen >= MAX_LISTEN) {
-                fprintf(stderr, "crosswalkd: at most %d --listen addresses\n", MAX_LISTEN);
-                return 2;
-            }
-            cfg->listen[cfg->n_listen++] = optarg;
-            break;
-        case 'd': cfg->data_dir = optarg; break;
-        case 'a': cfg->auth_file = optarg; break;
-        case 'm':
-        case O_MAPMAX:
-        case 'M':
-        case O_MAXOUT:
-        case O_WQUEUE:
-        case O_MAXMEM:
-            if (parse_size(optarg, &v) || v == 0) {
-                fprintf(stderr, "crosswalkd: '%s' is not a size (e.g. 1048576, 64M, 2GiB)\n",
-                        optarg);
-                return 2;
-            }
-            if (o == 'm')
-                cfg->map_size = v;
-            else if (o == O_MAPMAX)
-                cfg->map_max = v;
-            else if (o == 'M')
-                cfg->max_message = v;
-            else if (o == O_WQUEUE)
-                cfg->max_write_queue = v;
-            else if (o == O_MAXMEM)
-                cfg->max_memory = v;
-            else
-                cfg->max_output = v;
-            break;
-        case O_DEPTH:
-        case 'c':
-        case O_STALL:
-        case O_AUTHTO:
-        case O_IDLE: {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-            if (*end || n < 0 || n > 10000000 || (o != O_IDLE && n == 0)) {
-                fprintf(stderr, "crosswalkd: '%s' is not a valid count\n", optarg);
-                return 2;
-            }
-            if (o == O_DEPTH && n > CW_MAX_DEPTH_LIMIT) {
-                fprintf(stderr,
-                        "crosswalkd: --max-depth %ld: msgpack-c decodes at most %d levels\n", n,
-                        CW_MAX_DEPTH_LIMIT);
-                return 2;
-            }
-            if (o == O_DEPTH)
-                cfg->max_depth = (unsigned)n;
-            else if (o == O_AUTHTO)
-                cfg->auth_timeout = (unsigned)n;
-            else if (o == 'c')
-                cfg->max_connections = (unsigned)n;
-            else if (o == O_STALL)
-                cfg->stall_timeout = (unsigned)n;
-            else
-                cfg->idle_timeout = (unsigned)n;
-            break;
-        }
-        case 'L':
-            if (strcmp(optarg, "error") == 0)
-                cfg->log_level = LOG_ERROR;
-            else if (strcmp(optarg, "warn") == 0)
-                cfg->log_level = LOG_WARN;
-            else if (strcmp(optarg, "info") == 0)
-                cfg->log_level = LOG_INFO;
-            else if (strcmp(optarg, "debug") == 0)
-                cfg->log_level = LOG_DEBUG;
-            else {
-                fprintf(stderr, "crosswalkd: log level must be error, warn, info or debug\n");
-                return 2;
-            }
-            break;
-        case O_NOBOOT: cfg->no_bootstrap = true; break;
-        case O_NOSYNC: cfg->no_sync = true; break;
-        case O_HASH: return hash_token();
-        case 'V': printf("crosswalkd %s (schema %d)\n", CW_VERSION, CW_SCHEMA_VERSION); return 0;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "crosswalkd: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
+    if (cw_life_passed(s, &err) || cw_config_finish(cfg, s->life.n_passed, &err)) {
+        fprintf(stderr, "crosswalkd: %s\n", err.msg);
+        cw_config_free(cfg);
         return 2;
     }
-    static char default_listen[64];
-    if (cfg->n_listen == 0) {
-        snprintf(default_listen, sizeof default_listen, "tcp://127.0.0.1:%d", CW_DEFAULT_PORT);
-        cfg->listen[cfg->n_listen++] = default_listen;
-    }
-    cfg->max_output_soft = cfg->max_output / 4;
-    if (cfg->max_message < 64)
-        cfg->max_message = 64;
-    fit_fds(s);
-
+    /* the log is open before its first line (fit_fds may write one) */
     s->loop = uv_default_loop();
+    if (cw_observe_start(s, &err)) {
+        fprintf(stderr, "crosswalkd: --%s\n", err.msg);
+        cw_config_free(cfg);
+        return 2;
+    }
+    fit_fds(s);
     s->start_ms = uv_now(s->loop);
     s->mstats = calloc(cw_method_count(), sizeof *s->mstats);
     s->req_arena = cw_arena_new();
@@ -356,51 +288,26 @@ int main(int argc, char **argv)
         cw_log(s, LOG_ERROR, "out of memory");
         return 1;
     }
-    cw_err err = {0};
-    if (cw_methods_check(&err)) {
+    if (cw_methods_check(&err) || (cfg->auth_file && cw_auth_load(s, cfg->auth_file, &err)) ||
+        cw_life_data_claim(s, &err)) {
         cw_log(s, LOG_ERROR, "%s", err.msg);
         return 1;
-    }
-    if (cfg->auth_file && cw_auth_load(s, cfg->auth_file, &err)) {
-        cw_log(s, LOG_ERROR, "%s", err.msg);
-        return 1;
-    }
-    cw_db_options dbo = {.path = cfg->data_dir,
-                         .map_size = cfg->map_size,
-                         .map_size_max = cfg->map_max,
-                         .no_sync = cfg->no_sync};
-    if (cw_db_open(&dbo, &s->db, &err)) {
-        cw_log(s, LOG_ERROR, "%s", err.msg);
-        return 1;
-    }
-    if (cw_db_is_empty(s->db) && !cfg->no_bootstrap) {
-        cw_bulk_stats st;
-        uint64_t t0 = cw_now_ns();
-        if (cw_bundle_load(s->db, cw_frameworks_bundle, cw_frameworks_bundle_len, &st, &err)) {
-            cw_log(s, LOG_ERROR, "loading the embedded frameworks failed: %s", err.msg);
-            cw_db_close(s->db);
-            return 1;
-        }
-        cw_log(s, LOG_INFO, "first start: loaded the embedded frameworks (%zu records) in %.1f ms",
-               st.created + st.updated, (double)(cw_now_ns() - t0) / 1e6);
     }
     /* The handlers are installed before the "listening on" lines: a
      * supervisor (or a test) may send SIGTERM as soon as it reads them, and
      * that must be an orderly stop, not death by the default action. */
     uv_signal_init(s->loop, &s->sigterm);
     uv_signal_init(s->loop, &s->sigint);
-    s->sigterm.data = s->sigint.data = s;
+    uv_signal_init(s->loop, &s->sighup);
+    s->sigterm.data = s->sigint.data = s->sighup.data = s;
     uv_signal_start(&s->sigterm, on_signal, SIGTERM);
     uv_signal_start(&s->sigint, on_signal, SIGINT);
-    if (cw_listen_all(s, &err)) {
-        cw_log(s, LOG_ERROR, "%s", err.msg);
-        cw_close_listeners(s);
-        close_handle((uv_handle_t *)&s->sigterm);
-        close_handle((uv_handle_t *)&s->sigint);
-        uv_run(s->loop, UV_RUN_NOWAIT);
-        cw_db_close(s->db);
-        return 1;
-    }
+    uv_signal_start(&s->sighup, on_sighup, SIGHUP);
+    /* Nothing is made in the data directory before every listener is
+     * bound: a start that fails there leaves no trace. */
+    if (cw_listen_all(s, &err) || cw_metrics_start(s, &err) || cw_life_data_ready(s, &err) ||
+        open_store(s, &err))
+        return fail_start(s, &err);
     if (cw_writer_start(s)) {
         cw_log(s, LOG_ERROR, "cannot start the writer thread");
         return 1;
@@ -408,18 +315,27 @@ int main(int argc, char **argv)
     uv_timer_init(s->loop, &s->idle_timer);
     s->idle_timer.data = s;
     uv_timer_start(&s->idle_timer, on_idle_timer, 1000, 1000);
-    cw_log(s, LOG_INFO, "crosswalkd %s ready: data=%s auth=%s", CW_VERSION, cfg->data_dir,
-           s->auth_required ? "tokens" : "none (loopback and Unix sockets only)");
+    if (s->life.n_passed)
+        cw_log(s, LOG_INFO, "socket activation: serving the %d sockets passed", s->life.n_passed);
+    for (int i = 0; i < s->n_listeners; i++)
+        CW_LOG_KV(s, LOG_INFO, "listening", KV_S("addr", s->listen_names[i]));
+    cw_log(s, LOG_INFO, "crosswalkd %s ready: data=%s auth=%s%s%s", CW_VERSION, cfg->data_dir,
+           s->auth_required ? "tokens" : "none (loopback and Unix sockets only)",
+           cfg->config_file ? " config=" : "", cfg->config_file ? cfg->config_file : "");
+    notify_ready(s);
 
     uv_run(s->loop, UV_RUN_DEFAULT);
 
     uv_loop_close(s->loop);
     cw_db_close(s->db);
+    cw_life_data_release(s);
     cw_render_cache_free(s);
     msgpack_zone_destroy(&s->zone);
     cw_arena_free(s->req_arena);
     free(s->mstats);
     free(s->tokens);
     cw_log(s, LOG_INFO, "stopped");
+    cw_config_free(cfg);
+    cw_log_close(s);
     return 0;
 }

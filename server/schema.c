@@ -280,6 +280,34 @@ int cw_dec_BOOL(const msgpack_object *o, const char *path, const char *key, cw_a
     return 0;
 }
 
+/* How much of a coverage answer to give: 0 the summary (false), 1 every
+ * requirement with its contributions (true or "full"), 2 the same with
+ * each path once in a table (CW_DETAIL_COMPACT). */
+int cw_dec_DETAIL(const msgpack_object *o, const char *path, const char *key, cw_arena *a, int *out,
+                  cw_err *err)
+{
+    (void)a;
+    if (o->type == MSGPACK_OBJECT_BOOLEAN) {
+        *out = o->via.boolean ? CW_DETAIL_FULL : CW_DETAIL_NONE;
+        return 0;
+    }
+    if (o->type == MSGPACK_OBJECT_STR) {
+        const msgpack_object_str *v = &o->via.str;
+        if (v->size == 4 && memcmp(v->ptr, "full", 4) == 0) {
+            *out = CW_DETAIL_FULL;
+            return 0;
+        }
+        if (v->size == 7 && memcmp(v->ptr, "compact", 7) == 0) {
+            *out = CW_DETAIL_COMPACT;
+            return 0;
+        }
+    }
+    return in_path(cw_err_set(err, CW_EINVAL,
+                              "%s: expected true, false, \"full\" or \"compact\", got %s", key,
+                              type_name(o)),
+                   path, err);
+}
+
 int cw_dec_TIME(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
                 cw_time *out, cw_err *err)
 {

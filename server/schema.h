@@ -42,6 +42,9 @@ typedef struct cw_source_arg {
     size_t n;
 } cw_source_arg;
 
+/* The values of a DETAIL argument. */
+enum { CW_DETAIL_NONE = 0, CW_DETAIL_FULL = 1, CW_DETAIL_COMPACT = 2 };
+
 /* Argument types: X(TYPE, C type, "what a client sends").  The decoder of
  * TYPE is cw_dec_<TYPE>. */
 #define CW_ARG_TYPES(X)                                                                            \
@@ -50,6 +53,7 @@ typedef struct cw_source_arg {
     X(ID, const char *, "id: non-empty, at most 128 bytes, no control characters")                 \
     X(ORIGIN, const char *, "origin: non-empty, at most 256 bytes, no control characters")         \
     X(BOOL, bool, "boolean")                                                                       \
+    X(DETAIL, int, "boolean, or \"full\" or \"compact\"")                                          \
     X(TIME, cw_time, "time: RFC 3339 string, integer seconds or msgpack timestamp")                \
     X(HOPS, int, "integer 1..3")                                                                   \
     X(BYTES, int64_t, "integer, at least 1")                                                       \

@@ -3,8 +3,9 @@
  * session, a connection's pending output, connections, write jobs, and the
  * functions each module offers the ones above it.  The floors, bottom up:
  * log.c, frame.c, pack.c, out.c; schema.c; the handlers (m_*.c); methods.c
- * (the table); writer.c; dispatch.c; conn.c; main.c.  Nothing here calls
- * LMDB: storage is reached only through the engine API. */
+ * (the table); writer.c; dispatch.c; lifecycle.c; conn.c; config.c;
+ * metrics.c, observe.c; main.c.  Nothing here calls LMDB: storage is
+ * reached only through the engine API. */
 #ifndef CW_SERVER_H
 #define CW_SERVER_H
 
@@ -13,7 +14,9 @@
 #include "crosswalk/error.h"
 #include "crosswalk/model.h"
 #include "crosswalk/protocol.h"
+#include "config.h"
 #include "frame.h"
+#include "lifecycle.h"
 #include "schema.h"
 
 #include <msgpack.h>
@@ -22,7 +25,10 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define CW_VERSION "0.1.0"
+/* The project's version, given by the build (CMakeLists.txt, project()). */
+#ifndef CW_VERSION
+#error "CW_VERSION is defined by the build from the project version"
+#endif
 #define MAX_LISTEN 16
 
 typedef struct cw_config {
@@ -42,8 +48,20 @@ typedef struct cw_config {
     size_t max_write_queue; /* bytes of write jobs in flight (copies and decoded objects) */
     size_t max_memory;      /* input buffers, unsent answers and write jobs together */
     int log_level;          /* 0 error, 1 warn, 2 info, 3 debug */
+    /* Logs and metrics (observe.c, log.c, metrics.c).  The zero state is
+     * text on stderr with no access, slow-request or metrics output. */
+    bool log_json;
+    bool access_log; /* one line per request, whatever log_level */
+    bool slow_log;   /* a warn line per request of slow_ms or more */
+    unsigned slow_ms;
+    char log_file[1024]; /* "" = stderr */
+    char metrics[256];   /* tcp://HOST:PORT of the metrics listener, "" = none */
     bool no_sync;
     bool no_bootstrap; /* do not load the embedded frameworks */
+    bool init;         /* create the data directory when it does not exist */
+    const char *config_file;
+    int listen_layer;  /* where listen[] came from (config.c): a higher one replaces it */
+    cw_arena *strings; /* owns the strings copied from the file and the environment */
 } cw_config;
 
 enum { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -140,13 +158,16 @@ typedef struct cw_job {
     bool failed; /* the reply is an error */
     size_t cost; /* counted against the writer's queue budget until delivered */
     uint64_t start_ns;
+    size_t raw_len; /* the request's bytes, for the access log */
+    int code;       /* the CW_E* code of a failed reply */
 } cw_job;
+
+#define LAT_BUCKETS 24 /* log2 buckets of microseconds; the last takes all above */
 
 typedef struct cw_method_stats {
     uint64_t requests, errors;
+    uint64_t lat[LAT_BUCKETS], lat_sum_us; /* answered requests, as cw_server's */
 } cw_method_stats;
-
-#define LAT_BUCKETS 24 /* log2 buckets of microseconds */
 
 #define RENDER_SLOTS 16
 #define AUTH_BUCKETS 256
@@ -167,6 +188,7 @@ typedef struct cw_server {
     } listeners[MAX_LISTEN];
     int n_listeners;
     char listen_names[MAX_LISTEN][160];
+    cw_sockfile listen_files[MAX_LISTEN]; /* Unix sockets bound here, removed at stop */
     /* connections */
     cw_conn *conns;
     unsigned n_conns;
@@ -206,8 +228,17 @@ typedef struct cw_server {
     /* Hands a finished write job back to its connection (loop thread);
      * set by conn.c, called by the writer's completion. */
     void (*deliver)(struct cw_server *s, cw_job *j);
-    /* signals */
-    uv_signal_t sigterm, sigint;
+    /* signals (SIGHUP reloads the --auth file); the data directory's lock,
+     * passed sockets (lifecycle.c) */
+    uv_signal_t sigterm, sigint, sighup;
+    cw_life life;
+    /* Logs: the descriptor lines go to (0: stderr; a --log-file is kept
+     * above 2 and replaced in place on SIGHUP, so the writer thread's
+     * lines never see it closed), and whether stderr is the journal. */
+    int log_fd;
+    bool log_journal;
+    uv_signal_t sighup_log;     /* reopens --log-file (a second SIGHUP handle) */
+    struct cw_metrics *metrics; /* metrics.c's HTTP listener, or NULL */
     bool stopping;
     uv_timer_t stop_timer;
     uint64_t stop_deadline_ms;
@@ -215,7 +246,7 @@ typedef struct cw_server {
     uint64_t start_ms;
     uint64_t bytes_in, bytes_out, total_conns;
     _Atomic uint64_t commits, grouped_writes; /* written by the writer thread */
-    uint64_t lat[LAT_BUCKETS];
+    uint64_t lat[LAT_BUCKETS], lat_sum_us;
     cw_method_stats *mstats; /* per method-table entry */
     uint64_t unknown_methods, protocol_errors;
     /* Packed bodies of shared engine answers (m_query.c, render cache). */
@@ -233,10 +264,66 @@ typedef struct cw_server {
 } cw_server;
 
 /* ---- log.c: logging and counters ---- */
+/* One named field of a log line: a string (s, n bytes or up to its NUL
+ * when n is 0), an integer (i) or a real (d, written with 3 decimals). */
+typedef struct cw_kv {
+    const char *key;
+    char type; /* 's', 'i' or 'd' */
+    const char *s;
+    size_t n;
+    int64_t i;
+    double d;
+} cw_kv;
+#define KV_S(k, v)                                                                                 \
+    {                                                                                              \
+        (k), 's', (v), 0, 0, 0                                                                     \
+    }
+#define KV_SN(k, v, len)                                                                           \
+    {                                                                                              \
+        (k), 's', (v), (len), 0, 0                                                                 \
+    }
+#define KV_I(k, v)                                                                                 \
+    {                                                                                              \
+        (k), 'i', NULL, 0, (int64_t)(v), 0                                                         \
+    }
+#define KV_D(k, v)                                                                                 \
+    {                                                                                              \
+        (k), 'd', NULL, 0, 0, (v)                                                                  \
+    }
+/* A line of msg alone (printf-style), when level is within --log-level.
+ * Safe from any thread. */
 void cw_log(const cw_server *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A line of msg and the n fields of kv (the caller's), when level is
+ * within --log-level.  Safe from any thread. */
+void cw_log_kv(const cw_server *s, int level, const char *msg, const cw_kv *kv, size_t n);
+#define CW_LOG_KV(s, level, msg, ...)                                                              \
+    cw_log_kv((s), (level), (msg), (const cw_kv[]){__VA_ARGS__},                                   \
+              sizeof((const cw_kv[]){__VA_ARGS__}) / sizeof(cw_kv))
+/* Sends lines to cfg.log_file when one is set (0, or CW_EINVAL naming the
+ * file and why), else to stderr, noting whether that is the journal. */
+int cw_log_open(cw_server *s, cw_err *err);
+/* Opens cfg.log_file again (after a rotation renamed it): lines go to the
+ * new file from now on.  0 when there is no log file. */
+int cw_log_reopen(cw_server *s, cw_err *err);
+void cw_log_close(cw_server *s);
 uint64_t cw_now_ns(void);
-void cw_record_latency(cw_server *s, uint64_t start_ns);
+/* How one request ended, for the latency histograms and the access log.
+ * Every pointer is the caller's and is read during the call only. */
+typedef struct cw_request_rec {
+    uint64_t conn;
+    const char *peer, *role;
+    const char *method; /* the table's name; NULL when none was found */
+    long method_index;  /* its place in the table, or -1 */
+    const char *org;    /* the organisation the call names, or NULL */
+    size_t org_len;
+    int code; /* 0 or the CW_E* code it was answered with */
+    size_t bytes_in, bytes_out;
+    uint64_t start_ns;
+    bool timed; /* counted in the latency histograms (reached its handler) */
+} cw_request_rec;
+/* Loop thread only (it counts into s). */
+void cw_request_done(cw_server *s, const cw_request_rec *r);
 
 /* ---- out.c: pending output ---- */
 void cw_out_init(cw_out *o);
@@ -267,6 +354,10 @@ void cw_segs_free(cw_seg *segs, size_t n);
 void cw_render_cache_free(cw_server *s);
 
 /* ---- auth.c ---- */
+/* Reads the token file at path and, only when all of it is valid,
+ * replaces the tokens in force (at start, and on SIGHUP: a bad file
+ * leaves the old tokens; connections keep the role they authenticated
+ * with).  Returns 0 or CW_EINVAL naming the file and line. */
 int cw_auth_load(cw_server *s, const char *path, cw_err *err);
 void cw_sha256(const void *data, size_t len, unsigned char out[32]);
 const cw_token *cw_auth_find(const cw_server *s, const char *token, size_t len);
@@ -299,6 +390,36 @@ int cw_dispatch(cw_server *s, cw_conn *c, msgpack_unpacked *msg, const char *raw
 /* Packs an error answer for msgid into c's output: the one place a code
  * becomes an answer. */
 void cw_answer_error(cw_conn *c, uint64_t msgid, int code, const char *msg);
+/* A message refused before it could be read as a request (too large, not
+ * msgpack): answered with code and why, counted as a protocol error and
+ * written to the access log with bytes_in, the bytes it came with. */
+void cw_refuse_message(cw_server *s, cw_conn *c, int code, const char *why, size_t bytes_in);
+/* Counts a write the writer answered and writes its access line (loop
+ * thread, before the job is freed). */
+void cw_job_done(cw_server *s, const cw_job *j);
+
+/* ---- metrics.c: the Prometheus listener ---- */
+/* Reads a --metrics address, tcp://HOST:PORT with a numeric IPv4 or [IPv6]
+ * host (or localhost), into *ss: 0, or CW_EINVAL saying what is wrong. */
+int cw_metrics_addr(const char *addr, struct sockaddr_storage *ss, cw_err *err);
+/* Serves GET /metrics on cfg.metrics, when one is set, from the loop
+ * thread: 0, or CW_EINVAL naming the address and why. */
+int cw_metrics_start(cw_server *s, cw_err *err);
+/* Closes the listener (its handles close on the loop's next turn). */
+void cw_metrics_stop(cw_server *s);
+
+/* ---- observe.c: options and the life of logs and metrics ---- */
+/* Sets the logs-and-metrics option name (as its long flag is spelled,
+ * without the dashes: log-level, log-format, log-file, access-log, slow-ms,
+ * metrics) from value (NULL for a flag given alone): 0, CW_EINVAL saying
+ * what is wrong with the value, or CW_ENOENT when name is none of these.
+ * Strings are copied into cfg. */
+int cw_observe_option(cw_config *cfg, const char *name, const char *value, cw_err *err);
+/* Opens the log (cw_log_open) and starts the SIGHUP handle that reopens
+ * it; s->loop must be set. */
+int cw_observe_start(cw_server *s, cw_err *err);
+/* Closes the SIGHUP handle and the metrics listener. */
+void cw_observe_stop(cw_server *s);
 
 /* ---- conn.c ---- */
 /* Also sets s->deliver. */

@@ -41,6 +41,7 @@ void cw_writer_submit(cw_server *s, cw_job *j)
 static void reply_error(cw_job *j, int code, const char *msg)
 {
     j->failed = true;
+    j->code = code;
     msgpack_sbuffer_clear(&j->reply);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &j->reply, msgpack_sbuffer_write);

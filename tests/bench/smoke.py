@@ -8,7 +8,8 @@ the JSON holds the ping baseline and both scenarios with answered requests
 and no error answers, checks that `evidence-csv` writes the CLI's header, runs
 a 2,000-item `load` (with its LMDB baseline) and a 20-connection `idle` and
 checks their JSON, then stops the server with SIGTERM and expects exit status
-0; last, `startup --runs 1` starts its own crosswalkd twice.  The binaries come
+0; last, `startup --runs 1` starts its own crosswalkd twice and a small `scale`
+starts three.  The binaries come
 from $CROSSWALKD and $CROSSWALK_BENCH (set by CMake from the targets)."""
 
 import json
@@ -48,8 +49,8 @@ def main():
     lines = []
     try:
         proc = subprocess.Popen(
-            [SERVER, "--listen", "tcp://127.0.0.1:0", "--data", os.path.join(tmp, "data"),
-             "--no-sync"],
+            [SERVER, "--listen", "tcp://127.0.0.1:0", "--init", "--data",
+             os.path.join(tmp, "data"), "--no-sync"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         port = None
         listening = threading.Event()
@@ -61,7 +62,7 @@ def main():
             for raw in iter(proc.stderr.readline, b""):
                 line = raw.decode("utf-8", "replace").rstrip("\n")
                 lines.append(line)
-                m = re.match(r"listening on tcp://127\.0\.0\.1:(\d+)$", line)
+                m = re.search(r" msg=listening addr=tcp://127\.0\.0\.1:(\d+)$", line)
                 if m:
                     port = int(m.group(1))
                     listening.set()
@@ -152,6 +153,19 @@ def main():
             d = doc[k]
             if len(d["ms"]) != 1 or not (0 < d["median_ms"] == d["max_ms"] == d["ms"][0]):
                 raise SystemExit("startup: bad %s figures %r" % (k, doc))
+        # scale: two small one-organisation steps and a few organisations,
+        # each on a crosswalkd of its own, uncached coverage answered.
+        doc = bench_json(tmp, "scale", ["--crosswalkd", SERVER, "--steps", "500,1000",
+                                        "--tenants", "3", "--tenant-evidence", "100",
+                                        "--controls", "40", "--duration", "0.5",
+                                        "--warmup", "0.2"], 120 * SLOW)
+        steps = doc["steps"]
+        if [(s["orgs"], s["evidence_per_org"]) for s in steps] != [(1, 500), (1, 1000), (3, 100)]:
+            raise SystemExit("scale: unexpected steps %r" % steps)
+        for s in steps:
+            if s["errors"] or not (s["coverage_per_s"] > 0 and s["ping_per_s"] > 0 and
+                                   s["rss_mib"] > 0 and s["store_mib"] > 0):
+                raise SystemExit("scale: bad figures %r" % s)
         print("bench smoke: ok")
     finally:
         if proc is not None:

@@ -39,7 +39,7 @@ class Server:
         for k in ("CROSSWALK_LISTEN", "CROSSWALK_DATA", "CROSSWALK_AUTH"):
             env.pop(k, None)
         args = [binary("CROSSWALKD", "server/crosswalkd"), "--listen", self.addr,
-                "--data", os.path.join(self.tmp, "data"), *extra]
+                "--init", "--data", os.path.join(self.tmp, "data"), *extra]
         if tokens:
             auth = os.path.join(self.tmp, "auth")
             with open(auth, "w") as f:
@@ -56,8 +56,8 @@ class Server:
             self.log.seek(0)
             text = self.log.read()
             want_tcp = any(a.startswith("tcp://") for a in extra)
-            m = re.search(r"listening on (tcp://\S+)", text)
-            if "listening on unix:" in text and (m or not want_tcp):
+            m = re.search(r" msg=listening addr=(tcp://\S+)", text)
+            if " msg=listening addr=unix:" in text and (m or not want_tcp):
                 self.tcp = m.group(1) if m else None
                 return
             if self.proc.poll() is not None:

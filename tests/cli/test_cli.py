@@ -207,6 +207,17 @@ class Reports(CliCase):
         d = json.loads(self.ok("coverage", "--org", fixture.ORG, "--framework", "iso27001-2022",
                                "--as-of", fixture.AS_OF, "--format", "json"))
         self.assertNotIn("requirements", d, "json is the answer to what was asked (no detail)")
+        # the CLI asks for the compact form and gives the full one: the same
+        # as calling coverage.get with detail: true
+        for fw in ("soc2-2017", "iso27001-2022", "nist-csf-2.0"):
+            args = ["--org", fixture.ORG, "--framework", fw, "--as-of", fixture.AS_OF]
+            got = json.loads(self.ok("coverage", *args, "--max-hops", "3", "--detail",
+                                     "--format", "json"))
+            want = json.loads(self.ok("call", "coverage.get", json.dumps(
+                {"org": fixture.ORG, "framework": fw, "as_of": fixture.AS_OF, "max_hops": 3,
+                 "detail": True})))
+            self.assertEqual(got, want)
+            self.assertNotIn("paths", got)
 
     def test_compare(self):
         out = self.ok("compare", "--source", "iso27001-2022", "--target", "soc2-2017", "--format", "md")

@@ -400,10 +400,7 @@ static void test_no_duplicate_pair_origin(void **state)
         snprintf(a, sizeof a, "%s/%s", sf, si);
         snprintf(b, sizeof b, "%s/%s", tf, ti);
         bool swap = strcmp(a, b) > 0;
-        size_t kl = strlen(a) + strlen(b) + strlen(org) + 8;
-        keys[i] = malloc(kl);
-        assert_non_null(keys[i]);
-        snprintf(keys[i], kl, "%s | %s | %s", swap ? b : a, swap ? a : b, org);
+        assert_true(asprintf(&keys[i], "%s | %s | %s", swap ? b : a, swap ? a : b, org) >= 0);
     }
     qsort(keys, n, sizeof *keys, cmp_strp);
     for (size_t i = 0; i + 1 < n; i++)

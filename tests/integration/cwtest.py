@@ -5,6 +5,7 @@ loopback TCP port and a Unix socket, keeps its stderr in a list, and
 talks msgpack-RPC to it.  Standard library plus python3-msgpack only.
 """
 import hashlib
+import json
 import os
 import re
 import resource
@@ -76,7 +77,8 @@ def hash_token(token):
 
 def server_env(extra=None):
     env = dict(os.environ)
-    for k in ("CROSSWALK_LISTEN", "CROSSWALK_DATA", "CROSSWALK_AUTH"):
+    for k in ("CROSSWALK_LISTEN", "CROSSWALK_DATA", "CROSSWALK_AUTH", "NOTIFY_SOCKET",
+              "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"):
         env.pop(k, None)
     # Sanitizer builds: fail hard on a report, no leak noise on SIGKILL.
     env.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")
@@ -90,22 +92,43 @@ class ServerError(AssertionError):
     pass
 
 
+def listening_addr(line):
+    """The address of a server log line announcing a listener
+    (`... info msg=listening addr=ADDR`, or its --log-format json form),
+    else None."""
+    if line.startswith("{"):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return None
+        return obj.get("addr") if obj.get("msg") == "listening" else None
+    m = re.search(r" msg=listening addr=(\S+)$", line)
+    return m.group(1) if m else None
+
+
 class Server:
     """One crosswalkd process.  Listens on tcp://127.0.0.1:0 and
-    unix:<tmpdir>/s.sock with data in <tmpdir>/data unless told otherwise.
-    Use as a context manager or call stop()."""
+    unix:<tmpdir>/s.sock with data in <tmpdir>/data unless told otherwise
+    (data=None: no --data); --init makes that directory on first start
+    unless init=False.  launcher is put before the server's command line
+    (a program that execs it) and gets pass_fds; listeners is the number
+    of "listening on" lines to wait for when it is not len(listen) (sockets
+    from a config file or passed by socket activation).  Use as a context
+    manager or call stop()."""
 
     def __init__(self, tmpdir, *extra_args, env=None, start_timeout=60, listen=None,
-                 nofile=None):
+                 nofile=None, data="", init=True, launcher=(), pass_fds=(), listeners=None):
         self.tmpdir = tmpdir
-        self.data = os.path.join(tmpdir, "data")
+        self.data = os.path.join(tmpdir, "data") if data == "" else data
         self.sock_path = os.path.join(tmpdir, "s.sock")
         if listen is None:
             listen = ["tcp://127.0.0.1:0", "unix:" + self.sock_path]
-        self.args = [crosswalkd()]
+        self.args = list(launcher) + [crosswalkd()]
         for a in listen:
             self.args += ["--listen", a]
-        self.args += ["--data", self.data, "--log-level", "debug"] + list(extra_args)
+        if self.data is not None:
+            self.args += ["--data", self.data]
+        self.args += (["--init"] if init else []) + ["--log-level", "debug"] + list(extra_args)
         self.lines = []
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -114,13 +137,14 @@ class Server:
         self.unix_path = None
         self.proc = subprocess.Popen(
             self.args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, env=server_env(env),
+            stderr=subprocess.PIPE, env=server_env(env), pass_fds=tuple(pass_fds),
             preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, nofile))
             if nofile else None)
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
         try:
-            self._wait_listening(len(listen), start_timeout * SLOW)
+            self._wait_listening(len(listen) if listeners is None else listeners,
+                                 start_timeout * SLOW)
         except BaseException:
             self.kill()
             raise
@@ -140,22 +164,24 @@ class Server:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                found = [l for l in self.lines if l.startswith("listening on ")]
+                found = [a for a in map(listening_addr, self.lines) if a]
                 if len(found) >= n:
                     break
+                # self.log() would take the lock held here
                 if self._eof:
-                    raise ServerError("crosswalkd exited before listening:\n" + self.log())
+                    raise ServerError("crosswalkd exited before listening:\n"
+                                      + "\n".join(self.lines))
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise ServerError("crosswalkd did not start in time:\n" + self.log())
+                    raise ServerError("crosswalkd did not start in time:\n"
+                                      + "\n".join(self.lines))
                 self._cond.wait(left)
-        for l in found:
-            m = re.match(r"listening on tcp://127\.0\.0\.1:(\d+)$", l)
+        for a in found:
+            m = re.match(r"tcp://127\.0\.0\.1:(\d+)$", a)
             if m:
                 self.tcp_port = int(m.group(1))
-            m = re.match(r"listening on unix:(.+)$", l)
-            if m:
-                self.unix_path = m.group(1)
+            if a.startswith("unix:"):
+                self.unix_path = a[5:]
 
     # -- logs --
     def log(self):

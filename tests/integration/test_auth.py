@@ -155,7 +155,8 @@ class AuthTest(ServerTest):
 
 class AuthStartupTest(ServerTest):
     def run_server(self, *args, env=None, timeout=30):
-        p = subprocess.run([crosswalkd(), "--data", os.path.join(self.tmp, "data")] + list(args),
+        p = subprocess.run([crosswalkd(), "--init", "--data", os.path.join(self.tmp, "data")]
+                           + list(args),
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=timeout * SLOW, env=server_env(env))
         return p.returncode, p.stderr.decode()
@@ -167,7 +168,7 @@ class AuthStartupTest(ServerTest):
                 self.assertNotEqual(rc, 0)
                 self.assertIn("without authentication", err)
                 self.assertIn(addr, err)
-                self.assertNotIn("listening on", err)
+                self.assertNotIn("msg=listening", err)
         # the environment variable too
         rc, err = self.run_server(env={"CROSSWALK_LISTEN": "tcp://0.0.0.0:0"})
         self.assertNotEqual(rc, 0)
@@ -179,7 +180,7 @@ class AuthStartupTest(ServerTest):
             f.write("%s admin\n" % hash_token(ADMIN))
         srv = Server(self.tmp, "--auth", auth, listen=["tcp://0.0.0.0:0"])
         try:
-            line = srv.wait_log(r"listening on tcp://0\.0\.0\.0:\d+", 1)
+            line = srv.wait_log(r"msg=listening addr=tcp://0\.0\.0\.0:\d+", 1)
             port = int(line.rsplit(":", 1)[1])
             from cwtest import Client
             with Client(port=port) as c:

@@ -330,7 +330,7 @@ class PreauthTest(BoundsTest):
                 refused += "too many failed attempts" in err[1]
         self.assertEqual(set(codes), {UNAUTHENTICATED})
         self.assertGreaterEqual(refused, 40 - 10 - 5 * int(SLOW))
-        warns = [l for l in srv.log().splitlines() if " warn auth: " in l]
+        warns = [l for l in srv.log().splitlines() if ' warn msg="auth: ' in l]
         self.assertEqual(len(warns), 1, warns)
         # the address gets an attempt back each second: the right token works
         time.sleep(1.2)
@@ -467,7 +467,7 @@ class DiskFullTest(ServerTest):
             self.assertIn("No space left on device", err[1])
             self.assertEqual(c.ok("evidence.get", {"org": "acme", "id": "E1"})["id"], "E1")
             self.assertEqual(c.call("evidence.get", {"org": "acme", "id": "E2"})[0][0], 5)
-            self.assertTrue(srv.wait_log(r"error 1 writes not stored: storage_full: ", 5))
+            self.assertTrue(srv.wait_log(r'error msg="1 writes not stored: storage_full: ', 5))
             os.unlink(flag)
             c.ok("evidence.put", dict(evidence("E2", "C1"), org="acme"))
             self.assertEqual(c.ok("evidence.get", {"org": "acme", "id": "E2"})["id"], "E2")

@@ -304,7 +304,7 @@ class SetMapMaxAuthTest(ServerTest):
 def conn_id_of(srv, sock, timeout=5):
     """The server's conn id for a TCP socket, from its 'accepted' log line."""
     port = sock.getsockname()[1]
-    line = srv.wait_log(r"accepted conn=\d+ peer=127\.0\.0\.1:%d$" % port, timeout)
+    line = srv.wait_log(r'accepted conn=\d+ peer=127\.0\.0\.1:%d"$' % port, timeout)
     if not line:
         raise AssertionError("no 'accepted' line for port %d:\n%s" % (port, srv.log()[-2000:]))
     return int(line.split("conn=")[1].split()[0])

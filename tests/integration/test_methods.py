@@ -26,6 +26,67 @@ def natural(ident):
     return [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.split(r"(\d+)", ident)]
 
 
+def expand_compact(answer):
+    """The full form of a detail: "compact" coverage answer (PROTOCOL.md,
+    "Compact detail"), for comparing with detail: true."""
+    a = dict(answer)
+    steps, paths, rows = a.pop("steps"), a.pop("paths"), a.pop("rows")
+
+    def step(s):
+        d = {"framework": s[0], "id": s[1], "relationship": s[2], "strength": s[3],
+             "origin": s[4], "rationale": s[5]}
+        if s[6] is not None:
+            d["note"] = s[6]
+        return d
+
+    def path(i):
+        if i is None:
+            return None
+        p = paths[i]
+        return {"from": {"framework": p[0], "id": p[1]}, "steps": [step(steps[k]) for k in p[2]],
+                "composed": p[3], "strength": p[4], "inferred": p[5], "hops": len(p[2])}
+
+    def member_contribution(m):
+        if m is None:
+            return None
+        d = {"control": m[0], "state": m[1], "via": m[2]}
+        if m[3] is not None:
+            d["path"] = path(m[3])
+        d["evidence"] = m[4]
+        return d
+
+    def contribution(c):
+        if c[0] == "joint":
+            d = {"level": c[1], "via": "joint"}
+            if c[2] is not None:
+                d["reached_group"] = c[2]
+            d["gives"] = c[3]
+            members = []
+            for m in c[8]:
+                md = {"id": m[0], "status": m[1]}
+                if m[2] is not None:
+                    md["why"] = m[2]
+                if m[3] is not None:
+                    md["lowest"] = m[3]
+                md["contribution"] = member_contribution(m[4])
+                members.append(md)
+            d["joint"] = {"row": rows[c[4]], "gives": c[5], "in_place": c[6], "of": c[7],
+                          "members": members}
+            return d
+        d = {"control": c[1], "state": c[2], "level": c[3], "via": c[0],
+             "link": None if c[4] is None else {"framework": c[4][0], "id": c[4][1],
+                                                 "level": c[4][2]},
+             "path": path(c[5])}
+        if c[7] is not None:
+            d["reached_group"] = c[7]
+        d["evidence"] = c[6]
+        return d
+
+    a["requirements"] = [dict(r, contributions=[contribution(c) for c in r["contributions"]])
+                         for r in a["requirements"]]
+    return a
+
+
 class MethodsTest(SharedServerTest):
     """One server for the class; the tests use distinct organisations so
     that their order does not matter."""
@@ -649,6 +710,27 @@ class MethodsTest(SharedServerTest):
         after = self.c.ok("coverage.get", q)
         self.assertTrue(after != alone, "the answer did not change after a write")
         self.assertEqual(self.c.pipeline([("coverage.get", q)] * 4), [(None, after)] * 4)
+
+    def test_coverage_compact_detail(self):
+        """detail: "compact" gives the same answer as detail: true, with each
+        distinct step, path and joint row once in a table and contributions
+        as arrays naming them by index: expanded by the rules PROTOCOL.md
+        gives, it equals the full answer, in fewer bytes."""
+        org = self.setup_covered_org("org-compact")
+        for fw, hops in (("iso27001-2022", 1), ("nist-csf-2.0", 2), ("soc2-2017", 3)):
+            q = {"org": org, "framework": fw, "max_hops": hops, "as_of": "2026-01-01T00:00:00Z"}
+            full = self.c.ok("coverage.get", dict(q, detail=True))
+            self.assertEqual(self.c.ok("coverage.get", dict(q, detail="full")), full)
+            compact = self.c.ok("coverage.get", dict(q, detail="compact"))
+            self.assertLess(len(msgpack.packb(compact)), len(msgpack.packb(full)))
+            self.assertEqual(expand_compact(compact), full)
+        if fw == "soc2-2017":
+            self.assertTrue(compact["paths"], "the soc2 answer walks crosswalk paths")
+        self.assertNotIn("paths", self.c.ok("coverage.get", dict(q, detail=False)))
+        self.assertCallError(self.c, "coverage.get", dict(q, detail="tiny"), INVALID_PARAMS,
+                             field="detail")
+        self.assertCallError(self.c, "coverage.get", dict(q, detail=1), INVALID_PARAMS,
+                             field="detail")
 
     def test_coverage(self):
         org = self.setup_covered_org("org-cov")

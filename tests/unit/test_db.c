@@ -182,7 +182,71 @@ static void test_persist_and_schema(void **state)
     cw_db_close(t->db);
     t->db = NULL;
     txn = raw_begin(t->dir, MDB_RDONLY, &env);
-    assert_int_equal(raw_schema(txn), 3);
+    assert_int_equal(raw_schema(txn), CW_SCHEMA_VERSION);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    /* a version-3 store (passing index entries expiry first) is upgraded
+     * in place: its entries are rewritten collection time first, and the
+     * control states read from them are what they were */
+    assert_int_equal(cw_db_open(&o, &t->db, &err), 0);
+    assert_int_equal(t_evidence(t->db, "acme", "E2", "C", 30, 40, CW_RESULT_PASS), 0);
+    assert_int_equal(t_evidence(t->db, "acme", "E3", "C", 50, 55, CW_RESULT_PASS), 0);
+    assert_int_equal(t_control(t->db, "acme", "D", CW_CTL_IMPLEMENTED, "fy/G.2:full"), 0);
+    assert_int_equal(t_evidence(t->db, "acme", "E4", "D", 10, 20, CW_RESULT_PASS), 0);
+    assert_int_equal(t_evidence(t->db, "acme", "E5", "D", 30, 60, CW_RESULT_PASS), 0);
+    static const cw_time at[] = {5, 15, 25, 35, 45, 52, 58, 70};
+    cw_status before[2][8];
+    for (int i = 0; i < 8; i++) {
+        before[0][i] = t_cov1(t->db, "acme", "fy", "G.1", at[i], 1);
+        before[1][i] = t_cov1(t->db, "acme", "fy", "G.2", at[i], 1);
+    }
+    cw_db_close(t->db);
+    t->db = NULL;
+    txn = raw_begin(t->dir, 0, &env);
+    raw_set_schema(txn, 3);
+    size_t swapped = 0;
+    for (int d = 0; d < 2; d++) {
+        MDB_dbi pass;
+        assert_int_equal(mdb_dbi_open(txn, d ? "ev_pass_delta" : "ev_pass", MDB_DUPSORT, &pass), 0);
+        unsigned char keys2[16][64], vals2[16][128];
+        size_t kl2[16], vl2[16], n = 0;
+        assert_int_equal(mdb_cursor_open(txn, pass, &cur), 0);
+        for (int r = mdb_cursor_get(cur, &ck, &cv, MDB_FIRST); r == 0;
+             r = mdb_cursor_get(cur, &ck, &cv, MDB_NEXT)) {
+            assert_true(n < 16 && ck.mv_size < 64 && cv.mv_size < 128 && cv.mv_size > 16);
+            memcpy(keys2[n], ck.mv_data, ck.mv_size);
+            memcpy(vals2[n], cv.mv_data, cv.mv_size);
+            kl2[n] = ck.mv_size;
+            vl2[n++] = cv.mv_size;
+        }
+        mdb_cursor_close(cur);
+        assert_int_equal(mdb_drop(txn, pass, 0), 0);
+        for (size_t i = 0; i < n; i++) { /* collected, expiry -> expiry, collected */
+            unsigned char tmp[8];
+            memcpy(tmp, vals2[i], 8);
+            memmove(vals2[i], vals2[i] + 8, 8);
+            memcpy(vals2[i] + 8, tmp, 8);
+            MDB_val nk = {kl2[i], keys2[i]}, nv = {vl2[i], vals2[i]};
+            assert_int_equal(mdb_put(txn, pass, &nk, &nv, 0), 0);
+        }
+        swapped += n;
+    }
+    assert_int_equal(swapped, 5);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    assert_int_equal(cw_db_open(&o, &t->db, &err), 0);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(t_cov1(t->db, "acme", "fy", "G.1", at[i], 1), before[0][i]);
+        assert_int_equal(t_cov1(t->db, "acme", "fy", "G.2", at[i], 1), before[1][i]);
+    }
+    assert_int_equal(before[1][1], CW_ST_MET);        /* E4 valid at 15 */
+    assert_int_equal(before[1][2], CW_ST_UNVERIFIED); /* E4 expired at 25, E5 not yet */
+    assert_int_equal(before[0][6], CW_ST_MET); /* E3 expired at 58, open-ended E still valid */
+    t_consistent(t->db);
+    cw_db_close(t->db);
+    t->db = NULL;
+    txn = raw_begin(t->dir, MDB_RDONLY, &env);
+    assert_int_equal(raw_schema(txn), CW_SCHEMA_VERSION);
     mdb_txn_abort(txn);
     mdb_env_close(env);
     t_close(t);

@@ -3,7 +3,7 @@
  * tools' msgpack-RPC client, tools/rpc/), the shipped catalogue as seen
  * through the protocol, the generated evidence items, the latency
  * histogram and the one-ping probe.  Each subcommand is one file: gen.c,
- * evidence_csv.c, run.c, load.c, idle.c, startup.c; main.c reads the
+ * evidence_csv.c, run.c, load.c, idle.c, startup.c, scale.c; main.c reads the
  * command line.
  *
  * Ownership: what a cw_* function here returns allocated (cw_strs, the
@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* Requests are packed with the common msgpack idioms, the ones the
@@ -48,9 +49,13 @@ typedef struct {
     /* idle */
     long pid;
     double settle;
-    /* startup */
+    /* startup, scale */
     const char *crosswalkd;
     unsigned runs;
+    /* scale: evidence counts of the one-organisation steps, and the
+     * many-organisations step */
+    const char *steps;
+    unsigned tenants, tenant_evidence;
 } cw_opts;
 
 /* The subcommands. */
@@ -60,6 +65,29 @@ void cw_run(const cw_opts *o);
 void cw_load(const cw_opts *o);
 void cw_idle(const cw_opts *o);
 void cw_startup(const cw_opts *o);
+void cw_scale(const cw_opts *o);
+
+/* ---- a crosswalkd of the bench's own (startup.c) ---- */
+
+/* Starts o->crosswalkd with --data data --listen unix:sock and the NULL-
+ * terminated extra arguments (may be NULL), its output appended to log,
+ * and waits for its first answered ping (*ms: fork to that answer).
+ * Returns its pid; dies naming `what` when it exits or stays silent 30 s. */
+pid_t cw_server_start(const cw_opts *o, const char *data, const char *sock, const char *log,
+                      const char *what, const char *const *extra, double *ms);
+/* SIGTERM, then the exit status must be 0 (else the log is printed and
+ * the bench dies). */
+void cw_server_stop(pid_t pid, const char *log, const char *what);
+
+/* ---- figures of one scenario (run.c) ---- */
+
+typedef struct {
+    double rps, p50_us, p99_us;
+    uint64_t errors;
+} cw_figures;
+/* Runs ping and then the scenario named on o->server, one phase each as
+ * `run` does (o->connections, o->duration, o->warmup), and gives both. */
+void cw_run_figures(const cw_opts *o, const char *scenario, cw_figures *ping, cw_figures *fig);
 
 /* ---- small utilities (shared.c) ---- */
 

@@ -48,38 +48,50 @@ static double cw_dnum(const char *flag, const char *v)
 
 static void cw_usage(FILE *f)
 {
-    fputs("usage:\n"
-          "  crosswalk-bench gen --server ADDR [--seed N] [--controls 400] [--evidence 20000]\n"
-          "                      [--orgs 3] [--exclusions 8] [--batch 10000]\n"
-          "  crosswalk-bench evidence-csv --rows N --org O -o FILE [--seed N] [--controls 400]\n"
-          "  crosswalk-bench run --server ADDR [--connections 50] [--pipeline 1] [--duration 10]\n"
-          "                      [--warmup 2] [--scenario NAME]... [--json FILE] [--orgs 3]\n"
-          "                      [--controls 400] [--seed N] [--threads 1]\n"
-          "      --threads: client threads, each driving its share of the connections (so\n"
-          "      reading large answers does not make the client the bottleneck)\n"
-          "  crosswalk-bench load --server ADDR --org O [--items 1000000] [--batch 10000]\n"
-          "                      [--pipeline 1] [--seed N] [--controls 400] [--data-dir DIR]\n"
-          "                      [--no-sync] [--json FILE]\n"
-          "      evidence.load of --items generated items (ids LD-0000001..) in batches of\n"
-          "      --batch, --pipeline requests in flight (the next batch is packed while the\n"
-          "      server works), then the same records put into a fresh local LMDB environment\n"
-          "      in transactions of --batch (the raw put loop baseline; beside DIR, the\n"
-          "      server's data directory, when given, else in $TMPDIR or /tmp), fsync'd on\n"
-          "      commit unless --no-sync (use it exactly when crosswalkd runs with --no-sync)\n"
-          "  crosswalk-bench idle --server ADDR --pid PID [--connections 1000] [--settle 1]\n"
-          "                      [--json FILE]\n"
-          "      the server's VmRSS (/proc/PID/status) before and after opening --connections\n"
-          "      connections that each answered one ping, and after closing them; crosswalkd\n"
-          "      must allow them (--max-connections above N; default 4096)\n"
-          "  crosswalk-bench startup --crosswalkd PATH [--runs 5] [--json FILE]\n"
-          "      time from fork/exec of PATH --data DIR --listen unix:SOCK (fsync on) to the\n"
-          "      first answered ping, on an empty data directory and again on the one it\n"
-          "      left; each start is stopped with SIGTERM and must exit 0\n"
-          "scenarios: requirement.get coverage-summary coverage-detail gap compare evidence-put\n"
-          "           (the default set), evidence-put-serial (only when named: one connection\n"
-          "           writing one item at a time); ping always runs first as the baseline\n"
-          "ADDR: tcp://HOST:PORT, HOST:PORT or unix:PATH\n",
-          f);
+    fputs(
+        "usage:\n"
+        "  crosswalk-bench gen --server ADDR [--seed N] [--controls 400] [--evidence 20000]\n"
+        "                      [--orgs 3] [--exclusions 8] [--batch 10000]\n"
+        "  crosswalk-bench evidence-csv --rows N --org O -o FILE [--seed N] [--controls 400]\n"
+        "  crosswalk-bench run --server ADDR [--connections 50] [--pipeline 1] [--duration 10]\n"
+        "                      [--warmup 2] [--scenario NAME]... [--json FILE] [--orgs 3]\n"
+        "                      [--controls 400] [--seed N] [--threads 1]\n"
+        "      --threads: client threads, each driving its share of the connections (so\n"
+        "      reading large answers does not make the client the bottleneck)\n"
+        "  crosswalk-bench load --server ADDR --org O [--items 1000000] [--batch 10000]\n"
+        "                      [--pipeline 1] [--seed N] [--controls 400] [--data-dir DIR]\n"
+        "                      [--no-sync] [--json FILE]\n"
+        "      evidence.load of --items generated items (ids LD-0000001..) in batches of\n"
+        "      --batch, --pipeline requests in flight (the next batch is packed while the\n"
+        "      server works), then the same records put into a fresh local LMDB environment\n"
+        "      in transactions of --batch (the raw put loop baseline; beside DIR, the\n"
+        "      server's data directory, when given, else in $TMPDIR or /tmp), fsync'd on\n"
+        "      commit unless --no-sync (use it exactly when crosswalkd runs with --no-sync)\n"
+        "  crosswalk-bench idle --server ADDR --pid PID [--connections 1000] [--settle 1]\n"
+        "                      [--json FILE]\n"
+        "      the server's VmRSS (/proc/PID/status) before and after opening --connections\n"
+        "      connections that each answered one ping, and after closing them; crosswalkd\n"
+        "      must allow them (--max-connections above N; default 4096)\n"
+        "  crosswalk-bench startup --crosswalkd PATH [--runs 5] [--json FILE]\n"
+        "      time from fork/exec of PATH --data DIR --listen unix:SOCK (fsync on) to the\n"
+        "      first answered ping, on an empty data directory and again on the one it\n"
+        "      left; each start is stopped with SIGTERM and must exit 0\n"
+        "  crosswalk-bench scale --crosswalkd PATH [--steps 20000,200000,2000000]\n"
+        "                      [--tenants 1000] [--tenant-evidence 2000] [--controls 400]\n"
+        "                      [--duration 10] [--warmup 2] [--json FILE]\n"
+        "      one organisation with each --steps count of evidence items, then --tenants\n"
+        "      organisations of --tenant-evidence items each, each on a crosswalkd of its own\n"
+        "      (--no-sync, a fresh data directory under /tmp): load time, server RSS, store\n"
+        "      size and the latency of coverage.get with a different as_of every request\n"
+        "      (no memo), against the first step's and against ping\n"
+        "scenarios: requirement.get coverage-summary coverage-detail coverage-compact gap compare\n"
+        "           evidence-put\n"
+        "           (the default set), evidence-put-serial (only when named: one connection\n"
+        "           writing one item at a time), coverage-uncached (only when named: as_of a\n"
+        "           random second of the last 30 days, so no answer is memoised); ping always\n"
+        "           runs first as the baseline\n"
+        "ADDR: tcp://HOST:PORT, HOST:PORT or unix:PATH\n",
+        f);
 }
 
 static const struct option cw_longs[] = {{"server", required_argument, NULL, 'S'},
@@ -104,6 +116,9 @@ static const struct option cw_longs[] = {{"server", required_argument, NULL, 'S'
                                          {"settle", required_argument, NULL, 'e'},
                                          {"crosswalkd", required_argument, NULL, 'x'},
                                          {"runs", required_argument, NULL, 'r'},
+                                         {"steps", required_argument, NULL, 'T'},
+                                         {"tenants", required_argument, NULL, 'm'},
+                                         {"tenant-evidence", required_argument, NULL, 'v'},
                                          {"scenario", required_argument, NULL, 'n'},
                                          {"no-sync", no_argument, NULL, 'N'},
                                          {"help", no_argument, NULL, 'h'},
@@ -168,6 +183,9 @@ static void cw_parse(cw_opts *o, int argc, char **argv)
         case 'e': o->settle = cw_dnum(a, v); break;
         case 'x': o->crosswalkd = v; break;
         case 'r': o->runs = (unsigned)cw_num(a, v); break;
+        case 'T': o->steps = v; break;
+        case 'm': o->tenants = (unsigned)cw_num(a, v); break;
+        case 'v': o->tenant_evidence = (unsigned)cw_num(a, v); break;
         case 'n':
             if (o->nscenarios == sizeof o->scenarios / sizeof o->scenarios[0])
                 cw_die("too many --scenario");
@@ -179,8 +197,8 @@ static void cw_parse(cw_opts *o, int argc, char **argv)
             cw_die("unknown option %s (--help lists them)", g.word);
         }
     }
-    if (o->orgs < 1 || o->orgs > 99)
-        cw_die("--orgs must be 1..99");
+    if (o->orgs < 1 || o->orgs > 100000)
+        cw_die("--orgs must be 1..100000");
     if (o->controls < 1 || o->controls > 9999)
         cw_die("--controls must be 1..9999 (ids are C-0001..C-9999)");
     if (o->batch < 1)
@@ -202,9 +220,9 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         void (*run)(const cw_opts *o);
-    } cmds[] = {{"gen", cw_gen},   {"evidence-csv", cw_evidence_csv},
-                {"run", cw_run},   {"load", cw_load},
-                {"idle", cw_idle}, {"startup", cw_startup}};
+    } cmds[] = {
+        {"gen", cw_gen},   {"evidence-csv", cw_evidence_csv}, {"run", cw_run},    {"load", cw_load},
+        {"idle", cw_idle}, {"startup", cw_startup},           {"scale", cw_scale}};
     /* options first: a bad option is reported even under an unknown command */
     cw_parse(&o, argc, argv);
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

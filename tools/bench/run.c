@@ -27,6 +27,8 @@ typedef enum {
     CW_S_REQGET,
     CW_S_COV_SUMMARY,
     CW_S_COV_DETAIL,
+    CW_S_COV_COMPACT,
+    CW_S_COV_ASOF,
     CW_S_GAP,
     CW_S_COMPARE,
     CW_S_EVPUT,
@@ -42,15 +44,23 @@ static const struct {
     {"requirement.get", CW_S_REQGET, "requirement.get, random shipped requirement"},
     {"coverage-summary", CW_S_COV_SUMMARY, "coverage.get nist-csf-2.0 max_hops 1"},
     {"coverage-detail", CW_S_COV_DETAIL, "coverage.get nist-csf-2.0 max_hops 1 detail"},
+    {"coverage-compact", CW_S_COV_COMPACT,
+     "coverage.get nist-csf-2.0 max_hops 1 detail \"compact\""},
     {"gap", CW_S_GAP, "gap.report soc2-2017 max_hops 2"},
     {"compare", CW_S_COMPARE, "framework.compare iso27001-2022 -> soc2-2017 max_hops 3"},
     {"evidence-put", CW_S_EVPUT, "evidence.put, one item per request"},
     /* Only when named: the issue's "one commit per write" baseline, one
      * client writing serially, to divide evidence-put by in the same run. */
     {"evidence-put-serial", CW_S_EVPUT_SERIAL, "evidence.put, one connection, one at a time"},
+    /* Only when named: a different as_of on every request (a random second
+     * of the last 30 days), so no answer comes from the snapshot's memo:
+     * the cost of computing coverage, which must follow the number of
+     * controls and not the number of evidence items. */
+    {"coverage-uncached", CW_S_COV_ASOF,
+     "coverage.get nist-csf-2.0 max_hops 1, as_of a random second of the last 30 days"},
 };
 /* Scenarios run when none is named: all but the serial baseline. */
-#define CW_NDEFAULT 7
+#define CW_NDEFAULT 8
 #define CW_NSCN (sizeof cw_scn_table / sizeof cw_scn_table[0])
 
 typedef struct {
@@ -119,13 +129,20 @@ static void cw_build(const cw_run_ctx *x, cw_scn_kind k, cw_rconn *c)
     }
     case CW_S_COV_SUMMARY:
     case CW_S_COV_DETAIL:
-        cw_rpc_pack_request(&pk, id, "coverage.get", k == CW_S_COV_DETAIL ? 4 : 3);
+    case CW_S_COV_COMPACT:
+    case CW_S_COV_ASOF:
+        cw_rpc_pack_request(&pk, id, "coverage.get", k == CW_S_COV_SUMMARY ? 3 : 4);
         cw_mp_kv_str(&pk, "org", org);
         cw_mp_kv_str(&pk, "framework", "nist-csf-2.0");
         cw_mp_kv_int(&pk, "max_hops", 1);
         if (k == CW_S_COV_DETAIL) {
             cw_mp_str(&pk, "detail");
             msgpack_pack_true(&pk);
+        } else if (k == CW_S_COV_COMPACT) {
+            cw_mp_kv_str(&pk, "detail", "compact");
+        } else if (k == CW_S_COV_ASOF) {
+            cw_mp_kv_int(&pk, "as_of",
+                         (int64_t)time(NULL) - (int64_t)cw_rng_below(&c->rng, 30u * 86400u));
         }
         break;
     case CW_S_GAP:
@@ -418,40 +435,10 @@ static void cw_phase_threads(const cw_run_ctx *x, cw_rconn *cs, unsigned n, cw_r
     free(tid);
 }
 
-void cw_run(const cw_opts *o)
+/* Measures ping and then each scenario of order[] on o's server (one
+ * phase each, as `run` describes), filling res[0..norder). */
+static void cw_measure(const cw_opts *o, const unsigned *order, unsigned norder, cw_result *res)
 {
-    if (!o->server)
-        cw_die("run: --server is required");
-    if (o->connections < 1 || o->connections > 10000)
-        cw_die("--connections must be 1..10000");
-    if (o->pipeline < 1 || o->pipeline > 4096)
-        cw_die("--pipeline must be 1..4096");
-    if (o->threads < 1 || o->threads > 64)
-        cw_die("--threads must be 1..64");
-    if (o->duration <= 0)
-        cw_die("--duration must be positive");
-
-    /* Scenario list: ping first, then the requested ones (all by default),
-     * each name once. */
-    unsigned order[CW_NSCN + 32], norder = 0;
-    order[norder++] = 0;
-    if (o->nscenarios == 0) {
-        for (unsigned i = 1; i < CW_NDEFAULT; i++)
-            order[norder++] = i;
-    }
-    for (unsigned s = 0; s < o->nscenarios; s++) {
-        unsigned i = 0;
-        while (i < CW_NSCN && strcmp(cw_scn_table[i].name, o->scenarios[s]) != 0)
-            i++;
-        if (i == CW_NSCN)
-            cw_die("unknown scenario '%s' (--help lists them)", o->scenarios[s]);
-        bool seen = false;
-        for (unsigned j = 0; j < norder; j++)
-            seen |= order[j] == i;
-        if (!seen)
-            order[norder++] = i;
-    }
-
     cw_run_ctx x;
     memset(&x, 0, sizeof x);
     x.o = o;
@@ -487,15 +474,62 @@ void cw_run(const cw_opts *o)
     sa.sa_handler = cw_on_sigint;
     sigaction(SIGINT, &sa, NULL);
 
-    cw_result *res = calloc(norder, sizeof *res);
-    if (!res)
-        cw_die("out of memory");
     for (unsigned s = 0; s < norder && !cw_interrupted; s++) {
         res[s].scn = order[s];
         fprintf(stderr, "run: %s (%.0f s warm-up, %.0f s measured)...\n",
                 cw_scn_table[order[s]].name, o->warmup, o->duration);
         cw_phase_threads(&x, cs, o->connections, &res[s], pfd);
     }
+
+    for (unsigned i = 0; i < o->connections; i++) {
+        close(cs[i].fd);
+        free(cs[i].in);
+        free(cs[i].out);
+        free(cs[i].slots);
+    }
+    free(cs);
+    free(pfd);
+    cw_reqs_free(&x.reqs);
+}
+
+void cw_run(const cw_opts *o)
+{
+    if (!o->server)
+        cw_die("run: --server is required");
+    if (o->connections < 1 || o->connections > 10000)
+        cw_die("--connections must be 1..10000");
+    if (o->pipeline < 1 || o->pipeline > 4096)
+        cw_die("--pipeline must be 1..4096");
+    if (o->threads < 1 || o->threads > 64)
+        cw_die("--threads must be 1..64");
+    if (o->duration <= 0)
+        cw_die("--duration must be positive");
+
+    /* Scenario list: ping first, then the requested ones (all by default),
+     * each name once. */
+    unsigned order[CW_NSCN + 32], norder = 0;
+    order[norder++] = 0;
+    if (o->nscenarios == 0) {
+        for (unsigned i = 1; i < CW_NDEFAULT; i++)
+            order[norder++] = i;
+    }
+    for (unsigned s = 0; s < o->nscenarios; s++) {
+        unsigned i = 0;
+        while (i < CW_NSCN && strcmp(cw_scn_table[i].name, o->scenarios[s]) != 0)
+            i++;
+        if (i == CW_NSCN)
+            cw_die("unknown scenario '%s' (--help lists them)", o->scenarios[s]);
+        bool seen = false;
+        for (unsigned j = 0; j < norder; j++)
+            seen |= order[j] == i;
+        if (!seen)
+            order[norder++] = i;
+    }
+
+    cw_result *res = calloc(norder, sizeof *res);
+    if (!res)
+        cw_die("out of memory");
+    cw_measure(o, order, norder, res);
 
     double ping_rps = res[0].requests / res[0].seconds;
     uint64_t total_errors = 0;
@@ -545,20 +579,34 @@ void cw_run(const cw_opts *o)
         cw_json_close(f, o->json);
     }
 
-    for (unsigned i = 0; i < o->connections; i++) {
-        close(cs[i].fd);
-        free(cs[i].in);
-        free(cs[i].out);
-        free(cs[i].slots);
-    }
-    free(cs);
-    free(pfd);
     free(res);
-    cw_reqs_free(&x.reqs);
     if (cw_interrupted)
         exit(130);
     /* Error answers make the run fail so scripts notice; the figures are
      * still printed above. */
     if (total_errors)
         exit(2);
+}
+
+void cw_run_figures(const cw_opts *o, const char *scenario, cw_figures *ping, cw_figures *fig)
+{
+    unsigned order[2] = {0, 0};
+    while (order[1] < CW_NSCN && strcmp(cw_scn_table[order[1]].name, scenario) != 0)
+        order[1]++;
+    if (order[1] == CW_NSCN)
+        cw_die("unknown scenario '%s'", scenario);
+    cw_result res[2];
+    memset(res, 0, sizeof res);
+    res[0].scn = order[0];
+    res[1].scn = order[1];
+    cw_measure(o, order, 2, res);
+    cw_figures *out[2] = {ping, fig};
+    for (int i = 0; i < 2; i++) {
+        out[i]->rps = res[i].seconds > 0 ? res[i].requests / res[i].seconds : 0;
+        out[i]->p50_us = cw_h_quantile_us(&res[i].hist, 0.5);
+        out[i]->p99_us = cw_h_quantile_us(&res[i].hist, 0.99);
+        out[i]->errors = res[i].errors;
+    }
+    if (cw_interrupted)
+        exit(130);
 }

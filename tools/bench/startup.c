@@ -23,15 +23,18 @@ static void cw_dump_log(const char *log)
     fclose(f);
 }
 
-/* Starts crosswalkd on `data` listening on unix:`sock` and returns the
- * milliseconds from fork to the first answered ping; then SIGTERM, and the
- * exit status must be 0. */
-static double cw_start_once(const cw_opts *o, const char *data, const char *sock, const char *log,
-                            const char *what)
+pid_t cw_server_start(const cw_opts *o, const char *data, const char *sock, const char *log,
+                      const char *what, const char *const *extra, double *ms)
 {
     char listen[4200];
     snprintf(listen, sizeof listen, "unix:%s", sock);
     unlink(sock);
+    /* --init: a fresh data directory is created only when asked for */
+    const char *argv[24] = {o->crosswalkd, "--init", "--data", data, "--listen", listen};
+    size_t argc = 6;
+    for (size_t i = 0; extra && extra[i] && argc < 23; i++)
+        argv[argc++] = extra[i];
+    argv[argc] = NULL;
     uint64_t t0 = cw_now_ns();
     pid_t pid = fork();
     if (pid < 0)
@@ -45,10 +48,9 @@ static double cw_start_once(const cw_opts *o, const char *data, const char *sock
         }
         if (nf >= 0)
             dup2(nf, 0);
-        execl(o->crosswalkd, o->crosswalkd, "--data", data, "--listen", listen, (char *)NULL);
+        execv(o->crosswalkd, (char *const *)argv);
         _exit(127);
     }
-    double ms = -1;
     for (uint32_t tries = 1;; tries++) {
         int fd = cw_connect_try(listen);
         if (fd >= 0) {
@@ -56,23 +58,27 @@ static double cw_start_once(const cw_opts *o, const char *data, const char *sock
             int rc = cw_ping_fd(fd, tries, &why);
             close(fd);
             if (rc == 0) {
-                ms = (double)(cw_now_ns() - t0) / 1e6;
-                break;
+                *ms = (double)(cw_now_ns() - t0) / 1e6;
+                return pid;
             }
         }
         int st;
         if (waitpid(pid, &st, WNOHANG) == pid) {
             cw_dump_log(log);
-            cw_die("startup (%s): crosswalkd exited before answering a ping (status %d)", what, st);
+            cw_die("%s: crosswalkd exited before answering a ping (status %d)", what, st);
         }
         if (cw_now_ns() - t0 > 30ull * 1000000000u) {
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);
             cw_dump_log(log);
-            cw_die("startup (%s): no ping answer within 30 s", what);
+            cw_die("%s: no ping answer within 30 s", what);
         }
         cw_sleep_s(0.001);
     }
+}
+
+void cw_server_stop(pid_t pid, const char *log, const char *what)
+{
     if (kill(pid, SIGTERM) != 0)
         cw_die("kill: %s", strerror(errno));
     int st;
@@ -82,9 +88,22 @@ static double cw_start_once(const cw_opts *o, const char *data, const char *sock
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         cw_dump_log(log);
         if (WIFSIGNALED(st))
-            cw_die("startup (%s): crosswalkd died of signal %d after SIGTERM", what, WTERMSIG(st));
-        cw_die("startup (%s): crosswalkd exited %d after SIGTERM", what, WEXITSTATUS(st));
+            cw_die("%s: crosswalkd died of signal %d after SIGTERM", what, WTERMSIG(st));
+        cw_die("%s: crosswalkd exited %d after SIGTERM", what, WEXITSTATUS(st));
     }
+}
+
+/* Starts crosswalkd on `data` listening on unix:`sock` and returns the
+ * milliseconds from fork to the first answered ping; then SIGTERM, and the
+ * exit status must be 0. */
+static double cw_start_once(const cw_opts *o, const char *data, const char *sock, const char *log,
+                            const char *what)
+{
+    char label[96];
+    snprintf(label, sizeof label, "startup (%s)", what);
+    double ms;
+    pid_t pid = cw_server_start(o, data, sock, log, label, NULL, &ms);
+    cw_server_stop(pid, log, label);
     return ms;
 }
 

@@ -205,6 +205,12 @@ int cw_ctx_connect(const cw_ctx *ctx, cw_rpc *c);
  * Returns 0 with *result set (caller json_decrefs) or CW_EXIT_ERROR. */
 int cw_ctx_call(cw_rpc *c, const char *method, json_t *params, json_t **result);
 
+/* ---- compact.c ---- */
+
+/* Turns a coverage answer given with detail: "compact" into the full form
+ * (detail: true), in place; an answer in the full form is left as it is. */
+void cw_coverage_expand(json_t *answer);
+
 /* Command-line options of one subcommand.  An option with arg fills
  * *sval (the argv string, borrowed); a flag sets *flag to true. */
 typedef struct cw_opt {

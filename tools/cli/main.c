@@ -542,7 +542,7 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
     /* Every format but json shows one row per requirement, which needs
      * the detailed answer; json gives exactly what was asked. */
     if (kind == CW_REP_COVERAGE && (a.detail || fmt != CW_FMT_JSON))
-        json_object_set_new(p, "detail", json_true());
+        json_object_set_new(p, "detail", json_string("compact"));
     if (rc == 0)
         rc = cw_add_time_hops(cmd, p, &a);
     if (rc) {
@@ -558,6 +558,9 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
     json_t *answer = NULL, *groups = NULL;
     rc = cw_ctx_call(&c, method, p, &answer);
     json_decref(p);
+    /* asked for in the compact form (half the bytes), read in the full */
+    if (rc == 0 && kind == CW_REP_COVERAGE)
+        cw_coverage_expand(answer);
     if (rc == 0 && kind == CW_REP_GAP && fmt != CW_FMT_JSON) {
         /* The gap answer lists only what is open; the chart and the
          * per-group table need every group, so ask coverage for the same
