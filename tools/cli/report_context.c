@@ -225,7 +225,7 @@ int cw_report_context(cw_rpc *c, cw_report_kind kind, json_t *answer, json_t **o
 {
     json_t *ctx = json_object();
     *out = ctx;
-    json_object_set_new(ctx, "client_version", json_string(CW_CLI_VERSION));
+    json_object_set_new(ctx, "client_version", json_string(CW_VERSION));
     /* SOURCE_DATE_EPOCH (as for export) makes a report reproducible. */
     cw_time now = cw_now();
     const char *sde = getenv("SOURCE_DATE_EPOCH");
