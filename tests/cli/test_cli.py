@@ -29,7 +29,7 @@ class Usage(CliCase):
 
     def test_unknown_command_and_options(self):
         for args in (["frobnicate"], ["--bogus", "call", "ping"], ["gap", "--org", "acme"],
-                     ["gap", "--org", "acme", "--target", "soc2-2017", "--format", "pdf"],
+                     ["gap", "--org", "acme", "--target", "soc2-2017", "--format", "docx"],
                      ["coverage", "--org", "a", "--framework", "f", "--max-hops", "two"],
                      ["coverage", "--org", "a", "--framework", "f", "--nope"],
                      ["compare", "--source", "a"], ["soa"], ["soa", "--org", "a", "extra"],
@@ -116,47 +116,53 @@ class Reports(CliCase):
     def test_gap_table(self):
         out = self.gap("table")
         self.assertNotIn("\033[", out, "no colour when piped")
-        self.assertIn("Gap report: soc2-2017 for acme from iso27001-2022", out)
+        self.assertRegex(out, r"Gap report: SOC 2 for (acme|Acme Ltd), from ISO/IEC 27001:2022\n")
         self.assertRegex(out, r"met:\s+1\n")
         self.assertRegex(out, r"percent:\s+1\.6%")
         self.assertRegex(out, r"\nCC6\s+Logical and Physical Access Controls\s+8\s+1\s")
-        self.assertRegex(out, r"\nCC7\.2\s+.*\s+gap\s+LOG-1 \(planned")
-        self.assertRegex(out, r"\n1\s+iso27001-2022\s+A\.8\.15\s+.*\s1\s+CC7\.2")
+        self.assertRegex(out, r"\nCC7\.2\s+.*\s+gap\s+LOG-1 \(Central logging\): planned")
+        self.assertRegex(out, r"\n1\s+ISO/IEC 27001:2022 A\.8\.15\s+.*\s1\s+CC7\.2")
         # Aligned: every row of the gaps table starts its status column at
         # the same offset as the header.
-        block = out.split("Gaps (not met, not excluded)")[1].split("\n\n")[0].splitlines()
+        block = out.split("What is missing, requirement by requirement")[1].split("\n\n")[0].splitlines()
         col = block[1].index("status")
         for line in block[3:]:
             self.assertRegex(line[col:], r"^(gap|partial|failing|unverified) ", line)
 
     def test_gap_markdown(self):
         out = self.gap("md")
-        self.assertTrue(out.startswith("# Gap report: soc2-2017 for acme"))
+        self.assertRegex(out, r"^# Gap report: SOC 2 for (acme|Acme Ltd), from ISO/IEC 27001:2022\n")
         self.assertIn("- **met**: 1", out)
-        self.assertIn("| id | title | group | status | controls | candidates |", out)
+        self.assertIn("| id | title | group | status | controls | candidates | what is missing |", out)
         self.assertRegex(out, r"## Plan: satisfy these, in order, to close gaps in full \(\d+\)")
-        self.assertRegex(out, r"\| 1 \| iso27001-2022 A\.8\.15 \| Logging \| 1 \| CC7\.2 \|")
+        self.assertRegex(out, r"\| 1 \| ISO/IEC 27001:2022 A\.8\.15 \| Logging \| 1 \| CC7\.2 \|")
         # a joint step adds several requirements together
-        self.assertRegex(out, r"\| \d+ \| iso27001-2022 A\.5\.16, A\.5\.17 and A\.5\.18 \(together, "
+        self.assertRegex(out, r"\| \d+ \| ISO/IEC 27001:2022 A\.5\.16, A\.5\.17 and A\.5\.18 \(together, "
                               r"for CC6\.2\) \|")
         self.assertIn("## What each status means", out)
-        # the report leads with one line per unmet requirement
-        lead = out.split("## ")[1]
-        self.assertTrue(lead.startswith("What is missing, requirement by requirement"), lead[:80])
-        self.assertRegex(out, r"\| CC6\.2 \| .* \| partial \| needs A\.5\.16, A\.5\.17 and A\.5\.18 "
-                              r"\(1 of 4 of the iso27001-2022 set in place\) \|")
-        self.assertRegex(out, r"\| P1\.1 \| .* \| gap \| iso27001-2022 only partly covers it: link a "
-                              r"control to it directly \|")
+        # after the provenance, the report leads with one line per unmet
+        # requirement
+        sections = out.split("\n## ")
+        self.assertTrue(sections[1].startswith("Provenance"), sections[1][:80])
+        self.assertTrue(sections[2].startswith("What is missing, requirement by requirement"),
+                        sections[2][:80])
+        self.assertRegex(out, r"\| CC6\.2 \| .* \| partial \| .* \| needs ISO/IEC 27001:2022 A\.5\.16, "
+                              r"A\.5\.17 and A\.5\.18 \(1 of the 4 that together cover all of it in place\) \|")
+        self.assertRegex(out, r"\| P1\.1 \| .* \| gap \| .* \| ISO/IEC 27001:2022 only partly covers it: "
+                              r"link a control to it directly \|")
         self.assertIn("## Joint rows: requirements that together cover a gap", out)
 
     def test_gap_csv_one_row_per_requirement(self):
         d = json.loads(self.gap("json"))
         rows = list(csv.reader(io.StringIO(self.gap("csv"))))
-        self.assertEqual(rows[0], ["id", "title", "group", "status", "controls", "candidates"])
+        self.assertEqual(rows[0], ["id", "title", "group", "status", "controls", "candidates",
+                                   "what is missing"])
         self.assertEqual([r[0] for r in rows[1:]], [g["id"] for g in d["gaps"]])
         by_id = {r[0]: r for r in rows[1:]}
         self.assertEqual(by_id["CC7.2"][3], "gap")
-        self.assertIn("iso27001-2022 A.8.15 (full)", by_id["CC7.2"][5])
+        self.assertIn("ISO/IEC 27001:2022 A.8.15 (full)", by_id["CC7.2"][5])
+        self.assertIn("needs ISO/IEC 27001:2022 A.8.15 (Logging), which covers all of it",
+                      by_id["CC7.2"][6])
         self.assertEqual(by_id["CC6.6"][3] if "CC6.6" in by_id else "failing",
                          by_id.get("CC6.6", ["", "", "", "failing"])[3])
 
@@ -170,32 +176,35 @@ class Reports(CliCase):
                 html = f.read()
         self.assertTrue(html.startswith("<!DOCTYPE html>"))
         self.assertIn('<svg id="coverage-chart"', html)
-        self.assertEqual(html.count("<svg"), 1)
+        self.assertEqual(html.count('<svg id="coverage-chart"'), 1)
         self.assertIn('<rect class="bar"', html)
         self.assertIn("CC6: met 1 of 8", html)
-        for caption in ("Gaps (not met, not excluded)", "Candidates: related requirements",
+        for caption in ("What is missing, requirement by requirement", "Candidates: related requirements",
                         "Plan: satisfy these", "Per-group breakdown", "What each status means"):
             self.assertIn(caption, html)
         self.assertNotIn("<script", html)
         self.assertNotRegex(html, r"(src|href)=\"https?:")
         self.assertNotIn("@import", html)
         self.assertNotIn("@font-face", html)
-        self.assertIn("-intersects_with-&gt; soc2-2017", html, "paths are escaped")
+        self.assertIn("ISO/IEC 27001:2022 A.8.15 covers all of CC7.2", html, "paths in words")
 
     def test_coverage_detail(self):
         out = self.ok("coverage", "--org", fixture.ORG, "--framework", "soc2-2017", "--as-of", fixture.AS_OF,
                       "--detail")
         self.assertIn("Explanation: every contribution", out)
-        self.assertRegex(out, r"CC6\.1\s+met\s+AC-1\s+effective\s+full\s+mapping\s+iso27001-2022 A\.5\.15 "
-                              r"-equal-> soc2-2017 CC6\.1 \[composed equal, strength 8\]\s+EV-2")
+        self.assertRegex(out, r"CC6\.1\s+met\s+AC-1\s+effective\s+full\s+mapping\s+ISO/IEC 27001:2022 "
+                              r"A\.5\.15 matches CC6\.1 \(strength 8/10\)\s+EV-2 \u201cAccess review Q4\u201d "
+                              r"passed, collected 2026-11-02")
         rows = list(csv.reader(io.StringIO(self.ok(
             "coverage", "--org", fixture.ORG, "--framework", "soc2-2017", "--as-of", fixture.AS_OF,
             "--format", "csv"))))
         self.assertEqual(len(rows), 1 + 61)
         by_id = {r[0]: r for r in rows[1:]}
         self.assertEqual(by_id["CC6.1"][3], "met")
-        self.assertIn("control AC-1 (effective, level full) via mapping", by_id["CC6.1"][4])
-        self.assertIn("evidence EV-2", by_id["CC6.1"][4])
+        self.assertIn("AC-1 (Access control), effective: ISO/IEC 27001:2022 A.5.15 matches CC6.1",
+                      by_id["CC6.1"][4])
+        self.assertIn("evidence EV-2 \u201cAccess review Q4\u201d passed, collected 2026-11-02",
+                      by_id["CC6.1"][4])
         d = json.loads(self.ok("coverage", "--org", fixture.ORG, "--framework", "iso27001-2022",
                                "--as-of", fixture.AS_OF, "--format", "json"))
         self.assertNotIn("requirements", d, "json is the answer to what was asked (no detail)")
@@ -213,8 +222,8 @@ class Reports(CliCase):
 
     def test_compare(self):
         out = self.ok("compare", "--source", "iso27001-2022", "--target", "soc2-2017", "--format", "md")
-        self.assertIn("# Compare iso27001-2022 -> soc2-2017", out)
-        self.assertRegex(out, r"- \*\*assessable\*\*: 61")
+        self.assertIn("# ISO/IEC 27001:2022 compared with SOC 2", out)
+        self.assertRegex(out, r"- \*\*assessed\*\*: 61")
 
     def test_soa(self):
         rows = list(csv.reader(io.StringIO(self.ok("soa", "--org", fixture.ORG, "--as-of", fixture.AS_OF,

@@ -76,7 +76,7 @@ class Readme(CliCase):
         self.assertRegex(out, r"loaded 9 of 9 items from 2 files in [\d.]+ s: created 0, updated 0, "
                               r"unchanged 9, rejected 0")
         self.assertIn("acme: scope decisions: would create 2", out)
-        self.assertIn("Gap report: soc2-2017 for acme from iso27001-2022", out)
+        self.assertIn("Gap report: SOC 2 for Acme Ltd, from ISO/IEC 27001:2022", out)
         # the sample organisation and the example's are two
         orgs = {o["org"] for o in json.loads(self.ok("call", "org.list"))}
         self.assertEqual(orgs, {"acme", "sample-org"})

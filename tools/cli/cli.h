@@ -1,11 +1,13 @@
 /* Internal interfaces of the `crosswalk` command-line client.
  *
- * The client has three layers, one file each: json_rpc.c speaks
- * msgpack-RPC to crosswalkd through the tools' client (tools/rpc/) and
- * converts between msgpack and jansson values; report.c turns a server answer (coverage, gap report,
- * compare, SoA, check) into a format-neutral report model (summary lines,
- * a chart by group and status, tables); render.c writes that model as an
- * aligned text table, Markdown, CSV or one self-contained HTML file.
+ * The client has three layers: json_rpc.c speaks msgpack-RPC to
+ * crosswalkd through the tools' client (tools/rpc/) and converts between
+ * msgpack and jansson values; report.c turns a server answer (coverage,
+ * gap report, compare, SoA, check), with what report_context.c fetched
+ * beside it, into a format-neutral report model (title, summary,
+ * provenance, a chart by group and status, tables); render.c writes that
+ * model as an aligned text table, Markdown or CSV, and report_html.c as
+ * one self-contained HTML document.
  * main.c parses the command line and ties them together; load.c holds the
  * `load` and `export` commands, which need the importers (import.h).
  *
@@ -45,9 +47,19 @@ int cw_rpc_wait(cw_rpc *c, uint32_t id, json_t **result, char **errmsg);
 
 /* ---- report.c --------------------------------------------------------- */
 
+/* Consecutive rows of a table that a document (HTML) shows behind one
+ * closed <details> element: rows [first, first + n), which share their
+ * first cell, under the one line summary (owned).  A printout carries the
+ * summary line only, so long lists print compactly. */
+typedef struct cw_fold {
+    size_t first, n;
+    char *summary;
+} cw_fold;
+
 /* One table: ncols column names and nrows rows of ncols cells each.  All
  * strings are owned by the table. status_col names the column whose cells
- * are statuses (coloured on a terminal), or -1. */
+ * are statuses (coloured on a terminal), or -1.  The rest are hints for
+ * the document formats; the text formats ignore them. */
 typedef struct cw_table {
     char *caption;
     size_t ncols;
@@ -55,6 +67,14 @@ typedef struct cw_table {
     size_t nrows, cap;
     char **cells; /* nrows * ncols */
     int status_col;
+    char *intro;     /* a sentence saying how to read the table, or NULL */
+    unsigned nowrap; /* bit c set: column c holds ids, never broken across lines */
+    unsigned wide;   /* bit c set: column c holds prose and wants room */
+    char **doc;      /* NULL, or nrows * ncols: what HTML and Markdown show in place of a
+                         cell (NULL: the cell): a count for a list another table holds,
+                         titles and dates beside ids */
+    size_t nfolds;   /* row groups HTML folds; rows outside every fold are plain */
+    cw_fold *folds;
 } cw_table;
 
 /* A stacked-bar chart: for each group, one count per series. */
@@ -63,13 +83,21 @@ typedef struct cw_chart {
     const char *const *series; /* static strings */
     size_t ngroups;
     char **labels;
-    long *counts; /* ngroups * nseries */
+    char **titles; /* the group's title per label ("" when unknown) */
+    long *counts;  /* ngroups * nseries */
 } cw_chart;
 
 typedef struct cw_report {
     char *title;
+    char *subtitle; /* one line naming what was asked, or NULL */
+    char *lead;     /* the summary in a sentence or two, or NULL */
+    size_t nactions;
+    char **actions;      /* what to do first, in order */
+    char *actions_title; /* heading of that list ("Top 5 actions") */
     size_t nsummary;
     char **sum_key, **sum_val;
+    size_t nprov; /* provenance: what the report was made from, by what */
+    char **prov_key, **prov_val;
     cw_chart chart;
     size_t ntables;
     cw_table *tables;
@@ -91,21 +119,64 @@ typedef enum cw_report_kind {
 /* Builds a report from the server's answer.  answer is stolen (owned by
  * the report afterwards); groups_answer (borrowed, may be NULL) is a
  * coverage.get answer whose per-group breakdown feeds the gap report's
- * chart; show_detail adds the per-contribution explanation table to a
- * coverage report.  Returns 0 or -1 when the answer has an unexpected
- * shape (err filled). */
+ * chart; context (borrowed, may be NULL) is what cw_report_context
+ * gathered: names, versions, controls and evidence, without which the
+ * report names frameworks by slug and evidence by id; show_detail adds
+ * the per-contribution explanation table to a coverage report.  Returns
+ * 0 or -1 when the answer has an unexpected shape (err filled). */
 int cw_report_build(cw_report *r, cw_report_kind kind, json_t *answer, json_t *groups_answer,
-                    bool show_detail, char *err, size_t errlen);
+                    json_t *context, bool show_detail, char *err, size_t errlen);
 void cw_report_free(cw_report *r);
 
 /* Helpers shared with render.c. */
 int cw_table_init(cw_table *t, const char *caption, size_t ncols, const char *const *cols);
 /* Appends one row of ncols strings (copied; NULL becomes ""). */
 int cw_table_add(cw_table *t, const char *const *cells);
+/* The word a reader sees for a status or finding kind ("not applicable"
+ * for not_applicable); s itself when it has none.  Static or s. */
+const char *cw_status_label(const char *s);
+
+/* ---- report_context.c ------------------------------------------------- */
+
+/* Asks the server, after the report's own call, for what a report needs
+ * to read as a document: the server's version (server.info), every
+ * framework's name, version, publisher and licence (framework.list), the
+ * organisation's name (org.get), the kind of the assessed requirements
+ * (requirement.list) and the controls and evidence the answer cites
+ * (control.get, evidence.get, pipelined).  *out is a new JSON object the
+ * caller json_decrefs.  An item the server refuses (not_found, forbidden)
+ * is left out and named under "notes"; a broken connection fails:
+ * returns 0, or CW_EXIT_ERROR after printing why. */
+int cw_report_context(cw_rpc *c, cw_report_kind kind, json_t *answer, json_t **out);
+
+/* ---- report_html.c ---------------------------------------------------- */
+
+/* Writes r as one self-contained HTML document (inline CSS and SVG, no
+ * scripts or external resources) laid out for reading and for print. */
+void cw_report_html(FILE *out, const cw_report *r);
+/* Writes s HTML-escaped (& < > " '). */
+void cw_html_escape(FILE *out, const char *s);
+
+/* ---- report_pdf.c ----------------------------------------------------- */
+
+/* Before anything is asked of the server: whether a Chromium is there to
+ * print --format pdf.  Returns 0, or CW_EXIT_ERROR after printing what to
+ * install or do instead. */
+int cw_pdf_check(void);
+/* Writes r to out as PDF: its HTML document printed by headless Chromium.
+ * Returns 0, or -1 after printing why. */
+int cw_report_pdf(FILE *out, const cw_report *r);
 
 /* ---- render.c --------------------------------------------------------- */
 
-typedef enum cw_format { CW_FMT_TABLE, CW_FMT_MD, CW_FMT_CSV, CW_FMT_JSON, CW_FMT_HTML } cw_format;
+typedef enum cw_format {
+    CW_FMT_TABLE,
+    CW_FMT_MD,
+    CW_FMT_CSV,
+    CW_FMT_JSON,
+    CW_FMT_HTML,
+    CW_FMT_PDF
+} cw_format;
 
 /* Parses a --format value; returns 0 or -1 when unknown. */
 int cw_format_parse(const char *s, cw_format *out);
@@ -118,10 +189,9 @@ typedef struct cw_view {
 } cw_view;
 /* Writes r to out in the given format (view may be NULL: no colour, any
  * width).  CSV cells that a spreadsheet would take for a formula are
- * written with a ' in front.  Returns 0 or -1 on a write error. */
+ * written with a ' in front.  Returns 0, -1 on a write error, or -2 when
+ * the PDF could not be made (the reason is printed). */
 int cw_render(FILE *out, const cw_report *r, cw_format fmt, const cw_view *view);
-/* Writes s HTML-escaped (& < > " '). */
-void cw_html_escape(FILE *out, const char *s);
 
 /* ---- main.c: shared by the commands in main.c and load.c -------------- */
 

@@ -71,9 +71,10 @@ static const char cw_help_main[] =
     "\n"
     "Report formats (--format): table (default; fitted to the terminal, coloured\n"
     "there, plain when piped), md, csv (one row per requirement), json (the\n"
-    "server's answer), html (one self-contained file with an SVG chart). With\n"
+    "server's answer), html (one self-contained document with an SVG chart, to\n"
+    "read or print), pdf (that document printed by Chromium, when installed). With\n"
     "-o FILE and no --format, the format follows the extension (.html .md .csv\n"
-    ".json); -o - is standard output.\n"
+    ".json .pdf); -o - is standard output.\n"
     "\n"
     "Times (--as-of and the like): YYYY-MM-DD (midnight UTC), RFC 3339 with any\n"
     "offset, YYYY-MM-DD HH:MM[:SS] in local time, or Unix seconds.\n"
@@ -88,7 +89,7 @@ static const char cw_help_call[] =
     "Example: crosswalk call requirement.get '{\"framework\": \"soc2-2017\", \"id\": \"CC6.1\"}'\n";
 
 #define CW_REPORT_OPTS_HELP                                                                        \
-    "  --format FMT        table|md|csv|json|html (default table; see crosswalk --help)\n"         \
+    "  --format FMT        table|md|csv|json|html|pdf (default table; see crosswalk --help)\n"     \
     "  -o, --output FILE   write to FILE instead of standard output (- is standard output)\n"
 
 static const char cw_help_coverage[] =
@@ -461,7 +462,7 @@ int cw_format_for(const char *cmd, const char *format, const char *output, cw_fo
 {
     if (format) {
         if (cw_format_parse(format, fmt))
-            return cw_usage(cmd, "--format: expected table, md, csv, json or html, got '%s'",
+            return cw_usage(cmd, "--format: expected table, md, csv, json, html or pdf, got '%s'",
                             format);
         return 0;
     }
@@ -476,6 +477,8 @@ int cw_format_for(const char *cmd, const char *format, const char *output, cw_fo
             *fmt = CW_FMT_CSV;
         else if (strcasecmp(dot, ".json") == 0)
             *fmt = CW_FMT_JSON;
+        else if (strcasecmp(dot, ".pdf") == 0)
+            *fmt = CW_FMT_PDF;
     }
     return 0;
 }
@@ -487,9 +490,10 @@ int cw_emit(const cw_ctx *ctx, const cw_report *r, cw_format fmt, const char *ou
     if (rc)
         return rc;
     cw_view v = {o.colour, o.width};
-    if (cw_render(o.f, r, fmt, &v))
+    int wr = cw_render(o.f, r, fmt, &v);
+    if (wr)
         rc = CW_EXIT_ERROR;
-    if (rc)
+    if (wr && wr != -2) /* a PDF that could not be made was explained already */
         fprintf(stderr, "crosswalk: writing %s failed: %s\n", o.path ? o.path : "the report",
                 strerror(errno));
     return cw_output_close(&o, rc);
@@ -578,6 +582,11 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
     cw_format fmt;
     if ((rc = cw_format_for(cmd, a.format, a.output, &fmt)) != 0)
         return rc;
+    if (fmt == CW_FMT_PDF && !a.output && isatty(STDOUT_FILENO))
+        return cw_usage(cmd, "--format pdf writes a binary file: give -o FILE.pdf or redirect the "
+                             "output");
+    if (fmt == CW_FMT_PDF && (rc = cw_pdf_check()) != 0)
+        return rc;
     const char *method = reports[k].method;
     json_t *p = json_object();
     bool missing = false;
@@ -641,10 +650,16 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
         }
         free(msg);
     }
+    /* Names, versions, controls and evidence, so the report reads as a
+     * document (report_context.c); json is the answer alone. */
+    json_t *context = NULL;
+    if (rc == 0 && fmt != CW_FMT_JSON)
+        rc = cw_report_context(&c, kind, answer, &context);
     cw_rpc_close(&c);
     if (rc) {
         json_decref(answer);
         json_decref(groups);
+        json_decref(context);
         return rc;
     }
     bool inconsistent =
@@ -652,7 +667,7 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
         json_is_false(json_object_get(json_object_get(answer, "store_check"), "consistent"));
     cw_report r;
     char err[256];
-    if (cw_report_build(&r, kind, answer, groups, a.detail, err, sizeof err)) {
+    if (cw_report_build(&r, kind, answer, groups, context, a.detail, err, sizeof err)) {
         fprintf(stderr, "crosswalk: %s\n", err);
         rc = CW_EXIT_ERROR;
     } else {
@@ -660,6 +675,7 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
     }
     cw_report_free(&r);
     json_decref(groups);
+    json_decref(context);
     if (rc == 0 && inconsistent) {
         fprintf(stderr, "crosswalk: store.check: the store is inconsistent\n");
         rc = CW_EXIT_ERROR;

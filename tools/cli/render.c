@@ -7,19 +7,18 @@
  *        control characters are shown as spaces, so no text from the
  *        server can move the cursor or restyle the terminal.  Status
  *        cells are coloured only when the view asks.
- * md:    GitHub-flavoured Markdown: summary list, pipe tables, legend.
+ * md:    GitHub-flavoured Markdown: the summary sentence and first
+ *        actions, summary list, provenance, pipe tables (with the cells'
+ *        document forms: titles and dates beside ids), legend.
  * csv:   RFC 4180, the report's one-row-per-requirement table only, so a
  *        spreadsheet gets exactly one record per requirement; a cell
  *        beginning with =, +, -, @, a tab or a carriage return gets a '
  *        in front (OWASP's advice against CSV injection), so a
  *        spreadsheet shows it as text instead of running it.
  * json:  the server's answer, indented.
- * html:  one self-contained file: inline CSS, an inline SVG chart of counts
- *        by group and status (stacked horizontal bars), the status legend
- *        and every table.  No scripts, fonts or other resources, and a
- *        Content-Security-Policy that forbids fetching any, so the file is
- *        safe to mail around and renders the same offline.  Every piece of
- *        text from the server goes through cw_html_escape. */
+ * html:  report_html.c: one self-contained document for reading and
+ *        printing.
+ * pdf:   report_pdf.c: that document printed by headless Chromium. */
 #include "cli.h"
 
 #include "csvfile.h"
@@ -33,7 +32,8 @@ int cw_format_parse(const char *s, cw_format *out)
         const char *name;
         cw_format f;
     } names[] = {{"table", CW_FMT_TABLE}, {"md", CW_FMT_MD},     {"markdown", CW_FMT_MD},
-                 {"csv", CW_FMT_CSV},     {"json", CW_FMT_JSON}, {"html", CW_FMT_HTML}};
+                 {"csv", CW_FMT_CSV},     {"json", CW_FMT_JSON}, {"html", CW_FMT_HTML},
+                 {"pdf", CW_FMT_PDF}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(s, names[i].name) == 0) {
             *out = names[i].f;
@@ -225,9 +225,33 @@ static void cw_render_md(FILE *out, const cw_report *r)
     fputs("# ", out);
     cw_md_cell(out, r->title);
     fputs("\n\n", out);
+    if (r->subtitle) {
+        cw_md_cell(out, r->subtitle);
+        fputs("\n\n", out);
+    }
+    if (r->lead) {
+        cw_md_cell(out, r->lead);
+        fputs("\n\n", out);
+    }
+    if (r->nactions) {
+        fprintf(out, "**%s**\n\n", r->actions_title ? r->actions_title : "Actions");
+        for (size_t i = 0; i < r->nactions; i++) {
+            fprintf(out, "%zu. ", i + 1);
+            cw_md_cell(out, r->actions[i]);
+            fputc('\n', out);
+        }
+        fputc('\n', out);
+    }
     for (size_t i = 0; i < r->nsummary; i++) {
         fprintf(out, "- **%s**: ", r->sum_key[i]);
         cw_md_cell(out, r->sum_val[i]);
+        fputc('\n', out);
+    }
+    if (r->nprov)
+        fputs("\n## Provenance\n\n", out);
+    for (size_t i = 0; i < r->nprov; i++) {
+        fprintf(out, "- **%s**: ", r->prov_key[i]);
+        cw_md_cell(out, r->prov_val[i]);
         fputc('\n', out);
     }
     for (size_t i = 0; i < r->ntables; i++) {
@@ -250,8 +274,9 @@ static void cw_render_md(FILE *out, const cw_report *r)
         fputs("|\n", out);
         for (size_t row = 0; row < t->nrows; row++) {
             for (size_t c = 0; c < t->ncols; c++) {
+                const char *d = t->doc ? t->doc[row * t->ncols + c] : NULL;
                 fputs("| ", out);
-                cw_md_cell(out, t->cells[row * t->ncols + c]);
+                cw_md_cell(out, d ? d : t->cells[row * t->ncols + c]);
                 fputc(' ', out);
             }
             fputs("|\n", out);
@@ -260,7 +285,7 @@ static void cw_render_md(FILE *out, const cw_report *r)
     if (r->nlegend) {
         fputs("\n## What each status means\n\n", out);
         for (size_t i = 0; i < r->nlegend; i++)
-            fprintf(out, "- **%s**: %s\n", r->legend_key[i], r->legend_val[i]);
+            fprintf(out, "- **%s**: %s\n", cw_status_label(r->legend_key[i]), r->legend_val[i]);
     }
 }
 
@@ -305,180 +330,6 @@ static void cw_render_csv(FILE *out, const cw_report *r)
     }
 }
 
-void cw_html_escape(FILE *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
-        default: fputc(*s, out);
-        }
-    }
-}
-
-/* Fill colours per series; unknown names fall back to grey. */
-static const char *cw_series_fill(const char *s)
-{
-    static const struct {
-        const char *name, *fill;
-    } map[] = {{"met", "#2e7d32"},       {"full", "#2e7d32"},
-               {"partial", "#81c784"},   {"unverified", "#f9a825"},
-               {"failing", "#c62828"},   {"gap", "#9e9e9e"},
-               {"unreached", "#9e9e9e"}, {"not_applicable", "#e0e0e0"},
-               {"dangling", "#c62828"},  {"subset_both_ways", "#f9a825"},
-               {"conflict", "#6a1b9a"}};
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(s, map[i].name) == 0)
-            return map[i].fill;
-    return "#bdbdbd";
-}
-
-/* Stacked horizontal bars, one per group, each bar the group's items split
- * by status in proportion (100% width), with the count printed after it. */
-static void cw_html_chart(FILE *out, const cw_chart *c)
-{
-    const double label_w = 110, bar_w = 520, row_h = 24, bar_h = 16, top = 8;
-    double legend_y = top + row_h * (double)c->ngroups + 12;
-    double height = legend_y + 30;
-    fprintf(
-        out,
-        "<svg id=\"coverage-chart\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" "
-        "height=\"%.0f\" viewBox=\"0 0 720 %.0f\" role=\"img\" aria-label=\"coverage by group and "
-        "status\">\n",
-        height, height);
-    for (size_t g = 0; g < c->ngroups; g++) {
-        double y = top + row_h * (double)g;
-        long total = 0;
-        for (size_t s = 0; s < c->nseries; s++)
-            total += c->counts[g * c->nseries + s];
-        fprintf(out, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" class=\"lbl\">", label_w - 8,
-                y + bar_h - 3);
-        cw_html_escape(out, c->labels[g]);
-        fputs("</text>\n", out);
-        double x = label_w;
-        for (size_t s = 0; s < c->nseries && total > 0; s++) {
-            long n = c->counts[g * c->nseries + s];
-            if (n == 0)
-                continue;
-            double w = bar_w * (double)n / (double)total;
-            fprintf(
-                out,
-                "<rect class=\"bar\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"%s\">"
-                "<title>",
-                x, y, w, bar_h, cw_series_fill(c->series[s]));
-            cw_html_escape(out, c->labels[g]);
-            fprintf(out, ": %s %ld of %ld</title></rect>\n", c->series[s], n, total);
-            x += w;
-        }
-        if (total == 0)
-            fprintf(
-                out,
-                "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#ccc\"/>\n",
-                label_w, y, bar_w, bar_h);
-        fprintf(out, "<text x=\"%.0f\" y=\"%.1f\" class=\"cnt\">%ld</text>\n", label_w + bar_w + 8,
-                y + bar_h - 3, total);
-    }
-    double lx = label_w;
-    for (size_t s = 0; s < c->nseries; s++) {
-        fprintf(out,
-                "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-                "<text x=\"%.0f\" y=\"%.0f\" class=\"lbl\">%s</text>\n",
-                lx, legend_y, cw_series_fill(c->series[s]), lx + 16, legend_y + 11, c->series[s]);
-        lx += 24 + 7.0 * (double)strlen(c->series[s]);
-    }
-    fputs("</svg>\n", out);
-}
-
-static const char cw_css[] =
-    "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;"
-    "margin:2em auto;max-width:1200px;padding:0 1em;color:#222}"
-    "h1{font-size:1.6em;border-bottom:2px solid #2e7d32;padding-bottom:.2em}"
-    "h2{font-size:1.2em;margin-top:1.8em}"
-    "table{border-collapse:collapse;margin:.5em 0;font-size:.9em}"
-    "th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}"
-    "th{background:#f3f3f3}"
-    "table.summary th{width:12em}"
-    "td.st{font-weight:600;white-space:nowrap}"
-    ".st-met,.st-full{color:#1b5e20}.st-partial{color:#33691e}.st-unverified{color:#8d6e00}"
-    ".st-failing{color:#b71c1c}.st-gap,.st-unreached{color:#555}.st-not_applicable{color:#888}"
-    "svg.chart text{font-size:12px;fill:#333}"
-    "dl.legend dt{font-weight:600;margin-top:.4em}dl.legend dd{margin-left:1.5em}"
-    "footer{margin-top:2em;font-size:.8em;color:#777}";
-
-static void cw_render_html(FILE *out, const cw_report *r)
-{
-    fputs(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-        "img-src data:\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
-        out);
-    cw_html_escape(out, r->title);
-    fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", cw_css);
-    cw_html_escape(out, r->title);
-    fputs("</h1>\n<table class=\"summary\" id=\"summary\">\n", out);
-    for (size_t i = 0; i < r->nsummary; i++) {
-        fputs("<tr><th>", out);
-        cw_html_escape(out, r->sum_key[i]);
-        fputs("</th><td>", out);
-        cw_html_escape(out, r->sum_val[i]);
-        fputs("</td></tr>\n", out);
-    }
-    fputs("</table>\n", out);
-    if (r->chart.ngroups) {
-        fputs("<h2>Coverage by group and status</h2>\n", out);
-        cw_html_chart(out, &r->chart);
-    }
-    if (r->nlegend) {
-        fputs("<h2>What each status means</h2>\n<dl class=\"legend\">\n", out);
-        for (size_t i = 0; i < r->nlegend; i++) {
-            fprintf(out, "<dt class=\"st-%s\">", r->legend_key[i]);
-            cw_html_escape(out, r->legend_key[i]);
-            fputs("</dt><dd>", out);
-            cw_html_escape(out, r->legend_val[i]);
-            fputs("</dd>\n", out);
-        }
-        fputs("</dl>\n", out);
-    }
-    for (size_t i = 0; i < r->ntables; i++) {
-        const cw_table *t = &r->tables[i];
-        fputs("<h2>", out);
-        cw_html_escape(out, t->caption);
-        fprintf(out, " (%zu)</h2>\n<table class=\"data\" id=\"table-%zu\">\n<thead><tr>", t->nrows,
-                i + 1);
-        for (size_t c = 0; c < t->ncols; c++) {
-            fputs("<th>", out);
-            cw_html_escape(out, t->cols[c]);
-            fputs("</th>", out);
-        }
-        fputs("</tr></thead>\n<tbody>\n", out);
-        for (size_t row = 0; row < t->nrows; row++) {
-            fputs("<tr>", out);
-            for (size_t c = 0; c < t->ncols; c++) {
-                const char *v = t->cells[row * t->ncols + c];
-                if ((int)c == t->status_col && cw_status_colour(v)) {
-                    /* v is one of the known status names, so it is safe in
-                     * a class attribute. */
-                    fprintf(out, "<td class=\"st st-%s\">", v);
-                } else {
-                    fputs("<td>", out);
-                }
-                cw_html_escape(out, v);
-                fputs("</td>", out);
-            }
-            fputs("</tr>\n", out);
-        }
-        if (t->nrows == 0)
-            fprintf(out, "<tr><td colspan=\"%zu\">(none)</td></tr>\n", t->ncols);
-        fputs("</tbody>\n</table>\n", out);
-    }
-    fputs("<footer>Generated by crosswalk from the crosswalkd answer; self-contained, no external "
-          "resources.</footer>\n</body>\n</html>\n",
-          out);
-}
-
 int cw_render(FILE *out, const cw_report *r, cw_format fmt, const cw_view *view)
 {
     static const cw_view plain = {false, 0};
@@ -491,7 +342,11 @@ int cw_render(FILE *out, const cw_report *r, cw_format fmt, const cw_view *view)
             return -1;
         fputc('\n', out);
         break;
-    case CW_FMT_HTML: cw_render_html(out, r); break;
+    case CW_FMT_HTML: cw_report_html(out, r); break;
+    case CW_FMT_PDF:
+        if (cw_report_pdf(out, r))
+            return -2;
+        break;
     }
     return fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }
