@@ -35,6 +35,13 @@ foreach(page ${cw_man_pages})
 endforeach()
 add_custom_target(man_pages ALL DEPENDS ${cw_man_outputs})
 
+# Shell completion for the client, where Debian's bash-completion and zsh
+# look for it.
+install(FILES ${PROJECT_SOURCE_DIR}/tools/cli/completion/crosswalk.bash
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME crosswalk)
+install(FILES ${PROJECT_SOURCE_DIR}/tools/cli/completion/_crosswalk
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
+
 # The systemd units, when the tree has them.  They name the server as
 # /usr/bin/crosswalkd, where the package puts it; installed under another
 # prefix, they are given the path the server is installed at instead.

@@ -56,7 +56,8 @@ installed=1
 
 for f in /usr/bin/crosswalkd /usr/bin/crosswalk /usr/bin/crosswalk-bench \
          /usr/share/man/man8/crosswalkd.8.gz /usr/share/man/man1/crosswalk.1.gz \
-         /usr/share/man/man1/crosswalk-bench.1.gz; do
+         /usr/share/man/man1/crosswalk-bench.1.gz /usr/share/bash-completion/completions/crosswalk \
+         /usr/share/zsh/vendor-completions/_crosswalk; do
   dpkg -L crosswalk | grep -qx "$f" || fail "the package does not list $f"
   [ -e "$f" ] || fail "$f is not on disk after installing"
 done
