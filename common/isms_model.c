@@ -43,21 +43,21 @@ bool cw_finding_open_at(const cw_audit_finding *f, cw_time t)
         return false;
     if (f->status != CW_FST_CLOSED)
         return true;
-    return f->has_closed_at && t < f->closed_at;
+    return f->closed_at.has && t < f->closed_at.at;
 }
 
 bool cw_finding_overdue_at(const cw_audit_finding *f, cw_time t)
 {
-    return f->has_due_at && t > f->due_at && cw_finding_open_at(f, t) &&
+    return f->due_at.has && t > f->due_at.at && cw_finding_open_at(f, t) &&
            (f->status == CW_FST_OPEN || f->status == CW_FST_ACTION_PLANNED);
 }
 
 unsigned cw_risk_flags(const cw_risk *r, cw_time t)
 {
     unsigned fl = 0;
-    if (r->has_review_at && t > r->review_at)
+    if (r->review_at.has && t > r->review_at.at)
         fl |= CW_RISK_REVIEW_OVERDUE;
-    if (r->has_acceptance_expires && t > r->acceptance_expires)
+    if (r->acceptance_expires.has && t > r->acceptance_expires.at)
         fl |= CW_RISK_ACCEPTANCE_EXPIRED;
     if (r->treatment == CW_TREAT_ACCEPT && !r->accepted_by)
         fl |= CW_RISK_ACCEPTANCE_PENDING;

@@ -23,9 +23,9 @@ static void encode_audit(rec_writer *r, const void *item)
     rw_str(r, u->title);
     rw_str(r, u->framework);
     rw_str(r, u->auditor);
-    rw_strs(r, u->scope, u->n_scope);
-    rw_opt_time(r, u->has_planned_start, u->planned_start);
-    rw_opt_time(r, u->has_planned_end, u->planned_end);
+    rw_strs(r, u->scope.v, u->scope.n);
+    rw_when(r, u->planned_start);
+    rw_when(r, u->planned_end);
     rw_int(r, u->status);
 }
 
@@ -41,9 +41,9 @@ static int decode_audit(cw_arena *a, const char *org, const char *id, size_t idl
     out->title = obj_str(a, rr_at(&r, 0));
     out->framework = obj_str(a, rr_at(&r, 1));
     out->auditor = obj_str(a, rr_at(&r, 2));
-    int rc = obj_strs(a, rr_at(&r, 3), &out->scope, &out->n_scope);
-    out->has_planned_start = obj_opt_time(rr_at(&r, 4), &out->planned_start);
-    out->has_planned_end = obj_opt_time(rr_at(&r, 5), &out->planned_end);
+    int rc = obj_strs(a, rr_at(&r, 3), &out->scope.v, &out->scope.n);
+    out->planned_start = obj_when(rr_at(&r, 4));
+    out->planned_end = obj_when(rr_at(&r, 5));
     out->status = (cw_audit_status)obj_int(rr_at(&r, 6), CW_AUDIT_PLANNED);
     rr_close(&r);
     return rc || !out->framework ? CW_ECORRUPT : 0;
@@ -73,9 +73,9 @@ static void encode_finding(rec_writer *r, const void *item)
     rw_str(r, f->root_cause);
     rw_str(r, f->corrective_action);
     rw_int(r, f->raised_at);
-    rw_opt_time(r, f->has_closed_at, f->closed_at);
-    rw_opt_time(r, f->has_due_at, f->due_at);
-    rw_opt_time(r, f->has_checked_at, f->effectiveness_checked_at);
+    rw_when(r, f->closed_at);
+    rw_when(r, f->due_at);
+    rw_when(r, f->effectiveness_checked_at);
     rw_int(r, f->effectiveness);
 }
 
@@ -98,9 +98,9 @@ static int decode_finding(cw_arena *a, const char *org, const char *id, size_t i
     out->root_cause = obj_str(a, rr_at(&r, 7));
     out->corrective_action = obj_str(a, rr_at(&r, 8));
     out->raised_at = obj_int(rr_at(&r, 9), 0);
-    out->has_closed_at = obj_opt_time(rr_at(&r, 10), &out->closed_at);
-    out->has_due_at = obj_opt_time(rr_at(&r, 11), &out->due_at);
-    out->has_checked_at = obj_opt_time(rr_at(&r, 12), &out->effectiveness_checked_at);
+    out->closed_at = obj_when(rr_at(&r, 10));
+    out->due_at = obj_when(rr_at(&r, 11));
+    out->effectiveness_checked_at = obj_when(rr_at(&r, 12));
     out->effectiveness = (cw_effectiveness)obj_int(rr_at(&r, 13), CW_EFF_NONE);
     rr_close(&r);
     return out->audit && out->framework && out->requirement ? 0 : CW_ECORRUPT;
@@ -181,7 +181,7 @@ static int findings_still_fit(cw_wtxn *w, const cw_audit *u, size_t i, cw_err *e
                             "items[%zu].framework: audit '%s' has findings on %s (finding '%s'); "
                             "its framework stays",
                             i, u->id, fs[j].framework, fs[j].id);
-        else if (!in_scope(w->txn, w->db, u->framework, fs[j].requirement, u->scope, u->n_scope))
+        else if (!in_scope(w->txn, w->db, u->framework, fs[j].requirement, u->scope.v, u->scope.n))
             rc = cw_err_set(err, CW_ECONFLICT,
                             "items[%zu].scope: no longer holds %s, named by finding '%s' of the "
                             "audit",
@@ -205,26 +205,26 @@ static int check_audit(cw_wtxn *w, const void *item, size_t i, cw_err *err)
     if (fw_exists(w->txn, w->db, u->framework))
         return cw_err_set(err, CW_ENOFW, "items[%zu].framework: no framework '%s'", i,
                           u->framework);
-    if (u->n_scope == 0)
+    if (u->scope.n == 0)
         return cw_err_set(err, CW_EINVAL,
                           "items[%zu].scope: at least one requirement or group of %s", i,
                           u->framework);
-    if (u->n_scope > CW_MAX_LIST)
+    if (u->scope.n > CW_MAX_LIST)
         return cw_err_set(err, CW_EINVAL, "items[%zu].scope: more than %d", i, CW_MAX_LIST);
-    for (size_t j = 0; j < u->n_scope; j++) {
+    for (size_t j = 0; j < u->scope.n; j++) {
         size_t k;
-        if ((rc = check_name_at(u->scope[j], CW_MAX_ID, err, "items[%zu].scope[%zu]", i, j)))
+        if ((rc = check_name_at(u->scope.v[j], CW_MAX_ID, err, "items[%zu].scope[%zu]", i, j)))
             return rc;
-        if (repeats_earlier(u->scope, j, &k))
+        if (repeats_earlier(u->scope.v, j, &k))
             return cw_err_set(err, CW_EINVAL,
                               "items[%zu].scope[%zu]: '%s' appears twice (also scope[%zu])", i, j,
-                              u->scope[j], k);
-        if (req_exists(w->txn, w->db, u->framework, u->scope[j], NULL))
+                              u->scope.v[j], k);
+        if (req_exists(w->txn, w->db, u->framework, u->scope.v[j], NULL))
             return cw_err_set(err, CW_ENOREQ,
                               "items[%zu].scope[%zu]: no requirement '%s' in framework '%s'", i, j,
-                              u->scope[j], u->framework);
+                              u->scope.v[j], u->framework);
     }
-    if (u->has_planned_start && u->has_planned_end && u->planned_end < u->planned_start)
+    if (u->planned_start.has && u->planned_end.has && u->planned_end.at < u->planned_start.at)
         return cw_err_set(err, CW_ERANGE,
                           "items[%zu].planned_end: before planned_start; an audit ends after it "
                           "starts",
@@ -316,11 +316,11 @@ static int check_finding_place(cw_wtxn *w, const cw_audit_finding *f, size_t i, 
                         "items[%zu].requirement: '%s' is not assessed (a group, withdrawn or not "
                         "assessable); findings name assessed requirements",
                         i, f->requirement);
-    } else if (!in_scope(w->txn, w->db, f->framework, f->requirement, u.scope, u.n_scope)) {
+    } else if (!in_scope(w->txn, w->db, f->framework, f->requirement, u.scope.v, u.scope.n)) {
         char list[160];
         size_t o = 0;
-        for (size_t j = 0; j < u.n_scope && o < sizeof list; j++)
-            o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", j ? ", " : "", u.scope[j]);
+        for (size_t j = 0; j < u.scope.n && o < sizeof list; j++)
+            o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", j ? ", " : "", u.scope.v[j]);
         rc = cw_err_set(err, CW_EINVAL,
                         "items[%zu].requirement: '%s' is outside the scope of audit '%s' (%s)", i,
                         f->requirement, f->audit, list);
@@ -335,16 +335,16 @@ static int check_finding_place(cw_wtxn *w, const cw_audit_finding *f, size_t i, 
 static int check_finding_life(const cw_audit_finding *f, size_t i, cw_err *err)
 {
     bool nc = f->kind == CW_FIND_MAJOR_NC || f->kind == CW_FIND_MINOR_NC;
-    if (f->has_closed_at && f->status != CW_FST_CLOSED)
+    if (f->closed_at.has && f->status != CW_FST_CLOSED)
         return cw_err_set(err, CW_EINVAL,
                           "items[%zu].closed_at: given, but the status is %s; a finding closes "
                           "with status closed",
                           i, cw_finding_status_names[f->status]);
-    if (f->has_closed_at && f->closed_at < f->raised_at)
+    if (f->closed_at.has && f->closed_at.at < f->raised_at)
         return cw_err_set(err, CW_ERANGE, "items[%zu].closed_at: before raised_at", i);
-    if (f->has_due_at && f->due_at < f->raised_at)
+    if (f->due_at.has && f->due_at.at < f->raised_at)
         return cw_err_set(err, CW_ERANGE, "items[%zu].due_at: before raised_at", i);
-    if (f->has_checked_at && f->effectiveness_checked_at < f->raised_at)
+    if (f->effectiveness_checked_at.has && f->effectiveness_checked_at.at < f->raised_at)
         return cw_err_set(err, CW_ERANGE, "items[%zu].effectiveness_checked_at: before raised_at",
                           i);
     if (nc && f->status != CW_FST_OPEN && (!f->corrective_action || !*f->corrective_action))
@@ -352,7 +352,7 @@ static int check_finding_life(const cw_audit_finding *f, size_t i, cw_err *err)
                           "items[%zu].corrective_action: missing (a nonconformity whose status "
                           "is %s names its corrective action)",
                           i, cw_finding_status_names[f->status]);
-    if (f->status == CW_FST_VERIFIED && !f->has_checked_at)
+    if (f->status == CW_FST_VERIFIED && !f->effectiveness_checked_at.has)
         return cw_err_set(err, CW_EINVAL,
                           "items[%zu].effectiveness_checked_at: missing (a verified finding says "
                           "when its corrective action was checked)",

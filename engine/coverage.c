@@ -1766,7 +1766,7 @@ static int soa_reasons(cw_soa *out, cw_soa_item *it, const cw_scope *sc, const c
     for (size_t j = 0; j < n; j++) {
         add_once(sr->reaching, &sr->n_reaching, ctl[j]);
         for (size_t k = 0; it->applicable && k < sr->n_risks; k++)
-            if (in_list(sr->risks[k].controls, sr->risks[k].n_controls, ctl[j]))
+            if (in_list(sr->risks[k].controls.v, sr->risks[k].controls.n, ctl[j]))
                 add_once(it->risks, &it->n_risks, sr->risks[k].id);
     }
     if (it->applicable)
@@ -1789,7 +1789,7 @@ static int soa_untreating(cw_soa *out, const soa_risks *sr, cw_arena *a)
     for (size_t j = 0; j < sr->n_reaching; j++) {
         bool named = false;
         for (size_t k = 0; k < sr->n_risks && !named; k++)
-            named = in_list(sr->risks[k].controls, sr->risks[k].n_controls, sr->reaching[j]);
+            named = in_list(sr->risks[k].controls.v, sr->risks[k].controls.n, sr->reaching[j]);
         if (!named)
             out->untreating[out->n_untreating++] = sr->reaching[j];
     }

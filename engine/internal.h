@@ -15,6 +15,7 @@
 #include "crosswalk/check.h"
 #include "crosswalk/db.h"
 #include "crosswalk/error.h"
+#include "crosswalk/isms_model.h"
 #include "crosswalk/model.h"
 #include "crosswalk/strmap.h"
 
@@ -164,9 +165,9 @@ bool obj_is_nil(const msgpack_object *o);
  * array: none) copied into a, *out NULL-padded by one.  0 or CW_ENOMEM. */
 void rw_strs(rec_writer *r, const char *const *v, size_t n);
 int obj_strs(cw_arena *a, const msgpack_object *o, const char ***out, size_t *n);
-/* A time that may be absent (nil), and back: whether o holds one. */
-void rw_opt_time(rec_writer *r, bool has, cw_time t);
-bool obj_opt_time(const msgpack_object *o, cw_time *t);
+/* A time that may be absent (nil), and back. */
+void rw_when(rec_writer *r, cw_when w);
+cw_when obj_when(const msgpack_object *o);
 
 /* Records read by more than one module.  The decoders copy strings into a
  * and return 0 or CW_ECORRUPT. */

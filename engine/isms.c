@@ -55,13 +55,13 @@ int cw_audit_checklist(cw_db *db, const char *org, const char *audit, cw_time as
     if ((rc = cw_requirement_list(db, &f, a, &reqs, &n, err)))
         return rc;
     strmap idx, scope;
-    if (strmap_init(&idx, a, n) || strmap_init(&scope, a, out->audit.n_scope))
+    if (strmap_init(&idx, a, n) || strmap_init(&scope, a, out->audit.scope.n))
         return cw_err_set(err, CW_ENOMEM, "audit: out of memory");
     for (size_t i = 0; i < n; i++)
         if (strmap_put(&idx, reqs[i].id, strlen(reqs[i].id), i, NULL) < 0)
             return cw_err_set(err, CW_ENOMEM, "audit: out of memory");
-    for (size_t i = 0; i < out->audit.n_scope; i++)
-        if (strmap_put(&scope, out->audit.scope[i], strlen(out->audit.scope[i]), i, NULL) < 0)
+    for (size_t i = 0; i < out->audit.scope.n; i++)
+        if (strmap_put(&scope, out->audit.scope.v[i], strlen(out->audit.scope.v[i]), i, NULL) < 0)
             return cw_err_set(err, CW_ENOMEM, "audit: out of memory");
     out->items = cw_arena_alloc(a, (cov.n_reqs + 1) * sizeof *out->items);
     out->excluded = cw_arena_alloc(a, (cov.n_reqs + 1) * sizeof *out->excluded);

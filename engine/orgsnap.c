@@ -46,10 +46,11 @@ static cw_time finding_next(const cw_audit_finding *f, cw_time t)
     cw_time next = INT64_MAX;
     if (f->raised_at > t)
         next = f->raised_at;
-    if (f->status == CW_FST_CLOSED && f->has_closed_at && f->closed_at > t && f->closed_at < next)
-        next = f->closed_at;
-    if (f->has_due_at && f->due_at >= t && f->due_at < INT64_MAX && f->due_at + 1 < next)
-        next = f->due_at + 1;
+    if (f->status == CW_FST_CLOSED && f->closed_at.has && f->closed_at.at > t &&
+        f->closed_at.at < next)
+        next = f->closed_at.at;
+    if (f->due_at.has && f->due_at.at >= t && f->due_at.at < INT64_MAX && f->due_at.at + 1 < next)
+        next = f->due_at.at + 1;
     return next;
 }
 

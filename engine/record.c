@@ -261,21 +261,20 @@ int obj_strs(cw_arena *a, const msgpack_object *o, const char ***out, size_t *n)
     return 0;
 }
 
-void rw_opt_time(rec_writer *r, bool has, cw_time t)
+void rw_when(rec_writer *r, cw_when w)
 {
-    if (has)
-        rw_int(r, t);
+    if (w.has)
+        rw_int(r, w.at);
     else
         rw_nil(r);
 }
 
-bool obj_opt_time(const msgpack_object *o, cw_time *t)
+cw_when obj_when(const msgpack_object *o)
 {
     if (!o ||
         (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER && o->type != MSGPACK_OBJECT_NEGATIVE_INTEGER))
-        return false;
-    *t = obj_int(o, 0);
-    return true;
+        return (cw_when){false, 0};
+    return (cw_when){true, obj_int(o, 0)};
 }
 
 /* ---- requirement records ---- */

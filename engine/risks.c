@@ -95,17 +95,17 @@ static void encode_risk(rec_writer *r, const void *item)
     rw_str(r, k->description);
     rw_str(r, k->threat);
     rw_str(r, k->owner);
-    rw_strs(r, k->assets, k->n_assets);
+    rw_strs(r, k->assets.v, k->assets.n);
     rw_int(r, k->likelihood);
     rw_int(r, k->impact);
     rw_int(r, k->residual_likelihood);
     rw_int(r, k->residual_impact);
     rw_int(r, k->treatment);
-    rw_strs(r, k->controls, k->n_controls);
+    rw_strs(r, k->controls.v, k->controls.n);
     rw_str(r, k->accepted_by);
-    rw_opt_time(r, k->has_accepted_at, k->accepted_at);
-    rw_opt_time(r, k->has_acceptance_expires, k->acceptance_expires);
-    rw_opt_time(r, k->has_review_at, k->review_at);
+    rw_when(r, k->accepted_at);
+    rw_when(r, k->acceptance_expires);
+    rw_when(r, k->review_at);
 }
 
 static int decode_risk(cw_arena *a, const char *org, const char *id, size_t idl, MDB_val v,
@@ -121,18 +121,18 @@ static int decode_risk(cw_arena *a, const char *org, const char *id, size_t idl,
     out->description = obj_str(a, rr_at(&r, 1));
     out->threat = obj_str(a, rr_at(&r, 2));
     out->owner = obj_str(a, rr_at(&r, 3));
-    int rc = obj_strs(a, rr_at(&r, 4), &out->assets, &out->n_assets);
+    int rc = obj_strs(a, rr_at(&r, 4), &out->assets.v, &out->assets.n);
     out->likelihood = (int)obj_int(rr_at(&r, 5), 0);
     out->impact = (int)obj_int(rr_at(&r, 6), 0);
     out->residual_likelihood = (int)obj_int(rr_at(&r, 7), 0);
     out->residual_impact = (int)obj_int(rr_at(&r, 8), 0);
     out->treatment = (cw_treatment)obj_int(rr_at(&r, 9), CW_TREAT_NONE);
     if (!rc)
-        rc = obj_strs(a, rr_at(&r, 10), &out->controls, &out->n_controls);
+        rc = obj_strs(a, rr_at(&r, 10), &out->controls.v, &out->controls.n);
     out->accepted_by = obj_str(a, rr_at(&r, 11));
-    out->has_accepted_at = obj_opt_time(rr_at(&r, 12), &out->accepted_at);
-    out->has_acceptance_expires = obj_opt_time(rr_at(&r, 13), &out->acceptance_expires);
-    out->has_review_at = obj_opt_time(rr_at(&r, 14), &out->review_at);
+    out->accepted_at = obj_when(rr_at(&r, 12));
+    out->acceptance_expires = obj_when(rr_at(&r, 13));
+    out->review_at = obj_when(rr_at(&r, 14));
     rr_close(&r);
     return rc;
 }
@@ -205,20 +205,21 @@ static int check_risk(cw_wtxn *w, const void *item, size_t i, cw_err *err)
         ((rc = check_score(k->residual_likelihood, scale, i, "residual_likelihood", err)) ||
          (rc = check_score(k->residual_impact, scale, i, "residual_impact", err))))
         return rc;
-    if ((k->has_accepted_at || k->has_acceptance_expires) && (!k->accepted_by || !*k->accepted_by))
+    if ((k->accepted_at.has || k->acceptance_expires.has) && (!k->accepted_by || !*k->accepted_by))
         return cw_err_set(err, CW_EINVAL,
                           "items[%zu].accepted_by: missing (an acceptance date or expiry is "
                           "given; say who accepted the risk)",
                           i);
-    if (k->has_accepted_at && k->has_acceptance_expires && k->acceptance_expires < k->accepted_at)
+    if (k->accepted_at.has && k->acceptance_expires.has &&
+        k->acceptance_expires.at < k->accepted_at.at)
         return cw_err_set(err, CW_ERANGE,
                           "items[%zu].acceptance_expires: before accepted_at; an acceptance "
                           "expires after it was given",
                           i);
-    if ((rc = check_refs(w->txn, w->db, &asset_items, k->org, k->assets, k->n_assets, i, "assets",
+    if ((rc = check_refs(w->txn, w->db, &asset_items, k->org, k->assets.v, k->assets.n, i, "assets",
                          err)))
         return rc;
-    return check_refs(w->txn, w->db, &control_items, k->org, k->controls, k->n_controls, i,
+    return check_refs(w->txn, w->db, &control_items, k->org, k->controls.v, k->controls.n, i,
                       "controls", err);
 }
 
@@ -275,8 +276,8 @@ static int asset_in_use(cw_wtxn *w, const char *org, const char *id, cw_err *err
     size_t n = 0;
     int rc = risks_in(w, org, a, &rs, &n, "id", err);
     for (size_t i = 0; i < n && !rc; i++)
-        for (size_t j = 0; j < rs[i].n_assets && !rc; j++)
-            if (strcmp(rs[i].assets[j], id) == 0)
+        for (size_t j = 0; j < rs[i].assets.n && !rc; j++)
+            if (strcmp(rs[i].assets.v[j], id) == 0)
                 rc = cw_err_set(err, CW_ECONFLICT,
                                 "id: asset '%s' is named by risk '%s'; take it out of the risk "
                                 "first",

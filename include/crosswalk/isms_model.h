@@ -71,22 +71,31 @@ enum {
 };
 #define CW_REASONS_RECORDED (CW_REASON_LEGAL | CW_REASON_CONTRACTUAL | CW_REASON_BUSINESS)
 
+/* A list of ids. */
+typedef struct cw_ids {
+    const char **v;
+    size_t n;
+} cw_ids;
+
+/* A time that may be absent. */
+typedef struct cw_when {
+    bool has;
+    cw_time at;
+} cw_when;
+
 typedef struct cw_asset {
     const char *org, *id, *name, *owner, *classification;
 } cw_asset;
 
 typedef struct cw_risk {
     const char *org, *id, *title, *description, *threat, *owner;
-    const char **assets; /* asset ids of the organisation */
-    size_t n_assets;
+    cw_ids assets;                            /* asset ids of the organisation */
     int likelihood, impact;                   /* inherent, 1..scale */
     int residual_likelihood, residual_impact; /* 1..scale; 0: not assessed */
     cw_treatment treatment;
-    const char **controls; /* the organisation's controls that treat it */
-    size_t n_controls;
+    cw_ids controls;         /* the organisation's controls that treat it */
     const char *accepted_by; /* who accepted the (residual) risk, or NULL */
-    bool has_accepted_at, has_acceptance_expires, has_review_at;
-    cw_time accepted_at, acceptance_expires, review_at;
+    cw_when accepted_at, acceptance_expires, review_at;
 } cw_risk;
 
 /* Flags a risk carries at a time (cw_risk_flags). */
@@ -98,10 +107,8 @@ enum {
 
 typedef struct cw_audit {
     const char *org, *id, *title, *framework, *auditor;
-    const char **scope; /* requirement or group ids of framework */
-    size_t n_scope;
-    bool has_planned_start, has_planned_end;
-    cw_time planned_start, planned_end;
+    cw_ids scope; /* requirement or group ids of framework */
+    cw_when planned_start, planned_end;
     cw_audit_status status;
 } cw_audit;
 
@@ -111,8 +118,7 @@ typedef struct cw_audit_finding {
     cw_finding_status status;
     const char *description, *owner, *root_cause, *corrective_action;
     cw_time raised_at;
-    bool has_closed_at, has_due_at, has_checked_at;
-    cw_time closed_at, due_at, effectiveness_checked_at;
+    cw_when closed_at, due_at, effectiveness_checked_at;
     cw_effectiveness effectiveness;
 } cw_audit_finding;
 

@@ -759,7 +759,7 @@ static void crosscheck(cw_db *db, unsigned seed)
         snprintf(aid, sizeof aid, "a%d", f);
         snprintf(slug, sizeof slug, "f%d", f);
         const char *roots[] = {"r0", "r1", "r2"};
-        cw_audit u = {.org = "acme", .id = aid, .framework = slug, .scope = roots, .n_scope = 3};
+        cw_audit u = {.org = "acme", .id = aid, .framework = slug, .scope = {roots, 3}};
         if (cw_audit_put(db, NULL, &u, 1, NULL, &err))
             fail_msg("audit: %s", err.msg);
     }
@@ -786,10 +786,8 @@ static void crosscheck(cw_db *db, unsigned seed)
                                    .status = (cw_finding_status)f->status,
                                    .corrective_action = "act",
                                    .raised_at = f->raised,
-                                   .has_closed_at = f->closed >= 0,
-                                   .closed_at = f->closed,
-                                   .has_checked_at = true,
-                                   .effectiveness_checked_at = f->raised,
+                                   .closed_at = {f->closed >= 0, f->closed},
+                                   .effectiveness_checked_at = {true, f->raised},
                                    .effectiveness = CW_EFF_EFFECTIVE};
     }
     if (cw_finding_put(db, NULL, fs, NFIND, NULL, &err))

@@ -34,7 +34,7 @@ static void audit(cw_db *db, const char *id, const char *fw, const char *scope)
     char *copy = strdup(scope);
     for (char *s, *t = strtok_r(copy, " ", &s); t && n < 8; t = strtok_r(NULL, " ", &s))
         ids[n++] = t;
-    cw_audit u = {.org = "acme", .id = id, .framework = fw, .scope = ids, .n_scope = n};
+    cw_audit u = {.org = "acme", .id = id, .framework = fw, .scope = {ids, n}};
     cw_err err = {0};
     must(cw_audit_put(db, NULL, &u, 1, NULL, &err), &err, "audit");
     free(copy);
@@ -53,10 +53,8 @@ static cw_audit_finding nc(const char *id, const char *req, cw_finding_kind kind
                               .status = st,
                               .corrective_action = st == CW_FST_OPEN ? NULL : "fix it",
                               .raised_at = raised,
-                              .has_closed_at = closed >= 0,
-                              .closed_at = closed,
-                              .has_checked_at = st == CW_FST_VERIFIED,
-                              .effectiveness_checked_at = raised,
+                              .closed_at = {closed >= 0, closed},
+                              .effectiveness_checked_at = {st == CW_FST_VERIFIED, raised},
                               .effectiveness = st == CW_FST_VERIFIED ? CW_EFF_EFFECTIVE : 0};
 }
 
@@ -89,17 +87,14 @@ static void test_assets_and_risks(void **state)
     cw_risk r = {.org = "acme",
                  .id = "R1",
                  .title = "Data leak",
-                 .assets = assets,
-                 .n_assets = 1,
+                 .assets = {assets, 1},
                  .likelihood = 4,
                  .impact = 5,
                  .residual_likelihood = 2,
                  .residual_impact = 3,
                  .treatment = CW_TREAT_MITIGATE,
-                 .controls = ctls,
-                 .n_controls = 1,
-                 .has_review_at = true,
-                 .review_at = 100};
+                 .controls = {ctls, 1},
+                 .review_at = {true, 100}};
     must(cw_risk_put(db, NULL, &r, 1, &st, &err), &err, "risk");
     /* scores off the default scale 1..5 */
     cw_risk bad = r;
@@ -113,23 +108,21 @@ static void test_assets_and_risks(void **state)
     /* a treating control or an asset that is not the organisation's */
     const char *nope[] = {"C1", "C9"};
     bad = r;
-    bad.controls = nope;
-    bad.n_controls = 2;
+    bad.controls = (cw_ids){nope, 2};
     assert_int_equal(cw_risk_put(db, NULL, &bad, 1, NULL, &err), CW_ELINK);
     assert_string_equal(err.msg, "items[0].controls[1]: no control 'C9' in organisation 'acme'");
     bad = r;
-    bad.assets = nope;
+    bad.assets = (cw_ids){nope, 1};
     assert_int_equal(cw_risk_put(db, NULL, &bad, 1, NULL, &err), CW_ELINK);
     assert_non_null(strstr(err.msg, "items[0].assets[0]: no asset 'C1'"));
     /* an acceptance needs its approver, and ends after it began */
     bad = r;
-    bad.has_accepted_at = true;
+    bad.accepted_at.has = true;
     assert_int_equal(cw_risk_put(db, NULL, &bad, 1, NULL, &err), CW_EINVAL);
     assert_non_null(strstr(err.msg, "items[0].accepted_by: missing"));
     bad.accepted_by = "ciso";
-    bad.accepted_at = 50;
-    bad.has_acceptance_expires = true;
-    bad.acceptance_expires = 40;
+    bad.accepted_at.at = 50;
+    bad.acceptance_expires = (cw_when){true, 40};
     assert_int_equal(cw_risk_put(db, NULL, &bad, 1, NULL, &err), CW_ERANGE);
     /* an accepted risk that expires, one nobody accepted */
     cw_risk acc = {.org = "acme",
@@ -139,10 +132,8 @@ static void test_assets_and_risks(void **state)
                    .impact = 2,
                    .treatment = CW_TREAT_ACCEPT,
                    .accepted_by = "ciso",
-                   .has_accepted_at = true,
-                   .accepted_at = 10,
-                   .has_acceptance_expires = true,
-                   .acceptance_expires = 60};
+                   .accepted_at = {true, 10},
+                   .acceptance_expires = {true, 60}};
     cw_risk pend = {.org = "acme",
                     .id = "R3",
                     .title = "Flood",
@@ -155,10 +146,10 @@ static void test_assets_and_risks(void **state)
     cw_risk got;
     must(cw_risk_get(db, "acme", "R1", a, &got, &err), &err, "get");
     assert_string_equal(got.title, "Data leak");
-    assert_int_equal(got.n_controls, 1);
-    assert_string_equal(got.controls[0], "C1");
+    assert_int_equal(got.controls.n, 1);
+    assert_string_equal(got.controls.v[0], "C1");
     assert_int_equal(got.residual_impact, 3);
-    assert_true(got.has_review_at && !got.has_accepted_at);
+    assert_true(got.review_at.has && !got.accepted_at.has);
     assert_int_equal(cw_risk_flags(&got, 100), 0); /* on the day: not yet overdue */
     assert_int_equal(cw_risk_flags(&got, 101), CW_RISK_REVIEW_OVERDUE);
     cw_risk_matrix m;
@@ -211,22 +202,21 @@ static void test_audits_and_findings(void **state)
     cw_db *db = t_db(state);
     cw_err err = {0};
     const char *scope[] = {"X", "Z.1"}, *unknown[] = {"X", "Q"};
-    cw_audit u = {.org = "acme", .id = "IA", .framework = "fw", .scope = scope, .n_scope = 2};
+    cw_audit u = {.org = "acme", .id = "IA", .framework = "fw", .scope = {scope, 2}};
     must(cw_audit_put(db, NULL, &u, 1, NULL, &err), &err, "audit");
     cw_audit bad = u;
-    bad.scope = unknown;
+    bad.scope.v = unknown;
     assert_int_equal(cw_audit_put(db, NULL, &bad, 1, NULL, &err), CW_ENOREQ);
     assert_string_equal(err.msg, "items[0].scope[1]: no requirement 'Q' in framework 'fw'");
     bad = u;
-    bad.n_scope = 0;
+    bad.scope.n = 0;
     assert_int_equal(cw_audit_put(db, NULL, &bad, 1, NULL, &err), CW_EINVAL);
     bad = u;
     bad.framework = "nofw";
     assert_int_equal(cw_audit_put(db, NULL, &bad, 1, NULL, &err), CW_ENOFW);
     bad = u;
-    bad.has_planned_start = bad.has_planned_end = true;
-    bad.planned_start = 20;
-    bad.planned_end = 10;
+    bad.planned_start = (cw_when){true, 20};
+    bad.planned_end = (cw_when){true, 10};
     assert_int_equal(cw_audit_put(db, NULL, &bad, 1, NULL, &err), CW_ERANGE);
     /* inside the scope: under a group named, or named itself */
     finding(db, nc("F1", "X.2", CW_FIND_MAJOR_NC, CW_FST_OPEN, 10, -1));
@@ -266,14 +256,13 @@ static void test_audits_and_findings(void **state)
     finding(db, f);
     /* the audit keeps what its findings need */
     bad = u;
-    bad.n_scope = 1; /* Z.1 dropped, F2 sits there */
+    bad.scope.n = 1; /* Z.1 dropped, F2 sits there */
     assert_int_equal(cw_audit_put(db, NULL, &bad, 1, NULL, &err), CW_ECONFLICT);
     assert_non_null(strstr(err.msg, "finding 'F2'"));
     bad = u;
     bad.framework = "dst";
     const char *t1[] = {"T1"};
-    bad.scope = t1;
-    bad.n_scope = 1;
+    bad.scope = (cw_ids){t1, 1};
     assert_int_equal(cw_audit_put(db, NULL, &bad, 1, NULL, &err), CW_ECONFLICT);
     assert_int_equal(cw_audit_delete(db, NULL, "acme", "IA", &err), CW_ECONFLICT);
     assert_non_null(strstr(err.msg, "has 3 findings"));
@@ -285,8 +274,8 @@ static void test_audits_and_findings(void **state)
     assert_int_equal(n, 1);
     assert_string_equal(fs[0].id, "F3");
     assert_int_equal(fs[0].kind, CW_FIND_OPPORTUNITY);
-    assert_true(fs[0].has_closed_at);
-    assert_int_equal(fs[0].closed_at, 30);
+    assert_true(fs[0].closed_at.has);
+    assert_int_equal(fs[0].closed_at.at, 30);
     for (const char *id = "F1"; id; id = strcmp(id, "F1") == 0   ? "F2"
                                          : strcmp(id, "F2") == 0 ? "F3"
                                                                  : NULL)
@@ -396,8 +385,7 @@ static void test_gap_plan_and_overdue(void **state)
     /* a minor nonconformity on X.2 keeps it from being met: K now
      * closes Y only, and X.2 is held */
     cw_audit_finding f = nc("F1", "X.2", CW_FIND_MINOR_NC, CW_FST_ACTION_PLANNED, 50, -1);
-    f.has_due_at = true;
-    f.due_at = 70;
+    f.due_at = (cw_when){true, 70};
     finding(db, f);
     assert_string_equal(t_gap_plan(db, &q), "alt/K>Y");
     cw_arena *a = cw_arena_new();
@@ -421,8 +409,7 @@ static void test_gap_plan_and_overdue(void **state)
     r = t_gaps(db, &q, a);
     assert_int_equal(r.n_overdue, 0);
     f.status = CW_FST_VERIFIED;
-    f.has_checked_at = true;
-    f.effectiveness_checked_at = 65;
+    f.effectiveness_checked_at = (cw_when){true, 65};
     f.effectiveness = CW_EFF_EFFECTIVE;
     finding(db, f);
     q.target = "fw";
@@ -432,8 +419,7 @@ static void test_gap_plan_and_overdue(void **state)
     /* still open while verified: X.2 stays held until the finding closes */
     assert_string_equal(t_gap_plan(db, &q), "alt/K>Y");
     f.status = CW_FST_CLOSED;
-    f.has_closed_at = true;
-    f.closed_at = 71;
+    f.closed_at = (cw_when){true, 71};
     finding(db, f);
     assert_string_equal(t_gap_plan(db, &q), "alt/K>X.2,Y");
     cw_arena_free(a);
@@ -454,8 +440,7 @@ static void test_soa_reasons_and_versions(void **state)
                  .likelihood = 3,
                  .impact = 3,
                  .treatment = CW_TREAT_MITIGATE,
-                 .controls = cp,
-                 .n_controls = 1};
+                 .controls = {cp, 1}};
     must(cw_risk_put(db, NULL, &r, 1, NULL, &err), &err, "risk");
     cw_scope legal = {"acme", "iso27001-2022",      "A.5.2",
                       true,   "the regulator asks", CW_REASON_LEGAL | CW_REASON_CONTRACTUAL};
