@@ -59,7 +59,8 @@ unsigned cw_risk_flags(const cw_risk *r, cw_time t)
         fl |= CW_RISK_REVIEW_OVERDUE;
     if (r->acceptance_expires.has && t > r->acceptance_expires.at)
         fl |= CW_RISK_ACCEPTANCE_EXPIRED;
-    if (r->treatment == CW_TREAT_ACCEPT && !r->accepted_by)
+    if ((r->treatment == CW_TREAT_ACCEPT || r->accepted_at.has || r->acceptance_expires.has) &&
+        !(r->accepted_by && *r->accepted_by))
         fl |= CW_RISK_ACCEPTANCE_PENDING;
     return fl;
 }

@@ -337,8 +337,8 @@ static int check_finding_life(const cw_audit_finding *f, size_t i, cw_err *err)
     bool nc = f->kind == CW_FIND_MAJOR_NC || f->kind == CW_FIND_MINOR_NC;
     if (f->closed_at.has && f->status != CW_FST_CLOSED)
         return cw_err_set(err, CW_EINVAL,
-                          "items[%zu].closed_at: given, but the status is %s; a finding closes "
-                          "with status closed",
+                          "items[%zu].status: %s, but closed_at is given; a finding with a "
+                          "closing date has status closed",
                           i, cw_finding_status_names[f->status]);
     if (f->closed_at.has && f->closed_at.at < f->raised_at)
         return cw_err_set(err, CW_ERANGE, "items[%zu].closed_at: before raised_at", i);
@@ -415,8 +415,15 @@ static bool keeps(const char *want, const char *have)
 int cw_finding_list(cw_db *db, const char *org, const cw_finding_filter *f, cw_arena *a,
                     cw_audit_finding **out, size_t *n, cw_err *err)
 {
-    void *items;
-    int rc = org_items_list(db, &finding_items, org, "findings", a, &items, n, err);
+    void *items = NULL;
+    int rc = 0;
+    *n = 0;
+    if (f &&
+        ((f->audit && (rc = cw_check_name("audit", f->audit, CW_MAX_ID, err))) ||
+         (f->framework && (rc = cw_check_name("framework", f->framework, CW_MAX_SLUG, err))) ||
+         (f->requirement && (rc = cw_check_name("requirement", f->requirement, CW_MAX_ID, err)))))
+        return rc;
+    rc = org_items_list(db, &finding_items, org, "findings", a, &items, n, err);
     cw_audit_finding *fs = items;
     size_t k = 0;
     for (size_t i = 0; !rc && i < *n; i++)

@@ -36,9 +36,12 @@ int cw_audit_checklist(cw_db *db, const char *org, const char *audit, cw_time as
                        cw_checklist *out, cw_err *err)
 {
     memset(out, 0, sizeof *out);
-    int rc = cw_audit_get(db, org, audit, a, &out->audit, err);
-    if (rc)
+    int rc = cw_check_name("audit", audit, CW_MAX_ID, err);
+    if (rc || (rc = cw_audit_get(db, org, audit, a, &out->audit, err))) {
+        if (rc == CW_ENOENT)
+            cw_err_set(err, rc, "audit: no audit '%s' in organisation '%s'", audit, org);
         return rc;
+    }
     out->org = out->audit.org;
     out->as_of = as_of;
     cw_coverage cov;

@@ -126,6 +126,11 @@ static int decode_risk(cw_arena *a, const char *org, const char *id, size_t idl,
     out->impact = (int)obj_int(rr_at(&r, 6), 0);
     out->residual_likelihood = (int)obj_int(rr_at(&r, 7), 0);
     out->residual_impact = (int)obj_int(rr_at(&r, 8), 0);
+    /* half a residual pair: treatment changed one axis, the other stays */
+    if (out->residual_likelihood && !out->residual_impact)
+        out->residual_impact = out->impact;
+    if (out->residual_impact && !out->residual_likelihood)
+        out->residual_likelihood = out->likelihood;
     out->treatment = (cw_treatment)obj_int(rr_at(&r, 9), CW_TREAT_NONE);
     if (!rc)
         rc = obj_strs(a, rr_at(&r, 10), &out->controls.v, &out->controls.n);
@@ -196,20 +201,11 @@ static int check_risk(cw_wtxn *w, const void *item, size_t i, cw_err *err)
     if ((rc = check_score(k->likelihood, scale, i, "likelihood", err)) ||
         (rc = check_score(k->impact, scale, i, "impact", err)))
         return rc;
-    if (!k->residual_likelihood != !k->residual_impact)
-        return cw_err_set(err, CW_EINVAL,
-                          "items[%zu].%s: missing (the residual likelihood and impact are given "
-                          "together)",
-                          i, k->residual_likelihood ? "residual_impact" : "residual_likelihood");
-    if (k->residual_likelihood &&
-        ((rc = check_score(k->residual_likelihood, scale, i, "residual_likelihood", err)) ||
+    if ((k->residual_likelihood &&
+         (rc = check_score(k->residual_likelihood, scale, i, "residual_likelihood", err))) ||
+        (k->residual_impact &&
          (rc = check_score(k->residual_impact, scale, i, "residual_impact", err))))
         return rc;
-    if ((k->accepted_at.has || k->acceptance_expires.has) && (!k->accepted_by || !*k->accepted_by))
-        return cw_err_set(err, CW_EINVAL,
-                          "items[%zu].accepted_by: missing (an acceptance date or expiry is "
-                          "given; say who accepted the risk)",
-                          i);
     if (k->accepted_at.has && k->acceptance_expires.has &&
         k->acceptance_expires.at < k->accepted_at.at)
         return cw_err_set(err, CW_ERANGE,

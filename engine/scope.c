@@ -38,8 +38,8 @@ static int validate_scope(MDB_txn *txn, cw_db *db, const cw_scope *s, size_t i, 
                           i);
     if (!s->applicable && s->reasons)
         return cw_err_set(err, CW_EINVAL,
-                          "items[%zu].reasons: reasons are for including a requirement; an "
-                          "exclusion gives its justification",
+                          "items[%zu].applicable: false, but reasons for including it are "
+                          "given; an exclusion gives its justification",
                           i);
     if (!s->applicable && strcmp(s->framework, "iso27001-2022") == 0 &&
         strncmp(s->id, "A.", 2) != 0)

@@ -8,20 +8,9 @@
 
 #include <string.h>
 
-/* The engine names fields as in a batch; a single item's error reads
- * better without the "items[0]." prefix. */
-static int single_error(int rc, bool bulk, const char *list_key, cw_err *err)
-{
-    char pre[32];
-    size_t pl = (size_t)snprintf(pre, sizeof pre, "%s[0].", list_key);
-    if (rc && !bulk && strncmp(err->msg, pre, pl) == 0)
-        memmove(err->msg, err->msg + pl, strlen(err->msg + pl) + 1);
-    return rc;
-}
-
 int cw_h_org_put(cw_call *k, const cw_args_org_put *args, msgpack_packer *pk, cw_err *err)
 {
-    cw_org o = {.slug = args->org, .name = args->name};
+    cw_org o = {.slug = args->org, .name = args->name, .risk_scale = args->risk_scale};
     bool created;
     int rc = cw_org_put(k->db, k->w, &o, &created, err);
     if (rc)
@@ -38,9 +27,10 @@ int cw_h_org_get(cw_call *k, const cw_args_org_get *args, msgpack_packer *pk, cw
     int rc = cw_org_get(k->db, args->org, k->a, &o, err);
     if (rc)
         return rc;
-    msgpack_pack_map(pk, 2);
+    msgpack_pack_map(pk, 3);
     pk_kv_str(pk, "org", o.slug);
     pk_kv_str(pk, "name", o.name);
+    pk_kv_int(pk, "risk_scale", o.risk_scale);
     return 0;
 }
 
@@ -74,24 +64,14 @@ int cw_h_org_delete(cw_call *k, const cw_args_org_delete *args, msgpack_packer *
     return pk_stats_unless(cw_org_delete(k->db, k->w, args->org, &st, err), pk, &st);
 }
 
-/* A delete's answer: rc when it failed, else 0 with {deleted: 1}. */
-static int pk_deleted_unless(int rc, msgpack_packer *pk)
-{
-    if (rc == 0) {
-        msgpack_pack_map(pk, 1);
-        pk_kv_int(pk, "deleted", 1);
-    }
-    return rc;
-}
-
 int cw_h_control_put(cw_call *k, const cw_args_control_put *args, msgpack_packer *pk, cw_err *err)
 {
     for (size_t i = 0; i < args->n_controls; i++)
         args->controls[i].org = args->org;
     cw_bulk_stats st;
     return pk_stats_unless(
-        single_error(cw_control_put(k->db, k->w, args->controls, args->n_controls, &st, err),
-                     args->bulk, "controls", err),
+        pk_single_error(cw_control_put(k->db, k->w, args->controls, args->n_controls, &st, err),
+                        args->bulk, "controls", err),
         pk, &st);
 }
 
@@ -158,7 +138,8 @@ static int evidence_write(cw_call *k, const char *org, cw_evidence *ev, size_t n
         ev[i].org = org;
     cw_bulk_stats st;
     return pk_stats_unless(
-        single_error(cw_evidence_put(k->db, k->w, ev, n, &st, err), bulk, "items", err), pk, &st);
+        pk_single_error(cw_evidence_put(k->db, k->w, ev, n, &st, err), bulk, "items", err), pk,
+        &st);
 }
 
 int cw_h_evidence_put(cw_call *k, const cw_args_evidence_put *args, msgpack_packer *pk, cw_err *err)
@@ -227,8 +208,8 @@ int cw_h_scope_put(cw_call *k, const cw_args_scope_put *args, msgpack_packer *pk
         args->items[i].org = args->org;
     cw_bulk_stats st;
     return pk_stats_unless(
-        single_error(cw_scope_put(k->db, k->w, args->items, args->n_items, &st, err), args->bulk,
-                     "items", err),
+        pk_single_error(cw_scope_put(k->db, k->w, args->items, args->n_items, &st, err), args->bulk,
+                        "items", err),
         pk, &st);
 }
 
@@ -241,11 +222,13 @@ int cw_h_scope_list(cw_call *k, const cw_args_scope_list *args, msgpack_packer *
         return rc;
     msgpack_pack_array(pk, n);
     for (size_t i = 0; i < n; i++) {
-        msgpack_pack_map(pk, 4);
+        msgpack_pack_map(pk, 5);
         pk_kv_str(pk, "framework", sc[i].framework);
         pk_kv_str(pk, "id", sc[i].id);
         pk_kv_bool(pk, "applicable", sc[i].applicable);
         pk_kv_str(pk, "justification", sc[i].justification);
+        pk_key(pk, "reasons");
+        pk_reasons(pk, sc[i].reasons);
     }
     return 0;
 }

@@ -102,7 +102,7 @@ typedef struct cw_risk {
 enum {
     CW_RISK_REVIEW_OVERDUE = 1,     /* its review date has passed */
     CW_RISK_ACCEPTANCE_EXPIRED = 2, /* its acceptance has expired */
-    CW_RISK_ACCEPTANCE_PENDING = 4, /* treated by accept, nobody accepted it */
+    CW_RISK_ACCEPTANCE_PENDING = 4, /* accepted (by treatment or date), by nobody named */
 };
 
 typedef struct cw_audit {

@@ -28,11 +28,11 @@ int cw_asset_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_e
 
 /* Upserts risks, all or nothing.  Every asset and control named must be
  * the organisation's (CW_ELINK: "items[2].controls[0]: no control 'C-9'
- * in organisation 'acme'"); likelihood and impact (and the
- * residual pair, when given, both or neither) lie on the organisation's
- * scale (CW_ERANGE); accepted_by is needed when an acceptance date or
- * expiry is given, and an acceptance does not expire before it was given
- * (CW_ERANGE). */
+ * in organisation 'acme'"); likelihood and impact, and the residual ones
+ * when given, lie on the organisation's scale (CW_ERANGE); an acceptance
+ * does not expire before it was given (CW_ERANGE).  A residual pair given
+ * by half reads with the other half as inherent (treatment lowered one
+ * axis); an acceptance dated without accepted_by is pending. */
 int cw_risk_put(cw_db *db, cw_wtxn *w, const cw_risk *items, size_t n, cw_bulk_stats *st,
                 cw_err *err);
 int cw_risk_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_risk *out, cw_err *err);
