@@ -163,6 +163,17 @@ int cw_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 /* Parses a non-negative decimal integer; -1 when s is not one. */
 long cw_parse_count(const char *s);
 
+/* Picks the report format from --format, else -o's extension (table when
+ * neither says): 0, or the usage error's code after the message. */
+int cw_report_format(const char *cmd, const char *format, const char *output, cw_format *fmt);
+/* Renders r in fmt to output (a file) or standard output, coloured only on
+ * a terminal: 0, or CW_EXIT_ERROR after the message. */
+int cw_report_emit(const cw_report *r, cw_format fmt, const char *output);
+
+/* isms.c: the ISMS commands (soa, risks, audit, findings). */
+bool cw_isms_owns(const char *cmd);
+int cw_cmd_isms(const cw_ctx *ctx, const char *cmd, int argc, char **argv);
+
 /* The commands take argv with their own name at argv[0]. */
 /* load.c (built only when the importers exist); the help texts live in
  * main.c so that --help works in a build without them. */

@@ -3,8 +3,9 @@
  * Parses the global flags (--server, --token-file, with CROSSWALK_SERVER and
  * CROSSWALK_TOKEN standing in), picks the subcommand and runs it.  Every
  * subcommand talks to the server only through msgpack-RPC (json_rpc.c): `call`
- * sends any method, the report commands (coverage, gap, compare, soa,
- * check) fetch an answer and render it (report.c, render.c), and `load` /
+ * sends any method, the report commands (coverage, gap, compare, check)
+ * fetch an answer and render it (report.c, render.c), the ISMS commands
+ * (soa, risks, audit, findings) do the same in isms.c, and `load` /
  * `export` (load.c) move files through the importers.
  *
  * Exit codes (tools/cli/README.md): 0 ok, 1 server or data error (the server's
@@ -49,7 +50,10 @@ static const char cw_help_main[] =
     "  coverage            coverage of a framework for an organisation\n"
     "  gap                 gap report against a target framework\n"
     "  compare             how far one framework reaches another (no organisation)\n"
-    "  soa                 ISO/IEC 27001:2022 Statement of Applicability\n"
+    "  soa                 ISO/IEC 27001:2022 Statement of Applicability, reasons, versions\n"
+    "  risks               the risk register and its heat map (or --assets)\n"
+    "  audit               an internal audit's checklist; the audit programme\n"
+    "  findings            internal audit findings and overdue corrective actions\n"
     "  check               crosswalk consistency (and the store, for admins)\n"
     "\n"
     "Report formats (--format): table (default; coloured on a terminal, plain\n"
@@ -98,14 +102,6 @@ static const char cw_help_compare[] =
     "Without any organisation (framework.compare): if all of the source were\n"
     "satisfied, which target requirements would be full, partial or unreached.\n"
     "  --max-hops N        crosswalk steps to follow, 1..3 (server default 1)\n" CW_REPORT_OPTS_HELP;
-
-static const char cw_help_soa[] =
-    "Usage: crosswalk soa --org ORG [--as-of TIME] [--format FMT] [-o FILE]\n"
-    "\n"
-    "The ISO/IEC 27001:2022 Statement of Applicability (soa.get): every Annex A\n"
-    "control with applicability, justification, status, implementing controls\n"
-    "and evidence.\n"
-    "  --as-of TIME        RFC 3339 or Unix seconds (default: now)\n" CW_REPORT_OPTS_HELP;
 
 static const char cw_help_check[] =
     "Usage: crosswalk check [--framework FW] [--format FMT] [-o FILE]\n"
@@ -413,6 +409,12 @@ static int cw_format_for(const char *cmd, const cw_report_args *a, cw_format *fm
     return 0;
 }
 
+int cw_report_format(const char *cmd, const char *format, const char *output, cw_format *fmt)
+{
+    cw_report_args a = {.format = format, .output = output};
+    return cw_format_for(cmd, &a, fmt);
+}
+
 /* Renders and writes; -o FILE is written whole or reported as failed. */
 static int cw_emit(const cw_report *r, cw_format fmt, const char *output)
 {
@@ -437,6 +439,11 @@ static int cw_emit(const cw_report *r, cw_format fmt, const char *output)
         return CW_EXIT_ERROR;
     }
     return 0;
+}
+
+int cw_report_emit(const cw_report *r, cw_format fmt, const char *output)
+{
+    return cw_emit(r, fmt, output);
 }
 
 /* The value given for the report argument named key (NULL when not given). */
@@ -500,7 +507,6 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
          {"source", "target"},
          2,
          "--source and --target are required"},
-        {"soa", CW_REP_SOA, cw_help_soa, ORG | AS_OF, "soa.get", {"org"}, 1, "--org is required"},
         {"check", CW_REP_CHECK, cw_help_check, FRAMEWORK, "mapping.check", {"framework"}, 0, NULL}};
     size_t k = 0;
     while (k + 1 < sizeof reports / sizeof reports[0] && strcmp(cmd, reports[k].cmd) != 0)
@@ -680,11 +686,12 @@ int main(int argc, char **argv)
     int sub_argc = argc - g.next + 1;
     char **sub_argv = argv + g.next - 1;
 
-    static const char *const reports[] = {"coverage", "gap", "compare", "soa", "check"};
+    static const char *const reports[] = {"coverage", "gap", "compare", "check"};
     bool is_report = false;
     for (size_t k = 0; k < sizeof reports / sizeof reports[0]; k++)
         is_report |= strcmp(cmd, reports[k]) == 0;
-    if (!is_report && strcmp(cmd, "call") && strcmp(cmd, "load") && strcmp(cmd, "export"))
+    if (!is_report && !cw_isms_owns(cmd) && strcmp(cmd, "call") && strcmp(cmd, "load") &&
+        strcmp(cmd, "export"))
         return cw_usage(NULL, "unknown command '%s'", cmd);
 
     /* The token is read only now so that --help and usage errors never
@@ -705,6 +712,8 @@ int main(int argc, char **argv)
         rc = cw_cmd_load(&ctx, sub_argc, sub_argv);
     else if (strcmp(cmd, "export") == 0)
         rc = cw_cmd_export(&ctx, sub_argc, sub_argv);
+    else if (cw_isms_owns(cmd))
+        rc = cw_cmd_isms(&ctx, cmd, sub_argc, sub_argv);
     else
         rc = cw_cmd_report(&ctx, cmd, sub_argc, sub_argv);
     free(ctx.token);
