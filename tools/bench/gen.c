@@ -43,8 +43,8 @@ static void gen_findings(cw_rpc *c, const char *oid, const cw_reqs *nist, unsign
         cw_mp_kv_str(&c->pk, "kind", kind);
         cw_mp_kv_int(&c->pk, "raised_at", CW_GEN_EPOCH + (int64_t)k * 60);
         if (k % 3)
-            cw_mp_kv_int(&c->pk, "due_at", k % 3 == 1 ? CW_GEN_EPOCH + 86400 * 30
-                                                      : CW_GEN_EPOCH + 86400 * 3650);
+            cw_mp_kv_int(&c->pk, "due_at",
+                         k % 3 == 1 ? CW_GEN_EPOCH + 86400 * 30 : CW_GEN_EPOCH + 86400 * 3650);
     }
     cw_call(c, "finding.put", &u);
     msgpack_unpacked_destroy(&u);
