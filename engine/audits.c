@@ -34,10 +34,8 @@ static int decode_audit(cw_arena *a, const char *org, const char *id, size_t idl
 {
     cw_audit *out = item;
     rec_reader r;
-    if (rr_open(&r, v, NULL))
+    if (item_open(&r, v, a, org, id, idl, item))
         return CW_ECORRUPT;
-    out->org = org;
-    out->id = cw_arena_strndup(a, id, idl);
     out->title = obj_str(a, rr_at(&r, 0));
     out->framework = obj_str(a, rr_at(&r, 1));
     out->auditor = obj_str(a, rr_at(&r, 2));
@@ -84,10 +82,8 @@ static int decode_finding(cw_arena *a, const char *org, const char *id, size_t i
 {
     cw_audit_finding *out = item;
     rec_reader r;
-    if (rr_open(&r, v, NULL))
+    if (item_open(&r, v, a, org, id, idl, item))
         return CW_ECORRUPT;
-    out->org = org;
-    out->id = cw_arena_strndup(a, id, idl);
     out->audit = obj_str(a, rr_at(&r, 0));
     out->framework = obj_str(a, rr_at(&r, 1));
     out->requirement = obj_str(a, rr_at(&r, 2));

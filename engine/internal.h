@@ -485,6 +485,12 @@ typedef struct org_item_head {
     const char *org, *id;
 } org_item_head;
 
+/* Opens record v of org's item id (idl bytes) for decoding into the item
+ * whose head is h: org borrowed, id copied into a.  0, or CW_ECORRUPT with
+ * nothing to close. */
+int item_open(rec_reader *r, MDB_val v, cw_arena *a, const char *org, const char *id, size_t idl,
+              org_item_head *h);
+
 /* What a module gives items_put: the kind, a check of item i inside w
  * (after its names and organisation are checked; err naming
  * "<field>[i].<member>") and its record's encoding. */

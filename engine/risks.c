@@ -27,10 +27,8 @@ static int decode_asset(cw_arena *a, const char *org, const char *id, size_t idl
 {
     cw_asset *out = item;
     rec_reader r;
-    if (rr_open(&r, v, NULL))
+    if (item_open(&r, v, a, org, id, idl, item))
         return CW_ECORRUPT;
-    out->org = org;
-    out->id = cw_arena_strndup(a, id, idl);
     out->name = obj_str(a, rr_at(&r, 0));
     out->owner = obj_str(a, rr_at(&r, 1));
     out->classification = obj_str(a, rr_at(&r, 2));
@@ -113,10 +111,8 @@ static int decode_risk(cw_arena *a, const char *org, const char *id, size_t idl,
 {
     cw_risk *out = item;
     rec_reader r;
-    if (rr_open(&r, v, NULL))
+    if (item_open(&r, v, a, org, id, idl, item))
         return CW_ECORRUPT;
-    out->org = org;
-    out->id = cw_arena_strndup(a, id, idl);
     out->title = obj_str(a, rr_at(&r, 0));
     out->description = obj_str(a, rr_at(&r, 1));
     out->threat = obj_str(a, rr_at(&r, 2));

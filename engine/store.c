@@ -568,6 +568,16 @@ int item_delete(cw_db *db, cw_wtxn *w, const item_kind *kind, const char *org, c
     return item_delete_unused(db, w, kind, NULL, org, id, err);
 }
 
+int item_open(rec_reader *r, MDB_val v, cw_arena *a, const char *org, const char *id, size_t idl,
+              org_item_head *h)
+{
+    if (rr_open(r, v, NULL))
+        return CW_ECORRUPT;
+    h->org = org;
+    h->id = cw_arena_strndup(a, id, idl);
+    return 0;
+}
+
 struct items_put_args {
     const item_put_ops *ops;
     const void *items;

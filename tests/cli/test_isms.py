@@ -184,6 +184,13 @@ class Isms(CliCase):
                        "--format", "html")
         self.assertIn("\u2610\u00a0conforms", html)
 
+    def test_coverage_names_the_finding(self):
+        rows = self.csv_rows("coverage", "--org", ORG, "--framework", "iso27001-2022",
+                             "--as-of", AS_OF)
+        a51 = [dict(zip(rows[0], r)) for r in rows[1:] if r[0] == "A.5.1"][0]
+        self.assertEqual(a51["status"], "failing")
+        self.assertIn("held by open major_nc NC-1 of audit IA-2026", ",".join(a51.values()))
+
     def test_findings(self):
         out = self.ok("findings", "--org", ORG, "--as-of", AS_OF)
         self.assertRegex(out, r"open major nonconformities: +1")

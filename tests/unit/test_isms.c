@@ -378,6 +378,34 @@ static void test_findings_do_not_propagate(void **state)
     cw_arena_free(a);
 }
 
+/* A finding on a requirement that is no longer assessed changes nothing:
+ * the requirement is not judged, and as a joint member it is a gap for
+ * being withdrawn, not failing for the finding. */
+static void test_finding_on_withdrawn_requirement(void **state)
+{
+    cw_db *db = t_db(state);
+    cw_err err = {0};
+    t_effective(db, "acme", "C1", "fw/X.1:full fw/Y:full");
+    audit(db, "IA", "fw", "X Y");
+    finding(db, nc("F1", "X.1", CW_FIND_MAJOR_NC, CW_FST_OPEN, 50, -1));
+    must(t_joint(db, "fw/X.1 fw/Y", "superset_of", "dst/T2", &err), &err, "joint");
+    cw_requirement x1 = {.id = "X.1", .parent = "X", .withdrawn = true};
+    cw_framework fw = {"fw", "fw", "", "", ""};
+    must(cw_catalog_load(db, NULL, &fw, &x1, 1, false, NULL, &err), &err, "withdraw X.1");
+    cw_arena *a = cw_arena_new();
+    cw_coverage c = t_cov(db, "acme", "fw", 60, 1, a);
+    for (size_t i = 0; i < c.n_reqs; i++)
+        assert_string_not_equal(c.reqs[i].id, "X.1");
+    assert_int_equal(c.counts[CW_ST_FAILING], 0);
+    c = t_cov(db, "acme", "dst", 60, 1, a);
+    const cw_req_status *rs = t_req(&c, "T2");
+    const cw_joint_eval *je = rs->contribs[rs->best].joint;
+    assert_int_equal(je->members[0].status, CW_ST_GAP);
+    assert_string_equal(je->members[0].why, "withdrawn");
+    assert_null(je->members[0].finding);
+    cw_arena_free(a);
+}
+
 static void test_gap_plan_and_overdue(void **state)
 {
     cw_db *db = t_db(state);
@@ -581,6 +609,7 @@ T_MAIN("isms", T_WORLD_TEST(test_assets_and_risks, world),
        T_WORLD_TEST(test_audits_and_findings, world),
        T_WORLD_TEST(test_findings_override_coverage, world),
        T_WORLD_TEST(test_findings_do_not_propagate, world),
+       T_WORLD_TEST(test_finding_on_withdrawn_requirement, world),
        T_WORLD_TEST(test_gap_plan_and_overdue, world),
        T_WORLD_TEST(test_soa_reasons_and_versions, world), T_WORLD_TEST(test_checklist, world),
        T_WORLD_TEST(test_org_delete_takes_everything, world))
