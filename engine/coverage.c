@@ -1,12 +1,13 @@
 /* Coverage, gap report, framework comparison and Statement of
  * Applicability: the rules of docs/SEMANTICS.md (those that decide a state
  * or a status are in state.c) applied over the shared catalogue graph and
- * one read transaction for the organisation's controls, evidence and
- * scope.  One routine (collect) walks every control link,
+ * one read transaction for the organisation's controls, evidence, scope,
+ * risks and audit findings.  One routine (collect) walks every control link,
  * group expansion and crosswalk path once and records contributions per
  * target leaf; each query shapes its answer from that. */
 #include "crosswalk/org.h"
 #include "crosswalk/query.h"
+#include "crosswalk/risk.h"
 
 #include "entity.h"
 #include "graph.h"
@@ -66,6 +67,9 @@ struct run {
     const cw_control_state *st;
     const cw_link *link;
     int err;
+    /* the organisation's audit findings (NULL for compare, which has no
+     * organisation) */
+    const org_snap *fx;
     /* joint rows targeting fw, evaluated by collect_joints */
     const ctl_set *cs;
     run **members; /* per framework index, the member run (lazily) */
@@ -280,6 +284,43 @@ static int collect_set(run *r, const ctl_set *cs)
     return 0;
 }
 
+/* ---- audit findings ---- */
+
+/* The findings open on node at the answer's time, or NULL (none, or no
+ * organisation). */
+static const snap_held *held_on(const run *r, uint32_t node)
+{
+    if (!r->fx || !r->fx->n_held)
+        return NULL;
+    const g_node *n = &r->g->nodes[node];
+    return orgsnap_held(r->fx, r->g->fws[n->fw], n->id);
+}
+
+/* Whether an open nonconformity on node keeps it from being met. */
+static bool held_back(const run *r, uint32_t node)
+{
+    const snap_held *h = held_on(r, node);
+    return h && (h->major || h->minor);
+}
+
+/* Status st of node after its open findings (§6.3); *by receives the
+ * finding that holds it: an open major nonconformity, or a minor one that
+ * lowered met (else NULL). */
+static cw_status with_findings(const run *r, uint32_t node, cw_status st,
+                               const cw_audit_finding **by)
+{
+    const snap_held *h = held_on(r, node);
+    *by = NULL;
+    if (!h || st == CW_ST_NOT_APPLICABLE)
+        return st;
+    cw_status out = status_with_findings(st, h->major != NULL, h->minor != NULL);
+    if (h->major)
+        *by = h->major;
+    else if (out != st)
+        *by = h->minor;
+    return out;
+}
+
 /* ---- joint rows ---- */
 
 static cw_status status_of(const req_acc *la)
@@ -304,8 +345,10 @@ static int member_run(run *r, uint32_t sfw, run **out)
     if (!r->members[sfw]) {
         run *m = cw_arena_alloc(r->a, sizeof *m);
         int rc = m ? run_init(m, r->g, r->a, sfw, r->hops - 1, r->detail) : CW_ENOMEM;
-        if (!rc)
+        if (!rc) {
+            m->fx = r->fx;
             rc = collect_set(m, r->cs);
+        }
         if (rc)
             return rc;
         r->members[sfw] = m;
@@ -317,7 +360,7 @@ static int member_run(run *r, uint32_t sfw, run **out)
 /* A member's status (§3 "Joint rows"): its own status when it is assessed;
  * for a group, the lowest among the assessed requirements under it; gap
  * when it is withdrawn, gone, not assessable or has nothing assessed
- * under it. */
+ * under it.  Open findings count (§6.3), scope decisions do not. */
 static int member_status(run *r, const g_joint *J, uint32_t i, cw_joint_member *out)
 {
     const graph *g = r->g;
@@ -345,7 +388,7 @@ static int member_status(run *r, const g_joint *J, uint32_t i, cw_joint_member *
         return rc;
     if (g_assessed(nx)) {
         const req_acc *la = &m->acc[m->pos[x]];
-        out->status = status_of(la);
+        out->status = with_findings(m, x, status_of(la), &out->finding);
         out->contribution = deciding(m, la);
         return 0;
     }
@@ -356,10 +399,13 @@ static int member_status(run *r, const g_joint *J, uint32_t i, cw_joint_member *
     bool any = false;
     for (size_t k = 0; k < n; k++) {
         const req_acc *la = &m->acc[m->pos[lv[k]]];
-        if (!any || status_better(out->status, status_of(la))) {
-            out->status = status_of(la);
+        const cw_audit_finding *by;
+        cw_status st = with_findings(m, lv[k], status_of(la), &by);
+        if (!any || status_better(out->status, st)) {
+            out->status = st;
             out->lowest = g->nodes[lv[k]].id;
             out->contribution = deciding(m, la);
+            out->finding = by;
         }
         any = true;
     }
@@ -460,6 +506,7 @@ typedef struct org_snapshot {
     const cw_control_state *st; /* per control; INACTIVE unless implemented */
     cw_scope *scope;
     size_t n_scope;
+    const org_snap *fx; /* its audit findings */
 } org_snapshot;
 
 static int load_org(cw_db *db, MDB_txn *txn, const char *org, cw_arena *a, cw_time t,
@@ -473,6 +520,7 @@ static int load_org(cw_db *db, MDB_txn *txn, const char *org, cw_arena *a, cw_ti
     s->ctls = (*snap)->ctls;
     s->n_ctls = (*snap)->n_ctls;
     s->st = (*snap)->st;
+    s->fx = *snap;
     return 0;
 }
 
@@ -578,6 +626,7 @@ static int answer(qctx *qc, const char *key, compute_fn fn, const void *query, s
 static int collect_all(run *r, const org_snapshot *os, bool with_inactive)
 {
     ctl_set cs = {os->ctls, os->st, os->n_ctls, with_inactive};
+    r->fx = os->fx;
     int rc = collect_set(r, &cs);
     return rc ? rc : collect_joints(r, &cs);
 }
@@ -622,9 +671,15 @@ static int shape_coverage(const run *r, const org_snapshot *os, cw_arena *a, cw_
         rs->n_contribs = la->n;
         rs->best = la->best_idx;
         const cw_scope *sc = os ? scope_for(os, n->id) : NULL;
-        rs->status = status_settled(la->best, sc && !sc->applicable);
+        rs->status =
+            with_findings(r, node, status_settled(la->best, sc && !sc->applicable), &rs->finding);
         if (sc)
             rs->justification = sc->justification;
+        const snap_held *h = held_on(r, node);
+        if (h) {
+            rs->findings = h->open;
+            rs->n_findings = h->n_open;
+        }
         out->counts[rs->status]++;
         for (size_t j = 0; j < nr; j++)
             if (roots[j] == root) {
@@ -1014,6 +1069,26 @@ static bool member_reachable(const graph *g, uint32_t m)
     return false;
 }
 
+/* Whether an open nonconformity keeps member m from ever being met: on m
+ * itself, or, for a group, on an assessed requirement under it. */
+static bool held_under(const run *r, uint32_t x)
+{
+    const g_node *n = &r->g->nodes[x];
+    for (uint32_t i = 0; i < n->n_kids; i++)
+        if ((g_assessed(&r->g->nodes[n->kids[i]]) && held_back(r, n->kids[i])) ||
+            held_under(r, n->kids[i]))
+            return true;
+    return false;
+}
+
+static bool member_held(const run *r, uint32_t m)
+{
+    if (m == G_NONE)
+        return false;
+    const g_node *n = &r->g->nodes[m];
+    return g_assessed(n) ? held_back(r, m) : g_group(n) && held_under(r, m);
+}
+
 static pstep *plan_add(plan *p)
 {
     pstep *arr = cw_arena_grow(p->a, p->steps, sizeof *arr, &p->cap, p->n_steps + 1);
@@ -1146,7 +1221,7 @@ static int make_plan(const run *r, cw_gap_report *out, const uint32_t *gap_node,
         bool ok = true;
         size_t nm = 0;
         for (uint32_t i = 0; i < J->n_members && ok; i++) {
-            ok = member_reachable(g, J->members[i]);
+            ok = member_reachable(g, J->members[i]) && !member_held(r, J->members[i]);
             nm += je->members[i].status != CW_ST_MET;
         }
         if (!ok || !nm)
@@ -1211,8 +1286,10 @@ static int make_plan(const run *r, cw_gap_report *out, const uint32_t *gap_node,
                 for (size_t w = 0; w < words; w++)
                     p->steps[i].bits[w] |= p->steps[p->single_of[lv[j]]].bits[w];
     }
+    /* a gap an open nonconformity holds is closed by no step (§6.3) */
     for (size_t gi = 0; gi < ng; gi++)
-        p->remaining[gi / 64] |= UINT64_C(1) << (gi % 64);
+        if (!out->gaps[gi].held)
+            p->remaining[gi / 64] |= UINT64_C(1) << (gi % 64);
     /* what the organisation satisfies already counts as added */
     for (size_t i = 0; i < g->n; i++)
         p->added[i] = sat[i];
@@ -1322,6 +1399,9 @@ static int gap_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
         gi->title = rs->title;
         gi->group = rs->group;
         gi->status = rs->status;
+        gi->findings = rs->findings;
+        gi->n_findings = rs->n_findings;
+        gi->held = held_back(&r, y0);
         /* Paths reach the gap itself, or a group above it. */
         rev rv = {g, a, qc.fw, false, NULL, NULL, 0, 0, 0, 0};
         if ((rc = rev_walk(&rv, y0, hops)))
@@ -1364,6 +1444,15 @@ static int gap_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
     }
     if (make_plan(&r, out, gap_node, sat, src_fw, a))
         return CW_ENOMEM;
+    /* corrective actions overdue on the target's requirements */
+    const org_snap *fx = qc.os.fx;
+    const cw_audit_finding **od = cw_arena_alloc(a, (fx->n_overdue + 1) * sizeof *od);
+    if (!od)
+        return CW_ENOMEM;
+    for (size_t i = 0; i < fx->n_overdue; i++)
+        if (strcmp(fx->overdue[i]->framework, out->target) == 0)
+            od[out->n_overdue++] = fx->overdue[i];
+    out->overdue = od;
     return 0;
 }
 
@@ -1602,12 +1691,109 @@ static const char *implementation_of(const cw_req_status *rs, const org_snapshot
     return "not implemented";
 }
 
-static bool in_list(const char **l, size_t n, const char *s)
+static bool in_list(const char *const *l, size_t n, const char *s)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(l[i], s) == 0)
             return true;
     return false;
+}
+
+/* Appends s to l (room made by the caller) unless it is there. */
+static void add_once(const char **l, size_t *n, const char *s)
+{
+    if (!in_list(l, *n, s))
+        l[(*n)++] = s;
+}
+
+int cw_req_sources_get(const cw_req_status *rs, cw_arena *a, cw_req_sources *out)
+{
+    memset(out, 0, sizeof *out);
+    /* A joint contribution is implemented by the controls behind its
+     * members' statuses. */
+    size_t nctl = 0, nev = 0;
+    for (size_t j = 0; j < rs->n_contribs; j++) {
+        const cw_contribution *c = &rs->contribs[j];
+        nctl++;
+        nev += c->n_evidence;
+        for (size_t m = 0; c->joint && m < c->joint->n_members; m++)
+            if (c->joint->members[m].contribution) {
+                nctl++;
+                nev += c->joint->members[m].contribution->n_evidence;
+            }
+    }
+    out->reaching = cw_arena_alloc(a, (nctl + 1) * sizeof(char *));
+    out->controls = cw_arena_alloc(a, (nctl + 1) * sizeof(char *));
+    out->evidence = cw_arena_alloc(a, (nev + 1) * sizeof(char *));
+    if (!out->reaching || !out->controls || !out->evidence)
+        return CW_ENOMEM;
+    for (size_t j = 0; j < rs->n_contribs; j++) {
+        const cw_contribution *c = &rs->contribs[j];
+        size_t nm = c->joint ? c->joint->n_members : 0;
+        for (size_t m = 0; m <= nm; m++) {
+            const cw_contribution *x = m < nm ? c->joint->members[m].contribution : c;
+            if (!x || !x->control)
+                continue;
+            add_once(out->reaching, &out->n_reaching, x->control);
+            if (x->state == CW_STATE_INACTIVE)
+                continue;
+            add_once(out->controls, &out->n_controls, x->control);
+            for (size_t k = 0; k < x->n_evidence; k++)
+                add_once(out->evidence, &out->n_evidence, x->evidence[k]);
+        }
+    }
+    return 0;
+}
+
+/* The risks of the organisation, and what the SoA gathers across rows:
+ * every control that reaches an Annex A row (planned ones too). */
+typedef struct soa_risks {
+    const cw_risk *risks;
+    size_t n_risks;
+    const char **reaching;
+    size_t n_reaching;
+} soa_risks;
+
+/* Why row it is in (§6.2): the reasons its scope decision records, and
+ * "risk" when a risk names one of the controls that reach it (ctl[0..n),
+ * planned ones included); and whether the row can be stood behind. */
+static int soa_reasons(cw_soa *out, cw_soa_item *it, const cw_scope *sc, const char *const *ctl,
+                       size_t n, soa_risks *sr, cw_arena *a)
+{
+    it->risks = cw_arena_alloc(a, (sr->n_risks + 1) * sizeof *it->risks);
+    if (!it->risks)
+        return CW_ENOMEM;
+    for (size_t j = 0; j < n; j++) {
+        add_once(sr->reaching, &sr->n_reaching, ctl[j]);
+        for (size_t k = 0; it->applicable && k < sr->n_risks; k++)
+            if (in_list(sr->risks[k].controls.v, sr->risks[k].controls.n, ctl[j]))
+                add_once(it->risks, &it->n_risks, sr->risks[k].id);
+    }
+    if (it->applicable)
+        it->reasons = (sc ? sc->reasons : 0) | (it->n_risks ? CW_REASON_RISK : 0);
+    const char *why = it->applicable && !it->reasons ? "included without a reason"
+                      : !it->applicable && !(sc && sc->justification && *sc->justification)
+                          ? "excluded without a justification"
+                          : NULL;
+    if (why)
+        out->unjustified[out->n_unjustified++] = (cw_soa_issue){it->id, why};
+    return 0;
+}
+
+/* The controls that reach some row and that no risk names. */
+static int soa_untreating(cw_soa *out, const soa_risks *sr, cw_arena *a)
+{
+    out->untreating = cw_arena_alloc(a, (sr->n_reaching + 1) * sizeof *out->untreating);
+    if (!out->untreating)
+        return CW_ENOMEM;
+    for (size_t j = 0; j < sr->n_reaching; j++) {
+        bool named = false;
+        for (size_t k = 0; k < sr->n_risks && !named; k++)
+            named = in_list(sr->risks[k].controls.v, sr->risks[k].controls.n, sr->reaching[j]);
+        if (!named)
+            out->untreating[out->n_untreating++] = sr->reaching[j];
+    }
+    return 0;
 }
 
 static int soa_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
@@ -1618,11 +1804,16 @@ static int soa_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
     int rc;
     run r;
     cw_coverage cov = {0};
+    cw_risk *risks;
+    size_t nrisks;
     if ((rc = run_init(&r, qc.g, a, qc.fw, CW_DEFAULT_HOPS_COVERAGE, true)) ||
-        (rc = collect_all(&r, &qc.os, true)) || (rc = shape_coverage(&r, &qc.os, a, &cov)))
-        return CW_ENOMEM;
+        (rc = collect_all(&r, &qc.os, true)) || (rc = shape_coverage(&r, &qc.os, a, &cov)) ||
+        (rc = risks_of(qc.txn, qc.db, qc.os.org, a, &risks, &nrisks)))
+        return rc == CW_ENOMEM ? CW_ENOMEM : rc;
     out->items = cw_arena_alloc(a, (cov.n_reqs + 1) * sizeof *out->items);
-    if (!out->items)
+    out->unjustified = cw_arena_alloc(a, (cov.n_reqs + 1) * sizeof *out->unjustified);
+    soa_risks sr = {risks, nrisks, cw_arena_alloc(a, (qc.os.n_ctls + 1) * sizeof(char *)), 0};
+    if (!out->items || !out->unjustified || !sr.reaching)
         return CW_ENOMEM;
     for (size_t i = 0; i < cov.n_reqs; i++) {
         const cw_req_status *rs = &cov.reqs[i];
@@ -1635,37 +1826,15 @@ static int soa_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
         it->applicable = rs->status != CW_ST_NOT_APPLICABLE;
         it->status = rs->status;
         it->implementation = implementation_of(rs, &qc.os);
-        /* A joint contribution is implemented by the controls behind its
-         * members' statuses. */
-        size_t nctl = 0, nev = 0;
-        for (size_t j = 0; j < rs->n_contribs; j++) {
-            const cw_contribution *c = &rs->contribs[j];
-            nctl++;
-            nev += c->n_evidence;
-            for (size_t m = 0; c->joint && m < c->joint->n_members; m++)
-                if (c->joint->members[m].contribution) {
-                    nctl++;
-                    nev += c->joint->members[m].contribution->n_evidence;
-                }
-        }
-        it->controls = cw_arena_alloc(a, (nctl + 1) * sizeof(char *));
-        it->evidence = cw_arena_alloc(a, (nev + 1) * sizeof(char *));
-        if (!it->controls || !it->evidence)
-            return CW_ENOMEM;
-        for (size_t j = 0; j < rs->n_contribs; j++) {
-            const cw_contribution *c = &rs->contribs[j];
-            size_t nm = c->joint ? c->joint->n_members : 0;
-            for (size_t m = 0; m <= nm; m++) {
-                const cw_contribution *x = m < nm ? c->joint->members[m].contribution : c;
-                if (!x || !x->control || x->state == CW_STATE_INACTIVE)
-                    continue;
-                if (!in_list(it->controls, it->n_controls, x->control))
-                    it->controls[it->n_controls++] = x->control;
-                for (size_t k = 0; k < x->n_evidence; k++)
-                    if (!in_list(it->evidence, it->n_evidence, x->evidence[k]))
-                        it->evidence[it->n_evidence++] = x->evidence[k];
-            }
-        }
+        cw_req_sources src;
+        if ((rc = cw_req_sources_get(rs, a, &src)) ||
+            (rc = soa_reasons(out, it, scope_for(&qc.os, rs->id), src.reaching, src.n_reaching, &sr,
+                              a)))
+            return rc;
+        it->controls = src.controls;
+        it->n_controls = src.n_controls;
+        it->evidence = src.evidence;
+        it->n_evidence = src.n_evidence;
         if (rs->justification && *rs->justification) {
             it->justification = rs->justification;
         } else if (!it->applicable) {
@@ -1691,7 +1860,7 @@ static int soa_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
         if (rs->status == CW_ST_MET)
             out->implemented++;
     }
-    return 0;
+    return soa_untreating(out, &sr, a);
 }
 
 int cw_soa_get(cw_db *db, const char *org, cw_time as_of, cw_arena *a, cw_soa *out, cw_err *err)
@@ -1709,9 +1878,12 @@ int cw_soa_get(cw_db *db, const char *org, cw_time as_of, cw_arena *a, cw_soa *o
         return rc;
     }
     uint64_t id;
+    /* the snapshot outlives qc: a holds it */
+    const org_snap *snap = qc.snap;
     if ((rc = answer(&qc, "soa", soa_compute, NULL, sizeof *out, a, out, &id, "soa", err)))
         return rc;
     out->org = qc.os.org;
     out->as_of = as_of;
+    out->sequence = snap->gen;
     return 0;
 }

@@ -35,6 +35,11 @@ static const struct {
     [DB_EVPASS_D] = {"ev_pass_delta", MDB_DUPSORT},
     [DB_JOINT] = {"joint", 0},
     [DB_JOINTIDX] = {"joint_idx", MDB_DUPSORT},
+    [DB_ASSET] = {"asset", 0},
+    [DB_RISK] = {"risk", 0},
+    [DB_AUDIT] = {"audit", 0},
+    [DB_FINDING] = {"finding", 0},
+    [DB_SOAVER] = {"soa_version", 0},
 };
 
 /* ---- errors ---- */
@@ -107,11 +112,13 @@ static int open_dbs(cw_db *db, cw_err *err)
     } else if (rc == 0) {
         uint64_t have = v.mv_size == 8 ? be64_get(v.mv_data) : 0;
         if (have >= 1 && have <= 3) {
-            /* Version 2 added the (empty) delta indexes and version 3 the
-             * (empty) joint-row databases, both opened above; requirement
-             * records without the assessable and status fields and pair
-             * entries without a note read as their defaults.  Version 4
-             * put the collection time first in the passing index, which is
+            /* Version 2 added the (empty) delta indexes, version 3 the
+             * (empty) joint-row databases and version 4 the (empty) ISMS
+             * databases, all opened above; requirement records without the
+             * assessable and status fields, pair entries without a note,
+             * organisations without a risk scale and scope decisions
+             * without reasons read as their defaults.  Version 4 also put
+             * the collection time first in the passing index, which is
              * rewritten here.  The stamp keeps older builds from missing
              * what newer writes put in the new databases. */
             unsigned char ver[8];

@@ -1,8 +1,9 @@
 /* Engine-private reads of the entity floor that the organisation snapshot
  * cache and the queries above it use, each inside an open read
  * transaction: an organisation's controls (controls.c), a control's state
- * at a time from its evidence (evidence.c) and an organisation's scope
- * decisions (scope.c). */
+ * at a time from its evidence (evidence.c), an organisation's scope
+ * decisions (scope.c), risks (risks.c) and findings (audits.c); and the
+ * check organisations (orgs.c) make of a new risk scale. */
 #ifndef CW_ENGINE_ENTITY_H
 #define CW_ENGINE_ENTITY_H
 
@@ -11,6 +12,8 @@
 struct cw_control;
 struct cw_control_state;
 struct cw_scope;
+struct cw_risk;
+struct cw_audit_finding;
 
 /* How controls are kept (controls.c): org\0id records in DB_CTL. */
 extern const item_kind control_items;
@@ -31,5 +34,16 @@ int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_ctl_
  * or a CW_E* code. */
 int scopes_of(MDB_txn *txn, cw_db *db, const char *org, const char *fw, cw_arena *a,
               struct cw_scope **out, size_t *n);
+
+/* Every risk of org, and every finding of org, decoded into a.  Return 0
+ * or a CW_E* code. */
+int risks_of(MDB_txn *txn, cw_db *db, const char *org, cw_arena *a, struct cw_risk **out,
+             size_t *n);
+int findings_of(MDB_txn *txn, cw_db *db, const char *org, cw_arena *a,
+                struct cw_audit_finding **out, size_t *n);
+
+/* 0 when every risk of org is scored within 1..scale, else CW_ECONFLICT
+ * naming the first risk that is not ("risk_scale: ..."). */
+int risks_fit_scale(cw_wtxn *w, const char *org, int scale, cw_err *err);
 
 #endif

@@ -15,6 +15,7 @@
 #include "crosswalk/check.h"
 #include "crosswalk/db.h"
 #include "crosswalk/error.h"
+#include "crosswalk/isms_model.h"
 #include "crosswalk/model.h"
 #include "crosswalk/strmap.h"
 
@@ -51,6 +52,13 @@ enum {
      * note]...]]; the hash is joint_hash() of the ordered member ids. */
     DB_JOINT,
     DB_JOINTIDX, /* dupsort: sfw\0member -> the joint row's key */
+    /* The ISMS records (schema 4): an organisation's assets, risks,
+     * internal audits, findings and approved SoA versions. */
+    DB_ASSET,   /* org\0id -> [name, owner, classification] */
+    DB_RISK,    /* org\0id -> risks.c's record */
+    DB_AUDIT,   /* org\0id -> audits.c's record */
+    DB_FINDING, /* org\0id -> audits.c's record */
+    DB_SOAVER,  /* org\0be32(version) -> isms.c's frozen SoA */
     DB_COUNT
 };
 
@@ -161,6 +169,13 @@ const msgpack_object *rr_at(const rec_reader *r, size_t i); /* NULL if absent */
 char *obj_str(cw_arena *a, const msgpack_object *o);        /* NULL for nil/absent */
 int64_t obj_int(const msgpack_object *o, int64_t dflt);
 bool obj_is_nil(const msgpack_object *o);
+/* A list of n strings, and back: the strings of array o (absent or not an
+ * array: none) copied into a, *out NULL-padded by one.  0 or CW_ENOMEM. */
+void rw_strs(rec_writer *r, const char *const *v, size_t n);
+int obj_strs(cw_arena *a, const msgpack_object *o, const char ***out, size_t *n);
+/* A time that may be absent (nil), and back. */
+void rw_when(rec_writer *r, cw_when w);
+cw_when obj_when(const msgpack_object *o);
 
 /* Records read by more than one module.  The decoders copy strings into a
  * and return 0 or CW_ECORRUPT. */
@@ -281,6 +296,10 @@ int req_exists(MDB_txn *txn, cw_db *db, const char *fw, const char *id, bool *as
 int org_exists(MDB_txn *txn, cw_db *db, const char *org);
 /* 0 when org exists, else CW_ENOORG with "org: no organisation '<org>'". */
 int org_find(MDB_txn *txn, cw_db *db, const char *org, cw_err *err);
+/* The risk scale of organisation record v (orgs.c writes [name, scale]),
+ * and of organisation org; CW_RISK_SCALE_DEFAULT when it has none. */
+int org_scale_of(MDB_val v);
+int org_risk_scale(MDB_txn *txn, cw_db *db, const char *org);
 
 /* ---- generations ---- */
 /* Organisation data generation (meta "org\0<slug>"): every write that
@@ -393,6 +412,19 @@ typedef struct item_list {
 int items_add(void *list, const char *rest, size_t rl, MDB_val v);
 /* Every item org keeps in l's database, appended to l.  0 or a CW_E* code. */
 int items_of(MDB_txn *txn, cw_db *db, const char *org, item_list *l);
+/* Every item of kind org keeps, decoded into a: *out an array of *n
+ * items of kind->size bytes.  0 or a CW_E* code. */
+int org_items(MDB_txn *txn, cw_db *db, const item_kind *kind, const char *org, cw_arena *a,
+              void **out, size_t *n);
+/* org_items in a read transaction of its own, after checking the name
+ * "org" and finding it; what names the list in messages ("risks: cannot
+ * list"). */
+int org_items_list(cw_db *db, const item_kind *kind, const char *org, const char *what, cw_arena *a,
+                   void **out, size_t *n, cw_err *err);
+/* Runs fn(txn, db, org, ctx, err) in a read transaction of its own, once
+ * the name "org" is checked and the organisation found. */
+typedef int (*org_read_fn)(MDB_txn *txn, cw_db *db, const char *org, void *ctx, cw_err *err);
+int org_read(cw_db *db, const char *org, org_read_fn fn, void *ctx, cw_err *err);
 /* items_of in a read transaction of its own, once org is found; what
  * names the list in messages ("controls: cannot list").  The caller has
  * checked the names. */
@@ -438,5 +470,42 @@ int item_unindex(cw_wtxn *w, const item_kind *kind, const char *org, const char 
  * checks the names "org" and "id". */
 int item_delete(cw_db *db, cw_wtxn *w, const item_kind *kind, const char *org, const char *id,
                 cw_err *err);
+/* Refuses to delete org's record id while something still names it: 0, or
+ * a CW_E* code with err saying what names it. */
+typedef int (*item_in_use_fn)(cw_wtxn *w, const char *org, const char *id, cw_err *err);
+/* item_delete, refused when in_use (run inside the deleting transaction)
+ * says the record is still named. */
+int item_delete_unused(cw_db *db, cw_wtxn *w, const item_kind *kind, item_in_use_fn in_use,
+                       const char *org, const char *id, cw_err *err);
+
+/* The first members of an organisation's item (cw_control, cw_evidence,
+ * cw_asset, cw_risk, cw_audit, cw_audit_finding all begin so): items_put reads
+ * them through it. */
+typedef struct org_item_head {
+    const char *org, *id;
+} org_item_head;
+
+/* Opens record v of org's item id (idl bytes) for decoding into the item
+ * whose head is h: org borrowed, id copied into a.  0, or CW_ECORRUPT with
+ * nothing to close. */
+int item_open(rec_reader *r, MDB_val v, cw_arena *a, const char *org, const char *id, size_t idl,
+              org_item_head *h);
+
+/* What a module gives items_put: the kind, a check of item i inside w
+ * (after its names and organisation are checked; err naming
+ * "<field>[i].<member>") and its record's encoding. */
+typedef struct item_put_ops {
+    const item_kind *kind;
+    int (*check)(cw_wtxn *w, const void *item, size_t i, cw_err *err);
+    void (*encode)(rec_writer *r, const void *item);
+} item_put_ops;
+
+/* Upserts the n items (kind->size bytes each, beginning with an
+ * org_item_head) all or nothing: names checked, the organisation found,
+ * an id twice in the call refused (once_per_call), each organisation
+ * stamped once per run of its items, a replaced record unindexed first.
+ * *st as write_items gives it. */
+int items_put(cw_db *db, cw_wtxn *w, const item_put_ops *ops, const void *items, size_t n,
+              cw_bulk_stats *st, cw_err *err);
 
 #endif

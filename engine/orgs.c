@@ -1,9 +1,12 @@
-/* Organisations in LMDB: creating, reading and listing them, and deleting
- * one with everything it owns (controls, their link index, evidence and
- * both evidence index pairs, scope decisions). */
+/* Organisations in LMDB: creating, reading and listing them (with the
+ * scale their risks are scored on), and deleting one with everything it
+ * owns (controls, their link index, evidence and both evidence index
+ * pairs, scope decisions, and its ISMS records: assets, risks, audits,
+ * findings, approved SoA versions). */
+#include "crosswalk/isms_model.h"
 #include "crosswalk/org.h"
 
-#include "internal.h"
+#include "entity.h"
 
 #include <string.h>
 
@@ -17,12 +20,20 @@ static int org_put_fn(cw_wtxn *w, void *arg, cw_err *err)
     struct org_args *oa = arg;
     MDB_val k = {strlen(oa->org->slug), (void *)oa->org->slug}, v;
     oa->created = mdb_get(w->txn, w->db->dbi[DB_ORG], &k, &v) != 0;
+    /* A scale left out keeps the one in force; a new one must still hold
+     * every risk already scored. */
+    int scale = oa->org->risk_scale, rc;
+    if (!scale)
+        scale = oa->created ? CW_RISK_SCALE_DEFAULT : org_scale_of(v);
+    else if (!oa->created && (rc = risks_fit_scale(w, oa->org->slug, scale, err)))
+        return rc;
     rec_writer rw;
     rw_init(&rw);
-    rw_array(&rw, 1);
+    rw_array(&rw, 2);
     rw_str(&rw, oa->org->name && *oa->org->name ? oa->org->name : oa->org->slug);
+    rw_int(&rw, scale);
     v = rw_val(&rw);
-    int rc = lmdb_err(mdb_put(w->txn, w->db->dbi[DB_ORG], &k, &v, 0), err, "org");
+    rc = lmdb_err(mdb_put(w->txn, w->db->dbi[DB_ORG], &k, &v, 0), err, "org");
     rw_free(&rw);
     return rc ? rc : org_touch(w->txn, w->db, oa->org->slug, err);
 }
@@ -33,6 +44,10 @@ int cw_org_put(cw_db *db, cw_wtxn *w, const cw_org *org, bool *created, cw_err *
     if ((rc = cw_check_name("org", org->slug, CW_MAX_SLUG, err)) ||
         (rc = check_text("name", org->name, err)))
         return rc;
+    if (org->risk_scale &&
+        (org->risk_scale < CW_RISK_SCALE_MIN || org->risk_scale > CW_RISK_SCALE_MAX))
+        return cw_err_set(err, CW_ERANGE, "risk_scale: %d is outside %d..%d", org->risk_scale,
+                          CW_RISK_SCALE_MIN, CW_RISK_SCALE_MAX);
     struct org_args oa = {org, false};
     rc = write_run(db, w, org_put_fn, &oa, err);
     if (created)
@@ -48,6 +63,7 @@ static int decode_org(cw_arena *a, const char *slug, size_t sl, MDB_val v, cw_or
     out->slug = cw_arena_strndup(a, slug, sl);
     out->name = obj_str(a, rr_at(&r, 0));
     rr_close(&r);
+    out->risk_scale = org_scale_of(v);
     return 0;
 }
 
@@ -88,13 +104,20 @@ static int org_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
         return rc;
     cw_key pre;
     key_prefix(&pre, slug);
-    static const int dbs[] = {DB_CTL,    DB_CTLLINK, DB_EV,       DB_EVCTL,
-                              DB_EVPASS, DB_EVCTL_D, DB_EVPASS_D, DB_SCOPE};
+    /* The index entries are not records of their own: only the records
+     * count as deleted. */
+    static const struct {
+        int dbi;
+        bool record;
+    } dbs[] = {{DB_CTL, true},     {DB_CTLLINK, false}, {DB_EV, true},        {DB_EVCTL, false},
+               {DB_EVPASS, false}, {DB_EVCTL_D, false}, {DB_EVPASS_D, false}, {DB_SCOPE, true},
+               {DB_ASSET, true},   {DB_RISK, true},     {DB_AUDIT, true},     {DB_FINDING, true},
+               {DB_SOAVER, true}};
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
         size_t count = 0;
-        if ((rc = delete_prefix(w, dbs[i], &pre, &count, err)))
+        if ((rc = delete_prefix(w, dbs[i].dbi, &pre, &count, err)))
             return rc;
-        if (dbs[i] == DB_CTL || dbs[i] == DB_EV || dbs[i] == DB_SCOPE)
+        if (dbs[i].record)
             st->deleted += count;
     }
     return 0;

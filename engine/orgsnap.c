@@ -6,15 +6,22 @@
  * hold for (ctl_state reports when each state could next change) and the
  * organisation's data generation they were read at; any write to the
  * organisation stamps a new generation, so a stale snapshot is never used.
+ * The audit findings are kept the same way: those open during the window
+ * are indexed by requirement, so the coverage override costs one look-up
+ * per requirement, not a scan of the findings, and the window ends where
+ * a finding is raised, closed or falls overdue.
  * A small table keyed by organisation holds the newest snapshot of each;
  * snapshots are reference-counted so a reader keeps its own alive while
  * the table moves on. */
 #include "orgsnap.h"
 
+#include "crosswalk/audit.h"
 #include "crosswalk/org.h"
 
 #include "entity.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +37,104 @@ static void snap_unref(void *p)
         cw_arena_free(s->a);
         free(s);
     }
+}
+
+/* The first time after t at which what finding f says at t changes: it is
+ * raised, closed, or its corrective action falls overdue. */
+static cw_time finding_next(const cw_audit_finding *f, cw_time t)
+{
+    cw_time next = INT64_MAX;
+    if (f->raised_at > t)
+        next = f->raised_at;
+    if (f->status == CW_FST_CLOSED && f->closed_at.has && f->closed_at.at > t &&
+        f->closed_at.at < next)
+        next = f->closed_at.at;
+    if (f->due_at.has && f->due_at.at >= t && f->due_at.at < INT64_MAX && f->due_at.at + 1 < next)
+        next = f->due_at.at + 1;
+    return next;
+}
+
+/* The key of requirement id of fw in held_idx: fw\0id in buf (cap bytes);
+ * its length. */
+static size_t held_key(char *buf, size_t cap, const char *fw, const char *id)
+{
+    int n = snprintf(buf, cap, "%s%c%s", fw, '\0', id);
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* The index in s->held of requirement fw/id, added when new. */
+static int held_slot(org_snap *s, const char *fw, const char *id, size_t *h)
+{
+    char kb[CW_MAX_SLUG + CW_MAX_ID + 2];
+    size_t kn = held_key(kb, sizeof kb, fw, id);
+    if (strmap_get(&s->held_idx, kb, kn, h))
+        return 0;
+    char *key = cw_arena_strndup(s->a, kb, kn);
+    if (!key || strmap_put(&s->held_idx, key, kn, s->n_held, NULL) < 0)
+        return CW_ENOMEM;
+    *h = s->n_held++;
+    return 0;
+}
+
+/* Reads the findings of s's organisation and indexes those open at t by
+ * requirement (in id order, as findings_of lists them); narrows the window
+ * to where that stays true. */
+static int snap_findings(cw_db *db, MDB_txn *txn, org_snap *s, cw_time t)
+{
+    cw_arena *a = s->a;
+    int rc = findings_of(txn, db, s->org, a, &s->findings, &s->n_findings);
+    if (rc || (rc = strmap_init(&s->held_idx, a, s->n_findings)))
+        return rc;
+    size_t n = s->n_findings;
+    s->held = cw_arena_alloc(a, (n + 1) * sizeof *s->held);
+    s->overdue = cw_arena_alloc(a, (n + 1) * sizeof *s->overdue);
+    size_t *slot = cw_arena_alloc(a, (n + 1) * sizeof *slot);
+    const cw_audit_finding **lists = cw_arena_alloc(a, (n + 1) * sizeof *lists);
+    if (!s->held || !s->overdue || !slot || !lists)
+        return CW_ENOMEM;
+    /* first each open finding's requirement and how many each has, then
+     * each requirement's stretch of lists, then the lists */
+    for (size_t i = 0; i < n; i++) {
+        const cw_audit_finding *f = &s->findings[i];
+        cw_time next = finding_next(f, t);
+        if (next < s->until)
+            s->until = next;
+        if (cw_finding_overdue_at(f, t))
+            s->overdue[s->n_overdue++] = f;
+        slot[i] = SIZE_MAX;
+        if (cw_finding_open_at(f, t)) {
+            if ((rc = held_slot(s, f->framework, f->requirement, &slot[i])))
+                return rc;
+            s->held[slot[i]].n_open++;
+        }
+    }
+    size_t used = 0;
+    for (size_t h = 0; h < s->n_held; h++) {
+        s->held[h].open = lists + used;
+        used += s->held[h].n_open;
+        s->held[h].n_open = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (slot[i] == SIZE_MAX)
+            continue;
+        const cw_audit_finding *f = &s->findings[i];
+        snap_held *sh = &s->held[slot[i]];
+        sh->open[sh->n_open++] = f;
+        if (f->kind == CW_FIND_MAJOR_NC && !sh->major)
+            sh->major = f;
+        else if (f->kind == CW_FIND_MINOR_NC && !sh->minor)
+            sh->minor = f;
+    }
+    return 0;
+}
+
+const snap_held *orgsnap_held(const org_snap *s, const char *fw, const char *id)
+{
+    if (!s->n_held)
+        return NULL;
+    char kb[CW_MAX_SLUG + CW_MAX_ID + 2];
+    size_t kn = held_key(kb, sizeof kb, fw, id), h;
+    return strmap_get(&s->held_idx, kb, kn, &h) ? &s->held[h] : NULL;
 }
 
 static int snap_build(cw_db *db, MDB_txn *txn, const char *org, uint64_t gen, cw_time t,
@@ -67,6 +172,10 @@ static int snap_build(cw_db *db, MDB_txn *txn, const char *org, uint64_t gen, cw
         }
         if (until < s->until)
             s->until = until;
+    }
+    if ((rc = snap_findings(db, txn, s, t))) {
+        snap_unref(s);
+        return cw_err_set(err, rc, "findings: cannot read the findings of '%s'", org);
     }
     *out = s;
     return 0;

@@ -1,14 +1,25 @@
 /* Per-organisation snapshots shared between queries: an organisation's
- * controls and every implemented control's state (§3), decoded once and
- * reused by every coverage, gap and SoA query that asks for a time the
- * states still hold at, until a write to that organisation changes its
- * data generation.  Engine-private. */
+ * controls and every implemented control's state (§3), and its audit
+ * findings with those open at the snapshot's time indexed by requirement
+ * (§6.3), decoded once and reused by every coverage, gap and SoA query
+ * that asks for a time the states and the open findings still hold at,
+ * until a write to that organisation changes its data generation.
+ * Engine-private. */
 #ifndef CW_ENGINE_ORGSNAP_H
 #define CW_ENGINE_ORGSNAP_H
 
 #include "internal.h"
 
 #include <stdatomic.h>
+
+/* The findings open on one requirement at the snapshot's times: the first
+ * open major and minor nonconformity (by id; NULL when none) and every
+ * open finding, of any kind. */
+typedef struct snap_held {
+    const struct cw_audit_finding *major, *minor;
+    const struct cw_audit_finding **open;
+    size_t n_open;
+} snap_held;
 
 typedef struct org_snap {
     atomic_int refs;
@@ -21,6 +32,16 @@ typedef struct org_snap {
     struct cw_control *ctls;
     size_t n_ctls;
     struct cw_control_state *st; /* per control; zero (INACTIVE) unless implemented */
+    /* Every finding of the organisation, by id; those open at the
+     * snapshot's times by requirement ("fw\0id" -> index into held), and
+     * those whose corrective action is overdue then, by id. */
+    struct cw_audit_finding *findings;
+    size_t n_findings;
+    strmap held_idx;
+    snap_held *held;
+    size_t n_held;
+    const struct cw_audit_finding **overdue;
+    size_t n_overdue;
     /* A query answer depends only on the snapshot, the catalogue graph and
      * the query's options, so it is computed once per snapshot and graph
      * generation (the tag) and shared by later identical queries: the key
@@ -37,6 +58,9 @@ typedef struct org_snap {
  * (err filled). */
 int orgsnap_acquire(cw_db *db, MDB_txn *txn, const char *org, cw_time t, cw_arena *hold,
                     org_snap **out, cw_err *err);
+
+/* The findings open on requirement id of framework fw, or NULL. */
+const snap_held *orgsnap_held(const org_snap *s, const char *fw, const char *id);
 
 /* Drops every cached snapshot (readers still holding one keep it). */
 void orgsnap_cache_clear(cw_db *db);

@@ -315,6 +315,44 @@ bool decode_map_entry(cw_arena *a, const msgpack_object *e, cw_mapping *m)
     return true;
 }
 
+void rw_strs(rec_writer *r, const char *const *v, size_t n)
+{
+    rw_array(r, n);
+    for (size_t i = 0; i < n; i++)
+        rw_str(r, v[i]);
+}
+
+int obj_strs(cw_arena *a, const msgpack_object *o, const char ***out, size_t *n)
+{
+    size_t k = o && o->type == MSGPACK_OBJECT_ARRAY ? o->via.array.size : 0;
+    *n = 0;
+    *out = cw_arena_alloc(a, (k + 1) * sizeof **out);
+    if (!*out)
+        return CW_ENOMEM;
+    for (size_t i = 0; i < k; i++) {
+        const char *s = obj_str(a, &o->via.array.ptr[i]);
+        if (s)
+            (*out)[(*n)++] = s;
+    }
+    return 0;
+}
+
+void rw_when(rec_writer *r, cw_when w)
+{
+    if (w.has)
+        rw_int(r, w.at);
+    else
+        rw_nil(r);
+}
+
+cw_when obj_when(const msgpack_object *o)
+{
+    if (!o ||
+        (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER && o->type != MSGPACK_OBJECT_NEGATIVE_INTEGER))
+        return (cw_when){false, 0};
+    return (cw_when){true, obj_int(o, 0)};
+}
+
 /* ---- requirement records ---- */
 
 /* Record: [parent, kind, title, description, attrs, seq, assessable,

@@ -1,6 +1,7 @@
 /* Scope decisions in LMDB: an assessed requirement declared not applicable
- * (or applicable, with a justification) for one organisation, keyed
- * org\0fw\0id. */
+ * (or applicable, with a justification and the legal, contractual or
+ * business reasons for it) for one organisation, keyed org\0fw\0id. */
+#include "crosswalk/isms_model.h"
 #include "crosswalk/org.h"
 
 #include "entity.h"
@@ -30,6 +31,16 @@ static int validate_scope(MDB_txn *txn, cw_db *db, const cw_scope *s, size_t i, 
                           "items[%zu].id: '%s' is not assessed (a group, withdrawn or not "
                           "assessable); scope decisions apply to assessed requirements",
                           i, s->id);
+    if (s->reasons & ~(unsigned)CW_REASONS_RECORDED)
+        return cw_err_set(err, CW_EINVAL,
+                          "items[%zu].reasons: only legal, contractual and business are recorded; "
+                          "risk comes from the risks that name its controls",
+                          i);
+    if (!s->applicable && s->reasons)
+        return cw_err_set(err, CW_EINVAL,
+                          "items[%zu].applicable: false, but reasons for including it are "
+                          "given; an exclusion gives its justification",
+                          i);
     if (!s->applicable && strcmp(s->framework, "iso27001-2022") == 0 &&
         strncmp(s->id, "A.", 2) != 0)
         return cw_err_set(err, CW_EMANDATORY,
@@ -53,9 +64,10 @@ static int scope_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         org_req_key(&k, s->org, s->framework, s->id);
         rec_writer rw;
         rw_init(&rw);
-        rw_array(&rw, 2);
+        rw_array(&rw, 3);
         rw_bool(&rw, s->applicable);
         rw_str(&rw, s->justification ? s->justification : "");
+        rw_int(&rw, s->reasons);
         MDB_val kv = key_val(&k), v;
         bool stored = mdb_get(w->txn, w->db->dbi[DB_SCOPE], &kv, &v) == 0;
         if (stored && rec_same(v, rw_val(&rw))) {
@@ -99,6 +111,7 @@ static int decode_scope(cw_arena *a, const char *org, const char *rest, size_t r
     const msgpack_object *ap = rr_at(&r, 0);
     out->applicable = ap && ap->type == MSGPACK_OBJECT_BOOLEAN && ap->via.boolean;
     out->justification = obj_str(a, rr_at(&r, 1));
+    out->reasons = (unsigned)obj_int(rr_at(&r, 2), 0) & CW_REASONS_RECORDED;
     rr_close(&r);
     return 0;
 }

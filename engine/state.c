@@ -1,7 +1,8 @@
 /* The rules that decide a state or a status, in one place: a control's
  * state at a time T from its status and evidence (docs/SEMANTICS.md §2.1),
- * the status a contribution gives and which status wins (§2.4), and what a
- * joint row contributes from its members' statuses (§2.3).  Pure
+ * the status a contribution gives and which status wins (§2.4), what a
+ * joint row contributes from its members' statuses (§2.3) and what open
+ * audit findings do to a status (§6.3).  Pure
  * functions: evidence.c reads what the evidence indexes say and coverage.c
  * walks the catalogue graph; both ask here what it means. */
 #include "state.h"
@@ -90,6 +91,17 @@ cw_status status_settled(int best, bool excluded)
     if (excluded)
         return CW_ST_NOT_APPLICABLE;
     return best < 0 ? CW_ST_GAP : (cw_status)best;
+}
+
+cw_status status_with_findings(cw_status s, bool major_open, bool minor_open)
+{
+    if (s == CW_ST_NOT_APPLICABLE)
+        return s;
+    if (major_open)
+        return CW_ST_FAILING;
+    if (minor_open && s == CW_ST_MET)
+        return CW_ST_PARTIAL;
+    return s;
 }
 
 int status_of_joint(cw_rel rel, const cw_joint_member *ms, size_t n)

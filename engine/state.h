@@ -56,6 +56,12 @@ bool status_better(int rank, int best);
  * whatever else holds. */
 cw_status status_settled(int best, bool excluded);
 
+/* §6.3, applied after the best-of (and only when no scope decision
+ * excludes the requirement): an open major nonconformity on the
+ * requirement makes any status failing, an open minor one lowers met to
+ * partial; other statuses, and other kinds of finding, stay. */
+cw_status status_with_findings(cw_status s, bool major_open, bool minor_open);
+
 /* §2.3: what a joint row of relationship rel contributes given its
  * members' statuses, or -1 for nothing. */
 int status_of_joint(cw_rel rel, const cw_joint_member *members, size_t n);

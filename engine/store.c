@@ -9,6 +9,8 @@
  * what else it indexes. */
 #include "internal.h"
 
+#include "crosswalk/isms_model.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -104,6 +106,23 @@ int org_find(MDB_txn *txn, cw_db *db, const char *org, cw_err *err)
     if (org_exists(txn, db, org))
         return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", org);
     return 0;
+}
+
+int org_scale_of(MDB_val v)
+{
+    rec_reader r;
+    int64_t s = 0;
+    if (rr_open(&r, v, NULL) == 0) {
+        s = obj_int(rr_at(&r, 1), 0);
+        rr_close(&r);
+    }
+    return s >= CW_RISK_SCALE_MIN && s <= CW_RISK_SCALE_MAX ? (int)s : CW_RISK_SCALE_DEFAULT;
+}
+
+int org_risk_scale(MDB_txn *txn, cw_db *db, const char *org)
+{
+    MDB_val k = {strlen(org), (void *)org}, v;
+    return mdb_get(txn, db->dbi[DB_ORG], &k, &v) == 0 ? org_scale_of(v) : CW_RISK_SCALE_DEFAULT;
 }
 
 /* ---- generations ---- */
@@ -329,6 +348,53 @@ int items_of(MDB_txn *txn, cw_db *db, const char *org, item_list *l)
     return rc == ITEMS_PAGE_FULL ? 0 : rc;
 }
 
+int org_items(MDB_txn *txn, cw_db *db, const item_kind *kind, const char *org, cw_arena *a,
+              void **out, size_t *n)
+{
+    item_list l = {kind, a, cw_arena_strdup(a, org), NULL, NULL, 0, 0, NULL, 0};
+    int rc = l.org ? items_of(txn, db, org, &l) : CW_ENOMEM;
+    *out = l.items;
+    *n = l.n;
+    return rc;
+}
+
+int org_read(cw_db *db, const char *org, org_read_fn fn, void *ctx, cw_err *err)
+{
+    int rc = cw_check_name("org", org, CW_MAX_SLUG, err);
+    MDB_txn *txn;
+    if (rc || (rc = read_begin(db, &txn, err)))
+        return rc;
+    if (!(rc = org_find(txn, db, org, err)))
+        rc = fn(txn, db, org, ctx, err);
+    read_end(db, txn);
+    return rc;
+}
+
+struct org_list {
+    const item_kind *kind;
+    const char *what;
+    cw_arena *a;
+    void *items;
+    size_t n;
+};
+
+static int org_list_fn(MDB_txn *txn, cw_db *db, const char *org, void *ctx, cw_err *err)
+{
+    struct org_list *l = ctx;
+    int rc = org_items(txn, db, l->kind, org, l->a, &l->items, &l->n);
+    return rc ? cw_err_set(err, rc, "%s: cannot list", l->what) : 0;
+}
+
+int org_items_list(cw_db *db, const item_kind *kind, const char *org, const char *what, cw_arena *a,
+                   void **out, size_t *n, cw_err *err)
+{
+    struct org_list l = {kind, what, a, NULL, 0};
+    int rc = org_read(db, org, org_list_fn, &l, err);
+    *out = l.items;
+    *n = l.n;
+    return rc;
+}
+
 int items_list(cw_db *db, const char *org, item_list *l, const char *what, cw_err *err)
 {
     MDB_txn *txn;
@@ -465,6 +531,7 @@ int item_unindex(cw_wtxn *w, const item_kind *kind, const char *org, const char 
 
 struct item_del {
     const item_kind *kind;
+    item_in_use_fn in_use;
     const char *org, *id;
 };
 
@@ -475,7 +542,8 @@ static int item_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     const struct item_del *d = arg;
     MDB_val v;
     int rc = item_find(w->txn, w->db, d->kind, d->org, d->id, &v, err);
-    if (rc || (rc = org_touch(w->txn, w->db, d->org, err)) ||
+    if (rc || (d->in_use && (rc = d->in_use(w, d->org, d->id, err))) ||
+        (rc = org_touch(w->txn, w->db, d->org, err)) ||
         (d->kind->unindex && (rc = item_unindex(w, d->kind, d->org, d->id, v, err))))
         return rc;
     cw_key k;
@@ -484,12 +552,90 @@ static int item_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     return lmdb_err(mdb_del(w->txn, w->db->dbi[d->kind->dbi], &kv, NULL), err, d->kind->field);
 }
 
-int item_delete(cw_db *db, cw_wtxn *w, const item_kind *kind, const char *org, const char *id,
-                cw_err *err)
+int item_delete_unused(cw_db *db, cw_wtxn *w, const item_kind *kind, item_in_use_fn in_use,
+                       const char *org, const char *id, cw_err *err)
 {
     int rc = check_org_id(org, id, err);
     if (rc)
         return rc;
-    struct item_del d = {kind, org, id};
+    struct item_del d = {kind, in_use, org, id};
     return write_run(db, w, item_delete_fn, &d, err);
+}
+
+int item_delete(cw_db *db, cw_wtxn *w, const item_kind *kind, const char *org, const char *id,
+                cw_err *err)
+{
+    return item_delete_unused(db, w, kind, NULL, org, id, err);
+}
+
+int item_open(rec_reader *r, MDB_val v, cw_arena *a, const char *org, const char *id, size_t idl,
+              org_item_head *h)
+{
+    if (rr_open(r, v, NULL))
+        return CW_ECORRUPT;
+    h->org = org;
+    h->id = cw_arena_strndup(a, id, idl);
+    return 0;
+}
+
+struct items_put_args {
+    const item_put_ops *ops;
+    const void *items;
+    size_t n;
+    cw_bulk_stats st;
+};
+
+static int items_put_fn(cw_wtxn *w, void *arg, cw_err *err)
+{
+    struct items_put_args *p = arg;
+    const item_kind *kind = p->ops->kind;
+    bulk_call bc;
+    int rc = bulk_call_begin(&bc, p->n, kind->field, err);
+    if (rc)
+        return rc;
+    p->st = (cw_bulk_stats){0};
+    for (size_t i = 0; i < p->n && rc == 0; i++) {
+        const void *item = (const char *)p->items + i * kind->size;
+        const org_item_head *h = item;
+        if ((rc = check_name_at(h->org, CW_MAX_SLUG, err, "%s[%zu].org", kind->field, i)) ||
+            (rc = check_name_at(h->id, CW_MAX_ID, err, "%s[%zu].id", kind->field, i)))
+            break;
+        if (org_exists(w->txn, w->db, h->org)) {
+            rc = cw_err_set(err, CW_ENOORG, "%s[%zu].org: no organisation '%s'", kind->field, i,
+                            h->org);
+            break;
+        }
+        cw_key k;
+        org_item_key(&k, h->org, h->id);
+        if ((rc = p->ops->check(w, item, i, err)) ||
+            (rc = bulk_call_admit(w, &bc, &k, h->org, i, h->id, err)))
+            break;
+        MDB_val kv = key_val(&k), v;
+        if (mdb_get(w->txn, w->db->dbi[kind->dbi], &kv, &v) == 0) {
+            p->st.updated++;
+            if (kind->unindex && (rc = item_unindex(w, kind, h->org, h->id, v, err)))
+                break;
+        } else {
+            p->st.created++;
+        }
+        rec_writer rw;
+        rw_init(&rw);
+        p->ops->encode(&rw, item);
+        v = rw_val(&rw);
+        rc = lmdb_err(mdb_put(w->txn, w->db->dbi[kind->dbi], &kv, &v, 0), err, kind->field);
+        rw_free(&rw);
+    }
+    bulk_call_end(&bc);
+    return rc;
+}
+
+int items_put(cw_db *db, cw_wtxn *w, const item_put_ops *ops, const void *items, size_t n,
+              cw_bulk_stats *st, cw_err *err)
+{
+    if (st)
+        memset(st, 0, sizeof *st);
+    if (n && !items)
+        return cw_err_set(err, CW_EINVAL, "%s: missing", ops->kind->field);
+    struct items_put_args p = {ops, items, n, {0}};
+    return write_bulk(db, w, items_put_fn, &p, &p.st, n, st, err);
 }

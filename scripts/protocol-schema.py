@@ -35,6 +35,12 @@ SHORT = {
     "SOURCES": "id or [2..64 ids]", "EVCONTROLS": "id or [ids]", "VALID": "time or nil",
     "LINKS": "[link]", "ASSUME": "assume", "ERRSHAPE": "standard/nvim",
     "ASSUMEIDS": "[ids]", "ASSUMEREFS": "[{framework, id}]",
+    "IDS": "id or [ids]", "WHEN": "time", "SCORE": "1..10", "SCALE": "2..10",
+    "VERSION": "1..1000000", "TREATMENT": "mitigate/transfer/avoid/accept",
+    "AUDITSTATUS": "planned/in_progress/closed",
+    "FINDKIND": "major_nc/minor_nc/observation/opportunity",
+    "FINDSTATUS": "open/action_planned/verified/closed", "EFFECT": "effective/not_effective",
+    "REASONS": "legal/contractual/business or [them]",
 }
 
 

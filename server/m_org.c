@@ -8,17 +8,6 @@
 
 #include <string.h>
 
-/* The engine names fields as in a batch; a single item's error reads
- * better without the "items[0]." prefix. */
-static int single_error(int rc, bool bulk, const char *list_key, cw_err *err)
-{
-    char pre[32];
-    size_t pl = (size_t)snprintf(pre, sizeof pre, "%s[0].", list_key);
-    if (rc && !bulk && strncmp(err->msg, pre, pl) == 0)
-        memmove(err->msg, err->msg + pl, strlen(err->msg + pl) + 1);
-    return rc;
-}
-
 struct org_write {
     cw_call *k;
     cw_org o;
@@ -33,7 +22,8 @@ static int org_write_fn(cw_wtxn *w, void *ctx, cw_err *err)
 
 int cw_h_org_put(cw_call *k, const cw_args_org_put *args, msgpack_packer *pk, cw_err *err)
 {
-    struct org_write ow = {k, {.slug = args->org, .name = args->name}, false};
+    struct org_write ow = {
+        k, {.slug = args->org, .name = args->name, .risk_scale = args->risk_scale}, false};
     int rc = cw_write_or_try(k, args->dry_run, org_write_fn, &ow, err);
     if (rc)
         return rc;
@@ -51,9 +41,10 @@ int cw_h_org_get(cw_call *k, const cw_args_org_get *args, msgpack_packer *pk, cw
     int rc = cw_org_get(k->db, args->org, k->a, &o, err);
     if (rc)
         return rc;
-    msgpack_pack_map(pk, 2);
+    msgpack_pack_map(pk, 3);
     pk_kv_str(pk, "org", o.slug);
     pk_kv_str(pk, "name", o.name);
+    pk_kv_int(pk, "risk_scale", o.risk_scale);
     return 0;
 }
 
@@ -87,16 +78,6 @@ int cw_h_org_delete(cw_call *k, const cw_args_org_delete *args, msgpack_packer *
     return pk_stats_unless(cw_org_delete(k->db, k->w, args->org, &st, err), pk, &st);
 }
 
-/* A delete's answer: rc when it failed, else 0 with {deleted: 1}. */
-static int pk_deleted_unless(int rc, msgpack_packer *pk)
-{
-    if (rc == 0) {
-        msgpack_pack_map(pk, 1);
-        pk_kv_int(pk, "deleted", 1);
-    }
-    return rc;
-}
-
 static int control_write(cw_db *db, cw_wtxn *w, const void *a, cw_bulk_stats *st, cw_err *err)
 {
     const cw_args_control_put *args = a;
@@ -107,7 +88,7 @@ int cw_h_control_put(cw_call *k, const cw_args_control_put *args, msgpack_packer
 {
     for (size_t i = 0; i < args->n_controls; i++)
         args->controls[i].org = args->org;
-    return single_error(cw_bulk_answer(k, args->dry_run, args->has_assume ? &args->assume : NULL,
+    return pk_single_error(cw_bulk_answer(k, args->dry_run, args->has_assume ? &args->assume : NULL,
                                        args->org, control_write, args, pk, err),
                         args->bulk, "controls", err);
 }
@@ -178,7 +159,7 @@ int cw_h_evidence_put(cw_call *k, const cw_args_evidence_put *args, msgpack_pack
 {
     for (size_t i = 0; i < args->n_items; i++)
         args->items[i].org = args->org;
-    return single_error(cw_bulk_answer(k, args->dry_run, args->has_assume ? &args->assume : NULL,
+    return pk_single_error(cw_bulk_answer(k, args->dry_run, args->has_assume ? &args->assume : NULL,
                                        args->org, evidence_write, args, pk, err),
                         args->bulk, "items", err);
 }
@@ -257,7 +238,7 @@ int cw_h_scope_put(cw_call *k, const cw_args_scope_put *args, msgpack_packer *pk
 {
     for (size_t i = 0; i < args->n_items; i++)
         args->items[i].org = args->org;
-    return single_error(cw_bulk_answer(k, args->dry_run, args->has_assume ? &args->assume : NULL,
+    return pk_single_error(cw_bulk_answer(k, args->dry_run, args->has_assume ? &args->assume : NULL,
                                        args->org, scope_write, args, pk, err),
                         args->bulk, "items", err);
 }
@@ -271,11 +252,13 @@ int cw_h_scope_list(cw_call *k, const cw_args_scope_list *args, msgpack_packer *
         return rc;
     msgpack_pack_array(pk, n);
     for (size_t i = 0; i < n; i++) {
-        msgpack_pack_map(pk, 4);
+        msgpack_pack_map(pk, 5);
         pk_kv_str(pk, "framework", sc[i].framework);
         pk_kv_str(pk, "id", sc[i].id);
         pk_kv_bool(pk, "applicable", sc[i].applicable);
         pk_kv_str(pk, "justification", sc[i].justification);
+        pk_key(pk, "reasons");
+        pk_reasons(pk, sc[i].reasons);
     }
     return 0;
 }

@@ -1,7 +1,7 @@
 /* The question methods: coverage of a framework for an organisation, the
- * gap report with its plan, how far one framework reaches another, and the
- * Statement of Applicability; and the render cache that keeps their packed
- * bodies, since audit tools ask the same question many times a second and
+ * gap report with its plan and how far one framework reaches another (the
+ * Statement of Applicability is with the ISMS methods, m_isms.c); and the
+ * render cache that keeps their packed bodies, since audit tools ask the same question many times a second and
  * a detailed answer is hundreds of kilobytes. */
 #include "crosswalk/query.h"
 #include "pack.h"
@@ -9,13 +9,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-static void pk_counts(msgpack_packer *pk, const size_t *counts)
-{
-    msgpack_pack_map(pk, CW_ST_COUNT);
-    for (int i = CW_ST_COUNT - 1; i >= 0; i--)
-        pk_kv_int(pk, cw_status_name((cw_status)i), (int64_t)counts[i]);
-}
 
 static void pk_contribution(msgpack_packer *pk, const cw_contribution *c);
 
@@ -67,13 +60,15 @@ static void pk_joint_eval(msgpack_packer *pk, const cw_joint_eval *je)
     msgpack_pack_array(pk, je->n_members);
     for (size_t i = 0; i < je->n_members; i++) {
         const cw_joint_member *m = &je->members[i];
-        msgpack_pack_map(pk, 3 + (m->why != NULL) + (m->lowest != NULL));
+        msgpack_pack_map(pk, 3 + (m->why != NULL) + (m->lowest != NULL) + (m->finding != NULL));
         pk_kv_str(pk, "id", m->ref.id);
         pk_kv_str(pk, "status", cw_status_name(m->status));
         if (m->why)
             pk_kv_str(pk, "why", m->why);
         if (m->lowest)
             pk_kv_str(pk, "lowest", m->lowest);
+        if (m->finding)
+            pk_kv_str(pk, "finding", m->finding->id);
         pk_key(pk, "contribution");
         if (m->contribution)
             pk_member_contribution(pk, m->contribution);
@@ -133,6 +128,30 @@ static void pk_contribution(msgpack_packer *pk, const cw_contribution *c)
 
 static void pk_requirements_compact(msgpack_packer *pk, const cw_coverage *cv);
 
+/* A detailed answer's requirement, its map opened and every field but
+ * "contributions" packed (the full and the compact form differ only
+ * there). */
+static void pk_req_head(msgpack_packer *pk, const cw_req_status *r)
+{
+    msgpack_pack_map(pk, 9);
+    pk_kv_str(pk, "id", r->id);
+    pk_kv_str(pk, "title", r->title);
+    pk_kv_str(pk, "group", r->group);
+    pk_kv_str(pk, "status", cw_status_name(r->status));
+    pk_kv_str(pk, "justification", r->justification);
+    /* an open finding that set the status decides it, not a
+     * contribution */
+    pk_key(pk, "finding");
+    pk_finding_ref(pk, r->finding);
+    pk_key(pk, "findings");
+    pk_finding_ids(pk, r->findings, r->n_findings);
+    pk_key(pk, "decided_by");
+    if (r->n_contribs && r->status != CW_ST_NOT_APPLICABLE && !r->finding)
+        msgpack_pack_int64(pk, (int64_t)r->best);
+    else
+        msgpack_pack_nil(pk);
+}
+
 /* "requirements" with every contribution in full. */
 static void pk_requirements_full(msgpack_packer *pk, const cw_coverage *cv)
 {
@@ -140,17 +159,7 @@ static void pk_requirements_full(msgpack_packer *pk, const cw_coverage *cv)
     msgpack_pack_array(pk, cv->n_reqs);
     for (size_t i = 0; i < cv->n_reqs; i++) {
         const cw_req_status *r = &cv->reqs[i];
-        msgpack_pack_map(pk, 7);
-        pk_kv_str(pk, "id", r->id);
-        pk_kv_str(pk, "title", r->title);
-        pk_kv_str(pk, "group", r->group);
-        pk_kv_str(pk, "status", cw_status_name(r->status));
-        pk_kv_str(pk, "justification", r->justification);
-        pk_key(pk, "decided_by");
-        if (r->n_contribs && r->status != CW_ST_NOT_APPLICABLE)
-            msgpack_pack_int64(pk, (int64_t)r->best);
-        else
-            msgpack_pack_nil(pk);
+        pk_req_head(pk, r);
         pk_key(pk, "contributions");
         msgpack_pack_array(pk, r->n_contribs);
         for (size_t j = 0; j < r->n_contribs; j++)
@@ -426,17 +435,7 @@ static void pk_requirements_compact(msgpack_packer *pk, const cw_coverage *cv)
     msgpack_pack_array(&rpk, cv->n_reqs);
     for (size_t i = 0; i < cv->n_reqs; i++) {
         const cw_req_status *r = &cv->reqs[i];
-        msgpack_pack_map(&rpk, 7);
-        pk_kv_str(&rpk, "id", r->id);
-        pk_kv_str(&rpk, "title", r->title);
-        pk_kv_str(&rpk, "group", r->group);
-        pk_kv_str(&rpk, "status", cw_status_name(r->status));
-        pk_kv_str(&rpk, "justification", r->justification);
-        pk_key(&rpk, "decided_by");
-        if (r->n_contribs && r->status != CW_ST_NOT_APPLICABLE)
-            msgpack_pack_int64(&rpk, (int64_t)r->best);
-        else
-            msgpack_pack_nil(&rpk);
+        pk_req_head(&rpk, r);
         pk_key(&rpk, "contributions");
         msgpack_pack_array(&rpk, r->n_contribs);
         for (size_t j = 0; j < r->n_contribs; j++)
@@ -602,7 +601,7 @@ int cw_h_gap_report(cw_call *k, const cw_args_gap_report *args, msgpack_packer *
     int rc = cw_gap_report_get(k->db, &q, k->a, &r, err);
     if (rc)
         return rc;
-    msgpack_pack_map(pk, 11);
+    msgpack_pack_map(pk, 12);
     pk_kv_str(pk, "org", r.org);
     pk_kv_str(pk, "target", r.target);
     pk_kv_str(pk, "source", r.source);
@@ -624,11 +623,18 @@ static void gap_body(msgpack_packer *pk, const void *ctx)
     msgpack_pack_array(pk, r.n_gaps);
     for (size_t i = 0; i < r.n_gaps; i++) {
         const cw_gap_item *g = &r.gaps[i];
-        msgpack_pack_map(pk, 7);
+        msgpack_pack_map(pk, 9);
         pk_kv_str(pk, "id", g->id);
         pk_kv_str(pk, "title", g->title);
         pk_kv_str(pk, "group", g->group);
         pk_kv_str(pk, "status", cw_status_name(g->status));
+        /* open findings on it; held: a nonconformity keeps it from being
+         * met, so no plan step closes it */
+        pk_key(pk, "findings");
+        msgpack_pack_array(pk, g->n_findings);
+        for (size_t j = 0; j < g->n_findings; j++)
+            pk_finding_ref(pk, g->findings[j]);
+        pk_kv_bool(pk, "held", g->held);
         pk_key(pk, "candidates");
         msgpack_pack_array(pk, g->n_cands);
         for (size_t j = 0; j < g->n_cands; j++) {
@@ -711,6 +717,10 @@ static void gap_body(msgpack_packer *pk, const void *ctx)
         pk_strs(pk, p->closes, p->n_closes);
     }
     pk_kv_int(pk, "closable", (int64_t)r.closable);
+    pk_key(pk, "overdue_actions");
+    msgpack_pack_array(pk, r.n_overdue);
+    for (size_t i = 0; i < r.n_overdue; i++)
+        pk_finding(pk, r.overdue[i], r.as_of);
 }
 
 static void compare_body(msgpack_packer *pk, const void *ctx);
@@ -759,36 +769,4 @@ static void compare_body(msgpack_packer *pk, const void *ctx)
         for (size_t j = 0; j < it->n_joints; j++)
             pk_joint_eval(pk, it->joints[j]);
     }
-}
-
-int cw_h_soa_get(cw_call *k, const cw_args_soa_get *args, msgpack_packer *pk, cw_err *err)
-{
-    cw_soa r;
-    int rc = cw_soa_get(k->db, args->org, args->has_as_of ? args->as_of : cw_now(), k->a, &r, err);
-    if (rc)
-        return rc;
-    msgpack_pack_map(pk, 6);
-    pk_kv_str(pk, "org", r.org);
-    pk_kv_time(pk, "as_of", r.as_of);
-    pk_kv_int(pk, "applicable", (int64_t)r.applicable);
-    pk_kv_int(pk, "excluded", (int64_t)r.excluded);
-    pk_kv_int(pk, "implemented", (int64_t)r.implemented);
-    pk_key(pk, "controls");
-    msgpack_pack_array(pk, r.n_items);
-    for (size_t i = 0; i < r.n_items; i++) {
-        const cw_soa_item *it = &r.items[i];
-        msgpack_pack_map(pk, 9);
-        pk_kv_str(pk, "id", it->id);
-        pk_kv_str(pk, "title", it->title);
-        pk_kv_str(pk, "theme", it->theme);
-        pk_kv_bool(pk, "applicable", it->applicable);
-        pk_kv_str(pk, "justification", it->justification);
-        pk_kv_str(pk, "status", cw_status_name(it->status));
-        pk_kv_str(pk, "implementation", it->implementation);
-        pk_key(pk, "implementing_controls");
-        pk_strs(pk, it->controls, it->n_controls);
-        pk_key(pk, "evidence");
-        pk_strs(pk, it->evidence, it->n_evidence);
-    }
-    return 0;
 }

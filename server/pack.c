@@ -94,6 +94,103 @@ int pk_stats_unless(int rc, msgpack_packer *pk, const cw_bulk_stats *st)
     return rc;
 }
 
+int pk_single_error(int rc, bool bulk, const char *list_key, cw_err *err)
+{
+    char pre[32];
+    size_t pl = (size_t)snprintf(pre, sizeof pre, "%s[0].", list_key);
+    if (rc && !bulk && strncmp(err->msg, pre, pl) == 0)
+        memmove(err->msg, err->msg + pl, strlen(err->msg + pl) + 1);
+    return rc;
+}
+
+int pk_deleted_unless(int rc, msgpack_packer *pk)
+{
+    if (rc == 0) {
+        msgpack_pack_map(pk, 1);
+        pk_kv_int(pk, "deleted", 1);
+    }
+    return rc;
+}
+
+void pk_reasons(msgpack_packer *pk, unsigned reasons)
+{
+    static const char *const words[] = {"risk", "legal", "contractual", "business"};
+    static const unsigned bits[] = {CW_REASON_RISK, CW_REASON_LEGAL, CW_REASON_CONTRACTUAL,
+                                    CW_REASON_BUSINESS};
+    size_t n = 0;
+    for (size_t i = 0; i < 4; i++)
+        n += (reasons & bits[i]) != 0;
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < 4; i++)
+        if (reasons & bits[i])
+            pk_str(pk, words[i]);
+}
+
+/* The finding that set a status, in short: {id, audit, kind, status}, or
+ * nil. */
+void pk_finding_ref(msgpack_packer *pk, const cw_audit_finding *f)
+{
+    if (!f) {
+        msgpack_pack_nil(pk);
+        return;
+    }
+    msgpack_pack_map(pk, 4);
+    pk_kv_str(pk, "id", f->id);
+    pk_kv_str(pk, "audit", f->audit);
+    pk_kv_str(pk, "kind", cw_word_name(cw_finding_kind_names, cw_finding_kind_count, f->kind));
+    pk_kv_str(pk, "status",
+              cw_word_name(cw_finding_status_names, cw_finding_status_count, f->status));
+}
+
+void pk_finding_ids(msgpack_packer *pk, const cw_audit_finding *const *fs, size_t n)
+{
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < n; i++)
+        pk_str(pk, fs[i]->id);
+}
+
+/* A finding in full, with whether it is open and overdue at t. */
+void pk_finding(msgpack_packer *pk, const cw_audit_finding *f, cw_time t)
+{
+    msgpack_pack_map(pk, 18);
+    pk_kv_str(pk, "org", f->org);
+    pk_kv_str(pk, "id", f->id);
+    pk_kv_str(pk, "audit", f->audit);
+    pk_kv_str(pk, "framework", f->framework);
+    pk_kv_str(pk, "requirement", f->requirement);
+    pk_kv_str(pk, "kind", cw_word_name(cw_finding_kind_names, cw_finding_kind_count, f->kind));
+    pk_kv_str(pk, "status",
+              cw_word_name(cw_finding_status_names, cw_finding_status_count, f->status));
+    pk_kv_str(pk, "description", f->description);
+    pk_kv_time(pk, "raised_at", f->raised_at);
+    pk_kv_when(pk, "closed_at", f->closed_at);
+    pk_kv_str(pk, "owner", f->owner);
+    pk_kv_str(pk, "root_cause", f->root_cause);
+    pk_kv_str(pk, "corrective_action", f->corrective_action);
+    pk_kv_when(pk, "due_at", f->due_at);
+    pk_kv_when(pk, "effectiveness_checked_at", f->effectiveness_checked_at);
+    pk_kv_str(pk, "effectiveness",
+              cw_word_name(cw_effectiveness_names, cw_effectiveness_count, f->effectiveness));
+    pk_kv_bool(pk, "open", cw_finding_open_at(f, t));
+    pk_kv_bool(pk, "overdue", cw_finding_overdue_at(f, t));
+}
+
+void pk_counts(msgpack_packer *pk, const size_t *counts)
+{
+    msgpack_pack_map(pk, CW_ST_COUNT);
+    for (int i = CW_ST_COUNT - 1; i >= 0; i--)
+        pk_kv_int(pk, cw_status_name((cw_status)i), (int64_t)counts[i]);
+}
+
+void pk_kv_when(msgpack_packer *pk, const char *k, cw_when w)
+{
+    pk_key(pk, k);
+    if (w.has)
+        pk_time(pk, w.at);
+    else
+        msgpack_pack_nil(pk);
+}
+
 void pk_ref(msgpack_packer *pk, const cw_ref *r)
 {
     msgpack_pack_map(pk, 2);

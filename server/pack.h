@@ -37,6 +37,25 @@ void pk_stats_fields(msgpack_packer *pk, const cw_bulk_stats *st);
 /* A write handler's answer: rc when the write failed, else 0 with the
  * bulk counts packed. */
 int pk_stats_unless(int rc, msgpack_packer *pk, const cw_bulk_stats *st);
+/* The engine names fields as in a batch; a single item's error reads
+ * better without the "<list_key>[0]." prefix, taken off err's message when
+ * the call was not a list (bulk false).  Returns rc. */
+int pk_single_error(int rc, bool bulk, const char *list_key, cw_err *err);
+/* A delete's answer: rc when it failed, else 0 with {deleted: 1}. */
+int pk_deleted_unless(int rc, msgpack_packer *pk);
+/* A time that may be absent: its RFC 3339 form, or nil. */
+void pk_kv_when(msgpack_packer *pk, const char *k, cw_when w);
+/* The finding that set a status, in short: {id, audit, kind, status}, or
+ * nil for NULL; a list of findings' ids; a finding in full, with whether
+ * it is open and its corrective action overdue at t. */
+void pk_finding_ref(msgpack_packer *pk, const cw_audit_finding *f);
+void pk_finding_ids(msgpack_packer *pk, const cw_audit_finding *const *fs, size_t n);
+void pk_finding(msgpack_packer *pk, const cw_audit_finding *f, cw_time t);
+/* Counts per status {met, partial, ..., gap}. */
+void pk_counts(msgpack_packer *pk, const size_t *counts);
+/* CW_REASON_* bits as the list of their words: risk, legal, contractual,
+ * business. */
+void pk_reasons(msgpack_packer *pk, unsigned reasons);
 /* {framework, id} */
 void pk_ref(msgpack_packer *pk, const cw_ref *r);
 /* A mapping path {from, steps, composed, strength, inferred, hops}, or nil. */

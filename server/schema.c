@@ -523,6 +523,98 @@ int cw_dec_APPLIC(const msgpack_object *o, const char *path, const char *key, cw
     return 0;
 }
 
+/* ---- the ISMS records' values ---- */
+
+/* The words of the ISMS vocabularies (crosswalk/isms_model.h), each into
+ * its own enum. */
+#define CW_VOCAB_DEC(T, ctype, names, choices)                                                     \
+    static int parse_##T(const char *s, int *out)                                                  \
+    {                                                                                              \
+        return cw_word_parse(names, names##_count_, s, out);                                       \
+    }                                                                                              \
+    int cw_dec_##T(const msgpack_object *o, const char *path, const char *key, cw_arena *a,        \
+                   ctype *out, cw_err *err)                                                        \
+    {                                                                                              \
+        int v;                                                                                     \
+        int rc = word(o, path, key, a, parse_##T, CW_EINVAL, choices, &v, err);                    \
+        if (rc == 0)                                                                               \
+            *out = (ctype)v;                                                                       \
+        return rc;                                                                                 \
+    }
+#define cw_treatment_names_count_ cw_treatment_count
+#define cw_audit_status_names_count_ cw_audit_status_count
+#define cw_finding_kind_names_count_ cw_finding_kind_count
+#define cw_finding_status_names_count_ cw_finding_status_count
+#define cw_effectiveness_names_count_ cw_effectiveness_count
+CW_VOCAB_DEC(TREATMENT, cw_treatment, cw_treatment_names, "mitigate, transfer, avoid or accept")
+CW_VOCAB_DEC(AUDITSTATUS, cw_audit_status, cw_audit_status_names, "planned, in_progress or closed")
+CW_VOCAB_DEC(FINDKIND, cw_finding_kind, cw_finding_kind_names,
+             "major_nc, minor_nc, observation or opportunity")
+CW_VOCAB_DEC(FINDSTATUS, cw_finding_status, cw_finding_status_names,
+             "open, action_planned, verified or closed")
+CW_VOCAB_DEC(EFFECT, cw_effectiveness, cw_effectiveness_names, "effective or not_effective")
+#undef CW_VOCAB_DEC
+
+int cw_dec_WHEN(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                cw_when *out, cw_err *err)
+{
+    out->has = true;
+    return cw_dec_TIME(o, path, key, a, &out->at, err);
+}
+
+int cw_dec_SCORE(const msgpack_object *o, const char *path, const char *key, cw_arena *a, int *out,
+                 cw_err *err)
+{
+    (void)a;
+    return small_int(o, path, key, 1, CW_RISK_SCALE_MAX, out, err);
+}
+
+int cw_dec_SCALE(const msgpack_object *o, const char *path, const char *key, cw_arena *a, int *out,
+                 cw_err *err)
+{
+    (void)a;
+    return small_int(o, path, key, CW_RISK_SCALE_MIN, CW_RISK_SCALE_MAX, out, err);
+}
+
+int cw_dec_VERSION(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                   int *out, cw_err *err)
+{
+    (void)a;
+    return small_int(o, path, key, 1, 1000000, out, err);
+}
+
+static int parse_reason(const char *s, int *out)
+{
+    int i;
+    if (cw_word_parse(cw_reason_names, 3, s, &i))
+        return -1;
+    *out = (int)cw_reason_bits[i];
+    return 0;
+}
+
+/* A reason, or a list of them, as CW_REASON_* bits. */
+int cw_dec_REASONS(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                   unsigned *out, cw_err *err)
+{
+    static const char choices[] = "legal, contractual or business";
+    int bit = 0, rc;
+    *out = 0;
+    if (o->type != MSGPACK_OBJECT_ARRAY) {
+        if ((rc = word(o, path, key, a, parse_reason, CW_EINVAL, choices, &bit, err)) == 0)
+            *out = (unsigned)bit;
+        return rc;
+    }
+    for (uint32_t j = 0; j < o->via.array.size; j++) {
+        char fj[112];
+        FIELD(fj, "%s[%u]", key, j);
+        if ((rc = word(&o->via.array.ptr[j], path, fj, a, parse_reason, CW_EINVAL, choices, &bit,
+                       err)))
+            return rc;
+        *out |= (unsigned)bit;
+    }
+    return 0;
+}
+
 /* ---- decoders into a whole item ---- */
 
 int cw_dec_ATTRS(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
@@ -655,17 +747,32 @@ static int str_list(const msgpack_object *o, const char *path, const char *key, 
     return 0;
 }
 
+/* One id or a list of ids (what, in messages: "a list of control ids")
+ * into an arena array; each element a string, the list's length and the
+ * ids' own rules left to the engine. */
+static int id_list(const msgpack_object *o, const char *path, const char *key, const char *what,
+                   cw_arena *a, const char ***v, size_t *n, cw_err *err)
+{
+    if (o->type == MSGPACK_OBJECT_STR) {
+        *n = 1;
+        *v = cw_arena_alloc(a, sizeof(char *));
+        if (!*v)
+            return cw_err_set(err, CW_ENOMEM, "%s%s: out of memory", path, key);
+        return in_path(to_str(o, key, a, &(*v)[0], err), path, err);
+    }
+    return str_list(o, path, key, what, a, v, n, err);
+}
+
 int cw_dec_EVCONTROLS(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
                       cw_evidence *e, cw_err *err)
 {
-    if (o->type == MSGPACK_OBJECT_STR) {
-        e->n_controls = 1;
-        e->controls = cw_arena_alloc(a, sizeof(char *));
-        if (!e->controls)
-            return cw_err_set(err, CW_ENOMEM, "%s%s: out of memory", path, key);
-        return in_path(to_str(o, key, a, &e->controls[0], err), path, err);
-    }
-    return str_list(o, path, key, "a list of control ids", a, &e->controls, &e->n_controls, err);
+    return id_list(o, path, key, "a list of control ids", a, &e->controls, &e->n_controls, err);
+}
+
+int cw_dec_IDS(const msgpack_object *o, const char *path, const char *key, cw_arena *a, cw_ids *out,
+               cw_err *err)
+{
+    return id_list(o, path, key, "a list of ids", a, &out->v, &out->n, err);
 }
 
 int cw_dec_ASSUMEIDS(const msgpack_object *o, const char *path, const char *key, cw_arena *a,

@@ -9,6 +9,7 @@
 #include "crosswalk/arena.h"
 #include "crosswalk/db.h"
 #include "crosswalk/error.h"
+#include "crosswalk/isms_model.h"
 #include "crosswalk/model.h"
 
 #include <msgpack.h>
@@ -82,7 +83,18 @@ typedef struct cw_assume {
     X(RESULT, cw_result, "pass, fail or unknown")                                                  \
     X(APPLIC, bool, "boolean")                                                                     \
     X(ASSUME, cw_assume, "map: an assume item")                                                    \
-    X(ERRSHAPE, bool, "standard or nvim")
+    X(ERRSHAPE, bool, "standard or nvim")                                                           \
+    X(IDS, cw_ids, "id or [ids]")                                                                  \
+    X(WHEN, cw_when, "time: RFC 3339 string, integer seconds or msgpack timestamp")                \
+    X(SCORE, int, "integer 1..10 (within the organisation's risk scale)")                          \
+    X(SCALE, int, "integer 2..10")                                                                 \
+    X(VERSION, int, "integer 1..1000000")                                                          \
+    X(TREATMENT, cw_treatment, "mitigate, transfer, avoid or accept")                              \
+    X(AUDITSTATUS, cw_audit_status, "planned, in_progress or closed")                              \
+    X(FINDKIND, cw_finding_kind, "major_nc, minor_nc, observation or opportunity")                 \
+    X(FINDSTATUS, cw_finding_status, "open, action_planned, verified or closed")                   \
+    X(EFFECT, cw_effectiveness, "effective or not_effective")                                      \
+    X(REASONS, unsigned, "legal, contractual or business, or a list of them")
 
 /* Types decoded into a whole item: X(TYPE, item C type, "what a client sends"). */
 #define CW_ITEM_ARG_TYPES(X)                                                                       \

@@ -118,6 +118,10 @@ typedef struct cw_mapping {
 
 typedef struct cw_org {
     const char *slug, *name;
+    /* Likelihood and impact of its risks are scored 1..risk_scale
+     * (crosswalk/isms_model.h).  On input 0 keeps the stored scale (the
+     * default for a new organisation); on output the scale in force. */
+    int risk_scale;
 } cw_org;
 
 typedef struct cw_link {
@@ -150,6 +154,10 @@ typedef struct cw_scope {
     const char *org, *framework, *id;
     bool applicable;
     const char *justification;
+    /* Why it is included, for the Statement of Applicability: CW_REASON_*
+     * bits of CW_REASONS_RECORDED (crosswalk/isms_model.h); 0 for an
+     * exclusion. */
+    unsigned reasons;
 } cw_scope;
 
 /* What a bulk write did.  Bulk writes are atomic, so rejected is 0 on

@@ -11,12 +11,16 @@
 #include "crosswalk/db.h"
 #include "crosswalk/model.h"
 
-/* Creates or renames an organisation.  *created (if given) tells which. */
+/* Creates or renames an organisation, and sets the scale its risks are
+ * scored on (org->risk_scale 2..10, CW_ERANGE outside; 0 keeps the one in
+ * force, 5 for a new organisation; CW_ECONFLICT when a risk already
+ * scored lies outside the new scale).  *created (if given) tells which. */
 int cw_org_put(cw_db *db, cw_wtxn *w, const cw_org *org, bool *created, cw_err *err);
 int cw_org_get(cw_db *db, const char *slug, cw_arena *a, cw_org *out, cw_err *err);
 int cw_org_list(cw_db *db, cw_arena *a, cw_org **out, size_t *n, cw_err *err);
-/* Removes the organisation and all of its controls, evidence and scope
- * decisions (st->deleted counts records).  CW_ENOORG when absent. */
+/* Removes the organisation and all of its controls, evidence, scope
+ * decisions and ISMS records (assets, risks, audits, findings, approved
+ * SoA versions); st->deleted counts records.  CW_ENOORG when absent. */
 int cw_org_delete(cw_db *db, cw_wtxn *w, const char *slug, cw_bulk_stats *st, cw_err *err);
 
 /* Upserts ctls[0..n), all or nothing.  The organisation must exist
@@ -61,7 +65,8 @@ int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, c
 /* Upserts scope decisions, all or nothing.  The requirement must exist and
  * be assessed (assessable, not withdrawn); it excludes that requirement
  * alone, not its children; in iso27001-2022 only Annex A controls may be excluded
- * (CW_EMANDATORY for clauses 4-10). */
+ * (CW_EMANDATORY for clauses 4-10).  Reasons (legal, contractual,
+ * business) go with an inclusion only (CW_EINVAL on an exclusion). */
 int cw_scope_put(cw_db *db, cw_wtxn *w, const cw_scope *items, size_t n, cw_bulk_stats *st,
                  cw_err *err);
 /* The organisation's decisions, optionally for one framework. */

@@ -8,6 +8,7 @@
 
 #include "crosswalk/arena.h"
 #include "crosswalk/db.h"
+#include "crosswalk/isms_model.h"
 #include "crosswalk/model.h"
 
 #define CW_DEFAULT_HOPS_COVERAGE 1
@@ -55,6 +56,7 @@ typedef struct cw_joint_member {
     const char *lowest;                  /* a group member: the requirement under it
                                     whose (lowest) status it took */
     const cw_contribution *contribution; /* what decided that status; NULL for gap */
+    const cw_audit_finding *finding;     /* an open finding that changed that status */
 } cw_joint_member;
 
 /* A joint row evaluated for one answer. */
@@ -74,6 +76,12 @@ typedef struct cw_req_status {
     cw_contribution *contribs; /* only with detail */
     size_t n_contribs;
     size_t best; /* index of the deciding contribution */
+    /* The open finding that set the status (a major nonconformity, or a
+     * minor one that lowered met to partial), or NULL; and every finding
+     * open on the requirement at the time asked (only with detail). */
+    const cw_audit_finding *finding;
+    const cw_audit_finding *const *findings;
+    size_t n_findings;
 } cw_req_status;
 
 typedef struct cw_group_summary {
@@ -114,6 +122,22 @@ typedef struct cw_coverage {
 int cw_coverage_get(cw_db *db, const cw_coverage_query *q, cw_arena *a, cw_coverage *out,
                     cw_err *err);
 
+/* What stands behind a requirement's status in a detailed answer: the
+ * controls whose contributions reach it (through a joint row, the
+ * controls that decided its members), those of them that are implemented,
+ * and the evidence that decided their states; each listed once. */
+typedef struct cw_req_sources {
+    const char **reaching; /* every control, planned ones too */
+    size_t n_reaching;
+    const char **controls; /* the implemented ones */
+    size_t n_controls;
+    const char **evidence;
+    size_t n_evidence;
+} cw_req_sources;
+
+/* Arrays in a; 0 or CW_ENOMEM. */
+int cw_req_sources_get(const cw_req_status *rs, cw_arena *a, cw_req_sources *out);
+
 typedef struct cw_gap_candidate {
     cw_ref ref;
     const char *title;
@@ -140,6 +164,11 @@ typedef struct cw_gap_item {
     size_t n_controls;
     const cw_joint_eval **joints; /* joint rows to it or to a group above it */
     size_t n_joints;
+    /* Open findings on it; held: an open nonconformity keeps it from being
+     * met whatever is linked, so no plan step closes it. */
+    const cw_audit_finding *const *findings;
+    size_t n_findings;
+    bool held;
 } cw_gap_item;
 
 /* One step of the plan: one requirement to satisfy, or the missing
@@ -173,6 +202,10 @@ typedef struct cw_gap_report {
     cw_plan_step *plan;
     size_t n_plan;
     size_t closable; /* gaps the plan closes in full */
+    /* Findings on target requirements whose corrective action is overdue
+     * at as_of (cw_finding_overdue_at), by id. */
+    const cw_audit_finding *const *overdue;
+    size_t n_overdue;
     /* As cw_coverage.answer_id: equal ids mean identical answers apart
      * from org, source and as_of. */
     uint64_t answer_id;
@@ -226,7 +259,19 @@ typedef struct cw_soa_item {
     size_t n_controls;
     const char **evidence;
     size_t n_evidence;
+    /* Why it is included: CW_REASON_* bits (none for an excluded row), and
+     * the risks that name one of its implementing controls (planned ones
+     * too). */
+    unsigned reasons;
+    const char **risks;
+    size_t n_risks;
 } cw_soa_item;
+
+/* A row the Statement of Applicability cannot stand behind as it is. */
+typedef struct cw_soa_issue {
+    const char *id;
+    const char *why; /* "included without a reason", "excluded without a justification" */
+} cw_soa_issue;
 
 typedef struct cw_soa {
     const char *org;
@@ -234,6 +279,21 @@ typedef struct cw_soa {
     cw_soa_item *items; /* the 93 Annex A controls, in order */
     size_t n_items;
     size_t applicable, excluded, implemented;
+    cw_soa_issue *unjustified; /* in row order */
+    size_t n_unjustified;
+    /* Controls implementing some Annex A row that no risk names. */
+    const char **untreating;
+    size_t n_untreating;
+    /* The organisation's data generation the answer was computed at: it
+     * grows with every write to the organisation. */
+    uint64_t sequence;
+    /* A frozen version (crosswalk/isms.h): its number (0 for the SoA as it
+     * stands), who approved it and when, and whether it was approved over
+     * unjustified rows. */
+    int version;
+    const char *approver;
+    cw_time approved_at;
+    bool forced;
 } cw_soa;
 
 /* Needs the iso27001-2022 catalogue (CW_ENOFW otherwise). */

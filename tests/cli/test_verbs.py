@@ -38,7 +38,7 @@ class Verbs(CliCase):
         out = self.ok("org", "get", "verbs-org")
         self.assertRegex(out, r"\nname\s+Verbs Ltd\n")
         self.assertEqual(json.loads(self.ok("org", "get", "verbs-org", "--format", "json")),
-                         {"org": "verbs-org", "name": "Verbs Ltd"})
+                         {"org": "verbs-org", "name": "Verbs Ltd", "risk_scale": 5})
         self.ok("control", "put", "--org", "verbs-org", "C1")
         out = self.ok("org", "delete", "verbs-org")
         self.assertEqual(out, "verbs-org: organisation deleted, with 1 records\n")
@@ -174,7 +174,8 @@ class Verbs(CliCase):
         self.assertIn("created 1", out)
         decided = {d["id"]: d for d in self.call("scope.list", {"org": "soa-org"})}
         self.assertEqual(decided["A.8.25"], {"framework": ISO, "id": "A.8.25", "applicable": False,
-                                             "justification": "No software is developed in house"})
+                                             "justification": "No software is developed in house",
+                                             "reasons": []})
         self.assertTrue(decided["A.5.23"]["applicable"])
         out = self.ok("scope", "get", "--org", "soa-org", "--framework", ISO, "A.8.25")
         self.assertRegex(out, r"\napplicable\s+false\n")

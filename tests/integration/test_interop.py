@@ -112,7 +112,8 @@ class PositionalTest(ServerTest):
         self.assertError(err, UNAUTHENTICATED)
         self.assertEqual(ed.call_params("auth", ["tok-editor"])[0], None)
         self.assertEqual(ed.call_params("org.get", ["mine"]), (None, {"org": "mine",
-                                                                      "name": "mine"}))
+                                                                      "name": "mine",
+                                                                      "risk_scale": 5}))
         err, _ = ed.call_params("org.get", ["theirs"])
         self.assertError(err, FORBIDDEN, field="org")
         err, _ = ed.call_params("control.put", ["theirs", [{"id": "X"}]])

@@ -443,7 +443,7 @@ class MethodsTest(SharedServerTest):
         res = self.c.ok("org.put", {"org": "org-t", "name": "Org T renamed"})
         self.assertFalse(res["created"])
         self.assertEqual(self.c.ok("org.get", {"org": "org-t"}),
-                         {"org": "org-t", "name": "Org T renamed"})
+                         {"org": "org-t", "name": "Org T renamed", "risk_scale": 5})
         self.assertIn({"org": "org-t", "name": "Org T renamed"}, self.c.ok("org.list"))
         self.assertCallError(self.c, "org.get", {"org": "org-none"}, NOT_FOUND, field="org")
         self.assertCallError(self.c, "org.put", {"name": "x"}, INVALID_PARAMS, field="org")

@@ -25,6 +25,10 @@ ITEMS = "items"    # list of maps (schema given)
 STRS = "strs"      # a string or a non-empty list of strings (evidence controls)
 ATTRS = "attrs"    # map of name to list of strings (or one string)
 OBJ = "obj"        # one map of named fields (a dry run's assume item)
+WORDS = "words"    # a word of a few, or a list of them (possibly empty)
+
+# What a case expects.
+OK, BAD, MISSING, SKIP = "ok", "bad", "missing", "skip"
 
 
 def arg(kind, required=False, items=None, empty_ok=False):
@@ -39,7 +43,25 @@ EVIDENCE = {"id": arg(NAME, True), "controls": arg(STRS, True), "kind": arg(TEXT
             "collected_at": arg(TIME, True), "valid_until": arg(TIME),
             "result": arg(ENUM, True)}
 SCOPE = {"framework": arg(NAME, True), "id": arg(NAME, True), "applicable": arg(BOOL),
-         "justification": arg(TEXT)}
+         "justification": arg(TEXT), "reasons": arg(WORDS)}
+ASSET = {"id": arg(NAME, True), "name": arg(TEXT), "owner": arg(TEXT),
+         "classification": arg(TEXT)}
+# A risk's title may not be empty; its id lists may.
+RISK = {"id": arg(NAME, True), "title": arg(NAME, True), "description": arg(TEXT),
+        "assets": arg(STRS, empty_ok=True), "threat": arg(TEXT), "owner": arg(TEXT),
+        "likelihood": arg(INT, True), "impact": arg(INT, True),
+        "residual_likelihood": arg(INT), "residual_impact": arg(INT), "treatment": arg(ENUM),
+        "controls": arg(STRS, empty_ok=True), "accepted_by": arg(TEXT),
+        "accepted_at": arg(TIME), "acceptance_expires": arg(TIME), "review_at": arg(TIME)}
+AUDIT = {"id": arg(NAME, True), "title": arg(TEXT), "framework": arg(NAME, True),
+         "scope": arg(STRS, True), "planned_start": arg(TIME), "planned_end": arg(TIME),
+         "auditor": arg(TEXT), "status": arg(ENUM)}
+FINDING = {"id": arg(NAME, True), "audit": arg(NAME, True), "framework": arg(NAME, True),
+           "requirement": arg(NAME, True), "kind": arg(ENUM, True), "status": arg(ENUM),
+           "description": arg(TEXT), "raised_at": arg(TIME, True), "closed_at": arg(TIME),
+           "owner": arg(TEXT), "root_cause": arg(TEXT), "corrective_action": arg(TEXT),
+           "due_at": arg(TIME), "effectiveness_checked_at": arg(TIME),
+           "effectiveness": arg(ENUM)}
 # Catalogue rows from CSV or OSCAL leave columns empty: an empty parent is
 # a root, an empty kind the default one.
 REQUIREMENT = {"id": arg(NAME, True), "parent": arg(NAME, empty_ok=True),
@@ -77,6 +99,34 @@ def req(rid, **kw):
          "attributes": {"type": ["a", "b"]}, "assessable": True, "status": "active"}
     d.update(kw)
     return d
+
+
+def asset(aid):
+    return {"id": aid, "name": "n", "owner": "o", "classification": "internal"}
+
+
+def risk(rid):
+    return {"id": rid, "title": "t", "description": "d", "assets": ["AS1"], "threat": "th",
+            "owner": "o", "likelihood": 3, "impact": 4, "residual_likelihood": 2,
+            "residual_impact": 2, "treatment": "mitigate", "controls": ["C1"],
+            "accepted_by": "ciso", "accepted_at": 1700000000, "acceptance_expires": 1800000000,
+            "review_at": 1800000000}
+
+
+def audit(aid):
+    return {"id": aid, "title": "t", "framework": FW, "scope": ["R1"],
+            "planned_start": 1700000000, "planned_end": 1700100000, "auditor": "a",
+            "status": "planned"}
+
+
+# A closed observation: what one status asks of another field does not
+# get in the way of varying each alone (closed_at needs status closed).
+def finding(fid):
+    return {"id": fid, "audit": "IA", "framework": FW, "requirement": "R2",
+            "kind": "observation", "status": "closed", "description": "d",
+            "raised_at": 1700000000, "closed_at": 1700000100, "owner": "o", "root_cause": "r",
+            "corrective_action": "c", "due_at": 1700000200,
+            "effectiveness_checked_at": 1700000100, "effectiveness": "effective"}
 
 
 def mapping(origin):
@@ -143,8 +193,9 @@ TABLE = {
         "bases": [{"source_framework": FW, "source": "R1", "target_framework": "iso27001-2022",
                    "target": "A.5.1", "origin": "del", "framework": FW}],
         "setup": [("mapping.load", {"mappings": [mapping("del")]})]},
-    "org.put": {"args": dict({"org": arg(NAME, True), "name": arg(TEXT)}, **DRY),
-                "bases": [{"org": ORG, "name": "Acme", "dry_run": False}]},
+    "org.put": {"args": dict({"org": arg(NAME, True), "name": arg(TEXT), "risk_scale": arg(INT)},
+                             **DRY),
+                "bases": [{"org": ORG, "name": "Acme", "risk_scale": 5, "dry_run": False}]},
     "org.get": {"args": {"org": arg(NAME, True)}, "bases": [{"org": ORG}]},
     "org.list": {"args": {}},
     "org.delete": {"args": {"org": arg(NAME, True)}, "bases": [{"org": "gone"}],
@@ -196,9 +247,13 @@ TABLE = {
                    "assume": {"org": True}},
                   {"org": ORG, "items": [
                       {"framework": FW, "id": "R2", "applicable": True, "justification": "j"},
-                      {"framework": FW, "id": "R3", "applicable": False,
-                       "justification": "k"}]}],
-        "single_field": ("items", "framework")},
+                      {"framework": FW, "id": "R3", "applicable": True,
+                       "justification": "k", "reasons": ["legal", "business"]}]},
+                  {"org": ORG, "framework": FW, "id": "R2", "applicable": True,
+                   "justification": "j", "reasons": "contractual"}],
+        "single_field": ("items", "framework"),
+        # reasons are for an inclusion: left out, applicable is false
+        "depends": {("items[1].applicable", "nil"): BAD}},
     "scope.list": {"args": {"org": arg(NAME, True), "framework": arg(NAME)},
                    "bases": [{"org": ORG, "framework": FW}]},
     "scope.delete": {"args": {"org": arg(NAME, True), "framework": arg(NAME, True),
@@ -216,8 +271,71 @@ TABLE = {
     "framework.compare": {"args": {"source": arg(NAME, True), "target": arg(NAME, True),
                                    "max_hops": arg(INT)},
                           "bases": [{"source": FW, "target": "soc2-2017", "max_hops": 1}]},
-    "soa.get": {"args": {"org": arg(NAME, True), "as_of": arg(TIME)},
-                "bases": [{"org": ORG, "as_of": msgpack.Timestamp(1800000000)}]},
+    "soa.get": {"args": {"org": arg(NAME, True), "as_of": arg(TIME), "version": arg(INT)},
+                "bases": [{"org": ORG, "as_of": msgpack.Timestamp(1800000000)},
+                          {"org": ORG, "version": 1}]},
+    # a fresh organisation each time (versions are frozen), its SoA
+    # justified row by row in setUp
+    "soa.approve": {"args": {"org": arg(NAME, True), "version": arg(INT, True),
+                             "approver": arg(NAME, True), "force": arg(BOOL)},
+                    "bases": [{"org": "soa-org", "version": 1, "approver": "ciso",
+                               "force": False}]},
+    "asset.put": {
+        "args": dict({"org": arg(NAME, True), "items": arg(ITEMS, False, ASSET)}, **ASSET),
+        "bases": [dict(asset("AS2"), org=ORG), {"org": ORG, "items": [asset("AS3"),
+                                                                      asset("AS4")]}],
+        "single_field": ("items", "id")},
+    "asset.get": {"args": {"org": arg(NAME, True), "id": arg(NAME, True)},
+                  "bases": [{"org": ORG, "id": "AS1"}]},
+    "asset.list": {"args": {"org": arg(NAME, True)}, "bases": [{"org": ORG}]},
+    "asset.delete": {"args": {"org": arg(NAME, True), "id": arg(NAME, True)},
+                     "bases": [{"org": ORG, "id": "ASD"}],
+                     "setup": [("asset.put", {"org": ORG, "id": "ASD"})]},
+    "risk.put": {
+        "args": dict({"org": arg(NAME, True), "items": arg(ITEMS, False, RISK)}, **RISK),
+        "bases": [dict(risk("RK2"), org=ORG), {"org": ORG, "items": [risk("RK3"),
+                                                                     risk("RK4")]}],
+        "single_field": ("items", "id")},
+    "risk.get": {"args": {"org": arg(NAME, True), "id": arg(NAME, True), "as_of": arg(TIME)},
+                 "bases": [{"org": ORG, "id": "RK1", "as_of": 1800000000}]},
+    "risk.list": {"args": {"org": arg(NAME, True), "as_of": arg(TIME)},
+                  "bases": [{"org": ORG, "as_of": "2026-01-31T12:00:00Z"}]},
+    "risk.matrix": {"args": {"org": arg(NAME, True), "as_of": arg(TIME)},
+                    "bases": [{"org": ORG, "as_of": 1800000000}]},
+    "risk.delete": {"args": {"org": arg(NAME, True), "id": arg(NAME, True)},
+                    "bases": [{"org": ORG, "id": "RKD"}],
+                    "setup": [("risk.put", {"org": ORG, "id": "RKD", "title": "t",
+                                            "likelihood": 1, "impact": 1})]},
+    "audit.put": {
+        "args": dict({"org": arg(NAME, True), "items": arg(ITEMS, False, AUDIT)}, **AUDIT),
+        "bases": [dict(audit("AU2"), org=ORG), {"org": ORG, "items": [audit("AU3"),
+                                                                      audit("AU4")]}],
+        "single_field": ("items", "id")},
+    "audit.get": {"args": {"org": arg(NAME, True), "id": arg(NAME, True)},
+                  "bases": [{"org": ORG, "id": "IA"}]},
+    "audit.list": {"args": {"org": arg(NAME, True)}, "bases": [{"org": ORG}]},
+    "audit.delete": {"args": {"org": arg(NAME, True), "id": arg(NAME, True)},
+                     "bases": [{"org": ORG, "id": "AUD"}],
+                     "setup": [("audit.put", dict(audit("AUD"), org=ORG))]},
+    "audit.checklist": {"args": {"org": arg(NAME, True), "audit": arg(NAME, True),
+                                 "as_of": arg(TIME)},
+                        "bases": [{"org": ORG, "audit": "IA", "as_of": 1800000000}]},
+    "finding.put": {
+        "args": dict({"org": arg(NAME, True), "items": arg(ITEMS, False, FINDING)}, **FINDING),
+        "bases": [dict(finding("FD2"), org=ORG), {"org": ORG, "items": [finding("FD3"),
+                                                                        finding("FD4")]}],
+        "single_field": ("items", "id"),
+        # closed_at needs status closed: left out, status is open
+        "depends": {("status", "nil"): BAD, ("items[1].status", "nil"): BAD}},
+    "finding.get": {"args": {"org": arg(NAME, True), "id": arg(NAME, True), "as_of": arg(TIME)},
+                    "bases": [{"org": ORG, "id": "FD1", "as_of": 1800000000}]},
+    "finding.list": {"args": {"org": arg(NAME, True), "audit": arg(NAME), "framework": arg(NAME),
+                              "requirement": arg(NAME), "as_of": arg(TIME)},
+                     "bases": [{"org": ORG, "audit": "IA", "framework": FW, "requirement": "R2",
+                                "as_of": 1800000000}]},
+    "finding.delete": {"args": {"org": arg(NAME, True), "id": arg(NAME, True)},
+                       "bases": [{"org": ORG, "id": "FDD"}],
+                       "setup": [("finding.put", dict(finding("FDD"), org=ORG))]},
 }
 
 HUGE_STR = "h" * (1 << 20)
@@ -232,9 +350,9 @@ VALUES = {"int": 7, "negative": -7, "str": "x", "nil": None, "bin": b"x", "bool"
 ACCEPTS = {NAME: {"str"}, TEXT: {"str"}, ENUM: {"str"}, TOKEN: {"str"},
            TIME: {"int", "negative", "str", "timestamp"}, INT: {"int", "negative"}, COUNT0: {"int", "negative"},
            BOOL: {"bool"}, ITEMS: {"array"}, STRS: {"str", "array"}, ATTRS: {"map"},
-           OBJ: {"map"}}
+           OBJ: {"map"},
+           WORDS: {"str", "array"}}
 
-OK, BAD, MISSING, SKIP = "ok", "bad", "missing", "skip"
 
 
 def nest(k, kind):
@@ -287,6 +405,12 @@ def cases(kind, required, items, empty_ok=False):
         out.append(("field of the wrong type", {"controls": "C1"}, BAD, ".controls"))
         out.append(("a list element of the wrong type", {"requirements": [{"framework": 7}]},
                     BAD, ".requirements[0].framework"))
+    if kind == WORDS:
+        out += [("not a member", "no-such-word", BAD, ""), ("empty", "", BAD, ""),
+                ("empty list", [], OK, ""), ("element not a string", ["legal", 7], BAD, "[1]"),
+                ("element not a member", ["legal", "x"], BAD, "[1]"),
+                ("1 MiB string", HUGE_STR, BAD, ""),
+                ("100k-element array", ["eight ch"] * HUGE_N, BAD, "[0]")]
     if kind == ATTRS:
         out.append(("values not strings", {"type": [1]}, BAD, ".type[0]"))
         out.append(("value a map", {"type": {"a": "b"}}, BAD, ".type"))
@@ -338,6 +462,21 @@ class ParamsTest(ServerTest):
         c.ok("control.put", {"org": ORG, "id": "C1",
                              "links": [{"framework": FW, "id": "R2"}]})
         c.ok("evidence.put", dict(evidence("E1", ["C1"]), org=ORG))
+        c.ok("asset.put", {"org": ORG, "id": "AS1"})
+        c.ok("risk.put", dict(risk("RK1"), org=ORG))
+        c.ok("audit.put", dict(audit("IA"), org=ORG))
+        c.ok("finding.put", dict(finding("FD1"), org=ORG))
+        c.ok("soa.approve", {"org": ORG, "version": 1, "approver": "ciso", "force": True})
+        # soa.approve's organisation, made afresh before each case with
+        # every Annex A row included for a reason
+        annex = [{"framework": "iso27001-2022", "id": r["id"], "applicable": True,
+                  "reasons": "business"}
+                 for r in c.ok("requirement.list", {"framework": "iso27001-2022",
+                                                    "assessable_only": True})
+                 if r["id"].startswith("A.")]
+        TABLE["soa.approve"]["setup"] = [
+            ("org.put", {"org": "soa-org"}), ("org.delete", {"org": "soa-org"}),
+            ("org.put", {"org": "soa-org"}), ("scope.put", {"org": "soa-org", "items": annex})]
         self.table = method_table(c)
         info = c.ok("server.info")
         self.max_depth = info["limits"]["max_depth"]
@@ -421,6 +560,7 @@ class ParamsTest(ServerTest):
                 if label == "nil" and single and path == [single[0]]:
                     # no list: the call is a single item, which lacks its fields
                     want, f = MISSING, single[1]
+                want = TABLE[method].get("depends", {}).get((field, label), want)
                 self.expect(method, args, want, f + suffix, label)
         if spec["required"]:
             with self.subTest(method=method, field=field, case="absent"):
@@ -511,7 +651,8 @@ class ParamsTest(ServerTest):
 
     def test_single_item_fields_beside_a_list(self):
         for method, lst in (("control.put", "controls"), ("evidence.put", "items"),
-                            ("scope.put", "items")):
+                            ("scope.put", "items"), ("asset.put", "items"), ("risk.put", "items"),
+                            ("audit.put", "items"), ("finding.put", "items")):
             single = self.base(method)
             bulk = self.base(method, lst)
             for name in single:
@@ -532,7 +673,8 @@ class ParamsTest(ServerTest):
         # control.put / evidence.put / scope.put single items: a missing id
         # (or framework) is named as such
         for method, field in (("control.put", "id"), ("evidence.put", "id"),
-                              ("scope.put", "framework")):
+                              ("scope.put", "framework"), ("asset.put", "id"), ("risk.put", "id"),
+                              ("audit.put", "id"), ("finding.put", "id")):
             args = self.base(method)
             del args[field]
             self.expect(method, args, MISSING, field, "single item without " + field)

@@ -36,6 +36,14 @@ CLASSES = {
     "org.put": ORG_WRITE, "control.put": ORG_WRITE, "control.delete": ORG_WRITE,
     "evidence.put": ORG_WRITE, "evidence.load": ORG_WRITE, "evidence.delete": ORG_WRITE,
     "scope.put": ORG_WRITE, "scope.delete": ORG_WRITE,
+    # the ISMS records: an organisation's risks, audits and findings are its own
+    "asset.get": ORG_READ, "asset.list": ORG_READ, "risk.get": ORG_READ,
+    "risk.list": ORG_READ, "risk.matrix": ORG_READ, "audit.get": ORG_READ,
+    "audit.list": ORG_READ, "audit.checklist": ORG_READ, "finding.get": ORG_READ,
+    "finding.list": ORG_READ,
+    "asset.put": ORG_WRITE, "asset.delete": ORG_WRITE, "risk.put": ORG_WRITE,
+    "risk.delete": ORG_WRITE, "audit.put": ORG_WRITE, "audit.delete": ORG_WRITE,
+    "finding.put": ORG_WRITE, "finding.delete": ORG_WRITE, "soa.approve": ORG_WRITE,
 }
 
 # The flags each class must carry in the server's table.
@@ -59,11 +67,19 @@ ORG_A, ORG_B = "tenant-a", "tenant-b"
 SEED = {
     ORG_A: {"name": "Alpha Holdings", "control": "ctl-alpha-1", "title": "Alpha access policy",
             "owner": "alice@alpha", "evidence": "ev-alpha-1", "ev_title": "Alpha audit log",
-            "scope": "A.5.10", "justification": "alpha has no such thing"},
+            "scope": "A.5.10", "justification": "alpha has no such thing",
+            "asset": "as-alpha-1", "asset_name": "Alpha CRM", "risk": "rk-alpha-1",
+            "risk_title": "Alpha data leak", "audit": "au-alpha-1",
+            "audit_title": "Alpha internal audit", "finding": "fd-alpha-1",
+            "finding_text": "Alpha policy unsigned"},
     ORG_B: {"name": "Bravo Secretcorp", "control": "ctl-bravo-SECRET-1",
             "title": "Bravo hidden firewall", "owner": "bob@bravo-secret",
             "evidence": "ev-bravo-SECRET-1", "ev_title": "Bravo confidential pentest",
-            "scope": "A.5.11", "justification": "bravo-secret-exclusion"},
+            "scope": "A.5.11", "justification": "bravo-secret-exclusion",
+            "asset": "as-bravo-SECRET-1", "asset_name": "Bravo secret vault",
+            "risk": "rk-bravo-SECRET-1", "risk_title": "Bravo hidden exposure",
+            "audit": "au-bravo-SECRET-1", "audit_title": "Bravo secret audit",
+            "finding": "fd-bravo-SECRET-1", "finding_text": "Bravo secret weakness"},
 }
 B_SECRETS = [v for k, v in SEED[ORG_B].items() if k != "scope"]
 
@@ -126,6 +142,17 @@ class TenantMatrixTest(ServerTest):
                                                title=d["ev_title"]), org=org))
             a.ok("scope.put", {"org": org, "framework": "iso27001-2022", "id": d["scope"],
                                "applicable": False, "justification": d["justification"]})
+            a.ok("asset.put", {"org": org, "id": d["asset"], "name": d["asset_name"]})
+            a.ok("risk.put", {"org": org, "id": d["risk"], "title": d["risk_title"],
+                              "assets": [d["asset"]], "controls": [d["control"]],
+                              "likelihood": 3, "impact": 4})
+            a.ok("audit.put", {"org": org, "id": d["audit"], "title": d["audit_title"],
+                               "framework": "iso27001-2022", "scope": ["A.5"]})
+            a.ok("finding.put", {"org": org, "id": d["finding"], "audit": d["audit"],
+                                 "framework": "iso27001-2022", "requirement": "A.5.1",
+                                 "kind": "major_nc", "description": d["finding_text"],
+                                 "raised_at": 1700000000})
+            a.ok("soa.approve", {"org": org, "version": 1, "approver": "seed", "force": True})
         self.snapshot_b = self.org_snapshot(ORG_B)
         self.n = 0
 
@@ -161,7 +188,13 @@ class TenantMatrixTest(ServerTest):
         return {"org": a.ok("org.get", {"org": org}),
                 "controls": keep(a.ok("control.list", {"org": org})),
                 "evidence": keep(a.ok("evidence.list", {"org": org})),
-                "scope": keep(a.ok("scope.list", {"org": org}))}
+                "scope": keep(a.ok("scope.list", {"org": org})),
+                "assets": keep(a.ok("asset.list", {"org": org})),
+                "risks": keep(a.ok("risk.list", {"org": org, "as_of": 1800000000})),
+                "audits": keep(a.ok("audit.list", {"org": org})),
+                "findings": keep(a.ok("finding.list", {"org": org, "as_of": 1800000000})),
+                "versions": [v for v in a.ok("soa.get", {"org": org})["versions"]
+                             if not v["approver"].startswith("cell tmp-")]}
 
     def tag(self):
         self.n += 1
@@ -226,7 +259,7 @@ class TenantMatrixTest(ServerTest):
         if method == "org.get":
             def same(err, res):
                 if ok:
-                    self.assertEqual(res, {"org": org, "name": d["name"]})
+                    self.assertEqual(res, {"org": org, "name": d["name"], "risk_scale": 5})
             return {"org": org}, same
         if method == "org.put":
             # allowed: rewrite the same name; refused: try to rename
@@ -290,7 +323,78 @@ class TenantMatrixTest(ServerTest):
             return {"org": org, "target": "soc2-2017", "source": "iso27001-2022"}, None
         if method == "soa.get":
             return {"org": org}, None
+        isms = self.isms_cell(method, org, ok, t)
+        if isms:
+            return isms
         raise AssertionError("no cell arguments for %s: classify it in test_tenants.py" % method)
+
+    def isms_cell(self, method, org, ok, t):
+        """(args, check) for the ISMS methods, or None."""
+        a, d = self.admin, SEED[org]
+
+        def created(err, res):
+            self.assertEqual(res["created"], 1, res)
+
+        def deleted(err, res):
+            self.assertEqual(res["deleted"], 1, res)
+
+        def gone(m):  # a refused create left nothing behind
+            return lambda err, res: self.assertIsNotNone(
+                self.admin.call(m, {"org": org, "id": t})[0], "%s %s exists" % (m, t))
+
+        def there(m):  # a refused delete deleted nothing
+            return lambda err, res: self.admin.ok(m, {"org": org, "id": t})
+
+        def own(key, field, value):
+            def chk(err, res):
+                if ok:
+                    self.assertEqual(res[field], d[value], res)
+            return chk
+
+        def listed(value):
+            def chk(err, res):
+                if ok:
+                    self.assertIn(d[value], [x["id"] for x in res])
+            return chk
+        new = {"asset": {"name": "cell " + t},
+               "risk": {"title": "cell " + t, "likelihood": 1, "impact": 1},
+               "audit": {"title": "cell " + t, "framework": "iso27001-2022", "scope": ["A.6"]},
+               "finding": {"audit": d["audit"], "framework": "iso27001-2022",
+                           "requirement": "A.5.2", "kind": "observation",
+                           "raised_at": 1700000000}}
+        kind, _, verb = method.partition(".")
+        if kind in new and verb == "put":
+            return dict(new[kind], org=org, id=t), created if ok else gone(kind + ".get")
+        if kind in new and verb == "delete":
+            a.ok(kind + ".put", dict(new[kind], org=org, id=t))
+            return {"org": org, "id": t}, deleted if ok else there(kind + ".get")
+        if kind in new and verb == "get":
+            field = {"asset": "name", "risk": "title", "audit": "title",
+                     "finding": "description"}[kind]
+            value = {"asset": "asset_name", "risk": "risk_title", "audit": "audit_title",
+                     "finding": "finding_text"}[kind]
+            return {"org": org, "id": d[kind]}, own(kind, field, value)
+        if kind in new and verb == "list":
+            return {"org": org}, listed(kind)
+        if method == "risk.matrix":
+            def counted(err, res):
+                if ok:
+                    self.assertGreaterEqual(res["inherent"][2][3], 1)
+            return {"org": org}, counted
+        if method == "audit.checklist":
+            def checked(err, res):
+                if ok:
+                    a51 = [i for i in res["items"] if i["id"] == "A.5.1"][0]
+                    self.assertEqual(a51["status"], "failing")
+                    self.assertEqual(a51["finding"]["id"], d["finding"])
+            return {"org": org, "audit": d["audit"]}, checked
+        if method == "soa.approve":
+            def approved(err, res):
+                if ok:
+                    self.assertEqual(res["version"], self.n + 1)
+            return ({"org": org, "version": self.n + 1, "approver": "cell " + t, "force": True},
+                    approved)
+        return None
 
     def auth_cell(self, role):
         """auth is open: it answers every caller, rightly or not."""

@@ -173,7 +173,7 @@ int t_joint(cw_db *db, const char *srcs, const char *rel, const char *dst, cw_er
 
 void t_org(cw_db *db, const char *org)
 {
-    cw_org o = {org, org};
+    cw_org o = {org, org, 0};
     assert_int_equal(cw_org_put(db, NULL, &o, NULL, NULL), 0);
 }
 

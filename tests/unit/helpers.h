@@ -14,11 +14,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "crosswalk/audit.h"
 #include "crosswalk/catalog.h"
 #include "crosswalk/db.h"
+#include "crosswalk/isms.h"
 #include "crosswalk/mapping.h"
 #include "crosswalk/org.h"
 #include "crosswalk/query.h"
+#include "crosswalk/risk.h"
 
 #include <lmdb.h>
 

@@ -201,7 +201,7 @@ static void test_replace_and_delete(void **state)
     cw_db *db = t_db(state);
     t_catalog(db, "fx", "G G.1:G G.2:G");
     t_org(db, "acme");
-    cw_scope sc = {"acme", "fx", "G.1", false, "n/a"};
+    cw_scope sc = {"acme", "fx", "G.1", false, "n/a", 0};
     assert_int_equal(cw_scope_put(db, NULL, &sc, 1, NULL, NULL), 0);
     cw_requirement nr[] = {{.id = "K"}, {.id = "K.1", .parent = "K"}};
     cw_framework fw = {"fx", "fx", "2", "", ""};

@@ -213,7 +213,7 @@ static void test_scope_and_percent(void **state)
 {
     cw_db *db = t_db(state);
     t_effective(db, "acme", "C", "tgt/T1.a:full tgt/T1.b:full tgt/T3:full");
-    cw_scope s = {"acme", "tgt", "T3", false, "not used here"};
+    cw_scope s = {"acme", "tgt", "T3", false, "not used here", 0};
     assert_int_equal(cw_scope_put(db, NULL, &s, 1, NULL, NULL), 0);
     cw_arena *a = cw_arena_new();
     cw_coverage_query q = {"acme", "tgt", 100, 0, false};
@@ -275,6 +275,7 @@ static int ref_level(int r)
 #define NJOINT 60
 #define NCTL 150
 #define NEV 1500
+#define NFIND 150
 
 typedef struct {
     int parent; /* global index or -1 */
@@ -310,6 +311,14 @@ static rjoint J[NJOINT];
 static rctl C[NCTL];
 static rev_t E[NEV];
 static bool NA[NREQ];
+/* Audit findings: on an assessed requirement, of a kind (cw_finding_kind)
+ * and status (cw_finding_status); closed < 0: no closed_at. */
+typedef struct {
+    int req, kind, status;
+    long raised, closed;
+} rfind;
+static rfind FND[NFIND];
+static size_t finding_decided; /* statuses a finding changed, over the run */
 
 static int fw_of(int r)
 {
@@ -359,6 +368,30 @@ static int ref_state(int c, long t)
                 (E[i].vu < 0 || E[i].vu >= t))
                 return CW_STATE_EFFECTIVE;
     return CW_STATE_UNVERIFIED;
+}
+
+/* docs/SEMANTICS.md §6.3, written out again: a finding is open at t when
+ * raised at or before t and not closed at t (a closed one without a date
+ * never is); an open major nonconformity makes x failing, an open minor
+ * one lowers met to partial. */
+static bool ref_open(const rfind *f, long t)
+{
+    if (f->raised > t)
+        return false;
+    if (f->status != CW_FST_CLOSED)
+        return true;
+    return f->closed >= 0 && t < f->closed;
+}
+
+static int ref_held(int x, long t, int st)
+{
+    bool major = false, minor = false;
+    for (int k = 0; k < NFIND; k++)
+        if (FND[k].req == x && ref_open(&FND[k], t)) {
+            major |= FND[k].kind == CW_FIND_MAJOR_NC;
+            minor |= FND[k].kind == CW_FIND_MINOR_NC;
+        }
+    return major ? CW_ST_FAILING : minor && st == CW_ST_MET ? CW_ST_PARTIAL : st;
 }
 
 static int *best; /* the reference run's results, per requirement */
@@ -469,12 +502,12 @@ static void ref_joints(int tf, long t, int hops)
             if (R[m].withdrawn) {
                 ms = CW_ST_GAP;
             } else if (assessed(m)) {
-                ms = mbest[sf][m] < 0 ? CW_ST_GAP : mbest[sf][m];
+                ms = ref_held(m, t, mbest[sf][m] < 0 ? CW_ST_GAP : mbest[sf][m]);
             } else if (group(m)) {
                 bool any = false;
                 for (int l = 0; l < NREQ; l++)
                     if (assessed(l) && under(l, m)) {
-                        int v = mbest[sf][l] < 0 ? CW_ST_GAP : mbest[sf][l];
+                        int v = ref_held(l, t, mbest[sf][l] < 0 ? CW_ST_GAP : mbest[sf][l]);
                         if (!any || v < ms)
                             ms = v;
                         any = true;
@@ -567,7 +600,7 @@ static void crosscheck(cw_db *db, unsigned seed)
 {
     srand(seed);
     memset(NA, 0, sizeof NA);
-    joint_decided = 0;
+    joint_decided = finding_decided = 0;
     /* frameworks: per fw 3 roots, 6 groups under roots, leaves under groups */
     for (int f = 0; f < NF; f++) {
         cw_requirement reqs[NR_PER];
@@ -719,13 +752,53 @@ static void crosscheck(cw_db *db, unsigned seed)
     assert_int_equal(cw_db_check(db, &problems, &err), 0);
     if (problems)
         fail_msg("store check: %zu problems, first: %s", problems, err.msg);
+    /* audit findings: one audit per framework over its roots (everything),
+     * findings on assessed requirements with times around the queries' */
+    for (int f = 0; f < NF; f++) {
+        char aid[16], slug[16];
+        snprintf(aid, sizeof aid, "a%d", f);
+        snprintf(slug, sizeof slug, "f%d", f);
+        const char *roots[] = {"r0", "r1", "r2"};
+        cw_audit u = {.org = "acme", .id = aid, .framework = slug, .scope = {roots, 3}};
+        if (cw_audit_put(db, NULL, &u, 1, NULL, &err))
+            fail_msg("audit: %s", err.msg);
+    }
+    static cw_audit_finding fs[NFIND];
+    static char fid[NFIND][16], faud[NFIND][16], ffw[NFIND][16];
+    for (int k = 0; k < NFIND; k++) {
+        rfind *f = &FND[k];
+        do
+            f->req = rand() % NREQ;
+        while (!assessed(f->req));
+        f->kind = rand() % 4;
+        f->status = rand() % 4;
+        f->raised = rand() % 110;
+        f->closed = f->status == CW_FST_CLOSED && rand() % 4 ? f->raised + rand() % 40 : -1;
+        snprintf(fid[k], 16, "F%d", k);
+        snprintf(faud[k], 16, "a%d", fw_of(f->req));
+        snprintf(ffw[k], 16, "f%d", fw_of(f->req));
+        fs[k] = (cw_audit_finding){.org = "acme",
+                                   .id = fid[k],
+                                   .audit = faud[k],
+                                   .framework = ffw[k],
+                                   .requirement = R[f->req].id,
+                                   .kind = (cw_finding_kind)f->kind,
+                                   .status = (cw_finding_status)f->status,
+                                   .corrective_action = "act",
+                                   .raised_at = f->raised,
+                                   .closed_at = {f->closed >= 0, f->closed},
+                                   .effectiveness_checked_at = {true, f->raised},
+                                   .effectiveness = CW_EFF_EFFECTIVE};
+    }
+    if (cw_finding_put(db, NULL, fs, NFIND, NULL, &err))
+        fail_msg("findings: %s", err.msg);
     /* a few exclusions */
     for (int i = 0; i < NREQ; i += 7) {
         if (!assessed(i))
             continue;
         char f[16];
         snprintf(f, 16, "f%d", fw_of(i));
-        cw_scope s = {"acme", f, R[i].id, false, "random"};
+        cw_scope s = {"acme", f, R[i].id, false, "random", 0};
         assert_int_equal(cw_scope_put(db, NULL, &s, 1, NULL, NULL), 0);
         NA[i] = true;
     }
@@ -750,7 +823,9 @@ static void crosscheck(cw_db *db, unsigned seed)
                     if (!assessed(i))
                         continue;
                     leaves++;
-                    int want = NA[i] ? CW_ST_NOT_APPLICABLE : best[i] < 0 ? CW_ST_GAP : best[i];
+                    int plain = best[i] < 0 ? CW_ST_GAP : best[i];
+                    int want = NA[i] ? CW_ST_NOT_APPLICABLE : ref_held(i, t, plain);
+                    finding_decided += want != plain && !NA[i];
                     met += want == CW_ST_MET;
                     na += want == CW_ST_NOT_APPLICABLE;
                     int got = (int)t_status(&c, R[i].id);
@@ -767,9 +842,11 @@ static void crosscheck(cw_db *db, unsigned seed)
                 assert_true(c.percent > pct - 1e-9 && c.percent < pct + 1e-9);
                 cw_arena_free(a);
             }
-    print_message("cross-checked %zu requirement statuses (%zu decided by joint rows):", compared,
-                  joint_decided);
+    print_message("cross-checked %zu requirement statuses (%zu decided by joint rows, %zu changed "
+                  "by audit findings):",
+                  compared, joint_decided, finding_decided);
     assert_true(joint_decided > 0);
+    assert_true(finding_decided > 0);
     for (int s = 0; s < CW_ST_COUNT; s++) {
         print_message(" %s %zu", cw_status_name((cw_status)s), seen[s]);
         assert_true(seen[s] > 0); /* every status occurs, so the check is not vacuous */
@@ -828,7 +905,7 @@ static void test_cached_states_follow_time_and_writes(void **state)
     assert_int_equal(cov(db, "acme", "tgt", "T1.a", 60, 1), CW_ST_GAP);
     assert_int_equal(t_control(db, "acme", "C1", CW_CTL_IMPLEMENTED, "tgt/T1.a:full"), 0);
     assert_int_equal(cov(db, "acme", "tgt", "T1.a", 60, 1), CW_ST_MET);
-    cw_scope sc = {"acme", "tgt", "T1.a", false, "out of scope"};
+    cw_scope sc = {"acme", "tgt", "T1.a", false, "out of scope", 0};
     assert_int_equal(cw_scope_put(db, NULL, &sc, 1, NULL, &e2), 0);
     assert_int_equal(cov(db, "acme", "tgt", "T1.a", 60, 1), CW_ST_NOT_APPLICABLE);
     assert_int_equal(cw_control_delete(db, NULL, "acme", "C1", &e2), 0);

@@ -249,6 +249,32 @@ static void test_persist_and_schema(void **state)
     assert_int_equal(raw_schema(txn), CW_SCHEMA_VERSION);
     mdb_txn_abort(txn);
     mdb_env_close(env);
+    /* a version-3 store (no ISMS databases; organisations without a risk
+     * scale) is upgraded in place: the scale reads as the default and
+     * risks can be written */
+    txn = raw_begin(t->dir, 0, &env);
+    raw_set_schema(txn, 3);
+    static const char *const isms[] = {"asset", "risk", "audit", "finding", "soa_version"};
+    for (size_t i = 0; i < sizeof isms / sizeof isms[0]; i++)
+        raw_drop(txn, isms[i], 0);
+    MDB_dbi og;
+    assert_int_equal(mdb_dbi_open(txn, "org", 0, &og), 0);
+    unsigned char old_org[] = {0x91, 0xa4, 'A', 'c', 'm', 'e'}; /* ["Acme"] */
+    MDB_val ok = {4, "acme"}, ov = {sizeof old_org, old_org};
+    assert_int_equal(mdb_put(txn, og, &ok, &ov, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    assert_int_equal(cw_db_open(&o, &t->db, &err), 0);
+    ar = cw_arena_new();
+    cw_org got;
+    assert_int_equal(cw_org_get(t->db, "acme", ar, &got, &err), 0);
+    assert_string_equal(got.name, "Acme");
+    assert_int_equal(got.risk_scale, 5);
+    cw_risk rk = {.org = "acme", .id = "R1", .title = "t", .likelihood = 5, .impact = 1};
+    assert_int_equal(cw_risk_put(t->db, NULL, &rk, 1, NULL, &err), 0);
+    cw_arena_free(ar);
+    cw_db_close(t->db);
+    t->db = NULL;
     t_close(t);
     cw_db *db = NULL;
     o.path = "";

@@ -165,7 +165,7 @@ static void test_members_use_one_hop_less(void **state)
     EXPECT("dst", 2, "S1=met");
     EXPECT("dst", 3, "S1=met");
     /* member statuses ignore scope decisions of their framework */
-    cw_scope sc = {"acme", "src", "B", false, "not ours"};
+    cw_scope sc = {"acme", "src", "B", false, "not ours", 0};
     assert_int_equal(cw_scope_put(db, NULL, &sc, 1, NULL, NULL), 0);
     EXPECT("src", 1, "B=not_applicable");
     EXPECT("dst", 2, "S1=met");
@@ -246,12 +246,12 @@ static void test_assessable_parent(void **state)
     ctl(db, "C2", "x/X2:full", 1);
     EXPECT("nist", 1, "AC-2(1)=met AC-3=met");
     /* excluding AC-2 leaves AC-2(1) assessed */
-    cw_scope sc = {"acme", "nist", "AC-2", false, "n/a"};
+    cw_scope sc = {"acme", "nist", "AC-2", false, "n/a", 0};
     assert_int_equal(cw_scope_put(db, NULL, &sc, 1, NULL, NULL), 0);
     EXPECT("nist", 1, "AC-2=not_applicable AC-2(1)=met");
     /* a group, or a withdrawn requirement, cannot be excluded */
     cw_err err = {0};
-    cw_scope bad = {"acme", "nist", "AC", false, "n/a"};
+    cw_scope bad = {"acme", "nist", "AC", false, "n/a", 0};
     assert_int_equal(cw_scope_put(db, NULL, &bad, 1, NULL, &err), CW_EINVAL);
     assert_non_null(strstr(err.msg, "not assessed"));
     bad.id = "AC-2(2)";

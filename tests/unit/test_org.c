@@ -14,7 +14,7 @@ static const t_scenario base = {
 static void test_org_crud(void **state)
 {
     cw_db *db = t_db(state);
-    cw_org o = {"acme", "Acme Ltd"};
+    cw_org o = {"acme", "Acme Ltd", 0};
     bool created;
     cw_err err = {0};
     assert_int_equal(cw_org_put(db, NULL, &o, &created, &err), 0);
@@ -28,7 +28,7 @@ static void test_org_crud(void **state)
     assert_string_equal(got.name, "Acme Limited");
     assert_int_equal(cw_org_get(db, "nope", a, &got, &err), CW_ENOORG);
     assert_non_null(strstr(err.msg, "'nope'"));
-    cw_org bad = {"", "x"};
+    cw_org bad = {"", "x", 0};
     assert_int_equal(cw_org_put(db, NULL, &bad, NULL, &err), CW_EINVAL);
     assert_non_null(strstr(err.msg, "org"));
     cw_org *list;
@@ -262,27 +262,27 @@ static void test_scope(void **state)
 {
     cw_db *db = t_db(state);
     cw_err err = {0};
-    cw_scope s = {"acme", "iso27001-2022", "A.5.2", false, "no suppliers"};
+    cw_scope s = {"acme", "iso27001-2022", "A.5.2", false, "no suppliers", 0};
     cw_bulk_stats st;
     assert_int_equal(cw_scope_put(db, NULL, &s, 1, &st, &err), 0);
     assert_int_equal(st.created, 1);
-    cw_scope clause = {"acme", "iso27001-2022", "6.1", false, "we would rather not"};
+    cw_scope clause = {"acme", "iso27001-2022", "6.1", false, "we would rather not", 0};
     assert_int_equal(cw_scope_put(db, NULL, &clause, 1, &st, &err), CW_EMANDATORY);
     assert_non_null(strstr(err.msg, "6.1"));
     assert_non_null(strstr(err.msg, "mandatory"));
     /* marking a clause applicable is fine */
     clause.applicable = true;
     assert_int_equal(cw_scope_put(db, NULL, &clause, 1, &st, &err), 0);
-    cw_scope grp = {"acme", "iso27001-2022", "A.5", false, "x"};
+    cw_scope grp = {"acme", "iso27001-2022", "A.5", false, "x", 0};
     assert_int_equal(cw_scope_put(db, NULL, &grp, 1, &st, &err), CW_EINVAL);
     assert_non_null(strstr(err.msg, "group"));
-    cw_scope missing = {"acme", "iso27001-2022", "A.9.9", false, "x"};
+    cw_scope missing = {"acme", "iso27001-2022", "A.9.9", false, "x", 0};
     assert_int_equal(cw_scope_put(db, NULL, &missing, 1, &st, &err), CW_ENOREQ);
-    cw_scope nofw = {"acme", "zz", "A.9.9", false, "x"};
+    cw_scope nofw = {"acme", "zz", "A.9.9", false, "x", 0};
     assert_int_equal(cw_scope_put(db, NULL, &nofw, 1, &st, &err), CW_ENOFW);
-    cw_scope other = {"acme", "fx", "G.1", false, "x"};
+    cw_scope other = {"acme", "fx", "G.1", false, "x", 0};
     /* bulk with a mandatory clause: nothing stored */
-    cw_scope batch[] = {other, {"acme", "iso27001-2022", "6.1", false, "x"}};
+    cw_scope batch[] = {other, {"acme", "iso27001-2022", "6.1", false, "x", 0}};
     assert_int_equal(cw_scope_put(db, NULL, batch, 2, &st, &err), CW_EMANDATORY);
     assert_non_null(strstr(err.msg, "items[1]"));
     cw_arena *a = cw_arena_new();

@@ -152,7 +152,7 @@ static void test_soa(void **state)
     cw_err err = {0};
     t_effective(db, "acme", "POL", "iso27001-2022/A.5.1:full");
     assert_int_equal(t_control(db, "acme", "RB", CW_CTL_PLANNED, "iso27001-2022/A.5.2:full"), 0);
-    cw_scope sc = {"acme", "iso27001-2022", "A.8.1", false, "no endpoints in scope"};
+    cw_scope sc = {"acme", "iso27001-2022", "A.8.1", false, "no endpoints in scope", 0};
     assert_int_equal(cw_scope_put(db, NULL, &sc, 1, NULL, NULL), 0);
     assert_int_equal(cw_soa_get(db, "acme", 100, a, &s, &err), 0);
     assert_int_equal(s.n_items, 4); /* Annex A only */

@@ -254,7 +254,7 @@ static void test_readers_full_stale_slots(void **state)
     tdb *t = t_open_opts(&o);
     cw_err err = {0};
     /* writes take no reader slot: this process holds none yet */
-    cw_org org = {"acme", "Acme Ltd"};
+    cw_org org = {"acme", "Acme Ltd", 0};
     assert_int_equal(cw_org_put(t->db, NULL, &org, NULL, &err), 0);
 
     /* every slot taken by a process that then dies holding it */
@@ -290,7 +290,7 @@ static void test_readers_full_stale_slots(void **state)
     assert_int_equal(probe(t->dir), 0); /* slots are free again */
 
     /* and writing then reading goes on as usual */
-    cw_org org2 = {"beta", "Beta plc"};
+    cw_org org2 = {"beta", "Beta plc", 0};
     assert_int_equal(cw_org_put(t->db, NULL, &org2, NULL, &err), 0);
     assert_int_equal(cw_org_get(t->db, "beta", a, &got, &err), 0);
     assert_string_equal(got.name, "Beta plc");

@@ -47,7 +47,7 @@ static void test_unchanged_org_data(void **state)
     assert_int_equal(st.updated, 1);
     assert_int_equal(st.unchanged, 1);
 
-    cw_scope sc = {"acme", "fx", "G.2", false, "not used"};
+    cw_scope sc = {"acme", "fx", "G.2", false, "not used", 0};
     assert_int_equal(cw_scope_put(db, NULL, &sc, 1, &st, NULL), 0);
     assert_int_equal(st.created, 1);
     assert_int_equal(cw_scope_put(db, NULL, &sc, 1, &st, NULL), 0);

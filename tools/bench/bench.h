@@ -32,6 +32,7 @@ typedef struct {
     const char *server;
     uint64_t seed;
     unsigned orgs, controls, evidence, batch, exclusions;
+    unsigned findings; /* gen: open audit findings per organisation */
     /* evidence-csv */
     uint64_t rows;
     const char *org;

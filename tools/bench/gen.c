@@ -1,11 +1,54 @@
 /* crosswalk-bench gen: builds a deterministic dataset (3 organisations,
  * their controls linked to shipped leaf requirements, evidence with mixed
- * results and validity windows, a few Annex A scope exclusions) from a
- * seeded PRNG, through the protocol like any client. */
+ * results and validity windows, a few Annex A scope exclusions and, when
+ * asked, open internal-audit findings on nist-csf-2.0) from a seeded PRNG,
+ * through the protocol like any client. */
 #include "bench.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* --findings open findings of one internal audit over every nist-csf-2.0
+ * leaf (the coverage scenarios' framework): a tenth major and a fifth
+ * minor nonconformities, the rest observations, spread round the leaves,
+ * raised over the first days of the time base, a third with a corrective
+ * action overdue and a third due far ahead.  One finding.put call. */
+static void gen_findings(cw_rpc *c, const char *oid, const cw_reqs *nist, unsigned n)
+{
+    msgpack_unpacked u;
+    cw_rpc_begin(c, "audit.put", 5);
+    cw_mp_kv_str(&c->pk, "org", oid);
+    cw_mp_kv_str(&c->pk, "id", "BENCH-AUDIT");
+    cw_mp_kv_str(&c->pk, "framework", "nist-csf-2.0");
+    cw_mp_kv_str(&c->pk, "title", "benchmark internal audit");
+    cw_mp_str(&c->pk, "scope");
+    msgpack_pack_array(&c->pk, nist->n);
+    for (size_t i = 0; i < nist->n; i++)
+        cw_mp_str(&c->pk, nist->v[i].id);
+    cw_call(c, "audit.put", &u);
+    msgpack_unpacked_destroy(&u);
+    cw_rpc_begin(c, "finding.put", 2);
+    cw_mp_kv_str(&c->pk, "org", oid);
+    cw_mp_str(&c->pk, "items");
+    msgpack_pack_array(&c->pk, n);
+    for (unsigned k = 0; k < n; k++) {
+        char fid[32];
+        snprintf(fid, sizeof fid, "FND-%06u", k + 1);
+        const char *kind = k % 10 == 0 ? "major_nc" : k % 10 < 3 ? "minor_nc" : "observation";
+        msgpack_pack_map(&c->pk, k % 3 ? 7 : 6);
+        cw_mp_kv_str(&c->pk, "id", fid);
+        cw_mp_kv_str(&c->pk, "audit", "BENCH-AUDIT");
+        cw_mp_kv_str(&c->pk, "framework", "nist-csf-2.0");
+        cw_mp_kv_str(&c->pk, "requirement", nist->v[k % nist->n].id);
+        cw_mp_kv_str(&c->pk, "kind", kind);
+        cw_mp_kv_int(&c->pk, "raised_at", CW_GEN_EPOCH + (int64_t)k * 60);
+        if (k % 3)
+            cw_mp_kv_int(&c->pk, "due_at",
+                         k % 3 == 1 ? CW_GEN_EPOCH + 86400 * 30 : CW_GEN_EPOCH + 86400 * 3650);
+    }
+    cw_call(c, "finding.put", &u);
+    msgpack_unpacked_destroy(&u);
+}
 
 void cw_gen(const cw_opts *o)
 {
@@ -40,6 +83,12 @@ void cw_gen(const cw_opts *o)
         total_leaves += leaves[i].n;
     fprintf(stderr, "gen: %zu frameworks, %zu leaves, %zu Annex A leaves\n", nfw, total_leaves,
             annex.n);
+    const cw_reqs *nist = NULL;
+    for (size_t i = 0; i < nfw; i++)
+        if (leaves[i].n && strcmp(leaves[i].v[0].fw, "nist-csf-2.0") == 0)
+            nist = &leaves[i];
+    if (o->findings && !nist)
+        cw_die("gen: --findings needs the nist-csf-2.0 catalogue");
 
     uint64_t t0 = cw_now_ns();
     for (unsigned org = 1; org <= o->orgs; org++) {
@@ -147,8 +196,10 @@ void cw_gen(const cw_opts *o)
             msgpack_unpacked_destroy(&u);
             free(used);
         }
-        fprintf(stderr, "gen: %s: %u controls, %u evidence, %u exclusions\n", oid, o->controls,
-                o->evidence, nex);
+        if (o->findings)
+            gen_findings(&c, oid, nist, o->findings);
+        fprintf(stderr, "gen: %s: %u controls, %u evidence, %u exclusions, %u findings\n", oid,
+                o->controls, o->evidence, nex, o->findings);
     }
     fprintf(stderr, "gen: done in %.2f s\n", (double)(cw_now_ns() - t0) / 1e9);
 

@@ -51,7 +51,7 @@ static void cw_usage(FILE *f)
     fputs(
         "usage:\n"
         "  crosswalk-bench gen --server ADDR [--seed N] [--controls 400] [--evidence 20000]\n"
-        "                      [--orgs 3] [--exclusions 8] [--batch 10000]\n"
+        "                      [--orgs 3] [--exclusions 8] [--batch 10000] [--findings 0]\n"
         "  crosswalk-bench evidence-csv --rows N --org O -o FILE [--seed N] [--controls 400]\n"
         "  crosswalk-bench run --server ADDR [--connections 50] [--pipeline 1] [--duration 10]\n"
         "                      [--warmup 2] [--scenario NAME]... [--json FILE] [--orgs 3]\n"
@@ -101,6 +101,7 @@ static const struct option cw_longs[] = {{"server", required_argument, NULL, 'S'
                                          {"evidence", required_argument, NULL, 'E'},
                                          {"batch", required_argument, NULL, 'B'},
                                          {"exclusions", required_argument, NULL, 'X'},
+                                         {"findings", required_argument, NULL, 'F'},
                                          {"rows", required_argument, NULL, 'R'},
                                          {"org", required_argument, NULL, 'g'},
                                          {"output", required_argument, NULL, 'o'},
@@ -168,6 +169,7 @@ static void cw_parse(cw_opts *o, int argc, char **argv)
         case 'E': o->evidence = (unsigned)cw_num(a, v); break;
         case 'B': o->batch = (unsigned)cw_num(a, v); break;
         case 'X': o->exclusions = (unsigned)cw_num(a, v); break;
+        case 'F': o->findings = (unsigned)cw_num(a, v); break;
         case 'R': o->rows = cw_num(a, v); break;
         case 'g': o->org = v; break;
         case 'o': o->out = v; break;

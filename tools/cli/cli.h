@@ -380,6 +380,10 @@ int cw_cmd_noun(const cw_ctx *ctx, int argc, char **argv);
  * there is no such action.  Returns the exit code. */
 int cw_noun_help(const char *noun, const char *action);
 
+/* ---- isms.c: the ISMS commands (soa, risks, audit, findings) ---- */
+bool cw_isms_owns(const char *cmd);
+int cw_cmd_isms(const cw_ctx *ctx, const char *cmd, int argc, char **argv);
+
 /* The commands take argv with their own name at argv[0]. */
 /* load.c (built only when the importers exist); the help texts live in
  * main.c so that --help works in a build without them. */

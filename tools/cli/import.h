@@ -194,6 +194,13 @@ int cw_imp_xml(cw_import *imp, const char *name, const char *data, size_t len,
  * catalog to resolve against or it cannot be read, else 0. */
 int cw_imp_oscal_profile(cw_import *imp, const char *name, json_t *root,
                          const cw_import_opts *opts);
+/* The ISMS registers as CSV (import_isms.c): cw_imp_isms_kind tells from
+ * the header line whether data is a risk register (1), an asset register
+ * (2) or neither (0); cw_imp_isms_csv reads one into risk.put or asset.put
+ * batches for opts->org. */
+int cw_imp_isms_kind(const char *data, size_t len);
+int cw_imp_isms_csv(cw_import *imp, const char *name, const char *data, size_t len,
+                    const cw_import_opts *opts);
 /* Returns 1 when data is valid YAML but not a GRC library (nothing
  * recorded, imp->format left NULL), -1 when it is not valid YAML (a problem
  * recorded). */

@@ -228,7 +228,8 @@ int cw_import_file(const char *path, const cw_import_opts *opts, cw_import *out)
     } else if (s[k] == '<') {
         rc = cw_imp_xml(out, path, s, n, &o);
     } else if (looks_like_csv(s, n)) {
-        rc = cw_imp_csv(out, path, s, n, &o);
+        rc = cw_imp_isms_kind(s, n) ? cw_imp_isms_csv(out, path, s, n, &o)
+                                    : cw_imp_csv(out, path, s, n, &o);
     } else {
         rc = cw_imp_yaml(out, path, s, n, &o);
         if (rc > 0) {

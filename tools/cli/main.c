@@ -4,11 +4,12 @@
  * CROSSWALK_TOKEN standing in; --color, --no-pager, --version), picks the
  * command and runs it.  Every command talks to the server only through
  * msgpack-RPC (json_rpc.c): `call` sends any method, the report commands
- * (coverage, gap, compare, soa, check) fetch an answer and render it
- * (report.c, render.c), `load` / `export` (load.c) move files through the
- * importers, and org / control / evidence / scope (verbs.c) list, show,
- * write and delete one kind of record each.  `help`, `version` and an
- * unknown command's nearest names are answered here.
+ * (coverage, gap, compare, check) fetch an answer and render it (report.c,
+ * render.c), the ISMS commands (soa, risks, audit, findings) do the same in
+ * isms.c, `load` / `export` (load.c) move files through the importers, and
+ * org / control / evidence / scope (verbs.c) list, show, write and delete
+ * one kind of record each.  `help`, `version` and an unknown command's
+ * nearest names are answered here.
  *
  * Exit codes (tools/cli/README.md): 0 ok, 1 server or data error (the server's
  * message, which starts with the error name, is printed), 2 usage error.
@@ -59,7 +60,10 @@ static const char cw_help_main[] =
     "  coverage            coverage of a framework for an organisation\n"
     "  gap                 gap report against a target framework\n"
     "  compare             how far one framework reaches another (no organisation)\n"
-    "  soa                 ISO/IEC 27001:2022 Statement of Applicability\n"
+    "  soa                 ISO/IEC 27001:2022 Statement of Applicability, reasons, versions\n"
+    "  risks               the risk register and its heat map (or --assets)\n"
+    "  audit               an internal audit's checklist; the audit programme\n"
+    "  findings            internal audit findings and overdue corrective actions\n"
     "  check               crosswalk consistency (and the store, for admins)\n"
     "  org                 list, show, write or delete organisations\n"
     "  control             list, show, write or delete an organisation's controls\n"
@@ -122,14 +126,6 @@ static const char cw_help_compare[] =
     "Without any organisation (framework.compare): if all of the source were\n"
     "satisfied, which target requirements would be full, partial or unreached.\n"
     "  --max-hops N        crosswalk steps to follow, 1..3 (server default 1)\n" CW_REPORT_OPTS_HELP;
-
-static const char cw_help_soa[] =
-    "Usage: crosswalk soa --org ORG [--as-of TIME] [--format FMT] [-o FILE]\n"
-    "\n"
-    "The ISO/IEC 27001:2022 Statement of Applicability (soa.get): every Annex A\n"
-    "control with applicability, justification, status, implementing controls\n"
-    "and evidence.\n"
-    "  --as-of TIME        YYYY-MM-DD, RFC 3339, local time or Unix seconds (default: now)\n" CW_REPORT_OPTS_HELP;
 
 static const char cw_help_check[] =
     "Usage: crosswalk check [--framework FW] [--format FMT] [-o FILE]\n"
@@ -499,6 +495,7 @@ int cw_emit(const cw_ctx *ctx, const cw_report *r, cw_format fmt, const char *ou
     return cw_output_close(&o, rc);
 }
 
+
 /* The value given for the report argument named key (NULL when not given). */
 static const char *cw_report_arg(const cw_report_args *a, const char *key)
 {
@@ -563,7 +560,6 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
          {"source", "target"},
          2,
          "--source and --target are required"},
-        {"soa", CW_REP_SOA, cw_help_soa, ORG | AS_OF, "soa.get", {"org"}, 1, "--org is required"},
         {"check", CW_REP_CHECK, cw_help_check, FRAMEWORK, "mapping.check", {"framework"}, 0, NULL}};
     size_t k = 0;
     while (k + 1 < sizeof reports / sizeof reports[0] && strcmp(cmd, reports[k].cmd) != 0)
@@ -782,6 +778,13 @@ static int cw_run_report(const cw_ctx *ctx, int argc, char **argv)
     return cw_cmd_report(ctx, argv[0], argc, argv);
 }
 
+/* The ISMS commands (isms.c) read their own options and give their own
+ * help. */
+static int cw_run_isms(const cw_ctx *ctx, int argc, char **argv)
+{
+    return cw_cmd_isms(ctx, argv[0], argc, argv);
+}
+
 static const cw_command cw_commands[] = {
     {"call", cw_cmd_call, cw_help_call},
     {"load", cw_cmd_load, cw_help_load},
@@ -789,8 +792,11 @@ static const cw_command cw_commands[] = {
     {"coverage", cw_run_report, cw_help_coverage},
     {"gap", cw_run_report, cw_help_gap},
     {"compare", cw_run_report, cw_help_compare},
-    {"soa", cw_run_report, cw_help_soa},
+    {"soa", cw_run_isms, NULL},
     {"check", cw_run_report, cw_help_check},
+    {"risks", cw_run_isms, NULL},
+    {"audit", cw_run_isms, NULL},
+    {"findings", cw_run_isms, NULL},
     {"org", cw_cmd_noun, NULL},
     {"control", cw_cmd_noun, NULL},
     {"evidence", cw_cmd_noun, NULL},
@@ -840,6 +846,10 @@ static int cw_cmd_help(const cw_ctx *ctx, int argc, char **argv)
             return cw_usage("help", "'%s' has no actions", cmd->name);
         fputs(cmd->help, stdout);
         return 0;
+    }
+    if (cmd->run == cw_run_isms) {
+        char *hv[] = {(char *)cmd->name, (char *)"--help", NULL};
+        return cmd->run(ctx, 2, hv);
     }
     return cw_noun_help(cmd->name, argc > 2 ? argv[2] : NULL);
 }

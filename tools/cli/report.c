@@ -534,8 +534,13 @@ static char *cw_requirement_why(cw_bctx *b, json_t *req)
     const char *status = cw_js(req, "status");
     json_t *contribs = json_object_get(req, "contributions");
     json_t *dec = json_object_get(req, "decided_by");
+    json_t *held = json_object_get(req, "finding");
     if (strcmp(status, "not_applicable") == 0) {
         fprintf(s.f, "excluded: %s", cw_js(req, "justification"));
+    } else if (json_is_object(held)) {
+        /* an open nonconformity decides, whatever the controls give */
+        fprintf(s.f, "held by open %s %s of audit %s", cw_js(held, "kind"), cw_js(held, "id"),
+                cw_js(held, "audit"));
     } else if (json_is_integer(dec) && json_array_get(contribs, (size_t)json_integer_value(dec))) {
         cw_contribution_words(b, s.f, json_array_get(contribs, (size_t)json_integer_value(dec)));
         size_t n = json_array_size(contribs);

@@ -17,7 +17,10 @@ _crosswalk_opts() {
         "coverage "*) echo "--org --framework --as-of --max-hops --detail $out --help" ;;
         "gap "*) echo "--org --target --source --as-of --max-hops $out --help" ;;
         "compare "*) echo "--source --target --max-hops $out --help" ;;
-        "soa "*) echo "--org --as-of $out --help" ;;
+        "soa "*) echo "--org --as-of --version $out --help" ;;
+        "risks "*) echo "--org --as-of --assets $out --help" ;;
+        "audit "*) echo "--org --audit --as-of $out --help" ;;
+        "findings "*) echo "--org --audit --framework --requirement --as-of $out --help" ;;
         "check "*) echo "--framework $out --help" ;;
         "version "*) echo "--client --help" ;;
         "org list") echo "$out --help" ;;
@@ -42,7 +45,7 @@ _crosswalk() {
     local cur prev cmd="" action="" i w
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
-    local commands="call load export coverage gap compare soa check org control evidence scope version help"
+    local commands="call load export coverage gap compare soa risks audit findings check org control evidence scope version help"
     local globals="--server --token-file --color --no-pager --version --help"
     # the command, and for org/control/evidence/scope the action, skipping
     # the global options and their values
