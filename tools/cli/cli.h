@@ -347,6 +347,9 @@ long cw_parse_count(const char *s);
 /* Adds the time value (any form cw_time_arg takes) as key to the JSON
  * object p; a usage error naming flag when it is none. */
 int cw_add_time(const char *cmd, json_t *p, const char *key, const char *flag, const char *value);
+/* Whether a command's arguments ask for its help (--help or -h), wherever
+ * they stand. */
+bool cw_asks_help(int argc, char **argv);
 /* The format of --format, else the one the -o file's extension names,
  * else table.  0, or a usage error for an unknown --format. */
 int cw_format_for(const char *cmd, const char *format, const char *output, cw_format *fmt);
