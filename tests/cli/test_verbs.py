@@ -177,6 +177,21 @@ class Verbs(CliCase):
                                              "justification": "No software is developed in house",
                                              "reasons": []})
         self.assertTrue(decided["A.5.23"]["applicable"])
+        # why a requirement is in: reasons the SoA shows beside its risks
+        out = self.ok("scope", "put", "--org", "soa-org", "--framework", ISO, "--include",
+                      "--justification", "Contracts require it", "--reason", "contractual",
+                      "--reason", "legal", "A.5.31")
+        self.assertIn("created 1", out)
+        got = {d["id"]: d for d in self.call("scope.list", {"org": "soa-org"})}["A.5.31"]
+        self.assertEqual(sorted(got["reasons"]), ["contractual", "legal"])
+        r = self.run_cli("scope", "put", "--org", "soa-org", "--framework", ISO, "--exclude",
+                         "--reason", "legal", "A.5.32")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--reason says why a requirement is in", r.stderr)
+        r = self.run_cli("scope", "put", "--org", "soa-org", "--framework", ISO, "--include",
+                         "--reason", "whim", "A.5.32")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("reasons", r.stderr)
         out = self.ok("scope", "get", "--org", "soa-org", "--framework", ISO, "A.8.25")
         self.assertRegex(out, r"\napplicable\s+false\n")
         self.fails("scope", "get", "--org", "soa-org", "--framework", ISO, "A.5.1")

@@ -36,7 +36,7 @@ typedef struct vargs {
     const char *org, *framework, *format, *output, *file, *as_of, *name, *title, *owner, *status,
         *kind, *source, *uri, *sha256, *collected_at, *valid_until, *result, *justification,
         *control;
-    cw_strs links, controls;
+    cw_strs links, controls, reasons;
     bool dry_run, include, exclude;
 } vargs;
 
@@ -87,6 +87,7 @@ static size_t cw_vopts(vargs *a, unsigned mask, cw_opt *out)
         {O_SCOPE_FIELDS, {"--exclude", NULL, false, NULL, &a->exclude, NULL}},
         {O_SCOPE_FIELDS, {"--include", NULL, false, NULL, &a->include, NULL}},
         {O_SCOPE_FIELDS, {"--justification", NULL, true, &a->justification, NULL, NULL}},
+        {O_SCOPE_FIELDS, {"--reason", NULL, true, NULL, NULL, &a->reasons}},
     };
     size_t n = 0;
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
@@ -241,7 +242,7 @@ static const char h_scope_get[] =
     "Shows the decision on one requirement (from scope.list).\n" OUT_HELP;
 static const char h_scope_put[] =
     "Usage: crosswalk scope put --org ORG --framework FW --exclude|--include\n"
-    "                           [--justification TEXT] [--dry-run] ID...\n"
+    "                           [--justification TEXT] [--reason R]... [--dry-run] ID...\n"
     "       crosswalk scope put --org ORG --file SCOPE.csv [--dry-run]\n"
     "\n"
     "Records scope decisions (scope.put): --exclude makes each requirement ID not\n"
@@ -252,6 +253,8 @@ static const char h_scope_put[] =
     "  --exclude           not applicable\n"
     "  --include           applicable (a justification for the SoA)\n"
     "  --justification J   why, as the Statement of Applicability shows it\n"
+    "  --reason R          with --include: legal, contractual or business (the SoA's\n"
+    "                      reasons besides the risks its controls treat); once for each\n"
     "  --file FILE         a scope CSV (- reads standard input) with the header\n"
     "                      framework,id,applicable,justification (any order and\n"
     "                      case); applicable is true or false (yes, no, 1, 0)\n" DRY_HELP;
@@ -943,9 +946,10 @@ static int scope_put(vctx *v)
     json_t *items = json_array();
     long *lines = NULL;
     if (!rc && a->file) {
-        rc = v->npos || a->framework || a->include || a->exclude || a->justification
+        rc = v->npos || a->framework || a->include || a->exclude || a->justification || a->reasons.n
                  ? cw_usage(v->cmd, "--file takes the decisions from the file: give no ID, "
-                                    "--framework, --include, --exclude or --justification")
+                                    "--framework, --include, --exclude, --justification or "
+                                    "--reason")
                  : 0;
         size_t problems = rc ? 0 : v_scope_csv(a->file, items, &lines);
         if (problems) {
@@ -960,11 +964,21 @@ static int scope_put(vctx *v)
         if (!rc)
             rc = v_need(v, a->include != a->exclude,
                         "give --exclude (not applicable) or --include (applicable, with why)");
-        for (size_t i = 0; rc == 0 && i < v->npos; i++)
-            json_array_append_new(items,
-                                  json_pack("{s:s,s:s,s:b,s:s}", "framework", a->framework, "id",
-                                            v->pos[i], "applicable", a->include, "justification",
-                                            a->justification ? a->justification : ""));
+        if (!rc)
+            rc = v_need(v, !a->reasons.n || a->include,
+                        "--reason says why a requirement is in: give it with --include");
+        for (size_t i = 0; rc == 0 && i < v->npos; i++) {
+            json_t *it = json_pack("{s:s,s:s,s:b,s:s}", "framework", a->framework, "id", v->pos[i],
+                                   "applicable", a->include, "justification",
+                                   a->justification ? a->justification : "");
+            if (a->reasons.n) {
+                json_t *rs = json_array();
+                for (size_t k = 0; k < a->reasons.n; k++)
+                    json_array_append_new(rs, json_string(a->reasons.v[k]));
+                json_object_set_new(it, "reasons", rs);
+            }
+            json_array_append_new(items, it);
+        }
     }
     if (rc == 0)
         rc = v_scope_send(v, items, lines, a->file);
@@ -1072,5 +1086,6 @@ int cw_cmd_noun(const cw_ctx *ctx, int argc, char **argv)
     free(pos);
     free(a.links.v);
     free(a.controls.v);
+    free(a.reasons.v);
     return rc == 3 ? 0 : rc;
 }

@@ -36,7 +36,7 @@ _crosswalk_opts() {
         "evidence put") echo "--org --control --collected-at --result --valid-until --kind --title --source --uri --sha256 --file --dry-run --help" ;;
         "evidence delete") echo "--org --help" ;;
         "scope list" | "scope get") echo "--org --framework $out --help" ;;
-        "scope put") echo "--org --framework --exclude --include --justification --file --dry-run --help" ;;
+        "scope put") echo "--org --framework --exclude --include --justification --reason --file --dry-run --help" ;;
         "scope delete") echo "--org --framework --help" ;;
     esac
 }
