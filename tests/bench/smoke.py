@@ -9,7 +9,7 @@ and no error answers, checks that `evidence-csv` writes the CLI's header, runs
 a 2,000-item `load` (with its LMDB baseline) and a 20-connection `idle` and
 checks their JSON, then stops the server with SIGTERM and expects exit status
 0; last, `startup --runs 1` starts its own crosswalkd twice and a small `scale`
-starts three.  The binaries come
+starts three, and `cpu` its echo server and a crosswalkd.  The binaries come
 from $CROSSWALKD and $CROSSWALK_BENCH (set by CMake from the targets)."""
 
 import json
@@ -167,6 +167,13 @@ def main():
             if s["errors"] or not (s["coverage_per_s"] > 0 and s["ping_per_s"] > 0 and
                                    s["rss_mib"] > 0 and s["store_mib"] > 0):
                 raise SystemExit("scale: bad figures %r" % s)
+        # cpu: the echo baseline and crosswalkd, each its own process, their
+        # CPU per request answered.
+        doc = bench_json(tmp, "cpu", ["--crosswalkd", SERVER, "--connections", "4",
+                                      "--duration", "0.5", "--warmup", "0.2"], 120 * SLOW)
+        for k in ("echo_ping_cpu_us", "ping_cpu_us", "requirement_get_cpu_us"):
+            if not doc[k] > 0:
+                raise SystemExit("cpu: bad %s in %r" % (k, doc))
         print("bench smoke: ok")
     finally:
         if proc is not None:

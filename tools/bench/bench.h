@@ -67,6 +67,8 @@ void cw_load(const cw_opts *o);
 void cw_idle(const cw_opts *o);
 void cw_startup(const cw_opts *o);
 void cw_scale(const cw_opts *o);
+void cw_echo(const cw_opts *o);
+void cw_cpu(const cw_opts *o);
 
 /* ---- a crosswalkd of the bench's own (startup.c) ---- */
 
@@ -84,7 +86,7 @@ void cw_server_stop(pid_t pid, const char *log, const char *what);
 
 typedef struct {
     double rps, p50_us, p99_us;
-    uint64_t errors;
+    uint64_t errors, sent; /* sent: every request of the phase, warm-up included */
 } cw_figures;
 /* Runs ping and then the scenario named on o->server, one phase each as
  * `run` does (o->connections, o->duration, o->warmup), and gives both. */

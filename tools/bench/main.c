@@ -84,6 +84,14 @@ static void cw_usage(FILE *f)
         "      (--no-sync, a fresh data directory under /tmp): load time, server RSS, store\n"
         "      size and the latency of coverage.get with a different as_of every request\n"
         "      (no memo), against the first step's and against ping\n"
+        "  crosswalk-bench cpu --crosswalkd PATH [--connections 50] [--pipeline 1]\n"
+        "                      [--duration 10] [--warmup 2] [--json FILE]\n"
+        "      the CPU (user + system, /proc) a server spends per request answered: a\n"
+        "      minimal libuv + msgpack-c echo server (crosswalk-bench echo) on ping, then\n"
+        "      crosswalkd (--no-sync, fresh data directory) on ping and requirement.get,\n"
+        "      each its own process under the same load\n"
+        "  crosswalk-bench echo --server unix:PATH\n"
+        "      that echo server, answering every request with \"pong\" until SIGTERM\n"
         "scenarios: requirement.get coverage-summary coverage-detail coverage-compact gap compare\n"
         "           evidence-put\n"
         "           (the default set), evidence-put-serial (only when named: one connection\n"
@@ -222,9 +230,11 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         void (*run)(const cw_opts *o);
-    } cmds[] = {
-        {"gen", cw_gen},   {"evidence-csv", cw_evidence_csv}, {"run", cw_run},    {"load", cw_load},
-        {"idle", cw_idle}, {"startup", cw_startup},           {"scale", cw_scale}};
+    } cmds[] = {{"gen", cw_gen},     {"evidence-csv", cw_evidence_csv},
+                {"run", cw_run},     {"load", cw_load},
+                {"idle", cw_idle},   {"startup", cw_startup},
+                {"scale", cw_scale}, {"echo", cw_echo},
+                {"cpu", cw_cpu}};
     /* options first: a bad option is reported even under an unknown command */
     cw_parse(&o, argc, argv);
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
