@@ -344,10 +344,32 @@ static int isms_command(const cw_ctx *ctx, const char *cmd, int argc, char **arg
             return rc;
         }
     }
+    /* the organisation by its name, as the other reports give it */
+    char *org_name = NULL;
+    if (a.org && fmt != CW_FMT_JSON) {
+        json_t *q = json_pack("{s:s}", "org", a.org), *o = NULL;
+        cw_rpc c;
+        if (q && cw_ctx_connect(ctx, &c) == 0) {
+            char *msg = NULL;
+            if (cw_rpc_call(&c, "org.get", q, &o, &msg) == 0 && json_is_object(o)) {
+                const char *nm = json_string_value(json_object_get(o, "name"));
+                if (nm && *nm && strcmp(nm, a.org) != 0)
+                    org_name = isms_fmt("Organisation: %s (%s)", nm, a.org);
+            }
+            free(msg);
+            cw_rpc_close(&c);
+        }
+        json_decref(q);
+        json_decref(o);
+    }
     cw_report r;
     memset(&r, 0, sizeof r);
     r.answer = ans;
     build(&r, &a, ans, fmt);
+    if (org_name && !r.subtitle)
+        r.subtitle = org_name;
+    else
+        free(org_name);
     rc = cw_emit(ctx, &r, fmt, a.output);
     cw_report_free(&r);
     json_decref(a.context);

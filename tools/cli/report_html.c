@@ -358,8 +358,11 @@ static void cw_table_html(FILE *out, const cw_table *t, size_t index)
     fputs("</section>\n", out);
 }
 
+static void cw_kv_row(FILE *out, const cw_look *icon, const char *key, const char *val);
+
 /* The summary: the lead sentence, one tile per status with its total,
- * and the first actions. */
+ * and the first actions.  A report without a lead sentence (the ISMS
+ * reports) gives its summary as key and value lines instead. */
 static void cw_summary(FILE *out, const cw_report *r)
 {
     fputs("<section id=\"summary\" class=\"summary\">\n<h2>Summary</h2>\n", out);
@@ -367,6 +370,11 @@ static void cw_summary(FILE *out, const cw_report *r)
         fputs("<p class=\"lead\">", out);
         cw_html_escape(out, r->lead);
         fputs("</p>\n", out);
+    } else if (r->nsummary) {
+        fputs("<table class=\"kv\">\n<tbody>", out);
+        for (size_t i = 0; i < r->nsummary; i++)
+            cw_kv_row(out, NULL, r->sum_key[i], r->sum_val[i]);
+        fputs("</tbody></table>\n", out);
     }
     const cw_chart *c = &r->chart;
     if (c->ngroups) {
