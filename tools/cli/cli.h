@@ -384,7 +384,6 @@ int cw_cmd_noun(const cw_ctx *ctx, int argc, char **argv);
 int cw_noun_help(const char *noun, const char *action);
 
 /* ---- isms.c: the ISMS commands (soa, risks, audit, findings) ---- */
-bool cw_isms_owns(const char *cmd);
 int cw_cmd_isms(const cw_ctx *ctx, const char *cmd, int argc, char **argv);
 
 /* The commands take argv with their own name at argv[0]. */

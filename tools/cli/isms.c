@@ -331,36 +331,36 @@ static int isms_command(const cw_ctx *ctx, const char *cmd, int argc, char **arg
     json_decref(p);
     if (rc)
         return rc == 3 ? 0 : rc;
-    /* the SoA reads as a document as the other reports do: names,
-     * versions, the cited controls and evidence with their dates */
-    if (strcmp(method, "soa.get") == 0 && fmt != CW_FMT_JSON) {
+    /* What the document needs besides the answer, on one connection: the
+     * SoA reads as the other reports do (names, versions, the cited
+     * controls and evidence with their dates, the organisation's name
+     * among them); the other ISMS reports name the organisation. */
+    char *org_name = NULL;
+    if (fmt != CW_FMT_JSON && (a.org || strcmp(method, "soa.get") == 0)) {
         cw_rpc c;
-        if ((rc = cw_ctx_connect(ctx, &c)) == 0) {
-            rc = cw_report_context(&c, CW_REP_SOA, ans, &a.context);
-            cw_rpc_close(&c);
-        }
-        if (rc) {
+        if ((rc = cw_ctx_connect(ctx, &c)) != 0) {
             json_decref(ans);
             return rc;
         }
-    }
-    /* the organisation by its name, as the other reports give it */
-    char *org_name = NULL;
-    if (a.org && fmt != CW_FMT_JSON) {
-        json_t *q = json_pack("{s:s}", "org", a.org), *o = NULL;
-        cw_rpc c;
-        if (q && cw_ctx_connect(ctx, &c) == 0) {
+        if (strcmp(method, "soa.get") == 0) {
+            rc = cw_report_context(&c, CW_REP_SOA, ans, &a.context);
+        } else {
+            json_t *q = json_pack("{s:s}", "org", a.org), *o = NULL;
             char *msg = NULL;
-            if (cw_rpc_call(&c, "org.get", q, &o, &msg) == 0 && json_is_object(o)) {
+            if (q && cw_rpc_call(&c, "org.get", q, &o, &msg) == 0) {
                 const char *nm = json_string_value(json_object_get(o, "name"));
                 if (nm && *nm && strcmp(nm, a.org) != 0)
                     org_name = isms_fmt("Organisation: %s (%s)", nm, a.org);
             }
             free(msg);
-            cw_rpc_close(&c);
+            json_decref(q);
+            json_decref(o);
         }
-        json_decref(q);
-        json_decref(o);
+        cw_rpc_close(&c);
+        if (rc) {
+            json_decref(ans);
+            return rc;
+        }
     }
     cw_report r;
     memset(&r, 0, sizeof r);
@@ -908,14 +908,6 @@ static const struct {
     int (*run)(const cw_ctx *ctx, int argc, char **argv);
 } isms_commands[] = {
     {"soa", isms_soa}, {"risks", isms_risks}, {"audit", isms_audit}, {"findings", isms_findings}};
-
-bool cw_isms_owns(const char *cmd)
-{
-    for (size_t i = 0; i < sizeof isms_commands / sizeof isms_commands[0]; i++)
-        if (strcmp(cmd, isms_commands[i].name) == 0)
-            return true;
-    return false;
-}
 
 int cw_cmd_isms(const cw_ctx *ctx, const char *cmd, int argc, char **argv)
 {
