@@ -255,6 +255,7 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
         encode_req(&rw, q, seq);
         v = rw_val(&rw);
         k = key_val(&key);
+        CHANGE_NOTE(db, DB_REQ, k, &v);
         rc = mdb_put(w->txn, db->dbi[DB_REQ], &k, &v, 0);
         rw_free(&rw);
         if (rc) {
@@ -282,6 +283,8 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
     bool fw_same =
         existed && mdb_get(w->txn, db->dbi[DB_FW], &k, &v) == 0 && rec_same(v, rw_val(&rw));
     v = rw_val(&rw);
+    if (!fw_same)
+        CHANGE_NOTE(db, DB_FW, k, &v);
     rc = fw_same ? 0 : mdb_put(w->txn, db->dbi[DB_FW], &k, &v, 0);
     rw_free(&rw);
     if (rc) {
@@ -337,6 +340,7 @@ static int catalog_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     struct del_args *da = arg;
     cw_db *db = w->db;
     MDB_val k = {strlen(da->slug), (void *)da->slug};
+    CHANGE_NOTE(db, DB_FW, k, NULL);
     int rc = mdb_del(w->txn, db->dbi[DB_FW], &k, NULL);
     if (rc == MDB_NOTFOUND)
         return cw_err_set(err, CW_ENOFW, "framework: no framework '%s'", da->slug);
@@ -356,8 +360,10 @@ static int catalog_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     size_t nv;
     rc = keys_where(w->txn, db, DB_SCOPE, scope_of_fw, (void *)da->slug, a, "scope", &victims, &nv,
                     err);
-    for (size_t i = 0; rc == 0 && i < nv; i++)
+    for (size_t i = 0; rc == 0 && i < nv; i++) {
+        CHANGE_NOTE(db, DB_SCOPE, victims[i], NULL);
         rc = lmdb_err(mdb_del(w->txn, db->dbi[DB_SCOPE], &victims[i], NULL), err, "scope");
+    }
     cw_arena_free(a);
     return rc ? rc : bump_generation(w, err);
 }

@@ -114,6 +114,7 @@ static int control_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         }
         v = rw_val(&rw);
         kv = key_val(&k);
+        CHANGE_NOTE(db, DB_CTL, kv, &v);
         rc = lmdb_err(mdb_put(w->txn, db->dbi[DB_CTL], &kv, &v, 0), err, "controls");
         rw_free(&rw);
         if (!rc)

@@ -758,7 +758,36 @@ int cw_coverage_get(cw_db *db, const cw_coverage_query *q, cw_arena *a, cw_cover
     out->org = qc.os.org;
     out->as_of = q->as_of;
     out->answer_id = id;
+    out->until = qc.snap->until;
     return 0;
+}
+
+int cw_org_states(cw_db *db, const char *org, cw_time t, cw_arena *a, cw_state_list *out,
+                  cw_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = cw_check_name("org", org, CW_MAX_SLUG, err);
+    MDB_txn *txn;
+    if (rc || (rc = read_begin(db, &txn, err)))
+        return rc;
+    org_snapshot os;
+    org_snap *snap;
+    if ((rc = load_org(db, txn, org, a, t, &os, &snap, err)) == 0) {
+        out->ids = cw_arena_alloc(a, (os.n_ctls + 1) * sizeof *out->ids);
+        out->states = cw_arena_alloc(a, (os.n_ctls + 1) * sizeof *out->states);
+        if (!out->ids || !out->states) {
+            rc = cw_err_set(err, CW_ENOMEM, "org: out of memory");
+        } else {
+            for (size_t i = 0; i < os.n_ctls; i++) {
+                out->ids[i] = os.ctls[i].id;
+                out->states[i] = os.st[i].state;
+            }
+            out->n = os.n_ctls;
+            out->until = snap->until;
+        }
+    }
+    read_end(db, txn);
+    return rc;
 }
 
 /* ---- gap report ---- */

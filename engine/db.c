@@ -40,6 +40,7 @@ static const struct {
     [DB_AUDIT] = {"audit", 0},
     [DB_FINDING] = {"finding", 0},
     [DB_SOAVER] = {"soa_version", 0},
+    [DB_LOG] = {"log", 0},
 };
 
 /* ---- errors ---- */
@@ -111,10 +112,11 @@ static int open_dbs(cw_db *db, cw_err *err)
         rc = mdb_put(txn, db->dbi[DB_META], &k, &v, 0);
     } else if (rc == 0) {
         uint64_t have = v.mv_size == 8 ? be64_get(v.mv_data) : 0;
-        if (have >= 1 && have <= 3) {
+        if (have >= 1 && have <= 4) {
             /* Version 2 added the (empty) delta indexes, version 3 the
              * (empty) joint-row databases and version 4 the (empty) ISMS
-             * databases, all opened above; requirement records without the
+             * databases and version 5 the (empty) change log, all opened
+             * above; requirement records without the
              * assessable and status fields, pair entries without a note,
              * organisations without a risk scale and scope decisions
              * without reasons read as their defaults.  Version 4 also put
@@ -124,7 +126,7 @@ static int open_dbs(cw_db *db, cw_err *err)
             unsigned char ver[8];
             be64_put(ver, CW_SCHEMA_VERSION);
             MDB_val nv = {8, ver};
-            rc = ev_pass_upgrade(txn, db);
+            rc = have <= 3 ? ev_pass_upgrade(txn, db) : 0;
             if (!rc)
                 rc = mdb_put(txn, db->dbi[DB_META], &k, &nv, 0);
         } else if (have != CW_SCHEMA_VERSION) {
@@ -401,7 +403,11 @@ int cw_write_trial(cw_db *db, cw_wtxn *w, cw_write_fn fn, void *ctx, cw_err *err
                : begin_top(db, &t.txn, NULL, err);
     if (rc)
         return rc;
+    /* Nothing a dry run does is kept, so nothing of it is logged. */
+    struct change_acc *acc = db->acc;
+    db->acc = NULL;
     rc = fn(&t, ctx, err);
+    db->acc = acc;
     mdb_txn_abort(t.txn);
     return rc;
 }

@@ -428,6 +428,7 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         rc = mdb_put(w->txn, db->dbi[DB_EV], &kv, &v, MDB_NOOVERWRITE);
         if (rc == 0) {
             ba->st.created++;
+            CHANGE_NOTE(db, DB_EV, kv, &v);
         } else if (rc == MDB_KEYEXIST && rec_same(v, rw_val(&rw))) {
             /* stored as it is, its index entries with it */
             ba->st.unchanged++;
@@ -439,6 +440,7 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
                 break;
             kv = key_val(&k);
             v = rw_val(&rw);
+            CHANGE_NOTE(db, DB_EV, kv, &v);
             rc = mdb_put(w->txn, db->dbi[DB_EV], &kv, &v, 0);
         }
         if ((rc = lmdb_err(rc, err, "items")))
@@ -544,6 +546,56 @@ int cw_evidence_list(cw_db *db, const char *org, const char *control, const cw_p
                  : items_list(db, org, &l, "items", err);
     *out = l.items;
     *n = l.n;
+    return rc;
+}
+
+struct expiring {
+    cw_arena *a;
+    const char *org;
+    cw_time after, until;
+    cw_evidence *items;
+    size_t n, cap;
+    int rc;
+};
+
+static int expiring_one(void *ctx, const char *rest, size_t rl, MDB_val v)
+{
+    struct expiring *x = ctx;
+    cw_evidence e;
+    if (decode_evidence(x->a, x->org, rest, rl, v, &e))
+        return 0; /* store.check reports it */
+    if (!e.has_valid_until || e.valid_until <= x->after || e.valid_until > x->until)
+        return 0;
+    cw_evidence *grown = cw_arena_grow(x->a, x->items, sizeof *grown, &x->cap, x->n + 1);
+    if (!grown)
+        return x->rc = CW_ENOMEM;
+    x->items = grown;
+    x->items[x->n++] = e;
+    return 0;
+}
+
+int cw_evidence_expiring(cw_db *db, const char *org, cw_time after, cw_time until, cw_arena *a,
+                         cw_evidence **out, size_t *n, cw_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    int rc = cw_check_name("org", org, CW_MAX_SLUG, err);
+    if (rc)
+        return rc;
+    struct expiring x = {a, cw_arena_strdup(a, org), after, until, NULL, 0, 0, 0};
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    if ((rc = org_find(txn, db, org, err)) == 0) {
+        rc = each_in_org(txn, db, DB_EV, org, expiring_one, &x);
+        if (rc == CW_ENOMEM)
+            cw_err_set(err, rc, "evidence: out of memory");
+        else if (rc)
+            cw_err_set(err, rc, "evidence: cannot be read");
+    }
+    read_end(db, txn);
+    *out = x.items;
+    *n = x.n;
     return rc;
 }
 

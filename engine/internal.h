@@ -59,6 +59,9 @@ enum {
     DB_AUDIT,   /* org\0id -> audits.c's record */
     DB_FINDING, /* org\0id -> audits.c's record */
     DB_SOAVER,  /* org\0be32(version) -> isms.c's frozen SoA */
+    /* The change log (schema 5): be64(seq) -> changelog.c's entry; meta
+     * "log" holds the newest entry's seq, hash and time. */
+    DB_LOG,
     DB_COUNT
 };
 
@@ -92,6 +95,10 @@ struct cw_db {
     struct org_snap *ocache[ORGSNAP_SLOTS];
     uint64_t ocache_tick;
     _Atomic uint64_t memo_seq;
+    /* What the write being logged has changed so far (changelog.c): set
+     * by cw_logged_write for the length of its write, on the one thread
+     * that writes; NULL otherwise and during dry runs. */
+    struct change_acc *acc;
 };
 
 struct cw_wtxn {
@@ -232,6 +239,22 @@ int write_items(cw_db *db, cw_wtxn *w, cw_write_fn fn, const char *field, const 
 /* Registers how the cache `which` is freed when the environment closes.
  * Called by the module that fills it, each time it does (idempotent). */
 void db_cache_register(cw_db *db, int which, void (*free_fn)(cw_db *db));
+
+/* ==== changelog.c: noting what a logged write changes ==== */
+
+/* Called where records are put or deleted (v NULL): a record of one of
+ * the stored kinds (not an index) is named in the write's log entry and
+ * its bytes go into the entry's digest.  Cheap when nothing is logged. */
+void change_note(cw_db *db, int dbi, MDB_val k, const MDB_val *v);
+#define CHANGE_NOTE(db, dbi, k, v)                                                                 \
+    do {                                                                                           \
+        if ((db)->acc)                                                                             \
+            change_note((db), (dbi), (k), (v));                                                    \
+    } while (0)
+/* An organisation's data changed (org_touch), a catalogue or crosswalk
+ * changed (bump_generation). */
+void change_org(cw_db *db, const char *org);
+void change_catalogue(cw_db *db);
 
 /* ==== memo.c: answers kept with a shared cache entry ==== */
 

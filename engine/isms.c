@@ -287,6 +287,7 @@ static int approve_fn(cw_wtxn *w, void *arg, cw_err *err)
     rw_init(&rw);
     encode_soa(&rw, s);
     MDB_val kv = key_val(&k), v = rw_val(&rw);
+    CHANGE_NOTE(w->db, DB_SOAVER, kv, &v);
     rc = lmdb_err(mdb_put(w->txn, w->db->dbi[DB_SOAVER], &kv, &v, 0), err, "version");
     rw_free(&rw);
     return rc;

@@ -33,6 +33,7 @@ static int org_put_fn(cw_wtxn *w, void *arg, cw_err *err)
     rw_str(&rw, oa->org->name && *oa->org->name ? oa->org->name : oa->org->slug);
     rw_int(&rw, scale);
     v = rw_val(&rw);
+    CHANGE_NOTE(w->db, DB_ORG, k, &v);
     rc = lmdb_err(mdb_put(w->txn, w->db->dbi[DB_ORG], &k, &v, 0), err, "org");
     rw_free(&rw);
     return rc ? rc : org_touch(w->txn, w->db, oa->org->slug, err);
@@ -97,6 +98,7 @@ static int org_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     const char *slug = ((const char **)arg)[0];
     cw_bulk_stats *st = ((cw_bulk_stats **)arg)[1];
     MDB_val k = {strlen(slug), (void *)slug};
+    CHANGE_NOTE(w->db, DB_ORG, k, NULL);
     int rc = mdb_del(w->txn, w->db->dbi[DB_ORG], &k, NULL);
     if (rc == MDB_NOTFOUND)
         return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", slug);

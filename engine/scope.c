@@ -80,6 +80,7 @@ static int scope_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         else
             ba->st.created++;
         v = rw_val(&rw);
+        CHANGE_NOTE(w->db, DB_SCOPE, kv, &v);
         rc = mdb_put(w->txn, w->db->dbi[DB_SCOPE], &kv, &v, 0);
         rw_free(&rw);
         if (rc)
@@ -155,6 +156,7 @@ static int scope_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     int rc = org_find(w->txn, w->db, p[0], err);
     if (rc || (rc = org_touch(w->txn, w->db, p[0], err)))
         return rc;
+    CHANGE_NOTE(w->db, DB_SCOPE, kv, NULL);
     rc = mdb_del(w->txn, w->db->dbi[DB_SCOPE], &kv, NULL);
     if (rc == MDB_NOTFOUND)
         return cw_err_set(err, CW_ENOENT, "id: no scope decision for %s %s in organisation '%s'",

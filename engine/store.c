@@ -157,6 +157,8 @@ int org_touch(MDB_txn *txn, cw_db *db, const char *org, cw_err *err)
     unsigned char b[8];
     be64_put(b, (uint64_t)mdb_txn_id(txn));
     MDB_val kv = key_val(&k), v = {8, b};
+    if (db->acc)
+        change_org(db, org);
     return lmdb_err(mdb_put(txn, db->dbi[DB_META], &kv, &v, 0), err, "org");
 }
 
@@ -181,6 +183,8 @@ int bump_generation(cw_wtxn *w, cw_err *err)
     unsigned char b[8];
     be64_put(b, cat_gen(w->txn, w->db) + 1);
     MDB_val k = {3, "gen"}, v = {8, b};
+    if (w->db->acc)
+        change_catalogue(w->db);
     return lmdb_err(mdb_put(w->txn, w->db->dbi[DB_META], &k, &v, 0), err, "generation");
 }
 
@@ -197,6 +201,7 @@ int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_e
         rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
         if (rc || k.mv_size < prefix->n || memcmp(k.mv_data, prefix->b, prefix->n) != 0)
             break;
+        CHANGE_NOTE(w->db, dbi, k, NULL);
         if ((rc = mdb_cursor_del(c, MDB_NODUPDATA)))
             break;
         if (count)
@@ -549,6 +554,7 @@ static int item_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     cw_key k;
     org_item_key(&k, d->org, d->id);
     MDB_val kv = key_val(&k);
+    CHANGE_NOTE(w->db, d->kind->dbi, kv, NULL);
     return lmdb_err(mdb_del(w->txn, w->db->dbi[d->kind->dbi], &kv, NULL), err, d->kind->field);
 }
 
@@ -622,6 +628,7 @@ static int items_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         rw_init(&rw);
         p->ops->encode(&rw, item);
         v = rw_val(&rw);
+        CHANGE_NOTE(w->db, kind->dbi, kv, &v);
         rc = lmdb_err(mdb_put(w->txn, w->db->dbi[kind->dbi], &kv, &v, 0), err, kind->field);
         rw_free(&rw);
     }

@@ -61,6 +61,12 @@ int cw_evidence_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_
 int cw_evidence_list(cw_db *db, const char *org, const char *control, const cw_page *page,
                      cw_arena *a, cw_evidence **out, size_t *n, cw_err *err);
 int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_err *err);
+/* The organisation's evidence whose validity ends in (after, until]: the
+ * items that stop being fresh in that stretch of time (an item is fresh
+ * up to and including its valid_until), in id order.  Walks every item of
+ * the organisation.  Results live in a. */
+int cw_evidence_expiring(cw_db *db, const char *org, cw_time after, cw_time until, cw_arena *a,
+                         cw_evidence **out, size_t *n, cw_err *err);
 
 /* Upserts scope decisions, all or nothing.  The requirement must exist and
  * be assessed (assessable, not withdrawn); it excludes that requirement

@@ -116,7 +116,23 @@ typedef struct cw_coverage {
      * same validity window): answers with equal ids are identical apart
      * from org and as_of, so a caller may cache what it renders from one. */
     uint64_t answer_id;
+    /* The answer holds for every time from as_of up to (not including)
+     * until, unless a write changes the organisation or the catalogue:
+     * the next instant evidence expires or a finding's deadline passes. */
+    cw_time until;
 } cw_coverage;
+
+/* Every control of an organisation with its state at t (in id order), and
+ * until: the states hold for t <= time < until unless a write changes
+ * them.  Results live in a (which also keeps them alive). */
+typedef struct cw_state_list {
+    const char **ids;
+    cw_ctl_state *states;
+    size_t n;
+    cw_time until;
+} cw_state_list;
+int cw_org_states(cw_db *db, const char *org, cw_time t, cw_arena *a, cw_state_list *out,
+                  cw_err *err);
 
 /* CW_ENOORG, CW_ENOFW, CW_ERANGE (max_hops outside 1..3). */
 int cw_coverage_get(cw_db *db, const cw_coverage_query *q, cw_arena *a, cw_coverage *out,
