@@ -4,6 +4,7 @@
  * backpressure on clients that do not read, idle timeouts, and delivery of
  * the writer thread's answers.  Everything here runs on the loop thread. */
 #include "server.h"
+#include "watch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -91,6 +92,7 @@ static void on_conn_closed(uv_handle_t *h)
     if (c->next)
         c->next->prev = c->prev;
     s->n_conns--;
+    cw_watch_conn_closed(s, c);
     cw_log(s, LOG_DEBUG, "closed conn=%llu peer=%s", (unsigned long long)c->id, c->peer);
     cw_conn_unref(c);
     memory_freed(s);
@@ -195,6 +197,8 @@ static void on_written(uv_write_t *req, int status)
         c->throttled = false;
         process_input(c);
     }
+    if (!c->closing && c->n_watch && c->queued <= c->srv->cfg.max_output_soft / 2)
+        cw_watch_writable(c->srv, c);
     memory_freed(c->srv);
     cw_conn_unref(c);
 }
@@ -594,6 +598,7 @@ static void on_connection(uv_stream_t *server, int status)
     c->last_active_ms = c->connected_ms = uv_now(s->loop);
     if (!s->auth_required)
         c->who.role = ROLE_ADMIN; /* loopback/Unix only: the socket is the trust boundary */
+    snprintf(c->who.actor, sizeof c->who.actor, "local");
     if (s->auth_required) {
         /* Strangers cannot lock clients out: they may hold all but an
          * eighth of the slots (kept for clients that have authenticated),
@@ -806,6 +811,7 @@ static int adopt_one(cw_server *s, int fd, cw_err *err)
 int cw_listen_all(cw_server *s, cw_err *err)
 {
     s->deliver = deliver;
+    s->flush = flush;
     uv_idle_init(s->loop, &s->turn);
     s->turn.data = s;
     for (int i = 0; i < s->life.n_passed; i++) {
@@ -886,7 +892,7 @@ void cw_idle_sweep(cw_server *s)
             continue;
         }
         if (s->cfg.idle_timeout && !c->pending_writes && c->queued == 0 && !c->throttled &&
-            now - c->last_active_ms > (uint64_t)s->cfg.idle_timeout * 1000)
+            !c->n_watch && now - c->last_active_ms > (uint64_t)s->cfg.idle_timeout * 1000)
             conn_close(c, "idle timeout");
     }
 }

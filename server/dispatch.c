@@ -198,6 +198,8 @@ static int submit_write(cw_server *s, cw_conn *c, const cw_method *m, uint64_t m
     j->m = m;
     j->method_index = (size_t)(m - cw_method_at(0));
     j->nvim_errors = c->who.nvim_errors;
+    snprintf(j->actor, sizeof j->actor, "%s", c->who.actor);
+    j->role = cw_role_name(c->who.role);
     j->start_ns = start;
     j->raw_len = raw_len;
     j->cost = c->msg_cost;
@@ -226,7 +228,7 @@ static int answer_now(cw_server *s, cw_conn *c, const cw_method *m, uint64_t msg
     msgpack_pack_uint64(&pk, msgid);
     msgpack_pack_nil(&pk);
     cw_err err = {0};
-    cw_call k = {s, s->db, NULL, a, &c->who, &c->out};
+    cw_call k = {s, s->db, NULL, a, &c->who, &c->out, c};
     size_t before = cw_out_pending(&c->out), segs = c->out.nsegs;
     int rc = a ? m->run(&k, args, &pk, &err) : cw_err_set(&err, CW_ENOMEM, "out of memory");
     /* An answer the connection could never hold is refused, not cut off

@@ -175,6 +175,7 @@ int cw_h_auth(cw_call *k, const cw_args_auth *args, msgpack_packer *pk, cw_err *
         }
         who->role = t->role;
         snprintf(who->org, sizeof who->org, "%s", t->org);
+        snprintf(who->actor, sizeof who->actor, "%s", t->name);
         cw_log(s, LOG_INFO, "auth conn=%llu token=%s role=%s org=%s",
                (unsigned long long)who->conn_id, t->name, cw_role_name(t->role),
                t->org[0] ? t->org : "-");

@@ -7,6 +7,7 @@
  * answers under a deadline, close every handle, close the store. */
 #include "crosswalk/bundle.h"
 #include "server.h"
+#include "watch.h"
 
 #include <sodium.h>
 #include <signal.h>
@@ -134,6 +135,7 @@ static void on_stop_tick(uv_timer_t *t)
      * every handle closes and the loop ends. */
     cw_writer_stop(s);
     cw_close_all(s);
+    cw_watch_free(s);
     close_handle((uv_handle_t *)&s->done_async);
     close_handle((uv_handle_t *)&s->idle_timer);
     close_handle((uv_handle_t *)&s->turn);

@@ -404,6 +404,35 @@ int cw_dec_OFFSET(const msgpack_object *o, const char *path, const char *key, cw
     return in_path(to_int(o, key, 0, INT64_MAX, out, err), path, err);
 }
 
+/* Up to a hundred years, in seconds. */
+#define DURATION_MAX INT64_C(3153600000)
+
+int cw_dec_DURATION(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
+                    int64_t *out, cw_err *err)
+{
+    (void)a;
+    if (o->type != MSGPACK_OBJECT_STR)
+        return in_path(to_int(o, key, 0, DURATION_MAX, out, err), path, err);
+    const char *p = o->via.str.ptr;
+    size_t n = o->via.str.size;
+    int64_t v = 0;
+    size_t i = 0;
+    for (; i < n && p[i] >= '0' && p[i] <= '9' && v <= DURATION_MAX; i++)
+        v = v * 10 + (p[i] - '0');
+    int64_t unit = 0;
+    if (i > 0 && i + 1 == n)
+        unit = p[i] == 's' ? 1 : p[i] == 'm' ? 60 : p[i] == 'h' ? 3600 : p[i] == 'd' ? 86400 : 0;
+    if (!unit)
+        return cw_err_set(err, CW_EINVAL,
+                          "%s%s: expected seconds, or a number followed by s, m, h or d (90s, "
+                          "15m, 12h, 30d)",
+                          path, key);
+    if (v > DURATION_MAX / unit)
+        return cw_err_set(err, CW_ERANGE, "%s%s: more than a hundred years", path, key);
+    *out = v * unit;
+    return 0;
+}
+
 int cw_dec_BYTES(const msgpack_object *o, const char *path, const char *key, cw_arena *a,
                  int64_t *out, cw_err *err)
 {

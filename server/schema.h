@@ -73,6 +73,7 @@ typedef struct cw_assume {
     X(COUNT, int, "integer 1..10000")                                                              \
     X(PAGE, int, "integer 1..100000")                                                              \
     X(OFFSET, int64_t, "integer, at least 0")                                                      \
+    X(DURATION, int64_t, "seconds: integer 0..3153600000, or a string such as 90s, 15m, 12h, 30d") \
     X(TEXT, const char *, "text: non-empty, at most 128 bytes, no control characters")             \
     X(ATTRFILTER, cw_attr_filter, "string: key or key=value")                                      \
     X(DELSOURCE, cw_source_arg, "id, or an array of 2..64 ids")                                    \
@@ -173,6 +174,9 @@ typedef struct cw_call {
     cw_arena *a; /* lives for this request only */
     struct cw_session *who;
     struct cw_out *out; /* NULL on the writer thread */
+    /* The caller's connection, for the status feed's subscriptions only
+     * (watch.c); NULL on the writer thread. */
+    struct cw_conn *conn;
 } cw_call;
 
 /* Handlers: pack the result into pk and return 0, or return a CW_E* code

@@ -10,6 +10,7 @@
 #define CW_SERVER_H
 
 #include "crosswalk/arena.h"
+#include "crosswalk/changelog.h"
 #include "crosswalk/db.h"
 #include "crosswalk/error.h"
 #include "crosswalk/model.h"
@@ -83,6 +84,7 @@ typedef struct cw_session {
     bool nvim_errors; /* hello {errors: "nvim"}: errors as [0 or 1, message] */
     uint64_t conn_id; /* for logs */
     char addr[48];    /* the peer's address without its port ("unix" for Unix sockets) */
+    char actor[64];   /* who the change log names: the token's label, or "local" */
 } cw_session;
 
 /* A packed answer body kept by a render cache and shared, not copied,
@@ -140,6 +142,7 @@ typedef struct cw_conn {
     uint64_t last_active_ms;
     uint64_t connected_ms;
     uint64_t throttled_since_ms;
+    unsigned n_watch; /* status feed subscriptions (watch.c); exempt from the idle timeout */
     struct cw_conn *prev, *next;
 } cw_conn;
 
@@ -162,6 +165,11 @@ typedef struct cw_job {
     uint64_t start_ns;
     size_t raw_len; /* the request's bytes, for the access log */
     int code;       /* the CW_E* code of a failed reply */
+    /* Who the change log names, copied when the job is queued, and what
+     * the committed write changed (its log entry), set by the writer. */
+    char actor[64];
+    const char *role;
+    cw_change_info change;
 } cw_job;
 
 #define LAT_BUCKETS 24 /* log2 buckets of microseconds; the last takes all above */
@@ -230,6 +238,9 @@ typedef struct cw_server {
     /* Hands a finished write job back to its connection (loop thread);
      * set by conn.c, called by the writer's completion. */
     void (*deliver)(struct cw_server *s, cw_job *j);
+    /* Hands a connection's pending output to its socket, for output packed
+     * outside a request (the status feed's notifications); set by conn.c. */
+    void (*flush)(cw_conn *c);
     /* signals (SIGHUP reloads the --auth file); the data directory's lock,
      * passed sockets (lifecycle.c) */
     uv_signal_t sigterm, sigint, sighup;
@@ -263,6 +274,9 @@ typedef struct cw_server {
     msgpack_zone zone;
     /* Answer arena of the request being answered on the loop thread. */
     cw_arena *req_arena;
+    /* The status feed's groups and subscriptions (watch.c), made on the
+     * first subscription. */
+    struct cw_watch *watch;
 } cw_server;
 
 /* ---- log.c: logging and counters ---- */

@@ -8,6 +8,7 @@
  * delivers. */
 #include "pack.h"
 #include "server.h"
+#include "watch.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -48,10 +49,27 @@ static void reply_error(cw_job *j, int code, const char *msg)
     cw_pack_error(&pk, j->msgid, cw_proto_code(code), msg, j->nvim_errors);
 }
 
-/* One queued request as a write of the group: its handler runs against w
- * and packs its answer, or its error, into j->reply.  The engine runs it
- * again when it replays the group, so the answer starts afresh each time.
- * The handler's message goes to a cw_err of its own (the engine's is not
+struct job_call {
+    cw_job *j;
+    cw_arena *a;
+    msgpack_packer *pk;
+};
+
+/* The handler of a queued request against w (a job_call). */
+static int job_run(cw_wtxn *w, void *ctx, cw_err *err)
+{
+    struct job_call *jc = ctx;
+    /* writes see no session and send nothing by reference */
+    cw_server *s = jc->j->conn->srv;
+    cw_call k = {s, s->db, w, jc->a, NULL, NULL, NULL};
+    return jc->j->m->run(&k, jc->j->args, jc->pk, err);
+}
+
+/* One queued request as a write of the group: its handler runs against w,
+ * logged (one change log entry when it changes something), and packs its
+ * answer, or its error, into j->reply.  The engine runs it again when it
+ * replays the group, so the answer starts afresh each time.  The
+ * handler's message goes to a cw_err of its own (the engine's is not
  * used). */
 static int job_write(cw_wtxn *w, void *ctx, cw_err *unused)
 {
@@ -59,6 +77,7 @@ static int job_write(cw_wtxn *w, void *ctx, cw_err *unused)
     cw_job *j = ctx;
     msgpack_sbuffer_clear(&j->reply);
     j->failed = false;
+    memset(&j->change, 0, sizeof j->change);
     cw_arena *a = cw_arena_new();
     if (!a) {
         reply_error(j, CW_ENOMEM, "out of memory");
@@ -71,10 +90,9 @@ static int job_write(cw_wtxn *w, void *ctx, cw_err *unused)
     msgpack_pack_uint64(&pk, j->msgid);
     msgpack_pack_nil(&pk);
     cw_err err = {0};
-    /* writes see no session and send nothing by reference */
-    cw_server *s = j->conn->srv;
-    cw_call k = {s, s->db, w, a, NULL, NULL};
-    int rc = j->m->run(&k, j->args, &pk, &err);
+    struct job_call jc = {j, a, &pk};
+    cw_change_who who = {j->actor, j->role, j->m->name};
+    int rc = cw_logged_write(w, &who, job_run, &jc, &j->change, &err);
     cw_arena_free(a);
     if (rc && rc != CW_EMAPFULL)
         reply_error(j, rc, err.msg);
@@ -160,9 +178,13 @@ static void on_done(uv_async_t *h)
         cw_job *next = j->next;
         if (j->failed)
             s->mstats[j->method_index].errors++;
+        else
+            cw_watch_committed(s, &j->change, j->m->name, j->actor);
         s->deliver(s, j);
         j = next;
     }
+    /* after the answers: a subscriber that wrote reads its answer first */
+    cw_watch_flush(s);
 }
 
 int cw_writer_start(cw_server *s)

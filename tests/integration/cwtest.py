@@ -307,6 +307,7 @@ class Client:
                                          max_buffer_size=256 << 20)
         self.next_id = 1
         self.pending = {}  # msgid -> message, answers read ahead of time
+        self.notes = []  # notifications read ahead of time
         self.closed = False
 
     # -- low level --
@@ -342,11 +343,28 @@ class Client:
                 continue
             self.unpacker.feed(data)
 
+    def notification(self, timeout=None):
+        """The next notification [2, method, params] (those that came
+        among answers first); socket.timeout when none comes."""
+        if self.notes:
+            return self.notes.pop(0)
+        while True:
+            msg = self.recv_msg(timeout)
+            if isinstance(msg, list) and len(msg) == 3 and msg[0] == 2:
+                return msg
+            if isinstance(msg, list) and len(msg) == 4 and msg[0] == 1:
+                self.pending[msg[1]] = msg
+                continue
+            raise AssertionError("not a notification: %r" % (msg,))
+
     def recv_response(self, msgid, timeout=None):
         if msgid in self.pending:
             return self.pending.pop(msgid)
         while True:
             msg = self.recv_msg(timeout)
+            if isinstance(msg, list) and len(msg) == 3 and msg[0] == 2:
+                self.notes.append(msg)  # a status feed notification
+                continue
             if not (isinstance(msg, list) and len(msg) == 4 and msg[0] == 1):
                 raise AssertionError("not a response: %r" % (msg,))
             if msg[1] == msgid:

@@ -21,6 +21,7 @@ TIME = "time"      # integer seconds, RFC 3339 string or msgpack timestamp
 INT = "int"        # integer in a range the base value sits in
 COUNT0 = "count0"  # integer 0 or more (a page's offset)
 BOOL = "bool"
+DURATION = "duration"  # seconds, or a string such as 90s, 15m, 12h, 30d
 ITEMS = "items"    # list of maps (schema given)
 STRS = "strs"      # a string or a non-empty list of strings (evidence controls)
 ATTRS = "attrs"    # map of name to list of strings (or one string)
@@ -148,6 +149,27 @@ TABLE = {
     "server.schema": {"args": {}},
     "server.stats": {"args": {}},
     "store.check": {"args": {}},
+    "log.head": {"args": {}},
+    "log.verify": {"args": {"from": arg(COUNT0), "to": arg(COUNT0)},
+                   "bases": [{"from": 1, "to": 5}]},
+    "log.list": {"args": {"org": arg(NAME), "since": arg(COUNT0), "limit": arg(INT)},
+                 "bases": [{"org": ORG, "since": 0, "limit": 10}]},
+    "log.compact": {"args": {"before": arg(TIME, True)}, "bases": [{"before": 1000000000}]},
+    "watch.subscribe": {"args": {"org": arg(NAME, True), "frameworks": arg(STRS, empty_ok=True),
+                                 "as_of_lag": arg(DURATION), "since": arg(COUNT0),
+                                 "controls": arg(BOOL)},
+                        "bases": [{"org": ORG, "frameworks": [FW], "as_of_lag": "1h",
+                                   "since": 0, "controls": True}]},
+    "watch.unsubscribe": {"args": {"subscription": arg(COUNT0, True)},
+                          "bases": [{"subscription": 1}]},
+    "evidence.expiring": {"args": {"org": arg(NAME, True), "within": arg(DURATION, True),
+                                   "as_of": arg(TIME), "frameworks": arg(STRS, empty_ok=True)},
+                          "bases": [{"org": ORG, "within": "30d", "as_of": 1800000000,
+                                     "frameworks": [FW]}]},
+    "status.changes": {"args": {"org": arg(NAME, True), "framework": arg(NAME, True),
+                                "from": arg(TIME, True), "to": arg(TIME)},
+                       "bases": [{"org": ORG, "framework": FW, "from": 1700000000,
+                                  "to": 1800000000}]},
     "store.set_map_max": {"args": {"bytes": arg(INT, True)}, "bases": ["CAP"]},
     "framework.list": {"args": {}},
     "framework.get": {"args": {"framework": arg(NAME, True)}, "bases": [{"framework": FW}]},
@@ -349,6 +371,7 @@ VALUES = {"int": 7, "negative": -7, "str": "x", "nil": None, "bin": b"x", "bool"
 # another matter, decided in cases()).
 ACCEPTS = {NAME: {"str"}, TEXT: {"str"}, ENUM: {"str"}, TOKEN: {"str"},
            TIME: {"int", "negative", "str", "timestamp"}, INT: {"int", "negative"}, COUNT0: {"int", "negative"},
+           DURATION: {"int", "negative", "str"},
            BOOL: {"bool"}, ITEMS: {"array"}, STRS: {"str", "array"}, ATTRS: {"map"},
            OBJ: {"map"},
            WORDS: {"str", "array"}}
@@ -393,6 +416,10 @@ def cases(kind, required, items, empty_ok=False):
     if kind == COUNT0:
         out += [("zero", 0, OK, ""), ("negative", -1, BAD, ""),
                 ("beyond int64", (1 << 64) - 1, BAD, "")]
+    if kind == DURATION:
+        out += [("not a duration", "soon", BAD, ""), ("no unit", "90", BAD, ""),
+                ("negative", -1, BAD, ""), ("beyond a century", "40000d", BAD, ""),
+                ("unit alone", "d", BAD, ""), ("days", "30d", OK, ""), ("zero", 0, OK, "")]
     if kind == TIME:
         out += [("not a time", "yesterday", BAD, ""), ("beyond range", (1 << 64) - 1, BAD, ""),
                 ("bad timestamp", BAD_TS, BAD, "")]
@@ -416,7 +443,7 @@ def cases(kind, required, items, empty_ok=False):
         out.append(("value a map", {"type": {"a": "b"}}, BAD, ".type"))
     # empty
     empty = {NAME: ("", BAD), TEXT: ("", OK), ENUM: ("", BAD), TOKEN: ("", OK),
-             TIME: ("", BAD), ITEMS: ([], OK), STRS: ([], BAD), ATTRS: ({}, OK),
+             TIME: ("", BAD), DURATION: ("", BAD), ITEMS: ([], OK), STRS: ([], BAD), ATTRS: ({}, OK),
              OBJ: ({}, OK)}.get(kind)
     if empty:
         out.append(("empty", empty[0], OK if empty_ok else empty[1], ""))
@@ -425,11 +452,11 @@ def cases(kind, required, items, empty_ok=False):
     if kind == STRS:
         out.append(("empty string", "", BAD, ""))
     # huge
-    if kind in (NAME, TEXT, ENUM, TIME):
+    if kind in (NAME, TEXT, ENUM, TIME, DURATION):
         out.append(("1 MiB string", HUGE_STR, BAD, ""))
     if kind == TOKEN:
         out.append(("1 MiB string", HUGE_STR, OK, ""))
-    if kind in (NAME, TEXT, ENUM, TOKEN, TIME, INT, BOOL):
+    if kind in (NAME, TEXT, ENUM, TOKEN, TIME, INT, BOOL, DURATION):
         # strings, not one-byte ints: those decode to 24 times their size
         # and are refused by the framing (test_bounds.py)
         out.append(("100k-element array", ["eight ch"] * HUGE_N, BAD, ""))

@@ -30,6 +30,12 @@ CLASSES = {
     "catalog.load": ADMIN, "catalog.delete": ADMIN, "mapping.load": ADMIN,
     "mapping.delete": ADMIN, "org.delete": ADMIN, "store.check": ADMIN,
     "store.set_map_max": ADMIN,
+    # the change log: its head and chain are no tenant's data; compaction is
+    # an operator's; entries and the status feed are an organisation's own
+    "log.head": SHARED, "log.verify": SHARED, "watch.unsubscribe": SHARED,
+    "log.compact": ADMIN,
+    "log.list": ORG_READ, "watch.subscribe": ORG_READ, "evidence.expiring": ORG_READ,
+    "status.changes": ORG_READ,
     "org.get": ORG_READ, "control.get": ORG_READ, "control.list": ORG_READ,
     "evidence.get": ORG_READ, "evidence.list": ORG_READ, "scope.list": ORG_READ,
     "coverage.get": ORG_READ, "gap.report": ORG_READ, "soa.get": ORG_READ,
@@ -223,8 +229,28 @@ class TenantMatrixTest(ServerTest):
             self.assertEqual(res["created"], 1, res)
 
         if method in ("ping", "server.info", "server.schema", "server.stats", "framework.list",
-                      "org.list", "store.check"):
+                      "org.list", "store.check", "log.head", "log.verify"):
             return None, None
+        if method == "log.compact":
+            return {"before": "2000-01-01T00:00:00Z"}, None
+        if method == "watch.unsubscribe":
+            return {"subscription": 1 << 40}, lambda err, res: self.assertEqual(
+                res, {"unsubscribed": False} if ok else None)
+        if method == "log.list":
+            def own_entries(err, res):
+                if ok:
+                    self.assertTrue(res["entries"], res)
+                    for e in res["entries"]:
+                        self.assertEqual(e["orgs"], [org], e)
+                        for key in e["keys"]:
+                            self.assertEqual(key["org"], org, e)
+            return {"org": org}, own_entries
+        if method == "watch.subscribe":
+            return {"org": org, "frameworks": ["iso27001-2022"]}, None
+        if method == "evidence.expiring":
+            return {"org": org, "within": "1d", "frameworks": ["iso27001-2022"]}, None
+        if method == "status.changes":
+            return {"org": org, "framework": "iso27001-2022", "from": 1700000000}, None
         if method in SHARED_READ_ARGS:
             return dict(SHARED_READ_ARGS[method]), None
         if method == "hello":
