@@ -118,10 +118,11 @@ void change_note(cw_db *db, int dbi, MDB_val k, const MDB_val *v)
     acc->keys[acc->n_keys++] = (cw_log_key){kinds[dbi].kind, org, id};
 }
 
+/* Neither of these alone makes an entry: a write stamps generations
+ * beside the records it changes, which change_note counts. */
 void change_org(cw_db *db, const char *org)
 {
     struct change_acc *acc = db->acc;
-    acc->any = true;
     for (size_t i = 0; i < acc->n_orgs; i++)
         if (strcmp(acc->orgs[i], org) == 0)
             return;
@@ -134,7 +135,6 @@ void change_org(cw_db *db, const char *org)
 
 void change_catalogue(cw_db *db)
 {
-    db->acc->any = true;
     db->acc->catalogue = true;
 }
 

@@ -32,7 +32,12 @@ static int org_put_fn(cw_wtxn *w, void *arg, cw_err *err)
     rw_array(&rw, 2);
     rw_str(&rw, oa->org->name && *oa->org->name ? oa->org->name : oa->org->slug);
     rw_int(&rw, scale);
+    MDB_val old = v;
     v = rw_val(&rw);
+    if (!oa->created && rec_same(old, v)) {
+        rw_free(&rw); /* as stored: nothing to write, no generation to stamp */
+        return 0;
+    }
     CHANGE_NOTE(w->db, DB_ORG, k, &v);
     rc = lmdb_err(mdb_put(w->txn, w->db->dbi[DB_ORG], &k, &v, 0), err, "org");
     rw_free(&rw);

@@ -5,6 +5,7 @@
  * store.set_map_max). */
 #include "pack.h"
 #include "server.h"
+#include "watch.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -109,7 +110,7 @@ int cw_h_server_stats(cw_call *k, const cw_args_server_stats *args, msgpack_pack
 {
     (void)args, (void)err;
     cw_server *s = k->s;
-    msgpack_pack_map(pk, 10);
+    msgpack_pack_map(pk, 13);
     size_t used = 0;
     for (size_t i = 0; cw_schema_name(i); i++)
         used += s->mstats[i].requests > 0;
@@ -143,6 +144,11 @@ int cw_h_server_stats(cw_call *k, const cw_args_server_stats *args, msgpack_pack
     pk_kv_int(pk, "writes_committed", (int64_t)s->grouped_writes);
     pk_kv_int(pk, "unknown_methods", (int64_t)s->unknown_methods);
     pk_kv_int(pk, "protocol_errors", (int64_t)s->protocol_errors);
+    cw_watch_counts wc;
+    cw_watch_counts_get(s, &wc);
+    pk_kv_int(pk, "watch_subscriptions", (int64_t)wc.subscriptions);
+    pk_kv_int(pk, "watch_events", (int64_t)wc.events);
+    pk_kv_int(pk, "watch_dropped", (int64_t)wc.dropped);
     return 0;
 }
 

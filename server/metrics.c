@@ -7,6 +7,7 @@
  * nothing needs a lock.  The listener takes no token: it is meant for
  * loopback or a scraper's private network, and says so in the docs. */
 #include "server.h"
+#include "watch.h"
 
 #include <dirent.h>
 #include <microhttpd.h>
@@ -195,6 +196,16 @@ static void render(FILE *f, cw_server *s)
     value(f, "crosswalk_writes_committed_total", "counter",
           "Write requests committed, in any group (server.stats writes_committed).",
           (double)s->grouped_writes);
+    cw_watch_counts wc;
+    cw_watch_counts_get(s, &wc);
+    value(f, "crosswalk_watch_subscriptions", "gauge",
+          "Status feed subscriptions open (server.stats watch_subscriptions).",
+          (double)wc.subscriptions);
+    value(f, "crosswalk_watch_events_total", "counter",
+          "Status feed events made (server.stats watch_events).", (double)wc.events);
+    value(f, "crosswalk_watch_dropped_total", "counter",
+          "Subscribers dropped for not keeping up (server.stats watch_dropped).",
+          (double)wc.dropped);
     pthread_mutex_lock(&s->wlock);
     size_t queued = s->wq_len;
     pthread_mutex_unlock(&s->wlock);

@@ -42,6 +42,9 @@ STATS_SCALARS = {
     "writes_committed": "crosswalk_writes_committed_total",
     "unknown_methods": "crosswalk_unknown_methods_total",
     "protocol_errors": "crosswalk_protocol_errors_total",
+    "watch_subscriptions": "crosswalk_watch_subscriptions",
+    "watch_events": "crosswalk_watch_events_total",
+    "watch_dropped": "crosswalk_watch_dropped_total",
 }
 # Those that the server.stats call itself moves (its bytes) after it answered.
 MOVED_BY_STATS_CALL = {"bytes_in", "bytes_out"}
