@@ -98,6 +98,7 @@ typedef struct cw_watch {
     uv_timer_t timer;  /* the next time-driven change */
     uv_timer_t kick;   /* replays after a subscribe's answer */
     bool pending_pump;
+    int handles_closed;
     uint64_t events, dropped;
 } cw_watch;
 
@@ -805,10 +806,12 @@ void cw_watch_counts_get(cw_server *s, cw_watch_counts *st)
     }
 }
 
+/* Freed when the second of its two handles has closed, in whatever
+ * order libuv closes them. */
 static void on_timer_closed(uv_handle_t *h)
 {
     cw_watch *w = h->data;
-    if (h == (uv_handle_t *)&w->kick)
+    if (++w->handles_closed == 2)
         free(w);
 }
 
