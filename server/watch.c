@@ -80,7 +80,7 @@ typedef struct wgroup {
     uint32_t ordinal;
     uint64_t start_id; /* events after this id are all in the journal */
     wevent *ring;
-    size_t ring_head, ring_n;
+    size_t ring_head, ring_n, ring_cap; /* the ring grows by doubling to JOURNAL_MAX */
     struct wsub *subs;
     uint64_t empty_since_ms; /* no subscribers since (0: has some) */
     bool dirty;              /* changed by a commit not yet evaluated */
@@ -113,7 +113,7 @@ static int64_t realtime_ms(void)
 
 static wevent *ring_at(wgroup *g, size_t i)
 {
-    return &g->ring[(g->ring_head + i) % JOURNAL_MAX];
+    return &g->ring[(g->ring_head + i) % g->ring_cap];
 }
 
 static void drop_sub(cw_watch *w, struct wsub *sub, const char *why);
@@ -157,11 +157,22 @@ static void pump(cw_watch *w, struct wsub *sub)
 static void journal_add(wgroup *g, uint64_t id, int fw, msgpack_sbuffer *sb)
 {
     wevent *e;
-    if (g->ring_n == JOURNAL_MAX) {
+    if (g->ring_n == g->ring_cap && g->ring_cap < JOURNAL_MAX) {
+        wevent *bigger = malloc(2 * g->ring_cap * sizeof *bigger);
+        if (bigger) {
+            for (size_t i = 0; i < g->ring_n; i++)
+                bigger[i] = *ring_at(g, i);
+            free(g->ring);
+            g->ring = bigger;
+            g->ring_head = 0;
+            g->ring_cap *= 2;
+        }
+    }
+    if (g->ring_n == g->ring_cap) {
         e = ring_at(g, 0);
         free(e->bytes);
         g->start_id = e->id;
-        g->ring_head = (g->ring_head + 1) % JOURNAL_MAX;
+        g->ring_head = (g->ring_head + 1) % g->ring_cap;
         g->ring_n--;
     }
     e = ring_at(g, g->ring_n);
@@ -614,13 +625,14 @@ int cw_watch_subscribe(cw_server *s, cw_conn *c, const cw_watch_request *rq, cw_
     bool fresh = false;
     if (!g) {
         g = calloc(1, sizeof *g);
-        wevent *ring = g ? calloc(JOURNAL_MAX, sizeof *ring) : NULL;
+        wevent *ring = g ? calloc(64, sizeof *ring) : NULL;
         if (!ring) {
             free(g);
             rc = cw_err_set(err, CW_ENOMEM, "watch: out of memory");
             goto out;
         }
         g->ring = ring;
+        g->ring_cap = 64;
         snprintf(g->org, sizeof g->org, "%s", rq->org);
         g->lag = rq->lag;
         g->last_seq = w->head_seq;
