@@ -1,6 +1,7 @@
 /* The tools' msgpack-RPC client (rpc.h): addresses and sockets, request
- * envelopes, a blocking client over msgpack-c's streaming unpacker, and
- * the byte scanner crosswalk-bench's load generator reads answers with.
+ * envelopes, a blocking client over msgpack-c's streaming unpacker (with
+ * waits that a time limit or a signal can end, for reading notifications),
+ * and the byte scanner crosswalk-bench's load generator reads answers with.
  * Sockets are plain POSIX; the CLI adds JSON on top (tools/cli/json_rpc.c),
  * the bench drives many of these connections with poll(). */
 #include "rpc.h"
@@ -10,9 +11,11 @@
 #include <crosswalk/protocol.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,7 +228,11 @@ int cw_rpc_send(cw_rpc *c, const void *tail, size_t tail_len, char **errmsg)
     return CW_RPC_ETRANSPORT;
 }
 
-int cw_rpc_next(cw_rpc *c, msgpack_unpacked *u, char **errmsg)
+/* The reading loop of cw_rpc_next and cw_rpc_next_wait: timeout_ms < 0
+ * waits as long as it takes and reads on after a signal; otherwise a
+ * wait that passes timeout_ms, or a signal, ends it with CW_RPC_EAGAIN.
+ * The unpacker keeps what was read either way. */
+static int next_message(cw_rpc *c, msgpack_unpacked *u, int timeout_ms, char **errmsg)
 {
     *errmsg = NULL;
     msgpack_unpacked_init(u);
@@ -237,6 +244,19 @@ int cw_rpc_next(cw_rpc *c, msgpack_unpacked *u, char **errmsg)
             *errmsg = dupstr("the server sent bytes that are not msgpack");
             return CW_RPC_ETRANSPORT;
         }
+        if (timeout_ms >= 0) {
+            /* poll first: recv on a blocking socket would wait past the
+             * limit, and after a signal with SA_RESTART it would not even
+             * return. */
+            struct pollfd pfd = {c->fd, POLLIN, 0};
+            int pr = poll(&pfd, 1, timeout_ms);
+            if (pr == 0 || (pr < 0 && errno == EINTR))
+                return CW_RPC_EAGAIN;
+            if (pr < 0) {
+                *errmsg = dupf("connection lost: %s", strerror(errno));
+                return CW_RPC_ETRANSPORT;
+            }
+        }
         if (!msgpack_unpacker_reserve_buffer(&c->up, CW_RPC_READ_CHUNK)) {
             *errmsg = dupstr("out of memory reading the answer");
             return CW_RPC_ETRANSPORT;
@@ -245,13 +265,49 @@ int cw_rpc_next(cw_rpc *c, msgpack_unpacked *u, char **errmsg)
         do
             n = recv(c->fd, msgpack_unpacker_buffer(&c->up),
                      msgpack_unpacker_buffer_capacity(&c->up), 0);
-        while (n < 0 && errno == EINTR);
+        while (n < 0 && errno == EINTR && timeout_ms < 0);
+        if (n < 0 && errno == EINTR)
+            return CW_RPC_EAGAIN;
         if (n <= 0) {
             *errmsg = n == 0 ? dupstr("the server closed the connection")
                              : dupf("connection lost: %s", strerror(errno));
             return CW_RPC_ETRANSPORT;
         }
         msgpack_unpacker_buffer_consumed(&c->up, (size_t)n);
+    }
+}
+
+int cw_rpc_next(cw_rpc *c, msgpack_unpacked *u, char **errmsg)
+{
+    return next_message(c, u, -1, errmsg);
+}
+
+int cw_rpc_next_wait(cw_rpc *c, msgpack_unpacked *u, int timeout_ms, char **errmsg)
+{
+    /* A negative limit here still means "give up on a signal". */
+    return next_message(c, u, timeout_ms < 0 ? INT_MAX : timeout_ms, errmsg);
+}
+
+bool cw_rpc_note_of(const msgpack_object *o, cw_rpc_note *n)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 2 ||
+        o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        o->via.array.ptr[0].via.u64 != CW_MSG_NOTIFY ||
+        o->via.array.ptr[1].type != MSGPACK_OBJECT_STR)
+        return false;
+    n->method = o->via.array.ptr[1].via.str.ptr;
+    n->method_len = o->via.array.ptr[1].via.str.size;
+    n->params = o->via.array.size > 2 ? &o->via.array.ptr[2] : NULL;
+    return true;
+}
+
+int cw_rpc_next_note(cw_rpc *c, msgpack_unpacked *u, cw_rpc_note *n, int timeout_ms, char **errmsg)
+{
+    for (;;) {
+        int rc = cw_rpc_next_wait(c, u, timeout_ms, errmsg);
+        if (rc || cw_rpc_note_of(&u->data, n))
+            return rc;
+        msgpack_unpacked_destroy(u);
     }
 }
 

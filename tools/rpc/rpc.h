@@ -1,7 +1,9 @@
 /* The msgpack-RPC client of crosswalkd shared by the tools (the
  * `crosswalk` CLI and crosswalk-bench): connecting to an address, packing
- * request envelopes, a blocking request/answer client, and a scanner that
- * finds where each answer ends in a byte stream without unpacking it.
+ * request envelopes, a blocking request/answer client that can also wait
+ * a while for the notifications a server pushes unasked ([2, method,
+ * params], as the status feed does), and a scanner that finds where each
+ * answer ends in a byte stream without unpacking it.
  *
  * The protocol is server/PROTOCOL.md: a request is [0, msgid, method,
  * params] where params is [] or [{named arguments}], an answer is [1,
@@ -26,6 +28,9 @@
  * an error, or the transport failed (connection, bytes, memory). */
 #define CW_RPC_ESERVER (-1)
 #define CW_RPC_ETRANSPORT (-2)
+/* cw_rpc_next_wait: no whole message yet (the time ran out, or a signal
+ * interrupted the wait); nothing is lost, call again. */
+#define CW_RPC_EAGAIN (-3)
 
 /* cw_rpc_dial flags. */
 #define CW_DIAL_BARE 1    /* also accept HOST:PORT without tcp:// (as crosswalkd does) */
@@ -80,6 +85,28 @@ int cw_rpc_send(cw_rpc *c, const void *tail, size_t tail_len, char **errmsg);
  * (initialised here; the caller destroys it, also on failure).  0, or
  * CW_RPC_ETRANSPORT with *errmsg set (closed, not msgpack, no memory). */
 int cw_rpc_next(cw_rpc *c, msgpack_unpacked *u, char **errmsg);
+/* cw_rpc_next that waits at most timeout_ms for bytes (-1: no limit) and
+ * gives up on a signal: CW_RPC_EAGAIN when no whole message came by then
+ * (the bytes of a part already read are kept for the next call), so a
+ * client that only listens can check its own flags between messages. */
+int cw_rpc_next_wait(cw_rpc *c, msgpack_unpacked *u, int timeout_ms, char **errmsg);
+
+/* A notification [2, method, params] the server sent unasked: method is
+ * not NUL-terminated (method_len bytes) and, like params (the params
+ * element as sent, NULL when missing), points into the message. */
+typedef struct cw_rpc_note {
+    const char *method;
+    size_t method_len;
+    const msgpack_object *params;
+} cw_rpc_note;
+/* Whether message o is a notification; when it is, *n describes it. */
+bool cw_rpc_note_of(const msgpack_object *o, cw_rpc_note *n);
+/* Reads messages until one is a notification (answers and anything else
+ * in between are skipped: call this only while no request is waiting),
+ * unpacked into *u (initialised here; the caller destroys it, also on
+ * failure) and described by *n.  Waits as cw_rpc_next_wait does: 0,
+ * CW_RPC_EAGAIN, or CW_RPC_ETRANSPORT with *errmsg set. */
+int cw_rpc_next_note(cw_rpc *c, msgpack_unpacked *u, cw_rpc_note *n, int timeout_ms, char **errmsg);
 
 /* The message of an answer's error element [code, message] (malloc'd), or
  * NULL when it has no such shape or memory runs out. */
