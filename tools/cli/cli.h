@@ -44,6 +44,17 @@ int cw_rpc_call(cw_rpc *c, const char *method, json_t *params, json_t **result, 
 int cw_rpc_send_packed(cw_rpc *c, const char *method, const char *params, size_t len, uint32_t *id,
                        char **errmsg);
 int cw_rpc_wait(cw_rpc *c, uint32_t id, json_t **result, char **errmsg);
+/* cw_rpc_call for a request after which the server may push
+ * notifications (watch.subscribe): those that arrive before the answer
+ * are appended to the JSON array notes, each as {"method", "params"}, to
+ * be shown after it instead of lost. */
+int cw_rpc_call_keep(cw_rpc *c, const char *method, json_t *params, json_t *notes, json_t **result,
+                     char **errmsg);
+/* Waits up to timeout_ms (-1: no limit; a signal also ends the wait) for
+ * the next notification, skipping anything else; *note is a new
+ * {"method", "params"} object.  0, CW_RPC_EAGAIN (nothing yet), or
+ * CW_RPC_ETRANSPORT with *errmsg set (malloc'd). */
+int cw_rpc_note_next(cw_rpc *c, int timeout_ms, json_t **note, char **errmsg);
 
 /* ---- report.c --------------------------------------------------------- */
 
@@ -298,6 +309,10 @@ void cw_hint_unknown(cw_rpc *c, const char *msg);
 /* Connects and, when a token is set, authenticates.  Prints the reason on
  * failure and returns CW_EXIT_ERROR; 0 on success (close with cw_rpc_close). */
 int cw_ctx_connect(const cw_ctx *ctx, cw_rpc *c);
+/* The second half of cw_ctx_connect, for a connection opened otherwise
+ * (cw_rpc_open): authenticates when a token is set.  0, or CW_EXIT_ERROR
+ * after printing why (c is then closed). */
+int cw_ctx_auth(const cw_ctx *ctx, cw_rpc *c);
 /* Calls method and prints a failure as "crosswalk: <server message>".
  * Returns 0 with *result set (caller json_decrefs) or CW_EXIT_ERROR. */
 int cw_ctx_call(cw_rpc *c, const char *method, json_t *params, json_t **result);
@@ -347,6 +362,10 @@ long cw_parse_count(const char *s);
 /* Adds the time value (any form cw_time_arg takes) as key to the JSON
  * object p; a usage error naming flag when it is none. */
 int cw_add_time(const char *cmd, json_t *p, const char *key, const char *flag, const char *value);
+/* Adds the duration value (whole seconds, or 90s, 15m, 12h, 30d) as key to
+ * p; a usage error naming flag when it is none. */
+int cw_add_duration(const char *cmd, json_t *p, const char *key, const char *flag,
+                    const char *value);
 /* Whether a command's arguments ask for its help (--help or -h), wherever
  * they stand. */
 bool cw_asks_help(int argc, char **argv);
@@ -356,6 +375,19 @@ int cw_format_for(const char *cmd, const char *format, const char *output, cw_fo
 /* Renders r in fmt to -o output ("-" or NULL: standard output, paged on a
  * terminal).  0 or CW_EXIT_ERROR (said). */
 int cw_emit(const cw_ctx *ctx, const cw_report *r, cw_format fmt, const char *output);
+
+/* Building a report of summary lines and tables, for the commands whose
+ * answers need no report.c builder: every one of these ends the program
+ * with "out of memory" rather than return a half-built report. */
+_Noreturn void cw_oom_exit(void);
+/* A malloc'd string from a printf format. */
+char *cw_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Adds a summary line: key (copied) and val (taken over, from cw_fmt). */
+void cw_report_sum(cw_report *r, const char *key, char *val);
+/* Adds a table of ncols columns; valid until the next one is added. */
+cw_table *cw_report_table(cw_report *r, const char *caption, size_t ncols, const char *const *cols);
+/* cw_table_add that cannot fail. */
+void cw_report_row(cw_table *t, const char *const *cells);
 
 /* ---- json_rpc.c ---- */
 /* Packs the JSON value v as msgpack into pk.  0, or -1 out of memory. */
@@ -385,6 +417,19 @@ int cw_noun_help(const char *noun, const char *action);
 
 /* ---- isms.c: the ISMS commands (soa, risks, audit, findings) ---- */
 int cw_cmd_isms(const cw_ctx *ctx, const char *cmd, int argc, char **argv);
+
+/* ---- watch.c and history.c: continuous compliance ---- */
+/* `watch`: the status feed as it happens (watch.c). */
+extern const char cw_help_watch[];
+int cw_cmd_watch(const cw_ctx *ctx, int argc, char **argv);
+/* `log` (list, head, verify, compact), `expiring` and `changes`: the change
+ * log and statuses over time (history.c). */
+extern const char cw_help_log[];
+extern const char cw_help_expiring[];
+extern const char cw_help_changes[];
+int cw_cmd_log(const cw_ctx *ctx, int argc, char **argv);
+int cw_cmd_expiring(const cw_ctx *ctx, int argc, char **argv);
+int cw_cmd_changes(const cw_ctx *ctx, int argc, char **argv);
 
 /* The commands take argv with their own name at argv[0]. */
 /* load.c (built only when the importers exist); the help texts live in

@@ -1,9 +1,10 @@
 /* cmd.c: what every command of the `crosswalk` client shares, so that the
- * commands (main.c's, verbs.c, isms.c, load.c) all call down to one floor
- * and never into each other: usage errors, option parsing, the connection
- * and its calls, times given on the command line, the output format and
- * the writing of a report, and the load and export commands' stand-ins in
- * a build without the importers.
+ * commands (main.c's, verbs.c, isms.c, load.c, watch.c, history.c) all
+ * call down to one floor and never into each other: usage errors, option
+ * parsing, the connection and its calls, times and durations given on the
+ * command line, the output format, the building of a simple report and
+ * its writing, and the load and export commands' stand-ins in a build
+ * without the importers.
  *
  * Ownership: nothing here keeps what it is given; results are the
  * caller's (see each function in cli.h). */
@@ -225,6 +226,19 @@ int cw_add_time(const char *cmd, json_t *p, const char *key, const char *flag, c
     return 0;
 }
 
+int cw_ctx_auth(const cw_ctx *ctx, cw_rpc *c)
+{
+    if (!ctx->token)
+        return 0;
+    json_t *p = json_pack("{s:s}", "token", ctx->token), *res = NULL;
+    int rc = cw_ctx_call(c, "auth", p, &res);
+    json_decref(p);
+    json_decref(res);
+    if (rc)
+        cw_rpc_close(c);
+    return rc;
+}
+
 int cw_ctx_connect(const cw_ctx *ctx, cw_rpc *c)
 {
     char err[512];
@@ -232,17 +246,30 @@ int cw_ctx_connect(const cw_ctx *ctx, cw_rpc *c)
         fprintf(stderr, "crosswalk: %s\n", err);
         return CW_EXIT_ERROR;
     }
-    if (ctx->token) {
-        json_t *p = json_pack("{s:s}", "token", ctx->token), *res = NULL;
-        int rc = cw_ctx_call(c, "auth", p, &res);
-        json_decref(p);
-        json_decref(res);
-        if (rc) {
-            cw_rpc_close(c);
-            return rc;
-        }
+    return cw_ctx_auth(ctx, c);
+}
+
+int cw_add_duration(const char *cmd, json_t *p, const char *key, const char *flag,
+                    const char *value)
+{
+    /* The server's forms (PROTOCOL.md, "duration"): whole seconds, sent as
+     * a number, or a number and one unit letter, sent as written; the
+     * server checks the range. */
+    size_t digits = strspn(value, "0123456789");
+    long secs = cw_parse_count(value);
+    if (digits > 0 && digits <= 12 && value[digits] == '\0' && secs >= 0) {
+        json_object_set_new(p, key, json_integer(secs));
+        return 0;
     }
-    return 0;
+    if (digits > 0 && digits <= 12 && value[digits] && strchr("smhd", value[digits]) &&
+        value[digits + 1] == '\0') {
+        json_object_set_new(p, key, json_string(value));
+        return 0;
+    }
+    return cw_usage(cmd,
+                    "%s: '%s' is not a duration (seconds, or a number followed by s, m, h or d: "
+                    "90s, 15m, 12h, 30d)",
+                    flag, value);
 }
 
 int cw_format_for(const char *cmd, const char *format, const char *output, cw_format *fmt)
@@ -284,6 +311,58 @@ int cw_emit(const cw_ctx *ctx, const cw_report *r, cw_format fmt, const char *ou
         fprintf(stderr, "crosswalk: writing %s failed: %s\n", o.path ? o.path : "the report",
                 strerror(errno));
     return cw_output_close(&o, rc);
+}
+
+/* ---- building a report of a few tables (cli.h) ---- */
+
+_Noreturn void cw_oom_exit(void)
+{
+    fputs("crosswalk: out of memory\n", stderr);
+    exit(CW_EXIT_ERROR);
+}
+
+char *cw_fmt(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s;
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        cw_oom_exit();
+    return s;
+}
+
+void cw_report_sum(cw_report *r, const char *key, char *val)
+{
+    char **k = realloc(r->sum_key, (r->nsummary + 1) * sizeof *k);
+    if (k)
+        r->sum_key = k;
+    char **v = k ? realloc(r->sum_val, (r->nsummary + 1) * sizeof *v) : NULL;
+    if (!v)
+        cw_oom_exit();
+    r->sum_val = v;
+    r->sum_key[r->nsummary] = cw_fmt("%s", key);
+    r->sum_val[r->nsummary++] = val;
+}
+
+cw_table *cw_report_table(cw_report *r, const char *caption, size_t ncols, const char *const *cols)
+{
+    cw_table *t = realloc(r->tables, (r->ntables + 1) * sizeof *t);
+    if (!t)
+        cw_oom_exit();
+    r->tables = t;
+    t = &r->tables[r->ntables];
+    if (cw_table_init(t, caption, ncols, cols))
+        cw_oom_exit();
+    r->ntables++;
+    return t;
+}
+
+void cw_report_row(cw_table *t, const char *const *cells)
+{
+    if (cw_table_add(t, cells))
+        cw_oom_exit();
 }
 
 bool cw_asks_help(int argc, char **argv)

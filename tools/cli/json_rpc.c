@@ -4,7 +4,9 @@
  * values, so this file converts JSON to msgpack (integers stay integers,
  * objects become maps with str keys) and msgpack to JSON (str and bin
  * become strings, timestamps become RFC 3339 strings), and waits for the
- * answer with a given msgid, skipping notifications.  The client is
+ * answer with a given msgid, skipping notifications (or keeping those
+ * that come first, for a subscriber), or for the next notification.  The
+ * client is
  * synchronous: one request at a time (or a few pipelined by `load`) is all
  * a command-line tool needs, and it keeps the error paths simple. */
 #include "cli.h"
@@ -184,9 +186,25 @@ static int cw_rpc_send_any(cw_rpc *c, const char *method, json_t *params, const 
     return cw_rpc_send(c, packed, packed_len, errmsg);
 }
 
+/* A notification as JSON: {"method": ..., "params": ...}; NULL out of
+ * memory. */
+static json_t *cw_note_json(const cw_rpc_note *n)
+{
+    /* json_object_set_new takes the value even when it fails (a NULL one
+     * included), so nothing leaks on the way out. */
+    json_t *o = json_object();
+    if (o && json_object_set_new(o, "method", json_stringn(n->method, n->method_len)) == 0 &&
+        json_object_set_new(o, "params", n->params ? cw_to_json(n->params) : json_null()) == 0)
+        return o;
+    json_decref(o);
+    return NULL;
+}
+
 /* Waits for the answer to request id (answers to other ids are skipped:
- * callers wait in the order they sent). */
-int cw_rpc_wait(cw_rpc *c, uint32_t id, json_t **result, char **errmsg)
+ * callers wait in the order they sent); notifications that come first
+ * are appended to notes as cw_note_json objects, or skipped when notes is
+ * NULL. */
+static int cw_rpc_wait_keep(cw_rpc *c, uint32_t id, json_t *notes, json_t **result, char **errmsg)
 {
     *result = NULL;
     *errmsg = NULL;
@@ -198,6 +216,16 @@ int cw_rpc_wait(cw_rpc *c, uint32_t id, json_t **result, char **errmsg)
             return rc;
         }
         const msgpack_object *o = &msg.data;
+        cw_rpc_note note;
+        if (notes && cw_rpc_note_of(o, &note)) {
+            json_t *j = cw_note_json(&note);
+            msgpack_unpacked_destroy(&msg);
+            if (!j || json_array_append_new(notes, j)) {
+                *errmsg = cw_strdupf("%s%s", "out of memory decoding a notification", NULL);
+                return CW_RPC_ETRANSPORT;
+            }
+            continue;
+        }
         /* Only responses matter here; notifications and anything else
          * are skipped, as the protocol allows the server to send them. */
         if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 4 ||
@@ -234,12 +262,37 @@ int cw_rpc_wait(cw_rpc *c, uint32_t id, json_t **result, char **errmsg)
     }
 }
 
+int cw_rpc_wait(cw_rpc *c, uint32_t id, json_t **result, char **errmsg)
+{
+    return cw_rpc_wait_keep(c, id, NULL, result, errmsg);
+}
+
 int cw_rpc_call(cw_rpc *c, const char *method, json_t *params, json_t **result, char **errmsg)
+{
+    return cw_rpc_call_keep(c, method, params, NULL, result, errmsg);
+}
+
+int cw_rpc_call_keep(cw_rpc *c, const char *method, json_t *params, json_t *notes, json_t **result,
+                     char **errmsg)
 {
     uint32_t id;
     *result = NULL;
     int rc = cw_rpc_send_any(c, method, params, NULL, 0, &id, errmsg);
-    return rc ? rc : cw_rpc_wait(c, id, result, errmsg);
+    return rc ? rc : cw_rpc_wait_keep(c, id, notes, result, errmsg);
+}
+
+int cw_rpc_note_next(cw_rpc *c, int timeout_ms, json_t **note, char **errmsg)
+{
+    *note = NULL;
+    msgpack_unpacked msg;
+    cw_rpc_note n;
+    int rc = cw_rpc_next_note(c, &msg, &n, timeout_ms, errmsg);
+    if (rc == 0 && !(*note = cw_note_json(&n))) {
+        *errmsg = cw_strdupf("%s%s", "out of memory decoding a notification", NULL);
+        rc = CW_RPC_ETRANSPORT;
+    }
+    msgpack_unpacked_destroy(&msg);
+    return rc;
 }
 
 int cw_rpc_send_packed(cw_rpc *c, const char *method, const char *params, size_t len, uint32_t *id,
