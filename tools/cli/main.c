@@ -6,9 +6,11 @@
  * msgpack-RPC (json_rpc.c): `call` sends any method, the report commands
  * (coverage, gap, compare, check) fetch an answer and render it (report.c,
  * render.c), the ISMS commands (soa, risks, audit, findings) do the same in
- * isms.c, `load` / `export` (load.c) move files through the importers, and
+ * isms.c, `load` / `export` (load.c) move files through the importers,
  * org / control / evidence / scope (verbs.c) list, show, write and delete
- * one kind of record each.  `help`, `version` and an unknown command's
+ * one kind of record each, `watch` (watch.c) prints the status feed as it
+ * comes and `log`, `expiring` and `changes` (history.c) read the change
+ * log and statuses over time.  `help`, `version` and an unknown command's
  * nearest names are answered here.
  *
  * Exit codes (tools/cli/README.md): 0 ok, 1 server or data error (the server's
@@ -65,6 +67,10 @@ static const char cw_help_main[] =
     "  audit               an internal audit's checklist; the audit programme\n"
     "  findings            internal audit findings and overdue corrective actions\n"
     "  check               crosswalk consistency (and the store, for admins)\n"
+    "  watch               an organisation's status changes as they happen\n"
+    "  log                 the change log: its entries, head and hash chain check\n"
+    "  expiring            evidence that expires soon and the statuses it changes\n"
+    "  changes             every status change of a framework over a period\n"
     "  org                 list, show, write or delete organisations\n"
     "  control             list, show, write or delete an organisation's controls\n"
     "  evidence            list, show, write or delete an organisation's evidence\n"
@@ -487,6 +493,10 @@ static const cw_command cw_commands[] = {
     {"risks", cw_run_isms, NULL},
     {"audit", cw_run_isms, NULL},
     {"findings", cw_run_isms, NULL},
+    {"watch", cw_cmd_watch, cw_help_watch},
+    {"log", cw_cmd_log, cw_help_log},
+    {"expiring", cw_cmd_expiring, cw_help_expiring},
+    {"changes", cw_cmd_changes, cw_help_changes},
     {"org", cw_cmd_noun, NULL},
     {"control", cw_cmd_noun, NULL},
     {"evidence", cw_cmd_noun, NULL},

@@ -1,0 +1,576 @@
+/* history.c: what changed and what will: `crosswalk log` reads the
+ * server's hash-chained change log (log.list, a page at a time until the
+ * end unless --limit says otherwise; `log head`, `log verify`, `log
+ * compact`), `crosswalk expiring` the evidence that runs out within a time
+ * and the statuses that change with it (evidence.expiring), and `crosswalk
+ * changes` every status change of a framework over a period
+ * (status.changes, continued where the server stopped until the period is
+ * whole).
+ *
+ * The lists are built as a report (cli.h) so that they print as the other
+ * commands' tables do, fitted to the terminal and paged there; --json
+ * prints the server's answer instead (the pages of a list joined into
+ * one).  `log verify` exits 1 when the chain is broken, so a script can
+ * run it as a check.
+ *
+ * Ownership: answers are jansson values owned by the function that asked
+ * for them until a report takes them (cw_report.answer). */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char cw_help_log[] =
+    "Usage: crosswalk log [--org ORG] [--since N] [--limit N] [--json]\n"
+    "       crosswalk log head [--json]\n"
+    "       crosswalk log verify [--from N] [--to N] [--json]\n"
+    "       crosswalk log compact --before TIME [--json]\n"
+    "\n"
+    "The change log: one entry for every write that changed the store, each\n"
+    "holding the hash of the one before (log.list, log.head, log.verify,\n"
+    "log.compact).\n"
+    "  log                 the entries, oldest first: sequence, time, who (and their\n"
+    "                      role), the method, the organisations and the first records\n"
+    "                      written; every entry unless --limit is given\n"
+    "  log head            the newest entry's sequence, hash and time, and the size\n"
+    "                      of the log; note the hash elsewhere to prove later that\n"
+    "                      the history up to it was not rewritten\n"
+    "  log verify          checks the hash chain: prints ok and the head (exit 0), or\n"
+    "                      the first bad sequence and why (exit 1)\n"
+    "  log compact         removes the entries written before --before (admin); a\n"
+    "                      checkpoint keeps the chain verifiable\n"
+    "  --org ORG           only the entries that touched ORG\n"
+    "  --since N           the entries after sequence N\n"
+    "  --limit N           at most N entries (one page; the next --since is printed)\n"
+    "  --from N, --to N    the first and last sequence to verify (default: all kept)\n"
+    "  --before TIME       YYYY-MM-DD, RFC 3339, local time or Unix seconds\n"
+    "  --json              the server's answer as JSON (log: the pages joined)\n";
+
+const char cw_help_expiring[] =
+    "Usage: crosswalk expiring --org ORG --within DURATION [--as-of TIME]\n"
+    "                          [--framework FW]... [--json]\n"
+    "\n"
+    "The evidence that is valid now (or at --as-of) and no longer is DURATION\n"
+    "later, and every requirement whose status changes with it: a forecast in\n"
+    "which nothing but time changes (evidence.expiring).\n"
+    "  --within DURATION   how far ahead to look: 90s, 15m, 12h, 30d or seconds\n"
+    "  --as-of TIME        from when (default now): YYYY-MM-DD, RFC 3339, local time\n"
+    "                      or Unix seconds\n"
+    "  --framework FW      forecast this framework's statuses; give it once for\n"
+    "                      each (default every framework)\n"
+    "  --json              the server's answer as JSON\n";
+
+const char cw_help_changes[] =
+    "Usage: crosswalk changes --org ORG --framework FW --from TIME [--to TIME] [--json]\n"
+    "\n"
+    "Every status change of FW's requirements for ORG between two times, when it\n"
+    "happened and the counts at both ends (status.changes). Evidence and audit\n"
+    "findings are seen as they were at each time; controls, links, scope\n"
+    "decisions and crosswalks as they are now.\n"
+    "  --from TIME         the start of the period\n"
+    "  --to TIME           its end (default now)\n"
+    "  --json              the server's answer as JSON (continued answers joined)\n";
+
+/* ---- reading answers ---- */
+
+static const char *h_str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static long long h_int(json_t *o, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* The strings of the array at key, joined with ", " (malloc'd). */
+static char *h_join(json_t *o, const char *key)
+{
+    char *s = cw_fmt("%s", "");
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(o, key), i, e)
+    {
+        char *t = cw_fmt("%s%s%s", s, i ? ", " : "", json_is_string(e) ? json_string_value(e) : "");
+        free(s);
+        s = t;
+    }
+    return s;
+}
+
+/* Status counts {met: 3, ...} as "met 3, partial 0, ..." in the order the
+ * reports use. */
+static char *h_counts(json_t *counts)
+{
+    static const char *const order[] = {"met",     "partial", "unverified",
+                                        "failing", "gap",     "not_applicable"};
+    char *s = cw_fmt("%s", "");
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        json_t *n = json_object_get(counts, order[i]);
+        if (!json_is_integer(n))
+            continue;
+        char *t = cw_fmt("%s%s%s %lld", s, *s ? ", " : "", cw_status_label(order[i]),
+                         (long long)json_integer_value(n));
+        free(s);
+        s = t;
+    }
+    return s;
+}
+
+/* Shows r as a table, or its answer as JSON; frees r.  0 or CW_EXIT_ERROR. */
+static int h_emit(const cw_ctx *ctx, cw_report *r, bool json)
+{
+    int rc = cw_emit(ctx, r, json ? CW_FMT_JSON : CW_FMT_TABLE, NULL);
+    cw_report_free(r);
+    return rc;
+}
+
+/* Connects, calls method with p (taken over) and closes: 0 with *res, or
+ * CW_EXIT_ERROR (said). */
+static int h_call(const cw_ctx *ctx, const char *method, json_t *p, json_t **res)
+{
+    cw_rpc c;
+    int rc = cw_ctx_connect(ctx, &c);
+    if (rc == 0) {
+        rc = cw_ctx_call(&c, method, p, res);
+        cw_rpc_close(&c);
+    }
+    json_decref(p);
+    return rc;
+}
+
+/* A sequence number option: adds it as key to p, or a usage error. */
+static int h_seq(const char *cmd, json_t *p, const char *key, const char *flag, const char *v)
+{
+    long n = cw_parse_count(v);
+    if (n < 0)
+        return cw_usage(cmd, "%s: expected a sequence number, got '%s'", flag, v);
+    json_object_set_new(p, key, json_integer(n));
+    return 0;
+}
+
+/* ---- log ---- */
+
+/* The records an entry names: the first three as "kind org/id", then how
+ * many more it wrote (keys_total counts them all, the entry holds 32). */
+static char *h_keys(json_t *e)
+{
+    json_t *keys = json_object_get(e, "keys");
+    long long total = h_int(e, "keys_total");
+    char *s = cw_fmt("%s", "");
+    size_t i, shown = 0;
+    json_t *k;
+    json_array_foreach(keys, i, k)
+    {
+        if (i == 3)
+            break;
+        json_t *org = json_object_get(k, "org");
+        char *t = cw_fmt("%s%s%s %s%s%s", s, i ? ", " : "", h_str(k, "kind"),
+                         json_is_string(org) ? json_string_value(org) : "",
+                         json_is_string(org) ? "/" : "", h_str(k, "id"));
+        free(s);
+        s = t;
+        shown++;
+    }
+    if (total > (long long)shown) {
+        char *t = cw_fmt("%s +%lld more", s, total - (long long)shown);
+        free(s);
+        s = t;
+    }
+    return s;
+}
+
+static void h_log_report(cw_report *r, json_t *ans, const char *org, bool paged)
+{
+    r->title = org ? cw_fmt("Change log of %s", org) : cw_fmt("%s", "Change log");
+    json_t *entries = json_object_get(ans, "entries");
+    static const char *const cols[] = {"seq", "time", "actor", "method", "orgs", "records"};
+    cw_table *t = cw_report_table(r, "Entries", 6, cols);
+    t->nowrap = 1u | 2u;
+    size_t i;
+    json_t *e;
+    json_array_foreach(entries, i, e)
+    {
+        char *seq = cw_fmt("%lld", h_int(e, "seq"));
+        char *who, *orgs, *recs;
+        if (json_is_true(json_object_get(e, "checkpoint"))) {
+            who = cw_fmt("%s", "-");
+            orgs = cw_fmt("%s", "-");
+            recs = cw_fmt("checkpoint: %lld entries before it removed", h_int(e, "removed"));
+        } else {
+            who = cw_fmt("%s (%s)", h_str(e, "actor"), h_str(e, "role"));
+            orgs = h_join(e, "orgs");
+            if (json_is_true(json_object_get(e, "catalogue"))) {
+                char *o2 = cw_fmt("%s%scatalogue", orgs, *orgs ? ", " : "");
+                free(orgs);
+                orgs = o2;
+            }
+            recs = h_keys(e);
+        }
+        const char *row[] = {seq, h_str(e, "at"), who, h_str(e, "method"), orgs, recs};
+        cw_report_row(t, row);
+        free(seq);
+        free(who);
+        free(orgs);
+        free(recs);
+    }
+    json_t *next = json_object_get(ans, "next");
+    cw_report_sum(r, "entries", cw_fmt("%zu", json_array_size(entries)));
+    if (json_is_integer(next) && !paged)
+        cw_report_sum(r, "more",
+                      cw_fmt("crosswalk log --since %lld shows the next entries",
+                             (long long)json_integer_value(next)));
+}
+
+static int h_log_list(const cw_ctx *ctx, int argc, char **argv)
+{
+    const char *org = NULL, *since = NULL, *limit = NULL;
+    bool json = false;
+    const cw_opt opts[] = {{"--org", NULL, true, &org, NULL, NULL},
+                           {"--since", NULL, true, &since, NULL, NULL},
+                           {"--limit", NULL, true, &limit, NULL, NULL},
+                           {"--json", NULL, false, NULL, &json, NULL}};
+    int rc = cw_opts_parse_only("log", argc, argv, opts, 4, cw_help_log);
+    if (rc)
+        return rc == 3 ? 0 : rc;
+    json_t *p = json_object();
+    if (org)
+        json_object_set_new(p, "org", json_string(org));
+    if (since)
+        rc = h_seq("log", p, "since", "--since", since);
+    long lim = limit ? cw_parse_count(limit) : 0;
+    if (rc == 0 && limit && lim <= 0)
+        rc = cw_usage("log", "--limit: expected a number of entries from 1, got '%s'", limit);
+    if (rc) {
+        json_decref(p);
+        return rc;
+    }
+    /* Without --limit every entry, in pages of the largest size worth
+     * asking for at once. */
+    json_object_set_new(p, "limit", json_integer(limit ? lim : 1000));
+    cw_rpc c;
+    if ((rc = cw_ctx_connect(ctx, &c)) != 0) {
+        json_decref(p);
+        return rc;
+    }
+    json_t *all = NULL;
+    for (;;) {
+        json_t *page = NULL;
+        if ((rc = cw_ctx_call(&c, "log.list", p, &page)) != 0)
+            break;
+        json_t *next = json_object_get(page, "next");
+        if (!all) {
+            all = page;
+        } else {
+            json_array_extend(json_object_get(all, "entries"), json_object_get(page, "entries"));
+            json_object_set(all, "next", next);
+            json_decref(page);
+        }
+        /* a page ends early after many entries scanned; go on from where
+         * it stopped, unless one page was asked for */
+        if (limit || !json_is_integer(next))
+            break;
+        if (json_integer_value(next) <= json_integer_value(json_object_get(p, "since")))
+            break; /* no progress: never loop on a server that repeats itself */
+        json_object_set(p, "since", next);
+    }
+    cw_rpc_close(&c);
+    json_decref(p);
+    if (rc) {
+        json_decref(all);
+        return rc;
+    }
+    cw_report r;
+    memset(&r, 0, sizeof r);
+    r.answer = all;
+    if (!json)
+        h_log_report(&r, all, org, !limit);
+    return h_emit(ctx, &r, json);
+}
+
+static int h_log_head(const cw_ctx *ctx, int argc, char **argv)
+{
+    bool json = false;
+    const cw_opt opts[] = {{"--json", NULL, false, NULL, &json, NULL}};
+    int rc = cw_opts_parse_only("log head", argc, argv, opts, 1, cw_help_log);
+    if (rc)
+        return rc == 3 ? 0 : rc;
+    json_t *res;
+    if ((rc = h_call(ctx, "log.head", NULL, &res)) != 0)
+        return rc;
+    if (json)
+        json_dumpf(res, stdout, JSON_INDENT(2));
+    else if (h_int(res, "seq") == 0)
+        printf("the change log is empty");
+    else
+        printf("head: %lld %s\nat: %s\nentries: %lld (%lld bytes)", h_int(res, "seq"),
+               h_str(res, "hash"), h_str(res, "at"), h_int(res, "entries"), h_int(res, "bytes"));
+    putchar('\n');
+    json_decref(res);
+    return 0;
+}
+
+static int h_log_verify(const cw_ctx *ctx, int argc, char **argv)
+{
+    const char *from = NULL, *to = NULL;
+    bool json = false;
+    const cw_opt opts[] = {{"--from", NULL, true, &from, NULL, NULL},
+                           {"--to", NULL, true, &to, NULL, NULL},
+                           {"--json", NULL, false, NULL, &json, NULL}};
+    int rc = cw_opts_parse_only("log verify", argc, argv, opts, 3, cw_help_log);
+    if (rc)
+        return rc == 3 ? 0 : rc;
+    json_t *p = json_object(), *res;
+    if (from)
+        rc = h_seq("log verify", p, "from", "--from", from);
+    if (rc == 0 && to)
+        rc = h_seq("log verify", p, "to", "--to", to);
+    if (rc) {
+        json_decref(p);
+        return rc;
+    }
+    if ((rc = h_call(ctx, "log.verify", p, &res)) != 0)
+        return rc;
+    bool ok = json_is_true(json_object_get(res, "ok"));
+    json_t *head = json_object_get(res, "head");
+    if (json) {
+        json_dumpf(res, stdout, JSON_INDENT(2));
+        putchar('\n');
+    } else {
+        if (ok)
+            printf("ok: entries %lld to %lld (%lld kept) chain as written\n", h_int(res, "from"),
+                   h_int(res, "to"), h_int(res, "entries"));
+        else
+            printf("bad: entry %lld: %s\nchecked: entries %lld to %lld\n", h_int(res, "first_bad"),
+                   h_str(res, "reason"), h_int(res, "from"), h_int(res, "to"));
+        printf("head: %lld %s\n", h_int(head, "seq"), h_str(head, "hash"));
+    }
+    if (!ok)
+        fprintf(stderr, "crosswalk log verify: the change log is broken at entry %lld\n",
+                h_int(res, "first_bad"));
+    json_decref(res);
+    return ok ? 0 : CW_EXIT_ERROR;
+}
+
+static int h_log_compact(const cw_ctx *ctx, int argc, char **argv)
+{
+    const char *before = NULL;
+    bool json = false;
+    const cw_opt opts[] = {{"--before", NULL, true, &before, NULL, NULL},
+                           {"--json", NULL, false, NULL, &json, NULL}};
+    int rc = cw_opts_parse_only("log compact", argc, argv, opts, 2, cw_help_log);
+    if (rc)
+        return rc == 3 ? 0 : rc;
+    if (!before)
+        return cw_usage("log compact", "--before is required");
+    json_t *p = json_object(), *res;
+    if ((rc = cw_add_time("log compact", p, "before", "--before", before)) != 0) {
+        json_decref(p);
+        return rc;
+    }
+    if ((rc = h_call(ctx, "log.compact", p, &res)) != 0)
+        return rc;
+    if (json)
+        json_dumpf(res, stdout, JSON_INDENT(2));
+    else
+        printf("removed %lld entries; a checkpoint holds the hash of the last one, so the log "
+               "still verifies",
+               h_int(res, "removed"));
+    putchar('\n');
+    json_decref(res);
+    return 0;
+}
+
+int cw_cmd_log(const cw_ctx *ctx, int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*run)(const cw_ctx *, int, char **);
+    } actions[] = {{"list", h_log_list},
+                   {"head", h_log_head},
+                   {"verify", h_log_verify},
+                   {"compact", h_log_compact}};
+    /* An action is the first argument when it is not an option; none is
+     * the list. */
+    if (argc < 2 || argv[1][0] == '-')
+        return h_log_list(ctx, argc, argv);
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+        if (strcmp(argv[1], actions[i].name) == 0)
+            return actions[i].run(ctx, argc - 1, argv + 1);
+    const char *names[] = {"list", "head", "verify", "compact"};
+    char hint[128];
+    if (cw_suggest(argv[1], names, 4, hint, sizeof hint))
+        return cw_usage("log", "unknown action '%s'; did you mean %s?", argv[1], hint);
+    return cw_usage("log", "unknown action '%s' (head, verify or compact; none lists entries)",
+                    argv[1]);
+}
+
+/* ---- expiring ---- */
+
+int cw_cmd_expiring(const cw_ctx *ctx, int argc, char **argv)
+{
+    const char *org = NULL, *within = NULL, *as_of = NULL;
+    bool json = false;
+    cw_strs fws = {0};
+    const cw_opt opts[] = {{"--org", NULL, true, &org, NULL, NULL},
+                           {"--within", NULL, true, &within, NULL, NULL},
+                           {"--as-of", NULL, true, &as_of, NULL, NULL},
+                           {"--framework", NULL, true, NULL, NULL, &fws},
+                           {"--json", NULL, false, NULL, &json, NULL}};
+    int rc = cw_opts_parse_only("expiring", argc, argv, opts, 5, cw_help_expiring);
+    if (rc) {
+        free(fws.v);
+        return rc == 3 ? 0 : rc;
+    }
+    json_t *p = json_pack("{s:s?}", "org", org), *res;
+    if (!org || !within)
+        rc = cw_usage("expiring", "--org and --within are required");
+    if (rc == 0)
+        rc = cw_add_duration("expiring", p, "within", "--within", within);
+    if (rc == 0 && as_of)
+        rc = cw_add_time("expiring", p, "as_of", "--as-of", as_of);
+    if (rc == 0 && fws.n) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < fws.n; i++)
+            json_array_append_new(a, json_string(fws.v[i]));
+        json_object_set_new(p, "frameworks", a);
+    }
+    free(fws.v);
+    if (rc) {
+        json_decref(p);
+        return rc;
+    }
+    if ((rc = h_call(ctx, "evidence.expiring", p, &res)) != 0)
+        return rc;
+    cw_report r;
+    memset(&r, 0, sizeof r);
+    r.answer = res;
+    if (!json) {
+        json_t *items = json_object_get(res, "items"), *reqs = json_object_get(res, "requirements");
+        r.title = cw_fmt("Evidence of %s that expires by %s", h_str(res, "org"), h_str(res, "to"));
+        cw_report_sum(&r, "from", cw_fmt("%s", h_str(res, "from")));
+        cw_report_sum(&r, "to", cw_fmt("%s", h_str(res, "to")));
+        size_t ni = json_array_size(items), nr = json_array_size(reqs);
+        cw_report_sum(&r, "expiring", cw_fmt("%zu evidence record%s", ni, ni == 1 ? "" : "s"));
+        cw_report_sum(&r, "statuses",
+                      cw_fmt("%zu requirement%s change%s by then", nr, nr == 1 ? "" : "s",
+                             nr == 1 ? "s" : ""));
+        static const char *const ecols[] = {"id", "valid until", "result", "controls", "title"};
+        cw_table *t = cw_report_table(&r, "Evidence that expires", 5, ecols);
+        size_t i;
+        json_t *e;
+        json_array_foreach(items, i, e)
+        {
+            char *ctls = h_join(e, "controls");
+            const char *row[] = {h_str(e, "id"), h_str(e, "valid_until"), h_str(e, "result"), ctls,
+                                 h_str(e, "title")};
+            cw_report_row(t, row);
+            free(ctls);
+        }
+        static const char *const rcols[] = {"framework", "id", "now", "then"};
+        t = cw_report_table(&r, "Requirements whose status changes", 4, rcols);
+        t->status_col = 3;
+        json_array_foreach(reqs, i, e)
+        {
+            const char *row[] = {h_str(e, "framework"), h_str(e, "id"), h_str(e, "from"),
+                                 h_str(e, "to")};
+            cw_report_row(t, row);
+        }
+    }
+    return h_emit(ctx, &r, json);
+}
+
+/* ---- changes ---- */
+
+/* status.changes evaluates a bounded number of instants per call and says
+ * where to continue; a period needing more than this many calls is shown
+ * as far as they reached, with the time to continue from. */
+#define CHANGES_CALLS_MAX 100
+
+int cw_cmd_changes(const cw_ctx *ctx, int argc, char **argv)
+{
+    const char *org = NULL, *fw = NULL, *from = NULL, *to = NULL;
+    bool json = false;
+    const cw_opt opts[] = {{"--org", NULL, true, &org, NULL, NULL},
+                           {"--framework", NULL, true, &fw, NULL, NULL},
+                           {"--from", NULL, true, &from, NULL, NULL},
+                           {"--to", NULL, true, &to, NULL, NULL},
+                           {"--json", NULL, false, NULL, &json, NULL}};
+    int rc = cw_opts_parse_only("changes", argc, argv, opts, 5, cw_help_changes);
+    if (rc)
+        return rc == 3 ? 0 : rc;
+    if (!org || !fw || !from)
+        return cw_usage("changes", "--org, --framework and --from are required");
+    json_t *p = json_pack("{s:s,s:s}", "org", org, "framework", fw);
+    rc = cw_add_time("changes", p, "from", "--from", from);
+    if (rc == 0 && to)
+        rc = cw_add_time("changes", p, "to", "--to", to);
+    if (rc) {
+        json_decref(p);
+        return rc;
+    }
+    cw_rpc c;
+    if ((rc = cw_ctx_connect(ctx, &c)) != 0) {
+        json_decref(p);
+        return rc;
+    }
+    json_t *all = NULL;
+    for (int calls = 0; calls < CHANGES_CALLS_MAX; calls++) {
+        json_t *ans = NULL;
+        if ((rc = cw_ctx_call(&c, "status.changes", p, &ans)) != 0)
+            break;
+        if (!all) {
+            all = ans;
+        } else {
+            /* the start stays the first answer's; the rest is the latest */
+            json_array_extend(json_object_get(all, "changes"), json_object_get(ans, "changes"));
+            json_object_set(all, "end", json_object_get(ans, "end"));
+            json_object_set(all, "complete", json_object_get(ans, "complete"));
+            json_object_del(all, "resume_from");
+            if (json_object_get(ans, "resume_from"))
+                json_object_set(all, "resume_from", json_object_get(ans, "resume_from"));
+            json_decref(ans);
+        }
+        if (!json_is_false(json_object_get(all, "complete")) ||
+            !json_is_string(json_object_get(all, "resume_from")))
+            break;
+        /* the same end for every call: "now" would move on */
+        json_object_set(p, "from", json_object_get(all, "resume_from"));
+        json_object_set(p, "to", json_object_get(all, "to"));
+    }
+    cw_rpc_close(&c);
+    json_decref(p);
+    if (rc) {
+        json_decref(all);
+        return rc;
+    }
+    cw_report r;
+    memset(&r, 0, sizeof r);
+    r.answer = all;
+    if (!json) {
+        json_t *changes = json_object_get(all, "changes");
+        r.title = cw_fmt("Status changes of %s for %s", h_str(all, "framework"), h_str(all, "org"));
+        cw_report_sum(&r, "from", cw_fmt("%s", h_str(all, "from")));
+        cw_report_sum(&r, "to", cw_fmt("%s", h_str(all, "to")));
+        cw_report_sum(&r, "at the start", h_counts(json_object_get(all, "start")));
+        cw_report_sum(&r, "at the end", h_counts(json_object_get(all, "end")));
+        cw_report_sum(&r, "changes", cw_fmt("%zu", json_array_size(changes)));
+        if (json_is_false(json_object_get(all, "complete")))
+            cw_report_sum(&r, "incomplete",
+                          cw_fmt("the server stopped at %s: run again with --from %s",
+                                 h_str(all, "resume_from"), h_str(all, "resume_from")));
+        cw_report_sum(&r, "sees", cw_fmt("%s", h_str(all, "sees")));
+        static const char *const cols[] = {"at", "id", "from", "to"};
+        cw_table *t = cw_report_table(&r, "Changes", 4, cols);
+        t->status_col = 3;
+        size_t i;
+        json_t *e;
+        json_array_foreach(changes, i, e)
+        {
+            const char *row[] = {h_str(e, "at"), h_str(e, "id"), h_str(e, "from"), h_str(e, "to")};
+            cw_report_row(t, row);
+        }
+    }
+    return h_emit(ctx, &r, json);
+}
