@@ -2,7 +2,7 @@
 #
 # Install: source this file from ~/.bashrc, or copy it to
 # /usr/share/bash-completion/completions/crosswalk.  It completes the
-# commands, the actions of org, control, evidence and scope, every option
+# commands, the actions of org, control, evidence, scope and log, every option
 # of each, the fixed values of --format, --color, --status and --result,
 # and file names where a file is taken.  tests/cli/test_completion.py
 # checks that every command and option `crosswalk help` prints is here.
@@ -22,6 +22,14 @@ _crosswalk_opts() {
         "audit "*) echo "--org --audit --as-of $out --help" ;;
         "findings "*) echo "--org --audit --framework --requirement --as-of $out --help" ;;
         "check "*) echo "--framework $out --help" ;;
+        "watch "*) echo "--org --framework --controls --lag --since --json --help" ;;
+        "log ") echo "--org --since --limit --from --to --before --json --help" ;;
+        "log list") echo "--org --since --limit --json --help" ;;
+        "log head") echo "--json --help" ;;
+        "log verify") echo "--from --to --json --help" ;;
+        "log compact") echo "--before --json --help" ;;
+        "expiring "*) echo "--org --within --as-of --framework --json --help" ;;
+        "changes "*) echo "--org --framework --from --to --json --help" ;;
         "version "*) echo "--client --help" ;;
         "org list") echo "$out --help" ;;
         "org get") echo "--org $out --help" ;;
@@ -45,7 +53,7 @@ _crosswalk() {
     local cur prev cmd="" action="" i w
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
-    local commands="call load export coverage gap compare soa risks audit findings check org control evidence scope version help"
+    local commands="call load export coverage gap compare soa risks audit findings check watch log expiring changes org control evidence scope version help"
     local globals="--server --token-file --color --no-pager --version --help"
     # the command, and for org/control/evidence/scope the action, skipping
     # the global options and their values
@@ -57,8 +65,10 @@ _crosswalk() {
                 -*) ;;
                 *) cmd="$w" ;;
             esac
-        elif [[ -z "$action" && "$cmd" =~ ^(org|control|evidence|scope)$ && "$w" != -* ]]; then
+        elif [[ -z "$action" && "$cmd" =~ ^(org|control|evidence|scope|log)$ && "$w" != -* ]]; then
             action="$w"
+        elif [[ "$w" =~ ^--(org|since|limit|from|to|before|lag|within|framework|as-of)$ ]]; then
+            ((i++)) # an option's value is no action
         fi
     done
     case "$prev" in
@@ -77,7 +87,8 @@ _crosswalk() {
         --server | --org | --framework | --target | --source | --target-framework | \
             --source-framework | --as-of | --max-hops | --batch-size | --encoding | --name | \
             --title | --owner | --link | --control | --collected-at | --valid-until | --kind | \
-            --uri | --sha256 | --justification)
+            --uri | --sha256 | --justification | --lag | --since | --limit | --from | --to | \
+            --before | --within)
             return ;;
     esac
     if [[ -z "$cmd" ]]; then
@@ -94,6 +105,12 @@ _crosswalk() {
         org | control | evidence | scope)
             if [[ -z "$action" ]]; then
                 COMPREPLY=($(compgen -W "list get put delete --help" -- "$cur"))
+                return
+            fi ;;
+        log)
+            # no action is the list, so its options are offered beside them
+            if [[ -z "$action" && "$cur" != -* ]]; then
+                COMPREPLY=($(compgen -W "head verify compact" -- "$cur"))
                 return
             fi ;;
     esac
