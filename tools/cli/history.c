@@ -173,7 +173,12 @@ static char *h_keys(json_t *e)
         s = t;
         shown++;
     }
-    if (total > (long long)shown) {
+    if (shown == 0 && total > 0) {
+        /* none named here: with --org the server leaves out the records
+         * of other organisations (and the organisation record itself) */
+        free(s);
+        s = cw_fmt("%lld record%s", total, total == 1 ? "" : "s");
+    } else if (total > (long long)shown) {
         char *t = cw_fmt("%s +%lld more", s, total - (long long)shown);
         free(s);
         s = t;

@@ -203,7 +203,10 @@ static int w_subscribe(watch *w, cw_rpc *c, bool again)
     else if (again)
         fprintf(stderr, "crosswalk watch: reconnected; resuming after event %lld\n",
                 (long long)position);
-    if (!again && !w->json) {
+    /* on standard error in both forms: it says the watch has begun (what
+     * a script waits for before it writes) and keeps standard output for
+     * the changes alone */
+    if (!again) {
         json_t *fws = json_object_get(ans, "frameworks");
         fprintf(stderr, "crosswalk watch: watching %s: ", w_str(ans, "org"));
         size_t i;
