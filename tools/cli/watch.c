@@ -152,7 +152,7 @@ static int w_note(watch *w, json_t *note)
     bool control = strcmp(method, "control.changed") == 0;
     bool dropped = strcmp(method, "watch.dropped") == 0;
     if (w->json && (status || control || dropped)) {
-        json_dumpf(note, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+        json_dumpf(note, stdout, JSON_COMPACT);
         fputc('\n', stdout);
     } else if (status || control) {
         w_line(stdout, p, control);
@@ -345,7 +345,10 @@ int cw_cmd_watch(const cw_ctx *ctx, int argc, char **argv)
         w.have_event = true;
         w.last_event = since_n;
     }
-    /* No SA_RESTART: a signal ends the wait for the next notification. */
+    /* Caught before the subscription starts, so that a signal sent as
+     * soon as it is announced cannot find the default action still in
+     * place.  No SA_RESTART: a signal ends the wait for the next
+     * notification (and a connect under way). */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = watch_on_signal;
