@@ -164,6 +164,10 @@ class History(CliCase):
         self.assertEqual((verdict["ok"], verdict["from"], verdict["to"]), (True, 1, 2))
 
     def test_log_usage(self):
+        # one help for every action of log, however it is asked for
+        helptext = self.ok("log", "--help", server=False)
+        for args in (("help", "log"), ("help", "log", "verify"), ("log", "compact", "--help")):
+            self.assertEqual(self.ok(*args, server=False), helptext, args)
         r = self.run_cli("log", "verfy")
         self.assertEqual(r.returncode, 2)
         self.assertIn("unknown action 'verfy'; did you mean 'verify'?", r.stderr)

@@ -541,6 +541,11 @@ static int cw_cmd_help(const cw_ctx *ctx, int argc, char **argv)
     const cw_command *cmd = cw_command_find(argv[1], &rc);
     if (!cmd)
         return rc;
+    if (cmd->help && argc > 2 && cmd->run == cw_cmd_log) {
+        /* log's one help covers its actions; the action is still checked */
+        char *hv[] = {(char *)cmd->name, argv[2], (char *)"--help", NULL};
+        return cmd->run(ctx, 3, hv);
+    }
     if (cmd->help) {
         if (argc > 2)
             return cw_usage("help", "'%s' has no actions", cmd->name);
