@@ -9,7 +9,9 @@
  * model as an aligned text table, Markdown or CSV, and report_html.c as
  * one self-contained HTML document.
  * main.c parses the command line and ties them together; load.c holds the
- * `load` and `export` commands, which need the importers (import.h).
+ * `load` and `export` commands, which need the importers (import.h);
+ * watch.c and history.c the commands that follow an organisation over
+ * time (the status feed, the change log, expiring evidence, past changes).
  *
  * Ownership: every cw_* object here is owned by the caller that created it
  * and released with its matching *_free / *_close function; json_t values
