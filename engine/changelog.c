@@ -109,9 +109,12 @@ void change_note(cw_db *db, int dbi, MDB_val k, const MDB_val *v)
         const unsigned char *z = memchr(p, 0, n);
         skip = z ? (size_t)(z - p) + 1 : n;
         org = cw_arena_strndup(acc->a, (const char *)p, z ? (size_t)(z - p) : n);
+    } else if (dbi == DB_ORG) {
+        /* an organisation's own record is its own: its log shows it */
+        org = cw_arena_strndup(acc->a, (const char *)p, n);
     }
     char *id = key_text(acc->a, dbi, p + skip, n - skip);
-    if (!id || (kinds[dbi].in_org && !org)) {
+    if (!id || ((kinds[dbi].in_org || dbi == DB_ORG) && !org)) {
         acc->no_mem = true;
         return;
     }

@@ -129,9 +129,8 @@ class History(CliCase):
                 "--collected-at", "2025-03-01", "--result", "pass")
         out = self.ok("log", "--org", "log-org")
         self.assertIn("Change log of log-org", out)
-        # with --org the organisation record itself is left out (its org
-        # is none); the whole log names it
-        for method, record in (("org.put", "1 record"), ("control.put", "control log-org/C1"),
+        # the organisation's own record is among its records
+        for method, record in (("org.put", "org log-org"), ("control.put", "control log-org/C1"),
                                ("evidence.put", "evidence log-org/LE-1")):
             self.assertRegex(out, rf"\n\d+\s+\S+Z\s+local \(admin\)\s+{re.escape(method)}\s+"
                                   rf"log-org\s+{re.escape(record)}\n")

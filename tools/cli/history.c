@@ -166,16 +166,18 @@ static char *h_keys(json_t *e)
         if (i == 3)
             break;
         json_t *org = json_object_get(k, "org");
+        /* an organisation's own record is named by its slug alone */
+        bool own = strcmp(h_str(k, "kind"), "org") == 0;
         char *t = cw_fmt("%s%s%s %s%s%s", s, i ? ", " : "", h_str(k, "kind"),
-                         json_is_string(org) ? json_string_value(org) : "",
-                         json_is_string(org) ? "/" : "", h_str(k, "id"));
+                         json_is_string(org) && !own ? json_string_value(org) : "",
+                         json_is_string(org) && !own ? "/" : "", h_str(k, "id"));
         free(s);
         s = t;
         shown++;
     }
     if (shown == 0 && total > 0) {
         /* none named here: with --org the server leaves out the records
-         * of other organisations (and the organisation record itself) */
+         * of other organisations and of catalogues */
         free(s);
         s = cw_fmt("%lld record%s", total, total == 1 ? "" : "s");
     } else if (total > (long long)shown) {
