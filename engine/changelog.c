@@ -8,7 +8,9 @@
  *
  * An entry is a msgpack array of 12: [seq, at_us, actor, role, method,
  * [orgs], catalogue, [[kind, org|nil, id]...], keys_total, digest, prev,
- * hash].  hash is the SHA-256 of the same array cut to its first 11
+ * hash].  digest is a BLAKE2b-256 over the records stored (a bulk load
+ * hashes hundreds of megabytes, where it is three times faster than
+ * libsodium's SHA-256); the chain's hashes are SHA-256.  hash is the SHA-256 of the same array cut to its first 11
  * elements (an 11-array header followed by the same element bytes), so
  * the stored bytes of each entry prove themselves; prev is the hash of
  * the entry before, so the entries prove their order.  A checkpoint
@@ -29,7 +31,7 @@
 #define ENTRY_FIELDS 12
 
 struct change_acc {
-    crypto_hash_sha256_state h;
+    crypto_generichash_state h; /* the digest: BLAKE2b-256 */
     cw_arena *a;
     bool any, catalogue, all_orgs, no_mem;
     uint64_t total;
@@ -54,11 +56,12 @@ static const struct {
     [DB_SOAVER] = {"soa_version", true},
 };
 
-static void hash_len(crypto_hash_sha256_state *h, uint32_t n)
+static void put_len(unsigned char *b, uint32_t n)
 {
-    unsigned char b[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
-                          (unsigned char)(n >> 8), (unsigned char)n};
-    crypto_hash_sha256_update(h, b, 4);
+    b[0] = (unsigned char)(n >> 24);
+    b[1] = (unsigned char)(n >> 16);
+    b[2] = (unsigned char)(n >> 8);
+    b[3] = (unsigned char)n;
 }
 
 /* A key's parts joined by '/', with the binary tails some keys end in
@@ -90,16 +93,27 @@ void change_note(cw_db *db, int dbi, MDB_val k, const MDB_val *v)
         return;
     acc->any = true;
     acc->total++;
-    unsigned char d = (unsigned char)dbi;
-    crypto_hash_sha256_update(&acc->h, &d, 1);
-    hash_len(&acc->h, (uint32_t)k.mv_size);
-    crypto_hash_sha256_update(&acc->h, k.mv_data, k.mv_size);
-    if (v) {
-        hash_len(&acc->h, (uint32_t)v->mv_size);
-        crypto_hash_sha256_update(&acc->h, v->mv_data, v->mv_size);
+    /* database, key length, key, value length (all ones: deleted), value;
+     * the framing in one buffer with the key when it fits, so that a bulk
+     * load's many small records cost two hash updates each, not five */
+    unsigned char b[9 + 512];
+    size_t bn = 0;
+    b[bn++] = (unsigned char)dbi;
+    put_len(b + bn, (uint32_t)k.mv_size);
+    bn += 4;
+    if (k.mv_size <= 512) {
+        memcpy(b + bn, k.mv_data, k.mv_size);
+        bn += k.mv_size;
     } else {
-        hash_len(&acc->h, UINT32_MAX); /* deleted */
+        crypto_generichash_update(&acc->h, b, bn);
+        crypto_generichash_update(&acc->h, k.mv_data, k.mv_size);
+        bn = 0;
     }
+    put_len(b + bn, v ? (uint32_t)v->mv_size : UINT32_MAX);
+    bn += 4;
+    crypto_generichash_update(&acc->h, b, bn);
+    if (v)
+        crypto_generichash_update(&acc->h, v->mv_data, v->mv_size);
     if (acc->n_keys == CW_LOG_KEYS || acc->no_mem)
         return;
     const unsigned char *p = k.mv_data;
@@ -383,7 +397,7 @@ static int append(cw_wtxn *w, const cw_change_who *who, struct change_acc *acc,
     e.keys = acc->keys;
     e.n_keys = acc->n_keys;
     e.keys_total = acc->total;
-    crypto_hash_sha256_final(&acc->h, e.digest);
+    crypto_generichash_final(&acc->h, e.digest, sizeof e.digest);
     if ((rc = entry_put(w, &e, MDB_APPEND, err)) ||
         (rc = head_write(w, e.seq, e.hash, e.at_us, err)))
         return rc;
@@ -404,7 +418,7 @@ int cw_logged_write(cw_wtxn *w, const cw_change_who *who, cw_write_fn fn, void *
         return cw_err_set(err, CW_ENOMEM, "log: out of memory");
     }
     acc->a = a;
-    crypto_hash_sha256_init(&acc->h);
+    crypto_generichash_init(&acc->h, NULL, 0, sizeof((cw_log_entry *)0)->digest);
     struct change_acc *outer = db->acc;
     db->acc = acc;
     int rc = fn(w, ctx, err);

@@ -2,7 +2,7 @@
  * own transaction, so the log holds exactly the writes the store holds.
  * An entry names who wrote (actor, role), the method, the organisations
  * and records it changed (the first CW_LOG_KEYS of them, and how many),
- * a SHA-256 digest of the bytes it stored, and the hash of the entry
+ * a BLAKE2b-256 digest of the bytes it stored, and the SHA-256 of the entry
  * before it; its own hash covers all of that.  Changing, removing or
  * reordering an entry therefore breaks the chain at that entry, which
  * cw_log_verify finds.  cw_log_compact removes old entries and leaves a
