@@ -174,6 +174,17 @@ def main():
         for k in ("echo_ping_cpu_us", "ping_cpu_us", "requirement_get_cpu_us"):
             if not doc[k] > 0:
                 raise SystemExit("cpu: bad %s in %r" % (k, doc))
+        # feed: a crosswalkd of its own, a few writers flipping statuses
+        # and a few subscribers; every phase wrote, events came with their
+        # latency after commit.
+        doc = bench_json(tmp, "feed", ["--crosswalkd", SERVER, "--subscribers", "5",
+                                       "--connections", "2", "--duration", "0.5",
+                                       "--warmup", "0.2"], 120 * SLOW)
+        if not (doc["writes_alone"] > 0 and doc["writes_beside_never_read"] > 0 and
+                doc["writes_with_subscribers"] > 0 and doc["events"] > 0 and
+                0 <= doc["latency_ms"]["p50"] <= doc["latency_ms"]["p99"] <=
+                doc["latency_ms"]["max"]):
+            raise SystemExit("feed: bad figures %r" % doc)
         print("bench smoke: ok")
     finally:
         if proc is not None:

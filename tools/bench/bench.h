@@ -57,6 +57,8 @@ typedef struct {
      * many-organisations step */
     const char *steps;
     unsigned tenants, tenant_evidence;
+    /* feed: subscribers that read, and that never read */
+    unsigned subscribers, never_read;
 } cw_opts;
 
 /* The subcommands. */
@@ -69,6 +71,7 @@ void cw_startup(const cw_opts *o);
 void cw_scale(const cw_opts *o);
 void cw_echo(const cw_opts *o);
 void cw_cpu(const cw_opts *o);
+void cw_feed(const cw_opts *o);
 
 /* ---- a crosswalkd of the bench's own (startup.c) ---- */
 

@@ -98,6 +98,12 @@ static void cw_usage(FILE *f)
         "           writing one item at a time), coverage-uncached (only when named: as_of a\n"
         "           random second of the last 30 days, so no answer is memoised); ping always\n"
         "           runs first as the baseline\n"
+        "  crosswalk-bench feed --crosswalkd PATH [--subscribers 100] [--never-read 1]\n"
+        "                      [--connections 4] [--duration 5] [--warmup 1] [--json FILE]\n"
+        "      the status feed: writers (--connections, at most 8) flip requirement statuses\n"
+        "      with evidence.put; writes/s alone, beside --never-read subscribers that never\n"
+        "      read, and with --subscribers reading ones, and the latency of each\n"
+        "      status.changed event after its commit (p50, p90, p99, max)\n"
         "ADDR: tcp://HOST:PORT, HOST:PORT or unix:PATH\n",
         f);
 }
@@ -129,6 +135,8 @@ static const struct option cw_longs[] = {{"server", required_argument, NULL, 'S'
                                          {"tenants", required_argument, NULL, 'm'},
                                          {"tenant-evidence", required_argument, NULL, 'v'},
                                          {"scenario", required_argument, NULL, 'n'},
+                                         {"subscribers", required_argument, NULL, 'u'},
+                                         {"never-read", required_argument, NULL, 'z'},
                                          {"no-sync", no_argument, NULL, 'N'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -196,6 +204,8 @@ static void cw_parse(cw_opts *o, int argc, char **argv)
         case 'T': o->steps = v; break;
         case 'm': o->tenants = (unsigned)cw_num(a, v); break;
         case 'v': o->tenant_evidence = (unsigned)cw_num(a, v); break;
+        case 'u': o->subscribers = (unsigned)cw_num(a, v); break;
+        case 'z': o->never_read = (unsigned)cw_num(a, v); break;
         case 'n':
             if (o->nscenarios == sizeof o->scenarios / sizeof o->scenarios[0])
                 cw_die("too many --scenario");
@@ -234,7 +244,7 @@ int main(int argc, char **argv)
                 {"run", cw_run},     {"load", cw_load},
                 {"idle", cw_idle},   {"startup", cw_startup},
                 {"scale", cw_scale}, {"echo", cw_echo},
-                {"cpu", cw_cpu}};
+                {"cpu", cw_cpu},     {"feed", cw_feed}};
     /* options first: a bad option is reported even under an unknown command */
     cw_parse(&o, argc, argv);
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
