@@ -574,10 +574,14 @@ int cw_h_coverage_get(cw_call *k, const cw_args_coverage_get *args, msgpack_pack
     if (rc)
         return rc;
     bool compact = args->detail == CW_DETAIL_COMPACT;
-    msgpack_pack_map(pk, q.detail ? 9 + 3 * compact : 8);
+    /* A time still to come is a forecast: evidence ages, nothing else moves. */
+    bool forecast = q.as_of > cw_now();
+    msgpack_pack_map(pk, (q.detail ? 9 + 3 * compact : 8) + forecast);
     pk_kv_str(pk, "org", cv.org);
     pk_kv_str(pk, "framework", cv.framework);
     pk_kv_time(pk, "as_of", cv.as_of);
+    if (forecast)
+        pk_kv_bool(pk, "forecast", true);
     struct cov_body b = {&cv, args->detail};
     /* the full and the compact body of one answer are cached apart; answer
      * ids count up from 1 in one sequence, so the top bit is free */
@@ -601,11 +605,14 @@ int cw_h_gap_report(cw_call *k, const cw_args_gap_report *args, msgpack_packer *
     int rc = cw_gap_report_get(k->db, &q, k->a, &r, err);
     if (rc)
         return rc;
-    msgpack_pack_map(pk, 12);
+    bool forecast = q.as_of > cw_now();
+    msgpack_pack_map(pk, 12 + forecast);
     pk_kv_str(pk, "org", r.org);
     pk_kv_str(pk, "target", r.target);
     pk_kv_str(pk, "source", r.source);
     pk_kv_time(pk, "as_of", r.as_of);
+    if (forecast)
+        pk_kv_bool(pk, "forecast", true);
     pk_cached_body(k->s, k->out, pk, r.answer_id, gap_body, &r);
     return 0;
 }

@@ -295,6 +295,31 @@ class History(CliCase):
 
     # ---- expiring and changes ----
 
+    def test_readiness_forecasts_a_coming_date(self):
+        import datetime
+        self.org_with_control("ready-org", "A.5.15")
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        soon = (now + datetime.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        audit = (now + datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.ok("evidence", "put", "--org", "ready-org", "RE-1", "--control", "C1",
+                "--collected-at", (now - datetime.timedelta(days=1)).strftime("%Y-%m-%d"),
+                "--result", "pass", "--valid-until", soon)
+        out = self.ok("readiness", "--org", "ready-org", "--framework", ISO, "--date", audit)
+        self.assertIn(f"Readiness of ready-org for {ISO} on {audit}", out)
+        self.assertRegex(out, r"\nA\.5\.15\s+met\s+unverified\n")
+        self.assertRegex(out, rf"\nRE-1\s+{re.escape(soon)}\s+C1\s*")
+        ans = json.loads(self.ok("readiness", "--org", "ready-org", "--framework", ISO,
+                                 "--date", audit, "--json"))
+        self.assertNotIn("forecast", ans["now"])
+        self.assertTrue(ans["then"]["forecast"])
+        self.assertEqual(ans["now"]["counts"]["met"], ans["then"]["counts"]["met"] + 1)
+        self.assertEqual([i["id"] for i in ans["expiring"]["items"]], ["RE-1"])
+        # a date already past is a usage error
+        r = self.run_cli("readiness", "--org", "ready-org", "--framework", ISO, "--date",
+                         "2020-01-01")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("is not after now", r.stderr)
+
     def test_expiring_and_changes(self):
         self.org_with_control("time-org", "A.5.14")
         self.ok("evidence", "put", "--org", "time-org", "XE-1", "--control", "C1",

@@ -429,8 +429,10 @@ int cw_cmd_watch(const cw_ctx *ctx, int argc, char **argv);
 extern const char cw_help_log[];
 extern const char cw_help_expiring[];
 extern const char cw_help_changes[];
+extern const char cw_help_readiness[];
 int cw_cmd_log(const cw_ctx *ctx, int argc, char **argv);
 int cw_cmd_expiring(const cw_ctx *ctx, int argc, char **argv);
+int cw_cmd_readiness(const cw_ctx *ctx, int argc, char **argv);
 int cw_cmd_changes(const cw_ctx *ctx, int argc, char **argv);
 
 /* The commands take argv with their own name at argv[0]. */

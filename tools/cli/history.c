@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <crosswalk/time.h>
+
 const char cw_help_log[] =
     "Usage: crosswalk log [--org ORG] [--since N] [--limit N] [--json]\n"
     "       crosswalk log head [--json]\n"
@@ -70,6 +72,17 @@ const char cw_help_changes[] =
     "  --from TIME         the start of the period\n"
     "  --to TIME           its end (default now)\n"
     "  --json              the server's answer as JSON (continued answers joined)\n";
+
+const char cw_help_readiness[] =
+    "Usage: crosswalk readiness --org ORG --framework FW --date TIME [--json]\n"
+    "\n"
+    "How ORG will stand against FW on a coming date (the next audit) if nobody\n"
+    "collects evidence before then: coverage now and on that date (a forecast:\n"
+    "evidence ages and findings fall due, nothing else changes), the\n"
+    "requirements whose status falls by then, and the evidence to renew first.\n"
+    "  --date TIME         the date to forecast: YYYY-MM-DD, RFC 3339, local time\n"
+    "                      or Unix seconds; after now\n"
+    "  --json              {now, then, expiring}: the three answers as JSON\n";
 
 /* ---- reading answers ---- */
 
@@ -483,6 +496,110 @@ int cw_cmd_expiring(const cw_ctx *ctx, int argc, char **argv)
             const char *row[] = {h_str(e, "framework"), h_str(e, "id"), h_str(e, "from"),
                                  h_str(e, "to")};
             cw_report_row(t, row);
+        }
+    }
+    return h_emit(ctx, &r, json);
+}
+
+/* ---- readiness ---- */
+
+/* "met 12, partial 3, ..." of a coverage answer's counts, with its percent. */
+static char *h_standing(json_t *cov)
+{
+    char *counts = h_counts(json_object_get(cov, "counts"));
+    char *s =
+        cw_fmt("%.1f %% met (%s)", json_number_value(json_object_get(cov, "percent")), counts);
+    free(counts);
+    return s;
+}
+
+int cw_cmd_readiness(const cw_ctx *ctx, int argc, char **argv)
+{
+    const char *org = NULL, *fw = NULL, *date = NULL;
+    bool json = false;
+    const cw_opt opts[] = {{"--org", NULL, true, &org, NULL, NULL},
+                           {"--framework", NULL, true, &fw, NULL, NULL},
+                           {"--date", NULL, true, &date, NULL, NULL},
+                           {"--json", NULL, false, NULL, &json, NULL}};
+    int rc = cw_opts_parse_only("readiness", argc, argv, opts, 4, cw_help_readiness);
+    if (rc)
+        return rc == 3 ? 0 : rc;
+    if (!org || !fw || !date)
+        return cw_usage("readiness", "--org, --framework and --date are required");
+    char when[32];
+    cw_time t;
+    if (cw_time_arg(date, when, sizeof when) || cw_time_parse(when, strlen(when), &t))
+        return cw_usage("readiness",
+                        "--date: '%s' is not a time (YYYY-MM-DD, RFC 3339, YYYY-MM-DD HH:MM in "
+                        "local time, or Unix seconds)",
+                        date);
+    cw_time now = cw_now();
+    if (t <= now)
+        return cw_usage("readiness",
+                        "--date: %s is not after now; `crosswalk coverage --as-of` "
+                        "shows a past date",
+                        when);
+    /* The three answers on one connection, the same "now" for all. */
+    cw_rpc c;
+    if ((rc = cw_ctx_connect(ctx, &c)) != 0)
+        return rc;
+    json_t *cur = NULL, *then = NULL, *exp = NULL;
+    json_t *q_now =
+        json_pack("{s:s, s:s, s:I}", "org", org, "framework", fw, "as_of", (json_int_t)now);
+    json_t *q_then = json_pack("{s:s, s:s, s:s}", "org", org, "framework", fw, "as_of", when);
+    json_t *q_exp = json_pack("{s:s, s:I, s:I, s:[s]}", "org", org, "as_of", (json_int_t)now,
+                              "within", (json_int_t)(t - now), "frameworks", fw);
+    rc = cw_ctx_call(&c, "coverage.get", q_now, &cur);
+    if (rc == 0)
+        rc = cw_ctx_call(&c, "coverage.get", q_then, &then);
+    if (rc == 0)
+        rc = cw_ctx_call(&c, "evidence.expiring", q_exp, &exp);
+    json_decref(q_now);
+    json_decref(q_then);
+    json_decref(q_exp);
+    cw_rpc_close(&c);
+    if (rc) {
+        json_decref(cur);
+        json_decref(then);
+        json_decref(exp);
+        return rc;
+    }
+    cw_report r;
+    memset(&r, 0, sizeof r);
+    r.answer = json_pack("{s:o, s:o, s:o}", "now", cur, "then", then, "expiring", exp);
+    if (!json) {
+        json_t *items = json_object_get(exp, "items"), *reqs = json_object_get(exp, "requirements");
+        r.title = cw_fmt("Readiness of %s for %s on %s", org, fw, when);
+        cw_report_sum(&r, "now", h_standing(cur));
+        cw_report_sum(&r, "on the date", h_standing(then));
+        size_t ni = json_array_size(items), nr = json_array_size(reqs);
+        cw_report_sum(&r, "falling",
+                      cw_fmt("%zu requirement%s change%s status by then", nr, nr == 1 ? "" : "s",
+                             nr == 1 ? "s" : ""));
+        cw_report_sum(&r, "to renew",
+                      cw_fmt("%zu evidence record%s expire%s before the date", ni,
+                             ni == 1 ? "" : "s", ni == 1 ? "s" : ""));
+        cw_report_sum(&r, "note",
+                      cw_fmt("a forecast: evidence ages and findings fall due, nothing else "
+                             "changes"));
+        static const char *const rcols[] = {"id", "now", "on the date"};
+        cw_table *tb = cw_report_table(&r, "Requirements whose status falls", 3, rcols);
+        tb->status_col = 2;
+        size_t i;
+        json_t *e;
+        json_array_foreach(reqs, i, e)
+        {
+            const char *row[] = {h_str(e, "id"), h_str(e, "from"), h_str(e, "to")};
+            cw_report_row(tb, row);
+        }
+        static const char *const ecols[] = {"id", "valid until", "controls", "title"};
+        tb = cw_report_table(&r, "Evidence to renew before the date", 4, ecols);
+        json_array_foreach(items, i, e)
+        {
+            char *ctls = h_join(e, "controls");
+            const char *row[] = {h_str(e, "id"), h_str(e, "valid_until"), ctls, h_str(e, "title")};
+            cw_report_row(tb, row);
+            free(ctls);
         }
     }
     return h_emit(ctx, &r, json);

@@ -70,6 +70,7 @@ static const char cw_help_main[] =
     "  watch               an organisation's status changes as they happen\n"
     "  log                 the change log: its entries, head and hash chain check\n"
     "  expiring            evidence that expires soon and the statuses it changes\n"
+    "  readiness           coverage on a coming date (the next audit), and what to renew\n"
     "  changes             every status change of a framework over a period\n"
     "  org                 list, show, write or delete organisations\n"
     "  control             list, show, write or delete an organisation's controls\n"
@@ -497,6 +498,7 @@ static const cw_command cw_commands[] = {
     {"log", cw_cmd_log, cw_help_log},
     {"expiring", cw_cmd_expiring, cw_help_expiring},
     {"changes", cw_cmd_changes, cw_help_changes},
+    {"readiness", cw_cmd_readiness, cw_help_readiness},
     {"org", cw_cmd_noun, NULL},
     {"control", cw_cmd_noun, NULL},
     {"evidence", cw_cmd_noun, NULL},

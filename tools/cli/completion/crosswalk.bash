@@ -29,6 +29,7 @@ _crosswalk_opts() {
         "log verify") echo "--from --to --json --help" ;;
         "log compact") echo "--before --json --help" ;;
         "expiring "*) echo "--org --within --as-of --framework --json --help" ;;
+        "readiness "*) echo "--org --framework --date --json --help" ;;
         "changes "*) echo "--org --framework --from --to --json --help" ;;
         "version "*) echo "--client --help" ;;
         "org list") echo "$out --help" ;;
@@ -53,7 +54,7 @@ _crosswalk() {
     local cur prev cmd="" action="" i w
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
-    local commands="call load export coverage gap compare soa risks audit findings check watch log expiring changes org control evidence scope version help"
+    local commands="call load export coverage gap compare soa risks audit findings check watch log expiring readiness changes org control evidence scope version help"
     local globals="--server --token-file --color --no-pager --version --help"
     # the command, and for org/control/evidence/scope the action, skipping
     # the global options and their values
