@@ -354,6 +354,51 @@ int cw_h_evidence_expiring(cw_call *k, const cw_args_evidence_expiring *args, ms
     return 0;
 }
 
+/* The organisation's change log entries written in [from, to]: how many,
+ * the first WRITES_SHOWN of them, and whether the count is whole (the log
+ * is walked for at most WRITES_PAGES pages). */
+#define WRITES_SHOWN 20
+#define WRITES_PAGES 20
+typedef struct writes_seen {
+    uint64_t count;
+    bool complete;
+    cw_log_entry first[WRITES_SHOWN];
+    size_t n;
+} writes_seen;
+
+static int writes_in(cw_call *k, const char *org, cw_time from, cw_time to, writes_seen *ws,
+                     cw_err *err)
+{
+    memset(ws, 0, sizeof *ws);
+    ws->complete = true;
+    int64_t lo = (int64_t)from * 1000000, hi = ((int64_t)to + 1) * 1000000;
+    uint64_t since = 0;
+    for (int page = 0;; page++) {
+        if (page == WRITES_PAGES) {
+            ws->complete = false;
+            return 0;
+        }
+        cw_log_entry *es;
+        size_t n;
+        uint64_t next;
+        int rc = cw_log_list(k->db, org, since, 1000, k->a, &es, &n, &next, err);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < n; i++) {
+            if (es[i].at_us >= hi)
+                return 0; /* entries are in time order */
+            if (es[i].at_us < lo || es[i].checkpoint)
+                continue;
+            if (ws->n < WRITES_SHOWN)
+                ws->first[ws->n++] = es[i];
+            ws->count++;
+        }
+        if (!next)
+            return 0;
+        since = next;
+    }
+}
+
 int cw_h_status_changes(cw_call *k, const cw_args_status_changes *args, msgpack_packer *pk,
                         cw_err *err)
 {
@@ -388,7 +433,13 @@ int cw_h_status_changes(cw_call *k, const cw_args_status_changes *args, msgpack_
         cur = nx;
         steps++;
     }
-    msgpack_pack_map(pk, complete ? 9 : 10);
+    /* What the change log says was written to the organisation in the
+     * period: those writes' effect on controls, links and scope before
+     * they happened is not reconstructed, so the caller sees them. */
+    writes_seen ws;
+    if ((rc = writes_in(k, args->org, args->from, to, &ws, err)))
+        return rc;
+    msgpack_pack_map(pk, complete ? 10 : 11);
     pk_kv_str(pk, "org", args->org);
     pk_kv_str(pk, "framework", args->framework);
     pk_kv_time(pk, "from", args->from);
@@ -405,5 +456,19 @@ int cw_h_status_changes(cw_call *k, const cw_args_status_changes *args, msgpack_
     pk_kv_str(pk, "sees",
               "evidence and audit findings as of each time; controls, links, scope decisions and "
               "crosswalks as they are now");
+    pk_key(pk, "writes");
+    msgpack_pack_map(pk, 3);
+    pk_kv_int(pk, "count", (int64_t)ws.count);
+    pk_kv_bool(pk, "complete", ws.complete);
+    pk_key(pk, "first");
+    msgpack_pack_array(pk, ws.n);
+    for (size_t i = 0; i < ws.n; i++) {
+        msgpack_pack_map(pk, 5);
+        pk_kv_int(pk, "seq", (int64_t)ws.first[i].seq);
+        pk_kv_time(pk, "at", (cw_time)(ws.first[i].at_us / 1000000));
+        pk_kv_str(pk, "method", ws.first[i].method);
+        pk_kv_str(pk, "actor", ws.first[i].actor);
+        pk_kv_int(pk, "records", (int64_t)ws.first[i].keys_total);
+    }
     return 0;
 }

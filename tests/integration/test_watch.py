@@ -310,6 +310,14 @@ class FeedTest(ServerTest):
         self.assertEqual([(x["id"], x["from"], x["to"]) for x in ch["changes"]],
                          [("A.5.1", "met", "unverified")])
         self.assertTrue(ch["complete"])
+        # and the writes of the period, from the change log
+        self.assertEqual(ch["writes"]["count"], 3)
+        self.assertTrue(ch["writes"]["complete"])
+        self.assertEqual([w["method"] for w in ch["writes"]["first"]],
+                         ["org.put", "control.put", "evidence.put"])
+        ch = c.ok("status.changes", {"org": ORG, "framework": ISO, "from": now - 86400 * 2,
+                                     "to": now - 86400})
+        self.assertEqual((ch["changes"], ch["writes"]["count"]), ([], 0))
 
     def test_resume_loses_and_repeats_nothing(self):
         c = self.c

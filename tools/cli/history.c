@@ -685,6 +685,13 @@ int cw_cmd_changes(const cw_ctx *ctx, int argc, char **argv)
                           cw_fmt("the server stopped at %s: run again with --from %s",
                                  h_str(all, "resume_from"), h_str(all, "resume_from")));
         cw_report_sum(&r, "sees", cw_fmt("%s", h_str(all, "sees")));
+        json_t *w = json_object_get(all, "writes");
+        if (w && h_int(w, "count") > 0)
+            cw_report_sum(&r, "writes",
+                          cw_fmt("%s%lld to the organisation in the period (crosswalk log --org "
+                                 "%s): before each, controls, links and scope may have differed",
+                                 json_is_false(json_object_get(w, "complete")) ? "at least " : "",
+                                 h_int(w, "count"), h_str(all, "org")));
         static const char *const cols[] = {"at", "id", "from", "to"};
         cw_table *t = cw_report_table(&r, "Changes", 4, cols);
         t->status_col = 3;
