@@ -124,6 +124,16 @@ class Isms(CliCase):
         self.assertEqual(data["matrix"]["inherent"][3][4], 1)
         self.assertEqual(len(data["register"]), 3)
 
+    def test_markdown_keeps_html_in_text_as_text(self):
+        # an organisation of its own: the others' registers stay as they are
+        self.call("org.put", {"org": "html-org"})
+        self.call("risk.put", {"org": "html-org", "id": "R-HTML", "likelihood": 1, "impact": 1,
+                               "title": "<script>alert(1)</script> & <b>co</b>"})
+        md = self.ok("risks", "--org", "html-org", "--as-of", AS_OF, "--format", "md")
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;co&lt;/b&gt;", md)
+        self.assertNotIn("<script>", md)
+        self.assertNotIn("<b>", md)
+
     @unittest.skipUnless(HAVE_IMPORT, "built without the importers")
     def test_risk_csv_loads_back(self):
         """The register and the asset register written as CSV load into

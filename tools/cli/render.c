@@ -207,12 +207,20 @@ static void cw_render_table(FILE *out, const cw_report *r, const cw_view *v)
 }
 
 /* Markdown cell: pipes escaped, line breaks flattened so a row stays one
- * line. */
+ * line, and the characters that start HTML written as entities: Markdown
+ * passes raw HTML through, and a title from a loaded file (<script>...)
+ * must reach a rendered report as text. */
 static void cw_md_cell(FILE *out, const char *s)
 {
     for (; *s; s++) {
         if (*s == '|')
             fputs("\\|", out);
+        else if (*s == '<')
+            fputs("&lt;", out);
+        else if (*s == '>')
+            fputs("&gt;", out);
+        else if (*s == '&')
+            fputs("&amp;", out);
         else if (*s == '\n' || *s == '\r')
             fputc(' ', out);
         else
