@@ -187,6 +187,14 @@ class Isms(CliCase):
         out = self.ok("audit", "checklist", "--org", ORG, "--audit", "IA-2026", "--as-of", AS_OF)
         self.assertRegex(out, r"auditor: +J\. Smith")
         self.assertRegex(out, r"failing: +1")
+        # an audit without dates says so rather than "? to ?"; one with its
+        # start only says from when
+        self.assertRegex(out, r"planned: +not scheduled")
+        self.call("org.put", {"org": "plan-org"})
+        self.call("audit.put", {"org": "plan-org", "id": "IA-X", "framework": "iso27001-2022",
+                                "scope": ["A.5"], "planned_start": "2027-02-01T00:00:00Z"})
+        out = self.ok("audit", "checklist", "--org", "plan-org", "--audit", "IA-X")
+        self.assertRegex(out, r"planned: +from 2027-02-01T00:00:00Z")
         audits = self.csv_rows("audit", "list", "--org", ORG)
         self.assertEqual(audits[1][:4], ["IA-2026", "Organisational controls", "iso27001-2022",
                                          "A.5"])

@@ -732,9 +732,14 @@ static void isms_checklist_report(cw_report *r, json_t *a, bool boxes)
     free(scope);
     isms_sum(r, "auditor", "%s", *isms_s(u, "auditor") ? isms_s(u, "auditor") : "-");
     isms_sum(r, "status", "%s", isms_s(u, "status"));
-    isms_sum(r, "planned", "%s to %s",
-             *isms_s(u, "planned_start") ? isms_s(u, "planned_start") : "?",
-             *isms_s(u, "planned_end") ? isms_s(u, "planned_end") : "?");
+    /* the plan as far as the audit has one: both dates, one, or none */
+    const char *ps = isms_s(u, "planned_start"), *pe = isms_s(u, "planned_end");
+    if (*ps && *pe)
+        isms_sum(r, "planned", "%s to %s", ps, pe);
+    else if (*ps || *pe)
+        isms_sum(r, "planned", "%s %s", *ps ? "from" : "until", *ps ? ps : pe);
+    else
+        isms_sum(r, "planned", "not scheduled");
     isms_sum(r, "as of", "%s", isms_s(a, "as_of"));
     json_t *items = json_object_get(a, "items");
     isms_sum(r, "requirements to check", "%zu", json_array_size(items));
