@@ -168,6 +168,7 @@ int cw_db_open(const cw_db_options *opts, cw_db **out, cw_err *err)
     pthread_mutex_init(&db->rcache_lock, NULL);
     pthread_mutex_init(&db->gcache_lock, NULL);
     pthread_mutex_init(&db->ocache_lock, NULL);
+    pthread_mutex_init(&db->counts_lock, NULL);
     unsigned readers = opts->max_readers ? opts->max_readers : DEFAULT_READERS;
     if ((rc = mdb_env_create(&db->env)) || (rc = mdb_env_set_maxdbs(db->env, DB_COUNT + 2)) ||
         (rc = mdb_env_set_maxreaders(db->env, readers))) {
@@ -220,6 +221,7 @@ void cw_db_close(cw_db *db)
     pthread_mutex_destroy(&db->rcache_lock);
     pthread_mutex_destroy(&db->gcache_lock);
     pthread_mutex_destroy(&db->ocache_lock);
+    pthread_mutex_destroy(&db->counts_lock);
     free(db);
 }
 
@@ -551,40 +553,55 @@ int cw_db_counts_get(cw_db *db, cw_db_counts *out, cw_err *err)
     for (int i = 0; i < DB_COUNT; i++)
         if (dst[i] && mdb_stat(txn, db->dbi[i], &st) == 0)
             *dst[i] = st.ms_entries;
-    /* A crosswalk row is one (pair, origin); the map db stores one record per
-     * pair, so count origins. */
-    MDB_cursor *c;
-    if (mdb_cursor_open(txn, db->dbi[DB_MAP], &c) == 0) {
-        MDB_val k, v;
-        size_t rows = 0;
-        for (int op = MDB_FIRST; mdb_cursor_get(c, &k, &v, op) == 0; op = MDB_NEXT) {
-            rec_reader r;
-            if (rr_open(&r, v, NULL) == 0) {
-                rows += r.n;
-                rr_close(&r);
-            }
-        }
-        mdb_cursor_close(c);
-        out->mappings = rows;
-    }
-    /* Joint rows: one record per (set, target), one entry per origin. */
-    if (mdb_cursor_open(txn, db->dbi[DB_JOINT], &c) == 0) {
-        MDB_val k, v;
-        for (int op = MDB_FIRST; mdb_cursor_get(c, &k, &v, op) == 0; op = MDB_NEXT) {
-            rec_reader r;
-            if (rr_open(&r, v, NULL) == 0) {
-                const msgpack_object *e = rr_at(&r, 1);
-                if (e && e->type == MSGPACK_OBJECT_ARRAY)
-                    out->joint_mappings += e->via.array.size;
-                rr_close(&r);
-            }
-        }
-        mdb_cursor_close(c);
-        out->mappings += out->joint_mappings;
-    }
     MDB_val k = {3, "gen"}, v;
     if (mdb_get(txn, db->dbi[DB_META], &k, &v) == 0 && v.mv_size == 8)
         out->generation = be64_get(v.mv_data);
+    pthread_mutex_lock(&db->counts_lock);
+    bool kept = db->counts_gen && db->counts_gen == out->generation;
+    if (kept) {
+        out->mappings = db->counts_rows;
+        out->joint_mappings = db->counts_joint;
+    }
+    pthread_mutex_unlock(&db->counts_lock);
+    if (!kept) {
+        /* A crosswalk row is one (pair, origin); the map db stores one record per
+         * pair, so count origins. */
+        MDB_cursor *c;
+        if (mdb_cursor_open(txn, db->dbi[DB_MAP], &c) == 0) {
+            MDB_val mk, mv;
+            size_t rows = 0;
+            for (int op = MDB_FIRST; mdb_cursor_get(c, &mk, &mv, op) == 0; op = MDB_NEXT) {
+                rec_reader r;
+                if (rr_open(&r, mv, NULL) == 0) {
+                    rows += r.n;
+                    rr_close(&r);
+                }
+            }
+            mdb_cursor_close(c);
+            out->mappings = rows;
+        }
+        /* Joint rows: one record per (set, target), one entry per origin. */
+        if (mdb_cursor_open(txn, db->dbi[DB_JOINT], &c) == 0) {
+            MDB_val mk, mv;
+            for (int op = MDB_FIRST; mdb_cursor_get(c, &mk, &mv, op) == 0; op = MDB_NEXT) {
+                rec_reader r;
+                if (rr_open(&r, mv, NULL) == 0) {
+                    const msgpack_object *e = rr_at(&r, 1);
+                    if (e && e->type == MSGPACK_OBJECT_ARRAY)
+                        out->joint_mappings += e->via.array.size;
+                    rr_close(&r);
+                }
+            }
+            mdb_cursor_close(c);
+            out->mappings += out->joint_mappings;
+        }
+        pthread_mutex_lock(&db->counts_lock);
+        db->counts_gen = out->generation;
+        db->counts_rows = out->mappings;
+        db->counts_joint = out->joint_mappings;
+        pthread_mutex_unlock(&db->counts_lock);
+    }
+
     MDB_envinfo info;
     mdb_env_info(db->env, &info);
     mdb_env_stat(db->env, &st);

@@ -99,6 +99,12 @@ struct cw_db {
      * by cw_logged_write for the length of its write, on the one thread
      * that writes; NULL otherwise and during dry runs. */
     struct change_acc *acc;
+    /* Crosswalk row counts (cw_db_counts_get walks every pair record for
+     * them) kept for the catalogue generation they were counted at, so a
+     * metrics scrape does not walk the crosswalks again each time. */
+    pthread_mutex_t counts_lock;
+    uint64_t counts_gen; /* 0: none kept */
+    size_t counts_rows, counts_joint;
 };
 
 struct cw_wtxn {
