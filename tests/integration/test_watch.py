@@ -319,6 +319,23 @@ class FeedTest(ServerTest):
                                      "to": now - 86400})
         self.assertEqual((ch["changes"], ch["writes"]["count"]), ([], 0))
 
+    def test_a_lag_judges_statuses_that_long_ago(self):
+        c, w = self.c, self.w
+        c.ok("control.put", {"org": ORG, "id": "C1", "status": "implemented",
+                             "links": [{"framework": ISO, "id": "A.5.1"}]})
+        sub = w.ok("watch.subscribe", {"org": ORG, "frameworks": [ISO], "as_of_lag": "2s"})
+        self.assertEqual(sub["as_of_lag"], 2)
+        now = int(time.time())
+        c.ok("evidence.put", evidence("E1", ["C1"], collected_at=now) | {"org": ORG})
+        # judged two seconds back, the evidence is not there yet: no event
+        self.assertEqual([n for n in drain(w) if n[1] == "status.changed"], [])
+        note = w.notification(timeout=10)
+        got_at = time.time()
+        self.assertEqual((note[2]["id"], note[2]["to"]), ("A.5.1", "met"))
+        self.assertEqual(note[2]["cause"]["kind"], "time")
+        self.assertGreaterEqual(got_at, now + 2)
+        self.assertLess(got_at - (now + 2), 1.0 * SLOW)
+
     def test_resume_loses_and_repeats_nothing(self):
         c = self.c
         c.ok("control.put", {"org": ORG, "id": "C1", "status": "implemented",
