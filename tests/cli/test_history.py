@@ -178,6 +178,12 @@ class History(CliCase):
         r = self.run_cli("log", "verify", "--limit", "3")
         self.assertEqual(r.returncode, 2)
         self.assertIn("unknown option '--limit'", r.stderr)
+        # --format as the other reports take it: json is --json, table the default
+        self.assertEqual(self.ok("log", "head", "--format", "json"), self.ok("log", "head", "--json"))
+        self.assertEqual(self.ok("log", "head", "--format", "table"), self.ok("log", "head"))
+        r = self.run_cli("log", "head", "--format", "xml")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--format: expected table or json, got 'xml'", r.stderr)
 
     # ---- watch ----
 

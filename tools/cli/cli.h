@@ -361,6 +361,11 @@ int cw_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 /* Parses a non-negative decimal integer; -1 when s is not one. */
 long cw_parse_count(const char *s);
 
+/* --format of the commands that print a table or JSON (watch, log,
+ * expiring, readiness, changes): "json" sets *json, "table" clears it;
+ * anything else is a usage error of cmd. */
+int cw_format_json(const char *cmd, const char *format, bool *json);
+
 /* Adds the time value (any form cw_time_arg takes) as key to the JSON
  * object p; a usage error naming flag when it is none. */
 int cw_add_time(const char *cmd, json_t *p, const char *key, const char *flag, const char *value);

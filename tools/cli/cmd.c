@@ -213,6 +213,17 @@ int cw_ctx_call(cw_rpc *c, const char *method, json_t *params, json_t **result)
     return CW_EXIT_ERROR;
 }
 
+int cw_format_json(const char *cmd, const char *format, bool *json)
+{
+    if (strcmp(format, "json") == 0)
+        *json = true;
+    else if (strcmp(format, "table") == 0)
+        *json = false;
+    else
+        return cw_usage(cmd, "--format: expected table or json, got '%s'", format);
+    return 0;
+}
+
 int cw_add_time(const char *cmd, json_t *p, const char *key, const char *flag, const char *value)
 {
     char t[32];

@@ -46,7 +46,8 @@ const char cw_help_log[] =
     "  --limit N           at most N entries (one page; the next --since is printed)\n"
     "  --from N, --to N    the first and last sequence to verify (default: all kept)\n"
     "  --before TIME       YYYY-MM-DD, RFC 3339, local time or Unix seconds\n"
-    "  --json              the server's answer as JSON (log: the pages joined)\n";
+    "  --json              the server's answer as JSON (log: the pages joined)\n"
+    "  --format FMT        table (the default) or json, as --json\n";
 
 const char cw_help_expiring[] =
     "Usage: crosswalk expiring --org ORG --within DURATION [--as-of TIME]\n"
@@ -60,7 +61,8 @@ const char cw_help_expiring[] =
     "                      or Unix seconds\n"
     "  --framework FW      forecast this framework's statuses; give it once for\n"
     "                      each (default every framework)\n"
-    "  --json              the server's answer as JSON\n";
+    "  --json              the server's answer as JSON\n"
+    "  --format FMT        table (the default) or json, as --json\n";
 
 const char cw_help_changes[] =
     "Usage: crosswalk changes --org ORG --framework FW --from TIME [--to TIME] [--json]\n"
@@ -71,7 +73,8 @@ const char cw_help_changes[] =
     "decisions and crosswalks as they are now.\n"
     "  --from TIME         the start of the period\n"
     "  --to TIME           its end (default now)\n"
-    "  --json              the server's answer as JSON (continued answers joined)\n";
+    "  --json              the server's answer as JSON (continued answers joined)\n"
+    "  --format FMT        table (the default) or json, as --json\n";
 
 const char cw_help_readiness[] =
     "Usage: crosswalk readiness --org ORG --framework FW --date TIME [--json]\n"
@@ -82,7 +85,8 @@ const char cw_help_readiness[] =
     "requirements whose status falls by then, and the evidence to renew first.\n"
     "  --date TIME         the date to forecast: YYYY-MM-DD, RFC 3339, local time\n"
     "                      or Unix seconds; after now\n"
-    "  --json              {now, then, expiring}: the three answers as JSON\n";
+    "  --json              {now, then, expiring}: the three answers as JSON\n"
+    "  --format FMT        table (the default) or json, as --json\n";
 
 /* ---- reading answers ---- */
 
@@ -247,11 +251,15 @@ static int h_log_list(const cw_ctx *ctx, int argc, char **argv)
 {
     const char *org = NULL, *since = NULL, *limit = NULL;
     bool json = false;
+    const char *format = NULL;
     const cw_opt opts[] = {{"--org", NULL, true, &org, NULL, NULL},
                            {"--since", NULL, true, &since, NULL, NULL},
                            {"--limit", NULL, true, &limit, NULL, NULL},
-                           {"--json", NULL, false, NULL, &json, NULL}};
-    int rc = cw_opts_parse_only("log", argc, argv, opts, 4, cw_help_log);
+                           {"--json", NULL, false, NULL, &json, NULL},
+                           {"--format", NULL, true, &format, NULL, NULL}};
+    int rc = cw_opts_parse_only("log", argc, argv, opts, 5, cw_help_log);
+    if (rc == 0 && format)
+        rc = cw_format_json("log", format, &json);
     if (rc)
         return rc == 3 ? 0 : rc;
     json_t *p = json_object();
@@ -312,8 +320,12 @@ static int h_log_list(const cw_ctx *ctx, int argc, char **argv)
 static int h_log_head(const cw_ctx *ctx, int argc, char **argv)
 {
     bool json = false;
-    const cw_opt opts[] = {{"--json", NULL, false, NULL, &json, NULL}};
-    int rc = cw_opts_parse_only("log head", argc, argv, opts, 1, cw_help_log);
+    const char *format = NULL;
+    const cw_opt opts[] = {{"--json", NULL, false, NULL, &json, NULL},
+                           {"--format", NULL, true, &format, NULL, NULL}};
+    int rc = cw_opts_parse_only("log head", argc, argv, opts, 2, cw_help_log);
+    if (rc == 0 && format)
+        rc = cw_format_json("log head", format, &json);
     if (rc)
         return rc == 3 ? 0 : rc;
     json_t *res;
@@ -335,10 +347,14 @@ static int h_log_verify(const cw_ctx *ctx, int argc, char **argv)
 {
     const char *from = NULL, *to = NULL;
     bool json = false;
+    const char *format = NULL;
     const cw_opt opts[] = {{"--from", NULL, true, &from, NULL, NULL},
                            {"--to", NULL, true, &to, NULL, NULL},
-                           {"--json", NULL, false, NULL, &json, NULL}};
-    int rc = cw_opts_parse_only("log verify", argc, argv, opts, 3, cw_help_log);
+                           {"--json", NULL, false, NULL, &json, NULL},
+                           {"--format", NULL, true, &format, NULL, NULL}};
+    int rc = cw_opts_parse_only("log verify", argc, argv, opts, 4, cw_help_log);
+    if (rc == 0 && format)
+        rc = cw_format_json("log verify", format, &json);
     if (rc)
         return rc == 3 ? 0 : rc;
     json_t *p = json_object(), *res;
@@ -377,9 +393,13 @@ static int h_log_compact(const cw_ctx *ctx, int argc, char **argv)
 {
     const char *before = NULL;
     bool json = false;
+    const char *format = NULL;
     const cw_opt opts[] = {{"--before", NULL, true, &before, NULL, NULL},
-                           {"--json", NULL, false, NULL, &json, NULL}};
-    int rc = cw_opts_parse_only("log compact", argc, argv, opts, 2, cw_help_log);
+                           {"--json", NULL, false, NULL, &json, NULL},
+                           {"--format", NULL, true, &format, NULL, NULL}};
+    int rc = cw_opts_parse_only("log compact", argc, argv, opts, 3, cw_help_log);
+    if (rc == 0 && format)
+        rc = cw_format_json("log compact", format, &json);
     if (rc)
         return rc == 3 ? 0 : rc;
     if (!before)
@@ -432,13 +452,15 @@ int cw_cmd_expiring(const cw_ctx *ctx, int argc, char **argv)
 {
     const char *org = NULL, *within = NULL, *as_of = NULL;
     bool json = false;
+    const char *format = NULL;
     cw_strs fws = {0};
-    const cw_opt opts[] = {{"--org", NULL, true, &org, NULL, NULL},
-                           {"--within", NULL, true, &within, NULL, NULL},
-                           {"--as-of", NULL, true, &as_of, NULL, NULL},
-                           {"--framework", NULL, true, NULL, NULL, &fws},
-                           {"--json", NULL, false, NULL, &json, NULL}};
-    int rc = cw_opts_parse_only("expiring", argc, argv, opts, 5, cw_help_expiring);
+    const cw_opt opts[] = {
+        {"--org", NULL, true, &org, NULL, NULL},     {"--within", NULL, true, &within, NULL, NULL},
+        {"--as-of", NULL, true, &as_of, NULL, NULL}, {"--framework", NULL, true, NULL, NULL, &fws},
+        {"--json", NULL, false, NULL, &json, NULL},  {"--format", NULL, true, &format, NULL, NULL}};
+    int rc = cw_opts_parse_only("expiring", argc, argv, opts, 6, cw_help_expiring);
+    if (rc == 0 && format)
+        rc = cw_format_json("expiring", format, &json);
     if (rc) {
         free(fws.v);
         return rc == 3 ? 0 : rc;
@@ -517,11 +539,15 @@ int cw_cmd_readiness(const cw_ctx *ctx, int argc, char **argv)
 {
     const char *org = NULL, *fw = NULL, *date = NULL;
     bool json = false;
+    const char *format = NULL;
     const cw_opt opts[] = {{"--org", NULL, true, &org, NULL, NULL},
                            {"--framework", NULL, true, &fw, NULL, NULL},
                            {"--date", NULL, true, &date, NULL, NULL},
-                           {"--json", NULL, false, NULL, &json, NULL}};
-    int rc = cw_opts_parse_only("readiness", argc, argv, opts, 4, cw_help_readiness);
+                           {"--json", NULL, false, NULL, &json, NULL},
+                           {"--format", NULL, true, &format, NULL, NULL}};
+    int rc = cw_opts_parse_only("readiness", argc, argv, opts, 5, cw_help_readiness);
+    if (rc == 0 && format)
+        rc = cw_format_json("readiness", format, &json);
     if (rc)
         return rc == 3 ? 0 : rc;
     if (!org || !fw || !date)
@@ -616,12 +642,14 @@ int cw_cmd_changes(const cw_ctx *ctx, int argc, char **argv)
 {
     const char *org = NULL, *fw = NULL, *from = NULL, *to = NULL;
     bool json = false;
-    const cw_opt opts[] = {{"--org", NULL, true, &org, NULL, NULL},
-                           {"--framework", NULL, true, &fw, NULL, NULL},
-                           {"--from", NULL, true, &from, NULL, NULL},
-                           {"--to", NULL, true, &to, NULL, NULL},
-                           {"--json", NULL, false, NULL, &json, NULL}};
-    int rc = cw_opts_parse_only("changes", argc, argv, opts, 5, cw_help_changes);
+    const char *format = NULL;
+    const cw_opt opts[] = {
+        {"--org", NULL, true, &org, NULL, NULL},    {"--framework", NULL, true, &fw, NULL, NULL},
+        {"--from", NULL, true, &from, NULL, NULL},  {"--to", NULL, true, &to, NULL, NULL},
+        {"--json", NULL, false, NULL, &json, NULL}, {"--format", NULL, true, &format, NULL, NULL}};
+    int rc = cw_opts_parse_only("changes", argc, argv, opts, 6, cw_help_changes);
+    if (rc == 0 && format)
+        rc = cw_format_json("changes", format, &json);
     if (rc)
         return rc == 3 ? 0 : rc;
     if (!org || !fw || !from)

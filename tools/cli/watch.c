@@ -44,7 +44,8 @@ const char cw_help_watch[] =
     "  --since EVENT       resume after this event (the one a previous watch said to\n"
     "                      resume with, or the `event` of the last line of --json)\n"
     "  --json              one JSON object a line: {\"method\": ..., \"params\": ...}\n"
-    "                      as the server sent it\n";
+    "                      as the server sent it\n"
+    "  --format FMT        table (the default) or json, as --json\n";
 
 /* How long one wait for a notification lasts before the stop flag is
  * looked at again (a signal usually ends the wait at once; this covers one
@@ -311,15 +312,19 @@ int cw_cmd_watch(const cw_ctx *ctx, int argc, char **argv)
 {
     const char *org = NULL, *lag = NULL, *since = NULL;
     bool controls = false, json = false;
+    const char *format = NULL;
     cw_strs fws = {0};
     const cw_opt opts[] = {{"--org", NULL, true, &org, NULL, NULL},
                            {"--framework", NULL, true, NULL, NULL, &fws},
                            {"--controls", NULL, false, NULL, &controls, NULL},
                            {"--lag", NULL, true, &lag, NULL, NULL},
                            {"--since", NULL, true, &since, NULL, NULL},
-                           {"--json", NULL, false, NULL, &json, NULL}};
+                           {"--json", NULL, false, NULL, &json, NULL},
+                           {"--format", NULL, true, &format, NULL, NULL}};
     int rc =
         cw_opts_parse_only("watch", argc, argv, opts, sizeof opts / sizeof opts[0], cw_help_watch);
+    if (rc == 0 && format)
+        rc = cw_format_json("watch", format, &json);
     if (rc) {
         free(fws.v);
         return rc == 3 ? 0 : rc;
