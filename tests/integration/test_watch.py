@@ -85,6 +85,11 @@ class ChangeLogTest(ServerTest):
         self.assertEqual([x["seq"] for x in c.ok("log.list", {"since": 2})["entries"]], [3])
         v = c.ok("log.verify")
         self.assertEqual((v["ok"], v["from"], v["to"], v["entries"]), (True, 1, 3, 3))
+        v = c.ok("log.verify", {"from": 2, "to": 2})
+        self.assertEqual((v["ok"], v["from"], v["to"], v["entries"]), (True, 2, 2, 1))
+        # past the newest entry there is nothing to check, and nothing wrong
+        v = c.ok("log.verify", {"from": 99})
+        self.assertEqual((v["ok"], v["entries"]), (True, 0))
         # a catalogue write names no organisation
         c.ok("catalog.load", {"framework": "t-fw", "requirements": [{"id": "R1"}]})
         last = c.ok("log.list", {"since": 3})["entries"][0]
