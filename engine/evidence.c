@@ -552,6 +552,7 @@ int cw_evidence_list(cw_db *db, const char *org, const char *control, const cw_p
 struct expiring {
     cw_arena *a;
     const char *org;
+    bool collected; /* by collection time, else by the end of validity */
     cw_time after, until;
     cw_evidence *items;
     size_t n, cap;
@@ -564,7 +565,8 @@ static int expiring_one(void *ctx, const char *rest, size_t rl, MDB_val v)
     cw_evidence e;
     if (decode_evidence(x->a, x->org, rest, rl, v, &e))
         return 0; /* store.check reports it */
-    if (!e.has_valid_until || e.valid_until <= x->after || e.valid_until > x->until)
+    cw_time at = x->collected ? e.collected_at : e.valid_until;
+    if ((!x->collected && !e.has_valid_until) || at <= x->after || at > x->until)
         return 0;
     cw_evidence *grown = cw_arena_grow(x->a, x->items, sizeof *grown, &x->cap, x->n + 1);
     if (!grown)
@@ -574,15 +576,15 @@ static int expiring_one(void *ctx, const char *rest, size_t rl, MDB_val v)
     return 0;
 }
 
-int cw_evidence_expiring(cw_db *db, const char *org, cw_time after, cw_time until, cw_arena *a,
-                         cw_evidence **out, size_t *n, cw_err *err)
+static int evidence_between(cw_db *db, const char *org, bool collected, cw_time after,
+                            cw_time until, cw_arena *a, cw_evidence **out, size_t *n, cw_err *err)
 {
     *out = NULL;
     *n = 0;
     int rc = cw_check_name("org", org, CW_MAX_SLUG, err);
     if (rc)
         return rc;
-    struct expiring x = {a, cw_arena_strdup(a, org), after, until, NULL, 0, 0, 0};
+    struct expiring x = {a, cw_arena_strdup(a, org), collected, after, until, NULL, 0, 0, 0};
     MDB_txn *txn;
     if ((rc = read_begin(db, &txn, err)))
         return rc;
@@ -597,6 +599,18 @@ int cw_evidence_expiring(cw_db *db, const char *org, cw_time after, cw_time unti
     *out = x.items;
     *n = x.n;
     return rc;
+}
+
+int cw_evidence_expiring(cw_db *db, const char *org, cw_time after, cw_time until, cw_arena *a,
+                         cw_evidence **out, size_t *n, cw_err *err)
+{
+    return evidence_between(db, org, false, after, until, a, out, n, err);
+}
+
+int cw_evidence_collected(cw_db *db, const char *org, cw_time after, cw_time until, cw_arena *a,
+                          cw_evidence **out, size_t *n, cw_err *err)
+{
+    return evidence_between(db, org, true, after, until, a, out, n, err);
 }
 
 int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_err *err)

@@ -193,8 +193,10 @@ typedef struct cause {
     int64_t at_us;
     const char *method, *actor;
     unsigned writes;
-    cw_evidence *expired;
+    cw_evidence *expired; /* time: what stopped being fresh */
     size_t n_expired;
+    cw_evidence *collected; /* time: what came to count (a lag, or collection times ahead) */
+    size_t n_collected;
 } cause;
 
 static uint64_t next_id(wgroup *g, uint64_t seq)
@@ -210,7 +212,7 @@ static void pk_cause(msgpack_packer *pk, const cause *why)
 {
     pk_key(pk, "cause");
     if (why->time) {
-        msgpack_pack_map(pk, 2);
+        msgpack_pack_map(pk, 3);
         pk_kv_str(pk, "kind", "time");
         pk_key(pk, "evidence");
         size_t n = why->n_expired > CAUSE_EVIDENCE_MAX ? CAUSE_EVIDENCE_MAX : why->n_expired;
@@ -221,6 +223,17 @@ static void pk_cause(msgpack_packer *pk, const cause *why)
             pk_kv_time(pk, "valid_until", why->expired[i].valid_until);
             pk_key(pk, "controls");
             pk_strs(pk, why->expired[i].controls, why->expired[i].n_controls);
+        }
+        pk_key(pk, "collected");
+        n = why->n_collected > CAUSE_EVIDENCE_MAX ? CAUSE_EVIDENCE_MAX : why->n_collected;
+        msgpack_pack_array(pk, n);
+        for (size_t i = 0; i < n; i++) {
+            msgpack_pack_map(pk, 4);
+            pk_kv_str(pk, "id", why->collected[i].id);
+            pk_kv_time(pk, "collected_at", why->collected[i].collected_at);
+            pk_kv_str(pk, "result", cw_result_name(why->collected[i].result));
+            pk_key(pk, "controls");
+            pk_strs(pk, why->collected[i].controls, why->collected[i].n_controls);
         }
         return;
     }
@@ -433,9 +446,12 @@ static void on_timer(uv_timer_t *t)
         cw_arena *a = cw_arena_new();
         cause why = {.time = true};
         cw_err err = {0};
-        if (a)
+        if (a) {
             cw_evidence_expiring(w->s->db, g->org, g->evaluated, now - g->lag, a, &why.expired,
                                  &why.n_expired, &err);
+            cw_evidence_collected(w->s->db, g->org, g->evaluated, now - g->lag, a, &why.collected,
+                                  &why.n_collected, &err);
+        }
         evaluate(w, g, &why, true);
         cw_arena_free(a);
     }
@@ -773,8 +789,11 @@ void cw_watch_flush(cw_server *s)
     bool any = false;
     for (wgroup *g = w->groups; g; g = g->next) {
         if (g->dirty) {
-            cause why = {false,          g->dirty_seq,    g->dirty_at_us, g->dirty_method,
-                         g->dirty_actor, g->dirty_writes, NULL,           0};
+            cause why = {false,          g->dirty_seq,
+                         g->dirty_at_us, g->dirty_method,
+                         g->dirty_actor, g->dirty_writes,
+                         NULL,           0,
+                         NULL,           0};
             g->dirty = false;
             g->dirty_writes = 0;
             evaluate(w, g, &why, true);

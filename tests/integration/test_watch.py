@@ -338,6 +338,8 @@ class FeedTest(ServerTest):
         got_at = time.time()
         self.assertEqual((note[2]["id"], note[2]["to"]), ("A.5.1", "met"))
         self.assertEqual(note[2]["cause"]["kind"], "time")
+        self.assertEqual([(e["id"], e["result"]) for e in note[2]["cause"]["collected"]],
+                         [("E1", "pass")])
         self.assertGreaterEqual(got_at, now + 2)
         self.assertLess(got_at - (now + 2), 1.0 * SLOW)
 

@@ -90,7 +90,7 @@ static void w_put(FILE *f, const char *s, size_t cols)
 }
 
 /* The cause of a change in words: "evidence.put #12 by local" (with the
- * writes committed together), "time: E-1, E-2 expired". */
+ * writes committed together), "time: E-1, E-2 expired; E-3 came to count". */
 static void w_cause(FILE *f, json_t *cause)
 {
     const char *kind = w_str(cause, "kind");
@@ -107,21 +107,29 @@ static void w_cause(FILE *f, json_t *cause)
         fprintf(f, "%s", *kind ? kind : "?");
         return;
     }
-    json_t *ev = json_object_get(cause, "evidence");
-    size_t n = json_array_size(ev);
-    if (n == 0) {
-        /* no evidence expired: a finding's corrective action fell due */
+    json_t *lists[2] = {json_object_get(cause, "evidence"), json_object_get(cause, "collected")};
+    static const char *const said[2] = {" expired", " came to count"};
+    if (json_array_size(lists[0]) + json_array_size(lists[1]) == 0) {
+        /* no evidence expired or came: a finding's corrective action fell due */
         fputs("time: a deadline passed", f);
         return;
     }
     fputs("time: ", f);
-    for (size_t i = 0; i < n && i < 3; i++) {
-        fputs(i ? ", " : "", f);
-        w_put(f, w_str(json_array_get(ev, i), "id"), 0);
+    bool first = true;
+    for (int l = 0; l < 2; l++) {
+        size_t n = json_array_size(lists[l]);
+        if (n == 0)
+            continue;
+        fputs(first ? "" : "; ", f);
+        first = false;
+        for (size_t i = 0; i < n && i < 3; i++) {
+            fputs(i ? ", " : "", f);
+            w_put(f, w_str(json_array_get(lists[l], i), "id"), 0);
+        }
+        if (n > 3)
+            fprintf(f, " and %zu more", n - 3);
+        fputs(said[l], f);
     }
-    if (n > 3)
-        fprintf(f, " and %zu more", n - 3);
-    fputs(" expired", f);
 }
 
 /* One change as a line of text. */
