@@ -231,6 +231,7 @@ typedef struct cw_server {
     size_t wq_len;
     cw_job *done_head, *done_tail;
     bool writer_stop;
+    bool writer_busy; /* a group is being written (under wlock) */
     /* No writer thread: writes run inline in their own transactions (the
      * fuzzers and other single-threaded embedders). */
     bool inline_writes;

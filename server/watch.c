@@ -36,6 +36,13 @@
 #define GROUP_LINGER_MS (10 * 60 * 1000)
 #define CAUSE_EVIDENCE_MAX 100
 #define ID_SHIFT 20
+/* Under a stream of commits a group is judged at most this long after the
+ * first commit it has not been judged after: judging costs a coverage
+ * read per framework (milliseconds for a large organisation) on the loop
+ * thread, and judging after every commit would take the loop from the
+ * writers' clients.  With no more writes on their way it is judged at
+ * once. */
+#define DEFER_MS 5
 
 typedef struct wevent {
     uint64_t id;
@@ -84,6 +91,7 @@ typedef struct wgroup {
     struct wsub *subs;
     uint64_t empty_since_ms; /* no subscribers since (0: has some) */
     bool dirty;              /* changed by a commit not yet evaluated */
+    uint64_t dirty_since_ms; /* uv_now of the first such commit */
     uint64_t dirty_seq;
     int64_t dirty_at_us;
     unsigned dirty_writes;
@@ -585,13 +593,13 @@ static void pump_all(cw_watch *w)
         }
 }
 
+static void flush_groups(cw_watch *w, bool force);
+
+/* After a subscribe's answer (its replay), or when judging waited its
+ * longest under a stream of commits. */
 static void on_kick(uv_timer_t *t)
 {
-    cw_watch *w = t->data;
-    if (w->pending_pump) {
-        w->pending_pump = false;
-        pump_all(w);
-    }
+    flush_groups(t->data, true);
 }
 
 int cw_watch_subscribe(cw_server *s, cw_conn *c, const cw_watch_request *rq, cw_watch_reply *out,
@@ -772,6 +780,8 @@ void cw_watch_committed(cw_server *s, const cw_change_info *ci, const char *meth
             hit = strcmp(ci->orgs[i], g->org) == 0;
         if (!hit)
             continue;
+        if (!g->dirty)
+            g->dirty_since_ms = uv_now(s->loop);
         g->dirty = true;
         g->dirty_seq = ci->seq;
         g->dirty_at_us = ci->at_us;
@@ -781,32 +791,59 @@ void cw_watch_committed(cw_server *s, const cw_change_info *ci, const char *meth
     }
 }
 
-void cw_watch_flush(cw_server *s)
+/* Whether more commits are on their way: writes queued or being written. */
+static bool writes_coming(cw_server *s)
 {
-    cw_watch *w = s->watch;
-    if (!w)
-        return;
-    bool any = false;
+    if (s->inline_writes)
+        return false;
+    pthread_mutex_lock(&s->wlock);
+    bool coming = s->wq_len > 0 || s->writer_busy;
+    pthread_mutex_unlock(&s->wlock);
+    return coming;
+}
+
+/* Judges the groups commits changed (all of them with force, else those
+ * that may not wait longer), sends what subscribers are owed, and keeps
+ * the kick timer for the ones left waiting. */
+static void flush_groups(cw_watch *w, bool force)
+{
+    cw_server *s = w->s;
+    bool any = false, coming = !force && writes_coming(s);
+    uint64_t now = uv_now(s->loop), wait = UINT64_MAX;
     for (wgroup *g = w->groups; g; g = g->next) {
-        if (g->dirty) {
-            cause why = {false,          g->dirty_seq,
-                         g->dirty_at_us, g->dirty_method,
-                         g->dirty_actor, g->dirty_writes,
-                         NULL,           0,
-                         NULL,           0};
-            g->dirty = false;
-            g->dirty_writes = 0;
-            evaluate(w, g, &why, true);
-            any = true;
+        if (!g->dirty)
+            continue;
+        if (coming && now - g->dirty_since_ms < DEFER_MS) {
+            uint64_t left = DEFER_MS - (now - g->dirty_since_ms);
+            if (left < wait)
+                wait = left;
+            continue;
         }
+        cause why = {false,          g->dirty_seq,
+                     g->dirty_at_us, g->dirty_method,
+                     g->dirty_actor, g->dirty_writes,
+                     NULL,           0,
+                     NULL,           0};
+        g->dirty = false;
+        g->dirty_writes = 0;
+        evaluate(w, g, &why, true);
+        any = true;
     }
     if (w->pending_pump) {
         w->pending_pump = false;
         pump_all(w);
     }
+    if (wait != UINT64_MAX)
+        uv_timer_start(&w->kick, on_kick, wait, 0);
     if (any)
         arm(w);
     sweep_groups(w);
+}
+
+void cw_watch_flush(cw_server *s)
+{
+    if (s->watch)
+        flush_groups(s->watch, false);
 }
 
 void cw_watch_writable(cw_server *s, cw_conn *c)

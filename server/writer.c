@@ -148,6 +148,7 @@ static void *writer_main(void *arg)
         if (!s->wq_head)
             s->wq_tail = NULL;
         s->wq_len -= n;
+        s->writer_busy = true;
         tail->next = NULL;
         pthread_mutex_unlock(&s->wlock);
 
@@ -159,6 +160,7 @@ static void *writer_main(void *arg)
         else
             s->done_head = head;
         s->done_tail = tail;
+        s->writer_busy = false;
         pthread_mutex_unlock(&s->wlock);
         uv_async_send(&s->done_async);
         pthread_mutex_lock(&s->wlock);

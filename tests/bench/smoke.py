@@ -178,7 +178,8 @@ def main():
         # and a few subscribers; every phase wrote, events came with their
         # latency after commit.
         doc = bench_json(tmp, "feed", ["--crosswalkd", SERVER, "--subscribers", "5",
-                                       "--connections", "2", "--duration", "0.5",
+                                       "--connections", "2", "--controls", "40",
+                                       "--duration", "0.5",
                                        "--warmup", "0.2"], 120 * SLOW)
         if not (doc["writes_alone"] > 0 and doc["writes_beside_never_read"] > 0 and
                 doc["writes_with_subscribers"] > 0 and doc["events"] > 0 and
