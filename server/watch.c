@@ -32,7 +32,7 @@
 #include <time.h>
 
 #define JOURNAL_MAX 65536
-#define GROUP_FWS 64
+#define GROUP_FWS CW_WATCH_FWS_MAX
 #define GROUP_LINGER_MS (10 * 60 * 1000)
 #define CAUSE_EVIDENCE_MAX 100
 #define ID_SHIFT 20
@@ -636,11 +636,7 @@ int cw_watch_subscribe(cw_server *s, cw_conn *c, const cw_watch_request *rq, cw_
                         n_fws, GROUP_FWS);
         goto out;
     }
-    for (size_t i = 0; i < n_fws; i++) {
-        cw_framework_info fw;
-        if ((rc = cw_framework_get(s->db, fws[i], a, &fw, err)))
-            goto out;
-    }
+    /* named frameworks were checked by the caller (m_watch.c) */
     cw_org org;
     if ((rc = cw_org_get(s->db, rq->org, a, &org, err)))
         goto out;
@@ -854,8 +850,7 @@ void cw_watch_writable(cw_server *s, cw_conn *c)
     for (wgroup *g = w->groups; g; g = g->next)
         for (struct wsub *sub = g->subs, *next; sub; sub = next) {
             next = sub->next;
-            if (sub->c == c && (sub->cursor >> ID_SHIFT) <= g->last_seq && g->ring_n &&
-                sub->cursor < ring_at(g, g->ring_n - 1)->id)
+            if (sub->c == c && g->ring_n && sub->cursor < ring_at(g, g->ring_n - 1)->id)
                 pump(w, sub);
         }
 }

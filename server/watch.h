@@ -40,6 +40,7 @@ typedef struct cw_watch_reply {
     cw_time until; /* the next time a state changes on its own */
 } cw_watch_reply;
 
+/* The frameworks rq names must exist (the caller checks them). */
 int cw_watch_subscribe(struct cw_server *s, struct cw_conn *c, const cw_watch_request *rq,
                        cw_watch_reply *out, cw_err *err);
 /* Ends subscription id of c, if it has one (*found says). */
