@@ -527,6 +527,60 @@ int cw_log_list(cw_db *db, const char *org, uint64_t since, size_t limit, cw_are
     return 0;
 }
 
+int cw_log_seq_at(cw_db *db, int64_t at_us, uint64_t *seq, cw_err *err)
+{
+    *seq = 0;
+    cw_arena *a = cw_arena_new();
+    if (!a)
+        return cw_err_set(err, CW_ENOMEM, "log: out of memory");
+    MDB_txn *txn;
+    int rc = read_begin(db, &txn, err);
+    if (rc) {
+        cw_arena_free(a);
+        return rc;
+    }
+    uint64_t head;
+    unsigned char hash[32];
+    MDB_cursor *c = NULL;
+    MDB_val k, v;
+    if (head_read(txn, db, &head, hash, NULL)) {
+        rc = cw_err_set(err, CW_ECORRUPT, "log: the head record is damaged");
+        goto done;
+    }
+    if ((rc = lmdb_err(mdb_cursor_open(txn, db->dbi[DB_LOG], &c), err, "log")))
+        goto done;
+    /* the kept entries hold every sequence from the first kept to the head */
+    uint64_t lo = mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0 && k.mv_size == 8 ? be64_get(k.mv_data)
+                                                                              : head + 1,
+             hi = head + 1;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        unsigned char kb[8];
+        be64_put(kb, mid);
+        MDB_val mk = {8, kb}, mv;
+        cw_log_entry e;
+        bool self_ok;
+        if (mdb_get(txn, db->dbi[DB_LOG], &mk, &mv) != 0 || entry_decode(a, mv, &e, &self_ok)) {
+            rc = cw_err_set(err, CW_ECORRUPT,
+                            "log: entry %llu cannot be read (log.verify says more)",
+                            (unsigned long long)mid);
+            goto done;
+        }
+        cw_arena_reset(a);
+        if (e.at_us < at_us)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *seq = lo;
+done:
+    if (c)
+        mdb_cursor_close(c);
+    read_end(db, txn);
+    cw_arena_free(a);
+    return rc;
+}
+
 static void bad(cw_log_check *out, uint64_t seq, const char *why)
 {
     out->ok = false;

@@ -355,8 +355,8 @@ int cw_h_evidence_expiring(cw_call *k, const cw_args_evidence_expiring *args, ms
 }
 
 /* The organisation's change log entries written in [from, to]: how many,
- * the first WRITES_SHOWN of them, and whether the count is whole (the log
- * is walked for at most WRITES_PAGES pages). */
+ * the first WRITES_SHOWN of them, and whether the count is whole (at most
+ * WRITES_PAGES pages are read, from the first entry of the period on). */
 #define WRITES_SHOWN 20
 #define WRITES_PAGES 20
 typedef struct writes_seen {
@@ -372,22 +372,21 @@ static int writes_in(cw_call *k, const char *org, cw_time from, cw_time to, writ
     memset(ws, 0, sizeof *ws);
     ws->complete = true;
     int64_t lo = (int64_t)from * 1000000, hi = ((int64_t)to + 1) * 1000000;
-    uint64_t since = 0;
-    for (int page = 0;; page++) {
-        if (page == WRITES_PAGES) {
-            ws->complete = false;
-            return 0;
-        }
+    uint64_t since;
+    int rc = cw_log_seq_at(k->db, lo, &since, err);
+    if (rc)
+        return rc;
+    since = since ? since - 1 : 0;
+    for (int page = 0; page < WRITES_PAGES; page++) {
         cw_log_entry *es;
         size_t n;
         uint64_t next;
-        int rc = cw_log_list(k->db, org, since, 1000, k->a, &es, &n, &next, err);
-        if (rc)
+        if ((rc = cw_log_list(k->db, org, since, 1000, k->a, &es, &n, &next, err)))
             return rc;
         for (size_t i = 0; i < n; i++) {
             if (es[i].at_us >= hi)
                 return 0; /* entries are in time order */
-            if (es[i].at_us < lo || es[i].checkpoint)
+            if (es[i].checkpoint)
                 continue;
             if (ws->n < WRITES_SHOWN)
                 ws->first[ws->n++] = es[i];
@@ -397,6 +396,8 @@ static int writes_in(cw_call *k, const char *org, cw_time from, cw_time to, writ
             return 0;
         since = next;
     }
+    ws->complete = false;
+    return 0;
 }
 
 int cw_h_status_changes(cw_call *k, const cw_args_status_changes *args, msgpack_packer *pk,

@@ -83,6 +83,12 @@ int cw_log_head(cw_db *db, uint64_t *seq, unsigned char hash[32], int64_t *at_us
 int cw_log_list(cw_db *db, const char *org, uint64_t since, size_t limit, cw_arena *a,
                 cw_log_entry **out, size_t *n, uint64_t *next, cw_err *err);
 
+/* The sequence of the first entry kept that was written at or after at_us
+ * (entries are in time order), or the newest's + 1 when none was: pass it
+ * less one as cw_log_list's since to read from that time on.  A binary
+ * search, not a walk. */
+int cw_log_seq_at(cw_db *db, int64_t at_us, uint64_t *seq, cw_err *err);
+
 /* What cw_log_verify found. */
 typedef struct cw_log_check {
     bool ok;

@@ -265,6 +265,38 @@ static void test_compaction_verifies(void **state)
     t_close(t);
 }
 
+static void test_seq_at_a_time(void **state)
+{
+    (void)state;
+    tdb *t = five();
+    cw_arena *a = cw_arena_new();
+    cw_log_entry *es;
+    size_t n;
+    uint64_t next, seq;
+    cw_err err = {0};
+    assert_int_equal(cw_log_list(t->db, NULL, 0, 10, a, &es, &n, &next, &err), 0);
+    assert_int_equal(n, 5);
+    assert_int_equal(cw_log_seq_at(t->db, 0, &seq, &err), 0);
+    assert_int_equal(seq, 1);
+    assert_int_equal(cw_log_seq_at(t->db, INT64_MAX, &seq, &err), 0);
+    assert_int_equal(seq, 6); /* none written then: after the newest */
+    assert_int_equal(cw_log_seq_at(t->db, es[2].at_us, &seq, &err), 0);
+    assert_true(seq >= 1 && seq <= 3);
+    assert_int_equal(es[seq - 1].at_us, es[2].at_us); /* the first of that time */
+    assert_int_equal(cw_log_seq_at(t->db, es[2].at_us + 1, &seq, &err), 0);
+    assert_true(seq > 3);
+    assert_true(seq == 6 || es[seq - 1].at_us > es[2].at_us);
+    /* after a compaction the search starts at the checkpoint */
+    uint64_t removed = 0;
+    cw_write_op op = {compact_fn, &removed, NULL, 0};
+    assert_int_equal(cw_write_group(t->db, &op, 1, NULL, &err), 0);
+    assert_int_equal(cw_log_seq_at(t->db, 0, &seq, &err), 0);
+    assert_int_equal(seq, 4);
+    cw_arena_free(a);
+    t_close(t);
+}
+
 T_MAIN("changelog", cmocka_unit_test(test_entries_only_for_changes),
        cmocka_unit_test(test_changed_bytes), cmocka_unit_test(test_removed_and_swapped),
-       cmocka_unit_test(test_head_rewritten), cmocka_unit_test(test_compaction_verifies))
+       cmocka_unit_test(test_head_rewritten), cmocka_unit_test(test_compaction_verifies),
+       cmocka_unit_test(test_seq_at_a_time))
