@@ -549,68 +549,85 @@ int cw_evidence_list(cw_db *db, const char *org, const char *control, const cw_p
     return rc;
 }
 
-struct expiring {
-    cw_arena *a;
-    const char *org;
-    bool collected; /* by collection time, else by the end of validity */
-    cw_time after, until;
+/* The items of one walk: those whose validity ends, and (when asked for)
+ * those collected, in (after, until]. */
+typedef struct ev_list {
     cw_evidence *items;
     size_t n, cap;
-    int rc;
+} ev_list;
+
+struct turning {
+    cw_arena *a;
+    const char *org;
+    cw_time after, until;
+    ev_list expired;
+    ev_list *collected; /* NULL: not asked for */
 };
 
-static int expiring_one(void *ctx, const char *rest, size_t rl, MDB_val v)
+static int ev_list_add(cw_arena *a, ev_list *l, const cw_evidence *e)
 {
-    struct expiring *x = ctx;
-    cw_evidence e;
-    if (decode_evidence(x->a, x->org, rest, rl, v, &e))
-        return 0; /* store.check reports it */
-    cw_time at = x->collected ? e.collected_at : e.valid_until;
-    if ((!x->collected && !e.has_valid_until) || at <= x->after || at > x->until)
-        return 0;
-    cw_evidence *grown = cw_arena_grow(x->a, x->items, sizeof *grown, &x->cap, x->n + 1);
+    cw_evidence *grown = cw_arena_grow(a, l->items, sizeof *grown, &l->cap, l->n + 1);
     if (!grown)
-        return x->rc = CW_ENOMEM;
-    x->items = grown;
-    x->items[x->n++] = e;
+        return CW_ENOMEM;
+    l->items = grown;
+    l->items[l->n++] = *e;
     return 0;
 }
 
-static int evidence_between(cw_db *db, const char *org, bool collected, cw_time after,
-                            cw_time until, cw_arena *a, cw_evidence **out, size_t *n, cw_err *err)
+static int turning_one(void *ctx, const char *rest, size_t rl, MDB_val v)
 {
-    *out = NULL;
-    *n = 0;
+    struct turning *x = ctx;
+    cw_evidence e;
+    if (decode_evidence(x->a, x->org, rest, rl, v, &e))
+        return 0; /* store.check reports it */
+    int rc = 0;
+    if (e.has_valid_until && e.valid_until > x->after && e.valid_until <= x->until)
+        rc = ev_list_add(x->a, &x->expired, &e);
+    if (!rc && x->collected && e.collected_at > x->after && e.collected_at <= x->until)
+        rc = ev_list_add(x->a, x->collected, &e);
+    return rc;
+}
+
+int cw_evidence_turning(cw_db *db, const char *org, cw_time after, cw_time until, cw_arena *a,
+                        cw_evidence **expired, size_t *n_expired, cw_evidence **collected,
+                        size_t *n_collected, cw_err *err)
+{
+    *expired = NULL;
+    *n_expired = 0;
+    if (collected) {
+        *collected = NULL;
+        *n_collected = 0;
+    }
     int rc = cw_check_name("org", org, CW_MAX_SLUG, err);
     if (rc)
         return rc;
-    struct expiring x = {a, cw_arena_strdup(a, org), collected, after, until, NULL, 0, 0, 0};
+    ev_list got = {NULL, 0, 0};
+    struct turning x = {
+        a, cw_arena_strdup(a, org), after, until, {NULL, 0, 0}, collected ? &got : NULL};
     MDB_txn *txn;
     if ((rc = read_begin(db, &txn, err)))
         return rc;
     if ((rc = org_find(txn, db, org, err)) == 0) {
-        rc = each_in_org(txn, db, DB_EV, org, expiring_one, &x);
+        rc = each_in_org(txn, db, DB_EV, org, turning_one, &x);
         if (rc == CW_ENOMEM)
             cw_err_set(err, rc, "evidence: out of memory");
         else if (rc)
             cw_err_set(err, rc, "evidence: cannot be read");
     }
     read_end(db, txn);
-    *out = x.items;
-    *n = x.n;
+    *expired = x.expired.items;
+    *n_expired = x.expired.n;
+    if (collected) {
+        *collected = got.items;
+        *n_collected = got.n;
+    }
     return rc;
 }
 
 int cw_evidence_expiring(cw_db *db, const char *org, cw_time after, cw_time until, cw_arena *a,
                          cw_evidence **out, size_t *n, cw_err *err)
 {
-    return evidence_between(db, org, false, after, until, a, out, n, err);
-}
-
-int cw_evidence_collected(cw_db *db, const char *org, cw_time after, cw_time until, cw_arena *a,
-                          cw_evidence **out, size_t *n, cw_err *err)
-{
-    return evidence_between(db, org, true, after, until, a, out, n, err);
+    return cw_evidence_turning(db, org, after, until, a, out, n, NULL, NULL, err);
 }
 
 int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, cw_err *err)

@@ -455,10 +455,9 @@ static void on_timer(uv_timer_t *t)
         cause why = {.time = true};
         cw_err err = {0};
         if (a) {
-            cw_evidence_expiring(w->s->db, g->org, g->evaluated, now - g->lag, a, &why.expired,
-                                 &why.n_expired, &err);
-            cw_evidence_collected(w->s->db, g->org, g->evaluated, now - g->lag, a, &why.collected,
-                                  &why.n_collected, &err);
+            /* one walk of the organisation's evidence for both */
+            cw_evidence_turning(w->s->db, g->org, g->evaluated, now - g->lag, a, &why.expired,
+                                &why.n_expired, &why.collected, &why.n_collected, &err);
         }
         evaluate(w, g, &why, true);
         cw_arena_free(a);

@@ -67,10 +67,12 @@ int cw_evidence_delete(cw_db *db, cw_wtxn *w, const char *org, const char *id, c
  * the organisation.  Results live in a. */
 int cw_evidence_expiring(cw_db *db, const char *org, cw_time after, cw_time until, cw_arena *a,
                          cw_evidence **out, size_t *n, cw_err *err);
-/* The same for the evidence collected in (after, until]: the items that
- * come to count in that stretch of time. */
-int cw_evidence_collected(cw_db *db, const char *org, cw_time after, cw_time until, cw_arena *a,
-                          cw_evidence **out, size_t *n, cw_err *err);
+/* cw_evidence_expiring and, in the same walk, the evidence collected in
+ * (after, until]: the items that come to count then (collected may be
+ * NULL: not asked for). */
+int cw_evidence_turning(cw_db *db, const char *org, cw_time after, cw_time until, cw_arena *a,
+                        cw_evidence **expired, size_t *n_expired, cw_evidence **collected,
+                        size_t *n_collected, cw_err *err);
 
 /* Upserts scope decisions, all or nothing.  The requirement must exist and
  * be assessed (assessable, not withdrawn); it excludes that requirement
