@@ -255,7 +255,7 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
         encode_req(&rw, q, seq);
         v = rw_val(&rw);
         k = key_val(&key);
-        CHANGE_NOTE(db, DB_REQ, k, &v);
+        CHANGE_NOTE(w, DB_REQ, k, &v);
         rc = mdb_put(w->txn, db->dbi[DB_REQ], &k, &v, 0);
         rw_free(&rw);
         if (rc) {
@@ -284,7 +284,7 @@ static int catalog_load_fn(cw_wtxn *w, void *arg, cw_err *err)
         existed && mdb_get(w->txn, db->dbi[DB_FW], &k, &v) == 0 && rec_same(v, rw_val(&rw));
     v = rw_val(&rw);
     if (!fw_same)
-        CHANGE_NOTE(db, DB_FW, k, &v);
+        CHANGE_NOTE(w, DB_FW, k, &v);
     rc = fw_same ? 0 : mdb_put(w->txn, db->dbi[DB_FW], &k, &v, 0);
     rw_free(&rw);
     if (rc) {
@@ -340,7 +340,7 @@ static int catalog_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     struct del_args *da = arg;
     cw_db *db = w->db;
     MDB_val k = {strlen(da->slug), (void *)da->slug};
-    CHANGE_NOTE(db, DB_FW, k, NULL);
+    CHANGE_NOTE(w, DB_FW, k, NULL);
     int rc = mdb_del(w->txn, db->dbi[DB_FW], &k, NULL);
     if (rc == MDB_NOTFOUND)
         return cw_err_set(err, CW_ENOFW, "framework: no framework '%s'", da->slug);
@@ -361,7 +361,7 @@ static int catalog_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     rc = keys_where(w->txn, db, DB_SCOPE, scope_of_fw, (void *)da->slug, a, "scope", &victims, &nv,
                     err);
     for (size_t i = 0; rc == 0 && i < nv; i++) {
-        CHANGE_NOTE(db, DB_SCOPE, victims[i], NULL);
+        CHANGE_NOTE(w, DB_SCOPE, victims[i], NULL);
         rc = lmdb_err(mdb_del(w->txn, db->dbi[DB_SCOPE], &victims[i], NULL), err, "scope");
     }
     cw_arena_free(a);
@@ -477,7 +477,7 @@ static void count_fw(MDB_txn *txn, cw_db *db, void *item)
 
 int cw_framework_list(cw_db *db, cw_arena *a, cw_framework_info **out, size_t *n, cw_err *err)
 {
-    item_list l = {&framework_records, a, NULL, NULL, NULL, 0, 0, NULL, 0};
+    item_list l = {&framework_records, a, NULL, NULL, NULL, 0, 0, NULL, 0, false, 0};
     int rc = items_all(db, &l, count_fw, err);
     *out = l.items;
     *n = l.n;

@@ -33,6 +33,9 @@
 struct change_acc {
     crypto_generichash_state h; /* the digest: BLAKE2b-256 */
     cw_arena *a;
+    MDB_txn *txn;  /* the write's, for the history kept beside it */
+    int64_t at_us; /* the write's time, the same in its entry and its history */
+    int hist_rc;   /* the first LMDB failure keeping history, else 0 */
     bool any, catalogue, all_orgs, no_mem;
     uint64_t total;
     cw_log_key keys[CW_LOG_KEYS];
@@ -86,11 +89,13 @@ static char *key_text(cw_arena *a, int dbi, const unsigned char *p, size_t n)
     return s;
 }
 
-void change_note(cw_db *db, int dbi, MDB_val k, const MDB_val *v)
+void change_note(cw_db *db, MDB_txn *txn, int dbi, MDB_val k, const MDB_val *v)
 {
     struct change_acc *acc = db->acc;
     if (dbi < 0 || dbi >= DB_COUNT || !kinds[dbi].kind)
         return;
+    if (!acc->hist_rc)
+        acc->hist_rc = hist_note(db, txn, dbi, k, v, (cw_time)(acc->at_us / 1000000));
     acc->any = true;
     acc->total++;
     /* database, key length, key, value length (all ones: deleted), value;
@@ -381,10 +386,8 @@ static int append(cw_wtxn *w, const cw_change_who *who, struct change_acc *acc,
     if (rc)
         return cw_err_set(err, rc, "log: the head record is damaged");
     e.seq = seq + 1;
-    /* Entries are in time order even if the clock steps back. */
-    e.at_us = now_us();
-    if (e.at_us < at_before)
-        e.at_us = at_before;
+    e.at_us = acc->at_us;
+    (void)at_before;
     e.actor = who && who->actor ? who->actor : "local";
     e.role = who && who->role ? who->role : "admin";
     e.method = who && who->method ? who->method : "";
@@ -418,11 +421,21 @@ int cw_logged_write(cw_wtxn *w, const cw_change_who *who, cw_write_fn fn, void *
         return cw_err_set(err, CW_ENOMEM, "log: out of memory");
     }
     acc->a = a;
+    /* Entries, and the history kept with them, are in time order even if
+     * the clock steps back. */
+    uint64_t seq;
+    unsigned char prev[32];
+    int64_t at_before = 0;
+    acc->at_us = now_us();
+    if (head_read(w->txn, db, &seq, prev, &at_before) == 0 && acc->at_us < at_before)
+        acc->at_us = at_before;
     crypto_generichash_init(&acc->h, NULL, 0, sizeof((cw_log_entry *)0)->digest);
     struct change_acc *outer = db->acc;
     db->acc = acc;
     int rc = fn(w, ctx, err);
     db->acc = outer;
+    if (acc->hist_rc)
+        rc = lmdb_err(acc->hist_rc, err, "history");
     if (rc == 0 && acc->any)
         rc = append(w, who, acc, info, err);
     if (rc == 0) {

@@ -114,7 +114,7 @@ static int control_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         }
         v = rw_val(&rw);
         kv = key_val(&k);
-        CHANGE_NOTE(db, DB_CTL, kv, &v);
+        CHANGE_NOTE(w, DB_CTL, kv, &v);
         rc = lmdb_err(mdb_put(w->txn, db->dbi[DB_CTL], &kv, &v, 0), err, "controls");
         rw_free(&rw);
         if (!rc)
@@ -138,7 +138,14 @@ int cw_control_get(cw_db *db, const char *org, const char *id, cw_arena *a, cw_c
 
 int controls_of(MDB_txn *txn, cw_db *db, const char *org, cw_arena *a, cw_control **out, size_t *n)
 {
-    item_list l = {&control_items, a, cw_arena_strdup(a, org), NULL, NULL, 0, 0, NULL, 0};
+    return controls_of_at(txn, db, org, REC_NOW, a, out, n);
+}
+
+int controls_of_at(MDB_txn *txn, cw_db *db, const char *org, cw_time rec, cw_arena *a,
+                   cw_control **out, size_t *n)
+{
+    item_list l = {&control_items, a, cw_arena_strdup(a, org), NULL, NULL, 0, 0,
+                   NULL,           0, rec != REC_NOW,          rec};
     int rc = items_of(txn, db, org, &l);
     *out = l.items;
     *n = l.n;
@@ -161,7 +168,9 @@ int cw_control_list(cw_db *db, const char *org, const cw_page *page, cw_arena *a
                    0,
                    0,
                    page ? page->after : NULL,
-                   page ? page->limit : 0};
+                   page ? page->limit : 0,
+                   false,
+                   0};
     rc = items_list(db, org, &l, "controls", err);
     *out = l.items;
     *n = l.n;

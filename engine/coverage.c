@@ -509,12 +509,12 @@ typedef struct org_snapshot {
     const org_snap *fx; /* its audit findings */
 } org_snapshot;
 
-static int load_org(cw_db *db, MDB_txn *txn, const char *org, cw_arena *a, cw_time t,
+static int load_org(cw_db *db, MDB_txn *txn, const char *org, cw_arena *a, cw_time t, cw_time rec,
                     org_snapshot *s, org_snap **snap, cw_err *err)
 {
     memset(s, 0, sizeof *s);
-    int rc = org_find(txn, db, org, err);
-    if (rc || (rc = orgsnap_acquire(db, txn, org, t, a, snap, err)))
+    int rc = org_find_at(txn, db, org, rec, err);
+    if (rc || (rc = orgsnap_acquire(db, txn, org, t, rec, a, snap, err)))
         return rc;
     s->org = (*snap)->org;
     s->ctls = (*snap)->ctls;
@@ -529,6 +529,7 @@ static int load_org(cw_db *db, MDB_txn *txn, const char *org, cw_arena *a, cw_ti
 typedef struct qctx {
     cw_db *db;
     MDB_txn *txn;
+    cw_time rec; /* the recorded state used: REC_NOW, or a past time */
     graph *g;
     uint32_t fw;
     org_snap *snap;
@@ -536,17 +537,19 @@ typedef struct qctx {
 } qctx;
 
 static int qctx_open(qctx *q, cw_db *db, const char *org, const char *fw, const char *fw_field,
-                     cw_time t, cw_arena *a, cw_err *err)
+                     cw_time t, cw_time rec, cw_arena *a, cw_err *err)
 {
     memset(q, 0, sizeof *q);
     q->db = db;
+    q->rec = rec;
     int rc;
     if ((org && (rc = cw_check_name("org", org, CW_MAX_SLUG, err))) ||
         (rc = cw_check_name(fw_field, fw, CW_MAX_SLUG, err)))
         return rc;
     if ((rc = read_begin(db, &q->txn, err)))
         return rc;
-    if ((rc = graph_acquire(db, q->txn, &q->g, err)))
+    if ((rec != REC_NOW && (rc = hist_check(q->txn, db, rec, "as_of", err))) ||
+        (rc = graph_acquire_at(db, q->txn, rec, &q->g, err)))
         goto fail;
     /* The answer points into the graph: keep it alive with the arena. */
     if (graph_hold(q->g, a)) {
@@ -557,7 +560,7 @@ static int qctx_open(qctx *q, cw_db *db, const char *org, const char *fw, const 
         rc = cw_err_set(err, CW_ENOFW, "%s: no framework '%s'", fw_field, fw);
         goto fail;
     }
-    if (org && (rc = load_org(db, q->txn, org, a, t, &q->os, &q->snap, err)))
+    if (org && (rc = load_org(db, q->txn, org, a, t, rec, &q->os, &q->snap, err)))
         goto fail;
     return 0;
 fail:
@@ -598,8 +601,8 @@ static int memo_answer(qctx *qc, const char *key, compute_fn fn, const void *que
         return CW_ENOMEM;
     }
     void *res = cw_arena_alloc(w, size);
-    int rc = res ? scopes_of(qc->txn, qc->db, qc->os.org, qc->g->fws[qc->fw], w, &qc->os.scope,
-                             &qc->os.n_scope)
+    int rc = res ? scopes_of(qc->txn, qc->db, qc->os.org, qc->g->fws[qc->fw], qc->rec, w,
+                             &qc->os.scope, &qc->os.n_scope)
                  : CW_ENOMEM;
     if (!rc)
         rc = fn(qc, query, w, res);
@@ -747,7 +750,8 @@ int cw_coverage_get(cw_db *db, const cw_coverage_query *q, cw_arena *a, cw_cover
     int hops, rc;
     qctx qc;
     if ((rc = check_org_query(q->org, q->max_hops, CW_DEFAULT_HOPS_COVERAGE, &hops, err)) ||
-        (rc = qctx_open(&qc, db, q->org, q->framework, "framework", q->as_of, a, err)))
+        (rc = qctx_open(&qc, db, q->org, q->framework, "framework", q->as_of,
+                        q->as_recorded ? q->as_of : REC_NOW, a, err)))
         return rc;
     char key[64];
     snprintf(key, sizeof key, "coverage %u %d %d", qc.fw, hops, q->detail ? 1 : 0);
@@ -758,7 +762,9 @@ int cw_coverage_get(cw_db *db, const cw_coverage_query *q, cw_arena *a, cw_cover
     out->org = qc.os.org;
     out->as_of = q->as_of;
     out->answer_id = id;
-    out->until = qc.snap->until;
+    /* the answer holds until evidence or a finding changes it, or, for a
+     * past recorded state, until the next write changed that state */
+    out->until = qc.snap->until < qc.g->next ? qc.snap->until : qc.g->next;
     return 0;
 }
 
@@ -772,7 +778,7 @@ int cw_org_states(cw_db *db, const char *org, cw_time t, cw_arena *a, cw_state_l
         return rc;
     org_snapshot os;
     org_snap *snap;
-    if ((rc = load_org(db, txn, org, a, t, &os, &snap, err)) == 0) {
+    if ((rc = load_org(db, txn, org, a, t, REC_NOW, &os, &snap, err)) == 0) {
         out->ids = cw_arena_alloc(a, (os.n_ctls + 1) * sizeof *out->ids);
         out->states = cw_arena_alloc(a, (os.n_ctls + 1) * sizeof *out->states);
         if (!out->ids || !out->states) {
@@ -1493,7 +1499,8 @@ int cw_gap_report_get(cw_db *db, const cw_gap_query *q, cw_arena *a, cw_gap_repo
     qctx qc;
     if ((rc = check_org_query(q->org, q->max_hops, CW_DEFAULT_HOPS_GAP, &hops, err)) ||
         (q->source && (rc = cw_check_name("source", q->source, CW_MAX_SLUG, err))) ||
-        (rc = qctx_open(&qc, db, q->org, q->target, "target", q->as_of, a, err)))
+        (rc = qctx_open(&qc, db, q->org, q->target, "target", q->as_of,
+                        q->as_recorded ? q->as_of : REC_NOW, a, err)))
         return rc;
     uint32_t src_fw = G_NONE;
     if (q->source && (src_fw = graph_fw(qc.g, q->source)) == G_NONE) {
@@ -1667,7 +1674,7 @@ int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_c
     if ((rc = cw_check_name("source", q->source, CW_MAX_SLUG, err)))
         return rc;
     qctx qc;
-    if ((rc = qctx_open(&qc, db, NULL, q->target, "target", 0, a, err)))
+    if ((rc = qctx_open(&qc, db, NULL, q->target, "target", 0, REC_NOW, a, err)))
         return rc;
     uint32_t sfw = graph_fw(qc.g, q->source);
     if (sfw == G_NONE) {
@@ -1892,14 +1899,16 @@ static int soa_compute(qctx *qcp, const void *query, cw_arena *a, void *res)
     return soa_untreating(out, &sr, a);
 }
 
-int cw_soa_get(cw_db *db, const char *org, cw_time as_of, cw_arena *a, cw_soa *out, cw_err *err)
+int cw_soa_get(cw_db *db, const char *org, cw_time as_of, bool as_recorded, cw_arena *a,
+               cw_soa *out, cw_err *err)
 {
     memset(out, 0, sizeof *out);
     int rc;
     if (!org)
         return cw_err_set(err, CW_EINVAL, "org: must be a non-empty string");
     qctx qc;
-    if ((rc = qctx_open(&qc, db, org, "iso27001-2022", "framework", as_of, a, err))) {
+    if ((rc = qctx_open(&qc, db, org, "iso27001-2022", "framework", as_of,
+                        as_recorded ? as_of : REC_NOW, a, err))) {
         if (rc == CW_ENOFW)
             cw_err_set(err, CW_ENOFW,
                        "framework: the iso27001-2022 catalogue is not loaded; the Statement of "

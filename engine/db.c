@@ -41,6 +41,8 @@ static const struct {
     [DB_FINDING] = {"finding", 0},
     [DB_SOAVER] = {"soa_version", 0},
     [DB_LOG] = {"log", 0},
+    [DB_HIST] = {"hist", 0},
+    [DB_HISTT] = {"hist_time", 0},
 };
 
 /* ---- errors ---- */
@@ -112,10 +114,11 @@ static int open_dbs(cw_db *db, cw_err *err)
         rc = mdb_put(txn, db->dbi[DB_META], &k, &v, 0);
     } else if (rc == 0) {
         uint64_t have = v.mv_size == 8 ? be64_get(v.mv_data) : 0;
-        if (have >= 1 && have <= 4) {
+        if (have >= 1 && have < CW_SCHEMA_VERSION) {
             /* Version 2 added the (empty) delta indexes, version 3 the
              * (empty) joint-row databases and version 4 the (empty) ISMS
-             * databases and version 5 the (empty) change log, all opened
+             * databases, version 5 the (empty) change log and version 6 the
+             * (empty) history, all opened
              * above; requirement records without the
              * assessable and status fields, pair entries without a note,
              * organisations without a risk scale and scope decisions

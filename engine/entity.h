@@ -21,6 +21,9 @@ extern const item_kind control_items;
 /* Every control of org, decoded into a.  Returns 0 or a CW_E* code. */
 int controls_of(MDB_txn *txn, cw_db *db, const char *org, cw_arena *a, struct cw_control **out,
                 size_t *n);
+/* controls_of as recorded at rec (REC_NOW: as they are). */
+int controls_of_at(MDB_txn *txn, cw_db *db, const char *org, cw_time rec, cw_arena *a,
+                   struct cw_control **out, size_t *n);
 
 /* The state at t of control ctl of org, whose status is status
  * (docs/SEMANTICS.md §2.1, state.c), its deciding evidence copied into a.
@@ -30,9 +33,10 @@ int controls_of(MDB_txn *txn, cw_db *db, const char *org, cw_arena *a, struct cw
 int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_ctl_status status,
               cw_time t, cw_arena *a, struct cw_control_state *out, cw_time *until);
 
-/* Scope decisions of org, of framework fw only when fw is given.  Returns 0
+/* Scope decisions of org as recorded at rec (REC_NOW: as they are), of
+ * framework fw only when fw is given.  Returns 0
  * or a CW_E* code. */
-int scopes_of(MDB_txn *txn, cw_db *db, const char *org, const char *fw, cw_arena *a,
+int scopes_of(MDB_txn *txn, cw_db *db, const char *org, const char *fw, cw_time rec, cw_arena *a,
               struct cw_scope **out, size_t *n);
 
 /* Every risk of org, and every finding of org, decoded into a.  Return 0

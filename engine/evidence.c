@@ -428,7 +428,7 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         rc = mdb_put(w->txn, db->dbi[DB_EV], &kv, &v, MDB_NOOVERWRITE);
         if (rc == 0) {
             ba->st.created++;
-            CHANGE_NOTE(db, DB_EV, kv, &v);
+            CHANGE_NOTE(w, DB_EV, kv, &v);
         } else if (rc == MDB_KEYEXIST && rec_same(v, rw_val(&rw))) {
             /* stored as it is, its index entries with it */
             ba->st.unchanged++;
@@ -440,7 +440,7 @@ static int evidence_put_fn(cw_wtxn *w, void *arg, cw_err *err)
                 break;
             kv = key_val(&k);
             v = rw_val(&rw);
-            CHANGE_NOTE(db, DB_EV, kv, &v);
+            CHANGE_NOTE(w, DB_EV, kv, &v);
             rc = mdb_put(w->txn, db->dbi[DB_EV], &kv, &v, 0);
         }
         if ((rc = lmdb_err(rc, err, "items")))
@@ -541,7 +541,9 @@ int cw_evidence_list(cw_db *db, const char *org, const char *control, const cw_p
                    0,
                    0,
                    page ? page->after : NULL,
-                   page ? page->limit : 0};
+                   page ? page->limit : 0,
+                   false,
+                   0};
     rc = control ? evidence_of_control(db, org, control, &l, err)
                  : items_list(db, org, &l, "items", err);
     *out = l.items;

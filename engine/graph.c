@@ -415,17 +415,17 @@ static int index_joints(graph *g)
 /* The graph of txn's snapshot: frameworks, requirements and their tree,
  * then crosswalk rows, then joint rows (dangling ones of both kept in that
  * order), each database walked once. */
-static int build(MDB_txn *txn, cw_db *db, graph *g, cw_err *err)
+static int build(MDB_txn *txn, cw_db *db, cw_time rec, graph *g, cw_err *err)
 {
     builder b = {.g = g};
     int rc = 0;
     if (strmap_init(&g->fwidx, g->a, 16) || strmap_init(&g->idx, g->a, 1024) ||
-        (rc = each_record(txn, db, DB_FW, NULL, build_fw, &b, err, "graph")) ||
-        (rc = each_record(txn, db, DB_REQ, NULL, build_req, &b, err, "graph")) ||
+        (rc = each_record_at(txn, db, DB_FW, NULL, NULL, rec, build_fw, &b, err, "graph")) ||
+        (rc = each_record_at(txn, db, DB_REQ, NULL, NULL, rec, build_req, &b, err, "graph")) ||
         (rc = link_kids(g, b.parent_ids)) ||
-        (rc = each_record(txn, db, DB_MAP, NULL, build_map, &b, err, "graph")) ||
+        (rc = each_record_at(txn, db, DB_MAP, NULL, NULL, rec, build_map, &b, err, "graph")) ||
         (rc = add_edges(g, b.re, b.nre)) ||
-        (rc = each_record(txn, db, DB_JOINT, NULL, build_joint, &b, err, "graph")) ||
+        (rc = each_record_at(txn, db, DB_JOINT, NULL, NULL, rec, build_joint, &b, err, "graph")) ||
         (rc = index_joints(g)))
         return rc && rc != CW_ENOMEM ? rc : cw_err_set(err, CW_ENOMEM, "graph: out of memory");
     return 0;
@@ -467,12 +467,13 @@ int graph_acquire(cw_db *db, MDB_txn *txn, graph **out, cw_err *err)
     g->a = a;
     g->gen = gen;
     memo_init(&g->memo, GRAPH_MEMO_MAX, &db->memo_seq);
-    int rc = build(txn, db, g, err);
+    int rc = build(txn, db, REC_NOW, g, err);
     if (rc) {
         graph_free(g);
         return rc;
     }
     g->refs = 1;
+    g->next = INT64_MAX;
     pthread_mutex_lock(&db->gcache_lock);
     c = db->gcache;
     /* Keep the newest generation cached; an older reader's graph is still
@@ -555,11 +556,65 @@ int graph_for_answer(cw_db *db, cw_arena *a, graph **out, cw_err *err)
 void graph_cache_clear(cw_db *db)
 {
     pthread_mutex_lock(&db->gcache_lock);
-    graph *g = db->gcache;
+    graph *g = db->gcache, *past[PAST_GRAPHS];
     db->gcache = NULL;
+    memcpy(past, db->pgcache, sizeof past);
+    memset(db->pgcache, 0, sizeof db->pgcache);
     pthread_mutex_unlock(&db->gcache_lock);
     if (g)
         graph_unref(g);
+    for (size_t i = 0; i < PAST_GRAPHS; i++)
+        if (past[i])
+            graph_unref(past[i]);
+}
+
+/* A past state of the catalogues holds from one change to the next, so
+ * the second of the next change names it: a graph built for it serves
+ * every time in between, and history is never rewritten (a compaction
+ * only removes states before its floor, which are not asked for again). */
+int graph_acquire_at(cw_db *db, MDB_txn *txn, cw_time rec, graph **out, cw_err *err)
+{
+    cw_time next = rec == REC_NOW ? INT64_MAX : hist_next(txn, db, NULL, rec);
+    if (next == INT64_MAX)
+        return graph_acquire(db, txn, out, err);
+    pthread_mutex_lock(&db->gcache_lock);
+    for (size_t i = 0; i < PAST_GRAPHS; i++) {
+        graph *c = db->pgcache[i];
+        if (c && c->next == next) {
+            atomic_fetch_add(&c->refs, 1);
+            pthread_mutex_unlock(&db->gcache_lock);
+            *out = c;
+            return 0;
+        }
+    }
+    pthread_mutex_unlock(&db->gcache_lock);
+    cw_arena *a = cw_arena_new();
+    graph *g = a ? cw_arena_alloc(a, sizeof *g) : NULL;
+    if (!g) {
+        cw_arena_free(a);
+        return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+    }
+    g->a = a;
+    /* a generation no stored counter reaches: the memos it tags stay apart */
+    g->gen = UINT64_C(1) << 63 | atomic_fetch_add(&db->memo_seq, 1);
+    memo_init(&g->memo, GRAPH_MEMO_MAX, &db->memo_seq);
+    int rc = build(txn, db, rec, g, err);
+    if (rc) {
+        graph_free(g);
+        return rc;
+    }
+    g->refs = 2; /* the caller's and the cache's */
+    g->next = next;
+    pthread_mutex_lock(&db->gcache_lock);
+    size_t slot = db->pg_turn++ % PAST_GRAPHS;
+    graph *old = db->pgcache[slot];
+    db->pgcache[slot] = g;
+    db_cache_register(db, DB_CACHE_GRAPH, graph_cache_clear);
+    pthread_mutex_unlock(&db->gcache_lock);
+    if (old)
+        graph_unref(old);
+    *out = g;
+    return 0;
 }
 
 int graph_assessable_under(const graph *g, uint32_t node, cw_arena *a, uint32_t **out, size_t *n,

@@ -77,6 +77,9 @@ typedef struct graph {
     strmap idx;   /* "fw\0id" -> node */
     strmap fwidx; /* slug -> fw index */
     uint64_t gen;
+    /* A past state's graph: the second of the next change after it
+     * (INT64_MAX: the current state's). */
+    cw_time next;
     _Atomic int refs;
     /* Answers that depend on the catalogues alone (framework.compare,
      * under tag 0), kept for the graph's life and freed with it.  An answer
@@ -107,6 +110,9 @@ int graph_hold(graph *g, cw_arena *a);
 int graph_for_answer(cw_db *db, cw_arena *a, graph **out, cw_err *err);
 /* Frees the cached graph at close. */
 void graph_cache_clear(cw_db *db);
+/* graph_acquire of the catalogues and crosswalks as recorded at rec
+ * (REC_NOW: as they are); past graphs are cached too. */
+int graph_acquire_at(cw_db *db, MDB_txn *txn, cw_time rec, graph **out, cw_err *err);
 
 bool graph_find(const graph *g, const char *fw, const char *id, uint32_t *out);
 /* Index of framework slug, or G_NONE. */

@@ -62,6 +62,13 @@ enum {
     /* The change log (schema 5): be64(seq) -> changelog.c's entry; meta
      * "log" holds the newest entry's seq, hash and time. */
     DB_LOG,
+    /* The undo history (schema 6, history.c): tag(dbi) key be64(second)
+     * -> 'P' value | 'A' (absent), the value a versioned record held
+     * before its first change in that second; and the seconds at which
+     * the catalogues ("C" be64) or an organisation's records ("O" org
+     * NUL be64) changed.  Meta "hist.floor" is the oldest time kept. */
+    DB_HIST,
+    DB_HISTT,
     DB_COUNT
 };
 
@@ -88,6 +95,10 @@ struct cw_db {
     /* The in-memory catalogue graph of the newest generation seen. */
     pthread_mutex_t gcache_lock;
     struct graph *gcache;
+    /* Graphs of past states (graph_acquire_at), replaced in turn. */
+#define PAST_GRAPHS 4
+    struct graph *pgcache[PAST_GRAPHS];
+    size_t pg_turn;
     /* Newest transaction id at which gcache's generation was confirmed. */
     size_t gcache_txnid;
     /* The newest snapshot of recently queried organisations (orgsnap.c). */
@@ -251,11 +262,13 @@ void db_cache_register(cw_db *db, int which, void (*free_fn)(cw_db *db));
 /* Called where records are put or deleted (v NULL): a record of one of
  * the stored kinds (not an index) is named in the write's log entry and
  * its bytes go into the entry's digest.  Cheap when nothing is logged. */
-void change_note(cw_db *db, int dbi, MDB_val k, const MDB_val *v);
-#define CHANGE_NOTE(db, dbi, k, v)                                                                 \
+void change_note(cw_db *db, MDB_txn *txn, int dbi, MDB_val k, const MDB_val *v);
+/* w: the write (cw_wtxn *) making the change, in whose transaction, maybe
+ * nested, the history is kept. */
+#define CHANGE_NOTE(w, dbi, k, v)                                                                  \
     do {                                                                                           \
-        if ((db)->acc)                                                                             \
-            change_note((db), (dbi), (k), (v));                                                    \
+        if ((w)->db->acc)                                                                          \
+            change_note((w)->db, (w)->txn, (dbi), (k), (v));                                       \
     } while (0)
 /* An organisation's data changed (org_touch), a catalogue or crosswalk
  * changed (bump_generation). */
@@ -325,6 +338,8 @@ int req_exists(MDB_txn *txn, cw_db *db, const char *fw, const char *id, bool *as
 int org_exists(MDB_txn *txn, cw_db *db, const char *org);
 /* 0 when org exists, else CW_ENOORG with "org: no organisation '<org>'". */
 int org_find(MDB_txn *txn, cw_db *db, const char *org, cw_err *err);
+/* org_find of the organisation as recorded at rec. */
+int org_find_at(MDB_txn *txn, cw_db *db, const char *org, cw_time rec, cw_err *err);
 /* The risk scale of organisation record v (orgs.c writes [name, scale]),
  * and of organisation org; CW_RISK_SCALE_DEFAULT when it has none. */
 int org_scale_of(MDB_val v);
@@ -375,6 +390,33 @@ typedef bool (*record_match_fn)(void *ctx, MDB_val k, MDB_val v);
  * it.  0, or a CW_E* code with err saying "<what>: ...". */
 int keys_where(MDB_txn *txn, cw_db *db, int dbi, record_match_fn match, void *ctx, cw_arena *a,
                const char *what, MDB_val **keys, size_t *n, cw_err *err);
+
+/* ==== history.c: the recorded state at a past time ==== */
+
+/* The rec of "as the records are now". */
+#define REC_NOW INT64_MAX
+/* Whether records of dbi keep their history. */
+bool hist_kept(int dbi);
+/* Before record k of dbi is put (v) or deleted (v NULL) by a write at
+ * second at, keeps the value it holds.  0 or an LMDB code. */
+int hist_note(cw_db *db, MDB_txn *txn, int dbi, MDB_val k, const MDB_val *v, cw_time at);
+/* The first second after t at which org's records (the catalogues' and
+ * crosswalks' when org is NULL) changed; INT64_MAX when none did. */
+cw_time hist_next(MDB_txn *txn, cw_db *db, const char *org, cw_time t);
+/* Every second in [from, to] at which they changed, in order, into a. */
+int hist_changes(MDB_txn *txn, cw_db *db, const char *org, cw_time from, cw_time to, cw_arena *a,
+                 cw_time **out, size_t *n);
+/* The oldest time whose state is kept (CW_TIME_MIN until a compaction). */
+cw_time hist_floor(MDB_txn *txn, cw_db *db);
+/* 0 when the state at rec is kept, else CW_ENOENT naming field. */
+int hist_check(MDB_txn *txn, cw_db *db, cw_time rec, const char *field, cw_err *err);
+/* each_record_after over the records as they were at rec (REC_NOW: as
+ * they are). */
+int each_record_at(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix, const cw_key *start,
+                   cw_time rec, each_fn fn, void *ctx, cw_err *err, const char *what);
+/* mdb_get of the record as it was at rec: 0, MDB_NOTFOUND or an LMDB
+ * code. */
+int record_get_at(MDB_txn *txn, cw_db *db, int dbi, MDB_val k, cw_time rec, MDB_val *v);
 
 /* ---- bulk calls ---- */
 /* Refuses the second item of a bulk call with the same key (kn bytes):
@@ -436,6 +478,9 @@ typedef struct item_list {
      * (0: all).  Key order is id byte order, so pages are stable. */
     const char *after;
     size_t limit;
+    /* past: the records as recorded at rec (history.c), not as now */
+    bool past;
+    cw_time rec;
 } item_list;
 
 int items_add(void *list, const char *rest, size_t rl, MDB_val v);

@@ -45,7 +45,7 @@ int cw_audit_checklist(cw_db *db, const char *org, const char *audit, cw_time as
     out->org = out->audit.org;
     out->as_of = as_of;
     cw_coverage cov;
-    cw_coverage_query q = {org, out->audit.framework, as_of, 0, true};
+    cw_coverage_query q = {org, out->audit.framework, as_of, 0, true, false};
     if ((rc = cw_coverage_get(db, &q, a, &cov, err))) {
         if (rc == CW_ENOFW)
             cw_err_set(err, rc, "audit: the framework '%s' of audit '%s' is not loaded",
@@ -287,7 +287,7 @@ static int approve_fn(cw_wtxn *w, void *arg, cw_err *err)
     rw_init(&rw);
     encode_soa(&rw, s);
     MDB_val kv = key_val(&k), v = rw_val(&rw);
-    CHANGE_NOTE(w->db, DB_SOAVER, kv, &v);
+    CHANGE_NOTE(w, DB_SOAVER, kv, &v);
     rc = lmdb_err(mdb_put(w->txn, w->db->dbi[DB_SOAVER], &kv, &v, 0), err, "version");
     rw_free(&rw);
     return rc;
@@ -319,7 +319,7 @@ int cw_soa_approve(cw_db *db, cw_wtxn *w, const char *org, int version, const ch
         return cw_err_set(err, CW_ERANGE, "version: %d is not a version number (1 or more)",
                           version);
     cw_soa s;
-    if ((rc = cw_soa_get(db, org, now, a, &s, err)))
+    if ((rc = cw_soa_get(db, org, now, false, a, &s, err)))
         return rc;
     if (s.n_unjustified && !force) {
         char rows[200];

@@ -282,7 +282,7 @@ static int put_entry(cw_wtxn *w, int dbi, const cw_key *k, rec_writer *rw, const
     if (stored)
         rr_close(&rr);
     v = rw_val(rw);
-    CHANGE_NOTE(w->db, dbi, kv, &v);
+    CHANGE_NOTE(w, dbi, kv, &v);
     return lmdb_err(mdb_put(w->txn, w->db->dbi[dbi], &kv, &v, 0), err, "mappings");
 }
 
@@ -589,11 +589,11 @@ static int drop_entries(cw_wtxn *w, int dbi, const MDB_val *keys, size_t nk, con
             bool replaced;
             entries_replace(&rw, es, origin, NULL, &replaced);
             MDB_val nv = rw_val(&rw);
-            CHANGE_NOTE(w->db, dbi, k, &nv);
+            CHANGE_NOTE(w, dbi, k, &nv);
             rc = lmdb_err(mdb_put(w->txn, w->db->dbi[dbi], &k, &nv, 0), err, "mappings");
             rw_free(&rw);
         } else if (!(rc = unindex_row(w, dbi, k, &rr, a, err))) {
-            CHANGE_NOTE(w->db, dbi, k, NULL);
+            CHANGE_NOTE(w, dbi, k, NULL);
             rc = lmdb_err(mdb_del(w->txn, w->db->dbi[dbi], &k, NULL), err, "mappings");
         }
         rr_close(&rr);

@@ -38,7 +38,7 @@ static int org_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         rw_free(&rw); /* as stored: nothing to write, no generation to stamp */
         return 0;
     }
-    CHANGE_NOTE(w->db, DB_ORG, k, &v);
+    CHANGE_NOTE(w, DB_ORG, k, &v);
     rc = lmdb_err(mdb_put(w->txn, w->db->dbi[DB_ORG], &k, &v, 0), err, "org");
     rw_free(&rw);
     return rc ? rc : org_touch(w->txn, w->db, oa->org->slug, err);
@@ -91,7 +91,7 @@ int cw_org_get(cw_db *db, const char *slug, cw_arena *a, cw_org *out, cw_err *er
 
 int cw_org_list(cw_db *db, cw_arena *a, cw_org **out, size_t *n, cw_err *err)
 {
-    item_list l = {&org_records, a, NULL, NULL, NULL, 0, 0, NULL, 0};
+    item_list l = {&org_records, a, NULL, NULL, NULL, 0, 0, NULL, 0, false, 0};
     int rc = items_all(db, &l, NULL, err);
     *out = l.items;
     *n = l.n;
@@ -103,7 +103,7 @@ static int org_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     const char *slug = ((const char **)arg)[0];
     cw_bulk_stats *st = ((cw_bulk_stats **)arg)[1];
     MDB_val k = {strlen(slug), (void *)slug};
-    CHANGE_NOTE(w->db, DB_ORG, k, NULL);
+    CHANGE_NOTE(w, DB_ORG, k, NULL);
     int rc = mdb_del(w->txn, w->db->dbi[DB_ORG], &k, NULL);
     if (rc == MDB_NOTFOUND)
         return cw_err_set(err, CW_ENOORG, "org: no organisation '%s'", slug);

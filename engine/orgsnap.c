@@ -138,7 +138,7 @@ const snap_held *orgsnap_held(const org_snap *s, const char *fw, const char *id)
 }
 
 static int snap_build(cw_db *db, MDB_txn *txn, const char *org, uint64_t gen, cw_time t,
-                      org_snap **out, cw_err *err)
+                      cw_time rec, cw_time rec_next, org_snap **out, cw_err *err)
 {
     org_snap *s = calloc(1, sizeof *s);
     cw_arena *a = cw_arena_new();
@@ -150,10 +150,11 @@ static int snap_build(cw_db *db, MDB_txn *txn, const char *org, uint64_t gen, cw
     s->a = a;
     s->gen = gen;
     s->from = t;
-    s->until = INT64_MAX;
+    s->until = rec == REC_NOW ? INT64_MAX : rec_next;
+    s->rec_next = rec_next;
     atomic_init(&s->refs, 1);
     memo_init(&s->memo, MEMO_MAX, &db->memo_seq);
-    int rc = controls_of(txn, db, org, a, &s->ctls, &s->n_ctls);
+    int rc = controls_of_at(txn, db, org, rec, a, &s->ctls, &s->n_ctls);
     if (rc) {
         snap_unref(s);
         return cw_err_set(err, rc, "org: cannot read the controls of '%s'", org);
@@ -189,16 +190,21 @@ static bool newer(const org_snap *fresh, const org_snap *old)
     return fresh->gen > old->gen || (fresh->gen == old->gen && fresh->from >= old->from);
 }
 
-int orgsnap_acquire(cw_db *db, MDB_txn *txn, const char *org, cw_time t, cw_arena *hold,
-                    org_snap **out, cw_err *err)
+int orgsnap_acquire(cw_db *db, MDB_txn *txn, const char *org, cw_time t, cw_time rec,
+                    cw_arena *hold, org_snap **out, cw_err *err)
 {
     uint64_t gen = org_gen(txn, db, org);
+    /* a past state's snapshot is known by the next change after it */
+    cw_time rec_next = rec == REC_NOW ? INT64_MAX : hist_next(txn, db, org, rec);
+    if (rec_next == INT64_MAX)
+        rec = REC_NOW;
     org_snap *s = NULL;
     pthread_mutex_lock(&db->ocache_lock);
     uint64_t tick = ++db->ocache_tick;
     for (size_t i = 0; i < ORGSNAP_SLOTS; i++) {
         org_snap *c = db->ocache[i];
-        if (c && c->gen == gen && t >= c->from && t < c->until && strcmp(c->org, org) == 0) {
+        if (c && c->gen == gen && c->rec_next == rec_next && t >= c->from && t < c->until &&
+            strcmp(c->org, org) == 0) {
             atomic_fetch_add(&c->refs, 1);
             c->used = tick;
             s = c;
@@ -208,28 +214,31 @@ int orgsnap_acquire(cw_db *db, MDB_txn *txn, const char *org, cw_time t, cw_aren
     pthread_mutex_unlock(&db->ocache_lock);
 
     if (!s) {
-        int rc = snap_build(db, txn, org, gen, t, &s, err);
+        int rc = snap_build(db, txn, org, gen, t, rec, rec_next, &s, err);
         if (rc)
             return rc;
         /* Offer it to the table: its organisation's slot, else an empty
-         * one, else the least recently used. */
+         * one, else the least recently used.  An organisation has one slot
+         * for its current state and one for a past one, so that stepping
+         * through its history does not evict other organisations. */
         pthread_mutex_lock(&db->ocache_lock);
         s->used = tick;
         enum { NONE = ORGSNAP_SLOTS };
+        bool past = s->rec_next != INT64_MAX;
         size_t own = NONE, empty = NONE, lru = NONE, slot;
         for (size_t i = 0; i < ORGSNAP_SLOTS && own == NONE; i++) {
             org_snap *c = db->ocache[i];
             if (!c) {
                 if (empty == NONE)
                     empty = i;
-            } else if (strcmp(c->org, org) == 0) {
+            } else if (strcmp(c->org, org) == 0 && (c->rec_next != INT64_MAX) == past) {
                 own = i;
             } else if (lru == NONE || c->used < db->ocache[lru]->used) {
                 lru = i;
             }
         }
         if (own != NONE)
-            slot = newer(s, db->ocache[own]) ? own : NONE;
+            slot = past || newer(s, db->ocache[own]) ? own : NONE;
         else
             slot = empty != NONE ? empty : lru;
         if (slot < ORGSNAP_SLOTS) {

@@ -28,6 +28,9 @@ typedef struct org_snap {
     uint64_t gen;
     /* The states hold for every time t with from <= t < until. */
     cw_time from, until;
+    /* Of a past recorded state (history.c): the next change after it,
+     * where until ends at the latest; INT64_MAX for the current state. */
+    cw_time rec_next;
     uint64_t used; /* last use, for eviction */
     struct cw_control *ctls;
     size_t n_ctls;
@@ -50,14 +53,15 @@ typedef struct org_snap {
     memo memo;
 } org_snap;
 
-/* The snapshot of org as of t inside txn: the cached one when its
+/* The snapshot of org as of t inside txn, its controls as recorded at
+ * rec (REC_NOW: as they are): the cached one when its
  * generation is current and t lies in its window, else a new one (cached
  * when it is the newest for org).  The snapshot stays alive until the
  * arena hold is freed or reset; the caller never frees it.  The caller has
  * checked that org exists.  Returns 0 or CW_ENOMEM / an LMDB-derived code
  * (err filled). */
-int orgsnap_acquire(cw_db *db, MDB_txn *txn, const char *org, cw_time t, cw_arena *hold,
-                    org_snap **out, cw_err *err);
+int orgsnap_acquire(cw_db *db, MDB_txn *txn, const char *org, cw_time t, cw_time rec,
+                    cw_arena *hold, org_snap **out, cw_err *err);
 
 /* The findings open on requirement id of framework fw, or NULL. */
 const snap_held *orgsnap_held(const org_snap *s, const char *fw, const char *id);

@@ -80,7 +80,7 @@ static int scope_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         else
             ba->st.created++;
         v = rw_val(&rw);
-        CHANGE_NOTE(w->db, DB_SCOPE, kv, &v);
+        CHANGE_NOTE(w, DB_SCOPE, kv, &v);
         rc = mdb_put(w->txn, w->db->dbi[DB_SCOPE], &kv, &v, 0);
         rw_free(&rw);
         if (rc)
@@ -122,10 +122,11 @@ static int decode_scope(cw_arena *a, const char *org, const char *rest, size_t r
 static const item_kind scope_items = {DB_SCOPE,         "scope decision", "items", CW_ENOENT,
                                       sizeof(cw_scope), decode_scope,     NULL};
 
-int scopes_of(MDB_txn *txn, cw_db *db, const char *org, const char *fw, cw_arena *a, cw_scope **out,
-              size_t *n)
+int scopes_of(MDB_txn *txn, cw_db *db, const char *org, const char *fw, cw_time rec, cw_arena *a,
+              cw_scope **out, size_t *n)
 {
-    item_list l = {&scope_items, a, cw_arena_strdup(a, org), fw, NULL, 0, 0, NULL, 0};
+    item_list l = {&scope_items, a, cw_arena_strdup(a, org), fw, NULL, 0, 0,
+                   NULL,         0, rec != REC_NOW,          rec};
     int rc = items_of(txn, db, org, &l);
     *out = l.items;
     *n = l.n;
@@ -140,7 +141,8 @@ int cw_scope_list(cw_db *db, const char *org, const char *framework, cw_arena *a
     int rc = cw_check_name("org", org, CW_MAX_SLUG, err);
     if (rc || (framework && (rc = cw_check_name("framework", framework, CW_MAX_SLUG, err))))
         return rc;
-    item_list l = {&scope_items, a, cw_arena_strdup(a, org), framework, NULL, 0, 0, NULL, 0};
+    item_list l = {&scope_items, a, cw_arena_strdup(a, org), framework, NULL, 0, 0, NULL, 0,
+                   false,        0};
     rc = items_list(db, org, &l, "scope", err);
     *out = l.items;
     *n = l.n;
@@ -156,7 +158,7 @@ static int scope_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     int rc = org_find(w->txn, w->db, p[0], err);
     if (rc || (rc = org_touch(w->txn, w->db, p[0], err)))
         return rc;
-    CHANGE_NOTE(w->db, DB_SCOPE, kv, NULL);
+    CHANGE_NOTE(w, DB_SCOPE, kv, NULL);
     rc = mdb_del(w->txn, w->db->dbi[DB_SCOPE], &kv, NULL);
     if (rc == MDB_NOTFOUND)
         return cw_err_set(err, CW_ENOENT, "id: no scope decision for %s %s in organisation '%s'",

@@ -108,6 +108,18 @@ int org_find(MDB_txn *txn, cw_db *db, const char *org, cw_err *err)
     return 0;
 }
 
+int org_find_at(MDB_txn *txn, cw_db *db, const char *org, cw_time rec, cw_err *err)
+{
+    if (rec == REC_NOW)
+        return org_find(txn, db, org, err);
+    MDB_val k = {strlen(org), (void *)org}, v;
+    if (record_get_at(txn, db, DB_ORG, k, rec, &v) == 0)
+        return 0;
+    char b[32];
+    cw_time_format(rec, b, sizeof b);
+    return cw_err_set(err, CW_ENOORG, "org: no organisation '%s' as recorded at %s", org, b);
+}
+
 int org_scale_of(MDB_val v)
 {
     rec_reader r;
@@ -201,7 +213,7 @@ int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_e
         rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
         if (rc || k.mv_size < prefix->n || memcmp(k.mv_data, prefix->b, prefix->n) != 0)
             break;
-        CHANGE_NOTE(w->db, dbi, k, NULL);
+        CHANGE_NOTE(w, dbi, k, NULL);
         if ((rc = mdb_cursor_del(c, MDB_NODUPDATA)))
             break;
         if (count)
@@ -209,27 +221,6 @@ int delete_prefix(cw_wtxn *w, int dbi, const cw_key *prefix, size_t *count, cw_e
     }
     mdb_cursor_close(c);
     return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc, err, "delete");
-}
-
-int each_record_after(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix, const cw_key *start,
-                      each_fn fn, void *ctx, cw_err *err, const char *what)
-{
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, db->dbi[dbi], &c);
-    if (rc)
-        return lmdb_err(rc, err, what);
-    size_t pn = prefix ? prefix->n : 0;
-    const cw_key *from = start ? start : prefix;
-    MDB_val k = from ? key_val(from) : (MDB_val){0, NULL}, v;
-    int r = mdb_cursor_get(c, &k, &v, from ? MDB_SET_RANGE : MDB_FIRST);
-    if (r == 0 && start && k.mv_size == start->n && memcmp(k.mv_data, start->b, start->n) == 0)
-        r = mdb_cursor_get(c, &k, &v, MDB_NEXT); /* after it, not from it */
-    for (; r == 0 && (!prefix || (k.mv_size >= pn && memcmp(k.mv_data, prefix->b, pn) == 0));
-         r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        if ((rc = fn(ctx, (const char *)k.mv_data + pn, k.mv_size - pn, v)))
-            break;
-    mdb_cursor_close(c);
-    return rc;
 }
 
 int each_record(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix, each_fn fn, void *ctx,
@@ -348,15 +339,15 @@ int items_of(MDB_txn *txn, cw_db *db, const char *org, item_list *l)
     key_prefix(&pre, org);
     if (l->after)
         org_item_key(&start, org, l->after);
-    int rc = each_record_after(txn, db, l->kind->dbi, &pre, l->after ? &start : NULL, items_add, l,
-                               NULL, "list");
+    int rc = each_record_at(txn, db, l->kind->dbi, &pre, l->after ? &start : NULL,
+                            l->past ? l->rec : REC_NOW, items_add, l, NULL, "list");
     return rc == ITEMS_PAGE_FULL ? 0 : rc;
 }
 
 int org_items(MDB_txn *txn, cw_db *db, const item_kind *kind, const char *org, cw_arena *a,
               void **out, size_t *n)
 {
-    item_list l = {kind, a, cw_arena_strdup(a, org), NULL, NULL, 0, 0, NULL, 0};
+    item_list l = {kind, a, cw_arena_strdup(a, org), NULL, NULL, 0, 0, NULL, 0, false, 0};
     int rc = l.org ? items_of(txn, db, org, &l) : CW_ENOMEM;
     *out = l.items;
     *n = l.n;
@@ -554,7 +545,7 @@ static int item_delete_fn(cw_wtxn *w, void *arg, cw_err *err)
     cw_key k;
     org_item_key(&k, d->org, d->id);
     MDB_val kv = key_val(&k);
-    CHANGE_NOTE(w->db, d->kind->dbi, kv, NULL);
+    CHANGE_NOTE(w, d->kind->dbi, kv, NULL);
     return lmdb_err(mdb_del(w->txn, w->db->dbi[d->kind->dbi], &kv, NULL), err, d->kind->field);
 }
 
@@ -628,7 +619,7 @@ static int items_put_fn(cw_wtxn *w, void *arg, cw_err *err)
         rw_init(&rw);
         p->ops->encode(&rw, item);
         v = rw_val(&rw);
-        CHANGE_NOTE(w->db, kind->dbi, kv, &v);
+        CHANGE_NOTE(w, kind->dbi, kv, &v);
         rc = lmdb_err(mdb_put(w->txn, w->db->dbi[kind->dbi], &kv, &v, 0), err, kind->field);
         rw_free(&rw);
     }

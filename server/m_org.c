@@ -89,8 +89,8 @@ int cw_h_control_put(cw_call *k, const cw_args_control_put *args, msgpack_packer
     for (size_t i = 0; i < args->n_controls; i++)
         args->controls[i].org = args->org;
     return pk_single_error(cw_bulk_answer(k, args->dry_run, args->has_assume ? &args->assume : NULL,
-                                       args->org, control_write, args, pk, err),
-                        args->bulk, "controls", err);
+                                          args->org, control_write, args, pk, err),
+                           args->bulk, "controls", err);
 }
 
 static void pk_control(msgpack_packer *pk, const cw_control *c, const cw_control_state *st)
@@ -160,8 +160,8 @@ int cw_h_evidence_put(cw_call *k, const cw_args_evidence_put *args, msgpack_pack
     for (size_t i = 0; i < args->n_items; i++)
         args->items[i].org = args->org;
     return pk_single_error(cw_bulk_answer(k, args->dry_run, args->has_assume ? &args->assume : NULL,
-                                       args->org, evidence_write, args, pk, err),
-                        args->bulk, "items", err);
+                                          args->org, evidence_write, args, pk, err),
+                           args->bulk, "items", err);
 }
 
 /* The same arguments as evidence.put, where the list is required. */
@@ -239,8 +239,8 @@ int cw_h_scope_put(cw_call *k, const cw_args_scope_put *args, msgpack_packer *pk
     for (size_t i = 0; i < args->n_items; i++)
         args->items[i].org = args->org;
     return pk_single_error(cw_bulk_answer(k, args->dry_run, args->has_assume ? &args->assume : NULL,
-                                       args->org, scope_write, args, pk, err),
-                        args->bulk, "items", err);
+                                          args->org, scope_write, args, pk, err),
+                           args->bulk, "items", err);
 }
 
 int cw_h_scope_list(cw_call *k, const cw_args_scope_list *args, msgpack_packer *pk, cw_err *err)

@@ -568,6 +568,7 @@ int cw_h_coverage_get(cw_call *k, const cw_args_coverage_get *args, msgpack_pack
         .as_of = args->has_as_of ? args->as_of : cw_now(),
         .max_hops = args->max_hops,
         .detail = args->detail != CW_DETAIL_NONE,
+        .as_recorded = args->as_recorded,
     };
     cw_coverage cv;
     int rc = cw_coverage_get(k->db, &q, k->a, &cv, err);
@@ -576,12 +577,14 @@ int cw_h_coverage_get(cw_call *k, const cw_args_coverage_get *args, msgpack_pack
     bool compact = args->detail == CW_DETAIL_COMPACT;
     /* A time still to come is a forecast: evidence ages, nothing else moves. */
     bool forecast = q.as_of > cw_now();
-    msgpack_pack_map(pk, (q.detail ? 9 + 3 * compact : 8) + forecast);
+    msgpack_pack_map(pk, (q.detail ? 9 + 3 * compact : 8) + forecast + q.as_recorded);
     pk_kv_str(pk, "org", cv.org);
     pk_kv_str(pk, "framework", cv.framework);
     pk_kv_time(pk, "as_of", cv.as_of);
     if (forecast)
         pk_kv_bool(pk, "forecast", true);
+    if (q.as_recorded)
+        pk_kv_bool(pk, "as_recorded", true);
     struct cov_body b = {&cv, args->detail};
     /* the full and the compact body of one answer are cached apart; answer
      * ids count up from 1 in one sequence, so the top bit is free */
@@ -600,19 +603,22 @@ int cw_h_gap_report(cw_call *k, const cw_args_gap_report *args, msgpack_packer *
         .source = args->source,
         .as_of = args->has_as_of ? args->as_of : cw_now(),
         .max_hops = args->max_hops,
+        .as_recorded = args->as_recorded,
     };
     cw_gap_report r;
     int rc = cw_gap_report_get(k->db, &q, k->a, &r, err);
     if (rc)
         return rc;
     bool forecast = q.as_of > cw_now();
-    msgpack_pack_map(pk, 12 + forecast);
+    msgpack_pack_map(pk, 12 + forecast + q.as_recorded);
     pk_kv_str(pk, "org", r.org);
     pk_kv_str(pk, "target", r.target);
     pk_kv_str(pk, "source", r.source);
     pk_kv_time(pk, "as_of", r.as_of);
     if (forecast)
         pk_kv_bool(pk, "forecast", true);
+    if (q.as_recorded)
+        pk_kv_bool(pk, "as_recorded", true);
     pk_cached_body(k->s, k->out, pk, r.answer_id, gap_body, &r);
     return 0;
 }

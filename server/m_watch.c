@@ -314,7 +314,7 @@ int cw_h_evidence_expiring(cw_call *k, const cw_args_evidence_expiring *args, ms
     size_t total = 0;
     for (size_t f = 0; f < n_fws; f++) {
         cw_coverage a, b;
-        cw_coverage_query qa = {args->org, fws[f], from, 0, false}, qb = qa;
+        cw_coverage_query qa = {args->org, fws[f], from, 0, false, false}, qb = qa;
         qb.as_of = to;
         size_t cap = 0;
         per[f] = NULL;
@@ -407,7 +407,7 @@ int cw_h_status_changes(cw_call *k, const cw_args_status_changes *args, msgpack_
     if (to < args->from)
         return cw_err_set(err, CW_EINVAL, "to: before from");
     cw_coverage cur;
-    cw_coverage_query q = {args->org, args->framework, args->from, 0, false};
+    cw_coverage_query q = {args->org, args->framework, args->from, 0, false, false};
     int rc = cw_coverage_get(k->db, &q, k->a, &cur, err);
     if (rc)
         return rc;

@@ -300,7 +300,7 @@ static int eval_fw(cw_watch *w, wgroup *g, size_t f, cw_time t, const cause *why
         return CW_ENOMEM;
     cw_coverage cov;
     cw_err err = {0};
-    cw_coverage_query q = {g->org, x->slug, t, 0, false};
+    cw_coverage_query q = {g->org, x->slug, t, 0, false, false};
     int rc = cw_coverage_get(w->s->db, &q, a, &cov, &err);
     if (rc) {
         cw_arena_free(a);

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CW_SCHEMA_VERSION 5
+#define CW_SCHEMA_VERSION 6
 
 typedef struct cw_db cw_db;
 typedef struct cw_wtxn cw_wtxn;

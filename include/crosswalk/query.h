@@ -98,6 +98,9 @@ typedef struct cw_coverage_query {
     cw_time as_of;
     int max_hops; /* 0 = default (1) */
     bool detail;
+    /* Judge the controls, links, scope decisions, catalogues and crosswalks
+     * as they were recorded at as_of (their history), not as they are now. */
+    bool as_recorded;
 } cw_coverage_query;
 
 typedef struct cw_coverage {
@@ -204,6 +207,7 @@ typedef struct cw_gap_query {
     const char *org, *target, *source; /* source optional */
     cw_time as_of;
     int max_hops; /* 0 = default (2) */
+    bool as_recorded; /* as in cw_coverage_query */
 } cw_gap_query;
 
 typedef struct cw_gap_report {
@@ -312,7 +316,10 @@ typedef struct cw_soa {
     bool forced;
 } cw_soa;
 
-/* Needs the iso27001-2022 catalogue (CW_ENOFW otherwise). */
-int cw_soa_get(cw_db *db, const char *org, cw_time as_of, cw_arena *a, cw_soa *out, cw_err *err);
+/* Needs the iso27001-2022 catalogue (CW_ENOFW otherwise).  The controls
+ * and scope decisions are those of now, or those recorded at as_of when
+ * as_recorded. */
+int cw_soa_get(cw_db *db, const char *org, cw_time as_of, bool as_recorded, cw_arena *a,
+               cw_soa *out, cw_err *err);
 
 #endif

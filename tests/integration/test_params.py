@@ -8,6 +8,8 @@ server's depth limit is the documented exception: too_large, then the
 connection is closed."""
 import unittest
 
+import time
+
 import msgpack
 
 from cwtest import ERROR_NAMES, INVALID_PARAMS, TOO_LARGE, ServerTest, evidence, method_table
@@ -170,6 +172,17 @@ TABLE = {
                                 "from": arg(TIME, True), "to": arg(TIME)},
                        "bases": [{"org": ORG, "framework": FW, "from": 1700000000,
                                   "to": 1800000000}]},
+    "coverage.period": {"args": {"org": arg(NAME, True), "framework": arg(NAME, True),
+                                 "from": arg(TIME, True), "to": arg(TIME),
+                                 "as_recorded": arg(BOOL), "max_hops": arg(INT)},
+                        "bases": [{"org": ORG, "framework": FW, "from": "RECENT",
+                                   "to": "RECENT", "as_recorded": False, "max_hops": 1}]},
+    "coverage.diff": {"args": {"org": arg(NAME, True), "framework": arg(NAME, True),
+                               "from": arg(TIME, True), "to": arg(TIME),
+                               "as_recorded": arg(BOOL), "max_hops": arg(INT)},
+                      "bases": [{"org": ORG, "framework": FW, "from": "RECENT",
+                                 "to": "RECENT", "as_recorded": False, "max_hops": 1}]},
+    "history.compact": {"args": {"before": arg(TIME, True)}, "bases": [{"before": 1000000000}]},
     "store.set_map_max": {"args": {"bytes": arg(INT, True)}, "bases": ["CAP"]},
     "framework.list": {"args": {}},
     "framework.get": {"args": {"framework": arg(NAME, True)}, "bases": [{"framework": FW}]},
@@ -283,18 +296,21 @@ TABLE = {
                      "bases": [{"org": ORG, "framework": FW, "id": "R3"}],
                      "setup": [("scope.put", {"org": ORG, "framework": FW, "id": "R3"})]},
     "coverage.get": {"args": {"org": arg(NAME, True), "framework": arg(NAME, True),
-                              "as_of": arg(TIME), "max_hops": arg(INT), "detail": arg(BOOL)},
+                              "as_of": arg(TIME), "max_hops": arg(INT), "detail": arg(BOOL),
+                              "as_recorded": arg(BOOL)},
                      "bases": [{"org": ORG, "framework": FW, "as_of": "2026-01-31T12:00:00Z",
-                                "max_hops": 2, "detail": True}]},
+                                "max_hops": 2, "detail": True, "as_recorded": False}]},
     "gap.report": {"args": {"org": arg(NAME, True), "target": arg(NAME, True),
-                            "source": arg(NAME), "as_of": arg(TIME), "max_hops": arg(INT)},
+                            "source": arg(NAME), "as_of": arg(TIME), "max_hops": arg(INT),
+                            "as_recorded": arg(BOOL)},
                    "bases": [{"org": ORG, "target": FW, "source": "iso27001-2022",
-                              "as_of": 1800000000, "max_hops": 1}]},
+                              "as_of": 1800000000, "max_hops": 1, "as_recorded": False}]},
     "framework.compare": {"args": {"source": arg(NAME, True), "target": arg(NAME, True),
                                    "max_hops": arg(INT)},
                           "bases": [{"source": FW, "target": "soc2-2017", "max_hops": 1}]},
-    "soa.get": {"args": {"org": arg(NAME, True), "as_of": arg(TIME), "version": arg(INT)},
-                "bases": [{"org": ORG, "as_of": msgpack.Timestamp(1800000000)},
+    "soa.get": {"args": {"org": arg(NAME, True), "as_of": arg(TIME), "version": arg(INT),
+                         "as_recorded": arg(BOOL)},
+                "bases": [{"org": ORG, "as_of": msgpack.Timestamp(1800000000), "as_recorded": False},
                           {"org": ORG, "version": 1}]},
     # a fresh organisation each time (versions are frozen), its SoA
     # justified row by row in setUp
@@ -508,13 +524,19 @@ class ParamsTest(ServerTest):
         info = c.ok("server.info")
         self.max_depth = info["limits"]["max_depth"]
         self.cap = info["storage"]["map_size_max"]
+        # a time at which the organisations above are recorded (history)
+        self.recent = int(time.time())
         self.count = 0
+
+    def resolve(self, b):
+        if b == "CAP":
+            return {"bytes": self.cap}
+        return {k: self.recent if v == "RECENT" else v for k, v in b.items()}
 
     # -- helpers --
     def base(self, method, name=None):
         for b in TABLE[method].get("bases", [{}]):
-            if b == "CAP":
-                b = {"bytes": self.cap}
+            b = self.resolve(b)
             if name is None or name in b:
                 return clone(b)
         raise AssertionError("%s: no base holds %r" % (method, name))
@@ -644,8 +666,7 @@ class ParamsTest(ServerTest):
     def test_bases_succeed(self):
         for method in sorted(TABLE):
             for b in TABLE[method].get("bases", [{}]):
-                if b == "CAP":
-                    b = {"bytes": self.cap}
+                b = self.resolve(b)
                 with self.subTest(method=method, base=sorted(b)):
                     err, res = self.request_ok(method, b or None)
                     self.assertIsNone(err, err)

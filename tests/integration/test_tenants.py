@@ -33,9 +33,9 @@ CLASSES = {
     # the change log: its head and chain are no tenant's data; compaction is
     # an operator's; entries and the status feed are an organisation's own
     "log.head": SHARED, "log.verify": SHARED, "watch.unsubscribe": SHARED,
-    "log.compact": ADMIN,
+    "log.compact": ADMIN, "history.compact": ADMIN,
     "log.list": ORG_READ, "watch.subscribe": ORG_READ, "evidence.expiring": ORG_READ,
-    "status.changes": ORG_READ,
+    "status.changes": ORG_READ, "coverage.period": ORG_READ, "coverage.diff": ORG_READ,
     "org.get": ORG_READ, "control.get": ORG_READ, "control.list": ORG_READ,
     "evidence.get": ORG_READ, "evidence.list": ORG_READ, "scope.list": ORG_READ,
     "coverage.get": ORG_READ, "gap.report": ORG_READ, "soa.get": ORG_READ,
@@ -231,8 +231,11 @@ class TenantMatrixTest(ServerTest):
         if method in ("ping", "server.info", "server.schema", "server.stats", "framework.list",
                       "org.list", "store.check", "log.head", "log.verify"):
             return None, None
-        if method == "log.compact":
+        if method in ("log.compact", "history.compact"):
             return {"before": "2000-01-01T00:00:00Z"}, None
+        if method in ("coverage.period", "coverage.diff"):
+            return {"org": org, "framework": "iso27001-2022", "from": 1700000000,
+                    "as_recorded": False}, None
         if method == "watch.unsubscribe":
             return {"subscription": 1 << 40}, lambda err, res: self.assertEqual(
                 res, {"unsubscribed": False} if ok else None)

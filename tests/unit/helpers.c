@@ -301,7 +301,7 @@ cw_coverage t_coverage(cw_db *db, const cw_coverage_query *q, cw_arena *a)
 
 cw_coverage t_cov(cw_db *db, const char *org, const char *fw, cw_time t, int hops, cw_arena *a)
 {
-    cw_coverage_query q = {org, fw, t, hops, true};
+    cw_coverage_query q = {org, fw, t, hops, true, false};
     return t_coverage(db, &q, a);
 }
 

@@ -131,7 +131,7 @@ static void test_max_hops_and_composition(void **state)
     cw_arena *a = cw_arena_new();
     cw_coverage c;
     cw_err err = {0};
-    cw_coverage_query q = {"acme", "tgt", 100, 4, false};
+    cw_coverage_query q = {"acme", "tgt", 100, 4, false, false};
     assert_int_equal(cw_coverage_get(db, &q, a, &c, &err), CW_ERANGE);
     assert_non_null(strstr(err.msg, "max_hops"));
     q.max_hops = -2;
@@ -216,7 +216,7 @@ static void test_scope_and_percent(void **state)
     cw_scope s = {"acme", "tgt", "T3", false, "not used here", 0};
     assert_int_equal(cw_scope_put(db, NULL, &s, 1, NULL, NULL), 0);
     cw_arena *a = cw_arena_new();
-    cw_coverage_query q = {"acme", "tgt", 100, 0, false};
+    cw_coverage_query q = {"acme", "tgt", 100, 0, false, false};
     cw_coverage c = t_coverage(db, &q, a);
     assert_int_equal(c.max_hops, 1);
     assert_int_equal(c.assessable, 6);
@@ -815,7 +815,7 @@ static void crosscheck(cw_db *db, unsigned seed)
                 cw_coverage c;
                 char f[16];
                 snprintf(f, 16, "f%d", tf);
-                cw_coverage_query q = {"acme", f, t, hops, hops == 2};
+                cw_coverage_query q = {"acme", f, t, hops, hops == 2, false};
                 if (cw_coverage_get(db, &q, a, &c, &err))
                     fail_msg("coverage: %s", err.msg);
                 size_t met = 0, na = 0, leaves = 0;
@@ -876,7 +876,7 @@ static void test_cached_states_follow_time_and_writes(void **state)
     cw_arena *a = cw_arena_new();
     cw_coverage c;
     cw_err err;
-    cw_coverage_query q = {"acme", "tgt", 30, 1, true};
+    cw_coverage_query q = {"acme", "tgt", 30, 1, true, false};
     assert_int_equal(cw_coverage_get(db, &q, a, &c, &err), 0);
     const cw_req_status *rs = t_req(&c, "T1.a");
     assert_string_equal(rs->contribs[rs->best].evidence[0], "e2");

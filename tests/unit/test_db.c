@@ -374,7 +374,7 @@ static void test_grow_and_full(void **state)
     /* reads keep working */
     cw_arena *a = cw_arena_new();
     cw_coverage cov;
-    cw_coverage_query q = {"acme", "fx", 1000000, 1, false};
+    cw_coverage_query q = {"acme", "fx", 1000000, 1, false, false};
     assert_int_equal(cw_coverage_get(t->db, &q, a, &cov, &err), 0);
     assert_int_equal(cov.counts[CW_ST_MET], 1);
     cw_arena_free(a);

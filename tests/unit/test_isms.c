@@ -411,7 +411,7 @@ static void test_gap_plan_and_overdue(void **state)
     cw_db *db = t_db(state);
     audit(db, "IA", "fw", "X Y");
     /* without findings, satisfying alt/K closes X.2 and Y */
-    cw_gap_query q = {"acme", "fw", "alt", 60, 1};
+    cw_gap_query q = {"acme", "fw", "alt", 60, 1, false};
     assert_string_equal(t_gap_plan(db, &q), "alt/K>X.2,Y");
     /* a minor nonconformity on X.2 keeps it from being met: K now
      * closes Y only, and X.2 is held */
@@ -481,7 +481,7 @@ static void test_soa_reasons_and_versions(void **state)
     assert_non_null(strstr(err.msg, "items[0].applicable: false, but reasons"));
     cw_arena *a = cw_arena_new();
     cw_soa s;
-    must(cw_soa_get(db, "acme", 100, a, &s, &err), &err, "soa");
+    must(cw_soa_get(db, "acme", 100, false, a, &s, &err), &err, "soa");
     assert_int_equal(s.n_items, 3);
     assert_int_equal(s.items[0].reasons, CW_REASON_RISK);
     assert_int_equal(s.items[0].n_risks, 1);
@@ -536,7 +536,7 @@ static void test_soa_reasons_and_versions(void **state)
     assert_int_equal(vs[0].n_unjustified, 1);
     assert_string_equal(vs[1].approver, "board");
     /* now A.5.1 has lost its risk */
-    must(cw_soa_get(db, "acme", 300, a, &s, &err), &err, "soa");
+    must(cw_soa_get(db, "acme", 300, false, a, &s, &err), &err, "soa");
     assert_int_equal(s.n_unjustified, 1);
     assert_string_equal(s.unjustified[0].id, "A.5.1");
     cw_arena_free(a);

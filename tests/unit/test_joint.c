@@ -200,7 +200,7 @@ static void test_withdrawn(void **state)
     /* a withdrawn requirement is not assessed, but a full link to it still
      * propagates and paths pass through it */
     cw_arena *a = cw_arena_new();
-    cw_coverage_query q = {"acme", "src", 100, 2, false};
+    cw_coverage_query q = {"acme", "src", 100, 2, false, false};
     cw_coverage c = t_coverage(db, &q, a);
     assert_false(assessed_in(&c, "W"));
     assert_false(assessed_in(&c, "E.1"));
@@ -223,7 +223,7 @@ static void test_assessable_parent(void **state)
             "x/X2 equal nist/AC\n");
     ctl(db, "C1", "x/X1:full", 1);
     cw_arena *a = cw_arena_new();
-    cw_coverage_query q = {"acme", "nist", 100, 1, false};
+    cw_coverage_query q = {"acme", "nist", 100, 1, false, false};
     cw_coverage c = t_coverage(db, &q, a);
     /* AC-2 is assessed and so is AC-2(1); AC is a group; AC-2(2) is withdrawn */
     assert_int_equal(c.assessable, 4);
@@ -296,7 +296,7 @@ static void test_not_assessable_leaf(void **state)
     /* a path reaching N gives nothing assessed */
     assert_int_equal(t_control(db, "acme", "C", CW_CTL_IMPLEMENTED, "mid/M1:full"), 0);
     cw_arena *a = cw_arena_new();
-    cw_coverage_query q = {"acme", "src", 100, 1, false};
+    cw_coverage_query q = {"acme", "src", 100, 1, false, false};
     cw_coverage c = t_coverage(db, &q, a);
     assert_false(assessed_in(&c, "N"));
     assert_int_equal(c.counts[CW_ST_MET], 0);
@@ -346,7 +346,7 @@ static void test_gap_missing_members_and_plan(void **state)
     assert_int_equal(t_map(db, "src/U", "equal", "dst/D4"), 0);
     ctl(db, "CP", "src/P:full", 1);
     cw_arena *a = cw_arena_new();
-    cw_gap_query q = {"acme", "dst", "src", 100, 0};
+    cw_gap_query q = {"acme", "dst", "src", 100, 0, false};
     cw_gap_report r = t_gaps(db, &q, a);
     assert_int_equal(r.n_gaps, 4);
     const cw_gap_item *g1 = &r.gaps[0];
@@ -376,7 +376,7 @@ static void test_plan_member_through_a_path(void **state)
     joint(db, "src/P src/Q", "superset_of", "dst/D1");
     assert_int_equal(t_map(db, "mid/M", "equal", "src/Q"), 0);
     ctl(db, "CP", "src/P:full", 1);
-    cw_gap_query q = {"acme", "dst", NULL, 100, 2};
+    cw_gap_query q = {"acme", "dst", NULL, 100, 2, false};
     /* satisfying Q, or M (which reaches Q in one step, as member statuses
      * allow at max_hops 2), closes D1; Q's step comes first: same ratio,
      * framework "mid" < "src" */
@@ -396,7 +396,7 @@ static void test_plan_reach_through_nested_group(void **state)
     joint(db, "fc/C4 fc/C6", "superset_of", "fb/B1");
     t_maps(db, "fc/C4 equal fa/A1.3\n"
                "fb/B2 equal fa/A1\n");
-    cw_gap_query q = {"acme", "fb", NULL, 100, 2};
+    cw_gap_query q = {"acme", "fb", NULL, 100, 2, false};
     /* A1.3 is a group (its one child is not assessable): satisfying A1 does
      * not start a path from it, so C4 is still needed */
     assert_string_equal(t_gap_plan(db, &q), "fa/A1>B2 fc/C4+fc/C6>B1");

@@ -34,7 +34,7 @@ static void test_gap_report(void **state)
     t_effective(db, "acme", "H", "soc/CC4:partial");
     cw_arena *a = cw_arena_new();
     cw_err err = {0};
-    cw_gap_query q = {"acme", "soc", NULL, 100, 0};
+    cw_gap_query q = {"acme", "soc", NULL, 100, 0, false};
     cw_gap_report r = t_gaps(db, &q, a);
     assert_int_equal(r.max_hops, 2);
     assert_int_equal(r.counts[CW_ST_MET], 1); /* CC1 through A1 */
@@ -79,9 +79,9 @@ static void test_gap_report(void **state)
     q.source = "nope";
     assert_int_equal(cw_gap_report_get(db, &q, a, &r, &err), CW_ENOFW);
     assert_non_null(strstr(err.msg, "source"));
-    q = (cw_gap_query){"acme", "soc", NULL, 100, 5};
+    q = (cw_gap_query){"acme", "soc", NULL, 100, 5, false};
     assert_int_equal(cw_gap_report_get(db, &q, a, &r, &err), CW_ERANGE);
-    q = (cw_gap_query){"acme", "zz", NULL, 100, 0};
+    q = (cw_gap_query){"acme", "zz", NULL, 100, 0, false};
     assert_int_equal(cw_gap_report_get(db, &q, a, &r, &err), CW_ENOFW);
     assert_non_null(strstr(err.msg, "target"));
     cw_arena_free(a);
@@ -97,7 +97,7 @@ static void test_plan_ties_and_covered(void **state)
             "a/A1 equal t/T2\n"
             "b/B2 equal t/T2\n");
     cw_arena *a = cw_arena_new();
-    cw_gap_query q = {"acme", "t", NULL, 100, 1};
+    cw_gap_query q = {"acme", "t", NULL, 100, 1, false};
     cw_gap_report r = t_gaps(db, &q, a);
     assert_string_equal(t_plan(&r), "a/A1>T2 a/A2>T1");
     /* A candidate linked only by a failing control is not satisfied: it
@@ -154,7 +154,7 @@ static void test_soa(void **state)
     assert_int_equal(t_control(db, "acme", "RB", CW_CTL_PLANNED, "iso27001-2022/A.5.2:full"), 0);
     cw_scope sc = {"acme", "iso27001-2022", "A.8.1", false, "no endpoints in scope", 0};
     assert_int_equal(cw_scope_put(db, NULL, &sc, 1, NULL, NULL), 0);
-    assert_int_equal(cw_soa_get(db, "acme", 100, a, &s, &err), 0);
+    assert_int_equal(cw_soa_get(db, "acme", 100, false, a, &s, &err), 0);
     assert_int_equal(s.n_items, 4); /* Annex A only */
     assert_string_equal(s.items[0].id, "A.5.1");
     assert_true(s.items[0].applicable);
@@ -171,7 +171,7 @@ static void test_soa(void **state)
     assert_int_equal(s.applicable, 3);
     assert_int_equal(s.excluded, 1);
     assert_int_equal(s.implemented, 1);
-    assert_int_equal(cw_soa_get(db, "nope", 100, a, &s, &err), CW_ENOORG);
+    assert_int_equal(cw_soa_get(db, "nope", 100, false, a, &s, &err), CW_ENOORG);
     cw_arena_free(a);
 }
 
@@ -182,7 +182,7 @@ static void test_soa_needs_iso(void **state)
     cw_arena *a = cw_arena_new();
     cw_soa s;
     cw_err err = {0};
-    assert_int_equal(cw_soa_get(db, "acme", 100, a, &s, &err), CW_ENOFW);
+    assert_int_equal(cw_soa_get(db, "acme", 100, false, a, &s, &err), CW_ENOFW);
     assert_non_null(strstr(err.msg, "iso27001-2022"));
     cw_arena_free(a);
 }

@@ -1,0 +1,27 @@
+/* The recorded history of an organisation's records and of the
+ * catalogues and crosswalks (engine/history.c): every logged write keeps
+ * the value each versioned record held before it, so that a query can
+ * judge the records as they were recorded at a past time
+ * (cw_coverage_query.as_recorded).  Folding old history bounds the store;
+ * states before the fold are then refused (CW_ENOENT), not guessed. */
+#ifndef CROSSWALK_HISTORY_H
+#define CROSSWALK_HISTORY_H
+
+#include "crosswalk/db.h"
+#include "crosswalk/error.h"
+#include "crosswalk/time.h"
+
+#include <stddef.h>
+
+/* Removes the versions that only states before `before` need, inside w;
+ * before must not lie ahead of now.  *removed receives how many versions
+ * went, *kept_from the oldest time whose state is still answered (before,
+ * or an earlier fold's time when that is later).  0 or a CW_E* code. */
+int cw_history_compact(cw_db *db, cw_wtxn *w, cw_time before, size_t *removed, cw_time *kept_from,
+                       cw_err *err);
+
+/* The oldest time whose recorded state is kept, and how many versions
+ * the history holds. */
+int cw_history_info(cw_db *db, cw_time *kept_from, size_t *versions, cw_err *err);
+
+#endif
