@@ -397,15 +397,22 @@ int cw_history_compact(cw_db *db, cw_wtxn *w, cw_time before, size_t *removed, c
     return lmdb_err(mdb_put(txn, w->db->dbi[DB_META], &k, &v, 0), err, "history");
 }
 
-int cw_history_info(cw_db *db, cw_time *kept_from, size_t *versions, cw_err *err)
+int cw_history_info(cw_db *db, cw_time *kept_from, size_t *versions, size_t *bytes, cw_err *err)
 {
     MDB_txn *txn;
     int rc = read_begin(db, &txn, err);
     if (rc)
         return rc;
     *kept_from = hist_floor(txn, db);
-    MDB_stat st;
-    *versions = mdb_stat(txn, db->dbi[DB_HIST], &st) == 0 ? st.ms_entries : 0;
+    *versions = *bytes = 0;
+    for (int d = DB_HIST; d <= DB_HISTT; d++) {
+        MDB_stat st;
+        if (mdb_stat(txn, db->dbi[d], &st))
+            continue;
+        if (d == DB_HIST)
+            *versions = st.ms_entries;
+        *bytes += (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) * st.ms_psize;
+    }
     read_end(db, txn);
     return 0;
 }

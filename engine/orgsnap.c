@@ -224,23 +224,31 @@ int orgsnap_acquire(cw_db *db, MDB_txn *txn, const char *org, cw_time t, cw_time
         pthread_mutex_lock(&db->ocache_lock);
         s->used = tick;
         enum { NONE = ORGSNAP_SLOTS };
-        bool past = s->rec_next != INT64_MAX;
-        size_t own = NONE, empty = NONE, lru = NONE, slot;
-        for (size_t i = 0; i < ORGSNAP_SLOTS && own == NONE; i++) {
+        size_t now_slot = NONE, past_slot = NONE, empty = NONE, lru = NONE, slot;
+        for (size_t i = 0; i < ORGSNAP_SLOTS; i++) {
             org_snap *c = db->ocache[i];
             if (!c) {
                 if (empty == NONE)
                     empty = i;
-            } else if (strcmp(c->org, org) == 0 && (c->rec_next != INT64_MAX) == past) {
-                own = i;
+            } else if (strcmp(c->org, org) == 0) {
+                if (c->past_slot)
+                    past_slot = past_slot == NONE ? i : past_slot;
+                else if (now_slot == NONE)
+                    now_slot = i;
             } else if (lru == NONE || c->used < db->ocache[lru]->used) {
                 lru = i;
             }
         }
-        if (own != NONE)
-            slot = past || newer(s, db->ocache[own]) ? own : NONE;
+        /* The current state at the newest time asked takes the
+         * organisation's own slot; anything older (a past recorded state,
+         * or today's records at an earlier time) its one past slot. */
+        bool current =
+            s->rec_next == INT64_MAX && (now_slot == NONE || newer(s, db->ocache[now_slot]));
+        s->past_slot = !current;
+        if (current)
+            slot = now_slot != NONE ? now_slot : empty != NONE ? empty : lru;
         else
-            slot = empty != NONE ? empty : lru;
+            slot = past_slot != NONE ? past_slot : empty != NONE ? empty : lru;
         if (slot < ORGSNAP_SLOTS) {
             org_snap *old = db->ocache[slot];
             atomic_fetch_add(&s->refs, 1);

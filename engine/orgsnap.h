@@ -31,7 +31,8 @@ typedef struct org_snap {
     /* Of a past recorded state (history.c): the next change after it,
      * where until ends at the latest; INT64_MAX for the current state. */
     cw_time rec_next;
-    uint64_t used; /* last use, for eviction */
+    bool past_slot; /* kept in its organisation's slot for older times */
+    uint64_t used;  /* last use, for eviction */
     struct cw_control *ctls;
     size_t n_ctls;
     struct cw_control_state *st; /* per control; zero (INACTIVE) unless implemented */

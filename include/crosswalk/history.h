@@ -20,8 +20,9 @@
 int cw_history_compact(cw_db *db, cw_wtxn *w, cw_time before, size_t *removed, cw_time *kept_from,
                        cw_err *err);
 
-/* The oldest time whose recorded state is kept, and how many versions
- * the history holds. */
-int cw_history_info(cw_db *db, cw_time *kept_from, size_t *versions, cw_err *err);
+/* The oldest time whose recorded state is kept (CW_TIME_MIN: all), how
+ * many versions the history holds and the bytes of the pages holding
+ * them and their time index. */
+int cw_history_info(cw_db *db, cw_time *kept_from, size_t *versions, size_t *bytes, cw_err *err);
 
 #endif
