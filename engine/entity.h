@@ -32,6 +32,17 @@ int controls_of_at(MDB_txn *txn, cw_db *db, const char *org, cw_time rec, cw_are
  * a CW_E* code. */
 int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_ctl_status status,
               cw_time t, cw_arena *a, struct cw_control_state *out, cw_time *until);
+/* The evidence index cursors ctl_state reads with, kept open across the
+ * controls of one snapshot (opening four cursors per control cost as much
+ * as the seeks).  Zero-initialised; ev_cursors_close when done. */
+typedef struct ev_cursors {
+    MDB_cursor *c[4];
+} ev_cursors;
+void ev_cursors_close(ev_cursors *cs);
+/* ctl_state with cursors held by the caller. */
+int ctl_state_with(MDB_txn *txn, cw_db *db, ev_cursors *cs, const char *org, const char *ctl,
+                   cw_ctl_status status, cw_time t, cw_arena *a, struct cw_control_state *out,
+                   cw_time *until);
 
 /* Scope decisions of org as recorded at rec (REC_NOW: as they are), of
  * framework fw only when fw is given.  Returns 0

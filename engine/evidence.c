@@ -665,16 +665,36 @@ static int seek_at_or_before(MDB_cursor *c, const cw_key *ck, uint64_t tk, MDB_v
 /* Reads the latest item collected at or before t (id copied into a) and
  * the first collection after t, from either by-time index: the greater of
  * the two in index order wins, as it would in one index. */
-static int ev_latest_at(MDB_txn *txn, cw_db *db, const cw_key *ck, uint64_t tk, cw_arena *a,
-                        ctl_evidence *ev)
+/* Cursor i of cs on database dbi, opened on first use. */
+static int ev_cursor(MDB_txn *txn, cw_db *db, ev_cursors *cs, int i, int dbi, MDB_cursor **c)
+{
+    if (!cs->c[i]) {
+        int rc = mdb_cursor_open(txn, db->dbi[dbi], &cs->c[i]);
+        if (rc)
+            return lmdb_err(rc, NULL, "evidence");
+    }
+    *c = cs->c[i];
+    return 0;
+}
+
+void ev_cursors_close(ev_cursors *cs)
+{
+    for (size_t i = 0; i < sizeof cs->c / sizeof cs->c[0]; i++)
+        if (cs->c[i])
+            mdb_cursor_close(cs->c[i]);
+    memset(cs, 0, sizeof *cs);
+}
+
+static int ev_latest_at(MDB_txn *txn, cw_db *db, ev_cursors *cs, const cw_key *ck, uint64_t tk,
+                        cw_arena *a, ctl_evidence *ev)
 {
     MDB_val best = {0, NULL}, kv, v, after;
-    MDB_cursor *c;
+    MDB_cursor *c = NULL;
     int rc, r;
     ev->next = INT64_MAX;
     for (int d = 0; d < 2; d++) {
-        if ((rc = mdb_cursor_open(txn, db->dbi[ev_by_time[d]], &c)))
-            return lmdb_err(rc, NULL, "evidence");
+        if ((rc = ev_cursor(txn, db, cs, d, ev_by_time[d], &c)))
+            return rc;
         r = seek_at_or_before(c, ck, tk, &kv, &v, &after);
         if (after.mv_size >= 8) {
             cw_time at = time_unkey(be64_get(after.mv_data));
@@ -684,7 +704,6 @@ static int ev_latest_at(MDB_txn *txn, cw_db *db, const cw_key *ck, uint64_t tk, 
         if (r == 0 && v.mv_size >= 9 && be64_get(v.mv_data) <= tk &&
             (!best.mv_data || bytes_cmp(v.mv_data, v.mv_size, best.mv_data, best.mv_size) > 0))
             best = v;
-        mdb_cursor_close(c);
     }
     if (!best.mv_data)
         return 0;
@@ -701,15 +720,15 @@ static int ev_latest_at(MDB_txn *txn, cw_db *db, const cw_key *ck, uint64_t tk, 
  * item still valid at t: the cost is the number of passing items collected
  * since the fresh one (usually none), not the control's whole history.  A
  * control with no fresh item is walked to its first item. */
-static int ev_fresh_at(MDB_txn *txn, cw_db *db, const cw_key *ck, uint64_t tk, cw_arena *a,
-                       ctl_evidence *ev)
+static int ev_fresh_at(MDB_txn *txn, cw_db *db, ev_cursors *cs, const cw_key *ck, uint64_t tk,
+                       cw_arena *a, ctl_evidence *ev)
 {
     MDB_val fv = {0, NULL}, kv, v, after;
-    MDB_cursor *c;
+    MDB_cursor *c = NULL;
     int rc, r;
     for (int d = 0; d < 2; d++) {
-        if ((rc = mdb_cursor_open(txn, db->dbi[ev_passing[d]], &c)))
-            return lmdb_err(rc, NULL, "evidence");
+        if ((rc = ev_cursor(txn, db, cs, 2 + d, ev_passing[d], &c)))
+            return rc;
         for (r = seek_at_or_before(c, ck, tk, &kv, &v, &after); r == 0;
              r = mdb_cursor_get(c, &kv, &v, MDB_PREV_DUP)) {
             if (v.mv_size < 16 || be64_get(v.mv_data) > tk)
@@ -722,7 +741,6 @@ static int ev_fresh_at(MDB_txn *txn, cw_db *db, const cw_key *ck, uint64_t tk, c
                 break;
             }
         }
-        mdb_cursor_close(c);
     }
     if (!fv.mv_data)
         return 0;
@@ -735,21 +753,31 @@ static int ev_fresh_at(MDB_txn *txn, cw_db *db, const cw_key *ck, uint64_t tk, c
 /* The state rule itself is state_decide (state.c); this reads what it
  * needs, seeking the fresh item only when it can matter.  *until lets
  * queries reuse a state until it can change (orgsnap.c). */
-int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_ctl_status status,
-              cw_time t, cw_arena *a, cw_control_state *out, cw_time *until)
+int ctl_state_with(MDB_txn *txn, cw_db *db, ev_cursors *cs, const char *org, const char *ctl,
+                   cw_ctl_status status, cw_time t, cw_arena *a, cw_control_state *out,
+                   cw_time *until)
 {
     ctl_evidence ev = {NULL, CW_RESULT_UNKNOWN, NULL, INT64_MAX, INT64_MAX};
     if (state_applies(status)) {
         cw_key ck;
         org_item_key(&ck, org, ctl);
         uint64_t tk = time_key(t);
-        int rc = ev_latest_at(txn, db, &ck, tk, a, &ev);
+        int rc = ev_latest_at(txn, db, cs, &ck, tk, a, &ev);
         if (!rc && state_needs_fresh(&ev))
-            rc = ev_fresh_at(txn, db, &ck, tk, a, &ev);
+            rc = ev_fresh_at(txn, db, cs, &ck, tk, a, &ev);
         if (rc)
             return rc;
     }
     return state_decide(status, &ev, a, out, until);
+}
+
+int ctl_state(MDB_txn *txn, cw_db *db, const char *org, const char *ctl, cw_ctl_status status,
+              cw_time t, cw_arena *a, cw_control_state *out, cw_time *until)
+{
+    ev_cursors cs = {{NULL}};
+    int rc = ctl_state_with(txn, db, &cs, org, ctl, status, t, a, out, until);
+    ev_cursors_close(&cs);
+    return rc;
 }
 
 struct state_at {

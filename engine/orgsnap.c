@@ -33,6 +33,8 @@ static void snap_unref(void *p)
 {
     org_snap *s = p;
     if (atomic_fetch_sub(&s->refs, 1) == 1) {
+        if (s->ctl_owner)
+            snap_unref(s->ctl_owner);
         memo_free(&s->memo);
         cw_arena_free(s->a);
         free(s);
@@ -138,7 +140,7 @@ const snap_held *orgsnap_held(const org_snap *s, const char *fw, const char *id)
 }
 
 static int snap_build(cw_db *db, MDB_txn *txn, const char *org, uint64_t gen, cw_time t,
-                      cw_time rec, cw_time rec_next, org_snap **out, cw_err *err)
+                      cw_time rec, cw_time rec_next, org_snap *base, org_snap **out, cw_err *err)
 {
     org_snap *s = calloc(1, sizeof *s);
     cw_arena *a = cw_arena_new();
@@ -154,7 +156,17 @@ static int snap_build(cw_db *db, MDB_txn *txn, const char *org, uint64_t gen, cw
     s->rec_next = rec_next;
     atomic_init(&s->refs, 1);
     memo_init(&s->memo, MEMO_MAX, &db->memo_seq);
-    int rc = controls_of_at(txn, db, org, rec, a, &s->ctls, &s->n_ctls);
+    int rc = 0;
+    if (base) {
+        /* the same records at another time: its decoded controls serve,
+         * kept alive by a reference to the snapshot that owns them */
+        s->ctl_owner = base->ctl_owner ? base->ctl_owner : base;
+        atomic_fetch_add(&s->ctl_owner->refs, 1);
+        s->ctls = base->ctls;
+        s->n_ctls = base->n_ctls;
+    } else {
+        rc = controls_of_at(txn, db, org, rec, a, &s->ctls, &s->n_ctls);
+    }
     if (rc) {
         snap_unref(s);
         return cw_err_set(err, rc, "org: cannot read the controls of '%s'", org);
@@ -164,16 +176,19 @@ static int snap_build(cw_db *db, MDB_txn *txn, const char *org, uint64_t gen, cw
         snap_unref(s);
         return cw_err_set(err, CW_ENOMEM, "org: out of memory");
     }
+    ev_cursors cs = {{NULL}};
     for (size_t i = 0; i < s->n_ctls; i++) {
         cw_time until;
-        if ((rc = ctl_state(txn, db, org, s->ctls[i].id, s->ctls[i].status, t, a, &s->st[i],
-                            &until))) {
+        if ((rc = ctl_state_with(txn, db, &cs, org, s->ctls[i].id, s->ctls[i].status, t, a,
+                                 &s->st[i], &until))) {
+            ev_cursors_close(&cs);
             snap_unref(s);
             return cw_err_set(err, rc, "evidence: cannot read control '%s'", s->ctls[i].id);
         }
         if (until < s->until)
             s->until = until;
     }
+    ev_cursors_close(&cs);
     if ((rc = snap_findings(db, txn, s, t))) {
         snap_unref(s);
         return cw_err_set(err, rc, "findings: cannot read the findings of '%s'", org);
@@ -211,10 +226,22 @@ int orgsnap_acquire(cw_db *db, MDB_txn *txn, const char *org, cw_time t, cw_time
             break;
         }
     }
+    /* on a miss, a snapshot of the same records at another time lends its
+     * decoded controls (stepping through a period builds one per instant) */
+    org_snap *base = NULL;
+    for (size_t i = 0; !s && i < ORGSNAP_SLOTS && !base; i++) {
+        org_snap *c = db->ocache[i];
+        if (c && c->gen == gen && c->rec_next == rec_next && strcmp(c->org, org) == 0) {
+            base = c;
+            atomic_fetch_add(&base->refs, 1);
+        }
+    }
     pthread_mutex_unlock(&db->ocache_lock);
 
     if (!s) {
-        int rc = snap_build(db, txn, org, gen, t, rec, rec_next, &s, err);
+        int rc = snap_build(db, txn, org, gen, t, rec, rec_next, base, &s, err);
+        if (base)
+            snap_unref(base);
         if (rc)
             return rc;
         /* Offer it to the table: its organisation's slot, else an empty

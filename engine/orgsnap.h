@@ -31,10 +31,12 @@ typedef struct org_snap {
     /* Of a past recorded state (history.c): the next change after it,
      * where until ends at the latest; INT64_MAX for the current state. */
     cw_time rec_next;
-    bool past_slot; /* kept in its organisation's slot for older times */
-    uint64_t used;  /* last use, for eviction */
-    struct cw_control *ctls;
+    bool past_slot;          /* kept in its organisation's slot for older times */
+    uint64_t used;           /* last use, for eviction */
+    struct cw_control *ctls; /* in ctl_owner's arena when that is set */
     size_t n_ctls;
+    /* The snapshot whose arena holds ctls, referenced, or NULL: this one. */
+    struct org_snap *ctl_owner;
     struct cw_control_state *st; /* per control; zero (INACTIVE) unless implemented */
     /* Every finding of the organisation, by id; those open at the
      * snapshot's times by requirement ("fw\0id" -> index into held), and

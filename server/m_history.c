@@ -117,8 +117,13 @@ static int track(period *p, const cw_req_status *rs, cw_time at, bool start)
             return CW_ENOMEM;
         p->r = grown;
         i = p->n++;
-        p->r[i] = (req_track){rs->id, rs->title, rs->status, rs->status, NULL, 0, 0};
-        if (cw_strmap_put(&p->idx, rs->id, strlen(rs->id), i, NULL) < 0)
+        /* copied: the answer it comes from is freed after its step */
+        const char *id = cw_arena_strdup(p->a, rs->id);
+        const char *title = rs->title ? cw_arena_strdup(p->a, rs->title) : NULL;
+        if (!id || (rs->title && !title))
+            return CW_ENOMEM;
+        p->r[i] = (req_track){id, title, rs->status, rs->status, NULL, 0, 0};
+        if (cw_strmap_put(&p->idx, id, strlen(id), i, NULL) < 0)
             return CW_ENOMEM;
     } else if (p->r[i].now == rs->status) {
         return 0;
@@ -159,20 +164,33 @@ int cw_h_coverage_period(cw_call *k, const cw_args_coverage_period *args, msgpac
             return cw_err_set(err, CW_ENOMEM, "out of memory");
     size_t steps = 0;
     bool complete = true;
-    while (cur.until <= to) {
+    cw_time until = cur.until, at = cur.as_of;
+    /* each instant's answer in an arena of its own, freed once tracked:
+     * a year of instants would otherwise hold a year of answers */
+    while (until <= to) {
         if (steps == PERIOD_STEPS_MAX) {
             complete = false;
             break;
         }
-        q.as_of = cur.until;
-        if ((rc = cw_coverage_get(k->db, &q, k->a, &cur, err)))
+        q.as_of = until;
+        cw_arena *step = cw_arena_new();
+        if (!step)
+            return cw_err_set(err, CW_ENOMEM, "out of memory");
+        cw_coverage nx;
+        if ((rc = cw_coverage_get(k->db, &q, step, &nx, err))) {
+            cw_arena_free(step);
             return rc;
-        for (size_t i = 0; i < cur.n_reqs; i++)
-            if (track(&p, &cur.reqs[i], cur.as_of, false))
-                return cw_err_set(err, CW_ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < nx.n_reqs && !rc; i++)
+            rc = track(&p, &nx.reqs[i], nx.as_of, false);
+        until = nx.until;
+        at = nx.as_of;
+        cw_arena_free(step);
+        if (rc)
+            return cw_err_set(err, CW_ENOMEM, "out of memory");
         steps++;
     }
-    cw_time end = complete ? to : cur.as_of;
+    cw_time end = complete ? to : at;
     size_t held_all = 0;
     for (size_t i = 0; i < p.n; i++)
         held_all += p.r[i].n == 0;
@@ -185,7 +203,7 @@ int cw_h_coverage_period(cw_call *k, const cw_args_coverage_period *args, msgpac
     pk_kv_int(pk, "instants", (int64_t)steps);
     pk_kv_bool(pk, "complete", complete);
     if (!complete)
-        pk_kv_time(pk, "resume_from", cur.as_of);
+        pk_kv_time(pk, "resume_from", at);
     pk_kv_int(pk, "held_throughout", (int64_t)held_all);
     pk_kv_int(pk, "not_held", (int64_t)(p.n - held_all));
     pk_key(pk, "requirements");
