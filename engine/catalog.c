@@ -544,12 +544,19 @@ static int load_all(MDB_txn *txn, cw_db *db, const char *fw, cw_arena *a, seq_re
 int cw_requirement_get(cw_db *db, const char *fw, const char *id, cw_arena *a, cw_requirement *out,
                        const char ***children, size_t *n_children, cw_err *err)
 {
+    return cw_requirement_get_at(db, fw, id, false, 0, a, out, children, n_children, err);
+}
+
+int cw_requirement_get_at(cw_db *db, const char *fw, const char *id, bool has_as_of, cw_time as_of,
+                          cw_arena *a, cw_requirement *out, const char ***children,
+                          size_t *n_children, cw_err *err)
+{
     int rc;
     if ((rc = cw_check_name("framework", fw, CW_MAX_SLUG, err)) ||
         (rc = cw_check_name("id", id, CW_MAX_ID, err)))
         return rc;
     graph *g;
-    if ((rc = graph_for_answer(db, a, &g, err)))
+    if ((rc = graph_for_answer_at(db, a, has_as_of, as_of, &g, err)))
         return rc;
     graph_release(db, g); /* a holds the graph for the answer */
     uint32_t x;
@@ -571,8 +578,9 @@ int cw_requirement_get(cw_db *db, const char *fw, const char *id, cw_arena *a, c
                             .assess = n->assess,
                             .withdrawn = n->withdrawn,
                             .assessable = n->assessable,
-                            /* generations are never reused: unique per content */
-                            .answer_id = (g->gen + 1) << 32 | x};
+                            /* generations are never reused: unique per content;
+                             * a past state's answer is not kept */
+                            .answer_id = g->next == INT64_MAX ? (g->gen + 1) << 32 | x : 0};
     if (children) {
         *children = cw_arena_alloc(a, (n->n_kids + 1) * sizeof(char *));
         if (!*children)
@@ -598,6 +606,51 @@ static bool has_attr(const cw_requirement *q, const char *key, const char *val)
     return false;
 }
 
+static int node_seq_cmp(const void *pa, const void *pb)
+{
+    const g_node *a = *(const g_node *const *)pa, *b = *(const g_node *const *)pb;
+    if (a->seq != b->seq)
+        return a->seq < b->seq ? -1 : 1;
+    return cw_id_cmp(a->id, b->id);
+}
+
+/* Every requirement of fw as the past graph g holds it, in publisher
+ * order (the order load_all gives), into a. */
+static int graph_reqs(const graph *g, uint32_t fw, cw_arena *a, seq_req **out, size_t *n)
+{
+    size_t cnt = 0;
+    for (size_t i = 0; i < g->n; i++)
+        cnt += g->nodes[i].fw == fw;
+    const g_node **v = cw_arena_alloc(a, (cnt + 1) * sizeof *v);
+    seq_req *r = cw_arena_alloc(a, (cnt + 1) * sizeof *r);
+    if (!v || !r)
+        return CW_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (g->nodes[i].fw == fw)
+            v[k++] = &g->nodes[i];
+    qsort(v, k, sizeof *v, node_seq_cmp);
+    for (size_t i = 0; i < k; i++) {
+        const g_node *x = v[i];
+        r[i].q = (cw_requirement){.framework = g->fws[fw],
+                                  .id = x->id,
+                                  .parent = x->parent_id,
+                                  .kind = x->kind,
+                                  .title = x->title,
+                                  .description = x->description,
+                                  .attrs = x->attrs,
+                                  .n_attrs = x->n_attrs,
+                                  .leaf = x->leaf,
+                                  .assess = x->assess,
+                                  .withdrawn = x->withdrawn,
+                                  .assessable = x->assessable};
+        r[i].seq = x->seq;
+    }
+    *out = r;
+    *n = k;
+    return 0;
+}
+
 int cw_requirement_list(cw_db *db, const cw_req_filter *f, cw_arena *a, cw_requirement **out,
                         size_t *n, cw_err *err)
 {
@@ -609,24 +662,43 @@ int cw_requirement_list(cw_db *db, const cw_req_filter *f, cw_arena *a, cw_requi
     if ((f->parent && (rc = cw_check_name("parent", f->parent, CW_MAX_ID, err))) ||
         (f->after && (rc = cw_check_name("cursor", f->after, CW_MAX_ID, err))))
         return rc;
-    MDB_txn *txn;
-    if ((rc = read_begin(db, &txn, err)))
-        return rc;
-    if (fw_exists(txn, db, f->framework)) {
-        read_end(db, txn);
-        return cw_err_set(err, CW_ENOFW, "framework: no framework '%s'", f->framework);
-    }
-    if (f->parent && req_exists(txn, db, f->framework, f->parent, NULL)) {
-        read_end(db, txn);
-        return cw_err_set(err, CW_ENOREQ, "parent: no requirement '%s' in framework '%s'",
-                          f->parent, f->framework);
-    }
     seq_req *all;
     size_t na;
-    rc = load_all(txn, db, f->framework, a, &all, &na);
-    read_end(db, txn);
-    if (rc)
-        return cw_err_set(err, rc, "framework: cannot read '%s'", f->framework);
+    if (f->has_as_of) {
+        /* as recorded then: the past state's graph holds every field */
+        graph *g;
+        uint32_t x;
+        if ((rc = graph_for_answer_at(db, a, true, f->as_of, &g, err)))
+            return rc;
+        graph_release(db, g); /* a holds it */
+        uint32_t fw = graph_fw(g, f->framework);
+        if (fw == G_NONE)
+            return cw_err_set(err, CW_ENOFW, "framework: no framework '%s' as recorded then",
+                              f->framework);
+        if (f->parent && !graph_find(g, f->framework, f->parent, &x))
+            return cw_err_set(err, CW_ENOREQ,
+                              "parent: no requirement '%s' in framework '%s' as recorded then",
+                              f->parent, f->framework);
+        if ((rc = graph_reqs(g, fw, a, &all, &na)))
+            return cw_err_set(err, rc, "requirements: out of memory");
+    } else {
+        MDB_txn *txn;
+        if ((rc = read_begin(db, &txn, err)))
+            return rc;
+        if (fw_exists(txn, db, f->framework)) {
+            read_end(db, txn);
+            return cw_err_set(err, CW_ENOFW, "framework: no framework '%s'", f->framework);
+        }
+        if (f->parent && req_exists(txn, db, f->framework, f->parent, NULL)) {
+            read_end(db, txn);
+            return cw_err_set(err, CW_ENOREQ, "parent: no requirement '%s' in framework '%s'",
+                              f->parent, f->framework);
+        }
+        rc = load_all(txn, db, f->framework, a, &all, &na);
+        read_end(db, txn);
+        if (rc)
+            return cw_err_set(err, rc, "framework: cannot read '%s'", f->framework);
+    }
     cw_requirement *res = cw_arena_alloc(a, (na + 1) * sizeof *res);
     if (!res)
         return cw_err_set(err, CW_ENOMEM, "requirements: out of memory");

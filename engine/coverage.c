@@ -1674,7 +1674,8 @@ int cw_framework_compare(cw_db *db, const cw_compare_query *q, cw_arena *a, cw_c
     if ((rc = cw_check_name("source", q->source, CW_MAX_SLUG, err)))
         return rc;
     qctx qc;
-    if ((rc = qctx_open(&qc, db, NULL, q->target, "target", 0, REC_NOW, a, err)))
+    if ((rc = qctx_open(&qc, db, NULL, q->target, "target", 0, q->has_as_of ? q->as_of : REC_NOW, a,
+                        err)))
         return rc;
     uint32_t sfw = graph_fw(qc.g, q->source);
     if (sfw == G_NONE) {

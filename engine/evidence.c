@@ -804,3 +804,35 @@ int cw_control_state_get(cw_db *db, const char *org, const char *id, cw_time t, 
     struct state_at s = {t, a, out};
     return item_read(db, &control_items, org, id, state_of, &s, err);
 }
+
+int cw_control_get_at(cw_db *db, const char *org, const char *id, cw_time t, bool as_recorded,
+                      cw_arena *a, cw_control *ctl, cw_control_state *st, cw_err *err)
+{
+    int rc = check_org_id(org, id, err);
+    if (rc)
+        return rc;
+    cw_time rec = as_recorded ? t : REC_NOW;
+    MDB_txn *txn;
+    if ((rc = read_begin(db, &txn, err)))
+        return rc;
+    cw_key k;
+    org_item_key(&k, org, id);
+    MDB_val kv = key_val(&k), v;
+    char when[32] = "";
+    if (as_recorded)
+        cw_time_format(t, when, sizeof when);
+    if ((rec != REC_NOW && (rc = hist_check(txn, db, rec, "as_of", err))) ||
+        (rc = org_find_at(txn, db, org, rec, err)))
+        goto out;
+    if (record_get_at(txn, db, DB_CTL, kv, rec, &v)) {
+        rc = cw_err_set(err, CW_ENOCTL, "id: no control '%s' in organisation '%s'%s%s", id, org,
+                        as_recorded ? " as recorded at " : "", when);
+        goto out;
+    }
+    if ((rc = item_decode(&control_items, a, org, id, v, ctl, err)) == 0 &&
+        (rc = ctl_state(txn, db, org, id, ctl->status, t, a, st, NULL)))
+        cw_err_set(err, rc, "evidence: cannot read");
+out:
+    read_end(db, txn);
+    return rc;
+}

@@ -553,6 +553,27 @@ int graph_for_answer(cw_db *db, cw_arena *a, graph **out, cw_err *err)
     return 0;
 }
 
+int graph_for_answer_at(cw_db *db, cw_arena *a, bool has_as_of, cw_time as_of, graph **out,
+                        cw_err *err)
+{
+    if (!has_as_of)
+        return graph_for_answer(db, a, out, err);
+    MDB_txn *txn;
+    int rc = read_begin(db, &txn, err);
+    if (rc)
+        return rc;
+    if ((rc = hist_check(txn, db, as_of, "as_of", err)) == 0)
+        rc = graph_acquire_at(db, txn, as_of, out, err);
+    read_end(db, txn);
+    if (rc)
+        return rc;
+    if (graph_hold(*out, a)) {
+        graph_release(db, *out);
+        return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+    }
+    return 0;
+}
+
 void graph_cache_clear(cw_db *db)
 {
     pthread_mutex_lock(&db->gcache_lock);

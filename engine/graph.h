@@ -108,6 +108,10 @@ int graph_hold(graph *g, cw_arena *a);
  * transaction and held by a.  Release the caller's reference with
  * graph_release when done; a keeps its own. */
 int graph_for_answer(cw_db *db, cw_arena *a, graph **out, cw_err *err);
+/* graph_for_answer of the catalogues as recorded at as_of when has_as_of
+ * (CW_ENOENT naming as_of before the kept history). */
+int graph_for_answer_at(cw_db *db, cw_arena *a, bool has_as_of, cw_time as_of, graph **out,
+                        cw_err *err);
 /* Frees the cached graph at close. */
 void graph_cache_clear(cw_db *db);
 /* graph_acquire of the catalogues and crosswalks as recorded at rec

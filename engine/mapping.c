@@ -745,7 +745,7 @@ int cw_mapping_list(cw_db *db, const cw_mapping_query *q, cw_arena *a, cw_mappin
         return cw_err_set(err, CW_ERANGE, "max_hops: %d is outside 1..%d", q->max_hops,
                           CW_MAX_HOPS);
     graph *g;
-    if ((rc = graph_for_answer(db, a, &g, err)))
+    if ((rc = graph_for_answer_at(db, a, q->has_as_of, q->as_of, &g, err)))
         return rc;
     struct list_ctx lc = {g, a, G_NONE, NULL, 0, 0};
     uint32_t fw = graph_fw(g, q->framework);

@@ -80,7 +80,8 @@ int cw_h_requirement_get(cw_call *k, const cw_args_requirement_get *args, msgpac
     const char **kids;
     size_t nk;
     cw_requirement q;
-    int rc = cw_requirement_get(k->db, args->framework, args->id, k->a, &q, &kids, &nk, err);
+    int rc = cw_requirement_get_at(k->db, args->framework, args->id, args->has_as_of, args->as_of,
+                                   k->a, &q, &kids, &nk, err);
     if (rc)
         return rc;
     /* Catalogue look-ups are the most frequent calls; their packed answers
@@ -124,6 +125,8 @@ int cw_h_requirement_list(cw_call *k, const cw_args_requirement_list *args, msgp
         .attr_value = args->attribute.value,
         .after = args->cursor,
         .limit = (size_t)args->limit,
+        .has_as_of = args->has_as_of,
+        .as_of = args->as_of,
     };
     cw_requirement *list;
     size_t n;
@@ -274,6 +277,8 @@ int cw_h_mapping_list(cw_call *k, const cw_args_mapping_list *args, msgpack_pack
         .id = args->id,
         .target_framework = args->target_framework,
         .max_hops = args->max_hops,
+        .has_as_of = args->has_as_of,
+        .as_of = args->as_of,
     };
     cw_mapping_answer ans;
     int rc = cw_mapping_list(k->db, &q, k->a, &ans, err);

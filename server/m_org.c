@@ -122,8 +122,8 @@ int cw_h_control_get(cw_call *k, const cw_args_control_get *args, msgpack_packer
     cw_control ctl;
     cw_control_state st;
     int rc;
-    if ((rc = cw_control_get(k->db, args->org, args->id, k->a, &ctl, err)) ||
-        (rc = cw_control_state_get(k->db, args->org, args->id, t, k->a, &st, err)))
+    if ((rc = cw_control_get_at(k->db, args->org, args->id, t, args->as_recorded, k->a, &ctl, &st,
+                                err)))
         return rc;
     pk_control(pk, &ctl, &st);
     return 0;

@@ -741,8 +741,11 @@ static void compare_body(msgpack_packer *pk, const void *ctx);
 int cw_h_framework_compare(cw_call *k, const cw_args_framework_compare *args, msgpack_packer *pk,
                            cw_err *err)
 {
-    cw_compare_query q = {
-        .source = args->source, .target = args->target, .max_hops = args->max_hops};
+    cw_compare_query q = {.source = args->source,
+                          .target = args->target,
+                          .max_hops = args->max_hops,
+                          .has_as_of = args->has_as_of,
+                          .as_of = args->as_of};
     cw_compare r;
     int rc = cw_framework_compare(k->db, &q, k->a, &r, err);
     if (rc)

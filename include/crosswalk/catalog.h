@@ -48,6 +48,11 @@ int cw_framework_get(cw_db *db, const char *slug, cw_arena *a, cw_framework_info
  * CW_ENOREQ when absent.  Results live in a. */
 int cw_requirement_get(cw_db *db, const char *fw, const char *id, cw_arena *a, cw_requirement *out,
                        const char ***children, size_t *n_children, cw_err *err);
+/* cw_requirement_get of the framework as recorded at as_of (its history)
+ * when has_as_of. */
+int cw_requirement_get_at(cw_db *db, const char *fw, const char *id, bool has_as_of, cw_time as_of,
+                          cw_arena *a, cw_requirement *out, const char ***children,
+                          size_t *n_children, cw_err *err);
 
 typedef struct cw_req_filter {
     const char *framework;  /* required */
@@ -59,6 +64,8 @@ typedef struct cw_req_filter {
     const char *attr_value; /* ... holding this value (any value if NULL) */
     const char *after;      /* a page: only those after this requirement ... */
     size_t limit;           /* ... and at most this many (0: all) */
+    bool has_as_of;         /* the framework as recorded at as_of */
+    cw_time as_of;
 } cw_req_filter;
 
 /* Requirements matching f, in publisher order.  CW_ENOFW for an unknown

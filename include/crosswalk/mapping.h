@@ -42,6 +42,8 @@ typedef struct cw_mapping_query {
     const char *id;               /* one requirement, or every one of framework */
     const char *target_framework; /* only paths ending there */
     int max_hops;                 /* 1..3; 0 means 1 */
+    bool has_as_of;               /* the crosswalks as recorded at as_of */
+    cw_time as_of;
 } cw_mapping_query;
 
 /* A joint row in a listing, and which end of it the listed requirement

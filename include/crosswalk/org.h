@@ -96,6 +96,10 @@ typedef struct cw_control_state {
     size_t n_evidence;
     bool stale; /* unverified because all passing evidence expired */
 } cw_control_state;
+/* The control and its state at t; the control as recorded at t (its
+ * history) when as_recorded, as it is now otherwise. */
+int cw_control_get_at(cw_db *db, const char *org, const char *id, cw_time t, bool as_recorded,
+                      cw_arena *a, cw_control *ctl, cw_control_state *st, cw_err *err);
 int cw_control_state_get(cw_db *db, const char *org, const char *id, cw_time t, cw_arena *a,
                          cw_control_state *out, cw_err *err);
 

@@ -247,6 +247,10 @@ typedef struct cw_compare_item {
 typedef struct cw_compare_query {
     const char *source, *target;
     int max_hops; /* 0 = default (1) */
+    /* The catalogues and crosswalks as recorded at as_of (their history),
+     * when has_as_of; as they are now otherwise. */
+    bool has_as_of;
+    cw_time as_of;
 } cw_compare_query;
 
 typedef struct cw_compare {

@@ -4,7 +4,9 @@ decisions, crosswalk rows, new evidence), the coverage answer recorded
 after each; then coverage.get with as_recorded at each recorded time gives
 back exactly that answer, coverage.diff between two recorded times names
 exactly the requirements whose recorded status differs, coverage.period
-agrees with the recordings, and history.compact refuses what it folded."""
+agrees with the recordings, control.get, framework.compare, mapping.list
+and requirement.list at each recorded time give back what they answered
+then, and history.compact refuses what it folded."""
 import calendar
 import os
 import random
@@ -51,9 +53,26 @@ class HistoryTest(ServerTest):
         return self.c.ok("coverage.get", {"org": ORG, "framework": fw, "as_of": t,
                                           "detail": True, **kw})
 
+    def others(self, t, past=False):
+        """What control.get, framework.compare, mapping.list and
+        requirement.list answer at t: now (past False), or asked about t
+        afterwards."""
+        c = self.c
+        at = {"as_of": t} if past else {}
+        out = {"compare": c.ok("framework.compare", {"source": ISO, "target": SOC2, **at}),
+               "mappings": c.ok("mapping.list", {"framework": ISO, "target_framework": SOC2,
+                                                 **at})}
+        for cid in CTLS:
+            err, res = c.call("control.get", {"org": ORG, "id": cid, "as_of": t,
+                                              **({"as_recorded": True} if past else {})})
+            out[cid] = res if err is None else err[0]
+        err, res = c.call("requirement.list", {"framework": "hist-fw", **at})
+        out["hist-fw"] = res if err is None else err[0]
+        return out
+
     def step(self, rnd, i):
         c = self.c
-        kind = rnd.randrange(6)
+        kind = rnd.randrange(7)
         cid = rnd.choice(CTLS)
         now = int(time.time())
         if kind == 0:
@@ -78,6 +97,11 @@ class HistoryTest(ServerTest):
             if err is None and rnd.random() < 0.5:
                 c.ok("control.put", {"org": ORG, "id": cid, "status": "implemented",
                                      "links": [{"framework": ISO, "id": rnd.choice(REQS)}]})
+        elif kind == 6:  # a catalogue of our own: titles change, requirements go
+            reqs = [{"id": "H%d" % j, "title": "title %d.%d" % (j, rnd.randrange(100))}
+                    for j in range(rnd.randint(1, 4))]
+            c.ok("catalog.load", {"framework": "hist-fw", "name": "History test",
+                                  "requirements": reqs, "replace": True})
         else:  # a crosswalk row of our own comes or goes
             src, dst = rnd.choice(REQS), rnd.choice(SOC_REQS)
             if kind == 4:
@@ -97,13 +121,14 @@ class HistoryTest(ServerTest):
                                  "links": [{"framework": ISO, "id": rnd.choice(REQS)}]})
         c.ok("evidence.put", {"org": ORG, **evidence("E-base", CTLS[:4],
                                                       collected_at=int(time.time()) - 60)})
-        rec = []
+        rec, others = [], []
         steps = int(os.environ.get("CW_HISTORY_STEPS", "14"))
         for i in range(steps):
             for _ in range(rnd.randint(1, 3)):
                 self.step(rnd, i)
             t = int(time.time())
             rec.append((t, {fw: self.cov(fw, t) for fw in (ISO, SOC2)}))
+            others.append(self.others(t))
             next_second(t)
         statuses = [{fw: {r["id"]: r["status"] for r in ans[fw]["requirements"]}
                      for fw in (ISO, SOC2)} for _, ans in rec]
@@ -114,6 +139,11 @@ class HistoryTest(ServerTest):
                 got = self.cov(fw, t, as_recorded=True)
                 self.assertTrue(got["as_recorded"])
                 self.assertEqual(strip(got), ans[fw], "%s at %d" % (fw, t))
+        # the other queries that honour a past time give back theirs (and
+        # the writes changed what they answer)
+        self.assertTrue(any(others[i] != others[i + 1] for i in range(len(others) - 1)))
+        for (t, _), then in zip(rec, others):
+            self.assertEqual(self.others(t, past=True), then, "at %d" % t)
         # today's records at an old time differ somewhere (else the test
         # shows nothing), and are what as_recorded: false still answers
         self.assertTrue(any(strip(self.cov(fw, t)) != ans[fw]

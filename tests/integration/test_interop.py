@@ -77,8 +77,8 @@ class PositionalTest(ServerTest):
         c = self.c
         err, _ = c.call_params("requirement.get", ["iso27001-2022", "A.5.1", 1, 2])
         self.assertError(err, INVALID_PARAMS, field="params",
-                         contains="requirement.get takes at most 2 positional arguments "
-                                  "(framework, id), got 4")
+                         contains="requirement.get takes at most 3 positional arguments "
+                                  "(framework, id, as_of), got 4")
         err, _ = c.call_params("requirement.get", ["iso27001-2022"])
         self.assertError(err, INVALID_PARAMS, field="id")
         err, _ = c.call_params("requirement.get", [7, "A.5.1"])

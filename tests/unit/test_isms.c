@@ -357,7 +357,7 @@ static void test_findings_do_not_propagate(void **state)
     assert_string_equal(je->members[0].finding->id, "F1");
     /* framework.compare ignores findings */
     cw_compare cmp;
-    cw_compare_query q = {"fw", "dst", 1};
+    cw_compare_query q = {"fw", "dst", 1, false, 0};
     must(cw_framework_compare(db, &q, a, &cmp, &err), &err, "compare");
     assert_int_equal(cmp.full, 2);
     /* a group member takes the lowest of the statuses under it, findings

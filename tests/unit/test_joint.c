@@ -314,7 +314,7 @@ static void test_compare_with_joint_rows(void **state)
                "src/B superset_of mid/M2\n");
     cw_arena *a = cw_arena_new();
     cw_compare cmp;
-    cw_compare_query q = {"src", "dst", 1};
+    cw_compare_query q = {"src", "dst", 1, false, 0};
     assert_int_equal(cw_framework_compare(db, &q, a, &cmp, NULL), 0);
     const char *want1[] = {"S1",      "full", "S2",        "partial", "S3",
                            "partial", "SG.1", "unreached", "SG.2",    "unreached"};

@@ -118,7 +118,7 @@ static void test_compare(void **state)
     cw_arena *a = cw_arena_new();
     cw_compare c;
     cw_err err = {0};
-    cw_compare_query q = {"iso", "soc", 0};
+    cw_compare_query q = {"iso", "soc", 0, false, 0};
     assert_int_equal(cw_framework_compare(db, &q, a, &c, &err), 0);
     assert_int_equal(c.max_hops, 1);
     assert_int_equal(c.assessable, 5);
