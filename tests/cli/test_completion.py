@@ -60,7 +60,7 @@ class Completion(CliCase):
 
     def test_commands_and_global_options(self):
         cmds = self.commands()
-        self.assertEqual(len(cmds), 22, cmds)
+        self.assertEqual(len(cmds), 24, cmds)
         self.assertEqual(sorted(self.complete("crosswalk", "")), sorted(cmds))
         self.assertEqual(self.complete("crosswalk", "cov"), ["coverage"])
         main = options(self.help("--help"))

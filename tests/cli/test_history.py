@@ -364,6 +364,63 @@ class History(CliCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("is not a duration", r.stderr)
 
+    # ---- recorded history: diff, period, --as-recorded ----
+
+    def test_diff_period_and_as_recorded(self):
+        org = "rec-org"
+        self.org_with_control(org, "A.5.15")
+        now = int(time.time())
+        self.ok("evidence", "put", "--org", org, "RE-1", "--control", "C1",
+                "--collected-at", str(now - 60), "--result", "pass")
+        t1 = int(time.time())
+        while int(time.time()) <= t1:
+            time.sleep(0.05)
+        # the control is planned from now on: A.5.15 no longer met
+        self.ok("control", "put", "--org", org, "C1", "--link", f"{ISO}/A.5.15",
+                "--status", "planned")
+        t2 = int(time.time())
+        while int(time.time()) <= t2:
+            time.sleep(0.05)
+        at = stamp(datetime.fromtimestamp(t1, timezone.utc))
+        then = json.loads(self.ok("coverage", "--org", org, "--framework", ISO, "--as-of", at,
+                                  "--as-recorded", "--format", "json"))
+        today = json.loads(self.ok("coverage", "--org", org, "--framework", ISO, "--as-of", at,
+                                   "--format", "json"))
+        self.assertEqual((then["counts"]["met"], today["counts"]["met"]), (1, 0))
+        self.assertTrue(then["as_recorded"])
+        out = self.ok("coverage", "--org", org, "--framework", ISO, "--as-of", at,
+                      "--as-recorded")
+        self.assertRegex(out, r"\nA\.5\.15\s.*\bmet\b")
+        r = self.run_cli("coverage", "--org", org, "--framework", ISO, "--as-recorded")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--as-recorded needs --as-of", r.stderr)
+
+        out = self.ok("diff", "--org", org, "--framework", ISO, "--from", at)
+        self.assertIn(f"What changed in {ISO} for {org}", out)
+        self.assertRegex(out, r"\nA\.5\.15\s+met\s+gap\s+control C1: no longer contributes")
+        ans = json.loads(self.ok("diff", "--org", org, "--framework", ISO, "--from", at,
+                                 "--json"))
+        self.assertEqual([(x["id"], x["from"], x["to"]) for x in ans["changed"]],
+                         [("A.5.15", "met", "gap")])
+        ans = json.loads(self.ok("diff", "--org", org, "--framework", ISO, "--from", at,
+                                 "--today-records", "--json"))
+        self.assertEqual(ans["changed"], [])
+
+        start = stamp(datetime.fromtimestamp(t1, timezone.utc))
+        ans = json.loads(self.ok("period", "--org", org, "--framework", ISO, "--from", start,
+                                 "--json"))
+        a515 = {r["id"]: r for r in ans["requirements"]}["A.5.15"]
+        self.assertFalse(a515["held_throughout"])
+        self.assertEqual([(s["status"], s["cause"]["kind"]) for s in a515["not_held"]],
+                         [("gap", "write")])
+        self.assertEqual(ans["not_held"], sum(1 for r in ans["requirements"]
+                                              if not r["held_throughout"]))
+        out = self.ok("period", "--org", org, "--framework", ISO, "--from", start)
+        self.assertRegex(out, r"\nA\.5\.15\s+\S+\s+\S+\s+gap\s+write \d+")
+        r = self.run_cli("period", "--org", org, "--framework", ISO)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--from are required", r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()

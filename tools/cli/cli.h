@@ -434,11 +434,15 @@ int cw_cmd_watch(const cw_ctx *ctx, int argc, char **argv);
 extern const char cw_help_log[];
 extern const char cw_help_expiring[];
 extern const char cw_help_changes[];
+extern const char cw_help_diff[];
+extern const char cw_help_period[];
 extern const char cw_help_readiness[];
 int cw_cmd_log(const cw_ctx *ctx, int argc, char **argv);
 int cw_cmd_expiring(const cw_ctx *ctx, int argc, char **argv);
 int cw_cmd_readiness(const cw_ctx *ctx, int argc, char **argv);
 int cw_cmd_changes(const cw_ctx *ctx, int argc, char **argv);
+int cw_cmd_diff(const cw_ctx *ctx, int argc, char **argv);
+int cw_cmd_period(const cw_ctx *ctx, int argc, char **argv);
 
 /* The commands take argv with their own name at argv[0]. */
 /* load.c (built only when the importers exist); the help texts live in

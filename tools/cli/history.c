@@ -76,6 +76,39 @@ const char cw_help_changes[] =
     "  --json              the server's answer as JSON (continued answers joined)\n"
     "  --format FMT        table (the default) or json, as --json\n";
 
+const char cw_help_diff[] =
+    "Usage: crosswalk diff --org ORG --framework FW --from TIME [--to TIME]\n"
+    "                     [--today-records] [--json]\n"
+    "\n"
+    "The requirements of FW whose status for ORG differs between two times, and\n"
+    "what changed under each (coverage.diff): a control that contributes on one\n"
+    "side only, its state or deciding evidence, how it reaches the requirement, a\n"
+    "joint row's members in place, a scope decision, a finding, the catalogue.\n"
+    "The controls, links, scope and crosswalks are those recorded at each time.\n"
+    "  --from TIME         the earlier time\n"
+    "  --to TIME           the later time (default now)\n"
+    "  --today-records     judge today's controls, links, scope and crosswalks at\n"
+    "                      both times (only evidence and findings then differ)\n"
+    "  --json              the server's answer as JSON\n"
+    "  --format FMT        table (the default) or json, as --json\n";
+
+const char cw_help_period[] =
+    "Usage: crosswalk period --org ORG --framework FW --from TIME [--to TIME]\n"
+    "                       [--today-records] [--json]\n"
+    "\n"
+    "Whether each requirement of FW was met (or out of scope) for ORG throughout a\n"
+    "period, the SOC 2 Type II question (coverage.period): the requirements that\n"
+    "were not, each stretch with its status and what began it (the start of the\n"
+    "period, a write and its change log sequence, or time: evidence collected or\n"
+    "expiring, a finding's dates). The controls, links, scope and crosswalks are\n"
+    "those recorded at each time.\n"
+    "  --from TIME         the start of the period\n"
+    "  --to TIME           its end (default now)\n"
+    "  --today-records     judge today's controls, links, scope and crosswalks\n"
+    "                      throughout (only evidence and findings age)\n"
+    "  --json              the server's answer as JSON (continued answers joined)\n"
+    "  --format FMT        table (the default) or json, as --json\n";
+
 const char cw_help_readiness[] =
     "Usage: crosswalk readiness --org ORG --framework FW --date TIME [--json]\n"
     "\n"
@@ -631,12 +664,66 @@ int cw_cmd_readiness(const cw_ctx *ctx, int argc, char **argv)
     return h_emit(ctx, &r, json);
 }
 
+/* ---- answers continued over several calls ---- */
+
+/* Folds a continuing answer into the first one (what is particular to
+ * the method); h_continued copies complete and resume_from. */
+typedef void (*h_merge_fn)(json_t *all, json_t *ans);
+
+/* Calls method with p (taken over) until an answer is complete or
+ * max_calls were made, each call going on from the last one's
+ * resume_from with the same end (else "now" would move on); the answers
+ * are folded into *all.  0, or CW_EXIT_ERROR (said). */
+static int h_continued(const cw_ctx *ctx, const char *method, json_t *p, int max_calls,
+                       h_merge_fn merge, json_t **all)
+{
+    *all = NULL;
+    cw_rpc c;
+    int rc = cw_ctx_connect(ctx, &c);
+    bool connected = rc == 0;
+    for (int calls = 0; rc == 0 && calls < max_calls; calls++) {
+        json_t *ans = NULL;
+        if ((rc = cw_ctx_call(&c, method, p, &ans)) != 0)
+            break;
+        if (!*all) {
+            *all = ans;
+        } else {
+            merge(*all, ans);
+            json_object_set(*all, "complete", json_object_get(ans, "complete"));
+            json_object_del(*all, "resume_from");
+            if (json_object_get(ans, "resume_from"))
+                json_object_set(*all, "resume_from", json_object_get(ans, "resume_from"));
+            json_decref(ans);
+        }
+        if (!json_is_false(json_object_get(*all, "complete")) ||
+            !json_is_string(json_object_get(*all, "resume_from")))
+            break;
+        json_object_set(p, "from", json_object_get(*all, "resume_from"));
+        json_object_set(p, "to", json_object_get(*all, "to"));
+    }
+    if (connected)
+        cw_rpc_close(&c);
+    json_decref(p);
+    if (rc) {
+        json_decref(*all);
+        *all = NULL;
+    }
+    return rc;
+}
+
 /* ---- changes ---- */
 
 /* status.changes evaluates a bounded number of instants per call and says
  * where to continue; a period needing more than this many calls is shown
  * as far as they reached, with the time to continue from. */
 #define CHANGES_CALLS_MAX 100
+
+/* The start stays the first answer's; the rest is the latest. */
+static void changes_merge(json_t *all, json_t *ans)
+{
+    json_array_extend(json_object_get(all, "changes"), json_object_get(ans, "changes"));
+    json_object_set(all, "end", json_object_get(ans, "end"));
+}
 
 int cw_cmd_changes(const cw_ctx *ctx, int argc, char **argv)
 {
@@ -662,41 +749,9 @@ int cw_cmd_changes(const cw_ctx *ctx, int argc, char **argv)
         json_decref(p);
         return rc;
     }
-    cw_rpc c;
-    if ((rc = cw_ctx_connect(ctx, &c)) != 0) {
-        json_decref(p);
+    json_t *all;
+    if ((rc = h_continued(ctx, "status.changes", p, CHANGES_CALLS_MAX, changes_merge, &all)))
         return rc;
-    }
-    json_t *all = NULL;
-    for (int calls = 0; calls < CHANGES_CALLS_MAX; calls++) {
-        json_t *ans = NULL;
-        if ((rc = cw_ctx_call(&c, "status.changes", p, &ans)) != 0)
-            break;
-        if (!all) {
-            all = ans;
-        } else {
-            /* the start stays the first answer's; the rest is the latest */
-            json_array_extend(json_object_get(all, "changes"), json_object_get(ans, "changes"));
-            json_object_set(all, "end", json_object_get(ans, "end"));
-            json_object_set(all, "complete", json_object_get(ans, "complete"));
-            json_object_del(all, "resume_from");
-            if (json_object_get(ans, "resume_from"))
-                json_object_set(all, "resume_from", json_object_get(ans, "resume_from"));
-            json_decref(ans);
-        }
-        if (!json_is_false(json_object_get(all, "complete")) ||
-            !json_is_string(json_object_get(all, "resume_from")))
-            break;
-        /* the same end for every call: "now" would move on */
-        json_object_set(p, "from", json_object_get(all, "resume_from"));
-        json_object_set(p, "to", json_object_get(all, "to"));
-    }
-    cw_rpc_close(&c);
-    json_decref(p);
-    if (rc) {
-        json_decref(all);
-        return rc;
-    }
     cw_report r;
     memset(&r, 0, sizeof r);
     r.answer = all;
@@ -729,6 +784,243 @@ int cw_cmd_changes(const cw_ctx *ctx, int argc, char **argv)
         {
             const char *row[] = {h_str(e, "at"), h_str(e, "id"), h_str(e, "from"), h_str(e, "to")};
             cw_report_row(t, row);
+        }
+    }
+    return h_emit(ctx, &r, json);
+}
+
+/* ---- diff and period: recorded history ---- */
+
+/* The options diff and period share, parsed and sent as *p (the caller's
+ * to free); 0, 3 (help shown) or a usage error. */
+static int h_span(const char *cmd, const char *help, int argc, char **argv, json_t **p, bool *json)
+{
+    const char *org = NULL, *fw = NULL, *from = NULL, *to = NULL, *format = NULL;
+    bool today = false;
+    *json = false;
+    const cw_opt opts[] = {{"--org", NULL, true, &org, NULL, NULL},
+                           {"--framework", NULL, true, &fw, NULL, NULL},
+                           {"--from", NULL, true, &from, NULL, NULL},
+                           {"--to", NULL, true, &to, NULL, NULL},
+                           {"--today-records", NULL, false, NULL, &today, NULL},
+                           {"--json", NULL, false, NULL, json, NULL},
+                           {"--format", NULL, true, &format, NULL, NULL}};
+    int rc = cw_opts_parse_only(cmd, argc, argv, opts, 7, help);
+    if (rc == 0 && format)
+        rc = cw_format_json(cmd, format, json);
+    if (rc)
+        return rc;
+    if (!org || !fw || !from)
+        return cw_usage(cmd, "--org, --framework and --from are required");
+    *p = json_pack("{s:s,s:s,s:b}", "org", org, "framework", fw, "as_recorded", !today);
+    rc = cw_add_time(cmd, *p, "from", "--from", from);
+    if (rc == 0 && to)
+        rc = cw_add_time(cmd, *p, "to", "--to", to);
+    if (rc) {
+        json_decref(*p);
+        *p = NULL;
+    }
+    return rc;
+}
+
+/* "control C-1: no longer contributes; evidence added E-2" and the like. */
+static char *h_cause(json_t *c)
+{
+    char *s = cw_fmt("%s %s", h_str(c, "kind"), h_str(c, "id"));
+    const char *change = h_str(c, "change");
+    if (*change) {
+        char *t = cw_fmt("%s: %s", s, change);
+        free(s);
+        s = t;
+    }
+    if (*h_str(c, "state_from")) {
+        char *t = cw_fmt("%s; state %s -> %s", s, h_str(c, "state_from"), h_str(c, "state_to"));
+        free(s);
+        s = t;
+    }
+    static const char *const lists[] = {"evidence_added", "evidence_dropped"};
+    for (size_t i = 0; i < 2; i++) {
+        if (!json_array_size(json_object_get(c, lists[i])))
+            continue;
+        char *ids = h_join(c, lists[i]);
+        char *t = cw_fmt("%s; %s %s", s, i ? "evidence dropped" : "evidence added", ids);
+        free(ids);
+        free(s);
+        s = t;
+    }
+    return s;
+}
+
+static const char *h_records(json_t *ans)
+{
+    return json_is_true(json_object_get(ans, "as_recorded"))
+               ? "as recorded at each time"
+               : "today's, with evidence and findings as of each time";
+}
+
+int cw_cmd_diff(const cw_ctx *ctx, int argc, char **argv)
+{
+    json_t *p = NULL, *ans = NULL;
+    bool json;
+    int rc = h_span("diff", cw_help_diff, argc, argv, &p, &json);
+    if (rc)
+        return rc == 3 ? 0 : rc;
+    if ((rc = h_call(ctx, "coverage.diff", p, &ans)))
+        return rc;
+    cw_report r;
+    memset(&r, 0, sizeof r);
+    r.answer = ans;
+    if (!json) {
+        json_t *changed = json_object_get(ans, "changed");
+        r.title = cw_fmt("What changed in %s for %s", h_str(ans, "framework"), h_str(ans, "org"));
+        char *cf = h_counts(json_object_get(ans, "counts_from"));
+        char *ct = h_counts(json_object_get(ans, "counts_to"));
+        cw_report_sum(&r, "from", cw_fmt("%s: %s", h_str(ans, "from"), cf));
+        cw_report_sum(&r, "to", cw_fmt("%s: %s", h_str(ans, "to"), ct));
+        free(cf);
+        free(ct);
+        cw_report_sum(&r, "records", cw_fmt("%s", h_records(ans)));
+        cw_report_sum(&r, "changed", cw_fmt("%zu", json_array_size(changed)));
+        static const char *const cols[] = {"id", "from", "to", "what changed"};
+        cw_table *t = cw_report_table(&r, "Requirements", 4, cols);
+        t->status_col = 2;
+        size_t i, j;
+        json_t *e, *one;
+        json_array_foreach(changed, i, e)
+        {
+            char *why = cw_fmt("%s", "");
+            json_array_foreach(json_object_get(e, "causes"), j, one)
+            {
+                char *c1 = h_cause(one);
+                char *joined = cw_fmt("%s%s%s", why, j ? " | " : "", c1);
+                free(c1);
+                free(why);
+                why = joined;
+            }
+            const char *absent = "(not in the catalogue)";
+            const char *row[] = {
+                h_str(e, "id"),
+                json_is_string(json_object_get(e, "from")) ? h_str(e, "from") : absent,
+                json_is_string(json_object_get(e, "to")) ? h_str(e, "to") : absent, why};
+            cw_report_row(t, row);
+            free(why);
+        }
+    }
+    return h_emit(ctx, &r, json);
+}
+
+/* coverage.period judges a bounded number of instants per call and says
+ * where to go on; the CLI continues up to this many calls. */
+#define PERIOD_CALLS_MAX 50
+
+/* Each requirement's stretches are appended and its end status taken
+ * from the latest answer; a stretch cut at one answer's end and continued
+ * at the next is joined. */
+static void period_merge(json_t *all, json_t *ans)
+{
+    json_t *reqs = json_object_get(all, "requirements");
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(ans, "requirements"), i, e)
+    {
+        json_t *mine = NULL, *x;
+        size_t j;
+        json_array_foreach(reqs, j, x) if (strcmp(h_str(x, "id"), h_str(e, "id")) == 0)
+        {
+            mine = x;
+            break;
+        }
+        if (!mine) {
+            json_array_append(reqs, e);
+            continue;
+        }
+        json_t *st = json_object_get(mine, "not_held"), *more = json_object_get(e, "not_held");
+        json_t *last = json_array_size(st) ? json_array_get(st, json_array_size(st) - 1) : NULL;
+        json_t *first = json_array_size(more) ? json_array_get(more, 0) : NULL;
+        size_t skip = 0;
+        if (last && first &&
+            json_equal(json_object_get(last, "to"), json_object_get(first, "from")) &&
+            json_equal(json_object_get(last, "status"), json_object_get(first, "status")) &&
+            strcmp(h_str(json_object_get(first, "cause"), "kind"), "start") == 0) {
+            json_object_set(last, "to", json_object_get(first, "to"));
+            skip = 1;
+        }
+        for (size_t k = skip; k < json_array_size(more); k++)
+            json_array_append(st, json_array_get(more, k));
+        json_object_set(mine, "end", json_object_get(e, "end"));
+        json_object_set_new(mine, "held_throughout", json_boolean(json_array_size(st) == 0));
+    }
+    json_object_set(all, "to", json_object_get(ans, "to"));
+    json_object_set_new(all, "instants",
+                        json_integer(h_int(all, "instants") + h_int(ans, "instants")));
+}
+
+int cw_cmd_period(const cw_ctx *ctx, int argc, char **argv)
+{
+    json_t *p = NULL;
+    bool json;
+    int rc = h_span("period", cw_help_period, argc, argv, &p, &json);
+    if (rc)
+        return rc == 3 ? 0 : rc;
+    json_t *all;
+    if ((rc = h_continued(ctx, "coverage.period", p, PERIOD_CALLS_MAX, period_merge, &all)))
+        return rc;
+    /* the counts again, over the joined answer */
+    size_t held = 0, n = json_array_size(json_object_get(all, "requirements"));
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(all, "requirements"), i, e) held +=
+        json_is_true(json_object_get(e, "held_throughout"));
+    json_object_set_new(all, "held_throughout", json_integer((json_int_t)held));
+    json_object_set_new(all, "not_held", json_integer((json_int_t)(n - held)));
+    cw_report r;
+    memset(&r, 0, sizeof r);
+    r.answer = all;
+    if (!json) {
+        r.title = cw_fmt("%s for %s throughout %s to %s", h_str(all, "framework"),
+                         h_str(all, "org"), h_str(all, "from"), h_str(all, "to"));
+        cw_report_sum(&r, "held throughout", cw_fmt("%zu of %zu requirements", held, n));
+        cw_report_sum(&r, "instants judged", cw_fmt("%lld", h_int(all, "instants")));
+        cw_report_sum(&r, "records",
+                      cw_fmt("%s", json_is_true(json_object_get(all, "as_recorded"))
+                                       ? "as recorded at each time"
+                                       : "today's, with evidence and findings as of each time"));
+        if (json_is_false(json_object_get(all, "complete")))
+            cw_report_sum(&r, "incomplete",
+                          cw_fmt("stopped at %s: run again with --from %s",
+                                 h_str(all, "resume_from"), h_str(all, "resume_from")));
+        static const char *const cols[] = {"id", "from", "to", "status", "began with"};
+        cw_table *t = cw_report_table(&r, "Stretches not held", 5, cols);
+        t->status_col = 3;
+        size_t j;
+        json_t *s;
+        json_array_foreach(json_object_get(all, "requirements"), i, e)
+        {
+            json_array_foreach(json_object_get(e, "not_held"), j, s)
+            {
+                json_t *cause = json_object_get(s, "cause");
+                char *why;
+                if (strcmp(h_str(cause, "kind"), "write") == 0) {
+                    char *seqs = cw_fmt("%s", "");
+                    size_t k;
+                    json_t *q;
+                    json_array_foreach(json_object_get(cause, "writes"), k, q)
+                    {
+                        char *t2 = cw_fmt("%s%s%lld", seqs, k ? ", " : "",
+                                          (long long)json_integer_value(q));
+                        free(seqs);
+                        seqs = t2;
+                    }
+                    why = cw_fmt("write %s", seqs);
+                    free(seqs);
+                } else {
+                    why = cw_fmt("%s", h_str(cause, "kind"));
+                }
+                const char *row[] = {h_str(e, "id"), h_str(s, "from"), h_str(s, "to"),
+                                     h_str(s, "status"), why};
+                cw_report_row(t, row);
+                free(why);
+            }
         }
     }
     return h_emit(ctx, &r, json);

@@ -72,6 +72,8 @@ static const char cw_help_main[] =
     "  expiring            evidence that expires soon and the statuses it changes\n"
     "  readiness           coverage on a coming date (the next audit), and what to renew\n"
     "  changes             every status change of a framework over a period\n"
+    "  diff                what changed between two times, requirement by requirement\n"
+    "  period              whether each requirement held throughout a period\n"
     "  org                 list, show, write or delete organisations\n"
     "  control             list, show, write or delete an organisation's controls\n"
     "  evidence            list, show, write or delete an organisation's evidence\n"
@@ -104,18 +106,20 @@ static const char cw_help_call[] =
     "  -o, --output FILE   write to FILE instead of standard output (- is standard output)\n"
 
 static const char cw_help_coverage[] =
-    "Usage: crosswalk coverage --org ORG --framework FW [--as-of TIME] [--max-hops N]\n"
-    "                          [--detail] [--format FMT] [-o FILE]\n"
+    "Usage: crosswalk coverage --org ORG --framework FW [--as-of TIME [--as-recorded]]\n"
+    "                          [--max-hops N] [--detail] [--format FMT] [-o FILE]\n"
     "\n"
     "Coverage of FW for ORG (coverage.get): counts and percent, a per-group\n"
     "breakdown and one row per requirement with the contribution that decided\n"
     "its status. --detail adds every contribution: control, state, level, via,\n"
     "the mapping path with its composed relationship, the evidence ids.\n"
     "  --as-of TIME        YYYY-MM-DD, RFC 3339, local time or Unix seconds (default: now)\n"
+    "  --as-recorded       judge the controls, links, scope and crosswalks as they were\n"
+    "                      recorded at --as-of (default: today's, with evidence as of then)\n"
     "  --max-hops N        crosswalk steps to follow, 1..3 (server default 1)\n" CW_REPORT_OPTS_HELP;
 
 static const char cw_help_gap[] =
-    "Usage: crosswalk gap --org ORG --target FW [--source FW] [--as-of TIME]\n"
+    "Usage: crosswalk gap --org ORG --target FW [--source FW] [--as-of TIME [--as-recorded]]\n"
     "                     [--max-hops N] [--format FMT] [-o FILE]\n"
     "\n"
     "Gap report (gap.report): every target requirement not met and not excluded,\n"
@@ -125,14 +129,18 @@ static const char cw_help_gap[] =
     "  --source FW         propose plan steps from FW only (the candidates of each\n"
     "                      gap are still listed from every framework)\n"
     "  --as-of TIME        YYYY-MM-DD, RFC 3339, local time or Unix seconds (default: now)\n"
+    "  --as-recorded       judge the controls, links, scope and crosswalks as they were\n"
+    "                      recorded at --as-of (default: today's, with evidence as of then)\n"
     "  --max-hops N        crosswalk steps to follow, 1..3 (server default 2)\n" CW_REPORT_OPTS_HELP;
 
 static const char cw_help_compare[] =
-    "Usage: crosswalk compare --source FW --target FW [--max-hops N] [--format FMT] [-o FILE]\n"
+    "Usage: crosswalk compare --source FW --target FW [--max-hops N] [--as-of TIME]\n"
+    "                         [--format FMT] [-o FILE]\n"
     "\n"
     "Without any organisation (framework.compare): if all of the source were\n"
     "satisfied, which target requirements would be full, partial or unreached.\n"
-    "  --max-hops N        crosswalk steps to follow, 1..3 (server default 1)\n" CW_REPORT_OPTS_HELP;
+    "  --max-hops N        crosswalk steps to follow, 1..3 (server default 1)\n"
+    "  --as-of TIME        the catalogues and crosswalks as they were recorded then\n" CW_REPORT_OPTS_HELP;
 
 static const char cw_help_check[] =
     "Usage: crosswalk check [--framework FW] [--format FMT] [-o FILE]\n"
@@ -218,7 +226,7 @@ static int cw_cmd_call(const cw_ctx *ctx, int argc, char **argv)
 
 typedef struct cw_report_args {
     const char *org, *framework, *target, *source, *as_of, *max_hops, *format, *output;
-    bool detail;
+    bool detail, as_recorded;
 } cw_report_args;
 
 /* Adds as_of (any form cw_time_arg takes, sent as RFC 3339 UTC) and
@@ -228,6 +236,11 @@ static int cw_add_time_hops(const char *cmd, json_t *p, const cw_report_args *a)
     int rc;
     if (a->as_of && (rc = cw_add_time(cmd, p, "as_of", "--as-of", a->as_of)))
         return rc;
+    if (a->as_recorded) {
+        if (!a->as_of)
+            return cw_usage(cmd, "--as-recorded needs --as-of: the records as they were when");
+        json_object_set_new(p, "as_recorded", json_true());
+    }
     if (a->max_hops) {
         long h = cw_parse_count(a->max_hops);
         if (h < 0)
@@ -260,10 +273,20 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
                             {"--as-of", NULL, true, &a.as_of, NULL, NULL},
                             {"--max-hops", NULL, true, &a.max_hops, NULL, NULL},
                             {"--detail", NULL, false, NULL, &a.detail, NULL},
+                            {"--as-recorded", NULL, false, NULL, &a.as_recorded, NULL},
                             {"--format", NULL, true, &a.format, NULL, NULL},
                             {"--output", "-o", true, &a.output, NULL, NULL}};
-    enum { ORG = 1, FRAMEWORK = 2, TARGET = 4, SOURCE = 8, AS_OF = 16, MAX_HOPS = 32, DETAIL = 64 };
-    enum { FORMAT_OUTPUT = 128 | 256 };
+    enum {
+        ORG = 1,
+        FRAMEWORK = 2,
+        TARGET = 4,
+        SOURCE = 8,
+        AS_OF = 16,
+        MAX_HOPS = 32,
+        DETAIL = 64,
+        AS_RECORDED = 128
+    };
+    enum { FORMAT_OUTPUT = 256 | 512 };
     /* Each report: its options, its method, the arguments it sends in
      * this order (the first need of them required, else the usage error
      * missing).  The last entry, check, also stands for any other name. */
@@ -280,7 +303,7 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
         {"coverage",
          CW_REP_COVERAGE,
          cw_help_coverage,
-         ORG | FRAMEWORK | AS_OF | MAX_HOPS | DETAIL,
+         ORG | FRAMEWORK | AS_OF | MAX_HOPS | DETAIL | AS_RECORDED,
          "coverage.get",
          {"org", "framework"},
          2,
@@ -288,7 +311,7 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
         {"gap",
          CW_REP_GAP,
          cw_help_gap,
-         ORG | TARGET | SOURCE | AS_OF | MAX_HOPS,
+         ORG | TARGET | SOURCE | AS_OF | MAX_HOPS | AS_RECORDED,
          "gap.report",
          {"org", "target", "source"},
          2,
@@ -296,7 +319,7 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
         {"compare",
          CW_REP_COMPARE,
          cw_help_compare,
-         SOURCE | TARGET | MAX_HOPS,
+         SOURCE | TARGET | MAX_HOPS | AS_OF,
          "framework.compare",
          {"source", "target"},
          2,
@@ -361,10 +384,10 @@ static int cw_cmd_report(const cw_ctx *ctx, const char *cmd, int argc, char **ar
         /* The gap answer lists only what is open; the chart and the
          * per-group table need every group, so ask coverage for the same
          * target, time and hops. */
-        json_t *q =
-            json_pack("{s:s,s:O,s:O,s:O}", "org", a.org, "framework",
-                      json_object_get(answer, "target"), "as_of", json_object_get(answer, "as_of"),
-                      "max_hops", json_object_get(answer, "max_hops"));
+        json_t *q = json_pack("{s:s,s:O,s:O,s:O,s:b}", "org", a.org, "framework",
+                              json_object_get(answer, "target"), "as_of",
+                              json_object_get(answer, "as_of"), "max_hops",
+                              json_object_get(answer, "max_hops"), "as_recorded", a.as_recorded);
         rc = q ? cw_ctx_call(&c, "coverage.get", q, &groups) : CW_EXIT_ERROR;
         json_decref(q);
     }
@@ -498,6 +521,8 @@ static const cw_command cw_commands[] = {
     {"log", cw_cmd_log, cw_help_log},
     {"expiring", cw_cmd_expiring, cw_help_expiring},
     {"changes", cw_cmd_changes, cw_help_changes},
+    {"diff", cw_cmd_diff, cw_help_diff},
+    {"period", cw_cmd_period, cw_help_period},
     {"readiness", cw_cmd_readiness, cw_help_readiness},
     {"org", cw_cmd_noun, NULL},
     {"control", cw_cmd_noun, NULL},

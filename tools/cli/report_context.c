@@ -88,12 +88,12 @@ static void cw_set_add_all(json_t *set, json_t *arr)
     json_array_foreach(arr, i, e) cw_set_add(set, e);
 }
 
-/* Asks `method` {org, id[, as_of]} for every id of the set `ids` and
+/* Asks `method` {org, id[, as_of[, as_recorded]]} for every id of the set `ids` and
  * stores each answer in dst under its id; a refused item is a note.
  * Requests travel CW_CTX_WINDOW at a time and their answers are read in
  * the order sent. Returns 0 or CW_EXIT_ERROR (printed). */
 static int cw_ctx_each(cw_rpc *c, json_t *ctx, const char *method, const char *org,
-                       const char *as_of, json_t *ids, json_t *dst)
+                       const char *as_of, bool recorded, json_t *ids, json_t *dst)
 {
     size_t n = json_object_size(ids), k = 0;
     const char **names = calloc(n ? n : 1, sizeof *names);
@@ -117,7 +117,7 @@ static int cw_ctx_each(cw_rpc *c, json_t *ctx, const char *method, const char *o
         char *msg = NULL;
         for (; sent < m; sent++) {
             msgpack_sbuffer_clear(&sb);
-            msgpack_pack_map(&pk, as_of ? 3 : 2);
+            msgpack_pack_map(&pk, 2 + (as_of != NULL) + (as_of && recorded));
             cw_pack_str(&pk, "org");
             cw_pack_str(&pk, org);
             cw_pack_str(&pk, "id");
@@ -125,6 +125,11 @@ static int cw_ctx_each(cw_rpc *c, json_t *ctx, const char *method, const char *o
             if (as_of) {
                 cw_pack_str(&pk, "as_of");
                 cw_pack_str(&pk, as_of);
+            }
+            if (as_of && recorded) {
+                /* the controls as the answer saw them */
+                cw_pack_str(&pk, "as_recorded");
+                msgpack_pack_true(&pk);
             }
             if (cw_rpc_send_packed(c, method, sb.data, sb.size, &msgid[sent], &msg))
                 break;
@@ -281,14 +286,15 @@ int cw_report_context(cw_rpc *c, cw_report_kind kind, json_t *answer, json_t **o
     cw_ctx_cited(kind, answer, want_c, want_e);
     const char *as_of = json_string_value(json_object_get(answer, "as_of"));
     if (rc == 0 && org && json_object_size(want_c))
-        rc = cw_ctx_each(c, ctx, "control.get", org, as_of, want_c, controls);
+        rc = cw_ctx_each(c, ctx, "control.get", org, as_of,
+                         json_is_true(json_object_get(answer, "as_recorded")), want_c, controls);
     /* A control's deciding evidence at as_of is what explains its state
      * where the answer names only the control (the gap report). */
     const char *id;
     json_t *ctl;
     json_object_foreach(controls, id, ctl) cw_set_add_all(want_e, json_object_get(ctl, "evidence"));
     if (rc == 0 && org && json_object_size(want_e))
-        rc = cw_ctx_each(c, ctx, "evidence.get", org, NULL, want_e, evidence);
+        rc = cw_ctx_each(c, ctx, "evidence.get", org, NULL, false, want_e, evidence);
     json_decref(want_c);
     json_decref(want_e);
     return rc;

@@ -14,9 +14,9 @@ _crosswalk_opts() {
         "call "*) echo "--help" ;;
         "load "*) echo "--org --framework --batch-size --encoding --replace --dry-run --source-framework --target-framework --catalog --help" ;;
         "export "*) echo "--framework --target-framework --format --output -o --help" ;;
-        "coverage "*) echo "--org --framework --as-of --max-hops --detail $out --help" ;;
-        "gap "*) echo "--org --target --source --as-of --max-hops $out --help" ;;
-        "compare "*) echo "--source --target --max-hops $out --help" ;;
+        "coverage "*) echo "--org --framework --as-of --as-recorded --max-hops --detail $out --help" ;;
+        "gap "*) echo "--org --target --source --as-of --as-recorded --max-hops $out --help" ;;
+        "compare "*) echo "--source --target --max-hops --as-of $out --help" ;;
         "soa "*) echo "--org --as-of --version $out --help" ;;
         "risks "*) echo "--org --as-of --assets $out --help" ;;
         "audit "*) echo "--org --audit --as-of $out --help" ;;
@@ -31,6 +31,8 @@ _crosswalk_opts() {
         "expiring "*) echo "--org --within --as-of --framework --json --format --help" ;;
         "readiness "*) echo "--org --framework --date --json --format --help" ;;
         "changes "*) echo "--org --framework --from --to --json --format --help" ;;
+        "diff "*) echo "--org --framework --from --to --today-records --json --format --help" ;;
+        "period "*) echo "--org --framework --from --to --today-records --json --format --help" ;;
         "version "*) echo "--client --help" ;;
         "org list") echo "$out --help" ;;
         "org get") echo "--org $out --help" ;;
@@ -54,7 +56,7 @@ _crosswalk() {
     local cur prev cmd="" action="" i w
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
-    local commands="call load export coverage gap compare soa risks audit findings check watch log expiring readiness changes org control evidence scope version help"
+    local commands="call load export coverage gap compare soa risks audit findings check watch log expiring readiness changes diff period org control evidence scope version help"
     local globals="--server --token-file --color --no-pager --version --help"
     # the command, and for org/control/evidence/scope the action, skipping
     # the global options and their values
