@@ -149,6 +149,80 @@ int hist_changes(MDB_txn *txn, cw_db *db, const char *org, cw_time from, cw_time
     return 0;
 }
 
+/* The greatest second <= t under the time index prefix g (g->n bytes, a
+ * be64 second after it), or CW_TIME_MIN when none. */
+static cw_time group_prev(MDB_txn *txn, cw_db *db, cw_key *g, cw_time t)
+{
+    size_t pn = g->n;
+    time_suffix(g, t == CW_TIME_MAX ? t : t + 1);
+    MDB_cursor *c;
+    if (mdb_cursor_open(txn, db->dbi[DB_HISTT], &c))
+        return CW_TIME_MIN;
+    MDB_val k = key_val(g), v;
+    int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    r = r == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV) : mdb_cursor_get(c, &k, &v, MDB_LAST);
+    cw_time at = CW_TIME_MIN;
+    if (r == 0 && k.mv_size == pn + 8 && memcmp(k.mv_data, g->b, pn) == 0)
+        at = time_unkey(be64_get((const unsigned char *)k.mv_data + pn));
+    mdb_cursor_close(c);
+    return at;
+}
+
+/* The second <= t at which record k of dbi last changed, or CW_TIME_MIN. */
+static cw_time record_prev(MDB_txn *txn, cw_db *db, int dbi, MDB_val k, cw_time t)
+{
+    if (k.mv_size + 9 > CW_KEY_MAX)
+        return CW_TIME_MIN;
+    cw_key hk;
+    key_init(&hk);
+    unsigned char tag = (unsigned char)dbi;
+    key_raw(&hk, &tag, 1);
+    key_raw(&hk, k.mv_data, k.mv_size);
+    size_t kn = hk.n;
+    time_suffix(&hk, t == CW_TIME_MAX ? t : t + 1);
+    MDB_cursor *c;
+    if (mdb_cursor_open(txn, db->dbi[DB_HIST], &c))
+        return CW_TIME_MIN;
+    MDB_val hkv = key_val(&hk), hv;
+    int r = mdb_cursor_get(c, &hkv, &hv, MDB_SET_RANGE);
+    r = r == 0 ? mdb_cursor_get(c, &hkv, &hv, MDB_PREV) : mdb_cursor_get(c, &hkv, &hv, MDB_LAST);
+    /* longer keys sharing these bytes sort among this key's entries:
+     * passed over */
+    while (r == 0 && hkv.mv_size >= kn && memcmp(hkv.mv_data, hk.b, kn) == 0 &&
+           hkv.mv_size != kn + 8)
+        r = mdb_cursor_get(c, &hkv, &hv, MDB_PREV);
+    cw_time at = CW_TIME_MIN;
+    if (r == 0 && hkv.mv_size == kn + 8 && memcmp(hkv.mv_data, hk.b, kn) == 0)
+        at = time_unkey(be64_get((const unsigned char *)hkv.mv_data + kn));
+    mdb_cursor_close(c);
+    return at;
+}
+
+int cw_history_versions(cw_db *db, const char *org, cw_time t, const char *const *controls,
+                        size_t n, cw_time *control_at, cw_time *org_at, cw_time *catalogues_at,
+                        cw_err *err)
+{
+    MDB_txn *txn;
+    int rc = read_begin(db, &txn, err);
+    if (rc)
+        return rc;
+    cw_key g;
+    group_prefix(&g, NULL, 0);
+    *catalogues_at = group_prev(txn, db, &g, t);
+    *org_at = CW_TIME_MIN;
+    if (org) {
+        group_prefix(&g, org, strlen(org));
+        *org_at = group_prev(txn, db, &g, t);
+    }
+    for (size_t i = 0; i < n; i++) {
+        cw_key k;
+        org_item_key(&k, org, controls[i]);
+        control_at[i] = record_prev(txn, db, DB_CTL, key_val(&k), t);
+    }
+    read_end(db, txn);
+    return 0;
+}
+
 cw_time hist_floor(MDB_txn *txn, cw_db *db)
 {
     MDB_val k = {sizeof FLOOR_KEY - 1, FLOOR_KEY}, v;

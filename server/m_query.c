@@ -3,7 +3,9 @@
  * Statement of Applicability is with the ISMS methods, m_isms.c); and the
  * render cache that keeps their packed bodies, since audit tools ask the same question many times a second and
  * a detailed answer is hundreds of kilobytes. */
+#include "crosswalk/history.h"
 #include "crosswalk/query.h"
+#include "crosswalk/strmap.h"
 #include "pack.h"
 #include "server.h"
 
@@ -560,6 +562,62 @@ static void cov_body(msgpack_packer *pk, const void *ctx)
     pk_coverage_body(pk, b->cv, b->detail);
 }
 
+static void pk_time_or_nil(msgpack_packer *pk, cw_time t)
+{
+    if (t == CW_TIME_MIN)
+        msgpack_pack_nil(pk);
+    else
+        pk_time(pk, t);
+}
+
+/* "recorded": which versions an as_recorded answer used: when the
+ * organisation's records and the catalogues were last written at or
+ * before as_of, and, with detail, each contributing control (nil: as when
+ * the history began).  An auditor can cite them beside the answer. */
+static int pk_recorded(cw_call *k, msgpack_packer *pk, const char *org, cw_time t,
+                       const cw_coverage *cv, cw_err *err)
+{
+    const char **ids = NULL;
+    size_t n = 0;
+    if (cv) {
+        cw_strmap seen;
+        size_t total = 0;
+        for (size_t i = 0; i < cv->n_reqs; i++)
+            total += cv->reqs[i].n_contribs;
+        ids = cw_arena_alloc(k->a, (total + 1) * sizeof *ids);
+        if (!ids || cw_strmap_init(&seen, k->a, total + 1))
+            return cw_err_set(err, CW_ENOMEM, "out of memory");
+        for (size_t i = 0; i < cv->n_reqs; i++)
+            for (size_t j = 0; j < cv->reqs[i].n_contribs; j++) {
+                const char *c = cv->reqs[i].contribs[j].control;
+                size_t at;
+                if (c && !cw_strmap_get(&seen, c, strlen(c), &at) &&
+                    cw_strmap_put(&seen, c, strlen(c), n, NULL) >= 0)
+                    ids[n++] = c;
+            }
+    }
+    cw_time *at = cw_arena_alloc(k->a, (n + 1) * sizeof *at), org_at, cat_at;
+    int rc = at ? cw_history_versions(k->db, org, t, ids, n, at, &org_at, &cat_at, err)
+                : cw_err_set(err, CW_ENOMEM, "out of memory");
+    if (rc)
+        return rc;
+    pk_key(pk, "recorded");
+    msgpack_pack_map(pk, 2 + (cv != NULL));
+    pk_key(pk, "org");
+    pk_time_or_nil(pk, org_at);
+    pk_key(pk, "catalogues");
+    pk_time_or_nil(pk, cat_at);
+    if (cv) {
+        pk_key(pk, "controls");
+        msgpack_pack_map(pk, n);
+        for (size_t i = 0; i < n; i++) {
+            pk_str(pk, ids[i]);
+            pk_time_or_nil(pk, at[i]);
+        }
+    }
+    return 0;
+}
+
 int cw_h_coverage_get(cw_call *k, const cw_args_coverage_get *args, msgpack_packer *pk, cw_err *err)
 {
     cw_coverage_query q = {
@@ -577,14 +635,27 @@ int cw_h_coverage_get(cw_call *k, const cw_args_coverage_get *args, msgpack_pack
     bool compact = args->detail == CW_DETAIL_COMPACT;
     /* A time still to come is a forecast: evidence ages, nothing else moves. */
     bool forecast = q.as_of > cw_now();
-    msgpack_pack_map(pk, (q.detail ? 9 + 3 * compact : 8) + forecast + q.as_recorded);
+    /* the versions are looked up before anything is packed: a failure
+     * must leave the answer unstarted */
+    msgpack_sbuffer rb;
+    msgpack_sbuffer_init(&rb);
+    msgpack_packer rp;
+    msgpack_packer_init(&rp, &rb, msgpack_sbuffer_write);
+    if (q.as_recorded && (rc = pk_recorded(k, &rp, cv.org, cv.as_of, q.detail ? &cv : NULL, err))) {
+        msgpack_sbuffer_destroy(&rb);
+        return rc;
+    }
+    msgpack_pack_map(pk, (q.detail ? 9 + 3 * compact : 8) + forecast + 2 * q.as_recorded);
     pk_kv_str(pk, "org", cv.org);
     pk_kv_str(pk, "framework", cv.framework);
     pk_kv_time(pk, "as_of", cv.as_of);
     if (forecast)
         pk_kv_bool(pk, "forecast", true);
-    if (q.as_recorded)
+    if (q.as_recorded) {
         pk_kv_bool(pk, "as_recorded", true);
+        msgpack_pack_str_body(pk, rb.data, rb.size); /* already packed: raw bytes */
+    }
+    msgpack_sbuffer_destroy(&rb);
     struct cov_body b = {&cv, args->detail};
     /* the full and the compact body of one answer are cached apart; answer
      * ids count up from 1 in one sequence, so the top bit is free */

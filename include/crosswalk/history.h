@@ -25,4 +25,14 @@ int cw_history_compact(cw_db *db, cw_wtxn *w, cw_time before, size_t *removed, c
  * them and their time index. */
 int cw_history_info(cw_db *db, cw_time *kept_from, size_t *versions, size_t *bytes, cw_err *err);
 
+/* Which versions an answer about time t used: the second at which each
+ * of the n controls of org was last written at or before t (control_at,
+ * n entries), and likewise any record of org (org_at) and any catalogue or
+ * crosswalk row (catalogues_at).  CW_TIME_MIN where no write the history
+ * keeps did: the record is as it was when the history began.  org may be
+ * NULL (n 0).  0 or a CW_E* code. */
+int cw_history_versions(cw_db *db, const char *org, cw_time t, const char *const *controls,
+                        size_t n, cw_time *control_at, cw_time *org_at, cw_time *catalogues_at,
+                        cw_err *err);
+
 #endif

@@ -38,6 +38,7 @@ def ts(s):
 def strip(ans):
     ans = dict(ans)
     ans.pop("as_recorded", None)
+    ans.pop("recorded", None)
     return ans
 
 
@@ -139,6 +140,15 @@ class HistoryTest(ServerTest):
                 got = self.cov(fw, t, as_recorded=True)
                 self.assertTrue(got["as_recorded"])
                 self.assertEqual(strip(got), ans[fw], "%s at %d" % (fw, t))
+                # the versions it used: none written after t, one for each
+                # contributing control
+                rec_at = got["recorded"]
+                self.assertLessEqual(ts(rec_at["org"]), t)
+                cited = {x["control"] for r in got["requirements"]
+                         for x in r["contributions"] if x.get("control")}
+                self.assertEqual(set(rec_at["controls"]), cited)
+                for cid, v in rec_at["controls"].items():
+                    self.assertLessEqual(ts(v), t, cid)
         # the other queries that honour a past time give back theirs (and
         # the writes changed what they answer)
         self.assertTrue(any(others[i] != others[i + 1] for i in range(len(others) - 1)))
@@ -202,6 +212,7 @@ class HistoryTest(ServerTest):
         c = self.c
         c.ok("control.put", {"org": ORG, "id": "C1", "status": "implemented",
                              "links": [{"framework": ISO, "id": "A.5.1"}]})
+        written = c.ok("log.list", {"org": ORG})["entries"][-1]["at"]
         c.ok("evidence.put", {"org": ORG, **evidence("E1", ["C1"],
                                                       collected_at=int(time.time()) - 5)})
         t = int(time.time())
@@ -215,6 +226,7 @@ class HistoryTest(ServerTest):
         then = self.cov(ISO, t, as_recorded=True)
         a51 = {r["id"]: r for r in then["requirements"]}["A.5.1"]
         self.assertEqual([x["control"] for x in a51["contributions"]], ["C1"])
+        self.assertEqual(then["recorded"]["controls"], {"C1": written})
         self.assertEqual(before["counts"]["met"], 1)
         self.assertEqual(then["counts"]["unverified"], 1)
         # before the organisation was first written: it was not recorded
