@@ -39,6 +39,13 @@ typedef struct ev_cursors {
     MDB_cursor *c[4];
 } ev_cursors;
 void ev_cursors_close(ev_cursors *cs);
+/* Judges again, at t, those of the n controls ctls (states st, from the
+ * evidence as it is now) that name evidence replaced or deleted after rec,
+ * with those items as they were at rec; narrows *until.  0 or a CW_E*
+ * code. */
+int ev_states_then(MDB_txn *txn, cw_db *db, const char *org, cw_time rec, cw_time t,
+                   const struct cw_control *ctls, size_t n, cw_arena *a,
+                   struct cw_control_state *st, cw_time *until);
 /* ctl_state with cursors held by the caller. */
 int ctl_state_with(MDB_txn *txn, cw_db *db, ev_cursors *cs, const char *org, const char *ctl,
                    cw_ctl_status status, cw_time t, cw_arena *a, struct cw_control_state *out,

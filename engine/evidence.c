@@ -829,10 +829,181 @@ int cw_control_get_at(cw_db *db, const char *org, const char *id, cw_time t, boo
                         as_recorded ? " as recorded at " : "", when);
         goto out;
     }
+    cw_time until = INT64_MAX;
     if ((rc = item_decode(&control_items, a, org, id, v, ctl, err)) == 0 &&
-        (rc = ctl_state(txn, db, org, id, ctl->status, t, a, st, NULL)))
+        ((rc = ctl_state(txn, db, org, id, ctl->status, t, a, st, NULL)) ||
+         (rec != REC_NOW && (rc = ev_states_then(txn, db, org, rec, t, ctl, 1, a, st, &until)))))
         cw_err_set(err, rc, "evidence: cannot read");
 out:
     read_end(db, txn);
+    return rc;
+}
+
+/* ---- evidence as recorded at a past time ----
+ *
+ * The evidence indexes hold the items as they are now.  An item replaced
+ * or deleted after rec still counted at rec as it was then (history.c
+ * keeps that version; an item's first recording is not history, since it
+ * counts from its collection anyway).  The controls those items name are
+ * judged again from their index entries with the replaced or deleted
+ * items' current entries left out and their entries as of rec put in. */
+
+/* One index entry of an item as it was at rec: its DB_EVCTL value, and
+ * its DB_EVPASS value when it passed. */
+typedef struct then_entry {
+    const char *ctl;
+    cw_key byt, pass;
+    bool passed;
+} then_entry;
+
+/* The id at the end of an index value (after skip bytes). */
+static bool excluded_id(const strmap *gone, MDB_val v, size_t skip)
+{
+    size_t i;
+    return v.mv_size > skip &&
+           strmap_get(gone, (const char *)v.mv_data + skip, v.mv_size - skip, &i);
+}
+
+/* Keeps in *best the greater of it and cand (index order). */
+static void keep_greater(MDB_val *best, const void *cand, size_t n)
+{
+    if (!best->mv_data || bytes_cmp(cand, n, best->mv_data, best->mv_size) > 0)
+        *best = (MDB_val){n, (void *)cand};
+}
+
+/* The evidence of control ctl at t (latest, fresh, next) from its index
+ * entries, leaving out items in gone, and from the entries of then. */
+static int ev_then(MDB_txn *txn, cw_db *db, const cw_key *ck, cw_time t, const strmap *gone,
+                   const then_entry *then, size_t n_then, const char *ctl, cw_arena *a,
+                   ctl_evidence *ev)
+{
+    uint64_t tk = time_key(t);
+    MDB_val latest = {0, NULL}, fresh = {0, NULL};
+    ev->next = INT64_MAX;
+    for (int d = 0; d < 4; d++) {
+        MDB_cursor *c;
+        int rc = mdb_cursor_open(txn, db->dbi[d < 2 ? ev_by_time[d] : ev_passing[d - 2]], &c);
+        if (rc)
+            return lmdb_err(rc, NULL, "evidence");
+        MDB_val kv = key_val(ck), v;
+        for (int r = mdb_cursor_get(c, &kv, &v, MDB_SET); r == 0;
+             r = mdb_cursor_get(c, &kv, &v, MDB_NEXT_DUP)) {
+            if (v.mv_size < (d < 2 ? 9u : 16u) || excluded_id(gone, v, d < 2 ? 9 : 16))
+                continue;
+            uint64_t at = be64_get(v.mv_data);
+            if (d < 2 && at > tk && time_unkey(at) < ev->next)
+                ev->next = time_unkey(at);
+            if (d < 2 && at <= tk)
+                keep_greater(&latest, v.mv_data, v.mv_size);
+            if (d >= 2 && at <= tk && be64_get((const unsigned char *)v.mv_data + 8) >= tk)
+                keep_greater(&fresh, v.mv_data, v.mv_size);
+        }
+        mdb_cursor_close(c);
+    }
+    for (size_t i = 0; i < n_then; i++) {
+        const then_entry *e = &then[i];
+        if (strcmp(e->ctl, ctl) != 0)
+            continue;
+        uint64_t at = be64_get((const unsigned char *)e->byt.b);
+        if (at > tk && time_unkey(at) < ev->next)
+            ev->next = time_unkey(at);
+        if (at <= tk)
+            keep_greater(&latest, e->byt.b, e->byt.n);
+        if (e->passed && at <= tk && be64_get((const unsigned char *)e->pass.b + 8) >= tk)
+            keep_greater(&fresh, e->pass.b, e->pass.n);
+    }
+    if (latest.mv_data) {
+        const unsigned char *lv = latest.mv_data;
+        ev->latest_result = (cw_result)lv[8];
+        if (!(ev->latest = cw_arena_strndup(a, (const char *)lv + 9, latest.mv_size - 9)))
+            return CW_ENOMEM;
+    }
+    if (fresh.mv_data) {
+        ev->fresh_until = time_unkey(be64_get((const unsigned char *)fresh.mv_data + 8));
+        if (!(ev->fresh =
+                  cw_arena_strndup(a, (const char *)fresh.mv_data + 16, fresh.mv_size - 16)))
+            return CW_ENOMEM;
+    }
+    return 0;
+}
+
+/* Adds every control of item id, as decoded from v, to the list of
+ * controls to judge again (named in touched), and, when then, its entries. */
+static int note_item(cw_arena *a, const char *org, const char *id, MDB_val v, bool then,
+                     strmap *touched, then_entry **ents, size_t *n, size_t *cap)
+{
+    cw_evidence e;
+    if (decode_evidence(a, org, id, strlen(id), v, &e))
+        return 0; /* unreadable: left as the indexes have it */
+    for (size_t j = 0; j < e.n_controls; j++) {
+        const char *ctl = e.controls[j];
+        size_t x;
+        if (!strmap_get(touched, ctl, strlen(ctl), &x) &&
+            strmap_put(touched, ctl, strlen(ctl), 0, NULL) < 0)
+            return CW_ENOMEM;
+        if (!then)
+            continue;
+        then_entry *grown = cw_arena_grow(a, *ents, sizeof **ents, cap, *n + 1);
+        if (!grown)
+            return CW_ENOMEM;
+        *ents = grown;
+        then_entry *te = &grown[(*n)++];
+        te->ctl = ctl;
+        te->passed = e.result == CW_RESULT_PASS;
+        ev_index_vals(&te->byt, &te->pass, e.collected_at, e.has_valid_until, e.valid_until,
+                      e.result, id, strlen(id));
+    }
+    return 0;
+}
+
+int ev_states_then(MDB_txn *txn, cw_db *db, const char *org, cw_time rec, cw_time t,
+                   const cw_control *ctls, size_t n, cw_arena *a, cw_control_state *st,
+                   cw_time *until)
+{
+    cw_key pre;
+    key_prefix(&pre, org);
+    cw_arena *w = cw_arena_new();
+    hist_rec *ch;
+    size_t nch;
+    int rc = w ? hist_changed(txn, db, DB_EV, &pre, rec, w, &ch, &nch) : CW_ENOMEM;
+    if (rc || nch == 0) {
+        cw_arena_free(w);
+        return rc;
+    }
+    strmap gone, touched;
+    then_entry *ents = NULL;
+    size_t n_ents = 0, cap = 0;
+    if (strmap_init(&gone, w, nch) || strmap_init(&touched, w, nch * 2)) {
+        cw_arena_free(w);
+        return CW_ENOMEM;
+    }
+    for (size_t i = 0; i < nch && rc == 0; i++) {
+        const char *id =
+            cw_arena_strndup(w, (const char *)ch[i].k.mv_data + pre.n, ch[i].k.mv_size - pre.n);
+        if (!id || strmap_put(&gone, id, strlen(id), i, NULL) < 0) {
+            rc = CW_ENOMEM;
+            break;
+        }
+        /* its controls now and then are judged again */
+        MDB_val now;
+        if (mdb_get(txn, db->dbi[DB_EV], &ch[i].k, &now) == 0)
+            rc = note_item(w, org, id, now, false, &touched, &ents, &n_ents, &cap);
+        if (rc == 0 && ch[i].present)
+            rc = note_item(w, org, id, ch[i].v, true, &touched, &ents, &n_ents, &cap);
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t x;
+        const char *id = ctls[i].id;
+        if (!state_applies(ctls[i].status) || !strmap_get(&touched, id, strlen(id), &x))
+            continue;
+        cw_key ck;
+        org_item_key(&ck, org, id);
+        ctl_evidence ev = {NULL, CW_RESULT_UNKNOWN, NULL, INT64_MAX, INT64_MAX};
+        cw_time u;
+        if ((rc = ev_then(txn, db, &ck, t, &gone, ents, n_ents, id, a, &ev)) == 0 &&
+            (rc = state_decide(ctls[i].status, &ev, a, &st[i], &u)) == 0 && u < *until)
+            *until = u;
+    }
+    cw_arena_free(w);
     return rc;
 }

@@ -10,8 +10,10 @@
  * index names the seconds at which the catalogues, or one organisation's
  * records, changed: that answers "is the state at T today's?" with one
  * seek, and gives the interval over which a past state held, which the
- * graph and organisation caches use as its identity.  Evidence and audit
- * findings are not versioned here: they carry their own dates. */
+ * graph and organisation caches use as its identity.  Evidence carries its
+ * own dates: an item counts from its collection, however late it was
+ * recorded, so only its replacement or deletion is kept here; audit
+ * findings are not versioned. */
 #include "internal.h"
 
 #include "crosswalk/history.h"
@@ -32,7 +34,8 @@ bool hist_kept(int dbi)
     case DB_JOINT:
     case DB_ORG:
     case DB_CTL:
-    case DB_SCOPE: return true;
+    case DB_SCOPE:
+    case DB_EV: return true;
     default: return false;
     }
 }
@@ -75,6 +78,10 @@ int hist_note(cw_db *db, MDB_txn *txn, int dbi, MDB_val k, const MDB_val *v, cw_
     if (had && v && old.mv_size == v->mv_size && memcmp(old.mv_data, v->mv_data, v->mv_size) == 0)
         return 0; /* rewritten as it was: no version */
     if (!had && !v)
+        return 0;
+    /* an evidence item counts from when it was collected, however late it
+     * was recorded: only its replacement or deletion is history */
+    if (!had && dbi == DB_EV)
         return 0;
     cw_key hk;
     key_init(&hk);
@@ -331,6 +338,25 @@ static int changed_after(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix,
     }
     mdb_cursor_close(c);
     return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int hist_changed(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix, cw_time rec, cw_arena *a,
+                 hist_rec **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    then_set s = {a, {0}, NULL, 0, 0};
+    int rc = strmap_init(&s.idx, a, 16);
+    if (rc || (rc = changed_after(txn, db, dbi, prefix, rec, &s)))
+        return rc == CW_ENOMEM ? rc : rc ? lmdb_err(rc, NULL, "history") : 0;
+    hist_rec *r = cw_arena_alloc(a, (s.n + 1) * sizeof *r);
+    if (!r)
+        return CW_ENOMEM;
+    for (size_t i = 0; i < s.n; i++)
+        r[i] = (hist_rec){s.recs[i].k, s.recs[i].v, s.recs[i].present};
+    *out = r;
+    *n = s.n;
+    return 0;
 }
 
 static int key_cmp(const void *pa, const void *pb)

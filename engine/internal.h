@@ -414,6 +414,17 @@ int hist_check(MDB_txn *txn, cw_db *db, cw_time rec, const char *field, cw_err *
  * they are). */
 int each_record_at(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix, const cw_key *start,
                    cw_time rec, each_fn fn, void *ctx, cw_err *err, const char *what);
+/* A record changed after some time: its key, and the value it held then
+ * (present false: it did not exist). */
+typedef struct hist_rec {
+    MDB_val k, v;
+    bool present;
+} hist_rec;
+/* Every record of dbi under prefix that changed after rec, with what it
+ * held at rec, into a (the values point into txn's pages).  0 or a CW_E*
+ * code. */
+int hist_changed(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix, cw_time rec, cw_arena *a,
+                 hist_rec **out, size_t *n);
 /* mdb_get of the record as it was at rec: 0, MDB_NOTFOUND or an LMDB
  * code. */
 int record_get_at(MDB_txn *txn, cw_db *db, int dbi, MDB_val k, cw_time rec, MDB_val *v);

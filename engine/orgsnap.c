@@ -189,6 +189,11 @@ static int snap_build(cw_db *db, MDB_txn *txn, const char *org, uint64_t gen, cw
             s->until = until;
     }
     ev_cursors_close(&cs);
+    if (rec != REC_NOW &&
+        (rc = ev_states_then(txn, db, org, rec, t, s->ctls, s->n_ctls, a, s->st, &s->until))) {
+        snap_unref(s);
+        return cw_err_set(err, rc, "evidence: cannot read the evidence of '%s' as recorded", org);
+    }
     if ((rc = snap_findings(db, txn, s, t))) {
         snap_unref(s);
         return cw_err_set(err, rc, "findings: cannot read the findings of '%s'", org);
