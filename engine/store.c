@@ -117,7 +117,10 @@ int org_find_at(MDB_txn *txn, cw_db *db, const char *org, cw_time rec, cw_err *e
         return 0;
     char b[32];
     cw_time_format(rec, b, sizeof b);
-    return cw_err_set(err, CW_ENOORG, "org: no organisation '%s' as recorded at %s", org, b);
+    return cw_err_set(err, CW_ENOORG,
+                      "org: no organisation '%s' as recorded at %s (as_recorded: false judges "
+                      "today's records at that time)",
+                      org, b);
 }
 
 int org_scale_of(MDB_val v)

@@ -410,9 +410,12 @@ int cw_h_soa_get(cw_call *k, const cw_args_soa_get *args, msgpack_packer *pk, cw
     cw_soa r;
     cw_soa_approval *v;
     size_t nv;
-    int rc = args->has_version ? cw_soa_version_get(k->db, args->org, args->version, k->a, &r, err)
-                               : cw_soa_get(k->db, args->org, as_of(args->has_as_of, args->as_of),
-                                            args->as_recorded, k->a, &r, err);
+    int rc =
+        args->has_version
+            ? cw_soa_version_get(k->db, args->org, args->version, k->a, &r, err)
+            : cw_soa_get(k->db, args->org, as_of(args->has_as_of, args->as_of),
+                         cw_as_recorded(args->has_as_of, args->has_as_recorded, args->as_recorded),
+                         k->a, &r, err);
     if (rc || (rc = cw_soa_versions(k->db, args->org, k->a, &v, &nv, err)))
         return rc;
     pk_soa(pk, &r, v, nv);

@@ -122,8 +122,10 @@ int cw_h_control_get(cw_call *k, const cw_args_control_get *args, msgpack_packer
     cw_control ctl;
     cw_control_state st;
     int rc;
-    if ((rc = cw_control_get_at(k->db, args->org, args->id, t, args->as_recorded, k->a, &ctl, &st,
-                                err)))
+    if ((rc = cw_control_get_at(
+             k->db, args->org, args->id, t,
+             cw_as_recorded(args->has_as_of, args->has_as_recorded, args->as_recorded), k->a, &ctl,
+             &st, err)))
         return rc;
     pk_control(pk, &ctl, &st);
     return 0;

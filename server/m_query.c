@@ -626,7 +626,7 @@ int cw_h_coverage_get(cw_call *k, const cw_args_coverage_get *args, msgpack_pack
         .as_of = args->has_as_of ? args->as_of : cw_now(),
         .max_hops = args->max_hops,
         .detail = args->detail != CW_DETAIL_NONE,
-        .as_recorded = args->as_recorded,
+        .as_recorded = cw_as_recorded(args->has_as_of, args->has_as_recorded, args->as_recorded),
     };
     cw_coverage cv;
     int rc = cw_coverage_get(k->db, &q, k->a, &cv, err);
@@ -674,7 +674,7 @@ int cw_h_gap_report(cw_call *k, const cw_args_gap_report *args, msgpack_packer *
         .source = args->source,
         .as_of = args->has_as_of ? args->as_of : cw_now(),
         .max_hops = args->max_hops,
-        .as_recorded = args->as_recorded,
+        .as_recorded = cw_as_recorded(args->has_as_of, args->has_as_recorded, args->as_recorded),
     };
     cw_gap_report r;
     int rc = cw_gap_report_get(k->db, &q, k->a, &r, err);

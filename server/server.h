@@ -462,4 +462,12 @@ void cw_stop_reading_all(cw_server *s);
 bool cw_conns_quiet(cw_server *s);
 void cw_idle_sweep(cw_server *s);
 
+/* Whether a query with an as_of judges the records as recorded then (the
+ * default) or as they are now (as_recorded: false); without as_of it asks
+ * about now, where the two are the same and the history is not read. */
+static inline bool cw_as_recorded(bool has_as_of, bool has_flag, bool flag)
+{
+    return has_as_of && (!has_flag || flag);
+}
+
 #endif

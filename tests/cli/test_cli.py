@@ -216,7 +216,7 @@ class Reports(CliCase):
                                      "--format", "json"))
             want = json.loads(self.ok("call", "coverage.get", json.dumps(
                 {"org": fixture.ORG, "framework": fw, "as_of": fixture.AS_OF, "max_hops": 3,
-                 "detail": True})))
+                 "detail": True, "as_recorded": False})))
             self.assertEqual(got, want)
             self.assertNotIn("paths", got)
 

@@ -53,6 +53,8 @@ class HistoryTest(ServerTest):
         self.live = set()
 
     def cov(self, fw, t, **kw):
+        """coverage.get at t: today's records unless as_recorded is given."""
+        kw.setdefault("as_recorded", False)
         return self.c.ok("coverage.get", {"org": ORG, "framework": fw, "as_of": t,
                                           "detail": True, **kw})
 
@@ -67,7 +69,7 @@ class HistoryTest(ServerTest):
                                                  **at})}
         for cid in CTLS:
             err, res = c.call("control.get", {"org": ORG, "id": cid, "as_of": t,
-                                              **({"as_recorded": True} if past else {})})
+                                              "as_recorded": past})
             out[cid] = res if err is None else err[0]
         err, res = c.call("requirement.list", {"framework": "hist-fw", **at})
         out["hist-fw"] = res if err is None else err[0]

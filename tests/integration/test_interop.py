@@ -31,7 +31,8 @@ class PositionalTest(ServerTest):
         for method, named in (
                 ("requirement.get", {"framework": "iso27001-2022", "id": "A.5.1"}),
                 ("framework.get", {"framework": "soc2-2017"}),
-                ("control.get", {"org": "pos", "id": "C1", "as_of": "2026-01-01T00:00:00Z"}),
+                ("control.get", {"org": "pos", "id": "C1", "as_of": "2026-01-01T00:00:00Z",
+                                 "as_recorded": False}),
                 ("coverage.get", {"org": "pos", "framework": "iso27001-2022",
                                   "as_of": 1800000000, "max_hops": 1, "detail": True}),
                 ("mapping.list", {"framework": "iso27001-2022", "id": "A.5.15"})):

@@ -262,7 +262,7 @@ class IsmsTest(SharedServerTest):
                              INVALID_PARAMS, field="version")
         self.assertCallError(self.c, "soa.get", {"org": org, "version": 2}, NOT_FOUND,
                              field="version")
-        self.assertCallError(self.c, "soa.get", {"org": org, "version": 1, "as_of": T0},
+        self.assertCallError(self.c, "soa.get", {"org": org, "version": 1, "as_recorded": False, "as_of": T0},
                              INVALID_PARAMS, field="as_of")
         # a frozen version answers as approved, whatever comes after
         self.c.ok("risk.delete", {"org": org, "id": "R1"})
@@ -324,7 +324,7 @@ class IsmsTest(SharedServerTest):
         self.assertTrue(items["A.5.1"]["look_for"])
         self.assertEqual(items["A.5.2"]["status"], "gap")
         self.assertEqual(cl["counts"]["met"], 3)
-        cov = c.ok("coverage.get", {"org": org, "framework": ISO, "as_of": T0, "detail": True})
+        cov = c.ok("coverage.get", {"org": org, "framework": ISO, "as_recorded": False, "as_of": T0, "detail": True})
         met_before = cov["counts"]["met"]
         self.assertEqual(req_of(cov, "A.5.1")["status"], "met")
         # 5. a major nonconformity turns the met requirement failing
@@ -332,7 +332,7 @@ class IsmsTest(SharedServerTest):
               "requirement": "A.5.1", "kind": "major_nc", "raised_at": T0,
               "description": "policy not approved by management", "owner": "ciso"}
         c.ok("finding.put", nc)
-        cov = c.ok("coverage.get", {"org": org, "framework": ISO, "as_of": T0, "detail": True})
+        cov = c.ok("coverage.get", {"org": org, "framework": ISO, "as_recorded": False, "as_of": T0, "detail": True})
         a51 = req_of(cov, "A.5.1")
         self.assertEqual(a51["status"], "failing")
         self.assertEqual(a51["finding"], {"id": "NC-1", "audit": "IA-2026", "kind": "major_nc",
@@ -342,11 +342,11 @@ class IsmsTest(SharedServerTest):
         self.assertEqual(cov["counts"]["met"], met_before - 1)
         # the day before it was raised, nothing had changed
         self.assertEqual(req_of(c.ok("coverage.get", {
-            "org": org, "framework": ISO, "as_of": "2026-02-28T23:59:59Z", "detail": True}),
+            "org": org, "framework": ISO, "as_recorded": False, "as_of": "2026-02-28T23:59:59Z", "detail": True}),
             "A.5.1")["status"], "met")
         cl = c.ok("audit.checklist", {"org": org, "audit": "IA-2026", "as_of": T0})
         self.assertEqual([i["finding"]["id"] for i in cl["items"] if i["finding"]], ["NC-1"])
-        gap = c.ok("gap.report", {"org": org, "target": ISO, "as_of": T0, "max_hops": 1})
+        gap = c.ok("gap.report", {"org": org, "target": ISO, "as_recorded": False, "as_of": T0, "max_hops": 1})
         g51 = [g for g in gap["gaps"] if g["id"] == "A.5.1"][0]
         self.assertEqual((g51["status"], g51["held"], [f["id"] for f in g51["findings"]]),
                          ("failing", True, ["NC-1"]))
@@ -355,29 +355,29 @@ class IsmsTest(SharedServerTest):
         nc.update(status="action_planned", corrective_action="board approves the policy",
                   root_cause="no approval step", due_at="2026-04-01T00:00:00Z")
         c.ok("finding.put", nc)
-        gap = c.ok("gap.report", {"org": org, "target": ISO, "as_of": T1, "max_hops": 1})
+        gap = c.ok("gap.report", {"org": org, "target": ISO, "as_recorded": False, "as_of": T1, "max_hops": 1})
         self.assertEqual([f["id"] for f in gap["overdue_actions"]], ["NC-1"])
         self.assertIs(gap["overdue_actions"][0]["overdue"], True)
-        self.assertEqual(c.ok("gap.report", {"org": org, "target": ISO, "as_of": T0,
+        self.assertEqual(c.ok("gap.report", {"org": org, "target": ISO, "as_recorded": False, "as_of": T0,
                                              "max_hops": 1})["overdue_actions"], [])
         # 7. verified: no longer overdue, but still open, so still failing
         nc.update(status="verified", effectiveness_checked_at="2026-05-01T00:00:00Z",
                   effectiveness="effective")
         c.ok("finding.put", nc)
-        gap = c.ok("gap.report", {"org": org, "target": ISO, "as_of": T1, "max_hops": 1})
+        gap = c.ok("gap.report", {"org": org, "target": ISO, "as_recorded": False, "as_of": T1, "max_hops": 1})
         self.assertEqual(gap["overdue_actions"], [])
         self.assertEqual(req_of(c.ok("coverage.get", {"org": org, "framework": ISO,
-                                                      "as_of": T1, "detail": True}),
+                                                      "as_recorded": False, "as_of": T1, "detail": True}),
                                 "A.5.1")["status"], "failing")
         # 8. closed: met again from the closing date on
         nc.update(status="closed", closed_at="2026-05-15T00:00:00Z")
         c.ok("finding.put", nc)
-        cov = c.ok("coverage.get", {"org": org, "framework": ISO, "as_of": T1, "detail": True})
+        cov = c.ok("coverage.get", {"org": org, "framework": ISO, "as_recorded": False, "as_of": T1, "detail": True})
         a51 = req_of(cov, "A.5.1")
         self.assertEqual((a51["status"], a51["finding"], a51["findings"]), ("met", None, []))
         self.assertEqual(cov["counts"]["met"], met_before)
         self.assertEqual(req_of(c.ok("coverage.get", {
-            "org": org, "framework": ISO, "as_of": "2026-05-14T00:00:00Z", "detail": True}),
+            "org": org, "framework": ISO, "as_recorded": False, "as_of": "2026-05-14T00:00:00Z", "detail": True}),
             "A.5.1")["status"], "failing")
         # framework.compare never looked at findings
         self.assertGreater(c.ok("framework.compare", {"source": ISO, "target": ISO})["full"], 90)

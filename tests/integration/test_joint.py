@@ -183,7 +183,7 @@ class JointTest(SharedServerTest):
             joint(["G", "A"], "SG", origin="ans")]})
         self.effective(org, "CA", [("jsrc", "A")])
         cov = self.c.ok("coverage.get", {"org": org, "framework": "jdst", "detail": True,
-                                         "as_of": "2026-01-01T00:00:00Z"})
+                                         "as_recorded": False, "as_of": "2026-01-01T00:00:00Z"})
         s1 = {r["id"]: r for r in cov["requirements"]}["S1"]
         self.assertEqual(s1["status"], "partial")
         best = s1["contributions"][s1["decided_by"]]
@@ -197,7 +197,7 @@ class JointTest(SharedServerTest):
         self.assertNotIn("note", best["joint"]["row"])  # the gap report and listings carry it
         self.assertNotIn("reached_group", best)  # the row names S1 itself
         gap = self.c.ok("gap.report", {"org": org, "target": "jdst", "source": "jsrc",
-                                       "as_of": "2026-01-01T00:00:00Z"})
+                                       "as_recorded": False, "as_of": "2026-01-01T00:00:00Z"})
         g1 = {g["id"]: g for g in gap["gaps"]}["S1"]
         self.assertEqual(len(g1["joints"]), 1)
         self.assertEqual((g1["joints"][0]["in_place"], g1["joints"][0]["of"]), (1, 2))
@@ -221,7 +221,7 @@ class JointTest(SharedServerTest):
         # each naming the group it was reached through
         self.effective(org, "CG", [("jsrc", "G")])
         cov = self.c.ok("coverage.get", {"org": org, "framework": "jdst", "detail": True,
-                                         "as_of": "2026-01-01T00:00:00Z"})
+                                         "as_recorded": False, "as_of": "2026-01-01T00:00:00Z"})
         for rid in ("SG.1", "SG.2"):
             r = {r["id"]: r for r in cov["requirements"]}[rid]
             self.assertEqual(r["status"], "met")
@@ -241,7 +241,7 @@ class JointTest(SharedServerTest):
                                  INVALID_PARAMS, field="id", contains="not assessed")
         self.effective(org, "C", [("nist", "AC")])
         cov = self.c.ok("coverage.get", {"org": org, "framework": "nist", "detail": True,
-                                         "as_of": "2026-01-01T00:00:00Z"})
+                                         "as_recorded": False, "as_of": "2026-01-01T00:00:00Z"})
         st = {r["id"]: r["status"] for r in cov["requirements"]}
         self.assertEqual(st, {"AC-2": "not_applicable", "AC-2(1)": "met", "AC-3": "met"})
         self.assertEqual(cov["assessable"], 3)

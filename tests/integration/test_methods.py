@@ -509,7 +509,7 @@ class MethodsTest(SharedServerTest):
         self.assertCallError(self.c, "control.get", {"org": org, "id": "C9"}, NOT_FOUND,
                              field="id")
         self.assertCallError(self.c, "control.get", {"org": org}, INVALID_PARAMS, field="id")
-        self.assertCallError(self.c, "control.get", {"org": org, "id": "C1", "as_of": "soon"},
+        self.assertCallError(self.c, "control.get", {"org": org, "id": "C1", "as_recorded": False, "as_of": "soon"},
                              INVALID_PARAMS, field="as_of")
         self.assertCallError(self.c, "control.list", {"org": "org-none"}, NOT_FOUND)
         self.assertEqual(self.c.ok("control.delete", {"org": org, "id": "C3"}), {"deleted": 1})
@@ -545,7 +545,7 @@ class MethodsTest(SharedServerTest):
         self.assertEqual(c1["state"], "effective")
         self.assertIn("E1", c1["evidence"])
         # as_of before E1: the failing E2 decides
-        c1 = self.c.ok("control.get", {"org": org, "id": "C1", "as_of": 1650000000})
+        c1 = self.c.ok("control.get", {"org": org, "id": "C1", "as_recorded": False, "as_of": 1650000000})
         self.assertEqual(c1["state"], "failing")
         # errors; a bad bulk is all or nothing
         self.assertCallError(self.c, "evidence.load", {"org": org, "items": [
@@ -682,7 +682,8 @@ class MethodsTest(SharedServerTest):
         self.c.ok("evidence.load", {"org": org, "items": [
             evidence("BDE-%03d" % i, ["BD-%03d" % i], "pass" if i % 5 else "fail")
             for i in range(80)]})
-        q = {"org": org, "framework": "nist-csf-2.0", "detail": True, "as_of": T2025}
+        q = {"org": org, "framework": "nist-csf-2.0", "detail": True, "as_of": T2025,
+             "as_recorded": False}
         q2 = dict(q, max_hops=2, framework="iso27001-2022")
         alone, alone2 = self.c.ok("coverage.get", q), self.c.ok("coverage.get", q2)
         self.assertGreater(len(msgpack.packb(alone)), 16384)
@@ -718,7 +719,8 @@ class MethodsTest(SharedServerTest):
         gives, it equals the full answer, in fewer bytes."""
         org = self.setup_covered_org("org-compact")
         for fw, hops in (("iso27001-2022", 1), ("nist-csf-2.0", 2), ("soc2-2017", 3)):
-            q = {"org": org, "framework": fw, "max_hops": hops, "as_of": "2026-01-01T00:00:00Z"}
+            q = {"org": org, "framework": fw, "max_hops": hops, "as_of": "2026-01-01T00:00:00Z",
+                 "as_recorded": False}
             full = self.c.ok("coverage.get", dict(q, detail=True))
             self.assertEqual(self.c.ok("coverage.get", dict(q, detail="full")), full)
             compact = self.c.ok("coverage.get", dict(q, detail="compact"))
@@ -735,7 +737,7 @@ class MethodsTest(SharedServerTest):
     def test_coverage(self):
         org = self.setup_covered_org("org-cov")
         cv = self.c.ok("coverage.get", {"org": org, "framework": "iso27001-2022",
-                                        "as_of": "2026-01-01T00:00:00Z"})
+                                        "as_recorded": False, "as_of": "2026-01-01T00:00:00Z"})
         self.assertEqual(cv["assessable"], 123)
         self.assertEqual(cv["max_hops"], 1)
         self.assertEqual(cv["as_of"], "2026-01-01T00:00:00Z")
@@ -750,11 +752,11 @@ class MethodsTest(SharedServerTest):
         self.assertEqual(sum(g["assessable"] for g in cv["groups"]), 123)
         # before the evidence was collected: unverified
         early = self.c.ok("coverage.get", {"org": org, "framework": "iso27001-2022",
-                                           "as_of": 1600000000})
+                                           "as_recorded": False, "as_of": 1600000000})
         self.assertEqual(early["counts"]["met"], 0)
         self.assertEqual(early["counts"]["unverified"], 2)
         det = self.c.ok("coverage.get", {"org": org, "framework": "iso27001-2022",
-                                         "detail": True, "as_of": "2026-01-01T00:00:00Z"})
+                                         "detail": True, "as_recorded": False, "as_of": "2026-01-01T00:00:00Z"})
         reqs = {r["id"]: r for r in det["requirements"]}
         self.assertEqual(len(reqs), 123)
         a51 = reqs["A.5.1"]
@@ -769,7 +771,7 @@ class MethodsTest(SharedServerTest):
         # crosswalk propagation into another framework
         csf = self.c.ok("coverage.get", {"org": org, "framework": "nist-csf-2.0",
                                          "detail": True, "max_hops": 2,
-                                         "as_of": "2026-01-01T00:00:00Z"})
+                                         "as_recorded": False, "as_of": "2026-01-01T00:00:00Z"})
         via = [c for r in csf["requirements"] for c in r["contributions"]]
         self.assertTrue(via)
         self.assertTrue(all(c["path"] is not None for c in via if c["via"] == "mapping"))
@@ -807,13 +809,13 @@ class MethodsTest(SharedServerTest):
                                                       "detail": "yes"}, INVALID_PARAMS,
                              field="detail")
         self.assertCallError(self.c, "coverage.get", {"org": org, "framework": "iso27001-2022",
-                                                      "as_of": "2026-13-01T00:00:00Z"},
+                                                      "as_recorded": False, "as_of": "2026-13-01T00:00:00Z"},
                              INVALID_PARAMS, field="as_of")
 
     def test_gap_report_with_plan(self):
         org = self.setup_covered_org("org-gap")
         r = self.c.ok("gap.report", {"org": org, "target": "soc2-2017",
-                                     "as_of": "2026-01-01T00:00:00Z"})
+                                     "as_recorded": False, "as_of": "2026-01-01T00:00:00Z"})
         self.assertEqual(r["max_hops"], 2)
         self.assertIsNone(r["source"])
         self.assertGreater(r["assessable"], 0)
@@ -838,7 +840,7 @@ class MethodsTest(SharedServerTest):
             self.assertTrue(set(a["id"] for a in p["adds"]) <= set(p["joint"]["source"]))
         # ISO 27001:2013 is reached by equal/subset mappings: a real plan.
         r = self.c.ok("gap.report", {"org": org, "target": "iso27001-2013",
-                                     "as_of": "2026-01-01T00:00:00Z"})
+                                     "as_recorded": False, "as_of": "2026-01-01T00:00:00Z"})
         self.assertTrue(r["plan"])
         self.assertEqual([p["rank"] for p in r["plan"]], list(range(1, len(r["plan"]) + 1)))
         gap_ids = {g["id"] for g in r["gaps"]}
@@ -857,18 +859,18 @@ class MethodsTest(SharedServerTest):
         self.assertEqual(r["closable"], len(seen))
         # deterministic
         r2 = self.c.ok("gap.report", {"org": org, "target": "iso27001-2013",
-                                      "as_of": "2026-01-01T00:00:00Z"})
+                                      "as_recorded": False, "as_of": "2026-01-01T00:00:00Z"})
         self.assertEqual(r["plan"], r2["plan"])
         # source restricts the plan
         rs = self.c.ok("gap.report", {"org": org, "target": "iso27001-2013",
                                       "source": "iso27001-2022", "max_hops": 1,
-                                      "as_of": "2026-01-01T00:00:00Z"})
+                                      "as_recorded": False, "as_of": "2026-01-01T00:00:00Z"})
         self.assertEqual(rs["source"], "iso27001-2022")
         self.assertTrue(all(p["framework"] == "iso27001-2022" for p in rs["plan"]))
         self.assertNotIn("A.5.1", [p["id"] for p in rs["plan"]])  # already satisfied
         # a planned control touching a gap is listed with it
         iso = self.c.ok("gap.report", {"org": org, "target": "iso27001-2022",
-                                       "as_of": "2026-01-01T00:00:00Z"})
+                                       "as_recorded": False, "as_of": "2026-01-01T00:00:00Z"})
         gaps = {g["id"]: g for g in iso["gaps"]}
         self.assertNotIn("A.5.1", gaps)
         self.assertNotIn("A.7.5", gaps)
@@ -907,7 +909,7 @@ class MethodsTest(SharedServerTest):
 
     def test_soa(self):
         org = self.setup_covered_org("org-soa")
-        r = self.c.ok("soa.get", {"org": org, "as_of": "2026-01-01T00:00:00Z"})
+        r = self.c.ok("soa.get", {"org": org, "as_recorded": False, "as_of": "2026-01-01T00:00:00Z"})
         items = {i["id"]: i for i in r["controls"]}
         self.assertEqual(len(items), 93)
         self.assertTrue(all(i.startswith("A.") for i in items))
@@ -921,7 +923,7 @@ class MethodsTest(SharedServerTest):
         self.assertEqual(items["A.7.5"]["justification"], "cloud only")
         self.assertCallError(self.c, "soa.get", {"org": "org-none"}, NOT_FOUND)
         self.assertCallError(self.c, "soa.get", {}, INVALID_PARAMS, field="org")
-        self.assertCallError(self.c, "soa.get", {"org": org, "as_of": [1]}, INVALID_PARAMS,
+        self.assertCallError(self.c, "soa.get", {"org": org, "as_recorded": False, "as_of": [1]}, INVALID_PARAMS,
                              field="as_of")
 
     def test_store_check(self):

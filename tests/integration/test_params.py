@@ -302,7 +302,7 @@ TABLE = {
     "coverage.get": {"args": {"org": arg(NAME, True), "framework": arg(NAME, True),
                               "as_of": arg(TIME), "max_hops": arg(INT), "detail": arg(BOOL),
                               "as_recorded": arg(BOOL)},
-                     "bases": [{"org": ORG, "framework": FW, "as_of": "2026-01-31T12:00:00Z",
+                     "bases": [{"org": ORG, "framework": FW, "as_of": "RECENT",
                                 "max_hops": 2, "detail": True, "as_recorded": False}]},
     "gap.report": {"args": {"org": arg(NAME, True), "target": arg(NAME, True),
                             "source": arg(NAME), "as_of": arg(TIME), "max_hops": arg(INT),

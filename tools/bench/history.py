@@ -130,7 +130,7 @@ def main():
         now_rate = rate(c, "coverage.get", q, o.seconds)
         past = dict(q, as_of=marks[len(marks) // 2], as_recorded=True)
         past_rate = rate(c, "coverage.get", past, o.seconds)
-        today_past = dict(q, as_of=marks[len(marks) // 2])
+        today_past = dict(q, as_of=marks[len(marks) // 2], as_recorded=False)
         today_past_rate = rate(c, "coverage.get", today_past, o.seconds)
         periods = []
         for _ in range(3):

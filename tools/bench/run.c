@@ -131,7 +131,10 @@ static void cw_build(const cw_run_ctx *x, cw_scn_kind k, cw_rconn *c)
     case CW_S_COV_DETAIL:
     case CW_S_COV_COMPACT:
     case CW_S_COV_ASOF:
-        cw_rpc_pack_request(&pk, id, "coverage.get", k == CW_S_COV_SUMMARY ? 3 : 4);
+        cw_rpc_pack_request(&pk, id, "coverage.get",
+                            k == CW_S_COV_SUMMARY ? 3
+                            : k == CW_S_COV_ASOF  ? 5
+                                                  : 4);
         cw_mp_kv_str(&pk, "org", org);
         cw_mp_kv_str(&pk, "framework", "nist-csf-2.0");
         cw_mp_kv_int(&pk, "max_hops", 1);
@@ -143,6 +146,10 @@ static void cw_build(const cw_run_ctx *x, cw_scn_kind k, cw_rconn *c)
         } else if (k == CW_S_COV_ASOF) {
             cw_mp_kv_int(&pk, "as_of",
                          (int64_t)time(NULL) - (int64_t)cw_rng_below(&c->rng, 30u * 86400u));
+            /* today's records, each request a different evidence time: the
+             * organisation was written by this run, after most of them */
+            cw_mp_str(&pk, "as_recorded");
+            msgpack_pack_false(&pk);
         }
         break;
     case CW_S_GAP:

@@ -326,6 +326,10 @@ static int isms_command(const cw_ctx *ctx, const char *cmd, int argc, char **arg
                            "output");
     if (rc == 0 && fmt == CW_FMT_PDF)
         rc = cw_pdf_check();
+    /* the SoA at --as-of: today's controls and scope with evidence as of
+     * then, as every report of the client judges a past time */
+    if (rc == 0 && a.as_of && strcmp(method, "soa.get") == 0)
+        json_object_set_new(p, "as_recorded", json_false());
     if (rc == 0)
         rc = isms_call(ctx, method, p, &ans);
     json_decref(p);

@@ -236,11 +236,14 @@ static int cw_add_time_hops(const char *cmd, json_t *p, const cw_report_args *a)
     int rc;
     if (a->as_of && (rc = cw_add_time(cmd, p, "as_of", "--as-of", a->as_of)))
         return rc;
-    if (a->as_recorded) {
-        if (!a->as_of)
-            return cw_usage(cmd, "--as-recorded needs --as-of: the records as they were when");
-        json_object_set_new(p, "as_recorded", json_true());
-    }
+    if (a->as_recorded && !a->as_of)
+        return cw_usage(cmd, "--as-recorded needs --as-of: the records as they were when");
+    /* The client's reports judge today's records at --as-of (evidence
+     * loaded today about last quarter is what they are for) unless
+     * --as-recorded asks for the records as they were; compare's as_of is
+     * always the catalogues as they were. */
+    if (a->as_of && strcmp(cmd, "compare") != 0)
+        json_object_set_new(p, "as_recorded", json_boolean(a->as_recorded));
     if (a->max_hops) {
         long h = cw_parse_count(a->max_hops);
         if (h < 0)

@@ -117,7 +117,7 @@ static int cw_ctx_each(cw_rpc *c, json_t *ctx, const char *method, const char *o
         char *msg = NULL;
         for (; sent < m; sent++) {
             msgpack_sbuffer_clear(&sb);
-            msgpack_pack_map(&pk, 2 + (as_of != NULL) + (as_of && recorded));
+            msgpack_pack_map(&pk, 2 + 2 * (as_of != NULL));
             cw_pack_str(&pk, "org");
             cw_pack_str(&pk, org);
             cw_pack_str(&pk, "id");
@@ -126,10 +126,13 @@ static int cw_ctx_each(cw_rpc *c, json_t *ctx, const char *method, const char *o
                 cw_pack_str(&pk, "as_of");
                 cw_pack_str(&pk, as_of);
             }
-            if (as_of && recorded) {
+            if (as_of) {
                 /* the controls as the answer saw them */
                 cw_pack_str(&pk, "as_recorded");
-                msgpack_pack_true(&pk);
+                if (recorded)
+                    msgpack_pack_true(&pk);
+                else
+                    msgpack_pack_false(&pk);
             }
             if (cw_rpc_send_packed(c, method, sb.data, sb.size, &msgid[sent], &msg))
                 break;

@@ -530,8 +530,11 @@ static int ctl_get(vctx *v)
 {
     int rc = v_need(v, v->a->org && v->npos == 1, "--org and one control ID are required");
     json_t *p = rc ? NULL : json_pack("{s:s,s:s}", "org", v->a->org, "id", v->pos[0]), *res;
-    if (!rc && v->a->as_of)
+    if (!rc && v->a->as_of) {
         rc = cw_add_time(v->cmd, p, "as_of", "--as-of", v->a->as_of);
+        /* today's control, its state at --as-of */
+        json_object_set_new(p, "as_recorded", json_false());
+    }
     if (rc) {
         json_decref(p);
         return rc;
