@@ -381,13 +381,13 @@ static int append(cw_wtxn *w, const cw_change_who *who, struct change_acc *acc,
 {
     uint64_t seq;
     cw_log_entry e = {0};
-    int64_t at_before;
-    int rc = head_read(w->txn, w->db, &seq, e.prev, &at_before);
+    /* read again, not kept from the start: the write may have been a
+     * compaction, which rewrites what precedes the head */
+    int rc = head_read(w->txn, w->db, &seq, e.prev, NULL);
     if (rc)
         return cw_err_set(err, rc, "log: the head record is damaged");
     e.seq = seq + 1;
     e.at_us = acc->at_us;
-    (void)at_before;
     e.actor = who && who->actor ? who->actor : "local";
     e.role = who && who->role ? who->role : "admin";
     e.method = who && who->method ? who->method : "";

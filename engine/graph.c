@@ -443,6 +443,32 @@ static void graph_free(graph *g)
     cw_arena_free(g->a);
 }
 
+/* A new graph of generation gen built from the records as recorded at
+ * rec (REC_NOW: as they are), valid until the change at next; one
+ * reference, the caller's. */
+static int graph_new(cw_db *db, MDB_txn *txn, cw_time rec, uint64_t gen, cw_time next, graph **out,
+                     cw_err *err)
+{
+    cw_arena *a = cw_arena_new();
+    graph *g = a ? cw_arena_alloc(a, sizeof *g) : NULL;
+    if (!g) {
+        cw_arena_free(a);
+        return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
+    }
+    g->a = a;
+    g->gen = gen;
+    memo_init(&g->memo, GRAPH_MEMO_MAX, &db->memo_seq);
+    int rc = build(txn, db, rec, g, err);
+    if (rc) {
+        graph_free(g);
+        return rc;
+    }
+    g->refs = 1;
+    g->next = next;
+    *out = g;
+    return 0;
+}
+
 int graph_acquire(cw_db *db, MDB_txn *txn, graph **out, cw_err *err)
 {
     uint64_t gen = cat_gen(txn, db);
@@ -458,22 +484,10 @@ int graph_acquire(cw_db *db, MDB_txn *txn, graph **out, cw_err *err)
     }
     pthread_mutex_unlock(&db->gcache_lock);
 
-    cw_arena *a = cw_arena_new();
-    graph *g = a ? cw_arena_alloc(a, sizeof *g) : NULL;
-    if (!g) {
-        cw_arena_free(a);
-        return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
-    }
-    g->a = a;
-    g->gen = gen;
-    memo_init(&g->memo, GRAPH_MEMO_MAX, &db->memo_seq);
-    int rc = build(txn, db, REC_NOW, g, err);
-    if (rc) {
-        graph_free(g);
+    graph *g;
+    int rc = graph_new(db, txn, REC_NOW, gen, INT64_MAX, &g, err);
+    if (rc)
         return rc;
-    }
-    g->refs = 1;
-    g->next = INT64_MAX;
     pthread_mutex_lock(&db->gcache_lock);
     c = db->gcache;
     /* Keep the newest generation cached; an older reader's graph is still
@@ -609,23 +623,13 @@ int graph_acquire_at(cw_db *db, MDB_txn *txn, cw_time rec, graph **out, cw_err *
         }
     }
     pthread_mutex_unlock(&db->gcache_lock);
-    cw_arena *a = cw_arena_new();
-    graph *g = a ? cw_arena_alloc(a, sizeof *g) : NULL;
-    if (!g) {
-        cw_arena_free(a);
-        return cw_err_set(err, CW_ENOMEM, "graph: out of memory");
-    }
-    g->a = a;
     /* a generation no stored counter reaches: the memos it tags stay apart */
-    g->gen = UINT64_C(1) << 63 | atomic_fetch_add(&db->memo_seq, 1);
-    memo_init(&g->memo, GRAPH_MEMO_MAX, &db->memo_seq);
-    int rc = build(txn, db, rec, g, err);
-    if (rc) {
-        graph_free(g);
+    graph *g;
+    int rc = graph_new(db, txn, rec, UINT64_C(1) << 63 | atomic_fetch_add(&db->memo_seq, 1), next,
+                       &g, err);
+    if (rc)
         return rc;
-    }
-    g->refs = 2; /* the caller's and the cache's */
-    g->next = next;
+    atomic_fetch_add(&g->refs, 1); /* the cache's */
     pthread_mutex_lock(&db->gcache_lock);
     size_t slot = db->pg_turn++ % PAST_GRAPHS;
     graph *old = db->pgcache[slot];

@@ -66,6 +66,31 @@ static void time_suffix(cw_key *k, cw_time t)
     key_raw(k, b, 8);
 }
 
+/* hk: the history key prefix of record k of dbi (tag, key bytes), to
+ * which a be64 second is appended.  Its length. */
+static size_t hist_key(cw_key *hk, int dbi, const void *k, size_t kn)
+{
+    key_init(hk);
+    unsigned char tag = (unsigned char)dbi;
+    key_raw(hk, &tag, 1);
+    key_raw(hk, k, kn);
+    return hk->n;
+}
+
+/* From the entry at or after hkv's position (r: that seek's result),
+ * the first entry of exactly the record whose key prefix is pre (kn
+ * bytes), moving with op (MDB_NEXT or MDB_PREV): a longer key sharing
+ * those bytes sorts among the record's entries and is passed over.  True
+ * when found, with its key and value in hkv, hv. */
+static bool hist_entry(MDB_cursor *c, int r, const char *pre, size_t kn, MDB_cursor_op op,
+                       MDB_val *hkv, MDB_val *hv)
+{
+    while (r == 0 && hkv->mv_size >= kn && memcmp(hkv->mv_data, pre, kn) == 0 &&
+           hkv->mv_size != kn + 8)
+        r = mdb_cursor_get(c, hkv, hv, op);
+    return r == 0 && hkv->mv_size == kn + 8 && memcmp(hkv->mv_data, pre, kn) == 0;
+}
+
 int hist_note(cw_db *db, MDB_txn *txn, int dbi, MDB_val k, const MDB_val *v, cw_time at)
 {
     if (!hist_kept(dbi) || k.mv_size + 9 > CW_KEY_MAX)
@@ -84,10 +109,7 @@ int hist_note(cw_db *db, MDB_txn *txn, int dbi, MDB_val k, const MDB_val *v, cw_
     if (!had && dbi == DB_EV)
         return 0;
     cw_key hk;
-    key_init(&hk);
-    unsigned char tag = (unsigned char)dbi;
-    key_raw(&hk, &tag, 1);
-    key_raw(&hk, k.mv_data, k.mv_size);
+    hist_key(&hk, dbi, k.mv_data, k.mv_size);
     time_suffix(&hk, at);
     MDB_val hkv = key_val(&hk), hv;
     /* the value before the first change in this second is the one that
@@ -181,11 +203,7 @@ static cw_time record_prev(MDB_txn *txn, cw_db *db, int dbi, MDB_val k, cw_time 
     if (k.mv_size + 9 > CW_KEY_MAX)
         return CW_TIME_MIN;
     cw_key hk;
-    key_init(&hk);
-    unsigned char tag = (unsigned char)dbi;
-    key_raw(&hk, &tag, 1);
-    key_raw(&hk, k.mv_data, k.mv_size);
-    size_t kn = hk.n;
+    size_t kn = hist_key(&hk, dbi, k.mv_data, k.mv_size);
     time_suffix(&hk, t == CW_TIME_MAX ? t : t + 1);
     MDB_cursor *c;
     if (mdb_cursor_open(txn, db->dbi[DB_HIST], &c))
@@ -193,13 +211,8 @@ static cw_time record_prev(MDB_txn *txn, cw_db *db, int dbi, MDB_val k, cw_time 
     MDB_val hkv = key_val(&hk), hv;
     int r = mdb_cursor_get(c, &hkv, &hv, MDB_SET_RANGE);
     r = r == 0 ? mdb_cursor_get(c, &hkv, &hv, MDB_PREV) : mdb_cursor_get(c, &hkv, &hv, MDB_LAST);
-    /* longer keys sharing these bytes sort among this key's entries:
-     * passed over */
-    while (r == 0 && hkv.mv_size >= kn && memcmp(hkv.mv_data, hk.b, kn) == 0 &&
-           hkv.mv_size != kn + 8)
-        r = mdb_cursor_get(c, &hkv, &hv, MDB_PREV);
     cw_time at = CW_TIME_MIN;
-    if (r == 0 && hkv.mv_size == kn + 8 && memcmp(hkv.mv_data, hk.b, kn) == 0)
+    if (hist_entry(c, r, hk.b, kn, MDB_PREV, &hkv, &hv))
         at = time_unkey(be64_get((const unsigned char *)hkv.mv_data + kn));
     mdb_cursor_close(c);
     return at;
@@ -309,11 +322,7 @@ static int changed_after(MDB_txn *txn, cw_db *db, int dbi, const cw_key *prefix,
                          then_set *s)
 {
     cw_key hp;
-    key_init(&hp);
-    unsigned char tag = (unsigned char)dbi;
-    key_raw(&hp, &tag, 1);
-    if (prefix)
-        key_raw(&hp, prefix->b, prefix->n);
+    hist_key(&hp, dbi, prefix ? prefix->b : "", prefix ? prefix->n : 0);
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, db->dbi[DB_HIST], &c);
     if (rc)
@@ -424,25 +433,15 @@ int record_get_at(MDB_txn *txn, cw_db *db, int dbi, MDB_val k, cw_time rec, MDB_
 {
     if (rec != REC_NOW && k.mv_size + 9 <= CW_KEY_MAX) {
         cw_key hk;
-        key_init(&hk);
-        unsigned char tag = (unsigned char)dbi;
-        key_raw(&hk, &tag, 1);
-        key_raw(&hk, k.mv_data, k.mv_size);
-        size_t kn = hk.n;
+        size_t kn = hist_key(&hk, dbi, k.mv_data, k.mv_size);
         time_suffix(&hk, rec == CW_TIME_MAX ? rec : rec + 1);
         MDB_cursor *c;
         int rc = mdb_cursor_open(txn, db->dbi[DB_HIST], &c);
         if (rc)
             return rc;
         MDB_val hkv = key_val(&hk), hv;
-        /* entries of this key sort by time after its bytes; a longer key
-         * sharing them sorts apart, so the one found is checked */
         rc = mdb_cursor_get(c, &hkv, &hv, MDB_SET_RANGE);
-        while (rc == 0 && hkv.mv_size >= kn && memcmp(hkv.mv_data, hk.b, kn) == 0 &&
-               hkv.mv_size != kn + 8)
-            rc = mdb_cursor_get(c, &hkv, &hv, MDB_NEXT);
-        bool found = rc == 0 && hkv.mv_size == kn + 8 && memcmp(hkv.mv_data, hk.b, kn) == 0 &&
-                     hv.mv_size >= 1;
+        bool found = hist_entry(c, rc, hk.b, kn, MDB_NEXT, &hkv, &hv) && hv.mv_size >= 1;
         mdb_cursor_close(c);
         if (found) {
             if (((const unsigned char *)hv.mv_data)[0] != PRESENT)

@@ -80,9 +80,14 @@ static void pk_cause(cw_call *k, msgpack_packer *pk, const char *org, cw_time at
     }
 }
 
-static int period_times(const cw_time *has_to, cw_time from, cw_time *to, cw_err *err)
+/* What coverage.period and coverage.diff take alike: the end of the
+ * span (now unless given; not before from) and whether to judge the
+ * records as recorded at each time (the default for both). */
+static int span_args(bool has_to, cw_time to_arg, cw_time from, bool has_rec, bool rec_arg,
+                     cw_time *to, bool *rec, cw_err *err)
 {
-    *to = has_to ? *has_to : cw_now();
+    *to = has_to ? to_arg : cw_now();
+    *rec = !has_rec || rec_arg;
     return *to < from ? cw_err_set(err, CW_EINVAL, "to: before from") : 0;
 }
 
@@ -148,10 +153,11 @@ int cw_h_coverage_period(cw_call *k, const cw_args_coverage_period *args, msgpac
                          cw_err *err)
 {
     cw_time to;
-    int rc = period_times(args->has_to ? &args->to : NULL, args->from, &to, err);
+    bool rec;
+    int rc = span_args(args->has_to, args->to, args->from, args->has_as_recorded, args->as_recorded,
+                       &to, &rec, err);
     if (rc)
         return rc;
-    bool rec = !args->has_as_recorded || args->as_recorded;
     cw_coverage_query q = {args->org, args->framework, args->from, args->max_hops, false, rec};
     cw_coverage cur;
     if ((rc = cw_coverage_get(k->db, &q, k->a, &cur, err)))
@@ -376,10 +382,11 @@ int cw_h_coverage_diff(cw_call *k, const cw_args_coverage_diff *args, msgpack_pa
                        cw_err *err)
 {
     cw_time to;
-    int rc = period_times(args->has_to ? &args->to : NULL, args->from, &to, err);
+    bool rec;
+    int rc = span_args(args->has_to, args->to, args->from, args->has_as_recorded, args->as_recorded,
+                       &to, &rec, err);
     if (rc)
         return rc;
-    bool rec = !args->has_as_recorded || args->as_recorded;
     cw_coverage_query qa = {args->org, args->framework, args->from, args->max_hops, true, rec};
     cw_coverage_query qb = qa;
     qb.as_of = to;

@@ -76,17 +76,22 @@ int cw_h_server_info(cw_call *k, const cw_args_server_info *args, msgpack_packer
         pk_kv_int(pk, "scope", (int64_t)n.scope);
         pk_key(pk, "storage");
         cw_time kept;
-        (void)kept;
         size_t versions, bytes;
         cw_err herr = {0};
         bool hist = cw_history_info(k->db, &kept, &versions, &bytes, &herr) == 0;
-        msgpack_pack_map(pk, 3 + 2 * hist);
+        msgpack_pack_map(pk, 3 + 3 * hist);
         pk_kv_int(pk, "map_size", (int64_t)n.map_size);
         pk_kv_int(pk, "map_used", (int64_t)n.map_used);
         pk_kv_int(pk, "map_size_max", (int64_t)n.map_size_max);
         if (hist) {
             pk_kv_int(pk, "history_versions", (int64_t)versions);
             pk_kv_int(pk, "history_bytes", (int64_t)bytes);
+            /* the oldest time answered as recorded: nil until a fold */
+            pk_key(pk, "history_kept_from");
+            if (kept == CW_TIME_MIN)
+                msgpack_pack_nil(pk);
+            else
+                pk_time(pk, kept);
         }
     }
     pk_key(pk, "errors");

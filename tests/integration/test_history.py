@@ -210,6 +210,9 @@ class HistoryTest(ServerTest):
         self.assertGreater(out["removed"], 0)
         self.assertEqual(out["kept_from"], time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                           time.gmtime(rec[k][0])))
+        storage = c.ok("server.info")["storage"]
+        self.assertEqual(storage["history_kept_from"], out["kept_from"])
+        self.assertGreater(storage["history_versions"], 0)
         self.assertCallError(c, "coverage.get", {"org": ORG, "framework": ISO,
                                                  "as_of": rec[k - 1][0], "as_recorded": True},
                              NOT_FOUND, field="as_of")
